@@ -1,0 +1,2 @@
+export * from './communicator.js';
+export * from './local.js';

@@ -1,0 +1,114 @@
+/**
+ * Typed errors. Every error shardlearn throws on purpose is a `ShardlearnError` with a stable
+ * `code`, so callers (and the CLI) can tell bad input from a lost peer from a bug, and a message
+ * that says what was expected, what was found and what to do next.
+ *
+ * `recoverable` follows Horovod's split: a lost peer or a timeout may succeed on retry/restart;
+ * bad data or a bad config will not.
+ */
+export type ErrorCode =
+  | 'DATA_FORMAT'
+  | 'DATA_VALUE'
+  | 'DATA_MISSING'
+  | 'CONFIG'
+  | 'NOT_FITTED'
+  | 'MODEL_FORMAT'
+  | 'REGISTRY'
+  | 'COMM'
+  | 'PEER_LOST'
+  | 'TIMEOUT'
+  | 'WORKER_FAILED'
+  | 'NUMERIC';
+
+export interface ErrorOptions {
+  cause?: unknown;
+  recoverable?: boolean;
+}
+
+export class ShardlearnError extends Error {
+  readonly code: ErrorCode;
+  readonly recoverable: boolean;
+
+  constructor(code: ErrorCode, message: string, options: ErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = new.target.name;
+    this.code = code;
+    this.recoverable = options.recoverable ?? false;
+  }
+}
+
+/** Where in an input file a problem sits. Lines and rows are 1-based, as editors show them. */
+export interface DataLocation {
+  file?: string | undefined;
+  line?: number | undefined;
+  row?: number | undefined;
+  column?: string | number | undefined;
+}
+
+function describeLocation(where: DataLocation): string {
+  const parts: string[] = [];
+  if (where.file !== undefined) parts.push(where.file);
+  if (where.line !== undefined) parts.push(`line ${where.line}`);
+  if (where.row !== undefined) parts.push(`row ${where.row}`);
+  if (where.column !== undefined) parts.push(`column ${typeof where.column === 'number' ? where.column : `'${where.column}'`}`);
+  return parts.join(', ');
+}
+
+/** Bad input data: the message starts with the file, line/row and column at fault. */
+export class DataError extends ShardlearnError {
+  readonly where: DataLocation;
+
+  constructor(code: 'DATA_FORMAT' | 'DATA_VALUE' | 'DATA_MISSING', where: DataLocation, message: string, options: ErrorOptions = {}) {
+    const location = describeLocation(where);
+    super(code, location === '' ? message : `${location}: ${message}`, options);
+    this.where = where;
+  }
+}
+
+/** A bad option, flag or config file entry; `field` names it. */
+export class ConfigError extends ShardlearnError {
+  readonly field: string | undefined;
+
+  constructor(message: string, options: ErrorOptions & { field?: string } = {}) {
+    super('CONFIG', message, options);
+    this.field = options.field;
+  }
+}
+
+/** predict/score/save before fit. */
+export class NotFittedError extends ShardlearnError {
+  constructor(modelName: string) {
+    super('NOT_FITTED', `This ${modelName} instance is not fitted yet. Call 'fit' with training data before using it.`);
+  }
+}
+
+/** A communication failure; `rank` and `host` name the peer at fault when known. */
+export class CommError extends ShardlearnError {
+  readonly rank: number | undefined;
+  readonly host: string | undefined;
+
+  constructor(
+    code: 'COMM' | 'PEER_LOST' | 'TIMEOUT',
+    message: string,
+    options: ErrorOptions & { rank?: number; host?: string } = {},
+  ) {
+    super(code, message, { ...options, recoverable: options.recoverable ?? code !== 'COMM' });
+    this.rank = options.rank;
+    this.host = options.host;
+  }
+}
+
+/** A worker's own error, carried to the caller with the rank it happened on. */
+export class WorkerError extends ShardlearnError {
+  readonly rank: number;
+
+  constructor(rank: number, message: string, options: ErrorOptions = {}) {
+    super('WORKER_FAILED', `worker rank ${rank} failed: ${message}`, options);
+    this.rank = rank;
+  }
+}
+
+/** Closes every switch over a union: the compiler proves this is never reached. */
+export function assertUnreachable(value: never, what = 'value'): never {
+  throw new ShardlearnError('CONFIG', `unexpected ${what}: ${String(value)}`);
+}

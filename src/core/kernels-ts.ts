@@ -1,0 +1,173 @@
+/**
+ * The plain-TypeScript kernel backend: the reference every faster backend is tested against, and
+ * the fallback. Written to be fast within JavaScript's limits: unrolled dot products, a packed and
+ * cache-blocked gemm whose inner loop runs over contiguous memory, a 4-row-blocked Gram matrix,
+ * and no allocation in inner loops (gemm's packing buffer is reused between calls).
+ */
+import type { Kernels } from './kernels.js';
+import type { FloatArray } from './storage.js';
+
+function dot(n: number, x: FloatArray, xOffset: number, y: FloatArray, yOffset: number): number {
+  let s0 = 0;
+  let s1 = 0;
+  let s2 = 0;
+  let s3 = 0;
+  let i = 0;
+  for (; i + 3 < n; i += 4) {
+    s0 += x[xOffset + i]! * y[yOffset + i]!;
+    s1 += x[xOffset + i + 1]! * y[yOffset + i + 1]!;
+    s2 += x[xOffset + i + 2]! * y[yOffset + i + 2]!;
+    s3 += x[xOffset + i + 3]! * y[yOffset + i + 3]!;
+  }
+  for (; i < n; i++) s0 += x[xOffset + i]! * y[yOffset + i]!;
+  return s0 + s1 + (s2 + s3);
+}
+
+function axpy(n: number, alpha: number, x: FloatArray, xOffset: number, y: FloatArray, yOffset: number): void {
+  if (alpha === 0) return;
+  for (let i = 0; i < n; i++) y[yOffset + i]! += alpha * x[xOffset + i]!;
+}
+
+function scal(n: number, alpha: number, x: FloatArray, xOffset: number): void {
+  for (let i = 0; i < n; i++) x[xOffset + i]! *= alpha;
+}
+
+function gemv(
+  transA: boolean, m: number, n: number, alpha: number, a: FloatArray, aOffset: number, lda: number,
+  x: FloatArray, xOffset: number, beta: number, y: FloatArray, yOffset: number,
+): void {
+  if (!transA) {
+    for (let i = 0; i < m; i++) {
+      const value = alpha * dot(n, a, aOffset + i * lda, x, xOffset);
+      y[yOffset + i] = beta === 0 ? value : beta * y[yOffset + i]! + value;
+    }
+    return;
+  }
+  // y (n) = alpha Aᵀx + beta y: walk A by rows so memory access stays contiguous.
+  if (beta === 0) y.fill(0, yOffset, yOffset + n);
+  else if (beta !== 1) scal(n, beta, y, yOffset);
+  for (let i = 0; i < m; i++) axpy(n, alpha * x[xOffset + i]!, a, aOffset + i * lda, y, yOffset);
+}
+
+// gemm blocking: a KC×NC panel of B (float64) stays in L2 while every row of A streams past it.
+const KC = 256;
+const NC = 512;
+let packB = new Float64Array(KC * NC);
+
+function gemm(
+  transA: boolean, transB: boolean, m: number, n: number, k: number, alpha: number,
+  a: FloatArray, aOffset: number, lda: number, b: FloatArray, bOffset: number, ldb: number,
+  beta: number, c: FloatArray, cOffset: number, ldc: number,
+): void {
+  for (let i = 0; i < m; i++) {
+    const row = cOffset + i * ldc;
+    if (beta === 0) c.fill(0, row, row + n);
+    else if (beta !== 1) for (let j = 0; j < n; j++) c[row + j]! *= beta;
+  }
+  if (alpha === 0 || k === 0) return;
+  if (packB.length < KC * NC) packB = new Float64Array(KC * NC);
+  const panel = packB;
+  for (let jc = 0; jc < n; jc += NC) {
+    const nc = Math.min(NC, n - jc);
+    for (let pc = 0; pc < k; pc += KC) {
+      const kc = Math.min(KC, k - pc);
+      // Pack op(B)[pc:pc+kc, jc:jc+nc] row-major into the panel, scaled by alpha.
+      for (let p = 0; p < kc; p++) {
+        const dst = p * nc;
+        if (transB) for (let j = 0; j < nc; j++) panel[dst + j] = alpha * b[bOffset + (jc + j) * ldb + pc + p]!;
+        else {
+          const src = bOffset + (pc + p) * ldb + jc;
+          for (let j = 0; j < nc; j++) panel[dst + j] = alpha * b[src + j]!;
+        }
+      }
+      const aRow = transA ? 1 : lda; // step between rows of op(A)
+      const aCol = transA ? lda : 1; // step between columns of op(A)
+      let i = 0;
+      // Four rows of C at a time: each panel element loaded once feeds four multiply-adds.
+      for (; i + 3 < m; i += 4) {
+        const c0 = cOffset + i * ldc + jc;
+        const c1 = c0 + ldc;
+        const c2 = c1 + ldc;
+        const c3 = c2 + ldc;
+        const a0 = aOffset + i * aRow + pc * aCol;
+        for (let p = 0; p < kc; p++) {
+          const off = a0 + p * aCol;
+          const v0 = a[off]!;
+          const v1 = a[off + aRow]!;
+          const v2 = a[off + 2 * aRow]!;
+          const v3 = a[off + 3 * aRow]!;
+          const bp = p * nc;
+          for (let j = 0; j < nc; j++) {
+            const bv = panel[bp + j]!;
+            c[c0 + j]! += v0 * bv;
+            c[c1 + j]! += v1 * bv;
+            c[c2 + j]! += v2 * bv;
+            c[c3 + j]! += v3 * bv;
+          }
+        }
+      }
+      for (; i < m; i++) {
+        const c0 = cOffset + i * ldc + jc;
+        const a0 = aOffset + i * aRow + pc * aCol;
+        for (let p = 0; p < kc; p++) {
+          const v0 = a[a0 + p * aCol]!;
+          if (v0 === 0) continue;
+          const bp = p * nc;
+          for (let j = 0; j < nc; j++) c[c0 + j]! += v0 * panel[bp + j]!;
+        }
+      }
+    }
+  }
+}
+
+function syrk(m: number, n: number, a: FloatArray, aOffset: number, lda: number, c: Float64Array, cOffset: number): void {
+  // Upper triangle by blocks of 4 rows of A: C[i][j] += Σ_r a_r[i]·a_r[j]; then mirror.
+  let r = 0;
+  for (; r + 3 < m; r += 4) {
+    const r0 = aOffset + r * lda;
+    const r1 = r0 + lda;
+    const r2 = r1 + lda;
+    const r3 = r2 + lda;
+    for (let i = 0; i < n; i++) {
+      const x0 = a[r0 + i]!;
+      const x1 = a[r1 + i]!;
+      const x2 = a[r2 + i]!;
+      const x3 = a[r3 + i]!;
+      const ci = cOffset + i * n;
+      for (let j = i; j < n; j++) c[ci + j]! += x0 * a[r0 + j]! + x1 * a[r1 + j]! + x2 * a[r2 + j]! + x3 * a[r3 + j]!;
+    }
+  }
+  for (; r < m; r++) {
+    const r0 = aOffset + r * lda;
+    for (let i = 0; i < n; i++) {
+      const x0 = a[r0 + i]!;
+      const ci = cOffset + i * n;
+      for (let j = i; j < n; j++) c[ci + j]! += x0 * a[r0 + j]!;
+    }
+  }
+  for (let i = 0; i < n; i++) for (let j = 0; j < i; j++) c[cOffset + i * n + j] = c[cOffset + j * n + i]!;
+}
+
+function nearestCenter(
+  m: number, d: number, x: FloatArray, xOffset: number, k: number, centers: Float64Array,
+  centerNorms: Float64Array, labels: Int32Array, distances: Float64Array,
+): void {
+  for (let i = 0; i < m; i++) {
+    const row = xOffset + i * d;
+    const rowNorm = dot(d, x, row, x, row);
+    let best = Infinity;
+    let bestIndex = 0;
+    for (let j = 0; j < k; j++) {
+      const dist = rowNorm - 2 * dot(d, x, row, centers, j * d) + centerNorms[j]!;
+      if (dist < best) {
+        best = dist;
+        bestIndex = j;
+      }
+    }
+    labels[i] = bestIndex;
+    distances[i] = best > 0 ? best : 0;
+  }
+}
+
+/** The reference backend. */
+export const tsKernels: Kernels = { name: 'ts', dot, axpy, scal, gemv, gemm, syrk, nearestCenter };

@@ -1,0 +1,78 @@
+/**
+ * The kernel registry: one place that says which implementation of the hot numeric loops runs.
+ * Backends register by name (`ts` is the plain-TypeScript reference; a faster one — WASM SIMD —
+ * registers beside it); `SHARDLEARN_KERNELS=ts|<name>` or `useKernels(name)` selects one.
+ * Callers always go through `kernels()`, never import a backend directly.
+ *
+ * Arguments are BLAS-style positional (array, offset, leading dimension) rather than an options
+ * object: these functions sit in inner loops, and an options object per call would allocate.
+ * All matrices are row-major. Accumulation is in float64 whatever the storage type.
+ */
+import { ShardlearnError } from './errors.js';
+import type { FloatArray } from './storage.js';
+
+export interface Kernels {
+  readonly name: string;
+  /** Σ x[xOffset+i]·y[yOffset+i], i < n. */
+  dot(n: number, x: FloatArray, xOffset: number, y: FloatArray, yOffset: number): number;
+  /** y += alpha·x over n elements. */
+  axpy(n: number, alpha: number, x: FloatArray, xOffset: number, y: FloatArray, yOffset: number): void;
+  /** x *= alpha over n elements. */
+  scal(n: number, alpha: number, x: FloatArray, xOffset: number): void;
+  /** y = alpha·op(A)·x + beta·y, A is m×n (lda ≥ n); op(A) = Aᵀ when `transA`, then y has n entries. */
+  gemv(
+    transA: boolean, m: number, n: number, alpha: number, a: FloatArray, aOffset: number, lda: number,
+    x: FloatArray, xOffset: number, beta: number, y: FloatArray, yOffset: number,
+  ): void;
+  /** C = alpha·op(A)·op(B) + beta·C; op(A) is m×k, op(B) is k×n, C is m×n. */
+  gemm(
+    transA: boolean, transB: boolean, m: number, n: number, k: number, alpha: number,
+    a: FloatArray, aOffset: number, lda: number, b: FloatArray, bOffset: number, ldb: number,
+    beta: number, c: FloatArray, cOffset: number, ldc: number,
+  ): void;
+  /** C += AᵀA for A m×n (the Gram matrix XᵀX); C is n×n, fully written (both triangles). */
+  syrk(m: number, n: number, a: FloatArray, aOffset: number, lda: number, c: Float64Array, cOffset: number): void;
+  /**
+   * For each of m rows of X (d columns), the nearest of k centres (row-major k×d) in squared
+   * Euclidean distance: `labels[i]` and `distances[i]` (the squared distance, clamped at 0).
+   * `centerNorms[j]` must hold ‖centre j‖².
+   */
+  nearestCenter(
+    m: number, d: number, x: FloatArray, xOffset: number, k: number, centers: Float64Array,
+    centerNorms: Float64Array, labels: Int32Array, distances: Float64Array,
+  ): void;
+}
+
+const backends = new Map<string, Kernels>();
+let active: Kernels | null = null;
+
+/** Register a backend. Registering a name twice is a bug and throws. */
+export function registerKernels(backend: Kernels): void {
+  if (backends.has(backend.name)) throw new ShardlearnError('REGISTRY', `kernel backend '${backend.name}' is already registered`);
+  backends.set(backend.name, backend);
+}
+
+export function kernelBackends(): string[] {
+  return [...backends.keys()];
+}
+
+/** Select a backend by name for this thread. */
+export function useKernels(name: string): Kernels {
+  const backend = backends.get(name);
+  if (backend === undefined) {
+    throw new ShardlearnError('REGISTRY', `unknown kernel backend '${name}'; registered: ${kernelBackends().join(', ')}`);
+  }
+  active = backend;
+  return backend;
+}
+
+/** The active backend: `SHARDLEARN_KERNELS` if set, else the first registered (the `ts` reference). */
+export function kernels(): Kernels {
+  if (active !== null) return active;
+  const requested = process.env['SHARDLEARN_KERNELS'];
+  if (requested !== undefined && requested !== '') return useKernels(requested);
+  const first = backends.values().next();
+  if (first.done === true) throw new ShardlearnError('REGISTRY', 'no kernel backend registered; import core/index.js');
+  active = first.value;
+  return active;
+}

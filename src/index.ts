@@ -1,0 +1,14 @@
+/**
+ * shardlearn's library entry. Importing it registers the kernel backends, models, strategies and
+ * the paradigm launchers.
+ *
+ * @example
+ * import { KMeans, loadData } from 'shardlearn';
+ * const data = await loadData('synthetic:blobs?rows=10000&cols=2&centers=3&seed=1');
+ * const model = await new KMeans({ k: 3 }).fit(data, { paradigm: 'threads', workers: 2 });
+ */
+export * from './core/index.js';
+export * from './data/index.js';
+export * from './models/index.js';
+export * from './runtime/index.js';
+export { strategyNames } from './strategies/index.js';

@@ -1,0 +1,72 @@
+/**
+ * The seam between models and paradigms. `Estimator.fit` asks for the launcher of a paradigm;
+ * `runtime/` registers one per paradigm (it is the one place that knows them), so model code never
+ * imports a transport. Registering a paradigm twice throws.
+ */
+import type { CommStats } from '../comm/communicator.js';
+import { ConfigError, ShardlearnError } from '../core/errors.js';
+import type { Dataset } from '../data/dataset.js';
+import type { ProgressEvent } from './context.js';
+import type { Trainable } from './estimator.js';
+
+export type Paradigm = 'sequential' | 'threads' | 'processes' | 'cluster';
+export const PARADIGMS: readonly Paradigm[] = ['sequential', 'threads', 'processes', 'cluster'];
+
+export interface FitOptions {
+  paradigm?: Paradigm;
+  /** Number of workers (world size); 1 for sequential. */
+  workers?: number;
+  /** How gradients are combined for SGD-trained models (`allreduce`, `hogwild`, …). */
+  strategy?: string;
+  /** Called on the caller's thread as rank 0 reports progress. */
+  onProgress?: (event: ProgressEvent & { elapsedMs: number }) => void;
+  /** Give up (and stop all workers) when no worker has made progress for this long. */
+  timeoutMs?: number;
+}
+
+/** How a fit ran. */
+export interface FitInfo {
+  paradigm: Paradigm;
+  workers: number;
+  strategy: string;
+  /** Wall time of training, data loading excluded. */
+  seconds: number;
+  /** Per-rank communication statistics, index = rank. */
+  comm: CommStats[];
+  /** Rank 0's progress events with elapsed milliseconds since training started. */
+  history: (ProgressEvent & { elapsedMs: number })[];
+}
+
+export interface LaunchRequest<State> {
+  model: Trainable<State>;
+  data: Dataset;
+  options: FitOptions;
+}
+
+export type Launcher = <State>(request: LaunchRequest<State>) => Promise<{ state: State; info: FitInfo }>;
+
+const launchers = new Map<Paradigm, Launcher>();
+
+export function registerLauncher(paradigm: Paradigm, launcher: Launcher): void {
+  if (launchers.has(paradigm)) throw new ShardlearnError('REGISTRY', `a launcher for paradigm '${paradigm}' is already registered`);
+  launchers.set(paradigm, launcher);
+}
+
+export function getLauncher(paradigm: Paradigm): Launcher {
+  const launcher = launchers.get(paradigm);
+  if (launcher !== undefined) return launcher;
+  if (!PARADIGMS.includes(paradigm)) {
+    throw new ConfigError(`unknown paradigm '${String(paradigm)}'; expected one of: ${PARADIGMS.join(', ')}`, { field: 'paradigm' });
+  }
+  const available = [...launchers.keys()];
+  throw new ConfigError(
+    available.length === 0
+      ? `no paradigm is available: import 'shardlearn' (the package entry), which registers the launchers`
+      : `paradigm '${paradigm}' is not available in this build; available: ${available.join(', ')}`,
+    { field: 'paradigm' },
+  );
+}
+
+export function availableParadigms(): Paradigm[] {
+  return [...launchers.keys()];
+}

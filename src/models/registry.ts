@@ -1,0 +1,39 @@
+/**
+ * The model registry: a name (the CLI's model argument and the tag in saved files) to a factory.
+ * Workers rebuild the model from (name, params) through it; `load` checks the tag against it.
+ */
+import { ConfigError, ShardlearnError } from '../core/errors.js';
+import type { Estimator, ModelKind } from './estimator.js';
+
+export type AnyEstimator = Estimator<object, object>;
+
+export interface ModelEntry {
+  name: string;
+  kind: ModelKind;
+  /** One line for `shardlearn --help` and the README. */
+  summary: string;
+  create(params: Record<string, unknown>): AnyEstimator;
+}
+
+const models = new Map<string, ModelEntry>();
+
+export function registerModel(entry: ModelEntry): void {
+  if (models.has(entry.name)) throw new ShardlearnError('REGISTRY', `model '${entry.name}' is already registered`);
+  models.set(entry.name, entry);
+}
+
+export function modelEntry(name: string): ModelEntry {
+  const entry = models.get(name);
+  if (entry === undefined) {
+    throw new ConfigError(`unknown model '${name}'; expected one of: ${modelNames().join(', ')}`, { field: 'model' });
+  }
+  return entry;
+}
+
+export function createModel(name: string, params: Record<string, unknown> = {}): AnyEstimator {
+  return modelEntry(name).create(params);
+}
+
+export function modelNames(): string[] {
+  return [...models.keys()];
+}

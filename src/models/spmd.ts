@@ -1,0 +1,76 @@
+/**
+ * Small SPMD building blocks every trainer uses: where this rank's rows sit in the global row
+ * order, and the class values present across all shards. Each is one or two tiny collectives.
+ */
+import type { Communicator } from '../comm/communicator.js';
+import { DataError } from '../core/errors.js';
+
+export interface GlobalLayout {
+  /** Index of this rank's first row among all ranks' rows (ranks in order). */
+  offset: number;
+  /** Rows over all ranks. */
+  total: number;
+}
+
+export async function globalLayout(comm: Communicator, localRows: number): Promise<GlobalLayout> {
+  if (comm.size === 1) return { offset: 0, total: localRows };
+  const counts = new Float64Array(comm.size);
+  counts[comm.rank] = localRows;
+  await comm.allReduce(counts, 'sum');
+  let offset = 0;
+  for (let r = 0; r < comm.rank; r++) offset += counts[r]!;
+  let total = 0;
+  for (const c of counts) total += c;
+  return { offset, total };
+}
+
+/** Largest span of integer class values accepted (keeps the presence vector small). */
+const MAX_CLASS_SPAN = 65536;
+
+/**
+ * The sorted distinct class values over all ranks' labels. Labels must be integers (loaders encode
+ * string classes as 0..C-1); e.g. LibSVM's -1/+1 gives [-1, 1].
+ */
+export async function discoverClasses(comm: Communicator, labels: Float64Array, source = 'labels'): Promise<Float64Array> {
+  const range = Float64Array.of(Infinity, Infinity); // [min, -max] so one 'min' reduction finds both
+  for (let i = 0; i < labels.length; i++) {
+    const value = labels[i]!;
+    if (!Number.isInteger(value)) {
+      throw new DataError('DATA_VALUE', { file: source, row: i + 1, column: 'label' }, `classifiers need integer class labels, found ${value}`);
+    }
+    if (value < range[0]!) range[0] = value;
+    if (-value < range[1]!) range[1] = -value;
+  }
+  await comm.allReduce(range, 'min');
+  const low = range[0]!;
+  const high = -range[1]!;
+  if (!Number.isFinite(low)) throw new DataError('DATA_MISSING', { file: source }, 'no labelled rows to train on');
+  if (high - low + 1 > MAX_CLASS_SPAN) {
+    throw new DataError('DATA_VALUE', { file: source, column: 'label' }, `class labels span ${low}..${high}; at most ${MAX_CLASS_SPAN} distinct integer classes are supported`);
+  }
+  const present = new Float64Array(high - low + 1);
+  for (let i = 0; i < labels.length; i++) present[labels[i]! - low] = 1;
+  await comm.allReduce(present, 'max');
+  const classes: number[] = [];
+  present.forEach((flag, i) => {
+    if (flag > 0) classes.push(low + i);
+  });
+  return Float64Array.from(classes);
+}
+
+/** Map each label to its index in the sorted `classes` (binary search). */
+export function encodeLabels(labels: Float64Array, classes: Float64Array): Int32Array {
+  const out = new Int32Array(labels.length);
+  for (let i = 0; i < labels.length; i++) {
+    const value = labels[i]!;
+    let lo = 0;
+    let hi = classes.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (classes[mid]! < value) lo = mid + 1;
+      else hi = mid;
+    }
+    out[i] = classes[lo] === value ? lo : -1;
+  }
+  return out;
+}

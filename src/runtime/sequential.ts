@@ -1,0 +1,32 @@
+/**
+ * The `sequential` paradigm: the trainer runs on the calling thread, world size 1, with the local
+ * communicator. It is the reference every other paradigm is tested against.
+ */
+import { LocalCommunicator } from '../comm/local.js';
+import { ConfigError } from '../core/errors.js';
+import type { FitInfo, LaunchRequest } from '../models/launcher.js';
+import { createStrategy } from '../strategies/index.js';
+import { progressRecorder } from './progress.js';
+
+export async function launchSequential<State>(request: LaunchRequest<State>): Promise<{ state: State; info: FitInfo }> {
+  const { model, data, options } = request;
+  if (options.workers !== undefined && options.workers !== 1) {
+    // A world of one: asking for more workers here is a mistake worth saying.
+    throw new ConfigError(
+      `the sequential paradigm runs one worker, got workers=${options.workers}; use --paradigm threads for more`,
+      { field: 'workers' },
+    );
+  }
+  const comm = new LocalCommunicator();
+  const strategyName = options.strategy ?? 'allreduce';
+  const strategy = createStrategy(strategyName, { comm });
+  const recorder = progressRecorder(options.onProgress);
+  const started = performance.now();
+  const state = await model.train(data, { comm, strategy, report: recorder.report });
+  const seconds = (performance.now() - started) / 1000;
+  await comm.close();
+  return {
+    state,
+    info: { paradigm: 'sequential', workers: 1, strategy: strategyName, seconds, comm: [{ ...comm.stats }], history: recorder.history },
+  };
+}

@@ -1,0 +1,38 @@
+/**
+ * How workers combine gradients for mini-batch SGD. A strategy sees flat vectors only — never which
+ * model produced them — so every SGD-trained model (linear, logistic, SVM, later the neural nets)
+ * gets every strategy for free.
+ *
+ * The trainer's loop is the same under every strategy:
+ *
+ *   params = await strategy.setup(params)          // may swap in a shared-memory vector (Hogwild)
+ *   for each step: compute gradientSum over the batch's local rows
+ *                  await strategy.step(params, gradientSum, count, apply)
+ *   await strategy.finish(params)
+ *
+ * `apply(params, meanGradient)` is the model's pure update rule (plain SGD, with its regulariser);
+ * the strategy decides when and where it runs and what it is applied to.
+ */
+export type StrategyName = 'allreduce' | 'hogwild';
+
+export type ApplyUpdate = (params: Float64Array, meanGradient: Float64Array) => void;
+
+export interface GradientStrategy {
+  readonly name: StrategyName;
+  /**
+   * `true` when all ranks take the same global mini-batch together (the trainer then draws batches
+   * from one seeded global permutation, so every paradigm sees the same batches as `sequential`);
+   * `false` when each rank samples its own shard at its own pace.
+   */
+  readonly synchronous: boolean;
+  /** The parameter vector to train from now on, initialised from `initial` (identical on every rank). */
+  setup(initial: Float64Array): Promise<Float64Array>;
+  /**
+   * One step. `gradientSum` is this rank's gradient summed over its rows of the batch; `count` is the
+   * number of rows the sum is over — the global batch size when `synchronous`, else the local one.
+   * `gradientSum` may be overwritten.
+   */
+  step(params: Float64Array, gradientSum: Float64Array, count: number, apply: ApplyUpdate): Promise<void>;
+  /** Make `params` final and identical on every rank. */
+  finish(params: Float64Array): Promise<void>;
+}

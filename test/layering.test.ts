@@ -1,0 +1,52 @@
+// Keeps DESIGN.md's "who may import whom" true: every relative import in src/ is checked against
+// the layer table below. models may use strategies/ and comm/ through `import type` only.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join, relative, resolve, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '../../src');
+
+const allowed: Record<string, string[]> = {
+  cli: ['bench', 'automl', 'runtime', 'models', 'data', 'core'],
+  bench: ['runtime', 'models', 'data', 'core'],
+  automl: ['runtime', 'models', 'data', 'core'],
+  runtime: ['models', 'strategies', 'comm', 'data', 'core'],
+  models: ['nn', 'rl', 'data', 'core'],
+  strategies: ['comm', 'core'],
+  nn: ['core'],
+  rl: ['core'],
+  data: ['core'],
+  comm: ['core'],
+  core: [],
+};
+const typeOnly: Record<string, string[]> = { models: ['strategies', 'comm'] };
+
+function sources(dir: string): string[] {
+  return readdirSync(dir).flatMap((name) => {
+    const path = join(dir, name);
+    return statSync(path).isDirectory() ? sources(path) : path.endsWith('.ts') ? [path] : [];
+  });
+}
+
+test('imports follow the layer table of DESIGN.md', () => {
+  const violations: string[] = [];
+  for (const file of sources(root)) {
+    const layer = relative(root, file).split('/')[0]!;
+    if (layer.endsWith('.ts')) continue; // src/index.ts: the public entry may import everything
+    const text = readFileSync(file, 'utf8');
+    for (const match of text.matchAll(/^\s*(import|export)\s+(type\s+)?[^'"]*?from\s+'(\.[^']+)'/gm)) {
+      const target = relative(root, resolve(dirname(file), match[3]!)).split('/')[0]!;
+      if (target === layer) continue;
+      const isType = match[2] !== undefined;
+      const ok = (allowed[layer] ?? []).includes(target) || (isType && (typeOnly[layer] ?? []).includes(target));
+      if (!ok) violations.push(`${relative(root, file)} imports ${match[3]} (${layer} → ${target}${isType ? ', type' : ''})`);
+    }
+    for (const match of text.matchAll(/import\(\s*'(\.[^']+)'\s*\)/g)) {
+      const target = relative(root, resolve(dirname(file), match[1]!)).split('/')[0]!;
+      if (target !== layer && !(allowed[layer] ?? []).includes(target)) violations.push(`${relative(root, file)} dynamically imports ${match[1]}`);
+    }
+  }
+  assert.deepEqual(violations, []);
+});
