@@ -66,7 +66,7 @@ export function useKernels(name: string): Kernels {
   return backend;
 }
 
-/** The active backend: `SHARDLEARN_KERNELS` if set, else the first registered (the `ts` reference). */
+/** The active backend: `SHARDLEARN_KERNELS` if set, else the first registered (`wasm` when it loaded, else `ts`; see core/index.ts). */
 export function kernels(): Kernels {
   if (active !== null) return active;
   const requested = process.env['SHARDLEARN_KERNELS'];

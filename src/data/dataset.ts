@@ -23,6 +23,15 @@ export interface DatasetInit {
   labelNames?: readonly string[] | null;
   /** Where the data came from, for error messages and reports (a path or `builtin:…`). */
   source?: string;
+  /**
+   * A stable key per row for seeded per-row decisions (the train/test split): the row's 0-based
+   * index in its source, or for CSV/LibSVM the byte offset of its line, which a byte-range shard
+   * knows without reading the bytes before it. `null` (the default) means row i's key is
+   * `rowKeyBase + i`.
+   */
+  rowKeys?: Float64Array | null;
+  /** Key of row 0 when `rowKeys` is null (a contiguous shard's first global row index). Default 0. */
+  rowKeyBase?: number;
 }
 
 export class Dataset {
@@ -33,6 +42,8 @@ export class Dataset {
   readonly featureNames: readonly string[];
   readonly labelNames: readonly string[] | null;
   readonly source: string;
+  readonly rowKeys: Float64Array | null;
+  readonly rowKeyBase: number;
 
   constructor(init: DatasetInit) {
     const { x, rows, cols } = init;
@@ -57,6 +68,17 @@ export class Dataset {
     this.featureNames = names;
     this.labelNames = init.labelNames ?? null;
     this.source = init.source ?? 'memory';
+    const rowKeys = init.rowKeys ?? null;
+    if (rowKeys !== null && rowKeys.length !== rows) {
+      throw new DataError('DATA_FORMAT', { file: init.source }, `expected ${rows} row keys (one per row), found ${rowKeys.length}`);
+    }
+    this.rowKeys = rowKeys;
+    this.rowKeyBase = init.rowKeyBase ?? 0;
+  }
+
+  /** Row `i`'s stable key (see `DatasetInit.rowKeys`). */
+  rowKey(i: number): number {
+    return this.rowKeys === null ? this.rowKeyBase + i : this.rowKeys[i]!;
   }
 
   get dtype(): DType {
@@ -87,6 +109,8 @@ export class Dataset {
       x: this.x.subarray(start * this.cols, end * this.cols),
       rows: end - start,
       y: this.y === null ? null : this.y.subarray(start, end),
+      rowKeys: this.rowKeys === null ? null : this.rowKeys.subarray(start, end),
+      rowKeyBase: this.rowKeyBase + start,
     });
   }
 
@@ -94,12 +118,14 @@ export class Dataset {
   take(indices: ArrayLike<number>, placement: Placement = 'heap'): Dataset {
     const x = allocate(this.dtype, indices.length * this.cols, placement);
     const y = this.y === null ? null : (allocate('float64', indices.length, placement) as Float64Array);
+    const rowKeys = new Float64Array(indices.length);
     for (let i = 0; i < indices.length; i++) {
       const source = indices[i]!;
       x.set(this.x.subarray(source * this.cols, (source + 1) * this.cols), i * this.cols);
       if (y !== null) y[i] = this.y![source]!;
+      rowKeys[i] = this.rowKey(source);
     }
-    return this.with({ x, rows: indices.length, y });
+    return this.with({ x, rows: indices.length, y, rowKeys });
   }
 
   /** This dataset in shared memory (itself if it already is), for worker threads. */
@@ -116,8 +142,13 @@ export class Dataset {
     return this.with({ x });
   }
 
-  /** A dataset like this one with some fields replaced. */
+  /**
+   * A dataset like this one with some fields replaced. Changing `rows` without giving `rowKeys`
+   * drops the row keys (the new rows are keyed 0..rows-1), since the old keys no longer line up.
+   */
   with(changes: Partial<DatasetInit>): Dataset {
+    const rowsChanged = changes.rows !== undefined && changes.rows !== this.rows;
+    const keepKeys = changes.rowKeys === undefined && !rowsChanged;
     return new Dataset({
       x: changes.x ?? this.x,
       rows: changes.rows ?? this.rows,
@@ -126,6 +157,8 @@ export class Dataset {
       featureNames: changes.featureNames ?? this.featureNames,
       labelNames: changes.labelNames === undefined ? this.labelNames : changes.labelNames,
       source: changes.source ?? this.source,
+      rowKeys: keepKeys ? this.rowKeys : (changes.rowKeys ?? null),
+      rowKeyBase: changes.rowKeyBase ?? (keepKeys ? this.rowKeyBase : 0),
     });
   }
 }

@@ -3,4 +3,14 @@
  */
 import { registerModel } from './registry.js';
 
-void registerModel; // models register below
+import { LinearRegression } from './linear-regression.js';
+import { LogisticRegression } from './logistic-regression.js';
+import { LinearSVM } from './linear-svm.js';
+import { KMeans } from './kmeans.js';
+import { PCA } from './pca.js';
+
+registerModel({ name: 'linear-regression', kind: 'regressor', summary: 'least squares / ridge: exact normal equations (one all-reduce) or SGD', create: (params) => new LinearRegression(params) });
+registerModel({ name: 'logistic-regression', kind: 'classifier', summary: 'binary or softmax logistic regression: L-BFGS on all-reduced gradients, or SGD', create: (params) => new LogisticRegression(params) });
+registerModel({ name: 'linear-svm', kind: 'classifier', summary: 'linear SVM (hinge loss) by mini-batch Pegasos SGD, one-vs-rest for >2 classes', create: (params) => new LinearSVM(params) });
+registerModel({ name: 'kmeans', kind: 'clusterer', summary: 'k-means (Lloyd) with k-means++ / k-means|| / random init: per-cluster sums all-reduced each iteration', create: (params) => new KMeans(params) });
+registerModel({ name: 'pca', kind: 'decomposition', summary: 'principal component analysis: all-reduced covariance (full) or randomized subspace iteration', create: (params) => new PCA(params) });

@@ -22,6 +22,11 @@ export interface FitOptions {
   onProgress?: (event: ProgressEvent & { elapsedMs: number }) => void;
   /** Give up (and stop all workers) when no worker has made progress for this long. */
   timeoutMs?: number;
+  /**
+   * Modules (paths or file: URLs) every worker imports before rebuilding the model — where a custom
+   * model registered with `registerModel` outside shardlearn lives. Paradigms with workers only.
+   */
+  workerModules?: readonly string[];
 }
 
 /** How a fit ran. */
@@ -33,6 +38,11 @@ export interface FitInfo {
   seconds: number;
   /** Per-rank communication statistics, index = rank. */
   comm: CommStats[];
+  /**
+   * Per-rank milliseconds of training spent outside communication (train wall time − commMs),
+   * index = rank; set by paradigms that run workers.
+   */
+  computeMs?: number[];
   /** Rank 0's progress events with elapsed milliseconds since training started. */
   history: (ProgressEvent & { elapsedMs: number })[];
 }

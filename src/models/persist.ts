@@ -57,18 +57,32 @@ function decode(value: unknown, where: string): unknown {
   return value;
 }
 
-/** The JSON document of a fitted model. */
-export function serializeModel(model: AnyEstimator): string {
+/**
+ * The JSON document of a fitted model. `preprocess` is the fitted input transformation the model
+ * expects (e.g. a StandardScaler's JSON), stored with it so predictions apply the same scaling.
+ */
+export function serializeModel(model: AnyEstimator, preprocess?: unknown): string {
   return JSON.stringify({
     format: MODEL_FORMAT,
     version: MODEL_FORMAT_VERSION,
     model: model.name,
     params: encode(model.params),
     state: encode(model.state),
+    ...(preprocess === undefined ? {} : { preprocess }),
   });
 }
 
 export function deserializeModel(text: string, where = 'model'): AnyEstimator {
+  return deserializeDocument(text, where).model;
+}
+
+/** A saved model and the preprocessing saved with it (undefined when none). */
+export interface SavedModel {
+  model: AnyEstimator;
+  preprocess: unknown;
+}
+
+export function deserializeDocument(text: string, where = 'model'): SavedModel {
   let document: unknown;
   try {
     document = JSON.parse(text);
@@ -84,13 +98,18 @@ export function deserializeModel(text: string, where = 'model'): AnyEstimator {
   }
   if (typeof record['model'] !== 'string') throw new ShardlearnError('MODEL_FORMAT', `${where}: missing model name`);
   const model = createModel(record['model'], decode(record['params'], where) as Record<string, unknown>);
-  return model.setState(decode(record['state'], where) as object);
+  return { model: model.setState(decode(record['state'], where) as object), preprocess: record['preprocess'] };
 }
 
-export async function saveModel(model: AnyEstimator, path: string): Promise<void> {
+export async function saveModel(model: AnyEstimator, path: string, preprocess?: unknown): Promise<void> {
   const temporary = `${path}.tmp-${process.pid}`;
-  await writeFile(temporary, serializeModel(model));
+  await writeFile(temporary, serializeModel(model, preprocess));
   await rename(temporary, path);
+}
+
+/** Load a model file with the preprocessing saved beside the model. */
+export async function loadSavedModel(path: string): Promise<SavedModel> {
+  return deserializeDocument(await readFile(path, 'utf8'), path);
 }
 
 /**

@@ -4,7 +4,11 @@
  */
 import { registerLauncher } from '../models/launcher.js';
 import { launchSequential } from './sequential.js';
+import { launchThreads } from './threads.js';
 
 registerLauncher('sequential', launchSequential);
+registerLauncher('threads', launchThreads);
 
 export { launchSequential };
+export { launchThreads };
+export { strategyNames } from '../strategies/index.js';

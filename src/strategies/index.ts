@@ -5,6 +5,7 @@
 import type { Communicator } from '../comm/communicator.js';
 import { ConfigError, ShardlearnError } from '../core/errors.js';
 import { AllReduceStrategy } from './allreduce.js';
+import { HogwildStrategy } from './hogwild.js';
 import type { GradientStrategy, StrategyName } from './strategy.js';
 
 /** What a strategy may need beyond the communicator (e.g. the shared parameter vector for Hogwild). */
@@ -36,5 +37,6 @@ export function createStrategy(name: string, env: StrategyEnvironment): Gradient
 }
 
 registerStrategy('allreduce', ({ comm }) => new AllReduceStrategy(comm));
+registerStrategy('hogwild', ({ comm, sharedParams }) => new HogwildStrategy(comm, sharedParams));
 
 export type { GradientStrategy, StrategyName, ApplyUpdate } from './strategy.js';

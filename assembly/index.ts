@@ -1,0 +1,7 @@
+// Entry point of the WebAssembly kernel module (compiled by `npm run build:wasm`). The module has no
+// runtime and no static data: it only reads and writes the addresses the JavaScript side passes, so
+// one shared memory can hold both the data and every thread's workspace.
+export { gemm64, gemm64WorkBytes } from './gemm64';
+export { gemm32, gemm32WorkBytes } from './gemm32';
+export { dot, axpy, scal, gemv } from './vector';
+export { syrk, nearestCenter } from './statistics';

@@ -1,0 +1,123 @@
+// Level-1 and level-2 kernels (dot, axpy, scal, gemv) on f64x2 lanes. Float32 inputs are widened
+// to float64 before any arithmetic so results match the TypeScript reference, which computes in
+// float64 and rounds once on store.
+
+// Two f32 at `p` widened to an f64x2.
+// @ts-ignore: decorator
+@inline function load2(p: usize, f32: bool): v128 {
+  return f32 ? f64x2.promote_low_f32x4(v128.load64_zero(p)) : v128.load(p);
+}
+
+/** Σ x[i]·y[i] over n elements, accumulated in float64 with four lanes-pairs. */
+export function dot(n: i32, x: usize, xF32: i32, y: usize, yF32: i32): f64 {
+  const xs: usize = xF32 ? 2 : 3;
+  const ys: usize = yF32 ? 2 : 3;
+  let s0 = f64x2.splat(0);
+  let s1 = f64x2.splat(0);
+  let i = 0;
+  if (!xF32 && !yF32) {
+    for (; i + 3 < n; i += 4) {
+      const o = <usize>i << 3;
+      s0 = f64x2.add(s0, f64x2.mul(v128.load(x + o), v128.load(y + o)));
+      s1 = f64x2.add(s1, f64x2.mul(v128.load(x + o, 16), v128.load(y + o, 16)));
+    }
+  } else {
+    for (; i + 3 < n; i += 4) {
+      const ox = <usize>i << xs;
+      const oy = <usize>i << ys;
+      s0 = f64x2.add(s0, f64x2.mul(load2(x + ox, xF32 != 0), load2(y + oy, yF32 != 0)));
+      s1 = f64x2.add(s1, f64x2.mul(load2(x + ox + (<usize>2 << xs), xF32 != 0), load2(y + oy + (<usize>2 << ys), yF32 != 0)));
+    }
+  }
+  const s = f64x2.add(s0, s1);
+  let total = f64x2.extract_lane(s, 0) + f64x2.extract_lane(s, 1);
+  for (; i < n; i++) {
+    const xv = xF32 ? <f64>load<f32>(x + (<usize>i << 2)) : load<f64>(x + (<usize>i << 3));
+    const yv = yF32 ? <f64>load<f32>(y + (<usize>i << 2)) : load<f64>(y + (<usize>i << 3));
+    total += xv * yv;
+  }
+  return total;
+}
+
+/** y += alpha·x; x and y float64, or both float32 (computed in float64, rounded once). */
+export function axpy(n: i32, alpha: f64, x: usize, y: usize, f32: i32): void {
+  if (alpha == 0) return;
+  let i = 0;
+  const va = f64x2.splat(alpha);
+  if (f32) {
+    for (; i + 1 < n; i += 2) {
+      const o = <usize>i << 2;
+      const sum = f64x2.add(load2(y + o, true), f64x2.mul(va, load2(x + o, true)));
+      v128.store64_lane(y + o, f32x4.demote_f64x2_zero(sum), 0);
+    }
+    for (; i < n; i++) {
+      const o = <usize>i << 2;
+      store<f32>(y + o, <f32>(<f64>load<f32>(y + o) + alpha * <f64>load<f32>(x + o)));
+    }
+    return;
+  }
+  for (; i + 1 < n; i += 2) {
+    const o = <usize>i << 3;
+    v128.store(y + o, f64x2.add(v128.load(y + o), f64x2.mul(va, v128.load(x + o))));
+  }
+  if (i < n) {
+    const o = <usize>i << 3;
+    store<f64>(y + o, load<f64>(y + o) + alpha * load<f64>(x + o));
+  }
+}
+
+/** x *= alpha; float64, or float32 computed in float64 and rounded once. */
+export function scal(n: i32, alpha: f64, x: usize, f32: i32): void {
+  let i = 0;
+  const va = f64x2.splat(alpha);
+  if (f32) {
+    for (; i + 1 < n; i += 2) {
+      const o = <usize>i << 2;
+      v128.store64_lane(x + o, f32x4.demote_f64x2_zero(f64x2.mul(load2(x + o, true), va)), 0);
+    }
+    if (i < n) store<f32>(x + (<usize>i << 2), <f32>(<f64>load<f32>(x + (<usize>i << 2)) * alpha));
+    return;
+  }
+  for (; i + 1 < n; i += 2) {
+    const o = <usize>i << 3;
+    v128.store(x + o, f64x2.mul(v128.load(x + o), va));
+  }
+  if (i < n) store<f64>(x + (<usize>i << 3), load<f64>(x + (<usize>i << 3)) * alpha);
+}
+
+/**
+ * y = alpha·op(A)·x + beta·y; A m×n (float64 or float32 `aF32`), x and y float64.
+ * Not transposed: one dot per row. Transposed: y is scaled, then each row of A is added with weight
+ * alpha·x[i], so A is still read row by row (contiguous).
+ */
+export function gemv(
+  transA: i32, m: i32, n: i32, alpha: f64, a: usize, lda: i32, aF32: i32,
+  x: usize, beta: f64, y: usize,
+): void {
+  const as: usize = aF32 ? 2 : 3;
+  if (!transA) {
+    for (let i = 0; i < m; i++) {
+      const value = alpha * dot(n, a + (<usize>(i * lda) << as), aF32, x, 0);
+      const at = y + (<usize>i << 3);
+      store<f64>(at, beta == 0 ? value : beta * load<f64>(at) + value);
+    }
+    return;
+  }
+  if (beta == 0) memory.fill(y, 0, <usize>n << 3);
+  else if (beta != 1) scal(n, beta, y, 0);
+  for (let i = 0; i < m; i++) {
+    const weight = alpha * load<f64>(x + (<usize>i << 3));
+    if (weight == 0) continue;
+    const row = a + (<usize>(i * lda) << as);
+    const vw = f64x2.splat(weight);
+    let j = 0;
+    for (; j + 1 < n; j += 2) {
+      const o = <usize>j << 3;
+      v128.store(y + o, f64x2.add(v128.load(y + o), f64x2.mul(vw, load2(row + (<usize>j << as), aF32 != 0))));
+    }
+    if (j < n) {
+      const av = aF32 ? <f64>load<f32>(row + (<usize>j << 2)) : load<f64>(row + (<usize>j << 3));
+      store<f64>(y + (<usize>j << 3), load<f64>(y + (<usize>j << 3)) + weight * av);
+    }
+  }
+}

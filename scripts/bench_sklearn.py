@@ -1,0 +1,48 @@
+#!/usr/bin/env python3
+"""Times scikit-learn on the foundation benchmark's shapes, for the ratio in bench/results.
+
+Run by `npm run bench` when Debian's python3-sklearn is installed (apt-get install python3-sklearn);
+prints one JSON object {case: median_seconds}. Same shapes and model settings as bench/run.ts;
+the data are drawn the same way (Gaussian features, known weights), not bit-identical.
+"""
+import json
+import sys
+import time
+
+import numpy as np
+from sklearn.cluster import KMeans
+from sklearn.decomposition import PCA
+from sklearn.linear_model import LinearRegression, LogisticRegression, SGDClassifier, SGDRegressor
+
+repeats = int(sys.argv[1]) if len(sys.argv) > 1 else 3
+scale = float(sys.argv[2]) if len(sys.argv) > 2 else 1.0
+rng = np.random.default_rng(1)
+
+
+def timed(fit):
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fit()
+        times.append(time.perf_counter() - start)
+    return sorted(times)[len(times) // 2]
+
+
+n = int(1_000_000 * scale)
+x = rng.standard_normal((n, 50))
+w = rng.standard_normal(50)
+y_reg = x @ w + 0.1 * rng.standard_normal(n)
+y_cls = (x @ w > 0).astype(int)
+x_km = np.concatenate([rng.standard_normal((n // 10, 20)) + 5 * rng.standard_normal(20) for _ in range(10)])
+x_pca = rng.standard_normal((int(200_000 * scale), 100)) @ np.diag(np.linspace(3, 0.1, 100))
+
+results = {
+    "linear-regression/exact": timed(lambda: LinearRegression().fit(x, y_reg)),
+    "linear-regression/sgd": timed(lambda: SGDRegressor(max_iter=5, tol=None, learning_rate="constant", eta0=0.01).fit(x, y_reg)),
+    "logistic-regression/lbfgs": timed(lambda: LogisticRegression(max_iter=100).fit(x, y_cls)),
+    "linear-svm/sgd": timed(lambda: SGDClassifier(loss="hinge", max_iter=5, tol=None).fit(x, y_cls)),
+    "kmeans/lloyd": timed(lambda: KMeans(10, init="random", n_init=1, max_iter=20, tol=0, algorithm="lloyd").fit(x_km)),
+    "pca/full": timed(lambda: PCA(10, svd_solver="full").fit(x_pca)),
+    "pca/randomized": timed(lambda: PCA(10, svd_solver="randomized").fit(x_pca)),
+}
+print(json.dumps(results))

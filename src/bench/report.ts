@@ -1,0 +1,129 @@
+/**
+ * The comparison report: one self-contained HTML file — inline CSS, plots as inline SVG rendered
+ * on the server, no script, no external URL — so it opens anywhere, offline, and can be archived.
+ *
+ * @example
+ * writeFileSync('report.html', await renderReport(result));
+ */
+import type { TopLevelSpec } from 'vega-lite';
+import { breakdownSpec, bytesSpec, lossCurveSpec, renderChart, scalingSpec, speedupSpec } from './charts.js';
+import { DISTRIBUTED, crossovers, evaluateClaims } from './claims.js';
+import type { CompareResult } from './record.js';
+import type { CellSummary } from './summary.js';
+import { cellLabel, summarize, summaryRows } from './summary.js';
+
+export function escapeHtml(text: string): string {
+  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+}
+
+const STYLE = `
+body { font: 14px/1.45 system-ui, sans-serif; margin: 2em auto; max-width: 1100px; padding: 0 1em; color: #222; }
+h1 { font-size: 1.6em; } h2 { margin-top: 2em; border-bottom: 1px solid #ddd; }
+table { border-collapse: collapse; margin: 1em 0; font-size: 13px; }
+th, td { border: 1px solid #ddd; padding: 3px 8px; text-align: left; vertical-align: top; }
+td.num { text-align: right; font-variant-numeric: tabular-nums; }
+figure { display: inline-block; margin: 0.5em 1em 1em 0; } figure svg { max-width: 100%; height: auto; }
+.verdict-supported { color: #1a7f37; } .verdict-contradicted { color: #c62828; } .verdict-mixed { color: #b26a00; }
+.verdict-not-measured-yet { color: #777; } .note { color: #555; } .warning { background: #fff3cd; padding: 0.5em 1em; }
+pre { background: #f6f8fa; padding: 0.8em; overflow-x: auto; font-size: 12px; }
+`;
+
+async function figure(spec: TopLevelSpec | null, id: string): Promise<string> {
+  if (spec === null) return '';
+  return `<figure class="chart" id="${escapeHtml(id)}">${await renderChart(spec)}</figure>`;
+}
+
+function table(header: string[], rows: string[][], numericFrom = Infinity): string {
+  const head = `<tr>${header.map((h) => `<th>${escapeHtml(h)}</th>`).join('')}</tr>`;
+  const body = rows.map((r) => `<tr>${r.map((c, i) => `<td${i >= numericFrom ? ' class="num"' : ''}>${escapeHtml(c)}</td>`).join('')}</tr>`).join('\n');
+  return `<table>${head}\n${body}</table>`;
+}
+
+function targetTable(cells: readonly CellSummary[]): string {
+  const withTarget = cells.filter((c) => c.timeToTargetMs !== null);
+  if (withTarget.length === 0) return '';
+  return `<h3>Time to target loss</h3>${table(
+    ['model', 'paradigm', 'reached in', 'median ms to target'],
+    withTarget.map((c) => [c.model, cellLabel(c), `${c.timeToTargetMs!.n} of ${c.runs} runs`, c.timeToTargetMs!.median.toFixed(1)]),
+    3,
+  )}`;
+}
+
+async function crossoverSection(cells: readonly CellSummary[], modelNames: string[]): Promise<string> {
+  const distributed = cells.some((c) => DISTRIBUTED.includes(c.paradigm) && c.wallSeconds !== null);
+  const charts = (await Promise.all(modelNames.map((m) => figure(scalingSpec(m, cells), `scaling-${m}`)))).join('');
+  if (!distributed) {
+    return `<p><strong>No distributed paradigm (processes, cluster) was measured</strong>, so there is no data size at which distributed overtakes parallel to report. Run the comparison with <code>"paradigms": ["sequential", "threads", "processes"]</code> and two or more data sizes once those paradigms are available.</p>${charts}`;
+  }
+  const found = crossovers(cells);
+  const lines = found.length === 0
+    ? '<p>Distributed was measured, but not beside threads at two or more data sizes, so no crossover can be located.</p>'
+    : `<ul>${found.map((c) => `<li>${escapeHtml(c.model)}: ${c.rows === null ? `parallel stays faster over the measured sizes (${c.sizes.join(', ')} rows)` : `distributed overtakes parallel at ≈${Math.round(c.rows)} training rows (linear interpolation between measured sizes)`}</li>`).join('')}</ul>`;
+  return lines + charts;
+}
+
+/** Render the report of a comparison (its records may come fresh from `runCompare` or from the store). */
+export async function renderReport(result: Pick<CompareResult, 'session' | 'records' | 'skipped' | 'aborted'>): Promise<string> {
+  const { session, records, skipped } = result;
+  const cells = summarize(records);
+  const models = [...new Set(cells.map((c) => c.model))];
+  const { header, rows } = summaryRows(cells);
+  const claims = evaluateClaims(cells);
+  const failed = records.filter((r) => r.status === 'failed');
+  const speedups = (await Promise.all(models.map((m) => figure(speedupSpec(m, cells), `speedup-${m}`)))).join('');
+  const curves = (await Promise.all(models.map((m) => figure(lossCurveSpec(m, cells, records), `loss-${m}`)))).join('');
+  const host = session.host;
+
+  return `<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>shardlearn compare — ${escapeHtml(session.matrix.name)} — ${escapeHtml(session.startedAt)}</title>
+<style>${STYLE}</style></head><body>
+<h1>shardlearn compare: ${escapeHtml(session.matrix.name)}</h1>
+<p class="note">Session ${escapeHtml(session.sessionId)}, started ${escapeHtml(session.startedAt)} ·
+shardlearn ${escapeHtml(session.code.packageVersion)} (commit ${escapeHtml(session.code.gitCommit)}) ·
+${escapeHtml(host.cpuModel)}, ${host.cpus} CPUs, ${(host.totalMemoryBytes / 2 ** 30).toFixed(1)} GiB, Node ${escapeHtml(host.nodeVersion)} on ${escapeHtml(host.platform)} ${escapeHtml(host.release)} ·
+${records.length} runs, ${session.matrix.repeats} repeats per cell.</p>
+${result.aborted ? '<p class="warning">The comparison was stopped before the end; the report shows the runs that finished.</p>' : ''}
+
+<h2>Summary</h2>
+<p class="note">Median over repeats; [min–max] and the interquartile range show the spread. Speedup = sequential median wall seconds ÷ the cell's median wall seconds, for the same model and data; efficiency = speedup ÷ workers.</p>
+${table(header, rows, 3)}
+
+<h2>Speedup against workers</h2>
+${speedups || '<p>No parallel cell with a sequential baseline was measured.</p>'}
+
+<h2>Time to accuracy</h2>
+<p class="note">Training loss as rank 0 reported it, against seconds since training started; one curve per cell, from its median-time repeat.</p>
+${curves || '<p>No model reported a training loss.</p>'}
+${targetTable(cells)}
+
+<h2>Bytes on the wire</h2>
+${await figure(bytesSpec(cells), 'bytes') || '<p>Nothing was measured.</p>'}
+
+<h2>Compute and communication</h2>
+<p class="note">Communication = milliseconds inside communicator calls (waiting and copying), mean over ranks; compute = the rest of the training time.</p>
+${await figure(breakdownSpec(cells), 'breakdown') || '<p>Nothing was measured.</p>'}
+
+<h2>Crossover: where distributed overtakes parallel</h2>
+${await crossoverSection(cells, models)}
+
+<h2>The seed paper's claims</h2>
+<p class="note">Claims of Peng, <em>Comparison of Distributed and Parallel Machine Learning: Efficiency and Effectiveness in Large-Scale Data Processing</em>, against this run's measurements. Parallel = threads on one machine; distributed = processes or cluster.</p>
+<table><tr><th>claim</th><th>section</th><th>verdict</th><th>evidence</th></tr>
+${claims.map((c) => `<tr id="claim-${c.id}"><td>${escapeHtml(c.text)}</td><td>${escapeHtml(c.section)}</td><td class="verdict-${c.verdict.replace(/ /g, '-')}">${escapeHtml(c.verdict)}</td><td>${escapeHtml(c.evidence)}</td></tr>`).join('\n')}
+</table>
+
+${skipped.length === 0 ? '' : `<h2>Skipped</h2>${table(['model', 'data', 'paradigm', 'workers', 'strategy', 'why'], skipped.map((s) => [s.model, s.data, s.paradigm, String(s.workers), s.strategy, s.reason]))}`}
+${failed.length === 0 ? '' : `<h2>Failed runs</h2>${table(['model', 'paradigm', 'repeat', 'error'], failed.map((r) => [r.model, cellLabel(r), String(r.repeat + 1), r.error ?? '']))}`}
+
+<h2>How this was measured</h2>
+<ul class="note">
+<li>Wall seconds: the <code>fit</code> call (worker start-up included; data loading and scoring excluded). CPU seconds: <code>process.cpuUsage()</code> over the fit (worker threads included, child processes not).</li>
+<li>Peak RSS: <code>process.resourceUsage().maxRSS</code> after the fit — the process's peak so far, so it never decreases within a session.</li>
+<li>Bytes and messages: the communicators' own counters, summed over ranks. Scores: on a held-out ${(session.matrix.testFraction * 100).toFixed(0)}% of each data set (split seed ${session.matrix.seed}).</li>
+<li>Repeats are interleaved (repeat 1 of every cell, then repeat 2, …)${session.matrix.warmup ? ', after one unmeasured warm-up fit per model' : ''}.</li>
+</ul>
+<details><summary>Matrix</summary><pre>${escapeHtml(JSON.stringify(session.matrix, null, 2))}</pre></details>
+</body></html>
+`;
+}

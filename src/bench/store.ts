@@ -1,0 +1,290 @@
+/**
+ * The results store: an embedded DuckDB file, one row per run (full config as JSON, code version,
+ * host, every metric), its loss history in a table keyed by run id, and one row per session (the
+ * matrix, what was skipped). Opening an existing file appends; the schema carries a version, and a
+ * file written by a newer shardlearn is refused rather than misread.
+ *
+ * @example
+ * const store = await ResultsStore.open('results.duckdb');
+ * await store.writeSession(session);
+ * await store.writeRun(record);
+ * const runs = await store.listRuns({ sessionId: session.sessionId });
+ * store.close();
+ */
+import { DuckDBInstance } from '@duckdb/node-api';
+import type { DuckDBConnection, DuckDBValue } from '@duckdb/node-api';
+import { ConfigError } from '../core/errors.js';
+import type { HostInfo } from './environment.js';
+import type { SkippedCell } from './matrix.js';
+import type { RunRecord, Session } from './record.js';
+import type { HistoryPoint } from './stats.js';
+
+export const SCHEMA_VERSION = 1;
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR);
+CREATE TABLE IF NOT EXISTS sessions (
+  session_id VARCHAR PRIMARY KEY, started_at TIMESTAMP, name VARCHAR, matrix JSON,
+  package_version VARCHAR, git_commit VARCHAR, host JSON, skipped JSON, aborted BOOLEAN);
+CREATE TABLE IF NOT EXISTS runs (
+  run_id VARCHAR PRIMARY KEY, session_id VARCHAR, started_at TIMESTAMP, cell_id VARCHAR,
+  model VARCHAR, model_kind VARCHAR, params JSON, data VARCHAR, paradigm VARCHAR, workers INTEGER,
+  strategy VARCHAR, repeat INTEGER, status VARCHAR, error VARCHAR,
+  train_rows BIGINT, test_rows BIGINT, cols INTEGER,
+  wall_seconds DOUBLE, train_seconds DOUBLE, cpu_seconds DOUBLE, peak_rss_bytes DOUBLE,
+  bytes_sent DOUBLE, bytes_received DOUBLE, messages_sent DOUBLE, comm_ms DOUBLE, compute_ms DOUBLE,
+  score DOUBLE, score_name VARCHAR, higher_is_better BOOLEAN, metrics JSON, final_loss DOUBLE,
+  time_to_target_ms DOUBLE, reached_score_target BOOLEAN, speedup DOUBLE, efficiency DOUBLE,
+  config JSON, package_version VARCHAR, git_commit VARCHAR, host JSON);
+CREATE TABLE IF NOT EXISTS history (
+  run_id VARCHAR, seq INTEGER, elapsed_ms DOUBLE, iteration INTEGER, total INTEGER, loss DOUBLE);
+`;
+
+/** Column name in `runs` → RunRecord field, in table order (the export's column order too). */
+const RUN_COLUMNS: [string, keyof RunRecord][] = [
+  ['run_id', 'runId'], ['session_id', 'sessionId'], ['started_at', 'startedAt'], ['cell_id', 'cellId'],
+  ['model', 'model'], ['model_kind', 'modelKind'], ['params', 'params'], ['data', 'data'], ['paradigm', 'paradigm'],
+  ['workers', 'workers'], ['strategy', 'strategy'], ['repeat', 'repeat'], ['status', 'status'], ['error', 'error'],
+  ['train_rows', 'trainRows'], ['test_rows', 'testRows'], ['cols', 'cols'],
+  ['wall_seconds', 'wallSeconds'], ['train_seconds', 'trainSeconds'], ['cpu_seconds', 'cpuSeconds'], ['peak_rss_bytes', 'peakRssBytes'],
+  ['bytes_sent', 'bytesSent'], ['bytes_received', 'bytesReceived'], ['messages_sent', 'messagesSent'], ['comm_ms', 'commMs'], ['compute_ms', 'computeMs'],
+  ['score', 'score'], ['score_name', 'scoreName'], ['higher_is_better', 'higherIsBetter'], ['metrics', 'metrics'], ['final_loss', 'finalLoss'],
+  ['time_to_target_ms', 'timeToTargetMs'], ['reached_score_target', 'reachedScoreTarget'], ['speedup', 'speedup'], ['efficiency', 'efficiency'],
+];
+const JSON_FIELDS = new Set<keyof RunRecord>(['params', 'metrics']);
+
+/** DuckDB's TIMESTAMP literal for an ISO time (UTC, no zone suffix). */
+function timestamp(iso: string): string {
+  return iso.replace('T', ' ').replace('Z', '');
+}
+
+export interface RunFilter {
+  sessionId?: string;
+  model?: string;
+  paradigm?: string;
+  /** Only the last `limit` runs by start time. */
+  limit?: number;
+}
+
+/** A run as stored: the RunRecord plus the session's config, code version and host. */
+export interface StoredRun extends RunRecord {
+  config: Record<string, unknown>;
+  packageVersion: string;
+  gitCommit: string;
+  host: Record<string, unknown>;
+}
+
+export interface StoredSession {
+  sessionId: string;
+  startedAt: string;
+  name: string;
+  /** The matrix as run (JSON). */
+  matrix: unknown;
+  skipped: SkippedCell[];
+  aborted: boolean;
+  /** Runs stored for this session. */
+  runs: number;
+  packageVersion: string;
+  gitCommit: string;
+  host: HostInfo;
+}
+
+export class ResultsStore {
+  private constructor(
+    private readonly instance: DuckDBInstance,
+    private readonly connection: DuckDBConnection,
+    readonly path: string,
+  ) {}
+
+  /** Open (or create) the database file at `path` and bring its schema up to date. */
+  static async open(path: string): Promise<ResultsStore> {
+    let instance: DuckDBInstance;
+    try {
+      instance = await DuckDBInstance.create(path);
+    } catch (error) {
+      throw new ConfigError(`cannot open the results database '${path}': ${(error as Error).message}; is another shardlearn process using it?`, { field: 'db', cause: error });
+    }
+    const store = new ResultsStore(instance, await instance.connect(), path);
+    try {
+      await store.migrate();
+    } catch (error) {
+      store.close();
+      throw error;
+    }
+    return store;
+  }
+
+  private async migrate(): Promise<void> {
+    await this.connection.run(SCHEMA);
+    const rows = (await this.connection.runAndReadAll(`SELECT value FROM meta WHERE key = 'schema_version'`)).getRowObjectsJS();
+    const found = rows.length === 0 ? null : Number(rows[0]!.value);
+    if (found === null) {
+      await this.connection.run(`INSERT INTO meta VALUES ('schema_version', ?)`, [String(SCHEMA_VERSION)]);
+    } else if (found > SCHEMA_VERSION) {
+      throw new ConfigError(
+        `results database '${this.path}' has schema version ${found}, this shardlearn reads up to ${SCHEMA_VERSION}; upgrade shardlearn or use another --db file`,
+        { field: 'db' },
+      );
+    }
+    // found < SCHEMA_VERSION: migrations go here, one step per version, when version 2 exists.
+  }
+
+  async schemaVersion(): Promise<number> {
+    const rows = (await this.connection.runAndReadAll(`SELECT value FROM meta WHERE key = 'schema_version'`)).getRowObjectsJS();
+    return Number(rows[0]?.value);
+  }
+
+  async writeSession(session: Session, skipped: readonly SkippedCell[] = [], aborted = false): Promise<void> {
+    await this.connection.run(
+      `INSERT OR REPLACE INTO sessions VALUES (?, CAST(? AS TIMESTAMP), ?, ?, ?, ?, ?, ?, ?)`,
+      [
+        session.sessionId, timestamp(session.startedAt), session.matrix.name, JSON.stringify(session.matrix),
+        session.code.packageVersion, session.code.gitCommit, JSON.stringify(session.host), JSON.stringify(skipped), aborted,
+      ],
+    );
+  }
+
+  /** Insert one run and its history in one transaction. */
+  async writeRun(record: RunRecord, session: Session): Promise<void> {
+    const values: DuckDBValue[] = RUN_COLUMNS.map(([, field]) => {
+      const value = record[field];
+      if (field === 'startedAt') return timestamp(value as string);
+      if (JSON_FIELDS.has(field)) return JSON.stringify(value);
+      return value as DuckDBValue;
+    });
+    const config = { model: record.model, params: record.params, data: record.data, paradigm: record.paradigm, workers: record.workers, strategy: record.strategy, repeat: record.repeat, matrix: session.matrix.name, testFraction: session.matrix.testFraction, seed: session.matrix.seed };
+    values.push(JSON.stringify(config), session.code.packageVersion, session.code.gitCommit, JSON.stringify(session.host));
+    const placeholders = RUN_COLUMNS.map(([column]) => (column === 'started_at' ? 'CAST(? AS TIMESTAMP)' : '?')).join(', ');
+    await this.connection.run('BEGIN TRANSACTION');
+    try {
+      await this.connection.run(`INSERT INTO runs VALUES (${placeholders}, ?, ?, ?, ?)`, values);
+      await this.writeHistory(record.runId, record.history);
+      await this.connection.run('COMMIT');
+    } catch (error) {
+      await this.connection.run('ROLLBACK');
+      throw error;
+    }
+  }
+
+  private async writeHistory(runId: string, history: readonly HistoryPoint[]): Promise<void> {
+    const chunk = 200; // 6 values a row; keeps one statement's parameter list small
+    for (let start = 0; start < history.length; start += chunk) {
+      const part = history.slice(start, start + chunk);
+      const values: DuckDBValue[] = part.flatMap((h, i) => [runId, start + i, h.elapsedMs, h.iteration, h.total, h.loss]);
+      await this.connection.run(`INSERT INTO history VALUES ${part.map(() => '(?, ?, ?, ?, ?, ?)').join(', ')}`, values);
+    }
+  }
+
+  /** Store final speedups (known only once every sequential repeat has run). */
+  async updateSpeedups(records: readonly RunRecord[]): Promise<void> {
+    for (const record of records) {
+      await this.connection.run(`UPDATE runs SET speedup = ?, efficiency = ? WHERE run_id = ?`, [record.speedup, record.efficiency, record.runId]);
+    }
+  }
+
+  async listRuns(filter: RunFilter = {}): Promise<StoredRun[]> {
+    const where: string[] = [];
+    const values: DuckDBValue[] = [];
+    for (const [column, value] of [['session_id', filter.sessionId], ['model', filter.model], ['paradigm', filter.paradigm]] as const) {
+      if (value === undefined) continue;
+      where.push(`${column} = ?`);
+      values.push(value);
+    }
+    const columns = [...RUN_COLUMNS.map(([c]) => (c === 'started_at' ? `strftime(started_at, '%Y-%m-%dT%H:%M:%S.%gZ') AS started_at` : c)), 'config', 'package_version', 'git_commit', 'host'];
+    let sql = `SELECT ${columns.join(', ')} FROM runs ${where.length === 0 ? '' : `WHERE ${where.join(' AND ')}`} ORDER BY runs.started_at DESC, run_id`;
+    if (filter.limit !== undefined) sql += ` LIMIT ${Math.max(0, Math.floor(filter.limit))}`;
+    const rows = (await this.connection.runAndReadAll(sql, values)).getRowObjectsJS();
+    const runs = rows.reverse().map((row) => {
+      const run: Record<string, unknown> = {};
+      for (const [column, field] of RUN_COLUMNS) {
+        const value = row[column];
+        run[field] = JSON_FIELDS.has(field) ? JSON.parse(String(value)) : typeof value === 'bigint' ? Number(value) : value;
+      }
+      run.config = JSON.parse(String(row.config));
+      run.packageVersion = row.package_version;
+      run.gitCommit = row.git_commit;
+      run.host = JSON.parse(String(row.host));
+      run.history = [];
+      return run as unknown as StoredRun;
+    });
+    await this.attachHistory(runs);
+    return runs;
+  }
+
+  private async attachHistory(runs: StoredRun[]): Promise<void> {
+    if (runs.length === 0) return;
+    const byId = new Map(runs.map((r) => [r.runId, r]));
+    const ids = [...byId.keys()];
+    const rows = (await this.connection.runAndReadAll(
+      `SELECT run_id, elapsed_ms, iteration, total, loss FROM history WHERE run_id IN (${ids.map(() => '?').join(', ')}) ORDER BY run_id, seq`,
+      ids,
+    )).getRowObjectsJS();
+    for (const row of rows) {
+      byId.get(String(row.run_id))?.history.push({
+        elapsedMs: Number(row.elapsed_ms), iteration: Number(row.iteration), total: Number(row.total), loss: row.loss === null ? null : Number(row.loss),
+      });
+    }
+  }
+
+  async sessions(): Promise<StoredSession[]> {
+    const rows = (await this.connection.runAndReadAll(
+      `SELECT s.session_id, strftime(s.started_at, '%Y-%m-%dT%H:%M:%S.%gZ') AS started_at, s.name, s.matrix, s.skipped, s.aborted,
+              s.package_version, s.git_commit, s.host,
+              (SELECT count(*) FROM runs r WHERE r.session_id = s.session_id) AS runs
+       FROM sessions s ORDER BY s.started_at`,
+    )).getRowObjectsJS();
+    return rows.map((row) => ({
+      sessionId: String(row.session_id), startedAt: String(row.started_at), name: String(row.name),
+      matrix: JSON.parse(String(row.matrix)), skipped: JSON.parse(String(row.skipped)) as SkippedCell[], aborted: row.aborted === true, runs: Number(row.runs),
+      packageVersion: String(row.package_version), gitCommit: String(row.git_commit), host: JSON.parse(String(row.host)) as HostInfo,
+    }));
+  }
+
+  close(): void {
+    this.connection.closeSync();
+    this.instance.closeSync();
+  }
+}
+
+/** Open `dbPath`, run `body`, close — the shape of every one-shot query the CLI makes. */
+export async function withStore<T>(dbPath: string, body: (store: ResultsStore) => Promise<T>): Promise<T> {
+  const store = await ResultsStore.open(dbPath);
+  try {
+    return await body(store);
+  } finally {
+    store.close();
+  }
+}
+
+/**
+ * The runs in a database file, oldest first.
+ *
+ * @example
+ * for (const run of await listRuns('results.duckdb', { limit: 20 })) console.log(run.model, run.wallSeconds);
+ */
+export function listRuns(dbPath: string, filter: RunFilter = {}): Promise<StoredRun[]> {
+  return withStore(dbPath, (store) => store.listRuns(filter));
+}
+
+/**
+ * The runs as CSV (one line per run, history left out) or JSON (an array, history included).
+ *
+ * @example
+ * writeFileSync('runs.csv', await exportRuns('results.duckdb', 'csv'));
+ */
+export async function exportRuns(dbPath: string, format: 'csv' | 'json', filter: RunFilter = {}): Promise<string> {
+  const runs = await listRuns(dbPath, filter);
+  if (format === 'json') return `${JSON.stringify(runs, (_, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? null : v), 2)}\n`;
+  const fields: (keyof StoredRun)[] = [...RUN_COLUMNS.map(([, f]) => f), 'packageVersion', 'gitCommit'];
+  const lines = [fields.join(',')];
+  for (const run of runs) lines.push(fields.map((f) => csvCell(run[f])).join(','));
+  return `${lines.join('\n')}\n`;
+}
+
+/** RFC 4180 quoting: fields with a comma, quote or newline are quoted, quotes doubled. */
+export function csvCell(value: unknown): string {
+  if (value === null || value === undefined) return '';
+  if (typeof value === 'number' && !Number.isFinite(value)) return '';
+  const text = typeof value === 'object' ? JSON.stringify(value) : String(value);
+  return /[",\n\r]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
+}

@@ -1,0 +1,35 @@
+/**
+ * `shardlearn info`: what this build offers — models, paradigms, strategies, kernel backends (and
+ * which one is active), and the machine.
+ */
+import { availableParallelism, cpus, totalmem } from 'node:os';
+import { kernelBackends, kernels } from '../core/kernels.js';
+import { SUPPORTED_FORMATS } from '../data/index.js';
+import { availableParadigms, modelEntry, modelNames } from '../models/index.js';
+import { strategyNames } from '../runtime/index.js';
+
+export function infoCommand(write: (line: string) => void, json: boolean): void {
+  const info = {
+    version: process.env['npm_package_version'] ?? 'see package.json',
+    node: process.version,
+    cpus: availableParallelism(),
+    cpuModel: cpus()[0]?.model ?? 'unknown',
+    memoryGiB: Math.round(totalmem() / 2 ** 30),
+    kernels: { active: kernels().name, available: kernelBackends() },
+    paradigms: availableParadigms(),
+    strategies: strategyNames(),
+    models: modelNames().map((name) => ({ name, kind: modelEntry(name).kind, summary: modelEntry(name).summary })),
+    formats: SUPPORTED_FORMATS,
+  };
+  if (json) {
+    write(JSON.stringify(info));
+    return;
+  }
+  write(`shardlearn on Node ${info.node}, ${info.cpus} CPUs (${info.cpuModel}), ${info.memoryGiB} GiB`);
+  write(`kernels:    ${info.kernels.active} (available: ${info.kernels.available.join(', ')})`);
+  write(`paradigms:  ${info.paradigms.join(', ')}`);
+  write(`strategies: ${info.strategies.join(', ')}`);
+  write('models:');
+  for (const model of info.models) write(`  ${model.name.padEnd(22)} ${model.kind.padEnd(14)} ${model.summary}`);
+  write(`data:       ${info.formats}`);
+}

@@ -1,0 +1,53 @@
+/**
+ * The `shardlearn` command. Each subcommand is its own file; this one dispatches and turns errors
+ * into one line and an exit code (see failure.ts).
+ */
+import '../index.js';
+import { ConfigError } from '../core/errors.js';
+import { modelNames } from '../models/index.js';
+import { parseArgs, takeSwitch } from './args.js';
+import { EXIT, describeFailure, exitCodeFor } from './failure.js';
+import { infoCommand } from './info.js';
+import { predictCommand } from './predict.js';
+import { trainCommand } from './train.js';
+
+const USAGE = `usage: shardlearn <command> [options]
+
+commands:
+  compare                 run the same training in every paradigm, store results, write a report
+  train <model>           train one model: --data <file|builtin:mnist|synthetic:…> [--paradigm sequential|threads]
+                          [--workers N] [--strategy allreduce|hogwild] [--target col] [--standardize]
+                          [--eval test|train] [--out model.json] [--json] [model options, e.g. --k 3 --max-iter 20]
+  predict                 apply a saved model: --model model.json --data <spec> [--out predictions.csv]
+  runs                    list or export stored comparison runs: [--db file] [--format table|csv|json]
+  info                    models, paradigms, strategies, kernel backends and this machine
+
+models: ${'MODELS'}
+Run 'shardlearn <command> --help' for a command's options; the README documents every flag.`;
+
+export async function main(argv: readonly string[], write: (line: string) => void = (line) => console.log(line)): Promise<number> {
+  try {
+    const args = parseArgs(argv);
+    const command = args.positionals.shift();
+    if (command === undefined || command === 'help' || (command !== undefined && args.flags.get('help') === true)) {
+      write(USAGE.replace('MODELS', modelNames().join(', ')));
+      return command === undefined ? EXIT.usage : EXIT.ok;
+    }
+    switch (command) {
+      case 'train':
+        await trainCommand(args, write);
+        return EXIT.ok;
+      case 'predict':
+        await predictCommand(args, write);
+        return EXIT.ok;
+      case 'info':
+        infoCommand(write, takeSwitch(args, 'json'));
+        return EXIT.ok;
+      default:
+        throw new ConfigError(`unknown command '${command}'; expected compare, train, predict, runs or info`);
+    }
+  } catch (error: unknown) {
+    console.error(describeFailure(error));
+    return exitCodeFor(error);
+  }
+}

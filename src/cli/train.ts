@@ -1,0 +1,90 @@
+/**
+ * `shardlearn train <model> --data <spec> [flags]`: load, split, (scale), fit in the chosen
+ * paradigm, evaluate, optionally save. `--json` prints one object whose shape scripts and the
+ * comparison harness rely on:
+ *   { model, paradigm, workers, strategy, seconds, loadSeconds, trainSamples, evalSamples, eval,
+ *     metrics, comm: { bytesSent, messagesSent, collectives } }
+ */
+import { ConfigError } from '../core/errors.js';
+import type { Paradigm } from '../models/index.js';
+import { PARADIGMS, createModel, evaluate, modelNames, saveModel } from '../models/index.js';
+import type { ParsedArgs } from './args.js';
+import { remainingOptions, takeNumber, takeString, takeSwitch } from './args.js';
+import { prepareData } from './data-flags.js';
+import { progressBar } from './progress-bar.js';
+
+export interface TrainReport {
+  model: string;
+  paradigm: Paradigm;
+  workers: number;
+  strategy: string;
+  seconds: number;
+  loadSeconds: number;
+  trainSamples: number;
+  evalSamples: number;
+  eval: 'train' | 'test';
+  metrics: Record<string, number | number[]>;
+  comm: { bytesSent: number; messagesSent: number; collectives: number };
+  out?: string;
+}
+
+export function takeParadigm(args: ParsedArgs): { paradigm: Paradigm; workers: number | undefined; strategy: string | undefined; timeoutMs: number | undefined } {
+  const paradigm = (takeString(args, 'paradigm') ?? 'sequential') as Paradigm;
+  if (!PARADIGMS.includes(paradigm)) throw new ConfigError(`--paradigm expects one of ${PARADIGMS.join(', ')}, got '${paradigm}'`, { field: 'paradigm' });
+  const workers = takeNumber(args, 'workers', (n) => Number.isInteger(n) && n >= 1, 'a whole number ≥ 1');
+  const strategy = takeString(args, 'strategy');
+  const timeoutMs = takeNumber(args, 'timeout-ms', (n) => n > 0, 'a positive number of milliseconds');
+  return { paradigm, workers, strategy, timeoutMs };
+}
+
+export async function trainCommand(args: ParsedArgs, write: (line: string) => void): Promise<TrainReport> {
+  const name = args.positionals[0];
+  if (name === undefined) throw new ConfigError(`train needs a model name: ${modelNames().join(', ')}`, { field: 'model' });
+  const json = takeSwitch(args, 'json');
+  const out = takeString(args, 'out');
+  const { paradigm, workers, strategy, timeoutMs } = takeParadigm(args);
+  const data = await prepareData(args);
+  const model = createModel(name, remainingOptions(args));
+
+  const bar = progressBar(process.stderr, !json && process.stderr.isTTY === true);
+  await model.fit(data.train, {
+    paradigm,
+    ...(workers === undefined ? {} : { workers }),
+    ...(strategy === undefined ? {} : { strategy }),
+    ...(timeoutMs === undefined ? {} : { timeoutMs }),
+    onProgress: (event) => bar.update(event.iteration / Math.max(event.total, 1), `${name} ${event.iteration}/${event.total}${event.loss === undefined ? '' : ` loss ${event.loss.toPrecision(4)}`}`),
+  });
+  bar.done();
+  const info = model.fitInfo!;
+  const metrics = evaluate(model, data.evaluation);
+  if (out !== undefined) await saveModel(model, out, data.preprocess);
+
+  const report: TrainReport = {
+    model: name,
+    paradigm: info.paradigm,
+    workers: info.workers,
+    strategy: info.strategy,
+    seconds: info.seconds,
+    loadSeconds: data.loadSeconds,
+    trainSamples: data.train.rows,
+    evalSamples: data.evaluation.rows,
+    eval: data.evaluationName,
+    metrics,
+    comm: {
+      bytesSent: info.comm.reduce((s, c) => s + c.bytesSent, 0),
+      messagesSent: info.comm.reduce((s, c) => s + c.messagesSent, 0),
+      collectives: info.comm[0]?.collectives ?? 0,
+    },
+    ...(out === undefined ? {} : { out }),
+  };
+  if (json) write(JSON.stringify(report));
+  else {
+    write(`${name}: trained on ${report.trainSamples} rows in ${report.seconds.toFixed(3)} s (${paradigm}, ${report.workers} worker${report.workers === 1 ? '' : 's'}, ${report.strategy}); data loaded in ${report.loadSeconds.toFixed(3)} s`);
+    for (const [metric, value] of Object.entries(metrics)) {
+      write(`  ${report.eval} ${metric}: ${Array.isArray(value) ? value.map((v) => v.toFixed(4)).join(' ') : value.toFixed(6)}`);
+    }
+    if (report.comm.bytesSent > 0) write(`  communication: ${report.comm.bytesSent} bytes in ${report.comm.messagesSent} messages, ${report.comm.collectives} collectives per worker`);
+    if (out !== undefined) write(`  saved to ${out}`);
+  }
+  return report;
+}

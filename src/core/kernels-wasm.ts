@@ -1,0 +1,314 @@
+/**
+ * The WebAssembly SIMD kernel backend (`wasm`): the AssemblyScript module in assembly/ compiled to
+ * dist/wasm/kernels.wasm, instantiated once per thread over that thread's `WasmHeap`.
+ *
+ * What runs where, and why (figures: docs/notes/kernels.md, `npm run bench:kernels`):
+ * - gemm, syrk, nearestCenter run in WASM. They do O(n³)-like work on O(n²) data, so copying
+ *   operands that live outside WASM memory costs little; syrk and nearestCenter copy X in row
+ *   chunks so a large dataset is never duplicated whole.
+ * - dot, axpy, scal and gemv do as much work as there are bytes: a copy would cost as much as the
+ *   operation. They run in WASM only when their arrays already live in WASM memory (zero copy, see
+ *   `placeSharedArraysInWasmMemory`), else on the TypeScript reference.
+ * - Problems below `minMultiplyAdds` run on the reference too: there the call and packing overhead
+ *   exceeds the work.
+ * Float32 gemm (all three operands float32) accumulates in float32 inside the micro-kernel, as any
+ * sgemm does; every other path reads float32 data but computes in float64.
+ */
+import { readFileSync } from 'node:fs';
+import type { Kernels } from './kernels.js';
+import { tsKernels } from './kernels-ts.js';
+import { setSharedAllocator } from './storage.js';
+import type { FloatArray } from './storage.js';
+import { WasmHeap, wasmApi } from './wasm-heap.js';
+
+/** The module's exports (assembly/index.ts); pointers are byte addresses, flags are 0/1. */
+interface KernelExports {
+  gemm64(
+    transA: number, transB: number, m: number, n: number, k: number, alpha: number,
+    a: number, lda: number, aF32: number, b: number, ldb: number, bF32: number,
+    beta: number, c: number, ldc: number, work: number, upper: number,
+  ): void;
+  gemm64WorkBytes(): number;
+  gemm32(
+    transA: number, transB: number, m: number, n: number, k: number, alpha: number,
+    a: number, lda: number, b: number, ldb: number, beta: number, c: number, ldc: number, work: number,
+  ): void;
+  gemm32WorkBytes(): number;
+  dot(n: number, x: number, xF32: number, y: number, yF32: number): number;
+  axpy(n: number, alpha: number, x: number, y: number, f32: number): void;
+  scal(n: number, alpha: number, x: number, f32: number): void;
+  gemv(transA: number, m: number, n: number, alpha: number, a: number, lda: number, aF32: number, x: number, beta: number, y: number): void;
+  syrk(m: number, n: number, a: number, lda: number, aF32: number, c: number, work: number): void;
+  nearestCenter(
+    m: number, d: number, x: number, xF32: number, k: number, centers: number, centerNorms: number,
+    labels: number, distances: number, cross: number, work: number,
+  ): void;
+}
+
+export interface WasmKernelsOptions {
+  /** Where the compiled module is; default: the build's dist/wasm/kernels.wasm. */
+  wasmUrl?: URL;
+  /** gemm/syrk/nearestCenter with fewer multiply-adds run on the TS reference (default 4096 ≈ 16³). */
+  minMultiplyAdds?: number;
+  /** dot/axpy/scal on arrays in WASM memory use WASM from this length (default 32). */
+  minVectorLength?: number;
+  /** Memory size limit in 64 KiB pages (default 65536 = 4 GiB, the wasm32 limit). */
+  maximumPages?: number;
+  /** Bytes of X copied per call by syrk/nearestCenter when X is outside WASM memory (default 4 MiB). */
+  chunkBytes?: number;
+}
+
+/** A WASM backend together with the memory its kernels address. */
+export interface WasmKernels extends Kernels {
+  readonly heap: WasmHeap;
+}
+
+// Row chunks of X copied per call by syrk and nearestCenter: big enough that the per-call packing
+// overhead vanishes, small enough that a large dataset is never duplicated whole.
+const DEFAULT_CHUNK_BYTES = 4 << 20;
+
+function defaultWasmUrls(): URL[] {
+  // <outDir>/src/core/kernels-wasm.js → <outDir>/wasm/, then the package's dist/wasm/ (for builds
+  // into another outDir, as each engineer's dist-<name>/ in a shared checkout).
+  return [new URL('../../wasm/kernels.wasm', import.meta.url), new URL('../../../dist/wasm/kernels.wasm', import.meta.url)];
+}
+
+function readModule(url: URL | undefined): Uint8Array {
+  const candidates = url === undefined ? defaultWasmUrls() : [url];
+  const errors: string[] = [];
+  for (const candidate of candidates) {
+    try {
+      return readFileSync(candidate);
+    } catch (error) {
+      errors.push(`${candidate.pathname}: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  }
+  throw new Error(`kernels.wasm not found (run \`npm run build\`); tried ${errors.join('; ')}`);
+}
+
+/** Elements a row-major rows×cols block with leading dimension ld spans. */
+function span(rows: number, cols: number, ld: number): number {
+  return rows === 0 || cols === 0 ? 0 : (rows - 1) * ld + cols;
+}
+
+/**
+ * Instantiate the module and build the backend. Throws when the module is missing or WebAssembly
+ * SIMD/threads are unavailable; `loadWasmKernels` is the non-throwing form.
+ * @example
+ * const wasm = createWasmKernels({ minMultiplyAdds: 0 }); // every gemm through WASM
+ * wasm.gemm(false, false, 2, 2, 2, 1, a, 0, 2, b, 0, 2, 0, c, 0, 2);
+ */
+export function createWasmKernels(options: WasmKernelsOptions = {}): WasmKernels {
+  const bytes = readModule(options.wasmUrl);
+  const heap = new WasmHeap(1, options.maximumPages ?? 65536);
+  const instance = new wasmApi.Instance(new wasmApi.Module(bytes), { env: { memory: heap.memory } });
+  const w = instance.exports as unknown as KernelExports;
+  const minMultiplyAdds = options.minMultiplyAdds ?? 4096;
+  const minVectorLength = options.minVectorLength ?? 32;
+  const chunkBytes = options.chunkBytes ?? DEFAULT_CHUNK_BYTES;
+  const work64 = w.gemm64WorkBytes();
+  const work32 = w.gemm32WorkBytes();
+  const ts = tsKernels;
+
+  const address = (array: ArrayBufferView & { BYTES_PER_ELEMENT: number }, offset: number): number =>
+    array.byteOffset + offset * array.BYTES_PER_ELEMENT;
+  /** Scratch bytes needed to copy `length` elements of `array` in (0 when it is already resident). */
+  const copyBytes = (array: FloatArray, length: number): number => (heap.contains(array) ? 0 : length * array.BYTES_PER_ELEMENT + 16);
+  /** Address of array[offset..offset+length) in WASM memory, copying it into scratch (same dtype) if needed. */
+  const input = (array: FloatArray, offset: number, length: number): number => {
+    if (heap.contains(array)) return address(array, offset);
+    const at = heap.take(length * array.BYTES_PER_ELEMENT);
+    if (array instanceof Float32Array) heap.f32.set(array.subarray(offset, offset + length), at / 4);
+    else heap.f64.set(array.subarray(offset, offset + length), at / 8);
+    return at;
+  };
+  /** Like `input` but as float64 (converted on copy); the caller copies back with `output64`. */
+  const resident64 = (array: FloatArray): boolean => array instanceof Float64Array && heap.contains(array);
+  const input64 = (array: FloatArray, offset: number, length: number): number => {
+    if (resident64(array)) return address(array, offset);
+    const at = heap.take(length * 8);
+    heap.f64.set(array.subarray(offset, offset + length), at / 8);
+    return at;
+  };
+  const output64 = (array: FloatArray, offset: number, length: number, at: number): void => {
+    if (!resident64(array)) array.set(heap.f64.subarray(at / 8, at / 8 + length), offset);
+  };
+  const flag = (array: FloatArray): number => (array instanceof Float32Array ? 1 : 0);
+
+  const dot: Kernels['dot'] = (n, x, xOffset, y, yOffset) => {
+    if (n < minVectorLength || !heap.contains(x) || !heap.contains(y)) return ts.dot(n, x, xOffset, y, yOffset);
+    return w.dot(n, address(x, xOffset), flag(x), address(y, yOffset), flag(y));
+  };
+
+  const axpy: Kernels['axpy'] = (n, alpha, x, xOffset, y, yOffset) => {
+    if (n < minVectorLength || flag(x) !== flag(y) || !heap.contains(x) || !heap.contains(y)) {
+      ts.axpy(n, alpha, x, xOffset, y, yOffset);
+      return;
+    }
+    w.axpy(n, alpha, address(x, xOffset), address(y, yOffset), flag(x));
+  };
+
+  const scal: Kernels['scal'] = (n, alpha, x, xOffset) => {
+    if (n < minVectorLength || !heap.contains(x)) ts.scal(n, alpha, x, xOffset);
+    else w.scal(n, alpha, address(x, xOffset), flag(x));
+  };
+
+  const gemv: Kernels['gemv'] = (transA, m, n, alpha, a, aOffset, lda, x, xOffset, beta, y, yOffset) => {
+    if (m * n < minMultiplyAdds || !heap.contains(a)) {
+      ts.gemv(transA, m, n, alpha, a, aOffset, lda, x, xOffset, beta, y, yOffset);
+      return;
+    }
+    const xLength = transA ? m : n;
+    const yLength = transA ? n : m;
+    heap.beginScratch((resident64(x) ? 0 : xLength * 8 + 16) + (resident64(y) ? 0 : yLength * 8 + 16));
+    const xAt = input64(x, xOffset, xLength);
+    const yAt = input64(y, yOffset, yLength);
+    w.gemv(transA ? 1 : 0, m, n, alpha, address(a, aOffset), lda, flag(a), xAt, beta, yAt);
+    output64(y, yOffset, yLength, yAt);
+  };
+
+  const gemm: Kernels['gemm'] = (transA, transB, m, n, k, alpha, a, aOffset, lda, b, bOffset, ldb, beta, c, cOffset, ldc) => {
+    if (m * n * k < minMultiplyAdds) {
+      ts.gemm(transA, transB, m, n, k, alpha, a, aOffset, lda, b, bOffset, ldb, beta, c, cOffset, ldc);
+      return;
+    }
+    const aLength = span(transA ? k : m, transA ? m : k, lda);
+    const bLength = span(transB ? n : k, transB ? k : n, ldb);
+    const cLength = span(m, n, ldc);
+    const tA = transA ? 1 : 0;
+    const tB = transB ? 1 : 0;
+    if (a instanceof Float32Array && b instanceof Float32Array && c instanceof Float32Array) {
+      heap.beginScratch(work32 + copyBytes(a, aLength) + copyBytes(b, bLength) + copyBytes(c, cLength));
+      const work = heap.take(work32);
+      const aAt = input(a, aOffset, aLength);
+      const bAt = input(b, bOffset, bLength);
+      const cAt = input(c, cOffset, cLength);
+      w.gemm32(tA, tB, m, n, k, alpha, aAt, lda, bAt, ldb, beta, cAt, ldc, work);
+      if (!heap.contains(c)) c.set(heap.f32.subarray(cAt / 4, cAt / 4 + cLength), cOffset);
+      return;
+    }
+    heap.beginScratch(work64 + copyBytes(a, aLength) + copyBytes(b, bLength) + (resident64(c) ? 0 : cLength * 8 + 16));
+    const work = heap.take(work64);
+    const aAt = input(a, aOffset, aLength);
+    const bAt = input(b, bOffset, bLength);
+    const cAt = input64(c, cOffset, cLength);
+    w.gemm64(tA, tB, m, n, k, alpha, aAt, lda, flag(a), bAt, ldb, flag(b), beta, cAt, ldc, work, 0);
+    output64(c, cOffset, cLength, cAt);
+  };
+
+  const syrk: Kernels['syrk'] = (m, n, a, aOffset, lda, c, cOffset) => {
+    if (m * n * n < minMultiplyAdds || n === 0) {
+      ts.syrk(m, n, a, aOffset, lda, c, cOffset);
+      return;
+    }
+    const resident = heap.contains(a);
+    const chunkRows = resident ? m : Math.max(1, Math.min(m, Math.floor(chunkBytes / (lda * a.BYTES_PER_ELEMENT))));
+    const chunkLength = span(chunkRows, n, lda);
+    heap.beginScratch(work64 + (resident ? 0 : chunkLength * a.BYTES_PER_ELEMENT + 16) + (resident64(c) ? 0 : n * n * 8 + 16));
+    const work = heap.take(work64);
+    const cAt = input64(c, cOffset, n * n);
+    const chunkAt = resident ? 0 : heap.take(chunkLength * a.BYTES_PER_ELEMENT);
+    for (let row = 0; row < m; row += chunkRows) {
+      const rows = Math.min(chunkRows, m - row);
+      const from = aOffset + row * lda;
+      let aAt = address(a, from);
+      if (!resident) {
+        aAt = chunkAt;
+        const view = a instanceof Float32Array ? heap.f32 : heap.f64;
+        view.set(a.subarray(from, from + span(rows, n, lda)), chunkAt / a.BYTES_PER_ELEMENT);
+      }
+      w.syrk(rows, n, aAt, lda, flag(a), cAt, work);
+    }
+    output64(c, cOffset, n * n, cAt);
+  };
+
+  const nearestCenter: Kernels['nearestCenter'] = (m, d, x, xOffset, k, centers, centerNorms, labels, distances) => {
+    if (m * d * k < minMultiplyAdds || d === 0 || k === 0) {
+      ts.nearestCenter(m, d, x, xOffset, k, centers, centerNorms, labels, distances);
+      return;
+    }
+    const xResident = heap.contains(x);
+    const labelsResident = heap.contains(labels);
+    const distancesResident = heap.contains(distances);
+    // Rows per chunk: bounded by chunkBytes of X and of the m×k cross-product block.
+    const chunkRows = Math.max(1, Math.min(m, Math.floor(chunkBytes / (8 * Math.max(d, k)))));
+    heap.beginScratch(
+      work64 + chunkRows * k * 8 + 16 + copyBytes(centers, k * d) + copyBytes(centerNorms, k)
+        + (xResident ? 0 : chunkRows * d * x.BYTES_PER_ELEMENT + 16)
+        + (labelsResident ? 0 : chunkRows * 4 + 16) + (distancesResident ? 0 : chunkRows * 8 + 16),
+    );
+    const work = heap.take(work64);
+    const crossAt = heap.take(chunkRows * k * 8);
+    const centersAt = input(centers, 0, k * d);
+    const normsAt = input(centerNorms, 0, k);
+    const xChunkAt = xResident ? 0 : heap.take(chunkRows * d * x.BYTES_PER_ELEMENT);
+    const labelsChunkAt = labelsResident ? 0 : heap.take(chunkRows * 4);
+    const distancesChunkAt = distancesResident ? 0 : heap.take(chunkRows * 8);
+    for (let row = 0; row < m; row += chunkRows) {
+      const rows = Math.min(chunkRows, m - row);
+      const from = xOffset + row * d;
+      let xAt = address(x, from);
+      if (!xResident) {
+        xAt = xChunkAt;
+        const view = x instanceof Float32Array ? heap.f32 : heap.f64;
+        view.set(x.subarray(from, from + rows * d), xChunkAt / x.BYTES_PER_ELEMENT);
+      }
+      const labelsAt = labelsResident ? address(labels, row) : labelsChunkAt;
+      const distancesAt = distancesResident ? address(distances, row) : distancesChunkAt;
+      w.nearestCenter(rows, d, xAt, flag(x), k, centersAt, normsAt, labelsAt, distancesAt, crossAt, work);
+      if (!labelsResident) labels.set(heap.i32.subarray(labelsAt / 4, labelsAt / 4 + rows), row);
+      if (!distancesResident) distances.set(heap.f64.subarray(distancesAt / 8, distancesAt / 8 + rows), row);
+    }
+  };
+
+  return { name: 'wasm', heap, dot, axpy, scal, gemv, gemm, syrk, nearestCenter };
+}
+
+let loaded: WasmKernels | null = null;
+
+/**
+ * The thread's WASM backend, or null — with one process warning saying why — when it cannot load
+ * (module not built, no WebAssembly SIMD). Callers then keep the TS reference.
+ * @example
+ * const wasm = loadWasmKernels();
+ * if (wasm !== null) registerKernels(wasm);
+ */
+export function loadWasmKernels(options: WasmKernelsOptions = {}): WasmKernels | null {
+  try {
+    loaded = createWasmKernels(options);
+    return loaded;
+  } catch (error) {
+    // Someone who asked for the reference does not need to hear that the fast path is missing.
+    if (process.env['SHARDLEARN_KERNELS'] !== 'ts') {
+      const reason = error instanceof Error ? error.message : String(error);
+      process.emitWarning(`WebAssembly kernels unavailable, using the TypeScript kernels: ${reason}`, { code: 'SHARDLEARN_NO_WASM' });
+    }
+    return null;
+  }
+}
+
+/**
+ * Make `allocate(..., 'shared')` (storage.ts) carve arrays out of this thread's WASM memory, so the
+ * WASM kernels read datasets and parameters allocated afterwards without a copy. They stay
+ * SharedArrayBuffer-backed, so they can still be posted to worker threads (which then read them
+ * through their own instance, with a copy). Blocks are never freed: use it for long-lived data.
+ * Returns false when the WASM backend is not loaded.
+ * @example
+ * placeSharedArraysInWasmMemory();
+ * const x = allocate('float64', rows * cols, 'shared'); // kernels().syrk on x copies nothing
+ */
+export function placeSharedArraysInWasmMemory(): boolean {
+  const backend = loaded;
+  if (backend === null) return false;
+  setSharedAllocator((byteLength) => {
+    try {
+      const byteOffset = backend.heap.allocate(byteLength);
+      return { buffer: backend.heap.buffer(), byteOffset };
+    } catch (error) {
+      if (!(error instanceof RangeError)) throw error;
+      // WASM memory full (4 GiB): a plain shared buffer still works, the kernels then copy.
+      return { buffer: new SharedArrayBuffer(byteLength), byteOffset: 0 };
+    }
+  });
+  return true;
+}

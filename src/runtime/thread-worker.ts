@@ -1,0 +1,112 @@
+/**
+ * The entry point of one `threads` worker (rank). It rebuilds the model from its registry name and
+ * hyperparameters, views its contiguous shard of the shared dataset (no copy), builds the
+ * shared-memory communicator and the strategy, runs the model's SPMD `train`, and posts back its
+ * result. postMessage carries only startup data, throttled progress (rank 0), the result and errors
+ * — never training traffic, which goes through shared memory.
+ *
+ * It imports the layers that register kernels, models and strategies (what the package entry
+ * registers), plus any `workerModules` the caller named for models registered outside shardlearn.
+ */
+import { isMainThread, parentPort, workerData } from 'node:worker_threads';
+import '../core/index.js';
+import '../models/index.js';
+import { SharedMemoryCommunicator } from '../comm/shared-memory.js';
+import type { SharedWorld } from '../comm/shared-memory-world.js';
+import type { CommStats } from '../comm/communicator.js';
+import { ConfigError, ShardlearnError } from '../core/errors.js';
+import type { FloatArray } from '../core/storage.js';
+import { Dataset } from '../data/dataset.js';
+import type { ProgressEvent } from '../models/context.js';
+import { createModel, modelNames } from '../models/registry.js';
+import { createStrategy } from '../strategies/index.js';
+
+export interface ThreadWorkerData {
+  rank: number;
+  world: SharedWorld;
+  model: { name: string; params: Record<string, unknown> };
+  strategy: string;
+  /** The whole dataset in shared memory; this rank trains on rows [start, end). */
+  data: {
+    x: FloatArray;
+    y: Float64Array | null;
+    rows: number;
+    cols: number;
+    featureNames: readonly string[];
+    labelNames: readonly string[] | null;
+    source: string;
+    start: number;
+    end: number;
+  };
+  /** The shared parameter arena (Hogwild trains in it). */
+  sharedParams: Float64Array;
+  timeoutMs: number;
+  /** Least time between two progress messages from rank 0. */
+  progressIntervalMs: number;
+  /** file: URLs to import first. */
+  modules: string[];
+}
+
+/** What a worker posts to the launcher. Times are absolute (performance.timeOrigin + now), comparable across threads. */
+export type ThreadWorkerMessage =
+  | { type: 'progress'; events: (ProgressEvent & { at: number })[] }
+  | { type: 'result'; rank: number; state: unknown; stats: CommStats; trainMs: number }
+  | { type: 'error'; rank: number; name: string; code: string | undefined; peer: number | undefined; message: string; stack: string | undefined };
+
+const now = (): number => performance.timeOrigin + performance.now();
+
+async function run(input: ThreadWorkerData, post: (message: ThreadWorkerMessage) => void): Promise<void> {
+  for (const module of input.modules) await import(module);
+  if (!modelNames().includes(input.model.name)) {
+    throw new ConfigError(
+      `model '${input.model.name}' is not registered in the worker threads; if you registered it yourself, ` +
+        `pass the module that registers it in fit options { workerModules: [...] }. Registered: ${modelNames().join(', ')}`,
+      { field: 'model' },
+    );
+  }
+  const model = createModel(input.model.name, input.model.params);
+  const { data } = input;
+  const whole = new Dataset({ x: data.x, rows: data.rows, cols: data.cols, y: data.y, featureNames: data.featureNames, labelNames: data.labelNames, source: data.source });
+  const shard = whole.slice(data.start, data.end);
+  const comm = new SharedMemoryCommunicator(input.world, input.rank, { timeoutMs: input.timeoutMs });
+  const strategy = createStrategy(input.strategy, { comm, sharedParams: input.sharedParams });
+
+  let pending: (ProgressEvent & { at: number })[] = [];
+  let lastFlush = -Infinity;
+  const flush = (): void => {
+    if (pending.length === 0) return;
+    post({ type: 'progress', events: pending });
+    pending = [];
+    lastFlush = performance.now();
+  };
+  const report = (event: ProgressEvent): void => {
+    comm.heartbeat();
+    if (input.rank !== 0) return; // rank 0 speaks for the run (nanoGPT's master_process)
+    pending.push({ ...event, at: now() });
+    if (performance.now() - lastFlush >= input.progressIntervalMs) flush();
+  };
+
+  const started = performance.now();
+  const state = await model.train(shard, { comm, strategy, report });
+  const trainMs = performance.now() - started;
+  flush();
+  await comm.close();
+  post({ type: 'result', rank: input.rank, state: input.rank === 0 ? state : null, stats: { ...comm.stats }, trainMs });
+}
+
+if (!isMainThread && parentPort !== null) {
+  const port = parentPort;
+  const input = workerData as ThreadWorkerData;
+  run(input, (message) => port.postMessage(message)).catch((error: unknown) => {
+    const known = error instanceof ShardlearnError ? error : null;
+    port.postMessage({
+      type: 'error',
+      rank: input.rank,
+      name: error instanceof Error ? error.name : 'Error',
+      code: known?.code,
+      peer: (known as { rank?: number } | null)?.rank,
+      message: error instanceof Error ? error.message : String(error),
+      stack: error instanceof Error ? error.stack : undefined,
+    } satisfies ThreadWorkerMessage);
+  });
+}

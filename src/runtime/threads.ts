@@ -1,0 +1,219 @@
+/**
+ * The `threads` paradigm: N worker_threads of this process train one model, SPMD, over one copy of
+ * the data in shared memory. The dataset is moved into a SharedArrayBuffer once (a no-op when it is
+ * already there) and cut into N contiguous shards — views, not copies; the workers talk through a
+ * shared-memory communicator (comm/shared-memory.ts), so no training byte goes through postMessage.
+ *
+ * Failure is part of the contract: a worker that throws ends the run at once with a `WorkerError`
+ * carrying its rank and original stack; a worker that stops answering is named by the peers that
+ * wait for it (`CommError('TIMEOUT')`), and a run where nobody makes progress for `timeoutMs` is
+ * stopped by the watchdog. In every outcome the abort flag is raised and every thread terminated,
+ * so the process exits normally afterwards.
+ *
+ * @example
+ * const model = await new KMeans({ k: 10 }).fit(data, { paradigm: 'threads', workers: 2 });
+ * model.fitInfo?.computeMs; // per-rank compute time; model.fitInfo?.comm[r].commMs its communication time
+ */
+import { availableParallelism } from 'node:os';
+import { isAbsolute, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import type { CommStats } from '../comm/communicator.js';
+import type { SharedWorld } from '../comm/shared-memory-world.js';
+import { abortWorld, createSharedWorld, heartbeats, ranksNotWaiting } from '../comm/shared-memory-world.js';
+import { CommError, ConfigError, WorkerError } from '../core/errors.js';
+import type { FitInfo, LaunchRequest } from '../models/launcher.js';
+import type { ProgressEvent } from '../models/context.js';
+import { strategyNames } from '../strategies/index.js';
+import type { ThreadWorkerData, ThreadWorkerMessage } from './thread-worker.js';
+
+/** Default of `timeoutMs`: two minutes without any worker calling the communicator or reporting. */
+const DEFAULT_TIMEOUT_MS = 120_000;
+/** Progress messages from rank 0 at most this often (all events are kept; they are batched). */
+const PROGRESS_INTERVAL_MS = 100;
+/**
+ * Float64 values in the shared parameter arena Hogwild trains in: 8 Mi parameters (64 MiB). It is
+ * reserved, not committed — Linux maps untouched pages lazily (a 256 MiB SharedArrayBuffer raised
+ * this process's RSS by under 1 MB here), so runs that do not use it pay nothing.
+ */
+const PARAM_ARENA_LENGTH = 8 * 1024 * 1024;
+
+const WORKER_URL = new URL('./thread-worker.js', import.meta.url);
+
+function resolveWorkers(requested: number | undefined, rows: number): number {
+  const workers = requested ?? Math.min(availableParallelism(), 4);
+  if (!Number.isInteger(workers) || workers < 1) {
+    throw new ConfigError(`workers must be a positive integer, got ${workers}`, { field: 'workers' });
+  }
+  if (workers > rows) {
+    throw new ConfigError(`workers=${workers} exceeds the ${rows} rows of the data: every worker needs at least one row; use fewer workers`, { field: 'workers' });
+  }
+  return workers;
+}
+
+function moduleUrl(module: string): string {
+  if (/^(file|data|node):/.test(module)) return module;
+  return pathToFileURL(isAbsolute(module) ? module : resolve(module)).href;
+}
+
+type Outcome<State> = { state: State; stats: CommStats[]; trainMs: number[] };
+
+export async function launchThreads<State>(request: LaunchRequest<State>): Promise<{ state: State; info: FitInfo }> {
+  const { model, data, options } = request;
+  const size = resolveWorkers(options.workers, data.rows);
+  const strategy = options.strategy ?? 'allreduce';
+  if (!strategyNames().includes(strategy)) {
+    throw new ConfigError(`unknown strategy '${strategy}'; expected one of: ${strategyNames().join(', ')}`, { field: 'strategy' });
+  }
+  const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  if (!(timeoutMs > 0)) throw new ConfigError(`timeoutMs must be positive, got ${timeoutMs}`, { field: 'timeoutMs' });
+
+  const startedAt = performance.timeOrigin + performance.now();
+  const started = performance.now();
+  const shared = data.toShared(); // once: every shard below is a view of this
+  const world = createSharedWorld(size);
+  const sharedParams = new Float64Array(new SharedArrayBuffer(PARAM_ARENA_LENGTH * 8));
+  const history: FitInfo['history'] = [];
+  const onEvents = (events: (ProgressEvent & { at: number })[]): void => {
+    for (const { at, ...event } of events) {
+      const stamped = { ...event, elapsedMs: at - startedAt };
+      history.push(stamped);
+      options.onProgress?.(stamped);
+    }
+  };
+  const modules = (options.workerModules ?? []).map(moduleUrl);
+
+  const workers = Array.from({ length: size }, (_, rank) => {
+    const workerData: ThreadWorkerData = {
+      rank,
+      world,
+      model: { name: model.name, params: { ...model.params } as Record<string, unknown> },
+      strategy,
+      data: {
+        x: shared.x,
+        y: shared.y,
+        rows: shared.rows,
+        cols: shared.cols,
+        featureNames: shared.featureNames,
+        labelNames: shared.labelNames,
+        source: shared.source,
+        start: Math.floor((rank * shared.rows) / size),
+        end: Math.floor(((rank + 1) * shared.rows) / size),
+      },
+      sharedParams,
+      timeoutMs,
+      progressIntervalMs: PROGRESS_INTERVAL_MS,
+      modules,
+    };
+    return new Worker(WORKER_URL, { workerData });
+  });
+
+  try {
+    const outcome = await supervise<State>(workers, world, timeoutMs, onEvents);
+    const seconds = (performance.now() - started) / 1000;
+    return {
+      state: outcome.state,
+      info: {
+        paradigm: 'threads',
+        workers: size,
+        strategy,
+        seconds,
+        comm: outcome.stats,
+        computeMs: outcome.trainMs.map((ms, rank) => ms - outcome.stats[rank]!.commMs),
+        history,
+      },
+    };
+  } finally {
+    abortWorld(world);
+    await Promise.all(workers.map((worker) => worker.terminate()));
+  }
+}
+
+/** Wait for every rank's result; reject on the first failure or when nobody progresses for `timeoutMs`. */
+function supervise<State>(workers: Worker[], world: SharedWorld, timeoutMs: number, onEvents: (events: (ProgressEvent & { at: number })[]) => void): Promise<Outcome<State>> {
+  return new Promise((resolvePromise, rejectPromise) => {
+    const size = workers.length;
+    const stats: CommStats[] = new Array<CommStats>(size);
+    const trainMs: number[] = new Array<number>(size).fill(0);
+    let state: State | undefined;
+    let remaining = size;
+    let settled = false;
+    let lastBeats = heartbeats(world);
+    let lastProgress = performance.now();
+    // The peers' own timeout names a silent rank precisely; the watchdog is the backstop for when
+    // nobody waits on anybody (a world of one, or every rank stuck), so it allows a little longer.
+    const watchdogMs = timeoutMs + Math.min(timeoutMs, 2000);
+    const watchdog = setInterval(() => {
+      const beats = heartbeats(world);
+      if (beats.some((beat, rank) => beat !== lastBeats[rank])) lastProgress = performance.now();
+      lastBeats = beats;
+      if (performance.now() - lastProgress > watchdogMs) {
+        const silent = ranksNotWaiting(world);
+        fail(
+          new CommError(
+            'TIMEOUT',
+            `no worker made progress for ${timeoutMs} ms; ` +
+              (silent.length > 0 ? `rank${silent.length > 1 ? 's' : ''} ${silent.join(', ')} stopped answering outside communication` : 'every rank is blocked in communication') +
+              ` (raise timeoutMs if one step legitimately takes longer)`,
+            silent[0] === undefined ? {} : { rank: silent[0] },
+          ),
+        );
+      }
+    }, Math.min(1000, Math.max(10, timeoutMs / 4)));
+
+    const finish = (): void => {
+      settled = true;
+      clearInterval(watchdog);
+    };
+    const fail = (error: Error): void => {
+      if (settled) return;
+      finish();
+      abortWorld(world); // wake every blocked rank now, before the threads are terminated
+      rejectPromise(error);
+    };
+
+    workers.forEach((worker, rank) => {
+      worker.on('message', (message: ThreadWorkerMessage) => {
+        if (settled) return;
+        switch (message.type) {
+          case 'progress':
+            onEvents(message.events);
+            return;
+          case 'result':
+            if (message.rank === 0) state = message.state as State;
+            stats[message.rank] = message.stats;
+            trainMs[message.rank] = message.trainMs;
+            if (--remaining === 0) {
+              finish();
+              resolvePromise({ state: state as State, stats, trainMs });
+            }
+            return;
+          case 'error':
+            fail(workerFailure(message));
+            return;
+        }
+      });
+      worker.on('error', (error) => fail(new WorkerError(rank, error.message, { cause: error })));
+      worker.on('exit', (code) => {
+        // Give a result posted just before the exit its turn on the event loop first.
+        setTimeout(() => {
+          if (!settled && stats[rank] === undefined) fail(new WorkerError(rank, `its thread exited (code ${code}) before reporting a result`));
+        }, 50);
+      });
+    });
+  });
+}
+
+/** The caller's error for a worker's report: its timeout naming a silent peer, or its own failure. */
+function workerFailure(report: Extract<ThreadWorkerMessage, { type: 'error' }>): Error {
+  const original = new Error(report.message);
+  original.name = report.name;
+  if (report.stack !== undefined) original.stack = report.stack;
+  if (report.code === 'TIMEOUT') {
+    return new CommError('TIMEOUT', report.message, report.peer === undefined ? { cause: original } : { cause: original, rank: report.peer });
+  }
+  const error = new WorkerError(report.rank, report.message, { cause: original });
+  // The stack that matters is where the worker threw; keep it visible where users look first.
+  if (report.stack !== undefined) error.stack = `${error.name}: ${error.message}\n    at rank ${report.rank}:\n${report.stack}`;
+  return error;
+}

@@ -1,0 +1,76 @@
+// The CLI as a user runs it: the real bin in a child process, real files.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const bin = resolve(dirname(fileURLToPath(import.meta.url)), '../../../bin/shardlearn.js');
+
+function run(args: string[]): { status: number | null; stdout: string; stderr: string } {
+  const result = spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', timeout: 120_000 });
+  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+function withDir(body: (dir: string) => void): void {
+  const dir = mkdtempSync(join(tmpdir(), 'shardlearn-cli-'));
+  try {
+    body(dir);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+test('train --json prints the documented shape and the model it saves predicts', () => {
+  withDir((dir) => {
+    const out = join(dir, 'model.json');
+    const r = run(['train', 'logistic-regression', '--data', 'synthetic:classification?rows=2000&cols=5&seed=3', '--standardize', '--out', out, '--json', '--seed', '1']);
+    assert.equal(r.status, 0, r.stderr);
+    const report = JSON.parse(r.stdout) as Record<string, unknown>;
+    for (const key of ['model', 'paradigm', 'workers', 'seconds', 'loadSeconds', 'trainSamples', 'metrics', 'comm']) assert.ok(key in report, `missing ${key}`);
+    assert.equal(report['model'], 'logistic-regression');
+    assert.equal(report['paradigm'], 'sequential');
+    const metrics = report['metrics'] as Record<string, number>;
+    assert.ok(metrics['accuracy']! > 0.8, `accuracy ${metrics['accuracy']}`);
+    assert.ok((report['trainSamples'] as number) > 1400 && (report['trainSamples'] as number) < 1800);
+    const p = run(['predict', '--model', out, '--data', 'synthetic:classification?rows=2000&cols=5&seed=3', '--json', '--out', join(dir, 'p.csv')]);
+    assert.equal(p.status, 0, p.stderr);
+    const predicted = JSON.parse(p.stdout) as { metrics: Record<string, number> };
+    assert.ok(predicted.metrics['accuracy']! > 0.8);
+    assert.equal(readFileSync(join(dir, 'p.csv'), 'utf8').trim().split('\n').length, 2001);
+  });
+});
+
+test('a CSV with a bad cell fails with one line naming file, line and column, exit code 3', () => {
+  withDir((dir) => {
+    const file = join(dir, 'bad.csv');
+    writeFileSync(file, 'a,b,label\n1,2,0\n3,oops,1\n5,6,0\n');
+    const r = run(['train', 'linear-regression', '--data', file, '--target', 'label']);
+    assert.equal(r.status, 3);
+    const lines = r.stderr.trim().split('\n');
+    assert.equal(lines.length, 1, r.stderr);
+    assert.match(lines[0]!, /bad\.csv/);
+    assert.match(lines[0]!, /line 3/);
+    assert.match(lines[0]!, /'b'|column 2/);
+  });
+});
+
+test('an unknown model or option is a usage error (exit 2) that lists what exists', () => {
+  const r = run(['train', 'random-forest', '--data', 'synthetic:regression?rows=100&cols=3']);
+  assert.equal(r.status, 2);
+  assert.match(r.stderr, /unknown model 'random-forest'.*linear-regression/);
+  const o = run(['train', 'kmeans', '--data', 'synthetic:blobs?rows=100&cols=2', '--kay', '3']);
+  assert.equal(o.status, 2);
+  assert.match(o.stderr, /no option 'kay'/);
+});
+
+test('info lists the models, paradigms and kernel backend', () => {
+  const r = run(['info', '--json']);
+  assert.equal(r.status, 0, r.stderr);
+  const info = JSON.parse(r.stdout) as { models: { name: string }[]; paradigms: string[]; kernels: { active: string } };
+  assert.ok(info.models.some((m) => m.name === 'kmeans'));
+  assert.ok(info.paradigms.includes('sequential'));
+  assert.ok(info.kernels.active.length > 0);
+});
