@@ -16,6 +16,51 @@ export function gemm32WorkBytes(): i32 {
 function packA32(mc: i32, kc: i32, a: usize, aRow: i32, aCol: i32, dst: usize): void {
   for (let i = 0; i < mc; i += MR32) {
     const rows = min<i32>(MR32, mc - i);
+    if (rows == MR32 && aRow == 1) {
+      // op(A) = Aᵀ: the 4 values of one step are contiguous.
+      let src = a + (<usize>i << 2);
+      const stride = <usize>aCol << 2;
+      for (let p = 0; p < kc; p++) {
+        v128.store(dst, v128.load(src));
+        src += stride;
+        dst += 16;
+      }
+      continue;
+    }
+    if (rows == MR32 && aCol == 1) {
+      // op(A) = A: a 4×4 transpose per 4 steps (two rounds of lane shuffles).
+      const stride = <usize>aRow << 2;
+      const r0 = a + <usize>i * stride;
+      const r1 = r0 + stride;
+      const r2 = r1 + stride;
+      const r3 = r2 + stride;
+      let p = 0;
+      for (; p + 3 < kc; p += 4) {
+        const o = <usize>p << 2;
+        const v0 = v128.load(r0 + o);
+        const v1 = v128.load(r1 + o);
+        const v2 = v128.load(r2 + o);
+        const v3 = v128.load(r3 + o);
+        const t0 = v128.shuffle<f32>(v0, v1, 0, 4, 1, 5); // a0 b0 a1 b1
+        const t1 = v128.shuffle<f32>(v2, v3, 0, 4, 1, 5); // c0 d0 c1 d1
+        const t2 = v128.shuffle<f32>(v0, v1, 2, 6, 3, 7); // a2 b2 a3 b3
+        const t3 = v128.shuffle<f32>(v2, v3, 2, 6, 3, 7); // c2 d2 c3 d3
+        v128.store(dst, v128.shuffle<f64>(t0, t1, 0, 2));
+        v128.store(dst, v128.shuffle<f64>(t0, t1, 1, 3), 16);
+        v128.store(dst, v128.shuffle<f64>(t2, t3, 0, 2), 32);
+        v128.store(dst, v128.shuffle<f64>(t2, t3, 1, 3), 48);
+        dst += 64;
+      }
+      for (; p < kc; p++) {
+        const o = <usize>p << 2;
+        store<f32>(dst, load<f32>(r0 + o));
+        store<f32>(dst, load<f32>(r1 + o), 4);
+        store<f32>(dst, load<f32>(r2 + o), 8);
+        store<f32>(dst, load<f32>(r3 + o), 12);
+        dst += 16;
+      }
+      continue;
+    }
     for (let p = 0; p < kc; p++) {
       for (let r = 0; r < MR32; r++) {
         store<f32>(dst, r < rows ? load<f32>(a + (<usize>((i + r) * aRow + p * aCol) << 2)) : 0);
@@ -26,8 +71,21 @@ function packA32(mc: i32, kc: i32, a: usize, aRow: i32, aCol: i32, dst: usize): 
 }
 
 function packB32(kc: i32, nc: i32, b: usize, bRow: i32, bCol: i32, alpha: f32, dst: usize): void {
+  const va = f32x4.splat(alpha);
   for (let j = 0; j < nc; j += NR32) {
     const cols = min<i32>(NR32, nc - j);
+    if (cols == NR32 && bCol == 1) {
+      // op(B) = B: the 8 values of one step are contiguous.
+      let src = b + (<usize>j << 2);
+      const stride = <usize>bRow << 2;
+      for (let p = 0; p < kc; p++) {
+        v128.store(dst, f32x4.mul(va, v128.load(src)));
+        v128.store(dst, f32x4.mul(va, v128.load(src, 16)), 16);
+        src += stride;
+        dst += 32;
+      }
+      continue;
+    }
     for (let p = 0; p < kc; p++) {
       for (let c = 0; c < NR32; c++) {
         store<f32>(dst, c < cols ? alpha * load<f32>(b + (<usize>(p * bRow + (j + c) * bCol) << 2)) : 0);

@@ -21,6 +21,62 @@ export function gemm64WorkBytes(): i32 {
 function packA64(mc: i32, kc: i32, a: usize, aRow: i32, aCol: i32, aF32: bool, dst: usize): void {
   for (let i = 0; i < mc; i += MR64) {
     const rows = min<i32>(MR64, mc - i);
+    // Fast paths for full slivers of float64 data; packing was a third of syrk's time without them.
+    if (rows == MR64 && !aF32 && aRow == 1) {
+      // op(A) = Aᵀ: the 4 values of one step are contiguous.
+      let src = a + (<usize>i << 3);
+      const stride = <usize>aCol << 3;
+      for (let p = 0; p < kc; p++) {
+        v128.store(dst, v128.load(src));
+        v128.store(dst, v128.load(src, 16), 16);
+        src += stride;
+        dst += 32;
+      }
+      continue;
+    }
+    if (rows == MR64 && aF32 && aRow == 1) {
+      // op(A) = Aᵀ of float32 data (syrk on float32 X): widen 4 contiguous floats per step.
+      let src = a + (<usize>i << 2);
+      const stride = <usize>aCol << 2;
+      for (let p = 0; p < kc; p++) {
+        const v = v128.load(src);
+        v128.store(dst, f64x2.promote_low_f32x4(v));
+        v128.store(dst, f64x2.promote_low_f32x4(v128.shuffle<f32>(v, v, 2, 3, 0, 1)), 16);
+        src += stride;
+        dst += 32;
+      }
+      continue;
+    }
+    if (rows == MR64 && !aF32 && aCol == 1) {
+      // op(A) = A: transpose 4 rows × 2 columns at a time with lane shuffles.
+      const stride = <usize>aRow << 3;
+      const r0 = a + <usize>i * stride;
+      const r1 = r0 + stride;
+      const r2 = r1 + stride;
+      const r3 = r2 + stride;
+      let p = 0;
+      for (; p + 1 < kc; p += 2) {
+        const o = <usize>p << 3;
+        const v0 = v128.load(r0 + o);
+        const v1 = v128.load(r1 + o);
+        const v2 = v128.load(r2 + o);
+        const v3 = v128.load(r3 + o);
+        v128.store(dst, v128.shuffle<f64>(v0, v1, 0, 2));
+        v128.store(dst, v128.shuffle<f64>(v2, v3, 0, 2), 16);
+        v128.store(dst, v128.shuffle<f64>(v0, v1, 1, 3), 32);
+        v128.store(dst, v128.shuffle<f64>(v2, v3, 1, 3), 48);
+        dst += 64;
+      }
+      if (p < kc) {
+        const o = <usize>p << 3;
+        store<f64>(dst, load<f64>(r0 + o));
+        store<f64>(dst, load<f64>(r1 + o), 8);
+        store<f64>(dst, load<f64>(r2 + o), 16);
+        store<f64>(dst, load<f64>(r3 + o), 24);
+        dst += 32;
+      }
+      continue;
+    }
     for (let p = 0; p < kc; p++) {
       for (let r = 0; r < MR64; r++) {
         let v: f64 = 0;
@@ -37,8 +93,34 @@ function packA64(mc: i32, kc: i32, a: usize, aRow: i32, aCol: i32, aF32: bool, d
 
 // op(B)(p, j) = b[p*bRow + j*bCol]; packs alpha·(kc×nc of it) into NR-column slivers, zero-padded.
 function packB64(kc: i32, nc: i32, b: usize, bRow: i32, bCol: i32, bF32: bool, alpha: f64, dst: usize): void {
+  const va = f64x2.splat(alpha);
   for (let j = 0; j < nc; j += NR64) {
     const cols = min<i32>(NR64, nc - j);
+    if (cols == NR64 && bF32 && bCol == 1) {
+      // op(B) = B of float32 data: widen 4 contiguous floats per step.
+      let src = b + (<usize>j << 2);
+      const stride = <usize>bRow << 2;
+      for (let p = 0; p < kc; p++) {
+        const v = v128.load(src);
+        v128.store(dst, f64x2.mul(va, f64x2.promote_low_f32x4(v)));
+        v128.store(dst, f64x2.mul(va, f64x2.promote_low_f32x4(v128.shuffle<f32>(v, v, 2, 3, 0, 1))), 16);
+        src += stride;
+        dst += 32;
+      }
+      continue;
+    }
+    if (cols == NR64 && !bF32 && bCol == 1) {
+      // op(B) = B: the 4 values of one step are contiguous.
+      let src = b + (<usize>j << 3);
+      const stride = <usize>bRow << 3;
+      for (let p = 0; p < kc; p++) {
+        v128.store(dst, f64x2.mul(va, v128.load(src)));
+        v128.store(dst, f64x2.mul(va, v128.load(src, 16)), 16);
+        src += stride;
+        dst += 32;
+      }
+      continue;
+    }
     for (let p = 0; p < kc; p++) {
       for (let c = 0; c < NR64; c++) {
         let v: f64 = 0;

@@ -4,4 +4,4 @@
 export { gemm64, gemm64WorkBytes } from './gemm64';
 export { gemm32, gemm32WorkBytes } from './gemm32';
 export { dot, axpy, scal, gemv } from './vector';
-export { syrk, nearestCenter } from './statistics';
+export { syrk, nearestCenter, nearestCenterWorkBytes } from './statistics';

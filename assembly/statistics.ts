@@ -1,6 +1,5 @@
-// The classical models' hot loops, built on gemm64: the Gram matrix XᵀX (linear regression, PCA)
-// and the k-means assignment step. Both are rewritten as matrix products so they run on the packed
-// SIMD micro-kernel instead of one dot product at a time.
+// The classical models' hot loops: the Gram matrix XᵀX (linear regression, PCA) as an
+// upper-triangle gemm, and the k-means assignment step on the gemm micro-kernel's register tile.
 import { gemm64 } from './gemm64';
 import { dot } from './vector';
 
@@ -14,30 +13,114 @@ export function syrk(m: i32, n: i32, a: usize, lda: i32, aF32: i32, c: usize, wo
   }
 }
 
+/** Bytes of workspace nearestCenter needs for k centres of d dimensions. */
+export function nearestCenterWorkBytes(d: i32, k: i32): i32 {
+  return ((k + 3) >> 2) * 4 * d * 8 + 16 * 8;
+}
+
 /**
- * Nearest centre for m rows of X (d columns): ‖x‖² − 2·x·c + ‖c‖² with the cross terms from one
- * gemm (X·Cᵀ) into `cross` (m×k doubles, caller-sized). Ties keep the lowest index, as the reference.
+ * Nearest centre for m rows of X (d columns): ‖x‖² − 2·x·c + ‖c‖², the cross terms from a 4-row ×
+ * 4-centre register tile (8 f64x2 accumulators, the gemm micro-kernel's shape) over centres packed
+ * once per call as d×4 slivers; X is read in place, not packed. Ties keep the lowest index, as the
+ * reference does. A gemm-then-argmin version reached 0.6–0.7× this speed (100000 rows, d=8…64,
+ * k=3…16): it packed X, wrote and re-read the m×k cross products, and padded most of its tiles.
  */
 export function nearestCenter(
   m: i32, d: i32, x: usize, xF32: i32, k: i32, centers: usize, centerNorms: usize,
-  labels: usize, distances: usize, cross: usize, work: usize,
+  labels: usize, distances: usize, work: usize,
 ): void {
-  gemm64(0, 1, m, k, d, -2.0, x, d, xF32, centers, d, 0, 0.0, cross, k, work, 0);
-  const xs: usize = xF32 ? 2 : 3;
-  for (let i = 0; i < m; i++) {
-    const row = x + (<usize>(i * d) << xs);
-    const rowNorm = dot(d, row, xF32, row, xF32);
-    let best = Infinity;
-    let bestIndex = 0;
-    const crossRow = cross + (<usize>(i * k) << 3);
-    for (let j = 0; j < k; j++) {
-      const distance = rowNorm + load<f64>(crossRow + (<usize>j << 3)) + load<f64>(centerNorms + (<usize>j << 3));
-      if (distance < best) {
-        best = distance;
-        bestIndex = j;
+  const blocks = (k + 3) >> 2;
+  const packed = work;
+  const tile = work + (<usize>(blocks * 4 * d) << 3);
+  // Centre block b, step p, lane q at packed[(b·d + p)·4 + q]; missing centres are zero (never chosen).
+  for (let b = 0; b < blocks; b++) {
+    for (let p = 0; p < d; p++) {
+      for (let q = 0; q < 4; q++) {
+        const j = b * 4 + q;
+        store<f64>(packed + (<usize>((b * d + p) * 4 + q) << 3), j < k ? load<f64>(centers + (<usize>(j * d + p) << 3)) : 0);
       }
     }
-    store<i32>(labels + (<usize>i << 2), bestIndex);
-    store<f64>(distances + (<usize>i << 3), best > 0 ? best : 0);
+  }
+  if (xF32) nearestRows<f32>(m, d, x, k, packed, tile, centerNorms, labels, distances);
+  else nearestRows<f64>(m, d, x, k, packed, tile, centerNorms, labels, distances);
+}
+
+function nearestRows<T>(
+  m: i32, d: i32, x: usize, k: i32, packed: usize, tile: usize, centerNorms: usize, labels: usize, distances: usize,
+): void {
+  const rowBytes = <usize>d * sizeof<T>();
+  const xF32 = sizeof<T>() == 4 ? 1 : 0;
+  for (let i = 0; i < m; i += 4) {
+    const rows = min<i32>(4, m - i);
+    // Missing rows of the last block repeat the last real row; their results are dropped.
+    const r0 = x + <usize>i * rowBytes;
+    const r1 = x + <usize>(i + min<i32>(1, rows - 1)) * rowBytes;
+    const r2 = x + <usize>(i + min<i32>(2, rows - 1)) * rowBytes;
+    const r3 = x + <usize>(i + min<i32>(3, rows - 1)) * rowBytes;
+    const n0 = dot(d, r0, xF32, r0, xF32);
+    const n1 = dot(d, r1, xF32, r1, xF32);
+    const n2 = dot(d, r2, xF32, r2, xF32);
+    const n3 = dot(d, r3, xF32, r3, xF32);
+    let best0 = Infinity, best1 = Infinity, best2 = Infinity, best3 = Infinity;
+    let label0 = 0, label1 = 0, label2 = 0, label3 = 0;
+    for (let b = 0; b < (k + 3) >> 2; b++) {
+      let c00 = f64x2.splat(0);
+      let c01 = f64x2.splat(0);
+      let c10 = f64x2.splat(0);
+      let c11 = f64x2.splat(0);
+      let c20 = f64x2.splat(0);
+      let c21 = f64x2.splat(0);
+      let c30 = f64x2.splat(0);
+      let c31 = f64x2.splat(0);
+      let pb = packed + (<usize>(b * d * 4) << 3);
+      let o: usize = 0;
+      for (let p = 0; p < d; p++) {
+        const b0 = v128.load(pb);
+        const b1 = v128.load(pb, 16);
+        let a = f64x2.splat(<f64>load<T>(r0 + o));
+        c00 = f64x2.add(c00, f64x2.mul(a, b0));
+        c01 = f64x2.add(c01, f64x2.mul(a, b1));
+        a = f64x2.splat(<f64>load<T>(r1 + o));
+        c10 = f64x2.add(c10, f64x2.mul(a, b0));
+        c11 = f64x2.add(c11, f64x2.mul(a, b1));
+        a = f64x2.splat(<f64>load<T>(r2 + o));
+        c20 = f64x2.add(c20, f64x2.mul(a, b0));
+        c21 = f64x2.add(c21, f64x2.mul(a, b1));
+        a = f64x2.splat(<f64>load<T>(r3 + o));
+        c30 = f64x2.add(c30, f64x2.mul(a, b0));
+        c31 = f64x2.add(c31, f64x2.mul(a, b1));
+        pb += 32;
+        o += sizeof<T>();
+      }
+      v128.store(tile, c00);
+      v128.store(tile, c01, 16);
+      v128.store(tile, c10, 32);
+      v128.store(tile, c11, 48);
+      v128.store(tile, c20, 64);
+      v128.store(tile, c21, 80);
+      v128.store(tile, c30, 96);
+      v128.store(tile, c31, 112);
+      const count = min<i32>(4, k - b * 4);
+      for (let q = 0; q < count; q++) {
+        const j = b * 4 + q;
+        const norm = load<f64>(centerNorms + (<usize>j << 3));
+        const qo = <usize>q << 3;
+        const e0 = n0 - 2 * load<f64>(tile + qo) + norm;
+        const e1 = n1 - 2 * load<f64>(tile + qo, 32) + norm;
+        const e2 = n2 - 2 * load<f64>(tile + qo, 64) + norm;
+        const e3 = n3 - 2 * load<f64>(tile + qo, 96) + norm;
+        if (e0 < best0) { best0 = e0; label0 = j; }
+        if (e1 < best1) { best1 = e1; label1 = j; }
+        if (e2 < best2) { best2 = e2; label2 = j; }
+        if (e3 < best3) { best3 = e3; label3 = j; }
+      }
+    }
+    const lo = labels + (<usize>i << 2);
+    const dso = distances + (<usize>i << 3);
+    store<i32>(lo, label0);
+    store<f64>(dso, best0 > 0 ? best0 : 0);
+    if (rows > 1) { store<i32>(lo, label1, 4); store<f64>(dso, best1 > 0 ? best1 : 0, 8); }
+    if (rows > 2) { store<i32>(lo, label2, 8); store<f64>(dso, best2 > 0 ? best2 : 0, 16); }
+    if (rows > 3) { store<i32>(lo, label3, 12); store<f64>(dso, best3 > 0 ? best3 : 0, 24); }
   }
 }

@@ -4,8 +4,8 @@
  *
  * @example
  * import { KMeans, loadData } from 'shardlearn';
- * const data = await loadData('synthetic:blobs?rows=10000&cols=2&centers=3&seed=1');
- * const model = await new KMeans({ k: 3 }).fit(data, { paradigm: 'threads', workers: 2 });
+ * const { train } = await loadData('synthetic:blobs?rows=10000&cols=2&centers=3&seed=1');
+ * const model = await new KMeans({ k: 3 }).fit(train, { paradigm: 'threads', workers: 2 });
  */
 export * from './core/index.js';
 export * from './data/index.js';

@@ -98,7 +98,7 @@ export function bytesSpec(cells: readonly CellSummary[]): TopLevelSpec | null {
     data: { values },
     mark: 'bar',
     encoding: {
-      y: { field: 'label', type: 'nominal', title: null, sort: null },
+      y: { field: 'label', type: 'nominal', title: null, sort: null, axis: { labelLimit: 320 } },
       x: { field: 'megabytes', type: 'quantitative', title: 'MB sent' },
       color: { field: 'series', type: 'nominal', title: 'paradigm / strategy' },
     },
@@ -123,7 +123,7 @@ export function breakdownSpec(cells: readonly CellSummary[]): TopLevelSpec | nul
     data: { values },
     mark: 'bar',
     encoding: {
-      y: { field: 'label', type: 'nominal', title: null, sort: null },
+      y: { field: 'label', type: 'nominal', title: null, sort: null, axis: { labelLimit: 320 } },
       x: { field: 'ms', type: 'quantitative', title: 'milliseconds', stack: 'zero' },
       color: { field: 'part', type: 'nominal', title: null, scale: { domain: ['compute', 'communication'], range: ['#4c78a8', '#e45756'] } },
     },

@@ -7,9 +7,10 @@
  * const outcome = await runCompare(defaultMatrix(), { loadData, dbPath: 'results.duckdb', reportPath: 'report.html' });
  * console.log(outcome.table);
  */
-export { parseMatrix, defaultMatrix, expandMatrix, syntheticSpecFor, trainsBySgd, STRATEGIES, DEFAULT_MODELS } from './matrix.js';
+export { parseMatrix, defaultMatrix, defaultMatrixSpec, expandMatrix, syntheticSpecFor, trainsBySgd, STRATEGIES, DEFAULT_MODELS } from './matrix.js';
 export type { Matrix, ModelSpec, Cell, SkippedCell, Target, StrategyName } from './matrix.js';
-export { loadMatrixFile } from './matrix-file.js';
+export { loadMatrixFile, resolveMatrix } from './matrix-file.js';
+export type { MatrixFlags } from './matrix-file.js';
 export { runMatrix, describeRun } from './runner.js';
 export type { CompareEvent, RunOptions } from './runner.js';
 export { runCompare, loadSession, reportFromStore } from './compare.js';

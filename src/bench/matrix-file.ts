@@ -7,19 +7,72 @@
 import { readFile } from 'node:fs/promises';
 import { ConfigError } from '../core/errors.js';
 import type { Matrix } from './matrix.js';
-import { parseMatrix } from './matrix.js';
+import { defaultMatrixSpec, parseMatrix } from './matrix.js';
 
 export async function loadMatrixFile(path: string): Promise<Matrix> {
+  return parseMatrix(await readMatrixObject(path));
+}
+
+async function readMatrixObject(path: string): Promise<Record<string, unknown>> {
   let text: string;
   try {
     text = await readFile(path, 'utf8');
   } catch (error) {
     throw new ConfigError(`cannot read the matrix file '${path}': ${(error as Error).message}`, { field: 'matrix', cause: error });
   }
+  let value: unknown;
   try {
-    return parseMatrix(text);
+    value = JSON.parse(text);
   } catch (error) {
-    if (error instanceof ConfigError) throw new ConfigError(`${path}: ${error.message}`, { field: error.field ?? 'matrix', cause: error });
+    throw new ConfigError(`${path}: the matrix is not valid JSON: ${(error as Error).message}`, { field: 'matrix', cause: error });
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new ConfigError(`${path}: expected a JSON object (the matrix), found ${Array.isArray(value) ? 'an array' : typeof value}`, { field: 'matrix' });
+  }
+  return value as Record<string, unknown>;
+}
+
+/** What `shardlearn compare` takes on the command line; every field optional. */
+export interface MatrixFlags {
+  /** A matrix file (JSON); other flags override its fields. Without it: the default matrix. */
+  matrix?: string;
+  /** Model names (each with default hyperparameters, on the matrix's data). */
+  models?: string[];
+  data?: string[];
+  paradigms?: string[];
+  workers?: number[];
+  strategies?: string[];
+  repeats?: number;
+  /** Rows of the default matrix's synthetic data sets (ignored with --matrix or --data). */
+  rows?: number;
+  targetLoss?: number;
+  targetScore?: number;
+}
+
+/**
+ * The matrix the CLI runs: the file named by `--matrix` or the default matrix, with the other
+ * flags overriding its fields, validated as one (so a bad flag gets the same ConfigError).
+ *
+ * @example
+ * const matrix = await resolveMatrix({ models: ['kmeans'], workers: [1, 2, 4], repeats: 5 });
+ */
+export async function resolveMatrix(flags: MatrixFlags = {}): Promise<Matrix> {
+  const base = flags.matrix !== undefined ? await readMatrixObject(flags.matrix) : defaultMatrixSpec(flags.rows === undefined ? {} : { rows: flags.rows });
+  const merged: Record<string, unknown> = { ...base };
+  if (flags.models !== undefined) merged.models = flags.models;
+  if (flags.data !== undefined) {
+    merged.data = flags.data;
+    // --data replaces every model's own data too, or it would silently not apply
+    if (Array.isArray(merged.models)) merged.models = merged.models.map((m: unknown) => (typeof m === 'object' && m !== null ? { ...m, data: undefined } : m));
+  }
+  for (const key of ['paradigms', 'workers', 'strategies', 'repeats'] as const) if (flags[key] !== undefined) merged[key] = flags[key];
+  if (flags.targetLoss !== undefined || flags.targetScore !== undefined) {
+    merged.target = { ...(flags.targetLoss === undefined ? {} : { loss: flags.targetLoss }), ...(flags.targetScore === undefined ? {} : { score: flags.targetScore }) };
+  }
+  try {
+    return parseMatrix(merged);
+  } catch (error) {
+    if (error instanceof ConfigError && flags.matrix !== undefined) throw new ConfigError(`${flags.matrix}: ${error.message}`, { field: error.field ?? 'matrix', cause: error });
     throw error;
   }
 }

@@ -19,10 +19,18 @@ import { createModel, modelEntry, modelNames } from '../models/registry.js';
 
 /** Strategy names, as `strategies/strategy.ts` declares them (bench may not import strategies/). */
 export type StrategyName = TrainContext['strategy']['name'];
-export const STRATEGIES = ['allreduce', 'hogwild'] as const satisfies readonly StrategyName[];
+export const STRATEGIES = ['allreduce', 'hogwild', 'ps-sync', 'ps-async'] as const satisfies readonly StrategyName[];
+/** The bounded-staleness parameter server family: 'ps-ssp:<s>', s = the staleness bound in steps. */
+const STALENESS_FAMILY = /^ps-ssp:\d+$/;
+/** What the error messages list as allowed. */
+const STRATEGY_CHOICES = [...STRATEGIES, 'ps-ssp:<s>'];
 // Fails to compile when strategies/ adds a name this list lacks.
-const strategiesComplete: Exclude<StrategyName, (typeof STRATEGIES)[number]> extends never ? true : never = true;
+const strategiesComplete: Exclude<StrategyName, (typeof STRATEGIES)[number] | `ps-ssp:${number}`> extends never ? true : never = true;
 void strategiesComplete;
+
+/** Hogwild writes one parameter vector in shared memory: only threads (and a world of one) have it. */
+const SHARED_MEMORY_STRATEGIES: readonly string[] = ['hogwild'];
+const SHARED_MEMORY_PARADIGMS: readonly Paradigm[] = ['sequential', 'threads'];
 
 /** A goal a run may reach: a training loss at or below `loss`, a test score at or above `score`. */
 export interface Target {
@@ -134,7 +142,12 @@ function dataList(field: string, value: unknown): string[] {
 }
 
 function strategyList(field: string, value: unknown): StrategyName[] {
-  return unique(nonEmptyList(field, value).map((s, i) => oneOf(`${field}[${i}]`, s, STRATEGIES)));
+  return unique(
+    nonEmptyList(field, value).map((s, i) => {
+      if (typeof s === 'string' && STALENESS_FAMILY.test(s)) return s as StrategyName;
+      return oneOf(`${field}[${i}]`, s, STRATEGY_CHOICES) as StrategyName;
+    }),
+  );
 }
 
 function parseTarget(field: string, value: unknown): Target | null {
@@ -182,9 +195,12 @@ function unique<T>(values: T[]): T[] {
   return [...new Set(values)];
 }
 
+/** Paradigms `compare` can launch itself (cluster ranks are started by an orchestrator, one per host). */
+const DEFAULT_PARADIGMS: Paradigm[] = ['sequential', 'threads', 'processes'];
+
 /**
  * Validate a matrix given as JSON text or an object (flags or a parsed file). Omitted fields take
- * defaults: data = the default synthetic sets, paradigms = all known, workers = [1, 2],
+ * defaults: data = the default synthetic sets, paradigms = sequential, threads, processes, workers = [1, 2],
  * strategies = ['allreduce'], repeats = 3, testFraction = 0.2, seed = 1, warmup = true.
  */
 export function parseMatrix(input: string | Record<string, unknown>): Matrix {
@@ -214,7 +230,7 @@ export function parseMatrix(input: string | Record<string, unknown>): Matrix {
     name,
     models,
     data: value.data === undefined ? defaultDataFor(models) : dataList('data', value.data),
-    paradigms: unique(nonEmptyList('paradigms', value.paradigms ?? [...PARADIGMS]).map((p, i) => oneOf(`paradigms[${i}]`, p, PARADIGMS))),
+    paradigms: unique(nonEmptyList('paradigms', value.paradigms ?? DEFAULT_PARADIGMS).map((p, i) => oneOf(`paradigms[${i}]`, p, PARADIGMS))),
     workers,
     strategies: value.strategies === undefined ? ['allreduce'] : strategyList('strategies', value.strategies),
     repeats: positiveInteger('repeats', value.repeats ?? 3),
@@ -250,28 +266,36 @@ export const DEFAULT_MODELS = ['logistic-regression', 'kmeans'];
 const DEFAULT_PARAMS: Record<string, Record<string, unknown>> = { 'logistic-regression': { solver: 'sgd' }, kmeans: { k: 8 } };
 
 /**
- * The default comparison: logistic regression (allreduce vs hogwild) and k-means on ~200k synthetic
- * rows, sequential vs threads with 1 and 2 workers, 3 repeats — a few minutes on 2 cores. Models
- * that are not registered are left out; `rows` shrinks it (tests, `--quick`).
+ * The default comparison: logistic regression by SGD (allreduce vs hogwild) and k-means on
+ * synthetic data of 20k and 200k rows, sequential vs threads vs processes with 1 and 2 workers,
+ * 3 repeats — a few minutes on 2 cores. Models that are not registered are left out; `rows` sets
+ * the larger size (tests, `--quick`).
  */
 export function defaultMatrix(options: { rows?: number; repeats?: number } = {}): Matrix {
+  return parseMatrix(defaultMatrixSpec(options));
+}
+
+/** The default matrix as the plain object a matrix file would hold (flags override its fields). */
+export function defaultMatrixSpec(options: { rows?: number; repeats?: number } = {}): Record<string, unknown> {
   const rows = options.rows ?? 200_000;
+  // Two sizes a decade apart, so the report can show where (if anywhere) distributed overtakes parallel.
+  const sizes = [Math.max(1000, Math.round(rows / 10)), rows];
   const registered = modelNames();
   const chosen = DEFAULT_MODELS.filter((name) => registered.includes(name));
   const models = (chosen.length > 0 ? chosen : registered.slice(0, 2)).map((name) => ({
     name,
     params: DEFAULT_PARAMS[name] ?? {},
-    data: [syntheticSpecFor(name, rows)],
+    data: sizes.map((size) => syntheticSpecFor(name, size)),
   }));
   if (models.length === 0) throw new ConfigError('no model is registered; import the package entry (shardlearn) first', { field: 'models' });
-  return parseMatrix({
+  return {
     name: 'default',
     models,
-    paradigms: ['sequential', 'threads'],
+    paradigms: DEFAULT_PARADIGMS,
     workers: [1, 2],
     strategies: ['allreduce', 'hogwild'],
     repeats: options.repeats ?? 3,
-  });
+  };
 }
 
 /**
@@ -287,6 +311,17 @@ export function trainsBySgd(model: string, params: Record<string, unknown>): boo
 export function cellId(cell: Omit<Cell, 'id' | 'target'>): string {
   const params = Object.keys(cell.params).length === 0 ? '' : JSON.stringify(cell.params);
   return [cell.model + params, cell.data, cell.paradigm, cell.workers, cell.strategy].join('|');
+}
+
+function whyNot(paradigm: Paradigm, strategy: StrategyName, available: readonly Paradigm[]): string | null {
+  if (paradigm === 'cluster') {
+    return "cluster ranks are started one per host by an orchestrator (MASTER_ADDR, WORLD_SIZE, RANK); compare launches its own workers — measure 'processes' here, or run 'shardlearn train --paradigm cluster' under the orchestrator";
+  }
+  if (!available.includes(paradigm)) return `paradigm '${paradigm}' is not available in this build (available: ${available.join(', ')})`;
+  if (SHARED_MEMORY_STRATEGIES.includes(strategy) && !SHARED_MEMORY_PARADIGMS.includes(paradigm)) {
+    return `strategy '${strategy}' needs the parameters in shared memory, which only ${SHARED_MEMORY_PARADIGMS.join(' and ')} provide`;
+  }
+  return null;
 }
 
 /**
@@ -307,8 +342,9 @@ export function expandMatrix(matrix: Matrix, available: readonly Paradigm[] = av
         for (const workers of workerCounts) {
           for (const strategy of strategyList) {
             const base = { model: model.name, params: model.params, data, paradigm, workers, strategy };
-            if (!available.includes(paradigm)) {
-              skipped.push({ model: model.name, data, paradigm, workers, strategy, reason: `paradigm '${paradigm}' is not available in this build (available: ${available.join(', ')})` });
+            const reason = whyNot(paradigm, strategy, available);
+            if (reason !== null) {
+              skipped.push({ model: model.name, data, paradigm, workers, strategy, reason });
               continue;
             }
             cells.push({ ...base, id: cellId(base), target: model.target ?? matrix.target });

@@ -39,9 +39,11 @@ export interface RunRecord {
   bytesSent: number;
   bytesReceived: number;
   messagesSent: number;
+  /** Training data the launcher shipped to workers before training (processes with in-memory data); not in bytesSent. */
+  setupBytes: number;
   /** Milliseconds inside communication calls, mean over ranks. */
   commMs: number;
-  /** Training milliseconds not spent communicating (trainSeconds·1000 − commMs), mean over ranks. */
+  /** Training milliseconds not spent communicating, mean over ranks (the launcher's per-rank figure when it gives one). */
   computeMs: number;
   /** The model's primary test metric (evaluate.ts: accuracy, r2, inertia, varianceExplained). */
   score: number | null;

@@ -21,7 +21,8 @@ body { font: 14px/1.45 system-ui, sans-serif; margin: 2em auto; max-width: 1100p
 h1 { font-size: 1.6em; } h2 { margin-top: 2em; border-bottom: 1px solid #ddd; }
 table { border-collapse: collapse; margin: 1em 0; font-size: 13px; }
 th, td { border: 1px solid #ddd; padding: 3px 8px; text-align: left; vertical-align: top; }
-td.num { text-align: right; font-variant-numeric: tabular-nums; }
+td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
+table.summary td { white-space: nowrap; } td[class^="verdict"] { white-space: nowrap; }
 figure { display: inline-block; margin: 0.5em 1em 1em 0; } figure svg { max-width: 100%; height: auto; }
 .verdict-supported { color: #1a7f37; } .verdict-contradicted { color: #c62828; } .verdict-mixed { color: #b26a00; }
 .verdict-not-measured-yet { color: #777; } .note { color: #555; } .warning { background: #fff3cd; padding: 0.5em 1em; }
@@ -33,10 +34,10 @@ async function figure(spec: TopLevelSpec | null, id: string): Promise<string> {
   return `<figure class="chart" id="${escapeHtml(id)}">${await renderChart(spec)}</figure>`;
 }
 
-function table(header: string[], rows: string[][], numericFrom = Infinity): string {
+function table(header: string[], rows: string[][], numericFrom = Infinity, className = ''): string {
   const head = `<tr>${header.map((h) => `<th>${escapeHtml(h)}</th>`).join('')}</tr>`;
   const body = rows.map((r) => `<tr>${r.map((c, i) => `<td${i >= numericFrom ? ' class="num"' : ''}>${escapeHtml(c)}</td>`).join('')}</tr>`).join('\n');
-  return `<table>${head}\n${body}</table>`;
+  return `<table${className === '' ? '' : ` class="${className}"`}>${head}\n${body}</table>`;
 }
 
 function targetTable(cells: readonly CellSummary[]): string {
@@ -87,7 +88,7 @@ ${result.aborted ? '<p class="warning">The comparison was stopped before the end
 
 <h2>Summary</h2>
 <p class="note">Median over repeats; [min–max] and the interquartile range show the spread. Speedup = sequential median wall seconds ÷ the cell's median wall seconds, for the same model and data; efficiency = speedup ÷ workers.</p>
-${table(header, rows, 3)}
+${table(header, rows, 3, 'summary')}
 
 <h2>Speedup against workers</h2>
 ${speedups || '<p>No parallel cell with a sequential baseline was measured.</p>'}
@@ -120,7 +121,7 @@ ${failed.length === 0 ? '' : `<h2>Failed runs</h2>${table(['model', 'paradigm', 
 <ul class="note">
 <li>Wall seconds: the <code>fit</code> call (worker start-up included; data loading and scoring excluded). CPU seconds: <code>process.cpuUsage()</code> over the fit (worker threads included, child processes not).</li>
 <li>Peak RSS: <code>process.resourceUsage().maxRSS</code> after the fit — the process's peak so far, so it never decreases within a session.</li>
-<li>Bytes and messages: the communicators' own counters, summed over ranks. Scores: on a held-out ${(session.matrix.testFraction * 100).toFixed(0)}% of each data set (split seed ${session.matrix.seed}).</li>
+<li>Bytes and messages: the communicators' own counters, summed over ranks. Training data that the processes paradigm ships to its children before training is stored apart (<code>setup_bytes</code>) and not counted as bytes on the wire. Scores: on a held-out ${(session.matrix.testFraction * 100).toFixed(0)}% of each data set (split seed ${session.matrix.seed}).</li>
 <li>Repeats are interleaved (repeat 1 of every cell, then repeat 2, …)${session.matrix.warmup ? ', after one unmeasured warm-up fit per model' : ''}.</li>
 </ul>
 <details><summary>Matrix</summary><pre>${escapeHtml(JSON.stringify(session.matrix, null, 2))}</pre></details>

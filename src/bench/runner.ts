@@ -13,6 +13,7 @@
  */
 import type { Dataset } from '../data/dataset.js';
 import type { ProgressEvent } from '../models/context.js';
+import { ConfigError } from '../core/errors.js';
 import { evaluate, primaryMetric } from '../models/evaluate.js';
 import type { FitOptions } from '../models/launcher.js';
 import { availableParadigms } from '../models/launcher.js';
@@ -76,10 +77,6 @@ function newId(): string {
   return `${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 10)}`;
 }
 
-function metricName(model: AnyEstimator): { name: string; higherIsBetter: boolean } {
-  return primaryMetric(model);
-}
-
 /** One line for a live display: what ran, how long, how fast against sequential, how well. */
 export function describeRun(record: RunRecord): string {
   const what = `${record.model} ${record.paradigm}×${record.workers}${record.paradigm === 'sequential' ? '' : ` ${record.strategy}`} #${record.repeat + 1}`;
@@ -104,7 +101,10 @@ interface MeasureInput {
   options: RunOptions;
 }
 
-async function measure(input: MeasureInput): Promise<RunRecord | typeof ABORTED> {
+/** A fit's record, and whether it failed on configuration (which every repeat would repeat). */
+type Measured = { record: RunRecord; configFailure: boolean } | typeof ABORTED;
+
+async function measure(input: MeasureInput): Promise<Measured> {
   const { cell, repeat, split, session, options } = input;
   const model = createModel(cell.model, cell.params);
   const fitOptions: FitOptions = {
@@ -138,7 +138,8 @@ async function measure(input: MeasureInput): Promise<RunRecord | typeof ABORTED>
     outcome = await unlessAborted(model.fit(split.train, fitOptions), options.signal);
   } catch (error) {
     const wallSeconds = (performance.now() - started) / 1000;
-    return { ...base, ...emptyMeasurements(model), wallSeconds, status: 'failed', error: error instanceof Error ? error.message : String(error) };
+    const record: RunRecord = { ...base, ...emptyMeasurements(model), wallSeconds, status: 'failed', error: error instanceof Error ? error.message : String(error) };
+    return { record, configFailure: error instanceof ConfigError };
   }
   if (outcome === ABORTED) return ABORTED;
   const wallSeconds = (performance.now() - started) / 1000;
@@ -149,14 +150,14 @@ async function measure(input: MeasureInput): Promise<RunRecord | typeof ABORTED>
   const sum = (pick: (s: (typeof info.comm)[number]) => number): number => info.comm.reduce((total, s) => total + pick(s), 0);
   const commMs = sum((s) => s.commMs) / ranks;
   const metrics = evaluate(model, split.test);
-  const { name: scoreName, higherIsBetter } = metricName(model);
+  const { name: scoreName, higherIsBetter } = primaryMetric(model);
   const scoreValue = metrics[scoreName];
   const score = typeof scoreValue === 'number' ? scoreValue : null;
   const history = historyOf(model);
   const losses = history.filter((h) => h.loss !== null);
   const target = cell.target;
   const run = speedup(input.baselineSeconds, wallSeconds);
-  return {
+  const record: RunRecord = {
     ...base,
     status: 'ok',
     error: null,
@@ -167,8 +168,11 @@ async function measure(input: MeasureInput): Promise<RunRecord | typeof ABORTED>
     bytesSent: sum((s) => s.bytesSent),
     bytesReceived: sum((s) => s.bytesReceived),
     messagesSent: sum((s) => s.messagesSent),
+    setupBytes: info.setupBytes ?? 0,
     commMs,
-    computeMs: Math.max(0, info.seconds * 1000 - commMs),
+    computeMs: info.computeMs !== undefined && info.computeMs.length > 0
+      ? info.computeMs.reduce((a, b) => a + b, 0) / info.computeMs.length
+      : Math.max(0, info.seconds * 1000 - commMs),
     score,
     scoreName,
     higherIsBetter,
@@ -180,12 +184,13 @@ async function measure(input: MeasureInput): Promise<RunRecord | typeof ABORTED>
     efficiency: efficiency(run, cell.workers),
     history,
   };
+  return { record, configFailure: false };
 }
 
 function emptyMeasurements(model: AnyEstimator): Omit<RunRecord, keyof Cell | 'runId' | 'sessionId' | 'startedAt' | 'cellId' | 'modelKind' | 'repeat' | 'trainRows' | 'testRows' | 'cols' | 'wallSeconds' | 'status' | 'error'> {
-  const { name, higherIsBetter } = metricName(model);
+  const { name, higherIsBetter } = primaryMetric(model);
   return {
-    trainSeconds: NaN, cpuSeconds: NaN, peakRssBytes: NaN, bytesSent: 0, bytesReceived: 0, messagesSent: 0, commMs: NaN, computeMs: NaN,
+    trainSeconds: NaN, cpuSeconds: NaN, peakRssBytes: NaN, bytesSent: 0, bytesReceived: 0, messagesSent: 0, setupBytes: 0, commMs: NaN, computeMs: NaN,
     score: null, scoreName: name, higherIsBetter, metrics: {}, finalLoss: null, timeToTargetMs: null, reachedScoreTarget: null,
     speedup: null, efficiency: null, history: [],
   };
@@ -245,18 +250,18 @@ export async function runMatrix(matrix: Matrix, options: RunOptions): Promise<Co
       }
       emit({ type: 'run-start', cell, repeat, runIndex, totalRuns });
       const baselineSeconds = sequentialMedians(records).get(baselineKey(cell)) ?? null;
-      const record = await measure({ cell, repeat, split, session, baselineSeconds, options });
-      if (record === ABORTED) {
+      const measured = await measure({ cell, repeat, split, session, baselineSeconds, options });
+      if (measured === ABORTED) {
         aborted = true;
         break outer;
       }
+      const { record, configFailure } = measured;
       records.push(record);
       await options.onRecord?.(record);
       emit({ type: 'run-end', record, runIndex, totalRuns, line: describeRun(record) });
-      // A configuration error repeats identically: say so once and skip the cell's other repeats.
-      if (record.status === 'failed' && /not available|unknown strategy|expected one of/i.test(record.error ?? '')) {
-        skip(cell, record.error ?? 'failed');
-      }
+      // A configuration error (a strategy the paradigm lacks, …) repeats identically: say so once
+      // and skip the cell's other repeats.
+      if (configFailure) skip(cell, record.error ?? 'failed');
     }
   }
   applyBaselines(records);

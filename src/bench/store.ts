@@ -19,7 +19,7 @@ import type { SkippedCell } from './matrix.js';
 import type { RunRecord, Session } from './record.js';
 import type { HistoryPoint } from './stats.js';
 
-export const SCHEMA_VERSION = 1;
+export const SCHEMA_VERSION = 2;
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR);
@@ -35,12 +35,20 @@ CREATE TABLE IF NOT EXISTS runs (
   bytes_sent DOUBLE, bytes_received DOUBLE, messages_sent DOUBLE, comm_ms DOUBLE, compute_ms DOUBLE,
   score DOUBLE, score_name VARCHAR, higher_is_better BOOLEAN, metrics JSON, final_loss DOUBLE,
   time_to_target_ms DOUBLE, reached_score_target BOOLEAN, speedup DOUBLE, efficiency DOUBLE,
-  config JSON, package_version VARCHAR, git_commit VARCHAR, host JSON);
+  config JSON, package_version VARCHAR, git_commit VARCHAR, host JSON, setup_bytes DOUBLE);
 CREATE TABLE IF NOT EXISTS history (
   run_id VARCHAR, seq INTEGER, elapsed_ms DOUBLE, iteration INTEGER, total INTEGER, loss DOUBLE);
 `;
 
-/** Column name in `runs` → RunRecord field, in table order (the export's column order too). */
+/**
+ * Schema changes, one per version: MIGRATIONS[v] takes a file from version v to v + 1. Columns are
+ * only ever added at the end, and inserts name their columns, so old rows stay readable.
+ */
+const MIGRATIONS: Record<number, string> = {
+  1: 'ALTER TABLE runs ADD COLUMN setup_bytes DOUBLE',
+};
+
+/** Column name in `runs` → RunRecord field (the export's column order too). */
 const RUN_COLUMNS: [string, keyof RunRecord][] = [
   ['run_id', 'runId'], ['session_id', 'sessionId'], ['started_at', 'startedAt'], ['cell_id', 'cellId'],
   ['model', 'model'], ['model_kind', 'modelKind'], ['params', 'params'], ['data', 'data'], ['paradigm', 'paradigm'],
@@ -50,6 +58,7 @@ const RUN_COLUMNS: [string, keyof RunRecord][] = [
   ['bytes_sent', 'bytesSent'], ['bytes_received', 'bytesReceived'], ['messages_sent', 'messagesSent'], ['comm_ms', 'commMs'], ['compute_ms', 'computeMs'],
   ['score', 'score'], ['score_name', 'scoreName'], ['higher_is_better', 'higherIsBetter'], ['metrics', 'metrics'], ['final_loss', 'finalLoss'],
   ['time_to_target_ms', 'timeToTargetMs'], ['reached_score_target', 'reachedScoreTarget'], ['speedup', 'speedup'], ['efficiency', 'efficiency'],
+  ['setup_bytes', 'setupBytes'],
 ];
 const JSON_FIELDS = new Set<keyof RunRecord>(['params', 'metrics']);
 
@@ -115,18 +124,26 @@ export class ResultsStore {
   }
 
   private async migrate(): Promise<void> {
-    await this.connection.run(SCHEMA);
+    await this.connection.run('CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR)');
     const rows = (await this.connection.runAndReadAll(`SELECT value FROM meta WHERE key = 'schema_version'`)).getRowObjectsJS();
     const found = rows.length === 0 ? null : Number(rows[0]!.value);
-    if (found === null) {
-      await this.connection.run(`INSERT INTO meta VALUES ('schema_version', ?)`, [String(SCHEMA_VERSION)]);
-    } else if (found > SCHEMA_VERSION) {
+    if (found !== null && found > SCHEMA_VERSION) {
       throw new ConfigError(
         `results database '${this.path}' has schema version ${found}, this shardlearn reads up to ${SCHEMA_VERSION}; upgrade shardlearn or use another --db file`,
         { field: 'db' },
       );
     }
-    // found < SCHEMA_VERSION: migrations go here, one step per version, when version 2 exists.
+    if (found === null) {
+      await this.connection.run(SCHEMA);
+      await this.connection.run(`INSERT INTO meta VALUES ('schema_version', ?)`, [String(SCHEMA_VERSION)]);
+      return;
+    }
+    for (let version = found; version < SCHEMA_VERSION; version++) {
+      await this.connection.run('BEGIN TRANSACTION');
+      await this.connection.run(MIGRATIONS[version]!);
+      await this.connection.run(`UPDATE meta SET value = ? WHERE key = 'schema_version'`, [String(version + 1)]);
+      await this.connection.run('COMMIT');
+    }
   }
 
   async schemaVersion(): Promise<number> {
@@ -155,9 +172,10 @@ export class ResultsStore {
     const config = { model: record.model, params: record.params, data: record.data, paradigm: record.paradigm, workers: record.workers, strategy: record.strategy, repeat: record.repeat, matrix: session.matrix.name, testFraction: session.matrix.testFraction, seed: session.matrix.seed };
     values.push(JSON.stringify(config), session.code.packageVersion, session.code.gitCommit, JSON.stringify(session.host));
     const placeholders = RUN_COLUMNS.map(([column]) => (column === 'started_at' ? 'CAST(? AS TIMESTAMP)' : '?')).join(', ');
+    const columns = [...RUN_COLUMNS.map(([column]) => column), 'config', 'package_version', 'git_commit', 'host'].join(', ');
     await this.connection.run('BEGIN TRANSACTION');
     try {
-      await this.connection.run(`INSERT INTO runs VALUES (${placeholders}, ?, ?, ?, ?)`, values);
+      await this.connection.run(`INSERT INTO runs (${columns}) VALUES (${placeholders}, ?, ?, ?, ?)`, values);
       await this.writeHistory(record.runId, record.history);
       await this.connection.run('COMMIT');
     } catch (error) {
@@ -199,6 +217,7 @@ export class ResultsStore {
       for (const [column, field] of RUN_COLUMNS) {
         const value = row[column];
         run[field] = JSON_FIELDS.has(field) ? JSON.parse(String(value)) : typeof value === 'bigint' ? Number(value) : value;
+        if (field === 'setupBytes' && value === null) run[field] = 0; // rows from schema version 1
       }
       run.config = JSON.parse(String(row.config));
       run.packageVersion = row.package_version;

@@ -121,7 +121,7 @@ function fixed(value: number | null | undefined, digits: number): string {
 
 /** Rows of strings for the summary table (terminal and HTML share them). */
 export function summaryRows(cells: readonly CellSummary[]): { header: string[]; rows: string[][] } {
-  const header = ['model', 'rows', 'paradigm', 'n', 'wall s median [min–max]', 'IQR s', 'speedup', 'efficiency', 'sent', 'comm %', 'score', 'final loss'];
+  const header = ['model', 'rows', 'paradigm', 'n', 'wall s median [min–max]', 'IQR s', 'train s', 'speedup', 'efficiency', 'sent', 'comm %', 'score', 'final loss'];
   const rows = cells.map((c) => [
     c.model,
     String(c.trainRows),
@@ -129,6 +129,7 @@ export function summaryRows(cells: readonly CellSummary[]): { header: string[]; 
     c.failures === 0 ? String(c.runs) : `${c.runs} (+${c.failures} failed)`,
     c.wallSeconds === null ? '–' : `${fixed(c.wallSeconds.median, 3)} [${fixed(c.wallSeconds.min, 3)}–${fixed(c.wallSeconds.max, 3)}]`,
     fixed(c.wallSeconds?.iqr, 3),
+    fixed(c.trainSeconds?.median, 3),
     c.speedup === null ? '–' : `${fixed(c.speedup, 2)}×`,
     fixed(c.efficiency, 2),
     c.bytesSent === null ? '–' : formatBytes(c.bytesSent.median),

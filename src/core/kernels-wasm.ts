@@ -41,16 +41,17 @@ interface KernelExports {
   syrk(m: number, n: number, a: number, lda: number, aF32: number, c: number, work: number): void;
   nearestCenter(
     m: number, d: number, x: number, xF32: number, k: number, centers: number, centerNorms: number,
-    labels: number, distances: number, cross: number, work: number,
+    labels: number, distances: number, work: number,
   ): void;
+  nearestCenterWorkBytes(d: number, k: number): number;
 }
 
 export interface WasmKernelsOptions {
   /** Where the compiled module is; default: the build's dist/wasm/kernels.wasm. */
   wasmUrl?: URL;
-  /** gemm/syrk/nearestCenter with fewer multiply-adds run on the TS reference (default 4096 ≈ 16³). */
+  /** gemm/syrk/nearestCenter with fewer multiply-adds run on the TS reference (default 2048, ≈ 13³). */
   minMultiplyAdds?: number;
-  /** dot/axpy/scal on arrays in WASM memory use WASM from this length (default 32). */
+  /** dot/axpy/scal on arrays in WASM memory use WASM from this length (default 128). */
   minVectorLength?: number;
   /** Memory size limit in 64 KiB pages (default 65536 = 4 GiB, the wasm32 limit). */
   maximumPages?: number;
@@ -103,8 +104,12 @@ export function createWasmKernels(options: WasmKernelsOptions = {}): WasmKernels
   const heap = new WasmHeap(1, options.maximumPages ?? 65536);
   const instance = new wasmApi.Instance(new wasmApi.Module(bytes), { env: { memory: heap.memory } });
   const w = instance.exports as unknown as KernelExports;
-  const minMultiplyAdds = options.minMultiplyAdds ?? 4096;
-  const minVectorLength = options.minVectorLength ?? 32;
+  // Measured crossover (CPU time per call, copies included): WASM gemm wins from 8³ = 512
+  // multiply-adds (1.1–1.5×; 12³: 2.4×), syrk and nearestCenter from ~1024–2048 (0.7–1.3× at 1024).
+  const minMultiplyAdds = options.minMultiplyAdds ?? 2048;
+  // A JS→WASM call plus the residency checks costs ~70 ns: dot and axpy break even near n = 64
+  // and win 1.6–2.5× at n = 256 (float64, CPU time per call).
+  const minVectorLength = options.minVectorLength ?? 128;
   const chunkBytes = options.chunkBytes ?? DEFAULT_CHUNK_BYTES;
   const work64 = w.gemm64WorkBytes();
   const work32 = w.gemm32WorkBytes();
@@ -114,20 +119,24 @@ export function createWasmKernels(options: WasmKernelsOptions = {}): WasmKernels
     array.byteOffset + offset * array.BYTES_PER_ELEMENT;
   /** Scratch bytes needed to copy `length` elements of `array` in (0 when it is already resident). */
   const copyBytes = (array: FloatArray, length: number): number => (heap.contains(array) ? 0 : length * array.BYTES_PER_ELEMENT + 16);
-  /** Address of array[offset..offset+length) in WASM memory, copying it into scratch (same dtype) if needed. */
-  const input = (array: FloatArray, offset: number, length: number): number => {
+  /**
+   * Address of array[offset..offset+length) in WASM memory, copying it into scratch (same dtype) if
+   * needed; `copy` false only reserves the space (an output the kernel overwrites entirely).
+   */
+  const input = (array: FloatArray, offset: number, length: number, copy = true): number => {
     if (heap.contains(array)) return address(array, offset);
     const at = heap.take(length * array.BYTES_PER_ELEMENT);
+    if (!copy) return at;
     if (array instanceof Float32Array) heap.f32.set(array.subarray(offset, offset + length), at / 4);
     else heap.f64.set(array.subarray(offset, offset + length), at / 8);
     return at;
   };
   /** Like `input` but as float64 (converted on copy); the caller copies back with `output64`. */
   const resident64 = (array: FloatArray): boolean => array instanceof Float64Array && heap.contains(array);
-  const input64 = (array: FloatArray, offset: number, length: number): number => {
+  const input64 = (array: FloatArray, offset: number, length: number, copy = true): number => {
     if (resident64(array)) return address(array, offset);
     const at = heap.take(length * 8);
-    heap.f64.set(array.subarray(offset, offset + length), at / 8);
+    if (copy) heap.f64.set(array.subarray(offset, offset + length), at / 8);
     return at;
   };
   const output64 = (array: FloatArray, offset: number, length: number, at: number): void => {
@@ -177,12 +186,15 @@ export function createWasmKernels(options: WasmKernelsOptions = {}): WasmKernels
     const cLength = span(m, n, ldc);
     const tA = transA ? 1 : 0;
     const tB = transB ? 1 : 0;
+    // beta = 0 on a contiguous C: the kernel zero-fills C first, so its old values need no copy-in
+    // (one of four O(n²) copies; about 1 % of a 1024³ float32 product).
+    const copyC = beta !== 0 || ldc !== n;
     if (a instanceof Float32Array && b instanceof Float32Array && c instanceof Float32Array) {
       heap.beginScratch(work32 + copyBytes(a, aLength) + copyBytes(b, bLength) + copyBytes(c, cLength));
       const work = heap.take(work32);
       const aAt = input(a, aOffset, aLength);
       const bAt = input(b, bOffset, bLength);
-      const cAt = input(c, cOffset, cLength);
+      const cAt = input(c, cOffset, cLength, copyC);
       w.gemm32(tA, tB, m, n, k, alpha, aAt, lda, bAt, ldb, beta, cAt, ldc, work);
       if (!heap.contains(c)) c.set(heap.f32.subarray(cAt / 4, cAt / 4 + cLength), cOffset);
       return;
@@ -191,7 +203,7 @@ export function createWasmKernels(options: WasmKernelsOptions = {}): WasmKernels
     const work = heap.take(work64);
     const aAt = input(a, aOffset, aLength);
     const bAt = input(b, bOffset, bLength);
-    const cAt = input64(c, cOffset, cLength);
+    const cAt = input64(c, cOffset, cLength, copyC);
     w.gemm64(tA, tB, m, n, k, alpha, aAt, lda, flag(a), bAt, ldb, flag(b), beta, cAt, ldc, work, 0);
     output64(c, cOffset, cLength, cAt);
   };
@@ -202,7 +214,9 @@ export function createWasmKernels(options: WasmKernelsOptions = {}): WasmKernels
       return;
     }
     const resident = heap.contains(a);
-    const chunkRows = resident ? m : Math.max(1, Math.min(m, Math.floor(chunkBytes / (lda * a.BYTES_PER_ELEMENT))));
+    // Whole multiples of the kernel's KC = 256 rows: the sums then group exactly as in one call, so
+    // the result is bitwise the same whether X is copied in chunks or read in place.
+    const chunkRows = resident ? m : Math.min(m, 256 * Math.max(1, Math.floor(chunkBytes / (lda * a.BYTES_PER_ELEMENT * 256))));
     const chunkLength = span(chunkRows, n, lda);
     heap.beginScratch(work64 + (resident ? 0 : chunkLength * a.BYTES_PER_ELEMENT + 16) + (resident64(c) ? 0 : n * n * 8 + 16));
     const work = heap.take(work64);
@@ -230,15 +244,14 @@ export function createWasmKernels(options: WasmKernelsOptions = {}): WasmKernels
     const xResident = heap.contains(x);
     const labelsResident = heap.contains(labels);
     const distancesResident = heap.contains(distances);
-    // Rows per chunk: bounded by chunkBytes of X and of the m×k cross-product block.
-    const chunkRows = Math.max(1, Math.min(m, Math.floor(chunkBytes / (8 * Math.max(d, k)))));
+    const chunkRows = xResident ? m : Math.max(1, Math.min(m, Math.floor(chunkBytes / (d * x.BYTES_PER_ELEMENT))));
+    const workBytes = w.nearestCenterWorkBytes(d, k);
     heap.beginScratch(
-      work64 + chunkRows * k * 8 + 16 + copyBytes(centers, k * d) + copyBytes(centerNorms, k)
+      workBytes + copyBytes(centers, k * d) + copyBytes(centerNorms, k)
         + (xResident ? 0 : chunkRows * d * x.BYTES_PER_ELEMENT + 16)
         + (labelsResident ? 0 : chunkRows * 4 + 16) + (distancesResident ? 0 : chunkRows * 8 + 16),
     );
-    const work = heap.take(work64);
-    const crossAt = heap.take(chunkRows * k * 8);
+    const work = heap.take(workBytes);
     const centersAt = input(centers, 0, k * d);
     const normsAt = input(centerNorms, 0, k);
     const xChunkAt = xResident ? 0 : heap.take(chunkRows * d * x.BYTES_PER_ELEMENT);
@@ -255,7 +268,7 @@ export function createWasmKernels(options: WasmKernelsOptions = {}): WasmKernels
       }
       const labelsAt = labelsResident ? address(labels, row) : labelsChunkAt;
       const distancesAt = distancesResident ? address(distances, row) : distancesChunkAt;
-      w.nearestCenter(rows, d, xAt, flag(x), k, centersAt, normsAt, labelsAt, distancesAt, crossAt, work);
+      w.nearestCenter(rows, d, xAt, flag(x), k, centersAt, normsAt, labelsAt, distancesAt, work);
       if (!labelsResident) labels.set(heap.i32.subarray(labelsAt / 4, labelsAt / 4 + rows), row);
       if (!distancesResident) distances.set(heap.f64.subarray(distancesAt / 8, distancesAt / 8 + rows), row);
     }

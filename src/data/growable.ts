@@ -26,8 +26,8 @@ export class GrowableArray {
   reserve(extra: number): void {
     const needed = this.length + extra;
     if (needed <= this.data.length) return;
-    let capacity = this.data.length * 2;
-    while (capacity < needed) capacity *= 2;
+    // Doubling keeps pushes amortised O(1); a large reserve (a size estimate) is taken exactly.
+    const capacity = Math.max(needed, this.data.length * 2);
     const bigger = allocate(this.dtype, capacity);
     bigger.set(this.data.subarray(0, this.length));
     this.data = bigger;

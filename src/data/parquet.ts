@@ -75,6 +75,10 @@ async function loadWith(connection: DuckDBConnection, path: string, options: Par
   if (missing === 'mean' && featureIndices.length > 0) {
     const averages = featureIndices.map((j) => `avg(CASE WHEN isnan(${asDouble(j)}) THEN NULL ELSE ${asDouble(j)} END)`).join(', ');
     means = (await rowsOf(connection, `SELECT ${averages} FROM read_parquet(${literal(path)})`))[0]!.map((v) => (v === null ? Number.NaN : Number(v)));
+    const empty = means.findIndex((mean) => Number.isNaN(mean));
+    if (empty >= 0 && total > 0) {
+      throw new DataError('DATA_MISSING', { file: path, column: names[featureIndices[empty]!] }, 'expected at least one value to take the mean of, found only missing values; drop this column');
+    }
   }
   const textLabels = target >= 0 && !NUMERIC_TYPE.test(types[target]!);
   let classes: string[] | null = options.classes === undefined || options.classes === null ? null : [...options.classes];

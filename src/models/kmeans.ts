@@ -67,7 +67,10 @@ export class KMeans extends Estimator<KMeansParams, KMeansState> {
   readonly kind = 'clusterer';
 
   constructor(params: Partial<KMeansParams> = {}) {
-    super(validate(resolveParams('kmeans', KMEANS_DEFAULTS, params)));
+    const resolved = resolveParams('kmeans', KMEANS_DEFAULTS, params);
+    // Stored as a plain array: params travel to workers and into saved models as JSON.
+    if (resolved.init instanceof Float64Array) resolved.init = Array.from(resolved.init);
+    super(validate(resolved));
   }
 
   async train(shard: Dataset, context: TrainContext): Promise<KMeansState> {

@@ -6,6 +6,7 @@
 import type { CommStats } from '../comm/communicator.js';
 import { ConfigError, ShardlearnError } from '../core/errors.js';
 import type { Dataset } from '../data/dataset.js';
+import type { LoadOptions } from '../data/load.js';
 import type { ProgressEvent } from './context.js';
 import type { Trainable } from './estimator.js';
 
@@ -27,6 +28,23 @@ export interface FitOptions {
    * model registered with `registerModel` outside shardlearn lives. Paradigms with workers only.
    */
   workerModules?: readonly string[];
+  /**
+   * Where the training rows come from, for paradigms whose workers load their own shard (data
+   * locality: `processes` workers call loadData(spec, { shard }) and split locally, so no training
+   * row passes through the caller). Without it, `processes` ships each worker its slice of `data`
+   * once at start (counted in FitInfo.setupBytes, apart from training communication).
+   */
+  source?: DataSource;
+}
+
+/** A data source every worker can load its own shard of (see FitOptions.source). */
+export interface DataSource {
+  /** A loadData spec: a path, builtin:…, synthetic:… */
+  spec: string;
+  /** loadData options; `shard` and `placement` are set by the worker. */
+  load?: Omit<LoadOptions, 'shard' | 'placement'>;
+  /** Keep only the training part of this per-row hash split (trainTestSplit), when the source has no test part of its own. */
+  split?: { testFraction: number; seed: number };
 }
 
 /** How a fit ran. */
@@ -43,6 +61,16 @@ export interface FitInfo {
    * index = rank; set by paradigms that run workers.
    */
   computeMs?: number[];
+  /**
+   * Per-rank CPU milliseconds of the worker's thread during training, where the platform reports it
+   * (Linux). Unlike wall time it does not grow when other processes compete for the cores.
+   */
+  cpuMs?: number[];
+  /**
+   * Bytes of training data the launcher shipped to workers before training (processes paradigm with
+   * in-memory data); 0 or absent when workers load their own shards. Not part of `comm`.
+   */
+  setupBytes?: number;
   /** Rank 0's progress events with elapsed milliseconds since training started. */
   history: (ProgressEvent & { elapsedMs: number })[];
 }

@@ -2,20 +2,18 @@
  * The logistic loss and its gradient, summed over rows: binary (one score column, sigmoid) or
  * multinomial (K columns, softmax). Pure and synchronous; the trainer all-reduces what it returns.
  *
- * Each loss sits beside its derivative: for scores z and the true class, `residual` writes
- * ∂loss/∂z (p − onehot) over the scores in place and returns the loss, so the weight gradient is
- * Rᵀ·X and the intercept gradient is Σ R — one gemm (or gemv) each over a block of rows.
+ * Each loss sits beside its derivative: for scores z and the true class, the residual functions
+ * write ∂loss/∂z (p − onehot) over the scores in place and return the loss; `LinearBatch` turns
+ * that into Σ loss and Σ∇ with blocked gemv/gemm.
  *
  * @example
  * const loss = new LogisticLoss(d, 1);
  * gradient.fill(0);
  * const sum = loss.sumRange(data.x, 0, data.rows, codes, params, gradient); // Σ log-loss, Σ ∇
  */
-import { kernels } from '../core/kernels.js';
 import type { FloatArray } from '../core/storage.js';
-
-/** Rows scored per gemm: 512×K scores plus 512×d rows stay in L2 between the two products. */
-const BLOCK_ROWS = 512;
+import { LinearBatch } from './linear-batch.js';
+import type { RowResidual } from './linear-batch.js';
 
 /** log(1 + eᵗ) without overflow. */
 export function softplus(t: number): number {
@@ -74,63 +72,32 @@ export function probabilitiesFromScores(scores: Float64Array, rows: number, outp
 
 /**
  * Sums of the logistic loss and its gradient for a model with `outputs` score columns (1: binary,
- * K ≥ 3: softmax) over `features` inputs. Parameters are laid out `[W (outputs×features), b]`.
- * `codes[i]` is row i's class index (0..K−1; binary: 1 is the positive class). Scratch buffers are
- * allocated once here, never per row or per call.
+ * K ≥ 3: softmax) over `features` inputs, through `LinearBatch` (blocked gemv/gemm). Parameters
+ * are laid out `[W (outputs×features), b]`; `codes[i]` is row i's class index (0..K−1; binary: 1
+ * is the positive class). Scratch is allocated once here, never per row or per call.
  */
 export class LogisticLoss {
-  private readonly scores: Float64Array;
-  private readonly rowScores: Float64Array;
+  private readonly batch: LinearBatch;
+  private codes: Int32Array = new Int32Array(0);
+  private readonly residual: RowResidual;
 
   constructor(readonly features: number, readonly outputs: number) {
-    this.scores = new Float64Array(BLOCK_ROWS * outputs);
-    this.rowScores = new Float64Array(outputs);
+    this.batch = new LinearBatch(features, outputs);
+    this.residual = outputs === 1
+      ? (scores, at, row) => binaryResidual(scores, at, this.codes[row] === 1)
+      : (scores, at, row) => softmaxResidual(scores, at, outputs, this.codes[row]!);
   }
 
   /** Rows [start, end) of row-major `x`: adds Σ∇ to `gradient`, returns Σ loss. */
   sumRange(x: FloatArray, start: number, end: number, codes: Int32Array, params: Float64Array, gradient: Float64Array): number {
-    const d = this.features;
-    const m = this.outputs;
-    const k = kernels();
-    const scores = this.scores;
-    const bias = m * d;
-    let loss = 0;
-    for (let first = start; first < end; first += BLOCK_ROWS) {
-      const count = Math.min(BLOCK_ROWS, end - first);
-      if (m === 1) k.gemv(false, count, d, 1, x, first * d, d, params, 0, 0, scores, 0);
-      else k.gemm(false, true, count, m, d, 1, x, first * d, d, params, 0, d, 0, scores, 0, m);
-      for (let i = 0; i < count; i++) {
-        const at = i * m;
-        const code = codes[first + i]!;
-        for (let c = 0; c < m; c++) scores[at + c]! += params[bias + c]!;
-        loss += m === 1 ? binaryResidual(scores, at, code === 1) : softmaxResidual(scores, at, m, code);
-        for (let c = 0; c < m; c++) gradient[bias + c]! += scores[at + c]!;
-      }
-      if (m === 1) k.gemv(true, count, d, 1, x, first * d, d, scores, 0, 1, gradient, 0);
-      else k.gemm(true, false, m, d, count, 1, scores, 0, m, x, first * d, d, 1, gradient, 0, d);
-    }
-    return loss;
+    this.codes = codes;
+    return this.batch.sumRange(x, start, end, params, gradient, this.residual);
   }
 
   /** The listed rows (a mini-batch): adds Σ∇ to `gradient`, returns Σ loss. */
   sumRows(x: FloatArray, rows: Uint32Array, count: number, codes: Int32Array, params: Float64Array, gradient: Float64Array): number {
-    const d = this.features;
-    const m = this.outputs;
-    const k = kernels();
-    const scores = this.rowScores;
-    const bias = m * d;
-    let loss = 0;
-    for (let r = 0; r < count; r++) {
-      const row = rows[r]!;
-      for (let c = 0; c < m; c++) scores[c] = k.dot(d, x, row * d, params, c * d) + params[bias + c]!;
-      const code = codes[row]!;
-      loss += m === 1 ? binaryResidual(scores, 0, code === 1) : softmaxResidual(scores, 0, m, code);
-      for (let c = 0; c < m; c++) {
-        k.axpy(d, scores[c]!, x, row * d, gradient, c * d);
-        gradient[bias + c]! += scores[c]!;
-      }
-    }
-    return loss;
+    this.codes = codes;
+    return this.batch.sumRows(x, rows, count, params, gradient, this.residual);
   }
 }
 

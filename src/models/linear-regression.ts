@@ -23,6 +23,8 @@ import { r2Score } from './metrics.js';
 import { runSgd } from './sgd.js';
 import type { SgdProblem } from './sgd.js';
 import { globalLayout } from './spmd.js';
+import { LinearBatch } from './linear-batch.js';
+import type { RowResidual } from './linear-batch.js';
 import { checkFeatures, linearScores, requireBoolean, requireChoice, requireInteger, requireNumber } from './linear-shared.js';
 
 export type LinearRegressionSolver = 'exact' | 'sgd';
@@ -157,25 +159,20 @@ async function trainExact(shard: Dataset, y: Float64Array, params: LinearRegress
 async function trainSgd(shard: Dataset, y: Float64Array, params: LinearRegressionParams, context: TrainContext): Promise<LinearRegressionState> {
   const d = shard.cols;
   const x = shard.x;
-  const k = kernels();
   const { total } = await globalLayout(context.comm, shard.rows);
   if (total === 0) throw new DataError('DATA_MISSING', { file: shard.source }, `${NAME}: no rows to train on`);
   // The per-row share of the ridge penalty, so SGD's objective is the exact solver's divided by n.
   const decay = params.l2 / total;
   const { lr, fitIntercept } = params;
+  const batch = new LinearBatch(d, 1);
+  const residual: RowResidual = (scores, at, row) => {
+    const error = scores[at]! - y[row]!;
+    scores[at] = error;
+    return 0.5 * error * error;
+  };
   const problem: SgdProblem = {
     dim: d + 1,
-    accumulate(w, rows, count, gradient) {
-      let loss = 0;
-      for (let r = 0; r < count; r++) {
-        const row = rows[r]!;
-        const error = k.dot(d, x, row * d, w, 0) + w[d]! - y[row]!;
-        loss += 0.5 * error * error;
-        k.axpy(d, error, x, row * d, gradient, 0);
-        gradient[d]! += error;
-      }
-      return loss;
-    },
+    accumulate: (w, rows, count, gradient) => batch.sumRows(x, rows, count, w, gradient, residual),
     apply(w, meanGradient) {
       for (let j = 0; j < d; j++) w[j]! -= lr * (meanGradient[j]! + decay * w[j]!);
       if (fitIntercept) w[d]! -= lr * meanGradient[d]!;

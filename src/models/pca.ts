@@ -9,7 +9,7 @@
  *
  * Sign convention: each component's entry of largest magnitude is positive (the first such entry on
  * ties), so the result does not depend on the eigensolver, the solver or the world size
- * (scikit-learn's svd_flip with u_based_decision=False, its default from 1.5).
+ * (the rule of scikit-learn's svd_flip with u_based_decision=False).
  *
  * PCA has no labels: `predict` returns each row's squared reconstruction error ‖x − x̂‖² (the
  * residual outside the kept subspace, an anomaly score), and `score` the fraction of the data's

@@ -5,10 +5,16 @@
 import { registerLauncher } from '../models/launcher.js';
 import { launchSequential } from './sequential.js';
 import { launchThreads } from './threads.js';
+import { launchProcesses } from './processes.js';
+import { launchCluster } from './cluster.js';
 
 registerLauncher('sequential', launchSequential);
 registerLauncher('threads', launchThreads);
+registerLauncher('processes', launchProcesses);
+registerLauncher('cluster', launchCluster);
 
 export { launchSequential };
 export { launchThreads };
+export { launchProcesses, launchCluster };
+export { rendezvousFromEnv, inCluster } from './rendezvous.js';
 export { strategyNames } from '../strategies/index.js';

@@ -8,6 +8,7 @@
  * It imports the layers that register kernels, models and strategies (what the package entry
  * registers), plus any `workerModules` the caller named for models registered outside shardlearn.
  */
+import { readFileSync } from 'node:fs';
 import { isMainThread, parentPort, workerData } from 'node:worker_threads';
 import '../core/index.js';
 import '../models/index.js';
@@ -49,13 +50,29 @@ export interface ThreadWorkerData {
 
 /** What a worker posts to the launcher. Times are absolute (performance.timeOrigin + now), comparable across threads. */
 export type ThreadWorkerMessage =
+  | { type: 'ready' }
   | { type: 'progress'; events: (ProgressEvent & { at: number })[] }
-  | { type: 'result'; rank: number; state: unknown; stats: CommStats; trainMs: number }
+  | { type: 'result'; rank: number; state: unknown; stats: CommStats; trainMs: number; cpuMs: number | undefined }
   | { type: 'error'; rank: number; name: string; code: string | undefined; peer: number | undefined; message: string; stack: string | undefined };
 
 const now = (): number => performance.timeOrigin + performance.now();
 
-async function run(input: ThreadWorkerData, post: (message: ThreadWorkerMessage) => void): Promise<void> {
+/**
+ * CPU time this thread has used, in ms, from Linux's /proc/thread-self/stat (utime + stime, fields
+ * 14 and 15, in USER_HZ = 100 ticks per second); undefined elsewhere. Unlike wall time it does not
+ * grow when other processes compete for the cores, so it shows the work a rank did.
+ */
+function threadCpuMs(): number | undefined {
+  try {
+    const stat = readFileSync('/proc/thread-self/stat', 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' '); // fields[0] is field 3 (state)
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return undefined;
+  }
+}
+
+async function run(input: ThreadWorkerData, post: (message: ThreadWorkerMessage) => void, go: Promise<void>): Promise<void> {
   for (const module of input.modules) await import(module);
   if (!modelNames().includes(input.model.name)) {
     throw new ConfigError(
@@ -86,18 +103,25 @@ async function run(input: ThreadWorkerData, post: (message: ThreadWorkerMessage)
     if (performance.now() - lastFlush >= input.progressIntervalMs) flush();
   };
 
+  post({ type: 'ready' });
+  await go;
   const started = performance.now();
+  const cpuStarted = threadCpuMs();
   const state = await model.train(shard, { comm, strategy, report });
   const trainMs = performance.now() - started;
+  const cpuEnded = threadCpuMs();
+  const cpuMs = cpuStarted === undefined || cpuEnded === undefined ? undefined : cpuEnded - cpuStarted;
   flush();
   await comm.close();
-  post({ type: 'result', rank: input.rank, state: input.rank === 0 ? state : null, stats: { ...comm.stats }, trainMs });
+  post({ type: 'result', rank: input.rank, state: input.rank === 0 ? state : null, stats: { ...comm.stats }, trainMs, cpuMs });
 }
 
 if (!isMainThread && parentPort !== null) {
   const port = parentPort;
   const input = workerData as ThreadWorkerData;
-  run(input, (message) => port.postMessage(message)).catch((error: unknown) => {
+  // The launcher says 'go' once every rank is ready.
+  const go = new Promise<void>((resolve) => port.once('message', () => resolve()));
+  run(input, (message) => port.postMessage(message), go).catch((error: unknown) => {
     const known = error instanceof ShardlearnError ? error : null;
     port.postMessage({
       type: 'error',

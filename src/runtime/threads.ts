@@ -29,6 +29,8 @@ import type { ThreadWorkerData, ThreadWorkerMessage } from './thread-worker.js';
 
 /** Default of `timeoutMs`: two minutes without any worker calling the communicator or reporting. */
 const DEFAULT_TIMEOUT_MS = 120_000;
+/** Longest a worker may take to start (import modules, build its model) when timeoutMs is shorter. */
+const STARTUP_MS = 60_000;
 /** Progress messages from rank 0 at most this often (all events are kept; they are batched). */
 const PROGRESS_INTERVAL_MS = 100;
 /**
@@ -51,12 +53,50 @@ function resolveWorkers(requested: number | undefined, rows: number): number {
   return workers;
 }
 
+/**
+ * The parent's Node flags minus those that only make sense for the main script: a worker inherits
+ * `process.execArgv`, and with `node --input-type=module -e …` it would refuse to start
+ * ("--input-type can only be used with string input"). Loaders, memory limits and profilers stay.
+ */
+function workerExecArgv(): string[] {
+  const kept: string[] = [];
+  const argv = process.execArgv;
+  for (let i = 0; i < argv.length; i++) {
+    const flag = argv[i]!;
+    if (flag.startsWith('--input-type')) continue;
+    if (flag === '-e' || flag === '--eval' || flag === '-p' || flag === '--print') {
+      i++; // and the code that follows it
+      continue;
+    }
+    if (/^--(eval|print)=/.test(flag)) continue;
+    kept.push(flag);
+  }
+  return kept;
+}
+
+/**
+ * A worker with the parent's flags; process-wide ones (V8 flags such as --no-liftoff) are refused by
+ * worker_threads with ERR_WORKER_INVALID_EXEC_ARGV, which lists them: drop those and start it again.
+ */
+function startWorker(workerData: ThreadWorkerData, execArgv: string[]): Worker {
+  try {
+    return new Worker(WORKER_URL, { workerData, execArgv });
+  } catch (error) {
+    if ((error as { code?: string }).code !== 'ERR_WORKER_INVALID_EXEC_ARGV') throw error;
+    const invalid = new Set(String((error as Error).message).split(': ').slice(1).join(': ').split(/,\s*/));
+    const valid = execArgv.filter((flag) => !invalid.has(flag));
+    const retry = valid.length < execArgv.length ? valid : []; // the message named none of ours: start bare
+    execArgv.splice(0, execArgv.length, ...retry); // remembered for the next ranks
+    return new Worker(WORKER_URL, { workerData, execArgv: retry });
+  }
+}
+
 function moduleUrl(module: string): string {
   if (/^(file|data|node):/.test(module)) return module;
   return pathToFileURL(isAbsolute(module) ? module : resolve(module)).href;
 }
 
-type Outcome<State> = { state: State; stats: CommStats[]; trainMs: number[] };
+type Outcome<State> = { state: State; stats: CommStats[]; trainMs: number[]; cpuMs: (number | undefined)[] };
 
 export async function launchThreads<State>(request: LaunchRequest<State>): Promise<{ state: State; info: FitInfo }> {
   const { model, data, options } = request;
@@ -82,9 +122,10 @@ export async function launchThreads<State>(request: LaunchRequest<State>): Promi
     }
   };
   const modules = (options.workerModules ?? []).map(moduleUrl);
+  const execArgv = workerExecArgv();
 
-  const workers = Array.from({ length: size }, (_, rank) => {
-    const workerData: ThreadWorkerData = {
+  const workerDataFor = (rank: number): ThreadWorkerData => {
+    return {
       rank,
       world,
       model: { name: model.name, params: { ...model.params } as Record<string, unknown> },
@@ -105,10 +146,11 @@ export async function launchThreads<State>(request: LaunchRequest<State>): Promi
       progressIntervalMs: PROGRESS_INTERVAL_MS,
       modules,
     };
-    return new Worker(WORKER_URL, { workerData });
-  });
+  };
 
+  const workers: Worker[] = [];
   try {
+    for (let rank = 0; rank < size; rank++) workers.push(startWorker(workerDataFor(rank), execArgv));
     const outcome = await supervise<State>(workers, world, timeoutMs, onEvents);
     const seconds = (performance.now() - started) / 1000;
     return {
@@ -120,6 +162,7 @@ export async function launchThreads<State>(request: LaunchRequest<State>): Promi
         seconds,
         comm: outcome.stats,
         computeMs: outcome.trainMs.map((ms, rank) => ms - outcome.stats[rank]!.commMs),
+        ...(outcome.cpuMs.every((ms) => ms !== undefined) ? { cpuMs: outcome.cpuMs } : {}),
         history,
       },
     };
@@ -135,15 +178,25 @@ function supervise<State>(workers: Worker[], world: SharedWorld, timeoutMs: numb
     const size = workers.length;
     const stats: CommStats[] = new Array<CommStats>(size);
     const trainMs: number[] = new Array<number>(size).fill(0);
+    const cpuMs: (number | undefined)[] = new Array<number | undefined>(size).fill(undefined);
     let state: State | undefined;
     let remaining = size;
     let settled = false;
     let lastBeats = heartbeats(world);
     let lastProgress = performance.now();
+    let ready = 0;
+    const readyRanks = new Set<number>();
     // The peers' own timeout names a silent rank precisely; the watchdog is the backstop for when
     // nobody waits on anybody (a world of one, or every rank stuck), so it allows a little longer.
     const watchdogMs = timeoutMs + Math.min(timeoutMs, 2000);
     const watchdog = setInterval(() => {
+      if (ready < size) {
+        if (performance.now() - lastProgress > Math.max(timeoutMs, STARTUP_MS)) {
+          const waiting = workers.map((_, rank) => rank).filter((rank) => !readyRanks.has(rank));
+          fail(new CommError('TIMEOUT', `worker rank${waiting.length > 1 ? 's' : ''} ${waiting.join(', ')} did not start within ${Math.max(timeoutMs, STARTUP_MS)} ms (importing modules and building the model)`, { rank: waiting[0]! }));
+        }
+        return;
+      }
       const beats = heartbeats(world);
       if (beats.some((beat, rank) => beat !== lastBeats[rank])) lastProgress = performance.now();
       lastBeats = beats;
@@ -176,16 +229,31 @@ function supervise<State>(workers: Worker[], world: SharedWorld, timeoutMs: numb
       worker.on('message', (message: ThreadWorkerMessage) => {
         if (settled) return;
         switch (message.type) {
+          case 'ready':
+            // Training starts when every rank is up, so start-up skew (module loading on a busy
+            // machine) never counts against the communication timeout of the ranks that came first.
+            readyRanks.add(rank);
+            lastProgress = performance.now();
+            if (++ready === size) {
+              lastBeats = heartbeats(world);
+              for (const each of workers) each.postMessage({ type: 'go' });
+            }
+            return;
           case 'progress':
-            onEvents(message.events);
+            try {
+              onEvents(message.events);
+            } catch (error) {
+              fail(error instanceof Error ? error : new Error(String(error))); // the caller's onProgress threw
+            }
             return;
           case 'result':
             if (message.rank === 0) state = message.state as State;
             stats[message.rank] = message.stats;
             trainMs[message.rank] = message.trainMs;
+            cpuMs[message.rank] = message.cpuMs;
             if (--remaining === 0) {
               finish();
-              resolvePromise({ state: state as State, stats, trainMs });
+              resolvePromise({ state: state as State, stats, trainMs, cpuMs });
             }
             return;
           case 'error':

@@ -6,6 +6,7 @@ import type { Communicator } from '../comm/communicator.js';
 import { ConfigError, ShardlearnError } from '../core/errors.js';
 import { AllReduceStrategy } from './allreduce.js';
 import { HogwildStrategy } from './hogwild.js';
+import { ParameterServerStrategy, parseConsistency } from './parameter-server.js';
 import type { GradientStrategy, StrategyName } from './strategy.js';
 
 /** What a strategy may need beyond the communicator (e.g. the shared parameter vector for Hogwild). */
@@ -15,11 +16,13 @@ export interface StrategyEnvironment {
   sharedParams?: Float64Array | undefined;
 }
 
-export type StrategyFactory = (env: StrategyEnvironment) => GradientStrategy;
+/** `name` is the requested name (for a parametric family such as 'ps-ssp:<s>', the full 'ps-ssp:2'). */
+export type StrategyFactory = (env: StrategyEnvironment, name: string) => GradientStrategy;
 
 const factories = new Map<string, StrategyFactory>();
 
-export function registerStrategy(name: StrategyName, factory: StrategyFactory): void {
+/** A parametric family is registered once under its pattern, e.g. 'ps-ssp:<s>', and matches 'ps-ssp:2'. */
+export function registerStrategy(name: StrategyName | `${string}:<s>`, factory: StrategyFactory): void {
   if (factories.has(name)) throw new ShardlearnError('REGISTRY', `strategy '${name}' is already registered`);
   factories.set(name, factory);
 }
@@ -29,14 +32,22 @@ export function strategyNames(): string[] {
 }
 
 export function createStrategy(name: string, env: StrategyEnvironment): GradientStrategy {
-  const factory = factories.get(name);
+  const factory = factories.get(name) ?? factories.get(name.replace(/:\d+$/, ':<s>'));
   if (factory === undefined) {
     throw new ConfigError(`unknown strategy '${name}'; expected one of: ${strategyNames().join(', ')}`, { field: 'strategy' });
   }
-  return factory(env);
+  return factory(env, name);
+}
+
+/** Whether `name` selects a registered strategy (exactly, or as a member of a parametric family). */
+export function isStrategyName(name: string): boolean {
+  return factories.has(name) || factories.has(name.replace(/:\d+$/, ':<s>'));
 }
 
 registerStrategy('allreduce', ({ comm }) => new AllReduceStrategy(comm));
 registerStrategy('hogwild', ({ comm, sharedParams }) => new HogwildStrategy(comm, sharedParams));
+registerStrategy('ps-sync', ({ comm }) => new ParameterServerStrategy(comm, { kind: 'sync' }));
+registerStrategy('ps-async', ({ comm }) => new ParameterServerStrategy(comm, { kind: 'async' }));
+registerStrategy('ps-ssp:<s>', ({ comm }, name) => new ParameterServerStrategy(comm, parseConsistency(name)!));
 
 export type { GradientStrategy, StrategyName, ApplyUpdate } from './strategy.js';

@@ -13,7 +13,8 @@
  * `apply(params, meanGradient)` is the model's pure update rule (plain SGD, with its regulariser);
  * the strategy decides when and where it runs and what it is applied to.
  */
-export type StrategyName = 'allreduce' | 'hogwild';
+/** Strategy names; the bounded-staleness parameter server is the family 'ps-ssp:<s>', s the staleness bound in steps. */
+export type StrategyName = 'allreduce' | 'hogwild' | 'ps-sync' | 'ps-async' | `ps-ssp:${number}`;
 
 export type ApplyUpdate = (params: Float64Array, meanGradient: Float64Array) => void;
 

@@ -4,7 +4,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ConfigError } from '../../src/core/errors.js';
 import '../../src/index.js';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { defaultMatrix, expandMatrix, parseMatrix, trainsBySgd } from '../../src/bench/matrix.js';
+import { resolveMatrix } from '../../src/bench/matrix-file.js';
 
 const good = {
   models: [{ name: 'logistic-regression', params: { solver: 'sgd' } }, 'kmeans'],
@@ -36,7 +40,7 @@ test('unknown paradigm: lists sequential, threads, processes, cluster', () => {
 });
 
 test('unknown strategy, at the top level and per model', () => {
-  rejects({ ...good, strategies: ['allreduce', 'gossip'] }, 'strategies[1]', [/'gossip'/, /allreduce, hogwild/]);
+  rejects({ ...good, strategies: ['allreduce', 'gossip'] }, 'strategies[1]', [/'gossip'/, /allreduce, hogwild, ps-sync, ps-async, ps-ssp:<s>/]);
   rejects({ ...good, models: [{ name: 'kmeans', strategies: ['ps'] }] }, 'models[0].strategies[0]', [/'ps'/, /allreduce, hogwild/]);
 });
 
@@ -97,13 +101,51 @@ test('expansion: one sequential baseline per model and data, strategies only for
   assert.ok(skipped.every((s) => s.paradigm === 'processes' && /not available/.test(s.reason)));
 });
 
-test('the default matrix: logistic regression (SGD) and k-means, sequential vs threads, 1 and 2 workers, both strategies, 3 repeats', () => {
+test('the default matrix: logistic regression (SGD) and k-means at two sizes, sequential vs threads vs processes, 1 and 2 workers, both strategies, 3 repeats', () => {
   const matrix = defaultMatrix();
   assert.deepEqual(matrix.models.map((m) => m.name), ['logistic-regression', 'kmeans']);
-  assert.deepEqual(matrix.paradigms, ['sequential', 'threads']);
+  assert.deepEqual(matrix.paradigms, ['sequential', 'threads', 'processes']);
   assert.deepEqual(matrix.workers, [1, 2]);
   assert.deepEqual(matrix.strategies, ['allreduce', 'hogwild']);
   assert.equal(matrix.repeats, 3);
-  assert.match(matrix.models[0]!.data![0]!, /rows=200000/);
-  assert.equal(expandMatrix(matrix, ['sequential', 'threads']).cells.length, 8);
+  assert.deepEqual(matrix.models[0]!.data!.map((d) => /rows=(\d+)/.exec(d)![1]), ['20000', '200000']);
+  const { cells, skipped } = expandMatrix(matrix, ['sequential', 'threads', 'processes', 'cluster']);
+  // per size: logistic 1 + threads 2×2 + processes 2×1 (hogwild needs shared memory), k-means 1 + 2 + 2
+  assert.equal(cells.length, 2 * (7 + 5));
+  assert.equal(skipped.length, 2 * 2);
+  assert.ok(skipped.every((s) => s.paradigm === 'processes' && s.strategy === 'hogwild' && /shared memory/.test(s.reason)));
+});
+
+test('cluster is never launched by compare, and says why', () => {
+  const matrix = parseMatrix({ ...good, paradigms: ['cluster'] });
+  const { cells, skipped } = expandMatrix(matrix, ['sequential', 'cluster']);
+  assert.deepEqual(cells, []);
+  assert.ok(skipped.length > 0 && skipped.every((s) => /orchestrator/.test(s.reason)));
+});
+
+test('parameter-server strategies, including the bounded-staleness family, are accepted', () => {
+  assert.deepEqual(parseMatrix({ ...good, strategies: ['ps-sync', 'ps-async', 'ps-ssp:3'] }).strategies, ['ps-sync', 'ps-async', 'ps-ssp:3']);
+  rejects({ ...good, strategies: ['ps-ssp:x'] }, 'strategies[0]', [/ps-ssp:<s>/]);
+});
+
+test('resolveMatrix: a matrix file with flags overriding it; errors name the file', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'shardlearn-matrix-'));
+  try {
+    const path = join(dir, 'matrix.json');
+    writeFileSync(path, JSON.stringify({ ...good, models: ['kmeans'] }));
+    const matrix = await resolveMatrix({ matrix: path, workers: [1, 2, 4], repeats: 5, targetLoss: 0.5 });
+    assert.deepEqual(matrix.workers, [1, 2, 4]);
+    assert.equal(matrix.repeats, 5);
+    assert.deepEqual(matrix.target, { loss: 0.5 });
+    assert.deepEqual(matrix.paradigms, ['sequential', 'threads', 'processes']);
+    writeFileSync(path, JSON.stringify({ models: ['kmeans'], repeats: -1 }));
+    await assert.rejects(resolveMatrix({ matrix: path }), (e: unknown) => e instanceof ConfigError && e.field === 'repeats' && e.message.startsWith(path));
+    await assert.rejects(resolveMatrix({ matrix: join(dir, 'missing.json') }), (e: unknown) => e instanceof ConfigError && /cannot read the matrix file/.test(e.message));
+    const flagsOnly = await resolveMatrix({ rows: 5000, data: ['synthetic:blobs?rows=100&cols=2&seed=3'], paradigms: ['sequential'] });
+    assert.ok(flagsOnly.models.every((m) => m.data === null), '--data replaces the default per-model data');
+    assert.deepEqual(flagsOnly.data, ['synthetic:blobs?rows=100&cols=2&seed=3']);
+    await assert.rejects(resolveMatrix({ workers: [0] }), (e: unknown) => e instanceof ConfigError && e.field === 'workers[0]');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

@@ -34,6 +34,7 @@ export function record(overrides: Partial<RunRecord> & Pick<RunRecord, 'paradigm
     bytesSent: 0,
     bytesReceived: 0,
     messagesSent: 0,
+    setupBytes: 0,
     commMs: 0,
     computeMs: overrides.wallSeconds * 1000,
     score: 0.9,

@@ -78,6 +78,31 @@ test('exports: CSV with one line per run (quoted where needed) and JSON with his
   }
 });
 
+test('a version-1 file is migrated in place and its old rows stay readable', async () => {
+  const { path, cleanup } = tempDb();
+  try {
+    const old = record({ paradigm: 'sequential', wallSeconds: 2 });
+    const store = await ResultsStore.open(path);
+    await store.writeRun(old, session());
+    store.close();
+    // Make it the version-1 layout: no setup_bytes column.
+    const instance = await DuckDBInstance.create(path);
+    const connection = await instance.connect();
+    await connection.run(`ALTER TABLE runs DROP COLUMN setup_bytes; UPDATE meta SET value = '1' WHERE key = 'schema_version'`);
+    connection.closeSync();
+    instance.closeSync();
+
+    const migrated = await ResultsStore.open(path);
+    assert.equal(await migrated.schemaVersion(), 2);
+    await migrated.writeRun(record({ paradigm: 'processes', workers: 2, wallSeconds: 1, setupBytes: 4096 }), session());
+    const runs = await migrated.listRuns();
+    migrated.close();
+    assert.deepEqual(runs.map((r) => [r.wallSeconds, r.setupBytes]), [[2, 0], [1, 4096]]);
+  } finally {
+    cleanup();
+  }
+});
+
 test('a database written by a newer schema is refused with what to do', async () => {
   const { path, cleanup } = tempDb();
   try {
@@ -86,7 +111,7 @@ test('a database written by a newer schema is refused with what to do', async ()
     await connection.run(`CREATE TABLE meta (key VARCHAR PRIMARY KEY, value VARCHAR); INSERT INTO meta VALUES ('schema_version', '${SCHEMA_VERSION + 1}')`);
     connection.closeSync();
     instance.closeSync();
-    await assert.rejects(ResultsStore.open(path), (e: unknown) => e instanceof ConfigError && /schema version 2/.test(e.message) && /upgrade shardlearn/.test(e.message));
+    await assert.rejects(ResultsStore.open(path), (e: unknown) => e instanceof ConfigError && /schema version 3/.test(e.message) && /upgrade shardlearn/.test(e.message));
   } finally {
     cleanup();
   }

@@ -62,10 +62,14 @@ test('crossover: distributed overtakes parallel between two measured sizes', () 
   const small = 'synthetic:blobs?rows=1000&cols=2&seed=1';
   const large = 'synthetic:blobs?rows=3000&cols=2&seed=1';
   const cells = summarize([
-    record({ paradigm: 'threads', workers: 2, wallSeconds: 1, data: small, trainRows: 1000 }),
-    record({ paradigm: 'processes', workers: 2, wallSeconds: 3, data: small, trainRows: 1000 }),
-    record({ paradigm: 'threads', workers: 2, wallSeconds: 9, data: large, trainRows: 3000 }),
-    record({ paradigm: 'processes', workers: 2, wallSeconds: 7, data: large, trainRows: 3000 }),
+    record({ paradigm: 'threads', workers: 2, wallSeconds: 1, data: small, trainRows: 1000, commMs: 100 }),
+    record({ paradigm: 'processes', workers: 2, wallSeconds: 3, data: small, trainRows: 1000, commMs: 500 }),
+    record({ paradigm: 'threads', workers: 2, wallSeconds: 9, data: large, trainRows: 3000, commMs: 200 }),
+    record({ paradigm: 'processes', workers: 2, wallSeconds: 7, data: large, trainRows: 3000, commMs: 900 }),
+    // a hogwild threads cell that communicates more than processes: the communication claim compares allreduce with allreduce only
+    record({ paradigm: 'threads', workers: 2, strategy: 'hogwild', wallSeconds: 9.5, data: large, trainRows: 3000, commMs: 1000 }),
+    // single-worker cells never enter the parallel-vs-distributed comparison
+    record({ paradigm: 'processes', workers: 1, wallSeconds: 0.5, data: small, trainRows: 1000 }),
   ]);
   // distributed − parallel: +2 at 1000 rows, −2 at 3000 rows → crossover at 2000 rows
   assert.deepEqual(crossovers(cells), [{ model: 'kmeans', rows: 2000, sizes: [1000, 3000] }]);
@@ -73,4 +77,6 @@ test('crossover: distributed overtakes parallel between two measured sizes', () 
   assert.equal(claims.get('parallel-wins-small')!.verdict, 'supported');
   assert.equal(claims.get('distributed-wins-large')!.verdict, 'supported');
   assert.match(claims.get('distributed-wins-large')!.evidence, /≈2000 rows/);
+  assert.equal(claims.get('parallel-less-communication')!.verdict, 'supported');
+  assert.match(claims.get('parallel-less-communication')!.evidence, /threads×2 allreduce 200\.0 ms vs processes×2 allreduce 900\.0 ms/);
 });

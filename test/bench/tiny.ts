@@ -1,7 +1,7 @@
 // A tiny real comparison (two models, ~3000 synthetic rows) shared by the report tests.
 import { parseMatrix } from '../../src/bench/matrix.js';
 
-export const tinyMatrix = (paradigms: string[]): ReturnType<typeof parseMatrix> =>
+export const tinyMatrix = (paradigms: string[], repeats = 2): ReturnType<typeof parseMatrix> =>
   parseMatrix({
     name: 'tiny',
     models: [
@@ -11,7 +11,7 @@ export const tinyMatrix = (paradigms: string[]): ReturnType<typeof parseMatrix> 
     paradigms,
     workers: [2],
     strategies: ['allreduce'],
-    repeats: 2,
+    repeats,
     target: { loss: 10 },
   });
 

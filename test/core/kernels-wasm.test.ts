@@ -98,6 +98,18 @@ test('syrk matches the reference, including row chunks and float32 data', () => 
   }
 });
 
+test('syrk gives the same bits whether X is read in place or copied in row chunks', () => {
+  const rng = new Rng(16);
+  const [m, n] = [700, 9];
+  const inside = randomArray(rng, 'float64', m * n, true);
+  const outside = Float64Array.from(inside);
+  const gramInside = new Float64Array(n * n);
+  const gramOutside = new Float64Array(n * n);
+  wasm.syrk(m, n, inside, 0, n, gramInside, 0);
+  wasm.syrk(m, n, outside, 0, n, gramOutside, 0); // chunkBytes 3000 → chunks of 256 rows
+  assert.deepEqual(gramOutside, gramInside);
+});
+
 test('nearestCenter picks a nearest centre and its distance, as the reference', () => {
   const rng = new Rng(13);
   for (let trial = 0; trial < 60; trial++) {

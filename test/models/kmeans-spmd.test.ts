@@ -72,3 +72,14 @@ test('kmeans reports inertia per iteration on rank 0, one event per Lloyd iterat
   assert.equal(events.length, states[0]!.iterations);
   assert.ok(events.every((event, i) => event.iteration === i + 1 && Number.isFinite(event.loss)));
 });
+
+test('kmeans on the threads paradigm (2 workers) equals the sequential fit', async () => {
+  const data = gaussianBlobs(CENTERS, 100, 1.2, 13);
+  for (const init of ['k-means++', 'k-means||'] as const) {
+    const sequential = await new KMeans({ k: 5, init, seed: 4 }).fit(data);
+    const threaded = await new KMeans({ k: 5, init, seed: 4 }).fit(data, { paradigm: 'threads', workers: 2 });
+    assert.equal(threaded.fitInfo?.workers, 2);
+    assert.equal(threaded.state.iterations, sequential.state.iterations);
+    assertClose(threaded.state.centers, sequential.state.centers, 1e-12, `${init} centres`);
+  }
+});

@@ -134,3 +134,12 @@ test('kmeans: predicting on data with other columns is a DataError', async () =>
   const other = new Dataset({ x: new Float64Array(6), rows: 2, cols: 3 });
   assert.throws(() => model.predict(other), DataError);
 });
+
+test('kmeans: initial centres given as a Float64Array are kept as a plain array (params travel as JSON)', async () => {
+  const data = gaussianBlobs(TRUE_CENTERS, 20, 0.5, 8);
+  const start = data.x.slice(0, 4 * data.cols) as Float64Array;
+  const typed = new KMeans({ k: 4, init: start });
+  assert.ok(Array.isArray(typed.params.init));
+  const plain = await new KMeans({ k: 4, init: Array.from(start) }).fit(data);
+  assert.deepEqual((await typed.fit(data)).state, plain.state);
+});

@@ -182,3 +182,25 @@ test('pca: more components than columns or rows is a ConfigError naming componen
   assert.throws(() => new PCA({ components: 0 }), ConfigError);
   assert.throws(() => new PCA({ solver: 'arpack' as 'full' }), (error: unknown) => error instanceof ConfigError && error.field === 'solver');
 });
+
+test('pca on float32 data agrees with float64 to float32 precision (both solvers)', async () => {
+  const { data } = lowRank(400, 8, [4, 2], 0.3, 8);
+  for (const solver of ['full', 'randomized'] as const) {
+    const wide = (await new PCA({ components: 2, solver }).fit(data)).state;
+    const narrow = (await new PCA({ components: 2, solver }).fit(data.as('float32'))).state;
+    assertClose(narrow.components, wide.components, 1e-5, `${solver} components`);
+    assertClose(narrow.explainedVariance, wide.explainedVariance, 1e-5, `${solver} explained variance`);
+  }
+});
+
+test('pca on the threads paradigm (2 workers) equals the sequential fit', async () => {
+  const { data } = lowRank(600, 70, [5, 3], 0.2, 9);
+  for (const solver of ['full', 'randomized'] as const) {
+    const params: Partial<PCAParams> = { components: 2, solver, oversamples: 2, powerIterations: 1 };
+    const sequential = (await new PCA(params).fit(data)).state;
+    const threaded = await new PCA(params).fit(data, { paradigm: 'threads', workers: 2 });
+    assert.equal(threaded.fitInfo?.workers, 2);
+    assertClose(threaded.state.components, sequential.components, 1e-9, `${solver} components`);
+    assertClose(threaded.state.explainedVariance, sequential.explainedVariance, 1e-10, `${solver} explained variance`);
+  }
+});

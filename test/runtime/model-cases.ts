@@ -8,13 +8,15 @@ import { Rng } from '../../src/core/rng.js';
 import { Dataset } from '../../src/data/dataset.js';
 import { modelNames } from '../../src/models/registry.js';
 
-export type DataKind = 'regression' | 'binary' | 'multiclass' | 'blobs' | 'correlated';
+export type DataKind = 'regression' | 'binary' | 'multiclass' | 'blobs' | 'correlated' | 'images';
 
 export interface ModelCase {
   label: string;
   name: string;
   params: Record<string, unknown>;
   data: DataKind;
+  /** Relative tolerance against sequential when not the float64 default (see threads-equivalence.ts). */
+  tolerance?: number;
 }
 
 const KNOWN: Record<string, Omit<ModelCase, 'name'>[]> = {
@@ -29,6 +31,14 @@ const KNOWN: Record<string, Omit<ModelCase, 'name'>[]> = {
   'linear-svm': [{ label: 'pegasos', params: { epochs: 3, batchSize: 32 }, data: 'binary' }],
   kmeans: [{ label: 'k=3', params: { k: 3, seed: 1, maxIter: 50 }, data: 'blobs' }],
   pca: [{ label: '2 components', params: { components: 2 }, data: 'correlated' }],
+  // Neural models train in float32 by default; the float64 cases hold them to the float64 tolerance,
+  // the float32 case shows what float32 summation order does to a few hundred Adam steps.
+  mlp: [
+    { label: 'float64', params: { hidden: [16], epochs: 2, batchSize: 32, precision: 'float64' }, data: 'multiclass' },
+    { label: 'float32', params: { hidden: [16], epochs: 2, batchSize: 32 }, data: 'multiclass', tolerance: 1e-6 },
+  ],
+  cnn: [{ label: 'float64', params: { filters: [4], kernelSize: 3, dense: [16], epochs: 1, batchSize: 32, precision: 'float64' }, data: 'images' }],
+  rnn: [{ label: 'float64 lstm', params: { hidden: 8, epochs: 2, batchSize: 32, precision: 'float64' }, data: 'multiclass' }],
 };
 
 export function modelCases(): ModelCase[] {
@@ -37,8 +47,8 @@ export function modelCases(): ModelCase[] {
     .flatMap((name) => (KNOWN[name] ?? [{ label: 'defaults', params: {}, data: 'multiclass' as const }]).map((c) => ({ ...c, name })));
 }
 
-/** A deterministic dataset of `kind`: 600 rows × 4 features. */
-export function caseData(kind: DataKind, rows = 600, cols = 4, seed = 42): Dataset {
+/** A deterministic dataset of `kind`: 600 rows × 4 features (images: 300 rows of 8×8 pixels). */
+export function caseData(kind: DataKind, rows = kind === 'images' ? 300 : 600, cols = kind === 'images' ? 64 : 4, seed = 42): Dataset {
   const rng = new Rng(seed);
   const x = new Float64Array(rows * cols);
   const y = new Float64Array(rows);
@@ -55,7 +65,7 @@ export function caseData(kind: DataKind, rows = 600, cols = 4, seed = 42): Datas
     }
     if (kind === 'regression') y[i] = score + 0.5 + 0.1 * rng.normal();
     else if (kind === 'binary') y[i] = score > 0 ? 1 : 0;
-    else if (kind === 'multiclass') y[i] = score < -2 ? 0 : score < 2 ? 1 : 2;
+    else if (kind === 'multiclass' || kind === 'images') y[i] = score < -2 ? 0 : score < 2 ? 1 : 2;
     else y[i] = cluster;
   }
   return new Dataset({ x, rows, cols, y, source: `test:${kind}` });

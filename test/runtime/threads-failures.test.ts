@@ -9,9 +9,9 @@ import { fileURLToPath } from 'node:url';
 import '../../src/index.js';
 import { CommError, WorkerError } from '../../src/core/errors.js';
 import { Dataset } from '../../src/data/dataset.js';
-import { FaultyModel } from './fixtures/faulty-models.js';
+import { FaultyModel } from './fixtures/fixture-models.js';
 
-const workerModules = [new URL('./fixtures/faulty-models.js', import.meta.url).href];
+const workerModules = [new URL('./fixtures/fixture-models.js', import.meta.url).href];
 const data = new Dataset({ x: Float64Array.from({ length: 60 }, (_, i) => i), rows: 60, cols: 1 });
 const threadCount = (): number => readdirSync('/proc/self/task').length;
 
@@ -44,7 +44,7 @@ test('a worker that throws fails the run promptly with a WorkerError naming its 
   assert.match(error.message, /worker rank 2 failed: deliberate failure on rank 2/);
   assert.ok(error.cause instanceof Error);
   assert.equal(error.cause.name, 'RangeError');
-  assert.match(error.cause.stack ?? '', /faulty-models\.js/, 'the original stack points into the worker code');
+  assert.match(error.cause.stack ?? '', /fixture-models\.js/, 'the original stack points into the worker code');
   // The peers were waiting in an all-reduce with a 30 s timeout: only the abort can free them this soon.
   assert.ok(elapsedMs < 15_000, `took ${elapsedMs} ms`);
   await settle();

@@ -1,0 +1,76 @@
+/**
+ * One rank of the distributed benchmark (bench/distributed.ts), in its own process: joins a ZeroMQ
+ * world as its parent says over IPC, then times all-reduces, or acts as a raw TCP sink. Started by
+ * the benchmark only (SHARDLEARN_BENCH_WORKER=1).
+ */
+import { createServer } from 'node:net';
+import { ZmqCommunicator } from '../src/comm/zmq-communicator.js';
+
+type Request =
+  | { type: 'join'; rank: number; size: number; masterPort: number; secret: string; jobId: string; algorithm: 'direct' | 'ring' }
+  | { type: 'allreduce'; bytes: number; repeats: number }
+  | { type: 'sink'; bytes: number }
+  | { type: 'exit' };
+
+if (process.env['SHARDLEARN_BENCH_WORKER'] === '1' && process.send !== undefined) {
+  const send = (message: unknown): void => void process.send!(message);
+  let comm: ZmqCommunicator | null = null;
+  process.on('disconnect', () => process.exit(0));
+  process.on('message', (request: Request) => {
+    switch (request.type) {
+      case 'join':
+        void ZmqCommunicator.join({
+          rank: request.rank,
+          size: request.size,
+          masterAddr: '127.0.0.1',
+          masterPort: request.masterPort,
+          secret: Buffer.from(request.secret, 'hex'),
+          jobId: request.jobId,
+          algorithm: request.algorithm,
+          maxMessageBytes: 128 * 1024 * 1024,
+          timeoutMs: 120_000,
+          onListening: (port) => send({ type: 'listening', port }),
+        }).then((joined) => {
+          comm = joined;
+          send({ type: 'ready' });
+        });
+        return;
+      case 'allreduce': {
+        const buffer = new Float64Array(request.bytes / 8).fill(comm!.rank + 1);
+        void (async () => {
+          const seconds: number[] = [];
+          await comm!.allReduce(buffer, 'sum'); // warm-up
+          for (let i = 0; i < request.repeats; i++) {
+            await comm!.barrier();
+            const started = performance.now();
+            await comm!.allReduce(buffer, 'sum');
+            seconds.push((performance.now() - started) / 1000);
+          }
+          send({ type: 'timed', seconds });
+        })();
+        return;
+      }
+      case 'sink': {
+        // Raw TCP: count bytes until `bytes` arrived, then answer one byte.
+        const server = createServer((socket) => {
+          let received = 0;
+          socket.on('data', (chunk) => {
+            received += chunk.length;
+            if (received >= request.bytes) {
+              received -= request.bytes;
+              socket.write('k');
+            }
+          });
+        });
+        server.listen(0, '127.0.0.1', () => {
+          const address = server.address();
+          send({ type: 'listening', port: typeof address === 'object' && address !== null ? address.port : 0 });
+        });
+        return;
+      }
+      case 'exit':
+        void (comm?.close() ?? Promise.resolve()).finally(() => process.exit(0));
+        return;
+    }
+  });
+}

@@ -1,0 +1,236 @@
+/**
+ * The `processes` paradigm: N child processes on this host train one model, SPMD, over ZeroMQ TCP
+ * on loopback (CURVE-encrypted with a fresh per-job secret the children get over IPC, never argv).
+ *
+ * Data: with `options.source` every worker loads its own shard (loadData with { shard }) and splits
+ * it locally — no training row passes through this process. With only an in-memory `data`, worker
+ * r is sent rows [r·rows/N, (r+1)·rows/N) once at start (the same contiguous shards as `threads`),
+ * and those bytes are reported as FitInfo.setupBytes, apart from training communication.
+ *
+ * Failure: a worker that throws ends the run with its error (a peer it names keeps its rank and
+ * host); a worker that dies (SIGKILL, crash) ends it with PEER_LOST naming its rank, pid and host; a
+ * run where no rank reports for `timeoutMs` + a margin is stopped. In every outcome all children are
+ * killed and reaped before the promise settles.
+ *
+ * @example
+ * const model = await new KMeans({ k: 10 }).fit(data, { paradigm: 'processes', workers: 3 });
+ * model.fitInfo?.comm[1]?.bytesSent; // what rank 1 sent over TCP
+ */
+import type { ChildProcess } from 'node:child_process';
+import { fork } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { availableParallelism } from 'node:os';
+import { isAbsolute, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type { CommStats } from '../comm/communicator.js';
+import { CommError, ConfigError, WorkerError } from '../core/errors.js';
+import type { Dataset } from '../data/dataset.js';
+import type { ProgressEvent } from '../models/context.js';
+import type { FitInfo, LaunchRequest } from '../models/launcher.js';
+import { isStrategyName, strategyNames } from '../strategies/index.js';
+import type { InlineShard, ProcessStart, ProcessWorkerMessage } from './process-worker.js';
+
+const DEFAULT_TIMEOUT_MS = 120_000;
+const PROGRESS_INTERVAL_MS = 100;
+/** Time a child gets to exit after SIGTERM before SIGKILL. */
+const KILL_GRACE_MS = 2000;
+const WORKER_URL = new URL('./process-worker.js', import.meta.url);
+const HOST = '127.0.0.1';
+
+function resolveWorkers(requested: number | undefined, rows: number, fromSource: boolean): number {
+  const workers = requested ?? Math.min(availableParallelism(), 4);
+  if (!Number.isInteger(workers) || workers < 1) throw new ConfigError(`workers must be a positive integer, got ${workers}`, { field: 'workers' });
+  if (!fromSource && workers > rows) throw new ConfigError(`workers=${workers} exceeds the ${rows} rows of the data: every worker needs at least one row; use fewer workers`, { field: 'workers' });
+  return workers;
+}
+
+function moduleUrl(module: string): string {
+  if (/^(file|data|node):/.test(module)) return module;
+  return pathToFileURL(isAbsolute(module) ? module : resolve(module)).href;
+}
+
+/** Rank `rank`'s contiguous slice of `data` (copied: it crosses a process boundary). */
+function inlineShard(data: Dataset, rank: number, size: number): InlineShard {
+  const start = Math.floor((rank * data.rows) / size);
+  const end = Math.floor(((rank + 1) * data.rows) / size);
+  const shard = data.slice(start, end);
+  return {
+    kind: 'inline',
+    x: shard.x.slice(),
+    y: shard.y === null ? null : shard.y.slice(),
+    rows: shard.rows,
+    cols: shard.cols,
+    featureNames: shard.featureNames,
+    labelNames: shard.labelNames,
+    source: shard.source,
+    rowKeyBase: shard.rowKeyBase,
+  };
+}
+
+/** Kill (TERM, then KILL after a grace period) and wait for every child that is still running. */
+export async function reapAll(children: readonly ChildProcess[]): Promise<void> {
+  await Promise.all(
+    children.map(
+      (child) =>
+        new Promise<void>((done) => {
+          if (child.exitCode !== null || child.signalCode !== null) return done();
+          const timer = setTimeout(() => child.kill('SIGKILL'), KILL_GRACE_MS);
+          child.once('exit', () => {
+            clearTimeout(timer);
+            done();
+          });
+          child.kill('SIGTERM');
+        }),
+    ),
+  );
+}
+
+export async function launchProcesses<State>(request: LaunchRequest<State>): Promise<{ state: State; info: FitInfo }> {
+  const { model, data, options } = request;
+  const size = resolveWorkers(options.workers, data.rows, options.source !== undefined);
+  const strategy = options.strategy ?? 'allreduce';
+  if (!isStrategyName(strategy)) throw new ConfigError(`unknown strategy '${strategy}'; expected one of: ${strategyNames().join(', ')}`, { field: 'strategy' });
+  const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  if (!(timeoutMs > 0)) throw new ConfigError(`timeoutMs must be positive, got ${timeoutMs}`, { field: 'timeoutMs' });
+
+  const startedAt = performance.timeOrigin + performance.now();
+  const started = performance.now();
+  const secret = randomBytes(32).toString('hex');
+  const jobId = `processes-${randomBytes(8).toString('hex')}`;
+  const history: FitInfo['history'] = [];
+  const onEvents = (events: (ProgressEvent & { at: number })[]): void => {
+    for (const { at, ...event } of events) {
+      const stamped = { ...event, elapsedMs: at - startedAt };
+      history.push(stamped);
+      options.onProgress?.(stamped);
+    }
+  };
+  const children = Array.from({ length: size }, () =>
+    fork(WORKER_URL, [], { serialization: 'advanced', execArgv: [], env: { ...process.env, SHARDLEARN_PROCESS_WORKER: '1' }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }),
+  );
+  let setupBytes = 0;
+  const startOrder = (rank: number, masterPort: number): ProcessStart => {
+    const shard = options.source === undefined ? inlineShard(data, rank, size) : null;
+    if (shard !== null) setupBytes += shard.x.byteLength + (shard.y?.byteLength ?? 0);
+    return {
+      type: 'start',
+      rank,
+      size,
+      masterAddr: HOST,
+      masterPort,
+      secret,
+      jobId,
+      timeoutMs,
+      model: { name: model.name, params: { ...model.params } as Record<string, unknown> },
+      strategy,
+      data: shard ?? { kind: 'source', source: options.source! },
+      progressIntervalMs: PROGRESS_INTERVAL_MS,
+      modules: (options.workerModules ?? []).map(moduleUrl),
+    };
+  };
+  try {
+    const outcome = await supervise<State>(children, timeoutMs, onEvents, (send) => {
+      // Rank 0 binds an ephemeral port first; the others join through it.
+      send(0, startOrder(0, 0));
+      return (port) => {
+        for (let rank = 1; rank < size; rank++) send(rank, startOrder(rank, port));
+      };
+    });
+    return {
+      state: outcome.state,
+      info: {
+        paradigm: 'processes',
+        workers: size,
+        strategy,
+        seconds: (performance.now() - started) / 1000,
+        comm: outcome.stats,
+        computeMs: outcome.trainMs.map((ms, rank) => ms - outcome.stats[rank]!.commMs),
+        setupBytes,
+        history,
+      },
+    };
+  } finally {
+    await reapAll(children);
+  }
+}
+
+type Outcome<State> = { state: State; stats: CommStats[]; trainMs: number[] };
+type Starter = (send: (rank: number, order: ProcessStart) => void) => (port: number) => void;
+
+function supervise<State>(children: ChildProcess[], timeoutMs: number, onEvents: (events: (ProgressEvent & { at: number })[]) => void, starter: Starter): Promise<Outcome<State>> {
+  return new Promise((resolvePromise, rejectPromise) => {
+    const size = children.length;
+    const stats = new Array<CommStats>(size);
+    const trainMs = new Array<number>(size).fill(0);
+    let state: State | undefined;
+    let remaining = size;
+    let settled = false;
+    let lastSign = performance.now();
+    // Peers time out on each other first (naming the silent rank); this is the backstop.
+    const watchdogMs = timeoutMs + Math.min(timeoutMs, 5000);
+    const watchdog = setInterval(() => {
+      if (performance.now() - lastSign > watchdogMs) fail(new CommError('TIMEOUT', `no worker process reported for ${watchdogMs} ms (raise timeoutMs if one step legitimately takes longer)`));
+    }, Math.min(1000, Math.max(20, timeoutMs / 4)));
+    const fail = (error: Error): void => {
+      if (settled) return;
+      settled = true;
+      clearInterval(watchdog);
+      rejectPromise(error);
+    };
+    const send = (rank: number, order: ProcessStart): void => {
+      children[rank]!.send(order, (error) => {
+        if (error !== null) fail(new WorkerError(rank, `could not send its start order: ${error.message}`, { cause: error }));
+      });
+    };
+    const startRest = starter(send);
+    children.forEach((child, rank) => {
+      child.on('message', (message: ProcessWorkerMessage) => {
+        if (settled) return;
+        lastSign = performance.now();
+        switch (message.type) {
+          case 'listening':
+            startRest(message.port);
+            return;
+          case 'progress':
+            onEvents(message.events);
+            return;
+          case 'result':
+            if (message.rank === 0) state = message.state as State;
+            stats[message.rank] = message.stats;
+            trainMs[message.rank] = message.trainMs;
+            if (--remaining === 0) {
+              settled = true;
+              clearInterval(watchdog);
+              resolvePromise({ state: state as State, stats, trainMs });
+            }
+            return;
+          case 'error':
+            fail(workerFailure(message));
+            return;
+        }
+      });
+      child.on('error', (error) => fail(new WorkerError(rank, `its process failed: ${error.message}`, { cause: error })));
+      child.on('exit', (code, signal) => {
+        // A result or error posted just before the exit gets its turn on the event loop first.
+        setTimeout(() => {
+          if (settled || stats[rank] !== undefined) return;
+          const how = signal !== null ? `was killed by ${signal}` : `exited with code ${code}`;
+          fail(new CommError('PEER_LOST', `worker rank ${rank} (pid ${child.pid}, host ${HOST}) ${how} before reporting a result`, { rank, host: HOST }));
+        }, 50);
+      });
+    });
+  });
+}
+
+/** The caller's error for a worker's report: a lost or silent peer it names, or its own failure. */
+function workerFailure(report: Extract<ProcessWorkerMessage, { type: 'error' }>): Error {
+  const original = new Error(report.message);
+  original.name = report.name;
+  if (report.stack !== undefined) original.stack = report.stack;
+  if ((report.code === 'TIMEOUT' || report.code === 'PEER_LOST') && report.peer !== undefined) {
+    return new CommError(report.code, `worker rank ${report.rank} reports: ${report.message}`, { cause: original, rank: report.peer, ...(report.host === undefined ? {} : { host: report.host }) });
+  }
+  const error = new WorkerError(report.rank, report.message, { cause: original });
+  if (report.stack !== undefined) error.stack = `${error.name}: ${error.message}\n    at rank ${report.rank}:\n${report.stack}`;
+  return error;
+}

@@ -1,0 +1,113 @@
+/**
+ * A ZeroMQ test world: one real child process per rank (zmq-case-worker.js), talking over loopback
+ * TCP with CURVE. Rank 0 binds an ephemeral port and reports it; the others then join through it.
+ * Results cross back over IPC with the structured-clone ('advanced') serialization, so typed arrays
+ * keep their type.
+ */
+import type { ChildProcess } from 'node:child_process';
+import { fork } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import type { CaseName } from './communicator-cases.js';
+import type { CommWorld } from './communicator-suite.js';
+
+const WORKER = new URL('./zmq-case-worker.js', import.meta.url);
+
+export interface ZmqWorldOptions {
+  algorithm?: 'direct' | 'ring';
+  segmentBytes?: number;
+  maxMessageBytes?: number;
+  handshakeTimeoutMs?: number;
+  /** Keep the ranks' stderr (their logged refusals and drops) instead of passing it through. */
+  captureLogs?: boolean;
+}
+
+/** A test world plus what an attacker test needs: rank 0's port, the job's secret and id, the ranks' logs. */
+export interface ZmqCommWorld extends CommWorld {
+  port: number;
+  secret: string;
+  jobId: string;
+  logs(): string;
+}
+
+function nextMessage<T>(child: ChildProcess, accept: (message: { type: string }) => boolean, what: string, timeoutMs = 30_000): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => finish(new Error(`${what}: no answer within ${timeoutMs} ms`)), timeoutMs);
+    const onMessage = (message: { type: string; error?: string }): void => {
+      if (message.type === 'failed') finish(new Error(`${what}: ${message.error}`));
+      else if (accept(message)) finish(null, message as T);
+    };
+    const onExit = (code: number | null, signal: string | null): void => finish(new Error(`${what}: the process exited (code ${code}, signal ${signal})`));
+    function finish(error: Error | null, value?: T): void {
+      clearTimeout(timer);
+      child.off('message', onMessage);
+      child.off('exit', onExit);
+      if (error !== null) reject(error);
+      else resolve(value as T);
+    }
+    child.on('message', onMessage);
+    child.once('exit', onExit);
+  });
+}
+
+export function zmqWorld(worldOptions: ZmqWorldOptions = {}): (size: number, options: { timeoutMs?: number }) => Promise<ZmqCommWorld> {
+  return async (size, { timeoutMs = 10_000 }) => {
+    const { captureLogs = false, ...joinOptions } = worldOptions;
+    let logText = '';
+    const children = Array.from({ length: size }, () => {
+      const child = fork(WORKER, [], { serialization: 'advanced', env: { ...process.env, SHARDLEARN_CASE_WORKER: '1' }, stdio: ['ignore', 'inherit', captureLogs ? 'pipe' : 'inherit', 'ipc'] });
+      child.stderr?.on('data', (chunk: Buffer) => (logText += chunk.toString('utf8')));
+      return child;
+    });
+    const secret = randomBytes(32).toString('hex');
+    const jobId = `test-${randomBytes(4).toString('hex')}`;
+    const join = (rank: number, masterPort: number): void => {
+      children[rank]!.send({ type: 'join', rank, size, masterPort, secret, jobId, timeoutMs, ...joinOptions });
+    };
+    let port = 0;
+    try {
+      const listening = nextMessage<{ port: number }>(children[0]!, (m) => m.type === 'listening', 'rank 0 listening');
+      join(0, 0);
+      ({ port } = await listening);
+      const ready = children.map((child, rank) => nextMessage(child, (m) => m.type === 'ready', `rank ${rank} joining`));
+      for (let rank = 1; rank < size; rank++) join(rank, port);
+      await Promise.all(ready);
+    } catch (error) {
+      for (const child of children) child.kill('SIGKILL');
+      throw error;
+    }
+    let nextId = 0;
+    const ask = (child: ChildProcess, rank: number, name: CaseName, args: unknown): Promise<unknown> => {
+      const id = nextId++;
+      child.send({ type: 'case', id, name, args });
+      return nextMessage<{ id: number; result?: unknown; error?: string }>(child, (m) => m.type === 'result' && (m as { id?: number }).id === id, `rank ${rank} case ${name}`, 60_000).then((reply) => {
+        if (reply.error !== undefined) throw new Error(`rank ${rank}: ${reply.error}`);
+        return reply.result;
+      });
+    };
+    const world: ZmqCommWorld = {
+      size,
+      port,
+      secret,
+      jobId,
+      logs: () => logText,
+      run: (name, args) => Promise.all(children.map((child, rank) => ask(child, rank, name, args))),
+      close: async () => {
+        await Promise.all(
+          children.map(
+            (child) =>
+              new Promise<void>((resolve) => {
+                if (child.exitCode !== null || child.signalCode !== null) return resolve();
+                const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+                child.once('exit', () => {
+                  clearTimeout(timer);
+                  resolve();
+                });
+                child.send({ type: 'exit' });
+              }),
+          ),
+        );
+      },
+    };
+    return world;
+  };
+}
