@@ -24,12 +24,16 @@ interface BenchCase {
   model: string;
   params: Record<string, unknown>;
   data: SyntheticSpec;
+  /** Gradient strategy for SGD models (default allreduce). */
+  strategy?: string;
 }
 
 const CASES: BenchCase[] = [
   { model: 'linear-regression', params: {}, data: { kind: 'regression', rows: 1_000_000, cols: 50, seed: 1 } },
   { model: 'logistic-regression', params: { maxIter: 30, tol: 0 }, data: { kind: 'classification', rows: 1_000_000, cols: 50, seed: 2 } },
   { model: 'linear-svm', params: { epochs: 1 }, data: { kind: 'classification', rows: 1_000_000, cols: 50, seed: 3 } },
+  // The same SGD without a per-step all-reduce: what lock-free shared parameters buy.
+  { model: 'linear-svm', params: { epochs: 1 }, data: { kind: 'classification', rows: 1_000_000, cols: 50, seed: 3 }, strategy: 'hogwild' },
   { model: 'kmeans', params: { k: 10, maxIter: 20, tol: 0, init: 'random', seed: 1 }, data: { kind: 'blobs', rows: 1_000_000, cols: 20, centers: 10, seed: 4 } },
   { model: 'pca', params: { components: 10 }, data: { kind: 'lowrank', rows: 200_000, cols: 100, seed: 5 } },
 ];
@@ -38,6 +42,8 @@ interface Run {
   seconds: number;
   /** CPU ms per rank (threads: the worker thread's; sequential: the whole process's during the fit). */
   cpuMs: number[];
+  /** The model's default score on the training data (accuracy, R², …): the paradigms must agree. */
+  score: number;
   computeMs: number[];
   commMs: number[];
   bytesSent: number[];
@@ -66,9 +72,10 @@ const median = (values: number[]): number => {
   return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
 };
 
-function record(info: FitInfo, processCpuMs: number): Run {
+function record(info: FitInfo, processCpuMs: number, score: number): Run {
   return {
     seconds: info.seconds,
+    score,
     cpuMs: info.cpuMs ?? [processCpuMs],
     computeMs: info.computeMs ?? info.comm.map(() => info.seconds * 1000 - info.comm[0]!.commMs),
     commMs: info.comm.map((stats) => stats.commMs),
@@ -95,9 +102,9 @@ async function fitOnce(benchCase: BenchCase, data: Dataset, options: FitOptions)
   const cpuBefore = process.cpuUsage();
   const model = await createModel(benchCase.model, benchCase.params).fit(data, options);
   const cpu = process.cpuUsage(cpuBefore);
-  const run = record(model.fitInfo!, (cpu.user + cpu.system) / 1000);
+  const run = record(model.fitInfo!, (cpu.user + cpu.system) / 1000, model.score(data));
   const perRank = (values: number[]): string => values.map((ms) => ms.toFixed(0)).join('/');
-  console.log(`  ${options.paradigm ?? 'sequential'}×${options.workers ?? 1}: ${run.seconds.toFixed(2)} s, compute ${perRank(run.computeMs)} ms, comm ${perRank(run.commMs)} ms, cpu ${perRank(run.cpuMs)} ms`);
+  console.log(`  ${options.paradigm ?? 'sequential'}×${options.workers ?? 1}: ${run.seconds.toFixed(2)} s, compute ${perRank(run.computeMs)} ms, comm ${perRank(run.commMs)} ms, cpu ${perRank(run.cpuMs)} ms, score ${run.score.toFixed(4)}`);
   return run;
 }
 
@@ -105,7 +112,8 @@ async function fitOnce(benchCase: BenchCase, data: Dataset, options: FitOptions)
 async function benchModel(benchCase: BenchCase, spec: SyntheticSpec, data: Dataset, repeats: number): Promise<object> {
   // Interleaved (sequential, 1, 2, sequential, 1, 2, …) so that drifting machine load — the 2 cores
   // are shared — falls on every configuration alike instead of on whichever ran last.
-  const configurations: FitOptions[] = [{}, { paradigm: 'threads', workers: 1 }, { paradigm: 'threads', workers: 2 }];
+  const strategy = benchCase.strategy === undefined ? {} : { strategy: benchCase.strategy };
+  const configurations: FitOptions[] = [{ ...strategy }, { paradigm: 'threads', workers: 1, ...strategy }, { paradigm: 'threads', workers: 2, ...strategy }];
   const runs: Run[][] = configurations.map(() => []);
   for (let i = 0; i < repeats; i++) {
     for (const [k, options] of configurations.entries()) runs[k]!.push(await fitOnce(benchCase, data, options));
@@ -120,6 +128,7 @@ async function benchModel(benchCase: BenchCase, spec: SyntheticSpec, data: Datas
   console.log(`  → speedup ${speedup.toFixed(2)}× (vs sequential ${(sequential.medianSeconds / two.medianSeconds).toFixed(2)}×), efficiency ${(speedup / 2).toFixed(2)}, comm share ${shares}, CPU-time speedup ${cpuSpeedup.toFixed(2)}×`);
   return {
     model: benchCase.model,
+    strategy: benchCase.strategy ?? 'allreduce',
     params: benchCase.params,
     data: spec,
     sequential,
@@ -161,7 +170,7 @@ async function main(): Promise<void> {
   for (const benchCase of CASES) {
     if (only !== undefined && !only.includes(benchCase.model)) continue;
     const spec = { ...benchCase.data, rows: Math.round(benchCase.data.rows * scale) };
-    console.log(`${benchCase.model}: ${spec.rows.toLocaleString('en')} × ${spec.cols} ${JSON.stringify(benchCase.params)}`);
+    console.log(`${benchCase.model}${benchCase.strategy === undefined ? '' : ` (${benchCase.strategy})`}: ${spec.rows.toLocaleString('en')} × ${spec.cols} ${JSON.stringify(benchCase.params)}`);
     const data = syntheticGenerator(spec).generate(0, spec.rows, { placement: 'shared' });
     try {
       results.push(await benchModel(benchCase, spec, data, repeats));

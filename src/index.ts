@@ -11,4 +11,5 @@ export * from './core/index.js';
 export * from './data/index.js';
 export * from './models/index.js';
 export * from './runtime/index.js';
+export * from './bench/index.js';
 export { strategyNames } from './strategies/index.js';

@@ -11,6 +11,8 @@
  * const runs = await store.listRuns({ sessionId: session.sessionId });
  * store.close();
  */
+import { mkdir } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import type { DuckDBConnection, DuckDBValue } from '@duckdb/node-api';
 import { ConfigError } from '../core/errors.js';
@@ -109,6 +111,7 @@ export class ResultsStore {
   static async open(path: string): Promise<ResultsStore> {
     let instance: DuckDBInstance;
     try {
+      if (path !== ':memory:') await mkdir(dirname(path), { recursive: true });
       instance = await DuckDBInstance.create(path);
     } catch (error) {
       throw new ConfigError(`cannot open the results database '${path}': ${(error as Error).message}; is another shardlearn process using it?`, { field: 'db', cause: error });

@@ -7,6 +7,7 @@ import { ConfigError } from '../core/errors.js';
 import { modelNames } from '../models/index.js';
 import { parseArgs, takeSwitch } from './args.js';
 import { EXIT, describeFailure, exitCodeFor } from './failure.js';
+import { compareCommand, reportCommand, runsCommand } from './compare.js';
 import { infoCommand } from './info.js';
 import { predictCommand } from './predict.js';
 import { trainCommand } from './train.js';
@@ -14,12 +15,15 @@ import { trainCommand } from './train.js';
 const USAGE = `usage: shardlearn <command> [options]
 
 commands:
-  compare                 run the same training in every paradigm, store results, write a report
+  compare                 run the same training in every paradigm, store results, write a report:
+                          [--quick] [--matrix file.json] [--models a,b] [--paradigms …] [--workers 1,2]
+                          [--strategies allreduce,hogwild] [--repeats N] [--rows N] [--db file] [--report file]
   train <model>           train one model: --data <file|builtin:mnist|synthetic:…> [--paradigm sequential|threads]
                           [--workers N] [--strategy allreduce|hogwild] [--target col] [--standardize]
                           [--eval test|train] [--out model.json] [--json] [model options, e.g. --k 3 --max-iter 20]
   predict                 apply a saved model: --model model.json --data <spec> [--out predictions.csv]
   runs                    list or export stored comparison runs: [--db file] [--format table|csv|json]
+  report                  re-render the report of a stored comparison: [--db file] [--report file] [--session id]
   info                    models, paradigms, strategies, kernel backends and this machine
 
 models: ${'MODELS'}
@@ -40,11 +44,20 @@ export async function main(argv: readonly string[], write: (line: string) => voi
       case 'predict':
         await predictCommand(args, write);
         return EXIT.ok;
+      case 'compare':
+        await compareCommand(args, write);
+        return EXIT.ok;
+      case 'runs':
+        await runsCommand(args, write);
+        return EXIT.ok;
+      case 'report':
+        await reportCommand(args, write);
+        return EXIT.ok;
       case 'info':
         infoCommand(write, takeSwitch(args, 'json'));
         return EXIT.ok;
       default:
-        throw new ConfigError(`unknown command '${command}'; expected compare, train, predict, runs or info`);
+        throw new ConfigError(`unknown command '${command}'; expected compare, train, predict, runs, report or info`);
     }
   } catch (error: unknown) {
     console.error(describeFailure(error));

@@ -10,6 +10,7 @@
  *   corruptProbability     flip one byte of a chunk
  *   truncateProbability    forward half a chunk, then close the connection
  *   resetProbability       reset the connection (both sides) instead of forwarding a chunk
+ *   faultBudget            stop injecting those four after this many faults
  *
  * Every random choice comes from the seeded Rng, so a failing run is repeated exactly.
  *
@@ -30,6 +31,8 @@ export interface FaultProfile {
   corruptProbability?: number;
   truncateProbability?: number;
   resetProbability?: number;
+  /** Stop injecting drops, corruptions, truncations and resets after this many (default unlimited). */
+  faultBudget?: number;
 }
 
 export interface FaultProxyOptions extends FaultProfile {
@@ -100,7 +103,7 @@ export class FaultProxy {
   private pipe(from: Socket, to: Socket): void {
     let readyAt = 0; // when the previous chunk leaves: keeps order and paces the bandwidth cap
     from.on('data', (chunk: Buffer) => {
-      const p = this.profile;
+      const p = this.faultsLeft() ? this.profile : { ...this.profile, resetProbability: 0, dropProbability: 0, corruptProbability: 0, truncateProbability: 0 };
       if (this.rng.uniform() < (p.resetProbability ?? 0)) {
         this.counts.resets++;
         from.resetAndDestroy();
@@ -134,6 +137,11 @@ export class FaultProxy {
       }, readyAt - now);
     });
     from.on('end', () => setTimeout(() => to.end(), Math.max(0, readyAt - performance.now())));
+  }
+
+  private faultsLeft(): boolean {
+    const { dropped, corrupted, truncated, resets } = this.counts;
+    return dropped + corrupted + truncated + resets < (this.profile.faultBudget ?? Infinity);
   }
 
   /** Reset every open connection now. */

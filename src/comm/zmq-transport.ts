@@ -117,6 +117,7 @@ export class ZmqTransport {
   private waiters: Waiter[] = [];
   private arrivals = 0;
   private closed = false;
+  private closing = false;
   private unregisterZap: () => void = () => undefined;
   private rendezvous: { endpoints: (string | null)[]; routingIds: (string | null)[]; done: () => void } | null = null;
   private fatal: ((error: Error) => void) | null = null;
@@ -185,8 +186,17 @@ export class ZmqTransport {
     void this.watchEvents(this.router.events, null);
     let host: string;
     if (rank === 0) {
-      host = this.options.host ?? masterAddr;
-      await this.bind(host, masterPort);
+      // MASTER_ADDR may be a name (a Kubernetes headless service): listen on what it resolves to,
+      // or on every interface when that is not an address of this host (NAT, a load balancer).
+      host = this.options.host ?? (await lookup(masterAddr, { family: 4 })).address;
+      try {
+        await this.bind(host, masterPort);
+      } catch (error) {
+        if (this.options.host !== undefined) throw error;
+        this.log(`MASTER_ADDR ${masterAddr} (${host}) is not an address of this host; listening on all interfaces, port ${masterPort}`);
+        await this.bind('0.0.0.0', masterPort);
+      }
+      host = masterAddr;
     } else {
       host = this.options.host ?? (isLoopback(masterAddr) ? '127.0.0.1' : await localAddressToward(masterAddr));
       await this.bind(host, 0);
@@ -425,6 +435,8 @@ export class ZmqTransport {
           }
         } else if (event.type === 'handshake' && peer !== null) {
           this.handshaken[peer] = true;
+        } else if (event.type === 'disconnect' && peer !== null && this.closing) {
+          this.departed[peer] = true; // both sides are closing: a peer may hang up before its goodbye arrives
         } else if (event.type === 'disconnect' && peer !== null && !this.departed[peer]) {
           this.markLost(
             peer,
@@ -555,7 +567,8 @@ export class ZmqTransport {
 
   /** Say goodbye to every peer, then close the sockets. Idempotent. */
   async close(): Promise<void> {
-    if (this.closed) return;
+    if (this.closed || this.closing) return;
+    this.closing = true;
     const byes = this.dealers.map((dealer, peer) => (dealer === null || this.lostReason[peer] !== null ? Promise.resolve() : this.sendFrames(peer, encodeMessage({ v: PROTOCOL_VERSION, k: 'bye' })).catch(() => undefined)));
     // Wait (bounded) for every peer's bye too: a bye is the last message on its connection, so once
     // all have arrived nothing is in flight toward this rank and its sockets can close cleanly.

@@ -86,7 +86,10 @@ export class Conv2d implements Layer {
     this.im2col(input.data, cols, batch);
     const y = (this.output = reuse(this.output, this.dtype, rows * filters));
     const bias = this.biasSlot!.offset;
-    for (let r = 0; r < rows; r++) y.set(store.values.subarray(bias, bias + filters), r * filters);
+    const values = store.values;
+    // A plain loop, not a subarray per row: 36,864 rows per batch in the first MNIST layer, and
+    // those views were most of the garbage collector's time in a profile.
+    for (let r = 0; r < rows; r++) for (let f = 0; f < filters; f++) y[r * filters + f] = values[bias + f]!;
     kernels().gemm(false, true, rows, filters, g.field, 1, cols, 0, g.field, store.values, this.weightSlot!.offset, g.field, 1, y, 0, filters);
     return { shape: [batch, g.outHeight, g.outWidth, filters], data: y };
   }

@@ -48,7 +48,7 @@ export class Dense implements Layer {
     const units = this.spec.units;
     const y = (this.output = reuse(this.output, this.dtype, batch * units));
     const b = store.values;
-    for (let r = 0; r < batch; r++) y.set(b.subarray(biasSlot.offset, biasSlot.offset + units), r * units);
+    for (let r = 0; r < batch; r++) for (let j = 0; j < units; j++) y[r * units + j] = b[biasSlot.offset + j]!;
     kernels().gemm(false, true, batch, units, this.inputs, 1, input.data, 0, this.inputs, store.values, weightSlot.offset, this.inputs, 1, y, 0, units);
     this.input = input;
     return { shape: [batch, units], data: y };

@@ -26,7 +26,8 @@ test('latency, jitter and a bandwidth cap change the time of an all-reduce, not 
   const { ranks, proxy } = await throughProxy({ latencyMs: 15, jitterMs: 10, bytesPerSecond: 20e6 }, 10_000);
   try {
     const buffers = ranks.map((comm) => input(comm.rank));
-    const expected = input(0).map((value, i) => value + input(1)[i]!);
+    const other = input(1);
+    const expected = input(0).map((value, i) => value + other[i]!);
     await Promise.all(ranks.map((comm, r) => comm.allReduce(buffers[r]!, 'sum')));
     for (const buffer of buffers) assert.deepEqual(buffer, expected);
     assert.ok(proxy.counts.bytesForwarded >= 50_000 * 8 / 2, 'rank 1 → rank 0 traffic went through the proxy');
@@ -41,7 +42,7 @@ for (const fault of ['corrupt', 'reset'] as const) {
     const { ranks, proxy } = await throughProxy({}, 3000);
     try {
       await Promise.all(ranks.map((comm) => comm.allReduce(input(comm.rank), 'sum'))); // healthy first
-      if (fault === 'corrupt') proxy.profile = { corruptProbability: 1 };
+      if (fault === 'corrupt') proxy.profile = { corruptProbability: 1, faultBudget: 1 };
       else proxy.resetAll();
       const outcomes = await Promise.allSettled(ranks.map((comm) => comm.allReduce(input(comm.rank), 'sum')));
       outcomes.forEach((outcome, rank) => {

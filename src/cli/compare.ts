@@ -1,0 +1,150 @@
+/**
+ * `shardlearn compare`, `shardlearn runs` and `shardlearn report`: the comparison harness from the
+ * command line. compare runs the matrix (default, a --matrix file, or flags), stores every run in
+ * the DuckDB file as it finishes, writes the HTML report and prints the summary table. Ctrl-C stops
+ * cleanly: finished runs stay in the database and the report covers them.
+ */
+import { ConfigError } from '../core/errors.js';
+import type { CompareEvent, MatrixFlags } from '../bench/index.js';
+import { exportRuns, listRuns, reportFromStore, resolveMatrix, runCompare } from '../bench/index.js';
+import type { ParsedArgs } from './args.js';
+import { takeNumber, takeString, takeSwitch } from './args.js';
+import { progressBar } from './progress-bar.js';
+
+export const DEFAULT_DB = 'shardlearn-results/results.duckdb';
+export const DEFAULT_REPORT = 'shardlearn-results/report.html';
+
+function takeList(args: ParsedArgs, name: string): string[] | undefined {
+  const value = args.flags.get(name);
+  args.flags.delete(name);
+  if (value === undefined) return undefined;
+  if (value === true) throw new ConfigError(`--${name} needs a comma-separated list`, { field: name });
+  return String(value).split(',').map((s) => s.trim()).filter((s) => s !== '');
+}
+
+function rejectLeftovers(args: ParsedArgs, command: string): void {
+  const first = [...args.flags.keys()][0];
+  if (first !== undefined) throw new ConfigError(`${command} does not take --${first}; see the README for its flags`, { field: first });
+}
+
+export async function compareCommand(args: ParsedArgs, write: (line: string) => void): Promise<void> {
+  const flags: MatrixFlags = {};
+  const matrix = takeString(args, 'matrix');
+  if (matrix !== undefined) flags.matrix = matrix;
+  const lists = { models: takeList(args, 'models'), data: takeList(args, 'data'), paradigms: takeList(args, 'paradigms'), strategies: takeList(args, 'strategies') };
+  for (const [key, value] of Object.entries(lists)) if (value !== undefined) (flags as Record<string, unknown>)[key] = value;
+  const workers = takeList(args, 'workers');
+  if (workers !== undefined) {
+    flags.workers = workers.map((w) => {
+      const n = Number(w);
+      if (!Number.isInteger(n) || n < 1) throw new ConfigError(`--workers expects whole numbers ≥ 1, got '${w}'`, { field: 'workers' });
+      return n;
+    });
+  }
+  const repeats = takeNumber(args, 'repeats', (n) => Number.isInteger(n) && n >= 1, 'a whole number ≥ 1');
+  if (repeats !== undefined) flags.repeats = repeats;
+  const rows = takeNumber(args, 'rows', (n) => Number.isInteger(n) && n >= 10, 'a whole number ≥ 10');
+  if (rows !== undefined) flags.rows = rows;
+  const targetLoss = takeNumber(args, 'target-loss');
+  if (targetLoss !== undefined) flags.targetLoss = targetLoss;
+  const targetScore = takeNumber(args, 'target-score');
+  if (targetScore !== undefined) flags.targetScore = targetScore;
+  const quick = takeSwitch(args, 'quick');
+  if (quick) {
+    flags.repeats ??= 1;
+    flags.rows ??= 20_000;
+  }
+  const dbPath = takeString(args, 'db') ?? DEFAULT_DB;
+  const reportPath = takeString(args, 'report') ?? DEFAULT_REPORT;
+  const json = takeSwitch(args, 'json');
+  rejectLeftovers(args, 'compare');
+
+  const resolved = await resolveMatrix(flags);
+  const controller = new AbortController();
+  const onSigint = (): void => {
+    if (controller.signal.aborted) process.exit(130);
+    process.stderr.write('\nstopping after the current fit is abandoned; finished runs are kept (Ctrl-C again to quit now)\n');
+    controller.abort();
+  };
+  process.on('SIGINT', onSigint);
+  const bar = progressBar(process.stderr, !json && process.stderr.isTTY === true);
+  let label = '';
+  let done = 0;
+  let total = 1;
+  const onProgress = (event: CompareEvent): void => {
+    switch (event.type) {
+      case 'start':
+        total = Math.max(event.totalRuns, 1);
+        if (!json) write(`compare: ${event.totalRuns} runs in ${event.cells.length} cells${event.skipped.length > 0 ? `, ${event.skipped.length} skipped` : ''}`);
+        for (const skipped of event.skipped) if (!json) write(`  skipped ${JSON.stringify(skipped)}`);
+        return;
+      case 'run-start':
+        label = `${event.cell.model} ${event.cell.paradigm}×${event.cell.workers} ${event.cell.strategy}`;
+        bar.update(done / total, label);
+        return;
+      case 'fit-progress':
+        bar.update((done + event.event.iteration / Math.max(event.event.total, 1)) / total, label);
+        return;
+      case 'run-end':
+        done = event.runIndex;
+        bar.done();
+        if (!json) write(`  [${event.runIndex}/${event.totalRuns}] ${event.line}`);
+        return;
+      case 'warmup':
+      case 'skipped':
+      case 'end':
+        return;
+    }
+  };
+  try {
+    const outcome = await runCompare(resolved, { dbPath, reportPath, signal: controller.signal, onProgress });
+    bar.done();
+    if (json) {
+      write(JSON.stringify({ db: dbPath, report: outcome.reportPath, summary: outcome.summary }));
+      return;
+    }
+    write('');
+    write(outcome.table);
+    write(`results: ${dbPath}`);
+    if (outcome.reportPath !== null) write(`report:  ${outcome.reportPath}`);
+  } finally {
+    process.off('SIGINT', onSigint);
+  }
+}
+
+export async function runsCommand(args: ParsedArgs, write: (line: string) => void): Promise<void> {
+  const dbPath = takeString(args, 'db') ?? DEFAULT_DB;
+  const format = takeString(args, 'format') ?? 'table';
+  const model = takeString(args, 'model');
+  const paradigm = takeString(args, 'paradigm');
+  const sessionId = takeString(args, 'session');
+  const limit = takeNumber(args, 'limit', (n) => Number.isInteger(n) && n >= 1, 'a whole number ≥ 1');
+  rejectLeftovers(args, 'runs');
+  const filter = {
+    ...(model === undefined ? {} : { model }),
+    ...(paradigm === undefined ? {} : { paradigm }),
+    ...(sessionId === undefined ? {} : { sessionId }),
+    ...(limit === undefined ? {} : { limit }),
+  };
+  if (format === 'csv' || format === 'json') {
+    process.stdout.write(await exportRuns(dbPath, format, filter));
+    return;
+  }
+  if (format !== 'table') throw new ConfigError(`--format expects table, csv or json, got '${format}'`, { field: 'format' });
+  const runs = await listRuns(dbPath, filter);
+  write(['started', 'model', 'paradigm', 'workers', 'strategy', 'status', 'wall s', 'speedup', 'score'].join('\t'));
+  for (const run of runs) {
+    write(
+      [run.startedAt, run.model, run.paradigm, run.workers, run.strategy, run.status, run.wallSeconds.toFixed(3), run.speedup === null ? '-' : run.speedup.toFixed(2), run.score === null ? '-' : `${run.scoreName}=${run.score.toPrecision(4)}`].join('\t'),
+    );
+  }
+  write(`${runs.length} runs in ${dbPath}`);
+}
+
+export async function reportCommand(args: ParsedArgs, write: (line: string) => void): Promise<void> {
+  const dbPath = takeString(args, 'db') ?? DEFAULT_DB;
+  const reportPath = takeString(args, 'report') ?? DEFAULT_REPORT;
+  const sessionId = takeString(args, 'session');
+  rejectLeftovers(args, 'report');
+  write(`report: ${await reportFromStore(dbPath, reportPath, sessionId)}`);
+}
