@@ -148,3 +148,36 @@ export function scalingSpec(model: string, cells: readonly CellSummary[]): TopLe
     },
   };
 }
+
+/** The advisor's leave-one-cell-out predictions against the measured median wall seconds (log–log, y = x dashed). */
+export function advisorSpec(cells: readonly { model: string; label: string; trainRows: number; measuredSeconds: number; predictedSeconds: number }[]): TopLevelSpec | null {
+  const values = cells
+    .filter((c) => c.measuredSeconds > 0 && c.predictedSeconds > 0)
+    .map((c) => ({ measured: c.measuredSeconds, predicted: c.predictedSeconds, model: c.model, cell: `${c.label} (${c.trainRows} rows)` }));
+  if (values.length === 0) return null;
+  const all = values.flatMap((v) => [v.measured, v.predicted]);
+  const diagonal = [{ x: Math.min(...all), y: Math.min(...all) }, { x: Math.max(...all), y: Math.max(...all) }];
+  return {
+    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    title: 'advisor: predicted vs measured wall seconds (each cell left out of its own calibration)',
+    width: WIDTH,
+    height: HEIGHT,
+    layer: [
+      {
+        data: { values: diagonal },
+        mark: { type: 'line', strokeDash: [4, 4], color: '#999' },
+        encoding: { x: { field: 'x', type: 'quantitative', scale: { type: 'log' } }, y: { field: 'y', type: 'quantitative', scale: { type: 'log' } } },
+      },
+      {
+        data: { values },
+        mark: { type: 'point', filled: true, size: 60 },
+        encoding: {
+          x: { field: 'measured', type: 'quantitative', title: 'measured median wall s', scale: { type: 'log' } },
+          y: { field: 'predicted', type: 'quantitative', title: 'predicted wall s (dashed: exact)', scale: { type: 'log' } },
+          color: { field: 'model', type: 'nominal', title: 'model' },
+          tooltip: [{ field: 'cell', type: 'nominal' }, { field: 'measured', type: 'quantitative', format: '.3f' }, { field: 'predicted', type: 'quantitative', format: '.3f' }],
+        },
+      },
+    ],
+  };
+}

@@ -28,3 +28,8 @@ export { splitTrainTest } from './data.js';
 export type { DataLoader } from './data.js';
 export type { RunRecord, Session, CompareResult } from './record.js';
 export { codeVersion, hostInfo } from './environment.js';
+export { advise, validateAdvisor, calibrateFromRuns, algorithmFor, algorithmOfRun } from './advisor.js';
+export type { AdviseRequest, Advice, AdviceOption, Validation, ValidationCell } from './advisor.js';
+export { DEFAULT_CALIBRATION, predict, workloadOf, parseBandwidth } from './cost-model.js';
+export type { Algorithm, Calibration, ClusterSpec, Prediction, Workload } from './cost-model.js';
+export { calibrate, nonNegativeLeastSquares } from './calibrate.js';

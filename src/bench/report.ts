@@ -6,8 +6,9 @@
  * writeFileSync('report.html', await renderReport(result));
  */
 import type { TopLevelSpec } from 'vega-lite';
-import { breakdownSpec, bytesSpec, lossCurveSpec, renderChart, scalingSpec, speedupSpec } from './charts.js';
+import { advisorSpec, breakdownSpec, bytesSpec, lossCurveSpec, renderChart, scalingSpec, speedupSpec } from './charts.js';
 import { DISTRIBUTED, crossovers, evaluateClaims } from './claims.js';
+import { validateAdvisor } from './advisor.js';
 import type { CompareResult } from './record.js';
 import type { CellSummary } from './summary.js';
 import { cellLabel, summarize, summaryRows } from './summary.js';
@@ -63,6 +64,18 @@ async function crossoverSection(cells: readonly CellSummary[], modelNames: strin
   return lines + charts;
 }
 
+/** The cost model checked against this comparison: each cell predicted from the other cells' runs. */
+async function advisorSection(records: CompareResult['records'], cores: number): Promise<string> {
+  const validation = validateAdvisor(records, cores > 0 ? cores : undefined);
+  if (validation.medianRelativeError === null) return '<p>No finished run to check the cost model against.</p>';
+  const percent = (x: number): string => `${(x * 100).toFixed(0)}%`;
+  const agreement = validation.rankAgreement === null ? '' : ` It names the faster of two cells of the same model and size in ${percent(validation.rankAgreement)} of pairs.`;
+  return `<p id="advisor-error">Median absolute relative error of the predicted wall time: <strong>${percent(validation.medianRelativeError)}</strong> over ${validation.cells.length} cells.${agreement}</p>
+<p class="note">Leave one cell out: the cost model (start-up + compute + communication; see <code>shardlearn advise</code>) is calibrated by least squares on every other cell's runs and predicts the left-out cell's median wall seconds, so no cell helps predict itself. A paradigm measured in one cell only is predicted from defaults.</p>
+${await figure(advisorSpec(validation.cells), 'advisor')}
+${table(['model', 'rows', 'cell', 'measured s', 'predicted s', 'error'], validation.cells.map((c) => [c.model, String(c.trainRows), c.label, c.measuredSeconds.toFixed(3), c.predictedSeconds.toFixed(3), percent(c.relativeError)]), 3)}`;
+}
+
 /** Render the report of a comparison (its records may come fresh from `runCompare` or from the store). */
 export async function renderReport(result: Pick<CompareResult, 'session' | 'records' | 'skipped' | 'aborted'>): Promise<string> {
   const { session, records, skipped } = result;
@@ -107,6 +120,9 @@ ${await figure(breakdownSpec(cells), 'breakdown') || '<p>Nothing was measured.</
 
 <h2>Crossover: where distributed overtakes parallel</h2>
 ${await crossoverSection(cells, models)}
+
+<h2>Advisor: predicted vs measured</h2>
+${await advisorSection(records, host.cpus)}
 
 <h2>The seed paper's claims</h2>
 <p class="note">Claims of Peng, <em>Comparison of Distributed and Parallel Machine Learning: Efficiency and Effectiveness in Large-Scale Data Processing</em>, against this run's measurements. Parallel = threads on one machine; distributed = processes or cluster.</p>

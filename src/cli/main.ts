@@ -8,6 +8,7 @@ import { modelNames } from '../models/index.js';
 import { parseArgs, takeSwitch } from './args.js';
 import { EXIT, describeFailure, exitCodeFor } from './failure.js';
 import { compareCommand, reportCommand, runsCommand } from './compare.js';
+import { adviseCommand } from './advise.js';
 import { infoCommand } from './info.js';
 import { predictCommand } from './predict.js';
 import { trainCommand } from './train.js';
@@ -24,6 +25,8 @@ commands:
   predict                 apply a saved model: --model model.json --data <spec> [--out predictions.csv]
   runs                    list or export stored comparison runs: [--db file] [--format table|csv|json]
   report                  re-render the report of a stored comparison: [--db file] [--report file] [--session id]
+  advise                  predict the fastest paradigm and worker count, with its reasoning: --model <name> --rows N --cols D
+                          [--workers 2,4,8] [--paradigms …] [--bandwidth 1Gbit] [--latency-ms 0.5] [--cores N] [--db file] [--json]
   info                    models, paradigms, strategies, kernel backends and this machine
 
 models: ${'MODELS'}
@@ -53,11 +56,14 @@ export async function main(argv: readonly string[], write: (line: string) => voi
       case 'report':
         await reportCommand(args, write);
         return EXIT.ok;
+      case 'advise':
+        await adviseCommand(args, write);
+        return EXIT.ok;
       case 'info':
         infoCommand(write, takeSwitch(args, 'json'));
         return EXIT.ok;
       default:
-        throw new ConfigError(`unknown command '${command}'; expected compare, train, predict, runs, report or info`);
+        throw new ConfigError(`unknown command '${command}'; expected compare, train, predict, runs, report, advise or info`);
     }
   } catch (error: unknown) {
     console.error(describeFailure(error));

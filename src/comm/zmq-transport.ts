@@ -25,6 +25,10 @@ import type { FloatArray } from '../core/storage.js';
 import type { Envelope, WireKind } from './zmq-wire.js';
 import { PROTOCOL_VERSION, WireError, decodeMessage, encodeMessage, wireBytes } from './zmq-wire.js';
 import { allowClient, deriveCurveKeys, zapDomainFor } from './zmq-security.js';
+import type { Channel, Incoming, Waiter } from './zmq-mailbox.js';
+import { Mailbox } from './zmq-mailbox.js';
+
+export type { Incoming } from './zmq-mailbox.js';
 
 export interface ZmqTransportOptions {
   rank: number;
@@ -47,27 +51,11 @@ export interface ZmqTransportOptions {
   peerTimeoutMs?: number;
   /** A connection that has not completed its security handshake after this long is closed (garbage, slowloris). Default 10 s. */
   handshakeTimeoutMs?: number;
-  /** Largest frame the sockets accept; larger ones drop the connection before allocation. Default 64 MiB. */
+  /** Largest frame the sockets accept; larger ones drop the connection before allocation. Default SHARDLEARN_MAX_MESSAGE_BYTES, else 64 MiB. */
   maxMessageBytes?: number;
   onListening?: (port: number) => void;
   /** Where refusals and drops are reported. Default: stderr, prefixed with the rank. */
   log?: (line: string) => void;
-}
-
-export interface Incoming {
-  from: number;
-  envelope: Envelope;
-  arrays: FloatArray[];
-  bytes: number;
-}
-
-type Channel = 'user' | 'coll';
-interface Waiter {
-  channel: Channel;
-  from: number | undefined;
-  resolve: (message: Incoming) => void;
-  reject: (error: Error) => void;
-  timer: NodeJS.Timeout;
 }
 
 export const DEFAULT_MAX_MESSAGE_BYTES = 64 * 1024 * 1024;
@@ -75,6 +63,15 @@ const DEFAULT_TIMEOUT_MS = 120_000;
 const HEARTBEAT_INTERVAL_MS = 1000;
 /** Log at most this many drops per unidentified connection, so a flood of garbage cannot flood the log. */
 const MAX_LOGGED_DROPS = 5;
+
+/** SHARDLEARN_MAX_MESSAGE_BYTES, when set to a whole number of bytes (it must be the same on every rank). */
+function maxMessageBytesFromEnv(): number | undefined {
+  const text = process.env['SHARDLEARN_MAX_MESSAGE_BYTES'];
+  if (text === undefined || text === '') return undefined;
+  const bytes = Number(text);
+  if (!Number.isSafeInteger(bytes) || bytes < 1024) throw new CommError('COMM', `SHARDLEARN_MAX_MESSAGE_BYTES=${text}: expected a whole number of bytes ≥ 1024`);
+  return bytes;
+}
 
 /** Longest a closing rank waits for its peers' goodbyes. */
 const CLOSE_WAIT_MS = 3000;
@@ -113,9 +110,7 @@ export class ZmqTransport {
   private readonly departed: boolean[];
   private readonly handshaken: boolean[];
   private handshakeFailures = 0;
-  private readonly queues: Record<Channel, { seq: number; message: Incoming }[][]>;
-  private waiters: Waiter[] = [];
-  private arrivals = 0;
+  private readonly mailbox: Mailbox;
   private closed = false;
   private closing = false;
   private unregisterZap: () => void = () => undefined;
@@ -129,7 +124,7 @@ export class ZmqTransport {
     this.rank = options.rank;
     this.size = options.size;
     this.timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-    this.maxMessageBytes = options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
+    this.maxMessageBytes = options.maxMessageBytes ?? maxMessageBytesFromEnv() ?? DEFAULT_MAX_MESSAGE_BYTES;
     const keys = deriveCurveKeys(options.secret, options.jobId);
     this.keys = keys;
     this.router = new zmq.Router({
@@ -148,8 +143,7 @@ export class ZmqTransport {
     this.lostReason = new Array<string | null>(this.size).fill(null);
     this.departed = new Array<boolean>(this.size).fill(false);
     this.handshaken = new Array<boolean>(this.size).fill(false);
-    const perRank = (): { seq: number; message: Incoming }[][] => Array.from({ length: this.size }, () => []);
-    this.queues = { user: perRank(), coll: perRank() };
+    this.mailbox = new Mailbox(this.size);
   }
 
   private readonly keys: ReturnType<typeof deriveCurveKeys>;
@@ -378,7 +372,7 @@ export class ZmqTransport {
       this.log(`ignored an unexpected '${envelope.k}' message from rank ${peer}`);
       return;
     }
-    this.deliver(envelope.k, { from: peer, envelope, arrays, bytes: wireBytes(frames) });
+    this.mailbox.deliver(envelope.k, { from: peer, envelope, arrays, bytes: wireBytes(frames) });
   }
 
   private dropUnidentified(id: string, reason: string): void {
@@ -470,25 +464,7 @@ export class ZmqTransport {
   }
 
   private rejectWaiters(match: (waiter: Waiter) => boolean, error: () => Error): void {
-    const keep: Waiter[] = [];
-    for (const waiter of this.waiters) {
-      if (match(waiter)) {
-        clearTimeout(waiter.timer);
-        waiter.reject(error());
-      } else keep.push(waiter);
-    }
-    this.waiters = keep;
-  }
-
-  private deliver(channel: Channel, message: Incoming): void {
-    const index = this.waiters.findIndex((w) => w.channel === channel && (w.from === undefined || w.from === message.from));
-    if (index >= 0) {
-      const [waiter] = this.waiters.splice(index, 1);
-      clearTimeout(waiter!.timer);
-      waiter!.resolve(message);
-      return;
-    }
-    this.queues[channel][message.from]!.push({ seq: this.arrivals++, message });
+    this.mailbox.rejectWhere(match, error);
   }
 
   /**
@@ -496,18 +472,8 @@ export class ZmqTransport {
    * `timeoutMs` naming the rank waited for, or PEER_LOST when that rank is gone.
    */
   take(channel: Channel, from: number | undefined, what: string): Promise<Incoming> {
-    const queues = this.queues[channel];
-    let source = from;
-    if (source === undefined) {
-      let best = Infinity;
-      queues.forEach((queue, r) => {
-        if (queue.length > 0 && queue[0]!.seq < best) {
-          best = queue[0]!.seq;
-          source = r;
-        }
-      });
-    }
-    if (source !== undefined && queues[source]!.length > 0) return Promise.resolve(queues[source]!.shift()!.message);
+    const queued = this.mailbox.takeQueued(channel, from);
+    if (queued !== null) return Promise.resolve(queued);
     if (this.closed) return Promise.reject(new CommError('COMM', `${what}: the communicator is closed`));
     if (from !== undefined) {
       const lost = this.lostReason[from] ?? null;
@@ -517,23 +483,11 @@ export class ZmqTransport {
       const lost = this.lostReason.findIndex((reason) => reason !== null);
       if (lost >= 0) return Promise.reject(this.goneError(lost, this.lostReason[lost]!));
     }
-    return new Promise((resolve, reject) => {
-      const waiter: Waiter = {
-        channel,
-        from,
-        resolve,
-        reject,
-        timer: setTimeout(() => {
-          this.waiters = this.waiters.filter((w) => w !== waiter);
-          reject(
-            from === undefined
-              ? new CommError('TIMEOUT', `${what}: no message from any rank within ${this.timeoutMs} ms (raise timeoutMs if a step legitimately takes longer)`)
-              : new CommError('TIMEOUT', `${what}: no message from rank ${from} (${this.hostOf(from)}) within ${this.timeoutMs} ms; it is stuck, much slower, or not taking part (raise timeoutMs if a step legitimately takes longer)`, { rank: from, host: this.hostOf(from) }),
-          );
-        }, this.timeoutMs),
-      };
-      this.waiters.push(waiter);
-    });
+    return this.mailbox.wait(channel, from, this.timeoutMs, () =>
+      from === undefined
+        ? new CommError('TIMEOUT', `${what}: no message from any rank within ${this.timeoutMs} ms (raise timeoutMs if a step legitimately takes longer)`)
+        : new CommError('TIMEOUT', `${what}: no message from rank ${from} (${this.hostOf(from)}) within ${this.timeoutMs} ms; it is stuck, much slower, or not taking part (raise timeoutMs if a step legitimately takes longer)`, { rank: from, host: this.hostOf(from) }),
+    );
   }
 
   /** Queue `frames` to `to` (one send at a time per socket, as ZeroMQ requires). Returns the bytes sent. */

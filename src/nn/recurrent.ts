@@ -65,6 +65,8 @@ export class Recurrent implements Layer {
   private gatesGradient: FloatArray | null = null;
   private hiddenGradient: FloatArray | null = null;
   private inputGradient: FloatArray | null = null;
+  private stepGradient: FloatArray | null = null;
+  private timeMajorGradient: FloatArray | null = null;
 
   constructor(options: RecurrentOptions) {
     this.spec = { type: options.cell, units: options.units, returnSequences: options.returnSequences ?? false };
@@ -187,7 +189,7 @@ export class Recurrent implements Layer {
     // ∂h and ∂c flowing back from step t+1 into step t (zero past the last step).
     const dhNext = new Float64Array(B * H);
     const dcNext = new Float64Array(cell === 'lstm' ? B * H : 0);
-    const dhStep = reuse(null, dtype, B * H);
+    const dhStep = (this.stepGradient = reuse(this.stepGradient, dtype, B * H));
     const dhp = cell === 'gru' ? (this.hiddenGradient = reuse(this.hiddenGradient, dtype, B * G)) : null;
 
     for (let t = T - 1; t >= 0; t--) {
@@ -253,7 +255,7 @@ export class Recurrent implements Layer {
     k.gemm(true, false, G, F, T * B, 1, da, 0, G, this.xs!, 0, F, 1, gradients, wx.offset, F);
     for (let row = 0; row < T * B; row++) for (let j = 0; j < G; j++) gradients[b.offset + j]! += da[row * G + j]!;
     if (!needInputGradient) return null;
-    const dxs = reuse(null, dtype, T * B * F);
+    const dxs = (this.timeMajorGradient = reuse(this.timeMajorGradient, dtype, T * B * F));
     k.gemm(false, false, T * B, F, G, 1, da, 0, G, values, wx.offset, F, 0, dxs, 0, F);
     const dx = (this.inputGradient = reuse(this.inputGradient, dtype, B * T * F));
     for (let n = 0; n < B; n++) for (let t = 0; t < T; t++) dx.set(dxs.subarray((t * B + n) * F, (t * B + n + 1) * F), (n * T + t) * F);
