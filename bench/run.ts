@@ -9,7 +9,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const all = ['foundation', 'threads', 'kernels'];
+const all = ['foundation', 'threads', 'kernels', 'kernels-threads', 'kernels-e2e'];
 const only = process.env['BENCH_ONLY']?.split(',') ?? all;
 let failed = 0;
 for (const name of all.filter((n) => only.includes(n))) {

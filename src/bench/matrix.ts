@@ -19,7 +19,7 @@ import { createModel, modelEntry, modelNames } from '../models/registry.js';
 
 /** Strategy names, as `strategies/strategy.ts` declares them (bench may not import strategies/). */
 export type StrategyName = TrainContext['strategy']['name'];
-export const STRATEGIES = ['allreduce', 'hogwild', 'ps-sync', 'ps-async'] as const satisfies readonly StrategyName[];
+export const STRATEGIES = ['allreduce', 'hogwild', 'ps-sync', 'ps-async', 'pipeline'] as const satisfies readonly StrategyName[];
 /** The bounded-staleness parameter server family: 'ps-ssp:<s>', s = the staleness bound in steps. */
 const STALENESS_FAMILY = /^ps-ssp:\d+$/;
 /** What the error messages list as allowed. */

@@ -12,6 +12,13 @@ import type { ParsedArgs } from './args.js';
 import { takeNumber, takeString, takeSwitch } from './args.js';
 
 export interface PreparedData {
+  /** What was loaded, so workers of the processes paradigm can load their own shards of it. */
+  spec: string;
+  loadOptions: LoadOptions;
+  /** The hash split applied to a source without its own test part (null: none applied). */
+  split: { testFraction: number; seed: number } | null;
+  /** Whether a scaler was fitted (workers loading their own shards would not apply it). */
+  scaled: boolean;
   train: Dataset;
   /** The rows metrics are computed on: the test part (default) or the training rows (`--eval train`). */
   evaluation: Dataset;
@@ -48,8 +55,11 @@ export function takeLoadOptions(args: ParsedArgs): { spec: string; options: Load
   return { spec, options };
 }
 
-/** Load, split and scale the data as the flags say. */
-export async function prepareData(args: ParsedArgs): Promise<PreparedData> {
+/**
+ * Load, split and scale the data as the flags say. With `shard`, only that worker's rows are loaded
+ * (and split by the same per-row hash, so the shards' splits add up to the whole-data split).
+ */
+export async function prepareData(args: ParsedArgs, shard?: { rank: number; worldSize: number }): Promise<PreparedData> {
   const { spec, options } = takeLoadOptions(args);
   const evalName = takeString(args, 'eval') ?? 'test';
   if (evalName !== 'train' && evalName !== 'test') throw new ConfigError(`--eval expects train or test, got '${evalName}'`, { field: 'eval' });
@@ -59,11 +69,18 @@ export async function prepareData(args: ParsedArgs): Promise<PreparedData> {
   const minmax = takeSwitch(args, 'minmax');
   if (standardize && minmax) throw new ConfigError('choose one of --standardize and --minmax', { field: 'standardize' });
 
+  if (shard !== undefined && (standardize || minmax)) {
+    throw new ConfigError('--standardize and --minmax are not yet supported when each rank loads its own shard (--paradigm cluster); scale the data beforehand', { field: standardize ? 'standardize' : 'minmax' });
+  }
   const started = performance.now();
-  const loaded = await loadData(spec, options);
+  const loaded = await loadData(spec, shard === undefined ? options : { ...options, shard });
   let train = loaded.train;
   let test = loaded.test;
-  if (test === null && evalName === 'test') ({ train, test } = trainTestSplit(train, { testFraction, seed: splitSeed }));
+  let split: PreparedData['split'] = null;
+  if (test === null && evalName === 'test') {
+    ({ train, test } = trainTestSplit(train, { testFraction, seed: splitSeed }));
+    split = { testFraction, seed: splitSeed };
+  }
   const loadSeconds = (performance.now() - started) / 1000;
 
   let preprocess: unknown;
@@ -74,7 +91,7 @@ export async function prepareData(args: ParsedArgs): Promise<PreparedData> {
     preprocess = scaler.toJSON();
   }
   const evaluation = evalName === 'test' && test !== null ? test : train;
-  return { train, evaluation, evaluationName: evalName, preprocess, loadSeconds };
+  return { spec, loadOptions: options, split, scaled: standardize || minmax, train, evaluation, evaluationName: evalName, preprocess, loadSeconds };
 }
 
 /** Re-apply preprocessing saved with a model. */

@@ -10,6 +10,7 @@ import { EXIT, describeFailure, exitCodeFor } from './failure.js';
 import { compareCommand, reportCommand, runsCommand } from './compare.js';
 import { adviseCommand } from './advise.js';
 import { infoCommand } from './info.js';
+import { launchCommand } from './launch.js';
 import { predictCommand } from './predict.js';
 import { trainCommand } from './train.js';
 
@@ -27,6 +28,8 @@ commands:
   report                  re-render the report of a stored comparison: [--db file] [--report file] [--session id]
   advise                  predict the fastest paradigm and worker count, with its reasoning: --model <name> --rows N --cols D
                           [--workers 2,4,8] [--paradigms …] [--bandwidth 1Gbit] [--latency-ms 0.5] [--cores N] [--db file] [--json]
+  launch                  start N local ranks of a cluster job (MASTER_ADDR, MASTER_PORT, WORLD_SIZE, RANK, LOCAL_RANK set):
+                          --workers N [--master-port P] [--secret-file F] -- train <model> --paradigm cluster …
   info                    models, paradigms, strategies, kernel backends and this machine
 
 models: ${'MODELS'}
@@ -59,11 +62,13 @@ export async function main(argv: readonly string[], write: (line: string) => voi
       case 'advise':
         await adviseCommand(args, write);
         return EXIT.ok;
+      case 'launch':
+        return await launchCommand(args);
       case 'info':
         infoCommand(write, takeSwitch(args, 'json'));
         return EXIT.ok;
       default:
-        throw new ConfigError(`unknown command '${command}'; expected compare, train, predict, runs, report, advise or info`);
+        throw new ConfigError(`unknown command '${command}'; expected compare, train, predict, runs, report, launch, advise or info`);
     }
   } catch (error: unknown) {
     console.error(describeFailure(error));

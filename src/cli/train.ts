@@ -11,6 +11,7 @@ import { PARADIGMS, createModel, evaluate, modelNames, saveModel } from '../mode
 import type { ParsedArgs } from './args.js';
 import { remainingOptions, takeNumber, takeString, takeSwitch } from './args.js';
 import { prepareData } from './data-flags.js';
+import { rendezvousFromEnv } from '../runtime/index.js';
 import { progressBar } from './progress-bar.js';
 
 export interface TrainReport {
@@ -37,14 +38,29 @@ export function takeParadigm(args: ParsedArgs): { paradigm: Paradigm; workers: n
   return { paradigm, workers, strategy, timeoutMs };
 }
 
-export async function trainCommand(args: ParsedArgs, write: (line: string) => void): Promise<TrainReport> {
+function cloneArgs(args: ParsedArgs): ParsedArgs {
+  return { positionals: [...args.positionals], flags: new Map(args.flags), rest: [...args.rest] };
+}
+
+/** Returns the report, or null on a cluster rank other than 0 (which prints nothing). */
+export async function trainCommand(args: ParsedArgs, write: (line: string) => void): Promise<TrainReport | null> {
   const name = args.positionals[0];
   if (name === undefined) throw new ConfigError(`train needs a model name: ${modelNames().join(', ')}`, { field: 'model' });
   const json = takeSwitch(args, 'json');
   const out = takeString(args, 'out');
   const { paradigm, workers, strategy, timeoutMs } = takeParadigm(args);
-  const data = await prepareData(args);
+  // Under `cluster` this process is one rank (started by `shardlearn launch`, torchrun-style
+  // env, Kubernetes, Slurm): it loads only its shard; rank 0 alone evaluates, prints and saves.
+  const place = paradigm === 'cluster' ? rendezvousFromEnv() : null;
+  const evaluationArgs = place === null ? null : cloneArgs(args);
+  const data = await prepareData(args, place === null ? undefined : { rank: place.rank, worldSize: place.worldSize });
   const model = createModel(name, remainingOptions(args));
+  // processes: workers load their own shards of the source (no training data crosses a socket),
+  // unless the data was scaled here — then the scaled rows are shipped, counted as setupBytes.
+  const source =
+    paradigm === 'processes' && !data.scaled
+      ? { source: { spec: data.spec, load: data.loadOptions, ...(data.split === null ? {} : { split: data.split }) } }
+      : {};
 
   const bar = progressBar(process.stderr, !json && process.stderr.isTTY === true);
   await model.fit(data.train, {
@@ -52,11 +68,16 @@ export async function trainCommand(args: ParsedArgs, write: (line: string) => vo
     ...(workers === undefined ? {} : { workers }),
     ...(strategy === undefined ? {} : { strategy }),
     ...(timeoutMs === undefined ? {} : { timeoutMs }),
+    ...source,
     onProgress: (event) => bar.update(event.iteration / Math.max(event.total, 1), `${name} ${event.iteration}/${event.total}${event.loss === undefined ? '' : ` loss ${event.loss.toPrecision(4)}`}`),
   });
   bar.done();
   const info = model.fitInfo!;
-  const metrics = evaluate(model, data.evaluation);
+  if (place !== null && place.rank !== 0) return null;
+  // Rank 0 of a cluster job evaluates on the whole evaluation set (not just its shard's part).
+  const whole = evaluationArgs === null ? data : await prepareData(evaluationArgs);
+  const evaluation = whole.evaluation;
+  const metrics = evaluate(model, evaluation);
   if (out !== undefined) await saveModel(model, out, data.preprocess);
 
   const report: TrainReport = {
@@ -66,8 +87,8 @@ export async function trainCommand(args: ParsedArgs, write: (line: string) => vo
     strategy: info.strategy,
     seconds: info.seconds,
     loadSeconds: data.loadSeconds,
-    trainSamples: data.train.rows,
-    evalSamples: data.evaluation.rows,
+    trainSamples: whole.train.rows,
+    evalSamples: evaluation.rows,
     eval: data.evaluationName,
     metrics,
     comm: {

@@ -121,7 +121,20 @@ export async function allowClient(domain: string, clientPublicKey: string, log: 
   if (handler === null) {
     starting ??= (async () => {
       const socket = new zmq.Reply({ linger: 0 });
-      await socket.bind(ZAP_ENDPOINT);
+      // A handler closed a moment ago may still hold the inproc endpoint (libzmq releases it
+      // asynchronously): retry briefly instead of failing the join.
+      for (let attempt = 0; ; attempt++) {
+        try {
+          await socket.bind(ZAP_ENDPOINT);
+          break;
+        } catch (error) {
+          if ((error as { code?: string }).code !== 'EADDRINUSE' || attempt >= 50) {
+            socket.close();
+            throw error;
+          }
+          await new Promise((resolve) => setTimeout(resolve, 20));
+        }
+      }
       handler = socket;
       void serveZap(socket);
     })().finally(() => {

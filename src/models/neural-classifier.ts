@@ -30,6 +30,7 @@ import { Estimator } from './estimator.js';
 import { checkFeatures, checkTwoClasses, predictClasses } from './linear-shared.js';
 import { accuracy } from './metrics.js';
 import type { NeuralParams } from './neural-options.js';
+import { pipelineMicroBatches, trainPipeline } from './pipeline-trainer.js';
 import { runSgd } from './sgd.js';
 import { discoverClasses, encodeLabels, globalLayout } from './spmd.js';
 
@@ -67,6 +68,11 @@ export abstract class NeuralClassifier<P extends NeuralParams> extends Estimator
     const network = new Network(layers, inputShape, p.precision);
     network.store.initialize(new Rng(p.seed).fork(0x1a1));
     const initial = Float64Array.from(network.store.values);
+    const microBatches = pipelineMicroBatches(context.strategy);
+    if (microBatches !== null) {
+      const params = await trainPipeline({ shard, context, codes, inputShape, layers, initial, params: p, microBatches });
+      return { classes, inputShape, layers, params };
+    }
 
     const stepsPerEpoch = Math.ceil((context.strategy.synchronous ? total : shard.rows) / p.batchSize);
     const totalSteps = stepsPerEpoch * p.epochs;

@@ -24,7 +24,7 @@ import { abortWorld, createSharedWorld, heartbeats, ranksNotWaiting } from '../c
 import { CommError, ConfigError, WorkerError } from '../core/errors.js';
 import type { FitInfo, LaunchRequest } from '../models/launcher.js';
 import type { ProgressEvent } from '../models/context.js';
-import { strategyNames } from '../strategies/index.js';
+import { isStrategyName, strategyNames } from '../strategies/index.js';
 import type { ThreadWorkerData, ThreadWorkerMessage } from './thread-worker.js';
 
 /** Default of `timeoutMs`: two minutes without any worker calling the communicator or reporting. */
@@ -102,7 +102,7 @@ export async function launchThreads<State>(request: LaunchRequest<State>): Promi
   const { model, data, options } = request;
   const size = resolveWorkers(options.workers, data.rows);
   const strategy = options.strategy ?? 'allreduce';
-  if (!strategyNames().includes(strategy)) {
+  if (!isStrategyName(strategy)) {
     throw new ConfigError(`unknown strategy '${strategy}'; expected one of: ${strategyNames().join(', ')}`, { field: 'strategy' });
   }
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;

@@ -7,6 +7,7 @@ import { ConfigError, ShardlearnError } from '../core/errors.js';
 import { AllReduceStrategy } from './allreduce.js';
 import { HogwildStrategy } from './hogwild.js';
 import { ParameterServerStrategy, parseConsistency } from './parameter-server.js';
+import { PipelineStrategy, parseMicroBatches } from './pipeline.js';
 import type { GradientStrategy, StrategyName } from './strategy.js';
 
 /** What a strategy may need beyond the communicator (e.g. the shared parameter vector for Hogwild). */
@@ -49,5 +50,7 @@ registerStrategy('hogwild', ({ comm, sharedParams }) => new HogwildStrategy(comm
 registerStrategy('ps-sync', ({ comm }) => new ParameterServerStrategy(comm, { kind: 'sync' }));
 registerStrategy('ps-async', ({ comm }) => new ParameterServerStrategy(comm, { kind: 'async' }));
 registerStrategy('ps-ssp:<s>', ({ comm }, name) => new ParameterServerStrategy(comm, parseConsistency(name)!));
+registerStrategy('pipeline', (_env, name) => new PipelineStrategy(parseMicroBatches(name)));
+registerStrategy('pipeline:<s>', (_env, name) => new PipelineStrategy(parseMicroBatches(name)));
 
 export type { GradientStrategy, StrategyName, ApplyUpdate } from './strategy.js';

@@ -74,3 +74,29 @@ test('info lists the models, paradigms and kernel backend', () => {
   assert.ok(info.paradigms.includes('sequential'));
   assert.ok(info.kernels.active.length > 0);
 });
+
+test('the same train command gives the same model metrics under sequential, processes and a launched cluster', () => {
+  const data = 'synthetic:classification?rows=4000&cols=8&seed=3';
+  const sequential = run(['train', 'logistic-regression', '--data', data, '--json']);
+  assert.equal(sequential.status, 0, sequential.stderr);
+  const processes = run(['train', 'logistic-regression', '--data', data, '--json', '--paradigm', 'processes', '--workers', '2']);
+  assert.equal(processes.status, 0, processes.stderr);
+  const cluster = run(['launch', '--workers', '2', '--', 'train', 'logistic-regression', '--data', data, '--json', '--paradigm', 'cluster']);
+  assert.equal(cluster.status, 0, cluster.stderr);
+  const reports = [sequential, processes, cluster].map((r) => JSON.parse(r.stdout.trim().split('\n').filter((l) => l.startsWith('{')).at(-1)!) as {
+    paradigm: string;
+    workers: number;
+    trainSamples: number;
+    metrics: { accuracy: number };
+    comm: { bytesSent: number };
+  });
+  assert.deepEqual(reports.map((r) => r.paradigm), ['sequential', 'processes', 'cluster']);
+  assert.deepEqual(reports.map((r) => r.workers), [1, 2, 2]);
+  for (const r of reports) {
+    assert.equal(r.trainSamples, reports[0]!.trainSamples);
+    assert.ok(Math.abs(r.metrics.accuracy - reports[0]!.metrics.accuracy) < 1e-9, `accuracy ${r.metrics.accuracy} vs ${reports[0]!.metrics.accuracy}`);
+  }
+  // Only model statistics cross the wire: workers loaded their own shards, so far fewer bytes than the data.
+  assert.ok(reports[1]!.comm.bytesSent > 0 && reports[1]!.comm.bytesSent < 4000 * 8 * 8);
+  assert.equal(cluster.stdout.trim().split('\n').filter((l) => l.startsWith('{')).length, 1, 'only rank 0 prints');
+});

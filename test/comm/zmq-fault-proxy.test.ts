@@ -13,8 +13,11 @@ const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout
 async function throughProxy(profile: FaultProfile, timeoutMs: number): Promise<{ ranks: ZmqCommunicator[]; proxy: FaultProxy }> {
   let port = 0;
   const common = { size: 2, masterAddr: '127.0.0.1', secret: Buffer.alloc(32, 9), jobId: `proxy-${Math.random()}`, timeoutMs, log: () => undefined };
+  let failed: unknown = null;
   const first = ZmqCommunicator.join({ ...common, rank: 0, masterPort: 0, onListening: (p) => (port = p) });
-  while (port === 0) await sleep(5);
+  first.catch((error: unknown) => (failed = error));
+  while (port === 0 && failed === null) await sleep(5);
+  if (failed !== null) throw failed;
   const proxy = await FaultProxy.start({ target: { host: '127.0.0.1', port }, seed: 7, ...profile });
   const ranks = await Promise.all([first, ZmqCommunicator.join({ ...common, rank: 1, masterPort: proxy.port })]);
   return { ranks, proxy };

@@ -106,7 +106,7 @@ test('an oversized message is dropped by the socket before allocation; a rank re
   const secret = Buffer.alloc(32, 3);
   const common = { size: 2, masterAddr: '127.0.0.1', secret, jobId: 'oversize', timeoutMs: 5000, maxMessageBytes: 1024 * 1024 };
   const first = ZmqCommunicator.join({ ...common, rank: 0, masterPort: 0, onListening: (p) => (port = p) });
-  while (port === 0) await sleep(5);
+  await Promise.race([first, (async () => { while (port === 0) await sleep(5); })()]);
   const [rank0, rank1] = await Promise.all([first, ZmqCommunicator.join({ ...common, rank: 1, masterPort: port })]);
   try {
     await assert.rejects(rank0.send(1, { tag: 'big', arrays: [new Float64Array(200_000)] }), /exceeds the maximum message size of 1048576 bytes/);
@@ -138,7 +138,7 @@ test('a non-finite value from the wire never reaches the model: the receiver fai
   let port = 0;
   const common = { size: 2, masterAddr: '127.0.0.1', secret: Buffer.alloc(32, 4), jobId: 'nan', timeoutMs: 1500, log: () => undefined };
   const first = ZmqCommunicator.join({ ...common, rank: 0, masterPort: 0, onListening: (p) => (port = p) });
-  while (port === 0) await sleep(5);
+  await Promise.race([first, (async () => { while (port === 0) await sleep(5); })()]);
   const [rank0, rank1] = await Promise.all([first, ZmqCommunicator.join({ ...common, rank: 1, masterPort: port })]);
   try {
     const poisoned = Float64Array.of(1, 2, NaN, 4);
