@@ -10,7 +10,7 @@
  *   node dist/bench/kernels-threads.js   # merges its records into bench/results/kernels.json
  *
  * Records: { kernel, shape, backend, dtype, threads, gflops, mode, wallSeconds, cpuSeconds,
- * loadAverage }. Unlike bench/kernels.ts this one times by WALL clock — scaling is about wall time —
+ * cpuGflops, loadAverage }. Unlike bench/kernels.ts this one times by WALL clock — scaling is about wall time —
  * and records the process CPU time of the same interval beside it (all threads together): on a
  * shared 2-core machine, CPU/wall well below the thread count means the threads waited for a core.
  * One timed run = GEMMS_PER_RUN products per thread, started by one message to every thread;
@@ -47,6 +47,8 @@ export interface ThreadRecord {
   mode: Mode;
   wallSeconds: number;
   cpuSeconds: number;
+  /** The same flops over the CPU seconds of all threads: per-core speed, blind to waiting for a core. */
+  cpuGflops: number;
   loadAverage: number;
 }
 
@@ -125,7 +127,8 @@ async function measure(dtype: DType, mode: Mode, threads: number): Promise<Threa
   const products = (mode === 'independent' ? threads : 1) * GEMMS_PER_RUN;
   return {
     kernel: 'gemm', shape: `${n}x${n}x${n}`, backend: backendName, dtype, threads, mode,
-    gflops: (products * 2 * n ** 3) / middle.wall / 1e9, wallSeconds: middle.wall, cpuSeconds: middle.cpu, loadAverage,
+    gflops: (products * 2 * n ** 3) / middle.wall / 1e9, wallSeconds: middle.wall, cpuSeconds: middle.cpu,
+    cpuGflops: (products * 2 * n ** 3) / middle.cpu / 1e9, loadAverage,
   };
 }
 
@@ -141,7 +144,7 @@ async function main(): Promise<void> {
         records.push(record);
         console.log(
           `gemm ${record.shape} ${record.backend} ${dtype.padEnd(8)} ${mode.padEnd(11)} threads=${threads} ${record.gflops.toFixed(2).padStart(6)} GFLOP/s`
-          + `  wall ${record.wallSeconds.toFixed(3)} s  cpu ${record.cpuSeconds.toFixed(3)} s  load ${record.loadAverage.toFixed(1)}`,
+          + `  wall ${record.wallSeconds.toFixed(3)} s  cpu ${record.cpuSeconds.toFixed(3)} s (${record.cpuGflops.toFixed(1)} GFLOP per CPU-s)  load ${record.loadAverage.toFixed(1)}`,
         );
       }
       console.log(`  ratio 2 vs 1 threads (${dtype}, ${mode}): ${(pair[1]!.gflops / pair[0]!.gflops).toFixed(2)}×`);

@@ -10,7 +10,7 @@
  * upper triangle, which is all either backend computes); nearestCenter 2·m·k·d; dot 2n.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { allocate, kernelBackends, setSharedAllocator, useKernels } from '../src/core/index.js';
 import { placeSharedArraysInWasmMemory } from '../src/core/kernels-wasm.js';
@@ -149,7 +149,10 @@ function main(): void {
   setSharedAllocator(null);
   for (const record of numpyGemm(sizes)) add(record);
   mkdirSync('bench/results', { recursive: true });
-  writeFileSync('bench/results/kernels.json', `${JSON.stringify(records, null, 2)}\n`);
+  // Keep the multi-thread records bench/kernels-threads.ts merged in (they carry `threads`).
+  const path = 'bench/results/kernels.json';
+  const threadRecords = existsSync(path) ? (JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>[]).filter((record) => record['threads'] !== undefined) : [];
+  writeFileSync(path, `${JSON.stringify([...records, ...threadRecords], null, 2)}\n`);
   console.log(`wrote bench/results/kernels.json (${records.length} records)`);
 }
 

@@ -12,4 +12,5 @@ export * from './data/index.js';
 export * from './models/index.js';
 export * from './runtime/index.js';
 export * from './bench/index.js';
+export * as nn from './nn/index.js';
 export { strategyNames } from './strategies/index.js';

@@ -132,9 +132,10 @@ async function runStages(job: PipelineJob): Promise<Float64Array> {
 
   const { offset: firstRow, total } = await globalLayout(comm, shard.rows);
   const cols = shard.cols;
-  const rows = rank === 0 ? await gatherRows(comm, shard, firstRow, total) : (await sendRows(comm, shard, firstRow), null);
+  // Three phases, each with one receiver, so no two ranks ever wait on each other's sends.
+  const rows = await gatherRows(comm, shard, firstRow, total);
   const codes = await gatherCodes(comm, job.codes, firstRow, total);
-  const keys = rank === 0 && seedsNeeded[0] ? await gatherKeys(comm, shard, firstRow, total) : (seedsNeeded[0] && rank !== 0 ? await sendKeys(comm, shard, firstRow) : null);
+  const keys = seedsNeeded[0] ? await gatherKeys(comm, shard, firstRow, total) : null;
 
   const stepsPerEpoch = Math.ceil(total / p.batchSize);
   const totalSteps = stepsPerEpoch * p.epochs;
@@ -259,9 +260,13 @@ async function receive(comm: Communicator, from: number, tag: string): Promise<M
   return message;
 }
 
-/** Rank 0: every rank's feature rows in global order. */
-async function gatherRows(comm: Communicator, shard: Dataset, firstRow: number, total: number): Promise<FloatArray> {
+/** Rank 0: every rank's feature rows in global order; null elsewhere (those ranks send theirs). */
+async function gatherRows(comm: Communicator, shard: Dataset, firstRow: number, total: number): Promise<FloatArray | null> {
   if (comm.size === 1) return shard.x;
+  if (comm.rank !== 0) {
+    await comm.send(0, { tag: 'pipeline-rows', header: { firstRow }, arrays: [shard.x] });
+    return null;
+  }
   const all = shard.x instanceof Float32Array ? new Float32Array(total * shard.cols) : new Float64Array(total * shard.cols);
   all.set(shard.x, firstRow * shard.cols);
   for (let r = 1; r < comm.size; r++) {
@@ -269,10 +274,6 @@ async function gatherRows(comm: Communicator, shard: Dataset, firstRow: number, 
     all.set(message.arrays![0]!, Number(message.header!['firstRow']) * shard.cols);
   }
   return all;
-}
-
-async function sendRows(comm: Communicator, shard: Dataset, firstRow: number): Promise<void> {
-  await comm.send(0, { tag: 'pipeline-rows', header: { firstRow }, arrays: [shard.x] });
 }
 
 /** Last rank: every row's class code in global order; null elsewhere. */
@@ -292,20 +293,19 @@ async function gatherCodes(comm: Communicator, codes: Int32Array, firstRow: numb
   return all;
 }
 
-/** Rank 0: every row's stable key (for dropout seeds) in global order. */
-async function gatherKeys(comm: Communicator, shard: Dataset, firstRow: number, total: number): Promise<Float64Array> {
+/** Rank 0: every row's stable key (for dropout seeds) in global order; null elsewhere. */
+async function gatherKeys(comm: Communicator, shard: Dataset, firstRow: number, total: number): Promise<Float64Array | null> {
+  const own = new Float64Array(shard.rows);
+  for (let i = 0; i < shard.rows; i++) own[i] = shard.rowKey(i);
+  if (comm.rank !== 0) {
+    await comm.send(0, { tag: 'pipeline-keys', header: { firstRow }, arrays: [own] });
+    return null;
+  }
   const all = new Float64Array(total);
-  for (let i = 0; i < shard.rows; i++) all[firstRow + i] = shard.rowKey(i);
+  all.set(own, firstRow);
   for (let r = 1; r < comm.size; r++) {
     const message = await receive(comm, r, 'pipeline-keys');
     all.set(message.arrays![0]!, Number(message.header!['firstRow']));
   }
   return all;
-}
-
-async function sendKeys(comm: Communicator, shard: Dataset, firstRow: number): Promise<null> {
-  const keys = new Float64Array(shard.rows);
-  for (let i = 0; i < shard.rows; i++) keys[i] = shard.rowKey(i);
-  await comm.send(0, { tag: 'pipeline-keys', header: { firstRow }, arrays: [keys] });
-  return null;
 }

@@ -40,7 +40,7 @@ test('unknown paradigm: lists sequential, threads, processes, cluster', () => {
 });
 
 test('unknown strategy, at the top level and per model', () => {
-  rejects({ ...good, strategies: ['allreduce', 'gossip'] }, 'strategies[1]', [/'gossip'/, /allreduce, hogwild, ps-sync, ps-async, ps-ssp:<s>/]);
+  rejects({ ...good, strategies: ['allreduce', 'gossip'] }, 'strategies[1]', [/'gossip'/, /allreduce, hogwild, ps-sync, ps-async, pipeline, ps-ssp:<s>/]);
   rejects({ ...good, models: [{ name: 'kmeans', strategies: ['ps'] }] }, 'models[0].strategies[0]', [/'ps'/, /allreduce, hogwild/]);
 });
 

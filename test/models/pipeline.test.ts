@@ -1,4 +1,4 @@
-// Pipeline (GPipe) model parallelism under real worker threads: the MLP and CNN equal sequential
+// Pipeline (GPipe) model parallelism under real worker threads (and once under processes): MLP, CNN and LSTM equal sequential
 // training with the same global batch (micro-batch gradient accumulation is the same mean
 // gradient), the bytes that cross stages are exactly the activations and gradients, and a model
 // without a pipeline trainer refuses the strategy.
@@ -13,8 +13,9 @@ import { MLP } from '../../src/models/mlp.js';
 import { NEURAL_DEFAULTS } from '../../src/models/neural-options.js';
 import { planStages } from '../../src/models/pipeline-trainer.js';
 import { microBatchSizes } from '../../src/models/pipeline-schedule.js';
+import { RNN } from '../../src/models/rnn.js';
 import { PipelineStrategy, parseMicroBatches } from '../../src/strategies/pipeline.js';
-import { barImages, xorData } from '../nn/data.js';
+import { barImages, firstStepSequences, xorData } from '../nn/data.js';
 
 /**
  * |pipeline − sequential| / max(1, max |param|). Both run float64; they differ only in the order of
@@ -57,6 +58,26 @@ test('cnn: pipeline over 2 and 3 threads gives the sequential weights (SGD + mom
     const difference = relativeDifference(model.state.params, sequential.state.params);
     assert.ok(difference <= TOLERANCE, `${workers} stages: relative difference ${difference}`);
   }
+});
+
+test('rnn (two stacked LSTM layers + dense): pipeline over 2 and 3 threads gives the sequential weights', async () => {
+  const data = firstStepSequences(96, 18);
+  const params = { cell: 'lstm' as const, hidden: 6, layers: 2, epochs: 2, batchSize: 16, precision: 'float64' as const };
+  const sequential = await new RNN(params).fit(data);
+  for (const workers of [2, 3]) {
+    const model = await new RNN(params).fit(data, { paradigm: 'threads', workers, strategy: 'pipeline' });
+    const difference = relativeDifference(model.state.params, sequential.state.params);
+    assert.ok(difference <= TOLERANCE, `${workers} stages: relative difference ${difference}`);
+  }
+});
+
+test('mlp: pipeline over 2 processes (ZeroMQ) gives the sequential weights too — it only uses the Communicator', async () => {
+  const data = xorData(160, 17);
+  const params = { hidden: [8, 6], epochs: 2, batchSize: 16, precision: 'float64' as const };
+  const sequential = await new MLP(params).fit(data);
+  const model = await new MLP(params).fit(data, { paradigm: 'processes', workers: 2, strategy: 'pipeline' });
+  const difference = relativeDifference(model.state.params, sequential.state.params);
+  assert.ok(difference <= TOLERANCE, `relative difference ${difference}`);
 });
 
 /**
