@@ -56,8 +56,19 @@ export class Waiter {
         this.checkAbort(what);
         const remaining = deadline - performance.now();
         if (remaining <= 0) throw this.timeout(what, culprits());
-        const result = waitAsync(this.control, index, value, Math.min(remaining, SLICE_MS));
-        if (result.async) await result.value;
+        const slice = Math.min(remaining, SLICE_MS);
+        const result = waitAsync(this.control, index, value, slice);
+        if (result.async) {
+          // In Node 20 a pending Atomics.waitAsync does not keep the event loop alive: a worker thread
+          // whose only pending work is this wait would exit mid-recv (seen as exit code 0 of a pipeline
+          // stage). A referenced timer for the slice keeps the thread alive while it waits.
+          const keepAlive = setTimeout(() => undefined, slice + 10);
+          try {
+            await result.value;
+          } finally {
+            clearTimeout(keepAlive);
+          }
+        }
       }
     } finally {
       Atomics.store(this.control, this.waitingIndex, 0);

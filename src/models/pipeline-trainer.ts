@@ -97,16 +97,9 @@ export function planStages(layers: readonly LayerSpec[], inputShape: readonly nu
 
 /** Train `job`'s network as a pipeline over `job.context.comm`; returns the whole parameter vector (on every rank). */
 export async function trainPipeline(job: PipelineJob): Promise<Float64Array> {
-  // A stage spends long stretches in `recv` while its neighbour computes. The shared-memory
-  // communicator waits there with Atomics.waitAsync, which in Node 20 does not hold the event loop
-  // open: with nothing else pending, the worker thread exited mid-recv (exit code 0 under the
-  // threads launcher, 13 in a bare worker). A referenced timer keeps the loop alive until we finish.
-  const keepAlive = setInterval(() => undefined, 60_000);
-  try {
-    return await runStages(job);
-  } finally {
-    clearInterval(keepAlive);
-  }
+  // A stage spends long stretches in `recv` while its neighbour computes; the communicator's
+  // waits keep the worker thread alive (see comm/shared-memory-wait.ts).
+  return runStages(job);
 }
 
 async function runStages(job: PipelineJob): Promise<Float64Array> {
