@@ -13,16 +13,8 @@ import { PARADIGMS } from '../models/index.js';
 import type { AdviseRequest, Calibration } from '../bench/index.js';
 import { DEFAULT_CALIBRATION, advise, calibrateFromRuns, listRuns, median, parseBandwidth } from '../bench/index.js';
 import type { ParsedArgs } from './args.js';
-import { remainingOptions, takeNumber, takeString, takeSwitch } from './args.js';
+import { remainingOptions, takeList, takeNumber, takeString, takeSwitch } from './args.js';
 import { DEFAULT_DB } from './compare.js';
-
-function takeList(args: ParsedArgs, name: string): string[] | undefined {
-  const value = args.flags.get(name);
-  args.flags.delete(name);
-  if (value === undefined) return undefined;
-  if (value === true) throw new ConfigError(`--${name} needs a comma-separated list`, { field: name });
-  return String(value).split(',').map((s) => s.trim()).filter((s) => s !== '');
-}
 
 function whole(args: ParsedArgs, name: string): number | undefined {
   return takeNumber(args, name, (n) => Number.isInteger(n) && n >= 1, 'a whole number ≥ 1');

@@ -93,3 +93,12 @@ export function remainingOptions(args: ParsedArgs): Record<string, FlagValue> {
   for (const [name, value] of args.flags) options[camelCase(name)] = value;
   return options;
 }
+
+/** A comma-separated list flag (`--workers 1,2,4`), taken out of the map. */
+export function takeList(args: ParsedArgs, name: string): string[] | undefined {
+  const value = args.flags.get(name);
+  args.flags.delete(name);
+  if (value === undefined) return undefined;
+  if (value === true) throw new ConfigError(`--${name} needs a comma-separated list`, { field: name });
+  return String(value).split(',').map((s) => s.trim()).filter((s) => s !== '');
+}

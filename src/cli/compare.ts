@@ -8,19 +8,11 @@ import { ConfigError } from '../core/errors.js';
 import type { CompareEvent, MatrixFlags } from '../bench/index.js';
 import { exportRuns, listRuns, reportFromStore, resolveMatrix, runCompare } from '../bench/index.js';
 import type { ParsedArgs } from './args.js';
-import { takeNumber, takeString, takeSwitch } from './args.js';
+import { takeList, takeNumber, takeString, takeSwitch } from './args.js';
 import { progressBar } from './progress-bar.js';
 
 export const DEFAULT_DB = 'shardlearn-results/results.duckdb';
 export const DEFAULT_REPORT = 'shardlearn-results/report.html';
-
-function takeList(args: ParsedArgs, name: string): string[] | undefined {
-  const value = args.flags.get(name);
-  args.flags.delete(name);
-  if (value === undefined) return undefined;
-  if (value === true) throw new ConfigError(`--${name} needs a comma-separated list`, { field: name });
-  return String(value).split(',').map((s) => s.trim()).filter((s) => s !== '');
-}
 
 function rejectLeftovers(args: ParsedArgs, command: string): void {
   const first = [...args.flags.keys()][0];

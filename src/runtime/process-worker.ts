@@ -7,6 +7,7 @@
  *
  * When the launcher disappears (its IPC channel closes) the worker exits at once: no orphans.
  */
+import { batchedProgress } from './progress.js';
 import '../core/index.js';
 import '../models/index.js';
 import { ZmqCommunicator } from '../comm/zmq-communicator.js';
@@ -57,7 +58,6 @@ export type ProcessWorkerMessage =
   | { type: 'result'; rank: number; state: unknown; stats: CommStats; trainMs: number }
   | { type: 'error'; rank: number; name: string; code: string | undefined; peer: number | undefined; host: string | undefined; message: string; stack: string | undefined };
 
-const now = (): number => performance.timeOrigin + performance.now();
 
 /** This rank's training rows: the shipped slice, or its own shard of the source, split locally. */
 export async function shardFor(data: ProcessStart['data'], rank: number, size: number): Promise<Dataset> {
@@ -92,19 +92,8 @@ async function run(start: ProcessStart, post: (message: ProcessWorkerMessage) =>
   try {
     const shard = await shardFor(start.data, start.rank, start.size);
     const strategy = createStrategy(start.strategy, { comm });
-    let pending: (ProgressEvent & { at: number })[] = [];
-    let lastFlush = -Infinity;
-    const flush = (): void => {
-      if (pending.length === 0) return;
-      post({ type: 'progress', events: pending });
-      pending = [];
-      lastFlush = performance.now();
-    };
-    const report = (event: ProgressEvent): void => {
-      if (start.rank !== 0) return; // rank 0 speaks for the run
-      pending.push({ ...event, at: now() });
-      if (performance.now() - lastFlush >= start.progressIntervalMs) flush();
-    };
+    // rank 0 speaks for the run
+    const { report, flush } = batchedProgress(start.rank, start.progressIntervalMs, (events) => post({ type: 'progress', events }));
     const started = performance.now();
     const state = await model.train(shard, { comm, strategy, report });
     const trainMs = performance.now() - started;

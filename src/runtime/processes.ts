@@ -16,6 +16,7 @@
  * const model = await new KMeans({ k: 10 }).fit(data, { paradigm: 'processes', workers: 3 });
  * model.fitInfo?.comm[1]?.bytesSent; // what rank 1 sent over TCP
  */
+import { progressHistory } from './progress.js';
 import type { ChildProcess } from 'node:child_process';
 import { fork } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -97,14 +98,7 @@ export async function launchProcesses<State>(request: LaunchRequest<State>): Pro
   const started = performance.now();
   const secret = randomBytes(32).toString('hex');
   const jobId = `processes-${randomBytes(8).toString('hex')}`;
-  const history: FitInfo['history'] = [];
-  const onEvents = (events: (ProgressEvent & { at: number })[]): void => {
-    for (const { at, ...event } of events) {
-      const stamped = { ...event, elapsedMs: at - startedAt };
-      history.push(stamped);
-      options.onProgress?.(stamped);
-    }
-  };
+  const { history, onEvents } = progressHistory(options.onProgress, startedAt);
   const children = Array.from({ length: size }, () =>
     fork(WORKER_URL, [], { serialization: 'advanced', execArgv: [], env: { ...process.env, SHARDLEARN_PROCESS_WORKER: '1' }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }),
   );

@@ -8,6 +8,7 @@
  * It imports the layers that register kernels, models and strategies (what the package entry
  * registers), plus any `workerModules` the caller named for models registered outside shardlearn.
  */
+import { batchedProgress } from './progress.js';
 import { readFileSync } from 'node:fs';
 import { isMainThread, parentPort, workerData } from 'node:worker_threads';
 import '../core/index.js';
@@ -55,7 +56,6 @@ export type ThreadWorkerMessage =
   | { type: 'result'; rank: number; state: unknown; stats: CommStats; trainMs: number; cpuMs: number | undefined }
   | { type: 'error'; rank: number; name: string; code: string | undefined; peer: number | undefined; message: string; stack: string | undefined };
 
-const now = (): number => performance.timeOrigin + performance.now();
 
 /**
  * CPU time this thread has used, in ms, from Linux's /proc/thread-self/stat (utime + stime, fields
@@ -88,19 +88,12 @@ async function run(input: ThreadWorkerData, post: (message: ThreadWorkerMessage)
   const comm = new SharedMemoryCommunicator(input.world, input.rank, { timeoutMs: input.timeoutMs });
   const strategy = createStrategy(input.strategy, { comm, sharedParams: input.sharedParams });
 
-  let pending: (ProgressEvent & { at: number })[] = [];
-  let lastFlush = -Infinity;
-  const flush = (): void => {
-    if (pending.length === 0) return;
-    post({ type: 'progress', events: pending });
-    pending = [];
-    lastFlush = performance.now();
-  };
+  // rank 0 speaks for the run (nanoGPT's master_process); every report is also a heartbeat.
+  const progress = batchedProgress(input.rank, input.progressIntervalMs, (events) => post({ type: 'progress', events }));
+  const flush = progress.flush;
   const report = (event: ProgressEvent): void => {
     comm.heartbeat();
-    if (input.rank !== 0) return; // rank 0 speaks for the run (nanoGPT's master_process)
-    pending.push({ ...event, at: now() });
-    if (performance.now() - lastFlush >= input.progressIntervalMs) flush();
+    progress.report(event);
   };
 
   post({ type: 'ready' });

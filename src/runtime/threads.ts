@@ -14,6 +14,7 @@
  * const model = await new KMeans({ k: 10 }).fit(data, { paradigm: 'threads', workers: 2 });
  * model.fitInfo?.computeMs; // per-rank compute time; model.fitInfo?.comm[r].commMs its communication time
  */
+import { progressHistory } from './progress.js';
 import { availableParallelism } from 'node:os';
 import { isAbsolute, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -113,14 +114,7 @@ export async function launchThreads<State>(request: LaunchRequest<State>): Promi
   const shared = data.toShared(); // once: every shard below is a view of this
   const world = createSharedWorld(size);
   const sharedParams = new Float64Array(new SharedArrayBuffer(PARAM_ARENA_LENGTH * 8));
-  const history: FitInfo['history'] = [];
-  const onEvents = (events: (ProgressEvent & { at: number })[]): void => {
-    for (const { at, ...event } of events) {
-      const stamped = { ...event, elapsedMs: at - startedAt };
-      history.push(stamped);
-      options.onProgress?.(stamped);
-    }
-  };
+  const { history, onEvents } = progressHistory(options.onProgress, startedAt);
   const modules = (options.workerModules ?? []).map(moduleUrl);
   const execArgv = workerExecArgv();
 
