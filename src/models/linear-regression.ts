@@ -25,7 +25,7 @@ import type { SgdProblem } from './sgd.js';
 import { globalLayout } from './spmd.js';
 import { LinearBatch } from './linear-batch.js';
 import type { RowResidual } from './linear-batch.js';
-import { checkFeatures, linearScores, requireBoolean, requireChoice, requireInteger, requireNumber } from './linear-shared.js';
+import { checkFeatures, linearScores, requireBoolean, requireChoice, requireNumber, requireSgdParams } from './linear-shared.js';
 
 export type LinearRegressionSolver = 'exact' | 'sgd';
 
@@ -64,10 +64,7 @@ export class LinearRegression extends Estimator<LinearRegressionParams, LinearRe
     requireChoice(NAME, 'solver', merged.solver, ['exact', 'sgd']);
     requireNumber(NAME, 'l2', merged.l2, 0);
     requireBoolean(NAME, 'fitIntercept', merged.fitIntercept);
-    requireInteger(NAME, 'epochs', merged.epochs, 1);
-    requireNumber(NAME, 'lr', merged.lr, 0, true);
-    requireInteger(NAME, 'batchSize', merged.batchSize, 1);
-    requireInteger(NAME, 'seed', merged.seed, -0x80000000);
+    requireSgdParams(NAME, merged);
     super(merged);
   }
 

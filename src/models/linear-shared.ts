@@ -12,6 +12,8 @@
 import { ConfigError, DataError } from '../core/errors.js';
 import { kernels } from '../core/kernels.js';
 import type { Dataset } from '../data/dataset.js';
+import type { TrainContext } from './context.js';
+import { discoverClasses, encodeLabels, globalLayout } from './spmd.js';
 
 /** A numeric option that must be finite and at least `min` (strictly above when `exclusive`). */
 export function requireNumber(model: string, field: string, value: unknown, min: number, exclusive = false): number {
@@ -45,6 +47,39 @@ export function requireBoolean(model: string, field: string, value: unknown): bo
 }
 
 /** The data must have the number of feature columns the model was trained on. */
+/**
+ * The mini-batch SGD options every linear model shares: epochs, lr, batchSize, seed. `lr` must be a
+ * positive number, or null where the model has a schedule of its own (`lrMayBeNull`: the SVM's Pegasos rate).
+ */
+export function requireSgdParams(model: string, params: { epochs: unknown; lr: unknown; batchSize: unknown; seed: unknown }, lrMayBeNull = false): void {
+  requireInteger(model, 'epochs', params.epochs, 1);
+  if (params.lr !== null || !lrMayBeNull) requireNumber(model, 'lr', params.lr, 0, true);
+  requireInteger(model, 'batchSize', params.batchSize, 1);
+  requireInteger(model, 'seed', params.seed, -0x80000000);
+}
+
+export interface ClassifierLabels {
+  /** The sorted class values over all ranks. */
+  classes: Float64Array;
+  /** This shard's labels as indices into `classes`. */
+  codes: Int32Array;
+  /** Score columns: 1 for two classes (sigmoid / one hyperplane), else one per class. */
+  outputs: number;
+  /** Rows over all ranks. */
+  total: number;
+}
+
+/** The classes over all ranks and this shard's label codes (two small collectives); at least two classes and one row. */
+export async function classifierLabels(model: string, shard: Dataset, context: TrainContext): Promise<ClassifierLabels> {
+  const labels = shard.labels();
+  const classes = await discoverClasses(context.comm, labels, shard.source);
+  checkTwoClasses(model, classes, shard.source);
+  const codes = encodeLabels(labels, classes);
+  const { total } = await globalLayout(context.comm, shard.rows);
+  if (total === 0) throw new DataError('DATA_MISSING', { file: shard.source }, `${model}: no rows to train on`);
+  return { classes, codes, outputs: classes.length === 2 ? 1 : classes.length, total };
+}
+
 export function checkFeatures(model: string, data: Dataset, features: number): void {
   if (data.cols !== features) {
     throw new DataError(

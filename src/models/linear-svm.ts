@@ -15,7 +15,6 @@
  * const svm = await new LinearSVM({ l2: 1e-3, epochs: 10 }).fit(train);
  * svm.predict(test); svm.decisionFunction(test); svm.score(test); // accuracy
  */
-import { DataError } from '../core/errors.js';
 import type { FloatArray } from '../core/storage.js';
 import type { Dataset } from '../data/dataset.js';
 import type { TrainContext } from './context.js';
@@ -24,9 +23,8 @@ import { LinearBatch } from './linear-batch.js';
 import type { RowResidual } from './linear-batch.js';
 import { accuracy } from './metrics.js';
 import { runSgd } from './sgd.js';
-import { discoverClasses, encodeLabels, globalLayout } from './spmd.js';
 import {
-  checkFeatures, checkTwoClasses, linearScores, predictClasses, requireBoolean, requireInteger, requireNumber, splitParams,
+  checkFeatures, classifierLabels, linearScores, predictClasses, requireBoolean, requireNumber, requireSgdParams, splitParams,
 } from './linear-shared.js';
 
 export interface LinearSVMParams {
@@ -93,23 +91,14 @@ export class LinearSVM extends Estimator<LinearSVMParams, LinearSVMState> {
   constructor(params: Partial<LinearSVMParams> = {}) {
     const merged = resolveParams(NAME, DEFAULTS, params);
     requireNumber(NAME, 'l2', merged.l2, 0);
-    requireInteger(NAME, 'epochs', merged.epochs, 1);
-    requireInteger(NAME, 'batchSize', merged.batchSize, 1);
-    requireInteger(NAME, 'seed', merged.seed, -0x80000000);
+    requireSgdParams(NAME, merged, true);
     requireBoolean(NAME, 'fitIntercept', merged.fitIntercept);
-    if (merged.lr !== null) requireNumber(NAME, 'lr', merged.lr, 0, true);
     super(merged);
   }
 
   async train(shard: Dataset, context: TrainContext): Promise<LinearSVMState> {
-    const labels = shard.labels();
-    const classes = await discoverClasses(context.comm, labels, shard.source);
-    checkTwoClasses(NAME, classes, shard.source);
-    const codes = encodeLabels(labels, classes);
-    const outputs = classes.length === 2 ? 1 : classes.length;
+    const { classes, codes, outputs } = await classifierLabels(NAME, shard, context);
     const d = shard.cols;
-    const { total } = await globalLayout(context.comm, shard.rows);
-    if (total === 0) throw new DataError('DATA_MISSING', { file: shard.source }, `${NAME}: no rows to train on`);
     const { l2, lr, fitIntercept } = this.params;
     const weightCount = outputs * d;
     const dim = weightCount + outputs;

@@ -11,17 +11,15 @@
  * const model = await new LogisticRegression({ l2: 1e-3 }).fit(train);
  * model.predict(test); model.predictProba(test); model.score(test); // accuracy
  */
-import { DataError } from '../core/errors.js';
 import type { Dataset } from '../data/dataset.js';
 import type { TrainContext } from './context.js';
 import { Estimator, resolveParams } from './estimator.js';
 import { minimizeLbfgs } from './lbfgs.js';
 import { accuracy } from './metrics.js';
 import { runSgd } from './sgd.js';
-import { discoverClasses, encodeLabels, globalLayout } from './spmd.js';
 import { LogisticLoss, addL2, probabilitiesFromScores } from './linear-logistic-loss.js';
 import {
-  checkFeatures, checkTwoClasses, linearScores, predictClasses, requireBoolean, requireChoice, requireInteger, requireNumber, splitParams,
+  checkFeatures, classifierLabels, linearScores, predictClasses, requireBoolean, requireChoice, requireInteger, requireNumber, requireSgdParams, splitParams,
 } from './linear-shared.js';
 
 export type LogisticSolver = 'lbfgs' | 'sgd';
@@ -71,22 +69,13 @@ export class LogisticRegression extends Estimator<LogisticRegressionParams, Logi
     requireInteger(NAME, 'maxIter', merged.maxIter, 1);
     requireNumber(NAME, 'tol', merged.tol, 0);
     requireBoolean(NAME, 'fitIntercept', merged.fitIntercept);
-    requireInteger(NAME, 'epochs', merged.epochs, 1);
-    requireNumber(NAME, 'lr', merged.lr, 0, true);
-    requireInteger(NAME, 'batchSize', merged.batchSize, 1);
-    requireInteger(NAME, 'seed', merged.seed, -0x80000000);
+    requireSgdParams(NAME, merged);
     super(merged);
   }
 
   async train(shard: Dataset, context: TrainContext): Promise<LogisticRegressionState> {
-    const labels = shard.labels();
-    const classes = await discoverClasses(context.comm, labels, shard.source);
-    checkTwoClasses(NAME, classes, shard.source);
-    const codes = encodeLabels(labels, classes);
-    const outputs = classes.length === 2 ? 1 : classes.length;
+    const { classes, codes, outputs, total } = await classifierLabels(NAME, shard, context);
     const d = shard.cols;
-    const { total } = await globalLayout(context.comm, shard.rows);
-    if (total === 0) throw new DataError('DATA_MISSING', { file: shard.source }, `${NAME}: no rows to train on`);
     const loss = new LogisticLoss(d, outputs);
     const params = this.params.solver === 'lbfgs'
       ? await this.trainLbfgs(shard, context, codes, loss, total)
