@@ -6,7 +6,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { ConfigError } from '../core/errors.js';
-import type { Matrix } from './matrix.js';
+import type { Matrix, NetworkSpec } from './matrix.js';
 import { defaultMatrixSpec, parseMatrix } from './matrix.js';
 
 export async function loadMatrixFile(path: string): Promise<Matrix> {
@@ -47,6 +47,8 @@ export interface MatrixFlags {
   rows?: number;
   targetLoss?: number;
   targetScore?: number;
+  /** Network profiles for processes cells (see parseNetworksFlag). */
+  networks?: NetworkSpec[];
 }
 
 /**
@@ -65,7 +67,7 @@ export async function resolveMatrix(flags: MatrixFlags = {}): Promise<Matrix> {
     // --data replaces every model's own data too, or it would silently not apply
     if (Array.isArray(merged.models)) merged.models = merged.models.map((m: unknown) => (typeof m === 'object' && m !== null ? { ...m, data: undefined } : m));
   }
-  for (const key of ['paradigms', 'workers', 'strategies', 'repeats'] as const) if (flags[key] !== undefined) merged[key] = flags[key];
+  for (const key of ['paradigms', 'workers', 'strategies', 'repeats', 'networks'] as const) if (flags[key] !== undefined) merged[key] = flags[key];
   if (flags.targetLoss !== undefined || flags.targetScore !== undefined) {
     merged.target = { ...(flags.targetLoss === undefined ? {} : { loss: flags.targetLoss }), ...(flags.targetScore === undefined ? {} : { score: flags.targetScore }) };
   }

@@ -13,7 +13,7 @@
  */
 import { ConfigError } from '../core/errors.js';
 import type { TrainContext } from '../models/context.js';
-import type { Paradigm } from '../models/launcher.js';
+import type { NetworkProfile, Paradigm } from '../models/launcher.js';
 import { PARADIGMS, availableParadigms } from '../models/launcher.js';
 import { createModel, modelEntry, modelNames } from '../models/registry.js';
 
@@ -31,6 +31,14 @@ void strategiesComplete;
 /** Hogwild writes one parameter vector in shared memory: only threads (and a world of one) have it. */
 const SHARED_MEMORY_STRATEGIES: readonly string[] = ['hogwild'];
 const SHARED_MEMORY_PARADIGMS: readonly Paradigm[] = ['sequential', 'threads'];
+
+/** A named network profile for processes cells (FitOptions.network); 'loopback' with no fields = no proxy. */
+export interface NetworkSpec extends NetworkProfile {
+  name: string;
+}
+
+/** What every cell but a processes cell with another profile runs on. */
+export const LOOPBACK: NetworkSpec = { name: 'loopback' };
 
 /** A goal a run may reach: a training loss at or below `loss`, a test score at or above `score`. */
 export interface Target {
@@ -65,6 +73,8 @@ export interface Matrix {
   timeoutMs: number | null;
   /** Fit each model once on a small slice before measuring, so JIT warm-up is not charged to the first cell. */
   warmup: boolean;
+  /** Network profiles processes cells run under (each a cell of its own); default [loopback]. */
+  networks: NetworkSpec[];
 }
 
 /** One configuration to run `repeats` times. */
@@ -77,6 +87,8 @@ export interface Cell {
   paradigm: Paradigm;
   workers: number;
   strategy: StrategyName;
+  /** The network profile (LOOPBACK for every paradigm but processes). */
+  network: NetworkSpec;
   target: Target | null;
 }
 
@@ -89,7 +101,8 @@ export interface SkippedCell {
   reason: string;
 }
 
-const MATRIX_KEYS = ['name', 'models', 'data', 'paradigms', 'workers', 'strategies', 'repeats', 'testFraction', 'seed', 'target', 'timeoutMs', 'warmup'];
+const MATRIX_KEYS = ['name', 'models', 'data', 'paradigms', 'workers', 'strategies', 'repeats', 'testFraction', 'seed', 'target', 'timeoutMs', 'warmup', 'networks'];
+const NETWORK_KEYS = ['name', 'latencyMs', 'jitterMs', 'bandwidthMbit', 'seed'] as const;
 const MODEL_KEYS = ['name', 'params', 'data', 'strategies', 'target'];
 const TARGET_KEYS = ['loss', 'score'];
 
@@ -191,6 +204,52 @@ function parseModel(index: number, value: unknown): ModelSpec {
   };
 }
 
+function parseNetwork(index: number, value: unknown): NetworkSpec {
+  const field = `networks[${index}]`;
+  if (!isRecord(value)) fail(field, 'an object such as { "name": "wan", "latencyMs": 5, "bandwidthMbit": 100 }', value);
+  checkKeys(field, value, NETWORK_KEYS);
+  const name = value.name;
+  if (typeof name !== 'string' || !/^[\w.-]+$/.test(name)) fail(`${field}.name`, 'a name of letters, digits, _ . -', name);
+  const network: NetworkSpec = { name };
+  for (const key of NETWORK_KEYS.slice(1) as ('latencyMs' | 'jitterMs' | 'bandwidthMbit' | 'seed')[]) {
+    const v = value[key];
+    if (v === undefined) continue;
+    const positive = key === 'bandwidthMbit';
+    if (typeof v !== 'number' || !Number.isFinite(v) || v < 0 || (positive && v === 0)) fail(`${field}.${key}`, `a finite number ${positive ? '> 0' : '>= 0'}`, v);
+    network[key] = v;
+  }
+  if (name === 'loopback' && Object.keys(network).length > 1) fail(`${field}.name`, "another name: 'loopback' means no proxy, so it takes no settings", name);
+  return network;
+}
+
+function networkList(value: unknown): NetworkSpec[] {
+  const networks = nonEmptyList('networks', value).map((n, i) => parseNetwork(i, n));
+  networks.forEach((network, i) => {
+    if (networks.findIndex((other) => other.name === network.name) !== i) fail(`networks[${i}].name`, 'a name not used by an earlier profile', network.name);
+  });
+  return networks;
+}
+
+/**
+ * The `--networks` flag: comma-separated profiles `name[:<n>ms][:<n>mbit][:<n>jitter]`, e.g.
+ * `loopback,wan:5ms:100mbit` → [{ name: 'loopback' }, { name: 'wan', latencyMs: 5, bandwidthMbit: 100 }].
+ * Pure; the result is validated again by parseMatrix.
+ */
+export function parseNetworksFlag(text: string): NetworkSpec[] {
+  return text.split(',').map((item, i) => {
+    const [name = '', ...settings] = item.trim().split(':');
+    const network: NetworkSpec = { name };
+    for (const setting of settings) {
+      const match = /^(\d+(?:\.\d+)?)(ms|mbit|jitter)$/i.exec(setting.trim());
+      if (match === null) throw new ConfigError(`--networks item ${i + 1} '${item}': expected name[:<n>ms][:<n>mbit][:<n>jitter] such as 'wan:5ms:100mbit', found '${setting}'`, { field: 'networks' });
+      const amount = Number(match[1]);
+      const unit = match[2]!.toLowerCase();
+      network[unit === 'ms' ? 'latencyMs' : unit === 'mbit' ? 'bandwidthMbit' : 'jitterMs'] = amount;
+    }
+    return network;
+  });
+}
+
 function unique<T>(values: T[]): T[] {
   return [...new Set(values)];
 }
@@ -239,6 +298,7 @@ export function parseMatrix(input: string | Record<string, unknown>): Matrix {
     target: parseTarget('target', value.target),
     timeoutMs,
     warmup,
+    networks: value.networks === undefined ? [LOOPBACK] : networkList(value.networks),
   };
 }
 
@@ -308,9 +368,12 @@ export function trainsBySgd(model: string, params: Record<string, unknown>): boo
   return 'batchSize' in resolved && (!('solver' in resolved) || resolved.solver === 'sgd');
 }
 
-export function cellId(cell: Omit<Cell, 'id' | 'target'>): string {
+export function cellId(cell: Omit<Cell, 'id' | 'target' | 'network'> & { network?: NetworkSpec | string | undefined }): string {
   const params = Object.keys(cell.params).length === 0 ? '' : JSON.stringify(cell.params);
-  return [cell.model + params, cell.data, cell.paradigm, cell.workers, cell.strategy].join('|');
+  // Loopback cells keep the ids they had before network profiles existed.
+  const name = typeof cell.network === 'string' ? cell.network : (cell.network?.name ?? LOOPBACK.name);
+  const network = name === LOOPBACK.name ? [] : [name];
+  return [cell.model + params, cell.data, cell.paradigm, cell.workers, cell.strategy, ...network].join('|');
 }
 
 function whyNot(paradigm: Paradigm, strategy: StrategyName, available: readonly Paradigm[]): string | null {
@@ -341,13 +404,16 @@ export function expandMatrix(matrix: Matrix, available: readonly Paradigm[] = av
         const strategyList: StrategyName[] = paradigm === 'sequential' ? ['allreduce'] : strategies;
         for (const workers of workerCounts) {
           for (const strategy of strategyList) {
-            const base = { model: model.name, params: model.params, data, paradigm, workers, strategy };
             const reason = whyNot(paradigm, strategy, available);
             if (reason !== null) {
               skipped.push({ model: model.name, data, paradigm, workers, strategy, reason });
               continue;
             }
-            cells.push({ ...base, id: cellId(base), target: model.target ?? matrix.target });
+            // Only processes ranks talk over TCP; the other paradigms run once, as loopback.
+            for (const network of paradigm === 'processes' ? matrix.networks : [LOOPBACK]) {
+              const base = { model: model.name, params: model.params, data, paradigm, workers, strategy, network };
+              cells.push({ ...base, id: cellId(base), target: model.target ?? matrix.target });
+            }
           }
         }
       }

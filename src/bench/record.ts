@@ -19,6 +19,8 @@ export interface RunRecord {
   paradigm: Paradigm;
   workers: number;
   strategy: StrategyName;
+  /** Name of the network profile (matrix `networks`); 'loopback' for every paradigm but processes. */
+  network: string;
   /** 0-based repeat index. */
   repeat: number;
   status: 'ok' | 'failed';

@@ -79,7 +79,7 @@ function newId(): string {
 
 /** One line for a live display: what ran, how long, how fast against sequential, how well. */
 export function describeRun(record: RunRecord): string {
-  const what = `${record.model} ${record.paradigm}×${record.workers}${record.paradigm === 'sequential' ? '' : ` ${record.strategy}`} #${record.repeat + 1}`;
+  const what = `${record.model} ${record.paradigm}×${record.workers}${record.paradigm === 'sequential' ? '' : ` ${record.strategy}`}${record.network === 'loopback' ? '' : ` @${record.network}`} #${record.repeat + 1}`;
   if (record.status === 'failed') return `${what}: failed — ${record.error ?? 'unknown error'}`;
   const parts = [`${record.wallSeconds.toFixed(2)} s`];
   if (record.speedup !== null) parts.push(`speedup ${record.speedup.toFixed(2)}×`);
@@ -114,6 +114,8 @@ async function measure(input: MeasureInput): Promise<Measured> {
     onProgress: (event) => options.onProgress?.({ type: 'fit-progress', cell, repeat, event }),
   };
   if (session.matrix.timeoutMs !== null) fitOptions.timeoutMs = session.matrix.timeoutMs;
+  const { name: networkName, ...profile } = cell.network;
+  if (Object.keys(profile).length > 0) fitOptions.network = profile;
   const base = {
     runId: newId(),
     sessionId: session.sessionId,
@@ -126,6 +128,7 @@ async function measure(input: MeasureInput): Promise<Measured> {
     paradigm: cell.paradigm,
     workers: cell.workers,
     strategy: cell.strategy,
+    network: networkName,
     repeat,
     trainRows: split.train.rows,
     testRows: split.test.rows,

@@ -24,6 +24,8 @@ export interface CellSummary {
   paradigm: Paradigm;
   workers: number;
   strategy: StrategyName;
+  /** The network profile's name ('loopback' unless a processes cell ran under another). */
+  network: string;
   /** Repeats that finished ok / that failed. */
   runs: number;
   failures: number;
@@ -73,6 +75,7 @@ export function summarize(records: readonly RunRecord[]): CellSummary[] {
       paradigm: first.paradigm,
       workers: first.workers,
       strategy: first.strategy,
+      network: first.network,
       runs: ok.length,
       failures: group.length - ok.length,
       wallSeconds,
@@ -101,9 +104,10 @@ export function medianRun(records: readonly RunRecord[], cellId: string): RunRec
   return ok.length === 0 ? null : ok[Math.floor((ok.length - 1) / 2)]!;
 }
 
-/** A short label for a cell: 'threads×2 hogwild', 'sequential'. */
-export function cellLabel(cell: { paradigm: Paradigm; workers: number; strategy: string }): string {
-  return cell.paradigm === 'sequential' ? 'sequential' : `${cell.paradigm}×${cell.workers} ${cell.strategy}`;
+/** A short label for a cell: 'threads×2 hogwild', 'sequential', 'processes×2 allreduce @wan'. */
+export function cellLabel(cell: { paradigm: Paradigm; workers: number; strategy: string; network?: string }): string {
+  const network = cell.network === undefined || cell.network === 'loopback' ? '' : ` @${cell.network}`;
+  return cell.paradigm === 'sequential' ? 'sequential' : `${cell.paradigm}×${cell.workers} ${cell.strategy}${network}`;
 }
 
 /** Human-readable byte count (decimal units, as network tools count). */

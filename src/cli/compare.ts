@@ -7,6 +7,7 @@
 import { ConfigError } from '../core/errors.js';
 import type { CompareEvent, MatrixFlags } from '../bench/index.js';
 import { exportRuns, listRuns, reportFromStore, resolveMatrix, runCompare } from '../bench/index.js';
+import { parseNetworksFlag } from '../bench/matrix.js';
 import type { ParsedArgs } from './args.js';
 import { takeList, takeNumber, takeString, takeSwitch } from './args.js';
 import { progressBar } from './progress-bar.js';
@@ -33,6 +34,8 @@ export async function compareCommand(args: ParsedArgs, write: (line: string) => 
       return n;
     });
   }
+  const networks = takeString(args, 'networks');
+  if (networks !== undefined) flags.networks = parseNetworksFlag(networks);
   const repeats = takeNumber(args, 'repeats', (n) => Number.isInteger(n) && n >= 1, 'a whole number ≥ 1');
   if (repeats !== undefined) flags.repeats = repeats;
   const rows = takeNumber(args, 'rows', (n) => Number.isInteger(n) && n >= 10, 'a whole number ≥ 10');
@@ -71,7 +74,7 @@ export async function compareCommand(args: ParsedArgs, write: (line: string) => 
         for (const skipped of event.skipped) if (!json) write(`  skipped ${JSON.stringify(skipped)}`);
         return;
       case 'run-start':
-        label = `${event.cell.model} ${event.cell.paradigm}×${event.cell.workers} ${event.cell.strategy}`;
+        label = `${event.cell.model} ${event.cell.paradigm}×${event.cell.workers} ${event.cell.strategy}${event.cell.network.name === 'loopback' ? '' : ` @${event.cell.network.name}`}`;
         bar.update(done / total, label);
         return;
       case 'fit-progress':
@@ -124,10 +127,10 @@ export async function runsCommand(args: ParsedArgs, write: (line: string) => voi
   }
   if (format !== 'table') throw new ConfigError(`--format expects table, csv or json, got '${format}'`, { field: 'format' });
   const runs = await listRuns(dbPath, filter);
-  write(['started', 'model', 'paradigm', 'workers', 'strategy', 'status', 'wall s', 'speedup', 'score'].join('\t'));
+  write(['started', 'model', 'paradigm', 'workers', 'strategy', 'network', 'status', 'wall s', 'speedup', 'score'].join('\t'));
   for (const run of runs) {
     write(
-      [run.startedAt, run.model, run.paradigm, run.workers, run.strategy, run.status, run.wallSeconds.toFixed(3), run.speedup === null ? '-' : run.speedup.toFixed(2), run.score === null ? '-' : `${run.scoreName}=${run.score.toPrecision(4)}`].join('\t'),
+      [run.startedAt, run.model, run.paradigm, run.workers, run.strategy, run.network, run.status, run.wallSeconds.toFixed(3), run.speedup === null ? '-' : run.speedup.toFixed(2), run.score === null ? '-' : `${run.scoreName}=${run.score.toPrecision(4)}`].join('\t'),
     );
   }
   write(`${runs.length} runs in ${dbPath}`);

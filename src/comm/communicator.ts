@@ -22,7 +22,13 @@ export interface Message {
   arrays?: FloatArray[];
 }
 
-/** What crossed this worker's boundary. Every byte of model state, statistics or gradient is counted. */
+/**
+ * What crossed this worker's boundary. Every byte of model state, statistics or gradient is counted
+ * in `bytesSent`/`bytesReceived`, collectives included. `messagesSent`/`messagesReceived` count
+ * point-to-point messages (send/recv) only; collectives are counted once per call in `collectives`,
+ * whatever number of transport messages an algorithm uses (shared memory uses none), so the counts
+ * compare across transports.
+ */
 export interface CommStats {
   bytesSent: number;
   bytesReceived: number;

@@ -54,6 +54,12 @@ export interface ZmqTransportOptions {
   /** Largest frame the sockets accept; larger ones drop the connection before allocation. Default SHARDLEARN_MAX_MESSAGE_BYTES, else 64 MiB. */
   maxMessageBytes?: number;
   onListening?: (port: number) => void;
+  /**
+   * Given the port this rank bound, the port peers should connect to instead (e.g. a proxy in front
+   * of it that the launcher started). Default: the bound port. Rank 0's answer matters only to a
+   * launcher that hands it to the others as `masterPort`.
+   */
+  advertisePort?: (port: number) => Promise<number>;
   /** Where refusals and drops are reported. Default: stderr, prefixed with the rank. */
   log?: (line: string) => void;
 }
@@ -195,9 +201,12 @@ export class ZmqTransport {
       host = this.options.host ?? (isLoopback(masterAddr) ? '127.0.0.1' : await localAddressToward(masterAddr));
       await this.bind(host, 0);
     }
-    const endpoint = this.router.lastEndpoint!;
+    const bound = this.router.lastEndpoint!;
     this.hosts[rank] = host;
-    this.options.onListening?.(Number(endpoint.slice(endpoint.lastIndexOf(':') + 1)));
+    const boundPort = Number(bound.slice(bound.lastIndexOf(':') + 1));
+    this.options.onListening?.(boundPort);
+    const advertise = this.options.advertisePort;
+    const endpoint = advertise === undefined ? bound : `${bound.slice(0, bound.lastIndexOf(':') + 1)}${await advertise(boundPort)}`;
     void this.receiveLoop();
     if (size === 1) return;
 

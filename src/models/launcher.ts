@@ -35,6 +35,37 @@ export interface FitOptions {
    * once at start (counted in FitInfo.setupBytes, apart from training communication).
    */
   source?: DataSource;
+  /**
+   * A network profile for the rank-to-rank links (`processes` only; other paradigms refuse it):
+   * every connection goes through a seeded delaying/throttling TCP proxy on loopback, so a run can
+   * show how a model and strategy behave on a slower network. Results are unchanged bit for bit.
+   *
+   * @example
+   * await model.fit(data, { paradigm: 'processes', workers: 2, network: { latencyMs: 5, bandwidthMbit: 100 } });
+   */
+  network?: NetworkProfile;
+  /**
+   * `threads` only: keep the worker threads of a successful fit alive (idle, not holding the process
+   * open, terminated after 30 s unused) and reuse them for the next fit, which then skips their
+   * start-up (importing the library, compiling the kernels: 0.1–0.5 s). Default true; false starts
+   * fresh threads and terminates them after the fit. `shutdownThreadPool()` ends idle ones at once.
+   *
+   * @example
+   * await model.fit(data, { paradigm: 'threads', workers: 2, reuseThreads: false });
+   */
+  reuseThreads?: boolean;
+}
+
+/** Delay and throughput cap applied to every rank-to-rank connection (see FitOptions.network). */
+export interface NetworkProfile {
+  /** Added one-way delay of every chunk, in milliseconds. */
+  latencyMs?: number;
+  /** Uniform ± jitter on that delay, in milliseconds (order is kept). */
+  jitterMs?: number;
+  /** Throughput cap of each direction of each connection, in megabits per second. */
+  bandwidthMbit?: number;
+  /** Seed of the jitter. Default 0. */
+  seed?: number;
 }
 
 /** A data source every worker can load its own shard of (see FitOptions.source). */
@@ -52,8 +83,15 @@ export interface FitInfo {
   paradigm: Paradigm;
   workers: number;
   strategy: string;
-  /** Wall time of training, data loading excluded. */
+  /** Wall time of training, data loading excluded (worker start-up included). */
   seconds: number;
+  /**
+   * Milliseconds, within `seconds`, until every worker had started (imported the library); about 0
+   * when the `threads` paradigm reused warm pooled threads. Set by the threads paradigm.
+   */
+  startupMs?: number;
+  /** worker_threads threadId per rank (threads paradigm): equal ids in two fits mean the same threads served both. */
+  threadIds?: number[];
   /** Per-rank communication statistics, index = rank. */
   comm: CommStats[];
   /**

@@ -19,6 +19,7 @@ import { readSecret } from '../comm/zmq-security.js';
 import type { FitInfo, LaunchRequest } from '../models/launcher.js';
 import { createStrategy } from '../strategies/index.js';
 import { progressRecorder } from './progress.js';
+import { refuseNetwork } from './network.js';
 import { rendezvousFromEnv } from './rendezvous.js';
 
 const DEFAULT_TIMEOUT_MS = 120_000;
@@ -26,6 +27,7 @@ const STAT_FIELDS = ['bytesSent', 'bytesReceived', 'messagesSent', 'messagesRece
 
 export async function launchCluster<State>(request: LaunchRequest<State>): Promise<{ state: State; info: FitInfo }> {
   const { model, data, options } = request;
+  refuseNetwork(options.network, 'cluster');
   const place = rendezvousFromEnv();
   const comm = await ZmqCommunicator.join({
     rank: place.rank,

@@ -15,6 +15,7 @@ registerLauncher('cluster', launchCluster);
 
 export { launchSequential };
 export { launchThreads };
+export { shutdownThreadPool } from './thread-pool.js';
 export { launchProcesses, launchCluster };
 export { rendezvousFromEnv, inCluster } from './rendezvous.js';
 export { strategyNames } from '../strategies/index.js';

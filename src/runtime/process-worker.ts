@@ -50,10 +50,18 @@ export interface ProcessStart {
   data: InlineShard | { kind: 'source'; source: DataSource };
   progressIntervalMs: number;
   modules: string[];
+  /** Report the bound port and wait for the port to advertise instead (a network-profile proxy; see network.ts). */
+  advertise?: boolean;
+}
+
+/** The launcher's answer to a `listening` report when `advertise` is set: the port peers should use. */
+export interface ProcessAdvertise {
+  type: 'advertise';
+  port: number;
 }
 
 export type ProcessWorkerMessage =
-  | { type: 'listening'; port: number }
+  | { type: 'listening'; rank: number; port: number }
   | { type: 'progress'; events: (ProgressEvent & { at: number })[] }
   | { type: 'result'; rank: number; state: unknown; stats: CommStats; trainMs: number }
   | { type: 'error'; rank: number; name: string; code: string | undefined; peer: number | undefined; host: string | undefined; message: string; stack: string | undefined };
@@ -86,8 +94,9 @@ async function run(start: ProcessStart, post: (message: ProcessWorkerMessage) =>
     jobId: start.jobId,
     timeoutMs: start.timeoutMs,
     onListening: (port) => {
-      if (start.rank === 0) post({ type: 'listening', port });
+      if (start.rank === 0 && start.advertise !== true) post({ type: 'listening', rank: 0, port });
     },
+    ...(start.advertise === true ? { advertisePort: (port: number) => advertisedPort(start.rank, port, post) } : {}),
   });
   try {
     const shard = await shardFor(start.data, start.rank, start.size);
@@ -102,6 +111,19 @@ async function run(start: ProcessStart, post: (message: ProcessWorkerMessage) =>
   } finally {
     await comm.close();
   }
+}
+
+/** Tell the launcher the bound port; resolve with the port it answers (its proxy in front of this rank). */
+function advertisedPort(rank: number, port: number, post: (message: ProcessWorkerMessage) => void): Promise<number> {
+  return new Promise((resolve) => {
+    const listener = (message: ProcessAdvertise | ProcessStart): void => {
+      if (message.type !== 'advertise') return;
+      process.off('message', listener);
+      resolve(message.port);
+    };
+    process.on('message', listener);
+    post({ type: 'listening', rank, port });
+  });
 }
 
 /** The error report for the launcher: a typed error keeps its code and the peer it names. */

@@ -29,7 +29,8 @@ import type { Dataset } from '../data/dataset.js';
 import type { ProgressEvent } from '../models/context.js';
 import type { FitInfo, LaunchRequest } from '../models/launcher.js';
 import { isStrategyName, strategyNames } from '../strategies/index.js';
-import type { InlineShard, ProcessStart, ProcessWorkerMessage } from './process-worker.js';
+import { ProxySet, validateNetwork } from './network.js';
+import type { InlineShard, ProcessAdvertise, ProcessStart, ProcessWorkerMessage } from './process-worker.js';
 
 const DEFAULT_TIMEOUT_MS = 120_000;
 const PROGRESS_INTERVAL_MS = 100;
@@ -93,6 +94,7 @@ export async function launchProcesses<State>(request: LaunchRequest<State>): Pro
   if (!isStrategyName(strategy)) throw new ConfigError(`unknown strategy '${strategy}'; expected one of: ${strategyNames().join(', ')}`, { field: 'strategy' });
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   if (!(timeoutMs > 0)) throw new ConfigError(`timeoutMs must be positive, got ${timeoutMs}`, { field: 'timeoutMs' });
+  const proxies = options.network === undefined ? null : new ProxySet(validateNetwork(options.network));
 
   const startedAt = performance.timeOrigin + performance.now();
   const started = performance.now();
@@ -120,14 +122,22 @@ export async function launchProcesses<State>(request: LaunchRequest<State>): Pro
       data: shard ?? { kind: 'source', source: options.source! },
       progressIntervalMs: PROGRESS_INTERVAL_MS,
       modules: (options.workerModules ?? []).map(moduleUrl),
+      ...(proxies === null ? {} : { advertise: true }),
     };
   };
   try {
     const outcome = await supervise<State>(children, timeoutMs, onEvents, (send) => {
       // Rank 0 binds an ephemeral port first; the others join through it.
       send(0, startOrder(0, 0));
-      return (port) => {
+      const startRest = (port: number): void => {
         for (let rank = 1; rank < size; rank++) send(rank, startOrder(rank, port));
+      };
+      return async (rank, port) => {
+        if (proxies === null) return startRest(port);
+        // Each rank advertises the proxy in front of it; the others reach rank 0 through its proxy.
+        const advertised = await proxies.front(rank, port);
+        send(rank, { type: 'advertise', port: advertised });
+        if (rank === 0) startRest(advertised);
       };
     });
     return {
@@ -145,11 +155,12 @@ export async function launchProcesses<State>(request: LaunchRequest<State>): Pro
     };
   } finally {
     await reapAll(children);
+    await proxies?.close();
   }
 }
 
 type Outcome<State> = { state: State; stats: CommStats[]; trainMs: number[] };
-type Starter = (send: (rank: number, order: ProcessStart) => void) => (port: number) => void;
+type Starter = (send: (rank: number, order: ProcessStart | ProcessAdvertise) => void) => (rank: number, port: number) => Promise<void> | void;
 
 function supervise<State>(children: ChildProcess[], timeoutMs: number, onEvents: (events: (ProgressEvent & { at: number })[]) => void, starter: Starter): Promise<Outcome<State>> {
   return new Promise((resolvePromise, rejectPromise) => {
@@ -171,9 +182,9 @@ function supervise<State>(children: ChildProcess[], timeoutMs: number, onEvents:
       clearInterval(watchdog);
       rejectPromise(error);
     };
-    const send = (rank: number, order: ProcessStart): void => {
+    const send = (rank: number, order: ProcessStart | ProcessAdvertise): void => {
       children[rank]!.send(order, (error) => {
-        if (error !== null) fail(new WorkerError(rank, `could not send its start order: ${error.message}`, { cause: error }));
+        if (error !== null) fail(new WorkerError(rank, `could not send its ${order.type} order: ${error.message}`, { cause: error }));
       });
     };
     const startRest = starter(send);
@@ -183,7 +194,7 @@ function supervise<State>(children: ChildProcess[], timeoutMs: number, onEvents:
         lastSign = performance.now();
         switch (message.type) {
           case 'listening':
-            startRest(message.port);
+            Promise.resolve(startRest(message.rank, message.port)).catch((error: unknown) => fail(new WorkerError(message.rank, `could not start the network proxy in front of it: ${(error as Error).message}`, { cause: error })));
             return;
           case 'progress':
             onEvents(message.events);

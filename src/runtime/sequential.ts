@@ -7,9 +7,11 @@ import { ConfigError } from '../core/errors.js';
 import type { FitInfo, LaunchRequest } from '../models/launcher.js';
 import { createStrategy } from '../strategies/index.js';
 import { progressRecorder } from './progress.js';
+import { refuseNetwork } from './network.js';
 
 export async function launchSequential<State>(request: LaunchRequest<State>): Promise<{ state: State; info: FitInfo }> {
   const { model, data, options } = request;
+  refuseNetwork(options.network, 'sequential');
   if (options.workers !== undefined && options.workers !== 1) {
     // A world of one: asking for more workers here is a mistake worth saying.
     throw new ConfigError(

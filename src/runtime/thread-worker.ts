@@ -2,15 +2,17 @@
  * The entry point of one `threads` worker (rank). It rebuilds the model from its registry name and
  * hyperparameters, views its contiguous shard of the shared dataset (no copy), builds the
  * shared-memory communicator and the strategy, runs the model's SPMD `train`, and posts back its
- * result. postMessage carries only startup data, throttled progress (rank 0), the result and errors
- * — never training traffic, which goes through shared memory.
+ * result. postMessage carries only the job (startup data), throttled progress (rank 0), the result
+ * and errors — never training traffic, which goes through shared memory. A worker serves one job
+ * after another (the launcher's pool, runtime/thread-pool.ts); each job builds its own model,
+ * communicator and strategy, so nothing of one fit reaches the next but imported modules.
  *
  * It imports the layers that register kernels, models and strategies (what the package entry
  * registers), plus any `workerModules` the caller named for models registered outside shardlearn.
  */
 import { batchedProgress } from './progress.js';
 import { readFileSync } from 'node:fs';
-import { isMainThread, parentPort, workerData } from 'node:worker_threads';
+import { isMainThread, parentPort } from 'node:worker_threads';
 import '../core/index.js';
 import '../models/index.js';
 import { SharedMemoryCommunicator } from '../comm/shared-memory.js';
@@ -49,8 +51,12 @@ export interface ThreadWorkerData {
   modules: string[];
 }
 
+/** What the launcher posts to a worker: a job (one rank of one fit), then 'go' once every rank is ready. */
+export type ThreadLauncherMessage = { type: 'job'; input: ThreadWorkerData } | { type: 'go' };
+
 /** What a worker posts to the launcher. Times are absolute (performance.timeOrigin + now), comparable across threads. */
 export type ThreadWorkerMessage =
+  | { type: 'online' }
   | { type: 'ready' }
   | { type: 'progress'; events: (ProgressEvent & { at: number })[] }
   | { type: 'result'; rank: number; state: unknown; stats: CommStats; trainMs: number; cpuMs: number | undefined }
@@ -72,12 +78,36 @@ function threadCpuMs(): number | undefined {
   }
 }
 
+/** The models the library itself registers; a pooled worker keeps them across jobs. */
+const builtinModels = new Set(modelNames());
+/** Per workerModule, the model names importing it registered (imports are cached: the second job's import adds none). */
+const registeredBy = new Map<string, string[]>();
+
+/**
+ * The models this job may use: the library's plus those its own workerModules register. A pooled
+ * worker has also imported earlier jobs' modules, but a job must see what a fresh thread would.
+ */
+async function jobModels(modules: readonly string[]): Promise<Set<string>> {
+  const names = new Set(builtinModels);
+  for (const module of modules) {
+    let added = registeredBy.get(module);
+    if (added === undefined) {
+      const before = new Set(modelNames());
+      await import(module);
+      added = modelNames().filter((name) => !before.has(name));
+      registeredBy.set(module, added);
+    }
+    for (const name of added) names.add(name);
+  }
+  return names;
+}
+
 async function run(input: ThreadWorkerData, post: (message: ThreadWorkerMessage) => void, go: Promise<void>): Promise<void> {
-  for (const module of input.modules) await import(module);
-  if (!modelNames().includes(input.model.name)) {
+  const known = await jobModels(input.modules);
+  if (!known.has(input.model.name)) {
     throw new ConfigError(
       `model '${input.model.name}' is not registered in the worker threads; if you registered it yourself, ` +
-        `pass the module that registers it in fit options { workerModules: [...] }. Registered: ${modelNames().join(', ')}`,
+        `pass the module that registers it in fit options { workerModules: [...] }. Registered: ${[...known].join(', ')}`,
       { field: 'model' },
     );
   }
@@ -111,19 +141,29 @@ async function run(input: ThreadWorkerData, post: (message: ThreadWorkerMessage)
 
 if (!isMainThread && parentPort !== null) {
   const port = parentPort;
-  const input = workerData as ThreadWorkerData;
-  // The launcher says 'go' once every rank is ready.
-  const go = new Promise<void>((resolve) => port.once('message', () => resolve()));
-  run(input, (message) => port.postMessage(message), go).catch((error: unknown) => {
-    const known = error instanceof ShardlearnError ? error : null;
-    port.postMessage({
-      type: 'error',
-      rank: input.rank,
-      name: error instanceof Error ? error.name : 'Error',
-      code: known?.code,
-      peer: (known as { rank?: number } | null)?.rank,
-      message: error instanceof Error ? error.message : String(error),
-      stack: error instanceof Error ? error.stack : undefined,
-    } satisfies ThreadWorkerMessage);
+  // A pooled worker runs one job after another: 'job' starts a rank, 'go' (once every rank of that
+  // job is ready) starts its training. Between jobs it only waits here.
+  let startTraining: (() => void) | null = null;
+  port.on('message', (message: ThreadLauncherMessage) => {
+    if (message.type === 'go') {
+      startTraining?.();
+      startTraining = null;
+      return;
+    }
+    const input = message.input;
+    const go = new Promise<void>((resolve) => (startTraining = resolve));
+    run(input, (report) => port.postMessage(report), go).catch((error: unknown) => {
+      const known = error instanceof ShardlearnError ? error : null;
+      port.postMessage({
+        type: 'error',
+        rank: input.rank,
+        name: error instanceof Error ? error.name : 'Error',
+        code: known?.code,
+        peer: (known as { rank?: number } | null)?.rank,
+        message: error instanceof Error ? error.message : String(error),
+        stack: error instanceof Error ? error.stack : undefined,
+      } satisfies ThreadWorkerMessage);
+    });
   });
+  port.postMessage({ type: 'online' } satisfies ThreadWorkerMessage);
 }

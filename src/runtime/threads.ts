@@ -7,8 +7,10 @@
  * Failure is part of the contract: a worker that throws ends the run at once with a `WorkerError`
  * carrying its rank and original stack; a worker that stops answering is named by the peers that
  * wait for it (`CommError('TIMEOUT')`), and a run where nobody makes progress for `timeoutMs` is
- * stopped by the watchdog. In every outcome the abort flag is raised and every thread terminated,
- * so the process exits normally afterwards.
+ * stopped by the watchdog. On failure the abort flag is raised and every thread of the run terminated.
+ * After a successful run the threads return to a per-process pool (runtime/thread-pool.ts) for the
+ * next fit, idle and unref()ed, so the process still exits normally afterwards; `reuseThreads: false`
+ * terminates them instead.
  *
  * @example
  * const model = await new KMeans({ k: 10 }).fit(data, { paradigm: 'threads', workers: 2 });
@@ -18,7 +20,7 @@ import { progressHistory } from './progress.js';
 import { availableParallelism } from 'node:os';
 import { isAbsolute, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import type { CommStats } from '../comm/communicator.js';
 import type { SharedWorld } from '../comm/shared-memory-world.js';
 import { abortWorld, createSharedWorld, heartbeats, ranksNotWaiting } from '../comm/shared-memory-world.js';
@@ -26,7 +28,10 @@ import { CommError, ConfigError, WorkerError } from '../core/errors.js';
 import type { FitInfo, LaunchRequest } from '../models/launcher.js';
 import type { ProgressEvent } from '../models/context.js';
 import { isStrategyName, strategyNames } from '../strategies/index.js';
-import type { ThreadWorkerData, ThreadWorkerMessage } from './thread-worker.js';
+import type { ThreadLauncherMessage, ThreadWorkerData, ThreadWorkerMessage } from './thread-worker.js';
+import type { PooledWorker } from './thread-pool.js';
+import { acquireWorkers, discardWorker, releaseWorker } from './thread-pool.js';
+import { refuseNetwork } from './network.js';
 
 /** Default of `timeoutMs`: two minutes without any worker calling the communicator or reporting. */
 const DEFAULT_TIMEOUT_MS = 120_000;
@@ -41,8 +46,6 @@ const PROGRESS_INTERVAL_MS = 100;
  */
 const PARAM_ARENA_LENGTH = 8 * 1024 * 1024;
 
-const WORKER_URL = new URL('./thread-worker.js', import.meta.url);
-
 function resolveWorkers(requested: number | undefined, rows: number): number {
   const workers = requested ?? Math.min(availableParallelism(), 4);
   if (!Number.isInteger(workers) || workers < 1) {
@@ -54,44 +57,6 @@ function resolveWorkers(requested: number | undefined, rows: number): number {
   return workers;
 }
 
-/**
- * The parent's Node flags minus those that only make sense for the main script: a worker inherits
- * `process.execArgv`, and with `node --input-type=module -e …` it would refuse to start
- * ("--input-type can only be used with string input"). Loaders, memory limits and profilers stay.
- */
-function workerExecArgv(): string[] {
-  const kept: string[] = [];
-  const argv = process.execArgv;
-  for (let i = 0; i < argv.length; i++) {
-    const flag = argv[i]!;
-    if (flag.startsWith('--input-type')) continue;
-    if (flag === '-e' || flag === '--eval' || flag === '-p' || flag === '--print') {
-      i++; // and the code that follows it
-      continue;
-    }
-    if (/^--(eval|print)=/.test(flag)) continue;
-    kept.push(flag);
-  }
-  return kept;
-}
-
-/**
- * A worker with the parent's flags; process-wide ones (V8 flags such as --no-liftoff) are refused by
- * worker_threads with ERR_WORKER_INVALID_EXEC_ARGV, which lists them: drop those and start it again.
- */
-function startWorker(workerData: ThreadWorkerData, execArgv: string[]): Worker {
-  try {
-    return new Worker(WORKER_URL, { workerData, execArgv });
-  } catch (error) {
-    if ((error as { code?: string }).code !== 'ERR_WORKER_INVALID_EXEC_ARGV') throw error;
-    const invalid = new Set(String((error as Error).message).split(': ').slice(1).join(': ').split(/,\s*/));
-    const valid = execArgv.filter((flag) => !invalid.has(flag));
-    const retry = valid.length < execArgv.length ? valid : []; // the message named none of ours: start bare
-    execArgv.splice(0, execArgv.length, ...retry); // remembered for the next ranks
-    return new Worker(WORKER_URL, { workerData, execArgv: retry });
-  }
-}
-
 function moduleUrl(module: string): string {
   if (/^(file|data|node):/.test(module)) return module;
   return pathToFileURL(isAbsolute(module) ? module : resolve(module)).href;
@@ -101,6 +66,7 @@ type Outcome<State> = { state: State; stats: CommStats[]; trainMs: number[]; cpu
 
 export async function launchThreads<State>(request: LaunchRequest<State>): Promise<{ state: State; info: FitInfo }> {
   const { model, data, options } = request;
+  refuseNetwork(options.network, 'threads');
   const size = resolveWorkers(options.workers, data.rows);
   const strategy = options.strategy ?? 'allreduce';
   if (!isStrategyName(strategy)) {
@@ -116,7 +82,7 @@ export async function launchThreads<State>(request: LaunchRequest<State>): Promi
   const sharedParams = new Float64Array(new SharedArrayBuffer(PARAM_ARENA_LENGTH * 8));
   const { history, onEvents } = progressHistory(options.onProgress, startedAt);
   const modules = (options.workerModules ?? []).map(moduleUrl);
-  const execArgv = workerExecArgv();
+  const reuse = options.reuseThreads ?? true;
 
   const workerDataFor = (rank: number): ThreadWorkerData => {
     return {
@@ -142,11 +108,16 @@ export async function launchThreads<State>(request: LaunchRequest<State>): Promi
     };
   };
 
-  const workers: Worker[] = [];
+  const entries: PooledWorker[] = acquireWorkers(size, reuse);
+  const workers = entries.map((entry) => entry.worker);
+  let succeeded = false;
   try {
-    for (let rank = 0; rank < size; rank++) workers.push(startWorker(workerDataFor(rank), execArgv));
+    workers.forEach((worker, rank) => worker.postMessage({ type: 'job', input: workerDataFor(rank) } satisfies ThreadLauncherMessage));
     const outcome = await supervise<State>(workers, world, timeoutMs, onEvents);
     const seconds = (performance.now() - started) / 1000;
+    // Every rank posted its result, so every worker was online: this only reads the times.
+    const startupMs = Math.max(0, ...(await Promise.all(entries.map((entry) => entry.online))).map((at) => at - started));
+    succeeded = true;
     return {
       state: outcome.state,
       info: {
@@ -154,6 +125,8 @@ export async function launchThreads<State>(request: LaunchRequest<State>): Promi
         workers: size,
         strategy,
         seconds,
+        startupMs,
+        threadIds: workers.map((worker) => worker.threadId),
         comm: outcome.stats,
         computeMs: outcome.trainMs.map((ms, rank) => ms - outcome.stats[rank]!.commMs),
         ...(outcome.cpuMs.every((ms) => ms !== undefined) ? { cpuMs: outcome.cpuMs } : {}),
@@ -162,7 +135,9 @@ export async function launchThreads<State>(request: LaunchRequest<State>): Promi
     };
   } finally {
     abortWorld(world);
-    await Promise.all(workers.map((worker) => worker.terminate()));
+    // A worker of a failed, timed-out or aborted job may be stuck or half-way: never reuse it.
+    if (succeeded && reuse) entries.forEach(releaseWorker);
+    else await Promise.all(entries.map(discardWorker));
   }
 }
 
@@ -208,9 +183,12 @@ function supervise<State>(workers: Worker[], world: SharedWorld, timeoutMs: numb
       }
     }, Math.min(1000, Math.max(10, timeoutMs / 4)));
 
+    // A pooled worker outlives this job: its listeners must not (they would pile up, job after job).
+    const detachers: (() => void)[] = [];
     const finish = (): void => {
       settled = true;
       clearInterval(watchdog);
+      for (const detach of detachers) detach();
     };
     const fail = (error: Error): void => {
       if (settled) return;
@@ -220,9 +198,11 @@ function supervise<State>(workers: Worker[], world: SharedWorld, timeoutMs: numb
     };
 
     workers.forEach((worker, rank) => {
-      worker.on('message', (message: ThreadWorkerMessage) => {
+      const onMessage = (message: ThreadWorkerMessage): void => {
         if (settled) return;
         switch (message.type) {
+          case 'online':
+            return; // start-up is timed by the pool
           case 'ready':
             // Training starts when every rank is up, so start-up skew (module loading on a busy
             // machine) never counts against the communication timeout of the ranks that came first.
@@ -254,13 +234,21 @@ function supervise<State>(workers: Worker[], world: SharedWorld, timeoutMs: numb
             fail(workerFailure(message));
             return;
         }
-      });
-      worker.on('error', (error) => fail(new WorkerError(rank, error.message, { cause: error })));
-      worker.on('exit', (code) => {
+      };
+      const onError = (error: Error): void => fail(new WorkerError(rank, error.message, { cause: error }));
+      const onExit = (code: number): void => {
         // Give a result posted just before the exit its turn on the event loop first.
         setTimeout(() => {
           if (!settled && stats[rank] === undefined) fail(new WorkerError(rank, `its thread exited (code ${code}) before reporting a result`));
         }, 50);
+      };
+      worker.on('message', onMessage);
+      worker.on('error', onError);
+      worker.on('exit', onExit);
+      detachers.push(() => {
+        worker.off('message', onMessage);
+        worker.off('error', onError);
+        worker.off('exit', onExit);
       });
     });
   });

@@ -35,6 +35,7 @@ export function record(overrides: Partial<RunRecord> & Pick<RunRecord, 'paradigm
     bytesReceived: 0,
     messagesSent: 0,
     setupBytes: 0,
+    network: 'loopback',
     commMs: 0,
     computeMs: overrides.wallSeconds * 1000,
     score: 0.9,

@@ -85,19 +85,19 @@ test('a version-1 file is migrated in place and its old rows stay readable', asy
     const store = await ResultsStore.open(path);
     await store.writeRun(old, session());
     store.close();
-    // Make it the version-1 layout: no setup_bytes column.
+    // Make it the version-1 layout: no setup_bytes column (nor version 3's network).
     const instance = await DuckDBInstance.create(path);
     const connection = await instance.connect();
-    await connection.run(`ALTER TABLE runs DROP COLUMN setup_bytes; UPDATE meta SET value = '1' WHERE key = 'schema_version'`);
+    await connection.run(`ALTER TABLE runs DROP COLUMN setup_bytes; ALTER TABLE runs DROP COLUMN network; UPDATE meta SET value = '1' WHERE key = 'schema_version'`);
     connection.closeSync();
     instance.closeSync();
 
     const migrated = await ResultsStore.open(path);
-    assert.equal(await migrated.schemaVersion(), 2);
-    await migrated.writeRun(record({ paradigm: 'processes', workers: 2, wallSeconds: 1, setupBytes: 4096 }), session());
+    assert.equal(await migrated.schemaVersion(), 3);
+    await migrated.writeRun(record({ paradigm: 'processes', workers: 2, wallSeconds: 1, setupBytes: 4096, network: 'wan' }), session());
     const runs = await migrated.listRuns();
     migrated.close();
-    assert.deepEqual(runs.map((r) => [r.wallSeconds, r.setupBytes]), [[2, 0], [1, 4096]]);
+    assert.deepEqual(runs.map((r) => [r.wallSeconds, r.setupBytes, r.network]), [[2, 0, 'loopback'], [1, 4096, 'wan']]);
   } finally {
     cleanup();
   }
@@ -111,7 +111,7 @@ test('a database written by a newer schema is refused with what to do', async ()
     await connection.run(`CREATE TABLE meta (key VARCHAR PRIMARY KEY, value VARCHAR); INSERT INTO meta VALUES ('schema_version', '${SCHEMA_VERSION + 1}')`);
     connection.closeSync();
     instance.closeSync();
-    await assert.rejects(ResultsStore.open(path), (e: unknown) => e instanceof ConfigError && /schema version 3/.test(e.message) && /upgrade shardlearn/.test(e.message));
+    await assert.rejects(ResultsStore.open(path), (e: unknown) => e instanceof ConfigError && new RegExp(`schema version ${SCHEMA_VERSION + 1}`).test(e.message) && /upgrade shardlearn/.test(e.message));
   } finally {
     cleanup();
   }

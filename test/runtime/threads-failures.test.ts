@@ -1,6 +1,7 @@
 // The threads launcher's failure contract: a throwing worker ends the run at once with its rank and
 // original stack; a silent worker is named after timeoutMs; and after either no thread is left
-// (counted in /proc/self/task) and a process that only ran a failed fit exits on its own.
+// (counted in /proc/self/task: a failed fit's workers are terminated, never pooled) and a process
+// that only ran a failed fit exits on its own.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
@@ -8,6 +9,7 @@ import { readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import '../../src/index.js';
 import { CommError, WorkerError } from '../../src/core/errors.js';
+import { shutdownThreadPool } from '../../src/runtime/index.js';
 import { Dataset } from '../../src/data/dataset.js';
 import { FaultyModel } from './fixtures/fixture-models.js';
 
@@ -22,12 +24,14 @@ async function settle(): Promise<void> {
 
 let baseline = 0;
 
-test('a successful threads run leaves no thread behind (baseline)', async () => {
+test('a successful threads run leaves no thread behind once the pool is shut down (baseline)', async () => {
   // Warm up once: Node starts some of its own helper threads lazily on first use.
   await new FaultyModel('test-throws', { faultyRank: -1 }).fit(data, { paradigm: 'threads', workers: 3, workerModules });
+  await shutdownThreadPool();
   baseline = threadCount();
   const model = await new FaultyModel('test-throws', { faultyRank: -1 }).fit(data, { paradigm: 'threads', workers: 3, workerModules });
   assert.deepEqual(model.state, { rows: 60 });
+  await shutdownThreadPool(); // the successful fit's 3 workers were pooled for the next fit
   await settle();
   assert.equal(threadCount(), baseline);
 });

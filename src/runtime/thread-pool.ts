@@ -1,0 +1,164 @@
+/**
+ * The persistent worker pool of the `threads` paradigm. Starting a worker_thread means importing
+ * the library and compiling its WASM kernels in it — 0.1–0.5 s per fit here (docs/notes/threads.md),
+ * more than a short fit's training. So a worker that finished a job stays alive and waits for the
+ * next one: the second and later fits of a process get warm threads.
+ *
+ * One pool per process, keyed by nothing but size: a job takes the first `size` idle workers and
+ * starts more when there are not enough. An idle worker is `unref()`ed (a CLI still exits when its
+ * work is done) and terminated after `IDLE_TIMEOUT_MS` without a job. A worker whose job failed,
+ * timed out or was aborted is never returned here: the launcher terminates it (`discard`).
+ *
+ * @example
+ * await model.fit(data, { paradigm: 'threads', workers: 2 }); // starts 2 threads (startupMs ≈ 300)
+ * await model.fit(data, { paradigm: 'threads', workers: 2 }); // reuses them (startupMs ≈ 0)
+ * await shutdownThreadPool(); // terminate the idle threads now, not after 30 s
+ */
+import { Worker } from 'node:worker_threads';
+import type { ThreadWorkerMessage } from './thread-worker.js';
+
+/** Idle workers are terminated after this long without a job. */
+export const IDLE_TIMEOUT_MS = 30_000;
+
+const WORKER_URL = new URL('./thread-worker.js', import.meta.url);
+
+/** One worker thread, in the pool or lent to one job. */
+export interface PooledWorker {
+  readonly worker: Worker;
+  /** Resolves with performance.now() when the worker has imported the library and waits for jobs. */
+  readonly online: Promise<number>;
+  /** True while a job uses it (or after a failure, until it is terminated). */
+  busy: boolean;
+  idleTimer: ReturnType<typeof setTimeout> | undefined;
+}
+
+const pool: PooledWorker[] = [];
+let execArgv: string[] | undefined;
+
+/**
+ * The parent's Node flags minus those that only make sense for the main script: a worker inherits
+ * `process.execArgv`, and with `node --input-type=module -e …` it would refuse to start
+ * ("--input-type can only be used with string input"). Loaders, memory limits and profilers stay.
+ */
+function workerExecArgv(): string[] {
+  const kept: string[] = [];
+  const argv = process.execArgv;
+  for (let i = 0; i < argv.length; i++) {
+    const flag = argv[i]!;
+    if (flag.startsWith('--input-type')) continue;
+    if (flag === '-e' || flag === '--eval' || flag === '-p' || flag === '--print') {
+      i++; // and the code that follows it
+      continue;
+    }
+    if (/^--(eval|print)=/.test(flag)) continue;
+    kept.push(flag);
+  }
+  return kept;
+}
+
+/**
+ * A worker with the parent's flags; process-wide ones (V8 flags such as --no-liftoff) are refused by
+ * worker_threads with ERR_WORKER_INVALID_EXEC_ARGV, which lists them: drop those and start it again.
+ */
+function newWorker(): Worker {
+  const flags = (execArgv ??= workerExecArgv());
+  try {
+    return new Worker(WORKER_URL, { execArgv: flags });
+  } catch (error) {
+    if ((error as { code?: string }).code !== 'ERR_WORKER_INVALID_EXEC_ARGV') throw error;
+    const invalid = new Set(String((error as Error).message).split(': ').slice(1).join(': ').split(/,\s*/));
+    const valid = flags.filter((flag) => !invalid.has(flag));
+    execArgv = valid.length < flags.length ? valid : []; // the message named none of ours: start bare
+    return new Worker(WORKER_URL, { execArgv });
+  }
+}
+
+function startWorker(): PooledWorker {
+  const worker = newWorker();
+  const online = new Promise<number>((resolve) => {
+    const onMessage = (message: ThreadWorkerMessage): void => {
+      if (message.type !== 'online') return;
+      worker.off('message', onMessage);
+      resolve(performance.now());
+    };
+    worker.on('message', onMessage);
+  });
+  const entry: PooledWorker = { worker, online, busy: true, idleTimer: undefined };
+  // Always listening: an idle worker's 'error' would otherwise be an unhandled event in the caller.
+  // A job's own listeners report failures; here the dead worker only leaves the pool.
+  worker.on('error', () => remove(entry));
+  worker.on('exit', () => remove(entry));
+  return entry;
+}
+
+function remove(entry: PooledWorker): void {
+  clearTimeout(entry.idleTimer);
+  const index = pool.indexOf(entry);
+  if (index >= 0) pool.splice(index, 1);
+}
+
+/**
+ * `size` workers for one job, busy and ref()ed: the first idle ones of the pool, then new ones.
+ * With `reuse` false every worker is new and stays out of the pool (the launcher discards it).
+ */
+export function acquireWorkers(size: number, reuse: boolean): PooledWorker[] {
+  const taken: PooledWorker[] = [];
+  if (reuse) {
+    for (const entry of pool) {
+      if (taken.length === size) break;
+      if (entry.busy) continue;
+      clearTimeout(entry.idleTimer);
+      entry.idleTimer = undefined;
+      entry.busy = true;
+      entry.worker.ref();
+      taken.push(entry);
+    }
+  }
+  while (taken.length < size) {
+    const entry = startWorker();
+    if (reuse) pool.push(entry);
+    taken.push(entry);
+  }
+  return taken;
+}
+
+/** Give a worker whose job succeeded back to the pool (idle, unref()ed, terminated after IDLE_TIMEOUT_MS). */
+export function releaseWorker(entry: PooledWorker): void {
+  if (!pool.includes(entry)) {
+    void entry.worker.terminate(); // not pooled (reuseThreads: false) or already dropped
+    return;
+  }
+  entry.busy = false;
+  entry.worker.unref();
+  entry.idleTimer = setTimeout(() => {
+    remove(entry);
+    void entry.worker.terminate();
+  }, IDLE_TIMEOUT_MS);
+  entry.idleTimer.unref();
+}
+
+/** Terminate a worker (failed, timed out, aborted, or not pooled) and drop it from the pool. */
+export async function discardWorker(entry: PooledWorker): Promise<void> {
+  remove(entry);
+  await entry.worker.terminate();
+}
+
+/**
+ * Terminate every idle pooled worker now and wait until they are gone. Fits that are running keep
+ * their workers (those are terminated or pooled when they end). Idle workers never keep a process
+ * alive and leave after 30 s on their own; call this to free their memory sooner, or in tests that
+ * count threads.
+ *
+ * @example
+ * import { shutdownThreadPool } from 'shardlearn';
+ * await shutdownThreadPool();
+ */
+export async function shutdownThreadPool(): Promise<void> {
+  const idle = pool.filter((entry) => !entry.busy);
+  await Promise.all(idle.map(discardWorker));
+}
+
+/** Idle workers in the pool (for tests and diagnostics). */
+export function idleThreadCount(): number {
+  return pool.filter((entry) => !entry.busy).length;
+}
