@@ -1,6 +1,7 @@
 // The advisor against real measurements: a small comparison (sequential, threads, processes; logistic
 // regression by SGD, which all-reduces every step) is run here, the cost model is calibrated on it,
-// and the advisor's picks must be what was measured fastest. Then `shardlearn advise` reads the same
+// and the advisor's picks must be what was measured fastest; one more processes run behind a shaped
+// link (2 ms, 100 Mbit/s) checks the advisor's capped-link prediction. Then `shardlearn advise` reads the same
 // runs back from a DuckDB file and gives the same advice.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -8,7 +9,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import '../../src/index.js';
-import { advise, calibrateFromRuns, validateAdvisor } from '../../src/bench/advisor.js';
+import { advise, algorithmFor, calibrateFromRuns, validateAdvisor } from '../../src/bench/advisor.js';
+import { workloadOf } from '../../src/bench/cost-model.js';
 import { parseMatrix } from '../../src/bench/matrix.js';
 import type { RunRecord } from '../../src/bench/record.js';
 import { runMatrix } from '../../src/bench/runner.js';
@@ -18,6 +20,9 @@ import { main } from '../../src/cli/main.js';
 const PARAMS = { solver: 'sgd', epochs: 2 };
 const SMALL = 2500; // 2000 training rows
 const LARGE = 20_000; // 16000 training rows
+// The shaped link of case (b): the fault proxy adds 2 ms to every chunk in each direction and caps
+// each direction at 100 Mbit/s (12.5 MB/s), like a WAN hop between two hosts.
+const WAN = { name: 'wan', latencyMs: 2, bandwidthMbit: 100, seed: 1 };
 
 function measuredMedian(records: readonly RunRecord[], trainRows: number, paradigm: string): number {
   const walls = records.filter((r) => r.status === 'ok' && r.trainRows === trainRows && r.paradigm === paradigm).map((r) => r.wallSeconds).sort((a, b) => a - b);
@@ -55,10 +60,10 @@ test('the advisor calibrated on a real comparison picks what was measured fastes
   const fastest = Object.entries(measured).sort((a, b) => a[1] - b[1])[0]![0];
   assert.equal(all.best.paradigm, fastest, `${all.summary}\nmeasured ${JSON.stringify(measured)}`);
 
-  // (b) Larger data over a capped link (100 Mbit/s, +1 ms per hop): 500 synchronous steps, each a
-  // 2-hop ring all-reduce, so the model says processes lose mostly on communication. Confirmed by
-  // measurement on loopback — the fastest link processes can have, so a capped link only widens it.
-  const capped = advise({ model: 'logistic-regression', params: PARAMS, rows: large, cols: 10, paradigms: ['threads', 'processes'], workers: [2], strategies: ['allreduce'], bandwidthBytesPerSecond: 1.25e7, latencyMs: 1, calibration });
+  // (b) Larger data over a capped link (100 Mbit/s, +2 ms per hop): every SGD step is a synchronous
+  // 2-hop ring all-reduce, so the model says processes lose mostly on communication. Measured: one
+  // processes×2 run behind the shaping proxy (src/runtime/network.ts) against the loopback runs.
+  const capped = advise({ model: 'logistic-regression', params: PARAMS, rows: large, cols: 10, paradigms: ['threads', 'processes'], workers: [2], strategies: ['allreduce'], bandwidthBytesPerSecond: (WAN.bandwidthMbit * 1e6) / 8, latencyMs: WAN.latencyMs, calibration });
   const loopback = advise({ model: 'logistic-regression', params: PARAMS, rows: large, cols: 10, paradigms: ['processes'], workers: [2], strategies: ['allreduce'], calibration });
   const processes = capped.options.find((o) => o.paradigm === 'processes')!;
   assert.equal(capped.best.paradigm, 'threads', capped.summary);
@@ -67,6 +72,27 @@ test('the advisor calibrated on a real comparison picks what was measured fastes
   const threadsLarge = measuredMedian(records, large, 'threads');
   const processesLarge = measuredMedian(records, large, 'processes');
   assert.ok(threadsLarge * 1.5 < processesLarge, `measured on loopback: threads ${threadsLarge} s, processes ${processesLarge} s`);
+  const shapedMatrix = parseMatrix({
+    name: 'advisor-check-wan',
+    models: [{ name: 'logistic-regression', params: PARAMS, data: [`synthetic:classification?rows=${LARGE}&cols=10&seed=1`] }],
+    paradigms: ['processes'],
+    workers: [2],
+    strategies: ['allreduce'],
+    networks: [WAN],
+    repeats: 1,
+  });
+  const shapedRecords = (await runMatrix(shapedMatrix, {})).records;
+  assert.ok(shapedRecords.every((r) => r.status === 'ok' && r.network === WAN.name), shapedRecords.map((r) => r.error).join('; '));
+  const shaped = measuredMedian(shapedRecords, large, 'processes');
+  // The floor the proxy adds: each all-reduce is 2 sequential hops (reduce-scatter, all-gather), each
+  // waiting for a chunk delayed by latencyMs. Only half the floor is asserted, so start-up noise on a
+  // shared 2-core machine (±0.5 s per process) cannot flip it.
+  const collectives = workloadOf(algorithmFor('logistic-regression', PARAMS, 10), { rows: large, cols: 10, workers: 2, strategy: 'allreduce' }).collectives;
+  const floorSeconds = (collectives * 2 * WAN.latencyMs) / 1000;
+  t.diagnostic(`processes×2 over ${WAN.latencyMs} ms/${WAN.bandwidthMbit} Mbit: measured ${shaped.toFixed(2)} s (predicted ${processes.totalSeconds.toFixed(2)} s) vs loopback ${processesLarge.toFixed(2)} s (predicted ${loopback.best.totalSeconds.toFixed(2)} s), threads ${threadsLarge.toFixed(2)} s; latency floor ${floorSeconds.toFixed(2)} s over ${collectives} all-reduces`);
+  assert.ok(floorSeconds >= 1, `the shaped run has ≥ 1 s of added latency to measure (${collectives} all-reduces)`);
+  assert.ok(shaped > processesLarge + floorSeconds / 2, `measured: processes over the shaped link ${shaped} s, on loopback ${processesLarge} s, latency floor ${floorSeconds} s`);
+  assert.ok(shaped > threadsLarge * 3, `measured: processes over the shaped link ${shaped} s, threads ${threadsLarge} s`);
 
   const validation = validateAdvisor(records);
   t.diagnostic(`leave-one-cell-out median relative error ${(validation.medianRelativeError! * 100).toFixed(1)}% over ${validation.cells.length} cells; rank agreement ${validation.rankAgreement}`);
