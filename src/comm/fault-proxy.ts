@@ -86,21 +86,26 @@ export class FaultProxy {
   private accept(client: Socket): void {
     this.counts.connections++;
     const upstream = connect(this.options.target.port, this.options.target.host);
+    const drains = [this.pipe(client, upstream), this.pipe(upstream, client)];
     for (const socket of [client, upstream]) {
       this.sockets.add(socket);
       socket.on('error', () => undefined); // a reset is one of the faults; both ends are closed below
       socket.on('close', () => {
         this.sockets.delete(socket);
-        client.destroy();
-        upstream.destroy();
+        // Chunks still in flight (delayed by latency or the bandwidth cap) are delivered before the
+        // other end is closed, as a real link would: closing at once dropped a rank's goodbye that
+        // was still "on the wire", and its peer then saw a connection closed without a goodbye.
+        const inFlightMs = Math.max(0, ...drains.map((drain) => drain()));
+        setTimeout(() => {
+          client.destroy();
+          upstream.destroy();
+        }, inFlightMs + 1);
       });
     }
-    this.pipe(client, upstream);
-    this.pipe(upstream, client);
   }
 
-  /** Forward `from` → `to` through the faults, keeping chunk order. */
-  private pipe(from: Socket, to: Socket): void {
+  /** Forward `from` → `to` through the faults, keeping chunk order; returns ms until the last forwarded chunk leaves. */
+  private pipe(from: Socket, to: Socket): () => number {
     let readyAt = 0; // when the previous chunk leaves: keeps order and paces the bandwidth cap
     from.on('data', (chunk: Buffer) => {
       const p = this.faultsLeft() ? this.profile : { ...this.profile, resetProbability: 0, dropProbability: 0, corruptProbability: 0, truncateProbability: 0 };
@@ -137,6 +142,7 @@ export class FaultProxy {
       }, readyAt - now);
     });
     from.on('end', () => setTimeout(() => to.end(), Math.max(0, readyAt - performance.now())));
+    return () => readyAt - performance.now();
   }
 
   private faultsLeft(): boolean {
