@@ -94,7 +94,16 @@ export async function launchProcesses<State>(request: LaunchRequest<State>): Pro
   if (!isStrategyName(strategy)) throw new ConfigError(`unknown strategy '${strategy}'; expected one of: ${strategyNames().join(', ')}`, { field: 'strategy' });
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   if (!(timeoutMs > 0)) throw new ConfigError(`timeoutMs must be positive, got ${timeoutMs}`, { field: 'timeoutMs' });
-  const proxies = options.network === undefined ? null : new ProxySet(validateNetwork(options.network));
+  const network = options.network === undefined ? undefined : validateNetwork(options.network);
+  if (network !== undefined && process.env['SHARDLEARN_EXPERIMENTAL_NETWORK'] !== '1') {
+    // Known flaw: in 2 of 5 fresh-clone CI runs a rank was reported lost at start-up or shutdown when
+    // connections went through the proxies (not reproduced on demand); until it is found, opt in.
+    throw new ConfigError(
+      'network profiles are experimental: set SHARDLEARN_EXPERIMENTAL_NETWORK=1 to use them (a rank can be reported lost through the shaping proxy; see docs/compare.md)',
+      { field: 'network' },
+    );
+  }
+  const proxies = network === undefined ? null : new ProxySet(network);
 
   const startedAt = performance.timeOrigin + performance.now();
   const started = performance.now();
