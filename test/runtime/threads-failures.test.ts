@@ -2,10 +2,10 @@
 // original stack; a silent worker is named after timeoutMs; and after either no thread is left
 // (counted in /proc/self/task: a failed fit's workers are terminated, never pooled) and a process
 // that only ran a failed fit exits on its own.
+import { settledThreadCount, threadCount } from './thread-count.js';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import '../../src/index.js';
 import { CommError, WorkerError } from '../../src/core/errors.js';
@@ -15,7 +15,6 @@ import { FaultyModel } from './fixtures/fixture-models.js';
 
 const workerModules = [new URL('./fixtures/fixture-models.js', import.meta.url).href];
 const data = new Dataset({ x: Float64Array.from({ length: 60 }, (_, i) => i), rows: 60, cols: 1 });
-const threadCount = (): number => readdirSync('/proc/self/task').length;
 
 async function settle(): Promise<void> {
   // Terminated threads are joined asynchronously; give them a moment to leave /proc.
@@ -28,7 +27,7 @@ test('a successful threads run leaves no thread behind once the pool is shut dow
   // Warm up once: Node starts some of its own helper threads lazily on first use.
   await new FaultyModel('test-throws', { faultyRank: -1 }).fit(data, { paradigm: 'threads', workers: 3, workerModules });
   await shutdownThreadPool();
-  baseline = threadCount();
+  baseline = await settledThreadCount();
   const model = await new FaultyModel('test-throws', { faultyRank: -1 }).fit(data, { paradigm: 'threads', workers: 3, workerModules });
   assert.deepEqual(model.state, { rows: 60 });
   await shutdownThreadPool(); // the successful fit's 3 workers were pooled for the next fit

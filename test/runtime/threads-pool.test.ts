@@ -2,10 +2,10 @@
 // threadIds) with bitwise-identical results to fresh threads; a failed fit's threads are terminated,
 // never reused; a pooled worker sees only its own job's workerModules; idle pooled threads do not
 // keep a process alive; shutdownThreadPool ends them (counted in /proc/self/task).
+import { settledThreadCount, threadCount } from './thread-count.js';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import '../../src/index.js';
 import { WorkerError } from '../../src/core/errors.js';
@@ -20,7 +20,6 @@ import { FaultyModel, ProbeModel } from './fixtures/fixture-models.js';
 const workerModules = [new URL('./fixtures/fixture-models.js', import.meta.url).href];
 const regression = syntheticGenerator({ kind: 'regression', rows: 3000, cols: 8, seed: 11 }).generate(0, 3000);
 const small = new Dataset({ x: Float64Array.from({ length: 60 }, (_, i) => i), rows: 60, cols: 1 });
-const threadCount = (): number => readdirSync('/proc/self/task').length;
 
 test('a second fit reuses the first fit\'s threads and equals a fresh-thread fit bit for bit', async () => {
   await shutdownThreadPool();
@@ -68,7 +67,7 @@ test('a pooled worker only knows the models of its own job\'s workerModules', as
 
 test('shutdownThreadPool terminates the idle threads', async () => {
   await shutdownThreadPool();
-  const baseline = threadCount();
+  const baseline = await settledThreadCount();
   await createModel('linear-regression', {}).fit(regression, { paradigm: 'threads', workers: 2 });
   assert.equal(idleThreadCount(), 2);
   assert.ok(threadCount() >= baseline + 2, 'the pooled threads are alive between fits');
