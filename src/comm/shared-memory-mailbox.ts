@@ -13,6 +13,7 @@
 import { CommError } from '../core/errors.js';
 import type { FloatArray } from '../core/storage.js';
 import type { Message } from './communicator.js';
+import { payloadBytes } from './communicator.js';
 import type { ControlLayout } from './shared-memory-world.js';
 import type { Waiter } from './shared-memory-wait.js';
 
@@ -24,12 +25,10 @@ const decoder = new TextDecoder();
 export function encodeHead(message: Message): Uint8Array {
   const arrays = (message.arrays ?? []).map((array) => [array instanceof Float32Array ? 'float32' : 'float64', array.length]);
   const json = encoder.encode(JSON.stringify({ tag: message.tag, header: message.header, arrays }));
-  let payloadBytes = 0;
-  for (const array of message.arrays ?? []) payloadBytes += array.byteLength;
   const head = new Uint8Array(PREFIX_BYTES + json.length);
   const view = new DataView(head.buffer);
   view.setUint32(0, json.length, true);
-  view.setUint32(4, payloadBytes, true);
+  view.setUint32(4, payloadBytes(message), true);
   head.set(json, PREFIX_BYTES);
   return head;
 }
