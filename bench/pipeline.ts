@@ -1,13 +1,17 @@
 /**
- * Pipeline (GPipe) model parallelism against data parallelism and sequential training: one epoch of
- * the MLP and the default CNN on the built-in MNIST digits (8,000 training rows), batch 64, on
- * 2 worker threads; median of 3 runs per configuration (no assertion on speed: a measurement).
+ * Pipeline model parallelism (GPipe and 1F1B schedules) against data parallelism and sequential
+ * training: one epoch of the MLP and the default CNN on the built-in MNIST digits (8,000 training
+ * rows), batch 64, on 2 worker threads; median of `--repeats` runs per configuration (no assertion
+ * on speed: a measurement). Configurations are interleaved round by round, so a change in the
+ * shared machine's load hits them alike.
  *
  *   node dist/bench/pipeline.js [--repeats 3] [--models mlp,cnn]
  *   # writes bench/results/pipeline.json
  *
- * Each record carries the stage cut, per-rank bytes sent and the load average before and after
- * (the 2-core machine is shared).
+ * Each record carries the stage cut, per-rank bytes sent, the micro-batches each stage holds at
+ * once under the schedule (activation memory), and the load average before and after (the 2-core
+ * machine is shared). Hybrid replicas are not measured: R × S ≥ 4 workers on 2 cores measures the
+ * scheduler, not the pipeline.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
@@ -15,6 +19,8 @@ import { createModel, loadData } from '../src/index.js';
 import type { FitOptions } from '../src/index.js';
 import { NEURAL_DEFAULTS } from '../src/models/neural-options.js';
 import type { NeuralClassifier } from '../src/models/neural-classifier.js';
+import { peakStoredMicroBatches, stageOperations } from '../src/models/pipeline-schedule.js';
+import type { PipelineSchedule } from '../src/models/pipeline-schedule.js';
 import { planStages } from '../src/models/pipeline-trainer.js';
 
 function argument(name: string): string | undefined {
@@ -32,9 +38,18 @@ const MODELS: Record<string, Record<string, unknown>> = {
 const CONFIGS: { label: string; options: FitOptions }[] = [
   { label: 'sequential', options: { paradigm: 'sequential' } },
   { label: 'data-parallel (allreduce, 2 threads)', options: { paradigm: 'threads', workers: 2, strategy: 'allreduce' } },
-  { label: 'pipeline, 4 micro-batches (2 threads)', options: { paradigm: 'threads', workers: 2, strategy: 'pipeline' } },
-  { label: 'pipeline, 8 micro-batches (2 threads)', options: { paradigm: 'threads', workers: 2, strategy: 'pipeline:8' } },
+  { label: 'pipeline GPipe, 4 micro-batches (2 threads)', options: { paradigm: 'threads', workers: 2, strategy: 'pipeline:4:gpipe' } },
+  { label: 'pipeline 1F1B, 4 micro-batches (2 threads)', options: { paradigm: 'threads', workers: 2, strategy: 'pipeline:4:1f1b' } },
+  { label: 'pipeline GPipe, 8 micro-batches (2 threads)', options: { paradigm: 'threads', workers: 2, strategy: 'pipeline:8:gpipe' } },
+  { label: 'pipeline 1F1B, 8 micro-batches (2 threads)', options: { paradigm: 'threads', workers: 2, strategy: 'pipeline:8:1f1b' } },
 ];
+
+/** Micro-batches each of the 2 stages holds at once under the configuration's schedule (null when not a pipeline). */
+function storedMicroBatches(strategy: string | undefined): number[] | null {
+  const match = /^pipeline:(\d+):(gpipe|1f1b)$/.exec(strategy ?? '');
+  if (match === null) return null;
+  return [0, 1].map((stage) => peakStoredMicroBatches(stageOperations(2, Number(match[1]), stage, match[2] as PipelineSchedule)));
+}
 
 async function main(): Promise<void> {
   const repeats = Number(argument('repeats') ?? 3);
@@ -47,20 +62,27 @@ async function main(): Promise<void> {
     const { layers, inputShape } = probe.architecture(train.cols, 10);
     const { ranges } = planStages(layers, inputShape, { ...NEURAL_DEFAULTS, ...params }, 2);
     const stages = ranges.map(({ start, end }) => layers.slice(start, end).map((spec) => spec.type).join('-'));
-    for (const config of CONFIGS) {
-      const seconds: number[] = [];
-      let last = createModel(name, params);
-      const loadBefore = loadavg()[0];
-      for (let r = 0; r < repeats; r++) {
-        last = createModel(name, params);
-        await last.fit(train, config.options);
-        seconds.push(last.fitInfo!.seconds);
-        process.stderr.write(`${name} ${config.label}: ${seconds[r]!.toFixed(2)} s\n`);
+    const seconds = CONFIGS.map((): number[] => []);
+    const lastFit = CONFIGS.map(() => createModel(name, params));
+    const loadBefore = loadavg()[0];
+    for (let r = 0; r < repeats; r++) {
+      for (const [c, config] of CONFIGS.entries()) {
+        const model = createModel(name, params);
+        await model.fit(train, config.options);
+        seconds[c]!.push(model.fitInfo!.seconds);
+        lastFit[c] = model;
+        process.stderr.write(`${name} ${config.label}: ${model.fitInfo!.seconds.toFixed(2)} s\n`);
       }
+    }
+    const sequentialSeconds = median(seconds[0]!);
+    for (const [c, config] of CONFIGS.entries()) {
+      const last = lastFit[c]!;
       records.push({
-        model: name, params, config: config.label, options: config.options, seconds: median(seconds), runs: seconds,
-        imagesPerSecond: train.rows / median(seconds), testAccuracy: last.score(test!),
+        model: name, params, config: config.label, options: config.options, seconds: median(seconds[c]!), runs: seconds[c],
+        imagesPerSecond: train.rows / median(seconds[c]!), speedupOverSequential: sequentialSeconds / median(seconds[c]!),
+        testAccuracy: last.score(test!),
         bytesSent: last.fitInfo!.comm.map((stats) => stats.bytesSent), stages: config.options.strategy?.startsWith('pipeline') ? stages : null,
+        storedMicroBatchesPerStage: storedMicroBatches(config.options.strategy),
         loadAverage: [loadBefore, loadavg()[0]],
       });
     }
@@ -69,7 +91,8 @@ async function main(): Promise<void> {
   const out = { machine: { cpus: cpus().length, model: cpus()[0]?.model, node: process.version }, trainRows: train.rows, repeats, records };
   writeFileSync('bench/results/pipeline.json', JSON.stringify(out, null, 2) + '\n');
   for (const record of records) {
-    process.stdout.write(`${String(record['model'])}\t${String(record['config'])}\t${(record['seconds'] as number).toFixed(2)} s\t${(record['imagesPerSecond'] as number).toFixed(0)} img/s\n`);
+    const bytes = (record['bytesSent'] as number[]).map((b) => (b / 1e6).toFixed(1)).join(' / ');
+    process.stdout.write(`${String(record['model'])}\t${String(record['config'])}\t${(record['seconds'] as number).toFixed(2)} s\t${(record['imagesPerSecond'] as number).toFixed(0)} img/s\t×${(record['speedupOverSequential'] as number).toFixed(2)}\t${bytes} MB sent\n`);
   }
 }
 

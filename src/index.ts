@@ -13,4 +13,4 @@ export * from './models/index.js';
 export * from './runtime/index.js';
 export * from './bench/index.js';
 export * as nn from './nn/index.js';
-export { strategyNames } from './strategies/index.js';
+export { strategyNames, checkStrategy } from './strategies/index.js';

@@ -4,8 +4,14 @@
  * `new Rng(rowSeeds[i] ^ salt)` — seeded per row, not per rank or batch position — so the same row
  * at the same visit gets the same mask in every paradigm (see ForwardContext.rowSeeds).
  *
+ * The salt names the layer by its place in the WHOLE network: the parameters declared before it
+ * and its input size. A pipeline stage builds only a slice of the network, so it tells each dropout
+ * layer where its slice starts (`placeAt`); then sequential, data-parallel and pipeline training
+ * draw the same masks and train the same model.
+ *
  * @example
  * new Dropout({ rate: 0.5 })
+ * stageNetwork.layers.forEach((layer) => { if (layer instanceof Dropout) layer.placeAt(stageParameterOffset); });
  */
 import { Rng } from '../core/rng.js';
 import type { DType, FloatArray } from '../core/storage.js';
@@ -23,6 +29,9 @@ export class Dropout implements Layer {
   private shape: readonly number[] = [];
   /** Distinguishes this layer's masks from another dropout layer's for the same row (set at build). */
   private salt = 0;
+  /** Parameters declared before this layer in the network that built it, and its input size (for the salt). */
+  private localOffset = 0;
+  private inputSize = 0;
 
   constructor(options: { rate: number }) {
     if (!(options.rate >= 0 && options.rate < 1)) throw new RangeError(`dropout: rate must be in [0, 1), got ${options.rate}`);
@@ -32,8 +41,19 @@ export class Dropout implements Layer {
   build(inputShape: readonly number[], layout: { size: number }, dtype: DType): readonly number[] {
     this.dtype = dtype;
     // Salt from the layer's position (parameters declared before it), so it is the same on every rank.
-    this.salt = Math.imul(layout.size + 1, 0x9e3779b1) ^ Math.imul(sizeOf(inputShape), 0x85ebca6b);
+    this.localOffset = layout.size;
+    this.inputSize = sizeOf(inputShape);
+    this.placeAt(0);
     return inputShape;
+  }
+
+  /**
+   * Declare that the network holding this layer is a slice of a larger one whose first
+   * `parameterOffset` parameters come before the slice (a pipeline stage), so the masks are the
+   * ones this layer draws in the whole network.
+   */
+  placeAt(parameterOffset: number): void {
+    this.salt = Math.imul(parameterOffset + this.localOffset + 1, 0x9e3779b1) ^ Math.imul(this.inputSize, 0x85ebca6b);
   }
 
   bind(): void {}

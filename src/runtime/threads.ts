@@ -27,7 +27,7 @@ import { abortWorld, createSharedWorld, heartbeats, ranksNotWaiting } from '../c
 import { CommError, ConfigError, WorkerError } from '../core/errors.js';
 import type { FitInfo, LaunchRequest } from '../models/launcher.js';
 import type { ProgressEvent } from '../models/context.js';
-import { isStrategyName, strategyNames } from '../strategies/index.js';
+import { checkStrategy } from '../strategies/index.js';
 import type { ThreadLauncherMessage, ThreadWorkerData, ThreadWorkerMessage } from './thread-worker.js';
 import type { PooledWorker } from './thread-pool.js';
 import { acquireWorkers, discardWorker, releaseWorker } from './thread-pool.js';
@@ -69,9 +69,7 @@ export async function launchThreads<State>(request: LaunchRequest<State>): Promi
   refuseNetwork(options.network, 'threads');
   const size = resolveWorkers(options.workers, data.rows);
   const strategy = options.strategy ?? 'allreduce';
-  if (!isStrategyName(strategy)) {
-    throw new ConfigError(`unknown strategy '${strategy}'; expected one of: ${strategyNames().join(', ')}`, { field: 'strategy' });
-  }
+  checkStrategy(strategy, size);
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   if (!(timeoutMs > 0)) throw new ConfigError(`timeoutMs must be positive, got ${timeoutMs}`, { field: 'timeoutMs' });
 

@@ -7,7 +7,7 @@ import { ConfigError, ShardlearnError } from '../core/errors.js';
 import { AllReduceStrategy } from './allreduce.js';
 import { HogwildStrategy } from './hogwild.js';
 import { ParameterServerStrategy, parseConsistency } from './parameter-server.js';
-import { PipelineStrategy, parseMicroBatches } from './pipeline.js';
+import { PipelineStrategy, parsePipelineSettings, validatePipelineSettings } from './pipeline.js';
 import type { GradientStrategy, StrategyName } from './strategy.js';
 
 /** What a strategy may need beyond the communicator (e.g. the shared parameter vector for Hogwild). */
@@ -22,8 +22,12 @@ export type StrategyFactory = (env: StrategyEnvironment, name: string) => Gradie
 
 const factories = new Map<string, StrategyFactory>();
 
-/** A parametric family is registered once under its pattern, e.g. 'ps-ssp:<s>', and matches 'ps-ssp:2'. */
-export function registerStrategy(name: StrategyName | `${string}:<s>`, factory: StrategyFactory): void {
+/**
+ * A parametric family is registered once under its pattern, e.g. 'ps-ssp:<s>', and matches 'ps-ssp:2';
+ * a family registered as 'name:<options>' takes every other 'name:…' and its factory parses the rest
+ * (e.g. 'pipeline:8:1f1b'), throwing a ConfigError for parts it does not know.
+ */
+export function registerStrategy(name: StrategyName | `${string}:<s>` | `${string}:<options>`, factory: StrategyFactory): void {
   if (factories.has(name)) throw new ShardlearnError('REGISTRY', `strategy '${name}' is already registered`);
   factories.set(name, factory);
 }
@@ -33,7 +37,7 @@ export function strategyNames(): string[] {
 }
 
 export function createStrategy(name: string, env: StrategyEnvironment): GradientStrategy {
-  const factory = factories.get(name) ?? factories.get(name.replace(/:\d+$/, ':<s>'));
+  const factory = factoryFor(name);
   if (factory === undefined) {
     throw new ConfigError(`unknown strategy '${name}'; expected one of: ${strategyNames().join(', ')}`, { field: 'strategy' });
   }
@@ -42,7 +46,24 @@ export function createStrategy(name: string, env: StrategyEnvironment): Gradient
 
 /** Whether `name` selects a registered strategy (exactly, or as a member of a parametric family). */
 export function isStrategyName(name: string): boolean {
-  return factories.has(name) || factories.has(name.replace(/:\d+$/, ':<s>'));
+  return factoryFor(name) !== undefined;
+}
+
+/**
+ * Throws, before any worker starts, the ConfigError a worker would throw when it builds strategy
+ * `name` for `workers` workers (an unknown name, a malformed pipeline option, a replica count that
+ * does not divide the workers). Launchers call it so a bad name is a ConfigError, not a WorkerError.
+ */
+export function checkStrategy(name: string, workers: number): void {
+  if (factoryFor(name) === undefined) {
+    throw new ConfigError(`unknown strategy '${name}'; expected one of: ${strategyNames().join(', ')}`, { field: 'strategy' });
+  }
+  if (name !== 'pipeline' && !name.startsWith('pipeline:')) return;
+  validatePipelineSettings(parsePipelineSettings(name), workers);
+}
+
+function factoryFor(name: string): StrategyFactory | undefined {
+  return factories.get(name) ?? factories.get(name.replace(/:\d+$/, ':<s>')) ?? factories.get(name.replace(/:.*$/, ':<options>'));
 }
 
 registerStrategy('allreduce', ({ comm }) => new AllReduceStrategy(comm));
@@ -50,7 +71,8 @@ registerStrategy('hogwild', ({ comm, sharedParams }) => new HogwildStrategy(comm
 registerStrategy('ps-sync', ({ comm }) => new ParameterServerStrategy(comm, { kind: 'sync' }));
 registerStrategy('ps-async', ({ comm }) => new ParameterServerStrategy(comm, { kind: 'async' }));
 registerStrategy('ps-ssp:<s>', ({ comm }, name) => new ParameterServerStrategy(comm, parseConsistency(name)!));
-registerStrategy('pipeline', (_env, name) => new PipelineStrategy(parseMicroBatches(name)));
-registerStrategy('pipeline:<s>', (_env, name) => new PipelineStrategy(parseMicroBatches(name)));
+registerStrategy('pipeline', ({ comm }, name) => new PipelineStrategy(parsePipelineSettings(name), comm));
+registerStrategy('pipeline:<s>', ({ comm }, name) => new PipelineStrategy(parsePipelineSettings(name), comm));
+registerStrategy('pipeline:<options>', ({ comm }, name) => new PipelineStrategy(parsePipelineSettings(name), comm));
 
 export type { GradientStrategy, StrategyName, ApplyUpdate } from './strategy.js';

@@ -1,16 +1,16 @@
-// The pipeline's pure logic: the GPipe schedule's dependency rules, micro-batch cutting, and the
+// The pipeline's pure logic: the GPipe and 1F1B schedules' dependency rules and memory, micro-batch cutting, and the
 // stage partition (checked against brute force over every cut).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ConfigError } from '../../src/core/errors.js';
 import { Rng } from '../../src/core/rng.js';
 import { layerCosts, partitionStages } from '../../src/models/pipeline-partition.js';
-import { bubbleFraction, microBatchSizes, pipelineTimeline, stageOperations } from '../../src/models/pipeline-schedule.js';
+import { PIPELINE_SCHEDULES, bubbleFraction, microBatchSizes, peakStoredMicroBatches, pipelineTimeline, stageOperations } from '../../src/models/pipeline-schedule.js';
 
-test('schedule: each micro-batch goes forward through stages in order, backward in reverse, forward before backward on every stage; one pass per stage per tick', () => {
-  for (let stages = 1; stages <= 4; stages++) {
+test('schedules (GPipe and 1F1B): each micro-batch goes forward through stages in order, backward in reverse, forward before backward on every stage; one pass per stage per tick', () => {
+  for (const schedule of PIPELINE_SCHEDULES) for (let stages = 1; stages <= 4; stages++) {
     for (let microBatches = 1; microBatches <= 6; microBatches++) {
-      const timeline = pipelineTimeline(stages, microBatches);
+      const timeline = pipelineTimeline(stages, microBatches, schedule);
       assert.equal(timeline.length, 2 * stages * microBatches);
       const tick = (kind: 'forward' | 'backward', stage: number, m: number): number =>
         timeline.find((op) => op.kind === kind && op.stage === stage && op.microBatch === m)!.tick;
@@ -30,6 +30,32 @@ test('schedule: each micro-batch goes forward through stages in order, backward 
       assert.equal(span, 2 * (microBatches + stages - 1));
       // Idle ticks of one stage over the span: the bubble fraction.
       assert.ok(Math.abs((span - 2 * microBatches) / span - bubbleFraction(stages, microBatches)) < 1e-12);
+    }
+  }
+});
+
+test('GPipe ticks are the closed form: forward m on stage s at s + m, backward at (M + S − 1) + (S − 1 − s) + (M − 1 − m)', () => {
+  for (let stages = 1; stages <= 4; stages++) {
+    for (let microBatches = 1; microBatches <= 6; microBatches++) {
+      for (const op of pipelineTimeline(stages, microBatches, 'gpipe')) {
+        const expected = op.kind === 'forward' ? op.stage + op.microBatch : microBatches + stages - 1 + (stages - 1 - op.stage) + (microBatches - 1 - op.microBatch);
+        assert.equal(op.tick, expected, `S=${stages} M=${microBatches} ${op.kind} ${op.microBatch} on stage ${op.stage}`);
+      }
+    }
+  }
+});
+
+test('1F1B: warm-up forwards, then one forward and one backward, then the drain; stage s stores min(S − s, M) micro-batches, GPipe M', () => {
+  const ops = (stages: number, microBatches: number, stage: number): string[] => stageOperations(stages, microBatches, stage, '1f1b').map((op) => `${op.kind[0]}${op.microBatch}`);
+  assert.deepEqual(ops(3, 4, 0), ['f0', 'f1', 'f2', 'b0', 'f3', 'b1', 'b2', 'b3']);
+  assert.deepEqual(ops(3, 4, 1), ['f0', 'f1', 'b0', 'f2', 'b1', 'f3', 'b2', 'b3']);
+  assert.deepEqual(ops(3, 4, 2), ['f0', 'b0', 'f1', 'b1', 'f2', 'b2', 'f3', 'b3']);
+  for (let stages = 1; stages <= 5; stages++) {
+    for (let microBatches = 1; microBatches <= 8; microBatches++) {
+      for (let stage = 0; stage < stages; stage++) {
+        assert.equal(peakStoredMicroBatches(stageOperations(stages, microBatches, stage, '1f1b')), Math.min(stages - stage, microBatches));
+        assert.equal(peakStoredMicroBatches(stageOperations(stages, microBatches, stage, 'gpipe')), microBatches);
+      }
     }
   }
 });

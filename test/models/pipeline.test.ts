@@ -5,6 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import '../../src/index.js';
+import { LocalCommunicator } from '../../src/comm/local.js';
 import { encodeHead } from '../../src/comm/shared-memory-mailbox.js';
 import { ConfigError } from '../../src/core/errors.js';
 import type { Dataset } from '../../src/data/dataset.js';
@@ -14,7 +15,8 @@ import { NEURAL_DEFAULTS } from '../../src/models/neural-options.js';
 import { planStages } from '../../src/models/pipeline-trainer.js';
 import { microBatchSizes } from '../../src/models/pipeline-schedule.js';
 import { RNN } from '../../src/models/rnn.js';
-import { PipelineStrategy, parseMicroBatches } from '../../src/strategies/pipeline.js';
+import { PipelineStrategy, parseMicroBatches, parsePipelineSettings } from '../../src/strategies/pipeline.js';
+import { createStrategy, isStrategyName } from '../../src/strategies/index.js';
 import { barImages, firstStepSequences, xorData } from '../nn/data.js';
 
 /**
@@ -71,13 +73,15 @@ test('rnn (two stacked LSTM layers + dense): pipeline over 2 and 3 threads gives
   }
 });
 
-test('mlp: pipeline over 2 processes (ZeroMQ) gives the sequential weights too — it only uses the Communicator', async () => {
+test('mlp: pipeline over 2 processes (ZeroMQ, GPipe) and 2 replicas × 2 stages over 4 processes (1F1B, dropout) give the sequential weights too', async () => {
   const data = xorData(160, 17);
-  const params = { hidden: [8, 6], epochs: 2, batchSize: 16, precision: 'float64' as const };
+  const params = { hidden: [8, 6], epochs: 2, batchSize: 16, dropout: 0.2, precision: 'float64' as const };
   const sequential = await new MLP(params).fit(data);
-  const model = await new MLP(params).fit(data, { paradigm: 'processes', workers: 2, strategy: 'pipeline' });
-  const difference = relativeDifference(model.state.params, sequential.state.params);
-  assert.ok(difference <= TOLERANCE, `relative difference ${difference}`);
+  for (const [strategy, workers] of [['pipeline', 2], ['pipeline:3:1f1b:replicas=2', 4]] as const) {
+    const model = await new MLP(params).fit(data, { paradigm: 'processes', workers, strategy });
+    const difference = relativeDifference(model.state.params, sequential.state.params);
+    assert.ok(difference <= TOLERANCE, `${strategy} over ${workers} processes: relative difference ${difference}`);
+  }
 });
 
 /**
@@ -119,20 +123,29 @@ test('bytes sent per epoch are exactly the activations and gradients crossing st
   }
 });
 
-test('float32 with dropout on a later stage: the run is reproducible and learns XOR', async () => {
-  const train = xorData(400, 14);
-  const params = { hidden: [16], dropout: 0.1, epochs: 30, lr: 0.02, batchSize: 32 };
-  const first = await new MLP(params).fit(train, { paradigm: 'threads', workers: 2, strategy: 'pipeline' });
-  const second = await new MLP(params).fit(train, { paradigm: 'threads', workers: 2, strategy: 'pipeline' });
-  assert.deepEqual(first.state.params, second.state.params);
-  const accuracy = first.score(xorData(300, 15));
-  assert.ok(accuracy >= 0.9, `accuracy ${accuracy}`);
-});
-
-test('strategy names: pipeline = 4 micro-batches, pipeline:<m> = m; a model without a pipeline trainer gets a ConfigError', async () => {
+test('strategy names: pipeline = 4 micro-batches, pipeline:<m> = m, :1f1b, :replicas=<r>; bad parts and a model without a pipeline trainer get a ConfigError', async () => {
   assert.equal(parseMicroBatches('pipeline'), 4);
   assert.equal(parseMicroBatches('pipeline:8'), 8);
-  assert.throws(() => new PipelineStrategy(0), (e: unknown) => e instanceof ConfigError && e.field === 'strategy');
+  assert.deepEqual(parsePipelineSettings('pipeline'), { microBatches: 4, schedule: 'gpipe', replicas: 1 });
+  assert.deepEqual(parsePipelineSettings('pipeline:8:1f1b'), { microBatches: 8, schedule: '1f1b', replicas: 1 });
+  assert.deepEqual(parsePipelineSettings('pipeline:1f1b:replicas=2:6'), { microBatches: 6, schedule: '1f1b', replicas: 2 });
+  const isStrategyError = (e: unknown): boolean => e instanceof ConfigError && e.field === 'strategy';
+  assert.throws(() => parsePipelineSettings('pipeline:8:2f2b'), (e: unknown) => isStrategyError(e) && /unknown part '2f2b'/.test((e as Error).message));
+  assert.throws(() => new PipelineStrategy({ microBatches: 0 }), isStrategyError);
+  assert.throws(() => new PipelineStrategy({ replicas: 0 }), isStrategyError);
+  assert.throws(() => new PipelineStrategy({ schedule: 'zigzag' as '1f1b' }), isStrategyError);
+  // Through the registry, as the CLI and runtimes resolve names.
+  const env = { comm: new LocalCommunicator() };
+  const made = createStrategy('pipeline:8:1f1b', env) as PipelineStrategy;
+  assert.deepEqual([made.microBatches, made.schedule, made.replicas], [8, '1f1b', 1]);
+  assert.ok(isStrategyName('pipeline:3:gpipe'));
+  assert.throws(() => createStrategy('pipeline:3:fast', env), isStrategyError);
+  assert.throws(() => createStrategy('pipeline:replicas=2', env), (e: unknown) => e instanceof ConfigError && e.field === 'workers');
+  // Under threads the strategy is built in the workers, so the ConfigError arrives wrapped (WorkerError) with its message.
+  await assert.rejects(
+    new MLP({ hidden: [4], epochs: 1 }).fit(xorData(30, 16), { paradigm: 'threads', workers: 3, strategy: 'pipeline:replicas=2' }),
+    /3 workers is not a multiple of 2; choose --workers 4/,
+  );
   await assert.rejects(new PipelineStrategy().setup(new Float64Array(3)), (e: unknown) => e instanceof ConfigError && /only the neural models/.test(e.message));
   const tooDeep = new MLP({ hidden: [], epochs: 1 }); // one layer: no second stage
   await assert.rejects(tooDeep.fit(xorData(20, 16), { paradigm: 'threads', workers: 2, strategy: 'pipeline' }), /need at least 2 layers/);
