@@ -86,7 +86,7 @@ export class FaultProxy {
   private accept(client: Socket): void {
     this.counts.connections++;
     const upstream = connect(this.options.target.port, this.options.target.host);
-    const drains = [this.pipe(client, upstream), this.pipe(upstream, client)];
+    const links = [this.pipe(client, upstream), this.pipe(upstream, client)];
     for (const socket of [client, upstream]) {
       this.sockets.add(socket);
       socket.on('error', () => undefined); // a reset is one of the faults; both ends are closed below
@@ -95,18 +95,49 @@ export class FaultProxy {
         // Chunks still in flight (delayed by latency or the bandwidth cap) are delivered before the
         // other end is closed, as a real link would: closing at once dropped a rank's goodbye that
         // was still "on the wire", and its peer then saw a connection closed without a goodbye.
-        const inFlightMs = Math.max(0, ...drains.map((drain) => drain()));
-        setTimeout(() => {
+        void Promise.all(links.map((link) => link.drained())).then(() => {
           client.destroy();
           upstream.destroy();
-        }, inFlightMs + 1);
+        });
       });
     }
   }
 
-  /** Forward `from` → `to` through the faults, keeping chunk order; returns ms until the last forwarded chunk leaves. */
-  private pipe(from: Socket, to: Socket): () => number {
-    let readyAt = 0; // when the previous chunk leaves: keeps order and paces the bandwidth cap
+  /**
+   * Forward `from` → `to` through the faults. Chunks wait in one FIFO queue per direction, drained by
+   * one timer, so they leave in the order they came. (One timer per chunk did not keep order: Node
+   * starts a timer from the event loop's cached clock, not performance.now(), and fires timers of
+   * different durations by expiry, so a chunk read later in the same loop turn, or an end-of-stream,
+   * could leave first. That scrambled ZMTP streams under load: see docs/notes/netprofiles.md.)
+   */
+  private pipe(from: Socket, to: Socket): { drained: () => Promise<void> } {
+    const queue: { dueAt: number; data: Buffer | null; truncate: boolean }[] = []; // data null: end of stream
+    let readyAt = 0; // when the previous chunk leaves: paces the bandwidth cap
+    let timer: NodeJS.Timeout | null = null;
+    let onDrained: (() => void)[] = [];
+    const drain = (): void => {
+      timer = null;
+      while (queue.length > 0 && (queue[0]!.dueAt <= performance.now() || to.destroyed)) {
+        const { data, truncate } = queue.shift()!;
+        if (to.destroyed || to.writableEnded) continue;
+        if (data === null) {
+          to.end();
+          continue;
+        }
+        this.counts.bytesForwarded += data.length;
+        to.write(data);
+        if (truncate) to.end();
+      }
+      if (queue.length > 0) timer = setTimeout(drain, Math.max(1, queue[0]!.dueAt - performance.now()));
+      else {
+        for (const resolve of onDrained) resolve();
+        onDrained = [];
+      }
+    };
+    const push = (dueAt: number, data: Buffer | null, truncate: boolean): void => {
+      queue.push({ dueAt, data, truncate });
+      timer ??= setTimeout(drain, Math.max(0, queue[0]!.dueAt - performance.now()));
+    };
     from.on('data', (chunk: Buffer) => {
       const p = this.faultsLeft() ? this.profile : { ...this.profile, resetProbability: 0, dropProbability: 0, corruptProbability: 0, truncateProbability: 0 };
       if (this.rng.uniform() < (p.resetProbability ?? 0)) {
@@ -132,17 +163,13 @@ export class FaultProxy {
       }
       const jitter = (p.jitterMs ?? 0) * (2 * this.rng.uniform() - 1);
       const transfer = p.bytesPerSecond === undefined ? 0 : (1000 * data.length) / p.bytesPerSecond;
-      const now = performance.now();
-      readyAt = Math.max(readyAt, now + Math.max(0, (p.latencyMs ?? 0) + jitter)) + transfer;
-      setTimeout(() => {
-        if (to.destroyed) return;
-        this.counts.bytesForwarded += data.length;
-        to.write(data);
-        if (truncate) to.end();
-      }, readyAt - now);
+      readyAt = Math.max(readyAt, performance.now() + Math.max(0, (p.latencyMs ?? 0) + jitter)) + transfer;
+      push(readyAt, data, truncate);
     });
-    from.on('end', () => setTimeout(() => to.end(), Math.max(0, readyAt - performance.now())));
-    return () => readyAt - performance.now();
+    from.on('end', () => push(Math.max(readyAt, performance.now()), null, false));
+    return {
+      drained: () => (queue.length === 0 ? Promise.resolve() : new Promise<void>((resolve) => onDrained.push(resolve))),
+    };
   }
 
   private faultsLeft(): boolean {

@@ -162,7 +162,8 @@ export class ZmqCommunicator implements Communicator {
     this.transport.markLost(rank, reason);
   }
 
-  close(): Promise<void> {
-    return this.transport.close();
+  /** Leave the world: say goodbye to every peer and close. `error`: why this rank leaves early, passed on to the peers. */
+  close(error?: string): Promise<void> {
+    return this.transport.close(error);
   }
 }

@@ -15,9 +15,11 @@
  *
  * Failure: every wait has a timeout naming the rank and host waited for; a peer whose connection
  * drops without a `bye` (killed, crashed, unplugged) fails every wait on it at once with PEER_LOST.
+ * A `bye` carries how many messages its sender sent and the error it stopped on, if any, so a wait on
+ * a peer that left says exactly why it can never be met (zmq-departures.ts). The hello handshake and
+ * rank 0's rendezvous are in zmq-hello.ts, the options and their defaults in zmq-options.ts.
  */
 import { lookup } from 'node:dns/promises';
-import { createSocket } from 'node:dgram';
 import { randomBytes } from 'node:crypto';
 import * as zmq from 'zeromq';
 import { CommError } from '../core/errors.js';
@@ -27,78 +29,19 @@ import { PROTOCOL_VERSION, WireError, decodeMessage, encodeMessage, wireBytes } 
 import { allowClient, deriveCurveKeys, zapDomainFor } from './zmq-security.js';
 import type { Channel, Incoming, Waiter } from './zmq-mailbox.js';
 import { Mailbox } from './zmq-mailbox.js';
+import { Departures } from './zmq-departures.js';
+import type { HelloIdentity } from './zmq-hello.js';
+import { Rendezvous, helloFields, helloProblem, welcomeEndpoints } from './zmq-hello.js';
+import type { ZmqTransportOptions } from './zmq-options.js';
+import { DEFAULT_MAX_MESSAGE_BYTES, DEFAULT_TIMEOUT_MS, HEARTBEAT_INTERVAL_MS, MAX_LOGGED_DROPS, defaultHost, maxMessageBytesFromEnv } from './zmq-options.js';
 
 export type { Incoming } from './zmq-mailbox.js';
-
-export interface ZmqTransportOptions {
-  rank: number;
-  size: number;
-  /** Rank 0's address (it binds there) and port; port 0 lets rank 0 pick one (reported by `onListening`). */
-  masterAddr: string;
-  masterPort: number;
-  /** Address this rank binds and advertises. Default: 127.0.0.1 when the master is on loopback, else the local address that routes to it. */
-  host?: string | undefined;
-  /** The per-job secret every rank holds (see zmq-security.ts). */
-  secret: Uint8Array;
-  jobId: string;
-  /** Incremented on every restart of a job, so peers of an earlier attempt are refused. */
-  generation?: number;
-  /** Longest wait for any one message. Default 120 s. */
-  timeoutMs?: number;
-  /** Longest wait to join the world. Default `timeoutMs`. */
-  joinTimeoutMs?: number;
-  /** A connection silent this long (no ZMTP heartbeat answered) is dropped. Default 10 s. */
-  peerTimeoutMs?: number;
-  /** A connection that has not completed its security handshake after this long is closed (garbage, slowloris). Default 10 s. */
-  handshakeTimeoutMs?: number;
-  /** Largest frame the sockets accept; larger ones drop the connection before allocation. Default SHARDLEARN_MAX_MESSAGE_BYTES, else 64 MiB. */
-  maxMessageBytes?: number;
-  onListening?: (port: number) => void;
-  /**
-   * Given the port this rank bound, the port peers should connect to instead (e.g. a proxy in front
-   * of it that the launcher started). Default: the bound port. Rank 0's answer matters only to a
-   * launcher that hands it to the others as `masterPort`.
-   */
-  advertisePort?: (port: number) => Promise<number>;
-  /** Where refusals and drops are reported. Default: stderr, prefixed with the rank. */
-  log?: (line: string) => void;
-}
-
-export const DEFAULT_MAX_MESSAGE_BYTES = 64 * 1024 * 1024;
-const DEFAULT_TIMEOUT_MS = 120_000;
-const HEARTBEAT_INTERVAL_MS = 1000;
-/** Log at most this many drops per unidentified connection, so a flood of garbage cannot flood the log. */
-const MAX_LOGGED_DROPS = 5;
-
-/** SHARDLEARN_MAX_MESSAGE_BYTES, when set to a whole number of bytes (it must be the same on every rank). */
-function maxMessageBytesFromEnv(): number | undefined {
-  const text = process.env['SHARDLEARN_MAX_MESSAGE_BYTES'];
-  if (text === undefined || text === '') return undefined;
-  const bytes = Number(text);
-  if (!Number.isSafeInteger(bytes) || bytes < 1024) throw new CommError('COMM', `SHARDLEARN_MAX_MESSAGE_BYTES=${text}: expected a whole number of bytes ≥ 1024`);
-  return bytes;
-}
+export type { ZmqTransportOptions } from './zmq-options.js';
+export { DEFAULT_MAX_MESSAGE_BYTES } from './zmq-options.js';
 
 /** Longest a closing rank waits for its peers' goodbyes. */
 const CLOSE_WAIT_MS = 3000;
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-
-const isLoopback = (address: string): boolean => address === 'localhost' || address.startsWith('127.') || address === '::1';
-
-/** The local address the kernel would use to reach `address` (a UDP connect sends no packet). */
-async function localAddressToward(address: string): Promise<string> {
-  const { address: resolved } = await lookup(address, { family: 4 });
-  const socket = createSocket('udp4');
-  try {
-    await new Promise<void>((resolve, reject) => {
-      socket.once('error', reject);
-      socket.connect(9, resolved, resolve);
-    });
-    return socket.address().address;
-  } finally {
-    socket.close();
-  }
-}
 
 export class ZmqTransport {
   readonly rank: number;
@@ -113,14 +56,15 @@ export class ZmqTransport {
   private readonly drops = new Map<string, number>();
   private readonly hosts: string[];
   private readonly lostReason: (string | null)[];
-  private readonly departed: boolean[];
+  private readonly departures: Departures;
   private readonly handshaken: boolean[];
   private handshakeFailures = 0;
   private readonly mailbox: Mailbox;
   private closed = false;
   private closing = false;
   private unregisterZap: () => void = () => undefined;
-  private rendezvous: { endpoints: (string | null)[]; routingIds: (string | null)[]; done: () => void } | null = null;
+  /** Rank 0, while joining: the other ranks' endpoints gathered so far. */
+  private rendezvous: Rendezvous | null = null;
   private fatal: ((error: Error) => void) | null = null;
 
   private constructor(
@@ -147,7 +91,7 @@ export class ZmqTransport {
     this.sendChains = new Array<Promise<unknown>>(this.size).fill(Promise.resolve());
     this.hosts = new Array<string>(this.size).fill('unknown host');
     this.lostReason = new Array<string | null>(this.size).fill(null);
-    this.departed = new Array<boolean>(this.size).fill(false);
+    this.departures = new Departures(this.size);
     this.handshaken = new Array<boolean>(this.size).fill(false);
     this.mailbox = new Mailbox(this.size);
   }
@@ -198,7 +142,7 @@ export class ZmqTransport {
       }
       host = masterAddr;
     } else {
-      host = this.options.host ?? (isLoopback(masterAddr) ? '127.0.0.1' : await localAddressToward(masterAddr));
+      host = this.options.host ?? (await defaultHost(masterAddr));
       await this.bind(host, 0);
     }
     const bound = this.router.lastEndpoint!;
@@ -221,7 +165,9 @@ export class ZmqTransport {
     });
     try {
       if (rank === 0) {
-        const endpoints = await Promise.race([this.gatherHellos(endpoint), failure, timeout]);
+        this.rendezvous = new Rendezvous(size, endpoint);
+        const endpoints = await Promise.race([this.rendezvous.done, failure, timeout]);
+        this.rendezvous = null;
         for (let peer = 1; peer < size; peer++) this.connect(peer, endpoints[peer]!);
       } else {
         const masterEndpoint = `tcp://${masterAddr.includes(':') ? `[${masterAddr}]` : masterAddr}:${masterPort}`;
@@ -238,7 +184,7 @@ export class ZmqTransport {
 
   private joinTimeout(ms: number): CommError {
     if (this.rank === 0) {
-      const missing = this.rendezvous?.endpoints.map((e, r) => (e === null && r !== 0 ? r : -1)).filter((r) => r >= 0) ?? [];
+      const missing = this.rendezvous?.missing() ?? [];
       return new CommError('TIMEOUT', `rank${missing.length === 1 ? '' : 's'} ${missing.join(', ')} did not join within ${ms} ms (are all WORLD_SIZE=${this.size} ranks started, with the same SHARDLEARN_SECRET, and can they reach ${this.options.masterAddr}:${this.router.lastEndpoint?.split(':').pop()}?)`, missing[0] === undefined ? {} : { rank: missing[0] });
     }
     return new CommError('TIMEOUT', `rank 0 at ${this.options.masterAddr}:${this.options.masterPort} did not welcome this rank within ${ms} ms (is rank 0 running, are MASTER_ADDR/MASTER_PORT right, does every rank have the same SHARDLEARN_SECRET?)`, { rank: 0, host: this.options.masterAddr });
@@ -253,8 +199,8 @@ export class ZmqTransport {
     }
   }
 
-  private helloFields(endpoint: string | undefined): Record<string, unknown> {
-    return { job: this.options.jobId, generation: this.options.generation ?? 0, rank: this.rank, size: this.size, ...(endpoint === undefined ? {} : { endpoint }) };
+  private get identity(): HelloIdentity {
+    return { jobId: this.options.jobId, generation: this.options.generation ?? 0, rank: this.rank, size: this.size };
   }
 
   /** Open the dealer to `peer` and say hello on it (the first message on every connection). */
@@ -276,15 +222,7 @@ export class ZmqTransport {
     dealer.connect(endpoint);
     void this.watchEvents(dealer.events, peer);
     void this.dealerLoop(dealer, peer);
-    void this.sendFrames(peer, encodeMessage({ v: PROTOCOL_VERSION, k: 'hello', h: this.helloFields(ownEndpoint) })).catch(() => undefined);
-  }
-
-  private gatherHellos(ownEndpoint: string): Promise<string[]> {
-    return new Promise((resolve) => {
-      const endpoints: (string | null)[] = new Array<string | null>(this.size).fill(null);
-      endpoints[0] = ownEndpoint;
-      this.rendezvous = { endpoints, routingIds: new Array<string | null>(this.size).fill(null), done: () => resolve(endpoints as string[]) };
-    });
+    void this.sendFrames(peer, encodeMessage({ v: PROTOCOL_VERSION, k: 'hello', h: helloFields(this.identity, ownEndpoint) })).catch(() => undefined);
   }
 
   private welcomeReceived: ((endpoints: string[]) => void) | null = null;
@@ -294,45 +232,23 @@ export class ZmqTransport {
     });
   }
 
-  /** Check a hello against this job; the reason it is refused, or null. */
-  private helloProblem(fields: Record<string, unknown> | undefined): string | null {
-    if (fields === undefined) return 'hello without fields';
-    const { job, generation, rank, size } = fields;
-    if (job !== this.options.jobId) return `job id ${JSON.stringify(job)} is not this job's`;
-    if (generation !== (this.options.generation ?? 0)) return `generation ${JSON.stringify(generation)} is not this job's generation ${this.options.generation ?? 0} (a stale peer of an earlier attempt)`;
-    if (size !== this.size) return `world size ${JSON.stringify(size)} differs from this rank's ${this.size}`;
-    if (!(Number.isInteger(rank) && (rank as number) >= 0 && (rank as number) < this.size) || rank === this.rank) return `rank ${JSON.stringify(rank)} is not a peer rank of a world of ${this.size}`;
-    if ([...this.peerOf.values()].includes(rank as number)) return `rank ${rank as number} has already joined (a duplicate or replayed peer)`;
-    return null;
-  }
-
   private onHello(routingId: Buffer, id: string, fields: Record<string, unknown> | undefined): void {
-    const problem = this.helloProblem(fields);
+    const problem = helloProblem(this.identity, fields, this.peerOf.values());
     if (problem !== null) {
       this.log(`refused a peer claiming rank ${JSON.stringify(fields?.['rank'])}: ${problem}`);
       this.routerSend(routingId, encodeMessage({ v: PROTOCOL_VERSION, k: 'refuse', h: { reason: problem } }));
       return;
     }
     const peer = fields!['rank'] as number;
-    this.peerOf.set(id, peer);
-    const rendezvous = this.rendezvous;
-    if (this.rank !== 0 || rendezvous === null) return;
-    const endpoint = fields!['endpoint'];
-    if (typeof endpoint !== 'string' || !/^tcp:\/\/[\w.:[\]-]+:\d+$/.test(endpoint)) {
-      this.peerOf.delete(id);
-      this.log(`refused rank ${peer}: its endpoint ${JSON.stringify(endpoint)} is not tcp://host:port`);
+    const endpointProblem = this.rendezvous?.add(peer, id, fields!['endpoint'], (to, endpoints) => {
+      this.routerSend(Buffer.from(to, 'latin1'), encodeMessage({ v: PROTOCOL_VERSION, k: 'welcome', h: { endpoints } }));
+    });
+    if (endpointProblem !== undefined && endpointProblem !== null) {
+      this.log(`refused rank ${peer}: ${endpointProblem}`);
       this.routerSend(routingId, encodeMessage({ v: PROTOCOL_VERSION, k: 'refuse', h: { reason: 'bad endpoint' } }));
       return;
     }
-    rendezvous.endpoints[peer] = endpoint;
-    rendezvous.routingIds[peer] = id;
-    if (rendezvous.endpoints.every((e) => e !== null)) {
-      for (let r = 1; r < this.size; r++) {
-        this.routerSend(Buffer.from(rendezvous.routingIds[r]!, 'latin1'), encodeMessage({ v: PROTOCOL_VERSION, k: 'welcome', h: { endpoints: rendezvous.endpoints } }));
-      }
-      this.rendezvous = null;
-      rendezvous.done();
-    }
+    this.peerOf.set(id, peer);
   }
 
   private routerSend(routingId: Buffer, frames: Buffer[]): void {
@@ -373,14 +289,17 @@ export class ZmqTransport {
       return;
     }
     if (envelope.k === 'bye') {
-      this.departed[peer] = true;
-      this.rejectWaiters((w) => w.from === peer, () => this.goneError(peer, 'it finished and left'));
+      // Everything the peer sent before its bye came first on this connection (see zmq-departures.ts).
+      this.departures.onBye(peer, envelope.h);
+      const reason = this.departures.goneReason(peer)!;
+      this.rejectWaiters((w) => w.from === peer, () => this.goneError(peer, reason));
       return;
     }
     if (envelope.k !== 'user' && envelope.k !== 'coll') {
       this.log(`ignored an unexpected '${envelope.k}' message from rank ${peer}`);
       return;
     }
+    this.departures.countReceived(peer);
     this.mailbox.deliver(envelope.k, { from: peer, envelope, arrays, bytes: wireBytes(frames) });
   }
 
@@ -406,14 +325,14 @@ export class ZmqTransport {
           this.fatal?.(new CommError('COMM', `rank ${peer} (${this.hostOf(peer)}) refused this rank: ${reason}`, { rank: peer, host: this.hostOf(peer) }));
           this.markLost(peer, `it refused this rank: ${reason}`);
         } else if (envelope.k === 'welcome' && peer === 0 && this.welcomeReceived !== null) {
-          const endpoints = envelope.h?.['endpoints'];
-          if (!Array.isArray(endpoints) || endpoints.length !== this.size || endpoints.some((e) => typeof e !== 'string')) {
+          const endpoints = welcomeEndpoints(envelope.h, this.size);
+          if (endpoints === null) {
             this.fatal?.(new CommError('COMM', `rank 0 sent a welcome without ${this.size} endpoints`, { rank: 0 }));
             continue;
           }
           const resolve = this.welcomeReceived;
           this.welcomeReceived = null;
-          resolve(endpoints as string[]);
+          resolve(endpoints);
         }
       }
     } catch {
@@ -439,8 +358,8 @@ export class ZmqTransport {
         } else if (event.type === 'handshake' && peer !== null) {
           this.handshaken[peer] = true;
         } else if (event.type === 'disconnect' && peer !== null && this.closing) {
-          this.departed[peer] = true; // both sides are closing: a peer may hang up before its goodbye arrives
-        } else if (event.type === 'disconnect' && peer !== null && !this.departed[peer]) {
+          this.departures.markHungUp(peer); // both sides are closing: a peer may hang up before its goodbye arrives
+        } else if (event.type === 'disconnect' && peer !== null && !this.departures.hasLeft(peer)) {
           this.markLost(
             peer,
             this.handshaken[peer]
@@ -487,7 +406,8 @@ export class ZmqTransport {
     if (from !== undefined) {
       const lost = this.lostReason[from] ?? null;
       if (lost !== null) return Promise.reject(this.goneError(from, lost));
-      if (this.departed[from]) return Promise.reject(this.goneError(from, 'it finished and left'));
+      const gone = this.departures.goneReason(from);
+      if (gone !== null) return Promise.reject(this.goneError(from, gone));
     } else {
       const lost = this.lostReason.findIndex((reason) => reason !== null);
       if (lost >= 0) return Promise.reject(this.goneError(lost, this.lostReason[lost]!));
@@ -499,17 +419,27 @@ export class ZmqTransport {
     );
   }
 
-  /** Queue `frames` to `to` (one send at a time per socket, as ZeroMQ requires). Returns the bytes sent. */
-  sendFrames(to: number, frames: Buffer[]): Promise<number> {
-    const dealer = this.dealers[to];
-    if (dealer === null || dealer === undefined) return Promise.reject(new CommError('COMM', `no connection to rank ${to}`, { rank: to }));
+  /** Why a message to `to` cannot be queued (no connection, the peer is lost, a frame is too large), or null. */
+  private sendRefusal(to: number, frames: readonly Buffer[]): CommError | null {
+    if (this.dealers[to] === null || this.dealers[to] === undefined) return new CommError('COMM', `no connection to rank ${to}`, { rank: to });
     const lost = this.lostReason[to] ?? null;
-    if (lost !== null) return Promise.reject(this.goneError(to, lost));
+    if (lost !== null) return this.goneError(to, lost);
     for (const frame of frames) {
       if (frame.byteLength > this.maxMessageBytes) {
-        return Promise.reject(new CommError('COMM', `a frame of ${frame.byteLength} bytes exceeds the maximum message size of ${this.maxMessageBytes} bytes; send smaller pieces or raise SHARDLEARN_MAX_MESSAGE_BYTES on every rank`));
+        return new CommError('COMM', `a frame of ${frame.byteLength} bytes exceeds the maximum message size of ${this.maxMessageBytes} bytes; send smaller pieces or raise SHARDLEARN_MAX_MESSAGE_BYTES on every rank`);
       }
     }
+    return null;
+  }
+
+  /** Queue `frames` to `to` (one send at a time per socket, as ZeroMQ requires). Returns the bytes sent. */
+  sendFrames(to: number, frames: Buffer[]): Promise<number> {
+    const refusal = this.sendRefusal(to, frames);
+    return refusal !== null ? Promise.reject(refusal) : this.enqueue(to, frames);
+  }
+
+  private enqueue(to: number, frames: Buffer[]): Promise<number> {
+    const dealer = this.dealers[to]!;
     const sent = this.sendChains[to]!.catch(() => undefined).then(() => dealer.send(frames));
     this.sendChains[to] = sent;
     return sent.then(
@@ -523,21 +453,31 @@ export class ZmqTransport {
     );
   }
 
-  /** Send a message of `kind` with `arrays` as raw frames. */
+  /** Send a data message of `kind` with `arrays` as raw frames (counted for the bye, see zmq-departures.ts). */
   send(to: number, kind: WireKind, envelope: Omit<Envelope, 'v' | 'k' | 'd'>, arrays: readonly FloatArray[]): Promise<number> {
-    return this.sendFrames(to, encodeMessage({ v: PROTOCOL_VERSION, k: kind, ...envelope }, arrays));
+    const frames = encodeMessage({ v: PROTOCOL_VERSION, k: kind, ...envelope }, arrays);
+    const refusal = this.sendRefusal(to, frames);
+    if (refusal !== null) return Promise.reject(refusal);
+    this.departures.countSent(to);
+    return this.enqueue(to, frames);
   }
 
-  /** Say goodbye to every peer, then close the sockets. Idempotent. */
-  async close(): Promise<void> {
+  /**
+   * Say goodbye to every peer, then close the sockets. Idempotent. `error`: this rank leaves because
+   * it failed; the peers' errors then say so instead of "it finished and left".
+   */
+  async close(error?: string): Promise<void> {
     if (this.closed || this.closing) return;
     this.closing = true;
-    const byes = this.dealers.map((dealer, peer) => (dealer === null || this.lostReason[peer] !== null ? Promise.resolve() : this.sendFrames(peer, encodeMessage({ v: PROTOCOL_VERSION, k: 'bye' })).catch(() => undefined)));
+    const byes = this.dealers.map((dealer, peer) =>
+      dealer === null || this.lostReason[peer] !== null ? Promise.resolve() : this.sendFrames(peer, encodeMessage({ v: PROTOCOL_VERSION, k: 'bye', h: this.departures.byeFields(peer, error) })).catch(() => undefined),
+    );
     // Wait (bounded) for every peer's bye too: a bye is the last message on its connection, so once
     // all have arrived nothing is in flight toward this rank and its sockets can close cleanly.
     const deadline = performance.now() + CLOSE_WAIT_MS;
     await Promise.race([Promise.all(byes), sleep(CLOSE_WAIT_MS)]);
-    while (performance.now() < deadline && this.departed.some((gone, peer) => !gone && peer !== this.rank && this.lostReason[peer] === null && this.dealers[peer] !== null)) await sleep(10);
+    const waiting = (peer: number): boolean => peer !== this.rank && !this.departures.settled(peer) && this.lostReason[peer] === null && this.dealers[peer] !== null;
+    while (performance.now() < deadline && this.dealers.some((_, peer) => waiting(peer))) await sleep(10);
     this.closed = true;
     this.failAll(new CommError('COMM', 'the communicator was closed while waiting'));
     this.dealers.forEach((dealer, peer) => {

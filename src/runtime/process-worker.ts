@@ -79,7 +79,7 @@ export async function shardFor(data: ProcessStart['data'], rank: number, size: n
   return loaded.train;
 }
 
-async function run(start: ProcessStart, post: (message: ProcessWorkerMessage) => void): Promise<void> {
+async function run(start: ProcessStart, post: (message: ProcessWorkerMessage) => void, postAndWait: (message: ProcessWorkerMessage) => Promise<void>): Promise<void> {
   for (const module of start.modules) await import(module);
   if (!modelNames().includes(start.model.name)) {
     throw new ConfigError(`model '${start.model.name}' is not registered in the worker processes; pass the module that registers it in fit options { workerModules: [...] }. Registered: ${modelNames().join(', ')}`, { field: 'model' });
@@ -108,10 +108,19 @@ async function run(start: ProcessStart, post: (message: ProcessWorkerMessage) =>
     const trainMs = performance.now() - started;
     flush();
     post({ type: 'result', rank: start.rank, state: start.rank === 0 ? state : null, stats: { ...comm.stats }, trainMs });
-  } finally {
-    await comm.close();
+  } catch (error) {
+    // Report first, then leave: the peers fail when they see this rank go, and the launcher should
+    // hear this rank's own error (the root cause) before theirs. The goodbye carries it too.
+    await postAndWait(errorReport(start.rank, error));
+    if (typeof error === 'object' && error !== null) reported.add(error);
+    await comm.close(error instanceof Error ? `${error.name}: ${error.message}` : String(error));
+    throw error;
   }
+  await comm.close();
 }
+
+/** Errors already reported to the launcher (from inside `run`, before the communicator closed). */
+const reported = new WeakSet<object>();
 
 /** Tell the launcher the bound port; resolve with the port it answers (its proxy in front of this rank). */
 function advertisedPort(rank: number, port: number, post: (message: ProcessWorkerMessage) => void): Promise<number> {
@@ -153,7 +162,7 @@ if (process.env['SHARDLEARN_PROCESS_WORKER'] === '1' && process.send !== undefin
     if (!finished) process.exit(0); // the launcher is gone: do not linger
   });
   process.once('message', (start: ProcessStart) => {
-    run(start, (message) => void post(message)).then(
+    run(start, (message) => void post(message), post).then(
       () => {
         finished = true;
         // Let queued IPC and ZeroMQ (linger) flush, then leave; the timer only backs that up.
@@ -161,7 +170,7 @@ if (process.env['SHARDLEARN_PROCESS_WORKER'] === '1' && process.send !== undefin
         process.disconnect();
       },
       async (error: unknown) => {
-        await post(errorReport(start.rank, error));
+        if (!(typeof error === 'object' && error !== null && reported.has(error))) await post(errorReport(start.rank, error));
         process.exit(4);
       },
     );

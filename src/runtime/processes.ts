@@ -9,8 +9,10 @@
  *
  * Failure: a worker that throws ends the run with its error (a peer it names keeps its rank and
  * host); a worker that dies (SIGKILL, crash) ends it with PEER_LOST naming its rank, pid and host; a
- * run where no rank reports for `timeoutMs` + a margin is stopped. In every outcome all children are
- * killed and reaped before the promise settles.
+ * run where no rank reports for `timeoutMs` + a margin is stopped. When several ranks fail (one
+ * rank's error makes its peers see it leave), the reports are collected for up to a second and the
+ * root cause is given (see `rootCause`), the others appended to its message. In every outcome all
+ * children are killed and reaped before the promise settles.
  *
  * @example
  * const model = await new KMeans({ k: 10 }).fit(data, { paradigm: 'processes', workers: 3 });
@@ -28,7 +30,7 @@ import { CommError, ConfigError, WorkerError } from '../core/errors.js';
 import type { Dataset } from '../data/dataset.js';
 import type { ProgressEvent } from '../models/context.js';
 import type { FitInfo, LaunchRequest } from '../models/launcher.js';
-import { isStrategyName, strategyNames } from '../strategies/index.js';
+import { checkStrategy } from '../strategies/index.js';
 import { ProxySet, validateNetwork } from './network.js';
 import type { InlineShard, ProcessAdvertise, ProcessStart, ProcessWorkerMessage } from './process-worker.js';
 
@@ -36,6 +38,8 @@ const DEFAULT_TIMEOUT_MS = 120_000;
 const PROGRESS_INTERVAL_MS = 100;
 /** Time a child gets to exit after SIGTERM before SIGKILL. */
 const KILL_GRACE_MS = 2000;
+/** After the first failure report, how long to wait for the other ranks' reports before choosing the root cause. */
+const REPORT_GRACE_MS = 1000;
 const WORKER_URL = new URL('./process-worker.js', import.meta.url);
 const HOST = '127.0.0.1';
 
@@ -91,18 +95,10 @@ export async function launchProcesses<State>(request: LaunchRequest<State>): Pro
   const { model, data, options } = request;
   const size = resolveWorkers(options.workers, data.rows, options.source !== undefined);
   const strategy = options.strategy ?? 'allreduce';
-  if (!isStrategyName(strategy)) throw new ConfigError(`unknown strategy '${strategy}'; expected one of: ${strategyNames().join(', ')}`, { field: 'strategy' });
+  checkStrategy(strategy, size);
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   if (!(timeoutMs > 0)) throw new ConfigError(`timeoutMs must be positive, got ${timeoutMs}`, { field: 'timeoutMs' });
   const network = options.network === undefined ? undefined : validateNetwork(options.network);
-  if (network !== undefined && process.env['SHARDLEARN_EXPERIMENTAL_NETWORK'] !== '1') {
-    // Known flaw: in 2 of 5 fresh-clone CI runs a rank was reported lost at start-up or shutdown when
-    // connections went through the proxies (not reproduced on demand); until it is found, opt in.
-    throw new ConfigError(
-      'network profiles are experimental: set SHARDLEARN_EXPERIMENTAL_NETWORK=1 to use them (a rank can be reported lost through the shaping proxy; see docs/compare.md)',
-      { field: 'network' },
-    );
-  }
   const proxies = network === undefined ? null : new ProxySet(network);
 
   const startedAt = performance.timeOrigin + performance.now();
@@ -180,6 +176,11 @@ function supervise<State>(children: ChildProcess[], timeoutMs: number, onEvents:
     let remaining = size;
     let settled = false;
     let lastSign = performance.now();
+    // A rank that fails makes its peers fail too (they see it leave), and their reports can reach
+    // this process first: collect the reports for a moment and give the caller the root cause.
+    const failures: RankFailure[] = [];
+    const done = new Array<boolean>(size).fill(false); // reported a result or an error, or exited
+    let collecting: NodeJS.Timeout | undefined;
     // Peers time out on each other first (naming the silent rank); this is the backstop.
     const watchdogMs = timeoutMs + Math.min(timeoutMs, 5000);
     const watchdog = setInterval(() => {
@@ -189,7 +190,15 @@ function supervise<State>(children: ChildProcess[], timeoutMs: number, onEvents:
       if (settled) return;
       settled = true;
       clearInterval(watchdog);
+      clearTimeout(collecting);
       rejectPromise(error);
+    };
+    const rankFailed = (rank: number, failure: RankFailure): void => {
+      if (settled) return;
+      done[rank] = true;
+      failures.push(failure);
+      collecting ??= setTimeout(() => fail(rootCause(failures)), REPORT_GRACE_MS);
+      if (done.every(Boolean)) fail(rootCause(failures));
     };
     const send = (rank: number, order: ProcessStart | ProcessAdvertise): void => {
       children[rank]!.send(order, (error) => {
@@ -212,6 +221,7 @@ function supervise<State>(children: ChildProcess[], timeoutMs: number, onEvents:
             if (message.rank === 0) state = message.state as State;
             stats[message.rank] = message.stats;
             trainMs[message.rank] = message.trainMs;
+            done[message.rank] = true;
             if (--remaining === 0) {
               settled = true;
               clearInterval(watchdog);
@@ -219,7 +229,7 @@ function supervise<State>(children: ChildProcess[], timeoutMs: number, onEvents:
             }
             return;
           case 'error':
-            fail(workerFailure(message));
+            rankFailed(message.rank, { error: workerFailure(message), kind: failureKind(message.code, message.peer) });
             return;
         }
       });
@@ -227,13 +237,44 @@ function supervise<State>(children: ChildProcess[], timeoutMs: number, onEvents:
       child.on('exit', (code, signal) => {
         // A result or error posted just before the exit gets its turn on the event loop first.
         setTimeout(() => {
-          if (settled || stats[rank] !== undefined) return;
+          if (settled || done[rank]) return;
           const how = signal !== null ? `was killed by ${signal}` : `exited with code ${code}`;
-          fail(new CommError('PEER_LOST', `worker rank ${rank} (pid ${child.pid}, host ${HOST}) ${how} before reporting a result`, { rank, host: HOST }));
+          rankFailed(rank, { error: new CommError('PEER_LOST', `worker rank ${rank} (pid ${child.pid}, host ${HOST}) ${how} before reporting a result`, { rank, host: HOST }), kind: 'died' });
         }, 50);
       });
     });
   });
+}
+
+/**
+ * How a rank failed, most telling first: its own error (a bad file, a diverged model, a broken
+ * collective), its process dying, a peer that went silent, a peer that left or was lost. The last two
+ * are usually consequences of another rank's failure.
+ */
+export type FailureKind = 'own' | 'died' | 'timeout' | 'peer-lost';
+const KIND_ORDER: readonly FailureKind[] = ['own', 'died', 'timeout', 'peer-lost'];
+export interface RankFailure {
+  error: Error;
+  kind: FailureKind;
+}
+
+function failureKind(code: string | undefined, peer: number | undefined): FailureKind {
+  if (code === 'PEER_LOST' && peer !== undefined) return 'peer-lost';
+  if (code === 'TIMEOUT' && peer !== undefined) return 'timeout';
+  return 'own';
+}
+
+/**
+ * The error to give the caller: the earliest report of the most telling kind, with the other ranks'
+ * reports appended to its message (e.g. rank 0's own error, then "also: worker rank 1 reports: rank 0
+ * … is gone: it left after an error").
+ */
+export function rootCause(failures: readonly RankFailure[]): Error {
+  const ranked = [...failures].sort((a, b) => KIND_ORDER.indexOf(a.kind) - KIND_ORDER.indexOf(b.kind));
+  const [first, ...others] = ranked;
+  if (first === undefined) return new CommError('COMM', 'a worker failed without a report');
+  if (others.length > 0) first.error.message += `\n(also: ${others.map((other) => other.error.message.split('\n')[0]).join('; ')})`;
+  return first.error;
 }
 
 /** The caller's error for a worker's report: a lost or silent peer it names, or its own failure. */

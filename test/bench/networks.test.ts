@@ -58,9 +58,7 @@ test('only processes cells multiply by network; loopback cells keep their ids', 
   assert.deepEqual(parseMatrix(base).networks, [{ name: 'loopback' }], 'the default is loopback alone');
 });
 
-const SKIP = process.env['SHARDLEARN_EXPERIMENTAL_NETWORK'] === '1' ? false : 'network profiles are experimental: run with SHARDLEARN_EXPERIMENTAL_NETWORK=1';
-
-test('a compare with two profiles stores both rows, named, with the same score', { skip: SKIP }, async () => {
+test('a compare with two profiles stores both rows, named, with the same score', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'shardlearn-networks-'));
   try {
     const dbPath = join(dir, 'results.duckdb');

@@ -1,0 +1,82 @@
+/**
+ * The hello handshake and rank 0's rendezvous of the ZeroMQ transport.
+ *
+ * Every connection opens with a `hello` { job, generation, rank, size, endpoint? }; a router accepts
+ * traffic on it only when the hello matches its own job id, generation and world size and names a
+ * peer rank not yet joined. Rank 0 additionally collects every other rank's advertised endpoint and,
+ * once all size − 1 are in, answers each with a `welcome` listing them all (the torchrun convention).
+ *
+ * @example
+ * const identity = { jobId: 'job-1', generation: 0, rank: 0, size: 3 };
+ * helloProblem(identity, { job: 'job-1', generation: 0, rank: 1, size: 3 }, []); // null: accepted
+ * const rendezvous = new Rendezvous(3, 'tcp://10.0.0.1:29500');
+ * rendezvous.add(1, routingId, 'tcp://10.0.0.2:41000');                         // null until all are in
+ */
+
+/** What a rank says about itself in its hello. */
+export interface HelloIdentity {
+  jobId: string;
+  generation: number;
+  rank: number;
+  size: number;
+}
+
+/** The fields of this rank's hello; `endpoint` (where peers reach it) only on the hello to rank 0. */
+export function helloFields(identity: HelloIdentity, endpoint?: string): Record<string, unknown> {
+  return { job: identity.jobId, generation: identity.generation, rank: identity.rank, size: identity.size, ...(endpoint === undefined ? {} : { endpoint }) };
+}
+
+/** Check a peer's hello against this rank's job; the reason it is refused, or null. `joined`: the ranks already accepted. */
+export function helloProblem(own: HelloIdentity, fields: Record<string, unknown> | undefined, joined: Iterable<number>): string | null {
+  if (fields === undefined) return 'hello without fields';
+  const { job, generation, rank, size } = fields;
+  if (job !== own.jobId) return `job id ${JSON.stringify(job)} is not this job's`;
+  if (generation !== own.generation) return `generation ${JSON.stringify(generation)} is not this job's generation ${own.generation} (a stale peer of an earlier attempt)`;
+  if (size !== own.size) return `world size ${JSON.stringify(size)} differs from this rank's ${own.size}`;
+  if (!(Number.isInteger(rank) && (rank as number) >= 0 && (rank as number) < own.size) || rank === own.rank) return `rank ${JSON.stringify(rank)} is not a peer rank of a world of ${own.size}`;
+  if ([...joined].includes(rank as number)) return `rank ${rank as number} has already joined (a duplicate or replayed peer)`;
+  return null;
+}
+
+/** The endpoints of a welcome, or null when it does not list `size` of them. */
+export function welcomeEndpoints(fields: Record<string, unknown> | undefined, size: number): string[] | null {
+  const endpoints = fields?.['endpoints'];
+  if (!Array.isArray(endpoints) || endpoints.length !== size || endpoints.some((e) => typeof e !== 'string')) return null;
+  return endpoints as string[];
+}
+
+/** Rank 0's collection of the other ranks' endpoints; `done` resolves with all of them. */
+export class Rendezvous {
+  private readonly endpoints: (string | null)[];
+  private readonly routingIds: (string | null)[];
+  readonly done: Promise<string[]>;
+  private resolve: (endpoints: string[]) => void = () => undefined;
+
+  constructor(size: number, ownEndpoint: string) {
+    this.endpoints = new Array<string | null>(size).fill(null);
+    this.endpoints[0] = ownEndpoint;
+    this.routingIds = new Array<string | null>(size).fill(null);
+    this.done = new Promise((resolve) => (this.resolve = resolve));
+  }
+
+  /** The ranks that have not said hello yet. */
+  missing(): number[] {
+    return this.endpoints.map((endpoint, rank) => (endpoint === null && rank !== 0 ? rank : -1)).filter((rank) => rank >= 0);
+  }
+
+  /**
+   * Record `peer`'s hello. Returns the reason its endpoint is refused, else null; once every rank is
+   * in, `welcome` is called with each peer's routing id and the full endpoint list, and `done` resolves.
+   */
+  add(peer: number, routingId: string, endpoint: unknown, welcome: (routingId: string, endpoints: string[]) => void): string | null {
+    if (typeof endpoint !== 'string' || !/^tcp:\/\/[\w.:[\]-]+:\d+$/.test(endpoint)) return `its endpoint ${JSON.stringify(endpoint)} is not tcp://host:port`;
+    this.endpoints[peer] = endpoint;
+    this.routingIds[peer] = routingId;
+    if (this.missing().length === 0) {
+      const endpoints = this.endpoints as string[];
+      for (let rank = 1; rank < endpoints.length; rank++) welcome(this.routingIds[rank]!, endpoints);
+      this.resolve(endpoints);
+    }
+    return null;
+  }
+}
