@@ -47,7 +47,7 @@ export interface MatrixFlags {
   rows?: number;
   targetLoss?: number;
   targetScore?: number;
-  /** Network profiles for processes cells (see parseNetworksFlag). */
+  /** Network profiles: proxy ones for processes cells, tbf ones for cluster cells (see parseNetworksFlag). */
   networks?: NetworkSpec[];
 }
 
@@ -68,6 +68,11 @@ export async function resolveMatrix(flags: MatrixFlags = {}): Promise<Matrix> {
     if (Array.isArray(merged.models)) merged.models = merged.models.map((m: unknown) => (typeof m === 'object' && m !== null ? { ...m, data: undefined } : m));
   }
   for (const key of ['paradigms', 'workers', 'strategies', 'repeats', 'networks'] as const) if (flags[key] !== undefined) merged[key] = flags[key];
+  // --paradigms and --workers replace every model's own lists too (as --data does); entries that then
+  // name the same cell run it once (expandMatrix).
+  for (const key of ['paradigms', 'workers'] as const) {
+    if (flags[key] !== undefined && Array.isArray(merged.models)) merged.models = merged.models.map((m: unknown) => (typeof m === 'object' && m !== null ? { ...m, [key]: undefined } : m));
+  }
   if (flags.targetLoss !== undefined || flags.targetScore !== undefined) {
     merged.target = { ...(flags.targetLoss === undefined ? {} : { loss: flags.targetLoss }), ...(flags.targetScore === undefined ? {} : { score: flags.targetScore }) };
   }

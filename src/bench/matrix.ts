@@ -13,9 +13,16 @@
  */
 import { ConfigError } from '../core/errors.js';
 import type { TrainContext } from '../models/context.js';
-import type { NetworkProfile, Paradigm } from '../models/launcher.js';
+import type { Paradigm } from '../models/launcher.js';
 import { PARADIGMS, availableParadigms } from '../models/launcher.js';
 import { createModel, modelEntry, modelNames } from '../models/registry.js';
+import { namespacesUnavailable } from '../runtime/netns.js';
+import { checkKeys, describe, fail, isRecord, nonEmptyList } from './matrix-fields.js';
+import type { NetworkSpec } from './network-spec.js';
+import { LOOPBACK, networkList, networksFor } from './network-spec.js';
+
+export { LOOPBACK, parseNetworksFlag } from './network-spec.js';
+export type { NetworkSpec } from './network-spec.js';
 
 /** Strategy names, as `strategies/strategy.ts` declares them (bench may not import strategies/). */
 export type StrategyName = TrainContext['strategy']['name'];
@@ -32,13 +39,6 @@ void strategiesComplete;
 const SHARED_MEMORY_STRATEGIES: readonly string[] = ['hogwild'];
 const SHARED_MEMORY_PARADIGMS: readonly Paradigm[] = ['sequential', 'threads'];
 
-/** A named network profile for processes cells (FitOptions.network); 'loopback' with no fields = no proxy. */
-export interface NetworkSpec extends NetworkProfile {
-  name: string;
-}
-
-/** What every cell but a processes cell with another profile runs on. */
-export const LOOPBACK: NetworkSpec = { name: 'loopback' };
 
 /** A goal a run may reach: a training loss at or below `loss`, a test score at or above `score`. */
 export interface Target {
@@ -53,6 +53,10 @@ export interface ModelSpec {
   data: string[] | null;
   /** Strategies for this model; null = the matrix's strategies if the model trains by SGD, else none. */
   strategies: StrategyName[] | null;
+  /** Paradigms for this model; null = the matrix's. */
+  paradigms: Paradigm[] | null;
+  /** Worker counts for this model; null = the matrix's. */
+  workers: number[] | null;
   target: Target | null;
 }
 
@@ -73,7 +77,10 @@ export interface Matrix {
   timeoutMs: number | null;
   /** Fit each model once on a small slice before measuring, so JIT warm-up is not charged to the first cell. */
   warmup: boolean;
-  /** Network profiles processes cells run under (each a cell of its own); default [loopback]. */
+  /**
+   * Network profiles (each a cell of its own): processes cells run under loopback and the proxy
+   * profiles, cluster cells under loopback (the veth uncapped) and the tbf profiles; default [loopback].
+   */
   networks: NetworkSpec[];
 }
 
@@ -87,7 +94,7 @@ export interface Cell {
   paradigm: Paradigm;
   workers: number;
   strategy: StrategyName;
-  /** The network profile (LOOPBACK for every paradigm but processes). */
+  /** The network profile (LOOPBACK for sequential and threads; see Matrix.networks). */
   network: NetworkSpec;
   target: Target | null;
 }
@@ -102,38 +109,9 @@ export interface SkippedCell {
 }
 
 const MATRIX_KEYS = ['name', 'models', 'data', 'paradigms', 'workers', 'strategies', 'repeats', 'testFraction', 'seed', 'target', 'timeoutMs', 'warmup', 'networks'];
-const NETWORK_KEYS = ['name', 'latencyMs', 'jitterMs', 'bandwidthMbit', 'seed'] as const;
-const MODEL_KEYS = ['name', 'params', 'data', 'strategies', 'target'];
+const MODEL_KEYS = ['name', 'params', 'data', 'strategies', 'paradigms', 'workers', 'target'];
 const TARGET_KEYS = ['loss', 'score'];
 
-function fail(field: string, expected: string, found: unknown): never {
-  throw new ConfigError(`matrix field '${field}': expected ${expected}, found ${describe(found)}`, { field });
-}
-
-function describe(value: unknown): string {
-  if (value === undefined) return 'nothing';
-  if (typeof value === 'string') return `'${value}'`;
-  const text = JSON.stringify(value);
-  return text.length > 60 ? `${text.slice(0, 57)}...` : text;
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-function checkKeys(field: string, value: Record<string, unknown>, allowed: readonly string[]): void {
-  for (const key of Object.keys(value)) {
-    if (!allowed.includes(key)) {
-      const where = field === '' ? key : `${field}.${key}`;
-      throw new ConfigError(`matrix has an unknown field '${where}'; allowed here: ${allowed.join(', ')}`, { field: where });
-    }
-  }
-}
-
-function nonEmptyList(field: string, value: unknown): unknown[] {
-  if (!Array.isArray(value) || value.length === 0) fail(field, 'a non-empty list', value);
-  return value;
-}
 
 function oneOf<T extends string>(field: string, value: unknown, allowed: readonly T[]): T {
   if (typeof value !== 'string' || !(allowed as readonly string[]).includes(value)) {
@@ -161,6 +139,14 @@ function strategyList(field: string, value: unknown): StrategyName[] {
       return oneOf(`${field}[${i}]`, s, STRATEGY_CHOICES) as StrategyName;
     }),
   );
+}
+
+function paradigmList(field: string, value: unknown): Paradigm[] {
+  return unique(nonEmptyList(field, value).map((p, i) => oneOf(`${field}[${i}]`, p, PARADIGMS)));
+}
+
+function workerList(field: string, value: unknown): number[] {
+  return unique(nonEmptyList(field, value).map((w, i) => positiveInteger(`${field}[${i}]`, w))).sort((a, b) => a - b);
 }
 
 function parseTarget(field: string, value: unknown): Target | null {
@@ -200,61 +186,18 @@ function parseModel(index: number, value: unknown): ModelSpec {
     params,
     data: entry.data === undefined ? null : dataList(`${field}.data`, entry.data),
     strategies: entry.strategies === undefined ? null : strategyList(`${field}.strategies`, entry.strategies),
+    paradigms: entry.paradigms === undefined ? null : paradigmList(`${field}.paradigms`, entry.paradigms),
+    workers: entry.workers === undefined ? null : workerList(`${field}.workers`, entry.workers),
     target: parseTarget(`${field}.target`, entry.target),
   };
 }
 
-function parseNetwork(index: number, value: unknown): NetworkSpec {
-  const field = `networks[${index}]`;
-  if (!isRecord(value)) fail(field, 'an object such as { "name": "wan", "latencyMs": 5, "bandwidthMbit": 100 }', value);
-  checkKeys(field, value, NETWORK_KEYS);
-  const name = value.name;
-  if (typeof name !== 'string' || !/^[\w.-]+$/.test(name)) fail(`${field}.name`, 'a name of letters, digits, _ . -', name);
-  const network: NetworkSpec = { name };
-  for (const key of NETWORK_KEYS.slice(1) as ('latencyMs' | 'jitterMs' | 'bandwidthMbit' | 'seed')[]) {
-    const v = value[key];
-    if (v === undefined) continue;
-    const positive = key === 'bandwidthMbit';
-    if (typeof v !== 'number' || !Number.isFinite(v) || v < 0 || (positive && v === 0)) fail(`${field}.${key}`, `a finite number ${positive ? '> 0' : '>= 0'}`, v);
-    network[key] = v;
-  }
-  if (name === 'loopback' && Object.keys(network).length > 1) fail(`${field}.name`, "another name: 'loopback' means no proxy, so it takes no settings", name);
-  return network;
-}
-
-function networkList(value: unknown): NetworkSpec[] {
-  const networks = nonEmptyList('networks', value).map((n, i) => parseNetwork(i, n));
-  networks.forEach((network, i) => {
-    if (networks.findIndex((other) => other.name === network.name) !== i) fail(`networks[${i}].name`, 'a name not used by an earlier profile', network.name);
-  });
-  return networks;
-}
-
-/**
- * The `--networks` flag: comma-separated profiles `name[:<n>ms][:<n>mbit][:<n>jitter]`, e.g.
- * `loopback,wan:5ms:100mbit` → [{ name: 'loopback' }, { name: 'wan', latencyMs: 5, bandwidthMbit: 100 }].
- * Pure; the result is validated again by parseMatrix.
- */
-export function parseNetworksFlag(text: string): NetworkSpec[] {
-  return text.split(',').map((item, i) => {
-    const [name = '', ...settings] = item.trim().split(':');
-    const network: NetworkSpec = { name };
-    for (const setting of settings) {
-      const match = /^(\d+(?:\.\d+)?)(ms|mbit|jitter)$/i.exec(setting.trim());
-      if (match === null) throw new ConfigError(`--networks item ${i + 1} '${item}': expected name[:<n>ms][:<n>mbit][:<n>jitter] such as 'wan:5ms:100mbit', found '${setting}'`, { field: 'networks' });
-      const amount = Number(match[1]);
-      const unit = match[2]!.toLowerCase();
-      network[unit === 'ms' ? 'latencyMs' : unit === 'mbit' ? 'bandwidthMbit' : 'jitterMs'] = amount;
-    }
-    return network;
-  });
-}
 
 function unique<T>(values: T[]): T[] {
   return [...new Set(values)];
 }
 
-/** Paradigms `compare` can launch itself (cluster ranks are started by an orchestrator, one per host). */
+/** Paradigms a matrix without `paradigms` runs (cluster is opt-in: it needs root and starts one namespace per rank). */
 const DEFAULT_PARADIGMS: Paradigm[] = ['sequential', 'threads', 'processes'];
 
 /**
@@ -274,7 +217,7 @@ export function parseMatrix(input: string | Record<string, unknown>): Matrix {
   if (!isRecord(value)) fail('matrix', 'a JSON object', value);
   checkKeys('', value, MATRIX_KEYS);
   const models = nonEmptyList('models', value.models).map((m, i) => parseModel(i, m));
-  const workers = unique(nonEmptyList('workers', value.workers ?? [1, 2]).map((w, i) => positiveInteger(`workers[${i}]`, w))).sort((a, b) => a - b);
+  const workers = workerList('workers', value.workers ?? [1, 2]);
   const testFraction = value.testFraction ?? 0.2;
   if (typeof testFraction !== 'number' || !(testFraction > 0 && testFraction < 1)) fail('testFraction', 'a number between 0 and 1 (exclusive)', testFraction);
   const seed = value.seed ?? 1;
@@ -289,7 +232,7 @@ export function parseMatrix(input: string | Record<string, unknown>): Matrix {
     name,
     models,
     data: value.data === undefined ? defaultDataFor(models) : dataList('data', value.data),
-    paradigms: unique(nonEmptyList('paradigms', value.paradigms ?? DEFAULT_PARADIGMS).map((p, i) => oneOf(`paradigms[${i}]`, p, PARADIGMS))),
+    paradigms: paradigmList('paradigms', value.paradigms ?? DEFAULT_PARADIGMS),
     workers,
     strategies: value.strategies === undefined ? ['allreduce'] : strategyList('strategies', value.strategies),
     repeats: positiveInteger('repeats', value.repeats ?? 3),
@@ -328,7 +271,8 @@ const DEFAULT_PARAMS: Record<string, Record<string, unknown>> = { 'logistic-regr
 /**
  * The default comparison: logistic regression by SGD (allreduce vs hogwild) and k-means on
  * synthetic data of 20k and 200k rows, sequential vs threads vs processes with 1 and 2 workers,
- * 3 repeats — a few minutes on 2 cores. Models that are not registered are left out; `rows` sets
+ * plus one real cluster cell (logistic regression, 2 ranks in 2 network namespaces on the larger
+ * set; skipped with the reason where namespaces are not permitted), 3 repeats — a few minutes on 2 cores. Models that are not registered are left out; `rows` sets
  * the larger size (tests, `--quick`).
  */
 export function defaultMatrix(options: { rows?: number; repeats?: number } = {}): Matrix {
@@ -348,6 +292,10 @@ export function defaultMatrixSpec(options: { rows?: number; repeats?: number } =
     data: sizes.map((size) => syntheticSpecFor(name, size)),
   }));
   if (models.length === 0) throw new ConfigError('no model is registered; import the package entry (shardlearn) first', { field: 'models' });
+  // One cluster cell, beside the processes×2 cell of the same data, so the report sets threads,
+  // processes and cluster (a real kernel network path) side by side without doubling the run time.
+  const sgd = models.find((m) => m.name === 'logistic-regression');
+  if (sgd !== undefined) models.push({ ...sgd, data: [sgd.data[sgd.data.length - 1]!], paradigms: ['cluster'], workers: [2], strategies: ['allreduce'] } as (typeof models)[number]);
   return {
     name: 'default',
     models,
@@ -376,9 +324,12 @@ export function cellId(cell: Omit<Cell, 'id' | 'target' | 'network'> & { network
   return [cell.model + params, cell.data, cell.paradigm, cell.workers, cell.strategy, ...network].join('|');
 }
 
-function whyNot(paradigm: Paradigm, strategy: StrategyName, available: readonly Paradigm[]): string | null {
+function whyNot(paradigm: Paradigm, strategy: StrategyName, available: readonly Paradigm[], clusterUnavailable: () => string | null): string | null {
   if (paradigm === 'cluster') {
-    return "cluster ranks are started one per host by an orchestrator (MASTER_ADDR, WORLD_SIZE, RANK); compare launches its own workers — measure 'processes' here, or run 'shardlearn train --paradigm cluster' under the orchestrator";
+    const reason = clusterUnavailable();
+    if (reason !== null) {
+      return `compare runs cluster cells as one network namespace per rank, and ${reason}; measure 'processes' here, or run 'shardlearn train --paradigm cluster' under an orchestrator`;
+    }
   }
   if (!available.includes(paradigm)) return `paradigm '${paradigm}' is not available in this build (available: ${available.join(', ')})`;
   if (SHARED_MEMORY_STRATEGIES.includes(strategy) && !SHARED_MEMORY_PARADIGMS.includes(paradigm)) {
@@ -392,27 +343,38 @@ function whyNot(paradigm: Paradigm, strategy: StrategyName, available: readonly 
  * `sequential` runs once per model and data set (1 worker, the default 'allreduce' strategy): it is
  * the baseline every speedup is measured against.
  */
-export function expandMatrix(matrix: Matrix, available: readonly Paradigm[] = availableParadigms()): { cells: Cell[]; skipped: SkippedCell[] } {
+export function expandMatrix(
+  matrix: Matrix,
+  available: readonly Paradigm[] = availableParadigms(),
+  clusterUnavailable: () => string | null = namespacesUnavailable,
+): { cells: Cell[]; skipped: SkippedCell[] } {
   const cells: Cell[] = [];
   const skipped: SkippedCell[] = [];
-  const paradigms = [...matrix.paradigms].sort((a, b) => PARADIGMS.indexOf(a) - PARADIGMS.indexOf(b));
+  const ids = new Set<string>();
   for (const model of matrix.models) {
     const strategies = model.strategies ?? (trainsBySgd(model.name, model.params) ? matrix.strategies : ['allreduce' as const]);
+    const paradigms = [...(model.paradigms ?? matrix.paradigms)].sort((a, b) => PARADIGMS.indexOf(a) - PARADIGMS.indexOf(b));
     for (const data of model.data ?? matrix.data) {
       for (const paradigm of paradigms) {
-        const workerCounts = paradigm === 'sequential' ? [1] : matrix.workers;
+        const workerCounts = paradigm === 'sequential' ? [1] : (model.workers ?? matrix.workers);
         const strategyList: StrategyName[] = paradigm === 'sequential' ? ['allreduce'] : strategies;
+        // Processes take the proxy profiles, cluster the tbf ones (network-spec.ts); the rest run once, as loopback.
+        const networks = networksFor(paradigm, matrix.networks);
         for (const workers of workerCounts) {
           for (const strategy of strategyList) {
-            const reason = whyNot(paradigm, strategy, available);
+            const reason = whyNot(paradigm, strategy, available, clusterUnavailable)
+              ?? (networks.length === 0 ? `none of the networks (${matrix.networks.map((n) => n.name).join(', ')}) applies to ${paradigm}: processes runs under loopback and proxy profiles (wan:5ms:100mbit), cluster under loopback and tbf profiles (lan:tbf:1000mbit)` : null);
             if (reason !== null) {
               skipped.push({ model: model.name, data, paradigm, workers, strategy, reason });
               continue;
             }
-            // Only processes ranks talk over TCP; the other paradigms run once, as loopback.
-            for (const network of paradigm === 'processes' ? matrix.networks : [LOOPBACK]) {
+            for (const network of networks) {
               const base = { model: model.name, params: model.params, data, paradigm, workers, strategy, network };
-              cells.push({ ...base, id: cellId(base), target: model.target ?? matrix.target });
+              const id = cellId(base);
+              // Two model entries may name the same cell (an entry that adds a paradigm to one size): run it once.
+              if (ids.has(id)) continue;
+              ids.add(id);
+              cells.push({ ...base, id, target: model.target ?? matrix.target });
             }
           }
         }

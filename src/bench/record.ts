@@ -19,7 +19,7 @@ export interface RunRecord {
   paradigm: Paradigm;
   workers: number;
   strategy: StrategyName;
-  /** Name of the network profile (matrix `networks`); 'loopback' for every paradigm but processes. */
+  /** Name of the network profile (matrix `networks`); 'loopback' for sequential and threads, and for processes/cluster unshaped. */
   network: string;
   /** 0-based repeat index. */
   repeat: number;

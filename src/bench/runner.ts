@@ -19,6 +19,7 @@ import type { FitOptions } from '../models/launcher.js';
 import { availableParadigms } from '../models/launcher.js';
 import type { AnyEstimator } from '../models/registry.js';
 import { createModel, modelEntry } from '../models/registry.js';
+import { fitInNamespaces } from '../runtime/netns-cluster.js';
 import type { DataLoader, Split } from './data.js';
 import { defaultLoader, headRows, trainAndTest } from './data.js';
 import { codeVersion, hostInfo } from './environment.js';
@@ -114,8 +115,8 @@ async function measure(input: MeasureInput): Promise<Measured> {
     onProgress: (event) => options.onProgress?.({ type: 'fit-progress', cell, repeat, event }),
   };
   if (session.matrix.timeoutMs !== null) fitOptions.timeoutMs = session.matrix.timeoutMs;
-  const { name: networkName, ...profile } = cell.network;
-  if (Object.keys(profile).length > 0) fitOptions.network = profile;
+  const { name: networkName, kind: networkKind, ...profile } = cell.network;
+  if (networkKind === undefined && Object.keys(profile).length > 0) fitOptions.network = profile;
   const base = {
     runId: newId(),
     sessionId: session.sessionId,
@@ -138,7 +139,8 @@ async function measure(input: MeasureInput): Promise<Measured> {
   const started = performance.now();
   let outcome: AnyEstimator | typeof ABORTED;
   try {
-    outcome = await unlessAborted(model.fit(split.train, fitOptions), options.signal);
+    const fitting = cell.paradigm === 'cluster' ? fitCluster(model, cell, split.train, session, options.signal) : model.fit(split.train, fitOptions);
+    outcome = await unlessAborted(fitting, options.signal);
   } catch (error) {
     const wallSeconds = (performance.now() - started) / 1000;
     const record: RunRecord = { ...base, ...emptyMeasurements(model), wallSeconds, status: 'failed', error: error instanceof Error ? error.message : String(error) };
@@ -188,6 +190,27 @@ async function measure(input: MeasureInput): Promise<Measured> {
     history,
   };
   return { record, configFailure: false };
+}
+
+/**
+ * A cluster cell: one network namespace per rank on a bridge (tbf-capped for a tbf profile, the veth
+ * at full speed for loopback), ranks started with `ip netns exec` (runtime/netns-cluster.ts). The
+ * learned state comes back from rank 0 and is installed in `model`, so it is scored like any other.
+ */
+async function fitCluster(model: AnyEstimator, cell: Cell, train: Dataset, session: Session, signal: AbortSignal | undefined): Promise<AnyEstimator> {
+  const { state, info } = await fitInNamespaces<object>({
+    model: cell.model,
+    params: cell.params,
+    data: train,
+    workers: cell.workers,
+    strategy: cell.strategy,
+    ...(cell.network.kind === 'tbf' && cell.network.bandwidthMbit !== undefined ? { rateMbit: cell.network.bandwidthMbit } : {}),
+    ...(session.matrix.timeoutMs === null ? {} : { timeoutMs: session.matrix.timeoutMs }),
+    ...(signal === undefined ? {} : { signal }),
+  });
+  model.setState(state);
+  model.fitInfo = info;
+  return model;
 }
 
 function emptyMeasurements(model: AnyEstimator): Omit<RunRecord, keyof Cell | 'runId' | 'sessionId' | 'startedAt' | 'cellId' | 'modelKind' | 'repeat' | 'trainRows' | 'testRows' | 'cols' | 'wallSeconds' | 'status' | 'error'> {

@@ -24,7 +24,7 @@ export interface CellSummary {
   paradigm: Paradigm;
   workers: number;
   strategy: StrategyName;
-  /** The network profile's name ('loopback' unless a processes cell ran under another). */
+  /** The network profile's name ('loopback' unless a processes or cluster cell ran under another). */
   network: string;
   /** Repeats that finished ok / that failed. */
   runs: number;

@@ -19,7 +19,7 @@ const USAGE = `usage: shardlearn <command> [options]
 commands:
   compare                 run the same training in every paradigm, store results, write a report:
                           [--quick] [--matrix file.json] [--models a,b] [--paradigms …] [--workers 1,2]
-                          [--strategies allreduce,hogwild] [--repeats N] [--rows N] [--networks loopback,wan:5ms:100mbit]
+                          [--strategies allreduce,hogwild] [--repeats N] [--rows N] [--networks loopback,wan:5ms:100mbit,lan:tbf:1000mbit]
                           [--db file] [--report file]
   train <model>           train one model: --data <file|builtin:mnist|synthetic:…> [--paradigm sequential|threads]
                           [--workers N] [--strategy allreduce|hogwild] [--target col] [--standardize]

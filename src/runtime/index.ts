@@ -18,4 +18,8 @@ export { launchThreads };
 export { shutdownThreadPool } from './thread-pool.js';
 export { launchProcesses, launchCluster };
 export { rendezvousFromEnv, inCluster } from './rendezvous.js';
+export { fitInNamespaces } from './netns-cluster.js';
+export type { NamespaceFitRequest, NamespaceFitResult } from './netns-cluster.js';
+export { NamespaceNetwork, namespacesUnavailable, listNamespaces } from './netns.js';
+export type { NamespaceNetworkOptions, NamespaceHost } from './netns.js';
 export { strategyNames } from '../strategies/index.js';

@@ -101,26 +101,29 @@ test('expansion: one sequential baseline per model and data, strategies only for
   assert.ok(skipped.every((s) => s.paradigm === 'processes' && /not available/.test(s.reason)));
 });
 
-test('the default matrix: logistic regression (SGD) and k-means at two sizes, sequential vs threads vs processes, 1 and 2 workers, both strategies, 3 repeats', () => {
+test('the default matrix: logistic regression (SGD) and k-means at two sizes, sequential vs threads vs processes, 1 and 2 workers, both strategies, 3 repeats, one cluster cell', () => {
   const matrix = defaultMatrix();
-  assert.deepEqual(matrix.models.map((m) => m.name), ['logistic-regression', 'kmeans']);
+  assert.deepEqual(matrix.models.map((m) => m.name), ['logistic-regression', 'kmeans', 'logistic-regression']);
   assert.deepEqual(matrix.paradigms, ['sequential', 'threads', 'processes']);
   assert.deepEqual(matrix.workers, [1, 2]);
   assert.deepEqual(matrix.strategies, ['allreduce', 'hogwild']);
   assert.equal(matrix.repeats, 3);
   assert.deepEqual(matrix.models[0]!.data!.map((d) => /rows=(\d+)/.exec(d)![1]), ['20000', '200000']);
-  const { cells, skipped } = expandMatrix(matrix, ['sequential', 'threads', 'processes', 'cluster']);
-  // per size: logistic 1 + threads 2×2 + processes 2×1 (hogwild needs shared memory), k-means 1 + 2 + 2
-  assert.equal(cells.length, 2 * (7 + 5));
+  const { cells, skipped } = expandMatrix(matrix, ['sequential', 'threads', 'processes', 'cluster'], () => null);
+  // per size: logistic 1 + threads 2×2 + processes 2×1 (hogwild needs shared memory), k-means 1 + 2 + 2;
+  // and one cluster×2 allreduce cell of logistic regression on the larger set
+  assert.equal(cells.length, 2 * (7 + 5) + 1);
+  const cluster = cells.filter((c) => c.paradigm === 'cluster');
+  assert.deepEqual(cluster.map((c) => [c.model, c.workers, c.strategy, c.network.name, /rows=(\d+)/.exec(c.data)![1]]), [['logistic-regression', 2, 'allreduce', 'loopback', '200000']]);
   assert.equal(skipped.length, 2 * 2);
   assert.ok(skipped.every((s) => s.paradigm === 'processes' && s.strategy === 'hogwild' && /shared memory/.test(s.reason)));
 });
 
-test('cluster is never launched by compare, and says why', () => {
+test('where namespaces are not permitted, cluster cells are skipped with that reason', () => {
   const matrix = parseMatrix({ ...good, paradigms: ['cluster'] });
-  const { cells, skipped } = expandMatrix(matrix, ['sequential', 'cluster']);
+  const { cells, skipped } = expandMatrix(matrix, ['sequential', 'cluster'], () => 'network namespaces need root');
   assert.deepEqual(cells, []);
-  assert.ok(skipped.length > 0 && skipped.every((s) => /orchestrator/.test(s.reason)));
+  assert.ok(skipped.length > 0 && skipped.every((s) => /need root/.test(s.reason) && /processes/.test(s.reason)));
 });
 
 test('parameter-server strategies, including the bounded-staleness family, are accepted', () => {
