@@ -1,12 +1,23 @@
 // Packed, cache-blocked float32 gemm: the same Goto/BLIS loop nest as gemm64.ts with a 4×8
 // micro-kernel on f32x4 lanes (8 accumulators = 32 floats in registers). Accumulation is in float32
 // within the micro-kernel, as in every sgemm (OpenBLAS, XNNPACK); the float64 path is gemm64.
+//
+// The module is built twice (package.json build:wasm): plain SIMD, and with relaxed SIMD, where
+// the multiply-add is `f32x4.relaxed_madd` — one fused vfmadd231ps on this x64 (V8 picks FMA3 when
+// the CPU has it, else mul+add). Measured at 1024³ (docs/notes/kernels.md, Session 2): 40–41
+// GFLOP/s plain vs 47–50 relaxed, single thread. Why the plain kernel tops out near 40: per k-step
+// it issues 6 loads + 8 mul + 8 add + loop overhead ≈ 26 instructions, and the core decodes ~6 per
+// cycle, while the fused form needs 6 + 8 + overhead. Larger register blocks were tried (6×8, 5×8,
+// 4×12, 8×8, and 4×8 unrolled twice): V8 schedules every splat load of a step first and then
+// spills accumulators to the stack once more than 15 xmm registers are live — 19–26 GFLOP/s.
+// MC/KC were swept (64–256 × 256–512): all within the noise of 128×512.
 
 export const MR32: i32 = 4;
 export const NR32: i32 = 8;
 const MC: i32 = 128; // packed A: MC×KC floats = 256 KiB (L2)
 const KC: i32 = 512; // 4×KC sliver of A (8 KiB) + KC×8 sliver of B (16 KiB) in L1
 const NC: i32 = 2048; // packed B: KC×NC floats = 4 MiB
+const DIRECT_A_MAX_N: i32 = 128; // see gemm32: read op(A) = A in place when n is at most this
 
 /** Bytes of workspace gemm32 needs: packed A, packed B and one edge tile. */
 export function gemm32WorkBytes(): i32 {
@@ -86,6 +97,20 @@ function packB32(kc: i32, nc: i32, b: usize, bRow: i32, bCol: i32, alpha: f32, d
       }
       continue;
     }
+    if (bCol == 1) {
+      // The last, partial panel of op(B) = B: zero the step's 8 lanes, then copy its `cols` values.
+      let src = b + (<usize>j << 2);
+      const stride = <usize>bRow << 2;
+      const zero = f32x4.splat(0);
+      for (let p = 0; p < kc; p++) {
+        v128.store(dst, zero);
+        v128.store(dst, zero, 16);
+        for (let c = 0; c < cols; c++) store<f32>(dst + (<usize>c << 2), alpha * load<f32>(src + (<usize>c << 2)));
+        src += stride;
+        dst += 32;
+      }
+      continue;
+    }
     for (let p = 0; p < kc; p++) {
       for (let c = 0; c < NR32; c++) {
         store<f32>(dst, c < cols ? alpha * load<f32>(b + (<usize>(p * bRow + (j + c) * bCol) << 2)) : 0);
@@ -93,6 +118,14 @@ function packB32(kc: i32, nc: i32, b: usize, bRow: i32, bCol: i32, alpha: f32, d
       }
     }
   }
+}
+
+// c + a·b per lane: fused (one rounding) in the relaxed-SIMD build on FMA hardware, else a
+// product rounded to float32 then a sum. The branch is resolved at compile time.
+// @ts-ignore: decorator
+@inline function madd32(a: v128, b: v128, c: v128): v128 {
+  if (ASC_FEATURE_RELAXED_SIMD) return f32x4.relaxed_madd(a, b, c);
+  return f32x4.add(c, f32x4.mul(a, b));
 }
 
 // C[0:4, 0:8] += packedA sliver · packedB sliver over kc steps.
@@ -110,17 +143,17 @@ function packB32(kc: i32, nc: i32, b: usize, bRow: i32, bCol: i32, alpha: f32, d
     const b0 = v128.load(pb);
     const b1 = v128.load(pb, 16);
     let a = v128.load32_splat(pa);
-    c00 = f32x4.add(c00, f32x4.mul(a, b0));
-    c01 = f32x4.add(c01, f32x4.mul(a, b1));
+    c00 = madd32(a, b0, c00);
+    c01 = madd32(a, b1, c01);
     a = v128.load32_splat(pa, 4);
-    c10 = f32x4.add(c10, f32x4.mul(a, b0));
-    c11 = f32x4.add(c11, f32x4.mul(a, b1));
+    c10 = madd32(a, b0, c10);
+    c11 = madd32(a, b1, c11);
     a = v128.load32_splat(pa, 8);
-    c20 = f32x4.add(c20, f32x4.mul(a, b0));
-    c21 = f32x4.add(c21, f32x4.mul(a, b1));
+    c20 = madd32(a, b0, c20);
+    c21 = madd32(a, b1, c21);
     a = v128.load32_splat(pa, 12);
-    c30 = f32x4.add(c30, f32x4.mul(a, b0));
-    c31 = f32x4.add(c31, f32x4.mul(a, b1));
+    c30 = madd32(a, b0, c30);
+    c31 = madd32(a, b1, c31);
     pa += 16;
     pb += 32;
   }
@@ -135,6 +168,73 @@ function packB32(kc: i32, nc: i32, b: usize, bRow: i32, bCol: i32, alpha: f32, d
   c += ldcBytes;
   v128.store(c, f32x4.add(v128.load(c), c30));
   v128.store(c, f32x4.add(v128.load(c, 16), c31), 16);
+}
+
+// The same 4×8 step as kernel32, but the sliver of op(A) is read where it is instead of packed:
+// row r's value of step p at a + r·laneBytes + p·stepBytes (op(A) = A: laneBytes = the row stride,
+// stepBytes = 4; op(A) = Aᵀ: 4 and the row stride). Same products in the same order as kernel32,
+// so bitwise equal. Used when n is small (gemm32 below), where packing A costs more than it saves.
+// @ts-ignore: decorator
+@inline function kernel32InPlace(kc: i32, a: usize, laneBytes: usize, stepBytes: usize, pb: usize, c: usize, ldcBytes: usize): void {
+  let c00 = f32x4.splat(0);
+  let c01 = f32x4.splat(0);
+  let c10 = f32x4.splat(0);
+  let c11 = f32x4.splat(0);
+  let c20 = f32x4.splat(0);
+  let c21 = f32x4.splat(0);
+  let c30 = f32x4.splat(0);
+  let c31 = f32x4.splat(0);
+  let a1 = a + laneBytes;
+  let a2 = a1 + laneBytes;
+  let a3 = a2 + laneBytes;
+  for (let p = 0; p < kc; p++) {
+    const b0 = v128.load(pb);
+    const b1 = v128.load(pb, 16);
+    let s = v128.load32_splat(a);
+    c00 = madd32(s, b0, c00);
+    c01 = madd32(s, b1, c01);
+    s = v128.load32_splat(a1);
+    c10 = madd32(s, b0, c10);
+    c11 = madd32(s, b1, c11);
+    s = v128.load32_splat(a2);
+    c20 = madd32(s, b0, c20);
+    c21 = madd32(s, b1, c21);
+    s = v128.load32_splat(a3);
+    c30 = madd32(s, b0, c30);
+    c31 = madd32(s, b1, c31);
+    a += stepBytes;
+    a1 += stepBytes;
+    a2 += stepBytes;
+    a3 += stepBytes;
+    pb += 32;
+  }
+  v128.store(c, f32x4.add(v128.load(c), c00));
+  v128.store(c, f32x4.add(v128.load(c, 16), c01), 16);
+  c += ldcBytes;
+  v128.store(c, f32x4.add(v128.load(c), c10));
+  v128.store(c, f32x4.add(v128.load(c, 16), c11), 16);
+  c += ldcBytes;
+  v128.store(c, f32x4.add(v128.load(c), c20));
+  v128.store(c, f32x4.add(v128.load(c, 16), c21), 16);
+  c += ldcBytes;
+  v128.store(c, f32x4.add(v128.load(c), c30));
+  v128.store(c, f32x4.add(v128.load(c, 16), c31), 16);
+}
+
+// An edge tile of C (mr < 4 or nr < 8) += A sliver · packed B sliver, through `tile`: only its
+// mr×nr part is added to C. `laneBytes` > 0: the sliver is read in place (kernel32InPlace);
+// 0: a packed sliver. Not inlined: a call per kc steps costs nothing, while inlining
+// every kernel variant into gemm32 slowed its main loop by ~4% (V8's register allocation).
+function edgeTile32(kc: i32, mr: i32, nr: i32, pa: usize, laneBytes: usize, stepBytes: usize, pb: usize, cp: usize, ldcBytes: usize, tile: usize): void {
+  memory.fill(tile, 0, <usize>(MR32 * NR32) << 2);
+  if (laneBytes != 0) kernel32InPlace(kc, pa, laneBytes, stepBytes, pb, tile, <usize>NR32 << 2);
+  else kernel32(kc, pa, pb, tile, <usize>NR32 << 2);
+  for (let r = 0; r < mr; r++) {
+    for (let q = 0; q < nr; q++) {
+      const to = cp + <usize>r * ldcBytes + (<usize>q << 2);
+      store<f32>(to, load<f32>(to) + load<f32>(tile + (<usize>(r * NR32 + q) << 2)));
+    }
+  }
 }
 
 function scaleC32(m: i32, n: i32, beta: f32, c: usize, ldc: i32): void {
@@ -161,6 +261,12 @@ export function gemm32(
   const packedB = work + (<usize>(MC * KC) << 2);
   const tile = packedB + (<usize>(KC * NC) << 2);
   const ldcBytes = <usize>ldc << 2;
+  const aRowBytes = <usize>aRow << 2; // from row i of op(A) to row i + 1
+  const aStepBytes = <usize>aCol << 2; // from column p of op(A) to column p + 1
+  // Few column panels: read op(A) in place instead of packing it. Packing costs a pass over A per
+  // block and pays back over the n/8 panels that reuse it; for the CNN's conv gemms with n = 25,
+  // 32, 64 it did not (docs/notes/cnn-speed.md, Session 2b).
+  const direct = n <= DIRECT_A_MAX_N;
   for (let jc = 0; jc < n; jc += NC) {
     const nc = min<i32>(NC, n - jc);
     for (let pc = 0; pc < k; pc += KC) {
@@ -168,25 +274,36 @@ export function gemm32(
       packB32(kc, nc, b + (<usize>(pc * bRow + jc * bCol) << 2), bRow, bCol, alpha, packedB);
       for (let ic = 0; ic < m; ic += MC) {
         const mc = min<i32>(MC, m - ic);
-        packA32(mc, kc, a + (<usize>(ic * aRow + pc * aCol) << 2), aRow, aCol, packedA);
-        for (let jr = 0; jr < nc; jr += NR32) {
-          const nr = min<i32>(NR32, nc - jr);
-          const pb = packedB + (<usize>(jr * kc) << 2);
+        const aBlock = a + (<usize>(ic * aRow + pc * aCol) << 2);
+        const cBlock = c + (<usize>(ic * ldc + jc) << 2);
+        if (direct) {
+          // Only the last, partial sliver (if any) is packed; full slivers are read in place. Rows
+          // outermost, so a sliver of A (4×kc floats, ≤ 8 KiB) stays in L1 across the panels of B.
+          const full = mc & ~(MR32 - 1);
+          if (full < mc) packA32(mc - full, kc, aBlock + <usize>full * aRowBytes, aRow, aCol, packedA + (<usize>(full * kc) << 2));
           for (let ir = 0; ir < mc; ir += MR32) {
             const mr = min<i32>(MR32, mc - ir);
-            const pa = packedA + (<usize>(ir * kc) << 2);
-            const cp = c + (<usize>((ic + ir) * ldc + jc + jr) << 2);
-            if (mr == MR32 && nr == NR32) {
-              kernel32(kc, pa, pb, cp, ldcBytes);
-            } else {
-              memory.fill(tile, 0, <usize>(MR32 * NR32) << 2);
-              kernel32(kc, pa, pb, tile, <usize>NR32 << 2);
-              for (let r = 0; r < mr; r++) {
-                for (let q = 0; q < nr; q++) {
-                  const to = cp + <usize>r * ldcBytes + (<usize>q << 2);
-                  store<f32>(to, load<f32>(to) + load<f32>(tile + (<usize>(r * NR32 + q) << 2)));
-                }
-              }
+            const pa = mr == MR32 ? aBlock + <usize>ir * aRowBytes : packedA + (<usize>(ir * kc) << 2);
+            const laneBytes = mr == MR32 ? aRowBytes : 0;
+            for (let jr = 0; jr < nc; jr += NR32) {
+              const nr = min<i32>(NR32, nc - jr);
+              const pb = packedB + (<usize>(jr * kc) << 2);
+              const cp = cBlock + <usize>ir * ldcBytes + (<usize>jr << 2);
+              if (mr == MR32 && nr == NR32) kernel32InPlace(kc, pa, laneBytes, aStepBytes, pb, cp, ldcBytes);
+              else edgeTile32(kc, mr, nr, pa, laneBytes, aStepBytes, pb, cp, ldcBytes, tile);
+            }
+          }
+        } else {
+          packA32(mc, kc, aBlock, aRow, aCol, packedA);
+          for (let jr = 0; jr < nc; jr += NR32) {
+            const nr = min<i32>(NR32, nc - jr);
+            const pb = packedB + (<usize>(jr * kc) << 2);
+            for (let ir = 0; ir < mc; ir += MR32) {
+              const mr = min<i32>(MR32, mc - ir);
+              const pa = packedA + (<usize>(ir * kc) << 2);
+              const cp = cBlock + <usize>ir * ldcBytes + (<usize>jr << 2);
+              if (mr == MR32 && nr == NR32) kernel32(kc, pa, pb, cp, ldcBytes);
+              else edgeTile32(kc, mr, nr, pa, 0, 0, pb, cp, ldcBytes, tile);
             }
           }
         }

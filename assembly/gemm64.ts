@@ -135,6 +135,14 @@ function packB64(kc: i32, nc: i32, b: usize, bRow: i32, bCol: i32, bF32: bool, a
   }
 }
 
+// c + a·b per lane: fused (one rounding) in the relaxed-SIMD build on FMA hardware (see gemm32.ts),
+// else a product rounded to float64 then a sum. The branch is resolved at compile time.
+// @ts-ignore: decorator
+@inline function madd64(a: v128, b: v128, c: v128): v128 {
+  if (ASC_FEATURE_RELAXED_SIMD) return f64x2.relaxed_madd(a, b, c);
+  return f64x2.add(c, f64x2.mul(a, b));
+}
+
 // C[0:4, 0:4] += packedA sliver · packedB sliver over kc steps; ldcBytes is the row stride of C.
 // @ts-ignore: decorator
 @inline function kernel64(kc: i32, pa: usize, pb: usize, c: usize, ldcBytes: usize): void {
@@ -150,17 +158,17 @@ function packB64(kc: i32, nc: i32, b: usize, bRow: i32, bCol: i32, bF32: bool, a
     const b0 = v128.load(pb);
     const b1 = v128.load(pb, 16);
     let a = v128.load64_splat(pa);
-    c00 = f64x2.add(c00, f64x2.mul(a, b0));
-    c01 = f64x2.add(c01, f64x2.mul(a, b1));
+    c00 = madd64(a, b0, c00);
+    c01 = madd64(a, b1, c01);
     a = v128.load64_splat(pa, 8);
-    c10 = f64x2.add(c10, f64x2.mul(a, b0));
-    c11 = f64x2.add(c11, f64x2.mul(a, b1));
+    c10 = madd64(a, b0, c10);
+    c11 = madd64(a, b1, c11);
     a = v128.load64_splat(pa, 16);
-    c20 = f64x2.add(c20, f64x2.mul(a, b0));
-    c21 = f64x2.add(c21, f64x2.mul(a, b1));
+    c20 = madd64(a, b0, c20);
+    c21 = madd64(a, b1, c21);
     a = v128.load64_splat(pa, 24);
-    c30 = f64x2.add(c30, f64x2.mul(a, b0));
-    c31 = f64x2.add(c31, f64x2.mul(a, b1));
+    c30 = madd64(a, b0, c30);
+    c31 = madd64(a, b1, c31);
     pa += 32;
     pb += 32;
   }

@@ -5,3 +5,4 @@ export { gemm64, gemm64WorkBytes } from './gemm64';
 export { gemm32, gemm32WorkBytes } from './gemm32';
 export { dot, axpy, scal, gemv } from './vector';
 export { syrk, nearestCenter, nearestCenterWorkBytes } from './statistics';
+export { im2col32, col2im32, maxPool32, maxPoolBackward32, broadcastRows32, sumRows32, relu32, reluBackward32 } from './conv';

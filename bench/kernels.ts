@@ -1,19 +1,24 @@
 /**
- * Kernel benchmark: GFLOP/s of each backend's gemm (256…2048, float64 and float32), syrk,
- * nearestCenter and dot, single thread, median of 3 timed runs (CPU time) after one warm-up run
- * (the first WASM call runs in V8's baseline compiler). numpy's matmul (OpenBLAS, pinned to one thread) runs on
- * the same shapes when python3 with numpy is installed, as an outside yardstick.
+ * Kernel benchmark: GFLOP/s of each backend's gemm (256…2048 and odd shapes, float64 and float32),
+ * syrk, nearestCenter and dot, single thread (CPU time) after one warm-up run (the first WASM call
+ * runs in V8's baseline compiler). gemm: median of GEMM_REPEATS timed runs (7; the TS reference 3,
+ * at 2048 one), each record also carrying the slowest and fastest run and the load average; the
+ * other kernels: median of 3. `wasm` is the default WASM build (relaxed SIMD where V8 accepts it),
+ * `wasm-plain` the standard-SIMD build (kernels.wasm, the session-1 kernels). numpy's matmul
+ * (OpenBLAS, pinned to one thread) runs on the square shapes when python3 with numpy is installed,
+ * as an outside yardstick.
  *
  *   npm run bench:kernels   # writes bench/results/kernels.json
  *
- * Records: { kernel, shape, backend, dtype, gflops }. Flop counts: gemm 2mnk; syrk m·n·(n+1) (the
- * upper triangle, which is all either backend computes); nearestCenter 2·m·k·d; dot 2n.
+ * Records: { kernel, shape, backend, dtype, gflops } (+ for gemm: gflopsMin, gflopsMax, repeats,
+ * loadAverage). Flop counts: gemm 2mnk; syrk m·n·(n+1) (the upper triangle, which is all either
+ * backend computes); nearestCenter 2·m·k·d; dot 2n.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { allocate, kernelBackends, setSharedAllocator, useKernels } from '../src/core/index.js';
-import { placeSharedArraysInWasmMemory } from '../src/core/kernels-wasm.js';
+import { createWasmKernels, placeSharedArraysInWasmMemory } from '../src/core/kernels-wasm.js';
 import type { Kernels } from '../src/core/kernels.js';
 import type { DType, FloatArray } from '../src/core/storage.js';
 import { Rng } from '../src/core/rng.js';
@@ -24,7 +29,14 @@ export interface KernelRecord {
   backend: string;
   dtype: DType;
   gflops: number;
+  /** gemm only: the slowest and fastest timed run, how many, and the 1-minute load average before. */
+  gflopsMin?: number;
+  gflopsMax?: number;
+  repeats?: number;
+  loadAverage?: number;
 }
+
+const GEMM_REPEATS = 7;
 
 const rng = new Rng(2024);
 
@@ -39,7 +51,7 @@ function randomArray(dtype: DType, length: number, placement: 'heap' | 'shared' 
  * wall time: the benchmark is single-threaded, and on a shared machine wall time also counts the
  * time the thread waited for a core (numpy is timed the same way, with time.process_time).
  */
-function medianSeconds(run: () => void, repeats: number, warmups = 1): number {
+function timedSeconds(run: () => void, repeats: number, warmups = 1): number[] {
   for (let i = 0; i < warmups; i++) run();
   const times: number[] = [];
   for (let i = 0; i < repeats; i++) {
@@ -48,18 +60,47 @@ function medianSeconds(run: () => void, repeats: number, warmups = 1): number {
     const used = process.cpuUsage(start);
     times.push((used.user + used.system) / 1e6);
   }
-  times.sort((x, y) => x - y);
+  return times.sort((x, y) => x - y);
+}
+
+function medianSeconds(run: () => void, repeats: number, warmups = 1): number {
+  const times = timedSeconds(run, repeats, warmups);
   return times[Math.floor(times.length / 2)]!;
 }
 
-function benchGemm(backend: Kernels, dtype: DType, n: number): number {
-  const a = randomArray(dtype, n * n);
-  const b = randomArray(dtype, n * n);
-  const c = allocate(dtype, n * n);
-  // The reference needs ~10 s per 2048³ product: one timed run and no warm-up there.
-  const slow = backend.name === 'ts' && n >= 2048;
-  const seconds = medianSeconds(() => backend.gemm(false, false, n, n, n, 1, a, 0, n, b, 0, n, 0, c, 0, n), slow ? 1 : 3, slow ? 0 : 1);
-  return (2 * n ** 3) / seconds / 1e9;
+type GemmStats = Pick<KernelRecord, 'gflops' | 'gflopsMin' | 'gflopsMax' | 'repeats' | 'loadAverage'>;
+
+/**
+ * C = A·B for A m×k, B k×n on every backend: median, slowest and fastest GFLOP/s of each. The
+ * WASM builds' timed runs are interleaved (one run of each per round), so a neighbour's burst of
+ * load on this shared machine hits them alike; the slow TS reference runs after them.
+ */
+function benchGemm(backends: [string, Kernels][], dtype: DType, m: number, n: number, k: number): GemmStats[] {
+  const a = randomArray(dtype, m * k);
+  const b = randomArray(dtype, k * n);
+  const c = allocate(dtype, m * n);
+  const flops = 2 * m * n * k;
+  const loadAverage = loadavg()[0]!;
+  const once = (backend: Kernels): void => backend.gemm(false, false, m, n, k, 1, a, 0, k, b, 0, n, 0, c, 0, n);
+  const times: number[][] = backends.map(() => []);
+  const fast = (visit: (backend: Kernels, index: number) => void): void => backends.forEach(([, backend], index) => {
+    if (backend.name !== 'ts') visit(backend, index);
+  });
+  fast((backend) => once(backend));
+  for (let round = 0; round < GEMM_REPEATS; round++) fast((backend, index) => times[index]!.push(timedSeconds(() => once(backend), 1, 0)[0]!));
+  backends.forEach(([, backend], index) => {
+    if (backend.name !== 'ts') return;
+    // The reference needs ~10 s per 2048³ product: one timed run and no warm-up there.
+    const slow = m * n * k >= 2048 ** 3;
+    times[index] = timedSeconds(() => once(backend), slow ? 1 : 3, slow ? 0 : 1);
+  });
+  return times.map((list) => {
+    const sorted = [...list].sort((x, y) => x - y);
+    return {
+      gflops: flops / sorted[Math.floor(sorted.length / 2)]! / 1e9, gflopsMin: flops / sorted[sorted.length - 1]! / 1e9,
+      gflopsMax: flops / sorted[0]! / 1e9, repeats: sorted.length, loadAverage,
+    };
+  });
 }
 
 function benchSyrk(backend: Kernels, dtype: DType, m: number, n: number, placement: 'heap' | 'shared'): number {
@@ -125,13 +166,21 @@ function main(): void {
   console.log(`load average at start: ${loadavg().map((value) => value.toFixed(1)).join(' ')}`);
   const add = (record: KernelRecord): void => {
     records.push(record);
-    console.log(`${record.kernel.padEnd(14)} ${record.shape.padEnd(26)} ${record.backend.padEnd(5)} ${record.dtype.padEnd(8)} ${record.gflops.toFixed(2).padStart(7)} GFLOP/s`);
+    const spread = record.gflopsMin === undefined ? '' : `  (${record.gflopsMin.toFixed(1)}–${record.gflopsMax!.toFixed(1)}, ${record.repeats} runs, load ${record.loadAverage!.toFixed(1)})`;
+    console.log(`${record.kernel.padEnd(14)} ${record.shape.padEnd(26)} ${record.backend.padEnd(10)} ${record.dtype.padEnd(8)} ${record.gflops.toFixed(2).padStart(7)} GFLOP/s${spread}`);
   };
   const backends = kernelBackends().map((name) => useKernels(name));
+  // The standard-SIMD build beside the default one, to show what relaxed SIMD adds on this machine.
+  const wasmDefault = backends.find((backend) => backend.name === 'wasm') as (Kernels & { simd?: string }) | undefined;
+  const gemmBackends: [string, Kernels][] = backends.map((backend) => [backend.name, backend]);
+  if (wasmDefault?.simd === 'relaxed') gemmBackends.splice(1, 0, ['wasm-plain', createWasmKernels({ simd: 'plain' })]);
   const sizes = [256, 512, 1024, 2048];
-  for (const n of sizes) {
+  // Odd shapes: one off the block multiples, and a tall-skinny im2col-like product (CNN layers).
+  const shapes: [number, number, number][] = [...sizes.map((n): [number, number, number] => [n, n, n]), [1023, 1023, 1023], [1025, 1025, 1025], [333, 517, 1031], [4608, 32, 288]];
+  for (const [m, n, k] of shapes) {
     for (const dtype of ['float64', 'float32'] as const) {
-      for (const backend of backends) add({ kernel: 'gemm', shape: `${n}x${n}x${n}`, backend: backend.name, dtype, gflops: benchGemm(backend, dtype, n) });
+      const stats = benchGemm(gemmBackends, dtype, m, n, k);
+      gemmBackends.forEach(([label], index) => add({ kernel: 'gemm', shape: `${m}x${n}x${k}`, backend: label, dtype, ...stats[index]! }));
     }
   }
   const zeroCopy = placeSharedArraysInWasmMemory();

@@ -8,6 +8,12 @@ import { SUPPORTED_FORMATS } from '../data/index.js';
 import { availableParadigms, modelEntry, modelNames } from '../models/index.js';
 import { strategyNames } from '../runtime/index.js';
 
+/** Which WASM build is in use ('relaxed': fused multiply-add, or 'plain'), when the WASM backend is. */
+function wasmSimd(): { simd?: string } {
+  const active = kernels() as { simd?: unknown };
+  return typeof active.simd === 'string' ? { simd: active.simd } : {};
+}
+
 export function infoCommand(write: (line: string) => void, json: boolean): void {
   const info = {
     version: process.env['npm_package_version'] ?? 'see package.json',
@@ -15,7 +21,7 @@ export function infoCommand(write: (line: string) => void, json: boolean): void 
     cpus: availableParallelism(),
     cpuModel: cpus()[0]?.model ?? 'unknown',
     memoryGiB: Math.round(totalmem() / 2 ** 30),
-    kernels: { active: kernels().name, available: kernelBackends() },
+    kernels: { active: kernels().name, available: kernelBackends(), ...wasmSimd() },
     paradigms: availableParadigms(),
     strategies: strategyNames(),
     models: modelNames().map((name) => ({ name, kind: modelEntry(name).kind, summary: modelEntry(name).summary })),
@@ -26,7 +32,8 @@ export function infoCommand(write: (line: string) => void, json: boolean): void 
     return;
   }
   write(`shardlearn on Node ${info.node}, ${info.cpus} CPUs (${info.cpuModel}), ${info.memoryGiB} GiB`);
-  write(`kernels:    ${info.kernels.active} (available: ${info.kernels.available.join(', ')})`);
+  const simd = info.kernels.simd === undefined ? '' : ` ${info.kernels.simd} SIMD`;
+  write(`kernels:    ${info.kernels.active}${simd} (available: ${info.kernels.available.join(', ')})`);
   write(`paradigms:  ${info.paradigms.join(', ')}`);
   write(`strategies: ${info.strategies.join(', ')}`);
   write('models:');

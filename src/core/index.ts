@@ -13,5 +13,5 @@ export * from './rng.js';
 export * from './storage.js';
 export * from './kernels.js';
 export { createWasmKernels, loadWasmKernels, placeSharedArraysInWasmMemory } from './kernels-wasm.js';
-export type { WasmKernels, WasmKernelsOptions } from './kernels-wasm.js';
+export type { WasmKernels, WasmKernelsOptions, WasmSimd } from './kernels-wasm.js';
 export * from './linalg.js';

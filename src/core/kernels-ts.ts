@@ -6,6 +6,7 @@
  */
 import type { Kernels } from './kernels.js';
 import type { FloatArray } from './storage.js';
+import { tsLayerKernels } from './kernels-layers.js';
 
 function dot(n: number, x: FloatArray, xOffset: number, y: FloatArray, yOffset: number): number {
   let s0 = 0;
@@ -170,4 +171,4 @@ function nearestCenter(
 }
 
 /** The reference backend. */
-export const tsKernels: Kernels = { name: 'ts', dot, axpy, scal, gemv, gemm, syrk, nearestCenter };
+export const tsKernels: Kernels = { name: 'ts', dot, axpy, scal, gemv, gemm, syrk, nearestCenter, ...tsLayerKernels };

@@ -13,13 +13,24 @@
  *   exceeds the work.
  * Float32 gemm (all three operands float32) accumulates in float32 inside the micro-kernel, as any
  * sgemm does; every other path reads float32 data but computes in float64.
+ *
+ * Two builds of the module (`simd` below): `relaxed` (kernels-relaxed.wasm, the gemm multiply-add is
+ * relaxed SIMD's fused `relaxed_madd`: 1024³ float32 47–50 vs 40 GFLOP/s, float64 23–24 vs 19) and
+ * `plain` (kernels.wasm, standard SIMD only). `auto` (default) takes `relaxed` when this V8 accepts
+ * it — Node 20's V8 11.3 only behind `--experimental-wasm-relaxed-simd`, which is switched on here
+ * at run time — else `plain`. Fused and unfused results differ in the last bits, so gemm results
+ * are bitwise reproducible for a given machine and build, not across builds; `plain` is the
+ * portable choice (`SHARDLEARN_WASM_SIMD=plain`).
  */
 import { readFileSync } from 'node:fs';
+import { setFlagsFromString } from 'node:v8';
+import { ConfigError } from './errors.js';
 import type { Kernels } from './kernels.js';
 import { tsKernels } from './kernels-ts.js';
 import { setSharedAllocator } from './storage.js';
 import type { FloatArray } from './storage.js';
 import { WasmHeap, wasmApi } from './wasm-heap.js';
+import { createWasmLayerKernels } from './kernels-wasm-layers.js';
 
 /** The module's exports (assembly/index.ts); pointers are byte addresses, flags are 0/1. */
 interface KernelExports {
@@ -46,9 +57,19 @@ interface KernelExports {
   nearestCenterWorkBytes(d: number, k: number): number;
 }
 
+/** Which build of the module: standard SIMD only, or with relaxed SIMD (fused multiply-add). */
+export type WasmSimd = 'plain' | 'relaxed';
+
 export interface WasmKernelsOptions {
-  /** Where the compiled module is; default: the build's dist/wasm/kernels.wasm. */
+  /** Where the plain-SIMD module is; default: the build's dist/wasm/kernels.wasm. */
   wasmUrl?: URL;
+  /** Where the relaxed-SIMD module is; default: kernels-relaxed.wasm beside `wasmUrl` (or the build's). */
+  relaxedWasmUrl?: URL;
+  /**
+   * `auto` (default: `SHARDLEARN_WASM_SIMD`, else `auto`) uses the relaxed build when it exists and
+   * this V8 accepts it, else the plain one; `relaxed` throws when it cannot; `plain` never tries it.
+   */
+  simd?: WasmSimd | 'auto';
   /** gemm/syrk/nearestCenter with fewer multiply-adds run on the TS reference (default 2048, ≈ 13³). */
   minMultiplyAdds?: number;
   /** dot/axpy/scal on arrays in WASM memory use WASM from this length (default 128). */
@@ -62,6 +83,8 @@ export interface WasmKernelsOptions {
 /** A WASM backend together with the memory its kernels address. */
 export interface WasmKernels extends Kernels {
   readonly heap: WasmHeap;
+  /** The build in use (see `WasmKernelsOptions.simd`). */
+  readonly simd: WasmSimd;
 }
 
 // Row chunks of X copied per call by syrk and nearestCenter: big enough that the per-call packing
@@ -74,8 +97,7 @@ function defaultWasmUrls(): URL[] {
   return [new URL('../../wasm/kernels.wasm', import.meta.url), new URL('../../../dist/wasm/kernels.wasm', import.meta.url)];
 }
 
-function readModule(url: URL | undefined): Uint8Array {
-  const candidates = url === undefined ? defaultWasmUrls() : [url];
+function readModule(candidates: URL[]): Uint8Array {
   const errors: string[] = [];
   for (const candidate of candidates) {
     try {
@@ -84,7 +106,44 @@ function readModule(url: URL | undefined): Uint8Array {
       errors.push(`${candidate.pathname}: ${error instanceof Error ? error.message : String(error)}`);
     }
   }
-  throw new Error(`kernels.wasm not found (run \`npm run build\`); tried ${errors.join('; ')}`);
+  const name = candidates[0]?.pathname.split('/').pop() ?? 'kernels.wasm';
+  throw new Error(`${name} not found (run \`npm run build\`); tried ${errors.join('; ')}`);
+}
+
+const relaxedName = (url: URL): URL => new URL(url.href.replace(/\.wasm$/, '-relaxed.wasm'));
+
+function requestedSimd(option: WasmSimd | 'auto' | undefined): WasmSimd | 'auto' {
+  const value = option ?? process.env['SHARDLEARN_WASM_SIMD'] ?? 'auto';
+  if (value === 'auto' || value === 'plain' || value === 'relaxed' || value === '') return value === '' ? 'auto' : value;
+  throw new ConfigError(`SHARDLEARN_WASM_SIMD must be auto, plain or relaxed; found '${value}'. Unset it to pick automatically.`, { field: 'SHARDLEARN_WASM_SIMD' });
+}
+
+/**
+ * True when this V8 compiles the relaxed module. Node 20 (V8 11.3) has relaxed SIMD behind a flag;
+ * V8 flags are per process, so once set here every later compile — in any worker thread — sees it.
+ * It is only set when the module does not validate without it (newer V8 ships the feature).
+ */
+function acceptsRelaxed(bytes: Uint8Array): boolean {
+  if (wasmApi.validate(bytes)) return true;
+  setFlagsFromString('--experimental-wasm-relaxed-simd');
+  return wasmApi.validate(bytes);
+}
+
+/** The module bytes of the requested build; `auto` falls back to plain when relaxed cannot load. */
+function chooseModule(options: WasmKernelsOptions): { bytes: Uint8Array; simd: WasmSimd } {
+  const requested = requestedSimd(options.simd);
+  const plainUrls = options.wasmUrl === undefined ? defaultWasmUrls() : [options.wasmUrl];
+  if (requested !== 'plain') {
+    const relaxedUrls = options.relaxedWasmUrl !== undefined ? [options.relaxedWasmUrl] : plainUrls.map(relaxedName);
+    try {
+      const bytes = readModule(relaxedUrls);
+      if (acceptsRelaxed(bytes)) return { bytes, simd: 'relaxed' };
+      throw new Error('this WebAssembly engine rejects relaxed SIMD even with --experimental-wasm-relaxed-simd');
+    } catch (error) {
+      if (requested === 'relaxed') throw error;
+    }
+  }
+  return { bytes: readModule(plainUrls), simd: 'plain' };
 }
 
 /** Elements a row-major rows×cols block with leading dimension ld spans. */
@@ -100,7 +159,7 @@ function span(rows: number, cols: number, ld: number): number {
  * wasm.gemm(false, false, 2, 2, 2, 1, a, 0, 2, b, 0, 2, 0, c, 0, 2);
  */
 export function createWasmKernels(options: WasmKernelsOptions = {}): WasmKernels {
-  const bytes = readModule(options.wasmUrl);
+  const { bytes, simd } = chooseModule(options);
   const heap = new WasmHeap(1, options.maximumPages ?? 65536);
   const instance = new wasmApi.Instance(new wasmApi.Module(bytes), { env: { memory: heap.memory } });
   const w = instance.exports as unknown as KernelExports;
@@ -274,7 +333,7 @@ export function createWasmKernels(options: WasmKernelsOptions = {}): WasmKernels
     }
   };
 
-  return { name: 'wasm', heap, dot, axpy, scal, gemv, gemm, syrk, nearestCenter };
+  return { name: 'wasm', simd, heap, dot, axpy, scal, gemv, gemm, syrk, nearestCenter, ...createWasmLayerKernels(instance.exports, heap) };
 }
 
 let loaded: WasmKernels | null = null;

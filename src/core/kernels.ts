@@ -10,8 +10,10 @@
  */
 import { ShardlearnError } from './errors.js';
 import type { FloatArray } from './storage.js';
+import type { LayerKernels } from './kernels-layers.js';
 
-export interface Kernels {
+/** Also the neural engine's layer kernels (`LayerKernels`, kernels-layers.ts). */
+export interface Kernels extends LayerKernels {
   readonly name: string;
   /** Σ x[xOffset+i]·y[yOffset+i], i < n. */
   dot(n: number, x: FloatArray, xOffset: number, y: FloatArray, yOffset: number): number;

@@ -17,6 +17,7 @@
  * class MyNet extends NeuralClassifier<MyParams> { architecture(cols, classes) { … } }
  */
 import { DataError } from '../core/errors.js';
+import { kernels } from '../core/kernels.js';
 import { Rng, hashUniform } from '../core/rng.js';
 import type { Dataset } from '../data/dataset.js';
 import type { LayerSpec } from '../nn/layer.js';
@@ -80,7 +81,8 @@ export abstract class NeuralClassifier<P extends NeuralParams> extends Estimator
       ? new Adam(network.size, { weightDecay: p.weightDecay })
       : new SgdOptimizer(network.size, { momentum: p.momentum, weightDecay: p.weightDecay });
     const cols = shard.cols;
-    const batchX = dtypeArray(p.precision, p.batchSize * cols);
+    // In the kernels' workspace (WASM memory), so the first layer reads the batch without a copy.
+    const batchX = kernels().workspace(p.precision, p.batchSize * cols);
     const batchCodes = new Int32Array(p.batchSize);
     const rowSeeds = new Uint32Array(p.batchSize);
     const visits = new Uint32Array(shard.rows);

@@ -6,6 +6,7 @@
  * @example
  * new ReLU(); new Tanh(); new Sigmoid(); new Flatten();
  */
+import { kernels } from '../core/kernels.js';
 import type { DType, FloatArray } from '../core/storage.js';
 import type { ForwardContext, Layer, LayerSpec } from './layer.js';
 import type { Tensor } from './tensor.js';
@@ -59,10 +60,10 @@ abstract class Elementwise implements Layer {
 export class ReLU extends Elementwise {
   readonly spec = { type: 'relu' } as const;
   protected apply(x: FloatArray, y: FloatArray): void {
-    for (let i = 0; i < x.length; i++) y[i] = x[i]! > 0 ? x[i]! : 0;
+    kernels().relu(x.length, x, y);
   }
   protected derive(y: FloatArray, dy: FloatArray, dx: FloatArray): void {
-    for (let i = 0; i < dy.length; i++) dx[i] = y[i]! > 0 ? dy[i]! : 0;
+    kernels().reluBackward(dy.length, y, dy, dx);
   }
 }
 

@@ -47,8 +47,7 @@ export class Dense implements Layer {
     const batch = input.shape[0]!;
     const units = this.spec.units;
     const y = (this.output = reuse(this.output, this.dtype, batch * units));
-    const b = store.values;
-    for (let r = 0; r < batch; r++) for (let j = 0; j < units; j++) y[r * units + j] = b[biasSlot.offset + j]!;
+    kernels().broadcastRows(batch, units, store.values, biasSlot.offset, y);
     kernels().gemm(false, true, batch, units, this.inputs, 1, input.data, 0, this.inputs, store.values, weightSlot.offset, this.inputs, 1, y, 0, units);
     this.input = input;
     return { shape: [batch, units], data: y };
@@ -62,9 +61,7 @@ export class Dense implements Layer {
     const dy = outputGradient.data;
     const grads = store.gradients;
     kernels().gemm(true, false, units, this.inputs, batch, 1, dy, 0, units, x.data, 0, this.inputs, 1, grads, weightSlot.offset, this.inputs);
-    for (let r = 0; r < batch; r++) {
-      for (let j = 0; j < units; j++) grads[biasSlot.offset + j]! += dy[r * units + j]!;
-    }
+    kernels().sumRows(batch, units, dy, grads, biasSlot.offset);
     if (!needInputGradient) return null;
     const dx = (this.inputGradient = reuse(this.inputGradient, this.dtype, batch * this.inputs));
     kernels().gemm(false, false, batch, this.inputs, units, 1, dy, 0, units, store.values, weightSlot.offset, this.inputs, 0, dx, 0, this.inputs);

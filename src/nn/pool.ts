@@ -6,6 +6,8 @@
  * @example
  * new MaxPool2d({ size: 2 }) // [24, 24, 32] → [12, 12, 32]
  */
+import type { PoolGeometry } from '../core/kernels-layers.js';
+import { kernels } from '../core/kernels.js';
 import type { DType, FloatArray } from '../core/storage.js';
 import type { ForwardContext, Layer, LayerSpec } from './layer.js';
 import { expectRank } from './layer.js';
@@ -17,7 +19,10 @@ export class MaxPool2d implements Layer {
   private inputShape: readonly number[] = [];
   private outputShape: readonly number[] = [];
   private dtype: DType = 'float32';
+  private geometry: PoolGeometry | null = null;
   private argmax: Int32Array = new Int32Array(0);
+  /** The block `argmax` views; held here so the view stays valid (a WASM workspace). */
+  private argmaxBlock: Int32Array = new Int32Array(0);
   private output: FloatArray | null = null;
   private inputGradient: FloatArray | null = null;
 
@@ -35,6 +40,7 @@ export class MaxPool2d implements Layer {
     if (outHeight < 1 || outWidth < 1) throw new RangeError(`maxPool2d: a ${size}×${size} window does not fit a ${height}×${width} input`);
     this.inputShape = inputShape;
     this.outputShape = [outHeight, outWidth, channels];
+    this.geometry = { height, width, channels, size, stride, outHeight, outWidth };
     this.dtype = dtype;
     return this.outputShape;
   }
@@ -42,37 +48,16 @@ export class MaxPool2d implements Layer {
   bind(): void {}
 
   forward(input: Tensor, _context: ForwardContext): Tensor {
-    const [height, width, channels] = this.inputShape as [number, number, number];
-    const [outHeight, outWidth] = this.outputShape as [number, number, number];
-    const { size, stride } = this.spec;
+    const g = this.geometry!;
     const batch = input.shape[0]!;
-    const total = batch * outHeight * outWidth * channels;
+    const total = batch * g.outHeight * g.outWidth * g.channels;
     const y = (this.output = reuse(this.output, this.dtype, total));
-    if (this.argmax.length !== total) this.argmax = new Int32Array(total);
-    const x = input.data;
-    // Channels innermost: each window position is one contiguous run of `channels` values, so the
-    // scan reads memory in order (channels-last makes this the natural loop order).
-    for (let n = 0; n < batch; n++) {
-      const image = n * height * width * channels;
-      for (let oy = 0; oy < outHeight; oy++) {
-        for (let ox = 0; ox < outWidth; ox++) {
-          const out = ((n * outHeight + oy) * outWidth + ox) * channels;
-          for (let ky = 0; ky < size; ky++) {
-            for (let kx = 0; kx < size; kx++) {
-              const at = image + ((oy * stride + ky) * width + ox * stride + kx) * channels;
-              const first = ky === 0 && kx === 0;
-              for (let c = 0; c < channels; c++) {
-                const value = x[at + c]!;
-                if (first || value > y[out + c]!) {
-                  y[out + c] = value;
-                  this.argmax[out + c] = at + c;
-                }
-              }
-            }
-          }
-        }
-      }
+    if (this.argmax.length !== total) {
+      // Capacity kept across batch sizes (they vary per worker in data-parallel training).
+      if (this.argmaxBlock.length < total) this.argmaxBlock = kernels().workspaceInt32(Math.max(total, Math.ceil(this.argmaxBlock.length * 1.5)));
+      this.argmax = this.argmaxBlock.subarray(0, total);
     }
+    kernels().maxPool(g, batch, input.data, y, this.argmax);
     return { shape: [batch, ...this.outputShape], data: y };
   }
 
@@ -81,9 +66,7 @@ export class MaxPool2d implements Layer {
     const batch = outputGradient.shape[0]!;
     const length = batch * this.inputShape[0]! * this.inputShape[1]! * this.inputShape[2]!;
     const dx = (this.inputGradient = reuse(this.inputGradient, this.dtype, length));
-    dx.fill(0);
-    const dy = outputGradient.data;
-    for (let i = 0; i < dy.length; i++) dx[this.argmax[i]!]! += dy[i]!;
+    kernels().maxPoolBackward(outputGradient.data.length, outputGradient.data, this.argmax, dx);
     return { shape: [batch, ...this.inputShape], data: dx };
   }
 }

@@ -4,6 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import '../../src/index.js';
+import { relativeDifference } from '../support/difference.js';
 import { CNN } from '../../src/models/cnn.js';
 import { MLP } from '../../src/models/mlp.js';
 import { NEURAL_DEFAULTS } from '../../src/models/neural-options.js';
@@ -17,17 +18,6 @@ import { barImages, xorData } from '../nn/data.js';
  * dropout layers left at their stage-local offset (no `placeAt`) these runs differed by 0.05–0.15.
  */
 const TOLERANCE = 1e-10;
-
-function relativeDifference(a: Float64Array, b: Float64Array): number {
-  assert.equal(a.length, b.length);
-  let worst = 0;
-  let scale = 1;
-  for (let i = 0; i < a.length; i++) {
-    worst = Math.max(worst, Math.abs(a[i]! - b[i]!));
-    scale = Math.max(scale, Math.abs(b[i]!));
-  }
-  return worst / scale;
-}
 
 test('mlp with dropout after every hidden layer: a 2-stage pipeline (GPipe and 1F1B) equals sequential', async () => {
   const data = xorData(200, 21);

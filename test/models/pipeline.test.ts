@@ -5,6 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import '../../src/index.js';
+import { relativeDifference } from '../support/difference.js';
 import { LocalCommunicator } from '../../src/comm/local.js';
 import { encodeHead } from '../../src/comm/shared-memory-mailbox.js';
 import { ConfigError } from '../../src/core/errors.js';
@@ -26,17 +27,6 @@ import { barImages, firstStepSequences, xorData } from '../nn/data.js';
  * micro-batch or a stage stepping twice moves weights by ≥ 1e-4).
  */
 const TOLERANCE = 1e-10;
-
-function relativeDifference(a: Float64Array, b: Float64Array): number {
-  assert.equal(a.length, b.length);
-  let worst = 0;
-  let scale = 1;
-  for (let i = 0; i < a.length; i++) {
-    worst = Math.max(worst, Math.abs(a[i]! - b[i]!));
-    scale = Math.max(scale, Math.abs(b[i]!));
-  }
-  return worst / scale;
-}
 
 test('mlp: pipeline over 2 and 3 threads gives the sequential weights (float64, same global batches)', async () => {
   const data = xorData(240, 11);
