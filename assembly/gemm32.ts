@@ -128,9 +128,28 @@ function packB32(kc: i32, nc: i32, b: usize, bRow: i32, bCol: i32, alpha: f32, d
   return f32x4.add(c, f32x4.mul(a, b));
 }
 
+// C[0:4, 0:8] = (keep ? C : +0) + the accumulators. keep = false is the first block of depth when
+// beta = 0: C is not zero-filled first and its old values are not read (a 13 MB fill and a cold
+// read for conv2's ∂cols); adding +0 keeps the result bitwise equal to fill-then-add (−0 → +0).
+// @ts-ignore: decorator
+@inline function storeTile32(c: usize, ldcBytes: usize, keep: bool, c00: v128, c01: v128, c10: v128, c11: v128, c20: v128, c21: v128, c30: v128, c31: v128): void {
+  const zero = f32x4.splat(0);
+  v128.store(c, f32x4.add(keep ? v128.load(c) : zero, c00));
+  v128.store(c, f32x4.add(keep ? v128.load(c, 16) : zero, c01), 16);
+  c += ldcBytes;
+  v128.store(c, f32x4.add(keep ? v128.load(c) : zero, c10));
+  v128.store(c, f32x4.add(keep ? v128.load(c, 16) : zero, c11), 16);
+  c += ldcBytes;
+  v128.store(c, f32x4.add(keep ? v128.load(c) : zero, c20));
+  v128.store(c, f32x4.add(keep ? v128.load(c, 16) : zero, c21), 16);
+  c += ldcBytes;
+  v128.store(c, f32x4.add(keep ? v128.load(c) : zero, c30));
+  v128.store(c, f32x4.add(keep ? v128.load(c, 16) : zero, c31), 16);
+}
+
 // C[0:4, 0:8] += packedA sliver · packedB sliver over kc steps.
 // @ts-ignore: decorator
-@inline function kernel32(kc: i32, pa: usize, pb: usize, c: usize, ldcBytes: usize): void {
+@inline function kernel32(kc: i32, pa: usize, pb: usize, c: usize, ldcBytes: usize, keep: bool): void {
   let c00 = f32x4.splat(0);
   let c01 = f32x4.splat(0);
   let c10 = f32x4.splat(0);
@@ -157,17 +176,44 @@ function packB32(kc: i32, nc: i32, b: usize, bRow: i32, bCol: i32, alpha: f32, d
     pa += 16;
     pb += 32;
   }
-  v128.store(c, f32x4.add(v128.load(c), c00));
-  v128.store(c, f32x4.add(v128.load(c, 16), c01), 16);
-  c += ldcBytes;
-  v128.store(c, f32x4.add(v128.load(c), c10));
-  v128.store(c, f32x4.add(v128.load(c, 16), c11), 16);
-  c += ldcBytes;
-  v128.store(c, f32x4.add(v128.load(c), c20));
-  v128.store(c, f32x4.add(v128.load(c, 16), c21), 16);
-  c += ldcBytes;
-  v128.store(c, f32x4.add(v128.load(c), c30));
-  v128.store(c, f32x4.add(v128.load(c, 16), c31), 16);
+  storeTile32(c, ldcBytes, keep, c00, c01, c10, c11, c20, c21, c30, c31);
+}
+
+// kernel32, and meanwhile packs the next panel of op(B) = B (one step per step)
+// C[0:4, 0:8] += packedA sliver · packedB sliver over kc steps.
+function kernel32Pack(kc: i32, pa: usize, pb: usize, c: usize, ldcBytes: usize, keep: bool, src: usize, srcStepBytes: usize, dst: usize, alpha: f32): void {
+  const va = f32x4.splat(alpha);
+  let c00 = f32x4.splat(0);
+  let c01 = f32x4.splat(0);
+  let c10 = f32x4.splat(0);
+  let c11 = f32x4.splat(0);
+  let c20 = f32x4.splat(0);
+  let c21 = f32x4.splat(0);
+  let c30 = f32x4.splat(0);
+  let c31 = f32x4.splat(0);
+  for (let p = 0; p < kc; p++) {
+    const b0 = v128.load(pb);
+    const b1 = v128.load(pb, 16);
+    let a = v128.load32_splat(pa);
+    c00 = madd32(a, b0, c00);
+    c01 = madd32(a, b1, c01);
+    a = v128.load32_splat(pa, 4);
+    c10 = madd32(a, b0, c10);
+    c11 = madd32(a, b1, c11);
+    a = v128.load32_splat(pa, 8);
+    c20 = madd32(a, b0, c20);
+    c21 = madd32(a, b1, c21);
+    a = v128.load32_splat(pa, 12);
+    c30 = madd32(a, b0, c30);
+    c31 = madd32(a, b1, c31);
+    v128.store(dst, f32x4.mul(va, v128.load(src)));
+    v128.store(dst, f32x4.mul(va, v128.load(src, 16)), 16);
+    src += srcStepBytes;
+    dst += 32;
+    pa += 16;
+    pb += 32;
+  }
+  storeTile32(c, ldcBytes, keep, c00, c01, c10, c11, c20, c21, c30, c31);
 }
 
 // The same 4×8 step as kernel32, but the sliver of op(A) is read where it is instead of packed:
@@ -175,7 +221,7 @@ function packB32(kc: i32, nc: i32, b: usize, bRow: i32, bCol: i32, alpha: f32, d
 // stepBytes = 4; op(A) = Aᵀ: 4 and the row stride). Same products in the same order as kernel32,
 // so bitwise equal. Used when n is small (gemm32 below), where packing A costs more than it saves.
 // @ts-ignore: decorator
-@inline function kernel32InPlace(kc: i32, a: usize, laneBytes: usize, stepBytes: usize, pb: usize, c: usize, ldcBytes: usize): void {
+@inline function kernel32InPlace(kc: i32, a: usize, laneBytes: usize, stepBytes: usize, pb: usize, c: usize, ldcBytes: usize, keep: bool): void {
   let c00 = f32x4.splat(0);
   let c01 = f32x4.splat(0);
   let c10 = f32x4.splat(0);
@@ -208,32 +254,52 @@ function packB32(kc: i32, nc: i32, b: usize, bRow: i32, bCol: i32, alpha: f32, d
     a3 += stepBytes;
     pb += 32;
   }
-  v128.store(c, f32x4.add(v128.load(c), c00));
-  v128.store(c, f32x4.add(v128.load(c, 16), c01), 16);
-  c += ldcBytes;
-  v128.store(c, f32x4.add(v128.load(c), c10));
-  v128.store(c, f32x4.add(v128.load(c, 16), c11), 16);
-  c += ldcBytes;
-  v128.store(c, f32x4.add(v128.load(c), c20));
-  v128.store(c, f32x4.add(v128.load(c, 16), c21), 16);
-  c += ldcBytes;
-  v128.store(c, f32x4.add(v128.load(c), c30));
-  v128.store(c, f32x4.add(v128.load(c, 16), c31), 16);
+  storeTile32(c, ldcBytes, keep, c00, c01, c10, c11, c20, c21, c30, c31);
 }
 
 // An edge tile of C (mr < 4 or nr < 8) += A sliver · packed B sliver, through `tile`: only its
 // mr×nr part is added to C. `laneBytes` > 0: the sliver is read in place (kernel32InPlace);
 // 0: a packed sliver. Not inlined: a call per kc steps costs nothing, while inlining
 // every kernel variant into gemm32 slowed its main loop by ~4% (V8's register allocation).
-function edgeTile32(kc: i32, mr: i32, nr: i32, pa: usize, laneBytes: usize, stepBytes: usize, pb: usize, cp: usize, ldcBytes: usize, tile: usize): void {
+function edgeTile32(kc: i32, mr: i32, nr: i32, pa: usize, laneBytes: usize, stepBytes: usize, pb: usize, cp: usize, ldcBytes: usize, tile: usize, keep: bool): void {
   memory.fill(tile, 0, <usize>(MR32 * NR32) << 2);
-  if (laneBytes != 0) kernel32InPlace(kc, pa, laneBytes, stepBytes, pb, tile, <usize>NR32 << 2);
-  else kernel32(kc, pa, pb, tile, <usize>NR32 << 2);
+  if (laneBytes != 0) kernel32InPlace(kc, pa, laneBytes, stepBytes, pb, tile, <usize>NR32 << 2, true);
+  else kernel32(kc, pa, pb, tile, <usize>NR32 << 2, true);
   for (let r = 0; r < mr; r++) {
     for (let q = 0; q < nr; q++) {
       const to = cp + <usize>r * ldcBytes + (<usize>q << 2);
-      store<f32>(to, load<f32>(to) + load<f32>(tile + (<usize>(r * NR32 + q) << 2)));
+      store<f32>(to, (keep ? load<f32>(to) : 0) + load<f32>(tile + (<usize>(r * NR32 + q) << 2)));
     }
+  }
+}
+
+// One block of depth (kc) × width (nc) when op(A) has at most MC rows, so every panel of op(B) is
+// used by one block of A only: each kc×8 panel is packed just before its use, into an L1-resident
+// buffer, instead of the whole kc×nc block first (conv2's ∂W: 512×800 floats = 1.6 MB, more than
+// this core's 1 MiB L2, so the packed panels were read back from L3). Same kernel, same kc blocks:
+// bitwise equal to the packed path.
+function panelBlock32(m: i32, nc: i32, kc: i32, aBlock: usize, aRow: i32, aCol: i32, bBlock: usize, bRow: i32, bCol: i32, alpha: f32, cBlock: usize, ldcBytes: usize, packedA: usize, packedB: usize, tile: usize, keep: bool): void {
+  packA32(m, kc, aBlock, aRow, aCol, packedA);
+  const panelBytes = <usize>kc << 5;
+  const rowBytes = <usize>bRow << 2;
+  let packed = false; // whether the panel at jr is already in its buffer
+  for (let jr = 0; jr < nc; jr += NR32) {
+    const nr = min<i32>(NR32, nc - jr);
+    const pb = packedB + (((<usize>jr >> 3) & 1) * panelBytes);
+    if (!packed) packB32(kc, nr, bBlock + (<usize>(jr * bCol) << 2), bRow, bCol, alpha, pb);
+    // The next panel is packed by the first sliver's kernel when it is full and op(B) = B.
+    const next = jr + NR32;
+    const overlap = bCol == 1 && m >= MR32 && next + NR32 <= nc;
+    const nextPb = packedB + (((<usize>next >> 3) & 1) * panelBytes);
+    for (let ir = 0; ir < m; ir += MR32) {
+      const mr = min<i32>(MR32, m - ir);
+      const pa = packedA + (<usize>(ir * kc) << 2);
+      const cp = cBlock + <usize>ir * ldcBytes + (<usize>jr << 2);
+      if (ir == 0 && overlap && nr == NR32) kernel32Pack(kc, pa, pb, cp, ldcBytes, keep, bBlock + (<usize>next << 2), rowBytes, nextPb, alpha);
+      else if (mr == MR32 && nr == NR32) kernel32(kc, pa, pb, cp, ldcBytes, keep);
+      else edgeTile32(kc, mr, nr, pa, 0, 0, pb, cp, ldcBytes, tile, keep);
+    }
+    packed = overlap && nr == NR32;
   }
 }
 
@@ -251,8 +317,12 @@ export function gemm32(
   transA: i32, transB: i32, m: i32, n: i32, k: i32, alpha: f32,
   a: usize, lda: i32, b: usize, ldb: i32, beta: f32, c: usize, ldc: i32, work: usize,
 ): void {
-  scaleC32(m, n, beta, c, ldc);
-  if (alpha == 0 || k == 0) return;
+  if (alpha == 0 || k == 0) {
+    scaleC32(m, n, beta, c, ldc);
+    return;
+  }
+  // beta = 0: C's old values are never read (keep = false in the first block of depth below).
+  if (beta != 0) scaleC32(m, n, beta, c, ldc);
   const aRow = transA ? 1 : lda;
   const aCol = transA ? lda : 1;
   const bRow = transB ? 1 : ldb;
@@ -271,6 +341,11 @@ export function gemm32(
     const nc = min<i32>(NC, n - jc);
     for (let pc = 0; pc < k; pc += KC) {
       const kc = min<i32>(KC, k - pc);
+      const keep = beta != 0 || pc > 0;
+      if (!direct && m <= MC) {
+        panelBlock32(m, nc, kc, a + (<usize>(pc * aCol) << 2), aRow, aCol, b + (<usize>(pc * bRow + jc * bCol) << 2), bRow, bCol, alpha, c + (<usize>jc << 2), ldcBytes, packedA, packedB, tile, keep);
+        continue;
+      }
       packB32(kc, nc, b + (<usize>(pc * bRow + jc * bCol) << 2), bRow, bCol, alpha, packedB);
       for (let ic = 0; ic < m; ic += MC) {
         const mc = min<i32>(MC, m - ic);
@@ -289,8 +364,8 @@ export function gemm32(
               const nr = min<i32>(NR32, nc - jr);
               const pb = packedB + (<usize>(jr * kc) << 2);
               const cp = cBlock + <usize>ir * ldcBytes + (<usize>jr << 2);
-              if (mr == MR32 && nr == NR32) kernel32InPlace(kc, pa, laneBytes, aStepBytes, pb, cp, ldcBytes);
-              else edgeTile32(kc, mr, nr, pa, laneBytes, aStepBytes, pb, cp, ldcBytes, tile);
+              if (mr == MR32 && nr == NR32) kernel32InPlace(kc, pa, laneBytes, aStepBytes, pb, cp, ldcBytes, keep);
+              else edgeTile32(kc, mr, nr, pa, laneBytes, aStepBytes, pb, cp, ldcBytes, tile, keep);
             }
           }
         } else {
@@ -302,8 +377,8 @@ export function gemm32(
               const mr = min<i32>(MR32, mc - ir);
               const pa = packedA + (<usize>(ir * kc) << 2);
               const cp = cBlock + <usize>ir * ldcBytes + (<usize>jr << 2);
-              if (mr == MR32 && nr == NR32) kernel32(kc, pa, pb, cp, ldcBytes);
-              else edgeTile32(kc, mr, nr, pa, 0, 0, pb, cp, ldcBytes, tile);
+              if (mr == MR32 && nr == NR32) kernel32(kc, pa, pb, cp, ldcBytes, keep);
+              else edgeTile32(kc, mr, nr, pa, 0, 0, pb, cp, ldcBytes, tile, keep);
             }
           }
         }

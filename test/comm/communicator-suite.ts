@@ -185,7 +185,9 @@ export function communicatorSuite(label: string, factory: WorldFactory, options:
 
     if (size > 1) {
       test(`${name}: a peer that never arrives makes the others time out, naming it`, async () => {
-        const world = await factory(size, { timeoutMs: 300 });
+        // 1 s, not less: under load (≈ 9 on 2 cores) a present rank's start-up took over 300 ms once,
+        // and the others then named it instead of the missing one.
+        const world = await factory(size, { timeoutMs: 1000 });
         try {
           const perRank = (await world.run('missingPeer')) as { error: CaseError | null }[];
           perRank.slice(0, -1).forEach(({ error }, rank) => {
