@@ -20,7 +20,7 @@ export function escapeHtml(text: string): string {
 const STYLE = `
 body { font: 14px/1.45 system-ui, sans-serif; margin: 2em auto; max-width: 1100px; padding: 0 1em; color: #222; }
 h1 { font-size: 1.6em; } h2 { margin-top: 2em; border-bottom: 1px solid #ddd; }
-table { border-collapse: collapse; margin: 1em 0; font-size: 13px; }
+table { border-collapse: collapse; margin: 1em 0; font-size: 13px; } .scroll { overflow-x: auto; }
 th, td { border: 1px solid #ddd; padding: 3px 8px; text-align: left; vertical-align: top; }
 td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
 table.summary td { white-space: nowrap; } td[class^="verdict"] { white-space: nowrap; }
@@ -38,7 +38,8 @@ async function figure(spec: TopLevelSpec | null, id: string): Promise<string> {
 function table(header: string[], rows: string[][], numericFrom = Infinity, className = ''): string {
   const head = `<tr>${header.map((h) => `<th>${escapeHtml(h)}</th>`).join('')}</tr>`;
   const body = rows.map((r) => `<tr>${r.map((c, i) => `<td${i >= numericFrom ? ' class="num"' : ''}>${escapeHtml(c)}</td>`).join('')}</tr>`).join('\n');
-  return `<table${className === '' ? '' : ` class="${className}"`}>${head}\n${body}</table>`;
+  // Wide tables (the summary has 15 columns) scroll inside the page's column instead of overflowing it.
+  return `<div class="scroll"><table${className === '' ? '' : ` class="${className}"`}>${head}\n${body}</table></div>`;
 }
 
 function targetTable(cells: readonly CellSummary[]): string {
