@@ -234,8 +234,11 @@ function supervise<State>(children: ChildProcess[], timeoutMs: number, onEvents:
         }
       });
       child.on('error', (error) => fail(new WorkerError(rank, `its process failed: ${error.message}`, { cause: error })));
-      child.on('exit', (code, signal) => {
-        // A result or error posted just before the exit gets its turn on the event loop first.
+      // 'close', not 'exit': 'exit' can arrive while the IPC pipe still holds the rank's result (a CNN's
+      // state is megabytes of JSON; once seen as "exited with code 0 before reporting a result" under
+      // load), and 'close' waits until the IPC channel has been read to its end. The short delay lets a
+      // message parsed from its last bytes be dispatched first.
+      child.on('close', (code, signal) => {
         setTimeout(() => {
           if (settled || done[rank]) return;
           const how = signal !== null ? `was killed by ${signal}` : `exited with code ${code}`;
