@@ -6,7 +6,7 @@
  * other kernels: median of 3. `wasm` is the default WASM build (relaxed SIMD where V8 accepts it),
  * `wasm-plain` the standard-SIMD build (kernels.wasm, the session-1 kernels). numpy's matmul
  * (OpenBLAS, pinned to one thread) runs on the square shapes when python3 with numpy is installed,
- * as an outside yardstick.
+ * as an outside yardstick, and so does TensorFlow.js's WASM backend (bench/tfjs-gemm.ts, float32).
  *
  *   npm run bench:kernels   # writes bench/results/kernels.json
  *
@@ -22,6 +22,7 @@ import { createWasmKernels, placeSharedArraysInWasmMemory } from '../src/core/ke
 import type { Kernels } from '../src/core/kernels.js';
 import type { DType, FloatArray } from '../src/core/storage.js';
 import { Rng } from '../src/core/rng.js';
+import { tfjsWasmGemm } from './tfjs-gemm.js';
 
 export interface KernelRecord {
   kernel: string;
@@ -161,7 +162,7 @@ print(json.dumps(out))
   return rows.map((row) => ({ kernel: 'gemm', shape: `${row.n}x${row.n}x${row.n}`, backend: 'numpy', dtype: row.dtype, gflops: row.gflops }));
 }
 
-function main(): void {
+async function main(): Promise<void> {
   const records: KernelRecord[] = [];
   console.log(`load average at start: ${loadavg().map((value) => value.toFixed(1)).join(' ')}`);
   const add = (record: KernelRecord): void => {
@@ -197,6 +198,7 @@ function main(): void {
   }
   setSharedAllocator(null);
   for (const record of numpyGemm(sizes)) add(record);
+  for (const record of await tfjsWasmGemm(sizes)) add({ ...record, loadAverage: loadavg()[0]! });
   mkdirSync('bench/results', { recursive: true });
   // Keep the multi-thread records bench/kernels-threads.ts merged in (they carry `threads`).
   const path = 'bench/results/kernels.json';
@@ -205,4 +207,4 @@ function main(): void {
   console.log(`wrote bench/results/kernels.json (${records.length} records)`);
 }
 
-main();
+await main();
