@@ -18,6 +18,9 @@ const MC: i32 = 128; // packed A: MC×KC floats = 256 KiB (L2)
 const KC: i32 = 512; // 4×KC sliver of A (8 KiB) + KC×8 sliver of B (16 KiB) in L1
 const NC: i32 = 2048; // packed B: KC×NC floats = 4 MiB
 const DIRECT_A_MAX_N: i32 = 128; // see gemm32: read op(A) = A in place when n is at most this
+// panelBlock32: shallower blocks pack the next panel on its own (a call per tile to the
+// non-inlined kernel32Pack cost more: dense ∂W, k = 64, 0.35 → 0.37 ms).
+const OVERLAP_MIN_KC: i32 = 128;
 
 /** Bytes of workspace gemm32 needs: packed A, packed B and one edge tile. */
 export function gemm32WorkBytes(): i32 {
@@ -130,7 +133,8 @@ function packB32(kc: i32, nc: i32, b: usize, bRow: i32, bCol: i32, alpha: f32, d
 
 // C[0:4, 0:8] = (keep ? C : +0) + the accumulators. keep = false is the first block of depth when
 // beta = 0: C is not zero-filled first and its old values are not read (a 13 MB fill and a cold
-// read for conv2's ∂cols); adding +0 keeps the result bitwise equal to fill-then-add (−0 → +0).
+// read for conv2's ∂cols: 8.6 → 8.15 ms); adding +0 keeps the result bitwise equal to
+// fill-then-add (−0 → +0).
 // @ts-ignore: decorator
 @inline function storeTile32(c: usize, ldcBytes: usize, keep: bool, c00: v128, c01: v128, c10: v128, c11: v128, c20: v128, c21: v128, c30: v128, c31: v128): void {
   const zero = f32x4.splat(0);
@@ -179,9 +183,11 @@ function packB32(kc: i32, nc: i32, b: usize, bRow: i32, bCol: i32, alpha: f32, d
   storeTile32(c, ldcBytes, keep, c00, c01, c10, c11, c20, c21, c30, c31);
 }
 
-// kernel32, and meanwhile packs the next panel of op(B) = B (one step per step)
-// C[0:4, 0:8] += packedA sliver · packedB sliver over kc steps.
-function kernel32Pack(kc: i32, pa: usize, pb: usize, c: usize, ldcBytes: usize, keep: bool, src: usize, srcStepBytes: usize, dst: usize, alpha: f32): void {
+// kernel32 that meanwhile packs `rows` steps of the next panel of op(B) = B (src: its first row,
+// srcStepBytes apart; dst: packed), one every `gap` steps, so the strided, cache-missing reads of
+// B overlap the multiply-adds. Tried and slower: one step per step in one sliver's kernel (ROB
+// full of waiting loads: 9.0 ms for ∂W), a packing branch inside the step loop (V8's code: 12+ ms).
+function kernel32Pack(kc: i32, pa: usize, pb: usize, c: usize, ldcBytes: usize, keep: bool, src: usize, srcStepBytes: usize, dst: usize, rows: i32, alpha: f32): void {
   const va = f32x4.splat(alpha);
   let c00 = f32x4.splat(0);
   let c01 = f32x4.splat(0);
@@ -191,7 +197,34 @@ function kernel32Pack(kc: i32, pa: usize, pb: usize, c: usize, ldcBytes: usize, 
   let c21 = f32x4.splat(0);
   let c30 = f32x4.splat(0);
   let c31 = f32x4.splat(0);
-  for (let p = 0; p < kc; p++) {
+  const gap = max<i32>(1, kc / max<i32>(1, rows));
+  const end = dst + (<usize>rows << 5);
+  let p = 0;
+  for (; dst < end && p + gap <= kc; dst += 32) {
+    v128.store(dst, f32x4.mul(va, v128.load(src)));
+    v128.store(dst, f32x4.mul(va, v128.load(src, 16)), 16);
+    src += srcStepBytes;
+    for (let q = 0; q < gap; q++) {
+      const b0 = v128.load(pb);
+      const b1 = v128.load(pb, 16);
+      let a = v128.load32_splat(pa);
+      c00 = madd32(a, b0, c00);
+      c01 = madd32(a, b1, c01);
+      a = v128.load32_splat(pa, 4);
+      c10 = madd32(a, b0, c10);
+      c11 = madd32(a, b1, c11);
+      a = v128.load32_splat(pa, 8);
+      c20 = madd32(a, b0, c20);
+      c21 = madd32(a, b1, c21);
+      a = v128.load32_splat(pa, 12);
+      c30 = madd32(a, b0, c30);
+      c31 = madd32(a, b1, c31);
+      pa += 16;
+      pb += 32;
+    }
+    p += gap;
+  }
+  for (; p < kc; p++) {
     const b0 = v128.load(pb);
     const b1 = v128.load(pb, 16);
     let a = v128.load32_splat(pa);
@@ -206,12 +239,13 @@ function kernel32Pack(kc: i32, pa: usize, pb: usize, c: usize, ldcBytes: usize, 
     a = v128.load32_splat(pa, 12);
     c30 = madd32(a, b0, c30);
     c31 = madd32(a, b1, c31);
+    pa += 16;
+    pb += 32;
+  }
+  for (; dst < end; dst += 32) {
     v128.store(dst, f32x4.mul(va, v128.load(src)));
     v128.store(dst, f32x4.mul(va, v128.load(src, 16)), 16);
     src += srcStepBytes;
-    dst += 32;
-    pa += 16;
-    pb += 32;
   }
   storeTile32(c, ldcBytes, keep, c00, c01, c10, c11, c20, c21, c30, c31);
 }
@@ -274,29 +308,38 @@ function edgeTile32(kc: i32, mr: i32, nr: i32, pa: usize, laneBytes: usize, step
 }
 
 // One block of depth (kc) × width (nc) when op(A) has at most MC rows, so every panel of op(B) is
-// used by one block of A only: each kc×8 panel is packed just before its use, into an L1-resident
-// buffer, instead of the whole kc×nc block first (conv2's ∂W: 512×800 floats = 1.6 MB, more than
-// this core's 1 MiB L2, so the packed panels were read back from L3). Same kernel, same kc blocks:
-// bitwise equal to the packed path.
+// used by one block of A only (conv2's ∂W: m = 64, n = 800, k = 4,096). Each kc×8 panel is packed
+// into one of two 16 KiB buffers instead of the whole kc×nc block first (1.6 MB for ∂W, more than
+// this core's 1 MiB L2). Packing B was ∂W's whole overhead over the micro-kernel (9.2 ms against
+// 8.1 with the packing skipped): its reads of `cols`, 8 floats per row 3,200 bytes apart, miss the
+// cache. So when op(B) = B, the next panel is packed by the kernels of the current one, each full
+// sliver a share of its steps, one step every kc/share multiply-add steps (kernel32Pack), and the
+// misses overlap compute: ∂W 9.2 → 8.4 ms. Same kernel, same kc blocks: bitwise equal.
 function panelBlock32(m: i32, nc: i32, kc: i32, aBlock: usize, aRow: i32, aCol: i32, bBlock: usize, bRow: i32, bCol: i32, alpha: f32, cBlock: usize, ldcBytes: usize, packedA: usize, packedB: usize, tile: usize, keep: bool): void {
   packA32(m, kc, aBlock, aRow, aCol, packedA);
   const panelBytes = <usize>kc << 5;
   const rowBytes = <usize>bRow << 2;
   let packed = false; // whether the panel at jr is already in its buffer
+  const slivers = m >> 2; // full slivers: they share the packing of the next panel
+  const share = slivers > 0 ? (kc + slivers - 1) / slivers : kc;
   for (let jr = 0; jr < nc; jr += NR32) {
     const nr = min<i32>(NR32, nc - jr);
     const pb = packedB + (((<usize>jr >> 3) & 1) * panelBytes);
     if (!packed) packB32(kc, nr, bBlock + (<usize>(jr * bCol) << 2), bRow, bCol, alpha, pb);
-    // The next panel is packed by the first sliver's kernel when it is full and op(B) = B.
+    // The next panel is packed by this panel's kernels when it is full and op(B) = B.
     const next = jr + NR32;
-    const overlap = bCol == 1 && m >= MR32 && next + NR32 <= nc;
+    const overlap = bCol == 1 && m >= MR32 && kc >= OVERLAP_MIN_KC && next + NR32 <= nc;
     const nextPb = packedB + (((<usize>next >> 3) & 1) * panelBytes);
     for (let ir = 0; ir < m; ir += MR32) {
       const mr = min<i32>(MR32, m - ir);
       const pa = packedA + (<usize>(ir * kc) << 2);
       const cp = cBlock + <usize>ir * ldcBytes + (<usize>jr << 2);
-      if (ir == 0 && overlap && nr == NR32) kernel32Pack(kc, pa, pb, cp, ldcBytes, keep, bBlock + (<usize>next << 2), rowBytes, nextPb, alpha);
-      else if (mr == MR32 && nr == NR32) kernel32(kc, pa, pb, cp, ldcBytes, keep);
+      if (overlap && nr == NR32 && mr == MR32) {
+        // Full sliver s packs steps [s·share, (s + 1)·share) of the next panel.
+        const from = min<i32>(kc, (ir >> 2) * share);
+        const rows = min<i32>(kc, from + share) - from;
+        kernel32Pack(kc, pa, pb, cp, ldcBytes, keep, bBlock + <usize>from * rowBytes + (<usize>next << 2), rowBytes, nextPb + (<usize>from << 5), rows, alpha);
+      } else if (mr == MR32 && nr == NR32) kernel32(kc, pa, pb, cp, ldcBytes, keep);
       else edgeTile32(kc, mr, nr, pa, 0, 0, pb, cp, ldcBytes, tile, keep);
     }
     packed = overlap && nr == NR32;
@@ -321,8 +364,13 @@ export function gemm32(
     scaleC32(m, n, beta, c, ldc);
     return;
   }
-  // beta = 0: C's old values are never read (keep = false in the first block of depth below).
-  if (beta != 0) scaleC32(m, n, beta, c, ldc);
+  // Few column panels: read op(A) in place instead of packing it. Packing costs a pass over A per
+  // block and pays back over the n/8 panels that reuse it; for the CNN's conv gemms with n = 25,
+  // 32, 64 it did not (docs/notes/cnn-speed.md, Session 2b).
+  const direct = n <= DIRECT_A_MAX_N;
+  // Packed paths with beta = 0: C is not zero-filled, its old values are not read in the first
+  // block of depth (keep = false). The direct path keeps the fill, so its kernel is unchanged.
+  if (beta != 0 || direct) scaleC32(m, n, beta, c, ldc);
   const aRow = transA ? 1 : lda;
   const aCol = transA ? lda : 1;
   const bRow = transB ? 1 : ldb;
@@ -333,10 +381,6 @@ export function gemm32(
   const ldcBytes = <usize>ldc << 2;
   const aRowBytes = <usize>aRow << 2; // from row i of op(A) to row i + 1
   const aStepBytes = <usize>aCol << 2; // from column p of op(A) to column p + 1
-  // Few column panels: read op(A) in place instead of packing it. Packing costs a pass over A per
-  // block and pays back over the n/8 panels that reuse it; for the CNN's conv gemms with n = 25,
-  // 32, 64 it did not (docs/notes/cnn-speed.md, Session 2b).
-  const direct = n <= DIRECT_A_MAX_N;
   for (let jc = 0; jc < n; jc += NC) {
     const nc = min<i32>(NC, n - jc);
     for (let pc = 0; pc < k; pc += KC) {
@@ -364,8 +408,8 @@ export function gemm32(
               const nr = min<i32>(NR32, nc - jr);
               const pb = packedB + (<usize>(jr * kc) << 2);
               const cp = cBlock + <usize>ir * ldcBytes + (<usize>jr << 2);
-              if (mr == MR32 && nr == NR32) kernel32InPlace(kc, pa, laneBytes, aStepBytes, pb, cp, ldcBytes, keep);
-              else edgeTile32(kc, mr, nr, pa, laneBytes, aStepBytes, pb, cp, ldcBytes, tile, keep);
+              if (mr == MR32 && nr == NR32) kernel32InPlace(kc, pa, laneBytes, aStepBytes, pb, cp, ldcBytes, true);
+              else edgeTile32(kc, mr, nr, pa, laneBytes, aStepBytes, pb, cp, ldcBytes, tile, true);
             }
           }
         } else {

@@ -78,6 +78,8 @@ test('A read in place and packed, and every edge tile, match the reference on od
   const shapes: [number, number, number][] = [
     [1, 1, 1], [3, 25, 7], [4, 8, 512], [5, 9, 513], [129, 17, 513], [131, 3, 1030], [260, 11, 40],
     [7, 128, 33], [9, 129, 17], [32, 25, 1200], [130, 4, 600], [6, 2, 1025],
+    // m ≤ 128, n > 128, k ≥ 128: B packed one panel ahead while the previous one multiplies.
+    [64, 200, 600], [5, 257, 300], [128, 131, 129], [3, 800, 4096],
   ];
   for (let trial = 0; trial < 24; trial++) shapes.push([1 + rng.int(140), 1 + rng.int(40), 1 + rng.int(600)]);
   for (const [m, n, k] of shapes) {
