@@ -23,6 +23,9 @@ import type { Server, Socket } from 'node:net';
 import { connect, createServer } from 'node:net';
 import { Rng } from '../core/rng.js';
 
+/** How long a closing connection may take to flush what the proxy already wrote to it. */
+const FLUSH_TIMEOUT_MS = 5000;
+
 export interface FaultProfile {
   latencyMs?: number;
   jitterMs?: number;
@@ -95,9 +98,15 @@ export class FaultProxy {
         // Chunks still in flight (delayed by latency or the bandwidth cap) are delivered before the
         // other end is closed, as a real link would: closing at once dropped a rank's goodbye that
         // was still "on the wire", and its peer then saw a connection closed without a goodbye.
+        // Then end, not destroy: destroy discards what is still in a socket's write buffer (the last
+        // ~90 kB of a 4 MiB stream were lost that way in test/comm/fault-proxy-order.test.ts). A
+        // socket whose peer never finishes reading is destroyed after FLUSH_TIMEOUT_MS.
         void Promise.all(links.map((link) => link.drained())).then(() => {
-          client.destroy();
-          upstream.destroy();
+          for (const end of [client, upstream]) {
+            if (end.destroyed) continue;
+            end.end();
+            setTimeout(() => end.destroy(), FLUSH_TIMEOUT_MS).unref();
+          }
         });
       });
     }
