@@ -22,6 +22,7 @@ import { createWasmKernels, placeSharedArraysInWasmMemory } from '../src/core/ke
 import type { Kernels } from '../src/core/kernels.js';
 import type { DType, FloatArray } from '../src/core/storage.js';
 import { Rng } from '../src/core/rng.js';
+import { timedSeconds } from './cpu-time.js';
 import { tfjsWasmGemm } from './tfjs-gemm.js';
 
 export interface KernelRecord {
@@ -45,23 +46,6 @@ function randomArray(dtype: DType, length: number, placement: 'heap' | 'shared' 
   const array = allocate(dtype, length, placement);
   for (let i = 0; i < length; i++) array[i] = rng.normal();
   return array;
-}
-
-/**
- * Median seconds of `repeats` timed runs after `warmups` untimed ones. Timed in process CPU time, not
- * wall time: the benchmark is single-threaded, and on a shared machine wall time also counts the
- * time the thread waited for a core (numpy is timed the same way, with time.process_time).
- */
-function timedSeconds(run: () => void, repeats: number, warmups = 1): number[] {
-  for (let i = 0; i < warmups; i++) run();
-  const times: number[] = [];
-  for (let i = 0; i < repeats; i++) {
-    const start = process.cpuUsage();
-    run();
-    const used = process.cpuUsage(start);
-    times.push((used.user + used.system) / 1e6);
-  }
-  return times.sort((x, y) => x - y);
 }
 
 function medianSeconds(run: () => void, repeats: number, warmups = 1): number {

@@ -9,6 +9,7 @@
  */
 import { createRequire } from 'node:module';
 import type * as Tf from '@tensorflow/tfjs-core';
+import { timedSeconds } from './cpu-time.js';
 import { dirname } from 'node:path';
 
 export interface TfjsGemmRecord {
@@ -46,15 +47,7 @@ export async function tfjsWasmGemm(sizes: number[]): Promise<TfjsGemmRecord[]> {
       c.dataSync();
       c.dispose();
     };
-    once();
-    const seconds: number[] = [];
-    for (let i = 0; i < REPEATS; i++) {
-      const start = process.cpuUsage();
-      once();
-      const used = process.cpuUsage(start);
-      seconds.push((used.user + used.system) / 1e6);
-    }
-    seconds.sort((x, y) => x - y);
+    const seconds = timedSeconds(once, REPEATS);
     a.dispose();
     b.dispose();
     const gflops = (s: number): number => (2 * n ** 3) / s / 1e9;
