@@ -38,6 +38,16 @@ export interface PoolGeometry {
   readonly outWidth: number;
 }
 
+/** Values in a batch of channels-last images of the geometry's input size (a layer's x or dx). */
+export function imagesLength(g: ConvGeometry | PoolGeometry, batch: number): number {
+  return batch * g.height * g.width * g.channels;
+}
+
+/** Values in the im2col matrix of a batch: one row per output position, k·k·channels columns. */
+export function columnsLength(g: ConvGeometry, batch: number): number {
+  return batch * g.outHeight * g.outWidth * g.kernelSize * g.kernelSize * g.channels;
+}
+
 export interface LayerKernels {
   /**
    * A zeroed array of `length` that this backend's kernels read and write without copying (WASM:

@@ -12,7 +12,7 @@
  * garbage-collected, so networks built and dropped (tests, predictions) do not leak WASM memory.
  */
 import type { ConvGeometry, LayerKernels, PoolGeometry } from './kernels-layers.js';
-import { tsLayerKernels } from './kernels-layers.js';
+import { columnsLength, imagesLength, tsLayerKernels } from './kernels-layers.js';
 import type { DType, FloatArray } from './storage.js';
 import type { WasmHeap } from './wasm-heap.js';
 
@@ -81,8 +81,8 @@ export function createWasmLayerKernels(exports: unknown, heap: WasmHeap): LayerK
 
   const im2col = (g: ConvGeometry, batch: number, x: FloatArray, cols: FloatArray): void => {
     if (!f32(x, cols)) return ts.im2col(g, batch, x, cols);
-    const xLength = batch * g.height * g.width * g.channels;
-    const colsLength = batch * g.outHeight * g.outWidth * g.kernelSize * g.kernelSize * g.channels;
+    const xLength = imagesLength(g, batch);
+    const colsLength = columnsLength(g, batch);
     heap.beginScratch(need(x as Float32Array, xLength) + need(cols as Float32Array, colsLength));
     const xAt = place(x as Float32Array, xLength, true);
     const colsAt = place(cols as Float32Array, colsLength, false);
@@ -92,8 +92,8 @@ export function createWasmLayerKernels(exports: unknown, heap: WasmHeap): LayerK
 
   const col2im = (g: ConvGeometry, batch: number, dcols: FloatArray, dx: FloatArray): void => {
     if (!f32(dcols, dx)) return ts.col2im(g, batch, dcols, dx);
-    const dxLength = batch * g.height * g.width * g.channels;
-    const colsLength = batch * g.outHeight * g.outWidth * g.kernelSize * g.kernelSize * g.channels;
+    const dxLength = imagesLength(g, batch);
+    const colsLength = columnsLength(g, batch);
     heap.beginScratch(need(dcols as Float32Array, colsLength) + need(dx as Float32Array, dxLength));
     const colsAt = place(dcols as Float32Array, colsLength, true);
     const dxAt = place(dx as Float32Array, dxLength, false);
@@ -103,7 +103,7 @@ export function createWasmLayerKernels(exports: unknown, heap: WasmHeap): LayerK
 
   const maxPool = (g: PoolGeometry, batch: number, x: FloatArray, y: FloatArray, argmax: Int32Array): void => {
     if (!f32(x, y)) return ts.maxPool(g, batch, x, y, argmax);
-    const xLength = batch * g.height * g.width * g.channels;
+    const xLength = imagesLength(g, batch);
     const yLength = batch * g.outHeight * g.outWidth * g.channels;
     heap.beginScratch(need(x as Float32Array, xLength) + need(y as Float32Array, yLength) + need(argmax, yLength));
     const xAt = place(x as Float32Array, xLength, true);

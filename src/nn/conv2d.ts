@@ -13,6 +13,7 @@
  * new Conv2d({ filters: 32, kernelSize: 5 }) // [28, 28, 1] → [24, 24, 32]
  */
 import type { ConvGeometry } from '../core/kernels-layers.js';
+import { imagesLength } from '../core/kernels-layers.js';
 import { kernels } from '../core/kernels.js';
 import type { DType, FloatArray } from '../core/storage.js';
 import type { ForwardContext, Layer, LayerSpec } from './layer.js';
@@ -104,7 +105,7 @@ export class Conv2d implements Layer {
     if (!needInputGradient) return null;
     const dcols = (this.colsGradient = reuse(this.colsGradient, this.dtype, rows * g.field));
     k.gemm(false, false, rows, g.field, filters, 1, dy, 0, filters, store.values, this.weightSlot!.offset, g.field, 0, dcols, 0, g.field);
-    const dx = (this.inputGradient = reuse(this.inputGradient, this.dtype, batch * g.height * g.width * g.channels));
+    const dx = (this.inputGradient = reuse(this.inputGradient, this.dtype, imagesLength(g, batch)));
     k.col2im(g, batch, dcols, dx);
     return { shape: [batch, g.height, g.width, g.channels], data: dx };
   }
