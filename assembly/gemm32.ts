@@ -14,20 +14,20 @@
 
 export const MR32: i32 = 4;
 export const NR32: i32 = 8;
-const MC: i32 = 128; // packed A: MC×KC floats = 256 KiB (L2)
-const KC: i32 = 512; // 4×KC sliver of A (8 KiB) + KC×8 sliver of B (16 KiB) in L1
-const NC: i32 = 2048; // packed B: KC×NC floats = 4 MiB
-const DIRECT_A_MAX_N: i32 = 128; // see gemm32: read op(A) = A in place when n is at most this
+export const MC: i32 = 128; // packed A: MC×KC floats = 256 KiB (L2)
+export const KC: i32 = 512; // 4×KC sliver of A (8 KiB) + KC×8 sliver of B (16 KiB) in L1
+export const NC: i32 = 2048; // packed B: KC×NC floats = 4 MiB
+export const DIRECT_A_MAX_N: i32 = 128; // see gemm32: read op(A) = A in place when n is at most this
 // panelBlock32: shallower blocks pack the next panel on its own (a call per tile to the
 // non-inlined kernel32Pack cost more: dense ∂W, k = 64, 0.35 → 0.37 ms).
-const OVERLAP_MIN_KC: i32 = 128;
+export const OVERLAP_MIN_KC: i32 = 128;
 
 /** Bytes of workspace gemm32 needs: packed A, packed B and one edge tile. */
 export function gemm32WorkBytes(): i32 {
   return (MC * KC + KC * NC + MR32 * NR32) * 4;
 }
 
-function packA32(mc: i32, kc: i32, a: usize, aRow: i32, aCol: i32, dst: usize): void {
+export function packA32(mc: i32, kc: i32, a: usize, aRow: i32, aCol: i32, dst: usize): void {
   for (let i = 0; i < mc; i += MR32) {
     const rows = min<i32>(MR32, mc - i);
     if (rows == MR32 && aRow == 1) {
@@ -84,7 +84,7 @@ function packA32(mc: i32, kc: i32, a: usize, aRow: i32, aCol: i32, dst: usize): 
   }
 }
 
-function packB32(kc: i32, nc: i32, b: usize, bRow: i32, bCol: i32, alpha: f32, dst: usize): void {
+export function packB32(kc: i32, nc: i32, b: usize, bRow: i32, bCol: i32, alpha: f32, dst: usize): void {
   const va = f32x4.splat(alpha);
   for (let j = 0; j < nc; j += NR32) {
     const cols = min<i32>(NR32, nc - j);
@@ -126,7 +126,7 @@ function packB32(kc: i32, nc: i32, b: usize, bRow: i32, bCol: i32, alpha: f32, d
 // c + a·b per lane: fused (one rounding) in the relaxed-SIMD build on FMA hardware, else a
 // product rounded to float32 then a sum. The branch is resolved at compile time.
 // @ts-ignore: decorator
-@inline function madd32(a: v128, b: v128, c: v128): v128 {
+@inline export function madd32(a: v128, b: v128, c: v128): v128 {
   if (ASC_FEATURE_RELAXED_SIMD) return f32x4.relaxed_madd(a, b, c);
   return f32x4.add(c, f32x4.mul(a, b));
 }
@@ -136,7 +136,7 @@ function packB32(kc: i32, nc: i32, b: usize, bRow: i32, bCol: i32, alpha: f32, d
 // read for conv2's ∂cols: 8.6 → 8.15 ms); adding +0 keeps the result bitwise equal to
 // fill-then-add (−0 → +0).
 // @ts-ignore: decorator
-@inline function storeTile32(c: usize, ldcBytes: usize, keep: bool, c00: v128, c01: v128, c10: v128, c11: v128, c20: v128, c21: v128, c30: v128, c31: v128): void {
+@inline export function storeTile32(c: usize, ldcBytes: usize, keep: bool, c00: v128, c01: v128, c10: v128, c11: v128, c20: v128, c21: v128, c30: v128, c31: v128): void {
   const zero = f32x4.splat(0);
   v128.store(c, f32x4.add(keep ? v128.load(c) : zero, c00));
   v128.store(c, f32x4.add(keep ? v128.load(c, 16) : zero, c01), 16);
@@ -153,7 +153,7 @@ function packB32(kc: i32, nc: i32, b: usize, bRow: i32, bCol: i32, alpha: f32, d
 
 // C[0:4, 0:8] += packedA sliver · packedB sliver over kc steps.
 // @ts-ignore: decorator
-@inline function kernel32(kc: i32, pa: usize, pb: usize, c: usize, ldcBytes: usize, keep: bool): void {
+@inline export function kernel32(kc: i32, pa: usize, pb: usize, c: usize, ldcBytes: usize, keep: bool): void {
   let c00 = f32x4.splat(0);
   let c01 = f32x4.splat(0);
   let c10 = f32x4.splat(0);
@@ -295,7 +295,7 @@ function kernel32Pack(kc: i32, pa: usize, pb: usize, c: usize, ldcBytes: usize, 
 // mr×nr part is added to C. `laneBytes` > 0: the sliver is read in place (kernel32InPlace);
 // 0: a packed sliver. Not inlined: a call per kc steps costs nothing, while inlining
 // every kernel variant into gemm32 slowed its main loop by ~4% (V8's register allocation).
-function edgeTile32(kc: i32, mr: i32, nr: i32, pa: usize, laneBytes: usize, stepBytes: usize, pb: usize, cp: usize, ldcBytes: usize, tile: usize, keep: bool): void {
+export function edgeTile32(kc: i32, mr: i32, nr: i32, pa: usize, laneBytes: usize, stepBytes: usize, pb: usize, cp: usize, ldcBytes: usize, tile: usize, keep: bool): void {
   memory.fill(tile, 0, <usize>(MR32 * NR32) << 2);
   if (laneBytes != 0) kernel32InPlace(kc, pa, laneBytes, stepBytes, pb, tile, <usize>NR32 << 2, true);
   else kernel32(kc, pa, pb, tile, <usize>NR32 << 2, true);

@@ -7,6 +7,7 @@
 import type { Kernels } from './kernels.js';
 import type { FloatArray } from './storage.js';
 import { tsLayerKernels } from './kernels-layers.js';
+import { explicitConvolution } from './kernels-convolution.js';
 
 function dot(n: number, x: FloatArray, xOffset: number, y: FloatArray, yOffset: number): number {
   let s0 = 0;
@@ -171,4 +172,4 @@ function nearestCenter(
 }
 
 /** The reference backend. */
-export const tsKernels: Kernels = { name: 'ts', dot, axpy, scal, gemv, gemm, syrk, nearestCenter, ...tsLayerKernels };
+export const tsKernels: Kernels = { name: 'ts', dot, axpy, scal, gemv, gemm, syrk, nearestCenter, ...tsLayerKernels, ...explicitConvolution({ gemm, ...tsLayerKernels }) };

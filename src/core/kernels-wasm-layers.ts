@@ -11,6 +11,8 @@
  * Workspace blocks are returned to the heap by a FinalizationRegistry once their array is
  * garbage-collected, so networks built and dropped (tests, predictions) do not leak WASM memory.
  */
+import type { ConvolutionKernels, ConvolutionParts } from './kernels-convolution.js';
+import { explicitConvolution, outputPositions } from './kernels-convolution.js';
 import type { ConvGeometry, LayerKernels, PoolGeometry } from './kernels-layers.js';
 import { columnsLength, imagesLength, tsLayerKernels } from './kernels-layers.js';
 import type { DType, FloatArray } from './storage.js';
@@ -26,17 +28,26 @@ interface LayerExports {
   sumRows32(rows: number, n: number, x: number, into: number): void;
   relu32(n: number, x: number, y: number): void;
   reluBackward32(n: number, y: number, dy: number, dx: number): void;
+  implicitConvolution32(filters: number, field: number, runLength: number): number;
+  convolutionTable32(batch: number, height: number, width: number, channels: number, stride: number, outHeight: number, outWidth: number, table: number): void;
+  padImages32(x: number, batch: number, height: number, width: number, channels: number, padding: number, padded: number): void;
+  cropImages32(padded: number, batch: number, height: number, width: number, channels: number, padding: number, x: number): void;
+  convolutionInputGradient32(dx: number, imagesBytes: number, table: number, rows: number, filters: number, field: number, runLength: number, lineBytes: number, dy: number, w: number, work: number): void;
+  convolutionForward32(x: number, table: number, rows: number, filters: number, field: number, runLength: number, lineBytes: number, w: number, y: number, work: number): void;
+  convolutionFilterGradient32(x: number, table: number, rows: number, filters: number, field: number, runLength: number, lineBytes: number, dy: number, dw: number, work: number): void;
+  gemm32WorkBytes(): number;
 }
 
 type Operand = Float32Array | Int32Array;
 
 /**
- * Layer kernels over `heap` and the instance's exports.
+ * Layer and convolution kernels over `heap` and the instance's exports; `gemm` is the backend's,
+ * for convolutions the implicit kernels do not take (im2col + gemm).
  * @example
- * const layers = createWasmLayerKernels(instance.exports, heap);
+ * const layers = createWasmLayerKernels(instance.exports, heap, gemm);
  * const cols = layers.workspace('float32', 1024);
  */
-export function createWasmLayerKernels(exports: unknown, heap: WasmHeap): LayerKernels {
+export function createWasmLayerKernels(exports: unknown, heap: WasmHeap, gemm: ConvolutionParts['gemm']): LayerKernels & ConvolutionKernels {
   const w = exports as LayerExports;
   if (typeof w.im2col32 !== 'function') throw new Error('kernels.wasm has no layer kernels (im2col32): it predates assembly/conv.ts; rebuild it with `npm run build:wasm`');
   const ts = tsLayerKernels;
@@ -163,5 +174,95 @@ export function createWasmLayerKernels(exports: unknown, heap: WasmHeap): LayerK
     back(dx as Float32Array, n, dxAt);
   };
 
-  return { workspace, workspaceInt32, im2col, col2im, maxPool, maxPoolBackward, broadcastRows, sumRows, relu, reluBackward };
+  // Convolutions: implicit im2col (assembly/convgemm.ts) for float32 shapes it takes, else im2col +
+  // gemm. With padding, the scratch holds a zero-padded copy of x, made by `convolve` and read again
+  // by `convolveFilterGradient`; without, no scratch at all.
+  const explicit = explicitConvolution({ gemm, im2col, col2im });
+  const workBytes = w.gemm32WorkBytes();
+  const fieldOf = (g: ConvGeometry): number => g.kernelSize * g.kernelSize * g.channels;
+  const implicit = (g: ConvGeometry, filters: number): boolean => w.implicitConvolution32(filters, fieldOf(g), g.kernelSize * g.channels) !== 0;
+  const paddedGeometry = (g: ConvGeometry): ConvGeometry => ({ ...g, height: g.height + 2 * g.padding, width: g.width + 2 * g.padding, padding: 0 });
+  const paddedLength = (g: ConvGeometry, batch: number): number => (g.padding === 0 ? 0 : imagesLength(paddedGeometry(g), batch));
+
+  const convolutionScratchLength: ConvolutionKernels['convolutionScratchLength'] = (g, filters, batch, dtype) =>
+    dtype === 'float32' && implicit(g, filters) ? paddedLength(g, batch) : explicit.convolutionScratchLength(g, filters, batch, dtype);
+
+  // Each output position's field offset in images of geometry `g` (unpadded), in call scratch.
+  const fieldTable = (g: ConvGeometry, batch: number): number => {
+    const table = heap.take(outputPositions(g, batch) * 4);
+    w.convolutionTable32(batch, g.height, g.width, g.channels, g.stride, g.outHeight, g.outWidth, table);
+    return table;
+  };
+  // The images the implicit kernels read — x, or its padded copy in the scratch (made when `pad`)
+  // — with their geometry and field table; scratch for the call is already begun.
+  const images = (g: ConvGeometry, batch: number, x: Float32Array, scratch: Float32Array, pad: boolean): { at: number; geometry: ConvGeometry; table: number } => {
+    if (g.padding === 0) return { at: place(x, imagesLength(g, batch), true), geometry: g, table: fieldTable(g, batch) };
+    const geometry = paddedGeometry(g);
+    const length = paddedLength(g, batch);
+    if (!pad) return { at: place(scratch, length, true), geometry, table: fieldTable(geometry, batch) };
+    const xAt = place(x, imagesLength(g, batch), true);
+    const at = place(scratch, length, false);
+    w.padImages32(xAt, batch, g.height, g.width, g.channels, g.padding, at);
+    back(scratch, length, at);
+    return { at, geometry, table: fieldTable(geometry, batch) };
+  };
+  const imagesNeed = (g: ConvGeometry, batch: number, x: Float32Array, scratch: Float32Array): number =>
+    outputPositions(g, batch) * 4 + 16 + need(x, imagesLength(g, batch)) + need(scratch, paddedLength(g, batch));
+
+  const convolve: ConvolutionKernels['convolve'] = (g, filters, batch, x, weights, wOffset, y, scratch) => {
+    if (!f32(x, weights, y, scratch) || !implicit(g, filters)) return explicit.convolve(g, filters, batch, x, weights, wOffset, y, scratch);
+    const field = fieldOf(g);
+    const rows = outputPositions(g, batch);
+    const filter = weights.subarray(wOffset, wOffset + filters * field) as Float32Array;
+    heap.beginScratch(workBytes + imagesNeed(g, batch, x as Float32Array, scratch as Float32Array) + need(filter, filters * field) + need(y as Float32Array, rows * filters));
+    const work = heap.take(workBytes);
+    const source = images(g, batch, x as Float32Array, scratch as Float32Array, true);
+    const wAt = place(filter, filters * field, true);
+    const yAt = place(y as Float32Array, rows * filters, true);
+    const lineBytes = source.geometry.width * g.channels * 4;
+    w.convolutionForward32(source.at, source.table, rows, filters, field, g.kernelSize * g.channels, lineBytes, wAt, yAt, work);
+    back(y as Float32Array, rows * filters, yAt);
+  };
+
+  const convolveFilterGradient: ConvolutionKernels['convolveFilterGradient'] = (g, filters, batch, x, scratch, dy, dw, dwOffset) => {
+    if (!f32(x, scratch, dy, dw) || !implicit(g, filters)) return explicit.convolveFilterGradient(g, filters, batch, x, scratch, dy, dw, dwOffset);
+    const field = fieldOf(g);
+    const rows = outputPositions(g, batch);
+    const gradient = dw.subarray(dwOffset, dwOffset + filters * field) as Float32Array;
+    heap.beginScratch(workBytes + imagesNeed(g, batch, x as Float32Array, scratch as Float32Array) + need(dy as Float32Array, rows * filters) + need(gradient, filters * field));
+    const work = heap.take(workBytes);
+    const source = images(g, batch, x as Float32Array, scratch as Float32Array, false);
+    const dyAt = place(dy as Float32Array, rows * filters, true);
+    const dwAt = place(gradient, filters * field, true);
+    const lineBytes = source.geometry.width * g.channels * 4;
+    w.convolutionFilterGradient32(source.at, source.table, rows, filters, field, g.kernelSize * g.channels, lineBytes, dyAt, dwAt, work);
+    back(gradient, filters * field, dwAt);
+  };
+
+  const convolveInputGradient: ConvolutionKernels['convolveInputGradient'] = (g, filters, batch, dy, weights, wOffset, dx, scratch) => {
+    if (!f32(dy, weights, dx, scratch) || !implicit(g, filters)) return explicit.convolveInputGradient(g, filters, batch, dy, weights, wOffset, dx, scratch);
+    const field = fieldOf(g);
+    const rows = outputPositions(g, batch);
+    const filter = weights.subarray(wOffset, wOffset + filters * field) as Float32Array;
+    const dxLength = imagesLength(g, batch);
+    const padded = g.padding === 0 ? g : paddedGeometry(g);
+    heap.beginScratch(workBytes + rows * 4 + 16 + need(dy as Float32Array, rows * filters) + need(filter, filters * field) + need(dx as Float32Array, dxLength) + need(scratch as Float32Array, paddedLength(g, batch)));
+    const work = heap.take(workBytes);
+    const table = fieldTable(padded, batch);
+    const dyAt = place(dy as Float32Array, rows * filters, true);
+    const wAt = place(filter, filters * field, true);
+    const dxAt = place(dx as Float32Array, dxLength, false);
+    // With padding, ∂x of the padded images goes to the scratch (the padded x is no longer needed),
+    // and its interior to dx.
+    const targetAt = g.padding === 0 ? dxAt : place(scratch as Float32Array, paddedLength(g, batch), false);
+    const lineBytes = padded.width * g.channels * 4;
+    w.convolutionInputGradient32(targetAt, imagesLength(padded, batch) * 4, table, rows, filters, field, g.kernelSize * g.channels, lineBytes, dyAt, wAt, work);
+    if (g.padding !== 0) w.cropImages32(targetAt, batch, g.height, g.width, g.channels, g.padding, dxAt);
+    back(dx as Float32Array, dxLength, dxAt);
+  };
+
+  return {
+    workspace, workspaceInt32, im2col, col2im, maxPool, maxPoolBackward, broadcastRows, sumRows, relu, reluBackward,
+    convolutionScratchLength, convolve, convolveFilterGradient, convolveInputGradient,
+  };
 }

@@ -333,7 +333,7 @@ export function createWasmKernels(options: WasmKernelsOptions = {}): WasmKernels
     }
   };
 
-  return { name: 'wasm', simd, heap, dot, axpy, scal, gemv, gemm, syrk, nearestCenter, ...createWasmLayerKernels(instance.exports, heap) };
+  return { name: 'wasm', simd, heap, dot, axpy, scal, gemv, gemm, syrk, nearestCenter, ...createWasmLayerKernels(instance.exports, heap, gemm) };
 }
 
 let loaded: WasmKernels | null = null;

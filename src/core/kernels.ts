@@ -10,10 +10,11 @@
  */
 import { ShardlearnError } from './errors.js';
 import type { FloatArray } from './storage.js';
+import type { ConvolutionKernels } from './kernels-convolution.js';
 import type { LayerKernels } from './kernels-layers.js';
 
-/** Also the neural engine's layer kernels (`LayerKernels`, kernels-layers.ts). */
-export interface Kernels extends LayerKernels {
+/** Also the neural engine's layer and convolution kernels (kernels-layers.ts, kernels-convolution.ts). */
+export interface Kernels extends LayerKernels, ConvolutionKernels {
   readonly name: string;
   /** Σ x[xOffset+i]·y[yOffset+i], i < n. */
   dot(n: number, x: FloatArray, xOffset: number, y: FloatArray, yOffset: number): number;

@@ -1,19 +1,23 @@
 /**
- * 2-D convolution by im2col + gemm, channels-last (NHWC: input [batch, height, width, channels]).
+ * 2-D convolution as a gemm, channels-last (NHWC: input [batch, height, width, channels]).
  *
- * im2col lays every receptive field out as one row of `cols` [batch·outH·outW, k·k·C] (order
+ * im2col would lay every receptive field out as one row of `cols` [batch·outH·outW, k·k·C] (order
  * ky, kx, c), so the whole batch's convolution is ONE gemm, y = cols·Wᵀ + b with W [filters,
  * k·k·C], and its output is already NHWC. Backward is two more gemms over the same matrix:
  * ∂W += ∂yᵀ·cols and ∂cols = ∂y·W, then col2im scatter-adds ∂cols back into ∂x (overlapping
  * fields add up). Zero padding is implicit: fields that fall outside the image read 0.
- * im2col and col2im are kernels (core/kernels-layers.ts; float32 runs them in WASM), and every
- * buffer is a kernel workspace (`reuse`), so the gemms read and write them without copies.
+ * The three are the kernels' `convolve`, `convolveFilterGradient` and `convolveInputGradient`
+ * (core/kernels-convolution.ts): the WASM backend reads cols from the images and adds ∂cols into
+ * ∂x without writing either matrix; the reference runs im2col and col2im through the layer's
+ * scratch. Every buffer is a kernel workspace (`reuse`), so the kernels read and write them
+ * without copies.
  *
  * @example
  * new Conv2d({ filters: 32, kernelSize: 5 }) // [28, 28, 1] → [24, 24, 32]
  */
 import type { ConvGeometry } from '../core/kernels-layers.js';
 import { imagesLength } from '../core/kernels-layers.js';
+import { outputPositions } from '../core/kernels-convolution.js';
 import { kernels } from '../core/kernels.js';
 import type { DType, FloatArray } from '../core/storage.js';
 import type { ForwardContext, Layer, LayerSpec } from './layer.js';
@@ -44,9 +48,10 @@ export class Conv2d implements Layer {
   private biasSlot: ParameterSlot | null = null;
   private store: FlatParameters | null = null;
   private batch = 0;
-  private cols: FloatArray | null = null;
+  /** What `convolve` leaves for `convolveFilterGradient` (cols, a padded x, or nothing). */
+  private scratch: FloatArray | null = null;
+  private input: FloatArray | null = null;
   private output: FloatArray | null = null;
-  private colsGradient: FloatArray | null = null;
   private inputGradient: FloatArray | null = null;
 
   constructor(options: Conv2dOptions) {
@@ -79,15 +84,15 @@ export class Conv2d implements Layer {
     const store = this.store!;
     const filters = this.spec.filters;
     const batch = input.shape[0]!;
-    const rows = batch * g.outHeight * g.outWidth;
+    const rows = outputPositions(g, batch);
     this.batch = batch;
+    this.input = input.data;
     const k = kernels();
-    const cols = (this.cols = reuse(this.cols, this.dtype, rows * g.field));
-    k.im2col(g, batch, input.data, cols);
+    const scratch = (this.scratch = reuse(this.scratch, this.dtype, k.convolutionScratchLength(g, filters, batch, this.dtype)));
     const y = (this.output = reuse(this.output, this.dtype, rows * filters));
-    // y = bias rows, then the gemm adds cols·Wᵀ (beta 1): the bias costs no separate pass over y.
+    // y = bias rows, then the convolution adds cols·Wᵀ: the bias costs no separate pass over y.
     k.broadcastRows(rows, filters, store.values, this.biasSlot!.offset, y);
-    k.gemm(false, true, rows, filters, g.field, 1, cols, 0, g.field, store.values, this.weightSlot!.offset, g.field, 1, y, 0, filters);
+    k.convolve(g, filters, batch, input.data, store.values, this.weightSlot!.offset, y, scratch);
     return { shape: [batch, g.outHeight, g.outWidth, filters], data: y };
   }
 
@@ -96,17 +101,15 @@ export class Conv2d implements Layer {
     const store = this.store!;
     const filters = this.spec.filters;
     const batch = this.batch;
-    const rows = batch * g.outHeight * g.outWidth;
+    const rows = outputPositions(g, batch);
     const dy = outputGradient.data;
     const grads = store.gradients;
     const k = kernels();
-    k.gemm(true, false, filters, g.field, rows, 1, dy, 0, filters, this.cols!, 0, g.field, 1, grads, this.weightSlot!.offset, g.field);
+    k.convolveFilterGradient(g, filters, batch, this.input!, this.scratch!, dy, grads, this.weightSlot!.offset);
     k.sumRows(rows, filters, dy, grads, this.biasSlot!.offset);
     if (!needInputGradient) return null;
-    const dcols = (this.colsGradient = reuse(this.colsGradient, this.dtype, rows * g.field));
-    k.gemm(false, false, rows, g.field, filters, 1, dy, 0, filters, store.values, this.weightSlot!.offset, g.field, 0, dcols, 0, g.field);
     const dx = (this.inputGradient = reuse(this.inputGradient, this.dtype, imagesLength(g, batch)));
-    k.col2im(g, batch, dcols, dx);
+    k.convolveInputGradient(g, filters, batch, dy, store.values, this.weightSlot!.offset, dx, this.scratch!);
     return { shape: [batch, g.height, g.width, g.channels], data: dx };
   }
 }

@@ -1,0 +1,381 @@
+// Convolution gemms with an implicit im2col (float32): a channels-last convolution's forward pass
+// y += cols·Wᵀ and its filter gradient ∂W += ∂yᵀ·cols, where `cols` — one row per output position,
+// one column per (ky, kx, c) of the receptive field — is never written. Its entries are read from
+// the input images where they are.
+//
+// Why: for the default CNN's second convolution (batch 64) cols is 4,096 × 800 floats = 13 MB.
+// Writing it (im2col) and streaming it back through both gemms cost about 3 ms of a 37 ms step,
+// while the images it is made of are 1.2 MB and stay in L2 (docs/notes/cnn-speed.md, Session 3).
+//
+// Addressing. Without padding (the caller pads into a copy first), row r of cols is the field of
+// one output position: `kernelSize` runs of kernelSize·channels contiguous floats (one per kernel
+// row ky), `lineBytes` apart (one image row). A table holds each row's byte offset in the images,
+// so column p of row r is at x + table[r] + (p / runLength)·lineBytes + (p % runLength)·4.
+//
+// The loop nests, block sizes, packing layouts and micro-kernel are those of gemm32 for the same
+// shapes (the direct path for the forward pass, panelBlock32 for ∂W), and every product is added
+// in the same order: the results are bitwise equal to im2col32 followed by gemm32 (tested).
+
+import {
+  DIRECT_A_MAX_N, KC, MR32, MC, NC, NR32, OVERLAP_MIN_KC,
+  edgeTile32, kernel32, madd32, packA32, packB32, storeTile32,
+} from './gemm32';
+
+/** Whether the two kernels below take this shape; otherwise the caller runs im2col + gemm32. */
+export function implicitConvolution32(filters: i32, field: i32, runLength: i32): bool {
+  // ∂W's panels of 8 columns must not straddle two runs; the forward pass must take gemm32's
+  // direct path (n = filters ≤ 128) and ∂W its panel path (m = filters ≤ MC, n = field > 128).
+  return runLength % NR32 == 0 && filters <= DIRECT_A_MAX_N && filters <= MC && field > DIRECT_A_MAX_N;
+}
+
+/** table[r] = byte offset in the (unpadded, or already padded) images of output position r's field. */
+export function convolutionTable32(batch: i32, height: i32, width: i32, channels: i32, stride: i32, outHeight: i32, outWidth: i32, table: usize): void {
+  let r: usize = 0;
+  for (let n = 0; n < batch; n++) {
+    for (let oy = 0; oy < outHeight; oy++) {
+      for (let ox = 0; ox < outWidth; ox++) {
+        store<i32>(table + (r << 2), (((n * height + oy * stride) * width + ox * stride) * channels) << 2);
+        r++;
+      }
+    }
+  }
+}
+
+/** images padded by `padding` zeros on every side: [batch, height + 2p, width + 2p, channels]. */
+export function padImages32(x: usize, batch: i32, height: i32, width: i32, channels: i32, padding: i32, padded: usize): void {
+  const paddedWidth = width + 2 * padding;
+  const paddedHeight = height + 2 * padding;
+  const rowBytes = <usize>(width * channels) << 2;
+  memory.fill(padded, 0, <usize>(batch * paddedHeight * paddedWidth * channels) << 2);
+  for (let n = 0; n < batch; n++) {
+    for (let iy = 0; iy < height; iy++) {
+      const from = x + (<usize>(((n * height + iy) * width) * channels) << 2);
+      const to = padded + (<usize>(((n * paddedHeight + iy + padding) * paddedWidth + padding) * channels) << 2);
+      memory.copy(to, from, rowBytes);
+    }
+  }
+}
+
+// Byte offset of column p of a cols row from the row's table entry.
+// @ts-ignore: decorator
+@inline function columnBytes(p: i32, runLength: i32, lineBytes: i32): usize {
+  return <usize>((p / runLength) * lineBytes) + (<usize>(p % runLength) << 2);
+}
+
+// Pack `rows` (≤ 4) rows of cols, columns [pc, pc + kc), as packA32 lays out a sliver (4 floats per
+// step, zeros below the last row). Only partial slivers and edge tiles take it.
+function gatherSliver32(x: usize, table: usize, rows: i32, pc: i32, kc: i32, runLength: i32, lineBytes: i32, dst: usize): void {
+  for (let p = 0; p < kc; p++) {
+    const column = columnBytes(pc + p, runLength, lineBytes);
+    for (let r = 0; r < MR32; r++) {
+      store<f32>(dst, r < rows ? load<f32>(x + <usize>load<i32>(table + (<usize>r << 2)) + column) : 0);
+      dst += 4;
+    }
+  }
+}
+
+// kernel32InPlace over a sliver of cols read from the images: rows at a0..a3, a run of `left`
+// steps, then runs of `runLength` steps, each `jumpBytes` after the end of the one before.
+function kernel32Runs(kc: i32, a0: usize, a1: usize, a2: usize, a3: usize, left: i32, runLength: i32, jumpBytes: usize, pb: usize, c: usize, ldcBytes: usize): void {
+  let c00 = f32x4.splat(0);
+  let c01 = f32x4.splat(0);
+  let c10 = f32x4.splat(0);
+  let c11 = f32x4.splat(0);
+  let c20 = f32x4.splat(0);
+  let c21 = f32x4.splat(0);
+  let c30 = f32x4.splat(0);
+  let c31 = f32x4.splat(0);
+  let p = 0;
+  while (p < kc) {
+    const end = min<i32>(kc, p + left);
+    for (; p < end; p++) {
+      const b0 = v128.load(pb);
+      const b1 = v128.load(pb, 16);
+      let s = v128.load32_splat(a0);
+      c00 = madd32(s, b0, c00);
+      c01 = madd32(s, b1, c01);
+      s = v128.load32_splat(a1);
+      c10 = madd32(s, b0, c10);
+      c11 = madd32(s, b1, c11);
+      s = v128.load32_splat(a2);
+      c20 = madd32(s, b0, c20);
+      c21 = madd32(s, b1, c21);
+      s = v128.load32_splat(a3);
+      c30 = madd32(s, b0, c30);
+      c31 = madd32(s, b1, c31);
+      a0 += 4;
+      a1 += 4;
+      a2 += 4;
+      a3 += 4;
+      pb += 32;
+    }
+    a0 += jumpBytes;
+    a1 += jumpBytes;
+    a2 += jumpBytes;
+    a3 += jumpBytes;
+    left = runLength;
+  }
+  storeTile32(c, ldcBytes, true, c00, c01, c10, c11, c20, c21, c30, c31);
+}
+
+/**
+ * y[rows × filters] += cols · Wᵀ, W = w[filters × field] row-major, cols implicit over images x
+ * (see the header). `work`: gemm32WorkBytes() bytes. As gemm32(0, 1, rows, filters, field, 1,
+ * cols, field, w, field, 1, y, filters) on its direct path.
+ */
+export function convolutionForward32(x: usize, table: usize, rows: i32, filters: i32, field: i32, runLength: i32, lineBytes: i32, w: usize, y: usize, work: usize): void {
+  const packedA = work;
+  const packedB = work + (<usize>(MC * KC) << 2);
+  const tile = packedB + (<usize>(KC * NC) << 2);
+  const ldcBytes = <usize>filters << 2;
+  const jumpBytes = <usize>(lineBytes - (runLength << 2));
+  for (let pc = 0; pc < field; pc += KC) {
+    const kc = min<i32>(KC, field - pc);
+    packB32(kc, filters, w + (<usize>pc << 2), 1, field, 1, packedB);
+    const start = columnBytes(pc, runLength, lineBytes);
+    const left = runLength - pc % runLength;
+    for (let ir = 0; ir < rows; ir += MR32) {
+      const mr = min<i32>(MR32, rows - ir);
+      const rowTable = table + (<usize>ir << 2);
+      const cp = y + <usize>ir * ldcBytes;
+      let gathered = false;
+      for (let jr = 0; jr < filters; jr += NR32) {
+        const nr = min<i32>(NR32, filters - jr);
+        const pb = packedB + (<usize>(jr * kc) << 2);
+        if (mr == MR32 && nr == NR32) {
+          const a0 = x + <usize>load<i32>(rowTable) + start;
+          const a1 = x + <usize>load<i32>(rowTable, 4) + start;
+          const a2 = x + <usize>load<i32>(rowTable, 8) + start;
+          const a3 = x + <usize>load<i32>(rowTable, 12) + start;
+          kernel32Runs(kc, a0, a1, a2, a3, left, runLength, jumpBytes, pb, cp + (<usize>jr << 2), ldcBytes);
+          continue;
+        }
+        if (!gathered) gatherSliver32(x, rowTable, mr, pc, kc, runLength, lineBytes, packedA);
+        gathered = true;
+        edgeTile32(kc, mr, nr, packedA, 0, 0, pb, cp + (<usize>jr << 2), ldcBytes, tile, true);
+      }
+    }
+  }
+}
+
+// Pack one kc × 8 panel of cols (rows `table[0..kc)`, 8 columns from byte `column` of each row).
+function gatherPanel32(x: usize, table: usize, kc: i32, column: usize, dst: usize): void {
+  const xc = x + column;
+  for (let p = 0; p < kc; p++) {
+    const src = xc + <usize>load<i32>(table + (<usize>p << 2));
+    v128.store(dst, v128.load(src));
+    v128.store(dst, v128.load(src, 16), 16);
+    dst += 32;
+  }
+}
+
+// kernel32Pack with the next panel gathered from the images: `rows` steps, step q's 8 floats at
+// xc + table[q], one step every `gap` multiply-add steps (see gemm32's kernel32Pack for why).
+function kernel32Gather(kc: i32, pa: usize, pb: usize, c: usize, ldcBytes: usize, xc: usize, table: usize, dst: usize, rows: i32): void {
+  let c00 = f32x4.splat(0);
+  let c01 = f32x4.splat(0);
+  let c10 = f32x4.splat(0);
+  let c11 = f32x4.splat(0);
+  let c20 = f32x4.splat(0);
+  let c21 = f32x4.splat(0);
+  let c30 = f32x4.splat(0);
+  let c31 = f32x4.splat(0);
+  const gap = max<i32>(1, kc / max<i32>(1, rows));
+  const end = dst + (<usize>rows << 5);
+  let p = 0;
+  for (; dst < end && p + gap <= kc; dst += 32) {
+    const src = xc + <usize>load<i32>(table);
+    v128.store(dst, v128.load(src));
+    v128.store(dst, v128.load(src, 16), 16);
+    table += 4;
+    for (let q = 0; q < gap; q++) {
+      const b0 = v128.load(pb);
+      const b1 = v128.load(pb, 16);
+      let a = v128.load32_splat(pa);
+      c00 = madd32(a, b0, c00);
+      c01 = madd32(a, b1, c01);
+      a = v128.load32_splat(pa, 4);
+      c10 = madd32(a, b0, c10);
+      c11 = madd32(a, b1, c11);
+      a = v128.load32_splat(pa, 8);
+      c20 = madd32(a, b0, c20);
+      c21 = madd32(a, b1, c21);
+      a = v128.load32_splat(pa, 12);
+      c30 = madd32(a, b0, c30);
+      c31 = madd32(a, b1, c31);
+      pa += 16;
+      pb += 32;
+    }
+    p += gap;
+  }
+  for (; p < kc; p++) {
+    const b0 = v128.load(pb);
+    const b1 = v128.load(pb, 16);
+    let a = v128.load32_splat(pa);
+    c00 = madd32(a, b0, c00);
+    c01 = madd32(a, b1, c01);
+    a = v128.load32_splat(pa, 4);
+    c10 = madd32(a, b0, c10);
+    c11 = madd32(a, b1, c11);
+    a = v128.load32_splat(pa, 8);
+    c20 = madd32(a, b0, c20);
+    c21 = madd32(a, b1, c21);
+    a = v128.load32_splat(pa, 12);
+    c30 = madd32(a, b0, c30);
+    c31 = madd32(a, b1, c31);
+    pa += 16;
+    pb += 32;
+  }
+  for (; dst < end; dst += 32) {
+    const src = xc + <usize>load<i32>(table);
+    v128.store(dst, v128.load(src));
+    v128.store(dst, v128.load(src, 16), 16);
+    table += 4;
+  }
+  storeTile32(c, ldcBytes, true, c00, c01, c10, c11, c20, c21, c30, c31);
+}
+
+/**
+ * dw[filters × field] += dyᵀ · cols, dy [rows × filters], cols implicit over images x. `work`:
+ * gemm32WorkBytes() bytes. As gemm32(1, 0, filters, field, rows, 1, dy, filters, cols, field, 1,
+ * dw, field) on its panel path (panelBlock32), with cols' panels gathered instead of packed.
+ */
+export function convolutionFilterGradient32(x: usize, table: usize, rows: i32, filters: i32, field: i32, runLength: i32, lineBytes: i32, dy: usize, dw: usize, work: usize): void {
+  const packedA = work;
+  const packedB = work + (<usize>(MC * KC) << 2);
+  const tile = packedB + (<usize>(KC * NC) << 2);
+  const ldcBytes = <usize>field << 2;
+  const slivers = filters >> 2; // full slivers share the gathering of the next panel
+  for (let jc = 0; jc < field; jc += NC) {
+    const nc = min<i32>(NC, field - jc);
+    for (let pc = 0; pc < rows; pc += KC) {
+      const kc = min<i32>(KC, rows - pc);
+      const blockTable = table + (<usize>pc << 2);
+      packA32(filters, kc, dy + (<usize>(pc * filters) << 2), 1, filters, packedA);
+      const panelBytes = <usize>kc << 5;
+      const share = slivers > 0 ? (kc + slivers - 1) / slivers : kc;
+      let packed = false; // whether the panel at jr is already in its buffer
+      for (let jr = 0; jr < nc; jr += NR32) {
+        const pb = packedB + (((<usize>jr >> 3) & 1) * panelBytes);
+        if (!packed) gatherPanel32(x, blockTable, kc, columnBytes(jc + jr, runLength, lineBytes), pb);
+        const next = jr + NR32;
+        const overlap = filters >= MR32 && kc >= OVERLAP_MIN_KC && next + NR32 <= nc;
+        const nextPb = packedB + (((<usize>next >> 3) & 1) * panelBytes);
+        const nextColumn = x + columnBytes(jc + next, runLength, lineBytes);
+        for (let ir = 0; ir < filters; ir += MR32) {
+          const mr = min<i32>(MR32, filters - ir);
+          const pa = packedA + (<usize>(ir * kc) << 2);
+          const cp = dw + <usize>ir * ldcBytes + (<usize>(jc + jr) << 2);
+          if (overlap && mr == MR32) {
+            const from = min<i32>(kc, (ir >> 2) * share);
+            const steps = min<i32>(kc, from + share) - from;
+            kernel32Gather(kc, pa, pb, cp, ldcBytes, nextColumn, blockTable + (<usize>from << 2), nextPb + (<usize>from << 5), steps);
+          } else if (mr == MR32) kernel32(kc, pa, pb, cp, ldcBytes, true);
+          else edgeTile32(kc, mr, NR32, pa, 0, 0, pb, cp, ldcBytes, tile, true);
+        }
+        packed = overlap;
+      }
+    }
+  }
+}
+
+// kernel32 whose 4×8 tile is added to four rows anywhere in memory (r0..r3: 8 floats each),
+// not stored to a matrix: a scatter-add of ∂cols into ∂x (col2im) without ∂cols.
+// @ts-ignore: decorator
+@inline function kernel32Scatter(kc: i32, pa: usize, pb: usize, r0: usize, r1: usize, r2: usize, r3: usize): void {
+  let c00 = f32x4.splat(0);
+  let c01 = f32x4.splat(0);
+  let c10 = f32x4.splat(0);
+  let c11 = f32x4.splat(0);
+  let c20 = f32x4.splat(0);
+  let c21 = f32x4.splat(0);
+  let c30 = f32x4.splat(0);
+  let c31 = f32x4.splat(0);
+  for (let p = 0; p < kc; p++) {
+    const b0 = v128.load(pb);
+    const b1 = v128.load(pb, 16);
+    let a = v128.load32_splat(pa);
+    c00 = madd32(a, b0, c00);
+    c01 = madd32(a, b1, c01);
+    a = v128.load32_splat(pa, 4);
+    c10 = madd32(a, b0, c10);
+    c11 = madd32(a, b1, c11);
+    a = v128.load32_splat(pa, 8);
+    c20 = madd32(a, b0, c20);
+    c21 = madd32(a, b1, c21);
+    a = v128.load32_splat(pa, 12);
+    c30 = madd32(a, b0, c30);
+    c31 = madd32(a, b1, c31);
+    pa += 16;
+    pb += 32;
+  }
+  v128.store(r0, f32x4.add(v128.load(r0), c00));
+  v128.store(r0, f32x4.add(v128.load(r0, 16), c01), 16);
+  v128.store(r1, f32x4.add(v128.load(r1), c10));
+  v128.store(r1, f32x4.add(v128.load(r1, 16), c11), 16);
+  v128.store(r2, f32x4.add(v128.load(r2), c20));
+  v128.store(r2, f32x4.add(v128.load(r2, 16), c21), 16);
+  v128.store(r3, f32x4.add(v128.load(r3), c30));
+  v128.store(r3, f32x4.add(v128.load(r3, 16), c31), 16);
+}
+
+/**
+ * dx = col2im(dy · W): the input gradient, scatter-added straight into the images dx (zeroed
+ * first; the layout of x, or of its padded copy) — the explicit path writes ∂cols (13 MB for the
+ * default CNN's conv2) and col2im reads it back. dy [rows × filters], W = w[filters × field].
+ * gemm32's packed path for (0, 0, rows, field, filters, 1, dy, filters, w, field): the same
+ * products per entry of ∂cols, but overlapping fields add up in another order than col2im's.
+ */
+export function convolutionInputGradient32(dx: usize, imagesBytes: i32, table: usize, rows: i32, filters: i32, field: i32, runLength: i32, lineBytes: i32, dy: usize, w: usize, work: usize): void {
+  const packedA = work;
+  const packedB = work + (<usize>(MC * KC) << 2);
+  const tile = packedB + (<usize>(KC * NC) << 2);
+  memory.fill(dx, 0, <usize>imagesBytes);
+  for (let jc = 0; jc < field; jc += NC) {
+    const nc = min<i32>(NC, field - jc);
+    for (let pc = 0; pc < filters; pc += KC) {
+      const kc = min<i32>(KC, filters - pc);
+      packB32(kc, nc, w + (<usize>(pc * field + jc) << 2), field, 1, 1, packedB);
+      for (let ic = 0; ic < rows; ic += MC) {
+        const mc = min<i32>(MC, rows - ic);
+        packA32(mc, kc, dy + (<usize>(ic * filters + pc) << 2), filters, 1, packedA);
+        for (let jr = 0; jr < nc; jr += NR32) {
+          const pb = packedB + (<usize>(jr * kc) << 2);
+          const column = dx + columnBytes(jc + jr, runLength, lineBytes);
+          for (let ir = 0; ir < mc; ir += MR32) {
+            const mr = min<i32>(MR32, mc - ir);
+            const pa = packedA + (<usize>(ir * kc) << 2);
+            const rowTable = table + (<usize>(ic + ir) << 2);
+            if (mr == MR32) {
+              kernel32Scatter(kc, pa, pb,
+                column + <usize>load<i32>(rowTable), column + <usize>load<i32>(rowTable, 4),
+                column + <usize>load<i32>(rowTable, 8), column + <usize>load<i32>(rowTable, 12));
+              continue;
+            }
+            kernel32(kc, pa, pb, tile, <usize>NR32 << 2, false);
+            for (let r = 0; r < mr; r++) {
+              const to = column + <usize>load<i32>(rowTable + (<usize>r << 2));
+              const from = tile + (<usize>(r * NR32) << 2);
+              v128.store(to, f32x4.add(v128.load(to), v128.load(from)));
+              v128.store(to, f32x4.add(v128.load(to, 16), v128.load(from, 16)), 16);
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
+/** x = the interior of padded images (the inverse of padImages32's copy): crops a padded ∂x. */
+export function cropImages32(padded: usize, batch: i32, height: i32, width: i32, channels: i32, padding: i32, x: usize): void {
+  const paddedWidth = width + 2 * padding;
+  const paddedHeight = height + 2 * padding;
+  const rowBytes = <usize>(width * channels) << 2;
+  for (let n = 0; n < batch; n++) {
+    for (let iy = 0; iy < height; iy++) {
+      const to = x + (<usize>(((n * height + iy) * width) * channels) << 2);
+      const from = padded + (<usize>(((n * paddedHeight + iy + padding) * paddedWidth + padding) * channels) << 2);
+      memory.copy(to, from, rowBytes);
+    }
+  }
+}
