@@ -18,14 +18,22 @@
 
 import {
   DIRECT_A_MAX_N, KC, MR32, MC, NC, NR32, OVERLAP_MIN_KC,
-  edgeTile32, kernel32, madd32, packA32, packB32, storeTile32,
+  edgeTile32, kernel32, kernel32InPlace, madd32, packA32, packB32, storeTile32,
 } from './gemm32';
 
-/** Whether the two kernels below take this shape; otherwise the caller runs im2col + gemm32. */
+/**
+ * Whether the forward and ∂W kernels below take this shape; otherwise the caller runs im2col +
+ * gemm32. The forward pass mirrors gemm32's direct path (n = filters ≤ 128); ∂W (m = filters ≤
+ * MC) its direct path when field ≤ 128, else its panel path, whose panels of 8 columns must not
+ * straddle two runs.
+ */
 export function implicitConvolution32(filters: i32, field: i32, runLength: i32): bool {
-  // ∂W's panels of 8 columns must not straddle two runs; the forward pass must take gemm32's
-  // direct path (n = filters ≤ 128) and ∂W its panel path (m = filters ≤ MC, n = field > 128).
-  return runLength % NR32 == 0 && filters <= DIRECT_A_MAX_N && filters <= MC && field > DIRECT_A_MAX_N;
+  return filters <= DIRECT_A_MAX_N && filters <= MC && (field <= DIRECT_A_MAX_N || runLength % NR32 == 0);
+}
+
+/** Whether convolutionInputGradient32 takes this shape: its tiles of 8 columns lie in one run. */
+export function implicitInputGradient32(runLength: i32): bool {
+  return runLength % NR32 == 0;
 }
 
 /** table[r] = byte offset in the (unpadded, or already padded) images of output position r's field. */
@@ -235,12 +243,72 @@ function kernel32Gather(kc: i32, pa: usize, pb: usize, c: usize, ldcBytes: usize
   storeTile32(c, ldcBytes, true, c00, c01, c10, c11, c20, c21, c30, c31);
 }
 
+// Rows table[0..kc) of cols, all `field` columns, copied contiguously to dst (an im2col of kc
+// rows: ≤ 512 × 128 floats, which stays in L2 for packB32 to read back). A scalar gather straight
+// into packB32's panel layout cost more than im2col + gemm on the first CNN layer (∂W 1.9 → 2.7 ms:
+// a store per value, 4 panels apart); runs copied 4 lanes at a time, then packed, do not.
+function gatherRows32(x: usize, table: usize, kc: i32, field: i32, runLength: i32, lineBytes: i32, dst: usize): void {
+  const runs = field / runLength;
+  const runBytes = <usize>runLength << 2;
+  for (let p = 0; p < kc; p++) {
+    let src = x + <usize>load<i32>(table + (<usize>p << 2));
+    for (let run = 0; run < runs; run++) {
+      if (runLength >= 4) {
+        // 4 lanes at a time, the last 4 overlapping the ones before (no scalar tail).
+        for (let i: usize = 0; i + 16 < runBytes; i += 16) v128.store(dst + i, v128.load(src + i));
+        v128.store(dst + runBytes - 16, v128.load(src + runBytes - 16));
+      } else {
+        for (let i: usize = 0; i < runBytes; i += 4) store<f32>(dst + i, load<f32>(src + i));
+      }
+      src += <usize>lineBytes;
+      dst += runBytes;
+    }
+  }
+}
+
+// ∂W for field ≤ 128, as gemm32's direct path: dyᵀ read in place, cols gathered block by block.
+function filterGradientDirect32(x: usize, table: usize, rows: i32, filters: i32, field: i32, runLength: i32, lineBytes: i32, dy: usize, dw: usize, work: usize): void {
+  const packedA = work;
+  const packedB = work + (<usize>(MC * KC) << 2);
+  const tile = packedB + (<usize>(KC * NC) << 2);
+  // This path packs at most KC × 128 floats of B (256 KiB) into gemm32's 4 MiB for packed B: the
+  // gathered rows go to its second half.
+  const rowsBlock = packedB + (<usize>(KC * NC) << 1);
+  const ldcBytes = <usize>field << 2;
+  const stepBytes = <usize>filters << 2; // from one row of dy (a step of op(A) = dyᵀ) to the next
+  const full = filters & ~(MR32 - 1);
+  for (let pc = 0; pc < rows; pc += KC) {
+    const kc = min<i32>(KC, rows - pc);
+    gatherRows32(x, table + (<usize>pc << 2), kc, field, runLength, lineBytes, rowsBlock);
+    packB32(kc, field, rowsBlock, field, 1, 1, packedB);
+    const aBlock = dy + <usize>pc * stepBytes;
+    if (full < filters) packA32(filters - full, kc, aBlock + (<usize>full << 2), 1, filters, packedA + (<usize>(full * kc) << 2));
+    for (let ir = 0; ir < filters; ir += MR32) {
+      const mr = min<i32>(MR32, filters - ir);
+      const pa = mr == MR32 ? aBlock + (<usize>ir << 2) : packedA + (<usize>(ir * kc) << 2);
+      const laneBytes: usize = mr == MR32 ? 4 : 0;
+      for (let jr = 0; jr < field; jr += NR32) {
+        const nr = min<i32>(NR32, field - jr);
+        const pb = packedB + (<usize>(jr * kc) << 2);
+        const cp = dw + <usize>ir * ldcBytes + (<usize>jr << 2);
+        if (mr == MR32 && nr == NR32) kernel32InPlace(kc, pa, laneBytes, stepBytes, pb, cp, ldcBytes, true);
+        else edgeTile32(kc, mr, nr, pa, laneBytes, stepBytes, pb, cp, ldcBytes, tile, true);
+      }
+    }
+  }
+}
+
 /**
  * dw[filters × field] += dyᵀ · cols, dy [rows × filters], cols implicit over images x. `work`:
  * gemm32WorkBytes() bytes. As gemm32(1, 0, filters, field, rows, 1, dy, filters, cols, field, 1,
- * dw, field) on its panel path (panelBlock32), with cols' panels gathered instead of packed.
+ * dw, field): on its direct path for field ≤ 128, else on its panel path (panelBlock32), with cols'
+ * panels gathered instead of packed.
  */
 export function convolutionFilterGradient32(x: usize, table: usize, rows: i32, filters: i32, field: i32, runLength: i32, lineBytes: i32, dy: usize, dw: usize, work: usize): void {
+  if (field <= DIRECT_A_MAX_N) {
+    filterGradientDirect32(x, table, rows, filters, field, runLength, lineBytes, dy, dw, work);
+    return;
+  }
   const packedA = work;
   const packedB = work + (<usize>(MC * KC) << 2);
   const tile = packedB + (<usize>(KC * NC) << 2);

@@ -255,7 +255,7 @@ function kernel32Pack(kc: i32, pa: usize, pb: usize, c: usize, ldcBytes: usize, 
 // stepBytes = 4; op(A) = Aᵀ: 4 and the row stride). Same products in the same order as kernel32,
 // so bitwise equal. Used when n is small (gemm32 below), where packing A costs more than it saves.
 // @ts-ignore: decorator
-@inline function kernel32InPlace(kc: i32, a: usize, laneBytes: usize, stepBytes: usize, pb: usize, c: usize, ldcBytes: usize, keep: bool): void {
+@inline export function kernel32InPlace(kc: i32, a: usize, laneBytes: usize, stepBytes: usize, pb: usize, c: usize, ldcBytes: usize, keep: bool): void {
   let c00 = f32x4.splat(0);
   let c01 = f32x4.splat(0);
   let c10 = f32x4.splat(0);

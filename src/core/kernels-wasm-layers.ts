@@ -29,6 +29,7 @@ interface LayerExports {
   relu32(n: number, x: number, y: number): void;
   reluBackward32(n: number, y: number, dy: number, dx: number): void;
   implicitConvolution32(filters: number, field: number, runLength: number): number;
+  implicitInputGradient32(runLength: number): number;
   convolutionTable32(batch: number, height: number, width: number, channels: number, stride: number, outHeight: number, outWidth: number, table: number): void;
   padImages32(x: number, batch: number, height: number, width: number, channels: number, padding: number, padded: number): void;
   cropImages32(padded: number, batch: number, height: number, width: number, channels: number, padding: number, x: number): void;
@@ -183,9 +184,14 @@ export function createWasmLayerKernels(exports: unknown, heap: WasmHeap, gemm: C
   const implicit = (g: ConvGeometry, filters: number): boolean => w.implicitConvolution32(filters, fieldOf(g), g.kernelSize * g.channels) !== 0;
   const paddedGeometry = (g: ConvGeometry): ConvGeometry => ({ ...g, height: g.height + 2 * g.padding, width: g.width + 2 * g.padding, padding: 0 });
   const paddedLength = (g: ConvGeometry, batch: number): number => (g.padding === 0 ? 0 : imagesLength(paddedGeometry(g), batch));
+  // ∂x through ∂cols (gemm + col2im) when a tile's 8 columns may straddle two runs (the first CNN
+  // layer's 5 × 1: but the first layer needs no ∂x), so the scratch must then hold ∂cols.
+  const implicitInput = (g: ConvGeometry): boolean => w.implicitInputGradient32(g.kernelSize * g.channels) !== 0;
 
-  const convolutionScratchLength: ConvolutionKernels['convolutionScratchLength'] = (g, filters, batch, dtype) =>
-    dtype === 'float32' && implicit(g, filters) ? paddedLength(g, batch) : explicit.convolutionScratchLength(g, filters, batch, dtype);
+  const convolutionScratchLength: ConvolutionKernels['convolutionScratchLength'] = (g, filters, batch, dtype) => {
+    if (dtype !== 'float32' || !implicit(g, filters)) return explicit.convolutionScratchLength(g, filters, batch, dtype);
+    return Math.max(paddedLength(g, batch), implicitInput(g) ? 0 : columnsLength(g, batch));
+  };
 
   // Each output position's field offset in images of geometry `g` (unpadded), in call scratch.
   const fieldTable = (g: ConvGeometry, batch: number): number => {
@@ -240,7 +246,7 @@ export function createWasmLayerKernels(exports: unknown, heap: WasmHeap, gemm: C
   };
 
   const convolveInputGradient: ConvolutionKernels['convolveInputGradient'] = (g, filters, batch, dy, weights, wOffset, dx, scratch) => {
-    if (!f32(dy, weights, dx, scratch) || !implicit(g, filters)) return explicit.convolveInputGradient(g, filters, batch, dy, weights, wOffset, dx, scratch);
+    if (!f32(dy, weights, dx, scratch) || !implicit(g, filters) || !implicitInput(g)) return explicit.convolveInputGradient(g, filters, batch, dy, weights, wOffset, dx, scratch);
     const field = fieldOf(g);
     const rows = outputPositions(g, batch);
     const filter = weights.subarray(wOffset, wOffset + filters * field) as Float32Array;
