@@ -104,6 +104,8 @@ export function zapDomainFor(jobId: string): string {
 
 /** The ZAP endpoint libzmq asks in the same context (RFC 27). */
 const ZAP_ENDPOINT = 'inproc://zeromq.zap.01';
+/** Attempts, 20 ms apart, to bind ZAP_ENDPOINT while a closed handler still holds it (5 s). */
+const ZAP_BIND_ATTEMPTS = 250;
 const allowedKeys = new Map<string, { key: string; users: number }>();
 let handler: zmq.Reply | null = null;
 let starting: Promise<void> | null = null;
@@ -121,14 +123,15 @@ export async function allowClient(domain: string, clientPublicKey: string, log: 
   if (handler === null) {
     starting ??= (async () => {
       const socket = new zmq.Reply({ linger: 0 });
-      // A handler closed a moment ago may still hold the inproc endpoint (libzmq releases it
-      // asynchronously): retry briefly instead of failing the join.
+      // A handler closed a moment ago may still hold the inproc endpoint (libzmq's reaper thread
+      // releases it asynchronously): retry instead of failing the join. 1 s was not always enough:
+      // once in a full `npm test` on the 2 shared cores the endpoint was still held after 1,028 ms.
       for (let attempt = 0; ; attempt++) {
         try {
           await socket.bind(ZAP_ENDPOINT);
           break;
         } catch (error) {
-          if ((error as { code?: string }).code !== 'EADDRINUSE' || attempt >= 50) {
+          if ((error as { code?: string }).code !== 'EADDRINUSE' || attempt >= ZAP_BIND_ATTEMPTS) {
             socket.close();
             throw error;
           }

@@ -139,7 +139,14 @@ test('a non-finite value from the wire never reaches the model: the receiver fai
   const common = { size: 2, masterAddr: '127.0.0.1', secret: Buffer.alloc(32, 4), jobId: 'nan', timeoutMs: 1500, log: () => undefined };
   const first = ZmqCommunicator.join({ ...common, rank: 0, masterPort: 0, onListening: (p) => (port = p) });
   await Promise.race([first, (async () => { while (port === 0) await sleep(5); })()]);
-  const [rank0, rank1] = await Promise.all([first, ZmqCommunicator.join({ ...common, rank: 1, masterPort: port })]);
+  const joined = await Promise.allSettled([first, ZmqCommunicator.join({ ...common, rank: 1, masterPort: port })]);
+  const failed = joined.find((r) => r.status === 'rejected');
+  if (failed !== undefined) {
+    // Close the rank that did join, so a failed join fails this test instead of keeping the file alive.
+    await Promise.all(joined.map((r) => (r.status === 'fulfilled' ? r.value.close() : undefined)));
+    throw (failed as PromiseRejectedResult).reason;
+  }
+  const [rank0, rank1] = joined.map((r) => (r as PromiseFulfilledResult<ZmqCommunicator>).value) as [ZmqCommunicator, ZmqCommunicator];
   try {
     const poisoned = Float64Array.of(1, 2, NaN, 4);
     const results = await Promise.allSettled([rank0.allReduce(Float64Array.of(1, 2, 3, 4)), rank1.allReduce(poisoned)]);
