@@ -181,7 +181,10 @@ export function createWasmLayerKernels(exports: unknown, heap: WasmHeap, gemm: C
   const explicit = explicitConvolution({ gemm, im2col, col2im });
   const workBytes = w.gemm32WorkBytes();
   const fieldOf = (g: ConvGeometry): number => g.kernelSize * g.kernelSize * g.channels;
-  const implicit = (g: ConvGeometry, filters: number): boolean => w.implicitConvolution32(filters, fieldOf(g), g.kernelSize * g.channels) !== 0;
+  // The field table holds byte offsets into the (padded) images as i32: beyond 2 GiB of images in
+  // one call, the explicit path.
+  const implicit = (g: ConvGeometry, filters: number, batch: number): boolean =>
+    w.implicitConvolution32(filters, fieldOf(g), g.kernelSize * g.channels) !== 0 && imagesLength(paddedGeometry(g), batch) * 4 <= 0x7fffffff;
   const paddedGeometry = (g: ConvGeometry): ConvGeometry => ({ ...g, height: g.height + 2 * g.padding, width: g.width + 2 * g.padding, padding: 0 });
   const paddedLength = (g: ConvGeometry, batch: number): number => (g.padding === 0 ? 0 : imagesLength(paddedGeometry(g), batch));
   // ∂x through ∂cols (gemm + col2im) when a tile's 8 columns may straddle two runs (the first CNN
@@ -189,7 +192,7 @@ export function createWasmLayerKernels(exports: unknown, heap: WasmHeap, gemm: C
   const implicitInput = (g: ConvGeometry): boolean => w.implicitInputGradient32(g.kernelSize * g.channels) !== 0;
 
   const convolutionScratchLength: ConvolutionKernels['convolutionScratchLength'] = (g, filters, batch, dtype) => {
-    if (dtype !== 'float32' || !implicit(g, filters)) return explicit.convolutionScratchLength(g, filters, batch, dtype);
+    if (dtype !== 'float32' || !implicit(g, filters, batch)) return explicit.convolutionScratchLength(g, filters, batch, dtype);
     return Math.max(paddedLength(g, batch), implicitInput(g) ? 0 : columnsLength(g, batch));
   };
 
@@ -216,7 +219,7 @@ export function createWasmLayerKernels(exports: unknown, heap: WasmHeap, gemm: C
     outputPositions(g, batch) * 4 + 16 + need(x, imagesLength(g, batch)) + need(scratch, paddedLength(g, batch));
 
   const convolve: ConvolutionKernels['convolve'] = (g, filters, batch, x, weights, wOffset, y, scratch) => {
-    if (!f32(x, weights, y, scratch) || !implicit(g, filters)) return explicit.convolve(g, filters, batch, x, weights, wOffset, y, scratch);
+    if (!f32(x, weights, y, scratch) || !implicit(g, filters, batch)) return explicit.convolve(g, filters, batch, x, weights, wOffset, y, scratch);
     const field = fieldOf(g);
     const rows = outputPositions(g, batch);
     const filter = weights.subarray(wOffset, wOffset + filters * field) as Float32Array;
@@ -231,7 +234,7 @@ export function createWasmLayerKernels(exports: unknown, heap: WasmHeap, gemm: C
   };
 
   const convolveFilterGradient: ConvolutionKernels['convolveFilterGradient'] = (g, filters, batch, x, scratch, dy, dw, dwOffset) => {
-    if (!f32(x, scratch, dy, dw) || !implicit(g, filters)) return explicit.convolveFilterGradient(g, filters, batch, x, scratch, dy, dw, dwOffset);
+    if (!f32(x, scratch, dy, dw) || !implicit(g, filters, batch)) return explicit.convolveFilterGradient(g, filters, batch, x, scratch, dy, dw, dwOffset);
     const field = fieldOf(g);
     const rows = outputPositions(g, batch);
     const gradient = dw.subarray(dwOffset, dwOffset + filters * field) as Float32Array;
@@ -246,7 +249,7 @@ export function createWasmLayerKernels(exports: unknown, heap: WasmHeap, gemm: C
   };
 
   const convolveInputGradient: ConvolutionKernels['convolveInputGradient'] = (g, filters, batch, dy, weights, wOffset, dx, scratch) => {
-    if (!f32(dy, weights, dx, scratch) || !implicit(g, filters) || !implicitInput(g)) return explicit.convolveInputGradient(g, filters, batch, dy, weights, wOffset, dx, scratch);
+    if (!f32(dy, weights, dx, scratch) || !implicit(g, filters, batch) || !implicitInput(g)) return explicit.convolveInputGradient(g, filters, batch, dy, weights, wOffset, dx, scratch);
     const field = fieldOf(g);
     const rows = outputPositions(g, batch);
     const filter = weights.subarray(wOffset, wOffset + filters * field) as Float32Array;
