@@ -23,11 +23,11 @@
  * k.convolveInputGradient(g, 64, batch, dy, w, 0, dx, scratch);
  */
 import type { ConvGeometry } from './kernels-layers.js';
-import { columnsLength } from './kernels-layers.js';
+import { columnsLength, fieldLength, outputPositions } from './kernels-layers.js';
 import type { DType, FloatArray } from './storage.js';
 
 export interface ConvolutionKernels {
-  /** Length of the scratch array `convolve` and `convolveFilterGradient` need (may be 0). */
+  /** Length of the scratch array the three kernels below share for one batch (may be 0). */
   convolutionScratchLength(g: ConvGeometry, filters: number, batch: number, dtype: DType): number;
   /**
    * Adds: y[rows × filters] += cols(x)·Wᵀ with rows = batch·outH·outW and W = w[wOffset…] as
@@ -57,11 +57,6 @@ export interface ConvolutionParts {
   col2im(g: ConvGeometry, batch: number, dcols: FloatArray, dx: FloatArray): void;
 }
 
-/** Positions a batch's convolution outputs: the rows of cols and of y. */
-export function outputPositions(g: ConvGeometry, batch: number): number {
-  return batch * g.outHeight * g.outWidth;
-}
-
 /**
  * The explicit convolution: im2col into the scratch, then gemm over it, and ∂cols in the scratch
  * then col2im (the reference, and the WASM backend's path for shapes its implicit kernels do not take).
@@ -72,16 +67,16 @@ export function explicitConvolution(parts: ConvolutionParts): ConvolutionKernels
   return {
     convolutionScratchLength: (g, _filters, batch) => columnsLength(g, batch),
     convolve(g, filters, batch, x, w, wOffset, y, scratch) {
-      const field = g.kernelSize * g.kernelSize * g.channels;
+      const field = fieldLength(g);
       parts.im2col(g, batch, x, scratch);
       parts.gemm(false, true, outputPositions(g, batch), filters, field, 1, scratch, 0, field, w, wOffset, field, 1, y, 0, filters);
     },
     convolveFilterGradient(g, filters, batch, _x, scratch, dy, dw, dwOffset) {
-      const field = g.kernelSize * g.kernelSize * g.channels;
+      const field = fieldLength(g);
       parts.gemm(true, false, filters, field, outputPositions(g, batch), 1, dy, 0, filters, scratch, 0, field, 1, dw, dwOffset, field);
     },
     convolveInputGradient(g, filters, batch, dy, w, wOffset, dx, scratch) {
-      const field = g.kernelSize * g.kernelSize * g.channels;
+      const field = fieldLength(g);
       parts.gemm(false, false, outputPositions(g, batch), field, filters, 1, dy, 0, filters, w, wOffset, field, 0, scratch, 0, field);
       parts.col2im(g, batch, scratch, dx);
     },

@@ -43,9 +43,19 @@ export function imagesLength(g: ConvGeometry | PoolGeometry, batch: number): num
   return batch * g.height * g.width * g.channels;
 }
 
+/** Positions a batch's convolution outputs: the rows of the im2col matrix and of y. */
+export function outputPositions(g: ConvGeometry, batch: number): number {
+  return batch * g.outHeight * g.outWidth;
+}
+
+/** Values in one receptive field, k·k·channels: a row of the im2col matrix. */
+export function fieldLength(g: ConvGeometry): number {
+  return g.kernelSize * g.kernelSize * g.channels;
+}
+
 /** Values in the im2col matrix of a batch: one row per output position, k·k·channels columns. */
 export function columnsLength(g: ConvGeometry, batch: number): number {
-  return batch * g.outHeight * g.outWidth * g.kernelSize * g.kernelSize * g.channels;
+  return outputPositions(g, batch) * fieldLength(g);
 }
 
 export interface LayerKernels {

@@ -12,9 +12,9 @@
  * garbage-collected, so networks built and dropped (tests, predictions) do not leak WASM memory.
  */
 import type { ConvolutionKernels, ConvolutionParts } from './kernels-convolution.js';
-import { explicitConvolution, outputPositions } from './kernels-convolution.js';
+import { explicitConvolution } from './kernels-convolution.js';
 import type { ConvGeometry, LayerKernels, PoolGeometry } from './kernels-layers.js';
-import { columnsLength, imagesLength, tsLayerKernels } from './kernels-layers.js';
+import { columnsLength, fieldLength, imagesLength, outputPositions, tsLayerKernels } from './kernels-layers.js';
 import type { DType, FloatArray } from './storage.js';
 import type { WasmHeap } from './wasm-heap.js';
 
@@ -177,14 +177,13 @@ export function createWasmLayerKernels(exports: unknown, heap: WasmHeap, gemm: C
 
   // Convolutions: implicit im2col (assembly/convgemm.ts) for float32 shapes it takes, else im2col +
   // gemm. With padding, the scratch holds a zero-padded copy of x, made by `convolve` and read again
-  // by `convolveFilterGradient`; without, no scratch at all.
+  // by `convolveFilterGradient`, then the padded ∂x; ∂cols when ∂x takes the explicit path.
   const explicit = explicitConvolution({ gemm, im2col, col2im });
   const workBytes = w.gemm32WorkBytes();
-  const fieldOf = (g: ConvGeometry): number => g.kernelSize * g.kernelSize * g.channels;
   // The field table holds byte offsets into the (padded) images as i32: beyond 2 GiB of images in
   // one call, the explicit path.
   const implicit = (g: ConvGeometry, filters: number, batch: number): boolean =>
-    w.implicitConvolution32(filters, fieldOf(g), g.kernelSize * g.channels) !== 0 && imagesLength(paddedGeometry(g), batch) * 4 <= 0x7fffffff;
+    w.implicitConvolution32(filters, fieldLength(g), g.kernelSize * g.channels) !== 0 && imagesLength(paddedGeometry(g), batch) * 4 <= 0x7fffffff;
   const paddedGeometry = (g: ConvGeometry): ConvGeometry => ({ ...g, height: g.height + 2 * g.padding, width: g.width + 2 * g.padding, padding: 0 });
   const paddedLength = (g: ConvGeometry, batch: number): number => (g.padding === 0 ? 0 : imagesLength(paddedGeometry(g), batch));
   // ∂x through ∂cols (gemm + col2im) when a tile's 8 columns may straddle two runs (the first CNN
@@ -220,7 +219,7 @@ export function createWasmLayerKernels(exports: unknown, heap: WasmHeap, gemm: C
 
   const convolve: ConvolutionKernels['convolve'] = (g, filters, batch, x, weights, wOffset, y, scratch) => {
     if (!f32(x, weights, y, scratch) || !implicit(g, filters, batch)) return explicit.convolve(g, filters, batch, x, weights, wOffset, y, scratch);
-    const field = fieldOf(g);
+    const field = fieldLength(g);
     const rows = outputPositions(g, batch);
     const filter = weights.subarray(wOffset, wOffset + filters * field) as Float32Array;
     heap.beginScratch(workBytes + imagesNeed(g, batch, x as Float32Array, scratch as Float32Array) + need(filter, filters * field) + need(y as Float32Array, rows * filters));
@@ -235,7 +234,7 @@ export function createWasmLayerKernels(exports: unknown, heap: WasmHeap, gemm: C
 
   const convolveFilterGradient: ConvolutionKernels['convolveFilterGradient'] = (g, filters, batch, x, scratch, dy, dw, dwOffset) => {
     if (!f32(x, scratch, dy, dw) || !implicit(g, filters, batch)) return explicit.convolveFilterGradient(g, filters, batch, x, scratch, dy, dw, dwOffset);
-    const field = fieldOf(g);
+    const field = fieldLength(g);
     const rows = outputPositions(g, batch);
     const gradient = dw.subarray(dwOffset, dwOffset + filters * field) as Float32Array;
     heap.beginScratch(workBytes + imagesNeed(g, batch, x as Float32Array, scratch as Float32Array) + need(dy as Float32Array, rows * filters) + need(gradient, filters * field));
@@ -250,7 +249,7 @@ export function createWasmLayerKernels(exports: unknown, heap: WasmHeap, gemm: C
 
   const convolveInputGradient: ConvolutionKernels['convolveInputGradient'] = (g, filters, batch, dy, weights, wOffset, dx, scratch) => {
     if (!f32(dy, weights, dx, scratch) || !implicit(g, filters, batch) || !implicitInput(g)) return explicit.convolveInputGradient(g, filters, batch, dy, weights, wOffset, dx, scratch);
-    const field = fieldOf(g);
+    const field = fieldLength(g);
     const rows = outputPositions(g, batch);
     const filter = weights.subarray(wOffset, wOffset + filters * field) as Float32Array;
     const dxLength = imagesLength(g, batch);

@@ -16,8 +16,7 @@
  * new Conv2d({ filters: 32, kernelSize: 5 }) // [28, 28, 1] → [24, 24, 32]
  */
 import type { ConvGeometry } from '../core/kernels-layers.js';
-import { imagesLength } from '../core/kernels-layers.js';
-import { outputPositions } from '../core/kernels-convolution.js';
+import { fieldLength, imagesLength, outputPositions } from '../core/kernels-layers.js';
 import { kernels } from '../core/kernels.js';
 import type { DType, FloatArray } from '../core/storage.js';
 import type { ForwardContext, Layer, LayerSpec } from './layer.js';
@@ -35,20 +34,15 @@ export interface Conv2dOptions {
   padding?: number;
 }
 
-interface Geometry extends ConvGeometry {
-  /** k·k·C: one row of cols. */
-  field: number;
-}
-
 export class Conv2d implements Layer {
   readonly spec: LayerSpec & { type: 'conv2d' };
-  private geometry: Geometry | null = null;
+  private geometry: ConvGeometry | null = null;
   private dtype: DType = 'float32';
   private weightSlot: ParameterSlot | null = null;
   private biasSlot: ParameterSlot | null = null;
   private store: FlatParameters | null = null;
   private batch = 0;
-  /** What `convolve` leaves for `convolveFilterGradient` (cols, a padded x, or nothing). */
+  /** What `convolve` leaves for the two backward kernels (cols, a padded x, or nothing). */
   private scratch: FloatArray | null = null;
   private input: FloatArray | null = null;
   private output: FloatArray | null = null;
@@ -67,10 +61,10 @@ export class Conv2d implements Layer {
     if (outHeight < 1 || outWidth < 1) {
       throw new RangeError(`conv2d: a ${k}×${k} kernel (stride ${stride}, padding ${padding}) does not fit a ${height}×${width} input; use a smaller kernel or more padding`);
     }
-    const field = k * k * channels;
-    this.geometry = { height, width, channels, kernelSize: k, stride, padding, outHeight, outWidth, field };
+    const g: ConvGeometry = { height, width, channels, kernelSize: k, stride, padding, outHeight, outWidth };
+    this.geometry = g;
     this.dtype = dtype;
-    this.weightSlot = layout.declare('conv2d.weight', [filters, k, k, channels], { kind: 'glorot', fanIn: field, fanOut: k * k * filters });
+    this.weightSlot = layout.declare('conv2d.weight', [filters, k, k, channels], { kind: 'glorot', fanIn: fieldLength(g), fanOut: k * k * filters });
     this.biasSlot = layout.declare('conv2d.bias', [filters], { kind: 'zeros' });
     return [outHeight, outWidth, filters];
   }

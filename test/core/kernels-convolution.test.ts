@@ -8,9 +8,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ConvolutionKernels } from '../../src/core/kernels-convolution.js';
-import { explicitConvolution, outputPositions } from '../../src/core/kernels-convolution.js';
+import { explicitConvolution } from '../../src/core/kernels-convolution.js';
 import type { ConvGeometry } from '../../src/core/kernels-layers.js';
-import { columnsLength, imagesLength } from '../../src/core/kernels-layers.js';
+import { columnsLength, imagesLength, outputPositions } from '../../src/core/kernels-layers.js';
 import { createWasmKernels } from '../../src/core/kernels-wasm.js';
 import { tsKernels } from '../../src/core/kernels-ts.js';
 import { Rng } from '../../src/core/rng.js';
