@@ -95,6 +95,9 @@ async function main(): Promise<void> {
     return;
   }
   const repeats = Number(argument('repeats', '3'));
+  // Checked before the ~12-minute run, not when writing after it: a path here lost a whole run.
+  const out = argument('out', 'cnn-vs-pytorch');
+  if (!/^[\w.-]+$/.test(out)) throw new Error(`--out is a file name under bench/results/ (letters, digits, '.', '-', '_'), found '${out}'`);
   const before = argument('before', '') || undefined;
   const modes = argument('modes', 'torch1,torch2,ddp2,ours1,ours2').split(',').concat(before === undefined ? [] : ['before1', 'before2']);
   const loadBefore = loadavg()[0];
@@ -137,7 +140,7 @@ async function main(): Promise<void> {
   };
   console.log(JSON.stringify(record.ratios));
   mkdirSync(new URL('../../bench/results/', import.meta.url), { recursive: true });
-  const target = new URL(`../../bench/results/${argument('out', 'cnn-vs-pytorch')}.json`, import.meta.url);
+  const target = new URL(`../../bench/results/${out}.json`, import.meta.url);
   writeFileSync(target, JSON.stringify(record, null, 2) + '\n');
 }
 
