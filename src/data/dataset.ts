@@ -86,7 +86,7 @@ export class Dataset {
   }
 
   get shared(): boolean {
-    return isShared(this.x) && (this.y === null || isShared(this.y));
+    return isShared(this.x) && (this.y === null || isShared(this.y)) && (this.rowKeys === null || isShared(this.rowKeys));
   }
 
   /** Labels, or a clear error when this dataset has none. */
@@ -131,7 +131,7 @@ export class Dataset {
   /** This dataset in shared memory (itself if it already is), for worker threads. */
   toShared(): Dataset {
     if (this.shared) return this;
-    return this.with({ x: toShared(this.x), y: this.y === null ? null : toShared(this.y) });
+    return this.with({ x: toShared(this.x), y: this.y === null ? null : toShared(this.y), rowKeys: this.rowKeys === null ? null : toShared(this.rowKeys) });
   }
 
   /** The features converted to another float type (a copy; itself if already that type). */

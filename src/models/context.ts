@@ -3,6 +3,7 @@
  * SGD-trained models), and a progress reporter. Interfaces only — the runtime supplies them.
  */
 import type { Communicator } from '../comm/communicator.js';
+import type { Dataset } from '../data/dataset.js';
 import type { GradientStrategy } from '../strategies/strategy.js';
 
 export interface ProgressEvent {
@@ -19,4 +20,17 @@ export interface TrainContext {
   readonly strategy: GradientStrategy;
   /** Called by the trainer on every rank; the runtime keeps rank 0's and timestamps them. */
   report(event: ProgressEvent): void;
+  /**
+   * Every rank's rows, where this rank can read them at no cost (the `threads` paradigm: one
+   * SharedArrayBuffer), and the index in them of this rank's first row. Absent where a rank holds
+   * only its own shard (processes, hosts; and sequential, whose shard is everything).
+   */
+  readonly shared?: SharedRows;
+}
+
+export interface SharedRows {
+  /** All ranks' rows in rank order: the shards, concatenated. */
+  readonly data: Dataset;
+  /** Index in `data` of this rank's first row. */
+  readonly first: number;
 }

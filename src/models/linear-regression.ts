@@ -20,7 +20,7 @@ import type { Dataset } from '../data/dataset.js';
 import type { TrainContext } from './context.js';
 import { Estimator, resolveParams } from './estimator.js';
 import { r2Score } from './metrics.js';
-import { runSgd } from './sgd.js';
+import { runSgd, sgdData } from './sgd.js';
 import type { SgdProblem } from './sgd.js';
 import { globalLayout } from './spmd.js';
 import { LinearBatch } from './linear-batch.js';
@@ -72,7 +72,7 @@ export class LinearRegression extends Estimator<LinearRegressionParams, LinearRe
     const y = shard.labels();
     const solver = this.params.solver;
     if (solver === 'exact') return trainExact(shard, y, this.params, context);
-    return trainSgd(shard, y, this.params, context);
+    return trainSgd(shard, this.params, context);
   }
 
   predict(data: Dataset): Float64Array {
@@ -153,9 +153,11 @@ async function trainExact(shard: Dataset, y: Float64Array, params: LinearRegress
 }
 
 /** Squared loss ½(x·w + b − y)² per row; the ridge term is applied in the update. */
-async function trainSgd(shard: Dataset, y: Float64Array, params: LinearRegressionParams, context: TrainContext): Promise<LinearRegressionState> {
+async function trainSgd(shard: Dataset, params: LinearRegressionParams, context: TrainContext): Promise<LinearRegressionState> {
   const d = shard.cols;
-  const x = shard.x;
+  const data = sgdData(shard, context);
+  const x = data.x;
+  const y = data.labels();
   const { total } = await globalLayout(context.comm, shard.rows);
   if (total === 0) throw new DataError('DATA_MISSING', { file: shard.source }, `${NAME}: no rows to train on`);
   // The per-row share of the ridge penalty, so SGD's objective is the exact solver's divided by n.

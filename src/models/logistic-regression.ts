@@ -16,7 +16,7 @@ import type { TrainContext } from './context.js';
 import { Estimator, resolveParams } from './estimator.js';
 import { minimizeLbfgs } from './lbfgs.js';
 import { accuracy } from './metrics.js';
-import { runSgd } from './sgd.js';
+import { runSgd, sgdCodes, sgdData } from './sgd.js';
 import { LogisticLoss, addL2, probabilitiesFromScores } from './linear-logistic-loss.js';
 import {
   checkFeatures, classifierLabels, linearScores, predictClasses, requireBoolean, requireChoice, requireInteger, requireNumber, requireSgdParams, splitParams,
@@ -79,7 +79,7 @@ export class LogisticRegression extends Estimator<LogisticRegressionParams, Logi
     const loss = new LogisticLoss(d, outputs);
     const params = this.params.solver === 'lbfgs'
       ? await this.trainLbfgs(shard, context, codes, loss, total)
-      : await this.trainSgd(shard, context, codes, loss);
+      : await this.trainSgd(shard, context, sgdCodes(shard, context, codes, classes), loss);
     return { classes, ...splitParams(params, outputs, d) };
   }
 
@@ -105,13 +105,15 @@ export class LogisticRegression extends Estimator<LogisticRegressionParams, Logi
     return result.x;
   }
 
+  /** `codes` are those of `sgdData`'s rows. */
   private async trainSgd(shard: Dataset, context: TrainContext, codes: Int32Array, loss: LogisticLoss): Promise<Float64Array> {
     const { l2, lr, fitIntercept } = this.params;
+    const data = sgdData(shard, context);
     const weightCount = loss.outputs * loss.features;
     const dim = weightCount + loss.outputs;
     const result = await runSgd(shard, context, {
       dim,
-      accumulate: (params, rows, count, gradient) => loss.sumRows(shard.x, rows, count, codes, params, gradient),
+      accumulate: (params, rows, count, gradient) => loss.sumRows(data.x, rows, count, codes, params, gradient),
       apply(params, meanGradient) {
         for (let j = 0; j < weightCount; j++) params[j]! -= lr * (meanGradient[j]! + l2 * params[j]!);
         if (fitIntercept) for (let j = weightCount; j < dim; j++) params[j]! -= lr * meanGradient[j]!;

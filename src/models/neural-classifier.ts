@@ -32,7 +32,7 @@ import { checkFeatures, checkTwoClasses, predictClasses } from './linear-shared.
 import { accuracy } from './metrics.js';
 import type { NeuralParams } from './neural-options.js';
 import { pipelineMicroBatches, trainPipeline } from './pipeline-trainer.js';
-import { runSgd } from './sgd.js';
+import { runSgd, sgdData } from './sgd.js';
 import { discoverClasses, encodeLabels, globalLayout } from './spmd.js';
 
 export interface Architecture {
@@ -62,7 +62,6 @@ export abstract class NeuralClassifier<P extends NeuralParams> extends Estimator
     const p = this.params;
     const classes = await discoverClasses(context.comm, shard.labels(), shard.source);
     checkTwoClasses(this.name, classes, shard.source);
-    const codes = encodeLabels(shard.labels(), classes);
     const { total } = await globalLayout(context.comm, shard.rows);
     if (total === 0) throw new DataError('DATA_MISSING', { file: shard.source }, `${this.name}: no rows to train on`);
     const { inputShape, layers } = this.architecture(shard.cols, classes.length);
@@ -71,6 +70,7 @@ export abstract class NeuralClassifier<P extends NeuralParams> extends Estimator
     const initial = Float64Array.from(network.store.values);
     const microBatches = pipelineMicroBatches(context.strategy);
     if (microBatches !== null) {
+      const codes = encodeLabels(shard.labels(), classes);
       const params = await trainPipeline({ shard, context, codes, inputShape, layers, initial, params: p, microBatches });
       return { classes, inputShape, layers, params };
     }
@@ -80,23 +80,24 @@ export abstract class NeuralClassifier<P extends NeuralParams> extends Estimator
     const optimizer: Optimizer = p.optimizer === 'adam'
       ? new Adam(network.size, { weightDecay: p.weightDecay })
       : new SgdOptimizer(network.size, { momentum: p.momentum, weightDecay: p.weightDecay });
-    const cols = shard.cols;
+    const data = sgdData(shard, context);
+    const codes = encodeLabels(data.labels(), classes);
+    const cols = data.cols;
     // In the kernels' workspace (WASM memory), so the first layer reads the batch without a copy.
     const batchX = kernels().workspace(p.precision, p.batchSize * cols);
     const batchCodes = new Int32Array(p.batchSize);
     const rowSeeds = new Uint32Array(p.batchSize);
-    const visits = new Uint32Array(shard.rows);
     const gradients = network.store.gradients;
 
     const result = await runSgd(shard, context, {
       dim: network.size,
-      accumulate(params, rows, count, gradient) {
+      accumulate(params, rows, count, gradient, epoch) {
         network.loadParameters(params);
         for (let i = 0; i < count; i++) {
           const row = rows[i]!;
-          batchX.set(shard.x.subarray(row * cols, (row + 1) * cols), i * cols);
+          batchX.set(data.x.subarray(row * cols, (row + 1) * cols), i * cols);
           batchCodes[i] = codes[row]!;
-          rowSeeds[i] = Math.floor(hashUniform(p.seed + Math.imul(visits[row]!++, 0x9e3779b1), shard.rowKey(row)) * 0x100000000);
+          rowSeeds[i] = Math.floor(hashUniform(p.seed + Math.imul(epoch, 0x9e3779b1), data.rowKey(row)) * 0x100000000);
         }
         const x = { shape: [count, ...inputShape], data: batchX.subarray(0, count * cols) };
         const logits = network.forward(x, { training: true, rowSeeds: rowSeeds.subarray(0, count) });

@@ -39,6 +39,8 @@ export interface ThreadWorkerData {
     featureNames: readonly string[];
     labelNames: readonly string[] | null;
     source: string;
+    rowKeys: Float64Array | null;
+    rowKeyBase: number;
     start: number;
     end: number;
   };
@@ -113,7 +115,7 @@ async function run(input: ThreadWorkerData, post: (message: ThreadWorkerMessage)
   }
   const model = createModel(input.model.name, input.model.params);
   const { data } = input;
-  const whole = new Dataset({ x: data.x, rows: data.rows, cols: data.cols, y: data.y, featureNames: data.featureNames, labelNames: data.labelNames, source: data.source });
+  const whole = new Dataset({ x: data.x, rows: data.rows, cols: data.cols, y: data.y, featureNames: data.featureNames, labelNames: data.labelNames, source: data.source, rowKeys: data.rowKeys, rowKeyBase: data.rowKeyBase });
   const shard = whole.slice(data.start, data.end);
   const comm = new SharedMemoryCommunicator(input.world, input.rank, { timeoutMs: input.timeoutMs });
   const strategy = createStrategy(input.strategy, { comm, sharedParams: input.sharedParams });
@@ -130,7 +132,7 @@ async function run(input: ThreadWorkerData, post: (message: ThreadWorkerMessage)
   await go;
   const started = performance.now();
   const cpuStarted = threadCpuMs();
-  const state = await model.train(shard, { comm, strategy, report });
+  const state = await model.train(shard, { comm, strategy, report, shared: { data: whole, first: data.start } });
   const trainMs = performance.now() - started;
   const cpuEnded = threadCpuMs();
   const cpuMs = cpuStarted === undefined || cpuEnded === undefined ? undefined : cpuEnded - cpuStarted;

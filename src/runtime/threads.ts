@@ -96,6 +96,8 @@ export async function launchThreads<State>(request: LaunchRequest<State>): Promi
         featureNames: shared.featureNames,
         labelNames: shared.labelNames,
         source: shared.source,
+        rowKeys: shared.rowKeys,
+        rowKeyBase: shared.rowKeyBase,
         start: Math.floor((rank * shared.rows) / size),
         end: Math.floor(((rank + 1) * shared.rows) / size),
       },

@@ -66,3 +66,18 @@ test('mlp with dropout: 2 threads equal sequential (same global batches, dropout
   const plain = (await new MLP({ ...params, dropout: 0 }).fit(data)).state.params;
   assert.ok(Math.abs(plain[0]! - sequential[0]!) > 1e-6);
 });
+
+test('mlp with dropout on rows that carry their own keys (a shuffled take): 2 threads still equal sequential', async () => {
+  // take() gives every row the key of its source row; the worker threads must see those keys, not
+  // their index in the shared copy, or the masks (and the model) differ from sequential training.
+  const source = xorData(300, 11);
+  const order = Array.from({ length: source.rows }, (_, i) => (i * 7919) % source.rows);
+  const data = source.take(order);
+  assert.notEqual(data.rowKey(1), 1);
+  const params = { hidden: [8], epochs: 2, batchSize: 16, dropout: 0.3, precision: 'float64' as const };
+  const sequential = (await new MLP(params).fit(data)).state.params;
+  const threads = (await new MLP(params).fit(data, { paradigm: 'threads', workers: 2 })).state.params;
+  let worst = 0;
+  for (let i = 0; i < sequential.length; i++) worst = Math.max(worst, Math.abs(sequential[i]! - threads[i]!));
+  assert.ok(worst < 1e-12, `largest difference ${worst}`);
+});
