@@ -17,28 +17,34 @@ export interface ModelCase {
   data: DataKind;
   /** Relative tolerance against sequential when not the float64 default (see threads-equivalence.ts). */
   tolerance?: number;
+  /**
+   * Trained on synchronous mini-batches (models/sgd.ts). Threads split each batch evenly over the
+   * workers, processes by the shard each row lives in, so the two sum the same rows in other groups
+   * and agree within `tolerance`, not bitwise.
+   */
+  batches?: true;
 }
 
 const KNOWN: Record<string, Omit<ModelCase, 'name'>[]> = {
   'linear-regression': [
     { label: 'exact', params: {}, data: 'regression' },
-    { label: 'sgd', params: { solver: 'sgd', epochs: 3, batchSize: 32, lr: 0.05 }, data: 'regression' },
+    { label: 'sgd', params: { solver: 'sgd', epochs: 3, batchSize: 32, lr: 0.05 }, data: 'regression', batches: true },
   ],
   'logistic-regression': [
     { label: 'lbfgs softmax', params: { maxIter: 40 }, data: 'multiclass' },
-    { label: 'sgd', params: { solver: 'sgd', epochs: 3, batchSize: 32, lr: 0.1 }, data: 'binary' },
+    { label: 'sgd', params: { solver: 'sgd', epochs: 3, batchSize: 32, lr: 0.1 }, data: 'binary', batches: true },
   ],
-  'linear-svm': [{ label: 'pegasos', params: { epochs: 3, batchSize: 32 }, data: 'binary' }],
+  'linear-svm': [{ label: 'pegasos', params: { epochs: 3, batchSize: 32 }, data: 'binary', batches: true }],
   kmeans: [{ label: 'k=3', params: { k: 3, seed: 1, maxIter: 50 }, data: 'blobs' }],
   pca: [{ label: '2 components', params: { components: 2 }, data: 'correlated' }],
   // Neural models train in float32 by default; the float64 cases hold them to the float64 tolerance,
   // the float32 case shows what float32 summation order does to a few hundred Adam steps.
   mlp: [
-    { label: 'float64', params: { hidden: [16], epochs: 2, batchSize: 32, precision: 'float64' }, data: 'multiclass' },
-    { label: 'float32', params: { hidden: [16], epochs: 2, batchSize: 32 }, data: 'multiclass', tolerance: 1e-6 },
+    { label: 'float64', params: { hidden: [16], epochs: 2, batchSize: 32, precision: 'float64' }, data: 'multiclass', batches: true },
+    { label: 'float32', params: { hidden: [16], epochs: 2, batchSize: 32 }, data: 'multiclass', tolerance: 1e-6, batches: true },
   ],
-  cnn: [{ label: 'float64', params: { filters: [4], kernelSize: 3, dense: [16], epochs: 1, batchSize: 32, precision: 'float64' }, data: 'images' }],
-  rnn: [{ label: 'float64 lstm', params: { hidden: 8, epochs: 2, batchSize: 32, precision: 'float64' }, data: 'multiclass' }],
+  cnn: [{ label: 'float64', params: { filters: [4], kernelSize: 3, dense: [16], epochs: 1, batchSize: 32, precision: 'float64' }, data: 'images', batches: true }],
+  rnn: [{ label: 'float64 lstm', params: { hidden: 8, epochs: 2, batchSize: 32, precision: 'float64' }, data: 'multiclass', batches: true }],
 };
 
 export function modelCases(): ModelCase[] {

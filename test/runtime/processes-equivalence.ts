@@ -5,7 +5,9 @@
  *   or the case's own for float32 models; same reasoning: synchronous strategies see the same global batches, only the order of float
  *   additions differs);
  * - and is bitwise identical to threads with the same worker count: both shard the rows the same way
- *   and reduce in ascending rank order, so the transport must not change a single bit.
+ *   and reduce in ascending rank order, so the transport must not change a single bit. Models trained
+ *   on synchronous mini-batches are the exception (`batches`): threads split each batch evenly, processes
+ *   by shard, so there the two agree within the tolerance.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -20,7 +22,8 @@ export function processesEquivalenceTests(select: (index: number) => boolean): v
     if (!select(index)) return;
     const title = `${modelCase.name} (${modelCase.label})`;
     const tolerance = modelCase.tolerance ?? RELATIVE_TOLERANCE;
-    test(`${title}: processes with 2 and 3 workers equal sequential within ${tolerance} and threads bitwise`, async () => {
+    const versus = modelCase.batches === true ? `within ${tolerance}` : 'bitwise';
+    test(`${title}: processes with 2 and 3 workers equal sequential within ${tolerance} and threads ${versus}`, async () => {
       const data = caseData(modelCase.data);
       const make = (): ReturnType<typeof createModel> => createModel(modelCase.name, modelCase.params);
       const sequential = (await make().fit(data)).state;
@@ -30,7 +33,8 @@ export function processesEquivalenceTests(select: (index: number) => boolean): v
         assert.ok(worst <= tolerance, `${workers} processes: relative difference ${worst} at ${where} (tolerance ${tolerance})`);
         const threads = await make().fit(data, { paradigm: 'threads', workers });
         const versusThreads = stateDifference(model.state, threads.state);
-        assert.equal(versusThreads.worst, 0, `${workers} processes vs threads: not bitwise identical at ${versusThreads.where}`);
+        if (modelCase.batches === true) assert.ok(versusThreads.worst <= tolerance, `${workers} processes vs threads: relative difference ${versusThreads.worst} at ${versusThreads.where}`);
+        else assert.equal(versusThreads.worst, 0, `${workers} processes vs threads: not bitwise identical at ${versusThreads.where}`);
         const info = model.fitInfo!;
         assert.equal(info.paradigm, 'processes');
         assert.equal(info.comm.length, workers);
