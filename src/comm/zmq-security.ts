@@ -102,84 +102,57 @@ export function zapDomainFor(jobId: string): string {
   return `shardlearn:${createHash('sha256').update(jobId).digest('hex').slice(0, 32)}`;
 }
 
-/** The ZAP endpoint libzmq asks in the same context (RFC 27). */
+/** The ZAP endpoint libzmq asks in the socket's own context (RFC 27). */
 const ZAP_ENDPOINT = 'inproc://zeromq.zap.01';
-/** Attempts, 20 ms apart, to bind ZAP_ENDPOINT while a closed handler still holds it (5 s). */
-const ZAP_BIND_ATTEMPTS = 250;
-const allowedKeys = new Map<string, { key: string; users: number }>();
-let handler: zmq.Reply | null = null;
-let starting: Promise<void> | null = null;
-let logRefusal: (line: string) => void = () => undefined;
 
 /**
- * Accept CURVE clients of `domain` only when their public key is `clientPublicKey`; log every refusal
- * through `log`. Starts the process's ZAP handler on first use (several ranks of a job may share a
- * process, in tests). Returns a function that unregisters.
+ * Start the ZAP handler of one transport's ZeroMQ `context`: accept CURVE clients of `domain` only
+ * when their public key is `clientPublicKey`, and log every refusal through `log`. Returns a function
+ * that closes it.
+ *
+ * One handler per context, and one context per transport, never one handler per process: the ZAP
+ * endpoint is a single inproc name in its context, and zeromq.js's default context is one for the
+ * whole process, worker threads included. A process-wide handler therefore had to be shared by every
+ * transport of the process, closed when the last left and bound again by the next — and a second
+ * thread's transport could not bind it at all (EADDRINUSE), nor could a rebind right after a close,
+ * which twice took over 1 s and 5 s in a full `npm test`. In its own context the endpoint is bound
+ * once, by the only handler it will ever have.
  */
-export async function allowClient(domain: string, clientPublicKey: string, log: (line: string) => void): Promise<() => void> {
-  const entry = allowedKeys.get(domain);
-  allowedKeys.set(domain, { key: clientPublicKey, users: (entry?.users ?? 0) + 1 });
-  logRefusal = log;
-  if (handler === null) {
-    starting ??= (async () => {
-      const socket = new zmq.Reply({ linger: 0 });
-      // A handler closed a moment ago may still hold the inproc endpoint (libzmq's reaper thread
-      // releases it asynchronously): retry instead of failing the join. 1 s was not always enough:
-      // once in a full `npm test` on the 2 shared cores the endpoint was still held after 1,028 ms.
-      for (let attempt = 0; ; attempt++) {
-        try {
-          await socket.bind(ZAP_ENDPOINT);
-          break;
-        } catch (error) {
-          if ((error as { code?: string }).code !== 'EADDRINUSE' || attempt >= ZAP_BIND_ATTEMPTS) {
-            socket.close();
-            throw error;
-          }
-          await new Promise((resolve) => setTimeout(resolve, 20));
-        }
-      }
-      handler = socket;
-      void serveZap(socket);
-    })().finally(() => {
-      starting = null;
-    });
-    await starting;
+export async function startZapHandler(context: zmq.Context, domain: string, clientPublicKey: string, log: (line: string) => void): Promise<() => void> {
+  const socket = new zmq.Reply({ linger: 0, context });
+  try {
+    await socket.bind(ZAP_ENDPOINT);
+  } catch (error) {
+    socket.close();
+    throw error;
   }
-  let released = false;
+  void serveZap(socket, domain, clientPublicKey, log);
   return () => {
-    if (released) return;
-    released = true;
-    const current = allowedKeys.get(domain);
-    if (current !== undefined && --current.users === 0) allowedKeys.delete(domain);
-    if (allowedKeys.size === 0 && handler !== null) {
-      handler.close();
-      handler = null;
-    }
+    if (!socket.closed) socket.close();
   };
 }
 
-async function serveZap(socket: zmq.Reply): Promise<void> {
+async function serveZap(socket: zmq.Reply, served: string, expected: string, log: (line: string) => void): Promise<void> {
   try {
     for await (const frames of socket) {
       // RFC 27 request: version, request id, domain, address, identity, mechanism, credentials...
       const [version, requestId, domain, address, , mechanism, credential] = frames;
-      const expected = allowedKeys.get(domain?.toString() ?? '')?.key;
       let status = '200';
       let reason = 'OK';
       if (mechanism?.toString() !== 'CURVE') {
         status = '400';
         reason = `mechanism ${mechanism?.toString() ?? 'none'} refused: shardlearn peers must use CURVE`;
-      } else if (expected === undefined) {
+      } else if (domain?.toString() !== served) {
         status = '400';
         reason = 'no shardlearn job is served under this domain';
       } else if (credential === undefined || credential.length !== 32 || z85Encode(credential) !== expected) {
         status = '400';
         reason = 'its CURVE key was not derived from this job\'s secret (wrong SHARDLEARN_SECRET or not a shardlearn peer)';
       }
-      if (status !== '200') logRefusal(`refused a connection from ${address?.toString() ?? 'an unknown address'}: ${reason}`);
+      if (status !== '200') log(`refused a connection from ${address?.toString() ?? 'an unknown address'}: ${reason}`);
       await socket.send([version ?? '1.0', requestId ?? '', status, reason, '', '']);
     }
   } catch {
-    // The socket closed (last job unregistered): nothing left to authenticate.
+    // The socket closed with its transport: nothing left to authenticate.
   }
 }

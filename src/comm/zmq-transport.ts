@@ -26,7 +26,7 @@ import { CommError } from '../core/errors.js';
 import type { FloatArray } from '../core/storage.js';
 import type { Envelope, WireKind } from './zmq-wire.js';
 import { PROTOCOL_VERSION, WireError, decodeMessage, encodeMessage, wireBytes } from './zmq-wire.js';
-import { allowClient, deriveCurveKeys, zapDomainFor } from './zmq-security.js';
+import { deriveCurveKeys, startZapHandler, zapDomainFor } from './zmq-security.js';
 import type { Channel, Incoming, Waiter } from './zmq-mailbox.js';
 import { Mailbox } from './zmq-mailbox.js';
 import { Departures } from './zmq-departures.js';
@@ -62,7 +62,9 @@ export class ZmqTransport {
   private readonly mailbox: Mailbox;
   private closed = false;
   private closing = false;
-  private unregisterZap: () => void = () => undefined;
+  private closeZap: () => void = () => undefined;
+  /** This transport's own ZeroMQ context: its sockets and its ZAP handler (zmq-security.ts) live in it. */
+  private readonly context = new zmq.Context();
   /** Rank 0, while joining: the other ranks' endpoints gathered so far. */
   private rendezvous: Rendezvous | null = null;
   private fatal: ((error: Error) => void) | null = null;
@@ -78,6 +80,7 @@ export class ZmqTransport {
     const keys = deriveCurveKeys(options.secret, options.jobId);
     this.keys = keys;
     this.router = new zmq.Router({
+      context: this.context,
       curveServer: true,
       curveSecretKey: keys.serverSecretKey,
       zapDomain: zapDomainFor(options.jobId),
@@ -126,7 +129,7 @@ export class ZmqTransport {
 
   private async start(): Promise<void> {
     const { rank, size, masterAddr, masterPort } = this.options;
-    this.unregisterZap = await allowClient(zapDomainFor(this.options.jobId), this.keys.clientPublicKey, this.log);
+    this.closeZap = await startZapHandler(this.context, zapDomainFor(this.options.jobId), this.keys.clientPublicKey, this.log);
     void this.watchEvents(this.router.events, null);
     let host: string;
     if (rank === 0) {
@@ -206,6 +209,7 @@ export class ZmqTransport {
   /** Open the dealer to `peer` and say hello on it (the first message on every connection). */
   private connect(peer: number, endpoint: string, ownEndpoint?: string): void {
     const dealer = new zmq.Dealer({
+      context: this.context,
       routingId: `${this.rank}.${randomBytes(6).toString('hex')}`,
       curveServerKey: this.keys.serverPublicKey,
       curvePublicKey: this.keys.clientPublicKey,
@@ -487,6 +491,6 @@ export class ZmqTransport {
       dealer.close();
     });
     this.router.close();
-    this.unregisterZap();
+    this.closeZap();
   }
 }
