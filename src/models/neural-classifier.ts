@@ -91,6 +91,7 @@ export abstract class NeuralClassifier<P extends NeuralParams> extends Estimator
 
     const result = await runSgd(shard, context, {
       dim: network.size,
+      gradientPrecision: p.precision,
       accumulate(params, rows, count, gradient, epoch) {
         network.loadParameters(params);
         for (let i = 0; i < count; i++) {

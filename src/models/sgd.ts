@@ -36,6 +36,8 @@ export interface SgdProblem {
   accumulate(params: Float64Array, rows: Uint32Array, count: number, gradient: Float64Array, epoch: number): number;
   /** The update rule: params ← params − step(meanGradient); `step` counts updates from 1. */
   apply(params: Float64Array, meanGradient: Float64Array, step: number): void;
+  /** The precision `accumulate`'s gradients are computed in (float32 networks); default float64. */
+  readonly gradientPrecision?: 'float32' | 'float64';
 }
 
 export interface SgdOptions {
@@ -72,7 +74,7 @@ export async function runSgd(shard: Dataset, context: TrainContext, problem: Sgd
   }
   // Where this rank's shard starts in the rows `accumulate` indexes.
   const first = shared?.first ?? 0;
-  const params = await strategy.setup(initial);
+  const params = await strategy.setup(initial, { gradientPrecision: problem.gradientPrecision ?? 'float64' });
   const gradient = new Float64Array(problem.dim);
   const batchRows = new Uint32Array(options.batchSize);
   const lossTally = new Float64Array(2);

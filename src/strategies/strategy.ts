@@ -18,6 +18,16 @@ export type StrategyName = 'allreduce' | 'hogwild' | 'ps-sync' | 'ps-async' | `p
 
 export type ApplyUpdate = (params: Float64Array, meanGradient: Float64Array) => void;
 
+/** What the trainer tells a strategy about its vectors before the first step. */
+export interface StrategySetup {
+  /**
+   * The precision the model computes its gradients in. 'float32': every rank's gradient sum holds
+   * float32 values (a float32 network's gradient added to zeros), so a strategy may carry it as
+   * float32, half the bytes, without losing a bit of any rank's contribution. Default 'float64'.
+   */
+  gradientPrecision?: 'float32' | 'float64';
+}
+
 export interface GradientStrategy {
   readonly name: StrategyName;
   /**
@@ -27,7 +37,7 @@ export interface GradientStrategy {
    */
   readonly synchronous: boolean;
   /** The parameter vector to train from now on, initialised from `initial` (identical on every rank). */
-  setup(initial: Float64Array): Promise<Float64Array>;
+  setup(initial: Float64Array, options?: StrategySetup): Promise<Float64Array>;
   /**
    * One step. `gradientSum` is this rank's gradient summed over its rows of the batch; `count` is the
    * number of rows the sum is over — the global batch size when `synchronous`, else the local one.
