@@ -16,24 +16,30 @@
  * Failure: every wait has a timeout naming the rank and host waited for; a peer whose connection
  * drops without a `bye` (killed, crashed, unplugged) fails every wait on it at once with PEER_LOST.
  * A `bye` carries how many messages its sender sent and the error it stopped on, if any, so a wait on
- * a peer that left says exactly why it can never be met (zmq-departures.ts). The hello handshake and
- * rank 0's rendezvous are in zmq-hello.ts, the options and their defaults in zmq-options.ts.
+ * a peer that left says exactly why it can never be met (zmq-departures.ts).
+ *
+ * This file holds the sockets and the transport's life: joining, sending, taking, closing. Around it:
+ * where a rank listens and its join timeout (zmq-join.ts), the hello handshake and rank 0's
+ * rendezvous (zmq-hello.ts), everything that arrives (zmq-receive.ts), which peers are lost
+ * (zmq-peer-loss.ts), the options and their defaults (zmq-options.ts).
  */
-import { lookup } from 'node:dns/promises';
 import { randomBytes } from 'node:crypto';
 import * as zmq from 'zeromq';
 import { CommError } from '../core/errors.js';
 import type { FloatArray } from '../core/storage.js';
 import type { Envelope, WireKind } from './zmq-wire.js';
-import { PROTOCOL_VERSION, WireError, decodeMessage, encodeMessage, wireBytes } from './zmq-wire.js';
+import { PROTOCOL_VERSION, encodeMessage, wireBytes } from './zmq-wire.js';
 import { deriveCurveKeys, startZapHandler, zapDomainFor } from './zmq-security.js';
-import type { Channel, Incoming, Waiter } from './zmq-mailbox.js';
+import type { Channel, Incoming } from './zmq-mailbox.js';
 import { Mailbox } from './zmq-mailbox.js';
 import { Departures } from './zmq-departures.js';
 import type { HelloIdentity } from './zmq-hello.js';
-import { Rendezvous, helloFields, helloProblem, welcomeEndpoints } from './zmq-hello.js';
+import { Rendezvous, helloFields } from './zmq-hello.js';
+import { PeerLoss } from './zmq-peer-loss.js';
+import { Receiver } from './zmq-receive.js';
+import { joinTimeoutError, listen, masterEndpoint } from './zmq-join.js';
 import type { ZmqTransportOptions } from './zmq-options.js';
-import { DEFAULT_MAX_MESSAGE_BYTES, DEFAULT_TIMEOUT_MS, HEARTBEAT_INTERVAL_MS, MAX_LOGGED_DROPS, defaultHost, maxMessageBytesFromEnv } from './zmq-options.js';
+import { DEFAULT_MAX_MESSAGE_BYTES, DEFAULT_TIMEOUT_MS, HEARTBEAT_INTERVAL_MS, maxMessageBytesFromEnv } from './zmq-options.js';
 
 export type { Incoming } from './zmq-mailbox.js';
 export type { ZmqTransportOptions } from './zmq-options.js';
@@ -51,15 +57,11 @@ export class ZmqTransport {
   private readonly router: zmq.Router;
   private readonly dealers: (zmq.Dealer | null)[];
   private readonly sendChains: Promise<unknown>[];
-  private routerChain: Promise<unknown> = Promise.resolve();
-  private readonly peerOf = new Map<string, number>();
-  private readonly drops = new Map<string, number>();
   private readonly hosts: string[];
-  private readonly lostReason: (string | null)[];
   private readonly departures: Departures;
-  private readonly handshaken: boolean[];
-  private handshakeFailures = 0;
   private readonly mailbox: Mailbox;
+  private readonly peerLoss: PeerLoss;
+  private readonly receiver: Receiver;
   private closed = false;
   private closing = false;
   private closeZap: () => void = () => undefined;
@@ -67,6 +69,9 @@ export class ZmqTransport {
   private readonly context = new zmq.Context();
   /** Rank 0, while joining: the other ranks' endpoints gathered so far. */
   private rendezvous: Rendezvous | null = null;
+  /** Rank > 0, while joining: where rank 0's welcome goes. */
+  private welcomeReceived: ((endpoints: string[]) => void) | null = null;
+  /** While joining: fails the join. */
   private fatal: ((error: Error) => void) | null = null;
 
   private constructor(
@@ -93,10 +98,31 @@ export class ZmqTransport {
     this.dealers = new Array<zmq.Dealer | null>(this.size).fill(null);
     this.sendChains = new Array<Promise<unknown>>(this.size).fill(Promise.resolve());
     this.hosts = new Array<string>(this.size).fill('unknown host');
-    this.lostReason = new Array<string | null>(this.size).fill(null);
     this.departures = new Departures(this.size);
-    this.handshaken = new Array<boolean>(this.size).fill(false);
     this.mailbox = new Mailbox(this.size);
+    const hostOf = (rank: number): string => this.hostOf(rank);
+    const failJoin = (error: Error): void => this.fatal?.(error);
+    const isClosed = (): boolean => this.closed;
+    const { mailbox, departures } = this;
+    this.peerLoss = new PeerLoss({ size: this.size, mailbox, departures, log, hostOf, failJoin, isClosed, isClosing: () => this.closing });
+    this.receiver = new Receiver({
+      router: this.router,
+      mailbox,
+      departures,
+      peerLoss: this.peerLoss,
+      identity: this.identity,
+      log,
+      hostOf,
+      failJoin,
+      isClosed,
+      rendezvous: () => this.rendezvous,
+      awaitingWelcome: () => this.welcomeReceived !== null,
+      welcome: (endpoints) => {
+        const resolve = this.welcomeReceived;
+        this.welcomeReceived = null;
+        resolve?.(endpoints);
+      },
+    });
   }
 
   private readonly keys: ReturnType<typeof deriveCurveKeys>;
@@ -130,31 +156,10 @@ export class ZmqTransport {
   private async start(): Promise<void> {
     const { rank, size, masterAddr, masterPort } = this.options;
     this.closeZap = await startZapHandler(this.context, zapDomainFor(this.options.jobId), this.keys.clientPublicKey, this.log);
-    void this.watchEvents(this.router.events, null);
-    let host: string;
-    if (rank === 0) {
-      // MASTER_ADDR may be a name (a Kubernetes headless service): listen on what it resolves to,
-      // or on every interface when that is not an address of this host (NAT, a load balancer).
-      host = this.options.host ?? (await lookup(masterAddr, { family: 4 })).address;
-      try {
-        await this.bind(host, masterPort);
-      } catch (error) {
-        if (this.options.host !== undefined) throw error;
-        this.log(`MASTER_ADDR ${masterAddr} (${host}) is not an address of this host; listening on all interfaces, port ${masterPort}`);
-        await this.bind('0.0.0.0', masterPort);
-      }
-      host = masterAddr;
-    } else {
-      host = this.options.host ?? (await defaultHost(masterAddr));
-      await this.bind(host, 0);
-    }
-    const bound = this.router.lastEndpoint!;
+    void this.peerLoss.watch(this.router.events, null);
+    const { host, endpoint } = await listen(this.router, this.options, this.log);
     this.hosts[rank] = host;
-    const boundPort = Number(bound.slice(bound.lastIndexOf(':') + 1));
-    this.options.onListening?.(boundPort);
-    const advertise = this.options.advertisePort;
-    const endpoint = advertise === undefined ? bound : `${bound.slice(0, bound.lastIndexOf(':') + 1)}${await advertise(boundPort)}`;
-    void this.receiveLoop();
+    void this.receiver.routerLoop();
     if (size === 1) return;
 
     const joinTimeoutMs = this.options.joinTimeoutMs ?? this.timeoutMs;
@@ -164,7 +169,7 @@ export class ZmqTransport {
     failure.catch(() => undefined); // only awaited while joining
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(this.joinTimeout(joinTimeoutMs)), joinTimeoutMs);
+      timer = setTimeout(() => reject(joinTimeoutError(this.options, { timeoutMs: joinTimeoutMs, missing: this.rendezvous?.missing() ?? [], boundEndpoint: this.router.lastEndpoint })), joinTimeoutMs);
     });
     try {
       if (rank === 0) {
@@ -173,32 +178,14 @@ export class ZmqTransport {
         this.rendezvous = null;
         for (let peer = 1; peer < size; peer++) this.connect(peer, endpoints[peer]!);
       } else {
-        const masterEndpoint = `tcp://${masterAddr.includes(':') ? `[${masterAddr}]` : masterAddr}:${masterPort}`;
         this.hosts[0] = masterAddr;
-        this.connect(0, masterEndpoint, endpoint);
+        this.connect(0, masterEndpoint(masterAddr, masterPort), endpoint);
         const endpoints = await Promise.race([this.awaitWelcome(), failure, timeout]);
         for (let peer = 1; peer < size; peer++) if (peer !== rank) this.connect(peer, endpoints[peer]!);
       }
     } finally {
       clearTimeout(timer);
       this.fatal = null;
-    }
-  }
-
-  private joinTimeout(ms: number): CommError {
-    if (this.rank === 0) {
-      const missing = this.rendezvous?.missing() ?? [];
-      return new CommError('TIMEOUT', `rank${missing.length === 1 ? '' : 's'} ${missing.join(', ')} did not join within ${ms} ms (are all WORLD_SIZE=${this.size} ranks started, with the same SHARDLEARN_SECRET, and can they reach ${this.options.masterAddr}:${this.router.lastEndpoint?.split(':').pop()}?)`, missing[0] === undefined ? {} : { rank: missing[0] });
-    }
-    return new CommError('TIMEOUT', `rank 0 at ${this.options.masterAddr}:${this.options.masterPort} did not welcome this rank within ${ms} ms (is rank 0 running, are MASTER_ADDR/MASTER_PORT right, does every rank have the same SHARDLEARN_SECRET?)`, { rank: 0, host: this.options.masterAddr });
-  }
-
-  private async bind(host: string, port: number): Promise<void> {
-    const address = `tcp://${host.includes(':') ? `[${host}]` : host}:${port === 0 ? '*' : port}`;
-    try {
-      await this.router.bind(address);
-    } catch (error) {
-      throw new CommError('COMM', `cannot listen on ${address}: ${(error as Error).message} (is the port in use, or the address not one of this host's?)`, { cause: error });
     }
   }
 
@@ -224,179 +211,20 @@ export class ZmqTransport {
     const host = endpoint.slice('tcp://'.length, endpoint.lastIndexOf(':')).replace(/^\[|\]$/g, '');
     this.hosts[peer] = host;
     dealer.connect(endpoint);
-    void this.watchEvents(dealer.events, peer);
-    void this.dealerLoop(dealer, peer);
+    void this.peerLoss.watch(dealer.events, peer);
+    void this.receiver.replyLoop(dealer, peer);
     void this.sendFrames(peer, encodeMessage({ v: PROTOCOL_VERSION, k: 'hello', h: helloFields(this.identity, ownEndpoint) })).catch(() => undefined);
   }
 
-  private welcomeReceived: ((endpoints: string[]) => void) | null = null;
   private awaitWelcome(): Promise<string[]> {
     return new Promise((resolve) => {
       this.welcomeReceived = resolve;
     });
   }
 
-  private onHello(routingId: Buffer, id: string, fields: Record<string, unknown> | undefined): void {
-    const problem = helloProblem(this.identity, fields, this.peerOf.values());
-    if (problem !== null) {
-      this.log(`refused a peer claiming rank ${JSON.stringify(fields?.['rank'])}: ${problem}`);
-      this.routerSend(routingId, encodeMessage({ v: PROTOCOL_VERSION, k: 'refuse', h: { reason: problem } }));
-      return;
-    }
-    const peer = fields!['rank'] as number;
-    const endpointProblem = this.rendezvous?.add(peer, id, fields!['endpoint'], (to, endpoints) => {
-      this.routerSend(Buffer.from(to, 'latin1'), encodeMessage({ v: PROTOCOL_VERSION, k: 'welcome', h: { endpoints } }));
-    });
-    if (endpointProblem !== undefined && endpointProblem !== null) {
-      this.log(`refused rank ${peer}: ${endpointProblem}`);
-      this.routerSend(routingId, encodeMessage({ v: PROTOCOL_VERSION, k: 'refuse', h: { reason: 'bad endpoint' } }));
-      return;
-    }
-    this.peerOf.set(id, peer);
-  }
-
-  private routerSend(routingId: Buffer, frames: Buffer[]): void {
-    this.routerChain = this.routerChain.then(() => this.router.send([routingId, ...frames])).catch(() => undefined);
-  }
-
-  private async receiveLoop(): Promise<void> {
-    try {
-      for await (const [routingId, ...frames] of this.router) {
-        if (routingId === undefined) continue;
-        this.onFrames(routingId, frames);
-      }
-    } catch (error) {
-      if (!this.closed) this.failAll(new CommError('COMM', `the receiving socket failed: ${(error as Error).message}`, { cause: error }));
-    }
-  }
-
-  private onFrames(routingId: Buffer, frames: Buffer[]): void {
-    const id = routingId.toString('latin1');
-    const peer = this.peerOf.get(id);
-    let decoded: ReturnType<typeof decodeMessage>;
-    try {
-      decoded = decodeMessage(frames);
-    } catch (error) {
-      const reason = error instanceof WireError ? error.reason : String(error);
-      if (peer === undefined) this.dropUnidentified(id, reason);
-      else this.markLost(peer, `it sent a malformed message (${reason})`);
-      return;
-    }
-    const { envelope, arrays } = decoded;
-    if (envelope.k === 'hello') {
-      if (peer === undefined) this.onHello(routingId, id, envelope.h);
-      else this.log(`ignored a second hello from rank ${peer}`);
-      return;
-    }
-    if (peer === undefined) {
-      this.dropUnidentified(id, `a '${envelope.k}' message before its hello`);
-      return;
-    }
-    if (envelope.k === 'bye') {
-      // Everything the peer sent before its bye came first on this connection (see zmq-departures.ts).
-      this.departures.onBye(peer, envelope.h);
-      const reason = this.departures.goneReason(peer)!;
-      this.rejectWaiters((w) => w.from === peer, () => this.goneError(peer, reason));
-      return;
-    }
-    if (envelope.k !== 'user' && envelope.k !== 'coll') {
-      this.log(`ignored an unexpected '${envelope.k}' message from rank ${peer}`);
-      return;
-    }
-    this.departures.countReceived(peer);
-    this.mailbox.deliver(envelope.k, { from: peer, envelope, arrays, bytes: wireBytes(frames) });
-  }
-
-  private dropUnidentified(id: string, reason: string): void {
-    const count = (this.drops.get(id) ?? 0) + 1;
-    this.drops.set(id, count);
-    if (count <= MAX_LOGGED_DROPS) this.log(`dropped a message from an unidentified connection: ${reason}${count === MAX_LOGGED_DROPS ? ' (further drops from it not logged)' : ''}`);
-  }
-
-  /** Replies on a dealer: welcome or refuse. */
-  private async dealerLoop(dealer: zmq.Dealer, peer: number): Promise<void> {
-    try {
-      for await (const frames of dealer) {
-        let envelope: Envelope;
-        try {
-          envelope = decodeMessage(frames).envelope;
-        } catch (error) {
-          this.log(`dropped a malformed reply from rank ${peer}: ${(error as Error).message}`);
-          continue;
-        }
-        if (envelope.k === 'refuse') {
-          const reason = typeof envelope.h?.['reason'] === 'string' ? envelope.h['reason'] : 'no reason given';
-          this.fatal?.(new CommError('COMM', `rank ${peer} (${this.hostOf(peer)}) refused this rank: ${reason}`, { rank: peer, host: this.hostOf(peer) }));
-          this.markLost(peer, `it refused this rank: ${reason}`);
-        } else if (envelope.k === 'welcome' && peer === 0 && this.welcomeReceived !== null) {
-          const endpoints = welcomeEndpoints(envelope.h, this.size);
-          if (endpoints === null) {
-            this.fatal?.(new CommError('COMM', `rank 0 sent a welcome without ${this.size} endpoints`, { rank: 0 }));
-            continue;
-          }
-          const resolve = this.welcomeReceived;
-          this.welcomeReceived = null;
-          resolve(endpoints);
-        }
-      }
-    } catch {
-      // Closed.
-    }
-  }
-
-  private async watchEvents(events: zmq.Observer, peer: number | null): Promise<void> {
-    try {
-      for await (const event of events) {
-        if (this.closed) return;
-        if (event.type === 'handshake:error:protocol' || event.type === 'handshake:error:auth' || event.type === 'handshake:error:other') {
-          const detail = (event as { error?: Error }).error?.message ?? event.type;
-          if (peer === null) {
-            if (++this.handshakeFailures <= MAX_LOGGED_DROPS) {
-              this.log(`dropped a connection on ${event.address}: security handshake failed (${detail}) — a peer with another secret, another protocol, or garbage on the port${this.handshakeFailures === MAX_LOGGED_DROPS ? ' (further handshake failures not logged)' : ''}`);
-            }
-          } else {
-            const error = new CommError('COMM', `the CURVE handshake with rank ${peer} at ${this.hostOf(peer)} failed (${detail}): do all ranks have the same SHARDLEARN_SECRET and job id?`, { rank: peer, host: this.hostOf(peer) });
-            this.fatal?.(error);
-            this.markLost(peer, `security handshake failed (${detail})`);
-          }
-        } else if (event.type === 'handshake' && peer !== null) {
-          this.handshaken[peer] = true;
-        } else if (event.type === 'disconnect' && peer !== null && this.closing) {
-          this.departures.markHungUp(peer); // both sides are closing: a peer may hang up before its goodbye arrives
-        } else if (event.type === 'disconnect' && peer !== null && !this.departures.hasLeft(peer)) {
-          this.markLost(
-            peer,
-            this.handshaken[peer]
-              ? 'its connection closed without a goodbye (the process exited or was killed, its host became unreachable, or it dropped this rank for sending a message above its maxMessageBytes)'
-              : 'the connection closed during the security handshake: does every rank have the same SHARDLEARN_SECRET and job id, and is a shardlearn rank listening there?',
-          );
-        }
-      }
-    } catch {
-      // Observer closed with the socket.
-    }
-  }
-
-  private goneError(peer: number, why: string): CommError {
-    return new CommError('PEER_LOST', `rank ${peer} (${this.hostOf(peer)}) is gone: ${why}`, { rank: peer, host: this.hostOf(peer) });
-  }
-
   /** Fail every wait on `peer` (and every any-source wait) with PEER_LOST; later waits on it fail at once. */
   markLost(peer: number, reason: string): void {
-    if (this.lostReason[peer] !== null || this.closed) return;
-    this.lostReason[peer] = reason;
-    this.log(`lost rank ${peer} (${this.hostOf(peer)}): ${reason}`);
-    const error = this.goneError(peer, reason);
-    this.fatal?.(error);
-    this.rejectWaiters((w) => w.from === peer || w.from === undefined, () => error);
-  }
-
-  private failAll(error: Error): void {
-    this.rejectWaiters(() => true, () => error);
-  }
-
-  private rejectWaiters(match: (waiter: Waiter) => boolean, error: () => Error): void {
-    this.mailbox.rejectWhere(match, error);
+    this.peerLoss.markLost(peer, reason);
   }
 
   /**
@@ -408,13 +236,13 @@ export class ZmqTransport {
     if (queued !== null) return Promise.resolve(queued);
     if (this.closed) return Promise.reject(new CommError('COMM', `${what}: the communicator is closed`));
     if (from !== undefined) {
-      const lost = this.lostReason[from] ?? null;
-      if (lost !== null) return Promise.reject(this.goneError(from, lost));
+      const lost = this.peerLoss.reason(from);
+      if (lost !== null) return Promise.reject(this.peerLoss.goneError(from, lost));
       const gone = this.departures.goneReason(from);
-      if (gone !== null) return Promise.reject(this.goneError(from, gone));
+      if (gone !== null) return Promise.reject(this.peerLoss.goneError(from, gone));
     } else {
-      const lost = this.lostReason.findIndex((reason) => reason !== null);
-      if (lost >= 0) return Promise.reject(this.goneError(lost, this.lostReason[lost]!));
+      const lost = this.peerLoss.firstLost();
+      if (lost >= 0) return Promise.reject(this.peerLoss.goneError(lost, this.peerLoss.reason(lost)!));
     }
     return this.mailbox.wait(channel, from, this.timeoutMs, () =>
       from === undefined
@@ -426,8 +254,8 @@ export class ZmqTransport {
   /** Why a message to `to` cannot be queued (no connection, the peer is lost, a frame is too large), or null. */
   private sendRefusal(to: number, frames: readonly Buffer[]): CommError | null {
     if (this.dealers[to] === null || this.dealers[to] === undefined) return new CommError('COMM', `no connection to rank ${to}`, { rank: to });
-    const lost = this.lostReason[to] ?? null;
-    if (lost !== null) return this.goneError(to, lost);
+    const lost = this.peerLoss.reason(to);
+    if (lost !== null) return this.peerLoss.goneError(to, lost);
     for (const frame of frames) {
       if (frame.byteLength > this.maxMessageBytes) {
         return new CommError('COMM', `a frame of ${frame.byteLength} bytes exceeds the maximum message size of ${this.maxMessageBytes} bytes; send smaller pieces or raise SHARDLEARN_MAX_MESSAGE_BYTES on every rank`);
@@ -449,9 +277,9 @@ export class ZmqTransport {
     return sent.then(
       () => wireBytes(frames),
       (error: unknown) => {
-        const reason = this.lostReason[to] ?? null;
+        const reason = this.peerLoss.reason(to);
         throw reason !== null
-          ? this.goneError(to, reason)
+          ? this.peerLoss.goneError(to, reason)
           : new CommError('TIMEOUT', `sending to rank ${to} (${this.hostOf(to)}) did not complete within ${this.timeoutMs} ms: ${(error as Error).message}`, { rank: to, host: this.hostOf(to), cause: error });
       },
     );
@@ -474,20 +302,20 @@ export class ZmqTransport {
     if (this.closed || this.closing) return;
     this.closing = true;
     const byes = this.dealers.map((dealer, peer) =>
-      dealer === null || this.lostReason[peer] !== null ? Promise.resolve() : this.sendFrames(peer, encodeMessage({ v: PROTOCOL_VERSION, k: 'bye', h: this.departures.byeFields(peer, error) })).catch(() => undefined),
+      dealer === null || this.peerLoss.reason(peer) !== null ? Promise.resolve() : this.sendFrames(peer, encodeMessage({ v: PROTOCOL_VERSION, k: 'bye', h: this.departures.byeFields(peer, error) })).catch(() => undefined),
     );
     // Wait (bounded) for every peer's bye too: a bye is the last message on its connection, so once
     // all have arrived nothing is in flight toward this rank and its sockets can close cleanly.
     const deadline = performance.now() + CLOSE_WAIT_MS;
     await Promise.race([Promise.all(byes), sleep(CLOSE_WAIT_MS)]);
-    const waiting = (peer: number): boolean => peer !== this.rank && !this.departures.settled(peer) && this.lostReason[peer] === null && this.dealers[peer] !== null;
+    const waiting = (peer: number): boolean => peer !== this.rank && !this.departures.settled(peer) && this.peerLoss.reason(peer) === null && this.dealers[peer] !== null;
     while (performance.now() < deadline && this.dealers.some((_, peer) => waiting(peer))) await sleep(10);
     this.closed = true;
-    this.failAll(new CommError('COMM', 'the communicator was closed while waiting'));
+    this.mailbox.rejectWhere(() => true, () => new CommError('COMM', 'the communicator was closed while waiting'));
     this.dealers.forEach((dealer, peer) => {
       if (dealer === null) return;
       // Flush queued messages to live peers; to a lost one nothing can arrive, and lingering would retry its handshake.
-      if (this.lostReason[peer] !== null) dealer.linger = 0;
+      if (this.peerLoss.reason(peer) !== null) dealer.linger = 0;
       dealer.close();
     });
     this.router.close();
