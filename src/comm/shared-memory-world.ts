@@ -32,8 +32,11 @@ export interface SharedWorld {
 export interface SharedWorldOptions {
   /**
    * Bytes per rank per scratch half; all-reduce moves at most this much per rank per round and
-   * chunks larger buffers. Default 256 KiB (32,768 float64 values): the summation-form statistics
-   * (XᵀX of 100 columns is 80 KB) fit in one round.
+   * chunks larger buffers; every round costs two barriers. Default 1 MiB (131,072 float64 values):
+   * the summation-form statistics fit in one round (XᵀX of 100 columns is 80 KB), a CNN's 225k float32
+   * gradients too. Measured with 2 worker threads, 225k float64 values, 300 calls: 0.47–0.75 ms per
+   * all-reduce with 1–2 MiB slots against 0.89–1.09 ms with 256 KiB (7 rounds). The memory is
+   * reserved, not committed, until a round of that size touches it.
    */
   slotBytes?: number;
   /** Bytes of each pair's mailbox ring; larger messages stream through it. Default 256 KiB. */
@@ -75,7 +78,7 @@ export function controlLayout(size: number): ControlLayout {
   };
 }
 
-const DEFAULT_SLOT_BYTES = 256 * 1024;
+const DEFAULT_SLOT_BYTES = 1024 * 1024;
 const DEFAULT_MAILBOX_BYTES = 256 * 1024;
 
 export function createSharedWorld(size: number, options: SharedWorldOptions = {}): SharedWorld {
