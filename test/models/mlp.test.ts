@@ -4,7 +4,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ConfigError } from '../../src/core/errors.js';
 import { LogisticRegression } from '../../src/models/logistic-regression.js';
+import type { Dataset } from '../../src/data/dataset.js';
 import { MLP } from '../../src/models/mlp.js';
+import type { MLPParams } from '../../src/models/mlp.js';
 import { estimatorSuite } from '../support/estimator-suite.js';
 import { xorData } from '../nn/data.js';
 import '../../src/index.js';
@@ -54,14 +56,20 @@ test('mlp refuses data with other columns than it was trained on', async () => {
   assert.throws(() => model.predict({ ...wide, cols: 3 } as typeof wide), /trained on 2 feature columns/);
 });
 
-test('mlp with dropout: 2 threads equal sequential (same global batches, dropout masks keyed by row, not rank)', async () => {
-  const data = xorData(300, 10);
-  const params = { hidden: [8], epochs: 3, batchSize: 16, dropout: 0.3, precision: 'float64' as const };
+/** Fit `params` on `data` sequentially and with 2 threads; assert the float64 weights agree to 1e-12; return the sequential ones. */
+async function threadsEqualSequential(data: Dataset, params: Partial<MLPParams>): Promise<Float64Array> {
   const sequential = (await new MLP(params).fit(data)).state.params;
   const threads = (await new MLP(params).fit(data, { paradigm: 'threads', workers: 2 })).state.params;
   let worst = 0;
   for (let i = 0; i < sequential.length; i++) worst = Math.max(worst, Math.abs(sequential[i]! - threads[i]!));
   assert.ok(worst < 1e-12, `largest difference ${worst}`);
+  return sequential;
+}
+
+test('mlp with dropout: 2 threads equal sequential (same global batches, dropout masks keyed by row, not rank)', async () => {
+  const data = xorData(300, 10);
+  const params = { hidden: [8], epochs: 3, batchSize: 16, dropout: 0.3, precision: 'float64' as const };
+  const sequential = await threadsEqualSequential(data, params);
   // And the masks matter: without dropout the model is a different one.
   const plain = (await new MLP({ ...params, dropout: 0 }).fit(data)).state.params;
   assert.ok(Math.abs(plain[0]! - sequential[0]!) > 1e-6);
@@ -74,10 +82,5 @@ test('mlp with dropout on rows that carry their own keys (a shuffled take): 2 th
   const order = Array.from({ length: source.rows }, (_, i) => (i * 7919) % source.rows);
   const data = source.take(order);
   assert.notEqual(data.rowKey(1), 1);
-  const params = { hidden: [8], epochs: 2, batchSize: 16, dropout: 0.3, precision: 'float64' as const };
-  const sequential = (await new MLP(params).fit(data)).state.params;
-  const threads = (await new MLP(params).fit(data, { paradigm: 'threads', workers: 2 })).state.params;
-  let worst = 0;
-  for (let i = 0; i < sequential.length; i++) worst = Math.max(worst, Math.abs(sequential[i]! - threads[i]!));
-  assert.ok(worst < 1e-12, `largest difference ${worst}`);
+  await threadsEqualSequential(data, { hidden: [8], epochs: 2, batchSize: 16, dropout: 0.3, precision: 'float64' });
 });
