@@ -79,7 +79,7 @@ export class LogisticRegression extends Estimator<LogisticRegressionParams, Logi
     const loss = new LogisticLoss(d, outputs);
     const params = this.params.solver === 'lbfgs'
       ? await this.trainLbfgs(shard, context, codes, loss, total)
-      : await this.trainSgd(shard, context, sgdCodes(shard, context, codes, classes), loss);
+      : await this.trainSgd(shard, context, codes, classes, loss);
     return { classes, ...splitParams(params, outputs, d) };
   }
 
@@ -105,15 +105,15 @@ export class LogisticRegression extends Estimator<LogisticRegressionParams, Logi
     return result.x;
   }
 
-  /** `codes` are those of `sgdData`'s rows. */
-  private async trainSgd(shard: Dataset, context: TrainContext, codes: Int32Array, loss: LogisticLoss): Promise<Float64Array> {
+  private async trainSgd(shard: Dataset, context: TrainContext, codes: Int32Array, classes: Float64Array, loss: LogisticLoss): Promise<Float64Array> {
     const { l2, lr, fitIntercept } = this.params;
     const data = sgdData(shard, context);
+    const dataCodes = sgdCodes(shard, context, codes, classes);
     const weightCount = loss.outputs * loss.features;
     const dim = weightCount + loss.outputs;
     const result = await runSgd(shard, context, {
       dim,
-      accumulate: (params, rows, count, gradient) => loss.sumRows(data.x, rows, count, codes, params, gradient),
+      accumulate: (params, rows, count, gradient) => loss.sumRows(data.x, rows, count, dataCodes, params, gradient),
       apply(params, meanGradient) {
         for (let j = 0; j < weightCount; j++) params[j]! -= lr * (meanGradient[j]! + l2 * params[j]!);
         if (fitIntercept) for (let j = weightCount; j < dim; j++) params[j]! -= lr * meanGradient[j]!;
