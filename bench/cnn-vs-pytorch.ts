@@ -27,7 +27,7 @@ import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createModel, loadData } from '../src/index.js';
-import type { Paradigm } from '../src/models/launcher.js';
+import type { Paradigm } from '../src/models/paradigm.js';
 
 const PYTHON = process.env['SHARDLEARN_PYTHON'] ?? '/usr/bin/python3';
 const SCRIPT = fileURLToPath(new URL('../../scripts/bench/pytorch_cnn.py', import.meta.url));

@@ -4,7 +4,7 @@
  * the benchmark only (SHARDLEARN_BENCH_WORKER=1).
  */
 import { createServer } from 'node:net';
-import { ZmqCommunicator } from '../src/comm/zmq-communicator.js';
+import { ZmqCommunicator } from '../src/comm/zmq/communicator.js';
 
 type Request =
   | { type: 'join'; rank: number; size: number; masterPort: number; secret: string; jobId: string; algorithm: 'direct' | 'ring' }

@@ -17,11 +17,11 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { createModel, loadData } from '../src/index.js';
 import type { FitOptions } from '../src/index.js';
-import { NEURAL_DEFAULTS } from '../src/models/neural-options.js';
-import type { NeuralClassifier } from '../src/models/neural-classifier.js';
-import { peakStoredMicroBatches, stageOperations } from '../src/models/pipeline-schedule.js';
-import type { PipelineSchedule } from '../src/models/pipeline-schedule.js';
-import { planStages } from '../src/models/pipeline-trainer.js';
+import { NEURAL_DEFAULTS } from '../src/models/neural/options.js';
+import type { NeuralClassifier } from '../src/models/neural/classifier.js';
+import { peakStoredMicroBatches, stageOperations } from '../src/models/neural/pipeline/schedule.js';
+import type { PipelineSchedule } from '../src/models/neural/pipeline/schedule.js';
+import { planStages } from '../src/models/neural/pipeline/trainer.js';
 
 function argument(name: string): string | undefined {
   const index = process.argv.indexOf(`--${name}`);

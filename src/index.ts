@@ -11,6 +11,6 @@ export * from './core/index.js';
 export * from './data/index.js';
 export * from './models/index.js';
 export * from './runtime/index.js';
-export * from './bench/index.js';
+export * from './compare/index.js';
 export * as nn from './nn/index.js';
 export { strategyNames, checkStrategy } from './strategies/index.js';

@@ -9,8 +9,8 @@ import { fileURLToPath } from 'node:url';
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../../src');
 
 const allowed: Record<string, string[]> = {
-  cli: ['bench', 'automl', 'runtime', 'models', 'data', 'core'],
-  bench: ['runtime', 'models', 'data', 'core'],
+  cli: ['compare', 'automl', 'runtime', 'models', 'data', 'core'],
+  compare: ['runtime', 'models', 'data', 'core'],
   automl: ['runtime', 'models', 'data', 'core'],
   runtime: ['models', 'strategies', 'comm', 'data', 'core'],
   models: ['nn', 'rl', 'data', 'core'],
@@ -49,4 +49,32 @@ test('imports follow the layer table of DESIGN.md', () => {
     }
   }
   assert.deepEqual(violations, []);
+});
+
+/** Every relative import of a source file (static, type-only and dynamic), as paths under src/. */
+function importsOf(file: string): string[] {
+  const text = readFileSync(file, 'utf8');
+  const specs = [
+    ...[...text.matchAll(/^\s*(?:import|export)\s+(?:type\s+)?[^'"]*?from\s+'(\.[^']+)'/gm)].map((m) => m[1]!),
+    ...[...text.matchAll(/^\s*import\s+'(\.[^']+)'/gm)].map((m) => m[1]!),
+    ...[...text.matchAll(/import\(\s*'(\.[^']+)'\s*\)/g)].map((m) => m[1]!),
+  ];
+  return specs.map((spec) => resolve(dirname(file), spec).replace(/\.js$/, '.ts'));
+}
+
+test('no import cycles among the source files (type-only imports included)', () => {
+  const files = sources(root);
+  const graph = new Map(files.map((file) => [file, importsOf(file).filter((target) => files.includes(target))]));
+  const state = new Map<string, 'open' | 'done'>();
+  const cycles: string[] = [];
+  const visit = (file: string, path: string[]): void => {
+    state.set(file, 'open');
+    for (const next of graph.get(file) ?? []) {
+      if (state.get(next) === 'open') cycles.push([...path.slice(path.indexOf(next)), file, next].map((f) => relative(root, f)).join(' → '));
+      else if (state.get(next) === undefined) visit(next, [...path, file]);
+    }
+    state.set(file, 'done');
+  };
+  for (const file of files) if (state.get(file) === undefined) visit(file, []);
+  assert.deepEqual(cycles, []);
 });

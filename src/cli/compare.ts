@@ -5,9 +5,9 @@
  * cleanly: finished runs stay in the database and the report covers them.
  */
 import { ConfigError } from '../core/errors.js';
-import type { CompareEvent, MatrixFlags } from '../bench/index.js';
-import { exportRuns, listRuns, reportFromStore, resolveMatrix, runCompare } from '../bench/index.js';
-import { parseNetworksFlag } from '../bench/matrix.js';
+import type { CompareEvent, MatrixFlags } from '../compare/index.js';
+import { exportRuns, listRuns, reportFromStore, resolveMatrix, runCompare } from '../compare/index.js';
+import { parseNetworksFlag } from '../compare/matrix.js';
 import type { ParsedArgs } from './args.js';
 import { takeList, takeNumber, takeString, takeSwitch } from './args.js';
 import { progressBar } from './progress-bar.js';

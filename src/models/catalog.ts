@@ -3,14 +3,14 @@
  */
 import { registerModel } from './registry.js';
 
-import { LinearRegression } from './linear-regression.js';
-import { LogisticRegression } from './logistic-regression.js';
-import { LinearSVM } from './linear-svm.js';
-import { KMeans } from './kmeans.js';
-import { PCA } from './pca.js';
-import { MLP } from './mlp.js';
-import { CNN } from './cnn.js';
-import { RNN } from './rnn.js';
+import { LinearRegression } from './linear/linear-regression.js';
+import { LogisticRegression } from './linear/logistic-regression.js';
+import { LinearSVM } from './linear/linear-svm.js';
+import { KMeans } from './kmeans/kmeans.js';
+import { PCA } from './pca/pca.js';
+import { MLP } from './neural/mlp.js';
+import { CNN } from './neural/cnn.js';
+import { RNN } from './neural/rnn.js';
 
 registerModel({ name: 'linear-regression', kind: 'regressor', summary: 'least squares / ridge: exact normal equations (one all-reduce) or SGD', create: (params) => new LinearRegression(params) });
 registerModel({ name: 'logistic-regression', kind: 'classifier', summary: 'binary or softmax logistic regression: L-BFGS on all-reduced gradients, or SGD', create: (params) => new LogisticRegression(params) });

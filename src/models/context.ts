@@ -34,3 +34,10 @@ export interface SharedRows {
   /** Index in `data` of this rank's first row. */
   readonly first: number;
 }
+
+/** What a launcher needs of a model: its registry name, hyperparameters and SPMD trainer. */
+export interface Trainable<State> {
+  readonly name: string;
+  readonly params: object;
+  train(shard: Dataset, context: TrainContext): Promise<State>;
+}

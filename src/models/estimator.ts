@@ -14,18 +14,11 @@
  */
 import { ConfigError, NotFittedError } from '../core/errors.js';
 import type { Dataset } from '../data/dataset.js';
-import type { TrainContext } from './context.js';
-import type { FitInfo, FitOptions } from './launcher.js';
-import { getLauncher } from './launcher.js';
+import type { TrainContext, Trainable } from './context.js';
+import type { FitInfo, FitOptions } from './paradigm.js';
+import { getLauncher } from './paradigm.js';
 
 export type ModelKind = 'regressor' | 'classifier' | 'clusterer' | 'decomposition';
-
-/** What a launcher needs of a model: its registry name, hyperparameters and SPMD trainer. */
-export interface Trainable<State> {
-  readonly name: string;
-  readonly params: object;
-  train(shard: Dataset, context: TrainContext): Promise<State>;
-}
 
 export abstract class Estimator<Params extends object, State extends object> implements Trainable<State> {
   /** The registry name; also the tag checked when a saved model is loaded. */

@@ -14,9 +14,9 @@
  * const model = await new LinearRegression().fit(train, { paradigm: 'cluster' });
  */
 import type { CommStats } from '../comm/communicator.js';
-import { ZmqCommunicator } from '../comm/zmq-communicator.js';
-import { readSecret } from '../comm/zmq-security.js';
-import type { FitInfo, LaunchRequest } from '../models/launcher.js';
+import { ZmqCommunicator } from '../comm/zmq/communicator.js';
+import { readSecret } from '../comm/zmq/security.js';
+import type { FitInfo, LaunchRequest } from '../models/paradigm.js';
 import { createStrategy } from '../strategies/index.js';
 import { progressRecorder } from './progress.js';
 import { refuseNetwork } from './network.js';

@@ -2,21 +2,13 @@
  * The runtime: the one place that knows the paradigms. Importing it registers a launcher per
  * available paradigm with the models' launcher registry.
  */
-import { registerLauncher } from '../models/launcher.js';
-import { launchSequential } from './sequential.js';
-import { launchThreads } from './threads.js';
-import { launchProcesses } from './processes.js';
-import { launchCluster } from './cluster.js';
+import './launchers.js';
 
-registerLauncher('sequential', launchSequential);
-registerLauncher('threads', launchThreads);
-registerLauncher('processes', launchProcesses);
-registerLauncher('cluster', launchCluster);
-
-export { launchSequential };
-export { launchThreads };
+export { launchSequential } from './sequential.js';
+export { launchThreads } from './threads.js';
 export { shutdownThreadPool } from './thread-pool.js';
-export { launchProcesses, launchCluster };
+export { launchProcesses } from './processes.js';
+export { launchCluster } from './cluster.js';
 export { rendezvousFromEnv, inCluster } from './rendezvous.js';
 export { fitInNamespaces } from './netns-cluster.js';
 export type { NamespaceFitRequest, NamespaceFitResult } from './netns-cluster.js';

@@ -19,7 +19,7 @@ import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';
 import { createInterface } from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
-import { generateSecret, readSecret } from '../comm/zmq-security.js';
+import { generateSecret, readSecret } from '../comm/zmq/security.js';
 import { ConfigError } from '../core/errors.js';
 import { reapAll } from './processes.js';
 

@@ -10,7 +10,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { deserialize, serialize } from 'node:v8';
 import '../core/index.js';
 import '../models/index.js';
-import './index.js';
+import './launchers.js';
 import { ShardlearnError } from '../core/errors.js';
 import { Dataset } from '../data/dataset.js';
 import type { DatasetInit } from '../data/dataset.js';

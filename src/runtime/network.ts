@@ -13,7 +13,7 @@
 import { FaultProxy } from '../comm/fault-proxy.js';
 import type { FaultProxyOptions } from '../comm/fault-proxy.js';
 import { ConfigError } from '../core/errors.js';
-import type { NetworkProfile, Paradigm } from '../models/launcher.js';
+import type { NetworkProfile, Paradigm } from '../models/paradigm.js';
 
 const FIELDS = ['latencyMs', 'jitterMs', 'bandwidthMbit', 'seed'] as const;
 

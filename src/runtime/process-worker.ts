@@ -10,7 +10,7 @@
 import { batchedProgress } from './progress.js';
 import '../core/index.js';
 import '../models/index.js';
-import { ZmqCommunicator } from '../comm/zmq-communicator.js';
+import { ZmqCommunicator } from '../comm/zmq/communicator.js';
 import type { CommStats } from '../comm/communicator.js';
 import { ConfigError, ShardlearnError } from '../core/errors.js';
 import type { FloatArray } from '../core/storage.js';
@@ -18,7 +18,7 @@ import { Dataset } from '../data/dataset.js';
 import { loadData } from '../data/load.js';
 import { trainTestSplit } from '../data/split.js';
 import type { ProgressEvent } from '../models/context.js';
-import type { DataSource } from '../models/launcher.js';
+import type { DataSource } from '../models/paradigm.js';
 import { createModel, modelNames } from '../models/registry.js';
 import { createStrategy } from '../strategies/index.js';
 

@@ -29,7 +29,7 @@ import type { CommStats } from '../comm/communicator.js';
 import { CommError, ConfigError, WorkerError } from '../core/errors.js';
 import type { Dataset } from '../data/dataset.js';
 import type { ProgressEvent } from '../models/context.js';
-import type { FitInfo, LaunchRequest } from '../models/launcher.js';
+import type { FitInfo, LaunchRequest } from '../models/paradigm.js';
 import { checkStrategy } from '../strategies/index.js';
 import { ProxySet, validateNetwork } from './network.js';
 import type { InlineShard, ProcessAdvertise, ProcessStart, ProcessWorkerMessage } from './process-worker.js';

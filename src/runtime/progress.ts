@@ -3,7 +3,7 @@
  * history (loss over time — the comparison report's time-to-accuracy curves).
  */
 import type { ProgressEvent } from '../models/context.js';
-import type { FitOptions } from '../models/launcher.js';
+import type { FitOptions } from '../models/paradigm.js';
 
 export interface ProgressRecorder {
   report(event: ProgressEvent): void;

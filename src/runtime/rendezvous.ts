@@ -8,7 +8,7 @@
  *   SHARDLEARN_JOB_ID      job id bound into every connection (default MASTER_ADDR:MASTER_PORT)
  *   SHARDLEARN_GENERATION  restart count; peers of another generation are refused (default 0)
  *   SHARDLEARN_HOST        address this rank binds and advertises (default: toward MASTER_ADDR)
- *   SHARDLEARN_SECRET / SHARDLEARN_SECRET_FILE   the per-job secret (see comm/zmq-security.ts)
+ *   SHARDLEARN_SECRET / SHARDLEARN_SECRET_FILE   the per-job secret (see comm/zmq/security.ts)
  *
  * @example
  * const { rank, worldSize } = rendezvousFromEnv();

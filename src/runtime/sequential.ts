@@ -4,7 +4,7 @@
  */
 import { LocalCommunicator } from '../comm/local.js';
 import { ConfigError } from '../core/errors.js';
-import type { FitInfo, LaunchRequest } from '../models/launcher.js';
+import type { FitInfo, LaunchRequest } from '../models/paradigm.js';
 import { createStrategy } from '../strategies/index.js';
 import { progressRecorder } from './progress.js';
 import { refuseNetwork } from './network.js';

@@ -2,7 +2,7 @@
  * The `threads` paradigm: N worker_threads of this process train one model, SPMD, over one copy of
  * the data in shared memory. The dataset is moved into a SharedArrayBuffer once (a no-op when it is
  * already there) and cut into N contiguous shards — views, not copies; the workers talk through a
- * shared-memory communicator (comm/shared-memory.ts), so no training byte goes through postMessage.
+ * shared-memory communicator (comm/shm/communicator.ts), so no training byte goes through postMessage.
  *
  * Failure is part of the contract: a worker that throws ends the run at once with a `WorkerError`
  * carrying its rank and original stack; a worker that stops answering is named by the peers that
@@ -22,10 +22,10 @@ import { isAbsolute, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Worker } from 'node:worker_threads';
 import type { CommStats } from '../comm/communicator.js';
-import type { SharedWorld } from '../comm/shared-memory-world.js';
-import { abortWorld, createSharedWorld, heartbeats, ranksNotWaiting } from '../comm/shared-memory-world.js';
+import type { SharedWorld } from '../comm/shm/world.js';
+import { abortWorld, createSharedWorld, heartbeats, ranksNotWaiting } from '../comm/shm/world.js';
 import { CommError, ConfigError, WorkerError } from '../core/errors.js';
-import type { FitInfo, LaunchRequest } from '../models/launcher.js';
+import type { FitInfo, LaunchRequest } from '../models/paradigm.js';
 import type { ProgressEvent } from '../models/context.js';
 import { checkStrategy } from '../strategies/index.js';
 import type { ThreadLauncherMessage, ThreadWorkerData, ThreadWorkerMessage } from './thread-worker.js';

@@ -17,7 +17,7 @@
  */
 import type { Communicator } from '../comm/communicator.js';
 import { ConfigError } from '../core/errors.js';
-import { groupAllReduce } from './group-allreduce.js';
+import { groupAllReduce } from '../comm/collectives/group-allreduce.js';
 import type { ApplyUpdate, GradientStrategy } from './strategy.js';
 
 /** Micro-batches per global mini-batch when the name gives none. */
@@ -25,7 +25,7 @@ export const DEFAULT_MICRO_BATCHES = 4;
 
 export type PipelineSchedule = 'gpipe' | '1f1b';
 
-/** What a pipeline run is asked to do (read structurally by models/pipeline-trainer.ts). */
+/** What a pipeline run is asked to do (read structurally by models/neural/pipeline/trainer.ts). */
 export interface PipelineSettings {
   microBatches: number;
   schedule: PipelineSchedule;

@@ -4,8 +4,8 @@
  * when the test runner loads this file itself (it collects every file under test/), it does nothing.
  */
 import { isMainThread, parentPort, workerData } from 'node:worker_threads';
-import { SharedMemoryCommunicator } from '../../src/comm/shared-memory.js';
-import type { SharedWorld } from '../../src/comm/shared-memory-world.js';
+import { SharedMemoryCommunicator } from '../../src/comm/shm/communicator.js';
+import type { SharedWorld } from '../../src/comm/shm/world.js';
 import type { CaseName } from './communicator-cases.js';
 import { runCase } from './communicator-cases.js';
 

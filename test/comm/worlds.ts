@@ -4,8 +4,8 @@
  */
 import { Worker } from 'node:worker_threads';
 import { LocalCommunicator } from '../../src/comm/local.js';
-import type { SharedWorldOptions } from '../../src/comm/shared-memory-world.js';
-import { createSharedWorld } from '../../src/comm/shared-memory-world.js';
+import type { SharedWorldOptions } from '../../src/comm/shm/world.js';
+import { createSharedWorld } from '../../src/comm/shm/world.js';
 import type { CaseName } from './communicator-cases.js';
 import { runCase } from './communicator-cases.js';
 import type { CommWorld, WorldFactory } from './communicator-suite.js';

@@ -4,7 +4,7 @@
  * `zmqWorld` only (it sets SHARDLEARN_CASE_WORKER); when the test runner loads this file itself it
  * does nothing.
  */
-import { ZmqCommunicator } from '../../src/comm/zmq-communicator.js';
+import { ZmqCommunicator } from '../../src/comm/zmq/communicator.js';
 import type { CaseName } from './communicator-cases.js';
 import { runCase } from './communicator-cases.js';
 

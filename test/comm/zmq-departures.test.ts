@@ -7,9 +7,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as zmq from 'zeromq';
-import { ZmqCommunicator } from '../../src/comm/zmq-communicator.js';
-import { deriveCurveKeys } from '../../src/comm/zmq-security.js';
-import { PROTOCOL_VERSION, encodeMessage } from '../../src/comm/zmq-wire.js';
+import { ZmqCommunicator } from '../../src/comm/zmq/communicator.js';
+import { deriveCurveKeys } from '../../src/comm/zmq/security.js';
+import { PROTOCOL_VERSION, encodeMessage } from '../../src/comm/zmq/wire.js';
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 const secret = Buffer.alloc(32, 5);

@@ -4,7 +4,7 @@
 // on both ranks with a typed error within the timeout, never with wrong numbers and never hanging.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ZmqCommunicator } from '../../src/comm/zmq-communicator.js';
+import { ZmqCommunicator } from '../../src/comm/zmq/communicator.js';
 import { FaultProxy } from '../../src/comm/fault-proxy.js';
 import type { FaultProfile } from '../../src/comm/fault-proxy.js';
 

@@ -1,7 +1,7 @@
 // One ZeroMQ rank in a worker thread (zmq-threads.test.ts): join, all-reduce `rank + 1`, report,
 // close. `npm test` also runs this file on its own, on the main thread: there it does nothing.
 import { isMainThread, parentPort, workerData } from 'node:worker_threads';
-import { ZmqCommunicator } from '../../src/comm/zmq-communicator.js';
+import { ZmqCommunicator } from '../../src/comm/zmq/communicator.js';
 
 interface RankData {
   rank: number;

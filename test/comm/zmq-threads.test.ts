@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { Worker } from 'node:worker_threads';
-import { ZmqCommunicator } from '../../src/comm/zmq-communicator.js';
+import { ZmqCommunicator } from '../../src/comm/zmq/communicator.js';
 
 function threadRank(data: { rank: number; size: number; port: number; secret: string; jobId: string }): Promise<number> {
   return new Promise((resolve, reject) => {

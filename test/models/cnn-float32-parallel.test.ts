@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import '../../src/index.js';
 import { relativeDifference } from '../support/difference.js';
-import { CNN } from '../../src/models/cnn.js';
+import { CNN } from '../../src/models/neural/cnn.js';
 import { barImages } from '../nn/data.js';
 
 const PARAMS = { filters: [4, 8], kernelSize: 3, padding: 1, dense: [16], epochs: 2, batchSize: 16, optimizer: 'sgd' as const, lr: 0.05, momentum: 0.9 };

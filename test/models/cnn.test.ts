@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ConfigError, DataError } from '../../src/core/errors.js';
-import { CNN } from '../../src/models/cnn.js';
+import { CNN } from '../../src/models/neural/cnn.js';
 import { Network } from '../../src/nn/network.js';
 import { estimatorSuite } from '../support/estimator-suite.js';
 import { barImages } from '../nn/data.js';

@@ -4,8 +4,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Dataset } from '../../src/data/dataset.js';
-import { KMeans } from '../../src/models/kmeans.js';
-import type { KMeansParams, KMeansState } from '../../src/models/kmeans.js';
+import { KMeans } from '../../src/models/kmeans/kmeans.js';
+import type { KMeansParams, KMeansState } from '../../src/models/kmeans/kmeans.js';
 import { fixtureData, gaussianBlobs, kmeansFixtures } from '../fixtures/kmeans-pca/load.js';
 import { runSpmd, shardsOf } from '../fixtures/kmeans-pca/memory-world.js';
 import '../../src/index.js';

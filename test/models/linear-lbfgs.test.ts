@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Rng } from '../../src/core/rng.js';
-import { minimizeLbfgs } from '../../src/models/lbfgs.js';
+import { minimizeLbfgs } from '../../src/models/solvers/lbfgs.js';
 
 test('finds the Rosenbrock minimum (1, 1) from (−1.2, 1), each evaluation awaited', async () => {
   let evaluations = 0;

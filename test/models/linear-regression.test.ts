@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { ConfigError, DataError, ShardlearnError } from '../../src/core/errors.js';
 import { Rng } from '../../src/core/rng.js';
 import { Dataset } from '../../src/data/dataset.js';
-import { LinearRegression } from '../../src/models/linear-regression.js';
+import { LinearRegression } from '../../src/models/linear/linear-regression.js';
 import { estimatorSuite } from '../support/estimator-suite.js';
 import { fixtureDataset, readLinearFixture } from '../fixtures/linear/load.js';
 import '../../src/index.js';

@@ -3,10 +3,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ConfigError } from '../../src/core/errors.js';
-import { LogisticRegression } from '../../src/models/logistic-regression.js';
+import { LogisticRegression } from '../../src/models/linear/logistic-regression.js';
 import type { Dataset } from '../../src/data/dataset.js';
-import { MLP } from '../../src/models/mlp.js';
-import type { MLPParams } from '../../src/models/mlp.js';
+import { MLP } from '../../src/models/neural/mlp.js';
+import type { MLPParams } from '../../src/models/neural/mlp.js';
 import { estimatorSuite } from '../support/estimator-suite.js';
 import { xorData } from '../nn/data.js';
 import '../../src/index.js';

@@ -5,10 +5,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import '../../src/index.js';
 import { relativeDifference } from '../support/difference.js';
-import { CNN } from '../../src/models/cnn.js';
-import { MLP } from '../../src/models/mlp.js';
-import { NEURAL_DEFAULTS } from '../../src/models/neural-options.js';
-import { planStages } from '../../src/models/pipeline-trainer.js';
+import { CNN } from '../../src/models/neural/cnn.js';
+import { MLP } from '../../src/models/neural/mlp.js';
+import { NEURAL_DEFAULTS } from '../../src/models/neural/options.js';
+import { planStages } from '../../src/models/neural/pipeline/trainer.js';
 import { barImages, xorData } from '../nn/data.js';
 
 /**

@@ -4,8 +4,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ConfigError } from '../../src/core/errors.js';
 import { Rng } from '../../src/core/rng.js';
-import { layerCosts, partitionStages } from '../../src/models/pipeline-partition.js';
-import { PIPELINE_SCHEDULES, bubbleFraction, microBatchSizes, peakStoredMicroBatches, pipelineTimeline, stageOperations } from '../../src/models/pipeline-schedule.js';
+import { layerCosts, partitionStages } from '../../src/models/neural/pipeline/partition.js';
+import { PIPELINE_SCHEDULES, bubbleFraction, microBatchSizes, peakStoredMicroBatches, pipelineTimeline, stageOperations } from '../../src/models/neural/pipeline/schedule.js';
 
 test('schedules (GPipe and 1F1B): each micro-batch goes forward through stages in order, backward in reverse, forward before backward on every stage; one pass per stage per tick', () => {
   for (const schedule of PIPELINE_SCHEDULES) for (let stages = 1; stages <= 4; stages++) {

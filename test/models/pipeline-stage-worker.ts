@@ -5,12 +5,12 @@
 import { isMainThread, parentPort, workerData } from 'node:worker_threads';
 import type { MessagePort } from 'node:worker_threads';
 import '../../src/index.js';
-import type { SharedWorld } from '../../src/comm/shared-memory-world.js';
-import { SharedMemoryCommunicator } from '../../src/comm/shared-memory.js';
+import type { SharedWorld } from '../../src/comm/shm/world.js';
+import { SharedMemoryCommunicator } from '../../src/comm/shm/communicator.js';
 import { Rng } from '../../src/core/rng.js';
-import { MLP } from '../../src/models/mlp.js';
-import type { MLPParams } from '../../src/models/mlp.js';
-import { runPipeline } from '../../src/models/pipeline-trainer.js';
+import { MLP } from '../../src/models/neural/mlp.js';
+import type { MLPParams } from '../../src/models/neural/mlp.js';
+import { runPipeline } from '../../src/models/neural/pipeline/trainer.js';
 import { Network } from '../../src/nn/network.js';
 import type { PipelineSettings } from '../../src/strategies/pipeline.js';
 import { PipelineStrategy } from '../../src/strategies/pipeline.js';

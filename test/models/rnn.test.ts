@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ConfigError, DataError } from '../../src/core/errors.js';
-import { RNN } from '../../src/models/rnn.js';
+import { RNN } from '../../src/models/neural/rnn.js';
 import { estimatorSuite } from '../support/estimator-suite.js';
 import { firstStepSequences } from '../nn/data.js';
 import '../../src/index.js';

@@ -1,10 +1,10 @@
-// Who computes which rows of a synchronous global batch (models/sgd.ts): an even split by position
+// Who computes which rows of a synchronous global batch (models/solvers/sgd.ts): an even split by position
 // when every rank can read all rows (threads), the rows of its own shard otherwise. Both must hand
 // out every row of the batch exactly once over the ranks, so every paradigm trains on the same batches.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Rng } from '../../src/core/rng.js';
-import { evenShare, shardShare } from '../../src/models/sgd.js';
+import { evenShare, shardShare } from '../../src/models/solvers/sgd.js';
 
 const order = new Rng(3).permutation(1000);
 

@@ -15,7 +15,7 @@ import { fileURLToPath } from 'node:url';
 import { deserialize } from 'node:v8';
 import '../../src/index.js';
 import { loadData } from '../../src/data/load.js';
-import type { FitInfo } from '../../src/models/launcher.js';
+import type { FitInfo } from '../../src/models/paradigm.js';
 import { createModel } from '../../src/models/registry.js';
 import { CLUSTER_MODEL } from './cluster-rank.js';
 import { stateDifference } from './model-cases.js';

@@ -18,7 +18,7 @@ export interface ModelCase {
   /** Relative tolerance against sequential when not the float64 default (see threads-equivalence.ts). */
   tolerance?: number;
   /**
-   * Trained on synchronous mini-batches (models/sgd.ts). Threads split each batch evenly over the
+   * Trained on synchronous mini-batches (models/solvers/sgd.ts). Threads split each batch evenly over the
    * workers, processes by the shard each row lives in, so the two sum the same rows in other groups
    * and agree within `tolerance`, not bitwise.
    */

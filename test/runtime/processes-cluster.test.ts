@@ -12,7 +12,7 @@ import { deserialize } from 'node:v8';
 import { PassThrough } from 'node:stream';
 import '../../src/index.js';
 import { loadData } from '../../src/data/load.js';
-import type { FitInfo } from '../../src/models/launcher.js';
+import type { FitInfo } from '../../src/models/paradigm.js';
 import { createModel } from '../../src/models/registry.js';
 import { launchLocal } from '../../src/runtime/launch.js';
 import { rendezvousFromEnv } from '../../src/runtime/rendezvous.js';

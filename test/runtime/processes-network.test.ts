@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import '../../src/index.js';
 import { ConfigError } from '../../src/core/errors.js';
 import { createModel } from '../../src/models/registry.js';
-import type { FitOptions } from '../../src/models/launcher.js';
+import type { FitOptions } from '../../src/models/paradigm.js';
 import { bitwiseEqual, caseData } from './model-cases.js';
 
 const LATENCY_MS = 40;

@@ -7,7 +7,7 @@ import { execFile } from 'node:child_process';
 import '../../src/index.js';
 import { ConfigError } from '../../src/core/errors.js';
 import { Dataset } from '../../src/data/dataset.js';
-import type { FitInfo } from '../../src/models/launcher.js';
+import type { FitInfo } from '../../src/models/paradigm.js';
 import { PROBE_FIELDS, ProbeModel } from './fixtures/fixture-models.js';
 
 const workerModules = [new URL('./fixtures/fixture-models.js', import.meta.url).href];

@@ -1,9 +1,9 @@
-// The allreduce strategy carries a float32 model's gradients as float32 (models/sgd.ts tells it the
+// The allreduce strategy carries a float32 model's gradients as float32 (models/solvers/sgd.ts tells it the
 // precision): half the bytes of a float64 model of the same shape, and still the sequential model.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import '../../src/index.js';
-import { MLP } from '../../src/models/mlp.js';
+import { MLP } from '../../src/models/neural/mlp.js';
 import { caseData } from '../runtime/model-cases.js';
 import { relativeDifference } from '../support/difference.js';
 

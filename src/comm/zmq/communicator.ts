@@ -1,0 +1,169 @@
+/**
+ * The `Communicator` of the `processes` and `cluster` paradigms: ZeroMQ over TCP, CURVE-encrypted,
+ * one process per rank. Collectives are the transport-agnostic ones of collectives/link.ts; point-to-point
+ * messages carry their arrays as raw frames (zmq/wire.ts).
+ *
+ * What arrives from the wire is checked before it reaches the model: a NaN or infinite value in a
+ * sum all-reduce, a broadcast or a point-to-point payload fails the operation with a CommError naming
+ * the sending rank (it diverged or its bytes are corrupt); max and min reductions admit ±∞, their
+ * identity elements, and refuse NaN. Ranks that call collectives in different orders are detected by
+ * the collective sequence number every collective message carries.
+ *
+ * @example
+ * const comm = await ZmqCommunicator.join({ rank, size, masterAddr: '127.0.0.1', masterPort: 29500, secret, jobId: 'job-1' });
+ * await comm.allReduce(gradient, 'sum');
+ * await comm.close();
+ */
+import { CommError } from '../../core/errors.js';
+import type { FloatArray } from '../../core/storage.js';
+import type { Communicator, CommStats, Message, ReduceOp } from '../communicator.js';
+import { emptyStats } from '../communicator.js';
+import type { AllReduceAlgorithm, CollectiveLink } from '../collectives/link.js';
+import { allToAllBarrier, directAllReduce, directBroadcast, ringAllReduce } from '../collectives/link.js';
+import type { Incoming, ZmqTransportOptions } from './transport.js';
+import { ZmqTransport } from './transport.js';
+import { firstInvalid } from './wire.js';
+
+export interface ZmqCommunicatorOptions extends ZmqTransportOptions {
+  /** All-reduce algorithm; `direct` keeps the rank-order sum (see collectives/link.ts). Default 'direct'. */
+  algorithm?: AllReduceAlgorithm;
+  /** Largest collective message in bytes (buffers are cut into segments). Default 4 MiB. */
+  segmentBytes?: number;
+}
+
+const DEFAULT_SEGMENT_BYTES = 4 * 1024 * 1024;
+
+export class ZmqCommunicator implements Communicator {
+  readonly rank: number;
+  readonly size: number;
+  readonly stats: CommStats = emptyStats();
+  private collectiveSeq = 0;
+
+  private constructor(
+    private readonly transport: ZmqTransport,
+    private readonly algorithm: AllReduceAlgorithm,
+    private readonly segmentBytes: number,
+  ) {
+    this.rank = transport.rank;
+    this.size = transport.size;
+  }
+
+  /** Join the world described by `options` (rendezvous through rank 0). */
+  static async join(options: ZmqCommunicatorOptions): Promise<ZmqCommunicator> {
+    const segmentBytes = Math.min(options.segmentBytes ?? DEFAULT_SEGMENT_BYTES, options.maxMessageBytes ?? Infinity);
+    const transport = await ZmqTransport.join(options);
+    return new ZmqCommunicator(transport, options.algorithm ?? 'direct', segmentBytes);
+  }
+
+  /** The host `rank` runs on (for messages). */
+  hostOf(rank: number): string {
+    return this.transport.hostOf(rank);
+  }
+
+  private checkRank(rank: number, what: string): void {
+    if (!(Number.isInteger(rank) && rank >= 0 && rank < this.size)) {
+      throw new CommError('COMM', `${what} rank ${rank} does not exist in a world of size ${this.size} (ranks are 0..${this.size - 1})`);
+    }
+  }
+
+  private checkPayload(from: number, arrays: FloatArray[], allowInfinity: boolean, what: string): void {
+    for (const array of arrays) {
+      const bad = firstInvalid(array, allowInfinity);
+      if (bad !== null) {
+        throw new CommError('COMM', `${what}: rank ${from} (${this.hostOf(from)}) sent ${bad.value} at element ${bad.index}; non-finite values from the wire never reach the model (its training diverged, or the bytes were corrupted)`, { rank: from, host: this.hostOf(from) });
+      }
+    }
+  }
+
+  /** The link one collective runs on: its messages carry its sequence number, and what arrives is checked. */
+  private link(name: string, allowInfinity: boolean): CollectiveLink {
+    const seq = this.collectiveSeq++;
+    const what = `${name} (collective #${seq})`;
+    return {
+      rank: this.rank,
+      size: this.size,
+      send: async (to, arrays) => {
+        const bytes = await this.transport.send(to, 'coll', { tag: name, c: seq }, arrays);
+        this.stats.bytesSent += bytes; // after the await: `+= await` would read the count before it
+      },
+      recv: async (from) => {
+        const message: Incoming = await this.transport.take('coll', from, what);
+        this.stats.bytesReceived += message.bytes;
+        if (message.envelope.c !== seq || message.envelope.tag !== name) {
+          throw new CommError('COMM', `rank ${from} is in ${message.envelope.tag ?? '?'} (collective #${message.envelope.c ?? '?'}) while this rank is in ${what}: every rank must call the same collectives in the same order`, { rank: from });
+        }
+        this.checkPayload(from, message.arrays, allowInfinity, what);
+        return message.arrays;
+      },
+    };
+  }
+
+  private segmentElements(buffer: FloatArray): number {
+    return Math.max(1, Math.floor(this.segmentBytes / buffer.BYTES_PER_ELEMENT));
+  }
+
+  private async timed<T>(body: () => Promise<T>): Promise<T> {
+    const started = performance.now();
+    try {
+      return await body();
+    } finally {
+      this.stats.commMs += performance.now() - started;
+    }
+  }
+
+  allReduce(buffer: FloatArray, op: ReduceOp = 'sum'): Promise<void> {
+    return this.timed(async () => {
+      this.stats.collectives++;
+      const link = this.link(`allReduce(${op})`, op !== 'sum');
+      if (this.algorithm === 'ring') await ringAllReduce(link, buffer, op, this.segmentElements(buffer));
+      else await directAllReduce(link, buffer, op, this.segmentElements(buffer));
+    });
+  }
+
+  broadcast(buffer: FloatArray, root: number): Promise<void> {
+    return this.timed(async () => {
+      this.checkRank(root, 'broadcast root');
+      this.stats.collectives++;
+      await directBroadcast(this.link(`broadcast(root ${root})`, false), buffer, root, this.segmentElements(buffer));
+    });
+  }
+
+  barrier(): Promise<void> {
+    return this.timed(() => allToAllBarrier(this.link('barrier', false)));
+  }
+
+  send(to: number, message: Message): Promise<void> {
+    return this.timed(async () => {
+      this.checkRank(to, 'send to');
+      if (to === this.rank) throw new CommError('COMM', `send to rank ${to}: a rank cannot send to itself`);
+      // Copies: the caller may reuse its arrays as soon as send resolves.
+      const arrays = (message.arrays ?? []).map((array) => array.slice());
+      const bytes = await this.transport.send(to, 'user', { tag: message.tag, ...(message.header === undefined ? {} : { h: message.header }) }, arrays);
+      this.stats.bytesSent += bytes;
+      this.stats.messagesSent++;
+    });
+  }
+
+  recv(from?: number): Promise<Message & { from: number }> {
+    return this.timed(async () => {
+      if (from !== undefined) this.checkRank(from, 'recv from');
+      const incoming = await this.transport.take('user', from, from === undefined ? 'recv from any rank' : `recv from rank ${from}`);
+      this.stats.bytesReceived += incoming.bytes;
+      this.stats.messagesReceived++;
+      this.checkPayload(incoming.from, incoming.arrays, false, `message '${incoming.envelope.tag ?? ''}'`);
+      const message: Message & { from: number } = { from: incoming.from, tag: incoming.envelope.tag ?? '', arrays: incoming.arrays };
+      if (incoming.envelope.h !== undefined) message.header = incoming.envelope.h;
+      return message;
+    });
+  }
+
+  /** Fail every wait on `rank` now (the runtime calls this when it learns a rank died). */
+  markLost(rank: number, reason: string): void {
+    this.transport.markLost(rank, reason);
+  }
+
+  /** Leave the world: say goodbye to every peer and close. `error`: why this rank leaves early, passed on to the peers. */
+  close(error?: string): Promise<void> {
+    return this.transport.close(error);
+  }
+}

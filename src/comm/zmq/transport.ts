@@ -1,0 +1,324 @@
+/**
+ * The ZeroMQ point-to-point transport between the ranks of one job (TCP, CURVE-encrypted).
+ *
+ * Topology: every rank binds one ROUTER socket (rank 0's at MASTER_ADDR:MASTER_PORT) and connects
+ * one DEALER to every other rank's ROUTER; a message from i to j goes out on i's dealer to j and in
+ * on j's router. ZeroMQ gives framing, reconnection and back-pressure; libzmq's I/O thread sends
+ * ZMTP heartbeats, so a silent or dead peer is noticed even while JavaScript is busy computing.
+ *
+ * Rendezvous (the torchrun convention): rank r > 0 sends rank 0 a `hello` { job, generation, rank,
+ * size, endpoint }; when all size − 1 have arrived, rank 0 answers each with a `welcome` listing
+ * every rank's endpoint, and every rank connects to every other, opening each connection with the
+ * same `hello`. A router accepts traffic only from connections whose hello matched its job id,
+ * generation, world size and protocol version; any other is refused with the reason, logged, and
+ * its messages dropped — a stale or replayed peer never reaches the run.
+ *
+ * Failure: every wait has a timeout naming the rank and host waited for; a peer whose connection
+ * drops without a `bye` (killed, crashed, unplugged) fails every wait on it at once with PEER_LOST.
+ * A `bye` carries how many messages its sender sent and the error it stopped on, if any, so a wait on
+ * a peer that left says exactly why it can never be met (zmq/departures.ts).
+ *
+ * This file holds the sockets and the transport's life: joining, sending, taking, closing. Around it:
+ * where a rank listens and its join timeout (zmq/join.ts), the hello handshake and rank 0's
+ * rendezvous (zmq/hello.ts), everything that arrives (zmq/receive.ts), which peers are lost
+ * (zmq/peer-loss.ts), the options and their defaults (zmq/options.ts).
+ */
+import { randomBytes } from 'node:crypto';
+import * as zmq from 'zeromq';
+import { CommError } from '../../core/errors.js';
+import type { FloatArray } from '../../core/storage.js';
+import type { Envelope, WireKind } from './wire.js';
+import { PROTOCOL_VERSION, encodeMessage, wireBytes } from './wire.js';
+import { deriveCurveKeys, startZapHandler, zapDomainFor } from './security.js';
+import type { Channel, Incoming } from './mailbox.js';
+import { Mailbox } from './mailbox.js';
+import { Departures } from './departures.js';
+import type { HelloIdentity } from './hello.js';
+import { Rendezvous, helloFields } from './hello.js';
+import { PeerLoss } from './peer-loss.js';
+import { Receiver } from './receive.js';
+import { joinTimeoutError, listen, masterEndpoint } from './join.js';
+import type { ZmqTransportOptions } from './options.js';
+import { DEFAULT_MAX_MESSAGE_BYTES, DEFAULT_TIMEOUT_MS, HEARTBEAT_INTERVAL_MS, maxMessageBytesFromEnv } from './options.js';
+
+export type { Incoming } from './mailbox.js';
+export type { ZmqTransportOptions } from './options.js';
+export { DEFAULT_MAX_MESSAGE_BYTES } from './options.js';
+
+/** Longest a closing rank waits for its peers' goodbyes. */
+const CLOSE_WAIT_MS = 3000;
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+export class ZmqTransport {
+  readonly rank: number;
+  readonly size: number;
+  readonly timeoutMs: number;
+  readonly maxMessageBytes: number;
+  private readonly router: zmq.Router;
+  private readonly dealers: (zmq.Dealer | null)[];
+  private readonly sendChains: Promise<unknown>[];
+  private readonly hosts: string[];
+  private readonly departures: Departures;
+  private readonly mailbox: Mailbox;
+  private readonly peerLoss: PeerLoss;
+  private readonly receiver: Receiver;
+  private closed = false;
+  private closing = false;
+  private closeZap: () => void = () => undefined;
+  /** This transport's own ZeroMQ context: its sockets and its ZAP handler (zmq/security.ts) live in it. */
+  private readonly context = new zmq.Context();
+  /** Rank 0, while joining: the other ranks' endpoints gathered so far. */
+  private rendezvous: Rendezvous | null = null;
+  /** Rank > 0, while joining: where rank 0's welcome goes. */
+  private welcomeReceived: ((endpoints: string[]) => void) | null = null;
+  /** While joining: fails the join. */
+  private fatal: ((error: Error) => void) | null = null;
+
+  private constructor(
+    private readonly options: ZmqTransportOptions,
+    private readonly log: (line: string) => void,
+  ) {
+    this.rank = options.rank;
+    this.size = options.size;
+    this.timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    this.maxMessageBytes = options.maxMessageBytes ?? maxMessageBytesFromEnv() ?? DEFAULT_MAX_MESSAGE_BYTES;
+    const keys = deriveCurveKeys(options.secret, options.jobId);
+    this.keys = keys;
+    this.router = new zmq.Router({
+      context: this.context,
+      curveServer: true,
+      curveSecretKey: keys.serverSecretKey,
+      zapDomain: zapDomainFor(options.jobId),
+      maxMessageSize: this.maxMessageBytes,
+      handshakeInterval: options.handshakeTimeoutMs ?? 10_000,
+      heartbeatInterval: HEARTBEAT_INTERVAL_MS,
+      heartbeatTimeout: options.peerTimeoutMs ?? 10_000,
+      linger: 0,
+    });
+    this.dealers = new Array<zmq.Dealer | null>(this.size).fill(null);
+    this.sendChains = new Array<Promise<unknown>>(this.size).fill(Promise.resolve());
+    this.hosts = new Array<string>(this.size).fill('unknown host');
+    this.departures = new Departures(this.size);
+    this.mailbox = new Mailbox(this.size);
+    const hostOf = (rank: number): string => this.hostOf(rank);
+    const failJoin = (error: Error): void => this.fatal?.(error);
+    const isClosed = (): boolean => this.closed;
+    const { mailbox, departures } = this;
+    this.peerLoss = new PeerLoss({ size: this.size, mailbox, departures, log, hostOf, failJoin, isClosed, isClosing: () => this.closing });
+    this.receiver = new Receiver({
+      router: this.router,
+      mailbox,
+      departures,
+      peerLoss: this.peerLoss,
+      identity: this.identity,
+      log,
+      hostOf,
+      failJoin,
+      isClosed,
+      rendezvous: () => this.rendezvous,
+      awaitingWelcome: () => this.welcomeReceived !== null,
+      welcome: (endpoints) => {
+        const resolve = this.welcomeReceived;
+        this.welcomeReceived = null;
+        resolve?.(endpoints);
+      },
+    });
+  }
+
+  private readonly keys: ReturnType<typeof deriveCurveKeys>;
+
+  /**
+   * Join the world: bind, rendezvous through rank 0, connect to every peer. Resolves when this rank
+   * knows every peer's endpoint; rejects with a CommError saying who did not answer or why this rank
+   * was refused.
+   */
+  static async join(options: ZmqTransportOptions): Promise<ZmqTransport> {
+    const { rank, size } = options;
+    if (!(Number.isInteger(size) && size >= 1 && Number.isInteger(rank) && rank >= 0 && rank < size)) {
+      throw new CommError('COMM', `rank ${rank} of world size ${size} is not a valid rank (expected 0 ≤ rank < size)`);
+    }
+    const log = options.log ?? ((line: string) => process.stderr.write(`[shardlearn rank ${rank}] ${line}\n`));
+    const transport = new ZmqTransport(options, log);
+    try {
+      await transport.start();
+    } catch (error) {
+      await transport.close();
+      throw error;
+    }
+    return transport;
+  }
+
+  /** The host a rank runs on (from its endpoint), for error messages. */
+  hostOf(rank: number): string {
+    return this.hosts[rank] ?? 'unknown host';
+  }
+
+  private async start(): Promise<void> {
+    const { rank, size, masterAddr, masterPort } = this.options;
+    this.closeZap = await startZapHandler(this.context, zapDomainFor(this.options.jobId), this.keys.clientPublicKey, this.log);
+    void this.peerLoss.watch(this.router.events, null);
+    const { host, endpoint } = await listen(this.router, this.options, this.log);
+    this.hosts[rank] = host;
+    void this.receiver.routerLoop();
+    if (size === 1) return;
+
+    const joinTimeoutMs = this.options.joinTimeoutMs ?? this.timeoutMs;
+    const failure = new Promise<never>((_, reject) => {
+      this.fatal = reject;
+    });
+    failure.catch(() => undefined); // only awaited while joining
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(joinTimeoutError(this.options, { timeoutMs: joinTimeoutMs, missing: this.rendezvous?.missing() ?? [], boundEndpoint: this.router.lastEndpoint })), joinTimeoutMs);
+    });
+    try {
+      if (rank === 0) {
+        this.rendezvous = new Rendezvous(size, endpoint);
+        const endpoints = await Promise.race([this.rendezvous.done, failure, timeout]);
+        this.rendezvous = null;
+        for (let peer = 1; peer < size; peer++) this.connect(peer, endpoints[peer]!);
+      } else {
+        this.hosts[0] = masterAddr;
+        this.connect(0, masterEndpoint(masterAddr, masterPort), endpoint);
+        const endpoints = await Promise.race([this.awaitWelcome(), failure, timeout]);
+        for (let peer = 1; peer < size; peer++) if (peer !== rank) this.connect(peer, endpoints[peer]!);
+      }
+    } finally {
+      clearTimeout(timer);
+      this.fatal = null;
+    }
+  }
+
+  private get identity(): HelloIdentity {
+    return { jobId: this.options.jobId, generation: this.options.generation ?? 0, rank: this.rank, size: this.size };
+  }
+
+  /** Open the dealer to `peer` and say hello on it (the first message on every connection). */
+  private connect(peer: number, endpoint: string, ownEndpoint?: string): void {
+    const dealer = new zmq.Dealer({
+      context: this.context,
+      routingId: `${this.rank}.${randomBytes(6).toString('hex')}`,
+      curveServerKey: this.keys.serverPublicKey,
+      curvePublicKey: this.keys.clientPublicKey,
+      curveSecretKey: this.keys.clientSecretKey,
+      maxMessageSize: this.maxMessageBytes,
+      heartbeatInterval: HEARTBEAT_INTERVAL_MS,
+      heartbeatTimeout: this.options.peerTimeoutMs ?? 10_000,
+      sendTimeout: this.timeoutMs,
+      linger: 2000,
+    });
+    this.dealers[peer] = dealer;
+    const host = endpoint.slice('tcp://'.length, endpoint.lastIndexOf(':')).replace(/^\[|\]$/g, '');
+    this.hosts[peer] = host;
+    dealer.connect(endpoint);
+    void this.peerLoss.watch(dealer.events, peer);
+    void this.receiver.replyLoop(dealer, peer);
+    void this.sendFrames(peer, encodeMessage({ v: PROTOCOL_VERSION, k: 'hello', h: helloFields(this.identity, ownEndpoint) })).catch(() => undefined);
+  }
+
+  private awaitWelcome(): Promise<string[]> {
+    return new Promise((resolve) => {
+      this.welcomeReceived = resolve;
+    });
+  }
+
+  /** Fail every wait on `peer` (and every any-source wait) with PEER_LOST; later waits on it fail at once. */
+  markLost(peer: number, reason: string): void {
+    this.peerLoss.markLost(peer, reason);
+  }
+
+  /**
+   * The next message on `channel` from `from` (any peer when undefined). Rejects with TIMEOUT after
+   * `timeoutMs` naming the rank waited for, or PEER_LOST when that rank is gone.
+   */
+  take(channel: Channel, from: number | undefined, what: string): Promise<Incoming> {
+    const queued = this.mailbox.takeQueued(channel, from);
+    if (queued !== null) return Promise.resolve(queued);
+    if (this.closed) return Promise.reject(new CommError('COMM', `${what}: the communicator is closed`));
+    if (from !== undefined) {
+      const lost = this.peerLoss.reason(from);
+      if (lost !== null) return Promise.reject(this.peerLoss.goneError(from, lost));
+      const gone = this.departures.goneReason(from);
+      if (gone !== null) return Promise.reject(this.peerLoss.goneError(from, gone));
+    } else {
+      const lost = this.peerLoss.firstLost();
+      if (lost >= 0) return Promise.reject(this.peerLoss.goneError(lost, this.peerLoss.reason(lost)!));
+    }
+    return this.mailbox.wait(channel, from, this.timeoutMs, () =>
+      from === undefined
+        ? new CommError('TIMEOUT', `${what}: no message from any rank within ${this.timeoutMs} ms (raise timeoutMs if a step legitimately takes longer)`)
+        : new CommError('TIMEOUT', `${what}: no message from rank ${from} (${this.hostOf(from)}) within ${this.timeoutMs} ms; it is stuck, much slower, or not taking part (raise timeoutMs if a step legitimately takes longer)`, { rank: from, host: this.hostOf(from) }),
+    );
+  }
+
+  /** Why a message to `to` cannot be queued (no connection, the peer is lost, a frame is too large), or null. */
+  private sendRefusal(to: number, frames: readonly Buffer[]): CommError | null {
+    if (this.dealers[to] === null || this.dealers[to] === undefined) return new CommError('COMM', `no connection to rank ${to}`, { rank: to });
+    const lost = this.peerLoss.reason(to);
+    if (lost !== null) return this.peerLoss.goneError(to, lost);
+    for (const frame of frames) {
+      if (frame.byteLength > this.maxMessageBytes) {
+        return new CommError('COMM', `a frame of ${frame.byteLength} bytes exceeds the maximum message size of ${this.maxMessageBytes} bytes; send smaller pieces or raise SHARDLEARN_MAX_MESSAGE_BYTES on every rank`);
+      }
+    }
+    return null;
+  }
+
+  /** Queue `frames` to `to` (one send at a time per socket, as ZeroMQ requires). Returns the bytes sent. */
+  sendFrames(to: number, frames: Buffer[]): Promise<number> {
+    const refusal = this.sendRefusal(to, frames);
+    return refusal !== null ? Promise.reject(refusal) : this.enqueue(to, frames);
+  }
+
+  private enqueue(to: number, frames: Buffer[]): Promise<number> {
+    const dealer = this.dealers[to]!;
+    const sent = this.sendChains[to]!.catch(() => undefined).then(() => dealer.send(frames));
+    this.sendChains[to] = sent;
+    return sent.then(
+      () => wireBytes(frames),
+      (error: unknown) => {
+        const reason = this.peerLoss.reason(to);
+        throw reason !== null
+          ? this.peerLoss.goneError(to, reason)
+          : new CommError('TIMEOUT', `sending to rank ${to} (${this.hostOf(to)}) did not complete within ${this.timeoutMs} ms: ${(error as Error).message}`, { rank: to, host: this.hostOf(to), cause: error });
+      },
+    );
+  }
+
+  /** Send a data message of `kind` with `arrays` as raw frames (counted for the bye, see zmq/departures.ts). */
+  send(to: number, kind: WireKind, envelope: Omit<Envelope, 'v' | 'k' | 'd'>, arrays: readonly FloatArray[]): Promise<number> {
+    const frames = encodeMessage({ v: PROTOCOL_VERSION, k: kind, ...envelope }, arrays);
+    const refusal = this.sendRefusal(to, frames);
+    if (refusal !== null) return Promise.reject(refusal);
+    this.departures.countSent(to);
+    return this.enqueue(to, frames);
+  }
+
+  /**
+   * Say goodbye to every peer, then close the sockets. Idempotent. `error`: this rank leaves because
+   * it failed; the peers' errors then say so instead of "it finished and left".
+   */
+  async close(error?: string): Promise<void> {
+    if (this.closed || this.closing) return;
+    this.closing = true;
+    const byes = this.dealers.map((dealer, peer) =>
+      dealer === null || this.peerLoss.reason(peer) !== null ? Promise.resolve() : this.sendFrames(peer, encodeMessage({ v: PROTOCOL_VERSION, k: 'bye', h: this.departures.byeFields(peer, error) })).catch(() => undefined),
+    );
+    // Wait (bounded) for every peer's bye too: a bye is the last message on its connection, so once
+    // all have arrived nothing is in flight toward this rank and its sockets can close cleanly.
+    const deadline = performance.now() + CLOSE_WAIT_MS;
+    await Promise.race([Promise.all(byes), sleep(CLOSE_WAIT_MS)]);
+    const waiting = (peer: number): boolean => peer !== this.rank && !this.departures.settled(peer) && this.peerLoss.reason(peer) === null && this.dealers[peer] !== null;
+    while (performance.now() < deadline && this.dealers.some((_, peer) => waiting(peer))) await sleep(10);
+    this.closed = true;
+    this.mailbox.rejectWhere(() => true, () => new CommError('COMM', 'the communicator was closed while waiting'));
+    this.dealers.forEach((dealer, peer) => {
+      if (dealer === null) return;
+      // Flush queued messages to live peers; to a lost one nothing can arrive, and lingering would retry its handshake.
+      if (this.peerLoss.reason(peer) !== null) dealer.linger = 0;
+      dealer.close();
+    });
+    this.router.close();
+    this.closeZap();
+  }
+}

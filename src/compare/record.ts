@@ -1,0 +1,83 @@
+/**
+ * What one measured fit leaves behind (a row of the results store) and the session it belongs to.
+ */
+import type { Paradigm } from '../models/paradigm.js';
+import type { CodeVersion, HostInfo } from './environment.js';
+import type { Matrix, SkippedCell, StrategyName } from './matrix.js';
+import type { HistoryPoint } from './stats.js';
+
+export interface RunRecord {
+  runId: string;
+  sessionId: string;
+  /** ISO-8601 UTC time the fit started. */
+  startedAt: string;
+  cellId: string;
+  model: string;
+  modelKind: string;
+  params: Record<string, unknown>;
+  data: string;
+  paradigm: Paradigm;
+  workers: number;
+  strategy: StrategyName;
+  /** Name of the network profile (matrix `networks`); 'loopback' for sequential and threads, and for processes/cluster unshaped. */
+  network: string;
+  /** 0-based repeat index. */
+  repeat: number;
+  status: 'ok' | 'failed';
+  /** The error message of a failed fit. */
+  error: string | null;
+  trainRows: number;
+  testRows: number;
+  cols: number;
+  /** Wall seconds of the `fit` call (worker start-up included, data loading and scoring excluded). */
+  wallSeconds: number;
+  /** Training seconds as the launcher timed them (`fitInfo.seconds`: start-up excluded). */
+  trainSeconds: number;
+  /** CPU seconds (user + system) of this process during the fit — worker threads included, child processes not. */
+  cpuSeconds: number;
+  /** Peak resident set size of this process so far (process.resourceUsage().maxRSS), bytes. */
+  peakRssBytes: number;
+  /** Bytes and messages sent, summed over ranks. */
+  bytesSent: number;
+  bytesReceived: number;
+  messagesSent: number;
+  /** Training data the launcher shipped to workers before training (processes with in-memory data); not in bytesSent. */
+  setupBytes: number;
+  /** Milliseconds inside communication calls, mean over ranks. */
+  commMs: number;
+  /** Training milliseconds not spent communicating, mean over ranks (the launcher's per-rank figure when it gives one). */
+  computeMs: number;
+  /** The model's primary test metric (evaluate.ts: accuracy, r2, inertia, varianceExplained). */
+  score: number | null;
+  scoreName: string;
+  higherIsBetter: boolean;
+  /** Every test metric evaluate() reports. */
+  metrics: Record<string, number | number[]>;
+  /** Last training loss reported in the history. */
+  finalLoss: number | null;
+  /** Milliseconds to the first history point at or below the target loss; null if never or no target. */
+  timeToTargetMs: number | null;
+  /** Whether the final test score met the score target; null without one. */
+  reachedScoreTarget: boolean | null;
+  /** Sequential median wall seconds of the same model and data over this run's wall seconds. */
+  speedup: number | null;
+  /** speedup / workers. */
+  efficiency: number | null;
+  history: HistoryPoint[];
+}
+
+export interface Session {
+  sessionId: string;
+  startedAt: string;
+  matrix: Matrix;
+  code: CodeVersion;
+  host: HostInfo;
+}
+
+export interface CompareResult {
+  session: Session;
+  records: RunRecord[];
+  skipped: SkippedCell[];
+  /** True when the signal stopped the comparison early; `records` keeps what was measured. */
+  aborted: boolean;
+}

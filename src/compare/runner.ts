@@ -1,0 +1,307 @@
+/**
+ * The runner: every cell of the matrix, `repeats` times, each fit measured — wall and CPU seconds,
+ * peak memory, bytes and messages on the wire, compute vs communication time, test score, loss
+ * over time, speedup against the sequential median of the same model and data.
+ *
+ * Repeats are the outer loop (repeat 0 of every cell, then repeat 1, …) so slow drift of the
+ * machine (another job, thermal throttling) spreads over all cells instead of biasing one.
+ * Sequential cells come first in each repeat, so a live speedup is known as soon as a parallel
+ * cell finishes.
+ *
+ * @example
+ * const result = await runMatrix(defaultMatrix(), { loadData, onProgress: (e) => console.log(e.type) });
+ */
+import type { Dataset } from '../data/dataset.js';
+import type { ProgressEvent } from '../models/context.js';
+import { ConfigError } from '../core/errors.js';
+import { evaluate, primaryMetric } from '../models/evaluate.js';
+import type { FitOptions } from '../models/paradigm.js';
+import { availableParadigms } from '../models/paradigm.js';
+import type { AnyEstimator } from '../models/registry.js';
+import { createModel, modelEntry } from '../models/registry.js';
+import { fitInNamespaces } from '../runtime/netns-cluster.js';
+import type { DataLoader, Split } from './data.js';
+import { defaultLoader, headRows, trainAndTest } from './data.js';
+import { codeVersion, hostInfo } from './environment.js';
+import type { Cell, Matrix, SkippedCell } from './matrix.js';
+import { expandMatrix } from './matrix.js';
+import type { CompareResult, RunRecord, Session } from './record.js';
+import type { HistoryPoint } from './stats.js';
+import { efficiency, speedup, timeToTargetLoss } from './stats.js';
+import { applyBaselines, baselineKey, sequentialMedians } from './baseline.js';
+
+export type CompareEvent =
+  | { type: 'start'; session: Session; totalRuns: number; cells: Cell[]; skipped: SkippedCell[] }
+  | { type: 'warmup'; model: string }
+  | { type: 'run-start'; cell: Cell; repeat: number; runIndex: number; totalRuns: number }
+  | { type: 'fit-progress'; cell: Cell; repeat: number; event: ProgressEvent & { elapsedMs: number } }
+  | { type: 'run-end'; record: RunRecord; runIndex: number; totalRuns: number; line: string }
+  | { type: 'skipped'; skipped: SkippedCell }
+  | { type: 'end'; aborted: boolean };
+
+export interface RunOptions {
+  /** Loads a data spec; default: the data module's `loadData` (shared memory). */
+  loadData?: DataLoader;
+  onProgress?: (event: CompareEvent) => void;
+  /** Stops the comparison: no new fit starts, a fit in flight is abandoned, what was measured is kept. */
+  signal?: AbortSignal;
+  /** Called with each finished run (the store writes it at once, so an interrupted comparison keeps it). */
+  onRecord?: (record: RunRecord) => Promise<void> | void;
+  /** Rows of the warm-up fit per model (default 2000). */
+  warmupRows?: number;
+}
+
+const ABORTED = Symbol('aborted');
+
+/** `promise`, or ABORTED as soon as `signal` fires (the abandoned promise's rejection is swallowed). */
+function unlessAborted<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T | typeof ABORTED> {
+  if (signal === undefined) return promise;
+  promise.catch(() => undefined);
+  if (signal.aborted) return Promise.resolve(ABORTED);
+  return new Promise((resolve, reject) => {
+    const onAbort = (): void => resolve(ABORTED);
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(value);
+      },
+      (error: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(error instanceof Error ? error : new Error(String(error)));
+      },
+    );
+  });
+}
+
+function newId(): string {
+  return `${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 10)}`;
+}
+
+/** One line for a live display: what ran, how long, how fast against sequential, how well. */
+export function describeRun(record: RunRecord): string {
+  const what = `${record.model} ${record.paradigm}×${record.workers}${record.paradigm === 'sequential' ? '' : ` ${record.strategy}`}${record.network === 'loopback' ? '' : ` @${record.network}`} #${record.repeat + 1}`;
+  if (record.status === 'failed') return `${what}: failed — ${record.error ?? 'unknown error'}`;
+  const parts = [`${record.wallSeconds.toFixed(2)} s`];
+  if (record.speedup !== null) parts.push(`speedup ${record.speedup.toFixed(2)}×`);
+  if (record.score !== null) parts.push(`${record.scoreName} ${record.score.toPrecision(4)}`);
+  if (record.bytesSent > 0) parts.push(`${(record.bytesSent / 1e6).toFixed(2)} MB sent`);
+  return `${what}: ${parts.join(', ')}`;
+}
+
+function historyOf(model: AnyEstimator): HistoryPoint[] {
+  return (model.fitInfo?.history ?? []).map((h) => ({ elapsedMs: h.elapsedMs, iteration: h.iteration, total: h.total, loss: h.loss ?? null }));
+}
+
+interface MeasureInput {
+  cell: Cell;
+  repeat: number;
+  split: Split;
+  session: Session;
+  baselineSeconds: number | null;
+  options: RunOptions;
+}
+
+/** A fit's record, and whether it failed on configuration (which every repeat would repeat). */
+type Measured = { record: RunRecord; configFailure: boolean } | typeof ABORTED;
+
+async function measure(input: MeasureInput): Promise<Measured> {
+  const { cell, repeat, split, session, options } = input;
+  const model = createModel(cell.model, cell.params);
+  const fitOptions: FitOptions = {
+    paradigm: cell.paradigm,
+    workers: cell.workers,
+    strategy: cell.strategy,
+    onProgress: (event) => options.onProgress?.({ type: 'fit-progress', cell, repeat, event }),
+  };
+  if (session.matrix.timeoutMs !== null) fitOptions.timeoutMs = session.matrix.timeoutMs;
+  const { name: networkName, kind: networkKind, ...profile } = cell.network;
+  if (networkKind === undefined && Object.keys(profile).length > 0) fitOptions.network = profile;
+  const base = {
+    runId: newId(),
+    sessionId: session.sessionId,
+    startedAt: new Date().toISOString(),
+    cellId: cell.id,
+    model: cell.model,
+    modelKind: modelEntry(cell.model).kind,
+    params: cell.params,
+    data: cell.data,
+    paradigm: cell.paradigm,
+    workers: cell.workers,
+    strategy: cell.strategy,
+    network: networkName,
+    repeat,
+    trainRows: split.train.rows,
+    testRows: split.test.rows,
+    cols: split.train.cols,
+  };
+  const cpuBefore = process.cpuUsage();
+  const started = performance.now();
+  let outcome: AnyEstimator | typeof ABORTED;
+  try {
+    const fitting = cell.paradigm === 'cluster' ? fitCluster(model, cell, split.train, session, options.signal) : model.fit(split.train, fitOptions);
+    outcome = await unlessAborted(fitting, options.signal);
+  } catch (error) {
+    const wallSeconds = (performance.now() - started) / 1000;
+    const record: RunRecord = { ...base, ...emptyMeasurements(model), wallSeconds, status: 'failed', error: error instanceof Error ? error.message : String(error) };
+    return { record, configFailure: error instanceof ConfigError };
+  }
+  if (outcome === ABORTED) return ABORTED;
+  const wallSeconds = (performance.now() - started) / 1000;
+  const cpu = process.cpuUsage(cpuBefore);
+  const peakRssBytes = process.resourceUsage().maxRSS * 1024; // maxRSS is in kilobytes
+  const info = model.fitInfo!;
+  const ranks = info.comm.length === 0 ? 1 : info.comm.length;
+  const sum = (pick: (s: (typeof info.comm)[number]) => number): number => info.comm.reduce((total, s) => total + pick(s), 0);
+  const commMs = sum((s) => s.commMs) / ranks;
+  const metrics = evaluate(model, split.test);
+  const { name: scoreName, higherIsBetter } = primaryMetric(model);
+  const scoreValue = metrics[scoreName];
+  const score = typeof scoreValue === 'number' ? scoreValue : null;
+  const history = historyOf(model);
+  const losses = history.filter((h) => h.loss !== null);
+  const target = cell.target;
+  const run = speedup(input.baselineSeconds, wallSeconds);
+  const record: RunRecord = {
+    ...base,
+    status: 'ok',
+    error: null,
+    wallSeconds,
+    trainSeconds: info.seconds,
+    cpuSeconds: (cpu.user + cpu.system) / 1e6,
+    peakRssBytes,
+    bytesSent: sum((s) => s.bytesSent),
+    bytesReceived: sum((s) => s.bytesReceived),
+    messagesSent: sum((s) => s.messagesSent),
+    setupBytes: info.setupBytes ?? 0,
+    commMs,
+    computeMs: info.computeMs !== undefined && info.computeMs.length > 0
+      ? info.computeMs.reduce((a, b) => a + b, 0) / info.computeMs.length
+      : Math.max(0, info.seconds * 1000 - commMs),
+    score,
+    scoreName,
+    higherIsBetter,
+    metrics,
+    finalLoss: losses.length === 0 ? null : losses[losses.length - 1]!.loss,
+    timeToTargetMs: target?.loss === undefined ? null : timeToTargetLoss(history, target.loss),
+    reachedScoreTarget: target?.score === undefined || score === null ? null : higherIsBetter ? score >= target.score : score <= target.score,
+    speedup: run,
+    efficiency: efficiency(run, cell.workers),
+    history,
+  };
+  return { record, configFailure: false };
+}
+
+/**
+ * A cluster cell: one network namespace per rank on a bridge (tbf-capped for a tbf profile, the veth
+ * at full speed for loopback), ranks started with `ip netns exec` (runtime/netns-cluster.ts). The
+ * learned state comes back from rank 0 and is installed in `model`, so it is scored like any other.
+ */
+async function fitCluster(model: AnyEstimator, cell: Cell, train: Dataset, session: Session, signal: AbortSignal | undefined): Promise<AnyEstimator> {
+  const { state, info } = await fitInNamespaces<object>({
+    model: cell.model,
+    params: cell.params,
+    data: train,
+    workers: cell.workers,
+    strategy: cell.strategy,
+    ...(cell.network.kind === 'tbf' && cell.network.bandwidthMbit !== undefined ? { rateMbit: cell.network.bandwidthMbit } : {}),
+    ...(session.matrix.timeoutMs === null ? {} : { timeoutMs: session.matrix.timeoutMs }),
+    ...(signal === undefined ? {} : { signal }),
+  });
+  model.setState(state);
+  model.fitInfo = info;
+  return model;
+}
+
+function emptyMeasurements(model: AnyEstimator): Omit<RunRecord, keyof Cell | 'runId' | 'sessionId' | 'startedAt' | 'cellId' | 'modelKind' | 'repeat' | 'trainRows' | 'testRows' | 'cols' | 'wallSeconds' | 'status' | 'error'> {
+  const { name, higherIsBetter } = primaryMetric(model);
+  return {
+    trainSeconds: NaN, cpuSeconds: NaN, peakRssBytes: NaN, bytesSent: 0, bytesReceived: 0, messagesSent: 0, setupBytes: 0, commMs: NaN, computeMs: NaN,
+    score: null, scoreName: name, higherIsBetter, metrics: {}, finalLoss: null, timeToTargetMs: null, reachedScoreTarget: null,
+    speedup: null, efficiency: null, history: [],
+  };
+}
+
+/** Run the matrix. Never throws for a failing fit (the record says 'failed'); a bad matrix throws ConfigError. */
+export async function runMatrix(matrix: Matrix, options: RunOptions): Promise<CompareResult> {
+  const { cells, skipped } = expandMatrix(matrix, availableParadigms());
+  const session: Session = { sessionId: newId(), startedAt: new Date().toISOString(), matrix, code: codeVersion(), host: hostInfo() };
+  const totalRuns = cells.length * matrix.repeats;
+  const emit = options.onProgress ?? ((): void => undefined);
+  emit({ type: 'start', session, totalRuns, cells, skipped: [...skipped] });
+  const records: RunRecord[] = [];
+  const splits = new Map<string, Split | Error>();
+  const dead = new Set<string>();
+  const warmed = new Set<string>();
+  let runIndex = 0;
+  let aborted = false;
+
+  const splitFor = async (spec: string): Promise<Split | Error> => {
+    let split = splits.get(spec);
+    if (split === undefined) {
+      try {
+        split = trainAndTest(await (options.loadData ?? defaultLoader)(spec), matrix.testFraction, matrix.seed);
+      } catch (error) {
+        split = error instanceof Error ? error : new Error(String(error));
+      }
+      splits.set(spec, split);
+    }
+    return split;
+  };
+  const skip = (cell: Cell, reason: string): void => {
+    dead.add(cell.id);
+    const entry = { model: cell.model, data: cell.data, paradigm: cell.paradigm, workers: cell.workers, strategy: cell.strategy, reason };
+    skipped.push(entry);
+    emit({ type: 'skipped', skipped: entry });
+  };
+
+  outer: for (let repeat = 0; repeat < matrix.repeats; repeat++) {
+    for (const cell of cells) {
+      if (options.signal?.aborted === true) {
+        aborted = true;
+        break outer;
+      }
+      runIndex++;
+      if (dead.has(cell.id)) continue;
+      const split = await splitFor(cell.data);
+      if (split instanceof Error) {
+        skip(cell, `data '${cell.data}' could not be loaded: ${split.message}`);
+        continue;
+      }
+      const warmKey = baselineKey(cell);
+      if (matrix.warmup && !warmed.has(warmKey)) {
+        warmed.add(warmKey);
+        emit({ type: 'warmup', model: cell.model });
+        await warmUp(cell, split.train, options.warmupRows ?? 2000);
+      }
+      emit({ type: 'run-start', cell, repeat, runIndex, totalRuns });
+      const baselineSeconds = sequentialMedians(records).get(baselineKey(cell)) ?? null;
+      const measured = await measure({ cell, repeat, split, session, baselineSeconds, options });
+      if (measured === ABORTED) {
+        aborted = true;
+        break outer;
+      }
+      const { record, configFailure } = measured;
+      records.push(record);
+      await options.onRecord?.(record);
+      emit({ type: 'run-end', record, runIndex, totalRuns, line: describeRun(record) });
+      // A configuration error (a strategy the paradigm lacks, …) repeats identically: say so once
+      // and skip the cell's other repeats.
+      if (configFailure) skip(cell, record.error ?? 'failed');
+    }
+  }
+  applyBaselines(records);
+  emit({ type: 'end', aborted });
+  return { session, records, skipped, aborted };
+}
+
+/** An unmeasured sequential fit on a few rows, so JIT compilation is not charged to the first cell. */
+async function warmUp(cell: Cell, train: Dataset, rows: number): Promise<void> {
+  if (!availableParadigms().includes('sequential')) return;
+  try {
+    await createModel(cell.model, cell.params).fit(headRows(train, rows), { paradigm: 'sequential' });
+  } catch {
+    // A model that cannot fit the warm-up slice (e.g. more clusters than rows) fails for real in the
+    // measured runs, with its own message; the warm-up itself is best effort.
+  }
+}

@@ -1,0 +1,95 @@
+/**
+ * Loss and gradient sums of a linear model over rows, for any per-row loss of the scores: the
+ * scores S = X·Wᵀ + b of a block of rows come from one gemv (one output) or gemm (several), the
+ * model's `residual` turns each row's scores into ∂loss/∂score in place, and the gradient is
+ * Rᵀ·X (one more gemv/gemm) plus Σ R for the intercepts. Parameters are `[W (outputs×features), b]`.
+ *
+ * Mini-batch rows are scattered through the shard, so `sumRows` first gathers them into a
+ * contiguous block, and full-batch and mini-batch gradients share one code path. Measured
+ * (1,000,000×50 float64, one pass, CPU time on a loaded 2-core machine): with one output, gathering
+ * plus two gemv per batch of 64 costs the same as per-row dot + axpy (0.87–0.93 s vs 0.71–0.95 s);
+ * with 5 softmax outputs (a full pass, wall time, two runs) the gemm path took 0.55–1.03 s against
+ * 1.09–1.68 s for 5 dot + 5 axpy per row; and a WASM gemm backend gets whole blocks, not 50-element calls.
+ *
+ * @example
+ * const batch = new LinearBatch(d, 1);
+ * const residual: RowResidual = (scores, at, row) => { const e = scores[at]! - y[row]!; scores[at] = e; return 0.5 * e * e; };
+ * const lossSum = batch.sumRange(data.x, 0, data.rows, params, gradient, residual); // gradient += Σ∇
+ */
+import { kernels } from '../../core/kernels.js';
+import type { FloatArray } from '../../core/storage.js';
+
+/**
+ * Replace `scores[at…at+outputs)` (row `row`'s scores, intercepts included) by the derivative of
+ * that row's loss with respect to them, and return the row's loss. `row` indexes the shard.
+ */
+export type RowResidual = (scores: Float64Array, at: number, row: number) => number;
+
+/** Rows per block: 512 rows of scores and features stay in L2 between the two products. */
+const BLOCK_ROWS = 512;
+
+export class LinearBatch {
+  private readonly scores: Float64Array;
+  private readonly gathered: Float64Array;
+  private readonly gatheredRows: Uint32Array;
+
+  constructor(readonly features: number, readonly outputs: number) {
+    this.scores = new Float64Array(BLOCK_ROWS * outputs);
+    this.gathered = new Float64Array(BLOCK_ROWS * features);
+    this.gatheredRows = new Uint32Array(BLOCK_ROWS);
+  }
+
+  /** Rows [start, end) of row-major `x`: adds Σ∇ to `gradient`, returns Σ loss. */
+  sumRange(x: FloatArray, start: number, end: number, params: Float64Array, gradient: Float64Array, residual: RowResidual): number {
+    const ids = this.gatheredRows;
+    let loss = 0;
+    for (let first = start; first < end; first += BLOCK_ROWS) {
+      const count = Math.min(BLOCK_ROWS, end - first);
+      for (let i = 0; i < count; i++) ids[i] = first + i;
+      loss += this.sumBlock(x, first * this.features, count, params, gradient, residual);
+    }
+    return loss;
+  }
+
+  /** The listed rows `rows[0…count)`: adds Σ∇ to `gradient`, returns Σ loss. */
+  sumRows(x: FloatArray, rows: Uint32Array, count: number, params: Float64Array, gradient: Float64Array, residual: RowResidual): number {
+    const d = this.features;
+    const block = this.gathered;
+    const ids = this.gatheredRows;
+    let loss = 0;
+    for (let first = 0; first < count; first += BLOCK_ROWS) {
+      const size = Math.min(BLOCK_ROWS, count - first);
+      for (let i = 0; i < size; i++) {
+        const row = rows[first + i]!;
+        ids[i] = row;
+        const source = row * d;
+        const target = i * d;
+        for (let j = 0; j < d; j++) block[target + j] = x[source + j]!;
+      }
+      loss += this.sumBlock(block, 0, size, params, gradient, residual);
+    }
+    return loss;
+  }
+
+  /** `count` (≤ BLOCK_ROWS) consecutive rows of `x` from element `offset`; their shard rows are in `gatheredRows`. */
+  private sumBlock(x: FloatArray, offset: number, count: number, params: Float64Array, gradient: Float64Array, residual: RowResidual): number {
+    const d = this.features;
+    const m = this.outputs;
+    const k = kernels();
+    const scores = this.scores;
+    const ids = this.gatheredRows;
+    const bias = m * d;
+    let loss = 0;
+    if (m === 1) k.gemv(false, count, d, 1, x, offset, d, params, 0, 0, scores, 0);
+    else k.gemm(false, true, count, m, d, 1, x, offset, d, params, 0, d, 0, scores, 0, m);
+    for (let i = 0; i < count; i++) {
+      const at = i * m;
+      for (let c = 0; c < m; c++) scores[at + c]! += params[bias + c]!;
+      loss += residual(scores, at, ids[i]!);
+      for (let c = 0; c < m; c++) gradient[bias + c]! += scores[at + c]!;
+    }
+    if (m === 1) k.gemv(true, count, d, 1, x, offset, d, scores, 0, 1, gradient, 0);
+    else k.gemm(true, false, m, d, count, 1, scores, 0, m, x, offset, d, 1, gradient, 0, d);
+    return loss;
+  }
+}

@@ -1,0 +1,182 @@
+/**
+ * Linear regression (ordinary least squares, ridge with `l2 > 0`) in summation form (Chu et al.,
+ * NIPS 2006): each rank computes the centred Gram matrix XᵀX and Xᵀy of its shard, one all-reduce
+ * sums them, and every rank solves the same d×d system by Cholesky — one pass over the data, d²
+ * numbers on the wire whatever the row count. `solver: 'sgd'` trains the same objective by
+ * mini-batch SGD through `runSgd` (any gradient strategy).
+ *
+ * Objective: ‖y − Xw − b‖² + l2·‖w‖² (scikit-learn's Ridge with alpha = l2; the intercept is never
+ * penalised). SGD minimises the same objective divided by the row count n, so both solvers head
+ * for the same weights.
+ *
+ * @example
+ * const model = await new LinearRegression({ l2: 0.1 }).fit(train);
+ * model.state.weights; model.predict(test); model.score(test); // R²
+ */
+import { DataError } from '../../core/errors.js';
+import { kernels } from '../../core/kernels.js';
+import { choleskySolve } from '../../core/linalg.js';
+import type { Dataset } from '../../data/dataset.js';
+import type { TrainContext } from '../context.js';
+import { Estimator, resolveParams } from '../estimator.js';
+import { r2Score } from '../metrics.js';
+import { runSgd, sgdData } from '../solvers/sgd.js';
+import type { SgdProblem } from '../solvers/sgd.js';
+import { globalLayout } from '../spmd.js';
+import { LinearBatch } from './batch.js';
+import type { RowResidual } from './batch.js';
+import { checkFeatures, linearScores, requireBoolean, requireChoice, requireNumber, requireSgdParams } from './shared.js';
+
+export type LinearRegressionSolver = 'exact' | 'sgd';
+
+export interface LinearRegressionParams {
+  /** 'exact': normal equations by Cholesky; 'sgd': mini-batch SGD. */
+  solver: LinearRegressionSolver;
+  /** Ridge penalty on the weights (scikit-learn's Ridge alpha); 0 is ordinary least squares. */
+  l2: number;
+  fitIntercept: boolean;
+  /** SGD only: passes over the data. */
+  epochs: number;
+  /** SGD only: constant learning rate. */
+  lr: number;
+  /** SGD only: rows per global mini-batch. */
+  batchSize: number;
+  /** SGD only: seed of the batch order. */
+  seed: number;
+}
+
+export interface LinearRegressionState {
+  weights: Float64Array;
+  intercept: number;
+}
+
+const NAME = 'linear-regression';
+const DEFAULTS: LinearRegressionParams = { solver: 'exact', l2: 0, fitIntercept: true, epochs: 5, lr: 0.01, batchSize: 64, seed: 0 };
+/** Rows centred into a float64 scratch block at a time: 1024×d doubles stay in L2 for syrk. */
+const BLOCK_ROWS = 1024;
+
+export class LinearRegression extends Estimator<LinearRegressionParams, LinearRegressionState> {
+  readonly name = NAME;
+  readonly kind = 'regressor' as const;
+
+  constructor(params: Partial<LinearRegressionParams> = {}) {
+    const merged = resolveParams(NAME, DEFAULTS, params);
+    requireChoice(NAME, 'solver', merged.solver, ['exact', 'sgd']);
+    requireNumber(NAME, 'l2', merged.l2, 0);
+    requireBoolean(NAME, 'fitIntercept', merged.fitIntercept);
+    requireSgdParams(NAME, merged);
+    super(merged);
+  }
+
+  async train(shard: Dataset, context: TrainContext): Promise<LinearRegressionState> {
+    const y = shard.labels();
+    const solver = this.params.solver;
+    if (solver === 'exact') return trainExact(shard, y, this.params, context);
+    return trainSgd(shard, this.params, context);
+  }
+
+  predict(data: Dataset): Float64Array {
+    const { weights, intercept } = this.state;
+    checkFeatures(NAME, data, weights.length);
+    return linearScores(data, weights, Float64Array.of(intercept), 1);
+  }
+
+  /** R² on `data` (1 is perfect; 0 is no better than predicting the mean). */
+  score(data: Dataset): number {
+    return r2Score(data.labels(), this.predict(data));
+  }
+}
+
+/**
+ * The normal equations on centred data: with column means μ and ȳ over all ranks,
+ * (X−μ)ᵀ(X−μ)·w = (X−μ)ᵀ(y−ȳ) and b = ȳ − μ·w. This is the augmented system [X 1] with an
+ * unpenalised intercept after eliminating b (its Schur complement), but centring first keeps the
+ * Gram matrix's condition number that of the features, not of features plus a constant column.
+ */
+async function trainExact(shard: Dataset, y: Float64Array, params: LinearRegressionParams, context: TrainContext): Promise<LinearRegressionState> {
+  const { comm } = context;
+  const d = shard.cols;
+  const k = kernels();
+  const x = shard.x;
+  // Pass 1: Σx, Σy and the row count, one all-reduce of d + 2 numbers.
+  const sums = new Float64Array(d + 2);
+  if (params.fitIntercept) {
+    const ones = new Float64Array(Math.min(BLOCK_ROWS, shard.rows)).fill(1);
+    for (let start = 0; start < shard.rows; start += BLOCK_ROWS) {
+      const count = Math.min(BLOCK_ROWS, shard.rows - start);
+      k.gemv(true, count, d, 1, x, start * d, d, ones, 0, 1, sums, 0);
+    }
+    for (let i = 0; i < shard.rows; i++) sums[d]! += y[i]!;
+  }
+  sums[d + 1] = shard.rows;
+  await comm.allReduce(sums, 'sum');
+  const total = sums[d + 1]!;
+  if (total === 0) throw new DataError('DATA_MISSING', { file: shard.source }, `${NAME}: no rows to train on`);
+  const mean = new Float64Array(d);
+  let meanY = 0;
+  if (params.fitIntercept) {
+    for (let j = 0; j < d; j++) mean[j] = sums[j]! / total;
+    meanY = sums[d]! / total;
+  }
+
+  // Pass 2: [G (d×d) | Xcᵀyc (d) | ycᵀyc (1)] in one buffer, one all-reduce.
+  const stats = new Float64Array(d * d + d + 1);
+  const block = new Float64Array(Math.min(BLOCK_ROWS, shard.rows) * d);
+  const blockY = new Float64Array(Math.min(BLOCK_ROWS, shard.rows));
+  for (let start = 0; start < shard.rows; start += BLOCK_ROWS) {
+    const count = Math.min(BLOCK_ROWS, shard.rows - start);
+    for (let i = 0; i < count; i++) {
+      const source = (start + i) * d;
+      const target = i * d;
+      for (let j = 0; j < d; j++) block[target + j] = x[source + j]! - mean[j]!;
+      const centred = y[start + i]! - meanY;
+      blockY[i] = centred;
+      stats[d * d + d]! += centred * centred;
+    }
+    k.syrk(count, d, block, 0, d, stats, 0);
+    k.gemv(true, count, d, 1, block, 0, d, blockY, 0, 1, stats, d * d);
+  }
+  await comm.allReduce(stats, 'sum');
+
+  const gram = stats.slice(0, d * d);
+  const xty = stats.slice(d * d, d * d + d);
+  for (let j = 0; j < d; j++) gram[j * d + j]! += params.l2;
+  const weights = d === 0 ? new Float64Array(0) : choleskySolve(gram, d, xty);
+  const intercept = params.fitIntercept ? meanY - k.dot(d, mean, 0, weights, 0) : 0;
+  // Training mean squared error from the reduced sums: (yᵀy − 2wᵀXᵀy + wᵀXᵀXw) / n, no extra pass.
+  const gramNoRidge = stats.subarray(0, d * d);
+  const gw = new Float64Array(d);
+  k.gemv(false, d, d, 1, gramNoRidge, 0, d, weights, 0, 0, gw, 0);
+  const residual = stats[d * d + d]! - 2 * k.dot(d, weights, 0, xty, 0) + k.dot(d, weights, 0, gw, 0);
+  context.report({ iteration: 1, total: 1, loss: Math.max(0, residual) / total });
+  return { weights, intercept };
+}
+
+/** Squared loss ½(x·w + b − y)² per row; the ridge term is applied in the update. */
+async function trainSgd(shard: Dataset, params: LinearRegressionParams, context: TrainContext): Promise<LinearRegressionState> {
+  const d = shard.cols;
+  const data = sgdData(shard, context);
+  const x = data.x;
+  const y = data.labels();
+  const { total } = await globalLayout(context.comm, shard.rows);
+  if (total === 0) throw new DataError('DATA_MISSING', { file: shard.source }, `${NAME}: no rows to train on`);
+  // The per-row share of the ridge penalty, so SGD's objective is the exact solver's divided by n.
+  const decay = params.l2 / total;
+  const { lr, fitIntercept } = params;
+  const batch = new LinearBatch(d, 1);
+  const residual: RowResidual = (scores, at, row) => {
+    const error = scores[at]! - y[row]!;
+    scores[at] = error;
+    return 0.5 * error * error;
+  };
+  const problem: SgdProblem = {
+    dim: d + 1,
+    accumulate: (w, rows, count, gradient) => batch.sumRows(x, rows, count, w, gradient, residual),
+    apply(w, meanGradient) {
+      for (let j = 0; j < d; j++) w[j]! -= lr * (meanGradient[j]! + decay * w[j]!);
+      if (fitIntercept) w[d]! -= lr * meanGradient[d]!;
+    },
+  };
+  const result = await runSgd(shard, context, problem, new Float64Array(d + 1), params);
+  return { weights: result.params.slice(0, d), intercept: result.params[d]! };
+}

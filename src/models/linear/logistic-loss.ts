@@ -1,0 +1,114 @@
+/**
+ * The logistic loss and its gradient, summed over rows: binary (one score column, sigmoid) or
+ * multinomial (K columns, softmax). Pure and synchronous; the trainer all-reduces what it returns.
+ *
+ * Each loss sits beside its derivative: for scores z and the true class, the residual functions
+ * write ∂loss/∂z (p − onehot) over the scores in place and return the loss; `LinearBatch` turns
+ * that into Σ loss and Σ∇ with blocked gemv/gemm.
+ *
+ * @example
+ * const loss = new LogisticLoss(d, 1);
+ * gradient.fill(0);
+ * const sum = loss.sumRange(data.x, 0, data.rows, codes, params, gradient); // Σ log-loss, Σ ∇
+ */
+import type { FloatArray } from '../../core/storage.js';
+import { LinearBatch } from './batch.js';
+import type { RowResidual } from './batch.js';
+
+/** log(1 + eᵗ) without overflow. */
+export function softplus(t: number): number {
+  return t > 0 ? t + Math.log1p(Math.exp(-t)) : Math.log1p(Math.exp(t));
+}
+
+/** 1 / (1 + e⁻ᶻ) without overflow. */
+export function sigmoid(z: number): number {
+  if (z >= 0) return 1 / (1 + Math.exp(-z));
+  const e = Math.exp(z);
+  return e / (1 + e);
+}
+
+/** Binary: scores[at] := σ(z) − y, returns −log p(y | z) with y = `positive` ? 1 : 0. */
+function binaryResidual(scores: Float64Array, at: number, positive: boolean): number {
+  const z = scores[at]!;
+  scores[at] = sigmoid(z) - (positive ? 1 : 0);
+  return softplus(positive ? -z : z);
+}
+
+/** Softmax: scores[at..at+K) := softmax(z) − onehot(code), returns −log softmax(z)[code]. */
+function softmaxResidual(scores: Float64Array, at: number, classes: number, code: number): number {
+  let max = -Infinity;
+  for (let c = 0; c < classes; c++) max = Math.max(max, scores[at + c]!);
+  let sum = 0;
+  for (let c = 0; c < classes; c++) {
+    const e = Math.exp(scores[at + c]! - max);
+    scores[at + c] = e;
+    sum += e;
+  }
+  const trueScore = scores[at + code]!;
+  for (let c = 0; c < classes; c++) scores[at + c]! /= sum;
+  scores[at + code]! -= 1;
+  return Math.log(sum) - Math.log(trueScore);
+}
+
+/** Class probabilities (rows × K, row-major) from scores of one (binary) or K columns. */
+export function probabilitiesFromScores(scores: Float64Array, rows: number, outputs: number): Float64Array {
+  const classes = outputs === 1 ? 2 : outputs;
+  const out = new Float64Array(rows * classes);
+  for (let i = 0; i < rows; i++) {
+    if (outputs === 1) {
+      const p = sigmoid(scores[i]!);
+      out[2 * i] = 1 - p;
+      out[2 * i + 1] = p;
+      continue;
+    }
+    let max = -Infinity;
+    for (let c = 0; c < classes; c++) max = Math.max(max, scores[i * classes + c]!);
+    let sum = 0;
+    for (let c = 0; c < classes; c++) sum += out[i * classes + c] = Math.exp(scores[i * classes + c]! - max);
+    for (let c = 0; c < classes; c++) out[i * classes + c]! /= sum;
+  }
+  return out;
+}
+
+/**
+ * Sums of the logistic loss and its gradient for a model with `outputs` score columns (1: binary,
+ * K ≥ 3: softmax) over `features` inputs, through `LinearBatch` (blocked gemv/gemm). Parameters
+ * are laid out `[W (outputs×features), b]`; `codes[i]` is row i's class index (0..K−1; binary: 1
+ * is the positive class). Scratch is allocated once here, never per row or per call.
+ */
+export class LogisticLoss {
+  private readonly batch: LinearBatch;
+  private codes: Int32Array = new Int32Array(0);
+  private readonly residual: RowResidual;
+
+  constructor(readonly features: number, readonly outputs: number) {
+    this.batch = new LinearBatch(features, outputs);
+    this.residual = outputs === 1
+      ? (scores, at, row) => binaryResidual(scores, at, this.codes[row] === 1)
+      : (scores, at, row) => softmaxResidual(scores, at, outputs, this.codes[row]!);
+  }
+
+  /** Rows [start, end) of row-major `x`: adds Σ∇ to `gradient`, returns Σ loss. */
+  sumRange(x: FloatArray, start: number, end: number, codes: Int32Array, params: Float64Array, gradient: Float64Array): number {
+    this.codes = codes;
+    return this.batch.sumRange(x, start, end, params, gradient, this.residual);
+  }
+
+  /** The listed rows (a mini-batch): adds Σ∇ to `gradient`, returns Σ loss. */
+  sumRows(x: FloatArray, rows: Uint32Array, count: number, codes: Int32Array, params: Float64Array, gradient: Float64Array): number {
+    this.codes = codes;
+    return this.batch.sumRows(x, rows, count, params, gradient, this.residual);
+  }
+}
+
+/** Adds l2·W to `gradient` (intercepts unpenalised) and returns (l2/2)·‖W‖². */
+export function addL2(params: Float64Array, gradient: Float64Array, weightCount: number, l2: number): number {
+  if (l2 === 0) return 0;
+  let norm = 0;
+  for (let j = 0; j < weightCount; j++) {
+    const w = params[j]!;
+    norm += w * w;
+    gradient[j]! += l2 * w;
+  }
+  return 0.5 * l2 * norm;
+}

@@ -1,0 +1,145 @@
+/**
+ * Logistic regression, binary (sigmoid) or multinomial (softmax) from the classes found across all
+ * ranks. Objective: mean log-loss + (l2/2)·‖W‖², intercepts unpenalised — scikit-learn's
+ * LogisticRegression with C = 1 / (l2 · n) for n training rows.
+ *
+ * `solver: 'lbfgs'` (default) is summation form (Chu et al., NIPS 2006): each objective evaluation
+ * sums the loss and gradient over the shard, one all-reduce adds the ranks' sums, and every rank
+ * runs the identical L-BFGS step. `solver: 'sgd'` trains by mini-batch SGD through `runSgd`.
+ *
+ * @example
+ * const model = await new LogisticRegression({ l2: 1e-3 }).fit(train);
+ * model.predict(test); model.predictProba(test); model.score(test); // accuracy
+ */
+import type { Dataset } from '../../data/dataset.js';
+import type { TrainContext } from '../context.js';
+import { Estimator, resolveParams } from '../estimator.js';
+import { minimizeLbfgs } from '../solvers/lbfgs.js';
+import { accuracy } from '../metrics.js';
+import { runSgd, sgdCodes, sgdData } from '../solvers/sgd.js';
+import { LogisticLoss, addL2, probabilitiesFromScores } from './logistic-loss.js';
+import {
+  checkFeatures, classifierLabels, linearScores, predictClasses, requireBoolean, requireChoice, requireInteger, requireNumber, requireSgdParams, splitParams,
+} from './shared.js';
+
+export type LogisticSolver = 'lbfgs' | 'sgd';
+
+export interface LogisticRegressionParams {
+  /** 'lbfgs': full-batch L-BFGS; 'sgd': mini-batch SGD. */
+  solver: LogisticSolver;
+  /** L2 penalty on the weights, on the mean-loss scale (scikit-learn's C = 1 / (l2·n)). */
+  l2: number;
+  /** L-BFGS only: iterations at most. */
+  maxIter: number;
+  /** L-BFGS only: stop when the largest gradient component is at most this. */
+  tol: number;
+  fitIntercept: boolean;
+  /** SGD only: passes over the data. */
+  epochs: number;
+  /** SGD only: constant learning rate. */
+  lr: number;
+  /** SGD only: rows per global mini-batch. */
+  batchSize: number;
+  /** SGD only: seed of the batch order. */
+  seed: number;
+}
+
+export interface LogisticRegressionState {
+  /** The sorted class values; predictions are drawn from them. */
+  classes: Float64Array;
+  /** outputs × features, row-major; outputs is 1 for two classes (the positive class is classes[1]), else K. */
+  weights: Float64Array;
+  /** One per output. */
+  intercepts: Float64Array;
+}
+
+const NAME = 'logistic-regression';
+const DEFAULTS: LogisticRegressionParams = {
+  solver: 'lbfgs', l2: 1e-4, maxIter: 100, tol: 1e-6, fitIntercept: true, epochs: 5, lr: 0.01, batchSize: 64, seed: 0,
+};
+
+export class LogisticRegression extends Estimator<LogisticRegressionParams, LogisticRegressionState> {
+  readonly name = NAME;
+  readonly kind = 'classifier' as const;
+
+  constructor(params: Partial<LogisticRegressionParams> = {}) {
+    const merged = resolveParams(NAME, DEFAULTS, params);
+    requireChoice(NAME, 'solver', merged.solver, ['lbfgs', 'sgd']);
+    requireNumber(NAME, 'l2', merged.l2, 0);
+    requireInteger(NAME, 'maxIter', merged.maxIter, 1);
+    requireNumber(NAME, 'tol', merged.tol, 0);
+    requireBoolean(NAME, 'fitIntercept', merged.fitIntercept);
+    requireSgdParams(NAME, merged);
+    super(merged);
+  }
+
+  async train(shard: Dataset, context: TrainContext): Promise<LogisticRegressionState> {
+    const { classes, codes, outputs, total } = await classifierLabels(NAME, shard, context);
+    const d = shard.cols;
+    const loss = new LogisticLoss(d, outputs);
+    const params = this.params.solver === 'lbfgs'
+      ? await this.trainLbfgs(shard, context, codes, loss, total)
+      : await this.trainSgd(shard, context, codes, classes, loss);
+    return { classes, ...splitParams(params, outputs, d) };
+  }
+
+  private async trainLbfgs(shard: Dataset, context: TrainContext, codes: Int32Array, loss: LogisticLoss, total: number): Promise<Float64Array> {
+    const { l2, fitIntercept, maxIter, tol } = this.params;
+    const weightCount = loss.outputs * loss.features;
+    const dim = weightCount + loss.outputs;
+    // Gradient sums and the loss sum travel in one buffer: one all-reduce per evaluation.
+    const reduced = new Float64Array(dim + 1);
+    const objective = async (params: Float64Array, gradient: Float64Array): Promise<number> => {
+      reduced.fill(0);
+      reduced[dim] = loss.sumRange(shard.x, 0, shard.rows, codes, params, reduced);
+      await context.comm.allReduce(reduced, 'sum');
+      for (let j = 0; j < dim; j++) gradient[j] = reduced[j]! / total;
+      if (!fitIntercept) gradient.fill(0, weightCount, dim);
+      return reduced[dim]! / total + addL2(params, gradient, weightCount, l2);
+    };
+    const result = await minimizeLbfgs(objective, new Float64Array(dim), {
+      maxIter,
+      tol,
+      onIteration: (iteration, value) => context.report({ iteration, total: maxIter, loss: value }),
+    });
+    return result.x;
+  }
+
+  private async trainSgd(shard: Dataset, context: TrainContext, codes: Int32Array, classes: Float64Array, loss: LogisticLoss): Promise<Float64Array> {
+    const { l2, lr, fitIntercept } = this.params;
+    const data = sgdData(shard, context);
+    const dataCodes = sgdCodes(shard, context, codes, classes);
+    const weightCount = loss.outputs * loss.features;
+    const dim = weightCount + loss.outputs;
+    const result = await runSgd(shard, context, {
+      dim,
+      accumulate: (params, rows, count, gradient) => loss.sumRows(data.x, rows, count, dataCodes, params, gradient),
+      apply(params, meanGradient) {
+        for (let j = 0; j < weightCount; j++) params[j]! -= lr * (meanGradient[j]! + l2 * params[j]!);
+        if (fitIntercept) for (let j = weightCount; j < dim; j++) params[j]! -= lr * meanGradient[j]!;
+      },
+    }, new Float64Array(dim), this.params);
+    return result.params;
+  }
+
+  /** Raw scores: rows × outputs (one column for two classes: > 0 means classes[1]). */
+  decisionFunction(data: Dataset): Float64Array {
+    const { weights, intercepts } = this.state;
+    checkFeatures(NAME, data, weights.length / intercepts.length);
+    return linearScores(data, weights, intercepts, intercepts.length);
+  }
+
+  /** Class probabilities, rows × classes (row-major, columns in the order of `state.classes`). */
+  predictProba(data: Dataset): Float64Array {
+    return probabilitiesFromScores(this.decisionFunction(data), data.rows, this.state.intercepts.length);
+  }
+
+  predict(data: Dataset): Float64Array {
+    return predictClasses(this.decisionFunction(data), data.rows, this.state.intercepts.length, this.state.classes);
+  }
+
+  /** Accuracy on `data`. */
+  score(data: Dataset): number {
+    return accuracy(data.labels(), this.predict(data));
+  }
+}

@@ -1,0 +1,147 @@
+/**
+ * The seam between models and paradigms. `Estimator.fit` asks for the launcher of a paradigm;
+ * `runtime/` registers one per paradigm (it is the one place that knows them), so model code never
+ * imports a transport. Registering a paradigm twice throws.
+ */
+import type { CommStats } from '../comm/communicator.js';
+import { ConfigError, ShardlearnError } from '../core/errors.js';
+import type { Dataset } from '../data/dataset.js';
+import type { LoadOptions } from '../data/load.js';
+import type { ProgressEvent, Trainable } from './context.js';
+
+export type Paradigm = 'sequential' | 'threads' | 'processes' | 'cluster';
+export const PARADIGMS: readonly Paradigm[] = ['sequential', 'threads', 'processes', 'cluster'];
+
+export interface FitOptions {
+  paradigm?: Paradigm;
+  /** Number of workers (world size); 1 for sequential. */
+  workers?: number;
+  /** How gradients are combined for SGD-trained models (`allreduce`, `hogwild`, …). */
+  strategy?: string;
+  /** Called on the caller's thread as rank 0 reports progress. */
+  onProgress?: (event: ProgressEvent & { elapsedMs: number }) => void;
+  /** Give up (and stop all workers) when no worker has made progress for this long. */
+  timeoutMs?: number;
+  /**
+   * Modules (paths or file: URLs) every worker imports before rebuilding the model — where a custom
+   * model registered with `registerModel` outside shardlearn lives. Paradigms with workers only.
+   */
+  workerModules?: readonly string[];
+  /**
+   * Where the training rows come from, for paradigms whose workers load their own shard (data
+   * locality: `processes` workers call loadData(spec, { shard }) and split locally, so no training
+   * row passes through the caller). Without it, `processes` ships each worker its slice of `data`
+   * once at start (counted in FitInfo.setupBytes, apart from training communication).
+   */
+  source?: DataSource;
+  /**
+   * A network profile for the rank-to-rank links (`processes` only; other paradigms refuse it):
+   * every connection goes through a seeded delaying/throttling TCP proxy on loopback, so a run can
+   * show how a model and strategy behave on a slower network. Results are unchanged bit for bit.
+   *
+   * @example
+   * await model.fit(data, { paradigm: 'processes', workers: 2, network: { latencyMs: 5, bandwidthMbit: 100 } });
+   */
+  network?: NetworkProfile;
+  /**
+   * `threads` only: keep the worker threads of a successful fit alive (idle, not holding the process
+   * open, terminated after 30 s unused) and reuse them for the next fit, which then skips their
+   * start-up (importing the library, compiling the kernels: 0.1–0.5 s). Default true; false starts
+   * fresh threads and terminates them after the fit. `shutdownThreadPool()` ends idle ones at once.
+   *
+   * @example
+   * await model.fit(data, { paradigm: 'threads', workers: 2, reuseThreads: false });
+   */
+  reuseThreads?: boolean;
+}
+
+/** Delay and throughput cap applied to every rank-to-rank connection (see FitOptions.network). */
+export interface NetworkProfile {
+  /** Added one-way delay of every chunk, in milliseconds. */
+  latencyMs?: number;
+  /** Uniform ± jitter on that delay, in milliseconds (order is kept). */
+  jitterMs?: number;
+  /** Throughput cap of each direction of each connection, in megabits per second. */
+  bandwidthMbit?: number;
+  /** Seed of the jitter. Default 0. */
+  seed?: number;
+}
+
+/** A data source every worker can load its own shard of (see FitOptions.source). */
+export interface DataSource {
+  /** A loadData spec: a path, builtin:…, synthetic:… */
+  spec: string;
+  /** loadData options; `shard` and `placement` are set by the worker. */
+  load?: Omit<LoadOptions, 'shard' | 'placement'>;
+  /** Keep only the training part of this per-row hash split (trainTestSplit), when the source has no test part of its own. */
+  split?: { testFraction: number; seed: number };
+}
+
+/** How a fit ran. */
+export interface FitInfo {
+  paradigm: Paradigm;
+  workers: number;
+  strategy: string;
+  /** Wall time of training, data loading excluded (worker start-up included). */
+  seconds: number;
+  /**
+   * Milliseconds, within `seconds`, until every worker had started (imported the library); about 0
+   * when the `threads` paradigm reused warm pooled threads. Set by the threads paradigm.
+   */
+  startupMs?: number;
+  /** worker_threads threadId per rank (threads paradigm): equal ids in two fits mean the same threads served both. */
+  threadIds?: number[];
+  /** Per-rank communication statistics, index = rank. */
+  comm: CommStats[];
+  /**
+   * Per-rank milliseconds of training spent outside communication (train wall time − commMs),
+   * index = rank; set by paradigms that run workers.
+   */
+  computeMs?: number[];
+  /**
+   * Per-rank CPU milliseconds of the worker's thread during training, where the platform reports it
+   * (Linux). Unlike wall time it does not grow when other processes compete for the cores.
+   */
+  cpuMs?: number[];
+  /**
+   * Bytes of training data the launcher shipped to workers before training (processes paradigm with
+   * in-memory data); 0 or absent when workers load their own shards. Not part of `comm`.
+   */
+  setupBytes?: number;
+  /** Rank 0's progress events with elapsed milliseconds since training started. */
+  history: (ProgressEvent & { elapsedMs: number })[];
+}
+
+export interface LaunchRequest<State> {
+  model: Trainable<State>;
+  data: Dataset;
+  options: FitOptions;
+}
+
+export type Launcher = <State>(request: LaunchRequest<State>) => Promise<{ state: State; info: FitInfo }>;
+
+const launchers = new Map<Paradigm, Launcher>();
+
+export function registerLauncher(paradigm: Paradigm, launcher: Launcher): void {
+  if (launchers.has(paradigm)) throw new ShardlearnError('REGISTRY', `a launcher for paradigm '${paradigm}' is already registered`);
+  launchers.set(paradigm, launcher);
+}
+
+export function getLauncher(paradigm: Paradigm): Launcher {
+  const launcher = launchers.get(paradigm);
+  if (launcher !== undefined) return launcher;
+  if (!PARADIGMS.includes(paradigm)) {
+    throw new ConfigError(`unknown paradigm '${String(paradigm)}'; expected one of: ${PARADIGMS.join(', ')}`, { field: 'paradigm' });
+  }
+  const available = [...launchers.keys()];
+  throw new ConfigError(
+    available.length === 0
+      ? `no paradigm is available: import 'shardlearn' (the package entry), which registers the launchers`
+      : `paradigm '${paradigm}' is not available in this build; available: ${available.join(', ')}`,
+    { field: 'paradigm' },
+  );
+}
+
+export function availableParadigms(): Paradigm[] {
+  return [...launchers.keys()];
+}

@@ -1,0 +1,142 @@
+/**
+ * The mini-batch SGD loop shared by every SGD-trained model. The model supplies two pure functions
+ * — the gradient summed over some rows, and its update rule — and the loop is the same in every
+ * paradigm and under every strategy.
+ *
+ * Synchronous strategies: every rank draws the same global permutation of all rows (one seed), and
+ * step s takes global rows perm[s·B … (s+1)·B). Who computes which of them depends on what a rank
+ * can read:
+ * - all ranks' rows (`context.shared`, the threads paradigm): rank r takes the batch's positions
+ *   [⌊r·B/P⌋, ⌊(r+1)·B/P⌋), an even split, as PyTorch's DistributedSampler does;
+ * - only its shard (processes, hosts): the batch's rows that live in its shard, so no data moves;
+ *   the shares are then binomial (for B = 64 over 2 ranks the larger averages ~35 rows), and every
+ *   step waits for the rank with the larger one.
+ * Either way each rank sums the gradient over its rows and the strategy all-reduces, so threads,
+ * processes and sequential train on exactly the same batches and give the same model up to
+ * summation order — the paradigm changes the speed, never the maths. Asynchronous strategies
+ * (Hogwild): each rank shuffles its own shard with its own stream and steps at its own pace on B
+ * of its rows.
+ *
+ * Every row is visited once per epoch in both modes, so `accumulate` is told the epoch: the visit
+ * number of each of its rows (dropout seeds its masks with it).
+ */
+import { ConfigError } from '../../core/errors.js';
+import { Rng } from '../../core/rng.js';
+import type { Dataset } from '../../data/dataset.js';
+import type { TrainContext } from '../context.js';
+import { encodeLabels, globalLayout } from '../spmd.js';
+
+export interface SgdProblem {
+  /** Length of the parameter vector. */
+  readonly dim: number;
+  /**
+   * Add the gradient of the loss, summed over rows `rows[0..count)` of `sgdData(shard, context)`,
+   * into `gradient` (already zeroed); return the loss summed over those rows. `epoch` counts from 0.
+   */
+  accumulate(params: Float64Array, rows: Uint32Array, count: number, gradient: Float64Array, epoch: number): number;
+  /** The update rule: params ← params − step(meanGradient); `step` counts updates from 1. */
+  apply(params: Float64Array, meanGradient: Float64Array, step: number): void;
+  /** The precision `accumulate`'s gradients are computed in (float32 networks); default float64. */
+  readonly gradientPrecision?: 'float32' | 'float64';
+}
+
+export interface SgdOptions {
+  epochs: number;
+  batchSize: number;
+  seed: number;
+}
+
+export interface SgdResult {
+  params: Float64Array;
+  /** Mean training loss of the last epoch (over all ranks). */
+  loss: number;
+}
+
+/**
+ * The dataset whose row indices `accumulate` receives: all ranks' rows when this rank can read them
+ * (`context.shared`), else its own shard. Models take their labels and row keys from it too.
+ */
+export function sgdData(shard: Dataset, context: TrainContext): Dataset {
+  return context.shared?.data ?? shard;
+}
+
+/** The class codes of `sgdData`'s rows: the shard's `codes` when that is the data, else the shared rows' labels encoded by `classes`. */
+export function sgdCodes(shard: Dataset, context: TrainContext, codes: Int32Array, classes: Float64Array): Int32Array {
+  const data = sgdData(shard, context);
+  return data === shard ? codes : encodeLabels(data.labels(), classes);
+}
+
+export async function runSgd(shard: Dataset, context: TrainContext, problem: SgdProblem, initial: Float64Array, options: SgdOptions): Promise<SgdResult> {
+  const { comm, strategy, shared } = context;
+  const layout = await globalLayout(comm, shard.rows);
+  if (shared !== undefined && (shared.data.rows !== layout.total || shared.first !== layout.offset)) {
+    throw new ConfigError(`runSgd: the shared rows (${shared.data.rows}, this rank's first at ${shared.first}) are not the ranks' shards in order (${layout.total} rows, this rank's first at ${layout.offset})`);
+  }
+  // Where this rank's shard starts in the rows `accumulate` indexes.
+  const first = shared?.first ?? 0;
+  const params = await strategy.setup(initial, { gradientPrecision: problem.gradientPrecision ?? 'float64' });
+  const gradient = new Float64Array(problem.dim);
+  const batchRows = new Uint32Array(options.batchSize);
+  const lossTally = new Float64Array(2);
+  const base = new Rng(options.seed);
+  const ownStream = base.fork(1000 + comm.rank);
+  let step = 0;
+  const apply = (p: Float64Array, g: Float64Array): void => problem.apply(p, g, step);
+  let loss = NaN;
+
+  for (let epoch = 0; epoch < options.epochs; epoch++) {
+    let lossSum = 0;
+    let seen = 0;
+    if (strategy.synchronous) {
+      const order = base.fork(epoch).permutation(layout.total);
+      for (let start = 0; start < layout.total; start += options.batchSize) {
+        const stop = Math.min(start + options.batchSize, layout.total);
+        const count = shared !== undefined
+          ? evenShare(order, start, stop, comm.rank, comm.size, batchRows)
+          : shardShare(order, start, stop, layout.offset, layout.offset + shard.rows, batchRows);
+        gradient.fill(0);
+        if (count > 0) lossSum += problem.accumulate(params, batchRows, count, gradient, epoch);
+        seen += count;
+        step++;
+        await strategy.step(params, gradient, stop - start, apply);
+      }
+    } else {
+      const order = ownStream.permutation(shard.rows);
+      for (let start = 0; start < shard.rows; start += options.batchSize) {
+        const count = Math.min(options.batchSize, shard.rows - start);
+        for (let b = 0; b < count; b++) batchRows[b] = first + order[start + b]!;
+        gradient.fill(0);
+        lossSum += problem.accumulate(params, batchRows, count, gradient, epoch);
+        seen += count;
+        step++;
+        await strategy.step(params, gradient, count, apply);
+      }
+    }
+    lossTally[0] = lossSum;
+    lossTally[1] = seen;
+    if (comm.size > 1) await comm.allReduce(lossTally, 'sum');
+    loss = lossTally[1]! > 0 ? lossTally[0]! / lossTally[1]! : NaN;
+    context.report({ iteration: epoch + 1, total: options.epochs, loss });
+  }
+  await strategy.finish(params);
+  return { params: Float64Array.from(params), loss };
+}
+
+/** Rank `rank`'s even part of the batch `order[start…stop)`, as global row indices into `rows`; returns its length. */
+export function evenShare(order: Uint32Array, start: number, stop: number, rank: number, size: number, rows: Uint32Array): number {
+  const n = stop - start;
+  const from = start + Math.floor((rank * n) / size);
+  const to = start + Math.floor(((rank + 1) * n) / size);
+  for (let b = from; b < to; b++) rows[b - from] = order[b]!;
+  return to - from;
+}
+
+/** The rows of the batch `order[start…stop)` that live in the shard [first, end) of the global rows, as shard indices into `rows`; returns how many. */
+export function shardShare(order: Uint32Array, start: number, stop: number, first: number, end: number, rows: Uint32Array): number {
+  let count = 0;
+  for (let b = start; b < stop; b++) {
+    const row = order[b]!;
+    if (row >= first && row < end) rows[count++] = row - first;
+  }
+  return count;
+}

@@ -1,0 +1,15 @@
+/**
+ * Registers a launcher per paradigm with the models' registry (models/paradigm.ts). Its own module,
+ * so that a rank entry (netns-rank.ts) can register them without importing the runtime's index,
+ * which also exports the entries that start such ranks (an import cycle otherwise).
+ */
+import { registerLauncher } from '../models/paradigm.js';
+import { launchSequential } from './sequential.js';
+import { launchThreads } from './threads.js';
+import { launchProcesses } from './processes.js';
+import { launchCluster } from './cluster.js';
+
+registerLauncher('sequential', launchSequential);
+registerLauncher('threads', launchThreads);
+registerLauncher('processes', launchProcesses);
+registerLauncher('cluster', launchCluster);

@@ -1,0 +1,170 @@
+// The advisor's cost model on known inputs (closed form), its calibration recovering parameters from
+// records the model itself generated (plus seeded noise), and its validation being exact on them.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import '../../src/index.js';
+import { ConfigError } from '../../src/core/errors.js';
+import { Rng } from '../../src/core/rng.js';
+import type { Paradigm } from '../../src/models/paradigm.js';
+import { advise, algorithmFor, algorithmOfRun, calibrateFromRuns, validateAdvisor } from '../../src/compare/advisor.js';
+import { nonNegativeLeastSquares } from '../../src/compare/calibrate.js';
+import type { Calibration } from '../../src/compare/cost-model.js';
+import { DEFAULT_CALIBRATION, computeKey, parseBandwidth, predict, workloadOf } from '../../src/compare/cost-model.js';
+import type { RunRecord } from '../../src/compare/record.js';
+import { record } from './records.js';
+
+const close = (actual: number, expected: number, relative = 1e-9, what = ''): void =>
+  assert.ok(Math.abs(actual - expected) <= relative * Math.abs(expected) + 1e-15, `${what} expected ${expected}, found ${actual}`);
+
+test('workload counts: synchronous SGD steps on every rank, Hogwild on its shard, summation once per pass', () => {
+  const sgd = { form: 'sgd' as const, passes: 2, workPerCell: 1, batchSize: 64, payloadValues: 11, collectivesPerPass: 1 };
+  const sync = workloadOf(sgd, { rows: 1000, cols: 10, workers: 2, strategy: 'allreduce' });
+  // ceil(1000 / 64) = 16 steps per epoch, 2 epochs; one all-reduce per step plus the per-epoch loss.
+  assert.deepEqual(sync, { rows: 1000, cols: 10, workers: 2, workUnits: 20_000, stepsPerRank: 32, collectives: 34, payloadBytes: 88 });
+  const hogwild = workloadOf(sgd, { rows: 1000, cols: 10, workers: 2, strategy: 'hogwild' });
+  assert.equal(hogwild.stepsPerRank, 2 * Math.ceil(500 / 64));
+  assert.equal(hogwild.collectives, 2, 'only the per-epoch loss all-reduce');
+  const alone = workloadOf(sgd, { rows: 1000, cols: 10, workers: 1, strategy: 'allreduce' });
+  assert.equal(alone.collectives, 0);
+  const kmeans = workloadOf({ form: 'summation', passes: 7, workPerCell: 8, batchSize: null, payloadValues: 170, collectivesPerPass: 1 }, { rows: 500, cols: 20, workers: 4, strategy: 'allreduce' });
+  assert.deepEqual([kmeans.workUnits, kmeans.stepsPerRank, kmeans.collectives, kmeans.payloadBytes], [500 * 20 * 8 * 7, 7, 7, 1360]);
+});
+
+test('predict: start-up + compute over min(N, cores) + ring all-reduce 2(N−1) hops and 2(N−1)/N bytes', () => {
+  const calibration: Calibration = {
+    ...DEFAULT_CALIBRATION,
+    source: 'runs',
+    compute: { m: { secondsPerUnit: 2e-9, secondsPerStep: 1e-5 } },
+    links: { processes: { latencySeconds: 1e-4, secondsPerByte: 1e-9 }, threads: { latencySeconds: 2e-5, secondsPerByte: 1e-10 } },
+    startup: { processes: { fixedSeconds: 0.1, perWorkerSeconds: 0.3 }, threads: { fixedSeconds: 0.05, perWorkerSeconds: 0.1 }, sequential: { fixedSeconds: 0, perWorkerSeconds: 0 } },
+  };
+  const work = { rows: 1e5, cols: 10, workers: 4, workUnits: 1e7, stepsPerRank: 100, collectives: 50, payloadBytes: 8000 };
+  const processes = predict(work, { paradigm: 'processes', workers: 4, cores: 2 }, calibration, 'm');
+  close(processes.startupSeconds, 0.1 + 0.3 * 4, 1e-12, 'start-up');
+  // 4 ranks on 2 cores: the parallel part runs at 2×, the per-step part is time-shared (×2).
+  close(processes.computeSeconds, (2e-9 * 1e7) / 2 + 1e-5 * 100 * 2, 1e-12, 'compute');
+  close(processes.communicationSeconds, 50 * (6 * 1e-4 + 1.5 * 8000 * 1e-9), 1e-12, 'communication');
+  close(processes.totalSeconds, processes.startupSeconds + processes.computeSeconds + processes.communicationSeconds);
+  const threads = predict(work, { paradigm: 'threads', workers: 4, cores: 8 }, calibration, 'm');
+  close(threads.computeSeconds, (2e-9 * 1e7) / 4 + 1e-5 * 100, 1e-12, 'threads compute');
+  close(threads.communicationSeconds, 50 * (3 * 2e-5 + 3 * 8000 * 1e-10), 1e-12, 'threads communication');
+  // A capped network: the slower of software and wire bandwidth, latencies added; threads unaffected.
+  const capped = predict(work, { paradigm: 'processes', workers: 4, cores: 2, bandwidthBytesPerSecond: 1.25e7, latencySeconds: 1e-3 }, calibration, 'm');
+  close(capped.communicationSeconds, 50 * (6 * 1.1e-3 + 1.5 * 8000 * 8e-8), 1e-12, 'capped communication');
+  close(predict(work, { paradigm: 'threads', workers: 4, cores: 8, bandwidthBytesPerSecond: 1 }, calibration, 'm').totalSeconds, threads.totalSeconds);
+  const sequential = predict({ ...work, workers: 1, collectives: 0 }, { paradigm: 'sequential', workers: 1, cores: 8 }, calibration, 'm');
+  close(sequential.totalSeconds, 2e-9 * 1e7 + 1e-5 * 100, 1e-12, 'sequential');
+});
+
+test('parseBandwidth reads bit and byte rates', () => {
+  assert.equal(parseBandwidth('1Gbit'), 1.25e8);
+  assert.equal(parseBandwidth('100Mbit'), 1.25e7);
+  assert.equal(parseBandwidth('10mbps'), 1.25e6);
+  assert.equal(parseBandwidth('500MB/s'), 5e8);
+  assert.equal(parseBandwidth('8e9'), 1e9);
+  assert.equal(parseBandwidth('fast'), null);
+  assert.equal(parseBandwidth('0Gbit'), null);
+});
+
+test('non-negative least squares: exact on consistent data, clamps a negative coefficient to 0', () => {
+  const xs = [[1, 2], [2, 1], [3, 5], [4, 0.5]];
+  const beta = nonNegativeLeastSquares(xs, xs.map(([a, b]) => 0.7 * a! + 1.3 * b!));
+  close(beta[0]!, 0.7, 1e-9);
+  close(beta[1]!, 1.3, 1e-9);
+  // y = x0 − x1 has a negative coefficient: the best β ≥ 0 keeps x0 only, β0 = Σx0·y / Σx0².
+  const ys = xs.map(([a, b]) => a! - b!);
+  const clamped = nonNegativeLeastSquares(xs, ys);
+  assert.equal(clamped[1], 0);
+  close(clamped[0]!, xs.reduce((s, [a], i) => s + a! * ys[i]!, 0) / xs.reduce((s, [a]) => s + a! * a!, 0), 1e-9);
+});
+
+/** Records generated by the cost model itself with known parameters, times (1 + noise·N(0,1)). */
+function syntheticRuns(truth: Calibration, noise: number, seed = 7): RunRecord[] {
+  const rng = new Rng(seed);
+  const jitter = (): number => 1 + noise * rng.normal();
+  const runs: RunRecord[] = [];
+  const models = [
+    // Sizes chosen so every parameter moves the times by well over the noise: 50 columns make the
+    // per-row work of SGD visible beside its per-step cost, and k-means' 16 × 200 statistic (25.7 kB)
+    // is 63× logistic's 408 B payload, which separates bandwidth from latency.
+    { model: 'logistic-regression', params: { solver: 'sgd', epochs: 2 }, cols: 50, iterations: 2 },
+    { model: 'kmeans', params: { k: 16 }, cols: 200, iterations: 9 },
+  ];
+  for (const spec of models) {
+    for (const rows of [2000, 20_000, 60_000]) {
+      for (const [paradigm, workers] of [['sequential', 1], ['threads', 2], ['threads', 4], ['processes', 2], ['processes', 4]] as [Paradigm, number][]) {
+        for (let repeat = 0; repeat < 2; repeat++) {
+          const history = Array.from({ length: spec.iterations }, (_, i) => ({ elapsedMs: i, iteration: i + 1, total: spec.iterations, loss: 1 }));
+          const base = record({ model: spec.model, params: spec.params, data: `synthetic:x?rows=${rows}&cols=${spec.cols}`, paradigm, workers, wallSeconds: 1, trainRows: rows, cols: spec.cols, history, repeat });
+          const algorithm = algorithmOfRun(base);
+          const work = workloadOf(algorithm, { rows, cols: spec.cols, workers, strategy: 'allreduce' });
+          const p = predict(work, { paradigm, workers, cores: 2 }, truth, computeKey(spec.model, algorithm.form));
+          const computeMs = p.computeSeconds * 1000 * jitter();
+          const commMs = p.communicationSeconds * 1000 * jitter();
+          runs.push({ ...base, computeMs, commMs, wallSeconds: p.startupSeconds * jitter() + (computeMs + commMs) / 1000 });
+        }
+      }
+    }
+  }
+  return runs;
+}
+
+const TRUTH: Calibration = {
+  ...DEFAULT_CALIBRATION,
+  source: 'runs',
+  compute: {
+    'logistic-regression/sgd': { secondsPerUnit: 3e-9, secondsPerStep: 2.5e-5 },
+    kmeans: { secondsPerUnit: 1.5e-9, secondsPerStep: 1e-3 },
+  },
+  links: { threads: { latencySeconds: 1.5e-4, secondsPerByte: 2e-9 }, processes: { latencySeconds: 6e-4, secondsPerByte: 1e-8 } },
+  startup: { sequential: { fixedSeconds: 0.001, perWorkerSeconds: 0 }, threads: { fixedSeconds: 0.04, perWorkerSeconds: 0.1 }, processes: { fixedSeconds: 0.2, perWorkerSeconds: 0.35 } },
+};
+
+test('calibration recovers the parameters that generated the runs (2% noise)', () => {
+  const fitted = calibrateFromRuns(syntheticRuns(TRUTH, 0.02), 2);
+  assert.equal(fitted.source, 'runs');
+  for (const key of ['logistic-regression/sgd', 'kmeans']) {
+    close(fitted.compute[key]!.secondsPerUnit, TRUTH.compute[key]!.secondsPerUnit, 0.1, `${key} rate`);
+    close(fitted.compute[key]!.secondsPerStep, TRUTH.compute[key]!.secondsPerStep, 0.1, `${key} step`);
+  }
+  for (const paradigm of ['threads', 'processes'] as const) {
+    close(fitted.links[paradigm]!.latencySeconds, TRUTH.links[paradigm]!.latencySeconds, 0.1, `${paradigm} latency`);
+    close(fitted.links[paradigm]!.secondsPerByte, TRUTH.links[paradigm]!.secondsPerByte, 0.15, `${paradigm} s/byte`);
+    close(fitted.startup[paradigm]!.fixedSeconds, TRUTH.startup[paradigm]!.fixedSeconds, 0.25, `${paradigm} fixed start-up`);
+    close(fitted.startup[paradigm]!.perWorkerSeconds, TRUTH.startup[paradigm]!.perWorkerSeconds, 0.1, `${paradigm} start-up per worker`);
+  }
+  assert.equal(fitted.passes.kmeans, 9, 'k-means iterations from the runs\' histories');
+  assert.equal(fitted.passes['logistic-regression'], undefined, 'SGD epochs come from the parameters, not the history');
+});
+
+test('validation: leave-one-cell-out predictions are exact on noiseless model-generated runs', () => {
+  const runs = syntheticRuns(TRUTH, 0);
+  const validation = validateAdvisor(runs, 2);
+  assert.equal(validation.cells.length, 2 * 3 * 5);
+  assert.ok(validation.medianRelativeError! < 1e-6, `median error ${validation.medianRelativeError}`);
+  assert.equal(validation.rankAgreement, 1);
+  // With noise the error grows, and the median is the median of the cells' errors.
+  const noisy = validateAdvisor(syntheticRuns(TRUTH, 0.1), 2);
+  const errors = noisy.cells.map((c) => c.relativeError).sort((a, b) => a - b);
+  close(noisy.medianRelativeError!, (errors[14]! + errors[15]!) / 2, 1e-12);
+  assert.ok(noisy.medianRelativeError! > 1e-3);
+});
+
+test('advise ranks every option, explains each, and says when its parameters are defaults', () => {
+  const advice = advise({ model: 'logistic-regression', params: { solver: 'sgd' }, rows: 100_000, cols: 20, workers: [2, 4], cores: 2 });
+  assert.equal(advice.calibration.source, 'defaults');
+  assert.match(advice.summary, /DEFAULTS/);
+  assert.equal(advice.options.length, 1 + 2 * 2 + 2, 'sequential; threads × {allreduce, hogwild} × 2 counts; processes × allreduce × 2 counts');
+  assert.ok(advice.options.every((o) => o.strategy !== 'hogwild' || o.paradigm === 'threads'));
+  assert.deepEqual(advice.options.map((o) => o.totalSeconds), advice.options.map((o) => o.totalSeconds).sort((a, b) => a - b));
+  assert.equal(advice.best.relativeToBest, 1);
+  for (const option of advice.options) assert.match(option.reasoning, /start-up .* compute .*(communication|no communication)/);
+  // Calibrated: the summary names its runs; k-means takes its iterations from them.
+  const calibrated = calibrateFromRuns(syntheticRuns(TRUTH, 0), 2);
+  const kmeans = advise({ model: 'kmeans', params: { k: 16 }, rows: 10_000, cols: 200, paradigms: ['sequential'], calibration: calibrated, cores: 2 });
+  assert.match(kmeans.summary, /calibrated on 60 measured runs/);
+  const expected = predict(workloadOf(algorithmFor('kmeans', { k: 16 }, 200, 9), { rows: 10_000, cols: 200, workers: 1, strategy: 'allreduce' }), { paradigm: 'sequential', workers: 1, cores: 2 }, calibrated, 'kmeans');
+  close(kmeans.best.totalSeconds, expected.totalSeconds, 1e-12);
+  assert.throws(() => advise({ model: 'kmeans', rows: 0, cols: 3 }), (e: unknown) => e instanceof ConfigError && /'rows' must be a whole number > 0, found 0/.test(e.message));
+  assert.throws(() => advise({ model: 'nope', rows: 10, cols: 3 }), ConfigError);
+});

@@ -1,0 +1,63 @@
+// The report in a real headless Chromium: it loads with no network, no console error, every plot's
+// SVG has a non-zero size, and a screenshot is a non-empty PNG. Skips when /usr/bin/chromium is
+// absent (Debian package `chromium`; .ci/run installs it).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { chromium } from 'playwright-core';
+import '../../src/index.js';
+import { runCompare } from '../../src/compare/compare.js';
+import { tinyMatrix } from './tiny.js';
+
+const CHROMIUM = '/usr/bin/chromium';
+const skip = existsSync(CHROMIUM) ? false : `${CHROMIUM} is absent — install Debian's 'chromium' package (apt-get install -y chromium) to run the browser test`;
+
+test('the report renders in headless Chromium: plots visible, no console errors, screenshot taken', { skip, timeout: 60_000 }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'shardlearn-browser-'));
+  const browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+  });
+  try {
+    const reportPath = join(dir, 'report.html');
+    await runCompare(tinyMatrix(['sequential', 'threads']), { reportPath });
+    const page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
+    const problems: string[] = [];
+    page.on('console', (message) => {
+      if (message.type() === 'error') problems.push(`console: ${message.text()}`);
+    });
+    page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
+    const requested: string[] = [];
+    await page.route('**/*', async (route) => {
+      const url = route.request().url();
+      if (url.startsWith('file:')) return route.continue();
+      requested.push(url);
+      return route.abort();
+    });
+    await page.goto(pathToFileURL(reportPath).href, { waitUntil: 'load' });
+
+    const sizes = await page.$$eval('figure.chart > svg', (svgs) => svgs.map((svg) => {
+      const box = svg.getBoundingClientRect();
+      return { id: svg.parentElement?.id ?? '', width: box.width, height: box.height, marks: svg.querySelectorAll('path, rect, line').length };
+    }));
+    assert.ok(sizes.length >= 6, `expected at least 6 plots, found ${sizes.length}`);
+    for (const size of sizes) {
+      assert.ok(size.width > 100 && size.height > 100, `plot ${size.id} renders ${size.width}×${size.height}`);
+      assert.ok(size.marks > 5, `plot ${size.id} draws marks`);
+    }
+    assert.equal(await page.locator('#claim-multicore-speedup').count(), 1);
+    const shot = join(dir, 'report.png');
+    await page.screenshot({ path: shot, fullPage: true });
+    const png = readFileSync(shot);
+    assert.ok(png.length > 10_000, `screenshot is ${png.length} bytes`);
+    assert.deepEqual([...png.subarray(0, 8)], [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+    assert.deepEqual(requested, [], 'the report fetches nothing');
+    assert.deepEqual(problems, []);
+  } finally {
+    await browser.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

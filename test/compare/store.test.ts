@@ -1,0 +1,118 @@
+// The results store against a real DuckDB file in a temp dir: rows round-trip, a second open
+// appends, exports parse back, a file from a newer schema is refused.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DuckDBInstance } from '@duckdb/node-api';
+import { ConfigError } from '../../src/core/errors.js';
+import '../../src/index.js';
+import { ResultsStore, SCHEMA_VERSION, csvCell, exportRuns, listRuns } from '../../src/compare/store.js';
+import { record, session } from './records.js';
+
+function tempDb(): { path: string; cleanup: () => void } {
+  const dir = mkdtempSync(join(tmpdir(), 'shardlearn-store-'));
+  return { path: join(dir, 'results.duckdb'), cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+test('runs and their history round-trip through a DuckDB file, and a second open appends', async () => {
+  const { path, cleanup } = tempDb();
+  try {
+    const first = record({ paradigm: 'sequential', wallSeconds: 1.25, params: { k: 3 }, metrics: { inertia: 12.5 }, timeToTargetMs: null, error: null });
+    const second = record({ paradigm: 'threads', workers: 2, wallSeconds: 0.75, bytesSent: 4096, messagesSent: 8, status: 'failed', error: 'worker rank 1 failed: "quoted", with comma' });
+    let store = await ResultsStore.open(path);
+    await store.writeSession(session());
+    await store.writeRun(first, session());
+    first.speedup = 1;
+    first.efficiency = 1;
+    await store.updateSpeedups([first]);
+    store.close();
+
+    store = await ResultsStore.open(path);
+    assert.equal(await store.schemaVersion(), SCHEMA_VERSION);
+    await store.writeRun(second, session());
+    store.close();
+
+    const runs = await listRuns(path);
+    assert.equal(runs.length, 2);
+    const [a, b] = runs;
+    for (const [stored, original] of [[a!, first], [b!, second]] as const) {
+      for (const key of Object.keys(original) as (keyof typeof original)[]) {
+        if (key === 'history') continue;
+        assert.deepEqual(stored[key], original[key], `field ${key}`);
+      }
+      assert.deepEqual(stored.history, original.history);
+      assert.equal(stored.config.model, original.model);
+      assert.equal(stored.gitCommit, session().code.gitCommit);
+      assert.equal(typeof stored.host.cpus, 'number');
+    }
+    assert.equal((await listRuns(path, { paradigm: 'threads' })).length, 1);
+    assert.equal((await listRuns(path, { limit: 1 }))[0]!.runId, second.runId);
+  } finally {
+    cleanup();
+  }
+});
+
+test('exports: CSV with one line per run (quoted where needed) and JSON with history', async () => {
+  const { path, cleanup } = tempDb();
+  try {
+    const store = await ResultsStore.open(path);
+    const ok = record({ paradigm: 'sequential', wallSeconds: 1 });
+    const failed = record({ paradigm: 'threads', workers: 2, wallSeconds: 0.5, status: 'failed', error: 'a "b", c' });
+    await store.writeRun(ok, session());
+    await store.writeRun(failed, session());
+    store.close();
+    const csv = (await exportRuns(path, 'csv')).trimEnd().split('\n');
+    assert.equal(csv.length, 3);
+    assert.ok(csv[0]!.startsWith('runId,sessionId,startedAt,cellId,model,'));
+    assert.ok(csv[2]!.includes('"a ""b"", c"'));
+    const json = JSON.parse(await exportRuns(path, 'json')) as { runId: string; history: unknown[] }[];
+    assert.deepEqual(json.map((r) => r.runId), [ok.runId, failed.runId]);
+    assert.equal(csv[1]!.split(',')[0], ok.runId);
+    assert.equal(json[0]!.history.length, 2);
+    assert.equal(csvCell(NaN), '');
+    assert.equal(csvCell({ a: 1 }), '"{""a"":1}"');
+  } finally {
+    cleanup();
+  }
+});
+
+test('a version-1 file is migrated in place and its old rows stay readable', async () => {
+  const { path, cleanup } = tempDb();
+  try {
+    const old = record({ paradigm: 'sequential', wallSeconds: 2 });
+    const store = await ResultsStore.open(path);
+    await store.writeRun(old, session());
+    store.close();
+    // Make it the version-1 layout: no setup_bytes column (nor version 3's network).
+    const instance = await DuckDBInstance.create(path);
+    const connection = await instance.connect();
+    await connection.run(`ALTER TABLE runs DROP COLUMN setup_bytes; ALTER TABLE runs DROP COLUMN network; UPDATE meta SET value = '1' WHERE key = 'schema_version'`);
+    connection.closeSync();
+    instance.closeSync();
+
+    const migrated = await ResultsStore.open(path);
+    assert.equal(await migrated.schemaVersion(), 3);
+    await migrated.writeRun(record({ paradigm: 'processes', workers: 2, wallSeconds: 1, setupBytes: 4096, network: 'wan' }), session());
+    const runs = await migrated.listRuns();
+    migrated.close();
+    assert.deepEqual(runs.map((r) => [r.wallSeconds, r.setupBytes, r.network]), [[2, 0, 'loopback'], [1, 4096, 'wan']]);
+  } finally {
+    cleanup();
+  }
+});
+
+test('a database written by a newer schema is refused with what to do', async () => {
+  const { path, cleanup } = tempDb();
+  try {
+    const instance = await DuckDBInstance.create(path);
+    const connection = await instance.connect();
+    await connection.run(`CREATE TABLE meta (key VARCHAR PRIMARY KEY, value VARCHAR); INSERT INTO meta VALUES ('schema_version', '${SCHEMA_VERSION + 1}')`);
+    connection.closeSync();
+    instance.closeSync();
+    await assert.rejects(ResultsStore.open(path), (e: unknown) => e instanceof ConfigError && new RegExp(`schema version ${SCHEMA_VERSION + 1}`).test(e.message) && /upgrade shardlearn/.test(e.message));
+  } finally {
+    cleanup();
+  }
+});

@@ -1,0 +1,82 @@
+// Summaries and claims on hand-made records with known numbers.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import '../../src/index.js';
+import { applyBaselines } from '../../src/compare/baseline.js';
+import { crossovers, evaluateClaims } from '../../src/compare/claims.js';
+import { summarize, summaryTable } from '../../src/compare/summary.js';
+import { record } from './records.js';
+
+test('per-cell medians, spread and speedup as a ratio of medians', () => {
+  const records = [
+    record({ paradigm: 'sequential', wallSeconds: 4 }),
+    record({ paradigm: 'sequential', wallSeconds: 6 }),
+    record({ paradigm: 'sequential', wallSeconds: 100 }), // one slow outlier: the median ignores it
+    record({ paradigm: 'threads', workers: 2, wallSeconds: 2, commMs: 500, bytesSent: 1000 }),
+    record({ paradigm: 'threads', workers: 2, wallSeconds: 4, commMs: 1500, bytesSent: 3000 }),
+    record({ paradigm: 'threads', workers: 2, wallSeconds: 3, status: 'failed', error: 'boom' }),
+  ];
+  applyBaselines(records);
+  const [sequential, threads] = summarize(records);
+  assert.equal(sequential!.wallSeconds!.median, 6);
+  assert.equal(sequential!.speedup, 1);
+  assert.equal(threads!.runs, 2);
+  assert.equal(threads!.failures, 1);
+  assert.equal(threads!.wallSeconds!.median, 3);
+  assert.equal(threads!.speedup, 2); // 6 / 3
+  assert.equal(threads!.efficiency, 1);
+  assert.equal(threads!.bytesSent!.median, 2000);
+  assert.equal(threads!.commFraction, 1000 / 3000);
+  assert.equal(records[3]!.speedup, 3); // per run: 6 / 2
+  assert.equal(records[5]!.speedup, null); // failed runs get none
+  const text = summaryTable(summarize(records));
+  assert.match(text, /threads×2 allreduce/);
+  assert.match(text, /2\.00×/);
+  assert.match(text, /\(\+1 failed\)/);
+});
+
+test('claims: without a distributed paradigm, the distributed claims say "not measured yet"', () => {
+  const cells = summarize([record({ paradigm: 'sequential', wallSeconds: 4 }), record({ paradigm: 'threads', workers: 2, wallSeconds: 2, speedup: null })]);
+  const claims = new Map(evaluateClaims(cells).map((c) => [c.id, c]));
+  assert.equal(claims.get('parallel-wins-small')!.verdict, 'not measured yet');
+  assert.match(claims.get('parallel-wins-small')!.evidence, /no distributed paradigm/);
+  assert.equal(claims.get('distributed-wins-large')!.verdict, 'not measured yet');
+  assert.equal(claims.get('multicore-speedup')!.verdict, 'supported'); // 2× on 2 workers
+  assert.equal(claims.get('gradient-compression')!.verdict, 'not measured yet');
+});
+
+test('claims: a slowdown contradicts the multi-core claim; hogwild slower than allreduce contradicts the async claim', () => {
+  const cells = summarize([
+    record({ paradigm: 'sequential', wallSeconds: 1 }),
+    record({ paradigm: 'threads', workers: 2, wallSeconds: 2 }),
+    record({ paradigm: 'threads', workers: 2, strategy: 'hogwild', wallSeconds: 3, score: 0.8 }),
+  ]);
+  const claims = new Map(evaluateClaims(cells).map((c) => [c.id, c]));
+  assert.equal(claims.get('multicore-speedup')!.verdict, 'contradicted');
+  assert.equal(claims.get('async-faster-less-consistent')!.verdict, 'contradicted');
+  assert.match(claims.get('async-faster-less-consistent')!.evidence, /accuracy worse by 0\.10/);
+  assert.equal(claims.get('same-accuracy')!.verdict, 'supported');
+});
+
+test('crossover: distributed overtakes parallel between two measured sizes', () => {
+  const small = 'synthetic:blobs?rows=1000&cols=2&seed=1';
+  const large = 'synthetic:blobs?rows=3000&cols=2&seed=1';
+  const cells = summarize([
+    record({ paradigm: 'threads', workers: 2, wallSeconds: 1, data: small, trainRows: 1000, commMs: 100 }),
+    record({ paradigm: 'processes', workers: 2, wallSeconds: 3, data: small, trainRows: 1000, commMs: 500 }),
+    record({ paradigm: 'threads', workers: 2, wallSeconds: 9, data: large, trainRows: 3000, commMs: 200 }),
+    record({ paradigm: 'processes', workers: 2, wallSeconds: 7, data: large, trainRows: 3000, commMs: 900 }),
+    // a hogwild threads cell that communicates more than processes: the communication claim compares allreduce with allreduce only
+    record({ paradigm: 'threads', workers: 2, strategy: 'hogwild', wallSeconds: 9.5, data: large, trainRows: 3000, commMs: 1000 }),
+    // single-worker cells never enter the parallel-vs-distributed comparison
+    record({ paradigm: 'processes', workers: 1, wallSeconds: 0.5, data: small, trainRows: 1000 }),
+  ]);
+  // distributed − parallel: +2 at 1000 rows, −2 at 3000 rows → crossover at 2000 rows
+  assert.deepEqual(crossovers(cells), [{ model: 'kmeans', rows: 2000, sizes: [1000, 3000] }]);
+  const claims = new Map(evaluateClaims(cells).map((c) => [c.id, c]));
+  assert.equal(claims.get('parallel-wins-small')!.verdict, 'supported');
+  assert.equal(claims.get('distributed-wins-large')!.verdict, 'supported');
+  assert.match(claims.get('distributed-wins-large')!.evidence, /≈2000 rows/);
+  assert.equal(claims.get('parallel-less-communication')!.verdict, 'supported');
+  assert.match(claims.get('parallel-less-communication')!.evidence, /threads×2 allreduce 200\.0 ms vs processes×2 allreduce 900\.0 ms/);
+});
