@@ -20,7 +20,8 @@ import type { FitOptions } from '../src/index.js';
 import { NEURAL_DEFAULTS } from '../src/models/neural/options.js';
 import type { NeuralClassifier } from '../src/models/neural/classifier.js';
 import { peakStoredMicroBatches, stageOperations } from '../src/models/neural/pipeline/schedule.js';
-import type { PipelineSchedule } from '../src/models/neural/pipeline/schedule.js';
+import type { PipelineOptions } from '../src/models/neural/pipeline/settings.js';
+import { resolvePipeline } from '../src/models/neural/pipeline/settings.js';
 import { planStages } from '../src/models/neural/pipeline/trainer.js';
 
 function argument(name: string): string | undefined {
@@ -38,17 +39,17 @@ const MODELS: Record<string, Record<string, unknown>> = {
 const CONFIGS: { label: string; options: FitOptions }[] = [
   { label: 'sequential', options: { paradigm: 'sequential' } },
   { label: 'data-parallel (allreduce, 2 threads)', options: { paradigm: 'threads', workers: 2, strategy: 'allreduce' } },
-  { label: 'pipeline GPipe, 4 micro-batches (2 threads)', options: { paradigm: 'threads', workers: 2, strategy: 'pipeline:4:gpipe' } },
-  { label: 'pipeline 1F1B, 4 micro-batches (2 threads)', options: { paradigm: 'threads', workers: 2, strategy: 'pipeline:4:1f1b' } },
-  { label: 'pipeline GPipe, 8 micro-batches (2 threads)', options: { paradigm: 'threads', workers: 2, strategy: 'pipeline:8:gpipe' } },
-  { label: 'pipeline 1F1B, 8 micro-batches (2 threads)', options: { paradigm: 'threads', workers: 2, strategy: 'pipeline:8:1f1b' } },
+  { label: 'pipeline GPipe, 4 micro-batches (2 threads)', options: { paradigm: 'threads', workers: 2, pipeline: { microBatches: 4, schedule: 'gpipe' } } },
+  { label: 'pipeline 1F1B, 4 micro-batches (2 threads)', options: { paradigm: 'threads', workers: 2, pipeline: { microBatches: 4, schedule: '1f1b' } } },
+  { label: 'pipeline GPipe, 8 micro-batches (2 threads)', options: { paradigm: 'threads', workers: 2, pipeline: { microBatches: 8, schedule: 'gpipe' } } },
+  { label: 'pipeline 1F1B, 8 micro-batches (2 threads)', options: { paradigm: 'threads', workers: 2, pipeline: { microBatches: 8, schedule: '1f1b' } } },
 ];
 
 /** Micro-batches each of the 2 stages holds at once under the configuration's schedule (null when not a pipeline). */
-function storedMicroBatches(strategy: string | undefined): number[] | null {
-  const match = /^pipeline:(\d+):(gpipe|1f1b)$/.exec(strategy ?? '');
-  if (match === null) return null;
-  return [0, 1].map((stage) => peakStoredMicroBatches(stageOperations(2, Number(match[1]), stage, match[2] as PipelineSchedule)));
+function storedMicroBatches(pipeline: PipelineOptions | undefined): number[] | null {
+  if (pipeline === undefined) return null;
+  const { microBatches, schedule } = resolvePipeline(pipeline);
+  return [0, 1].map((stage) => peakStoredMicroBatches(stageOperations(2, microBatches, stage, schedule)));
 }
 
 async function main(): Promise<void> {
@@ -81,8 +82,8 @@ async function main(): Promise<void> {
         model: name, params, config: config.label, options: config.options, seconds: median(seconds[c]!), runs: seconds[c],
         imagesPerSecond: train.rows / median(seconds[c]!), speedupOverSequential: sequentialSeconds / median(seconds[c]!),
         testAccuracy: last.score(test!),
-        bytesSent: last.fitInfo!.comm.map((stats) => stats.bytesSent), stages: config.options.strategy?.startsWith('pipeline') ? stages : null,
-        storedMicroBatchesPerStage: storedMicroBatches(config.options.strategy),
+        bytesSent: last.fitInfo!.comm.map((stats) => stats.bytesSent), stages: config.options.pipeline === undefined ? null : stages,
+        storedMicroBatchesPerStage: storedMicroBatches(config.options.pipeline),
         loadAverage: [loadBefore, loadavg()[0]],
       });
     }

@@ -22,7 +22,7 @@ commands:
                           [--strategies allreduce,hogwild] [--repeats N] [--rows N] [--networks loopback,wan:5ms:100mbit,lan:tbf:1000mbit]
                           [--db file] [--report file]
   train <model>           train one model: --data <file|builtin:mnist|synthetic:…> [--paradigm sequential|threads]
-                          [--workers N] [--strategy allreduce|hogwild] [--target col] [--standardize]
+                          [--workers N] [--strategy allreduce|hogwild] [--pipeline 8:1f1b[:replicas=2]] [--target col] [--standardize]
                           [--eval test|train] [--out model.json] [--json] [model options, e.g. --k 3 --max-iter 20]
   predict                 apply a saved model: --model model.json --data <spec> [--out predictions.csv]
   runs                    list or export stored comparison runs: [--db file] [--format table|csv|json]

@@ -2,12 +2,14 @@
  * `shardlearn train <model> --data <spec> [flags]`: load, split, (scale), fit in the chosen
  * paradigm, evaluate, optionally save. `--json` prints one object whose shape scripts and the
  * comparison harness rely on:
- *   { model, paradigm, workers, strategy, seconds, loadSeconds, trainSamples, evalSamples, eval,
+ *   { model, paradigm, workers, strategy, pipeline?, seconds, loadSeconds, trainSamples, evalSamples, eval,
  *     metrics, comm: { bytesSent, messagesSent, collectives } }
  */
 import { ConfigError } from '../core/errors.js';
 import type { Paradigm } from '../models/index.js';
 import { PARADIGMS, createModel, evaluate, modelNames, saveModel } from '../models/index.js';
+import type { PipelineOptions } from '../models/neural/pipeline/settings.js';
+import { formatPipeline, parsePipelineFlag } from '../models/neural/pipeline/settings.js';
 import type { ParsedArgs } from './args.js';
 import { remainingOptions, takeNumber, takeString, takeSwitch } from './args.js';
 import { prepareData } from './data-flags.js';
@@ -19,6 +21,8 @@ export interface TrainReport {
   paradigm: Paradigm;
   workers: number;
   strategy: string;
+  /** The pipeline trained as ('4:gpipe', '8:1f1b:replicas=2'); absent for data-parallel fits. */
+  pipeline?: string;
   seconds: number;
   loadSeconds: number;
   trainSamples: number;
@@ -29,13 +33,16 @@ export interface TrainReport {
   out?: string;
 }
 
-export function takeParadigm(args: ParsedArgs): { paradigm: Paradigm; workers: number | undefined; strategy: string | undefined; timeoutMs: number | undefined } {
+export function takeParadigm(args: ParsedArgs): { paradigm: Paradigm; workers: number | undefined; strategy: string | undefined; pipeline: PipelineOptions | undefined; timeoutMs: number | undefined } {
   const paradigm = (takeString(args, 'paradigm') ?? 'sequential') as Paradigm;
   if (!PARADIGMS.includes(paradigm)) throw new ConfigError(`--paradigm expects one of ${PARADIGMS.join(', ')}, got '${paradigm}'`, { field: 'paradigm' });
   const workers = takeNumber(args, 'workers', (n) => Number.isInteger(n) && n >= 1, 'a whole number ≥ 1');
   const strategy = takeString(args, 'strategy');
+  // `--pipeline` alone takes the defaults; `--pipeline 8:1f1b:replicas=2` sets parts of them.
+  const pipelineFlag = args.flags.get('pipeline') === true ? (args.flags.delete('pipeline'), 'default') : takeString(args, 'pipeline');
+  const pipeline = pipelineFlag === undefined ? undefined : parsePipelineFlag(pipelineFlag);
   const timeoutMs = takeNumber(args, 'timeout-ms', (n) => n > 0, 'a positive number of milliseconds');
-  return { paradigm, workers, strategy, timeoutMs };
+  return { paradigm, workers, strategy, pipeline, timeoutMs };
 }
 
 function cloneArgs(args: ParsedArgs): ParsedArgs {
@@ -48,7 +55,7 @@ export async function trainCommand(args: ParsedArgs, write: (line: string) => vo
   if (name === undefined) throw new ConfigError(`train needs a model name: ${modelNames().join(', ')}`, { field: 'model' });
   const json = takeSwitch(args, 'json');
   const out = takeString(args, 'out');
-  const { paradigm, workers, strategy, timeoutMs } = takeParadigm(args);
+  const { paradigm, workers, strategy, pipeline, timeoutMs } = takeParadigm(args);
   // Under `cluster` this process is one rank (started by `shardlearn launch`, torchrun-style
   // env, Kubernetes, Slurm): it loads only its shard; rank 0 alone evaluates, prints and saves.
   const place = paradigm === 'cluster' ? rendezvousFromEnv() : null;
@@ -67,6 +74,7 @@ export async function trainCommand(args: ParsedArgs, write: (line: string) => vo
     paradigm,
     ...(workers === undefined ? {} : { workers }),
     ...(strategy === undefined ? {} : { strategy }),
+    ...(pipeline === undefined ? {} : { pipeline }),
     ...(timeoutMs === undefined ? {} : { timeoutMs }),
     ...source,
     onProgress: (event) => bar.update(event.iteration / Math.max(event.total, 1), `${name} ${event.iteration}/${event.total}${event.loss === undefined ? '' : ` loss ${event.loss.toPrecision(4)}`}`),
@@ -85,6 +93,7 @@ export async function trainCommand(args: ParsedArgs, write: (line: string) => vo
     paradigm: info.paradigm,
     workers: info.workers,
     strategy: info.strategy,
+    ...(info.pipeline === undefined ? {} : { pipeline: formatPipeline(info.pipeline) }),
     seconds: info.seconds,
     loadSeconds: data.loadSeconds,
     trainSamples: whole.train.rows,
@@ -100,7 +109,7 @@ export async function trainCommand(args: ParsedArgs, write: (line: string) => vo
   };
   if (json) write(JSON.stringify(report));
   else {
-    write(`${name}: trained on ${report.trainSamples} rows in ${report.seconds.toFixed(3)} s (${paradigm}, ${report.workers} worker${report.workers === 1 ? '' : 's'}, ${report.strategy}); data loaded in ${report.loadSeconds.toFixed(3)} s`);
+    write(`${name}: trained on ${report.trainSamples} rows in ${report.seconds.toFixed(3)} s (${paradigm}, ${report.workers} worker${report.workers === 1 ? '' : 's'}, ${report.pipeline === undefined ? report.strategy : `pipeline ${report.pipeline}`}); data loaded in ${report.loadSeconds.toFixed(3)} s`);
     for (const [metric, value] of Object.entries(metrics)) {
       write(`  ${report.eval} ${metric}: ${Array.isArray(value) ? value.map((v) => v.toFixed(4)).join(' ') : value.toFixed(6)}`);
     }

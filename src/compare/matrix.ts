@@ -24,16 +24,33 @@ import { LOOPBACK, networkList, networksFor } from './network-spec.js';
 export { LOOPBACK, parseNetworksFlag } from './network-spec.js';
 export type { NetworkSpec } from './network-spec.js';
 
-/** Strategy names, as `strategies/strategy.ts` declares them (bench may not import strategies/). */
-export type StrategyName = TrainContext['strategy']['name'];
+/** Gradient strategy names, as `strategies/strategy.ts` declares them (compare may not import strategies/). */
+type GradientStrategyName = TrainContext['strategy']['name'];
+/**
+ * What a matrix's `strategies` axis varies: how workers combine gradients, or 'pipeline' — pipeline
+ * parallelism with its defaults (the fit option `pipeline: {}`, see `parallelismOptions`). Pipeline
+ * parallelism is not a gradient strategy, but in a comparison it is one more way to use the same
+ * workers, a column beside the strategies (and stored runs keep the name).
+ */
+export type StrategyName = GradientStrategyName | 'pipeline';
 export const STRATEGIES = ['allreduce', 'hogwild', 'ps-sync', 'ps-async', 'pipeline'] as const satisfies readonly StrategyName[];
 /** The bounded-staleness parameter server family: 'ps-ssp:<s>', s = the staleness bound in steps. */
 const STALENESS_FAMILY = /^ps-ssp:\d+$/;
 /** What the error messages list as allowed. */
 const STRATEGY_CHOICES = [...STRATEGIES, 'ps-ssp:<s>'];
 // Fails to compile when strategies/ adds a name this list lacks.
-const strategiesComplete: Exclude<StrategyName, (typeof STRATEGIES)[number] | `ps-ssp:${number}`> extends never ? true : never = true;
+const strategiesComplete: Exclude<GradientStrategyName, (typeof STRATEGIES)[number] | `ps-ssp:${number}`> extends never ? true : never = true;
 void strategiesComplete;
+
+/**
+ * The fit options that run a cell's `strategy`: `{ pipeline: {} }` for 'pipeline', else the strategy.
+ *
+ * @example
+ * await model.fit(train, { paradigm: 'threads', workers: 2, ...parallelismOptions(cell.strategy) });
+ */
+export function parallelismOptions(strategy: StrategyName): { strategy: string } | { pipeline: Record<string, never> } {
+  return strategy === 'pipeline' ? { pipeline: {} } : { strategy };
+}
 
 /** Hogwild writes one parameter vector in shared memory: only threads (and a world of one) have it. */
 const SHARED_MEMORY_STRATEGIES: readonly string[] = ['hogwild'];
@@ -363,6 +380,7 @@ export function expandMatrix(
         for (const workers of workerCounts) {
           for (const strategy of strategyList) {
             const reason = whyNot(paradigm, strategy, available, clusterUnavailable)
+              ?? (strategy === 'pipeline' && !createModel(model.name, model.params).pipelineParallel ? `model '${model.name}' has no pipeline trainer; only the neural models (mlp, cnn, rnn) train as a pipeline` : null)
               ?? (networks.length === 0 ? `none of the networks (${matrix.networks.map((n) => n.name).join(', ')}) applies to ${paradigm}: processes runs under loopback and proxy profiles (wan:5ms:100mbit), cluster under loopback and tbf profiles (lan:tbf:1000mbit)` : null);
             if (reason !== null) {
               skipped.push({ model: model.name, data, paradigm, workers, strategy, reason });

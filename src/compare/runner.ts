@@ -24,7 +24,7 @@ import type { DataLoader, Split } from './data.js';
 import { defaultLoader, headRows, trainAndTest } from './data.js';
 import { codeVersion, hostInfo } from './environment.js';
 import type { Cell, Matrix, SkippedCell } from './matrix.js';
-import { expandMatrix } from './matrix.js';
+import { expandMatrix, parallelismOptions } from './matrix.js';
 import type { CompareResult, RunRecord, Session } from './record.js';
 import type { HistoryPoint } from './stats.js';
 import { efficiency, speedup, timeToTargetLoss } from './stats.js';
@@ -111,7 +111,7 @@ async function measure(input: MeasureInput): Promise<Measured> {
   const fitOptions: FitOptions = {
     paradigm: cell.paradigm,
     workers: cell.workers,
-    strategy: cell.strategy,
+    ...parallelismOptions(cell.strategy),
     onProgress: (event) => options.onProgress?.({ type: 'fit-progress', cell, repeat, event }),
   };
   if (session.matrix.timeoutMs !== null) fitOptions.timeoutMs = session.matrix.timeoutMs;
@@ -203,7 +203,7 @@ async function fitCluster(model: AnyEstimator, cell: Cell, train: Dataset, sessi
     params: cell.params,
     data: train,
     workers: cell.workers,
-    strategy: cell.strategy,
+    ...parallelismOptions(cell.strategy),
     ...(cell.network.kind === 'tbf' && cell.network.bandwidthMbit !== undefined ? { rateMbit: cell.network.bandwidthMbit } : {}),
     ...(session.matrix.timeoutMs === null ? {} : { timeoutMs: session.matrix.timeoutMs }),
     ...(signal === undefined ? {} : { signal }),

@@ -5,6 +5,7 @@
 import type { Communicator } from '../comm/communicator.js';
 import type { Dataset } from '../data/dataset.js';
 import type { GradientStrategy } from '../strategies/strategy.js';
+import type { PipelineOptions } from './neural/pipeline/settings.js';
 
 export interface ProgressEvent {
   /** Iterations (epochs for SGD, Lloyd iterations for k-means, …) done so far. */
@@ -18,6 +19,11 @@ export interface ProgressEvent {
 export interface TrainContext {
   readonly comm: Communicator;
   readonly strategy: GradientStrategy;
+  /**
+   * `FitOptions.pipeline`, carried unchanged to every rank: train as a pipeline of stages instead of
+   * data-parallel (neural models; others are refused before launch). Absent for data parallelism.
+   */
+  readonly pipeline?: PipelineOptions | undefined;
   /** Called by the trainer on every rank; the runtime keeps rank 0's and timestamps them. */
   report(event: ProgressEvent): void;
   /**

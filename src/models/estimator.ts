@@ -15,6 +15,8 @@
 import { ConfigError, NotFittedError } from '../core/errors.js';
 import type { Dataset } from '../data/dataset.js';
 import type { TrainContext, Trainable } from './context.js';
+import type { PipelineOptions, PipelineSettings } from './neural/pipeline/settings.js';
+import { resolvePipeline } from './neural/pipeline/settings.js';
 import type { FitInfo, FitOptions } from './paradigm.js';
 import { getLauncher } from './paradigm.js';
 
@@ -39,10 +41,28 @@ export abstract class Estimator<Params extends object, State extends object> imp
   /** Train on `data` with the chosen paradigm (default: sequential). Returns this estimator. */
   async fit(data: Dataset, options: FitOptions = {}): Promise<this> {
     const launch = getLauncher(options.paradigm ?? 'sequential');
+    const pipeline = options.pipeline === undefined ? undefined : this.checkPipeline(options.pipeline, options);
     const result = await launch<State>({ model: this, data, options });
     this.learned = result.state;
-    this.fitInfo = result.info;
+    this.fitInfo = pipeline === undefined ? result.info : { ...result.info, pipeline };
     return this;
+  }
+
+  /** Whether `train` honours `TrainContext.pipeline`; the neural classifiers override it. */
+  get pipelineParallel(): boolean {
+    return false;
+  }
+
+  /** `options.pipeline` resolved, or the ConfigError a rank would throw, before any worker starts. */
+  private checkPipeline(pipeline: PipelineOptions, options: FitOptions): PipelineSettings {
+    if (!this.pipelineParallel) {
+      throw new ConfigError(`${this.name} has no pipeline trainer: the fit option 'pipeline' splits a neural network's layers over the workers, so only the neural models (mlp, cnn, rnn) take it; leave it out for this model`, { field: 'pipeline' });
+    }
+    if (options.strategy !== undefined && options.strategy !== 'allreduce') {
+      throw new ConfigError(`the fit option 'pipeline' sums each stage's gradient over its replicas by all-reduce, so it takes no strategy '${options.strategy}'; leave 'strategy' out (or 'allreduce')`, { field: 'strategy' });
+    }
+    const workers = options.workers ?? ((options.paradigm ?? 'sequential') === 'sequential' ? 1 : undefined);
+    return resolvePipeline(pipeline, workers);
   }
 
   get fitted(): boolean {

@@ -8,6 +8,7 @@ import { ConfigError, ShardlearnError } from '../core/errors.js';
 import type { Dataset } from '../data/dataset.js';
 import type { LoadOptions } from '../data/load.js';
 import type { ProgressEvent, Trainable } from './context.js';
+import type { PipelineOptions, PipelineSettings } from './neural/pipeline/settings.js';
 
 export type Paradigm = 'sequential' | 'threads' | 'processes' | 'cluster';
 export const PARADIGMS: readonly Paradigm[] = ['sequential', 'threads', 'processes', 'cluster'];
@@ -18,6 +19,17 @@ export interface FitOptions {
   workers?: number;
   /** How gradients are combined for SGD-trained models (`allreduce`, `hogwild`, …). */
   strategy?: string;
+  /**
+   * Model parallelism for the neural models (mlp, cnn, rnn): cut the layers into one stage per
+   * worker (per worker of a replica) and stream micro-batches through them, GPipe or 1F1B; with
+   * `replicas` > 1, that many data-parallel copies of the pipeline. `{}` takes the defaults
+   * (4 micro-batches, GPipe, 1 replica). Replicas combine gradients by all-reduce, so `strategy` must
+   * be left at 'allreduce'. See models/neural/pipeline/settings.ts.
+   *
+   * @example
+   * await new MLP().fit(data, { paradigm: 'threads', workers: 4, pipeline: { microBatches: 8, schedule: '1f1b', replicas: 2 } });
+   */
+  pipeline?: PipelineOptions;
   /** Called on the caller's thread as rank 0 reports progress. */
   onProgress?: (event: ProgressEvent & { elapsedMs: number }) => void;
   /** Give up (and stop all workers) when no worker has made progress for this long. */
@@ -82,6 +94,8 @@ export interface FitInfo {
   paradigm: Paradigm;
   workers: number;
   strategy: string;
+  /** The pipeline the fit trained as (defaults filled in); absent for data-parallel fits. */
+  pipeline?: PipelineSettings;
   /** Wall time of training, data loading excluded (worker start-up included). */
   seconds: number;
   /**

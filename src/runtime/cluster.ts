@@ -45,7 +45,7 @@ export async function launchCluster<State>(request: LaunchRequest<State>): Promi
     const strategy = createStrategy(strategyName, { comm });
     const recorder = progressRecorder(place.rank === 0 ? options.onProgress : undefined);
     const started = performance.now();
-    const state = await model.train(data, { comm, strategy, report: recorder.report });
+    const state = await model.train(data, { comm, strategy, pipeline: options.pipeline, report: recorder.report });
     const trainMs = performance.now() - started;
     const seconds = trainMs / 1000;
     const own = { ...comm.stats };

@@ -27,6 +27,7 @@ import { deserialize, serialize } from 'node:v8';
 import { generateSecret } from '../comm/zmq/security.js';
 import { ConfigError, ShardlearnError, WorkerError } from '../core/errors.js';
 import type { Dataset, DatasetInit } from '../data/dataset.js';
+import type { PipelineOptions } from '../models/neural/pipeline/settings.js';
 import type { FitInfo } from '../models/paradigm.js';
 import { NamespaceNetwork } from './netns.js';
 import type { RankJob } from './netns-rank.js';
@@ -52,6 +53,8 @@ export interface NamespaceFitRequest {
   workers: number;
   /** Default 'allreduce'. */
   strategy?: string;
+  /** FitOptions.pipeline: train as a pipeline (neural models). */
+  pipeline?: PipelineOptions;
   /** tbf cap of each rank's link in Mbit/s; absent = the veth at full speed. */
   rateMbit?: number;
   /** Per-rank inactivity timeout (a lost or silent peer), in ms; default 120 000. */
@@ -103,7 +106,7 @@ export async function fitInNamespaces<State>(request: NamespaceFitRequest): Prom
     const shards = Array.from({ length: workers }, (_, rank) => join(dir, `shard-${rank}.bin`));
     let setupBytes = 0;
     shards.forEach((path, rank) => (setupBytes += writeShard(data, rank, workers, path)));
-    const job: RankJob = { model: request.model, params: request.params, strategy: request.strategy ?? 'allreduce', timeoutMs, shards, out: join(dir, 'result.bin') };
+    const job: RankJob = { model: request.model, params: request.params, strategy: request.strategy ?? 'allreduce', ...(request.pipeline === undefined ? {} : { pipeline: request.pipeline }), timeoutMs, shards, out: join(dir, 'result.bin') };
     const jobFile = join(dir, 'job.json');
     writeFileSync(jobFile, JSON.stringify(job));
     network = NamespaceNetwork.create({ hosts: workers, ...(request.rateMbit === undefined ? {} : { rateMbit: request.rateMbit }) });

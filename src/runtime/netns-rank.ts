@@ -14,6 +14,7 @@ import './launchers.js';
 import { ShardlearnError } from '../core/errors.js';
 import { Dataset } from '../data/dataset.js';
 import type { DatasetInit } from '../data/dataset.js';
+import type { PipelineOptions } from '../models/neural/pipeline/settings.js';
 import { createModel } from '../models/registry.js';
 import { rendezvousFromEnv } from './rendezvous.js';
 
@@ -22,6 +23,8 @@ export interface RankJob {
   model: string;
   params: Record<string, unknown>;
   strategy: string;
+  /** FitOptions.pipeline, when the fit trains as a pipeline. */
+  pipeline?: PipelineOptions;
   timeoutMs: number;
   /** Shard file of each rank, index = rank (v8-serialized DatasetInit). */
   shards: string[];
@@ -33,7 +36,7 @@ async function main(jobFile: string): Promise<void> {
   const job = JSON.parse(readFileSync(jobFile, 'utf8')) as RankJob;
   const { rank } = rendezvousFromEnv();
   const shard = new Dataset(deserialize(readFileSync(job.shards[rank]!)) as DatasetInit);
-  const model = await createModel(job.model, job.params).fit(shard, { paradigm: 'cluster', strategy: job.strategy, timeoutMs: job.timeoutMs });
+  const model = await createModel(job.model, job.params).fit(shard, { paradigm: 'cluster', strategy: job.strategy, ...(job.pipeline === undefined ? {} : { pipeline: job.pipeline }), timeoutMs: job.timeoutMs });
   if (rank === 0) writeFileSync(job.out, serialize({ state: model.state, info: model.fitInfo }));
 }
 

@@ -20,6 +20,7 @@ import { trainTestSplit } from '../data/split.js';
 import type { ProgressEvent } from '../models/context.js';
 import type { DataSource } from '../models/paradigm.js';
 import { createModel, modelNames } from '../models/registry.js';
+import type { PipelineOptions } from '../models/neural/pipeline/settings.js';
 import { createStrategy } from '../strategies/index.js';
 
 /** This rank's rows, shipped by the launcher (library use with an in-memory Dataset). */
@@ -47,6 +48,8 @@ export interface ProcessStart {
   timeoutMs: number;
   model: { name: string; params: Record<string, unknown> };
   strategy: string;
+  /** FitOptions.pipeline, for TrainContext.pipeline. */
+  pipeline?: PipelineOptions | undefined;
   data: InlineShard | { kind: 'source'; source: DataSource };
   progressIntervalMs: number;
   modules: string[];
@@ -104,7 +107,7 @@ async function run(start: ProcessStart, post: (message: ProcessWorkerMessage) =>
     // rank 0 speaks for the run
     const { report, flush } = batchedProgress(start.rank, start.progressIntervalMs, (events) => post({ type: 'progress', events }));
     const started = performance.now();
-    const state = await model.train(shard, { comm, strategy, report });
+    const state = await model.train(shard, { comm, strategy, pipeline: start.pipeline, report });
     const trainMs = performance.now() - started;
     flush();
     // Awaited: the worker disconnects right after, and closing the IPC channel drops a write still in

@@ -124,6 +124,7 @@ export async function launchProcesses<State>(request: LaunchRequest<State>): Pro
       timeoutMs,
       model: { name: model.name, params: { ...model.params } as Record<string, unknown> },
       strategy,
+      pipeline: options.pipeline,
       data: shard ?? { kind: 'source', source: options.source! },
       progressIntervalMs: PROGRESS_INTERVAL_MS,
       modules: (options.workerModules ?? []).map(moduleUrl),

@@ -24,7 +24,7 @@ export async function launchSequential<State>(request: LaunchRequest<State>): Pr
   const strategy = createStrategy(strategyName, { comm });
   const recorder = progressRecorder(options.onProgress);
   const started = performance.now();
-  const state = await model.train(data, { comm, strategy, report: recorder.report });
+  const state = await model.train(data, { comm, strategy, pipeline: options.pipeline, report: recorder.report });
   const seconds = (performance.now() - started) / 1000;
   await comm.close();
   return {

@@ -23,6 +23,7 @@ import type { FloatArray } from '../core/storage.js';
 import { Dataset } from '../data/dataset.js';
 import type { ProgressEvent } from '../models/context.js';
 import { createModel, modelNames } from '../models/registry.js';
+import type { PipelineOptions } from '../models/neural/pipeline/settings.js';
 import { createStrategy } from '../strategies/index.js';
 
 export interface ThreadWorkerData {
@@ -30,6 +31,8 @@ export interface ThreadWorkerData {
   world: SharedWorld;
   model: { name: string; params: Record<string, unknown> };
   strategy: string;
+  /** FitOptions.pipeline, for TrainContext.pipeline. */
+  pipeline: PipelineOptions | undefined;
   /** The whole dataset in shared memory; this rank trains on rows [start, end). */
   data: {
     x: FloatArray;
@@ -132,7 +135,7 @@ async function run(input: ThreadWorkerData, post: (message: ThreadWorkerMessage)
   await go;
   const started = performance.now();
   const cpuStarted = threadCpuMs();
-  const state = await model.train(shard, { comm, strategy, report, shared: { data: whole, first: data.start } });
+  const state = await model.train(shard, { comm, strategy, pipeline: input.pipeline, report, shared: { data: whole, first: data.start } });
   const trainMs = performance.now() - started;
   const cpuEnded = threadCpuMs();
   const cpuMs = cpuStarted === undefined || cpuEnded === undefined ? undefined : cpuEnded - cpuStarted;

@@ -88,6 +88,7 @@ export async function launchThreads<State>(request: LaunchRequest<State>): Promi
       world,
       model: { name: model.name, params: { ...model.params } as Record<string, unknown> },
       strategy,
+      pipeline: options.pipeline,
       data: {
         x: shared.x,
         y: shared.y,

@@ -7,7 +7,6 @@ import { ConfigError, ShardlearnError } from '../core/errors.js';
 import { AllReduceStrategy } from './allreduce.js';
 import { HogwildStrategy } from './hogwild.js';
 import { ParameterServerStrategy, parseConsistency } from './parameter-server.js';
-import { PipelineStrategy, parsePipelineSettings, validatePipelineSettings } from './pipeline.js';
 import type { GradientStrategy, StrategyName } from './strategy.js';
 
 /** What a strategy may need beyond the communicator (e.g. the shared parameter vector for Hogwild). */
@@ -24,8 +23,8 @@ const factories = new Map<string, StrategyFactory>();
 
 /**
  * A parametric family is registered once under its pattern, e.g. 'ps-ssp:<s>', and matches 'ps-ssp:2';
- * a family registered as 'name:<options>' takes every other 'name:…' and its factory parses the rest
- * (e.g. 'pipeline:8:1f1b'), throwing a ConfigError for parts it does not know.
+ * a family registered as 'name:<options>' takes every other 'name:…' and its factory parses the rest,
+ * throwing a ConfigError for parts it does not know.
  */
 export function registerStrategy(name: StrategyName | `${string}:<s>` | `${string}:<options>`, factory: StrategyFactory): void {
   if (factories.has(name)) throw new ShardlearnError('REGISTRY', `strategy '${name}' is already registered`);
@@ -38,9 +37,7 @@ export function strategyNames(): string[] {
 
 export function createStrategy(name: string, env: StrategyEnvironment): GradientStrategy {
   const factory = factoryFor(name);
-  if (factory === undefined) {
-    throw new ConfigError(`unknown strategy '${name}'; expected one of: ${strategyNames().join(', ')}`, { field: 'strategy' });
-  }
+  if (factory === undefined) throw unknownStrategy(name);
   return factory(env, name);
 }
 
@@ -51,15 +48,19 @@ export function isStrategyName(name: string): boolean {
 
 /**
  * Throws, before any worker starts, the ConfigError a worker would throw when it builds strategy
- * `name` for `workers` workers (an unknown name, a malformed pipeline option, a replica count that
- * does not divide the workers). Launchers call it so a bad name is a ConfigError, not a WorkerError.
+ * `name` (an unknown name). Launchers call it so a bad name is a ConfigError, not a WorkerError.
+ * `workers` is kept for strategies whose validity depends on the world size.
  */
-export function checkStrategy(name: string, workers: number): void {
-  if (factoryFor(name) === undefined) {
-    throw new ConfigError(`unknown strategy '${name}'; expected one of: ${strategyNames().join(', ')}`, { field: 'strategy' });
-  }
-  if (name !== 'pipeline' && !name.startsWith('pipeline:')) return;
-  validatePipelineSettings(parsePipelineSettings(name), workers);
+export function checkStrategy(name: string, _workers: number): void {
+  if (factoryFor(name) === undefined) throw unknownStrategy(name);
+}
+
+/** Pipeline parallelism was a strategy name ('pipeline:8:1f1b'); it is the fit option `pipeline` now, and the message says so. */
+function unknownStrategy(name: string): ConfigError {
+  const hint = name === 'pipeline' || name.startsWith('pipeline:')
+    ? `; pipeline parallelism is not a strategy but its own fit option: FitOptions.pipeline ({ microBatches, schedule, replicas }), CLI --pipeline ${name.slice('pipeline:'.length) || 'default'}`
+    : '';
+  return new ConfigError(`unknown strategy '${name}'; expected one of: ${strategyNames().join(', ')}${hint}`, { field: 'strategy' });
 }
 
 function factoryFor(name: string): StrategyFactory | undefined {
@@ -71,8 +72,5 @@ registerStrategy('hogwild', ({ comm, sharedParams }) => new HogwildStrategy(comm
 registerStrategy('ps-sync', ({ comm }) => new ParameterServerStrategy(comm, { kind: 'sync' }));
 registerStrategy('ps-async', ({ comm }) => new ParameterServerStrategy(comm, { kind: 'async' }));
 registerStrategy('ps-ssp:<s>', ({ comm }, name) => new ParameterServerStrategy(comm, parseConsistency(name)!));
-registerStrategy('pipeline', ({ comm }, name) => new PipelineStrategy(parsePipelineSettings(name), comm));
-registerStrategy('pipeline:<s>', ({ comm }, name) => new PipelineStrategy(parsePipelineSettings(name), comm));
-registerStrategy('pipeline:<options>', ({ comm }, name) => new PipelineStrategy(parsePipelineSettings(name), comm));
 
 export type { GradientStrategy, StrategyName, ApplyUpdate } from './strategy.js';

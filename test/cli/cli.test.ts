@@ -100,3 +100,22 @@ test('the same train command gives the same model metrics under sequential, proc
   assert.ok(reports[1]!.comm.bytesSent > 0 && reports[1]!.comm.bytesSent < 4000 * 8 * 8);
   assert.equal(cluster.stdout.trim().split('\n').filter((l) => l.startsWith('{')).length, 1, 'only rank 0 prints');
 });
+
+test('train --pipeline trains a neural model as a pipeline and reports it; the old --strategy pipeline names the new flag', () => {
+  const data = 'synthetic:classification?rows=300&cols=4&seed=5';
+  const r = run(['train', 'mlp', '--data', data, '--paradigm', 'threads', '--workers', '2', '--pipeline', '2:1f1b', '--hidden', '6', '--epochs', '1', '--json']);
+  assert.equal(r.status, 0, r.stderr);
+  const report = JSON.parse(r.stdout) as Record<string, unknown>;
+  assert.equal(report['pipeline'], '2:1f1b');
+  assert.equal(report['strategy'], 'allreduce');
+  assert.ok((report['comm'] as { bytesSent: number }).bytesSent > 0, 'stages exchange activations');
+  const text = run(['train', 'mlp', '--data', data, '--paradigm', 'threads', '--workers', '2', '--pipeline', '--hidden', '6', '--epochs', '1']);
+  assert.equal(text.status, 0, text.stderr);
+  assert.match(text.stdout, /\(threads, 2 workers, pipeline 4:gpipe\)/);
+  const old = run(['train', 'mlp', '--data', data, '--paradigm', 'threads', '--workers', '2', '--strategy', 'pipeline:8']);
+  assert.equal(old.status, 2);
+  assert.match(old.stderr, /unknown strategy 'pipeline:8'.*--pipeline 8/);
+  const bad = run(['train', 'mlp', '--data', data, '--pipeline', '8:fast']);
+  assert.equal(bad.status, 2);
+  assert.match(bad.stderr, /unknown part 'fast'/);
+});

@@ -7,7 +7,7 @@ import '../../src/index.js';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { defaultMatrix, expandMatrix, parseMatrix, trainsBySgd } from '../../src/compare/matrix.js';
+import { defaultMatrix, expandMatrix, parallelismOptions, parseMatrix, trainsBySgd } from '../../src/compare/matrix.js';
 import { resolveMatrix } from '../../src/compare/matrix-file.js';
 
 const good = {
@@ -151,4 +151,23 @@ test('resolveMatrix: a matrix file with flags overriding it; errors name the fil
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test("'pipeline' in a matrix: a cell of pipeline parallelism (the fit option, not a strategy) for the neural models, skipped with a reason for the others", () => {
+  const matrix = parseMatrix({
+    models: [{ name: 'mlp', params: { hidden: [4], epochs: 1 } }, { name: 'logistic-regression', params: { solver: 'sgd' } }],
+    data: ['synthetic:classification?rows=100&cols=3&seed=1'],
+    paradigms: ['sequential', 'threads'],
+    workers: [2],
+    strategies: ['allreduce', 'pipeline'],
+  });
+  const { cells, skipped } = expandMatrix(matrix, ['sequential', 'threads']);
+  assert.deepEqual(cells.map((c) => `${c.model} ${c.paradigm} ${c.strategy}`), [
+    'mlp sequential allreduce', 'mlp threads allreduce', 'mlp threads pipeline',
+    'logistic-regression sequential allreduce', 'logistic-regression threads allreduce',
+  ]);
+  assert.deepEqual(skipped.map((s) => `${s.model} ${s.strategy}`), ['logistic-regression pipeline']);
+  assert.match(skipped[0]!.reason, /no pipeline trainer/);
+  assert.deepEqual(parallelismOptions('pipeline'), { pipeline: {} });
+  assert.deepEqual(parallelismOptions('ps-ssp:2'), { strategy: 'ps-ssp:2' });
 });

@@ -8,7 +8,7 @@ import { Worker } from 'node:worker_threads';
 import '../../src/index.js';
 import { createSharedWorld } from '../../src/comm/shm/world.js';
 import { MLP } from '../../src/models/neural/mlp.js';
-import type { PipelineSettings } from '../../src/strategies/pipeline.js';
+import type { PipelineSettings } from '../../src/models/neural/pipeline/settings.js';
 import { xorData } from '../nn/data.js';
 import type { StageWorkerInput } from './pipeline-stage-worker.js';
 

@@ -8,6 +8,7 @@ import { relativeDifference } from '../support/difference.js';
 import { CNN } from '../../src/models/neural/cnn.js';
 import { MLP } from '../../src/models/neural/mlp.js';
 import { NEURAL_DEFAULTS } from '../../src/models/neural/options.js';
+import type { FitOptions } from '../../src/models/paradigm.js';
 import { planStages } from '../../src/models/neural/pipeline/trainer.js';
 import { barImages, xorData } from '../nn/data.js';
 
@@ -30,10 +31,10 @@ test('mlp with dropout after every hidden layer: a 2-stage pipeline (GPipe and 1
   const sequential = await new MLP(params).fit(data);
   const withoutDropout = await new MLP({ ...params, dropout: 0 }).fit(data);
   assert.ok(relativeDifference(withoutDropout.state.params, sequential.state.params) > 1e-3, 'dropout changes the model');
-  for (const strategy of ['pipeline', 'pipeline:5:1f1b']) {
-    const model = await new MLP(params).fit(data, { paradigm: 'threads', workers: 2, strategy });
+  for (const pipeline of [{}, { microBatches: 5, schedule: '1f1b' as const }]) {
+    const model = await new MLP(params).fit(data, { paradigm: 'threads', workers: 2, pipeline });
     const difference = relativeDifference(model.state.params, sequential.state.params);
-    assert.ok(difference <= TOLERANCE, `${strategy}: relative difference ${difference}`);
+    assert.ok(difference <= TOLERANCE, `pipeline ${JSON.stringify(pipeline)}: relative difference ${difference}`);
   }
 });
 
@@ -41,11 +42,11 @@ test('cnn with dropout: sequential = data-parallel over 2 and 3 threads = 2-stag
   const data = barImages(96, 22);
   const params = { filters: [4], kernelSize: 3, dense: [8], dropout: 0.25, epochs: 2, batchSize: 24, optimizer: 'sgd' as const, lr: 0.05, precision: 'float64' as const };
   const sequential = await new CNN(params).fit(data);
-  const runs: [string, number][] = [['allreduce', 2], ['allreduce', 3], ['pipeline', 2], ['pipeline:3:1f1b', 2], ['pipeline:replicas=2', 4]];
-  for (const [strategy, workers] of runs) {
-    const model = await new CNN(params).fit(data, { paradigm: 'threads', workers, strategy });
+  const runs: [FitOptions, number][] = [[{ strategy: 'allreduce' }, 2], [{ strategy: 'allreduce' }, 3], [{ pipeline: {} }, 2], [{ pipeline: { microBatches: 3, schedule: '1f1b' } }, 2], [{ pipeline: { replicas: 2 } }, 4]];
+  for (const [options, workers] of runs) {
+    const model = await new CNN(params).fit(data, { paradigm: 'threads', workers, ...options });
     const difference = relativeDifference(model.state.params, sequential.state.params);
-    assert.ok(difference <= TOLERANCE, `${strategy} on ${workers} threads: relative difference ${difference}`);
+    assert.ok(difference <= TOLERANCE, `${JSON.stringify(options)} on ${workers} threads: relative difference ${difference}`);
   }
 });
 
@@ -54,10 +55,10 @@ test('hybrid: 2 replicas × 2 stages and 3 replicas × 1 stage, with gradient cl
   // 150 rows in batches of 32: the last batch (22 rows) splits unevenly over replicas and micro-batches.
   const params = { hidden: [10, 6], epochs: 2, batchSize: 32, lr: 0.02, clipNorm: 0.5, dropout: 0.1, precision: 'float64' as const };
   const sequential = await new MLP(params).fit(data);
-  for (const [strategy, workers] of [['pipeline:3:1f1b:replicas=2', 4], ['pipeline:replicas=3', 3]] as const) {
-    const model = await new MLP(params).fit(data, { paradigm: 'threads', workers, strategy });
+  for (const [pipeline, workers] of [[{ microBatches: 3, schedule: '1f1b', replicas: 2 }, 4], [{ replicas: 3 }, 3]] as const) {
+    const model = await new MLP(params).fit(data, { paradigm: 'threads', workers, pipeline });
     const difference = relativeDifference(model.state.params, sequential.state.params);
-    assert.ok(difference <= TOLERANCE, `${strategy} on ${workers} threads: relative difference ${difference}`);
+    assert.ok(difference <= TOLERANCE, `pipeline ${JSON.stringify(pipeline)} on ${workers} threads: relative difference ${difference}`);
     // Every replica's stages send their gradients to the group leader: traffic on all ranks.
     assert.ok(model.fitInfo!.comm.every((stats) => stats.bytesSent > 0));
   }

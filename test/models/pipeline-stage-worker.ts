@@ -12,8 +12,8 @@ import { MLP } from '../../src/models/neural/mlp.js';
 import type { MLPParams } from '../../src/models/neural/mlp.js';
 import { runPipeline } from '../../src/models/neural/pipeline/trainer.js';
 import { Network } from '../../src/nn/network.js';
-import type { PipelineSettings } from '../../src/strategies/pipeline.js';
-import { PipelineStrategy } from '../../src/strategies/pipeline.js';
+import type { PipelineSettings } from '../../src/models/neural/pipeline/settings.js';
+import { AllReduceStrategy } from '../../src/strategies/allreduce.js';
 import { xorData } from '../nn/data.js';
 
 export interface StageWorkerInput {
@@ -39,13 +39,13 @@ async function runStage(input: StageWorkerInput, port: MessagePort): Promise<voi
   network.store.initialize(new Rng(p.seed).fork(0x1a1));
   const result = await runPipeline({
     shard,
-    context: { comm, strategy: new PipelineStrategy(input.settings, comm), report: () => undefined },
+    context: { comm, strategy: new AllReduceStrategy(comm), pipeline: input.settings, report: () => undefined },
     codes: Int32Array.from(shard.labels()), // xorData's labels are the codes 0 and 1
     inputShape,
     layers,
     initial: Float64Array.from(network.store.values),
     params: p,
-    microBatches: input.settings.microBatches,
+    settings: input.settings,
   });
   port.postMessage({ params: result.params, peak: result.peakStoredMicroBatches, bytesSent: comm.stats.bytesSent });
   await comm.close();

@@ -1,5 +1,6 @@
 // A bad strategy name is refused in the parent, as a ConfigError naming the field, before any worker
-// starts (before checkStrategy, a malformed pipeline option surfaced as a worker's WorkerError).
+// starts (before checkStrategy, a bad name surfaced as a worker's WorkerError). Pipeline parallelism
+// is the fit option `pipeline` now; its old strategy names are refused with the new spelling.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import '../../src/index.js';
@@ -8,8 +9,8 @@ import { loadData } from '../../src/data/load.js';
 import { createModel } from '../../src/models/registry.js';
 import { checkStrategy } from '../../src/strategies/index.js';
 
-test('checkStrategy accepts the registered names and pipeline options', () => {
-  for (const name of ['allreduce', 'hogwild', 'ps-sync', 'ps-async', 'ps-ssp:3', 'pipeline', 'pipeline:8', 'pipeline:8:1f1b', 'pipeline:1f1b:replicas=2']) {
+test('checkStrategy accepts the registered names', () => {
+  for (const name of ['allreduce', 'hogwild', 'ps-sync', 'ps-async', 'ps-ssp:3']) {
     assert.doesNotThrow(() => checkStrategy(name, 4), name);
   }
 });
@@ -18,15 +19,20 @@ test('checkStrategy names the field at fault', () => {
   const refused = (name: string, workers: number, field: string) =>
     assert.throws(() => checkStrategy(name, workers), (error: unknown) => error instanceof ConfigError && error.field === field, `${name} on ${workers}`);
   refused('ring-of-fire', 2, 'strategy');
-  refused('pipeline:8:bogus', 2, 'strategy');
-  refused('pipeline:replicas=2', 3, 'workers');
+  refused('pipeline', 2, 'strategy');
+  refused('pipeline:8:1f1b', 2, 'strategy');
+  assert.throws(() => checkStrategy('pipeline:8:1f1b', 2), /not a strategy but its own fit option: FitOptions.pipeline .*--pipeline 8:1f1b/);
 });
 
-test('a threads fit with a malformed pipeline option is a ConfigError, not a WorkerError', async () => {
+test('a threads fit with a malformed pipeline option or an old pipeline strategy name is a ConfigError, not a WorkerError', async () => {
   const { train } = await loadData('synthetic:classification?rows=200&cols=4&seed=1');
   const model = createModel('mlp', { hidden: [4], epochs: 1 });
   await assert.rejects(
-    () => model.fit(train, { paradigm: 'threads', workers: 2, strategy: 'pipeline:4:bogus' }),
-    (error: unknown) => error instanceof ConfigError && error.field === 'strategy' && /unknown part 'bogus'/.test(error.message),
+    () => model.fit(train, { paradigm: 'threads', workers: 2, pipeline: { schedule: 'bogus' as 'gpipe' } }),
+    (error: unknown) => error instanceof ConfigError && error.field === 'pipeline.schedule' && /got 'bogus'/.test(error.message),
+  );
+  await assert.rejects(
+    () => model.fit(train, { paradigm: 'threads', workers: 2, strategy: 'pipeline:4' }),
+    (error: unknown) => error instanceof ConfigError && error.field === 'strategy' && /--pipeline 4/.test(error.message),
   );
 });

@@ -31,7 +31,8 @@ import { Estimator } from '../estimator.js';
 import { checkFeatures, checkTwoClasses, predictClasses } from '../linear/shared.js';
 import { accuracy } from '../metrics.js';
 import type { NeuralParams } from './options.js';
-import { pipelineMicroBatches, trainPipeline } from './pipeline/trainer.js';
+import { resolvePipeline } from './pipeline/settings.js';
+import { trainPipeline } from './pipeline/trainer.js';
 import { runSgd, sgdData } from '../solvers/sgd.js';
 import { discoverClasses, encodeLabels, globalLayout } from '../spmd.js';
 
@@ -55,6 +56,11 @@ export abstract class NeuralClassifier<P extends NeuralParams> extends Estimator
   readonly kind = 'classifier' as const;
   private cached: { state: NeuralState; network: Network } | null = null;
 
+  /** The neural classifiers train as a pipeline when the fit asks (FitOptions.pipeline). */
+  override get pipelineParallel(): boolean {
+    return true;
+  }
+
   /** The network for data with `cols` feature columns and `classes` classes. */
   abstract architecture(cols: number, classes: number): Architecture;
 
@@ -68,10 +74,10 @@ export abstract class NeuralClassifier<P extends NeuralParams> extends Estimator
     const network = new Network(layers, inputShape, p.precision);
     network.store.initialize(new Rng(p.seed).fork(0x1a1));
     const initial = Float64Array.from(network.store.values);
-    const microBatches = pipelineMicroBatches(context.strategy);
-    if (microBatches !== null) {
+    if (context.pipeline !== undefined) {
       const codes = encodeLabels(shard.labels(), classes);
-      const params = await trainPipeline({ shard, context, codes, inputShape, layers, initial, params: p, microBatches });
+      const settings = resolvePipeline(context.pipeline, context.comm.size);
+      const params = await trainPipeline({ shard, context, codes, inputShape, layers, initial, params: p, settings });
       return { classes, inputShape, layers, params };
     }
 

@@ -25,7 +25,7 @@
  * bubbleFraction(2, 4); // 0.2
  */
 
-import type { PipelineSchedule } from '../../../strategies/pipeline.js';
+import type { PipelineSchedule } from './settings.js';
 
 export type { PipelineSchedule };
 export type PassKind = 'forward' | 'backward';

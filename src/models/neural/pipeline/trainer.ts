@@ -1,12 +1,12 @@
 /**
  * Model parallelism for the neural classifiers: a pipeline (GPipe or 1F1B), optionally replicated.
  * The layers are cut into S consecutive stages (neural/pipeline/partition.ts: balanced by forward FLOPs).
- * With R replicas (strategy `pipeline:replicas=<r>`, S = workers / R) rank k·S + s runs stage s of
+ * With R replicas (fit option `pipeline: { replicas: R }`, S = workers / R) rank k·S + s runs stage s of
  * replica k; plain pipelines are R = 1. Every global mini-batch — the same batches, in the same
  * order, as sequential `runSgd` — is cut into R consecutive parts, one per replica, and each part
  * into micro-batches; activations flow stage s → s + 1 and gradients s + 1 → s by `comm.send`/`recv`
  * in the order of neural/pipeline/schedule.ts. Each stage sums its parameter gradients over its
- * micro-batches, then over its replicas (the strategy's `allReduceReplicas`), divides by the batch
+ * micro-batches, then over its replicas (`groupAllReduce` among the stage's replicas), divides by the batch
  * size and steps its own optimizer on its own slice of the parameters. Those sums are the batch's
  * gradient sum, so the model equals sequential training up to floating-point summation order.
  *
@@ -20,8 +20,9 @@
  * and data-parallel training draw, and the pipeline trains the same model with dropout too.
  *
  * @example
- * const microBatches = pipelineMicroBatches(context.strategy); // null unless strategy 'pipeline…'
- * if (microBatches !== null) params = await trainPipeline({ shard, context, codes, … });
+ * if (context.pipeline !== undefined) {
+ *   params = await trainPipeline({ shard, context, codes, …, settings: resolvePipeline(context.pipeline, context.comm.size) });
+ * }
  */
 import type { Communicator, Message } from '../../../comm/communicator.js';
 import { CommError, ConfigError } from '../../../core/errors.js';
@@ -36,39 +37,15 @@ import type { Optimizer } from '../../../nn/optimizers.js';
 import { Adam, SgdOptimizer, scheduledRate } from '../../../nn/optimizers.js';
 import type { Tensor } from '../../../nn/tensor.js';
 import { dtypeArray } from '../../../nn/tensor.js';
-import type { PipelineSettings } from '../../../strategies/pipeline.js';
-import type { GradientStrategy } from '../../../strategies/strategy.js';
 import type { TrainContext } from '../../context.js';
 import type { NeuralParams } from '../options.js';
+import { groupAllReduce } from '../../../comm/collectives/group-allreduce.js';
 import { gatherAt } from './data.js';
 import { layerCosts, partitionStages } from './partition.js';
 import type { PipelineOperation } from './schedule.js';
+import type { PipelineSettings } from './settings.js';
 import { microBatchSizes, stageOperations } from './schedule.js';
 import { globalLayout } from '../../spmd.js';
-
-/** Micro-batches when the strategy object does not say (it is `pipeline`'s default too). */
-const DEFAULT_MICRO_BATCHES = 4;
-
-/**
- * The micro-batch count when `strategy` asks for pipeline training, else null. Read structurally
- * (models see strategies as interfaces only): the `pipeline` strategy carries `microBatches`.
- */
-export function pipelineMicroBatches(strategy: GradientStrategy): number | null {
-  if (strategy.name !== 'pipeline') return null;
-  const value = (strategy as GradientStrategy & { microBatches?: unknown }).microBatches;
-  return typeof value === 'number' ? value : DEFAULT_MICRO_BATCHES;
-}
-
-/** The strategy's schedule, replica count and replica all-reduce (read structurally, defaults for a bare marker). */
-function pipelineSettings(strategy: GradientStrategy, microBatches: number): PipelineSettings & { allReduceReplicas: ((gradient: Float64Array) => Promise<void>) | null } {
-  const given = strategy as GradientStrategy & Partial<PipelineSettings> & { allReduceReplicas?: (gradient: Float64Array) => Promise<void> };
-  return {
-    microBatches,
-    schedule: given.schedule ?? 'gpipe',
-    replicas: given.replicas ?? 1,
-    allReduceReplicas: typeof given.allReduceReplicas === 'function' ? given.allReduceReplicas.bind(strategy) : null,
-  };
-}
 
 export interface PipelineJob {
   shard: Dataset;
@@ -80,7 +57,8 @@ export interface PipelineJob {
   /** The whole network's initial parameters (identical on every rank). */
   initial: Float64Array;
   params: NeuralParams;
-  microBatches: number;
+  /** The fit's pipeline options (`context.pipeline`), resolved. */
+  settings: PipelineSettings;
 }
 
 /** One stage's place in the network. */
@@ -126,14 +104,15 @@ export async function trainPipeline(job: PipelineJob): Promise<Float64Array> {
 export async function runPipeline(job: PipelineJob): Promise<PipelineResult> {
   const { shard, context, params: p } = job;
   const comm = context.comm;
-  const settings = pipelineSettings(context.strategy, job.microBatches);
+  const settings = job.settings;
   const replicas = settings.replicas;
   if (comm.size % replicas !== 0) {
-    throw new ConfigError(`strategy 'pipeline:replicas=${replicas}' needs a worker count that is a multiple of ${replicas}, got ${comm.size} workers`, { field: 'workers' });
+    throw new ConfigError(`pipeline.replicas = ${replicas} needs a worker count that is a multiple of ${replicas}, got ${comm.size} workers`, { field: 'workers' });
   }
   const stages = comm.size / replicas;
   const stage = comm.rank % stages;
   const replica = Math.floor(comm.rank / stages);
+  const replicaGroup = Array.from({ length: replicas }, (_, k) => k * stages + stage);
   const last = stages - 1;
   const { ranges, plans } = planStages(job.layers, job.inputShape, p, stages);
   const plan = plans[stage]!;
@@ -250,7 +229,8 @@ export async function runPipeline(job: PipelineJob): Promise<PipelineResult> {
       }
       await sending;
       step++;
-      await settings.allReduceReplicas?.(gradient);
+      // The stage's replicas (ranks ≡ rank mod S) sum their gradients; disjoint groups run at once.
+      if (replicas > 1) await groupAllReduce(comm, replicaGroup, gradient);
       for (let j = 0; j < gradient.length; j++) gradient[j]! /= count;
       if (p.clipNorm > 0) await clipAcrossStages(comm, gradient, p.clipNorm, replica === 0);
       const lr = scheduledRate(p.lr, { name: p.schedule, gamma: p.gamma, stepEpochs: p.stepEpochs }, step, stepsPerEpoch, totalSteps);
