@@ -11,7 +11,8 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
-import { createModel, shutdownThreadPool, syntheticGenerator } from '../src/index.js';
+import { createModel, shutdownThreadPool } from '../src/index.js';
+import { syntheticGenerator } from '../src/data/synthetic.js';
 import type { FitOptions } from '../src/index.js';
 
 const fitsFlag = process.argv.indexOf('--fits');

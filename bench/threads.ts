@@ -17,8 +17,10 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
-import { createModel, syntheticGenerator } from '../src/index.js';
-import type { Dataset, FitInfo, FitOptions, SyntheticSpec } from '../src/index.js';
+import { createModel } from '../src/index.js';
+import type { Dataset, FitInfo, FitOptions } from '../src/index.js';
+import { syntheticGenerator } from '../src/data/synthetic.js';
+import type { SyntheticSpec } from '../src/data/synthetic.js';
 
 interface BenchCase {
   model: string;
