@@ -108,6 +108,14 @@ test('the compiled entry imports cleanly in a fresh node process, by path and by
   }
 });
 
+test("internals are not importable from outside: the package's exports map has only its entry", () => {
+  const run = freshNode(`
+    try { await import('shardlearn/dist/src/compare/cost-model.js'); console.log('imported'); }
+    catch (error) { console.log(error.code); }`);
+  assert.equal(run.status, 0, run.stderr);
+  assert.equal(run.stdout.trim(), 'ERR_PACKAGE_PATH_NOT_EXPORTED');
+});
+
 test('bench/, scripts/ and the CLI import from the entry only names it exports', () => {
   const files = ['bench', 'scripts', 'src/cli'].flatMap((dir) =>
     existsSync(join(root, dir)) ? readdirSync(join(root, dir)).filter((name) => name.endsWith('.ts')).map((name) => join(dir, name)) : [],
