@@ -133,7 +133,37 @@ export function deserializeDocument(text: string, where = 'model'): SavedModel {
   const state = decode(record['state'], where, 'state');
   const schema = modelEntry(name).state;
   if (schema !== undefined) checkState(schema, state, model.params, where);
-  return { model: model.setState(state as object), preprocess: record['preprocess'] };
+  return { model: model.setState(state as object), preprocess: checkPreprocess(record['preprocess'], where) };
+}
+
+/** The preprocessing steps a model file may carry (data/preprocess.ts writes them). */
+const PREPROCESS_NAMES = ['StandardScaler', 'MinMaxScaler'];
+
+/**
+ * The saved scaler, checked as strictly as the state: a known name, and offset and scale lists of
+ * finite numbers, equally long, nothing else. (The scaler's own load checks less: a string in the
+ * list became NaN, and an unknown name was a usage error without the file.)
+ */
+function checkPreprocess(value: unknown, file: string): unknown {
+  if (value === undefined || value === null) return value;
+  if (typeof value !== 'object' || Array.isArray(value)) throw new ModelFormatError(file, 'preprocess', `expected a saved scaler object, found ${JSON.stringify(value)}`);
+  const record = value as Record<string, unknown>;
+  for (const key of Object.keys(record)) {
+    if (!['name', 'offset', 'scale'].includes(key)) throw new ModelFormatError(file, `preprocess.${key}`, 'not a field of a saved scaler; expected only name, offset, scale');
+  }
+  if (typeof record['name'] !== 'string' || !PREPROCESS_NAMES.includes(record['name'])) {
+    throw new ModelFormatError(file, 'preprocess.name', `expected one of ${PREPROCESS_NAMES.join(', ')}, found ${JSON.stringify(record['name']) ?? 'nothing'}`);
+  }
+  for (const field of ['offset', 'scale']) {
+    const list = record[field];
+    if (!Array.isArray(list) || !list.every((v) => typeof v === 'number' && Number.isFinite(v))) {
+      throw new ModelFormatError(file, `preprocess.${field}`, `expected a list of finite numbers, found ${JSON.stringify(list)?.slice(0, 80) ?? 'nothing'}`);
+    }
+  }
+  if ((record['offset'] as number[]).length !== (record['scale'] as number[]).length) {
+    throw new ModelFormatError(file, 'preprocess.scale', `expected as many values as preprocess.offset (${(record['offset'] as number[]).length}), found ${(record['scale'] as number[]).length}`);
+  }
+  return value;
 }
 
 export async function saveModel(model: AnyEstimator, path: string, preprocess?: unknown): Promise<void> {

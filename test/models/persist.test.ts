@@ -133,3 +133,15 @@ test('mlp: truncated weights, a bad layer list and a layer that does not fit the
   // A layer claiming 10⁹ units fails on the parameter count without allocating its weights.
   assertRefused(edited(model, (d) => { (d.state['layers'] as { units: number }[])[0]!.units = 1e9; }), 'state.params', /found 21/);
 });
+
+test('the saved scaler is checked too: unknown name, non-numbers, unequal lengths, extra keys', async () => {
+  const model = await new LinearRegression().fit(blobs());
+  const scaler = { name: 'StandardScaler', offset: [0, 1], scale: [1, 2] };
+  const withScaler = (preprocess: unknown): string => JSON.stringify({ ...(JSON.parse(serializeModel(model)) as object), preprocess });
+  assert.deepEqual(deserializeDocument(withScaler(scaler), FILE).preprocess, scaler);
+  assertRefused(withScaler({ ...scaler, name: 'constructor' }), 'preprocess.name');
+  assertRefused(withScaler({ ...scaler, offset: [0, 'a'] }), 'preprocess.offset', /finite numbers/);
+  assertRefused(withScaler({ ...scaler, scale: [1] }), 'preprocess.scale', /as many values as preprocess.offset \(2\), found 1/);
+  assertRefused(withScaler([scaler]), 'preprocess');
+  assertRefused(serializeModel(model, scaler).replace('"preprocess":{', '"preprocess":{"__proto__":{},'), 'preprocess.__proto__');
+});
