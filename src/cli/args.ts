@@ -89,9 +89,9 @@ export function takeSwitch(args: ParsedArgs, name: string): boolean {
 
 /** The remaining flags as camelCase options (model hyperparameters). */
 export function remainingOptions(args: ParsedArgs): Record<string, FlagValue> {
-  const options: Record<string, FlagValue> = {};
-  for (const [name, value] of args.flags) options[camelCase(name)] = value;
-  return options;
+  // fromEntries defines own keys: `--__proto__ 1` stays an option the model refuses, where
+  // `options[name] = value` would call Object.prototype's __proto__ setter and drop it silently.
+  return Object.fromEntries([...args.flags].map(([name, value]) => [camelCase(name), value]));
 }
 
 /** A comma-separated list flag (`--workers 1,2,4`), taken out of the map. */

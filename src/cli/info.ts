@@ -1,12 +1,13 @@
 /**
  * `shardlearn info`: what this build offers — models, paradigms, strategies, kernel backends (and
- * which one is active), and the machine.
+ * which one is active), and the machine. Each model's options come from its schema (`optionDocs`).
  */
 import { availableParallelism, cpus, totalmem } from 'node:os';
 import { kernelBackends, kernels } from '../core/kernels.js';
 import { SUPPORTED_FORMATS } from '../data/index.js';
-import { availableParadigms, modelEntry, modelNames } from '../models/index.js';
+import { availableParadigms, modelEntry, modelNames, optionDocs } from '../models/index.js';
 import { strategyNames } from '../runtime/index.js';
+import { kebabCase } from './args.js';
 
 /** Which WASM build is in use ('relaxed': fused multiply-add, or 'plain'), when the WASM backend is. */
 function wasmSimd(): { simd?: string } {
@@ -24,7 +25,7 @@ export function infoCommand(write: (line: string) => void, json: boolean): void 
     kernels: { active: kernels().name, available: kernelBackends(), ...wasmSimd() },
     paradigms: availableParadigms(),
     strategies: strategyNames(),
-    models: modelNames().map((name) => ({ name, kind: modelEntry(name).kind, summary: modelEntry(name).summary })),
+    models: modelNames().map((name) => ({ name, kind: modelEntry(name).kind, summary: modelEntry(name).summary, options: optionDocs(name) })),
     formats: SUPPORTED_FORMATS,
   };
   if (json) {
@@ -37,6 +38,9 @@ export function infoCommand(write: (line: string) => void, json: boolean): void 
   write(`paradigms:  ${info.paradigms.join(', ')}`);
   write(`strategies: ${info.strategies.join(', ')}`);
   write('models:');
-  for (const model of info.models) write(`  ${model.name.padEnd(22)} ${model.kind.padEnd(14)} ${model.summary}`);
+  for (const model of info.models) {
+    write(`  ${model.name.padEnd(22)} ${model.kind.padEnd(14)} ${model.summary}`);
+    if (model.options.length > 0) write(`  ${''.padEnd(22)} options: ${model.options.map((option) => `--${kebabCase(option.name)}`).join(' ')}`);
+  }
   write(`data:       ${info.formats}`);
 }

@@ -1,6 +1,6 @@
 /**
  * The Estimator contract (scikit-learn's, in TypeScript): the constructor stores hyperparameters
- * (defaults merged once, in `resolveParams`); `fit` returns the estimator; learned state is kept
+ * (checked and merged over the defaults once, by `resolveOptions` from the model's option schema); `fit` returns the estimator; learned state is kept
  * apart in `state` and is all that `save` writes besides the hyperparameters.
  *
  * Every model's training is one SPMD function, `train(shard, context)`: it runs on every worker
@@ -19,6 +19,7 @@ import type { PipelineOptions, PipelineSettings } from './neural/pipeline/settin
 import { resolvePipeline } from './neural/pipeline/settings.js';
 import type { FitInfo, FitOptions } from './paradigm.js';
 import { getLauncher } from './paradigm.js';
+import { NotAnOptionError } from './option-schema.js';
 
 export type ModelKind = 'regressor' | 'classifier' | 'clusterer' | 'decomposition';
 
@@ -87,11 +88,16 @@ export abstract class Estimator<Params extends object, State extends object> imp
   abstract score(data: Dataset): number;
 }
 
-/** Merge user options over defaults, once, rejecting unknown keys (a typo is a bug, not a no-op). */
+/**
+ * Merge user options over defaults, rejecting unknown keys (a typo is a bug, not a no-op). Models
+ * declare an `OptionSchema` and call `resolveOptions` (option-schema.ts), which also checks types
+ * and ranges; this is for a model without a schema yet. Keys are own properties of `defaults` only,
+ * so `__proto__` or `constructor` is refused like any unknown option.
+ */
 export function resolveParams<P extends object>(modelName: string, defaults: P, given: Partial<P> | undefined): P {
   const merged = { ...defaults };
   for (const [key, value] of Object.entries(given ?? {})) {
-    if (!(key in defaults)) {
+    if (!Object.hasOwn(defaults, key)) {
       throw new NotAnOptionError(modelName, key, Object.keys(defaults));
     }
     if (value !== undefined) (merged as Record<string, unknown>)[key] = value;
@@ -99,9 +105,3 @@ export function resolveParams<P extends object>(modelName: string, defaults: P, 
   return merged;
 }
 
-
-class NotAnOptionError extends ConfigError {
-  constructor(modelName: string, key: string, known: string[]) {
-    super(`${modelName} has no option '${key}'; its options are: ${known.join(', ')}`, { field: key });
-  }
-}

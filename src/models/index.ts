@@ -22,3 +22,5 @@ export * from './neural/classifier.js';
 export * from './neural/mlp.js';
 export * from './neural/cnn.js';
 export * from './neural/rnn.js';
+export { ModelFormatError } from './state-schema.js';
+export type { OptionDoc, OptionSchema, OptionSpec } from './option-schema.js';

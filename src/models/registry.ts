@@ -4,6 +4,9 @@
  */
 import { ConfigError, ShardlearnError } from '../core/errors.js';
 import type { Estimator, ModelKind } from './estimator.js';
+import type { AnyOptionSchema, OptionDoc } from './option-schema.js';
+import { describeOptions } from './option-schema.js';
+import type { AnyStateSchema } from './state-schema.js';
 
 export type AnyEstimator = Estimator<object, object>;
 
@@ -13,6 +16,13 @@ export interface ModelEntry {
   /** One line for `shardlearn --help` and the README. */
   summary: string;
   create(params: Record<string, unknown>): AnyEstimator;
+  /** The hyperparameters: types, ranges, defaults, docs (`optionDocs`, help text). */
+  options?: AnyOptionSchema;
+  /**
+   * The learned state's fields, checked when a saved model is loaded. A model without one loads
+   * unchecked; the estimator conformance suite requires it.
+   */
+  state?: AnyStateSchema;
 }
 
 const models = new Map<string, ModelEntry>();
@@ -36,4 +46,16 @@ export function createModel(name: string, params: Record<string, unknown> = {}):
 
 export function modelNames(): string[] {
   return [...models.keys()];
+}
+
+/**
+ * The options of a registered model in words (name, type and range, default, doc), for
+ * `shardlearn info` and the CLI's per-model help; empty for a model registered without a schema.
+ *
+ * @example
+ * optionDocs('kmeans')[0]; // { name: 'k', type: 'integer ≥ 1', default: 8, doc: 'number of clusters' }
+ */
+export function optionDocs(name: string): OptionDoc[] {
+  const schema = modelEntry(name).options;
+  return schema === undefined ? [] : describeOptions(schema);
 }

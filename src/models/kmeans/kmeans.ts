@@ -17,7 +17,10 @@ import { kernels } from '../../core/kernels.js';
 import { Rng } from '../../core/rng.js';
 import type { Dataset } from '../../data/dataset.js';
 import type { TrainContext } from '../context.js';
-import { Estimator, resolveParams } from '../estimator.js';
+import { Estimator } from '../estimator.js';
+import type { OptionSchema } from '../option-schema.js';
+import { resolveOptions } from '../option-schema.js';
+import type { StateSchema } from '../state-schema.js';
 import { initParallel, initPlusPlus, initRandom } from './init.js';
 import type { ShardView } from './shard.js';
 import { BLOCK_ROWS, rowNorms } from './shard.js';
@@ -52,14 +55,21 @@ export interface KMeansState {
   iterations: number;
 }
 
-export const KMEANS_DEFAULTS: KMeansParams = {
-  k: 8,
-  init: 'k-means++',
-  maxIter: 300,
-  tol: 1e-4,
-  seed: 0,
-  oversampling: 2,
-  rounds: 5,
+export const KMEANS_STATE: StateSchema<KMeansState, KMeansParams> = {
+  cols: { type: 'int', min: 1 },
+  centers: { type: 'floats', length: { as: 'k·cols', is: (s, p) => p.k * s.cols } },
+  inertia: { type: 'number', min: 0 },
+  iterations: { type: 'int', min: 0 },
+};
+
+export const KMEANS_OPTIONS: OptionSchema<KMeansParams> = {
+  k: { type: 'integer', min: 1, default: 8, doc: 'number of clusters' },
+  init: { type: 'choice-or-numbers', choices: KMEANS_INITS, multipleOf: 'k', default: 'k-means++', doc: 'initial centres: k-means++, k-means|| (parallel), random, or (library API) k·cols numbers' },
+  maxIter: { type: 'integer', min: 1, default: 300, doc: 'upper bound on Lloyd iterations' },
+  tol: { type: 'number', min: 0, default: 1e-4, doc: 'stop when Σ‖centre shift‖² ≤ tol · mean feature variance (scikit-learn)' },
+  seed: { type: 'integer', min: 0, default: 0, doc: 'seed of the initialisation' },
+  oversampling: { type: 'number', min: 0, minExclusive: true, default: 2, doc: 'k-means||: oversampling·k candidates sampled per round in expectation' },
+  rounds: { type: 'integer', min: 1, default: 5, doc: 'k-means||: sampling rounds' },
 };
 
 export class KMeans extends Estimator<KMeansParams, KMeansState> {
@@ -67,10 +77,8 @@ export class KMeans extends Estimator<KMeansParams, KMeansState> {
   readonly kind = 'clusterer';
 
   constructor(params: Partial<KMeansParams> = {}) {
-    const resolved = resolveParams('kmeans', KMEANS_DEFAULTS, params);
-    // Stored as a plain array: params travel to workers and into saved models as JSON.
-    if (resolved.init instanceof Float64Array) resolved.init = Array.from(resolved.init);
-    super(validate(resolved));
+    // Centres given as a Float64Array are stored as a plain array (params travel to workers and into saved models as JSON).
+    super(resolveOptions('kmeans', KMEANS_OPTIONS, params));
   }
 
   async train(shard: Dataset, context: TrainContext): Promise<KMeansState> {
@@ -190,33 +198,6 @@ export class KMeans extends Estimator<KMeansParams, KMeansState> {
     }
     return state;
   }
-}
-
-function validate(params: KMeansParams): KMeansParams {
-  const integer = (field: keyof KMeansParams, value: number, min: number): void => {
-    if (!Number.isInteger(value) || value < min) {
-      throw new ConfigError(`kmeans option '${field}' must be an integer ≥ ${min}, found ${String(value)}`, { field });
-    }
-  };
-  integer('k', params.k, 1);
-  integer('maxIter', params.maxIter, 1);
-  integer('rounds', params.rounds, 1);
-  integer('seed', params.seed, 0);
-  if (!(typeof params.tol === 'number' && params.tol >= 0)) {
-    throw new ConfigError(`kmeans option 'tol' must be a number ≥ 0, found ${String(params.tol)}`, { field: 'tol' });
-  }
-  if (!(typeof params.oversampling === 'number' && params.oversampling > 0)) {
-    throw new ConfigError(`kmeans option 'oversampling' must be a number > 0, found ${String(params.oversampling)}`, { field: 'oversampling' });
-  }
-  const init = params.init;
-  if (typeof init === 'string') {
-    if (!KMEANS_INITS.includes(init)) {
-      throw new ConfigError(`kmeans option 'init' must be one of ${KMEANS_INITS.join(', ')} or an array of k·cols centres, found '${init}'`, { field: 'init' });
-    }
-  } else if (!(Array.isArray(init) || init instanceof Float64Array) || init.length === 0 || init.length % params.k !== 0 || !Array.from(init).every(Number.isFinite)) {
-    throw new ConfigError(`kmeans option 'init' as centres must be k·cols = ${params.k}·cols finite numbers, found ${Array.isArray(init) || init instanceof Float64Array ? `${init.length} values` : typeof init}`, { field: 'init' });
-  }
-  return params;
 }
 
 async function initialCenters(view: ShardView, params: KMeansParams): Promise<Float64Array> {

@@ -18,14 +18,17 @@ import { kernels } from '../../core/kernels.js';
 import { choleskySolve } from '../../core/linalg.js';
 import type { Dataset } from '../../data/dataset.js';
 import type { TrainContext } from '../context.js';
-import { Estimator, resolveParams } from '../estimator.js';
+import { Estimator } from '../estimator.js';
+import type { OptionSchema } from '../option-schema.js';
+import { resolveOptions } from '../option-schema.js';
+import type { StateSchema } from '../state-schema.js';
 import { r2Score } from '../metrics.js';
 import { runSgd, sgdData } from '../solvers/sgd.js';
 import type { SgdProblem } from '../solvers/sgd.js';
 import { globalLayout } from '../spmd.js';
 import { LinearBatch } from './batch.js';
 import type { RowResidual } from './batch.js';
-import { checkFeatures, linearScores, requireBoolean, requireChoice, requireNumber, requireSgdParams } from './shared.js';
+import { FIT_INTERCEPT_OPTION, SGD_OPTIONS, checkFeatures, linearScores } from './shared.js';
 
 export type LinearRegressionSolver = 'exact' | 'sgd';
 
@@ -50,8 +53,18 @@ export interface LinearRegressionState {
   intercept: number;
 }
 
+export const LINEAR_REGRESSION_STATE: StateSchema<LinearRegressionState> = {
+  weights: { type: 'floats' },
+  intercept: { type: 'number' },
+};
+
 const NAME = 'linear-regression';
-const DEFAULTS: LinearRegressionParams = { solver: 'exact', l2: 0, fitIntercept: true, epochs: 5, lr: 0.01, batchSize: 64, seed: 0 };
+export const LINEAR_REGRESSION_OPTIONS: OptionSchema<LinearRegressionParams> = {
+  solver: { type: 'choice', choices: ['exact', 'sgd'], default: 'exact', doc: "'exact': normal equations by Cholesky (one all-reduce); 'sgd': mini-batch SGD" },
+  l2: { type: 'number', min: 0, default: 0, doc: 'ridge penalty on the weights (scikit-learn Ridge alpha); 0 is ordinary least squares' },
+  fitIntercept: FIT_INTERCEPT_OPTION,
+  ...SGD_OPTIONS,
+};
 /** Rows centred into a float64 scratch block at a time: 1024×d doubles stay in L2 for syrk. */
 const BLOCK_ROWS = 1024;
 
@@ -60,12 +73,7 @@ export class LinearRegression extends Estimator<LinearRegressionParams, LinearRe
   readonly kind = 'regressor' as const;
 
   constructor(params: Partial<LinearRegressionParams> = {}) {
-    const merged = resolveParams(NAME, DEFAULTS, params);
-    requireChoice(NAME, 'solver', merged.solver, ['exact', 'sgd']);
-    requireNumber(NAME, 'l2', merged.l2, 0);
-    requireBoolean(NAME, 'fitIntercept', merged.fitIntercept);
-    requireSgdParams(NAME, merged);
-    super(merged);
+    super(resolveOptions(NAME, LINEAR_REGRESSION_OPTIONS, params));
   }
 
   async train(shard: Dataset, context: TrainContext): Promise<LinearRegressionState> {

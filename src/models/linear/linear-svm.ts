@@ -18,13 +18,15 @@
 import type { FloatArray } from '../../core/storage.js';
 import type { Dataset } from '../../data/dataset.js';
 import type { TrainContext } from '../context.js';
-import { Estimator, resolveParams } from '../estimator.js';
+import { Estimator } from '../estimator.js';
+import type { OptionSchema } from '../option-schema.js';
+import { resolveOptions } from '../option-schema.js';
 import { LinearBatch } from './batch.js';
 import type { RowResidual } from './batch.js';
 import { accuracy } from '../metrics.js';
 import { runSgd, sgdCodes, sgdData } from '../solvers/sgd.js';
 import {
-  checkFeatures, classifierLabels, linearScores, predictClasses, requireBoolean, requireNumber, requireSgdParams, splitParams,
+  FIT_INTERCEPT_OPTION, SGD_OPTIONS, checkFeatures, classifierLabels, linearScores, predictClasses, splitParams,
 } from './shared.js';
 
 export interface LinearSVMParams {
@@ -46,7 +48,14 @@ export interface LinearSVMState {
 }
 
 const NAME = 'linear-svm';
-const DEFAULTS: LinearSVMParams = { l2: 1e-4, epochs: 5, batchSize: 64, seed: 0, fitIntercept: true, lr: null };
+export const LINEAR_SVM_OPTIONS: OptionSchema<LinearSVMParams> = {
+  l2: { type: 'number', min: 0, default: 1e-4, doc: "λ, the L2 penalty on the mean-hinge-loss scale (scikit-learn's SGDClassifier alpha)" },
+  epochs: SGD_OPTIONS.epochs,
+  batchSize: SGD_OPTIONS.batchSize,
+  seed: SGD_OPTIONS.seed,
+  fitIntercept: FIT_INTERCEPT_OPTION,
+  lr: { type: 'number', min: 0, minExclusive: true, nullable: true, default: null, doc: "a constant learning rate; null: Pegasos's 1/(1 + λ·t)" },
+};
 
 /**
  * Σ over rows and every output c of max(0, 1 − y_c·(w_c·x + b_c)), with y_c = +1 for rows of class
@@ -89,11 +98,7 @@ export class LinearSVM extends Estimator<LinearSVMParams, LinearSVMState> {
   readonly kind = 'classifier' as const;
 
   constructor(params: Partial<LinearSVMParams> = {}) {
-    const merged = resolveParams(NAME, DEFAULTS, params);
-    requireNumber(NAME, 'l2', merged.l2, 0);
-    requireSgdParams(NAME, merged, true);
-    requireBoolean(NAME, 'fitIntercept', merged.fitIntercept);
-    super(merged);
+    super(resolveOptions(NAME, LINEAR_SVM_OPTIONS, params));
   }
 
   async train(shard: Dataset, context: TrainContext): Promise<LinearSVMState> {

@@ -13,13 +13,15 @@
  */
 import type { Dataset } from '../../data/dataset.js';
 import type { TrainContext } from '../context.js';
-import { Estimator, resolveParams } from '../estimator.js';
+import { Estimator } from '../estimator.js';
+import type { OptionSchema } from '../option-schema.js';
+import { resolveOptions } from '../option-schema.js';
 import { minimizeLbfgs } from '../solvers/lbfgs.js';
 import { accuracy } from '../metrics.js';
 import { runSgd, sgdCodes, sgdData } from '../solvers/sgd.js';
 import { LogisticLoss, addL2, probabilitiesFromScores } from './logistic-loss.js';
 import {
-  checkFeatures, classifierLabels, linearScores, predictClasses, requireBoolean, requireChoice, requireInteger, requireNumber, requireSgdParams, splitParams,
+  FIT_INTERCEPT_OPTION, SGD_OPTIONS, checkFeatures, classifierLabels, linearScores, predictClasses, splitParams,
 } from './shared.js';
 
 export type LogisticSolver = 'lbfgs' | 'sgd';
@@ -54,8 +56,13 @@ export interface LogisticRegressionState {
 }
 
 const NAME = 'logistic-regression';
-const DEFAULTS: LogisticRegressionParams = {
-  solver: 'lbfgs', l2: 1e-4, maxIter: 100, tol: 1e-6, fitIntercept: true, epochs: 5, lr: 0.01, batchSize: 64, seed: 0,
+export const LOGISTIC_REGRESSION_OPTIONS: OptionSchema<LogisticRegressionParams> = {
+  solver: { type: 'choice', choices: ['lbfgs', 'sgd'], default: 'lbfgs', doc: "'lbfgs': full-batch L-BFGS on all-reduced gradients; 'sgd': mini-batch SGD" },
+  l2: { type: 'number', min: 0, default: 1e-4, doc: "L2 penalty on the weights, mean-loss scale (scikit-learn's C = 1 / (l2·n))" },
+  maxIter: { type: 'integer', min: 1, default: 100, doc: 'L-BFGS only: iterations at most' },
+  tol: { type: 'number', min: 0, default: 1e-6, doc: 'L-BFGS only: stop when the largest gradient component is at most this' },
+  fitIntercept: FIT_INTERCEPT_OPTION,
+  ...SGD_OPTIONS,
 };
 
 export class LogisticRegression extends Estimator<LogisticRegressionParams, LogisticRegressionState> {
@@ -63,14 +70,7 @@ export class LogisticRegression extends Estimator<LogisticRegressionParams, Logi
   readonly kind = 'classifier' as const;
 
   constructor(params: Partial<LogisticRegressionParams> = {}) {
-    const merged = resolveParams(NAME, DEFAULTS, params);
-    requireChoice(NAME, 'solver', merged.solver, ['lbfgs', 'sgd']);
-    requireNumber(NAME, 'l2', merged.l2, 0);
-    requireInteger(NAME, 'maxIter', merged.maxIter, 1);
-    requireNumber(NAME, 'tol', merged.tol, 0);
-    requireBoolean(NAME, 'fitIntercept', merged.fitIntercept);
-    requireSgdParams(NAME, merged);
-    super(merged);
+    super(resolveOptions(NAME, LOGISTIC_REGRESSION_OPTIONS, params));
   }
 
   async train(shard: Dataset, context: TrainContext): Promise<LogisticRegressionState> {

@@ -1,5 +1,5 @@
 /**
- * What the three linear models share: option checks, the flat parameter layout, and scoring.
+ * What the three linear models share: the SGD option schema, the flat parameter layout, and scoring.
  *
  * Layout: a linear model with `outputs` score columns over `features` inputs keeps one flat
  * Float64Array `[W (outputs×features, row-major), b (outputs)]`, so one SGD or L-BFGS vector holds
@@ -9,54 +9,44 @@
  * const scores = linearScores(data, weights, intercepts, 3); // data.rows × 3, row-major
  * const labels = predictClasses(scores, data.rows, 3, classes);
  */
-import { ConfigError, DataError } from '../../core/errors.js';
+import { DataError } from '../../core/errors.js';
 import { kernels } from '../../core/kernels.js';
 import type { Dataset } from '../../data/dataset.js';
 import type { TrainContext } from '../context.js';
+import type { OptionSpec } from '../option-schema.js';
+import type { StateSchema } from '../state-schema.js';
 import { discoverClasses, encodeLabels, globalLayout } from '../spmd.js';
 
-/** A numeric option that must be finite and at least `min` (strictly above when `exclusive`). */
-export function requireNumber(model: string, field: string, value: unknown, min: number, exclusive = false): number {
-  const ok = typeof value === 'number' && Number.isFinite(value) && (exclusive ? value > min : value >= min);
-  if (!ok) {
-    throw new ConfigError(`${model}: option '${field}' must be a finite number ${exclusive ? '>' : '≥'} ${min}, got ${String(value)}`, { field });
-  }
-  return value;
-}
-
-/** An integer option that must be at least `min`. */
-export function requireInteger(model: string, field: string, value: unknown, min: number): number {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < min) {
-    throw new ConfigError(`${model}: option '${field}' must be an integer ≥ ${min}, got ${String(value)}`, { field });
-  }
-  return value;
-}
-
-/** A string option that must be one of `choices`. */
-export function requireChoice<T extends string>(model: string, field: string, value: unknown, choices: readonly T[]): T {
-  if (typeof value !== 'string' || !(choices as readonly string[]).includes(value)) {
-    throw new ConfigError(`${model}: option '${field}' must be one of ${choices.join(', ')}, got ${String(value)}`, { field });
-  }
-  return value as T;
-}
-
-/** A boolean option. */
-export function requireBoolean(model: string, field: string, value: unknown): boolean {
-  if (typeof value !== 'boolean') throw new ConfigError(`${model}: option '${field}' must be true or false, got ${String(value)}`, { field });
-  return value;
-}
-
-/** The data must have the number of feature columns the model was trained on. */
 /**
- * The mini-batch SGD options every linear model shares: epochs, lr, batchSize, seed. `lr` must be a
- * positive number, or null where the model has a schedule of its own (`lrMayBeNull`: the SVM's Pegasos rate).
+ * The mini-batch SGD options every linear model shares (epochs, lr, batchSize, seed), as schema
+ * entries; a model spreads them into its own schema and overrides what differs (the SVM's lr).
  */
-export function requireSgdParams(model: string, params: { epochs: unknown; lr: unknown; batchSize: unknown; seed: unknown }, lrMayBeNull = false): void {
-  requireInteger(model, 'epochs', params.epochs, 1);
-  if (params.lr !== null || !lrMayBeNull) requireNumber(model, 'lr', params.lr, 0, true);
-  requireInteger(model, 'batchSize', params.batchSize, 1);
-  requireInteger(model, 'seed', params.seed, -0x80000000);
+export const SGD_OPTIONS = {
+  epochs: { type: 'integer', min: 1, default: 5, doc: 'SGD only: passes over the data' },
+  lr: { type: 'number', min: 0, minExclusive: true, default: 0.01, doc: 'SGD only: constant learning rate' },
+  batchSize: { type: 'integer', min: 1, default: 64, doc: 'SGD only: rows per global mini-batch' },
+  seed: { type: 'integer', min: -0x80000000, default: 0, doc: 'SGD only: seed of the batch order' },
+} as const satisfies Record<string, OptionSpec>;
+
+export const FIT_INTERCEPT_OPTION = { type: 'boolean', default: true, doc: 'learn an intercept (bias) term' } as const satisfies OptionSpec;
+
+/** The state of a linear classifier: sorted classes, then one intercept per output, then outputs × features weights. */
+export interface LinearClassifierState {
+  classes: Float64Array;
+  weights: Float64Array;
+  intercepts: Float64Array;
 }
+
+/** Score columns for `classes` classes: 1 for two (sigmoid / one hyperplane), else one per class. */
+export function outputsFor(classes: number): number {
+  return classes === 2 ? 1 : classes;
+}
+
+export const LINEAR_CLASSIFIER_STATE: StateSchema<LinearClassifierState> = {
+  classes: { type: 'floats', minLength: 2, increasing: true },
+  intercepts: { type: 'floats', length: { as: 'outputs (1 for two classes, else one per class)', is: (s) => outputsFor(s.classes.length) } },
+  weights: { type: 'floats', multipleOf: { as: 'outputs', is: (s) => s.intercepts.length } },
+};
 
 export interface ClassifierLabels {
   /** The sorted class values over all ranks. */
@@ -77,9 +67,10 @@ export async function classifierLabels(model: string, shard: Dataset, context: T
   const codes = encodeLabels(labels, classes);
   const { total } = await globalLayout(context.comm, shard.rows);
   if (total === 0) throw new DataError('DATA_MISSING', { file: shard.source }, `${model}: no rows to train on`);
-  return { classes, codes, outputs: classes.length === 2 ? 1 : classes.length, total };
+  return { classes, codes, outputs: outputsFor(classes.length), total };
 }
 
+/** The data must have the number of feature columns the model was trained on. */
 export function checkFeatures(model: string, data: Dataset, features: number): void {
   if (data.cols !== features) {
     throw new DataError(

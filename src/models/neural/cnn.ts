@@ -12,14 +12,14 @@
  * model.score(mnist.test);
  * // CLI: shardlearn train cnn --data builtin:mnist --epochs 3 --lr 0.001
  */
-import { ConfigError, DataError } from '../../core/errors.js';
+import { DataError } from '../../core/errors.js';
 import type { LayerSpec } from '../../nn/layer.js';
-import { resolveParams } from '../estimator.js';
-import { requireInteger } from '../linear/shared.js';
+import type { OptionSchema } from '../option-schema.js';
+import { resolveOptions } from '../option-schema.js';
 import type { Architecture } from './classifier.js';
 import { NeuralClassifier } from './classifier.js';
 import type { NeuralParams } from './options.js';
-import { NEURAL_DEFAULTS, checkNeuralParams, parseSizes, requireRate } from './options.js';
+import { DROPOUT_OPTION, NEURAL_OPTIONS } from './options.js';
 
 export interface CNNParams extends NeuralParams {
   /** [height, width, channels] of one row; null: a square one-channel image from the column count. */
@@ -39,30 +39,24 @@ export interface CNNParams extends NeuralParams {
 }
 
 const NAME = 'cnn';
-const DEFAULTS: CNNParams = {
-  ...NEURAL_DEFAULTS, epochs: 3, inputShape: null, filters: [32, 64], kernelSize: 5, stride: 1, padding: 0, pool: 2, dense: [128], dropout: 0,
+export const CNN_OPTIONS: OptionSchema<CNNParams> = {
+  ...NEURAL_OPTIONS,
+  epochs: { ...NEURAL_OPTIONS.epochs, default: 3 },
+  inputShape: { type: 'sizes', length: 3, nullable: true, default: null, doc: 'height×width×channels of one row (--input-shape 32x32x3); null: a square one-channel image' },
+  filters: { type: 'sizes', allowEmpty: true, default: [32, 64], doc: 'filters of each convolution (--filters 32,64)' },
+  kernelSize: { type: 'integer', min: 1, default: 5, doc: 'convolution kernel height and width' },
+  stride: { type: 'integer', min: 1, default: 1, doc: 'convolution stride' },
+  padding: { type: 'integer', min: 0, default: 0, doc: 'zero padding on every side of each convolution' },
+  pool: { type: 'integer', min: 1, default: 2, doc: 'max-pool window and stride after each convolution; 1 = no pooling' },
+  dense: { type: 'sizes', allowEmpty: true, default: [128], doc: 'units of the dense layers before the output layer' },
+  dropout: { ...DROPOUT_OPTION, doc: 'dropout before each dense layer (0 = none)' },
 };
 
 export class CNN extends NeuralClassifier<CNNParams> {
   readonly name = NAME;
 
   constructor(params: Partial<CNNParams> = {}) {
-    const merged = resolveParams(NAME, DEFAULTS, params);
-    checkNeuralParams(NAME, merged);
-    if (merged.inputShape !== null) {
-      merged.inputShape = parseSizes(NAME, 'inputShape', merged.inputShape);
-      if (merged.inputShape.length !== 3) {
-        throw new ConfigError(`${NAME}: option 'inputShape' must be height×width×channels (3 numbers), got ${merged.inputShape.join('x')}`, { field: 'inputShape' });
-      }
-    }
-    merged.filters = parseSizes(NAME, 'filters', merged.filters, true);
-    merged.dense = parseSizes(NAME, 'dense', merged.dense, true);
-    requireInteger(NAME, 'kernelSize', merged.kernelSize, 1);
-    requireInteger(NAME, 'stride', merged.stride, 1);
-    requireInteger(NAME, 'padding', merged.padding, 0);
-    requireInteger(NAME, 'pool', merged.pool, 1);
-    requireRate(NAME, 'dropout', merged.dropout);
-    super(merged);
+    super(resolveOptions(NAME, CNN_OPTIONS, params));
   }
 
   architecture(cols: number, classes: number): Architecture {

@@ -9,12 +9,12 @@
  * // CLI: shardlearn train mlp --data builtin:mnist --hidden 256,128 --epochs 10 --lr 0.001
  */
 import type { LayerSpec } from '../../nn/layer.js';
-import { requireChoice } from '../linear/shared.js';
-import { resolveParams } from '../estimator.js';
+import type { OptionSchema } from '../option-schema.js';
+import { resolveOptions } from '../option-schema.js';
 import type { Architecture } from './classifier.js';
 import { NeuralClassifier } from './classifier.js';
 import type { NeuralParams } from './options.js';
-import { NEURAL_DEFAULTS, checkNeuralParams, parseSizes, requireRate } from './options.js';
+import { DROPOUT_OPTION, NEURAL_OPTIONS } from './options.js';
 
 export type Activation = 'relu' | 'tanh' | 'sigmoid';
 
@@ -27,18 +27,18 @@ export interface MLPParams extends NeuralParams {
 }
 
 const NAME = 'mlp';
-const DEFAULTS: MLPParams = { ...NEURAL_DEFAULTS, hidden: [128], activation: 'relu', dropout: 0 };
+export const MLP_OPTIONS: OptionSchema<MLPParams> = {
+  ...NEURAL_OPTIONS,
+  hidden: { type: 'sizes', allowEmpty: true, default: [128], doc: 'units of each hidden layer (--hidden 256,128); empty: logistic regression' },
+  activation: { type: 'choice', choices: ['relu', 'tanh', 'sigmoid'], default: 'relu', doc: 'activation after each hidden layer' },
+  dropout: { ...DROPOUT_OPTION, doc: 'dropout rate after each hidden activation (0 = none)' },
+};
 
 export class MLP extends NeuralClassifier<MLPParams> {
   readonly name = NAME;
 
   constructor(params: Partial<MLPParams> = {}) {
-    const merged = resolveParams(NAME, DEFAULTS, params);
-    checkNeuralParams(NAME, merged);
-    merged.hidden = parseSizes(NAME, 'hidden', merged.hidden, true);
-    requireChoice(NAME, 'activation', merged.activation, ['relu', 'tanh', 'sigmoid']);
-    requireRate(NAME, 'dropout', merged.dropout);
-    super(merged);
+    super(resolveOptions(NAME, MLP_OPTIONS, params));
   }
 
   architecture(cols: number, classes: number): Architecture {

@@ -14,12 +14,12 @@
 import { DataError } from '../../core/errors.js';
 import type { LayerSpec } from '../../nn/layer.js';
 import type { CellType } from '../../nn/recurrent.js';
-import { resolveParams } from '../estimator.js';
-import { requireChoice, requireInteger } from '../linear/shared.js';
+import type { OptionSchema } from '../option-schema.js';
+import { resolveOptions } from '../option-schema.js';
 import type { Architecture } from './classifier.js';
 import { NeuralClassifier } from './classifier.js';
 import type { NeuralParams } from './options.js';
-import { NEURAL_DEFAULTS, checkNeuralParams } from './options.js';
+import { NEURAL_OPTIONS } from './options.js';
 
 export interface RNNParams extends NeuralParams {
   cell: CellType;
@@ -32,19 +32,21 @@ export interface RNNParams extends NeuralParams {
 }
 
 const NAME = 'rnn';
-const DEFAULTS: RNNParams = { ...NEURAL_DEFAULTS, epochs: 5, cell: 'lstm', hidden: 128, layers: 1, steps: null, clipNorm: 5 };
+export const RNN_OPTIONS: OptionSchema<RNNParams> = {
+  ...NEURAL_OPTIONS,
+  epochs: { ...NEURAL_OPTIONS.epochs, default: 5 },
+  clipNorm: { ...NEURAL_OPTIONS.clipNorm, default: 5 },
+  cell: { type: 'choice', choices: ['rnn', 'lstm', 'gru'], default: 'lstm', doc: 'recurrent cell: simple RNN, LSTM or GRU' },
+  hidden: { type: 'integer', min: 1, default: 128, doc: 'hidden units of each recurrent layer' },
+  layers: { type: 'integer', min: 1, default: 1, doc: 'recurrent layers stacked' },
+  steps: { type: 'integer', min: 1, nullable: true, default: null, doc: 'steps per row; null: a square column count is an image read row by row, else one feature per step' },
+};
 
 export class RNN extends NeuralClassifier<RNNParams> {
   readonly name = NAME;
 
   constructor(params: Partial<RNNParams> = {}) {
-    const merged = resolveParams(NAME, DEFAULTS, params);
-    checkNeuralParams(NAME, merged);
-    requireChoice(NAME, 'cell', merged.cell, ['rnn', 'lstm', 'gru']);
-    requireInteger(NAME, 'hidden', merged.hidden, 1);
-    requireInteger(NAME, 'layers', merged.layers, 1);
-    if (merged.steps !== null) requireInteger(NAME, 'steps', merged.steps, 1);
-    super(merged);
+    super(resolveOptions(NAME, RNN_OPTIONS, params));
   }
 
   architecture(cols: number, classes: number): Architecture {

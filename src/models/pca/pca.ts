@@ -26,7 +26,10 @@ import { kernels } from '../../core/kernels.js';
 import { symmetricEigen } from '../../core/linalg.js';
 import type { Dataset } from '../../data/dataset.js';
 import type { TrainContext } from '../context.js';
-import { Estimator, resolveParams } from '../estimator.js';
+import { Estimator } from '../estimator.js';
+import type { OptionSchema } from '../option-schema.js';
+import { resolveOptions } from '../option-schema.js';
+import type { StateSchema } from '../state-schema.js';
 import { columnMean, covariance } from './covariance.js';
 import type { LeadingEigen } from './randomized.js';
 import { randomizedEigen } from './randomized.js';
@@ -64,13 +67,25 @@ export interface PCAState {
   cols: number;
 }
 
-export const PCA_DEFAULTS: PCAParams = {
-  components: 2,
-  solver: 'full',
-  oversamples: 10,
-  powerIterations: 4,
-  whiten: false,
-  seed: 0,
+const perComponent = { as: 'components', is: (_s: PCAState, p: PCAParams): number => p.components };
+
+export const PCA_STATE: StateSchema<PCAState, PCAParams> = {
+  cols: { type: 'int', min: 1 },
+  samples: { type: 'int', min: 1 },
+  mean: { type: 'floats', length: { as: 'cols', is: (s) => s.cols } },
+  components: { type: 'floats', length: { as: 'components·cols', is: (s, p) => p.components * s.cols } },
+  explainedVariance: { type: 'floats', length: perComponent },
+  explainedVarianceRatio: { type: 'floats', length: perComponent },
+  singularValues: { type: 'floats', length: perComponent },
+};
+
+export const PCA_OPTIONS: OptionSchema<PCAParams> = {
+  components: { type: 'integer', min: 1, default: 2, doc: 'number of principal components kept' },
+  solver: { type: 'choice', choices: PCA_SOLVERS, default: 'full', doc: "'full': all-reduced d×d covariance, exact; 'randomized': subspace iteration, for wide data" },
+  oversamples: { type: 'integer', min: 0, default: 10, doc: 'randomized: extra directions sampled beyond components' },
+  powerIterations: { type: 'integer', min: 0, default: 4, doc: 'randomized: subspace (power) iterations' },
+  whiten: { type: 'boolean', default: false, doc: 'scale transformed scores to unit variance' },
+  seed: { type: 'integer', min: 0, default: 0, doc: 'randomized: seed of the Gaussian test matrix' },
 };
 
 export class PCA extends Estimator<PCAParams, PCAState> {
@@ -78,7 +93,7 @@ export class PCA extends Estimator<PCAParams, PCAState> {
   readonly kind = 'decomposition';
 
   constructor(params: Partial<PCAParams> = {}) {
-    super(validate(resolveParams('pca', PCA_DEFAULTS, params)));
+    super(resolveOptions('pca', PCA_OPTIONS, params));
   }
 
   async train(shard: Dataset, context: TrainContext): Promise<PCAState> {
@@ -205,23 +220,4 @@ export function fixSigns(vectors: Float64Array, count: number, d: number): void 
     for (let j = 1; j < d; j++) if (Math.abs(vectors[i * d + j]!) > Math.abs(vectors[i * d + largest]!)) largest = j;
     if (vectors[i * d + largest]! < 0) for (let j = 0; j < d; j++) vectors[i * d + j] = -vectors[i * d + j]!;
   }
-}
-
-function validate(params: PCAParams): PCAParams {
-  const integer = (field: keyof PCAParams, value: number, min: number): void => {
-    if (!Number.isInteger(value) || value < min) {
-      throw new ConfigError(`pca option '${field}' must be an integer ≥ ${min}, found ${String(value)}`, { field });
-    }
-  };
-  integer('components', params.components, 1);
-  integer('oversamples', params.oversamples, 0);
-  integer('powerIterations', params.powerIterations, 0);
-  integer('seed', params.seed, 0);
-  if (!PCA_SOLVERS.includes(params.solver)) {
-    throw new ConfigError(`pca option 'solver' must be one of ${PCA_SOLVERS.join(', ')}, found '${String(params.solver)}'`, { field: 'solver' });
-  }
-  if (typeof params.whiten !== 'boolean') {
-    throw new ConfigError(`pca option 'whiten' must be true or false, found ${String(params.whiten)}`, { field: 'whiten' });
-  }
-  return params;
 }
