@@ -66,9 +66,11 @@ export const RENDEZVOUS_HANDSHAKE_TIMEOUT_MS = 3000;
  * How long a connection to `rank`'s router may take to complete its CURVE handshake before libzmq
  * closes it (ZMQ_HANDSHAKE_IVL). This is what caps the connections pending a handshake: libzmq has no
  * limit on their number, and each holds a file descriptor. A flood of idle TCP connections that
- * exhausts the process's descriptors (RLIMIT_NOFILE) leaves a real rank's connection unaccepted in
- * the listen backlog until the idle ones time out: a join took the whole 10 s (test/comm/zmq-join.test.ts,
- * rank 0 under `ulimit -n 128` and 200 idle connections). Rank 0 waits 3 s instead: its router, on the
+ * exhausts the process's descriptors (RLIMIT_NOFILE; Node raises its soft limit to the hard one, so
+ * that many connections: 20 000 on this machine, 1024 to 4096 on some hosts) leaves a real rank's connection unaccepted in
+ * the listen backlog until the idle ones time out: with rank 0 under `ulimit -n 256` and 300 idle
+ * connections opened 1 s before, a join took 9.0 s at the old 10 s, 2.0 s at 3 s (the case of
+ * test/comm/zmq-join.test.ts). Rank 0 waits 3 s instead: its router, on the
  * well-known MASTER_PORT, takes connections only during the rendezvous, while its event loop is free to
  * answer the ZAP request (zmq/security.ts) at once, and a real CURVE handshake is three round trips:
  * under 3 s up to ~500 ms of one-way latency. The other ranks' routers keep 10 s: their peers
