@@ -21,6 +21,7 @@ export function exitCodeFor(error: unknown): number {
     case 'NUMERIC':
       return EXIT.data;
     case 'COMM':
+    case 'NETWORK':
     case 'PEER_LOST':
     case 'TIMEOUT':
     case 'WORKER_FAILED':

@@ -4,6 +4,7 @@
  */
 import '../index.js';
 import { ConfigError } from '../core/errors.js';
+import { followLauncher } from '../runtime/launcher-link.js';
 import { modelNames } from '../models/index.js';
 import { parseArgs, takeSwitch } from './args.js';
 import { EXIT, describeFailure, exitCodeFor } from './failure.js';
@@ -37,6 +38,7 @@ models: ${'MODELS'}
 Run 'shardlearn <command> --help' for a command's options; the README documents every flag.`;
 
 export async function main(argv: readonly string[], write: (line: string) => void = (line) => console.log(line)): Promise<number> {
+  followLauncher(); // a rank started by `shardlearn launch` stops when the launcher dies, even while loading data
   try {
     const args = parseArgs(argv);
     const command = args.positionals.shift();

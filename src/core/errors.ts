@@ -15,6 +15,7 @@ export type ErrorCode =
   | 'MODEL_FORMAT'
   | 'REGISTRY'
   | 'COMM'
+  | 'NETWORK'
   | 'PEER_LOST'
   | 'TIMEOUT'
   | 'WORKER_FAILED'
@@ -95,6 +96,26 @@ export class CommError extends ShardlearnError {
     super(code, message, { ...options, recoverable: options.recoverable ?? code !== 'COMM' });
     this.rank = options.rank;
     this.host = options.host;
+  }
+}
+
+/**
+ * The network this rank was configured with cannot be used: a host name that does not resolve, an
+ * address this host cannot listen on, a port already taken. `host` (and `port` when one is involved)
+ * name what was asked for, `osCode` what the operating system answered (ENOTFOUND, EADDRINUSE, ...).
+ * Unlike a CommError no peer is at fault: the fix is in MASTER_ADDR, MASTER_PORT, SHARDLEARN_HOST or
+ * the host's network, so it is not recoverable by a retry, except a DNS server that did not answer.
+ */
+export class NetworkError extends ShardlearnError {
+  readonly host: string;
+  readonly port: number | undefined;
+  readonly osCode: string | undefined;
+
+  constructor(message: string, options: ErrorOptions & { host: string; port?: number; osCode?: string }) {
+    super('NETWORK', message, options);
+    this.host = options.host;
+    this.port = options.port;
+    this.osCode = options.osCode;
   }
 }
 

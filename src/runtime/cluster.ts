@@ -18,6 +18,7 @@ import { ZmqCommunicator } from '../comm/zmq/communicator.js';
 import { readSecret } from '../comm/zmq/security.js';
 import type { FitInfo, LaunchRequest } from '../models/paradigm.js';
 import { createStrategy } from '../strategies/index.js';
+import { followLauncher } from './launcher-link.js';
 import { progressRecorder } from './progress.js';
 import { refuseNetwork } from './network.js';
 import { rendezvousFromEnv } from './rendezvous.js';
@@ -28,6 +29,7 @@ const STAT_FIELDS = ['bytesSent', 'bytesReceived', 'messagesSent', 'messagesRece
 export async function launchCluster<State>(request: LaunchRequest<State>): Promise<{ state: State; info: FitInfo }> {
   const { model, data, options } = request;
   refuseNetwork(options.network, 'cluster');
+  followLauncher(); // a rank started by `shardlearn launch` stops when the launcher dies
   const place = rendezvousFromEnv();
   const comm = await ZmqCommunicator.join({
     rank: place.rank,

@@ -8,7 +8,9 @@
  * Rank 0's stdout and stderr pass through; the others' are prefixed with `[rank r] `. When a rank
  * fails the others are stopped (SIGTERM, then SIGKILL after a grace period) and launch exits with
  * the failed rank's exit code (4 for a lost peer or timeout, see cli/failure.ts); SIGINT/SIGTERM to
- * launch are forwarded. Every child is reaped before it returns.
+ * launch are forwarded. Every child is reaped before it returns. Each rank also holds a pipe from
+ * launch that launch never writes to (SHARDLEARN_LAUNCHER_FD, see launcher-link.ts): when launch dies,
+ * even by SIGKILL, the ranks read end-of-file and stop.
  *
  * @example
  * shardlearn launch --workers 4 -- train logistic-regression --data big.csv --target y --paradigm cluster
@@ -21,6 +23,7 @@ import { createInterface } from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
 import { generateSecret, readSecret } from '../comm/zmq/security.js';
 import { ConfigError } from '../core/errors.js';
+import { LAUNCHER_FD, LAUNCHER_FD_VARIABLE } from './launcher-link.js';
 import { reapAll } from './processes.js';
 
 export interface LaunchOptions {
@@ -90,9 +93,11 @@ export async function launchLocal(options: LaunchOptions): Promise<number> {
         LOCAL_RANK: String(rank),
         SHARDLEARN_JOB_ID: jobId,
         SHARDLEARN_SECRET: secret,
+        [LAUNCHER_FD_VARIABLE]: String(LAUNCHER_FD),
       },
-      stdio: ['ignore', 'pipe', 'pipe'],
+      stdio: ['ignore', 'pipe', 'pipe', 'pipe'], // the last: the rank's tie to this launcher
     });
+    child.stdio[LAUNCHER_FD]?.on('error', () => undefined);
     forward(child.stdout, stdout, rank === 0 ? '' : `[rank ${rank}] `);
     forward(child.stderr, stderr, rank === 0 ? '' : `[rank ${rank}] `);
     children.push(child);

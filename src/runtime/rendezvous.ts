@@ -7,7 +7,8 @@
  *   LOCAL_RANK    this rank's index on its host (default 0)
  *   SHARDLEARN_JOB_ID      job id bound into every connection (default MASTER_ADDR:MASTER_PORT)
  *   SHARDLEARN_GENERATION  restart count; peers of another generation are refused (default 0)
- *   SHARDLEARN_HOST        address this rank binds and advertises (default: toward MASTER_ADDR)
+ *   SHARDLEARN_HOST        address this rank binds and advertises (default: toward MASTER_ADDR);
+ *                          0.0.0.0 listens on every interface (rank 0 never does unless asked)
  *   SHARDLEARN_SECRET / SHARDLEARN_SECRET_FILE   the per-job secret (see comm/zmq/security.ts)
  *
  * @example

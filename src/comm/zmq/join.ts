@@ -2,8 +2,9 @@
  * Where a rank of the ZeroMQ transport listens, and what it says when joining the world fails.
  *
  * Rank 0 binds its router at MASTER_ADDR:MASTER_PORT, which may be a name (a Kubernetes headless
- * service) or an address that is not this host's (NAT, a load balancer); every other rank binds an
- * ephemeral port on the address that routes to rank 0. Each advertises the endpoint peers should
+ * service) that resolves to one of its host's addresses; every other rank binds an ephemeral port on
+ * the address that routes to rank 0. Every interface (0.0.0.0: behind NAT or a load balancer, where
+ * MASTER_ADDR is not an address of rank 0's host) only when SHARDLEARN_HOST asks for it. Each advertises the endpoint peers should
  * connect to, which a launcher may redirect through a proxy (`advertisePort`). A join that does not
  * complete in time names who is missing and the usual causes.
  *
@@ -17,9 +18,9 @@
  */
 import { lookup } from 'node:dns/promises';
 import type * as zmq from 'zeromq';
-import { CommError } from '../../core/errors.js';
+import { CommError, NetworkError } from '../../core/errors.js';
 import type { ZmqTransportOptions } from './options.js';
-import { defaultHost } from './options.js';
+import { ALL_INTERFACES, DEFAULT_TIMEOUT_MS, defaultHost } from './options.js';
 
 /** Where this rank listens: the host it is known by (for error messages) and the endpoint it advertises. */
 export interface Listening {
@@ -37,41 +38,90 @@ export function masterEndpoint(masterAddr: string, masterPort: number): string {
   return tcpAddress(masterAddr, masterPort);
 }
 
-async function bind(router: zmq.Router, host: string, port: number): Promise<void> {
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * `host`'s IPv4 address. A name that DNS says does not exist (ENOTFOUND) fails at once with a
+ * NetworkError naming it and the variable it came from: waiting out the join timeout cannot make it
+ * exist. A DNS server that did not answer (EAI_AGAIN) is asked again, with backoff, for `withinMs`.
+ */
+export async function resolveHost(host: string, variable: string, withinMs: number): Promise<string> {
+  const deadline = performance.now() + withinMs;
+  for (let pauseMs = 250; ; pauseMs = Math.min(2 * pauseMs, 2000)) {
+    try {
+      return (await lookup(host, { family: 4 })).address;
+    } catch (error) {
+      const osCode = (error as NodeJS.ErrnoException).code;
+      const transient = osCode === 'EAI_AGAIN';
+      if (transient && performance.now() + pauseMs < deadline) {
+        await sleep(pauseMs);
+        continue;
+      }
+      const why = transient ? `no DNS server answered within ${withinMs} ms` : 'no such host name (check the spelling, and that every rank can resolve it)';
+      throw new NetworkError(`${variable}=${host} does not resolve to an IPv4 address: ${why} (${osCode ?? (error as Error).message})`, { host, osCode: osCode ?? 'UNKNOWN', recoverable: transient, cause: error });
+    }
+  }
+}
+
+/** What to do about a bind that failed with `osCode`. */
+function bindAdvice(osCode: string | undefined, rank: number, explicitHost: boolean): string {
+  switch (osCode) {
+    case 'EADDRINUSE':
+      return rank === 0 ? 'the port is taken on this host (another job, or a rank of an earlier run still alive): choose another MASTER_PORT' : 'the address is taken on this host';
+    case 'EACCES':
+      return 'ports below 1024 need privileges: choose a MASTER_PORT of 1024 or more';
+    case 'EADDRNOTAVAIL':
+    case 'ENODEV':
+      return explicitHost
+        ? 'SHARDLEARN_HOST must be an address of this host (or 0.0.0.0 for every interface)'
+        : 'MASTER_ADDR must be an address of rank 0\'s own host; behind NAT or a load balancer, set SHARDLEARN_HOST=0.0.0.0 on rank 0 to listen on every interface';
+    default:
+      return 'is the address one of this host\'s, and the port free?';
+  }
+}
+
+/** Bind `router` at host:port (port 0: an ephemeral one); a failure is a NetworkError naming both and the OS's answer. */
+async function bind(router: zmq.Router, host: string, port: number, rank: number, explicitHost: boolean): Promise<void> {
   const address = tcpAddress(host, port === 0 ? '*' : port);
   try {
     await router.bind(address);
   } catch (error) {
-    throw new CommError('COMM', `cannot listen on ${address}: ${(error as Error).message} (is the port in use, or the address not one of this host's?)`, { cause: error });
+    const osCode = (error as NodeJS.ErrnoException).code;
+    const role = rank === 0 ? 'rank 0 (MASTER_ADDR:MASTER_PORT)' : `rank ${rank}`;
+    throw new NetworkError(`${role} cannot listen on ${address}: ${(error as Error).message}${osCode === undefined ? '' : ` (${osCode})`}; ${bindAdvice(osCode, rank, explicitHost)}`, {
+      host,
+      ...(port === 0 ? {} : { port }),
+      ...(osCode === undefined ? {} : { osCode }),
+      cause: error,
+    });
   }
 }
 
-/** Bind `router` where this rank listens (see the top of this file); reports the bound port to `onListening`. */
+/**
+ * Bind `router` where this rank listens (see the top of this file); reports the bound port to
+ * `onListening`. MASTER_ADDR is resolved first on every rank, so a name that does not exist fails
+ * the join at once rather than after its timeout.
+ *
+ * Rank 0 listens only on the address MASTER_ADDR resolves to (or SHARDLEARN_HOST), and a failure to
+ * bind there is an error: never a silent fallback to every interface, which would open the job's port
+ * on networks its operator did not choose. Every interface is used only when asked for, by
+ * SHARDLEARN_HOST=0.0.0.0 (or MASTER_ADDR=0.0.0.0); a rank other than 0 listening so still advertises
+ * the address that routes to rank 0.
+ */
 export async function listen(router: zmq.Router, options: ZmqTransportOptions, log: (line: string) => void): Promise<Listening> {
   const { rank, masterAddr, masterPort } = options;
-  let host: string;
-  if (rank === 0) {
-    // MASTER_ADDR may be a name (a Kubernetes headless service): listen on what it resolves to,
-    // or on every interface when that is not an address of this host (NAT, a load balancer).
-    host = options.host ?? (await lookup(masterAddr, { family: 4 })).address;
-    try {
-      await bind(router, host, masterPort);
-    } catch (error) {
-      if (options.host !== undefined) throw error;
-      log(`MASTER_ADDR ${masterAddr} (${host}) is not an address of this host; listening on all interfaces, port ${masterPort}`);
-      await bind(router, '0.0.0.0', masterPort);
-    }
-    host = masterAddr;
-  } else {
-    host = options.host ?? (await defaultHost(masterAddr));
-    await bind(router, host, 0);
-  }
+  const masterIp = await resolveHost(masterAddr, 'MASTER_ADDR', options.joinTimeoutMs ?? options.timeoutMs ?? DEFAULT_TIMEOUT_MS);
+  const explicitHost = options.host !== undefined;
+  const bindHost = options.host ?? (rank === 0 ? masterIp : await defaultHost(masterIp));
+  if (bindHost === ALL_INTERFACES) log(`listening on all interfaces (${ALL_INTERFACES}), as asked`);
+  await bind(router, bindHost, rank === 0 ? masterPort : 0, rank, explicitHost);
   const bound = router.lastEndpoint!;
   const boundPort = Number(bound.slice(bound.lastIndexOf(':') + 1));
   options.onListening?.(boundPort);
+  const host = rank === 0 ? masterAddr : bindHost === ALL_INTERFACES ? await defaultHost(masterIp) : bindHost;
   const advertise = options.advertisePort;
-  const endpoint = advertise === undefined ? bound : `${bound.slice(0, bound.lastIndexOf(':') + 1)}${await advertise(boundPort)}`;
-  return { host, endpoint };
+  const port = advertise === undefined ? boundPort : await advertise(boundPort);
+  return { host, endpoint: rank === 0 || bindHost !== ALL_INTERFACES ? `${bound.slice(0, bound.lastIndexOf(':') + 1)}${port}` : tcpAddress(host, port) };
 }
 
 /**

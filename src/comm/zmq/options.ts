@@ -7,7 +7,7 @@
  */
 import { createSocket } from 'node:dgram';
 import { lookup } from 'node:dns/promises';
-import { CommError } from '../../core/errors.js';
+import { CommError, NetworkError } from '../../core/errors.js';
 
 export interface ZmqTransportOptions {
   rank: number;
@@ -15,7 +15,12 @@ export interface ZmqTransportOptions {
   /** Rank 0's address (it binds there) and port; port 0 lets rank 0 pick one (reported by `onListening`). */
   masterAddr: string;
   masterPort: number;
-  /** Address this rank binds and advertises. Default: 127.0.0.1 when the master is on loopback, else the local address that routes to it. */
+  /**
+   * Address this rank binds and advertises. Default: rank 0 the address MASTER_ADDR resolves to; the
+   * others 127.0.0.1 when the master is on loopback, else the local address that routes to it.
+   * ALL_INTERFACES (0.0.0.0) listens on every interface; a rank other than 0 then still advertises
+   * the address that routes to rank 0.
+   */
   host?: string | undefined;
   /** The per-job secret every rank holds (see zmq/security.ts). */
   secret: Uint8Array;
@@ -28,7 +33,11 @@ export interface ZmqTransportOptions {
   joinTimeoutMs?: number;
   /** A connection silent this long (no ZMTP heartbeat answered) is dropped. Default 10 s. */
   peerTimeoutMs?: number;
-  /** A connection that has not completed its security handshake after this long is closed (garbage, slowloris). Default 10 s. */
+  /**
+   * A connection that has not completed its security handshake after this long is closed (garbage,
+   * slowloris, idle connections). Default: rank 0 RENDEZVOUS_HANDSHAKE_TIMEOUT_MS, the others
+   * HANDSHAKE_TIMEOUT_MS (see handshakeTimeoutFor).
+   */
   handshakeTimeoutMs?: number;
   /** Largest frame the sockets accept; larger ones drop the connection before allocation. Default SHARDLEARN_MAX_MESSAGE_BYTES, else 64 MiB. */
   maxMessageBytes?: number;
@@ -46,6 +55,31 @@ export interface ZmqTransportOptions {
 export const DEFAULT_MAX_MESSAGE_BYTES = 64 * 1024 * 1024;
 export const DEFAULT_TIMEOUT_MS = 120_000;
 export const HEARTBEAT_INTERVAL_MS = 1000;
+/** Listen on every interface: only when asked for, through `host` (SHARDLEARN_HOST) or MASTER_ADDR. */
+export const ALL_INTERFACES = '0.0.0.0';
+/** Handshake limit of a rank's router other than rank 0's: see handshakeTimeoutFor. */
+export const HANDSHAKE_TIMEOUT_MS = 10_000;
+/** Handshake limit of rank 0's router, the well-known MASTER_PORT: see handshakeTimeoutFor. */
+export const RENDEZVOUS_HANDSHAKE_TIMEOUT_MS = 3000;
+
+/**
+ * How long a connection to `rank`'s router may take to complete its CURVE handshake before libzmq
+ * closes it (ZMQ_HANDSHAKE_IVL). This is what caps the connections pending a handshake: libzmq has no
+ * limit on their number, and each holds a file descriptor. A flood of idle TCP connections that
+ * exhausts the process's descriptors (RLIMIT_NOFILE; Node raises its soft limit to the hard one, so
+ * that many connections: 20 000 on this machine, 1024 to 4096 on some hosts) leaves a real rank's connection unaccepted in
+ * the listen backlog until the idle ones time out: with rank 0 under `ulimit -n 256` and 300 idle
+ * connections opened 1 s before, a join took 9.0 s at the old 10 s, 2.0 s at 3 s (the case of
+ * test/comm/zmq-join.test.ts). Rank 0 waits 3 s instead: its router, on the
+ * well-known MASTER_PORT, takes connections only during the rendezvous, while its event loop is free to
+ * answer the ZAP request (zmq/security.ts) at once, and a real CURVE handshake is three round trips:
+ * under 3 s up to ~500 ms of one-way latency. The other ranks' routers keep 10 s: their peers
+ * connect after the welcome, when they may already be computing and the ZAP answer waits for their
+ * event loop.
+ */
+export function handshakeTimeoutFor(options: Pick<ZmqTransportOptions, 'rank' | 'handshakeTimeoutMs'>): number {
+  return options.handshakeTimeoutMs ?? (options.rank === 0 ? RENDEZVOUS_HANDSHAKE_TIMEOUT_MS : HANDSHAKE_TIMEOUT_MS);
+}
 /** Log at most this many drops per unidentified connection, so a flood of garbage cannot flood the log. */
 export const MAX_LOGGED_DROPS = 5;
 
@@ -70,6 +104,9 @@ async function localAddressToward(address: string): Promise<string> {
       socket.connect(9, resolved, resolve);
     });
     return socket.address().address;
+  } catch (error) {
+    const osCode = (error as NodeJS.ErrnoException).code;
+    throw new NetworkError(`this host has no route to MASTER_ADDR=${address} (${resolved}): ${(error as Error).message}; check MASTER_ADDR and this host's network, or set SHARDLEARN_HOST to the address to listen on`, { host: address, ...(osCode === undefined ? {} : { osCode }), cause: error });
   } finally {
     socket.close();
   }

@@ -46,6 +46,7 @@ export class PeerLoss {
   private readonly lostReason: (string | null)[];
   private readonly handshaken: boolean[];
   private handshakeFailures = 0;
+  private acceptFailures = 0;
 
   constructor(private readonly parts: PeerLossParts) {
     this.lostReason = new Array<string | null>(parts.size).fill(null);
@@ -84,6 +85,11 @@ export class PeerLoss {
     try {
       for await (const event of events) {
         if (this.parts.isClosed()) return;
+        if (event.type === 'accept:error' && ++this.acceptFailures === 1) {
+          // Typically EMFILE: connections pending their handshake hold every file descriptor; each is
+          // closed after handshakeTimeoutMs, and a real rank's connection waits in the listen backlog until then.
+          log(`could not accept a connection on ${event.address}: ${event.error.message} (${event.error.code ?? 'no code'}); a flood of idle connections or a low \`ulimit -n\` (further accept failures not logged)`);
+        }
         if (event.type === 'handshake:error:protocol' || event.type === 'handshake:error:auth' || event.type === 'handshake:error:other') {
           const detail = (event as { error?: Error }).error?.message ?? event.type;
           if (peer === null) {

@@ -39,7 +39,7 @@ import { PeerLoss } from './peer-loss.js';
 import { Receiver } from './receive.js';
 import { joinTimeoutError, listen, masterEndpoint } from './join.js';
 import type { ZmqTransportOptions } from './options.js';
-import { DEFAULT_MAX_MESSAGE_BYTES, DEFAULT_TIMEOUT_MS, HEARTBEAT_INTERVAL_MS, maxMessageBytesFromEnv } from './options.js';
+import { DEFAULT_MAX_MESSAGE_BYTES, DEFAULT_TIMEOUT_MS, HEARTBEAT_INTERVAL_MS, handshakeTimeoutFor, maxMessageBytesFromEnv } from './options.js';
 
 export type { Incoming } from './mailbox.js';
 export type { ZmqTransportOptions } from './options.js';
@@ -90,7 +90,7 @@ export class ZmqTransport {
       curveSecretKey: keys.serverSecretKey,
       zapDomain: zapDomainFor(options.jobId),
       maxMessageSize: this.maxMessageBytes,
-      handshakeInterval: options.handshakeTimeoutMs ?? 10_000,
+      handshakeInterval: handshakeTimeoutFor(options),
       heartbeatInterval: HEARTBEAT_INTERVAL_MS,
       heartbeatTimeout: options.peerTimeoutMs ?? 10_000,
       linger: 0,
