@@ -26,6 +26,12 @@ export interface TrainContext {
    * only its own shard (processes, hosts; and sequential, whose shard is everything).
    */
   readonly shared?: SharedRows;
+  /**
+   * Settings of the fit that the runtime passes through untouched, the same on every rank and in
+   * every paradigm (serialisable: they cross thread and process boundaries). Every FitOptions
+   * setting the runtime does not itself consume lands here under its own name (runtime/job.ts).
+   */
+  readonly options?: Readonly<Record<string, unknown>>;
 }
 
 export interface SharedRows {

@@ -75,6 +75,12 @@ export interface DataSource {
   load?: Omit<LoadOptions, 'shard' | 'placement'>;
   /** Keep only the training part of this per-row hash split (trainTestSplit), when the source has no test part of its own. */
   split?: { testFraction: number; seed: number };
+  /**
+   * Scale the training rows: each rank computes its shard's column statistics, the ranks all-reduce
+   * them, and every rank applies the same scaler — the one fitted on all the training rows at once
+   * (to rounding). The fitted scaler's JSON is returned in FitInfo.preprocess.
+   */
+  scale?: 'standardize' | 'minmax';
 }
 
 /** How a fit ran. */
@@ -110,6 +116,8 @@ export interface FitInfo {
   setupBytes?: number;
   /** Rank 0's progress events with elapsed milliseconds since training started. */
   history: (ProgressEvent & { elapsedMs: number })[];
+  /** The scaler the ranks fitted by all-reduce (`source.scale`), as its toJSON(); absent otherwise. */
+  preprocess?: unknown;
 }
 
 export interface LaunchRequest<State> {

@@ -44,7 +44,7 @@ export interface ZmqTransportOptions {
 }
 
 export const DEFAULT_MAX_MESSAGE_BYTES = 64 * 1024 * 1024;
-export const DEFAULT_TIMEOUT_MS = 120_000;
+export { DEFAULT_TIMEOUT_MS } from '../communicator.js';
 export const HEARTBEAT_INTERVAL_MS = 1000;
 /** Log at most this many drops per unidentified connection, so a flood of garbage cannot flood the log. */
 export const MAX_LOGGED_DROPS = 5;
