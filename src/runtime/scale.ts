@@ -4,9 +4,10 @@
  *
  * Standardization takes two all-reduces, as the whole-data StandardScaler takes two passes: the
  * column sums (→ the mean), then the sums of squared deviations from that mean (→ the standard
- * deviation). The one-round Σx² − n·mean² loses the digits a column's offset holds (a column of
- * values near 10⁶ with spread 1 keeps about 4 of them), far from the 1e-12 the two rounds give.
- * Min–max takes one all-reduce of each: exact.
+ * deviation). The one-round Σx² − n·mean² (StandardScaler.fitStatistics) cancels the digits a
+ * column's offset holds: on 2 400 rows of −50 + 0.01·N(0, 1) its deviation was 2.6e-8 off the
+ * whole-data one, the two rounds over 2 processes 2.4e-15 (test/runtime/scale-allreduce.test.ts's
+ * data). Min–max takes one all-reduce of each: exact.
  *
  * @example
  * const { data, scaler } = await scaleByAllReduce(shard, 'standardize', comm);
