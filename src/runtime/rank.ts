@@ -56,7 +56,7 @@ export interface RankResult<State = unknown> {
   stats: CommStats;
   /** Wall time of `train`, in ms. */
   trainMs: number;
-  /** trainMs − stats.commMs: time spent outside communication. */
+  /** trainMs less the communication time within it: time `train` spent outside communication. */
   computeMs: number;
   /** CPU time of the rank's thread during `train` (Linux), in ms; undefined where unknown. */
   cpuMs: number | undefined;
@@ -128,6 +128,8 @@ export async function runRank<State>(job: RankJob, setup: RankSetup): Promise<Ra
   };
   const context: TrainContext = { comm, strategy, report, options: job.options, ...(rows.shared === undefined ? {} : { shared: rows.shared }) };
   await setup.ready?.();
+  // Communication before training (the scaler's all-reduces) is counted in `stats`, not in trainMs.
+  const commMsBefore = comm.stats.commMs;
   const started = performance.now();
   const cpuStarted = threadCpuMs();
   const state = await model.train(shard, context);
@@ -140,7 +142,7 @@ export async function runRank<State>(job: RankJob, setup: RankSetup): Promise<Ra
     state,
     stats,
     trainMs,
-    computeMs: trainMs - stats.commMs,
+    computeMs: trainMs - (stats.commMs - commMsBefore),
     cpuMs: cpuStarted === undefined || cpuEnded === undefined ? undefined : cpuEnded - cpuStarted,
     ...(preprocess === undefined ? {} : { preprocess }),
   };
