@@ -100,8 +100,8 @@ export interface FitInfo {
   /** Per-rank communication statistics, index = rank. */
   comm: CommStats[];
   /**
-   * Per-rank milliseconds of training spent outside communication (train wall time − commMs),
-   * index = rank; set by paradigms that run workers.
+   * Per-rank milliseconds of training spent outside communication (train wall time − the
+   * communication time within it), index = rank; every paradigm accounts it the same way (runtime/rank.ts).
    */
   computeMs?: number[];
   /**

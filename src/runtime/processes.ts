@@ -3,9 +3,11 @@
  * on loopback (CURVE-encrypted with a fresh per-job secret the children get over IPC, never argv).
  *
  * Data: with `options.source` every worker loads its own shard (loadData with { shard }) and splits
- * it locally — no training row passes through this process. With only an in-memory `data`, worker
- * r is sent rows [r·rows/N, (r+1)·rows/N) once at start (the same contiguous shards as `threads`),
- * and those bytes are reported as FitInfo.setupBytes, apart from training communication.
+ * it locally (and scales it by all-reduce with `source.scale`) — no training row passes through this
+ * process. With only an in-memory `data`, worker r is sent rows [r·rows/N, (r+1)·rows/N) once at
+ * start (the same contiguous shards as `threads`) with their row keys, and those bytes are reported
+ * as FitInfo.setupBytes, apart from training communication. Each worker runs the one rank body
+ * (rank.ts); this file is the paradigm's start-up and supervision.
  *
  * Failure: a worker that throws ends the run with its error (a peer it names keeps its rank and
  * host); a worker that dies (SIGKILL, crash) ends it with PEER_LOST naming its rank, pid and host; a
