@@ -16,6 +16,7 @@ import { CommError, ConfigError, WorkerError } from '../core/errors.js';
 import type { Dataset, DatasetInit } from '../data/dataset.js';
 import type { FitInfo, FitOptions, LaunchRequest } from '../models/paradigm.js';
 import type { RankData, RankErrorReport, RankJob, RankResult } from './rank.js';
+import { checkScale } from './scale.js';
 
 /** `timeoutMs`, or the default; a ConfigError unless positive. */
 export function resolveTimeout(timeoutMs: number | undefined): number {
@@ -91,6 +92,7 @@ export function rankOptions(options: FitOptions): Record<string, unknown> {
 /** The job every rank of `request` runs, with its own `data`. */
 export function jobFor(request: LaunchRequest<unknown>, data: RankData, timeoutMs: number): RankJob {
   const { model, options } = request;
+  if (data.kind === 'source' && data.source.scale !== undefined) checkScale(data.source.scale); // here, not once per rank
   return {
     model: { name: model.name, params: { ...model.params } as Record<string, unknown> },
     data,

@@ -14,14 +14,22 @@
  * StandardScaler.fromJSON(scaler).transform(test); // the same scaling for the evaluation rows
  */
 import type { Communicator } from '../comm/communicator.js';
+import { ConfigError } from '../core/errors.js';
 import type { Dataset } from '../data/dataset.js';
 import { MinMaxScaler, StandardScaler } from '../data/preprocess.js';
 
 export type ScaleKind = 'standardize' | 'minmax';
+const SCALE_KINDS: readonly ScaleKind[] = ['standardize', 'minmax'];
+
+/** `kind` if it names a scaling, else a ConfigError naming `source.scale` and the choices. */
+export function checkScale(kind: unknown): ScaleKind {
+  if ((SCALE_KINDS as readonly unknown[]).includes(kind)) return kind as ScaleKind;
+  throw new ConfigError(`source.scale expects one of ${SCALE_KINDS.join(', ')}, got ${JSON.stringify(kind)}`, { field: 'source.scale' });
+}
 
 /** This rank's rows scaled by the scaler of all ranks' rows; `scaler` is its toJSON(), the same on every rank. */
 export async function scaleByAllReduce(shard: Dataset, kind: ScaleKind, comm: Communicator): Promise<{ data: Dataset; scaler: unknown }> {
-  const scaler = kind === 'standardize' ? await standardScaler(shard, comm) : await minMaxScaler(shard, comm);
+  const scaler = checkScale(kind) === 'standardize' ? await standardScaler(shard, comm) : await minMaxScaler(shard, comm);
   return { data: scaler.transform(shard), scaler: scaler.toJSON() };
 }
 

@@ -44,6 +44,11 @@ test('a fit setting that cannot cross to the ranks (a function) is refused, nami
   await assert.rejects(new OptionsModel().fit(data, options), (error: unknown) => error instanceof ConfigError && error.field === 'codec' && /codec/.test(error.message));
 });
 
+test('an unknown source.scale is refused before any worker starts, naming the field', async () => {
+  const source = { spec: 'synthetic:regression?rows=50&cols=2&seed=1', scale: 'zscore' } as unknown as NonNullable<FitOptions['source']>;
+  await assert.rejects(new OptionsModel().fit(data, { paradigm: 'processes', workers: 2, workerModules, source }), (error: unknown) => error instanceof ConfigError && error.field === 'source.scale' && /standardize, minmax/.test(error.message));
+});
+
 test("a rank's report becomes the caller's error: a timeout names the silent peer and who reports it; an own error keeps the rank and stack", () => {
   const silent = rankFailure(errorReport(2, new CommError('TIMEOUT', 'no message from rank 1 for 500 ms', { rank: 1, host: '10.0.0.2' })));
   assert.ok(silent instanceof CommError);
