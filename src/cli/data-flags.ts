@@ -19,6 +19,12 @@ export interface PreparedData {
   split: { testFraction: number; seed: number } | null;
   /** Whether a scaler was fitted (workers loading their own shards would not apply it). */
   scaled: boolean;
+  /**
+   * The scaling the flags ask for. Not applied here when the ranks load their own shards (`shard`,
+   * or `scaleInRanks`): they fit it by all-reduce (DataSource.scale), and the fit returns it in
+   * FitInfo.preprocess, to apply to `evaluation` (applySavedPreprocess) and save with the model.
+   */
+  scale: 'standardize' | 'minmax' | null;
   train: Dataset;
   /** The rows metrics are computed on: the test part (default) or the training rows (`--eval train`). */
   evaluation: Dataset;
@@ -57,9 +63,10 @@ export function takeLoadOptions(args: ParsedArgs): { spec: string; options: Load
 
 /**
  * Load, split and scale the data as the flags say. With `shard`, only that worker's rows are loaded
- * (and split by the same per-row hash, so the shards' splits add up to the whole-data split).
+ * (and split by the same per-row hash, so the shards' splits add up to the whole-data split). With
+ * `shard` or `scaleInRanks`, scaling is left to the ranks (see PreparedData.scale).
  */
-export async function prepareData(args: ParsedArgs, shard?: { rank: number; worldSize: number }): Promise<PreparedData> {
+export async function prepareData(args: ParsedArgs, shard?: { rank: number; worldSize: number }, scaleInRanks = false): Promise<PreparedData> {
   const { spec, options } = takeLoadOptions(args);
   const evalName = takeString(args, 'eval') ?? 'test';
   if (evalName !== 'train' && evalName !== 'test') throw new ConfigError(`--eval expects train or test, got '${evalName}'`, { field: 'eval' });
@@ -69,9 +76,7 @@ export async function prepareData(args: ParsedArgs, shard?: { rank: number; worl
   const minmax = takeSwitch(args, 'minmax');
   if (standardize && minmax) throw new ConfigError('choose one of --standardize and --minmax', { field: 'standardize' });
 
-  if (shard !== undefined && (standardize || minmax)) {
-    throw new ConfigError('--standardize and --minmax are not yet supported when each rank loads its own shard (--paradigm cluster); scale the data beforehand', { field: standardize ? 'standardize' : 'minmax' });
-  }
+  const scale = standardize ? 'standardize' : minmax ? 'minmax' : null;
   const started = performance.now();
   const loaded = await loadData(spec, shard === undefined ? options : { ...options, shard });
   let train = loaded.train;
@@ -84,14 +89,14 @@ export async function prepareData(args: ParsedArgs, shard?: { rank: number; worl
   const loadSeconds = (performance.now() - started) / 1000;
 
   let preprocess: unknown;
-  if (standardize || minmax) {
+  if (scale !== null && shard === undefined && !scaleInRanks) {
     const scaler = standardize ? new StandardScaler().fit(train) : new MinMaxScaler().fit(train);
     train = scaler.transform(train);
     if (test !== null) test = scaler.transform(test);
     preprocess = scaler.toJSON();
   }
   const evaluation = evalName === 'test' && test !== null ? test : train;
-  return { spec, loadOptions: options, split, scaled: standardize || minmax, train, evaluation, evaluationName: evalName, preprocess, loadSeconds };
+  return { spec, loadOptions: options, split, scaled: preprocess !== undefined, scale, train, evaluation, evaluationName: evalName, preprocess, loadSeconds };
 }
 
 /** Re-apply preprocessing saved with a model. */

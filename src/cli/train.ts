@@ -12,7 +12,7 @@ import type { PipelineOptions } from '../models/neural/pipeline/settings.js';
 import { formatPipeline, parsePipelineFlag } from '../models/neural/pipeline/settings.js';
 import type { ParsedArgs } from './args.js';
 import { remainingOptions, takeNumber, takeString, takeSwitch } from './args.js';
-import { prepareData } from './data-flags.js';
+import { applySavedPreprocess, prepareData } from './data-flags.js';
 import { rendezvousFromEnv } from '../runtime/index.js';
 import { progressBar } from './progress-bar.js';
 
@@ -60,13 +60,15 @@ export async function trainCommand(args: ParsedArgs, write: (line: string) => vo
   // env, Kubernetes, Slurm): it loads only its shard; rank 0 alone evaluates, prints and saves.
   const place = paradigm === 'cluster' ? rendezvousFromEnv() : null;
   const evaluationArgs = place === null ? null : cloneArgs(args);
-  const data = await prepareData(args, place === null ? undefined : { rank: place.rank, worldSize: place.worldSize });
+  // processes: workers load their own shards of the source (no training data crosses a socket);
+  // cluster: each rank loaded its shard here. Either way a scaler (--standardize, --minmax) is fitted
+  // by the ranks, all-reducing their shards' statistics, and comes back in fitInfo.preprocess.
+  const ranksLoad = paradigm === 'processes' || paradigm === 'cluster';
+  const data = await prepareData(args, place === null ? undefined : { rank: place.rank, worldSize: place.worldSize }, ranksLoad);
   const model = createModel(name, remainingOptions(args));
-  // processes: workers load their own shards of the source (no training data crosses a socket),
-  // unless the data was scaled here — then the scaled rows are shipped, counted as setupBytes.
   const source =
-    paradigm === 'processes' && !data.scaled
-      ? { source: { spec: data.spec, load: data.loadOptions, ...(data.split === null ? {} : { split: data.split }) } }
+    paradigm === 'processes' || (paradigm === 'cluster' && data.scale !== null)
+      ? { source: { spec: data.spec, load: data.loadOptions, ...(data.split === null ? {} : { split: data.split }), ...(data.scale === null ? {} : { scale: data.scale }) } }
       : {};
 
   const bar = progressBar(process.stderr, !json && process.stderr.isTTY === true);
@@ -83,10 +85,12 @@ export async function trainCommand(args: ParsedArgs, write: (line: string) => vo
   const info = model.fitInfo!;
   if (place !== null && place.rank !== 0) return null;
   // Rank 0 of a cluster job evaluates on the whole evaluation set (not just its shard's part).
-  const whole = evaluationArgs === null ? data : await prepareData(evaluationArgs);
-  const evaluation = whole.evaluation;
+  const whole = evaluationArgs === null ? data : await prepareData(evaluationArgs, undefined, true);
+  // The scaler the ranks fitted, or the one fitted here: applied to the evaluation rows, saved with the model.
+  const preprocess = info.preprocess ?? data.preprocess;
+  const evaluation = info.preprocess === undefined ? whole.evaluation : applySavedPreprocess(whole.evaluation, info.preprocess);
   const metrics = evaluate(model, evaluation);
-  if (out !== undefined) await saveModel(model, out, data.preprocess);
+  if (out !== undefined) await saveModel(model, out, preprocess);
 
   const report: TrainReport = {
     model: name,

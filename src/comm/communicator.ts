@@ -12,6 +12,12 @@ import type { FloatArray } from '../core/storage.js';
 
 export type ReduceOp = 'sum' | 'max' | 'min';
 
+/**
+ * How long a rank waits on a peer (or a launcher on its ranks) before giving up, when nobody says
+ * otherwise: two minutes. The one default every transport and paradigm uses (FitOptions.timeoutMs).
+ */
+export const DEFAULT_TIMEOUT_MS = 120_000;
+
 /** A point-to-point message: a small JSON-able header and optional raw numeric payloads. */
 export interface Message {
   /** What the message is (e.g. 'push', 'pull', 'params'); data only, never code. */

@@ -16,14 +16,28 @@ export interface ProgressEvent {
   loss?: number;
 }
 
+/**
+ * The part of the fit options that a model, not the runtime, reads. They cross thread and process
+ * boundaries unchanged, so they are plain data. `FitOptions` extends this (models/paradigm.ts), and
+ * a setting added here reaches every rank in every paradigm with no runtime change.
+ */
+export interface ModelFitOptions {
+  /**
+   * Model parallelism for the neural models (mlp, cnn, rnn): cut the layers into one stage per
+   * worker (per worker of a replica) and stream micro-batches through them, GPipe or 1F1B; with
+   * `replicas` > 1, that many data-parallel copies of the pipeline. `{}` takes the defaults
+   * (4 micro-batches, GPipe, 1 replica). Replicas combine gradients by all-reduce, so `strategy` must
+   * be left at 'allreduce'; other models are refused before launch. See models/neural/pipeline/settings.ts.
+   *
+   * @example
+   * await new MLP().fit(data, { paradigm: 'threads', workers: 4, pipeline: { microBatches: 8, schedule: '1f1b', replicas: 2 } });
+   */
+  pipeline?: PipelineOptions;
+}
+
 export interface TrainContext {
   readonly comm: Communicator;
   readonly strategy: GradientStrategy;
-  /**
-   * `FitOptions.pipeline`, carried unchanged to every rank: train as a pipeline of stages instead of
-   * data-parallel (neural models; others are refused before launch). Absent for data parallelism.
-   */
-  readonly pipeline?: PipelineOptions | undefined;
   /** Called by the trainer on every rank; the runtime keeps rank 0's and timestamps them. */
   report(event: ProgressEvent): void;
   /**
@@ -32,6 +46,11 @@ export interface TrainContext {
    * only its own shard (processes, hosts; and sequential, whose shard is everything).
    */
   readonly shared?: SharedRows;
+  /**
+   * The fit settings the model reads itself (FitOptions minus what the runtime consumes), the same
+   * on every rank and in every paradigm: runtime/job.ts passes them through untouched.
+   */
+  readonly options?: Readonly<ModelFitOptions>;
 }
 
 export interface SharedRows {

@@ -7,29 +7,19 @@ import type { CommStats } from '../comm/communicator.js';
 import { ConfigError, ShardlearnError } from '../core/errors.js';
 import type { Dataset } from '../data/dataset.js';
 import type { LoadOptions } from '../data/load.js';
-import type { ProgressEvent, Trainable } from './context.js';
-import type { PipelineOptions, PipelineSettings } from './neural/pipeline/settings.js';
+import type { ModelFitOptions, ProgressEvent, Trainable } from './context.js';
+import type { PipelineSettings } from './neural/pipeline/settings.js';
 
 export type Paradigm = 'sequential' | 'threads' | 'processes' | 'cluster';
 export const PARADIGMS: readonly Paradigm[] = ['sequential', 'threads', 'processes', 'cluster'];
 
-export interface FitOptions {
+/** How to fit: the runtime's settings (paradigm, workers, …) and the model's own (ModelFitOptions). */
+export interface FitOptions extends ModelFitOptions {
   paradigm?: Paradigm;
   /** Number of workers (world size); 1 for sequential. */
   workers?: number;
   /** How gradients are combined for SGD-trained models (`allreduce`, `hogwild`, …). */
   strategy?: string;
-  /**
-   * Model parallelism for the neural models (mlp, cnn, rnn): cut the layers into one stage per
-   * worker (per worker of a replica) and stream micro-batches through them, GPipe or 1F1B; with
-   * `replicas` > 1, that many data-parallel copies of the pipeline. `{}` takes the defaults
-   * (4 micro-batches, GPipe, 1 replica). Replicas combine gradients by all-reduce, so `strategy` must
-   * be left at 'allreduce'. See models/neural/pipeline/settings.ts.
-   *
-   * @example
-   * await new MLP().fit(data, { paradigm: 'threads', workers: 4, pipeline: { microBatches: 8, schedule: '1f1b', replicas: 2 } });
-   */
-  pipeline?: PipelineOptions;
   /** Called on the caller's thread as rank 0 reports progress. */
   onProgress?: (event: ProgressEvent & { elapsedMs: number }) => void;
   /** Give up (and stop all workers) when no worker has made progress for this long. */
@@ -87,6 +77,12 @@ export interface DataSource {
   load?: Omit<LoadOptions, 'shard' | 'placement'>;
   /** Keep only the training part of this per-row hash split (trainTestSplit), when the source has no test part of its own. */
   split?: { testFraction: number; seed: number };
+  /**
+   * Scale the training rows: each rank computes its shard's column statistics, the ranks all-reduce
+   * them, and every rank applies the same scaler — the one fitted on all the training rows at once
+   * (to rounding). The fitted scaler's JSON is returned in FitInfo.preprocess.
+   */
+  scale?: 'standardize' | 'minmax';
 }
 
 /** How a fit ran. */
@@ -108,8 +104,8 @@ export interface FitInfo {
   /** Per-rank communication statistics, index = rank. */
   comm: CommStats[];
   /**
-   * Per-rank milliseconds of training spent outside communication (train wall time − commMs),
-   * index = rank; set by paradigms that run workers.
+   * Per-rank milliseconds of training spent outside communication (train wall time − the
+   * communication time within it), index = rank; every paradigm accounts it the same way (runtime/rank.ts).
    */
   computeMs?: number[];
   /**
@@ -124,6 +120,8 @@ export interface FitInfo {
   setupBytes?: number;
   /** Rank 0's progress events with elapsed milliseconds since training started. */
   history: (ProgressEvent & { elapsedMs: number })[];
+  /** The scaler the ranks fitted by all-reduce (`source.scale`), as its toJSON(); absent otherwise. */
+  preprocess?: unknown;
 }
 
 export interface LaunchRequest<State> {

@@ -1,11 +1,12 @@
 /**
  * The `cluster` paradigm: this process is one rank of a job spread over hosts. It finds its place
- * from the environment (rendezvous.ts), joins the ZeroMQ world with the job secret, and trains the
- * model on `data` — which under `cluster` is this rank's own shard (load it with
- * loadData(spec, { shard: { rank, worldSize } })). Every rank returns the same learned state;
- * rank 0 is the one that reports and saves (nanoGPT's `master_process`).
+ * from the environment (rendezvous.ts), joins the ZeroMQ world with the job secret, and runs the one
+ * rank body (rank.ts) on `data` — which under `cluster` is this rank's own shard (load it with
+ * loadData(spec, { shard: { rank, worldSize } })) — or, with `options.source`, on its own shard of
+ * that source, which it loads (and scales, with `source.scale`) itself. Every rank returns the same
+ * learned state; rank 0 is the one that reports and saves (nanoGPT's `master_process`).
  *
- * FitInfo.comm holds every rank's statistics: they are gathered with one small all-reduce at the end.
+ * FitInfo's per-rank parts hold every rank's figures: they are gathered with one small all-reduce.
  *
  * @example
  * // on every host, with MASTER_ADDR, MASTER_PORT, WORLD_SIZE, RANK and SHARDLEARN_SECRET set:
@@ -17,13 +18,17 @@ import type { CommStats } from '../comm/communicator.js';
 import { ZmqCommunicator } from '../comm/zmq/communicator.js';
 import { readSecret } from '../comm/zmq/security.js';
 import type { FitInfo, LaunchRequest } from '../models/paradigm.js';
-import { createStrategy } from '../strategies/index.js';
+import type { Trainable } from '../models/context.js';
+import { fitInfoParts, jobFor, resolveTimeout } from './job.js';
 import { followLauncher } from './launcher-link.js';
-import { progressRecorder } from './progress.js';
+import { progressHistory } from './progress.js';
+import type { StampedEvent } from './progress.js';
 import { refuseNetwork } from './network.js';
+import type { RankJob, RankResult } from './rank.js';
+import { runRank } from './rank.js';
+import type { Rendezvous } from './rendezvous.js';
 import { rendezvousFromEnv } from './rendezvous.js';
 
-const DEFAULT_TIMEOUT_MS = 120_000;
 const STAT_FIELDS = ['bytesSent', 'bytesReceived', 'messagesSent', 'messagesReceived', 'collectives', 'commMs'] as const;
 
 export async function launchCluster<State>(request: LaunchRequest<State>): Promise<{ state: State; info: FitInfo }> {
@@ -31,44 +36,69 @@ export async function launchCluster<State>(request: LaunchRequest<State>): Promi
   refuseNetwork(options.network, 'cluster');
   followLauncher(); // a rank started by `shardlearn launch` stops when the launcher dies
   const place = rendezvousFromEnv();
-  const comm = await ZmqCommunicator.join({
-    rank: place.rank,
-    size: place.worldSize,
-    masterAddr: place.masterAddr,
-    masterPort: place.masterPort,
-    host: place.host,
-    secret: readSecret(),
-    jobId: place.jobId,
-    generation: place.generation,
-    timeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
-  });
+  const job = jobFor(request, options.source === undefined ? { kind: 'rows', init: data, start: 0, end: data.rows } : { kind: 'source', source: options.source }, resolveTimeout(options.timeoutMs));
+  const startedAt = performance.timeOrigin + performance.now();
+  const { history, onEvents } = progressHistory(place.rank === 0 ? options.onProgress : undefined, startedAt);
+  const { result, comm } = await runClusterRank<State>(job, place, { model, progress: onEvents });
   try {
-    const strategyName = options.strategy ?? 'allreduce';
-    const strategy = createStrategy(strategyName, { comm });
-    const recorder = progressRecorder(place.rank === 0 ? options.onProgress : undefined);
-    const started = performance.now();
-    const state = await model.train(data, { comm, strategy, pipeline: options.pipeline, report: recorder.report });
-    const trainMs = performance.now() - started;
-    const seconds = trainMs / 1000;
-    const own = { ...comm.stats };
-    // Everyone's statistics and compute time, one all-reduce: rank r fills row r.
-    const table = new Float64Array(place.worldSize * (STAT_FIELDS.length + 1));
-    const row = place.rank * (STAT_FIELDS.length + 1);
-    STAT_FIELDS.forEach((field, k) => (table[row + k] = own[field]));
-    table[row + STAT_FIELDS.length] = trainMs - own.commMs;
-    await comm.allReduce(table, 'sum');
-    const stats: CommStats[] = [];
-    const computeMs: number[] = [];
-    for (let r = 0; r < place.worldSize; r++) {
-      const base = r * (STAT_FIELDS.length + 1);
-      stats.push(Object.fromEntries(STAT_FIELDS.map((field, k) => [field, table[base + k]!])) as unknown as CommStats);
-      computeMs.push(table[base + STAT_FIELDS.length]!);
-    }
-    return {
-      state,
-      info: { paradigm: 'cluster', workers: place.worldSize, strategy: strategyName, seconds, comm: stats, computeMs, history: recorder.history },
-    };
+    const results = await gatherResults(comm, result, place.worldSize);
+    const seconds = result.trainMs / 1000;
+    return { state: result.state, info: { paradigm: 'cluster', workers: place.worldSize, strategy: job.strategy, seconds, ...fitInfoParts(results), history } };
   } finally {
     await comm.close();
   }
+}
+
+/**
+ * Join the job's ZeroMQ world at `place` and run `job` on this rank; the communicator is returned
+ * open (the caller gathers over it, then closes it) and closed here on failure. The rank body of
+ * `launchCluster` and of the network-namespace ranks (netns-rank.ts).
+ */
+export async function runClusterRank<State>(job: RankJob, place: Rendezvous, extra: { model?: Trainable<State>; progress?: (events: StampedEvent[]) => void } = {}): Promise<{ result: RankResult<State>; comm: ZmqCommunicator }> {
+  let comm: ZmqCommunicator | undefined;
+  const join = async (): Promise<ZmqCommunicator> =>
+    (comm = await ZmqCommunicator.join({
+      rank: place.rank,
+      size: place.worldSize,
+      masterAddr: place.masterAddr,
+      masterPort: place.masterPort,
+      host: place.host,
+      secret: readSecret(),
+      jobId: place.jobId,
+      generation: place.generation,
+      timeoutMs: job.timeoutMs,
+    }));
+  try {
+    const result = await runRank<State>(job, {
+      rank: place.rank,
+      size: place.worldSize,
+      paradigm: 'cluster',
+      comm: join,
+      ...(extra.model === undefined ? {} : { model: extra.model }),
+      ...(extra.progress === undefined ? {} : { progress: extra.progress }),
+    });
+    return { result, comm: comm! };
+  } catch (error) {
+    await comm?.close(error instanceof Error ? `${error.name}: ${error.message}` : String(error));
+    throw error;
+  }
+}
+
+/** Every rank's figures, index = rank, by one all-reduce: rank r fills row r of a table of zeros. */
+async function gatherResults<State>(comm: ZmqCommunicator, own: RankResult<State>, size: number): Promise<Omit<RankResult, 'state'>[]> {
+  // The row: the communication statistics, then compute and CPU ms (NaN: unknown on that rank).
+  const width = STAT_FIELDS.length + 2;
+  const table = new Float64Array(size * width);
+  const row = own.rank * width;
+  STAT_FIELDS.forEach((field, k) => (table[row + k] = own.stats[field]));
+  table[row + STAT_FIELDS.length] = own.computeMs;
+  table[row + STAT_FIELDS.length + 1] = own.cpuMs ?? NaN;
+  await comm.allReduce(table, 'sum');
+  return Array.from({ length: size }, (_, rank) => {
+    const base = rank * width;
+    const stats = Object.fromEntries(STAT_FIELDS.map((field, k) => [field, table[base + k]!])) as unknown as CommStats;
+    const cpuMs = table[base + STAT_FIELDS.length + 1]!;
+    const computeMs = table[base + STAT_FIELDS.length]!;
+    return { rank, stats, trainMs: computeMs + stats.commMs, computeMs, cpuMs: Number.isNaN(cpuMs) ? undefined : cpuMs, ...(own.preprocess === undefined ? {} : { preprocess: own.preprocess }) };
+  });
 }

@@ -1,7 +1,7 @@
 /**
  * Registers a launcher per paradigm with the models' registry (models/paradigm.ts). Its own module,
- * so that a rank entry (netns-rank.ts) can register them without importing the runtime's index,
- * which also exports the entries that start such ranks (an import cycle otherwise).
+ * apart from the runtime's index (which also exports the entries that start ranks), so that no rank
+ * entry that needs the launchers makes an import cycle.
  */
 import { registerLauncher } from '../models/paradigm.js';
 import { launchSequential } from './sequential.js';

@@ -6,9 +6,11 @@
  * network path (veth, bridge, qdisc) instead of loopback. This is what `shardlearn compare` runs for
  * its cluster cells.
  *
- * Rank r trains on rows [r·rows/N, (r+1)·rows/N) of `data` (the shards `processes` sends), written
- * once to a file each rank reads (counted in FitInfo.setupBytes, as processes counts what it ships),
- * so the model is the one `processes` learns with the same world size. The namespaces are ALWAYS
+ * Rank r trains on rows [r·rows/N, (r+1)·rows/N) of `data` (the shards `processes` sends, row keys
+ * included), written with its RankJob to a file each rank reads (counted in FitInfo.setupBytes, as
+ * processes counts what it ships), so the model is the one `processes` learns with the same world
+ * size. Each rank writes its RankMessages (rank.ts) to a report file, read here as the other
+ * launchers read theirs. The namespaces are ALWAYS
  * deleted: after the job, on failure, on abort (`signal`), and on SIGINT/SIGTERM/exit.
  *
  * @example
@@ -26,18 +28,18 @@ import { fileURLToPath } from 'node:url';
 import { deserialize, serialize } from 'node:v8';
 import { generateSecret } from '../comm/zmq/security.js';
 import { ConfigError, ShardlearnError, WorkerError } from '../core/errors.js';
-import type { Dataset, DatasetInit } from '../data/dataset.js';
-import type { PipelineOptions } from '../models/neural/pipeline/settings.js';
+import type { Dataset } from '../data/dataset.js';
 import type { FitInfo } from '../models/paradigm.js';
+import { fitInfoParts, rankFailure, resolveTimeout, shardBytes, shardCopy } from './job.js';
+import type { PipelineOptions } from '../models/neural/pipeline/settings.js';
 import { NamespaceNetwork } from './netns.js';
-import type { RankJob } from './netns-rank.js';
 import { reapAll } from './processes.js';
+import { progressHistory } from './progress.js';
+import type { RankJob, RankMessage, RankResult } from './rank.js';
 
 const RANK_ENTRY = fileURLToPath(new URL('./netns-rank.js', import.meta.url));
 /** Rank 0's port: each run has namespaces of its own, so any fixed port is free. */
 const MASTER_PORT = 29500;
-/** Per-rank inactivity timeout handed to the cluster launcher (as processes' default). */
-const DEFAULT_TIMEOUT_MS = 120_000;
 /** The whole job's wall-clock limit, start-up included. */
 const DEFAULT_DEADLINE_MS = 600_000;
 /** The last bytes of a failed rank's stderr quoted in the error. */
@@ -74,16 +76,6 @@ export interface NamespaceFitResult<State> {
   linkBytesSent: number[];
 }
 
-function writeShard(data: Dataset, rank: number, size: number, path: string): number {
-  const start = Math.floor((rank * data.rows) / size);
-  const end = Math.floor(((rank + 1) * data.rows) / size);
-  const shard = data.slice(start, end);
-  // slice(): a copy in an ordinary ArrayBuffer (shared memory cannot be serialized).
-  const init: DatasetInit = { x: shard.x.slice(), y: shard.y === null ? null : shard.y.slice(), rows: shard.rows, cols: shard.cols, featureNames: shard.featureNames, labelNames: shard.labelNames, source: shard.source, rowKeyBase: shard.rowKeyBase };
-  writeFileSync(path, serialize(init));
-  return init.x.byteLength + (init.y?.byteLength ?? 0);
-}
-
 interface RankExit {
   rank: number;
   code: number | null;
@@ -96,27 +88,32 @@ export async function fitInNamespaces<State>(request: NamespaceFitRequest): Prom
   const { workers, data } = request;
   if (!Number.isInteger(workers) || workers < 1) throw new ConfigError(`workers must be a whole number ≥ 1, got ${workers}`, { field: 'workers' });
   if (workers > data.rows) throw new ConfigError(`workers=${workers} exceeds the ${data.rows} rows of the data: every rank needs at least one row; use fewer workers`, { field: 'workers' });
-  const timeoutMs = request.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  const timeoutMs = resolveTimeout(request.timeoutMs);
   const deadlineMs = request.deadlineMs ?? DEFAULT_DEADLINE_MS;
   if (request.signal?.aborted === true) throw abortError();
   const dir = mkdtempSync(join(tmpdir(), 'shardlearn-netns-'));
   const children: ChildProcess[] = [];
   let network: NamespaceNetwork | null = null;
   try {
-    const shards = Array.from({ length: workers }, (_, rank) => join(dir, `shard-${rank}.bin`));
+    const jobFiles = Array.from({ length: workers }, (_, rank) => join(dir, `job-${rank}.bin`));
+    const reportFiles = Array.from({ length: workers }, (_, rank) => join(dir, `report-${rank}.bin`));
+    const strategy = request.strategy ?? 'allreduce';
     let setupBytes = 0;
-    shards.forEach((path, rank) => (setupBytes += writeShard(data, rank, workers, path)));
-    const job: RankJob = { model: request.model, params: request.params, strategy: request.strategy ?? 'allreduce', ...(request.pipeline === undefined ? {} : { pipeline: request.pipeline }), timeoutMs, shards, out: join(dir, 'result.bin') };
-    const jobFile = join(dir, 'job.json');
-    writeFileSync(jobFile, JSON.stringify(job));
+    jobFiles.forEach((path, rank) => {
+      const init = shardCopy(data, rank, workers);
+      const job: RankJob = { model: { name: request.model, params: request.params }, data: { kind: 'rows', init, start: 0, end: init.rows }, strategy, timeoutMs, modules: [], options: request.pipeline === undefined ? {} : { pipeline: request.pipeline } };
+      writeFileSync(path, serialize(job));
+      setupBytes += shardBytes(init);
+    });
     network = NamespaceNetwork.create({ hosts: workers, ...(request.rateMbit === undefined ? {} : { rateMbit: request.rateMbit }) });
     const net = network;
     const before = net.hosts.map((_, i) => net.bytesSent(i));
     const secret = generateSecret();
     const jobId = `netns-${randomBytes(6).toString('hex')}`;
+    const startedAt = performance.timeOrigin + performance.now();
     const started = performance.now();
     const exits = net.hosts.map((host, rank) => {
-      const child = spawn('ip', net.exec(rank, [process.execPath, RANK_ENTRY, jobFile]), {
+      const child = spawn('ip', net.exec(rank, [process.execPath, RANK_ENTRY, jobFiles[rank]!, reportFiles[rank]!]), {
         env: {
           ...process.env,
           ...request.env,
@@ -139,13 +136,22 @@ export async function fitInNamespaces<State>(request: NamespaceFitRequest): Prom
         child.once('close', (code, signal) => resolve({ rank, code, signal, stderr }));
       });
     });
-    await waitForRanks(exits, children, net, deadlineMs, request.signal);
+    await waitForRanks(exits, children, net, deadlineMs, request.signal, reportFiles);
     // As processes reports it: from starting the workers to their end, start-up and shard loading
-    // included (rank 0's own training time is in history's elapsedMs and computeMs + commMs).
+    // included (rank 0's own training time is in computeMs + commMs).
     const seconds = (performance.now() - started) / 1000;
     const linkBytesSent = net.hosts.map((_, i) => net.bytesSent(i) - before[i]!);
-    const { state, info } = deserialize(readFileSync(job.out)) as { state: State; info: FitInfo };
-    return { state, info: { ...info, seconds, setupBytes }, linkBytesSent };
+    const { history, onEvents } = progressHistory(undefined, startedAt);
+    const results = reportFiles.map((file) => {
+      const messages = readReport(file) ?? [];
+      for (const message of messages) if (message.type === 'progress') onEvents(message.events);
+      return messages.find((message): message is Extract<RankMessage, { type: 'result' }> => message.type === 'result');
+    });
+    const missing = results.findIndex((result) => result === undefined);
+    if (missing >= 0) throw new WorkerError(missing, `in namespace ${net.hosts[missing]!.namespace} exited with code 0 without writing its result`);
+    const reported = results as RankResult[];
+    const info: FitInfo = { paradigm: 'cluster', workers, strategy, seconds, ...fitInfoParts(reported), setupBytes, history };
+    return { state: reported[0]!.state as State, info, linkBytesSent };
   } finally {
     await reapAll(children);
     network?.close();
@@ -163,11 +169,29 @@ function describeExit(exit: RankExit, namespace: string): string {
   return `in namespace ${namespace} ${how}${said === '' ? '' : `: ${said}`}`;
 }
 
+/** A rank's RankMessages from its report file; null when it wrote none (killed, or failed to start). */
+function readReport(file: string): RankMessage[] | null {
+  try {
+    return deserialize(readFileSync(file)) as RankMessage[];
+  } catch {
+    return null;
+  }
+}
+
+/** The error for a rank that exited non-zero: its own report (code, peer, host) when it wrote one, else how it exited. */
+function rankExitError(exit: RankExit, namespace: string, reportFile: string): Error {
+  const report = readReport(reportFile)?.find((message) => message.type === 'error');
+  if (report === undefined) return new WorkerError(exit.rank, describeExit(exit, namespace));
+  const error = rankFailure(report);
+  error.message += ` (rank ${exit.rank} in namespace ${namespace}, exit code ${exit.code})`;
+  return error;
+}
+
 /**
  * Resolve when every rank exited 0; reject at the first rank that failed (the others are then
  * stopped by the caller's reap), at the deadline, or on abort.
  */
-async function waitForRanks(exits: Promise<RankExit>[], children: ChildProcess[], net: NamespaceNetwork, deadlineMs: number, signal: AbortSignal | undefined): Promise<void> {
+async function waitForRanks(exits: Promise<RankExit>[], children: ChildProcess[], net: NamespaceNetwork, deadlineMs: number, signal: AbortSignal | undefined, reportFiles: readonly string[]): Promise<void> {
   let timer: NodeJS.Timeout | undefined;
   let onAbort: (() => void) | undefined;
   const stop = new Promise<never>((_, reject) => {
@@ -180,7 +204,7 @@ async function waitForRanks(exits: Promise<RankExit>[], children: ChildProcess[]
   });
   const failed = exits.map((exit) =>
     exit.then((result) => {
-      if (result.code !== 0) throw new WorkerError(result.rank, describeExit(result, net.hosts[result.rank]!.namespace));
+      if (result.code !== 0) throw rankExitError(result, net.hosts[result.rank]!.namespace, reportFiles[result.rank]!);
       return result;
     }),
   );

@@ -3,9 +3,11 @@
  * on loopback (CURVE-encrypted with a fresh per-job secret the children get over IPC, never argv).
  *
  * Data: with `options.source` every worker loads its own shard (loadData with { shard }) and splits
- * it locally — no training row passes through this process. With only an in-memory `data`, worker
- * r is sent rows [r·rows/N, (r+1)·rows/N) once at start (the same contiguous shards as `threads`),
- * and those bytes are reported as FitInfo.setupBytes, apart from training communication.
+ * it locally (and scales it by all-reduce with `source.scale`) — no training row passes through this
+ * process. With only an in-memory `data`, worker r is sent rows [r·rows/N, (r+1)·rows/N) once at
+ * start (the same contiguous shards as `threads`) with their row keys, and those bytes are reported
+ * as FitInfo.setupBytes, apart from training communication. Each worker runs the one rank body
+ * (rank.ts); this file is the paradigm's start-up and supervision.
  *
  * Failure: a worker that throws ends the run with its error (a peer it names keeps its rank and
  * host); a worker that dies (SIGKILL, crash) ends it with PEER_LOST naming its rank, pid and host; a
@@ -22,19 +24,15 @@ import { progressHistory } from './progress.js';
 import type { ChildProcess } from 'node:child_process';
 import { fork } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { availableParallelism } from 'node:os';
-import { isAbsolute, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
-import type { CommStats } from '../comm/communicator.js';
-import { CommError, ConfigError, WorkerError } from '../core/errors.js';
-import type { Dataset } from '../data/dataset.js';
+import { CommError, WorkerError } from '../core/errors.js';
 import type { ProgressEvent } from '../models/context.js';
 import type { FitInfo, LaunchRequest } from '../models/paradigm.js';
 import { checkStrategy } from '../strategies/index.js';
+import { fitInfoParts, jobFor, rankFailure, resolveTimeout, resolveWorkers, shardBytes, shardCopy } from './job.js';
+import type { RankData, RankResult } from './rank.js';
 import { ProxySet, validateNetwork } from './network.js';
-import type { InlineShard, ProcessAdvertise, ProcessStart, ProcessWorkerMessage } from './process-worker.js';
+import type { ProcessAdvertise, ProcessStart, ProcessWorkerMessage } from './process-worker.js';
 
-const DEFAULT_TIMEOUT_MS = 120_000;
 const PROGRESS_INTERVAL_MS = 100;
 /** Time a child gets to exit after SIGTERM before SIGKILL. */
 const KILL_GRACE_MS = 2000;
@@ -42,36 +40,6 @@ const KILL_GRACE_MS = 2000;
 const REPORT_GRACE_MS = 1000;
 const WORKER_URL = new URL('./process-worker.js', import.meta.url);
 const HOST = '127.0.0.1';
-
-function resolveWorkers(requested: number | undefined, rows: number, fromSource: boolean): number {
-  const workers = requested ?? Math.min(availableParallelism(), 4);
-  if (!Number.isInteger(workers) || workers < 1) throw new ConfigError(`workers must be a positive integer, got ${workers}`, { field: 'workers' });
-  if (!fromSource && workers > rows) throw new ConfigError(`workers=${workers} exceeds the ${rows} rows of the data: every worker needs at least one row; use fewer workers`, { field: 'workers' });
-  return workers;
-}
-
-function moduleUrl(module: string): string {
-  if (/^(file|data|node):/.test(module)) return module;
-  return pathToFileURL(isAbsolute(module) ? module : resolve(module)).href;
-}
-
-/** Rank `rank`'s contiguous slice of `data` (copied: it crosses a process boundary). */
-function inlineShard(data: Dataset, rank: number, size: number): InlineShard {
-  const start = Math.floor((rank * data.rows) / size);
-  const end = Math.floor(((rank + 1) * data.rows) / size);
-  const shard = data.slice(start, end);
-  return {
-    kind: 'inline',
-    x: shard.x.slice(),
-    y: shard.y === null ? null : shard.y.slice(),
-    rows: shard.rows,
-    cols: shard.cols,
-    featureNames: shard.featureNames,
-    labelNames: shard.labelNames,
-    source: shard.source,
-    rowKeyBase: shard.rowKeyBase,
-  };
-}
 
 /** Kill (TERM, then KILL after a grace period) and wait for every child that is still running. */
 export async function reapAll(children: readonly ChildProcess[]): Promise<void> {
@@ -92,13 +60,20 @@ export async function reapAll(children: readonly ChildProcess[]): Promise<void> 
 }
 
 export async function launchProcesses<State>(request: LaunchRequest<State>): Promise<{ state: State; info: FitInfo }> {
-  const { model, data, options } = request;
+  const { data, options } = request;
   const size = resolveWorkers(options.workers, data.rows, options.source !== undefined);
   const strategy = options.strategy ?? 'allreduce';
   checkStrategy(strategy, size);
-  const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-  if (!(timeoutMs > 0)) throw new ConfigError(`timeoutMs must be positive, got ${timeoutMs}`, { field: 'timeoutMs' });
+  const timeoutMs = resolveTimeout(options.timeoutMs);
   const network = options.network === undefined ? undefined : validateNetwork(options.network);
+  // Each rank's rows: its own shard of the source, or its slice of `data` shipped with the start order.
+  const rankData: RankData[] = Array.from({ length: size }, (_, rank) => {
+    if (options.source !== undefined) return { kind: 'source', source: options.source };
+    const init = shardCopy(data, rank, size);
+    return { kind: 'rows', init, start: 0, end: init.rows };
+  });
+  const jobs = rankData.map((rows) => jobFor(request, rows, timeoutMs));
+  const setupBytes = rankData.reduce((sum, rows) => sum + (rows.kind === 'rows' ? shardBytes(rows.init) : 0), 0);
   const proxies = network === undefined ? null : new ProxySet(network);
 
   const startedAt = performance.timeOrigin + performance.now();
@@ -109,30 +84,20 @@ export async function launchProcesses<State>(request: LaunchRequest<State>): Pro
   const children = Array.from({ length: size }, () =>
     fork(WORKER_URL, [], { serialization: 'advanced', execArgv: [], env: { ...process.env, SHARDLEARN_PROCESS_WORKER: '1' }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }),
   );
-  let setupBytes = 0;
-  const startOrder = (rank: number, masterPort: number): ProcessStart => {
-    const shard = options.source === undefined ? inlineShard(data, rank, size) : null;
-    if (shard !== null) setupBytes += shard.x.byteLength + (shard.y?.byteLength ?? 0);
-    return {
-      type: 'start',
-      rank,
-      size,
-      masterAddr: HOST,
-      masterPort,
-      secret,
-      jobId,
-      timeoutMs,
-      model: { name: model.name, params: { ...model.params } as Record<string, unknown> },
-      strategy,
-      pipeline: options.pipeline,
-      data: shard ?? { kind: 'source', source: options.source! },
-      progressIntervalMs: PROGRESS_INTERVAL_MS,
-      modules: (options.workerModules ?? []).map(moduleUrl),
-      ...(proxies === null ? {} : { advertise: true }),
-    };
-  };
+  const startOrder = (rank: number, masterPort: number): ProcessStart => ({
+    type: 'start',
+    rank,
+    size,
+    masterAddr: HOST,
+    masterPort,
+    secret,
+    jobId,
+    job: jobs[rank]!,
+    progressIntervalMs: PROGRESS_INTERVAL_MS,
+    ...(proxies === null ? {} : { advertise: true }),
+  });
   try {
-    const outcome = await supervise<State>(children, timeoutMs, onEvents, (send) => {
+    const results = await supervise(children, timeoutMs, onEvents, (send) => {
       // Rank 0 binds an ephemeral port first; the others join through it.
       send(0, startOrder(0, 0));
       const startRest = (port: number): void => {
@@ -147,17 +112,8 @@ export async function launchProcesses<State>(request: LaunchRequest<State>): Pro
       };
     });
     return {
-      state: outcome.state,
-      info: {
-        paradigm: 'processes',
-        workers: size,
-        strategy,
-        seconds: (performance.now() - started) / 1000,
-        comm: outcome.stats,
-        computeMs: outcome.trainMs.map((ms, rank) => ms - outcome.stats[rank]!.commMs),
-        setupBytes,
-        history,
-      },
+      state: results[0]!.state as State,
+      info: { paradigm: 'processes', workers: size, strategy, seconds: (performance.now() - started) / 1000, ...fitInfoParts(results), setupBytes, history },
     };
   } finally {
     await reapAll(children);
@@ -165,15 +121,12 @@ export async function launchProcesses<State>(request: LaunchRequest<State>): Pro
   }
 }
 
-type Outcome<State> = { state: State; stats: CommStats[]; trainMs: number[] };
 type Starter = (send: (rank: number, order: ProcessStart | ProcessAdvertise) => void) => (rank: number, port: number) => Promise<void> | void;
 
-function supervise<State>(children: ChildProcess[], timeoutMs: number, onEvents: (events: (ProgressEvent & { at: number })[]) => void, starter: Starter): Promise<Outcome<State>> {
+function supervise(children: ChildProcess[], timeoutMs: number, onEvents: (events: (ProgressEvent & { at: number })[]) => void, starter: Starter): Promise<RankResult[]> {
   return new Promise((resolvePromise, rejectPromise) => {
     const size = children.length;
-    const stats = new Array<CommStats>(size);
-    const trainMs = new Array<number>(size).fill(0);
-    let state: State | undefined;
+    const results = new Array<RankResult>(size);
     let remaining = size;
     let settled = false;
     let lastSign = performance.now();
@@ -215,22 +168,22 @@ function supervise<State>(children: ChildProcess[], timeoutMs: number, onEvents:
           case 'listening':
             Promise.resolve(startRest(message.rank, message.port)).catch((error: unknown) => fail(new WorkerError(message.rank, `could not start the network proxy in front of it: ${(error as Error).message}`, { cause: error })));
             return;
+          case 'ready':
+            return; // a sign of life, counted above
           case 'progress':
             onEvents(message.events);
             return;
           case 'result':
-            if (message.rank === 0) state = message.state as State;
-            stats[message.rank] = message.stats;
-            trainMs[message.rank] = message.trainMs;
+            results[message.rank] = message;
             done[message.rank] = true;
             if (--remaining === 0) {
               settled = true;
               clearInterval(watchdog);
-              resolvePromise({ state: state as State, stats, trainMs });
+              resolvePromise(results);
             }
             return;
           case 'error':
-            rankFailed(message.rank, { error: workerFailure(message), kind: failureKind(message.code, message.peer) });
+            rankFailed(message.rank, { error: rankFailure(message), kind: failureKind(message.code, message.peer) });
             return;
         }
       });
@@ -279,17 +232,4 @@ export function rootCause(failures: readonly RankFailure[]): Error {
   if (first === undefined) return new CommError('COMM', 'a worker failed without a report');
   if (others.length > 0) first.error.message += `\n(also: ${others.map((other) => other.error.message.split('\n')[0]).join('; ')})`;
   return first.error;
-}
-
-/** The caller's error for a worker's report: a lost or silent peer it names, or its own failure. */
-function workerFailure(report: Extract<ProcessWorkerMessage, { type: 'error' }>): Error {
-  const original = new Error(report.message);
-  original.name = report.name;
-  if (report.stack !== undefined) original.stack = report.stack;
-  if ((report.code === 'TIMEOUT' || report.code === 'PEER_LOST') && report.peer !== undefined) {
-    return new CommError(report.code, `worker rank ${report.rank} reports: ${report.message}`, { cause: original, rank: report.peer, ...(report.host === undefined ? {} : { host: report.host }) });
-  }
-  const error = new WorkerError(report.rank, report.message, { cause: original });
-  if (report.stack !== undefined) error.stack = `${error.name}: ${error.message}\n    at rank ${report.rank}:\n${report.stack}`;
-  return error;
 }

@@ -1,26 +1,10 @@
 /**
- * Progress events from rank 0, timestamped from the start of training and kept for the fit's
- * history (loss over time — the comparison report's time-to-accuracy curves).
+ * Progress events from rank 0, timestamped where they happen and kept for the fit's history (loss
+ * over time — the comparison report's time-to-accuracy curves). Every paradigm passes them the same
+ * way: the rank batches them (`batchedProgress`), its launcher re-stamps them (`progressHistory`).
  */
 import type { ProgressEvent } from '../models/context.js';
 import type { FitOptions } from '../models/paradigm.js';
-
-export interface ProgressRecorder {
-  report(event: ProgressEvent): void;
-  history: (ProgressEvent & { elapsedMs: number })[];
-}
-
-export function progressRecorder(onProgress: FitOptions['onProgress'], started = performance.now()): ProgressRecorder {
-  const history: (ProgressEvent & { elapsedMs: number })[] = [];
-  return {
-    history,
-    report(event: ProgressEvent): void {
-      const stamped = { ...event, elapsedMs: performance.now() - started };
-      history.push(stamped);
-      onProgress?.(stamped);
-    },
-  };
-}
 
 /** A progress event stamped with the wall-clock time (ms since the epoch) it happened in a worker. */
 export type StampedEvent = ProgressEvent & { at: number };

@@ -1,13 +1,15 @@
 /**
- * The `sequential` paradigm: the trainer runs on the calling thread, world size 1, with the local
- * communicator. It is the reference every other paradigm is tested against.
+ * The `sequential` paradigm: the one rank body (rank.ts) on the calling thread, world size 1, with
+ * the local communicator and the caller's own model object. It is the reference every other
+ * paradigm is tested against.
  */
 import { LocalCommunicator } from '../comm/local.js';
 import { ConfigError } from '../core/errors.js';
 import type { FitInfo, LaunchRequest } from '../models/paradigm.js';
-import { createStrategy } from '../strategies/index.js';
-import { progressRecorder } from './progress.js';
+import { fitInfoParts, jobFor, resolveTimeout } from './job.js';
+import { progressHistory } from './progress.js';
 import { refuseNetwork } from './network.js';
+import { runRank } from './rank.js';
 
 export async function launchSequential<State>(request: LaunchRequest<State>): Promise<{ state: State; info: FitInfo }> {
   const { model, data, options } = request;
@@ -19,16 +21,15 @@ export async function launchSequential<State>(request: LaunchRequest<State>): Pr
       { field: 'workers' },
     );
   }
+  const job = jobFor(request, { kind: 'rows', init: data, start: 0, end: data.rows }, resolveTimeout(options.timeoutMs));
   const comm = new LocalCommunicator();
-  const strategyName = options.strategy ?? 'allreduce';
-  const strategy = createStrategy(strategyName, { comm });
-  const recorder = progressRecorder(options.onProgress);
-  const started = performance.now();
-  const state = await model.train(data, { comm, strategy, pipeline: options.pipeline, report: recorder.report });
-  const seconds = (performance.now() - started) / 1000;
-  await comm.close();
-  return {
-    state,
-    info: { paradigm: 'sequential', workers: 1, strategy: strategyName, seconds, comm: [{ ...comm.stats }], history: recorder.history },
-  };
+  const startedAt = performance.timeOrigin + performance.now();
+  const { history, onEvents } = progressHistory(options.onProgress, startedAt);
+  try {
+    const result = await runRank<State>(job, { rank: 0, size: 1, paradigm: 'sequential', comm, model, progress: onEvents });
+    const seconds = (performance.timeOrigin + performance.now() - startedAt) / 1000;
+    return { state: result.state, info: { paradigm: 'sequential', workers: 1, strategy: job.strategy, seconds, ...fitInfoParts([result]), history } };
+  } finally {
+    await comm.close();
+  }
 }

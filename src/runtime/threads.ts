@@ -17,24 +17,20 @@
  * model.fitInfo?.computeMs; // per-rank compute time; model.fitInfo?.comm[r].commMs its communication time
  */
 import { progressHistory } from './progress.js';
-import { availableParallelism } from 'node:os';
-import { isAbsolute, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import type { Worker } from 'node:worker_threads';
-import type { CommStats } from '../comm/communicator.js';
 import type { SharedWorld } from '../comm/shm/world.js';
 import { abortWorld, createSharedWorld, heartbeats, ranksNotWaiting } from '../comm/shm/world.js';
-import { CommError, ConfigError, WorkerError } from '../core/errors.js';
+import { CommError, WorkerError } from '../core/errors.js';
 import type { FitInfo, LaunchRequest } from '../models/paradigm.js';
 import type { ProgressEvent } from '../models/context.js';
 import { checkStrategy } from '../strategies/index.js';
-import type { ThreadLauncherMessage, ThreadWorkerData, ThreadWorkerMessage } from './thread-worker.js';
+import { fitInfoParts, jobFor, rankFailure, resolveTimeout, resolveWorkers, shardRange } from './job.js';
+import type { RankResult } from './rank.js';
+import type { ThreadLauncherMessage, ThreadRankStart, ThreadWorkerMessage } from './thread-worker.js';
 import type { PooledWorker } from './thread-pool.js';
 import { acquireWorkers, discardWorker, releaseWorker } from './thread-pool.js';
 import { refuseNetwork } from './network.js';
 
-/** Default of `timeoutMs`: two minutes without any worker calling the communicator or reporting. */
-const DEFAULT_TIMEOUT_MS = 120_000;
 /** Longest a worker may take to start (import modules, build its model) when timeoutMs is shorter. */
 const STARTUP_MS = 60_000;
 /** Progress messages from rank 0 at most this often (all events are kept; they are batched). */
@@ -46,93 +42,46 @@ const PROGRESS_INTERVAL_MS = 100;
  */
 const PARAM_ARENA_LENGTH = 8 * 1024 * 1024;
 
-function resolveWorkers(requested: number | undefined, rows: number): number {
-  const workers = requested ?? Math.min(availableParallelism(), 4);
-  if (!Number.isInteger(workers) || workers < 1) {
-    throw new ConfigError(`workers must be a positive integer, got ${workers}`, { field: 'workers' });
-  }
-  if (workers > rows) {
-    throw new ConfigError(`workers=${workers} exceeds the ${rows} rows of the data: every worker needs at least one row; use fewer workers`, { field: 'workers' });
-  }
-  return workers;
-}
-
-function moduleUrl(module: string): string {
-  if (/^(file|data|node):/.test(module)) return module;
-  return pathToFileURL(isAbsolute(module) ? module : resolve(module)).href;
-}
-
-type Outcome<State> = { state: State; stats: CommStats[]; trainMs: number[]; cpuMs: (number | undefined)[] };
-
 export async function launchThreads<State>(request: LaunchRequest<State>): Promise<{ state: State; info: FitInfo }> {
-  const { model, data, options } = request;
+  const { data, options } = request;
   refuseNetwork(options.network, 'threads');
-  const size = resolveWorkers(options.workers, data.rows);
+  const size = resolveWorkers(options.workers, data.rows, false);
   const strategy = options.strategy ?? 'allreduce';
   checkStrategy(strategy, size);
-  const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-  if (!(timeoutMs > 0)) throw new ConfigError(`timeoutMs must be positive, got ${timeoutMs}`, { field: 'timeoutMs' });
+  const timeoutMs = resolveTimeout(options.timeoutMs);
 
   const startedAt = performance.timeOrigin + performance.now();
   const started = performance.now();
-  const shared = data.toShared(); // once: every shard below is a view of this
+  const shared = data.toShared(); // once: every rank's rows below are a view of this
   const world = createSharedWorld(size);
   const sharedParams = new Float64Array(new SharedArrayBuffer(PARAM_ARENA_LENGTH * 8));
   const { history, onEvents } = progressHistory(options.onProgress, startedAt);
-  const modules = (options.workerModules ?? []).map(moduleUrl);
   const reuse = options.reuseThreads ?? true;
 
-  const workerDataFor = (rank: number): ThreadWorkerData => {
-    return {
-      rank,
-      world,
-      model: { name: model.name, params: { ...model.params } as Record<string, unknown> },
-      strategy,
-      pipeline: options.pipeline,
-      data: {
-        x: shared.x,
-        y: shared.y,
-        rows: shared.rows,
-        cols: shared.cols,
-        featureNames: shared.featureNames,
-        labelNames: shared.labelNames,
-        source: shared.source,
-        rowKeys: shared.rowKeys,
-        rowKeyBase: shared.rowKeyBase,
-        start: Math.floor((rank * shared.rows) / size),
-        end: Math.floor(((rank + 1) * shared.rows) / size),
-      },
-      sharedParams,
-      timeoutMs,
-      progressIntervalMs: PROGRESS_INTERVAL_MS,
-      modules,
-    };
-  };
+  // The whole shared dataset (its buffers are SharedArrayBuffers: posted, not copied) and this rank's range.
+  const init = { x: shared.x, y: shared.y, rows: shared.rows, cols: shared.cols, featureNames: shared.featureNames, labelNames: shared.labelNames, source: shared.source, rowKeys: shared.rowKeys, rowKeyBase: shared.rowKeyBase };
+  const startFor = (rank: number): ThreadRankStart => ({
+    rank,
+    world,
+    job: jobFor(request, { kind: 'rows', init, ...shardRange(shared.rows, rank, size) }, timeoutMs),
+    sharedParams,
+    progressIntervalMs: PROGRESS_INTERVAL_MS,
+  });
 
+  const starts = Array.from({ length: size }, (_, rank) => startFor(rank));
   const entries: PooledWorker[] = acquireWorkers(size, reuse);
   const workers = entries.map((entry) => entry.worker);
   let succeeded = false;
   try {
-    workers.forEach((worker, rank) => worker.postMessage({ type: 'job', input: workerDataFor(rank) } satisfies ThreadLauncherMessage));
-    const outcome = await supervise<State>(workers, world, timeoutMs, onEvents);
+    workers.forEach((worker, rank) => worker.postMessage({ type: 'job', input: starts[rank]! } satisfies ThreadLauncherMessage));
+    const results = await supervise(workers, world, timeoutMs, onEvents);
     const seconds = (performance.now() - started) / 1000;
     // Every rank posted its result, so every worker was online: this only reads the times.
     const startupMs = Math.max(0, ...(await Promise.all(entries.map((entry) => entry.online))).map((at) => at - started));
     succeeded = true;
     return {
-      state: outcome.state,
-      info: {
-        paradigm: 'threads',
-        workers: size,
-        strategy,
-        seconds,
-        startupMs,
-        threadIds: workers.map((worker) => worker.threadId),
-        comm: outcome.stats,
-        computeMs: outcome.trainMs.map((ms, rank) => ms - outcome.stats[rank]!.commMs),
-        ...(outcome.cpuMs.every((ms) => ms !== undefined) ? { cpuMs: outcome.cpuMs } : {}),
-        history,
-      },
+      state: results[0]!.state as State,
+      info: { paradigm: 'threads', workers: size, strategy, seconds, startupMs, threadIds: workers.map((worker) => worker.threadId), ...fitInfoParts(results), history },
     };
   } finally {
     abortWorld(world);
@@ -143,13 +92,10 @@ export async function launchThreads<State>(request: LaunchRequest<State>): Promi
 }
 
 /** Wait for every rank's result; reject on the first failure or when nobody progresses for `timeoutMs`. */
-function supervise<State>(workers: Worker[], world: SharedWorld, timeoutMs: number, onEvents: (events: (ProgressEvent & { at: number })[]) => void): Promise<Outcome<State>> {
+function supervise(workers: Worker[], world: SharedWorld, timeoutMs: number, onEvents: (events: (ProgressEvent & { at: number })[]) => void): Promise<RankResult[]> {
   return new Promise((resolvePromise, rejectPromise) => {
     const size = workers.length;
-    const stats: CommStats[] = new Array<CommStats>(size);
-    const trainMs: number[] = new Array<number>(size).fill(0);
-    const cpuMs: (number | undefined)[] = new Array<number | undefined>(size).fill(undefined);
-    let state: State | undefined;
+    const results = new Array<RankResult>(size);
     let remaining = size;
     let settled = false;
     let lastBeats = heartbeats(world);
@@ -222,17 +168,14 @@ function supervise<State>(workers: Worker[], world: SharedWorld, timeoutMs: numb
             }
             return;
           case 'result':
-            if (message.rank === 0) state = message.state as State;
-            stats[message.rank] = message.stats;
-            trainMs[message.rank] = message.trainMs;
-            cpuMs[message.rank] = message.cpuMs;
+            results[message.rank] = message;
             if (--remaining === 0) {
               finish();
-              resolvePromise({ state: state as State, stats, trainMs, cpuMs });
+              resolvePromise(results);
             }
             return;
           case 'error':
-            fail(workerFailure(message));
+            fail(rankFailure(message));
             return;
         }
       };
@@ -240,7 +183,7 @@ function supervise<State>(workers: Worker[], world: SharedWorld, timeoutMs: numb
       const onExit = (code: number): void => {
         // Give a result posted just before the exit its turn on the event loop first.
         setTimeout(() => {
-          if (!settled && stats[rank] === undefined) fail(new WorkerError(rank, `its thread exited (code ${code}) before reporting a result`));
+          if (!settled && results[rank] === undefined) fail(new WorkerError(rank, `its thread exited (code ${code}) before reporting a result`));
         }, 50);
       };
       worker.on('message', onMessage);
@@ -253,18 +196,4 @@ function supervise<State>(workers: Worker[], world: SharedWorld, timeoutMs: numb
       });
     });
   });
-}
-
-/** The caller's error for a worker's report: its timeout naming a silent peer, or its own failure. */
-function workerFailure(report: Extract<ThreadWorkerMessage, { type: 'error' }>): Error {
-  const original = new Error(report.message);
-  original.name = report.name;
-  if (report.stack !== undefined) original.stack = report.stack;
-  if (report.code === 'TIMEOUT') {
-    return new CommError('TIMEOUT', report.message, report.peer === undefined ? { cause: original } : { cause: original, rank: report.peer });
-  }
-  const error = new WorkerError(report.rank, report.message, { cause: original });
-  // The stack that matters is where the worker threw; keep it visible where users look first.
-  if (report.stack !== undefined) error.stack = `${error.name}: ${error.message}\n    at rank ${report.rank}:\n${report.stack}`;
-  return error;
 }

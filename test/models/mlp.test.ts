@@ -56,31 +56,33 @@ test('mlp refuses data with other columns than it was trained on', async () => {
   assert.throws(() => model.predict({ ...wide, cols: 3 } as typeof wide), /trained on 2 feature columns/);
 });
 
-/** Fit `params` on `data` sequentially and with 2 threads; assert the float64 weights agree to 1e-12; return the sequential ones. */
-async function threadsEqualSequential(data: Dataset, params: Partial<MLPParams>): Promise<Float64Array> {
+/** Fit `params` on `data` sequentially and with 2 workers of `paradigm`; assert the float64 weights agree to 1e-12; return the sequential ones. */
+async function parallelEqualsSequential(data: Dataset, params: Partial<MLPParams>, paradigm: 'threads' | 'processes'): Promise<Float64Array> {
   const sequential = (await new MLP(params).fit(data)).state.params;
-  const threads = (await new MLP(params).fit(data, { paradigm: 'threads', workers: 2 })).state.params;
+  const parallel = (await new MLP(params).fit(data, { paradigm, workers: 2 })).state.params;
   let worst = 0;
-  for (let i = 0; i < sequential.length; i++) worst = Math.max(worst, Math.abs(sequential[i]! - threads[i]!));
-  assert.ok(worst < 1e-12, `largest difference ${worst}`);
+  for (let i = 0; i < sequential.length; i++) worst = Math.max(worst, Math.abs(sequential[i]! - parallel[i]!));
+  assert.ok(worst < 1e-12, `${paradigm}: largest difference ${worst}`);
   return sequential;
 }
 
-test('mlp with dropout: 2 threads equal sequential (same global batches, dropout masks keyed by row, not rank)', async () => {
-  const data = xorData(300, 10);
-  const params = { hidden: [8], epochs: 3, batchSize: 16, dropout: 0.3, precision: 'float64' as const };
-  const sequential = await threadsEqualSequential(data, params);
-  // And the masks matter: without dropout the model is a different one.
-  const plain = (await new MLP({ ...params, dropout: 0 }).fit(data)).state.params;
-  assert.ok(Math.abs(plain[0]! - sequential[0]!) > 1e-6);
-});
+for (const paradigm of ['threads', 'processes'] as const) {
+  test(`mlp with dropout: 2 ${paradigm} equal sequential (same global batches, dropout masks keyed by row, not rank)`, async () => {
+    const data = xorData(300, 10);
+    const params = { hidden: [8], epochs: 3, batchSize: 16, dropout: 0.3, precision: 'float64' as const };
+    const sequential = await parallelEqualsSequential(data, params, paradigm);
+    // And the masks matter: without dropout the model is a different one.
+    const plain = (await new MLP({ ...params, dropout: 0 }).fit(data)).state.params;
+    assert.ok(Math.abs(plain[0]! - sequential[0]!) > 1e-6);
+  });
 
-test('mlp with dropout on rows that carry their own keys (a shuffled take): 2 threads still equal sequential', async () => {
-  // take() gives every row the key of its source row; the worker threads must see those keys, not
-  // their index in the shared copy, or the masks (and the model) differ from sequential training.
-  const source = xorData(300, 11);
-  const order = Array.from({ length: source.rows }, (_, i) => (i * 7919) % source.rows);
-  const data = source.take(order);
-  assert.notEqual(data.rowKey(1), 1);
-  await threadsEqualSequential(data, { hidden: [8], epochs: 2, batchSize: 16, dropout: 0.3, precision: 'float64' });
-});
+  test(`mlp with dropout on rows that carry their own keys (a shuffled take): 2 ${paradigm} still equal sequential`, async () => {
+    // take() gives every row the key of its source row; the workers must see those keys, not their
+    // index in their copy of the rows, or the masks (and the model) differ from sequential training.
+    const source = xorData(300, 11);
+    const order = Array.from({ length: source.rows }, (_, i) => (i * 7919) % source.rows);
+    const data = source.take(order);
+    assert.notEqual(data.rowKey(1), 1);
+    await parallelEqualsSequential(data, { hidden: [8], epochs: 2, batchSize: 16, dropout: 0.3, precision: 'float64' }, paradigm);
+  });
+}

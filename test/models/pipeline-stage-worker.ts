@@ -39,7 +39,7 @@ async function runStage(input: StageWorkerInput, port: MessagePort): Promise<voi
   network.store.initialize(new Rng(p.seed).fork(0x1a1));
   const result = await runPipeline({
     shard,
-    context: { comm, strategy: new AllReduceStrategy(comm), pipeline: input.settings, report: () => undefined },
+    context: { comm, strategy: new AllReduceStrategy(comm), options: { pipeline: input.settings }, report: () => undefined },
     codes: Int32Array.from(shard.labels()), // xorData's labels are the codes 0 and 1
     inputShape,
     layers,

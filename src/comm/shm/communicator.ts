@@ -19,7 +19,7 @@
 import { CommError } from '../../core/errors.js';
 import type { FloatArray } from '../../core/storage.js';
 import type { Communicator, CommStats, Message, ReduceOp } from '../communicator.js';
-import { emptyStats, reduceInto } from '../communicator.js';
+import { DEFAULT_TIMEOUT_MS, emptyStats, reduceInto } from '../communicator.js';
 import { Mailbox, bytesOf, encodeHead } from './mailbox.js';
 import { Waiter } from './wait.js';
 import type { ControlLayout, SharedWorld } from './world.js';
@@ -29,8 +29,6 @@ export interface SharedMemoryOptions {
   /** Longest wait for a peer before a `CommError('TIMEOUT')` naming it. Default 120 s. */
   timeoutMs?: number;
 }
-
-const DEFAULT_TIMEOUT_MS = 120_000;
 
 type Views<T> = [T[], T[]]; // [half][rank]
 

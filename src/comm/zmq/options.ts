@@ -53,7 +53,7 @@ export interface ZmqTransportOptions {
 }
 
 export const DEFAULT_MAX_MESSAGE_BYTES = 64 * 1024 * 1024;
-export const DEFAULT_TIMEOUT_MS = 120_000;
+export { DEFAULT_TIMEOUT_MS } from '../communicator.js';
 export const HEARTBEAT_INTERVAL_MS = 1000;
 /** Listen on every interface: only when asked for, through `host` (SHARDLEARN_HOST) or MASTER_ADDR. */
 export const ALL_INTERFACES = '0.0.0.0';

@@ -74,9 +74,9 @@ export abstract class NeuralClassifier<P extends NeuralParams> extends Estimator
     const network = new Network(layers, inputShape, p.precision);
     network.store.initialize(new Rng(p.seed).fork(0x1a1));
     const initial = Float64Array.from(network.store.values);
-    if (context.pipeline !== undefined) {
+    if (context.options?.pipeline !== undefined) {
       const codes = encodeLabels(shard.labels(), classes);
-      const settings = resolvePipeline(context.pipeline, context.comm.size);
+      const settings = resolvePipeline(context.options?.pipeline, context.comm.size);
       const params = await trainPipeline({ shard, context, codes, inputShape, layers, initial, params: p, settings });
       return { classes, inputShape, layers, params };
     }

@@ -20,8 +20,8 @@
  * and data-parallel training draw, and the pipeline trains the same model with dropout too.
  *
  * @example
- * if (context.pipeline !== undefined) {
- *   params = await trainPipeline({ shard, context, codes, …, settings: resolvePipeline(context.pipeline, context.comm.size) });
+ * if (context.options?.pipeline !== undefined) {
+ *   params = await trainPipeline({ shard, context, codes, …, settings: resolvePipeline(context.options?.pipeline, context.comm.size) });
  * }
  */
 import type { Communicator, Message } from '../../../comm/communicator.js';
@@ -57,7 +57,7 @@ export interface PipelineJob {
   /** The whole network's initial parameters (identical on every rank). */
   initial: Float64Array;
   params: NeuralParams;
-  /** The fit's pipeline options (`context.pipeline`), resolved. */
+  /** The fit's pipeline options (`context.options?.pipeline`), resolved. */
   settings: PipelineSettings;
 }
 

@@ -1,0 +1,233 @@
+/**
+ * One rank body for every paradigm. A `RankJob` (serialisable: it crosses thread and process
+ * boundaries) says what to train; `runRank` runs it on one rank, the same way whether the rank is
+ * the calling thread (sequential), a worker thread (threads), a child process (processes) or a
+ * process on another host (cluster, and its network-namespace ranks): it rebuilds or verifies the
+ * model, builds this rank's rows (keeping their row keys), scales them when the job says so, builds
+ * the strategy, runs the model's SPMD `train`, and accounts compute, communication and CPU time.
+ * A paradigm supplies only what differs: the communicator (or how to join one), its start-up, and
+ * how a `RankMessage` reaches the launcher.
+ *
+ * @example
+ * const result = await runRank(job, { rank, size, paradigm: 'processes', comm: () => ZmqCommunicator.join(…) });
+ * post({ type: 'result', ...resultForLauncher(result) });
+ */
+import { readFileSync } from 'node:fs';
+import type { CommStats, Communicator } from '../comm/communicator.js';
+import { ConfigError, ShardlearnError } from '../core/errors.js';
+import { Dataset } from '../data/dataset.js';
+import type { DatasetInit } from '../data/dataset.js';
+import { loadData } from '../data/load.js';
+import { trainTestSplit } from '../data/split.js';
+import type { ModelFitOptions, ProgressEvent, SharedRows, TrainContext, Trainable } from '../models/context.js';
+import type { DataSource, Paradigm } from '../models/paradigm.js';
+import { createModel, modelNames } from '../models/registry.js';
+import { createStrategy } from '../strategies/index.js';
+import type { StampedEvent } from './progress.js';
+import { batchedProgress } from './progress.js';
+import { scaleByAllReduce } from './scale.js';
+
+/** Where a rank's training rows come from. */
+export type RankData =
+  /** Rows [start, end) of `init` (a whole shared dataset under threads; the shipped shard elsewhere). */
+  | { kind: 'rows'; init: DatasetInit; start: number; end: number }
+  /** This rank's shard of a source it loads itself (data locality: no row crosses the launcher). */
+  | { kind: 'source'; source: DataSource };
+
+/** What one rank runs. Serialisable (structured clone); the same for every rank of a job but `data`. */
+export interface RankJob {
+  /** Registry name and hyperparameters: each rank builds its own model. */
+  model: { name: string; params: Record<string, unknown> };
+  data: RankData;
+  /** Strategy name (createStrategy). */
+  strategy: string;
+  /** Longest wait on a peer, in ms (the communicator's timeout). */
+  timeoutMs: number;
+  /** file: URLs a rank imports first: where models registered outside shardlearn live. */
+  modules: readonly string[];
+  /** Settings passed untouched to the model as TrainContext.options (see job.ts `rankOptions`). */
+  options: Readonly<ModelFitOptions>;
+}
+
+/** What a rank hands back. `state` is the learned state (the same on every rank). */
+export interface RankResult<State = unknown> {
+  rank: number;
+  state: State;
+  stats: CommStats;
+  /** Wall time of `train`, in ms. */
+  trainMs: number;
+  /** trainMs less the communication time within it: time `train` spent outside communication. */
+  computeMs: number;
+  /** CPU time of the rank's thread during `train` (Linux), in ms; undefined where unknown. */
+  cpuMs: number | undefined;
+  /** The scaler fitted by all-reduce (source.scale), as toJSON(). */
+  preprocess?: unknown;
+}
+
+/**
+ * The one message type between a rank and its launcher, whatever carries it (postMessage, IPC, a
+ * file): ready to train, rank 0's progress, the result, or a failure with its code and the peer
+ * (rank, host) it names. Times are absolute (performance.timeOrigin + now), comparable across ranks.
+ */
+export type RankMessage =
+  | { type: 'ready'; rank: number }
+  | { type: 'progress'; rank: number; events: StampedEvent[] }
+  | ({ type: 'result' } & RankResult)
+  | RankErrorReport;
+
+export interface RankErrorReport {
+  type: 'error';
+  rank: number;
+  name: string;
+  code: string | undefined;
+  /** The peer the error names (a lost or silent rank), when it names one. */
+  peer: number | undefined;
+  host: string | undefined;
+  message: string;
+  stack: string | undefined;
+}
+
+/** What a paradigm gives the rank body besides the job. */
+export interface RankSetup {
+  rank: number;
+  size: number;
+  paradigm: Paradigm;
+  /** The communicator, or how to make one (join a ZeroMQ world): called once the model is known to exist. */
+  comm: Communicator | (() => Promise<Communicator>);
+  /** The caller's own model object (in-process paradigms); else the model is rebuilt from the registry. */
+  model?: Trainable<unknown>;
+  /** `rows` data readable by every rank at no cost (threads): the model gets TrainContext.shared. */
+  sharedRows?: boolean;
+  /** The threads' shared parameter arena (Hogwild trains in it). */
+  sharedParams?: Float64Array;
+  /** Rank 0's progress events, batched at most every `progressIntervalMs` (0: each at once). */
+  progress?: (events: StampedEvent[]) => void;
+  progressIntervalMs?: number;
+  /** Called on every progress report of any rank (a liveness sign for a watchdog). */
+  heartbeat?: () => void;
+  /** Called when the rank is built; training starts when it resolves (threads: once every rank is ready). */
+  ready?: () => Promise<void>;
+}
+
+/** Run `job` on one rank; see the module comment. The communicator is the caller's to close. */
+export async function runRank<State>(job: RankJob, setup: RankSetup): Promise<RankResult<State>> {
+  const model = (setup.model ?? (await rebuildModel(job, setup.paradigm))) as Trainable<State>;
+  const comm = typeof setup.comm === 'function' ? await setup.comm() : setup.comm;
+  const rows = await rowsFor(job.data, setup);
+  let shard = rows.shard;
+  let preprocess: unknown;
+  if (job.data.kind === 'source' && job.data.source.scale !== undefined) {
+    ({ data: shard, scaler: preprocess } = await scaleByAllReduce(shard, job.data.source.scale, comm));
+  }
+  const strategy = createStrategy(job.strategy, { comm, sharedParams: setup.sharedParams });
+  // Rank 0 speaks for the run (nanoGPT's master_process); every report is also a liveness sign.
+  const progress = batchedProgress(setup.rank, setup.progressIntervalMs ?? 0, setup.progress ?? (() => undefined));
+  const report = (event: ProgressEvent): void => {
+    setup.heartbeat?.();
+    progress.report(event);
+  };
+  const context: TrainContext = { comm, strategy, report, options: job.options, ...(rows.shared === undefined ? {} : { shared: rows.shared }) };
+  await setup.ready?.();
+  // Communication before training (the scaler's all-reduces) is counted in `stats`, not in trainMs.
+  const commMsBefore = comm.stats.commMs;
+  const started = performance.now();
+  const cpuStarted = threadCpuMs();
+  const state = await model.train(shard, context);
+  const trainMs = performance.now() - started;
+  const cpuEnded = threadCpuMs();
+  progress.flush();
+  const stats = { ...comm.stats };
+  return {
+    rank: setup.rank,
+    state,
+    stats,
+    trainMs,
+    computeMs: trainMs - (stats.commMs - commMsBefore),
+    cpuMs: cpuStarted === undefined || cpuEnded === undefined ? undefined : cpuEnded - cpuStarted,
+    ...(preprocess === undefined ? {} : { preprocess }),
+  };
+}
+
+/** The result as a rank posts it: only rank 0 carries the state (every rank has the same one). */
+export function resultForLauncher(result: RankResult): Extract<RankMessage, { type: 'result' }> {
+  return { type: 'result', ...result, state: result.rank === 0 ? result.state : null };
+}
+
+/** This rank's rows: a view of `rows` data (row keys kept), or its own shard of a source, split locally. */
+async function rowsFor(data: RankData, setup: RankSetup): Promise<{ shard: Dataset; shared: SharedRows | undefined }> {
+  if (data.kind === 'rows') {
+    const whole = data.init instanceof Dataset ? data.init : new Dataset(data.init);
+    const shard = data.start === 0 && data.end === whole.rows ? whole : whole.slice(data.start, data.end);
+    return { shard, shared: setup.sharedRows === true ? { data: whole, first: data.start } : undefined };
+  }
+  const { source } = data;
+  const loaded = await loadData(source.spec, { ...(source.load ?? {}), shard: { rank: setup.rank, worldSize: setup.size } });
+  // The split is a per-row hash of global row keys, so each shard splits alone and agrees with the whole.
+  const shard = loaded.test === null && source.split !== undefined ? trainTestSplit(loaded.train, source.split).train : loaded.train;
+  return { shard, shared: undefined };
+}
+
+/** The models the library itself registers, as first seen by this thread (a pooled worker keeps them). */
+let builtinModels: Set<string> | undefined;
+/** Per module, the model names importing it registered (imports are cached: a second import adds none). */
+const registeredBy = new Map<string, string[]>();
+
+/**
+ * Import the job's modules and build its model. A pooled thread has also imported earlier jobs'
+ * modules, but a job sees only what a fresh rank would: the library's models and its own modules'.
+ */
+async function rebuildModel(job: RankJob, paradigm: Paradigm): Promise<Trainable<unknown>> {
+  builtinModels ??= new Set(modelNames());
+  const known = new Set(builtinModels);
+  for (const module of job.modules) {
+    let added = registeredBy.get(module);
+    if (added === undefined) {
+      const before = new Set(modelNames());
+      await import(module);
+      added = modelNames().filter((name) => !before.has(name));
+      registeredBy.set(module, added);
+    }
+    for (const name of added) known.add(name);
+  }
+  if (!known.has(job.model.name)) {
+    const where = paradigm === 'threads' ? 'worker threads' : paradigm === 'processes' ? 'worker processes' : `${paradigm} ranks`;
+    throw new ConfigError(
+      `model '${job.model.name}' is not registered in the ${where}; if you registered it yourself, ` +
+        `pass the module that registers it in fit options { workerModules: [...] }. Registered: ${[...known].join(', ')}`,
+      { field: 'model' },
+    );
+  }
+  return createModel(job.model.name, job.model.params) as Trainable<unknown>;
+}
+
+/**
+ * CPU time this thread has used, in ms, from Linux's /proc/thread-self/stat (utime + stime, fields
+ * 14 and 15, in USER_HZ = 100 ticks per second); undefined elsewhere. Unlike wall time it does not
+ * grow when other processes compete for the cores, so it shows the work a rank did. The rank's own
+ * thread in every paradigm (ZeroMQ's I/O threads are not counted), so the paradigms compare.
+ */
+export function threadCpuMs(): number | undefined {
+  try {
+    const stat = readFileSync('/proc/thread-self/stat', 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' '); // fields[0] is field 3 (state)
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The report of a rank's failure: a typed error keeps its code and the peer (rank, host) it names. */
+export function errorReport(rank: number, error: unknown): RankErrorReport {
+  const known = error instanceof ShardlearnError ? error : null;
+  const named = known as { rank?: number; host?: string } | null;
+  return {
+    type: 'error',
+    rank,
+    name: error instanceof Error ? error.name : 'Error',
+    code: known?.code,
+    peer: named?.rank,
+    host: named?.host,
+    message: error instanceof Error ? error.message : String(error),
+    stack: error instanceof Error ? error.stack : undefined,
+  };
+}
