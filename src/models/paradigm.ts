@@ -94,6 +94,11 @@ export interface FitInfo {
   /** Per-rank communication statistics, index = rank. */
   comm: CommStats[];
   /**
+   * Rows each rank trained on, index = rank, where ranks load their own shards (processes with a
+   * `source`, cluster): the CLI reports their sum, not the caller's own count of the data.
+   */
+  rows?: number[];
+  /**
    * Per-rank milliseconds of training spent outside communication (train wall time − commMs),
    * index = rank; set by paradigms that run workers.
    */

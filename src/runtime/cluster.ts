@@ -49,22 +49,26 @@ export async function launchCluster<State>(request: LaunchRequest<State>): Promi
     const trainMs = performance.now() - started;
     const seconds = trainMs / 1000;
     const own = { ...comm.stats };
-    // Everyone's statistics and compute time, one all-reduce: rank r fills row r.
-    const table = new Float64Array(place.worldSize * (STAT_FIELDS.length + 1));
-    const row = place.rank * (STAT_FIELDS.length + 1);
+    // Everyone's statistics, compute time and rows, one all-reduce: rank r fills row r.
+    const width = STAT_FIELDS.length + 2;
+    const table = new Float64Array(place.worldSize * width);
+    const row = place.rank * width;
     STAT_FIELDS.forEach((field, k) => (table[row + k] = own[field]));
     table[row + STAT_FIELDS.length] = trainMs - own.commMs;
+    table[row + STAT_FIELDS.length + 1] = data.rows;
     await comm.allReduce(table, 'sum');
     const stats: CommStats[] = [];
     const computeMs: number[] = [];
+    const rows: number[] = [];
     for (let r = 0; r < place.worldSize; r++) {
-      const base = r * (STAT_FIELDS.length + 1);
+      const base = r * width;
       stats.push(Object.fromEntries(STAT_FIELDS.map((field, k) => [field, table[base + k]!])) as unknown as CommStats);
       computeMs.push(table[base + STAT_FIELDS.length]!);
+      rows.push(table[base + STAT_FIELDS.length + 1]!);
     }
     return {
       state,
-      info: { paradigm: 'cluster', workers: place.worldSize, strategy: strategyName, seconds, comm: stats, computeMs, history: recorder.history },
+      info: { paradigm: 'cluster', workers: place.worldSize, strategy: strategyName, seconds, comm: stats, computeMs, rows, history: recorder.history },
     };
   } finally {
     await comm.close();

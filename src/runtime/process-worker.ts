@@ -63,7 +63,7 @@ export interface ProcessAdvertise {
 export type ProcessWorkerMessage =
   | { type: 'listening'; rank: number; port: number }
   | { type: 'progress'; events: (ProgressEvent & { at: number })[] }
-  | { type: 'result'; rank: number; state: unknown; stats: CommStats; trainMs: number }
+  | { type: 'result'; rank: number; state: unknown; stats: CommStats; trainMs: number; rows: number }
   | { type: 'error'; rank: number; name: string; code: string | undefined; peer: number | undefined; host: string | undefined; message: string; stack: string | undefined };
 
 
@@ -109,7 +109,7 @@ async function run(start: ProcessStart, post: (message: ProcessWorkerMessage) =>
     flush();
     // Awaited: the worker disconnects right after, and closing the IPC channel drops a write still in
     // flight. A state of megabytes (an MLP with 3.7M parameters) was lost that way every time.
-    await postAndWait({ type: 'result', rank: start.rank, state: start.rank === 0 ? state : null, stats: { ...comm.stats }, trainMs });
+    await postAndWait({ type: 'result', rank: start.rank, state: start.rank === 0 ? state : null, stats: { ...comm.stats }, trainMs, rows: shard.rows });
   } catch (error) {
     // Report first, then leave: the peers fail when they see this rank go, and the launcher should
     // hear this rank's own error (the root cause) before theirs. The goodbye carries it too.

@@ -154,6 +154,7 @@ export async function launchProcesses<State>(request: LaunchRequest<State>): Pro
         seconds: (performance.now() - started) / 1000,
         comm: outcome.stats,
         computeMs: outcome.trainMs.map((ms, rank) => ms - outcome.stats[rank]!.commMs),
+        rows: outcome.rows,
         setupBytes,
         history,
       },
@@ -164,7 +165,7 @@ export async function launchProcesses<State>(request: LaunchRequest<State>): Pro
   }
 }
 
-type Outcome<State> = { state: State; stats: CommStats[]; trainMs: number[] };
+type Outcome<State> = { state: State; stats: CommStats[]; trainMs: number[]; rows: number[] };
 type Starter = (send: (rank: number, order: ProcessStart | ProcessAdvertise) => void) => (rank: number, port: number) => Promise<void> | void;
 
 function supervise<State>(children: ChildProcess[], timeoutMs: number, onEvents: (events: (ProgressEvent & { at: number })[]) => void, starter: Starter): Promise<Outcome<State>> {
@@ -172,6 +173,7 @@ function supervise<State>(children: ChildProcess[], timeoutMs: number, onEvents:
     const size = children.length;
     const stats = new Array<CommStats>(size);
     const trainMs = new Array<number>(size).fill(0);
+    const rows = new Array<number>(size).fill(0);
     let state: State | undefined;
     let remaining = size;
     let settled = false;
@@ -221,11 +223,12 @@ function supervise<State>(children: ChildProcess[], timeoutMs: number, onEvents:
             if (message.rank === 0) state = message.state as State;
             stats[message.rank] = message.stats;
             trainMs[message.rank] = message.trainMs;
+            rows[message.rank] = message.rows;
             done[message.rank] = true;
             if (--remaining === 0) {
               settled = true;
               clearInterval(watchdog);
-              resolvePromise({ state: state as State, stats, trainMs });
+              resolvePromise({ state: state as State, stats, trainMs, rows });
             }
             return;
           case 'error':
