@@ -37,10 +37,10 @@ type State =
 export class RecordFinder {
   private state: State = 'unquoted';
   private fieldStart = true;
-  /** Cache of the next quote at or after `quoteFrom` in `quoteBuffer` (-1: none before the end). */
-  private quoteBuffer: Uint8Array | null = null;
-  private quoteFrom = 0;
-  private quoteAt = -1;
+  // The next quote and newline, each searched once per occurrence: searching again from every field
+  // start would make a line of many quoted fields quadratic in its length.
+  private readonly quotes = new NextByte(QUOTE);
+  private readonly newlines = new NextByte(NEWLINE);
 
   /** `delimiter` is the CSV field delimiter byte; `quoting: false` (LibSVM) ignores quotes. */
   constructor(
@@ -60,9 +60,9 @@ export class RecordFinder {
     while (p < to) {
       switch (this.state) {
         case 'unquoted': {
-          const newline = bytes.indexOf(NEWLINE, p);
+          const newline = this.newlines.find(bytes, p);
           const lineEnd = newline < 0 || newline >= to ? to : newline;
-          const quote = this.quoting ? this.nextQuote(bytes, p, to) : -1;
+          const quote = this.quoting ? this.quotes.find(bytes, p) : -1;
           if (quote >= 0 && quote < lineEnd) {
             const atFieldStart = quote === p ? this.fieldStart : bytes[quote - 1] === this.delimiter;
             if (atFieldStart) this.state = 'quoted';
@@ -109,25 +109,29 @@ export class RecordFinder {
     return -1;
   }
 
-  /** True when the bytes fed so far end inside a quoted field (an unclosed quote if the file ends here). */
-  get insideQuotes(): boolean {
-    return this.state === 'quoted';
-  }
-
   private recordEnd(position: number): number {
     this.state = 'unquoted';
     this.fieldStart = true;
     return position;
   }
+}
 
-  /** The first quote in bytes[p, to), or -1; one `indexOf` per quote, not per record. */
-  private nextQuote(bytes: Uint8Array, p: number, to: number): number {
-    if (bytes !== this.quoteBuffer || p < this.quoteFrom || (this.quoteAt >= 0 && p > this.quoteAt)) {
-      this.quoteBuffer = bytes;
-      this.quoteFrom = p;
-      this.quoteAt = bytes.indexOf(QUOTE, p);
+/** The next occurrence of one byte at or after a position, remembered until passed. */
+class NextByte {
+  private buffer: Uint8Array | null = null;
+  private from = 0;
+  private at = -1;
+
+  constructor(private readonly value: number) {}
+
+  /** The first `value` in bytes[p, end of bytes), or -1. */
+  find(bytes: Uint8Array, p: number): number {
+    if (bytes !== this.buffer || p < this.from || (this.at >= 0 && p > this.at)) {
+      this.buffer = bytes;
+      this.from = p;
+      this.at = bytes.indexOf(this.value, p);
     }
-    return this.quoteAt >= 0 && this.quoteAt < to ? this.quoteAt : -1;
+    return this.at;
   }
 }
 

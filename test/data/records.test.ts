@@ -117,6 +117,20 @@ test('a record spanning several read chunks loads whole: a 3 MB line, a quote ac
   assert.equal(data.x[data.cols + 399998], 999);
 });
 
+test('a 4 MB line of quoted fields, in a shard and whole, loads in linear time (each byte searched once)', async () => {
+  const cells = Array.from({ length: 600000 }, (_, j) => `"${j % 10}"`).join(',');
+  const path = writeTemp(dir, 'quoted-wide.csv', `${cells}\n${cells}\n${cells}\n`);
+  const started = performance.now();
+  const whole = await loadCsv(path, { header: false });
+  const shard = await loadCsv(path, { header: false, shard: { rank: 2, worldSize: 3 } });
+  assert.equal(whole.rows, 3);
+  assert.equal(shard.rows, 1);
+  assert.equal(shard.rowKey(0), 2);
+  assert.equal(shard.x[599999], 9);
+  // a search from every field start to the line's end took minutes here; linear is about a second
+  assert.ok(performance.now() - started < 60_000);
+});
+
 test('duplicate header names given as the label column are refused as ambiguous', async () => {
   const path = writeTemp(dir, 'duplicate.csv', 'y,a,y\n1,2,3\n4,5,6\n');
   await rejectsWithDataError(() => loadCsv(path, { target: 'y' }), [path, 'line 1', "column 'y'", 'columns 1 and 3', 'ambiguous', '--target 0']);
