@@ -1,6 +1,6 @@
 /**
  * The data flags shared by `train`, `predict` and `compare`: --data, --target, --delimiter,
- * --header, --missing, --dtype, and the split/preprocessing flags --eval, --test-fraction,
+ * --header, --missing, --dtype, --max-record-bytes, and the split/preprocessing flags --eval, --test-fraction,
  * --split-seed, --standardize, --minmax. Preprocessing is fitted on the training rows only and
  * applied to the test rows (no leakage).
  */
@@ -58,6 +58,8 @@ export function takeLoadOptions(args: ParsedArgs): { spec: string; options: Load
     if (dtype !== 'float32' && dtype !== 'float64') throw new ConfigError(`--dtype expects float32 or float64, got '${dtype}'`, { field: 'dtype' });
     options.dtype = dtype as DType;
   }
+  const maxRecordBytes = takeNumber(args, 'max-record-bytes', (n) => Number.isInteger(n) && n >= 1, 'a whole number of bytes ≥ 1');
+  if (maxRecordBytes !== undefined) options.maxRecordBytes = maxRecordBytes;
   return { spec, options };
 }
 

@@ -100,7 +100,8 @@ export async function trainCommand(args: ParsedArgs, write: (line: string) => vo
     ...(info.pipeline === undefined ? {} : { pipeline: formatPipeline(info.pipeline) }),
     seconds: info.seconds,
     loadSeconds: data.loadSeconds,
-    trainSamples: whole.train.rows,
+    // the rows the ranks trained on, as they report them (each loads its own shard), else the caller's
+    trainSamples: info.rows === undefined ? whole.train.rows : info.rows.reduce((sum, rows) => sum + rows, 0),
     evalSamples: evaluation.rows,
     eval: data.evaluationName,
     metrics,

@@ -1,13 +1,16 @@
 /**
- * The data a comparison trains and scores on: each spec loaded once and split once into train and
- * test rows by a seeded permutation, so every cell of a data set sees the very same rows.
+ * The data a comparison trains and scores on: each spec loaded once and split once, by the data
+ * module's per-row hash split (`splitRows`, the split `shardlearn train` uses), so every cell of a
+ * data set sees the very same rows, and `train --split-seed s` holds out the rows a comparison
+ * with seed s holds out.
  *
  * @example
  * const { train, test } = splitTrainTest(data, 0.2, 1);
  */
-import { Rng } from '../core/rng.js';
+import { DataError } from '../core/errors.js';
 import type { Dataset } from '../data/dataset.js';
 import { loadData } from '../data/load.js';
+import { splitRows } from '../data/split.js';
 
 /**
  * Loads a data spec (`synthetic:…`, `builtin:…`, a path): its rows, and its own test rows when the
@@ -24,15 +27,20 @@ export interface Split {
 }
 
 /**
- * Shuffle rows with `seed` and hold out `testFraction` of them (at least one row each side). The
- * training rows go to shared memory, so the threads paradigm reads them without a copy.
+ * Hold out about `testFraction` of the rows (the hash split of `splitRows` with `seed`; each side
+ * must get a row). The training rows go to shared memory, so the threads paradigm reads them
+ * without a copy.
  */
 export function splitTrainTest(data: Dataset, testFraction: number, seed: number): Split {
-  if (data.rows < 2) throw new RangeError(`splitTrainTest: needs at least 2 rows, got ${data.rows}`);
-  const testRows = Math.min(data.rows - 1, Math.max(1, Math.round(data.rows * testFraction)));
-  const order = new Rng(seed).permutation(data.rows);
-  const trainRows = data.rows - testRows;
-  return { train: data.take(order.subarray(0, trainRows), 'shared'), test: data.take(order.subarray(trainRows), 'heap') };
+  const { train, test } = splitRows(data, testFraction, seed);
+  if (train.length === 0 || test.length === 0) {
+    throw new DataError(
+      'DATA_FORMAT',
+      { file: data.source },
+      `expected training and test rows after the split (test fraction ${testFraction}, seed ${seed}), found ${train.length} training and ${test.length} test rows of ${data.rows}; use more rows or another test fraction`,
+    );
+  }
+  return { train: data.take(train, 'shared'), test: data.take(test, 'heap') };
 }
 
 /** A source's own test rows when it has them, else a seeded split of its rows. */

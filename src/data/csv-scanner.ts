@@ -121,17 +121,23 @@ export class CsvScanner {
 }
 
 /**
- * Guess the delimiter from a file's first line: the most frequent of , ; tab | outside quotes
- * (ties go to the comma, and a line with none of them is one column).
+ * Guess the delimiter from a file's first line (`bytes[0, end)`): the most frequent of , ; tab |
+ * outside quotes (ties go to the comma, and a line with none of them is one column). Works on the
+ * bytes, not a string: a 32 MB first line took 1.9 s as a string iterated by character.
  */
-export function detectDelimiter(firstLine: string): string {
-  const counts = new Map<string, number>([[',', 0], [';', 0], ['\t', 0], ['|', 0]]);
+export function detectDelimiter(bytes: Uint8Array, end = bytes.length): string {
+  const candidates = [44, 59, 9, 124]; // , ; tab |
+  const counts = [0, 0, 0, 0];
   let inQuotes = false;
-  for (const c of firstLine) {
-    if (c === '"') inQuotes = !inQuotes;
-    else if (!inQuotes && counts.has(c)) counts.set(c, counts.get(c)! + 1);
+  for (let i = 0; i < end; i++) {
+    const c = bytes[i]!;
+    if (c === QUOTE) inQuotes = !inQuotes;
+    else if (!inQuotes) {
+      const k = c === 44 ? 0 : c === 59 ? 1 : c === 9 ? 2 : c === 124 ? 3 : -1;
+      if (k >= 0) counts[k]!++;
+    }
   }
-  let best = ',';
-  for (const [c, n] of counts) if (n > counts.get(best)!) best = c;
-  return best;
+  let best = 0;
+  for (let k = 1; k < 4; k++) if (counts[k]! > counts[best]!) best = k;
+  return String.fromCharCode(candidates[best]!);
 }

@@ -24,9 +24,9 @@ export interface DatasetInit {
   /** Where the data came from, for error messages and reports (a path or `builtin:…`). */
   source?: string;
   /**
-   * A stable key per row for seeded per-row decisions (the train/test split): the row's 0-based
-   * index in its source, or for CSV/LibSVM the byte offset of its line, which a byte-range shard
-   * knows without reading the bytes before it. `null` (the default) means row i's key is
+   * A stable key per row for seeded per-row decisions (the train/test split, dropout masks): the
+   * 0-based ordinal of the row's record in its source (for CSV/LibSVM counted after the header,
+   * blank lines included, so dropped rows leave gaps). `null` (the default) means row i's key is
    * `rowKeyBase + i`.
    */
   rowKeys?: Float64Array | null;

@@ -8,6 +8,7 @@
  * labels.addText('b'); labels.addText('a');
  * labels.finish(); // { y: [1, 0], labelNames: ['a', 'b'] }
  */
+import { DataError } from '../core/errors.js';
 import { GrowableArray } from './growable.js';
 
 export interface EncodedLabels {
@@ -73,15 +74,23 @@ export class LabelCollector {
 
   /**
    * The coded labels. `allClasses` (sorted, a superset of what was seen) codes text labels against
-   * a list gathered from the whole file, so every shard of it agrees on the coding.
+   * a list gathered from the whole file, so every shard of it agrees on the coding. A label seen
+   * here but missing from `allClasses` is an error naming `source` (never a silent code −1: a
+   * classifier would count it as a class of its own).
    */
-  finish(allClasses: readonly string[] | null = null): EncodedLabels {
+  finish(allClasses: readonly string[] | null = null, source?: string): EncodedLabels {
     if (this.numeric !== null) return { y: this.numeric.finish('heap') as Float64Array, labelNames: null };
     const codes = this.codes!.finish('heap') as Float64Array;
     if (this.classes !== null) return { y: codes, labelNames: [...this.classes] };
     const names = allClasses === null ? [...this.tokens].sort(compareText) : [...allClasses];
     const position = new Map(names.map((name, i) => [name, i]));
-    const remap = this.tokens.map((token) => position.get(token) ?? -1);
+    const remap = this.tokens.map((token) => {
+      const code = position.get(token);
+      if (code === undefined) {
+        throw new DataError('DATA_VALUE', { file: source }, `expected a label among the ${names.length} classes found in the whole file (${names.slice(0, 10).map((n) => JSON.stringify(n)).join(', ')}${names.length > 10 ? ', …' : ''}), found ${JSON.stringify(token)} in this shard; the shards disagree on the file's contents (was it changed while loading?)`);
+      }
+      return code;
+    });
     for (let i = 0; i < codes.length; i++) codes[i] = remap[codes[i]!]!;
     return { y: codes, labelNames: names };
   }

@@ -3,18 +3,21 @@
  * 1-based, omitted features 0, `qid:n` (ranking groups) ignored. Rows are densified into the
  * row-major feature array. The feature count is `cols` when given, else the largest index seen in
  * the whole file (a sharded load without `cols` first scans the file for it, so shards agree;
- * pass `cols` to skip that pass).
+ * pass `cols` to skip that pass). Row keys are the 0-based line ordinals (blank and comment lines
+ * count), so LF and CRLF copies and every sharding key a row alike; a shard counts the lines
+ * before its byte range to learn its first ordinal (a newline scan, no parsing).
  *
  * @example
  * const data = await loadLibsvm('a9a.libsvm', { cols: 123 });
  */
-import { DataError } from '../core/errors.js';
+import { ConfigError, DataError } from '../core/errors.js';
 import type { DType, Placement } from '../core/storage.js';
 import { allocate } from '../core/storage.js';
 import { Dataset } from './dataset.js';
 import { GrowableArray } from './growable.js';
+import { DEFAULT_MAX_RECORD_BYTES, RecordFinder, forEachRecords, locateRecord, recordTooLong } from './records.js';
 import type { ShardSpec } from './text.js';
-import { ParseProblem, byteRange, classifyCell, fileSize, firstLineStart, parseDecimal, readChunks, showCell, toDataError } from './text.js';
+import { ParseProblem, byteRange, classifyCell, fileSize, parseDecimal, showCell, toDataError } from './text.js';
 
 export interface LibsvmOptions {
   /** Number of features; default: the largest feature index in the file. */
@@ -22,6 +25,8 @@ export interface LibsvmOptions {
   dtype?: DType;
   placement?: Placement;
   shard?: ShardSpec;
+  /** Longest line accepted, in bytes; a longer one is an error naming its line. Default 64 MiB. */
+  maxRecordBytes?: number;
 }
 
 interface Sparse {
@@ -34,6 +39,7 @@ interface Sparse {
   /** Only find the largest index (the pre-pass of a sharded load without `cols`). */
   maxOnly: boolean;
   cols: number | undefined;
+  maxRecordBytes: number;
 }
 
 /** Load a LibSVM file (or one shard of it) as a dense Dataset. */
@@ -43,17 +49,21 @@ export async function loadLibsvm(path: string, options: LibsvmOptions = {}): Pro
   if (options.cols !== undefined && !(Number.isInteger(options.cols) && options.cols >= 1)) {
     throw new DataError('DATA_FORMAT', { file: path }, `expected cols to be a positive integer, found ${options.cols}`);
   }
+  const maxRecordBytes = options.maxRecordBytes ?? DEFAULT_MAX_RECORD_BYTES;
+  if (!(Number.isInteger(maxRecordBytes) && maxRecordBytes >= 1)) {
+    throw new ConfigError(`expected maxRecordBytes to be a positive whole number of bytes, found ${maxRecordBytes}`, { field: 'maxRecordBytes' });
+  }
   try {
     const { start, end } = byteRange(size, options.shard);
-    const sparse = emptySparse(false, options.cols);
-    const begin = await firstLineStart(path, start);
-    if (begin >= 0 && begin < end) await parseLines(path, begin, end, sparse);
+    const sparse = emptySparse(false, options.cols, maxRecordBytes);
+    const first = await locateRecord(path, 0, start, new RecordFinder(10, false), maxRecordBytes);
+    if (first.offset >= 0 && first.offset < end) await parseLines(path, first.offset, first.ordinal, end, sparse);
     const rows = sparse.keys.length;
     if (options.shard === undefined && rows === 0) throw new DataError('DATA_FORMAT', { file: path }, 'expected at least one data line, found only blank or comment lines');
     let cols = options.cols ?? sparse.maxIndex;
     if (options.cols === undefined && options.shard !== undefined) {
-      const whole = emptySparse(true, undefined);
-      await parseLines(path, 0, size, whole);
+      const whole = emptySparse(true, undefined, maxRecordBytes);
+      await parseLines(path, 0, 0, size, whole);
       cols = whole.maxIndex;
     }
     const x = allocate(options.dtype ?? 'float64', rows * cols, options.placement ?? 'heap');
@@ -72,38 +82,39 @@ export async function loadLibsvm(path: string, options: LibsvmOptions = {}): Pro
   }
 }
 
-function emptySparse(maxOnly: boolean, cols: number | undefined): Sparse {
+function emptySparse(maxOnly: boolean, cols: number | undefined, maxRecordBytes: number): Sparse {
   const make = (): GrowableArray => new GrowableArray('float64');
-  return { keys: make(), labels: make(), rowEnds: make(), indices: make(), values: make(), maxIndex: 0, maxOnly, cols };
+  return { keys: make(), labels: make(), rowEnds: make(), indices: make(), values: make(), maxIndex: 0, maxOnly, cols, maxRecordBytes };
 }
 
-/** Parse the lines whose first byte lies in [begin, end). */
-async function parseLines(path: string, begin: number, end: number, sparse: Sparse): Promise<void> {
-  let carry: Buffer | null = null;
-  let carryOffset = begin;
-  for await (const chunk of readChunks(path, begin)) {
-    const bytes: Buffer = carry === null ? chunk.bytes : Buffer.concat([carry, chunk.bytes]);
+/** Parse the lines whose first byte lies in [begin, end); the line at `begin` has ordinal `ordinal`. */
+async function parseLines(path: string, begin: number, ordinal: number, end: number, sparse: Sparse): Promise<void> {
+  const max = sparse.maxRecordBytes;
+  let key = ordinal;
+  await forEachRecords(path, begin, new RecordFinder(10, false), max, (bytes, offset, final) => {
     let position = 0;
-    for (;;) {
-      if (carryOffset + position >= end) return;
+    while (position < bytes.length) {
+      if (offset + position >= end) return 'stop';
       const newline = bytes.indexOf(10, position);
-      if (newline < 0) break;
-      parseLine(bytes, position, newline, carryOffset + position, sparse);
-      position = newline + 1;
+      if (newline < 0 && !final) break;
+      const stop = newline < 0 ? bytes.length : newline;
+      if (stop - position > max) throw recordTooLong(offset + position, stop - position, max);
+      parseLine(bytes, position, stop, offset + position, key, sparse);
+      key++;
+      position = stop + 1;
     }
-    carry = bytes.subarray(position);
-    carryOffset += position;
-  }
-  if (carry !== null && carry.length > 0 && carryOffset < end) parseLine(carry, 0, carry.length, carryOffset, sparse);
+    return Math.min(position, bytes.length);
+  });
 }
 
 function isSpace(c: number | undefined): boolean {
   return c === 32 || c === 9 || c === 13;
 }
 
-function parseLine(bytes: Buffer, start: number, stop: number, offset: number, sparse: Sparse): void {
-  const hash = bytes.indexOf(35, start);
-  const end = hash >= 0 && hash < stop ? hash : stop;
+function parseLine(bytes: Buffer, start: number, stop: number, offset: number, key: number, sparse: Sparse): void {
+  // a comment runs to the line's end; searched within the line (indexOf would scan the whole chunk per line)
+  let end = start;
+  while (end < stop && bytes[end] !== 35) end++;
   let p = start;
   while (p < end && isSpace(bytes[p])) p++;
   if (p >= end) return; // blank or comment-only line
@@ -139,7 +150,7 @@ function parseLine(bytes: Buffer, start: number, stop: number, offset: number, s
   if (sparse.maxOnly) return;
   sparse.labels.push(label);
   sparse.rowEnds.push(sparse.indices.length);
-  sparse.keys.push(offset);
+  sparse.keys.push(key);
 }
 
 function numberAt(bytes: Buffer, start: number, end: number, offset: number, column: number | string): number {

@@ -50,6 +50,8 @@ export interface LoadOptions {
   shard?: ShardSpec;
   /** Fixed coding of text labels (class i is code i). */
   classes?: readonly string[] | null;
+  /** CSV, LibSVM: longest record (line) accepted, in bytes; longer is an error naming the line. Default 64 MiB. */
+  maxRecordBytes?: number;
   /** LibSVM: number of features (default: the largest index). */
   cols?: number;
   /** IDX: scale unsigned-byte values to [0, 1] (default true). */
@@ -91,9 +93,9 @@ export async function loadData(spec: string, options: LoadOptions = {}): Promise
   const tabular = pick(options, ['target', 'missing', 'classes']);
   if (/\.(csv|tsv|txt)$/.test(lower)) {
     const delimiter = options.delimiter ?? (lower.endsWith('.tsv') ? '\t' : 'auto');
-    return { train: await loadCsv(spec, { ...common, ...tabular, ...pick(options, ['header']), delimiter }), test: null };
+    return { train: await loadCsv(spec, { ...common, ...tabular, ...pick(options, ['header', 'maxRecordBytes']), delimiter }), test: null };
   }
-  if (/\.(libsvm|svm|svmlight)$/.test(lower)) return { train: await loadLibsvm(spec, { ...common, ...pick(options, ['cols']) }), test: null };
+  if (/\.(libsvm|svm|svmlight)$/.test(lower)) return { train: await loadLibsvm(spec, { ...common, ...pick(options, ['cols', 'maxRecordBytes']) }), test: null };
   if (/\.(parquet|pq)$/.test(lower)) return { train: await loadParquet(spec, { ...common, ...tabular }), test: null };
   if (/(\.idx|-ubyte)(\.gz)?$/.test(lower) || /\.idx\d-ubyte(\.gz)?$/.test(lower)) {
     return { train: await loadIdx(spec, undefined, { ...common, ...pick(options, ['scale']) }), test: null };

@@ -132,21 +132,6 @@ export async function* readChunks(path: string, start: number, chunkBytes = 1 <<
   }
 }
 
-/**
- * Where shard reading begins: 0 for the first shard, else just after the first newline at or after
- * byte `start - 1`, so a line belongs to the shard its first byte lies in, and the lines of all
- * shards together are the file's lines, each once, in order. Returns -1 when no line starts in
- * [start, fileSize).
- */
-export async function firstLineStart(path: string, start: number): Promise<number> {
-  if (start === 0) return 0;
-  for await (const { offset, bytes } of readChunks(path, start - 1, 1 << 16)) {
-    const newline = bytes.indexOf(10);
-    if (newline >= 0) return offset + newline + 1;
-  }
-  return -1;
-}
-
 /** The 1-based line number of the byte at `offset` (counts newlines before it; used only on errors). */
 export async function lineAt(path: string, offset: number): Promise<number> {
   let line = 1;

@@ -104,6 +104,11 @@ export interface FitInfo {
   /** Per-rank communication statistics, index = rank. */
   comm: CommStats[];
   /**
+   * Rows each rank trained on, index = rank, as the ranks report them (where ranks load their own
+   * shards, processes with a `source` and cluster, no one else knows them): the CLI reports their sum.
+   */
+  rows?: number[];
+  /**
    * Per-rank milliseconds of training spent outside communication (train wall time − the
    * communication time within it), index = rank; every paradigm accounts it the same way (runtime/rank.ts).
    */

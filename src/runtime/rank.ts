@@ -60,6 +60,8 @@ export interface RankResult<State = unknown> {
   computeMs: number;
   /** CPU time of the rank's thread during `train` (Linux), in ms; undefined where unknown. */
   cpuMs: number | undefined;
+  /** Rows this rank trained on (its shard). */
+  rows: number;
   /** The scaler fitted by all-reduce (source.scale), as toJSON(). */
   preprocess?: unknown;
 }
@@ -144,6 +146,7 @@ export async function runRank<State>(job: RankJob, setup: RankSetup): Promise<Ra
     trainMs,
     computeMs: trainMs - (stats.commMs - commMsBefore),
     cpuMs: cpuStarted === undefined || cpuEnded === undefined ? undefined : cpuEnded - cpuStarted,
+    rows: shard.rows,
     ...(preprocess === undefined ? {} : { preprocess }),
   };
 }

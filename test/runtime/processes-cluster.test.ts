@@ -37,6 +37,7 @@ test('launch --workers 3 runs a cluster job whose model equals sequential; every
     assert.equal(info.workers, 3);
     assert.equal(info.comm.length, 3);
     assert.ok(info.comm.every((stats) => stats.bytesSent > 0 && stats.collectives > 0), 'every rank\'s statistics were gathered');
+    assert.equal(info.rows?.reduce((sum, rows) => sum + rows, 0), 2400, 'every rank\'s rows were gathered');
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

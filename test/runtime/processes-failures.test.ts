@@ -33,6 +33,9 @@ test('workers load their own shards of a source and split locally: the model equ
   const { worst, where } = stateDifference(model.state, sequential);
   assert.ok(worst <= RELATIVE_TOLERANCE, `relative difference ${worst} at ${where}`);
   assert.equal(model.fitInfo?.setupBytes, 0, 'no training row passed through the launcher');
+  // each rank reports the rows it trained on; together the whole split's training rows
+  assert.equal(model.fitInfo?.rows?.length, 3);
+  assert.equal(model.fitInfo.rows.reduce((sum, rows) => sum + rows, 0), whole.rows);
 });
 
 test('a worker SIGKILLed mid-training ends the run with PEER_LOST naming a rank and its host; all children are reaped', async () => {
