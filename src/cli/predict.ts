@@ -9,16 +9,17 @@ import { ConfigError } from '../core/errors.js';
 import { loadData } from '../data/index.js';
 import { evaluate, loadSavedModel } from '../models/index.js';
 import type { ParsedArgs } from './args.js';
-import { takeString, takeSwitch } from './args.js';
+import { rejectLeftovers, takeString, takeSwitch } from './args.js';
 import { applySavedPreprocess, takeLoadOptions } from './data-flags.js';
+import type { Output } from './output.js';
 
-export async function predictCommand(args: ParsedArgs, write: (line: string) => void): Promise<void> {
+export async function predictCommand(args: ParsedArgs, write: Output): Promise<void> {
   const path = takeString(args, 'model');
   if (path === undefined) throw new ConfigError('--model is required: a file written by `shardlearn train --out`', { field: 'model' });
   const out = takeString(args, 'out');
   const json = takeSwitch(args, 'json');
   const { spec, options } = takeLoadOptions(args);
-  if (args.flags.size > 0) throw new ConfigError(`predict does not take --${[...args.flags.keys()][0]}`);
+  rejectLeftovers(args, 'predict');
   const { model, preprocess } = await loadSavedModel(path);
   const loaded = await loadData(spec, options);
   const data = applySavedPreprocess(loaded.test ?? loaded.train, preprocess);
@@ -29,7 +30,7 @@ export async function predictCommand(args: ParsedArgs, write: (line: string) => 
     await rename(temporary, out);
   }
   const metrics = data.y === null || model.kind === 'clusterer' || model.kind === 'decomposition' ? evaluateUnlabelled(model, data) : evaluate(model, data);
-  if (json) write(JSON.stringify({ model: model.name, rows: data.rows, metrics, ...(out === undefined ? {} : { out }) }));
+  if (json) write.data(JSON.stringify({ model: model.name, rows: data.rows, metrics, ...(out === undefined ? {} : { out }) }));
   else {
     write(`${model.name}: predicted ${data.rows} rows${out === undefined ? '' : ` into ${out}`}`);
     for (const [metric, value] of Object.entries(metrics)) write(`  ${metric}: ${Array.isArray(value) ? value.join(' ') : value}`);

@@ -9,9 +9,11 @@ import { ConfigError } from '../core/errors.js';
 import type { Paradigm } from '../models/index.js';
 import { PARADIGMS, createModel, evaluate, modelNames, saveModel } from '../models/index.js';
 import type { ParsedArgs } from './args.js';
-import { remainingOptions, takeNumber, takeString, takeSwitch } from './args.js';
+import { takeNumber, takeString, takeSwitch } from './args.js';
+import { modelOptions } from './model-options.js';
 import { prepareData } from './data-flags.js';
 import { rendezvousFromEnv } from '../runtime/index.js';
+import type { Output } from './output.js';
 import { progressBar } from './progress-bar.js';
 
 export interface TrainReport {
@@ -43,7 +45,7 @@ function cloneArgs(args: ParsedArgs): ParsedArgs {
 }
 
 /** Returns the report, or null on a cluster rank other than 0 (which prints nothing). */
-export async function trainCommand(args: ParsedArgs, write: (line: string) => void): Promise<TrainReport | null> {
+export async function trainCommand(args: ParsedArgs, write: Output): Promise<TrainReport | null> {
   const name = args.positionals[0];
   if (name === undefined) throw new ConfigError(`train needs a model name: ${modelNames().join(', ')}`, { field: 'model' });
   const json = takeSwitch(args, 'json');
@@ -54,7 +56,7 @@ export async function trainCommand(args: ParsedArgs, write: (line: string) => vo
   const place = paradigm === 'cluster' ? rendezvousFromEnv() : null;
   const evaluationArgs = place === null ? null : cloneArgs(args);
   const data = await prepareData(args, place === null ? undefined : { rank: place.rank, worldSize: place.worldSize });
-  const model = createModel(name, remainingOptions(args));
+  const model = createModel(name, modelOptions(name, args));
   // processes: workers load their own shards of the source (no training data crosses a socket),
   // unless the data was scaled here — then the scaled rows are shipped, counted as setupBytes.
   const source =
@@ -62,7 +64,7 @@ export async function trainCommand(args: ParsedArgs, write: (line: string) => vo
       ? { source: { spec: data.spec, load: data.loadOptions, ...(data.split === null ? {} : { split: data.split }) } }
       : {};
 
-  const bar = progressBar(process.stderr, !json && process.stderr.isTTY === true);
+  const bar = progressBar(process.stderr, !json && !write.quiet && process.stderr.isTTY === true);
   await model.fit(data.train, {
     paradigm,
     ...(workers === undefined ? {} : { workers }),
@@ -98,7 +100,7 @@ export async function trainCommand(args: ParsedArgs, write: (line: string) => vo
     },
     ...(out === undefined ? {} : { out }),
   };
-  if (json) write(JSON.stringify(report));
+  if (json) write.data(JSON.stringify(report));
   else {
     write(`${name}: trained on ${report.trainSamples} rows in ${report.seconds.toFixed(3)} s (${paradigm}, ${report.workers} worker${report.workers === 1 ? '' : 's'}, ${report.strategy}); data loaded in ${report.loadSeconds.toFixed(3)} s`);
     for (const [metric, value] of Object.entries(metrics)) {
