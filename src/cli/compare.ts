@@ -5,7 +5,8 @@
  * cleanly: finished runs stay in the database and the report covers them.
  */
 import { ConfigError } from '../core/errors.js';
-import type { CompareEvent, MatrixFlags } from '../compare/index.js';
+import { writeFileAtomic } from '../core/atomic-file.js';
+import type { CompareEvent, MatrixFlags, RunFilter } from '../compare/index.js';
 import { exportRuns, listRuns, reportFromStore, resolveMatrix, runCompare } from '../compare/index.js';
 import { parseNetworksFlag } from '../compare/matrix.js';
 import type { ParsedArgs } from './args.js';
@@ -106,6 +107,7 @@ export async function compareCommand(args: ParsedArgs, write: Output): Promise<v
 export async function runsCommand(args: ParsedArgs, write: Output): Promise<void> {
   const dbPath = takeString(args, 'db') ?? DEFAULT_DB;
   const format = takeString(args, 'format') ?? 'table';
+  const out = takeString(args, 'out');
   const model = takeString(args, 'model');
   const paradigm = takeString(args, 'paradigm');
   const sessionId = takeString(args, 'session');
@@ -117,12 +119,20 @@ export async function runsCommand(args: ParsedArgs, write: Output): Promise<void
     ...(sessionId === undefined ? {} : { sessionId }),
     ...(limit === undefined ? {} : { limit }),
   };
-  if (format === 'csv' || format === 'json') {
-    process.stdout.write(await exportRuns(dbPath, format, filter));
+  if (format !== 'table' && format !== 'csv' && format !== 'json') throw new ConfigError(`--format expects table, csv or json, got '${format}'`, { field: 'format' });
+  const text = format === 'table' ? await runsTable(dbPath, filter) : await exportRuns(dbPath, format, filter);
+  if (out === undefined) {
+    write.data(text.replace(/\n$/, ''));
     return;
   }
-  if (format !== 'table') throw new ConfigError(`--format expects table, csv or json, got '${format}'`, { field: 'format' });
+  await writeFileAtomic(out, text);
+  write(`runs: ${format} written to ${out}`);
+}
+
+async function runsTable(dbPath: string, filter: RunFilter): Promise<string> {
   const runs = await listRuns(dbPath, filter);
+  const lines: string[] = [];
+  const write = (line: string): void => void lines.push(line);
   write(['started', 'model', 'paradigm', 'workers', 'strategy', 'network', 'status', 'wall s', 'speedup', 'score'].join('\t'));
   for (const run of runs) {
     write(
@@ -130,6 +140,7 @@ export async function runsCommand(args: ParsedArgs, write: Output): Promise<void
     );
   }
   write(`${runs.length} runs in ${dbPath}`);
+  return `${lines.join('\n')}\n`;
 }
 
 export async function reportCommand(args: ParsedArgs, write: Output): Promise<void> {

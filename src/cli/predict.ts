@@ -4,7 +4,7 @@
  * line (class value, regression value, cluster index, or PCA reconstruction error), and, when the
  * data has labels, prints the metrics.
  */
-import { writeFile, rename } from 'node:fs/promises';
+import { writeFileAtomic } from '../core/atomic-file.js';
 import { ConfigError } from '../core/errors.js';
 import { loadData } from '../data/index.js';
 import { evaluate, loadSavedModel } from '../models/index.js';
@@ -25,9 +25,7 @@ export async function predictCommand(args: ParsedArgs, write: Output): Promise<v
   const data = applySavedPreprocess(loaded.test ?? loaded.train, preprocess);
   const predictions = model.predict(data);
   if (out !== undefined) {
-    const temporary = `${out}.tmp-${process.pid}`;
-    await writeFile(temporary, `prediction\n${Array.from(predictions, (v) => String(v)).join('\n')}\n`);
-    await rename(temporary, out);
+    await writeFileAtomic(out, `prediction\n${Array.from(predictions, (v) => String(v)).join('\n')}\n`);
   }
   const metrics = data.y === null || model.kind === 'clusterer' || model.kind === 'decomposition' ? evaluateUnlabelled(model, data) : evaluate(model, data);
   if (json) write.data(JSON.stringify({ model: model.name, rows: data.rows, metrics, ...(out === undefined ? {} : { out }) }));

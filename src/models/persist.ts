@@ -2,9 +2,10 @@
  * Saving and loading fitted models as JSON: a name tag checked on load (ml.js), the format version,
  * the hyperparameters and the learned state. Typed arrays are stored as base64 of their raw bytes
  * (exact, compact) with their type, so a loaded model predicts bit-for-bit as the saved one.
- * Writes go to a temporary file renamed into place, so a crash never leaves half a model behind.
+ * Writes are atomic (core/atomic-file.ts), so a crash never leaves half a model behind.
  */
-import { readFile, rename, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
+import { writeFileAtomic } from '../core/atomic-file.js';
 import { ShardlearnError } from '../core/errors.js';
 import type { AnyEstimator } from './registry.js';
 import { createModel } from './registry.js';
@@ -102,9 +103,7 @@ export function deserializeDocument(text: string, where = 'model'): SavedModel {
 }
 
 export async function saveModel(model: AnyEstimator, path: string, preprocess?: unknown): Promise<void> {
-  const temporary = `${path}.tmp-${process.pid}`;
-  await writeFile(temporary, serializeModel(model, preprocess));
-  await rename(temporary, path);
+  await writeFileAtomic(path, serializeModel(model, preprocess));
 }
 
 /** Load a model file with the preprocessing saved beside the model. */
