@@ -71,8 +71,10 @@ export function exitCodeFor(error: unknown): number {
 export function describeFailure(error: unknown): string {
   const known = typed(error);
   if (known instanceof ShardlearnError) {
-    // A network error that knows its host but does not say it: say it.
-    const host = known instanceof CommError && known.host !== undefined && !known.message.includes(known.host) ? ` (host ${known.host})` : '';
+    // A network error (CommError, or a NetworkError about MASTER_ADDR / SHARDLEARN_HOST) that knows
+    // its host but does not say it: say it.
+    const where = (known as { host?: unknown }).host;
+    const host = typeof where === 'string' && where !== '' && !known.message.includes(where) ? ` (host ${where})` : '';
     return `shardlearn: ${known.message}${host}`;
   }
   if (known instanceof Error) {

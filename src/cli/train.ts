@@ -15,6 +15,7 @@ import { prepareData } from './data-flags.js';
 import { rendezvousFromEnv } from '../runtime/index.js';
 import type { Output } from './output.js';
 import { progressBar } from './progress-bar.js';
+import { useSecretFile } from './secret-file.js';
 
 export interface TrainReport {
   model: string;
@@ -51,6 +52,11 @@ export async function trainCommand(args: ParsedArgs, write: Output): Promise<Tra
   const json = takeSwitch(args, 'json');
   const out = takeString(args, 'out');
   const { paradigm, workers, strategy, timeoutMs } = takeParadigm(args);
+  const secretFile = takeString(args, 'secret-file');
+  if (secretFile !== undefined && paradigm !== 'cluster') {
+    throw new ConfigError(`--secret-file is for --paradigm cluster, whose ranks share one secret; ${paradigm} needs none (processes makes a fresh one per job)`, { field: 'secret-file' });
+  }
+  if (paradigm === 'cluster') useSecretFile(secretFile);
   // Under `cluster` this process is one rank (started by `shardlearn launch`, torchrun-style
   // env, Kubernetes, Slurm): it loads only its shard; rank 0 alone evaluates, prints and saves.
   const place = paradigm === 'cluster' ? rendezvousFromEnv() : null;
