@@ -19,9 +19,10 @@ export function run(args: string[], options: { env?: NodeJS.ProcessEnv; cwd?: st
 }
 
 /** Start the binary and call `started(pid)` at once (before it has loaded), then wait for it to exit. */
-export function runWatching(args: string[], started: (pid: number) => void, timeoutMs = 120_000): Promise<Result> {
+export function runWatching(args: string[], started: (pid: number) => void, options: { timeoutMs?: number; env?: NodeJS.ProcessEnv } = {}): Promise<Result> {
+  const timeoutMs = options.timeoutMs ?? 120_000;
   return new Promise((resolvePromise, reject) => {
-    const child = spawn(process.execPath, [bin, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [bin, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: options.env ?? process.env });
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
       reject(new Error(`shardlearn ${args.join(' ')} did not exit within ${timeoutMs} ms`));
