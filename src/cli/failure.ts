@@ -18,6 +18,9 @@ interface SystemError extends Error {
   hostname?: string;
 }
 
+/** System calls whose failure says which way the file was used (an `open` can be either). */
+const READS = new Set(['read', 'scandir', 'readlink']);
+const WRITES = new Set(['write', 'rename', 'mkdir', 'unlink', 'rmdir', 'fsync', 'symlink', 'link', 'copyfile', 'chmod', 'ftruncate']);
 const DNS_CODES = new Set(['ENOTFOUND', 'EAI_AGAIN', 'EAI_FAIL', 'EAI_NONAME']);
 const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EHOSTUNREACH', 'ENETUNREACH', 'ETIMEDOUT', 'EADDRNOTAVAIL', 'EADDRINUSE']);
 
@@ -32,10 +35,10 @@ function systemError(error: unknown): SystemError | null {
 function typed(error: unknown): unknown {
   const system = systemError(error);
   if (system === null) return error;
-  if (typeof system.path === 'string') {
-    const operation = system.syscall === 'open' || system.syscall === 'read' || system.syscall === 'stat' || system.syscall === 'scandir' ? 'read' : 'write';
-    return FileError.from(error, system.syscall === 'rename' && system.dest !== undefined ? system.dest : system.path, operation);
-  }
+  const operation = READS.has(system.syscall ?? '') ? 'read' : WRITES.has(system.syscall ?? '') ? 'write' : 'access';
+  if (typeof system.path === 'string') return FileError.from(error, system.syscall === 'rename' && system.dest !== undefined ? system.dest : system.path, operation);
+  // Some fs errors carry no path (reading a folder: EISDIR from read(2)); still a file-system error.
+  if (FileError.from(error, '', operation) instanceof FileError) return new ShardlearnError('FILE', `file-system error: ${system.message}`, { cause: error });
   if (DNS_CODES.has(system.code)) {
     const host = system.hostname ?? 'the host';
     return new CommError('COMM', `cannot resolve host '${host}' (${system.code}): check MASTER_ADDR / SHARDLEARN_HOST and the DNS`, { host, cause: error });

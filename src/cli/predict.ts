@@ -5,7 +5,7 @@
  * data has labels, prints the metrics.
  */
 import { writeFileAtomic } from '../core/atomic-file.js';
-import { ConfigError } from '../core/errors.js';
+import { ConfigError, FileError } from '../core/errors.js';
 import { loadData } from '../data/index.js';
 import { evaluate, loadSavedModel } from '../models/index.js';
 import type { ParsedArgs } from './args.js';
@@ -20,7 +20,9 @@ export async function predictCommand(args: ParsedArgs, write: Output): Promise<v
   const json = takeSwitch(args, 'json');
   const { spec, options } = takeLoadOptions(args);
   rejectLeftovers(args, 'predict');
-  const { model, preprocess } = await loadSavedModel(path);
+  const { model, preprocess } = await loadSavedModel(path).catch((error: unknown) => {
+    throw FileError.from(error, path, 'read'); // a folder as --model: Node's EISDIR does not name it
+  });
   const loaded = await loadData(spec, options);
   const data = applySavedPreprocess(loaded.test ?? loaded.train, preprocess);
   const predictions = model.predict(data);

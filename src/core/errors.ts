@@ -126,6 +126,9 @@ const FILE_REASONS: Record<string, string> = {
   EBUSY: 'the file is busy',
 };
 
+/** What was being done to the file: `access` when the caller cannot tell (an open of either kind). */
+export type FileOperation = 'read' | 'write' | 'access';
+
 /**
  * A file or folder could not be read or written (permission, missing folder, a folder where a file
  * was expected, disk full): `path` names it, `systemCode` is the OS's code (EACCES, ENOSPC, …).
@@ -134,14 +137,14 @@ export class FileError extends ShardlearnError {
   readonly path: string;
   readonly systemCode: string;
 
-  constructor(path: string, systemCode: string, operation: 'read' | 'write', detail?: string, options: ErrorOptions = {}) {
+  constructor(path: string, systemCode: string, operation: FileOperation, detail?: string, options: ErrorOptions = {}) {
     super('FILE', `cannot ${operation} '${path}': ${detail ?? FILE_REASONS[systemCode] ?? systemCode}`, options);
     this.path = path;
     this.systemCode = systemCode;
   }
 
   /** `error` as a FileError about `path` when it is a file-system error (else unchanged). */
-  static from(error: unknown, path: string, operation: 'read' | 'write'): unknown {
+  static from(error: unknown, path: string, operation: FileOperation): unknown {
     if (error instanceof ShardlearnError) return error;
     const code = (error as { code?: unknown } | null)?.code;
     if (typeof code !== 'string' || !Object.hasOwn(FILE_REASONS, code)) return error;

@@ -58,7 +58,10 @@ test('an existing --out file is replaced whole; a folder or a missing folder is 
     // Reading a model file that is not there: exit 5, the path named (it was "internal error", exit 1).
     const gone = run(['predict', '--model', join(dir, 'gone.json'), '--data', DATA]);
     assert.equal(gone.status, 5, gone.stderr);
-    assert.match(gone.stderr, /cannot read '.*gone\.json': no such file or folder/);
+    assert.match(gone.stderr, /cannot read '.*gone\.json': no such file or folder/); // predict wraps it: it knows it reads
+    const folderModel = run(['predict', '--model', folder, '--data', DATA]);
+    assert.equal(folderModel.status, 5, folderModel.stderr);
+    assert.equal(folderModel.stderr, `shardlearn: cannot read '${folder}': it is a folder, expected a file\n`);
   }));
 
 test('runs and report with a mistyped --db fail (exit 2) naming it and create nothing; md: is refused without a download', () =>
