@@ -1,7 +1,7 @@
 // Flag values as the user typed them, --help for every command, --version, --quiet: the real binary.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { run, withDir } from './bin.js';
@@ -121,4 +121,17 @@ test('--quiet: accepted by every command, silences summaries but not --json nor 
   });
   const launch = run(['launch', '--quiet', '--workers', '1', '--', 'info', '--json']);
   assert.equal(launch.status, 0, launch.stderr);
+});
+
+test('every flag a command reads is in some command\'s --help (a new flag without help fails here)', () => {
+  const cliDir = resolve(dirname(fileURLToPath(import.meta.url)), '../../../src/cli');
+  const read = new Set<string>();
+  for (const file of readdirSync(cliDir).filter((name) => name.endsWith('.ts'))) {
+    const text = readFileSync(join(cliDir, file), 'utf8');
+    for (const match of text.matchAll(/(?:take(?:String|Number|Switch|List)\(args, |flags\.get\()'([a-z][a-z0-9-]*)'/g)) read.add(match[1]!);
+  }
+  assert.ok(read.has('data') && read.has('secret-file') && read.has('format'), [...read].join(' '));
+  const help = [...['train', 'predict', 'compare', 'runs', 'report', 'advise', 'launch', 'info'].map((c) => run([c, '--help']).stdout), run(['--help']).stdout].join('\n');
+  const missing = [...read].filter((flag) => !new RegExp(`--${flag}\\b`).test(help));
+  assert.deepEqual(missing, []);
 });
