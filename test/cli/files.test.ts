@@ -115,6 +115,9 @@ test('train --secret-file joins a cluster by hand; a file open to group or other
     assert.match(open.stderr, /--secret-file '.*job\.secret' is accessible by its group or others \(mode 0644\).*chmod 600/);
     const launched = run(['launch', '--workers', '2', '--secret-file', secret, '--', 'info']);
     assert.equal(launched.status, 2, launched.stderr);
+    const fromEnv = run(['launch', '--workers', '1', '--', 'info'], { env: { ...process.env, SHARDLEARN_SECRET_FILE: secret } });
+    assert.equal(fromEnv.status, 2, fromEnv.stderr);
+    assert.match(fromEnv.stderr, /SHARDLEARN_SECRET_FILE '.*job\.secret' is accessible by its group or others/);
     const notCluster = run(['train', 'kmeans', '--data', DATA, '--secret-file', secret]);
     assert.equal(notCluster.status, 2);
     assert.match(notCluster.stderr, /--secret-file is for --paradigm cluster/);
