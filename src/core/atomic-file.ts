@@ -84,10 +84,15 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array, o
   }
 }
 
+/** File systems that cannot fsync a folder answer EINVAL or ENOTSUP: the rename stands, unsynced. */
+const FOLDER_SYNC_UNSUPPORTED = new Set(['EINVAL', 'ENOTSUP', 'EOPNOTSUPP', 'EISDIR', 'EPERM']);
+
 async function syncFolder(folder: string): Promise<void> {
   const handle = await open(folder, 'r');
   try {
     await handle.sync();
+  } catch (error) {
+    if (!FOLDER_SYNC_UNSUPPORTED.has((error as NodeJS.ErrnoException).code ?? '')) throw error;
   } finally {
     await handle.close();
   }
