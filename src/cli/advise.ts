@@ -15,6 +15,7 @@ import { DEFAULT_CALIBRATION, advise, calibrateFromRuns, listRuns, median, parse
 import type { ParsedArgs } from './args.js';
 import { remainingOptions, takeList, takeNumber, takeString, takeSwitch } from './args.js';
 import { DEFAULT_DB } from './compare.js';
+import type { Output } from './output.js';
 
 function whole(args: ParsedArgs, name: string): number | undefined {
   return takeNumber(args, name, (n) => Number.isInteger(n) && n >= 1, 'a whole number ≥ 1');
@@ -35,7 +36,7 @@ async function calibrationFrom(dbPath: string | undefined, sessionId: string | u
 
 const fmt = (s: number): string => (s >= 10 ? s.toFixed(1) : s >= 0.01 ? s.toFixed(3) : s.toPrecision(2));
 
-export async function adviseCommand(args: ParsedArgs, write: (line: string) => void): Promise<void> {
+export async function adviseCommand(args: ParsedArgs, write: Output): Promise<void> {
   const model = takeString(args, 'model') ?? args.positionals[0];
   if (model === undefined) throw new ConfigError('advise needs --model <name> (see shardlearn info)', { field: 'model' });
   const rows = whole(args, 'rows');
@@ -61,11 +62,10 @@ export async function adviseCommand(args: ParsedArgs, write: (line: string) => v
   if (strategies !== undefined) request.strategies = strategies;
   const cores = whole(args, 'cores');
   if (cores !== undefined) request.cores = cores;
-  const bandwidth = args.flags.get('bandwidth');
-  args.flags.delete('bandwidth');
+  const bandwidth = takeString(args, 'bandwidth');
   if (bandwidth !== undefined) {
-    const bytes = typeof bandwidth === 'boolean' ? null : parseBandwidth(String(bandwidth));
-    if (bytes === null) throw new ConfigError(`--bandwidth expects a rate such as 1Gbit, 100Mbit or 500MB/s, got '${String(bandwidth)}'`, { field: 'bandwidth' });
+    const bytes = parseBandwidth(bandwidth);
+    if (bytes === null) throw new ConfigError(`--bandwidth expects a rate such as 1Gbit, 100Mbit or 500MB/s, got '${bandwidth}'`, { field: 'bandwidth' });
     request.bandwidthBytesPerSecond = bytes;
   }
   const latencyMs = takeNumber(args, 'latency-ms', (n) => n >= 0, 'milliseconds ≥ 0');
@@ -73,13 +73,13 @@ export async function adviseCommand(args: ParsedArgs, write: (line: string) => v
   const json = takeSwitch(args, 'json');
   const dbPath = takeString(args, 'db');
   const sessionId = takeString(args, 'session');
-  const params = remainingOptions(args);
+  const params = args.flags.size === 0 ? {} : remainingOptions(args);
   if (Object.keys(params).length > 0) request.params = params;
 
   const { calibration, from } = await calibrationFrom(dbPath, sessionId);
   const advice = advise({ ...request, calibration });
   if (json) {
-    write(JSON.stringify({ ...advice, calibratedFrom: from }));
+    write.data(JSON.stringify({ ...advice, calibratedFrom: from }));
     return;
   }
   const network = request.bandwidthBytesPerSecond === undefined && latencyMs === undefined

@@ -5,22 +5,19 @@
  * cleanly: finished runs stay in the database and the report covers them.
  */
 import { ConfigError } from '../core/errors.js';
-import type { CompareEvent, MatrixFlags } from '../compare/index.js';
+import { writeFileAtomic } from '../core/atomic-file.js';
+import type { CompareEvent, MatrixFlags, RunFilter } from '../compare/index.js';
 import { exportRuns, listRuns, reportFromStore, resolveMatrix, runCompare } from '../compare/index.js';
 import { parseNetworksFlag } from '../compare/matrix.js';
 import type { ParsedArgs } from './args.js';
-import { takeList, takeNumber, takeString, takeSwitch } from './args.js';
+import { rejectLeftovers, takeList, takeNumber, takeString, takeSwitch } from './args.js';
+import type { Output } from './output.js';
 import { progressBar } from './progress-bar.js';
 
 export const DEFAULT_DB = 'shardlearn-results/results.duckdb';
 export const DEFAULT_REPORT = 'shardlearn-results/report.html';
 
-function rejectLeftovers(args: ParsedArgs, command: string): void {
-  const first = [...args.flags.keys()][0];
-  if (first !== undefined) throw new ConfigError(`${command} does not take --${first}; see the README for its flags`, { field: first });
-}
-
-export async function compareCommand(args: ParsedArgs, write: (line: string) => void): Promise<void> {
+export async function compareCommand(args: ParsedArgs, write: Output): Promise<void> {
   const flags: MatrixFlags = {};
   const matrix = takeString(args, 'matrix');
   if (matrix !== undefined) flags.matrix = matrix;
@@ -62,7 +59,7 @@ export async function compareCommand(args: ParsedArgs, write: (line: string) => 
     controller.abort();
   };
   process.on('SIGINT', onSigint);
-  const bar = progressBar(process.stderr, !json && process.stderr.isTTY === true);
+  const bar = progressBar(process.stderr, !json && !write.quiet && process.stderr.isTTY === true);
   let label = '';
   let done = 0;
   let total = 1;
@@ -95,7 +92,7 @@ export async function compareCommand(args: ParsedArgs, write: (line: string) => 
     const outcome = await runCompare(resolved, { dbPath, reportPath, signal: controller.signal, onProgress });
     bar.done();
     if (json) {
-      write(JSON.stringify({ db: dbPath, report: outcome.reportPath, summary: outcome.summary }));
+      write.data(JSON.stringify({ db: dbPath, report: outcome.reportPath, summary: outcome.summary }));
       return;
     }
     write('');
@@ -107,9 +104,10 @@ export async function compareCommand(args: ParsedArgs, write: (line: string) => 
   }
 }
 
-export async function runsCommand(args: ParsedArgs, write: (line: string) => void): Promise<void> {
+export async function runsCommand(args: ParsedArgs, write: Output): Promise<void> {
   const dbPath = takeString(args, 'db') ?? DEFAULT_DB;
   const format = takeString(args, 'format') ?? 'table';
+  const out = takeString(args, 'out');
   const model = takeString(args, 'model');
   const paradigm = takeString(args, 'paradigm');
   const sessionId = takeString(args, 'session');
@@ -121,12 +119,20 @@ export async function runsCommand(args: ParsedArgs, write: (line: string) => voi
     ...(sessionId === undefined ? {} : { sessionId }),
     ...(limit === undefined ? {} : { limit }),
   };
-  if (format === 'csv' || format === 'json') {
-    process.stdout.write(await exportRuns(dbPath, format, filter));
+  if (format !== 'table' && format !== 'csv' && format !== 'json') throw new ConfigError(`--format expects table, csv or json, got '${format}'`, { field: 'format' });
+  const text = format === 'table' ? await runsTable(dbPath, filter) : await exportRuns(dbPath, format, filter);
+  if (out === undefined) {
+    write.data(text.replace(/\n$/, ''));
     return;
   }
-  if (format !== 'table') throw new ConfigError(`--format expects table, csv or json, got '${format}'`, { field: 'format' });
+  await writeFileAtomic(out, text);
+  write(`runs: ${format} written to ${out}`);
+}
+
+async function runsTable(dbPath: string, filter: RunFilter): Promise<string> {
   const runs = await listRuns(dbPath, filter);
+  const lines: string[] = [];
+  const write = (line: string): void => void lines.push(line);
   write(['started', 'model', 'paradigm', 'workers', 'strategy', 'network', 'status', 'wall s', 'speedup', 'score'].join('\t'));
   for (const run of runs) {
     write(
@@ -134,9 +140,10 @@ export async function runsCommand(args: ParsedArgs, write: (line: string) => voi
     );
   }
   write(`${runs.length} runs in ${dbPath}`);
+  return `${lines.join('\n')}\n`;
 }
 
-export async function reportCommand(args: ParsedArgs, write: (line: string) => void): Promise<void> {
+export async function reportCommand(args: ParsedArgs, write: Output): Promise<void> {
   const dbPath = takeString(args, 'db') ?? DEFAULT_DB;
   const reportPath = takeString(args, 'report') ?? DEFAULT_REPORT;
   const sessionId = takeString(args, 'session');

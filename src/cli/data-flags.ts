@@ -39,14 +39,15 @@ export function takeLoadOptions(args: ParsedArgs): { spec: string; options: Load
   if (spec === undefined) throw new ConfigError('--data is required: a file path, builtin:mnist, builtin:fashion-mnist or synthetic:<kind>?rows=…', { field: 'data' });
   const options: LoadOptions = {};
   const target = takeString(args, 'target');
-  if (target !== undefined) options.target = /^-?\d+$/.test(target) ? Number(target) : target;
+  // A plain whole number (0, 3, -1) is a 0-based column index; anything else (y, 007, 3.0) is a name.
+  if (target !== undefined) options.target = /^-?(0|[1-9]\d*)$/.test(target) ? Number(target) : target;
   const delimiter = takeString(args, 'delimiter');
   if (delimiter !== undefined) options.delimiter = delimiter === 'tab' ? '\t' : delimiter;
   const header = args.flags.get('header');
   args.flags.delete('header');
   if (header !== undefined) {
-    if (header !== true && header !== false && header !== 'auto') throw new ConfigError(`--header expects true, false or auto, got '${String(header)}'`, { field: 'header' });
-    options.header = header;
+    if (header !== true && header !== 'true' && header !== 'false' && header !== 'auto') throw new ConfigError(`--header expects true, false or auto, got '${header}'`, { field: 'header' });
+    options.header = header === 'auto' ? 'auto' : header !== 'false';
   }
   const missing = takeString(args, 'missing');
   if (missing !== undefined) {

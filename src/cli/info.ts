@@ -8,6 +8,10 @@ import { SUPPORTED_FORMATS } from '../data/index.js';
 import { availableParadigms, modelEntry, modelNames, optionDocs } from '../models/index.js';
 import { strategyNames } from '../runtime/index.js';
 import { kebabCase } from './args.js';
+import type { ParsedArgs } from './args.js';
+import { rejectLeftovers, takeSwitch } from './args.js';
+import type { Output } from './output.js';
+import { packageVersion } from './version.js';
 
 /** Which WASM build is in use ('relaxed': fused multiply-add, or 'plain'), when the WASM backend is. */
 function wasmSimd(): { simd?: string } {
@@ -15,9 +19,11 @@ function wasmSimd(): { simd?: string } {
   return typeof active.simd === 'string' ? { simd: active.simd } : {};
 }
 
-export function infoCommand(write: (line: string) => void, json: boolean): void {
+export function infoCommand(args: ParsedArgs, write: Output): void {
+  const json = takeSwitch(args, 'json');
+  rejectLeftovers(args, 'info');
   const info = {
-    version: process.env['npm_package_version'] ?? 'see package.json',
+    version: packageVersion(),
     node: process.version,
     cpus: availableParallelism(),
     cpuModel: cpus()[0]?.model ?? 'unknown',
@@ -29,10 +35,10 @@ export function infoCommand(write: (line: string) => void, json: boolean): void 
     formats: SUPPORTED_FORMATS,
   };
   if (json) {
-    write(JSON.stringify(info));
+    write.data(JSON.stringify(info));
     return;
   }
-  write(`shardlearn on Node ${info.node}, ${info.cpus} CPUs (${info.cpuModel}), ${info.memoryGiB} GiB`);
+  write(`shardlearn ${info.version} on Node ${info.node}, ${info.cpus} CPUs (${info.cpuModel}), ${info.memoryGiB} GiB`);
   const simd = info.kernels.simd === undefined ? '' : ` ${info.kernels.simd} SIMD`;
   write(`kernels:    ${info.kernels.active}${simd} (available: ${info.kernels.available.join(', ')})`);
   write(`paradigms:  ${info.paradigms.join(', ')}`);

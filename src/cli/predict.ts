@@ -4,32 +4,33 @@
  * line (class value, regression value, cluster index, or PCA reconstruction error), and, when the
  * data has labels, prints the metrics.
  */
-import { writeFile, rename } from 'node:fs/promises';
-import { ConfigError } from '../core/errors.js';
+import { writeFileAtomic } from '../core/atomic-file.js';
+import { ConfigError, FileError } from '../core/errors.js';
 import { loadData } from '../data/index.js';
 import { evaluate, loadSavedModel } from '../models/index.js';
 import type { ParsedArgs } from './args.js';
-import { takeString, takeSwitch } from './args.js';
+import { rejectLeftovers, takeString, takeSwitch } from './args.js';
 import { applySavedPreprocess, takeLoadOptions } from './data-flags.js';
+import type { Output } from './output.js';
 
-export async function predictCommand(args: ParsedArgs, write: (line: string) => void): Promise<void> {
+export async function predictCommand(args: ParsedArgs, write: Output): Promise<void> {
   const path = takeString(args, 'model');
   if (path === undefined) throw new ConfigError('--model is required: a file written by `shardlearn train --out`', { field: 'model' });
   const out = takeString(args, 'out');
   const json = takeSwitch(args, 'json');
   const { spec, options } = takeLoadOptions(args);
-  if (args.flags.size > 0) throw new ConfigError(`predict does not take --${[...args.flags.keys()][0]}`);
-  const { model, preprocess } = await loadSavedModel(path);
+  rejectLeftovers(args, 'predict');
+  const { model, preprocess } = await loadSavedModel(path).catch((error: unknown) => {
+    throw FileError.from(error, path, 'read'); // a folder as --model: Node's EISDIR does not name it
+  });
   const loaded = await loadData(spec, options);
   const data = applySavedPreprocess(loaded.test ?? loaded.train, preprocess);
   const predictions = model.predict(data);
   if (out !== undefined) {
-    const temporary = `${out}.tmp-${process.pid}`;
-    await writeFile(temporary, `prediction\n${Array.from(predictions, (v) => String(v)).join('\n')}\n`);
-    await rename(temporary, out);
+    await writeFileAtomic(out, `prediction\n${Array.from(predictions, (v) => String(v)).join('\n')}\n`);
   }
   const metrics = data.y === null || model.kind === 'clusterer' || model.kind === 'decomposition' ? evaluateUnlabelled(model, data) : evaluate(model, data);
-  if (json) write(JSON.stringify({ model: model.name, rows: data.rows, metrics, ...(out === undefined ? {} : { out }) }));
+  if (json) write.data(JSON.stringify({ model: model.name, rows: data.rows, metrics, ...(out === undefined ? {} : { out }) }));
   else {
     write(`${model.name}: predicted ${data.rows} rows${out === undefined ? '' : ` into ${out}`}`);
     for (const [metric, value] of Object.entries(metrics)) write(`  ${metric}: ${Array.isArray(value) ? value.join(' ') : value}`);

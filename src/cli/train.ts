@@ -14,7 +14,9 @@ import type { ParsedArgs } from './args.js';
 import { remainingOptions, takeNumber, takeString, takeSwitch } from './args.js';
 import { applySavedPreprocess, prepareData } from './data-flags.js';
 import { rendezvousFromEnv } from '../runtime/index.js';
+import type { Output } from './output.js';
 import { progressBar } from './progress-bar.js';
+import { useSecretFile } from './secret-file.js';
 
 export interface TrainReport {
   model: string;
@@ -50,12 +52,17 @@ function cloneArgs(args: ParsedArgs): ParsedArgs {
 }
 
 /** Returns the report, or null on a cluster rank other than 0 (which prints nothing). */
-export async function trainCommand(args: ParsedArgs, write: (line: string) => void): Promise<TrainReport | null> {
+export async function trainCommand(args: ParsedArgs, write: Output): Promise<TrainReport | null> {
   const name = args.positionals[0];
   if (name === undefined) throw new ConfigError(`train needs a model name: ${modelNames().join(', ')}`, { field: 'model' });
   const json = takeSwitch(args, 'json');
   const out = takeString(args, 'out');
   const { paradigm, workers, strategy, pipeline, timeoutMs } = takeParadigm(args);
+  const secretFile = takeString(args, 'secret-file');
+  if (secretFile !== undefined && paradigm !== 'cluster') {
+    throw new ConfigError(`--secret-file is for --paradigm cluster, whose ranks share one secret; ${paradigm} needs none (processes makes a fresh one per job)`, { field: 'secret-file' });
+  }
+  if (paradigm === 'cluster') useSecretFile(secretFile);
   // Under `cluster` this process is one rank (started by `shardlearn launch`, torchrun-style
   // env, Kubernetes, Slurm): it loads only its shard; rank 0 alone evaluates, prints and saves.
   const place = paradigm === 'cluster' ? rendezvousFromEnv() : null;
@@ -71,7 +78,7 @@ export async function trainCommand(args: ParsedArgs, write: (line: string) => vo
       ? { source: { spec: data.spec, load: data.loadOptions, ...(data.split === null ? {} : { split: data.split }), ...(data.scale === null ? {} : { scale: data.scale }) } }
       : {};
 
-  const bar = progressBar(process.stderr, !json && process.stderr.isTTY === true);
+  const bar = progressBar(process.stderr, !json && !write.quiet && process.stderr.isTTY === true);
   await model.fit(data.train, {
     paradigm,
     ...(workers === undefined ? {} : { workers }),
@@ -112,7 +119,7 @@ export async function trainCommand(args: ParsedArgs, write: (line: string) => vo
     },
     ...(out === undefined ? {} : { out }),
   };
-  if (json) write(JSON.stringify(report));
+  if (json) write.data(JSON.stringify(report));
   else {
     write(`${name}: trained on ${report.trainSamples} rows in ${report.seconds.toFixed(3)} s (${paradigm}, ${report.workers} worker${report.workers === 1 ? '' : 's'}, ${report.pipeline === undefined ? report.strategy : `pipeline ${report.pipeline}`}); data loaded in ${report.loadSeconds.toFixed(3)} s`);
     for (const [metric, value] of Object.entries(metrics)) {

@@ -10,8 +10,7 @@
  *   onProgress: (event) => { if (event.type === 'run-end') console.log(event.line); },
  * });
  */
-import { mkdir, writeFile } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { writeFileAtomic } from '../core/atomic-file.js';
 import { ConfigError } from '../core/errors.js';
 import type { Matrix, SkippedCell } from './matrix.js';
 import type { CompareResult, RunRecord, Session } from './record.js';
@@ -36,9 +35,9 @@ export interface CompareOutcome extends CompareResult {
   reportPath: string | null;
 }
 
-async function writeText(path: string, text: string): Promise<void> {
-  await mkdir(dirname(path), { recursive: true });
-  await writeFile(path, text);
+/** The report's folder is created when missing (the default is shardlearn-results/). */
+function writeText(path: string, text: string): Promise<void> {
+  return writeFileAtomic(path, text, { createFolder: true });
 }
 
 export async function runCompare(matrix: Matrix, options: CompareOptions): Promise<CompareOutcome> {

@@ -13,9 +13,15 @@ import type { CompareResult } from './record.js';
 import type { CellSummary } from './summary.js';
 import { cellLabel, summarize, summaryRows } from './summary.js';
 
-export function escapeHtml(text: string): string {
-  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+/**
+ * Text as HTML (element content or a quoted attribute). Everything a report shows from the results
+ * database goes through it, numbers included: a tampered file can hold any JSON in `host` or
+ * `matrix`, so a field typed as a number may arrive as markup.
+ */
+export function escapeHtml(value: unknown): string {
+  return String(value).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');
 }
+
 
 const STYLE = `
 body { font: 14px/1.45 system-ui, sans-serif; margin: 2em auto; max-width: 1100px; padding: 0 1em; color: #222; }
@@ -39,7 +45,7 @@ function table(header: string[], rows: string[][], numericFrom = Infinity, class
   const head = `<tr>${header.map((h) => `<th>${escapeHtml(h)}</th>`).join('')}</tr>`;
   const body = rows.map((r) => `<tr>${r.map((c, i) => `<td${i >= numericFrom ? ' class="num"' : ''}>${escapeHtml(c)}</td>`).join('')}</tr>`).join('\n');
   // Wide tables (the summary has 15 columns) scroll inside the page's column instead of overflowing it.
-  return `<div class="scroll"><table${className === '' ? '' : ` class="${className}"`}>${head}\n${body}</table></div>`;
+  return `<div class="scroll"><table${className === '' ? '' : ` class="${escapeHtml(className)}"`}>${head}\n${body}</table></div>`;
 }
 
 function targetTable(cells: readonly CellSummary[]): string {
@@ -61,7 +67,7 @@ async function crossoverSection(cells: readonly CellSummary[], modelNames: strin
   const found = crossovers(cells);
   const lines = found.length === 0
     ? '<p>Distributed was measured, but not beside threads at two or more data sizes, so no crossover can be located.</p>'
-    : `<ul>${found.map((c) => `<li>${escapeHtml(c.model)}: ${c.rows === null ? `parallel stays faster over the measured sizes (${c.sizes.join(', ')} rows)` : `distributed overtakes parallel at ≈${Math.round(c.rows)} training rows (linear interpolation between measured sizes)`}</li>`).join('')}</ul>`;
+    : `<ul>${found.map((c) => `<li>${escapeHtml(c.model)}: ${c.rows === null ? `parallel stays faster over the measured sizes (${escapeHtml(c.sizes.join(', '))} rows)` : `distributed overtakes parallel at ≈${escapeHtml(Math.round(c.rows))} training rows (linear interpolation between measured sizes)`}</li>`).join('')}</ul>`;
   return lines + charts;
 }
 
@@ -96,8 +102,8 @@ export async function renderReport(result: Pick<CompareResult, 'session' | 'reco
 <h1>shardlearn compare: ${escapeHtml(session.matrix.name)}</h1>
 <p class="note">Session ${escapeHtml(session.sessionId)}, started ${escapeHtml(session.startedAt)} ·
 shardlearn ${escapeHtml(session.code.packageVersion)} (commit ${escapeHtml(session.code.gitCommit)}) ·
-${escapeHtml(host.cpuModel)}, ${host.cpus} CPUs, ${(host.totalMemoryBytes / 2 ** 30).toFixed(1)} GiB, Node ${escapeHtml(host.nodeVersion)} on ${escapeHtml(host.platform)} ${escapeHtml(host.release)} ·
-${records.length} runs, ${session.matrix.repeats} repeats per cell.</p>
+${escapeHtml(host.cpuModel)}, ${escapeHtml(host.cpus)} CPUs, ${typeof host.totalMemoryBytes === 'number' ? (host.totalMemoryBytes / 2 ** 30).toFixed(1) : escapeHtml(host.totalMemoryBytes)} GiB, Node ${escapeHtml(host.nodeVersion)} on ${escapeHtml(host.platform)} ${escapeHtml(host.release)} ·
+${records.length} runs, ${escapeHtml(session.matrix.repeats)} repeats per cell.</p>
 ${result.aborted ? '<p class="warning">The comparison was stopped before the end; the report shows the runs that finished.</p>' : ''}
 
 <h2>Summary</h2>
@@ -128,7 +134,7 @@ ${await advisorSection(records, host.cpus)}
 <h2>The seed paper's claims</h2>
 <p class="note">Claims of Peng, <em>Comparison of Distributed and Parallel Machine Learning: Efficiency and Effectiveness in Large-Scale Data Processing</em>, against this run's measurements. Parallel = threads on one machine; distributed = processes or cluster.</p>
 <table><tr><th>claim</th><th>section</th><th>verdict</th><th>evidence</th></tr>
-${claims.map((c) => `<tr id="claim-${c.id}"><td>${escapeHtml(c.text)}</td><td>${escapeHtml(c.section)}</td><td class="verdict-${c.verdict.replace(/ /g, '-')}">${escapeHtml(c.verdict)}</td><td>${escapeHtml(c.evidence)}</td></tr>`).join('\n')}
+${claims.map((c) => `<tr id="claim-${escapeHtml(c.id)}"><td>${escapeHtml(c.text)}</td><td>${escapeHtml(c.section)}</td><td class="verdict-${escapeHtml(c.verdict.replace(/ /g, '-'))}">${escapeHtml(c.verdict)}</td><td>${escapeHtml(c.evidence)}</td></tr>`).join('\n')}
 </table>
 
 ${skipped.length === 0 ? '' : `<h2>Skipped</h2>${table(['model', 'data', 'paradigm', 'workers', 'strategy', 'why'], skipped.map((s) => [s.model, s.data, s.paradigm, String(s.workers), s.strategy, s.reason]))}`}
@@ -138,7 +144,7 @@ ${failed.length === 0 ? '' : `<h2>Failed runs</h2>${table(['model', 'paradigm', 
 <ul class="note">
 <li>Wall seconds: the <code>fit</code> call (worker start-up included; data loading and scoring excluded). CPU seconds: <code>process.cpuUsage()</code> over the fit (worker threads included, child processes not).</li>
 <li>Peak RSS: <code>process.resourceUsage().maxRSS</code> after the fit — the process's peak so far, so it never decreases within a session.</li>
-<li>Bytes and messages: the communicators' own counters, summed over ranks. Training data that the processes paradigm ships to its children before training is stored apart (<code>setup_bytes</code>) and not counted as bytes on the wire. Scores: on a held-out ${(session.matrix.testFraction * 100).toFixed(0)}% of each data set (split seed ${session.matrix.seed}).</li>
+<li>Bytes and messages: the communicators' own counters, summed over ranks. Training data that the processes paradigm ships to its children before training is stored apart (<code>setup_bytes</code>) and not counted as bytes on the wire. Scores: on a held-out ${typeof session.matrix.testFraction === 'number' ? (session.matrix.testFraction * 100).toFixed(0) : escapeHtml(session.matrix.testFraction)}% of each data set (split seed ${escapeHtml(session.matrix.seed)}).</li>
 <li>Repeats are interleaved (repeat 1 of every cell, then repeat 2, …)${session.matrix.warmup ? ', after one unmeasured warm-up fit per model' : ''}.</li>
 </ul>
 <details><summary>Matrix</summary><pre>${escapeHtml(JSON.stringify(session.matrix, null, 2))}</pre></details>

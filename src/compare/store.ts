@@ -4,6 +4,11 @@
  * matrix, what was skipped). Opening an existing file appends; the schema carries a version, and a
  * file written by a newer shardlearn is refused rather than misread.
  *
+ * Only local files: a spec with a scheme (`md:`, `s3://`, `http://`) is refused, and every
+ * connection is opened with DuckDB's extension auto-install and auto-load off — `--db md:x` used to
+ * make DuckDB download the MotherDuck extension from the network. Readers (`runs`, `report`,
+ * `advise`) open with `create: false`, so a mistyped path is an error naming it, not a new empty file.
+ *
  * @example
  * const store = await ResultsStore.open('results.duckdb');
  * await store.writeSession(session);
@@ -11,7 +16,7 @@
  * const runs = await store.listRuns({ sessionId: session.sessionId });
  * store.close();
  */
-import { mkdir } from 'node:fs/promises';
+import { mkdir, stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import type { DuckDBConnection, DuckDBValue } from '@duckdb/node-api';
@@ -70,6 +75,25 @@ function timestamp(iso: string): string {
   return iso.replace('T', ' ').replace('Z', '');
 }
 
+/**
+ * DuckDB settings of every connection we open: no extension is installed or loaded behind our back
+ * (autoinstall would fetch from extensions.duckdb.org; autoload would run a binary found on disk).
+ */
+export const DUCKDB_SETTINGS: Readonly<Record<string, string>> = {
+  autoinstall_known_extensions: 'false',
+  autoload_known_extensions: 'false',
+};
+
+/** A database spec DuckDB reads as something other than a local file: `md:…`, `s3://…`, `http://…`. */
+function isRemoteSpec(path: string): boolean {
+  return /^[A-Za-z][A-Za-z0-9+.-]*:/.test(path) && !/^[A-Za-z]:[\\/]/.test(path); // a Windows drive (C:\) is a file
+}
+
+export interface OpenOptions {
+  /** Create the file (and its folder) when it does not exist. Default true; readers pass false. */
+  create?: boolean;
+}
+
 export interface RunFilter {
   sessionId?: string;
   model?: string;
@@ -109,11 +133,25 @@ export class ResultsStore {
   ) {}
 
   /** Open (or create) the database file at `path` and bring its schema up to date. */
-  static async open(path: string): Promise<ResultsStore> {
+  static async open(path: string, options: OpenOptions = {}): Promise<ResultsStore> {
+    if (isRemoteSpec(path)) {
+      throw new ConfigError(`results database '${path}' is not a local file path; shardlearn stores results in a local DuckDB file only (e.g. --db results.duckdb)`, { field: 'db' });
+    }
+    if (path !== ':memory:' && options.create === false) {
+      const found = await stat(path).catch(() => null);
+      if (found === null || !found.isFile()) {
+        throw new ConfigError(
+          found === null
+            ? `results database '${path}' does not exist; check the path, or run 'shardlearn compare --db ${path}' first`
+            : `results database '${path}' is not a file`,
+          { field: 'db' },
+        );
+      }
+    }
     let instance: DuckDBInstance;
     try {
       if (path !== ':memory:') await mkdir(dirname(path), { recursive: true });
-      instance = await DuckDBInstance.create(path);
+      instance = await DuckDBInstance.create(path, { ...DUCKDB_SETTINGS });
     } catch (error) {
       throw new ConfigError(`cannot open the results database '${path}': ${(error as Error).message}; is another shardlearn process using it?`, { field: 'db', cause: error });
     }
@@ -270,9 +308,12 @@ export class ResultsStore {
   }
 }
 
-/** Open `dbPath`, run `body`, close — the shape of every one-shot query the CLI makes. */
+/**
+ * Open an existing `dbPath`, run `body`, close — the shape of every one-shot query the CLI makes.
+ * A missing file is a ConfigError naming it (never a new empty database).
+ */
 export async function withStore<T>(dbPath: string, body: (store: ResultsStore) => Promise<T>): Promise<T> {
-  const store = await ResultsStore.open(dbPath);
+  const store = await ResultsStore.open(dbPath, { create: false });
   try {
     return await body(store);
   } finally {

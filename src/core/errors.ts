@@ -19,7 +19,8 @@ export type ErrorCode =
   | 'PEER_LOST'
   | 'TIMEOUT'
   | 'WORKER_FAILED'
-  | 'NUMERIC';
+  | 'NUMERIC'
+  | 'FILE';
 
 export interface ErrorOptions {
   cause?: unknown;
@@ -126,6 +127,49 @@ export class WorkerError extends ShardlearnError {
   constructor(rank: number, message: string, options: ErrorOptions = {}) {
     super('WORKER_FAILED', `worker rank ${rank} failed: ${message}`, options);
     this.rank = rank;
+  }
+}
+
+/** What the operating system's error codes mean, for a FileError's message. */
+const FILE_REASONS: Record<string, string> = {
+  EACCES: 'permission denied',
+  EPERM: 'operation not permitted',
+  EISDIR: 'it is a folder, expected a file',
+  ENOTDIR: 'a part of the path is not a folder',
+  ENOENT: 'no such file or folder',
+  ENOSPC: 'no space left on the device',
+  EDQUOT: 'disk quota exceeded',
+  EROFS: 'read-only file system',
+  EEXIST: 'it already exists',
+  ELOOP: 'too many levels of symbolic links',
+  ENAMETOOLONG: 'the name is too long',
+  EMFILE: 'too many open files',
+  EBUSY: 'the file is busy',
+};
+
+/** What was being done to the file: `access` when the caller cannot tell (an open of either kind). */
+export type FileOperation = 'read' | 'write' | 'access';
+
+/**
+ * A file or folder could not be read or written (permission, missing folder, a folder where a file
+ * was expected, disk full): `path` names it, `systemCode` is the OS's code (EACCES, ENOSPC, …).
+ */
+export class FileError extends ShardlearnError {
+  readonly path: string;
+  readonly systemCode: string;
+
+  constructor(path: string, systemCode: string, operation: FileOperation, detail?: string, options: ErrorOptions = {}) {
+    super('FILE', `cannot ${operation} '${path}': ${detail ?? FILE_REASONS[systemCode] ?? systemCode}`, options);
+    this.path = path;
+    this.systemCode = systemCode;
+  }
+
+  /** `error` as a FileError about `path` when it is a file-system error (else unchanged). */
+  static from(error: unknown, path: string, operation: FileOperation): unknown {
+    if (error instanceof ShardlearnError) return error;
+    const code = (error as { code?: unknown } | null)?.code;
+    if (typeof code !== 'string' || !Object.hasOwn(FILE_REASONS, code)) return error;
+    return new FileError(path, code, operation, undefined, { cause: error });
   }
 }
 

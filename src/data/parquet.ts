@@ -36,7 +36,9 @@ const identifier = (name: string): string => `"${name.replaceAll('"', '""')}"`;
 
 /** Load a Parquet file (or one shard of its rows) as a Dataset. */
 export async function loadParquet(path: string, options: ParquetOptions = {}): Promise<Dataset> {
-  const instance = await DuckDBInstance.create(':memory:');
+  // As every DuckDB connection shardlearn opens (compare/store.ts): no extension installed or loaded
+  // behind our back (a path DuckDB reads as a URL would fetch httpfs from the network). Parquet is built in.
+  const instance = await DuckDBInstance.create(':memory:', { autoinstall_known_extensions: 'false', autoload_known_extensions: 'false' });
   const connection = await instance.connect();
   try {
     return await loadWith(connection, path, options);

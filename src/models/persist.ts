@@ -2,13 +2,14 @@
  * Saving and loading fitted models as JSON: a name tag checked on load (ml.js), the format version,
  * the hyperparameters and the learned state. Typed arrays are stored as base64 of their raw bytes
  * (exact, compact) with their type, so a loaded model predicts bit-for-bit as the saved one.
- * Writes go to a temporary file renamed into place, so a crash never leaves half a model behind.
+ * Writes are atomic (core/atomic-file.ts), so a crash never leaves half a model behind.
  *
  * A model file is input: loading checks the name tag, the params against the model's option schema
  * and every state field against its state schema (type, finiteness, lengths related to other
  * fields), and fails with a ModelFormatError naming the file and the field.
  */
-import { readFile, rename, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
+import { writeFileAtomic } from '../core/atomic-file.js';
 import { ConfigError } from '../core/errors.js';
 import type { AnyEstimator } from './registry.js';
 import { createModel, modelEntry, modelNames } from './registry.js';
@@ -167,9 +168,7 @@ function checkPreprocess(value: unknown, file: string): unknown {
 }
 
 export async function saveModel(model: AnyEstimator, path: string, preprocess?: unknown): Promise<void> {
-  const temporary = `${path}.tmp-${process.pid}`;
-  await writeFile(temporary, serializeModel(model, preprocess));
-  await rename(temporary, path);
+  await writeFileAtomic(path, serializeModel(model, preprocess));
 }
 
 /** Load a model file with the preprocessing saved beside the model. */

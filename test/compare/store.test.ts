@@ -2,7 +2,7 @@
 // appends, exports parse back, a file from a newer schema is refused.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
@@ -112,6 +112,39 @@ test('a database written by a newer schema is refused with what to do', async ()
     connection.closeSync();
     instance.closeSync();
     await assert.rejects(ResultsStore.open(path), (e: unknown) => e instanceof ConfigError && new RegExp(`schema version ${SCHEMA_VERSION + 1}`).test(e.message) && /upgrade shardlearn/.test(e.message));
+  } finally {
+    cleanup();
+  }
+});
+
+test('a reader given a mistyped path fails naming it and creates no file, no folder', async () => {
+  const { path, cleanup } = tempDb();
+  try {
+    const typo = join(path, '..', 'typo', 'results.duckdb');
+    await assert.rejects(listRuns(typo), (e: unknown) => e instanceof ConfigError && e.field === 'db' && e.message.includes(typo) && /does not exist/.test(e.message));
+    await assert.rejects(exportRuns(typo, 'csv'), (e: unknown) => e instanceof ConfigError && e.message.includes(typo));
+    assert.equal(existsSync(join(path, '..', 'typo')), false);
+    assert.equal(existsSync(path), false);
+  } finally {
+    cleanup();
+  }
+});
+
+test('non-file database specs are refused before DuckDB sees them, and extension auto-install/auto-load are off', async () => {
+  for (const spec of ['md:my_db', 'md:', 's3://bucket/results.duckdb', 'http://example.com/r.duckdb']) {
+    await assert.rejects(ResultsStore.open(spec), (e: unknown) => e instanceof ConfigError && e.field === 'db' && e.message.includes(`'${spec}'`) && /not a local file/.test(e.message), spec);
+  }
+  const { path, cleanup } = tempDb();
+  try {
+    const store = await ResultsStore.open(path);
+    try {
+      // The connection is private; the test reads the settings DuckDB actually runs with.
+      const connection = (store as unknown as { connection: { runAndReadAll(sql: string): Promise<{ getRowObjectsJS(): Record<string, unknown>[] }> } }).connection;
+      const rows = (await connection.runAndReadAll(`SELECT current_setting('autoinstall_known_extensions') AS install, current_setting('autoload_known_extensions') AS load`)).getRowObjectsJS();
+      assert.deepEqual(rows, [{ install: false, load: false }]);
+    } finally {
+      store.close();
+    }
   } finally {
     cleanup();
   }

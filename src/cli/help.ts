@@ -1,0 +1,178 @@
+/**
+ * `shardlearn --help` and `shardlearn <command> --help`: the overview, and each command's flags.
+ * `train <model> --help` and `advise --model <name> --help` also list that model's options with their
+ * defaults (read from the model itself, so the list cannot fall behind it).
+ */
+import { createModel, modelNames } from '../models/index.js';
+import { kebabCase } from './args.js';
+
+interface CommandHelp {
+  usage: string;
+  summary: string;
+  flags: [flag: string, meaning: string][];
+}
+
+const DATA_FLAGS: CommandHelp['flags'] = [
+  ['--data <spec>', 'a file (.csv .tsv .txt .libsvm .svm .parquet, IDX), builtin:mnist, builtin:fashion-mnist, or synthetic:<kind>?rows=…&cols=…&seed=…'],
+  ['--target <col>', 'the label column: a plain whole number (0, -1) is a 0-based index, anything else (y, 007) a name'],
+  ['--delimiter <c>', "the CSV field separator ('tab' for a tab); default: guessed"],
+  ['--header true|false|auto', 'whether the first line names the columns (default auto)'],
+  ['--missing error|drop|mean|zero', 'what to do with empty cells (default error)'],
+  ['--dtype float32|float64', 'the feature storage type'],
+  ['--max-record-bytes N', 'longest record (line) read from a CSV or LibSVM file, in bytes (default 67108864); a longer one is an error naming it'],
+];
+
+const COMMON: CommandHelp['flags'] = [
+  ['--quiet', 'print no progress or summary lines (errors and --json output still print)'],
+  ['--help', 'this help'],
+];
+
+export const COMMANDS: Record<string, CommandHelp> = {
+  train: {
+    usage: 'shardlearn train <model> --data <spec> [options] [model options]',
+    summary: 'train one model, evaluate it, optionally save it',
+    flags: [
+      ...DATA_FLAGS,
+      ['--paradigm sequential|threads|processes|cluster', 'where the workers run (default sequential)'],
+      ['--workers N', 'number of workers'],
+      ['--strategy <name>', 'how workers combine updates: allreduce, hogwild, ps-sync, ps-async, ps-ssp:<s>'],
+      ['--pipeline [<m>][:gpipe|1f1b][:replicas=<r>]', 'train a neural model as a pipeline of stages (bare --pipeline: 4 micro-batches, GPipe, 1 replica)'],
+      ['--timeout-ms N', 'give up on a silent worker or peer after N ms'],
+      ['--secret-file <path>', 'cluster: read the job secret from this file (mode 600 or stricter), instead of SHARDLEARN_SECRET'],
+      ['--eval test|train', 'metrics on the held-out split (default) or on the training rows'],
+      ['--test-fraction F', 'held-out fraction (default 0.2)'],
+      ['--split-seed N', 'seed of the held-out split (default 0)'],
+      ['--standardize | --minmax', 'scale features (fitted on the training rows, saved with the model)'],
+      ['--out <file>', 'save the fitted model (written atomically; an existing file is replaced)'],
+      ['--json', 'print one JSON object (model, paradigm, workers, strategy, pipeline, seconds, loadSeconds, trainSamples, evalSamples, eval, metrics, comm)'],
+      ['--<option> <value>', "any model option in kebab-case (--k 3, --max-iter 20); 'shardlearn train <model> --help' lists them"],
+    ],
+  },
+  predict: {
+    usage: 'shardlearn predict --model model.json --data <spec> [--out predictions.csv] [--json]',
+    summary: 'apply a saved model (and its saved preprocessing) to new rows',
+    flags: [
+      ['--model <file>', 'a file written by train --out'],
+      ...DATA_FLAGS,
+      ['--out <file>', 'write one prediction per line (written atomically)'],
+      ['--json', 'print one JSON object (model, rows, metrics, out)'],
+    ],
+  },
+  compare: {
+    usage: 'shardlearn compare [--quick] [--matrix m.json] [flags]',
+    summary: 'run the same training in every paradigm, store the runs, write a report',
+    flags: [
+      ['--quick', 'one repeat of 20000 rows per cell'],
+      ['--matrix <file>', 'the experiment matrix as JSON (docs/compare.md)'],
+      ['--models a,b', 'models to compare'],
+      ['--data a,b', 'data specs to compare on'],
+      ['--paradigms a,b', 'paradigms to compare'],
+      ['--workers 1,2', 'worker counts'],
+      ['--strategies a,b', 'strategies (allreduce, hogwild, …)'],
+      ['--networks a,b', 'network profiles: loopback, wan:5ms:100mbit, lan:tbf:1000mbit'],
+      ['--repeats N', 'repeats per cell'],
+      ['--rows N', 'rows of the synthetic data'],
+      ['--target-loss X', 'record the time to reach this training loss'],
+      ['--target-score X', 'record whether the test score reaches X'],
+      ['--db <file>', 'the results database (created or appended to; default shardlearn-results/results.duckdb)'],
+      ['--report <file>', 'the HTML report (default shardlearn-results/report.html)'],
+      ['--json', 'print one JSON object (db, report, summary)'],
+    ],
+  },
+  runs: {
+    usage: 'shardlearn runs [--db file] [--format table|csv|json] [--out file]',
+    summary: 'list or export the stored comparison runs',
+    flags: [
+      ['--db <file>', 'an existing results database (default shardlearn-results/results.duckdb)'],
+      ['--format table|csv|json', 'a table (default), or an export'],
+      ['--out <file>', 'write the listing or export to a file (atomically) instead of stdout'],
+      ['--model <name>', 'only this model'],
+      ['--paradigm <name>', 'only this paradigm'],
+      ['--session <id>', 'only this session'],
+      ['--limit N', 'only the last N runs'],
+    ],
+  },
+  report: {
+    usage: 'shardlearn report [--db file] [--report file] [--session id]',
+    summary: "re-render a stored comparison's HTML report",
+    flags: [
+      ['--db <file>', 'an existing results database (default shardlearn-results/results.duckdb)'],
+      ['--report <file>', 'where to write the report (atomically; default shardlearn-results/report.html)'],
+      ['--session <id>', 'which comparison (default the latest)'],
+    ],
+  },
+  advise: {
+    usage: 'shardlearn advise --model <name> --rows N --cols D [flags] [model options]',
+    summary: 'predict the fastest paradigm and worker count, with its reasoning',
+    flags: [
+      ['--model <name>', 'the model to train'],
+      ['--rows N', 'training rows'],
+      ['--cols D', 'feature columns'],
+      ['--workers 2,4,8', 'worker counts to consider'],
+      ['--paradigms a,b', 'paradigms to consider'],
+      ['--strategies a,b', 'strategies to consider'],
+      ['--cores N', 'cores per host (default this machine)'],
+      ['--bandwidth 1Gbit', 'network bandwidth between hosts'],
+      ['--latency-ms X', 'one-way latency per hop'],
+      ['--db <file>', 'calibrate on the runs of this results database'],
+      ['--session <id>', "calibrate on this session's runs only"],
+      ['--json', 'print the advice as one JSON object'],
+      ['--<option> <value>', 'model options that change the work (--k 8, --solver sgd)'],
+    ],
+  },
+  launch: {
+    usage: 'shardlearn launch --workers N [--master-port P] [--secret-file F] -- <command> …',
+    summary: 'start N local ranks of a cluster job (MASTER_ADDR, MASTER_PORT, WORLD_SIZE, RANK, LOCAL_RANK set)',
+    flags: [
+      ['--workers N', 'number of ranks (default 2)'],
+      ['--master-port P', "rank 0's port (default a free one)"],
+      ['--secret-file <path>', 'the job secret (mode 600 or stricter); default SHARDLEARN_SECRET, else a fresh one'],
+      ['-- <command> …', "the ranks' command, e.g. train kmeans --data x.csv --paradigm cluster"],
+    ],
+  },
+  info: {
+    usage: 'shardlearn info [--json]',
+    summary: 'models, paradigms, strategies, kernel backends and this machine',
+    flags: [['--json', 'print it as one JSON object']],
+  },
+};
+
+export function commandNames(): string[] {
+  return Object.keys(COMMANDS);
+}
+
+function flagLines(flags: CommandHelp['flags']): string[] {
+  const width = Math.max(...flags.map(([flag]) => flag.length));
+  return flags.map(([flag, meaning]) => `  ${flag.padEnd(width)}  ${meaning}`);
+}
+
+/** The top-level usage: every command with its summary. */
+export function overview(): string {
+  const width = Math.max(...commandNames().map((c) => c.length));
+  return [
+    'usage: shardlearn <command> [options]',
+    '',
+    'commands:',
+    ...Object.entries(COMMANDS).map(([name, help]) => `  ${name.padEnd(width)}  ${help.summary}`),
+    '',
+    'options of every command:',
+    ...flagLines([...COMMON, ['--version', 'print the version']]),
+    '',
+    `models: ${modelNames().join(', ')}`,
+    "Run 'shardlearn <command> --help' for a command's flags; the README documents every flag.",
+  ].join('\n');
+}
+
+/** One command's help; with a model name, that model's options and defaults too. */
+export function commandHelp(command: string, model?: string): string {
+  const help = COMMANDS[command];
+  if (help === undefined) return overview();
+  const lines = [`usage: ${help.usage}`, '', help.summary, '', 'flags:', ...flagLines([...help.flags, ...COMMON])];
+  if (model !== undefined && modelNames().includes(model)) {
+    const defaults = createModel(model).params as Record<string, unknown>;
+    lines.push('', `${model} options (default):`, ...flagLines(Object.entries(defaults).map(([name, value]) => [`--${kebabCase(name)}`, JSON.stringify(value)])));
+  } else if (command === 'train' || command === 'advise') {
+    lines.push('', `models: ${modelNames().join(', ')}`);
+  }
+  return lines.join('\n');
+}
