@@ -23,6 +23,7 @@ commands:
                           [--db file] [--report file]
   train <model>           train one model: --data <file|builtin:mnist|synthetic:…> [--paradigm sequential|threads]
                           [--workers N] [--strategy allreduce|hogwild] [--target col] [--standardize]
+                          [--compression none|fp16|bf16|topk:R|randomk:R|qsgd:S|terngrad|signsgd|powersgd:r] [--compression-warmup E]
                           [--eval test|train] [--out model.json] [--json] [model options, e.g. --k 3 --max-iter 20]
   predict                 apply a saved model: --model model.json --data <spec> [--out predictions.csv]
   runs                    list or export stored comparison runs: [--db file] [--format table|csv|json]

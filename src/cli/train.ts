@@ -26,6 +26,8 @@ export interface TrainReport {
   eval: 'train' | 'test';
   metrics: Record<string, number | number[]>;
   comm: { bytesSent: number; messagesSent: number; collectives: number };
+  /** The `--compression` codec, when one was asked for. */
+  compression?: string;
   out?: string;
 }
 
@@ -49,6 +51,8 @@ export async function trainCommand(args: ParsedArgs, write: (line: string) => vo
   const json = takeSwitch(args, 'json');
   const out = takeString(args, 'out');
   const { paradigm, workers, strategy, timeoutMs } = takeParadigm(args);
+  const compression = takeString(args, 'compression');
+  const compressionWarmup = takeNumber(args, 'compression-warmup', (n) => Number.isInteger(n) && n >= 0, 'a whole number of epochs ≥ 0');
   // Under `cluster` this process is one rank (started by `shardlearn launch`, torchrun-style
   // env, Kubernetes, Slurm): it loads only its shard; rank 0 alone evaluates, prints and saves.
   const place = paradigm === 'cluster' ? rendezvousFromEnv() : null;
@@ -68,6 +72,8 @@ export async function trainCommand(args: ParsedArgs, write: (line: string) => vo
     ...(workers === undefined ? {} : { workers }),
     ...(strategy === undefined ? {} : { strategy }),
     ...(timeoutMs === undefined ? {} : { timeoutMs }),
+    ...(compression === undefined ? {} : { compression }),
+    ...(compressionWarmup === undefined ? {} : { compressionWarmup }),
     ...source,
     onProgress: (event) => bar.update(event.iteration / Math.max(event.total, 1), `${name} ${event.iteration}/${event.total}${event.loss === undefined ? '' : ` loss ${event.loss.toPrecision(4)}`}`),
   });
@@ -96,6 +102,7 @@ export async function trainCommand(args: ParsedArgs, write: (line: string) => vo
       messagesSent: info.comm.reduce((s, c) => s + c.messagesSent, 0),
       collectives: info.comm[0]?.collectives ?? 0,
     },
+    ...(compression === undefined ? {} : { compression }),
     ...(out === undefined ? {} : { out }),
   };
   if (json) write(JSON.stringify(report));

@@ -18,6 +18,17 @@ export interface FitOptions {
   workers?: number;
   /** How gradients are combined for SGD-trained models (`allreduce`, `hogwild`, …). */
   strategy?: string;
+  /**
+   * Gradient compression for the all-reduce strategy (CLI `--compression`): 'none', 'fp16', 'bf16',
+   * 'topk:<ratio>[:<momentum>]', 'randomk:<ratio>', 'qsgd:<levels>', 'terngrad', 'signsgd',
+   * 'powersgd:<rank>'. Applied in every paradigm, sequential included; see docs/distributed.md.
+   *
+   * @example
+   * await model.fit(data, { paradigm: 'threads', workers: 2, compression: 'topk:0.01', compressionWarmup: 1 });
+   */
+  compression?: string;
+  /** Epochs of compression warm-up (CLI `--compression-warmup`; DGC's schedule for top-k/random-k). Default 0. */
+  compressionWarmup?: number;
   /** Called on the caller's thread as rank 0 reports progress. */
   onProgress?: (event: ProgressEvent & { elapsedMs: number }) => void;
   /** Give up (and stop all workers) when no worker has made progress for this long. */

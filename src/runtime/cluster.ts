@@ -18,6 +18,7 @@ import { ZmqCommunicator } from '../comm/zmq/communicator.js';
 import { readSecret } from '../comm/zmq/security.js';
 import type { FitInfo, LaunchRequest } from '../models/paradigm.js';
 import { createStrategy } from '../strategies/index.js';
+import { compressionOf } from './compression.js';
 import { progressRecorder } from './progress.js';
 import { refuseNetwork } from './network.js';
 import { rendezvousFromEnv } from './rendezvous.js';
@@ -42,7 +43,7 @@ export async function launchCluster<State>(request: LaunchRequest<State>): Promi
   });
   try {
     const strategyName = options.strategy ?? 'allreduce';
-    const strategy = createStrategy(strategyName, { comm });
+    const strategy = createStrategy(strategyName, { comm, compression: compressionOf(options) });
     const recorder = progressRecorder(place.rank === 0 ? options.onProgress : undefined);
     const started = performance.now();
     const state = await model.train(data, { comm, strategy, report: recorder.report });

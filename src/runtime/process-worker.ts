@@ -21,6 +21,7 @@ import type { ProgressEvent } from '../models/context.js';
 import type { DataSource } from '../models/paradigm.js';
 import { createModel, modelNames } from '../models/registry.js';
 import { createStrategy } from '../strategies/index.js';
+import type { CompressionOptions } from '../strategies/index.js';
 
 /** This rank's rows, shipped by the launcher (library use with an in-memory Dataset). */
 export interface InlineShard {
@@ -47,6 +48,7 @@ export interface ProcessStart {
   timeoutMs: number;
   model: { name: string; params: Record<string, unknown> };
   strategy: string;
+  compression: CompressionOptions | undefined;
   data: InlineShard | { kind: 'source'; source: DataSource };
   progressIntervalMs: number;
   modules: string[];
@@ -100,7 +102,7 @@ async function run(start: ProcessStart, post: (message: ProcessWorkerMessage) =>
   });
   try {
     const shard = await shardFor(start.data, start.rank, start.size);
-    const strategy = createStrategy(start.strategy, { comm });
+    const strategy = createStrategy(start.strategy, { comm, compression: start.compression });
     // rank 0 speaks for the run
     const { report, flush } = batchedProgress(start.rank, start.progressIntervalMs, (events) => post({ type: 'progress', events }));
     const started = performance.now();

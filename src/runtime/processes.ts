@@ -31,6 +31,7 @@ import type { Dataset } from '../data/dataset.js';
 import type { ProgressEvent } from '../models/context.js';
 import type { FitInfo, LaunchRequest } from '../models/paradigm.js';
 import { checkStrategy } from '../strategies/index.js';
+import { compressionOf } from './compression.js';
 import { ProxySet, validateNetwork } from './network.js';
 import type { InlineShard, ProcessAdvertise, ProcessStart, ProcessWorkerMessage } from './process-worker.js';
 
@@ -95,7 +96,8 @@ export async function launchProcesses<State>(request: LaunchRequest<State>): Pro
   const { model, data, options } = request;
   const size = resolveWorkers(options.workers, data.rows, options.source !== undefined);
   const strategy = options.strategy ?? 'allreduce';
-  checkStrategy(strategy, size);
+  const compression = compressionOf(options);
+  checkStrategy(strategy, size, compression);
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   if (!(timeoutMs > 0)) throw new ConfigError(`timeoutMs must be positive, got ${timeoutMs}`, { field: 'timeoutMs' });
   const network = options.network === undefined ? undefined : validateNetwork(options.network);
@@ -124,6 +126,7 @@ export async function launchProcesses<State>(request: LaunchRequest<State>): Pro
       timeoutMs,
       model: { name: model.name, params: { ...model.params } as Record<string, unknown> },
       strategy,
+      compression,
       data: shard ?? { kind: 'source', source: options.source! },
       progressIntervalMs: PROGRESS_INTERVAL_MS,
       modules: (options.workerModules ?? []).map(moduleUrl),

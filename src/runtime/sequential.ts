@@ -5,7 +5,8 @@
 import { LocalCommunicator } from '../comm/local.js';
 import { ConfigError } from '../core/errors.js';
 import type { FitInfo, LaunchRequest } from '../models/paradigm.js';
-import { createStrategy } from '../strategies/index.js';
+import { checkStrategy, createStrategy } from '../strategies/index.js';
+import { compressionOf } from './compression.js';
 import { progressRecorder } from './progress.js';
 import { refuseNetwork } from './network.js';
 
@@ -21,7 +22,9 @@ export async function launchSequential<State>(request: LaunchRequest<State>): Pr
   }
   const comm = new LocalCommunicator();
   const strategyName = options.strategy ?? 'allreduce';
-  const strategy = createStrategy(strategyName, { comm });
+  const compression = compressionOf(options);
+  checkStrategy(strategyName, 1, compression);
+  const strategy = createStrategy(strategyName, { comm, compression });
   const recorder = progressRecorder(options.onProgress);
   const started = performance.now();
   const state = await model.train(data, { comm, strategy, report: recorder.report });

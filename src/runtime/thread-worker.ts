@@ -24,12 +24,14 @@ import { Dataset } from '../data/dataset.js';
 import type { ProgressEvent } from '../models/context.js';
 import { createModel, modelNames } from '../models/registry.js';
 import { createStrategy } from '../strategies/index.js';
+import type { CompressionOptions } from '../strategies/index.js';
 
 export interface ThreadWorkerData {
   rank: number;
   world: SharedWorld;
   model: { name: string; params: Record<string, unknown> };
   strategy: string;
+  compression: CompressionOptions | undefined;
   /** The whole dataset in shared memory; this rank trains on rows [start, end). */
   data: {
     x: FloatArray;
@@ -118,7 +120,7 @@ async function run(input: ThreadWorkerData, post: (message: ThreadWorkerMessage)
   const whole = new Dataset({ x: data.x, rows: data.rows, cols: data.cols, y: data.y, featureNames: data.featureNames, labelNames: data.labelNames, source: data.source, rowKeys: data.rowKeys, rowKeyBase: data.rowKeyBase });
   const shard = whole.slice(data.start, data.end);
   const comm = new SharedMemoryCommunicator(input.world, input.rank, { timeoutMs: input.timeoutMs });
-  const strategy = createStrategy(input.strategy, { comm, sharedParams: input.sharedParams });
+  const strategy = createStrategy(input.strategy, { comm, sharedParams: input.sharedParams, compression: input.compression });
 
   // rank 0 speaks for the run (nanoGPT's master_process); every report is also a heartbeat.
   const progress = batchedProgress(input.rank, input.progressIntervalMs, (events) => post({ type: 'progress', events }));

@@ -28,6 +28,7 @@ import { CommError, ConfigError, WorkerError } from '../core/errors.js';
 import type { FitInfo, LaunchRequest } from '../models/paradigm.js';
 import type { ProgressEvent } from '../models/context.js';
 import { checkStrategy } from '../strategies/index.js';
+import { compressionOf } from './compression.js';
 import type { ThreadLauncherMessage, ThreadWorkerData, ThreadWorkerMessage } from './thread-worker.js';
 import type { PooledWorker } from './thread-pool.js';
 import { acquireWorkers, discardWorker, releaseWorker } from './thread-pool.js';
@@ -69,7 +70,8 @@ export async function launchThreads<State>(request: LaunchRequest<State>): Promi
   refuseNetwork(options.network, 'threads');
   const size = resolveWorkers(options.workers, data.rows);
   const strategy = options.strategy ?? 'allreduce';
-  checkStrategy(strategy, size);
+  const compression = compressionOf(options);
+  checkStrategy(strategy, size, compression);
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   if (!(timeoutMs > 0)) throw new ConfigError(`timeoutMs must be positive, got ${timeoutMs}`, { field: 'timeoutMs' });
 
@@ -88,6 +90,7 @@ export async function launchThreads<State>(request: LaunchRequest<State>): Promi
       world,
       model: { name: model.name, params: { ...model.params } as Record<string, unknown> },
       strategy,
+      compression,
       data: {
         x: shared.x,
         y: shared.y,

@@ -9,12 +9,16 @@ import { HogwildStrategy } from './hogwild.js';
 import { ParameterServerStrategy, parseConsistency } from './parameter-server.js';
 import { PipelineStrategy, parsePipelineSettings, validatePipelineSettings } from './pipeline.js';
 import type { GradientStrategy, StrategyName } from './strategy.js';
+import type { CompressionOptions } from './compression.js';
+import { compressionCodec } from './compression.js';
 
 /** What a strategy may need beyond the communicator (e.g. the shared parameter vector for Hogwild). */
 export interface StrategyEnvironment {
   comm: Communicator;
   /** Shared parameter storage the runtime prepared, when the paradigm has shared memory. */
   sharedParams?: Float64Array | undefined;
+  /** `--compression` and `--compression-warmup`; only the strategies that compress read it. */
+  compression?: CompressionOptions | undefined;
 }
 
 /** `name` is the requested name (for a parametric family such as 'ps-ssp:<s>', the full 'ps-ssp:2'). */
@@ -41,6 +45,7 @@ export function createStrategy(name: string, env: StrategyEnvironment): Gradient
   if (factory === undefined) {
     throw new ConfigError(`unknown strategy '${name}'; expected one of: ${strategyNames().join(', ')}`, { field: 'strategy' });
   }
+  if (env.compression !== undefined) checkCompression(name, env.compression);
   return factory(env, name);
 }
 
@@ -54,19 +59,31 @@ export function isStrategyName(name: string): boolean {
  * `name` for `workers` workers (an unknown name, a malformed pipeline option, a replica count that
  * does not divide the workers). Launchers call it so a bad name is a ConfigError, not a WorkerError.
  */
-export function checkStrategy(name: string, workers: number): void {
+export function checkStrategy(name: string, workers: number, compression?: CompressionOptions): void {
   if (factoryFor(name) === undefined) {
     throw new ConfigError(`unknown strategy '${name}'; expected one of: ${strategyNames().join(', ')}`, { field: 'strategy' });
   }
+  if (compression !== undefined) checkCompression(name, compression);
   if (name !== 'pipeline' && !name.startsWith('pipeline:')) return;
   validatePipelineSettings(parsePipelineSettings(name), workers);
+}
+
+/** The strategies that compress; the others refuse a codec other than 'none' rather than ignore it. */
+const COMPRESSING = new Set(['allreduce']);
+
+/** Throws the ConfigError of a bad codec spec, or of a codec asked of a strategy that does not compress. */
+export function checkCompression(name: string, compression: CompressionOptions): void {
+  const codec = compressionCodec(compression);
+  if (codec.layout !== 'identity' && !COMPRESSING.has(name)) {
+    throw new ConfigError(`--compression ${compression.codec} needs a strategy that compresses (${[...COMPRESSING].join(', ')}); strategy '${name}' sends its vectors uncompressed`, { field: 'compression' });
+  }
 }
 
 function factoryFor(name: string): StrategyFactory | undefined {
   return factories.get(name) ?? factories.get(name.replace(/:\d+$/, ':<s>')) ?? factories.get(name.replace(/:.*$/, ':<options>'));
 }
 
-registerStrategy('allreduce', ({ comm }) => new AllReduceStrategy(comm));
+registerStrategy('allreduce', ({ comm, compression }) => new AllReduceStrategy(comm, compression));
 registerStrategy('hogwild', ({ comm, sharedParams }) => new HogwildStrategy(comm, sharedParams));
 registerStrategy('ps-sync', ({ comm }) => new ParameterServerStrategy(comm, { kind: 'sync' }));
 registerStrategy('ps-async', ({ comm }) => new ParameterServerStrategy(comm, { kind: 'async' }));
@@ -76,3 +93,4 @@ registerStrategy('pipeline:<s>', ({ comm }, name) => new PipelineStrategy(parseP
 registerStrategy('pipeline:<options>', ({ comm }, name) => new PipelineStrategy(parsePipelineSettings(name), comm));
 
 export type { GradientStrategy, StrategyName, ApplyUpdate } from './strategy.js';
+export type { CompressionOptions } from './compression.js';

@@ -62,6 +62,8 @@ export interface Codec {
   readonly unbiased: boolean;
   /** Whether encode keeps an error-feedback residual in the state. */
   readonly errorFeedback: boolean;
+  /** The low-rank codecs' rank r (PowerSGD). */
+  readonly rank?: number;
   createState(length: number, options?: StateOptions): CodecState;
   /** Exact length of what `encode` returns for a vector of `length` values (for the sparse codecs it depends on the state's epoch). */
   encodedBytes(length: number, state?: CodecState): number;

@@ -124,6 +124,7 @@ export function powersgdCodec(spec: string, args: readonly string[]): Codec {
   return {
     spec,
     layout: 'low-rank',
+    rank: requested,
     unbiased: false,
     errorFeedback: true,
     createState(length, options) {

@@ -1,0 +1,102 @@
+/**
+ * All-gather of byte strings, written once on the Communicator's point-to-point `send`/`recv`
+ * (the transports have no all-gather of their own): every rank sends its bytes to every other rank
+ * and receives theirs, and every rank ends with the same list, indexed by rank. The compressed
+ * all-reduce uses it: the sum of top-k or quantised gradients is not itself compressed, so the
+ * ranks exchange the encodings and each decodes and sums them in rank order — every rank then holds
+ * the same bits.
+ *
+ * Bytes per rank: (N − 1)·(m + header) out and as many in. Direct sends (not a ring) because
+ * N is 2–8 here and each message is small; a ring (or recursive doubling) would matter when N·m is
+ * large on a switched network.
+ *
+ * The carrier: messages carry float arrays only, and the ZeroMQ transport refuses non-finite values
+ * on arrival (a diverged model must not poison its peers), so arbitrary bytes cannot ride as raw
+ * float32 words — some bit patterns are NaN. Instead each float32 word carries 31 bits of the byte
+ * string with its top exponent bit clear, which makes every word a finite float: 3% more bytes than
+ * the encoding, counted by the transport like any other.
+ *
+ * @example
+ * const all = await allGatherBytes(comm, encoded); // all[r] is rank r's encoded bytes
+ */
+import type { Communicator } from '../communicator.js';
+import { CommError } from '../../core/errors.js';
+
+const TAG = 'allgather-bytes';
+const PAYLOAD_BITS = 31;
+
+/** The float32 words carrying `bytes`, 31 bits a word (bit 30, the exponent's top bit, always 0). */
+export function wordsOf(bytes: Uint8Array): Float32Array {
+  const words = new Float32Array(Math.ceil((bytes.byteLength * 8) / PAYLOAD_BITS));
+  const bits = new Uint32Array(words.buffer);
+  let acc = 0; // < 2^39: exact in a double
+  let held = 0;
+  let at = 0;
+  for (let i = 0; i < bytes.byteLength; i++) {
+    acc = acc * 256 + bytes[i]!;
+    held += 8;
+    if (held >= PAYLOAD_BITS) {
+      held -= PAYLOAD_BITS;
+      const scale = 2 ** held;
+      const word = Math.floor(acc / scale);
+      acc -= word * scale;
+      bits[at++] = packWord(word);
+    }
+  }
+  if (held > 0) bits[at] = packWord(acc * 2 ** (PAYLOAD_BITS - held));
+  return words;
+}
+
+/** The `byteLength` bytes carried by `words` (the inverse of wordsOf). */
+export function bytesOf(words: Float32Array, byteLength: number): Uint8Array {
+  const bits = new Uint32Array(words.buffer, words.byteOffset, words.length);
+  const out = new Uint8Array(byteLength);
+  let acc = 0;
+  let held = 0;
+  let at = 0;
+  for (let i = 0; i < byteLength; i++) {
+    if (held < 8) {
+      acc = acc * 2 ** PAYLOAD_BITS + unpackWord(bits[at++]!);
+      held += PAYLOAD_BITS;
+    }
+    held -= 8;
+    const scale = 2 ** held;
+    const byte = Math.floor(acc / scale);
+    acc -= byte * scale;
+    out[i] = byte;
+  }
+  return out;
+}
+
+/** 31 payload bits → a word with bit 30 clear: the payload's top bit goes to the sign (bit 31). */
+function packWord(payload: number): number {
+  return ((payload >= 0x40000000 ? 0x80000000 : 0) + (payload % 0x40000000)) >>> 0;
+}
+
+function unpackWord(word: number): number {
+  return (word >>> 31) * 0x40000000 + (word & 0x3fffffff);
+}
+
+/** Every rank's `mine`, indexed by rank; every rank must call it at the same point of its program. */
+export async function allGatherBytes(comm: Communicator, mine: Uint8Array): Promise<Uint8Array[]> {
+  const { rank, size } = comm;
+  const all: Uint8Array[] = new Array<Uint8Array>(size);
+  all[rank] = mine;
+  if (size === 1) return all;
+  const message = { tag: TAG, header: { bytes: mine.byteLength }, arrays: [wordsOf(mine)] };
+  // Staggered (rank+1, rank+2, …) so the ranks do not all send to rank 0 first.
+  const sends: Promise<void>[] = [];
+  for (let k = 1; k < size; k++) sends.push(comm.send((rank + k) % size, message));
+  for (let from = 0; from < size; from++) {
+    if (from === rank) continue;
+    const received = await comm.recv(from);
+    const words = received.arrays?.[0];
+    const byteLength = received.header?.['bytes'];
+    if (received.tag !== TAG || !(words instanceof Float32Array) || typeof byteLength !== 'number' || Math.ceil((byteLength * 8) / PAYLOAD_BITS) !== words.length) {
+      throw new CommError('COMM', `allGatherBytes: expected an '${TAG}' message from rank ${from}, got '${received.tag}'; every rank must call the same collectives in the same order`, { rank: from });
+    }
+    all[from] = bytesOf(words, byteLength);
+  }
+  await Promise.all(sends);
+  return all;
+}
