@@ -102,3 +102,43 @@ export class GradientCompressor {
     gradient.set(reconstruct(basis, state.q, shape, n));
   }
 }
+
+/**
+ * One rank's codec for point-to-point pushes (the parameter server's): a state per destination
+ * (each server receives a different shard, so each has its own residual and stream). Warm-up as in
+ * the all-reduce: dense codecs push uncompressed during it, sparse ones follow DGC's schedule.
+ */
+export class PushCompressor {
+  private readonly states = new Map<number, CodecState>();
+  private epoch = 0;
+
+  constructor(
+    readonly codec: Codec,
+    private readonly options: CompressionOptions,
+    private readonly rank: number,
+  ) {}
+
+  startEpoch(epoch: number): void {
+    this.epoch = epoch;
+  }
+
+  bypass(): boolean {
+    return this.codec.layout === 'identity' || (this.codec.layout !== 'sparse' && this.epoch < (this.options.warmupEpochs ?? 0));
+  }
+
+  /** The encoding of `gradient`, the shard bound for rank `to`. */
+  encode(to: number, gradient: Float64Array): Uint8Array {
+    let state = this.states.get(to);
+    if (state === undefined || state.length !== gradient.length) {
+      // The stream of (this rank, destination): rank·65536 + to keeps the pairs' streams apart.
+      state = this.codec.createState(gradient.length, { seed: this.options.seed ?? 0, rank: this.rank * 65536 + to, warmupEpochs: this.options.warmupEpochs ?? 0 });
+      this.states.set(to, state);
+    }
+    state.epoch = this.epoch;
+    return this.codec.encode(gradient, state);
+  }
+
+  decode(bytes: Uint8Array, length: number): Float64Array {
+    return this.codec.decode(bytes, length);
+  }
+}

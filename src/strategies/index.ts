@@ -68,14 +68,14 @@ export function checkStrategy(name: string, workers: number, compression?: Compr
   validatePipelineSettings(parsePipelineSettings(name), workers);
 }
 
-/** The strategies that compress; the others refuse a codec other than 'none' rather than ignore it. */
-const COMPRESSING = new Set(['allreduce']);
+/** The strategies that compress (the all-reduce, the parameter server's pushes); the others refuse a codec other than 'none' rather than ignore it. */
+const compresses = (name: string): boolean => name === 'allreduce' || name.startsWith('ps-');
 
 /** Throws the ConfigError of a bad codec spec, or of a codec asked of a strategy that does not compress. */
 export function checkCompression(name: string, compression: CompressionOptions): void {
   const codec = compressionCodec(compression);
-  if (codec.layout !== 'identity' && !COMPRESSING.has(name)) {
-    throw new ConfigError(`--compression ${compression.codec} needs a strategy that compresses (${[...COMPRESSING].join(', ')}); strategy '${name}' sends its vectors uncompressed`, { field: 'compression' });
+  if (codec.layout !== 'identity' && !compresses(name)) {
+    throw new ConfigError(`--compression ${compression.codec} needs a strategy that compresses (allreduce, ps-sync, ps-async, ps-ssp:<s>); strategy '${name}' sends its vectors uncompressed`, { field: 'compression' });
   }
 }
 
@@ -85,9 +85,9 @@ function factoryFor(name: string): StrategyFactory | undefined {
 
 registerStrategy('allreduce', ({ comm, compression }) => new AllReduceStrategy(comm, compression));
 registerStrategy('hogwild', ({ comm, sharedParams }) => new HogwildStrategy(comm, sharedParams));
-registerStrategy('ps-sync', ({ comm }) => new ParameterServerStrategy(comm, { kind: 'sync' }));
-registerStrategy('ps-async', ({ comm }) => new ParameterServerStrategy(comm, { kind: 'async' }));
-registerStrategy('ps-ssp:<s>', ({ comm }, name) => new ParameterServerStrategy(comm, parseConsistency(name)!));
+registerStrategy('ps-sync', ({ comm, compression }) => new ParameterServerStrategy(comm, { kind: 'sync' }, compression));
+registerStrategy('ps-async', ({ comm, compression }) => new ParameterServerStrategy(comm, { kind: 'async' }, compression));
+registerStrategy('ps-ssp:<s>', ({ comm, compression }, name) => new ParameterServerStrategy(comm, parseConsistency(name)!, compression));
 registerStrategy('pipeline', ({ comm }, name) => new PipelineStrategy(parsePipelineSettings(name), comm));
 registerStrategy('pipeline:<s>', ({ comm }, name) => new PipelineStrategy(parsePipelineSettings(name), comm));
 registerStrategy('pipeline:<options>', ({ comm }, name) => new PipelineStrategy(parsePipelineSettings(name), comm));
