@@ -94,7 +94,18 @@ export function toHalfBits(x: number): number {
   return sign | half;
 }
 
+/** Every half's value, built on first use (512 KiB): decoding is a table lookup, not a power. */
+let halfValues: Float64Array | null = null;
+
 export function fromHalfBits(h: number): number {
+  if (halfValues === null) {
+    halfValues = new Float64Array(65536);
+    for (let bits = 0; bits < 65536; bits++) halfValues[bits] = halfValue(bits);
+  }
+  return halfValues[h & 0xffff]!;
+}
+
+function halfValue(h: number): number {
   const sign = h & 0x8000 ? -1 : 1;
   const exponent = (h >>> 10) & 0x1f;
   const mantissa = h & 0x3ff;
