@@ -27,7 +27,7 @@ const PAYLOAD_BITS = 31;
 
 /**
  * The float32 words carrying `bytes`, 31 bits a word, least significant bit first (bit 30, the
- * exponent's top bit, always 0). Integer operations only: 0.3 ms a megabyte.
+ * exponent's top bit, always 0). Integer operations only (about 4 ms for 400 kB here).
  */
 export function wordsOf(bytes: Uint8Array): Float32Array {
   const words = new Float32Array(Math.ceil((bytes.byteLength * 8) / PAYLOAD_BITS));
