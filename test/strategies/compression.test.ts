@@ -122,6 +122,18 @@ test('qsgd, random-k, signSGD and PowerSGD (two all-reduces) give the same MLP u
   }
 });
 
+test('sequential compresses too (a world of one): top-k changes the model, none does not', async () => {
+  const fit = async (compression?: string): Promise<Float64Array> => {
+    const model = await new LogisticRegression({ solver: 'sgd', epochs: 2, batchSize: 64, lr: 0.1 }).fit(train, compression === undefined ? {} : { compression });
+    return Float64Array.from(model.state.weights);
+  };
+  const plain = await fit();
+  assert.deepEqual(await fit('none'), plain);
+  const compressed = await fit('topk:0.05');
+  assert.notDeepEqual(compressed, plain);
+  assert.deepEqual(await fit('topk:0.05'), compressed, 'same seed, same model');
+});
+
 test('--compression with a strategy that does not compress, or an unknown codec, is a ConfigError before any worker starts', async () => {
   const model = new LogisticRegression({ solver: 'sgd', epochs: 1 });
   await assert.rejects(model.fit(train, { paradigm: 'threads', workers: 2, strategy: 'hogwild', compression: 'topk:0.01' }), (e: unknown) => e instanceof ConfigError && /needs a strategy that compresses/.test(e.message));
