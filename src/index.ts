@@ -14,3 +14,6 @@ export * from './runtime/index.js';
 export * from './compare/index.js';
 export * as nn from './nn/index.js';
 export { strategyNames, checkStrategy } from './strategies/index.js';
+export { createCodec, registerCodec, codecUsages } from './comm/codecs/index.js';
+export type { Codec, CodecState, CodecLayout, CodecFactory } from './comm/codecs/index.js';
+export type { CompressionOptions } from './strategies/index.js';
