@@ -6,7 +6,7 @@
  *   node dist/bench/compression.js [--model cnn|mlp] [--data builtin:mnist|builtin:fashion-mnist]
  *       [--epochs 3] [--rows N] [--paradigm threads|processes] [--workers 2] [--warmup 1]
  *       [--codecs none,fp16,topk:0.01,…]
- *   # merges its records into bench/results/compression.json (a (model, data, codec) run again replaces its record)
+ *   # merges its records into bench/results/compression.json (the same configuration run again replaces its record)
  *
  * The issue's target run is the CNN on Fashion-MNIST, 3 epochs, 2 workers (goal: ≥ 100× fewer bytes
  * within 0.5 points of uncompressed). `--rows` trains on the first N training rows, for a run that
@@ -43,7 +43,7 @@ async function main(): Promise<void> {
   const target = new URL('../../bench/results/compression.json', import.meta.url);
   mkdirSync(new URL('../../bench/results/', import.meta.url), { recursive: true });
   const previous = existsSync(target) ? (JSON.parse(readFileSync(target, 'utf8')) as { records: Record<string, unknown>[] }).records : [];
-  const key = (r: Record<string, unknown>): string => `${String(r['model'])} ${String(r['data'])} ${String(r['rows'])} ${String(r['codec'])}`;
+  const key = (r: Record<string, unknown>): string => ['model', 'data', 'rows', 'epochs', 'paradigm', 'workers', 'codec', 'warmupEpochs'].map((field) => String(r[field])).join(' ');
   const records = new Map(previous.map((r) => [key(r), r]));
 
   let noneBytes: number | undefined;

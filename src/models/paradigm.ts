@@ -19,7 +19,8 @@ export interface FitOptions {
   /** How gradients are combined for SGD-trained models (`allreduce`, `hogwild`, …). */
   strategy?: string;
   /**
-   * Gradient compression for the all-reduce strategy (CLI `--compression`): 'none', 'fp16', 'bf16',
+   * Gradient compression for the all-reduce strategy and the parameter server's pushes (CLI
+   * `--compression`): 'none', 'fp16', 'bf16',
    * 'topk:<ratio>[:<momentum>]', 'randomk:<ratio>', 'qsgd:<levels>', 'terngrad', 'signsgd',
    * 'powersgd:<rank>'. Applied in every paradigm, sequential included; see docs/distributed.md.
    *
