@@ -5,12 +5,14 @@
  *
  *   node dist/bench/compression.js [--model cnn|mlp] [--data builtin:mnist|builtin:fashion-mnist]
  *       [--epochs 3] [--rows N] [--paradigm threads|processes] [--workers 2] [--warmup 1]
- *       [--codecs none,fp16,topk:0.01,…]
+ *       [--codecs none,fp16,topk:0.01,…] [--bandwidth-mbit 100 --latency-ms 1]
  *   # merges its records into bench/results/compression.json (the same configuration run again replaces its record)
  *
  * The issue's target run is the CNN on Fashion-MNIST, 3 epochs, 2 workers (goal: ≥ 100× fewer bytes
  * within 0.5 points of uncompressed). `--rows` trains on the first N training rows, for a run that
- * fits a shared machine. Every record carries the load average, because the machine is shared.
+ * fits a shared machine. `--bandwidth-mbit`/`--latency-ms` (processes only) put every rank-to-rank
+ * link behind the seeded throttling proxy (FitOptions.network), to see where compression starts and
+ * stops paying in wall time. Every record carries the load average, because the machine is shared.
  * Not run by the tests.
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -33,6 +35,11 @@ async function main(): Promise<void> {
   const paradigm = (argument('paradigm') ?? 'threads') as Paradigm;
   const warmup = Number(argument('warmup') ?? '1');
   const codecs = (argument('codecs') ?? DEFAULT_CODECS.join(',')).split(',');
+  const bandwidthMbit = argument('bandwidth-mbit');
+  const latencyMs = argument('latency-ms');
+  const network = bandwidthMbit === undefined && latencyMs === undefined
+    ? undefined
+    : { ...(bandwidthMbit === undefined ? {} : { bandwidthMbit: Number(bandwidthMbit) }), ...(latencyMs === undefined ? {} : { latencyMs: Number(latencyMs) }) };
   const batchSize = 64;
   const loaded = await loadData(dataSpec, { dtype: 'float32' });
   const rows = Math.min(Number(argument('rows') ?? loaded.train.rows), loaded.train.rows);
@@ -43,7 +50,7 @@ async function main(): Promise<void> {
   const target = new URL('../../bench/results/compression.json', import.meta.url);
   mkdirSync(new URL('../../bench/results/', import.meta.url), { recursive: true });
   const previous = existsSync(target) ? (JSON.parse(readFileSync(target, 'utf8')) as { records: Record<string, unknown>[] }).records : [];
-  const key = (r: Record<string, unknown>): string => ['model', 'data', 'rows', 'epochs', 'paradigm', 'workers', 'codec', 'warmupEpochs'].map((field) => String(r[field])).join(' ');
+  const key = (r: Record<string, unknown>): string => ['model', 'data', 'rows', 'epochs', 'paradigm', 'workers', 'network', 'codec', 'warmupEpochs'].map((field) => JSON.stringify(r[field] ?? null)).join(' ');
   const records = new Map(previous.map((r) => [key(r), r]));
 
   let noneBytes: number | undefined;
@@ -51,7 +58,7 @@ async function main(): Promise<void> {
   for (const codec of codecs) {
     const model = createModel(modelName, params);
     const loadBefore = loadavg()[0];
-    await model.fit(train, { paradigm, workers, ...(codec === 'none' ? {} : { compression: codec, compressionWarmup: warmup }) });
+    await model.fit(train, { paradigm, workers, ...(network === undefined ? {} : { network }), ...(codec === 'none' ? {} : { compression: codec, compressionWarmup: warmup }) });
     const info = model.fitInfo!;
     // Synchronous SGD: every rank takes ⌈rows / batch⌉ steps an epoch.
     const steps = epochs * Math.ceil(rows / batchSize);
@@ -62,7 +69,7 @@ async function main(): Promise<void> {
       noneAccuracy = testAccuracy;
     }
     const record = {
-      model: modelName, data: dataSpec, rows, testRows: test.rows, epochs, batchSize, paradigm, workers, codec,
+      model: modelName, data: dataSpec, rows, testRows: test.rows, epochs, batchSize, paradigm, workers, network: network ?? null, codec,
       warmupEpochs: codec === 'none' ? 0 : warmup, steps, bytesSentRank0: info.comm[0]!.bytesSent, bytesPerStep,
       fewerBytesThanNone: noneBytes === undefined ? null : noneBytes / bytesPerStep,
       testAccuracy, accuracyVsNone: noneAccuracy === undefined ? null : testAccuracy - noneAccuracy,
