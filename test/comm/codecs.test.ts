@@ -169,6 +169,17 @@ test('PowerSGD warm start: Q is kept in the caller-owned state and carried from 
   assert.notDeepEqual([...state.q!], [...q0], 'Q is carried and updated between steps');
 });
 
+test('fp16 with error feedback: a gradient below fp16\'s smallest subnormal is carried until it is sent, not lost', () => {
+  const codec = createCodec('fp16');
+  const state = codec.createState(1);
+  const g = Float64Array.of(1e-8); // rounds to 0 in fp16 (smallest subnormal 6e-8)
+  let sent = 0;
+  for (let step = 0; step < 100; step++) sent += codec.decode(codec.encode(g, state), 1)[0]!;
+  assert.ok(Math.abs(sent - 100 * 1e-8) <= 2 ** -24, `sent ${sent} of ${100 * 1e-8}`);
+  // Without the residual every step would send 0.
+  assert.equal(codec.decode(codec.encode(g, codec.createState(1)), 1)[0], 0);
+});
+
 test('fp16 and bf16 conversions round to nearest even and saturate instead of overflowing', () => {
   assert.equal(fromHalfBits(toHalfBits(1)), 1);
   assert.equal(fromHalfBits(toHalfBits(65504)), 65504);
