@@ -3,6 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { bytesOf, wordsOf } from '../../src/comm/collectives/allgather.js';
+import { sharedMemoryWorld } from './worlds.js';
 import { Rng } from '../../src/core/rng.js';
 
 test('bytes → 31-bit float32 words → bytes is the identity, and every word is finite', () => {
@@ -18,4 +19,21 @@ test('bytes → 31-bit float32 words → bytes is the identity, and every word i
   }
   // Raw bytes would not do: 0xff ff ff ff as a float32 is NaN.
   assert.ok(Number.isNaN(new Float32Array(Uint8Array.of(255, 255, 255, 255).buffer)[0]!));
+});
+
+test('allGatherBytes over 3 real threads (shared memory): every rank gets every rank\'s bytes, in segments when long', async () => {
+  const world = await sharedMemoryWorld({ slotBytes: 1024, mailboxBytes: 4096 })(3, { timeoutMs: 10_000 });
+  try {
+    for (const [length, segmentBytes] of [[0, 1024], [10, 1024], [5000, 1024], [5000, 1 << 20]] as const) {
+      const results = (await world.run('allGatherBytes', { length, segmentBytes })) as { gathered: number[][]; stats: { messagesSent: number } }[];
+      const expected = [0, 1, 2].map((rank) => Array.from({ length: length + rank }, (_, i) => (i * 31 + rank * 7) & 0xff));
+      results.forEach((result, rank) => {
+        assert.deepEqual(result.gathered, expected, `n=${length}, segments of ${segmentBytes}: rank ${rank}`);
+        const segments = Math.max(1, Math.ceil(Math.ceil(((length + rank) * 8) / 31) / Math.floor(segmentBytes / 4)));
+        assert.equal(result.stats.messagesSent, 2 * segments, `rank ${rank} sends ${segments} message(s) to each of 2 peers`);
+      });
+    }
+  } finally {
+    await world.close();
+  }
 });

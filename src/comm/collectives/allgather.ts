@@ -80,26 +80,63 @@ function unpackWord(word: number): number {
   return (word & 0x3fffffff) | ((word >>> 1) & 0x40000000);
 }
 
-/** Every rank's `mine`, indexed by rank; every rank must call it at the same point of its program. */
-export async function allGatherBytes(comm: Communicator, mine: Uint8Array): Promise<Uint8Array[]> {
+/**
+ * Largest message the all-gather sends, in bytes of words: the ZeroMQ sockets refuse frames over
+ * SHARDLEARN_MAX_MESSAGE_BYTES (64 MiB by default), and the fp16 encoding of a 40M-parameter model
+ * is 80 MB, so a long encoding goes as several messages (the collectives segment at 4 MiB too).
+ */
+export const DEFAULT_SEGMENT_BYTES = 4 * 1024 * 1024;
+
+/**
+ * Every rank's `mine`, indexed by rank; every rank must call it at the same point of its program.
+ * Each rank's words go to each peer in messages of at most `segmentBytes`; the first says how many
+ * bytes and messages follow, and per-pair FIFO order keeps them together.
+ */
+export async function allGatherBytes(comm: Communicator, mine: Uint8Array, segmentBytes = DEFAULT_SEGMENT_BYTES): Promise<Uint8Array[]> {
   const { rank, size } = comm;
   const all: Uint8Array[] = new Array<Uint8Array>(size);
   all[rank] = mine;
   if (size === 1) return all;
-  const message = { tag: TAG, header: { bytes: mine.byteLength }, arrays: [wordsOf(mine)] };
+  const words = wordsOf(mine);
+  const segmentWords = Math.max(1, Math.floor(segmentBytes / 4));
+  const segments = Math.max(1, Math.ceil(words.length / segmentWords));
+  const messages = Array.from({ length: segments }, (_, s) => ({
+    tag: TAG,
+    header: s === 0 ? { bytes: mine.byteLength, segments } : { segment: s },
+    arrays: [words.subarray(s * segmentWords, (s + 1) * segmentWords)],
+  }));
   // Staggered (rank+1, rank+2, …) so the ranks do not all send to rank 0 first.
   const sends: Promise<void>[] = [];
-  for (let k = 1; k < size; k++) sends.push(comm.send((rank + k) % size, message));
-  for (let from = 0; from < size; from++) {
-    if (from === rank) continue;
-    const received = await comm.recv(from);
-    const words = received.arrays?.[0];
-    const byteLength = received.header?.['bytes'];
-    if (received.tag !== TAG || !(words instanceof Float32Array) || typeof byteLength !== 'number' || Math.ceil((byteLength * 8) / PAYLOAD_BITS) !== words.length) {
-      throw new CommError('COMM', `allGatherBytes: expected an '${TAG}' message from rank ${from}, got '${received.tag}'; every rank must call the same collectives in the same order`, { rank: from });
-    }
-    all[from] = bytesOf(words, byteLength);
+  for (let k = 1; k < size; k++) {
+    const to = (rank + k) % size;
+    sends.push((async () => {
+      for (const message of messages) await comm.send(to, message);
+    })());
   }
-  await Promise.all(sends);
+  try {
+    for (let from = 0; from < size; from++) if (from !== rank) all[from] = await receiveFrom(comm, from);
+  } finally {
+    await Promise.all(sends);
+  }
   return all;
+}
+
+async function receiveFrom(comm: Communicator, from: number): Promise<Uint8Array> {
+  const bad = (got: string): CommError =>
+    new CommError('COMM', `allGatherBytes: expected an '${TAG}' message from rank ${from}, got ${got}; every rank must call the same collectives in the same order`, { rank: from });
+  const first = await comm.recv(from);
+  const byteLength = first.header?.['bytes'];
+  const segments = first.header?.['segments'];
+  if (first.tag !== TAG || typeof byteLength !== 'number' || typeof segments !== 'number' || !(first.arrays?.[0] instanceof Float32Array)) throw bad(`'${first.tag}'`);
+  const words = new Float32Array(Math.ceil((byteLength * 8) / PAYLOAD_BITS));
+  let at = 0;
+  for (let s = 0; s < segments; s++) {
+    const message = s === 0 ? first : await comm.recv(from);
+    const piece = message.arrays?.[0];
+    if (message.tag !== TAG || !(piece instanceof Float32Array) || at + piece.length > words.length || (s > 0 && message.header?.['segment'] !== s)) throw bad(`'${message.tag}' as segment ${s} of ${segments}`);
+    words.set(piece, at);
+    at += piece.length;
+  }
+  if (at !== words.length) throw bad(`${at} words where ${words.length} carry ${byteLength} bytes`);
+  return bytesOf(words, byteLength);
 }
