@@ -271,6 +271,19 @@ export type { StrategyEnvironment, StrategyFactory } from './strategies/index.js
 /** The registered strategy names (parametric families as their pattern, e.g. 'ps-ssp:<s>'). */
 export { strategyNames } from './strategies/index.js';
 /**
+ * A gradient codec by its `--compression` name (fp16, topk:0.01, powersgd:4, …): encode/decode on flat vectors.
+ * @example const codec = createCodec('topk:0.01'); const state = codec.createState(n, { seed: 1 });
+ */
+export { createCodec } from './comm/codecs/index.js';
+/** Register a codec family by name pattern; registering a name twice throws. */
+export { registerCodec } from './comm/codecs/index.js';
+/** Each registered codec's name pattern with a one-line description. */
+export { codecUsages } from './comm/codecs/index.js';
+/** A codec, its per-tensor state (error feedback, warm-started factors), its layout on the wire, its factory. */
+export type { Codec, CodecState, CodecLayout, CodecFactory } from './comm/codecs/index.js';
+/** FitOptions.compression resolved: the codec and its warm-up epochs, as a strategy receives it. */
+export type { CompressionOptions } from './strategies/index.js';
+/**
  * The neural-network engine: layers, losses, optimizers, Network — for networks the three neural models do not cover.
  * @example const net = new nn.Network([{ type: 'dense', units: 10 }], [784], 'float32');
  */
@@ -353,3 +366,9 @@ export { NotFittedError } from './core/errors.js';
 export { CommError } from './core/errors.js';
 /** A worker failed; carries the rank and the worker's own error as `cause`. */
 export { WorkerError } from './core/errors.js';
+/** An address that does not resolve or cannot be listened on (MASTER_ADDR, SHARDLEARN_HOST), naming the host and port. The CLI exits 4. */
+export { NetworkError } from './core/errors.js';
+/** A file that cannot be read or written (permissions, a folder, a full disk), naming the path. The CLI exits 5. */
+export { FileError } from './core/errors.js';
+/** A saved model file that fails its checks, naming the file and the field. The CLI exits 3. */
+export { ModelFormatError } from './models/state-schema.js';

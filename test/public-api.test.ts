@@ -14,25 +14,27 @@ const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const entrySource = readFileSync(join(root, 'src/index.ts'), 'utf8');
 
 const VALUES = [
-  'CNN', 'CommError', 'ConfigError', 'DataError', 'Dataset', 'Estimator', 'KMeans', 'LinearRegression', 'LinearSVM',
-  'LogisticRegression', 'MLP', 'MinMaxScaler', 'NotFittedError', 'PARADIGMS', 'PCA', 'RNN', 'Rng', 'ShardlearnError',
-  'StandardScaler', 'WorkerError', 'accuracy', 'advise', 'allocate', 'availableParadigms', 'calibrateFromRuns',
-  'columnStatistics', 'confusionMatrix', 'contiguousPartition', 'createModel', 'defaultMatrix', 'deserializeModel',
-  'dirichletPartition', 'evaluate', 'explainedVarianceScore', 'exportRuns', 'f1Score', 'iidPartition', 'kernelBackends',
-  'kernels', 'listRuns', 'loadData', 'loadMatrixFile', 'loadModel', 'loadSavedModel', 'meanSquaredError', 'modelNames',
-  'nn', 'oneHot', 'parseMatrix', 'placeSharedArraysInWasmMemory', 'r2Score', 'registerModel', 'registerStrategy',
-  'rendezvousFromEnv', 'reportFromStore', 'resolveParams', 'runCompare', 'saveModel', 'serializeModel',
-  'shutdownThreadPool', 'strategyNames', 'syntheticGenerator', 'trainTestSplit', 'useKernels',
+  'CNN', 'CommError', 'ConfigError', 'DataError', 'Dataset', 'Estimator', 'FileError', 'KMeans', 'LinearRegression',
+  'LinearSVM', 'LogisticRegression', 'MLP', 'MinMaxScaler', 'ModelFormatError', 'NetworkError', 'NotFittedError',
+  'PARADIGMS', 'PCA', 'RNN', 'Rng', 'ShardlearnError', 'StandardScaler', 'WorkerError', 'accuracy', 'advise',
+  'allocate', 'availableParadigms', 'calibrateFromRuns', 'codecUsages', 'columnStatistics', 'confusionMatrix',
+  'contiguousPartition', 'createCodec', 'createModel', 'defaultMatrix', 'deserializeModel', 'dirichletPartition',
+  'evaluate', 'explainedVarianceScore', 'exportRuns', 'f1Score', 'iidPartition', 'kernelBackends', 'kernels',
+  'listRuns', 'loadData', 'loadMatrixFile', 'loadModel', 'loadSavedModel', 'meanSquaredError', 'modelNames', 'nn',
+  'oneHot', 'parseMatrix', 'placeSharedArraysInWasmMemory', 'r2Score', 'registerCodec', 'registerModel',
+  'registerStrategy', 'rendezvousFromEnv', 'reportFromStore', 'resolveParams', 'runCompare', 'saveModel',
+  'serializeModel', 'shutdownThreadPool', 'strategyNames', 'syntheticGenerator', 'trainTestSplit', 'useKernels',
 ];
 
 const TYPES = [
-  'Advice', 'AdviceOption', 'AdviseRequest', 'AnyEstimator', 'ApplyUpdate', 'CNNParams', 'ColumnStatistics', 'CommStats',
-  'Communicator', 'CompareOptions', 'CompareOutcome', 'ConfusionMatrix', 'DataSource', 'DatasetInit', 'DirichletOptions', 'ErrorCode', 'FitInfo',
+  'Advice', 'AdviceOption', 'AdviseRequest', 'AnyEstimator', 'ApplyUpdate', 'CNNParams', 'Codec', 'CodecFactory',
+  'CodecLayout', 'CodecState', 'ColumnStatistics', 'CommStats', 'Communicator', 'CompareOptions', 'CompareOutcome',
+  'CompressionOptions', 'ConfusionMatrix', 'DataSource', 'DatasetInit', 'DirichletOptions', 'ErrorCode', 'FitInfo',
   'FitOptions', 'GradientStrategy', 'KMeansParams', 'LinearRegressionParams', 'LinearSVMParams', 'LoadOptions',
   'LoadedData', 'LogisticRegressionParams', 'MLPParams', 'Matrix', 'Message', 'Metrics', 'ModelEntry', 'ModelKind',
   'ModelSpec', 'NetworkProfile', 'PCAParams', 'Paradigm', 'PipelineOptions', 'PipelineSchedule', 'PipelineSettings',
-  'ProgressEvent', 'RNNParams', 'ReduceOp', 'Rendezvous', 'RunFilter', 'RunRecord', 'SavedModel', 'SharedRows', 'SplitOptions',
-  'StoredRun', 'StrategyEnvironment', 'StrategyFactory', 'SyntheticSpec', 'TrainContext',
+  'ProgressEvent', 'RNNParams', 'ReduceOp', 'Rendezvous', 'RunFilter', 'RunRecord', 'SavedModel', 'SharedRows',
+  'SplitOptions', 'StoredRun', 'StrategyEnvironment', 'StrategyFactory', 'SyntheticSpec', 'TrainContext',
 ];
 
 /** The names an `export { a, b as c } from` clause exports. */

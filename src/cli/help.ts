@@ -36,6 +36,8 @@ export const COMMANDS: Record<string, CommandHelp> = {
       ['--paradigm sequential|threads|processes|cluster', 'where the workers run (default sequential)'],
       ['--workers N', 'number of workers'],
       ['--strategy <name>', 'how workers combine updates: allreduce, hogwild, ps-sync, ps-async, ps-ssp:<s>'],
+      ['--compression <codec>', 'compress gradients: none, fp16, bf16, topk:<ratio>, randomk:<ratio>, qsgd:<levels>, terngrad, signsgd, powersgd:<rank> (allreduce and ps-* strategies)'],
+      ['--compression-warmup E', 'epochs of uncompressed training before the codec starts (default 0)'],
       ['--pipeline [<m>][:gpipe|1f1b][:replicas=<r>]', 'train a neural model as a pipeline of stages (bare --pipeline: 4 micro-batches, GPipe, 1 replica)'],
       ['--timeout-ms N', 'give up on a silent worker or peer after N ms'],
       ['--secret-file <path>', 'cluster: read the job secret from this file (mode 600 or stricter), instead of SHARDLEARN_SECRET'],

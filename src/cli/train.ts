@@ -32,6 +32,8 @@ export interface TrainReport {
   eval: 'train' | 'test';
   metrics: Record<string, number | number[]>;
   comm: { bytesSent: number; messagesSent: number; collectives: number };
+  /** The `--compression` codec, when one was asked for. */
+  compression?: string;
   out?: string;
 }
 
@@ -63,6 +65,8 @@ export async function trainCommand(args: ParsedArgs, write: Output): Promise<Tra
     throw new ConfigError(`--secret-file is for --paradigm cluster, whose ranks share one secret; ${paradigm} needs none (processes makes a fresh one per job)`, { field: 'secret-file' });
   }
   if (paradigm === 'cluster') useSecretFile(secretFile);
+  const compression = takeString(args, 'compression');
+  const compressionWarmup = takeNumber(args, 'compression-warmup', (n) => Number.isInteger(n) && n >= 0, 'a whole number of epochs ≥ 0');
   // Under `cluster` this process is one rank (started by `shardlearn launch`, torchrun-style
   // env, Kubernetes, Slurm): it loads only its shard; rank 0 alone evaluates, prints and saves.
   const place = paradigm === 'cluster' ? rendezvousFromEnv() : null;
@@ -85,6 +89,8 @@ export async function trainCommand(args: ParsedArgs, write: Output): Promise<Tra
     ...(strategy === undefined ? {} : { strategy }),
     ...(pipeline === undefined ? {} : { pipeline }),
     ...(timeoutMs === undefined ? {} : { timeoutMs }),
+    ...(compression === undefined ? {} : { compression }),
+    ...(compressionWarmup === undefined ? {} : { compressionWarmup }),
     ...source,
     onProgress: (event) => bar.update(event.iteration / Math.max(event.total, 1), `${name} ${event.iteration}/${event.total}${event.loss === undefined ? '' : ` loss ${event.loss.toPrecision(4)}`}`),
   });
@@ -117,6 +123,7 @@ export async function trainCommand(args: ParsedArgs, write: Output): Promise<Tra
       messagesSent: info.comm.reduce((s, c) => s + c.messagesSent, 0),
       collectives: info.comm[0]?.collectives ?? 0,
     },
+    ...(compression === undefined ? {} : { compression }),
     ...(out === undefined ? {} : { out }),
   };
   if (json) write.data(JSON.stringify(report));

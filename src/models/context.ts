@@ -17,11 +17,24 @@ export interface ProgressEvent {
 }
 
 /**
- * The part of the fit options that a model, not the runtime, reads. They cross thread and process
- * boundaries unchanged, so they are plain data. `FitOptions` extends this (models/paradigm.ts), and
- * a setting added here reaches every rank in every paradigm with no runtime change.
+ * The part of the fit options that travels to every rank, read there by the model or by the strategy
+ * the rank builds (not by the launcher). They cross thread and process boundaries unchanged, so they
+ * are plain data. `FitOptions` extends this (models/paradigm.ts), and a setting added here reaches
+ * every rank in every paradigm with no launcher change.
  */
 export interface ModelFitOptions {
+  /**
+   * Gradient compression for the all-reduce strategy and the parameter server's pushes (CLI
+   * `--compression`): 'none', 'fp16', 'bf16',
+   * 'topk:<ratio>[:<momentum>]', 'randomk:<ratio>', 'qsgd:<levels>', 'terngrad', 'signsgd',
+   * 'powersgd:<rank>'. Applied in every paradigm, sequential included; see docs/distributed.md.
+   *
+   * @example
+   * await model.fit(data, { paradigm: 'threads', workers: 2, compression: 'topk:0.01', compressionWarmup: 1 });
+   */
+  compression?: string;
+  /** Epochs of compression warm-up (CLI `--compression-warmup`; DGC's schedule for top-k/random-k). Default 0. */
+  compressionWarmup?: number;
   /**
    * Model parallelism for the neural models (mlp, cnn, rnn): cut the layers into one stage per
    * worker (per worker of a replica) and stream micro-batches through them, GPipe or 1F1B; with

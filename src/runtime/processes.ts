@@ -28,6 +28,7 @@ import { CommError, WorkerError } from '../core/errors.js';
 import type { ProgressEvent } from '../models/context.js';
 import type { FitInfo, LaunchRequest } from '../models/paradigm.js';
 import { checkStrategy } from '../strategies/index.js';
+import { compressionOf } from './compression.js';
 import { fitInfoParts, jobFor, rankFailure, resolveTimeout, resolveWorkers, shardBytes, shardCopy } from './job.js';
 import type { RankData, RankResult } from './rank.js';
 import { ProxySet, validateNetwork } from './network.js';
@@ -63,7 +64,7 @@ export async function launchProcesses<State>(request: LaunchRequest<State>): Pro
   const { data, options } = request;
   const size = resolveWorkers(options.workers, data.rows, options.source !== undefined);
   const strategy = options.strategy ?? 'allreduce';
-  checkStrategy(strategy, size);
+  checkStrategy(strategy, size, compressionOf(options));
   const timeoutMs = resolveTimeout(options.timeoutMs);
   const network = options.network === undefined ? undefined : validateNetwork(options.network);
   // Each rank's rows: its own shard of the source, or its slice of `data` shipped with the start order.

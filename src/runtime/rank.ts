@@ -23,6 +23,7 @@ import type { ModelFitOptions, ProgressEvent, SharedRows, TrainContext, Trainabl
 import type { DataSource, Paradigm } from '../models/paradigm.js';
 import { createModel, modelNames } from '../models/registry.js';
 import { createStrategy } from '../strategies/index.js';
+import { compressionOf } from './compression.js';
 import type { StampedEvent } from './progress.js';
 import { batchedProgress } from './progress.js';
 import { scaleByAllReduce } from './scale.js';
@@ -121,7 +122,7 @@ export async function runRank<State>(job: RankJob, setup: RankSetup): Promise<Ra
   if (job.data.kind === 'source' && job.data.source.scale !== undefined) {
     ({ data: shard, scaler: preprocess } = await scaleByAllReduce(shard, job.data.source.scale, comm));
   }
-  const strategy = createStrategy(job.strategy, { comm, sharedParams: setup.sharedParams });
+  const strategy = createStrategy(job.strategy, { comm, sharedParams: setup.sharedParams, compression: compressionOf(job.options) });
   // Rank 0 speaks for the run (nanoGPT's master_process); every report is also a liveness sign.
   const progress = batchedProgress(setup.rank, setup.progressIntervalMs ?? 0, setup.progress ?? (() => undefined));
   const report = (event: ProgressEvent): void => {

@@ -24,6 +24,7 @@ import { CommError, WorkerError } from '../core/errors.js';
 import type { FitInfo, LaunchRequest } from '../models/paradigm.js';
 import type { ProgressEvent } from '../models/context.js';
 import { checkStrategy } from '../strategies/index.js';
+import { compressionOf } from './compression.js';
 import { fitInfoParts, jobFor, rankFailure, resolveTimeout, resolveWorkers, shardRange } from './job.js';
 import type { RankResult } from './rank.js';
 import type { ThreadLauncherMessage, ThreadRankStart, ThreadWorkerMessage } from './thread-worker.js';
@@ -47,7 +48,7 @@ export async function launchThreads<State>(request: LaunchRequest<State>): Promi
   refuseNetwork(options.network, 'threads');
   const size = resolveWorkers(options.workers, data.rows, false);
   const strategy = options.strategy ?? 'allreduce';
-  checkStrategy(strategy, size);
+  checkStrategy(strategy, size, compressionOf(options));
   const timeoutMs = resolveTimeout(options.timeoutMs);
 
   const startedAt = performance.timeOrigin + performance.now();

@@ -8,12 +8,16 @@ import { AllReduceStrategy } from './allreduce.js';
 import { HogwildStrategy } from './hogwild.js';
 import { ParameterServerStrategy, parseConsistency } from './parameter-server.js';
 import type { GradientStrategy, StrategyName } from './strategy.js';
+import type { CompressionOptions } from './compression.js';
+import { compressionCodec } from './compression.js';
 
 /** What a strategy may need beyond the communicator (e.g. the shared parameter vector for Hogwild). */
 export interface StrategyEnvironment {
   comm: Communicator;
   /** Shared parameter storage the runtime prepared, when the paradigm has shared memory. */
   sharedParams?: Float64Array | undefined;
+  /** `--compression` and `--compression-warmup`; only the strategies that compress read it. */
+  compression?: CompressionOptions | undefined;
 }
 
 /** `name` is the requested name (for a parametric family such as 'ps-ssp:<s>', the full 'ps-ssp:2'). */
@@ -38,6 +42,7 @@ export function strategyNames(): string[] {
 export function createStrategy(name: string, env: StrategyEnvironment): GradientStrategy {
   const factory = factoryFor(name);
   if (factory === undefined) throw unknownStrategy(name);
+  if (env.compression !== undefined) checkCompression(name, env.compression);
   return factory(env, name);
 }
 
@@ -51,8 +56,9 @@ export function isStrategyName(name: string): boolean {
  * `name` (an unknown name). Launchers call it so a bad name is a ConfigError, not a WorkerError.
  * `workers` is kept for strategies whose validity depends on the world size.
  */
-export function checkStrategy(name: string, _workers: number): void {
+export function checkStrategy(name: string, _workers: number, compression?: CompressionOptions): void {
   if (factoryFor(name) === undefined) throw unknownStrategy(name);
+  if (compression !== undefined) checkCompression(name, compression);
 }
 
 /** Pipeline parallelism was a strategy name ('pipeline:8:1f1b'); it is the fit option `pipeline` now, and the message says so. */
@@ -63,14 +69,26 @@ function unknownStrategy(name: string): ConfigError {
   return new ConfigError(`unknown strategy '${name}'; expected one of: ${strategyNames().join(', ')}${hint}`, { field: 'strategy' });
 }
 
+/** The strategies that compress (the all-reduce, the parameter server's pushes); the others refuse a codec other than 'none' rather than ignore it. */
+const compresses = (name: string): boolean => name === 'allreduce' || name.startsWith('ps-');
+
+/** Throws the ConfigError of a bad codec spec, or of a codec asked of a strategy that does not compress. */
+export function checkCompression(name: string, compression: CompressionOptions): void {
+  const codec = compressionCodec(compression);
+  if (codec.layout !== 'identity' && !compresses(name)) {
+    throw new ConfigError(`--compression ${compression.codec} needs a strategy that compresses (allreduce, ps-sync, ps-async, ps-ssp:<s>); strategy '${name}' sends its vectors uncompressed`, { field: 'compression' });
+  }
+}
+
 function factoryFor(name: string): StrategyFactory | undefined {
   return factories.get(name) ?? factories.get(name.replace(/:\d+$/, ':<s>')) ?? factories.get(name.replace(/:.*$/, ':<options>'));
 }
 
-registerStrategy('allreduce', ({ comm }) => new AllReduceStrategy(comm));
+registerStrategy('allreduce', ({ comm, compression }) => new AllReduceStrategy(comm, compression));
 registerStrategy('hogwild', ({ comm, sharedParams }) => new HogwildStrategy(comm, sharedParams));
-registerStrategy('ps-sync', ({ comm }) => new ParameterServerStrategy(comm, { kind: 'sync' }));
-registerStrategy('ps-async', ({ comm }) => new ParameterServerStrategy(comm, { kind: 'async' }));
-registerStrategy('ps-ssp:<s>', ({ comm }, name) => new ParameterServerStrategy(comm, parseConsistency(name)!));
+registerStrategy('ps-sync', ({ comm, compression }) => new ParameterServerStrategy(comm, { kind: 'sync' }, compression));
+registerStrategy('ps-async', ({ comm, compression }) => new ParameterServerStrategy(comm, { kind: 'async' }, compression));
+registerStrategy('ps-ssp:<s>', ({ comm, compression }, name) => new ParameterServerStrategy(comm, parseConsistency(name)!, compression));
 
 export type { GradientStrategy, StrategyName, ApplyUpdate } from './strategy.js';
+export type { CompressionOptions } from './compression.js';

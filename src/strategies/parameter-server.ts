@@ -19,11 +19,19 @@
  * projection onto a ball uses the whole norm) the other coordinates in the replica are stale, so
  * the coupling is approximate. At `finish` every rank assembles the final shards (one all-reduce of
  * zero-padded shards: x + 0 = x exactly), so all ranks end with identical parameters.
+ *
+ * With `--compression` every push is encoded by the codec (a state per destination server; a
+ * rank's push to its own server is encoded too, so the maths does not depend on where a shard
+ * lives) and decoded by the server; pulls of parameters stay exact. The encoded bytes ride as
+ * finite float32 words, 31 bits each (comm/collectives/allgather.ts).
  */
 import type { Communicator, Message } from '../comm/communicator.js';
 import { reduceInto } from '../comm/communicator.js';
 import { CommError, ConfigError } from '../core/errors.js';
 import type { ApplyUpdate, GradientStrategy, StrategyName } from './strategy.js';
+import { bytesOf, wordsOf } from '../comm/collectives/allgather.js';
+import type { CompressionOptions } from './compression.js';
+import { PushCompressor, compressionCodec } from './compression.js';
 
 export type Consistency = { kind: 'sync' } | { kind: 'async' } | { kind: 'ssp'; staleness: number };
 
@@ -70,11 +78,16 @@ export class ParameterServerStrategy implements GradientStrategy {
   private failure: Error | null = null;
   private pump: Promise<void> = Promise.resolve();
   private clock = 0;
+  /** The pushes' codec, when compressing. */
+  private readonly compressor: PushCompressor | null;
 
   constructor(
     private readonly comm: Communicator,
     private readonly consistency: Consistency,
+    compression?: CompressionOptions,
   ) {
+    const codec = compression === undefined ? null : compressionCodec(compression);
+    this.compressor = codec === null || codec.layout === 'identity' ? null : new PushCompressor(codec, compression!, comm.rank);
     this.name = consistency.kind === 'ssp' ? `ps-ssp:${consistency.staleness}` : consistency.kind === 'sync' ? 'ps-sync' : 'ps-async';
     this.staleness = consistency.kind === 'ssp' ? consistency.staleness : consistency.kind === 'sync' ? 0 : Infinity;
     this.synchronous = consistency.kind === 'sync';
@@ -82,6 +95,15 @@ export class ParameterServerStrategy implements GradientStrategy {
     this.size = comm.size;
     this.clocks = new Array<number>(this.size).fill(0);
     this.done = new Array<boolean>(this.size).fill(false);
+  }
+
+  /** With compression a server's update depends on which rows each worker summed (strategy.ts). */
+  get gradientsByShard(): boolean {
+    return this.compressor !== null;
+  }
+
+  startEpoch(epoch: number): void {
+    this.compressor?.startEpoch(epoch);
   }
 
   private shard(s: number): [number, number] {
@@ -112,9 +134,15 @@ export class ParameterServerStrategy implements GradientStrategy {
   private dispatch(message: Message & { from: number }): void {
     const header = message.header ?? {};
     switch (message.tag) {
-      case 'ps-push':
-        this.onPush({ from: message.from, clock: header['clock'] as number, count: header['count'] as number, gradient: message.arrays?.[0] as Float64Array });
+      case 'ps-push': {
+        const encoded = header['bytes'];
+        const [start, end] = this.shard(this.rank);
+        const gradient = typeof encoded === 'number' && this.compressor !== null
+          ? this.compressor.decode(bytesOf(message.arrays?.[0] as Float32Array, encoded), end - start)
+          : (message.arrays?.[0] as Float64Array);
+        this.onPush({ from: message.from, clock: header['clock'] as number, count: header['count'] as number, gradient });
         return;
+      }
       case 'ps-shard':
         this.onShard(header['shard'] as number, message.arrays?.[0] as Float64Array);
         return;
@@ -198,11 +226,14 @@ export class ParameterServerStrategy implements GradientStrategy {
     const arrived = new Promise<void>((resolve) => {
       this.wake = resolve;
     });
+    const compressor = this.compressor !== null && !this.compressor.bypass() ? this.compressor : null;
     for (let s = 0; s < this.size; s++) {
       const [start, end] = this.shard(s);
       const gradient = gradientSum.slice(start, end);
-      if (s === this.rank) this.onPush({ from: this.rank, clock: this.clock, count, gradient });
-      else await this.comm.send(s, { tag: 'ps-push', header: { clock: this.clock, count }, arrays: [gradient] });
+      const encoded = compressor?.encode(s, gradient) ?? null;
+      if (s === this.rank) this.onPush({ from: this.rank, clock: this.clock, count, gradient: encoded === null ? gradient : compressor!.decode(encoded, gradient.length) });
+      else if (encoded === null) await this.comm.send(s, { tag: 'ps-push', header: { clock: this.clock, count }, arrays: [gradient] });
+      else await this.comm.send(s, { tag: 'ps-push', header: { clock: this.clock, count, bytes: encoded.byteLength }, arrays: [wordsOf(encoded)] });
     }
     if (this.awaited > 0 && this.failure === null) await arrived;
     this.wake = null;

@@ -36,6 +36,15 @@ export interface GradientStrategy {
    * `false` when each rank samples its own shard at its own pace.
    */
   readonly synchronous: boolean;
+  /**
+   * `true` when what a rank contributes depends on which rows it summed, not only on their total
+   * (a compressed all-reduce: top-k of a rank's sum is not a share of top-k of the total). The
+   * synchronous trainer then gives each rank the batch's rows of its own shard in every paradigm —
+   * under threads as under processes — so paradigms agree bit for bit. Default false.
+   */
+  readonly gradientsByShard?: boolean;
+  /** Told at the start of each epoch (0-based), for schedules such as a codec's warm-up. */
+  startEpoch?(epoch: number): void;
   /** The parameter vector to train from now on, initialised from `initial` (identical on every rank). */
   setup(initial: Float64Array, options?: StrategySetup): Promise<Float64Array>;
   /**

@@ -6,6 +6,7 @@
  * crosses the harness.
  */
 import type { Communicator, CommStats, Message } from '../../src/comm/communicator.js';
+import { allGatherBytes } from '../../src/comm/collectives/allgather.js';
 import { ShardlearnError } from '../../src/core/errors.js';
 import { Rng } from '../../src/core/rng.js';
 import type { DType, FloatArray } from '../../src/core/storage.js';
@@ -146,6 +147,14 @@ export const communicatorCases = {
     const check = Float64Array.of(1);
     await comm.allReduce(check, 'sum');
     return { errors, afterwards: check[0]! };
+  },
+
+  /** allGatherBytes (comm/collectives/allgather.ts) of a rank-dependent byte string, in segments of `segmentBytes`. */
+  async allGatherBytes(comm: Communicator, args: { length: number; segmentBytes: number }): Promise<{ gathered: number[][]; stats: CommStats }> {
+    const before = { ...comm.stats };
+    const mine = Uint8Array.from({ length: args.length + comm.rank }, (_, i) => (i * 31 + comm.rank * 7) & 0xff);
+    const gathered = await allGatherBytes(comm, mine, args.segmentBytes);
+    return { gathered: gathered.map((bytes) => [...bytes]), stats: delta(before, { ...comm.stats }) };
   },
 
   /** The last rank never joins the barrier: every other rank must fail with a timeout that names it. */

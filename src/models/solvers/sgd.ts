@@ -84,16 +84,21 @@ export async function runSgd(shard: Dataset, context: TrainContext, problem: Sgd
   const apply = (p: Float64Array, g: Float64Array): void => problem.apply(p, g, step);
   let loss = NaN;
 
+  // A compressing strategy's result depends on which rank summed which rows: take each rank's own
+  // shard rows in every paradigm then, so threads give what processes give (strategy.ts).
+  const even = shared !== undefined && strategy.gradientsByShard !== true;
   for (let epoch = 0; epoch < options.epochs; epoch++) {
     let lossSum = 0;
     let seen = 0;
+    strategy.startEpoch?.(epoch);
     if (strategy.synchronous) {
       const order = base.fork(epoch).permutation(layout.total);
       for (let start = 0; start < layout.total; start += options.batchSize) {
         const stop = Math.min(start + options.batchSize, layout.total);
-        const count = shared !== undefined
+        const count = even
           ? evenShare(order, start, stop, comm.rank, comm.size, batchRows)
           : shardShare(order, start, stop, layout.offset, layout.offset + shard.rows, batchRows);
+        if (!even && first !== 0) for (let b = 0; b < count; b++) batchRows[b]! += first;
         gradient.fill(0);
         if (count > 0) lossSum += problem.accumulate(params, batchRows, count, gradient, epoch);
         seen += count;

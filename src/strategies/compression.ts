@@ -1,0 +1,144 @@
+/**
+ * The compressed sum of the ranks' gradient vectors, for any codec (comm/codecs), by the collective
+ * the codec's layout calls for:
+ * - 'dense' (fp16, bf16, qsgd, terngrad, signsgd) and 'sparse' (topk, randomk): an all-gather of the
+ *   encoded bytes, then every rank decodes every rank's message and sums them in rank order — the
+ *   same bits on every rank, in every paradigm. (A sum of encodings is not an encoding, so a plain
+ *   all-reduce cannot carry them; sparse pairs would also fill in as they are summed.)
+ * - 'low-rank' (PowerSGD): two small all-reduces, of P = M·Q and of Q = Mᵀ·P (Vogels et al. 2019,
+ *   Algorithm 1): the factors are linear in M, so they can be summed on the wire, (rows + cols)·r
+ *   float32 values each way instead of n.
+ *
+ * Warm-up (`warmupEpochs`): the sparse codecs follow DGC's density schedule inside the codec; the
+ * others send uncompressed during warm-up (the caller's plain all-reduce), as DGC's warm-up intends:
+ * the early, fast-changing gradients are the ones compression hurts most.
+ */
+import type { Communicator } from '../comm/communicator.js';
+import { allGatherBytes } from '../comm/collectives/allgather.js';
+import type { Codec, CodecState } from '../comm/codecs/index.js';
+import { backProject, createCodec, orthonormalize, powerShape, project, reconstruct, warmStart } from '../comm/codecs/index.js';
+import { ConfigError } from '../core/errors.js';
+
+/** `--compression` and `--compression-warmup`, as the runtime hands them to a strategy. */
+export interface CompressionOptions {
+  /** A codec spec: 'none', 'fp16', 'topk:0.01', 'powersgd:4', … (see comm/codecs/index.ts). */
+  codec: string;
+  /** Epochs of warm-up (DGC). Default 0. */
+  warmupEpochs?: number;
+  /** Seed of the codecs' random choices (random-k, QSGD, TernGrad, PowerSGD's first Q). Default 0. */
+  seed?: number;
+}
+
+/** The codec of `options` (throws the ConfigError of a bad spec or warm-up). */
+export function compressionCodec(options: CompressionOptions): Codec {
+  const warmup = options.warmupEpochs ?? 0;
+  if (!(Number.isInteger(warmup) && warmup >= 0)) {
+    throw new ConfigError(`compression warm-up must be a whole number of epochs ≥ 0, got ${warmup}`, { field: 'compressionWarmup' });
+  }
+  return createCodec(options.codec);
+}
+
+/** One rank's compressor: its codec and the state it carries from step to step. */
+export class GradientCompressor {
+  private state: CodecState | null = null;
+  private epoch = 0;
+
+  constructor(
+    private readonly comm: Communicator,
+    readonly codec: Codec,
+    private readonly options: CompressionOptions,
+  ) {}
+
+  /** The trainer's epoch (0-based), for the warm-up. */
+  startEpoch(epoch: number): void {
+    this.epoch = epoch;
+  }
+
+  /** Whether this step goes uncompressed (identity codec, or a non-sparse codec in warm-up). */
+  bypass(): boolean {
+    return this.codec.layout === 'identity' || (this.codec.layout !== 'sparse' && this.epoch < (this.options.warmupEpochs ?? 0));
+  }
+
+  /** Replace `gradient` (this rank's sum) by the decoded sum over all ranks. */
+  async sum(gradient: Float64Array): Promise<void> {
+    const state = this.stateFor(gradient.length);
+    state.epoch = this.epoch;
+    if (this.codec.layout === 'low-rank') {
+      await this.powerSgd(gradient, state);
+      return;
+    }
+    const messages = await allGatherBytes(this.comm, this.codec.encode(gradient, state));
+    gradient.fill(0);
+    for (const bytes of messages) {
+      const decoded = this.codec.decode(bytes, gradient.length);
+      for (let i = 0; i < gradient.length; i++) gradient[i]! += decoded[i]!;
+    }
+  }
+
+  private stateFor(length: number): CodecState {
+    if (this.state === null || this.state.length !== length) {
+      this.state = this.codec.createState(length, { seed: this.options.seed ?? 0, rank: this.comm.rank, warmupEpochs: this.options.warmupEpochs ?? 0 });
+    }
+    return this.state;
+  }
+
+  /** PowerSGD with error feedback; see the module comment and comm/codecs/powersgd.ts. */
+  private async powerSgd(gradient: Float64Array, state: CodecState): Promise<void> {
+    const n = gradient.length;
+    const shape = powerShape(n, this.codec.rank ?? 1);
+    const residual = state.residual!;
+    const p = new Float64Array(n);
+    for (let i = 0; i < n; i++) p[i] = gradient[i]! + residual[i]!;
+    const left = Float32Array.from(project(p, shape, warmStart(state, shape)));
+    await this.comm.allReduce(left, 'sum');
+    const basis = Float64Array.from(left);
+    orthonormalize(basis, shape.rows, shape.rank);
+    const right = backProject(p, shape, basis);
+    const local = reconstruct(basis, right, shape, n);
+    for (let i = 0; i < n; i++) residual[i] = p[i]! - local[i]!;
+    const wire = Float32Array.from(right);
+    await this.comm.allReduce(wire, 'sum');
+    state.q = Float64Array.from(wire);
+    gradient.set(reconstruct(basis, state.q, shape, n));
+  }
+}
+
+/**
+ * One rank's codec for point-to-point pushes (the parameter server's): a state per destination
+ * (each server receives a different shard, so each has its own residual and stream). Warm-up as in
+ * the all-reduce: dense codecs push uncompressed during it, sparse ones follow DGC's schedule.
+ */
+export class PushCompressor {
+  private readonly states = new Map<number, CodecState>();
+  private epoch = 0;
+
+  constructor(
+    readonly codec: Codec,
+    private readonly options: CompressionOptions,
+    private readonly rank: number,
+  ) {}
+
+  startEpoch(epoch: number): void {
+    this.epoch = epoch;
+  }
+
+  bypass(): boolean {
+    return this.codec.layout === 'identity' || (this.codec.layout !== 'sparse' && this.epoch < (this.options.warmupEpochs ?? 0));
+  }
+
+  /** The encoding of `gradient`, the shard bound for rank `to`. */
+  encode(to: number, gradient: Float64Array): Uint8Array {
+    let state = this.states.get(to);
+    if (state === undefined || state.length !== gradient.length) {
+      // The stream of (this rank, destination): rank·65536 + to keeps the pairs' streams apart.
+      state = this.codec.createState(gradient.length, { seed: this.options.seed ?? 0, rank: this.rank * 65536 + to, warmupEpochs: this.options.warmupEpochs ?? 0 });
+      this.states.set(to, state);
+    }
+    state.epoch = this.epoch;
+    return this.codec.encode(gradient, state);
+  }
+
+  decode(bytes: Uint8Array, length: number): Float64Array {
+    return this.codec.decode(bytes, length);
+  }
+}
