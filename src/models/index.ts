@@ -3,6 +3,7 @@
  * in `./catalog.ts`.
  */
 import './catalog.js';
+import './rl/catalog.js';
 
 export * from './estimator.js';
 export * from './context.js';
@@ -22,3 +23,6 @@ export * from './neural/classifier.js';
 export * from './neural/mlp.js';
 export * from './neural/cnn.js';
 export * from './neural/rnn.js';
+export * from './rl/agent.js';
+export * from './rl/schedule.js';
+export * from './rl/q-learning.js';
