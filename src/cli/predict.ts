@@ -2,7 +2,8 @@
  * `shardlearn predict --model model.json --data <spec> [--out predictions.csv] [--json]`:
  * apply a saved model (and the preprocessing saved with it) to new rows. Writes one prediction per
  * line (class value, regression value, cluster index, or PCA reconstruction error), and, when the
- * data has labels, prints the metrics.
+ * data has labels, prints the metrics. A saved RL policy runs greedy evaluation episodes instead
+ * (rl-flags.ts).
  */
 import { writeFile, rename } from 'node:fs/promises';
 import { ConfigError } from '../core/errors.js';
@@ -11,15 +12,17 @@ import { evaluate, loadSavedModel } from '../models/index.js';
 import type { ParsedArgs } from './args.js';
 import { takeString, takeSwitch } from './args.js';
 import { applySavedPreprocess, takeLoadOptions } from './data-flags.js';
+import { predictAgentCommand } from './rl-flags.js';
 
 export async function predictCommand(args: ParsedArgs, write: (line: string) => void): Promise<void> {
   const path = takeString(args, 'model');
   if (path === undefined) throw new ConfigError('--model is required: a file written by `shardlearn train --out`', { field: 'model' });
   const out = takeString(args, 'out');
   const json = takeSwitch(args, 'json');
+  const { model, preprocess } = await loadSavedModel(path);
+  if (model.kind === 'agent') return predictAgentCommand(model, args, json, write);
   const { spec, options } = takeLoadOptions(args);
   if (args.flags.size > 0) throw new ConfigError(`predict does not take --${[...args.flags.keys()][0]}`);
-  const { model, preprocess } = await loadSavedModel(path);
   const loaded = await loadData(spec, options);
   const data = applySavedPreprocess(loaded.test ?? loaded.train, preprocess);
   const predictions = model.predict(data);

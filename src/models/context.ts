@@ -17,6 +17,8 @@ export interface ProgressEvent {
   meanReturn?: number;
   /** RL agents: environment steps taken so far by all actors. */
   envSteps?: number;
+  /** RL agents: episodes finished so far by all actors. */
+  episodes?: number;
 }
 
 export interface TrainContext {

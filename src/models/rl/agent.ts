@@ -163,6 +163,9 @@ export abstract class Agent<Params extends AgentParams, State extends { training
   }
 }
 
+/** Any agent, whatever its hyperparameters and state. */
+export type AnyAgent = Agent<AgentParams, { training: TrainingRecord }>;
+
 /** Evaluation episodes use seeds apart from the training ones. */
 export function evaluationSeed(seed: number): number {
   return (seed + 1_000_003) | 0;

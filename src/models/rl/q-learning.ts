@@ -107,9 +107,9 @@ export class QLearning extends Agent<QLearningParams, QLearningState> {
     const schedule = { start: p.epsilonStart, end: p.epsilonEnd, fraction: p.explorationFraction, decay: p.epsilonDecay };
     const window = new ReturnWindow(Math.ceil(TARGET_WINDOW / size));
     const { target } = this.envInfo;
-    // [table (averaging only) | window sum, window count, env steps]: one all-reduce per round.
+    // [table (averaging only) | window sum, window count, env steps, episodes]: one all-reduce per round.
     const tableLength = shared ? 0 : table.length;
-    const message = new Float64Array(tableLength + 3);
+    const message = new Float64Array(tableLength + 4);
     let done = 0;
     let steps = 0;
     let stepsToTarget: number | null = null;
@@ -146,12 +146,13 @@ export class QLearning extends Agent<QLearningParams, QLearningState> {
       message[tableLength] = window.sum;
       message[tableLength + 1] = window.size;
       message[tableLength + 2] = steps;
+      message[tableLength + 3] = done;
       if (size > 1) await comm.allReduce(message, 'sum');
       if (!shared && size > 1) for (let i = 0; i < tableLength; i++) table[i] = message[i]! / size;
       globalSteps = message[tableLength + 2]!;
       const meanReturn = message[tableLength]! / Math.max(message[tableLength + 1]!, 1);
       if (stepsToTarget === null && message[tableLength + 1]! >= Math.min(TARGET_WINDOW, p.episodes) && meanReturn >= target) stepsToTarget = globalSteps;
-      context.report({ iteration: round, total: rounds, meanReturn, envSteps: globalSteps });
+      context.report({ iteration: round, total: rounds, meanReturn, envSteps: globalSteps, episodes: message[tableLength + 3]! });
     }
     if (shared) await strategy.finish(table);
     return { table: Float64Array.from(table), states, actions, training: { envSteps: globalSteps, episodes: p.episodes, stepsToTarget } };
