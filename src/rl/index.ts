@@ -5,3 +5,4 @@ export * from './cliff-walking.js';
 export * from './cart-pole.js';
 export * from './registry.js';
 export * from './vector.js';
+export * from './replay.js';
