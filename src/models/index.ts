@@ -26,3 +26,5 @@ export * from './neural/rnn.js';
 export * from './rl/agent.js';
 export * from './rl/schedule.js';
 export * from './rl/q-learning.js';
+export * from './rl/q-network.js';
+export * from './rl/dqn.js';
