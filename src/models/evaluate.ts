@@ -9,6 +9,7 @@ import type { Dataset } from '../data/dataset.js';
 import { accuracy, f1Score, meanSquaredError, r2Score } from './metrics.js';
 import type { AnyEstimator } from './registry.js';
 import { assertUnreachable } from '../core/errors.js';
+import { Agent } from './rl/agent.js';
 
 export type Metrics = Record<string, number | number[]>;
 
@@ -32,7 +33,8 @@ export function evaluate(model: AnyEstimator, data: Dataset): Metrics {
     }
     case 'agent':
       // An agent is evaluated on its environment (seeded greedy episodes), not on `data`.
-      return (model as unknown as { metrics(): Metrics }).metrics();
+      if (!(model instanceof Agent)) throw new TypeError(`model '${model.name}' says it is an agent but does not extend Agent`);
+      return model.metrics();
     default:
       return assertUnreachable(model.kind, 'model kind');
   }

@@ -40,6 +40,8 @@ export interface DQNParams extends AgentParams {
   /** Hidden layer widths (dense + ReLU each). */
   hidden: number[];
   lr: number;
+  /** 'linear' anneals the learning rate from `lr` to 0 over the run (steadies the final policy). */
+  lrSchedule: 'constant' | 'linear';
   gamma: number;
   bufferSize: number;
   batchSize: number;
@@ -74,6 +76,13 @@ export interface DQNState {
   training: TrainingRecord;
 }
 
+/**
+ * Defaults that solve CartPole (greedy evalReturn 500 after 100,000 steps for seeds 0, 1, 2; see
+ * docs/models.md). Squared error, not Huber: with CleanRL's settings Huber let the Q-values diverge
+ * (past 6·10⁴ by 100k steps, where no return exceeds 100) while squared error stayed bounded; and
+ * with these settings and a constant learning rate 2 of 6 runs fell back from 500 by the end,
+ * which annealing the rate to 0 (lrSchedule 'linear') stopped in 3 of 3.
+ */
 export const DQN_DEFAULTS: DQNParams = {
   env: 'cartpole',
   slippery: false,
@@ -82,24 +91,25 @@ export const DQN_DEFAULTS: DQNParams = {
   evalEpisodes: 100,
   steps: 100_000,
   hidden: [64, 64],
-  lr: 1e-3,
+  lr: 5e-4,
+  lrSchedule: 'linear',
   gamma: 0.99,
-  bufferSize: 50_000,
+  bufferSize: 10_000,
   batchSize: 64,
   learningStarts: 1000,
-  trainEvery: 4,
+  trainEvery: 2,
   gradientSteps: 1,
-  targetUpdate: 'hard',
+  targetUpdate: 'polyak',
   targetEvery: 500,
-  tau: 0.005,
+  tau: 0.01,
   double: true,
-  loss: 'huber',
+  loss: 'mse',
   maxGradNorm: 10,
   epsilonStart: 1,
   epsilonEnd: 0.05,
-  explorationFraction: 0.2,
+  explorationFraction: 0.05,
   epsilonDecay: 'linear',
-  syncEvery: 4,
+  syncEvery: 2,
   precision: 'float32',
 };
 
@@ -209,6 +219,7 @@ export class DQN extends Agent<DQNParams, DQNState> {
         if (stepsToTarget === null && windowCount >= TARGET_WINDOW && meanReturn >= target) stepsToTarget = globalSteps;
         if (globalSteps >= p.learningStarts) {
           const due = (Math.floor(globalSteps / p.trainEvery) - Math.floor(Math.max(before, p.learningStarts - 1) / p.trainEvery)) * p.gradientSteps;
+          if (p.lrSchedule === 'linear') update.lr = p.lr * Math.max(1 - globalSteps / p.steps, 0);
           for (let g = 0; g < due; g++) {
             this.sampleInto(buffer!, sampler, indices, batch);
             q.train(batch, update);
@@ -284,6 +295,7 @@ function validate(params: DQNParams): DQNParams {
   check('slippery', typeof params.slippery === 'boolean', 'true or false');
   check('hidden', Array.isArray(params.hidden) && params.hidden.every((n) => Number.isInteger(n) && n >= 1), 'a list of positive integers, e.g. 64,64');
   check('lr', typeof params.lr === 'number' && params.lr > 0, 'a number > 0');
+  check('lrSchedule', params.lrSchedule === 'constant' || params.lrSchedule === 'linear', 'constant or linear');
   check('gamma', typeof params.gamma === 'number' && params.gamma >= 0 && params.gamma <= 1, 'a number in [0, 1]');
   check('tau', typeof params.tau === 'number' && params.tau > 0 && params.tau <= 1, 'a number in (0, 1]');
   check('maxGradNorm', typeof params.maxGradNorm === 'number' && params.maxGradNorm > 0, 'a number > 0 (Infinity: no clipping)');
