@@ -123,3 +123,19 @@ test('dqn refuses a bad option naming it, and FrozenLake works as a 1-value obse
   const lake = await new DQN({ env: 'frozenlake-4x4', steps: 300, learningStarts: 50, hidden: [8], evalEpisodes: 2 }).fit();
   assert.ok(Number.isFinite(lake.score()));
 });
+
+test('dqn asynchronous actors (Ape-X): rank 0 only learns, never beyond the sequential replay ratio; on threads and processes', async () => {
+  const params = { env: 'cartpole', steps: 4000, learningStarts: 500, hidden: [16], seed: 2, syncEvery: 20, actors: 'async' as const };
+  for (const paradigm of ['threads', 'processes'] as const) {
+    const agent = await new DQN(params).fit({ paradigm, workers: 3 });
+    const { training } = agent.state;
+    assert.equal(training.envSteps, 4000, paradigm);
+    // At most one gradient step per trainEvery (2) env steps after learningStarts.
+    assert.ok(training.updates! >= 1 && training.updates! <= (4000 - 499) / 2, `${paradigm}: ${training.updates} updates`);
+    // The learner (rank 0) acts in no environment: the two actors sent every transition, 2000 each, 100 rounds.
+    assert.equal(agent.fitInfo!.comm[1]!.messagesSent, 100, paradigm);
+    assert.equal(agent.fitInfo!.comm[2]!.messagesSent, 100, paradigm);
+    assert.equal(agent.fitInfo!.comm[0]!.messagesSent, 200, `${paradigm}: one weights reply per message`);
+    assert.ok(Number.isFinite(agent.score()));
+  }
+});

@@ -41,6 +41,8 @@ export interface TrainingRecord {
    * last ⌈100/actors⌉ of each actor) first reached the environment's target, or null.
    */
   stepsToTarget: number | null;
+  /** DQN: gradient steps the learner took. */
+  updates?: number;
 }
 
 export interface EpisodeSummary {

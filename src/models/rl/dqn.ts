@@ -20,17 +20,18 @@ import { ConfigError } from '../../core/errors.js';
 import { Rng } from '../../core/rng.js';
 import type { DType } from '../../core/storage.js';
 import type { Dataset } from '../../data/dataset.js';
-import { dtypeArray } from '../../nn/tensor.js';
 import { observationLength } from '../../rl/env.js';
-import { ReplayBuffer, packTransition, packedWidth } from '../../rl/replay.js';
+import { ReplayBuffer } from '../../rl/replay.js';
 import type { TrainContext } from '../context.js';
 import { resolveParams } from '../estimator.js';
 import type { AgentParams, TrainingRecord } from './agent.js';
-import { Agent, ReturnWindow, checkEnvName } from './agent.js';
-import type { TdLoss, TransitionBatch } from './q-network.js';
+import { Agent, checkEnvName } from './agent.js';
+import { Actor } from './dqn-actor.js';
+import { Learner, trainAsynchronously, trainSynchronously } from './dqn-learner.js';
+import type { TdLoss } from './q-network.js';
 import { QNetwork, TD_LOSSES } from './q-network.js';
 import type { EpsilonDecay } from './schedule.js';
-import { EPSILON_DECAYS, epsilonAt } from './schedule.js';
+import { EPSILON_DECAYS } from './schedule.js';
 
 export type TargetUpdate = 'hard' | 'polyak';
 
@@ -64,6 +65,12 @@ export interface DQNParams extends AgentParams {
   epsilonDecay: EpsilonDecay;
   /** Environment steps per actor between two weight broadcasts (and transition sends). */
   syncEvery: number;
+  /**
+   * 'sync': rounds in lockstep, every rank acts and rank 0 also learns (deterministic). 'async'
+   * (Ape-X): rank 0 only learns, at its own pace, and answers each actor's transitions with the
+   * current weights at once; the actors never wait for a gradient step (not reproducible).
+   */
+  actors: 'sync' | 'async';
   precision: DType;
 }
 
@@ -110,12 +117,12 @@ export const DQN_DEFAULTS: DQNParams = {
   explorationFraction: 0.05,
   epsilonDecay: 'linear',
   syncEvery: 2,
+  actors: 'sync',
   precision: 'float32',
 };
 
+/** stepsToTarget watches the mean return of the last 100 episodes (of all actors). */
 const TARGET_WINDOW = 100;
-/** Rank 0 reports progress about this often, in environment steps of all actors. */
-const REPORT_EVERY_STEPS = 1000;
 
 export class DQN extends Agent<DQNParams, DQNState> {
   readonly name = 'dqn';
@@ -141,115 +148,30 @@ export class DQN extends Agent<DQNParams, DQNState> {
     const p = this.params;
     const env = this.makeEnv();
     const d = observationLength(env.observationSpace);
-    const actions = env.actionSpace.n;
-    const q = new QNetwork({ observationLength: d, actions, hidden: p.hidden, dtype: p.precision, seed: p.seed });
-    const size = comm.size;
-    const rank = comm.rank;
-    const learner = rank === 0;
-    const mine = Math.floor(((rank + 1) * p.steps) / size) - Math.floor((rank * p.steps) / size);
-    const rounds = Math.ceil(Math.ceil(p.steps / size) / p.syncEvery);
+    const q = new QNetwork({ observationLength: d, actions: env.actionSpace.n, hidden: p.hidden, dtype: p.precision, seed: p.seed });
+    const asynchronous = p.actors === 'async' && comm.size > 1;
+    // Synchronous: every rank acts, rank 0 also learns. Asynchronous: rank 0 only learns.
+    const actorCount = asynchronous ? comm.size - 1 : comm.size;
+    const actorIndex = asynchronous ? comm.rank - 1 : comm.rank;
     const root = new Rng(p.seed);
-    const rng = root.fork(2 * rank + 1);
-    const envSeed = root.fork(2 * rank + 2).nextUint32() | 0;
-    const sampler = root.fork(0);
-    const schedule = { start: p.epsilonStart, end: p.epsilonEnd, fraction: p.explorationFraction, decay: p.epsilonDecay };
-    const window = new ReturnWindow(Math.ceil(TARGET_WINDOW / size));
-    const { target } = this.envInfo;
-    const width = packedWidth(d);
-    const packed = new Float64Array(p.syncEvery * width);
-    const buffer = learner ? new ReplayBuffer(p.bufferSize, d) : null;
-    const batch: TransitionBatch = {
-      size: p.batchSize,
-      observations: dtypeArray(p.precision, p.batchSize * d),
-      actions: new Int32Array(p.batchSize),
-      rewards: new Float64Array(p.batchSize),
-      nextObservations: dtypeArray(p.precision, p.batchSize * d),
-      terminated: new Uint8Array(p.batchSize),
-    };
-    const indices = new Int32Array(p.batchSize);
-    const update = { gamma: p.gamma, lr: p.lr, double: p.double, loss: p.loss, maxGradNorm: p.maxGradNorm };
+    const learner = comm.rank === 0 ? new Learner(q, p, new ReplayBuffer(p.bufferSize, d), root.fork(0), this.envInfo.target, context) : null;
+    const actor = actorIndex < 0 ? null : new Actor(
+      env, root.fork(2 * comm.rank + 2).nextUint32() | 0, root.fork(2 * comm.rank + 1),
+      { start: p.epsilonStart, end: p.epsilonEnd, fraction: p.explorationFraction, decay: p.epsilonDecay },
+      actorCount / p.steps, p.syncEvery, Math.ceil(TARGET_WINDOW / actorCount),
+    );
+    const mine = Math.floor(((actorIndex + 1) * p.steps) / actorCount) - Math.floor((actorIndex * p.steps) / actorCount);
+    if (asynchronous) await trainAsynchronously(comm, q, learner, actor, mine, p.syncEvery, actorCount);
+    else await trainSynchronously(comm, q, learner, actor!, mine, Math.ceil(Math.ceil(p.steps / actorCount) / p.syncEvery), p.syncEvery);
 
-    let observation = env.reset(envSeed);
-    let episodeReturn = 0;
-    let episodes = 0;
-    let done = 0;
-    // Learner's view of all actors: [window sum, window count, env steps, episodes] per actor.
-    const actorStats = new Float64Array(size * 4);
-    let globalSteps = 0;
-    let stepsToTarget: number | null = null;
-    let lastReport = 0;
-
-    for (let round = 0; round < rounds; round++) {
-      const count = Math.min(p.syncEvery, mine - done);
-      for (let i = 0; i < count; i++, done++) {
-        const epsilon = epsilonAt(schedule, (done * size) / p.steps);
-        const action = rng.uniform() < epsilon ? rng.int(actions) : q.act(observation);
-        const result = env.step(action);
-        packTransition(packed, i, observation, action, result.reward, result.observation, result.terminated);
-        episodeReturn += result.reward;
-        if (result.terminated || result.truncated) {
-          window.push(episodeReturn);
-          episodes++;
-          episodeReturn = 0;
-          observation = env.reset();
-        } else {
-          observation = result.observation;
-        }
-      }
-      const stats = [window.sum, window.size, done, episodes];
-      if (learner) {
-        buffer!.addPacked(packed, count);
-        actorStats.set(stats, 0);
-        for (let from = 1; from < size; from++) {
-          const message = await comm.recv(from);
-          const header = message.header as { count: number; stats: number[] };
-          buffer!.addPacked(message.arrays![0]!, header.count);
-          actorStats.set(header.stats, from * 4);
-        }
-        const before = globalSteps;
-        globalSteps = 0;
-        let sum = 0;
-        let windowCount = 0;
-        for (let r = 0; r < size; r++) {
-          sum += actorStats[r * 4]!;
-          windowCount += actorStats[r * 4 + 1]!;
-          globalSteps += actorStats[r * 4 + 2]!;
-        }
-        const meanReturn = sum / Math.max(windowCount, 1);
-        if (stepsToTarget === null && windowCount >= TARGET_WINDOW && meanReturn >= target) stepsToTarget = globalSteps;
-        if (globalSteps >= p.learningStarts) {
-          const due = (Math.floor(globalSteps / p.trainEvery) - Math.floor(Math.max(before, p.learningStarts - 1) / p.trainEvery)) * p.gradientSteps;
-          if (p.lrSchedule === 'linear') update.lr = p.lr * Math.max(1 - globalSteps / p.steps, 0);
-          for (let g = 0; g < due; g++) {
-            this.sampleInto(buffer!, sampler, indices, batch);
-            q.train(batch, update);
-            if (p.targetUpdate === 'polyak') q.updateTarget(p.tau);
-          }
-        }
-        if (p.targetUpdate === 'hard' && Math.floor(globalSteps / p.targetEvery) > Math.floor(before / p.targetEvery)) q.updateTarget(1);
-        if (globalSteps - lastReport >= REPORT_EVERY_STEPS || round === rounds - 1) {
-          lastReport = globalSteps;
-          let allEpisodes = 0;
-          for (let r = 0; r < size; r++) allEpisodes += actorStats[r * 4 + 3]!;
-          context.report({ iteration: globalSteps, total: p.steps, meanReturn, envSteps: globalSteps, episodes: allEpisodes });
-        }
-      } else {
-        await comm.send(0, { tag: 'transitions', header: { count, stats }, arrays: [packed.subarray(0, count * width)] });
-        if (done % REPORT_EVERY_STEPS < p.syncEvery) context.report({ iteration: done * size, total: p.steps });
-      }
-      if (size > 1) {
-        await comm.broadcast(q.params, 0);
-        if (!learner) q.setParameters(q.params);
-      }
+    // Every rank returns the same state: the learner's record and weights.
+    const record = Float64Array.of(learner?.globalSteps ?? 0, learner?.stepsToTarget ?? -1, learner?.episodes ?? 0, learner?.updates ?? 0);
+    if (comm.size > 1) {
+      await comm.broadcast(q.params, 0);
+      await comm.broadcast(record, 0);
     }
-    // Every rank returns the same state: the learner's record with the final weights.
-    const record = Float64Array.of(globalSteps, stepsToTarget ?? -1);
-    if (size > 1) await comm.broadcast(record, 0);
-    const training: TrainingRecord = { envSteps: record[0]!, episodes: 0, stepsToTarget: record[1]! < 0 ? null : record[1]! };
-    const allEpisodes = Float64Array.of(episodes);
-    if (size > 1) await comm.allReduce(allEpisodes, 'sum');
-    training.episodes = allEpisodes[0]!;
-    return { params: Float64Array.from(q.params), observationLength: d, actions, hidden: [...p.hidden], training };
+    const training: TrainingRecord = { envSteps: record[0]!, episodes: record[2]!, stepsToTarget: record[1]! < 0 ? null : record[1]!, updates: record[3]! };
+    return { params: Float64Array.from(q.params), observationLength: d, actions: q.actions, hidden: [...p.hidden], training };
   }
 
   act(observation: Float64Array): number {
@@ -269,17 +191,6 @@ export class DQN extends Agent<DQNParams, DQNState> {
     return this.network;
   }
 
-  private sampleInto(buffer: ReplayBuffer, rng: Rng, indices: Int32Array, batch: TransitionBatch): void {
-    buffer.sample(batch.size, rng, indices);
-    buffer.gather(indices, 'observations', batch.observations);
-    buffer.gather(indices, 'nextObservations', batch.nextObservations);
-    for (let i = 0; i < batch.size; i++) {
-      const at = indices[i]!;
-      batch.actions[i] = buffer.actions[at]!;
-      batch.rewards[i] = buffer.rewards[at]!;
-      batch.terminated[i] = buffer.terminated[at]!;
-    }
-  }
 }
 
 function validate(params: DQNParams): DQNParams {
@@ -295,6 +206,7 @@ function validate(params: DQNParams): DQNParams {
   check('slippery', typeof params.slippery === 'boolean', 'true or false');
   check('hidden', Array.isArray(params.hidden) && params.hidden.every((n) => Number.isInteger(n) && n >= 1), 'a list of positive integers, e.g. 64,64');
   check('lr', typeof params.lr === 'number' && params.lr > 0, 'a number > 0');
+  check('actors', params.actors === 'sync' || params.actors === 'async', 'sync or async');
   check('lrSchedule', params.lrSchedule === 'constant' || params.lrSchedule === 'linear', 'constant or linear');
   check('gamma', typeof params.gamma === 'number' && params.gamma >= 0 && params.gamma <= 1, 'a number in [0, 1]');
   check('tau', typeof params.tau === 'number' && params.tau > 0 && params.tau <= 1, 'a number in (0, 1]');
