@@ -9,6 +9,9 @@ import { DQN } from '../../src/models/rl/dqn.js';
 import type { TransitionBatch } from '../../src/models/rl/q-network.js';
 import { QNetwork } from '../../src/models/rl/q-network.js';
 import { huber } from '../../src/nn/losses.js';
+import type { TrainContext } from '../../src/models/context.js';
+import { Learner } from '../../src/models/rl/dqn-learner.js';
+import { ReplayBuffer, packTransition, packedWidth } from '../../src/rl/replay.js';
 import { estimatorSuite } from '../support/estimator-suite.js';
 import '../../src/index.js';
 
@@ -138,4 +141,20 @@ test('dqn asynchronous actors (Ape-X): rank 0 only learns, never beyond the sequ
     assert.equal(agent.fitInfo!.comm[0]!.messagesSent, 200, `${paradigm}: one weights reply per message`);
     assert.ok(Number.isFinite(agent.score()));
   }
+});
+
+test('dqn learner: the second actor may be heard from before the first (asynchronous order)', () => {
+  // Failed before the fix with "… is not iterable": the statistics of actor 0 were a hole.
+  const q = new QNetwork({ observationLength: 4, actions: 2, hidden: [4], dtype: 'float64', seed: 0 });
+  const reports: number[] = [];
+  const context = { report: (event: { envSteps?: number }) => reports.push(event.envSteps ?? -1) } as unknown as TrainContext;
+  const learner = new Learner(q, new DQN({ learningStarts: 1, steps: 10 }).params, new ReplayBuffer(10, 4), new Rng(0), 475, context);
+  const packed = new Float64Array(2 * packedWidth(4));
+  packTransition(packed, 0, [0, 0, 0, 0], 1, 1, [0, 0, 0.01, 0], false);
+  packTransition(packed, 1, [0, 0, 0.01, 0], 0, 1, [0, 0, 0.02, 0], false);
+  learner.add(1, packed, 2, [0, 0, 2, 0]);
+  learner.settle();
+  assert.equal(learner.globalSteps, 2);
+  learner.trainAll();
+  assert.equal(learner.updates, 1); // steps 1 and 2, trainEvery 2: one gradient step due
 });

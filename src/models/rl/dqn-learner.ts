@@ -69,12 +69,13 @@ export class Learner {
     let sum = 0;
     let count = 0;
     let episodes = 0;
-    for (const [windowSum, windowCount, actorSteps, actorEpisodes] of this.stats) {
+    // forEach skips actors not heard from yet (holes: asynchronous actors arrive in any order).
+    this.stats.forEach(([windowSum, windowCount, actorSteps, actorEpisodes]) => {
       sum += windowSum;
       count += windowCount;
       steps += actorSteps;
       episodes += actorEpisodes;
-    }
+    });
     this.globalSteps = steps;
     this.episodes = episodes;
     this.owed += (this.dueBy(steps) - this.dueBy(before)) * this.p.gradientSteps;
