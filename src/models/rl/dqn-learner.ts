@@ -4,9 +4,10 @@
  *   their transitions to rank 0, which adds them in rank order, takes the gradient steps due, and
  *   broadcasts the weights. Deterministic for a fixed seed and world size.
  * - `trainAsynchronously` (Ape-X): rank 0 only learns. It answers each actor's transitions with the
- *   current weights at once and otherwise takes gradient steps, never more than the sequential
- *   replay ratio allows (one per `trainEvery` env steps received) and fewer when the actors outrun
- *   it — then the replay ratio falls and the actors never wait for a gradient step.
+ *   current weights and otherwise takes gradient steps, never more than the sequential replay
+ *   ratio allows (one per `trainEvery` env steps received). Acting and learning overlap; when the
+ *   learner owes more than `maxLag` gradient steps it catches up before answering, so the actors
+ *   wait and the replay ratio stays within `maxLag` steps of sequential DQN's.
  */
 import type { Communicator } from '../../comm/communicator.js';
 import type { Rng } from '../../core/rng.js';
@@ -54,6 +55,11 @@ export class Learner {
     };
     this.indices = new Int32Array(p.batchSize);
     this.update = { gamma: p.gamma, lr: p.lr, double: p.double, loss: p.loss, maxGradNorm: p.maxGradNorm };
+  }
+
+  /** Gradient steps due but not yet taken. */
+  get backlog(): number {
+    return this.owed;
   }
 
   /** Add an actor's round of transitions and its statistics. */
@@ -161,7 +167,7 @@ export async function trainSynchronously(comm: Communicator, q: QNetwork, learne
   }
 }
 
-export async function trainAsynchronously(comm: Communicator, q: QNetwork, learner: Learner | null, actor: Actor | null, steps: number, roundSteps: number, actors: number): Promise<void> {
+export async function trainAsynchronously(comm: Communicator, q: QNetwork, learner: Learner | null, actor: Actor | null, steps: number, roundSteps: number, actors: number, maxLag: number): Promise<void> {
   if (actor !== null) {
     const width = actor.packed.length / roundSteps;
     while (actor.steps < steps) {
@@ -188,6 +194,8 @@ export async function trainAsynchronously(comm: Communicator, q: QNetwork, learn
       const header = message.header as unknown as TransitionsHeader;
       learning.add(message.from - 1, message.arrays![0]!, header.count, header.stats);
       learning.settle();
+      // Flow control: an actor waits for its weights while the learner owes more than maxLag steps.
+      while (learning.backlog > maxLag) learning.trainOne();
       await comm.send(message.from, { tag: 'weights', arrays: [q.params] });
       if (header.last) active--;
       if (active > 0) pending = receive();

@@ -71,6 +71,12 @@ export interface DQNParams extends AgentParams {
    * current weights at once; the actors never wait for a gradient step (not reproducible).
    */
   actors: 'sync' | 'async';
+  /**
+   * async: gradient steps the learner may owe (env steps received ÷ trainEvery − steps taken)
+   * before it holds the actors back. Without a bound, actors on CartPole ran at 60k steps/s and
+   * the learner's share of gradient steps collapsed (evalReturn 171 after 300k steps).
+   */
+  maxLag: number;
   precision: DType;
 }
 
@@ -118,6 +124,7 @@ export const DQN_DEFAULTS: DQNParams = {
   epsilonDecay: 'linear',
   syncEvery: 2,
   actors: 'sync',
+  maxLag: 50,
   precision: 'float32',
 };
 
@@ -161,7 +168,7 @@ export class DQN extends Agent<DQNParams, DQNState> {
       actorCount / p.steps, p.syncEvery, Math.ceil(TARGET_WINDOW / actorCount),
     );
     const mine = Math.floor(((actorIndex + 1) * p.steps) / actorCount) - Math.floor((actorIndex * p.steps) / actorCount);
-    if (asynchronous) await trainAsynchronously(comm, q, learner, actor, mine, p.syncEvery, actorCount);
+    if (asynchronous) await trainAsynchronously(comm, q, learner, actor, mine, p.syncEvery, actorCount, p.maxLag);
     else await trainSynchronously(comm, q, learner, actor!, mine, Math.ceil(Math.ceil(p.steps / actorCount) / p.syncEvery), p.syncEvery);
 
     // Every rank returns the same state: the learner's record and weights.
@@ -206,6 +213,7 @@ function validate(params: DQNParams): DQNParams {
   check('slippery', typeof params.slippery === 'boolean', 'true or false');
   check('hidden', Array.isArray(params.hidden) && params.hidden.every((n) => Number.isInteger(n) && n >= 1), 'a list of positive integers, e.g. 64,64');
   check('lr', typeof params.lr === 'number' && params.lr > 0, 'a number > 0');
+  check('maxLag', Number.isInteger(params.maxLag) && params.maxLag >= 0, 'an integer ≥ 0');
   check('actors', params.actors === 'sync' || params.actors === 'async', 'sync or async');
   check('lrSchedule', params.lrSchedule === 'constant' || params.lrSchedule === 'linear', 'constant or linear');
   check('gamma', typeof params.gamma === 'number' && params.gamma >= 0 && params.gamma <= 1, 'a number in [0, 1]');
