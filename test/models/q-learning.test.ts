@@ -94,3 +94,9 @@ test('epsilon schedules: linear and exponential from start to end over the fract
   const exponential = { ...linear, decay: 'exponential' as const };
   assert.ok(Math.abs(epsilonAt(exponential, 0.25) - Math.sqrt(0.05)) < 1e-15);
 });
+
+test('q-learning: FrozenLake 8×8 slippery reaches Gymnasium\'s 0.85 over 1,000 greedy episodes (50,000 training episodes)', async () => {
+  const agent = await new QLearning({ env: 'frozenlake-8x8', slippery: true, episodes: 50_000, seed: 0 }).fit();
+  const { successRate } = agent.evaluatePolicy({ episodes: 1000 });
+  assert.ok(successRate! >= 0.85, `success ${successRate}`);
+});

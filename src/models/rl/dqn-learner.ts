@@ -15,11 +15,30 @@ import { dtypeArray } from '../../nn/tensor.js';
 import type { ReplayBuffer } from '../../rl/replay.js';
 import type { TrainContext } from '../context.js';
 import type { Actor, ActorStats } from './dqn-actor.js';
-import type { DQNParams } from './dqn.js';
-import type { QNetwork, TransitionBatch, UpdateOptions } from './q-network.js';
+import type { DType } from '../../core/storage.js';
+import type { QNetwork, TdLoss, TransitionBatch, UpdateOptions } from './q-network.js';
 
 /** Rank 0 reports progress about this often, in environment steps of all actors. */
 const REPORT_EVERY_STEPS = 1000;
+
+/** The DQN options the learner reads (dqn.ts's DQNParams documents each). */
+export interface LearnerSettings {
+  steps: number;
+  batchSize: number;
+  precision: DType;
+  gamma: number;
+  lr: number;
+  lrSchedule: 'constant' | 'linear';
+  double: boolean;
+  loss: TdLoss;
+  maxGradNorm: number;
+  learningStarts: number;
+  trainEvery: number;
+  gradientSteps: number;
+  targetUpdate: 'hard' | 'polyak';
+  targetEvery: number;
+  tau: number;
+}
 
 export class Learner {
   /** Env steps of all actors received so far. */
@@ -38,7 +57,7 @@ export class Learner {
 
   constructor(
     private readonly q: QNetwork,
-    private readonly p: DQNParams,
+    private readonly p: LearnerSettings,
     private readonly buffer: ReplayBuffer,
     private readonly sampler: Rng,
     private readonly target: number,
