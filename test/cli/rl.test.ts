@@ -54,3 +54,16 @@ test('agents refuse --data, and a continuous environment for q-learning, with ex
   assert.equal(cartpole.status, 2);
   assert.match(cartpole.stderr, /discrete observation space/);
 });
+
+test('train dqn --env cartpole --json on 3 threads with asynchronous actors, and info lists both agents', () => {
+  const r = run(['train', 'dqn', '--env', 'cartpole', '--steps', '3000', '--hidden', '16,16', '--learning-starts', '500', '--paradigm', 'threads', '--workers', '3', '--actors', 'async', '--sync-every', '50', '--json']);
+  assert.equal(r.status, 0, r.stderr);
+  const report = JSON.parse(r.stdout) as { workers: number; trainSamples: number; metrics: Record<string, number> };
+  assert.equal(report.workers, 3);
+  assert.equal(report.trainSamples, 3000);
+  assert.ok(report.metrics['evalReturn']! >= 8 && report.metrics['evalReturn']! <= 500);
+  assert.ok(report.metrics['envStepsPerSecond']! > 0);
+  const info = run(['info']);
+  assert.match(info.stdout, /q-learning\s+agent/);
+  assert.match(info.stdout, /dqn\s+agent/);
+});
