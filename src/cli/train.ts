@@ -17,6 +17,8 @@ import { rendezvousFromEnv } from '../runtime/index.js';
 import type { Output } from './output.js';
 import { progressBar } from './progress-bar.js';
 import { useSecretFile } from './secret-file.js';
+import type { AgentTrainReport } from './rl-flags.js';
+import { isAgentModel, trainAgentCommand } from './rl-flags.js';
 
 export interface TrainReport {
   model: string;
@@ -54,9 +56,10 @@ function cloneArgs(args: ParsedArgs): ParsedArgs {
 }
 
 /** Returns the report, or null on a cluster rank other than 0 (which prints nothing). */
-export async function trainCommand(args: ParsedArgs, write: Output): Promise<TrainReport | null> {
+export async function trainCommand(args: ParsedArgs, write: Output): Promise<TrainReport | AgentTrainReport | null> {
   const name = args.positionals[0];
   if (name === undefined) throw new ConfigError(`train needs a model name: ${modelNames().join(', ')}`, { field: 'model' });
+  if (isAgentModel(name)) return trainAgentCommand(name, args, takeParadigm(args), write);
   const json = takeSwitch(args, 'json');
   const out = takeString(args, 'out');
   const { paradigm, workers, strategy, pipeline, timeoutMs } = takeParadigm(args);

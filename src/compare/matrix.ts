@@ -273,6 +273,8 @@ export function syntheticSpecFor(model: string, rows: number, cols = 20, seed = 
       return `synthetic:blobs?rows=${rows}&cols=${cols}&centers=8&seed=${seed}`;
     case 'decomposition':
       return `synthetic:lowrank?rows=${rows}&cols=${cols}&rank=5&seed=${seed}`;
+    case 'agent':
+      throw new ConfigError(`${model} is a reinforcement-learning agent: it trains on an environment, not on data, and has no comparison cell yet`, { field: 'models' });
   }
 }
 

@@ -14,6 +14,12 @@ export interface ProgressEvent {
   total: number;
   /** Training loss (or inertia) at this point, when the model computes it. */
   loss?: number;
+  /** RL agents: mean return of the recent training episodes (all actors). */
+  meanReturn?: number;
+  /** RL agents: environment steps taken so far by all actors. */
+  envSteps?: number;
+  /** RL agents: episodes finished so far by all actors. */
+  episodes?: number;
 }
 
 /**

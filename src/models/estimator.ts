@@ -21,7 +21,7 @@ import type { FitInfo, FitOptions } from './paradigm.js';
 import { getLauncher } from './paradigm.js';
 import { NotAnOptionError } from './option-schema.js';
 
-export type ModelKind = 'regressor' | 'classifier' | 'clusterer' | 'decomposition';
+export type ModelKind = 'regressor' | 'classifier' | 'clusterer' | 'decomposition' | 'agent';
 
 export abstract class Estimator<Params extends object, State extends object> implements Trainable<State> {
   /** The registry name; also the tag checked when a saved model is loaded. */

@@ -3,6 +3,7 @@
  * in `./catalog.ts`.
  */
 import './catalog.js';
+import './rl/catalog.js';
 
 export * from './estimator.js';
 export * from './context.js';
@@ -24,3 +25,8 @@ export * from './neural/cnn.js';
 export * from './neural/rnn.js';
 export { ModelFormatError } from './state-schema.js';
 export type { OptionDoc, OptionSchema, OptionSpec } from './option-schema.js';
+export * from './rl/agent.js';
+export * from './rl/schedule.js';
+export * from './rl/q-learning.js';
+export * from './rl/q-network.js';
+export * from './rl/dqn.js';

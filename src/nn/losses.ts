@@ -6,6 +6,10 @@
  *   ∂z = softmax(z) − onehot(y). Computed in float64 with the max subtracted (no overflow).
  * - mean squared error on outputs [batch, k] with targets [batch, k]: Σ_rows (1/k)·Σ_j (ŷ − t)²,
  *   ∂ŷ = (2/k)·(ŷ − t).
+ * - Huber (smooth L1, δ = 1 by default; PyTorch's HuberLoss) on outputs [batch, k] with targets
+ *   [batch, k]: Σ_rows (1/k)·Σ_j h(ŷ − t), h(d) = d²/2 for |d| ≤ δ, else δ·(|d| − δ/2);
+ *   ∂ŷ = (1/k)·h'(d), h'(d) = d clipped to [−δ, δ]. Quadratic near 0, linear beyond δ, so one
+ *   large error (a DQN target far off early in training) cannot blow up the gradient.
  *
  * @example
  * const { loss, gradient } = softmaxCrossEntropy(logits, codes);
@@ -73,6 +77,35 @@ export function meanSquaredError(output: Tensor, targets: ArrayLike<number>): Lo
     const diff = y[i]! - targets[i]!;
     loss += (diff * diff) / width;
     dy[i] = (2 * diff) / width;
+  }
+  return { loss, gradient: { shape: output.shape, data: dy } };
+}
+
+/** Huber's h(d): d²/2 for |d| ≤ δ, else δ·(|d| − δ/2). */
+export function huber(d: number, delta = 1): number {
+  const a = Math.abs(d);
+  return a <= delta ? 0.5 * d * d : delta * (a - 0.5 * delta);
+}
+
+/** h'(d): d clipped to [−δ, δ]. */
+export function huberDerivative(d: number, delta = 1): number {
+  return d > delta ? delta : d < -delta ? -delta : d;
+}
+
+export function huberLoss(output: Tensor, targets: ArrayLike<number>, delta = 1): LossResult {
+  const rows = output.shape[0]!;
+  const width = output.data.length / rows;
+  if (targets.length !== output.data.length) {
+    throw new RangeError(`huberLoss: expected ${output.data.length} targets (${rows} rows × ${width}), got ${targets.length}`);
+  }
+  if (!(delta > 0)) throw new RangeError(`huberLoss: delta must be positive, got ${delta}`);
+  const y = output.data;
+  const dy = dtypeArray(y instanceof Float32Array ? 'float32' : 'float64', y.length);
+  let loss = 0;
+  for (let i = 0; i < y.length; i++) {
+    const diff = y[i]! - targets[i]!;
+    loss += huber(diff, delta) / width;
+    dy[i] = huberDerivative(diff, delta) / width;
   }
   return { loss, gradient: { shape: output.shape, data: dy } };
 }

@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Rng } from '../../src/core/rng.js';
-import { meanSquaredError, softmaxCrossEntropy, softmaxRows } from '../../src/nn/losses.js';
+import { huber, huberLoss, meanSquaredError, softmaxCrossEntropy, softmaxRows } from '../../src/nn/losses.js';
 import { relativeError } from './gradcheck.js';
 
 function numericGradient(f: (z: Float64Array) => number, z: Float64Array): Float64Array {
@@ -53,4 +53,30 @@ test('mean squared error: gradient matches finite differences, loss matches the 
   let expected = 0;
   for (let i = 0; i < 6; i++) expected += (y[i]! - t[i]!) ** 2 / 2;
   assert.ok(Math.abs(loss - expected) < 1e-12);
+});
+
+test('huber loss: gradient matches finite differences on both sides of δ, loss matches the closed form', () => {
+  const rng = new Rng(5);
+  for (const delta of [1, 0.5]) {
+    // Differences on both sides of ±δ (away from the kinks), so both regimes are exercised.
+    const offsets = [-3, -1.5, -0.7, -0.2, 0.3, 0.8, 1.7, 2.5];
+    const t = Float64Array.from({ length: 8 }, () => rng.normal());
+    const y = Float64Array.from(t, (v, i) => v + offsets[i]! * delta);
+    const { loss, gradient } = huberLoss({ shape: [4, 2], data: y }, t, delta);
+    const numeric = numericGradient((v) => huberLoss({ shape: [4, 2], data: v }, t, delta).loss, y);
+    let quadratic = 0;
+    for (let i = 0; i < y.length; i++) {
+      assert.ok(relativeError(gradient.data[i]!, numeric[i]!) < 1e-6, `delta ${delta} entry ${i}`);
+      if (Math.abs(y[i]! - t[i]!) <= delta) quadratic++;
+    }
+    assert.ok(quadratic > 0 && quadratic < y.length, 'both regimes covered');
+    const expected = Array.from(y).reduce((sum, v, i) => sum + huber(v - t[i]!, delta) / 2, 0);
+    assert.ok(Math.abs(loss - expected) < 1e-12);
+  }
+  // The closed form at chosen points: h(0.5) = 0.125, h(3) = 2.5, h(−3) = 2.5 (δ = 1); PyTorch's HuberLoss gives the same.
+  assert.equal(huber(0.5), 0.125);
+  assert.equal(huber(3), 2.5);
+  assert.equal(huber(-3), 2.5);
+  const { gradient } = huberLoss({ shape: [1, 3], data: Float64Array.of(0.5, 3, -3) }, [0, 0, 0]);
+  assert.deepEqual(Array.from(gradient.data), [0.5 / 3, 1 / 3, -1 / 3]);
 });
