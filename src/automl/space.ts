@@ -16,7 +16,9 @@
  * `when` makes a parameter conditional (Optuna's define-by-run `if`, Hyperopt's nested choice): it
  * is set only when every named parameter has one of the listed values, else it is left out (the
  * model's default applies). A condition may only name a `choice` or fixed parameter declared
- * before it. For grid search, `uniform`/`log-uniform` give `steps` points (default 3) and `int`
+ * before it (a list value is written inside an array: `"when": { "hidden": [[64, 32]] }`). A
+ * number list is a value too, for list-valued options: `"hidden": { "type": "choice", "values":
+ * [[32], [64, 32]] }`. For grid search, `uniform`/`log-uniform` give `steps` points (default 3) and `int`
  * gives every integer of its range (or `steps` of them, evenly spread).
  *
  * @example
@@ -27,7 +29,8 @@
 import { ConfigError } from '../core/errors.js';
 import type { Rng } from '../core/rng.js';
 
-export type ParamValue = number | string | boolean;
+/** A number list is for list-valued options (an MLP's `hidden` layer sizes). */
+export type ParamValue = number | string | boolean | readonly number[];
 export type Params = Record<string, ParamValue>;
 
 /** `when`: parameter name → the values it must take for this parameter to exist. */
@@ -61,8 +64,18 @@ function fail(source: string, field: string, expected: string, found: unknown): 
   throw new ConfigError(`${source}: '${field}' must be ${expected}, found ${shown.length > 60 ? `${shown.slice(0, 60)}…` : shown}`, { field });
 }
 
-function isValue(value: unknown): value is ParamValue {
+function isScalar(value: unknown): value is number | string | boolean {
   return (typeof value === 'number' && Number.isFinite(value)) || typeof value === 'string' || typeof value === 'boolean';
+}
+
+function isValue(value: unknown): value is ParamValue {
+  return isScalar(value) || (Array.isArray(value) && value.length > 0 && value.every((v) => typeof v === 'number' && Number.isFinite(v)));
+}
+
+/** Whether `values` holds `value` (lists compared element by element). */
+function holds(values: readonly ParamValue[], value: ParamValue): boolean {
+  const key = JSON.stringify(value);
+  return values.some((v) => JSON.stringify(v) === key);
 }
 
 function finite(source: string, field: string, value: unknown): number {
@@ -96,7 +109,7 @@ function parseDomain(source: string, name: string, raw: Record<string, unknown>)
     const values = raw['values'];
     if (!Array.isArray(values) || values.length === 0) fail(source, `${name}.values`, 'a non-empty array', values);
     values.forEach((value, i) => {
-      if (!isValue(value)) fail(source, `${name}.values[${i}]`, 'a number, string or boolean', value);
+      if (!isValue(value)) fail(source, `${name}.values[${i}]`, 'a number, string, boolean or list of numbers', value);
     });
     return { type: 'choice', values: values as ParamValue[] };
   }
@@ -125,12 +138,13 @@ function parseCondition(source: string, name: string, raw: unknown, declared: Re
     const field = `${name}.when.${other}`;
     const parent = declared.get(other);
     if (parent === undefined) fail(source, field, 'a parameter declared before this one', other);
+    // One value or an array of them; a list-valued option's value goes inside an array: [[32, 16]].
     const values = Array.isArray(wanted) ? (wanted as unknown[]) : [wanted];
     if (values.length === 0) fail(source, field, 'a value or a non-empty array of values', wanted);
     const possible = parent.domain.type === 'choice' ? parent.domain.values : parent.domain.type === 'fixed' ? [parent.domain.value] : null;
     if (possible === null) fail(source, field, `a condition on a 'choice' or fixed parameter ('${other}' is '${parent.domain.type}')`, wanted);
     for (const value of values) {
-      if (!isValue(value) || !possible.includes(value)) fail(source, field, `one of ${JSON.stringify(possible)}`, value);
+      if (!isValue(value) || !holds(possible, value)) fail(source, field, `one of ${JSON.stringify(possible)}`, value);
     }
     condition[other] = values as ParamValue[];
   }
@@ -154,7 +168,7 @@ export function parseSpace(raw: unknown, source = 'space'): SearchSpace {
       const when = record['when'] === undefined ? null : parseCondition(source, name, record['when'], declared);
       param = { name, domain, when };
     } else {
-      fail(source, name, "a domain object ({ \"type\": \"uniform\", … }) or a fixed number, string or boolean", entry);
+      fail(source, name, "a domain object ({ \"type\": \"uniform\", … }) or a fixed number, string, boolean or list of numbers", entry);
     }
     declared.set(name, param);
   }
@@ -164,7 +178,7 @@ export function parseSpace(raw: unknown, source = 'space'): SearchSpace {
 
 function active(param: SpaceParam, chosen: Params): boolean {
   if (param.when === null) return true;
-  return Object.entries(param.when).every(([other, values]) => other in chosen && values.includes(chosen[other]!));
+  return Object.entries(param.when).every(([other, values]) => other in chosen && holds(values, chosen[other]!));
 }
 
 function sampleDomain(domain: Domain, rng: Rng): ParamValue {

@@ -41,6 +41,18 @@ test('sampling: same seed same points; every value inside its domain; conditiona
   assert.ok(below > 70 && below < 130, `log-uniform median near 1e-2, found ${below}/200 below`);
 });
 
+test('list values (an MLP\'s hidden sizes) as choices, fixed values and conditions', () => {
+  const lists = parseSpace({ hidden: { type: 'choice', values: [[8], [16, 8]] }, dropout: { type: 'uniform', low: 0, high: 0.5, when: { hidden: [[16, 8]] } }, batchSize: [32] as unknown as number });
+  const grid = gridOf(parseSpace({ hidden: { type: 'choice', values: [[8], [16, 8]] }, dropout: { type: 'choice', values: [0, 0.2], when: { hidden: [[16, 8]] } } }));
+  assert.deepEqual(grid, [{ hidden: [8] }, { hidden: [16, 8], dropout: 0 }, { hidden: [16, 8], dropout: 0.2 }]);
+  const rng = new Rng(2);
+  for (let i = 0; i < 20; i++) {
+    const p = sampleSpace(lists, rng);
+    assert.deepEqual(p['batchSize'], [32]);
+    assert.equal('dropout' in p, JSON.stringify(p['hidden']) === '[16,8]');
+  }
+});
+
 test('integer domains reach both ends; log integers favour small values', () => {
   const space = parseSpace({ n: { type: 'int', low: 1, high: 100, log: true }, m: { type: 'int', low: 0, high: 2 } });
   const rng = new Rng(1);
@@ -75,12 +87,13 @@ test('errors name the file and the field at fault', () => {
     [{ lr: { type: 'log-uniform', low: 0, high: 1 } }, 'lr.low', /cannot reach 0/],
     [{ n: { type: 'int', low: 1.5, high: 3 } }, 'n.low', /whole number/],
     [{ a: { type: 'choice', values: [] } }, 'a.values', /non-empty array/],
-    [{ a: { type: 'choice', values: [1, null] } }, 'a.values[1]', /number, string or boolean/],
+    [{ a: { type: 'choice', values: [1, null] } }, 'a.values[1]', /number, string, boolean or list of numbers/],
     [{ a: { type: 'uniform', low: 0, high: 1, step: 2 } }, 'a.step', /absent/],
     [{ lr: { type: 'uniform', low: 0, high: 1, when: { solver: 'sgd' } } }, 'lr.when.solver', /declared before/],
     [{ solver: { type: 'choice', values: ['a', 'b'] }, lr: { type: 'uniform', low: 0, high: 1, when: { solver: 'c' } } }, 'lr.when.solver', /one of \["a","b"\]/],
     [{ x: { type: 'uniform', low: 0, high: 1 }, y: { type: 'uniform', low: 0, high: 1, when: { x: 0.5 } } }, 'y.when.x', /'choice' or fixed/],
-    [{ a: [1, 2] }, 'a', /domain object/],
+    [{ a: null }, 'a', /domain object/],
+    [{ a: ['x'] }, 'a', /domain object/],
     [[], '(top level)', /object mapping/],
   ];
   for (const [raw, field, message] of cases) {
