@@ -20,7 +20,7 @@ const VALUES = [
   'columnStatistics', 'confusionMatrix', 'contiguousPartition', 'createModel', 'defaultMatrix', 'deserializeModel',
   'dirichletPartition', 'evaluate', 'explainedVarianceScore', 'exportRuns', 'f1Score', 'iidPartition', 'kernelBackends',
   'kernels', 'listRuns', 'loadData', 'loadMatrixFile', 'loadModel', 'loadSavedModel', 'meanSquaredError', 'modelNames',
-  'nn', 'oneHot', 'parseMatrix', 'placeSharedArraysInWasmMemory', 'r2Score', 'registerModel', 'registerStrategy',
+  'nn', 'oneHot', 'parseMatrix', 'parsePipeline', 'parseSpace', 'crossValidate', 'heldOutScore', 'kFold', 'stratifiedKFold', 'tune', 'placeSharedArraysInWasmMemory', 'r2Score', 'registerModel', 'registerStrategy',
   'rendezvousFromEnv', 'reportFromStore', 'resolveParams', 'runCompare', 'saveModel', 'serializeModel',
   'shutdownThreadPool', 'strategyNames', 'syntheticGenerator', 'trainTestSplit', 'useKernels',
 ];
@@ -33,6 +33,7 @@ const TYPES = [
   'ModelSpec', 'NetworkProfile', 'PCAParams', 'Paradigm', 'PipelineOptions', 'PipelineSchedule', 'PipelineSettings',
   'ProgressEvent', 'RNNParams', 'ReduceOp', 'Rendezvous', 'RunFilter', 'RunRecord', 'SavedModel', 'SharedRows', 'SplitOptions',
   'StoredRun', 'StrategyEnvironment', 'StrategyFactory', 'SyntheticSpec', 'TrainContext',
+  'TuneOptions', 'TuneResult', 'TrialRecord', 'CrossValidateOptions', 'CrossValidation', 'Fold', 'SearchSpace', 'PipelineStep',
 ];
 
 /** The names an `export { a, b as c } from` clause exports. */

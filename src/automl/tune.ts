@@ -15,14 +15,15 @@
 import { ConfigError } from '../core/errors.js';
 import type { Dataset } from '../data/dataset.js';
 import type { FitOptions } from '../models/index.js';
+import { createModel } from '../models/index.js';
 import type { MetricName, ResourceKind } from './cross-validate.js';
-import { RESOURCE_KINDS, checkMetric, crossValidate, makeFolds } from './cross-validate.js';
+import { RESOURCE_KINDS, checkMetric, crossValidate, makeFolds, scoreWith } from './cross-validate.js';
 import type { Fold } from './folds.js';
 import type { PipelineStep } from './pipeline.js';
-import { parsePipeline } from './pipeline.js';
+import { fitPipeline, parsePipeline } from './pipeline.js';
 import type { Searcher, SearcherName } from './searchers.js';
 import { AsyncSuccessiveHalving, GridSearcher, HyperBand, RandomSearcher, SEARCHERS, SuccessiveHalving, checkBudget } from './searchers.js';
-import type { SearchSpace } from './space.js';
+import type { Params, SearchSpace } from './space.js';
 import { parseSpace, sampleSpace } from './space.js';
 import { Rng } from '../core/rng.js';
 import type { ObjectiveName, TrialRecord } from './study.js';
@@ -97,6 +98,28 @@ function makeSearcher(name: SearcherName, space: SearchSpace, options: TuneOptio
     default:
       throw new ConfigError(`unknown searcher '${String(name)}'; expected one of ${SEARCHERS.join(', ')}`, { field: 'searcher' });
   }
+}
+
+export interface HeldOutOptions {
+  model: string;
+  params?: Params;
+  pipeline?: string | readonly PipelineStep[];
+  metric?: MetricName;
+  fit?: FitOptions;
+}
+
+/**
+ * Fit the pipeline and the model with `params` on all of `train`, score `test` — how a tuned
+ * configuration (and the default one, for comparison) is judged on rows the search never saw.
+ */
+export async function heldOutScore(train: Dataset, test: Dataset, options: HeldOutOptions): Promise<{ score: number; metric: MetricName }> {
+  const steps = options.pipeline === undefined ? [] : typeof options.pipeline === 'string' ? parsePipeline(options.pipeline) : options.pipeline;
+  const model = createModel(options.model, options.params ?? {});
+  if (model.kind !== 'classifier' && model.kind !== 'regressor') throw new ConfigError(`'${options.model}' is a ${model.kind}; tuning scores classifiers and regressors`, { field: 'model' });
+  const metric = options.metric ?? (model.kind === 'classifier' ? 'accuracy' : 'r2');
+  const pipeline = fitPipeline(steps, train, model.kind);
+  await model.fit(pipeline.transform(train), options.fit ?? {});
+  return { score: scoreWith(metric, test.labels(), model.predict(pipeline.transform(test))), metric };
 }
 
 /** Search `options.space` for the model options with the best cross-validated score on `data`. */

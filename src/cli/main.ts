@@ -13,6 +13,7 @@ import { infoCommand } from './info.js';
 import { launchCommand } from './launch.js';
 import { predictCommand } from './predict.js';
 import { trainCommand } from './train.js';
+import { tuneCommand } from './tune.js';
 
 const USAGE = `usage: shardlearn <command> [options]
 
@@ -24,6 +25,9 @@ commands:
   train <model>           train one model: --data <file|builtin:mnist|synthetic:…> [--paradigm sequential|threads]
                           [--workers N] [--strategy allreduce|hogwild] [--pipeline 8:1f1b[:replicas=2]] [--target col] [--standardize]
                           [--eval test|train] [--out model.json] [--json] [model options, e.g. --k 3 --max-iter 20]
+  tune <model>            search hyperparameters by cross-validation: --data <spec> --space space.json [--searcher grid|random|sha|asha|hyperband]
+                          [--trials N] [--cv K] [--stratified] [--metric accuracy|f1|r2|neg-mse] [--preprocess standardize,kbest:f:5]
+                          [--resource epochs:1:27] [--objectives score,fitSeconds] [--concurrency W] [--paradigm threads --workers N] [--json]
   predict                 apply a saved model: --model model.json --data <spec> [--out predictions.csv]
   runs                    list or export stored comparison runs: [--db file] [--format table|csv|json]
   report                  re-render the report of a stored comparison: [--db file] [--report file] [--session id]
@@ -48,6 +52,9 @@ export async function main(argv: readonly string[], write: (line: string) => voi
       case 'train':
         await trainCommand(args, write);
         return EXIT.ok;
+      case 'tune':
+        await tuneCommand(args, write);
+        return EXIT.ok;
       case 'predict':
         await predictCommand(args, write);
         return EXIT.ok;
@@ -69,7 +76,7 @@ export async function main(argv: readonly string[], write: (line: string) => voi
         infoCommand(write, takeSwitch(args, 'json'));
         return EXIT.ok;
       default:
-        throw new ConfigError(`unknown command '${command}'; expected compare, train, predict, runs, report, launch, advise or info`);
+        throw new ConfigError(`unknown command '${command}'; expected compare, train, tune, predict, runs, report, launch, advise or info`);
     }
   } catch (error: unknown) {
     console.error(describeFailure(error));
