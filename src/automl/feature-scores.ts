@@ -101,11 +101,11 @@ export function chi2({ x, rows, cols }: Matrix, y: ArrayLike<number>): Float64Ar
   return scores;
 }
 
-/** ψ(x), the digamma function, for x > 0: recurrence up to 6, then the asymptotic series. */
+/** ψ(x), the digamma function, for x > 0: recurrence up to 10, then the asymptotic series (error below 1e-14). */
 export function digamma(value: number): number {
   let x = value;
   let result = 0;
-  while (x < 6) {
+  while (x < 10) {
     result -= 1 / x;
     x += 1;
   }
