@@ -197,7 +197,7 @@ export { explainedVarianceScore } from './models/metrics.js';
 // ─── AutoML: tuning and cross-validation ────────────────────────────────────────────────────────
 
 /**
- * Search a model's options by cross-validation (grid, random, successive halving, ASHA, HyperBand),
+ * Search a model's options by cross-validation (grid, random, TPE, successive halving, ASHA, HyperBand),
  * trials run `concurrency` at a time, each fold's fit with `fit` as its FitOptions; failed trials kept.
  * @example const study = await tune(train, { model: 'mlp', space: { lr: { type: 'log-uniform', low: 1e-4, high: 0.1 } }, searcher: 'asha', resource: { kind: 'epochs', min: 1, max: 27 }, cv: 5 });
  */

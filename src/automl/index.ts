@@ -15,6 +15,8 @@ export { crossValidate, makeFolds, scoreWith, checkMetric, METRICS, RESOURCE_KIN
 export type { CrossValidateOptions, CrossValidation, FoldSpec, MetricName, ResourceKind } from './cross-validate.js';
 export { GridSearcher, RandomSearcher, SuccessiveHalving, AsyncSuccessiveHalving, HyperBand, rankOutcomes, checkBudget, SEARCHERS } from './searchers.js';
 export type { Searcher, SearcherName, TrialRequest, TrialOutcome, Budget } from './searchers.js';
+export { TpeSearcher } from './tpe.js';
+export type { TpeOptions } from './tpe.js';
 export { runStudy, checkObjectives, oriented, OBJECTIVES } from './study.js';
 export type { ObjectiveName, StudyOptions, StudyRun, TrialRecord, TrialResult } from './study.js';
 export { dominates, paretoFront, paretoRanks } from './pareto.js';

@@ -6,6 +6,7 @@
  *
  * - grid: every combination of the space's grid (space.ts), at most `trials` of them.
  * - random: `trials` seeded draws of the space (Bergstra & Bengio, JMLR 2012).
+ * - tpe: the Tree-structured Parzen Estimator (tpe.ts).
  * - sha (successive halving; Jamieson & Talwalkar, 2016): `trials` configurations at the smallest
  *   budget, the best 1/eta of them again at eta× the budget, and so on up to the largest.
  *   Synchronous: a rung waits for all of its trials.
@@ -28,14 +29,14 @@ import { paretoRanks } from './pareto.js';
 import type { Params, SearchSpace } from './space.js';
 import { gridOf, sampleSpace } from './space.js';
 
-export const SEARCHERS = ['grid', 'random', 'sha', 'asha', 'hyperband'] as const;
+export const SEARCHERS = ['grid', 'random', 'tpe', 'sha', 'asha', 'hyperband'] as const;
 export type SearcherName = (typeof SEARCHERS)[number];
 
 export interface TrialRequest {
   /** Which configuration (one configuration may be trained at several budgets). */
   configId: number;
   params: Params;
-  /** 0 at the smallest budget; always 0 for grid and random. */
+  /** 0 at the smallest budget; always 0 for grid, random and tpe. */
   rung: number;
   /** The budget (epochs, maxIter or rows), or null for searchers without one. */
   resource: number | null;

@@ -24,6 +24,7 @@ import { fitPipeline, parsePipeline } from './pipeline.js';
 import type { Searcher, SearcherName } from './searchers.js';
 import { AsyncSuccessiveHalving, GridSearcher, HyperBand, RandomSearcher, SEARCHERS, SuccessiveHalving, checkBudget } from './searchers.js';
 import type { Params, SearchSpace } from './space.js';
+import { TpeSearcher } from './tpe.js';
 import { parseSpace, sampleSpace } from './space.js';
 import { Rng } from '../core/rng.js';
 import type { ObjectiveName, TrialRecord } from './study.js';
@@ -86,6 +87,8 @@ function makeSearcher(name: SearcherName, space: SearchSpace, options: TuneOptio
       return new GridSearcher(space, trials);
     case 'random':
       return new RandomSearcher(space, trials, seed);
+    case 'tpe':
+      return new TpeSearcher(space, trials, seed);
     case 'sha': {
       const { min, max, eta } = budget();
       const rng = new Rng(seed);

@@ -25,7 +25,7 @@ commands:
   train <model>           train one model: --data <file|builtin:mnist|synthetic:…> [--paradigm sequential|threads]
                           [--workers N] [--strategy allreduce|hogwild] [--pipeline 8:1f1b[:replicas=2]] [--target col] [--standardize]
                           [--eval test|train] [--out model.json] [--json] [model options, e.g. --k 3 --max-iter 20]
-  tune <model>            search hyperparameters by cross-validation: --data <spec> --space space.json [--searcher grid|random|sha|asha|hyperband]
+  tune <model>            search hyperparameters by cross-validation: --data <spec> --space space.json [--searcher grid|random|tpe|sha|asha|hyperband]
                           [--trials N] [--cv K] [--stratified] [--metric accuracy|f1|r2|neg-mse] [--preprocess standardize,kbest:f:5]
                           [--resource epochs:1:27] [--objectives score,fitSeconds] [--concurrency W] [--paradigm threads --workers N] [--json]
   predict                 apply a saved model: --model model.json --data <spec> [--out predictions.csv]

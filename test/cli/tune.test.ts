@@ -76,5 +76,5 @@ test('a bad space file fails with one line naming the file and field, exit code 
   });
   const r = run(['tune', 'mlp', '--data', DATA, '--space', 'x.json', '--searcher', 'bayes']);
   assert.equal(r.status, 2);
-  assert.match(r.stderr, /--searcher expects one of grid, random, sha, asha, hyperband/);
+  assert.match(r.stderr, /--searcher expects one of grid, random, tpe, sha, asha, hyperband/);
 });
