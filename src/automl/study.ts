@@ -43,6 +43,8 @@ export interface TrialRecord {
   /** The objective values as measured (score, then fit seconds if asked), null when failed. */
   objectives: number[] | null;
   error: { code: string; message: string } | null;
+  /** True when the result was taken from an earlier attempt of the study (resumed), not run again. */
+  reused: boolean;
 }
 
 export interface TrialResult {
@@ -57,6 +59,8 @@ export interface StudyOptions {
   objectives?: readonly ObjectiveName[];
   /** Called on the caller's thread as each trial ends. */
   onTrial?: (trial: TrialRecord) => void;
+  /** A finished trial of an earlier attempt that answers `request`, to reuse instead of running it (resuming). */
+  reuse?: (request: TrialRequest) => TrialRecord | undefined;
 }
 
 export interface StudyRun {
@@ -92,6 +96,11 @@ export async function runStudy(searcher: Searcher, runTrial: (request: TrialRequ
     const id = nextId++;
     const startedMs = performance.now();
     const base = { id, configId: request.configId, params: request.params, rung: request.rung, bracket: request.bracket, resource: request.resource, startedAt: (startedMs - started) / 1000 };
+    const earlier = options.reuse?.(request);
+    if (earlier !== undefined) {
+      running.set(id, Promise.resolve({ ...earlier, ...base, reused: true }));
+      return;
+    }
     const settle = async (): Promise<TrialRecord> => {
       try {
         const result = await runTrial(request);
@@ -100,12 +109,12 @@ export async function runStudy(searcher: Searcher, runTrial: (request: TrialRequ
         return {
           ...base, status: failed ? 'failed' : 'ok', score: result.mean, foldScores: result.scores, std: result.std, fitSeconds: result.fitSeconds,
           seconds: (performance.now() - startedMs) / 1000, objectives: failed ? null : measured,
-          error: failed ? { code: 'NUMERIC', message: `the CV score is ${result.mean}` } : null,
+          error: failed ? { code: 'NUMERIC', message: `the CV score is ${result.mean}` } : null, reused: false,
         };
       } catch (error: unknown) {
         const code = error instanceof ShardlearnError ? error.code : error instanceof Error ? error.name : 'ERROR';
         const message = error instanceof Error ? error.message : String(error);
-        return { ...base, status: 'failed', score: null, foldScores: null, std: null, fitSeconds: null, seconds: (performance.now() - startedMs) / 1000, objectives: null, error: { code, message } };
+        return { ...base, status: 'failed', score: null, foldScores: null, std: null, fitSeconds: null, seconds: (performance.now() - startedMs) / 1000, objectives: null, error: { code, message }, reused: false };
       }
     };
     running.set(id, settle());

@@ -25,7 +25,7 @@ import type { Searcher, SearcherName } from './searchers.js';
 import { AsyncSuccessiveHalving, GridSearcher, HyperBand, RandomSearcher, SEARCHERS, SuccessiveHalving, checkBudget } from './searchers.js';
 import type { Params, SearchSpace } from './space.js';
 import { TpeSearcher } from './tpe.js';
-import { parseSpace, sampleSpace } from './space.js';
+import { paramsKey, parseSpace, sampleSpace } from './space.js';
 import { Rng } from '../core/rng.js';
 import type { ObjectiveName, TrialRecord } from './study.js';
 import { checkObjectives, runStudy } from './study.js';
@@ -59,12 +59,18 @@ export interface TuneOptions {
   /** Seeds the searcher's draws and shuffled folds (default 0). */
   seed?: number;
   onTrial?: (trial: TrialRecord) => void;
+  /**
+   * Trials an earlier attempt of this same study finished (read back from the runs database): a
+   * request with the same configuration, rung and budget takes the recorded result instead of
+   * running again. Failed trials are run again (their failure may have been transient).
+   */
+  previous?: readonly TrialRecord[];
 }
 
 export interface TuneResult {
   model: string;
   searcher: SearcherName;
-  metric: MetricName | null;
+  metric: MetricName;
   objectives: ObjectiveName[];
   folds: number;
   concurrency: number;
@@ -144,23 +150,32 @@ export async function tune(data: Dataset, options: TuneOptions): Promise<TuneRes
   const pipeline = options.pipeline === undefined ? [] : typeof options.pipeline === 'string' ? parsePipeline(options.pipeline) : [...options.pipeline];
   const searcher = makeSearcher(searcherName, space, options, seed);
   const concurrency = options.concurrency ?? 1;
-  let resolvedMetric: MetricName | null = metric ?? null;
+  const reusable = new Map<string, TrialRecord[]>();
+  const keyOf = (t: { configId: number; rung: number; resource: number | null; params: Params }): string => `${t.configId}|${t.rung}|${t.resource}|${paramsKey(t.params)}`;
+  for (const trial of options.previous ?? []) {
+    if (trial.status !== 'ok') continue;
+    reusable.set(keyOf(trial), [...(reusable.get(keyOf(trial)) ?? []), trial]);
+  }
+  const kind = createModel(options.model).kind;
+  if (kind !== 'classifier' && kind !== 'regressor') throw new ConfigError(`tuning scores predictions against labels; '${options.model}' is a ${kind}, choose a classifier or regressor`, { field: 'model' });
+  const resolvedMetric: MetricName = metric ?? (kind === 'classifier' ? 'accuracy' : 'r2');
   const run = await runStudy(
     searcher,
     async (request) => {
-      const result = await crossValidate(data, {
+      return crossValidate(data, {
         model: options.model,
         params: request.params,
         folds,
         pipeline,
-        ...(metric === undefined ? {} : { metric }),
+        metric: resolvedMetric,
         ...(options.fit === undefined ? {} : { fit: options.fit }),
         ...(usesBudget && resource !== undefined && request.resource !== null ? { resource: { kind: resource.kind, amount: request.resource } } : {}),
       });
-      resolvedMetric = result.metric;
-      return result;
     },
-    { concurrency, objectives, ...(options.onTrial === undefined ? {} : { onTrial: options.onTrial }) },
+    {
+      concurrency, objectives, ...(options.onTrial === undefined ? {} : { onTrial: options.onTrial }),
+      reuse: (request) => reusable.get(keyOf(request))?.shift(),
+    },
   );
   const ok = run.trials.filter((t) => t.status === 'ok');
   const top = Math.max(-Infinity, ...ok.map((t) => t.resource ?? 0));

@@ -5,7 +5,9 @@
  * pipeline steps fitted inside each fold, never on all rows. `--json` prints one object:
  *   { model, searcher, metric, objectives, folds, concurrency, paradigm, workers, seconds, trials: [...],
  *     best, paretoFront: [trial ids], resourceSpent, heldOut: { rows, tuned, default } | null }
- * Model options given as flags (`--batch-size 32`) are fixed in every trial.
+ * Model options given as flags (`--batch-size 32`) are fixed in every trial. With `--study <name>`,
+ * each trial is written to the runs database (`--db`) as it ends, and running the same command again
+ * resumes the study: finished trials are reused, the rest run.
  */
 import { readFile } from 'node:fs/promises';
 import { ConfigError } from '../core/errors.js';
@@ -16,6 +18,8 @@ import { modelNames } from '../models/index.js';
 import type { ParsedArgs } from './args.js';
 import { remainingOptions, takeList, takeNumber, takeString } from './args.js';
 import { prepareData } from './data-flags.js';
+import { DEFAULT_DB } from './compare.js';
+import { StudyStore } from '../compare/study-store.js';
 import { takeParadigm } from './train.js';
 
 export interface TuneReport extends Omit<TuneResult, 'best' | 'paretoFront'> {
@@ -26,6 +30,8 @@ export interface TuneReport extends Omit<TuneResult, 'best' | 'paretoFront'> {
   /** Ids of the trials on the Pareto front. */
   paretoFront: number[];
   heldOut: { rows: number; tuned: number; default: number } | null;
+  /** With --study: its name, the database, the attempt number and how many trials were reused. */
+  study: { name: string; db: string; attempt: number; reused: number } | null;
 }
 
 /**
@@ -73,6 +79,8 @@ export async function tuneCommand(args: ParsedArgs, write: (line: string) => voi
   const eta = takeNumber(args, 'eta', (n) => n > 1, 'a number > 1');
   const resource = parseResource(takeString(args, 'resource'));
   const objectives = checkObjectives(takeList(args, 'objectives') ?? ['score']);
+  const studyName = takeString(args, 'study');
+  const dbPath = takeString(args, 'db') ?? DEFAULT_DB;
   // Scaling flags become the first pipeline step, fitted inside each fold.
   const scale = ['standardize', 'minmax'].filter((name) => takeLooseSwitch(args, name));
   const steps = parsePipeline([...scale, takeString(args, 'preprocess') ?? ''].filter((s) => s !== '').join(','));
@@ -101,18 +109,41 @@ export async function tuneCommand(args: ParsedArgs, write: (line: string) => voi
   }
   const space = parseSpace(spaceObject, spacePath);
 
-  const study = await tune(data.train, {
-    model, space, searcher, cv, stratified, shuffle, pipeline: steps, concurrency, fit, objectives, seed,
-    ...(trials === undefined ? {} : { trials }),
-    ...(metric === undefined ? {} : { metric: metric as NonNullable<TuneOptions['metric']> }),
-    ...(resource === undefined ? {} : { resource }),
-    ...(eta === undefined ? {} : { eta }),
-    ...(json ? {} : { onTrial: (t: TrialRecord) => process.stderr.write(`  trial ${describeTrial(t)}\n`) }),
-  });
+  // The settings a resumed study must share with its earlier attempts (the trials' meaning depends on
+  // them). Not --trials: a study may be resumed with more, reusing the configurations it finished.
+  const settings = {
+    model, data: data.spec, target: data.loadOptions.target ?? null, split: data.split, space: spaceObject, searcher, cv, stratified, shuffle,
+    metric: metric ?? null, pipeline: formatPipeline(steps), resource: resource ?? null, eta: eta ?? null, objectives, seed,
+  };
+  const store = studyName === undefined ? null : await StudyStore.open(dbPath);
+  let study: TuneResult;
+  let studyInfo: TuneReport['study'] = null;
+  try {
+    const begun = store === null ? null : await store.begin<TrialRecord>(studyName!, model, settings);
+    // Each trial is stored as it ends, so a study cut short keeps what it finished.
+    let writes = Promise.resolve();
+    const record = (t: TrialRecord): void => {
+      if (store !== null) writes = writes.then(() => store.writeTrial(studyName!, begun!.attempt, t));
+      if (!json) process.stderr.write(`  trial ${describeTrial(t)}${t.reused ? ' (reused)' : ''}\n`);
+    };
+    study = await tune(data.train, {
+      model, space, searcher, cv, stratified, shuffle, pipeline: steps, concurrency, fit, objectives, seed,
+      ...(trials === undefined ? {} : { trials }),
+      ...(metric === undefined ? {} : { metric: metric as NonNullable<TuneOptions['metric']> }),
+      ...(resource === undefined ? {} : { resource }),
+      ...(eta === undefined ? {} : { eta }),
+      ...(begun === null ? {} : { previous: begun.previous }),
+      onTrial: record,
+    });
+    await writes;
+    if (begun !== null) studyInfo = { name: studyName!, db: dbPath, attempt: begun.attempt, reused: study.trials.filter((t) => t.reused).length };
+  } finally {
+    store?.close();
+  }
 
   let heldOut: TuneReport['heldOut'] = null;
   if (study.best !== null && data.evaluationName === 'test' && data.evaluation !== data.train) {
-    const common = { model, pipeline: steps, fit, ...(study.metric === null ? {} : { metric: study.metric }) };
+    const common = { model, pipeline: steps, fit, metric: study.metric };
     const bestParams = { ...study.best.params, ...(resource !== undefined && study.best.resource !== null && resource.kind !== 'rows' ? { [resource.kind]: Math.round(study.best.resource) } : {}) };
     const tuned = await heldOutScore(data.train, data.evaluation, { ...common, params: bestParams });
     const baseline = await heldOutScore(data.train, data.evaluation, { ...common, params: fixed });
@@ -125,15 +156,17 @@ export async function tuneCommand(args: ParsedArgs, write: (line: string) => voi
     pipeline: formatPipeline(steps),
     paretoFront: study.paretoFront.map((t) => t.id),
     heldOut,
+    study: studyInfo,
   };
   if (json) {
     write(JSON.stringify(report));
     return report;
   }
   const failed = study.trials.filter((t) => t.status === 'failed');
-  write(`${model}: ${searcher} search, ${study.trials.length} trials (${failed.length} failed) in ${study.seconds.toFixed(2)} s; ${study.folds}-fold${stratified ? ' stratified' : ''} CV ${study.metric ?? ''}${steps.length > 0 ? ` after ${report.pipeline}` : ''}; ${concurrency} at a time (${paradigm}${workers === undefined ? '' : ` ×${workers}`})`);
+  write(`${model}: ${searcher} search, ${study.trials.length} trials (${failed.length} failed) in ${study.seconds.toFixed(2)} s; ${study.folds}-fold${stratified ? ' stratified' : ''} CV ${study.metric}${steps.length > 0 ? ` after ${report.pipeline}` : ''}; ${concurrency} at a time (${paradigm}${workers === undefined ? '' : ` ×${workers}`})`);
   if (study.best === null) write('  no trial succeeded');
   else write(`  best ${describeTrial(study.best)}`);
+  if (studyInfo !== null) write(`  study '${studyInfo.name}' attempt ${studyInfo.attempt} in ${studyInfo.db}: ${studyInfo.reused} trials reused from earlier attempts`);
   if (resource !== undefined) write(`  budget spent: ${Number(study.resourceSpent.toPrecision(6))} ${resource.kind} (over all trials)`);
   if (heldOut !== null) write(`  held-out ${study.metric}: tuned ${heldOut.tuned.toFixed(4)}, default ${heldOut.default.toFixed(4)} (${heldOut.rows} rows)`);
   if (objectives.length > 1) write(`  Pareto front (${objectives.join(' vs ')}): ${study.paretoFront.map((t) => `#${t.id} ${t.score!.toFixed(4)}/${t.fitSeconds!.toFixed(2)} s`).join(', ')}`);

@@ -78,3 +78,29 @@ test('a bad space file fails with one line naming the file and field, exit code 
   assert.equal(r.status, 2);
   assert.match(r.stderr, /--searcher expects one of grid, random, tpe, sha, asha, hyperband/);
 });
+
+test('--study stores each trial in the runs database; running it again resumes, reusing finished trials', () => {
+  withSpace({ l2: { type: 'log-uniform', low: 1e-5, high: 10 } }, (space) => {
+    const db = join(dirname(space), 'runs.duckdb');
+    const base = ['tune', 'logistic-regression', '--data', DATA, '--space', space, '--cv', '3', '--seed', '2', '--study', 'lr', '--db', db, '--json'];
+    type Report = { trials: { params: Record<string, unknown>; foldScores: number[]; reused: boolean }[]; study: { attempt: number; reused: number } };
+    const first = run([...base, '--trials', '3']);
+    assert.equal(first.status, 0, first.stderr);
+    const a = JSON.parse(first.stdout) as Report;
+    assert.deepEqual(a.study, { name: 'lr', db, attempt: 1, reused: 0 });
+    const second = run([...base, '--trials', '6']);
+    assert.equal(second.status, 0, second.stderr);
+    const b = JSON.parse(second.stdout) as Report;
+    assert.equal(b.trials.length, 6);
+    assert.equal(b.study.attempt, 2);
+    assert.equal(b.study.reused, 3);
+    for (const earlier of a.trials) {
+      const again = b.trials.find((t) => JSON.stringify(t.params) === JSON.stringify(earlier.params))!;
+      assert.equal(again.reused, true);
+      assert.deepEqual(again.foldScores, earlier.foldScores);
+    }
+    const changed = run([...base.filter((f) => f !== '--seed' && f !== '2'), '--seed', '3']);
+    assert.equal(changed.status, 2);
+    assert.match(changed.stderr, /study 'lr' .* was run with seed = 2, now 3/);
+  });
+});
