@@ -106,7 +106,8 @@ export class StudyStore {
     const rows = (await this.connection.runAndReadAll(
       `SELECT s.study, s.model, strftime(s.created_at, '%Y-%m-%dT%H:%M:%SZ') AS created_at, s.attempts,
               count(t.trial_id) AS trials, count(t.trial_id) FILTER (WHERE t.status = 'failed') AS failed, max(t.score) AS best
-       FROM tune_studies s LEFT JOIN tune_trials t ON t.study = s.study GROUP BY ALL ORDER BY s.created_at`,
+       FROM tune_studies s LEFT JOIN tune_trials t ON t.study = s.study
+       GROUP BY s.study, s.model, s.created_at, s.attempts ORDER BY s.created_at, s.study`,
     )).getRowObjectsJS();
     return rows.map((row) => ({
       study: String(row.study), model: String(row.model), createdAt: String(row.created_at), attempts: Number(row.attempts),
