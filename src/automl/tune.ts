@@ -76,7 +76,10 @@ export interface TuneResult {
   concurrency: number;
   /** Every trial, in the order they finished; failed ones carry their error. */
   trials: TrialRecord[];
-  /** The best successful trial among those trained at the largest budget any trial finished at. */
+  /**
+   * The best successful trial; with a `rows` budget, the best among those trained at the largest
+   * budget any trial finished at (an epochs or maxIter budget is an ordinary model option).
+   */
   best: TrialRecord | null;
   paretoFront: TrialRecord[];
   /** Σ budget over the trials (trial-epochs for an epochs budget), each trial counted once whatever the folds. */
@@ -177,9 +180,13 @@ export async function tune(data: Dataset, options: TuneOptions): Promise<TuneRes
       reuse: (request) => reusable.get(keyOf(request))?.shift(),
     },
   );
+  // An epochs or maxIter budget is a model option, so a trial at any budget is a whole configuration
+  // (more epochs can overfit: it may score best at a low budget). A rows budget is not: a trial on
+  // fewer rows says little about a fit on all of them, so only the largest budget reached counts.
   const ok = run.trials.filter((t) => t.status === 'ok');
   const top = Math.max(-Infinity, ...ok.map((t) => t.resource ?? 0));
-  const best = ok.filter((t) => (t.resource ?? 0) === top).reduce<TrialRecord | null>((b, t) => (b === null || t.score! > b.score! ? t : b), null);
+  const eligible = usesBudget && resource?.kind === 'rows' ? ok.filter((t) => (t.resource ?? 0) === top) : ok;
+  const best = eligible.reduce<TrialRecord | null>((b, t) => (b === null || t.score! > b.score! ? t : b), null);
   return {
     model: options.model,
     searcher: searcherName,

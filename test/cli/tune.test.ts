@@ -57,7 +57,7 @@ test('tune with ASHA on an epochs budget prints the best and the budget spent', 
     const r = run(['tune', 'mlp', '--data', DATA, '--space', space, '--searcher', 'asha', '--trials', '9', '--cv', '3', '--resource', 'epochs:1:9', '--batch-size', '32']);
     assert.equal(r.status, 0, r.stderr);
     assert.match(r.stdout, /mlp: asha search, \d+ trials \(0 failed\)/);
-    assert.match(r.stdout, /best #\d+ budget 9 /);
+    assert.match(r.stdout, /best #\d+ budget (1|3|9) /);
     assert.match(r.stdout, /budget spent: \d+ epochs/);
     assert.match(r.stdout, /held-out accuracy: tuned 0\.\d+, default 0\.\d+/);
   });
