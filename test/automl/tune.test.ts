@@ -47,6 +47,16 @@ test('trials run concurrently on worker threads and score as the same fits run s
   }
 });
 
+test('trials whose folds each train on 2 processes run two at a time and score as sequential fits', async () => {
+  const space = { l2: { type: 'choice', values: [1e-3, 1e-1] } };
+  const study = await tune(classes, { model: 'logistic-regression', space, searcher: 'grid', cv: 2, concurrency: 2, fit: { paradigm: 'processes', workers: 2, timeoutMs: 60_000 } });
+  assert.equal(study.trials.filter((t) => t.status === 'ok').length, 2, JSON.stringify(study.trials.map((t) => t.error)));
+  for (const trial of study.trials) {
+    const sequential = await crossValidate(classes, { model: 'logistic-regression', params: trial.params, folds: { k: 2 } });
+    assert.deepEqual(trial.foldScores, sequential.scores);
+  }
+});
+
 test('ASHA on an MLP with an epochs budget: the best over every budget, under half the budget of full trials', async () => {
   const study = await tune(classes, {
     model: 'mlp', searcher: 'asha', trials: 12, cv: 3, stratified: true, resource: { kind: 'epochs', min: 1, max: 9 }, eta: 3, seed: 1,
