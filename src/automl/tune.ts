@@ -134,11 +134,18 @@ export async function heldOutScore(train: Dataset, test: Dataset, options: HeldO
   return { score: scoreWith(metric, test.labels(), model.predict(pipeline.transform(test))), metric };
 }
 
+/** A SearchSpace from parseSpace, rather than JSON that happens to have an option called 'params'. */
+function isParsedSpace(space: TuneOptions['space']): space is SearchSpace {
+  const params = (space as { params?: unknown }).params;
+  return Array.isArray(params) && typeof (space as { source?: unknown }).source === 'string'
+    && params.every((p: unknown) => typeof p === 'object' && p !== null && 'domain' in p && 'name' in p);
+}
+
 /** Search `options.space` for the model options with the best cross-validated score on `data`. */
 export async function tune(data: Dataset, options: TuneOptions): Promise<TuneResult> {
   const searcherName = options.searcher ?? 'random';
   if (!(SEARCHERS as readonly string[]).includes(searcherName)) throw new ConfigError(`unknown searcher '${searcherName}'; expected one of ${SEARCHERS.join(', ')}`, { field: 'searcher' });
-  const space = 'params' in options.space && Array.isArray(options.space['params']) ? (options.space as SearchSpace) : parseSpace(options.space);
+  const space = isParsedSpace(options.space) ? options.space : parseSpace(options.space);
   const resource = options.resource;
   if (resource !== undefined) {
     if (!RESOURCE_KINDS.includes(resource.kind)) throw new ConfigError(`resource kind must be one of ${RESOURCE_KINDS.join(', ')}, found '${String(resource.kind)}'`, { field: 'resource.kind' });

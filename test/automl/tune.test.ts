@@ -100,3 +100,11 @@ test('bad options name the field', async () => {
   await assert.rejects(tune(classes, { model: 'logistic-regression', space, trials: 0 }), (e: unknown) => e instanceof ConfigError && e.field === 'trials');
   await assert.rejects(tune(classes, { model: 'logistic-regression', space, metric: 'auc' as never }), (e: unknown) => e instanceof ConfigError && e.field === 'metric');
 });
+
+test('a raw space with an option called params (a list value) is parsed, not taken for a parsed space', async () => {
+  const study = await tune(regression, { model: 'linear-regression', space: { params: [1, 2], l2: 0.1 } as Record<string, unknown>, searcher: 'grid', cv: 2 });
+  // linear-regression has no option 'params': every trial fails with the model's own error naming it.
+  assert.equal(study.trials.length, 1);
+  assert.equal(study.trials[0]!.error?.code, 'CONFIG');
+  assert.match(study.trials[0]!.error!.message, /no option 'params'/);
+});
