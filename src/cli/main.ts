@@ -28,7 +28,7 @@ commands:
   tune <model>            search hyperparameters by cross-validation: --data <spec> --space space.json [--searcher grid|random|tpe|sha|asha|hyperband]
                           [--trials N] [--cv K] [--stratified] [--metric accuracy|f1|r2|neg-mse] [--preprocess standardize,kbest:f:5]
                           [--resource epochs:1:27] [--objectives score,fitSeconds] [--concurrency W] [--paradigm threads --workers N]
-                          [--study name [--db file]] (stored, resumable) [--json]
+                          [--study name [--db file]] (stored, resumable) [--report study.html] [--json]
   predict                 apply a saved model: --model model.json --data <spec> [--out predictions.csv]
   runs                    list or export stored comparison runs: [--db file] [--format table|csv|json]
   report                  re-render the report of a stored comparison: [--db file] [--report file] [--session id]

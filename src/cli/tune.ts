@@ -9,7 +9,7 @@
  * each trial is written to the runs database (`--db`) as it ends, and running the same command again
  * resumes the study: finished trials are reused, the rest run.
  */
-import { readFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { ConfigError } from '../core/errors.js';
 import { RESOURCE_KINDS, SEARCHERS, checkObjectives, formatPipeline, heldOutScore, parsePipeline, parseSpace, tune } from '../automl/index.js';
 import type { ResourceKind, SearcherName, TrialRecord, TuneOptions, TuneResult } from '../automl/index.js';
@@ -20,6 +20,7 @@ import { remainingOptions, takeList, takeNumber, takeString } from './args.js';
 import { prepareData } from './data-flags.js';
 import { DEFAULT_DB } from './compare.js';
 import { StudyStore } from '../compare/study-store.js';
+import { renderStudyReport } from '../compare/study-report.js';
 import { takeParadigm } from './train.js';
 
 export interface TuneReport extends Omit<TuneResult, 'best' | 'paretoFront'> {
@@ -32,6 +33,8 @@ export interface TuneReport extends Omit<TuneResult, 'best' | 'paretoFront'> {
   heldOut: { rows: number; tuned: number; default: number } | null;
   /** With --study: its name, the database, the attempt number and how many trials were reused. */
   study: { name: string; db: string; attempt: number; reused: number } | null;
+  /** With --report: the HTML page written (trial curves, parallel coordinates, Pareto front, trials). */
+  report?: string;
 }
 
 /**
@@ -81,6 +84,7 @@ export async function tuneCommand(args: ParsedArgs, write: (line: string) => voi
   const objectives = checkObjectives(takeList(args, 'objectives') ?? ['score']);
   const studyName = takeString(args, 'study');
   const dbPath = takeString(args, 'db') ?? DEFAULT_DB;
+  const reportPath = takeString(args, 'report');
   // Scaling flags become the first pipeline step, fitted inside each fold.
   const scale = ['standardize', 'minmax'].filter((name) => takeLooseSwitch(args, name));
   const steps = parsePipeline([...scale, takeString(args, 'preprocess') ?? ''].filter((s) => s !== '').join(','));
@@ -157,7 +161,11 @@ export async function tuneCommand(args: ParsedArgs, write: (line: string) => voi
     paretoFront: study.paretoFront.map((t) => t.id),
     heldOut,
     study: studyInfo,
+    ...(reportPath === undefined ? {} : { report: reportPath }),
   };
+  if (reportPath !== undefined) {
+    await writeFile(reportPath, await renderStudyReport({ title: `${model}: ${searcher} search${studyInfo === null ? '' : ` (study '${studyInfo.name}')`}`, metric: study.metric, trials: study.trials, paretoFront: report.paretoFront }));
+  }
   if (json) {
     write(JSON.stringify(report));
     return report;
@@ -166,6 +174,7 @@ export async function tuneCommand(args: ParsedArgs, write: (line: string) => voi
   write(`${model}: ${searcher} search, ${study.trials.length} trials (${failed.length} failed) in ${study.seconds.toFixed(2)} s; ${study.folds}-fold${stratified ? ' stratified' : ''} CV ${study.metric}${steps.length > 0 ? ` after ${report.pipeline}` : ''}; ${concurrency} at a time (${paradigm}${workers === undefined ? '' : ` ×${workers}`})`);
   if (study.best === null) write('  no trial succeeded');
   else write(`  best ${describeTrial(study.best)}`);
+  if (reportPath !== undefined) write(`  report: ${reportPath}`);
   if (studyInfo !== null) write(`  study '${studyInfo.name}' attempt ${studyInfo.attempt} in ${studyInfo.db}: ${studyInfo.reused} trials reused from earlier attempts`);
   if (resource !== undefined) write(`  budget spent: ${Number(study.resourceSpent.toPrecision(6))} ${resource.kind} (over all trials)`);
   if (heldOut !== null) write(`  held-out ${study.metric}: tuned ${heldOut.tuned.toFixed(4)}, default ${heldOut.default.toFixed(4)} (${heldOut.rows} rows)`);

@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -52,10 +52,12 @@ test('tune --json: every trial, the best, the held-out tuned and default scores;
   });
 });
 
-test('tune with ASHA on an epochs budget prints the best and the budget spent', () => {
+test('tune with ASHA on an epochs budget prints the best and the budget spent, and writes the report page', () => {
   withSpace({ lr: { type: 'log-uniform', low: 1e-3, high: 3e-2 }, hidden: { type: 'choice', values: [[8], [16]] } }, (space) => {
-    const r = run(['tune', 'mlp', '--data', DATA, '--space', space, '--searcher', 'asha', '--trials', '9', '--cv', '3', '--resource', 'epochs:1:9', '--batch-size', '32']);
+    const report = join(dirname(space), 'study.html');
+    const r = run(['tune', 'mlp', '--data', DATA, '--space', space, '--searcher', 'asha', '--trials', '9', '--cv', '3', '--resource', 'epochs:1:9', '--batch-size', '32', '--report', report]);
     assert.equal(r.status, 0, r.stderr);
+    assert.equal(readFileSync(report, 'utf8').match(/<svg/g)?.length, 3, 'trial curves, parallel coordinates, score vs fit seconds');
     assert.match(r.stdout, /mlp: asha search, \d+ trials \(0 failed\)/);
     assert.match(r.stdout, /best #\d+ budget (1|3|9) /);
     assert.match(r.stdout, /budget spent: \d+ epochs/);
