@@ -194,6 +194,55 @@ export { r2Score } from './models/metrics.js';
 /** Explained variance score. */
 export { explainedVarianceScore } from './models/metrics.js';
 
+// ─── AutoML: tuning and cross-validation ────────────────────────────────────────────────────────
+
+/**
+ * Search a model's options by cross-validation (grid, random, TPE, successive halving, ASHA, HyperBand),
+ * trials run `concurrency` at a time, each fold's fit with `fit` as its FitOptions; failed trials kept.
+ * @example const study = await tune(train, { model: 'mlp', space: { lr: { type: 'log-uniform', low: 1e-4, high: 0.1 } }, searcher: 'asha', resource: { kind: 'epochs', min: 1, max: 27 }, cv: 5 });
+ */
+export { tune } from './automl/tune.js';
+/** Options of tune: model, space, searcher, trials, cv, stratified, metric, pipeline, concurrency, fit, resource, objectives, seed. */
+export type { TuneOptions } from './automl/tune.js';
+/** What tune returns: every trial, the best, the Pareto front, the budget spent. */
+export type { TuneResult } from './automl/tune.js';
+/** One trial of a study: its options, budget, fold scores, fit seconds, or its error. */
+export type { TrialRecord } from './automl/study.js';
+/**
+ * Fit a pipeline and model on all training rows and score held-out rows (a tuned configuration against the defaults).
+ * @example const { score } = await heldOutScore(train, test, { model: 'mlp', params: study.best!.params });
+ */
+export { heldOutScore } from './automl/tune.js';
+/**
+ * Cross-validated score of one configuration (scikit-learn's cross_val_score), the pipeline fitted inside each fold.
+ * @example const { scores, mean } = await crossValidate(data, { model: 'logistic-regression', folds: { k: 5, stratified: true }, pipeline: parsePipeline('standardize') });
+ */
+export { crossValidate } from './automl/cross-validate.js';
+/** Options of crossValidate: model, params, folds, pipeline, metric, fit. */
+export type { CrossValidateOptions } from './automl/cross-validate.js';
+/** What crossValidate returns: per-fold scores, mean, standard deviation, fit seconds. */
+export type { CrossValidation } from './automl/cross-validate.js';
+/** k consecutive folds (scikit-learn's KFold), shuffled by a seed if asked. */
+export { kFold } from './automl/folds.js';
+/** Folds that hold each class in proportion (scikit-learn's StratifiedKFold). */
+export { stratifiedKFold } from './automl/folds.js';
+/** One fold: the row indices trained on and tested on. */
+export type { Fold } from './automl/folds.js';
+/**
+ * A search space from JSON (uniform, log-uniform, int, choice, fixed; `when` for conditional options), errors naming the field.
+ * @example const space = parseSpace({ l2: { type: 'log-uniform', low: 1e-5, high: 1 } });
+ */
+export { parseSpace } from './automl/space.js';
+/** A parsed search space. */
+export type { SearchSpace } from './automl/space.js';
+/**
+ * Preprocessing steps from text or JSON: standardize, minmax, one-hot, variance, kbest (f, chi2, mutual-info), l1.
+ * @example parsePipeline('standardize,kbest:f:5');
+ */
+export { parsePipeline } from './automl/pipeline.js';
+/** One preprocessing step. */
+export type { PipelineStep } from './automl/pipeline.js';
+
 // ─── Saving and loading models ──────────────────────────────────────────────────────────────────
 
 /**

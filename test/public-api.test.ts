@@ -18,12 +18,14 @@ const VALUES = [
   'LinearSVM', 'LogisticRegression', 'MLP', 'MinMaxScaler', 'ModelFormatError', 'NetworkError', 'NotFittedError',
   'PARADIGMS', 'PCA', 'RNN', 'Rng', 'ShardlearnError', 'StandardScaler', 'WorkerError', 'accuracy', 'advise',
   'allocate', 'availableParadigms', 'calibrateFromRuns', 'codecUsages', 'columnStatistics', 'confusionMatrix',
-  'contiguousPartition', 'createCodec', 'createModel', 'defaultMatrix', 'deserializeModel', 'dirichletPartition',
-  'evaluate', 'explainedVarianceScore', 'exportRuns', 'f1Score', 'iidPartition', 'kernelBackends', 'kernels',
-  'listRuns', 'loadData', 'loadMatrixFile', 'loadModel', 'loadSavedModel', 'meanSquaredError', 'modelNames', 'nn',
-  'oneHot', 'parseMatrix', 'placeSharedArraysInWasmMemory', 'r2Score', 'registerCodec', 'registerModel',
-  'registerStrategy', 'rendezvousFromEnv', 'reportFromStore', 'resolveParams', 'runCompare', 'saveModel',
-  'serializeModel', 'shutdownThreadPool', 'strategyNames', 'syntheticGenerator', 'trainTestSplit', 'useKernels',
+  'contiguousPartition', 'createCodec', 'createModel', 'crossValidate', 'defaultMatrix', 'deserializeModel',
+  'dirichletPartition', 'evaluate', 'explainedVarianceScore', 'exportRuns', 'f1Score', 'heldOutScore', 'iidPartition',
+  'kFold', 'kernelBackends', 'kernels', 'listRuns', 'loadData', 'loadMatrixFile', 'loadModel', 'loadSavedModel',
+  'meanSquaredError', 'modelNames', 'nn', 'oneHot', 'parseMatrix', 'parsePipeline', 'parseSpace',
+  'placeSharedArraysInWasmMemory', 'r2Score', 'registerCodec', 'registerModel', 'registerStrategy',
+  'rendezvousFromEnv', 'reportFromStore', 'resolveParams', 'runCompare', 'saveModel', 'serializeModel',
+  'shutdownThreadPool', 'strategyNames', 'stratifiedKFold', 'syntheticGenerator', 'trainTestSplit', 'tune',
+  'useKernels',
 ];
 
 const TYPES = [
@@ -33,8 +35,10 @@ const TYPES = [
   'FitOptions', 'GradientStrategy', 'KMeansParams', 'LinearRegressionParams', 'LinearSVMParams', 'LoadOptions',
   'LoadedData', 'LogisticRegressionParams', 'MLPParams', 'Matrix', 'Message', 'Metrics', 'ModelEntry', 'ModelKind',
   'ModelSpec', 'NetworkProfile', 'PCAParams', 'Paradigm', 'PipelineOptions', 'PipelineSchedule', 'PipelineSettings',
-  'ProgressEvent', 'RNNParams', 'ReduceOp', 'Rendezvous', 'RunFilter', 'RunRecord', 'SavedModel', 'SharedRows',
-  'SplitOptions', 'StoredRun', 'StrategyEnvironment', 'StrategyFactory', 'SyntheticSpec', 'TrainContext',
+  'CrossValidateOptions', 'CrossValidation', 'Fold', 'PipelineStep', 'ProgressEvent', 'RNNParams', 'ReduceOp',
+  'Rendezvous', 'RunFilter', 'RunRecord', 'SavedModel', 'SearchSpace', 'SharedRows', 'SplitOptions', 'StoredRun',
+  'StrategyEnvironment', 'StrategyFactory', 'SyntheticSpec', 'TrainContext', 'TrialRecord', 'TuneOptions',
+  'TuneResult',
 ];
 
 /** The names an `export { a, b as c } from` clause exports. */

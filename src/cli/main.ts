@@ -16,6 +16,7 @@ import { infoCommand } from './info.js';
 import { launchCommand } from './launch.js';
 import { predictCommand } from './predict.js';
 import { trainCommand } from './train.js';
+import { tuneCommand } from './tune.js';
 import { packageVersion } from './version.js';
 
 export async function main(argv: readonly string[], write: (line: string) => void = (line) => console.log(line)): Promise<number> {
@@ -42,6 +43,9 @@ export async function main(argv: readonly string[], write: (line: string) => voi
     switch (command) {
       case 'train':
         await trainCommand(args, out);
+        return EXIT.ok;
+      case 'tune':
+        await tuneCommand(args, out);
         return EXIT.ok;
       case 'predict':
         await predictCommand(args, out);

@@ -131,7 +131,7 @@ test('every flag a command reads is in some command\'s --help (a new flag withou
     for (const match of text.matchAll(/(?:take(?:String|Number|Switch|List)\(args, |flags\.get\()'([a-z][a-z0-9-]*)'/g)) read.add(match[1]!);
   }
   assert.ok(read.has('data') && read.has('secret-file') && read.has('format'), [...read].join(' '));
-  const help = [...['train', 'predict', 'compare', 'runs', 'report', 'advise', 'launch', 'info'].map((c) => run([c, '--help']).stdout), run(['--help']).stdout].join('\n');
+  const help = [...['train', 'tune', 'predict', 'compare', 'runs', 'report', 'advise', 'launch', 'info'].map((c) => run([c, '--help']).stdout), run(['--help']).stdout].join('\n');
   const missing = [...read].filter((flag) => !new RegExp(`--${flag}\\b`).test(help));
   assert.deepEqual(missing, []);
 });
