@@ -22,6 +22,18 @@ const DATA_FLAGS: CommandHelp['flags'] = [
   ['--max-record-bytes N', 'longest record (line) read from a CSV or LibSVM file, in bytes (default 67108864); a longer one is an error naming it'],
 ];
 
+/** Options of the reinforcement-learning agents (q-learning, dqn): no --data, they learn from an environment. */
+const AGENT_FLAGS: CommandHelp['flags'] = [
+  ['--env <name>', 'agents: the environment, frozenlake-4x4, frozenlake-8x8, cliffwalking or cartpole (no --data)'],
+  ['--slippery', 'agents: slippery FrozenLake (slip to either side with probability 1/3 each)'],
+  ['--episodes N', 'q-learning: training episodes of all actors together (default 10000)'],
+  ['--steps N', 'dqn: environment steps of all actors together (default 100000)'],
+  ['--seed N', 'agents: seed of the environments, exploration and initial weights (default 0)'],
+  ['--eval-episodes N', 'agents: greedy episodes the reported evalReturn averages over (default 100)'],
+  ['--actors sync|async', 'dqn: lockstep rounds (deterministic), or Ape-X actors streaming to a rank-0 learner'],
+  ['--hidden 64,64', 'dqn: hidden layer widths'],
+];
+
 const COMMON: CommandHelp['flags'] = [
   ['--quiet', 'print no progress or summary lines (errors and --json output still print)'],
   ['--help', 'this help'],
@@ -29,7 +41,7 @@ const COMMON: CommandHelp['flags'] = [
 
 export const COMMANDS: Record<string, CommandHelp> = {
   train: {
-    usage: 'shardlearn train <model> --data <spec> [options] [model options]',
+    usage: 'shardlearn train <model> --data <spec> [options] [model options]  |  train q-learning|dqn --env <name> [options] [agent options]',
     summary: 'train one model, evaluate it, optionally save it',
     flags: [
       ...DATA_FLAGS,
@@ -48,6 +60,7 @@ export const COMMANDS: Record<string, CommandHelp> = {
       ['--out <file>', 'save the fitted model (written atomically; an existing file is replaced)'],
       ['--json', 'print one JSON object (model, paradigm, workers, strategy, pipeline, seconds, loadSeconds, trainSamples, evalSamples, eval, metrics, comm)'],
       ['--<option> <value>', "any model option in kebab-case (--k 3, --max-iter 20); 'shardlearn train <model> --help' lists them"],
+      ...AGENT_FLAGS,
     ],
   },
   tune: {
@@ -80,13 +93,15 @@ export const COMMANDS: Record<string, CommandHelp> = {
     ],
   },
   predict: {
-    usage: 'shardlearn predict --model model.json --data <spec> [--out predictions.csv] [--json]',
+    usage: 'shardlearn predict --model model.json --data <spec> [--out predictions.csv] [--json]  |  predict --model policy.json [--episodes N] [--seed N] [--json]',
     summary: 'apply a saved model (and its saved preprocessing) to new rows',
     flags: [
       ['--model <file>', 'a file written by train --out'],
       ...DATA_FLAGS,
       ['--out <file>', 'write one prediction per line (written atomically)'],
       ['--json', 'print one JSON object (model, rows, metrics, out)'],
+      ['--episodes N', "a saved agent (no --data): greedy evaluation episodes (default the policy's evalEpisodes)"],
+      ['--seed N', 'a saved agent: seed of the first evaluation episode (episode i uses seed + i)'],
     ],
   },
   compare: {

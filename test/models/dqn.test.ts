@@ -120,9 +120,14 @@ test('dqn actors on 2 threads and on 2 processes: the same network bit for bit, 
 });
 
 test('dqn refuses a bad option naming it, and FrozenLake works as a 1-value observation', async () => {
-  assert.throws(() => new DQN({ hidden: '64,x' }), /'hidden' must be a list of positive integers/);
+  assert.throws(() => new DQN({ hidden: '64,x' }), /option 'hidden' must be a list of whole numbers ≥ 1/);
   assert.deepEqual(new DQN({ hidden: '32,16' }).params.hidden, [32, 16]);
-  assert.throws(() => new DQN({ targetUpdate: 'soft' as never }), /hard or polyak/);
+  assert.deepEqual(new DQN({ hidden: 8 }).params.hidden, [8]);
+  // No clipping is null (a saved file holds JSON), not Infinity, which the schema refuses as non-finite.
+  assert.equal(new DQN({ maxGradNorm: null }).params.maxGradNorm, null);
+  assert.throws(() => new DQN({ maxGradNorm: Infinity }), /option 'maxGradNorm' must be a finite number > 0 or null/);
+  assert.throws(() => new DQN({ steps: '1e3x' as never }), /option 'steps' must be an integer ≥ 1, found '1e3x'/);
+  assert.throws(() => new DQN({ targetUpdate: 'soft' as never }), /option 'targetUpdate' must be one of hard, polyak/);
   const lake = await new DQN({ env: 'frozenlake-4x4', steps: 300, learningStarts: 50, hidden: [8], evalEpisodes: 2 }).fit();
   assert.ok(Number.isFinite(lake.score()));
 });

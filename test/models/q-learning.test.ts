@@ -7,6 +7,8 @@ import { Dataset } from '../../src/data/dataset.js';
 import { QLearning } from '../../src/models/rl/q-learning.js';
 import { epsilonAt } from '../../src/models/rl/schedule.js';
 import { evaluate } from '../../src/models/evaluate.js';
+import { deserializeDocument, serializeModel } from '../../src/models/persist.js';
+import { ModelFormatError } from '../../src/models/state-schema.js';
 import { estimatorSuite } from '../support/estimator-suite.js';
 import '../../src/index.js';
 
@@ -80,9 +82,20 @@ test('q-learning: one actor, allreduce and hogwild give the same table bit for b
 test('q-learning refuses continuous environments, other strategies and bad options, naming the field', async () => {
   await assert.rejects(new QLearning({ env: 'cartpole', episodes: 10 }).fit(), /discrete observation space.*dqn/);
   await assert.rejects(new QLearning({ episodes: 10 }).fit({ strategy: 'ps-sync' }), /averaging \(allreduce\) or in shared memory \(hogwild\)/);
-  assert.throws(() => new QLearning({ env: 'pong' }), /unknown environment 'pong'/);
-  assert.throws(() => new QLearning({ lr: 0 }), /'lr' must be a number in \(0, 1\]/);
+  assert.throws(() => new QLearning({ env: 'pong' }), /option 'env' must be one of frozenlake-4x4, .*found 'pong'/);
+  assert.throws(() => new QLearning({ lr: 0 }), /option 'lr' must be a finite number > 0 and ≤ 1, found 0/);
   assert.throws(() => new QLearning({ env: 'cliffwalking', slippery: true }).makeEnv(), /FrozenLake environments only/);
+});
+
+test('q-learning: options arrive as CLI text, and a saved training record with a bad count fails naming state.training', async () => {
+  const agent = new QLearning({ episodes: '300', slippery: 'true', lr: '0.1', evalEpisodes: '5' } as never);
+  assert.deepEqual([agent.params.episodes, agent.params.slippery, agent.params.lr, agent.params.evalEpisodes], [300, true, 0.1, 5]);
+  const text = serializeModel(await agent.fit());
+  for (const [key, value] of [['envSteps', -1], ['stepsToTarget', 'x'], ['episodes', 2.5], ['extra', 1]] as const) {
+    const document = JSON.parse(text) as { state: { training: Record<string, unknown> } };
+    document.state.training[key] = value;
+    assert.throws(() => deserializeDocument(JSON.stringify(document), 'q.json'), (error: unknown) => error instanceof ModelFormatError && error.field === 'state.training' && error.message.includes(key), key);
+  }
 });
 
 test('epsilon schedules: linear and exponential from start to end over the fraction, then end', () => {

@@ -17,7 +17,10 @@ import type { Environment } from '../../rl/env.js';
 import type { EnvInfo, EnvName } from '../../rl/registry.js';
 import { ENV_NAMES, envInfo, isEnvName, makeEnv } from '../../rl/registry.js';
 import { Estimator } from '../estimator.js';
+import type { OptionSchema } from '../option-schema.js';
 import type { FitOptions } from '../paradigm.js';
+import type { StateField } from '../state-schema.js';
+import { describe } from '../state-schema.js';
 
 export interface AgentParams {
   /** The environment's name: frozenlake-4x4, frozenlake-8x8, cliffwalking, cartpole. */
@@ -29,6 +32,17 @@ export interface AgentParams {
   seed: number;
   /** Greedy episodes `score` and the CLI's evalReturn average over. */
   evalEpisodes: number;
+}
+
+/** The options every agent shares, declared once; `env` defaults to the agent's own environment. */
+export function agentOptions(env: EnvName): OptionSchema<AgentParams> {
+  return {
+    env: { type: 'choice', choices: ENV_NAMES, default: env, doc: 'the environment: frozenlake-4x4, frozenlake-8x8, cliffwalking, cartpole' },
+    slippery: { type: 'boolean', default: false, doc: 'FrozenLake: slip to either side of the intended move with probability 1/3 each' },
+    maxEpisodeSteps: { type: 'integer', min: 0, default: 0, doc: "truncate episodes after this many steps; 0 keeps the environment's own limit" },
+    seed: { type: 'integer', default: 0, doc: 'seed of the environments, the exploration and the initial weights' },
+    evalEpisodes: { type: 'integer', min: 1, default: 100, doc: "greedy episodes `score` and the CLI's evalReturn average over" },
+  };
 }
 
 /** How training went, measured by the trainer (all actors together). */
@@ -51,6 +65,25 @@ export interface EpisodeSummary {
   /** Fraction of episodes whose return reached the environment's success return (FrozenLake), else null. */
   successRate: number | null;
   meanLength: number;
+}
+
+const RECORD_FIELDS = ['envSteps', 'episodes', 'stepsToTarget', 'updates'];
+
+/** The state field `training` of every agent: a TrainingRecord of whole numbers ≥ 0. */
+export function trainingRecordField<S, P>(): StateField<S, P> {
+  return { type: 'check', expected: 'a training record of whole numbers ≥ 0 (envSteps, episodes, stepsToTarget or null, optional updates)', check: trainingRecordProblem };
+}
+
+function trainingRecordProblem(value: unknown): string | null {
+  if (value === null || typeof value !== 'object' || Array.isArray(value) || ArrayBuffer.isView(value)) return `found ${describe(value)}`;
+  const record = value as Record<string, unknown>;
+  const extra = Object.keys(record).find((key) => !RECORD_FIELDS.includes(key));
+  if (extra !== undefined) return `'${extra}' is not one of its fields`;
+  const count = (v: unknown): boolean => typeof v === 'number' && Number.isInteger(v) && v >= 0;
+  for (const key of ['envSteps', 'episodes']) if (!count(record[key])) return `${key} is ${describe(record[key])}`;
+  if (!Object.hasOwn(record, 'stepsToTarget') || !(record['stepsToTarget'] === null || count(record['stepsToTarget']))) return `stepsToTarget is ${describe(record['stepsToTarget'])}`;
+  if (Object.hasOwn(record, 'updates') && !count(record['updates'])) return `updates is ${describe(record['updates'])}`;
+  return null;
 }
 
 /** The row count of the actor roster: more than any default worker count (threads: ≤ 4). */

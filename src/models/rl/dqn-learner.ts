@@ -31,7 +31,8 @@ export interface LearnerSettings {
   lrSchedule: 'constant' | 'linear';
   double: boolean;
   loss: TdLoss;
-  maxGradNorm: number;
+  /** null: no clipping. */
+  maxGradNorm: number | null;
   learningStarts: number;
   trainEvery: number;
   gradientSteps: number;
@@ -73,7 +74,7 @@ export class Learner {
       terminated: new Uint8Array(p.batchSize),
     };
     this.indices = new Int32Array(p.batchSize);
-    this.update = { gamma: p.gamma, lr: p.lr, double: p.double, loss: p.loss, maxGradNorm: p.maxGradNorm };
+    this.update = { gamma: p.gamma, lr: p.lr, double: p.double, loss: p.loss, maxGradNorm: p.maxGradNorm ?? Infinity };
   }
 
   /** Gradient steps due but not yet taken. */

@@ -16,16 +16,17 @@
  * const agent = await new DQN({ env: 'cartpole', steps: 100_000 }).fit();
  * agent.evaluatePolicy().meanReturn;   // up to 500
  */
-import { ConfigError } from '../../core/errors.js';
 import { Rng } from '../../core/rng.js';
 import type { DType } from '../../core/storage.js';
 import type { Dataset } from '../../data/dataset.js';
 import { observationLength } from '../../rl/env.js';
 import { ReplayBuffer } from '../../rl/replay.js';
 import type { TrainContext } from '../context.js';
-import { resolveParams } from '../estimator.js';
+import type { OptionSchema } from '../option-schema.js';
+import { resolveOptions } from '../option-schema.js';
+import type { StateSchema } from '../state-schema.js';
 import type { AgentParams, TrainingRecord } from './agent.js';
-import { Agent, checkEnvName } from './agent.js';
+import { Agent, agentOptions, trainingRecordField } from './agent.js';
 import { Actor } from './dqn-actor.js';
 import { Learner, trainAsynchronously, trainSynchronously } from './dqn-learner.js';
 import type { TdLoss } from './q-network.js';
@@ -58,7 +59,8 @@ export interface DQNParams extends AgentParams {
   tau: number;
   double: boolean;
   loss: TdLoss;
-  maxGradNorm: number;
+  /** Clip the gradient to this global norm; null: no clipping. */
+  maxGradNorm: number | null;
   epsilonStart: number;
   epsilonEnd: number;
   explorationFraction: number;
@@ -96,37 +98,52 @@ export interface DQNState {
  * with these settings and a constant learning rate 2 of 6 runs fell back from 500 by the end,
  * which annealing the rate to 0 (lrSchedule 'linear') stopped in 3 of 3.
  */
-export const DQN_DEFAULTS: DQNParams = {
-  env: 'cartpole',
-  slippery: false,
-  maxEpisodeSteps: 0,
-  seed: 0,
-  evalEpisodes: 100,
-  steps: 100_000,
-  hidden: [64, 64],
-  lr: 5e-4,
-  lrSchedule: 'linear',
-  gamma: 0.99,
-  bufferSize: 10_000,
-  batchSize: 64,
-  learningStarts: 1000,
-  trainEvery: 2,
-  gradientSteps: 1,
-  targetUpdate: 'polyak',
-  targetEvery: 500,
-  tau: 0.01,
-  double: true,
-  loss: 'mse',
-  maxGradNorm: 10,
-  epsilonStart: 1,
-  epsilonEnd: 0.05,
-  explorationFraction: 0.05,
-  epsilonDecay: 'linear',
-  syncEvery: 2,
-  actors: 'sync',
-  maxLag: 50,
-  precision: 'float32',
+export const DQN_OPTIONS: OptionSchema<DQNParams> = {
+  ...agentOptions('cartpole'),
+  steps: { type: 'integer', min: 1, default: 100_000, doc: 'environment steps of all actors together' },
+  hidden: { type: 'sizes', allowEmpty: true, default: [64, 64], doc: 'hidden layer widths (dense + ReLU each), e.g. 64,64' },
+  lr: { type: 'number', min: 0, minExclusive: true, default: 5e-4, doc: 'Adam learning rate' },
+  lrSchedule: { type: 'choice', choices: ['constant', 'linear'], default: 'linear', doc: 'linear anneals the learning rate from lr to 0 over the run' },
+  gamma: { type: 'number', min: 0, max: 1, default: 0.99, doc: 'discount γ' },
+  bufferSize: { type: 'integer', min: 1, default: 10_000, doc: 'replay buffer capacity in transitions' },
+  batchSize: { type: 'integer', min: 1, default: 64, doc: 'transitions per gradient step' },
+  learningStarts: { type: 'integer', min: 0, default: 1000, doc: 'environment steps (all actors) before the first gradient step' },
+  trainEvery: { type: 'integer', min: 1, default: 2, doc: 'environment steps (all actors) per round of gradientSteps gradient steps' },
+  gradientSteps: { type: 'integer', min: 1, default: 1, doc: 'gradient steps per round' },
+  targetUpdate: { type: 'choice', choices: ['hard', 'polyak'], default: 'polyak', doc: 'hard copies every targetEvery steps, or Polyak averaging after every gradient step' },
+  targetEvery: { type: 'integer', min: 1, default: 500, doc: 'hard: environment steps (all actors) between two copies into the target network' },
+  tau: { type: 'number', min: 0, minExclusive: true, max: 1, default: 0.01, doc: "polyak: θ' ← τ·θ + (1 − τ)·θ' after every gradient step" },
+  double: { type: 'boolean', default: true, doc: 'Double DQN targets' },
+  loss: { type: 'choice', choices: TD_LOSSES, default: 'mse', doc: 'TD loss: mse or huber' },
+  maxGradNorm: { type: 'number', min: 0, minExclusive: true, nullable: true, default: 10, doc: 'clip the gradient to this global norm; null: no clipping' },
+  epsilonStart: { type: 'number', min: 0, max: 1, default: 1, doc: 'exploration rate ε at the start' },
+  epsilonEnd: { type: 'number', min: 0, max: 1, default: 0.05, doc: 'exploration rate ε once decayed' },
+  explorationFraction: { type: 'number', min: 0, max: 1, default: 0.05, doc: 'fraction of the steps over which ε decays from epsilonStart to epsilonEnd' },
+  epsilonDecay: { type: 'choice', choices: EPSILON_DECAYS, default: 'linear', doc: 'how ε decays: linear or exponential' },
+  syncEvery: { type: 'integer', min: 1, default: 2, doc: 'environment steps per actor between two weight broadcasts (and transition sends)' },
+  actors: { type: 'choice', choices: ['sync', 'async'], default: 'sync', doc: 'sync: lockstep rounds, deterministic; async (Ape-X): rank 0 only learns, actors never wait' },
+  maxLag: { type: 'integer', min: 0, default: 50, doc: 'async: gradient steps the learner may owe before it holds the actors back' },
+  precision: { type: 'choice', choices: ['float32', 'float64'], default: 'float32', doc: 'the network\'s float type' },
 };
+
+export const DQN_STATE: StateSchema<DQNState, DQNParams> = {
+  observationLength: { type: 'int', min: 1 },
+  actions: { type: 'int', min: 1 },
+  hidden: { type: 'ints', min: 1 },
+  params: { type: 'floats', length: { as: 'the network\'s parameter count', is: (s) => parameterCount(s.observationLength, s.hidden, s.actions) } },
+  training: trainingRecordField(),
+};
+
+/** Weights and biases of the dense layers observationLength → hidden… → actions. */
+function parameterCount(inputs: number, hidden: readonly number[], actions: number): number {
+  let count = 0;
+  let width = inputs;
+  for (const units of [...hidden, actions]) {
+    count += (width + 1) * units;
+    width = units;
+  }
+  return count;
+}
 
 /** stepsToTarget watches the mean return of the last 100 episodes (of all actors). */
 const TARGET_WINDOW = 100;
@@ -135,14 +152,9 @@ export class DQN extends Agent<DQNParams, DQNState> {
   readonly name = 'dqn';
   private network: QNetwork | null = null;
 
-  constructor(params: Partial<Omit<DQNParams, 'hidden'>> & { hidden?: number[] | string | number } = {}) {
-    const given: Record<string, unknown> = { ...params };
-    // The CLI passes --hidden 64,64 as a string and --hidden 64 as a number.
-    const hidden: unknown = given['hidden'];
-    if (typeof hidden === 'string') given['hidden'] = hidden.split(',').map((s) => Number(s.trim()));
-    else if (typeof hidden === 'number') given['hidden'] = [hidden];
-    else if (Array.isArray(hidden)) given['hidden'] = [...(hidden as number[])];
-    super(validate(resolveParams('dqn', DQN_DEFAULTS, given as Partial<DQNParams>)));
+  constructor(params: Partial<Omit<DQNParams, 'hidden'>> & { hidden?: readonly number[] | string | number } = {}) {
+    // The CLI passes --hidden 64,64 as text: the schema's 'sizes' type reads it.
+    super(resolveOptions('dqn', DQN_OPTIONS, params));
   }
 
   override setState(state: DQNState): this {
@@ -198,32 +210,4 @@ export class DQN extends Agent<DQNParams, DQNState> {
     return this.network;
   }
 
-}
-
-function validate(params: DQNParams): DQNParams {
-  checkEnvName(params.env);
-  const check = (field: keyof DQNParams, ok: boolean, expected: string): void => {
-    if (!ok) throw new ConfigError(`dqn option '${field}' must be ${expected}, found ${String(params[field])}`, { field });
-  };
-  const positiveInteger = (field: keyof DQNParams): void => check(field, Number.isInteger(params[field]) && (params[field] as number) >= 1, 'an integer ≥ 1');
-  for (const field of ['steps', 'bufferSize', 'batchSize', 'trainEvery', 'gradientSteps', 'targetEvery', 'syncEvery', 'evalEpisodes'] as const) positiveInteger(field);
-  check('learningStarts', Number.isInteger(params.learningStarts) && params.learningStarts >= 0, 'an integer ≥ 0');
-  check('maxEpisodeSteps', Number.isInteger(params.maxEpisodeSteps) && params.maxEpisodeSteps >= 0, 'an integer ≥ 0 (0: the environment\'s limit)');
-  check('seed', Number.isInteger(params.seed), 'an integer');
-  check('slippery', typeof params.slippery === 'boolean', 'true or false');
-  check('hidden', Array.isArray(params.hidden) && params.hidden.every((n) => Number.isInteger(n) && n >= 1), 'a list of positive integers, e.g. 64,64');
-  check('lr', typeof params.lr === 'number' && params.lr > 0, 'a number > 0');
-  check('maxLag', Number.isInteger(params.maxLag) && params.maxLag >= 0, 'an integer ≥ 0');
-  check('actors', params.actors === 'sync' || params.actors === 'async', 'sync or async');
-  check('lrSchedule', params.lrSchedule === 'constant' || params.lrSchedule === 'linear', 'constant or linear');
-  check('gamma', typeof params.gamma === 'number' && params.gamma >= 0 && params.gamma <= 1, 'a number in [0, 1]');
-  check('tau', typeof params.tau === 'number' && params.tau > 0 && params.tau <= 1, 'a number in (0, 1]');
-  check('maxGradNorm', typeof params.maxGradNorm === 'number' && params.maxGradNorm > 0, 'a number > 0 (Infinity: no clipping)');
-  check('targetUpdate', params.targetUpdate === 'hard' || params.targetUpdate === 'polyak', 'hard or polyak');
-  check('double', typeof params.double === 'boolean', 'true or false');
-  check('loss', TD_LOSSES.includes(params.loss), `one of ${TD_LOSSES.join(', ')}`);
-  check('precision', params.precision === 'float32' || params.precision === 'float64', 'float32 or float64');
-  for (const field of ['epsilonStart', 'epsilonEnd', 'explorationFraction'] as const) check(field, typeof params[field] === 'number' && params[field] >= 0 && params[field] <= 1, 'a number in [0, 1]');
-  check('epsilonDecay', EPSILON_DECAYS.includes(params.epsilonDecay), `one of ${EPSILON_DECAYS.join(', ')}`);
-  return params;
 }

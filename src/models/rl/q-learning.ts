@@ -21,9 +21,11 @@ import { ConfigError } from '../../core/errors.js';
 import { Rng } from '../../core/rng.js';
 import type { Dataset } from '../../data/dataset.js';
 import type { TrainContext } from '../context.js';
-import { resolveParams } from '../estimator.js';
+import type { OptionSchema } from '../option-schema.js';
+import { resolveOptions } from '../option-schema.js';
+import type { StateSchema } from '../state-schema.js';
 import type { AgentParams, TrainingRecord } from './agent.js';
-import { Agent, ReturnWindow, checkEnvName } from './agent.js';
+import { Agent, ReturnWindow, agentOptions, trainingRecordField } from './agent.js';
 import type { EpsilonDecay } from './schedule.js';
 import { EPSILON_DECAYS, epsilonAt } from './schedule.js';
 
@@ -51,23 +53,26 @@ export interface QLearningState {
   training: TrainingRecord;
 }
 
-export const Q_LEARNING_DEFAULTS: QLearningParams = {
-  env: 'frozenlake-4x4',
-  slippery: false,
-  maxEpisodeSteps: 0,
-  seed: 0,
-  evalEpisodes: 100,
-  episodes: 10_000,
+export const Q_LEARNING_OPTIONS: OptionSchema<QLearningParams> = {
+  ...agentOptions('frozenlake-4x4'),
+  episodes: { type: 'integer', min: 1, default: 10_000, doc: 'training episodes over all actors together (each runs its share)' },
   // 0.1 left 3 of 12 seeds of slippery FrozenLake 4×4 (20,000 episodes) below 0.70 greedy success
   // (0.52, 0.68, 0.69): the last updates' noise flips a greedy action; 0.05 kept 24 of 24 runs
   // (12 seeds sequential, 12 Hogwild runs on 2 threads) at 0.742–0.749.
-  lr: 0.05,
-  gamma: 0.99,
-  epsilonStart: 1,
-  epsilonEnd: 0.01,
-  explorationFraction: 0.5,
-  epsilonDecay: 'linear',
-  syncEvery: 10,
+  lr: { type: 'number', min: 0, minExclusive: true, max: 1, default: 0.05, doc: 'learning rate α' },
+  gamma: { type: 'number', min: 0, max: 1, default: 0.99, doc: 'discount γ' },
+  epsilonStart: { type: 'number', min: 0, max: 1, default: 1, doc: 'exploration rate ε at the start' },
+  epsilonEnd: { type: 'number', min: 0, max: 1, default: 0.01, doc: 'exploration rate ε once decayed' },
+  explorationFraction: { type: 'number', min: 0, max: 1, default: 0.5, doc: 'fraction of the episodes over which ε decays from epsilonStart to epsilonEnd' },
+  epsilonDecay: { type: 'choice', choices: EPSILON_DECAYS, default: 'linear', doc: 'how ε decays: linear or exponential' },
+  syncEvery: { type: 'integer', min: 1, default: 10, doc: 'episodes per actor between two averagings of the tables (allreduce) or of the statistics' },
+};
+
+export const Q_LEARNING_STATE: StateSchema<QLearningState, QLearningParams> = {
+  states: { type: 'int', min: 1 },
+  actions: { type: 'int', min: 1 },
+  table: { type: 'floats', length: { as: 'states·actions', is: (s) => s.states * s.actions } },
+  training: trainingRecordField(),
 };
 
 /** Episodes of each actor in the window whose mean return `stepsToTarget` watches: 100 in all. */
@@ -77,7 +82,7 @@ export class QLearning extends Agent<QLearningParams, QLearningState> {
   readonly name = 'q-learning';
 
   constructor(params: Partial<QLearningParams> = {}) {
-    super(validate(resolveParams('q-learning', Q_LEARNING_DEFAULTS, params)));
+    super(resolveOptions('q-learning', Q_LEARNING_OPTIONS, params));
   }
 
   async train(_shard: Dataset, context: TrainContext): Promise<QLearningState> {
@@ -184,24 +189,4 @@ function greedy(table: Float64Array, at: number, actions: number, rng: Rng | nul
     }
   }
   return best;
-}
-
-function validate(params: QLearningParams): QLearningParams {
-  checkEnvName(params.env);
-  const check = (field: keyof QLearningParams, ok: boolean, expected: string): void => {
-    if (!ok) throw new ConfigError(`q-learning option '${field}' must be ${expected}, found ${String(params[field])}`, { field });
-  };
-  check('slippery', typeof params.slippery === 'boolean', 'true or false');
-  check('episodes', Number.isInteger(params.episodes) && params.episodes >= 1, 'an integer ≥ 1');
-  check('maxEpisodeSteps', Number.isInteger(params.maxEpisodeSteps) && params.maxEpisodeSteps >= 0, 'an integer ≥ 0 (0: the environment\'s limit)');
-  check('seed', Number.isInteger(params.seed), 'an integer');
-  check('evalEpisodes', Number.isInteger(params.evalEpisodes) && params.evalEpisodes >= 1, 'an integer ≥ 1');
-  check('lr', typeof params.lr === 'number' && params.lr > 0 && params.lr <= 1, 'a number in (0, 1]');
-  check('gamma', typeof params.gamma === 'number' && params.gamma >= 0 && params.gamma <= 1, 'a number in [0, 1]');
-  check('epsilonStart', typeof params.epsilonStart === 'number' && params.epsilonStart >= 0 && params.epsilonStart <= 1, 'a number in [0, 1]');
-  check('epsilonEnd', typeof params.epsilonEnd === 'number' && params.epsilonEnd >= 0 && params.epsilonEnd <= 1, 'a number in [0, 1]');
-  check('explorationFraction', typeof params.explorationFraction === 'number' && params.explorationFraction >= 0 && params.explorationFraction <= 1, 'a number in [0, 1]');
-  check('epsilonDecay', EPSILON_DECAYS.includes(params.epsilonDecay), `one of ${EPSILON_DECAYS.join(', ')}`);
-  check('syncEvery', Number.isInteger(params.syncEvery) && params.syncEvery >= 1, 'an integer ≥ 1');
-  return params;
 }
