@@ -59,7 +59,10 @@ test('q-learning on 2 threads, tables averaged every 10 episodes: slippery 4×4 
 });
 
 test('q-learning on 2 threads sharing one Hogwild table: slippery 4×4 reaches the same bar', async () => {
-  const agent = await new QLearning({ env: 'frozenlake-4x4', slippery: true, episodes: 20_000, seed: 1 }).fit({ paradigm: 'threads', workers: 2, strategy: 'hogwild' });
+  // Hogwild's interleaving is not seeded, so the table differs run to run. With a constant α the
+  // greedy policy fell to 0.668–0.680 in 2 of ~24 runs under load (a late update flips an action
+  // near a tie); α annealed to 0.005 kept 48 of 48 runs at 0.746–0.749.
+  const agent = await new QLearning({ env: 'frozenlake-4x4', slippery: true, episodes: 20_000, seed: 1, lrEnd: 0.005 }).fit({ paradigm: 'threads', workers: 2, strategy: 'hogwild' });
   assert.equal(agent.fitInfo!.strategy, 'hogwild');
   const { successRate } = agent.evaluatePolicy({ episodes: 1000 });
   assert.ok(successRate! >= 0.7, `success ${successRate}`);

@@ -32,8 +32,10 @@ import { EPSILON_DECAYS, epsilonAt } from './schedule.js';
 export interface QLearningParams extends AgentParams {
   /** Training episodes over all actors together (each runs its share). */
   episodes: number;
-  /** Learning rate α. */
+  /** Learning rate α (at the start, when lrEnd is set). */
   lr: number;
+  /** Learning rate at the end of training, α annealed linearly from `lr` (Robbins–Monro); null keeps α constant. */
+  lrEnd: number | null;
   /** Discount γ. */
   gamma: number;
   epsilonStart: number;
@@ -59,7 +61,11 @@ export const Q_LEARNING_OPTIONS: OptionSchema<QLearningParams> = {
   // 0.1 left 3 of 12 seeds of slippery FrozenLake 4×4 (20,000 episodes) below 0.70 greedy success
   // (0.52, 0.68, 0.69): the last updates' noise flips a greedy action; 0.05 kept 24 of 24 runs
   // (12 seeds sequential, 12 Hogwild runs on 2 threads) at 0.742–0.749.
-  lr: { type: 'number', min: 0, minExclusive: true, max: 1, default: 0.05, doc: 'learning rate α' },
+  lr: { type: 'number', min: 0, minExclusive: true, max: 1, default: 0.05, doc: 'learning rate α (at the start, when lr-end is set)' },
+  // A constant α keeps the last updates' noise in the table, and the greedy policy read from it can
+  // flip an action near a tie: 2 Hogwild threads on slippery 4×4 (20,000 episodes, seed 1) fell to
+  // 0.668–0.680 success in 2 of ~24 runs under load; annealing α removes that late noise.
+  lrEnd: { type: 'number', min: 0, max: 1, nullable: true, default: null, doc: 'learning rate at the end of training, α annealed linearly from lr; null (default) keeps α constant' },
   gamma: { type: 'number', min: 0, max: 1, default: 0.99, doc: 'discount γ' },
   epsilonStart: { type: 'number', min: 0, max: 1, default: 1, doc: 'exploration rate ε at the start' },
   epsilonEnd: { type: 'number', min: 0, max: 1, default: 0.01, doc: 'exploration rate ε once decayed' },
@@ -125,7 +131,9 @@ export class QLearning extends Agent<QLearningParams, QLearningState> {
       const until = Math.min(mine, round * p.syncEvery);
       for (; done < until; done++) {
         // ε follows the global progress: episode `done` of this actor ≈ episode done·size of all.
-        const epsilon = epsilonAt(schedule, (done * size) / p.episodes);
+        const progress = (done * size) / p.episodes;
+        const epsilon = epsilonAt(schedule, progress);
+        const alpha = p.lrEnd === null ? p.lr : p.lr + (p.lrEnd - p.lr) * Math.min(progress, 1);
         let state = observation[0]!;
         let episodeReturn = 0;
         for (;;) {
@@ -138,7 +146,7 @@ export class QLearning extends Agent<QLearningParams, QLearningState> {
             bootstrap = table[next * actions]!;
             for (let a = 1; a < actions; a++) bootstrap = Math.max(bootstrap, table[next * actions + a]!);
           }
-          table[at]! += p.lr * (result.reward + p.gamma * bootstrap - table[at]!);
+          table[at]! += alpha * (result.reward + p.gamma * bootstrap - table[at]!);
           episodeReturn += result.reward;
           steps++;
           state = next;
