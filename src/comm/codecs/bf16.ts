@@ -6,34 +6,14 @@
  */
 import { fromBfloat16Bits, toBfloat16Bits } from './bits.js';
 import type { Codec } from './codec.js';
-import { baseState, checkBytes, encodeWithFeedback, maxAbs } from './codec.js';
+import { maxAbs } from './codec.js';
+import { twoByteCodec } from './two-byte.js';
 
 export function bf16Codec(): Codec {
-  const decode = (bytes: Uint8Array, length: number): Float64Array => {
-    checkBytes('bf16', bytes, 2 * length, length);
-    const words = new Uint16Array(bytes.slice().buffer);
-    const out = new Float64Array(length);
-    for (let i = 0; i < length; i++) out[i] = fromBfloat16Bits(words[i]!);
-    return out;
-  };
-  const compress = (p: Float64Array): Uint8Array => {
-    const words = new Uint16Array(p.length);
-    for (let i = 0; i < p.length; i++) words[i] = toBfloat16Bits(p[i]!);
-    return new Uint8Array(words.buffer);
-  };
-  return {
+  return twoByteCodec({
     spec: 'bf16',
-    layout: 'dense',
-    unbiased: false,
-    errorFeedback: true,
-    createState(length, options) {
-      const state = baseState(length, options);
-      state.residual = new Float64Array(length);
-      return state;
-    },
-    encodedBytes: (length) => 2 * length,
-    encode: (gradient, state) => encodeWithFeedback(gradient, state, compress, decode),
-    decode,
+    toBits: toBfloat16Bits,
+    fromBits: fromBfloat16Bits,
     errorBound: (input) => maxAbs(input) * (2 ** -8 + 2 ** -24) + 2 ** -149,
-  };
+  });
 }

@@ -79,6 +79,13 @@ export interface Codec {
 }
 
 /** A fresh state; codecs add the arrays they need. */
+/** baseState with an error-feedback residual of `length` zeros: the state of every biased codec. */
+export function feedbackState(length: number, options: StateOptions = {}): CodecState {
+  const state = baseState(length, options);
+  state.residual = new Float64Array(length);
+  return state;
+}
+
 export function baseState(length: number, options: StateOptions = {}): CodecState {
   const seed = options.seed ?? 0;
   const root = new Rng(seed);

@@ -8,40 +8,20 @@
  */
 import { fromHalfBits, toHalfBits } from './bits.js';
 import type { Codec } from './codec.js';
-import { baseState, checkBytes, encodeWithFeedback, maxAbs } from './codec.js';
+import { maxAbs } from './codec.js';
+import { twoByteCodec } from './two-byte.js';
 
 const LARGEST_HALF = 65504;
 
 export function fp16Codec(): Codec {
-  const decode = (bytes: Uint8Array, length: number): Float64Array => {
-    checkBytes('fp16', bytes, 2 * length, length);
-    const halves = new Uint16Array(bytes.slice().buffer);
-    const out = new Float64Array(length);
-    for (let i = 0; i < length; i++) out[i] = fromHalfBits(halves[i]!);
-    return out;
-  };
-  const compress = (p: Float64Array): Uint8Array => {
-    const halves = new Uint16Array(p.length);
-    for (let i = 0; i < p.length; i++) halves[i] = toHalfBits(p[i]!);
-    return new Uint8Array(halves.buffer);
-  };
-  return {
+  return twoByteCodec({
     spec: 'fp16',
-    layout: 'dense',
-    unbiased: false,
-    errorFeedback: true,
-    createState(length, options) {
-      const state = baseState(length, options);
-      state.residual = new Float64Array(length);
-      return state;
-    },
-    encodedBytes: (length) => 2 * length,
-    encode: (gradient, state) => encodeWithFeedback(gradient, state, compress, decode),
-    decode,
+    toBits: toHalfBits,
+    fromBits: fromHalfBits,
     errorBound(input) {
       const m = maxAbs(input);
       // Relative half-ulp of the largest value (+ its float32 step), the subnormal half-spacing, and any saturation.
       return Math.min(m, LARGEST_HALF) * (2 ** -11 + 2 ** -24) + 2 ** -25 + Math.max(0, m - LARGEST_HALF);
     },
-  };
+  });
 }

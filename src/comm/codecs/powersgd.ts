@@ -16,7 +16,7 @@
  * Bound (fresh state): the projection cannot grow the vector, |error| ≤ ‖g‖₂ (plus float32 rounding).
  */
 import type { Codec, CodecState } from './codec.js';
-import { baseState, checkBytes, checkLength, encodeWithFeedback, parseCount } from './codec.js';
+import { checkBytes, checkLength, encodeWithFeedback, feedbackState, parseCount } from './codec.js';
 
 export interface PowerShape {
   rows: number;
@@ -127,11 +127,7 @@ export function powersgdCodec(spec: string, args: readonly string[]): Codec {
     rank: requested,
     unbiased: false,
     errorFeedback: true,
-    createState(length, options) {
-      const state = baseState(length, options);
-      state.residual = new Float64Array(length);
-      return state;
-    },
+    createState: feedbackState,
     encodedBytes: bytesFor,
     encode(gradient, state) {
       checkLength(gradient.length, state);

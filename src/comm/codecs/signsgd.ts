@@ -8,7 +8,7 @@
  */
 import { packFields, readFloat32, unpackFields, writeFloat32, fieldBytes } from './bits.js';
 import type { Codec } from './codec.js';
-import { baseState, checkBytes, encodeWithFeedback, maxAbs } from './codec.js';
+import { checkBytes, encodeWithFeedback, feedbackState, maxAbs } from './codec.js';
 
 const bytesFor = (length: number): number => 4 + fieldBytes(length, 1);
 
@@ -36,11 +36,7 @@ export function signsgdCodec(): Codec {
     layout: 'dense',
     unbiased: false,
     errorFeedback: true,
-    createState(length, options) {
-      const state = baseState(length, options);
-      state.residual = new Float64Array(length);
-      return state;
-    },
+    createState: feedbackState,
     encodedBytes: bytesFor,
     encode: (gradient, state) => encodeWithFeedback(gradient, state, compress, decode),
     decode,

@@ -12,7 +12,7 @@
  */
 import { ConfigError } from '../../core/errors.js';
 import type { Codec } from './codec.js';
-import { baseState, checkLength, maxAbs, parseRatio } from './codec.js';
+import { checkLength, feedbackState, maxAbs, parseRatio } from './codec.js';
 import { kthLargest, largestIndices } from './select.js';
 import { countAt, densityAt, readPairs, writePairs } from './sparse.js';
 
@@ -29,8 +29,7 @@ export function topkCodec(spec: string, args: readonly string[]): Codec {
     unbiased: false,
     errorFeedback: true,
     createState(length, options) {
-      const state = baseState(length, options);
-      state.residual = new Float64Array(length);
+      const state = feedbackState(length, options);
       if (momentum > 0) state.velocity = new Float64Array(length);
       return state;
     },
