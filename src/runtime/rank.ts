@@ -129,7 +129,7 @@ export async function runRank<State>(job: RankJob, setup: RankSetup): Promise<Ra
     setup.heartbeat?.();
     progress.report(event);
   };
-  const context: TrainContext = { comm, strategy, report, options: job.options, ...(rows.shared === undefined ? {} : { shared: rows.shared }) };
+  const context: TrainContext = { comm, strategy, report, options: job.options, model: { name: model.name, params: model.params }, ...(rows.shared === undefined ? {} : { shared: rows.shared }) };
   await setup.ready?.();
   // Communication before training (the scaler's all-reduces) is counted in `stats`, not in trainMs.
   const commMsBefore = comm.stats.commMs;
