@@ -30,6 +30,8 @@ export const CHECKPOINT_FORMAT_VERSION = 1;
 const MAGIC = 'SLCKPT01';
 const DIGEST_BYTES = 32;
 const NAME_PATTERN = /^ckpt-(\d{12})\.slckpt$/;
+/** writeFileAtomic's temporary names for checkpoint files. */
+const TEMPORARY_PATTERN = /^\.ckpt-\d{12}\.slckpt\.[0-9a-f]+\.tmp$/;
 
 export type CheckpointArray = Float64Array | Uint32Array | Int32Array;
 type DType = 'float64' | 'uint32' | 'int32';
@@ -183,6 +185,8 @@ export interface SaveOptions {
 export async function saveCheckpoint(dir: string, checkpoint: Checkpoint, options: SaveOptions = {}): Promise<string> {
   const path = join(dir, checkpointFileName(checkpoint.step));
   await writeFileAtomic(path, encodeCheckpoint(checkpoint), { createFolder: true });
+  // Temporary files of a writer killed mid-write (only rank 0 writes, and its own write is done).
+  for (const name of await readdir(dir)) if (TEMPORARY_PATTERN.test(name)) await unlink(join(dir, name)).catch(() => undefined);
   const keep = options.keep ?? 0;
   if (keep > 0) {
     const files = await listCheckpoints(dir);
