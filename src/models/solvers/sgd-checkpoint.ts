@@ -67,6 +67,7 @@ export async function resumeSnapshot(policy: CheckpointPolicy, context: TrainCon
   for (const [name, array] of Object.entries(checkpoint.arrays)) {
     if (name.startsWith(OPTIMIZER_PREFIX) && array instanceof Float64Array) arrays[name.slice(OPTIMIZER_PREFIX.length)] = array;
   }
+  if (context.comm.rank === 0) process.stderr.write(`shardlearn: resuming from ${path} (epoch ${checkpoint.epoch + 1}, step ${checkpoint.step})\n`);
   const optimizer = Object.keys(arrays).length > 0 || Object.keys(checkpoint.scalars).length > 0 ? { arrays, scalars: checkpoint.scalars } : undefined;
   return { params, epoch: checkpoint.epoch, position: checkpoint.position, step: checkpoint.step, rng: checkpoint.rng, ...(optimizer === undefined ? {} : { optimizer }) };
 }
