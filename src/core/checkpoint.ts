@@ -159,8 +159,8 @@ export function decodeCheckpoint(bytes: Uint8Array, file: string): Checkpoint {
     }
     arrays[name] = array;
   }
-  const { format: _format, version: _version, arrays: _descriptors, ...meta } = header;
-  return { ...meta, arrays };
+  const { model, params, worldSize, epoch, position, step, rng, scalars } = header;
+  return { model, params, worldSize, epoch, position, step, rng, scalars, arrays };
 }
 
 export function checkpointFileName(step: number): string {

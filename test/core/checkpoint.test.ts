@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -117,7 +117,7 @@ test('kill -9 of a process writing checkpoints, at 20 seeded moments: the loader
       assert.equal(await exited, 'SIGKILL');
       const saved = [...out.matchAll(/saved (\d+)/g)].map((m) => Number(m[1]));
       const lastReported = saved.at(-1) ?? 0;
-      const names = readdirSync(dir, { withFileTypes: true }).map((entry) => entry.name);
+      const names = existsSync(dir) ? readdirSync(dir) : []; // killed before the folder was made
       const found = await loadLatestCheckpoint(dir, (file, error) => assert.fail(`a renamed checkpoint must be whole: ${file}: ${error.message}`));
       const newestPresent = Math.max(0, ...names.filter((n) => /^ckpt-\d+\.slckpt$/.test(n)).map((n) => Number(n.slice(5, 17))));
       // Saved and reported, or saved (renamed) with the report not yet out: never older, never half.
