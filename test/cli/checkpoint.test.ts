@@ -1,7 +1,7 @@
 // `train --checkpoint-dir … --resume` through the real binary: a run killed with SIGKILL after a
 // checkpoint exists, then resumed, ends with the same model, bit for bit, as an uninterrupted run.
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { run, runWatching, withDir } from './bin.js';
@@ -75,4 +75,25 @@ test('resume refuses a checkpoint of other hyperparameters, and flags without --
     const hogwild = run([...base, '--strategy', 'hogwild']);
     assert.equal(hogwild.status, 2);
     assert.match(hogwild.stderr, /synchronous strategy/);
+  }));
+
+test('processes×2: resume from a mid-run checkpoint (rank 0 reads, broadcasts) past a corrupt newer one, bitwise equal', { timeout: 180_000 }, () =>
+  withDir((dir) => {
+    const checkpoints = join(dir, 'ckpt');
+    const common = ['train', 'logistic-regression', '--solver', 'sgd', '--epochs', '6', '--batch-size', '32', '--data', DATA, '--seed', '2', '--paradigm', 'processes', '--workers', '2', '--quiet'];
+    const a = run([...common, '--checkpoint-dir', checkpoints, '--checkpoint-every', '40steps', '--keep', '0', '--out', join(dir, 'a.json')]);
+    assert.equal(a.status, 0, a.stderr);
+    const files = readdirSync(checkpoints).filter((f) => f.endsWith('.slckpt')).sort();
+    assert.ok(files.length >= 4, files.join(','));
+    // Keep the first two; the third made corrupt (one flipped byte) stands newest: resume skips it.
+    for (const file of files.slice(3)) rmSync(join(checkpoints, file));
+    const corrupt = join(checkpoints, files[2]!);
+    const bytes = readFileSync(corrupt);
+    bytes[200] = bytes[200]! ^ 1;
+    writeFileSync(corrupt, bytes);
+    const b = run([...common, '--checkpoint-dir', checkpoints, '--checkpoint-every', '40steps', '--resume', '--out', join(dir, 'b.json')]);
+    assert.equal(b.status, 0, b.stderr);
+    assert.match(b.stderr, new RegExp(`warning: skipping checkpoint \\S*${files[2]!.replace('.', '\\.')}: .*SHA-256`));
+    assert.match(b.stderr, new RegExp(`resuming from \\S*${files[1]!.replace('.', '\\.')}`));
+    assert.deepEqual(state(join(dir, 'b.json')), state(join(dir, 'a.json')));
   }));

@@ -9,6 +9,7 @@
 import type { Checkpoint } from '../../core/checkpoint.js';
 import { CheckpointError, loadLatestCheckpoint, saveCheckpoint } from '../../core/checkpoint.js';
 import { ConfigError } from '../../core/errors.js';
+import type { OptimizerState } from '../../nn/optimizers.js';
 import type { CheckpointPolicy, TrainContext } from '../context.js';
 
 /** What the loop hands over to be saved, and gets back on resume. */
@@ -70,6 +71,61 @@ export async function resumeSnapshot(policy: CheckpointPolicy, context: TrainCon
   if (context.comm.rank === 0) process.stderr.write(`shardlearn: resuming from ${path} (epoch ${checkpoint.epoch + 1}, step ${checkpoint.step})\n`);
   const optimizer = Object.keys(arrays).length > 0 || Object.keys(checkpoint.scalars).length > 0 ? { arrays, scalars: checkpoint.scalars } : undefined;
   return { params, epoch: checkpoint.epoch, position: checkpoint.position, step: checkpoint.step, rng: checkpoint.rng, ...(optimizer === undefined ? {} : { optimizer }) };
+}
+
+/**
+ * The checkpoint every rank resumes from: rank 0 reads it (resumeSnapshot) and broadcasts it, so
+ * only rank 0 needs the folder (hosts without a shared file system resume too). `template` is this
+ * rank's optimizer state: its array names and lengths, and scalar names, lay out the broadcast.
+ * Other ranks get no RNG state (their own streams are not rank 0's; synchronous training draws none).
+ */
+export async function resumeOnEveryRank(policy: CheckpointPolicy, context: TrainContext, dim: number, template: OptimizerState | undefined): Promise<SgdSnapshot | null> {
+  const { comm } = context;
+  const local = comm.rank === 0 ? await resumeSnapshot(policy, context, dim) : null;
+  if (comm.size === 1) return local;
+  const arrayNames = Object.keys(template?.arrays ?? {}).sort();
+  const scalarNames = Object.keys(template?.scalars ?? {}).sort();
+  const head = new Float64Array(4);
+  if (local !== null) {
+    for (const name of arrayNames) {
+      if (local.optimizer?.arrays[name]?.length !== template!.arrays[name]!.length) {
+        throw new CheckpointError(policy.dir, `the newest checkpoint has no optimizer array '${name}' of ${template!.arrays[name]!.length} values`);
+      }
+    }
+    head.set([1, local.epoch, local.position, local.step]);
+  }
+  await comm.broadcast(head, 0);
+  if (head[0] !== 1) return null;
+  const payload = new Float64Array(dim + arrayNames.reduce((sum, name) => sum + template!.arrays[name]!.length, 0) + scalarNames.length);
+  if (local !== null) {
+    let at = 0;
+    payload.set(local.params, at);
+    at += dim;
+    for (const name of arrayNames) {
+      payload.set(local.optimizer!.arrays[name]!, at);
+      at += local.optimizer!.arrays[name]!.length;
+    }
+    for (const name of scalarNames) payload[at++] = local.optimizer!.scalars[name] ?? NaN;
+  }
+  await comm.broadcast(payload, 0);
+  if (local !== null) return local;
+  let at = dim;
+  const arrays: Record<string, Float64Array> = {};
+  for (const name of arrayNames) {
+    const length = template!.arrays[name]!.length;
+    arrays[name] = payload.slice(at, at + length);
+    at += length;
+  }
+  const scalars: Record<string, number> = {};
+  for (const name of scalarNames) scalars[name] = payload[at++]!;
+  return {
+    params: payload.slice(0, dim),
+    epoch: head[1]!,
+    position: head[2]!,
+    step: head[3]!,
+    rng: {},
+    ...(template === undefined ? {} : { optimizer: { arrays, scalars } }),
+  };
 }
 
 /** Decides when rank 0 writes, and writes. */

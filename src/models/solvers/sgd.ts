@@ -27,7 +27,7 @@ import type { TrainContext } from '../context.js';
 import { encodeLabels, globalLayout } from '../spmd.js';
 import type { OptimizerState } from '../../nn/optimizers.js';
 import type { SgdSnapshot } from './sgd-checkpoint.js';
-import { SgdCheckpointer, checkPolicy, resumeSnapshot } from './sgd-checkpoint.js';
+import { SgdCheckpointer, checkPolicy, resumeOnEveryRank } from './sgd-checkpoint.js';
 
 export interface SgdProblem {
   /** Length of the parameter vector. */
@@ -82,8 +82,8 @@ export async function runSgd(shard: Dataset, context: TrainContext, problem: Sgd
   const first = shared?.first ?? 0;
   const policy = context.options?.checkpoint;
   if (policy !== undefined) checkPolicy(policy, context);
-  // Every rank reads the same checkpoint (rank 0 wrote it), so all continue from one state.
-  const resumed = policy?.resume === true ? await resumeSnapshot(policy, context, problem.dim) : null;
+  // Rank 0 reads the newest valid checkpoint and broadcasts it, so all ranks continue from one state.
+  const resumed = policy?.resume === true ? await resumeOnEveryRank(policy, context, problem.dim, problem.getState?.()) : null;
   const params = await strategy.setup(resumed?.params ?? initial, { gradientPrecision: problem.gradientPrecision ?? 'float64' });
   const gradient = new Float64Array(problem.dim);
   const batchRows = new Uint32Array(options.batchSize);
