@@ -70,5 +70,6 @@ const perWrite = median(writeMs);
 console.log(JSON.stringify({
   train: train.join(' '), every: every ?? 'epoch', repeats, plainSeconds: plain, checkpointSeconds: checkpointed,
   checkpoints: files, bytesPerCheckpoint: Math.round(bytes), endToEndOverheadPercent: Number((((b - a) / a) * 100).toFixed(2)),
+  fastestRunsOverheadPercent: Number((((Math.min(...checkpointed) - Math.min(...plain)) / Math.min(...plain)) * 100).toFixed(2)),
   medianWriteMs: Number(perWrite.toFixed(2)), writeOverheadPercent: Number((((perWrite * files) / 1000 / a) * 100).toFixed(2)),
 }));
