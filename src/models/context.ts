@@ -91,6 +91,8 @@ export interface TrainContext {
   readonly options?: Readonly<ModelFitOptions>;
   /** The model's registry name and hyperparameters, written into checkpoints and checked on resume. */
   readonly model?: { readonly name: string; readonly params: object };
+  /** Called by a trainer that honours `options.checkpoint` (the runtime warns when none did). */
+  acceptCheckpoints?(): void;
 }
 
 export interface SharedRows {

@@ -72,6 +72,9 @@ test('resume refuses a checkpoint of other hyperparameters, and flags without --
     const bad = run([...base, '--checkpoint-every', '5min']);
     assert.equal(bad.status, 2);
     assert.match(bad.stderr, /--checkpoint-every expects/);
+    const kmeans = run(['train', 'kmeans', '--data', 'synthetic:blobs?rows=100&cols=2', '--k', '3', '--quiet', '--checkpoint-dir', checkpoints]);
+    assert.equal(kmeans.status, 0, kmeans.stderr);
+    assert.match(kmeans.stderr, /kmeans does not write checkpoints/);
     const hogwild = run([...base, '--strategy', 'hogwild']);
     assert.equal(hogwild.status, 2);
     assert.match(hogwild.stderr, /synchronous strategy/);

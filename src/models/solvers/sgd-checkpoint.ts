@@ -40,6 +40,7 @@ export function checkPolicy(policy: CheckpointPolicy, context: TrainContext): vo
   if (!context.strategy.synchronous) {
     throw new ConfigError(`checkpoints need a synchronous strategy (allreduce, ps-sync): under '${context.strategy.name}' the ranks hold different parameters`, { field: 'checkpoint-dir' });
   }
+  context.acceptCheckpoints?.();
   const compression = context.options?.compression;
   if (compression !== undefined && compression !== 'none') {
     throw new ConfigError(`checkpoints do not yet hold a codec's error-feedback state: drop --compression ${compression} or the checkpoint flags`, { field: 'checkpoint-dir' });
