@@ -1,8 +1,9 @@
 /**
  * The SGD loop's checkpoints (the policy in ModelFitOptions.checkpoint, the file format in
  * core/checkpoint.ts). Under a synchronous strategy every rank holds the same parameters and
- * optimizer state after each step, so rank 0 alone writes; on resume every rank reads the same file
- * and the loop continues at its (epoch, position in the epoch's batch order, step). The batch order
+ * optimizer state after each step, so rank 0 alone writes; on resume rank 0 reads the newest valid
+ * file and broadcasts it, and the loop continues at its (epoch, position in the epoch's batch order,
+ * step). The batch order
  * of an epoch is a pure function of (seed, epoch), and dropout masks of (seed, epoch, row), so the
  * resumed run takes the same batches and masks as an uninterrupted one: the same model, bit for bit.
  */

@@ -19,6 +19,10 @@
  *
  * Every row is visited once per epoch in both modes, so `accumulate` is told the epoch: the visit
  * number of each of its rows (dropout seeds its masks with it).
+ *
+ * Checkpoints (`context.options.checkpoint`, synchronous strategies): rank 0 saves the parameters,
+ * the update rule's state and the position in the batch order; a resumed run continues there and
+ * ends with the model of an uninterrupted one, bit for bit (sgd-checkpoint.ts).
  */
 import { ConfigError } from '../../core/errors.js';
 import { Rng } from '../../core/rng.js';
