@@ -1,5 +1,6 @@
 // `train --checkpoint-dir … --resume` through the real binary: a run killed with SIGKILL after a
-// checkpoint exists, then resumed, ends with the same model, bit for bit, as an uninterrupted run.
+// checkpoint exists, then resumed, ends with the same model, bit for bit, as an uninterrupted run
+// (under processes the kill takes the launcher; its workers end when it is gone).
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -24,6 +25,7 @@ async function waitFor(check: () => boolean, timeoutMs: number, what: string): P
 const CASES: { name: string; model: string[]; every: string; paradigm: string[] }[] = [
   { name: 'logistic regression (SGD), sequential', model: ['logistic-regression', '--solver', 'sgd', '--epochs', '200', '--batch-size', '16'], every: '400steps', paradigm: [] },
   { name: 'logistic regression (SGD), threads×2', model: ['logistic-regression', '--solver', 'sgd', '--epochs', '200', '--batch-size', '16'], every: '400steps', paradigm: ['--paradigm', 'threads', '--workers', '2'] },
+  { name: 'logistic regression (SGD), processes×2', model: ['logistic-regression', '--solver', 'sgd', '--epochs', '200', '--batch-size', '16'], every: '400steps', paradigm: ['--paradigm', 'processes', '--workers', '2'] },
   { name: 'MLP (Adam, dropout), sequential', model: ['mlp', '--epochs', '15', '--dropout', '0.1'], every: '30steps', paradigm: [] },
   { name: 'MLP (Adam, dropout), threads×2', model: ['mlp', '--epochs', '15', '--dropout', '0.1'], every: '30steps', paradigm: ['--paradigm', 'threads', '--workers', '2'] },
 ];
