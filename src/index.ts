@@ -93,6 +93,8 @@ export { PARADIGMS } from './models/paradigm.js';
 export { availableParadigms } from './models/paradigm.js';
 /** One progress report of a trainer (iteration, total, loss); FitOptions.onProgress receives it with elapsedMs. */
 export type { ProgressEvent } from './models/context.js';
+/** FitOptions.checkpoint: { dir, everySteps | everySeconds, keep, resume } for SGD-trained models under synchronous strategies. */
+export type { CheckpointPolicy } from './models/context.js';
 /** FitOptions.pipeline: micro-batches, schedule ('gpipe' | '1f1b'), replicas; every field defaulted. */
 export type { PipelineOptions } from './models/neural/pipeline/settings.js';
 /** A pipeline's options with the defaults filled in (FitInfo.pipeline). */
@@ -421,3 +423,5 @@ export { NetworkError } from './core/errors.js';
 export { FileError } from './core/errors.js';
 /** A saved model file that fails its checks, naming the file and the field. The CLI exits 3. */
 export { ModelFormatError } from './models/state-schema.js';
+/** A checkpoint file that is corrupt, truncated, of another format version, or of another model or hyperparameters, naming it. The CLI exits 3. */
+export { CheckpointError } from './core/checkpoint.js';

@@ -14,7 +14,7 @@ const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const entrySource = readFileSync(join(root, 'src/index.ts'), 'utf8');
 
 const VALUES = [
-  'CNN', 'CommError', 'ConfigError', 'DataError', 'Dataset', 'Estimator', 'FileError', 'KMeans', 'LinearRegression',
+  'CNN', 'CheckpointError', 'CommError', 'ConfigError', 'DataError', 'Dataset', 'Estimator', 'FileError', 'KMeans', 'LinearRegression',
   'LinearSVM', 'LogisticRegression', 'MLP', 'MinMaxScaler', 'ModelFormatError', 'NetworkError', 'NotFittedError',
   'PARADIGMS', 'PCA', 'RNN', 'Rng', 'ShardlearnError', 'StandardScaler', 'WorkerError', 'accuracy', 'advise',
   'allocate', 'availableParadigms', 'calibrateFromRuns', 'codecUsages', 'columnStatistics', 'confusionMatrix',
@@ -29,7 +29,7 @@ const VALUES = [
 ];
 
 const TYPES = [
-  'Advice', 'AdviceOption', 'AdviseRequest', 'AnyEstimator', 'ApplyUpdate', 'CNNParams', 'Codec', 'CodecFactory',
+  'Advice', 'AdviceOption', 'AdviseRequest', 'AnyEstimator', 'ApplyUpdate', 'CNNParams', 'CheckpointPolicy', 'Codec', 'CodecFactory',
   'CodecLayout', 'CodecState', 'ColumnStatistics', 'CommStats', 'Communicator', 'CompareOptions', 'CompareOutcome',
   'CompressionOptions', 'ConfusionMatrix', 'DataSource', 'DatasetInit', 'DirichletOptions', 'ErrorCode', 'FitInfo',
   'FitOptions', 'GradientStrategy', 'KMeansParams', 'LinearRegressionParams', 'LinearSVMParams', 'LoadOptions',

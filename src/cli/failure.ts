@@ -58,6 +58,7 @@ export function exitCodeFor(error: unknown): number {
     case 'DATA_VALUE':
     case 'DATA_MISSING':
     case 'MODEL_FORMAT':
+    case 'CHECKPOINT':
     case 'NOT_FITTED':
     case 'NUMERIC':
       return EXIT.data;

@@ -6,6 +6,7 @@
  *     metrics, comm: { bytesSent, messagesSent, collectives } }
  */
 import { ConfigError } from '../core/errors.js';
+import type { CheckpointPolicy } from '../models/context.js';
 import type { Paradigm } from '../models/index.js';
 import { PARADIGMS, createModel, evaluate, modelNames, saveModel } from '../models/index.js';
 import type { PipelineOptions } from '../models/neural/pipeline/settings.js';
@@ -51,6 +52,32 @@ export function takeParadigm(args: ParsedArgs): { paradigm: Paradigm; workers: n
   return { paradigm, workers, strategy, pipeline, timeoutMs };
 }
 
+/** Default of `--keep`: the newest three checkpoints. */
+const DEFAULT_KEEP = 3;
+
+/** `--checkpoint-dir`, `--checkpoint-every <N>steps|<N>s`, `--keep N`, `--resume` as a CheckpointPolicy (undefined without a folder). */
+export function takeCheckpointPolicy(args: ParsedArgs): CheckpointPolicy | undefined {
+  const dir = takeString(args, 'checkpoint-dir');
+  const every = takeString(args, 'checkpoint-every');
+  const keep = takeNumber(args, 'keep', (n) => Number.isInteger(n) && n >= 0, 'a whole number ≥ 0');
+  const resume = takeSwitch(args, 'resume');
+  if (dir === undefined) {
+    const stray = every !== undefined ? 'checkpoint-every' : keep !== undefined ? 'keep' : resume ? 'resume' : null;
+    if (stray !== null) throw new ConfigError(`--${stray} needs --checkpoint-dir <dir>`, { field: stray });
+    return undefined;
+  }
+  const policy: CheckpointPolicy = { dir, keep: keep ?? DEFAULT_KEEP, resume };
+  if (every !== undefined) {
+    const match = /^(\d+(?:\.\d+)?)\s*(steps?|s)?$/.exec(every.trim());
+    const value = match === null ? NaN : Number(match[1]);
+    if (match === null || !(value > 0)) throw new ConfigError(`--checkpoint-every expects <N>steps or <N>s (100steps, 30s), got '${every}'`, { field: 'checkpoint-every' });
+    if (match[2] === 's') policy.everySeconds = value;
+    else if (Number.isInteger(value)) policy.everySteps = value;
+    else throw new ConfigError(`--checkpoint-every: a number of steps must be whole, got '${every}'`, { field: 'checkpoint-every' });
+  }
+  return policy;
+}
+
 function cloneArgs(args: ParsedArgs): ParsedArgs {
   return { positionals: [...args.positionals], flags: new Map(args.flags), rest: [...args.rest] };
 }
@@ -70,6 +97,7 @@ export async function trainCommand(args: ParsedArgs, write: Output): Promise<Tra
   if (paradigm === 'cluster') useSecretFile(secretFile);
   const compression = takeString(args, 'compression');
   const compressionWarmup = takeNumber(args, 'compression-warmup', (n) => Number.isInteger(n) && n >= 0, 'a whole number of epochs ≥ 0');
+  const checkpoint = takeCheckpointPolicy(args);
   // Under `cluster` this process is one rank (started by `shardlearn launch`, torchrun-style
   // env, Kubernetes, Slurm): it loads only its shard; rank 0 alone evaluates, prints and saves.
   const place = paradigm === 'cluster' ? rendezvousFromEnv() : null;
@@ -94,6 +122,7 @@ export async function trainCommand(args: ParsedArgs, write: Output): Promise<Tra
     ...(timeoutMs === undefined ? {} : { timeoutMs }),
     ...(compression === undefined ? {} : { compression }),
     ...(compressionWarmup === undefined ? {} : { compressionWarmup }),
+    ...(checkpoint === undefined ? {} : { checkpoint }),
     ...source,
     onProgress: (event) => bar.update(event.iteration / Math.max(event.total, 1), `${name} ${event.iteration}/${event.total}${event.loss === undefined ? '' : ` loss ${event.loss.toPrecision(4)}`}`),
   });

@@ -13,6 +13,7 @@ export type ErrorCode =
   | 'CONFIG'
   | 'NOT_FITTED'
   | 'MODEL_FORMAT'
+  | 'CHECKPOINT'
   | 'REGISTRY'
   | 'COMM'
   | 'NETWORK'

@@ -37,6 +37,19 @@ export class Rng {
     return new Rng((Math.imul(this.s0 ^ this.s2, 0x27d4eb2d) + Math.imul(stream + 1, 0x165667b1)) | 0);
   }
 
+  /** The generator's whole state (four xoshiro words and the spare normal), for a checkpoint. */
+  getState(): number[] {
+    return [this.s0 >>> 0, this.s1 >>> 0, this.s2 >>> 0, this.s3 >>> 0, ...(this.spareNormal === null ? [] : [this.spareNormal])];
+  }
+
+  /** Continue from a state `getState` returned: the same draws follow as from the generator that gave it. */
+  setState(state: readonly number[]): this {
+    if (state.length !== 4 && state.length !== 5) throw new RangeError(`Rng.setState expects 4 or 5 numbers, got ${state.length}`);
+    [this.s0, this.s1, this.s2, this.s3] = [state[0]! | 0, state[1]! | 0, state[2]! | 0, state[3]! | 0];
+    this.spareNormal = state.length === 5 ? state[4]! : null;
+    return this;
+  }
+
   /** A uniform 32-bit unsigned integer. */
   nextUint32(): number {
     const result = Math.imul(rotl(Math.imul(this.s1, 5), 7), 9) >>> 0;

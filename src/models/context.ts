@@ -52,6 +52,31 @@ export interface ModelFitOptions {
    * await new MLP().fit(data, { paradigm: 'threads', workers: 4, pipeline: { microBatches: 8, schedule: '1f1b', replicas: 2 } });
    */
   pipeline?: PipelineOptions;
+  /**
+   * Checkpoints of an SGD-trained model under a synchronous strategy (CLI `--checkpoint-dir`,
+   * `--checkpoint-every`, `--keep`, `--resume`); see CheckpointPolicy and docs/distributed.md.
+   *
+   * @example
+   * await model.fit(data, { paradigm: 'threads', workers: 2, checkpoint: { dir: 'ckpt', everySteps: 100, keep: 3, resume: true } });
+   */
+  checkpoint?: CheckpointPolicy;
+}
+
+/**
+ * When and where the SGD loop writes checkpoints (core/checkpoint.ts): rank 0 writes, every rank
+ * resumes from the same file. Neither `everySteps` nor `everySeconds`: one at the end of each epoch.
+ */
+export interface CheckpointPolicy {
+  /** The folder (created when missing). */
+  dir: string;
+  /** A checkpoint after every `everySteps` updates. */
+  everySteps?: number;
+  /** A checkpoint after the first update that ends `everySeconds` or more after the last one (rank 0's clock). */
+  everySeconds?: number;
+  /** Keep the newest `keep` checkpoints (0 or absent: all). */
+  keep?: number;
+  /** Continue from the newest valid checkpoint in `dir`, when there is one (corrupt ones are skipped with a warning). */
+  resume?: boolean;
 }
 
 export interface TrainContext {
@@ -70,6 +95,10 @@ export interface TrainContext {
    * on every rank and in every paradigm: runtime/job.ts passes them through untouched.
    */
   readonly options?: Readonly<ModelFitOptions>;
+  /** The model's registry name and hyperparameters, written into checkpoints and checked on resume. */
+  readonly model?: { readonly name: string; readonly params: object };
+  /** Called by a trainer that honours `options.checkpoint` (the runtime warns when none did). */
+  acceptCheckpoints?(): void;
 }
 
 export interface SharedRows {

@@ -12,6 +12,24 @@
 export interface Optimizer {
   /** params ← update(params, gradient) at learning rate `lr`. */
   step(params: Float64Array, gradient: Float64Array, lr: number): void;
+  /** The optimizer's state (a copy), for a checkpoint. */
+  getState(): OptimizerState;
+  /** Continue from `state` (from `getState` of an optimizer of the same size and kind). */
+  setState(state: OptimizerState): void;
+}
+
+/** An optimizer's state: named vectors (momentum, moments) and scalars (Adam's step count). */
+export interface OptimizerState {
+  arrays: Record<string, Float64Array>;
+  scalars: Record<string, number>;
+}
+
+function restoreArray(target: Float64Array, state: OptimizerState, name: string): void {
+  const source = state.arrays[name];
+  if (source === undefined || source.length !== target.length) {
+    throw new RangeError(`optimizer state '${name}': expected ${target.length} values, found ${source === undefined ? 'none' : source.length}`);
+  }
+  target.set(source);
 }
 
 export interface SgdOptions {
@@ -40,6 +58,14 @@ export class SgdOptimizer implements Optimizer {
       v[i] = momentum * v[i]! + g;
       params[i]! -= lr * v[i]!;
     }
+  }
+
+  getState(): OptimizerState {
+    return { arrays: { velocity: Float64Array.from(this.velocity) }, scalars: {} };
+  }
+
+  setState(state: OptimizerState): void {
+    restoreArray(this.velocity, state, 'velocity');
   }
 }
 
@@ -82,6 +108,18 @@ export class Adam implements Optimizer {
       const update = m[i]! / correction1 / (Math.sqrt(v[i]! / correction2) + epsilon);
       params[i]! -= lr * (update + weightDecay * params[i]!);
     }
+  }
+
+  getState(): OptimizerState {
+    return { arrays: { m: Float64Array.from(this.m), v: Float64Array.from(this.v) }, scalars: { t: this.t } };
+  }
+
+  setState(state: OptimizerState): void {
+    restoreArray(this.m, state, 'm');
+    restoreArray(this.v, state, 'v');
+    const t = state.scalars['t'];
+    if (t === undefined || !Number.isInteger(t) || t < 0) throw new RangeError(`optimizer state 't': expected a whole number, found ${String(t)}`);
+    this.t = t;
   }
 }
 

@@ -63,3 +63,15 @@ test('hashUniform is deterministic, in [0,1) and roughly uniform', () => {
   }
   assert.ok(Math.abs(below / 100_000 - 0.2) < 0.01);
 });
+
+test('getState/setState: a generator restored from a state draws what the original draws next (spare normal included)', () => {
+  const original = new Rng(42);
+  for (let i = 0; i < 37; i++) original.uniform();
+  original.normal(); // leaves a spare normal in the state
+  const state = original.getState();
+  assert.equal(state.length, 5);
+  const restored = new Rng(0).setState(JSON.parse(JSON.stringify(state)) as number[]);
+  for (let i = 0; i < 50; i++) assert.equal(restored.normal(), original.normal());
+  for (let i = 0; i < 50; i++) assert.equal(restored.nextUint32(), original.nextUint32());
+  assert.throws(() => new Rng(1).setState([1, 2, 3]), RangeError);
+});

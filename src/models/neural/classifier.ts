@@ -16,7 +16,7 @@
  * @example
  * class MyNet extends NeuralClassifier<MyParams> { architecture(cols, classes) { … } }
  */
-import { DataError } from '../../core/errors.js';
+import { ConfigError, DataError } from '../../core/errors.js';
 import { kernels } from '../../core/kernels.js';
 import { Rng, hashUniform } from '../../core/rng.js';
 import type { Dataset } from '../../data/dataset.js';
@@ -75,6 +75,7 @@ export abstract class NeuralClassifier<P extends NeuralParams> extends Estimator
     network.store.initialize(new Rng(p.seed).fork(0x1a1));
     const initial = Float64Array.from(network.store.values);
     if (context.options?.pipeline !== undefined) {
+      if (context.options.checkpoint !== undefined) throw new ConfigError(`${this.name}: checkpoints are not yet written by the pipeline trainer: drop --pipeline or the checkpoint flags`, { field: 'checkpoint-dir' });
       const codes = encodeLabels(shard.labels(), classes);
       const settings = resolvePipeline(context.options?.pipeline, context.comm.size);
       const params = await trainPipeline({ shard, context, codes, inputShape, layers, initial, params: p, settings });
@@ -119,6 +120,8 @@ export abstract class NeuralClassifier<P extends NeuralParams> extends Estimator
         const lr = scheduledRate(p.lr, { name: p.schedule, gamma: p.gamma, stepEpochs: p.stepEpochs }, step, stepsPerEpoch, totalSteps);
         optimizer.step(params, meanGradient, lr);
       },
+      getState: () => optimizer.getState(),
+      setState: (state) => optimizer.setState(state),
     }, initial, p);
     return { classes, inputShape, layers, params: result.params };
   }

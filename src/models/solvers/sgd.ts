@@ -19,12 +19,19 @@
  *
  * Every row is visited once per epoch in both modes, so `accumulate` is told the epoch: the visit
  * number of each of its rows (dropout seeds its masks with it).
+ *
+ * Checkpoints (`context.options.checkpoint`, synchronous strategies): rank 0 saves the parameters,
+ * the update rule's state and the position in the batch order; a resumed run continues there and
+ * ends with the model of an uninterrupted one, bit for bit (sgd-checkpoint.ts).
  */
 import { ConfigError } from '../../core/errors.js';
 import { Rng } from '../../core/rng.js';
 import type { Dataset } from '../../data/dataset.js';
 import type { TrainContext } from '../context.js';
 import { encodeLabels, globalLayout } from '../spmd.js';
+import type { OptimizerState } from '../../nn/optimizers.js';
+import type { SgdSnapshot } from './sgd-checkpoint.js';
+import { SgdCheckpointer, checkPolicy, resumeOnEveryRank } from './sgd-checkpoint.js';
 
 export interface SgdProblem {
   /** Length of the parameter vector. */
@@ -38,6 +45,9 @@ export interface SgdProblem {
   apply(params: Float64Array, meanGradient: Float64Array, step: number): void;
   /** The precision `accumulate`'s gradients are computed in (float32 networks); default float64. */
   readonly gradientPrecision?: 'float32' | 'float64';
+  /** The update rule's own state (an optimizer's momentum or moments), for checkpoints; absent when it has none. */
+  getState?(): OptimizerState;
+  setState?(state: OptimizerState): void;
 }
 
 export interface SgdOptions {
@@ -74,26 +84,42 @@ export async function runSgd(shard: Dataset, context: TrainContext, problem: Sgd
   }
   // Where this rank's shard starts in the rows `accumulate` indexes.
   const first = shared?.first ?? 0;
-  const params = await strategy.setup(initial, { gradientPrecision: problem.gradientPrecision ?? 'float64' });
+  const policy = context.options?.checkpoint;
+  if (policy !== undefined) checkPolicy(policy, context);
+  // Rank 0 reads the newest valid checkpoint and broadcasts it, so all ranks continue from one state.
+  const resumed = policy?.resume === true ? await resumeOnEveryRank(policy, context, problem.dim, problem.getState?.()) : null;
+  const params = await strategy.setup(resumed?.params ?? initial, { gradientPrecision: problem.gradientPrecision ?? 'float64' });
   const gradient = new Float64Array(problem.dim);
   const batchRows = new Uint32Array(options.batchSize);
   const lossTally = new Float64Array(2);
   const base = new Rng(options.seed);
   const ownStream = base.fork(1000 + comm.rank);
-  let step = 0;
+  let step = resumed?.step ?? 0;
   const apply = (p: Float64Array, g: Float64Array): void => problem.apply(p, g, step);
   let loss = NaN;
+  if (resumed !== null) {
+    const own = resumed.rng['own'];
+    if (own !== undefined) ownStream.setState(own);
+    if (resumed.optimizer !== undefined) problem.setState?.(resumed.optimizer);
+  }
+  const checkpointer = policy === undefined ? null : new SgdCheckpointer(policy, context, step);
+  const snapshot = (epoch: number, position: number): SgdSnapshot => {
+    const optimizer = problem.getState?.();
+    return { params, epoch, position, step, rng: { own: ownStream.getState() }, ...(optimizer === undefined ? {} : { optimizer }) };
+  };
+  const firstEpoch = resumed?.epoch ?? 0;
 
   // A compressing strategy's result depends on which rank summed which rows: take each rank's own
   // shard rows in every paradigm then, so threads give what processes give (strategy.ts).
   const even = shared !== undefined && strategy.gradientsByShard !== true;
-  for (let epoch = 0; epoch < options.epochs; epoch++) {
+  for (let epoch = firstEpoch; epoch < options.epochs; epoch++) {
     let lossSum = 0;
     let seen = 0;
     strategy.startEpoch?.(epoch);
     if (strategy.synchronous) {
       const order = base.fork(epoch).permutation(layout.total);
-      for (let start = 0; start < layout.total; start += options.batchSize) {
+      // A resumed epoch starts where the checkpoint left it; its reported loss covers the rows trained since.
+      for (let start = epoch === firstEpoch ? (resumed?.position ?? 0) : 0; start < layout.total; start += options.batchSize) {
         const stop = Math.min(start + options.batchSize, layout.total);
         const count = even
           ? evenShare(order, start, stop, comm.rank, comm.size, batchRows)
@@ -104,6 +130,9 @@ export async function runSgd(shard: Dataset, context: TrainContext, problem: Sgd
         seen += count;
         step++;
         await strategy.step(params, gradient, stop - start, apply);
+        if (checkpointer?.due(step, stop === layout.total) === true) {
+          await checkpointer.write(stop === layout.total ? snapshot(epoch + 1, 0) : snapshot(epoch, stop));
+        }
       }
     } else {
       const order = ownStream.permutation(shard.rows);

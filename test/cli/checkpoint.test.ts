@@ -1,0 +1,104 @@
+// `train --checkpoint-dir … --resume` through the real binary: a run killed with SIGKILL after a
+// checkpoint exists, then resumed, ends with the same model, bit for bit, as an uninterrupted run
+// (under processes the kill takes the launcher; its workers end when it is gone).
+import assert from 'node:assert/strict';
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { run, runWatching, withDir } from './bin.js';
+
+const DATA = 'synthetic:classification?rows=2000&cols=10&seed=3';
+
+/** The fitted state in a model file (typed arrays as base64 of their bytes, so equality is bitwise). */
+function state(file: string): unknown {
+  return (JSON.parse(readFileSync(file, 'utf8')) as { state: unknown }).state;
+}
+
+async function waitFor(check: () => boolean, timeoutMs: number, what: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
+
+const CASES: { name: string; model: string[]; every: string; paradigm: string[] }[] = [
+  { name: 'logistic regression (SGD), sequential', model: ['logistic-regression', '--solver', 'sgd', '--epochs', '200', '--batch-size', '16'], every: '400steps', paradigm: [] },
+  { name: 'logistic regression (SGD), threads×2', model: ['logistic-regression', '--solver', 'sgd', '--epochs', '200', '--batch-size', '16'], every: '400steps', paradigm: ['--paradigm', 'threads', '--workers', '2'] },
+  { name: 'logistic regression (SGD), processes×2', model: ['logistic-regression', '--solver', 'sgd', '--epochs', '200', '--batch-size', '16'], every: '400steps', paradigm: ['--paradigm', 'processes', '--workers', '2'] },
+  { name: 'MLP (Adam, dropout), sequential', model: ['mlp', '--epochs', '15', '--dropout', '0.1'], every: '30steps', paradigm: [] },
+  { name: 'MLP (Adam, dropout), threads×2', model: ['mlp', '--epochs', '15', '--dropout', '0.1'], every: '30steps', paradigm: ['--paradigm', 'threads', '--workers', '2'] },
+];
+
+for (const { name, model, every, paradigm } of CASES) {
+  test(`kill -9 then --resume equals an uninterrupted run bitwise: ${name}`, { timeout: 180_000 }, () =>
+    withDir(async (dir) => {
+      const common = ['train', ...model, '--data', DATA, '--seed', '4', ...paradigm, '--quiet'];
+      const a = run([...common, '--out', join(dir, 'a.json')]);
+      assert.equal(a.status, 0, a.stderr);
+
+      const checkpoints = join(dir, 'ckpt');
+      const flags = ['--checkpoint-dir', checkpoints, '--checkpoint-every', every, '--keep', '2'];
+      let killedAfter = '';
+      const killed = await runWatching([...common, ...flags, '--out', join(dir, 'never.json')], (pid) => {
+        waitFor(() => existsSync(checkpoints) && readdirSync(checkpoints).some((f) => f.endsWith('.slckpt')), 60_000, 'a first checkpoint')
+          .then(() => {
+            killedAfter = readdirSync(checkpoints).filter((f) => f.endsWith('.slckpt')).join(',');
+            process.kill(pid, 'SIGKILL');
+          })
+          .catch((error: unknown) => assert.fail(String(error)));
+      });
+      assert.equal(killed.status, null, `the run was to be killed, but it exited ${killed.status}: ${killed.stderr}`);
+      assert.ok(!existsSync(join(dir, 'never.json')), 'the killed run must not have finished');
+      assert.notEqual(killedAfter, '');
+
+      const b = run([...common, ...flags, '--resume', '--out', join(dir, 'b.json')]);
+      assert.equal(b.status, 0, b.stderr);
+      const resumedStep = /resuming from \S+ckpt-0*(\d+)\.slckpt/.exec(b.stderr);
+      assert.ok(resumedStep !== null && Number(resumedStep[1]) > 0, `resume must start from a checkpoint: ${b.stderr}`);
+      assert.deepEqual(state(join(dir, 'b.json')), state(join(dir, 'a.json')));
+    }));
+}
+
+test('resume refuses a checkpoint of other hyperparameters, and flags without --checkpoint-dir', () =>
+  withDir((dir) => {
+    const checkpoints = join(dir, 'ckpt');
+    const base = ['train', 'logistic-regression', '--solver', 'sgd', '--epochs', '2', '--data', DATA, '--quiet', '--checkpoint-dir', checkpoints];
+    assert.equal(run(base).status, 0);
+    const other = run([...base, '--lr', '0.5', '--resume']);
+    assert.equal(other.status, 3, other.stderr);
+    assert.match(other.stderr, /ckpt-\d+\.slckpt.*other hyperparameters/);
+    const stray = run(['train', 'logistic-regression', '--data', DATA, '--resume']);
+    assert.equal(stray.status, 2);
+    assert.match(stray.stderr, /--resume needs --checkpoint-dir/);
+    const bad = run([...base, '--checkpoint-every', '5min']);
+    assert.equal(bad.status, 2);
+    assert.match(bad.stderr, /--checkpoint-every expects/);
+    const kmeans = run(['train', 'kmeans', '--data', 'synthetic:blobs?rows=100&cols=2', '--k', '3', '--quiet', '--checkpoint-dir', checkpoints]);
+    assert.equal(kmeans.status, 0, kmeans.stderr);
+    assert.match(kmeans.stderr, /kmeans does not write checkpoints/);
+    const hogwild = run([...base, '--strategy', 'hogwild']);
+    assert.equal(hogwild.status, 2);
+    assert.match(hogwild.stderr, /synchronous strategy/);
+  }));
+
+test('processes×2: resume from a mid-run checkpoint (rank 0 reads, broadcasts) past a corrupt newer one, bitwise equal', { timeout: 180_000 }, () =>
+  withDir((dir) => {
+    const checkpoints = join(dir, 'ckpt');
+    const common = ['train', 'logistic-regression', '--solver', 'sgd', '--epochs', '6', '--batch-size', '32', '--data', DATA, '--seed', '2', '--paradigm', 'processes', '--workers', '2', '--quiet'];
+    const a = run([...common, '--checkpoint-dir', checkpoints, '--checkpoint-every', '40steps', '--keep', '0', '--out', join(dir, 'a.json')]);
+    assert.equal(a.status, 0, a.stderr);
+    const files = readdirSync(checkpoints).filter((f) => f.endsWith('.slckpt')).sort();
+    assert.ok(files.length >= 4, files.join(','));
+    // Keep the first two; the third made corrupt (one flipped byte) stands newest: resume skips it.
+    for (const file of files.slice(3)) rmSync(join(checkpoints, file));
+    const corrupt = join(checkpoints, files[2]!);
+    const bytes = readFileSync(corrupt);
+    bytes[200] = bytes[200]! ^ 1;
+    writeFileSync(corrupt, bytes);
+    const b = run([...common, '--checkpoint-dir', checkpoints, '--checkpoint-every', '40steps', '--resume', '--out', join(dir, 'b.json')]);
+    assert.equal(b.status, 0, b.stderr);
+    assert.match(b.stderr, new RegExp(`warning: skipping checkpoint \\S*${files[2]!.replace('.', '\\.')}: .*SHA-256`));
+    assert.match(b.stderr, new RegExp(`resuming from \\S*${files[1]!.replace('.', '\\.')}`));
+    assert.deepEqual(state(join(dir, 'b.json')), state(join(dir, 'a.json')));
+  }));
