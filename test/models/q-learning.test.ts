@@ -116,3 +116,14 @@ test('q-learning: FrozenLake 8×8 slippery reaches Gymnasium\'s 0.85 over 1,000 
   const { successRate } = agent.evaluatePolicy({ episodes: 1000 });
   assert.ok(successRate! >= 0.85, `success ${successRate}`);
 });
+
+test('q-learning averaging tables: one thread equals sequential, and 2 threads equal 2 processes, bit for bit', async () => {
+  const params = { env: 'frozenlake-4x4', slippery: true, episodes: 2000, seed: 3 };
+  const sequential = await new QLearning(params).fit();
+  const oneThread = await new QLearning(params).fit({ paradigm: 'threads', workers: 1 });
+  assert.deepEqual(oneThread.state.table, sequential.state.table);
+  const threads = await new QLearning(params).fit({ paradigm: 'threads', workers: 2 });
+  const processes = await new QLearning(params).fit({ paradigm: 'processes', workers: 2 });
+  assert.deepEqual(threads.state.table, processes.state.table);
+  assert.notDeepEqual(threads.state.table, sequential.state.table, 'two actors explore other episodes than one');
+});
