@@ -32,7 +32,7 @@ td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: now
 table.summary td { white-space: nowrap; } td[class^="verdict"] { white-space: nowrap; }
 figure { display: inline-block; margin: 0.5em 1em 1em 0; } figure svg { max-width: 100%; height: auto; }
 .verdict-supported { color: #1a7f37; } .verdict-contradicted { color: #c62828; } .verdict-mixed { color: #b26a00; }
-.verdict-not-measured-yet { color: #777; } .note { color: #555; } .warning { background: #fff3cd; padding: 0.5em 1em; }
+.verdict-not-measured-yet { color: #777; } .verdict-not-testable-here { color: #1565c0; } .note { color: #555; } .warning { background: #fff3cd; padding: 0.5em 1em; }
 pre { background: #f6f8fa; padding: 0.8em; overflow-x: auto; font-size: 12px; }
 `;
 
@@ -89,7 +89,8 @@ export async function renderReport(result: Pick<CompareResult, 'session' | 'reco
   const cells = summarize(records);
   const models = [...new Set(cells.map((c) => c.model))];
   const { header, rows } = summaryRows(cells);
-  const claims = evaluateClaims(cells);
+  // compare runs every rank on this host (processes, and cluster cells as network namespaces).
+  const claims = evaluateClaims(cells, { cores: typeof session.host.cpus === 'number' && session.host.cpus > 0 ? session.host.cpus : null, hosts: 1 });
   const failed = records.filter((r) => r.status === 'failed');
   const speedups = (await Promise.all(models.map((m) => figure(speedupSpec(m, cells), `speedup-${m}`)))).join('');
   const curves = (await Promise.all(models.map((m) => figure(lossCurveSpec(m, cells, records), `loss-${m}`)))).join('');
