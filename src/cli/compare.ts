@@ -97,6 +97,7 @@ export async function compareCommand(args: ParsedArgs, write: Output): Promise<v
     }
     write('');
     write(outcome.table);
+    if (outcome.answer !== '') write(`\nthe answer (fastest paradigm per model and size; why in the report):\n${outcome.answer}`);
     write(`results: ${dbPath}`);
     if (outcome.reportPath !== null) write(`report:  ${outcome.reportPath}`);
   } finally {

@@ -20,6 +20,7 @@ import { runMatrix } from './runner.js';
 import { ResultsStore, withStore } from './store.js';
 import type { CellSummary } from './summary.js';
 import { summarize, summaryTable } from './summary.js';
+import { answers } from './verdict.js';
 
 export interface CompareOptions extends Omit<RunOptions, 'onRecord'> {
   /** The DuckDB results file (created, or appended to); null = keep results in memory only. */
@@ -32,6 +33,8 @@ export interface CompareOutcome extends CompareResult {
   summary: CellSummary[];
   /** The summary as a terminal table. */
   table: string;
+  /** The answer in plain words, one line per model (verdict.ts): who wins at which size. */
+  answer: string;
   reportPath: string | null;
 }
 
@@ -72,7 +75,8 @@ export async function runCompare(matrix: Matrix, options: CompareOptions): Promi
       await writeText(options.reportPath, await renderReport(result));
       reportPath = options.reportPath;
     }
-    return { ...result, summary, table: summaryTable(summary), reportPath };
+    const answer = answers(summary).map((f) => `${f.model}: ${f.headline}`).join('\n');
+    return { ...result, summary, table: summaryTable(summary), answer, reportPath };
   } finally {
     store?.close();
   }

@@ -12,6 +12,7 @@ import { validateAdvisor } from './advisor.js';
 import type { CompareResult } from './record.js';
 import type { CellSummary } from './summary.js';
 import { cellLabel, summarize, summaryRows } from './summary.js';
+import { answers } from './verdict.js';
 
 /**
  * Text as HTML (element content or a quoted attribute). Everything a report shows from the results
@@ -71,6 +72,16 @@ async function crossoverSection(cells: readonly CellSummary[], modelNames: strin
   return lines + charts;
 }
 
+/** The answer first: per model, who wins at which size, by how much and why (verdict.ts). */
+function answerSection(cells: readonly CellSummary[], cores: unknown): string {
+  const found = answers(cells);
+  if (found.length === 0) return '<section id="verdict"><h2>The answer</h2><p>No run finished, so there is no answer yet; see the failed runs below.</p></section>';
+  const items = found.map((f) => `<li><strong>${escapeHtml(f.model)}</strong>: ${escapeHtml(f.headline)}.<ul>${f.sizes.map((s) => `<li>${escapeHtml(s.sentence)}</li>`).join('')}</ul></li>`).join('\n');
+  return `<section id="verdict"><h2>The answer</h2>
+<p class="note">On this machine (${escapeHtml(cores)} CPUs, every rank on it): the fastest paradigm per model and training size by median wall seconds, and where each slower paradigm's extra time went — <em>start-up</em> (wall time the ranks did not spend in their training loop: starting threads or processes, loading code, handing over the data), <em>communication</em> (time inside communicator calls) or <em>compute</em> (the rest of training). The sections below are the evidence.</p>
+<ul class="answers">${items}</ul></section>`;
+}
+
 /** The cost model checked against this comparison: each cell predicted from the other cells' runs. */
 async function advisorSection(records: CompareResult['records'], cores: number): Promise<string> {
   const validation = validateAdvisor(records, cores > 0 ? cores : undefined);
@@ -106,6 +117,8 @@ shardlearn ${escapeHtml(session.code.packageVersion)} (commit ${escapeHtml(sessi
 ${escapeHtml(host.cpuModel)}, ${escapeHtml(host.cpus)} CPUs, ${typeof host.totalMemoryBytes === 'number' ? (host.totalMemoryBytes / 2 ** 30).toFixed(1) : escapeHtml(host.totalMemoryBytes)} GiB, Node ${escapeHtml(host.nodeVersion)} on ${escapeHtml(host.platform)} ${escapeHtml(host.release)} ·
 ${records.length} runs, ${escapeHtml(session.matrix.repeats)} repeats per cell.</p>
 ${result.aborted ? '<p class="warning">The comparison was stopped before the end; the report shows the runs that finished.</p>' : ''}
+
+${answerSection(cells, host.cpus)}
 
 <h2>Summary</h2>
 <p class="note">Median over repeats; [min–max] and the interquartile range show the spread. Speedup = sequential median wall seconds ÷ the cell's median wall seconds, for the same model and data; efficiency = speedup ÷ workers.</p>
