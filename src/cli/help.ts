@@ -64,7 +64,7 @@ export const COMMANDS: Record<string, CommandHelp> = {
     usage: 'shardlearn compare [--quick] [--matrix m.json] [flags]',
     summary: 'run the same training in every paradigm, store the runs, write a report',
     flags: [
-      ['--quick', 'one repeat of 20000 rows per cell'],
+      ['--quick', 'one repeat, 20000 rows (less for the neural models), 2 workers'],
       ['--matrix <file>', 'the experiment matrix as JSON (docs/compare.md)'],
       ['--models a,b', 'models to compare'],
       ['--data a,b', 'data specs to compare on'],
