@@ -11,7 +11,7 @@ import { DISTRIBUTED, crossovers, evaluateClaims } from './claims.js';
 import { validateAdvisor } from './advisor.js';
 import type { CompareResult } from './record.js';
 import type { CellSummary } from './summary.js';
-import { cellLabel, summarize, summaryRows } from './summary.js';
+import { cellLabel, formatBytes, summarize, summaryRows } from './summary.js';
 import { answers } from './verdict.js';
 
 /**
@@ -70,6 +70,19 @@ async function crossoverSection(cells: readonly CellSummary[], modelNames: strin
     ? '<p>Distributed was measured, but not beside threads at two or more data sizes, so no crossover can be located.</p>'
     : `<ul>${found.map((c) => `<li>${escapeHtml(c.model)}: ${c.rows === null ? `parallel stays faster over the measured sizes (${escapeHtml(c.sizes.join(', '))} rows)` : `distributed overtakes parallel at ≈${escapeHtml(Math.round(c.rows))} training rows (linear interpolation between measured sizes)`}</li>`).join('')}</ul>`;
   return lines + charts;
+}
+
+/**
+ * Memory per rank against the data (claim C3: each rank holds only its shard). Processes and cluster
+ * ranks are processes of their own, so their peak RSS is that rank's memory; threads and sequential
+ * share the launcher's process, whose peak never falls during a session, so theirs is an upper bound.
+ */
+function memorySection(cells: readonly CellSummary[]): string {
+  const known = cells.filter((c) => c.rankPeakRssBytes !== null);
+  if (known.length === 0) return '<p>No run reported its ranks\' memory.</p>';
+  const own = (c: CellSummary): boolean => DISTRIBUTED.includes(c.paradigm);
+  return `<p class="note">Peak resident set size of a rank's process (the largest over ranks and repeats) beside the training data it splits (rows × columns × 8 bytes) and the shard each rank trains on. Only processes and cluster ranks have a process of their own; threads and sequential show the launcher's shared process, whose peak so far never falls within a session (an upper bound, marked shared).</p>
+${table(['model', 'rows', 'cell', 'training data', 'shard per rank', 'peak RSS per rank'], known.map((c) => [c.model, String(c.trainRows), cellLabel(c), formatBytes(c.dataBytes), formatBytes(c.dataBytes / Math.max(1, c.workers)), `${formatBytes(c.rankPeakRssBytes!)}${own(c) ? '' : ' (shared)'}`]), 3)}`;
 }
 
 /** The answer first: per model, who wins at which size, by how much and why (verdict.ts). */
@@ -138,6 +151,9 @@ ${await figure(bytesSpec(cells), 'bytes') || '<p>Nothing was measured.</p>'}
 <h2>Compute and communication</h2>
 <p class="note">Communication = milliseconds inside communicator calls (waiting and copying), mean over ranks; compute = the rest of the training time.</p>
 ${await figure(breakdownSpec(cells), 'breakdown') || '<p>Nothing was measured.</p>'}
+
+<h2>Memory per rank</h2>
+${memorySection(cells)}
 
 <h2>Crossover: where distributed overtakes parallel</h2>
 ${await crossoverSection(cells, models)}

@@ -170,6 +170,7 @@ async function measure(input: MeasureInput): Promise<Measured> {
     trainSeconds: info.seconds,
     cpuSeconds: (cpu.user + cpu.system) / 1e6,
     peakRssBytes,
+    rankPeakRssBytes: info.peakRssBytes !== undefined && info.peakRssBytes.length > 0 ? Math.max(...info.peakRssBytes) : null,
     bytesSent: sum((s) => s.bytesSent),
     bytesReceived: sum((s) => s.bytesReceived),
     messagesSent: sum((s) => s.messagesSent),
@@ -216,7 +217,7 @@ async function fitCluster(model: AnyEstimator, cell: Cell, train: Dataset, sessi
 function emptyMeasurements(model: AnyEstimator): Omit<RunRecord, keyof Cell | 'runId' | 'sessionId' | 'startedAt' | 'cellId' | 'modelKind' | 'repeat' | 'trainRows' | 'testRows' | 'cols' | 'wallSeconds' | 'status' | 'error'> {
   const { name, higherIsBetter } = primaryMetric(model);
   return {
-    trainSeconds: NaN, cpuSeconds: NaN, peakRssBytes: NaN, bytesSent: 0, bytesReceived: 0, messagesSent: 0, setupBytes: 0, commMs: NaN, computeMs: NaN,
+    trainSeconds: NaN, cpuSeconds: NaN, peakRssBytes: NaN, rankPeakRssBytes: null, bytesSent: 0, bytesReceived: 0, messagesSent: 0, setupBytes: 0, commMs: NaN, computeMs: NaN,
     score: null, scoreName: name, higherIsBetter, metrics: {}, finalLoss: null, timeToTargetMs: null, reachedScoreTarget: null,
     speedup: null, efficiency: null, history: [],
   };

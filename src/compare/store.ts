@@ -26,7 +26,7 @@ import type { SkippedCell } from './matrix.js';
 import type { RunRecord, Session } from './record.js';
 import type { HistoryPoint } from './stats.js';
 
-export const SCHEMA_VERSION = 3;
+export const SCHEMA_VERSION = 4;
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR);
@@ -42,7 +42,7 @@ CREATE TABLE IF NOT EXISTS runs (
   bytes_sent DOUBLE, bytes_received DOUBLE, messages_sent DOUBLE, comm_ms DOUBLE, compute_ms DOUBLE,
   score DOUBLE, score_name VARCHAR, higher_is_better BOOLEAN, metrics JSON, final_loss DOUBLE,
   time_to_target_ms DOUBLE, reached_score_target BOOLEAN, speedup DOUBLE, efficiency DOUBLE,
-  config JSON, package_version VARCHAR, git_commit VARCHAR, host JSON, setup_bytes DOUBLE, network VARCHAR);
+  config JSON, package_version VARCHAR, git_commit VARCHAR, host JSON, setup_bytes DOUBLE, network VARCHAR, rank_peak_rss_bytes DOUBLE);
 CREATE TABLE IF NOT EXISTS history (
   run_id VARCHAR, seq INTEGER, elapsed_ms DOUBLE, iteration INTEGER, total INTEGER, loss DOUBLE);
 `;
@@ -54,6 +54,7 @@ CREATE TABLE IF NOT EXISTS history (
 const MIGRATIONS: Record<number, string> = {
   1: 'ALTER TABLE runs ADD COLUMN setup_bytes DOUBLE',
   2: 'ALTER TABLE runs ADD COLUMN network VARCHAR',
+  3: 'ALTER TABLE runs ADD COLUMN rank_peak_rss_bytes DOUBLE',
 };
 
 /** Column name in `runs` → RunRecord field (the export's column order too). */
@@ -66,7 +67,7 @@ const RUN_COLUMNS: [string, keyof RunRecord][] = [
   ['bytes_sent', 'bytesSent'], ['bytes_received', 'bytesReceived'], ['messages_sent', 'messagesSent'], ['comm_ms', 'commMs'], ['compute_ms', 'computeMs'],
   ['score', 'score'], ['score_name', 'scoreName'], ['higher_is_better', 'higherIsBetter'], ['metrics', 'metrics'], ['final_loss', 'finalLoss'],
   ['time_to_target_ms', 'timeToTargetMs'], ['reached_score_target', 'reachedScoreTarget'], ['speedup', 'speedup'], ['efficiency', 'efficiency'],
-  ['setup_bytes', 'setupBytes'], ['network', 'network'],
+  ['setup_bytes', 'setupBytes'], ['network', 'network'], ['rank_peak_rss_bytes', 'rankPeakRssBytes'],
 ];
 const JSON_FIELDS = new Set<keyof RunRecord>(['params', 'metrics']);
 

@@ -85,11 +85,15 @@ function describeRival(rival: Rival): string {
   return `${cellLabel(rival.cell)} ${rival.slower.toFixed(2)}× slower (${seconds(rival.cell.wallSeconds!.median)}): ${why}`;
 }
 
-/** The fastest finished cell of each paradigm among `cells`. */
+/**
+ * The fastest finished cell of each paradigm among `cells`. A paradigm with workers stands for itself
+ * only with 2 or more: threads×1 or processes×1 measures the paradigm's overhead on sequential work,
+ * and 'threads wins' from a one-thread cell would say nothing about parallelism.
+ */
 function bestPerParadigm(cells: readonly CellSummary[]): CellSummary[] {
   const best = new Map<Paradigm, CellSummary>();
   for (const c of cells) {
-    if (c.wallSeconds === null) continue;
+    if (c.wallSeconds === null || (c.paradigm !== 'sequential' && c.workers < 2)) continue;
     const seen = best.get(c.paradigm);
     if (seen === undefined || c.wallSeconds.median < seen.wallSeconds!.median) best.set(c.paradigm, c);
   }

@@ -63,6 +63,11 @@ export interface RankResult<State = unknown> {
   cpuMs: number | undefined;
   /** Rows this rank trained on (its shard). */
   rows: number;
+  /**
+   * Peak resident set size of the rank's process after training (process.resourceUsage().maxRSS),
+   * bytes; undefined where unknown. Ranks that are threads share one process, so they all report it.
+   */
+  peakRssBytes?: number | undefined;
   /** The scaler fitted by all-reduce (source.scale), as toJSON(). */
   preprocess?: unknown;
 }
@@ -148,6 +153,7 @@ export async function runRank<State>(job: RankJob, setup: RankSetup): Promise<Ra
     computeMs: trainMs - (stats.commMs - commMsBefore),
     cpuMs: cpuStarted === undefined || cpuEnded === undefined ? undefined : cpuEnded - cpuStarted,
     rows: shard.rows,
+    peakRssBytes: process.resourceUsage().maxRSS * 1024, // maxRSS is in kilobytes
     ...(preprocess === undefined ? {} : { preprocess }),
   };
 }

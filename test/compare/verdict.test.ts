@@ -51,3 +51,14 @@ test('a size where only failed runs exist gives no answer; a lone paradigm says 
   assert.equal(kmeans!.sizes.length, 1);
   assert.match(kmeans!.sizes[0]!.sentence, /no other paradigm finished at this size/);
 });
+
+test('one-worker cells of a parallel paradigm never stand for it: a threads×1 cell faster than sequential does not make threads win', () => {
+  const cells = summarize([
+    record({ paradigm: 'sequential', wallSeconds: 2, data: small, trainRows: 1000 }),
+    record({ paradigm: 'threads', workers: 1, wallSeconds: 1, data: small, trainRows: 1000 }),
+    record({ paradigm: 'threads', workers: 2, wallSeconds: 3, data: small, trainRows: 1000 }),
+  ]);
+  const [size] = answers(cells)[0]!.sizes;
+  assert.equal(size!.winner.paradigm, 'sequential');
+  assert.deepEqual(size!.rivals.map((r) => `${r.cell.paradigm}×${r.cell.workers}`), ['threads×2']);
+});
