@@ -7,7 +7,7 @@
 import { ConfigError } from '../core/errors.js';
 import { writeFileAtomic } from '../core/atomic-file.js';
 import type { CompareEvent, MatrixFlags, RunFilter } from '../compare/index.js';
-import { exportRuns, listRuns, reportFromStore, resolveMatrix, runCompare } from '../compare/index.js';
+import { exportRuns, formatDuration, listRuns, remainingSeconds, reportFromStore, resolveMatrix, runCompare } from '../compare/index.js';
 import { parseNetworksFlag } from '../compare/matrix.js';
 import type { ParsedArgs } from './args.js';
 import { rejectLeftovers, takeList, takeNumber, takeString, takeSwitch } from './args.js';
@@ -66,15 +66,22 @@ export async function compareCommand(args: ParsedArgs, write: Output): Promise<v
   let label = '';
   let done = 0;
   let total = 1;
+  // The live ETA: seconds per run slot (data split, fit, scoring) by cell, measured as they finish.
+  let cellIds: string[] = [];
+  let runStartedMs = Date.now();
+  const slotSeconds = new Map<string, number[]>();
+  let eta = '';
   const onProgress = (event: CompareEvent): void => {
     switch (event.type) {
       case 'start':
         total = Math.max(event.totalRuns, 1);
+        cellIds = event.cells.map((cell) => cell.id);
         if (!json) write(`compare: ${event.totalRuns} runs in ${event.cells.length} cells${event.skipped.length > 0 ? `, ${event.skipped.length} skipped` : ''}`);
         for (const skipped of event.skipped) if (!json) write(`  skipped ${JSON.stringify(skipped)}`);
         return;
       case 'run-start':
-        label = `${event.cell.model} ${event.cell.paradigm}×${event.cell.workers} ${event.cell.strategy}${event.cell.network.name === 'loopback' ? '' : ` @${event.cell.network.name}`}`;
+        runStartedMs = Date.now();
+        label = `${event.cell.model} ${event.cell.paradigm}×${event.cell.workers} ${event.cell.strategy}${event.cell.network.name === 'loopback' ? '' : ` @${event.cell.network.name}`}${eta}`;
         bar.update(done / total, label);
         return;
       case 'fit-progress':
@@ -82,8 +89,13 @@ export async function compareCommand(args: ParsedArgs, write: Output): Promise<v
         return;
       case 'run-end':
         done = event.runIndex;
+        slotSeconds.set(event.record.cellId, [...(slotSeconds.get(event.record.cellId) ?? []), (Date.now() - runStartedMs) / 1000]);
+        {
+          const left = remainingSeconds(cellIds, event.totalRuns, event.runIndex + 1, slotSeconds);
+          eta = left === null || event.runIndex >= event.totalRuns ? '' : ` · about ${formatDuration(left)} left`;
+        }
         bar.done();
-        if (!json) write(`  [${event.runIndex}/${event.totalRuns}] ${event.line}`);
+        if (!json) write(`  [${event.runIndex}/${event.totalRuns}] ${event.line}${eta}`);
         return;
       case 'warmup':
       case 'skipped':
