@@ -7,7 +7,7 @@
 import { ConfigError } from '../core/errors.js';
 import { writeFileAtomic } from '../core/atomic-file.js';
 import type { CompareEvent, MatrixFlags, RunFilter } from '../compare/index.js';
-import { exportRuns, formatDuration, listRuns, remainingSeconds, reportFromStore, resolveMatrix, runCompare } from '../compare/index.js';
+import { exportRuns, formatDuration, listRuns, remainingSeconds, reportFromStore, resolveMatrix, resumeCompare, runCompare } from '../compare/index.js';
 import { parseNetworksFlag } from '../compare/matrix.js';
 import type { ParsedArgs } from './args.js';
 import { rejectLeftovers, takeList, takeNumber, takeString, takeSwitch } from './args.js';
@@ -52,9 +52,14 @@ export async function compareCommand(args: ParsedArgs, write: Output): Promise<v
   const dbPath = takeString(args, 'db') ?? DEFAULT_DB;
   const reportPath = takeString(args, 'report') ?? DEFAULT_REPORT;
   const json = takeSwitch(args, 'json');
+  const resume = takeSwitch(args, 'resume');
   rejectLeftovers(args, 'compare');
+  if (resume && (Object.keys(flags).length > 0 || quick)) {
+    const given = quick ? ['--quick'] : Object.keys(flags).map((f) => `--${f.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`);
+    throw new ConfigError(`--resume continues the stored comparison with its own matrix; drop ${given.join(', ')}`, { field: 'resume' });
+  }
 
-  const resolved = await resolveMatrix(flags);
+  const resolved = resume ? null : await resolveMatrix(flags);
   const controller = new AbortController();
   const onSigint = (): void => {
     if (controller.signal.aborted) process.exit(130);
@@ -104,7 +109,9 @@ export async function compareCommand(args: ParsedArgs, write: Output): Promise<v
     }
   };
   try {
-    const outcome = await runCompare(resolved, { dbPath, reportPath, signal: controller.signal, onProgress });
+    const outcome = resolved === null
+      ? await resumeCompare(dbPath, { reportPath, signal: controller.signal, onProgress })
+      : await runCompare(resolved, { dbPath, reportPath, signal: controller.signal, onProgress });
     bar.done();
     if (json) {
       write.data(JSON.stringify({ db: dbPath, report: outcome.reportPath, summary: outcome.summary }));

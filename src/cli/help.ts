@@ -65,6 +65,7 @@ export const COMMANDS: Record<string, CommandHelp> = {
     summary: 'run the same training in every paradigm, store the runs, write a report',
     flags: [
       ['--quick', 'one repeat, 20000 rows (less for the neural models), 2 workers'],
+      ['--resume', "continue the latest comparison in --db: its matrix, skipping the runs it stored"],
       ['--matrix <file>', 'the experiment matrix as JSON (docs/compare.md)'],
       ['--models a,b', 'models to compare'],
       ['--data a,b', 'data specs to compare on'],

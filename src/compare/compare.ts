@@ -61,6 +61,7 @@ export async function runCompare(matrix: Matrix, options: CompareOptions): Promi
       await store.writeRun(record, session);
     };
     const runOptions: RunOptions = { onProgress, onRecord };
+    if (options.resume !== undefined) runOptions.resume = options.resume;
     if (options.loadData !== undefined) runOptions.loadData = options.loadData;
     if (options.signal !== undefined) runOptions.signal = options.signal;
     if (options.warmupRows !== undefined) runOptions.warmupRows = options.warmupRows;
@@ -80,6 +81,19 @@ export async function runCompare(matrix: Matrix, options: CompareOptions): Promi
   } finally {
     store?.close();
   }
+}
+
+/**
+ * Continue an interrupted comparison stored in `dbPath` (default: its latest session): the same
+ * session and matrix, every (cell, repeat) already stored skipped, the rest run and appended.
+ *
+ * @example
+ * const outcome = await resumeCompare('results.duckdb', { reportPath: 'report.html' });
+ */
+export async function resumeCompare(dbPath: string, options: Omit<CompareOptions, 'dbPath' | 'resume'> & { sessionId?: string } = {}): Promise<CompareOutcome> {
+  const { sessionId, ...rest } = options;
+  const stored = await loadSession(dbPath, sessionId);
+  return runCompare(stored.session.matrix, { ...rest, dbPath, resume: { session: stored.session, records: stored.records } });
 }
 
 /**

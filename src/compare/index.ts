@@ -13,7 +13,7 @@ export { loadMatrixFile, resolveMatrix } from './matrix-file.js';
 export type { MatrixFlags } from './matrix-file.js';
 export { runMatrix, describeRun } from './runner.js';
 export type { CompareEvent, RunOptions } from './runner.js';
-export { runCompare, loadSession, reportFromStore } from './compare.js';
+export { runCompare, resumeCompare, loadSession, reportFromStore } from './compare.js';
 export type { CompareOptions, CompareOutcome } from './compare.js';
 export { ResultsStore, listRuns, exportRuns, withStore, SCHEMA_VERSION } from './store.js';
 export type { RunFilter, StoredRun, StoredSession } from './store.js';
