@@ -7,7 +7,7 @@
 import { ConfigError } from '../core/errors.js';
 import { writeFileAtomic } from '../core/atomic-file.js';
 import type { CompareEvent, MatrixFlags, RunFilter } from '../compare/index.js';
-import { exportRuns, formatDuration, listRuns, remainingSeconds, reportFromStore, resolveMatrix, resumeCompare, runCompare } from '../compare/index.js';
+import { exportRuns, exportRunsParquet, formatDuration, listRuns, remainingSeconds, reportFromStore, resolveMatrix, resumeCompare, runCompare } from '../compare/index.js';
 import { parseNetworksFlag } from '../compare/matrix.js';
 import type { ParsedArgs } from './args.js';
 import { rejectLeftovers, takeList, takeNumber, takeString, takeSwitch } from './args.js';
@@ -142,7 +142,14 @@ export async function runsCommand(args: ParsedArgs, write: Output): Promise<void
     ...(sessionId === undefined ? {} : { sessionId }),
     ...(limit === undefined ? {} : { limit }),
   };
-  if (format !== 'table' && format !== 'csv' && format !== 'json') throw new ConfigError(`--format expects table, csv or json, got '${format}'`, { field: 'format' });
+  if (format !== 'table' && format !== 'csv' && format !== 'json' && format !== 'parquet') throw new ConfigError(`--format expects table, csv, json or parquet, got '${format}'`, { field: 'format' });
+  if (format === 'parquet') {
+    // Parquet is binary: it goes to a file, never to the terminal.
+    if (out === undefined) throw new ConfigError('--format parquet writes a file: add --out runs.parquet', { field: 'out' });
+    await exportRunsParquet(dbPath, out, filter);
+    write(`runs: parquet written to ${out}`);
+    return;
+  }
   const text = format === 'table' ? await runsTable(dbPath, filter) : await exportRuns(dbPath, format, filter);
   if (out === undefined) {
     write.data(text.replace(/\n$/, ''));

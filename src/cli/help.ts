@@ -83,11 +83,11 @@ export const COMMANDS: Record<string, CommandHelp> = {
     ],
   },
   runs: {
-    usage: 'shardlearn runs [--db file] [--format table|csv|json] [--out file]',
+    usage: 'shardlearn runs [--db file] [--format table|csv|json|parquet] [--out file]',
     summary: 'list or export the stored comparison runs',
     flags: [
       ['--db <file>', 'an existing results database (default shardlearn-results/results.duckdb)'],
-      ['--format table|csv|json', 'a table (default), or an export'],
+      ['--format table|csv|json|parquet', 'a table (default), or an export (parquet needs --out)'],
       ['--out <file>', 'write the listing or export to a file (atomically) instead of stdout'],
       ['--model <name>', 'only this model'],
       ['--paradigm <name>', 'only this paradigm'],

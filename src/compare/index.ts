@@ -15,7 +15,7 @@ export { runMatrix, describeRun } from './runner.js';
 export type { CompareEvent, RunOptions } from './runner.js';
 export { runCompare, resumeCompare, loadSession, reportFromStore } from './compare.js';
 export type { CompareOptions, CompareOutcome } from './compare.js';
-export { ResultsStore, listRuns, exportRuns, withStore, SCHEMA_VERSION } from './store.js';
+export { ResultsStore, listRuns, exportRuns, exportRunsParquet, withStore, SCHEMA_VERSION } from './store.js';
 export type { RunFilter, StoredRun, StoredSession } from './store.js';
 export { summarize, summaryTable, summaryRows, formatBytes, cellLabel } from './summary.js';
 export type { CellSummary } from './summary.js';
