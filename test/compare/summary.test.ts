@@ -98,6 +98,19 @@ test('claims: parallel staying faster on one host makes the scalability claim "n
   assert.equal(evaluateClaims(cells).find((c) => c.id === 'distributed-wins-large')!.verdict, 'not testable here');
   // Ranks on several machines could have shown it: there the same numbers contradict the claim.
   assert.equal(evaluateClaims(cells, { cores: 2, hosts: 3 }).find((c) => c.id === 'distributed-wins-large')!.verdict, 'contradicted');
+  // One model's crossover among others' none is not a verdict on one host either (at tiny sizes it is noise).
+  const oneCrosses = summarize([
+    ...['kmeans', 'pca'].flatMap((model) => [
+      record({ model, paradigm: 'threads', workers: 2, wallSeconds: 1, data: small, trainRows: 1000 }),
+      record({ model, paradigm: 'processes', workers: 2, wallSeconds: model === 'pca' ? 0.9 : 3, data: small, trainRows: 1000 }),
+      record({ model, paradigm: 'threads', workers: 2, wallSeconds: 5, data: large, trainRows: 3000 }),
+      record({ model, paradigm: 'processes', workers: 2, wallSeconds: model === 'pca' ? 4 : 7, data: large, trainRows: 3000 }),
+    ]),
+  ]);
+  const mixedHere = evaluateClaims(oneCrosses, { cores: 2, hosts: 1 }).find((c) => c.id === 'distributed-wins-large')!;
+  assert.equal(mixedHere.verdict, 'not testable here');
+  assert.match(mixedHere.evidence, /pca: distributed overtakes parallel at ≈1000 rows/);
+  assert.equal(evaluateClaims(oneCrosses, { cores: 2, hosts: 2 }).find((c) => c.id === 'distributed-wins-large')!.verdict, 'mixed');
   // The small-task claim is testable on one machine and stays judged.
   assert.equal(evaluateClaims(cells, { cores: 2, hosts: 1 }).find((c) => c.id === 'parallel-wins-small')!.verdict, 'supported');
 });
