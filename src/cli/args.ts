@@ -20,7 +20,7 @@ export interface ParsedArgs {
 }
 
 /** Flags that never take a value. */
-const SWITCHES = new Set(['json', 'help', 'standardize', 'minmax', 'quiet', 'quick', 'version']);
+const SWITCHES = new Set(['json', 'help', 'standardize', 'minmax', 'quiet', 'quick', 'resume', 'version']);
 
 export function parseArgs(argv: readonly string[]): ParsedArgs {
   const positionals: string[] = [];

@@ -7,7 +7,7 @@
 import { ConfigError } from '../core/errors.js';
 import { writeFileAtomic } from '../core/atomic-file.js';
 import type { CompareEvent, MatrixFlags, RunFilter } from '../compare/index.js';
-import { exportRuns, listRuns, reportFromStore, resolveMatrix, runCompare } from '../compare/index.js';
+import { exportRuns, exportRunsParquet, formatDuration, listRuns, remainingSeconds, reportFromStore, resolveMatrix, resumeCompare, runCompare } from '../compare/index.js';
 import { parseNetworksFlag } from '../compare/matrix.js';
 import type { ParsedArgs } from './args.js';
 import { rejectLeftovers, takeList, takeNumber, takeString, takeSwitch } from './args.js';
@@ -45,13 +45,21 @@ export async function compareCommand(args: ParsedArgs, write: Output): Promise<v
   if (quick) {
     flags.repeats ??= 1;
     flags.rows ??= 20_000;
+    // Two workers only: each processes cell costs ~0.5 s of start-up on 2 cores, and ×1 cells show
+    // overhead, not the paradigm's split of the work (measured: 31 s with [1, 2], see docs/compare.md).
+    flags.workers ??= [2];
   }
   const dbPath = takeString(args, 'db') ?? DEFAULT_DB;
   const reportPath = takeString(args, 'report') ?? DEFAULT_REPORT;
   const json = takeSwitch(args, 'json');
+  const resume = takeSwitch(args, 'resume');
   rejectLeftovers(args, 'compare');
+  if (resume && (Object.keys(flags).length > 0 || quick)) {
+    const given = quick ? ['--quick'] : Object.keys(flags).map((f) => `--${f.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`);
+    throw new ConfigError(`--resume continues the stored comparison with its own matrix; drop ${given.join(', ')}`, { field: 'resume' });
+  }
 
-  const resolved = await resolveMatrix(flags);
+  const resolved = resume ? null : await resolveMatrix(flags);
   const controller = new AbortController();
   const onSigint = (): void => {
     if (controller.signal.aborted) process.exit(130);
@@ -63,15 +71,22 @@ export async function compareCommand(args: ParsedArgs, write: Output): Promise<v
   let label = '';
   let done = 0;
   let total = 1;
+  // The live ETA: seconds per run slot (data split, fit, scoring) by cell, measured as they finish.
+  let cellIds: string[] = [];
+  let runStartedMs = Date.now();
+  const slotSeconds = new Map<string, number[]>();
+  let eta = '';
   const onProgress = (event: CompareEvent): void => {
     switch (event.type) {
       case 'start':
         total = Math.max(event.totalRuns, 1);
+        cellIds = event.cells.map((cell) => cell.id);
         if (!json) write(`compare: ${event.totalRuns} runs in ${event.cells.length} cells${event.skipped.length > 0 ? `, ${event.skipped.length} skipped` : ''}`);
         for (const skipped of event.skipped) if (!json) write(`  skipped ${JSON.stringify(skipped)}`);
         return;
       case 'run-start':
-        label = `${event.cell.model} ${event.cell.paradigm}×${event.cell.workers} ${event.cell.strategy}${event.cell.network.name === 'loopback' ? '' : ` @${event.cell.network.name}`}`;
+        runStartedMs = Date.now();
+        label = `${event.cell.model} ${event.cell.paradigm}×${event.cell.workers} ${event.cell.strategy}${event.cell.network.name === 'loopback' ? '' : ` @${event.cell.network.name}`}${eta}`;
         bar.update(done / total, label);
         return;
       case 'fit-progress':
@@ -79,8 +94,13 @@ export async function compareCommand(args: ParsedArgs, write: Output): Promise<v
         return;
       case 'run-end':
         done = event.runIndex;
+        slotSeconds.set(event.record.cellId, [...(slotSeconds.get(event.record.cellId) ?? []), (Date.now() - runStartedMs) / 1000]);
+        {
+          const left = remainingSeconds(cellIds, event.totalRuns, event.runIndex + 1, slotSeconds);
+          eta = left === null || event.runIndex >= event.totalRuns ? '' : ` · about ${formatDuration(left)} left`;
+        }
         bar.done();
-        if (!json) write(`  [${event.runIndex}/${event.totalRuns}] ${event.line}`);
+        if (!json) write(`  [${event.runIndex}/${event.totalRuns}] ${event.line}${eta}`);
         return;
       case 'warmup':
       case 'skipped':
@@ -89,7 +109,9 @@ export async function compareCommand(args: ParsedArgs, write: Output): Promise<v
     }
   };
   try {
-    const outcome = await runCompare(resolved, { dbPath, reportPath, signal: controller.signal, onProgress });
+    const outcome = resolved === null
+      ? await resumeCompare(dbPath, { reportPath, signal: controller.signal, onProgress })
+      : await runCompare(resolved, { dbPath, reportPath, signal: controller.signal, onProgress });
     bar.done();
     if (json) {
       write.data(JSON.stringify({ db: dbPath, report: outcome.reportPath, summary: outcome.summary }));
@@ -97,6 +119,7 @@ export async function compareCommand(args: ParsedArgs, write: Output): Promise<v
     }
     write('');
     write(outcome.table);
+    if (outcome.answer !== '') write(`\nthe answer (fastest paradigm per model and size; why in the report):\n${outcome.answer}`);
     write(`results: ${dbPath}`);
     if (outcome.reportPath !== null) write(`report:  ${outcome.reportPath}`);
   } finally {
@@ -119,7 +142,14 @@ export async function runsCommand(args: ParsedArgs, write: Output): Promise<void
     ...(sessionId === undefined ? {} : { sessionId }),
     ...(limit === undefined ? {} : { limit }),
   };
-  if (format !== 'table' && format !== 'csv' && format !== 'json') throw new ConfigError(`--format expects table, csv or json, got '${format}'`, { field: 'format' });
+  if (format !== 'table' && format !== 'csv' && format !== 'json' && format !== 'parquet') throw new ConfigError(`--format expects table, csv, json or parquet, got '${format}'`, { field: 'format' });
+  if (format === 'parquet') {
+    // Parquet is binary: it goes to a file, never to the terminal.
+    if (out === undefined) throw new ConfigError('--format parquet writes a file: add --out runs.parquet', { field: 'out' });
+    await exportRunsParquet(dbPath, out, filter);
+    write(`runs: parquet written to ${out}`);
+    return;
+  }
   const text = format === 'table' ? await runsTable(dbPath, filter) : await exportRuns(dbPath, format, filter);
   if (out === undefined) {
     write.data(text.replace(/\n$/, ''));

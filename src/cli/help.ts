@@ -112,7 +112,8 @@ export const COMMANDS: Record<string, CommandHelp> = {
     usage: 'shardlearn compare [--quick] [--matrix m.json] [flags]',
     summary: 'run the same training in every paradigm, store the runs, write a report',
     flags: [
-      ['--quick', 'one repeat of 20000 rows per cell'],
+      ['--quick', 'one repeat, 20000 rows (less for the neural models), 2 workers'],
+      ['--resume', "continue the latest comparison in --db: its matrix, skipping the runs it stored"],
       ['--matrix <file>', 'the experiment matrix as JSON (docs/compare.md)'],
       ['--models a,b', 'models to compare'],
       ['--data a,b', 'data specs to compare on'],
@@ -130,11 +131,11 @@ export const COMMANDS: Record<string, CommandHelp> = {
     ],
   },
   runs: {
-    usage: 'shardlearn runs [--db file] [--format table|csv|json] [--out file]',
+    usage: 'shardlearn runs [--db file] [--format table|csv|json|parquet] [--out file]',
     summary: 'list or export the stored comparison runs',
     flags: [
       ['--db <file>', 'an existing results database (default shardlearn-results/results.duckdb)'],
-      ['--format table|csv|json', 'a table (default), or an export'],
+      ['--format table|csv|json|parquet', 'a table (default), or an export (parquet needs --out)'],
       ['--out <file>', 'write the listing or export to a file (atomically) instead of stdout'],
       ['--model <name>', 'only this model'],
       ['--paradigm <name>', 'only this paradigm'],

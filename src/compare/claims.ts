@@ -15,7 +15,23 @@ import { crossover } from './stats.js';
 import type { CellSummary } from './summary.js';
 import { cellLabel } from './summary.js';
 
-export type Verdict = 'supported' | 'contradicted' | 'mixed' | 'not measured yet';
+/**
+ * 'not testable here': the claim is about something this machine cannot show either way (adding
+ * machines when every rank shares one host's cores), so no measurement here may contradict it —
+ * distinct from 'contradicted' (measured, and the data say otherwise) and from 'not measured yet'
+ * (testable here, but the matrix has no cells for it).
+ */
+export type Verdict = 'supported' | 'contradicted' | 'mixed' | 'not testable here' | 'not measured yet';
+
+/** Where the comparison ran: what a claim needs to know to say whether this machine can test it. */
+export interface ClaimContext {
+  /** Logical CPUs of the host every rank ran on; null = unknown. */
+  cores: number | null;
+  /** Distinct hosts the ranks ran on (compare's processes and namespace-cluster cells all share one: 1). */
+  hosts: number;
+}
+
+const ONE_HOST: ClaimContext = { cores: null, hosts: 1 };
 
 export interface ClaimResult {
   id: string;
@@ -121,7 +137,11 @@ const NO_DISTRIBUTED = 'no distributed paradigm (processes, cluster) was measure
 const NO_MULTI_WORKER_DISTRIBUTED = (cells: readonly CellSummary[]): string =>
   measuredDistributed(cells) ? 'threads and a distributed paradigm were not both measured with the same number of workers (≥ 2)' : NO_DISTRIBUTED;
 
-export function evaluateClaims(cells: readonly CellSummary[]): ClaimResult[] {
+/**
+ * The claims' verdicts. `context` says where the ranks ran (default: one host, cores unknown); on
+ * one host, the scalability claim is 'not testable here' unless distributed overtakes parallel anyway.
+ */
+export function evaluateClaims(cells: readonly CellSummary[], context: ClaimContext = ONE_HOST): ClaimResult[] {
   const results: ClaimResult[] = [];
 
   // 1. Parallel is faster on smaller tasks.
@@ -141,16 +161,25 @@ export function evaluateClaims(cells: readonly CellSummary[]): ClaimResult[] {
   {
     const found = crossovers(cells);
     const forIt = found.filter((c) => c.rows !== null);
+    const measured = verdictOf(forIt.length, found.length - forIt.length);
+    // On one host every distributed rank shares the cores and memory the threads already had: it adds
+    // messages and start-up but no compute, so parallel staying faster says nothing about adding
+    // machines. Only a crossover in every model measured counts as support there; one model's
+    // crossover among others' none is more likely noise at small sizes than scalability.
+    const oneHost = context.hosts <= 1;
+    const untestable = oneHost && found.length > 0 && forIt.length < found.length;
+    const cores = context.cores === null ? '' : ` (${context.cores} cores)`;
+    const reason = `every distributed rank ran on this one machine${cores}, sharing the cores and memory the threads had, so distributed could add only communication and start-up, never compute; whether adding machines lets it overtake needs several hosts (see the advisor's predictions for larger clusters)`;
     results.push({
       id: 'distributed-wins-large',
       section: 'Abstract; §5; §7',
       text: 'Distributed ML excels in scalability: on large enough data it overtakes parallel ML.',
-      verdict: verdictOf(forIt.length, found.length - forIt.length),
+      verdict: untestable ? 'not testable here' : measured,
       evidence: !measuredDistributed(cells)
         ? NO_DISTRIBUTED
         : found.length === 0
           ? 'distributed was measured, but not beside threads with the same workers (≥ 2) at two or more data sizes, so no crossover can be located'
-          : list(found.map((c) => (c.rows === null ? `${c.model}: parallel stays faster up to ${Math.max(...c.sizes)} rows` : `${c.model}: distributed overtakes parallel at ≈${Math.round(c.rows)} rows`))),
+          : `${untestable ? `${reason}. Measured: ` : ''}${list(found.map((c) => (c.rows === null ? `${c.model}: parallel stays faster up to ${Math.max(...c.sizes)} rows` : `${c.model}: distributed overtakes parallel at ≈${Math.round(c.rows)} rows`)))}`,
     });
   }
 

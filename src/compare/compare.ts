@@ -20,6 +20,7 @@ import { runMatrix } from './runner.js';
 import { ResultsStore, withStore } from './store.js';
 import type { CellSummary } from './summary.js';
 import { summarize, summaryTable } from './summary.js';
+import { answers } from './verdict.js';
 
 export interface CompareOptions extends Omit<RunOptions, 'onRecord'> {
   /** The DuckDB results file (created, or appended to); null = keep results in memory only. */
@@ -32,6 +33,8 @@ export interface CompareOutcome extends CompareResult {
   summary: CellSummary[];
   /** The summary as a terminal table. */
   table: string;
+  /** The answer in plain words, one line per model (verdict.ts): who wins at which size. */
+  answer: string;
   reportPath: string | null;
 }
 
@@ -58,6 +61,7 @@ export async function runCompare(matrix: Matrix, options: CompareOptions): Promi
       await store.writeRun(record, session);
     };
     const runOptions: RunOptions = { onProgress, onRecord };
+    if (options.resume !== undefined) runOptions.resume = options.resume;
     if (options.loadData !== undefined) runOptions.loadData = options.loadData;
     if (options.signal !== undefined) runOptions.signal = options.signal;
     if (options.warmupRows !== undefined) runOptions.warmupRows = options.warmupRows;
@@ -72,10 +76,24 @@ export async function runCompare(matrix: Matrix, options: CompareOptions): Promi
       await writeText(options.reportPath, await renderReport(result));
       reportPath = options.reportPath;
     }
-    return { ...result, summary, table: summaryTable(summary), reportPath };
+    const answer = answers(summary).map((f) => `${f.model}: ${f.headline}`).join('\n');
+    return { ...result, summary, table: summaryTable(summary), answer, reportPath };
   } finally {
     store?.close();
   }
+}
+
+/**
+ * Continue an interrupted comparison stored in `dbPath` (default: its latest session): the same
+ * session and matrix, every (cell, repeat) already stored skipped, the rest run and appended.
+ *
+ * @example
+ * const outcome = await resumeCompare('results.duckdb', { reportPath: 'report.html' });
+ */
+export async function resumeCompare(dbPath: string, options: Omit<CompareOptions, 'dbPath' | 'resume'> & { sessionId?: string } = {}): Promise<CompareOutcome> {
+  const { sessionId, ...rest } = options;
+  const stored = await loadSession(dbPath, sessionId);
+  return runCompare(stored.session.matrix, { ...rest, dbPath, resume: { session: stored.session, records: stored.records } });
 }
 
 /**

@@ -13,9 +13,9 @@ export { loadMatrixFile, resolveMatrix } from './matrix-file.js';
 export type { MatrixFlags } from './matrix-file.js';
 export { runMatrix, describeRun } from './runner.js';
 export type { CompareEvent, RunOptions } from './runner.js';
-export { runCompare, loadSession, reportFromStore } from './compare.js';
+export { runCompare, resumeCompare, loadSession, reportFromStore } from './compare.js';
 export type { CompareOptions, CompareOutcome } from './compare.js';
-export { ResultsStore, listRuns, exportRuns, withStore, SCHEMA_VERSION } from './store.js';
+export { ResultsStore, listRuns, exportRuns, exportRunsParquet, withStore, SCHEMA_VERSION } from './store.js';
 export type { RunFilter, StoredRun, StoredSession } from './store.js';
 export { summarize, summaryTable, summaryRows, formatBytes, cellLabel } from './summary.js';
 export type { CellSummary } from './summary.js';
@@ -33,3 +33,4 @@ export type { AdviseRequest, Advice, AdviceOption, Validation, ValidationCell } 
 export { DEFAULT_CALIBRATION, predict, workloadOf, parseBandwidth } from './cost-model.js';
 export type { Algorithm, Calibration, ClusterSpec, Prediction, Workload } from './cost-model.js';
 export { calibrate, nonNegativeLeastSquares } from './calibrate.js';
+export { remainingSeconds, formatDuration } from './eta.js';

@@ -282,17 +282,51 @@ function defaultDataFor(models: ModelSpec[]): string[] {
   return unique(models.map((m) => syntheticSpecFor(m.name, 200_000)));
 }
 
-/** Models the default matrix runs, when registered: one SGD classifier, one clusterer. */
-export const DEFAULT_MODELS = ['logistic-regression', 'kmeans'];
-/** Logistic regression by SGD so the strategies (allreduce vs hogwild) matter; k = the data's 8 centres. */
-const DEFAULT_PARAMS: Record<string, Record<string, unknown>> = { 'logistic-regression': { solver: 'sgd' }, kmeans: { k: 8 } };
+/**
+ * One model family of the default matrix: its hyperparameters, its share of the default data size
+ * (`scale` × rows: a neural network's row costs hundreds of times a linear model's, so it gets fewer
+ * rows to finish in the same budget) and, where a model needs a shape, its column count.
+ */
+interface DefaultFamily {
+  name: string;
+  params: Record<string, unknown>;
+  scale: number;
+  cols?: number;
+  /** Strategies measured; omitted = allreduce only (hogwild vs allreduce is shown once, on logistic regression). */
+  strategies?: StrategyName[];
+}
 
 /**
- * The default comparison: logistic regression by SGD (allreduce vs hogwild) and k-means on
- * synthetic data of 20k and 200k rows, sequential vs threads vs processes with 1 and 2 workers,
- * plus one real cluster cell (logistic regression, 2 ranks in 2 network namespaces on the larger
- * set; skipped with the reason where namespaces are not permitted), 3 repeats — a few minutes on 2 cores. Models that are not registered are left out; `rows` sets
- * the larger size (tests, `--quick`).
+ * Every model family, sized so the default run (3 repeats) stays within ~5 minutes and `--quick`
+ * (1 repeat, a tenth of the rows) within ~30 s on 2 cores: measured in docs/compare.md. The neural
+ * models are small on purpose (8×8 images, 8-step sequences, one epoch): the comparison is about how
+ * paradigms split the same work, which a small network shows as well as a big one.
+ */
+const DEFAULT_FAMILIES: readonly DefaultFamily[] = [
+  { name: 'linear-regression', params: {}, scale: 1 },
+  // By SGD, so the strategies (allreduce vs hogwild) matter.
+  { name: 'logistic-regression', params: { solver: 'sgd' }, scale: 1, strategies: ['allreduce', 'hogwild'] },
+  { name: 'linear-svm', params: { epochs: 3 }, scale: 0.5 },
+  // k = the data's 8 centres.
+  { name: 'kmeans', params: { k: 8 }, scale: 0.5 },
+  { name: 'pca', params: { components: 5 }, scale: 1 },
+  { name: 'mlp', params: { hidden: [32], epochs: 2 }, scale: 0.25 },
+  // Padding 1 keeps 8×8 → 4×4 → 2×2 through both conv–pool stages.
+  { name: 'cnn', params: { inputShape: [8, 8, 1], filters: [4, 8], kernelSize: 3, padding: 1, dense: [16], epochs: 1 }, scale: 0.05, cols: 64 },
+  { name: 'rnn', params: { cell: 'gru', hidden: 16, steps: 8, epochs: 1 }, scale: 0.05, cols: 16 },
+];
+
+/** Models the default matrix runs, when registered: every model family. */
+export const DEFAULT_MODELS = DEFAULT_FAMILIES.map((f) => f.name);
+
+/**
+ * The default comparison: every model family (linear and logistic regression, linear SVM, k-means,
+ * PCA, MLP, CNN, RNN) on synthetic data at two sizes a decade apart (the larger = `rows` × the
+ * family's scale, 200k rows for the linear models), sequential vs threads vs processes with 1 and 2
+ * workers, allreduce (and hogwild for logistic regression), plus one real cluster cell (logistic
+ * regression, 2 ranks in 2 network namespaces on the larger set; skipped with the reason where
+ * namespaces are not permitted), 3 repeats. Models that are not registered are left out; `rows`
+ * sets the larger size (tests, `--quick`).
  */
 export function defaultMatrix(options: { rows?: number; repeats?: number } = {}): Matrix {
   return parseMatrix(defaultMatrixSpec(options));
@@ -301,15 +335,20 @@ export function defaultMatrix(options: { rows?: number; repeats?: number } = {})
 /** The default matrix as the plain object a matrix file would hold (flags override its fields). */
 export function defaultMatrixSpec(options: { rows?: number; repeats?: number } = {}): Record<string, unknown> {
   const rows = options.rows ?? 200_000;
-  // Two sizes a decade apart, so the report can show where (if anywhere) distributed overtakes parallel.
-  const sizes = [Math.max(1000, Math.round(rows / 10)), rows];
   const registered = modelNames();
-  const chosen = DEFAULT_MODELS.filter((name) => registered.includes(name));
-  const models = (chosen.length > 0 ? chosen : registered.slice(0, 2)).map((name) => ({
-    name,
-    params: DEFAULT_PARAMS[name] ?? {},
-    data: sizes.map((size) => syntheticSpecFor(name, size)),
-  }));
+  const chosen = DEFAULT_FAMILIES.filter((f) => registered.includes(f.name));
+  const families = chosen.length > 0 ? chosen : registered.slice(0, 2).map((name): DefaultFamily => ({ name, params: {}, scale: 1 }));
+  const models = families.map((family) => {
+    const large = Math.max(200, Math.round(rows * family.scale));
+    // Two sizes a decade apart, so the report can show where (if anywhere) distributed overtakes parallel.
+    const sizes = [Math.max(100, Math.round(large / 10)), large];
+    return {
+      name: family.name,
+      params: family.params,
+      data: sizes.map((size) => syntheticSpecFor(family.name, size, family.cols)),
+      strategies: family.strategies ?? ['allreduce'],
+    };
+  });
   if (models.length === 0) throw new ConfigError('no model is registered; import the package entry (shardlearn) first', { field: 'models' });
   // One cluster cell, beside the processes×2 cell of the same data, so the report sets threads,
   // processes and cluster (a real kernel network path) side by side without doubling the run time.

@@ -37,6 +37,12 @@ export interface RunRecord {
   cpuSeconds: number;
   /** Peak resident set size of this process so far (process.resourceUsage().maxRSS), bytes. */
   peakRssBytes: number;
+  /**
+   * The largest per-rank peak RSS, bytes (FitInfo.peakRssBytes): for processes and cluster each rank's
+   * own process, so memory per rank against total data; for sequential and threads the shared
+   * process (= peakRssBytes). Null when the paradigm did not report it (failed runs, older rows).
+   */
+  rankPeakRssBytes: number | null;
   /** Bytes and messages sent, summed over ranks. */
   bytesSent: number;
   bytesReceived: number;

@@ -11,7 +11,8 @@ import { DISTRIBUTED, crossovers, evaluateClaims } from './claims.js';
 import { validateAdvisor } from './advisor.js';
 import type { CompareResult } from './record.js';
 import type { CellSummary } from './summary.js';
-import { cellLabel, summarize, summaryRows } from './summary.js';
+import { cellLabel, formatBytes, summarize, summaryRows } from './summary.js';
+import { answers } from './verdict.js';
 
 /**
  * Text as HTML (element content or a quoted attribute). Everything a report shows from the results
@@ -32,7 +33,7 @@ td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: now
 table.summary td { white-space: nowrap; } td[class^="verdict"] { white-space: nowrap; }
 figure { display: inline-block; margin: 0.5em 1em 1em 0; } figure svg { max-width: 100%; height: auto; }
 .verdict-supported { color: #1a7f37; } .verdict-contradicted { color: #c62828; } .verdict-mixed { color: #b26a00; }
-.verdict-not-measured-yet { color: #777; } .note { color: #555; } .warning { background: #fff3cd; padding: 0.5em 1em; }
+.verdict-not-measured-yet { color: #777; } .verdict-not-testable-here { color: #1565c0; } .note { color: #555; } .warning { background: #fff3cd; padding: 0.5em 1em; }
 pre { background: #f6f8fa; padding: 0.8em; overflow-x: auto; font-size: 12px; }
 `;
 
@@ -71,6 +72,29 @@ async function crossoverSection(cells: readonly CellSummary[], modelNames: strin
   return lines + charts;
 }
 
+/**
+ * Memory per rank against the data (claim C3: each rank holds only its shard). Processes and cluster
+ * ranks are processes of their own, so their peak RSS is that rank's memory; threads and sequential
+ * share the launcher's process, whose peak never falls during a session, so theirs is an upper bound.
+ */
+function memorySection(cells: readonly CellSummary[]): string {
+  const known = cells.filter((c) => c.rankPeakRssBytes !== null);
+  if (known.length === 0) return '<p>No run reported its ranks\' memory.</p>';
+  const own = (c: CellSummary): boolean => DISTRIBUTED.includes(c.paradigm);
+  return `<p class="note">Peak resident set size of a rank's process (the largest over ranks and repeats) beside the training data it splits (rows × columns × 8 bytes) and the shard each rank trains on. Only processes and cluster ranks have a process of their own; threads and sequential show the launcher's shared process, whose peak so far never falls within a session (an upper bound, marked shared).</p>
+${table(['model', 'rows', 'cell', 'training data', 'shard per rank', 'peak RSS per rank'], known.map((c) => [c.model, String(c.trainRows), cellLabel(c), formatBytes(c.dataBytes), formatBytes(c.dataBytes / Math.max(1, c.workers)), `${formatBytes(c.rankPeakRssBytes!)}${own(c) ? '' : ' (shared)'}`]), 3)}`;
+}
+
+/** The answer first: per model, who wins at which size, by how much and why (verdict.ts). */
+function answerSection(cells: readonly CellSummary[], cores: unknown): string {
+  const found = answers(cells);
+  if (found.length === 0) return '<section id="verdict"><h2>The answer</h2><p>No run finished, so there is no answer yet; see the failed runs below.</p></section>';
+  const items = found.map((f) => `<li><strong>${escapeHtml(f.model)}</strong>: ${escapeHtml(f.headline)}.<ul>${f.sizes.map((s) => `<li>${escapeHtml(s.sentence)}</li>`).join('')}</ul></li>`).join('\n');
+  return `<section id="verdict"><h2>The answer</h2>
+<p class="note">On this machine (${escapeHtml(cores)} CPUs, every rank on it): the fastest paradigm per model and training size by median wall seconds, and where each slower paradigm's extra time went — <em>start-up</em> (wall time the ranks did not spend in their training loop: starting threads or processes, loading code, handing over the data), <em>communication</em> (time inside communicator calls) or <em>compute</em> (the rest of training). The sections below are the evidence.</p>
+<ul class="answers">${items}</ul></section>`;
+}
+
 /** The cost model checked against this comparison: each cell predicted from the other cells' runs. */
 async function advisorSection(records: CompareResult['records'], cores: number): Promise<string> {
   const validation = validateAdvisor(records, cores > 0 ? cores : undefined);
@@ -89,7 +113,8 @@ export async function renderReport(result: Pick<CompareResult, 'session' | 'reco
   const cells = summarize(records);
   const models = [...new Set(cells.map((c) => c.model))];
   const { header, rows } = summaryRows(cells);
-  const claims = evaluateClaims(cells);
+  // compare runs every rank on this host (processes, and cluster cells as network namespaces).
+  const claims = evaluateClaims(cells, { cores: typeof session.host.cpus === 'number' && session.host.cpus > 0 ? session.host.cpus : null, hosts: 1 });
   const failed = records.filter((r) => r.status === 'failed');
   const speedups = (await Promise.all(models.map((m) => figure(speedupSpec(m, cells), `speedup-${m}`)))).join('');
   const curves = (await Promise.all(models.map((m) => figure(lossCurveSpec(m, cells, records), `loss-${m}`)))).join('');
@@ -105,6 +130,8 @@ shardlearn ${escapeHtml(session.code.packageVersion)} (commit ${escapeHtml(sessi
 ${escapeHtml(host.cpuModel)}, ${escapeHtml(host.cpus)} CPUs, ${typeof host.totalMemoryBytes === 'number' ? (host.totalMemoryBytes / 2 ** 30).toFixed(1) : escapeHtml(host.totalMemoryBytes)} GiB, Node ${escapeHtml(host.nodeVersion)} on ${escapeHtml(host.platform)} ${escapeHtml(host.release)} ·
 ${records.length} runs, ${escapeHtml(session.matrix.repeats)} repeats per cell.</p>
 ${result.aborted ? '<p class="warning">The comparison was stopped before the end; the report shows the runs that finished.</p>' : ''}
+
+${answerSection(cells, host.cpus)}
 
 <h2>Summary</h2>
 <p class="note">Median over repeats; [min–max] and the interquartile range show the spread. Speedup = sequential median wall seconds ÷ the cell's median wall seconds, for the same model and data; efficiency = speedup ÷ workers.</p>
@@ -124,6 +151,9 @@ ${await figure(bytesSpec(cells), 'bytes') || '<p>Nothing was measured.</p>'}
 <h2>Compute and communication</h2>
 <p class="note">Communication = milliseconds inside communicator calls (waiting and copying), mean over ranks; compute = the rest of the training time.</p>
 ${await figure(breakdownSpec(cells), 'breakdown') || '<p>Nothing was measured.</p>'}
+
+<h2>Memory per rank</h2>
+${memorySection(cells)}
 
 <h2>Crossover: where distributed overtakes parallel</h2>
 ${await crossoverSection(cells, models)}

@@ -49,6 +49,11 @@ export interface RunOptions {
   onRecord?: (record: RunRecord) => Promise<void> | void;
   /** Rows of the warm-up fit per model (default 2000). */
   warmupRows?: number;
+  /**
+   * Continue an interrupted comparison: its session (id, start, matrix) and the runs it stored. Every
+   * (cell, repeat) with a stored run is not run again; the stored runs count in baselines and results.
+   */
+  resume?: { session: Session; records: readonly RunRecord[] };
 }
 
 const ABORTED = Symbol('aborted');
@@ -170,6 +175,7 @@ async function measure(input: MeasureInput): Promise<Measured> {
     trainSeconds: info.seconds,
     cpuSeconds: (cpu.user + cpu.system) / 1e6,
     peakRssBytes,
+    rankPeakRssBytes: info.peakRssBytes !== undefined && info.peakRssBytes.length > 0 ? Math.max(...info.peakRssBytes) : null,
     bytesSent: sum((s) => s.bytesSent),
     bytesReceived: sum((s) => s.bytesReceived),
     messagesSent: sum((s) => s.messagesSent),
@@ -216,7 +222,7 @@ async function fitCluster(model: AnyEstimator, cell: Cell, train: Dataset, sessi
 function emptyMeasurements(model: AnyEstimator): Omit<RunRecord, keyof Cell | 'runId' | 'sessionId' | 'startedAt' | 'cellId' | 'modelKind' | 'repeat' | 'trainRows' | 'testRows' | 'cols' | 'wallSeconds' | 'status' | 'error'> {
   const { name, higherIsBetter } = primaryMetric(model);
   return {
-    trainSeconds: NaN, cpuSeconds: NaN, peakRssBytes: NaN, bytesSent: 0, bytesReceived: 0, messagesSent: 0, setupBytes: 0, commMs: NaN, computeMs: NaN,
+    trainSeconds: NaN, cpuSeconds: NaN, peakRssBytes: NaN, rankPeakRssBytes: null, bytesSent: 0, bytesReceived: 0, messagesSent: 0, setupBytes: 0, commMs: NaN, computeMs: NaN,
     score: null, scoreName: name, higherIsBetter, metrics: {}, finalLoss: null, timeToTargetMs: null, reachedScoreTarget: null,
     speedup: null, efficiency: null, history: [],
   };
@@ -225,11 +231,12 @@ function emptyMeasurements(model: AnyEstimator): Omit<RunRecord, keyof Cell | 'r
 /** Run the matrix. Never throws for a failing fit (the record says 'failed'); a bad matrix throws ConfigError. */
 export async function runMatrix(matrix: Matrix, options: RunOptions): Promise<CompareResult> {
   const { cells, skipped } = expandMatrix(matrix, availableParadigms());
-  const session: Session = { sessionId: newId(), startedAt: new Date().toISOString(), matrix, code: codeVersion(), host: hostInfo() };
+  const session: Session = options.resume?.session ?? { sessionId: newId(), startedAt: new Date().toISOString(), matrix, code: codeVersion(), host: hostInfo() };
+  const finished = new Set((options.resume?.records ?? []).map((r) => `${r.repeat}|${r.cellId}`));
   const totalRuns = cells.length * matrix.repeats;
   const emit = options.onProgress ?? ((): void => undefined);
   emit({ type: 'start', session, totalRuns, cells, skipped: [...skipped] });
-  const records: RunRecord[] = [];
+  const records: RunRecord[] = [...(options.resume?.records ?? [])];
   const splits = new Map<string, Split | Error>();
   const dead = new Set<string>();
   const warmed = new Set<string>();
@@ -262,7 +269,7 @@ export async function runMatrix(matrix: Matrix, options: RunOptions): Promise<Co
         break outer;
       }
       runIndex++;
-      if (dead.has(cell.id)) continue;
+      if (dead.has(cell.id) || finished.has(`${repeat}|${cell.id}`)) continue;
       const split = await splitFor(cell.data);
       if (split instanceof Error) {
         skip(cell, `data '${cell.data}' could not be loaded: ${split.message}`);

@@ -16,17 +16,17 @@
  * const runs = await store.listRuns({ sessionId: session.sessionId });
  * store.close();
  */
-import { mkdir, stat } from 'node:fs/promises';
+import { mkdir, rename, rm, stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import type { DuckDBConnection, DuckDBValue } from '@duckdb/node-api';
-import { ConfigError } from '../core/errors.js';
+import { ConfigError, FileError } from '../core/errors.js';
 import type { HostInfo } from './environment.js';
 import type { SkippedCell } from './matrix.js';
 import type { RunRecord, Session } from './record.js';
 import type { HistoryPoint } from './stats.js';
 
-export const SCHEMA_VERSION = 3;
+export const SCHEMA_VERSION = 4;
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR);
@@ -42,7 +42,7 @@ CREATE TABLE IF NOT EXISTS runs (
   bytes_sent DOUBLE, bytes_received DOUBLE, messages_sent DOUBLE, comm_ms DOUBLE, compute_ms DOUBLE,
   score DOUBLE, score_name VARCHAR, higher_is_better BOOLEAN, metrics JSON, final_loss DOUBLE,
   time_to_target_ms DOUBLE, reached_score_target BOOLEAN, speedup DOUBLE, efficiency DOUBLE,
-  config JSON, package_version VARCHAR, git_commit VARCHAR, host JSON, setup_bytes DOUBLE, network VARCHAR);
+  config JSON, package_version VARCHAR, git_commit VARCHAR, host JSON, setup_bytes DOUBLE, network VARCHAR, rank_peak_rss_bytes DOUBLE);
 CREATE TABLE IF NOT EXISTS history (
   run_id VARCHAR, seq INTEGER, elapsed_ms DOUBLE, iteration INTEGER, total INTEGER, loss DOUBLE);
 `;
@@ -54,6 +54,7 @@ CREATE TABLE IF NOT EXISTS history (
 const MIGRATIONS: Record<number, string> = {
   1: 'ALTER TABLE runs ADD COLUMN setup_bytes DOUBLE',
   2: 'ALTER TABLE runs ADD COLUMN network VARCHAR',
+  3: 'ALTER TABLE runs ADD COLUMN rank_peak_rss_bytes DOUBLE',
 };
 
 /** Column name in `runs` → RunRecord field (the export's column order too). */
@@ -66,7 +67,7 @@ const RUN_COLUMNS: [string, keyof RunRecord][] = [
   ['bytes_sent', 'bytesSent'], ['bytes_received', 'bytesReceived'], ['messages_sent', 'messagesSent'], ['comm_ms', 'commMs'], ['compute_ms', 'computeMs'],
   ['score', 'score'], ['score_name', 'scoreName'], ['higher_is_better', 'higherIsBetter'], ['metrics', 'metrics'], ['final_loss', 'finalLoss'],
   ['time_to_target_ms', 'timeToTargetMs'], ['reached_score_target', 'reachedScoreTarget'], ['speedup', 'speedup'], ['efficiency', 'efficiency'],
-  ['setup_bytes', 'setupBytes'], ['network', 'network'],
+  ['setup_bytes', 'setupBytes'], ['network', 'network'], ['rank_peak_rss_bytes', 'rankPeakRssBytes'],
 ];
 const JSON_FIELDS = new Set<keyof RunRecord>(['params', 'metrics']);
 
@@ -235,6 +236,30 @@ export class ResultsStore {
     }
   }
 
+  /**
+   * Write the runs matching `filter` (oldest first, the CSV's columns; params and metrics as JSON
+   * text) to a Parquet file through DuckDB's built-in writer. The file appears whole or not at all:
+   * DuckDB writes a temporary file beside it, renamed into place.
+   */
+  async exportParquet(outPath: string, filter: RunFilter = {}): Promise<void> {
+    const literal = (text: string): string => `'${text.replace(/'/g, "''")}'`;
+    const where = ([['session_id', filter.sessionId], ['model', filter.model], ['paradigm', filter.paradigm]] as const)
+      .filter(([, value]) => value !== undefined)
+      .map(([column, value]) => `${column} = ${literal(value!)}`);
+    const columns = [...RUN_COLUMNS.map(([c]) => c), 'package_version', 'git_commit'].join(', ');
+    let inner = `SELECT ${columns} FROM runs ${where.length === 0 ? '' : `WHERE ${where.join(' AND ')}`} ORDER BY started_at DESC, run_id`;
+    if (filter.limit !== undefined) inner += ` LIMIT ${Math.max(0, Math.floor(filter.limit))}`;
+    const temporary = `${outPath}.${process.pid}.tmp`;
+    try {
+      await this.connection.run(`COPY (SELECT * FROM (${inner}) ORDER BY started_at, run_id) TO ${literal(temporary)} (FORMAT parquet)`);
+      await rename(temporary, outPath);
+    } catch (error) {
+      await rm(temporary, { force: true });
+      // DuckDB's IO errors carry no errno: name the file and DuckDB's reason.
+      throw new FileError(outPath, 'EIO', 'write', `DuckDB could not write Parquet there: ${(error as Error).message}`, { cause: error });
+    }
+  }
+
   /** Store final speedups (known only once every sequential repeat has run). */
   async updateSpeedups(records: readonly RunRecord[]): Promise<void> {
     for (const record of records) {
@@ -337,6 +362,11 @@ export function listRuns(dbPath: string, filter: RunFilter = {}): Promise<Stored
  * @example
  * writeFileSync('runs.csv', await exportRuns('results.duckdb', 'csv'));
  */
+/** Write the runs to a Parquet file at `outPath` (see ResultsStore.exportParquet). */
+export async function exportRunsParquet(dbPath: string, outPath: string, filter: RunFilter = {}): Promise<void> {
+  await withStore(dbPath, (store) => store.exportParquet(outPath, filter));
+}
+
 export async function exportRuns(dbPath: string, format: 'csv' | 'json', filter: RunFilter = {}): Promise<string> {
   const runs = await listRuns(dbPath, filter);
   if (format === 'json') return `${JSON.stringify(runs, (_, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? null : v), 2)}\n`;

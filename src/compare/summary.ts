@@ -42,6 +42,10 @@ export interface CellSummary {
   finalLoss: Spread | null;
   timeToTargetMs: Spread | null;
   peakRssBytes: number | null;
+  /** The largest per-rank peak RSS over the cell's runs (RunRecord.rankPeakRssBytes); null if none reported it. */
+  rankPeakRssBytes: number | null;
+  /** Training data as float64 values: trainRows × cols × 8 bytes (what the ranks split between them). */
+  dataBytes: number;
   /** Sequential median wall seconds / this cell's median wall seconds. */
   speedup: number | null;
   efficiency: number | null;
@@ -51,6 +55,11 @@ export interface CellSummary {
 
 function pick(records: readonly RunRecord[], field: (r: RunRecord) => number | null): Spread | null {
   return spread(records.map(field).filter((v): v is number => v !== null));
+}
+
+function maxOrNull(values: readonly (number | null)[]): number | null {
+  const known = values.filter((v): v is number => v !== null && Number.isFinite(v));
+  return known.length === 0 ? null : Math.max(...known);
 }
 
 /** One summary per cell, in first-run order. */
@@ -91,6 +100,8 @@ export function summarize(records: readonly RunRecord[]): CellSummary[] {
       finalLoss: pick(ok, (r) => r.finalLoss),
       timeToTargetMs: pick(ok, (r) => r.timeToTargetMs),
       peakRssBytes: ok.length === 0 ? null : Math.max(...ok.map((r) => r.peakRssBytes)),
+      rankPeakRssBytes: maxOrNull(ok.map((r) => r.rankPeakRssBytes ?? null)),
+      dataBytes: first.trainRows * first.cols * 8,
       speedup: cellSpeedup,
       efficiency: efficiency(cellSpeedup, first.workers),
       commFraction: commMs === null || trainMs === null || !(trainMs > 0) ? null : Math.min(1, commMs.median / trainMs),

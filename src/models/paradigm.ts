@@ -119,6 +119,12 @@ export interface FitInfo {
    */
   cpuMs?: number[];
   /**
+   * Per-rank peak resident set size of the rank's process, bytes, index = rank. Ranks that are
+   * threads (and sequential) share the launcher's process, whose peak never falls within it; each
+   * processes or cluster rank is a fresh process, so its figure is that rank's own memory.
+   */
+  peakRssBytes?: number[];
+  /**
    * Bytes of training data the launcher shipped to workers before training (processes paradigm with
    * in-memory data); 0 or absent when workers load their own shards. Not part of `comm`.
    */

@@ -86,20 +86,22 @@ export async function runClusterRank<State>(job: RankJob, place: Rendezvous, ext
 
 /** Every rank's figures, index = rank, by one all-reduce: rank r fills row r of a table of zeros. */
 async function gatherResults<State>(comm: ZmqCommunicator, own: RankResult<State>, size: number): Promise<Omit<RankResult, 'state'>[]> {
-  // The row: the communication statistics, then compute and CPU ms (NaN: unknown on that rank), then rows.
-  const width = STAT_FIELDS.length + 3;
+  // The row: the communication statistics, then compute and CPU ms (NaN: unknown on that rank), rows, peak RSS bytes.
+  const width = STAT_FIELDS.length + 4;
   const table = new Float64Array(size * width);
   const row = own.rank * width;
   STAT_FIELDS.forEach((field, k) => (table[row + k] = own.stats[field]));
   table[row + STAT_FIELDS.length] = own.computeMs;
   table[row + STAT_FIELDS.length + 1] = own.cpuMs ?? NaN;
   table[row + STAT_FIELDS.length + 2] = own.rows;
+  table[row + STAT_FIELDS.length + 3] = own.peakRssBytes ?? NaN;
   await comm.allReduce(table, 'sum');
   return Array.from({ length: size }, (_, rank) => {
     const base = rank * width;
     const stats = Object.fromEntries(STAT_FIELDS.map((field, k) => [field, table[base + k]!])) as unknown as CommStats;
     const cpuMs = table[base + STAT_FIELDS.length + 1]!;
     const computeMs = table[base + STAT_FIELDS.length]!;
-    return { rank, stats, trainMs: computeMs + stats.commMs, computeMs, cpuMs: Number.isNaN(cpuMs) ? undefined : cpuMs, rows: table[base + STAT_FIELDS.length + 2]!, ...(own.preprocess === undefined ? {} : { preprocess: own.preprocess }) };
+    const peakRssBytes = table[base + STAT_FIELDS.length + 3]!;
+    return { rank, stats, trainMs: computeMs + stats.commMs, computeMs, cpuMs: Number.isNaN(cpuMs) ? undefined : cpuMs, rows: table[base + STAT_FIELDS.length + 2]!, peakRssBytes: Number.isNaN(peakRssBytes) ? undefined : peakRssBytes, ...(own.preprocess === undefined ? {} : { preprocess: own.preprocess }) };
   });
 }

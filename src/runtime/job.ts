@@ -105,14 +105,16 @@ export function jobFor(request: LaunchRequest<unknown>, data: RankData, timeoutM
 }
 
 /** The per-rank parts of FitInfo, from every rank's result (index = rank). */
-export function fitInfoParts(results: readonly Omit<RankResult, 'state'>[]): Pick<FitInfo, 'comm' | 'rows' | 'computeMs' | 'cpuMs' | 'preprocess'> {
+export function fitInfoParts(results: readonly Omit<RankResult, 'state'>[]): Pick<FitInfo, 'comm' | 'rows' | 'computeMs' | 'cpuMs' | 'peakRssBytes' | 'preprocess'> {
   const cpuMs = results.map((result) => result.cpuMs);
+  const peakRssBytes = results.map((result) => result.peakRssBytes);
   const preprocess = results[0]?.preprocess;
   return {
     comm: results.map((result) => result.stats),
     rows: results.map((result) => result.rows),
     computeMs: results.map((result) => result.computeMs),
     ...(cpuMs.every((ms): ms is number => ms !== undefined) ? { cpuMs } : {}),
+    ...(peakRssBytes.every((bytes): bytes is number => bytes !== undefined) ? { peakRssBytes } : {}),
     ...(preprocess === undefined ? {} : { preprocess }),
   };
 }

@@ -101,22 +101,30 @@ test('expansion: one sequential baseline per model and data, strategies only for
   assert.ok(skipped.every((s) => s.paradigm === 'processes' && /not available/.test(s.reason)));
 });
 
-test('the default matrix: logistic regression (SGD) and k-means at two sizes, sequential vs threads vs processes, 1 and 2 workers, both strategies, 3 repeats, one cluster cell', () => {
+test('the default matrix: every model family at two sizes, sequential vs threads vs processes, 1 and 2 workers, hogwild on logistic regression, 3 repeats, one cluster cell', () => {
   const matrix = defaultMatrix();
-  assert.deepEqual(matrix.models.map((m) => m.name), ['logistic-regression', 'kmeans', 'logistic-regression']);
+  const families = ['linear-regression', 'logistic-regression', 'linear-svm', 'kmeans', 'pca', 'mlp', 'cnn', 'rnn'];
+  assert.deepEqual(matrix.models.map((m) => m.name), [...families, 'logistic-regression']);
   assert.deepEqual(matrix.paradigms, ['sequential', 'threads', 'processes']);
   assert.deepEqual(matrix.workers, [1, 2]);
-  assert.deepEqual(matrix.strategies, ['allreduce', 'hogwild']);
   assert.equal(matrix.repeats, 3);
-  assert.deepEqual(matrix.models[0]!.data!.map((d) => /rows=(\d+)/.exec(d)![1]), ['20000', '200000']);
+  const rows = (name: string): string[] => matrix.models.find((m) => m.name === name)!.data!.map((d) => /rows=(\d+)/.exec(d)![1]!);
+  assert.deepEqual(rows('logistic-regression'), ['20000', '200000']);
+  assert.deepEqual(rows('cnn'), ['1000', '10000']);
+  // every model accepts its data's shape: 8×8 images for the CNN, 8 steps of 2 features for the RNN
+  assert.match(matrix.models.find((m) => m.name === 'cnn')!.data![0]!, /cols=64/);
+  assert.match(matrix.models.find((m) => m.name === 'rnn')!.data![0]!, /cols=16/);
   const { cells, skipped } = expandMatrix(matrix, ['sequential', 'threads', 'processes', 'cluster'], () => null);
-  // per size: logistic 1 + threads 2×2 + processes 2×1 (hogwild needs shared memory), k-means 1 + 2 + 2;
-  // and one cluster×2 allreduce cell of logistic regression on the larger set
-  assert.equal(cells.length, 2 * (7 + 5) + 1);
+  // per size: logistic 1 + threads 2×2 + processes 2×1 (hogwild needs shared memory); the other seven
+  // 1 + 2 + 2 (allreduce only); and one cluster×2 allreduce cell of logistic regression on the larger set
+  assert.equal(cells.length, 2 * (7 + 7 * 5) + 1);
+  for (const family of families) assert.ok(cells.some((c) => c.model === family && c.paradigm === 'processes' && c.workers === 2), family);
   const cluster = cells.filter((c) => c.paradigm === 'cluster');
   assert.deepEqual(cluster.map((c) => [c.model, c.workers, c.strategy, c.network.name, /rows=(\d+)/.exec(c.data)![1]]), [['logistic-regression', 2, 'allreduce', 'loopback', '200000']]);
   assert.equal(skipped.length, 2 * 2);
   assert.ok(skipped.every((s) => s.paradigm === 'processes' && s.strategy === 'hogwild' && /shared memory/.test(s.reason)));
+  // --quick's size: a tenth of the rows, the neural models still at least 100 rows at the small size
+  assert.deepEqual(defaultMatrix({ rows: 20_000 }).models.find((m) => m.name === 'rnn')!.data!.map((d) => /rows=(\d+)/.exec(d)![1]), ['100', '1000']);
 });
 
 test('where namespaces are not permitted, cluster cells are skipped with that reason', () => {

@@ -31,6 +31,7 @@ export function record(overrides: Partial<RunRecord> & Pick<RunRecord, 'paradigm
     trainSeconds: base.wallSeconds ?? overrides.wallSeconds,
     cpuSeconds: 1,
     peakRssBytes: 1e8,
+    rankPeakRssBytes: 1e8,
     bytesSent: 0,
     bytesReceived: 0,
     messagesSent: 0,

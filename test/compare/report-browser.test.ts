@@ -49,6 +49,17 @@ test('the report renders in headless Chromium: plots visible, no console errors,
       assert.ok(size.marks > 5, `plot ${size.id} draws marks`);
     }
     assert.equal(await page.locator('#claim-multicore-speedup').count(), 1);
+    // The answer comes first: the first section heading, above the summary table, one entry per model.
+    const headings = await page.$$eval('h2', (hs) => hs.map((h) => h.textContent ?? ''));
+    assert.equal(headings[0], 'The answer');
+    assert.ok(headings.indexOf('Summary') > 0, `the summary follows the answer: ${headings.join(' | ')}`);
+    const answerBox = await page.locator('#verdict').boundingBox();
+    const summaryBox = await page.locator('table.summary').boundingBox();
+    assert.ok(answerBox !== null && summaryBox !== null && answerBox.y < summaryBox.y && answerBox.height > 20, 'the answer is drawn above the tables');
+    const answerText = await page.locator('#verdict').innerText();
+    assert.match(answerText, /logistic-regression: \w+ wins at \d+ rows/);
+    assert.match(answerText, /kmeans: \w+ wins at \d+ rows/);
+    assert.match(answerText, /×\d+ \w+ is fastest|sequential is fastest/);
     const shot = join(dir, 'report.png');
     await page.screenshot({ path: shot, fullPage: true });
     const png = readFileSync(shot);

@@ -27,3 +27,30 @@ test('failing and unloadable cells are recorded or skipped, and the other cells 
   assert.ok(ok.every((r) => r.params.k === 2 && r.score !== null && r.scoreName === 'inertia'));
   assert.deepEqual(ok.map((r) => r.repeat), [0, 1, 2]);
 });
+
+test('each rank reports its peak RSS: a processes rank its own process, a threads rank the shared launcher process', async () => {
+  const matrix = parseMatrix({
+    models: [{ name: 'kmeans', params: { k: 2 }, data: ['synthetic:blobs?rows=2000&cols=4&centers=2&seed=1'] }],
+    paradigms: ['threads', 'processes'],
+    workers: [2],
+    repeats: 1,
+    warmup: false,
+  });
+  // The launcher holds 400 MB more than any rank needs: a child rank must not report it as its own
+  // (Linux's maxRSS carries the parent's peak across fork + exec; this failed with maxRSS).
+  const ballast = Buffer.alloc(400e6, 1);
+  const result = await runMatrix(matrix, {});
+  assert.equal(ballast[ballast.length - 1], 1);
+  const byParadigm = new Map(result.records.map((r) => [r.paradigm, r]));
+  const processes = byParadigm.get('processes')!;
+  const threads = byParadigm.get('threads')!;
+  assert.equal(processes.status, 'ok', processes.error ?? '');
+  assert.equal(threads.status, 'ok', threads.error ?? '');
+  // A Node process holds at least ~20 MB resident; no rank of this tiny fit comes near 2 GB.
+  for (const r of [processes, threads]) assert.ok(r.rankPeakRssBytes !== null && r.rankPeakRssBytes > 20e6 && r.rankPeakRssBytes < 2e9, `${r.paradigm}: ${r.rankPeakRssBytes}`);
+  // A child process is not the launcher: its peak is its own figure, well under the launcher's 400 MB ballast.
+  assert.ok(processes.rankPeakRssBytes! < 300e6, `processes rank: ${processes.rankPeakRssBytes}`);
+  assert.ok(processes.peakRssBytes > 400e6, `launcher: ${processes.peakRssBytes}`);
+  // A thread rank read the launcher's peak during the fit; the launcher read it again after: never lower.
+  assert.ok(threads.rankPeakRssBytes! <= threads.peakRssBytes, `${threads.rankPeakRssBytes} <= ${threads.peakRssBytes}`);
+});

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { ConfigError } from '../../src/core/errors.js';
 import '../../src/index.js';
-import { ResultsStore, SCHEMA_VERSION, csvCell, exportRuns, listRuns } from '../../src/compare/store.js';
+import { ResultsStore, SCHEMA_VERSION, csvCell, exportRuns, exportRunsParquet, listRuns } from '../../src/compare/store.js';
 import { record, session } from './records.js';
 
 function tempDb(): { path: string; cleanup: () => void } {
@@ -85,19 +85,19 @@ test('a version-1 file is migrated in place and its old rows stay readable', asy
     const store = await ResultsStore.open(path);
     await store.writeRun(old, session());
     store.close();
-    // Make it the version-1 layout: no setup_bytes column (nor version 3's network).
+    // Make it the version-1 layout: no setup_bytes column (nor version 3's network, nor version 4's rank_peak_rss_bytes).
     const instance = await DuckDBInstance.create(path);
     const connection = await instance.connect();
-    await connection.run(`ALTER TABLE runs DROP COLUMN setup_bytes; ALTER TABLE runs DROP COLUMN network; UPDATE meta SET value = '1' WHERE key = 'schema_version'`);
+    await connection.run(`ALTER TABLE runs DROP COLUMN setup_bytes; ALTER TABLE runs DROP COLUMN network; ALTER TABLE runs DROP COLUMN rank_peak_rss_bytes; UPDATE meta SET value = '1' WHERE key = 'schema_version'`);
     connection.closeSync();
     instance.closeSync();
 
     const migrated = await ResultsStore.open(path);
-    assert.equal(await migrated.schemaVersion(), 3);
-    await migrated.writeRun(record({ paradigm: 'processes', workers: 2, wallSeconds: 1, setupBytes: 4096, network: 'wan' }), session());
+    assert.equal(await migrated.schemaVersion(), 4);
+    await migrated.writeRun(record({ paradigm: 'processes', workers: 2, wallSeconds: 1, setupBytes: 4096, network: 'wan', rankPeakRssBytes: 7e7 }), session());
     const runs = await migrated.listRuns();
     migrated.close();
-    assert.deepEqual(runs.map((r) => [r.wallSeconds, r.setupBytes, r.network]), [[2, 0, 'loopback'], [1, 4096, 'wan']]);
+    assert.deepEqual(runs.map((r) => [r.wallSeconds, r.setupBytes, r.network, r.rankPeakRssBytes]), [[2, 0, 'loopback', null], [1, 4096, 'wan', 7e7]]);
   } finally {
     cleanup();
   }
@@ -145,6 +145,34 @@ test('non-file database specs are refused before DuckDB sees them, and extension
     } finally {
       store.close();
     }
+  } finally {
+    cleanup();
+  }
+});
+
+test('Parquet export: the runs read back (with a filter), a quote in a value or path is no injection, a bad folder is a FileError', async () => {
+  const { path, cleanup } = tempDb();
+  try {
+    const store = await ResultsStore.open(path);
+    const ok = record({ paradigm: 'sequential', wallSeconds: 1.5 });
+    const threads = record({ paradigm: 'threads', workers: 2, wallSeconds: 0.5, error: "it's" });
+    await store.writeRun(ok, session());
+    await store.writeRun(threads, session());
+    store.close();
+    const out = join(path, "..", "runs o'neil.parquet");
+    await exportRunsParquet(path, out);
+    const reader = await DuckDBInstance.create(':memory:');
+    const connection = await reader.connect();
+    const read = async (file: string): Promise<Record<string, unknown>[]> => (await connection.runAndReadAll(`SELECT run_id, paradigm, wall_seconds, error, workers FROM read_parquet('${file.replace(/'/g, "''")}')`)).getRowObjectsJS();
+    assert.deepEqual((await read(out)).map((r) => [r.run_id, r.paradigm, r.wall_seconds, r.error, r.workers]), [[ok.runId, 'sequential', 1.5, null, 1], [threads.runId, 'threads', 0.5, "it's", 2]]);
+    const filtered = join(path, '..', 'threads.parquet');
+    await exportRunsParquet(path, filtered, { paradigm: "threads' OR '1'='1" });
+    assert.equal((await read(filtered)).length, 0, 'a quote in a filter value is a value, not SQL');
+    await exportRunsParquet(path, filtered, { paradigm: 'threads' });
+    assert.deepEqual((await read(filtered)).map((r) => r.run_id), [threads.runId]);
+    connection.closeSync();
+    reader.closeSync();
+    await assert.rejects(exportRunsParquet(path, join(path, '..', 'no-such-folder', 'x.parquet')), (e: unknown) => e instanceof Error && (e as { code?: string }).code === 'FILE' && /no-such-folder/.test(e.message));
   } finally {
     cleanup();
   }

@@ -80,3 +80,37 @@ test('crossover: distributed overtakes parallel between two measured sizes', () 
   assert.equal(claims.get('parallel-less-communication')!.verdict, 'supported');
   assert.match(claims.get('parallel-less-communication')!.evidence, /threads×2 allreduce 200\.0 ms vs processes×2 allreduce 900\.0 ms/);
 });
+
+test('claims: parallel staying faster on one host makes the scalability claim "not testable here", on several hosts "contradicted"', () => {
+  const small = 'synthetic:blobs?rows=1000&cols=2&seed=1';
+  const large = 'synthetic:blobs?rows=3000&cols=2&seed=1';
+  const cells = summarize([
+    record({ paradigm: 'threads', workers: 2, wallSeconds: 1, data: small, trainRows: 1000 }),
+    record({ paradigm: 'processes', workers: 2, wallSeconds: 3, data: small, trainRows: 1000 }),
+    record({ paradigm: 'threads', workers: 2, wallSeconds: 5, data: large, trainRows: 3000 }),
+    record({ paradigm: 'processes', workers: 2, wallSeconds: 7, data: large, trainRows: 3000 }),
+  ]);
+  const here = evaluateClaims(cells, { cores: 2, hosts: 1 }).find((c) => c.id === 'distributed-wins-large')!;
+  assert.equal(here.verdict, 'not testable here');
+  assert.match(here.evidence, /one machine \(2 cores\)/);
+  assert.match(here.evidence, /parallel stays faster up to 3000 rows/);
+  // The default context is one host: the same verdict.
+  assert.equal(evaluateClaims(cells).find((c) => c.id === 'distributed-wins-large')!.verdict, 'not testable here');
+  // Ranks on several machines could have shown it: there the same numbers contradict the claim.
+  assert.equal(evaluateClaims(cells, { cores: 2, hosts: 3 }).find((c) => c.id === 'distributed-wins-large')!.verdict, 'contradicted');
+  // One model's crossover among others' none is not a verdict on one host either (at tiny sizes it is noise).
+  const oneCrosses = summarize([
+    ...['kmeans', 'pca'].flatMap((model) => [
+      record({ model, paradigm: 'threads', workers: 2, wallSeconds: 1, data: small, trainRows: 1000 }),
+      record({ model, paradigm: 'processes', workers: 2, wallSeconds: model === 'pca' ? 0.9 : 3, data: small, trainRows: 1000 }),
+      record({ model, paradigm: 'threads', workers: 2, wallSeconds: 5, data: large, trainRows: 3000 }),
+      record({ model, paradigm: 'processes', workers: 2, wallSeconds: model === 'pca' ? 4 : 7, data: large, trainRows: 3000 }),
+    ]),
+  ]);
+  const mixedHere = evaluateClaims(oneCrosses, { cores: 2, hosts: 1 }).find((c) => c.id === 'distributed-wins-large')!;
+  assert.equal(mixedHere.verdict, 'not testable here');
+  assert.match(mixedHere.evidence, /pca: distributed overtakes parallel at ≈1000 rows/);
+  assert.equal(evaluateClaims(oneCrosses, { cores: 2, hosts: 2 }).find((c) => c.id === 'distributed-wins-large')!.verdict, 'mixed');
+  // The small-task claim is testable on one machine and stays judged.
+  assert.equal(evaluateClaims(cells, { cores: 2, hosts: 1 }).find((c) => c.id === 'parallel-wins-small')!.verdict, 'supported');
+});

@@ -1,0 +1,133 @@
+/**
+ * The answer a comparison gives, in plain words: per model and data size, which paradigm was
+ * fastest on this machine, by how much, and why the others were slower — split into start-up
+ * (wall seconds the ranks did not spend training: spawning threads or processes, loading code,
+ * shipping data), communication (time inside communicator calls) and compute (the ranks' training
+ * time outside those calls), from the medians each cell stored.
+ *
+ * The report opens with these sentences; the tables and plots after them are the evidence.
+ *
+ * @example
+ * for (const family of answers(summarize(records))) for (const size of family.sizes) console.log(size.sentence);
+ */
+import type { Paradigm } from '../models/paradigm.js';
+import type { CellSummary } from './summary.js';
+import { cellLabel } from './summary.js';
+
+/** Where a slower cell's extra seconds went, against the winner (seconds; negative = the loser spent less). */
+export interface TimeGap {
+  startupSeconds: number;
+  commSeconds: number;
+  computeSeconds: number;
+}
+
+export interface Rival {
+  cell: CellSummary;
+  /** The rival's median wall seconds ÷ the winner's (≥ 1). */
+  slower: number;
+  gap: TimeGap;
+  /** The largest positive part of the gap: what mostly made the rival slower. */
+  mainCause: keyof TimeGap | null;
+}
+
+export interface SizeAnswer {
+  model: string;
+  trainRows: number;
+  winner: CellSummary;
+  /** The fastest cell of every other paradigm at this size, slowest last. */
+  rivals: Rival[];
+  sentence: string;
+}
+
+export interface FamilyAnswer {
+  model: string;
+  sizes: SizeAnswer[];
+  /** One line over all sizes: 'threads wins at 20000 and 200000 rows' or where the winner changes. */
+  headline: string;
+}
+
+const CAUSE_WORDS: Record<keyof TimeGap, string> = {
+  startupSeconds: 'start-up',
+  commSeconds: 'communication',
+  computeSeconds: 'compute',
+};
+
+/**
+ * Start-up, communication and compute seconds of a cell's medians (null parts read as 0). Compute
+ * and communication are what the ranks measured inside their training loop (mean over ranks), so
+ * the rest of the wall time is start-up: the launcher's own `trainSeconds` starts its clock before
+ * the worker threads have loaded their code, which would charge that start-up to compute.
+ */
+function parts(cell: CellSummary): TimeGap {
+  const wall = cell.wallSeconds?.median ?? 0;
+  const comm = (cell.commMs?.median ?? 0) / 1000;
+  const compute = Math.min(wall - comm, (cell.computeMs?.median ?? 0) / 1000);
+  return { startupSeconds: Math.max(0, wall - comm - compute), commSeconds: comm, computeSeconds: Math.max(0, compute) };
+}
+
+function gapOf(rival: CellSummary, winner: CellSummary): { gap: TimeGap; mainCause: keyof TimeGap | null } {
+  const r = parts(rival);
+  const w = parts(winner);
+  const gap = { startupSeconds: r.startupSeconds - w.startupSeconds, commSeconds: r.commSeconds - w.commSeconds, computeSeconds: r.computeSeconds - w.computeSeconds };
+  let mainCause: keyof TimeGap | null = null;
+  for (const key of Object.keys(gap) as (keyof TimeGap)[]) if (gap[key] > 0 && (mainCause === null || gap[key] > gap[mainCause])) mainCause = key;
+  return { gap, mainCause };
+}
+
+const seconds = (s: number): string => (Math.abs(s) < 0.01 ? `${(s * 1000).toFixed(1)} ms` : `${s.toFixed(2)} s`);
+const signed = (s: number): string => `${s >= 0 ? '+' : '−'}${seconds(Math.abs(s))}`;
+
+function describeRival(rival: Rival): string {
+  const { gap } = rival;
+  const why = rival.mainCause === null
+    ? 'no single part stands out'
+    : `mostly ${CAUSE_WORDS[rival.mainCause]} (start-up ${signed(gap.startupSeconds)}, communication ${signed(gap.commSeconds)}, compute ${signed(gap.computeSeconds)})`;
+  return `${cellLabel(rival.cell)} ${rival.slower.toFixed(2)}× slower (${seconds(rival.cell.wallSeconds!.median)}): ${why}`;
+}
+
+/**
+ * The fastest finished cell of each paradigm among `cells`. A paradigm with workers stands for itself
+ * only with 2 or more: threads×1 or processes×1 measures the paradigm's overhead on sequential work,
+ * and 'threads wins' from a one-thread cell would say nothing about parallelism.
+ */
+function bestPerParadigm(cells: readonly CellSummary[]): CellSummary[] {
+  const best = new Map<Paradigm, CellSummary>();
+  for (const c of cells) {
+    if (c.wallSeconds === null || (c.paradigm !== 'sequential' && c.workers < 2)) continue;
+    const seen = best.get(c.paradigm);
+    if (seen === undefined || c.wallSeconds.median < seen.wallSeconds!.median) best.set(c.paradigm, c);
+  }
+  return [...best.values()].sort((a, b) => a.wallSeconds!.median - b.wallSeconds!.median);
+}
+
+/** Per model, per training size: the winner, the other paradigms' best cells and why they lost. */
+export function answers(cells: readonly CellSummary[]): FamilyAnswer[] {
+  const out: FamilyAnswer[] = [];
+  for (const model of [...new Set(cells.map((c) => c.model))]) {
+    const mine = cells.filter((c) => c.model === model);
+    const sizes: SizeAnswer[] = [];
+    for (const trainRows of [...new Set(mine.map((c) => c.trainRows))].sort((a, b) => a - b)) {
+      const ranked = bestPerParadigm(mine.filter((c) => c.trainRows === trainRows));
+      const winner = ranked[0];
+      if (winner === undefined) continue;
+      const rivals = ranked.slice(1).map((cell) => ({ cell, slower: cell.wallSeconds!.median / Math.max(winner.wallSeconds!.median, 1e-9), ...gapOf(cell, winner) }));
+      const against = rivals.length === 0 ? 'no other paradigm finished at this size' : rivals.map(describeRival).join('; ');
+      sizes.push({
+        model,
+        trainRows,
+        winner,
+        rivals,
+        sentence: `At ${trainRows} training rows, ${cellLabel(winner)} is fastest (${seconds(winner.wallSeconds!.median)}); ${against}.`,
+      });
+    }
+    if (sizes.length > 0) out.push({ model, sizes, headline: headline(sizes) });
+  }
+  return out;
+}
+
+function headline(sizes: readonly SizeAnswer[]): string {
+  const winners = [...new Set(sizes.map((s) => s.winner.paradigm))];
+  const rows = (list: readonly SizeAnswer[]): string => list.map((s) => s.trainRows).join(' and ');
+  if (winners.length === 1) return `${winners[0]} wins at ${rows(sizes)} rows`;
+  return winners.map((p) => `${p} wins at ${rows(sizes.filter((s) => s.winner.paradigm === p))} rows`).join('; ');
+}
