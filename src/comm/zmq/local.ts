@@ -79,7 +79,7 @@ export function ipcEndpoint(dir: string, rank: number): string {
 }
 
 /** Whether `endpoint` is a rank's socket inside the job's local folder `dir` (what a rendezvous accepts on the local path). */
-export function isLocalEndpoint(dir: string, endpoint: unknown): boolean {
+export function isLocalEndpoint(dir: string, endpoint: unknown): endpoint is string {
   return typeof endpoint === 'string' && /^ipc:\/\/.+\/rank-\d+\.sock$/.test(endpoint) && endpoint.startsWith(`ipc://${dir}/`) && !endpoint.includes('/../');
 }
 
