@@ -35,7 +35,7 @@ import { checkStrategy } from '../strategies/index.js';
 import { compressionOf } from './compression.js';
 import { fitInfoParts, jobFor, rankFailure, resolveTimeout, resolveWorkers, shardBytes, shardCopy } from './job.js';
 import type { RankData, RankResult } from './rank.js';
-import { ProxySet, validateNetwork } from './network.js';
+import { ProxySet, refuseInsecureTransport, validateNetwork } from './network.js';
 import type { ProcessAdvertise, ProcessStart, ProcessWorkerMessage } from './process-worker.js';
 
 const PROGRESS_INTERVAL_MS = 100;
@@ -71,6 +71,7 @@ export async function launchProcesses<State>(request: LaunchRequest<State>): Pro
   checkStrategy(strategy, size, compressionOf(options));
   const timeoutMs = resolveTimeout(options.timeoutMs);
   const network = options.network === undefined ? undefined : validateNetwork(options.network);
+  refuseInsecureTransport(options.insecureTransport, 'processes');
   // Each rank's rows: its own shard of the source, or its slice of `data` shipped with the start order.
   const rankData: RankData[] = Array.from({ length: size }, (_, rank) => {
     if (options.source !== undefined) return { kind: 'source', source: options.source };
@@ -121,7 +122,7 @@ export async function launchProcesses<State>(request: LaunchRequest<State>): Pro
     });
     return {
       state: results[0]!.state as State,
-      info: { paradigm: 'processes', workers: size, strategy, seconds: (performance.now() - started) / 1000, ...fitInfoParts(results), setupBytes, history },
+      info: { paradigm: 'processes', workers: size, strategy, transport: local === null ? 'zmq-curve-tcp' : 'zmq-ipc', seconds: (performance.now() - started) / 1000, ...fitInfoParts(results), setupBytes, history },
     };
   } finally {
     await reapAll(children);

@@ -150,3 +150,28 @@ test('on the local path garbage is dropped and an oversized frame closes the con
   }
   assert.equal(existsSync(world.ipcDir!), false, 'the folder is removed when the world closes');
 });
+
+test('insecure TCP (cluster --insecure-transport): ranks join without CURVE and compute; a hello without the secret\'s proof is refused; a CURVE rank cannot join', async () => {
+  let port = 0;
+  const logs: string[] = [];
+  const common = { size: 2, masterAddr: '127.0.0.1', secret: Buffer.alloc(32, 5), jobId: 'plain', timeoutMs: 20_000, insecure: true, log: (line: string) => logs.push(line) };
+  const first = ZmqCommunicator.join({ ...common, rank: 0, masterPort: 0, onListening: (p) => (port = p) });
+  while (port === 0) await sleep(5);
+  // A NULL-mechanism intruder without the proof, before the real rank 1.
+  const intruderDealer = new zmq.Dealer({ linger: 0 });
+  intruderDealer.connect(`tcp://127.0.0.1:${port}`);
+  await intruderDealer.send(encodeMessage({ v: 1, k: 'hello', h: { job: 'plain', generation: 0, rank: 1, size: 2, endpoint: 'tcp://127.0.0.1:1' } }));
+  assert.match(await reply(intruderDealer), /does not prove it holds this job's secret/);
+  intruderDealer.close();
+  // A rank that expects CURVE does not get through a NULL listener: its join fails.
+  await assert.rejects(ZmqCommunicator.join({ ...common, insecure: false, rank: 1, masterPort: port, joinTimeoutMs: 2000, log: () => undefined }));
+  const [rank0, rank1] = await Promise.all([first, ZmqCommunicator.join({ ...common, rank: 1, masterPort: port })]);
+  try {
+    const buffers = [Float32Array.of(1, 2), Float32Array.of(10, 20)];
+    await Promise.all([rank0.allReduce(buffers[0]!), rank1.allReduce(buffers[1]!)]);
+    for (const sum of buffers) assert.deepEqual([...sum], [11, 22]);
+  } finally {
+    await Promise.all([rank0.close(), rank1.close()]);
+  }
+  assert.ok(logs.some((line) => /refused a peer claiming rank 1: its hello does not prove/.test(line)), logs.join('\n'));
+});

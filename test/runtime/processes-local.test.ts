@@ -45,6 +45,7 @@ test('a processes fit talks through ipc:// sockets in a 0700 folder, removed whe
   const { seen, left } = await watchingTmp(async () => {
     const model = await createModel('logistic-regression', { solver: 'sgd', epochs: 5, batchSize: 32, lr: 0.1 }).fit(train, { paradigm: 'processes', workers: 2, timeoutMs: 30_000 });
     assert.ok((model.fitInfo?.comm[0]?.bytesSent ?? 0) > 0, 'the ranks communicated');
+    assert.equal(model.fitInfo?.transport, 'zmq-ipc');
   });
   const folders = [...seen.entries()].filter(([name]) => name.startsWith('shardlearn-'));
   assert.equal(folders.length, 1, `one local folder for the job (saw ${[...seen.keys()].join(', ')})`);
@@ -62,4 +63,16 @@ test('a processes fit that fails leaves no local folder behind', async () => {
   });
   assert.ok([...seen.keys()].some((name) => name.startsWith('shardlearn-')), 'the folder existed while the workers started');
   assert.deepEqual(left, [], 'the folder is removed after the failure');
+});
+
+test('insecureTransport is refused outside cluster, naming the field', async () => {
+  const { train } = await loadData('synthetic:classification?rows=200&cols=4&seed=2');
+  for (const paradigm of ['processes', 'threads', 'sequential'] as const) {
+    await assert.rejects(createModel('logistic-regression', { solver: 'sgd', epochs: 1 }).fit(train, { paradigm, workers: 2, insecureTransport: true }), (error: Error & { field?: string }) => {
+      assert.equal(error.name, 'ConfigError');
+      assert.equal(error.field, 'insecureTransport');
+      assert.match(error.message, new RegExp(`cluster paradigm only, got paradigm '${paradigm}'`));
+      return true;
+    });
+  }
 });

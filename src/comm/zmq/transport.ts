@@ -88,11 +88,13 @@ export class ZmqTransport {
     const keys = deriveCurveKeys(options.secret, options.jobId); // also refuses a short secret on the local path
     this.keys = keys;
     this.local = options.ipcDir !== undefined;
-    this.proof = this.local ? helloProof(options.secret, options.jobId) : undefined;
+    this.plain = this.local || options.insecure === true;
+    this.proof = this.plain ? helloProof(options.secret, options.jobId) : undefined;
     this.router = new zmq.Router({
       context: this.context,
       // The local path: NULL mechanism; the 0700 folder and the hello's proof authenticate (zmq/local.ts).
-      ...(this.local ? {} : { curveServer: true, curveSecretKey: keys.serverSecretKey, zapDomain: zapDomainFor(options.jobId) }),
+      // Insecure TCP (asked for by name): NULL mechanism, the hello's proof the only check.
+      ...(this.plain ? {} : { curveServer: true, curveSecretKey: keys.serverSecretKey, zapDomain: zapDomainFor(options.jobId) }),
       maxMessageSize: this.maxMessageBytes,
       handshakeInterval: handshakeTimeoutFor(options),
       heartbeatInterval: HEARTBEAT_INTERVAL_MS,
@@ -132,7 +134,9 @@ export class ZmqTransport {
   private readonly keys: ReturnType<typeof deriveCurveKeys>;
   /** On the local path (ipc:// in a 0700 folder, NULL mechanism; zmq/local.ts): true. */
   private readonly local: boolean;
-  /** On the local path: the proof of the job secret in every hello. */
+  /** No CURVE: the local path, or insecure TCP asked for by name (options.insecure). */
+  private readonly plain: boolean;
+  /** Without CURVE: the proof of the job secret in every hello. */
   private readonly proof: string | undefined;
 
   /**
@@ -163,7 +167,7 @@ export class ZmqTransport {
 
   private async start(): Promise<void> {
     const { rank, size, masterAddr } = this.options;
-    if (!this.local) this.closeZap = await startZapHandler(this.context, zapDomainFor(this.options.jobId), this.keys.clientPublicKey, this.log);
+    if (!this.plain) this.closeZap = await startZapHandler(this.context, zapDomainFor(this.options.jobId), this.keys.clientPublicKey, this.log);
     void this.peerLoss.watch(this.router.events, null);
     const { host, endpoint } = await listen(this.router, this.options, this.log);
     this.hosts[rank] = host;
@@ -206,7 +210,7 @@ export class ZmqTransport {
     const dealer = new zmq.Dealer({
       context: this.context,
       routingId: `${this.rank}.${randomBytes(6).toString('hex')}`,
-      ...(this.local ? {} : { curveServerKey: this.keys.serverPublicKey, curvePublicKey: this.keys.clientPublicKey, curveSecretKey: this.keys.clientSecretKey }),
+      ...(this.plain ? {} : { curveServerKey: this.keys.serverPublicKey, curvePublicKey: this.keys.clientPublicKey, curveSecretKey: this.keys.clientSecretKey }),
       maxMessageSize: this.maxMessageBytes,
       heartbeatInterval: HEARTBEAT_INTERVAL_MS,
       heartbeatTimeout: this.options.peerTimeoutMs ?? 10_000,
