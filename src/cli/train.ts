@@ -35,6 +35,8 @@ export interface TrainReport {
   eval: 'train' | 'test';
   metrics: Record<string, number | number[]>;
   comm: { bytesSent: number; messagesSent: number; collectives: number };
+  /** How the ranks talked (FitInfo.transport): zmq-ipc, zmq-curve-tcp, zmq-plain-tcp (--insecure-transport). */
+  transport?: string;
   /** The `--compression` codec, when one was asked for. */
   compression?: string;
   out?: string;
@@ -95,6 +97,12 @@ export async function trainCommand(args: ParsedArgs, write: Output): Promise<Tra
     throw new ConfigError(`--secret-file is for --paradigm cluster, whose ranks share one secret; ${paradigm} needs none (processes makes a fresh one per job)`, { field: 'secret-file' });
   }
   if (paradigm === 'cluster') useSecretFile(secretFile);
+  const insecureTransport = takeSwitch(args, 'insecure-transport');
+  if (insecureTransport && paradigm !== 'cluster') {
+    throw new ConfigError(`--insecure-transport is for --paradigm cluster on an isolated network; ${paradigm} ${paradigm === 'processes' ? 'already uses the unencrypted local path (ipc:// in a 0700 folder)' : 'sends nothing over a network'}`, { field: 'insecure-transport' });
+  }
+  // Said before training, on every rank, so it is in every rank's log whatever happens next.
+  if (insecureTransport) process.stderr.write('shardlearn: --insecure-transport: rank-to-rank traffic is NOT encrypted (plain TCP, no CURVE); use only on an isolated network\n');
   const compression = takeString(args, 'compression');
   const compressionWarmup = takeNumber(args, 'compression-warmup', (n) => Number.isInteger(n) && n >= 0, 'a whole number of epochs ≥ 0');
   const checkpoint = takeCheckpointPolicy(args);
@@ -123,6 +131,7 @@ export async function trainCommand(args: ParsedArgs, write: Output): Promise<Tra
     ...(compression === undefined ? {} : { compression }),
     ...(compressionWarmup === undefined ? {} : { compressionWarmup }),
     ...(checkpoint === undefined ? {} : { checkpoint }),
+    ...(insecureTransport ? { insecureTransport } : {}),
     ...source,
     onProgress: (event) => bar.update(event.iteration / Math.max(event.total, 1), `${name} ${event.iteration}/${event.total}${event.loss === undefined ? '' : ` loss ${event.loss.toPrecision(4)}`}`),
   });
@@ -155,6 +164,7 @@ export async function trainCommand(args: ParsedArgs, write: Output): Promise<Tra
       messagesSent: info.comm.reduce((s, c) => s + c.messagesSent, 0),
       collectives: info.comm[0]?.collectives ?? 0,
     },
+    ...(info.transport === undefined ? {} : { transport: info.transport }),
     ...(compression === undefined ? {} : { compression }),
     ...(out === undefined ? {} : { out }),
   };
@@ -164,7 +174,7 @@ export async function trainCommand(args: ParsedArgs, write: Output): Promise<Tra
     for (const [metric, value] of Object.entries(metrics)) {
       write(`  ${report.eval} ${metric}: ${Array.isArray(value) ? value.map((v) => v.toFixed(4)).join(' ') : value.toFixed(6)}`);
     }
-    if (report.comm.bytesSent > 0) write(`  communication: ${report.comm.bytesSent} bytes in ${report.comm.messagesSent} messages, ${report.comm.collectives} collectives per worker`);
+    if (report.comm.bytesSent > 0) write(`  communication: ${report.comm.bytesSent} bytes in ${report.comm.messagesSent} messages, ${report.comm.collectives} collectives per worker${report.transport === undefined ? '' : ` (${report.transport === 'zmq-plain-tcp' ? 'zmq-plain-tcp: NOT encrypted, --insecure-transport' : report.transport})`}`);
     if (out !== undefined) write(`  saved to ${out}`);
   }
   return report;

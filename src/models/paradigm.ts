@@ -55,6 +55,13 @@ export interface FitOptions extends ModelFitOptions {
    * await model.fit(data, { paradigm: 'threads', workers: 2, reuseThreads: false });
    */
   reuseThreads?: boolean;
+  /**
+   * `cluster` only, and only when named (the CLI's `--insecure-transport`): the ranks talk plain TCP
+   * without CURVE, for isolated networks where encryption only costs time. Nothing is encrypted; a
+   * hello must still prove the job secret. Recorded as FitInfo.transport 'zmq-plain-tcp'. Every
+   * rank of the job must set it. Other paradigms refuse it (`processes` already uses the local path).
+   */
+  insecureTransport?: boolean;
 }
 
 /** Delay and throughput cap applied to every rank-to-rank connection (see FitOptions.network). */
@@ -103,6 +110,12 @@ export interface FitInfo {
   threadIds?: number[];
   /** Per-rank communication statistics, index = rank. */
   comm: CommStats[];
+  /**
+   * How the ranks talked: 'zmq-ipc' (processes: the local path), 'zmq-curve-tcp' (cluster, or
+   * processes with a network profile), 'zmq-plain-tcp' (cluster with insecureTransport). Absent for
+   * sequential and threads.
+   */
+  transport?: 'zmq-ipc' | 'zmq-curve-tcp' | 'zmq-plain-tcp';
   /**
    * Rows each rank trained on, index = rank, as the ranks report them (where ranks load their own
    * shards, processes with a `source` and cluster, no one else knows them): the CLI reports their sum.

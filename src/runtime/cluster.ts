@@ -39,11 +39,12 @@ export async function launchCluster<State>(request: LaunchRequest<State>): Promi
   const job = jobFor(request, options.source === undefined ? { kind: 'rows', init: data, start: 0, end: data.rows } : { kind: 'source', source: options.source }, resolveTimeout(options.timeoutMs));
   const startedAt = performance.timeOrigin + performance.now();
   const { history, onEvents } = progressHistory(place.rank === 0 ? options.onProgress : undefined, startedAt);
-  const { result, comm } = await runClusterRank<State>(job, place, { model, progress: onEvents });
+  const insecure = options.insecureTransport === true;
+  const { result, comm } = await runClusterRank<State>(job, place, { model, progress: onEvents, insecure });
   try {
     const results = await gatherResults(comm, result, place.worldSize);
     const seconds = result.trainMs / 1000;
-    return { state: result.state, info: { paradigm: 'cluster', workers: place.worldSize, strategy: job.strategy, seconds, ...fitInfoParts(results), history } };
+    return { state: result.state, info: { paradigm: 'cluster', workers: place.worldSize, strategy: job.strategy, transport: insecure ? 'zmq-plain-tcp' : 'zmq-curve-tcp', seconds, ...fitInfoParts(results), history } };
   } finally {
     await comm.close();
   }
@@ -54,7 +55,7 @@ export async function launchCluster<State>(request: LaunchRequest<State>): Promi
  * open (the caller gathers over it, then closes it) and closed here on failure. The rank body of
  * `launchCluster` and of the network-namespace ranks (netns-rank.ts).
  */
-export async function runClusterRank<State>(job: RankJob, place: Rendezvous, extra: { model?: Trainable<State>; progress?: (events: StampedEvent[]) => void } = {}): Promise<{ result: RankResult<State>; comm: ZmqCommunicator }> {
+export async function runClusterRank<State>(job: RankJob, place: Rendezvous, extra: { model?: Trainable<State>; progress?: (events: StampedEvent[]) => void; insecure?: boolean } = {}): Promise<{ result: RankResult<State>; comm: ZmqCommunicator }> {
   let comm: ZmqCommunicator | undefined;
   const join = async (): Promise<ZmqCommunicator> =>
     (comm = await ZmqCommunicator.join({
@@ -67,6 +68,7 @@ export async function runClusterRank<State>(job: RankJob, place: Rendezvous, ext
       jobId: place.jobId,
       generation: place.generation,
       timeoutMs: job.timeoutMs,
+      ...(extra.insecure === true ? { insecure: true } : {}),
     }));
   try {
     const result = await runRank<State>(job, {

@@ -72,7 +72,7 @@ export function moduleUrl(module: string): string {
 }
 
 /** The FitOptions the runtime consumes itself; every other setting passes through to the model. */
-const RUNTIME_OPTIONS: ReadonlySet<string> = new Set(['paradigm', 'workers', 'strategy', 'onProgress', 'timeoutMs', 'workerModules', 'source', 'network', 'reuseThreads']);
+const RUNTIME_OPTIONS: ReadonlySet<string> = new Set(['paradigm', 'workers', 'strategy', 'onProgress', 'timeoutMs', 'workerModules', 'source', 'network', 'reuseThreads', 'insecureTransport']);
 
 /**
  * The fit settings the ranks pass untouched into TrainContext.options: every FitOptions entry the

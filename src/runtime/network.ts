@@ -41,6 +41,17 @@ export function refuseNetwork(network: NetworkProfile | undefined, paradigm: Par
   throw new ConfigError(`network profiles apply to the processes paradigm only, got paradigm '${paradigm}' (${why}); drop network or use paradigm 'processes'`, { field: 'network' });
 }
 
+/**
+ * Paradigms other than `cluster` refuse insecureTransport: it exists for ranks on an isolated
+ * network; `processes` already uses the unencrypted, folder-authenticated local path, and threads
+ * and sequential send nothing over a network.
+ */
+export function refuseInsecureTransport(insecure: boolean | undefined, paradigm: Paradigm): void {
+  if (insecure !== true) return;
+  const why = paradigm === 'processes' ? 'processes ranks already use the local path: ipc:// sockets in a 0700 folder, unencrypted' : paradigm === 'threads' ? 'threads share memory and send nothing over a network' : 'a sequential fit has no peers';
+  throw new ConfigError(`insecure transport applies to the cluster paradigm only, got paradigm '${paradigm}' (${why}); drop it`, { field: 'insecureTransport' });
+}
+
 /** One proxy per listening rank, all with the same profile; closed together whatever the outcome. */
 export class ProxySet {
   private readonly started: Promise<FaultProxy>[] = [];

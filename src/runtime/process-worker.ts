@@ -26,6 +26,8 @@ export interface ProcessStart {
   /** What to run: this rank's shard shipped as rows (with their row keys), or a source it loads its shard of. */
   job: RankJob;
   progressIntervalMs: number;
+  /** The local path's folder (comm/zmq/local.ts): ranks bind ipc:// sockets there instead of TCP ports. */
+  ipcDir?: string;
   /** Report the bound port and wait for the port to advertise instead (a network-profile proxy; see network.ts). */
   advertise?: boolean;
 }
@@ -51,6 +53,7 @@ async function run(start: ProcessStart, post: (message: ProcessWorkerMessage) =>
       secret: Buffer.from(start.secret, 'hex'),
       jobId: start.jobId,
       timeoutMs: start.job.timeoutMs,
+      ipcDir: start.ipcDir,
       onListening: (port) => {
         if (rank === 0 && start.advertise !== true) post({ type: 'listening', rank: 0, port });
       },

@@ -1,6 +1,9 @@
 /**
- * The `processes` paradigm: N child processes on this host train one model, SPMD, over ZeroMQ TCP
- * on loopback (CURVE-encrypted with a fresh per-job secret the children get over IPC, never argv).
+ * The `processes` paradigm: N child processes on this host train one model, SPMD, over ZeroMQ's
+ * local path: ipc:// sockets in a fresh folder of mode 0700 that only this user can connect through,
+ * NULL mechanism, every hello proving the fresh per-job secret the children get over IPC, never argv
+ * (comm/zmq/local.ts). The folder is removed when the run ends, however it ends. With a network
+ * profile (`options.network`, emulated by TCP proxies) the ranks talk CURVE over loopback TCP instead.
  *
  * Data: with `options.source` every worker loads its own shard (loadData with { shard }) and splits
  * it locally (and scales it by all-reduce with `source.scale`) — no training row passes through this
@@ -24,6 +27,7 @@ import { progressHistory } from './progress.js';
 import type { ChildProcess } from 'node:child_process';
 import { fork } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { createLocalDir } from '../comm/zmq/local.js';
 import { CommError, WorkerError } from '../core/errors.js';
 import type { ProgressEvent } from '../models/context.js';
 import type { FitInfo, LaunchRequest } from '../models/paradigm.js';
@@ -31,7 +35,7 @@ import { checkStrategy } from '../strategies/index.js';
 import { compressionOf } from './compression.js';
 import { fitInfoParts, jobFor, rankFailure, resolveTimeout, resolveWorkers, shardBytes, shardCopy } from './job.js';
 import type { RankData, RankResult } from './rank.js';
-import { ProxySet, validateNetwork } from './network.js';
+import { ProxySet, refuseInsecureTransport, validateNetwork } from './network.js';
 import type { ProcessAdvertise, ProcessStart, ProcessWorkerMessage } from './process-worker.js';
 
 const PROGRESS_INTERVAL_MS = 100;
@@ -67,6 +71,7 @@ export async function launchProcesses<State>(request: LaunchRequest<State>): Pro
   checkStrategy(strategy, size, compressionOf(options));
   const timeoutMs = resolveTimeout(options.timeoutMs);
   const network = options.network === undefined ? undefined : validateNetwork(options.network);
+  refuseInsecureTransport(options.insecureTransport, 'processes');
   // Each rank's rows: its own shard of the source, or its slice of `data` shipped with the start order.
   const rankData: RankData[] = Array.from({ length: size }, (_, rank) => {
     if (options.source !== undefined) return { kind: 'source', source: options.source };
@@ -82,6 +87,8 @@ export async function launchProcesses<State>(request: LaunchRequest<State>): Pro
   const secret = randomBytes(32).toString('hex');
   const jobId = `processes-${randomBytes(8).toString('hex')}`;
   const { history, onEvents } = progressHistory(options.onProgress, startedAt);
+  // All ranks are on this host: the local path, unless a network profile's proxies need TCP.
+  const local = proxies === null ? await createLocalDir() : null;
   const children = Array.from({ length: size }, () =>
     fork(WORKER_URL, [], { serialization: 'advanced', execArgv: [], env: { ...process.env, SHARDLEARN_PROCESS_WORKER: '1' }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }),
   );
@@ -96,6 +103,7 @@ export async function launchProcesses<State>(request: LaunchRequest<State>): Pro
     job: jobs[rank]!,
     progressIntervalMs: PROGRESS_INTERVAL_MS,
     ...(proxies === null ? {} : { advertise: true }),
+    ...(local === null ? {} : { ipcDir: local.dir }),
   });
   try {
     const results = await supervise(children, timeoutMs, onEvents, (send) => {
@@ -114,11 +122,12 @@ export async function launchProcesses<State>(request: LaunchRequest<State>): Pro
     });
     return {
       state: results[0]!.state as State,
-      info: { paradigm: 'processes', workers: size, strategy, seconds: (performance.now() - started) / 1000, ...fitInfoParts(results), setupBytes, history },
+      info: { paradigm: 'processes', workers: size, strategy, transport: local === null ? 'zmq-curve-tcp' : 'zmq-ipc', seconds: (performance.now() - started) / 1000, ...fitInfoParts(results), setupBytes, history },
     };
   } finally {
     await reapAll(children);
     await proxies?.close();
+    await local?.remove();
   }
 }
 

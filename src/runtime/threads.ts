@@ -30,7 +30,7 @@ import type { RankResult } from './rank.js';
 import type { ThreadLauncherMessage, ThreadRankStart, ThreadWorkerMessage } from './thread-worker.js';
 import type { PooledWorker } from './thread-pool.js';
 import { acquireWorkers, discardWorker, releaseWorker } from './thread-pool.js';
-import { refuseNetwork } from './network.js';
+import { refuseInsecureTransport, refuseNetwork } from './network.js';
 
 /** Longest a worker may take to start (import modules, build its model) when timeoutMs is shorter. */
 const STARTUP_MS = 60_000;
@@ -46,6 +46,7 @@ const PARAM_ARENA_LENGTH = 8 * 1024 * 1024;
 export async function launchThreads<State>(request: LaunchRequest<State>): Promise<{ state: State; info: FitInfo }> {
   const { data, options } = request;
   refuseNetwork(options.network, 'threads');
+  refuseInsecureTransport(options.insecureTransport, 'threads');
   const size = resolveWorkers(options.workers, data.rows, false);
   const strategy = options.strategy ?? 'allreduce';
   checkStrategy(strategy, size, compressionOf(options));

@@ -20,6 +20,7 @@ interface JoinRequest {
   segmentBytes?: number;
   maxMessageBytes?: number;
   handshakeTimeoutMs?: number;
+  ipcDir?: string;
 }
 type Request = JoinRequest | { type: 'case'; id: number; name: CaseName; args: unknown } | { type: 'exit' };
 
@@ -44,6 +45,7 @@ if (process.env['SHARDLEARN_CASE_WORKER'] === '1' && process.send !== undefined)
           ...(request.segmentBytes === undefined ? {} : { segmentBytes: request.segmentBytes }),
           ...(request.maxMessageBytes === undefined ? {} : { maxMessageBytes: request.maxMessageBytes }),
           ...(request.handshakeTimeoutMs === undefined ? {} : { handshakeTimeoutMs: request.handshakeTimeoutMs }),
+          ...(request.ipcDir === undefined ? {} : { ipcDir: request.ipcDir }),
           onListening: (port) => send({ type: 'listening', port }),
         }).then(
           (joined) => {

@@ -7,6 +7,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { fork } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { createLocalDir } from '../../src/comm/zmq/local.js';
 import type { CaseName } from './communicator-cases.js';
 import type { CommWorld } from './communicator-suite.js';
 
@@ -17,6 +18,8 @@ export interface ZmqWorldOptions {
   segmentBytes?: number;
   maxMessageBytes?: number;
   handshakeTimeoutMs?: number;
+  /** The local path (src/comm/zmq/local.ts): ipc:// sockets in a fresh 0700 folder, removed on close. */
+  local?: boolean;
   /** Keep the ranks' stderr (their logged refusals and drops) instead of passing it through. */
   captureLogs?: boolean;
 }
@@ -26,6 +29,8 @@ export interface ZmqCommWorld extends CommWorld {
   port: number;
   secret: string;
   jobId: string;
+  /** On the local path: the job's folder (its sockets are rank-<r>.sock). */
+  ipcDir: string | undefined;
   logs(): string;
 }
 
@@ -51,7 +56,8 @@ function nextMessage<T>(child: ChildProcess, accept: (message: { type: string })
 
 export function zmqWorld(worldOptions: ZmqWorldOptions = {}): (size: number, options: { timeoutMs?: number }) => Promise<ZmqCommWorld> {
   return async (size, { timeoutMs = 10_000 }) => {
-    const { captureLogs = false, ...joinOptions } = worldOptions;
+    const { captureLogs = false, local: useLocal = false, ...joinOptions } = worldOptions;
+    const local = useLocal ? await createLocalDir() : null;
     let logText = '';
     const children = Array.from({ length: size }, () => {
       const child = fork(WORKER, [], { serialization: 'advanced', env: { ...process.env, SHARDLEARN_CASE_WORKER: '1' }, stdio: ['ignore', 'inherit', captureLogs ? 'pipe' : 'inherit', 'ipc'] });
@@ -61,7 +67,7 @@ export function zmqWorld(worldOptions: ZmqWorldOptions = {}): (size: number, opt
     const secret = randomBytes(32).toString('hex');
     const jobId = `test-${randomBytes(4).toString('hex')}`;
     const join = (rank: number, masterPort: number): void => {
-      children[rank]!.send({ type: 'join', rank, size, masterPort, secret, jobId, timeoutMs, ...joinOptions });
+      children[rank]!.send({ type: 'join', rank, size, masterPort, secret, jobId, timeoutMs, ...joinOptions, ...(local === null ? {} : { ipcDir: local.dir }) });
     };
     let port = 0;
     try {
@@ -73,6 +79,7 @@ export function zmqWorld(worldOptions: ZmqWorldOptions = {}): (size: number, opt
       await Promise.all(ready);
     } catch (error) {
       for (const child of children) child.kill('SIGKILL');
+      await local?.remove();
       throw error;
     }
     let nextId = 0;
@@ -89,6 +96,7 @@ export function zmqWorld(worldOptions: ZmqWorldOptions = {}): (size: number, opt
       port,
       secret,
       jobId,
+      ipcDir: local?.dir,
       logs: () => logText,
       run: (name, args) => Promise.all(children.map((child, rank) => ask(child, rank, name, args))),
       close: async () => {
@@ -106,6 +114,7 @@ export function zmqWorld(worldOptions: ZmqWorldOptions = {}): (size: number, opt
               }),
           ),
         );
+        await local?.remove();
       },
     };
     return world;

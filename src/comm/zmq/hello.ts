@@ -12,6 +12,7 @@
  * const rendezvous = new Rendezvous(3, 'tcp://10.0.0.1:29500');
  * rendezvous.add(1, routingId, 'tcp://10.0.0.2:41000');                         // null until all are in
  */
+import { isLocalEndpoint, proofMatches } from './local.js';
 
 /** What a rank says about itself in its hello. */
 export interface HelloIdentity {
@@ -19,11 +20,13 @@ export interface HelloIdentity {
   generation: number;
   rank: number;
   size: number;
+  /** On the local path (zmq/local.ts): the proof of the job secret every hello must carry. */
+  proof?: string;
 }
 
 /** The fields of this rank's hello; `endpoint` (where peers reach it) only on the hello to rank 0. */
 export function helloFields(identity: HelloIdentity, endpoint?: string): Record<string, unknown> {
-  return { job: identity.jobId, generation: identity.generation, rank: identity.rank, size: identity.size, ...(endpoint === undefined ? {} : { endpoint }) };
+  return { job: identity.jobId, generation: identity.generation, rank: identity.rank, size: identity.size, ...(identity.proof === undefined ? {} : { proof: identity.proof }), ...(endpoint === undefined ? {} : { endpoint }) };
 }
 
 /** Check a peer's hello against this rank's job; the reason it is refused, or null. `joined`: the ranks already accepted. */
@@ -31,6 +34,7 @@ export function helloProblem(own: HelloIdentity, fields: Record<string, unknown>
   if (fields === undefined) return 'hello without fields';
   const { job, generation, rank, size } = fields;
   if (job !== own.jobId) return `job id ${JSON.stringify(job)} is not this job's`;
+  if (own.proof !== undefined && !proofMatches(own.proof, fields['proof'])) return 'its hello does not prove it holds this job\'s secret';
   if (generation !== own.generation) return `generation ${JSON.stringify(generation)} is not this job's generation ${own.generation} (a stale peer of an earlier attempt)`;
   if (size !== own.size) return `world size ${JSON.stringify(size)} differs from this rank's ${own.size}`;
   if (!(Number.isInteger(rank) && (rank as number) >= 0 && (rank as number) < own.size) || rank === own.rank) return `rank ${JSON.stringify(rank)} is not a peer rank of a world of ${own.size}`;
@@ -52,7 +56,8 @@ export class Rendezvous {
   readonly done: Promise<string[]>;
   private resolve: (endpoints: string[]) => void = () => undefined;
 
-  constructor(size: number, ownEndpoint: string) {
+  /** `localDir`: on the local path, the job's folder, where every endpoint must be (ipc://…); else endpoints are tcp://host:port. */
+  constructor(size: number, ownEndpoint: string, private readonly localDir?: string) {
     this.endpoints = new Array<string | null>(size).fill(null);
     this.endpoints[0] = ownEndpoint;
     this.routingIds = new Array<string | null>(size).fill(null);
@@ -69,7 +74,9 @@ export class Rendezvous {
    * in, `welcome` is called with each peer's routing id and the full endpoint list, and `done` resolves.
    */
   add(peer: number, routingId: string, endpoint: unknown, welcome: (routingId: string, endpoints: string[]) => void): string | null {
-    if (typeof endpoint !== 'string' || !/^tcp:\/\/[\w.:[\]-]+:\d+$/.test(endpoint)) return `its endpoint ${JSON.stringify(endpoint)} is not tcp://host:port`;
+    if (this.localDir !== undefined) {
+      if (!isLocalEndpoint(this.localDir, endpoint)) return `its endpoint ${JSON.stringify(endpoint)} is not a socket in this job's local folder`;
+    } else if (typeof endpoint !== 'string' || !/^tcp:\/\/[\w.:[\]-]+:\d+$/.test(endpoint)) return `its endpoint ${JSON.stringify(endpoint)} is not tcp://host:port`;
     this.endpoints[peer] = endpoint;
     this.routingIds[peer] = routingId;
     if (this.missing().length === 0) {

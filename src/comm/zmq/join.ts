@@ -14,12 +14,13 @@
  *
  * @example
  * const { host, endpoint } = await listen(router, options, log); // endpoint: 'tcp://10.0.0.2:41000'
- * dealer.connect(masterEndpoint(options.masterAddr, options.masterPort));
+ * dealer.connect(masterEndpoint(options));
  */
 import { lookup } from 'node:dns/promises';
 import type * as zmq from 'zeromq';
 import { CommError, NetworkError } from '../../core/errors.js';
 import type { ZmqTransportOptions } from './options.js';
+import { checkLocalDir, ipcEndpoint } from './local.js';
 import { ALL_INTERFACES, DEFAULT_TIMEOUT_MS, defaultHost } from './options.js';
 
 /** Where this rank listens: the host it is known by (for error messages) and the endpoint it advertises. */
@@ -33,9 +34,9 @@ function tcpAddress(host: string, port: number | '*'): string {
   return `tcp://${host.includes(':') ? `[${host}]` : host}:${port}`;
 }
 
-/** The endpoint of rank 0's router. */
-export function masterEndpoint(masterAddr: string, masterPort: number): string {
-  return tcpAddress(masterAddr, masterPort);
+/** The endpoint of rank 0's router: in the job's local folder on the local path, else MASTER_ADDR:MASTER_PORT. */
+export function masterEndpoint(options: Pick<ZmqTransportOptions, 'masterAddr' | 'masterPort' | 'ipcDir'>): string {
+  return options.ipcDir !== undefined ? ipcEndpoint(options.ipcDir, 0) : tcpAddress(options.masterAddr, options.masterPort);
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
@@ -109,6 +110,7 @@ async function bind(router: zmq.Router, host: string, port: number, rank: number
  * the address that routes to rank 0.
  */
 export async function listen(router: zmq.Router, options: ZmqTransportOptions, log: (line: string) => void): Promise<Listening> {
+  if (options.ipcDir !== undefined) return listenLocal(router, options.ipcDir, options);
   const { rank, masterAddr, masterPort } = options;
   const masterIp = await resolveHost(masterAddr, 'MASTER_ADDR', options.joinTimeoutMs ?? options.timeoutMs ?? DEFAULT_TIMEOUT_MS);
   const explicitHost = options.host !== undefined;
@@ -123,6 +125,23 @@ export async function listen(router: zmq.Router, options: ZmqTransportOptions, l
   const port = advertise === undefined ? boundPort : await advertise(boundPort);
   return { host, endpoint: rank === 0 || bindHost !== ALL_INTERFACES ? `${bound.slice(0, bound.lastIndexOf(':') + 1)}${port}` : tcpAddress(host, port) };
 }
+
+/** The local path (zmq/local.ts): bind this rank's socket in the job's 0700 folder, checked first. */
+async function listenLocal(router: zmq.Router, dir: string, options: ZmqTransportOptions): Promise<Listening> {
+  await checkLocalDir(dir);
+  const endpoint = ipcEndpoint(dir, options.rank);
+  try {
+    await router.bind(endpoint);
+  } catch (error) {
+    const osCode = (error as NodeJS.ErrnoException).code;
+    throw new NetworkError(`rank ${options.rank} cannot listen on ${endpoint}: ${(error as Error).message}${osCode === undefined ? '' : ` (${osCode})`}; is another job using this folder?`, { host: LOCAL_HOST, ...(osCode === undefined ? {} : { osCode }), cause: error });
+  }
+  options.onListening?.(0);
+  return { host: LOCAL_HOST, endpoint };
+}
+
+/** How a rank on the local path is named in messages. */
+export const LOCAL_HOST = 'this host (ipc)';
 
 /**
  * The TIMEOUT of a join that took longer than `timeoutMs`. `missing`: on rank 0, the ranks that

@@ -22,6 +22,18 @@ export interface ZmqTransportOptions {
    * the address that routes to rank 0.
    */
   host?: string | undefined;
+  /**
+   * The local path (zmq/local.ts): every rank of the job runs on this host and binds an ipc:// socket
+   * in this folder (mode 0700, owned by this user; checked before binding), with the NULL mechanism
+   * instead of CURVE; `masterAddr`/`masterPort`/`host` are then unused. Default: TCP with CURVE.
+   */
+  ipcDir?: string | undefined;
+  /**
+   * TCP without CURVE (NULL mechanism): nothing encrypted, the hello's proof of the job secret the
+   * only check (zmq/local.ts). For isolated networks only; `cluster` takes it only when asked for by
+   * name (`--insecure-transport`, FitOptions.insecureTransport). Every rank of a job must agree.
+   */
+  insecure?: boolean | undefined;
   /** The per-job secret every rank holds (see zmq/security.ts). */
   secret: Uint8Array;
   jobId: string;

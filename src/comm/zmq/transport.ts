@@ -1,5 +1,7 @@
 /**
- * The ZeroMQ point-to-point transport between the ranks of one job (TCP, CURVE-encrypted).
+ * The ZeroMQ point-to-point transport between the ranks of one job (TCP, CURVE-encrypted; or, when
+ * every rank is on this host, the local path: ipc:// sockets in a 0700 folder, NULL mechanism, see
+ * zmq/local.ts).
  *
  * Topology: every rank binds one ROUTER socket (rank 0's at MASTER_ADDR:MASTER_PORT) and connects
  * one DEALER to every other rank's ROUTER; a message from i to j goes out on i's dealer to j and in
@@ -37,7 +39,8 @@ import type { HelloIdentity } from './hello.js';
 import { Rendezvous, helloFields } from './hello.js';
 import { PeerLoss } from './peer-loss.js';
 import { Receiver } from './receive.js';
-import { joinTimeoutError, listen, masterEndpoint } from './join.js';
+import { LOCAL_HOST, joinTimeoutError, listen, masterEndpoint } from './join.js';
+import { helloProof } from './local.js';
 import type { ZmqTransportOptions } from './options.js';
 import { DEFAULT_MAX_MESSAGE_BYTES, DEFAULT_TIMEOUT_MS, HEARTBEAT_INTERVAL_MS, handshakeTimeoutFor, maxMessageBytesFromEnv } from './options.js';
 
@@ -82,13 +85,16 @@ export class ZmqTransport {
     this.size = options.size;
     this.timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     this.maxMessageBytes = options.maxMessageBytes ?? maxMessageBytesFromEnv() ?? DEFAULT_MAX_MESSAGE_BYTES;
-    const keys = deriveCurveKeys(options.secret, options.jobId);
+    const keys = deriveCurveKeys(options.secret, options.jobId); // also refuses a short secret on the local path
     this.keys = keys;
+    this.local = options.ipcDir !== undefined;
+    this.plain = this.local || options.insecure === true;
+    this.proof = this.plain ? helloProof(options.secret, options.jobId) : undefined;
     this.router = new zmq.Router({
       context: this.context,
-      curveServer: true,
-      curveSecretKey: keys.serverSecretKey,
-      zapDomain: zapDomainFor(options.jobId),
+      // The local path: NULL mechanism; the 0700 folder and the hello's proof authenticate (zmq/local.ts).
+      // Insecure TCP (asked for by name): NULL mechanism, the hello's proof the only check.
+      ...(this.plain ? {} : { curveServer: true, curveSecretKey: keys.serverSecretKey, zapDomain: zapDomainFor(options.jobId) }),
       maxMessageSize: this.maxMessageBytes,
       handshakeInterval: handshakeTimeoutFor(options),
       heartbeatInterval: HEARTBEAT_INTERVAL_MS,
@@ -126,6 +132,12 @@ export class ZmqTransport {
   }
 
   private readonly keys: ReturnType<typeof deriveCurveKeys>;
+  /** On the local path (ipc:// in a 0700 folder, NULL mechanism; zmq/local.ts): true. */
+  private readonly local: boolean;
+  /** No CURVE: the local path, or insecure TCP asked for by name (options.insecure). */
+  private readonly plain: boolean;
+  /** Without CURVE: the proof of the job secret in every hello. */
+  private readonly proof: string | undefined;
 
   /**
    * Join the world: bind, rendezvous through rank 0, connect to every peer. Resolves when this rank
@@ -154,8 +166,8 @@ export class ZmqTransport {
   }
 
   private async start(): Promise<void> {
-    const { rank, size, masterAddr, masterPort } = this.options;
-    this.closeZap = await startZapHandler(this.context, zapDomainFor(this.options.jobId), this.keys.clientPublicKey, this.log);
+    const { rank, size, masterAddr } = this.options;
+    if (!this.plain) this.closeZap = await startZapHandler(this.context, zapDomainFor(this.options.jobId), this.keys.clientPublicKey, this.log);
     void this.peerLoss.watch(this.router.events, null);
     const { host, endpoint } = await listen(this.router, this.options, this.log);
     this.hosts[rank] = host;
@@ -173,13 +185,13 @@ export class ZmqTransport {
     });
     try {
       if (rank === 0) {
-        this.rendezvous = new Rendezvous(size, endpoint);
+        this.rendezvous = new Rendezvous(size, endpoint, this.options.ipcDir);
         const endpoints = await Promise.race([this.rendezvous.done, failure, timeout]);
         this.rendezvous = null;
         for (let peer = 1; peer < size; peer++) this.connect(peer, endpoints[peer]!);
       } else {
-        this.hosts[0] = masterAddr;
-        this.connect(0, masterEndpoint(masterAddr, masterPort), endpoint);
+        this.hosts[0] = this.local ? LOCAL_HOST : masterAddr;
+        this.connect(0, masterEndpoint(this.options), endpoint);
         const endpoints = await Promise.race([this.awaitWelcome(), failure, timeout]);
         for (let peer = 1; peer < size; peer++) if (peer !== rank) this.connect(peer, endpoints[peer]!);
       }
@@ -190,7 +202,7 @@ export class ZmqTransport {
   }
 
   private get identity(): HelloIdentity {
-    return { jobId: this.options.jobId, generation: this.options.generation ?? 0, rank: this.rank, size: this.size };
+    return { jobId: this.options.jobId, generation: this.options.generation ?? 0, rank: this.rank, size: this.size, ...(this.proof === undefined ? {} : { proof: this.proof }) };
   }
 
   /** Open the dealer to `peer` and say hello on it (the first message on every connection). */
@@ -198,9 +210,7 @@ export class ZmqTransport {
     const dealer = new zmq.Dealer({
       context: this.context,
       routingId: `${this.rank}.${randomBytes(6).toString('hex')}`,
-      curveServerKey: this.keys.serverPublicKey,
-      curvePublicKey: this.keys.clientPublicKey,
-      curveSecretKey: this.keys.clientSecretKey,
+      ...(this.plain ? {} : { curveServerKey: this.keys.serverPublicKey, curvePublicKey: this.keys.clientPublicKey, curveSecretKey: this.keys.clientSecretKey }),
       maxMessageSize: this.maxMessageBytes,
       heartbeatInterval: HEARTBEAT_INTERVAL_MS,
       heartbeatTimeout: this.options.peerTimeoutMs ?? 10_000,
@@ -208,7 +218,7 @@ export class ZmqTransport {
       linger: 2000,
     });
     this.dealers[peer] = dealer;
-    const host = endpoint.slice('tcp://'.length, endpoint.lastIndexOf(':')).replace(/^\[|\]$/g, '');
+    const host = this.local ? LOCAL_HOST : endpoint.slice('tcp://'.length, endpoint.lastIndexOf(':')).replace(/^\[|\]$/g, '');
     this.hosts[peer] = host;
     dealer.connect(endpoint);
     void this.peerLoss.watch(dealer.events, peer);

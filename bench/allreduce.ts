@@ -1,0 +1,166 @@
+/**
+ * The all-reduce benchmark, written to bench/results/allreduce.json (`npm run bench:allreduce`):
+ * float32 sum all-reduce of 4 KiB … 32 MiB between 2 rank processes on this host, in one run:
+ *
+ * - ours over each transport the `processes` paradigm can use: `zmq-curve-tcp` (ZeroMQ + CURVE over
+ *   loopback TCP, the cross-host default) and `zmq-ipc` (the local path: ipc:// sockets in a 0700
+ *   folder, NULL mechanism; see src/comm/zmq/local.ts), algorithms `direct` and `ring`;
+ * - PyTorch's gloo (`gloo-tcp`), timed the same way, when python3 can import torch (else skipped
+ *   with a message).
+ *
+ * Every row: { transport, algorithm, world, bytes, median_us, algbw_GBps } plus the spread (min,
+ * p25, p75, max µs) and the repeat count. A repeat is timed after a barrier, and is the slowest
+ * rank's time. algbw = bytes / median time (NCCL's algorithm bandwidth).
+ *
+ *   npm run bench:allreduce          (ALLREDUCE_TRANSPORTS=zmq-curve-tcp,zmq-ipc,gloo-tcp to choose)
+ */
+import type { ChildProcess } from 'node:child_process';
+import { fork, spawn, spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { availableParallelism, loadavg } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { createLocalDir } from '../src/comm/zmq/local.js';
+
+const WORKER = new URL('./allreduce-worker.js', import.meta.url);
+const GLOO_SCRIPT = fileURLToPath(new URL('../../bench/allreduce_gloo.py', import.meta.url));
+const KiB = 1024;
+const MiB = 1024 * KiB;
+const WORLD = 2;
+const SIZES = [4 * KiB, 16 * KiB, 64 * KiB, 256 * KiB, 1 * MiB, 4 * MiB, 8 * MiB, 32 * MiB];
+const repeatsFor = (bytes: number): number => (bytes <= 256 * KiB ? 40 : bytes <= 4 * MiB ? 15 : 8);
+const chosen = (process.env['ALLREDUCE_TRANSPORTS'] ?? 'zmq-curve-tcp,zmq-ipc,gloo-tcp').split(',');
+
+interface Row {
+  transport: string;
+  algorithm: string;
+  world: number;
+  bytes: number;
+  median_us: number;
+  algbw_GBps: number;
+  min_us: number;
+  p25_us: number;
+  p75_us: number;
+  max_us: number;
+  repeats: number;
+}
+
+const quantile = (sorted: number[], q: number): number => {
+  const at = (sorted.length - 1) * q;
+  const low = Math.floor(at);
+  return sorted[low]! + (sorted[Math.min(low + 1, sorted.length - 1)]! - sorted[low]!) * (at - low);
+};
+
+function row(transport: string, algorithm: string, bytes: number, micros: number[]): Row {
+  const sorted = [...micros].sort((a, b) => a - b);
+  const median = quantile(sorted, 0.5);
+  const r = (x: number): number => Math.round(x * 10) / 10;
+  const result = { transport, algorithm, world: WORLD, bytes, median_us: r(median), algbw_GBps: Math.round((bytes / (median * 1e-6) / 1e9) * 1000) / 1000, min_us: r(sorted[0]!), p25_us: r(quantile(sorted, 0.25)), p75_us: r(quantile(sorted, 0.75)), max_us: r(sorted.at(-1)!), repeats: micros.length };
+  process.stderr.write(`${transport.padEnd(14)} ${algorithm.padEnd(6)} ${String(bytes).padStart(9)} B  median ${result.median_us.toFixed(0).padStart(7)} µs  [p25 ${result.p25_us.toFixed(0)}, p75 ${result.p75_us.toFixed(0)}]  ${result.algbw_GBps.toFixed(3)} GB/s\n`);
+  return result;
+}
+
+function next<T>(child: ChildProcess, type: string, timeoutMs = 300_000): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`benchmark rank: no '${type}' within ${timeoutMs} ms`)), timeoutMs);
+    const on = (message: { type: string }): void => {
+      if (message.type !== type) return;
+      clearTimeout(timer);
+      child.off('message', on);
+      resolve(message as T);
+    };
+    child.on('message', on);
+  });
+}
+
+async function ours(transport: 'zmq-curve-tcp' | 'zmq-ipc', algorithm: 'direct' | 'ring'): Promise<Row[]> {
+  const local = transport === 'zmq-ipc' ? await createLocalDir() : null;
+  const children = Array.from({ length: WORLD }, () => fork(WORKER, [], { serialization: 'advanced', env: { ...process.env, SHARDLEARN_ALLREDUCE_WORKER: '1' }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }));
+  try {
+    const secret = randomBytes(32).toString('hex');
+    const jobId = `bench-${randomBytes(4).toString('hex')}`;
+    const join = (rank: number, masterPort: number): void => void children[rank]!.send({ type: 'join', rank, size: WORLD, masterPort, secret, jobId, algorithm, ...(local === null ? {} : { ipcDir: local.dir }) });
+    const listening = next<{ port: number }>(children[0]!, 'listening');
+    join(0, 0);
+    const { port } = await listening;
+    const ready = children.map((child) => next(child, 'ready'));
+    for (let rank = 1; rank < WORLD; rank++) join(rank, port);
+    await Promise.all(ready);
+    const rows: Row[] = [];
+    for (const bytes of SIZES) {
+      const timed = children.map((child) => next<{ micros: number[] }>(child, 'timed'));
+      for (const child of children) child.send({ type: 'allreduce', bytes, repeats: repeatsFor(bytes) });
+      const perRank = await Promise.all(timed);
+      rows.push(row(transport, algorithm, bytes, perRank[0]!.micros.map((_, i) => Math.max(...perRank.map((r) => r.micros[i]!)))));
+    }
+    await Promise.all(children.map((child) => new Promise((resolve) => {
+      child.once('exit', resolve);
+      child.send({ type: 'exit' });
+    })));
+    return rows;
+  } finally {
+    for (const child of children) if (child.exitCode === null) child.kill('SIGKILL');
+    await local?.remove();
+  }
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => resolve(typeof address === 'object' && address !== null ? address.port : 0));
+    });
+  });
+}
+
+/** The first Python that can import torch ($PYTHON, python3 on PATH, Debian's /usr/bin/python3), with torch's version; null when none. */
+function findTorch(): { python: string; version: string } | null {
+  for (const python of [process.env['PYTHON'], 'python3', '/usr/bin/python3']) {
+    if (python === undefined || python === '') continue;
+    const probe = spawnSync(python, ['-c', 'import torch; print(torch.__version__)'], { encoding: 'utf8' });
+    if (probe.status === 0) return { python, version: probe.stdout.trim() };
+  }
+  return null;
+}
+
+async function gloo(python: string): Promise<Row[]> {
+  const port = await freePort();
+  const specs = SIZES.map((bytes) => `${bytes}:${repeatsFor(bytes)}`);
+  const ranks = Array.from({ length: WORLD }, (_, rank) =>
+    spawn(python, [GLOO_SCRIPT, ...specs], { env: { ...process.env, RANK: String(rank), WORLD_SIZE: String(WORLD), MASTER_ADDR: '127.0.0.1', MASTER_PORT: String(port), OMP_NUM_THREADS: '1' }, stdio: ['ignore', 'pipe', 'inherit'] }),
+  );
+  let output = '';
+  ranks[0]!.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
+  const codes = await Promise.all(ranks.map((child) => new Promise<number | null>((resolve) => child.once('exit', resolve))));
+  if (codes.some((code) => code !== 0)) throw new Error(`gloo ranks exited with ${codes.join(', ')}`);
+  return output.trim().split('\n').map((line) => {
+    const { bytes, micros } = JSON.parse(line) as { bytes: number; micros: number[] };
+    return row('gloo-tcp', 'gloo', bytes, micros);
+  });
+}
+
+const rows: Row[] = [];
+const torch = findTorch();
+for (const transport of chosen) {
+  if (transport === 'gloo-tcp') {
+    if (torch === null) process.stderr.write('gloo skipped: no python3 here can import torch (apt-get install python3-torch, or set PYTHON)\n');
+    else rows.push(...(await gloo(torch.python)));
+  }
+  else if (transport === 'zmq-curve-tcp' || transport === 'zmq-ipc') for (const algorithm of ['direct', 'ring'] as const) rows.push(...(await ours(transport, algorithm)));
+  else throw new Error(`ALLREDUCE_TRANSPORTS: unknown transport '${transport}' (zmq-curve-tcp, zmq-ipc, gloo-tcp)`);
+}
+const resultsDir = fileURLToPath(new URL('../../bench/results/', import.meta.url));
+mkdirSync(resultsDir, { recursive: true });
+const record = {
+  date: new Date().toISOString(),
+  node: process.version,
+  torch: torch?.version ?? null,
+  cores: availableParallelism(),
+  loadavg: loadavg(),
+  rows,
+};
+writeFileSync(`${resultsDir}allreduce.json`, `${JSON.stringify(record, null, 1)}\n`);
+process.stderr.write(`wrote ${resultsDir}allreduce.json (${rows.length} rows)\n`);
