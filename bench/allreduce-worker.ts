@@ -7,7 +7,16 @@
 import { ZmqCommunicator } from '../src/comm/zmq/communicator.js';
 
 type Request =
-  | { type: 'join'; rank: number; size: number; masterPort: number; secret: string; jobId: string; algorithm: 'direct' | 'ring'; ipcDir?: string }
+  | {
+      type: 'join';
+      rank: number;
+      size: number;
+      masterPort: number;
+      secret: string;
+      jobId: string;
+      algorithm: 'direct' | 'ring';
+      ipcDir?: string;
+    }
   | { type: 'allreduce'; bytes: number; repeats: number }
   | { type: 'exit' };
 

@@ -56,8 +56,22 @@ function row(transport: string, algorithm: string, bytes: number, micros: number
   const sorted = [...micros].sort((a, b) => a - b);
   const median = quantile(sorted, 0.5);
   const r = (x: number): number => Math.round(x * 10) / 10;
-  const result = { transport, algorithm, world: WORLD, bytes, median_us: r(median), algbw_GBps: Math.round((bytes / (median * 1e-6) / 1e9) * 1000) / 1000, min_us: r(sorted[0]!), p25_us: r(quantile(sorted, 0.25)), p75_us: r(quantile(sorted, 0.75)), max_us: r(sorted.at(-1)!), repeats: micros.length };
-  process.stderr.write(`${transport.padEnd(14)} ${algorithm.padEnd(6)} ${String(bytes).padStart(9)} B  median ${result.median_us.toFixed(0).padStart(7)} µs  [p25 ${result.p25_us.toFixed(0)}, p75 ${result.p75_us.toFixed(0)}]  ${result.algbw_GBps.toFixed(3)} GB/s\n`);
+  const result = {
+    transport,
+    algorithm,
+    world: WORLD,
+    bytes,
+    median_us: r(median),
+    algbw_GBps: Math.round((bytes / (median * 1e-6) / 1e9) * 1000) / 1000,
+    min_us: r(sorted[0]!),
+    p25_us: r(quantile(sorted, 0.25)),
+    p75_us: r(quantile(sorted, 0.75)),
+    max_us: r(sorted.at(-1)!),
+    repeats: micros.length,
+  };
+  process.stderr.write(
+    `${transport.padEnd(14)} ${algorithm.padEnd(6)} ${String(bytes).padStart(9)} B  median ${result.median_us.toFixed(0).padStart(7)} µs  [p25 ${result.p25_us.toFixed(0)}, p75 ${result.p75_us.toFixed(0)}]  ${result.algbw_GBps.toFixed(3)} GB/s\n`,
+  );
   return result;
 }
 
@@ -76,11 +90,27 @@ function next<T>(child: ChildProcess, type: string, timeoutMs = 300_000): Promis
 
 async function ours(transport: 'zmq-curve-tcp' | 'zmq-ipc', algorithm: 'direct' | 'ring'): Promise<Row[]> {
   const local = transport === 'zmq-ipc' ? await createLocalDir() : null;
-  const children = Array.from({ length: WORLD }, () => fork(WORKER, [], { serialization: 'advanced', env: { ...process.env, SHARDLEARN_ALLREDUCE_WORKER: '1' }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }));
+  const children = Array.from({ length: WORLD }, () =>
+    fork(WORKER, [], {
+      serialization: 'advanced',
+      env: { ...process.env, SHARDLEARN_ALLREDUCE_WORKER: '1' },
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    }),
+  );
   try {
     const secret = randomBytes(32).toString('hex');
     const jobId = `bench-${randomBytes(4).toString('hex')}`;
-    const join = (rank: number, masterPort: number): void => void children[rank]!.send({ type: 'join', rank, size: WORLD, masterPort, secret, jobId, algorithm, ...(local === null ? {} : { ipcDir: local.dir }) });
+    const join = (rank: number, masterPort: number): void =>
+      void children[rank]!.send({
+        type: 'join',
+        rank,
+        size: WORLD,
+        masterPort,
+        secret,
+        jobId,
+        algorithm,
+        ...(local === null ? {} : { ipcDir: local.dir }),
+      });
     const listening = next<{ port: number }>(children[0]!, 'listening');
     join(0, 0);
     const { port } = await listening;
@@ -92,12 +122,24 @@ async function ours(transport: 'zmq-curve-tcp' | 'zmq-ipc', algorithm: 'direct' 
       const timed = children.map((child) => next<{ micros: number[] }>(child, 'timed'));
       for (const child of children) child.send({ type: 'allreduce', bytes, repeats: repeatsFor(bytes) });
       const perRank = await Promise.all(timed);
-      rows.push(row(transport, algorithm, bytes, perRank[0]!.micros.map((_, i) => Math.max(...perRank.map((r) => r.micros[i]!)))));
+      rows.push(
+        row(
+          transport,
+          algorithm,
+          bytes,
+          perRank[0]!.micros.map((_, i) => Math.max(...perRank.map((r) => r.micros[i]!))),
+        ),
+      );
     }
-    await Promise.all(children.map((child) => new Promise((resolve) => {
-      child.once('exit', resolve);
-      child.send({ type: 'exit' });
-    })));
+    await Promise.all(
+      children.map(
+        (child) =>
+          new Promise((resolve) => {
+            child.once('exit', resolve);
+            child.send({ type: 'exit' });
+          }),
+      ),
+    );
     return rows;
   } finally {
     for (const child of children) if (child.exitCode === null) child.kill('SIGKILL');
@@ -130,26 +172,40 @@ async function gloo(python: string): Promise<Row[]> {
   const port = await freePort();
   const specs = SIZES.map((bytes) => `${bytes}:${repeatsFor(bytes)}`);
   const ranks = Array.from({ length: WORLD }, (_, rank) =>
-    spawn(python, [GLOO_SCRIPT, ...specs], { env: { ...process.env, RANK: String(rank), WORLD_SIZE: String(WORLD), MASTER_ADDR: '127.0.0.1', MASTER_PORT: String(port), OMP_NUM_THREADS: '1' }, stdio: ['ignore', 'pipe', 'inherit'] }),
+    spawn(python, [GLOO_SCRIPT, ...specs], {
+      env: {
+        ...process.env,
+        RANK: String(rank),
+        WORLD_SIZE: String(WORLD),
+        MASTER_ADDR: '127.0.0.1',
+        MASTER_PORT: String(port),
+        OMP_NUM_THREADS: '1',
+      },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    }),
   );
   let output = '';
   ranks[0]!.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
   const codes = await Promise.all(ranks.map((child) => new Promise<number | null>((resolve) => child.once('exit', resolve))));
   if (codes.some((code) => code !== 0)) throw new Error(`gloo ranks exited with ${codes.join(', ')}`);
-  return output.trim().split('\n').map((line) => {
-    const { bytes, micros } = JSON.parse(line) as { bytes: number; micros: number[] };
-    return row('gloo-tcp', 'gloo', bytes, micros);
-  });
+  return output
+    .trim()
+    .split('\n')
+    .map((line) => {
+      const { bytes, micros } = JSON.parse(line) as { bytes: number; micros: number[] };
+      return row('gloo-tcp', 'gloo', bytes, micros);
+    });
 }
 
 const rows: Row[] = [];
 const torch = findTorch();
 for (const transport of chosen) {
   if (transport === 'gloo-tcp') {
-    if (torch === null) process.stderr.write('gloo skipped: no python3 here can import torch (apt-get install python3-torch, or set PYTHON)\n');
+    if (torch === null)
+      process.stderr.write('gloo skipped: no python3 here can import torch (apt-get install python3-torch, or set PYTHON)\n');
     else rows.push(...(await gloo(torch.python)));
-  }
-  else if (transport === 'zmq-curve-tcp' || transport === 'zmq-ipc') for (const algorithm of ['direct', 'ring'] as const) rows.push(...(await ours(transport, algorithm)));
+  } else if (transport === 'zmq-curve-tcp' || transport === 'zmq-ipc')
+    for (const algorithm of ['direct', 'ring'] as const) rows.push(...(await ours(transport, algorithm)));
   else throw new Error(`ALLREDUCE_TRANSPORTS: unknown transport '${transport}' (zmq-curve-tcp, zmq-ipc, gloo-tcp)`);
 }
 const resultsDir = fileURLToPath(new URL('../../bench/results/', import.meta.url));

@@ -17,15 +17,21 @@ const seeds = flag('seeds', '1,2,3').split(',').map(Number);
 const trials = Number(flag('trials', '27'));
 const maxEpochs = Number(flag('max-epochs', '27'));
 const data = syntheticGenerator({ kind: 'classification', rows: 3000, cols: 20, classes: 4, separation: 1.2, seed: 7 }).generate();
-const space = { lr: { type: 'log-uniform', low: 1e-4, high: 1e-1 }, hidden: { type: 'choice', values: [[16], [64], [64, 32]] }, batchSize: { type: 'choice', values: [32, 128] } };
+const space = {
+  lr: { type: 'log-uniform', low: 1e-4, high: 1e-1 },
+  hidden: { type: 'choice', values: [[16], [64], [64, 32]] },
+  batchSize: { type: 'choice', values: [32, 128] },
+};
 
 for (const seed of seeds) {
   const common = { model: 'mlp', cv: 3, stratified: true, trials, seed } as const;
   const random = await tune(data, { ...common, space: { ...space, epochs: maxEpochs }, searcher: 'random' });
   const asha = await tune(data, { ...common, space, searcher: 'asha', resource: { kind: 'epochs', min: 1, max: maxEpochs } });
-  console.log(JSON.stringify({
-    seed,
-    random: { best: random.best?.score, epochs: trials * maxEpochs, seconds: random.seconds },
-    asha: { best: asha.best?.score, bestEpochs: asha.best?.resource, epochs: asha.resourceSpent, seconds: asha.seconds },
-  }));
+  console.log(
+    JSON.stringify({
+      seed,
+      random: { best: random.best?.score, epochs: trials * maxEpochs, seconds: random.seconds },
+      asha: { best: asha.best?.score, bestEpochs: asha.best?.resource, epochs: asha.resourceSpent, seconds: asha.seconds },
+    }),
+  );
 }

@@ -20,12 +20,26 @@ const space = { lr: { type: 'log-uniform', low: 1e-4, high: 1e-2 }, epochs: flag
 const perHour: Record<number, number[]> = { 1: [], 2: [] };
 for (let r = 0; r < repeats; r++) {
   for (const concurrency of [1, 2]) {
-    const study = await tune(data, { model: 'mlp', space, searcher: 'random', trials, cv: 2, concurrency, seed: r, fit: { paradigm: 'threads', workers: 1 } });
+    const study = await tune(data, {
+      model: 'mlp',
+      space,
+      searcher: 'random',
+      trials,
+      cv: 2,
+      concurrency,
+      seed: r,
+      fit: { paradigm: 'threads', workers: 1 },
+    });
     const rate = (study.trials.length / study.seconds) * 3600;
     perHour[concurrency]!.push(rate);
     console.log(JSON.stringify({ repeat: r, concurrency, seconds: study.seconds, trialsPerHour: Math.round(rate) }));
   }
 }
 const median = (values: number[]): number => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
-console.log(JSON.stringify({ medianTrialsPerHour: { one: Math.round(median(perHour[1]!)), two: Math.round(median(perHour[2]!)) }, ratio: median(perHour[2]!) / median(perHour[1]!) }));
+console.log(
+  JSON.stringify({
+    medianTrialsPerHour: { one: Math.round(median(perHour[1]!)), two: Math.round(median(perHour[2]!)) },
+    ratio: median(perHour[2]!) / median(perHour[1]!),
+  }),
+);
 await shutdownThreadPool();

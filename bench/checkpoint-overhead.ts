@@ -23,12 +23,16 @@ const flag = (name: string): string | undefined => {
 };
 const repeats = Number(flag('repeats') ?? 3);
 const every = flag('every');
-const train = split < 0
-  ? ['mlp', '--data', 'synthetic:classification?rows=20000&cols=200&seed=1', '--hidden', '256,128', '--epochs', '4', '--seed', '1']
-  : argv.slice(split + 1);
+const train =
+  split < 0
+    ? ['mlp', '--data', 'synthetic:classification?rows=20000&cols=200&seed=1', '--hidden', '256,128', '--epochs', '4', '--seed', '1']
+    : argv.slice(split + 1);
 
 function seconds(extra: string[]): number {
-  const result = spawnSync(process.execPath, [bin, 'train', ...train, '--json', '--quiet', ...extra], { encoding: 'utf8', timeout: 600_000 });
+  const result = spawnSync(process.execPath, [bin, 'train', ...train, '--json', '--quiet', ...extra], {
+    encoding: 'utf8',
+    timeout: 600_000,
+  });
   if (result.status !== 0) throw new Error(`train failed (${result.status}): ${result.stderr}`);
   return (JSON.parse(result.stdout) as { seconds: number }).seconds;
 }
@@ -60,16 +64,29 @@ try {
   const values = new Float64Array(Math.max(1, Math.floor(bytes / 8) - 64));
   for (let i = 0; i < 9; i++) {
     const started = performance.now();
-    await saveCheckpoint(dir, { model: 'overhead', params: {}, worldSize: 1, epoch: 0, position: 0, step: i + 1, rng: {}, scalars: {}, arrays: { params: values } }, { keep: 2 });
+    await saveCheckpoint(
+      dir,
+      { model: 'overhead', params: {}, worldSize: 1, epoch: 0, position: 0, step: i + 1, rng: {}, scalars: {}, arrays: { params: values } },
+      { keep: 2 },
+    );
     writeMs.push(performance.now() - started);
   }
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }
 const perWrite = median(writeMs);
-console.log(JSON.stringify({
-  train: train.join(' '), every: every ?? 'epoch', repeats, plainSeconds: plain, checkpointSeconds: checkpointed,
-  checkpoints: files, bytesPerCheckpoint: Math.round(bytes), endToEndOverheadPercent: Number((((b - a) / a) * 100).toFixed(2)),
-  fastestRunsOverheadPercent: Number((((Math.min(...checkpointed) - Math.min(...plain)) / Math.min(...plain)) * 100).toFixed(2)),
-  medianWriteMs: Number(perWrite.toFixed(2)), writeOverheadPercent: Number((((perWrite * files) / 1000 / a) * 100).toFixed(2)),
-}));
+console.log(
+  JSON.stringify({
+    train: train.join(' '),
+    every: every ?? 'epoch',
+    repeats,
+    plainSeconds: plain,
+    checkpointSeconds: checkpointed,
+    checkpoints: files,
+    bytesPerCheckpoint: Math.round(bytes),
+    endToEndOverheadPercent: Number((((b - a) / a) * 100).toFixed(2)),
+    fastestRunsOverheadPercent: Number((((Math.min(...checkpointed) - Math.min(...plain)) / Math.min(...plain)) * 100).toFixed(2)),
+    medianWriteMs: Number(perWrite.toFixed(2)),
+    writeOverheadPercent: Number((((perWrite * files) / 1000 / a) * 100).toFixed(2)),
+  }),
+);

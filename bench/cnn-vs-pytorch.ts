@@ -35,7 +35,7 @@ const TRAINING = { epochs: 1, batchSize: 64, optimizer: 'sgd', lr: 0.01, momentu
 
 function argument(name: string, fallback: string): string {
   const index = process.argv.indexOf(`--${name}`);
-  return index === -1 ? fallback : process.argv[index + 1] ?? fallback;
+  return index === -1 ? fallback : (process.argv[index + 1] ?? fallback);
 }
 
 interface Run {
@@ -57,7 +57,8 @@ function summarise(runs: Run[]): Record<string, unknown> {
 
 /** One timed fit of ours in this process: a warm-up fit, then the timed one, then the test score. */
 async function oursOnce(mode: string, images: number): Promise<Run> {
-  const [paradigm, workers]: [Paradigm, number] = mode === 'ours1' ? ['sequential', 1] : mode === 'ours2' ? ['threads', 2] : ['processes', 2];
+  const [paradigm, workers]: [Paradigm, number] =
+    mode === 'ours1' ? ['sequential', 1] : mode === 'ours2' ? ['threads', 2] : ['processes', 2];
   const { train: all, test } = await loadData('builtin:fashion-mnist', { dtype: 'float32', placement: 'shared' });
   const train = all.slice(0, Math.min(images, all.rows));
   const options = workers === 1 ? {} : { paradigm, workers };
@@ -71,20 +72,45 @@ async function oursOnce(mode: string, images: number): Promise<Run> {
 /** One run of `mode` in a child process: ours via this script (or a `before` checkout's copy), PyTorch via Python. */
 function runOnce(mode: string, images: number, before: string | undefined): Run | { skipped: string } {
   const torchMode = ({ torch1: 'threads1', torch2: 'threads2', ddp2: 'ddp2' } as Record<string, string | undefined>)[mode];
-  const command = torchMode !== undefined
-    ? [PYTHON, SCRIPT, '--mode', torchMode, '--images', String(images), '--repeats', '1', '--lr', String(TRAINING.lr), '--momentum', String(TRAINING.momentum)]
-    : [process.execPath, mode.startsWith('before') ? join(before!, 'dist/bench/cnn-vs-pytorch.js') : fileURLToPath(import.meta.url),
-      '--single', mode.replace('before', 'ours').replace('Plain', ''), '--images', String(images)];
+  const command =
+    torchMode !== undefined
+      ? [
+          PYTHON,
+          SCRIPT,
+          '--mode',
+          torchMode,
+          '--images',
+          String(images),
+          '--repeats',
+          '1',
+          '--lr',
+          String(TRAINING.lr),
+          '--momentum',
+          String(TRAINING.momentum),
+        ]
+      : [
+          process.execPath,
+          mode.startsWith('before') ? join(before!, 'dist/bench/cnn-vs-pytorch.js') : fileURLToPath(import.meta.url),
+          '--single',
+          mode.replace('before', 'ours').replace('Plain', ''),
+          '--images',
+          String(images),
+        ];
   // `…Plain`: the WASM module without relaxed SIMD (the gemm's fused multiply-add off).
   const env = mode.endsWith('Plain') ? { ...process.env, SHARDLEARN_WASM_SIMD: 'plain' } : process.env;
   const result = spawnSync(command[0]!, command.slice(1), { encoding: 'utf8', maxBuffer: 1 << 24, env });
-  if (result.status !== 0) return { skipped: `${command.join(' ')} failed (${result.error?.message ?? `exit ${result.status}`}): ${result.stderr.trim().split('\n').slice(-2).join(' ')}` };
+  if (result.status !== 0)
+    return {
+      skipped: `${command.join(' ')} failed (${result.error?.message ?? `exit ${result.status}`}): ${result.stderr.trim().split('\n').slice(-2).join(' ')}`,
+    };
   return JSON.parse(result.stdout.trim().split('\n').at(-1)!) as Run;
 }
 
 function torchMissing(): string | null {
   const probe = spawnSync(PYTHON, ['-c', 'import torch; print(torch.__version__)'], { encoding: 'utf8' });
-  return probe.status === 0 ? null : `torch is not importable by ${PYTHON} (${probe.error?.message ?? probe.stderr.trim().split('\n').at(-1)}); install Debian's python3-torch`;
+  return probe.status === 0
+    ? null
+    : `torch is not importable by ${PYTHON} (${probe.error?.message ?? probe.stderr.trim().split('\n').at(-1)}); install Debian's python3-torch`;
 }
 
 async function main(): Promise<void> {
@@ -99,7 +125,9 @@ async function main(): Promise<void> {
   const out = argument('out', 'cnn-vs-pytorch');
   if (!/^[\w.-]+$/.test(out)) throw new Error(`--out is a file name under bench/results/ (letters, digits, '.', '-', '_'), found '${out}'`);
   const before = argument('before', '') || undefined;
-  const modes = argument('modes', 'torch1,torch2,ddp2,ours1,ours2').split(',').concat(before === undefined ? [] : ['before1', 'before2']);
+  const modes = argument('modes', 'torch1,torch2,ddp2,ours1,ours2')
+    .split(',')
+    .concat(before === undefined ? [] : ['before1', 'before2']);
   const loadBefore = loadavg()[0];
   const missing = torchMissing();
   const runs = new Map<string, Run[]>(modes.map((mode) => [mode, []]));
@@ -114,17 +142,23 @@ async function main(): Promise<void> {
       const run = runOnce(mode, images, before);
       if ('skipped' in run) skipped.set(mode, run.skipped);
       else runs.get(mode)!.push(run);
-      process.stderr.write(`round ${round + 1} ${mode}: ${'skipped' in run ? run.skipped : `${run.imagesPerSecond.toFixed(0)} images/s, test accuracy ${run.testAccuracy}`} (load ${loadavg()[0]!.toFixed(1)})\n`);
+      process.stderr.write(
+        `round ${round + 1} ${mode}: ${'skipped' in run ? run.skipped : `${run.imagesPerSecond.toFixed(0)} images/s, test accuracy ${run.testAccuracy}`} (load ${loadavg()[0]!.toFixed(1)})\n`,
+      );
     }
   }
   const results: Record<string, unknown> = {};
   for (const mode of modes) results[mode] = skipped.has(mode) ? { skipped: skipped.get(mode) } : summarise(runs.get(mode)!);
-  const rate = (mode: string): number | undefined => (results[mode] as { medianImagesPerSecond?: number } | undefined)?.medianImagesPerSecond;
+  const rate = (mode: string): number | undefined =>
+    (results[mode] as { medianImagesPerSecond?: number } | undefined)?.medianImagesPerSecond;
   const ratio = (a: number | undefined, b: number | undefined): number | null => (a === undefined || b === undefined ? null : a / b);
   const record = {
     when: new Date().toISOString(),
     machine: { cpus: cpus().length, model: cpus()[0]?.model, node: process.version },
-    images, repeats, training: TRAINING, ...(before !== undefined && { before }),
+    images,
+    repeats,
+    training: TRAINING,
+    ...(before !== undefined && { before }),
     results,
     ratios: {
       torch1OverOurs1: ratio(rate('torch1'), rate('ours1')),

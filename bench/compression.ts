@@ -37,9 +37,13 @@ async function main(): Promise<void> {
   const codecs = (argument('codecs') ?? DEFAULT_CODECS.join(',')).split(',');
   const bandwidthMbit = argument('bandwidth-mbit');
   const latencyMs = argument('latency-ms');
-  const network = bandwidthMbit === undefined && latencyMs === undefined
-    ? undefined
-    : { ...(bandwidthMbit === undefined ? {} : { bandwidthMbit: Number(bandwidthMbit) }), ...(latencyMs === undefined ? {} : { latencyMs: Number(latencyMs) }) };
+  const network =
+    bandwidthMbit === undefined && latencyMs === undefined
+      ? undefined
+      : {
+          ...(bandwidthMbit === undefined ? {} : { bandwidthMbit: Number(bandwidthMbit) }),
+          ...(latencyMs === undefined ? {} : { latencyMs: Number(latencyMs) }),
+        };
   const batchSize = 64;
   const loaded = await loadData(dataSpec, { dtype: 'float32' });
   const rows = Math.min(Number(argument('rows') ?? loaded.train.rows), loaded.train.rows);
@@ -50,7 +54,10 @@ async function main(): Promise<void> {
   const target = new URL('../../bench/results/compression.json', import.meta.url);
   mkdirSync(new URL('../../bench/results/', import.meta.url), { recursive: true });
   const previous = existsSync(target) ? (JSON.parse(readFileSync(target, 'utf8')) as { records: Record<string, unknown>[] }).records : [];
-  const key = (r: Record<string, unknown>): string => ['model', 'data', 'rows', 'epochs', 'paradigm', 'workers', 'network', 'codec', 'warmupEpochs'].map((field) => JSON.stringify(r[field] ?? null)).join(' ');
+  const key = (r: Record<string, unknown>): string =>
+    ['model', 'data', 'rows', 'epochs', 'paradigm', 'workers', 'network', 'codec', 'warmupEpochs']
+      .map((field) => JSON.stringify(r[field] ?? null))
+      .join(' ');
   const records = new Map(previous.map((r) => [key(r), r]));
 
   let noneBytes: number | undefined;
@@ -58,7 +65,12 @@ async function main(): Promise<void> {
   for (const codec of codecs) {
     const model = createModel(modelName, params);
     const loadBefore = loadavg()[0];
-    await model.fit(train, { paradigm, workers, ...(network === undefined ? {} : { network }), ...(codec === 'none' ? {} : { compression: codec, compressionWarmup: warmup }) });
+    await model.fit(train, {
+      paradigm,
+      workers,
+      ...(network === undefined ? {} : { network }),
+      ...(codec === 'none' ? {} : { compression: codec, compressionWarmup: warmup }),
+    });
     const info = model.fitInfo!;
     // Synchronous SGD: every rank takes ⌈rows / batch⌉ steps an epoch.
     const steps = epochs * Math.ceil(rows / batchSize);
@@ -69,14 +81,32 @@ async function main(): Promise<void> {
       noneAccuracy = testAccuracy;
     }
     const record = {
-      model: modelName, data: dataSpec, rows, testRows: test.rows, epochs, batchSize, paradigm, workers, network: network ?? null, codec,
-      warmupEpochs: codec === 'none' ? 0 : warmup, steps, bytesSentRank0: info.comm[0]!.bytesSent, bytesPerStep,
+      model: modelName,
+      data: dataSpec,
+      rows,
+      testRows: test.rows,
+      epochs,
+      batchSize,
+      paradigm,
+      workers,
+      network: network ?? null,
+      codec,
+      warmupEpochs: codec === 'none' ? 0 : warmup,
+      steps,
+      bytesSentRank0: info.comm[0]!.bytesSent,
+      bytesPerStep,
       fewerBytesThanNone: noneBytes === undefined ? null : noneBytes / bytesPerStep,
-      testAccuracy, accuracyVsNone: noneAccuracy === undefined ? null : testAccuracy - noneAccuracy,
-      seconds: info.seconds, commMs: info.comm.map((c) => c.commMs), loadAverage: [loadBefore, loadavg()[0]], when: new Date().toISOString(),
+      testAccuracy,
+      accuracyVsNone: noneAccuracy === undefined ? null : testAccuracy - noneAccuracy,
+      seconds: info.seconds,
+      commMs: info.comm.map((c) => c.commMs),
+      loadAverage: [loadBefore, loadavg()[0]],
+      when: new Date().toISOString(),
     };
     records.set(key(record), record);
-    console.log(`${codec.padEnd(13)} ${bytesPerStep.toFixed(0).padStart(9)} B/step  ${record.fewerBytesThanNone === null ? '' : `${record.fewerBytesThanNone.toFixed(1)}× fewer`}  accuracy ${testAccuracy.toFixed(4)}  ${info.seconds.toFixed(1)} s`);
+    console.log(
+      `${codec.padEnd(13)} ${bytesPerStep.toFixed(0).padStart(9)} B/step  ${record.fewerBytesThanNone === null ? '' : `${record.fewerBytesThanNone.toFixed(1)}× fewer`}  accuracy ${testAccuracy.toFixed(4)}  ${info.seconds.toFixed(1)} s`,
+    );
     const output = { machine: { cpus: cpus().length, model: cpus()[0]?.model, node: process.version }, records: [...records.values()] };
     writeFileSync(target, JSON.stringify(output, null, 2) + '\n');
   }

@@ -28,7 +28,8 @@ async function longLines(header: boolean): Promise<void> {
 
 async function shards(): Promise<void> {
   const lines = ['a,b,c,d,label'];
-  for (let i = 0; lines.length < 2_000_000; i++) lines.push(`${i * 0.5},${i % 97},"${i % 13}",${(i * 7) % 1000}.25,${i % 3 === 0 ? '"x\ny"' : 'z'}`);
+  for (let i = 0; lines.length < 2_000_000; i++)
+    lines.push(`${i * 0.5},${i % 97},"${i % 13}",${(i * 7) % 1000}.25,${i % 3 === 0 ? '"x\ny"' : 'z'}`);
   const text = lines.join('\n') + '\n';
   const path = join(dir, 'big.csv');
   writeFileSync(path, text);
@@ -40,7 +41,9 @@ async function shards(): Promise<void> {
   started = performance.now();
   const shard = await loadCsv(path, { target: 'label', classes: ['x\ny', 'z'], shard: { rank: 3, worldSize: 4 } });
   const loadSeconds = (performance.now() - started) / 1000;
-  console.log(`${(size / 1e6).toFixed(0)} MB file, shard 3 of 4: locating its first record (ordinal ${first.ordinal}, ${(start / 1e6).toFixed(0)} MB scanned) ${locateSeconds.toFixed(2)} s; whole shard load (${shard.rows} rows, locating included) ${loadSeconds.toFixed(2)} s`);
+  console.log(
+    `${(size / 1e6).toFixed(0)} MB file, shard 3 of 4: locating its first record (ordinal ${first.ordinal}, ${(start / 1e6).toFixed(0)} MB scanned) ${locateSeconds.toFixed(2)} s; whole shard load (${shard.rows} rows, locating included) ${loadSeconds.toFixed(2)} s`,
+  );
 }
 
 try {

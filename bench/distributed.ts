@@ -36,7 +36,11 @@ const median = (values: number[]): number => {
 };
 
 function spawnWorker(): ChildProcess {
-  return fork(WORKER, [], { serialization: 'advanced', env: { ...process.env, SHARDLEARN_BENCH_WORKER: '1' }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  return fork(WORKER, [], {
+    serialization: 'advanced',
+    env: { ...process.env, SHARDLEARN_BENCH_WORKER: '1' },
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
 }
 
 function next<T>(child: ChildProcess, type: string): Promise<T> {
@@ -51,10 +55,15 @@ function next<T>(child: ChildProcess, type: string): Promise<T> {
 }
 
 async function stop(children: ChildProcess[]): Promise<void> {
-  await Promise.all(children.map((child) => new Promise((resolve) => {
-    child.once('exit', resolve);
-    child.send({ type: 'exit' });
-  })));
+  await Promise.all(
+    children.map(
+      (child) =>
+        new Promise((resolve) => {
+          child.once('exit', resolve);
+          child.send({ type: 'exit' });
+        }),
+    ),
+  );
 }
 
 /** Bytes per second from this process to a sink process over loopback TCP. */
@@ -81,7 +90,11 @@ async function rawTcp(): Promise<number> {
   return median(rates);
 }
 
-async function allReduceRow(size: number, algorithm: 'direct' | 'ring', sizesBytes: number[]): Promise<{ ranks: number; algorithm: string; bytes: number; seconds: number; algorithmGBps: number; busGBps: number }[]> {
+async function allReduceRow(
+  size: number,
+  algorithm: 'direct' | 'ring',
+  sizesBytes: number[],
+): Promise<{ ranks: number; algorithm: string; bytes: number; seconds: number; algorithmGBps: number; busGBps: number }[]> {
   const children = Array.from({ length: size }, spawnWorker);
   const secret = randomBytes(32).toString('hex');
   const jobId = `bench-${randomBytes(4).toString('hex')}`;
@@ -99,7 +112,9 @@ async function allReduceRow(size: number, algorithm: 'direct' | 'ring', sizesByt
     const seconds = median(perRank[0]!.seconds.map((_, i) => Math.max(...perRank.map((r) => r.seconds[i]!))));
     const algorithmGBps = bytes / seconds / 1e9;
     rows.push({ ranks: size, algorithm, bytes, seconds, algorithmGBps, busGBps: (algorithmGBps * 2 * (size - 1)) / size });
-    process.stderr.write(`allreduce ${algorithm} N=${size} ${bytes / MiB} MiB: ${seconds.toFixed(4)} s, bus ${((algorithmGBps * 2 * (size - 1)) / size).toFixed(3)} GB/s\n`);
+    process.stderr.write(
+      `allreduce ${algorithm} N=${size} ${bytes / MiB} MiB: ${seconds.toFixed(4)} s, bus ${((algorithmGBps * 2 * (size - 1)) / size).toFixed(3)} GB/s\n`,
+    );
   }
   await stop(children);
   return rows;
@@ -107,11 +122,36 @@ async function allReduceRow(size: number, algorithm: 'direct' | 'ring', sizesByt
 
 const rows = (n: number): number => Math.max(1000, Math.round(n * scale));
 const modelCases = [
-  { id: 'linear-regression/exact', model: 'linear-regression', params: { solver: 'exact' }, data: `synthetic:regression?rows=${rows(1e6)}&cols=50&seed=1` },
-  { id: 'logistic-regression/sgd', model: 'logistic-regression', params: { solver: 'sgd', epochs: 3, lr: 0.1, batchSize: 256 }, data: `synthetic:classification?rows=${rows(1e6)}&cols=50&classes=2&seed=1` },
-  { id: 'linear-svm/sgd', model: 'linear-svm', params: { epochs: 3, batchSize: 256 }, data: `synthetic:classification?rows=${rows(1e6)}&cols=50&classes=2&seed=1` },
-  { id: 'kmeans/lloyd', model: 'kmeans', params: { k: 10, maxIter: 20, tol: 0, init: 'random' }, data: `synthetic:blobs?rows=${rows(1e6)}&cols=20&centers=10&seed=1` },
-  { id: 'pca/full', model: 'pca', params: { components: 10, solver: 'full' }, data: `synthetic:lowrank?rows=${rows(2e5)}&cols=100&rank=10&seed=1` },
+  {
+    id: 'linear-regression/exact',
+    model: 'linear-regression',
+    params: { solver: 'exact' },
+    data: `synthetic:regression?rows=${rows(1e6)}&cols=50&seed=1`,
+  },
+  {
+    id: 'logistic-regression/sgd',
+    model: 'logistic-regression',
+    params: { solver: 'sgd', epochs: 3, lr: 0.1, batchSize: 256 },
+    data: `synthetic:classification?rows=${rows(1e6)}&cols=50&classes=2&seed=1`,
+  },
+  {
+    id: 'linear-svm/sgd',
+    model: 'linear-svm',
+    params: { epochs: 3, batchSize: 256 },
+    data: `synthetic:classification?rows=${rows(1e6)}&cols=50&classes=2&seed=1`,
+  },
+  {
+    id: 'kmeans/lloyd',
+    model: 'kmeans',
+    params: { k: 10, maxIter: 20, tol: 0, init: 'random' },
+    data: `synthetic:blobs?rows=${rows(1e6)}&cols=20&centers=10&seed=1`,
+  },
+  {
+    id: 'pca/full',
+    model: 'pca',
+    params: { components: 10, solver: 'full' },
+    data: `synthetic:lowrank?rows=${rows(2e5)}&cols=100&rank=10&seed=1`,
+  },
 ];
 
 async function modelRows(): Promise<Record<string, unknown>[]> {
@@ -132,19 +172,38 @@ async function modelRows(): Promise<Record<string, unknown>[]> {
       let bytesSent = 0;
       let setupBytes = 0;
       for (let r = 0; r < repeats; r++) {
-        const model = await createModel(c.model, c.params).fit(data, run.paradigm === 'sequential' ? {} : { paradigm: run.paradigm, workers: run.workers });
+        const model = await createModel(c.model, c.params).fit(
+          data,
+          run.paradigm === 'sequential' ? {} : { paradigm: run.paradigm, workers: run.workers },
+        );
         const info = model.fitInfo!;
         seconds.push(info.seconds);
         // Training alone (startup of workers excluded): the slowest rank's compute + communication.
-        trainSeconds.push(info.computeMs === undefined ? info.seconds : Math.max(...info.computeMs.map((ms, r) => ms + info.comm[r]!.commMs)) / 1000);
+        trainSeconds.push(
+          info.computeMs === undefined ? info.seconds : Math.max(...info.computeMs.map((ms, r) => ms + info.comm[r]!.commMs)) / 1000,
+        );
         bytesSent = model.fitInfo!.comm.reduce((sum, stats) => sum + stats.bytesSent, 0);
         setupBytes = model.fitInfo!.setupBytes ?? 0;
       }
       const time = median(seconds);
       const train = median(trainSeconds);
       if (run.paradigm === 'sequential') sequentialSeconds = time;
-      out.push({ id: c.id, rows: trainRows, cols, paradigm: run.paradigm, workers: run.workers, seconds: time, trainSeconds: train, bytesSent, setupBytes, speedup: sequentialSeconds / time, trainSpeedup: sequentialSeconds / train });
-      process.stderr.write(`${c.id} ${run.paradigm}×${run.workers}: ${time.toFixed(3)} s (training ${train.toFixed(3)} s), ${bytesSent} bytes, speedup ${(sequentialSeconds / time).toFixed(2)} (training ${(sequentialSeconds / train).toFixed(2)})\n`);
+      out.push({
+        id: c.id,
+        rows: trainRows,
+        cols,
+        paradigm: run.paradigm,
+        workers: run.workers,
+        seconds: time,
+        trainSeconds: train,
+        bytesSent,
+        setupBytes,
+        speedup: sequentialSeconds / time,
+        trainSpeedup: sequentialSeconds / train,
+      });
+      process.stderr.write(
+        `${c.id} ${run.paradigm}×${run.workers}: ${time.toFixed(3)} s (training ${train.toFixed(3)} s), ${bytesSent} bytes, speedup ${(sequentialSeconds / time).toFixed(2)} (training ${(sequentialSeconds / train).toFixed(2)})\n`,
+      );
     }
   }
   return out;
@@ -155,7 +214,8 @@ const tcpBytesPerSecond = await rawTcp();
 process.stderr.write(`raw TCP loopback: ${(tcpBytesPerSecond / 1e9).toFixed(3)} GB/s\n`);
 const sizesBytes = [1, 4, 16, 64].map((m) => m * MiB);
 const allReduce = [];
-for (const size of [2, 3, 4]) for (const algorithm of ['direct', 'ring'] as const) allReduce.push(...(await allReduceRow(size, algorithm, sizesBytes)));
+for (const size of [2, 3, 4])
+  for (const algorithm of ['direct', 'ring'] as const) allReduce.push(...(await allReduceRow(size, algorithm, sizesBytes)));
 const models = await modelRows();
 const result = {
   generatedAt: new Date().toISOString(),

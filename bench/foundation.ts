@@ -27,13 +27,48 @@ interface Case {
 }
 
 const cases: Case[] = [
-  { id: 'linear-regression/exact', model: 'linear-regression', params: { solver: 'exact' }, data: `synthetic:regression?rows=${rows(1e6)}&cols=50&seed=1` },
-  { id: 'linear-regression/sgd', model: 'linear-regression', params: { solver: 'sgd', epochs: 5, lr: 0.01, batchSize: 64 }, data: `synthetic:regression?rows=${rows(1e6)}&cols=50&seed=1` },
-  { id: 'logistic-regression/lbfgs', model: 'logistic-regression', params: { solver: 'lbfgs', maxIter: 100 }, data: `synthetic:classification?rows=${rows(1e6)}&cols=50&classes=2&seed=1` },
-  { id: 'linear-svm/sgd', model: 'linear-svm', params: { epochs: 5, batchSize: 64 }, data: `synthetic:classification?rows=${rows(1e6)}&cols=50&classes=2&seed=1` },
-  { id: 'kmeans/lloyd', model: 'kmeans', params: { k: 10, maxIter: 20, tol: 0, init: 'random' }, data: `synthetic:blobs?rows=${rows(1e6)}&cols=20&centers=10&seed=1` },
-  { id: 'pca/full', model: 'pca', params: { components: 10, solver: 'full' }, data: `synthetic:lowrank?rows=${rows(2e5)}&cols=100&rank=10&seed=1` },
-  { id: 'pca/randomized', model: 'pca', params: { components: 10, solver: 'randomized' }, data: `synthetic:lowrank?rows=${rows(2e5)}&cols=100&rank=10&seed=1` },
+  {
+    id: 'linear-regression/exact',
+    model: 'linear-regression',
+    params: { solver: 'exact' },
+    data: `synthetic:regression?rows=${rows(1e6)}&cols=50&seed=1`,
+  },
+  {
+    id: 'linear-regression/sgd',
+    model: 'linear-regression',
+    params: { solver: 'sgd', epochs: 5, lr: 0.01, batchSize: 64 },
+    data: `synthetic:regression?rows=${rows(1e6)}&cols=50&seed=1`,
+  },
+  {
+    id: 'logistic-regression/lbfgs',
+    model: 'logistic-regression',
+    params: { solver: 'lbfgs', maxIter: 100 },
+    data: `synthetic:classification?rows=${rows(1e6)}&cols=50&classes=2&seed=1`,
+  },
+  {
+    id: 'linear-svm/sgd',
+    model: 'linear-svm',
+    params: { epochs: 5, batchSize: 64 },
+    data: `synthetic:classification?rows=${rows(1e6)}&cols=50&classes=2&seed=1`,
+  },
+  {
+    id: 'kmeans/lloyd',
+    model: 'kmeans',
+    params: { k: 10, maxIter: 20, tol: 0, init: 'random' },
+    data: `synthetic:blobs?rows=${rows(1e6)}&cols=20&centers=10&seed=1`,
+  },
+  {
+    id: 'pca/full',
+    model: 'pca',
+    params: { components: 10, solver: 'full' },
+    data: `synthetic:lowrank?rows=${rows(2e5)}&cols=100&rank=10&seed=1`,
+  },
+  {
+    id: 'pca/randomized',
+    model: 'pca',
+    params: { components: 10, solver: 'randomized' },
+    data: `synthetic:lowrank?rows=${rows(2e5)}&cols=100&rank=10&seed=1`,
+  },
 ];
 
 function summary(values: number[]): { median: number; min: number; max: number } {
@@ -49,7 +84,10 @@ function sklearnTimes(): Record<string, number> | null {
     console.log('scikit-learn not found (apt-get install python3-sklearn): no ratio reported');
     return null;
   }
-  const output = execFileSync(python, ['scripts/bench_sklearn.py', String(repeats), String(scale)], { encoding: 'utf8', maxBuffer: 1 << 20 });
+  const output = execFileSync(python, ['scripts/bench_sklearn.py', String(repeats), String(scale)], {
+    encoding: 'utf8',
+    maxBuffer: 1 << 20,
+  });
   return JSON.parse(output) as Record<string, number>;
 }
 
@@ -66,7 +104,9 @@ for (const c of cases) {
   }
   const s = summary(seconds);
   results.push({ case: c.id, rows: train.rows, cols: train.cols, seconds: s, trainMetrics: metrics });
-  console.log(`${c.id.padEnd(28)} ${train.rows}×${train.cols}  median ${s.median.toFixed(3)} s (min ${s.min.toFixed(3)}, max ${s.max.toFixed(3)})`);
+  console.log(
+    `${c.id.padEnd(28)} ${train.rows}×${train.cols}  median ${s.median.toFixed(3)} s (min ${s.min.toFixed(3)}, max ${s.max.toFixed(3)})`,
+  );
 }
 const sklearn = sklearnTimes();
 if (sklearn !== null) {
@@ -75,7 +115,9 @@ if (sklearn !== null) {
     if (theirs === undefined) continue;
     result['sklearnSeconds'] = theirs;
     result['ratioToSklearn'] = (result['seconds'] as { median: number }).median / theirs;
-    console.log(`${String(result['case']).padEnd(28)} scikit-learn ${theirs.toFixed(3)} s  ours/sklearn ${(result['ratioToSklearn'] as number).toFixed(2)}×`);
+    console.log(
+      `${String(result['case']).padEnd(28)} scikit-learn ${theirs.toFixed(3)} s  ours/sklearn ${(result['ratioToSklearn'] as number).toFixed(2)}×`,
+    );
   }
 }
 mkdirSync('bench/results', { recursive: true });

@@ -44,10 +44,30 @@ const repeats = Number(process.env['E2E_REPEATS'] ?? '3');
 const rows = (n: number): number => Math.round(n * scale);
 
 const cases: Case[] = [
-  { id: 'linear-regression/exact', model: 'linear-regression', params: { solver: 'exact' }, data: `synthetic:regression?rows=${rows(1e6)}&cols=50&seed=1` },
-  { id: 'logistic-regression/lbfgs', model: 'logistic-regression', params: { solver: 'lbfgs', maxIter: 100 }, data: `synthetic:classification?rows=${rows(1e6)}&cols=50&classes=2&seed=1` },
-  { id: 'kmeans/lloyd', model: 'kmeans', params: { k: 10, maxIter: 20, tol: 0, init: 'random' }, data: `synthetic:blobs?rows=${rows(1e6)}&cols=20&centers=10&seed=1` },
-  { id: 'pca/full', model: 'pca', params: { components: 10, solver: 'full' }, data: `synthetic:lowrank?rows=${rows(2e5)}&cols=100&rank=10&seed=1` },
+  {
+    id: 'linear-regression/exact',
+    model: 'linear-regression',
+    params: { solver: 'exact' },
+    data: `synthetic:regression?rows=${rows(1e6)}&cols=50&seed=1`,
+  },
+  {
+    id: 'logistic-regression/lbfgs',
+    model: 'logistic-regression',
+    params: { solver: 'lbfgs', maxIter: 100 },
+    data: `synthetic:classification?rows=${rows(1e6)}&cols=50&classes=2&seed=1`,
+  },
+  {
+    id: 'kmeans/lloyd',
+    model: 'kmeans',
+    params: { k: 10, maxIter: 20, tol: 0, init: 'random' },
+    data: `synthetic:blobs?rows=${rows(1e6)}&cols=20&centers=10&seed=1`,
+  },
+  {
+    id: 'pca/full',
+    model: 'pca',
+    params: { components: 10, solver: 'full' },
+    data: `synthetic:lowrank?rows=${rows(2e5)}&cols=100&rank=10&seed=1`,
+  },
   { id: 'cnn/epoch', model: 'cnn', params: { epochs: 1, lr: 0.001, batchSize: 64 }, data: 'builtin:mnist', dtype: 'float32', rows: 2000 },
 ];
 
@@ -68,7 +88,9 @@ async function child(): Promise<void> {
       timing.seconds.push(model.fitInfo!.seconds);
       timing.cpuSeconds.push((cpu.user + cpu.system) / 1e6);
     }
-    process.stderr.write(`  ${timing.backend.padEnd(4)} ${c.id.padEnd(26)} ${train.rows}×${train.cols}  ${timing.seconds.map((s) => s.toFixed(3)).join(' ')} s\n`);
+    process.stderr.write(
+      `  ${timing.backend.padEnd(4)} ${c.id.padEnd(26)} ${train.rows}×${train.cols}  ${timing.seconds.map((s) => s.toFixed(3)).join(' ')} s\n`,
+    );
     timings.push(timing);
   }
   process.stdout.write(JSON.stringify(timings));
@@ -93,21 +115,31 @@ function parent(): void {
     const ts = of('ts');
     const wasm = of('wasm');
     const record = {
-      case: c.id, rows: ts.rows, cols: ts.cols, scale: c.model === 'cnn' ? 1 : scale,
-      tsSeconds: median(ts.seconds), wasmSeconds: median(wasm.seconds),
-      tsCpuSeconds: median(ts.cpuSeconds), wasmCpuSeconds: median(wasm.cpuSeconds),
-      speedup: median(ts.seconds) / median(wasm.seconds), cpuSpeedup: median(ts.cpuSeconds) / median(wasm.cpuSeconds),
-      tsRuns: ts.seconds, wasmRuns: wasm.seconds,
+      case: c.id,
+      rows: ts.rows,
+      cols: ts.cols,
+      scale: c.model === 'cnn' ? 1 : scale,
+      tsSeconds: median(ts.seconds),
+      wasmSeconds: median(wasm.seconds),
+      tsCpuSeconds: median(ts.cpuSeconds),
+      wasmCpuSeconds: median(wasm.cpuSeconds),
+      speedup: median(ts.seconds) / median(wasm.seconds),
+      cpuSpeedup: median(ts.cpuSeconds) / median(wasm.cpuSeconds),
+      tsRuns: ts.seconds,
+      wasmRuns: wasm.seconds,
     };
     console.log(
-      `${c.id.padEnd(26)} ${String(ts.rows).padStart(8)}×${ts.cols}  ts ${record.tsSeconds.toFixed(3)} s  wasm ${record.wasmSeconds.toFixed(3)} s`
-      + `  ${record.speedup.toFixed(2)}× (CPU ${record.tsCpuSeconds.toFixed(2)} / ${record.wasmCpuSeconds.toFixed(2)} s, ${record.cpuSpeedup.toFixed(2)}×)`,
+      `${c.id.padEnd(26)} ${String(ts.rows).padStart(8)}×${ts.cols}  ts ${record.tsSeconds.toFixed(3)} s  wasm ${record.wasmSeconds.toFixed(3)} s` +
+        `  ${record.speedup.toFixed(2)}× (CPU ${record.tsCpuSeconds.toFixed(2)} / ${record.wasmCpuSeconds.toFixed(2)} s, ${record.cpuSpeedup.toFixed(2)}×)`,
     );
     return record;
   });
   const loadAfter = loadavg();
   mkdirSync('bench/results', { recursive: true });
-  writeFileSync('bench/results/kernels-e2e.json', `${JSON.stringify({ scale, repeats, loadAverageBefore: loadBefore, loadAverageAfter: loadAfter, records }, null, 2)}\n`);
+  writeFileSync(
+    'bench/results/kernels-e2e.json',
+    `${JSON.stringify({ scale, repeats, loadAverageBefore: loadBefore, loadAverageAfter: loadAfter, records }, null, 2)}\n`,
+  );
   console.log(`load average at end: ${loadAfter.map((value) => value.toFixed(1)).join(' ')}; wrote bench/results/kernels-e2e.json`);
 }
 

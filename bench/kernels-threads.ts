@@ -107,16 +107,27 @@ function machineSeconds(): { busy: number; total: number } {
   return { busy: busy / 100, total: (busy + idle + iowait) / 100 };
 }
 
-const quantile = (sorted: number[], q: number): number => sorted[Math.min(sorted.length - 1, Math.max(0, Math.round(q * (sorted.length - 1))))]!;
+const quantile = (sorted: number[], q: number): number =>
+  sorted[Math.min(sorted.length - 1, Math.max(0, Math.round(q * (sorted.length - 1))))]!;
 const sorted = (values: number[]): number[] => [...values].sort((x, y) => x - y);
 
-async function measure(dtype: DType, mode: Mode): Promise<{ runs: Run[]; ratios: number[]; cpuRatios: number[]; quiet: boolean[]; concurrent: boolean[]; backend: string }> {
+async function measure(
+  dtype: DType,
+  mode: Mode,
+): Promise<{ runs: Run[]; ratios: number[]; cpuRatios: number[]; quiet: boolean[]; concurrent: boolean[]; backend: string }> {
   const n = N;
   const rng = new Rng(2024);
-  const shared = mode === 'split'
-    ? [randomArray(dtype, n * n, rng, 'shared'), randomArray(dtype, n * n, rng, 'shared'), allocate(dtype, n * n, 'shared')] as [FloatArray, FloatArray, FloatArray]
-    : null;
-  const workers = [0, 1].map((t) => new Worker(new URL(import.meta.url), { workerData: { dtype, n, shared, seed: 100 + t } satisfies Job }));
+  const shared =
+    mode === 'split'
+      ? ([randomArray(dtype, n * n, rng, 'shared'), randomArray(dtype, n * n, rng, 'shared'), allocate(dtype, n * n, 'shared')] as [
+          FloatArray,
+          FloatArray,
+          FloatArray,
+        ])
+      : null;
+  const workers = [0, 1].map(
+    (t) => new Worker(new URL(import.meta.url), { workerData: { dtype, n, shared, seed: 100 + t } satisfies Job }),
+  );
   await Promise.all(workers.map((worker) => nextMessage(worker)));
   let backend = '';
   const run = async (threads: number): Promise<Run> => {
@@ -125,9 +136,13 @@ async function measure(dtype: DType, mode: Mode): Promise<{ runs: Run[]; ratios:
     const cpuStart = process.cpuUsage();
     const start = performance.now();
     const done = used.map((worker) => nextMessage(worker));
-    used.forEach((worker, t) => worker.postMessage(mode === 'split'
-      ? { rowStart: Math.floor((t * n) / threads), rowEnd: Math.floor(((t + 1) * n) / threads) }
-      : { rowStart: 0, rowEnd: n }));
+    used.forEach((worker, t) =>
+      worker.postMessage(
+        mode === 'split'
+          ? { rowStart: Math.floor((t * n) / threads), rowEnd: Math.floor(((t + 1) * n) / threads) }
+          : { rowStart: 0, rowEnd: n },
+      ),
+    );
     const replies = (await Promise.all(done)) as { backend: string; simd: string }[];
     const wallSeconds = (performance.now() - start) / 1000;
     const cpu = process.cpuUsage(cpuStart);
@@ -151,8 +166,8 @@ async function measure(dtype: DType, mode: Mode): Promise<{ runs: Run[]; ratios:
     const [first, second] = [await run(order[0]!), await run(order[1]!)];
     const [one, two] = first.threads === 1 ? [first, second] : [second, first];
     runs.push(one, two);
-    ratios.push((work(2) / two.wallSeconds) / (work(1) / one.wallSeconds));
-    cpuRatios.push((work(2) / two.cpuSeconds) / (work(1) / one.cpuSeconds));
+    ratios.push(work(2) / two.wallSeconds / (work(1) / one.wallSeconds));
+    cpuRatios.push(work(2) / two.cpuSeconds / (work(1) / one.cpuSeconds));
     quiet.push(one.othersCores < QUIET_CORES && two.othersCores < QUIET_CORES);
     concurrent.push(two.cpuSeconds / two.wallSeconds >= 1.8 && one.cpuSeconds / one.wallSeconds >= 0.9);
   }
@@ -164,8 +179,14 @@ async function measure(dtype: DType, mode: Mode): Promise<{ runs: Run[]; ratios:
 async function main(): Promise<void> {
   const summaries: Record<string, unknown>[] = [];
   const details: Record<string, unknown>[] = [];
-  const autogroup = existsSync('/proc/sys/kernel/sched_autogroup_enabled') ? readFileSync('/proc/sys/kernel/sched_autogroup_enabled', 'utf8').trim() : 'n/a';
-  console.log(`load average at start: ${loadavg().map((value) => value.toFixed(1)).join(' ')}; ${PAIRS} interleaved 1/2-thread pairs per case; sched_autogroup_enabled=${autogroup}`);
+  const autogroup = existsSync('/proc/sys/kernel/sched_autogroup_enabled')
+    ? readFileSync('/proc/sys/kernel/sched_autogroup_enabled', 'utf8').trim()
+    : 'n/a';
+  console.log(
+    `load average at start: ${loadavg()
+      .map((value) => value.toFixed(1))
+      .join(' ')}; ${PAIRS} interleaved 1/2-thread pairs per case; sched_autogroup_enabled=${autogroup}`,
+  );
   for (const dtype of ['float32', 'float64'] as const) {
     for (const mode of ['independent', 'split'] as const) {
       const { runs, ratios, cpuRatios, quiet, concurrent, backend } = await measure(dtype, mode);
@@ -177,30 +198,49 @@ async function main(): Promise<void> {
         // Cores this process actually got: its CPU time over the wall time (2 threads on 2 free cores ≈ 2).
         const got = sorted(mine.map((run) => run.cpuSeconds / run.wallSeconds));
         const record: Record<string, unknown> = {
-          kernel: 'gemm', shape: `${N}x${N}x${N}`, backend, dtype, threads, mode, gflops: quantile(gflops, 0.5),
-          gflopsP25: quantile(gflops, 0.25), gflopsP75: quantile(gflops, 0.75), runs: mine.length, othersCores: quantile(others, 0.5),
+          kernel: 'gemm',
+          shape: `${N}x${N}x${N}`,
+          backend,
+          dtype,
+          threads,
+          mode,
+          gflops: quantile(gflops, 0.5),
+          gflopsP25: quantile(gflops, 0.25),
+          gflopsP75: quantile(gflops, 0.75),
+          runs: mine.length,
+          othersCores: quantile(others, 0.5),
           coresUsed: quantile(got, 0.5),
         };
-        let line = `gemm ${N}³ ${backend} ${dtype} ${mode.padEnd(11)} threads=${threads} ${quantile(gflops, 0.5).toFixed(1).padStart(5)} GFLOP/s `
-          + `(quartiles ${quantile(gflops, 0.25).toFixed(1)}–${quantile(gflops, 0.75).toFixed(1)}), others used ${quantile(others, 0.5).toFixed(2)} cores (median; max ${others.at(-1)!.toFixed(2)}), we got ${quantile(got, 0.5).toFixed(2)}`;
+        let line =
+          `gemm ${N}³ ${backend} ${dtype} ${mode.padEnd(11)} threads=${threads} ${quantile(gflops, 0.5).toFixed(1).padStart(5)} GFLOP/s ` +
+          `(quartiles ${quantile(gflops, 0.25).toFixed(1)}–${quantile(gflops, 0.75).toFixed(1)}), others used ${quantile(others, 0.5).toFixed(2)} cores (median; max ${others.at(-1)!.toFixed(2)}), we got ${quantile(got, 0.5).toFixed(2)}`;
         if (threads === 2) {
           const r = sorted(ratios);
           const quietRatios = sorted(ratios.filter((_, i) => quiet[i]));
           const concurrentRatios = sorted(ratios.filter((_, i) => concurrent[i]));
           Object.assign(record, {
-            ratio: quantile(r, 0.5), ratioP25: quantile(r, 0.25), ratioP75: quantile(r, 0.75), ratioMin: r[0], ratioMax: r.at(-1),
-            quietPairs: quietRatios.length, quietRatio: quietRatios.length > 0 ? quantile(quietRatios, 0.5) : null,
-            concurrentPairs: concurrentRatios.length, concurrentRatio: concurrentRatios.length > 0 ? quantile(concurrentRatios, 0.5) : null,
+            ratio: quantile(r, 0.5),
+            ratioP25: quantile(r, 0.25),
+            ratioP75: quantile(r, 0.75),
+            ratioMin: r[0],
+            ratioMax: r.at(-1),
+            quietPairs: quietRatios.length,
+            quietRatio: quietRatios.length > 0 ? quantile(quietRatios, 0.5) : null,
+            concurrentPairs: concurrentRatios.length,
+            concurrentRatio: concurrentRatios.length > 0 ? quantile(concurrentRatios, 0.5) : null,
             cpuEfficiency: quantile(sorted(cpuRatios), 0.5),
           });
-          line += `\n  ratio 2 vs 1: median ${quantile(r, 0.5).toFixed(2)}× (quartiles ${quantile(r, 0.25).toFixed(2)}–${quantile(r, 0.75).toFixed(2)}, `
-            + `range ${r[0]!.toFixed(2)}–${r.at(-1)!.toFixed(2)}, ${r.length} pairs); quiet pairs (others < ${QUIET_CORES} cores): `
-            + (quietRatios.length > 0 ? `${quietRatios.length}, median ${quantile(quietRatios, 0.5).toFixed(2)}× (${quietRatios[0]!.toFixed(2)}–${quietRatios.at(-1)!.toFixed(2)})` : 'none')
-            + '\n  concurrent pairs (2 threads got ≥ 1.8 cores, 1 thread ≥ 0.9): '
-            + (concurrentRatios.length > 0
+          line +=
+            `\n  ratio 2 vs 1: median ${quantile(r, 0.5).toFixed(2)}× (quartiles ${quantile(r, 0.25).toFixed(2)}–${quantile(r, 0.75).toFixed(2)}, ` +
+            `range ${r[0]!.toFixed(2)}–${r.at(-1)!.toFixed(2)}, ${r.length} pairs); quiet pairs (others < ${QUIET_CORES} cores): ` +
+            (quietRatios.length > 0
+              ? `${quietRatios.length}, median ${quantile(quietRatios, 0.5).toFixed(2)}× (${quietRatios[0]!.toFixed(2)}–${quietRatios.at(-1)!.toFixed(2)})`
+              : 'none') +
+            '\n  concurrent pairs (2 threads got ≥ 1.8 cores, 1 thread ≥ 0.9): ' +
+            (concurrentRatios.length > 0
               ? `${concurrentRatios.length}, median ${quantile(concurrentRatios, 0.5).toFixed(2)}× (${concurrentRatios[0]!.toFixed(2)}–${concurrentRatios.at(-1)!.toFixed(2)})`
-              : 'none')
-            + `\n  flops per CPU-second, 2 threads vs 1 (1.00 = the second thread adds no work): median ${quantile(sorted(cpuRatios), 0.5).toFixed(2)}`;
+              : 'none') +
+            `\n  flops per CPU-second, 2 threads vs 1 (1.00 = the second thread adds no work): median ${quantile(sorted(cpuRatios), 0.5).toFixed(2)}`;
         }
         summaries.push(record);
         console.log(line);
@@ -209,13 +249,20 @@ async function main(): Promise<void> {
     }
   }
   mkdirSync('bench/results', { recursive: true });
-  writeFileSync('bench/results/kernels-threads.json', `${JSON.stringify({ pairs: PAIRS, quietCores: QUIET_CORES, loadAverageEnd: loadavg(), cases: details }, null, 1)}\n`);
+  writeFileSync(
+    'bench/results/kernels-threads.json',
+    `${JSON.stringify({ pairs: PAIRS, quietCores: QUIET_CORES, loadAverageEnd: loadavg(), cases: details }, null, 1)}\n`,
+  );
   // Merge into kernels.json: bench/kernels.ts writes the single-thread records, this adds (or replaces) its own.
   const path = 'bench/results/kernels.json';
   const previous = existsSync(path) ? (JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>[]) : [];
   const kept = previous.filter((record) => record['threads'] === undefined);
   writeFileSync(path, `${JSON.stringify([...kept, ...summaries], null, 2)}\n`);
-  console.log(`load average at end: ${loadavg().map((value) => value.toFixed(1)).join(' ')}; wrote ${path} (${summaries.length} thread records) and bench/results/kernels-threads.json`);
+  console.log(
+    `load average at end: ${loadavg()
+      .map((value) => value.toFixed(1))
+      .join(' ')}; wrote ${path} (${summaries.length} thread records) and bench/results/kernels-threads.json`,
+  );
 }
 
 if (isMainThread) await main();

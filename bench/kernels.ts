@@ -68,11 +68,13 @@ function benchGemm(backends: [string, Kernels][], dtype: DType, m: number, n: nu
   const loadAverage = loadavg()[0]!;
   const once = (backend: Kernels): void => backend.gemm(false, false, m, n, k, 1, a, 0, k, b, 0, n, 0, c, 0, n);
   const times: number[][] = backends.map(() => []);
-  const fast = (visit: (backend: Kernels, index: number) => void): void => backends.forEach(([, backend], index) => {
-    if (backend.name !== 'ts') visit(backend, index);
-  });
+  const fast = (visit: (backend: Kernels, index: number) => void): void =>
+    backends.forEach(([, backend], index) => {
+      if (backend.name !== 'ts') visit(backend, index);
+    });
   fast((backend) => once(backend));
-  for (let round = 0; round < GEMM_REPEATS; round++) fast((backend, index) => times[index]!.push(timedSeconds(() => once(backend), 1, 0)[0]!));
+  for (let round = 0; round < GEMM_REPEATS; round++)
+    fast((backend, index) => times[index]!.push(timedSeconds(() => once(backend), 1, 0)[0]!));
   backends.forEach(([, backend], index) => {
     if (backend.name !== 'ts') return;
     // The reference needs ~10 s per 2048³ product: one timed run and no warm-up there.
@@ -82,8 +84,11 @@ function benchGemm(backends: [string, Kernels][], dtype: DType, m: number, n: nu
   return times.map((list) => {
     const sorted = [...list].sort((x, y) => x - y);
     return {
-      gflops: flops / sorted[Math.floor(sorted.length / 2)]! / 1e9, gflopsMin: flops / sorted[sorted.length - 1]! / 1e9,
-      gflopsMax: flops / sorted[0]! / 1e9, repeats: sorted.length, loadAverage,
+      gflops: flops / sorted[Math.floor(sorted.length / 2)]! / 1e9,
+      gflopsMin: flops / sorted[sorted.length - 1]! / 1e9,
+      gflopsMax: flops / sorted[0]! / 1e9,
+      repeats: sorted.length,
+      loadAverage,
     };
   });
 }
@@ -111,9 +116,14 @@ function benchDot(backend: Kernels, dtype: DType, n: number, placement: 'heap' |
   const calls = Math.max(1, Math.floor(2e7 / n));
   // A fresh function per backend: a loop shared by both backends becomes a polymorphic call site,
   // and whichever backend ran first was measured up to 4× faster than the second (same code).
-  const loop = new Function('backend', 'n', 'x', 'y', 'calls', 'let s = 0; for (let i = 0; i < calls; i++) s += backend.dot(n, x, 0, y, 0); return s;') as (
-    backend: Kernels, n: number, x: FloatArray, y: FloatArray, calls: number,
-  ) => number;
+  const loop = new Function(
+    'backend',
+    'n',
+    'x',
+    'y',
+    'calls',
+    'let s = 0; for (let i = 0; i < calls; i++) s += backend.dot(n, x, 0, y, 0); return s;',
+  ) as (backend: Kernels, n: number, x: FloatArray, y: FloatArray, calls: number) => number;
   const seconds = medianSeconds(() => loop(backend, n, x, y, calls), 3);
   return (2 * n * calls) / seconds / 1e9;
 }
@@ -143,16 +153,31 @@ print(json.dumps(out))
     return [];
   }
   const rows = JSON.parse(child.stdout) as { n: number; dtype: DType; gflops: number }[];
-  return rows.map((row) => ({ kernel: 'gemm', shape: `${row.n}x${row.n}x${row.n}`, backend: 'numpy', dtype: row.dtype, gflops: row.gflops }));
+  return rows.map((row) => ({
+    kernel: 'gemm',
+    shape: `${row.n}x${row.n}x${row.n}`,
+    backend: 'numpy',
+    dtype: row.dtype,
+    gflops: row.gflops,
+  }));
 }
 
 async function main(): Promise<void> {
   const records: KernelRecord[] = [];
-  console.log(`load average at start: ${loadavg().map((value) => value.toFixed(1)).join(' ')}`);
+  console.log(
+    `load average at start: ${loadavg()
+      .map((value) => value.toFixed(1))
+      .join(' ')}`,
+  );
   const add = (record: KernelRecord): void => {
     records.push(record);
-    const spread = record.gflopsMin === undefined ? '' : `  (${record.gflopsMin.toFixed(1)}–${record.gflopsMax!.toFixed(1)}, ${record.repeats} runs, load ${record.loadAverage!.toFixed(1)})`;
-    console.log(`${record.kernel.padEnd(14)} ${record.shape.padEnd(26)} ${record.backend.padEnd(10)} ${record.dtype.padEnd(8)} ${record.gflops.toFixed(2).padStart(7)} GFLOP/s${spread}`);
+    const spread =
+      record.gflopsMin === undefined
+        ? ''
+        : `  (${record.gflopsMin.toFixed(1)}–${record.gflopsMax!.toFixed(1)}, ${record.repeats} runs, load ${record.loadAverage!.toFixed(1)})`;
+    console.log(
+      `${record.kernel.padEnd(14)} ${record.shape.padEnd(26)} ${record.backend.padEnd(10)} ${record.dtype.padEnd(8)} ${record.gflops.toFixed(2).padStart(7)} GFLOP/s${spread}`,
+    );
   };
   const backends = kernelBackends().map((name) => useKernels(name));
   // The standard-SIMD build beside the default one, to show what relaxed SIMD adds on this machine.
@@ -161,7 +186,13 @@ async function main(): Promise<void> {
   if (wasmDefault?.simd === 'relaxed') gemmBackends.splice(1, 0, ['wasm-plain', createWasmKernels({ simd: 'plain' })]);
   const sizes = [256, 512, 1024, 2048];
   // Odd shapes: one off the block multiples, and a tall-skinny im2col-like product (CNN layers).
-  const shapes: [number, number, number][] = [...sizes.map((n): [number, number, number] => [n, n, n]), [1023, 1023, 1023], [1025, 1025, 1025], [333, 517, 1031], [4608, 32, 288]];
+  const shapes: [number, number, number][] = [
+    ...sizes.map((n): [number, number, number] => [n, n, n]),
+    [1023, 1023, 1023],
+    [1025, 1025, 1025],
+    [333, 517, 1031],
+    [4608, 32, 288],
+  ];
   for (const [m, n, k] of shapes) {
     for (const dtype of ['float64', 'float32'] as const) {
       const stats = benchGemm(gemmBackends, dtype, m, n, k);
@@ -172,10 +203,28 @@ async function main(): Promise<void> {
   for (const placement of zeroCopy ? (['heap', 'shared'] as const) : (['heap'] as const)) {
     for (const backend of backends) {
       for (const dtype of ['float64', 'float32'] as const) {
-        add({ kernel: 'syrk', shape: `100000x64 ${placement}`, backend: backend.name, dtype, gflops: benchSyrk(backend, dtype, 100000, 64, placement) });
-        add({ kernel: 'nearestCenter', shape: `100000x32 k=10 ${placement}`, backend: backend.name, dtype, gflops: benchNearest(backend, dtype, 100000, 32, 10, placement) });
+        add({
+          kernel: 'syrk',
+          shape: `100000x64 ${placement}`,
+          backend: backend.name,
+          dtype,
+          gflops: benchSyrk(backend, dtype, 100000, 64, placement),
+        });
+        add({
+          kernel: 'nearestCenter',
+          shape: `100000x32 k=10 ${placement}`,
+          backend: backend.name,
+          dtype,
+          gflops: benchNearest(backend, dtype, 100000, 32, 10, placement),
+        });
         for (const n of [64, 1000, 100000]) {
-          add({ kernel: 'dot', shape: `n=${n} ${placement}`, backend: backend.name, dtype, gflops: benchDot(backend, dtype, n, placement) });
+          add({
+            kernel: 'dot',
+            shape: `n=${n} ${placement}`,
+            backend: backend.name,
+            dtype,
+            gflops: benchDot(backend, dtype, n, placement),
+          });
         }
       }
     }
@@ -186,7 +235,9 @@ async function main(): Promise<void> {
   mkdirSync('bench/results', { recursive: true });
   // Keep the multi-thread records bench/kernels-threads.ts merged in (they carry `threads`).
   const path = 'bench/results/kernels.json';
-  const threadRecords = existsSync(path) ? (JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>[]).filter((record) => record['threads'] !== undefined) : [];
+  const threadRecords = existsSync(path)
+    ? (JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>[]).filter((record) => record['threads'] !== undefined)
+    : [];
   writeFileSync(path, `${JSON.stringify([...records, ...threadRecords], null, 2)}\n`);
   console.log(`wrote bench/results/kernels.json (${records.length} records)`);
 }

@@ -26,10 +26,28 @@ interface Task {
 }
 
 const TASKS: Task[] = [
-  { name: 'mlp', model: 'mlp', data: 'builtin:mnist', params: { hidden: [256], epochs: 15, lr: 0.001, batchSize: 64, dropout: 0.2 }, target: 0.95 },
+  {
+    name: 'mlp',
+    model: 'mlp',
+    data: 'builtin:mnist',
+    params: { hidden: [256], epochs: 15, lr: 0.001, batchSize: 64, dropout: 0.2 },
+    target: 0.95,
+  },
   { name: 'cnn', model: 'cnn', data: 'builtin:mnist', params: { epochs: 8, lr: 0.001, batchSize: 64 }, target: 0.97 },
-  { name: 'lstm', model: 'rnn', data: 'builtin:mnist', params: { cell: 'lstm', hidden: 128, epochs: 12, lr: 0.002, batchSize: 64, schedule: 'cosine' }, target: 0.95 },
-  { name: 'gru', model: 'rnn', data: 'builtin:mnist', params: { cell: 'gru', hidden: 128, epochs: 12, lr: 0.002, batchSize: 64, schedule: 'cosine' }, target: 0.95 },
+  {
+    name: 'lstm',
+    model: 'rnn',
+    data: 'builtin:mnist',
+    params: { cell: 'lstm', hidden: 128, epochs: 12, lr: 0.002, batchSize: 64, schedule: 'cosine' },
+    target: 0.95,
+  },
+  {
+    name: 'gru',
+    model: 'rnn',
+    data: 'builtin:mnist',
+    params: { cell: 'gru', hidden: 128, epochs: 12, lr: 0.002, batchSize: 64, schedule: 'cosine' },
+    target: 0.95,
+  },
   { name: 'fashion', model: 'cnn', data: 'builtin:fashion-mnist', params: { epochs: 3, lr: 0.001, batchSize: 64 }, target: 0.88 },
 ];
 
@@ -50,15 +68,28 @@ async function accuracyTask(task: Task, epochsScale: number): Promise<Record<str
   await model.fit(train, {
     onProgress: (event) => {
       perEpoch.push({ epoch: event.iteration, loss: event.loss ?? NaN, elapsedSeconds: event.elapsedMs / 1000 });
-      process.stderr.write(`${task.name}: epoch ${event.iteration}/${event.total} loss ${event.loss?.toFixed(4)} ${(event.elapsedMs / 1000).toFixed(1)} s\n`);
+      process.stderr.write(
+        `${task.name}: epoch ${event.iteration}/${event.total} loss ${event.loss?.toFixed(4)} ${(event.elapsedMs / 1000).toFixed(1)} s\n`,
+      );
     },
   });
   const seconds = model.fitInfo!.seconds;
   const testAccuracy = model.score(test!);
   return {
-    task: task.name, model: task.model, data: task.data, params, trainRows: train.rows, testRows: test!.rows,
-    seconds, imagesPerSecond: (train.rows * epochs) / seconds, trainAccuracy: model.score(train), testAccuracy,
-    target: task.target, reached: testAccuracy >= task.target, perEpoch, loadAverage: [loadBefore, loadavg()[0]],
+    task: task.name,
+    model: task.model,
+    data: task.data,
+    params,
+    trainRows: train.rows,
+    testRows: test!.rows,
+    seconds,
+    imagesPerSecond: (train.rows * epochs) / seconds,
+    trainAccuracy: model.score(train),
+    testAccuracy,
+    target: task.target,
+    reached: testAccuracy >= task.target,
+    perEpoch,
+    loadAverage: [loadBefore, loadavg()[0]],
   };
 }
 
@@ -77,7 +108,11 @@ async function speedTask(): Promise<Record<string, unknown>> {
     await timeFit(train.slice(0, 1024), workers); // warm-up of this process's JIT and WASM tiers
     const runs = [await timeFit(train, workers), await timeFit(train, workers), await timeFit(train, workers)];
     const seconds = runs.map((run) => run.seconds);
-    result[workers === 1 ? 'sequential' : 'threads2'] = { seconds, commMs: runs.map((run) => run.commMs), medianImagesPerSecond: train.rows / median(seconds) };
+    result[workers === 1 ? 'sequential' : 'threads2'] = {
+      seconds,
+      commMs: runs.map((run) => run.commMs),
+      medianImagesPerSecond: train.rows / median(seconds),
+    };
   }
   result['loadAverage'] = [loadBefore, loadavg()[0]];
   return result;
@@ -92,7 +127,8 @@ async function main(): Promise<void> {
   const records = new Map(previous.map((r) => [r['task'] as string, r]));
   for (const name of wanted) {
     const task = TASKS.find((t) => t.name === name);
-    if (name !== 'speed' && task === undefined) throw new Error(`unknown task '${name}'; tasks: ${TASKS.map((t) => t.name).join(', ')}, speed`);
+    if (name !== 'speed' && task === undefined)
+      throw new Error(`unknown task '${name}'; tasks: ${TASKS.map((t) => t.name).join(', ')}, speed`);
     const record = task === undefined ? await speedTask() : await accuracyTask(task, epochsScale);
     records.set(name, { ...record, when: new Date().toISOString() });
     console.log(JSON.stringify(record));

@@ -39,10 +39,22 @@ const MODELS: Record<string, Record<string, unknown>> = {
 const CONFIGS: { label: string; options: FitOptions }[] = [
   { label: 'sequential', options: { paradigm: 'sequential' } },
   { label: 'data-parallel (allreduce, 2 threads)', options: { paradigm: 'threads', workers: 2, strategy: 'allreduce' } },
-  { label: 'pipeline GPipe, 4 micro-batches (2 threads)', options: { paradigm: 'threads', workers: 2, pipeline: { microBatches: 4, schedule: 'gpipe' } } },
-  { label: 'pipeline 1F1B, 4 micro-batches (2 threads)', options: { paradigm: 'threads', workers: 2, pipeline: { microBatches: 4, schedule: '1f1b' } } },
-  { label: 'pipeline GPipe, 8 micro-batches (2 threads)', options: { paradigm: 'threads', workers: 2, pipeline: { microBatches: 8, schedule: 'gpipe' } } },
-  { label: 'pipeline 1F1B, 8 micro-batches (2 threads)', options: { paradigm: 'threads', workers: 2, pipeline: { microBatches: 8, schedule: '1f1b' } } },
+  {
+    label: 'pipeline GPipe, 4 micro-batches (2 threads)',
+    options: { paradigm: 'threads', workers: 2, pipeline: { microBatches: 4, schedule: 'gpipe' } },
+  },
+  {
+    label: 'pipeline 1F1B, 4 micro-batches (2 threads)',
+    options: { paradigm: 'threads', workers: 2, pipeline: { microBatches: 4, schedule: '1f1b' } },
+  },
+  {
+    label: 'pipeline GPipe, 8 micro-batches (2 threads)',
+    options: { paradigm: 'threads', workers: 2, pipeline: { microBatches: 8, schedule: 'gpipe' } },
+  },
+  {
+    label: 'pipeline 1F1B, 8 micro-batches (2 threads)',
+    options: { paradigm: 'threads', workers: 2, pipeline: { microBatches: 8, schedule: '1f1b' } },
+  },
 ];
 
 /** Micro-batches each of the 2 stages holds at once under the configuration's schedule (null when not a pipeline). */
@@ -62,7 +74,12 @@ async function main(): Promise<void> {
     const probe = createModel(name, params) as unknown as NeuralClassifier<typeof NEURAL_DEFAULTS>;
     const { layers, inputShape } = probe.architecture(train.cols, 10);
     const { ranges } = planStages(layers, inputShape, { ...NEURAL_DEFAULTS, ...params }, 2);
-    const stages = ranges.map(({ start, end }) => layers.slice(start, end).map((spec) => spec.type).join('-'));
+    const stages = ranges.map(({ start, end }) =>
+      layers
+        .slice(start, end)
+        .map((spec) => spec.type)
+        .join('-'),
+    );
     const seconds = CONFIGS.map((): number[] => []);
     const lastFit = CONFIGS.map(() => createModel(name, params));
     const loadBefore = loadavg()[0];
@@ -79,10 +96,17 @@ async function main(): Promise<void> {
     for (const [c, config] of CONFIGS.entries()) {
       const last = lastFit[c]!;
       records.push({
-        model: name, params, config: config.label, options: config.options, seconds: median(seconds[c]!), runs: seconds[c],
-        imagesPerSecond: train.rows / median(seconds[c]!), speedupOverSequential: sequentialSeconds / median(seconds[c]!),
+        model: name,
+        params,
+        config: config.label,
+        options: config.options,
+        seconds: median(seconds[c]!),
+        runs: seconds[c],
+        imagesPerSecond: train.rows / median(seconds[c]!),
+        speedupOverSequential: sequentialSeconds / median(seconds[c]!),
         testAccuracy: last.score(test!),
-        bytesSent: last.fitInfo!.comm.map((stats) => stats.bytesSent), stages: config.options.pipeline === undefined ? null : stages,
+        bytesSent: last.fitInfo!.comm.map((stats) => stats.bytesSent),
+        stages: config.options.pipeline === undefined ? null : stages,
         storedMicroBatchesPerStage: storedMicroBatches(config.options.pipeline),
         loadAverage: [loadBefore, loadavg()[0]],
       });
@@ -93,7 +117,9 @@ async function main(): Promise<void> {
   writeFileSync('bench/results/pipeline.json', JSON.stringify(out, null, 2) + '\n');
   for (const record of records) {
     const bytes = (record['bytesSent'] as number[]).map((b) => (b / 1e6).toFixed(1)).join(' / ');
-    process.stdout.write(`${String(record['model'])}\t${String(record['config'])}\t${(record['seconds'] as number).toFixed(2)} s\t${(record['imagesPerSecond'] as number).toFixed(0)} img/s\t×${(record['speedupOverSequential'] as number).toFixed(2)}\t${bytes} MB sent\n`);
+    process.stdout.write(
+      `${String(record['model'])}\t${String(record['config'])}\t${(record['seconds'] as number).toFixed(2)} s\t${(record['imagesPerSecond'] as number).toFixed(0)} img/s\t×${(record['speedupOverSequential'] as number).toFixed(2)}\t${bytes} MB sent\n`,
+    );
   }
 }
 

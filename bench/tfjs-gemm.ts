@@ -51,7 +51,16 @@ export async function tfjsWasmGemm(sizes: number[]): Promise<TfjsGemmRecord[]> {
     a.dispose();
     b.dispose();
     const gflops = (s: number): number => (2 * n ** 3) / s / 1e9;
-    records.push({ kernel: 'gemm', shape: `${n}x${n}x${n}`, backend: 'tfjs-wasm', dtype: 'float32', gflops: gflops(seconds[REPEATS >> 1]!), gflopsMin: gflops(seconds[REPEATS - 1]!), gflopsMax: gflops(seconds[0]!), repeats: REPEATS });
+    records.push({
+      kernel: 'gemm',
+      shape: `${n}x${n}x${n}`,
+      backend: 'tfjs-wasm',
+      dtype: 'float32',
+      gflops: gflops(seconds[REPEATS >> 1]!),
+      gflopsMin: gflops(seconds[REPEATS - 1]!),
+      gflopsMax: gflops(seconds[0]!),
+      repeats: REPEATS,
+    });
   }
   return records;
 }

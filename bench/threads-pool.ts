@@ -48,7 +48,9 @@ const rows = Object.keys(configs).map((name) => ({
 }));
 const sequential = rows[0]!.medianSeconds;
 for (const row of rows) {
-  console.log(`${row.config.padEnd(30)} median ${row.medianSeconds.toFixed(3)} s  speedup ${(sequential / row.medianSeconds).toFixed(2)}×  startup ${row.medianStartupMs.toFixed(0)} ms  (all: ${row.seconds.map((s) => s.toFixed(3)).join(', ')})`);
+  console.log(
+    `${row.config.padEnd(30)} median ${row.medianSeconds.toFixed(3)} s  speedup ${(sequential / row.medianSeconds).toFixed(2)}×  startup ${row.medianStartupMs.toFixed(0)} ms  (all: ${row.seconds.map((s) => s.toFixed(3)).join(', ')})`,
+  );
 }
 mkdirSync('bench/results', { recursive: true });
 writeFileSync('bench/results/threads-pool.json', JSON.stringify({ fits, cpus: cpus().length, loadavg: loadavg(), rows }, null, 2) + '\n');

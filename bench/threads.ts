@@ -36,7 +36,11 @@ const CASES: BenchCase[] = [
   { model: 'linear-svm', params: { epochs: 1 }, data: { kind: 'classification', rows: 1_000_000, cols: 50, seed: 3 } },
   // The same SGD without a per-step all-reduce: what lock-free shared parameters buy.
   { model: 'linear-svm', params: { epochs: 1 }, data: { kind: 'classification', rows: 1_000_000, cols: 50, seed: 3 }, strategy: 'hogwild' },
-  { model: 'kmeans', params: { k: 10, maxIter: 20, tol: 0, init: 'random', seed: 1 }, data: { kind: 'blobs', rows: 1_000_000, cols: 20, centers: 10, seed: 4 } },
+  {
+    model: 'kmeans',
+    params: { k: 10, maxIter: 20, tol: 0, init: 'random', seed: 1 },
+    data: { kind: 'blobs', rows: 1_000_000, cols: 20, centers: 10, seed: 4 },
+  },
   { model: 'pca', params: { components: 10 }, data: { kind: 'lowrank', rows: 200_000, cols: 100, seed: 5 } },
 ];
 
@@ -106,7 +110,9 @@ async function fitOnce(benchCase: BenchCase, data: Dataset, options: FitOptions)
   const cpu = process.cpuUsage(cpuBefore);
   const run = record(model.fitInfo!, (cpu.user + cpu.system) / 1000, model.score(data));
   const perRank = (values: number[]): string => values.map((ms) => ms.toFixed(0)).join('/');
-  console.log(`  ${options.paradigm ?? 'sequential'}×${options.workers ?? 1}: ${run.seconds.toFixed(2)} s, compute ${perRank(run.computeMs)} ms, comm ${perRank(run.commMs)} ms, cpu ${perRank(run.cpuMs)} ms, score ${run.score.toFixed(4)}`);
+  console.log(
+    `  ${options.paradigm ?? 'sequential'}×${options.workers ?? 1}: ${run.seconds.toFixed(2)} s, compute ${perRank(run.computeMs)} ms, comm ${perRank(run.commMs)} ms, cpu ${perRank(run.cpuMs)} ms, score ${run.score.toFixed(4)}`,
+  );
   return run;
 }
 
@@ -115,7 +121,11 @@ async function benchModel(benchCase: BenchCase, spec: SyntheticSpec, data: Datas
   // Interleaved (sequential, 1, 2, sequential, 1, 2, …) so that drifting machine load — the 2 cores
   // are shared — falls on every configuration alike instead of on whichever ran last.
   const strategy = benchCase.strategy === undefined ? {} : { strategy: benchCase.strategy };
-  const configurations: FitOptions[] = [{ ...strategy }, { paradigm: 'threads', workers: 1, ...strategy }, { paradigm: 'threads', workers: 2, ...strategy }];
+  const configurations: FitOptions[] = [
+    { ...strategy },
+    { paradigm: 'threads', workers: 1, ...strategy },
+    { paradigm: 'threads', workers: 2, ...strategy },
+  ];
   const runs: Run[][] = configurations.map(() => []);
   for (let i = 0; i < repeats; i++) {
     for (const [k, options] of configurations.entries()) runs[k]!.push(await fitOnce(benchCase, data, options));
@@ -127,7 +137,9 @@ async function benchModel(benchCase: BenchCase, spec: SyntheticSpec, data: Datas
   // Wall time on a shared machine measures the neighbours as much as us; CPU time does not. The work
   // ratio is the speedup two otherwise idle cores would give if no rank ever waited.
   const cpuSpeedup = one.medianCpuMs[0]! / Math.max(...two.medianCpuMs);
-  console.log(`  → speedup ${speedup.toFixed(2)}× (vs sequential ${(sequential.medianSeconds / two.medianSeconds).toFixed(2)}×), efficiency ${(speedup / 2).toFixed(2)}, comm share ${shares}, CPU-time speedup ${cpuSpeedup.toFixed(2)}×`);
+  console.log(
+    `  → speedup ${speedup.toFixed(2)}× (vs sequential ${(sequential.medianSeconds / two.medianSeconds).toFixed(2)}×), efficiency ${(speedup / 2).toFixed(2)}, comm share ${shares}, CPU-time speedup ${cpuSpeedup.toFixed(2)}×`,
+  );
   return {
     model: benchCase.model,
     strategy: benchCase.strategy ?? 'allreduce',
@@ -172,7 +184,9 @@ async function main(): Promise<void> {
   for (const benchCase of CASES) {
     if (only !== undefined && !only.includes(benchCase.model)) continue;
     const spec = { ...benchCase.data, rows: Math.round(benchCase.data.rows * scale) };
-    console.log(`${benchCase.model}${benchCase.strategy === undefined ? '' : ` (${benchCase.strategy})`}: ${spec.rows.toLocaleString('en')} × ${spec.cols} ${JSON.stringify(benchCase.params)}`);
+    console.log(
+      `${benchCase.model}${benchCase.strategy === undefined ? '' : ` (${benchCase.strategy})`}: ${spec.rows.toLocaleString('en')} × ${spec.cols} ${JSON.stringify(benchCase.params)}`,
+    );
     const data = syntheticGenerator(spec).generate(0, spec.rows, { placement: 'shared' });
     try {
       results.push(await benchModel(benchCase, spec, data, repeats));

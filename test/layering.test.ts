@@ -47,13 +47,16 @@ test('imports follow the layer table of DESIGN.md', () => {
       const target = path.split('/')[0]!;
       if (target === layer) continue;
       const isType = match[2] !== undefined;
-      const ok = (allowed[layer] ?? []).includes(target) || (isType && (typeOnly[layer] ?? []).includes(target))
-        || (valueFolders[layer] ?? []).some((folder) => path.startsWith(`${folder}/`));
+      const ok =
+        (allowed[layer] ?? []).includes(target) ||
+        (isType && (typeOnly[layer] ?? []).includes(target)) ||
+        (valueFolders[layer] ?? []).some((folder) => path.startsWith(`${folder}/`));
       if (!ok) violations.push(`${relative(root, file)} imports ${match[3]} (${layer} → ${target}${isType ? ', type' : ''})`);
     }
     for (const match of text.matchAll(/import\(\s*'(\.[^']+)'\s*\)/g)) {
       const target = relative(root, resolve(dirname(file), match[1]!)).split('/')[0]!;
-      if (target !== layer && !(allowed[layer] ?? []).includes(target)) violations.push(`${relative(root, file)} dynamically imports ${match[1]}`);
+      if (target !== layer && !(allowed[layer] ?? []).includes(target))
+        violations.push(`${relative(root, file)} dynamically imports ${match[1]}`);
     }
   }
   assert.deepEqual(violations, []);
@@ -78,7 +81,8 @@ test('no import cycles among the source files (type-only imports included)', () 
   const visit = (file: string, path: string[]): void => {
     state.set(file, 'open');
     for (const next of graph.get(file) ?? []) {
-      if (state.get(next) === 'open') cycles.push([...path.slice(path.indexOf(next)), file, next].map((f) => relative(root, f)).join(' → '));
+      if (state.get(next) === 'open')
+        cycles.push([...path.slice(path.indexOf(next)), file, next].map((f) => relative(root, f)).join(' → '));
       else if (state.get(next) === undefined) visit(next, [...path, file]);
     }
     state.set(file, 'done');

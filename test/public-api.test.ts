@@ -14,36 +14,162 @@ const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const entrySource = readFileSync(join(root, 'src/index.ts'), 'utf8');
 
 const VALUES = [
-  'CNN', 'CheckpointError', 'CommError', 'ConfigError', 'DataError', 'Dataset', 'Estimator', 'FileError', 'KMeans', 'LinearRegression',
-  'LinearSVM', 'LogisticRegression', 'MLP', 'MinMaxScaler', 'ModelFormatError', 'NetworkError', 'NotFittedError',
-  'PARADIGMS', 'PCA', 'RNN', 'Rng', 'ShardlearnError', 'StandardScaler', 'WorkerError', 'accuracy', 'advise',
-  'allocate', 'availableParadigms', 'calibrateFromRuns', 'codecUsages', 'columnStatistics', 'confusionMatrix',
-  'contiguousPartition', 'createCodec', 'createModel', 'crossValidate', 'defaultMatrix', 'deserializeModel',
-  'dirichletPartition', 'evaluate', 'explainedVarianceScore', 'exportRuns', 'f1Score', 'heldOutScore', 'iidPartition',
-  'kFold', 'kernelBackends', 'kernels', 'listRuns', 'loadData', 'loadMatrixFile', 'loadModel', 'loadSavedModel',
-  'meanSquaredError', 'modelNames', 'nn', 'oneHot', 'parseMatrix', 'parsePipeline', 'parseSpace',
-  'placeSharedArraysInWasmMemory', 'r2Score', 'registerCodec', 'registerModel', 'registerStrategy',
-  'rendezvousFromEnv', 'reportFromStore', 'resolveParams', 'runCompare', 'saveModel', 'serializeModel',
-  'shutdownThreadPool', 'strategyNames', 'stratifiedKFold', 'syntheticGenerator', 'trainTestSplit', 'tune',
+  'CNN',
+  'CheckpointError',
+  'CommError',
+  'ConfigError',
+  'DataError',
+  'Dataset',
+  'Estimator',
+  'FileError',
+  'KMeans',
+  'LinearRegression',
+  'LinearSVM',
+  'LogisticRegression',
+  'MLP',
+  'MinMaxScaler',
+  'ModelFormatError',
+  'NetworkError',
+  'NotFittedError',
+  'PARADIGMS',
+  'PCA',
+  'RNN',
+  'Rng',
+  'ShardlearnError',
+  'StandardScaler',
+  'WorkerError',
+  'accuracy',
+  'advise',
+  'allocate',
+  'availableParadigms',
+  'calibrateFromRuns',
+  'codecUsages',
+  'columnStatistics',
+  'confusionMatrix',
+  'contiguousPartition',
+  'createCodec',
+  'createModel',
+  'crossValidate',
+  'defaultMatrix',
+  'deserializeModel',
+  'dirichletPartition',
+  'evaluate',
+  'explainedVarianceScore',
+  'exportRuns',
+  'f1Score',
+  'heldOutScore',
+  'iidPartition',
+  'kFold',
+  'kernelBackends',
+  'kernels',
+  'listRuns',
+  'loadData',
+  'loadMatrixFile',
+  'loadModel',
+  'loadSavedModel',
+  'meanSquaredError',
+  'modelNames',
+  'nn',
+  'oneHot',
+  'parseMatrix',
+  'parsePipeline',
+  'parseSpace',
+  'placeSharedArraysInWasmMemory',
+  'r2Score',
+  'registerCodec',
+  'registerModel',
+  'registerStrategy',
+  'rendezvousFromEnv',
+  'reportFromStore',
+  'resolveParams',
+  'runCompare',
+  'saveModel',
+  'serializeModel',
+  'shutdownThreadPool',
+  'strategyNames',
+  'stratifiedKFold',
+  'syntheticGenerator',
+  'trainTestSplit',
+  'tune',
   'useKernels',
 ];
 
 const TYPES = [
-  'Advice', 'AdviceOption', 'AdviseRequest', 'AnyEstimator', 'ApplyUpdate', 'CNNParams', 'CheckpointPolicy', 'Codec', 'CodecFactory',
-  'CodecLayout', 'CodecState', 'ColumnStatistics', 'CommStats', 'Communicator', 'CompareOptions', 'CompareOutcome',
-  'CompressionOptions', 'ConfusionMatrix', 'DataSource', 'DatasetInit', 'DirichletOptions', 'ErrorCode', 'FitInfo',
-  'FitOptions', 'GradientStrategy', 'KMeansParams', 'LinearRegressionParams', 'LinearSVMParams', 'LoadOptions',
-  'LoadedData', 'LogisticRegressionParams', 'MLPParams', 'Matrix', 'Message', 'Metrics', 'ModelEntry', 'ModelKind',
-  'ModelSpec', 'NetworkProfile', 'PCAParams', 'Paradigm', 'PipelineOptions', 'PipelineSchedule', 'PipelineSettings',
-  'CrossValidateOptions', 'CrossValidation', 'Fold', 'PipelineStep', 'ProgressEvent', 'RNNParams', 'ReduceOp',
-  'Rendezvous', 'RunFilter', 'RunRecord', 'SavedModel', 'SearchSpace', 'SharedRows', 'SplitOptions', 'StoredRun',
-  'StrategyEnvironment', 'StrategyFactory', 'SyntheticSpec', 'TrainContext', 'TrialRecord', 'TuneOptions',
+  'Advice',
+  'AdviceOption',
+  'AdviseRequest',
+  'AnyEstimator',
+  'ApplyUpdate',
+  'CNNParams',
+  'CheckpointPolicy',
+  'Codec',
+  'CodecFactory',
+  'CodecLayout',
+  'CodecState',
+  'ColumnStatistics',
+  'CommStats',
+  'Communicator',
+  'CompareOptions',
+  'CompareOutcome',
+  'CompressionOptions',
+  'ConfusionMatrix',
+  'DataSource',
+  'DatasetInit',
+  'DirichletOptions',
+  'ErrorCode',
+  'FitInfo',
+  'FitOptions',
+  'GradientStrategy',
+  'KMeansParams',
+  'LinearRegressionParams',
+  'LinearSVMParams',
+  'LoadOptions',
+  'LoadedData',
+  'LogisticRegressionParams',
+  'MLPParams',
+  'Matrix',
+  'Message',
+  'Metrics',
+  'ModelEntry',
+  'ModelKind',
+  'ModelSpec',
+  'NetworkProfile',
+  'PCAParams',
+  'Paradigm',
+  'PipelineOptions',
+  'PipelineSchedule',
+  'PipelineSettings',
+  'CrossValidateOptions',
+  'CrossValidation',
+  'Fold',
+  'PipelineStep',
+  'ProgressEvent',
+  'RNNParams',
+  'ReduceOp',
+  'Rendezvous',
+  'RunFilter',
+  'RunRecord',
+  'SavedModel',
+  'SearchSpace',
+  'SharedRows',
+  'SplitOptions',
+  'StoredRun',
+  'StrategyEnvironment',
+  'StrategyFactory',
+  'SyntheticSpec',
+  'TrainContext',
+  'TrialRecord',
+  'TuneOptions',
   'TuneResult',
 ];
 
 /** The names an `export { a, b as c } from` clause exports. */
 function clauseNames(clause: string): string[] {
-  return clause.split(',').map((part) => part.trim()).filter((part) => part !== '').map((part) => part.split(/\s+as\s+/).pop()!);
+  return clause
+    .split(',')
+    .map((part) => part.trim())
+    .filter((part) => part !== '')
+    .map((part) => part.split(/\s+as\s+/).pop()!);
 }
 
 /** Every export statement of src/index.ts: the names, whether type-only, and the line it starts on. */
@@ -56,15 +182,24 @@ function entryExports(): { names: string[]; type: boolean; line: number }[] {
     const namespace = /^export \* as (\w+) from '\.\/[^']+\.js';$/.exec(text);
     if (named !== null) exports.push({ names: clauseNames(named[2]!), type: named[1] !== undefined, line: index });
     else if (namespace !== null) exports.push({ names: [namespace[1]!], type: false, line: index });
-    else assert.fail(`src/index.ts line ${index + 1}: only one-line 'export { … } from', 'export type { … } from' and 'export * as name from' are allowed, found: ${text}`);
+    else
+      assert.fail(
+        `src/index.ts line ${index + 1}: only one-line 'export { … } from', 'export type { … } from' and 'export * as name from' are allowed, found: ${text}`,
+      );
   });
   return exports;
 }
 
 test('src/index.ts exports exactly the pinned values and types, by explicit name', () => {
   const exports = entryExports();
-  const values = exports.filter((e) => !e.type).flatMap((e) => e.names).sort();
-  const types = exports.filter((e) => e.type).flatMap((e) => e.names).sort();
+  const values = exports
+    .filter((e) => !e.type)
+    .flatMap((e) => e.names)
+    .sort();
+  const types = exports
+    .filter((e) => e.type)
+    .flatMap((e) => e.names)
+    .sort();
   assert.deepEqual(values, [...VALUES].sort(), 'value exports (update VALUES and docs/api.md deliberately)');
   assert.deepEqual(types, [...TYPES].sort(), 'type exports (update TYPES and docs/api.md deliberately)');
   assert.equal(new Set([...values, ...types]).size, values.length + types.length, 'a name exported twice');
@@ -77,7 +212,9 @@ test('src/index.ts exports exactly the pinned values and types, by explicit name
 
 test('every export of src/index.ts has a doc comment right above it', () => {
   const lines = entrySource.split('\n');
-  const undocumented = entryExports().filter(({ line }) => !(lines[line - 1] ?? '').trimEnd().endsWith('*/')).map((e) => e.names.join(', '));
+  const undocumented = entryExports()
+    .filter(({ line }) => !(lines[line - 1] ?? '').trimEnd().endsWith('*/'))
+    .map((e) => e.names.join(', '));
   assert.deepEqual(undocumented, []);
 });
 
@@ -124,7 +261,11 @@ test("internals are not importable from outside: the package's exports map has o
 
 test('bench/, scripts/ and the CLI import from the entry only names it exports', () => {
   const files = ['bench', 'scripts', 'src/cli'].flatMap((dir) =>
-    existsSync(join(root, dir)) ? readdirSync(join(root, dir)).filter((name) => name.endsWith('.ts')).map((name) => join(dir, name)) : [],
+    existsSync(join(root, dir))
+      ? readdirSync(join(root, dir))
+          .filter((name) => name.endsWith('.ts'))
+          .map((name) => join(dir, name))
+      : [],
   );
   assert.ok(files.length > 5);
   const exported = new Set([...VALUES, ...TYPES]);
@@ -133,7 +274,16 @@ test('bench/, scripts/ and the CLI import from the entry only names it exports',
     const text = readFileSync(join(root, file), 'utf8');
     for (const match of text.matchAll(/import\s+(?:type\s+)?\{([^}]*)\}\s+from\s+'([^']+)'/g)) {
       if (resolve(root, dirname(file), match[2]!) !== join(root, 'src/index.js')) continue;
-      const imported = match[1]!.split(',').map((part) => part.trim().replace(/^type\s+/, '').split(/\s+as\s+/)[0]!).filter((name) => name !== '');
+      const imported = match[1]!
+        .split(',')
+        .map(
+          (part) =>
+            part
+              .trim()
+              .replace(/^type\s+/, '')
+              .split(/\s+as\s+/)[0]!,
+        )
+        .filter((name) => name !== '');
       for (const name of imported) if (!exported.has(name)) missing.push(`${file}: ${name}`);
     }
   }

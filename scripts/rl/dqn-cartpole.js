@@ -13,7 +13,9 @@ const agent = await new DQN({ env: 'cartpole', ...params }).fit({
   onProgress: (event) => {
     if (event.envSteps === undefined || event.envSteps < next) return;
     next += 10_000;
-    console.log(`${event.envSteps} steps: mean return ${event.meanReturn?.toFixed(1)} over the last 100 episodes, ${(event.elapsedMs / 1000).toFixed(1)} s`);
+    console.log(
+      `${event.envSteps} steps: mean return ${event.meanReturn?.toFixed(1)} over the last 100 episodes, ${(event.elapsedMs / 1000).toFixed(1)} s`,
+    );
   },
 });
 const seconds = (performance.now() - started) / 1000;

@@ -80,13 +80,18 @@ export function scoreWith(metric: MetricName, truth: ArrayLike<number>, predicte
 }
 
 export function checkMetric(metric: string): MetricName {
-  if (!(METRICS as readonly string[]).includes(metric)) throw new ConfigError(`unknown metric '${metric}'; expected one of ${METRICS.join(', ')}`, { field: 'metric' });
+  if (!(METRICS as readonly string[]).includes(metric))
+    throw new ConfigError(`unknown metric '${metric}'; expected one of ${METRICS.join(', ')}`, { field: 'metric' });
   return metric as MetricName;
 }
 
 /** The folds a FoldSpec names, for `data`. */
 export function makeFolds(data: Dataset, spec: FoldSpec): Fold[] {
-  const options = { k: spec.k, ...(spec.shuffle === undefined ? {} : { shuffle: spec.shuffle }), ...(spec.seed === undefined ? {} : { seed: spec.seed }) };
+  const options = {
+    k: spec.k,
+    ...(spec.shuffle === undefined ? {} : { shuffle: spec.shuffle }),
+    ...(spec.seed === undefined ? {} : { seed: spec.seed }),
+  };
   return spec.stratified === true ? stratifiedKFold(data.labels(), options) : kFold(data.rows, options);
 }
 
@@ -101,7 +106,10 @@ export async function crossValidate(data: Dataset, options: CrossValidateOptions
   const params = withResource(options.params ?? {}, options.resource);
   const probe: AnyEstimator = createModel(options.model, params);
   if (probe.kind !== 'classifier' && probe.kind !== 'regressor') {
-    throw new ConfigError(`cross-validation scores predictions against labels; '${options.model}' is a ${probe.kind}, choose a classifier or regressor`, { field: 'model' });
+    throw new ConfigError(
+      `cross-validation scores predictions against labels; '${options.model}' is a ${probe.kind}, choose a classifier or regressor`,
+      { field: 'model' },
+    );
   }
   const metric = options.metric ?? (probe.kind === 'classifier' ? 'accuracy' : 'r2');
   const scores: number[] = [];

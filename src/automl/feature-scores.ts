@@ -43,7 +43,7 @@ export function fClassif({ x, rows, cols }: Matrix, y: ArrayLike<number>): Float
     let between = -(sum * sum) / rows;
     for (let c = 0; c < classes; c++) between += (classSums[c]! * classSums[c]!) / counts[c]!;
     const within = total - between;
-    scores[j] = (between / (classes - 1)) / (within / (rows - classes));
+    scores[j] = between / (classes - 1) / (within / (rows - classes));
   }
   return scores;
 }
@@ -84,7 +84,12 @@ export function chi2({ x, rows, cols }: Matrix, y: ArrayLike<number>): Float64Ar
     classCounts[c]!++;
     for (let j = 0; j < cols; j++) {
       const v = x[i * cols + j]!;
-      if (v < 0) throw new DataError('DATA_VALUE', { row: i + 1, column: j }, `χ² selection needs non-negative features (counts or frequencies), found ${v}; use the F-test or mutual information, or min-max scale first`);
+      if (v < 0)
+        throw new DataError(
+          'DATA_VALUE',
+          { row: i + 1, column: j },
+          `χ² selection needs non-negative features (counts or frequencies), found ${v}; use the F-test or mutual information, or min-max scale first`,
+        );
       observed[c * cols + j]! += v;
       featureTotals[j]! += v;
     }
@@ -249,7 +254,7 @@ export function lasso({ x, rows, cols }: Matrix, y: ArrayLike<number>, options: 
       const old = weights[j]!;
       let rho = 0;
       for (let i = 0; i < rows; i++) rho += col[i]! * (residual[i]! + col[i]! * old);
-      const next = Math.sign(rho) * Math.max(Math.abs(rho) - threshold, 0) / norms[j]!;
+      const next = (Math.sign(rho) * Math.max(Math.abs(rho) - threshold, 0)) / norms[j]!;
       if (next !== old) {
         const delta = next - old;
         for (let i = 0; i < rows; i++) residual[i]! -= col[i]! * delta;

@@ -31,7 +31,8 @@ export interface FoldOptions {
 }
 
 function checkK(k: number, rows: number): void {
-  if (!Number.isInteger(k) || k < 2) throw new ConfigError(`cross-validation needs k ≥ 2 folds (a whole number), found ${k}`, { field: 'cv' });
+  if (!Number.isInteger(k) || k < 2)
+    throw new ConfigError(`cross-validation needs k ≥ 2 folds (a whole number), found ${k}`, { field: 'cv' });
   if (k > rows) throw new ConfigError(`cannot split ${rows} rows into ${k} folds; use at most ${rows} folds`, { field: 'cv' });
 }
 
@@ -72,7 +73,8 @@ export function stratifiedKFold(labels: ArrayLike<number>, options: FoldOptions)
   const encoded = new Uint32Array(rows);
   for (let i = 0; i < rows; i++) {
     const label = labels[i]!;
-    if (!Number.isFinite(label)) throw new DataError('DATA_VALUE', { row: i + 1 }, `stratified folds need a finite class label, found ${label}`);
+    if (!Number.isFinite(label))
+      throw new DataError('DATA_VALUE', { row: i + 1 }, `stratified folds need a finite class label, found ${label}`);
     if (!code.has(label)) code.set(label, code.size);
     encoded[i] = code.get(label)!;
   }
@@ -80,7 +82,10 @@ export function stratifiedKFold(labels: ArrayLike<number>, options: FoldOptions)
   const counts = new Uint32Array(classes);
   for (let i = 0; i < rows; i++) counts[encoded[i]!]!++;
   const largest = Math.max(...counts);
-  if (largest < k) throw new ConfigError(`stratified ${k}-fold cross-validation needs a class with at least ${k} rows; the largest has ${largest}`, { field: 'cv' });
+  if (largest < k)
+    throw new ConfigError(`stratified ${k}-fold cross-validation needs a class with at least ${k} rows; the largest has ${largest}`, {
+      field: 'cv',
+    });
   // allocation[f][c]: rows of class c in fold f = count of c among sorted labels at positions f, f+k, f+2k, ...
   const sorted = Uint32Array.from(encoded).sort();
   const allocation = Array.from({ length: k }, () => new Uint32Array(classes));

@@ -13,7 +13,16 @@ export { fClassif, fRegression, chi2, mutualInfoClassif, lasso, digamma } from '
 export type { LassoOptions, Matrix } from './feature-scores.js';
 export { crossValidate, makeFolds, scoreWith, checkMetric, METRICS, RESOURCE_KINDS } from './cross-validate.js';
 export type { CrossValidateOptions, CrossValidation, FoldSpec, MetricName, ResourceKind } from './cross-validate.js';
-export { GridSearcher, RandomSearcher, SuccessiveHalving, AsyncSuccessiveHalving, HyperBand, rankOutcomes, checkBudget, SEARCHERS } from './searchers.js';
+export {
+  GridSearcher,
+  RandomSearcher,
+  SuccessiveHalving,
+  AsyncSuccessiveHalving,
+  HyperBand,
+  rankOutcomes,
+  checkBudget,
+  SEARCHERS,
+} from './searchers.js';
 export type { Searcher, SearcherName, TrialRequest, TrialOutcome, Budget } from './searchers.js';
 export { TpeSearcher } from './tpe.js';
 export type { TpeOptions } from './tpe.js';

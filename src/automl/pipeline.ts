@@ -63,7 +63,11 @@ function bad(field: string, expected: string, found: unknown): never {
 
 /** Steps from the CLI text form (`standardize,variance:0,kbest:f:5`) or from JSON (an array of step objects). */
 export function parsePipeline(raw: unknown): PipelineStep[] {
-  if (typeof raw === 'string') return raw.split(',').filter((part) => part.trim() !== '').map((part, i) => stepFromText(part.trim(), i));
+  if (typeof raw === 'string')
+    return raw
+      .split(',')
+      .filter((part) => part.trim() !== '')
+      .map((part, i) => stepFromText(part.trim(), i));
   if (!Array.isArray(raw)) bad('pipeline', 'an array of steps or text like "standardize,kbest:f:5"', raw);
   return raw.map((entry, i) => checkStep(entry, `pipeline[${i}]`));
 }
@@ -102,7 +106,11 @@ function checkStep(entry: unknown, field: string): PipelineStep {
       return { step: s['step'] };
     case 'one-hot': {
       const columns = s['columns'];
-      if (!Array.isArray(columns) || columns.length === 0 || !columns.every((c) => (typeof c === 'number' && Number.isInteger(c) && c >= 0) || typeof c === 'string')) {
+      if (
+        !Array.isArray(columns) ||
+        columns.length === 0 ||
+        !columns.every((c) => (typeof c === 'number' && Number.isInteger(c) && c >= 0) || typeof c === 'string')
+      ) {
         bad(`${field}.columns`, 'a non-empty array of column indices or names', columns);
       }
       return { step: 'one-hot', columns: columns as (number | string)[] };
@@ -114,7 +122,8 @@ function checkStep(entry: unknown, field: string): PipelineStep {
     }
     case 'kbest': {
       const score = s['score'];
-      if (typeof score !== 'string' || !(SCORES as readonly string[]).includes(score)) bad(`${field}.score`, `one of ${SCORES.join(', ')}`, score);
+      if (typeof score !== 'string' || !(SCORES as readonly string[]).includes(score))
+        bad(`${field}.score`, `one of ${SCORES.join(', ')}`, score);
       const k = s['k'];
       if (typeof k !== 'number' || !Number.isInteger(k) || k < 1) bad(`${field}.k`, 'a whole number ≥ 1', k);
       return { step: 'kbest', score: score as UnivariateScore, k };
@@ -131,23 +140,25 @@ function checkStep(entry: unknown, field: string): PipelineStep {
 
 /** The steps as the CLI's text form (for reports). */
 export function formatPipeline(steps: readonly PipelineStep[]): string {
-  return steps.map((s) => {
-    switch (s.step) {
-      case 'standardize':
-      case 'minmax':
-        return s.step;
-      case 'one-hot':
-        return `one-hot:${s.columns.join(':')}`;
-      case 'variance':
-        return `variance:${s.threshold}`;
-      case 'kbest':
-        return `kbest:${s.score}:${s.k}`;
-      case 'l1':
-        return `l1:${s.alpha}`;
-      default:
-        return bad('step', 'a known step', s);
-    }
-  }).join(',');
+  return steps
+    .map((s) => {
+      switch (s.step) {
+        case 'standardize':
+        case 'minmax':
+          return s.step;
+        case 'one-hot':
+          return `one-hot:${s.columns.join(':')}`;
+        case 'variance':
+          return `variance:${s.threshold}`;
+        case 'kbest':
+          return `kbest:${s.score}:${s.k}`;
+        case 'l1':
+          return `l1:${s.alpha}`;
+        default:
+          return bad('step', 'a known step', s);
+      }
+    })
+    .join(',');
 }
 
 /** Fit every step in turn on `train` (each on the previous step's output). */
@@ -180,12 +191,18 @@ function fitStep(step: PipelineStep, train: Dataset, kind: ModelKind): FittedSte
     case 'variance': {
       const variances = columnVariances(train);
       const keep = [...variances.keys()].filter((j) => variances[j]! > step.threshold);
-      if (keep.length === 0) throw new DataError('DATA_VALUE', { file: train.source }, `no feature has variance above ${step.threshold} in these training rows; lower the variance threshold`);
+      if (keep.length === 0)
+        throw new DataError(
+          'DATA_VALUE',
+          { file: train.source },
+          `no feature has variance above ${step.threshold} in these training rows; lower the variance threshold`,
+        );
       return { step, transform: (data) => selectColumns(data, keep, train.cols) };
     }
     case 'kbest': {
       const scores = univariateScores(step.score, train, kind);
-      if (step.k > train.cols) throw new ConfigError(`pipeline: kbest k = ${step.k} exceeds the ${train.cols} features reaching it`, { field: 'k' });
+      if (step.k > train.cols)
+        throw new ConfigError(`pipeline: kbest k = ${step.k} exceeds the ${train.cols} features reaching it`, { field: 'k' });
       // scikit-learn's SelectKBest: a stable ascending sort (NaN lowest), the last k, in column order.
       const order = [...scores.keys()].sort((a, b) => rank(scores[a]!) - rank(scores[b]!) || a - b);
       const keep = order.slice(order.length - step.k).sort((a, b) => a - b);
@@ -193,7 +210,8 @@ function fitStep(step: PipelineStep, train: Dataset, kind: ModelKind): FittedSte
     }
     case 'l1': {
       const keep = l1Selected(train, step.alpha, kind);
-      if (keep.length === 0) throw new DataError('DATA_VALUE', { file: train.source }, `L1 selection with alpha ${step.alpha} keeps no feature; lower alpha`);
+      if (keep.length === 0)
+        throw new DataError('DATA_VALUE', { file: train.source }, `L1 selection with alpha ${step.alpha} keeps no feature; lower alpha`);
       return { step, transform: (data) => selectColumns(data, keep, train.cols) };
     }
     default:
@@ -208,15 +226,15 @@ function rank(score: number): number {
 function univariateScores(score: UnivariateScore, train: Dataset, kind: ModelKind): Float64Array {
   const y = train.labels();
   if (score === 'f') return kind === 'classifier' ? fClassif(train, y) : fRegression(train, y);
-  if (kind !== 'classifier') throw new ConfigError(`pipeline: kbest score '${score}' scores features against classes; for a ${kind} use 'f'`, { field: 'score' });
+  if (kind !== 'classifier')
+    throw new ConfigError(`pipeline: kbest score '${score}' scores features against classes; for a ${kind} use 'f'`, { field: 'score' });
   return score === 'chi2' ? chi2(train, y) : mutualInfoClassif(train, y);
 }
 
 function l1Selected(train: Dataset, alpha: number, kind: ModelKind): number[] {
   const y = train.labels();
-  const targets: Float64Array[] = kind === 'classifier'
-    ? [...new Set(y)].sort((a, b) => a - b).map((c) => y.map((v) => (v === c ? 1 : 0)))
-    : [y];
+  const targets: Float64Array[] =
+    kind === 'classifier' ? [...new Set(y)].sort((a, b) => a - b).map((c) => y.map((v) => (v === c ? 1 : 0))) : [y];
   const used = new Uint8Array(train.cols);
   for (const target of targets) {
     const weights = lasso(train, target, { alpha });
@@ -237,7 +255,12 @@ function columnVariances({ x, rows, cols }: Dataset): Float64Array {
 }
 
 function checkWidth(data: Dataset, cols: number): void {
-  if (data.cols !== cols) throw new DataError('DATA_FORMAT', { file: data.source }, `the pipeline was fitted on ${cols} columns, found ${data.cols}; transform data shaped like the training data`);
+  if (data.cols !== cols)
+    throw new DataError(
+      'DATA_FORMAT',
+      { file: data.source },
+      `the pipeline was fitted on ${cols} columns, found ${data.cols}; transform data shaped like the training data`,
+    );
 }
 
 /** The listed columns of `data`, in that order (a copy). */
@@ -252,14 +275,21 @@ export function selectColumns(data: Dataset, keep: readonly number[], fittedCols
 function fitOneHot(step: { step: 'one-hot'; columns: readonly (number | string)[] }, train: Dataset): FittedStep {
   const indices = step.columns.map((column) => {
     const j = typeof column === 'number' ? column : train.featureNames.indexOf(column);
-    if (j < 0 || j >= train.cols) throw new ConfigError(`pipeline: one-hot column ${JSON.stringify(column)} is not among the ${train.cols} columns (${train.featureNames.slice(0, 8).join(', ')}${train.cols > 8 ? ', …' : ''})`, { field: 'columns' });
+    if (j < 0 || j >= train.cols)
+      throw new ConfigError(
+        `pipeline: one-hot column ${JSON.stringify(column)} is not among the ${train.cols} columns (${train.featureNames.slice(0, 8).join(', ')}${train.cols > 8 ? ', …' : ''})`,
+        { field: 'columns' },
+      );
     return j;
   });
   const categories = new Map<number, number[]>();
   for (const j of indices) {
     const seen = new Set<number>();
     for (let i = 0; i < train.rows; i++) seen.add(train.x[i * train.cols + j]!);
-    categories.set(j, [...seen].sort((a, b) => a - b));
+    categories.set(
+      j,
+      [...seen].sort((a, b) => a - b),
+    );
   }
   const names: string[] = [];
   for (let j = 0; j < train.cols; j++) {

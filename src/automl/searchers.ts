@@ -92,7 +92,11 @@ export class RandomSearcher implements Searcher {
   private readonly rng: Rng;
   private next = 0;
 
-  constructor(private readonly space: SearchSpace, private readonly trials: number, seed: number) {
+  constructor(
+    private readonly space: SearchSpace,
+    private readonly trials: number,
+    seed: number,
+  ) {
     this.rng = new Rng(seed);
   }
 
@@ -113,7 +117,11 @@ export class SuccessiveHalving implements Searcher {
   private readonly rungs: { count: number; resource: number }[] = [];
 
   constructor(configs: readonly { configId: number; params: Params }[], first: number, max: number, eta: number, bracket = 0) {
-    for (let count = configs.length, resource = first; count >= 1 && resource <= max * (1 + 1e-9); count = Math.floor(count / eta), resource *= eta) {
+    for (
+      let count = configs.length, resource = first;
+      count >= 1 && resource <= max * (1 + 1e-9);
+      count = Math.floor(count / eta), resource *= eta
+    ) {
       this.rungs.push({ count, resource });
     }
     if (this.rungs.length === 0) this.rungs.push({ count: configs.length, resource: max });
@@ -149,7 +157,12 @@ export class AsyncSuccessiveHalving implements Searcher {
   private readonly resources: number[] = [];
   private started = 0;
 
-  constructor(private readonly space: SearchSpace, private readonly trials: number, private readonly budget: Budget, seed: number) {
+  constructor(
+    private readonly space: SearchSpace,
+    private readonly trials: number,
+    private readonly budget: Budget,
+    seed: number,
+  ) {
     this.rng = new Rng(seed);
     for (let r = budget.min; r <= budget.max * (1 + 1e-9); r *= budget.eta) {
       this.resources.push(r);
@@ -216,11 +229,15 @@ export class HyperBand implements Searcher {
 
 export function checkBudget(budget: Partial<Budget> | undefined, searcher: SearcherName): Budget {
   if (budget === undefined || budget.min === undefined || budget.max === undefined) {
-    throw new ConfigError(`searcher '${searcher}' stops trials early on a budget: give resource { kind: 'epochs' | 'maxIter' | 'rows', min, max } (CLI --resource epochs:1:27)`, { field: 'resource' });
+    throw new ConfigError(
+      `searcher '${searcher}' stops trials early on a budget: give resource { kind: 'epochs' | 'maxIter' | 'rows', min, max } (CLI --resource epochs:1:27)`,
+      { field: 'resource' },
+    );
   }
   const eta = budget.eta ?? 3;
   if (!(budget.min > 0)) throw new ConfigError(`resource min must be > 0, found ${budget.min}`, { field: 'resource.min' });
-  if (!(budget.max >= budget.min)) throw new ConfigError(`resource max must be ≥ min (${budget.min}), found ${budget.max}`, { field: 'resource.max' });
+  if (!(budget.max >= budget.min))
+    throw new ConfigError(`resource max must be ≥ min (${budget.min}), found ${budget.max}`, { field: 'resource.max' });
   if (!(eta > 1)) throw new ConfigError(`eta must be > 1, found ${eta}`, { field: 'eta' });
   return { min: budget.min, max: budget.max, eta };
 }

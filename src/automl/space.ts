@@ -61,7 +61,9 @@ const DEFAULT_STEPS = 3;
 
 function fail(source: string, field: string, expected: string, found: unknown): never {
   const shown = JSON.stringify(found) ?? String(found);
-  throw new ConfigError(`${source}: '${field}' must be ${expected}, found ${shown.length > 60 ? `${shown.slice(0, 60)}…` : shown}`, { field });
+  throw new ConfigError(`${source}: '${field}' must be ${expected}, found ${shown.length > 60 ? `${shown.slice(0, 60)}…` : shown}`, {
+    field,
+  });
 }
 
 function isScalar(value: unknown): value is number | string | boolean {
@@ -103,7 +105,8 @@ function parseDomain(source: string, name: string, raw: Record<string, unknown>)
   }
   const kind = type as (typeof DOMAIN_TYPES)[number];
   for (const key of Object.keys(raw)) {
-    if (!DOMAIN_KEYS[kind].includes(key)) fail(source, `${name}.${key}`, `absent (a '${kind}' domain takes ${DOMAIN_KEYS[kind].join(', ')})`, raw[key]);
+    if (!DOMAIN_KEYS[kind].includes(key))
+      fail(source, `${name}.${key}`, `absent (a '${kind}' domain takes ${DOMAIN_KEYS[kind].join(', ')})`, raw[key]);
   }
   if (kind === 'choice') {
     const values = raw['values'];
@@ -131,7 +134,7 @@ function parseDomain(source: string, name: string, raw: Record<string, unknown>)
 
 function parseCondition(source: string, name: string, raw: unknown, declared: ReadonlyMap<string, SpaceParam>): Condition {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw) || Object.keys(raw).length === 0) {
-    fail(source, `${name}.when`, "an object naming earlier parameters, e.g. { \"solver\": \"sgd\" }", raw);
+    fail(source, `${name}.when`, 'an object naming earlier parameters, e.g. { "solver": "sgd" }', raw);
   }
   const condition: Record<string, readonly ParamValue[]> = {};
   for (const [other, wanted] of Object.entries(raw)) {
@@ -142,7 +145,8 @@ function parseCondition(source: string, name: string, raw: unknown, declared: Re
     const values = Array.isArray(wanted) ? (wanted as unknown[]) : [wanted];
     if (values.length === 0) fail(source, field, 'a value or a non-empty array of values', wanted);
     const possible = parent.domain.type === 'choice' ? parent.domain.values : parent.domain.type === 'fixed' ? [parent.domain.value] : null;
-    if (possible === null) fail(source, field, `a condition on a 'choice' or fixed parameter ('${other}' is '${parent.domain.type}')`, wanted);
+    if (possible === null)
+      fail(source, field, `a condition on a 'choice' or fixed parameter ('${other}' is '${parent.domain.type}')`, wanted);
     for (const value of values) {
       if (!isValue(value) || !holds(possible, value)) fail(source, field, `one of ${JSON.stringify(possible)}`, value);
     }
@@ -156,7 +160,8 @@ function parseCondition(source: string, name: string, raw: unknown, declared: Re
  * (`space.json: 'lr.low' must be a finite number, found "0.1"`).
  */
 export function parseSpace(raw: unknown, source = 'space'): SearchSpace {
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) fail(source, '(top level)', 'an object mapping option names to domains', raw);
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
+    fail(source, '(top level)', 'an object mapping option names to domains', raw);
   const declared = new Map<string, SpaceParam>();
   for (const [name, entry] of Object.entries(raw)) {
     let param: SpaceParam;
@@ -168,7 +173,7 @@ export function parseSpace(raw: unknown, source = 'space'): SearchSpace {
       const when = record['when'] === undefined ? null : parseCondition(source, name, record['when'], declared);
       param = { name, domain, when };
     } else {
-      fail(source, name, "a domain object ({ \"type\": \"uniform\", … }) or a fixed number, string, boolean or list of numbers", entry);
+      fail(source, name, 'a domain object ({ "type": "uniform", … }) or a fixed number, string, boolean or list of numbers', entry);
     }
     declared.set(name, param);
   }
@@ -194,7 +199,13 @@ function sampleDomain(domain: Domain, rng: Rng): ParamValue {
     case 'int':
       if (!domain.log) return domain.low + rng.int(domain.high - domain.low + 1);
       // Uniform in log(low - 0.5)..log(high + 0.5), rounded: each integer's share is its log-width.
-      return Math.min(domain.high, Math.max(domain.low, Math.round(Math.exp(Math.log(domain.low - 0.5) + (Math.log(domain.high + 0.5) - Math.log(domain.low - 0.5)) * rng.uniform()))));
+      return Math.min(
+        domain.high,
+        Math.max(
+          domain.low,
+          Math.round(Math.exp(Math.log(domain.low - 0.5) + (Math.log(domain.high + 0.5) - Math.log(domain.low - 0.5)) * rng.uniform())),
+        ),
+      );
     default:
       throw new ConfigError(`unknown domain ${JSON.stringify(domain)}`);
   }
@@ -223,7 +234,10 @@ export function gridValues(domain: Domain): ParamValue[] {
     case 'int': {
       const count = domain.high - domain.low + 1;
       if (domain.steps === null || domain.steps >= count) return Array.from({ length: count }, (_, i) => domain.low + i);
-      const at = (t: number): number => domain.log ? Math.exp(Math.log(domain.low) + (Math.log(domain.high) - Math.log(domain.low)) * t) : domain.low + (domain.high - domain.low) * t;
+      const at = (t: number): number =>
+        domain.log
+          ? Math.exp(Math.log(domain.low) + (Math.log(domain.high) - Math.log(domain.low)) * t)
+          : domain.low + (domain.high - domain.low) * t;
       return [...new Set(spread(domain.steps, (t) => Math.round(at(t))))];
     }
     default:
@@ -252,5 +266,9 @@ export function gridOf(space: SearchSpace): Params[] {
 
 /** A stable text key of a point (sorted keys), to recognise a configuration seen before. */
 export function paramsKey(params: Params): string {
-  return JSON.stringify(Object.keys(params).sort().map((key) => [key, params[key]]));
+  return JSON.stringify(
+    Object.keys(params)
+      .sort()
+      .map((key) => [key, params[key]]),
+  );
 }

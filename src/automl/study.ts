@@ -76,16 +76,25 @@ export function oriented(objectives: readonly ObjectiveName[], values: readonly 
 }
 
 export function checkObjectives(objectives: readonly string[]): ObjectiveName[] {
-  if (objectives[0] !== 'score') throw new ConfigError(`the first objective must be 'score' (the CV metric), found ${JSON.stringify(objectives)}`, { field: 'objectives' });
+  if (objectives[0] !== 'score')
+    throw new ConfigError(`the first objective must be 'score' (the CV metric), found ${JSON.stringify(objectives)}`, {
+      field: 'objectives',
+    });
   for (const name of objectives) {
-    if (!(OBJECTIVES as readonly string[]).includes(name)) throw new ConfigError(`unknown objective '${name}'; expected ${OBJECTIVES.join(', ')}`, { field: 'objectives' });
+    if (!(OBJECTIVES as readonly string[]).includes(name))
+      throw new ConfigError(`unknown objective '${name}'; expected ${OBJECTIVES.join(', ')}`, { field: 'objectives' });
   }
   return [...new Set(objectives)] as ObjectiveName[];
 }
 
-export async function runStudy(searcher: Searcher, runTrial: (request: TrialRequest) => Promise<TrialResult>, options: StudyOptions = {}): Promise<StudyRun> {
+export async function runStudy(
+  searcher: Searcher,
+  runTrial: (request: TrialRequest) => Promise<TrialResult>,
+  options: StudyOptions = {},
+): Promise<StudyRun> {
   const concurrency = options.concurrency ?? 1;
-  if (!Number.isInteger(concurrency) || concurrency < 1) throw new ConfigError(`concurrency must be a whole number ≥ 1, found ${concurrency}`, { field: 'concurrency' });
+  if (!Number.isInteger(concurrency) || concurrency < 1)
+    throw new ConfigError(`concurrency must be a whole number ≥ 1, found ${concurrency}`, { field: 'concurrency' });
   const objectives = checkObjectives(options.objectives ?? ['score']);
   const started = performance.now();
   const trials: TrialRecord[] = [];
@@ -95,7 +104,15 @@ export async function runStudy(searcher: Searcher, runTrial: (request: TrialRequ
   const start = (request: TrialRequest): void => {
     const id = nextId++;
     const startedMs = performance.now();
-    const base = { id, configId: request.configId, params: request.params, rung: request.rung, bracket: request.bracket, resource: request.resource, startedAt: (startedMs - started) / 1000 };
+    const base = {
+      id,
+      configId: request.configId,
+      params: request.params,
+      rung: request.rung,
+      bracket: request.bracket,
+      resource: request.resource,
+      startedAt: (startedMs - started) / 1000,
+    };
     const earlier = options.reuse?.(request);
     if (earlier !== undefined) {
       running.set(id, Promise.resolve({ ...earlier, ...base, reused: true }));
@@ -107,14 +124,32 @@ export async function runStudy(searcher: Searcher, runTrial: (request: TrialRequ
         const measured = objectives.map((name) => (name === 'score' ? result.mean : result.fitSeconds));
         const failed = !Number.isFinite(result.mean);
         return {
-          ...base, status: failed ? 'failed' : 'ok', score: result.mean, foldScores: result.scores, std: result.std, fitSeconds: result.fitSeconds,
-          seconds: (performance.now() - startedMs) / 1000, objectives: failed ? null : measured,
-          error: failed ? { code: 'NUMERIC', message: `the CV score is ${result.mean}` } : null, reused: false,
+          ...base,
+          status: failed ? 'failed' : 'ok',
+          score: result.mean,
+          foldScores: result.scores,
+          std: result.std,
+          fitSeconds: result.fitSeconds,
+          seconds: (performance.now() - startedMs) / 1000,
+          objectives: failed ? null : measured,
+          error: failed ? { code: 'NUMERIC', message: `the CV score is ${result.mean}` } : null,
+          reused: false,
         };
       } catch (error: unknown) {
         const code = error instanceof ShardlearnError ? error.code : error instanceof Error ? error.name : 'ERROR';
         const message = error instanceof Error ? error.message : String(error);
-        return { ...base, status: 'failed', score: null, foldScores: null, std: null, fitSeconds: null, seconds: (performance.now() - startedMs) / 1000, objectives: null, error: { code, message }, reused: false };
+        return {
+          ...base,
+          status: 'failed',
+          score: null,
+          foldScores: null,
+          std: null,
+          fitSeconds: null,
+          seconds: (performance.now() - startedMs) / 1000,
+          objectives: null,
+          error: { code, message },
+          reused: false,
+        };
       }
     };
     running.set(id, settle());
@@ -138,7 +173,13 @@ export async function runStudy(searcher: Searcher, runTrial: (request: TrialRequ
     const done = await Promise.race(running.values());
     running.delete(done.id);
     trials.push(done);
-    const request: TrialRequest = { configId: done.configId, params: done.params, rung: done.rung, resource: done.resource, bracket: done.bracket };
+    const request: TrialRequest = {
+      configId: done.configId,
+      params: done.params,
+      rung: done.rung,
+      resource: done.resource,
+      bracket: done.bracket,
+    };
     searcher.tell({ request, objectives: done.objectives === null ? null : oriented(objectives, done.objectives) });
     options.onTrial?.(done);
   }

@@ -37,7 +37,12 @@ export class TpeSearcher implements Searcher {
   private readonly candidates: number;
   private readonly gamma: number;
 
-  constructor(private readonly space: SearchSpace, private readonly trials: number, seed: number, options: TpeOptions = {}) {
+  constructor(
+    private readonly space: SearchSpace,
+    private readonly trials: number,
+    seed: number,
+    options: TpeOptions = {},
+  ) {
     this.rng = new Rng(seed);
     this.startup = options.startup ?? 10;
     this.candidates = options.candidates ?? 24;
@@ -93,8 +98,16 @@ export class TpeSearcher implements Searcher {
       return domain.values[best]!;
     }
     const scale = numericScale(domain);
-    const l = parzen(valuesOf(good).map((v) => scale.to(v as number)), scale.low, scale.high);
-    const g = parzen(valuesOf(bad).map((v) => scale.to(v as number)), scale.low, scale.high);
+    const l = parzen(
+      valuesOf(good).map((v) => scale.to(v as number)),
+      scale.low,
+      scale.high,
+    );
+    const g = parzen(
+      valuesOf(bad).map((v) => scale.to(v as number)),
+      scale.low,
+      scale.high,
+    );
     let best = 0;
     let bestRatio = -Infinity;
     for (let n = 0; n < this.candidates; n++) {
@@ -111,7 +124,9 @@ export class TpeSearcher implements Searcher {
 
 function isActive(param: SpaceParam, chosen: Params): boolean {
   if (param.when === null) return true;
-  return Object.entries(param.when).every(([other, values]) => other in chosen && values.some((v) => JSON.stringify(v) === JSON.stringify(chosen[other])));
+  return Object.entries(param.when).every(
+    ([other, values]) => other in chosen && values.some((v) => JSON.stringify(v) === JSON.stringify(chosen[other])),
+  );
 }
 
 function drawIndex(weights: readonly number[], rng: Rng): number {
@@ -124,15 +139,26 @@ function drawIndex(weights: readonly number[], rng: Rng): number {
 }
 
 /** The internal (possibly log) scale of a numeric domain, and the way back. */
-function numericScale(domain: Exclude<Domain, { type: 'fixed' } | { type: 'choice' }>): { low: number; high: number; to(v: number): number; from(u: number): number } {
+function numericScale(domain: Exclude<Domain, { type: 'fixed' } | { type: 'choice' }>): {
+  low: number;
+  high: number;
+  to(v: number): number;
+  from(u: number): number;
+} {
   switch (domain.type) {
     case 'uniform':
       return { low: domain.low, high: domain.high, to: (v) => v, from: (u) => Math.min(domain.high, Math.max(domain.low, u)) };
     case 'log-uniform':
-      return { low: Math.log(domain.low), high: Math.log(domain.high), to: Math.log, from: (u) => Math.min(domain.high, Math.max(domain.low, Math.exp(u))) };
+      return {
+        low: Math.log(domain.low),
+        high: Math.log(domain.high),
+        to: Math.log,
+        from: (u) => Math.min(domain.high, Math.max(domain.low, Math.exp(u))),
+      };
     case 'int': {
       const clamp = (v: number): number => Math.min(domain.high, Math.max(domain.low, Math.round(v)));
-      if (domain.log) return { low: Math.log(domain.low - 0.5), high: Math.log(domain.high + 0.5), to: Math.log, from: (u) => clamp(Math.exp(u)) };
+      if (domain.log)
+        return { low: Math.log(domain.low - 0.5), high: Math.log(domain.high + 0.5), to: Math.log, from: (u) => clamp(Math.exp(u)) };
       return { low: domain.low - 0.5, high: domain.high + 0.5, to: (v) => v, from: clamp };
     }
     default:
@@ -151,11 +177,14 @@ function parzen(observations: readonly number[], low: number, high: number): Par
   const sorted = [...observations].sort((a, b) => a - b);
   const minSigma = range / Math.min(100, sorted.length + 1);
   const mus = [(low + high) / 2, ...sorted];
-  const sigmas = [range, ...sorted.map((mu, i) => {
-    const left = mu - (i > 0 ? sorted[i - 1]! : low);
-    const right = (i + 1 < sorted.length ? sorted[i + 1]! : high) - mu;
-    return Math.min(range, Math.max(minSigma, left, right));
-  })];
+  const sigmas = [
+    range,
+    ...sorted.map((mu, i) => {
+      const left = mu - (i > 0 ? sorted[i - 1]! : low);
+      const right = (i + 1 < sorted.length ? sorted[i + 1]! : high) - mu;
+      return Math.min(range, Math.max(minSigma, left, right));
+    }),
+  ];
   const masses = mus.map((mu, i) => Math.max(normalCdf((high - mu) / sigmas[i]!) - normalCdf((low - mu) / sigmas[i]!), 1e-12));
   return {
     sample(rng) {
@@ -181,6 +210,6 @@ function parzen(observations: readonly number[], low: number, high: number): Par
 function normalCdf(z: number): number {
   const x = Math.abs(z) / Math.SQRT2;
   const t = 1 / (1 + 0.3275911 * x);
-  const erf = 1 - (((((1.061405429 * t - 1.453152027) * t) + 1.421413741) * t - 0.284496736) * t + 0.254829592) * t * Math.exp(-x * x);
+  const erf = 1 - ((((1.061405429 * t - 1.453152027) * t + 1.421413741) * t - 0.284496736) * t + 0.254829592) * t * Math.exp(-x * x);
   return z >= 0 ? 0.5 * (1 + erf) : 0.5 * (1 - erf);
 }

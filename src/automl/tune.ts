@@ -89,8 +89,13 @@ export interface TuneResult {
 
 function makeSearcher(name: SearcherName, space: SearchSpace, options: TuneOptions, seed: number): Searcher {
   const trials = options.trials ?? (name === 'grid' ? Number.MAX_SAFE_INTEGER : 20);
-  if (!Number.isInteger(trials) || trials < 1) throw new ConfigError(`trials must be a whole number ≥ 1, found ${trials}`, { field: 'trials' });
-  const budget = (): { min: number; max: number; eta: number } => checkBudget(options.resource === undefined ? undefined : { ...options.resource, ...(options.eta === undefined ? {} : { eta: options.eta }) }, name);
+  if (!Number.isInteger(trials) || trials < 1)
+    throw new ConfigError(`trials must be a whole number ≥ 1, found ${trials}`, { field: 'trials' });
+  const budget = (): { min: number; max: number; eta: number } =>
+    checkBudget(
+      options.resource === undefined ? undefined : { ...options.resource, ...(options.eta === undefined ? {} : { eta: options.eta }) },
+      name,
+    );
   switch (name) {
     case 'grid':
       return new GridSearcher(space, trials);
@@ -101,7 +106,12 @@ function makeSearcher(name: SearcherName, space: SearchSpace, options: TuneOptio
     case 'sha': {
       const { min, max, eta } = budget();
       const rng = new Rng(seed);
-      return new SuccessiveHalving(Array.from({ length: trials }, (_, configId) => ({ configId, params: sampleSpace(space, rng) })), min, max, eta);
+      return new SuccessiveHalving(
+        Array.from({ length: trials }, (_, configId) => ({ configId, params: sampleSpace(space, rng) })),
+        min,
+        max,
+        eta,
+      );
     }
     case 'asha':
       return new AsyncSuccessiveHalving(space, trials, budget(), seed);
@@ -125,9 +135,11 @@ export interface HeldOutOptions {
  * configuration (and the default one, for comparison) is judged on rows the search never saw.
  */
 export async function heldOutScore(train: Dataset, test: Dataset, options: HeldOutOptions): Promise<{ score: number; metric: MetricName }> {
-  const steps = options.pipeline === undefined ? [] : typeof options.pipeline === 'string' ? parsePipeline(options.pipeline) : options.pipeline;
+  const steps =
+    options.pipeline === undefined ? [] : typeof options.pipeline === 'string' ? parsePipeline(options.pipeline) : options.pipeline;
   const model = createModel(options.model, options.params ?? {});
-  if (model.kind !== 'classifier' && model.kind !== 'regressor') throw new ConfigError(`'${options.model}' is a ${model.kind}; tuning scores classifiers and regressors`, { field: 'model' });
+  if (model.kind !== 'classifier' && model.kind !== 'regressor')
+    throw new ConfigError(`'${options.model}' is a ${model.kind}; tuning scores classifiers and regressors`, { field: 'model' });
   const metric = options.metric ?? (model.kind === 'classifier' ? 'accuracy' : 'r2');
   const pipeline = fitPipeline(steps, train, model.kind);
   await model.fit(pipeline.transform(train), options.fit ?? {});
@@ -137,37 +149,55 @@ export async function heldOutScore(train: Dataset, test: Dataset, options: HeldO
 /** A SearchSpace from parseSpace, rather than JSON that happens to have an option called 'params'. */
 function isParsedSpace(space: TuneOptions['space']): space is SearchSpace {
   const params = (space as { params?: unknown }).params;
-  return Array.isArray(params) && typeof (space as { source?: unknown }).source === 'string'
-    && params.every((p: unknown) => typeof p === 'object' && p !== null && 'domain' in p && 'name' in p);
+  return (
+    Array.isArray(params) &&
+    typeof (space as { source?: unknown }).source === 'string' &&
+    params.every((p: unknown) => typeof p === 'object' && p !== null && 'domain' in p && 'name' in p)
+  );
 }
 
 /** Search `options.space` for the model options with the best cross-validated score on `data`. */
 export async function tune(data: Dataset, options: TuneOptions): Promise<TuneResult> {
   const searcherName = options.searcher ?? 'random';
-  if (!(SEARCHERS as readonly string[]).includes(searcherName)) throw new ConfigError(`unknown searcher '${searcherName}'; expected one of ${SEARCHERS.join(', ')}`, { field: 'searcher' });
+  if (!(SEARCHERS as readonly string[]).includes(searcherName))
+    throw new ConfigError(`unknown searcher '${searcherName}'; expected one of ${SEARCHERS.join(', ')}`, { field: 'searcher' });
   const space = isParsedSpace(options.space) ? options.space : parseSpace(options.space);
   const resource = options.resource;
   if (resource !== undefined) {
-    if (!RESOURCE_KINDS.includes(resource.kind)) throw new ConfigError(`resource kind must be one of ${RESOURCE_KINDS.join(', ')}, found '${String(resource.kind)}'`, { field: 'resource.kind' });
-    if (space.params.some((p) => p.name === resource.kind)) throw new ConfigError(`'${resource.kind}' is the budget the searcher sets; remove it from the search space`, { field: resource.kind });
+    if (!RESOURCE_KINDS.includes(resource.kind))
+      throw new ConfigError(`resource kind must be one of ${RESOURCE_KINDS.join(', ')}, found '${String(resource.kind)}'`, {
+        field: 'resource.kind',
+      });
+    if (space.params.some((p) => p.name === resource.kind))
+      throw new ConfigError(`'${resource.kind}' is the budget the searcher sets; remove it from the search space`, {
+        field: resource.kind,
+      });
   }
   const usesBudget = searcherName === 'sha' || searcherName === 'asha' || searcherName === 'hyperband';
   const seed = options.seed ?? 0;
   const metric = options.metric === undefined ? undefined : checkMetric(options.metric);
   const objectives = checkObjectives(options.objectives ?? ['score']);
   const cv = options.cv ?? 5;
-  const folds = typeof cv === 'number' ? makeFolds(data, { k: cv, stratified: options.stratified ?? false, shuffle: options.shuffle ?? false, seed }) : [...cv];
-  const pipeline = options.pipeline === undefined ? [] : typeof options.pipeline === 'string' ? parsePipeline(options.pipeline) : [...options.pipeline];
+  const folds =
+    typeof cv === 'number'
+      ? makeFolds(data, { k: cv, stratified: options.stratified ?? false, shuffle: options.shuffle ?? false, seed })
+      : [...cv];
+  const pipeline =
+    options.pipeline === undefined ? [] : typeof options.pipeline === 'string' ? parsePipeline(options.pipeline) : [...options.pipeline];
   const searcher = makeSearcher(searcherName, space, options, seed);
   const concurrency = options.concurrency ?? 1;
   const reusable = new Map<string, TrialRecord[]>();
-  const keyOf = (t: { configId: number; rung: number; resource: number | null; params: Params }): string => `${t.configId}|${t.rung}|${t.resource}|${paramsKey(t.params)}`;
+  const keyOf = (t: { configId: number; rung: number; resource: number | null; params: Params }): string =>
+    `${t.configId}|${t.rung}|${t.resource}|${paramsKey(t.params)}`;
   for (const trial of options.previous ?? []) {
     if (trial.status !== 'ok') continue;
     reusable.set(keyOf(trial), [...(reusable.get(keyOf(trial)) ?? []), trial]);
   }
   const kind = createModel(options.model).kind;
-  if (kind !== 'classifier' && kind !== 'regressor') throw new ConfigError(`tuning scores predictions against labels; '${options.model}' is a ${kind}, choose a classifier or regressor`, { field: 'model' });
+  if (kind !== 'classifier' && kind !== 'regressor')
+    throw new ConfigError(`tuning scores predictions against labels; '${options.model}' is a ${kind}, choose a classifier or regressor`, {
+      field: 'model',
+    });
   const resolvedMetric: MetricName = metric ?? (kind === 'classifier' ? 'accuracy' : 'r2');
   const run = await runStudy(
     searcher,
@@ -179,11 +209,15 @@ export async function tune(data: Dataset, options: TuneOptions): Promise<TuneRes
         pipeline,
         metric: resolvedMetric,
         ...(options.fit === undefined ? {} : { fit: options.fit }),
-        ...(usesBudget && resource !== undefined && request.resource !== null ? { resource: { kind: resource.kind, amount: request.resource } } : {}),
+        ...(usesBudget && resource !== undefined && request.resource !== null
+          ? { resource: { kind: resource.kind, amount: request.resource } }
+          : {}),
       });
     },
     {
-      concurrency, objectives, ...(options.onTrial === undefined ? {} : { onTrial: options.onTrial }),
+      concurrency,
+      objectives,
+      ...(options.onTrial === undefined ? {} : { onTrial: options.onTrial }),
       reuse: (request) => reusable.get(keyOf(request))?.shift(),
     },
   );

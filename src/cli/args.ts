@@ -76,7 +76,12 @@ export function takeString(args: ParsedArgs, name: string): string | undefined {
   return value;
 }
 
-export function takeNumber(args: ParsedArgs, name: string, check: (n: number) => boolean = Number.isFinite, expected = 'a number'): number | undefined {
+export function takeNumber(
+  args: ParsedArgs,
+  name: string,
+  check: (n: number) => boolean = Number.isFinite,
+  expected = 'a number',
+): number | undefined {
   const value = args.flags.get(name);
   args.flags.delete(name);
   if (value === undefined) return undefined;
@@ -108,11 +113,15 @@ export function takeList(args: ParsedArgs, name: string): string[] | undefined {
   args.flags.delete(name);
   if (value === undefined) return undefined;
   if (value === true) throw new ConfigError(`--${name} needs a comma-separated list`, { field: name });
-  return value.split(',').map((s) => s.trim()).filter((s) => s !== '');
+  return value
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
 }
 
 /** Refuse any flag the command did not take (after it took all of its own). */
 export function rejectLeftovers(args: ParsedArgs, command: string): void {
   const first = [...args.flags.keys()][0];
-  if (first !== undefined) throw new ConfigError(`${command} does not take --${first}; 'shardlearn ${command} --help' lists its flags`, { field: first });
+  if (first !== undefined)
+    throw new ConfigError(`${command} does not take --${first}; 'shardlearn ${command} --help' lists its flags`, { field: first });
 }

@@ -7,7 +7,17 @@
 import { ConfigError } from '../core/errors.js';
 import { writeFileAtomic } from '../core/atomic-file.js';
 import type { CompareEvent, MatrixFlags, RunFilter } from '../compare/index.js';
-import { exportRuns, exportRunsParquet, formatDuration, listRuns, remainingSeconds, reportFromStore, resolveMatrix, resumeCompare, runCompare } from '../compare/index.js';
+import {
+  exportRuns,
+  exportRunsParquet,
+  formatDuration,
+  listRuns,
+  remainingSeconds,
+  reportFromStore,
+  resolveMatrix,
+  resumeCompare,
+  runCompare,
+} from '../compare/index.js';
 import { parseNetworksFlag } from '../compare/matrix.js';
 import type { ParsedArgs } from './args.js';
 import { rejectLeftovers, takeList, takeNumber, takeString, takeSwitch } from './args.js';
@@ -21,7 +31,12 @@ export async function compareCommand(args: ParsedArgs, write: Output): Promise<v
   const flags: MatrixFlags = {};
   const matrix = takeString(args, 'matrix');
   if (matrix !== undefined) flags.matrix = matrix;
-  const lists = { models: takeList(args, 'models'), data: takeList(args, 'data'), paradigms: takeList(args, 'paradigms'), strategies: takeList(args, 'strategies') };
+  const lists = {
+    models: takeList(args, 'models'),
+    data: takeList(args, 'data'),
+    paradigms: takeList(args, 'paradigms'),
+    strategies: takeList(args, 'strategies'),
+  };
   for (const [key, value] of Object.entries(lists)) if (value !== undefined) (flags as Record<string, unknown>)[key] = value;
   const workers = takeList(args, 'workers');
   if (workers !== undefined) {
@@ -81,7 +96,10 @@ export async function compareCommand(args: ParsedArgs, write: Output): Promise<v
       case 'start':
         total = Math.max(event.totalRuns, 1);
         cellIds = event.cells.map((cell) => cell.id);
-        if (!json) write(`compare: ${event.totalRuns} runs in ${event.cells.length} cells${event.skipped.length > 0 ? `, ${event.skipped.length} skipped` : ''}`);
+        if (!json)
+          write(
+            `compare: ${event.totalRuns} runs in ${event.cells.length} cells${event.skipped.length > 0 ? `, ${event.skipped.length} skipped` : ''}`,
+          );
         for (const skipped of event.skipped) if (!json) write(`  skipped ${JSON.stringify(skipped)}`);
         return;
       case 'run-start':
@@ -109,9 +127,10 @@ export async function compareCommand(args: ParsedArgs, write: Output): Promise<v
     }
   };
   try {
-    const outcome = resolved === null
-      ? await resumeCompare(dbPath, { reportPath, signal: controller.signal, onProgress })
-      : await runCompare(resolved, { dbPath, reportPath, signal: controller.signal, onProgress });
+    const outcome =
+      resolved === null
+        ? await resumeCompare(dbPath, { reportPath, signal: controller.signal, onProgress })
+        : await runCompare(resolved, { dbPath, reportPath, signal: controller.signal, onProgress });
     bar.done();
     if (json) {
       write.data(JSON.stringify({ db: dbPath, report: outcome.reportPath, summary: outcome.summary }));
@@ -142,7 +161,8 @@ export async function runsCommand(args: ParsedArgs, write: Output): Promise<void
     ...(sessionId === undefined ? {} : { sessionId }),
     ...(limit === undefined ? {} : { limit }),
   };
-  if (format !== 'table' && format !== 'csv' && format !== 'json' && format !== 'parquet') throw new ConfigError(`--format expects table, csv, json or parquet, got '${format}'`, { field: 'format' });
+  if (format !== 'table' && format !== 'csv' && format !== 'json' && format !== 'parquet')
+    throw new ConfigError(`--format expects table, csv, json or parquet, got '${format}'`, { field: 'format' });
   if (format === 'parquet') {
     // Parquet is binary: it goes to a file, never to the terminal.
     if (out === undefined) throw new ConfigError('--format parquet writes a file: add --out runs.parquet', { field: 'out' });
@@ -166,7 +186,18 @@ async function runsTable(dbPath: string, filter: RunFilter): Promise<string> {
   write(['started', 'model', 'paradigm', 'workers', 'strategy', 'network', 'status', 'wall s', 'speedup', 'score'].join('\t'));
   for (const run of runs) {
     write(
-      [run.startedAt, run.model, run.paradigm, run.workers, run.strategy, run.network, run.status, run.wallSeconds.toFixed(3), run.speedup === null ? '-' : run.speedup.toFixed(2), run.score === null ? '-' : `${run.scoreName}=${run.score.toPrecision(4)}`].join('\t'),
+      [
+        run.startedAt,
+        run.model,
+        run.paradigm,
+        run.workers,
+        run.strategy,
+        run.network,
+        run.status,
+        run.wallSeconds.toFixed(3),
+        run.speedup === null ? '-' : run.speedup.toFixed(2),
+        run.score === null ? '-' : `${run.scoreName}=${run.score.toPrecision(4)}`,
+      ].join('\t'),
     );
   }
   write(`${runs.length} runs in ${dbPath}`);

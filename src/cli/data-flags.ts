@@ -36,7 +36,10 @@ export interface PreparedData {
 
 export function takeLoadOptions(args: ParsedArgs): { spec: string; options: LoadOptions } {
   const spec = takeString(args, 'data');
-  if (spec === undefined) throw new ConfigError('--data is required: a file path, builtin:mnist, builtin:fashion-mnist or synthetic:<kind>?rows=…', { field: 'data' });
+  if (spec === undefined)
+    throw new ConfigError('--data is required: a file path, builtin:mnist, builtin:fashion-mnist or synthetic:<kind>?rows=…', {
+      field: 'data',
+    });
   const options: LoadOptions = {};
   const target = takeString(args, 'target');
   // A plain whole number (0, 3, -1) is a 0-based column index; anything else (y, 007, 3.0) is a name.
@@ -46,17 +49,20 @@ export function takeLoadOptions(args: ParsedArgs): { spec: string; options: Load
   const header = args.flags.get('header');
   args.flags.delete('header');
   if (header !== undefined) {
-    if (header !== true && header !== 'true' && header !== 'false' && header !== 'auto') throw new ConfigError(`--header expects true, false or auto, got '${header}'`, { field: 'header' });
+    if (header !== true && header !== 'true' && header !== 'false' && header !== 'auto')
+      throw new ConfigError(`--header expects true, false or auto, got '${header}'`, { field: 'header' });
     options.header = header === 'auto' ? 'auto' : header !== 'false';
   }
   const missing = takeString(args, 'missing');
   if (missing !== undefined) {
-    if (!['error', 'drop', 'mean', 'zero'].includes(missing)) throw new ConfigError(`--missing expects error, drop, mean or zero, got '${missing}'`, { field: 'missing' });
+    if (!['error', 'drop', 'mean', 'zero'].includes(missing))
+      throw new ConfigError(`--missing expects error, drop, mean or zero, got '${missing}'`, { field: 'missing' });
     options.missing = missing as MissingPolicy;
   }
   const dtype = takeString(args, 'dtype');
   if (dtype !== undefined) {
-    if (dtype !== 'float32' && dtype !== 'float64') throw new ConfigError(`--dtype expects float32 or float64, got '${dtype}'`, { field: 'dtype' });
+    if (dtype !== 'float32' && dtype !== 'float64')
+      throw new ConfigError(`--dtype expects float32 or float64, got '${dtype}'`, { field: 'dtype' });
     options.dtype = dtype as DType;
   }
   const maxRecordBytes = takeNumber(args, 'max-record-bytes', (n) => Number.isInteger(n) && n >= 1, 'a whole number of bytes ≥ 1');
@@ -69,10 +75,15 @@ export function takeLoadOptions(args: ParsedArgs): { spec: string; options: Load
  * (and split by the same per-row hash, so the shards' splits add up to the whole-data split). With
  * `shard` or `scaleInRanks`, scaling is left to the ranks (see PreparedData.scale).
  */
-export async function prepareData(args: ParsedArgs, shard?: { rank: number; worldSize: number }, scaleInRanks = false): Promise<PreparedData> {
+export async function prepareData(
+  args: ParsedArgs,
+  shard?: { rank: number; worldSize: number },
+  scaleInRanks = false,
+): Promise<PreparedData> {
   const { spec, options } = takeLoadOptions(args);
   const evalName = takeString(args, 'eval') ?? 'test';
-  if (evalName !== 'train' && evalName !== 'test') throw new ConfigError(`--eval expects train or test, got '${evalName}'`, { field: 'eval' });
+  if (evalName !== 'train' && evalName !== 'test')
+    throw new ConfigError(`--eval expects train or test, got '${evalName}'`, { field: 'eval' });
   const testFraction = takeNumber(args, 'test-fraction', (n) => n > 0 && n < 1, 'a fraction between 0 and 1') ?? 0.2;
   const splitSeed = takeNumber(args, 'split-seed', Number.isInteger, 'an integer') ?? 0;
   const standardize = takeSwitch(args, 'standardize');
@@ -99,7 +110,18 @@ export async function prepareData(args: ParsedArgs, shard?: { rank: number; worl
     preprocess = scaler.toJSON();
   }
   const evaluation = evalName === 'test' && test !== null ? test : train;
-  return { spec, loadOptions: options, split, scaled: preprocess !== undefined, scale, train, evaluation, evaluationName: evalName, preprocess, loadSeconds };
+  return {
+    spec,
+    loadOptions: options,
+    split,
+    scaled: preprocess !== undefined,
+    scale,
+    train,
+    evaluation,
+    evaluationName: evalName,
+    preprocess,
+    loadSeconds,
+  };
 }
 
 /** Re-apply preprocessing saved with a model. */

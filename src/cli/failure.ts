@@ -36,12 +36,17 @@ function typed(error: unknown): unknown {
   const system = systemError(error);
   if (system === null) return error;
   const operation = READS.has(system.syscall ?? '') ? 'read' : WRITES.has(system.syscall ?? '') ? 'write' : 'access';
-  if (typeof system.path === 'string') return FileError.from(error, system.syscall === 'rename' && system.dest !== undefined ? system.dest : system.path, operation);
+  if (typeof system.path === 'string')
+    return FileError.from(error, system.syscall === 'rename' && system.dest !== undefined ? system.dest : system.path, operation);
   // Some fs errors carry no path (reading a folder: EISDIR from read(2)); still a file-system error.
-  if (FileError.from(error, '', operation) instanceof FileError) return new ShardlearnError('FILE', `file-system error: ${system.message}`, { cause: error });
+  if (FileError.from(error, '', operation) instanceof FileError)
+    return new ShardlearnError('FILE', `file-system error: ${system.message}`, { cause: error });
   if (DNS_CODES.has(system.code)) {
     const host = system.hostname ?? 'the host';
-    return new CommError('COMM', `cannot resolve host '${host}' (${system.code}): check MASTER_ADDR / SHARDLEARN_HOST and the DNS`, { host, cause: error });
+    return new CommError('COMM', `cannot resolve host '${host}' (${system.code}): check MASTER_ADDR / SHARDLEARN_HOST and the DNS`, {
+      host,
+      cause: error,
+    });
   }
   if (NETWORK_CODES.has(system.code)) return new CommError('COMM', `network error: ${system.message}`, { cause: error });
   return error;
@@ -83,7 +88,9 @@ export function describeFailure(error: unknown): string {
     return `shardlearn: ${known.message}${host}`;
   }
   if (known instanceof Error) {
-    return process.env['SHARDLEARN_DEBUG'] === '1' ? `shardlearn: internal error: ${known.stack ?? known.message}` : `shardlearn: internal error: ${known.message} (set SHARDLEARN_DEBUG=1 for the stack)`;
+    return process.env['SHARDLEARN_DEBUG'] === '1'
+      ? `shardlearn: internal error: ${known.stack ?? known.message}`
+      : `shardlearn: internal error: ${known.message} (set SHARDLEARN_DEBUG=1 for the stack)`;
   }
   return `shardlearn: internal error: ${String(known)}`;
 }

@@ -13,13 +13,19 @@ interface CommandHelp {
 }
 
 const DATA_FLAGS: CommandHelp['flags'] = [
-  ['--data <spec>', 'a file (.csv .tsv .txt .libsvm .svm .parquet, IDX), builtin:mnist, builtin:fashion-mnist, or synthetic:<kind>?rows=…&cols=…&seed=…'],
+  [
+    '--data <spec>',
+    'a file (.csv .tsv .txt .libsvm .svm .parquet, IDX), builtin:mnist, builtin:fashion-mnist, or synthetic:<kind>?rows=…&cols=…&seed=…',
+  ],
   ['--target <col>', 'the label column: a plain whole number (0, -1) is a 0-based index, anything else (y, 007) a name'],
   ['--delimiter <c>', "the CSV field separator ('tab' for a tab); default: guessed"],
   ['--header true|false|auto', 'whether the first line names the columns (default auto)'],
   ['--missing error|drop|mean|zero', 'what to do with empty cells (default error)'],
   ['--dtype float32|float64', 'the feature storage type'],
-  ['--max-record-bytes N', 'longest record (line) read from a CSV or LibSVM file, in bytes (default 67108864); a longer one is an error naming it'],
+  [
+    '--max-record-bytes N',
+    'longest record (line) read from a CSV or LibSVM file, in bytes (default 67108864); a longer one is an error naming it',
+  ],
 ];
 
 /** Options of the reinforcement-learning agents (q-learning, dqn): no --data, they learn from an environment. */
@@ -41,36 +47,50 @@ const COMMON: CommandHelp['flags'] = [
 
 export const COMMANDS: Record<string, CommandHelp> = {
   train: {
-    usage: 'shardlearn train <model> --data <spec> [options] [model options]  |  train q-learning|dqn --env <name> [options] [agent options]',
+    usage:
+      'shardlearn train <model> --data <spec> [options] [model options]  |  train q-learning|dqn --env <name> [options] [agent options]',
     summary: 'train one model, evaluate it, optionally save it',
     flags: [
       ...DATA_FLAGS,
       ['--paradigm sequential|threads|processes|cluster', 'where the workers run (default sequential)'],
       ['--workers N', 'number of workers'],
       ['--strategy <name>', 'how workers combine updates: allreduce, hogwild, ps-sync, ps-async, ps-ssp:<s>'],
-      ['--compression <codec>', 'compress gradients: none, fp16, bf16, topk:<ratio>, randomk:<ratio>, qsgd:<levels>, terngrad, signsgd, powersgd:<rank> (allreduce and ps-* strategies)'],
+      [
+        '--compression <codec>',
+        'compress gradients: none, fp16, bf16, topk:<ratio>, randomk:<ratio>, qsgd:<levels>, terngrad, signsgd, powersgd:<rank> (allreduce and ps-* strategies)',
+      ],
       ['--compression-warmup E', 'epochs of uncompressed training before the codec starts (default 0)'],
-      ['--pipeline [<m>][:gpipe|1f1b][:replicas=<r>]', 'train a neural model as a pipeline of stages (bare --pipeline: 4 micro-batches, GPipe, 1 replica)'],
+      [
+        '--pipeline [<m>][:gpipe|1f1b][:replicas=<r>]',
+        'train a neural model as a pipeline of stages (bare --pipeline: 4 micro-batches, GPipe, 1 replica)',
+      ],
       ['--checkpoint-dir <dir>', 'write checkpoints of an SGD-trained model here (synchronous strategies; rank 0 writes, atomically)'],
       ['--checkpoint-every <N>steps|<N>s', 'a checkpoint every N updates or every N seconds (default: at the end of each epoch)'],
       ['--keep N', 'keep the newest N checkpoints (default 3; 0 keeps all)'],
       ['--resume', 'continue from the newest valid checkpoint in --checkpoint-dir (corrupt ones are skipped with a warning)'],
       ['--timeout-ms N', 'give up on a silent worker or peer after N ms'],
       ['--secret-file <path>', 'cluster: read the job secret from this file (mode 600 or stricter), instead of SHARDLEARN_SECRET'],
-      ['--insecure-transport', 'cluster on an isolated network only: plain TCP without CURVE encryption (hellos still prove the job secret); every rank must pass it; recorded as transport zmq-plain-tcp'],
+      [
+        '--insecure-transport',
+        'cluster on an isolated network only: plain TCP without CURVE encryption (hellos still prove the job secret); every rank must pass it; recorded as transport zmq-plain-tcp',
+      ],
       ['--eval test|train', 'metrics on the held-out split (default) or on the training rows'],
       ['--test-fraction F', 'held-out fraction (default 0.2)'],
       ['--split-seed N', 'seed of the held-out split (default 0)'],
       ['--standardize | --minmax', 'scale features (fitted on the training rows, saved with the model)'],
       ['--out <file>', 'save the fitted model (written atomically; an existing file is replaced)'],
-      ['--json', 'print one JSON object (model, paradigm, workers, strategy, pipeline, seconds, loadSeconds, trainSamples, evalSamples, eval, metrics, comm, transport)'],
+      [
+        '--json',
+        'print one JSON object (model, paradigm, workers, strategy, pipeline, seconds, loadSeconds, trainSamples, evalSamples, eval, metrics, comm, transport)',
+      ],
       ['--<option> <value>', "any model option in kebab-case (--k 3, --max-iter 20); 'shardlearn train <model> --help' lists them"],
       ...AGENT_FLAGS,
     ],
   },
   tune: {
     usage: 'shardlearn tune <model> --data <spec> --space space.json [options] [fixed model options]',
-    summary: 'search hyperparameters by cross-validation (trials run concurrently), then refit the best and the defaults and score both on held-out rows',
+    summary:
+      'search hyperparameters by cross-validation (trials run concurrently), then refit the best and the defaults and score both on held-out rows',
     flags: [
       ...DATA_FLAGS,
       ['--space <file>', 'the search space (JSON): uniform, log-uniform, int, choice, fixed values, conditions (docs/automl.md)'],
@@ -80,7 +100,10 @@ export const COMMANDS: Record<string, CommandHelp> = {
       ['--stratified', 'stratified folds (classifiers)'],
       ['--shuffle', 'shuffle rows before cutting folds (seeded)'],
       ['--metric accuracy|f1|r2|neg-mse', 'the score to maximise'],
-      ['--preprocess <steps>', 'pipeline fitted inside each fold: standardize, minmax, onehot, variance:<t>, kbest:<f|chi2|mi>:<k>, l1:<alpha>'],
+      [
+        '--preprocess <steps>',
+        'pipeline fitted inside each fold: standardize, minmax, onehot, variance:<t>, kbest:<f|chi2|mi>:<k>, l1:<alpha>',
+      ],
       ['--standardize | --minmax', 'shorthand for an in-fold scaling step'],
       ['--resource <kind>:<min>:<max>', 'the budget early-stopping searchers grow: epochs, maxIter or rows'],
       ['--eta N', 'reduction factor of sha, asha and hyperband (default 3)'],
@@ -98,7 +121,8 @@ export const COMMANDS: Record<string, CommandHelp> = {
     ],
   },
   predict: {
-    usage: 'shardlearn predict --model model.json --data <spec> [--out predictions.csv] [--json]  |  predict --model policy.json [--episodes N] [--seed N] [--json]',
+    usage:
+      'shardlearn predict --model model.json --data <spec> [--out predictions.csv] [--json]  |  predict --model policy.json [--episodes N] [--seed N] [--json]',
     summary: 'apply a saved model (and its saved preprocessing) to new rows',
     flags: [
       ['--model <file>', 'a file written by train --out'],
@@ -114,7 +138,7 @@ export const COMMANDS: Record<string, CommandHelp> = {
     summary: 'run the same training in every paradigm, store the runs, write a report',
     flags: [
       ['--quick', 'one repeat, 20000 rows (less for the neural models), 2 workers'],
-      ['--resume', "continue the latest comparison in --db: its matrix, skipping the runs it stored"],
+      ['--resume', 'continue the latest comparison in --db: its matrix, skipping the runs it stored'],
       ['--matrix <file>', 'the experiment matrix as JSON (docs/compare.md)'],
       ['--models a,b', 'models to compare'],
       ['--data a,b', 'data specs to compare on'],
@@ -222,7 +246,11 @@ export function commandHelp(command: string, model?: string): string {
   const lines = [`usage: ${help.usage}`, '', help.summary, '', 'flags:', ...flagLines([...help.flags, ...COMMON])];
   if (model !== undefined && modelNames().includes(model)) {
     const defaults = createModel(model).params as Record<string, unknown>;
-    lines.push('', `${model} options (default):`, ...flagLines(Object.entries(defaults).map(([name, value]) => [`--${kebabCase(name)}`, JSON.stringify(value)])));
+    lines.push(
+      '',
+      `${model} options (default):`,
+      ...flagLines(Object.entries(defaults).map(([name, value]) => [`--${kebabCase(name)}`, JSON.stringify(value)])),
+    );
   } else if (command === 'train' || command === 'advise') {
     lines.push('', `models: ${modelNames().join(', ')}`);
   }

@@ -31,7 +31,12 @@ export function infoCommand(args: ParsedArgs, write: Output): void {
     kernels: { active: kernels().name, available: kernelBackends(), ...wasmSimd() },
     paradigms: availableParadigms(),
     strategies: strategyNames(),
-    models: modelNames().map((name) => ({ name, kind: modelEntry(name).kind, summary: modelEntry(name).summary, options: optionDocs(name) })),
+    models: modelNames().map((name) => ({
+      name,
+      kind: modelEntry(name).kind,
+      summary: modelEntry(name).summary,
+      options: optionDocs(name),
+    })),
     formats: SUPPORTED_FORMATS,
   };
   if (json) {
@@ -46,7 +51,8 @@ export function infoCommand(args: ParsedArgs, write: Output): void {
   write('models:');
   for (const model of info.models) {
     write(`  ${model.name.padEnd(22)} ${model.kind.padEnd(14)} ${model.summary}`);
-    if (model.options.length > 0) write(`  ${''.padEnd(22)} options: ${model.options.map((option) => `--${kebabCase(option.name)}`).join(' ')}`);
+    if (model.options.length > 0)
+      write(`  ${''.padEnd(22)} options: ${model.options.map((option) => `--${kebabCase(option.name)}`).join(' ')}`);
   }
   write(`data:       ${info.formats}`);
 }

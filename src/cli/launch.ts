@@ -20,7 +20,8 @@ export async function launchCommand(args: ParsedArgs): Promise<number> {
   // rather than another one named in the inherited environment.
   useSecretFile(secretFile);
   const unknown = [...args.flags.keys()];
-  if (unknown.length > 0) throw new ConfigError(`launch does not take --${unknown[0]}; put the command's own flags after \`--\``, { field: unknown[0]! });
+  if (unknown.length > 0)
+    throw new ConfigError(`launch does not take --${unknown[0]}; put the command's own flags after \`--\``, { field: unknown[0]! });
   return launchLocal({
     workers,
     command: args.rest,

@@ -35,7 +35,8 @@ export async function main(argv: readonly string[], write: (line: string) => voi
     }
     if (takeSwitch(args, 'help')) {
       if (!commandNames().includes(command)) throw unknownCommand(command);
-      const model = command === 'train' ? args.positionals[0] : command === 'advise' ? (args.flags.get('model') ?? args.positionals[0]) : undefined;
+      const model =
+        command === 'train' ? args.positionals[0] : command === 'advise' ? (args.flags.get('model') ?? args.positionals[0]) : undefined;
       write(commandHelp(command, model === true ? undefined : model));
       return EXIT.ok;
     }
@@ -77,5 +78,7 @@ export async function main(argv: readonly string[], write: (line: string) => voi
 }
 
 function unknownCommand(command: string): ConfigError {
-  return new ConfigError(`unknown command '${command}'; expected one of ${commandNames().join(', ')} (see shardlearn --help)`, { field: 'command' });
+  return new ConfigError(`unknown command '${command}'; expected one of ${commandNames().join(', ')} (see shardlearn --help)`, {
+    field: 'command',
+  });
 }

@@ -32,7 +32,10 @@ export async function predictCommand(args: ParsedArgs, write: Output): Promise<v
   if (out !== undefined) {
     await writeFileAtomic(out, `prediction\n${Array.from(predictions, (v) => String(v)).join('\n')}\n`);
   }
-  const metrics = data.y === null || model.kind === 'clusterer' || model.kind === 'decomposition' ? evaluateUnlabelled(model, data) : evaluate(model, data);
+  const metrics =
+    data.y === null || model.kind === 'clusterer' || model.kind === 'decomposition'
+      ? evaluateUnlabelled(model, data)
+      : evaluate(model, data);
   if (json) write.data(JSON.stringify({ model: model.name, rows: data.rows, metrics, ...(out === undefined ? {} : { out }) }));
   else {
     write(`${model.name}: predicted ${data.rows} rows${out === undefined ? '' : ` into ${out}`}`);
@@ -41,6 +44,9 @@ export async function predictCommand(args: ParsedArgs, write: Output): Promise<v
   }
 }
 
-function evaluateUnlabelled(model: Parameters<typeof evaluate>[0], data: Parameters<typeof evaluate>[1]): Record<string, number | number[]> {
+function evaluateUnlabelled(
+  model: Parameters<typeof evaluate>[0],
+  data: Parameters<typeof evaluate>[1],
+): Record<string, number | number[]> {
   return model.kind === 'clusterer' || model.kind === 'decomposition' ? evaluate(model, data) : {};
 }

@@ -54,11 +54,17 @@ export interface LaunchFlags {
 }
 
 /** Returns the report, or null on a cluster rank other than 0 (which prints nothing). */
-export async function trainAgentCommand(name: string, args: ParsedArgs, launch: LaunchFlags, write: (line: string) => void): Promise<AgentTrainReport | null> {
+export async function trainAgentCommand(
+  name: string,
+  args: ParsedArgs,
+  launch: LaunchFlags,
+  write: (line: string) => void,
+): Promise<AgentTrainReport | null> {
   const json = takeSwitch(args, 'json');
   const out = takeString(args, 'out');
   const { paradigm, workers, strategy, timeoutMs } = launch;
-  if (args.flags.has('data')) throw new ConfigError(`${name} learns from an environment (--env), not from data: drop --data`, { field: 'data' });
+  if (args.flags.has('data'))
+    throw new ConfigError(`${name} learns from an environment (--env), not from data: drop --data`, { field: 'data' });
   const place = paradigm === 'cluster' ? rendezvousFromEnv() : null;
   const model = createModel(name, remainingOptions(args));
   if (!(model instanceof Agent)) throw new ConfigError(`${name} is not a reinforcement-learning agent`, { field: 'model' });
@@ -70,7 +76,8 @@ export async function trainAgentCommand(name: string, args: ParsedArgs, launch: 
     ...(strategy === undefined ? {} : { strategy }),
     ...(timeoutMs === undefined ? {} : { timeoutMs }),
     onProgress: (event) => {
-      const rate = event.envSteps === undefined || event.elapsedMs <= 0 ? '' : ` ${Math.round((event.envSteps * 1000) / event.elapsedMs)} steps/s`;
+      const rate =
+        event.envSteps === undefined || event.elapsedMs <= 0 ? '' : ` ${Math.round((event.envSteps * 1000) / event.elapsedMs)} steps/s`;
       const episodes = event.episodes === undefined ? '' : ` ${event.episodes} episodes`;
       const meanReturn = event.meanReturn === undefined ? '' : ` return ${event.meanReturn.toPrecision(4)}`;
       bar.update(event.iteration / Math.max(event.total, 1), `${name}${episodes}${meanReturn}${rate}`);
@@ -102,9 +109,15 @@ export async function trainAgentCommand(name: string, args: ParsedArgs, launch: 
   };
   if (json) write(JSON.stringify(report));
   else {
-    write(`${name} on ${report.env}: ${report.trainSamples} environment steps in ${report.seconds.toFixed(3)} s (${paradigm}, ${report.workers} actor${report.workers === 1 ? '' : 's'}, ${report.strategy})`);
-    for (const [metric, value] of Object.entries(metrics)) write(`  ${metric}: ${Array.isArray(value) ? value.join(' ') : formatNumber(value)}`);
-    if (report.comm.bytesSent > 0) write(`  communication: ${report.comm.bytesSent} bytes in ${report.comm.messagesSent} messages, ${report.comm.collectives} collectives per worker`);
+    write(
+      `${name} on ${report.env}: ${report.trainSamples} environment steps in ${report.seconds.toFixed(3)} s (${paradigm}, ${report.workers} actor${report.workers === 1 ? '' : 's'}, ${report.strategy})`,
+    );
+    for (const [metric, value] of Object.entries(metrics))
+      write(`  ${metric}: ${Array.isArray(value) ? value.join(' ') : formatNumber(value)}`);
+    if (report.comm.bytesSent > 0)
+      write(
+        `  communication: ${report.comm.bytesSent} bytes in ${report.comm.messagesSent} messages, ${report.comm.collectives} collectives per worker`,
+      );
     if (out !== undefined) write(`  saved to ${out}`);
   }
   return report;
@@ -115,13 +128,21 @@ export function predictAgentCommand(model: AnyEstimator, args: ParsedArgs, json:
   if (!(model instanceof Agent)) throw new ConfigError(`${model.name} is not a reinforcement-learning agent`, { field: 'model' });
   const episodes = takeNumber(args, 'episodes', (n) => Number.isInteger(n) && n >= 1, 'a whole number ≥ 1');
   const seed = takeNumber(args, 'seed', Number.isInteger, 'an integer');
-  if (args.flags.has('data')) throw new ConfigError(`${model.name} is evaluated on its environment, not on data: drop --data (--episodes N sets how many episodes)`, { field: 'data' });
-  if (args.flags.size > 0) throw new ConfigError(`predict of an agent does not take --${[...args.flags.keys()][0]}; it takes --episodes and --seed`);
+  if (args.flags.has('data'))
+    throw new ConfigError(`${model.name} is evaluated on its environment, not on data: drop --data (--episodes N sets how many episodes)`, {
+      field: 'data',
+    });
+  if (args.flags.size > 0)
+    throw new ConfigError(`predict of an agent does not take --${[...args.flags.keys()][0]}; it takes --episodes and --seed`);
   const summary = model.evaluatePolicy({
     ...(episodes === undefined ? {} : { episodes }),
     ...(seed === undefined ? {} : { seed }),
   });
-  const metrics = { evalReturn: summary.meanReturn, ...(summary.successRate === null ? {} : { successRate: summary.successRate }), meanLength: summary.meanLength };
+  const metrics = {
+    evalReturn: summary.meanReturn,
+    ...(summary.successRate === null ? {} : { successRate: summary.successRate }),
+    meanLength: summary.meanLength,
+  };
   if (json) write(JSON.stringify({ model: model.name, episodes: summary.episodes, metrics }));
   else {
     write(`${model.name}: ${summary.episodes} greedy evaluation episodes`);

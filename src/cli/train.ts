@@ -42,9 +42,16 @@ export interface TrainReport {
   out?: string;
 }
 
-export function takeParadigm(args: ParsedArgs): { paradigm: Paradigm; workers: number | undefined; strategy: string | undefined; pipeline: PipelineOptions | undefined; timeoutMs: number | undefined } {
+export function takeParadigm(args: ParsedArgs): {
+  paradigm: Paradigm;
+  workers: number | undefined;
+  strategy: string | undefined;
+  pipeline: PipelineOptions | undefined;
+  timeoutMs: number | undefined;
+} {
   const paradigm = (takeString(args, 'paradigm') ?? 'sequential') as Paradigm;
-  if (!PARADIGMS.includes(paradigm)) throw new ConfigError(`--paradigm expects one of ${PARADIGMS.join(', ')}, got '${paradigm}'`, { field: 'paradigm' });
+  if (!PARADIGMS.includes(paradigm))
+    throw new ConfigError(`--paradigm expects one of ${PARADIGMS.join(', ')}, got '${paradigm}'`, { field: 'paradigm' });
   const workers = takeNumber(args, 'workers', (n) => Number.isInteger(n) && n >= 1, 'a whole number ≥ 1');
   const strategy = takeString(args, 'strategy');
   // `--pipeline` alone takes the defaults; `--pipeline 8:1f1b:replicas=2` sets parts of them.
@@ -72,7 +79,8 @@ export function takeCheckpointPolicy(args: ParsedArgs): CheckpointPolicy | undef
   if (every !== undefined) {
     const match = /^(\d+(?:\.\d+)?)\s*(steps?|s)?$/.exec(every.trim());
     const value = match === null ? NaN : Number(match[1]);
-    if (match === null || !(value > 0)) throw new ConfigError(`--checkpoint-every expects <N>steps or <N>s (100steps, 30s), got '${every}'`, { field: 'checkpoint-every' });
+    if (match === null || !(value > 0))
+      throw new ConfigError(`--checkpoint-every expects <N>steps or <N>s (100steps, 30s), got '${every}'`, { field: 'checkpoint-every' });
     if (match[2] === 's') policy.everySeconds = value;
     else if (Number.isInteger(value)) policy.everySteps = value;
     else throw new ConfigError(`--checkpoint-every: a number of steps must be whole, got '${every}'`, { field: 'checkpoint-every' });
@@ -94,15 +102,24 @@ export async function trainCommand(args: ParsedArgs, write: Output): Promise<Tra
   const { paradigm, workers, strategy, pipeline, timeoutMs } = takeParadigm(args);
   const secretFile = takeString(args, 'secret-file');
   if (secretFile !== undefined && paradigm !== 'cluster') {
-    throw new ConfigError(`--secret-file is for --paradigm cluster, whose ranks share one secret; ${paradigm} needs none (processes makes a fresh one per job)`, { field: 'secret-file' });
+    throw new ConfigError(
+      `--secret-file is for --paradigm cluster, whose ranks share one secret; ${paradigm} needs none (processes makes a fresh one per job)`,
+      { field: 'secret-file' },
+    );
   }
   if (paradigm === 'cluster') useSecretFile(secretFile);
   const insecureTransport = takeSwitch(args, 'insecure-transport');
   if (insecureTransport && paradigm !== 'cluster') {
-    throw new ConfigError(`--insecure-transport is for --paradigm cluster on an isolated network; ${paradigm} ${paradigm === 'processes' ? 'already uses the unencrypted local path (ipc:// in a 0700 folder)' : 'sends nothing over a network'}`, { field: 'insecure-transport' });
+    throw new ConfigError(
+      `--insecure-transport is for --paradigm cluster on an isolated network; ${paradigm} ${paradigm === 'processes' ? 'already uses the unencrypted local path (ipc:// in a 0700 folder)' : 'sends nothing over a network'}`,
+      { field: 'insecure-transport' },
+    );
   }
   // Said before training, on every rank, so it is in every rank's log whatever happens next.
-  if (insecureTransport) process.stderr.write('shardlearn: --insecure-transport: rank-to-rank traffic is NOT encrypted (plain TCP, no CURVE); use only on an isolated network\n');
+  if (insecureTransport)
+    process.stderr.write(
+      'shardlearn: --insecure-transport: rank-to-rank traffic is NOT encrypted (plain TCP, no CURVE); use only on an isolated network\n',
+    );
   const compression = takeString(args, 'compression');
   const compressionWarmup = takeNumber(args, 'compression-warmup', (n) => Number.isInteger(n) && n >= 0, 'a whole number of epochs ≥ 0');
   const checkpoint = takeCheckpointPolicy(args);
@@ -118,7 +135,14 @@ export async function trainCommand(args: ParsedArgs, write: Output): Promise<Tra
   const model = createModel(name, remainingOptions(args));
   const source =
     paradigm === 'processes' || (paradigm === 'cluster' && data.scale !== null)
-      ? { source: { spec: data.spec, load: data.loadOptions, ...(data.split === null ? {} : { split: data.split }), ...(data.scale === null ? {} : { scale: data.scale }) } }
+      ? {
+          source: {
+            spec: data.spec,
+            load: data.loadOptions,
+            ...(data.split === null ? {} : { split: data.split }),
+            ...(data.scale === null ? {} : { scale: data.scale }),
+          },
+        }
       : {};
 
   const bar = progressBar(process.stderr, !json && !write.quiet && process.stderr.isTTY === true);
@@ -133,7 +157,11 @@ export async function trainCommand(args: ParsedArgs, write: Output): Promise<Tra
     ...(checkpoint === undefined ? {} : { checkpoint }),
     ...(insecureTransport ? { insecureTransport } : {}),
     ...source,
-    onProgress: (event) => bar.update(event.iteration / Math.max(event.total, 1), `${name} ${event.iteration}/${event.total}${event.loss === undefined ? '' : ` loss ${event.loss.toPrecision(4)}`}`),
+    onProgress: (event) =>
+      bar.update(
+        event.iteration / Math.max(event.total, 1),
+        `${name} ${event.iteration}/${event.total}${event.loss === undefined ? '' : ` loss ${event.loss.toPrecision(4)}`}`,
+      ),
   });
   bar.done();
   const info = model.fitInfo!;
@@ -170,11 +198,16 @@ export async function trainCommand(args: ParsedArgs, write: Output): Promise<Tra
   };
   if (json) write.data(JSON.stringify(report));
   else {
-    write(`${name}: trained on ${report.trainSamples} rows in ${report.seconds.toFixed(3)} s (${paradigm}, ${report.workers} worker${report.workers === 1 ? '' : 's'}, ${report.pipeline === undefined ? report.strategy : `pipeline ${report.pipeline}`}); data loaded in ${report.loadSeconds.toFixed(3)} s`);
+    write(
+      `${name}: trained on ${report.trainSamples} rows in ${report.seconds.toFixed(3)} s (${paradigm}, ${report.workers} worker${report.workers === 1 ? '' : 's'}, ${report.pipeline === undefined ? report.strategy : `pipeline ${report.pipeline}`}); data loaded in ${report.loadSeconds.toFixed(3)} s`,
+    );
     for (const [metric, value] of Object.entries(metrics)) {
       write(`  ${report.eval} ${metric}: ${Array.isArray(value) ? value.map((v) => v.toFixed(4)).join(' ') : value.toFixed(6)}`);
     }
-    if (report.comm.bytesSent > 0) write(`  communication: ${report.comm.bytesSent} bytes in ${report.comm.messagesSent} messages, ${report.comm.collectives} collectives per worker${report.transport === undefined ? '' : ` (${report.transport === 'zmq-plain-tcp' ? 'zmq-plain-tcp: NOT encrypted, --insecure-transport' : report.transport})`}`);
+    if (report.comm.bytesSent > 0)
+      write(
+        `  communication: ${report.comm.bytesSent} bytes in ${report.comm.messagesSent} messages, ${report.comm.collectives} collectives per worker${report.transport === undefined ? '' : ` (${report.transport === 'zmq-plain-tcp' ? 'zmq-plain-tcp: NOT encrypted, --insecure-transport' : report.transport})`}`,
+      );
     if (out !== undefined) write(`  saved to ${out}`);
   }
   return report;

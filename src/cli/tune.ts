@@ -11,7 +11,16 @@
  */
 import { readFile, writeFile } from 'node:fs/promises';
 import { ConfigError } from '../core/errors.js';
-import { RESOURCE_KINDS, SEARCHERS, checkObjectives, formatPipeline, heldOutScore, parsePipeline, parseSpace, tune } from '../automl/index.js';
+import {
+  RESOURCE_KINDS,
+  SEARCHERS,
+  checkObjectives,
+  formatPipeline,
+  heldOutScore,
+  parsePipeline,
+  parseSpace,
+  tune,
+} from '../automl/index.js';
 import type { ResourceKind, SearcherName, TrialRecord, TuneOptions, TuneResult } from '../automl/index.js';
 import type { FitOptions } from '../models/index.js';
 import { modelNames } from '../models/index.js';
@@ -52,8 +61,16 @@ function takeLooseSwitch(args: ParsedArgs, name: string): boolean {
 function parseResource(text: string | undefined): TuneOptions['resource'] {
   if (text === undefined) return undefined;
   const [kind, min, max] = text.split(':');
-  if (!(RESOURCE_KINDS as readonly string[]).includes(kind ?? '') || min === undefined || max === undefined || !Number.isFinite(Number(min)) || !Number.isFinite(Number(max))) {
-    throw new ConfigError(`--resource expects <${RESOURCE_KINDS.join('|')}>:<min>:<max> (e.g. epochs:1:27), got '${text}'`, { field: 'resource' });
+  if (
+    !(RESOURCE_KINDS as readonly string[]).includes(kind ?? '') ||
+    min === undefined ||
+    max === undefined ||
+    !Number.isFinite(Number(min)) ||
+    !Number.isFinite(Number(max))
+  ) {
+    throw new ConfigError(`--resource expects <${RESOURCE_KINDS.join('|')}>:<min>:<max> (e.g. epochs:1:27), got '${text}'`, {
+      field: 'resource',
+    });
   }
   return { kind: kind as ResourceKind, min: Number(min), max: Number(max) };
 }
@@ -71,9 +88,11 @@ export async function tuneCommand(args: ParsedArgs, write: (line: string) => voi
   const stratified = takeLooseSwitch(args, 'stratified');
   const shuffle = takeLooseSwitch(args, 'shuffle');
   const spacePath = takeString(args, 'space');
-  if (spacePath === undefined) throw new ConfigError('--space is required: a JSON file mapping model options to domains (docs/automl.md)', { field: 'space' });
+  if (spacePath === undefined)
+    throw new ConfigError('--space is required: a JSON file mapping model options to domains (docs/automl.md)', { field: 'space' });
   const searcher = (takeString(args, 'searcher') ?? 'random') as SearcherName;
-  if (!(SEARCHERS as readonly string[]).includes(searcher)) throw new ConfigError(`--searcher expects one of ${SEARCHERS.join(', ')}, got '${searcher}'`, { field: 'searcher' });
+  if (!(SEARCHERS as readonly string[]).includes(searcher))
+    throw new ConfigError(`--searcher expects one of ${SEARCHERS.join(', ')}, got '${searcher}'`, { field: 'searcher' });
   const trials = takeNumber(args, 'trials', (n) => Number.isInteger(n) && n >= 1, 'a whole number ≥ 1');
   const cv = takeNumber(args, 'cv', (n) => Number.isInteger(n) && n >= 2, 'a whole number ≥ 2') ?? 5;
   const metric = takeString(args, 'metric');
@@ -103,12 +122,19 @@ export async function tuneCommand(args: ParsedArgs, write: (line: string) => voi
   try {
     rawSpace = JSON.parse(await readFile(spacePath, 'utf8'));
   } catch (error: unknown) {
-    throw new ConfigError(`--space ${spacePath}: ${error instanceof SyntaxError ? `not valid JSON (${error.message})` : (error as Error).message}`, { field: 'space', cause: error });
+    throw new ConfigError(
+      `--space ${spacePath}: ${error instanceof SyntaxError ? `not valid JSON (${error.message})` : (error as Error).message}`,
+      { field: 'space', cause: error },
+    );
   }
   // Options given as flags are fixed values of the space (a flag and a domain for one option is a mistake).
   const spaceObject = { ...(rawSpace as Record<string, unknown>) };
   for (const [name, value] of Object.entries(fixed)) {
-    if (name in spaceObject) throw new ConfigError(`--${name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} fixes an option that ${spacePath} searches; drop one of them`, { field: name });
+    if (name in spaceObject)
+      throw new ConfigError(
+        `--${name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} fixes an option that ${spacePath} searches; drop one of them`,
+        { field: name },
+      );
     spaceObject[name] = value;
   }
   const space = parseSpace(spaceObject, spacePath);
@@ -116,8 +142,21 @@ export async function tuneCommand(args: ParsedArgs, write: (line: string) => voi
   // The settings a resumed study must share with its earlier attempts (the trials' meaning depends on
   // them). Not --trials: a study may be resumed with more, reusing the configurations it finished.
   const settings = {
-    model, data: data.spec, target: data.loadOptions.target ?? null, split: data.split, space: spaceObject, searcher, cv, stratified, shuffle,
-    metric: metric ?? null, pipeline: formatPipeline(steps), resource: resource ?? null, eta: eta ?? null, objectives, seed,
+    model,
+    data: data.spec,
+    target: data.loadOptions.target ?? null,
+    split: data.split,
+    space: spaceObject,
+    searcher,
+    cv,
+    stratified,
+    shuffle,
+    metric: metric ?? null,
+    pipeline: formatPipeline(steps),
+    resource: resource ?? null,
+    eta: eta ?? null,
+    objectives,
+    seed,
   };
   const store = studyName === undefined ? null : await StudyStore.open(dbPath);
   let study: TuneResult;
@@ -131,7 +170,17 @@ export async function tuneCommand(args: ParsedArgs, write: (line: string) => voi
       if (!json) process.stderr.write(`  trial ${describeTrial(t)}${t.reused ? ' (reused)' : ''}\n`);
     };
     study = await tune(data.train, {
-      model, space, searcher, cv, stratified, shuffle, pipeline: steps, concurrency, fit, objectives, seed,
+      model,
+      space,
+      searcher,
+      cv,
+      stratified,
+      shuffle,
+      pipeline: steps,
+      concurrency,
+      fit,
+      objectives,
+      seed,
       ...(trials === undefined ? {} : { trials }),
       ...(metric === undefined ? {} : { metric: metric as NonNullable<TuneOptions['metric']> }),
       ...(resource === undefined ? {} : { resource }),
@@ -140,7 +189,8 @@ export async function tuneCommand(args: ParsedArgs, write: (line: string) => voi
       onTrial: record,
     });
     await writes;
-    if (begun !== null) studyInfo = { name: studyName!, db: dbPath, attempt: begun.attempt, reused: study.trials.filter((t) => t.reused).length };
+    if (begun !== null)
+      studyInfo = { name: studyName!, db: dbPath, attempt: begun.attempt, reused: study.trials.filter((t) => t.reused).length };
   } finally {
     store?.close();
   }
@@ -148,7 +198,12 @@ export async function tuneCommand(args: ParsedArgs, write: (line: string) => voi
   let heldOut: TuneReport['heldOut'] = null;
   if (study.best !== null && data.evaluationName === 'test' && data.evaluation !== data.train) {
     const common = { model, pipeline: steps, fit, metric: study.metric };
-    const bestParams = { ...study.best.params, ...(resource !== undefined && study.best.resource !== null && resource.kind !== 'rows' ? { [resource.kind]: Math.round(study.best.resource) } : {}) };
+    const bestParams = {
+      ...study.best.params,
+      ...(resource !== undefined && study.best.resource !== null && resource.kind !== 'rows'
+        ? { [resource.kind]: Math.round(study.best.resource) }
+        : {}),
+    };
     const tuned = await heldOutScore(data.train, data.evaluation, { ...common, params: bestParams });
     const baseline = await heldOutScore(data.train, data.evaluation, { ...common, params: fixed });
     heldOut = { rows: data.evaluation.rows, tuned: tuned.score, default: baseline.score };
@@ -164,22 +219,42 @@ export async function tuneCommand(args: ParsedArgs, write: (line: string) => voi
     ...(reportPath === undefined ? {} : { report: reportPath }),
   };
   if (reportPath !== undefined) {
-    await writeFile(reportPath, await renderStudyReport({ title: `${model}: ${searcher} search${studyInfo === null ? '' : ` (study '${studyInfo.name}')`}`, metric: study.metric, trials: study.trials, paretoFront: report.paretoFront }));
+    await writeFile(
+      reportPath,
+      await renderStudyReport({
+        title: `${model}: ${searcher} search${studyInfo === null ? '' : ` (study '${studyInfo.name}')`}`,
+        metric: study.metric,
+        trials: study.trials,
+        paretoFront: report.paretoFront,
+      }),
+    );
   }
   if (json) {
     write(JSON.stringify(report));
     return report;
   }
   const failed = study.trials.filter((t) => t.status === 'failed');
-  write(`${model}: ${searcher} search, ${study.trials.length} trials (${failed.length} failed) in ${study.seconds.toFixed(2)} s; ${study.folds}-fold${stratified ? ' stratified' : ''} CV ${study.metric}${steps.length > 0 ? ` after ${report.pipeline}` : ''}; ${concurrency} at a time (${paradigm}${workers === undefined ? '' : ` ×${workers}`})`);
+  write(
+    `${model}: ${searcher} search, ${study.trials.length} trials (${failed.length} failed) in ${study.seconds.toFixed(2)} s; ${study.folds}-fold${stratified ? ' stratified' : ''} CV ${study.metric}${steps.length > 0 ? ` after ${report.pipeline}` : ''}; ${concurrency} at a time (${paradigm}${workers === undefined ? '' : ` ×${workers}`})`,
+  );
   if (study.best === null) write('  no trial succeeded');
   else write(`  best ${describeTrial(study.best)}`);
   if (reportPath !== undefined) write(`  report: ${reportPath}`);
-  if (studyInfo !== null) write(`  study '${studyInfo.name}' attempt ${studyInfo.attempt} in ${studyInfo.db}: ${studyInfo.reused} trials reused from earlier attempts`);
+  if (studyInfo !== null)
+    write(
+      `  study '${studyInfo.name}' attempt ${studyInfo.attempt} in ${studyInfo.db}: ${studyInfo.reused} trials reused from earlier attempts`,
+    );
   if (resource !== undefined) write(`  budget spent: ${Number(study.resourceSpent.toPrecision(6))} ${resource.kind} (over all trials)`);
-  if (heldOut !== null) write(`  held-out ${study.metric}: tuned ${heldOut.tuned.toFixed(4)}, default ${heldOut.default.toFixed(4)} (${heldOut.rows} rows)`);
-  if (objectives.length > 1) write(`  Pareto front (${objectives.join(' vs ')}): ${study.paretoFront.map((t) => `#${t.id} ${t.score!.toFixed(4)}/${t.fitSeconds!.toFixed(2)} s`).join(', ')}`);
-  const ranked = study.trials.filter((t) => t.status === 'ok').sort((a, b) => b.score! - a.score!).slice(0, 10);
+  if (heldOut !== null)
+    write(`  held-out ${study.metric}: tuned ${heldOut.tuned.toFixed(4)}, default ${heldOut.default.toFixed(4)} (${heldOut.rows} rows)`);
+  if (objectives.length > 1)
+    write(
+      `  Pareto front (${objectives.join(' vs ')}): ${study.paretoFront.map((t) => `#${t.id} ${t.score!.toFixed(4)}/${t.fitSeconds!.toFixed(2)} s`).join(', ')}`,
+    );
+  const ranked = study.trials
+    .filter((t) => t.status === 'ok')
+    .sort((a, b) => b.score! - a.score!)
+    .slice(0, 10);
   write('  top trials:');
   for (const t of ranked) write(`    ${describeTrial(t)}`);
   for (const t of failed.slice(0, 5)) write(`  ${describeTrial(t)}`);

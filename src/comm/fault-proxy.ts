@@ -148,7 +148,9 @@ export class FaultProxy {
       timer ??= setTimeout(drain, Math.max(0, queue[0]!.dueAt - performance.now()));
     };
     from.on('data', (chunk: Buffer) => {
-      const p = this.faultsLeft() ? this.profile : { ...this.profile, resetProbability: 0, dropProbability: 0, corruptProbability: 0, truncateProbability: 0 };
+      const p = this.faultsLeft()
+        ? this.profile
+        : { ...this.profile, resetProbability: 0, dropProbability: 0, corruptProbability: 0, truncateProbability: 0 };
       if (this.rng.uniform() < (p.resetProbability ?? 0)) {
         this.counts.resets++;
         from.resetAndDestroy();

@@ -34,19 +34,40 @@ export function algorithmFor(model: string, params: Record<string, unknown>, col
   if ('batchSize' in resolved && (!('solver' in resolved) || resolved.solver === 'sgd')) {
     // Binary linear models exchange cols weights + 1 intercept; neural models more (their size is
     // not modelled here: calibration folds the difference into the link latency).
-    return { form: 'sgd', passes: num('epochs', 5), workPerCell: 1, batchSize: num('batchSize', 64), payloadValues: cols + 1, collectivesPerPass: 1 };
+    return {
+      form: 'sgd',
+      passes: num('epochs', 5),
+      workPerCell: 1,
+      batchSize: num('batchSize', 64),
+      payloadValues: cols + 1,
+      collectivesPerPass: 1,
+    };
   }
   switch (model) {
     case 'kmeans': {
       const k = num('k', 8);
-      return { form: 'summation', passes: iterative(20), workPerCell: k, batchSize: null, payloadValues: k * cols + k + 2, collectivesPerPass: 1 };
+      return {
+        form: 'summation',
+        passes: iterative(20),
+        workPerCell: k,
+        batchSize: null,
+        payloadValues: k * cols + k + 2,
+        collectivesPerPass: 1,
+      };
     }
     case 'logistic-regression':
       return { form: 'summation', passes: iterative(50), workPerCell: 2, batchSize: null, payloadValues: cols + 2, collectivesPerPass: 1 };
     case 'linear-regression':
     case 'pca':
       // X^T X (or the covariance): cols multiply-adds per cell, one (cols+1)² statistic, once.
-      return { form: 'summation', passes: 1, workPerCell: cols, batchSize: null, payloadValues: (cols + 1) * (cols + 1) + cols + 1, collectivesPerPass: 1 };
+      return {
+        form: 'summation',
+        passes: 1,
+        workPerCell: cols,
+        batchSize: null,
+        payloadValues: (cols + 1) * (cols + 1) + cols + 1,
+        collectivesPerPass: 1,
+      };
     default:
       return { form: 'summation', passes: iterative(20), workPerCell: 1, batchSize: null, payloadValues: cols + 1, collectivesPerPass: 1 };
   }
@@ -61,7 +82,10 @@ export function algorithmOfRun(run: RunRecord): Algorithm {
 /** Fit the cost model to runs (the CLI's and the report's entry point). `cores`: of the machine that ran them. */
 export function calibrateFromRuns(runs: readonly RunRecord[], cores = availableParallelism()): Calibration {
   // The cost model describes this host's loopback; runs behind a network-profile proxy would skew it.
-  return calibrate(runs.filter((r) => r.network === 'loopback'), { algorithmOf: algorithmOfRun, cores });
+  return calibrate(
+    runs.filter((r) => r.network === 'loopback'),
+    { algorithmOf: algorithmOfRun, cores },
+  );
 }
 
 export interface AdviseRequest {
@@ -128,13 +152,15 @@ export function advise(request: AdviseRequest): Advice {
   const workerCounts = request.workers ?? [2, 4, 8];
   workerCounts.forEach((w) => positive('workers', w, true));
   if (request.bandwidthBytesPerSecond !== undefined) positive('bandwidth', request.bandwidthBytesPerSecond, false);
-  if (request.latencyMs !== undefined && !(request.latencyMs >= 0)) throw new ConfigError(`advise: 'latencyMs' must be ≥ 0, found ${request.latencyMs}`, { field: 'latencyMs' });
+  if (request.latencyMs !== undefined && !(request.latencyMs >= 0))
+    throw new ConfigError(`advise: 'latencyMs' must be ≥ 0, found ${request.latencyMs}`, { field: 'latencyMs' });
   const params = request.params ?? {};
   const base = algorithmFor(request.model, params, request.cols);
   const sgd = base.form === 'sgd';
-  const algorithm = !sgd && calibration.passes[request.model] !== undefined && base.passes !== 1
-    ? algorithmFor(request.model, params, request.cols, calibration.passes[request.model]!)
-    : base;
+  const algorithm =
+    !sgd && calibration.passes[request.model] !== undefined && base.passes !== 1
+      ? algorithmFor(request.model, params, request.cols, calibration.passes[request.model]!)
+      : base;
   const strategies = request.strategies ?? (sgd ? ['allreduce', 'hogwild'] : ['allreduce']);
   const options: Omit<AdviceOption, 'relativeToBest'>[] = [];
   for (const paradigm of request.paradigms ?? (['sequential', 'threads', 'processes'] as Paradigm[])) {
@@ -144,7 +170,12 @@ export function advise(request: AdviseRequest): Advice {
         const cluster: ClusterSpec = { paradigm, workers, cores };
         if (request.bandwidthBytesPerSecond !== undefined) cluster.bandwidthBytesPerSecond = request.bandwidthBytesPerSecond;
         if (request.latencyMs !== undefined) cluster.latencySeconds = request.latencyMs / 1000;
-        const work = workloadOf(algorithm, { rows: request.rows, cols: request.cols, workers: paradigm === 'sequential' ? 1 : workers, strategy });
+        const work = workloadOf(algorithm, {
+          rows: request.rows,
+          cols: request.cols,
+          workers: paradigm === 'sequential' ? 1 : workers,
+          strategy,
+        });
         const prediction = predict(work, cluster, calibration, computeKey(request.model, algorithm.form));
         const link = effectiveLink(cluster, calibration);
         const { hops } = collectiveShape(paradigm, work.workers);
@@ -155,14 +186,26 @@ export function advise(request: AdviseRequest): Advice {
             ? 'no communication'
             : `communication ${seconds(prediction.communicationSeconds)} (${work.collectives} all-reduces of ${work.payloadBytes} B, ${hops} hop${hops === 1 ? '' : 's'} each at ${(link.latencySeconds * 1000).toFixed(3)} ms${link.secondsPerByte > 0 ? `, ${(1 / link.secondsPerByte / 1e6).toFixed(0)} MB/s` : ''})`,
         ];
-        const shares = { 'start-up': prediction.startupSeconds, compute: prediction.computeSeconds, communication: prediction.communicationSeconds };
+        const shares = {
+          'start-up': prediction.startupSeconds,
+          compute: prediction.computeSeconds,
+          communication: prediction.communicationSeconds,
+        };
         const dominant = Object.entries(shares).sort((a, b) => b[1] - a[1])[0]!;
         const reasoning = `${seconds(prediction.totalSeconds)} = ${parts.join(' + ')}; ${dominant[0]} dominates (${((dominant[1] / prediction.totalSeconds) * 100).toFixed(0)}%)`;
-        options.push({ ...prediction, paradigm, workers: work.workers, strategy, label: labelOf(paradigm, work.workers, strategy, sgd), reasoning });
+        options.push({
+          ...prediction,
+          paradigm,
+          workers: work.workers,
+          strategy,
+          label: labelOf(paradigm, work.workers, strategy, sgd),
+          reasoning,
+        });
       }
     }
   }
-  if (options.length === 0) throw new ConfigError('advise: no option to rank; give at least one paradigm and one worker count', { field: 'paradigms' });
+  if (options.length === 0)
+    throw new ConfigError('advise: no option to rank; give at least one paradigm and one worker count', { field: 'paradigms' });
   options.sort((a, b) => a.totalSeconds - b.totalSeconds);
   const bestSeconds = options[0]!.totalSeconds;
   const ranked = options.map((o) => ({ ...o, relativeToBest: bestSeconds > 0 ? o.totalSeconds / bestSeconds : 1 }));
@@ -177,11 +220,21 @@ function summarise(best: AdviceOption, ranked: AdviceOption[], calibration: Cali
   for (const paradigm of new Set(ranked.map((o) => o.paradigm))) {
     if (paradigm === best.paradigm) continue;
     const rival = ranked.find((o) => o.paradigm === paradigm)!;
-    const gaps = { 'start-up': rival.startupSeconds - best.startupSeconds, compute: rival.computeSeconds - best.computeSeconds, communication: rival.communicationSeconds - best.communicationSeconds };
+    const gaps = {
+      'start-up': rival.startupSeconds - best.startupSeconds,
+      compute: rival.computeSeconds - best.computeSeconds,
+      communication: rival.communicationSeconds - best.communicationSeconds,
+    };
     const worst = Object.entries(gaps).sort((a, b) => b[1] - a[1])[0]!;
-    lines.push(`${paradigm}: best is ${rival.label} at ${seconds(rival.totalSeconds)} (${rival.relativeToBest.toFixed(2)}× slower), mostly ${worst[0]} (+${seconds(worst[1])}).`);
+    lines.push(
+      `${paradigm}: best is ${rival.label} at ${seconds(rival.totalSeconds)} (${rival.relativeToBest.toFixed(2)}× slower), mostly ${worst[0]} (+${seconds(worst[1])}).`,
+    );
   }
-  lines.push(calibration.source === 'defaults' ? 'Parameters: DEFAULTS (no measured runs) — treat as an order of magnitude.' : `Parameters: calibrated on ${calibration.runs} measured runs.`);
+  lines.push(
+    calibration.source === 'defaults'
+      ? 'Parameters: DEFAULTS (no measured runs) — treat as an order of magnitude.'
+      : `Parameters: calibrated on ${calibration.runs} measured runs.`,
+  );
   return lines.join('\n');
 }
 
@@ -214,23 +267,47 @@ export function validateAdvisor(runs: readonly RunRecord[], cores = availablePar
   for (const cellId of new Set(ok.map((r) => r.cellId))) {
     const mine = ok.filter((r) => r.cellId === cellId);
     const first = mine[0]!;
-    const calibration = calibrate(ok.filter((r) => r.cellId !== cellId), { algorithmOf: algorithmOfRun, cores });
+    const calibration = calibrate(
+      ok.filter((r) => r.cellId !== cellId),
+      { algorithmOf: algorithmOfRun, cores },
+    );
     const passes = median(mine.map((r) => observedPasses(r) ?? NaN).filter(Number.isFinite));
-    const algorithm = algorithmFor(first.model, first.params, first.cols, algorithmFor(first.model, first.params, first.cols).form === 'sgd' || !Number.isFinite(passes) ? null : passes);
+    const algorithm = algorithmFor(
+      first.model,
+      first.params,
+      first.cols,
+      algorithmFor(first.model, first.params, first.cols).form === 'sgd' || !Number.isFinite(passes) ? null : passes,
+    );
     const work = workloadOf(algorithm, { rows: first.trainRows, cols: first.cols, workers: first.workers, strategy: first.strategy });
-    const predictedSeconds = predict(work, { paradigm: first.paradigm, workers: first.workers, cores }, calibration, computeKey(first.model, algorithm.form)).totalSeconds;
+    const predictedSeconds = predict(
+      work,
+      { paradigm: first.paradigm, workers: first.workers, cores },
+      calibration,
+      computeKey(first.model, algorithm.form),
+    ).totalSeconds;
     const measuredSeconds = median(mine.map((r) => r.wallSeconds));
     cells.push({
-      cellId, model: first.model, trainRows: first.trainRows, label: labelOf(first.paradigm, first.workers, first.strategy, algorithm.form === 'sgd'),
-      measuredSeconds, predictedSeconds, relativeError: Math.abs(predictedSeconds - measuredSeconds) / measuredSeconds,
+      cellId,
+      model: first.model,
+      trainRows: first.trainRows,
+      label: labelOf(first.paradigm, first.workers, first.strategy, algorithm.form === 'sgd'),
+      measuredSeconds,
+      predictedSeconds,
+      relativeError: Math.abs(predictedSeconds - measuredSeconds) / measuredSeconds,
     });
   }
   let agree = 0;
   let pairs = 0;
-  cells.forEach((a, i) => cells.slice(i + 1).forEach((b) => {
-    if (a.model !== b.model || a.trainRows !== b.trainRows) return;
-    pairs++;
-    if (a.measuredSeconds < b.measuredSeconds === a.predictedSeconds < b.predictedSeconds) agree++;
-  }));
-  return { cells, medianRelativeError: cells.length === 0 ? null : median(cells.map((c) => c.relativeError)), rankAgreement: pairs === 0 ? null : agree / pairs };
+  cells.forEach((a, i) =>
+    cells.slice(i + 1).forEach((b) => {
+      if (a.model !== b.model || a.trainRows !== b.trainRows) return;
+      pairs++;
+      if (a.measuredSeconds < b.measuredSeconds === a.predictedSeconds < b.predictedSeconds) agree++;
+    }),
+  );
+  return {
+    cells,
+    medianRelativeError: cells.length === 0 ? null : median(cells.map((c) => c.relativeError)),
+    rankAgreement: pairs === 0 ? null : agree / pairs,
+  };
 }

@@ -33,4 +33,3 @@ export function sequentialMedians(records: readonly RunRecord[]): Map<string, nu
   }
   return new Map([...groups].map(([key, values]) => [key, median(values)]));
 }
-

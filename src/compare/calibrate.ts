@@ -42,7 +42,12 @@ export function nonNegativeLeastSquares(xs: readonly number[][], ys: readonly nu
   return best;
 }
 
-function sumSquares(xs: readonly number[][], ys: readonly number[], weights: readonly number[] | undefined, beta: readonly number[]): number {
+function sumSquares(
+  xs: readonly number[][],
+  ys: readonly number[],
+  weights: readonly number[] | undefined,
+  beta: readonly number[],
+): number {
   let total = 0;
   xs.forEach((row, i) => {
     const fit = row.reduce((s, x, j) => s + x * beta[j]!, 0);
@@ -53,7 +58,12 @@ function sumSquares(xs: readonly number[][], ys: readonly number[], weights: rea
 }
 
 /** Weighted normal equations on the `free` columns, by Gaussian elimination with partial pivoting; null if singular. */
-function solveNormal(xs: readonly number[][], ys: readonly number[], weights: readonly number[] | undefined, free: number[]): number[] | null {
+function solveNormal(
+  xs: readonly number[][],
+  ys: readonly number[],
+  weights: readonly number[] | undefined,
+  free: number[],
+): number[] | null {
   const m = free.length;
   const a = Array.from({ length: m }, () => new Array<number>(m + 1).fill(0));
   xs.forEach((row, i) => {
@@ -90,7 +100,9 @@ const weightOf = (y: number): number => Math.max(Math.abs(y), 1e-3);
 
 /** Fit the cost model to measured runs (failed runs are ignored). */
 export function calibrate(runs: readonly RunRecord[], options: CalibrateOptions): Calibration {
-  const ok = runs.filter((r) => r.status === 'ok' && Number.isFinite(r.wallSeconds) && Number.isFinite(r.computeMs) && Number.isFinite(r.commMs));
+  const ok = runs.filter(
+    (r) => r.status === 'ok' && Number.isFinite(r.wallSeconds) && Number.isFinite(r.computeMs) && Number.isFinite(r.commMs),
+  );
   if (ok.length === 0) return { ...DEFAULT_CALIBRATION, notes: [...DEFAULT_CALIBRATION.notes] };
   const notes: string[] = [];
   const rows = ok.map((run) => {
@@ -113,7 +125,10 @@ export function calibrate(runs: readonly RunRecord[], options: CalibrateOptions)
   }
   // Models never measured get the median rates of those that were: the same JS engine and kernels.
   const fitted = Object.values(compute);
-  compute.default = { secondsPerUnit: median(fitted.map((c) => c.secondsPerUnit)), secondsPerStep: median(fitted.map((c) => c.secondsPerStep)) };
+  compute.default = {
+    secondsPerUnit: median(fitted.map((c) => c.secondsPerUnit)),
+    secondsPerStep: median(fitted.map((c) => c.secondsPerStep)),
+  };
 
   const links: Partial<Record<Paradigm, LinkParameters>> = {};
   const startup: Partial<Record<Paradigm, StartupParameters>> = {};
@@ -129,11 +144,20 @@ export function calibrate(runs: readonly RunRecord[], options: CalibrateOptions)
     }
     const ys = mine.map((r) => Math.max(0, r.run.wallSeconds - (r.run.computeMs + r.run.commMs) / 1000));
     const distinctWorkers = new Set(mine.map((r) => r.run.workers)).size;
-    const [fixedSeconds, perWorkerSeconds] = paradigm === 'sequential' || distinctWorkers < 2
-      ? [0, median(ys) / Math.max(1, median(mine.map((r) => r.run.workers)))]
-      : nonNegativeLeastSquares(mine.map((r) => [1, r.run.workers]), ys, ys.map(weightOf));
-    startup[paradigm] = paradigm === 'sequential' ? { fixedSeconds: median(ys), perWorkerSeconds: 0 } : { fixedSeconds: fixedSeconds!, perWorkerSeconds: perWorkerSeconds! };
-    if (paradigm !== 'sequential' && distinctWorkers < 2) notes.push(`${paradigm}: runs at one worker count only, so start-up is taken as proportional to workers`);
+    const [fixedSeconds, perWorkerSeconds] =
+      paradigm === 'sequential' || distinctWorkers < 2
+        ? [0, median(ys) / Math.max(1, median(mine.map((r) => r.run.workers)))]
+        : nonNegativeLeastSquares(
+            mine.map((r) => [1, r.run.workers]),
+            ys,
+            ys.map(weightOf),
+          );
+    startup[paradigm] =
+      paradigm === 'sequential'
+        ? { fixedSeconds: median(ys), perWorkerSeconds: 0 }
+        : { fixedSeconds: fixedSeconds!, perWorkerSeconds: perWorkerSeconds! };
+    if (paradigm !== 'sequential' && distinctWorkers < 2)
+      notes.push(`${paradigm}: runs at one worker count only, so start-up is taken as proportional to workers`);
   }
   if (links.cluster === undefined && links.processes !== undefined) {
     links.cluster = links.processes;
@@ -144,7 +168,10 @@ export function calibrate(runs: readonly RunRecord[], options: CalibrateOptions)
   const passes: Record<string, number> = {};
   const iterative = rows.filter((r) => r.algorithm.form === 'summation').map((r) => r.run);
   for (const model of new Set(iterative.map((r) => r.model))) {
-    const observed = iterative.filter((r) => r.model === model).map(observedPasses).filter((p): p is number => p !== null);
+    const observed = iterative
+      .filter((r) => r.model === model)
+      .map(observedPasses)
+      .filter((p): p is number => p !== null);
     if (observed.length > 0) passes[model] = median(observed);
   }
   return { source: 'runs', compute, links, startup, passes, runs: ok.length, notes };
@@ -170,12 +197,22 @@ function fitLink(paradigm: Paradigm, rows: readonly LinkRow[], notes: string[]):
   const bytes = rows.map((r) => r.work.collectives * r.shape.byteFactor * r.work.payloadBytes);
   const payloads = rows.map((r) => r.work.payloadBytes);
   if (Math.max(...payloads) >= 16 * Math.min(...payloads)) {
-    const [latencySeconds, secondsPerByte] = nonNegativeLeastSquares(hops.map((h, i) => [h, bytes[i]!]), ys, ys.map(weightOf));
+    const [latencySeconds, secondsPerByte] = nonNegativeLeastSquares(
+      hops.map((h, i) => [h, bytes[i]!]),
+      ys,
+      ys.map(weightOf),
+    );
     return { latencySeconds: latencySeconds!, secondsPerByte: secondsPerByte! };
   }
   const secondsPerByte = DEFAULT_CALIBRATION.links[paradigm]?.secondsPerByte ?? 0;
-  const [latencySeconds] = nonNegativeLeastSquares(hops.map((h) => [h]), ys.map((y, i) => Math.max(0, y - bytes[i]! * secondsPerByte)), ys.map(weightOf));
-  notes.push(`${paradigm}: payload sizes less than 16× apart (${Math.min(...payloads)}–${Math.max(...payloads)} B), so bandwidth keeps its default (${(1 / secondsPerByte / 1e6).toFixed(0)} MB/s) and only latency is fitted`);
+  const [latencySeconds] = nonNegativeLeastSquares(
+    hops.map((h) => [h]),
+    ys.map((y, i) => Math.max(0, y - bytes[i]! * secondsPerByte)),
+    ys.map(weightOf),
+  );
+  notes.push(
+    `${paradigm}: payload sizes less than 16× apart (${Math.min(...payloads)}–${Math.max(...payloads)} B), so bandwidth keeps its default (${(1 / secondsPerByte / 1e6).toFixed(0)} MB/s) and only latency is fitted`,
+  );
   return { latencySeconds: latencySeconds!, secondsPerByte };
 }
 

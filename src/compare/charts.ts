@@ -41,7 +41,12 @@ export function speedupSpec(model: string, cells: readonly CellSummary[]): TopLe
     height: HEIGHT,
     layer: [
       {
-        data: { values: [{ workers: 1, ideal: 1 }, { workers: maxWorkers, ideal: maxWorkers }] },
+        data: {
+          values: [
+            { workers: 1, ideal: 1 },
+            { workers: maxWorkers, ideal: maxWorkers },
+          ],
+        },
         mark: { type: 'line', strokeDash: [4, 4], color: '#999' },
         encoding: { x: { field: 'workers', type: 'quantitative' }, y: { field: 'ideal', type: 'quantitative' } },
       },
@@ -64,9 +69,14 @@ export function lossCurveSpec(model: string, cells: readonly CellSummary[], reco
   const values: { seconds: number; loss: number; cell: string }[] = [];
   for (const cell of cells.filter((c) => c.model === model)) {
     const run = medianRun(records, cell.cellId);
-    const label = cells.filter((c) => c.model === model && c.paradigm === cell.paradigm && c.workers === cell.workers && c.strategy === cell.strategy).length > 1 ? `${cellLabel(cell)} (${cell.trainRows} rows)` : cellLabel(cell);
+    const label =
+      cells.filter((c) => c.model === model && c.paradigm === cell.paradigm && c.workers === cell.workers && c.strategy === cell.strategy)
+        .length > 1
+        ? `${cellLabel(cell)} (${cell.trainRows} rows)`
+        : cellLabel(cell);
     for (const point of run?.history ?? []) {
-      if (point.loss !== null && Number.isFinite(point.loss)) values.push({ seconds: point.elapsedMs / 1000, loss: point.loss, cell: label });
+      if (point.loss !== null && Number.isFinite(point.loss))
+        values.push({ seconds: point.elapsedMs / 1000, loss: point.loss, cell: label });
     }
   }
   if (values.length === 0) return null;
@@ -125,7 +135,12 @@ export function breakdownSpec(cells: readonly CellSummary[]): TopLevelSpec | nul
     encoding: {
       y: { field: 'label', type: 'nominal', title: null, sort: null, axis: { labelLimit: 320 } },
       x: { field: 'ms', type: 'quantitative', title: 'milliseconds', stack: 'zero' },
-      color: { field: 'part', type: 'nominal', title: null, scale: { domain: ['compute', 'communication'], range: ['#4c78a8', '#e45756'] } },
+      color: {
+        field: 'part',
+        type: 'nominal',
+        title: null,
+        scale: { domain: ['compute', 'communication'], range: ['#4c78a8', '#e45756'] },
+      },
     },
   };
 }
@@ -150,13 +165,18 @@ export function scalingSpec(model: string, cells: readonly CellSummary[]): TopLe
 }
 
 /** The advisor's leave-one-cell-out predictions against the measured median wall seconds (log–log, y = x dashed). */
-export function advisorSpec(cells: readonly { model: string; label: string; trainRows: number; measuredSeconds: number; predictedSeconds: number }[]): TopLevelSpec | null {
+export function advisorSpec(
+  cells: readonly { model: string; label: string; trainRows: number; measuredSeconds: number; predictedSeconds: number }[],
+): TopLevelSpec | null {
   const values = cells
     .filter((c) => c.measuredSeconds > 0 && c.predictedSeconds > 0)
     .map((c) => ({ measured: c.measuredSeconds, predicted: c.predictedSeconds, model: c.model, cell: `${c.label} (${c.trainRows} rows)` }));
   if (values.length === 0) return null;
   const all = values.flatMap((v) => [v.measured, v.predicted]);
-  const diagonal = [{ x: Math.min(...all), y: Math.min(...all) }, { x: Math.max(...all), y: Math.max(...all) }];
+  const diagonal = [
+    { x: Math.min(...all), y: Math.min(...all) },
+    { x: Math.max(...all), y: Math.max(...all) },
+  ];
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
     title: 'advisor: predicted vs measured wall seconds (each cell left out of its own calibration)',
@@ -166,7 +186,10 @@ export function advisorSpec(cells: readonly { model: string; label: string; trai
       {
         data: { values: diagonal },
         mark: { type: 'line', strokeDash: [4, 4], color: '#999' },
-        encoding: { x: { field: 'x', type: 'quantitative', scale: { type: 'log' } }, y: { field: 'y', type: 'quantitative', scale: { type: 'log' } } },
+        encoding: {
+          x: { field: 'x', type: 'quantitative', scale: { type: 'log' } },
+          y: { field: 'y', type: 'quantitative', scale: { type: 'log' } },
+        },
       },
       {
         data: { values },
@@ -175,7 +198,11 @@ export function advisorSpec(cells: readonly { model: string; label: string; trai
           x: { field: 'measured', type: 'quantitative', title: 'measured median wall s', scale: { type: 'log' } },
           y: { field: 'predicted', type: 'quantitative', title: 'predicted wall s (dashed: exact)', scale: { type: 'log' } },
           color: { field: 'model', type: 'nominal', title: 'model' },
-          tooltip: [{ field: 'cell', type: 'nominal' }, { field: 'measured', type: 'quantitative', format: '.3f' }, { field: 'predicted', type: 'quantitative', format: '.3f' }],
+          tooltip: [
+            { field: 'cell', type: 'nominal' },
+            { field: 'measured', type: 'quantitative', format: '.3f' },
+            { field: 'predicted', type: 'quantitative', format: '.3f' },
+          ],
         },
       },
     ],

@@ -53,7 +53,10 @@ const models = (cells: readonly CellSummary[]): string[] => [...new Set(cells.ma
 const ok = (cells: readonly CellSummary[]): CellSummary[] => cells.filter((c) => c.wallSeconds !== null);
 
 function fastest(cells: readonly CellSummary[]): CellSummary | null {
-  return cells.reduce<CellSummary | null>((best, c) => (best === null || c.wallSeconds!.median < best.wallSeconds!.median ? c : best), null);
+  return cells.reduce<CellSummary | null>(
+    (best, c) => (best === null || c.wallSeconds!.median < best.wallSeconds!.median ? c : best),
+    null,
+  );
 }
 
 function verdictOf(forCount: number, againstCount: number): Verdict {
@@ -118,7 +121,14 @@ export function crossovers(cells: readonly CellSummary[]): Crossover[] {
     if (points.length < 2) continue;
     const xs = points.map((p) => p.rows);
     const first = points[0]!;
-    const rows = first.distributed <= first.parallel ? xs[0]! : crossover(xs, points.map((p) => p.parallel), points.map((p) => p.distributed));
+    const rows =
+      first.distributed <= first.parallel
+        ? xs[0]!
+        : crossover(
+            xs,
+            points.map((p) => p.parallel),
+            points.map((p) => p.distributed),
+          );
     byModel.set(model, { model, rows, sizes: xs }); // later keys have more workers: keep the largest
   }
   return [...byModel.values()];
@@ -135,7 +145,9 @@ export function isAsynchronous(strategy: string): boolean {
 
 const NO_DISTRIBUTED = 'no distributed paradigm (processes, cluster) was measured in this comparison';
 const NO_MULTI_WORKER_DISTRIBUTED = (cells: readonly CellSummary[]): string =>
-  measuredDistributed(cells) ? 'threads and a distributed paradigm were not both measured with the same number of workers (≥ 2)' : NO_DISTRIBUTED;
+  measuredDistributed(cells)
+    ? 'threads and a distributed paradigm were not both measured with the same number of workers (≥ 2)'
+    : NO_DISTRIBUTED;
 
 /**
  * The claims' verdicts. `context` says where the ranks ran (default: one host, cores unknown); on
@@ -146,14 +158,24 @@ export function evaluateClaims(cells: readonly CellSummary[], context: ClaimCont
 
   // 1. Parallel is faster on smaller tasks.
   {
-    const smallest = pairs(cells).filter((p, _, all) => p.rows === Math.min(...all.filter((q) => q.model === p.model && q.workers === p.workers).map((q) => q.rows)));
+    const smallest = pairs(cells).filter(
+      (p, _, all) => p.rows === Math.min(...all.filter((q) => q.model === p.model && q.workers === p.workers).map((q) => q.rows)),
+    );
     const forIt = smallest.filter((p) => p.parallel.wallSeconds!.median < p.distributed.wallSeconds!.median);
     results.push({
       id: 'parallel-wins-small',
       section: 'Abstract; §5; §7',
       text: 'Parallel ML (many CPUs of one machine) is faster than distributed ML on smaller-scale tasks, because it needs little communication.',
       verdict: verdictOf(forIt.length, smallest.length - forIt.length),
-      evidence: smallest.length === 0 ? NO_MULTI_WORKER_DISTRIBUTED(cells) : list(smallest.map((p) => `${p.model} at ${p.rows} rows: ${cellLabel(p.parallel)} ${fmt(p.parallel.wallSeconds!.median, 3)} s vs ${cellLabel(p.distributed)} ${fmt(p.distributed.wallSeconds!.median, 3)} s`)),
+      evidence:
+        smallest.length === 0
+          ? NO_MULTI_WORKER_DISTRIBUTED(cells)
+          : list(
+              smallest.map(
+                (p) =>
+                  `${p.model} at ${p.rows} rows: ${cellLabel(p.parallel)} ${fmt(p.parallel.wallSeconds!.median, 3)} s vs ${cellLabel(p.distributed)} ${fmt(p.distributed.wallSeconds!.median, 3)} s`,
+              ),
+            ),
     });
   }
 
@@ -193,9 +215,10 @@ export function evaluateClaims(cells: readonly CellSummary[], context: ClaimCont
       section: '§1; §4; §5',
       text: 'Dividing the work over several processors of one machine reduces computation time.',
       verdict: verdictOf(forIt.length, against.length),
-      evidence: multi.length === 0
-        ? 'no threads cell with more than one worker and a sequential baseline was measured'
-        : `${forIt.length} of ${multi.length} cells faster than sequential; ${list(multi.map((c) => `${c.model} ${c.trainRows} rows ${cellLabel(c)}: ${fmt(c.speedup!)}×`))}`,
+      evidence:
+        multi.length === 0
+          ? 'no threads cell with more than one worker and a sequential baseline was measured'
+          : `${forIt.length} of ${multi.length} cells faster than sequential; ${list(multi.map((c) => `${c.model} ${c.trainRows} rows ${cellLabel(c)}: ${fmt(c.speedup!)}×`))}`,
     });
   }
 
@@ -208,9 +231,10 @@ export function evaluateClaims(cells: readonly CellSummary[], context: ClaimCont
       section: '§3; §4; §5',
       text: 'Communication overhead between workers slows training and limits how well it scales.',
       verdict: verdictOf(forIt.length, multi.length - forIt.length),
-      evidence: multi.length === 0
-        ? 'no multi-worker cell was measured'
-        : `${forIt.length} of ${multi.length} multi-worker cells spend > 5% of training communicating or scale at < 95% efficiency; ${list(multi.map((c) => `${c.model} ${c.trainRows} rows ${cellLabel(c)}: ${(c.commFraction! * 100).toFixed(1)}% communicating, efficiency ${c.efficiency === null ? '–' : fmt(c.efficiency)}`))}`,
+      evidence:
+        multi.length === 0
+          ? 'no multi-worker cell was measured'
+          : `${forIt.length} of ${multi.length} multi-worker cells spend > 5% of training communicating or scale at < 95% efficiency; ${list(multi.map((c) => `${c.model} ${c.trainRows} rows ${cellLabel(c)}: ${(c.commFraction! * 100).toFixed(1)}% communicating, efficiency ${c.efficiency === null ? '–' : fmt(c.efficiency)}`))}`,
     });
   }
 
@@ -220,23 +244,39 @@ export function evaluateClaims(cells: readonly CellSummary[], context: ClaimCont
     let forIt = 0;
     let against = 0;
     for (const h of ok(cells).filter((c) => isAsynchronous(c.strategy) && c.paradigm !== 'sequential' && c.workers >= 2)) {
-      const a = ok(cells).find((c) => c.strategy === 'allreduce' && c.model === h.model && c.data === h.data && c.paradigm === h.paradigm && c.workers === h.workers);
+      const a = ok(cells).find(
+        (c) =>
+          c.strategy === 'allreduce' && c.model === h.model && c.data === h.data && c.paradigm === h.paradigm && c.workers === h.workers,
+      );
       if (a === undefined) continue;
       const faster = h.wallSeconds!.median < a.wallSeconds!.median * (1 - NOISE);
-      const scoreGap = h.score !== null && a.score !== null ? (h.higherIsBetter ? a.score.median - h.score.median : h.score.median - a.score.median) : null;
+      const scoreGap =
+        h.score !== null && a.score !== null
+          ? h.higherIsBetter
+            ? a.score.median - h.score.median
+            : h.score.median - a.score.median
+          : null;
       if (faster) forIt++;
       else against++;
-      const gapText = scoreGap === null ? '' : scoreGap === 0 ? `, same ${h.scoreName}` : `, ${h.scoreName} ${scoreGap > 0 ? 'worse' : 'better'} by ${Math.abs(scoreGap).toPrecision(2)}`;
-      found.push(`${h.model} ${h.trainRows} rows ${h.paradigm}×${h.workers}: ${h.strategy} ${fmt(h.wallSeconds!.median, 3)} s vs allreduce ${fmt(a.wallSeconds!.median, 3)} s${gapText}`);
+      const gapText =
+        scoreGap === null
+          ? ''
+          : scoreGap === 0
+            ? `, same ${h.scoreName}`
+            : `, ${h.scoreName} ${scoreGap > 0 ? 'worse' : 'better'} by ${Math.abs(scoreGap).toPrecision(2)}`;
+      found.push(
+        `${h.model} ${h.trainRows} rows ${h.paradigm}×${h.workers}: ${h.strategy} ${fmt(h.wallSeconds!.median, 3)} s vs allreduce ${fmt(a.wallSeconds!.median, 3)} s${gapText}`,
+      );
     }
     results.push({
       id: 'async-faster-less-consistent',
       section: '§3 (Synchronization)',
       text: 'Synchronous updates keep workers consistent but add delays; asynchronous updates speed training up but may cost consistency.',
       verdict: verdictOf(forIt, against),
-      evidence: found.length === 0
-        ? 'no asynchronous-strategy cell (hogwild, ps-async, ps-ssp) with a matching allreduce cell was measured'
-        : `${forIt} of ${found.length} asynchronous cells faster than allreduce (speed is what is judged; the score gap shows the consistency cost); ${list(found)}`,
+      evidence:
+        found.length === 0
+          ? 'no asynchronous-strategy cell (hogwild, ps-async, ps-ssp) with a matching allreduce cell was measured'
+          : `${forIt} of ${found.length} asynchronous cells faster than allreduce (speed is what is judged; the score gap shows the consistency cost); ${list(found)}`,
     });
   }
 
@@ -264,9 +304,10 @@ export function evaluateClaims(cells: readonly CellSummary[], context: ClaimCont
       section: '§3 (Data Parallelism)',
       text: 'Data parallelism — each node computes on its part, the results are averaged into the global model — trains as accurate a model as one machine would.',
       verdict: verdictOf(forIt, against),
-      evidence: found.length === 0
-        ? 'no synchronous parallel cell with a sequential baseline score was measured'
-        : `${forIt} of ${found.length} allreduce cells score within 1% of sequential; ${list(gaps.length > 0 ? gaps : found, 3)}`,
+      evidence:
+        found.length === 0
+          ? 'no synchronous parallel cell with a sequential baseline score was measured'
+          : `${forIt} of ${found.length} allreduce cells score within 1% of sequential; ${list(gaps.length > 0 ? gaps : found, 3)}`,
     });
   }
 
@@ -280,9 +321,15 @@ export function evaluateClaims(cells: readonly CellSummary[], context: ClaimCont
       section: '§5',
       text: 'Parallel ML within one machine minimizes communication delays compared with distributed ML.',
       verdict: verdictOf(forIt.length, found.length - forIt.length),
-      evidence: found.length === 0
-        ? NO_MULTI_WORKER_DISTRIBUTED(cells)
-        : list(found.map((p) => `${p.model} at ${p.rows} rows, ${p.workers} workers: ${cellLabel(p.parallel)} ${fmt(p.parallel.commMs!.median, 1)} ms vs ${cellLabel(p.distributed)} ${fmt(p.distributed.commMs!.median, 1)} ms communicating`)),
+      evidence:
+        found.length === 0
+          ? NO_MULTI_WORKER_DISTRIBUTED(cells)
+          : list(
+              found.map(
+                (p) =>
+                  `${p.model} at ${p.rows} rows, ${p.workers} workers: ${cellLabel(p.parallel)} ${fmt(p.parallel.commMs!.median, 1)} ms vs ${cellLabel(p.distributed)} ${fmt(p.distributed.commMs!.median, 1)} ms communicating`,
+              ),
+            ),
     });
   }
 

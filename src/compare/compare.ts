@@ -76,7 +76,9 @@ export async function runCompare(matrix: Matrix, options: CompareOptions): Promi
       await writeText(options.reportPath, await renderReport(result));
       reportPath = options.reportPath;
     }
-    const answer = answers(summary).map((f) => `${f.model}: ${f.headline}`).join('\n');
+    const answer = answers(summary)
+      .map((f) => `${f.model}: ${f.headline}`)
+      .join('\n');
     return { ...result, summary, table: summaryTable(summary), answer, reportPath };
   } finally {
     store?.close();
@@ -90,7 +92,10 @@ export async function runCompare(matrix: Matrix, options: CompareOptions): Promi
  * @example
  * const outcome = await resumeCompare('results.duckdb', { reportPath: 'report.html' });
  */
-export async function resumeCompare(dbPath: string, options: Omit<CompareOptions, 'dbPath' | 'resume'> & { sessionId?: string } = {}): Promise<CompareOutcome> {
+export async function resumeCompare(
+  dbPath: string,
+  options: Omit<CompareOptions, 'dbPath' | 'resume'> & { sessionId?: string } = {},
+): Promise<CompareOutcome> {
   const { sessionId, ...rest } = options;
   const stored = await loadSession(dbPath, sessionId);
   return runCompare(stored.session.matrix, { ...rest, dbPath, resume: { session: stored.session, records: stored.records } });

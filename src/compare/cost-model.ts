@@ -62,14 +62,30 @@ export function workloadOf(algorithm: Algorithm, size: { rows: number; cols: num
   const workUnits = rows * cols * algorithm.workPerCell * algorithm.passes;
   const payloadBytes = algorithm.payloadValues * 8;
   if (algorithm.form === 'summation' || algorithm.batchSize === null) {
-    return { rows, cols, workers, workUnits, stepsPerRank: algorithm.passes, collectives: workers > 1 ? algorithm.passes * Math.max(1, algorithm.collectivesPerPass) : 0, payloadBytes };
+    return {
+      rows,
+      cols,
+      workers,
+      workUnits,
+      stepsPerRank: algorithm.passes,
+      collectives: workers > 1 ? algorithm.passes * Math.max(1, algorithm.collectivesPerPass) : 0,
+      payloadBytes,
+    };
   }
   const globalSteps = algorithm.passes * Math.ceil(rows / algorithm.batchSize);
   const lockFree = LOCK_FREE.includes(strategy) && workers > 1;
   const stepsPerRank = lockFree ? algorithm.passes * Math.ceil(rows / workers / algorithm.batchSize) : globalSteps;
   // Parameter-server strategies exchange with the server every step too: counted as one collective.
   const perStep = lockFree ? 0 : globalSteps;
-  return { rows, cols, workers, workUnits, stepsPerRank, collectives: workers > 1 ? perStep + algorithm.passes * algorithm.collectivesPerPass : 0, payloadBytes };
+  return {
+    rows,
+    cols,
+    workers,
+    workUnits,
+    stepsPerRank,
+    collectives: workers > 1 ? perStep + algorithm.passes * algorithm.collectivesPerPass : 0,
+    payloadBytes,
+  };
 }
 
 /** One link's parameters: seconds per hop and seconds per byte. */
@@ -132,7 +148,9 @@ export const DEFAULT_CALIBRATION: Calibration = {
   },
   passes: {},
   runs: 0,
-  notes: ['no measured runs: every parameter is a default (DEFAULT_CALIBRATION), good to an order of magnitude; run `shardlearn compare` and pass --db to calibrate'],
+  notes: [
+    'no measured runs: every parameter is a default (DEFAULT_CALIBRATION), good to an order of magnitude; run `shardlearn compare` and pass --db to calibrate',
+  ],
 };
 
 /** The cluster a prediction is for. */
@@ -170,7 +188,8 @@ export function parallelism(cluster: Pick<ClusterSpec, 'paradigm' | 'workers' | 
 
 /** The link of a paradigm with the user's network applied: the slower bandwidth, latencies added. */
 export function effectiveLink(cluster: ClusterSpec, calibration: Calibration): LinkParameters {
-  const base = calibration.links[cluster.paradigm] ?? DEFAULT_CALIBRATION.links[cluster.paradigm] ?? { latencySeconds: 0, secondsPerByte: 0 };
+  const base = calibration.links[cluster.paradigm] ??
+    DEFAULT_CALIBRATION.links[cluster.paradigm] ?? { latencySeconds: 0, secondsPerByte: 0 };
   if (cluster.paradigm === 'threads' || cluster.paradigm === 'sequential') return base;
   const wire = cluster.bandwidthBytesPerSecond === undefined ? 0 : 1 / cluster.bandwidthBytesPerSecond;
   return { latencySeconds: base.latencySeconds + (cluster.latencySeconds ?? 0), secondsPerByte: Math.max(base.secondsPerByte, wire) };
@@ -195,8 +214,10 @@ export function predict(work: Workload, cluster: ClusterSpec, calibration: Calib
   const { hops, byteFactor } = collectiveShape(cluster.paradigm, workers);
   const link = effectiveLink(cluster, calibration);
   const communicationSeconds = work.collectives * (hops * link.latencySeconds + byteFactor * work.payloadBytes * link.secondsPerByte);
-  const startup = calibration.startup[cluster.paradigm] ?? DEFAULT_CALIBRATION.startup[cluster.paradigm] ?? { fixedSeconds: 0, perWorkerSeconds: 0 };
-  const startupSeconds = cluster.paradigm === 'sequential' ? startup.fixedSeconds : startup.fixedSeconds + startup.perWorkerSeconds * workers;
+  const startup = calibration.startup[cluster.paradigm] ??
+    DEFAULT_CALIBRATION.startup[cluster.paradigm] ?? { fixedSeconds: 0, perWorkerSeconds: 0 };
+  const startupSeconds =
+    cluster.paradigm === 'sequential' ? startup.fixedSeconds : startup.fixedSeconds + startup.perWorkerSeconds * workers;
   return { startupSeconds, computeSeconds, communicationSeconds, totalSeconds: startupSeconds + computeSeconds + communicationSeconds };
 }
 

@@ -8,7 +8,12 @@
  * @example
  * remainingSeconds(['a', 'b'], 4, 3, new Map([['a', [1]], ['b', [3]]])); // 1 + 3 = 4
  */
-export function remainingSeconds(cellIds: readonly string[], totalRuns: number, nextRun: number, measured: ReadonlyMap<string, readonly number[]>): number | null {
+export function remainingSeconds(
+  cellIds: readonly string[],
+  totalRuns: number,
+  nextRun: number,
+  measured: ReadonlyMap<string, readonly number[]>,
+): number | null {
   const all = [...measured.values()].flat();
   if (all.length === 0 || cellIds.length === 0) return null;
   const mean = (xs: readonly number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;

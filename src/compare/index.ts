@@ -7,7 +7,18 @@
  * const outcome = await runCompare(defaultMatrix(), { loadData, dbPath: 'results.duckdb', reportPath: 'report.html' });
  * console.log(outcome.table);
  */
-export { parseMatrix, defaultMatrix, defaultMatrixSpec, expandMatrix, syntheticSpecFor, trainsBySgd, parseNetworksFlag, STRATEGIES, DEFAULT_MODELS, LOOPBACK } from './matrix.js';
+export {
+  parseMatrix,
+  defaultMatrix,
+  defaultMatrixSpec,
+  expandMatrix,
+  syntheticSpecFor,
+  trainsBySgd,
+  parseNetworksFlag,
+  STRATEGIES,
+  DEFAULT_MODELS,
+  LOOPBACK,
+} from './matrix.js';
 export type { Matrix, ModelSpec, Cell, SkippedCell, Target, StrategyName, NetworkSpec } from './matrix.js';
 export { loadMatrixFile, resolveMatrix } from './matrix-file.js';
 export type { MatrixFlags } from './matrix-file.js';

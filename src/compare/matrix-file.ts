@@ -27,7 +27,9 @@ async function readMatrixObject(path: string): Promise<Record<string, unknown>> 
     throw new ConfigError(`${path}: the matrix is not valid JSON: ${(error as Error).message}`, { field: 'matrix', cause: error });
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw new ConfigError(`${path}: expected a JSON object (the matrix), found ${Array.isArray(value) ? 'an array' : typeof value}`, { field: 'matrix' });
+    throw new ConfigError(`${path}: expected a JSON object (the matrix), found ${Array.isArray(value) ? 'an array' : typeof value}`, {
+      field: 'matrix',
+    });
   }
   return value as Record<string, unknown>;
 }
@@ -59,27 +61,37 @@ export interface MatrixFlags {
  * const matrix = await resolveMatrix({ models: ['kmeans'], workers: [1, 2, 4], repeats: 5 });
  */
 export async function resolveMatrix(flags: MatrixFlags = {}): Promise<Matrix> {
-  const base = flags.matrix !== undefined ? await readMatrixObject(flags.matrix) : defaultMatrixSpec(flags.rows === undefined ? {} : { rows: flags.rows });
+  const base =
+    flags.matrix !== undefined
+      ? await readMatrixObject(flags.matrix)
+      : defaultMatrixSpec(flags.rows === undefined ? {} : { rows: flags.rows });
   const merged: Record<string, unknown> = { ...base };
   if (flags.models !== undefined) merged.models = flags.models;
   if (flags.data !== undefined) {
     merged.data = flags.data;
     // --data replaces every model's own data too, or it would silently not apply
-    if (Array.isArray(merged.models)) merged.models = merged.models.map((m: unknown) => (typeof m === 'object' && m !== null ? { ...m, data: undefined } : m));
+    if (Array.isArray(merged.models))
+      merged.models = merged.models.map((m: unknown) => (typeof m === 'object' && m !== null ? { ...m, data: undefined } : m));
   }
-  for (const key of ['paradigms', 'workers', 'strategies', 'repeats', 'networks'] as const) if (flags[key] !== undefined) merged[key] = flags[key];
+  for (const key of ['paradigms', 'workers', 'strategies', 'repeats', 'networks'] as const)
+    if (flags[key] !== undefined) merged[key] = flags[key];
   // --paradigms and --workers replace every model's own lists too (as --data does); entries that then
   // name the same cell run it once (expandMatrix).
   for (const key of ['paradigms', 'workers'] as const) {
-    if (flags[key] !== undefined && Array.isArray(merged.models)) merged.models = merged.models.map((m: unknown) => (typeof m === 'object' && m !== null ? { ...m, [key]: undefined } : m));
+    if (flags[key] !== undefined && Array.isArray(merged.models))
+      merged.models = merged.models.map((m: unknown) => (typeof m === 'object' && m !== null ? { ...m, [key]: undefined } : m));
   }
   if (flags.targetLoss !== undefined || flags.targetScore !== undefined) {
-    merged.target = { ...(flags.targetLoss === undefined ? {} : { loss: flags.targetLoss }), ...(flags.targetScore === undefined ? {} : { score: flags.targetScore }) };
+    merged.target = {
+      ...(flags.targetLoss === undefined ? {} : { loss: flags.targetLoss }),
+      ...(flags.targetScore === undefined ? {} : { score: flags.targetScore }),
+    };
   }
   try {
     return parseMatrix(merged);
   } catch (error) {
-    if (error instanceof ConfigError && flags.matrix !== undefined) throw new ConfigError(`${flags.matrix}: ${error.message}`, { field: error.field ?? 'matrix', cause: error });
+    if (error instanceof ConfigError && flags.matrix !== undefined)
+      throw new ConfigError(`${flags.matrix}: ${error.message}`, { field: error.field ?? 'matrix', cause: error });
     throw error;
   }
 }

@@ -39,7 +39,8 @@ const STALENESS_FAMILY = /^ps-ssp:\d+$/;
 /** What the error messages list as allowed. */
 const STRATEGY_CHOICES = [...STRATEGIES, 'ps-ssp:<s>'];
 // Fails to compile when strategies/ adds a name this list lacks.
-const strategiesComplete: Exclude<GradientStrategyName, (typeof STRATEGIES)[number] | `ps-ssp:${number}`> extends never ? true : never = true;
+const strategiesComplete: Exclude<GradientStrategyName, (typeof STRATEGIES)[number] | `ps-ssp:${number}`> extends never ? true : never =
+  true;
 void strategiesComplete;
 
 /**
@@ -55,7 +56,6 @@ export function parallelismOptions(strategy: StrategyName): { strategy: string }
 /** Hogwild writes one parameter vector in shared memory: only threads (and a world of one) have it. */
 const SHARED_MEMORY_STRATEGIES: readonly string[] = ['hogwild'];
 const SHARED_MEMORY_PARADIGMS: readonly Paradigm[] = ['sequential', 'threads'];
-
 
 /** A goal a run may reach: a training loss at or below `loss`, a test score at or above `score`. */
 export interface Target {
@@ -125,10 +125,23 @@ export interface SkippedCell {
   reason: string;
 }
 
-const MATRIX_KEYS = ['name', 'models', 'data', 'paradigms', 'workers', 'strategies', 'repeats', 'testFraction', 'seed', 'target', 'timeoutMs', 'warmup', 'networks'];
+const MATRIX_KEYS = [
+  'name',
+  'models',
+  'data',
+  'paradigms',
+  'workers',
+  'strategies',
+  'repeats',
+  'testFraction',
+  'seed',
+  'target',
+  'timeoutMs',
+  'warmup',
+  'networks',
+];
 const MODEL_KEYS = ['name', 'params', 'data', 'strategies', 'paradigms', 'workers', 'target'];
 const TARGET_KEYS = ['loss', 'score'];
-
 
 function oneOf<T extends string>(field: string, value: unknown, allowed: readonly T[]): T {
   if (typeof value !== 'string' || !(allowed as readonly string[]).includes(value)) {
@@ -144,7 +157,8 @@ function positiveInteger(field: string, value: unknown): number {
 
 function dataList(field: string, value: unknown): string[] {
   return nonEmptyList(field, value).map((spec, i) => {
-    if (typeof spec !== 'string' || spec.trim() === '') fail(`${field}[${i}]`, "a data spec such as 'synthetic:classification?rows=10000&cols=20&seed=1' or a file path", spec);
+    if (typeof spec !== 'string' || spec.trim() === '')
+      fail(`${field}[${i}]`, "a data spec such as 'synthetic:classification?rows=10000&cols=20&seed=1' or a file path", spec);
     return spec;
   });
 }
@@ -168,7 +182,7 @@ function workerList(field: string, value: unknown): number[] {
 
 function parseTarget(field: string, value: unknown): Target | null {
   if (value === undefined || value === null) return null;
-  if (!isRecord(value)) fail(field, "an object such as { \"loss\": 0.3 } or { \"score\": 0.9 }", value);
+  if (!isRecord(value)) fail(field, 'an object such as { "loss": 0.3 } or { "score": 0.9 }', value);
   checkKeys(field, value, TARGET_KEYS);
   const target: Target = {};
   for (const key of TARGET_KEYS as ('loss' | 'score')[]) {
@@ -209,7 +223,6 @@ function parseModel(index: number, value: unknown): ModelSpec {
   };
 }
 
-
 function unique<T>(values: T[]): T[] {
   return [...new Set(values)];
 }
@@ -236,11 +249,13 @@ export function parseMatrix(input: string | Record<string, unknown>): Matrix {
   const models = nonEmptyList('models', value.models).map((m, i) => parseModel(i, m));
   const workers = workerList('workers', value.workers ?? [1, 2]);
   const testFraction = value.testFraction ?? 0.2;
-  if (typeof testFraction !== 'number' || !(testFraction > 0 && testFraction < 1)) fail('testFraction', 'a number between 0 and 1 (exclusive)', testFraction);
+  if (typeof testFraction !== 'number' || !(testFraction > 0 && testFraction < 1))
+    fail('testFraction', 'a number between 0 and 1 (exclusive)', testFraction);
   const seed = value.seed ?? 1;
   if (typeof seed !== 'number' || !Number.isInteger(seed)) fail('seed', 'an integer', seed);
   const timeoutMs = value.timeoutMs ?? null;
-  if (timeoutMs !== null && (typeof timeoutMs !== 'number' || !(timeoutMs > 0))) fail('timeoutMs', 'a positive number of milliseconds', timeoutMs);
+  if (timeoutMs !== null && (typeof timeoutMs !== 'number' || !(timeoutMs > 0)))
+    fail('timeoutMs', 'a positive number of milliseconds', timeoutMs);
   const warmup = value.warmup ?? true;
   if (typeof warmup !== 'boolean') fail('warmup', 'true or false', warmup);
   const name = value.name ?? 'compare';
@@ -274,7 +289,10 @@ export function syntheticSpecFor(model: string, rows: number, cols = 20, seed = 
     case 'decomposition':
       return `synthetic:lowrank?rows=${rows}&cols=${cols}&rank=5&seed=${seed}`;
     case 'agent':
-      throw new ConfigError(`${model} is a reinforcement-learning agent: it trains on an environment, not on data, and has no comparison cell yet`, { field: 'models' });
+      throw new ConfigError(
+        `${model} is a reinforcement-learning agent: it trains on an environment, not on data, and has no comparison cell yet`,
+        { field: 'models' },
+      );
   }
 }
 
@@ -312,7 +330,12 @@ const DEFAULT_FAMILIES: readonly DefaultFamily[] = [
   { name: 'pca', params: { components: 5 }, scale: 1 },
   { name: 'mlp', params: { hidden: [32], epochs: 2 }, scale: 0.25 },
   // Padding 1 keeps 8×8 → 4×4 → 2×2 through both conv–pool stages.
-  { name: 'cnn', params: { inputShape: [8, 8, 1], filters: [4, 8], kernelSize: 3, padding: 1, dense: [16], epochs: 1 }, scale: 0.05, cols: 64 },
+  {
+    name: 'cnn',
+    params: { inputShape: [8, 8, 1], filters: [4, 8], kernelSize: 3, padding: 1, dense: [16], epochs: 1 },
+    scale: 0.05,
+    cols: 64,
+  },
   { name: 'rnn', params: { cell: 'gru', hidden: 16, steps: 8, epochs: 1 }, scale: 0.05, cols: 16 },
 ];
 
@@ -349,11 +372,19 @@ export function defaultMatrixSpec(options: { rows?: number; repeats?: number } =
       strategies: family.strategies ?? ['allreduce'],
     };
   });
-  if (models.length === 0) throw new ConfigError('no model is registered; import the package entry (shardlearn) first', { field: 'models' });
+  if (models.length === 0)
+    throw new ConfigError('no model is registered; import the package entry (shardlearn) first', { field: 'models' });
   // One cluster cell, beside the processes×2 cell of the same data, so the report sets threads,
   // processes and cluster (a real kernel network path) side by side without doubling the run time.
   const sgd = models.find((m) => m.name === 'logistic-regression');
-  if (sgd !== undefined) models.push({ ...sgd, data: [sgd.data[sgd.data.length - 1]!], paradigms: ['cluster'], workers: [2], strategies: ['allreduce'] } as (typeof models)[number]);
+  if (sgd !== undefined)
+    models.push({
+      ...sgd,
+      data: [sgd.data[sgd.data.length - 1]!],
+      paradigms: ['cluster'],
+      workers: [2],
+      strategies: ['allreduce'],
+    } as (typeof models)[number]);
   return {
     name: 'default',
     models,
@@ -382,7 +413,12 @@ export function cellId(cell: Omit<Cell, 'id' | 'target' | 'network'> & { network
   return [cell.model + params, cell.data, cell.paradigm, cell.workers, cell.strategy, ...network].join('|');
 }
 
-function whyNot(paradigm: Paradigm, strategy: StrategyName, available: readonly Paradigm[], clusterUnavailable: () => string | null): string | null {
+function whyNot(
+  paradigm: Paradigm,
+  strategy: StrategyName,
+  available: readonly Paradigm[],
+  clusterUnavailable: () => string | null,
+): string | null {
   if (paradigm === 'cluster') {
     const reason = clusterUnavailable();
     if (reason !== null) {
@@ -420,9 +456,14 @@ export function expandMatrix(
         const networks = networksFor(paradigm, matrix.networks);
         for (const workers of workerCounts) {
           for (const strategy of strategyList) {
-            const reason = whyNot(paradigm, strategy, available, clusterUnavailable)
-              ?? (strategy === 'pipeline' && !createModel(model.name, model.params).pipelineParallel ? `model '${model.name}' has no pipeline trainer; only the neural models (mlp, cnn, rnn) train as a pipeline` : null)
-              ?? (networks.length === 0 ? `none of the networks (${matrix.networks.map((n) => n.name).join(', ')}) applies to ${paradigm}: processes runs under loopback and proxy profiles (wan:5ms:100mbit), cluster under loopback and tbf profiles (lan:tbf:1000mbit)` : null);
+            const reason =
+              whyNot(paradigm, strategy, available, clusterUnavailable) ??
+              (strategy === 'pipeline' && !createModel(model.name, model.params).pipelineParallel
+                ? `model '${model.name}' has no pipeline trainer; only the neural models (mlp, cnn, rnn) train as a pipeline`
+                : null) ??
+              (networks.length === 0
+                ? `none of the networks (${matrix.networks.map((n) => n.name).join(', ')}) applies to ${paradigm}: processes runs under loopback and proxy profiles (wan:5ms:100mbit), cluster under loopback and tbf profiles (lan:tbf:1000mbit)`
+                : null);
             if (reason !== null) {
               skipped.push({ model: model.name, data, paradigm, workers, strategy, reason });
               continue;

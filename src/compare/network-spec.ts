@@ -34,7 +34,12 @@ const KINDS = ['proxy', 'tbf'];
 
 function parseNetwork(index: number, value: unknown): NetworkSpec {
   const field = `networks[${index}]`;
-  if (!isRecord(value)) fail(field, 'an object such as { "name": "wan", "latencyMs": 5, "bandwidthMbit": 100 } or { "name": "lan", "kind": "tbf", "bandwidthMbit": 1000 }', value);
+  if (!isRecord(value))
+    fail(
+      field,
+      'an object such as { "name": "wan", "latencyMs": 5, "bandwidthMbit": 100 } or { "name": "lan", "kind": "tbf", "bandwidthMbit": 1000 }',
+      value,
+    );
   checkKeys(field, value, NETWORK_KEYS);
   const name = value.name;
   if (typeof name !== 'string' || !/^[\w.-]+$/.test(name)) fail(`${field}.name`, 'a name of letters, digits, _ . -', name);
@@ -45,14 +50,21 @@ function parseNetwork(index: number, value: unknown): NetworkSpec {
     const v = value[key];
     if (v === undefined) continue;
     const positive = key === 'bandwidthMbit';
-    if (typeof v !== 'number' || !Number.isFinite(v) || v < 0 || (positive && v === 0)) fail(`${field}.${key}`, `a finite number ${positive ? '> 0' : '>= 0'}`, v);
+    if (typeof v !== 'number' || !Number.isFinite(v) || v < 0 || (positive && v === 0))
+      fail(`${field}.${key}`, `a finite number ${positive ? '> 0' : '>= 0'}`, v);
     if (kind === 'tbf' && (PROXY_ONLY as readonly string[]).includes(key)) {
-      fail(`${field}.${key}`, "nothing: a tbf profile caps the rate only (its delay is tbf's queueing; added latency needs netem, which this kernel lacks) — drop it, or drop \"kind\": \"tbf\" for a processes proxy profile", v);
+      fail(
+        `${field}.${key}`,
+        'nothing: a tbf profile caps the rate only (its delay is tbf\'s queueing; added latency needs netem, which this kernel lacks) — drop it, or drop "kind": "tbf" for a processes proxy profile',
+        v,
+      );
     }
     network[key] = v;
   }
-  if (kind === 'tbf' && network.bandwidthMbit === undefined) fail(`${field}.bandwidthMbit`, 'the tbf rate in Mbit/s (a tbf profile is a rate cap)', undefined);
-  if (name === 'loopback' && Object.keys(network).length > 1) fail(`${field}.name`, "another name: 'loopback' means no shaping, so it takes no settings", name);
+  if (kind === 'tbf' && network.bandwidthMbit === undefined)
+    fail(`${field}.bandwidthMbit`, 'the tbf rate in Mbit/s (a tbf profile is a rate cap)', undefined);
+  if (name === 'loopback' && Object.keys(network).length > 1)
+    fail(`${field}.name`, "another name: 'loopback' means no shaping, so it takes no settings", name);
   return network;
 }
 
@@ -60,7 +72,8 @@ function parseNetwork(index: number, value: unknown): NetworkSpec {
 export function networkList(value: unknown): NetworkSpec[] {
   const networks = nonEmptyList('networks', value).map((n, i) => parseNetwork(i, n));
   networks.forEach((network, i) => {
-    if (networks.findIndex((other) => other.name === network.name) !== i) fail(`networks[${i}].name`, 'a name not used by an earlier profile', network.name);
+    if (networks.findIndex((other) => other.name === network.name) !== i)
+      fail(`networks[${i}].name`, 'a name not used by an earlier profile', network.name);
   });
   return networks;
 }
@@ -79,12 +92,23 @@ export function parseNetworksFlag(text: string): NetworkSpec[] {
     for (const setting of settings) {
       if (setting.trim().toLowerCase() === 'tbf') continue;
       const match = /^(\d+(?:\.\d+)?)(ms|mbit|jitter)$/i.exec(setting.trim());
-      if (match === null) throw new ConfigError(`--networks item ${i + 1} '${item}': expected name[:<n>ms][:<n>mbit][:<n>jitter] such as 'wan:5ms:100mbit', or name:tbf:<n>mbit such as 'lan:tbf:1000mbit', found '${setting}'`, { field: 'networks' });
+      if (match === null)
+        throw new ConfigError(
+          `--networks item ${i + 1} '${item}': expected name[:<n>ms][:<n>mbit][:<n>jitter] such as 'wan:5ms:100mbit', or name:tbf:<n>mbit such as 'lan:tbf:1000mbit', found '${setting}'`,
+          { field: 'networks' },
+        );
       const unit = match[2]!.toLowerCase();
-      if (tbf && unit !== 'mbit') throw new ConfigError(`--networks item ${i + 1} '${item}': a tbf profile takes only a rate (name:tbf:<n>mbit, e.g. 'lan:tbf:1000mbit'), found '${setting}'; latency and jitter need netem, which this kernel lacks — use a proxy profile (without ':tbf') for processes cells`, { field: 'networks' });
+      if (tbf && unit !== 'mbit')
+        throw new ConfigError(
+          `--networks item ${i + 1} '${item}': a tbf profile takes only a rate (name:tbf:<n>mbit, e.g. 'lan:tbf:1000mbit'), found '${setting}'; latency and jitter need netem, which this kernel lacks — use a proxy profile (without ':tbf') for processes cells`,
+          { field: 'networks' },
+        );
       network[unit === 'ms' ? 'latencyMs' : unit === 'mbit' ? 'bandwidthMbit' : 'jitterMs'] = Number(match[1]);
     }
-    if (tbf && network.bandwidthMbit === undefined) throw new ConfigError(`--networks item ${i + 1} '${item}': a tbf profile needs its rate, e.g. 'lan:tbf:1000mbit'`, { field: 'networks' });
+    if (tbf && network.bandwidthMbit === undefined)
+      throw new ConfigError(`--networks item ${i + 1} '${item}': a tbf profile needs its rate, e.g. 'lan:tbf:1000mbit'`, {
+        field: 'networks',
+      });
     return network;
   });
 }

@@ -23,7 +23,6 @@ export function escapeHtml(value: unknown): string {
   return String(value).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');
 }
 
-
 const STYLE = `
 body { font: 14px/1.45 system-ui, sans-serif; margin: 2em auto; max-width: 1100px; padding: 0 1em; color: #222; }
 h1 { font-size: 1.6em; } h2 { margin-top: 2em; border-bottom: 1px solid #ddd; }
@@ -44,7 +43,9 @@ async function figure(spec: TopLevelSpec | null, id: string): Promise<string> {
 
 function table(header: string[], rows: string[][], numericFrom = Infinity, className = ''): string {
   const head = `<tr>${header.map((h) => `<th>${escapeHtml(h)}</th>`).join('')}</tr>`;
-  const body = rows.map((r) => `<tr>${r.map((c, i) => `<td${i >= numericFrom ? ' class="num"' : ''}>${escapeHtml(c)}</td>`).join('')}</tr>`).join('\n');
+  const body = rows
+    .map((r) => `<tr>${r.map((c, i) => `<td${i >= numericFrom ? ' class="num"' : ''}>${escapeHtml(c)}</td>`).join('')}</tr>`)
+    .join('\n');
   // Wide tables (the summary has 15 columns) scroll inside the page's column instead of overflowing it.
   return `<div class="scroll"><table${className === '' ? '' : ` class="${escapeHtml(className)}"`}>${head}\n${body}</table></div>`;
 }
@@ -66,9 +67,10 @@ async function crossoverSection(cells: readonly CellSummary[], modelNames: strin
     return `<p><strong>No distributed paradigm (processes, cluster) was measured</strong>, so there is no data size at which distributed overtakes parallel to report. Run the comparison with <code>"paradigms": ["sequential", "threads", "processes"]</code> and two or more data sizes once those paradigms are available.</p>${charts}`;
   }
   const found = crossovers(cells);
-  const lines = found.length === 0
-    ? '<p>Distributed was measured, but not beside threads at two or more data sizes, so no crossover can be located.</p>'
-    : `<ul>${found.map((c) => `<li>${escapeHtml(c.model)}: ${c.rows === null ? `parallel stays faster over the measured sizes (${escapeHtml(c.sizes.join(', '))} rows)` : `distributed overtakes parallel at ≈${escapeHtml(Math.round(c.rows))} training rows (linear interpolation between measured sizes)`}</li>`).join('')}</ul>`;
+  const lines =
+    found.length === 0
+      ? '<p>Distributed was measured, but not beside threads at two or more data sizes, so no crossover can be located.</p>'
+      : `<ul>${found.map((c) => `<li>${escapeHtml(c.model)}: ${c.rows === null ? `parallel stays faster over the measured sizes (${escapeHtml(c.sizes.join(', '))} rows)` : `distributed overtakes parallel at ≈${escapeHtml(Math.round(c.rows))} training rows (linear interpolation between measured sizes)`}</li>`).join('')}</ul>`;
   return lines + charts;
 }
 
@@ -79,17 +81,34 @@ async function crossoverSection(cells: readonly CellSummary[], modelNames: strin
  */
 function memorySection(cells: readonly CellSummary[]): string {
   const known = cells.filter((c) => c.rankPeakRssBytes !== null);
-  if (known.length === 0) return '<p>No run reported its ranks\' memory.</p>';
+  if (known.length === 0) return "<p>No run reported its ranks' memory.</p>";
   const own = (c: CellSummary): boolean => DISTRIBUTED.includes(c.paradigm);
   return `<p class="note">Peak resident set size of a rank's process (the largest over ranks and repeats) beside the training data it splits (rows × columns × 8 bytes) and the shard each rank trains on. Only processes and cluster ranks have a process of their own; threads and sequential show the launcher's shared process, whose peak so far never falls within a session (an upper bound, marked shared).</p>
-${table(['model', 'rows', 'cell', 'training data', 'shard per rank', 'peak RSS per rank'], known.map((c) => [c.model, String(c.trainRows), cellLabel(c), formatBytes(c.dataBytes), formatBytes(c.dataBytes / Math.max(1, c.workers)), `${formatBytes(c.rankPeakRssBytes!)}${own(c) ? '' : ' (shared)'}`]), 3)}`;
+${table(
+  ['model', 'rows', 'cell', 'training data', 'shard per rank', 'peak RSS per rank'],
+  known.map((c) => [
+    c.model,
+    String(c.trainRows),
+    cellLabel(c),
+    formatBytes(c.dataBytes),
+    formatBytes(c.dataBytes / Math.max(1, c.workers)),
+    `${formatBytes(c.rankPeakRssBytes!)}${own(c) ? '' : ' (shared)'}`,
+  ]),
+  3,
+)}`;
 }
 
 /** The answer first: per model, who wins at which size, by how much and why (verdict.ts). */
 function answerSection(cells: readonly CellSummary[], cores: unknown): string {
   const found = answers(cells);
-  if (found.length === 0) return '<section id="verdict"><h2>The answer</h2><p>No run finished, so there is no answer yet; see the failed runs below.</p></section>';
-  const items = found.map((f) => `<li><strong>${escapeHtml(f.model)}</strong>: ${escapeHtml(f.headline)}.<ul>${f.sizes.map((s) => `<li>${escapeHtml(s.sentence)}</li>`).join('')}</ul></li>`).join('\n');
+  if (found.length === 0)
+    return '<section id="verdict"><h2>The answer</h2><p>No run finished, so there is no answer yet; see the failed runs below.</p></section>';
+  const items = found
+    .map(
+      (f) =>
+        `<li><strong>${escapeHtml(f.model)}</strong>: ${escapeHtml(f.headline)}.<ul>${f.sizes.map((s) => `<li>${escapeHtml(s.sentence)}</li>`).join('')}</ul></li>`,
+    )
+    .join('\n');
   return `<section id="verdict"><h2>The answer</h2>
 <p class="note">On this machine (${escapeHtml(cores)} CPUs, every rank on it): the fastest paradigm per model and training size by median wall seconds, and where each slower paradigm's extra time went — <em>start-up</em> (wall time the ranks did not spend in their training loop: starting threads or processes, loading code, handing over the data), <em>communication</em> (time inside communicator calls) or <em>compute</em> (the rest of training). The sections below are the evidence.</p>
 <ul class="answers">${items}</ul></section>`;
@@ -100,11 +119,25 @@ async function advisorSection(records: CompareResult['records'], cores: number):
   const validation = validateAdvisor(records, cores > 0 ? cores : undefined);
   if (validation.medianRelativeError === null) return '<p>No finished run to check the cost model against.</p>';
   const percent = (x: number): string => `${(x * 100).toFixed(0)}%`;
-  const agreement = validation.rankAgreement === null ? '' : ` It names the faster of two cells of the same model and size in ${percent(validation.rankAgreement)} of pairs.`;
+  const agreement =
+    validation.rankAgreement === null
+      ? ''
+      : ` It names the faster of two cells of the same model and size in ${percent(validation.rankAgreement)} of pairs.`;
   return `<p id="advisor-error">Median absolute relative error of the predicted wall time: <strong>${percent(validation.medianRelativeError)}</strong> over ${validation.cells.length} cells.${agreement}</p>
 <p class="note">Leave one cell out: the cost model (start-up + compute + communication; see <code>shardlearn advise</code>) is calibrated by least squares on every other cell's runs and predicts the left-out cell's median wall seconds, so no cell helps predict itself. A paradigm measured in one cell only is predicted from defaults.</p>
 ${await figure(advisorSpec(validation.cells), 'advisor')}
-${table(['model', 'rows', 'cell', 'measured s', 'predicted s', 'error'], validation.cells.map((c) => [c.model, String(c.trainRows), c.label, c.measuredSeconds.toFixed(3), c.predictedSeconds.toFixed(3), percent(c.relativeError)]), 3)}`;
+${table(
+  ['model', 'rows', 'cell', 'measured s', 'predicted s', 'error'],
+  validation.cells.map((c) => [
+    c.model,
+    String(c.trainRows),
+    c.label,
+    c.measuredSeconds.toFixed(3),
+    c.predictedSeconds.toFixed(3),
+    percent(c.relativeError),
+  ]),
+  3,
+)}`;
 }
 
 /** Render the report of a comparison (its records may come fresh from `runCompare` or from the store). */
@@ -114,7 +147,10 @@ export async function renderReport(result: Pick<CompareResult, 'session' | 'reco
   const models = [...new Set(cells.map((c) => c.model))];
   const { header, rows } = summaryRows(cells);
   // compare runs every rank on this host (processes, and cluster cells as network namespaces).
-  const claims = evaluateClaims(cells, { cores: typeof session.host.cpus === 'number' && session.host.cpus > 0 ? session.host.cpus : null, hosts: 1 });
+  const claims = evaluateClaims(cells, {
+    cores: typeof session.host.cpus === 'number' && session.host.cpus > 0 ? session.host.cpus : null,
+    hosts: 1,
+  });
   const failed = records.filter((r) => r.status === 'failed');
   const speedups = (await Promise.all(models.map((m) => figure(speedupSpec(m, cells), `speedup-${m}`)))).join('');
   const curves = (await Promise.all(models.map((m) => figure(lossCurveSpec(m, cells, records), `loss-${m}`)))).join('');
@@ -146,11 +182,11 @@ ${curves || '<p>No model reported a training loss.</p>'}
 ${targetTable(cells)}
 
 <h2>Bytes on the wire</h2>
-${await figure(bytesSpec(cells), 'bytes') || '<p>Nothing was measured.</p>'}
+${(await figure(bytesSpec(cells), 'bytes')) || '<p>Nothing was measured.</p>'}
 
 <h2>Compute and communication</h2>
 <p class="note">Communication = milliseconds inside communicator calls (waiting and copying), mean over ranks; compute = the rest of the training time.</p>
-${await figure(breakdownSpec(cells), 'breakdown') || '<p>Nothing was measured.</p>'}
+${(await figure(breakdownSpec(cells), 'breakdown')) || '<p>Nothing was measured.</p>'}
 
 <h2>Memory per rank</h2>
 ${memorySection(cells)}
@@ -167,8 +203,22 @@ ${await advisorSection(records, host.cpus)}
 ${claims.map((c) => `<tr id="claim-${escapeHtml(c.id)}"><td>${escapeHtml(c.text)}</td><td>${escapeHtml(c.section)}</td><td class="verdict-${escapeHtml(c.verdict.replace(/ /g, '-'))}">${escapeHtml(c.verdict)}</td><td>${escapeHtml(c.evidence)}</td></tr>`).join('\n')}
 </table>
 
-${skipped.length === 0 ? '' : `<h2>Skipped</h2>${table(['model', 'data', 'paradigm', 'workers', 'strategy', 'why'], skipped.map((s) => [s.model, s.data, s.paradigm, String(s.workers), s.strategy, s.reason]))}`}
-${failed.length === 0 ? '' : `<h2>Failed runs</h2>${table(['model', 'paradigm', 'repeat', 'error'], failed.map((r) => [r.model, cellLabel(r), String(r.repeat + 1), r.error ?? '']))}`}
+${
+  skipped.length === 0
+    ? ''
+    : `<h2>Skipped</h2>${table(
+        ['model', 'data', 'paradigm', 'workers', 'strategy', 'why'],
+        skipped.map((s) => [s.model, s.data, s.paradigm, String(s.workers), s.strategy, s.reason]),
+      )}`
+}
+${
+  failed.length === 0
+    ? ''
+    : `<h2>Failed runs</h2>${table(
+        ['model', 'paradigm', 'repeat', 'error'],
+        failed.map((r) => [r.model, cellLabel(r), String(r.repeat + 1), r.error ?? '']),
+      )}`
+}
 
 <h2>How this was measured</h2>
 <ul class="note">

@@ -95,7 +95,12 @@ export function describeRun(record: RunRecord): string {
 }
 
 function historyOf(model: AnyEstimator): HistoryPoint[] {
-  return (model.fitInfo?.history ?? []).map((h) => ({ elapsedMs: h.elapsedMs, iteration: h.iteration, total: h.total, loss: h.loss ?? null }));
+  return (model.fitInfo?.history ?? []).map((h) => ({
+    elapsedMs: h.elapsedMs,
+    iteration: h.iteration,
+    total: h.total,
+    loss: h.loss ?? null,
+  }));
 }
 
 interface MeasureInput {
@@ -144,11 +149,18 @@ async function measure(input: MeasureInput): Promise<Measured> {
   const started = performance.now();
   let outcome: AnyEstimator | typeof ABORTED;
   try {
-    const fitting = cell.paradigm === 'cluster' ? fitCluster(model, cell, split.train, session, options.signal) : model.fit(split.train, fitOptions);
+    const fitting =
+      cell.paradigm === 'cluster' ? fitCluster(model, cell, split.train, session, options.signal) : model.fit(split.train, fitOptions);
     outcome = await unlessAborted(fitting, options.signal);
   } catch (error) {
     const wallSeconds = (performance.now() - started) / 1000;
-    const record: RunRecord = { ...base, ...emptyMeasurements(model), wallSeconds, status: 'failed', error: error instanceof Error ? error.message : String(error) };
+    const record: RunRecord = {
+      ...base,
+      ...emptyMeasurements(model),
+      wallSeconds,
+      status: 'failed',
+      error: error instanceof Error ? error.message : String(error),
+    };
     return { record, configFailure: error instanceof ConfigError };
   }
   if (outcome === ABORTED) return ABORTED;
@@ -181,16 +193,18 @@ async function measure(input: MeasureInput): Promise<Measured> {
     messagesSent: sum((s) => s.messagesSent),
     setupBytes: info.setupBytes ?? 0,
     commMs,
-    computeMs: info.computeMs !== undefined && info.computeMs.length > 0
-      ? info.computeMs.reduce((a, b) => a + b, 0) / info.computeMs.length
-      : Math.max(0, info.seconds * 1000 - commMs),
+    computeMs:
+      info.computeMs !== undefined && info.computeMs.length > 0
+        ? info.computeMs.reduce((a, b) => a + b, 0) / info.computeMs.length
+        : Math.max(0, info.seconds * 1000 - commMs),
     score,
     scoreName,
     higherIsBetter,
     metrics,
     finalLoss: losses.length === 0 ? null : losses[losses.length - 1]!.loss,
     timeToTargetMs: target?.loss === undefined ? null : timeToTargetLoss(history, target.loss),
-    reachedScoreTarget: target?.score === undefined || score === null ? null : higherIsBetter ? score >= target.score : score <= target.score,
+    reachedScoreTarget:
+      target?.score === undefined || score === null ? null : higherIsBetter ? score >= target.score : score <= target.score,
     speedup: run,
     efficiency: efficiency(run, cell.workers),
     history,
@@ -203,7 +217,13 @@ async function measure(input: MeasureInput): Promise<Measured> {
  * at full speed for loopback), ranks started with `ip netns exec` (runtime/netns-cluster.ts). The
  * learned state comes back from rank 0 and is installed in `model`, so it is scored like any other.
  */
-async function fitCluster(model: AnyEstimator, cell: Cell, train: Dataset, session: Session, signal: AbortSignal | undefined): Promise<AnyEstimator> {
+async function fitCluster(
+  model: AnyEstimator,
+  cell: Cell,
+  train: Dataset,
+  session: Session,
+  signal: AbortSignal | undefined,
+): Promise<AnyEstimator> {
   const { state, info } = await fitInNamespaces<object>({
     model: cell.model,
     params: cell.params,
@@ -219,19 +239,59 @@ async function fitCluster(model: AnyEstimator, cell: Cell, train: Dataset, sessi
   return model;
 }
 
-function emptyMeasurements(model: AnyEstimator): Omit<RunRecord, keyof Cell | 'runId' | 'sessionId' | 'startedAt' | 'cellId' | 'modelKind' | 'repeat' | 'trainRows' | 'testRows' | 'cols' | 'wallSeconds' | 'status' | 'error'> {
+function emptyMeasurements(
+  model: AnyEstimator,
+): Omit<
+  RunRecord,
+  | keyof Cell
+  | 'runId'
+  | 'sessionId'
+  | 'startedAt'
+  | 'cellId'
+  | 'modelKind'
+  | 'repeat'
+  | 'trainRows'
+  | 'testRows'
+  | 'cols'
+  | 'wallSeconds'
+  | 'status'
+  | 'error'
+> {
   const { name, higherIsBetter } = primaryMetric(model);
   return {
-    trainSeconds: NaN, cpuSeconds: NaN, peakRssBytes: NaN, rankPeakRssBytes: null, bytesSent: 0, bytesReceived: 0, messagesSent: 0, setupBytes: 0, commMs: NaN, computeMs: NaN,
-    score: null, scoreName: name, higherIsBetter, metrics: {}, finalLoss: null, timeToTargetMs: null, reachedScoreTarget: null,
-    speedup: null, efficiency: null, history: [],
+    trainSeconds: NaN,
+    cpuSeconds: NaN,
+    peakRssBytes: NaN,
+    rankPeakRssBytes: null,
+    bytesSent: 0,
+    bytesReceived: 0,
+    messagesSent: 0,
+    setupBytes: 0,
+    commMs: NaN,
+    computeMs: NaN,
+    score: null,
+    scoreName: name,
+    higherIsBetter,
+    metrics: {},
+    finalLoss: null,
+    timeToTargetMs: null,
+    reachedScoreTarget: null,
+    speedup: null,
+    efficiency: null,
+    history: [],
   };
 }
 
 /** Run the matrix. Never throws for a failing fit (the record says 'failed'); a bad matrix throws ConfigError. */
 export async function runMatrix(matrix: Matrix, options: RunOptions): Promise<CompareResult> {
   const { cells, skipped } = expandMatrix(matrix, availableParadigms());
-  const session: Session = options.resume?.session ?? { sessionId: newId(), startedAt: new Date().toISOString(), matrix, code: codeVersion(), host: hostInfo() };
+  const session: Session = options.resume?.session ?? {
+    sessionId: newId(),
+    startedAt: new Date().toISOString(),
+    matrix,
+    code: codeVersion(),
+    host: hostInfo(),
+  };
   const finished = new Set((options.resume?.records ?? []).map((r) => `${r.repeat}|${r.cellId}`));
   const totalRuns = cells.length * matrix.repeats;
   const emit = options.onProgress ?? ((): void => undefined);

@@ -59,15 +59,44 @@ const MIGRATIONS: Record<number, string> = {
 
 /** Column name in `runs` → RunRecord field (the export's column order too). */
 const RUN_COLUMNS: [string, keyof RunRecord][] = [
-  ['run_id', 'runId'], ['session_id', 'sessionId'], ['started_at', 'startedAt'], ['cell_id', 'cellId'],
-  ['model', 'model'], ['model_kind', 'modelKind'], ['params', 'params'], ['data', 'data'], ['paradigm', 'paradigm'],
-  ['workers', 'workers'], ['strategy', 'strategy'], ['repeat', 'repeat'], ['status', 'status'], ['error', 'error'],
-  ['train_rows', 'trainRows'], ['test_rows', 'testRows'], ['cols', 'cols'],
-  ['wall_seconds', 'wallSeconds'], ['train_seconds', 'trainSeconds'], ['cpu_seconds', 'cpuSeconds'], ['peak_rss_bytes', 'peakRssBytes'],
-  ['bytes_sent', 'bytesSent'], ['bytes_received', 'bytesReceived'], ['messages_sent', 'messagesSent'], ['comm_ms', 'commMs'], ['compute_ms', 'computeMs'],
-  ['score', 'score'], ['score_name', 'scoreName'], ['higher_is_better', 'higherIsBetter'], ['metrics', 'metrics'], ['final_loss', 'finalLoss'],
-  ['time_to_target_ms', 'timeToTargetMs'], ['reached_score_target', 'reachedScoreTarget'], ['speedup', 'speedup'], ['efficiency', 'efficiency'],
-  ['setup_bytes', 'setupBytes'], ['network', 'network'], ['rank_peak_rss_bytes', 'rankPeakRssBytes'],
+  ['run_id', 'runId'],
+  ['session_id', 'sessionId'],
+  ['started_at', 'startedAt'],
+  ['cell_id', 'cellId'],
+  ['model', 'model'],
+  ['model_kind', 'modelKind'],
+  ['params', 'params'],
+  ['data', 'data'],
+  ['paradigm', 'paradigm'],
+  ['workers', 'workers'],
+  ['strategy', 'strategy'],
+  ['repeat', 'repeat'],
+  ['status', 'status'],
+  ['error', 'error'],
+  ['train_rows', 'trainRows'],
+  ['test_rows', 'testRows'],
+  ['cols', 'cols'],
+  ['wall_seconds', 'wallSeconds'],
+  ['train_seconds', 'trainSeconds'],
+  ['cpu_seconds', 'cpuSeconds'],
+  ['peak_rss_bytes', 'peakRssBytes'],
+  ['bytes_sent', 'bytesSent'],
+  ['bytes_received', 'bytesReceived'],
+  ['messages_sent', 'messagesSent'],
+  ['comm_ms', 'commMs'],
+  ['compute_ms', 'computeMs'],
+  ['score', 'score'],
+  ['score_name', 'scoreName'],
+  ['higher_is_better', 'higherIsBetter'],
+  ['metrics', 'metrics'],
+  ['final_loss', 'finalLoss'],
+  ['time_to_target_ms', 'timeToTargetMs'],
+  ['reached_score_target', 'reachedScoreTarget'],
+  ['speedup', 'speedup'],
+  ['efficiency', 'efficiency'],
+  ['setup_bytes', 'setupBytes'],
+  ['network', 'network'],
+  ['rank_peak_rss_bytes', 'rankPeakRssBytes'],
 ];
 const JSON_FIELDS = new Set<keyof RunRecord>(['params', 'metrics']);
 
@@ -136,7 +165,10 @@ export class ResultsStore {
   /** Open (or create) the database file at `path` and bring its schema up to date. */
   static async open(path: string, options: OpenOptions = {}): Promise<ResultsStore> {
     if (isRemoteSpec(path)) {
-      throw new ConfigError(`results database '${path}' is not a local file path; shardlearn stores results in a local DuckDB file only (e.g. --db results.duckdb)`, { field: 'db' });
+      throw new ConfigError(
+        `results database '${path}' is not a local file path; shardlearn stores results in a local DuckDB file only (e.g. --db results.duckdb)`,
+        { field: 'db' },
+      );
     }
     if (path !== ':memory:' && options.create === false) {
       const found = await stat(path).catch(() => null);
@@ -154,7 +186,10 @@ export class ResultsStore {
       if (path !== ':memory:') await mkdir(dirname(path), { recursive: true });
       instance = await DuckDBInstance.create(path, { ...DUCKDB_SETTINGS });
     } catch (error) {
-      throw new ConfigError(`cannot open the results database '${path}': ${(error as Error).message}; is another shardlearn process using it?`, { field: 'db', cause: error });
+      throw new ConfigError(
+        `cannot open the results database '${path}': ${(error as Error).message}; is another shardlearn process using it?`,
+        { field: 'db', cause: error },
+      );
     }
     const store = new ResultsStore(instance, await instance.connect(), path);
     try {
@@ -195,13 +230,17 @@ export class ResultsStore {
   }
 
   async writeSession(session: Session, skipped: readonly SkippedCell[] = [], aborted = false): Promise<void> {
-    await this.connection.run(
-      `INSERT OR REPLACE INTO sessions VALUES (?, CAST(? AS TIMESTAMP), ?, ?, ?, ?, ?, ?, ?)`,
-      [
-        session.sessionId, timestamp(session.startedAt), session.matrix.name, JSON.stringify(session.matrix),
-        session.code.packageVersion, session.code.gitCommit, JSON.stringify(session.host), JSON.stringify(skipped), aborted,
-      ],
-    );
+    await this.connection.run(`INSERT OR REPLACE INTO sessions VALUES (?, CAST(? AS TIMESTAMP), ?, ?, ?, ?, ?, ?, ?)`, [
+      session.sessionId,
+      timestamp(session.startedAt),
+      session.matrix.name,
+      JSON.stringify(session.matrix),
+      session.code.packageVersion,
+      session.code.gitCommit,
+      JSON.stringify(session.host),
+      JSON.stringify(skipped),
+      aborted,
+    ]);
   }
 
   /** Insert one run and its history in one transaction. */
@@ -212,7 +251,18 @@ export class ResultsStore {
       if (JSON_FIELDS.has(field)) return JSON.stringify(value);
       return value as DuckDBValue;
     });
-    const config = { model: record.model, params: record.params, data: record.data, paradigm: record.paradigm, workers: record.workers, strategy: record.strategy, repeat: record.repeat, matrix: session.matrix.name, testFraction: session.matrix.testFraction, seed: session.matrix.seed };
+    const config = {
+      model: record.model,
+      params: record.params,
+      data: record.data,
+      paradigm: record.paradigm,
+      workers: record.workers,
+      strategy: record.strategy,
+      repeat: record.repeat,
+      matrix: session.matrix.name,
+      testFraction: session.matrix.testFraction,
+      seed: session.matrix.seed,
+    };
     values.push(JSON.stringify(config), session.code.packageVersion, session.code.gitCommit, JSON.stringify(session.host));
     const placeholders = RUN_COLUMNS.map(([column]) => (column === 'started_at' ? 'CAST(? AS TIMESTAMP)' : '?')).join(', ');
     const columns = [...RUN_COLUMNS.map(([column]) => column), 'config', 'package_version', 'git_commit', 'host'].join(', ');
@@ -243,7 +293,13 @@ export class ResultsStore {
    */
   async exportParquet(outPath: string, filter: RunFilter = {}): Promise<void> {
     const literal = (text: string): string => `'${text.replace(/'/g, "''")}'`;
-    const where = ([['session_id', filter.sessionId], ['model', filter.model], ['paradigm', filter.paradigm]] as const)
+    const where = (
+      [
+        ['session_id', filter.sessionId],
+        ['model', filter.model],
+        ['paradigm', filter.paradigm],
+      ] as const
+    )
       .filter(([, value]) => value !== undefined)
       .map(([column, value]) => `${column} = ${literal(value!)}`);
     const columns = [...RUN_COLUMNS.map(([c]) => c), 'package_version', 'git_commit'].join(', ');
@@ -263,19 +319,33 @@ export class ResultsStore {
   /** Store final speedups (known only once every sequential repeat has run). */
   async updateSpeedups(records: readonly RunRecord[]): Promise<void> {
     for (const record of records) {
-      await this.connection.run(`UPDATE runs SET speedup = ?, efficiency = ? WHERE run_id = ?`, [record.speedup, record.efficiency, record.runId]);
+      await this.connection.run(`UPDATE runs SET speedup = ?, efficiency = ? WHERE run_id = ?`, [
+        record.speedup,
+        record.efficiency,
+        record.runId,
+      ]);
     }
   }
 
   async listRuns(filter: RunFilter = {}): Promise<StoredRun[]> {
     const where: string[] = [];
     const values: DuckDBValue[] = [];
-    for (const [column, value] of [['session_id', filter.sessionId], ['model', filter.model], ['paradigm', filter.paradigm]] as const) {
+    for (const [column, value] of [
+      ['session_id', filter.sessionId],
+      ['model', filter.model],
+      ['paradigm', filter.paradigm],
+    ] as const) {
       if (value === undefined) continue;
       where.push(`${column} = ?`);
       values.push(value);
     }
-    const columns = [...RUN_COLUMNS.map(([c]) => (c === 'started_at' ? `strftime(started_at, '%Y-%m-%dT%H:%M:%S.%gZ') AS started_at` : c)), 'config', 'package_version', 'git_commit', 'host'];
+    const columns = [
+      ...RUN_COLUMNS.map(([c]) => (c === 'started_at' ? `strftime(started_at, '%Y-%m-%dT%H:%M:%S.%gZ') AS started_at` : c)),
+      'config',
+      'package_version',
+      'git_commit',
+      'host',
+    ];
     let sql = `SELECT ${columns.join(', ')} FROM runs ${where.length === 0 ? '' : `WHERE ${where.join(' AND ')}`} ORDER BY runs.started_at DESC, run_id`;
     if (filter.limit !== undefined) sql += ` LIMIT ${Math.max(0, Math.floor(filter.limit))}`;
     const rows = (await this.connection.runAndReadAll(sql, values)).getRowObjectsJS();
@@ -302,28 +372,42 @@ export class ResultsStore {
     if (runs.length === 0) return;
     const byId = new Map(runs.map((r) => [r.runId, r]));
     const ids = [...byId.keys()];
-    const rows = (await this.connection.runAndReadAll(
-      `SELECT run_id, elapsed_ms, iteration, total, loss FROM history WHERE run_id IN (${ids.map(() => '?').join(', ')}) ORDER BY run_id, seq`,
-      ids,
-    )).getRowObjectsJS();
+    const rows = (
+      await this.connection.runAndReadAll(
+        `SELECT run_id, elapsed_ms, iteration, total, loss FROM history WHERE run_id IN (${ids.map(() => '?').join(', ')}) ORDER BY run_id, seq`,
+        ids,
+      )
+    ).getRowObjectsJS();
     for (const row of rows) {
       byId.get(String(row.run_id))?.history.push({
-        elapsedMs: Number(row.elapsed_ms), iteration: Number(row.iteration), total: Number(row.total), loss: row.loss === null ? null : Number(row.loss),
+        elapsedMs: Number(row.elapsed_ms),
+        iteration: Number(row.iteration),
+        total: Number(row.total),
+        loss: row.loss === null ? null : Number(row.loss),
       });
     }
   }
 
   async sessions(): Promise<StoredSession[]> {
-    const rows = (await this.connection.runAndReadAll(
-      `SELECT s.session_id, strftime(s.started_at, '%Y-%m-%dT%H:%M:%S.%gZ') AS started_at, s.name, s.matrix, s.skipped, s.aborted,
+    const rows = (
+      await this.connection.runAndReadAll(
+        `SELECT s.session_id, strftime(s.started_at, '%Y-%m-%dT%H:%M:%S.%gZ') AS started_at, s.name, s.matrix, s.skipped, s.aborted,
               s.package_version, s.git_commit, s.host,
               (SELECT count(*) FROM runs r WHERE r.session_id = s.session_id) AS runs
        FROM sessions s ORDER BY s.started_at`,
-    )).getRowObjectsJS();
+      )
+    ).getRowObjectsJS();
     return rows.map((row) => ({
-      sessionId: String(row.session_id), startedAt: String(row.started_at), name: String(row.name),
-      matrix: JSON.parse(String(row.matrix)), skipped: JSON.parse(String(row.skipped)) as SkippedCell[], aborted: row.aborted === true, runs: Number(row.runs),
-      packageVersion: String(row.package_version), gitCommit: String(row.git_commit), host: JSON.parse(String(row.host)) as HostInfo,
+      sessionId: String(row.session_id),
+      startedAt: String(row.started_at),
+      name: String(row.name),
+      matrix: JSON.parse(String(row.matrix)),
+      skipped: JSON.parse(String(row.skipped)) as SkippedCell[],
+      aborted: row.aborted === true,
+      runs: Number(row.runs),
+      packageVersion: String(row.package_version),
+      gitCommit: String(row.git_commit),
+      host: JSON.parse(String(row.host)) as HostInfo,
     }));
   }
 
@@ -369,7 +453,8 @@ export async function exportRunsParquet(dbPath: string, outPath: string, filter:
 
 export async function exportRuns(dbPath: string, format: 'csv' | 'json', filter: RunFilter = {}): Promise<string> {
   const runs = await listRuns(dbPath, filter);
-  if (format === 'json') return `${JSON.stringify(runs, (_, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? null : v), 2)}\n`;
+  if (format === 'json')
+    return `${JSON.stringify(runs, (_, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? null : v), 2)}\n`;
   const fields: (keyof StoredRun)[] = [...RUN_COLUMNS.map(([, f]) => f), 'packageVersion', 'gitCommit'];
   const lines = [fields.join(',')];
   for (const run of runs) lines.push(fields.map((f) => csvCell(run[f])).join(','));

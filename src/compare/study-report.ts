@@ -37,10 +37,15 @@ const SCHEMA = 'https://vega.github.io/schema/vega-lite/v6.json';
 
 /** Score against budget, one line per configuration; null when no trial had a budget. */
 export function trialCurvesSpec(input: StudyReportInput): TopLevelSpec | null {
-  const points = input.trials.filter((t) => t.status === 'ok' && t.resource !== null).map((t) => ({ config: t.configId, budget: t.resource!, score: t.score! }));
+  const points = input.trials
+    .filter((t) => t.status === 'ok' && t.resource !== null)
+    .map((t) => ({ config: t.configId, budget: t.resource!, score: t.score! }));
   if (points.length === 0) return null;
   return {
-    $schema: SCHEMA, title: `${input.metric} by budget (a line per configuration)`, width: WIDTH, height: HEIGHT,
+    $schema: SCHEMA,
+    title: `${input.metric} by budget (a line per configuration)`,
+    width: WIDTH,
+    height: HEIGHT,
     data: { values: points },
     mark: { type: 'line', point: true },
     encoding: {
@@ -58,19 +63,27 @@ export function parallelCoordinatesSpec(input: StudyReportInput): TopLevelSpec |
   const names = [...new Set(ok.flatMap((t) => Object.keys(t.params).filter((k) => typeof t.params[k] === 'number')))].sort();
   if (ok.length < 2 || names.length === 0) return null;
   const axes = [...names, input.metric];
-  const valueOf = (t: ReportTrial, axis: string): number | undefined => (axis === input.metric ? t.score! : (t.params[axis] as number | undefined));
-  const range = new Map(axes.map((axis) => {
-    const values = ok.map((t) => valueOf(t, axis)).filter((v): v is number => v !== undefined);
-    return [axis, { min: Math.min(...values), max: Math.max(...values) }];
-  }));
-  const values = ok.flatMap((t) => axes.flatMap((axis) => {
-    const v = valueOf(t, axis);
-    if (v === undefined) return [];
-    const { min, max } = range.get(axis)!;
-    return [{ trial: t.id, axis, scaled: max > min ? (v - min) / (max - min) : 0.5, value: v, score: t.score! }];
-  }));
+  const valueOf = (t: ReportTrial, axis: string): number | undefined =>
+    axis === input.metric ? t.score! : (t.params[axis] as number | undefined);
+  const range = new Map(
+    axes.map((axis) => {
+      const values = ok.map((t) => valueOf(t, axis)).filter((v): v is number => v !== undefined);
+      return [axis, { min: Math.min(...values), max: Math.max(...values) }];
+    }),
+  );
+  const values = ok.flatMap((t) =>
+    axes.flatMap((axis) => {
+      const v = valueOf(t, axis);
+      if (v === undefined) return [];
+      const { min, max } = range.get(axis)!;
+      return [{ trial: t.id, axis, scaled: max > min ? (v - min) / (max - min) : 0.5, value: v, score: t.score! }];
+    }),
+  );
   return {
-    $schema: SCHEMA, title: 'parallel coordinates (each axis scaled to its range)', width: WIDTH, height: HEIGHT,
+    $schema: SCHEMA,
+    title: 'parallel coordinates (each axis scaled to its range)',
+    width: WIDTH,
+    height: HEIGHT,
     data: { values },
     mark: { type: 'line', opacity: 0.6 },
     encoding: {
@@ -85,10 +98,15 @@ export function parallelCoordinatesSpec(input: StudyReportInput): TopLevelSpec |
 /** Score against fit seconds, the front's trials marked. */
 export function paretoSpec(input: StudyReportInput): TopLevelSpec | null {
   const front = new Set(input.paretoFront);
-  const points = input.trials.filter((t) => t.status === 'ok' && t.fitSeconds !== null).map((t) => ({ trial: t.id, seconds: t.fitSeconds!, score: t.score!, front: front.has(t.id) ? 'Pareto front' : 'dominated' }));
+  const points = input.trials
+    .filter((t) => t.status === 'ok' && t.fitSeconds !== null)
+    .map((t) => ({ trial: t.id, seconds: t.fitSeconds!, score: t.score!, front: front.has(t.id) ? 'Pareto front' : 'dominated' }));
   if (points.length === 0) return null;
   return {
-    $schema: SCHEMA, title: `${input.metric} against fit seconds`, width: WIDTH, height: HEIGHT,
+    $schema: SCHEMA,
+    title: `${input.metric} against fit seconds`,
+    width: WIDTH,
+    height: HEIGHT,
     data: { values: points },
     mark: { type: 'point', filled: true, size: 60 },
     encoding: {
@@ -105,9 +123,14 @@ export async function renderStudyReport(input: StudyReportInput): Promise<string
   for (const spec of [trialCurvesSpec(input), parallelCoordinatesSpec(input), paretoSpec(input)]) {
     if (spec !== null) charts.push(`<figure>${await renderChart(spec)}</figure>`);
   }
-  const cell = (value: unknown): string => `<td>${escapeHtml(value === null || value === undefined ? '' : typeof value === 'number' ? String(Number(value.toPrecision(5))) : String(value))}</td>`;
-  const rows = [...input.trials].sort((a, b) => (b.score ?? -Infinity) - (a.score ?? -Infinity)).map((t) =>
-    `<tr>${cell(t.id)}${cell(t.configId)}${cell(t.resource)}${cell(t.status)}${cell(t.score)}${cell(t.fitSeconds)}${cell(JSON.stringify(t.params))}${cell(t.error === null ? '' : `${t.error.code}: ${t.error.message}`)}</tr>`);
+  const cell = (value: unknown): string =>
+    `<td>${escapeHtml(value === null || value === undefined ? '' : typeof value === 'number' ? String(Number(value.toPrecision(5))) : String(value))}</td>`;
+  const rows = [...input.trials]
+    .sort((a, b) => (b.score ?? -Infinity) - (a.score ?? -Infinity))
+    .map(
+      (t) =>
+        `<tr>${cell(t.id)}${cell(t.configId)}${cell(t.resource)}${cell(t.status)}${cell(t.score)}${cell(t.fitSeconds)}${cell(JSON.stringify(t.params))}${cell(t.error === null ? '' : `${t.error.code}: ${t.error.message}`)}</tr>`,
+    );
   return `<!doctype html>
 <html><head><meta charset="utf-8"><title>${escapeHtml(input.title)}</title>
 <style>body{font:14px system-ui,sans-serif;margin:2em}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:2px 6px;text-align:left}figure{display:inline-block;margin:0 1em 1em 0}</style>

@@ -59,7 +59,10 @@ export class StudyStore {
       if (path !== ':memory:') await mkdir(dirname(path), { recursive: true });
       instance = await DuckDBInstance.create(path);
     } catch (error) {
-      throw new ConfigError(`cannot open the results database '${path}': ${(error as Error).message}; is another shardlearn process using it?`, { field: 'db', cause: error });
+      throw new ConfigError(
+        `cannot open the results database '${path}': ${(error as Error).message}; is another shardlearn process using it?`,
+        { field: 'db', cause: error },
+      );
     }
     const connection = await instance.connect();
     await connection.run(TABLES);
@@ -71,18 +74,29 @@ export class StudyStore {
    * the same config (else resuming would mix trials of different searches). Returns the attempt
    * number (1 for a new study) and the trials earlier attempts finished, oldest first.
    */
-  async begin<T extends StoredTrial>(study: string, model: string, config: Record<string, unknown>): Promise<{ attempt: number; previous: T[] }> {
-    const rows = (await this.connection.runAndReadAll('SELECT config, attempts FROM tune_studies WHERE study = ?', [study])).getRowObjectsJS();
+  async begin<T extends StoredTrial>(
+    study: string,
+    model: string,
+    config: Record<string, unknown>,
+  ): Promise<{ attempt: number; previous: T[] }> {
+    const rows = (
+      await this.connection.runAndReadAll('SELECT config, attempts FROM tune_studies WHERE study = ?', [study])
+    ).getRowObjectsJS();
     const wanted = JSON.stringify(config);
     if (rows.length === 0) {
       await this.connection.run('INSERT INTO tune_studies VALUES (?, current_timestamp, ?, ?, 1)', [study, model, wanted]);
       return { attempt: 1, previous: [] };
     }
     const stored = JSON.parse(String(rows[0]!.config)) as Record<string, unknown>;
-    const differing = [...new Set([...Object.keys(stored), ...Object.keys(config)])].filter((key) => JSON.stringify(stored[key]) !== JSON.stringify(config[key]));
+    const differing = [...new Set([...Object.keys(stored), ...Object.keys(config)])].filter(
+      (key) => JSON.stringify(stored[key]) !== JSON.stringify(config[key]),
+    );
     if (differing.length > 0) {
       const key = differing[0]!;
-      throw new ConfigError(`study '${study}' in ${this.path} was run with ${key} = ${JSON.stringify(stored[key])}, now ${JSON.stringify(config[key])}; resume it with the same settings or name a new --study`, { field: key });
+      throw new ConfigError(
+        `study '${study}' in ${this.path} was run with ${key} = ${JSON.stringify(stored[key])}, now ${JSON.stringify(config[key])}; resume it with the same settings or name a new --study`,
+        { field: key },
+      );
     }
     const attempt = Number(rows[0]!.attempts) + 1;
     await this.connection.run('UPDATE tune_studies SET attempts = ? WHERE study = ?', [attempt, study]);
@@ -90,28 +104,43 @@ export class StudyStore {
   }
 
   async writeTrial(study: string, attempt: number, trial: StoredTrial): Promise<void> {
-    await this.connection.run(
-      'INSERT INTO tune_trials VALUES (?, ?, ?, ?, ?, ?, ?, ?, current_timestamp)',
-      [study, attempt, trial.id, trial.status, trial.score, trial.resource, JSON.stringify(trial.params), JSON.stringify(trial)],
-    );
+    await this.connection.run('INSERT INTO tune_trials VALUES (?, ?, ?, ?, ?, ?, ?, ?, current_timestamp)', [
+      study,
+      attempt,
+      trial.id,
+      trial.status,
+      trial.score,
+      trial.resource,
+      JSON.stringify(trial.params),
+      JSON.stringify(trial),
+    ]);
   }
 
   /** Every trial stored for `study`, by attempt then trial id. */
   async trials<T extends StoredTrial>(study: string): Promise<T[]> {
-    const rows = (await this.connection.runAndReadAll('SELECT record FROM tune_trials WHERE study = ? ORDER BY attempt, trial_id', [study])).getRowObjectsJS();
+    const rows = (
+      await this.connection.runAndReadAll('SELECT record FROM tune_trials WHERE study = ? ORDER BY attempt, trial_id', [study])
+    ).getRowObjectsJS();
     return rows.map((row) => JSON.parse(String(row.record)) as T);
   }
 
   async studies(): Promise<StudySummary[]> {
-    const rows = (await this.connection.runAndReadAll(
-      `SELECT s.study, s.model, strftime(s.created_at, '%Y-%m-%dT%H:%M:%SZ') AS created_at, s.attempts,
+    const rows = (
+      await this.connection.runAndReadAll(
+        `SELECT s.study, s.model, strftime(s.created_at, '%Y-%m-%dT%H:%M:%SZ') AS created_at, s.attempts,
               count(t.trial_id) AS trials, count(t.trial_id) FILTER (WHERE t.status = 'failed') AS failed, max(t.score) AS best
        FROM tune_studies s LEFT JOIN tune_trials t ON t.study = s.study
        GROUP BY s.study, s.model, s.created_at, s.attempts ORDER BY s.created_at, s.study`,
-    )).getRowObjectsJS();
+      )
+    ).getRowObjectsJS();
     return rows.map((row) => ({
-      study: String(row.study), model: String(row.model), createdAt: String(row.created_at), attempts: Number(row.attempts),
-      trials: Number(row.trials), failed: Number(row.failed), bestScore: row.best === null ? null : Number(row.best),
+      study: String(row.study),
+      model: String(row.model),
+      createdAt: String(row.created_at),
+      attempts: Number(row.attempts),
+      trials: Number(row.trials),
+      failed: Number(row.failed),
+      bestScore: row.best === null ? null : Number(row.best),
     }));
   }
 

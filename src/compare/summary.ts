@@ -136,7 +136,21 @@ function fixed(value: number | null | undefined, digits: number): string {
 
 /** Rows of strings for the summary table (terminal and HTML share them). */
 export function summaryRows(cells: readonly CellSummary[]): { header: string[]; rows: string[][] } {
-  const header = ['model', 'rows', 'paradigm', 'n', 'wall s median [min–max]', 'IQR s', 'train s', 'speedup', 'efficiency', 'sent', 'comm %', 'score', 'final loss'];
+  const header = [
+    'model',
+    'rows',
+    'paradigm',
+    'n',
+    'wall s median [min–max]',
+    'IQR s',
+    'train s',
+    'speedup',
+    'efficiency',
+    'sent',
+    'comm %',
+    'score',
+    'final loss',
+  ];
   const rows = cells.map((c) => [
     c.model,
     String(c.trainRows),
@@ -159,12 +173,23 @@ export function summaryRows(cells: readonly CellSummary[]): { header: string[]; 
 export function summaryTable(cells: readonly CellSummary[]): string {
   const { header, rows } = summaryRows(cells);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  const line = (cols: string[]): string => cols.map((c, i) => (i <= 2 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ').trimEnd();
+  const line = (cols: string[]): string =>
+    cols
+      .map((c, i) => (i <= 2 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!)))
+      .join('  ')
+      .trimEnd();
   return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
 }
 
 /** Median of a metric over the cells matching `where` (used by claims and the crossover). */
-export function medianOver(cells: readonly CellSummary[], where: (c: CellSummary) => boolean, value: (c: CellSummary) => number | null): number | null {
-  const values = cells.filter(where).map(value).filter((v): v is number => v !== null && Number.isFinite(v));
+export function medianOver(
+  cells: readonly CellSummary[],
+  where: (c: CellSummary) => boolean,
+  value: (c: CellSummary) => number | null,
+): number | null {
+  const values = cells
+    .filter(where)
+    .map(value)
+    .filter((v): v is number => v !== null && Number.isFinite(v));
   return values.length === 0 ? null : median(values);
 }

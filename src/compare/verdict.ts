@@ -68,9 +68,14 @@ function parts(cell: CellSummary): TimeGap {
 function gapOf(rival: CellSummary, winner: CellSummary): { gap: TimeGap; mainCause: keyof TimeGap | null } {
   const r = parts(rival);
   const w = parts(winner);
-  const gap = { startupSeconds: r.startupSeconds - w.startupSeconds, commSeconds: r.commSeconds - w.commSeconds, computeSeconds: r.computeSeconds - w.computeSeconds };
+  const gap = {
+    startupSeconds: r.startupSeconds - w.startupSeconds,
+    commSeconds: r.commSeconds - w.commSeconds,
+    computeSeconds: r.computeSeconds - w.computeSeconds,
+  };
   let mainCause: keyof TimeGap | null = null;
-  for (const key of Object.keys(gap) as (keyof TimeGap)[]) if (gap[key] > 0 && (mainCause === null || gap[key] > gap[mainCause])) mainCause = key;
+  for (const key of Object.keys(gap) as (keyof TimeGap)[])
+    if (gap[key] > 0 && (mainCause === null || gap[key] > gap[mainCause])) mainCause = key;
   return { gap, mainCause };
 }
 
@@ -79,9 +84,10 @@ const signed = (s: number): string => `${s >= 0 ? '+' : '−'}${seconds(Math.abs
 
 function describeRival(rival: Rival): string {
   const { gap } = rival;
-  const why = rival.mainCause === null
-    ? 'no single part stands out'
-    : `mostly ${CAUSE_WORDS[rival.mainCause]} (start-up ${signed(gap.startupSeconds)}, communication ${signed(gap.commSeconds)}, compute ${signed(gap.computeSeconds)})`;
+  const why =
+    rival.mainCause === null
+      ? 'no single part stands out'
+      : `mostly ${CAUSE_WORDS[rival.mainCause]} (start-up ${signed(gap.startupSeconds)}, communication ${signed(gap.commSeconds)}, compute ${signed(gap.computeSeconds)})`;
   return `${cellLabel(rival.cell)} ${rival.slower.toFixed(2)}× slower (${seconds(rival.cell.wallSeconds!.median)}): ${why}`;
 }
 
@@ -110,7 +116,9 @@ export function answers(cells: readonly CellSummary[]): FamilyAnswer[] {
       const ranked = bestPerParadigm(mine.filter((c) => c.trainRows === trainRows));
       const winner = ranked[0];
       if (winner === undefined) continue;
-      const rivals = ranked.slice(1).map((cell) => ({ cell, slower: cell.wallSeconds!.median / Math.max(winner.wallSeconds!.median, 1e-9), ...gapOf(cell, winner) }));
+      const rivals = ranked
+        .slice(1)
+        .map((cell) => ({ cell, slower: cell.wallSeconds!.median / Math.max(winner.wallSeconds!.median, 1e-9), ...gapOf(cell, winner) }));
       const against = rivals.length === 0 ? 'no other paradigm finished at this size' : rivals.map(describeRival).join('; ');
       sizes.push({
         model,

@@ -79,7 +79,8 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array, o
     await syncFolder(folder);
   } catch (error) {
     if (temporary !== null) await unlink(temporary).catch(() => undefined);
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw new FileError(path, 'ENOENT', 'write', `the folder '${folder}' does not exist`, { cause: error });
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT')
+      throw new FileError(path, 'ENOENT', 'write', `the folder '${folder}' does not exist`, { cause: error });
     throw FileError.from(error, path, 'write');
   }
 }

@@ -75,7 +75,11 @@ export interface Checkpoint extends CheckpointMeta {
 
 /** A checkpoint file that is corrupt, truncated, of another version, or does not fit the run. */
 export class CheckpointError extends ShardlearnError {
-  constructor(readonly file: string, detail: string, options?: ErrorOptions) {
+  constructor(
+    readonly file: string,
+    detail: string,
+    options?: ErrorOptions,
+  ) {
     super('CHECKPOINT', `checkpoint '${file}': ${detail}`, options);
     this.name = 'CheckpointError';
   }
@@ -135,21 +139,31 @@ export function decodeCheckpoint(bytes: Uint8Array, file: string): Checkpoint {
   const end = bytes.length - DIGEST_BYTES;
   const digest = createHash('sha256').update(bytes.subarray(0, end)).digest();
   if (!digest.equals(bytes.subarray(end))) throw new CheckpointError(file, 'SHA-256 mismatch (corrupt or truncated)');
-  if (new TextDecoder().decode(bytes.subarray(0, MAGIC.length)) !== MAGIC) throw new CheckpointError(file, 'not a shardlearn checkpoint (bad magic)');
+  if (new TextDecoder().decode(bytes.subarray(0, MAGIC.length)) !== MAGIC)
+    throw new CheckpointError(file, 'not a shardlearn checkpoint (bad magic)');
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const headerLength = view.getUint32(MAGIC.length, true);
   if (MAGIC.length + 4 + headerLength > end) throw new CheckpointError(file, `header length ${headerLength} runs past the end`);
   let header: CheckpointHeader;
   try {
-    header = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(MAGIC.length + 4, MAGIC.length + 4 + headerLength))) as CheckpointHeader;
+    header = JSON.parse(
+      new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(MAGIC.length + 4, MAGIC.length + 4 + headerLength)),
+    ) as CheckpointHeader;
   } catch (error) {
     throw new CheckpointError(file, 'header is not valid JSON', { cause: error });
   }
-  if (header.format !== MAGIC || header.version !== CHECKPOINT_FORMAT_VERSION) throw new CheckpointError(file, `format version ${String(header.version)} (this build reads ${CHECKPOINT_FORMAT_VERSION})`);
+  if (header.format !== MAGIC || header.version !== CHECKPOINT_FORMAT_VERSION)
+    throw new CheckpointError(file, `format version ${String(header.version)} (this build reads ${CHECKPOINT_FORMAT_VERSION})`);
   const arrays: Record<string, CheckpointArray> = {};
   for (const { name, dtype, length, offset } of header.arrays) {
     const size = BYTES[dtype];
-    if (size === undefined || !Number.isInteger(length) || !Number.isInteger(offset) || offset < MAGIC.length + 4 + headerLength || offset + length * size > end) {
+    if (
+      size === undefined ||
+      !Number.isInteger(length) ||
+      !Number.isInteger(offset) ||
+      offset < MAGIC.length + 4 + headerLength ||
+      offset + length * size > end
+    ) {
       throw new CheckpointError(file, `array '${name}' (${dtype}×${length} at ${offset}) does not fit the file`);
     }
     const array = dtype === 'float64' ? new Float64Array(length) : dtype === 'uint32' ? new Uint32Array(length) : new Int32Array(length);
@@ -173,7 +187,10 @@ export async function listCheckpoints(dir: string): Promise<string[]> {
     if (error.code === 'ENOENT') return [] as string[];
     throw error;
   });
-  return names.filter((name) => NAME_PATTERN.test(name)).sort().map((name) => join(dir, name));
+  return names
+    .filter((name) => NAME_PATTERN.test(name))
+    .sort()
+    .map((name) => join(dir, name));
 }
 
 export interface SaveOptions {
@@ -199,7 +216,10 @@ export async function saveCheckpoint(dir: string, checkpoint: Checkpoint, option
  * The newest checkpoint in `dir` that decodes and verifies, with its path, or null when there is
  * none. Each newer file that fails is passed to `onSkip` (the caller warns, naming it).
  */
-export async function loadLatestCheckpoint(dir: string, onSkip: (file: string, error: CheckpointError) => void = () => undefined): Promise<{ path: string; checkpoint: Checkpoint } | null> {
+export async function loadLatestCheckpoint(
+  dir: string,
+  onSkip: (file: string, error: CheckpointError) => void = () => undefined,
+): Promise<{ path: string; checkpoint: Checkpoint } | null> {
   const files = await listCheckpoints(dir);
   for (let i = files.length - 1; i >= 0; i--) {
     const path = files[i]!;

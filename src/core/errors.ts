@@ -90,11 +90,7 @@ export class CommError extends ShardlearnError {
   readonly rank: number | undefined;
   readonly host: string | undefined;
 
-  constructor(
-    code: 'COMM' | 'PEER_LOST' | 'TIMEOUT',
-    message: string,
-    options: ErrorOptions & { rank?: number; host?: string } = {},
-  ) {
+  constructor(code: 'COMM' | 'PEER_LOST' | 'TIMEOUT', message: string, options: ErrorOptions & { rank?: number; host?: string } = {}) {
     super(code, message, { ...options, recoverable: options.recoverable ?? code !== 'COMM' });
     this.rank = options.rank;
     this.host = options.host;

@@ -33,25 +33,65 @@ export interface ConvolutionKernels {
    * Adds: y[rows × filters] += cols(x)·Wᵀ with rows = batch·outH·outW and W = w[wOffset…] as
    * [filters, k·k·channels] (order ky, kx, c). `scratch` is overwritten.
    */
-  convolve(g: ConvGeometry, filters: number, batch: number, x: FloatArray, w: FloatArray, wOffset: number, y: FloatArray, scratch: FloatArray): void;
+  convolve(
+    g: ConvGeometry,
+    filters: number,
+    batch: number,
+    x: FloatArray,
+    w: FloatArray,
+    wOffset: number,
+    y: FloatArray,
+    scratch: FloatArray,
+  ): void;
   /**
    * Adds: dw[dwOffset…] += dyᵀ·cols(x) ([filters, k·k·channels]), dy [rows × filters]. `x` and
    * `scratch` must be those of the last `convolve` (the scratch as it left it).
    */
-  convolveFilterGradient(g: ConvGeometry, filters: number, batch: number, x: FloatArray, scratch: FloatArray, dy: FloatArray, dw: FloatArray, dwOffset: number): void;
+  convolveFilterGradient(
+    g: ConvGeometry,
+    filters: number,
+    batch: number,
+    x: FloatArray,
+    scratch: FloatArray,
+    dy: FloatArray,
+    dw: FloatArray,
+    dwOffset: number,
+  ): void;
   /**
    * dx = col2im(dy·W) (overwritten; [batch, height, width, channels]): the input gradient. Call it
    * after `convolveFilterGradient`: it may overwrite `scratch`.
    */
-  convolveInputGradient(g: ConvGeometry, filters: number, batch: number, dy: FloatArray, w: FloatArray, wOffset: number, dx: FloatArray, scratch: FloatArray): void;
+  convolveInputGradient(
+    g: ConvGeometry,
+    filters: number,
+    batch: number,
+    dy: FloatArray,
+    w: FloatArray,
+    wOffset: number,
+    dx: FloatArray,
+    scratch: FloatArray,
+  ): void;
 }
 
 /** The gemm and im2col an explicit convolution is built from (a backend's own). */
 export interface ConvolutionParts {
   gemm(
-    transA: boolean, transB: boolean, m: number, n: number, k: number, alpha: number,
-    a: FloatArray, aOffset: number, lda: number, b: FloatArray, bOffset: number, ldb: number,
-    beta: number, c: FloatArray, cOffset: number, ldc: number,
+    transA: boolean,
+    transB: boolean,
+    m: number,
+    n: number,
+    k: number,
+    alpha: number,
+    a: FloatArray,
+    aOffset: number,
+    lda: number,
+    b: FloatArray,
+    bOffset: number,
+    ldb: number,
+    beta: number,
+    c: FloatArray,
+    cOffset: number,
+    ldc: number,
   ): void;
   im2col(g: ConvGeometry, batch: number, x: FloatArray, cols: FloatArray): void;
   col2im(g: ConvGeometry, batch: number, dcols: FloatArray, dx: FloatArray): void;

@@ -205,5 +205,12 @@ function reluBackward(n: number, y: FloatArray, dy: FloatArray, dx: FloatArray):
 export const tsLayerKernels: LayerKernels = {
   workspace,
   workspaceInt32: (length) => new Int32Array(length),
-  im2col, col2im, maxPool, maxPoolBackward, broadcastRows, sumRows, relu, reluBackward,
+  im2col,
+  col2im,
+  maxPool,
+  maxPoolBackward,
+  broadcastRows,
+  sumRows,
+  relu,
+  reluBackward,
 };

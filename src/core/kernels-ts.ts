@@ -35,8 +35,18 @@ function scal(n: number, alpha: number, x: FloatArray, xOffset: number): void {
 }
 
 function gemv(
-  transA: boolean, m: number, n: number, alpha: number, a: FloatArray, aOffset: number, lda: number,
-  x: FloatArray, xOffset: number, beta: number, y: FloatArray, yOffset: number,
+  transA: boolean,
+  m: number,
+  n: number,
+  alpha: number,
+  a: FloatArray,
+  aOffset: number,
+  lda: number,
+  x: FloatArray,
+  xOffset: number,
+  beta: number,
+  y: FloatArray,
+  yOffset: number,
 ): void {
   if (!transA) {
     for (let i = 0; i < m; i++) {
@@ -57,9 +67,22 @@ const NC = 512;
 let packB = new Float64Array(KC * NC);
 
 function gemm(
-  transA: boolean, transB: boolean, m: number, n: number, k: number, alpha: number,
-  a: FloatArray, aOffset: number, lda: number, b: FloatArray, bOffset: number, ldb: number,
-  beta: number, c: FloatArray, cOffset: number, ldc: number,
+  transA: boolean,
+  transB: boolean,
+  m: number,
+  n: number,
+  k: number,
+  alpha: number,
+  a: FloatArray,
+  aOffset: number,
+  lda: number,
+  b: FloatArray,
+  bOffset: number,
+  ldb: number,
+  beta: number,
+  c: FloatArray,
+  cOffset: number,
+  ldc: number,
 ): void {
   for (let i = 0; i < m; i++) {
     const row = cOffset + i * ldc;
@@ -151,8 +174,15 @@ function syrk(m: number, n: number, a: FloatArray, aOffset: number, lda: number,
 }
 
 function nearestCenter(
-  m: number, d: number, x: FloatArray, xOffset: number, k: number, centers: Float64Array,
-  centerNorms: Float64Array, labels: Int32Array, distances: Float64Array,
+  m: number,
+  d: number,
+  x: FloatArray,
+  xOffset: number,
+  k: number,
+  centers: Float64Array,
+  centerNorms: Float64Array,
+  labels: Int32Array,
+  distances: Float64Array,
 ): void {
   for (let i = 0; i < m; i++) {
     const row = xOffset + i * d;
@@ -172,4 +202,15 @@ function nearestCenter(
 }
 
 /** The reference backend. */
-export const tsKernels: Kernels = { name: 'ts', dot, axpy, scal, gemv, gemm, syrk, nearestCenter, ...tsLayerKernels, ...explicitConvolution({ gemm, ...tsLayerKernels }) };
+export const tsKernels: Kernels = {
+  name: 'ts',
+  dot,
+  axpy,
+  scal,
+  gemv,
+  gemm,
+  syrk,
+  nearestCenter,
+  ...tsLayerKernels,
+  ...explicitConvolution({ gemm, ...tsLayerKernels }),
+};

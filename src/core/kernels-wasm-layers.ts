@@ -20,9 +20,45 @@ import type { WasmHeap } from './wasm-heap.js';
 
 /** The module's layer exports (assembly/conv.ts); pointers are byte addresses. */
 interface LayerExports {
-  im2col32(x: number, batch: number, height: number, width: number, channels: number, k: number, stride: number, padding: number, outHeight: number, outWidth: number, cols: number): void;
-  col2im32(dcols: number, batch: number, height: number, width: number, channels: number, k: number, stride: number, padding: number, outHeight: number, outWidth: number, dx: number): void;
-  maxPool32(x: number, batch: number, height: number, width: number, channels: number, size: number, stride: number, outHeight: number, outWidth: number, y: number, argmax: number): void;
+  im2col32(
+    x: number,
+    batch: number,
+    height: number,
+    width: number,
+    channels: number,
+    k: number,
+    stride: number,
+    padding: number,
+    outHeight: number,
+    outWidth: number,
+    cols: number,
+  ): void;
+  col2im32(
+    dcols: number,
+    batch: number,
+    height: number,
+    width: number,
+    channels: number,
+    k: number,
+    stride: number,
+    padding: number,
+    outHeight: number,
+    outWidth: number,
+    dx: number,
+  ): void;
+  maxPool32(
+    x: number,
+    batch: number,
+    height: number,
+    width: number,
+    channels: number,
+    size: number,
+    stride: number,
+    outHeight: number,
+    outWidth: number,
+    y: number,
+    argmax: number,
+  ): void;
   maxPoolBackward32(dy: number, argmax: number, count: number, dx: number, dxLength: number): void;
   broadcastRows32(rows: number, n: number, v: number, y: number): void;
   sumRows32(rows: number, n: number, x: number, into: number): void;
@@ -30,12 +66,55 @@ interface LayerExports {
   reluBackward32(n: number, y: number, dy: number, dx: number): void;
   implicitConvolution32(filters: number, field: number, runLength: number): number;
   implicitInputGradient32(runLength: number): number;
-  convolutionTable32(batch: number, height: number, width: number, channels: number, stride: number, outHeight: number, outWidth: number, table: number): void;
+  convolutionTable32(
+    batch: number,
+    height: number,
+    width: number,
+    channels: number,
+    stride: number,
+    outHeight: number,
+    outWidth: number,
+    table: number,
+  ): void;
   padImages32(x: number, batch: number, height: number, width: number, channels: number, padding: number, padded: number): void;
   cropImages32(padded: number, batch: number, height: number, width: number, channels: number, padding: number, x: number): void;
-  convolutionInputGradient32(dx: number, imagesBytes: number, table: number, rows: number, filters: number, field: number, runLength: number, lineBytes: number, dy: number, w: number, work: number): void;
-  convolutionForward32(x: number, table: number, rows: number, filters: number, field: number, runLength: number, lineBytes: number, w: number, y: number, work: number): void;
-  convolutionFilterGradient32(x: number, table: number, rows: number, filters: number, field: number, runLength: number, lineBytes: number, dy: number, dw: number, work: number): void;
+  convolutionInputGradient32(
+    dx: number,
+    imagesBytes: number,
+    table: number,
+    rows: number,
+    filters: number,
+    field: number,
+    runLength: number,
+    lineBytes: number,
+    dy: number,
+    w: number,
+    work: number,
+  ): void;
+  convolutionForward32(
+    x: number,
+    table: number,
+    rows: number,
+    filters: number,
+    field: number,
+    runLength: number,
+    lineBytes: number,
+    w: number,
+    y: number,
+    work: number,
+  ): void;
+  convolutionFilterGradient32(
+    x: number,
+    table: number,
+    rows: number,
+    filters: number,
+    field: number,
+    runLength: number,
+    lineBytes: number,
+    dy: number,
+    dw: number,
+    work: number,
+  ): void;
   gemm32WorkBytes(): number;
 }
 
@@ -48,9 +127,14 @@ type Operand = Float32Array | Int32Array;
  * const layers = createWasmLayerKernels(instance.exports, heap, gemm);
  * const cols = layers.workspace('float32', 1024);
  */
-export function createWasmLayerKernels(exports: unknown, heap: WasmHeap, gemm: ConvolutionParts['gemm']): LayerKernels & ConvolutionKernels {
+export function createWasmLayerKernels(
+  exports: unknown,
+  heap: WasmHeap,
+  gemm: ConvolutionParts['gemm'],
+): LayerKernels & ConvolutionKernels {
   const w = exports as LayerExports;
-  if (typeof w.im2col32 !== 'function') throw new Error('kernels.wasm has no layer kernels (im2col32): it predates assembly/conv.ts; rebuild it with `npm run build:wasm`');
+  if (typeof w.im2col32 !== 'function')
+    throw new Error('kernels.wasm has no layer kernels (im2col32): it predates assembly/conv.ts; rebuild it with `npm run build:wasm`');
   const ts = tsLayerKernels;
   const registry = new FinalizationRegistry<{ offset: number; bytes: number }>(({ offset, bytes }) => heap.release(offset, bytes));
 
@@ -183,8 +267,14 @@ export function createWasmLayerKernels(exports: unknown, heap: WasmHeap, gemm: C
   // The field table holds byte offsets into the (padded) images as i32: beyond 2 GiB of images in
   // one call, the explicit path.
   const implicit = (g: ConvGeometry, filters: number, batch: number): boolean =>
-    w.implicitConvolution32(filters, fieldLength(g), g.kernelSize * g.channels) !== 0 && imagesLength(paddedGeometry(g), batch) * 4 <= 0x7fffffff;
-  const paddedGeometry = (g: ConvGeometry): ConvGeometry => ({ ...g, height: g.height + 2 * g.padding, width: g.width + 2 * g.padding, padding: 0 });
+    w.implicitConvolution32(filters, fieldLength(g), g.kernelSize * g.channels) !== 0 &&
+    imagesLength(paddedGeometry(g), batch) * 4 <= 0x7fffffff;
+  const paddedGeometry = (g: ConvGeometry): ConvGeometry => ({
+    ...g,
+    height: g.height + 2 * g.padding,
+    width: g.width + 2 * g.padding,
+    padding: 0,
+  });
   const paddedLength = (g: ConvGeometry, batch: number): number => (g.padding === 0 ? 0 : imagesLength(paddedGeometry(g), batch));
   // ∂x through ∂cols (gemm + col2im) when a tile's 8 columns may straddle two runs (the first CNN
   // layer's 5 × 1: but the first layer needs no ∂x), so the scratch must then hold ∂cols.
@@ -203,7 +293,13 @@ export function createWasmLayerKernels(exports: unknown, heap: WasmHeap, gemm: C
   };
   // The images the implicit kernels read — x, or its padded copy in the scratch (made when `pad`)
   // — with their geometry and field table; scratch for the call is already begun.
-  const images = (g: ConvGeometry, batch: number, x: Float32Array, scratch: Float32Array, pad: boolean): { at: number; geometry: ConvGeometry; table: number } => {
+  const images = (
+    g: ConvGeometry,
+    batch: number,
+    x: Float32Array,
+    scratch: Float32Array,
+    pad: boolean,
+  ): { at: number; geometry: ConvGeometry; table: number } => {
     if (g.padding === 0) return { at: place(x, imagesLength(g, batch), true), geometry: g, table: fieldTable(g, batch) };
     const geometry = paddedGeometry(g);
     const length = paddedLength(g, batch);
@@ -218,11 +314,17 @@ export function createWasmLayerKernels(exports: unknown, heap: WasmHeap, gemm: C
     outputPositions(g, batch) * 4 + 16 + need(x, imagesLength(g, batch)) + need(scratch, paddedLength(g, batch));
 
   const convolve: ConvolutionKernels['convolve'] = (g, filters, batch, x, weights, wOffset, y, scratch) => {
-    if (!f32(x, weights, y, scratch) || !implicit(g, filters, batch)) return explicit.convolve(g, filters, batch, x, weights, wOffset, y, scratch);
+    if (!f32(x, weights, y, scratch) || !implicit(g, filters, batch))
+      return explicit.convolve(g, filters, batch, x, weights, wOffset, y, scratch);
     const field = fieldLength(g);
     const rows = outputPositions(g, batch);
     const filter = weights.subarray(wOffset, wOffset + filters * field) as Float32Array;
-    heap.beginScratch(workBytes + imagesNeed(g, batch, x as Float32Array, scratch as Float32Array) + need(filter, filters * field) + need(y as Float32Array, rows * filters));
+    heap.beginScratch(
+      workBytes +
+        imagesNeed(g, batch, x as Float32Array, scratch as Float32Array) +
+        need(filter, filters * field) +
+        need(y as Float32Array, rows * filters),
+    );
     const work = heap.take(workBytes);
     const source = images(g, batch, x as Float32Array, scratch as Float32Array, true);
     const wAt = place(filter, filters * field, true);
@@ -233,11 +335,17 @@ export function createWasmLayerKernels(exports: unknown, heap: WasmHeap, gemm: C
   };
 
   const convolveFilterGradient: ConvolutionKernels['convolveFilterGradient'] = (g, filters, batch, x, scratch, dy, dw, dwOffset) => {
-    if (!f32(x, scratch, dy, dw) || !implicit(g, filters, batch)) return explicit.convolveFilterGradient(g, filters, batch, x, scratch, dy, dw, dwOffset);
+    if (!f32(x, scratch, dy, dw) || !implicit(g, filters, batch))
+      return explicit.convolveFilterGradient(g, filters, batch, x, scratch, dy, dw, dwOffset);
     const field = fieldLength(g);
     const rows = outputPositions(g, batch);
     const gradient = dw.subarray(dwOffset, dwOffset + filters * field) as Float32Array;
-    heap.beginScratch(workBytes + imagesNeed(g, batch, x as Float32Array, scratch as Float32Array) + need(dy as Float32Array, rows * filters) + need(gradient, filters * field));
+    heap.beginScratch(
+      workBytes +
+        imagesNeed(g, batch, x as Float32Array, scratch as Float32Array) +
+        need(dy as Float32Array, rows * filters) +
+        need(gradient, filters * field),
+    );
     const work = heap.take(workBytes);
     const source = images(g, batch, x as Float32Array, scratch as Float32Array, false);
     const dyAt = place(dy as Float32Array, rows * filters, true);
@@ -248,13 +356,22 @@ export function createWasmLayerKernels(exports: unknown, heap: WasmHeap, gemm: C
   };
 
   const convolveInputGradient: ConvolutionKernels['convolveInputGradient'] = (g, filters, batch, dy, weights, wOffset, dx, scratch) => {
-    if (!f32(dy, weights, dx, scratch) || !implicit(g, filters, batch) || !implicitInput(g)) return explicit.convolveInputGradient(g, filters, batch, dy, weights, wOffset, dx, scratch);
+    if (!f32(dy, weights, dx, scratch) || !implicit(g, filters, batch) || !implicitInput(g))
+      return explicit.convolveInputGradient(g, filters, batch, dy, weights, wOffset, dx, scratch);
     const field = fieldLength(g);
     const rows = outputPositions(g, batch);
     const filter = weights.subarray(wOffset, wOffset + filters * field) as Float32Array;
     const dxLength = imagesLength(g, batch);
     const padded = g.padding === 0 ? g : paddedGeometry(g);
-    heap.beginScratch(workBytes + rows * 4 + 16 + need(dy as Float32Array, rows * filters) + need(filter, filters * field) + need(dx as Float32Array, dxLength) + need(scratch as Float32Array, paddedLength(g, batch)));
+    heap.beginScratch(
+      workBytes +
+        rows * 4 +
+        16 +
+        need(dy as Float32Array, rows * filters) +
+        need(filter, filters * field) +
+        need(dx as Float32Array, dxLength) +
+        need(scratch as Float32Array, paddedLength(g, batch)),
+    );
     const work = heap.take(workBytes);
     const table = fieldTable(padded, batch);
     const dyAt = place(dy as Float32Array, rows * filters, true);
@@ -264,13 +381,37 @@ export function createWasmLayerKernels(exports: unknown, heap: WasmHeap, gemm: C
     // and its interior to dx.
     const targetAt = g.padding === 0 ? dxAt : place(scratch as Float32Array, paddedLength(g, batch), false);
     const lineBytes = padded.width * g.channels * 4;
-    w.convolutionInputGradient32(targetAt, imagesLength(padded, batch) * 4, table, rows, filters, field, g.kernelSize * g.channels, lineBytes, dyAt, wAt, work);
+    w.convolutionInputGradient32(
+      targetAt,
+      imagesLength(padded, batch) * 4,
+      table,
+      rows,
+      filters,
+      field,
+      g.kernelSize * g.channels,
+      lineBytes,
+      dyAt,
+      wAt,
+      work,
+    );
     if (g.padding !== 0) w.cropImages32(targetAt, batch, g.height, g.width, g.channels, g.padding, dxAt);
     back(dx as Float32Array, dxLength, dxAt);
   };
 
   return {
-    workspace, workspaceInt32, im2col, col2im, maxPool, maxPoolBackward, broadcastRows, sumRows, relu, reluBackward,
-    convolutionScratchLength, convolve, convolveFilterGradient, convolveInputGradient,
+    workspace,
+    workspaceInt32,
+    im2col,
+    col2im,
+    maxPool,
+    maxPoolBackward,
+    broadcastRows,
+    sumRows,
+    relu,
+    reluBackward,
+    convolutionScratchLength,
+    convolve,
+    convolveFilterGradient,
+    convolveInputGradient,
   };
 }

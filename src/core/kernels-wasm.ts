@@ -35,14 +35,40 @@ import { createWasmLayerKernels } from './kernels-wasm-layers.js';
 /** The module's exports (assembly/index.ts); pointers are byte addresses, flags are 0/1. */
 interface KernelExports {
   gemm64(
-    transA: number, transB: number, m: number, n: number, k: number, alpha: number,
-    a: number, lda: number, aF32: number, b: number, ldb: number, bF32: number,
-    beta: number, c: number, ldc: number, work: number, upper: number,
+    transA: number,
+    transB: number,
+    m: number,
+    n: number,
+    k: number,
+    alpha: number,
+    a: number,
+    lda: number,
+    aF32: number,
+    b: number,
+    ldb: number,
+    bF32: number,
+    beta: number,
+    c: number,
+    ldc: number,
+    work: number,
+    upper: number,
   ): void;
   gemm64WorkBytes(): number;
   gemm32(
-    transA: number, transB: number, m: number, n: number, k: number, alpha: number,
-    a: number, lda: number, b: number, ldb: number, beta: number, c: number, ldc: number, work: number,
+    transA: number,
+    transB: number,
+    m: number,
+    n: number,
+    k: number,
+    alpha: number,
+    a: number,
+    lda: number,
+    b: number,
+    ldb: number,
+    beta: number,
+    c: number,
+    ldc: number,
+    work: number,
   ): void;
   gemm32WorkBytes(): number;
   dot(n: number, x: number, xF32: number, y: number, yF32: number): number;
@@ -51,8 +77,16 @@ interface KernelExports {
   gemv(transA: number, m: number, n: number, alpha: number, a: number, lda: number, aF32: number, x: number, beta: number, y: number): void;
   syrk(m: number, n: number, a: number, lda: number, aF32: number, c: number, work: number): void;
   nearestCenter(
-    m: number, d: number, x: number, xF32: number, k: number, centers: number, centerNorms: number,
-    labels: number, distances: number, work: number,
+    m: number,
+    d: number,
+    x: number,
+    xF32: number,
+    k: number,
+    centers: number,
+    centerNorms: number,
+    labels: number,
+    distances: number,
+    work: number,
   ): void;
   nearestCenterWorkBytes(d: number, k: number): number;
 }
@@ -115,7 +149,9 @@ const relaxedName = (url: URL): URL => new URL(url.href.replace(/\.wasm$/, '-rel
 function requestedSimd(option: WasmSimd | 'auto' | undefined): WasmSimd | 'auto' {
   const value = option ?? process.env['SHARDLEARN_WASM_SIMD'] ?? 'auto';
   if (value === 'auto' || value === 'plain' || value === 'relaxed' || value === '') return value === '' ? 'auto' : value;
-  throw new ConfigError(`SHARDLEARN_WASM_SIMD must be auto, plain or relaxed; found '${value}'. Unset it to pick automatically.`, { field: 'SHARDLEARN_WASM_SIMD' });
+  throw new ConfigError(`SHARDLEARN_WASM_SIMD must be auto, plain or relaxed; found '${value}'. Unset it to pick automatically.`, {
+    field: 'SHARDLEARN_WASM_SIMD',
+  });
 }
 
 /**
@@ -306,9 +342,12 @@ export function createWasmKernels(options: WasmKernelsOptions = {}): WasmKernels
     const chunkRows = xResident ? m : Math.max(1, Math.min(m, Math.floor(chunkBytes / (d * x.BYTES_PER_ELEMENT))));
     const workBytes = w.nearestCenterWorkBytes(d, k);
     heap.beginScratch(
-      workBytes + copyBytes(centers, k * d) + copyBytes(centerNorms, k)
-        + (xResident ? 0 : chunkRows * d * x.BYTES_PER_ELEMENT + 16)
-        + (labelsResident ? 0 : chunkRows * 4 + 16) + (distancesResident ? 0 : chunkRows * 8 + 16),
+      workBytes +
+        copyBytes(centers, k * d) +
+        copyBytes(centerNorms, k) +
+        (xResident ? 0 : chunkRows * d * x.BYTES_PER_ELEMENT + 16) +
+        (labelsResident ? 0 : chunkRows * 4 + 16) +
+        (distancesResident ? 0 : chunkRows * 8 + 16),
     );
     const work = heap.take(workBytes);
     const centersAt = input(centers, 0, k * d);
@@ -333,7 +372,19 @@ export function createWasmKernels(options: WasmKernelsOptions = {}): WasmKernels
     }
   };
 
-  return { name: 'wasm', simd, heap, dot, axpy, scal, gemv, gemm, syrk, nearestCenter, ...createWasmLayerKernels(instance.exports, heap, gemm) };
+  return {
+    name: 'wasm',
+    simd,
+    heap,
+    dot,
+    axpy,
+    scal,
+    gemv,
+    gemm,
+    syrk,
+    nearestCenter,
+    ...createWasmLayerKernels(instance.exports, heap, gemm),
+  };
 }
 
 let loaded: WasmKernels | null = null;

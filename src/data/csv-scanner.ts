@@ -41,7 +41,12 @@ export class CsvScanner {
         for (;;) {
           if (q >= end) {
             if (!final) return -1;
-            throw new ParseProblem('DATA_FORMAT', fileOffset + p, this.count + 1, 'a quoted field is never closed: expected a closing double quote, found the end of the file (is the file truncated?)');
+            throw new ParseProblem(
+              'DATA_FORMAT',
+              fileOffset + p,
+              this.count + 1,
+              'a quoted field is never closed: expected a closing double quote, found the end of the file (is the file truncated?)',
+            );
           }
           if (bytes[q] === QUOTE) {
             if (q + 1 < end && bytes[q + 1] === QUOTE) {

@@ -64,10 +64,13 @@ interface Layout {
 /** Load a CSV file (or one shard of it) as a Dataset. */
 export async function loadCsv(path: string, options: CsvOptions = {}): Promise<Dataset> {
   const size = await fileSize(path);
-  if (size === 0) throw new DataError('DATA_FORMAT', { file: path, line: 1 }, 'the file is empty: expected a header line or data rows, found 0 bytes');
+  if (size === 0)
+    throw new DataError('DATA_FORMAT', { file: path, line: 1 }, 'the file is empty: expected a header line or data rows, found 0 bytes');
   const maxRecordBytes = options.maxRecordBytes ?? DEFAULT_MAX_RECORD_BYTES;
   if (!(Number.isInteger(maxRecordBytes) && maxRecordBytes >= 1)) {
-    throw new ConfigError(`expected maxRecordBytes to be a positive whole number of bytes, found ${maxRecordBytes}`, { field: 'maxRecordBytes' });
+    throw new ConfigError(`expected maxRecordBytes to be a positive whole number of bytes, found ${maxRecordBytes}`, {
+      field: 'maxRecordBytes',
+    });
   }
   try {
     const layout = await readLayout(path, options, maxRecordBytes);
@@ -79,10 +82,15 @@ export async function loadCsv(path: string, options: CsvOptions = {}): Promise<D
     const featureCount = layout.fields - (layout.target >= 0 ? 1 : 0);
     const sums = new Float64Array(featureCount);
     const counts = new Float64Array(featureCount);
-    if (first.offset >= 0 && first.offset < end) await parseRows(layout, first.offset, first.ordinal, end, { features, keys, labels, sums, counts, labelsOnly: false });
+    if (first.offset >= 0 && first.offset < end)
+      await parseRows(layout, first.offset, first.ordinal, end, { features, keys, labels, sums, counts, labelsOnly: false });
     const rows = keys.length;
     if (options.shard === undefined && rows === 0) {
-      throw new DataError('DATA_FORMAT', { file: path, line: layout.header ? 2 : 1 }, `expected at least one data row${layout.header ? ' after the header' : ''}, found none`);
+      throw new DataError(
+        'DATA_FORMAT',
+        { file: path, line: layout.header ? 2 : 1 },
+        `expected at least one data row${layout.header ? ' after the header' : ''}, found none`,
+      );
     }
     const x = features.buffer;
     if (layout.missing === 'mean') fillMeans(x, rows, featureCount, sums, counts, layout);
@@ -145,7 +153,8 @@ async function readLayout(path: string, options: CsvOptions, maxRecordBytes: num
     if (recordEnd >= 0) break;
     if (length > maxRecordBytes) throw recordTooLong(0, length, maxRecordBytes);
   }
-  if (recordEnd > maxRecordBytes || (recordEnd < 0 && length > maxRecordBytes)) throw recordTooLong(0, recordEnd < 0 ? length : recordEnd, maxRecordBytes);
+  if (recordEnd > maxRecordBytes || (recordEnd < 0 && length > maxRecordBytes))
+    throw recordTooLong(0, recordEnd < 0 ? length : recordEnd, maxRecordBytes);
   const bytes = pieces.length === 1 ? pieces[0]! : Buffer.concat(pieces, length);
   scanner ??= makeScanner(options, path, bytes, bytes.length);
   const firstEnd = scanner.scan(bytes, 0, recordEnd < 0);
@@ -170,9 +179,14 @@ async function readLayout(path: string, options: CsvOptions, maxRecordBytes: num
 }
 
 function makeScanner(options: CsvOptions, path: string, bytes: Uint8Array, firstLineEnd: number): CsvScanner {
-  const delimiter = options.delimiter === undefined || options.delimiter === 'auto' ? detectDelimiter(bytes, firstLineEnd) : options.delimiter;
+  const delimiter =
+    options.delimiter === undefined || options.delimiter === 'auto' ? detectDelimiter(bytes, firstLineEnd) : options.delimiter;
   if (delimiter.length !== 1 || delimiter === '"' || delimiter === '\n') {
-    throw new DataError('DATA_FORMAT', { file: path }, `expected a one-character delimiter (not a quote or newline), found ${JSON.stringify(delimiter)}`);
+    throw new DataError(
+      'DATA_FORMAT',
+      { file: path },
+      `expected a one-character delimiter (not a quote or newline), found ${JSON.stringify(delimiter)}`,
+    );
   }
   return new CsvScanner(delimiter.charCodeAt(0));
 }
@@ -193,7 +207,11 @@ function resolveTarget(target: string | number | null, names: string[], header: 
   if (typeof target === 'number') {
     const index = target < 0 ? names.length + target : target;
     if (!Number.isInteger(target) || index < 0 || index >= names.length) {
-      throw new DataError('DATA_MISSING', { file: path, column: target }, `expected a label column index in -${names.length}..${names.length - 1} (0-based), found ${target}`);
+      throw new DataError(
+        'DATA_MISSING',
+        { file: path, column: target },
+        `expected a label column index in -${names.length}..${names.length - 1} (0-based), found ${target}`,
+      );
     }
     return index;
   }
@@ -208,8 +226,14 @@ function resolveTarget(target: string | number | null, names: string[], header: 
     );
   }
   if (index < 0) {
-    const found = header ? `the header has columns ${names.map((n) => JSON.stringify(n)).join(', ')}` : 'the file has no header line (give the label column by 0-based index)';
-    throw new DataError('DATA_MISSING', { file: path, line: 1, column: target }, `expected a label column named ${JSON.stringify(target)}, found none: ${found}`);
+    const found = header
+      ? `the header has columns ${names.map((n) => JSON.stringify(n)).join(', ')}`
+      : 'the file has no header line (give the label column by 0-based index)';
+    throw new DataError(
+      'DATA_MISSING',
+      { file: path, line: 1, column: target },
+      `expected a label column named ${JSON.stringify(target)}, found none: ${found}`,
+    );
   }
   return index;
 }
@@ -264,10 +288,23 @@ function columnLabel(layout: Layout, j: number): string | number {
 }
 
 /** One record into the sinks; throws a ParseProblem on a bad row. */
-function addRecord(scanner: CsvScanner, bytes: Buffer, offset: number, key: number, unterminated: boolean, layout: Layout, sinks: Sinks): void {
+function addRecord(
+  scanner: CsvScanner,
+  bytes: Buffer,
+  offset: number,
+  key: number,
+  unterminated: boolean,
+  layout: Layout,
+  sinks: Sinks,
+): void {
   if (scanner.count !== layout.fields) {
     const hint = unterminated ? ' — the last line ends without a newline; the file may be truncated' : '';
-    throw new ParseProblem('DATA_FORMAT', offset, undefined, `expected ${layout.fields} fields (as in the first line), found ${scanner.count}${hint}`);
+    throw new ParseProblem(
+      'DATA_FORMAT',
+      offset,
+      undefined,
+      `expected ${layout.fields} fields (as in the first line), found ${scanner.count}${hint}`,
+    );
   }
   const { features, labels } = sinks;
   const rowStart = features.length;
@@ -285,7 +322,12 @@ function addRecord(scanner: CsvScanner, bytes: Buffer, offset: number, key: numb
       if (cell.kind === 'number') value = cell.value;
       else if (cell.kind === 'text' && isTarget) labelText = text.trim();
       else if (cell.kind === 'infinite') {
-        throw new ParseProblem('DATA_VALUE', offset, columnLabel(layout, j), `expected a finite number, found ${showCell(text)}; remove or replace infinite values`);
+        throw new ParseProblem(
+          'DATA_VALUE',
+          offset,
+          columnLabel(layout, j),
+          `expected a finite number, found ${showCell(text)}; remove or replace infinite values`,
+        );
       } else if (cell.kind === 'text') {
         throw new ParseProblem(
           'DATA_VALUE',
@@ -304,7 +346,12 @@ function addRecord(scanner: CsvScanner, bytes: Buffer, offset: number, key: numb
         dropped = true;
         break;
       } else if (isTarget) {
-        throw new ParseProblem('DATA_MISSING', offset, columnLabel(layout, j), `expected a label, found a missing value ${showCell(text)}; labels cannot be filled in, use --missing drop to skip such rows`);
+        throw new ParseProblem(
+          'DATA_MISSING',
+          offset,
+          columnLabel(layout, j),
+          `expected a label, found a missing value ${showCell(text)}; labels cannot be filled in, use --missing drop to skip such rows`,
+        );
       } else {
         value = layout.missing === 'zero' ? 0 : Number.NaN;
       }
@@ -322,7 +369,12 @@ function addRecord(scanner: CsvScanner, bytes: Buffer, offset: number, key: numb
   if (layout.target >= 0) {
     const accepted = labelText !== null ? labels.addText(labelText) : labels.addNumber(label);
     if (!accepted) {
-      throw new ParseProblem('DATA_VALUE', offset, columnLabel(layout, layout.target), `expected one of the given classes, found ${showCell(labelText ?? String(label))}`);
+      throw new ParseProblem(
+        'DATA_VALUE',
+        offset,
+        columnLabel(layout, layout.target),
+        `expected one of the given classes, found ${showCell(labelText ?? String(label))}`,
+      );
     }
   }
   if (sinks.labelsOnly) return;
@@ -343,7 +395,11 @@ function fillMeans(x: FloatArray, rows: number, cols: number, sums: Float64Array
   const featureColumns = layout.names.map((_, j) => j).filter((j) => j !== layout.target);
   for (let k = 0; k < cols; k++) {
     if (counts[k] === 0 && rows > 0) {
-      throw new DataError('DATA_MISSING', { file: layout.path, column: columnLabel(layout, featureColumns[k]!) }, 'expected at least one value to take the mean of, found only missing values; drop this column');
+      throw new DataError(
+        'DATA_MISSING',
+        { file: layout.path, column: columnLabel(layout, featureColumns[k]!) },
+        'expected at least one value to take the mean of, found only missing values; drop this column',
+      );
     }
   }
   for (let i = 0; i < rows; i++) {
@@ -357,7 +413,14 @@ function fillMeans(x: FloatArray, rows: number, cols: number, sums: Float64Array
 async function scanAllLabels(layout: Layout, size: number): Promise<string[]> {
   const labels = new LabelCollector();
   labels.addText(''); // force text mode so numeric-looking labels are named too
-  const sinks: Sinks = { features: new GrowableArray('float64'), keys: new GrowableArray('float64'), labels, sums: new Float64Array(0), counts: new Float64Array(0), labelsOnly: true };
+  const sinks: Sinks = {
+    features: new GrowableArray('float64'),
+    keys: new GrowableArray('float64'),
+    labels,
+    sums: new Float64Array(0),
+    counts: new Float64Array(0),
+    labelsOnly: true,
+  };
   await parseRows({ ...layout, missing: layout.missing === 'drop' ? 'drop' : 'error' }, layout.dataStart, 0, size, sinks);
   return labels.finish().labelNames!.filter((name) => name !== '');
 }

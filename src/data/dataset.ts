@@ -51,7 +51,11 @@ export class Dataset {
       throw new RangeError(`Dataset: rows and cols must be non-negative integers, got ${rows}×${cols}`);
     }
     if (x.length !== rows * cols) {
-      throw new DataError('DATA_FORMAT', { file: init.source }, `expected ${rows}×${cols} = ${rows * cols} feature values, found ${x.length}`);
+      throw new DataError(
+        'DATA_FORMAT',
+        { file: init.source },
+        `expected ${rows}×${cols} = ${rows * cols} feature values, found ${x.length}`,
+      );
     }
     const y = init.y ?? null;
     if (y !== null && y.length !== rows) {
@@ -92,7 +96,11 @@ export class Dataset {
   /** Labels, or a clear error when this dataset has none. */
   labels(): Float64Array {
     if (this.y === null) {
-      throw new DataError('DATA_MISSING', { file: this.source }, 'this dataset has no labels; name the label column (--target) or use an unsupervised model');
+      throw new DataError(
+        'DATA_MISSING',
+        { file: this.source },
+        'this dataset has no labels; name the label column (--target) or use an unsupervised model',
+      );
     }
     return this.y;
   }
@@ -131,7 +139,11 @@ export class Dataset {
   /** This dataset in shared memory (itself if it already is), for worker threads. */
   toShared(): Dataset {
     if (this.shared) return this;
-    return this.with({ x: toShared(this.x), y: this.y === null ? null : toShared(this.y), rowKeys: this.rowKeys === null ? null : toShared(this.rowKeys) });
+    return this.with({
+      x: toShared(this.x),
+      y: this.y === null ? null : toShared(this.y),
+      rowKeys: this.rowKeys === null ? null : toShared(this.rowKeys),
+    });
   }
 
   /** The features converted to another float type (a copy; itself if already that type). */

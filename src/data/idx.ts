@@ -55,13 +55,23 @@ async function readMaybeGzip(path: string): Promise<Buffer> {
   try {
     raw = await readFile(path);
   } catch (error: unknown) {
-    throw new DataError('DATA_MISSING', { file: path }, 'cannot read the IDX file: expected an existing, readable file, found none. Check the path.', { cause: error });
+    throw new DataError(
+      'DATA_MISSING',
+      { file: path },
+      'cannot read the IDX file: expected an existing, readable file, found none. Check the path.',
+      { cause: error },
+    );
   }
   if (raw.length >= 2 && raw[0] === 0x1f && raw[1] === 0x8b) {
     try {
       return gunzipSync(raw);
     } catch (error: unknown) {
-      throw new DataError('DATA_FORMAT', { file: path }, `expected a complete gzip stream, found a damaged one (${(error as Error).message}); the file may be truncated`, { cause: error });
+      throw new DataError(
+        'DATA_FORMAT',
+        { file: path },
+        `expected a complete gzip stream, found a damaged one (${(error as Error).message}); the file may be truncated`,
+        { cause: error },
+      );
     }
   }
   return raw;
@@ -71,13 +81,26 @@ async function readMaybeGzip(path: string): Promise<Buffer> {
 export async function readIdx(path: string, shard?: ShardSpec): Promise<IdxArray> {
   const bytes = await readMaybeGzip(path);
   if (bytes.length < 4 || bytes[0] !== 0 || bytes[1] !== 0) {
-    throw new DataError('DATA_FORMAT', { file: path }, `expected an IDX file starting with bytes 00 00 <type> <dims>, found ${bytes.length < 4 ? `${bytes.length} bytes` : bytes.subarray(0, 4).toString('hex')}`);
+    throw new DataError(
+      'DATA_FORMAT',
+      { file: path },
+      `expected an IDX file starting with bytes 00 00 <type> <dims>, found ${bytes.length < 4 ? `${bytes.length} bytes` : bytes.subarray(0, 4).toString('hex')}`,
+    );
   }
   const type = TYPES[bytes[2]!];
-  if (type === undefined) throw new DataError('DATA_FORMAT', { file: path }, `expected an IDX type code among 08 09 0b 0c 0d 0e, found ${bytes[2]!.toString(16).padStart(2, '0')}`);
+  if (type === undefined)
+    throw new DataError(
+      'DATA_FORMAT',
+      { file: path },
+      `expected an IDX type code among 08 09 0b 0c 0d 0e, found ${bytes[2]!.toString(16).padStart(2, '0')}`,
+    );
   const dimCount = bytes[3]!;
   if (dimCount < 1 || bytes.length < 4 + 4 * dimCount) {
-    throw new DataError('DATA_FORMAT', { file: path }, `expected a header of ${4 + 4 * dimCount} bytes with ${dimCount} dimension sizes, found ${bytes.length} bytes in the file; it may be truncated`);
+    throw new DataError(
+      'DATA_FORMAT',
+      { file: path },
+      `expected a header of ${4 + 4 * dimCount} bytes with ${dimCount} dimension sizes, found ${bytes.length} bytes in the file; it may be truncated`,
+    );
   }
   const dims = Array.from({ length: dimCount }, (_, d) => bytes.readUInt32BE(4 + 4 * d));
   const total = dims[0]!;
@@ -140,7 +163,15 @@ export async function loadIdx(imagesPath: string, labelsPath: string | null | un
   const values = images.values;
   for (let i = 0; i < values.length; i++) x[i] = values[i]! / divisor;
   const base = rowRange(images.dims[0]!, options.shard).start;
-  return new Dataset({ x, rows: images.rows, cols: images.itemSize, y, labelNames: options.labelNames ?? null, source: imagesPath, rowKeyBase: base });
+  return new Dataset({
+    x,
+    rows: images.rows,
+    cols: images.itemSize,
+    y,
+    labelNames: options.labelNames ?? null,
+    source: imagesPath,
+    rowKeyBase: base,
+  });
 }
 
 async function siblingLabels(imagesPath: string): Promise<string | null> {
@@ -154,7 +185,9 @@ async function siblingLabels(imagesPath: string): Promise<string | null> {
 }
 
 /** The four MNIST-style files of a directory, or null when it does not hold them. */
-export async function findIdxFiles(directory: string): Promise<{ trainImages: string; trainLabels: string; testImages: string | null; testLabels: string | null } | null> {
+export async function findIdxFiles(
+  directory: string,
+): Promise<{ trainImages: string; trainLabels: string; testImages: string | null; testLabels: string | null } | null> {
   let names: string[];
   try {
     names = await readdir(directory);

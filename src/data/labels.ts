@@ -87,7 +87,16 @@ export class LabelCollector {
     const remap = this.tokens.map((token) => {
       const code = position.get(token);
       if (code === undefined) {
-        throw new DataError('DATA_VALUE', { file: source }, `expected a label among the ${names.length} classes found in the whole file (${names.slice(0, 10).map((n) => JSON.stringify(n)).join(', ')}${names.length > 10 ? ', …' : ''}), found ${JSON.stringify(token)} in this shard; the shards disagree on the file's contents (was it changed while loading?)`);
+        throw new DataError(
+          'DATA_VALUE',
+          { file: source },
+          `expected a label among the ${names.length} classes found in the whole file (${names
+            .slice(0, 10)
+            .map((n) => JSON.stringify(n))
+            .join(
+              ', ',
+            )}${names.length > 10 ? ', …' : ''}), found ${JSON.stringify(token)} in this shard; the shards disagree on the file's contents (was it changed while loading?)`,
+        );
       }
       return code;
     });

@@ -45,13 +45,20 @@ interface Sparse {
 /** Load a LibSVM file (or one shard of it) as a dense Dataset. */
 export async function loadLibsvm(path: string, options: LibsvmOptions = {}): Promise<Dataset> {
   const size = await fileSize(path);
-  if (size === 0) throw new DataError('DATA_FORMAT', { file: path, line: 1 }, 'the file is empty: expected lines of "label index:value ...", found 0 bytes');
+  if (size === 0)
+    throw new DataError(
+      'DATA_FORMAT',
+      { file: path, line: 1 },
+      'the file is empty: expected lines of "label index:value ...", found 0 bytes',
+    );
   if (options.cols !== undefined && !(Number.isInteger(options.cols) && options.cols >= 1)) {
     throw new DataError('DATA_FORMAT', { file: path }, `expected cols to be a positive integer, found ${options.cols}`);
   }
   const maxRecordBytes = options.maxRecordBytes ?? DEFAULT_MAX_RECORD_BYTES;
   if (!(Number.isInteger(maxRecordBytes) && maxRecordBytes >= 1)) {
-    throw new ConfigError(`expected maxRecordBytes to be a positive whole number of bytes, found ${maxRecordBytes}`, { field: 'maxRecordBytes' });
+    throw new ConfigError(`expected maxRecordBytes to be a positive whole number of bytes, found ${maxRecordBytes}`, {
+      field: 'maxRecordBytes',
+    });
   }
   try {
     const { start, end } = byteRange(size, options.shard);
@@ -59,7 +66,8 @@ export async function loadLibsvm(path: string, options: LibsvmOptions = {}): Pro
     const first = await locateRecord(path, 0, start, new RecordFinder(10, false), maxRecordBytes);
     if (first.offset >= 0 && first.offset < end) await parseLines(path, first.offset, first.ordinal, end, sparse);
     const rows = sparse.keys.length;
-    if (options.shard === undefined && rows === 0) throw new DataError('DATA_FORMAT', { file: path }, 'expected at least one data line, found only blank or comment lines');
+    if (options.shard === undefined && rows === 0)
+      throw new DataError('DATA_FORMAT', { file: path }, 'expected at least one data line, found only blank or comment lines');
     let cols = options.cols ?? sparse.maxIndex;
     if (options.cols === undefined && options.shard !== undefined) {
       const whole = emptySparse(true, undefined, maxRecordBytes);
@@ -136,10 +144,20 @@ function parseLine(bytes: Buffer, start: number, stop: number, offset: number, k
     if (colon - p === 3 && bytes.toString('latin1', p, colon) === 'qid') continue;
     const index = parseDecimal(bytes, p, colon);
     if (!(Number.isInteger(index) && index >= 1)) {
-      throw new ParseProblem('DATA_FORMAT', offset, column, `expected a feature index ≥ 1 (LibSVM indices are 1-based), found ${showCell(bytes.toString('utf8', p, colon))}`);
+      throw new ParseProblem(
+        'DATA_FORMAT',
+        offset,
+        column,
+        `expected a feature index ≥ 1 (LibSVM indices are 1-based), found ${showCell(bytes.toString('utf8', p, colon))}`,
+      );
     }
     if (sparse.cols !== undefined && index > sparse.cols) {
-      throw new ParseProblem('DATA_FORMAT', offset, column, `expected feature indices ≤ cols = ${sparse.cols}, found ${index}; raise cols or leave it out`);
+      throw new ParseProblem(
+        'DATA_FORMAT',
+        offset,
+        column,
+        `expected feature indices ≤ cols = ${sparse.cols}, found ${index}; raise cols or leave it out`,
+      );
     }
     if (index > sparse.maxIndex) sparse.maxIndex = index;
     if (sparse.maxOnly) continue;
@@ -160,5 +178,10 @@ function numberAt(bytes: Buffer, start: number, end: number, offset: number, col
   const cell = classifyCell(text);
   if (cell.kind === 'number') return cell.value;
   const what = column === 'label' ? 'a numeric label (multi-label lines are not supported)' : 'a finite number';
-  throw new ParseProblem(cell.kind === 'missing' ? 'DATA_MISSING' : 'DATA_VALUE', offset, column, `expected ${what}, found ${showCell(text)}`);
+  throw new ParseProblem(
+    cell.kind === 'missing' ? 'DATA_MISSING' : 'DATA_VALUE',
+    offset,
+    column,
+    `expected ${what}, found ${showCell(text)}`,
+  );
 }

@@ -86,7 +86,12 @@ export async function loadData(spec: string, options: LoadOptions = {}): Promise
   try {
     isDirectory = (await stat(spec)).isDirectory();
   } catch (error: unknown) {
-    throw new DataError('DATA_MISSING', { file: spec }, `expected an existing file or directory (or builtin:…, synthetic:…), found nothing at this path`, { cause: error });
+    throw new DataError(
+      'DATA_MISSING',
+      { file: spec },
+      `expected an existing file or directory (or builtin:…, synthetic:…), found nothing at this path`,
+      { cause: error },
+    );
   }
   if (isDirectory) return loadIdxDirectory(spec, { ...common, ...pick(options, ['scale']) });
   const lower = spec.toLowerCase();
@@ -95,12 +100,17 @@ export async function loadData(spec: string, options: LoadOptions = {}): Promise
     const delimiter = options.delimiter ?? (lower.endsWith('.tsv') ? '\t' : 'auto');
     return { train: await loadCsv(spec, { ...common, ...tabular, ...pick(options, ['header', 'maxRecordBytes']), delimiter }), test: null };
   }
-  if (/\.(libsvm|svm|svmlight)$/.test(lower)) return { train: await loadLibsvm(spec, { ...common, ...pick(options, ['cols', 'maxRecordBytes']) }), test: null };
+  if (/\.(libsvm|svm|svmlight)$/.test(lower))
+    return { train: await loadLibsvm(spec, { ...common, ...pick(options, ['cols', 'maxRecordBytes']) }), test: null };
   if (/\.(parquet|pq)$/.test(lower)) return { train: await loadParquet(spec, { ...common, ...tabular }), test: null };
   if (/(\.idx|-ubyte)(\.gz)?$/.test(lower) || /\.idx\d-ubyte(\.gz)?$/.test(lower)) {
     return { train: await loadIdx(spec, undefined, { ...common, ...pick(options, ['scale']) }), test: null };
   }
-  throw new DataError('DATA_FORMAT', { file: spec }, `expected a supported format, found an unknown file extension; supported: ${SUPPORTED_FORMATS}`);
+  throw new DataError(
+    'DATA_FORMAT',
+    { file: spec },
+    `expected a supported format, found an unknown file extension; supported: ${SUPPORTED_FORMATS}`,
+  );
 }
 
 /** Copy the named keys that are set (exactOptionalPropertyTypes: never pass `undefined` on). */
@@ -114,7 +124,9 @@ function checkShard(shard: ShardSpec | undefined): void {
   if (shard === undefined) return;
   const { rank, worldSize } = shard;
   if (!(Number.isInteger(worldSize) && worldSize >= 1 && Number.isInteger(rank) && rank >= 0 && rank < worldSize)) {
-    throw new ConfigError(`expected shard.rank in 0..worldSize-1 and worldSize ≥ 1, found rank ${rank} of ${worldSize}`, { field: 'shard' });
+    throw new ConfigError(`expected shard.rank in 0..worldSize-1 and worldSize ≥ 1, found rank ${rank} of ${worldSize}`, {
+      field: 'shard',
+    });
   }
 }
 
@@ -136,17 +148,23 @@ export function parseSyntheticSpec(spec: string): SyntheticSpec {
   const body = spec.slice('synthetic:'.length);
   const [kindText = '', query = ''] = body.split('?', 2);
   if (!(kindText in SYNTHETIC_KEYS)) {
-    throw new ConfigError(`expected synthetic:<kind> with kind ${Object.keys(SYNTHETIC_KEYS).join(', ')}, found ${JSON.stringify(kindText)} in ${spec}`, { field: 'data' });
+    throw new ConfigError(
+      `expected synthetic:<kind> with kind ${Object.keys(SYNTHETIC_KEYS).join(', ')}, found ${JSON.stringify(kindText)} in ${spec}`,
+      { field: 'data' },
+    );
   }
   const kind = kindText as SyntheticKind;
   const allowed = SYNTHETIC_KEYS[kind];
   const out: Record<string, number> = {};
   for (const [key, value] of new URLSearchParams(query)) {
     if (!allowed.includes(key)) {
-      throw new ConfigError(`synthetic:${kind} accepts ${allowed.join(', ')}; found unknown key ${JSON.stringify(key)} in ${spec}`, { field: key });
+      throw new ConfigError(`synthetic:${kind} accepts ${allowed.join(', ')}; found unknown key ${JSON.stringify(key)} in ${spec}`, {
+        field: key,
+      });
     }
     const number = Number(value);
-    if (value.trim() === '' || !Number.isFinite(number)) throw new ConfigError(`expected ${key} to be a number, found ${JSON.stringify(value)} in ${spec}`, { field: key });
+    if (value.trim() === '' || !Number.isFinite(number))
+      throw new ConfigError(`expected ${key} to be a number, found ${JSON.stringify(value)} in ${spec}`, { field: key });
     out[key] = number;
   }
   if (out.rows === undefined) throw new ConfigError(`expected rows=<count> in ${spec}, found none`, { field: 'rows' });

@@ -29,7 +29,8 @@ export interface ParquetOptions {
   classes?: readonly string[] | null;
 }
 
-const NUMERIC_TYPE = /^(TINYINT|SMALLINT|INTEGER|BIGINT|HUGEINT|UTINYINT|USMALLINT|UINTEGER|UBIGINT|UHUGEINT|FLOAT|DOUBLE|DECIMAL.*|BOOLEAN)$/;
+const NUMERIC_TYPE =
+  /^(TINYINT|SMALLINT|INTEGER|BIGINT|HUGEINT|UTINYINT|USMALLINT|UINTEGER|UBIGINT|UHUGEINT|FLOAT|DOUBLE|DECIMAL.*|BOOLEAN)$/;
 
 const literal = (text: string): string => `'${text.replaceAll("'", "''")}'`;
 const identifier = (name: string): string => `"${name.replaceAll('"', '""')}"`;
@@ -58,7 +59,12 @@ async function loadWith(connection: DuckDBConnection, path: string, options: Par
   try {
     schema = await rowsOf(connection, `DESCRIBE SELECT * FROM read_parquet(${literal(path)})`);
   } catch (error: unknown) {
-    throw new DataError('DATA_FORMAT', { file: path }, `expected a readable Parquet file, found an error from DuckDB: ${(error as Error).message.split('\n')[0]}`, { cause: error });
+    throw new DataError(
+      'DATA_FORMAT',
+      { file: path },
+      `expected a readable Parquet file, found an error from DuckDB: ${(error as Error).message.split('\n')[0]}`,
+      { cause: error },
+    );
   }
   const names = schema.map((row) => String(row[0]));
   const types = schema.map((row) => String(row[1]));
@@ -66,31 +72,46 @@ async function loadWith(connection: DuckDBConnection, path: string, options: Par
   const featureIndices = names.map((_, j) => j).filter((j) => j !== target);
   for (const j of featureIndices) {
     if (!NUMERIC_TYPE.test(types[j]!)) {
-      throw new DataError('DATA_VALUE', { file: path, column: names[j] }, `expected a numeric or boolean column, found type ${types[j]}; cast or encode it, or name it as the label (--target)`);
+      throw new DataError(
+        'DATA_VALUE',
+        { file: path, column: names[j] },
+        `expected a numeric or boolean column, found type ${types[j]}; cast or encode it, or name it as the label (--target)`,
+      );
     }
   }
   const total = Number((await rowsOf(connection, `SELECT count(*) FROM read_parquet(${literal(path)})`))[0]![0]);
-  if (total === 0 && options.shard === undefined) throw new DataError('DATA_FORMAT', { file: path }, 'expected at least one row, found an empty table');
+  if (total === 0 && options.shard === undefined)
+    throw new DataError('DATA_FORMAT', { file: path }, 'expected at least one row, found an empty table');
   const missing = options.missing ?? 'error';
   const asDouble = (j: number): string => `CAST(${identifier(names[j]!)} AS DOUBLE)`;
   let means: number[] = [];
   if (missing === 'mean' && featureIndices.length > 0) {
     const averages = featureIndices.map((j) => `avg(CASE WHEN isnan(${asDouble(j)}) THEN NULL ELSE ${asDouble(j)} END)`).join(', ');
-    means = (await rowsOf(connection, `SELECT ${averages} FROM read_parquet(${literal(path)})`))[0]!.map((v) => (v === null ? Number.NaN : Number(v)));
+    means = (await rowsOf(connection, `SELECT ${averages} FROM read_parquet(${literal(path)})`))[0]!.map((v) =>
+      v === null ? Number.NaN : Number(v),
+    );
     const empty = means.findIndex((mean) => Number.isNaN(mean));
     if (empty >= 0 && total > 0) {
-      throw new DataError('DATA_MISSING', { file: path, column: names[featureIndices[empty]!] }, 'expected at least one value to take the mean of, found only missing values; drop this column');
+      throw new DataError(
+        'DATA_MISSING',
+        { file: path, column: names[featureIndices[empty]!] },
+        'expected at least one value to take the mean of, found only missing values; drop this column',
+      );
     }
   }
   const textLabels = target >= 0 && !NUMERIC_TYPE.test(types[target]!);
   let classes: string[] | null = options.classes === undefined || options.classes === null ? null : [...options.classes];
   if (textLabels && classes === null) {
-    const distinct = await rowsOf(connection, `SELECT DISTINCT CAST(${identifier(names[target]!)} AS VARCHAR) FROM read_parquet(${literal(path)}) WHERE ${identifier(names[target]!)} IS NOT NULL`);
+    const distinct = await rowsOf(
+      connection,
+      `SELECT DISTINCT CAST(${identifier(names[target]!)} AS VARCHAR) FROM read_parquet(${literal(path)}) WHERE ${identifier(names[target]!)} IS NOT NULL`,
+    );
     classes = distinct.map((row) => String(row[0])).sort(compareText);
   }
   const classIndex = new Map((classes ?? []).map((name, i) => [name, i]));
   const { start, end } = rowRange(total, options.shard);
-  const labelExpression = target < 0 ? '' : `, ${textLabels || classes !== null ? `CAST(${identifier(names[target]!)} AS VARCHAR)` : asDouble(target)}`;
+  const labelExpression =
+    target < 0 ? '' : `, ${textLabels || classes !== null ? `CAST(${identifier(names[target]!)} AS VARCHAR)` : asDouble(target)}`;
   const sql = `SELECT CAST(file_row_number AS DOUBLE)${featureIndices.map((j) => `, ${asDouble(j)}`).join('')}${labelExpression} FROM ${source} WHERE file_row_number >= ${start} AND file_row_number < ${end} ORDER BY file_row_number`;
   const result = await connection.stream(sql);
   const cols = featureIndices.length;
@@ -108,11 +129,20 @@ async function loadWith(connection: DuckDBConnection, path: string, options: Par
       for (let k = 0; k < cols && !dropped; k++) {
         let value = vectors[k + 1]!.getItem(i) as number | null;
         if (value === null || Number.isNaN(value)) {
-          if (missing === 'error') throw new DataError('DATA_MISSING', where(featureIndices[k]!), `expected a number, found a missing value (${value === null ? 'NULL' : 'NaN'}); choose --missing drop, mean or zero to accept missing values`);
+          if (missing === 'error')
+            throw new DataError(
+              'DATA_MISSING',
+              where(featureIndices[k]!),
+              `expected a number, found a missing value (${value === null ? 'NULL' : 'NaN'}); choose --missing drop, mean or zero to accept missing values`,
+            );
           if (missing === 'drop') dropped = true;
           value = missing === 'zero' ? 0 : means[k]!;
         } else if (!Number.isFinite(value)) {
-          throw new DataError('DATA_VALUE', where(featureIndices[k]!), `expected a finite number, found ${value}; remove or replace infinite values`);
+          throw new DataError(
+            'DATA_VALUE',
+            where(featureIndices[k]!),
+            `expected a finite number, found ${value}; remove or replace infinite values`,
+          );
         }
         features.buffer[features.length++] = value;
       }
@@ -120,11 +150,17 @@ async function loadWith(connection: DuckDBConnection, path: string, options: Par
       if (!dropped && target >= 0) {
         const raw = vectors[cols + 1]!.getItem(i) as number | string | null;
         if (raw === null || (typeof raw === 'number' && Number.isNaN(raw))) {
-          if (missing !== 'drop') throw new DataError('DATA_MISSING', where(target), 'expected a label, found a missing value; labels cannot be filled in, use --missing drop to skip such rows');
+          if (missing !== 'drop')
+            throw new DataError(
+              'DATA_MISSING',
+              where(target),
+              'expected a label, found a missing value; labels cannot be filled in, use --missing drop to skip such rows',
+            );
           dropped = true;
         } else if (typeof raw === 'string') {
           const code = classIndex.get(raw);
-          if (code === undefined) throw new DataError('DATA_VALUE', where(target), `expected one of the given classes, found ${JSON.stringify(raw)}`);
+          if (code === undefined)
+            throw new DataError('DATA_VALUE', where(target), `expected one of the given classes, found ${JSON.stringify(raw)}`);
           label = code;
         } else if (!Number.isFinite(raw)) {
           throw new DataError('DATA_VALUE', where(target), `expected a finite label, found ${raw}`);
@@ -156,7 +192,11 @@ function resolveTarget(target: string | number | null, names: string[], path: st
   if (target === null) return -1;
   const index = typeof target === 'number' ? (target < 0 ? names.length + target : target) : names.indexOf(target);
   if (index < 0 || index >= names.length || !Number.isInteger(index)) {
-    throw new DataError('DATA_MISSING', { file: path, column: target }, `expected a label column ${typeof target === 'number' ? `index in -${names.length}..${names.length - 1}` : `named ${JSON.stringify(target)}`}, found columns ${names.map((n) => JSON.stringify(n)).join(', ')}`);
+    throw new DataError(
+      'DATA_MISSING',
+      { file: path, column: target },
+      `expected a label column ${typeof target === 'number' ? `index in -${names.length}..${names.length - 1}` : `named ${JSON.stringify(target)}`}, found columns ${names.map((n) => JSON.stringify(n)).join(', ')}`,
+    );
   }
   return index;
 }

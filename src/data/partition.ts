@@ -19,8 +19,10 @@ import { Rng } from '../core/rng.js';
 export type PartitionScheme = 'contiguous' | 'iid' | 'dirichlet';
 
 function checkWorkers(rows: number, workers: number): void {
-  if (!(Number.isInteger(workers) && workers >= 1)) throw new ConfigError(`expected workers to be a positive integer, found ${workers}`, { field: 'workers' });
-  if (!(Number.isInteger(rows) && rows >= 0)) throw new ConfigError(`expected rows to be a non-negative integer, found ${rows}`, { field: 'rows' });
+  if (!(Number.isInteger(workers) && workers >= 1))
+    throw new ConfigError(`expected workers to be a positive integer, found ${workers}`, { field: 'workers' });
+  if (!(Number.isInteger(rows) && rows >= 0))
+    throw new ConfigError(`expected rows to be a non-negative integer, found ${rows}`, { field: 'rows' });
 }
 
 /** Rows cut into `workers` consecutive ranges. */
@@ -37,7 +39,9 @@ export function contiguousPartition(rows: number, workers: number): Uint32Array[
 export function iidPartition(rows: number, workers: number, seed = 0): Uint32Array[] {
   checkWorkers(rows, workers);
   const order = new Rng(seed).permutation(rows);
-  return Array.from({ length: workers }, (_, r) => order.slice(Math.floor((r * rows) / workers), Math.floor(((r + 1) * rows) / workers)).sort());
+  return Array.from({ length: workers }, (_, r) =>
+    order.slice(Math.floor((r * rows) / workers), Math.floor(((r + 1) * rows) / workers)).sort(),
+  );
 }
 
 export interface DirichletOptions {
@@ -54,7 +58,10 @@ export function dirichletPartition(labels: ArrayLike<number>, workers: number, o
   const { alpha, seed = 0, minRowsPerWorker = 1 } = options;
   if (!(alpha > 0 && Number.isFinite(alpha))) throw new ConfigError(`expected alpha > 0, found ${alpha}`, { field: 'alpha' });
   if (minRowsPerWorker * workers > labels.length) {
-    throw new ConfigError(`expected at least ${minRowsPerWorker * workers} rows for ${workers} workers × minRowsPerWorker ${minRowsPerWorker}, found ${labels.length}`, { field: 'minRowsPerWorker' });
+    throw new ConfigError(
+      `expected at least ${minRowsPerWorker * workers} rows for ${workers} workers × minRowsPerWorker ${minRowsPerWorker}, found ${labels.length}`,
+      { field: 'minRowsPerWorker' },
+    );
   }
   const byClass = new Map<number, number[]>();
   for (let i = 0; i < labels.length; i++) {
@@ -89,15 +96,22 @@ export function dirichletPartition(labels: ArrayLike<number>, workers: number, o
 }
 
 /** One entry point for the CLI's `--partition` flag. */
-export function partitionRows(scheme: PartitionScheme, options: { rows: number; workers: number; seed?: number; labels?: ArrayLike<number>; alpha?: number }): Uint32Array[] {
+export function partitionRows(
+  scheme: PartitionScheme,
+  options: { rows: number; workers: number; seed?: number; labels?: ArrayLike<number>; alpha?: number },
+): Uint32Array[] {
   switch (scheme) {
     case 'contiguous':
       return contiguousPartition(options.rows, options.workers);
     case 'iid':
       return iidPartition(options.rows, options.workers, options.seed);
     case 'dirichlet':
-      if (options.labels === undefined) throw new ConfigError('the dirichlet partition needs labels (a labelled dataset)', { field: 'partition' });
-      return dirichletPartition(options.labels, options.workers, { alpha: options.alpha ?? 0.5, ...(options.seed !== undefined && { seed: options.seed }) });
+      if (options.labels === undefined)
+        throw new ConfigError('the dirichlet partition needs labels (a labelled dataset)', { field: 'partition' });
+      return dirichletPartition(options.labels, options.workers, {
+        alpha: options.alpha ?? 0.5,
+        ...(options.seed !== undefined && { seed: options.seed }),
+      });
     default: {
       const unknown: never = scheme;
       throw new ConfigError(`expected partition contiguous, iid or dirichlet, found ${String(unknown)}`, { field: 'partition' });

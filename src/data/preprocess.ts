@@ -63,7 +63,11 @@ abstract class AffineScaler {
   transform(data: Dataset): Dataset {
     if (this.offset === null || this.scale === null) throw new NotFittedError(this.name);
     if (data.cols !== this.offset.length) {
-      throw new DataError('DATA_FORMAT', { file: data.source }, `${this.name} was fitted on ${this.offset.length} columns, found ${data.cols}; transform data shaped like the training data`);
+      throw new DataError(
+        'DATA_FORMAT',
+        { file: data.source },
+        `${this.name} was fitted on ${this.offset.length} columns, found ${data.cols}; transform data shaped like the training data`,
+      );
     }
     const { rows, cols } = data;
     const x = allocate(data.dtype, rows * cols, isShared(data.x) ? 'shared' : 'heap');
@@ -95,7 +99,10 @@ abstract class AffineScaler {
   protected load(state: unknown): this {
     const s = state as { name?: unknown; offset?: unknown; scale?: unknown };
     if (s?.name !== this.name || !Array.isArray(s.offset) || !Array.isArray(s.scale) || s.offset.length !== s.scale.length) {
-      throw new ShardlearnError('MODEL_FORMAT', `expected a saved ${this.name} state { name: '${this.name}', offset: number[], scale: number[] }, found ${JSON.stringify(state)?.slice(0, 80)}`);
+      throw new ShardlearnError(
+        'MODEL_FORMAT',
+        `expected a saved ${this.name} state { name: '${this.name}', offset: number[], scale: number[] }, found ${JSON.stringify(state)?.slice(0, 80)}`,
+      );
     }
     return this.setState(Float64Array.from(s.offset as number[]), Float64Array.from(s.scale as number[]));
   }
@@ -126,13 +133,19 @@ export class StandardScaler extends AffineScaler {
         variance[j]! += d * d;
       }
     }
-    return this.setState(mean, variance.map((v) => Math.sqrt(v / Math.max(rows, 1))));
+    return this.setState(
+      mean,
+      variance.map((v) => Math.sqrt(v / Math.max(rows, 1))),
+    );
   }
 
   fitStatistics(stats: ColumnStatistics): this {
     const n = Math.max(stats.count, 1);
     const mean = stats.sum.map((s) => s / n);
-    return this.setState(mean, stats.sumOfSquares.map((s, j) => Math.sqrt(Math.max(s / n - mean[j]! * mean[j]!, 0))));
+    return this.setState(
+      mean,
+      stats.sumOfSquares.map((s, j) => Math.sqrt(Math.max(s / n - mean[j]! * mean[j]!, 0))),
+    );
   }
 
   static fromJSON(state: unknown): StandardScaler {
@@ -149,7 +162,10 @@ export class MinMaxScaler extends AffineScaler {
   }
 
   fitStatistics(stats: ColumnStatistics): this {
-    return this.setState(Float64Array.from(stats.min), stats.max.map((max, j) => max - stats.min[j]!));
+    return this.setState(
+      Float64Array.from(stats.min),
+      stats.max.map((max, j) => max - stats.min[j]!),
+    );
   }
 
   static fromJSON(state: unknown): MinMaxScaler {
@@ -170,7 +186,11 @@ export function oneHot(labels: ArrayLike<number>, classes?: number): Float64Arra
   for (let i = 0; i < labels.length; i++) {
     const label = labels[i]!;
     if (!(Number.isInteger(label) && label >= 0 && label < count)) {
-      throw new DataError('DATA_VALUE', { row: i + 1 }, `expected a class label in 0..${count - 1}, found ${label}; code classes as 0..C-1 first`);
+      throw new DataError(
+        'DATA_VALUE',
+        { row: i + 1 },
+        `expected a class label in 0..${count - 1}, found ${label}; code classes as 0..C-1 first`,
+      );
     }
     out[i * count + label] = 1;
   }

@@ -167,7 +167,13 @@ export interface RecordPosition {
  * first data record) so quoted newlines are never taken for record ends. A record belongs to the
  * shard its first byte lies in, so the shards' records together are the file's, each once.
  */
-export async function locateRecord(path: string, dataStart: number, start: number, finder: RecordFinder, maxRecordBytes: number): Promise<RecordPosition> {
+export async function locateRecord(
+  path: string,
+  dataStart: number,
+  start: number,
+  finder: RecordFinder,
+  maxRecordBytes: number,
+): Promise<RecordPosition> {
   if (start <= dataStart) return { offset: dataStart, ordinal: 0 };
   let ordinal = 0;
   let recordStart = dataStart;
@@ -183,7 +189,8 @@ export async function locateRecord(path: string, dataStart: number, start: numbe
       if (recordStart >= start) return { offset: recordStart, ordinal };
       p = end;
     }
-    if (offset + bytes.length - recordStart > maxRecordBytes) throw recordTooLong(recordStart, offset + bytes.length - recordStart, maxRecordBytes);
+    if (offset + bytes.length - recordStart > maxRecordBytes)
+      throw recordTooLong(recordStart, offset + bytes.length - recordStart, maxRecordBytes);
   }
   return { offset: -1, ordinal };
 }
@@ -201,7 +208,13 @@ export type RecordConsumer = (bytes: Buffer, fileOffset: number, final: boolean)
  * `RecordFinder` that sees each byte once, then copied once — so loading is linear in the file
  * size whatever the line lengths. A record longer than `maxRecordBytes` is an error at its start.
  */
-export async function forEachRecords(path: string, begin: number, finder: RecordFinder, maxRecordBytes: number, consume: RecordConsumer): Promise<void> {
+export async function forEachRecords(
+  path: string,
+  begin: number,
+  finder: RecordFinder,
+  maxRecordBytes: number,
+  consume: RecordConsumer,
+): Promise<void> {
   let pending: Buffer[] = [];
   let pendingBytes = 0;
   let pendingOffset = begin; // file offset of pending[0][0], a record start
@@ -228,7 +241,8 @@ export async function forEachRecords(path: string, begin: number, finder: Record
     searching = false;
     if (rest.length > 0) {
       // the consumer stopped at a partial record: find its end from here on, each byte once
-      if (finder.findEnd(rest, 0, rest.length, pendingOffset) >= 0) throw new Error(`internal: the consumer left a complete record at byte ${pendingOffset} of ${path}`);
+      if (finder.findEnd(rest, 0, rest.length, pendingOffset) >= 0)
+        throw new Error(`internal: the consumer left a complete record at byte ${pendingOffset} of ${path}`);
       if (rest.length > maxRecordBytes) throw recordTooLong(pendingOffset, rest.length, maxRecordBytes);
       searching = true;
     }

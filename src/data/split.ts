@@ -35,7 +35,8 @@ export function isTestRow(rowKey: number, testFraction: number, seed: number): b
 
 /** The indices of `data`'s train and test rows (each in row order): the split, before any copy. */
 export function splitRows(data: Dataset, testFraction: number, seed: number): { train: number[]; test: number[] } {
-  if (!(testFraction >= 0 && testFraction <= 1)) throw new ConfigError(`expected testFraction in [0, 1], found ${testFraction}`, { field: 'testFraction' });
+  if (!(testFraction >= 0 && testFraction <= 1))
+    throw new ConfigError(`expected testFraction in [0, 1], found ${testFraction}`, { field: 'testFraction' });
   const train: number[] = [];
   const test: number[] = [];
   for (let i = 0; i < data.rows; i++) (isTestRow(data.rowKey(i), testFraction, seed) ? test : train).push(i);

@@ -87,7 +87,12 @@ export function syntheticGenerator(spec: SyntheticSpec): SyntheticGenerator {
     cols,
     truth,
     generate(start = 0, end = rows, options = {}): Dataset {
-      check(Number.isInteger(start) && Number.isInteger(end) && start >= 0 && start <= end && end <= rows, 'range', `within 0..${rows}`, `${start}..${end}`);
+      check(
+        Number.isInteger(start) && Number.isInteger(end) && start >= 0 && start <= end && end <= rows,
+        'range',
+        `within 0..${rows}`,
+        `${start}..${end}`,
+      );
       const count = end - start;
       const x = allocate(options.dtype ?? 'float64', count * cols, options.placement ?? 'heap');
       const labelled = truth.kind !== 'lowrank';
@@ -152,7 +157,10 @@ function makeTruth(spec: SyntheticSpec, cols: number, rng: Rng, gaussian: (n: nu
       return { kind: 'lowrank', singularValues, components, rank, noise };
     }
     default:
-      throw new ConfigError(`synthetic data: expected kind regression, classification, blobs or lowrank, found ${String((spec as { kind: unknown }).kind)}`, { field: 'kind' });
+      throw new ConfigError(
+        `synthetic data: expected kind regression, classification, blobs or lowrank, found ${String((spec as { kind: unknown }).kind)}`,
+        { field: 'kind' },
+      );
   }
 }
 

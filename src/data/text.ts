@@ -152,7 +152,12 @@ export async function fileSize(path: string): Promise<number> {
   try {
     return (await stat(path)).size;
   } catch (error: unknown) {
-    throw new DataError('DATA_MISSING', { file: path }, 'cannot read the file: expected an existing, readable file, found none. Check the path.', { cause: error });
+    throw new DataError(
+      'DATA_MISSING',
+      { file: path },
+      'cannot read the file: expected an existing, readable file, found none. Check the path.',
+      { cause: error },
+    );
   }
 }
 

@@ -57,10 +57,16 @@ export abstract class Estimator<Params extends object, State extends object> imp
   /** `options.pipeline` resolved, or the ConfigError a rank would throw, before any worker starts. */
   private checkPipeline(pipeline: PipelineOptions, options: FitOptions): PipelineSettings {
     if (!this.pipelineParallel) {
-      throw new ConfigError(`${this.name} has no pipeline trainer: the fit option 'pipeline' splits a neural network's layers over the workers, so only the neural models (mlp, cnn, rnn) take it; leave it out for this model`, { field: 'pipeline' });
+      throw new ConfigError(
+        `${this.name} has no pipeline trainer: the fit option 'pipeline' splits a neural network's layers over the workers, so only the neural models (mlp, cnn, rnn) take it; leave it out for this model`,
+        { field: 'pipeline' },
+      );
     }
     if (options.strategy !== undefined && options.strategy !== 'allreduce') {
-      throw new ConfigError(`the fit option 'pipeline' sums each stage's gradient over its replicas by all-reduce, so it takes no strategy '${options.strategy}'; leave 'strategy' out (or 'allreduce')`, { field: 'strategy' });
+      throw new ConfigError(
+        `the fit option 'pipeline' sums each stage's gradient over its replicas by all-reduce, so it takes no strategy '${options.strategy}'; leave 'strategy' out (or 'allreduce')`,
+        { field: 'strategy' },
+      );
     }
     const workers = options.workers ?? ((options.paradigm ?? 'sequential') === 'sequential' ? 1 : undefined);
     return resolvePipeline(pipeline, workers);
@@ -104,4 +110,3 @@ export function resolveParams<P extends object>(modelName: string, defaults: P, 
   }
   return merged;
 }
-

@@ -126,7 +126,12 @@ export function resolveOptions<P>(model: string, schema: OptionSchema<P>, given:
 
 /** Each option in words, for `shardlearn info` and the per-model help. */
 export function describeOptions(schema: AnyOptionSchema): OptionDoc[] {
-  return Object.entries<OptionSpec>(schema).map(([name, spec]) => ({ name, type: describeType(spec), default: copy(spec.default), doc: spec.doc }));
+  return Object.entries<OptionSpec>(schema).map(([name, spec]) => ({
+    name,
+    type: describeType(spec),
+    default: copy(spec.default),
+    doc: spec.doc,
+  }));
 }
 
 /** A spec's type and range in words: 'number > 0', 'integer ≥ 1', 'one of adam, sgd', … */
@@ -197,11 +202,21 @@ function checkChoiceOrNumbers(model: string, name: string, spec: ChoiceOrNumbers
     if (spec.choices.includes(value)) return value;
     throw new ConfigError(`${model}: option '${name}' must be ${describeType(spec)}, found ${show(value)}`, { field: name });
   }
-  const list = Array.isArray(value) ? value : ArrayBuffer.isView(value) && !(value instanceof DataView) ? Array.from(value as unknown as ArrayLike<number>) : null;
+  const list = Array.isArray(value)
+    ? value
+    : ArrayBuffer.isView(value) && !(value instanceof DataView)
+      ? Array.from(value as unknown as ArrayLike<number>)
+      : null;
   const k = typeof divisor === 'number' && divisor >= 1 ? divisor : 1;
   if (list === null || list.length === 0 || list.length % k !== 0 || !list.every((n) => typeof n === 'number' && Number.isFinite(n))) {
-    const found = list === null ? show(value) : `${list.length} values${list.every((n) => typeof n === 'number' && Number.isFinite(n)) ? '' : ' (not all finite numbers)'}`;
-    throw new ConfigError(`${model}: option '${name}' must be ${describeType(spec)} (${spec.multipleOf} = ${show(divisor)}), found ${found}`, { field: name });
+    const found =
+      list === null
+        ? show(value)
+        : `${list.length} values${list.every((n) => typeof n === 'number' && Number.isFinite(n)) ? '' : ' (not all finite numbers)'}`;
+    throw new ConfigError(
+      `${model}: option '${name}' must be ${describeType(spec)} (${spec.multipleOf} = ${show(divisor)}), found ${found}`,
+      { field: name },
+    );
   }
   return list as number[];
 }

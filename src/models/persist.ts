@@ -43,7 +43,11 @@ function encode(value: unknown): unknown {
 }
 
 /** The non-finite numbers `encode` writes as `{ $number }`; any other text there is a fault. */
-const NON_FINITE = new Map([['NaN', NaN], ['Infinity', Infinity], ['-Infinity', -Infinity]]);
+const NON_FINITE = new Map([
+  ['NaN', NaN],
+  ['Infinity', Infinity],
+  ['-Infinity', -Infinity],
+]);
 
 /** Inverse of `encode`; `field` is the path from the document's root, named in errors. */
 function decode(value: unknown, file: string, field: string): unknown {
@@ -54,13 +58,21 @@ function decode(value: unknown, file: string, field: string): unknown {
       const name = record['$typed'];
       // Own keys only: '$typed: "constructor"' must not reach Object.prototype.constructor.
       if (typeof name !== 'string' || !Object.hasOwn(TYPED, name)) {
-        throw new ModelFormatError(file, field, `unknown typed array ${JSON.stringify(name)}; expected one of ${Object.keys(TYPED).join(', ')}`);
+        throw new ModelFormatError(
+          file,
+          field,
+          `unknown typed array ${JSON.stringify(name)}; expected one of ${Object.keys(TYPED).join(', ')}`,
+        );
       }
       const ctor = TYPED[name as TypedName];
       if (typeof record['base64'] !== 'string') throw new ModelFormatError(file, field, `typed array without its base64 bytes`);
       const bytes = Buffer.from(record['base64'], 'base64');
       if (bytes.byteLength % ctor.BYTES_PER_ELEMENT !== 0) {
-        throw new ModelFormatError(file, field, `${bytes.byteLength} bytes are not a whole number of ${name} elements (${ctor.BYTES_PER_ELEMENT} bytes each); the file is truncated or corrupt`);
+        throw new ModelFormatError(
+          file,
+          field,
+          `${bytes.byteLength} bytes are not a whole number of ${name} elements (${ctor.BYTES_PER_ELEMENT} bytes each); the file is truncated or corrupt`,
+        );
       }
       const copy = new Uint8Array(bytes.byteLength);
       copy.set(bytes);
@@ -69,7 +81,8 @@ function decode(value: unknown, file: string, field: string): unknown {
     if (Object.hasOwn(record, '$number')) {
       const text = record['$number'];
       const number = typeof text === 'string' ? NON_FINITE.get(text) : undefined;
-      if (number === undefined) throw new ModelFormatError(file, field, `$number must be NaN, Infinity or -Infinity, found ${JSON.stringify(text)}`);
+      if (number === undefined)
+        throw new ModelFormatError(file, field, `$number must be NaN, Infinity or -Infinity, found ${JSON.stringify(text)}`);
       return number;
     }
     return Object.fromEntries(Object.entries(record).map(([k, v]) => [k, decode(v, file, `${field}.${k}`)]));
@@ -114,11 +127,19 @@ export function deserializeDocument(text: string, where = 'model'): SavedModel {
     throw new ModelFormatError(where, 'format', `not a shardlearn model file (expected format '${MODEL_FORMAT}')`);
   }
   if (record['version'] !== MODEL_FORMAT_VERSION) {
-    throw new ModelFormatError(where, 'version', `model format version ${String(record['version'])} is not supported (expected ${MODEL_FORMAT_VERSION})`);
+    throw new ModelFormatError(
+      where,
+      'version',
+      `model format version ${String(record['version'])} is not supported (expected ${MODEL_FORMAT_VERSION})`,
+    );
   }
   const name = record['model'];
   if (typeof name !== 'string' || !modelNames().includes(name)) {
-    throw new ModelFormatError(where, 'model', `expected a model name, one of ${modelNames().join(', ')}; found ${JSON.stringify(name) ?? 'nothing'}`);
+    throw new ModelFormatError(
+      where,
+      'model',
+      `expected a model name, one of ${modelNames().join(', ')}; found ${JSON.stringify(name) ?? 'nothing'}`,
+    );
   }
   const params = decode(record['params'] ?? {}, where, 'params');
   if (params === null || typeof params !== 'object' || Array.isArray(params) || ArrayBuffer.isView(params)) {
@@ -147,22 +168,36 @@ const PREPROCESS_NAMES = ['StandardScaler', 'MinMaxScaler'];
  */
 function checkPreprocess(value: unknown, file: string): unknown {
   if (value === undefined || value === null) return value;
-  if (typeof value !== 'object' || Array.isArray(value)) throw new ModelFormatError(file, 'preprocess', `expected a saved scaler object, found ${JSON.stringify(value)}`);
+  if (typeof value !== 'object' || Array.isArray(value))
+    throw new ModelFormatError(file, 'preprocess', `expected a saved scaler object, found ${JSON.stringify(value)}`);
   const record = value as Record<string, unknown>;
   for (const key of Object.keys(record)) {
-    if (!['name', 'offset', 'scale'].includes(key)) throw new ModelFormatError(file, `preprocess.${key}`, 'not a field of a saved scaler; expected only name, offset, scale');
+    if (!['name', 'offset', 'scale'].includes(key))
+      throw new ModelFormatError(file, `preprocess.${key}`, 'not a field of a saved scaler; expected only name, offset, scale');
   }
   if (typeof record['name'] !== 'string' || !PREPROCESS_NAMES.includes(record['name'])) {
-    throw new ModelFormatError(file, 'preprocess.name', `expected one of ${PREPROCESS_NAMES.join(', ')}, found ${JSON.stringify(record['name']) ?? 'nothing'}`);
+    throw new ModelFormatError(
+      file,
+      'preprocess.name',
+      `expected one of ${PREPROCESS_NAMES.join(', ')}, found ${JSON.stringify(record['name']) ?? 'nothing'}`,
+    );
   }
   for (const field of ['offset', 'scale']) {
     const list = record[field];
     if (!Array.isArray(list) || !list.every((v) => typeof v === 'number' && Number.isFinite(v))) {
-      throw new ModelFormatError(file, `preprocess.${field}`, `expected a list of finite numbers, found ${JSON.stringify(list)?.slice(0, 80) ?? 'nothing'}`);
+      throw new ModelFormatError(
+        file,
+        `preprocess.${field}`,
+        `expected a list of finite numbers, found ${JSON.stringify(list)?.slice(0, 80) ?? 'nothing'}`,
+      );
     }
   }
   if ((record['offset'] as number[]).length !== (record['scale'] as number[]).length) {
-    throw new ModelFormatError(file, 'preprocess.scale', `expected as many values as preprocess.offset (${(record['offset'] as number[]).length}), found ${(record['scale'] as number[]).length}`);
+    throw new ModelFormatError(
+      file,
+      'preprocess.scale',
+      `expected as many values as preprocess.offset (${(record['offset'] as number[]).length}), found ${(record['scale'] as number[]).length}`,
+    );
   }
   return value;
 }

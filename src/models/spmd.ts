@@ -36,7 +36,11 @@ export async function discoverClasses(comm: Communicator, labels: Float64Array, 
   for (let i = 0; i < labels.length; i++) {
     const value = labels[i]!;
     if (!Number.isInteger(value)) {
-      throw new DataError('DATA_VALUE', { file: source, row: i + 1, column: 'label' }, `classifiers need integer class labels, found ${value}`);
+      throw new DataError(
+        'DATA_VALUE',
+        { file: source, row: i + 1, column: 'label' },
+        `classifiers need integer class labels, found ${value}`,
+      );
     }
     if (value < range[0]!) range[0] = value;
     if (-value < range[1]!) range[1] = -value;
@@ -46,7 +50,11 @@ export async function discoverClasses(comm: Communicator, labels: Float64Array, 
   const high = -range[1]!;
   if (!Number.isFinite(low)) throw new DataError('DATA_MISSING', { file: source }, 'no labelled rows to train on');
   if (high - low + 1 > MAX_CLASS_SPAN) {
-    throw new DataError('DATA_VALUE', { file: source, column: 'label' }, `class labels span ${low}..${high}; at most ${MAX_CLASS_SPAN} distinct integer classes are supported`);
+    throw new DataError(
+      'DATA_VALUE',
+      { file: source, column: 'label' },
+      `class labels span ${low}..${high}; at most ${MAX_CLASS_SPAN} distinct integer classes are supported`,
+    );
   }
   const present = new Float64Array(high - low + 1);
   for (let i = 0; i < labels.length; i++) present[labels[i]! - low] = 1;

@@ -29,7 +29,14 @@ export interface LengthRelation<S, P> {
 }
 
 export type StateField<S, P> =
-  | { type: 'floats'; finite?: boolean; minLength?: number; length?: LengthRelation<S, P>; multipleOf?: LengthRelation<S, P>; increasing?: boolean }
+  | {
+      type: 'floats';
+      finite?: boolean;
+      minLength?: number;
+      length?: LengthRelation<S, P>;
+      multipleOf?: LengthRelation<S, P>;
+      increasing?: boolean;
+    }
   | { type: 'int'; min?: number }
   | { type: 'number'; min?: number }
   | { type: 'ints'; min?: number; minLength?: number }
@@ -64,7 +71,11 @@ export function checkState(schema: AnyStateSchema, state: unknown, params: objec
   const record = state as Record<string, unknown>;
   for (const key of Object.keys(record)) {
     if (!Object.hasOwn(schema, key)) {
-      throw new ModelFormatError(file, `state.${key}`, `not a field of this model's state; expected only ${Object.keys(schema).join(', ')}`);
+      throw new ModelFormatError(
+        file,
+        `state.${key}`,
+        `not a field of this model's state; expected only ${Object.keys(schema).join(', ')}`,
+      );
     }
   }
   for (const [name, spec] of Object.entries(schema as Record<string, StateField<unknown, unknown>>)) {
@@ -84,18 +95,21 @@ function checkField<S, P>(spec: StateField<S, P>, value: unknown, state: S, para
         const at = value.findIndex((v) => !Number.isFinite(v));
         if (at >= 0) return `expected finite numbers, found ${value[at]} at index ${at}`;
       }
-      if (spec.minLength !== undefined && value.length < spec.minLength) return `expected at least ${spec.minLength} values, found ${value.length}`;
+      if (spec.minLength !== undefined && value.length < spec.minLength)
+        return `expected at least ${spec.minLength} values, found ${value.length}`;
       if (spec.length !== undefined) {
         const expected = spec.length.is(state, params);
         if (value.length !== expected) return `expected ${spec.length.as} = ${expected} values, found ${value.length}`;
       }
       if (spec.multipleOf !== undefined) {
         const unit = spec.multipleOf.is(state, params);
-        if (unit < 1 || value.length % unit !== 0) return `expected a multiple of ${spec.multipleOf.as} = ${unit} values, found ${value.length}`;
+        if (unit < 1 || value.length % unit !== 0)
+          return `expected a multiple of ${spec.multipleOf.as} = ${unit} values, found ${value.length}`;
       }
       if (spec.increasing === true) {
         for (let i = 1; i < value.length; i++) {
-          if (!(value[i]! > value[i - 1]!)) return `expected strictly increasing values, found ${value[i - 1]} then ${value[i]} at index ${i}`;
+          if (!(value[i]! > value[i - 1]!))
+            return `expected strictly increasing values, found ${value[i - 1]} then ${value[i]} at index ${i}`;
         }
       }
       return null;
@@ -113,7 +127,8 @@ function checkField<S, P>(spec: StateField<S, P>, value: unknown, state: S, para
       if (!Array.isArray(value) || !value.every((v) => typeof v === 'number' && Number.isInteger(v) && v >= min)) {
         return `expected a list of integers${min > -Infinity ? ` ≥ ${min}` : ''}, found ${describe(value)}`;
       }
-      if (spec.minLength !== undefined && value.length < spec.minLength) return `expected at least ${spec.minLength} integers, found ${value.length}`;
+      if (spec.minLength !== undefined && value.length < spec.minLength)
+        return `expected at least ${spec.minLength} integers, found ${value.length}`;
       return null;
     }
     case 'check': {

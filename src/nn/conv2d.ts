@@ -49,7 +49,13 @@ export class Conv2d implements Layer {
   private inputGradient: FloatArray | null = null;
 
   constructor(options: Conv2dOptions) {
-    this.spec = { type: 'conv2d', filters: options.filters, kernelSize: options.kernelSize, stride: options.stride ?? 1, padding: options.padding ?? 0 };
+    this.spec = {
+      type: 'conv2d',
+      filters: options.filters,
+      kernelSize: options.kernelSize,
+      stride: options.stride ?? 1,
+      padding: options.padding ?? 0,
+    };
   }
 
   build(inputShape: readonly number[], layout: ParameterLayout, dtype: DType): readonly number[] {
@@ -59,12 +65,18 @@ export class Conv2d implements Layer {
     const outHeight = Math.floor((height + 2 * padding - k) / stride) + 1;
     const outWidth = Math.floor((width + 2 * padding - k) / stride) + 1;
     if (outHeight < 1 || outWidth < 1) {
-      throw new RangeError(`conv2d: a ${k}×${k} kernel (stride ${stride}, padding ${padding}) does not fit a ${height}×${width} input; use a smaller kernel or more padding`);
+      throw new RangeError(
+        `conv2d: a ${k}×${k} kernel (stride ${stride}, padding ${padding}) does not fit a ${height}×${width} input; use a smaller kernel or more padding`,
+      );
     }
     const g: ConvGeometry = { height, width, channels, kernelSize: k, stride, padding, outHeight, outWidth };
     this.geometry = g;
     this.dtype = dtype;
-    this.weightSlot = layout.declare('conv2d.weight', [filters, k, k, channels], { kind: 'glorot', fanIn: fieldLength(g), fanOut: k * k * filters });
+    this.weightSlot = layout.declare('conv2d.weight', [filters, k, k, channels], {
+      kind: 'glorot',
+      fanIn: fieldLength(g),
+      fanOut: k * k * filters,
+    });
     this.biasSlot = layout.declare('conv2d.bias', [filters], { kind: 'zeros' });
     return [outHeight, outWidth, filters];
   }

@@ -48,7 +48,24 @@ export class Dense implements Layer {
     const units = this.spec.units;
     const y = (this.output = reuse(this.output, this.dtype, batch * units));
     kernels().broadcastRows(batch, units, store.values, biasSlot.offset, y);
-    kernels().gemm(false, true, batch, units, this.inputs, 1, input.data, 0, this.inputs, store.values, weightSlot.offset, this.inputs, 1, y, 0, units);
+    kernels().gemm(
+      false,
+      true,
+      batch,
+      units,
+      this.inputs,
+      1,
+      input.data,
+      0,
+      this.inputs,
+      store.values,
+      weightSlot.offset,
+      this.inputs,
+      1,
+      y,
+      0,
+      units,
+    );
     this.input = input;
     return { shape: [batch, units], data: y };
   }
@@ -60,16 +77,51 @@ export class Dense implements Layer {
     const units = this.spec.units;
     const dy = outputGradient.data;
     const grads = store.gradients;
-    kernels().gemm(true, false, units, this.inputs, batch, 1, dy, 0, units, x.data, 0, this.inputs, 1, grads, weightSlot.offset, this.inputs);
+    kernels().gemm(
+      true,
+      false,
+      units,
+      this.inputs,
+      batch,
+      1,
+      dy,
+      0,
+      units,
+      x.data,
+      0,
+      this.inputs,
+      1,
+      grads,
+      weightSlot.offset,
+      this.inputs,
+    );
     kernels().sumRows(batch, units, dy, grads, biasSlot.offset);
     if (!needInputGradient) return null;
     const dx = (this.inputGradient = reuse(this.inputGradient, this.dtype, batch * this.inputs));
-    kernels().gemm(false, false, batch, this.inputs, units, 1, dy, 0, units, store.values, weightSlot.offset, this.inputs, 0, dx, 0, this.inputs);
+    kernels().gemm(
+      false,
+      false,
+      batch,
+      this.inputs,
+      units,
+      1,
+      dy,
+      0,
+      units,
+      store.values,
+      weightSlot.offset,
+      this.inputs,
+      0,
+      dx,
+      0,
+      this.inputs,
+    );
     return { shape: x.shape, data: dx };
   }
 
   private bound(): { store: FlatParameters; weightSlot: ParameterSlot; biasSlot: ParameterSlot } {
-    if (this.store === null || this.weightSlot === null || this.biasSlot === null) throw new Error('dense: build and bind the layer before forward');
+    if (this.store === null || this.weightSlot === null || this.biasSlot === null)
+      throw new Error('dense: build and bind the layer before forward');
     return { store: this.store, weightSlot: this.weightSlot, biasSlot: this.biasSlot };
   }
 }

@@ -27,7 +27,9 @@ export interface OptimizerState {
 function restoreArray(target: Float64Array, state: OptimizerState, name: string): void {
   const source = state.arrays[name];
   if (source === undefined || source.length !== target.length) {
-    throw new RangeError(`optimizer state '${name}': expected ${target.length} values, found ${source === undefined ? 'none' : source.length}`);
+    throw new RangeError(
+      `optimizer state '${name}': expected ${target.length} values, found ${source === undefined ? 'none' : source.length}`,
+    );
   }
   target.set(source);
 }
@@ -118,7 +120,8 @@ export class Adam implements Optimizer {
     restoreArray(this.m, state, 'm');
     restoreArray(this.v, state, 'v');
     const t = state.scalars['t'];
-    if (t === undefined || !Number.isInteger(t) || t < 0) throw new RangeError(`optimizer state 't': expected a whole number, found ${String(t)}`);
+    if (t === undefined || !Number.isInteger(t) || t < 0)
+      throw new RangeError(`optimizer state 't': expected a whole number, found ${String(t)}`);
     this.t = t;
   }
 }

@@ -54,7 +54,8 @@ export class MaxPool2d implements Layer {
     const y = (this.output = reuse(this.output, this.dtype, total));
     if (this.argmax.length !== total) {
       // Capacity kept across batch sizes (they vary per worker in data-parallel training).
-      if (this.argmaxBlock.length < total) this.argmaxBlock = kernels().workspaceInt32(Math.max(total, Math.ceil(this.argmaxBlock.length * 1.5)));
+      if (this.argmaxBlock.length < total)
+        this.argmaxBlock = kernels().workspaceInt32(Math.max(total, Math.ceil(this.argmaxBlock.length * 1.5)));
       this.argmax = this.argmaxBlock.subarray(0, total);
     }
     kernels().maxPool(g, batch, input.data, y, this.argmax);

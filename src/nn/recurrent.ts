@@ -103,7 +103,8 @@ export class Recurrent implements Layer {
     const k = kernels();
     this.batch = B;
     const xs = (this.xs = reuse(this.xs, dtype, T * B * F));
-    for (let n = 0; n < B; n++) for (let t = 0; t < T; t++) xs.set(input.data.subarray((n * T + t) * F, (n * T + t + 1) * F), (t * B + n) * F);
+    for (let n = 0; n < B; n++)
+      for (let t = 0; t < T; t++) xs.set(input.data.subarray((n * T + t) * F, (n * T + t + 1) * F), (t * B + n) * F);
     const a = (this.gates = reuse(this.gates, dtype, T * B * G));
     const bias = values.subarray(b.offset, b.offset + G);
     for (let row = 0; row < T * B; row++) a.set(bias, row * G);

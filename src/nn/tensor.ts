@@ -62,10 +62,10 @@ const backings = new WeakMap<FloatArray, FloatArray>();
  */
 export function reuse(previous: FloatArray | null, dtype: DType, length: number): FloatArray {
   const float32 = dtype === 'float32';
-  if (previous !== null && previous.length === length && (previous instanceof Float32Array) === float32) return previous;
-  let block = previous === null ? undefined : backings.get(previous) ?? previous;
-  if (block === undefined || block.length < length || (block instanceof Float32Array) !== float32) {
-    const grown = block !== undefined && (block instanceof Float32Array) === float32 ? Math.ceil(block.length * 1.5) : 0;
+  if (previous !== null && previous.length === length && previous instanceof Float32Array === float32) return previous;
+  let block = previous === null ? undefined : (backings.get(previous) ?? previous);
+  if (block === undefined || block.length < length || block instanceof Float32Array !== float32) {
+    const grown = block !== undefined && block instanceof Float32Array === float32 ? Math.ceil(block.length * 1.5) : 0;
     block = kernels().workspace(dtype, Math.max(length, grown));
   }
   if (block.length === length) return block;

@@ -83,8 +83,10 @@ export class CartPole implements Environment {
     this.state[3] = thetaDot + tau * thetaAcc;
     this.steps++;
     const terminated =
-      this.state[0]! < -CART_POLE.xThreshold || this.state[0]! > CART_POLE.xThreshold ||
-      this.state[2]! < -CART_POLE.thetaThreshold || this.state[2]! > CART_POLE.thetaThreshold;
+      this.state[0]! < -CART_POLE.xThreshold ||
+      this.state[0]! > CART_POLE.xThreshold ||
+      this.state[2]! < -CART_POLE.thetaThreshold ||
+      this.state[2]! > CART_POLE.thetaThreshold;
     const truncated = !terminated && this.steps >= this.maxEpisodeSteps;
     this.done = terminated || truncated;
     return { observation: Float64Array.from(this.state), reward: 1, terminated, truncated };

@@ -27,7 +27,8 @@ export class ReplayBuffer {
   private count = 0;
 
   constructor(capacity: number, observationLength: number) {
-    if (!(Number.isInteger(capacity) && capacity >= 1)) throw new RangeError(`ReplayBuffer: capacity must be a positive integer, got ${capacity}`);
+    if (!(Number.isInteger(capacity) && capacity >= 1))
+      throw new RangeError(`ReplayBuffer: capacity must be a positive integer, got ${capacity}`);
     this.capacity = capacity;
     this.observationLength = observationLength;
     this.observations = new Float64Array(capacity * observationLength);
@@ -63,7 +64,8 @@ export class ReplayBuffer {
   addPacked(packed: ArrayLike<number>, count: number): void {
     const d = this.observationLength;
     const width = 2 * d + 3;
-    if (packed.length < count * width) throw new RangeError(`ReplayBuffer.addPacked: ${count} transitions need ${count * width} values, got ${packed.length}`);
+    if (packed.length < count * width)
+      throw new RangeError(`ReplayBuffer.addPacked: ${count} transitions need ${count * width} values, got ${packed.length}`);
     const observation = new Float64Array(d);
     const nextObservation = new Float64Array(d);
     for (let i = 0; i < count; i++) {
@@ -101,7 +103,13 @@ export function packedWidth(observationLength: number): number {
 
 /** Write one transition at `index` of a packed array (see ReplayBuffer.addPacked). */
 export function packTransition(
-  packed: Float64Array, index: number, observation: ArrayLike<number>, action: number, reward: number, nextObservation: ArrayLike<number>, terminated: boolean,
+  packed: Float64Array,
+  index: number,
+  observation: ArrayLike<number>,
+  action: number,
+  reward: number,
+  nextObservation: ArrayLike<number>,
+  terminated: boolean,
 ): void {
   const d = observation.length;
   const at = index * packedWidth(d);

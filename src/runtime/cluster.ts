@@ -36,7 +36,11 @@ export async function launchCluster<State>(request: LaunchRequest<State>): Promi
   refuseNetwork(options.network, 'cluster');
   followLauncher(); // a rank started by `shardlearn launch` stops when the launcher dies
   const place = rendezvousFromEnv();
-  const job = jobFor(request, options.source === undefined ? { kind: 'rows', init: data, start: 0, end: data.rows } : { kind: 'source', source: options.source }, resolveTimeout(options.timeoutMs));
+  const job = jobFor(
+    request,
+    options.source === undefined ? { kind: 'rows', init: data, start: 0, end: data.rows } : { kind: 'source', source: options.source },
+    resolveTimeout(options.timeoutMs),
+  );
   const startedAt = performance.timeOrigin + performance.now();
   const { history, onEvents } = progressHistory(place.rank === 0 ? options.onProgress : undefined, startedAt);
   const insecure = options.insecureTransport === true;
@@ -44,7 +48,18 @@ export async function launchCluster<State>(request: LaunchRequest<State>): Promi
   try {
     const results = await gatherResults(comm, result, place.worldSize);
     const seconds = result.trainMs / 1000;
-    return { state: result.state, info: { paradigm: 'cluster', workers: place.worldSize, strategy: job.strategy, transport: insecure ? 'zmq-plain-tcp' : 'zmq-curve-tcp', seconds, ...fitInfoParts(results), history } };
+    return {
+      state: result.state,
+      info: {
+        paradigm: 'cluster',
+        workers: place.worldSize,
+        strategy: job.strategy,
+        transport: insecure ? 'zmq-plain-tcp' : 'zmq-curve-tcp',
+        seconds,
+        ...fitInfoParts(results),
+        history,
+      },
+    };
   } finally {
     await comm.close();
   }
@@ -55,7 +70,11 @@ export async function launchCluster<State>(request: LaunchRequest<State>): Promi
  * open (the caller gathers over it, then closes it) and closed here on failure. The rank body of
  * `launchCluster` and of the network-namespace ranks (netns-rank.ts).
  */
-export async function runClusterRank<State>(job: RankJob, place: Rendezvous, extra: { model?: Trainable<State>; progress?: (events: StampedEvent[]) => void; insecure?: boolean } = {}): Promise<{ result: RankResult<State>; comm: ZmqCommunicator }> {
+export async function runClusterRank<State>(
+  job: RankJob,
+  place: Rendezvous,
+  extra: { model?: Trainable<State>; progress?: (events: StampedEvent[]) => void; insecure?: boolean } = {},
+): Promise<{ result: RankResult<State>; comm: ZmqCommunicator }> {
   let comm: ZmqCommunicator | undefined;
   const join = async (): Promise<ZmqCommunicator> =>
     (comm = await ZmqCommunicator.join({
@@ -104,6 +123,15 @@ async function gatherResults<State>(comm: ZmqCommunicator, own: RankResult<State
     const cpuMs = table[base + STAT_FIELDS.length + 1]!;
     const computeMs = table[base + STAT_FIELDS.length]!;
     const peakRssBytes = table[base + STAT_FIELDS.length + 3]!;
-    return { rank, stats, trainMs: computeMs + stats.commMs, computeMs, cpuMs: Number.isNaN(cpuMs) ? undefined : cpuMs, rows: table[base + STAT_FIELDS.length + 2]!, peakRssBytes: Number.isNaN(peakRssBytes) ? undefined : peakRssBytes, ...(own.preprocess === undefined ? {} : { preprocess: own.preprocess }) };
+    return {
+      rank,
+      stats,
+      trainMs: computeMs + stats.commMs,
+      computeMs,
+      cpuMs: Number.isNaN(cpuMs) ? undefined : cpuMs,
+      rows: table[base + STAT_FIELDS.length + 2]!,
+      peakRssBytes: Number.isNaN(peakRssBytes) ? undefined : peakRssBytes,
+      ...(own.preprocess === undefined ? {} : { preprocess: own.preprocess }),
+    };
   });
 }

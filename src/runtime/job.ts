@@ -29,8 +29,13 @@ export function resolveTimeout(timeoutMs: number | undefined): number {
 /** The world size: `requested`, or the cores up to 4; at most one rank per row unless ranks load their own shards. */
 export function resolveWorkers(requested: number | undefined, rows: number, fromSource: boolean): number {
   const workers = requested ?? Math.min(availableParallelism(), 4);
-  if (!Number.isInteger(workers) || workers < 1) throw new ConfigError(`workers must be a positive integer, got ${workers}`, { field: 'workers' });
-  if (!fromSource && workers > rows) throw new ConfigError(`workers=${workers} exceeds the ${rows} rows of the data: every worker needs at least one row; use fewer workers`, { field: 'workers' });
+  if (!Number.isInteger(workers) || workers < 1)
+    throw new ConfigError(`workers must be a positive integer, got ${workers}`, { field: 'workers' });
+  if (!fromSource && workers > rows)
+    throw new ConfigError(
+      `workers=${workers} exceeds the ${rows} rows of the data: every worker needs at least one row; use fewer workers`,
+      { field: 'workers' },
+    );
   return workers;
 }
 
@@ -72,7 +77,18 @@ export function moduleUrl(module: string): string {
 }
 
 /** The FitOptions the runtime consumes itself; every other setting passes through to the model. */
-const RUNTIME_OPTIONS: ReadonlySet<string> = new Set(['paradigm', 'workers', 'strategy', 'onProgress', 'timeoutMs', 'workerModules', 'source', 'network', 'reuseThreads', 'insecureTransport']);
+const RUNTIME_OPTIONS: ReadonlySet<string> = new Set([
+  'paradigm',
+  'workers',
+  'strategy',
+  'onProgress',
+  'timeoutMs',
+  'workerModules',
+  'source',
+  'network',
+  'reuseThreads',
+  'insecureTransport',
+]);
 
 /**
  * The fit settings the ranks pass untouched into TrainContext.options: every FitOptions entry the
@@ -84,7 +100,11 @@ export function rankOptions(options: FitOptions): ModelFitOptions {
   const passed: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(options)) {
     if (RUNTIME_OPTIONS.has(key) || value === undefined) continue;
-    if (typeof value === 'function') throw new ConfigError(`fit option '${key}' is a function; options the ranks receive must be data (they cross thread and process boundaries)`, { field: key });
+    if (typeof value === 'function')
+      throw new ConfigError(
+        `fit option '${key}' is a function; options the ranks receive must be data (they cross thread and process boundaries)`,
+        { field: key },
+      );
     passed[key] = value;
   }
   return passed as ModelFitOptions; // FitOptions = the runtime's keys (skipped above) + ModelFitOptions
@@ -105,7 +125,9 @@ export function jobFor(request: LaunchRequest<unknown>, data: RankData, timeoutM
 }
 
 /** The per-rank parts of FitInfo, from every rank's result (index = rank). */
-export function fitInfoParts(results: readonly Omit<RankResult, 'state'>[]): Pick<FitInfo, 'comm' | 'rows' | 'computeMs' | 'cpuMs' | 'peakRssBytes' | 'preprocess'> {
+export function fitInfoParts(
+  results: readonly Omit<RankResult, 'state'>[],
+): Pick<FitInfo, 'comm' | 'rows' | 'computeMs' | 'cpuMs' | 'peakRssBytes' | 'preprocess'> {
   const cpuMs = results.map((result) => result.cpuMs);
   const peakRssBytes = results.map((result) => result.peakRssBytes);
   const preprocess = results[0]?.preprocess;
@@ -129,8 +151,14 @@ export function rankFailure(report: RankErrorReport): Error {
   if (report.stack !== undefined) original.stack = report.stack;
   if (report.code === 'TIMEOUT' || report.code === 'PEER_LOST') {
     // Say who reports, unless the message already does ("rank 0 waited 500 ms … for rank 1").
-    const message = report.message.startsWith(`rank ${report.rank} `) ? report.message : `worker rank ${report.rank} reports: ${report.message}`;
-    return new CommError(report.code, message, { cause: original, ...(report.peer === undefined ? {} : { rank: report.peer }), ...(report.host === undefined ? {} : { host: report.host }) });
+    const message = report.message.startsWith(`rank ${report.rank} `)
+      ? report.message
+      : `worker rank ${report.rank} reports: ${report.message}`;
+    return new CommError(report.code, message, {
+      cause: original,
+      ...(report.peer === undefined ? {} : { rank: report.peer }),
+      ...(report.host === undefined ? {} : { host: report.host }),
+    });
   }
   const error = new WorkerError(report.rank, report.message, { cause: original });
   // The stack that matters is where the rank threw; keep it visible where users look first.

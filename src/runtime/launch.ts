@@ -65,8 +65,13 @@ function forward(stream: Readable | null, to: Writable, prefix: string): void {
 /** Run the job; resolves with the exit code launch should exit with. */
 export async function launchLocal(options: LaunchOptions): Promise<number> {
   const { workers, command } = options;
-  if (!Number.isInteger(workers) || workers < 1) throw new ConfigError(`--workers expects a whole number ≥ 1, got ${workers}`, { field: 'workers' });
-  if (command.length === 0) throw new ConfigError('launch needs the command to run after `--`, e.g. shardlearn launch --workers 2 -- train kmeans --data x.csv --paradigm cluster', { field: 'command' });
+  if (!Number.isInteger(workers) || workers < 1)
+    throw new ConfigError(`--workers expects a whole number ≥ 1, got ${workers}`, { field: 'workers' });
+  if (command.length === 0)
+    throw new ConfigError(
+      'launch needs the command to run after `--`, e.g. shardlearn launch --workers 2 -- train kmeans --data x.csv --paradigm cluster',
+      { field: 'command' },
+    );
   const entry = options.entry ?? process.argv[1];
   if (entry === undefined) throw new ConfigError('launch cannot tell which script to start; pass `entry`', { field: 'entry' });
   let secret: string;
@@ -116,7 +121,9 @@ export async function launchLocal(options: LaunchOptions): Promise<number> {
           const exitCode = code ?? (signal === 'SIGINT' ? 130 : 128 + 9);
           if (exitCode !== 0 && failure === null) {
             failure = exitCode;
-            stderr.write(`shardlearn launch: rank ${rank} (pid ${child.pid}) ${signal === null ? `exited with code ${code}` : `was killed by ${signal}`}; stopping the other ranks\n`);
+            stderr.write(
+              `shardlearn launch: rank ${rank} (pid ${child.pid}) ${signal === null ? `exited with code ${code}` : `was killed by ${signal}`}; stopping the other ranks\n`,
+            );
             void reapAll(children.filter((other) => other !== child));
           }
           if (--remaining === 0) resolve(failure ?? 0);

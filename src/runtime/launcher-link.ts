@@ -50,7 +50,9 @@ export function followLauncher(onGone: () => void = stopThisRank): boolean {
     isPipe = false;
   }
   if (!isPipe) {
-    process.emitWarning(`${LAUNCHER_FD_VARIABLE}=${text} is not an open pipe from a launcher; this process will not stop with its launcher`);
+    process.emitWarning(
+      `${LAUNCHER_FD_VARIABLE}=${text} is not an open pipe from a launcher; this process will not stop with its launcher`,
+    );
     return false;
   }
   following = true;

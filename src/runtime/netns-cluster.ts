@@ -86,8 +86,13 @@ interface RankExit {
 /** Run the job; see the module comment. Rejects with a WorkerError naming the rank and namespace that failed. */
 export async function fitInNamespaces<State>(request: NamespaceFitRequest): Promise<NamespaceFitResult<State>> {
   const { workers, data } = request;
-  if (!Number.isInteger(workers) || workers < 1) throw new ConfigError(`workers must be a whole number ≥ 1, got ${workers}`, { field: 'workers' });
-  if (workers > data.rows) throw new ConfigError(`workers=${workers} exceeds the ${data.rows} rows of the data: every rank needs at least one row; use fewer workers`, { field: 'workers' });
+  if (!Number.isInteger(workers) || workers < 1)
+    throw new ConfigError(`workers must be a whole number ≥ 1, got ${workers}`, { field: 'workers' });
+  if (workers > data.rows)
+    throw new ConfigError(
+      `workers=${workers} exceeds the ${data.rows} rows of the data: every rank needs at least one row; use fewer workers`,
+      { field: 'workers' },
+    );
   const timeoutMs = resolveTimeout(request.timeoutMs);
   const deadlineMs = request.deadlineMs ?? DEFAULT_DEADLINE_MS;
   if (request.signal?.aborted === true) throw abortError();
@@ -101,7 +106,14 @@ export async function fitInNamespaces<State>(request: NamespaceFitRequest): Prom
     let setupBytes = 0;
     jobFiles.forEach((path, rank) => {
       const init = shardCopy(data, rank, workers);
-      const job: RankJob = { model: { name: request.model, params: request.params }, data: { kind: 'rows', init, start: 0, end: init.rows }, strategy, timeoutMs, modules: [], options: request.pipeline === undefined ? {} : { pipeline: request.pipeline } };
+      const job: RankJob = {
+        model: { name: request.model, params: request.params },
+        data: { kind: 'rows', init, start: 0, end: init.rows },
+        strategy,
+        timeoutMs,
+        modules: [],
+        options: request.pipeline === undefined ? {} : { pipeline: request.pipeline },
+      };
       writeFileSync(path, serialize(job));
       setupBytes += shardBytes(init);
     });
@@ -132,7 +144,9 @@ export async function fitInNamespaces<State>(request: NamespaceFitRequest): Prom
       let stderr = '';
       child.stderr?.setEncoding('utf8').on('data', (chunk: string) => (stderr = (stderr + chunk).slice(-STDERR_TAIL)));
       return new Promise<RankExit>((resolve) => {
-        child.once('error', (error) => resolve({ rank, code: null, signal: null, stderr: `could not start 'ip netns exec ${host.namespace}': ${error.message}` }));
+        child.once('error', (error) =>
+          resolve({ rank, code: null, signal: null, stderr: `could not start 'ip netns exec ${host.namespace}': ${error.message}` }),
+        );
         child.once('close', (code, signal) => resolve({ rank, code, signal, stderr }));
       });
     });
@@ -148,7 +162,8 @@ export async function fitInNamespaces<State>(request: NamespaceFitRequest): Prom
       return messages.find((message): message is Extract<RankMessage, { type: 'result' }> => message.type === 'result');
     });
     const missing = results.findIndex((result) => result === undefined);
-    if (missing >= 0) throw new WorkerError(missing, `in namespace ${net.hosts[missing]!.namespace} exited with code 0 without writing its result`);
+    if (missing >= 0)
+      throw new WorkerError(missing, `in namespace ${net.hosts[missing]!.namespace} exited with code 0 without writing its result`);
     const reported = results as RankResult[];
     const info: FitInfo = { paradigm: 'cluster', workers, strategy, seconds, ...fitInfoParts(reported), setupBytes, history };
     return { state: reported[0]!.state as State, info, linkBytesSent };
@@ -160,11 +175,14 @@ export async function fitInNamespaces<State>(request: NamespaceFitRequest): Prom
 }
 
 function abortError(): ShardlearnError {
-  return new ShardlearnError('TIMEOUT', 'the namespace cluster job was aborted; its ranks were stopped and its namespaces deleted', { recoverable: true });
+  return new ShardlearnError('TIMEOUT', 'the namespace cluster job was aborted; its ranks were stopped and its namespaces deleted', {
+    recoverable: true,
+  });
 }
 
 function describeExit(exit: RankExit, namespace: string): string {
-  const how = exit.signal !== null ? `was killed by ${exit.signal}` : exit.code === null ? 'did not start' : `exited with code ${exit.code}`;
+  const how =
+    exit.signal !== null ? `was killed by ${exit.signal}` : exit.code === null ? 'did not start' : `exited with code ${exit.code}`;
   const said = exit.stderr.trim();
   return `in namespace ${namespace} ${how}${said === '' ? '' : `: ${said}`}`;
 }
@@ -191,13 +209,28 @@ function rankExitError(exit: RankExit, namespace: string, reportFile: string): E
  * Resolve when every rank exited 0; reject at the first rank that failed (the others are then
  * stopped by the caller's reap), at the deadline, or on abort.
  */
-async function waitForRanks(exits: Promise<RankExit>[], children: ChildProcess[], net: NamespaceNetwork, deadlineMs: number, signal: AbortSignal | undefined, reportFiles: readonly string[]): Promise<void> {
+async function waitForRanks(
+  exits: Promise<RankExit>[],
+  children: ChildProcess[],
+  net: NamespaceNetwork,
+  deadlineMs: number,
+  signal: AbortSignal | undefined,
+  reportFiles: readonly string[],
+): Promise<void> {
   let timer: NodeJS.Timeout | undefined;
   let onAbort: (() => void) | undefined;
   const stop = new Promise<never>((_, reject) => {
     timer = setTimeout(() => {
-      const running = children.flatMap((child, rank) => (child.exitCode === null && child.signalCode === null ? [`rank ${rank} (${net.hosts[rank]!.namespace})`] : []));
-      reject(new ShardlearnError('TIMEOUT', `the namespace cluster job did not finish within ${deadlineMs} ms; still running: ${running.join(', ') || 'none'}; raise deadlineMs for bigger jobs`, { recoverable: true }));
+      const running = children.flatMap((child, rank) =>
+        child.exitCode === null && child.signalCode === null ? [`rank ${rank} (${net.hosts[rank]!.namespace})`] : [],
+      );
+      reject(
+        new ShardlearnError(
+          'TIMEOUT',
+          `the namespace cluster job did not finish within ${deadlineMs} ms; still running: ${running.join(', ') || 'none'}; raise deadlineMs for bigger jobs`,
+          { recoverable: true },
+        ),
+      );
     }, deadlineMs);
     onAbort = (): void => reject(abortError());
     signal?.addEventListener('abort', onAbort, { once: true });

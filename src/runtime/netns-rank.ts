@@ -23,7 +23,9 @@ async function main(jobFile: string, reportFile: string): Promise<void> {
   const place = rendezvousFromEnv();
   const messages: RankMessage[] = [];
   try {
-    const { result, comm } = await runClusterRank(job, place, { progress: (events) => messages.push({ type: 'progress', rank: place.rank, events }) });
+    const { result, comm } = await runClusterRank(job, place, {
+      progress: (events) => messages.push({ type: 'progress', rank: place.rank, events }),
+    });
     await comm.close();
     messages.push(resultForLauncher(result));
   } catch (error) {

@@ -137,10 +137,13 @@ export class NamespaceNetwork {
   /** Build the network; on any failure what was built is deleted and the error names the step. */
   static create(options: NamespaceNetworkOptions): NamespaceNetwork {
     const { hosts, rateMbit } = options;
-    if (!Number.isInteger(hosts) || hosts < 1 || hosts > MAX_HOSTS) throw new ConfigError(`hosts must be a whole number 1..${MAX_HOSTS}, got ${hosts}`, { field: 'hosts' });
-    if (rateMbit !== undefined && !(Number.isFinite(rateMbit) && rateMbit > 0)) throw new ConfigError(`rateMbit must be a finite number > 0, got ${rateMbit}`, { field: 'rateMbit' });
+    if (!Number.isInteger(hosts) || hosts < 1 || hosts > MAX_HOSTS)
+      throw new ConfigError(`hosts must be a whole number 1..${MAX_HOSTS}, got ${hosts}`, { field: 'hosts' });
+    if (rateMbit !== undefined && !(Number.isFinite(rateMbit) && rateMbit > 0))
+      throw new ConfigError(`rateMbit must be a finite number > 0, got ${rateMbit}`, { field: 'rateMbit' });
     const queueLatencyMs = options.queueLatencyMs ?? DEFAULT_QUEUE_LATENCY_MS;
-    if (!(Number.isFinite(queueLatencyMs) && queueLatencyMs > 0)) throw new ConfigError(`queueLatencyMs must be a finite number > 0, got ${queueLatencyMs}`, { field: 'queueLatencyMs' });
+    if (!(Number.isFinite(queueLatencyMs) && queueLatencyMs > 0))
+      throw new ConfigError(`queueLatencyMs must be a finite number > 0, got ${queueLatencyMs}`, { field: 'queueLatencyMs' });
     const reason = namespacesUnavailable();
     if (reason !== null) throw new ConfigError(`cannot build a namespace network: ${reason}`, { field: 'paradigm' });
     const network = new NamespaceNetwork(uniquePrefix(), hosts, options.commandTimeoutMs ?? 10_000);
@@ -177,7 +180,28 @@ export class NamespaceNetwork {
         // Burst: at least 10 ms of traffic at the rate (and ≥ 16 kB), so the token bucket — not the
         // timer granularity — decides the rate; limit from `latency` (tc-tbf(8)).
         const burstBytes = Math.max(16_384, Math.ceil((rateMbit * 1e6) / 8 / 100));
-        run('ip', ['netns', 'exec', host.namespace, 'tc', 'qdisc', 'add', 'dev', host.device, 'root', 'tbf', 'rate', `${rateMbit}mbit`, 'burst', String(burstBytes), 'latency', `${queueLatencyMs}ms`], this.timeoutMs);
+        run(
+          'ip',
+          [
+            'netns',
+            'exec',
+            host.namespace,
+            'tc',
+            'qdisc',
+            'add',
+            'dev',
+            host.device,
+            'root',
+            'tbf',
+            'rate',
+            `${rateMbit}mbit`,
+            'burst',
+            String(burstBytes),
+            'latency',
+            `${queueLatencyMs}ms`,
+          ],
+          this.timeoutMs,
+        );
       }
     });
   }
@@ -185,14 +209,17 @@ export class NamespaceNetwork {
   /** argv of `ip netns exec <host's namespace> …command` (spawn('ip', net.exec(0, [...]))). */
   exec(host: number, command: readonly string[]): string[] {
     const entry = this.hosts[host];
-    if (entry === undefined) throw new ConfigError(`host ${host} is not in this network (hosts 0..${this.hosts.length - 1})`, { field: 'host' });
+    if (entry === undefined)
+      throw new ConfigError(`host ${host} is not in this network (hosts 0..${this.hosts.length - 1})`, { field: 'host' });
     return ['netns', 'exec', entry.namespace, ...command];
   }
 
   /** Bytes host `host` has sent on its link so far (its veth's tx counter). */
   bytesSent(host: number): number {
     const entry = this.hosts[host]!;
-    return Number(run('ip', ['netns', 'exec', entry.namespace, 'cat', `/sys/class/net/${entry.device}/statistics/tx_bytes`], this.timeoutMs));
+    return Number(
+      run('ip', ['netns', 'exec', entry.namespace, 'cat', `/sys/class/net/${entry.device}/statistics/tx_bytes`], this.timeoutMs),
+    );
   }
 
   /**

@@ -19,16 +19,22 @@ const FIELDS = ['latencyMs', 'jitterMs', 'bandwidthMbit', 'seed'] as const;
 
 /** Check a profile (each field a finite number ≥ 0, bandwidth > 0); throws ConfigError naming the field. */
 export function validateNetwork(network: NetworkProfile): NetworkProfile {
-  if (typeof network !== 'object' || network === null) throw new ConfigError(`network must be an object like { latencyMs: 5, bandwidthMbit: 100 }, got ${String(network)}`, { field: 'network' });
+  if (typeof network !== 'object' || network === null)
+    throw new ConfigError(`network must be an object like { latencyMs: 5, bandwidthMbit: 100 }, got ${String(network)}`, {
+      field: 'network',
+    });
   for (const key of Object.keys(network)) {
-    if (!(FIELDS as readonly string[]).includes(key)) throw new ConfigError(`network.${key} is not a network setting; expected one of: ${FIELDS.join(', ')}`, { field: `network.${key}` });
+    if (!(FIELDS as readonly string[]).includes(key))
+      throw new ConfigError(`network.${key} is not a network setting; expected one of: ${FIELDS.join(', ')}`, { field: `network.${key}` });
   }
   for (const key of FIELDS) {
     const value = network[key];
     if (value === undefined) continue;
     const positive = key === 'bandwidthMbit';
     if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || (positive && value === 0)) {
-      throw new ConfigError(`network.${key} must be a finite number ${positive ? '> 0' : '≥ 0'}, got ${JSON.stringify(value)}`, { field: `network.${key}` });
+      throw new ConfigError(`network.${key} must be a finite number ${positive ? '> 0' : '≥ 0'}, got ${JSON.stringify(value)}`, {
+        field: `network.${key}`,
+      });
     }
   }
   return network;
@@ -37,8 +43,16 @@ export function validateNetwork(network: NetworkProfile): NetworkProfile {
 /** Paradigms other than `processes` refuse a network profile: threads share memory, cluster runs over the real network. */
 export function refuseNetwork(network: NetworkProfile | undefined, paradigm: Paradigm): void {
   if (network === undefined) return;
-  const why = paradigm === 'cluster' ? 'cluster ranks talk over the real network' : paradigm === 'threads' ? 'threads share memory and send nothing over a network' : 'a sequential fit has no peers';
-  throw new ConfigError(`network profiles apply to the processes paradigm only, got paradigm '${paradigm}' (${why}); drop network or use paradigm 'processes'`, { field: 'network' });
+  const why =
+    paradigm === 'cluster'
+      ? 'cluster ranks talk over the real network'
+      : paradigm === 'threads'
+        ? 'threads share memory and send nothing over a network'
+        : 'a sequential fit has no peers';
+  throw new ConfigError(
+    `network profiles apply to the processes paradigm only, got paradigm '${paradigm}' (${why}); drop network or use paradigm 'processes'`,
+    { field: 'network' },
+  );
 }
 
 /**
@@ -48,8 +62,15 @@ export function refuseNetwork(network: NetworkProfile | undefined, paradigm: Par
  */
 export function refuseInsecureTransport(insecure: boolean | undefined, paradigm: Paradigm): void {
   if (insecure !== true) return;
-  const why = paradigm === 'processes' ? 'processes ranks already use the local path: ipc:// sockets in a 0700 folder, unencrypted' : paradigm === 'threads' ? 'threads share memory and send nothing over a network' : 'a sequential fit has no peers';
-  throw new ConfigError(`insecure transport applies to the cluster paradigm only, got paradigm '${paradigm}' (${why}); drop it`, { field: 'insecureTransport' });
+  const why =
+    paradigm === 'processes'
+      ? 'processes ranks already use the local path: ipc:// sockets in a 0700 folder, unencrypted'
+      : paradigm === 'threads'
+        ? 'threads share memory and send nothing over a network'
+        : 'a sequential fit has no peers';
+  throw new ConfigError(`insecure transport applies to the cluster paradigm only, got paradigm '${paradigm}' (${why}); drop it`, {
+    field: 'insecureTransport',
+  });
 }
 
 /** One proxy per listening rank, all with the same profile; closed together whatever the outcome. */

@@ -41,7 +41,11 @@ export interface ProcessAdvertise {
 /** The rank's messages, plus the start-up report of the port it bound (rank 0 first: the others join through it). */
 export type ProcessWorkerMessage = RankMessage | { type: 'listening'; rank: number; port: number };
 
-async function run(start: ProcessStart, post: (message: ProcessWorkerMessage) => void, postAndWait: (message: ProcessWorkerMessage) => Promise<void>): Promise<void> {
+async function run(
+  start: ProcessStart,
+  post: (message: ProcessWorkerMessage) => void,
+  postAndWait: (message: ProcessWorkerMessage) => Promise<void>,
+): Promise<void> {
   const { rank } = start;
   let comm: ZmqCommunicator | undefined;
   const join = async (): Promise<ZmqCommunicator> =>

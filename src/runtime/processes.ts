@@ -90,7 +90,12 @@ export async function launchProcesses<State>(request: LaunchRequest<State>): Pro
   // All ranks are on this host: the local path, unless a network profile's proxies need TCP.
   const local = proxies === null ? await createLocalDir() : null;
   const children = Array.from({ length: size }, () =>
-    fork(WORKER_URL, [], { serialization: 'advanced', execArgv: [], env: { ...process.env, SHARDLEARN_PROCESS_WORKER: '1' }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }),
+    fork(WORKER_URL, [], {
+      serialization: 'advanced',
+      execArgv: [],
+      env: { ...process.env, SHARDLEARN_PROCESS_WORKER: '1' },
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    }),
   );
   const startOrder = (rank: number, masterPort: number): ProcessStart => ({
     type: 'start',
@@ -122,7 +127,16 @@ export async function launchProcesses<State>(request: LaunchRequest<State>): Pro
     });
     return {
       state: results[0]!.state as State,
-      info: { paradigm: 'processes', workers: size, strategy, transport: local === null ? 'zmq-curve-tcp' : 'zmq-ipc', seconds: (performance.now() - started) / 1000, ...fitInfoParts(results), setupBytes, history },
+      info: {
+        paradigm: 'processes',
+        workers: size,
+        strategy,
+        transport: local === null ? 'zmq-curve-tcp' : 'zmq-ipc',
+        seconds: (performance.now() - started) / 1000,
+        ...fitInfoParts(results),
+        setupBytes,
+        history,
+      },
     };
   } finally {
     await reapAll(children);
@@ -131,9 +145,16 @@ export async function launchProcesses<State>(request: LaunchRequest<State>): Pro
   }
 }
 
-type Starter = (send: (rank: number, order: ProcessStart | ProcessAdvertise) => void) => (rank: number, port: number) => Promise<void> | void;
+type Starter = (
+  send: (rank: number, order: ProcessStart | ProcessAdvertise) => void,
+) => (rank: number, port: number) => Promise<void> | void;
 
-function supervise(children: ChildProcess[], timeoutMs: number, onEvents: (events: (ProgressEvent & { at: number })[]) => void, starter: Starter): Promise<RankResult[]> {
+function supervise(
+  children: ChildProcess[],
+  timeoutMs: number,
+  onEvents: (events: (ProgressEvent & { at: number })[]) => void,
+  starter: Starter,
+): Promise<RankResult[]> {
   return new Promise((resolvePromise, rejectPromise) => {
     const size = children.length;
     const results = new Array<RankResult>(size);
@@ -147,9 +168,18 @@ function supervise(children: ChildProcess[], timeoutMs: number, onEvents: (event
     let collecting: NodeJS.Timeout | undefined;
     // Peers time out on each other first (naming the silent rank); this is the backstop.
     const watchdogMs = timeoutMs + Math.min(timeoutMs, 5000);
-    const watchdog = setInterval(() => {
-      if (performance.now() - lastSign > watchdogMs) fail(new CommError('TIMEOUT', `no worker process reported for ${watchdogMs} ms (raise timeoutMs if one step legitimately takes longer)`));
-    }, Math.min(1000, Math.max(20, timeoutMs / 4)));
+    const watchdog = setInterval(
+      () => {
+        if (performance.now() - lastSign > watchdogMs)
+          fail(
+            new CommError(
+              'TIMEOUT',
+              `no worker process reported for ${watchdogMs} ms (raise timeoutMs if one step legitimately takes longer)`,
+            ),
+          );
+      },
+      Math.min(1000, Math.max(20, timeoutMs / 4)),
+    );
     const fail = (error: Error): void => {
       if (settled) return;
       settled = true;
@@ -176,7 +206,13 @@ function supervise(children: ChildProcess[], timeoutMs: number, onEvents: (event
         lastSign = performance.now();
         switch (message.type) {
           case 'listening':
-            Promise.resolve(startRest(message.rank, message.port)).catch((error: unknown) => fail(new WorkerError(message.rank, `could not start the network proxy in front of it: ${(error as Error).message}`, { cause: error })));
+            Promise.resolve(startRest(message.rank, message.port)).catch((error: unknown) =>
+              fail(
+                new WorkerError(message.rank, `could not start the network proxy in front of it: ${(error as Error).message}`, {
+                  cause: error,
+                }),
+              ),
+            );
             return;
           case 'ready':
             return; // a sign of life, counted above
@@ -206,7 +242,13 @@ function supervise(children: ChildProcess[], timeoutMs: number, onEvents: (event
         setTimeout(() => {
           if (settled || done[rank]) return;
           const how = signal !== null ? `was killed by ${signal}` : `exited with code ${code}`;
-          rankFailed(rank, { error: new CommError('PEER_LOST', `worker rank ${rank} (pid ${child.pid}, host ${HOST}) ${how} before reporting a result`, { rank, host: HOST }), kind: 'died' });
+          rankFailed(rank, {
+            error: new CommError('PEER_LOST', `worker rank ${rank} (pid ${child.pid}, host ${HOST}) ${how} before reporting a result`, {
+              rank,
+              host: HOST,
+            }),
+            kind: 'died',
+          });
         }, 50);
       });
     });

@@ -14,7 +14,11 @@ export type StampedEvent = ProgressEvent & { at: number };
  * posts them at most every `intervalMs`, so a fast loop does not flood the launcher; `flush` sends
  * what is left. Other ranks report nothing.
  */
-export function batchedProgress(rank: number, intervalMs: number, post: (events: StampedEvent[]) => void): { report(event: ProgressEvent): void; flush(): void } {
+export function batchedProgress(
+  rank: number,
+  intervalMs: number,
+  post: (events: StampedEvent[]) => void,
+): { report(event: ProgressEvent): void; flush(): void } {
   let pending: StampedEvent[] = [];
   let lastFlush = -Infinity;
   const flush = (): void => {
@@ -37,7 +41,10 @@ export function batchedProgress(rank: number, intervalMs: number, post: (events:
  * The launcher's side: events arriving from a worker, re-stamped relative to `startedAt` (ms since
  * the epoch) into the fit's history and forwarded to the caller's `onProgress`.
  */
-export function progressHistory(onProgress: FitOptions['onProgress'], startedAt: number): { history: (ProgressEvent & { elapsedMs: number })[]; onEvents(events: StampedEvent[]): void } {
+export function progressHistory(
+  onProgress: FitOptions['onProgress'],
+  startedAt: number,
+): { history: (ProgressEvent & { elapsedMs: number })[]; onEvents(events: StampedEvent[]): void } {
   const history: (ProgressEvent & { elapsedMs: number })[] = [];
   return {
     history,

@@ -138,7 +138,15 @@ export async function runRank<State>(job: RankJob, setup: RankSetup): Promise<Ra
   const acceptCheckpoints = (): void => {
     checkpointsAccepted = true;
   };
-  const context: TrainContext = { comm, strategy, report, options: job.options, model: { name: model.name, params: model.params }, acceptCheckpoints, ...(rows.shared === undefined ? {} : { shared: rows.shared }) };
+  const context: TrainContext = {
+    comm,
+    strategy,
+    report,
+    options: job.options,
+    model: { name: model.name, params: model.params },
+    acceptCheckpoints,
+    ...(rows.shared === undefined ? {} : { shared: rows.shared }),
+  };
   await setup.ready?.();
   // Communication before training (the scaler's all-reduces) is counted in `stats`, not in trainMs.
   const commMsBefore = comm.stats.commMs;
@@ -146,7 +154,9 @@ export async function runRank<State>(job: RankJob, setup: RankSetup): Promise<Ra
   const cpuStarted = threadCpuMs();
   const state = await model.train(shard, context);
   if (job.options.checkpoint !== undefined && !checkpointsAccepted && setup.rank === 0) {
-    process.stderr.write(`shardlearn: warning: ${model.name} does not write checkpoints (only models trained by mini-batch SGD do); --checkpoint-dir was ignored\n`);
+    process.stderr.write(
+      `shardlearn: warning: ${model.name} does not write checkpoints (only models trained by mini-batch SGD do); --checkpoint-dir was ignored\n`,
+    );
   }
   const trainMs = performance.now() - started;
   const cpuEnded = threadCpuMs();

@@ -29,11 +29,20 @@ export interface Rendezvous {
   host: string | undefined;
 }
 
-function integer(env: NodeJS.ProcessEnv, name: string, fallback: number | undefined, check: (n: number) => boolean, expected: string): number {
+function integer(
+  env: NodeJS.ProcessEnv,
+  name: string,
+  fallback: number | undefined,
+  check: (n: number) => boolean,
+  expected: string,
+): number {
   const text = env[name];
   if (text === undefined || text === '') {
     if (fallback !== undefined) return fallback;
-    throw new ConfigError(`${name} is not set; a cluster rank needs MASTER_ADDR, MASTER_PORT, WORLD_SIZE and RANK (use 'shardlearn launch' locally, or set them as torchrun/Kubernetes do)`, { field: name });
+    throw new ConfigError(
+      `${name} is not set; a cluster rank needs MASTER_ADDR, MASTER_PORT, WORLD_SIZE and RANK (use 'shardlearn launch' locally, or set them as torchrun/Kubernetes do)`,
+      { field: name },
+    );
   }
   const value = Number(text);
   if (!Number.isInteger(value) || !check(value)) throw new ConfigError(`${name}=${text}: expected ${expected}`, { field: name });
@@ -44,7 +53,10 @@ function integer(env: NodeJS.ProcessEnv, name: string, fallback: number | undefi
 export function rendezvousFromEnv(env: NodeJS.ProcessEnv = process.env): Rendezvous {
   const masterAddr = env['MASTER_ADDR'];
   if (masterAddr === undefined || masterAddr === '') {
-    throw new ConfigError('MASTER_ADDR is not set; a cluster rank needs MASTER_ADDR, MASTER_PORT, WORLD_SIZE and RANK (use \'shardlearn launch\' locally, or set them as torchrun/Kubernetes do)', { field: 'MASTER_ADDR' });
+    throw new ConfigError(
+      "MASTER_ADDR is not set; a cluster rank needs MASTER_ADDR, MASTER_PORT, WORLD_SIZE and RANK (use 'shardlearn launch' locally, or set them as torchrun/Kubernetes do)",
+      { field: 'MASTER_ADDR' },
+    );
   }
   const masterPort = integer(env, 'MASTER_PORT', undefined, (n) => n >= 1 && n <= 65535, 'a TCP port 1..65535');
   const worldSize = integer(env, 'WORLD_SIZE', undefined, (n) => n >= 1, 'a whole number ≥ 1');

@@ -17,10 +17,9 @@ export async function launchSequential<State>(request: LaunchRequest<State>): Pr
   refuseInsecureTransport(options.insecureTransport, 'sequential');
   if (options.workers !== undefined && options.workers !== 1) {
     // A world of one: asking for more workers here is a mistake worth saying.
-    throw new ConfigError(
-      `the sequential paradigm runs one worker, got workers=${options.workers}; use --paradigm threads for more`,
-      { field: 'workers' },
-    );
+    throw new ConfigError(`the sequential paradigm runs one worker, got workers=${options.workers}; use --paradigm threads for more`, {
+      field: 'workers',
+    });
   }
   const job = jobFor(request, { kind: 'rows', init: data, start: 0, end: data.rows }, resolveTimeout(options.timeoutMs));
   const comm = new LocalCommunicator();
@@ -29,7 +28,10 @@ export async function launchSequential<State>(request: LaunchRequest<State>): Pr
   try {
     const result = await runRank<State>(job, { rank: 0, size: 1, paradigm: 'sequential', comm, model, progress: onEvents });
     const seconds = (performance.timeOrigin + performance.now() - startedAt) / 1000;
-    return { state: result.state, info: { paradigm: 'sequential', workers: 1, strategy: job.strategy, seconds, ...fitInfoParts([result]), history } };
+    return {
+      state: result.state,
+      info: { paradigm: 'sequential', workers: 1, strategy: job.strategy, seconds, ...fitInfoParts([result]), history },
+    };
   } finally {
     await comm.close();
   }

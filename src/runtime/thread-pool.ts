@@ -66,7 +66,13 @@ function newWorker(): Worker {
     return new Worker(WORKER_URL, { execArgv: flags });
   } catch (error) {
     if ((error as { code?: string }).code !== 'ERR_WORKER_INVALID_EXEC_ARGV') throw error;
-    const invalid = new Set(String((error as Error).message).split(': ').slice(1).join(': ').split(/,\s*/));
+    const invalid = new Set(
+      String((error as Error).message)
+        .split(': ')
+        .slice(1)
+        .join(': ')
+        .split(/,\s*/),
+    );
     const valid = flags.filter((flag) => !invalid.has(flag));
     execArgv = valid.length < flags.length ? valid : []; // the message named none of ours: start bare
     return new Worker(WORKER_URL, { execArgv });

@@ -70,7 +70,9 @@ if (!isMainThread && parentPort !== null) {
     }
     const input = message.input;
     const go = new Promise<void>((resolve) => (startTraining = resolve));
-    run(input, (report) => port.postMessage(report), go).catch((error: unknown) => port.postMessage(errorReport(input.rank, error) satisfies ThreadWorkerMessage));
+    run(input, (report) => port.postMessage(report), go).catch((error: unknown) =>
+      port.postMessage(errorReport(input.rank, error) satisfies ThreadWorkerMessage),
+    );
   });
   port.postMessage({ type: 'online' } satisfies ThreadWorkerMessage);
 }

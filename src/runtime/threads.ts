@@ -61,7 +61,17 @@ export async function launchThreads<State>(request: LaunchRequest<State>): Promi
   const reuse = options.reuseThreads ?? true;
 
   // The whole shared dataset (its buffers are SharedArrayBuffers: posted, not copied) and this rank's range.
-  const init = { x: shared.x, y: shared.y, rows: shared.rows, cols: shared.cols, featureNames: shared.featureNames, labelNames: shared.labelNames, source: shared.source, rowKeys: shared.rowKeys, rowKeyBase: shared.rowKeyBase };
+  const init = {
+    x: shared.x,
+    y: shared.y,
+    rows: shared.rows,
+    cols: shared.cols,
+    featureNames: shared.featureNames,
+    labelNames: shared.labelNames,
+    source: shared.source,
+    rowKeys: shared.rowKeys,
+    rowKeyBase: shared.rowKeyBase,
+  };
   const startFor = (rank: number): ThreadRankStart => ({
     rank,
     world,
@@ -83,7 +93,16 @@ export async function launchThreads<State>(request: LaunchRequest<State>): Promi
     succeeded = true;
     return {
       state: results[0]!.state as State,
-      info: { paradigm: 'threads', workers: size, strategy, seconds, startupMs, threadIds: workers.map((worker) => worker.threadId), ...fitInfoParts(results), history },
+      info: {
+        paradigm: 'threads',
+        workers: size,
+        strategy,
+        seconds,
+        startupMs,
+        threadIds: workers.map((worker) => worker.threadId),
+        ...fitInfoParts(results),
+        history,
+      },
     };
   } finally {
     abortWorld(world);
@@ -94,7 +113,12 @@ export async function launchThreads<State>(request: LaunchRequest<State>): Promi
 }
 
 /** Wait for every rank's result; reject on the first failure or when nobody progresses for `timeoutMs`. */
-function supervise(workers: Worker[], world: SharedWorld, timeoutMs: number, onEvents: (events: (ProgressEvent & { at: number })[]) => void): Promise<RankResult[]> {
+function supervise(
+  workers: Worker[],
+  world: SharedWorld,
+  timeoutMs: number,
+  onEvents: (events: (ProgressEvent & { at: number })[]) => void,
+): Promise<RankResult[]> {
   return new Promise((resolvePromise, rejectPromise) => {
     const size = workers.length;
     const results = new Array<RankResult>(size);
@@ -107,30 +131,41 @@ function supervise(workers: Worker[], world: SharedWorld, timeoutMs: number, onE
     // The peers' own timeout names a silent rank precisely; the watchdog is the backstop for when
     // nobody waits on anybody (a world of one, or every rank stuck), so it allows a little longer.
     const watchdogMs = timeoutMs + Math.min(timeoutMs, 2000);
-    const watchdog = setInterval(() => {
-      if (ready < size) {
-        if (performance.now() - lastProgress > Math.max(timeoutMs, STARTUP_MS)) {
-          const waiting = workers.map((_, rank) => rank).filter((rank) => !readyRanks.has(rank));
-          fail(new CommError('TIMEOUT', `worker rank${waiting.length > 1 ? 's' : ''} ${waiting.join(', ')} did not start within ${Math.max(timeoutMs, STARTUP_MS)} ms (importing modules and building the model)`, { rank: waiting[0]! }));
+    const watchdog = setInterval(
+      () => {
+        if (ready < size) {
+          if (performance.now() - lastProgress > Math.max(timeoutMs, STARTUP_MS)) {
+            const waiting = workers.map((_, rank) => rank).filter((rank) => !readyRanks.has(rank));
+            fail(
+              new CommError(
+                'TIMEOUT',
+                `worker rank${waiting.length > 1 ? 's' : ''} ${waiting.join(', ')} did not start within ${Math.max(timeoutMs, STARTUP_MS)} ms (importing modules and building the model)`,
+                { rank: waiting[0]! },
+              ),
+            );
+          }
+          return;
         }
-        return;
-      }
-      const beats = heartbeats(world);
-      if (beats.some((beat, rank) => beat !== lastBeats[rank])) lastProgress = performance.now();
-      lastBeats = beats;
-      if (performance.now() - lastProgress > watchdogMs) {
-        const silent = ranksNotWaiting(world);
-        fail(
-          new CommError(
-            'TIMEOUT',
-            `no worker made progress for ${timeoutMs} ms; ` +
-              (silent.length > 0 ? `rank${silent.length > 1 ? 's' : ''} ${silent.join(', ')} stopped answering outside communication` : 'every rank is blocked in communication') +
-              ` (raise timeoutMs if one step legitimately takes longer)`,
-            silent[0] === undefined ? {} : { rank: silent[0] },
-          ),
-        );
-      }
-    }, Math.min(1000, Math.max(10, timeoutMs / 4)));
+        const beats = heartbeats(world);
+        if (beats.some((beat, rank) => beat !== lastBeats[rank])) lastProgress = performance.now();
+        lastBeats = beats;
+        if (performance.now() - lastProgress > watchdogMs) {
+          const silent = ranksNotWaiting(world);
+          fail(
+            new CommError(
+              'TIMEOUT',
+              `no worker made progress for ${timeoutMs} ms; ` +
+                (silent.length > 0
+                  ? `rank${silent.length > 1 ? 's' : ''} ${silent.join(', ')} stopped answering outside communication`
+                  : 'every rank is blocked in communication') +
+                ` (raise timeoutMs if one step legitimately takes longer)`,
+              silent[0] === undefined ? {} : { rank: silent[0] },
+            ),
+          );
+        }
+      },
+      Math.min(1000, Math.max(10, timeoutMs / 4)),
+    );
 
     // A pooled worker outlives this job: its listeners must not (they would pile up, job after job).
     const detachers: (() => void)[] = [];
@@ -185,7 +220,8 @@ function supervise(workers: Worker[], world: SharedWorld, timeoutMs: number, onE
       const onExit = (code: number): void => {
         // Give a result posted just before the exit its turn on the event loop first.
         setTimeout(() => {
-          if (!settled && results[rank] === undefined) fail(new WorkerError(rank, `its thread exited (code ${code}) before reporting a result`));
+          if (!settled && results[rank] === undefined)
+            fail(new WorkerError(rank, `its thread exited (code ${code}) before reporting a result`));
         }, 50);
       };
       worker.on('message', onMessage);

@@ -77,7 +77,11 @@ export class GradientCompressor {
 
   private stateFor(length: number): CodecState {
     if (this.state === null || this.state.length !== length) {
-      this.state = this.codec.createState(length, { seed: this.options.seed ?? 0, rank: this.comm.rank, warmupEpochs: this.options.warmupEpochs ?? 0 });
+      this.state = this.codec.createState(length, {
+        seed: this.options.seed ?? 0,
+        rank: this.comm.rank,
+        warmupEpochs: this.options.warmupEpochs ?? 0,
+      });
     }
     return this.state;
   }
@@ -131,7 +135,11 @@ export class PushCompressor {
     let state = this.states.get(to);
     if (state === undefined || state.length !== gradient.length) {
       // The stream of (this rank, destination): rank·65536 + to keeps the pairs' streams apart.
-      state = this.codec.createState(gradient.length, { seed: this.options.seed ?? 0, rank: this.rank * 65536 + to, warmupEpochs: this.options.warmupEpochs ?? 0 });
+      state = this.codec.createState(gradient.length, {
+        seed: this.options.seed ?? 0,
+        rank: this.rank * 65536 + to,
+        warmupEpochs: this.options.warmupEpochs ?? 0,
+      });
       this.states.set(to, state);
     }
     state.epoch = this.epoch;

@@ -38,7 +38,10 @@ export class HogwildStrategy implements GradientStrategy {
       );
     }
     if (initial.length > this.arena.length) {
-      throw new ConfigError(`hogwild: the model has ${initial.length} parameters but the shared arena holds ${this.arena.length}; use a smaller model or the allreduce strategy`, { field: 'strategy' });
+      throw new ConfigError(
+        `hogwild: the model has ${initial.length} parameters but the shared arena holds ${this.arena.length}; use a smaller model or the allreduce strategy`,
+        { field: 'strategy' },
+      );
     }
     const shared = this.arena.subarray(0, initial.length);
     if (this.comm.rank === 0) shared.set(initial);

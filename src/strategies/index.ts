@@ -63,9 +63,10 @@ export function checkStrategy(name: string, _workers: number, compression?: Comp
 
 /** Pipeline parallelism was a strategy name ('pipeline:8:1f1b'); it is the fit option `pipeline` now, and the message says so. */
 function unknownStrategy(name: string): ConfigError {
-  const hint = name === 'pipeline' || name.startsWith('pipeline:')
-    ? `; pipeline parallelism is not a strategy but its own fit option: FitOptions.pipeline ({ microBatches, schedule, replicas }), CLI --pipeline ${name.slice('pipeline:'.length) || 'default'}`
-    : '';
+  const hint =
+    name === 'pipeline' || name.startsWith('pipeline:')
+      ? `; pipeline parallelism is not a strategy but its own fit option: FitOptions.pipeline ({ microBatches, schedule, replicas }), CLI --pipeline ${name.slice('pipeline:'.length) || 'default'}`
+      : '';
   return new ConfigError(`unknown strategy '${name}'; expected one of: ${strategyNames().join(', ')}${hint}`, { field: 'strategy' });
 }
 
@@ -76,7 +77,10 @@ const compresses = (name: string): boolean => name === 'allreduce' || name.start
 export function checkCompression(name: string, compression: CompressionOptions): void {
   const codec = compressionCodec(compression);
   if (codec.layout !== 'identity' && !compresses(name)) {
-    throw new ConfigError(`--compression ${compression.codec} needs a strategy that compresses (allreduce, ps-sync, ps-async, ps-ssp:<s>); strategy '${name}' sends its vectors uncompressed`, { field: 'compression' });
+    throw new ConfigError(
+      `--compression ${compression.codec} needs a strategy that compresses (allreduce, ps-sync, ps-async, ps-ssp:<s>); strategy '${name}' sends its vectors uncompressed`,
+      { field: 'compression' },
+    );
   }
 }
 

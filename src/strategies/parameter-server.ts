@@ -43,7 +43,9 @@ export function parseConsistency(name: string): Consistency | null {
   if (match === null) return null;
   const staleness = Number(match[1]);
   if (!Number.isInteger(staleness) || staleness < 0) {
-    throw new ConfigError(`strategy '${name}': the staleness bound after 'ps-ssp:' must be a whole number ≥ 0, e.g. ps-ssp:2`, { field: 'strategy' });
+    throw new ConfigError(`strategy '${name}': the staleness bound after 'ps-ssp:' must be a whole number ≥ 0, e.g. ps-ssp:2`, {
+      field: 'strategy',
+    });
   }
   return { kind: 'ssp', staleness };
 }
@@ -137,9 +139,10 @@ export class ParameterServerStrategy implements GradientStrategy {
       case 'ps-push': {
         const encoded = header['bytes'];
         const [start, end] = this.shard(this.rank);
-        const gradient = typeof encoded === 'number' && this.compressor !== null
-          ? this.compressor.decode(bytesOf(message.arrays?.[0] as Float32Array, encoded), end - start)
-          : (message.arrays?.[0] as Float64Array);
+        const gradient =
+          typeof encoded === 'number' && this.compressor !== null
+            ? this.compressor.decode(bytesOf(message.arrays?.[0] as Float32Array, encoded), end - start)
+            : (message.arrays?.[0] as Float64Array);
         this.onPush({ from: message.from, clock: header['clock'] as number, count: header['count'] as number, gradient });
         return;
       }
@@ -152,7 +155,9 @@ export class ParameterServerStrategy implements GradientStrategy {
         this.release();
         return;
       default:
-        this.failure = new CommError('COMM', `parameter server: unexpected message '${message.tag}' from rank ${message.from}`, { rank: message.from });
+        this.failure = new CommError('COMM', `parameter server: unexpected message '${message.tag}' from rank ${message.from}`, {
+          rank: message.from,
+        });
         this.wake?.();
     }
   }
@@ -160,7 +165,9 @@ export class ParameterServerStrategy implements GradientStrategy {
   private onShard(shard: number, values: Float64Array): void {
     const [start, end] = this.shard(shard);
     if (values.length !== end - start) {
-      this.failure = new CommError('COMM', `parameter server ${shard} sent ${values.length} values for a shard of ${end - start}`, { rank: shard });
+      this.failure = new CommError('COMM', `parameter server ${shard} sent ${values.length} values for a shard of ${end - start}`, {
+        rank: shard,
+      });
     } else this.params!.set(values, start);
     if (--this.awaited === 0 || this.failure !== null) this.wake?.();
   }
@@ -211,10 +218,12 @@ export class ParameterServerStrategy implements GradientStrategy {
       this.onShard(this.rank, this.replica.slice(start, end));
       return;
     }
-    this.comm.send(worker, { tag: 'ps-shard', header: { shard: this.rank }, arrays: [this.replica.slice(start, end)] }).catch((error: unknown) => {
-      this.failure = error instanceof Error ? error : new Error(String(error));
-      this.wake?.();
-    });
+    this.comm
+      .send(worker, { tag: 'ps-shard', header: { shard: this.rank }, arrays: [this.replica.slice(start, end)] })
+      .catch((error: unknown) => {
+        this.failure = error instanceof Error ? error : new Error(String(error));
+        this.wake?.();
+      });
   }
 
   async step(params: Float64Array, gradientSum: Float64Array, count: number, apply: ApplyUpdate): Promise<void> {
@@ -231,9 +240,20 @@ export class ParameterServerStrategy implements GradientStrategy {
       const [start, end] = this.shard(s);
       const gradient = gradientSum.slice(start, end);
       const encoded = compressor?.encode(s, gradient) ?? null;
-      if (s === this.rank) this.onPush({ from: this.rank, clock: this.clock, count, gradient: encoded === null ? gradient : compressor!.decode(encoded, gradient.length) });
+      if (s === this.rank)
+        this.onPush({
+          from: this.rank,
+          clock: this.clock,
+          count,
+          gradient: encoded === null ? gradient : compressor!.decode(encoded, gradient.length),
+        });
       else if (encoded === null) await this.comm.send(s, { tag: 'ps-push', header: { clock: this.clock, count }, arrays: [gradient] });
-      else await this.comm.send(s, { tag: 'ps-push', header: { clock: this.clock, count, bytes: encoded.byteLength }, arrays: [wordsOf(encoded)] });
+      else
+        await this.comm.send(s, {
+          tag: 'ps-push',
+          header: { clock: this.clock, count, bytes: encoded.byteLength },
+          arrays: [wordsOf(encoded)],
+        });
     }
     if (this.awaited > 0 && this.failure === null) await arrived;
     this.wake = null;

@@ -46,7 +46,12 @@ function foldsFromTests(tests: number[][], rows: number): Fold[] {
 
 function close(actual: number[], expected: number[], tolerance: number, what: string): void {
   assert.equal(actual.length, expected.length, what);
-  actual.forEach((a, i) => assert.ok(Math.abs(a - expected[i]!) <= tolerance * Math.max(1, Math.abs(expected[i]!)), `${what}[${i}]: ${a} vs scikit-learn ${expected[i]}`));
+  actual.forEach((a, i) =>
+    assert.ok(
+      Math.abs(a - expected[i]!) <= tolerance * Math.max(1, Math.abs(expected[i]!)),
+      `${what}[${i}]: ${a} vs scikit-learn ${expected[i]}`,
+    ),
+  );
 }
 
 test("unshuffled k-fold and stratified k-fold give scikit-learn's folds", () => {
@@ -65,7 +70,10 @@ test('shuffled folds follow the seed and keep each class in proportion', () => {
   const labels = cls.data.labels();
   const a = stratifiedKFold(labels, { k: 5, shuffle: true, seed: 1 });
   assert.deepEqual(a, stratifiedKFold(labels, { k: 5, shuffle: true, seed: 1 }));
-  assert.notDeepEqual(a.map((f) => Array.from(f.test)), stratifiedKFold(labels, { k: 5, shuffle: true, seed: 2 }).map((f) => Array.from(f.test)));
+  assert.notDeepEqual(
+    a.map((f) => Array.from(f.test)),
+    stratifiedKFold(labels, { k: 5, shuffle: true, seed: 2 }).map((f) => Array.from(f.test)),
+  );
   const total = [0, 1, 2].map((c) => labels.filter((v) => v === c).length);
   for (const fold of a) {
     for (const c of [0, 1, 2]) {
@@ -80,7 +88,13 @@ test("classification CV scores equal scikit-learn's cross_val_score, pipelines f
   for (const [key, expected] of Object.entries(cls.doc.cv)) {
     const [pipeline, splitter] = key.split('|') as [string, 'kfold' | 'stratified'];
     const folds = foldsFromTests(splitter === 'kfold' ? cls.doc.kfoldTest : cls.doc.stratifiedTest!, cls.doc.rows);
-    const result = await crossValidate(cls.data, { model: 'logistic-regression', params: logistic(l2), folds, pipeline: parsePipeline(pipeline), metric: 'accuracy' });
+    const result = await crossValidate(cls.data, {
+      model: 'logistic-regression',
+      params: logistic(l2),
+      folds,
+      pipeline: parsePipeline(pipeline),
+      metric: 'accuracy',
+    });
     assert.deepEqual(result.scores, expected, `${key}: ours ${result.scores} vs scikit-learn ${expected}`);
   }
 });
@@ -99,7 +113,12 @@ test("regression CV scores (R², negative MSE) equal scikit-learn's, with varian
 test('fitting the scaler on all rows instead of inside each fold changes the score (the leak), as it does in scikit-learn', async () => {
   const l2 = cls.doc['l2'] as number;
   const folds = foldsFromTests(cls.doc.stratifiedTest!, cls.doc.rows);
-  const inFold = await crossValidate(cls.data, { model: 'logistic-regression', params: logistic(l2), folds, pipeline: parsePipeline('standardize') });
+  const inFold = await crossValidate(cls.data, {
+    model: 'logistic-regression',
+    params: logistic(l2),
+    folds,
+    pipeline: parsePipeline('standardize'),
+  });
   const leakedData = new StandardScaler().fit(cls.data).transform(cls.data);
   const leaked = await crossValidate(leakedData, { model: 'logistic-regression', params: logistic(l2), folds });
   assert.deepEqual(leaked.scores, cls.doc['leakedStandardizeStratified']);
@@ -128,5 +147,10 @@ test("feature scores equal scikit-learn's f_classif, chi2, mutual_info_classif, 
   close(Array.from(mutualInfoClassif(cls.data, cls.data.labels())), cls.doc.scores['mutualInfo']!, 1e-9, 'mutual_info_classif');
   close(Array.from(fRegression(reg.data, reg.data.labels())), reg.doc.scores['f']!, 1e-9, 'f_regression');
   const standardized = new StandardScaler().fit(reg.data).transform(reg.data);
-  close(Array.from(lasso(standardized, reg.data.labels(), { alpha: reg.doc['lassoAlpha'] as number })), reg.doc.scores['lassoOnStandardized']!, 1e-7, 'Lasso');
+  close(
+    Array.from(lasso(standardized, reg.data.labels(), { alpha: reg.doc['lassoAlpha'] as number })),
+    reg.doc.scores['lassoOnStandardized']!,
+    1e-7,
+    'Lasso',
+  );
 });

@@ -10,12 +10,17 @@ import { fitPipeline, formatPipeline, parsePipeline } from '../../src/automl/pip
 const train = new Dataset({
   // colour (0, 2, 5), size, constant
   x: Float64Array.of(2, 1.0, 7, 0, 3.0, 7, 5, 2.0, 7, 2, 4.0, 7),
-  rows: 4, cols: 3, y: Float64Array.of(0, 1, 0, 1), featureNames: ['colour', 'size', 'flat'],
+  rows: 4,
+  cols: 3,
+  y: Float64Array.of(0, 1, 0, 1),
+  featureNames: ['colour', 'size', 'flat'],
 });
 
 test('one-hot replaces the column in place by one 0/1 column per training category; unseen codes as zeros', () => {
   const fitted = fitPipeline(parsePipeline('one-hot:colour'), train, 'classifier');
-  const out = fitted.transform(new Dataset({ x: Float64Array.of(5, 9, 7, 3, 8, 7), rows: 2, cols: 3, featureNames: ['colour', 'size', 'flat'] }));
+  const out = fitted.transform(
+    new Dataset({ x: Float64Array.of(5, 9, 7, 3, 8, 7), rows: 2, cols: 3, featureNames: ['colour', 'size', 'flat'] }),
+  );
   assert.deepEqual(out.featureNames, ['colour=0', 'colour=2', 'colour=5', 'size', 'flat']);
   assert.deepEqual(Array.from(out.x), [0, 0, 1, 9, 7, 0, 0, 0, 8, 7]);
 });
@@ -26,7 +31,10 @@ test('variance threshold drops the constant column; selection keeps names and co
   const best = fitPipeline(parsePipeline('variance,kbest:f:1'), train, 'classifier').transform(train);
   assert.equal(best.cols, 1);
   assert.throws(() => fitPipeline(parsePipeline('variance:100'), train, 'classifier'), DataError);
-  assert.throws(() => fitPipeline(parsePipeline('kbest:chi2:1'), train, 'regressor'), (e: unknown) => e instanceof ConfigError && e.field === 'score');
+  assert.throws(
+    () => fitPipeline(parsePipeline('kbest:chi2:1'), train, 'regressor'),
+    (e: unknown) => e instanceof ConfigError && e.field === 'score',
+  );
   const negative = train.with({ x: train.x.map((v) => -v) });
   assert.throws(() => fitPipeline(parsePipeline('kbest:chi2:1'), negative, 'classifier'), /non-negative features/);
 });
@@ -50,7 +58,11 @@ test('text and JSON forms round-trip; bad steps name the field', () => {
     [{ step: 'standardize' }, 'pipeline'],
   ];
   for (const [raw, field] of cases) {
-    assert.throws(() => parsePipeline(raw), (e: unknown) => e instanceof ConfigError && e.field === field, JSON.stringify(raw));
+    assert.throws(
+      () => parsePipeline(raw),
+      (e: unknown) => e instanceof ConfigError && e.field === field,
+      JSON.stringify(raw),
+    );
   }
 });
 

@@ -3,7 +3,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseSpace } from '../../src/automl/space.js';
-import { AsyncSuccessiveHalving, GridSearcher, HyperBand, RandomSearcher, SuccessiveHalving, rankOutcomes } from '../../src/automl/searchers.js';
+import {
+  AsyncSuccessiveHalving,
+  GridSearcher,
+  HyperBand,
+  RandomSearcher,
+  SuccessiveHalving,
+  rankOutcomes,
+} from '../../src/automl/searchers.js';
 import { TpeSearcher } from '../../src/automl/tpe.js';
 import type { Searcher, TrialRequest } from '../../src/automl/searchers.js';
 import { runStudy } from '../../src/automl/study.js';
@@ -19,21 +26,31 @@ function objective(request: TrialRequest): number {
 }
 
 async function run(searcher: Searcher, concurrency = 1, delayMs = 0): Promise<TrialRecord[]> {
-  const { trials } = await runStudy(searcher, async (request) => {
-    if (delayMs > 0) await new Promise((resolve) => setTimeout(resolve, delayMs * (1 + (request.configId % 3))));
-    const mean = objective(request);
-    return { scores: [mean], mean, std: 0, fitSeconds: 0 };
-  }, { concurrency });
+  const { trials } = await runStudy(
+    searcher,
+    async (request) => {
+      if (delayMs > 0) await new Promise((resolve) => setTimeout(resolve, delayMs * (1 + (request.configId % 3))));
+      const mean = objective(request);
+      return { scores: [mean], mean, std: 0, fitSeconds: 0 };
+    },
+    { concurrency },
+  );
   return trials;
 }
 
 test('grid and random: the given number of trials, no budget; random is seeded', async () => {
   const grid = await run(new GridSearcher(parseSpace({ x: { type: 'uniform', low: 0, high: 1, steps: 5 } }), 100));
-  assert.deepEqual(grid.map((t) => t.params['x']), [0, 0.25, 0.5, 0.75, 1]);
+  assert.deepEqual(
+    grid.map((t) => t.params['x']),
+    [0, 0.25, 0.5, 0.75, 1],
+  );
   const a = await run(new RandomSearcher(space, 7, 1));
   const b = await run(new RandomSearcher(space, 7, 1));
   assert.equal(a.length, 7);
-  assert.deepEqual(a.map((t) => t.params), b.map((t) => t.params));
+  assert.deepEqual(
+    a.map((t) => t.params),
+    b.map((t) => t.params),
+  );
   assert.ok(a.every((t) => t.resource === null));
 });
 
@@ -41,12 +58,29 @@ test('successive halving: 9 configurations at 1, the best 3 at 3, the best 1 at 
   const configs = Array.from({ length: 9 }, (_, configId) => ({ configId, params: { x: configId / 8 } }));
   const trials = await run(new SuccessiveHalving(configs, 1, 9, 3), 2);
   const atRung = (r: number): TrialRecord[] => trials.filter((t) => t.rung === r);
-  assert.deepEqual([0, 1, 2].map((r) => atRung(r).length), [9, 3, 1]);
-  assert.deepEqual([0, 1, 2].map((r) => atRung(r)[0]!.resource), [1, 3, 9]);
+  assert.deepEqual(
+    [0, 1, 2].map((r) => atRung(r).length),
+    [9, 3, 1],
+  );
+  assert.deepEqual(
+    [0, 1, 2].map((r) => atRung(r)[0]!.resource),
+    [1, 3, 9],
+  );
   // x = k/8 closest to 0.7: 6/8, then 5/8, then 7/8.
-  assert.deepEqual(atRung(1).map((t) => t.configId).sort(), [5, 6, 7]);
-  assert.deepEqual(atRung(2).map((t) => t.configId), [6]);
-  assert.equal(trials.reduce((s, t) => s + t.resource!, 0), 27);
+  assert.deepEqual(
+    atRung(1)
+      .map((t) => t.configId)
+      .sort(),
+    [5, 6, 7],
+  );
+  assert.deepEqual(
+    atRung(2).map((t) => t.configId),
+    [6],
+  );
+  assert.equal(
+    trials.reduce((s, t) => s + t.resource!, 0),
+    27,
+  );
   // Synchronous: no rung-1 trial starts before every rung-0 trial has finished.
   const lastRung0End = Math.max(...atRung(0).map((t) => t.startedAt + t.seconds));
   assert.ok(atRung(1).every((t) => t.startedAt >= lastRung0End - 1e-6));
@@ -72,8 +106,13 @@ test('ASHA on one worker (deterministic order): about half the budget of full-bu
   const trials = await run(new AsyncSuccessiveHalving(space, 30, { min: 1, max: 9, eta: 3 }, 4), 1);
   const spent = trials.reduce((s, t) => s + t.resource!, 0);
   assert.ok(spent <= (30 * 9) / 2, `ASHA spent ${spent} budget units; 30 full-budget trials would spend 270`);
-  const closest = trials.filter((t) => t.rung === 0).reduce((b, t) => (Math.abs((t.params['x'] as number) - 0.7) < Math.abs((b.params['x'] as number) - 0.7) ? t : b));
-  assert.ok(trials.some((t) => t.resource === 9 && t.configId === closest.configId), 'the configuration nearest the optimum reached the full budget');
+  const closest = trials
+    .filter((t) => t.rung === 0)
+    .reduce((b, t) => (Math.abs((t.params['x'] as number) - 0.7) < Math.abs((b.params['x'] as number) - 0.7) ? t : b));
+  assert.ok(
+    trials.some((t) => t.resource === 9 && t.configId === closest.configId),
+    'the configuration nearest the optimum reached the full budget',
+  );
 });
 
 test('HyperBand (min 1, max 9, eta 3): brackets of 9@1, 5@3 and 3@9, each halving', async () => {
@@ -90,12 +129,24 @@ test('Pareto helpers: dominance, the front, non-dominated sorting; promotion by 
   assert.ok(dominates([1, 1], [1, 0]));
   assert.ok(!dominates([1, 0], [0, 1]));
   assert.ok(!dominates([1, 1], [1, 1]));
-  const points = [[0.9, -2], [0.8, -1], [0.7, -3], [0.85, -1.5], [0.6, -0.5]];
+  const points = [
+    [0.9, -2],
+    [0.8, -1],
+    [0.7, -3],
+    [0.85, -1.5],
+    [0.6, -0.5],
+  ];
   assert.deepEqual(paretoFront(points), [0, 1, 3, 4]);
   assert.deepEqual(paretoRanks(points), [0, 0, 1, 0, 0]);
-  const outcome = (configId: number, objectives: number[] | null): { request: TrialRequest; objectives: number[] | null } => ({ request: { configId, params: {}, rung: 0, resource: 1, bracket: 0 }, objectives });
+  const outcome = (configId: number, objectives: number[] | null): { request: TrialRequest; objectives: number[] | null } => ({
+    request: { configId, params: {}, rung: 0, resource: 1, bracket: 0 },
+    objectives,
+  });
   const ranked = rankOutcomes([outcome(0, [0.95, -10]), outcome(1, [0.9, -1]), outcome(2, [0.8, -5]), outcome(3, null)]);
-  assert.deepEqual(ranked.map((o) => o.request.configId), [0, 1, 2]);
+  assert.deepEqual(
+    ranked.map((o) => o.request.configId),
+    [0, 1, 2],
+  );
 });
 
 test('TPE: after its random start-up it samples near the best trials, finding a better optimum than random search with the same budget', async () => {
@@ -106,7 +157,8 @@ test('TPE: after its random start-up it samples near the best trials, finding a 
     c: { type: 'choice', values: ['a', 'b', 'c', 'd'] },
     n: { type: 'int', low: 1, high: 50, when: { c: 'b' } },
   });
-  const score = (p: Record<string, unknown>): number => -10 * ((p['x'] as number) - 0.7) ** 2 - Math.log10((p['l'] as number) / 1e-2) ** 2 - (p['c'] === 'b' ? 0 : 1);
+  const score = (p: Record<string, unknown>): number =>
+    -10 * ((p['x'] as number) - 0.7) ** 2 - Math.log10((p['l'] as number) / 1e-2) ** 2 - (p['c'] === 'b' ? 0 : 1);
   const bestOf = async (searcher: Searcher): Promise<number> => {
     const { trials } = await runStudy(searcher, async (request) => {
       const mean = score(request.params);

@@ -41,9 +41,18 @@ test('sampling: same seed same points; every value inside its domain; conditiona
   assert.ok(below > 70 && below < 130, `log-uniform median near 1e-2, found ${below}/200 below`);
 });
 
-test('list values (an MLP\'s hidden sizes) as choices, fixed values and conditions', () => {
-  const lists = parseSpace({ hidden: { type: 'choice', values: [[8], [16, 8]] }, dropout: { type: 'uniform', low: 0, high: 0.5, when: { hidden: [[16, 8]] } }, batchSize: [32] as unknown as number });
-  const grid = gridOf(parseSpace({ hidden: { type: 'choice', values: [[8], [16, 8]] }, dropout: { type: 'choice', values: [0, 0.2], when: { hidden: [[16, 8]] } } }));
+test("list values (an MLP's hidden sizes) as choices, fixed values and conditions", () => {
+  const lists = parseSpace({
+    hidden: { type: 'choice', values: [[8], [16, 8]] },
+    dropout: { type: 'uniform', low: 0, high: 0.5, when: { hidden: [[16, 8]] } },
+    batchSize: [32] as unknown as number,
+  });
+  const grid = gridOf(
+    parseSpace({
+      hidden: { type: 'choice', values: [[8], [16, 8]] },
+      dropout: { type: 'choice', values: [0, 0.2], when: { hidden: [[16, 8]] } },
+    }),
+  );
   assert.deepEqual(grid, [{ hidden: [8] }, { hidden: [16, 8], dropout: 0 }, { hidden: [16, 8], dropout: 0.2 }]);
   const rng = new Rng(2);
   for (let i = 0; i < 20; i++) {
@@ -73,8 +82,11 @@ test('grid: last parameter fastest, conditional parameters only under their bran
   assert.equal(grid.length, 3 + 3 * 2);
   const rounded = grid.map((p) => ({ ...p, l2: Number((p['l2'] as number).toPrecision(12)) }));
   assert.deepEqual(rounded.slice(0, 5), [
-    { solver: 'lbfgs', l2: 0.001 }, { solver: 'lbfgs', l2: 0.01 }, { solver: 'lbfgs', l2: 0.1 },
-    { solver: 'sgd', l2: 0.001, epochs: 1 }, { solver: 'sgd', l2: 0.001, epochs: 2 },
+    { solver: 'lbfgs', l2: 0.001 },
+    { solver: 'lbfgs', l2: 0.01 },
+    { solver: 'lbfgs', l2: 0.1 },
+    { solver: 'sgd', l2: 0.001, epochs: 1 },
+    { solver: 'sgd', l2: 0.001, epochs: 2 },
   ]);
   assert.equal(new Set(grid.map(paramsKey)).size, grid.length);
 });
@@ -90,18 +102,29 @@ test('errors name the file and the field at fault', () => {
     [{ a: { type: 'choice', values: [1, null] } }, 'a.values[1]', /number, string, boolean or list of numbers/],
     [{ a: { type: 'uniform', low: 0, high: 1, step: 2 } }, 'a.step', /absent/],
     [{ lr: { type: 'uniform', low: 0, high: 1, when: { solver: 'sgd' } } }, 'lr.when.solver', /declared before/],
-    [{ solver: { type: 'choice', values: ['a', 'b'] }, lr: { type: 'uniform', low: 0, high: 1, when: { solver: 'c' } } }, 'lr.when.solver', /one of \["a","b"\]/],
-    [{ x: { type: 'uniform', low: 0, high: 1 }, y: { type: 'uniform', low: 0, high: 1, when: { x: 0.5 } } }, 'y.when.x', /'choice' or fixed/],
+    [
+      { solver: { type: 'choice', values: ['a', 'b'] }, lr: { type: 'uniform', low: 0, high: 1, when: { solver: 'c' } } },
+      'lr.when.solver',
+      /one of \["a","b"\]/,
+    ],
+    [
+      { x: { type: 'uniform', low: 0, high: 1 }, y: { type: 'uniform', low: 0, high: 1, when: { x: 0.5 } } },
+      'y.when.x',
+      /'choice' or fixed/,
+    ],
     [{ a: null }, 'a', /domain object/],
     [{ a: ['x'] }, 'a', /domain object/],
     [[], '(top level)', /object mapping/],
   ];
   for (const [raw, field, message] of cases) {
-    assert.throws(() => parseSpace(raw, 'space.json'), (error: unknown) => {
-      assert.ok(error instanceof ConfigError, String(error));
-      assert.equal(error.field, field, error.message);
-      assert.match(error.message, message);
-      return true;
-    });
+    assert.throws(
+      () => parseSpace(raw, 'space.json'),
+      (error: unknown) => {
+        assert.ok(error instanceof ConfigError, String(error));
+        assert.equal(error.field, field, error.message);
+        assert.match(error.message, message);
+        return true;
+      },
+    );
   }
 });

@@ -14,12 +14,21 @@ export interface Result {
 }
 
 export function run(args: string[], options: { env?: NodeJS.ProcessEnv; cwd?: string } = {}): Result {
-  const result = spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', timeout: 120_000, env: options.env ?? process.env, ...(options.cwd === undefined ? {} : { cwd: options.cwd }) });
+  const result = spawnSync(process.execPath, [bin, ...args], {
+    encoding: 'utf8',
+    timeout: 120_000,
+    env: options.env ?? process.env,
+    ...(options.cwd === undefined ? {} : { cwd: options.cwd }),
+  });
   return { status: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 
 /** Start the binary and call `started(pid)` at once (before it has loaded), then wait for it to exit. */
-export function runWatching(args: string[], started: (pid: number) => void, options: { timeoutMs?: number; env?: NodeJS.ProcessEnv } = {}): Promise<Result> {
+export function runWatching(
+  args: string[],
+  started: (pid: number) => void,
+  options: { timeoutMs?: number; env?: NodeJS.ProcessEnv } = {},
+): Promise<Result> {
   const timeoutMs = options.timeoutMs ?? 120_000;
   return new Promise((resolvePromise, reject) => {
     const child = spawn(process.execPath, [bin, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: options.env ?? process.env });

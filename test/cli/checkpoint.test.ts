@@ -23,11 +23,31 @@ async function waitFor(check: () => boolean, timeoutMs: number, what: string): P
 }
 
 const CASES: { name: string; model: string[]; every: string; paradigm: string[] }[] = [
-  { name: 'logistic regression (SGD), sequential', model: ['logistic-regression', '--solver', 'sgd', '--epochs', '200', '--batch-size', '16'], every: '400steps', paradigm: [] },
-  { name: 'logistic regression (SGD), threads×2', model: ['logistic-regression', '--solver', 'sgd', '--epochs', '200', '--batch-size', '16'], every: '400steps', paradigm: ['--paradigm', 'threads', '--workers', '2'] },
-  { name: 'logistic regression (SGD), processes×2', model: ['logistic-regression', '--solver', 'sgd', '--epochs', '200', '--batch-size', '16'], every: '400steps', paradigm: ['--paradigm', 'processes', '--workers', '2'] },
+  {
+    name: 'logistic regression (SGD), sequential',
+    model: ['logistic-regression', '--solver', 'sgd', '--epochs', '200', '--batch-size', '16'],
+    every: '400steps',
+    paradigm: [],
+  },
+  {
+    name: 'logistic regression (SGD), threads×2',
+    model: ['logistic-regression', '--solver', 'sgd', '--epochs', '200', '--batch-size', '16'],
+    every: '400steps',
+    paradigm: ['--paradigm', 'threads', '--workers', '2'],
+  },
+  {
+    name: 'logistic regression (SGD), processes×2',
+    model: ['logistic-regression', '--solver', 'sgd', '--epochs', '200', '--batch-size', '16'],
+    every: '400steps',
+    paradigm: ['--paradigm', 'processes', '--workers', '2'],
+  },
   { name: 'MLP (Adam, dropout), sequential', model: ['mlp', '--epochs', '15', '--dropout', '0.1'], every: '30steps', paradigm: [] },
-  { name: 'MLP (Adam, dropout), threads×2', model: ['mlp', '--epochs', '15', '--dropout', '0.1'], every: '30steps', paradigm: ['--paradigm', 'threads', '--workers', '2'] },
+  {
+    name: 'MLP (Adam, dropout), threads×2',
+    model: ['mlp', '--epochs', '15', '--dropout', '0.1'],
+    every: '30steps',
+    paradigm: ['--paradigm', 'threads', '--workers', '2'],
+  },
 ];
 
 for (const { name, model, every, paradigm } of CASES) {
@@ -43,7 +63,9 @@ for (const { name, model, every, paradigm } of CASES) {
       const killed = await runWatching([...common, ...flags, '--out', join(dir, 'never.json')], (pid) => {
         waitFor(() => existsSync(checkpoints) && readdirSync(checkpoints).some((f) => f.endsWith('.slckpt')), 60_000, 'a first checkpoint')
           .then(() => {
-            killedAfter = readdirSync(checkpoints).filter((f) => f.endsWith('.slckpt')).join(',');
+            killedAfter = readdirSync(checkpoints)
+              .filter((f) => f.endsWith('.slckpt'))
+              .join(',');
             process.kill(pid, 'SIGKILL');
           })
           .catch((error: unknown) => assert.fail(String(error)));
@@ -57,13 +79,26 @@ for (const { name, model, every, paradigm } of CASES) {
       const resumedStep = /resuming from \S+ckpt-0*(\d+)\.slckpt/.exec(b.stderr);
       assert.ok(resumedStep !== null && Number(resumedStep[1]) > 0, `resume must start from a checkpoint: ${b.stderr}`);
       assert.deepEqual(state(join(dir, 'b.json')), state(join(dir, 'a.json')));
-    }));
+    }),
+  );
 }
 
 test('resume refuses a checkpoint of other hyperparameters, and flags without --checkpoint-dir', () =>
   withDir((dir) => {
     const checkpoints = join(dir, 'ckpt');
-    const base = ['train', 'logistic-regression', '--solver', 'sgd', '--epochs', '2', '--data', DATA, '--quiet', '--checkpoint-dir', checkpoints];
+    const base = [
+      'train',
+      'logistic-regression',
+      '--solver',
+      'sgd',
+      '--epochs',
+      '2',
+      '--data',
+      DATA,
+      '--quiet',
+      '--checkpoint-dir',
+      checkpoints,
+    ];
     assert.equal(run(base).status, 0);
     const other = run([...base, '--lr', '0.5', '--resume']);
     assert.equal(other.status, 3, other.stderr);
@@ -74,7 +109,17 @@ test('resume refuses a checkpoint of other hyperparameters, and flags without --
     const bad = run([...base, '--checkpoint-every', '5min']);
     assert.equal(bad.status, 2);
     assert.match(bad.stderr, /--checkpoint-every expects/);
-    const kmeans = run(['train', 'kmeans', '--data', 'synthetic:blobs?rows=100&cols=2', '--k', '3', '--quiet', '--checkpoint-dir', checkpoints]);
+    const kmeans = run([
+      'train',
+      'kmeans',
+      '--data',
+      'synthetic:blobs?rows=100&cols=2',
+      '--k',
+      '3',
+      '--quiet',
+      '--checkpoint-dir',
+      checkpoints,
+    ]);
     assert.equal(kmeans.status, 0, kmeans.stderr);
     assert.match(kmeans.stderr, /kmeans does not write checkpoints/);
     const hogwild = run([...base, '--strategy', 'hogwild']);
@@ -82,23 +127,66 @@ test('resume refuses a checkpoint of other hyperparameters, and flags without --
     assert.match(hogwild.stderr, /synchronous strategy/);
   }));
 
-test('processes×2: resume from a mid-run checkpoint (rank 0 reads, broadcasts) past a corrupt newer one, bitwise equal', { timeout: 180_000 }, () =>
-  withDir((dir) => {
-    const checkpoints = join(dir, 'ckpt');
-    const common = ['train', 'logistic-regression', '--solver', 'sgd', '--epochs', '6', '--batch-size', '32', '--data', DATA, '--seed', '2', '--paradigm', 'processes', '--workers', '2', '--quiet'];
-    const a = run([...common, '--checkpoint-dir', checkpoints, '--checkpoint-every', '40steps', '--keep', '0', '--out', join(dir, 'a.json')]);
-    assert.equal(a.status, 0, a.stderr);
-    const files = readdirSync(checkpoints).filter((f) => f.endsWith('.slckpt')).sort();
-    assert.ok(files.length >= 4, files.join(','));
-    // Keep the first two; the third made corrupt (one flipped byte) stands newest: resume skips it.
-    for (const file of files.slice(3)) rmSync(join(checkpoints, file));
-    const corrupt = join(checkpoints, files[2]!);
-    const bytes = readFileSync(corrupt);
-    bytes[200] = bytes[200]! ^ 1;
-    writeFileSync(corrupt, bytes);
-    const b = run([...common, '--checkpoint-dir', checkpoints, '--checkpoint-every', '40steps', '--resume', '--out', join(dir, 'b.json')]);
-    assert.equal(b.status, 0, b.stderr);
-    assert.match(b.stderr, new RegExp(`warning: skipping checkpoint \\S*${files[2]!.replace('.', '\\.')}: .*SHA-256`));
-    assert.match(b.stderr, new RegExp(`resuming from \\S*${files[1]!.replace('.', '\\.')}`));
-    assert.deepEqual(state(join(dir, 'b.json')), state(join(dir, 'a.json')));
-  }));
+test(
+  'processes×2: resume from a mid-run checkpoint (rank 0 reads, broadcasts) past a corrupt newer one, bitwise equal',
+  { timeout: 180_000 },
+  () =>
+    withDir((dir) => {
+      const checkpoints = join(dir, 'ckpt');
+      const common = [
+        'train',
+        'logistic-regression',
+        '--solver',
+        'sgd',
+        '--epochs',
+        '6',
+        '--batch-size',
+        '32',
+        '--data',
+        DATA,
+        '--seed',
+        '2',
+        '--paradigm',
+        'processes',
+        '--workers',
+        '2',
+        '--quiet',
+      ];
+      const a = run([
+        ...common,
+        '--checkpoint-dir',
+        checkpoints,
+        '--checkpoint-every',
+        '40steps',
+        '--keep',
+        '0',
+        '--out',
+        join(dir, 'a.json'),
+      ]);
+      assert.equal(a.status, 0, a.stderr);
+      const files = readdirSync(checkpoints)
+        .filter((f) => f.endsWith('.slckpt'))
+        .sort();
+      assert.ok(files.length >= 4, files.join(','));
+      // Keep the first two; the third made corrupt (one flipped byte) stands newest: resume skips it.
+      for (const file of files.slice(3)) rmSync(join(checkpoints, file));
+      const corrupt = join(checkpoints, files[2]!);
+      const bytes = readFileSync(corrupt);
+      bytes[200] = bytes[200]! ^ 1;
+      writeFileSync(corrupt, bytes);
+      const b = run([
+        ...common,
+        '--checkpoint-dir',
+        checkpoints,
+        '--checkpoint-every',
+        '40steps',
+        '--resume',
+        '--out',
+        join(dir, 'b.json'),
+      ]);
+      assert.equal(b.status, 0, b.stderr);
+      assert.match(b.stderr, new RegExp(`warning: skipping checkpoint \\S*${files[2]!.replace('.', '\\.')}: .*SHA-256`));
+      assert.match(b.stderr, new RegExp(`resuming from \\S*${files[1]!.replace('.', '\\.')}`));
+      assert.deepEqual(state(join(dir, 'b.json')), state(join(dir, 'a.json')));
+    }),
+);

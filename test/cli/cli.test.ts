@@ -26,16 +26,37 @@ function withDir(body: (dir: string) => void): void {
 test('train --json prints the documented shape and the model it saves predicts', () => {
   withDir((dir) => {
     const out = join(dir, 'model.json');
-    const r = run(['train', 'logistic-regression', '--data', 'synthetic:classification?rows=2000&cols=5&seed=3', '--standardize', '--out', out, '--json', '--seed', '1']);
+    const r = run([
+      'train',
+      'logistic-regression',
+      '--data',
+      'synthetic:classification?rows=2000&cols=5&seed=3',
+      '--standardize',
+      '--out',
+      out,
+      '--json',
+      '--seed',
+      '1',
+    ]);
     assert.equal(r.status, 0, r.stderr);
     const report = JSON.parse(r.stdout) as Record<string, unknown>;
-    for (const key of ['model', 'paradigm', 'workers', 'seconds', 'loadSeconds', 'trainSamples', 'metrics', 'comm']) assert.ok(key in report, `missing ${key}`);
+    for (const key of ['model', 'paradigm', 'workers', 'seconds', 'loadSeconds', 'trainSamples', 'metrics', 'comm'])
+      assert.ok(key in report, `missing ${key}`);
     assert.equal(report['model'], 'logistic-regression');
     assert.equal(report['paradigm'], 'sequential');
     const metrics = report['metrics'] as Record<string, number>;
     assert.ok(metrics['accuracy']! > 0.8, `accuracy ${metrics['accuracy']}`);
     assert.ok((report['trainSamples'] as number) > 1400 && (report['trainSamples'] as number) < 1800);
-    const p = run(['predict', '--model', out, '--data', 'synthetic:classification?rows=2000&cols=5&seed=3', '--json', '--out', join(dir, 'p.csv')]);
+    const p = run([
+      'predict',
+      '--model',
+      out,
+      '--data',
+      'synthetic:classification?rows=2000&cols=5&seed=3',
+      '--json',
+      '--out',
+      join(dir, 'p.csv'),
+    ]);
     assert.equal(p.status, 0, p.stderr);
     const predicted = JSON.parse(p.stdout) as { metrics: Record<string, number> };
     assert.ok(predicted.metrics['accuracy']! > 0.8);
@@ -81,35 +102,102 @@ test('the same train command gives the same model metrics under sequential, proc
   assert.equal(sequential.status, 0, sequential.stderr);
   const processes = run(['train', 'logistic-regression', '--data', data, '--json', '--paradigm', 'processes', '--workers', '2']);
   assert.equal(processes.status, 0, processes.stderr);
-  const cluster = run(['launch', '--workers', '2', '--', 'train', 'logistic-regression', '--data', data, '--json', '--paradigm', 'cluster']);
+  const cluster = run([
+    'launch',
+    '--workers',
+    '2',
+    '--',
+    'train',
+    'logistic-regression',
+    '--data',
+    data,
+    '--json',
+    '--paradigm',
+    'cluster',
+  ]);
   assert.equal(cluster.status, 0, cluster.stderr);
-  const reports = [sequential, processes, cluster].map((r) => JSON.parse(r.stdout.trim().split('\n').filter((l) => l.startsWith('{')).at(-1)!) as {
-    paradigm: string;
-    workers: number;
-    trainSamples: number;
-    metrics: { accuracy: number };
-    comm: { bytesSent: number };
-  });
-  assert.deepEqual(reports.map((r) => r.paradigm), ['sequential', 'processes', 'cluster']);
-  assert.deepEqual(reports.map((r) => r.workers), [1, 2, 2]);
+  const reports = [sequential, processes, cluster].map(
+    (r) =>
+      JSON.parse(
+        r.stdout
+          .trim()
+          .split('\n')
+          .filter((l) => l.startsWith('{'))
+          .at(-1)!,
+      ) as {
+        paradigm: string;
+        workers: number;
+        trainSamples: number;
+        metrics: { accuracy: number };
+        comm: { bytesSent: number };
+      },
+  );
+  assert.deepEqual(
+    reports.map((r) => r.paradigm),
+    ['sequential', 'processes', 'cluster'],
+  );
+  assert.deepEqual(
+    reports.map((r) => r.workers),
+    [1, 2, 2],
+  );
   for (const r of reports) {
     assert.equal(r.trainSamples, reports[0]!.trainSamples);
-    assert.ok(Math.abs(r.metrics.accuracy - reports[0]!.metrics.accuracy) < 1e-9, `accuracy ${r.metrics.accuracy} vs ${reports[0]!.metrics.accuracy}`);
+    assert.ok(
+      Math.abs(r.metrics.accuracy - reports[0]!.metrics.accuracy) < 1e-9,
+      `accuracy ${r.metrics.accuracy} vs ${reports[0]!.metrics.accuracy}`,
+    );
   }
   // Only model statistics cross the wire: workers loaded their own shards, so far fewer bytes than the data.
   assert.ok(reports[1]!.comm.bytesSent > 0 && reports[1]!.comm.bytesSent < 4000 * 8 * 8);
-  assert.equal(cluster.stdout.trim().split('\n').filter((l) => l.startsWith('{')).length, 1, 'only rank 0 prints');
+  assert.equal(
+    cluster.stdout
+      .trim()
+      .split('\n')
+      .filter((l) => l.startsWith('{')).length,
+    1,
+    'only rank 0 prints',
+  );
 });
 
 test('train --pipeline trains a neural model as a pipeline and reports it; the old --strategy pipeline names the new flag', () => {
   const data = 'synthetic:classification?rows=300&cols=4&seed=5';
-  const r = run(['train', 'mlp', '--data', data, '--paradigm', 'threads', '--workers', '2', '--pipeline', '2:1f1b', '--hidden', '6', '--epochs', '1', '--json']);
+  const r = run([
+    'train',
+    'mlp',
+    '--data',
+    data,
+    '--paradigm',
+    'threads',
+    '--workers',
+    '2',
+    '--pipeline',
+    '2:1f1b',
+    '--hidden',
+    '6',
+    '--epochs',
+    '1',
+    '--json',
+  ]);
   assert.equal(r.status, 0, r.stderr);
   const report = JSON.parse(r.stdout) as Record<string, unknown>;
   assert.equal(report['pipeline'], '2:1f1b');
   assert.equal(report['strategy'], 'allreduce');
   assert.ok((report['comm'] as { bytesSent: number }).bytesSent > 0, 'stages exchange activations');
-  const text = run(['train', 'mlp', '--data', data, '--paradigm', 'threads', '--workers', '2', '--pipeline', '--hidden', '6', '--epochs', '1']);
+  const text = run([
+    'train',
+    'mlp',
+    '--data',
+    data,
+    '--paradigm',
+    'threads',
+    '--workers',
+    '2',
+    '--pipeline',
+    '--hidden',
+    '6',
+    '--epochs',
+    '1',
+  ]);
   assert.equal(text.status, 0, text.stderr);
   assert.match(text.stdout, /\(threads, 2 workers, pipeline 4:gpipe\)/);
   const old = run(['train', 'mlp', '--data', data, '--paradigm', 'threads', '--workers', '2', '--strategy', 'pipeline:8']);

@@ -10,9 +10,30 @@ import { fileURLToPath } from 'node:url';
 const bin = resolve(dirname(fileURLToPath(import.meta.url)), '../../../bin/shardlearn.js');
 
 test('train --paradigm cluster with an unresolvable MASTER_ADDR fails at once naming the host, with a network exit code', () => {
-  const env = { ...process.env, MASTER_ADDR: 'no-such-master.invalid', MASTER_PORT: '29500', WORLD_SIZE: '2', RANK: '1', SHARDLEARN_SECRET: 'a'.repeat(64) };
+  const env = {
+    ...process.env,
+    MASTER_ADDR: 'no-such-master.invalid',
+    MASTER_PORT: '29500',
+    WORLD_SIZE: '2',
+    RANK: '1',
+    SHARDLEARN_SECRET: 'a'.repeat(64),
+  };
   const started = Date.now();
-  const r = spawnSync(process.execPath, [bin, 'train', 'logistic-regression', '--data', 'synthetic:classification?rows=200&cols=3&seed=1', '--paradigm', 'cluster', '--timeout-ms', '60000'], { env, encoding: 'utf8', timeout: 50_000 });
+  const r = spawnSync(
+    process.execPath,
+    [
+      bin,
+      'train',
+      'logistic-regression',
+      '--data',
+      'synthetic:classification?rows=200&cols=3&seed=1',
+      '--paradigm',
+      'cluster',
+      '--timeout-ms',
+      '60000',
+    ],
+    { env, encoding: 'utf8', timeout: 50_000 },
+  );
   assert.ok(Date.now() - started < 40_000, 'failed before the 60 s join timeout');
   assert.notEqual(r.status, 0);
   assert.notEqual(r.status, 1, `exit 1 is for bugs; stderr: ${r.stderr}`);

@@ -13,7 +13,19 @@ function run(args: string[]): { status: number | null; stdout: string; stderr: s
   return { status: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 
-const TRAIN = ['train', 'mlp', '--data', 'synthetic:classification?rows=2000&cols=20&seed=3', '--paradigm', 'threads', '--workers', '2', '--epochs', '2', '--json'];
+const TRAIN = [
+  'train',
+  'mlp',
+  '--data',
+  'synthetic:classification?rows=2000&cols=20&seed=3',
+  '--paradigm',
+  'threads',
+  '--workers',
+  '2',
+  '--epochs',
+  '2',
+  '--json',
+];
 
 test('train --compression topk:0.05 --compression-warmup 1: reported, and the ranks send fewer bytes', () => {
   const plain = run(TRAIN);

@@ -42,12 +42,21 @@ test('file-system errors (EISDIR, ENOENT, ENOTDIR, ENOSPC) are exit 5, naming th
 });
 
 test('a host that does not resolve is exit 4 naming the host; a CommError with a host says it', async () => {
-  const error = await lookup('no-such-host.invalid').then(() => null, (e: unknown) => e);
+  const error = await lookup('no-such-host.invalid').then(
+    () => null,
+    (e: unknown) => e,
+  );
   assert.ok(error !== null, '.invalid never resolves (RFC 6761)');
   assert.equal(exitCodeFor(error), EXIT.runtime);
   assert.match(describeFailure(error), /cannot resolve host 'no-such-host\.invalid'/);
-  assert.equal(describeFailure(new CommError('TIMEOUT', 'rank 1 did not answer', { rank: 1, host: '10.0.0.2' })), 'shardlearn: rank 1 did not answer (host 10.0.0.2)');
-  assert.equal(describeFailure(new CommError('TIMEOUT', 'rank 1 at 10.0.0.2 did not answer', { host: '10.0.0.2' })), 'shardlearn: rank 1 at 10.0.0.2 did not answer');
+  assert.equal(
+    describeFailure(new CommError('TIMEOUT', 'rank 1 did not answer', { rank: 1, host: '10.0.0.2' })),
+    'shardlearn: rank 1 did not answer (host 10.0.0.2)',
+  );
+  assert.equal(
+    describeFailure(new CommError('TIMEOUT', 'rank 1 at 10.0.0.2 did not answer', { host: '10.0.0.2' })),
+    'shardlearn: rank 1 at 10.0.0.2 did not answer',
+  );
   assert.equal(exitCodeFor(new ConfigError('x')), EXIT.usage);
   assert.equal(exitCodeFor(new Error('a bug')), EXIT.bug);
   assert.match(describeFailure(new Error('a bug')), /internal error: a bug/);

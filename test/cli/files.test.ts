@@ -18,18 +18,26 @@ test('train --out and predict --out do not follow a symlink planted at the old t
     const victim = join(dir, 'victim.txt');
     writeFileSync(victim, 'precious');
     const out = join(dir, 'model.json');
-    const trained = await runWatching(['train', 'kmeans', '--data', DATA, '--k', '3', '--out', out], (pid) => symlinkSync(victim, `${out}.tmp-${pid}`));
+    const trained = await runWatching(['train', 'kmeans', '--data', DATA, '--k', '3', '--out', out], (pid) =>
+      symlinkSync(victim, `${out}.tmp-${pid}`),
+    );
     assert.equal(trained.status, 0, trained.stderr);
     assert.equal(readFileSync(victim, 'utf8'), 'precious');
     assert.ok(lstatSync(out).isFile(), 'the model is a file, not the planted link');
     assert.equal((JSON.parse(readFileSync(out, 'utf8')) as { model: string }).model, 'kmeans');
 
     const predictions = join(dir, 'p.csv');
-    const predicted = await runWatching(['predict', '--model', out, '--data', DATA, '--out', predictions], (pid) => symlinkSync(victim, `${predictions}.tmp-${pid}`));
+    const predicted = await runWatching(['predict', '--model', out, '--data', DATA, '--out', predictions], (pid) =>
+      symlinkSync(victim, `${predictions}.tmp-${pid}`),
+    );
     assert.equal(predicted.status, 0, predicted.stderr);
     assert.equal(readFileSync(victim, 'utf8'), 'precious');
     assert.equal(readFileSync(predictions, 'utf8').trim().split('\n').length, 401);
-    assert.deepEqual(readdirSync(dir).filter((name) => name.endsWith('.tmp')), [], 'no temporary file left');
+    assert.deepEqual(
+      readdirSync(dir).filter((name) => name.endsWith('.tmp')),
+      [],
+      'no temporary file left',
+    );
   }));
 
 test('an existing --out file is replaced whole; a folder or a missing folder is exit 5 naming the path, with no temporary file left', () =>
@@ -104,7 +112,13 @@ test('train --secret-file joins a cluster by hand; a file open to group or other
     writeFileSync(secret, `${'ab'.repeat(32)}\n`);
     chmodSync(secret, 0o644);
     const rankEnv = (port: number, rank: number): NodeJS.ProcessEnv => {
-      const env: NodeJS.ProcessEnv = { ...process.env, MASTER_ADDR: '127.0.0.1', MASTER_PORT: String(port), WORLD_SIZE: '2', RANK: String(rank) };
+      const env: NodeJS.ProcessEnv = {
+        ...process.env,
+        MASTER_ADDR: '127.0.0.1',
+        MASTER_PORT: String(port),
+        WORLD_SIZE: '2',
+        RANK: String(rank),
+      };
       delete env['SHARDLEARN_SECRET'];
       delete env['SHARDLEARN_SECRET_FILE'];
       return env;
@@ -125,8 +139,24 @@ test('train --secret-file joins a cluster by hand; a file open to group or other
     chmodSync(secret, 0o600);
     // Two ranks started by hand, no SHARDLEARN_SECRET: each reads the file. Rank 0 prints the report.
     const port = await freePort();
-    const args = ['train', 'kmeans', '--data', DATA, '--k', '3', '--paradigm', 'cluster', '--secret-file', secret, '--timeout-ms', '30000', '--json'];
-    const [zero, one] = await Promise.all([0, 1].map((rank) => runWatching(args, () => undefined, { timeoutMs: 90_000, env: rankEnv(port, rank) })));
+    const args = [
+      'train',
+      'kmeans',
+      '--data',
+      DATA,
+      '--k',
+      '3',
+      '--paradigm',
+      'cluster',
+      '--secret-file',
+      secret,
+      '--timeout-ms',
+      '30000',
+      '--json',
+    ];
+    const [zero, one] = await Promise.all(
+      [0, 1].map((rank) => runWatching(args, () => undefined, { timeoutMs: 90_000, env: rankEnv(port, rank) })),
+    );
     assert.equal(zero!.status, 0, zero!.stderr);
     assert.equal(one!.status, 0, one!.stderr);
     const report = JSON.parse(zero!.stdout) as { paradigm: string; workers: number };

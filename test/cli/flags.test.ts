@@ -27,7 +27,19 @@ test('--delimiter 1 is the character 1 and --data 007 the path 007 (not 7)', () 
     // No digit 1 in the numbers: a + b = y exactly.
     const rows = Array.from({ length: 30 }, (_, i) => [2 + (i % 3), 2 + (Math.floor(i / 3) % 3)]).map(([a, b]) => `${a}1${b}1${a! + b!}`);
     writeFileSync(join(dir, 'ones.csv'), `a1b1y\n${rows.join('\n')}\n`);
-    const r = run(['train', 'linear-regression', '--data', join(dir, 'ones.csv'), '--delimiter', '1', '--target', 'y', '--eval', 'train', '--json']);
+    const r = run([
+      'train',
+      'linear-regression',
+      '--data',
+      join(dir, 'ones.csv'),
+      '--delimiter',
+      '1',
+      '--target',
+      'y',
+      '--eval',
+      'train',
+      '--json',
+    ]);
     assert.equal(r.status, 0, r.stderr);
     assert.ok((JSON.parse(r.stdout) as { metrics: { r2: number } }).metrics.r2 > 0.999);
     // The loader is handed the text: its error names '007' (the old parser handed it the number 7).
@@ -47,7 +59,15 @@ test('model options become numbers or booleans only where the model declares one
   const solver = run(['train', 'linear-regression', '--data', 'synthetic:regression?rows=100&cols=2', '--solver', '007']);
   assert.equal(solver.status, 2);
   assert.match(solver.stderr, /option 'solver' must be one of exact, sgd, found '007'/);
-  const intercept = run(['train', 'linear-regression', '--data', 'synthetic:regression?rows=100&cols=2', '--fit-intercept', 'false', '--json']);
+  const intercept = run([
+    'train',
+    'linear-regression',
+    '--data',
+    'synthetic:regression?rows=100&cols=2',
+    '--fit-intercept',
+    'false',
+    '--json',
+  ]);
   assert.equal(intercept.status, 0, intercept.stderr);
   const yes = run(['train', 'linear-regression', '--data', 'synthetic:regression?rows=100&cols=2', '--fit-intercept', 'maybe']);
   assert.equal(yes.status, 2);
@@ -115,7 +135,22 @@ test('--quiet: accepted by every command, silences summaries but not --json nor 
       assert.equal(r.status, 2, `${command}: ${r.stderr}`);
       assert.match(r.stderr, /does not exist/);
     }
-    const compare = run(['compare', '--models', 'kmeans', '--paradigms', 'sequential', '--repeats', '1', '--rows', '200', '--db', join(dir, 'r.duckdb'), '--report', join(dir, 'r.html'), '--quiet']);
+    const compare = run([
+      'compare',
+      '--models',
+      'kmeans',
+      '--paradigms',
+      'sequential',
+      '--repeats',
+      '1',
+      '--rows',
+      '200',
+      '--db',
+      join(dir, 'r.duckdb'),
+      '--report',
+      join(dir, 'r.html'),
+      '--quiet',
+    ]);
     assert.equal(compare.status, 0, compare.stderr);
     assert.equal(compare.stdout, '');
   });
@@ -123,15 +158,19 @@ test('--quiet: accepted by every command, silences summaries but not --json nor 
   assert.equal(launch.status, 0, launch.stderr);
 });
 
-test('every flag a command reads is in some command\'s --help (a new flag without help fails here)', () => {
+test("every flag a command reads is in some command's --help (a new flag without help fails here)", () => {
   const cliDir = resolve(dirname(fileURLToPath(import.meta.url)), '../../../src/cli');
   const read = new Set<string>();
   for (const file of readdirSync(cliDir).filter((name) => name.endsWith('.ts'))) {
     const text = readFileSync(join(cliDir, file), 'utf8');
-    for (const match of text.matchAll(/(?:take(?:String|Number|Switch|List)\(args, |flags\.get\()'([a-z][a-z0-9-]*)'/g)) read.add(match[1]!);
+    for (const match of text.matchAll(/(?:take(?:String|Number|Switch|List)\(\s*args,\s*|flags\.get\(\s*)'([a-z][a-z0-9-]*)'/g))
+      read.add(match[1]!);
   }
   assert.ok(read.has('data') && read.has('secret-file') && read.has('format'), [...read].join(' '));
-  const help = [...['train', 'tune', 'predict', 'compare', 'runs', 'report', 'advise', 'launch', 'info'].map((c) => run([c, '--help']).stdout), run(['--help']).stdout].join('\n');
+  const help = [
+    ...['train', 'tune', 'predict', 'compare', 'runs', 'report', 'advise', 'launch', 'info'].map((c) => run([c, '--help']).stdout),
+    run(['--help']).stdout,
+  ].join('\n');
   const missing = [...read].filter((flag) => !new RegExp(`--${flag}\\b`).test(help));
   assert.deepEqual(missing, []);
 });

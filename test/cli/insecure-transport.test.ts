@@ -18,11 +18,33 @@ test('--insecure-transport is refused outside cluster, naming why', () => {
 });
 
 test('two cluster ranks with --insecure-transport train over plain TCP, say so, and record it; without it CURVE is recorded', async () => {
-  const rankEnv = (port: number, rank: number): NodeJS.ProcessEnv => ({ ...process.env, MASTER_ADDR: '127.0.0.1', MASTER_PORT: String(port), WORLD_SIZE: '2', RANK: String(rank), SHARDLEARN_SECRET: 'cd'.repeat(32) });
+  const rankEnv = (port: number, rank: number): NodeJS.ProcessEnv => ({
+    ...process.env,
+    MASTER_ADDR: '127.0.0.1',
+    MASTER_PORT: String(port),
+    WORLD_SIZE: '2',
+    RANK: String(rank),
+    SHARDLEARN_SECRET: 'cd'.repeat(32),
+  });
   for (const insecure of [true, false]) {
     const port = await freePort();
-    const args = ['train', 'kmeans', '--data', DATA, '--k', '3', '--paradigm', 'cluster', '--timeout-ms', '30000', '--json', ...(insecure ? ['--insecure-transport'] : [])];
-    const [zero, one] = await Promise.all([0, 1].map((rank) => runWatching(args, () => undefined, { timeoutMs: 90_000, env: rankEnv(port, rank) })));
+    const args = [
+      'train',
+      'kmeans',
+      '--data',
+      DATA,
+      '--k',
+      '3',
+      '--paradigm',
+      'cluster',
+      '--timeout-ms',
+      '30000',
+      '--json',
+      ...(insecure ? ['--insecure-transport'] : []),
+    ];
+    const [zero, one] = await Promise.all(
+      [0, 1].map((rank) => runWatching(args, () => undefined, { timeoutMs: 90_000, env: rankEnv(port, rank) })),
+    );
     assert.equal(zero!.status, 0, zero!.stderr);
     assert.equal(one!.status, 0, one!.stderr);
     const report = JSON.parse(zero!.stdout) as { transport?: string; comm: { bytesSent: number } };

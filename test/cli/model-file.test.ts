@@ -30,11 +30,41 @@ test('predict --model with a hostile file exits 3 with one line naming the file 
     assert.equal(run(['predict', '--model', saved, '--data', DATA, '--json']).status, 0, 'the untouched file predicts');
     const original = readFileSync(saved, 'utf8');
     const cases: [string, (document: { model: string; state: Record<string, unknown> }) => void, string][] = [
-      ['truncated', (d) => { d.state['centers'] = typed([0, 0, 0]); }, 'state.centers'],
-      ['nan', (d) => { d.state['centers'] = typed([NaN, 0, 0, 1, 1, 1, 2, 2, 2]); }, 'state.centers'],
-      ['constructor', (d) => { d.state['centers'] = { $typed: 'constructor', base64: '' }; }, 'state.centers'],
-      ['wrong-type', (d) => { d.state['cols'] = [3]; }, 'state.cols'],
-      ['wrong-tag', (d) => { d.model = 'kmeans2'; }, 'model'],
+      [
+        'truncated',
+        (d) => {
+          d.state['centers'] = typed([0, 0, 0]);
+        },
+        'state.centers',
+      ],
+      [
+        'nan',
+        (d) => {
+          d.state['centers'] = typed([NaN, 0, 0, 1, 1, 1, 2, 2, 2]);
+        },
+        'state.centers',
+      ],
+      [
+        'constructor',
+        (d) => {
+          d.state['centers'] = { $typed: 'constructor', base64: '' };
+        },
+        'state.centers',
+      ],
+      [
+        'wrong-type',
+        (d) => {
+          d.state['cols'] = [3];
+        },
+        'state.cols',
+      ],
+      [
+        'wrong-tag',
+        (d) => {
+          d.model = 'kmeans2';
+        },
+        'model',
+      ],
     ];
     const files: [string, string][] = cases.map(([label, edit, field]) => {
       const document = JSON.parse(original) as { model: string; state: Record<string, unknown> };

@@ -18,9 +18,28 @@ test('train q-learning --env frozenlake-4x4 --slippery --episodes 20000 --json: 
   const dir = mkdtempSync(join(tmpdir(), 'shardlearn-rl-'));
   try {
     const out = join(dir, 'policy.json');
-    const r = run(['train', 'q-learning', '--env', 'frozenlake-4x4', '--slippery', '--episodes', '20000', '--seed', '1', '--json', '--out', out]);
+    const r = run([
+      'train',
+      'q-learning',
+      '--env',
+      'frozenlake-4x4',
+      '--slippery',
+      '--episodes',
+      '20000',
+      '--seed',
+      '1',
+      '--json',
+      '--out',
+      out,
+    ]);
     assert.equal(r.status, 0, r.stderr);
-    const report = JSON.parse(r.stdout) as { env: string; eval: string; trainSamples: number; evalSamples: number; metrics: Record<string, number> };
+    const report = JSON.parse(r.stdout) as {
+      env: string;
+      eval: string;
+      trainSamples: number;
+      evalSamples: number;
+      metrics: Record<string, number>;
+    };
     assert.equal(report.env, 'frozenlake-4x4');
     assert.equal(report.eval, 'episodes');
     assert.equal(report.evalSamples, 100);
@@ -56,7 +75,27 @@ test('agents refuse --data, and a continuous environment for q-learning, with ex
 });
 
 test('train dqn --env cartpole --json on 3 threads with asynchronous actors, and info lists both agents', () => {
-  const r = run(['train', 'dqn', '--env', 'cartpole', '--steps', '3000', '--hidden', '16,16', '--learning-starts', '500', '--paradigm', 'threads', '--workers', '3', '--actors', 'async', '--sync-every', '50', '--json']);
+  const r = run([
+    'train',
+    'dqn',
+    '--env',
+    'cartpole',
+    '--steps',
+    '3000',
+    '--hidden',
+    '16,16',
+    '--learning-starts',
+    '500',
+    '--paradigm',
+    'threads',
+    '--workers',
+    '3',
+    '--actors',
+    'async',
+    '--sync-every',
+    '50',
+    '--json',
+  ]);
   assert.equal(r.status, 0, r.stderr);
   const report = JSON.parse(r.stdout) as { workers: number; trainSamples: number; metrics: Record<string, number> };
   assert.equal(report.workers, 3);

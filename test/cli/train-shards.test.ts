@@ -21,7 +21,26 @@ test('train --paradigm processes on a CSV with quoted newlines: binary stays bin
     const file = join(dir, 'quoted.csv');
     writeFileSync(file, lines.join('\r\n') + '\r\n');
     const out = join(dir, 'model.json');
-    const result = spawnSync(process.execPath, [bin, 'train', 'logistic-regression', '--data', file, '--target', 'label', '--paradigm', 'processes', '--workers', '3', '--json', '--out', out], { encoding: 'utf8', timeout: 120_000 });
+    const result = spawnSync(
+      process.execPath,
+      [
+        bin,
+        'train',
+        'logistic-regression',
+        '--data',
+        file,
+        '--target',
+        'label',
+        '--paradigm',
+        'processes',
+        '--workers',
+        '3',
+        '--json',
+        '--out',
+        out,
+      ],
+      { encoding: 'utf8', timeout: 120_000 },
+    );
     assert.equal(result.status, 0, result.stderr);
     const report = JSON.parse(result.stdout) as { trainSamples: number; evalSamples: number };
     const whole = trainTestSplit((await loadData(file, { target: 'label' })).train, { testFraction: 0.2, seed: 0 });

@@ -28,13 +28,43 @@ function withSpace(space: unknown, body: (path: string) => void): void {
 
 test('tune --json: every trial, the best, the held-out tuned and default scores; trials two at a time on threads', () => {
   withSpace({ l2: { type: 'log-uniform', low: 1e-5, high: 10 }, solver: { type: 'choice', values: ['lbfgs', 'nope'] } }, (space) => {
-    const r = run(['tune', 'logistic-regression', '--data', DATA, '--space', space, '--searcher', 'random', '--trials', '6', '--cv', '3', '--stratified',
-      '--standardize', '--metric', 'accuracy', '--concurrency', '2', '--paradigm', 'threads', '--workers', '1', '--seed', '1', '--json']);
+    const r = run([
+      'tune',
+      'logistic-regression',
+      '--data',
+      DATA,
+      '--space',
+      space,
+      '--searcher',
+      'random',
+      '--trials',
+      '6',
+      '--cv',
+      '3',
+      '--stratified',
+      '--standardize',
+      '--metric',
+      'accuracy',
+      '--concurrency',
+      '2',
+      '--paradigm',
+      'threads',
+      '--workers',
+      '1',
+      '--seed',
+      '1',
+      '--json',
+    ]);
     assert.equal(r.status, 0, r.stderr);
     const report = JSON.parse(r.stdout) as {
       trials: { status: string; params: Record<string, unknown>; error: { code: string } | null; foldScores: number[] | null }[];
-      best: { score: number; params: Record<string, unknown> }; heldOut: { rows: number; tuned: number; default: number };
-      metric: string; folds: number; concurrency: number; paradigm: string; pipeline: string;
+      best: { score: number; params: Record<string, unknown> };
+      heldOut: { rows: number; tuned: number; default: number };
+      metric: string;
+      folds: number;
+      concurrency: number;
+      paradigm: string;
+      pipeline: string;
     };
     assert.equal(report.trials.length, 6);
     assert.equal(report.metric, 'accuracy');
@@ -55,7 +85,26 @@ test('tune --json: every trial, the best, the held-out tuned and default scores;
 test('tune with ASHA on an epochs budget prints the best and the budget spent, and writes the report page', () => {
   withSpace({ lr: { type: 'log-uniform', low: 1e-3, high: 3e-2 }, hidden: { type: 'choice', values: [[8], [16]] } }, (space) => {
     const report = join(dirname(space), 'study.html');
-    const r = run(['tune', 'mlp', '--data', DATA, '--space', space, '--searcher', 'asha', '--trials', '9', '--cv', '3', '--resource', 'epochs:1:9', '--batch-size', '32', '--report', report]);
+    const r = run([
+      'tune',
+      'mlp',
+      '--data',
+      DATA,
+      '--space',
+      space,
+      '--searcher',
+      'asha',
+      '--trials',
+      '9',
+      '--cv',
+      '3',
+      '--resource',
+      'epochs:1:9',
+      '--batch-size',
+      '32',
+      '--report',
+      report,
+    ]);
     assert.equal(r.status, 0, r.stderr);
     assert.equal(readFileSync(report, 'utf8').match(/<svg/g)?.length, 3, 'trial curves, parallel coordinates, score vs fit seconds');
     assert.match(r.stdout, /mlp: asha search, \d+ trials \(0 failed\)/);
@@ -84,8 +133,27 @@ test('a bad space file fails with one line naming the file and field, exit code 
 test('--study stores each trial in the runs database; running it again resumes, reusing finished trials', () => {
   withSpace({ l2: { type: 'log-uniform', low: 1e-5, high: 10 } }, (space) => {
     const db = join(dirname(space), 'runs.duckdb');
-    const base = ['tune', 'logistic-regression', '--data', DATA, '--space', space, '--cv', '3', '--seed', '2', '--study', 'lr', '--db', db, '--json'];
-    type Report = { trials: { params: Record<string, unknown>; foldScores: number[]; reused: boolean }[]; study: { attempt: number; reused: number } };
+    const base = [
+      'tune',
+      'logistic-regression',
+      '--data',
+      DATA,
+      '--space',
+      space,
+      '--cv',
+      '3',
+      '--seed',
+      '2',
+      '--study',
+      'lr',
+      '--db',
+      db,
+      '--json',
+    ];
+    type Report = {
+      trials: { params: Record<string, unknown>; foldScores: number[]; reused: boolean }[];
+      study: { attempt: number; reused: number };
+    };
     const first = run([...base, '--trials', '3']);
     assert.equal(first.status, 0, first.stderr);
     const a = JSON.parse(first.stdout) as Report;

@@ -13,7 +13,10 @@ test('bytes → 31-bit float32 words → bytes is the identity, and every word i
       const bytes = Uint8Array.from({ length }, () => (fill === 'ones' ? 0xff : fill === 'zeros' ? 0 : rng.int(256)));
       const words = wordsOf(bytes);
       assert.equal(words.length, Math.ceil((length * 8) / 31), `n=${length}: 31 bits a word`);
-      assert.ok(words.every((w) => Number.isFinite(w)), `n=${length} ${fill}: a non-finite word`);
+      assert.ok(
+        words.every((w) => Number.isFinite(w)),
+        `n=${length} ${fill}: a non-finite word`,
+      );
       assert.deepEqual(bytesOf(Float32Array.from(words), length), bytes, `n=${length} ${fill}`);
     }
   }
@@ -21,11 +24,19 @@ test('bytes → 31-bit float32 words → bytes is the identity, and every word i
   assert.ok(Number.isNaN(new Float32Array(Uint8Array.of(255, 255, 255, 255).buffer)[0]!));
 });
 
-test('allGatherBytes over 3 real threads (shared memory): every rank gets every rank\'s bytes, in segments when long', async () => {
+test("allGatherBytes over 3 real threads (shared memory): every rank gets every rank's bytes, in segments when long", async () => {
   const world = await sharedMemoryWorld({ slotBytes: 1024, mailboxBytes: 4096 })(3, { timeoutMs: 10_000 });
   try {
-    for (const [length, segmentBytes] of [[0, 1024], [10, 1024], [5000, 1024], [5000, 1 << 20]] as const) {
-      const results = (await world.run('allGatherBytes', { length, segmentBytes })) as { gathered: number[][]; stats: { messagesSent: number } }[];
+    for (const [length, segmentBytes] of [
+      [0, 1024],
+      [10, 1024],
+      [5000, 1024],
+      [5000, 1 << 20],
+    ] as const) {
+      const results = (await world.run('allGatherBytes', { length, segmentBytes })) as {
+        gathered: number[][];
+        stats: { messagesSent: number };
+      }[];
       const expected = [0, 1, 2].map((rank) => Array.from({ length: length + rank }, (_, i) => (i * 31 + rank * 7) & 0xff));
       results.forEach((result, rank) => {
         assert.deepEqual(result.gathered, expected, `n=${length}, segments of ${segmentBytes}: rank ${rank}`);

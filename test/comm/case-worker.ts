@@ -22,7 +22,8 @@ if (!isMainThread && parentPort !== null) {
   port.on('message', (request: { id: number; name: CaseName; args: unknown }) => {
     runCase(request.name, comm, request.args).then(
       (result) => port.postMessage({ id: request.id, result }),
-      (error: unknown) => port.postMessage({ id: request.id, error: error instanceof Error ? (error.stack ?? error.message) : String(error) }),
+      (error: unknown) =>
+        port.postMessage({ id: request.id, error: error instanceof Error ? (error.stack ?? error.message) : String(error) }),
     );
   });
 }

@@ -45,7 +45,10 @@ export function codecSuite(spec: string): void {
         }
         const zeros = new Float64Array(length);
         const decoded = codec.decode(codec.encode(zeros, codec.createState(length)), length);
-        assert.ok(decoded.every((x) => x === 0), `${spec}: the zero vector decodes to zeros`);
+        assert.ok(
+          decoded.every((x) => x === 0),
+          `${spec}: the zero vector decodes to zeros`,
+        );
       }
     });
 
@@ -75,7 +78,10 @@ export function codecSuite(spec: string): void {
     test('a message of the wrong length is refused with a typed error', () => {
       const bytes = codec.encode(testVector(100, 5), codec.createState(100));
       const truncated = bytes.subarray(0, bytes.byteLength - 3);
-      assert.throws(() => codec.decode(truncated, 100), (error: unknown) => error instanceof ShardlearnError && error.code === 'COMM');
+      assert.throws(
+        () => codec.decode(truncated, 100),
+        (error: unknown) => error instanceof ShardlearnError && error.code === 'COMM',
+      );
     });
   });
 }

@@ -9,7 +9,20 @@ import { ConfigError, ShardlearnError } from '../../src/core/errors.js';
 import { Rng } from '../../src/core/rng.js';
 import { fromHalfBits, toHalfBits, toBfloat16Bits, fromBfloat16Bits } from '../../src/comm/codecs/bits.js';
 
-const SPECS = ['none', 'fp16', 'bf16', 'topk:0.01', 'topk:0.1:0.9', 'randomk:0.05', 'qsgd:4', 'qsgd:255', 'terngrad', 'signsgd', 'powersgd:1', 'powersgd:4'];
+const SPECS = [
+  'none',
+  'fp16',
+  'bf16',
+  'topk:0.01',
+  'topk:0.1:0.9',
+  'randomk:0.05',
+  'qsgd:4',
+  'qsgd:255',
+  'terngrad',
+  'signsgd',
+  'powersgd:1',
+  'powersgd:4',
+];
 for (const spec of SPECS) codecSuite(spec);
 
 /** Mean of decode(encode(g)) over `draws` independently seeded states, against g: max |mean − g| / (its standard error bound). */
@@ -98,7 +111,10 @@ test('top-k with DGC momentum correction: sent coordinates restart their velocit
   assert.deepEqual([...state.velocity!], [0, 0, 2, 1]);
   // Step 2: u = 0.9·u + g = [4, 3, 3.8, 1.9]; owed = [4, 3, 5.8, 2.9] → send 5.8 and 4.
   const second = codec.decode(codec.encode(g, state), 4);
-  assert.deepEqual([...second].map((x) => Math.fround(x)), [4, 0, Math.fround(5.8), 0]);
+  assert.deepEqual(
+    [...second].map((x) => Math.fround(x)),
+    [4, 0, Math.fround(5.8), 0],
+  );
 });
 
 test('DGC warm-up: density falls exponentially over the warm-up epochs, then stays at the ratio', () => {
@@ -133,7 +149,11 @@ test('signSGD with error feedback: the running sum of what was sent tracks the r
 });
 
 test('PowerSGD is exact on matrices of rank ≤ r (within float32 rounding)', () => {
-  for (const [rows, rank] of [[40, 1], [40, 2], [50, 4]] as const) {
+  for (const [rows, rank] of [
+    [40, 1],
+    [40, 2],
+    [50, 4],
+  ] as const) {
     // n = rows·cols with cols = ⌈√n⌉ = rows: the flat vector is exactly a rows × rows matrix of rank `rank`.
     const rng = new Rng(rows + rank);
     const u = Array.from({ length: rank }, () => Float64Array.from({ length: rows }, () => rng.normal()));
@@ -169,7 +189,7 @@ test('PowerSGD warm start: Q is kept in the caller-owned state and carried from 
   assert.notDeepEqual([...state.q!], [...q0], 'Q is carried and updated between steps');
 });
 
-test('fp16 with error feedback: a gradient below fp16\'s smallest subnormal is carried until it is sent, not lost', () => {
+test("fp16 with error feedback: a gradient below fp16's smallest subnormal is carried until it is sent, not lost", () => {
   const codec = createCodec('fp16');
   const state = codec.createState(1);
   const g = Float64Array.of(1e-8); // rounds to 0 in fp16 (smallest subnormal 6e-8)
@@ -193,10 +213,19 @@ test('fp16 and bf16 conversions round to nearest even and saturate instead of ov
 });
 
 test('the registry: unknown and malformed specs are ConfigErrors naming the choices; a family registers once', () => {
-  assert.throws(() => createCodec('gzip'), (e: unknown) => e instanceof ConfigError && /expected one of: none, fp16/.test(e.message));
-  assert.throws(() => createCodec('topk'), (e: unknown) => e instanceof ConfigError && /ratio/.test(e.message));
+  assert.throws(
+    () => createCodec('gzip'),
+    (e: unknown) => e instanceof ConfigError && /expected one of: none, fp16/.test(e.message),
+  );
+  assert.throws(
+    () => createCodec('topk'),
+    (e: unknown) => e instanceof ConfigError && /ratio/.test(e.message),
+  );
   assert.throws(() => createCodec('topk:2'), ConfigError);
   assert.throws(() => createCodec('qsgd:0'), ConfigError);
   assert.throws(() => createCodec('fp16:3'), ConfigError);
-  assert.throws(() => registerCodec('fp16', noneCodecForTest), (e: unknown) => e instanceof ShardlearnError && e.code === 'REGISTRY');
+  assert.throws(
+    () => registerCodec('fp16', noneCodecForTest),
+    (e: unknown) => e instanceof ShardlearnError && e.code === 'REGISTRY',
+  );
 });

@@ -27,7 +27,8 @@ export interface CaseError {
 }
 
 function describeError(error: unknown): CaseError {
-  if (error instanceof ShardlearnError) return { name: error.name, code: error.code, rank: (error as { rank?: number }).rank, message: error.message };
+  if (error instanceof ShardlearnError)
+    return { name: error.name, code: error.code, rank: (error as { rank?: number }).rank, message: error.message };
   return { name: 'Error', code: undefined, rank: undefined, message: String(error) };
 }
 
@@ -54,7 +55,12 @@ interface PointToPointArgs {
 }
 
 type Summary = { from: number; tag: string; header: Message['header']; arrays: FloatArray[] };
-const summarise = (message: Message & { from: number }): Summary => ({ from: message.from, tag: message.tag, header: message.header, arrays: message.arrays ?? [] });
+const summarise = (message: Message & { from: number }): Summary => ({
+  from: message.from,
+  tag: message.tag,
+  header: message.header,
+  arrays: message.arrays ?? [],
+});
 
 export const communicatorCases = {
   /** sum, max and min of every rank's input, in that order. */
@@ -92,7 +98,13 @@ export const communicatorCases = {
     for (let to = 0; to < comm.size; to++) {
       if (to === comm.rank) continue;
       for (let seq = 0; seq < args.count; seq++) {
-        sends.push(comm.send(to, { tag: 'seq', header: { from: comm.rank, seq }, arrays: [new Float64Array(seq + 1).fill(comm.rank * 1000 + seq), Float32Array.of(seq, -seq)] }));
+        sends.push(
+          comm.send(to, {
+            tag: 'seq',
+            header: { from: comm.rank, seq },
+            arrays: [new Float64Array(seq + 1).fill(comm.rank * 1000 + seq), Float32Array.of(seq, -seq)],
+          }),
+        );
       }
       sends.push(comm.send(to, { tag: 'large', arrays: [inputFor(comm.rank, 'float64', args.largeLength, 5)] }));
       sends.push(comm.send(to, { tag: 'bare' }));
@@ -114,7 +126,10 @@ export const communicatorCases = {
   },
 
   /** Ranks arrive at staggered times; nobody may leave before the last one arrived. Then many barriers in a row. */
-  async barrier(comm: Communicator, args: { staggerMs: number; repeats: number }): Promise<{ enteredAt: number; leftAt: number; repeated: number }> {
+  async barrier(
+    comm: Communicator,
+    args: { staggerMs: number; repeats: number },
+  ): Promise<{ enteredAt: number; leftAt: number; repeated: number }> {
     await sleep(comm.rank * args.staggerMs);
     const enteredAt = Date.now();
     await comm.barrier();
@@ -150,7 +165,10 @@ export const communicatorCases = {
   },
 
   /** allGatherBytes (comm/collectives/allgather.ts) of a rank-dependent byte string, in segments of `segmentBytes`. */
-  async allGatherBytes(comm: Communicator, args: { length: number; segmentBytes: number }): Promise<{ gathered: number[][]; stats: CommStats }> {
+  async allGatherBytes(
+    comm: Communicator,
+    args: { length: number; segmentBytes: number },
+  ): Promise<{ gathered: number[][]; stats: CommStats }> {
     const before = { ...comm.stats };
     const mine = Uint8Array.from({ length: args.length + comm.rank }, (_, i) => (i * 31 + comm.rank * 7) & 0xff);
     const gathered = await allGatherBytes(comm, mine, args.segmentBytes);

@@ -68,7 +68,9 @@ export function communicatorSuite(label: string, factory: WorldFactory, options:
             const ops = ['sum', 'max', 'min'] as const;
             ops.forEach((op, k) => {
               const expected = rankOrderReduce(size, dtype, length, seed, op);
-              perRank.forEach((result, rank) => assertBitwise(result.results[k]!, expected, `${dtype} ${op} length ${length} rank ${rank}`));
+              perRank.forEach((result, rank) =>
+                assertBitwise(result.results[k]!, expected, `${dtype} ${op} length ${length} rank ${rank}`),
+              );
             });
             let bytesSent = 0;
             for (const { stats } of perRank) {
@@ -94,7 +96,9 @@ export function communicatorSuite(label: string, factory: WorldFactory, options:
             const perRank = (await world.run('broadcast', { dtype, length, seed: 3 })) as BufferResult[];
             for (let root = 0; root < size; root++) {
               const expected = inputFor(root, dtype, length, 3);
-              perRank.forEach((result, rank) => assertBitwise(result.results[root]!, expected, `${dtype} length ${length} root ${root} → rank ${rank}`));
+              perRank.forEach((result, rank) =>
+                assertBitwise(result.results[root]!, expected, `${dtype} length ${length} root ${root} → rank ${rank}`),
+              );
             }
             for (const { stats } of perRank) assert.equal(stats.collectives, size);
             const received = perRank.reduce((sum, { stats }) => sum + stats.bytesReceived, 0);
@@ -112,7 +116,11 @@ export function communicatorSuite(label: string, factory: WorldFactory, options:
       const world = await factory(size, {});
       try {
         type Summary = { from: number; tag: string; header?: Record<string, unknown>; arrays: FloatArray[] };
-        const perRank = (await world.run('pointToPoint', { count, largeLength })) as { perSender: Summary[]; anyOrder: Summary[]; stats: CommStats }[];
+        const perRank = (await world.run('pointToPoint', { count, largeLength })) as {
+          perSender: Summary[];
+          anyOrder: Summary[];
+          stats: CommStats;
+        }[];
         perRank.forEach(({ perSender, anyOrder, stats }, rank) => {
           const peers = [...Array(size).keys()].filter((r) => r !== rank);
           assert.equal(perSender.length, peers.length * (count + 2));
@@ -153,7 +161,11 @@ export function communicatorSuite(label: string, factory: WorldFactory, options:
     test(`${name}: barrier releases nobody before the last rank arrives`, async () => {
       const world = await factory(size, {});
       try {
-        const perRank = (await world.run('barrier', { staggerMs: 30, repeats: 200 })) as { enteredAt: number; leftAt: number; repeated: number }[];
+        const perRank = (await world.run('barrier', { staggerMs: 30, repeats: 200 })) as {
+          enteredAt: number;
+          leftAt: number;
+          repeated: number;
+        }[];
         const lastArrival = Math.max(...perRank.map((r) => r.enteredAt));
         for (const result of perRank) {
           assert.ok(result.leftAt >= lastArrival, `left at ${result.leftAt}, last arrival at ${lastArrival}`);

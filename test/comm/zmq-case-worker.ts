@@ -58,7 +58,8 @@ if (process.env['SHARDLEARN_CASE_WORKER'] === '1' && process.send !== undefined)
       case 'case':
         runCase(request.name, comm!, request.args).then(
           (result) => send({ type: 'result', id: request.id, result }),
-          (error: unknown) => send({ type: 'result', id: request.id, error: error instanceof Error ? (error.stack ?? error.message) : String(error) }),
+          (error: unknown) =>
+            send({ type: 'result', id: request.id, error: error instanceof Error ? (error.stack ?? error.message) : String(error) }),
         );
         return;
       case 'exit':

@@ -16,7 +16,14 @@ const secret = Buffer.alloc(32, 5);
 
 async function pair(): Promise<ZmqCommunicator[]> {
   let port = 0;
-  const common = { size: 2, masterAddr: '127.0.0.1', secret, jobId: `departures-${Math.random()}`, timeoutMs: 10_000, log: () => undefined };
+  const common = {
+    size: 2,
+    masterAddr: '127.0.0.1',
+    secret,
+    jobId: `departures-${Math.random()}`,
+    timeoutMs: 10_000,
+    log: () => undefined,
+  };
   const first = ZmqCommunicator.join({ ...common, rank: 0, masterPort: 0, onListening: (p) => (port = p) });
   while (port === 0) await sleep(5);
   return Promise.all([first, ZmqCommunicator.join({ ...common, rank: 1, masterPort: port })]);
@@ -54,13 +61,30 @@ test('every message sent before a bye is delivered; the next wait fails naming t
 test('a bye announcing more messages than arrived names the loss', async () => {
   let port = 0;
   const jobId = `departures-lost-${Math.random()}`;
-  const joining = ZmqCommunicator.join({ rank: 0, size: 2, masterAddr: '127.0.0.1', masterPort: 0, secret, jobId, timeoutMs: 10_000, log: () => undefined, onListening: (p) => (port = p) });
+  const joining = ZmqCommunicator.join({
+    rank: 0,
+    size: 2,
+    masterAddr: '127.0.0.1',
+    masterPort: 0,
+    secret,
+    jobId,
+    timeoutMs: 10_000,
+    log: () => undefined,
+    onListening: (p) => (port = p),
+  });
   while (port === 0) await sleep(5);
   const keys = deriveCurveKeys(secret, jobId);
-  const peer = new zmq.Dealer({ curveServerKey: keys.serverPublicKey, curvePublicKey: keys.clientPublicKey, curveSecretKey: keys.clientSecretKey, linger: 0 });
+  const peer = new zmq.Dealer({
+    curveServerKey: keys.serverPublicKey,
+    curvePublicKey: keys.clientPublicKey,
+    curveSecretKey: keys.clientSecretKey,
+    linger: 0,
+  });
   peer.connect(`tcp://127.0.0.1:${port}`);
   // Rank 1's endpoint is never connected to in this test: rank 0 only receives.
-  await peer.send(encodeMessage({ v: PROTOCOL_VERSION, k: 'hello', h: { job: jobId, generation: 0, rank: 1, size: 2, endpoint: 'tcp://127.0.0.1:9' } }));
+  await peer.send(
+    encodeMessage({ v: PROTOCOL_VERSION, k: 'hello', h: { job: jobId, generation: 0, rank: 1, size: 2, endpoint: 'tcp://127.0.0.1:9' } }),
+  );
   const rank0 = await joining;
   try {
     for (let i = 0; i < 2; i++) await peer.send(encodeMessage({ v: PROTOCOL_VERSION, k: 'user', tag: `m${i}` }));

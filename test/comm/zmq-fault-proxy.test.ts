@@ -12,7 +12,14 @@ const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout
 
 async function throughProxy(profile: FaultProfile, timeoutMs: number): Promise<{ ranks: ZmqCommunicator[]; proxy: FaultProxy }> {
   let port = 0;
-  const common = { size: 2, masterAddr: '127.0.0.1', secret: Buffer.alloc(32, 9), jobId: `proxy-${Math.random()}`, timeoutMs, log: () => undefined };
+  const common = {
+    size: 2,
+    masterAddr: '127.0.0.1',
+    secret: Buffer.alloc(32, 9),
+    jobId: `proxy-${Math.random()}`,
+    timeoutMs,
+    log: () => undefined,
+  };
   let failed: unknown = null;
   const first = ZmqCommunicator.join({ ...common, rank: 0, masterPort: 0, onListening: (p) => (port = p) });
   first.catch((error: unknown) => (failed = error));
@@ -33,7 +40,7 @@ test('latency, jitter and a bandwidth cap change the time of an all-reduce, not 
     const expected = input(0).map((value, i) => value + other[i]!);
     await Promise.all(ranks.map((comm, r) => comm.allReduce(buffers[r]!, 'sum')));
     for (const buffer of buffers) assert.deepEqual(buffer, expected);
-    assert.ok(proxy.counts.bytesForwarded >= 50_000 * 8 / 2, 'rank 1 → rank 0 traffic went through the proxy');
+    assert.ok(proxy.counts.bytesForwarded >= (50_000 * 8) / 2, 'rank 1 → rank 0 traffic went through the proxy');
   } finally {
     await Promise.all(ranks.map((comm) => comm.close()));
     await proxy.close();

@@ -40,7 +40,12 @@ test('rank 0 whose MASTER_ADDR is not an address of this host fails naming it an
   // 192.0.2.1 is TEST-NET-1 (RFC 5737): never an address of this host.
   await assert.rejects(
     ZmqCommunicator.join({ ...common(), rank: 0, size: 2, masterAddr: '192.0.2.1', masterPort: port, joinTimeoutMs: 3000 }),
-    isNetworkError({ host: '192.0.2.1', port, osCode: 'EADDRNOTAVAIL', message: new RegExp(`cannot listen on tcp://192\\.0\\.2\\.1:${port}: .*SHARDLEARN_HOST=0\\.0\\.0\\.0`) }),
+    isNetworkError({
+      host: '192.0.2.1',
+      port,
+      osCode: 'EADDRNOTAVAIL',
+      message: new RegExp(`cannot listen on tcp://192\\.0\\.2\\.1:${port}: .*SHARDLEARN_HOST=0\\.0\\.0\\.0`),
+    }),
   );
   // Nothing listens on that port on any interface.
   await assert.rejects(
@@ -70,12 +75,28 @@ test('every interface only when asked (host 0.0.0.0): a world of three joins and
   const options = common();
   const lines: string[] = [];
   let port = 0;
-  const first = ZmqCommunicator.join({ ...options, rank: 0, size: 3, masterAddr: '127.0.0.1', masterPort: 0, host: '0.0.0.0', log: (line) => lines.push(line), onListening: (p) => (port = p) });
+  const first = ZmqCommunicator.join({
+    ...options,
+    rank: 0,
+    size: 3,
+    masterAddr: '127.0.0.1',
+    masterPort: 0,
+    host: '0.0.0.0',
+    log: (line) => lines.push(line),
+    onListening: (p) => (port = p),
+  });
   while (port === 0) await sleep(5);
   // Rank 1 also listens on every interface: rank 2 must still reach it, through the address it advertises.
-  const ranks = await Promise.all([first, ZmqCommunicator.join({ ...options, rank: 1, size: 3, masterAddr: '127.0.0.1', masterPort: port, host: '0.0.0.0' }), ZmqCommunicator.join({ ...options, rank: 2, size: 3, masterAddr: '127.0.0.1', masterPort: port })]);
+  const ranks = await Promise.all([
+    first,
+    ZmqCommunicator.join({ ...options, rank: 1, size: 3, masterAddr: '127.0.0.1', masterPort: port, host: '0.0.0.0' }),
+    ZmqCommunicator.join({ ...options, rank: 2, size: 3, masterAddr: '127.0.0.1', masterPort: port }),
+  ]);
   try {
-    assert.ok(lines.some((line) => /listening on all interfaces/.test(line)), lines.join('\n'));
+    assert.ok(
+      lines.some((line) => /listening on all interfaces/.test(line)),
+      lines.join('\n'),
+    );
     assert.equal(ranks[1]!.hostOf(1), '127.0.0.1');
     const sums = ranks.map((comm) => Float64Array.of(comm.rank + 1));
     await Promise.all(ranks.map((comm, r) => comm.allReduce(sums[r]!, 'sum')));
@@ -94,11 +115,14 @@ test('an unresolvable MASTER_ADDR fails the join at once with a NetworkError nam
       isNetworkError({ host, osCode: 'ENOTFOUND', message: /MASTER_ADDR=no-such-master\.invalid does not resolve/ }),
     );
     const elapsedMs = performance.now() - started;
-    assert.ok(elapsedMs < 30_000, `${JSON.stringify(extra)}: failed after ${Math.round(elapsedMs)} ms, not at once (the join timeout is 60 s)`);
+    assert.ok(
+      elapsedMs < 30_000,
+      `${JSON.stringify(extra)}: failed after ${Math.round(elapsedMs)} ms, not at once (the join timeout is 60 s)`,
+    );
   }
 });
 
-test('a flood of idle TCP connections that exhausts rank 0\'s file descriptors holds a real join only for the short rendezvous handshake limit', async (t) => {
+test("a flood of idle TCP connections that exhausts rank 0's file descriptors holds a real join only for the short rendezvous handshake limit", async (t) => {
   const secret = randomBytes(32).toString('hex');
   const jobId = `flood-${randomBytes(4).toString('hex')}`;
   // Rank 0 with 128 descriptors: 150 idle connections take every free one, the rest wait in its listen backlog.
@@ -126,7 +150,10 @@ test('a flood of idle TCP connections that exhausts rank 0\'s file descriptors h
         if (pattern.test(text)) done(text);
         else if (text.startsWith('failed')) done(new Error(`rank 0: ${text}\n${logs}`));
       };
-      const timer = setTimeout(() => done(new Error(`rank 0 did not say ${pattern} within ${withinMs} ms; it said ${said.join(' | ')}; logs:\n${logs}`)), withinMs);
+      const timer = setTimeout(
+        () => done(new Error(`rank 0 did not say ${pattern} within ${withinMs} ms; it said ${said.join(' | ')}; logs:\n${logs}`)),
+        withinMs,
+      );
       const earlier = said.find((text) => pattern.test(text));
       if (earlier !== undefined) return done(earlier);
       heard.add(listener);
@@ -146,16 +173,28 @@ test('a flood of idle TCP connections that exhausts rank 0\'s file descriptors h
     await sleep(500);
     // A real rank joins while they are open, with a join timeout shorter than the 10 s those idle
     // connections held it before rank 0's handshake limit was shortened.
-    const joined = ZmqCommunicator.join({ rank: 1, size: 2, masterAddr: '127.0.0.1', masterPort: port, secret: Buffer.from(secret, 'hex'), jobId, timeoutMs: 7000, log: () => undefined });
+    const joined = ZmqCommunicator.join({
+      rank: 1,
+      size: 2,
+      masterAddr: '127.0.0.1',
+      masterPort: port,
+      secret: Buffer.from(secret, 'hex'),
+      jobId,
+      timeoutMs: 7000,
+      log: () => undefined,
+    });
     const comm = await joined;
     await line(/^joined$/, 10_000);
     await comm.close();
-    assert.match(logs, /could not accept a connection .*EMFILE/, 'the idle connections did exhaust rank 0\'s descriptors');
+    assert.match(logs, /could not accept a connection .*EMFILE/, "the idle connections did exhaust rank 0's descriptors");
     // The first idle connections were closed by rank 0 at its handshake limit, not at the old 10 s.
-    for (const deadline = performance.now() + 15_000; closedAfterMs.length === 0 && performance.now() < deadline; ) await sleep(50);
+    for (const deadline = performance.now() + 15_000; closedAfterMs.length === 0 && performance.now() < deadline;) await sleep(50);
     const first = Math.min(...closedAfterMs);
     t.diagnostic(`first idle connection closed by rank 0 after ${Math.round(first)} ms; limit ${RENDEZVOUS_HANDSHAKE_TIMEOUT_MS} ms`);
-    assert.ok(first >= RENDEZVOUS_HANDSHAKE_TIMEOUT_MS - 100 && first < RENDEZVOUS_HANDSHAKE_TIMEOUT_MS + 3000, `closed after ${Math.round(first)} ms`);
+    assert.ok(
+      first >= RENDEZVOUS_HANDSHAKE_TIMEOUT_MS - 100 && first < RENDEZVOUS_HANDSHAKE_TIMEOUT_MS + 3000,
+      `closed after ${Math.round(first)} ms`,
+    );
   } finally {
     for (const socket of idle) socket.destroy();
     rank0.kill('SIGKILL');

@@ -80,7 +80,17 @@ test('the local folder is created 0700, refused when open to others, a symbolic 
     await assert.rejects(checkLocalDir(join(parent, 'missing')), /cannot be used/);
     // A rank refuses to join through an open folder, before binding anything in it.
     await assert.rejects(
-      ZmqCommunicator.join({ rank: 0, size: 2, masterAddr: '127.0.0.1', masterPort: 0, secret: Buffer.alloc(32, 1), jobId: 'open', timeoutMs: 2000, ipcDir: open, log: () => undefined }),
+      ZmqCommunicator.join({
+        rank: 0,
+        size: 2,
+        masterAddr: '127.0.0.1',
+        masterPort: 0,
+        secret: Buffer.alloc(32, 1),
+        jobId: 'open',
+        timeoutMs: 2000,
+        ipcDir: open,
+        log: () => undefined,
+      }),
       /mode is 0755/,
     );
     assert.equal(existsSync(join(open, 'rank-0.sock')), false);
@@ -89,12 +99,18 @@ test('the local folder is created 0700, refused when open to others, a symbolic 
   }
 });
 
-test('on the local path a wrong job id, a hello without the secret\'s proof and a stale generation are refused with logged reasons', async () => {
+test("on the local path a wrong job id, a hello without the secret's proof and a stale generation are refused with logged reasons", async () => {
   const world = await makeWorld(2, {});
   try {
     const proof = helloProof(Buffer.from(world.secret, 'hex'), world.jobId);
     const wrongJob = intruder(world);
-    await wrongJob.send(encodeMessage({ v: 1, k: 'hello', h: { job: 'another-job', generation: 0, rank: 1, size: 2, proof: helloProof(Buffer.from(world.secret, 'hex'), 'another-job') } }));
+    await wrongJob.send(
+      encodeMessage({
+        v: 1,
+        k: 'hello',
+        h: { job: 'another-job', generation: 0, rank: 1, size: 2, proof: helloProof(Buffer.from(world.secret, 'hex'), 'another-job') },
+      }),
+    );
     assert.match(await reply(wrongJob), /job id \\"another-job\\" is not this job.s/);
     wrongJob.close();
     const noProof = intruder(world);
@@ -102,7 +118,13 @@ test('on the local path a wrong job id, a hello without the secret\'s proof and 
     assert.match(await reply(noProof), /does not prove it holds this job's secret/);
     noProof.close();
     const wrongSecret = intruder(world);
-    await wrongSecret.send(encodeMessage({ v: 1, k: 'hello', h: { job: world.jobId, generation: 0, rank: 1, size: 2, proof: helloProof(Buffer.alloc(32, 9), world.jobId) } }));
+    await wrongSecret.send(
+      encodeMessage({
+        v: 1,
+        k: 'hello',
+        h: { job: world.jobId, generation: 0, rank: 1, size: 2, proof: helloProof(Buffer.alloc(32, 9), world.jobId) },
+      }),
+    );
     assert.match(await reply(wrongSecret), /does not prove/);
     wrongSecret.close();
     const stale = intruder(world);
@@ -151,20 +173,32 @@ test('on the local path garbage is dropped and an oversized frame closes the con
   assert.equal(existsSync(world.ipcDir!), false, 'the folder is removed when the world closes');
 });
 
-test('insecure TCP (cluster --insecure-transport): ranks join without CURVE and compute; a hello without the secret\'s proof is refused; a CURVE rank cannot join', async () => {
+test("insecure TCP (cluster --insecure-transport): ranks join without CURVE and compute; a hello without the secret's proof is refused; a CURVE rank cannot join", async () => {
   let port = 0;
   const logs: string[] = [];
-  const common = { size: 2, masterAddr: '127.0.0.1', secret: Buffer.alloc(32, 5), jobId: 'plain', timeoutMs: 20_000, insecure: true, log: (line: string) => logs.push(line) };
+  const common = {
+    size: 2,
+    masterAddr: '127.0.0.1',
+    secret: Buffer.alloc(32, 5),
+    jobId: 'plain',
+    timeoutMs: 20_000,
+    insecure: true,
+    log: (line: string) => logs.push(line),
+  };
   const first = ZmqCommunicator.join({ ...common, rank: 0, masterPort: 0, onListening: (p) => (port = p) });
   while (port === 0) await sleep(5);
   // A NULL-mechanism intruder without the proof, before the real rank 1.
   const intruderDealer = new zmq.Dealer({ linger: 0 });
   intruderDealer.connect(`tcp://127.0.0.1:${port}`);
-  await intruderDealer.send(encodeMessage({ v: 1, k: 'hello', h: { job: 'plain', generation: 0, rank: 1, size: 2, endpoint: 'tcp://127.0.0.1:1' } }));
+  await intruderDealer.send(
+    encodeMessage({ v: 1, k: 'hello', h: { job: 'plain', generation: 0, rank: 1, size: 2, endpoint: 'tcp://127.0.0.1:1' } }),
+  );
   assert.match(await reply(intruderDealer), /does not prove it holds this job's secret/);
   intruderDealer.close();
   // A rank that expects CURVE does not get through a NULL listener: its join fails.
-  await assert.rejects(ZmqCommunicator.join({ ...common, insecure: false, rank: 1, masterPort: port, joinTimeoutMs: 2000, log: () => undefined }));
+  await assert.rejects(
+    ZmqCommunicator.join({ ...common, insecure: false, rank: 1, masterPort: port, joinTimeoutMs: 2000, log: () => undefined }),
+  );
   const [rank0, rank1] = await Promise.all([first, ZmqCommunicator.join({ ...common, rank: 1, masterPort: port })]);
   try {
     const buffers = [Float32Array.of(1, 2), Float32Array.of(10, 20)];
@@ -173,5 +207,8 @@ test('insecure TCP (cluster --insecure-transport): ranks join without CURVE and 
   } finally {
     await Promise.all([rank0.close(), rank1.close()]);
   }
-  assert.ok(logs.some((line) => /refused a peer claiming rank 1: its hello does not prove/.test(line)), logs.join('\n'));
+  assert.ok(
+    logs.some((line) => /refused a peer claiming rank 1: its hello does not prove/.test(line)),
+    logs.join('\n'),
+  );
 });

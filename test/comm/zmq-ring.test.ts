@@ -15,7 +15,10 @@ const LENGTH = 40_000;
 test('ring all-reduce: bitwise identical on every rank and across runs, within 1e-12 of the rank-order sum', async () => {
   const world = await zmqWorld({ algorithm: 'ring', segmentBytes: 16 * 1024 })(SIZE, {});
   try {
-    const run = async (): Promise<FloatArray[]> => ((await world.run('allReduce', { dtype: 'float64', length: LENGTH, seed: 21 })) as { results: FloatArray[] }[]).map((r) => r.results[0]!);
+    const run = async (): Promise<FloatArray[]> =>
+      ((await world.run('allReduce', { dtype: 'float64', length: LENGTH, seed: 21 })) as { results: FloatArray[] }[]).map(
+        (r) => r.results[0]!,
+      );
     const first = await run();
     const second = await run();
     const reference = inputFor(0, 'float64', LENGTH, 21);
@@ -24,7 +27,11 @@ test('ring all-reduce: bitwise identical on every rank and across runs, within 1
     for (const value of reference) scale = Math.max(scale, Math.abs(value));
     first.forEach((result, rank) => {
       assert.deepEqual(Buffer.from(result.buffer), Buffer.from(first[0]!.buffer), `rank ${rank} equals rank 0 bitwise`);
-      assert.deepEqual(Buffer.from(second[rank]!.buffer), Buffer.from(result.buffer), `rank ${rank}: the second run repeats the first bitwise`);
+      assert.deepEqual(
+        Buffer.from(second[rank]!.buffer),
+        Buffer.from(result.buffer),
+        `rank ${rank}: the second run repeats the first bitwise`,
+      );
     });
     let worst = 0;
     first[0]!.forEach((value, i) => (worst = Math.max(worst, Math.abs(value - reference[i]!) / scale)));

@@ -32,7 +32,12 @@ async function stillWorks(world: ZmqCommWorld): Promise<void> {
 /** A dealer holding the job's real keys (an insider or a misconfigured rank). */
 function insider(world: ZmqCommWorld): zmq.Dealer {
   const keys = deriveCurveKeys(Buffer.from(world.secret, 'hex'), world.jobId);
-  const dealer = new zmq.Dealer({ curveServerKey: keys.serverPublicKey, curvePublicKey: keys.clientPublicKey, curveSecretKey: keys.clientSecretKey, linger: 0 });
+  const dealer = new zmq.Dealer({
+    curveServerKey: keys.serverPublicKey,
+    curvePublicKey: keys.clientPublicKey,
+    curveSecretKey: keys.clientSecretKey,
+    linger: 0,
+  });
   dealer.connect(`tcp://127.0.0.1:${world.port}`);
   return dealer;
 }
@@ -54,7 +59,15 @@ test('a rank with the wrong secret is refused at once with a CommError saying so
   try {
     const started = Date.now();
     await assert.rejects(
-      ZmqCommunicator.join({ rank: 1, size: 2, masterAddr: '127.0.0.1', masterPort: world.port, secret: Buffer.alloc(32, 7), jobId: world.jobId, timeoutMs: 5000 }),
+      ZmqCommunicator.join({
+        rank: 1,
+        size: 2,
+        masterAddr: '127.0.0.1',
+        masterPort: world.port,
+        secret: Buffer.alloc(32, 7),
+        jobId: world.jobId,
+        timeoutMs: 5000,
+      }),
       (error: Error & { code?: string }) => {
         assert.equal(error.name, 'CommError');
         assert.match(error.message, /SHARDLEARN_SECRET/);
@@ -69,7 +82,7 @@ test('a rank with the wrong secret is refused at once with a CommError saying so
   }
 });
 
-test('garbage bytes on a rank\'s port are dropped (ZMTP-framed garbage with a logged reason); the job keeps running', async () => {
+test("garbage bytes on a rank's port are dropped (ZMTP-framed garbage with a logged reason); the job keeps running", async () => {
   const world = await makeWorld(2, {});
   try {
     const rng = new Rng(5);
@@ -106,10 +119,18 @@ test('an oversized message is dropped by the socket before allocation; a rank re
   const secret = Buffer.alloc(32, 3);
   const common = { size: 2, masterAddr: '127.0.0.1', secret, jobId: 'oversize', timeoutMs: 5000, maxMessageBytes: 1024 * 1024 };
   const first = ZmqCommunicator.join({ ...common, rank: 0, masterPort: 0, onListening: (p) => (port = p) });
-  await Promise.race([first, (async () => { while (port === 0) await sleep(5); })()]);
+  await Promise.race([
+    first,
+    (async () => {
+      while (port === 0) await sleep(5);
+    })(),
+  ]);
   const [rank0, rank1] = await Promise.all([first, ZmqCommunicator.join({ ...common, rank: 1, masterPort: port })]);
   try {
-    await assert.rejects(rank0.send(1, { tag: 'big', arrays: [new Float64Array(200_000)] }), /exceeds the maximum message size of 1048576 bytes/);
+    await assert.rejects(
+      rank0.send(1, { tag: 'big', arrays: [new Float64Array(200_000)] }),
+      /exceeds the maximum message size of 1048576 bytes/,
+    );
   } finally {
     await Promise.all([rank0.close(), rank1.close()]);
   }
@@ -138,7 +159,12 @@ test('a non-finite value from the wire never reaches the model: the receiver fai
   let port = 0;
   const common = { size: 2, masterAddr: '127.0.0.1', secret: Buffer.alloc(32, 4), jobId: 'nan', timeoutMs: 1500, log: () => undefined };
   const first = ZmqCommunicator.join({ ...common, rank: 0, masterPort: 0, onListening: (p) => (port = p) });
-  await Promise.race([first, (async () => { while (port === 0) await sleep(5); })()]);
+  await Promise.race([
+    first,
+    (async () => {
+      while (port === 0) await sleep(5);
+    })(),
+  ]);
   const joined = await Promise.allSettled([first, ZmqCommunicator.join({ ...common, rank: 1, masterPort: port })]);
   const failed = joined.find((r) => r.status === 'rejected');
   if (failed !== undefined) {

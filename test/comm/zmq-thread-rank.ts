@@ -13,7 +13,16 @@ interface RankData {
 
 if (!isMainThread) {
   const { rank, size, port, secret, jobId } = workerData as RankData;
-  const comm = await ZmqCommunicator.join({ rank, size, masterAddr: '127.0.0.1', masterPort: port, secret: Buffer.from(secret, 'hex'), jobId, timeoutMs: 20_000, log: () => undefined });
+  const comm = await ZmqCommunicator.join({
+    rank,
+    size,
+    masterAddr: '127.0.0.1',
+    masterPort: port,
+    secret: Buffer.from(secret, 'hex'),
+    jobId,
+    timeoutMs: 20_000,
+    log: () => undefined,
+  });
   const buffer = Float64Array.of(rank + 1);
   await comm.allReduce(buffer);
   await comm.close();

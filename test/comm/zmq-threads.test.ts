@@ -28,7 +28,17 @@ test('three ZeroMQ ranks in three threads of one process all-reduce, twice in a 
     const onListening = (port: number): void => {
       threads = [1, 2].map((rank) => threadRank({ rank, size, port, secret, jobId }));
     };
-    const comm = await ZmqCommunicator.join({ rank: 0, size, masterAddr: '127.0.0.1', masterPort: 0, onListening, secret: Buffer.from(secret, 'hex'), jobId, timeoutMs: 20_000, log: () => undefined });
+    const comm = await ZmqCommunicator.join({
+      rank: 0,
+      size,
+      masterAddr: '127.0.0.1',
+      masterPort: 0,
+      onListening,
+      secret: Buffer.from(secret, 'hex'),
+      jobId,
+      timeoutMs: 20_000,
+      log: () => undefined,
+    });
     const buffer = Float64Array.of(1);
     await comm.allReduce(buffer);
     await comm.close();

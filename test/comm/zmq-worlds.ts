@@ -41,7 +41,8 @@ function nextMessage<T>(child: ChildProcess, accept: (message: { type: string })
       if (message.type === 'failed') finish(new Error(`${what}: ${message.error}`));
       else if (accept(message)) finish(null, message as T);
     };
-    const onExit = (code: number | null, signal: string | null): void => finish(new Error(`${what}: the process exited (code ${code}, signal ${signal})`));
+    const onExit = (code: number | null, signal: string | null): void =>
+      finish(new Error(`${what}: the process exited (code ${code}, signal ${signal})`));
     function finish(error: Error | null, value?: T): void {
       clearTimeout(timer);
       child.off('message', onMessage);
@@ -60,14 +61,28 @@ export function zmqWorld(worldOptions: ZmqWorldOptions = {}): (size: number, opt
     const local = useLocal ? await createLocalDir() : null;
     let logText = '';
     const children = Array.from({ length: size }, () => {
-      const child = fork(WORKER, [], { serialization: 'advanced', env: { ...process.env, SHARDLEARN_CASE_WORKER: '1' }, stdio: ['ignore', 'inherit', captureLogs ? 'pipe' : 'inherit', 'ipc'] });
+      const child = fork(WORKER, [], {
+        serialization: 'advanced',
+        env: { ...process.env, SHARDLEARN_CASE_WORKER: '1' },
+        stdio: ['ignore', 'inherit', captureLogs ? 'pipe' : 'inherit', 'ipc'],
+      });
       child.stderr?.on('data', (chunk: Buffer) => (logText += chunk.toString('utf8')));
       return child;
     });
     const secret = randomBytes(32).toString('hex');
     const jobId = `test-${randomBytes(4).toString('hex')}`;
     const join = (rank: number, masterPort: number): void => {
-      children[rank]!.send({ type: 'join', rank, size, masterPort, secret, jobId, timeoutMs, ...joinOptions, ...(local === null ? {} : { ipcDir: local.dir }) });
+      children[rank]!.send({
+        type: 'join',
+        rank,
+        size,
+        masterPort,
+        secret,
+        jobId,
+        timeoutMs,
+        ...joinOptions,
+        ...(local === null ? {} : { ipcDir: local.dir }),
+      });
     };
     let port = 0;
     try {
@@ -86,7 +101,12 @@ export function zmqWorld(worldOptions: ZmqWorldOptions = {}): (size: number, opt
     const ask = (child: ChildProcess, rank: number, name: CaseName, args: unknown): Promise<unknown> => {
       const id = nextId++;
       child.send({ type: 'case', id, name, args });
-      return nextMessage<{ id: number; result?: unknown; error?: string }>(child, (m) => m.type === 'result' && (m as { id?: number }).id === id, `rank ${rank} case ${name}`, 60_000).then((reply) => {
+      return nextMessage<{ id: number; result?: unknown; error?: string }>(
+        child,
+        (m) => m.type === 'result' && (m as { id?: number }).id === id,
+        `rank ${rank} case ${name}`,
+        60_000,
+      ).then((reply) => {
         if (reply.error !== undefined) throw new Error(`rank ${rank}: ${reply.error}`);
         return reply.result;
       });

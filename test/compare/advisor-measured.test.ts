@@ -25,7 +25,10 @@ const LARGE = 20_000; // 16000 training rows
 const WAN = { name: 'wan', latencyMs: 2, bandwidthMbit: 100, seed: 1 };
 
 function measuredMedian(records: readonly RunRecord[], trainRows: number, paradigm: string): number {
-  const walls = records.filter((r) => r.status === 'ok' && r.trainRows === trainRows && r.paradigm === paradigm).map((r) => r.wallSeconds).sort((a, b) => a - b);
+  const walls = records
+    .filter((r) => r.status === 'ok' && r.trainRows === trainRows && r.paradigm === paradigm)
+    .map((r) => r.wallSeconds)
+    .sort((a, b) => a - b);
   assert.ok(walls.length > 0, `${paradigm} at ${trainRows} rows was measured`);
   return walls[Math.floor((walls.length - 1) / 2)]!;
 }
@@ -33,7 +36,13 @@ function measuredMedian(records: readonly RunRecord[], trainRows: number, paradi
 test('the advisor calibrated on a real comparison picks what was measured fastest', async (t) => {
   const matrix = parseMatrix({
     name: 'advisor-check',
-    models: [{ name: 'logistic-regression', params: PARAMS, data: [SMALL, LARGE].map((rows) => `synthetic:classification?rows=${rows}&cols=10&seed=1`) }],
+    models: [
+      {
+        name: 'logistic-regression',
+        params: PARAMS,
+        data: [SMALL, LARGE].map((rows) => `synthetic:classification?rows=${rows}&cols=10&seed=1`),
+      },
+    ],
     paradigms: ['sequential', 'threads', 'processes'],
     workers: [2],
     strategies: ['allreduce'],
@@ -41,21 +50,44 @@ test('the advisor calibrated on a real comparison picks what was measured fastes
   });
   const result = await runMatrix(matrix, {});
   const records = result.records;
-  assert.ok(records.every((r) => r.status === 'ok'), records.map((r) => r.error).join('; '));
+  assert.ok(
+    records.every((r) => r.status === 'ok'),
+    records.map((r) => r.error).join('; '),
+  );
   const calibration = calibrateFromRuns(records);
   const small = records.find((r) => r.trainRows < 5000)!.trainRows;
   const large = records.find((r) => r.trainRows > 5000)!.trainRows;
 
   // (a) Small data, 2 workers: threads win. Processes pay ~0.5 s per spawned Node process and a
   // loopback TCP hop per step; threads start in ~0.1 s and all-reduce through shared memory.
-  const parallel = advise({ model: 'logistic-regression', params: PARAMS, rows: small, cols: 10, paradigms: ['threads', 'processes'], workers: [2], strategies: ['allreduce'], calibration });
+  const parallel = advise({
+    model: 'logistic-regression',
+    params: PARAMS,
+    rows: small,
+    cols: 10,
+    paradigms: ['threads', 'processes'],
+    workers: [2],
+    strategies: ['allreduce'],
+    calibration,
+  });
   assert.equal(parallel.best.paradigm, 'threads', parallel.summary);
   const threadsSmall = measuredMedian(records, small, 'threads');
   const processesSmall = measuredMedian(records, small, 'processes');
-  assert.ok(threadsSmall * 1.5 < processesSmall, `measured: threads ${threadsSmall} s should beat processes ${processesSmall} s by a clear margin`);
+  assert.ok(
+    threadsSmall * 1.5 < processesSmall,
+    `measured: threads ${threadsSmall} s should beat processes ${processesSmall} s by a clear margin`,
+  );
   // With sequential in the race, the advisor's overall pick is also the measured fastest (on 2000
   // rows nothing amortises a worker's start-up).
-  const all = advise({ model: 'logistic-regression', params: PARAMS, rows: small, cols: 10, workers: [2], strategies: ['allreduce'], calibration });
+  const all = advise({
+    model: 'logistic-regression',
+    params: PARAMS,
+    rows: small,
+    cols: 10,
+    workers: [2],
+    strategies: ['allreduce'],
+    calibration,
+  });
   const measured = { sequential: measuredMedian(records, small, 'sequential'), threads: threadsSmall, processes: processesSmall };
   const fastest = Object.entries(measured).sort((a, b) => a[1] - b[1])[0]![0];
   assert.equal(all.best.paradigm, fastest, `${all.summary}\nmeasured ${JSON.stringify(measured)}`);
@@ -63,14 +95,37 @@ test('the advisor calibrated on a real comparison picks what was measured fastes
   // (b) Larger data over a capped link (100 Mbit/s, +2 ms per hop): every SGD step is a synchronous
   // 2-hop ring all-reduce, so the model says processes lose mostly on communication. Measured: one
   // processes×2 run behind the shaping proxy (src/runtime/network.ts) against the loopback runs.
-  const capped = advise({ model: 'logistic-regression', params: PARAMS, rows: large, cols: 10, paradigms: ['threads', 'processes'], workers: [2], strategies: ['allreduce'], bandwidthBytesPerSecond: (WAN.bandwidthMbit * 1e6) / 8, latencyMs: WAN.latencyMs, calibration });
-  const loopback = advise({ model: 'logistic-regression', params: PARAMS, rows: large, cols: 10, paradigms: ['processes'], workers: [2], strategies: ['allreduce'], calibration });
+  const capped = advise({
+    model: 'logistic-regression',
+    params: PARAMS,
+    rows: large,
+    cols: 10,
+    paradigms: ['threads', 'processes'],
+    workers: [2],
+    strategies: ['allreduce'],
+    bandwidthBytesPerSecond: (WAN.bandwidthMbit * 1e6) / 8,
+    latencyMs: WAN.latencyMs,
+    calibration,
+  });
+  const loopback = advise({
+    model: 'logistic-regression',
+    params: PARAMS,
+    rows: large,
+    cols: 10,
+    paradigms: ['processes'],
+    workers: [2],
+    strategies: ['allreduce'],
+    calibration,
+  });
   const processes = capped.options.find((o) => o.paradigm === 'processes')!;
   assert.equal(capped.best.paradigm, 'threads', capped.summary);
   // The capped link's cost shows up as communication (not start-up, which the calibration measures
   // and which grows with the machine's load: 3 s was seen at load 10).
   const loopbackProcesses = loopback.options.find((o) => o.paradigm === 'processes')!;
-  assert.ok(processes.communicationSeconds > 2 * loopbackProcesses.communicationSeconds, `${processes.reasoning}\nloopback: ${loopbackProcesses.reasoning}`);
+  assert.ok(
+    processes.communicationSeconds > 2 * loopbackProcesses.communicationSeconds,
+    `${processes.reasoning}\nloopback: ${loopbackProcesses.reasoning}`,
+  );
   assert.ok(processes.totalSeconds > loopback.best.totalSeconds, 'a capped link predicts processes slower than loopback');
   const threadsLarge = measuredMedian(records, large, 'threads');
   const processesLarge = measuredMedian(records, large, 'processes');
@@ -86,20 +141,35 @@ test('the advisor calibrated on a real comparison picks what was measured fastes
     repeats: 1,
   });
   const shapedRecords = (await runMatrix(shapedMatrix, {})).records;
-  assert.ok(shapedRecords.every((r) => r.status === 'ok' && r.network === WAN.name), shapedRecords.map((r) => r.error).join('; '));
+  assert.ok(
+    shapedRecords.every((r) => r.status === 'ok' && r.network === WAN.name),
+    shapedRecords.map((r) => r.error).join('; '),
+  );
   const shaped = measuredMedian(shapedRecords, large, 'processes');
   // The floor the proxy adds: each all-reduce is 2 sequential hops (reduce-scatter, all-gather), each
   // waiting for a chunk delayed by latencyMs. Only half the floor is asserted, so start-up noise on a
   // shared 2-core machine (±0.5 s per process) cannot flip it.
-  const collectives = workloadOf(algorithmFor('logistic-regression', PARAMS, 10), { rows: large, cols: 10, workers: 2, strategy: 'allreduce' }).collectives;
+  const collectives = workloadOf(algorithmFor('logistic-regression', PARAMS, 10), {
+    rows: large,
+    cols: 10,
+    workers: 2,
+    strategy: 'allreduce',
+  }).collectives;
   const floorSeconds = (collectives * 2 * WAN.latencyMs) / 1000;
-  t.diagnostic(`processes×2 over ${WAN.latencyMs} ms/${WAN.bandwidthMbit} Mbit: measured ${shaped.toFixed(2)} s (predicted ${processes.totalSeconds.toFixed(2)} s) vs loopback ${processesLarge.toFixed(2)} s (predicted ${loopback.best.totalSeconds.toFixed(2)} s), threads ${threadsLarge.toFixed(2)} s; latency floor ${floorSeconds.toFixed(2)} s over ${collectives} all-reduces`);
+  t.diagnostic(
+    `processes×2 over ${WAN.latencyMs} ms/${WAN.bandwidthMbit} Mbit: measured ${shaped.toFixed(2)} s (predicted ${processes.totalSeconds.toFixed(2)} s) vs loopback ${processesLarge.toFixed(2)} s (predicted ${loopback.best.totalSeconds.toFixed(2)} s), threads ${threadsLarge.toFixed(2)} s; latency floor ${floorSeconds.toFixed(2)} s over ${collectives} all-reduces`,
+  );
   assert.ok(floorSeconds >= 1, `the shaped run has ≥ 1 s of added latency to measure (${collectives} all-reduces)`);
-  assert.ok(shaped > processesLarge + floorSeconds / 2, `measured: processes over the shaped link ${shaped} s, on loopback ${processesLarge} s, latency floor ${floorSeconds} s`);
+  assert.ok(
+    shaped > processesLarge + floorSeconds / 2,
+    `measured: processes over the shaped link ${shaped} s, on loopback ${processesLarge} s, latency floor ${floorSeconds} s`,
+  );
   assert.ok(shaped > threadsLarge * 3, `measured: processes over the shaped link ${shaped} s, threads ${threadsLarge} s`);
 
   const validation = validateAdvisor(records);
-  t.diagnostic(`leave-one-cell-out median relative error ${(validation.medianRelativeError! * 100).toFixed(1)}% over ${validation.cells.length} cells; rank agreement ${validation.rankAgreement}`);
+  t.diagnostic(
+    `leave-one-cell-out median relative error ${(validation.medianRelativeError! * 100).toFixed(1)}% over ${validation.cells.length} cells; rank agreement ${validation.rankAgreement}`,
+  );
   assert.equal(validation.cells.length, 6);
   // A sanity bound, not a precision claim: each cell predicted from the others within a factor of 2.
   assert.ok(validation.medianRelativeError! < 1, `median relative error ${validation.medianRelativeError}`);
@@ -116,17 +186,67 @@ test('the advisor calibrated on a real comparison picks what was measured fastes
       store.close();
     }
     const lines: string[] = [];
-    const code = await main(['advise', '--model', 'logistic-regression', '--solver', 'sgd', '--epochs', '2', '--rows', String(small), '--cols', '10', '--paradigms', 'threads,processes', '--workers', '2', '--strategies', 'allreduce', '--db', dbPath, '--json'], (line) => lines.push(line));
+    const code = await main(
+      [
+        'advise',
+        '--model',
+        'logistic-regression',
+        '--solver',
+        'sgd',
+        '--epochs',
+        '2',
+        '--rows',
+        String(small),
+        '--cols',
+        '10',
+        '--paradigms',
+        'threads,processes',
+        '--workers',
+        '2',
+        '--strategies',
+        'allreduce',
+        '--db',
+        dbPath,
+        '--json',
+      ],
+      (line) => lines.push(line),
+    );
     assert.equal(code, 0);
-    const cli = JSON.parse(lines.join('')) as { best: { label: string; totalSeconds: number }; calibration: { runs: number; source: string } };
+    const cli = JSON.parse(lines.join('')) as {
+      best: { label: string; totalSeconds: number };
+      calibration: { runs: number; source: string };
+    };
     assert.equal(cli.calibration.source, 'runs');
     assert.equal(cli.calibration.runs, records.length);
     assert.equal(cli.best.label, parallel.best.label);
     const text: string[] = [];
-    assert.equal(await main(['advise', '--model', 'logistic-regression', '--solver', 'sgd', '--rows', '100000', '--cols', '10', '--db', dbPath, '--bandwidth', '100Mbit'], (line) => text.push(line)), 0);
+    assert.equal(
+      await main(
+        [
+          'advise',
+          '--model',
+          'logistic-regression',
+          '--solver',
+          'sgd',
+          '--rows',
+          '100000',
+          '--cols',
+          '10',
+          '--db',
+          dbPath,
+          '--bandwidth',
+          '100Mbit',
+        ],
+        (line) => text.push(line),
+      ),
+      0,
+    );
     assert.match(text.join('\n'), /is predicted fastest/);
     assert.ok(text.includes(`calibration: ${records.length} runs in ${dbPath}`), text.join('\n'));
-    assert.equal(await main(['advise', '--model', 'kmeans', '--rows', '10', '--cols', '2', '--db', join(dir, 'missing.duckdb')], () => undefined), 2);
+    assert.equal(
+      await main(['advise', '--model', 'kmeans', '--rows', '10', '--cols', '2', '--db', join(dir, 'missing.duckdb')], () => undefined),
+      2,
+    );
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

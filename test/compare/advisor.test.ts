@@ -26,7 +26,10 @@ test('workload counts: synchronous SGD steps on every rank, Hogwild on its shard
   assert.equal(hogwild.collectives, 2, 'only the per-epoch loss all-reduce');
   const alone = workloadOf(sgd, { rows: 1000, cols: 10, workers: 1, strategy: 'allreduce' });
   assert.equal(alone.collectives, 0);
-  const kmeans = workloadOf({ form: 'summation', passes: 7, workPerCell: 8, batchSize: null, payloadValues: 170, collectivesPerPass: 1 }, { rows: 500, cols: 20, workers: 4, strategy: 'allreduce' });
+  const kmeans = workloadOf(
+    { form: 'summation', passes: 7, workPerCell: 8, batchSize: null, payloadValues: 170, collectivesPerPass: 1 },
+    { rows: 500, cols: 20, workers: 4, strategy: 'allreduce' },
+  );
   assert.deepEqual([kmeans.workUnits, kmeans.stepsPerRank, kmeans.collectives, kmeans.payloadBytes], [500 * 20 * 8 * 7, 7, 7, 1360]);
 });
 
@@ -36,7 +39,11 @@ test('predict: start-up + compute over min(N, cores) + ring all-reduce 2(N−1) 
     source: 'runs',
     compute: { m: { secondsPerUnit: 2e-9, secondsPerStep: 1e-5 } },
     links: { processes: { latencySeconds: 1e-4, secondsPerByte: 1e-9 }, threads: { latencySeconds: 2e-5, secondsPerByte: 1e-10 } },
-    startup: { processes: { fixedSeconds: 0.1, perWorkerSeconds: 0.3 }, threads: { fixedSeconds: 0.05, perWorkerSeconds: 0.1 }, sequential: { fixedSeconds: 0, perWorkerSeconds: 0 } },
+    startup: {
+      processes: { fixedSeconds: 0.1, perWorkerSeconds: 0.3 },
+      threads: { fixedSeconds: 0.05, perWorkerSeconds: 0.1 },
+      sequential: { fixedSeconds: 0, perWorkerSeconds: 0 },
+    },
   };
   const work = { rows: 1e5, cols: 10, workers: 4, workUnits: 1e7, stepsPerRank: 100, collectives: 50, payloadBytes: 8000 };
   const processes = predict(work, { paradigm: 'processes', workers: 4, cores: 2 }, calibration, 'm');
@@ -49,9 +56,17 @@ test('predict: start-up + compute over min(N, cores) + ring all-reduce 2(N−1) 
   close(threads.computeSeconds, (2e-9 * 1e7) / 4 + 1e-5 * 100, 1e-12, 'threads compute');
   close(threads.communicationSeconds, 50 * (3 * 2e-5 + 3 * 8000 * 1e-10), 1e-12, 'threads communication');
   // A capped network: the slower of software and wire bandwidth, latencies added; threads unaffected.
-  const capped = predict(work, { paradigm: 'processes', workers: 4, cores: 2, bandwidthBytesPerSecond: 1.25e7, latencySeconds: 1e-3 }, calibration, 'm');
+  const capped = predict(
+    work,
+    { paradigm: 'processes', workers: 4, cores: 2, bandwidthBytesPerSecond: 1.25e7, latencySeconds: 1e-3 },
+    calibration,
+    'm',
+  );
   close(capped.communicationSeconds, 50 * (6 * 1.1e-3 + 1.5 * 8000 * 8e-8), 1e-12, 'capped communication');
-  close(predict(work, { paradigm: 'threads', workers: 4, cores: 8, bandwidthBytesPerSecond: 1 }, calibration, 'm').totalSeconds, threads.totalSeconds);
+  close(
+    predict(work, { paradigm: 'threads', workers: 4, cores: 8, bandwidthBytesPerSecond: 1 }, calibration, 'm').totalSeconds,
+    threads.totalSeconds,
+  );
   const sequential = predict({ ...work, workers: 1, collectives: 0 }, { paradigm: 'sequential', workers: 1, cores: 8 }, calibration, 'm');
   close(sequential.totalSeconds, 2e-9 * 1e7 + 1e-5 * 100, 1e-12, 'sequential');
 });
@@ -67,8 +82,16 @@ test('parseBandwidth reads bit and byte rates', () => {
 });
 
 test('non-negative least squares: exact on consistent data, clamps a negative coefficient to 0', () => {
-  const xs = [[1, 2], [2, 1], [3, 5], [4, 0.5]];
-  const beta = nonNegativeLeastSquares(xs, xs.map(([a, b]) => 0.7 * a! + 1.3 * b!));
+  const xs = [
+    [1, 2],
+    [2, 1],
+    [3, 5],
+    [4, 0.5],
+  ];
+  const beta = nonNegativeLeastSquares(
+    xs,
+    xs.map(([a, b]) => 0.7 * a! + 1.3 * b!),
+  );
   close(beta[0]!, 0.7, 1e-9);
   close(beta[1]!, 1.3, 1e-9);
   // y = x0 − x1 has a negative coefficient: the best β ≥ 0 keeps x0 only, β0 = Σx0·y / Σx0².
@@ -92,10 +115,32 @@ function syntheticRuns(truth: Calibration, noise: number, seed = 7): RunRecord[]
   ];
   for (const spec of models) {
     for (const rows of [2000, 20_000, 60_000]) {
-      for (const [paradigm, workers] of [['sequential', 1], ['threads', 2], ['threads', 4], ['processes', 2], ['processes', 4]] as [Paradigm, number][]) {
+      for (const [paradigm, workers] of [
+        ['sequential', 1],
+        ['threads', 2],
+        ['threads', 4],
+        ['processes', 2],
+        ['processes', 4],
+      ] as [Paradigm, number][]) {
         for (let repeat = 0; repeat < 2; repeat++) {
-          const history = Array.from({ length: spec.iterations }, (_, i) => ({ elapsedMs: i, iteration: i + 1, total: spec.iterations, loss: 1 }));
-          const base = record({ model: spec.model, params: spec.params, data: `synthetic:x?rows=${rows}&cols=${spec.cols}`, paradigm, workers, wallSeconds: 1, trainRows: rows, cols: spec.cols, history, repeat });
+          const history = Array.from({ length: spec.iterations }, (_, i) => ({
+            elapsedMs: i,
+            iteration: i + 1,
+            total: spec.iterations,
+            loss: 1,
+          }));
+          const base = record({
+            model: spec.model,
+            params: spec.params,
+            data: `synthetic:x?rows=${rows}&cols=${spec.cols}`,
+            paradigm,
+            workers,
+            wallSeconds: 1,
+            trainRows: rows,
+            cols: spec.cols,
+            history,
+            repeat,
+          });
           const algorithm = algorithmOfRun(base);
           const work = workloadOf(algorithm, { rows, cols: spec.cols, workers, strategy: 'allreduce' });
           const p = predict(work, { paradigm, workers, cores: 2 }, truth, computeKey(spec.model, algorithm.form));
@@ -117,7 +162,11 @@ const TRUTH: Calibration = {
     kmeans: { secondsPerUnit: 1.5e-9, secondsPerStep: 1e-3 },
   },
   links: { threads: { latencySeconds: 1.5e-4, secondsPerByte: 2e-9 }, processes: { latencySeconds: 6e-4, secondsPerByte: 1e-8 } },
-  startup: { sequential: { fixedSeconds: 0.001, perWorkerSeconds: 0 }, threads: { fixedSeconds: 0.04, perWorkerSeconds: 0.1 }, processes: { fixedSeconds: 0.2, perWorkerSeconds: 0.35 } },
+  startup: {
+    sequential: { fixedSeconds: 0.001, perWorkerSeconds: 0 },
+    threads: { fixedSeconds: 0.04, perWorkerSeconds: 0.1 },
+    processes: { fixedSeconds: 0.2, perWorkerSeconds: 0.35 },
+  },
 };
 
 test('calibration recovers the parameters that generated the runs (2% noise)', () => {
@@ -133,7 +182,7 @@ test('calibration recovers the parameters that generated the runs (2% noise)', (
     close(fitted.startup[paradigm]!.fixedSeconds, TRUTH.startup[paradigm]!.fixedSeconds, 0.25, `${paradigm} fixed start-up`);
     close(fitted.startup[paradigm]!.perWorkerSeconds, TRUTH.startup[paradigm]!.perWorkerSeconds, 0.1, `${paradigm} start-up per worker`);
   }
-  assert.equal(fitted.passes.kmeans, 9, 'k-means iterations from the runs\' histories');
+  assert.equal(fitted.passes.kmeans, 9, "k-means iterations from the runs' histories");
   assert.equal(fitted.passes['logistic-regression'], undefined, 'SGD epochs come from the parameters, not the history');
 });
 
@@ -154,17 +203,40 @@ test('advise ranks every option, explains each, and says when its parameters are
   const advice = advise({ model: 'logistic-regression', params: { solver: 'sgd' }, rows: 100_000, cols: 20, workers: [2, 4], cores: 2 });
   assert.equal(advice.calibration.source, 'defaults');
   assert.match(advice.summary, /DEFAULTS/);
-  assert.equal(advice.options.length, 1 + 2 * 2 + 2, 'sequential; threads × {allreduce, hogwild} × 2 counts; processes × allreduce × 2 counts');
+  assert.equal(
+    advice.options.length,
+    1 + 2 * 2 + 2,
+    'sequential; threads × {allreduce, hogwild} × 2 counts; processes × allreduce × 2 counts',
+  );
   assert.ok(advice.options.every((o) => o.strategy !== 'hogwild' || o.paradigm === 'threads'));
-  assert.deepEqual(advice.options.map((o) => o.totalSeconds), advice.options.map((o) => o.totalSeconds).sort((a, b) => a - b));
+  assert.deepEqual(
+    advice.options.map((o) => o.totalSeconds),
+    advice.options.map((o) => o.totalSeconds).sort((a, b) => a - b),
+  );
   assert.equal(advice.best.relativeToBest, 1);
   for (const option of advice.options) assert.match(option.reasoning, /start-up .* compute .*(communication|no communication)/);
   // Calibrated: the summary names its runs; k-means takes its iterations from them.
   const calibrated = calibrateFromRuns(syntheticRuns(TRUTH, 0), 2);
-  const kmeans = advise({ model: 'kmeans', params: { k: 16 }, rows: 10_000, cols: 200, paradigms: ['sequential'], calibration: calibrated, cores: 2 });
+  const kmeans = advise({
+    model: 'kmeans',
+    params: { k: 16 },
+    rows: 10_000,
+    cols: 200,
+    paradigms: ['sequential'],
+    calibration: calibrated,
+    cores: 2,
+  });
   assert.match(kmeans.summary, /calibrated on 60 measured runs/);
-  const expected = predict(workloadOf(algorithmFor('kmeans', { k: 16 }, 200, 9), { rows: 10_000, cols: 200, workers: 1, strategy: 'allreduce' }), { paradigm: 'sequential', workers: 1, cores: 2 }, calibrated, 'kmeans');
+  const expected = predict(
+    workloadOf(algorithmFor('kmeans', { k: 16 }, 200, 9), { rows: 10_000, cols: 200, workers: 1, strategy: 'allreduce' }),
+    { paradigm: 'sequential', workers: 1, cores: 2 },
+    calibrated,
+    'kmeans',
+  );
   close(kmeans.best.totalSeconds, expected.totalSeconds, 1e-12);
-  assert.throws(() => advise({ model: 'kmeans', rows: 0, cols: 3 }), (e: unknown) => e instanceof ConfigError && /'rows' must be a whole number > 0, found 0/.test(e.message));
+  assert.throws(
+    () => advise({ model: 'kmeans', rows: 0, cols: 3 }),
+    (e: unknown) => e instanceof ConfigError && /'rows' must be a whole number > 0, found 0/.test(e.message),
+  );
   assert.throws(() => advise({ model: 'nope', rows: 10, cols: 3 }), ConfigError);
 });

@@ -20,7 +20,10 @@ function rowsOf(data: Dataset): number[][] {
 
 test('train (--test-fraction, --split-seed) and compare (testFraction, seed) hold out the same rows', async () => {
   const lines = ['a,b,y', ...Array.from({ length: 500 }, (_, i) => `${i},${(i * 37) % 101},${i % 3}`)];
-  for (const [name, ending] of [['lf.csv', '\n'], ['crlf.csv', '\r\n']] as const) {
+  for (const [name, ending] of [
+    ['lf.csv', '\n'],
+    ['crlf.csv', '\r\n'],
+  ] as const) {
     const path = join(dir, name);
     writeFileSync(path, lines.join(ending) + ending);
     // compare's loader for a CSV names the label column as a custom DataLoader would
@@ -38,5 +41,9 @@ test('train (--test-fraction, --split-seed) and compare (testFraction, seed) hol
 
 test('a split that leaves one side empty is a DataError naming the data', async () => {
   const one = (await loadData('synthetic:regression?rows=1&cols=2&seed=1')).train;
-  assert.throws(() => splitTrainTest(one, 0.5, 0), (error: unknown) => error instanceof DataError && /synthetic:regression/.test(error.message) && /found 0 training|and 0 test/.test(error.message));
+  assert.throws(
+    () => splitTrainTest(one, 0.5, 0),
+    (error: unknown) =>
+      error instanceof DataError && /synthetic:regression/.test(error.message) && /found 0 training|and 0 test/.test(error.message),
+  );
 });

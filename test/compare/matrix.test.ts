@@ -40,7 +40,10 @@ test('unknown paradigm: lists sequential, threads, processes, cluster', () => {
 });
 
 test('unknown strategy, at the top level and per model', () => {
-  rejects({ ...good, strategies: ['allreduce', 'gossip'] }, 'strategies[1]', [/'gossip'/, /allreduce, hogwild, ps-sync, ps-async, pipeline, ps-ssp:<s>/]);
+  rejects({ ...good, strategies: ['allreduce', 'gossip'] }, 'strategies[1]', [
+    /'gossip'/,
+    /allreduce, hogwild, ps-sync, ps-async, pipeline, ps-ssp:<s>/,
+  ]);
   rejects({ ...good, models: [{ name: 'kmeans', strategies: ['ps'] }] }, 'models[0].strategies[0]', [/'ps'/, /allreduce, hogwild/]);
 });
 
@@ -62,7 +65,10 @@ test('empty lists, bad data specs, bad fractions, bad JSON', () => {
   rejects({ ...good, data: [''] }, 'data[0]', [/data spec/]);
   rejects({ ...good, testFraction: 1 }, 'testFraction', [/between 0 and 1/]);
   rejects({ models: ['kmeans'], target: { loss: 'low' } }, 'target.loss', [/finite number/]);
-  assert.throws(() => parseMatrix('{ "models": [kmeans] }'), (e: unknown) => e instanceof ConfigError && e.field === 'matrix' && /not valid JSON/.test(e.message));
+  assert.throws(
+    () => parseMatrix('{ "models": [kmeans] }'),
+    (e: unknown) => e instanceof ConfigError && e.field === 'matrix' && /not valid JSON/.test(e.message),
+  );
 });
 
 test("a model's own bad option is refused at parse time, under the model's field", () => {
@@ -104,7 +110,10 @@ test('expansion: one sequential baseline per model and data, strategies only for
 test('the default matrix: every model family at two sizes, sequential vs threads vs processes, 1 and 2 workers, hogwild on logistic regression, 3 repeats, one cluster cell', () => {
   const matrix = defaultMatrix();
   const families = ['linear-regression', 'logistic-regression', 'linear-svm', 'kmeans', 'pca', 'mlp', 'cnn', 'rnn'];
-  assert.deepEqual(matrix.models.map((m) => m.name), [...families, 'logistic-regression']);
+  assert.deepEqual(
+    matrix.models.map((m) => m.name),
+    [...families, 'logistic-regression'],
+  );
   assert.deepEqual(matrix.paradigms, ['sequential', 'threads', 'processes']);
   assert.deepEqual(matrix.workers, [1, 2]);
   assert.equal(matrix.repeats, 3);
@@ -118,13 +127,25 @@ test('the default matrix: every model family at two sizes, sequential vs threads
   // per size: logistic 1 + threads 2×2 + processes 2×1 (hogwild needs shared memory); the other seven
   // 1 + 2 + 2 (allreduce only); and one cluster×2 allreduce cell of logistic regression on the larger set
   assert.equal(cells.length, 2 * (7 + 7 * 5) + 1);
-  for (const family of families) assert.ok(cells.some((c) => c.model === family && c.paradigm === 'processes' && c.workers === 2), family);
+  for (const family of families)
+    assert.ok(
+      cells.some((c) => c.model === family && c.paradigm === 'processes' && c.workers === 2),
+      family,
+    );
   const cluster = cells.filter((c) => c.paradigm === 'cluster');
-  assert.deepEqual(cluster.map((c) => [c.model, c.workers, c.strategy, c.network.name, /rows=(\d+)/.exec(c.data)![1]]), [['logistic-regression', 2, 'allreduce', 'loopback', '200000']]);
+  assert.deepEqual(
+    cluster.map((c) => [c.model, c.workers, c.strategy, c.network.name, /rows=(\d+)/.exec(c.data)![1]]),
+    [['logistic-regression', 2, 'allreduce', 'loopback', '200000']],
+  );
   assert.equal(skipped.length, 2 * 2);
   assert.ok(skipped.every((s) => s.paradigm === 'processes' && s.strategy === 'hogwild' && /shared memory/.test(s.reason)));
   // --quick's size: a tenth of the rows, the neural models still at least 100 rows at the small size
-  assert.deepEqual(defaultMatrix({ rows: 20_000 }).models.find((m) => m.name === 'rnn')!.data!.map((d) => /rows=(\d+)/.exec(d)![1]), ['100', '1000']);
+  assert.deepEqual(
+    defaultMatrix({ rows: 20_000 })
+      .models.find((m) => m.name === 'rnn')!
+      .data!.map((d) => /rows=(\d+)/.exec(d)![1]),
+    ['100', '1000'],
+  );
 });
 
 test('where namespaces are not permitted, cluster cells are skipped with that reason', () => {
@@ -135,7 +156,11 @@ test('where namespaces are not permitted, cluster cells are skipped with that re
 });
 
 test('parameter-server strategies, including the bounded-staleness family, are accepted', () => {
-  assert.deepEqual(parseMatrix({ ...good, strategies: ['ps-sync', 'ps-async', 'ps-ssp:3'] }).strategies, ['ps-sync', 'ps-async', 'ps-ssp:3']);
+  assert.deepEqual(parseMatrix({ ...good, strategies: ['ps-sync', 'ps-async', 'ps-ssp:3'] }).strategies, [
+    'ps-sync',
+    'ps-async',
+    'ps-ssp:3',
+  ]);
   rejects({ ...good, strategies: ['ps-ssp:x'] }, 'strategies[0]', [/ps-ssp:<s>/]);
 });
 
@@ -150,10 +175,19 @@ test('resolveMatrix: a matrix file with flags overriding it; errors name the fil
     assert.deepEqual(matrix.target, { loss: 0.5 });
     assert.deepEqual(matrix.paradigms, ['sequential', 'threads', 'processes']);
     writeFileSync(path, JSON.stringify({ models: ['kmeans'], repeats: -1 }));
-    await assert.rejects(resolveMatrix({ matrix: path }), (e: unknown) => e instanceof ConfigError && e.field === 'repeats' && e.message.startsWith(path));
-    await assert.rejects(resolveMatrix({ matrix: join(dir, 'missing.json') }), (e: unknown) => e instanceof ConfigError && /cannot read the matrix file/.test(e.message));
+    await assert.rejects(
+      resolveMatrix({ matrix: path }),
+      (e: unknown) => e instanceof ConfigError && e.field === 'repeats' && e.message.startsWith(path),
+    );
+    await assert.rejects(
+      resolveMatrix({ matrix: join(dir, 'missing.json') }),
+      (e: unknown) => e instanceof ConfigError && /cannot read the matrix file/.test(e.message),
+    );
     const flagsOnly = await resolveMatrix({ rows: 5000, data: ['synthetic:blobs?rows=100&cols=2&seed=3'], paradigms: ['sequential'] });
-    assert.ok(flagsOnly.models.every((m) => m.data === null), '--data replaces the default per-model data');
+    assert.ok(
+      flagsOnly.models.every((m) => m.data === null),
+      '--data replaces the default per-model data',
+    );
     assert.deepEqual(flagsOnly.data, ['synthetic:blobs?rows=100&cols=2&seed=3']);
     await assert.rejects(resolveMatrix({ workers: [0] }), (e: unknown) => e instanceof ConfigError && e.field === 'workers[0]');
   } finally {
@@ -163,18 +197,30 @@ test('resolveMatrix: a matrix file with flags overriding it; errors name the fil
 
 test("'pipeline' in a matrix: a cell of pipeline parallelism (the fit option, not a strategy) for the neural models, skipped with a reason for the others", () => {
   const matrix = parseMatrix({
-    models: [{ name: 'mlp', params: { hidden: [4], epochs: 1 } }, { name: 'logistic-regression', params: { solver: 'sgd' } }],
+    models: [
+      { name: 'mlp', params: { hidden: [4], epochs: 1 } },
+      { name: 'logistic-regression', params: { solver: 'sgd' } },
+    ],
     data: ['synthetic:classification?rows=100&cols=3&seed=1'],
     paradigms: ['sequential', 'threads'],
     workers: [2],
     strategies: ['allreduce', 'pipeline'],
   });
   const { cells, skipped } = expandMatrix(matrix, ['sequential', 'threads']);
-  assert.deepEqual(cells.map((c) => `${c.model} ${c.paradigm} ${c.strategy}`), [
-    'mlp sequential allreduce', 'mlp threads allreduce', 'mlp threads pipeline',
-    'logistic-regression sequential allreduce', 'logistic-regression threads allreduce',
-  ]);
-  assert.deepEqual(skipped.map((s) => `${s.model} ${s.strategy}`), ['logistic-regression pipeline']);
+  assert.deepEqual(
+    cells.map((c) => `${c.model} ${c.paradigm} ${c.strategy}`),
+    [
+      'mlp sequential allreduce',
+      'mlp threads allreduce',
+      'mlp threads pipeline',
+      'logistic-regression sequential allreduce',
+      'logistic-regression threads allreduce',
+    ],
+  );
+  assert.deepEqual(
+    skipped.map((s) => `${s.model} ${s.strategy}`),
+    ['logistic-regression pipeline'],
+  );
   assert.match(skipped[0]!.reason, /no pipeline trainer/);
   assert.deepEqual(parallelismOptions('pipeline'), { pipeline: {} });
   assert.deepEqual(parallelismOptions('ps-ssp:2'), { strategy: 'ps-ssp:2' });

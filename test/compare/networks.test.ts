@@ -43,12 +43,20 @@ test('--networks: name[:<n>ms][:<n>mbit][:<n>jitter], comma-separated; a bad set
     { name: 'wan', latencyMs: 5, bandwidthMbit: 100 },
     { name: 'lan', latencyMs: 0.5, jitterMs: 2 },
   ]);
-  assert.throws(() => parseNetworksFlag('wan:5s'), (error: unknown) => error instanceof ConfigError && error.field === 'networks' && /wan:5ms:100mbit/.test(error.message));
+  assert.throws(
+    () => parseNetworksFlag('wan:5s'),
+    (error: unknown) => error instanceof ConfigError && error.field === 'networks' && /wan:5ms:100mbit/.test(error.message),
+  );
   assert.throws(() => parseMatrix({ ...base, networks: parseNetworksFlag('wan:-5ms') }), ConfigError);
 });
 
 test('only processes cells multiply by network; loopback cells keep their ids', () => {
-  const matrix = parseMatrix({ ...base, paradigms: ['sequential', 'threads', 'processes'], workers: [2], networks: [{ name: 'loopback' }, { name: 'wan', latencyMs: 5 }] });
+  const matrix = parseMatrix({
+    ...base,
+    paradigms: ['sequential', 'threads', 'processes'],
+    workers: [2],
+    networks: [{ name: 'loopback' }, { name: 'wan', latencyMs: 5 }],
+  });
   const { cells } = expandMatrix(matrix);
   const described = cells.map((c) => `${c.paradigm}@${c.network.name}`);
   assert.deepEqual(described, ['sequential@loopback', 'threads@loopback', 'processes@loopback', 'processes@wan']);
@@ -62,10 +70,19 @@ test('a compare with two profiles stores both rows, named, with the same score',
   const dir = mkdtempSync(join(tmpdir(), 'shardlearn-networks-'));
   try {
     const dbPath = join(dir, 'results.duckdb');
-    const matrix = parseMatrix({ ...base, models: [{ name: 'kmeans', params: { k: 3, seed: 1 } }], paradigms: ['processes'], workers: [2], networks: [{ name: 'loopback' }, { name: 'slow', latencyMs: 5, bandwidthMbit: 50 }] });
+    const matrix = parseMatrix({
+      ...base,
+      models: [{ name: 'kmeans', params: { k: 3, seed: 1 } }],
+      paradigms: ['processes'],
+      workers: [2],
+      networks: [{ name: 'loopback' }, { name: 'slow', latencyMs: 5, bandwidthMbit: 50 }],
+    });
     await runCompare(matrix, { dbPath, reportPath: null });
     const runs = await listRuns(dbPath);
-    assert.deepEqual(runs.map((r) => [r.paradigm, r.network, r.status]).sort(), [['processes', 'loopback', 'ok'], ['processes', 'slow', 'ok']]);
+    assert.deepEqual(runs.map((r) => [r.paradigm, r.network, r.status]).sort(), [
+      ['processes', 'loopback', 'ok'],
+      ['processes', 'slow', 'ok'],
+    ]);
     assert.ok(runs[0]!.score !== null, 'the runs were scored');
     assert.equal(runs[0]!.score, runs[1]!.score, 'the proxy changed the trained model');
   } finally {

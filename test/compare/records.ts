@@ -57,5 +57,11 @@ export function record(overrides: Partial<RunRecord> & Pick<RunRecord, 'paradigm
 }
 
 export function session(id = 'session-1'): Session {
-  return { sessionId: id, startedAt: '2026-01-01T00:00:00.000Z', matrix: parseMatrix({ models: ['kmeans'], name: 'fixture' }), code: codeVersion(), host: hostInfo() };
+  return {
+    sessionId: id,
+    startedAt: '2026-01-01T00:00:00.000Z',
+    matrix: parseMatrix({ models: ['kmeans'], name: 'fixture' }),
+    code: codeVersion(),
+    host: hostInfo(),
+  };
 }

@@ -13,13 +13,23 @@ import { runCompare } from '../../src/compare/compare.js';
 import { tinyMatrix } from './tiny.js';
 
 const CHROMIUM = '/usr/bin/chromium';
-const skip = existsSync(CHROMIUM) ? false : `${CHROMIUM} is absent — install Debian's 'chromium' package (apt-get install -y chromium) to run the browser test`;
+const skip = existsSync(CHROMIUM)
+  ? false
+  : `${CHROMIUM} is absent — install Debian's 'chromium' package (apt-get install -y chromium) to run the browser test`;
 
 test('the report renders in headless Chromium: plots visible, no console errors, screenshot taken', { skip, timeout: 60_000 }, async () => {
   const dir = mkdtempSync(join(tmpdir(), 'shardlearn-browser-'));
   const browser = await chromium.launch({
     executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--no-first-run',
+    ],
   });
   try {
     const reportPath = join(dir, 'report.html');
@@ -39,10 +49,17 @@ test('the report renders in headless Chromium: plots visible, no console errors,
     });
     await page.goto(pathToFileURL(reportPath).href, { waitUntil: 'load' });
 
-    const sizes = await page.$$eval('figure.chart > svg', (svgs) => svgs.map((svg) => {
-      const box = svg.getBoundingClientRect();
-      return { id: svg.parentElement?.id ?? '', width: box.width, height: box.height, marks: svg.querySelectorAll('path, rect, line').length };
-    }));
+    const sizes = await page.$$eval('figure.chart > svg', (svgs) =>
+      svgs.map((svg) => {
+        const box = svg.getBoundingClientRect();
+        return {
+          id: svg.parentElement?.id ?? '',
+          width: box.width,
+          height: box.height,
+          marks: svg.querySelectorAll('path, rect, line').length,
+        };
+      }),
+    );
     assert.ok(sizes.length >= 6, `expected at least 6 plots, found ${sizes.length}`);
     for (const size of sizes) {
       assert.ok(size.width > 100 && size.height > 100, `plot ${size.id} renders ${size.width}×${size.height}`);
@@ -55,7 +72,10 @@ test('the report renders in headless Chromium: plots visible, no console errors,
     assert.ok(headings.indexOf('Summary') > 0, `the summary follows the answer: ${headings.join(' | ')}`);
     const answerBox = await page.locator('#verdict').boundingBox();
     const summaryBox = await page.locator('table.summary').boundingBox();
-    assert.ok(answerBox !== null && summaryBox !== null && answerBox.y < summaryBox.y && answerBox.height > 20, 'the answer is drawn above the tables');
+    assert.ok(
+      answerBox !== null && summaryBox !== null && answerBox.y < summaryBox.y && answerBox.height > 20,
+      'the answer is drawn above the tables',
+    );
     const answerText = await page.locator('#verdict').innerText();
     assert.match(answerText, /logistic-regression: \w+ wins at \d+ rows/);
     assert.match(answerText, /kmeans: \w+ wins at \d+ rows/);

@@ -12,7 +12,14 @@ import type { RunRecord, Session } from '../../src/compare/record.js';
 import { ResultsStore } from '../../src/compare/store.js';
 import { record, session } from './records.js';
 
-const HOSTILE = ['<script>alert(1)</script>', '"><img src=x onerror=alert(2)>', '</style><script>alert(3)</script>', "' onmouseover='alert(4)", '</title><svg onload=alert(5)>', 'ünïcødé \u202e\u2028 🚀 <b>'];
+const HOSTILE = [
+  '<script>alert(1)</script>',
+  '"><img src=x onerror=alert(2)>',
+  '</style><script>alert(3)</script>',
+  "' onmouseover='alert(4)",
+  '</title><svg onload=alert(5)>',
+  'ünïcødé \u202e\u2028 🚀 <b>',
+];
 /** A different hostile string for each field, so a leak names the field it came through. */
 let next = 0;
 const hostile = (field: string): string => `${HOSTILE[next++ % HOSTILE.length]!}#${field}`;
@@ -46,7 +53,12 @@ function hostileSession(): Session {
   };
 }
 
-function hostileRun(paradigm: 'sequential' | 'threads' | 'processes', workers: number, status: 'ok' | 'failed', wallSeconds: number): RunRecord {
+function hostileRun(
+  paradigm: 'sequential' | 'threads' | 'processes',
+  workers: number,
+  status: 'ok' | 'failed',
+  wallSeconds: number,
+): RunRecord {
   return record({
     paradigm,
     workers,
@@ -75,10 +87,29 @@ test('every stored field of a tampered database is escaped in the report', async
     const dbPath = join(dir, 'results.duckdb');
     const bad = hostileSession();
     const store = await ResultsStore.open(dbPath);
-    const runs = [hostileRun('sequential', 1, 'ok', 2), hostileRun('sequential', 1, 'ok', 2.2), hostileRun('threads', 2, 'ok', 1.1), hostileRun('processes', 2, 'ok', 1.5), hostileRun('threads', 2, 'failed', 0)];
+    const runs = [
+      hostileRun('sequential', 1, 'ok', 2),
+      hostileRun('sequential', 1, 'ok', 2.2),
+      hostileRun('threads', 2, 'ok', 1.1),
+      hostileRun('processes', 2, 'ok', 1.5),
+      hostileRun('threads', 2, 'failed', 0),
+    ];
     // Same model and data on every run, so the summary, speedups, charts and crossover all draw from them.
     for (const run of runs) Object.assign(run, { model: runs[0]!.model, data: runs[0]!.data, scoreName: runs[0]!.scoreName });
-    await store.writeSession(bad, [{ model: hostile('skipped.model'), data: hostile('skipped.data'), paradigm: hostile('skipped.paradigm') as 'threads', workers: 2, strategy: hostile('skipped.strategy') as 'allreduce', reason: hostile('skipped.reason') }], false);
+    await store.writeSession(
+      bad,
+      [
+        {
+          model: hostile('skipped.model'),
+          data: hostile('skipped.data'),
+          paradigm: hostile('skipped.paradigm') as 'threads',
+          workers: 2,
+          strategy: hostile('skipped.strategy') as 'allreduce',
+          reason: hostile('skipped.reason'),
+        },
+      ],
+      false,
+    );
     for (const run of runs) await store.writeRun(run, bad);
     store.close();
 
@@ -90,13 +121,23 @@ test('every stored field of a tampered database is escaped in the report', async
     assert.doesNotMatch(html, /<img/i);
     assert.doesNotMatch(html, /<svg onload/i);
     assert.doesNotMatch(html, /<b>/);
-    assert.equal(html.match(/<\/style>/g)?.length, 1, 'only the page\'s own </style>');
-    assert.equal(html.match(/<\/title>/g)?.length, 1, 'only the page\'s own </title>');
+    assert.equal(html.match(/<\/style>/g)?.length, 1, "only the page's own </style>");
+    assert.equal(html.match(/<\/title>/g)?.length, 1, "only the page's own </title>");
     assert.doesNotMatch(html, /' onmouseover='/, 'a single quote cannot open an attribute');
     // The hostile text is shown, escaped, so a reader sees what the database holds.
     assert.ok(html.includes('&lt;script&gt;alert(1)&lt;/script&gt;#'), 'escaped text is present');
     assert.ok(html.includes('ünïcødé'), 'unicode text survives');
-    for (const field of ['matrix.name', 'host.cpuModel', 'host.cpus', 'host.totalMemoryBytes', 'matrix.repeats', 'matrix.seed', 'code.gitCommit', 'skipped.reason', 'error']) {
+    for (const field of [
+      'matrix.name',
+      'host.cpuModel',
+      'host.cpus',
+      'host.totalMemoryBytes',
+      'matrix.repeats',
+      'matrix.seed',
+      'code.gitCommit',
+      'skipped.reason',
+      'error',
+    ]) {
       assert.ok(html.includes(`#${field}`), `field ${field} is shown`);
     }
   } finally {

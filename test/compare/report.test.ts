@@ -19,14 +19,24 @@ test('a real comparison writes the store and a self-contained report with inline
     const dbPath = join(dir, 'results.duckdb');
     const reportPath = join(dir, 'out', 'report.html');
     const events: CompareEvent['type'][] = [];
-    const outcome = await runCompare(tinyMatrix(['sequential', 'threads', 'processes'], 1), { dbPath, reportPath, onProgress: (e) => events.push(e.type) });
+    const outcome = await runCompare(tinyMatrix(['sequential', 'threads', 'processes'], 1), {
+      dbPath,
+      reportPath,
+      onProgress: (e) => events.push(e.type),
+    });
 
     const distributed = availableParadigms().includes('processes');
     const runs = 2 * (distributed ? 3 : 2); // 2 models × (sequential + threads×2 [+ processes×2]), 1 repeat
     assert.equal(outcome.aborted, false);
     assert.equal(outcome.records.length, runs);
-    assert.ok(outcome.records.every((r) => r.status === 'ok'), outcome.records.map((r) => r.error).join('; '));
-    assert.equal(outcome.skipped.some((s) => s.paradigm === 'processes'), !distributed);
+    assert.ok(
+      outcome.records.every((r) => r.status === 'ok'),
+      outcome.records.map((r) => r.error).join('; '),
+    );
+    assert.equal(
+      outcome.skipped.some((s) => s.paradigm === 'processes'),
+      !distributed,
+    );
     assert.equal(events[0], 'start');
     assert.equal(events.at(-1), 'end');
     assert.equal(events.filter((t) => t === 'run-end').length, runs);
@@ -47,7 +57,8 @@ test('a real comparison writes the store and a self-contained report with inline
     assert.match(html, /^<!DOCTYPE html>/);
     const svgs = html.match(/<svg[\s>]/g) ?? [];
     assert.ok(svgs.length >= 6, `expected speedup ×2, loss ×2, bytes, breakdown SVGs; found ${svgs.length}`);
-    for (const id of ['speedup-logistic-regression', 'speedup-kmeans', 'loss-logistic-regression', 'bytes', 'breakdown']) assert.match(html, new RegExp(`id="${id}"`));
+    for (const id of ['speedup-logistic-regression', 'speedup-kmeans', 'loss-logistic-regression', 'bytes', 'breakdown'])
+      assert.match(html, new RegExp(`id="${id}"`));
     assert.deepEqual(externalUrls(html), []);
     assert.doesNotMatch(html, /<script/i);
     if (distributed) {
@@ -68,7 +79,15 @@ test('a real comparison writes the store and a self-contained report with inline
     assert.equal(again.records.length, runs);
     await reportFromStore(dbPath, join(dir, 'again.html'));
     assert.ok((readFileSync(join(dir, 'again.html'), 'utf8').match(/<svg[\s>]/g) ?? []).length >= 6);
-    await runCompare(parseMatrix({ models: [{ name: 'kmeans', params: { k: 3 } }], data: ['synthetic:blobs?rows=500&cols=3&seed=2'], paradigms: ['sequential'], repeats: 1 }), { dbPath });
+    await runCompare(
+      parseMatrix({
+        models: [{ name: 'kmeans', params: { k: 3 } }],
+        data: ['synthetic:blobs?rows=500&cols=3&seed=2'],
+        paradigms: ['sequential'],
+        repeats: 1,
+      }),
+      { dbPath },
+    );
     assert.equal((await listRuns(dbPath)).length, runs + 1);
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -93,7 +112,10 @@ test('an abort during a threads fit abandons that fit and returns at once, recor
   const matrix = parseMatrix({
     models: [{ name: 'logistic-regression', params: { solver: 'sgd', epochs: 50 } }],
     data: ['synthetic:classification?rows=20000&cols=10&seed=1'],
-    paradigms: ['threads'], workers: [2], repeats: 1, warmup: false,
+    paradigms: ['threads'],
+    workers: [2],
+    repeats: 1,
+    warmup: false,
   });
   const outcome = await runCompare(matrix, {
     onProgress: (e) => {

@@ -34,7 +34,10 @@ test('stop after 3 runs, resume: the other runs are added to the same session, n
     assert.equal(first.aborted, true);
     assert.equal(first.records.length, 3);
     const started: string[] = [];
-    const resumed = await resumeCompare(dbPath, { reportPath: null, onProgress: (event) => event.type === 'run-start' && started.push(`${event.cell.paradigm}#${event.repeat}`) });
+    const resumed = await resumeCompare(dbPath, {
+      reportPath: null,
+      onProgress: (event) => event.type === 'run-start' && started.push(`${event.cell.paradigm}#${event.repeat}`),
+    });
     assert.equal(resumed.aborted, false);
     // 2 cells × 2 repeats; runs 1–3 were stored, so only the 4th (threads, repeat 2) runs now
     assert.deepEqual(started, ['threads#1']);

@@ -25,7 +25,10 @@ test('failing and unloadable cells are recorded or skipped, and the other cells 
   const ok = result.records.filter((r) => r.status === 'ok');
   assert.equal(ok.length, 3);
   assert.ok(ok.every((r) => r.params.k === 2 && r.score !== null && r.scoreName === 'inertia'));
-  assert.deepEqual(ok.map((r) => r.repeat), [0, 1, 2]);
+  assert.deepEqual(
+    ok.map((r) => r.repeat),
+    [0, 1, 2],
+  );
 });
 
 test('each rank reports its peak RSS: a processes rank its own process, a threads rank the shared launcher process', async () => {
@@ -47,7 +50,8 @@ test('each rank reports its peak RSS: a processes rank its own process, a thread
   assert.equal(processes.status, 'ok', processes.error ?? '');
   assert.equal(threads.status, 'ok', threads.error ?? '');
   // A Node process holds at least ~20 MB resident; no rank of this tiny fit comes near 2 GB.
-  for (const r of [processes, threads]) assert.ok(r.rankPeakRssBytes !== null && r.rankPeakRssBytes > 20e6 && r.rankPeakRssBytes < 2e9, `${r.paradigm}: ${r.rankPeakRssBytes}`);
+  for (const r of [processes, threads])
+    assert.ok(r.rankPeakRssBytes !== null && r.rankPeakRssBytes > 20e6 && r.rankPeakRssBytes < 2e9, `${r.paradigm}: ${r.rankPeakRssBytes}`);
   // A child process is not the launcher: its peak is its own figure, well under the launcher's 400 MB ballast.
   assert.ok(processes.rankPeakRssBytes! < 300e6, `processes rank: ${processes.rankPeakRssBytes}`);
   assert.ok(processes.peakRssBytes > 400e6, `launcher: ${processes.peakRssBytes}`);

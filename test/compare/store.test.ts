@@ -19,8 +19,23 @@ function tempDb(): { path: string; cleanup: () => void } {
 test('runs and their history round-trip through a DuckDB file, and a second open appends', async () => {
   const { path, cleanup } = tempDb();
   try {
-    const first = record({ paradigm: 'sequential', wallSeconds: 1.25, params: { k: 3 }, metrics: { inertia: 12.5 }, timeToTargetMs: null, error: null });
-    const second = record({ paradigm: 'threads', workers: 2, wallSeconds: 0.75, bytesSent: 4096, messagesSent: 8, status: 'failed', error: 'worker rank 1 failed: "quoted", with comma' });
+    const first = record({
+      paradigm: 'sequential',
+      wallSeconds: 1.25,
+      params: { k: 3 },
+      metrics: { inertia: 12.5 },
+      timeToTargetMs: null,
+      error: null,
+    });
+    const second = record({
+      paradigm: 'threads',
+      workers: 2,
+      wallSeconds: 0.75,
+      bytesSent: 4096,
+      messagesSent: 8,
+      status: 'failed',
+      error: 'worker rank 1 failed: "quoted", with comma',
+    });
     let store = await ResultsStore.open(path);
     await store.writeSession(session());
     await store.writeRun(first, session());
@@ -37,7 +52,10 @@ test('runs and their history round-trip through a DuckDB file, and a second open
     const runs = await listRuns(path);
     assert.equal(runs.length, 2);
     const [a, b] = runs;
-    for (const [stored, original] of [[a!, first], [b!, second]] as const) {
+    for (const [stored, original] of [
+      [a!, first],
+      [b!, second],
+    ] as const) {
       for (const key of Object.keys(original) as (keyof typeof original)[]) {
         if (key === 'history') continue;
         assert.deepEqual(stored[key], original[key], `field ${key}`);
@@ -68,7 +86,10 @@ test('exports: CSV with one line per run (quoted where needed) and JSON with his
     assert.ok(csv[0]!.startsWith('runId,sessionId,startedAt,cellId,model,'));
     assert.ok(csv[2]!.includes('"a ""b"", c"'));
     const json = JSON.parse(await exportRuns(path, 'json')) as { runId: string; history: unknown[] }[];
-    assert.deepEqual(json.map((r) => r.runId), [ok.runId, failed.runId]);
+    assert.deepEqual(
+      json.map((r) => r.runId),
+      [ok.runId, failed.runId],
+    );
     assert.equal(csv[1]!.split(',')[0], ok.runId);
     assert.equal(json[0]!.history.length, 2);
     assert.equal(csvCell(NaN), '');
@@ -88,16 +109,27 @@ test('a version-1 file is migrated in place and its old rows stay readable', asy
     // Make it the version-1 layout: no setup_bytes column (nor version 3's network, nor version 4's rank_peak_rss_bytes).
     const instance = await DuckDBInstance.create(path);
     const connection = await instance.connect();
-    await connection.run(`ALTER TABLE runs DROP COLUMN setup_bytes; ALTER TABLE runs DROP COLUMN network; ALTER TABLE runs DROP COLUMN rank_peak_rss_bytes; UPDATE meta SET value = '1' WHERE key = 'schema_version'`);
+    await connection.run(
+      `ALTER TABLE runs DROP COLUMN setup_bytes; ALTER TABLE runs DROP COLUMN network; ALTER TABLE runs DROP COLUMN rank_peak_rss_bytes; UPDATE meta SET value = '1' WHERE key = 'schema_version'`,
+    );
     connection.closeSync();
     instance.closeSync();
 
     const migrated = await ResultsStore.open(path);
     assert.equal(await migrated.schemaVersion(), 4);
-    await migrated.writeRun(record({ paradigm: 'processes', workers: 2, wallSeconds: 1, setupBytes: 4096, network: 'wan', rankPeakRssBytes: 7e7 }), session());
+    await migrated.writeRun(
+      record({ paradigm: 'processes', workers: 2, wallSeconds: 1, setupBytes: 4096, network: 'wan', rankPeakRssBytes: 7e7 }),
+      session(),
+    );
     const runs = await migrated.listRuns();
     migrated.close();
-    assert.deepEqual(runs.map((r) => [r.wallSeconds, r.setupBytes, r.network, r.rankPeakRssBytes]), [[2, 0, 'loopback', null], [1, 4096, 'wan', 7e7]]);
+    assert.deepEqual(
+      runs.map((r) => [r.wallSeconds, r.setupBytes, r.network, r.rankPeakRssBytes]),
+      [
+        [2, 0, 'loopback', null],
+        [1, 4096, 'wan', 7e7],
+      ],
+    );
   } finally {
     cleanup();
   }
@@ -108,10 +140,18 @@ test('a database written by a newer schema is refused with what to do', async ()
   try {
     const instance = await DuckDBInstance.create(path);
     const connection = await instance.connect();
-    await connection.run(`CREATE TABLE meta (key VARCHAR PRIMARY KEY, value VARCHAR); INSERT INTO meta VALUES ('schema_version', '${SCHEMA_VERSION + 1}')`);
+    await connection.run(
+      `CREATE TABLE meta (key VARCHAR PRIMARY KEY, value VARCHAR); INSERT INTO meta VALUES ('schema_version', '${SCHEMA_VERSION + 1}')`,
+    );
     connection.closeSync();
     instance.closeSync();
-    await assert.rejects(ResultsStore.open(path), (e: unknown) => e instanceof ConfigError && new RegExp(`schema version ${SCHEMA_VERSION + 1}`).test(e.message) && /upgrade shardlearn/.test(e.message));
+    await assert.rejects(
+      ResultsStore.open(path),
+      (e: unknown) =>
+        e instanceof ConfigError &&
+        new RegExp(`schema version ${SCHEMA_VERSION + 1}`).test(e.message) &&
+        /upgrade shardlearn/.test(e.message),
+    );
   } finally {
     cleanup();
   }
@@ -121,7 +161,10 @@ test('a reader given a mistyped path fails naming it and creates no file, no fol
   const { path, cleanup } = tempDb();
   try {
     const typo = join(path, '..', 'typo', 'results.duckdb');
-    await assert.rejects(listRuns(typo), (e: unknown) => e instanceof ConfigError && e.field === 'db' && e.message.includes(typo) && /does not exist/.test(e.message));
+    await assert.rejects(
+      listRuns(typo),
+      (e: unknown) => e instanceof ConfigError && e.field === 'db' && e.message.includes(typo) && /does not exist/.test(e.message),
+    );
     await assert.rejects(exportRuns(typo, 'csv'), (e: unknown) => e instanceof ConfigError && e.message.includes(typo));
     assert.equal(existsSync(join(path, '..', 'typo')), false);
     assert.equal(existsSync(path), false);
@@ -132,15 +175,25 @@ test('a reader given a mistyped path fails naming it and creates no file, no fol
 
 test('non-file database specs are refused before DuckDB sees them, and extension auto-install/auto-load are off', async () => {
   for (const spec of ['md:my_db', 'md:', 's3://bucket/results.duckdb', 'http://example.com/r.duckdb']) {
-    await assert.rejects(ResultsStore.open(spec), (e: unknown) => e instanceof ConfigError && e.field === 'db' && e.message.includes(`'${spec}'`) && /not a local file/.test(e.message), spec);
+    await assert.rejects(
+      ResultsStore.open(spec),
+      (e: unknown) => e instanceof ConfigError && e.field === 'db' && e.message.includes(`'${spec}'`) && /not a local file/.test(e.message),
+      spec,
+    );
   }
   const { path, cleanup } = tempDb();
   try {
     const store = await ResultsStore.open(path);
     try {
       // The connection is private; the test reads the settings DuckDB actually runs with.
-      const connection = (store as unknown as { connection: { runAndReadAll(sql: string): Promise<{ getRowObjectsJS(): Record<string, unknown>[] }> } }).connection;
-      const rows = (await connection.runAndReadAll(`SELECT current_setting('autoinstall_known_extensions') AS install, current_setting('autoload_known_extensions') AS load`)).getRowObjectsJS();
+      const connection = (
+        store as unknown as { connection: { runAndReadAll(sql: string): Promise<{ getRowObjectsJS(): Record<string, unknown>[] }> } }
+      ).connection;
+      const rows = (
+        await connection.runAndReadAll(
+          `SELECT current_setting('autoinstall_known_extensions') AS install, current_setting('autoload_known_extensions') AS load`,
+        )
+      ).getRowObjectsJS();
       assert.deepEqual(rows, [{ install: false, load: false }]);
     } finally {
       store.close();
@@ -159,20 +212,37 @@ test('Parquet export: the runs read back (with a filter), a quote in a value or 
     await store.writeRun(ok, session());
     await store.writeRun(threads, session());
     store.close();
-    const out = join(path, "..", "runs o'neil.parquet");
+    const out = join(path, '..', "runs o'neil.parquet");
     await exportRunsParquet(path, out);
     const reader = await DuckDBInstance.create(':memory:');
     const connection = await reader.connect();
-    const read = async (file: string): Promise<Record<string, unknown>[]> => (await connection.runAndReadAll(`SELECT run_id, paradigm, wall_seconds, error, workers FROM read_parquet('${file.replace(/'/g, "''")}')`)).getRowObjectsJS();
-    assert.deepEqual((await read(out)).map((r) => [r.run_id, r.paradigm, r.wall_seconds, r.error, r.workers]), [[ok.runId, 'sequential', 1.5, null, 1], [threads.runId, 'threads', 0.5, "it's", 2]]);
+    const read = async (file: string): Promise<Record<string, unknown>[]> =>
+      (
+        await connection.runAndReadAll(
+          `SELECT run_id, paradigm, wall_seconds, error, workers FROM read_parquet('${file.replace(/'/g, "''")}')`,
+        )
+      ).getRowObjectsJS();
+    assert.deepEqual(
+      (await read(out)).map((r) => [r.run_id, r.paradigm, r.wall_seconds, r.error, r.workers]),
+      [
+        [ok.runId, 'sequential', 1.5, null, 1],
+        [threads.runId, 'threads', 0.5, "it's", 2],
+      ],
+    );
     const filtered = join(path, '..', 'threads.parquet');
     await exportRunsParquet(path, filtered, { paradigm: "threads' OR '1'='1" });
     assert.equal((await read(filtered)).length, 0, 'a quote in a filter value is a value, not SQL');
     await exportRunsParquet(path, filtered, { paradigm: 'threads' });
-    assert.deepEqual((await read(filtered)).map((r) => r.run_id), [threads.runId]);
+    assert.deepEqual(
+      (await read(filtered)).map((r) => r.run_id),
+      [threads.runId],
+    );
     connection.closeSync();
     reader.closeSync();
-    await assert.rejects(exportRunsParquet(path, join(path, '..', 'no-such-folder', 'x.parquet')), (e: unknown) => e instanceof Error && (e as { code?: string }).code === 'FILE' && /no-such-folder/.test(e.message));
+    await assert.rejects(
+      exportRunsParquet(path, join(path, '..', 'no-such-folder', 'x.parquet')),
+      (e: unknown) => e instanceof Error && (e as { code?: string }).code === 'FILE' && /no-such-folder/.test(e.message),
+    );
   } finally {
     cleanup();
   }

@@ -6,7 +6,13 @@ import { paretoSpec, parallelCoordinatesSpec, renderStudyReport, trialCurvesSpec
 import type { ReportTrial } from '../../src/compare/study-report.js';
 
 const trial = (id: number, configId: number, resource: number | null, score: number | null, lr: number): ReportTrial => ({
-  id, configId, params: { lr, hidden: [8] }, resource, status: score === null ? 'failed' : 'ok', score, fitSeconds: score === null ? null : 0.1 * (id + 1),
+  id,
+  configId,
+  params: { lr, hidden: [8] },
+  resource,
+  status: score === null ? 'failed' : 'ok',
+  score,
+  fitSeconds: score === null ? null : 0.1 * (id + 1),
   error: score === null ? { code: 'CONFIG', message: 'mlp: option <lr> must be > 0' } : null,
 });
 
@@ -14,9 +20,15 @@ test('a budgeted multi-objective study gets trial curves, parallel coordinates a
   const trials = [trial(0, 0, 1, 0.6, 0.01), trial(1, 1, 1, 0.7, 0.02), trial(2, 1, 3, 0.8, 0.02), trial(3, 2, 1, null, -1)];
   const input = { title: 'mlp <asha>', metric: 'accuracy', trials, paretoFront: [0, 1, 2] };
   const curves = trialCurvesSpec(input) as unknown as { data: { values: { config: number }[] } };
-  assert.deepEqual(curves.data.values.map((p) => p.config), [0, 1, 1]);
+  assert.deepEqual(
+    curves.data.values.map((p) => p.config),
+    [0, 1, 1],
+  );
   const pareto = paretoSpec(input) as unknown as { data: { values: { trial: number; front: string }[] } };
-  assert.deepEqual(pareto.data.values.map((p) => p.front), ['Pareto front', 'Pareto front', 'Pareto front']);
+  assert.deepEqual(
+    pareto.data.values.map((p) => p.front),
+    ['Pareto front', 'Pareto front', 'Pareto front'],
+  );
   const html = await renderStudyReport(input);
   assert.equal(html.match(/<svg/g)?.length, 3);
   assert.match(html, /<title>mlp &lt;asha&gt;<\/title>/);

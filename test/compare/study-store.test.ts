@@ -9,8 +9,18 @@ import { ConfigError } from '../../src/core/errors.js';
 import { ResultsStore, SCHEMA_VERSION } from '../../src/compare/store.js';
 import { StudyStore } from '../../src/compare/study-store.js';
 
-const trial = (id: number, status: string, score: number | null): { id: number; status: string; score: number | null; resource: number | null; params: Record<string, unknown>; foldScores: number[] | null } =>
-  ({ id, status, score, resource: null, params: { l2: id / 10 }, foldScores: score === null ? null : [score, score] });
+const trial = (
+  id: number,
+  status: string,
+  score: number | null,
+): {
+  id: number;
+  status: string;
+  score: number | null;
+  resource: number | null;
+  params: Record<string, unknown>;
+  foldScores: number[] | null;
+} => ({ id, status, score, resource: null, params: { l2: id / 10 }, foldScores: score === null ? null : [score, score] });
 
 test('studies: attempts, trials read back in order, changed settings refused, summary; the runs tables untouched', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'shardlearn-study-'));
@@ -31,13 +41,19 @@ test('studies: attempts, trials read back in order, changed settings refused, su
     assert.equal(second.attempt, 2);
     assert.deepEqual(second.previous, [trial(0, 'ok', 0.8), trial(1, 'failed', null)]);
     await store.writeTrial('s', 2, trial(0, 'ok', 0.9));
-    await assert.rejects(store.begin('s', 'mlp', { ...settings, seed: 2 }), (e: unknown) => e instanceof ConfigError && e.field === 'seed' && /was run with seed = 1, now 2/.test(e.message));
+    await assert.rejects(
+      store.begin('s', 'mlp', { ...settings, seed: 2 }),
+      (e: unknown) => e instanceof ConfigError && e.field === 'seed' && /was run with seed = 1, now 2/.test(e.message),
+    );
     await store.begin('other', 'logistic-regression', {});
     const summary = await store.studies();
-    assert.deepEqual(summary.map(({ createdAt: _, ...rest }) => rest), [
-      { study: 's', model: 'mlp', attempts: 2, trials: 3, failed: 1, bestScore: 0.9 },
-      { study: 'other', model: 'logistic-regression', attempts: 1, trials: 0, failed: 0, bestScore: null },
-    ]);
+    assert.deepEqual(
+      summary.map(({ createdAt: _, ...rest }) => rest),
+      [
+        { study: 's', model: 'mlp', attempts: 2, trials: 3, failed: 1, bestScore: 0.9 },
+        { study: 'other', model: 'logistic-regression', attempts: 1, trials: 0, failed: 0, bestScore: null },
+      ],
+    );
     store.close();
     const results = await ResultsStore.open(path);
     assert.equal(await results.schemaVersion(), SCHEMA_VERSION);

@@ -36,7 +36,10 @@ test('per-cell medians, spread and speedup as a ratio of medians', () => {
 });
 
 test('claims: without a distributed paradigm, the distributed claims say "not measured yet"', () => {
-  const cells = summarize([record({ paradigm: 'sequential', wallSeconds: 4 }), record({ paradigm: 'threads', workers: 2, wallSeconds: 2, speedup: null })]);
+  const cells = summarize([
+    record({ paradigm: 'sequential', wallSeconds: 4 }),
+    record({ paradigm: 'threads', workers: 2, wallSeconds: 2, speedup: null }),
+  ]);
   const claims = new Map(evaluateClaims(cells).map((c) => [c.id, c]));
   assert.equal(claims.get('parallel-wins-small')!.verdict, 'not measured yet');
   assert.match(claims.get('parallel-wins-small')!.evidence, /no distributed paradigm/);

@@ -19,4 +19,3 @@ export const tinyMatrix = (paradigms: string[], repeats = 2): ReturnType<typeof 
 export function externalUrls(html: string): string[] {
   return [...html.replace(/xmlns(:\w+)?="[^"]*"/g, '').matchAll(/https?:\/\/[^\s"'<)]+/g)].map((m) => m[0]);
 }
-

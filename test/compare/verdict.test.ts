@@ -13,11 +13,29 @@ test('per model and size: the fastest paradigm, how much slower the others are, 
   const cells = summarize([
     record({ paradigm: 'sequential', wallSeconds: 2, trainSeconds: 2, computeMs: 2000, data: small, trainRows: 1000 }),
     // threads: 0.1 s start-up, 0.2 s communicating, 0.7 s computing
-    record({ paradigm: 'threads', workers: 2, wallSeconds: 1, trainSeconds: 0.9, commMs: 200, computeMs: 700, data: small, trainRows: 1000 }),
+    record({
+      paradigm: 'threads',
+      workers: 2,
+      wallSeconds: 1,
+      trainSeconds: 0.9,
+      commMs: 200,
+      computeMs: 700,
+      data: small,
+      trainRows: 1000,
+    }),
     // a slower threads cell (hogwild) never stands for threads: the fastest cell of each paradigm does
     record({ paradigm: 'threads', workers: 2, strategy: 'hogwild', wallSeconds: 1.5, data: small, trainRows: 1000 }),
     // processes: 1.2 s start-up, 0.5 s communicating, 0.8 s computing → 1.1 s of its 1.5 s gap is start-up
-    record({ paradigm: 'processes', workers: 2, wallSeconds: 2.5, trainSeconds: 1.3, commMs: 500, computeMs: 800, data: small, trainRows: 1000 }),
+    record({
+      paradigm: 'processes',
+      workers: 2,
+      wallSeconds: 2.5,
+      trainSeconds: 1.3,
+      commMs: 500,
+      computeMs: 800,
+      data: small,
+      trainRows: 1000,
+    }),
     record({ paradigm: 'sequential', wallSeconds: 6, data: large, trainRows: 3000 }),
     record({ paradigm: 'processes', workers: 2, wallSeconds: 4, commMs: 100, computeMs: 3400, data: large, trainRows: 3000 }),
   ]);
@@ -27,7 +45,10 @@ test('per model and size: the fastest paradigm, how much slower the others are, 
   const [first, second] = kmeans!.sizes;
   assert.equal(first!.winner.paradigm, 'threads');
   assert.equal(first!.winner.strategy, 'allreduce');
-  assert.deepEqual(first!.rivals.map((r) => r.cell.paradigm), ['sequential', 'processes']);
+  assert.deepEqual(
+    first!.rivals.map((r) => r.cell.paradigm),
+    ['sequential', 'processes'],
+  );
   const processes = first!.rivals[1]!;
   assert.equal(processes.slower, 2.5);
   assert.ok(Math.abs(processes.gap.startupSeconds - 1.1) < 1e-9);
@@ -37,7 +58,10 @@ test('per model and size: the fastest paradigm, how much slower the others are, 
   // sequential: no start-up, no communication, 2 s computing vs 0.7 s → compute
   assert.equal(first!.rivals[0]!.mainCause, 'computeSeconds');
   assert.match(first!.sentence, /^At 1000 training rows, threads×2 allreduce is fastest \(1\.00 s\); sequential 2\.00× slower/);
-  assert.match(first!.sentence, /processes×2 allreduce 2\.50× slower \(2\.50 s\): mostly start-up \(start-up \+1\.10 s, communication \+0\.30 s, compute \+0\.10 s\)/);
+  assert.match(
+    first!.sentence,
+    /processes×2 allreduce 2\.50× slower \(2\.50 s\): mostly start-up \(start-up \+1\.10 s, communication \+0\.30 s, compute \+0\.10 s\)/,
+  );
   assert.equal(second!.winner.paradigm, 'processes');
   assert.equal(second!.rivals[0]!.slower, 1.5);
 });
@@ -60,5 +84,8 @@ test('one-worker cells of a parallel paradigm never stand for it: a threads×1 c
   ]);
   const [size] = answers(cells)[0]!.sizes;
   assert.equal(size!.winner.paradigm, 'sequential');
-  assert.deepEqual(size!.rivals.map((r) => `${r.cell.paradigm}×${r.cell.workers}`), ['threads×2']);
+  assert.deepEqual(
+    size!.rivals.map((r) => `${r.cell.paradigm}×${r.cell.workers}`),
+    ['threads×2'],
+  );
 });

@@ -3,7 +3,18 @@
 // and an existing file is replaced whole (its permissions kept).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmodSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../../src/core/atomic-file.js';
@@ -33,7 +44,10 @@ test('when every temporary name is taken the write fails naming the destination,
     const victim = join(dir, 'victim.txt');
     writeFileSync(victim, 'precious');
     symlinkSync(victim, join(dir, '.out.csv.same.tmp'));
-    await assert.rejects(writeFileAtomic(join(dir, 'out.csv'), 'x', { randomName: () => 'same' }), (e: unknown) => e instanceof FileError && e.systemCode === 'EEXIST' && e.message.includes(join(dir, 'out.csv')));
+    await assert.rejects(
+      writeFileAtomic(join(dir, 'out.csv'), 'x', { randomName: () => 'same' }),
+      (e: unknown) => e instanceof FileError && e.systemCode === 'EEXIST' && e.message.includes(join(dir, 'out.csv')),
+    );
     assert.equal(readFileSync(victim, 'utf8'), 'precious');
   }));
 
@@ -42,7 +56,11 @@ test('a folder as destination: the rename fails, the temporary file is removed, 
     const folder = join(dir, 'results');
     mkdirSync(folder);
     writeFileSync(join(folder, 'keep.txt'), 'k');
-    await assert.rejects(writeFileAtomic(folder, 'data'), (e: unknown) => e instanceof FileError && e.code === 'FILE' && e.systemCode === 'EISDIR' && e.path === folder && /is a folder/.test(e.message));
+    await assert.rejects(
+      writeFileAtomic(folder, 'data'),
+      (e: unknown) =>
+        e instanceof FileError && e.code === 'FILE' && e.systemCode === 'EISDIR' && e.path === folder && /is a folder/.test(e.message),
+    );
     assert.deepEqual(readdirSync(dir), ['results'], 'no temporary file left beside it');
     assert.deepEqual(readdirSync(folder), ['keep.txt']);
     await assert.rejects(writeFileAtomic(`${folder}/`, 'data'), (e: unknown) => e instanceof FileError && /folder/.test(e.message));
@@ -50,7 +68,10 @@ test('a folder as destination: the rename fails, the temporary file is removed, 
 
 test('a missing folder is a FileError naming it; an existing file is replaced whole with its permissions kept', () =>
   withDir(async (dir) => {
-    await assert.rejects(writeFileAtomic(join(dir, 'no', 'such', 'm.json'), 'x'), (e: unknown) => e instanceof FileError && e.systemCode === 'ENOENT' && e.message.includes(join(dir, 'no', 'such')));
+    await assert.rejects(
+      writeFileAtomic(join(dir, 'no', 'such', 'm.json'), 'x'),
+      (e: unknown) => e instanceof FileError && e.systemCode === 'ENOENT' && e.message.includes(join(dir, 'no', 'such')),
+    );
     const out = join(dir, 'm.json');
     writeFileSync(out, 'old old old old old');
     chmodSync(out, 0o600);

@@ -6,7 +6,15 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { pathToFileURL } from 'node:url';
 import type { Checkpoint } from '../../src/core/checkpoint.js';
-import { CheckpointError, checkpointFileName, decodeCheckpoint, encodeCheckpoint, listCheckpoints, loadLatestCheckpoint, saveCheckpoint } from '../../src/core/checkpoint.js';
+import {
+  CheckpointError,
+  checkpointFileName,
+  decodeCheckpoint,
+  encodeCheckpoint,
+  listCheckpoints,
+  loadLatestCheckpoint,
+  saveCheckpoint,
+} from '../../src/core/checkpoint.js';
 import { Rng } from '../../src/core/rng.js';
 
 function sample(step: number, size = 7): Checkpoint {
@@ -21,7 +29,12 @@ function sample(step: number, size = 7): Checkpoint {
     step,
     rng: { own: [1, 2, 0xffffffff, 4] },
     scalars: { t: step },
-    arrays: { params, 'optimizer.m': Float64Array.from(params, (v) => -v), codes: Int32Array.from([-1, 0, 2147483647]), rows: Uint32Array.from([0, 4294967295]) },
+    arrays: {
+      params,
+      'optimizer.m': Float64Array.from(params, (v) => -v),
+      codes: Int32Array.from([-1, 0, 2147483647]),
+      rows: Uint32Array.from([0, 4294967295]),
+    },
   };
 }
 
@@ -40,7 +53,11 @@ test('a checkpoint round-trips: header fields and every array, bit for bit (NaN,
   for (const [name, array] of Object.entries(original.arrays)) {
     const got = decoded.arrays[name]!;
     assert.equal(got.constructor, array.constructor, name);
-    assert.deepEqual(new Uint8Array(got.buffer, got.byteOffset, got.byteLength), new Uint8Array(array.buffer, array.byteOffset, array.byteLength), name);
+    assert.deepEqual(
+      new Uint8Array(got.buffer, got.byteOffset, got.byteLength),
+      new Uint8Array(array.buffer, array.byteOffset, array.byteLength),
+      name,
+    );
   }
   // The encoding is deterministic (same checkpoint, same bytes) and holds no code: the header is JSON.
   assert.deepEqual(encodeCheckpoint(original), encodeCheckpoint(original));
@@ -52,7 +69,11 @@ test('every single-byte change and every truncation of a checkpoint file is dete
   for (let at = 0; at < bytes.length; at++) {
     const corrupt = Uint8Array.from(bytes);
     corrupt[at] = corrupt[at]! ^ (1 + rng.int(255)); // a seeded non-zero flip of this byte
-    assert.throws(() => decodeCheckpoint(corrupt, 'f.slckpt'), (error) => error instanceof CheckpointError && /f\.slckpt/.test(error.message), `byte ${at}`);
+    assert.throws(
+      () => decodeCheckpoint(corrupt, 'f.slckpt'),
+      (error) => error instanceof CheckpointError && /f\.slckpt/.test(error.message),
+      `byte ${at}`,
+    );
   }
   for (let length = 0; length < bytes.length; length++) {
     assert.throws(() => decodeCheckpoint(bytes.subarray(0, length), 'f.slckpt'), CheckpointError, `truncated to ${length}`);
@@ -65,7 +86,10 @@ test('every single-byte change and every truncation of a checkpoint file is dete
 test('--keep keeps the newest N; the loader skips a corrupt newest checkpoint with a warning naming it', () =>
   withDir(async (dir) => {
     for (const step of [10, 20, 30, 40]) await saveCheckpoint(dir, sample(step), { keep: 3 });
-    assert.deepEqual((await listCheckpoints(dir)).map((path) => path.slice(dir.length + 1)), [20, 30, 40].map(checkpointFileName));
+    assert.deepEqual(
+      (await listCheckpoints(dir)).map((path) => path.slice(dir.length + 1)),
+      [20, 30, 40].map(checkpointFileName),
+    );
     const newest = join(dir, checkpointFileName(40));
     const bytes = readFileSync(newest);
     const middle = bytes.length >> 1;
@@ -118,15 +142,25 @@ test('kill -9 of a process writing checkpoints, at 20 seeded moments: the loader
       const saved = [...out.matchAll(/saved (\d+)/g)].map((m) => Number(m[1]));
       const lastReported = saved.at(-1) ?? 0;
       const names = existsSync(dir) ? readdirSync(dir) : []; // killed before the folder was made
-      const found = await loadLatestCheckpoint(dir, (file, error) => assert.fail(`a renamed checkpoint must be whole: ${file}: ${error.message}`));
+      const found = await loadLatestCheckpoint(dir, (file, error) =>
+        assert.fail(`a renamed checkpoint must be whole: ${file}: ${error.message}`),
+      );
       const newestPresent = Math.max(0, ...names.filter((n) => /^ckpt-\d+\.slckpt$/.test(n)).map((n) => Number(n.slice(5, 17))));
       // Saved and reported, or saved (renamed) with the report not yet out: never older, never half.
       assert.equal(found?.checkpoint.step ?? 0, newestPresent, `trial ${trial}`);
-      assert.ok(newestPresent === lastReported || newestPresent === lastReported + 1, `trial ${trial}: loaded ${newestPresent}, last reported ${lastReported}`);
-      if (found !== null) assert.ok(found.checkpoint.arrays['params']!.every((v) => v === found.checkpoint.step), `trial ${trial}: contents of step ${found.checkpoint.step}`);
+      assert.ok(
+        newestPresent === lastReported || newestPresent === lastReported + 1,
+        `trial ${trial}: loaded ${newestPresent}, last reported ${lastReported}`,
+      );
+      if (found !== null)
+        assert.ok(
+          found.checkpoint.arrays['params']!.every((v) => v === found.checkpoint.step),
+          `trial ${trial}: contents of step ${found.checkpoint.step}`,
+        );
       outcomes.push(`${lastReported}:${names.some((n) => n.endsWith('.tmp')) ? 'tmp' : '-'}`);
     }
     // The kills landed at different points: some before any checkpoint, some with a write under way.
     process.stderr.write(`# kill outcomes (last reported step: temporary file left): ${outcomes.join(' ')}\n`);
     assert.ok(new Set(outcomes).size >= 3, `kill points too alike: ${outcomes.join(' ')}`);
-  }));
+  }),
+);

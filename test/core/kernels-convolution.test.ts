@@ -31,10 +31,19 @@ function random(rng: Rng, length: number, resident: boolean): Float32Array {
   return array;
 }
 
-interface Case { g: ConvGeometry; filters: number; batch: number }
+interface Case {
+  g: ConvGeometry;
+  filters: number;
+  batch: number;
+}
 
 /** y += cols(x)·Wᵀ and dw += dyᵀ·cols(x) through `kernels`, from the same inputs each time. */
-function run(kernels: ConvolutionKernels, c: Case, inputs: { x: FloatArray; w: FloatArray; y: FloatArray; dy: FloatArray; dw: FloatArray }, resident: boolean): { y: Float32Array; dw: Float32Array; dx: Float32Array; colsWritten: boolean } {
+function run(
+  kernels: ConvolutionKernels,
+  c: Case,
+  inputs: { x: FloatArray; w: FloatArray; y: FloatArray; dy: FloatArray; dw: FloatArray },
+  resident: boolean,
+): { y: Float32Array; dw: Float32Array; dx: Float32Array; colsWritten: boolean } {
   const { g, filters, batch } = c;
   const y = resident ? (wasm.workspace('float32', inputs.y.length) as Float32Array) : new Float32Array(inputs.y.length);
   y.set(inputs.y);
@@ -51,7 +60,11 @@ function run(kernels: ConvolutionKernels, c: Case, inputs: { x: FloatArray; w: F
   return { y, dw, dx, colsWritten };
 }
 
-function inputs(rng: Rng, c: Case, resident: boolean): { x: Float32Array; w: Float32Array; y: Float32Array; dy: Float32Array; dw: Float32Array } {
+function inputs(
+  rng: Rng,
+  c: Case,
+  resident: boolean,
+): { x: Float32Array; w: Float32Array; y: Float32Array; dy: Float32Array; dw: Float32Array } {
   const field = c.g.kernelSize * c.g.kernelSize * c.g.channels;
   const rows = outputPositions(c.g, c.batch);
   return {
@@ -71,7 +84,13 @@ function bitwiseEqual(actual: Float32Array, expected: Float32Array, what: string
 }
 
 /** The definition, in float64: y[(n,oy,ox), f] = Σ x[n, oy·s − p + ky, ox·s − p + kx, c]·W[f, ky, kx, c]. */
-function naive(c: Case, x: FloatArray, w: FloatArray, wOffset: number, dy: FloatArray): { y: Float64Array; dw: Float64Array; dx: Float64Array } {
+function naive(
+  c: Case,
+  x: FloatArray,
+  w: FloatArray,
+  wOffset: number,
+  dy: FloatArray,
+): { y: Float64Array; dw: Float64Array; dx: Float64Array } {
   const { g, filters, batch } = c;
   const k = g.kernelSize;
   const field = k * k * g.channels;
@@ -79,27 +98,37 @@ function naive(c: Case, x: FloatArray, w: FloatArray, wOffset: number, dy: Float
   const dw = new Float64Array(filters * field);
   const dx = new Float64Array(imagesLength(g, batch));
   let row = 0;
-  for (let n = 0; n < batch; n++) for (let oy = 0; oy < g.outHeight; oy++) for (let ox = 0; ox < g.outWidth; ox++, row++) {
-    for (let ky = 0; ky < k; ky++) for (let kx = 0; kx < k; kx++) {
-      const iy = oy * g.stride - g.padding + ky;
-      const ix = ox * g.stride - g.padding + kx;
-      if (iy < 0 || iy >= g.height || ix < 0 || ix >= g.width) continue;
-      for (let ch = 0; ch < g.channels; ch++) {
-        const at = ((n * g.height + iy) * g.width + ix) * g.channels + ch;
-        const value = x[at]!;
-        const p = (ky * k + kx) * g.channels + ch;
-        for (let f = 0; f < filters; f++) {
-          y[row * filters + f]! += value * w[wOffset + f * field + p]!;
-          dw[f * field + p]! += dy[row * filters + f]! * value;
-          dx[at]! += dy[row * filters + f]! * w[wOffset + f * field + p]!;
-        }
+  for (let n = 0; n < batch; n++)
+    for (let oy = 0; oy < g.outHeight; oy++)
+      for (let ox = 0; ox < g.outWidth; ox++, row++) {
+        for (let ky = 0; ky < k; ky++)
+          for (let kx = 0; kx < k; kx++) {
+            const iy = oy * g.stride - g.padding + ky;
+            const ix = ox * g.stride - g.padding + kx;
+            if (iy < 0 || iy >= g.height || ix < 0 || ix >= g.width) continue;
+            for (let ch = 0; ch < g.channels; ch++) {
+              const at = ((n * g.height + iy) * g.width + ix) * g.channels + ch;
+              const value = x[at]!;
+              const p = (ky * k + kx) * g.channels + ch;
+              for (let f = 0; f < filters; f++) {
+                y[row * filters + f]! += value * w[wOffset + f * field + p]!;
+                dw[f * field + p]! += dy[row * filters + f]! * value;
+                dx[at]! += dy[row * filters + f]! * w[wOffset + f * field + p]!;
+              }
+            }
+          }
       }
-    }
-  }
   return { y, dw, dx };
 }
 
-function near(actual: ArrayLike<number>, actualOffset: number, base: ArrayLike<number>, baseOffset: number, expected: Float64Array, what: string): void {
+function near(
+  actual: ArrayLike<number>,
+  actualOffset: number,
+  base: ArrayLike<number>,
+  baseOffset: number,
+  expected: Float64Array,
+  what: string,
+): void {
   for (let i = 0; i < expected.length; i++) {
     const want = base[baseOffset + i]! + expected[i]!;
     const error = Math.abs(actual[actualOffset + i]! - want);
@@ -145,7 +174,10 @@ test('the reference and both WASM paths match the definition of a convolution (f
   for (const c of [...implicitCases.slice(0, 5), ...others]) {
     const data = inputs(rng, c, false);
     const expected = naive(c, data.x, data.w, 3, data.dy);
-    for (const [name, kernels] of [['ts', tsKernels], ['wasm', wasm]] as const) {
+    for (const [name, kernels] of [
+      ['ts', tsKernels],
+      ['wasm', wasm],
+    ] as const) {
       const result = run(kernels, c, data, false);
       near(result.y, 0, data.y, 0, expected.y, `${name} ${JSON.stringify(c)} y`);
       near(result.dw, 2, data.dw, 2, expected.dw, `${name} ${JSON.stringify(c)} dw`);

@@ -21,10 +21,23 @@ function randomArray(rng: Rng, length: number): Float32Array {
 }
 
 interface Case {
-  transA: boolean; transB: boolean; m: number; n: number; k: number; alpha: number; beta: number;
-  a: Float32Array; lda: number; b: Float32Array; ldb: number; c: Float32Array; ldc: number;
+  transA: boolean;
+  transB: boolean;
+  m: number;
+  n: number;
+  k: number;
+  alpha: number;
+  beta: number;
+  a: Float32Array;
+  lda: number;
+  b: Float32Array;
+  ldb: number;
+  c: Float32Array;
+  ldc: number;
   /** Offsets of the operands in their arrays. */
-  aAt: number; bAt: number; cAt: number;
+  aAt: number;
+  bAt: number;
+  cAt: number;
 }
 
 /** A case with stored strides `pad` larger than needed and operands starting at an offset. */
@@ -38,9 +51,22 @@ function makeCase(rng: Rng, transA: boolean, transB: boolean, m: number, n: numb
   const bAt = 5;
   const cAt = 7;
   return {
-    transA, transB, m, n, k, alpha: [1, -0.5, 2.25][rng.int(3)]!, beta: [0, 1, 0.5][rng.int(3)]!,
-    a: randomArray(rng, aAt + aRows * lda), lda, b: randomArray(rng, bAt + bRows * ldb), ldb,
-    c: randomArray(rng, cAt + m * ldc), ldc, aAt, bAt, cAt,
+    transA,
+    transB,
+    m,
+    n,
+    k,
+    alpha: [1, -0.5, 2.25][rng.int(3)]!,
+    beta: [0, 1, 0.5][rng.int(3)]!,
+    a: randomArray(rng, aAt + aRows * lda),
+    lda,
+    b: randomArray(rng, bAt + bRows * ldb),
+    ldb,
+    c: randomArray(rng, cAt + m * ldc),
+    ldc,
+    aAt,
+    bAt,
+    cAt,
   };
 }
 
@@ -76,14 +102,32 @@ test('A read in place and packed, and every edge tile, match the reference on od
   // [m, n, k]: m around MR/MC (4, 128), n ≤ 128 (A in place when op(A) = A) with every tail 1–7
   // and the 128/129 switch, k around KC (512); plus the CNN's conv1 weight-gradient shape, scaled.
   const shapes: [number, number, number][] = [
-    [1, 1, 1], [3, 25, 7], [4, 8, 512], [5, 9, 513], [129, 17, 513], [131, 3, 1030], [260, 11, 40],
-    [7, 128, 33], [9, 129, 17], [32, 25, 1200], [130, 4, 600], [6, 2, 1025],
+    [1, 1, 1],
+    [3, 25, 7],
+    [4, 8, 512],
+    [5, 9, 513],
+    [129, 17, 513],
+    [131, 3, 1030],
+    [260, 11, 40],
+    [7, 128, 33],
+    [9, 129, 17],
+    [32, 25, 1200],
+    [130, 4, 600],
+    [6, 2, 1025],
     // m ≤ 128, n > 128, k ≥ 128: B packed one panel ahead while the previous one multiplies.
-    [64, 200, 600], [5, 257, 300], [128, 131, 129], [3, 800, 4096],
+    [64, 200, 600],
+    [5, 257, 300],
+    [128, 131, 129],
+    [3, 800, 4096],
   ];
   for (let trial = 0; trial < 24; trial++) shapes.push([1 + rng.int(140), 1 + rng.int(40), 1 + rng.int(600)]);
   for (const [m, n, k] of shapes) {
-    for (const [transA, transB] of [[false, false], [false, true], [true, false], [true, true]] as const) {
+    for (const [transA, transB] of [
+      [false, false],
+      [false, true],
+      [true, false],
+      [true, true],
+    ] as const) {
       const x = makeCase(rng, transA, transB, m, n, k, rng.int(3));
       const expected = run(tsKernels, x);
       for (const build of builds) {
@@ -93,9 +137,14 @@ test('A read in place and packed, and every edge tile, match the reference on od
   }
 });
 
-test('A read in place gives bitwise the packed kernel\'s product', () => {
+test("A read in place gives bitwise the packed kernel's product", () => {
   const rng = new Rng(43);
-  for (const [m, n, k] of [[36, 32, 25], [130, 64, 800], [131, 7, 515], [5, 120, 1030]] as [number, number, number][]) {
+  for (const [m, n, k] of [
+    [36, 32, 25],
+    [130, 64, 800],
+    [131, 7, 515],
+    [5, 120, 1030],
+  ] as [number, number, number][]) {
     for (const transA of [false, true]) {
       const direct = makeCase(rng, transA, rng.uniform() < 0.5, m, n, k, 1);
       // The same product with n > 128 (A packed): B and C padded with columns the check ignores.
@@ -110,7 +159,11 @@ test('A read in place gives bitwise the packed kernel\'s product', () => {
         const reference = run(build, packed);
         for (let i = 0; i < m; i++) {
           for (let j = 0; j < n; j++) {
-            assert.equal(got[direct.cAt + i * direct.ldc + j], reference[i * wide + j], `${build.simd} ${transA ? 'T' : 'N'} ${m}×${n}×${k} [${i},${j}]`);
+            assert.equal(
+              got[direct.cAt + i * direct.ldc + j],
+              reference[i * wide + j],
+              `${build.simd} ${transA ? 'T' : 'N'} ${m}×${n}×${k} [${i},${j}]`,
+            );
           }
         }
       }
@@ -121,7 +174,14 @@ test('A read in place gives bitwise the packed kernel\'s product', () => {
 test('an edge tile gives bitwise the columns of a full 8-column panel', () => {
   const rng = new Rng(47);
   // n ≤ 128: A in place; 131, 133: packed. n mod 8 ≠ 0: the last panel is an edge tile.
-  for (const [m, n, k] of [[32, 25, 1200], [9, 3, 513], [130, 12, 40], [4, 1, 7], [9, 131, 40], [6, 133, 520]] as [number, number, number][]) {
+  for (const [m, n, k] of [
+    [32, 25, 1200],
+    [9, 3, 513],
+    [130, 12, 40],
+    [4, 1, 7],
+    [9, 131, 40],
+    [6, 133, 520],
+  ] as [number, number, number][]) {
     const narrow = makeCase(rng, rng.uniform() < 0.5, false, m, n, k, 0);
     const wide = Math.ceil(n / 8) * 8 + 8;
     // The same B with columns appended up to full panels: the first n columns of C are computed

@@ -53,14 +53,18 @@ test('reference im2col matches the definition, and col2im is its adjoint', () =>
     ts.im2col(g, batch, x, cols);
     const k = g.kernelSize;
     let at = 0;
-    for (let n = 0; n < batch; n++) for (let oy = 0; oy < g.outHeight; oy++) for (let ox = 0; ox < g.outWidth; ox++) {
-      for (let ky = 0; ky < k; ky++) for (let kx = 0; kx < k; kx++) for (let c = 0; c < g.channels; c++, at++) {
-        const iy = oy * g.stride - g.padding + ky;
-        const ix = ox * g.stride - g.padding + kx;
-        const inside = iy >= 0 && iy < g.height && ix >= 0 && ix < g.width;
-        assert.equal(cols[at], inside ? x[((n * g.height + iy) * g.width + ix) * g.channels + c] : 0);
-      }
-    }
+    for (let n = 0; n < batch; n++)
+      for (let oy = 0; oy < g.outHeight; oy++)
+        for (let ox = 0; ox < g.outWidth; ox++) {
+          for (let ky = 0; ky < k; ky++)
+            for (let kx = 0; kx < k; kx++)
+              for (let c = 0; c < g.channels; c++, at++) {
+                const iy = oy * g.stride - g.padding + ky;
+                const ix = ox * g.stride - g.padding + kx;
+                const inside = iy >= 0 && iy < g.height && ix >= 0 && ix < g.width;
+                assert.equal(cols[at], inside ? x[((n * g.height + iy) * g.width + ix) * g.channels + c] : 0);
+              }
+        }
     // ⟨im2col(x), d⟩ = ⟨x, col2im(d)⟩ for every d: col2im is the transpose of im2col.
     const d = random(rng, colsLength, false);
     const back = output(xLength, false);
@@ -103,7 +107,15 @@ test('wasm max-pool forward and backward equal the reference, ties to the first 
     const height = size + rng.int(5);
     const width = size + rng.int(5);
     const channels = 1 + rng.int(10);
-    const g: PoolGeometry = { height, width, channels, size, stride, outHeight: Math.floor((height - size) / stride) + 1, outWidth: Math.floor((width - size) / stride) + 1 };
+    const g: PoolGeometry = {
+      height,
+      width,
+      channels,
+      size,
+      stride,
+      outHeight: Math.floor((height - size) / stride) + 1,
+      outWidth: Math.floor((width - size) / stride) + 1,
+    };
     const batch = 1 + rng.int(3);
     const resident = rng.int(2) === 1;
     const x = random(rng, batch * height * width * channels, resident);

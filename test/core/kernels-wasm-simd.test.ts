@@ -34,16 +34,32 @@ function randomArray(rng: Rng, dtype: 'float32' | 'float64', length: number): Fl
 }
 
 interface Problem {
-  m: number; n: number; k: number; transA: boolean; transB: boolean; alpha: number; beta: number;
-  a: FloatArray; b: FloatArray; c: FloatArray;
+  m: number;
+  n: number;
+  k: number;
+  transA: boolean;
+  transB: boolean;
+  alpha: number;
+  beta: number;
+  a: FloatArray;
+  b: FloatArray;
+  c: FloatArray;
 }
 
 function problem(rng: Rng, m: number, n: number, k: number, dtype: 'float32' | 'float64'): Problem {
   const transA = rng.uniform() < 0.5;
   const transB = rng.uniform() < 0.5;
   return {
-    m, n, k, transA, transB, alpha: [1, -0.5, 2.25][rng.int(3)]!, beta: [0, 1, 0.5][rng.int(3)]!,
-    a: randomArray(rng, dtype, m * k), b: randomArray(rng, dtype, k * n), c: randomArray(rng, dtype, m * n),
+    m,
+    n,
+    k,
+    transA,
+    transB,
+    alpha: [1, -0.5, 2.25][rng.int(3)]!,
+    beta: [0, 1, 0.5][rng.int(3)]!,
+    a: randomArray(rng, dtype, m * k),
+    b: randomArray(rng, dtype, k * n),
+    c: randomArray(rng, dtype, m * n),
   };
 }
 
@@ -66,7 +82,10 @@ function assertWithinBound(p: Problem, got: FloatArray, expected: FloatArray, la
         bound += Math.abs(p.alpha * av * bv);
       }
       const at = i * p.n + j;
-      assert.ok(Math.abs(got[at]! - expected[at]!) <= unit * p.k * bound + unit, `${label} ${p.m}×${p.n}×${p.k} [${i},${j}]: ${got[at]} vs ${expected[at]}`);
+      assert.ok(
+        Math.abs(got[at]! - expected[at]!) <= unit * p.k * bound + unit,
+        `${label} ${p.m}×${p.n}×${p.k} [${i},${j}]: ${got[at]} vs ${expected[at]}`,
+      );
     }
   }
 }
@@ -81,8 +100,14 @@ test('each build matches the reference on random, odd and block-edge shapes, and
   const rng = new Rng(29);
   const sizes = [1, 2, 3, 4, 5, 7, 8, 9, 13, 16, 17, 33];
   // Edges of the micro-kernel (4×8 float32, 4×4 float64) and cache blocks (MC 128, KC 256/512).
-  const shapes: [number, number, number][] = [[129, 17, 513], [130, 9, 257], [4, 8, 512], [5, 2049, 3]];
-  for (let trial = 0; trial < 60; trial++) shapes.push([sizes[rng.int(sizes.length)]!, sizes[rng.int(sizes.length)]!, sizes[rng.int(sizes.length)]!]);
+  const shapes: [number, number, number][] = [
+    [129, 17, 513],
+    [130, 9, 257],
+    [4, 8, 512],
+    [5, 2049, 3],
+  ];
+  for (let trial = 0; trial < 60; trial++)
+    shapes.push([sizes[rng.int(sizes.length)]!, sizes[rng.int(sizes.length)]!, sizes[rng.int(sizes.length)]!]);
   for (const [m, n, k] of shapes) {
     for (const dtype of ['float32', 'float64'] as const) {
       const p = problem(rng, m, n, k, dtype);

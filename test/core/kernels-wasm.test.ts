@@ -38,7 +38,12 @@ const sizes = [1, 2, 3, 4, 5, 7, 8, 9, 13, 16, 17, 31, 33];
 
 test('gemm matches the reference on random shapes, strides, transposes, dtypes and placements', () => {
   const rng = new Rng(11);
-  const shapes: [number, number, number][] = [[130, 9, 260], [5, 2050, 3], [129, 17, 513], [64, 64, 64]];
+  const shapes: [number, number, number][] = [
+    [130, 9, 260],
+    [5, 2050, 3],
+    [129, 17, 513],
+    [64, 64, 64],
+  ];
   for (let trial = 0; trial < 300; trial++) shapes.push([pick(rng, sizes), pick(rng, sizes), pick(rng, sizes)]);
   for (const [m, n, k] of shapes) {
     const transA = rng.uniform() < 0.5;
@@ -93,7 +98,10 @@ test('syrk matches the reference, including row chunks and float32 data', () => 
     wasm.syrk(m, n, a, aOffset, lda, actual, 1);
     assert.equal(actual[0], start[0]);
     for (let i = 0; i < expected.length; i++) {
-      assert.ok(Math.abs(actual[i]! - expected[i]!) <= 1e-12 * (m + Math.abs(expected[i]!)), `${m}×${n} [${i}]: ${actual[i]} vs ${expected[i]}`);
+      assert.ok(
+        Math.abs(actual[i]! - expected[i]!) <= 1e-12 * (m + Math.abs(expected[i]!)),
+        `${m}×${n} [${i}]: ${actual[i]} vs ${expected[i]}`,
+      );
     }
   }
 });

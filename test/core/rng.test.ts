@@ -7,8 +7,14 @@ test('the same seed gives the same stream; another seed another', () => {
   const b = new Rng(42);
   const c = new Rng(43);
   const sa = Array.from({ length: 5 }, () => a.nextUint32());
-  assert.deepEqual(sa, Array.from({ length: 5 }, () => b.nextUint32()));
-  assert.notDeepEqual(sa, Array.from({ length: 5 }, () => c.nextUint32()));
+  assert.deepEqual(
+    sa,
+    Array.from({ length: 5 }, () => b.nextUint32()),
+  );
+  assert.notDeepEqual(
+    sa,
+    Array.from({ length: 5 }, () => c.nextUint32()),
+  );
 });
 
 test('uniform has mean 1/2 and variance 1/12; normal has mean 0 and variance 1', () => {
@@ -39,7 +45,10 @@ test('int is unbiased over a small range and permutation is a permutation', () =
   for (let i = 0; i < 60_000; i++) counts[rng.int(6)]!++;
   for (const c of counts) assert.ok(Math.abs(c - 10_000) < 400, `count ${c}`);
   const p = Array.from(rng.permutation(1000)).sort((a, b) => a - b);
-  assert.deepEqual(p, Array.from({ length: 1000 }, (_, i) => i));
+  assert.deepEqual(
+    p,
+    Array.from({ length: 1000 }, (_, i) => i),
+  );
   const s = new Set(rng.sample(100, 30));
   assert.equal(s.size, 30);
 });

@@ -28,9 +28,14 @@ test('a 3 MB CSV loads value for value, and its shards equal the whole', async (
   const whole = await loadCsv(path, { target: 'label' });
   assert.equal(whole.rows, rows);
   assert.deepEqual(whole.x, expected);
-  assert.deepEqual(Array.from(whole.labels()), labels.map((l) => Number(l.slice(1))));
+  assert.deepEqual(
+    Array.from(whole.labels()),
+    labels.map((l) => Number(l.slice(1))),
+  );
   for (const worldSize of [2, 3]) {
-    const shards = await Promise.all(Array.from({ length: worldSize }, (_, rank) => loadCsv(path, { target: 'label', shard: { rank, worldSize } })));
+    const shards = await Promise.all(
+      Array.from({ length: worldSize }, (_, rank) => loadCsv(path, { target: 'label', shard: { rank, worldSize } })),
+    );
     assertShardsEqualWhole(whole, shards);
   }
 });
@@ -51,7 +56,10 @@ test('quoted fields holding newlines, delimiters and quotes load whole (across c
   assert.equal(data.x[rows - 1], rows - 1 + 0.25);
   const sorted = [...new Set(names)].sort();
   assert.deepEqual(data.labelNames, sorted);
-  assert.deepEqual(Array.from(data.labels()), names.map((n) => sorted.indexOf(n)));
+  assert.deepEqual(
+    Array.from(data.labels()),
+    names.map((n) => sorted.indexOf(n)),
+  );
 });
 
 test('a multi-chunk LibSVM file loads value for value and shards agree', async () => {

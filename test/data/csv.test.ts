@@ -74,13 +74,18 @@ test('sharded loading equals the whole file for 1..3 shards (text labels, quotes
   assert.equal(whole.rows, 400);
   assert.deepEqual(whole.labelNames, ['blue', 'green', 'red']);
   for (let worldSize = 1; worldSize <= 3; worldSize++) {
-    const shards = await Promise.all(Array.from({ length: worldSize }, (_, rank) => loadCsv(path, { target: 'label', shard: { rank, worldSize } })));
+    const shards = await Promise.all(
+      Array.from({ length: worldSize }, (_, rank) => loadCsv(path, { target: 'label', shard: { rank, worldSize } })),
+    );
     assertShardsEqualWhole(whole, shards);
   }
   // more shards than lines in a tiny file: some shards are empty, the union is still the whole
   const tiny = writeTemp(dir, 'tiny.csv', 'a,b\n1,2\n3,4\n');
   const tinyWhole = await loadCsv(tiny);
-  assertShardsEqualWhole(tinyWhole, await Promise.all(Array.from({ length: 7 }, (_, rank) => loadCsv(tiny, { shard: { rank, worldSize: 7 } }))));
+  assertShardsEqualWhole(
+    tinyWhole,
+    await Promise.all(Array.from({ length: 7 }, (_, rank) => loadCsv(tiny, { shard: { rank, worldSize: 7 } }))),
+  );
 });
 
 test('parseDecimal equals Number() bit for bit where it answers', () => {

@@ -6,7 +6,10 @@ import { Dataset } from '../../src/data/dataset.js';
 const data = new Dataset({ x: Float64Array.of(1, 2, 3, 4, 5, 6), rows: 3, cols: 2, y: Float64Array.of(0, 1, 0) });
 
 test('row keys default to row indices and shift with slices', () => {
-  assert.deepEqual([0, 1, 2].map((i) => data.rowKey(i)), [0, 1, 2]);
+  assert.deepEqual(
+    [0, 1, 2].map((i) => data.rowKey(i)),
+    [0, 1, 2],
+  );
   const tail = data.slice(1, 3);
   assert.deepEqual([tail.rowKey(0), tail.rowKey(1)], [1, 2]);
   assert.equal(tail.slice(1, 2).rowKey(0), 2);

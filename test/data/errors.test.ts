@@ -12,14 +12,20 @@ const dir = tempDir();
 
 test('CSV: NaN where missing values are not allowed names line and column', async () => {
   const path = writeTemp(dir, 'nan.csv', 'a,b,y\n1,2,0\n3,NaN,1\n');
-  const error = await rejectsWithDataError(() => loadData(path, { target: 'y' }), [path, 'line 3', "column 'b'", 'expected a number, found a missing value "NaN"', '--missing']);
+  const error = await rejectsWithDataError(
+    () => loadData(path, { target: 'y' }),
+    [path, 'line 3', "column 'b'", 'expected a number, found a missing value "NaN"', '--missing'],
+  );
   assert.equal(error.code, 'DATA_MISSING');
   assert.equal(error.where.line, 3);
 });
 
 test('CSV: Infinity is refused', async () => {
   const path = writeTemp(dir, 'inf.csv', 'a,b\n1,2\n-Infinity,4\n');
-  const error = await rejectsWithDataError(() => loadData(path), [path, 'line 3', "column 'a'", 'expected a finite number, found "-Infinity"']);
+  const error = await rejectsWithDataError(
+    () => loadData(path),
+    [path, 'line 3', "column 'a'", 'expected a finite number, found "-Infinity"'],
+  );
   assert.equal(error.code, 'DATA_VALUE');
 });
 
@@ -37,7 +43,10 @@ test('CSV: a non-numeric feature cell names line and column', async () => {
 
 test('CSV: a missing label column lists the columns found', async () => {
   const path = writeTemp(dir, 'nolabel.csv', 'a,b\n1,2\n');
-  await rejectsWithDataError(() => loadData(path, { target: 'label' }), [path, 'line 1', "column 'label'", 'expected a label column named "label"', '"a", "b"']);
+  await rejectsWithDataError(
+    () => loadData(path, { target: 'label' }),
+    [path, 'line 1', "column 'label'", 'expected a label column named "label"', '"a", "b"'],
+  );
   await rejectsWithDataError(() => loadData(path, { target: 5 }), [path, 'column 5', 'expected a label column index']);
 });
 
@@ -47,7 +56,10 @@ test('empty files and header-only files are refused', async () => {
   const emptySvm = writeTemp(dir, 'empty.svm', '');
   await rejectsWithDataError(() => loadData(emptySvm), [emptySvm, 'the file is empty']);
   const headerOnly = writeTemp(dir, 'header.csv', 'a,b,c\n');
-  await rejectsWithDataError(() => loadData(headerOnly), [headerOnly, 'line 2', 'expected at least one data row after the header, found none']);
+  await rejectsWithDataError(
+    () => loadData(headerOnly),
+    [headerOnly, 'line 2', 'expected at least one data row after the header, found none'],
+  );
 });
 
 test('CSV: a partial last line (truncated file) and an unclosed quote', async () => {
@@ -65,7 +77,10 @@ test('CSV: errors inside a shard give the line number in the whole file', async 
 
 test('LibSVM: bad index, bad value and multi-label lines name line and token', async () => {
   const zero = writeTemp(dir, 'zero.svm', '1 1:2\n0 0:1\n');
-  await rejectsWithDataError(() => loadData(zero), [zero, 'line 2', 'column 2', 'expected a feature index ≥ 1 (LibSVM indices are 1-based), found "0"']);
+  await rejectsWithDataError(
+    () => loadData(zero),
+    [zero, 'line 2', 'column 2', 'expected a feature index ≥ 1 (LibSVM indices are 1-based), found "0"'],
+  );
   const value = writeTemp(dir, 'value.svm', '1 1:2 3:x\n');
   await rejectsWithDataError(() => loadData(value), [value, 'line 1', 'column 3', 'expected a finite number, found "x"']);
   const multi = writeTemp(dir, 'multi.svm', '1 1:1\n1,2 1:2\n');
@@ -90,7 +105,9 @@ test('Parquet: a text feature column, a NULL and a missing target name row and c
   const path = join(dir, 'bad.parquet');
   const instance = await DuckDBInstance.create(':memory:');
   const connection = await instance.connect();
-  await connection.run(`COPY (SELECT i AS a, CASE WHEN i = 6 THEN NULL ELSE i END AS b, 'w' || i AS word FROM range(10) t(i)) TO '${path}' (FORMAT parquet)`);
+  await connection.run(
+    `COPY (SELECT i AS a, CASE WHEN i = 6 THEN NULL ELSE i END AS b, 'w' || i AS word FROM range(10) t(i)) TO '${path}' (FORMAT parquet)`,
+  );
   connection.closeSync();
   instance.closeSync();
   await rejectsWithDataError(() => loadData(path), [path, "column 'word'", 'expected a numeric or boolean column, found type VARCHAR']);

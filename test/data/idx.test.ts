@@ -22,7 +22,10 @@ test('IDX images and labels round-trip, scaled to [0, 1], gzipped or not', async
     const data = await loadIdx(imagesPath, undefined); // labels found beside the images
     assert.equal(data.rows, 5);
     assert.equal(data.cols, 6);
-    assert.deepEqual(Array.from(data.x), Array.from(images, (v) => v / 255));
+    assert.deepEqual(
+      Array.from(data.x),
+      Array.from(images, (v) => v / 255),
+    );
     assert.deepEqual(Array.from(data.labels()), [3, 1, 4, 1, 5]);
     const raw = await loadIdx(imagesPath, null, { scale: false });
     assert.deepEqual(Array.from(raw.x), Array.from(images));
@@ -43,8 +46,14 @@ test('an IDX directory gives train and test parts; shards equal slices of the wh
   assert.deepEqual(Array.from(testPart!.labels()), [3, 1]);
   for (let worldSize = 1; worldSize <= 3; worldSize++) {
     const parts = await Promise.all(Array.from({ length: worldSize }, (_, rank) => loadIdxDirectory(sub, { shard: { rank, worldSize } })));
-    assertShardsEqualWhole(train, parts.map((p) => p.train));
-    assertShardsEqualWhole(testPart!, parts.map((p) => p.test!));
+    assertShardsEqualWhole(
+      train,
+      parts.map((p) => p.train),
+    );
+    assertShardsEqualWhole(
+      testPart!,
+      parts.map((p) => p.test!),
+    );
   }
 });
 

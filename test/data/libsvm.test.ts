@@ -32,7 +32,11 @@ test('sharded LibSVM equals the whole for 1..3 shards, with and without cols', a
   assert.equal(whole.cols, 25);
   for (let worldSize = 1; worldSize <= 3; worldSize++) {
     for (const cols of [undefined, 25]) {
-      const shards = await Promise.all(Array.from({ length: worldSize }, (_, rank) => loadLibsvm(path, { shard: { rank, worldSize }, ...(cols !== undefined && { cols }) })));
+      const shards = await Promise.all(
+        Array.from({ length: worldSize }, (_, rank) =>
+          loadLibsvm(path, { shard: { rank, worldSize }, ...(cols !== undefined && { cols }) }),
+        ),
+      );
       assertShardsEqualWhole(whole, shards);
     }
   }

@@ -34,12 +34,21 @@ test('synthetic specs: parsed, sharded by row range, unknown keys refused', asyn
   assert.deepEqual(parseSyntheticSpec('synthetic:blobs?rows=500&centers=4&std=0.5'), { kind: 'blobs', rows: 500, centers: 4, std: 0.5 });
   const spec = 'synthetic:regression?rows=3000&cols=4&seed=1&noise=0.2';
   const whole = (await loadData(spec)).train;
-  assert.deepEqual(Array.from(whole.x), Array.from(syntheticGenerator({ kind: 'regression', rows: 3000, cols: 4, seed: 1, noise: 0.2 }).generate().x));
+  assert.deepEqual(
+    Array.from(whole.x),
+    Array.from(syntheticGenerator({ kind: 'regression', rows: 3000, cols: 4, seed: 1, noise: 0.2 }).generate().x),
+  );
   for (let worldSize = 1; worldSize <= 3; worldSize++) {
     const shards = await Promise.all(Array.from({ length: worldSize }, (_, rank) => loadData(spec, { shard: { rank, worldSize } })));
-    assertShardsEqualWhole(whole, shards.map((s) => s.train));
+    assertShardsEqualWhole(
+      whole,
+      shards.map((s) => s.train),
+    );
   }
-  await assert.rejects(loadData('synthetic:regression?rows=10&colz=3'), (e: unknown) => e instanceof ConfigError && e.field === 'colz' && /accepts rows, cols, seed, noise, intercept/.test(e.message));
+  await assert.rejects(
+    loadData('synthetic:regression?rows=10&colz=3'),
+    (e: unknown) => e instanceof ConfigError && e.field === 'colz' && /accepts rows, cols, seed, noise, intercept/.test(e.message),
+  );
   await assert.rejects(loadData('synthetic:blobs?rows=10&rank=3'), (e: unknown) => e instanceof ConfigError && e.field === 'rank');
   await assert.rejects(loadData('synthetic:spiral?rows=10'), ConfigError);
   await assert.rejects(loadData('synthetic:blobs?cols=3'), (e: unknown) => e instanceof ConfigError && e.field === 'rows');
@@ -47,8 +56,14 @@ test('synthetic specs: parsed, sharded by row range, unknown keys refused', asyn
 });
 
 test('bad shard specs and unknown builtins are refused', async () => {
-  await assert.rejects(loadData('synthetic:blobs?rows=10', { shard: { rank: 2, worldSize: 2 } }), (e: unknown) => e instanceof ConfigError && e.field === 'shard');
-  await assert.rejects(loadData('builtin:cifar'), (e: unknown) => e instanceof DataError && /builtin:mnist or builtin:fashion-mnist/.test(e.message));
+  await assert.rejects(
+    loadData('synthetic:blobs?rows=10', { shard: { rank: 2, worldSize: 2 } }),
+    (e: unknown) => e instanceof ConfigError && e.field === 'shard',
+  );
+  await assert.rejects(
+    loadData('builtin:cifar'),
+    (e: unknown) => e instanceof DataError && /builtin:mnist or builtin:fashion-mnist/.test(e.message),
+  );
 });
 
 test('builtin:mnist through loadData has train and test parts', async () => {

@@ -19,7 +19,10 @@ async function writeParquet(name: string, select: string): Promise<string> {
 }
 
 test('Parquet round-trips numeric features and a text label (sorted coding)', async () => {
-  const path = await writeParquet('a.parquet', `SELECT i AS a, i * 0.5 AS b, CAST(i % 3 = 0 AS BOOLEAN) AS flag, CASE WHEN i % 2 = 0 THEN 'even' ELSE 'odd' END AS kind FROM range(20) t(i)`);
+  const path = await writeParquet(
+    'a.parquet',
+    `SELECT i AS a, i * 0.5 AS b, CAST(i % 3 = 0 AS BOOLEAN) AS flag, CASE WHEN i % 2 = 0 THEN 'even' ELSE 'odd' END AS kind FROM range(20) t(i)`,
+  );
   const data = await loadParquet(path, { target: 'kind' });
   assert.equal(data.rows, 20);
   assert.deepEqual(data.featureNames, ['a', 'b', 'flag']);
@@ -33,12 +36,17 @@ test('Parquet round-trips numeric features and a text label (sorted coding)', as
 });
 
 test('sharded Parquet equals the whole for 1..3 shards; missing values by policy', async () => {
-  const path = await writeParquet('b.parquet', `SELECT CASE WHEN i % 5 = 0 THEN NULL ELSE i END AS a, sqrt(i) AS b, CASE WHEN i % 4 = 0 THEN 'x' WHEN i % 4 = 1 THEN 'y' ELSE 'z' END AS y FROM range(50) t(i)`);
+  const path = await writeParquet(
+    'b.parquet',
+    `SELECT CASE WHEN i % 5 = 0 THEN NULL ELSE i END AS a, sqrt(i) AS b, CASE WHEN i % 4 = 0 THEN 'x' WHEN i % 4 = 1 THEN 'y' ELSE 'z' END AS y FROM range(50) t(i)`,
+  );
   for (const missing of ['drop', 'mean', 'zero'] as const) {
     const whole = await loadParquet(path, { target: 'y', missing });
     assert.equal(whole.rows, missing === 'drop' ? 40 : 50);
     for (let worldSize = 1; worldSize <= 3; worldSize++) {
-      const shards = await Promise.all(Array.from({ length: worldSize }, (_, rank) => loadParquet(path, { target: 'y', missing, shard: { rank, worldSize } })));
+      const shards = await Promise.all(
+        Array.from({ length: worldSize }, (_, rank) => loadParquet(path, { target: 'y', missing, shard: { rank, worldSize } })),
+      );
       assertShardsEqualWhole(whole, shards);
     }
   }

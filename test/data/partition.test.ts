@@ -32,14 +32,24 @@ function meanLabelEntropy(parts: Uint32Array[]): number {
 
 test('contiguous: consecutive ranges of near-equal size covering every row', () => {
   const parts = contiguousPartition(10, 3);
-  assert.deepEqual(parts.map((p) => Array.from(p)), [[0, 1, 2], [3, 4, 5], [6, 7, 8, 9]]);
+  assert.deepEqual(
+    parts.map((p) => Array.from(p)),
+    [
+      [0, 1, 2],
+      [3, 4, 5],
+      [6, 7, 8, 9],
+    ],
+  );
   assertCover(contiguousPartition(1001, 7), 1001);
 });
 
 test('iid: seeded, sizes differ by at most one, label mix like the whole', () => {
   const parts = iidPartition(3000, 4, 1);
   assertCover(parts, 3000);
-  assert.deepEqual(parts.map((p) => p.length), [750, 750, 750, 750]);
+  assert.deepEqual(
+    parts.map((p) => p.length),
+    [750, 750, 750, 750],
+  );
   assert.deepEqual(iidPartition(3000, 4, 1), parts);
   assert.notDeepEqual(iidPartition(3000, 4, 2), parts);
   assert.ok(meanLabelEntropy(parts) > 3.3); // log2(10) = 3.32
@@ -62,8 +72,14 @@ test('dirichlet: minRowsPerWorker is honoured or a ConfigError says what to chan
   const few = Float64Array.from({ length: 40 }, () => rng.int(2));
   const parts = dirichletPartition(few, 4, { alpha: 0.5, seed: 2, minRowsPerWorker: 5 });
   assert.ok(parts.every((part) => part.length >= 5));
-  assert.throws(() => dirichletPartition(few, 4, { alpha: 1, minRowsPerWorker: 11 }), (e: unknown) => e instanceof ConfigError && e.field === 'minRowsPerWorker');
-  assert.throws(() => dirichletPartition(few, 4, { alpha: 0 }), (e: unknown) => e instanceof ConfigError && e.field === 'alpha');
+  assert.throws(
+    () => dirichletPartition(few, 4, { alpha: 1, minRowsPerWorker: 11 }),
+    (e: unknown) => e instanceof ConfigError && e.field === 'minRowsPerWorker',
+  );
+  assert.throws(
+    () => dirichletPartition(few, 4, { alpha: 0 }),
+    (e: unknown) => e instanceof ConfigError && e.field === 'alpha',
+  );
   assert.throws(() => partitionRows('dirichlet', { rows: 40, workers: 2 }), ConfigError);
   assert.deepEqual(partitionRows('contiguous', { rows: 4, workers: 2 }), contiguousPartition(4, 2));
 });

@@ -22,7 +22,10 @@ test('StandardScaler: fitted on train only, applied unchanged to test; constant 
   assert.deepEqual(Array.from(scaler.mean!), [3, 10]);
   const restored = StandardScaler.fromJSON(JSON.parse(JSON.stringify(scaler.toJSON())));
   assert.deepEqual(restored.transform(testSet).x, scaledTest.x);
-  assert.throws(() => MinMaxScaler.fromJSON(scaler.toJSON()), (e: unknown) => e instanceof ShardlearnError && e.code === 'MODEL_FORMAT');
+  assert.throws(
+    () => MinMaxScaler.fromJSON(scaler.toJSON()),
+    (e: unknown) => e instanceof ShardlearnError && e.code === 'MODEL_FORMAT',
+  );
   assert.throws(() => new StandardScaler().transform(train), NotFittedError);
 });
 
@@ -56,7 +59,10 @@ test('summation form: statistics of shards, summed, give the scaler of the whole
 test('oneHot codes labels as rows of 0/1 and refuses non-class values', () => {
   assert.deepEqual(Array.from(oneHot(Float64Array.of(2, 0, 1))), [0, 0, 1, 1, 0, 0, 0, 1, 0]);
   assert.deepEqual(Array.from(oneHot([1], 3)), [0, 1, 0]);
-  assert.throws(() => oneHot([0.5], 2), (e: unknown) => e instanceof DataError && /row 1/.test(e.message));
+  assert.throws(
+    () => oneHot([0.5], 2),
+    (e: unknown) => e instanceof DataError && /row 1/.test(e.message),
+  );
 });
 
 test('train/test split: per-row hash, seeded; a sharded worker splits locally and agrees with the whole', () => {
@@ -67,7 +73,10 @@ test('train/test split: per-row hash, seeded; a sharded worker splits locally an
   assert.ok(Math.abs(wholeTest.rows / 5000 - 0.2) < 0.03, `test share ${wholeTest.rows / 5000}`);
   for (let i = 0; i < wholeTest.rows; i++) assert.ok(hashUniform(8, wholeTest.rowKey(i)) < 0.2);
   const shardTests = [generator.generate(0, 2000), generator.generate(2000, 5000)].map((shard) => trainTestSplit(shard, { seed: 8 }).test);
-  assert.deepEqual(shardTests.flatMap((t) => Array.from(t.x)), Array.from(wholeTest.x));
+  assert.deepEqual(
+    shardTests.flatMap((t) => Array.from(t.x)),
+    Array.from(wholeTest.x),
+  );
   assert.notDeepEqual(trainTestSplit(whole, { seed: 9 }).test.x, wholeTest.x);
   assert.equal(trainTestSplit(whole, { testFraction: 0 }).test.rows, 0);
 });

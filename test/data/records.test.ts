@@ -20,7 +20,9 @@ function trickyCsv(rng: Rng, records: number): string {
   for (let i = 0; i < records; i++) {
     const cells = Array.from({ length: 3 }, () => {
       if (rng.uniform() < 0.5) return String(rng.int(100));
-      return `"${Array.from({ length: rng.int(4) }, () => pieces[rng.int(pieces.length)]!).join('').replaceAll('x"y', 'x""y')}"`;
+      return `"${Array.from({ length: rng.int(4) }, () => pieces[rng.int(pieces.length)]!)
+        .join('')
+        .replaceAll('x"y', 'x""y')}"`;
     });
     lines.push(cells.join(',') + (rng.uniform() < 0.2 ? '\r' : ''));
     if (rng.uniform() < 0.05) lines.push('');
@@ -34,14 +36,14 @@ test('RecordFinder finds the record ends CsvScanner finds, however the bytes are
   // the oracle: CsvScanner record by record over the whole buffer
   const expected: number[] = [];
   const scanner = new CsvScanner(44);
-  for (let p = 0; p < bytes.length; ) expected.push((p = scanner.scan(bytes, p, true)));
+  for (let p = 0; p < bytes.length;) expected.push((p = scanner.scan(bytes, p, true)));
   assert.ok(expected.length >= 300);
   for (const maxChunk of [1, 2, 3, 7, 64, bytes.length]) {
     const finder = new RecordFinder(44, true);
     const found: number[] = [];
-    for (let offset = 0; offset < bytes.length; ) {
+    for (let offset = 0; offset < bytes.length;) {
       const chunk = bytes.subarray(offset, Math.min(bytes.length, offset + 1 + rng.int(maxChunk)));
-      for (let p = 0; ; ) {
+      for (let p = 0; ;) {
         const end = finder.findEnd(chunk, p, chunk.length, offset);
         if (end < 0) break;
         found.push(offset + end);
@@ -55,7 +57,10 @@ test('RecordFinder finds the record ends CsvScanner finds, however the bytes are
 
 test('RecordFinder refuses text after a closing quote, as the parser does', () => {
   const finder = new RecordFinder(44, true);
-  assert.throws(() => finder.findEnd(Buffer.from('"ab"c,1\n'), 0, 8, 100), (error: unknown) => error instanceof Error && /after a closing quote/.test(error.message));
+  assert.throws(
+    () => finder.findEnd(Buffer.from('"ab"c,1\n'), 0, 8, 100),
+    (error: unknown) => error instanceof Error && /after a closing quote/.test(error.message),
+  );
 });
 
 test('sharded CSV whose byte ranges start inside quoted fields holding record-like lines equals the whole (2..7 shards)', async () => {
@@ -68,7 +73,9 @@ test('sharded CSV whose byte ranges start inside quoted fields holding record-li
   assert.equal(whole.rows, 240);
   assert.deepEqual(whole.labelNames?.length, 3);
   for (let worldSize = 2; worldSize <= 7; worldSize++) {
-    const shards = await Promise.all(Array.from({ length: worldSize }, (_, rank) => loadCsv(path, { target: 'label', shard: { rank, worldSize } })));
+    const shards = await Promise.all(
+      Array.from({ length: worldSize }, (_, rank) => loadCsv(path, { target: 'label', shard: { rank, worldSize } })),
+    );
     assertShardsEqualWhole(whole, shards);
     for (const shard of shards) assert.ok(Array.from(shard.labels()).every((code) => code >= 0 && code < 3));
   }
@@ -87,7 +94,8 @@ test('a label absent from the whole-file classes is an error naming the file, ne
   labels.addText('maybe');
   assert.throws(
     () => labels.finish(['no', 'yes'], 'data.csv'),
-    (error: unknown) => error instanceof DataError && error.code === 'DATA_VALUE' && /data\.csv/.test(error.message) && /"maybe"/.test(error.message),
+    (error: unknown) =>
+      error instanceof DataError && error.code === 'DATA_VALUE' && /data\.csv/.test(error.message) && /"maybe"/.test(error.message),
   );
 });
 
@@ -96,7 +104,10 @@ test('a record longer than maxRecordBytes is a DataError naming file and line (C
   const row = writeTemp(dir, 'long-row.csv', `a,b\n1,2\n${long}\n3,4\n`);
   await rejectsWithDataError(() => loadData(row, { maxRecordBytes: 100 }), [row, 'line 3', 'maxRecordBytes = 100', '--max-record-bytes']);
   // a shard after it cannot find its first record without passing it: the same error
-  await rejectsWithDataError(() => loadData(row, { maxRecordBytes: 100, shard: { rank: 3, worldSize: 4 } }), [row, 'line 3', 'maxRecordBytes = 100']);
+  await rejectsWithDataError(
+    () => loadData(row, { maxRecordBytes: 100, shard: { rank: 3, worldSize: 4 } }),
+    [row, 'line 3', 'maxRecordBytes = 100'],
+  );
   const header = writeTemp(dir, 'long-header.csv', `${long}\n${long}\n`);
   await rejectsWithDataError(() => loadData(header, { maxRecordBytes: 100 }), [header, 'line 1', 'maxRecordBytes = 100']);
   const svm = writeTemp(dir, 'long.libsvm', `1 1:2\n0 ${Array.from({ length: 50 }, (_, j) => `${j + 1}:1`).join(' ')}\n`);
@@ -133,7 +144,10 @@ test('a 4 MB line of quoted fields, in a shard and whole, loads in linear time (
 
 test('duplicate header names given as the label column are refused as ambiguous', async () => {
   const path = writeTemp(dir, 'duplicate.csv', 'y,a,y\n1,2,3\n4,5,6\n');
-  await rejectsWithDataError(() => loadCsv(path, { target: 'y' }), [path, 'line 1', "column 'y'", 'columns 1 and 3', 'ambiguous', '--target 0']);
+  await rejectsWithDataError(
+    () => loadCsv(path, { target: 'y' }),
+    [path, 'line 1', "column 'y'", 'columns 1 and 3', 'ambiguous', '--target 0'],
+  );
   // a duplicate that is not the label column is harmless; a label column by index is not ambiguous
   assert.deepEqual(Array.from((await loadCsv(path, { target: 'a' })).labels()), [2, 5]);
   assert.deepEqual(Array.from((await loadCsv(path, { target: 2 })).labels()), [3, 6]);

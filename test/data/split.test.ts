@@ -22,15 +22,24 @@ function csvLines(rows: number): string[] {
 
 function libsvmLines(rows: number): string[] {
   const rng = new Rng(18);
-  return Array.from({ length: rows }, (_, i) => (i % 50 === 7 ? '# a comment line' : `${rng.int(2)} 1:${rng.int(9)} ${2 + rng.int(5)}:${(rng.uniform() * 10).toFixed(3)}`));
+  return Array.from({ length: rows }, (_, i) =>
+    i % 50 === 7 ? '# a comment line' : `${rng.int(2)} 1:${rng.int(9)} ${2 + rng.int(5)}:${(rng.uniform() * 10).toFixed(3)}`,
+  );
 }
 
 /** The test part as rows of [key, features..., label], for comparing splits of different loads. */
 function rowsOf(data: Dataset): number[][] {
-  return Array.from({ length: data.rows }, (_, i) => [data.rowKey(i), ...Array.from(data.row(i)), data.y === null ? Number.NaN : data.y[i]!]);
+  return Array.from({ length: data.rows }, (_, i) => [
+    data.rowKey(i),
+    ...Array.from(data.row(i)),
+    data.y === null ? Number.NaN : data.y[i]!,
+  ]);
 }
 
-for (const [format, lines] of [['csv', csvLines(600)], ['libsvm', libsvmLines(600)]] as const) {
+for (const [format, lines] of [
+  ['csv', csvLines(600)],
+  ['libsvm', libsvmLines(600)],
+] as const) {
   test(`${format}: LF and CRLF copies of a file split into the same rows`, async () => {
     const lf = writeTemp(dir, `lf.${format}`, lines.join('\n') + '\n');
     const crlf = writeTemp(dir, `crlf.${format}`, lines.join('\r\n') + '\r\n');
@@ -49,10 +58,20 @@ for (const [format, lines] of [['csv', csvLines(600)], ['libsvm', libsvmLines(60
       const whole = trainTestSplit((await loadData(path, options)).train, { testFraction: 0.3, seed: 11 });
       for (const worldSize of [2, 3]) {
         const parts = await Promise.all(
-          Array.from({ length: worldSize }, async (_, rank) => trainTestSplit((await loadData(path, { ...options, shard: { rank, worldSize } })).train, { testFraction: 0.3, seed: 11 })),
+          Array.from({ length: worldSize }, async (_, rank) =>
+            trainTestSplit((await loadData(path, { ...options, shard: { rank, worldSize } })).train, { testFraction: 0.3, seed: 11 }),
+          ),
         );
-        assert.deepEqual(parts.flatMap((p) => rowsOf(p.test)), rowsOf(whole.test), `${worldSize} shards, ${JSON.stringify(ending)}`);
-        assert.deepEqual(parts.flatMap((p) => rowsOf(p.train)), rowsOf(whole.train), `${worldSize} shards, ${JSON.stringify(ending)}`);
+        assert.deepEqual(
+          parts.flatMap((p) => rowsOf(p.test)),
+          rowsOf(whole.test),
+          `${worldSize} shards, ${JSON.stringify(ending)}`,
+        );
+        assert.deepEqual(
+          parts.flatMap((p) => rowsOf(p.train)),
+          rowsOf(whole.train),
+          `${worldSize} shards, ${JSON.stringify(ending)}`,
+        );
       }
     }
   });
@@ -61,7 +80,10 @@ for (const [format, lines] of [['csv', csvLines(600)], ['libsvm', libsvmLines(60
 test('CSV row keys are record ordinals after the header (blank lines count), as Parquet row numbers are', async () => {
   const path = writeTemp(dir, 'ordinals.csv', 'a,b\n1,2\n\n3,"4\n"\n5,6\n');
   const data = (await loadData(path)).train;
-  assert.deepEqual(Array.from({ length: data.rows }, (_, i) => data.rowKey(i)), [0, 2, 3]);
+  assert.deepEqual(
+    Array.from({ length: data.rows }, (_, i) => data.rowKey(i)),
+    [0, 2, 3],
+  );
 });
 
 test('splitRows: the test share follows testFraction, and the seed changes the rows', async () => {

@@ -30,10 +30,16 @@ export function concatShards(shards: Dataset[]): { x: number[]; y: number[] | nu
 
 export function assertShardsEqualWhole(whole: Dataset, shards: Dataset[]): void {
   const joined = concatShards(shards);
-  assert.equal(shards.reduce((n, s) => n + s.rows, 0), whole.rows);
+  assert.equal(
+    shards.reduce((n, s) => n + s.rows, 0),
+    whole.rows,
+  );
   assert.deepEqual(joined.x, Array.from(whole.x));
   assert.deepEqual(joined.y, whole.y === null ? null : Array.from(whole.y));
-  assert.deepEqual(joined.keys, Array.from({ length: whole.rows }, (_, i) => whole.rowKey(i)));
+  assert.deepEqual(
+    joined.keys,
+    Array.from({ length: whole.rows }, (_, i) => whole.rowKey(i)),
+  );
   for (const shard of shards) {
     assert.deepEqual(shard.featureNames, whole.featureNames);
     assert.deepEqual(shard.labelNames, whole.labelNames);
@@ -53,7 +59,8 @@ export async function rejectsWithDataError(run: () => Promise<unknown>, fragment
   }
   assert.ok(caught instanceof DataError, `expected a DataError, got ${String(caught)}`);
   for (const fragment of fragments) {
-    if (typeof fragment === 'string') assert.ok(caught.message.includes(fragment), `message ${JSON.stringify(caught.message)} lacks ${JSON.stringify(fragment)}`);
+    if (typeof fragment === 'string')
+      assert.ok(caught.message.includes(fragment), `message ${JSON.stringify(caught.message)} lacks ${JSON.stringify(fragment)}`);
     else assert.match(caught.message, fragment);
   }
   return caught;
@@ -67,4 +74,3 @@ export function idxBytes(type: number, dims: number[], payload: Uint8Array): Uin
   dims.forEach((d, i) => header.writeUInt32BE(d, 4 + 4 * i));
   return Buffer.concat([header, payload]);
 }
-

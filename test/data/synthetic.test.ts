@@ -11,7 +11,9 @@ test('any row range equals the slice of the whole (1..3 shards and odd ranges), 
     const generator = syntheticGenerator({ kind, rows: 3 * SYNTHETIC_BLOCK_ROWS + 17, cols: 4, seed: 9 });
     const whole = generator.generate();
     for (let worldSize = 1; worldSize <= 3; worldSize++) {
-      const shards = Array.from({ length: worldSize }, (_, rank) => generator.generate(Math.floor((rank * whole.rows) / worldSize), Math.floor(((rank + 1) * whole.rows) / worldSize)));
+      const shards = Array.from({ length: worldSize }, (_, rank) =>
+        generator.generate(Math.floor((rank * whole.rows) / worldSize), Math.floor(((rank + 1) * whole.rows) / worldSize)),
+      );
       assertShardsEqualWhole(whole, shards);
     }
     const middle = generator.generate(1000, 1100);
@@ -49,7 +51,8 @@ test('regression: least squares on the data recovers the known weights and inter
   assert.equal(generator.truth.kind, 'regression');
   if (generator.truth.kind !== 'regression') return;
   // standard error ≈ noise / sqrt(n) = 0.1 / 141 ≈ 7e-4; allow 5e-3
-  for (let j = 0; j < cols; j++) assert.ok(Math.abs(beta[j]! - generator.truth.weights[j]!) < 5e-3, `weight ${j}: ${beta[j]} vs ${generator.truth.weights[j]}`);
+  for (let j = 0; j < cols; j++)
+    assert.ok(Math.abs(beta[j]! - generator.truth.weights[j]!) < 5e-3, `weight ${j}: ${beta[j]} vs ${generator.truth.weights[j]}`);
   assert.ok(Math.abs(beta[cols]! - 2.5) < 5e-3);
 });
 
@@ -102,7 +105,9 @@ test('lowrank: the sample covariance has the known spectrum and principal subspa
   }
   const { values, vectors } = symmetricEigen(covariance, cols);
   // eigenvalues ≈ s² = 9, 4, 1 (within sampling error ~ 2·s²/sqrt(n) ≈ 2%); the rest ≈ noise² = 1e-4
-  generator.truth.singularValues.forEach((s, k) => assert.ok(Math.abs(values[k]! / (s * s) - 1) < 0.05, `eigenvalue ${k}: ${values[k]} vs ${s * s}`));
+  generator.truth.singularValues.forEach((s, k) =>
+    assert.ok(Math.abs(values[k]! / (s * s) - 1) < 0.05, `eigenvalue ${k}: ${values[k]} vs ${s * s}`),
+  );
   assert.ok(values[rank]! < 1e-3);
   // each top eigenvector lies in the true subspace: its projection onto the components has norm ≈ 1
   for (let k = 0; k < rank; k++) {
@@ -117,7 +122,16 @@ test('lowrank: the sample covariance has the known spectrum and principal subspa
 });
 
 test('bad generator settings are ConfigErrors naming the field', () => {
-  assert.throws(() => syntheticGenerator({ kind: 'lowrank', rows: 10, cols: 3, rank: 4 }), (e: unknown) => e instanceof ConfigError && e.field === 'rank');
-  assert.throws(() => syntheticGenerator({ kind: 'classification', rows: 10, classes: 1 }), (e: unknown) => e instanceof ConfigError && e.field === 'classes');
-  assert.throws(() => syntheticGenerator({ kind: 'regression', rows: -1 }), (e: unknown) => e instanceof ConfigError && e.field === 'rows');
+  assert.throws(
+    () => syntheticGenerator({ kind: 'lowrank', rows: 10, cols: 3, rank: 4 }),
+    (e: unknown) => e instanceof ConfigError && e.field === 'rank',
+  );
+  assert.throws(
+    () => syntheticGenerator({ kind: 'classification', rows: 10, classes: 1 }),
+    (e: unknown) => e instanceof ConfigError && e.field === 'classes',
+  );
+  assert.throws(
+    () => syntheticGenerator({ kind: 'regression', rows: -1 }),
+    (e: unknown) => e instanceof ConfigError && e.field === 'rows',
+  );
 });

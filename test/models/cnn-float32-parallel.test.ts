@@ -10,7 +10,17 @@ import { relativeDifference } from '../support/difference.js';
 import { CNN } from '../../src/models/neural/cnn.js';
 import { barImages } from '../nn/data.js';
 
-const PARAMS = { filters: [4, 8], kernelSize: 3, padding: 1, dense: [16], epochs: 2, batchSize: 16, optimizer: 'sgd' as const, lr: 0.05, momentum: 0.9 };
+const PARAMS = {
+  filters: [4, 8],
+  kernelSize: 3,
+  padding: 1,
+  dense: [16],
+  epochs: 2,
+  batchSize: 16,
+  optimizer: 'sgd' as const,
+  lr: 0.05,
+  momentum: 0.9,
+};
 
 test('float32 cnn: 2 worker threads train the sequential weights (within float32 rounding)', async () => {
   const data = barImages(200, 5, 8);

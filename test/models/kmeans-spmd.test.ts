@@ -37,7 +37,10 @@ async function trainOn(data: Dataset, ranks: number, params: Partial<KMeansParam
 function assertClose(actual: ArrayLike<number>, expected: ArrayLike<number>, tolerance: number, what: string): void {
   assert.equal(actual.length, expected.length);
   for (let i = 0; i < expected.length; i++) {
-    assert.ok(Math.abs(actual[i]! - expected[i]!) <= tolerance * (1 + Math.abs(expected[i]!)), `${what}[${i}]: ${actual[i]} vs ${expected[i]}`);
+    assert.ok(
+      Math.abs(actual[i]! - expected[i]!) <= tolerance * (1 + Math.abs(expected[i]!)),
+      `${what}[${i}]: ${actual[i]} vs ${expected[i]}`,
+    );
   }
 }
 

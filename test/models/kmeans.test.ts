@@ -50,9 +50,17 @@ const TRUE_CENTERS = [
 ];
 
 estimatorSuite({ name: 'kmeans', params: { k: 3, seed: 1 }, data: () => gaussianBlobs(TRUE_CENTERS.slice(0, 3), 40, 0.5, 9) });
-estimatorSuite({ name: 'kmeans', params: { k: 3, seed: 1, init: 'k-means||' }, data: () => gaussianBlobs(TRUE_CENTERS.slice(0, 3), 40, 0.5, 9) });
+estimatorSuite({
+  name: 'kmeans',
+  params: { k: 3, seed: 1, init: 'k-means||' },
+  data: () => gaussianBlobs(TRUE_CENTERS.slice(0, 3), 40, 0.5, 9),
+});
 
-for (const [init, dtype] of [['k-means++', 'float64'], ['k-means||', 'float64'], ['k-means++', 'float32']] as [KMeansInitName, 'float32' | 'float64'][]) {
+for (const [init, dtype] of [
+  ['k-means++', 'float64'],
+  ['k-means||', 'float64'],
+  ['k-means++', 'float32'],
+] as [KMeansInitName, 'float32' | 'float64'][]) {
   test(`kmeans (${init}, ${dtype} data) recovers well-separated Gaussian centres`, async () => {
     const data = gaussianBlobs(TRUE_CENTERS, 250, 0.5, 3).as(dtype);
     const model = await new KMeans({ k: 4, init, seed: 7 }).fit(data);
@@ -76,7 +84,8 @@ test('kmeans: inertia reported per iteration never increases (Lloyd is a descent
   const model = await new KMeans({ k: 6, init: 'random', seed: 2, tol: 0 }).fit(data, { onProgress: (event) => losses.push(event.loss!) });
   assert.ok(losses.length >= 2, `expected several iterations, got ${losses.length}`);
   assert.equal(losses.length, model.state.iterations);
-  for (let i = 1; i < losses.length; i++) assert.ok(losses[i]! <= losses[i - 1]! * (1 + 1e-12), `iteration ${i + 1}: ${losses[i]} > ${losses[i - 1]}`);
+  for (let i = 1; i < losses.length; i++)
+    assert.ok(losses[i]! <= losses[i - 1]! * (1 + 1e-12), `iteration ${i + 1}: ${losses[i]} > ${losses[i - 1]}`);
   assert.ok(model.state.inertia <= losses[losses.length - 1]! * (1 + 1e-12));
 });
 
@@ -86,7 +95,10 @@ for (const fixture of kmeansFixtures()) {
     const model = await new KMeans({ k: fixture.k, init: fixture.init, maxIter: fixture.maxIter, tol: fixture.tol }).fit(data);
     assert.equal(model.state.iterations, fixture.iterations);
     assertClose(model.state.centers, fixture.centers, 1e-9, 'centres');
-    assert.ok(Math.abs(model.state.inertia - fixture.inertia) <= 1e-9 * fixture.inertia, `inertia ${model.state.inertia} vs ${fixture.inertia}`);
+    assert.ok(
+      Math.abs(model.state.inertia - fixture.inertia) <= 1e-9 * fixture.inertia,
+      `inertia ${model.state.inertia} vs ${fixture.inertia}`,
+    );
     assert.deepEqual(Array.from(model.predict(data)), fixture.labels);
     assert.ok(Math.abs(model.score(data) + fixture.inertia) <= 1e-9 * fixture.inertia);
     assertClose(model.transform(data.slice(0, 5)), fixture.transform, 1e-9, 'transform');
@@ -122,11 +134,18 @@ test('kmeans: bad options are ConfigErrors that name the option', async () => {
     [{ oversampling: 0 }, 'oversampling'],
   ];
   for (const [params, field] of cases) {
-    assert.throws(() => new KMeans(params), (error: unknown) => error instanceof ConfigError && error.field === field, JSON.stringify(params));
+    assert.throws(
+      () => new KMeans(params),
+      (error: unknown) => error instanceof ConfigError && error.field === field,
+      JSON.stringify(params),
+    );
   }
   // Centres whose count is right for k but wrong for the data's columns are found at fit time.
   const data = gaussianBlobs(TRUE_CENTERS, 5, 0.5, 6);
-  await assert.rejects(new KMeans({ k: 2, init: [0, 0, 1, 1] }).fit(data), (error: unknown) => error instanceof ConfigError && error.field === 'init');
+  await assert.rejects(
+    new KMeans({ k: 2, init: [0, 0, 1, 1] }).fit(data),
+    (error: unknown) => error instanceof ConfigError && error.field === 'init',
+  );
 });
 
 test('kmeans: predicting on data with other columns is a DataError', async () => {

@@ -7,14 +7,18 @@ import { minimizeLbfgs } from '../../src/models/solvers/lbfgs.js';
 
 test('finds the Rosenbrock minimum (1, 1) from (−1.2, 1), each evaluation awaited', async () => {
   let evaluations = 0;
-  const result = await minimizeLbfgs(async (x, g) => {
-    await new Promise((resolve) => setImmediate(resolve)); // a real await, as an all-reduce is
-    evaluations++;
-    const [a, b] = [x[0]!, x[1]!];
-    g[0] = -2 * (1 - a) - 400 * a * (b - a * a);
-    g[1] = 200 * (b - a * a);
-    return (1 - a) ** 2 + 100 * (b - a * a) ** 2;
-  }, Float64Array.of(-1.2, 1), { maxIter: 200, tol: 1e-8 });
+  const result = await minimizeLbfgs(
+    async (x, g) => {
+      await new Promise((resolve) => setImmediate(resolve)); // a real await, as an all-reduce is
+      evaluations++;
+      const [a, b] = [x[0]!, x[1]!];
+      g[0] = -2 * (1 - a) - 400 * a * (b - a * a);
+      g[1] = 200 * (b - a * a);
+      return (1 - a) ** 2 + 100 * (b - a * a) ** 2;
+    },
+    Float64Array.of(-1.2, 1),
+    { maxIter: 200, tol: 1e-8 },
+  );
   assert.equal(result.stop, 'gradient');
   assert.ok(Math.abs(result.x[0]! - 1) < 1e-6 && Math.abs(result.x[1]! - 1) < 1e-6, `x = ${Array.from(result.x)}`);
   assert.equal(result.evaluations, evaluations);
@@ -43,15 +47,19 @@ test('minimises an ill-conditioned quadratic ½xᵀAx − bᵀx to A⁻¹b', asy
   }
   const expected = Float64Array.from({ length: n }, (_, i) => b[i]! / diag[i]! - ((u[i]! / diag[i]!) * uDb) / (1 + uDu));
   const ax = new Float64Array(n);
-  const result = await minimizeLbfgs(async (x, g) => {
-    apply(x, ax);
-    let f = 0;
-    for (let i = 0; i < n; i++) {
-      g[i] = ax[i]! - b[i]!;
-      f += 0.5 * x[i]! * ax[i]! - b[i]! * x[i]!;
-    }
-    return f;
-  }, new Float64Array(n), { maxIter: 500, tol: 1e-9, ftol: 0 });
+  const result = await minimizeLbfgs(
+    async (x, g) => {
+      apply(x, ax);
+      let f = 0;
+      for (let i = 0; i < n; i++) {
+        g[i] = ax[i]! - b[i]!;
+        f += 0.5 * x[i]! * ax[i]! - b[i]! * x[i]!;
+      }
+      return f;
+    },
+    new Float64Array(n),
+    { maxIter: 500, tol: 1e-9, ftol: 0 },
+  );
   // Near the minimum f changes below its round-off (f − f* ≈ ‖g‖²/2λ), which bounds how close an
   // Armijo line search can get (√ε-relative in x): either stop is fine, and 1e-6 is that limit.
   assert.ok(result.stop === 'gradient' || result.stop === 'function', result.stop);
@@ -61,11 +69,15 @@ test('minimises an ill-conditioned quadratic ½xᵀAx − bᵀx to A⁻¹b', asy
 test('stops at maxIter, reporting every iteration, and is deterministic', async () => {
   const run = async (): Promise<{ x: Float64Array; seen: number[] }> => {
     const seen: number[] = [];
-    const result = await minimizeLbfgs(async (x, g) => {
-      g[0] = 4 * x[0]! ** 3;
-      g[1] = 2 * (x[1]! - 2);
-      return x[0]! ** 4 + (x[1]! - 2) ** 2;
-    }, Float64Array.of(3, -3), { maxIter: 5, tol: 0, onIteration: (iteration) => seen.push(iteration) });
+    const result = await minimizeLbfgs(
+      async (x, g) => {
+        g[0] = 4 * x[0]! ** 3;
+        g[1] = 2 * (x[1]! - 2);
+        return x[0]! ** 4 + (x[1]! - 2) ** 2;
+      },
+      Float64Array.of(3, -3),
+      { maxIter: 5, tol: 0, onIteration: (iteration) => seen.push(iteration) },
+    );
     assert.equal(result.stop, 'maxIter');
     assert.equal(result.iterations, 5);
     return { x: result.x, seen };

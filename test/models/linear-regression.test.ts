@@ -54,7 +54,11 @@ function assertClose(actual: ArrayLike<number>, expected: ArrayLike<number>, tol
 }
 
 estimatorSuite({ name: 'linear-regression', params: {}, data: () => synthetic(1, 60, [1, -2, 0.5], 3, 0.1) });
-estimatorSuite({ name: 'linear-regression', params: { solver: 'sgd', epochs: 2, batchSize: 8 }, data: () => synthetic(2, 60, [1, -2, 0.5], 3, 0.1) });
+estimatorSuite({
+  name: 'linear-regression',
+  params: { solver: 'sgd', epochs: 2, batchSize: 8 },
+  data: () => synthetic(2, 60, [1, -2, 0.5], 3, 0.1),
+});
 
 test('exact OLS recovers known weights without noise (float64 and float32 data)', async () => {
   const truth = [1.5, -2, 0.25, 0, 3];
@@ -74,18 +78,22 @@ test('exact OLS with noise stays within a few standard errors of the true weight
   const rows = 2000;
   const model = await new LinearRegression().fit(synthetic(4, rows, truth, -1, noise));
   // Column j has standard deviation (1 + j): standard error ≈ noise / ((1 + j)·√rows); allow 5 of them.
-  model.state.weights.forEach((w, j) => assert.ok(Math.abs(w - truth[j]!) < (5 * noise) / ((1 + j) * Math.sqrt(rows)), `weight ${j}: ${w}`));
+  model.state.weights.forEach((w, j) =>
+    assert.ok(Math.abs(w - truth[j]!) < (5 * noise) / ((1 + j) * Math.sqrt(rows)), `weight ${j}: ${w}`),
+  );
 });
 
 test('ridge without intercept equals the closed form (XᵀX + λI)⁻¹Xᵀy', async () => {
   const data = synthetic(5, 80, [1, 2, -1, 0.5], 0, 1);
   const l2 = 25;
   const d = data.cols;
-  const a = Array.from({ length: d }, (_, i) => Array.from({ length: d }, (_, j) => {
-    let s = i === j ? l2 : 0;
-    for (let r = 0; r < data.rows; r++) s += data.x[r * d + i]! * data.x[r * d + j]!;
-    return s;
-  }));
+  const a = Array.from({ length: d }, (_, i) =>
+    Array.from({ length: d }, (_, j) => {
+      let s = i === j ? l2 : 0;
+      for (let r = 0; r < data.rows; r++) s += data.x[r * d + i]! * data.x[r * d + j]!;
+      return s;
+    }),
+  );
   const b = Array.from({ length: d }, (_, j) => {
     let s = 0;
     for (let r = 0; r < data.rows; r++) s += data.x[r * d + j]! * data.y![r]!;
@@ -97,7 +105,10 @@ test('ridge without intercept equals the closed form (XᵀX + λI)⁻¹Xᵀy', a
 });
 
 interface RegressionFixture {
-  rows: number; cols: number; x: number[]; y: number[];
+  rows: number;
+  cols: number;
+  x: number[];
+  y: number[];
   ols: { coef: number[]; intercept: number };
   ridge: { alpha: number; coef: number[]; intercept: number };
 }
@@ -133,16 +144,28 @@ test('collinear features: a NUMERIC error that suggests l2 > 0, and l2 > 0 fits'
   const x = new Float64Array(rows * 2);
   for (let i = 0; i < rows; i++) x[2 * i] = x[2 * i + 1] = rng.normal();
   const data = new Dataset({ x, y: Float64Array.from({ length: rows }, (_, i) => x[2 * i]!), rows, cols: 2 });
-  await assert.rejects(new LinearRegression().fit(data), (error: unknown) => error instanceof ShardlearnError && error.code === 'NUMERIC' && /l2 > 0/.test(error.message));
+  await assert.rejects(
+    new LinearRegression().fit(data),
+    (error: unknown) => error instanceof ShardlearnError && error.code === 'NUMERIC' && /l2 > 0/.test(error.message),
+  );
   const ridge = await new LinearRegression({ l2: 1e-3 }).fit(data);
   assertClose(ridge.state.weights, [0.5, 0.5], 1e-3, 'ridge splits the weight');
 });
 
 test('bad input: missing labels, wrong feature count, bad options', async () => {
   const data = synthetic(8, 20, [1, 2], 0, 0);
-  await assert.rejects(new LinearRegression().fit(data.with({ y: null })), (error: unknown) => error instanceof DataError && error.code === 'DATA_MISSING');
+  await assert.rejects(
+    new LinearRegression().fit(data.with({ y: null })),
+    (error: unknown) => error instanceof DataError && error.code === 'DATA_MISSING',
+  );
   const model = await new LinearRegression().fit(data);
-  assert.throws(() => model.predict(synthetic(8, 5, [1, 2, 3], 0, 0)), (error: unknown) => error instanceof DataError && /trained on 2 feature columns, this data has 3/.test(error.message));
+  assert.throws(
+    () => model.predict(synthetic(8, 5, [1, 2, 3], 0, 0)),
+    (error: unknown) => error instanceof DataError && /trained on 2 feature columns, this data has 3/.test(error.message),
+  );
   assert.throws(() => new LinearRegression({ solver: 'qr' as never }), ConfigError);
-  assert.throws(() => new LinearRegression({ l2: -1 }), (error: unknown) => error instanceof ConfigError && error.field === 'l2');
+  assert.throws(
+    () => new LinearRegression({ l2: -1 }),
+    (error: unknown) => error instanceof ConfigError && error.field === 'l2',
+  );
 });

@@ -24,7 +24,15 @@ function blobs(seed: number, rows: number, centers: number[][], spread = 1): Dat
   return new Dataset({ x, y, rows, cols });
 }
 
-estimatorSuite({ name: 'linear-svm', params: { epochs: 2, batchSize: 8 }, data: () => blobs(1, 80, [[0, 0], [3, 1]]) });
+estimatorSuite({
+  name: 'linear-svm',
+  params: { epochs: 2, batchSize: 8 },
+  data: () =>
+    blobs(1, 80, [
+      [0, 0],
+      [3, 1],
+    ]),
+});
 
 for (const classes of [2, 3]) {
   test(`the ${classes === 2 ? 'binary' : 'one-vs-rest'} hinge objective's subgradient matches finite differences away from kinks`, () => {
@@ -68,8 +76,16 @@ for (const classes of [2, 3]) {
 }
 
 interface ClassificationFixture {
-  rows: number; cols: number; x: number[]; y: number[]; testRows: number; testX: number[]; testY: number[];
-  alpha: number; linearSvcAccuracy: number; sgdHingeAccuracy: number;
+  rows: number;
+  cols: number;
+  x: number[];
+  y: number[];
+  testRows: number;
+  testX: number[];
+  testY: number[];
+  alpha: number;
+  linearSvcAccuracy: number;
+  sgdHingeAccuracy: number;
 }
 
 for (const name of ['classification-binary.json', 'classification-multiclass.json']) {
@@ -86,7 +102,15 @@ for (const name of ['classification-binary.json', 'classification-multiclass.jso
 }
 
 test('separable classes are classified perfectly (binary with −1/+1 labels, and one-vs-rest)', async () => {
-  const binary = blobs(2, 300, [[0, 0], [5, 5]], 0.6);
+  const binary = blobs(
+    2,
+    300,
+    [
+      [0, 0],
+      [5, 5],
+    ],
+    0.6,
+  );
   const signed = binary.with({ y: Float64Array.from(binary.y!, (v) => (v === 0 ? -1 : 1)) });
   const svm = await new LinearSVM({ epochs: 10, batchSize: 16 }).fit(signed);
   assert.deepEqual(Array.from(svm.state.classes), [-1, 1]);
@@ -95,7 +119,16 @@ test('separable classes are classified perfectly (binary with −1/+1 labels, an
   assert.equal(scores.length, signed.rows);
   for (let i = 0; i < signed.rows; i++) assert.equal(scores[i]! > 0, signed.y![i] === 1);
 
-  const three = blobs(3, 300, [[0, 0], [6, 0], [0, 6]], 0.6);
+  const three = blobs(
+    3,
+    300,
+    [
+      [0, 0],
+      [6, 0],
+      [0, 6],
+    ],
+    0.6,
+  );
   const ovr = await new LinearSVM({ l2: 1e-3, epochs: 10, batchSize: 16 }).fit(three);
   assert.equal(ovr.state.weights.length, 3 * 2);
   assert.equal(ovr.score(three), 1);
@@ -103,17 +136,37 @@ test('separable classes are classified perfectly (binary with −1/+1 labels, an
 });
 
 test('a constant learning rate trains too, and so does l2 = 0 (rate 1/(1 + λt) is then 1)', async () => {
-  const data = blobs(4, 200, [[0, 0], [4, 4]], 0.6);
+  const data = blobs(
+    4,
+    200,
+    [
+      [0, 0],
+      [4, 4],
+    ],
+    0.6,
+  );
   const constant = await new LinearSVM({ l2: 0, lr: 0.05, epochs: 5, batchSize: 16 }).fit(data);
   assert.equal(constant.score(data), 1);
   const unregularised = await new LinearSVM({ l2: 0, epochs: 5, batchSize: 16 }).fit(data);
   assert.equal(unregularised.score(data), 1);
-  assert.throws(() => new LinearSVM({ lr: 0 }), (error: unknown) => error instanceof ConfigError && error.field === 'lr');
+  assert.throws(
+    () => new LinearSVM({ lr: 0 }),
+    (error: unknown) => error instanceof ConfigError && error.field === 'lr',
+  );
 });
 
 test('bad input: missing labels, non-integer labels', async () => {
-  const data = blobs(5, 30, [[0, 0], [3, 3]]);
-  await assert.rejects(new LinearSVM().fit(data.with({ y: null })), (error: unknown) => error instanceof DataError && error.code === 'DATA_MISSING');
+  const data = blobs(5, 30, [
+    [0, 0],
+    [3, 3],
+  ]);
+  await assert.rejects(
+    new LinearSVM().fit(data.with({ y: null })),
+    (error: unknown) => error instanceof DataError && error.code === 'DATA_MISSING',
+  );
   const fractional = data.with({ y: Float64Array.from(data.y!, (v, i) => (i === 2 ? 1.25 : v)) });
-  await assert.rejects(new LinearSVM().fit(fractional), (error: unknown) => error instanceof DataError && /integer class labels, found 1.25/.test(error.message));
+  await assert.rejects(
+    new LinearSVM().fit(fractional),
+    (error: unknown) => error instanceof DataError && /integer class labels, found 1.25/.test(error.message),
+  );
 });

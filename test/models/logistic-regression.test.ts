@@ -33,8 +33,25 @@ function assertClose(actual: ArrayLike<number>, expected: ArrayLike<number>, tol
   }
 }
 
-estimatorSuite({ name: 'logistic-regression', params: { maxIter: 20 }, data: () => blobs(1, 80, [[0, 0], [2, 1], [0, 3]]) });
-estimatorSuite({ name: 'logistic-regression', params: { solver: 'sgd', epochs: 2, batchSize: 8 }, data: () => blobs(2, 80, [[0, 0], [2, 1]]) });
+estimatorSuite({
+  name: 'logistic-regression',
+  params: { maxIter: 20 },
+  data: () =>
+    blobs(1, 80, [
+      [0, 0],
+      [2, 1],
+      [0, 3],
+    ]),
+});
+estimatorSuite({
+  name: 'logistic-regression',
+  params: { solver: 'sgd', epochs: 2, batchSize: 8 },
+  data: () =>
+    blobs(2, 80, [
+      [0, 0],
+      [2, 1],
+    ]),
+});
 
 for (const classes of [2, 4]) {
   test(`the ${classes === 2 ? 'binary' : 'softmax'} objective's gradient matches central finite differences`, () => {
@@ -77,8 +94,16 @@ for (const classes of [2, 4]) {
 }
 
 interface LogisticFixture {
-  rows: number; cols: number; x: number[]; y: number[]; l2: number;
-  classes: number[]; coef: number[]; intercept: number[]; proba: number[]; accuracy: number;
+  rows: number;
+  cols: number;
+  x: number[];
+  y: number[];
+  l2: number;
+  classes: number[];
+  coef: number[];
+  intercept: number[];
+  proba: number[];
+  accuracy: number;
 }
 
 for (const name of ['logistic-binary.json', 'logistic-multinomial.json']) {
@@ -109,8 +134,15 @@ for (const name of ['logistic-binary.json', 'logistic-multinomial.json']) {
 }
 
 interface ClassificationFixture {
-  rows: number; cols: number; x: number[]; y: number[]; testRows: number; testX: number[]; testY: number[];
-  alpha: number; sgdLogAccuracy: number;
+  rows: number;
+  cols: number;
+  x: number[];
+  y: number[];
+  testRows: number;
+  testX: number[];
+  testY: number[];
+  alpha: number;
+  sgdLogAccuracy: number;
 }
 
 for (const name of ['classification-binary.json', 'classification-multiclass.json']) {
@@ -125,7 +157,17 @@ for (const name of ['classification-binary.json', 'classification-multiclass.jso
 }
 
 test('separable classes are classified perfectly by lbfgs and almost by SGD; probabilities sum to 1', async () => {
-  const data = blobs(3, 400, [[0, 0], [6, 0], [0, 6]], 0.7, 5); // classes 0, 5, 10
+  const data = blobs(
+    3,
+    400,
+    [
+      [0, 0],
+      [6, 0],
+      [0, 6],
+    ],
+    0.7,
+    5,
+  ); // classes 0, 5, 10
   const lbfgs = await new LogisticRegression().fit(data);
   assert.deepEqual(Array.from(lbfgs.state.classes), [0, 5, 10]);
   assert.equal(lbfgs.score(data), 1);
@@ -136,10 +178,22 @@ test('separable classes are classified perfectly by lbfgs and almost by SGD; pro
 });
 
 test('bad input: missing labels, non-integer labels, a single class', async () => {
-  const data = blobs(4, 30, [[0, 0], [3, 3]]);
-  await assert.rejects(new LogisticRegression().fit(data.with({ y: null })), (error: unknown) => error instanceof DataError && error.code === 'DATA_MISSING');
+  const data = blobs(4, 30, [
+    [0, 0],
+    [3, 3],
+  ]);
+  await assert.rejects(
+    new LogisticRegression().fit(data.with({ y: null })),
+    (error: unknown) => error instanceof DataError && error.code === 'DATA_MISSING',
+  );
   const fractional = data.with({ y: Float64Array.from(data.y!, (v, i) => (i === 7 ? 0.5 : v)) });
-  await assert.rejects(new LogisticRegression().fit(fractional), (error: unknown) => error instanceof DataError && error.where.row === 8 && /integer class labels, found 0.5/.test(error.message));
+  await assert.rejects(
+    new LogisticRegression().fit(fractional),
+    (error: unknown) => error instanceof DataError && error.where.row === 8 && /integer class labels, found 0.5/.test(error.message),
+  );
   const single = data.with({ y: new Float64Array(data.rows).fill(3) });
-  await assert.rejects(new LogisticRegression().fit(single), (error: unknown) => error instanceof DataError && /at least 2 classes/.test(error.message));
+  await assert.rejects(
+    new LogisticRegression().fit(single),
+    (error: unknown) => error instanceof DataError && /at least 2 classes/.test(error.message),
+  );
 });

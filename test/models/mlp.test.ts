@@ -24,7 +24,20 @@ test('mlp learns XOR (≥ 95% on held-out points) where logistic regression stay
 
 test('mlp trains with SGD + momentum, a step schedule, weight decay and clipping too', async () => {
   const train = xorData(600, 4);
-  const model = await new MLP({ hidden: [16], activation: 'tanh', optimizer: 'sgd', lr: 0.1, momentum: 0.9, weightDecay: 1e-4, schedule: 'step', stepEpochs: 20, gamma: 0.5, clipNorm: 5, epochs: 40, batchSize: 32 }).fit(train);
+  const model = await new MLP({
+    hidden: [16],
+    activation: 'tanh',
+    optimizer: 'sgd',
+    lr: 0.1,
+    momentum: 0.9,
+    weightDecay: 1e-4,
+    schedule: 'step',
+    stepEpochs: 20,
+    gamma: 0.5,
+    clipNorm: 5,
+    epochs: 40,
+    batchSize: 32,
+  }).fit(train);
   assert.ok(model.score(xorData(300, 5)) >= 0.9, `accuracy ${model.score(xorData(300, 5))}`);
 });
 
@@ -44,10 +57,22 @@ test('mlp state is one flat vector: (2·8 + 8) + (8·2 + 2) parameters for hidde
 
 test('mlp options: hidden sizes from CLI text; bad values are ConfigErrors naming the option', () => {
   assert.deepEqual(new MLP({ hidden: '64,32' as unknown as number[] }).params.hidden, [64, 32]);
-  assert.throws(() => new MLP({ hidden: '64,x' as unknown as number[] }), (e: unknown) => e instanceof ConfigError && e.field === 'hidden');
-  assert.throws(() => new MLP({ dropout: 1 }), (e: unknown) => e instanceof ConfigError && e.field === 'dropout');
-  assert.throws(() => new MLP({ optimizer: 'rmsprop' as 'adam' }), (e: unknown) => e instanceof ConfigError && e.field === 'optimizer');
-  assert.throws(() => new MLP({ precision: 'float16' as 'float32' }), (e: unknown) => e instanceof ConfigError && e.field === 'precision');
+  assert.throws(
+    () => new MLP({ hidden: '64,x' as unknown as number[] }),
+    (e: unknown) => e instanceof ConfigError && e.field === 'hidden',
+  );
+  assert.throws(
+    () => new MLP({ dropout: 1 }),
+    (e: unknown) => e instanceof ConfigError && e.field === 'dropout',
+  );
+  assert.throws(
+    () => new MLP({ optimizer: 'rmsprop' as 'adam' }),
+    (e: unknown) => e instanceof ConfigError && e.field === 'optimizer',
+  );
+  assert.throws(
+    () => new MLP({ precision: 'float16' as 'float32' }),
+    (e: unknown) => e instanceof ConfigError && e.field === 'precision',
+  );
 });
 
 test('mlp refuses data with other columns than it was trained on', async () => {
@@ -57,7 +82,11 @@ test('mlp refuses data with other columns than it was trained on', async () => {
 });
 
 /** Fit `params` on `data` sequentially and with 2 workers of `paradigm`; assert the float64 weights agree to 1e-12; return the sequential ones. */
-async function parallelEqualsSequential(data: Dataset, params: Partial<MLPParams>, paradigm: 'threads' | 'processes'): Promise<Float64Array> {
+async function parallelEqualsSequential(
+  data: Dataset,
+  params: Partial<MLPParams>,
+  paradigm: 'threads' | 'processes',
+): Promise<Float64Array> {
   const sequential = (await new MLP(params).fit(data)).state.params;
   const parallel = (await new MLP(params).fit(data, { paradigm, workers: 2 })).state.params;
   let worst = 0;

@@ -34,15 +34,39 @@ const TOY: OptionSchema<Toy> = {
   init: { type: 'choice-or-numbers', choices: ['auto'], multipleOf: 'k', default: 'auto', doc: 'init or k·cols values' },
 };
 
-const refusal = (field: string, pattern?: RegExp) => (error: unknown): boolean =>
-  error instanceof ConfigError && error.field === field && (pattern === undefined || pattern.test(error.message));
+const refusal =
+  (field: string, pattern?: RegExp) =>
+  (error: unknown): boolean =>
+    error instanceof ConfigError && error.field === field && (pattern === undefined || pattern.test(error.message));
 
 test('resolveOptions: defaults from the schema, given values checked and converted from CLI text', () => {
   assert.deepEqual(resolveOptions('toy', TOY, undefined), defaultsOf(TOY));
-  const resolved = resolveOptions('toy', TOY, { rate: '0.25', count: 7, steps: '4', flag: 'true', sizes: '256,128', shape: '28x28x1', init: [1, 2, 3, 4], mode: undefined });
-  assert.deepEqual(resolved, { rate: 0.25, count: 7, steps: 4, flag: true, mode: 'a', sizes: [256, 128], shape: [28, 28, 1], k: 2, init: [1, 2, 3, 4] });
+  const resolved = resolveOptions('toy', TOY, {
+    rate: '0.25',
+    count: 7,
+    steps: '4',
+    flag: 'true',
+    sizes: '256,128',
+    shape: '28x28x1',
+    init: [1, 2, 3, 4],
+    mode: undefined,
+  });
+  assert.deepEqual(resolved, {
+    rate: 0.25,
+    count: 7,
+    steps: 4,
+    flag: true,
+    mode: 'a',
+    sizes: [256, 128],
+    shape: [28, 28, 1],
+    k: 2,
+    init: [1, 2, 3, 4],
+  });
   assert.deepEqual(resolveOptions('toy', TOY, { sizes: '', init: Float64Array.of(1, 2) }).sizes, []);
-  assert.ok(Array.isArray(resolveOptions('toy', TOY, { init: Float64Array.of(1, 2) }).init), 'typed-array centres are stored as a plain array');
+  assert.ok(
+    Array.isArray(resolveOptions('toy', TOY, { init: Float64Array.of(1, 2) }).init),
+    'typed-array centres are stored as a plain array',
+  );
   assert.equal(resolveOptions('toy', TOY, { sizes: 16 }).sizes[0], 16);
 });
 
@@ -71,7 +95,7 @@ test('resolveOptions: each bad value is a ConfigError naming the field, with exp
   }
 });
 
-test("every model refuses __proto__, constructor, toString, hasOwnProperty like any unknown option, listing its options", () => {
+test('every model refuses __proto__, constructor, toString, hasOwnProperty like any unknown option, listing its options', () => {
   const hostileKeys = ['__proto__', 'constructor', 'toString', 'hasOwnProperty', 'valueOf', 'isPrototypeOf'];
   for (const name of modelNames().filter((n) => modelEntry(n).options !== undefined)) {
     const valid = Object.keys(modelEntry(name).options!);
@@ -79,12 +103,15 @@ test("every model refuses __proto__, constructor, toString, hasOwnProperty like 
       // Own keys of a parsed object, as a config file or a saved model's params would give them.
       const parsed = JSON.parse(`{"${key}": 1}`) as Record<string, unknown>;
       assert.ok(Object.hasOwn(parsed, key));
-      assert.throws(() => createModel(name, parsed), (error: unknown) => {
-        assert.ok(error instanceof ConfigError, `${name} ${key}: ${String(error)}`);
-        assert.equal(error.field, key);
-        assert.match(error.message, new RegExp(`has no option '${key}'; its options are: ${valid.join(', ')}`));
-        return true;
-      });
+      assert.throws(
+        () => createModel(name, parsed),
+        (error: unknown) => {
+          assert.ok(error instanceof ConfigError, `${name} ${key}: ${String(error)}`);
+          assert.equal(error.field, key);
+          assert.match(error.message, new RegExp(`has no option '${key}'; its options are: ${valid.join(', ')}`));
+          return true;
+        },
+      );
     }
     // And as object-literal keys (constructor, toString as own properties with any value).
     assert.throws(() => createModel(name, { constructor: Object }), refusal('constructor'));
@@ -93,15 +120,49 @@ test("every model refuses __proto__, constructor, toString, hasOwnProperty like 
 });
 
 test('the defaults merged from each schema are those every model had before the schemas', () => {
-  const neural = { epochs: 10, lr: 0.001, batchSize: 64, optimizer: 'adam', momentum: 0.9, weightDecay: 0, schedule: 'constant', gamma: 0.1, stepEpochs: 1, clipNorm: 0, seed: 0, precision: 'float32' };
+  const neural = {
+    epochs: 10,
+    lr: 0.001,
+    batchSize: 64,
+    optimizer: 'adam',
+    momentum: 0.9,
+    weightDecay: 0,
+    schedule: 'constant',
+    gamma: 0.1,
+    stepEpochs: 1,
+    clipNorm: 0,
+    seed: 0,
+    precision: 'float32',
+  };
   const expected: Record<string, Record<string, unknown>> = {
     'linear-regression': { solver: 'exact', l2: 0, fitIntercept: true, epochs: 5, lr: 0.01, batchSize: 64, seed: 0 },
-    'logistic-regression': { solver: 'lbfgs', l2: 1e-4, maxIter: 100, tol: 1e-6, fitIntercept: true, epochs: 5, lr: 0.01, batchSize: 64, seed: 0 },
+    'logistic-regression': {
+      solver: 'lbfgs',
+      l2: 1e-4,
+      maxIter: 100,
+      tol: 1e-6,
+      fitIntercept: true,
+      epochs: 5,
+      lr: 0.01,
+      batchSize: 64,
+      seed: 0,
+    },
     'linear-svm': { l2: 1e-4, epochs: 5, batchSize: 64, seed: 0, fitIntercept: true, lr: null },
     kmeans: { k: 8, init: 'k-means++', maxIter: 300, tol: 1e-4, seed: 0, oversampling: 2, rounds: 5 },
     pca: { components: 2, solver: 'full', oversamples: 10, powerIterations: 4, whiten: false, seed: 0 },
     mlp: { ...neural, hidden: [128], activation: 'relu', dropout: 0 },
-    cnn: { ...neural, epochs: 3, inputShape: null, filters: [32, 64], kernelSize: 5, stride: 1, padding: 0, pool: 2, dense: [128], dropout: 0 },
+    cnn: {
+      ...neural,
+      epochs: 3,
+      inputShape: null,
+      filters: [32, 64],
+      kernelSize: 5,
+      stride: 1,
+      padding: 0,
+      pool: 2,
+      dense: [128],
+      dropout: 0,
+    },
     rnn: { ...neural, epochs: 5, cell: 'lstm', hidden: 128, layers: 1, steps: null, clipNorm: 5 },
   };
   for (const [name, defaults] of Object.entries(expected)) {
@@ -120,7 +181,11 @@ test('a list default is a fresh copy per model, never shared', () => {
 test('optionDocs lists every option of every model from its schema: name, type in words, default, doc', () => {
   for (const name of modelNames().filter((n) => modelEntry(n).options !== undefined)) {
     const docs = optionDocs(name);
-    assert.deepEqual(docs.map((d) => d.name), Object.keys(createModel(name).params), name);
+    assert.deepEqual(
+      docs.map((d) => d.name),
+      Object.keys(createModel(name).params),
+      name,
+    );
     for (const doc of docs) {
       assert.ok(doc.doc.length > 5, `${name}.${doc.name} has a doc line`);
       assert.ok(doc.type.length > 0);

@@ -52,19 +52,32 @@ function smallestCosine(a: Float64Array, b: Float64Array, r: number, d: number):
 function assertClose(actual: ArrayLike<number>, expected: ArrayLike<number>, tolerance: number, what: string): void {
   assert.equal(actual.length, expected.length, `${what}: length`);
   for (let i = 0; i < expected.length; i++) {
-    assert.ok(Math.abs(actual[i]! - expected[i]!) <= tolerance * (1 + Math.abs(expected[i]!)), `${what}[${i}]: ${actual[i]} vs ${expected[i]}`);
+    assert.ok(
+      Math.abs(actual[i]! - expected[i]!) <= tolerance * (1 + Math.abs(expected[i]!)),
+      `${what}[${i}]: ${actual[i]} vs ${expected[i]}`,
+    );
   }
 }
 
 /** Row i of `expected` equals row i of `actual` up to one sign per row. */
-function assertRowsUpToSign(actual: Float64Array, expected: ArrayLike<number>, rows: number, cols: number, tolerance: number, what: string): void {
+function assertRowsUpToSign(
+  actual: Float64Array,
+  expected: ArrayLike<number>,
+  rows: number,
+  cols: number,
+  tolerance: number,
+  what: string,
+): void {
   for (let i = 0; i < rows; i++) {
     let dot = 0;
     for (let c = 0; c < cols; c++) dot += actual[i * cols + c]! * expected[i * cols + c]!;
     const sign = dot < 0 ? -1 : 1;
     for (let c = 0; c < cols; c++) {
       const e = expected[i * cols + c]!;
-      assert.ok(Math.abs(sign * actual[i * cols + c]! - e) <= tolerance * (1 + Math.abs(e)), `${what} row ${i} col ${c}: ${actual[i * cols + c]} vs ${e}`);
+      assert.ok(
+        Math.abs(sign * actual[i * cols + c]! - e) <= tolerance * (1 + Math.abs(e)),
+        `${what} row ${i} col ${c}: ${actual[i * cols + c]} vs ${e}`,
+      );
     }
   }
 }
@@ -91,7 +104,12 @@ for (const fixture of pcaFixtures()) {
       for (let j = 0; j < fixture.cols; j++) dot += state.components[i * fixture.cols + j]! * fixture.axes[i * fixture.cols + j]!;
       return dot < 0 ? -1 : 1;
     });
-    assertClose(scores.map((value, index) => value * flips[index % c]!), fixture.transform, 1e-9, 'transform');
+    assertClose(
+      scores.map((value, index) => value * flips[index % c]!),
+      fixture.transform,
+      1e-9,
+      'transform',
+    );
     // The documented sign convention: each component's largest-magnitude entry is positive.
     for (let i = 0; i < c; i++) {
       const row = Array.from(state.components.subarray(i * fixture.cols, (i + 1) * fixture.cols));
@@ -109,7 +127,10 @@ test('pca recovers a known principal subspace and its variances on low-rank + no
   assert.ok(cosine > 0.9995, `largest principal angle ${Math.acos(Math.min(1, cosine))} rad`);
   // A sample variance from 4,000 rows has relative standard error √(2/4000) ≈ 2.2%: allow 4 standard errors.
   truth.variances.forEach((variance, i) => {
-    assert.ok(Math.abs(state.explainedVariance[i]! - variance) <= 0.09 * variance, `variance ${i}: ${state.explainedVariance[i]} vs ${variance}`);
+    assert.ok(
+      Math.abs(state.explainedVariance[i]! - variance) <= 0.09 * variance,
+      `variance ${i}: ${state.explainedVariance[i]} vs ${variance}`,
+    );
   });
   // Population ratio: (σ_i² + noise²) / (Σσ² + 12·noise²).
   const total = 25 + 9 + 4 + 12 * 0.09;
@@ -119,7 +140,10 @@ test('pca recovers a known principal subspace and its variances on low-rank + no
 });
 
 // l = 2 + 2 directions. d = 60, one power iteration: C is applied implicitly (data passes); d = 10: C is formed.
-for (const [cols, params] of [[60, { oversamples: 2, powerIterations: 1 }], [10, { oversamples: 2 }]] as [number, Partial<PCAParams>][]) {
+for (const [cols, params] of [
+  [60, { oversamples: 2, powerIterations: 1 }],
+  [10, { oversamples: 2 }],
+] as [number, Partial<PCAParams>][]) {
   test(`randomized pca matches full pca's leading components on low-rank data (cols = ${cols})`, async () => {
     const { data } = lowRank(1500, cols, [6, 4], 0.05, 3);
     const full = (await new PCA({ components: 2 }).fit(data)).state;
@@ -177,10 +201,16 @@ test('pca: more components than columns or rows is a ConfigError naming componen
     assert.match(error.message, /components = 5 exceeds the 4 columns/);
     return true;
   });
-  await assert.rejects(new PCA({ components: 4 }).fit(data.slice(0, 3)), (error: unknown) => error instanceof ConfigError && /3 rows/.test(error.message));
+  await assert.rejects(
+    new PCA({ components: 4 }).fit(data.slice(0, 3)),
+    (error: unknown) => error instanceof ConfigError && /3 rows/.test(error.message),
+  );
   await assert.rejects(new PCA({ components: 1 }).fit(data.slice(0, 1)), DataError);
   assert.throws(() => new PCA({ components: 0 }), ConfigError);
-  assert.throws(() => new PCA({ solver: 'arpack' as 'full' }), (error: unknown) => error instanceof ConfigError && error.field === 'solver');
+  assert.throws(
+    () => new PCA({ solver: 'arpack' as 'full' }),
+    (error: unknown) => error instanceof ConfigError && error.field === 'solver',
+  );
 });
 
 test('pca on float32 data agrees with float64 to float32 precision (both solvers)', async () => {

@@ -12,16 +12,32 @@ import type { PipelineSettings } from '../../src/models/neural/pipeline/settings
 import { xorData } from '../nn/data.js';
 import type { StageWorkerInput } from './pipeline-stage-worker.js';
 
-interface StageResult { params: Float64Array; peak: number; bytesSent: number }
+interface StageResult {
+  params: Float64Array;
+  peak: number;
+  bytesSent: number;
+}
 
-async function runStages(workers: number, settings: PipelineSettings, input: Omit<StageWorkerInput, 'world' | 'rank' | 'settings'>): Promise<StageResult[]> {
+async function runStages(
+  workers: number,
+  settings: PipelineSettings,
+  input: Omit<StageWorkerInput, 'world' | 'rank' | 'settings'>,
+): Promise<StageResult[]> {
   const world = createSharedWorld(workers);
-  return Promise.all(Array.from({ length: workers }, (_, rank) => new Promise<StageResult>((resolve, reject) => {
-    const worker = new Worker(new URL('./pipeline-stage-worker.js', import.meta.url), { workerData: { ...input, world, rank, settings } });
-    worker.once('message', (result: StageResult) => resolve(result));
-    worker.once('error', reject);
-    worker.once('exit', (code) => reject(new Error(`rank ${rank} exited (code ${code}) before reporting`)));
-  })));
+  return Promise.all(
+    Array.from(
+      { length: workers },
+      (_, rank) =>
+        new Promise<StageResult>((resolve, reject) => {
+          const worker = new Worker(new URL('./pipeline-stage-worker.js', import.meta.url), {
+            workerData: { ...input, world, rank, settings },
+          });
+          worker.once('message', (result: StageResult) => resolve(result));
+          worker.once('error', reject);
+          worker.once('exit', (code) => reject(new Error(`rank ${rank} exited (code ${code}) before reporting`)));
+        }),
+    ),
+  );
 }
 
 const input = { rows: 120, dataSeed: 31, params: { hidden: [8, 6, 5], epochs: 2, batchSize: 24, lr: 0.02, precision: 'float64' as const } };
@@ -31,13 +47,22 @@ test('1F1B stores at most S − s micro-batches on stage s, GPipe all M; both tr
   const microBatches = 6;
   const gpipe = await runStages(stages, { microBatches, schedule: 'gpipe', replicas: 1 }, input);
   const oneForwardOneBackward = await runStages(stages, { microBatches, schedule: '1f1b', replicas: 1 }, input);
-  assert.deepEqual(gpipe.map((r) => r.peak), [6, 6, 6]);
-  assert.deepEqual(oneForwardOneBackward.map((r) => r.peak), [3, 2, 1]);
+  assert.deepEqual(
+    gpipe.map((r) => r.peak),
+    [6, 6, 6],
+  );
+  assert.deepEqual(
+    oneForwardOneBackward.map((r) => r.peak),
+    [3, 2, 1],
+  );
   assert.ok(oneForwardOneBackward.every((r) => r.peak <= stages));
 
   // Same gradients every step ⇒ same weights; they differ only by the order micro-batch gradients are summed in.
   const sequential = (await new MLP(input.params).fit(xorData(input.rows, input.dataSeed))).state.params;
-  for (const [name, results] of [['gpipe', gpipe], ['1f1b', oneForwardOneBackward]] as const) {
+  for (const [name, results] of [
+    ['gpipe', gpipe],
+    ['1f1b', oneForwardOneBackward],
+  ] as const) {
     for (const { params } of results) {
       assert.equal(params.length, sequential.length);
       const worst = params.reduce((max, value, i) => Math.max(max, Math.abs(value - sequential[i]!)), 0);
@@ -45,10 +70,20 @@ test('1F1B stores at most S − s micro-batches on stage s, GPipe all M; both tr
     }
   }
   // Same messages, reordered: every rank sends exactly as many bytes under both schedules.
-  assert.deepEqual(oneForwardOneBackward.map((r) => r.bytesSent), gpipe.map((r) => r.bytesSent));
+  assert.deepEqual(
+    oneForwardOneBackward.map((r) => r.bytesSent),
+    gpipe.map((r) => r.bytesSent),
+  );
 });
 
 test('with fewer micro-batches than stages, 1F1B holds all of them (min(S − s, M)), like GPipe', async () => {
-  const results = await runStages(3, { microBatches: 2, schedule: '1f1b', replicas: 1 }, { ...input, params: { ...input.params, epochs: 1 } });
-  assert.deepEqual(results.map((r) => r.peak), [2, 2, 1]);
+  const results = await runStages(
+    3,
+    { microBatches: 2, schedule: '1f1b', replicas: 1 },
+    { ...input, params: { ...input.params, epochs: 1 } },
+  );
+  assert.deepEqual(
+    results.map((r) => r.peak),
+    [2, 2, 1],
+  );
 });

@@ -40,9 +40,25 @@ test('mlp with dropout after every hidden layer: a 2-stage pipeline (GPipe and 1
 
 test('cnn with dropout: sequential = data-parallel over 2 and 3 threads = 2-stage pipeline (GPipe, 1F1B) = 2 replicas × 2 stages', async () => {
   const data = barImages(96, 22);
-  const params = { filters: [4], kernelSize: 3, dense: [8], dropout: 0.25, epochs: 2, batchSize: 24, optimizer: 'sgd' as const, lr: 0.05, precision: 'float64' as const };
+  const params = {
+    filters: [4],
+    kernelSize: 3,
+    dense: [8],
+    dropout: 0.25,
+    epochs: 2,
+    batchSize: 24,
+    optimizer: 'sgd' as const,
+    lr: 0.05,
+    precision: 'float64' as const,
+  };
   const sequential = await new CNN(params).fit(data);
-  const runs: [FitOptions, number][] = [[{ strategy: 'allreduce' }, 2], [{ strategy: 'allreduce' }, 3], [{ pipeline: {} }, 2], [{ pipeline: { microBatches: 3, schedule: '1f1b' } }, 2], [{ pipeline: { replicas: 2 } }, 4]];
+  const runs: [FitOptions, number][] = [
+    [{ strategy: 'allreduce' }, 2],
+    [{ strategy: 'allreduce' }, 3],
+    [{ pipeline: {} }, 2],
+    [{ pipeline: { microBatches: 3, schedule: '1f1b' } }, 2],
+    [{ pipeline: { replicas: 2 } }, 4],
+  ];
   for (const [options, workers] of runs) {
     const model = await new CNN(params).fit(data, { paradigm: 'threads', workers, ...options });
     const difference = relativeDifference(model.state.params, sequential.state.params);
@@ -55,7 +71,10 @@ test('hybrid: 2 replicas × 2 stages and 3 replicas × 1 stage, with gradient cl
   // 150 rows in batches of 32: the last batch (22 rows) splits unevenly over replicas and micro-batches.
   const params = { hidden: [10, 6], epochs: 2, batchSize: 32, lr: 0.02, clipNorm: 0.5, dropout: 0.1, precision: 'float64' as const };
   const sequential = await new MLP(params).fit(data);
-  for (const [pipeline, workers] of [[{ microBatches: 3, schedule: '1f1b', replicas: 2 }, 4], [{ replicas: 3 }, 3]] as const) {
+  for (const [pipeline, workers] of [
+    [{ microBatches: 3, schedule: '1f1b', replicas: 2 }, 4],
+    [{ replicas: 3 }, 3],
+  ] as const) {
     const model = await new MLP(params).fit(data, { paradigm: 'threads', workers, pipeline });
     const difference = relativeDifference(model.state.params, sequential.state.params);
     assert.ok(difference <= TOLERANCE, `pipeline ${JSON.stringify(pipeline)} on ${workers} threads: relative difference ${difference}`);

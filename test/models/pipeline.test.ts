@@ -46,7 +46,16 @@ test('mlp: pipeline over 2 and 3 threads gives the sequential weights (float64, 
 
 test('cnn: pipeline over 2 and 3 threads gives the sequential weights (SGD + momentum, float64)', async () => {
   const data = barImages(120, 12);
-  const params = { filters: [4], kernelSize: 3, dense: [8], epochs: 2, batchSize: 24, optimizer: 'sgd' as const, lr: 0.05, precision: 'float64' as const };
+  const params = {
+    filters: [4],
+    kernelSize: 3,
+    dense: [8],
+    epochs: 2,
+    batchSize: 24,
+    optimizer: 'sgd' as const,
+    lr: 0.05,
+    precision: 'float64' as const,
+  };
   const sequential = await new CNN(params).fit(data);
   for (const workers of [2, 3]) {
     const model = await new CNN(params).fit(data, { paradigm: 'threads', workers, pipeline: {} });
@@ -70,7 +79,10 @@ test('mlp: pipeline over 2 processes (ZeroMQ, GPipe) and 2 replicas × 2 stages 
   const data = xorData(160, 17);
   const params = { hidden: [8, 6], epochs: 2, batchSize: 16, dropout: 0.2, precision: 'float64' as const };
   const sequential = await new MLP(params).fit(data);
-  for (const [pipeline, workers] of [[{}, 2], [{ microBatches: 3, schedule: '1f1b', replicas: 2 }, 4]] as const) {
+  for (const [pipeline, workers] of [
+    [{}, 2],
+    [{ microBatches: 3, schedule: '1f1b', replicas: 2 }, 4],
+  ] as const) {
     const model = await new MLP(params).fit(data, { paradigm: 'processes', workers, pipeline });
     const difference = relativeDifference(model.state.params, sequential.state.params);
     assert.ok(difference <= TOLERANCE, `pipeline ${JSON.stringify(pipeline)} over ${workers} processes: relative difference ${difference}`);
@@ -82,7 +94,13 @@ test('mlp: pipeline over 2 processes (ZeroMQ, GPipe) and 2 replicas × 2 stages 
  * next stage, one gradient message per micro-batch to the previous one (float64: 8 bytes a value),
  * and from the last stage the epoch's loss tally to rank 0; each message also carries its frame head.
  */
-function expectedEpochBytes(data: Dataset, params: { hidden: number[]; batchSize: number }, stages: number, microBatches: number, rank: number): { bytes: number; messages: number } {
+function expectedEpochBytes(
+  data: Dataset,
+  params: { hidden: number[]; batchSize: number },
+  stages: number,
+  microBatches: number,
+  rank: number,
+): { bytes: number; messages: number } {
   const layers = new MLP(params).architecture(data.cols, 2).layers;
   const { plans } = planStages(layers, [data.cols], { ...NEURAL_DEFAULTS, ...params, precision: 'float64' }, stages);
   const plan = plans[rank]!;
@@ -111,7 +129,11 @@ test('bytes sent per epoch are exactly the activations and gradients crossing st
     for (let rank = 0; rank < workers; rank++) {
       const expected = expectedEpochBytes(data, params, workers, 3, rank);
       assert.equal(two[rank]!.bytesSent - one[rank]!.bytesSent, expected.bytes, `${workers} stages, rank ${rank}: bytes of one epoch`);
-      assert.equal(two[rank]!.messagesSent - one[rank]!.messagesSent, expected.messages, `${workers} stages, rank ${rank}: messages of one epoch`);
+      assert.equal(
+        two[rank]!.messagesSent - one[rank]!.messagesSent,
+        expected.messages,
+        `${workers} stages, rank ${rank}: messages of one epoch`,
+      );
     }
   }
 });
@@ -139,16 +161,35 @@ test('pipeline options: defaults, the --pipeline grammar, and a ConfigError nami
 test('pipeline is a fit option, not a strategy: the old names are refused with the new spelling, and models without a pipeline trainer refuse it before any worker starts', async () => {
   const env = { comm: new LocalCommunicator() };
   assert.ok(!isStrategyName('pipeline') && !isStrategyName('pipeline:3:gpipe'));
-  assert.throws(() => createStrategy('pipeline:8:1f1b', env), (e: unknown) => e instanceof ConfigError && e.field === 'strategy' && /--pipeline 8:1f1b/.test(e.message));
+  assert.throws(
+    () => createStrategy('pipeline:8:1f1b', env),
+    (e: unknown) => e instanceof ConfigError && e.field === 'strategy' && /--pipeline 8:1f1b/.test(e.message),
+  );
   const data = xorData(30, 16);
   // Refused in the caller as ConfigErrors (not a worker's WorkerError): bad values, a bad world size,
   // a strategy beside the pipeline, a model that has no pipeline trainer.
   const refused = (fit: Promise<unknown>, field: string, pattern: RegExp): Promise<void> =>
     assert.rejects(fit, (e: unknown) => e instanceof ConfigError && e.field === field && pattern.test(e.message));
-  await refused(new MLP({ hidden: [4], epochs: 1 }).fit(data, { paradigm: 'threads', workers: 3, pipeline: { replicas: 2 } }), 'workers', /3 workers is not a multiple of 2/);
-  await refused(new MLP({ hidden: [4], epochs: 1 }).fit(data, { paradigm: 'threads', workers: 2, pipeline: { microBatches: -1 } }), 'pipeline.microBatches', /got -1/);
-  await refused(new MLP({ hidden: [4], epochs: 1 }).fit(data, { paradigm: 'threads', workers: 2, strategy: 'hogwild', pipeline: {} }), 'strategy', /takes no strategy 'hogwild'/);
-  await refused(new LogisticRegression({ epochs: 1 }).fit(data, { paradigm: 'threads', workers: 2, pipeline: {} }), 'pipeline', /logistic-regression has no pipeline trainer/);
+  await refused(
+    new MLP({ hidden: [4], epochs: 1 }).fit(data, { paradigm: 'threads', workers: 3, pipeline: { replicas: 2 } }),
+    'workers',
+    /3 workers is not a multiple of 2/,
+  );
+  await refused(
+    new MLP({ hidden: [4], epochs: 1 }).fit(data, { paradigm: 'threads', workers: 2, pipeline: { microBatches: -1 } }),
+    'pipeline.microBatches',
+    /got -1/,
+  );
+  await refused(
+    new MLP({ hidden: [4], epochs: 1 }).fit(data, { paradigm: 'threads', workers: 2, strategy: 'hogwild', pipeline: {} }),
+    'strategy',
+    /takes no strategy 'hogwild'/,
+  );
+  await refused(
+    new LogisticRegression({ epochs: 1 }).fit(data, { paradigm: 'threads', workers: 2, pipeline: {} }),
+    'pipeline',
+    /logistic-regression has no pipeline trainer/,
+  );
   await refused(new KMeans({ k: 2 }).fit(data, { pipeline: {} }), 'pipeline', /kmeans has no pipeline trainer/);
   const tooDeep = new MLP({ hidden: [], epochs: 1 }); // one layer: no second stage
   await assert.rejects(tooDeep.fit(data, { paradigm: 'threads', workers: 2, pipeline: {} }), /need at least 2 layers/);

@@ -48,13 +48,19 @@ test('q-learning: metrics (evalReturn, successRate, stepsToTarget, envStepsPerSe
 });
 
 test('q-learning on 2 threads, tables averaged every 10 episodes: slippery 4×4 reaches the same bar', async () => {
-  const agent = await new QLearning({ env: 'frozenlake-4x4', slippery: true, episodes: 20_000, seed: 1 }).fit({ paradigm: 'threads', workers: 2 });
+  const agent = await new QLearning({ env: 'frozenlake-4x4', slippery: true, episodes: 20_000, seed: 1 }).fit({
+    paradigm: 'threads',
+    workers: 2,
+  });
   assert.equal(agent.fitInfo!.workers, 2);
   assert.ok(agent.fitInfo!.comm[0]!.collectives >= 1000, 'one all-reduce per round of 10 episodes');
   const { successRate } = agent.evaluatePolicy({ episodes: 1000 });
   assert.ok(successRate! >= 0.7, `success ${successRate}`);
   // Synchronous averaging is deterministic: the same seed gives the same table.
-  const again = await new QLearning({ env: 'frozenlake-4x4', slippery: true, episodes: 20_000, seed: 1 }).fit({ paradigm: 'threads', workers: 2 });
+  const again = await new QLearning({ env: 'frozenlake-4x4', slippery: true, episodes: 20_000, seed: 1 }).fit({
+    paradigm: 'threads',
+    workers: 2,
+  });
   assert.deepEqual(again.state.table, agent.state.table);
 });
 
@@ -62,7 +68,11 @@ test('q-learning on 2 threads sharing one Hogwild table: slippery 4×4 reaches t
   // Hogwild's interleaving is not seeded, so the table differs run to run. With a constant α the
   // greedy policy fell to 0.668–0.680 in 2 of ~24 runs under load (a late update flips an action
   // near a tie); α annealed to 0.005 kept 48 of 48 runs at 0.746–0.749.
-  const agent = await new QLearning({ env: 'frozenlake-4x4', slippery: true, episodes: 20_000, seed: 1, lrEnd: 0.005 }).fit({ paradigm: 'threads', workers: 2, strategy: 'hogwild' });
+  const agent = await new QLearning({ env: 'frozenlake-4x4', slippery: true, episodes: 20_000, seed: 1, lrEnd: 0.005 }).fit({
+    paradigm: 'threads',
+    workers: 2,
+    strategy: 'hogwild',
+  });
   assert.equal(agent.fitInfo!.strategy, 'hogwild');
   const { successRate } = agent.evaluatePolicy({ episodes: 1000 });
   assert.ok(successRate! >= 0.7, `success ${successRate}`);
@@ -84,7 +94,10 @@ test('q-learning: one actor, allreduce and hogwild give the same table bit for b
 
 test('q-learning refuses continuous environments, other strategies and bad options, naming the field', async () => {
   await assert.rejects(new QLearning({ env: 'cartpole', episodes: 10 }).fit(), /discrete observation space.*dqn/);
-  await assert.rejects(new QLearning({ episodes: 10 }).fit({ strategy: 'ps-sync' }), /averaging \(allreduce\) or in shared memory \(hogwild\)/);
+  await assert.rejects(
+    new QLearning({ episodes: 10 }).fit({ strategy: 'ps-sync' }),
+    /averaging \(allreduce\) or in shared memory \(hogwild\)/,
+  );
   assert.throws(() => new QLearning({ env: 'pong' }), /option 'env' must be one of frozenlake-4x4, .*found 'pong'/);
   assert.throws(() => new QLearning({ lr: 0 }), /option 'lr' must be a finite number > 0 and ≤ 1, found 0/);
   assert.throws(() => new QLearning({ env: 'cliffwalking', slippery: true }).makeEnv(), /FrozenLake environments only/);
@@ -94,10 +107,19 @@ test('q-learning: options arrive as CLI text, and a saved training record with a
   const agent = new QLearning({ episodes: '300', slippery: 'true', lr: '0.1', evalEpisodes: '5' } as never);
   assert.deepEqual([agent.params.episodes, agent.params.slippery, agent.params.lr, agent.params.evalEpisodes], [300, true, 0.1, 5]);
   const text = serializeModel(await agent.fit());
-  for (const [key, value] of [['envSteps', -1], ['stepsToTarget', 'x'], ['episodes', 2.5], ['extra', 1]] as const) {
+  for (const [key, value] of [
+    ['envSteps', -1],
+    ['stepsToTarget', 'x'],
+    ['episodes', 2.5],
+    ['extra', 1],
+  ] as const) {
     const document = JSON.parse(text) as { state: { training: Record<string, unknown> } };
     document.state.training[key] = value;
-    assert.throws(() => deserializeDocument(JSON.stringify(document), 'q.json'), (error: unknown) => error instanceof ModelFormatError && error.field === 'state.training' && error.message.includes(key), key);
+    assert.throws(
+      () => deserializeDocument(JSON.stringify(document), 'q.json'),
+      (error: unknown) => error instanceof ModelFormatError && error.field === 'state.training' && error.message.includes(key),
+      key,
+    );
   }
 });
 
@@ -111,7 +133,7 @@ test('epsilon schedules: linear and exponential from start to end over the fract
   assert.ok(Math.abs(epsilonAt(exponential, 0.25) - Math.sqrt(0.05)) < 1e-15);
 });
 
-test('q-learning: FrozenLake 8×8 slippery reaches Gymnasium\'s 0.85 over 1,000 greedy episodes (50,000 training episodes)', async () => {
+test("q-learning: FrozenLake 8×8 slippery reaches Gymnasium's 0.85 over 1,000 greedy episodes (50,000 training episodes)", async () => {
   const agent = await new QLearning({ env: 'frozenlake-8x8', slippery: true, episodes: 50_000, seed: 0 }).fit();
   const { successRate } = agent.evaluatePolicy({ episodes: 1000 });
   assert.ok(successRate! >= 0.85, `success ${successRate}`);

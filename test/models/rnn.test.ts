@@ -8,7 +8,11 @@ import { estimatorSuite } from '../support/estimator-suite.js';
 import { firstStepSequences } from '../nn/data.js';
 import '../../src/index.js';
 
-estimatorSuite({ name: 'rnn', params: { cell: 'lstm', hidden: 4, epochs: 1, batchSize: 16, steps: 6 }, data: () => firstStepSequences(48, 1) });
+estimatorSuite({
+  name: 'rnn',
+  params: { cell: 'lstm', hidden: 4, epochs: 1, batchSize: 16, steps: 6 },
+  data: () => firstStepSequences(48, 1),
+});
 
 for (const cell of ['rnn', 'lstm', 'gru'] as const) {
   test(`rnn (${cell}) remembers step 0 through 5 noisy steps (≥ 95% held out)`, async () => {
@@ -21,13 +25,22 @@ for (const cell of ['rnn', 'lstm', 'gru'] as const) {
 test('rnn stacks layers: every layer but the last returns its whole sequence', () => {
   const { inputShape, layers } = new RNN({ cell: 'gru', hidden: 5, layers: 3 }).architecture(784, 10);
   assert.deepEqual(inputShape, [28, 28]);
-  assert.deepEqual(layers.map((l) => ('returnSequences' in l ? l.returnSequences : l.type)), [true, true, false, 'dense']);
+  assert.deepEqual(
+    layers.map((l) => ('returnSequences' in l ? l.returnSequences : l.type)),
+    [true, true, false, 'dense'],
+  );
 });
 
 test('rnn sequence shape: a square column count is rows of an image, else one feature per step, or --steps', () => {
   assert.deepEqual(new RNN().architecture(784, 10).inputShape, [28, 28]);
   assert.deepEqual(new RNN().architecture(12, 3).inputShape, [12, 1]);
   assert.deepEqual(new RNN({ steps: 4 }).architecture(12, 3).inputShape, [4, 3]);
-  assert.throws(() => new RNN({ steps: 5 }).architecture(12, 3), (e: unknown) => e instanceof DataError && /--steps/.test(e.message));
-  assert.throws(() => new RNN({ cell: 'transformer' as 'lstm' }), (e: unknown) => e instanceof ConfigError && e.field === 'cell');
+  assert.throws(
+    () => new RNN({ steps: 5 }).architecture(12, 3),
+    (e: unknown) => e instanceof DataError && /--steps/.test(e.message),
+  );
+  assert.throws(
+    () => new RNN({ cell: 'transformer' as 'lstm' }),
+    (e: unknown) => e instanceof ConfigError && e.field === 'cell',
+  );
 });

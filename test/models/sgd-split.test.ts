@@ -10,7 +10,12 @@ const order = new Rng(3).permutation(1000);
 
 test('evenShare: P ranks cover each batch exactly once, in parts that differ by at most one row', () => {
   for (const size of [1, 2, 3, 7]) {
-    for (const [start, stop] of [[0, 64], [64, 128], [960, 1000], [5, 6]] as const) {
+    for (const [start, stop] of [
+      [0, 64],
+      [64, 128],
+      [960, 1000],
+      [5, 6],
+    ] as const) {
       const seen: number[] = [];
       const lengths: number[] = [];
       for (let rank = 0; rank < size; rank++) {
@@ -26,7 +31,11 @@ test('evenShare: P ranks cover each batch exactly once, in parts that differ by 
 });
 
 test('shardShare: each rank gets the batch rows inside its shard, as shard indices; together every row once', () => {
-  const shards = [[0, 300], [300, 650], [650, 1000]] as const;
+  const shards = [
+    [0, 300],
+    [300, 650],
+    [650, 1000],
+  ] as const;
   const seen: number[] = [];
   const lengths: number[] = [];
   for (const [first, end] of shards) {
@@ -38,7 +47,10 @@ test('shardShare: each rank gets the batch rows inside its shard, as shard indic
       seen.push(local + first);
     }
   }
-  assert.deepEqual(seen.sort((a, b) => a - b), [...order.subarray(128, 192)].sort((a, b) => a - b));
+  assert.deepEqual(
+    seen.sort((a, b) => a - b),
+    [...order.subarray(128, 192)].sort((a, b) => a - b),
+  );
   // The shares follow where the rows live, so they are uneven (the cost the even split removes).
   assert.ok(Math.max(...lengths) - Math.min(...lengths) > 1, `shares ${lengths.join(', ')}`);
 });

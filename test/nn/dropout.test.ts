@@ -13,8 +13,13 @@ import { ParameterLayout } from '../../src/nn/parameters.js';
 import type { Tensor } from '../../src/nn/tensor.js';
 
 const LAYERS: LayerSpec[] = [
-  { type: 'dense', units: 6 }, { type: 'relu' }, { type: 'dropout', rate: 0.5 },
-  { type: 'dense', units: 5 }, { type: 'relu' }, { type: 'dropout', rate: 0.4 }, { type: 'dense', units: 3 },
+  { type: 'dense', units: 6 },
+  { type: 'relu' },
+  { type: 'dropout', rate: 0.5 },
+  { type: 'dense', units: 5 },
+  { type: 'relu' },
+  { type: 'dropout', rate: 0.4 },
+  { type: 'dense', units: 3 },
 ];
 const ROWS = 7;
 const input: Tensor = { shape: [ROWS, 4], data: Float64Array.from({ length: ROWS * 4 }, (_, i) => Math.sin(i + 1)) };
@@ -40,14 +45,18 @@ function stages(whole: Network, cut: number, place: boolean): [Network, Network]
 test('a network split in two, the second part placed at its parameter offset, drops the same units as the whole network', () => {
   const whole = wholeNetwork();
   const expected = Float64Array.from(whole.forward(input, { training: true, rowSeeds: seeds }).data);
-  for (const cut of [1, 3, 4]) { // both dropout layers on the second part, or one on each
+  for (const cut of [1, 3, 4]) {
+    // both dropout layers on the second part, or one on each
     const [first, second] = stages(whole, cut, true);
     const middle = first.forward(input, { training: true, rowSeeds: seeds });
     const output = second.forward({ shape: middle.shape, data: Float64Array.from(middle.data) }, { training: true, rowSeeds: seeds });
     assert.deepEqual(Float64Array.from(output.data), expected, `cut after layer ${cut}`);
     // Unplaced, the second part's dropout layers draw other masks: the placement is what matters.
     const [firstUnplaced, secondUnplaced] = stages(whole, cut, false);
-    const unplaced = secondUnplaced.forward(firstUnplaced.forward(input, { training: true, rowSeeds: seeds }), { training: true, rowSeeds: seeds });
+    const unplaced = secondUnplaced.forward(firstUnplaced.forward(input, { training: true, rowSeeds: seeds }), {
+      training: true,
+      rowSeeds: seeds,
+    });
     assert.notDeepEqual(Float64Array.from(unplaced.data), expected, `cut after layer ${cut}, unplaced`);
   }
 });

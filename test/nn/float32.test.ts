@@ -40,9 +40,14 @@ function compare(specs: LayerSpec[], inputShape: number[], batch: number): { out
 
 test('float32 CNN matches the float64 reference (outputs and gradients, relative to the largest)', () => {
   const specs: LayerSpec[] = [
-    { type: 'conv2d', filters: 8, kernelSize: 5, stride: 1, padding: 0 }, { type: 'relu' }, { type: 'maxPool2d', size: 2, stride: 2 },
-    { type: 'conv2d', filters: 16, kernelSize: 3, stride: 1, padding: 1 }, { type: 'relu' }, { type: 'maxPool2d', size: 2, stride: 2 },
-    { type: 'flatten' }, { type: 'dense', units: 10 },
+    { type: 'conv2d', filters: 8, kernelSize: 5, stride: 1, padding: 0 },
+    { type: 'relu' },
+    { type: 'maxPool2d', size: 2, stride: 2 },
+    { type: 'conv2d', filters: 16, kernelSize: 3, stride: 1, padding: 1 },
+    { type: 'relu' },
+    { type: 'maxPool2d', size: 2, stride: 2 },
+    { type: 'flatten' },
+    { type: 'dense', units: 10 },
   ];
   const { output, gradient } = compare(specs, [16, 16, 1], 16);
   assert.ok(output < 1e-4, `output ${output}`);
@@ -50,7 +55,14 @@ test('float32 CNN matches the float64 reference (outputs and gradients, relative
 });
 
 test('float32 LSTM matches the float64 reference', () => {
-  const { output, gradient } = compare([{ type: 'lstm', units: 32, returnSequences: false }, { type: 'dense', units: 10 }], [12, 16], 32);
+  const { output, gradient } = compare(
+    [
+      { type: 'lstm', units: 32, returnSequences: false },
+      { type: 'dense', units: 10 },
+    ],
+    [12, 16],
+    32,
+  );
   assert.ok(output < 1e-4, `output ${output}`);
   assert.ok(gradient < 1e-3, `gradient ${gradient}`);
 });

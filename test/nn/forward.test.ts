@@ -28,15 +28,21 @@ test('conv2d (stride 2, padding 1, 2 channels in, 3 out) equals the direct convo
   const OH = Math.floor((H + 2 * P - K) / S) + 1;
   const OW = Math.floor((W + 2 * P - K) / S) + 1;
   const expected: number[] = [];
-  for (let n = 0; n < 2; n++) for (let oy = 0; oy < OH; oy++) for (let ox = 0; ox < OW; ox++) for (let f = 0; f < F; f++) {
-    let sum = w[F * K * K * C + f]!; // bias follows the F×K×K×C kernel
-    for (let ky = 0; ky < K; ky++) for (let kx = 0; kx < K; kx++) for (let c = 0; c < C; c++) {
-      const iy = oy * S - P + ky;
-      const ix = ox * S - P + kx;
-      if (iy >= 0 && iy < H && ix >= 0 && ix < W) sum += w[((f * K + ky) * K + kx) * C + c]! * x[((n * H + iy) * W + ix) * C + c]!;
-    }
-    expected.push(sum);
-  }
+  for (let n = 0; n < 2; n++)
+    for (let oy = 0; oy < OH; oy++)
+      for (let ox = 0; ox < OW; ox++)
+        for (let f = 0; f < F; f++) {
+          let sum = w[F * K * K * C + f]!; // bias follows the F×K×K×C kernel
+          for (let ky = 0; ky < K; ky++)
+            for (let kx = 0; kx < K; kx++)
+              for (let c = 0; c < C; c++) {
+                const iy = oy * S - P + ky;
+                const ix = ox * S - P + kx;
+                if (iy >= 0 && iy < H && ix >= 0 && ix < W)
+                  sum += w[((f * K + ky) * K + kx) * C + c]! * x[((n * H + iy) * W + ix) * C + c]!;
+              }
+          expected.push(sum);
+        }
   close(y, expected);
 });
 
@@ -44,11 +50,15 @@ test('max-pool 3×3 stride 2 takes the maximum of each window per channel', () =
   const [H, W, C] = [7, 5, 2];
   const { x, y } = run([{ type: 'maxPool2d', size: 3, stride: 2 }], [H, W, C], 2);
   const expected: number[] = [];
-  for (let n = 0; n < 2; n++) for (let oy = 0; oy < 3; oy++) for (let ox = 0; ox < 2; ox++) for (let c = 0; c < C; c++) {
-    let best = -Infinity;
-    for (let ky = 0; ky < 3; ky++) for (let kx = 0; kx < 3; kx++) best = Math.max(best, x[((n * H + oy * 2 + ky) * W + ox * 2 + kx) * C + c]!);
-    expected.push(best);
-  }
+  for (let n = 0; n < 2; n++)
+    for (let oy = 0; oy < 3; oy++)
+      for (let ox = 0; ox < 2; ox++)
+        for (let c = 0; c < C; c++) {
+          let best = -Infinity;
+          for (let ky = 0; ky < 3; ky++)
+            for (let kx = 0; kx < 3; kx++) best = Math.max(best, x[((n * H + oy * 2 + ky) * W + ox * 2 + kx) * C + c]!);
+          expected.push(best);
+        }
   close(y, expected);
 });
 
@@ -64,14 +74,27 @@ function naiveRecurrence(cell: 'rnn' | 'lstm' | 'gru', x: Float64Array, w: Float
   let h = new Array<number>(H).fill(0);
   let c = new Array<number>(H).fill(0);
   for (let t = 0; t < T; t++) {
-    const xp = (g: number): number => { let s = b(g); for (let f = 0; f < F; f++) s += wx(g, f) * x[t * F + f]!; return s; };
-    const hp = (g: number): number => { let s = 0; for (let j = 0; j < H; j++) s += wh(g, j) * h[j]!; return s; };
+    const xp = (g: number): number => {
+      let s = b(g);
+      for (let f = 0; f < F; f++) s += wx(g, f) * x[t * F + f]!;
+      return s;
+    };
+    const hp = (g: number): number => {
+      let s = 0;
+      for (let j = 0; j < H; j++) s += wh(g, j) * h[j]!;
+      return s;
+    };
     const next = new Array<number>(H);
     const nextC = new Array<number>(H);
     for (let u = 0; u < H; u++) {
       if (cell === 'rnn') next[u] = Math.tanh(xp(u) + hp(u));
       else if (cell === 'lstm') {
-        const [i, f, g, o] = [sig(xp(u) + hp(u)), sig(xp(H + u) + hp(H + u)), Math.tanh(xp(2 * H + u) + hp(2 * H + u)), sig(xp(3 * H + u) + hp(3 * H + u))];
+        const [i, f, g, o] = [
+          sig(xp(u) + hp(u)),
+          sig(xp(H + u) + hp(H + u)),
+          Math.tanh(xp(2 * H + u) + hp(2 * H + u)),
+          sig(xp(3 * H + u) + hp(3 * H + u)),
+        ];
         nextC[u] = f * c[u]! + i * g;
         next[u] = o * Math.tanh(nextC[u]!);
       } else {

@@ -8,9 +8,16 @@ import type { LayerSpec } from '../../src/nn/layer.js';
 import { Network } from '../../src/nn/network.js';
 
 test('parameters are one contiguous vector: slots in declaration order, back to back, covering it exactly', () => {
-  const net = new Network([{ type: 'conv2d', filters: 2, kernelSize: 3, stride: 1, padding: 0 }, { type: 'flatten' }, { type: 'dense', units: 3 }], [5, 5, 1], 'float32');
+  const net = new Network(
+    [{ type: 'conv2d', filters: 2, kernelSize: 3, stride: 1, padding: 0 }, { type: 'flatten' }, { type: 'dense', units: 3 }],
+    [5, 5, 1],
+    'float32',
+  );
   const slots = net.store.layout.slots;
-  assert.deepEqual(slots.map((s) => s.name), ['conv2d.weight', 'conv2d.bias', 'dense.weight', 'dense.bias']);
+  assert.deepEqual(
+    slots.map((s) => s.name),
+    ['conv2d.weight', 'conv2d.bias', 'dense.weight', 'dense.bias'],
+  );
   let offset = 0;
   for (const slot of slots) {
     assert.equal(slot.offset, offset);
@@ -36,8 +43,16 @@ test('the same seed gives the same initial weights; biases start at zero', () =>
 
 test('max-pool then ReLU equals ReLU then max-pool, forward and backward (the CNN uses the cheaper order)', () => {
   const conv: LayerSpec = { type: 'conv2d', filters: 4, kernelSize: 3, stride: 1, padding: 1 };
-  const a = new Network([conv, { type: 'relu' }, { type: 'maxPool2d', size: 2, stride: 2 }, { type: 'flatten' }, { type: 'dense', units: 3 }], [8, 8, 2], 'float64');
-  const b = new Network([conv, { type: 'maxPool2d', size: 2, stride: 2 }, { type: 'relu' }, { type: 'flatten' }, { type: 'dense', units: 3 }], [8, 8, 2], 'float64');
+  const a = new Network(
+    [conv, { type: 'relu' }, { type: 'maxPool2d', size: 2, stride: 2 }, { type: 'flatten' }, { type: 'dense', units: 3 }],
+    [8, 8, 2],
+    'float64',
+  );
+  const b = new Network(
+    [conv, { type: 'maxPool2d', size: 2, stride: 2 }, { type: 'relu' }, { type: 'flatten' }, { type: 'dense', units: 3 }],
+    [8, 8, 2],
+    'float64',
+  );
   a.store.initialize(new Rng(1));
   b.loadParameters(a.store.values);
   const rng = new Rng(2);

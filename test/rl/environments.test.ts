@@ -12,7 +12,10 @@ import { VectorEnv } from '../../src/rl/vector.js';
 function close(actual: ArrayLike<number>, expected: readonly number[], tolerance = 1e-15): void {
   assert.equal(actual.length, expected.length);
   for (let i = 0; i < expected.length; i++) {
-    assert.ok(Math.abs(actual[i]! - expected[i]!) <= tolerance * Math.max(1, Math.abs(expected[i]!)), `entry ${i}: ${actual[i]} vs ${expected[i]}`);
+    assert.ok(
+      Math.abs(actual[i]! - expected[i]!) <= tolerance * Math.max(1, Math.abs(expected[i]!)),
+      `entry ${i}: ${actual[i]} vs ${expected[i]}`,
+    );
   }
 }
 
@@ -60,7 +63,10 @@ test('cartpole: reset is seeded, uniform in ±0.05, and episodes truncate at 500
   const short = new CartPole({ maxEpisodeSteps: 5 });
   short.setState([0, 0, 0, 0]);
   const ends = [0, 1, 0, 1, 0].map((action) => short.step(action));
-  assert.deepEqual(ends.map((s) => s.truncated), [false, false, false, false, true]);
+  assert.deepEqual(
+    ends.map((s) => s.truncated),
+    [false, false, false, false, true],
+  );
   assert.equal(ends[4]!.terminated, false);
 });
 
@@ -70,8 +76,14 @@ test('frozenlake 4x4 deterministic: the map, its holes, the goal and the 100-ste
   assert.equal(env.reset(0)[0], 0);
   const path = [DOWN, DOWN, RIGHT, RIGHT, DOWN, RIGHT];
   const states = path.map((action) => env.step(action));
-  assert.deepEqual(states.map((s) => s.observation[0]), [4, 8, 9, 10, 14, 15]);
-  assert.deepEqual(states.map((s) => s.reward), [0, 0, 0, 0, 0, 1]);
+  assert.deepEqual(
+    states.map((s) => s.observation[0]),
+    [4, 8, 9, 10, 14, 15],
+  );
+  assert.deepEqual(
+    states.map((s) => s.reward),
+    [0, 0, 0, 0, 0, 1],
+  );
   assert.equal(states[5]!.terminated, true);
   env.reset();
   const hole = env.step(RIGHT) && env.step(DOWN); // 0 → 1 → 5, a hole
@@ -101,10 +113,15 @@ test('frozenlake slippery: intended and both perpendicular moves, 1/3 each withi
       counts.set(next, (counts.get(next) ?? 0) + 1);
     }
     const expected = [(action + 3) % 4, action, (action + 1) % 4].map((d) => target[d]!);
-    assert.deepEqual([...counts.keys()].sort((a, b) => a - b), [...expected].sort((a, b) => a - b), `action ${action}`);
+    assert.deepEqual(
+      [...counts.keys()].sort((a, b) => a - b),
+      [...expected].sort((a, b) => a - b),
+      `action ${action}`,
+    );
     // Binomial(n, 1/3): sd = √(n·(1/3)·(2/3)) ≈ 81.6; 5 sd ≈ 408.
     const bound = 5 * Math.sqrt((trials * 2) / 9);
-    for (const state of expected) assert.ok(Math.abs(counts.get(state)! - trials / 3) < bound, `action ${action} → ${state}: ${counts.get(state)}`);
+    for (const state of expected)
+      assert.ok(Math.abs(counts.get(state)! - trials / 3) < bound, `action ${action} → ${state}: ${counts.get(state)}`);
   }
 });
 
@@ -151,7 +168,7 @@ test('makeEnv: names, and slippery refused outside FrozenLake', () => {
   assert.throws(() => makeEnv('cliffwalking').step(4), /action must be an integer in 0..3/);
 });
 
-test('vector env: copies seeded seed + i see the single environments\' episodes, with autoreset', () => {
+test("vector env: copies seeded seed + i see the single environments' episodes, with autoreset", () => {
   const envs = new VectorEnv(() => makeEnv('cartpole'), 3);
   const first = envs.reset(10);
   const singles = [0, 1, 2].map(() => new CartPole());

@@ -27,7 +27,8 @@ test('packed transitions arrive in the buffer as added one by one', () => {
   const b = new ReplayBuffer(4, d);
   b.add([1, 2, 3], 1, 0.5, [4, 5, 6], false);
   b.add([7, 8, 9], 0, -1, [10, 11, 12], true);
-  for (const field of ['observations', 'nextObservations', 'actions', 'rewards', 'terminated'] as const) assert.deepEqual(a[field], b[field], field);
+  for (const field of ['observations', 'nextObservations', 'actions', 'rewards', 'terminated'] as const)
+    assert.deepEqual(a[field], b[field], field);
   assert.throws(() => a.addPacked(packed, 3), /3 transitions need 27 values, got 18/);
 });
 

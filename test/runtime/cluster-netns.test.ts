@@ -52,7 +52,24 @@ function setUp(): void {
     ip('-n', host.ns, 'addr', 'add', `${host.address}/24`, 'dev', host.veth);
     ip('-n', host.ns, 'link', 'set', host.veth, 'up');
     ip('-n', host.ns, 'link', 'set', 'lo', 'up');
-    execFileSync('ip', ['netns', 'exec', host.ns, 'tc', 'qdisc', 'add', 'dev', host.veth, 'root', 'tbf', 'rate', '200mbit', 'burst', '64kb', 'latency', '50ms']);
+    execFileSync('ip', [
+      'netns',
+      'exec',
+      host.ns,
+      'tc',
+      'qdisc',
+      'add',
+      'dev',
+      host.veth,
+      'root',
+      'tbf',
+      'rate',
+      '200mbit',
+      'burst',
+      '64kb',
+      'latency',
+      '50ms',
+    ]);
   }
 }
 
@@ -66,36 +83,53 @@ function tearDown(): void {
   }
 }
 
-const txBytes = (host: (typeof HOSTS)[0]): number => Number(execFileSync('ip', ['netns', 'exec', host.ns, 'cat', `/sys/class/net/${host.veth}/statistics/tx_bytes`], { encoding: 'utf8' }));
+const txBytes = (host: (typeof HOSTS)[0]): number =>
+  Number(execFileSync('ip', ['netns', 'exec', host.ns, 'cat', `/sys/class/net/${host.veth}/statistics/tx_bytes`], { encoding: 'utf8' }));
 
 function runRank(host: (typeof HOSTS)[0], rank: number, out: string): ChildProcess {
   return spawn('ip', ['netns', 'exec', host.ns, process.execPath, RANK_SCRIPT, SPEC, out], {
-    env: { ...process.env, SHARDLEARN_CLUSTER_TEST: '1', MASTER_ADDR: HOSTS[0]!.address, MASTER_PORT: '29577', WORLD_SIZE: '2', RANK: String(rank), LOCAL_RANK: '0', SHARDLEARN_SECRET: 'netns-test-secret-0123456789abcdef', SHARDLEARN_JOB_ID: `netns-${tag}` },
+    env: {
+      ...process.env,
+      SHARDLEARN_CLUSTER_TEST: '1',
+      MASTER_ADDR: HOSTS[0]!.address,
+      MASTER_PORT: '29577',
+      WORLD_SIZE: '2',
+      RANK: String(rank),
+      LOCAL_RANK: '0',
+      SHARDLEARN_SECRET: 'netns-test-secret-0123456789abcdef',
+      SHARDLEARN_JOB_ID: `netns-${tag}`,
+    },
     stdio: ['ignore', 'inherit', 'inherit'],
   });
 }
 
 const reason = unavailable();
 
-test('two hosts (network namespaces, veth, 200 Mbit/s tbf): the cluster model equals sequential and its bytes cross the link', { skip: reason ?? false }, async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'shardlearn-netns-'));
-  setUp();
-  const ranks: ChildProcess[] = [];
-  try {
-    const out = join(dir, 'result.bin');
-    const before = HOSTS.map(txBytes);
-    ranks.push(runRank(HOSTS[0]!, 0, out), runRank(HOSTS[1]!, 1, out));
-    const codes = await Promise.all(ranks.map((child) => new Promise<number | null>((resolve) => child.once('exit', resolve))));
-    assert.deepEqual(codes, [0, 0]);
-    const { state, info } = deserialize(readFileSync(out)) as { state: unknown; info: FitInfo };
-    const sequential = (await createModel(CLUSTER_MODEL.name, CLUSTER_MODEL.params).fit((await loadData(SPEC)).train)).state;
-    const { worst, where } = stateDifference(state, sequential);
-    assert.ok(worst <= RELATIVE_TOLERANCE, `relative difference ${worst} at ${where}`);
-    const crossed = HOSTS.map((host, i) => txBytes(host) - before[i]!);
-    info.comm.forEach((stats, rank) => assert.ok(crossed[rank]! >= stats.bytesSent, `rank ${rank} sent ${stats.bytesSent} bytes; its veth carried ${crossed[rank]}`));
-  } finally {
-    for (const child of ranks) if (child.exitCode === null) child.kill('SIGKILL');
-    tearDown();
-    rmSync(dir, { recursive: true, force: true });
-  }
-});
+test(
+  'two hosts (network namespaces, veth, 200 Mbit/s tbf): the cluster model equals sequential and its bytes cross the link',
+  { skip: reason ?? false },
+  async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'shardlearn-netns-'));
+    setUp();
+    const ranks: ChildProcess[] = [];
+    try {
+      const out = join(dir, 'result.bin');
+      const before = HOSTS.map(txBytes);
+      ranks.push(runRank(HOSTS[0]!, 0, out), runRank(HOSTS[1]!, 1, out));
+      const codes = await Promise.all(ranks.map((child) => new Promise<number | null>((resolve) => child.once('exit', resolve))));
+      assert.deepEqual(codes, [0, 0]);
+      const { state, info } = deserialize(readFileSync(out)) as { state: unknown; info: FitInfo };
+      const sequential = (await createModel(CLUSTER_MODEL.name, CLUSTER_MODEL.params).fit((await loadData(SPEC)).train)).state;
+      const { worst, where } = stateDifference(state, sequential);
+      assert.ok(worst <= RELATIVE_TOLERANCE, `relative difference ${worst} at ${where}`);
+      const crossed = HOSTS.map((host, i) => txBytes(host) - before[i]!);
+      info.comm.forEach((stats, rank) =>
+        assert.ok(crossed[rank]! >= stats.bytesSent, `rank ${rank} sent ${stats.bytesSent} bytes; its veth carried ${crossed[rank]}`),
+      );
+    } finally {
+      for (const child of ranks) if (child.exitCode === null) child.kill('SIGKILL');
+      tearDown();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  },
+);

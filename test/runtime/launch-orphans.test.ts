@@ -50,7 +50,23 @@ test('a launcher killed by SIGKILL takes its ranks with it within seconds', asyn
   // A training of minutes: 2000 epochs of SGD (20 take ~8 s on this machine).
   const launcher = spawn(
     process.execPath,
-    [bin, 'launch', '--workers', '2', '--', 'train', 'logistic-regression', '--data', 'synthetic:classification?rows=20000&cols=10&seed=1', '--solver', 'sgd', '--epochs', '2000', '--paradigm', 'cluster'],
+    [
+      bin,
+      'launch',
+      '--workers',
+      '2',
+      '--',
+      'train',
+      'logistic-regression',
+      '--data',
+      'synthetic:classification?rows=20000&cols=10&seed=1',
+      '--solver',
+      'sgd',
+      '--epochs',
+      '2000',
+      '--paradigm',
+      'cluster',
+    ],
     { stdio: ['ignore', 'ignore', 'pipe'] },
   );
   let stderr = '';

@@ -43,18 +43,29 @@ const KNOWN: Record<string, Omit<ModelCase, 'name'>[]> = {
     { label: 'float64', params: { hidden: [16], epochs: 2, batchSize: 32, precision: 'float64' }, data: 'multiclass', batches: true },
     { label: 'float32', params: { hidden: [16], epochs: 2, batchSize: 32 }, data: 'multiclass', tolerance: 1e-6, batches: true },
   ],
-  cnn: [{ label: 'float64', params: { filters: [4], kernelSize: 3, dense: [16], epochs: 1, batchSize: 32, precision: 'float64' }, data: 'images', batches: true }],
-  rnn: [{ label: 'float64 lstm', params: { hidden: 8, epochs: 2, batchSize: 32, precision: 'float64' }, data: 'multiclass', batches: true }],
+  cnn: [
+    {
+      label: 'float64',
+      params: { filters: [4], kernelSize: 3, dense: [16], epochs: 1, batchSize: 32, precision: 'float64' },
+      data: 'images',
+      batches: true,
+    },
+  ],
+  rnn: [
+    { label: 'float64 lstm', params: { hidden: 8, epochs: 2, batchSize: 32, precision: 'float64' }, data: 'multiclass', batches: true },
+  ],
 };
 
 export function modelCases(): ModelCase[] {
-  return modelNames()
-    .filter((name) => !name.startsWith('test-'))
-    // Agents learn from an environment, not these datasets, and more actors explore differently by
-    // design, so "equal to sequential" is not their contract: test/models/q-learning.test.ts and
-    // dqn.test.ts check theirs (one actor equals sequential; threads equal processes bit for bit).
-    .filter((name) => modelEntry(name).kind !== 'agent')
-    .flatMap((name) => (KNOWN[name] ?? [{ label: 'defaults', params: {}, data: 'multiclass' as const }]).map((c) => ({ ...c, name })));
+  return (
+    modelNames()
+      .filter((name) => !name.startsWith('test-'))
+      // Agents learn from an environment, not these datasets, and more actors explore differently by
+      // design, so "equal to sequential" is not their contract: test/models/q-learning.test.ts and
+      // dqn.test.ts check theirs (one actor equals sequential; threads equal processes bit for bit).
+      .filter((name) => modelEntry(name).kind !== 'agent')
+      .flatMap((name) => (KNOWN[name] ?? [{ label: 'defaults', params: {}, data: 'multiclass' as const }]).map((c) => ({ ...c, name })))
+  );
 }
 
 /** A deterministic dataset of `kind`: 600 rows × 4 features (images: 300 rows of 8×8 pixels). */

@@ -33,12 +33,19 @@ export function processesEquivalenceTests(select: (index: number) => boolean): v
         assert.ok(worst <= tolerance, `${workers} processes: relative difference ${worst} at ${where} (tolerance ${tolerance})`);
         const threads = await make().fit(data, { paradigm: 'threads', workers });
         const versusThreads = stateDifference(model.state, threads.state);
-        if (modelCase.batches === true) assert.ok(versusThreads.worst <= tolerance, `${workers} processes vs threads: relative difference ${versusThreads.worst} at ${versusThreads.where}`);
+        if (modelCase.batches === true)
+          assert.ok(
+            versusThreads.worst <= tolerance,
+            `${workers} processes vs threads: relative difference ${versusThreads.worst} at ${versusThreads.where}`,
+          );
         else assert.equal(versusThreads.worst, 0, `${workers} processes vs threads: not bitwise identical at ${versusThreads.where}`);
         const info = model.fitInfo!;
         assert.equal(info.paradigm, 'processes');
         assert.equal(info.comm.length, workers);
-        assert.ok(info.comm.every((stats) => stats.bytesSent > 0), 'every rank sent bytes over TCP');
+        assert.ok(
+          info.comm.every((stats) => stats.bytesSent > 0),
+          'every rank sent bytes over TCP',
+        );
         assert.equal(info.setupBytes, data.x.byteLength + data.y!.byteLength, 'the shards shipped at start are counted apart');
       }
     });

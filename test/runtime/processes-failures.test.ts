@@ -15,7 +15,10 @@ import { RELATIVE_TOLERANCE } from './threads-equivalence.js';
 /** Child processes of this test process (pgrep exits 1 when there are none). */
 function children(): number[] {
   try {
-    return execFileSync('pgrep', ['-P', String(process.pid)], { encoding: 'utf8' }).split('\n').filter(Boolean).map(Number);
+    return execFileSync('pgrep', ['-P', String(process.pid)], { encoding: 'utf8' })
+      .split('\n')
+      .filter(Boolean)
+      .map(Number);
   } catch {
     return [];
   }
@@ -29,13 +32,21 @@ test('workers load their own shards of a source and split locally: the model equ
   const sequential = (await createModel('logistic-regression', params).fit(whole)).state;
   // `data` is not shipped when a source is given: pass an empty placeholder to prove it.
   const placeholder = whole.slice(0, 0);
-  const model = await createModel('logistic-regression', params).fit(placeholder, { paradigm: 'processes', workers: 3, source: { spec, split }, timeoutMs: 30_000 });
+  const model = await createModel('logistic-regression', params).fit(placeholder, {
+    paradigm: 'processes',
+    workers: 3,
+    source: { spec, split },
+    timeoutMs: 30_000,
+  });
   const { worst, where } = stateDifference(model.state, sequential);
   assert.ok(worst <= RELATIVE_TOLERANCE, `relative difference ${worst} at ${where}`);
   assert.equal(model.fitInfo?.setupBytes, 0, 'no training row passed through the launcher');
   // each rank reports the rows it trained on; together the whole split's training rows
   assert.equal(model.fitInfo?.rows?.length, 3);
-  assert.equal(model.fitInfo.rows.reduce((sum, rows) => sum + rows, 0), whole.rows);
+  assert.equal(
+    model.fitInfo.rows.reduce((sum, rows) => sum + rows, 0),
+    whole.rows,
+  );
 });
 
 test('a worker SIGKILLed mid-training ends the run with PEER_LOST naming a rank and its host; all children are reaped', async () => {
@@ -69,13 +80,22 @@ test('a worker SIGKILLed mid-training ends the run with PEER_LOST naming a rank 
   );
   assert.notEqual(killed, 0, 'a worker was killed mid-training');
   assert.ok(Date.now() - started < 20_000, `ended in ${Date.now() - started} ms, before the 20 s timeout`);
-  assert.deepEqual(children().filter((pid) => !before.has(pid)), [], 'every worker process was reaped');
+  assert.deepEqual(
+    children().filter((pid) => !before.has(pid)),
+    [],
+    'every worker process was reaped',
+  );
 });
 
 test("a worker's own error (a missing data file) arrives as a WorkerError with its rank and the file's name", async () => {
   const data = (await loadData('synthetic:regression?rows=10&cols=2&seed=1')).train;
   await assert.rejects(
-    createModel('linear-regression', {}).fit(data, { paradigm: 'processes', workers: 2, source: { spec: '/nonexistent/rows.csv' }, timeoutMs: 20_000 }),
+    createModel('linear-regression', {}).fit(data, {
+      paradigm: 'processes',
+      workers: 2,
+      source: { spec: '/nonexistent/rows.csv' },
+      timeoutMs: 20_000,
+    }),
     (error: Error & { code?: string; rank?: number }) => {
       assert.equal(error.code, 'WORKER_FAILED', error.message);
       assert.ok(error.rank === 0 || error.rank === 1);

@@ -11,7 +11,9 @@ import { loadData } from '../../src/data/load.js';
 import { createModel } from '../../src/models/registry.js';
 
 /** Run `body` with TMPDIR set to a fresh folder; every sighting of a sub-folder (name, mode, entries) is recorded. */
-async function watchingTmp(body: () => Promise<void>): Promise<{ seen: Map<string, { mode: number; entries: Set<string> }>; left: string[] }> {
+async function watchingTmp(
+  body: () => Promise<void>,
+): Promise<{ seen: Map<string, { mode: number; entries: Set<string> }>; left: string[] }> {
   const previous = process.env['TMPDIR'];
   const dir = mkdtempSync(join(tmpdir(), 'shardlearn-tmpdir-test-'));
   process.env['TMPDIR'] = dir;
@@ -43,7 +45,11 @@ async function watchingTmp(body: () => Promise<void>): Promise<{ seen: Map<strin
 test('a processes fit talks through ipc:// sockets in a 0700 folder, removed when the fit returns', async () => {
   const { train } = await loadData('synthetic:classification?rows=4000&cols=8&seed=2');
   const { seen, left } = await watchingTmp(async () => {
-    const model = await createModel('logistic-regression', { solver: 'sgd', epochs: 5, batchSize: 32, lr: 0.1 }).fit(train, { paradigm: 'processes', workers: 2, timeoutMs: 30_000 });
+    const model = await createModel('logistic-regression', { solver: 'sgd', epochs: 5, batchSize: 32, lr: 0.1 }).fit(train, {
+      paradigm: 'processes',
+      workers: 2,
+      timeoutMs: 30_000,
+    });
     assert.ok((model.fitInfo?.comm[0]?.bytesSent ?? 0) > 0, 'the ranks communicated');
     assert.equal(model.fitInfo?.transport, 'zmq-ipc');
   });
@@ -59,20 +65,33 @@ test('a processes fit that fails leaves no local folder behind', async () => {
   const { train } = await loadData('synthetic:classification?rows=400&cols=4&seed=2');
   const { seen, left } = await watchingTmp(async () => {
     // Every worker fails loading its shard of a source that does not exist.
-    await assert.rejects(createModel('logistic-regression', { solver: 'sgd', epochs: 1 }).fit(train.slice(0, 0), { paradigm: 'processes', workers: 2, timeoutMs: 10_000, source: { spec: '/nonexistent/shardlearn-missing.csv' } }));
+    await assert.rejects(
+      createModel('logistic-regression', { solver: 'sgd', epochs: 1 }).fit(train.slice(0, 0), {
+        paradigm: 'processes',
+        workers: 2,
+        timeoutMs: 10_000,
+        source: { spec: '/nonexistent/shardlearn-missing.csv' },
+      }),
+    );
   });
-  assert.ok([...seen.keys()].some((name) => name.startsWith('shardlearn-')), 'the folder existed while the workers started');
+  assert.ok(
+    [...seen.keys()].some((name) => name.startsWith('shardlearn-')),
+    'the folder existed while the workers started',
+  );
   assert.deepEqual(left, [], 'the folder is removed after the failure');
 });
 
 test('insecureTransport is refused outside cluster, naming the field', async () => {
   const { train } = await loadData('synthetic:classification?rows=200&cols=4&seed=2');
   for (const paradigm of ['processes', 'threads', 'sequential'] as const) {
-    await assert.rejects(createModel('logistic-regression', { solver: 'sgd', epochs: 1 }).fit(train, { paradigm, workers: 2, insecureTransport: true }), (error: Error & { field?: string }) => {
-      assert.equal(error.name, 'ConfigError');
-      assert.equal(error.field, 'insecureTransport');
-      assert.match(error.message, new RegExp(`cluster paradigm only, got paradigm '${paradigm}'`));
-      return true;
-    });
+    await assert.rejects(
+      createModel('logistic-regression', { solver: 'sgd', epochs: 1 }).fit(train, { paradigm, workers: 2, insecureTransport: true }),
+      (error: Error & { field?: string }) => {
+        assert.equal(error.name, 'ConfigError');
+        assert.equal(error.field, 'insecureTransport');
+        assert.match(error.message, new RegExp(`cluster paradigm only, got paradigm '${paradigm}'`));
+        return true;
+      },
+    );
   }
 });

@@ -24,7 +24,10 @@ test('40 ms of added latency: the same model bit for bit, and at least one laten
   // after ending collective k has crossed a proxy (≥ LATENCY_MS), so the run lasts ≥ collectives × latency.
   // The 0.9 allows for a timer firing a millisecond early.
   const boundSeconds = (collectives * LATENCY_MS * 0.9) / 1000;
-  assert.ok(info.seconds >= boundSeconds, `wall ${info.seconds} s < ${boundSeconds} s implied by ${collectives} collectives × ${LATENCY_MS} ms`);
+  assert.ok(
+    info.seconds >= boundSeconds,
+    `wall ${info.seconds} s < ${boundSeconds} s implied by ${collectives} collectives × ${LATENCY_MS} ms`,
+  );
 });
 
 test('a network profile is refused outside processes and when malformed, naming the field', async () => {

@@ -41,12 +41,18 @@ for (const { paradigm, workers } of cases) {
 
 test('a fit setting that cannot cross to the ranks (a function) is refused, naming it', async () => {
   const options = { paradigm: 'threads', workers: 2, workerModules, codec: () => 'fp16' } as unknown as FitOptions;
-  await assert.rejects(new OptionsModel().fit(data, options), (error: unknown) => error instanceof ConfigError && error.field === 'codec' && /codec/.test(error.message));
+  await assert.rejects(
+    new OptionsModel().fit(data, options),
+    (error: unknown) => error instanceof ConfigError && error.field === 'codec' && /codec/.test(error.message),
+  );
 });
 
 test('an unknown source.scale is refused before any worker starts, naming the field', async () => {
   const source = { spec: 'synthetic:regression?rows=50&cols=2&seed=1', scale: 'zscore' } as unknown as NonNullable<FitOptions['source']>;
-  await assert.rejects(new OptionsModel().fit(data, { paradigm: 'processes', workers: 2, workerModules, source }), (error: unknown) => error instanceof ConfigError && error.field === 'source.scale' && /standardize, minmax/.test(error.message));
+  await assert.rejects(
+    new OptionsModel().fit(data, { paradigm: 'processes', workers: 2, workerModules, source }),
+    (error: unknown) => error instanceof ConfigError && error.field === 'source.scale' && /standardize, minmax/.test(error.message),
+  );
 });
 
 test("a rank's report becomes the caller's error: a timeout names the silent peer and who reports it; an own error keeps the rank and stack", () => {

@@ -66,7 +66,11 @@ for (const scale of ['standardize', 'minmax'] as const) {
     await withCsv(async (csv) => {
       const train = trainTestSplit((await loadData(csv, { target: 'y' })).train, SPLIT).train;
       const whole = scale === 'standardize' ? new StandardScaler().fit(train) : new MinMaxScaler().fit(train);
-      const model = await createModel(MODEL.name, MODEL.params).fit(train, { paradigm: 'processes', workers: 2, source: { spec: csv, load: { target: 'y' }, split: SPLIT, scale } });
+      const model = await createModel(MODEL.name, MODEL.params).fit(train, {
+        paradigm: 'processes',
+        workers: 2,
+        source: { spec: csv, load: { target: 'y' }, split: SPLIT, scale },
+      });
       const info = model.fitInfo!;
       assert.equal(info.setupBytes, 0, 'no training row passed through the launcher');
       assert.equal((info.preprocess as { name: string }).name, whole.name);
@@ -92,12 +96,31 @@ test('CLI train --standardize under processes×2 and a launched cluster×2: the 
     const runs = {
       sequential: trainCli(['train', ...common, '--out', join(dir, 'sequential.json')]),
       processes: trainCli(['train', ...common, '--paradigm', 'processes', '--workers', '2', '--out', join(dir, 'processes.json')]),
-      cluster: trainCli(['launch', '--workers', '2', '--', 'train', ...common, '--paradigm', 'cluster', '--out', join(dir, 'cluster.json')]),
+      cluster: trainCli([
+        'launch',
+        '--workers',
+        '2',
+        '--',
+        'train',
+        ...common,
+        '--paradigm',
+        'cluster',
+        '--out',
+        join(dir, 'cluster.json'),
+      ]),
     };
     const metrics: Record<string, Record<string, number>> = {};
     for (const [paradigm, run] of Object.entries(runs)) {
       assert.equal(run.status, 0, `${paradigm}: ${run.stderr}`);
-      metrics[paradigm] = (JSON.parse(run.stdout.trim().split('\n').filter((line) => line.startsWith('{')).at(-1)!) as { metrics: Record<string, number> }).metrics;
+      metrics[paradigm] = (
+        JSON.parse(
+          run.stdout
+            .trim()
+            .split('\n')
+            .filter((line) => line.startsWith('{'))
+            .at(-1)!,
+        ) as { metrics: Record<string, number> }
+      ).metrics;
       const saved = JSON.parse(readFileSync(join(dir, `${paradigm}.json`), 'utf8')) as { preprocess: unknown };
       assert.equal((saved.preprocess as { name: string }).name, 'StandardScaler', `${paradigm} saved its scaler`);
       const worst = relativeDifference(saved.preprocess, whole);

@@ -39,7 +39,10 @@ test('a worker that throws fails the run promptly with a WorkerError naming its 
   const started = performance.now();
   const error = await new FaultyModel('test-throws', { faultyRank: 2 })
     .fit(data, { paradigm: 'threads', workers: 3, workerModules, timeoutMs: 30_000 })
-    .then(() => null, (e: unknown) => e);
+    .then(
+      () => null,
+      (e: unknown) => e,
+    );
   const elapsedMs = performance.now() - started;
   assert.ok(error instanceof WorkerError, String(error));
   assert.equal(error.rank, 2);
@@ -57,7 +60,10 @@ test('a worker that throws fails the run promptly with a WorkerError naming its 
 test('a silent worker is named by its waiting peers after timeoutMs', async () => {
   const error = await new FaultyModel('test-silent', { faultyRank: 1 })
     .fit(data, { paradigm: 'threads', workers: 3, workerModules, timeoutMs: 600 })
-    .then(() => null, (e: unknown) => e);
+    .then(
+      () => null,
+      (e: unknown) => e,
+    );
   assert.ok(error instanceof CommError, String(error));
   assert.equal(error.code, 'TIMEOUT');
   assert.equal(error.rank, 1);
@@ -69,7 +75,10 @@ test('a silent worker is named by its waiting peers after timeoutMs', async () =
 test('a lone silent worker (nobody to wait for it) is caught by the watchdog', async () => {
   const error = await new FaultyModel('test-silent', { faultyRank: 0 })
     .fit(data, { paradigm: 'threads', workers: 1, workerModules, timeoutMs: 400 })
-    .then(() => null, (e: unknown) => e);
+    .then(
+      () => null,
+      (e: unknown) => e,
+    );
   assert.ok(error instanceof CommError, String(error));
   assert.equal(error.code, 'TIMEOUT');
   assert.equal(error.rank, 0);
@@ -79,7 +88,10 @@ test('a lone silent worker (nobody to wait for it) is caught by the watchdog', a
 });
 
 test('a model the workers do not know is reported with the way to register it', async () => {
-  const error = await new FaultyModel('test-throws', {}).fit(data, { paradigm: 'threads', workers: 2 }).then(() => null, (e: unknown) => e);
+  const error = await new FaultyModel('test-throws', {}).fit(data, { paradigm: 'threads', workers: 2 }).then(
+    () => null,
+    (e: unknown) => e,
+  );
   assert.ok(error instanceof WorkerError, String(error));
   assert.match(error.message, /model 'test-throws' is not registered in the worker threads.*workerModules/);
 });
@@ -88,8 +100,15 @@ for (const model of ['test-throws', 'test-silent']) {
   test(`a process whose only fit failed (${model}) exits on its own`, async () => {
     const script = fileURLToPath(new URL('./fixtures/failing-fit.js', import.meta.url));
     const { stdout } = await new Promise<{ stdout: string }>((resolve, reject) => {
-      execFile(process.execPath, [script, 'run', model], { timeout: 15_000 }, (error, out) => (error === null ? resolve({ stdout: out }) : reject(error)));
+      execFile(process.execPath, [script, 'run', model], { timeout: 15_000 }, (error, out) =>
+        error === null ? resolve({ stdout: out }) : reject(error),
+      );
     });
-    assert.match(stdout, model === 'test-throws' ? /failed: worker rank 1 failed: deliberate failure/ : /failed: rank \d waited 500 ms in allReduce for rank 1/);
+    assert.match(
+      stdout,
+      model === 'test-throws'
+        ? /failed: worker rank 1 failed: deliberate failure/
+        : /failed: rank \d waited 500 ms in allReduce for rank 1/,
+    );
   });
 }

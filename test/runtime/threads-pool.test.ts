@@ -21,7 +21,7 @@ const workerModules = [new URL('./fixtures/fixture-models.js', import.meta.url).
 const regression = syntheticGenerator({ kind: 'regression', rows: 3000, cols: 8, seed: 11 }).generate(0, 3000);
 const small = new Dataset({ x: Float64Array.from({ length: 60 }, (_, i) => i), rows: 60, cols: 1 });
 
-test('a second fit reuses the first fit\'s threads and equals a fresh-thread fit bit for bit', async () => {
+test("a second fit reuses the first fit's threads and equals a fresh-thread fit bit for bit", async () => {
   await shutdownThreadPool();
   const first = await createModel('linear-regression', {}).fit(regression, { paradigm: 'threads', workers: 2 });
   const second = await createModel('linear-regression', {}).fit(regression, { paradigm: 'threads', workers: 2 });
@@ -29,7 +29,10 @@ test('a second fit reuses the first fit\'s threads and equals a fresh-thread fit
   const firstIds = first.fitInfo?.threadIds ?? [];
   assert.equal(firstIds.length, 2);
   assert.deepEqual(second.fitInfo?.threadIds, firstIds, 'the same two threads served both fits');
-  assert.ok((fresh.fitInfo?.threadIds ?? []).every((id) => !firstIds.includes(id)), 'reuseThreads: false starts new threads');
+  assert.ok(
+    (fresh.fitInfo?.threadIds ?? []).every((id) => !firstIds.includes(id)),
+    'reuseThreads: false starts new threads',
+  );
   assert.equal(idleThreadCount(), 2, 'the reuseThreads: false fit left nothing in the pool');
   assert.equal(typeof second.fitInfo?.startupMs, 'number');
   assert.equal(stateDifference(second.state, fresh.state).worst, 0);
@@ -41,26 +44,33 @@ test('a second fit reuses the first fit\'s threads and equals a fresh-thread fit
   assert.deepEqual(one.fitInfo?.threadIds, firstIds.slice(0, 1));
 });
 
-test('a failed fit\'s threads are terminated, not returned to the pool', async () => {
+test("a failed fit's threads are terminated, not returned to the pool", async () => {
   await shutdownThreadPool();
   const ok = await new FaultyModel('test-throws', { faultyRank: -1 }).fit(small, { paradigm: 'threads', workers: 3, workerModules });
   const pooled = ok.fitInfo?.threadIds ?? [];
   assert.equal(idleThreadCount(), 3);
-  const error = await new FaultyModel('test-throws', { faultyRank: 1 })
-    .fit(small, { paradigm: 'threads', workers: 3, workerModules })
-    .then(() => null, (e: unknown) => e);
+  const error = await new FaultyModel('test-throws', { faultyRank: 1 }).fit(small, { paradigm: 'threads', workers: 3, workerModules }).then(
+    () => null,
+    (e: unknown) => e,
+  );
   assert.ok(error instanceof WorkerError, String(error));
   assert.equal(error.rank, 1);
   assert.equal(idleThreadCount(), 0, 'the failed fit used (and lost) the three pooled threads');
   const after = await new FaultyModel('test-throws', { faultyRank: -1 }).fit(small, { paradigm: 'threads', workers: 3, workerModules });
-  assert.ok((after.fitInfo?.threadIds ?? []).every((id) => !pooled.includes(id)), `reused a failed fit's thread: ${after.fitInfo?.threadIds} vs ${pooled}`);
+  assert.ok(
+    (after.fitInfo?.threadIds ?? []).every((id) => !pooled.includes(id)),
+    `reused a failed fit's thread: ${after.fitInfo?.threadIds} vs ${pooled}`,
+  );
 });
 
-test('a pooled worker only knows the models of its own job\'s workerModules', async () => {
+test("a pooled worker only knows the models of its own job's workerModules", async () => {
   await shutdownThreadPool();
   await new ProbeModel().fit(small, { paradigm: 'threads', workers: 2, workerModules });
   assert.equal(idleThreadCount(), 2, 'two warm workers that imported the fixture models');
-  const error = await new ProbeModel().fit(small, { paradigm: 'threads', workers: 2 }).then(() => null, (e: unknown) => e);
+  const error = await new ProbeModel().fit(small, { paradigm: 'threads', workers: 2 }).then(
+    () => null,
+    (e: unknown) => e,
+  );
   assert.ok(error instanceof WorkerError, String(error));
   assert.match(error.message, /model 'test-probe' is not registered in the worker threads/);
 });
@@ -85,5 +95,5 @@ test('a process with idle pooled threads exits on its own', async () => {
   });
   const ids = [...stdout.matchAll(/fit \d: (.*)/g)].map((match) => match[1]);
   assert.equal(ids.length, 2, stdout);
-  assert.equal(ids[0], ids[1], 'the second fit reused the first fit\'s threads');
+  assert.equal(ids[0], ids[1], "the second fit reused the first fit's threads");
 });

@@ -9,7 +9,7 @@ import { relativeDifference } from '../support/difference.js';
 
 const params = { hidden: [64], epochs: 1, batchSize: 32, seed: 5 };
 
-test('allreduce sends a float32 MLP\'s gradients as float32: about half the bytes of the float64 MLP, same model as sequential', async () => {
+test("allreduce sends a float32 MLP's gradients as float32: about half the bytes of the float64 MLP, same model as sequential", async () => {
   const data = caseData('multiclass');
   const bytes = async (precision: 'float32' | 'float64'): Promise<{ sent: number; params: Float64Array }> => {
     const model = await new MLP({ ...params, precision }).fit(data, { paradigm: 'threads', workers: 2 });

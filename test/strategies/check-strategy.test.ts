@@ -17,11 +17,18 @@ test('checkStrategy accepts the registered names', () => {
 
 test('checkStrategy names the field at fault', () => {
   const refused = (name: string, workers: number, field: string) =>
-    assert.throws(() => checkStrategy(name, workers), (error: unknown) => error instanceof ConfigError && error.field === field, `${name} on ${workers}`);
+    assert.throws(
+      () => checkStrategy(name, workers),
+      (error: unknown) => error instanceof ConfigError && error.field === field,
+      `${name} on ${workers}`,
+    );
   refused('ring-of-fire', 2, 'strategy');
   refused('pipeline', 2, 'strategy');
   refused('pipeline:8:1f1b', 2, 'strategy');
-  assert.throws(() => checkStrategy('pipeline:8:1f1b', 2), /not a strategy but its own fit option: FitOptions.pipeline .*--pipeline 8:1f1b/);
+  assert.throws(
+    () => checkStrategy('pipeline:8:1f1b', 2),
+    /not a strategy but its own fit option: FitOptions.pipeline .*--pipeline 8:1f1b/,
+  );
 });
 
 test('a threads fit with a malformed pipeline option or an old pipeline strategy name is a ConfigError, not a WorkerError', async () => {

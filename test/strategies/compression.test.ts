@@ -38,14 +38,17 @@ interface Subject {
   fit(data: Dataset, paradigm: Paradigm, compression?: string): Promise<Run>;
 }
 
-
 const logistic: Subject = {
   label: 'logistic regression (sgd, float64)',
   dim: 3 * 51,
   valueBytes: 8,
   warmupEpochs: 0,
   async fit(data, paradigm, compression) {
-    const model = await new LogisticRegression({ solver: 'sgd', epochs: 5, batchSize: 64, lr: 0.1 }).fit(data, { paradigm, workers: 2, ...(compression === undefined ? {} : { compression }) });
+    const model = await new LogisticRegression({ solver: 'sgd', epochs: 5, batchSize: 64, lr: 0.1 }).fit(data, {
+      paradigm,
+      workers: 2,
+      ...(compression === undefined ? {} : { compression }),
+    });
     return { accuracy: model.score(held), bytesSent: model.fitInfo!.comm[0]!.bytesSent, params: Float64Array.from(model.state.weights) };
   },
 };
@@ -57,7 +60,11 @@ const mlp: Subject = {
   warmupEpochs: 1,
   async fit(data, paradigm, compression) {
     // One epoch of DGC warm-up: top-k at 1% from the first step costs Adam ~3 points here, warm-up ~0.
-    const model = await new MLP({ hidden: [64], epochs: 5, batchSize: 64, seed: 1 }).fit(data, { paradigm, workers: 2, ...(compression === undefined ? {} : { compression, compressionWarmup: 1 }) });
+    const model = await new MLP({ hidden: [64], epochs: 5, batchSize: 64, seed: 1 }).fit(data, {
+      paradigm,
+      workers: 2,
+      ...(compression === undefined ? {} : { compression, compressionWarmup: 1 }),
+    });
     return { accuracy: model.score(held), bytesSent: model.fitInfo!.comm[0]!.bytesSent, params: Float64Array.from(model.state.params) };
   },
 };
@@ -92,12 +99,18 @@ const ENVELOPE_BYTES = 128;
 for (const subject of [logistic, mlp]) {
   test(`${subject.label}: top-k 1% and fp16 under threads×2 and processes×2 — accuracy, bytes measured, identical across paradigms`, async () => {
     const plain = await subject.fit(train, 'threads');
-    for (const [spec, tolerance] of [['fp16', 0.01], ['topk:0.01', 0.02]] as const) {
+    for (const [spec, tolerance] of [
+      ['fp16', 0.01],
+      ['topk:0.01', 0.02],
+    ] as const) {
       const threads = await subject.fit(train, 'threads', spec);
       const processes = await subject.fit(train, 'processes', spec);
       assert.deepEqual(processes.params, threads.params, `${spec}: processes×2 and threads×2 give the same parameters bit for bit`);
       assert.equal(processes.accuracy, threads.accuracy);
-      assert.ok(threads.accuracy >= plain.accuracy - tolerance, `${spec}: accuracy ${threads.accuracy} vs uncompressed ${plain.accuracy} (allowed ${tolerance} lower)`);
+      assert.ok(
+        threads.accuracy >= plain.accuracy - tolerance,
+        `${spec}: accuracy ${threads.accuracy} vs uncompressed ${plain.accuracy} (allowed ${tolerance} lower)`,
+      );
       // What the transport counted is exactly: the run's fixed collectives (row counts, classes, loss
       // tallies — what the uncompressed run sent beyond its gradients), the encodings, and one
       // envelope per step. Shared memory counts collectives' payload only, so the fixed part is exact there.
@@ -105,10 +118,18 @@ for (const subject of [logistic, mlp]) {
       const payload = fixed + encodedRunBytes(subject, spec, subject.warmupEpochs);
       const envelopes = threads.bytesSent - payload;
       const steps = EPOCHS * STEPS_PER_EPOCH;
-      console.log(`${subject.label} ${spec}: accuracy ${threads.accuracy} (none ${plain.accuracy}); bytes/step rank 0: threads ${(threads.bytesSent / steps).toFixed(0)}, processes ${(processes.bytesSent / steps).toFixed(0)}, none ${(plain.bytesSent / steps).toFixed(0)}: ${(plain.bytesSent / threads.bytesSent).toFixed(2)}× fewer; envelopes ${(envelopes / steps).toFixed(1)} bytes/step`);
-      assert.ok(envelopes >= 0 && envelopes <= steps * ENVELOPE_BYTES, `${spec}: measured ${threads.bytesSent} bytes = ${payload} of fixed collectives and encodings + ${envelopes} (expected 0..${ENVELOPE_BYTES} a step)`);
+      console.log(
+        `${subject.label} ${spec}: accuracy ${threads.accuracy} (none ${plain.accuracy}); bytes/step rank 0: threads ${(threads.bytesSent / steps).toFixed(0)}, processes ${(processes.bytesSent / steps).toFixed(0)}, none ${(plain.bytesSent / steps).toFixed(0)}: ${(plain.bytesSent / threads.bytesSent).toFixed(2)}× fewer; envelopes ${(envelopes / steps).toFixed(1)} bytes/step`,
+      );
+      assert.ok(
+        envelopes >= 0 && envelopes <= steps * ENVELOPE_BYTES,
+        `${spec}: measured ${threads.bytesSent} bytes = ${payload} of fixed collectives and encodings + ${envelopes} (expected 0..${ENVELOPE_BYTES} a step)`,
+      );
       // ZeroMQ adds its envelopes to every collective message too: within 10% of the threads' count.
-      assert.ok(Math.abs(processes.bytesSent - threads.bytesSent) < 0.1 * threads.bytesSent, `${spec}: processes sent ${processes.bytesSent}, threads ${threads.bytesSent}`);
+      assert.ok(
+        Math.abs(processes.bytesSent - threads.bytesSent) < 0.1 * threads.bytesSent,
+        `${spec}: processes sent ${processes.bytesSent}, threads ${threads.bytesSent}`,
+      );
     }
   });
 }
@@ -124,7 +145,10 @@ test('qsgd, random-k, signSGD and PowerSGD (two all-reduces) give the same MLP u
 
 test('sequential compresses too (a world of one): top-k changes the model, none does not', async () => {
   const fit = async (compression?: string): Promise<Float64Array> => {
-    const model = await new LogisticRegression({ solver: 'sgd', epochs: 2, batchSize: 64, lr: 0.1 }).fit(train, compression === undefined ? {} : { compression });
+    const model = await new LogisticRegression({ solver: 'sgd', epochs: 2, batchSize: 64, lr: 0.1 }).fit(
+      train,
+      compression === undefined ? {} : { compression },
+    );
     return Float64Array.from(model.state.weights);
   };
   const plain = await fit();
@@ -136,7 +160,13 @@ test('sequential compresses too (a world of one): top-k changes the model, none 
 
 test('--compression with a strategy that does not compress, or an unknown codec, is a ConfigError before any worker starts', async () => {
   const model = new LogisticRegression({ solver: 'sgd', epochs: 1 });
-  await assert.rejects(model.fit(train, { paradigm: 'threads', workers: 2, strategy: 'hogwild', compression: 'topk:0.01' }), (e: unknown) => e instanceof ConfigError && /needs a strategy that compresses/.test(e.message));
-  await assert.rejects(model.fit(train, { paradigm: 'processes', workers: 2, compression: 'zip' }), (e: unknown) => e instanceof ConfigError && /unknown compression 'zip'/.test(e.message));
+  await assert.rejects(
+    model.fit(train, { paradigm: 'threads', workers: 2, strategy: 'hogwild', compression: 'topk:0.01' }),
+    (e: unknown) => e instanceof ConfigError && /needs a strategy that compresses/.test(e.message),
+  );
+  await assert.rejects(
+    model.fit(train, { paradigm: 'processes', workers: 2, compression: 'zip' }),
+    (e: unknown) => e instanceof ConfigError && /unknown compression 'zip'/.test(e.message),
+  );
   await assert.rejects(model.fit(train, { compression: 'topk:0.01', compressionWarmup: -1 }), ConfigError);
 });

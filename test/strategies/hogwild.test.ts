@@ -39,12 +39,18 @@ test('hogwild trains in the shared arena: rank 0 seeds it, and it refuses a mode
   const params = await strategy.setup(Float64Array.of(3, 4));
   assert.equal(params.buffer, arena.buffer);
   assert.deepEqual(params, Float64Array.of(3, 4));
-  await assert.rejects(strategy.setup(new Float64Array(5)), (error: unknown) => error instanceof ConfigError && /5 parameters but the shared arena holds 4/.test(error.message));
+  await assert.rejects(
+    strategy.setup(new Float64Array(5)),
+    (error: unknown) => error instanceof ConfigError && /5 parameters but the shared arena holds 4/.test(error.message),
+  );
 });
 
 test('hogwild refuses to run across workers without shared memory', async () => {
   const comm = new SharedMemoryCommunicator(createSharedWorld(2), 0);
-  await assert.rejects(new HogwildStrategy(comm, undefined).setup(new Float64Array(3)), (error: unknown) => error instanceof ConfigError && error.field === 'strategy' && /--paradigm threads/.test(error.message));
+  await assert.rejects(
+    new HogwildStrategy(comm, undefined).setup(new Float64Array(3)),
+    (error: unknown) => error instanceof ConfigError && error.field === 'strategy' && /--paradigm threads/.test(error.message),
+  );
 });
 
 /** Two classes split by a hyperplane with a margin: points closer than 0.3 to it are dropped. */
@@ -55,7 +61,7 @@ function separable(rows: number, cols: number, seed: number): Dataset {
   const norm = Math.hypot(...normal);
   const x = new Float64Array(rows * cols);
   const y = new Float64Array(rows);
-  for (let i = 0; i < rows; ) {
+  for (let i = 0; i < rows;) {
     let score = 0;
     for (let j = 0; j < cols; j++) {
       x[i * cols + j] = rng.normal() * 2;
@@ -90,13 +96,19 @@ for (const [name, params] of [
     const reference = sequential.score(heldOut);
     assert.ok(reference > 0.95, `sequential accuracy ${reference} on separable data`);
     const steps = 5 * Math.ceil(train.rows / 32);
-    for (const [workers, data] of [[2, train], [3, train], [2, byLabel], [3, byLabel]] as const) {
+    for (const [workers, data] of [
+      [2, train],
+      [3, train],
+      [2, byLabel],
+      [3, byLabel],
+    ] as const) {
       const hogwild = await createModel(name, params).fit(data, { paradigm: 'threads', workers, strategy: 'hogwild' });
       const accuracy = hogwild.score(heldOut);
       const which = data === train ? 'shuffled rows' : 'one class per shard';
       assert.ok(Math.abs(accuracy - reference) <= 0.01, `${workers} threads, ${which}: accuracy ${accuracy} vs sequential ${reference}`);
       // Asynchronous: a handful of collectives (layout, classes, one loss tally per epoch), not one per step.
-      for (const stats of hogwild.fitInfo!.comm) assert.ok(stats.collectives < 20 && stats.collectives < steps / 10, `collectives ${stats.collectives}`);
+      for (const stats of hogwild.fitInfo!.comm)
+        assert.ok(stats.collectives < 20 && stats.collectives < steps / 10, `collectives ${stats.collectives}`);
     }
   });
 }

@@ -28,21 +28,37 @@ test('strategy names: ps-sync, ps-async and the ps-ssp:<s> family parse; bad sta
 test('ps-sync with 2 processes equals sequential SGD within the equivalence tolerance', async () => {
   const data = caseData('binary');
   const sequential = (await createModel('logistic-regression', params).fit(data)).state;
-  const model = await createModel('logistic-regression', params).fit(data, { paradigm: 'processes', workers: 2, strategy: 'ps-sync', timeoutMs: 30_000 });
+  const model = await createModel('logistic-regression', params).fit(data, {
+    paradigm: 'processes',
+    workers: 2,
+    strategy: 'ps-sync',
+    timeoutMs: 30_000,
+  });
   const { worst, where } = stateDifference(model.state, sequential);
   assert.ok(worst <= RELATIVE_TOLERANCE, `relative difference ${worst} at ${where}`);
   assert.equal(model.fitInfo?.strategy, 'ps-sync');
 });
 
-for (const [strategy, workers] of [['ps-async', 3], ['ps-ssp:2', 2]] as const) {
+for (const [strategy, workers] of [
+  ['ps-async', 3],
+  ['ps-ssp:2', 2],
+] as const) {
   test(`${strategy} with ${workers} processes reaches sequential accuracy within 1 point on separable data`, async () => {
     const data = caseData('binary', 1200);
     const sequential = await createModel('logistic-regression', params).fit(data);
-    const model = await createModel('logistic-regression', params).fit(data, { paradigm: 'processes', workers, strategy, timeoutMs: 30_000 });
+    const model = await createModel('logistic-regression', params).fit(data, {
+      paradigm: 'processes',
+      workers,
+      strategy,
+      timeoutMs: 30_000,
+    });
     const reference = sequential.score(data);
     const reached = model.score(data);
     assert.ok(reference > 0.95, `sequential accuracy ${reference}: the problem is separable`);
     assert.ok(reached >= reference - 0.01, `${strategy}: accuracy ${reached} vs sequential ${reference}`);
-    assert.ok(model.fitInfo!.comm.every((stats) => stats.messagesSent > 0), 'every worker pushed over TCP');
+    assert.ok(
+      model.fitInfo!.comm.every((stats) => stats.messagesSent > 0),
+      'every worker pushed over TCP',
+    );
   });
 }

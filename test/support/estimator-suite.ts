@@ -87,22 +87,55 @@ export function estimatorSuite(options: EstimatorSuiteOptions): void {
     const refuses = (edit: (state: Record<string, unknown>) => void, field: string, what: string): void => {
       const document = JSON.parse(text) as { state: Record<string, unknown> };
       edit(document.state);
-      assert.throws(() => deserializeDocument(JSON.stringify(document), 'suite.json'), (error: unknown) => {
-        assert.ok(error instanceof ModelFormatError, `${what}: ${String(error)}`);
-        assert.equal(error.field, `state.${field}`, `${what}: ${error.message}`);
-        assert.match(error.message, /^suite\.json: /);
-        return true;
-      }, what);
+      assert.throws(
+        () => deserializeDocument(JSON.stringify(document), 'suite.json'),
+        (error: unknown) => {
+          assert.ok(error instanceof ModelFormatError, `${what}: ${String(error)}`);
+          assert.equal(error.field, `state.${field}`, `${what}: ${error.message}`);
+          assert.match(error.message, /^suite\.json: /);
+          return true;
+        },
+        what,
+      );
     };
     assert.ok(Object.keys(schema).length > 0);
     for (const [field, spec] of Object.entries(schema)) {
-      refuses((state) => { delete state[field]; }, field, `${field} deleted`);
-      refuses((state) => { state[field] = 'not this'; }, field, `${field} a string`);
+      refuses(
+        (state) => {
+          delete state[field];
+        },
+        field,
+        `${field} deleted`,
+      );
+      refuses(
+        (state) => {
+          state[field] = 'not this';
+        },
+        field,
+        `${field} a string`,
+      );
       if (spec.type !== 'floats') continue;
       const values = Array.from(model.state[field as keyof object] as Float64Array);
-      const encode = (list: number[]): unknown => ({ $typed: 'Float64Array', base64: Buffer.from(Float64Array.from(list).buffer).toString('base64') });
-      if (spec.finite !== false && values.length > 0) refuses((state) => { state[field] = encode([NaN, ...values.slice(1)]); }, field, `${field} with NaN`);
-      if (spec.length !== undefined && values.length > 0) refuses((state) => { state[field] = encode(values.slice(1)); }, field, `${field} cut short`);
+      const encode = (list: number[]): unknown => ({
+        $typed: 'Float64Array',
+        base64: Buffer.from(Float64Array.from(list).buffer).toString('base64'),
+      });
+      if (spec.finite !== false && values.length > 0)
+        refuses(
+          (state) => {
+            state[field] = encode([NaN, ...values.slice(1)]);
+          },
+          field,
+          `${field} with NaN`,
+        );
+      if (spec.length !== undefined && values.length > 0)
+        refuses(
+          (state) => {
+            state[field] = encode(values.slice(1));
+          },
+          field,
+          `${field} cut short`,
+        );
     }
   });
 }

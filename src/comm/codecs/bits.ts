@@ -22,7 +22,13 @@ export function packFields(out: Uint8Array, offset: number, count: number, width
 }
 
 /** The inverse of packFields: calls `use(i, value)` for each of the `count` fields. */
-export function unpackFields(bytes: Uint8Array, offset: number, count: number, width: number, use: (i: number, value: number) => void): void {
+export function unpackFields(
+  bytes: Uint8Array,
+  offset: number,
+  count: number,
+  width: number,
+  use: (i: number, value: number) => void,
+): void {
   const mask = (1 << width) - 1;
   let acc = 0;
   let bits = 0;

@@ -123,13 +123,17 @@ export function encodeWithFeedback(
 }
 
 export function checkLength(length: number, state: CodecState): void {
-  if (length !== state.length) throw new ShardlearnError('CONFIG', `codec state was made for vectors of ${state.length} values, got ${length}: one state per vector`);
+  if (length !== state.length)
+    throw new ShardlearnError('CONFIG', `codec state was made for vectors of ${state.length} values, got ${length}: one state per vector`);
 }
 
 /** Decoders check the byte length before reading: a mismatch means the ranks disagree on the codec or the vector. */
 export function checkBytes(spec: string, bytes: Uint8Array, expected: number, length: number): void {
   if (bytes.byteLength !== expected) {
-    throw new ShardlearnError('COMM', `codec '${spec}': ${bytes.byteLength} encoded bytes for a vector of ${length} values, expected ${expected}; every rank must use the same --compression on the same model`);
+    throw new ShardlearnError(
+      'COMM',
+      `codec '${spec}': ${bytes.byteLength} encoded bytes for a vector of ${length} values, expected ${expected}; every rank must use the same --compression on the same model`,
+    );
   }
 }
 
@@ -137,7 +141,9 @@ export function checkBytes(spec: string, bytes: Uint8Array, expected: number, le
 export function parseRatio(spec: string, text: string | undefined): number {
   const ratio = Number(text);
   if (text === undefined || text === '' || !(ratio > 0 && ratio <= 1)) {
-    throw new ConfigError(`compression '${spec}': expected a ratio in (0, 1] after the colon, e.g. 'topk:0.01', found '${text ?? ''}'`, { field: 'compression' });
+    throw new ConfigError(`compression '${spec}': expected a ratio in (0, 1] after the colon, e.g. 'topk:0.01', found '${text ?? ''}'`, {
+      field: 'compression',
+    });
   }
   return ratio;
 }
@@ -146,7 +152,10 @@ export function parseRatio(spec: string, text: string | undefined): number {
 export function parseCount(spec: string, text: string | undefined, what: string, example: string): number {
   const value = Number(text);
   if (text === undefined || !Number.isInteger(value) || value < 1) {
-    throw new ConfigError(`compression '${spec}': expected a positive integer ${what} after the colon, e.g. '${example}', found '${text ?? ''}'`, { field: 'compression' });
+    throw new ConfigError(
+      `compression '${spec}': expected a positive integer ${what} after the colon, e.g. '${example}', found '${text ?? ''}'`,
+      { field: 'compression' },
+    );
   }
   return value;
 }

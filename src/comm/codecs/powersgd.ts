@@ -132,16 +132,21 @@ export function powersgdCodec(spec: string, args: readonly string[]): Codec {
     encode(gradient, state) {
       checkLength(gradient.length, state);
       const shape = powerShape(gradient.length, requested);
-      return encodeWithFeedback(gradient, state, (p) => {
-        const basis = project(p, shape, warmStart(state, shape));
-        orthonormalize(basis, shape.rows, shape.rank);
-        const q = backProject(p, shape, basis);
-        const floats = new Float32Array((shape.rows + shape.cols) * shape.rank);
-        floats.set(basis);
-        floats.set(q, basis.length);
-        state.q = Float64Array.from(floats.subarray(basis.length));
-        return new Uint8Array(floats.buffer);
-      }, decode);
+      return encodeWithFeedback(
+        gradient,
+        state,
+        (p) => {
+          const basis = project(p, shape, warmStart(state, shape));
+          orthonormalize(basis, shape.rows, shape.rank);
+          const q = backProject(p, shape, basis);
+          const floats = new Float32Array((shape.rows + shape.cols) * shape.rank);
+          floats.set(basis);
+          floats.set(q, basis.length);
+          state.q = Float64Array.from(floats.subarray(basis.length));
+          return new Uint8Array(floats.buffer);
+        },
+        decode,
+      );
     },
     decode,
     errorBound(input) {

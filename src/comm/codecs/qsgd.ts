@@ -13,7 +13,8 @@ import { ConfigError } from '../../core/errors.js';
 
 export function qsgdCodec(spec: string, args: readonly string[]): Codec {
   const levels = parseCount(spec, args[0], 'number of levels', 'qsgd:16');
-  if (levels > 32767) throw new ConfigError(`compression '${spec}': at most 32767 levels (15 bits a value), found ${levels}`, { field: 'compression' });
+  if (levels > 32767)
+    throw new ConfigError(`compression '${spec}': at most 32767 levels (15 bits a value), found ${levels}`, { field: 'compression' });
   const width = 1 + Math.ceil(Math.log2(levels + 1));
   const bytesFor = (length: number): number => 4 + fieldBytes(length, width);
   return {

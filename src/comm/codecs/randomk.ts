@@ -37,7 +37,10 @@ export function randomkCodec(spec: string, args: readonly string[]): Codec {
     decode(bytes, length) {
       const k = (bytes.byteLength - 4) / 4;
       if (!Number.isInteger(k) || k < 1 || k > length) {
-        throw new ShardlearnError('COMM', `codec '${spec}': ${bytes.byteLength} bytes are not a seed and 1..${length} float32 values; every rank must use the same --compression on the same model`);
+        throw new ShardlearnError(
+          'COMM',
+          `codec '${spec}': ${bytes.byteLength} bytes are not a seed and 1..${length} float32 values; every rank must use the same --compression on the same model`,
+        );
       }
       const copy = bytes.slice();
       const seed = new Uint32Array(copy.buffer, 0, 1)[0]!;

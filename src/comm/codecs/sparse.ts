@@ -31,7 +31,10 @@ export function writePairs(indices: Uint32Array, values: Float64Array): Uint8Arr
 export function readPairs(spec: string, bytes: Uint8Array, length: number): Float64Array {
   const k = bytes.byteLength / 8;
   if (!Number.isInteger(k) || k > length) {
-    throw new ShardlearnError('COMM', `codec '${spec}': ${bytes.byteLength} bytes are not whole (index, value) pairs for at most ${length} values; every rank must use the same --compression on the same model`);
+    throw new ShardlearnError(
+      'COMM',
+      `codec '${spec}': ${bytes.byteLength} bytes are not whole (index, value) pairs for at most ${length} values; every rank must use the same --compression on the same model`,
+    );
   }
   const copy = bytes.slice();
   const indices = new Uint32Array(copy.buffer, 0, k);
@@ -39,7 +42,8 @@ export function readPairs(spec: string, bytes: Uint8Array, length: number): Floa
   const out = new Float64Array(length);
   for (let j = 0; j < k; j++) {
     const index = indices[j]!;
-    if (index >= length) throw new ShardlearnError('COMM', `codec '${spec}': pair ${j} names index ${index}, outside a vector of ${length} values`);
+    if (index >= length)
+      throw new ShardlearnError('COMM', `codec '${spec}': pair ${j} names index ${index}, outside a vector of ${length} values`);
     out[index] = values[j]!;
   }
   return out;

@@ -20,7 +20,9 @@ export function topkCodec(spec: string, args: readonly string[]): Codec {
   const ratio = parseRatio(spec, args[0]);
   const momentum = args[1] === undefined ? 0 : Number(args[1]);
   if (!(momentum >= 0 && momentum < 1) || args.length > 2) {
-    throw new ConfigError(`compression '${spec}': expected 'topk:<ratio>' or 'topk:<ratio>:<momentum in [0, 1)>', e.g. 'topk:0.01:0.9'`, { field: 'compression' });
+    throw new ConfigError(`compression '${spec}': expected 'topk:<ratio>' or 'topk:<ratio>:<momentum in [0, 1)>', e.g. 'topk:0.01:0.9'`, {
+      field: 'compression',
+    });
   }
   const decode = (bytes: Uint8Array, length: number): Float64Array => readPairs(spec, bytes, length);
   return {

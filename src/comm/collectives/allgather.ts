@@ -109,9 +109,11 @@ export async function allGatherBytes(comm: Communicator, mine: Uint8Array, segme
   const sends: Promise<void>[] = [];
   for (let k = 1; k < size; k++) {
     const to = (rank + k) % size;
-    sends.push((async () => {
-      for (const message of messages) await comm.send(to, message);
-    })());
+    sends.push(
+      (async () => {
+        for (const message of messages) await comm.send(to, message);
+      })(),
+    );
   }
   try {
     for (let from = 0; from < size; from++) if (from !== rank) all[from] = await receiveFrom(comm, from);
@@ -123,17 +125,28 @@ export async function allGatherBytes(comm: Communicator, mine: Uint8Array, segme
 
 async function receiveFrom(comm: Communicator, from: number): Promise<Uint8Array> {
   const bad = (got: string): CommError =>
-    new CommError('COMM', `allGatherBytes: expected an '${TAG}' message from rank ${from}, got ${got}; every rank must call the same collectives in the same order`, { rank: from });
+    new CommError(
+      'COMM',
+      `allGatherBytes: expected an '${TAG}' message from rank ${from}, got ${got}; every rank must call the same collectives in the same order`,
+      { rank: from },
+    );
   const first = await comm.recv(from);
   const byteLength = first.header?.['bytes'];
   const segments = first.header?.['segments'];
-  if (first.tag !== TAG || typeof byteLength !== 'number' || typeof segments !== 'number' || !(first.arrays?.[0] instanceof Float32Array)) throw bad(`'${first.tag}'`);
+  if (first.tag !== TAG || typeof byteLength !== 'number' || typeof segments !== 'number' || !(first.arrays?.[0] instanceof Float32Array))
+    throw bad(`'${first.tag}'`);
   const words = new Float32Array(Math.ceil((byteLength * 8) / PAYLOAD_BITS));
   let at = 0;
   for (let s = 0; s < segments; s++) {
     const message = s === 0 ? first : await comm.recv(from);
     const piece = message.arrays?.[0];
-    if (message.tag !== TAG || !(piece instanceof Float32Array) || at + piece.length > words.length || (s > 0 && message.header?.['segment'] !== s)) throw bad(`'${message.tag}' as segment ${s} of ${segments}`);
+    if (
+      message.tag !== TAG ||
+      !(piece instanceof Float32Array) ||
+      at + piece.length > words.length ||
+      (s > 0 && message.header?.['segment'] !== s)
+    )
+      throw bad(`'${message.tag}' as segment ${s} of ${segments}`);
     words.set(piece, at);
     at += piece.length;
   }

@@ -43,7 +43,11 @@ async function expect(comm: Communicator, from: number, length: number): Promise
   const message = await comm.recv(from);
   const array = message.arrays?.[0];
   if (message.tag !== TAG || !(array instanceof Float64Array) || array.length !== length) {
-    throw new CommError('COMM', `groupAllReduce: expected a '${TAG}' message of ${length} float64 values from rank ${from}, got '${message.tag}' with ${array?.length ?? 0}; every member must call it with the same length at the same point`, { rank: from });
+    throw new CommError(
+      'COMM',
+      `groupAllReduce: expected a '${TAG}' message of ${length} float64 values from rank ${from}, got '${message.tag}' with ${array?.length ?? 0}; every member must call it with the same length at the same point`,
+      { rank: from },
+    );
   }
   return array;
 }

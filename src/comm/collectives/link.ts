@@ -48,13 +48,22 @@ function segmentsOf(start: number, end: number, segmentElements: number): [numbe
 async function recvSegment(link: CollectiveLink, from: number, expectedLength: number): Promise<FloatArray> {
   const [piece] = await link.recv(from);
   if (piece === undefined || piece.length !== expectedLength) {
-    throw new RangeError(`rank ${from} sent a segment of ${piece?.length ?? 0} values where ${expectedLength} were expected: the ranks' buffers differ in length`);
+    throw new RangeError(
+      `rank ${from} sent a segment of ${piece?.length ?? 0} values where ${expectedLength} were expected: the ranks' buffers differ in length`,
+    );
   }
   return piece;
 }
 
 /** Send chunk [start, end) of `buffer` to `to`, segment by segment (copies: the caller may overwrite `buffer` before they leave). */
-function sendRange(link: CollectiveLink, to: number, buffer: FloatArray, start: number, end: number, segmentElements: number): Promise<void>[] {
+function sendRange(
+  link: CollectiveLink,
+  to: number,
+  buffer: FloatArray,
+  start: number,
+  end: number,
+  segmentElements: number,
+): Promise<void>[] {
   return segmentsOf(start, end, segmentElements).map(([s, e]) => link.send(to, [buffer.slice(s, e)]));
 }
 

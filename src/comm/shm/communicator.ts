@@ -257,7 +257,8 @@ export class SharedMemoryCommunicator implements Communicator {
 
   private enter(what: string): number {
     if (this.closed) throw new CommError('COMM', `rank ${this.rank}: ${what} on a closed communicator`);
-    if (this.broken !== null) throw new CommError('COMM', `rank ${this.rank}: ${what} after an earlier failure: ${this.broken.message}`, { cause: this.broken });
+    if (this.broken !== null)
+      throw new CommError('COMM', `rank ${this.rank}: ${what} after an earlier failure: ${this.broken.message}`, { cause: this.broken });
     this.waiter.checkAbort(what);
     this.heartbeat();
     return performance.now();

@@ -128,7 +128,10 @@ export class Mailbox {
     let received = 0;
     for (const array of arrays) received += array.byteLength;
     if (received !== payloadBytes) {
-      throw new CommError('COMM', `message from rank ${this.from} is corrupt: header says ${payloadBytes} payload bytes, arrays hold ${received}`);
+      throw new CommError(
+        'COMM',
+        `message from rank ${this.from} is corrupt: header says ${payloadBytes} payload bytes, arrays hold ${received}`,
+      );
     }
     return { message, bytes: PREFIX_BYTES + jsonBytes + payloadBytes };
   }

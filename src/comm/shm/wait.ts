@@ -21,7 +21,8 @@ const SLICE_MS = 100;
 
 type WaitAsyncResult = { async: false; value: 'not-equal' | 'timed-out' } | { async: true; value: Promise<'ok' | 'timed-out'> };
 // Atomics.waitAsync is in Node ≥ 16 but only in TypeScript's ES2024 lib; this project targets ES2022.
-const waitAsync = (Atomics as unknown as { waitAsync(array: Int32Array, index: number, value: number, timeoutMs: number): WaitAsyncResult }).waitAsync;
+const waitAsync = (Atomics as unknown as { waitAsync(array: Int32Array, index: number, value: number, timeoutMs: number): WaitAsyncResult })
+  .waitAsync;
 
 export class Waiter {
   constructor(
@@ -77,7 +78,10 @@ export class Waiter {
 
   checkAbort(what: string): void {
     if (Atomics.load(this.control, ABORT) !== 0) {
-      throw new CommError('PEER_LOST', `rank ${this.rank}: the run was aborted during ${what} (another worker failed or the launcher gave up)`);
+      throw new CommError(
+        'PEER_LOST',
+        `rank ${this.rank}: the run was aborted during ${what} (another worker failed or the launcher gave up)`,
+      );
     }
   }
 

@@ -70,7 +70,11 @@ export class ZmqCommunicator implements Communicator {
     for (const array of arrays) {
       const bad = firstInvalid(array, allowInfinity);
       if (bad !== null) {
-        throw new CommError('COMM', `${what}: rank ${from} (${this.hostOf(from)}) sent ${bad.value} at element ${bad.index}; non-finite values from the wire never reach the model (its training diverged, or the bytes were corrupted)`, { rank: from, host: this.hostOf(from) });
+        throw new CommError(
+          'COMM',
+          `${what}: rank ${from} (${this.hostOf(from)}) sent ${bad.value} at element ${bad.index}; non-finite values from the wire never reach the model (its training diverged, or the bytes were corrupted)`,
+          { rank: from, host: this.hostOf(from) },
+        );
       }
     }
   }
@@ -90,7 +94,11 @@ export class ZmqCommunicator implements Communicator {
         const message: Incoming = await this.transport.take('coll', from, what);
         this.stats.bytesReceived += message.bytes;
         if (message.envelope.c !== seq || message.envelope.tag !== name) {
-          throw new CommError('COMM', `rank ${from} is in ${message.envelope.tag ?? '?'} (collective #${message.envelope.c ?? '?'}) while this rank is in ${what}: every rank must call the same collectives in the same order`, { rank: from });
+          throw new CommError(
+            'COMM',
+            `rank ${from} is in ${message.envelope.tag ?? '?'} (collective #${message.envelope.c ?? '?'}) while this rank is in ${what}: every rank must call the same collectives in the same order`,
+            { rank: from },
+          );
         }
         this.checkPayload(from, message.arrays, allowInfinity, what);
         return message.arrays;
@@ -138,7 +146,12 @@ export class ZmqCommunicator implements Communicator {
       if (to === this.rank) throw new CommError('COMM', `send to rank ${to}: a rank cannot send to itself`);
       // Copies: the caller may reuse its arrays as soon as send resolves.
       const arrays = (message.arrays ?? []).map((array) => array.slice());
-      const bytes = await this.transport.send(to, 'user', { tag: message.tag, ...(message.header === undefined ? {} : { h: message.header }) }, arrays);
+      const bytes = await this.transport.send(
+        to,
+        'user',
+        { tag: message.tag, ...(message.header === undefined ? {} : { h: message.header }) },
+        arrays,
+      );
       this.stats.bytesSent += bytes;
       this.stats.messagesSent++;
     });

@@ -55,7 +55,10 @@ export class Departures {
   /** The fields of this rank's bye to `peer`; `error` when this rank leaves because it failed. */
   byeFields(peer: number, error?: string): Record<string, unknown> {
     // Cut a long message: the envelope that carries it is capped at MAX_ENVELOPE_BYTES (zmq/wire.ts).
-    return { sent: this.sent[peer]!, ...(error === undefined ? {} : { error: error.length > MAX_ERROR_CHARS ? `${error.slice(0, MAX_ERROR_CHARS)}…` : error }) };
+    return {
+      sent: this.sent[peer]!,
+      ...(error === undefined ? {} : { error: error.length > MAX_ERROR_CHARS ? `${error.slice(0, MAX_ERROR_CHARS)}…` : error }),
+    };
   }
 
   /** Record `peer`'s bye (a malformed count reads as unknown: nothing is then claimed lost). */
@@ -88,7 +91,10 @@ export class Departures {
     const bye = this.byes[peer];
     if (bye === null || bye === undefined) return null;
     const received = this.received[peer]!;
-    const lost = bye.sent > received ? `; it had sent this rank ${bye.sent} messages, of which only ${received} arrived: ${bye.sent - received} were lost in transit (a connection dropped and was re-established?)` : '';
+    const lost =
+      bye.sent > received
+        ? `; it had sent this rank ${bye.sent} messages, of which only ${received} arrived: ${bye.sent - received} were lost in transit (a connection dropped and was re-established?)`
+        : '';
     if (bye.error !== null) return `it stopped on an error and left (${bye.error})${lost}`;
     if (lost !== '') return `it finished and left${lost}`;
     return `it finished and left after all ${received} of its messages to this rank arrived (this rank expected more: do all ranks call the same collectives in the same order?)`;

@@ -26,7 +26,14 @@ export interface HelloIdentity {
 
 /** The fields of this rank's hello; `endpoint` (where peers reach it) only on the hello to rank 0. */
 export function helloFields(identity: HelloIdentity, endpoint?: string): Record<string, unknown> {
-  return { job: identity.jobId, generation: identity.generation, rank: identity.rank, size: identity.size, ...(identity.proof === undefined ? {} : { proof: identity.proof }), ...(endpoint === undefined ? {} : { endpoint }) };
+  return {
+    job: identity.jobId,
+    generation: identity.generation,
+    rank: identity.rank,
+    size: identity.size,
+    ...(identity.proof === undefined ? {} : { proof: identity.proof }),
+    ...(endpoint === undefined ? {} : { endpoint }),
+  };
 }
 
 /** Check a peer's hello against this rank's job; the reason it is refused, or null. `joined`: the ranks already accepted. */
@@ -34,10 +41,12 @@ export function helloProblem(own: HelloIdentity, fields: Record<string, unknown>
   if (fields === undefined) return 'hello without fields';
   const { job, generation, rank, size } = fields;
   if (job !== own.jobId) return `job id ${JSON.stringify(job)} is not this job's`;
-  if (own.proof !== undefined && !proofMatches(own.proof, fields['proof'])) return 'its hello does not prove it holds this job\'s secret';
-  if (generation !== own.generation) return `generation ${JSON.stringify(generation)} is not this job's generation ${own.generation} (a stale peer of an earlier attempt)`;
+  if (own.proof !== undefined && !proofMatches(own.proof, fields['proof'])) return "its hello does not prove it holds this job's secret";
+  if (generation !== own.generation)
+    return `generation ${JSON.stringify(generation)} is not this job's generation ${own.generation} (a stale peer of an earlier attempt)`;
   if (size !== own.size) return `world size ${JSON.stringify(size)} differs from this rank's ${own.size}`;
-  if (!(Number.isInteger(rank) && (rank as number) >= 0 && (rank as number) < own.size) || rank === own.rank) return `rank ${JSON.stringify(rank)} is not a peer rank of a world of ${own.size}`;
+  if (!(Number.isInteger(rank) && (rank as number) >= 0 && (rank as number) < own.size) || rank === own.rank)
+    return `rank ${JSON.stringify(rank)} is not a peer rank of a world of ${own.size}`;
   if ([...joined].includes(rank as number)) return `rank ${rank as number} has already joined (a duplicate or replayed peer)`;
   return null;
 }
@@ -57,7 +66,11 @@ export class Rendezvous {
   private resolve: (endpoints: string[]) => void = () => undefined;
 
   /** `localDir`: on the local path, the job's folder, where every endpoint must be (ipc://…); else endpoints are tcp://host:port. */
-  constructor(size: number, ownEndpoint: string, private readonly localDir?: string) {
+  constructor(
+    size: number,
+    ownEndpoint: string,
+    private readonly localDir?: string,
+  ) {
     this.endpoints = new Array<string | null>(size).fill(null);
     this.endpoints[0] = ownEndpoint;
     this.routingIds = new Array<string | null>(size).fill(null);
@@ -75,8 +88,10 @@ export class Rendezvous {
    */
   add(peer: number, routingId: string, endpoint: unknown, welcome: (routingId: string, endpoints: string[]) => void): string | null {
     if (this.localDir !== undefined) {
-      if (!isLocalEndpoint(this.localDir, endpoint)) return `its endpoint ${JSON.stringify(endpoint)} is not a socket in this job's local folder`;
-    } else if (typeof endpoint !== 'string' || !/^tcp:\/\/[\w.:[\]-]+:\d+$/.test(endpoint)) return `its endpoint ${JSON.stringify(endpoint)} is not tcp://host:port`;
+      if (!isLocalEndpoint(this.localDir, endpoint))
+        return `its endpoint ${JSON.stringify(endpoint)} is not a socket in this job's local folder`;
+    } else if (typeof endpoint !== 'string' || !/^tcp:\/\/[\w.:[\]-]+:\d+$/.test(endpoint))
+      return `its endpoint ${JSON.stringify(endpoint)} is not tcp://host:port`;
     this.endpoints[peer] = endpoint;
     this.routingIds[peer] = routingId;
     if (this.missing().length === 0) {

@@ -58,8 +58,15 @@ export async function resolveHost(host: string, variable: string, withinMs: numb
         await sleep(pauseMs);
         continue;
       }
-      const why = transient ? `no DNS server answered within ${withinMs} ms` : 'no such host name (check the spelling, and that every rank can resolve it)';
-      throw new NetworkError(`${variable}=${host} does not resolve to an IPv4 address: ${why} (${osCode ?? (error as Error).message})`, { host, osCode: osCode ?? 'UNKNOWN', recoverable: transient, cause: error });
+      const why = transient
+        ? `no DNS server answered within ${withinMs} ms`
+        : 'no such host name (check the spelling, and that every rank can resolve it)';
+      throw new NetworkError(`${variable}=${host} does not resolve to an IPv4 address: ${why} (${osCode ?? (error as Error).message})`, {
+        host,
+        osCode: osCode ?? 'UNKNOWN',
+        recoverable: transient,
+        cause: error,
+      });
     }
   }
 }
@@ -68,16 +75,18 @@ export async function resolveHost(host: string, variable: string, withinMs: numb
 function bindAdvice(osCode: string | undefined, rank: number, explicitHost: boolean): string {
   switch (osCode) {
     case 'EADDRINUSE':
-      return rank === 0 ? 'the port is taken on this host (another job, or a rank of an earlier run still alive): choose another MASTER_PORT' : 'the address is taken on this host';
+      return rank === 0
+        ? 'the port is taken on this host (another job, or a rank of an earlier run still alive): choose another MASTER_PORT'
+        : 'the address is taken on this host';
     case 'EACCES':
       return 'ports below 1024 need privileges: choose a MASTER_PORT of 1024 or more';
     case 'EADDRNOTAVAIL':
     case 'ENODEV':
       return explicitHost
         ? 'SHARDLEARN_HOST must be an address of this host (or 0.0.0.0 for every interface)'
-        : 'MASTER_ADDR must be an address of rank 0\'s own host; behind NAT or a load balancer, set SHARDLEARN_HOST=0.0.0.0 on rank 0 to listen on every interface';
+        : "MASTER_ADDR must be an address of rank 0's own host; behind NAT or a load balancer, set SHARDLEARN_HOST=0.0.0.0 on rank 0 to listen on every interface";
     default:
-      return 'is the address one of this host\'s, and the port free?';
+      return "is the address one of this host's, and the port free?";
   }
 }
 
@@ -89,12 +98,15 @@ async function bind(router: zmq.Router, host: string, port: number, rank: number
   } catch (error) {
     const osCode = (error as NodeJS.ErrnoException).code;
     const role = rank === 0 ? 'rank 0 (MASTER_ADDR:MASTER_PORT)' : `rank ${rank}`;
-    throw new NetworkError(`${role} cannot listen on ${address}: ${(error as Error).message}${osCode === undefined ? '' : ` (${osCode})`}; ${bindAdvice(osCode, rank, explicitHost)}`, {
-      host,
-      ...(port === 0 ? {} : { port }),
-      ...(osCode === undefined ? {} : { osCode }),
-      cause: error,
-    });
+    throw new NetworkError(
+      `${role} cannot listen on ${address}: ${(error as Error).message}${osCode === undefined ? '' : ` (${osCode})`}; ${bindAdvice(osCode, rank, explicitHost)}`,
+      {
+        host,
+        ...(port === 0 ? {} : { port }),
+        ...(osCode === undefined ? {} : { osCode }),
+        cause: error,
+      },
+    );
   }
 }
 
@@ -123,7 +135,10 @@ export async function listen(router: zmq.Router, options: ZmqTransportOptions, l
   const host = rank === 0 ? masterAddr : bindHost === ALL_INTERFACES ? await defaultHost(masterIp) : bindHost;
   const advertise = options.advertisePort;
   const port = advertise === undefined ? boundPort : await advertise(boundPort);
-  return { host, endpoint: rank === 0 || bindHost !== ALL_INTERFACES ? `${bound.slice(0, bound.lastIndexOf(':') + 1)}${port}` : tcpAddress(host, port) };
+  return {
+    host,
+    endpoint: rank === 0 || bindHost !== ALL_INTERFACES ? `${bound.slice(0, bound.lastIndexOf(':') + 1)}${port}` : tcpAddress(host, port),
+  };
 }
 
 /** The local path (zmq/local.ts): bind this rank's socket in the job's 0700 folder, checked first. */
@@ -134,7 +149,10 @@ async function listenLocal(router: zmq.Router, dir: string, options: ZmqTranspor
     await router.bind(endpoint);
   } catch (error) {
     const osCode = (error as NodeJS.ErrnoException).code;
-    throw new NetworkError(`rank ${options.rank} cannot listen on ${endpoint}: ${(error as Error).message}${osCode === undefined ? '' : ` (${osCode})`}; is another job using this folder?`, { host: LOCAL_HOST, ...(osCode === undefined ? {} : { osCode }), cause: error });
+    throw new NetworkError(
+      `rank ${options.rank} cannot listen on ${endpoint}: ${(error as Error).message}${osCode === undefined ? '' : ` (${osCode})`}; is another job using this folder?`,
+      { host: LOCAL_HOST, ...(osCode === undefined ? {} : { osCode }), cause: error },
+    );
   }
   options.onListening?.(0);
   return { host: LOCAL_HOST, endpoint };
@@ -147,10 +165,21 @@ export const LOCAL_HOST = 'this host (ipc)';
  * The TIMEOUT of a join that took longer than `timeoutMs`. `missing`: on rank 0, the ranks that
  * have not said hello; `boundEndpoint`: rank 0's router endpoint, whose port the others must reach.
  */
-export function joinTimeoutError(options: ZmqTransportOptions, timing: { timeoutMs: number; missing: number[]; boundEndpoint: string | null }): CommError {
+export function joinTimeoutError(
+  options: ZmqTransportOptions,
+  timing: { timeoutMs: number; missing: number[]; boundEndpoint: string | null },
+): CommError {
   const { timeoutMs: ms, missing, boundEndpoint } = timing;
   if (options.rank === 0) {
-    return new CommError('TIMEOUT', `rank${missing.length === 1 ? '' : 's'} ${missing.join(', ')} did not join within ${ms} ms (are all WORLD_SIZE=${options.size} ranks started, with the same SHARDLEARN_SECRET, and can they reach ${options.masterAddr}:${boundEndpoint?.split(':').pop()}?)`, missing[0] === undefined ? {} : { rank: missing[0] });
+    return new CommError(
+      'TIMEOUT',
+      `rank${missing.length === 1 ? '' : 's'} ${missing.join(', ')} did not join within ${ms} ms (are all WORLD_SIZE=${options.size} ranks started, with the same SHARDLEARN_SECRET, and can they reach ${options.masterAddr}:${boundEndpoint?.split(':').pop()}?)`,
+      missing[0] === undefined ? {} : { rank: missing[0] },
+    );
   }
-  return new CommError('TIMEOUT', `rank 0 at ${options.masterAddr}:${options.masterPort} did not welcome this rank within ${ms} ms (is rank 0 running, are MASTER_ADDR/MASTER_PORT right, does every rank have the same SHARDLEARN_SECRET?)`, { rank: 0, host: options.masterAddr });
+  return new CommError(
+    'TIMEOUT',
+    `rank 0 at ${options.masterAddr}:${options.masterPort} did not welcome this rank within ${ms} ms (is rank 0 running, are MASTER_ADDR/MASTER_PORT right, does every rank have the same SHARDLEARN_SECRET?)`,
+    { rank: 0, host: options.masterAddr },
+  );
 }

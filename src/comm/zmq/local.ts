@@ -55,7 +55,10 @@ export async function checkLocalDir(dir: string): Promise<void> {
   try {
     stats = await lstat(dir);
   } catch (error) {
-    throw new ConfigError(`the local transport folder '${dir}' cannot be used: ${(error as Error).message}`, { field: 'ipcDir', cause: error });
+    throw new ConfigError(`the local transport folder '${dir}' cannot be used: ${(error as Error).message}`, {
+      field: 'ipcDir',
+      cause: error,
+    });
   }
   const problem = !stats.isDirectory()
     ? 'it is not a folder (symbolic links are refused)'
@@ -80,7 +83,12 @@ export function ipcEndpoint(dir: string, rank: number): string {
 
 /** Whether `endpoint` is a rank's socket inside the job's local folder `dir` (what a rendezvous accepts on the local path). */
 export function isLocalEndpoint(dir: string, endpoint: unknown): endpoint is string {
-  return typeof endpoint === 'string' && /^ipc:\/\/.+\/rank-\d+\.sock$/.test(endpoint) && endpoint.startsWith(`ipc://${dir}/`) && !endpoint.includes('/../');
+  return (
+    typeof endpoint === 'string' &&
+    /^ipc:\/\/.+\/rank-\d+\.sock$/.test(endpoint) &&
+    endpoint.startsWith(`ipc://${dir}/`) &&
+    !endpoint.includes('/../')
+  );
 }
 
 /** What a rank of the local path puts in its hello to show it holds the job secret (hex of HKDF-SHA256(secret, job id)). */

@@ -100,7 +100,8 @@ export function maxMessageBytesFromEnv(): number | undefined {
   const text = process.env['SHARDLEARN_MAX_MESSAGE_BYTES'];
   if (text === undefined || text === '') return undefined;
   const bytes = Number(text);
-  if (!Number.isSafeInteger(bytes) || bytes < 1024) throw new CommError('COMM', `SHARDLEARN_MAX_MESSAGE_BYTES=${text}: expected a whole number of bytes ≥ 1024`);
+  if (!Number.isSafeInteger(bytes) || bytes < 1024)
+    throw new CommError('COMM', `SHARDLEARN_MAX_MESSAGE_BYTES=${text}: expected a whole number of bytes ≥ 1024`);
   return bytes;
 }
 
@@ -118,7 +119,10 @@ async function localAddressToward(address: string): Promise<string> {
     return socket.address().address;
   } catch (error) {
     const osCode = (error as NodeJS.ErrnoException).code;
-    throw new NetworkError(`this host has no route to MASTER_ADDR=${address} (${resolved}): ${(error as Error).message}; check MASTER_ADDR and this host's network, or set SHARDLEARN_HOST to the address to listen on`, { host: address, ...(osCode === undefined ? {} : { osCode }), cause: error });
+    throw new NetworkError(
+      `this host has no route to MASTER_ADDR=${address} (${resolved}): ${(error as Error).message}; check MASTER_ADDR and this host's network, or set SHARDLEARN_HOST to the address to listen on`,
+      { host: address, ...(osCode === undefined ? {} : { osCode }), cause: error },
+    );
   } finally {
     socket.close();
   }

@@ -76,7 +76,10 @@ export class PeerLoss {
     this.parts.log(`lost rank ${peer} (${this.parts.hostOf(peer)}): ${reason}`);
     const error = this.goneError(peer, reason);
     this.parts.failJoin(error);
-    this.parts.mailbox.rejectWhere((w) => w.from === peer || w.from === undefined, () => error);
+    this.parts.mailbox.rejectWhere(
+      (w) => w.from === peer || w.from === undefined,
+      () => error,
+    );
   }
 
   /** Follow a socket's monitor until it closes: `peer` is the dealer's peer, null for the router. */
@@ -88,16 +91,24 @@ export class PeerLoss {
         if (event.type === 'accept:error' && ++this.acceptFailures === 1) {
           // Typically EMFILE: connections pending their handshake hold every file descriptor; each is
           // closed after handshakeTimeoutMs, and a real rank's connection waits in the listen backlog until then.
-          log(`could not accept a connection on ${event.address}: ${event.error.message} (${event.error.code ?? 'no code'}); a flood of idle connections or a low \`ulimit -n\` (further accept failures not logged)`);
+          log(
+            `could not accept a connection on ${event.address}: ${event.error.message} (${event.error.code ?? 'no code'}); a flood of idle connections or a low \`ulimit -n\` (further accept failures not logged)`,
+          );
         }
         if (event.type === 'handshake:error:protocol' || event.type === 'handshake:error:auth' || event.type === 'handshake:error:other') {
           const detail = (event as { error?: Error }).error?.message ?? event.type;
           if (peer === null) {
             if (++this.handshakeFailures <= MAX_LOGGED_DROPS) {
-              log(`dropped a connection on ${event.address}: security handshake failed (${detail}) — a peer with another secret, another protocol, or garbage on the port${this.handshakeFailures === MAX_LOGGED_DROPS ? ' (further handshake failures not logged)' : ''}`);
+              log(
+                `dropped a connection on ${event.address}: security handshake failed (${detail}) — a peer with another secret, another protocol, or garbage on the port${this.handshakeFailures === MAX_LOGGED_DROPS ? ' (further handshake failures not logged)' : ''}`,
+              );
             }
           } else {
-            const error = new CommError('COMM', `the CURVE handshake with rank ${peer} at ${hostOf(peer)} failed (${detail}): do all ranks have the same SHARDLEARN_SECRET and job id?`, { rank: peer, host: hostOf(peer) });
+            const error = new CommError(
+              'COMM',
+              `the CURVE handshake with rank ${peer} at ${hostOf(peer)} failed (${detail}): do all ranks have the same SHARDLEARN_SECRET and job id?`,
+              { rank: peer, host: hostOf(peer) },
+            );
             this.parts.failJoin(error);
             this.markLost(peer, `security handshake failed (${detail})`);
           }

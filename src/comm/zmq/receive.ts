@@ -70,7 +70,10 @@ export class Receiver {
     } catch (error) {
       if (!this.parts.isClosed()) {
         const failure = new CommError('COMM', `the receiving socket failed: ${(error as Error).message}`, { cause: error });
-        this.parts.mailbox.rejectWhere(() => true, () => failure);
+        this.parts.mailbox.rejectWhere(
+          () => true,
+          () => failure,
+        );
       }
     }
   }
@@ -102,7 +105,10 @@ export class Receiver {
       // Everything the peer sent before its bye came first on this connection (see zmq/departures.ts).
       departures.onBye(peer, envelope.h);
       const reason = departures.goneReason(peer)!;
-      this.parts.mailbox.rejectWhere((w) => w.from === peer, () => peerLoss.goneError(peer, reason));
+      this.parts.mailbox.rejectWhere(
+        (w) => w.from === peer,
+        () => peerLoss.goneError(peer, reason),
+      );
       return;
     }
     if (envelope.k !== 'user' && envelope.k !== 'coll') {
@@ -141,7 +147,10 @@ export class Receiver {
   private dropUnidentified(id: string, reason: string): void {
     const count = (this.drops.get(id) ?? 0) + 1;
     this.drops.set(id, count);
-    if (count <= MAX_LOGGED_DROPS) this.parts.log(`dropped a message from an unidentified connection: ${reason}${count === MAX_LOGGED_DROPS ? ' (further drops from it not logged)' : ''}`);
+    if (count <= MAX_LOGGED_DROPS)
+      this.parts.log(
+        `dropped a message from an unidentified connection: ${reason}${count === MAX_LOGGED_DROPS ? ' (further drops from it not logged)' : ''}`,
+      );
   }
 
   /** Read the replies to this rank's hello on the dealer to `peer` until it closes: welcome or refuse. */
@@ -158,7 +167,9 @@ export class Receiver {
         }
         if (envelope.k === 'refuse') {
           const reason = typeof envelope.h?.['reason'] === 'string' ? envelope.h['reason'] : 'no reason given';
-          failJoin(new CommError('COMM', `rank ${peer} (${hostOf(peer)}) refused this rank: ${reason}`, { rank: peer, host: hostOf(peer) }));
+          failJoin(
+            new CommError('COMM', `rank ${peer} (${hostOf(peer)}) refused this rank: ${reason}`, { rank: peer, host: hostOf(peer) }),
+          );
           this.parts.peerLoss.markLost(peer, `it refused this rank: ${reason}`);
         } else if (envelope.k === 'welcome' && peer === 0 && this.parts.awaitingWelcome()) {
           const endpoints = welcomeEndpoints(envelope.h, identity.size);

@@ -58,12 +58,21 @@ function keyPair(secretKey: Buffer): { publicKey: string; secretKey: string } {
 /** The job's CURVE keys: the same on every rank that holds `secret`. */
 export function deriveCurveKeys(secret: Uint8Array, jobId: string): CurveKeys {
   if (secret.length < MIN_SECRET_BYTES) {
-    throw new ConfigError(`the job secret has ${secret.length} bytes, expected at least ${MIN_SECRET_BYTES}; use 'shardlearn launch' (it generates one) or e.g. SHARDLEARN_SECRET=$(openssl rand -hex 32)`, { field: 'secret' });
+    throw new ConfigError(
+      `the job secret has ${secret.length} bytes, expected at least ${MIN_SECRET_BYTES}; use 'shardlearn launch' (it generates one) or e.g. SHARDLEARN_SECRET=$(openssl rand -hex 32)`,
+      { field: 'secret' },
+    );
   }
-  const derive = (purpose: string): Buffer => Buffer.from(hkdfSync('sha256', secret, Buffer.from(jobId, 'utf8'), `shardlearn curve ${purpose}`, 32));
+  const derive = (purpose: string): Buffer =>
+    Buffer.from(hkdfSync('sha256', secret, Buffer.from(jobId, 'utf8'), `shardlearn curve ${purpose}`, 32));
   const server = keyPair(derive('server'));
   const client = keyPair(derive('client'));
-  return { serverPublicKey: server.publicKey, serverSecretKey: server.secretKey, clientPublicKey: client.publicKey, clientSecretKey: client.secretKey };
+  return {
+    serverPublicKey: server.publicKey,
+    serverSecretKey: server.secretKey,
+    clientPublicKey: client.publicKey,
+    clientSecretKey: client.secretKey,
+  };
 }
 
 /** A fresh random secret (32 bytes as 64 hex characters), what `launch` gives a job when none is set. */
@@ -118,7 +127,12 @@ const ZAP_ENDPOINT = 'inproc://zeromq.zap.01';
  * which twice took over 1 s and 5 s in a full `npm test`. In its own context the endpoint is bound
  * once, by the only handler it will ever have.
  */
-export async function startZapHandler(context: zmq.Context, domain: string, clientPublicKey: string, log: (line: string) => void): Promise<() => void> {
+export async function startZapHandler(
+  context: zmq.Context,
+  domain: string,
+  clientPublicKey: string,
+  log: (line: string) => void,
+): Promise<() => void> {
   const socket = new zmq.Reply({ linger: 0, context });
   try {
     await socket.bind(ZAP_ENDPOINT);
@@ -147,7 +161,7 @@ async function serveZap(socket: zmq.Reply, served: string, expected: string, log
         reason = 'no shardlearn job is served under this domain';
       } else if (credential === undefined || credential.length !== 32 || z85Encode(credential) !== expected) {
         status = '400';
-        reason = 'its CURVE key was not derived from this job\'s secret (wrong SHARDLEARN_SECRET or not a shardlearn peer)';
+        reason = "its CURVE key was not derived from this job's secret (wrong SHARDLEARN_SECRET or not a shardlearn peer)";
       }
       if (status !== '200') log(`refused a connection from ${address?.toString() ?? 'an unknown address'}: ${reason}`);
       await socket.send([version ?? '1.0', requestId ?? '', status, reason, '', '']);

@@ -42,7 +42,13 @@ import { Receiver } from './receive.js';
 import { LOCAL_HOST, joinTimeoutError, listen, masterEndpoint } from './join.js';
 import { helloProof } from './local.js';
 import type { ZmqTransportOptions } from './options.js';
-import { DEFAULT_MAX_MESSAGE_BYTES, DEFAULT_TIMEOUT_MS, HEARTBEAT_INTERVAL_MS, handshakeTimeoutFor, maxMessageBytesFromEnv } from './options.js';
+import {
+  DEFAULT_MAX_MESSAGE_BYTES,
+  DEFAULT_TIMEOUT_MS,
+  HEARTBEAT_INTERVAL_MS,
+  handshakeTimeoutFor,
+  maxMessageBytesFromEnv,
+} from './options.js';
 
 export type { Incoming } from './mailbox.js';
 export type { ZmqTransportOptions } from './options.js';
@@ -167,7 +173,8 @@ export class ZmqTransport {
 
   private async start(): Promise<void> {
     const { rank, size, masterAddr } = this.options;
-    if (!this.plain) this.closeZap = await startZapHandler(this.context, zapDomainFor(this.options.jobId), this.keys.clientPublicKey, this.log);
+    if (!this.plain)
+      this.closeZap = await startZapHandler(this.context, zapDomainFor(this.options.jobId), this.keys.clientPublicKey, this.log);
     void this.peerLoss.watch(this.router.events, null);
     const { host, endpoint } = await listen(this.router, this.options, this.log);
     this.hosts[rank] = host;
@@ -181,7 +188,17 @@ export class ZmqTransport {
     failure.catch(() => undefined); // only awaited while joining
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(joinTimeoutError(this.options, { timeoutMs: joinTimeoutMs, missing: this.rendezvous?.missing() ?? [], boundEndpoint: this.router.lastEndpoint })), joinTimeoutMs);
+      timer = setTimeout(
+        () =>
+          reject(
+            joinTimeoutError(this.options, {
+              timeoutMs: joinTimeoutMs,
+              missing: this.rendezvous?.missing() ?? [],
+              boundEndpoint: this.router.lastEndpoint,
+            }),
+          ),
+        joinTimeoutMs,
+      );
     });
     try {
       if (rank === 0) {
@@ -202,7 +219,13 @@ export class ZmqTransport {
   }
 
   private get identity(): HelloIdentity {
-    return { jobId: this.options.jobId, generation: this.options.generation ?? 0, rank: this.rank, size: this.size, ...(this.proof === undefined ? {} : { proof: this.proof }) };
+    return {
+      jobId: this.options.jobId,
+      generation: this.options.generation ?? 0,
+      rank: this.rank,
+      size: this.size,
+      ...(this.proof === undefined ? {} : { proof: this.proof }),
+    };
   }
 
   /** Open the dealer to `peer` and say hello on it (the first message on every connection). */
@@ -210,7 +233,13 @@ export class ZmqTransport {
     const dealer = new zmq.Dealer({
       context: this.context,
       routingId: `${this.rank}.${randomBytes(6).toString('hex')}`,
-      ...(this.plain ? {} : { curveServerKey: this.keys.serverPublicKey, curvePublicKey: this.keys.clientPublicKey, curveSecretKey: this.keys.clientSecretKey }),
+      ...(this.plain
+        ? {}
+        : {
+            curveServerKey: this.keys.serverPublicKey,
+            curvePublicKey: this.keys.clientPublicKey,
+            curveSecretKey: this.keys.clientSecretKey,
+          }),
       maxMessageSize: this.maxMessageBytes,
       heartbeatInterval: HEARTBEAT_INTERVAL_MS,
       heartbeatTimeout: this.options.peerTimeoutMs ?? 10_000,
@@ -223,7 +252,9 @@ export class ZmqTransport {
     dealer.connect(endpoint);
     void this.peerLoss.watch(dealer.events, peer);
     void this.receiver.replyLoop(dealer, peer);
-    void this.sendFrames(peer, encodeMessage({ v: PROTOCOL_VERSION, k: 'hello', h: helloFields(this.identity, ownEndpoint) })).catch(() => undefined);
+    void this.sendFrames(peer, encodeMessage({ v: PROTOCOL_VERSION, k: 'hello', h: helloFields(this.identity, ownEndpoint) })).catch(
+      () => undefined,
+    );
   }
 
   private awaitWelcome(): Promise<string[]> {
@@ -256,19 +287,30 @@ export class ZmqTransport {
     }
     return this.mailbox.wait(channel, from, this.timeoutMs, () =>
       from === undefined
-        ? new CommError('TIMEOUT', `${what}: no message from any rank within ${this.timeoutMs} ms (raise timeoutMs if a step legitimately takes longer)`)
-        : new CommError('TIMEOUT', `${what}: no message from rank ${from} (${this.hostOf(from)}) within ${this.timeoutMs} ms; it is stuck, much slower, or not taking part (raise timeoutMs if a step legitimately takes longer)`, { rank: from, host: this.hostOf(from) }),
+        ? new CommError(
+            'TIMEOUT',
+            `${what}: no message from any rank within ${this.timeoutMs} ms (raise timeoutMs if a step legitimately takes longer)`,
+          )
+        : new CommError(
+            'TIMEOUT',
+            `${what}: no message from rank ${from} (${this.hostOf(from)}) within ${this.timeoutMs} ms; it is stuck, much slower, or not taking part (raise timeoutMs if a step legitimately takes longer)`,
+            { rank: from, host: this.hostOf(from) },
+          ),
     );
   }
 
   /** Why a message to `to` cannot be queued (no connection, the peer is lost, a frame is too large), or null. */
   private sendRefusal(to: number, frames: readonly Buffer[]): CommError | null {
-    if (this.dealers[to] === null || this.dealers[to] === undefined) return new CommError('COMM', `no connection to rank ${to}`, { rank: to });
+    if (this.dealers[to] === null || this.dealers[to] === undefined)
+      return new CommError('COMM', `no connection to rank ${to}`, { rank: to });
     const lost = this.peerLoss.reason(to);
     if (lost !== null) return this.peerLoss.goneError(to, lost);
     for (const frame of frames) {
       if (frame.byteLength > this.maxMessageBytes) {
-        return new CommError('COMM', `a frame of ${frame.byteLength} bytes exceeds the maximum message size of ${this.maxMessageBytes} bytes; send smaller pieces or raise SHARDLEARN_MAX_MESSAGE_BYTES on every rank`);
+        return new CommError(
+          'COMM',
+          `a frame of ${frame.byteLength} bytes exceeds the maximum message size of ${this.maxMessageBytes} bytes; send smaller pieces or raise SHARDLEARN_MAX_MESSAGE_BYTES on every rank`,
+        );
       }
     }
     return null;
@@ -290,7 +332,11 @@ export class ZmqTransport {
         const reason = this.peerLoss.reason(to);
         throw reason !== null
           ? this.peerLoss.goneError(to, reason)
-          : new CommError('TIMEOUT', `sending to rank ${to} (${this.hostOf(to)}) did not complete within ${this.timeoutMs} ms: ${(error as Error).message}`, { rank: to, host: this.hostOf(to), cause: error });
+          : new CommError(
+              'TIMEOUT',
+              `sending to rank ${to} (${this.hostOf(to)}) did not complete within ${this.timeoutMs} ms: ${(error as Error).message}`,
+              { rank: to, host: this.hostOf(to), cause: error },
+            );
       },
     );
   }
@@ -312,16 +358,24 @@ export class ZmqTransport {
     if (this.closed || this.closing) return;
     this.closing = true;
     const byes = this.dealers.map((dealer, peer) =>
-      dealer === null || this.peerLoss.reason(peer) !== null ? Promise.resolve() : this.sendFrames(peer, encodeMessage({ v: PROTOCOL_VERSION, k: 'bye', h: this.departures.byeFields(peer, error) })).catch(() => undefined),
+      dealer === null || this.peerLoss.reason(peer) !== null
+        ? Promise.resolve()
+        : this.sendFrames(peer, encodeMessage({ v: PROTOCOL_VERSION, k: 'bye', h: this.departures.byeFields(peer, error) })).catch(
+            () => undefined,
+          ),
     );
     // Wait (bounded) for every peer's bye too: a bye is the last message on its connection, so once
     // all have arrived nothing is in flight toward this rank and its sockets can close cleanly.
     const deadline = performance.now() + CLOSE_WAIT_MS;
     await Promise.race([Promise.all(byes), sleep(CLOSE_WAIT_MS)]);
-    const waiting = (peer: number): boolean => peer !== this.rank && !this.departures.settled(peer) && this.peerLoss.reason(peer) === null && this.dealers[peer] !== null;
+    const waiting = (peer: number): boolean =>
+      peer !== this.rank && !this.departures.settled(peer) && this.peerLoss.reason(peer) === null && this.dealers[peer] !== null;
     while (performance.now() < deadline && this.dealers.some((_, peer) => waiting(peer))) await sleep(10);
     this.closed = true;
-    this.mailbox.rejectWhere(() => true, () => new CommError('COMM', 'the communicator was closed while waiting'));
+    this.mailbox.rejectWhere(
+      () => true,
+      () => new CommError('COMM', 'the communicator was closed while waiting'),
+    );
     this.dealers.forEach((dealer, peer) => {
       if (dealer === null) return;
       // Flush queued messages to live peers; to a lost one nothing can arrive, and lingering would retry its handshake.

@@ -73,7 +73,8 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
 /** The typed array of a frame: a view when aligned, else a copy (ZeroMQ frames need not be 8-byte aligned). */
 function arrayOf(frame: Uint8Array, dtype: WireDType, index: number): FloatArray {
   const size = dtype === 'f64' ? 8 : 4;
-  if (frame.byteLength % size !== 0) throw new WireError(`array ${index} has ${frame.byteLength} bytes, not a whole number of ${dtype} values`);
+  if (frame.byteLength % size !== 0)
+    throw new WireError(`array ${index} has ${frame.byteLength} bytes, not a whole number of ${dtype} values`);
   const Type = dtype === 'f64' ? Float64Array : Float32Array;
   if (frame.byteOffset % size === 0) return new Type(frame.buffer as ArrayBuffer, frame.byteOffset, frame.byteLength / size);
   const copy = new Uint8Array(frame.byteLength);
@@ -94,14 +95,19 @@ export function decodeMessage(frames: readonly Uint8Array[]): { envelope: Envelo
   }
   if (!isPlainObject(parsed)) throw new WireError('envelope is not a JSON object');
   const { v, k, tag, h, c, d } = parsed;
-  if (v !== PROTOCOL_VERSION) throw new WireError(`protocol version ${JSON.stringify(v)}, expected ${PROTOCOL_VERSION} (run the same shardlearn version on every rank)`);
+  if (v !== PROTOCOL_VERSION)
+    throw new WireError(
+      `protocol version ${JSON.stringify(v)}, expected ${PROTOCOL_VERSION} (run the same shardlearn version on every rank)`,
+    );
   if (!KINDS.includes(k as WireKind)) throw new WireError(`unknown message kind ${JSON.stringify(k)}`);
   if (tag !== undefined && typeof tag !== 'string') throw new WireError('tag is not a string');
   if (h !== undefined && !isPlainObject(h)) throw new WireError('header is not a JSON object');
   if (c !== undefined && !Number.isSafeInteger(c)) throw new WireError('collective sequence is not an integer');
   const dtypes = d ?? [];
-  if (!Array.isArray(dtypes) || dtypes.length > MAX_ARRAYS || dtypes.some((x) => x !== 'f64' && x !== 'f32')) throw new WireError('array dtypes are not a list of f64/f32');
-  if (dtypes.length !== frames.length - 1) throw new WireError(`envelope announces ${dtypes.length} arrays, message has ${frames.length - 1}`);
+  if (!Array.isArray(dtypes) || dtypes.length > MAX_ARRAYS || dtypes.some((x) => x !== 'f64' && x !== 'f32'))
+    throw new WireError('array dtypes are not a list of f64/f32');
+  if (dtypes.length !== frames.length - 1)
+    throw new WireError(`envelope announces ${dtypes.length} arrays, message has ${frames.length - 1}`);
   const arrays = (dtypes as WireDType[]).map((dtype, i) => arrayOf(frames[i + 1]!, dtype, i));
   const envelope: Envelope = { v, k: k as WireKind };
   if (tag !== undefined) envelope.tag = tag;

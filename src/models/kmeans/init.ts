@@ -35,11 +35,18 @@ async function drawProportional(view: ShardView, minDistances: Float64Array, cou
   totals[comm.rank] = sum(minDistances);
   if (comm.size > 1) await comm.allReduce(totals, 'sum');
   const grand = sum(totals);
-  if (!(grand > 0)) return fetchRows(view, Array.from({ length: count }, () => rng.int(layout.total)));
+  if (!(grand > 0))
+    return fetchRows(
+      view,
+      Array.from({ length: count }, () => rng.int(layout.total)),
+    );
   const draws = Array.from({ length: count }, () => locateRank(totals, rng.uniform() * grand));
   const mine = draws.map((draw, slot) => ({ ...draw, slot })).filter((draw) => draw.rank === comm.rank);
   mine.sort((a, b) => a.residual - b.residual);
-  const rows = searchCumulative(minDistances, mine.map((draw) => draw.residual));
+  const rows = searchCumulative(
+    minDistances,
+    mine.map((draw) => draw.residual),
+  );
   const globalIndex = new Array<number>(count).fill(-1);
   mine.forEach((draw, j) => (globalIndex[draw.slot] = layout.offset + rows[j]!));
   return fetchRows(view, globalIndex);

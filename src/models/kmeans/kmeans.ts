@@ -64,11 +64,23 @@ export const KMEANS_STATE: StateSchema<KMeansState, KMeansParams> = {
 
 export const KMEANS_OPTIONS: OptionSchema<KMeansParams> = {
   k: { type: 'integer', min: 1, default: 8, doc: 'number of clusters' },
-  init: { type: 'choice-or-numbers', choices: KMEANS_INITS, multipleOf: 'k', default: 'k-means++', doc: 'initial centres: k-means++, k-means|| (parallel), random, or (library API) k·cols numbers' },
+  init: {
+    type: 'choice-or-numbers',
+    choices: KMEANS_INITS,
+    multipleOf: 'k',
+    default: 'k-means++',
+    doc: 'initial centres: k-means++, k-means|| (parallel), random, or (library API) k·cols numbers',
+  },
   maxIter: { type: 'integer', min: 1, default: 300, doc: 'upper bound on Lloyd iterations' },
   tol: { type: 'number', min: 0, default: 1e-4, doc: 'stop when Σ‖centre shift‖² ≤ tol · mean feature variance (scikit-learn)' },
   seed: { type: 'integer', min: 0, default: 0, doc: 'seed of the initialisation' },
-  oversampling: { type: 'number', min: 0, minExclusive: true, default: 2, doc: 'k-means||: oversampling·k candidates sampled per round in expectation' },
+  oversampling: {
+    type: 'number',
+    min: 0,
+    minExclusive: true,
+    default: 2,
+    doc: 'k-means||: oversampling·k candidates sampled per round in expectation',
+  },
   rounds: { type: 'integer', min: 1, default: 5, doc: 'k-means||: sampling rounds' },
 };
 
@@ -194,7 +206,11 @@ export class KMeans extends Estimator<KMeansParams, KMeansState> {
   private checkedState(data: Dataset): KMeansState {
     const state = this.state;
     if (data.cols !== state.cols) {
-      throw new DataError('DATA_FORMAT', { file: data.source }, `this k-means model was trained on ${state.cols} columns, found ${data.cols}; use data with the training columns`);
+      throw new DataError(
+        'DATA_FORMAT',
+        { file: data.source },
+        `this k-means model was trained on ${state.cols} columns, found ${data.cols}; use data with the training columns`,
+      );
     }
     return state;
   }
@@ -205,7 +221,10 @@ async function initialCenters(view: ShardView, params: KMeansParams): Promise<Fl
   const rng = new Rng(params.seed);
   if (typeof init !== 'string') {
     if (init.length !== k * view.shard.cols) {
-      throw new ConfigError(`kmeans option 'init' gives ${init.length} values; k·cols = ${k}·${view.shard.cols} = ${k * view.shard.cols} expected`, { field: 'init' });
+      throw new ConfigError(
+        `kmeans option 'init' gives ${init.length} values; k·cols = ${k}·${view.shard.cols} = ${k * view.shard.cols} expected`,
+        { field: 'init' },
+      );
     }
     return Float64Array.from(init);
   }
@@ -251,8 +270,14 @@ async function meanFeatureVariance(view: ShardView): Promise<number> {
  * into `stats` = [sums (k·d) | counts (k) | inertia | changed].
  */
 function assignAndSum(
-  shard: Dataset, centers: Float64Array, norms: Float64Array, k: number,
-  labels: Int32Array, previous: Int32Array, distances: Float64Array, stats: Float64Array,
+  shard: Dataset,
+  centers: Float64Array,
+  norms: Float64Array,
+  k: number,
+  labels: Int32Array,
+  previous: Int32Array,
+  distances: Float64Array,
+  stats: Float64Array,
 ): void {
   const kern = kernels();
   const d = shard.cols;
@@ -283,7 +308,13 @@ function assignAndSum(
  * old cluster. Two tiny collectives per empty cluster, and only when one is empty, which is rare.
  * Edits the all-reduced `stats` identically on every rank; returns whether anything moved.
  */
-async function relocateEmptyClusters(view: ShardView, stats: Float64Array, k: number, labels: Int32Array, distances: Float64Array): Promise<boolean> {
+async function relocateEmptyClusters(
+  view: ShardView,
+  stats: Float64Array,
+  k: number,
+  labels: Int32Array,
+  distances: Float64Array,
+): Promise<boolean> {
   const { comm, shard } = view;
   const d = shard.cols;
   const countsAt = k * d;

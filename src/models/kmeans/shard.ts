@@ -59,7 +59,11 @@ export class BlockScratch {
  * `count` centres). Rows are processed in blocks through the `nearestCenter` kernel.
  */
 export function lowerMinDistances(
-  shard: Dataset, centers: Float64Array, count: number, minDistances: Float64Array, scratch: BlockScratch,
+  shard: Dataset,
+  centers: Float64Array,
+  count: number,
+  minDistances: Float64Array,
+  scratch: BlockScratch,
 ): void {
   const k = kernels();
   const d = shard.cols;

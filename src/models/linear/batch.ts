@@ -33,7 +33,10 @@ export class LinearBatch {
   private readonly gathered: Float64Array;
   private readonly gatheredRows: Uint32Array;
 
-  constructor(readonly features: number, readonly outputs: number) {
+  constructor(
+    readonly features: number,
+    readonly outputs: number,
+  ) {
     this.scores = new Float64Array(BLOCK_ROWS * outputs);
     this.gathered = new Float64Array(BLOCK_ROWS * features);
     this.gatheredRows = new Uint32Array(BLOCK_ROWS);
@@ -72,7 +75,14 @@ export class LinearBatch {
   }
 
   /** `count` (≤ BLOCK_ROWS) consecutive rows of `x` from element `offset`; their shard rows are in `gatheredRows`. */
-  private sumBlock(x: FloatArray, offset: number, count: number, params: Float64Array, gradient: Float64Array, residual: RowResidual): number {
+  private sumBlock(
+    x: FloatArray,
+    offset: number,
+    count: number,
+    params: Float64Array,
+    gradient: Float64Array,
+    residual: RowResidual,
+  ): number {
     const d = this.features;
     const m = this.outputs;
     const k = kernels();

@@ -60,7 +60,12 @@ export const LINEAR_REGRESSION_STATE: StateSchema<LinearRegressionState> = {
 
 const NAME = 'linear-regression';
 export const LINEAR_REGRESSION_OPTIONS: OptionSchema<LinearRegressionParams> = {
-  solver: { type: 'choice', choices: ['exact', 'sgd'], default: 'exact', doc: "'exact': normal equations by Cholesky (one all-reduce); 'sgd': mini-batch SGD" },
+  solver: {
+    type: 'choice',
+    choices: ['exact', 'sgd'],
+    default: 'exact',
+    doc: "'exact': normal equations by Cholesky (one all-reduce); 'sgd': mini-batch SGD",
+  },
   l2: { type: 'number', min: 0, default: 0, doc: 'ridge penalty on the weights (scikit-learn Ridge alpha); 0 is ordinary least squares' },
   fitIntercept: FIT_INTERCEPT_OPTION,
   ...SGD_OPTIONS,
@@ -101,7 +106,12 @@ export class LinearRegression extends Estimator<LinearRegressionParams, LinearRe
  * unpenalised intercept after eliminating b (its Schur complement), but centring first keeps the
  * Gram matrix's condition number that of the features, not of features plus a constant column.
  */
-async function trainExact(shard: Dataset, y: Float64Array, params: LinearRegressionParams, context: TrainContext): Promise<LinearRegressionState> {
+async function trainExact(
+  shard: Dataset,
+  y: Float64Array,
+  params: LinearRegressionParams,
+  context: TrainContext,
+): Promise<LinearRegressionState> {
   const { comm } = context;
   const d = shard.cols;
   const k = kernels();

@@ -25,9 +25,7 @@ import { LinearBatch } from './batch.js';
 import type { RowResidual } from './batch.js';
 import { accuracy } from '../metrics.js';
 import { runSgd, sgdCodes, sgdData } from '../solvers/sgd.js';
-import {
-  FIT_INTERCEPT_OPTION, SGD_OPTIONS, checkFeatures, classifierLabels, linearScores, predictClasses, splitParams,
-} from './shared.js';
+import { FIT_INTERCEPT_OPTION, SGD_OPTIONS, checkFeatures, classifierLabels, linearScores, predictClasses, splitParams } from './shared.js';
 
 export interface LinearSVMParams {
   /** λ, the L2 penalty on the mean-hinge-loss scale (scikit-learn's SGDClassifier alpha). */
@@ -54,7 +52,14 @@ export const LINEAR_SVM_OPTIONS: OptionSchema<LinearSVMParams> = {
   batchSize: SGD_OPTIONS.batchSize,
   seed: SGD_OPTIONS.seed,
   fitIntercept: FIT_INTERCEPT_OPTION,
-  lr: { type: 'number', min: 0, minExclusive: true, nullable: true, default: null, doc: "a constant learning rate; null: Pegasos's 1/(1 + λ·t)" },
+  lr: {
+    type: 'number',
+    min: 0,
+    minExclusive: true,
+    nullable: true,
+    default: null,
+    doc: "a constant learning rate; null: Pegasos's 1/(1 + λ·t)",
+  },
 };
 
 /**
@@ -67,7 +72,10 @@ export class HingeLoss {
   private codes: Int32Array = new Int32Array(0);
   private readonly residual: RowResidual;
 
-  constructor(readonly features: number, readonly outputs: number) {
+  constructor(
+    readonly features: number,
+    readonly outputs: number,
+  ) {
     this.batch = new LinearBatch(features, outputs);
     this.residual = (scores, at, row) => {
       const code = this.codes[row]!;
@@ -117,25 +125,31 @@ export class LinearSVM extends Estimator<LinearSVMParams, LinearSVMState> {
     // offset t₀ = 1/λ (rate 1/(1 + λ·t), Bottou's η₀/(1 + η₀λt) with η₀ = 1) starts at 1 and still
     // decays as 1/(λt): 84.75% there, and 87.8% vs 75.8% (t₀ = λ^(−3/4), scikit-learn's 'optimal')
     // on 20,000 rows × 10 features, 3 classes, 5 epochs.
-    const result = await runSgd(shard, context, {
-      dim,
-      accumulate: (params, rows, count, gradient) => hinge.sumRows(data.x, rows, count, dataCodes, params, gradient),
-      apply(params, meanGradient, step) {
-        const rate = lr ?? 1 / (1 + l2 * step);
-        const shrink = 1 - rate * l2;
-        for (let j = 0; j < regularised; j++) params[j] = shrink * params[j]! - rate * meanGradient[j]!;
-        // Pegasos's projection, per class (one-vs-rest problems are independent).
-        for (let c = 0; c < outputs && radiusSquared < Infinity; c++) {
-          let norm = 0;
-          for (let j = c * d; j < (c + 1) * d; j++) norm += params[j]! * params[j]!;
-          if (fitIntercept) norm += params[weightCount + c]! ** 2;
-          if (norm <= radiusSquared) continue;
-          const scale = Math.sqrt(radiusSquared / norm);
-          for (let j = c * d; j < (c + 1) * d; j++) params[j]! *= scale;
-          if (fitIntercept) params[weightCount + c]! *= scale;
-        }
+    const result = await runSgd(
+      shard,
+      context,
+      {
+        dim,
+        accumulate: (params, rows, count, gradient) => hinge.sumRows(data.x, rows, count, dataCodes, params, gradient),
+        apply(params, meanGradient, step) {
+          const rate = lr ?? 1 / (1 + l2 * step);
+          const shrink = 1 - rate * l2;
+          for (let j = 0; j < regularised; j++) params[j] = shrink * params[j]! - rate * meanGradient[j]!;
+          // Pegasos's projection, per class (one-vs-rest problems are independent).
+          for (let c = 0; c < outputs && radiusSquared < Infinity; c++) {
+            let norm = 0;
+            for (let j = c * d; j < (c + 1) * d; j++) norm += params[j]! * params[j]!;
+            if (fitIntercept) norm += params[weightCount + c]! ** 2;
+            if (norm <= radiusSquared) continue;
+            const scale = Math.sqrt(radiusSquared / norm);
+            for (let j = c * d; j < (c + 1) * d; j++) params[j]! *= scale;
+            if (fitIntercept) params[weightCount + c]! *= scale;
+          }
+        },
       },
-    }, new Float64Array(dim), this.params);
+      new Float64Array(dim),
+      this.params,
+    );
     return { classes, ...splitParams(result.params, outputs, d) };
   }
 

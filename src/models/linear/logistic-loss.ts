@@ -81,11 +81,15 @@ export class LogisticLoss {
   private codes: Int32Array = new Int32Array(0);
   private readonly residual: RowResidual;
 
-  constructor(readonly features: number, readonly outputs: number) {
+  constructor(
+    readonly features: number,
+    readonly outputs: number,
+  ) {
     this.batch = new LinearBatch(features, outputs);
-    this.residual = outputs === 1
-      ? (scores, at, row) => binaryResidual(scores, at, this.codes[row] === 1)
-      : (scores, at, row) => softmaxResidual(scores, at, outputs, this.codes[row]!);
+    this.residual =
+      outputs === 1
+        ? (scores, at, row) => binaryResidual(scores, at, this.codes[row] === 1)
+        : (scores, at, row) => softmaxResidual(scores, at, outputs, this.codes[row]!);
   }
 
   /** Rows [start, end) of row-major `x`: adds Σ∇ to `gradient`, returns Σ loss. */

@@ -20,9 +20,7 @@ import { minimizeLbfgs } from '../solvers/lbfgs.js';
 import { accuracy } from '../metrics.js';
 import { runSgd, sgdCodes, sgdData } from '../solvers/sgd.js';
 import { LogisticLoss, addL2, probabilitiesFromScores } from './logistic-loss.js';
-import {
-  FIT_INTERCEPT_OPTION, SGD_OPTIONS, checkFeatures, classifierLabels, linearScores, predictClasses, splitParams,
-} from './shared.js';
+import { FIT_INTERCEPT_OPTION, SGD_OPTIONS, checkFeatures, classifierLabels, linearScores, predictClasses, splitParams } from './shared.js';
 
 export type LogisticSolver = 'lbfgs' | 'sgd';
 
@@ -57,7 +55,12 @@ export interface LogisticRegressionState {
 
 const NAME = 'logistic-regression';
 export const LOGISTIC_REGRESSION_OPTIONS: OptionSchema<LogisticRegressionParams> = {
-  solver: { type: 'choice', choices: ['lbfgs', 'sgd'], default: 'lbfgs', doc: "'lbfgs': full-batch L-BFGS on all-reduced gradients; 'sgd': mini-batch SGD" },
+  solver: {
+    type: 'choice',
+    choices: ['lbfgs', 'sgd'],
+    default: 'lbfgs',
+    doc: "'lbfgs': full-batch L-BFGS on all-reduced gradients; 'sgd': mini-batch SGD",
+  },
   l2: { type: 'number', min: 0, default: 1e-4, doc: "L2 penalty on the weights, mean-loss scale (scikit-learn's C = 1 / (l2·n))" },
   maxIter: { type: 'integer', min: 1, default: 100, doc: 'L-BFGS only: iterations at most' },
   tol: { type: 'number', min: 0, default: 1e-6, doc: 'L-BFGS only: stop when the largest gradient component is at most this' },
@@ -77,13 +80,20 @@ export class LogisticRegression extends Estimator<LogisticRegressionParams, Logi
     const { classes, codes, outputs, total } = await classifierLabels(NAME, shard, context);
     const d = shard.cols;
     const loss = new LogisticLoss(d, outputs);
-    const params = this.params.solver === 'lbfgs'
-      ? await this.trainLbfgs(shard, context, codes, loss, total)
-      : await this.trainSgd(shard, context, codes, classes, loss);
+    const params =
+      this.params.solver === 'lbfgs'
+        ? await this.trainLbfgs(shard, context, codes, loss, total)
+        : await this.trainSgd(shard, context, codes, classes, loss);
     return { classes, ...splitParams(params, outputs, d) };
   }
 
-  private async trainLbfgs(shard: Dataset, context: TrainContext, codes: Int32Array, loss: LogisticLoss, total: number): Promise<Float64Array> {
+  private async trainLbfgs(
+    shard: Dataset,
+    context: TrainContext,
+    codes: Int32Array,
+    loss: LogisticLoss,
+    total: number,
+  ): Promise<Float64Array> {
     const { l2, fitIntercept, maxIter, tol } = this.params;
     const weightCount = loss.outputs * loss.features;
     const dim = weightCount + loss.outputs;
@@ -105,20 +115,32 @@ export class LogisticRegression extends Estimator<LogisticRegressionParams, Logi
     return result.x;
   }
 
-  private async trainSgd(shard: Dataset, context: TrainContext, codes: Int32Array, classes: Float64Array, loss: LogisticLoss): Promise<Float64Array> {
+  private async trainSgd(
+    shard: Dataset,
+    context: TrainContext,
+    codes: Int32Array,
+    classes: Float64Array,
+    loss: LogisticLoss,
+  ): Promise<Float64Array> {
     const { l2, lr, fitIntercept } = this.params;
     const data = sgdData(shard, context);
     const dataCodes = sgdCodes(shard, context, codes, classes);
     const weightCount = loss.outputs * loss.features;
     const dim = weightCount + loss.outputs;
-    const result = await runSgd(shard, context, {
-      dim,
-      accumulate: (params, rows, count, gradient) => loss.sumRows(data.x, rows, count, dataCodes, params, gradient),
-      apply(params, meanGradient) {
-        for (let j = 0; j < weightCount; j++) params[j]! -= lr * (meanGradient[j]! + l2 * params[j]!);
-        if (fitIntercept) for (let j = weightCount; j < dim; j++) params[j]! -= lr * meanGradient[j]!;
+    const result = await runSgd(
+      shard,
+      context,
+      {
+        dim,
+        accumulate: (params, rows, count, gradient) => loss.sumRows(data.x, rows, count, dataCodes, params, gradient),
+        apply(params, meanGradient) {
+          for (let j = 0; j < weightCount; j++) params[j]! -= lr * (meanGradient[j]! + l2 * params[j]!);
+          if (fitIntercept) for (let j = weightCount; j < dim; j++) params[j]! -= lr * meanGradient[j]!;
+        },
       },
-    }, new Float64Array(dim), this.params);
+      new Float64Array(dim),
+      this.params,
+    );
     return result.params;
   }
 

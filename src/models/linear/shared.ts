@@ -44,7 +44,10 @@ export function outputsFor(classes: number): number {
 
 export const LINEAR_CLASSIFIER_STATE: StateSchema<LinearClassifierState> = {
   classes: { type: 'floats', minLength: 2, increasing: true },
-  intercepts: { type: 'floats', length: { as: 'outputs (1 for two classes, else one per class)', is: (s) => outputsFor(s.classes.length) } },
+  intercepts: {
+    type: 'floats',
+    length: { as: 'outputs (1 for two classes, else one per class)', is: (s) => outputsFor(s.classes.length) },
+  },
   weights: { type: 'floats', multipleOf: { as: 'outputs', is: (s) => s.intercepts.length } },
 };
 

@@ -75,7 +75,11 @@ export abstract class NeuralClassifier<P extends NeuralParams> extends Estimator
     network.store.initialize(new Rng(p.seed).fork(0x1a1));
     const initial = Float64Array.from(network.store.values);
     if (context.options?.pipeline !== undefined) {
-      if (context.options.checkpoint !== undefined) throw new ConfigError(`${this.name}: checkpoints are not yet written by the pipeline trainer: drop --pipeline or the checkpoint flags`, { field: 'checkpoint-dir' });
+      if (context.options.checkpoint !== undefined)
+        throw new ConfigError(
+          `${this.name}: checkpoints are not yet written by the pipeline trainer: drop --pipeline or the checkpoint flags`,
+          { field: 'checkpoint-dir' },
+        );
       const codes = encodeLabels(shard.labels(), classes);
       const settings = resolvePipeline(context.options?.pipeline, context.comm.size);
       const params = await trainPipeline({ shard, context, codes, inputShape, layers, initial, params: p, settings });
@@ -84,9 +88,10 @@ export abstract class NeuralClassifier<P extends NeuralParams> extends Estimator
 
     const stepsPerEpoch = Math.ceil((context.strategy.synchronous ? total : shard.rows) / p.batchSize);
     const totalSteps = stepsPerEpoch * p.epochs;
-    const optimizer: Optimizer = p.optimizer === 'adam'
-      ? new Adam(network.size, { weightDecay: p.weightDecay })
-      : new SgdOptimizer(network.size, { momentum: p.momentum, weightDecay: p.weightDecay });
+    const optimizer: Optimizer =
+      p.optimizer === 'adam'
+        ? new Adam(network.size, { weightDecay: p.weightDecay })
+        : new SgdOptimizer(network.size, { momentum: p.momentum, weightDecay: p.weightDecay });
     const data = sgdData(shard, context);
     const codes = encodeLabels(data.labels(), classes);
     const cols = data.cols;
@@ -96,33 +101,39 @@ export abstract class NeuralClassifier<P extends NeuralParams> extends Estimator
     const rowSeeds = new Uint32Array(p.batchSize);
     const gradients = network.store.gradients;
 
-    const result = await runSgd(shard, context, {
-      dim: network.size,
-      gradientPrecision: p.precision,
-      accumulate(params, rows, count, gradient, epoch) {
-        network.loadParameters(params);
-        for (let i = 0; i < count; i++) {
-          const row = rows[i]!;
-          batchX.set(data.x.subarray(row * cols, (row + 1) * cols), i * cols);
-          batchCodes[i] = codes[row]!;
-          rowSeeds[i] = Math.floor(hashUniform(p.seed + Math.imul(epoch, 0x9e3779b1), data.rowKey(row)) * 0x100000000);
-        }
-        const x = { shape: [count, ...inputShape], data: batchX.subarray(0, count * cols) };
-        const logits = network.forward(x, { training: true, rowSeeds: rowSeeds.subarray(0, count) });
-        const { loss, gradient: dLogits } = softmaxCrossEntropy(logits, batchCodes.subarray(0, count));
-        network.zeroGradients();
-        network.backward(dLogits);
-        for (let j = 0; j < gradient.length; j++) gradient[j]! += gradients[j]!;
-        return loss;
+    const result = await runSgd(
+      shard,
+      context,
+      {
+        dim: network.size,
+        gradientPrecision: p.precision,
+        accumulate(params, rows, count, gradient, epoch) {
+          network.loadParameters(params);
+          for (let i = 0; i < count; i++) {
+            const row = rows[i]!;
+            batchX.set(data.x.subarray(row * cols, (row + 1) * cols), i * cols);
+            batchCodes[i] = codes[row]!;
+            rowSeeds[i] = Math.floor(hashUniform(p.seed + Math.imul(epoch, 0x9e3779b1), data.rowKey(row)) * 0x100000000);
+          }
+          const x = { shape: [count, ...inputShape], data: batchX.subarray(0, count * cols) };
+          const logits = network.forward(x, { training: true, rowSeeds: rowSeeds.subarray(0, count) });
+          const { loss, gradient: dLogits } = softmaxCrossEntropy(logits, batchCodes.subarray(0, count));
+          network.zeroGradients();
+          network.backward(dLogits);
+          for (let j = 0; j < gradient.length; j++) gradient[j]! += gradients[j]!;
+          return loss;
+        },
+        apply(params, meanGradient, step) {
+          if (p.clipNorm > 0) clipGlobalNorm(meanGradient, p.clipNorm);
+          const lr = scheduledRate(p.lr, { name: p.schedule, gamma: p.gamma, stepEpochs: p.stepEpochs }, step, stepsPerEpoch, totalSteps);
+          optimizer.step(params, meanGradient, lr);
+        },
+        getState: () => optimizer.getState(),
+        setState: (state) => optimizer.setState(state),
       },
-      apply(params, meanGradient, step) {
-        if (p.clipNorm > 0) clipGlobalNorm(meanGradient, p.clipNorm);
-        const lr = scheduledRate(p.lr, { name: p.schedule, gamma: p.gamma, stepEpochs: p.stepEpochs }, step, stepsPerEpoch, totalSteps);
-        optimizer.step(params, meanGradient, lr);
-      },
-      getState: () => optimizer.getState(),
-      setState: (state) => optimizer.setState(state),
-    }, initial, p);
+      initial,
+      p,
+    );
     return { classes, inputShape, layers, params: result.params };
   }
 
@@ -138,7 +149,10 @@ export abstract class NeuralClassifier<P extends NeuralParams> extends Estimator
     for (let start = 0; start < data.rows; start += PREDICT_CHUNK) {
       const count = Math.min(PREDICT_CHUNK, data.rows - start);
       chunk.set(data.x.subarray(start * cols, (start + count) * cols));
-      const logits = network.forward({ shape: [count, ...state.inputShape], data: chunk.subarray(0, count * cols) }, { training: false, rowSeeds: null });
+      const logits = network.forward(
+        { shape: [count, ...state.inputShape], data: chunk.subarray(0, count * cols) },
+        { training: false, rowSeeds: null },
+      );
       softmaxRows(logits.data, count, k, out.subarray(start * k, (start + count) * k));
     }
     return out;

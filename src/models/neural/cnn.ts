@@ -42,7 +42,13 @@ const NAME = 'cnn';
 export const CNN_OPTIONS: OptionSchema<CNNParams> = {
   ...NEURAL_OPTIONS,
   epochs: { ...NEURAL_OPTIONS.epochs, default: 3 },
-  inputShape: { type: 'sizes', length: 3, nullable: true, default: null, doc: 'height×width×channels of one row (--input-shape 32x32x3); null: a square one-channel image' },
+  inputShape: {
+    type: 'sizes',
+    length: 3,
+    nullable: true,
+    default: null,
+    doc: 'height×width×channels of one row (--input-shape 32x32x3); null: a square one-channel image',
+  },
   filters: { type: 'sizes', allowEmpty: true, default: [32, 64], doc: 'filters of each convolution (--filters 32,64)' },
   kernelSize: { type: 'integer', min: 1, default: 5, doc: 'convolution kernel height and width' },
   stride: { type: 'integer', min: 1, default: 1, doc: 'convolution stride' },
@@ -63,7 +69,11 @@ export class CNN extends NeuralClassifier<CNNParams> {
     const p = this.params;
     const inputShape = p.inputShape ?? squareImage(cols);
     if (inputShape[0]! * inputShape[1]! * inputShape[2]! !== cols) {
-      throw new DataError('DATA_FORMAT', { column: cols }, `${NAME}: inputShape ${inputShape.join('x')} needs ${inputShape[0]! * inputShape[1]! * inputShape[2]!} feature columns, the data has ${cols}; set --input-shape to the images' height x width x channels`);
+      throw new DataError(
+        'DATA_FORMAT',
+        { column: cols },
+        `${NAME}: inputShape ${inputShape.join('x')} needs ${inputShape[0]! * inputShape[1]! * inputShape[2]!} feature columns, the data has ${cols}; set --input-shape to the images' height x width x channels`,
+      );
     }
     const layers: LayerSpec[] = [];
     for (const filters of p.filters) {
@@ -86,7 +96,11 @@ export class CNN extends NeuralClassifier<CNNParams> {
 function squareImage(cols: number): number[] {
   const side = Math.round(Math.sqrt(cols));
   if (side * side !== cols) {
-    throw new DataError('DATA_FORMAT', { column: cols }, `${NAME}: ${cols} feature columns are not a square one-channel image; give the image shape with --input-shape HxWxC`);
+    throw new DataError(
+      'DATA_FORMAT',
+      { column: cols },
+      `${NAME}: ${cols} feature columns are not a square one-channel image; give the image shape with --input-shape HxWxC`,
+    );
   }
   return [side, side, 1];
 }

@@ -29,7 +29,12 @@ export interface MLPParams extends NeuralParams {
 const NAME = 'mlp';
 export const MLP_OPTIONS: OptionSchema<MLPParams> = {
   ...NEURAL_OPTIONS,
-  hidden: { type: 'sizes', allowEmpty: true, default: [128], doc: 'units of each hidden layer (--hidden 256,128); empty: logistic regression' },
+  hidden: {
+    type: 'sizes',
+    allowEmpty: true,
+    default: [128],
+    doc: 'units of each hidden layer (--hidden 256,128); empty: logistic regression',
+  },
   activation: { type: 'choice', choices: ['relu', 'tanh', 'sigmoid'], default: 'relu', doc: 'activation after each hidden layer' },
   dropout: { ...DROPOUT_OPTION, doc: 'dropout rate after each hidden activation (0 = none)' },
 };

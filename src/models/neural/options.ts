@@ -40,19 +40,41 @@ export interface NeuralParams {
 export const NEURAL_OPTIONS = {
   epochs: { type: 'integer', min: 1, default: 10, doc: 'passes over the training data' },
   lr: { type: 'number', min: 0, minExclusive: true, default: 0.001, doc: 'base learning rate' },
-  batchSize: { type: 'integer', min: 1, default: 64, doc: 'rows per global mini-batch (split over the workers under a synchronous strategy)' },
+  batchSize: {
+    type: 'integer',
+    min: 1,
+    default: 64,
+    doc: 'rows per global mini-batch (split over the workers under a synchronous strategy)',
+  },
   optimizer: { type: 'choice', choices: ['adam', 'sgd'], default: 'adam', doc: 'Adam (decoupled weight decay) or SGD with momentum' },
   momentum: { type: 'number', min: 0, max: 1, maxExclusive: true, default: 0.9, doc: 'SGD only: heavy-ball momentum' },
   weightDecay: { type: 'number', min: 0, default: 0, doc: 'L2 weight decay (SGD: added to the gradient; Adam: decoupled, AdamW)' },
-  schedule: { type: 'choice', choices: ['constant', 'step', 'cosine'], default: 'constant', doc: "learning-rate schedule: 'step' multiplies by gamma every stepEpochs" },
+  schedule: {
+    type: 'choice',
+    choices: ['constant', 'step', 'cosine'],
+    default: 'constant',
+    doc: "learning-rate schedule: 'step' multiplies by gamma every stepEpochs",
+  },
   gamma: { type: 'number', min: 0, minExclusive: true, default: 0.1, doc: "'step' schedule: factor per step" },
   stepEpochs: { type: 'integer', min: 1, default: 1, doc: "'step' schedule: epochs per step" },
   clipNorm: { type: 'number', min: 0, default: 0, doc: 'clip the mean gradient to this global L2 norm; 0 turns clipping off' },
   seed: { type: 'integer', min: -0x80000000, default: 0, doc: 'seed of the initial weights, the batch order and the dropout masks' },
-  precision: { type: 'choice', choices: ['float32', 'float64'], default: 'float32', doc: 'storage and arithmetic of activations (master weights are float64)' },
+  precision: {
+    type: 'choice',
+    choices: ['float32', 'float64'],
+    default: 'float32',
+    doc: 'storage and arithmetic of activations (master weights are float64)',
+  },
 } as const satisfies OptionSchema<NeuralParams>;
 
 export const NEURAL_DEFAULTS: NeuralParams = defaultsOf<NeuralParams>(NEURAL_OPTIONS);
 
 /** A dropout rate in [0, 1) (0 = none). */
-export const DROPOUT_OPTION = { type: 'number', min: 0, max: 1, maxExclusive: true, default: 0, doc: 'dropout rate (0 = none)' } as const satisfies OptionSpec;
+export const DROPOUT_OPTION = {
+  type: 'number',
+  min: 0,
+  max: 1,
+  maxExclusive: true,
+  default: 0,
+  doc: 'dropout rate (0 = none)',
+} as const satisfies OptionSpec;

@@ -39,7 +39,13 @@ export const RNN_OPTIONS: OptionSchema<RNNParams> = {
   cell: { type: 'choice', choices: ['rnn', 'lstm', 'gru'], default: 'lstm', doc: 'recurrent cell: simple RNN, LSTM or GRU' },
   hidden: { type: 'integer', min: 1, default: 128, doc: 'hidden units of each recurrent layer' },
   layers: { type: 'integer', min: 1, default: 1, doc: 'recurrent layers stacked' },
-  steps: { type: 'integer', min: 1, nullable: true, default: null, doc: 'steps per row; null: a square column count is an image read row by row, else one feature per step' },
+  steps: {
+    type: 'integer',
+    min: 1,
+    nullable: true,
+    default: null,
+    doc: 'steps per row; null: a square column count is an image read row by row, else one feature per step',
+  },
 };
 
 export class RNN extends NeuralClassifier<RNNParams> {
@@ -54,7 +60,11 @@ export class RNN extends NeuralClassifier<RNNParams> {
     const side = Math.round(Math.sqrt(cols));
     const steps = p.steps ?? (side * side === cols ? side : cols);
     if (cols % steps !== 0) {
-      throw new DataError('DATA_FORMAT', { column: cols }, `${NAME}: ${cols} feature columns do not split into ${steps} steps of equal width; set --steps to a divisor of ${cols}`);
+      throw new DataError(
+        'DATA_FORMAT',
+        { column: cols },
+        `${NAME}: ${cols} feature columns do not split into ${steps} steps of equal width; set --steps to a divisor of ${cols}`,
+      );
     }
     const layers: LayerSpec[] = [];
     for (let i = 0; i < p.layers; i++) layers.push({ type: p.cell, units: p.hidden, returnSequences: i < p.layers - 1 });

@@ -63,7 +63,10 @@ function layerProblem(spec: unknown, index: number): string | null {
 }
 
 /** Parameters and output shape of `layers` on `inputShape`, without allocating the weights. */
-export function networkShape(layers: readonly LayerSpec[], inputShape: readonly number[]): { size: number; outputShape: readonly number[] } {
+export function networkShape(
+  layers: readonly LayerSpec[],
+  inputShape: readonly number[],
+): { size: number; outputShape: readonly number[] } {
   const layout = new ParameterLayout();
   let shape: readonly number[] = inputShape;
   for (const spec of layers) shape = createLayer(spec).build(shape, layout, 'float64');

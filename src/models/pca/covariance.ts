@@ -68,7 +68,12 @@ export async function covariance(comm: Communicator, shard: Dataset, moments: Co
  * variance) from the same pass. Two gemms per block, one all-reduce of d·l (+1) numbers.
  */
 export async function covarianceTimes(
-  comm: Communicator, shard: Dataset, moments: ColumnMoments, q: Float64Array, l: number, withTrace: boolean,
+  comm: Communicator,
+  shard: Dataset,
+  moments: ColumnMoments,
+  q: Float64Array,
+  l: number,
+  withTrace: boolean,
 ): Promise<{ product: Float64Array; trace: number }> {
   const d = shard.cols;
   const kern = kernels();

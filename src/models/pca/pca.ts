@@ -81,7 +81,12 @@ export const PCA_STATE: StateSchema<PCAState, PCAParams> = {
 
 export const PCA_OPTIONS: OptionSchema<PCAParams> = {
   components: { type: 'integer', min: 1, default: 2, doc: 'number of principal components kept' },
-  solver: { type: 'choice', choices: PCA_SOLVERS, default: 'full', doc: "'full': all-reduced d×d covariance, exact; 'randomized': subspace iteration, for wide data" },
+  solver: {
+    type: 'choice',
+    choices: PCA_SOLVERS,
+    default: 'full',
+    doc: "'full': all-reduced d×d covariance, exact; 'randomized': subspace iteration, for wide data",
+  },
   oversamples: { type: 'integer', min: 0, default: 10, doc: 'randomized: extra directions sampled beyond components' },
   powerIterations: { type: 'integer', min: 0, default: 4, doc: 'randomized: subspace (power) iterations' },
   whiten: { type: 'boolean', default: false, doc: 'scale transformed scores to unit variance' },
@@ -101,11 +106,16 @@ export class PCA extends Estimator<PCAParams, PCAState> {
     const { components } = this.params;
     const d = shard.cols;
     if (components > d) {
-      throw new ConfigError(`pca: components = ${components} exceeds the ${d} columns of the data; choose components ≤ ${d}`, { field: 'components' });
+      throw new ConfigError(`pca: components = ${components} exceeds the ${d} columns of the data; choose components ≤ ${d}`, {
+        field: 'components',
+      });
     }
     const moments = await columnMean(comm, shard);
     if (components > moments.samples) {
-      throw new ConfigError(`pca: components = ${components} exceeds the ${moments.samples} rows of the data; choose components ≤ ${moments.samples}`, { field: 'components' });
+      throw new ConfigError(
+        `pca: components = ${components} exceeds the ${moments.samples} rows of the data; choose components ≤ ${moments.samples}`,
+        { field: 'components' },
+      );
     }
     let leading: LeadingEigen;
     if (this.params.solver === 'full') {
@@ -155,14 +165,19 @@ export class PCA extends Estimator<PCAParams, PCAState> {
     const c = this.params.components;
     const d = state.cols;
     if (scores.length % c !== 0) {
-      throw new DataError('DATA_FORMAT', {}, `inverseTransform expects rows × ${c} component scores, found ${scores.length} values (not a multiple of ${c})`);
+      throw new DataError(
+        'DATA_FORMAT',
+        {},
+        `inverseTransform expects rows × ${c} component scores, found ${scores.length} values (not a multiple of ${c})`,
+      );
     }
     const rows = scores.length / c;
     const kern = kernels();
     const unwhitened = new Float64Array(c);
     const out = new Float64Array(rows * d);
     for (let i = 0; i < rows; i++) {
-      for (let j = 0; j < c; j++) unwhitened[j] = this.params.whiten ? scores[i * c + j]! * Math.sqrt(state.explainedVariance[j]!) : scores[i * c + j]!;
+      for (let j = 0; j < c; j++)
+        unwhitened[j] = this.params.whiten ? scores[i * c + j]! * Math.sqrt(state.explainedVariance[j]!) : scores[i * c + j]!;
       out.set(state.mean, i * d);
       kern.gemv(true, c, d, 1, state.components, 0, d, unwhitened, 0, 1, out, i * d);
     }
@@ -207,7 +222,11 @@ export class PCA extends Estimator<PCAParams, PCAState> {
   private checkedState(data: Dataset): PCAState {
     const state = this.state;
     if (data.cols !== state.cols) {
-      throw new DataError('DATA_FORMAT', { file: data.source }, `this PCA model was trained on ${state.cols} columns, found ${data.cols}; use data with the training columns`);
+      throw new DataError(
+        'DATA_FORMAT',
+        { file: data.source },
+        `this PCA model was trained on ${state.cols} columns, found ${data.cols}; use data with the training columns`,
+      );
     }
     return state;
   }

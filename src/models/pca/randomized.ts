@@ -44,7 +44,12 @@ export interface LeadingEigen {
 }
 
 /** The leading eigenpairs of the covariance by randomized subspace iteration. */
-export async function randomizedEigen(comm: Communicator, shard: Dataset, moments: ColumnMoments, options: RandomizedOptions): Promise<LeadingEigen> {
+export async function randomizedEigen(
+  comm: Communicator,
+  shard: Dataset,
+  moments: ColumnMoments,
+  options: RandomizedOptions,
+): Promise<LeadingEigen> {
   const d = shard.cols;
   const l = Math.min(d, options.components + options.oversamples);
   const kern = kernels();

@@ -37,9 +37,19 @@ export interface AgentParams {
 /** The options every agent shares, declared once; `env` defaults to the agent's own environment. */
 export function agentOptions(env: EnvName): OptionSchema<AgentParams> {
   return {
-    env: { type: 'choice', choices: ENV_NAMES, default: env, doc: 'the environment: frozenlake-4x4, frozenlake-8x8, cliffwalking, cartpole' },
+    env: {
+      type: 'choice',
+      choices: ENV_NAMES,
+      default: env,
+      doc: 'the environment: frozenlake-4x4, frozenlake-8x8, cliffwalking, cartpole',
+    },
     slippery: { type: 'boolean', default: false, doc: 'FrozenLake: slip to either side of the intended move with probability 1/3 each' },
-    maxEpisodeSteps: { type: 'integer', min: 0, default: 0, doc: "truncate episodes after this many steps; 0 keeps the environment's own limit" },
+    maxEpisodeSteps: {
+      type: 'integer',
+      min: 0,
+      default: 0,
+      doc: "truncate episodes after this many steps; 0 keeps the environment's own limit",
+    },
     seed: { type: 'integer', default: 0, doc: 'seed of the environments, the exploration and the initial weights' },
     evalEpisodes: { type: 'integer', min: 1, default: 100, doc: "greedy episodes `score` and the CLI's evalReturn average over" },
   };
@@ -71,7 +81,11 @@ const RECORD_FIELDS = ['envSteps', 'episodes', 'stepsToTarget', 'updates'];
 
 /** The state field `training` of every agent: a TrainingRecord of whole numbers ≥ 0. */
 export function trainingRecordField<S, P>(): StateField<S, P> {
-  return { type: 'check', expected: 'a training record of whole numbers ≥ 0 (envSteps, episodes, stepsToTarget or null, optional updates)', check: trainingRecordProblem };
+  return {
+    type: 'check',
+    expected: 'a training record of whole numbers ≥ 0 (envSteps, episodes, stepsToTarget or null, optional updates)',
+    check: trainingRecordProblem,
+  };
 }
 
 function trainingRecordProblem(value: unknown): string | null {
@@ -81,7 +95,8 @@ function trainingRecordProblem(value: unknown): string | null {
   if (extra !== undefined) return `'${extra}' is not one of its fields`;
   const count = (v: unknown): boolean => typeof v === 'number' && Number.isInteger(v) && v >= 0;
   for (const key of ['envSteps', 'episodes']) if (!count(record[key])) return `${key} is ${describe(record[key])}`;
-  if (!Object.hasOwn(record, 'stepsToTarget') || !(record['stepsToTarget'] === null || count(record['stepsToTarget']))) return `stepsToTarget is ${describe(record['stepsToTarget'])}`;
+  if (!Object.hasOwn(record, 'stepsToTarget') || !(record['stepsToTarget'] === null || count(record['stepsToTarget'])))
+    return `stepsToTarget is ${describe(record['stepsToTarget'])}`;
   if (Object.hasOwn(record, 'updates') && !count(record['updates'])) return `updates is ${describe(record['updates'])}`;
   return null;
 }
@@ -142,7 +157,12 @@ export abstract class Agent<Params extends AgentParams, State extends { training
       total += episodeReturn;
       if (success !== null && episodeReturn >= success) successes++;
     }
-    return { episodes, meanReturn: total / episodes, successRate: success === null ? null : successes / episodes, meanLength: steps / episodes };
+    return {
+      episodes,
+      meanReturn: total / episodes,
+      successRate: success === null ? null : successes / episodes,
+      meanLength: steps / episodes,
+    };
   }
 
   /** The greedy action for each row of `data` (one observation per row). */

@@ -105,7 +105,8 @@ export class Learner {
     this.globalSteps = steps;
     this.episodes = episodes;
     this.owed += (this.dueBy(steps) - this.dueBy(before)) * this.p.gradientSteps;
-    if (this.p.targetUpdate === 'hard' && Math.floor(steps / this.p.targetEvery) > Math.floor(before / this.p.targetEvery)) this.targetCopyDue = true;
+    if (this.p.targetUpdate === 'hard' && Math.floor(steps / this.p.targetEvery) > Math.floor(before / this.p.targetEvery))
+      this.targetCopyDue = true;
     const meanReturn = sum / Math.max(count, 1);
     if (this.stepsToTarget === null && count >= 100 && meanReturn >= this.target) this.stepsToTarget = steps;
     if (steps - this.lastReport >= REPORT_EVERY_STEPS || steps >= this.p.steps) {
@@ -163,7 +164,15 @@ interface TransitionsHeader {
   last: boolean;
 }
 
-export async function trainSynchronously(comm: Communicator, q: QNetwork, learner: Learner | null, actor: Actor, steps: number, rounds: number, roundSteps: number): Promise<void> {
+export async function trainSynchronously(
+  comm: Communicator,
+  q: QNetwork,
+  learner: Learner | null,
+  actor: Actor,
+  steps: number,
+  rounds: number,
+  roundSteps: number,
+): Promise<void> {
   for (let round = 0; round < rounds; round++) {
     const count = Math.min(roundSteps, steps - actor.steps);
     actor.act(count, q);
@@ -178,7 +187,11 @@ export async function trainSynchronously(comm: Communicator, q: QNetwork, learne
       learner.trainAll();
     } else {
       const header: TransitionsHeader = { count, stats: actor.stats, last: round === rounds - 1 };
-      await comm.send(0, { tag: 'transitions', header: { ...header }, arrays: [actor.packed.subarray(0, count * (actor.packed.length / roundSteps))] });
+      await comm.send(0, {
+        tag: 'transitions',
+        header: { ...header },
+        arrays: [actor.packed.subarray(0, count * (actor.packed.length / roundSteps))],
+      });
     }
     if (comm.size > 1) {
       await comm.broadcast(q.params, 0);
@@ -187,7 +200,16 @@ export async function trainSynchronously(comm: Communicator, q: QNetwork, learne
   }
 }
 
-export async function trainAsynchronously(comm: Communicator, q: QNetwork, learner: Learner | null, actor: Actor | null, steps: number, roundSteps: number, actors: number, maxLag: number): Promise<void> {
+export async function trainAsynchronously(
+  comm: Communicator,
+  q: QNetwork,
+  learner: Learner | null,
+  actor: Actor | null,
+  steps: number,
+  roundSteps: number,
+  actors: number,
+  maxLag: number,
+): Promise<void> {
   if (actor !== null) {
     const width = actor.packed.length / roundSteps;
     while (actor.steps < steps) {
@@ -202,13 +224,17 @@ export async function trainAsynchronously(comm: Communicator, q: QNetwork, learn
   }
   const learning = learner!;
   let active = actors;
-  let arrived: (Awaited<ReturnType<Communicator['recv']>>) | null = null;
+  let arrived: Awaited<ReturnType<Communicator['recv']>> | null = null;
   let failure: unknown = null;
-  const receive = (): Promise<void> => comm.recv().then((message) => void (arrived = message), (error: unknown) => void (failure = error));
+  const receive = (): Promise<void> =>
+    comm.recv().then(
+      (message) => void (arrived = message),
+      (error: unknown) => void (failure = error),
+    );
   let pending = receive();
   while (active > 0) {
     if (failure !== null) throw failure;
-    const message = arrived as (Awaited<ReturnType<Communicator['recv']>>) | null;
+    const message = arrived as Awaited<ReturnType<Communicator['recv']>> | null;
     if (message !== null) {
       arrived = null;
       const header = message.header as unknown as TransitionsHeader;

@@ -103,34 +103,82 @@ export const DQN_OPTIONS: OptionSchema<DQNParams> = {
   steps: { type: 'integer', min: 1, default: 100_000, doc: 'environment steps of all actors together' },
   hidden: { type: 'sizes', allowEmpty: true, default: [64, 64], doc: 'hidden layer widths (dense + ReLU each), e.g. 64,64' },
   lr: { type: 'number', min: 0, minExclusive: true, default: 5e-4, doc: 'Adam learning rate' },
-  lrSchedule: { type: 'choice', choices: ['constant', 'linear'], default: 'linear', doc: 'linear anneals the learning rate from lr to 0 over the run' },
+  lrSchedule: {
+    type: 'choice',
+    choices: ['constant', 'linear'],
+    default: 'linear',
+    doc: 'linear anneals the learning rate from lr to 0 over the run',
+  },
   gamma: { type: 'number', min: 0, max: 1, default: 0.99, doc: 'discount γ' },
   bufferSize: { type: 'integer', min: 1, default: 10_000, doc: 'replay buffer capacity in transitions' },
   batchSize: { type: 'integer', min: 1, default: 64, doc: 'transitions per gradient step' },
   learningStarts: { type: 'integer', min: 0, default: 1000, doc: 'environment steps (all actors) before the first gradient step' },
   trainEvery: { type: 'integer', min: 1, default: 2, doc: 'environment steps (all actors) per round of gradientSteps gradient steps' },
   gradientSteps: { type: 'integer', min: 1, default: 1, doc: 'gradient steps per round' },
-  targetUpdate: { type: 'choice', choices: ['hard', 'polyak'], default: 'polyak', doc: 'hard copies every targetEvery steps, or Polyak averaging after every gradient step' },
-  targetEvery: { type: 'integer', min: 1, default: 500, doc: 'hard: environment steps (all actors) between two copies into the target network' },
-  tau: { type: 'number', min: 0, minExclusive: true, max: 1, default: 0.01, doc: "polyak: θ' ← τ·θ + (1 − τ)·θ' after every gradient step" },
+  targetUpdate: {
+    type: 'choice',
+    choices: ['hard', 'polyak'],
+    default: 'polyak',
+    doc: 'hard copies every targetEvery steps, or Polyak averaging after every gradient step',
+  },
+  targetEvery: {
+    type: 'integer',
+    min: 1,
+    default: 500,
+    doc: 'hard: environment steps (all actors) between two copies into the target network',
+  },
+  tau: {
+    type: 'number',
+    min: 0,
+    minExclusive: true,
+    max: 1,
+    default: 0.01,
+    doc: "polyak: θ' ← τ·θ + (1 − τ)·θ' after every gradient step",
+  },
   double: { type: 'boolean', default: true, doc: 'Double DQN targets' },
   loss: { type: 'choice', choices: TD_LOSSES, default: 'mse', doc: 'TD loss: mse or huber' },
-  maxGradNorm: { type: 'number', min: 0, minExclusive: true, nullable: true, default: 10, doc: 'clip the gradient to this global norm; null: no clipping' },
+  maxGradNorm: {
+    type: 'number',
+    min: 0,
+    minExclusive: true,
+    nullable: true,
+    default: 10,
+    doc: 'clip the gradient to this global norm; null: no clipping',
+  },
   epsilonStart: { type: 'number', min: 0, max: 1, default: 1, doc: 'exploration rate ε at the start' },
   epsilonEnd: { type: 'number', min: 0, max: 1, default: 0.05, doc: 'exploration rate ε once decayed' },
-  explorationFraction: { type: 'number', min: 0, max: 1, default: 0.05, doc: 'fraction of the steps over which ε decays from epsilonStart to epsilonEnd' },
+  explorationFraction: {
+    type: 'number',
+    min: 0,
+    max: 1,
+    default: 0.05,
+    doc: 'fraction of the steps over which ε decays from epsilonStart to epsilonEnd',
+  },
   epsilonDecay: { type: 'choice', choices: EPSILON_DECAYS, default: 'linear', doc: 'how ε decays: linear or exponential' },
-  syncEvery: { type: 'integer', min: 1, default: 2, doc: 'environment steps per actor between two weight broadcasts (and transition sends)' },
-  actors: { type: 'choice', choices: ['sync', 'async'], default: 'sync', doc: 'sync: lockstep rounds, deterministic; async (Ape-X): rank 0 only learns, actors never wait' },
+  syncEvery: {
+    type: 'integer',
+    min: 1,
+    default: 2,
+    doc: 'environment steps per actor between two weight broadcasts (and transition sends)',
+  },
+  actors: {
+    type: 'choice',
+    choices: ['sync', 'async'],
+    default: 'sync',
+    doc: 'sync: lockstep rounds, deterministic; async (Ape-X): rank 0 only learns, actors never wait',
+  },
   maxLag: { type: 'integer', min: 0, default: 50, doc: 'async: gradient steps the learner may owe before it holds the actors back' },
-  precision: { type: 'choice', choices: ['float32', 'float64'], default: 'float32', doc: 'the network\'s float type' },
+  precision: { type: 'choice', choices: ['float32', 'float64'], default: 'float32', doc: "the network's float type" },
 };
 
 export const DQN_STATE: StateSchema<DQNState, DQNParams> = {
   observationLength: { type: 'int', min: 1 },
   actions: { type: 'int', min: 1 },
   hidden: { type: 'ints', min: 1 },
-  params: { type: 'floats', length: { as: 'the network\'s parameter count', is: (s) => parameterCount(s.observationLength, s.hidden, s.actions) } },
+  params: {
+    type: 'floats',
+    length: { as: "the network's parameter count", is: (s) => parameterCount(s.observationLength, s.hidden, s.actions) },
+  },
   training: trainingRecordField(),
 };
 
@@ -173,12 +221,20 @@ export class DQN extends Agent<DQNParams, DQNState> {
     const actorCount = asynchronous ? comm.size - 1 : comm.size;
     const actorIndex = asynchronous ? comm.rank - 1 : comm.rank;
     const root = new Rng(p.seed);
-    const learner = comm.rank === 0 ? new Learner(q, p, new ReplayBuffer(p.bufferSize, d), root.fork(0), this.envInfo.target, context) : null;
-    const actor = actorIndex < 0 ? null : new Actor(
-      env, root.fork(2 * comm.rank + 2).nextUint32() | 0, root.fork(2 * comm.rank + 1),
-      { start: p.epsilonStart, end: p.epsilonEnd, fraction: p.explorationFraction, decay: p.epsilonDecay },
-      actorCount / p.steps, p.syncEvery, Math.ceil(TARGET_WINDOW / actorCount),
-    );
+    const learner =
+      comm.rank === 0 ? new Learner(q, p, new ReplayBuffer(p.bufferSize, d), root.fork(0), this.envInfo.target, context) : null;
+    const actor =
+      actorIndex < 0
+        ? null
+        : new Actor(
+            env,
+            root.fork(2 * comm.rank + 2).nextUint32() | 0,
+            root.fork(2 * comm.rank + 1),
+            { start: p.epsilonStart, end: p.epsilonEnd, fraction: p.explorationFraction, decay: p.epsilonDecay },
+            actorCount / p.steps,
+            p.syncEvery,
+            Math.ceil(TARGET_WINDOW / actorCount),
+          );
     const mine = Math.floor(((actorIndex + 1) * p.steps) / actorCount) - Math.floor((actorIndex * p.steps) / actorCount);
     if (asynchronous) await trainAsynchronously(comm, q, learner, actor, mine, p.syncEvery, actorCount, p.maxLag);
     else await trainSynchronously(comm, q, learner, actor!, mine, Math.ceil(Math.ceil(p.steps / actorCount) / p.syncEvery), p.syncEvery);
@@ -189,7 +245,12 @@ export class DQN extends Agent<DQNParams, DQNState> {
       await comm.broadcast(q.params, 0);
       await comm.broadcast(record, 0);
     }
-    const training: TrainingRecord = { envSteps: record[0]!, episodes: record[2]!, stepsToTarget: record[1]! < 0 ? null : record[1]!, updates: record[3]! };
+    const training: TrainingRecord = {
+      envSteps: record[0]!,
+      episodes: record[2]!,
+      stepsToTarget: record[1]! < 0 ? null : record[1]!,
+      updates: record[3]!,
+    };
     return { params: Float64Array.from(q.params), observationLength: d, actions: q.actions, hidden: [...p.hidden], training };
   }
 
@@ -205,9 +266,11 @@ export class DQN extends Agent<DQNParams, DQNState> {
   private qNetwork(): QNetwork {
     const state = this.state;
     if (this.network === null) {
-      this.network = new QNetwork({ observationLength: state.observationLength, actions: state.actions, hidden: state.hidden, dtype: this.params.precision, seed: 0 }, state.params);
+      this.network = new QNetwork(
+        { observationLength: state.observationLength, actions: state.actions, hidden: state.hidden, dtype: this.params.precision, seed: 0 },
+        state.params,
+      );
     }
     return this.network;
   }
-
 }

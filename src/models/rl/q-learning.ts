@@ -65,13 +65,31 @@ export const Q_LEARNING_OPTIONS: OptionSchema<QLearningParams> = {
   // A constant α keeps the last updates' noise in the table, and the greedy policy read from it can
   // flip an action near a tie: 2 Hogwild threads on slippery 4×4 (20,000 episodes, seed 1) fell to
   // 0.668–0.680 success in 2 of ~24 runs under load; annealing α removes that late noise.
-  lrEnd: { type: 'number', min: 0, max: 1, nullable: true, default: null, doc: 'learning rate at the end of training, α annealed linearly from lr; null (default) keeps α constant' },
+  lrEnd: {
+    type: 'number',
+    min: 0,
+    max: 1,
+    nullable: true,
+    default: null,
+    doc: 'learning rate at the end of training, α annealed linearly from lr; null (default) keeps α constant',
+  },
   gamma: { type: 'number', min: 0, max: 1, default: 0.99, doc: 'discount γ' },
   epsilonStart: { type: 'number', min: 0, max: 1, default: 1, doc: 'exploration rate ε at the start' },
   epsilonEnd: { type: 'number', min: 0, max: 1, default: 0.01, doc: 'exploration rate ε once decayed' },
-  explorationFraction: { type: 'number', min: 0, max: 1, default: 0.5, doc: 'fraction of the episodes over which ε decays from epsilonStart to epsilonEnd' },
+  explorationFraction: {
+    type: 'number',
+    min: 0,
+    max: 1,
+    default: 0.5,
+    doc: 'fraction of the episodes over which ε decays from epsilonStart to epsilonEnd',
+  },
   epsilonDecay: { type: 'choice', choices: EPSILON_DECAYS, default: 'linear', doc: 'how ε decays: linear or exponential' },
-  syncEvery: { type: 'integer', min: 1, default: 10, doc: 'episodes per actor between two averagings of the tables (allreduce) or of the statistics' },
+  syncEvery: {
+    type: 'integer',
+    min: 1,
+    default: 10,
+    doc: 'episodes per actor between two averagings of the tables (allreduce) or of the statistics',
+  },
 };
 
 export const Q_LEARNING_STATE: StateSchema<QLearningState, QLearningParams> = {
@@ -102,7 +120,9 @@ export class QLearning extends Agent<QLearningParams, QLearningState> {
     const actions = env.actionSpace.n;
     const shared = strategy.name === 'hogwild';
     if (!shared && strategy.name !== 'allreduce') {
-      throw new ConfigError(`q-learning shares its table by averaging (allreduce) or in shared memory (hogwild), not '${strategy.name}'`, { field: 'strategy' });
+      throw new ConfigError(`q-learning shares its table by averaging (allreduce) or in shared memory (hogwild), not '${strategy.name}'`, {
+        field: 'strategy',
+      });
     }
     const local = new Float64Array(states * actions);
     const table = shared ? await strategy.setup(local) : local;
@@ -164,7 +184,8 @@ export class QLearning extends Agent<QLearningParams, QLearningState> {
       if (!shared && size > 1) for (let i = 0; i < tableLength; i++) table[i] = message[i]! / size;
       globalSteps = message[tableLength + 2]!;
       const meanReturn = message[tableLength]! / Math.max(message[tableLength + 1]!, 1);
-      if (stepsToTarget === null && message[tableLength + 1]! >= Math.min(TARGET_WINDOW, p.episodes) && meanReturn >= target) stepsToTarget = globalSteps;
+      if (stepsToTarget === null && message[tableLength + 1]! >= Math.min(TARGET_WINDOW, p.episodes) && meanReturn >= target)
+        stepsToTarget = globalSteps;
       context.report({ iteration: round, total: rounds, meanReturn, envSteps: globalSteps, episodes: message[tableLength + 3]! });
     }
     if (shared) await strategy.finish(table);

@@ -63,7 +63,7 @@ function cubicStep(a: number, fa: number, da: number, b: number, fb: number, db:
   const low = Math.min(a, b);
   const high = Math.max(a, b);
   const margin = 0.1 * (high - low);
-  const d1 = da + db - 3 * (fa - fb) / (a - b);
+  const d1 = da + db - (3 * (fa - fb)) / (a - b);
   const radicand = d1 * d1 - da * db;
   let step = NaN;
   if (radicand >= 0) {
@@ -206,9 +206,8 @@ async function lineSearch(
   // Zoom phase (Alg. 3.6): [low, high] brackets a step satisfying the strong Wolfe conditions.
   async function zoom(low: number, fLow: number, slopeLow: number, high: number, fHigh: number, slopeHigh: number): Promise<number | null> {
     while (used < maxEvaluations) {
-      const step = Number.isFinite(fHigh) && Number.isFinite(slopeHigh)
-        ? cubicStep(low, fLow, slopeLow, high, fHigh, slopeHigh)
-        : (low + high) / 2;
+      const step =
+        Number.isFinite(fHigh) && Number.isFinite(slopeHigh) ? cubicStep(low, fLow, slopeLow, high, fHigh, slopeHigh) : (low + high) / 2;
       const { f, slope } = await evaluateAt(step);
       used++;
       if (!Number.isFinite(f) || f > f0 + C1 * step * slope0 || f >= fLow) {

@@ -28,7 +28,8 @@ const OPTIMIZER_PREFIX = 'optimizer.';
 
 /** Refuse a policy that cannot be kept, before anything is trained. */
 export function checkPolicy(policy: CheckpointPolicy, context: TrainContext): void {
-  if (typeof policy.dir !== 'string' || policy.dir === '') throw new ConfigError('checkpoint: dir must name a folder', { field: 'checkpoint-dir' });
+  if (typeof policy.dir !== 'string' || policy.dir === '')
+    throw new ConfigError('checkpoint: dir must name a folder', { field: 'checkpoint-dir' });
   if (policy.everySteps !== undefined && !(Number.isInteger(policy.everySteps) && policy.everySteps >= 1)) {
     throw new ConfigError(`checkpoint: everySteps must be a whole number ≥ 1, got ${policy.everySteps}`, { field: 'checkpoint-every' });
   }
@@ -39,12 +40,18 @@ export function checkPolicy(policy: CheckpointPolicy, context: TrainContext): vo
     throw new ConfigError(`checkpoint: keep must be a whole number ≥ 0, got ${policy.keep}`, { field: 'keep' });
   }
   if (!context.strategy.synchronous) {
-    throw new ConfigError(`checkpoints need a synchronous strategy (allreduce, ps-sync): under '${context.strategy.name}' the ranks hold different parameters`, { field: 'checkpoint-dir' });
+    throw new ConfigError(
+      `checkpoints need a synchronous strategy (allreduce, ps-sync): under '${context.strategy.name}' the ranks hold different parameters`,
+      { field: 'checkpoint-dir' },
+    );
   }
   context.acceptCheckpoints?.();
   const compression = context.options?.compression;
   if (compression !== undefined && compression !== 'none') {
-    throw new ConfigError(`checkpoints do not yet hold a codec's error-feedback state: drop --compression ${compression} or the checkpoint flags`, { field: 'checkpoint-dir' });
+    throw new ConfigError(
+      `checkpoints do not yet hold a codec's error-feedback state: drop --compression ${compression} or the checkpoint flags`,
+      { field: 'checkpoint-dir' },
+    );
   }
 }
 
@@ -60,19 +67,30 @@ export async function resumeSnapshot(policy: CheckpointPolicy, context: TrainCon
   if (found === null) return null;
   const { path, checkpoint } = found;
   const expected = identity(context);
-  if (checkpoint.model !== expected.model) throw new CheckpointError(path, `written by model '${checkpoint.model}', resuming '${expected.model}'`);
+  if (checkpoint.model !== expected.model)
+    throw new CheckpointError(path, `written by model '${checkpoint.model}', resuming '${expected.model}'`);
   if (JSON.stringify(checkpoint.params) !== expected.params) {
     throw new CheckpointError(path, `written with other hyperparameters (${JSON.stringify(checkpoint.params)}; now ${expected.params})`);
   }
   const params = checkpoint.arrays['params'];
-  if (!(params instanceof Float64Array) || params.length !== dim) throw new CheckpointError(path, `expected ${dim} float64 parameters, found ${params?.length ?? 'none'}`);
+  if (!(params instanceof Float64Array) || params.length !== dim)
+    throw new CheckpointError(path, `expected ${dim} float64 parameters, found ${params?.length ?? 'none'}`);
   const arrays: Record<string, Float64Array> = {};
   for (const [name, array] of Object.entries(checkpoint.arrays)) {
     if (name.startsWith(OPTIMIZER_PREFIX) && array instanceof Float64Array) arrays[name.slice(OPTIMIZER_PREFIX.length)] = array;
   }
-  if (context.comm.rank === 0) process.stderr.write(`shardlearn: resuming from ${path} (epoch ${checkpoint.epoch + 1}, step ${checkpoint.step})\n`);
-  const optimizer = Object.keys(arrays).length > 0 || Object.keys(checkpoint.scalars).length > 0 ? { arrays, scalars: checkpoint.scalars } : undefined;
-  return { params, epoch: checkpoint.epoch, position: checkpoint.position, step: checkpoint.step, rng: checkpoint.rng, ...(optimizer === undefined ? {} : { optimizer }) };
+  if (context.comm.rank === 0)
+    process.stderr.write(`shardlearn: resuming from ${path} (epoch ${checkpoint.epoch + 1}, step ${checkpoint.step})\n`);
+  const optimizer =
+    Object.keys(arrays).length > 0 || Object.keys(checkpoint.scalars).length > 0 ? { arrays, scalars: checkpoint.scalars } : undefined;
+  return {
+    params,
+    epoch: checkpoint.epoch,
+    position: checkpoint.position,
+    step: checkpoint.step,
+    rng: checkpoint.rng,
+    ...(optimizer === undefined ? {} : { optimizer }),
+  };
 }
 
 /**
@@ -81,7 +99,12 @@ export async function resumeSnapshot(policy: CheckpointPolicy, context: TrainCon
  * rank's optimizer state: its array names and lengths, and scalar names, lay out the broadcast.
  * Other ranks get no RNG state (their own streams are not rank 0's; synchronous training draws none).
  */
-export async function resumeOnEveryRank(policy: CheckpointPolicy, context: TrainContext, dim: number, template: OptimizerState | undefined): Promise<SgdSnapshot | null> {
+export async function resumeOnEveryRank(
+  policy: CheckpointPolicy,
+  context: TrainContext,
+  dim: number,
+  template: OptimizerState | undefined,
+): Promise<SgdSnapshot | null> {
   const { comm } = context;
   const local = comm.rank === 0 ? await resumeSnapshot(policy, context, dim) : null;
   if (comm.size === 1) return local;
@@ -91,7 +114,10 @@ export async function resumeOnEveryRank(policy: CheckpointPolicy, context: Train
   if (local !== null) {
     for (const name of arrayNames) {
       if (local.optimizer?.arrays[name]?.length !== template!.arrays[name]!.length) {
-        throw new CheckpointError(policy.dir, `the newest checkpoint has no optimizer array '${name}' of ${template!.arrays[name]!.length} values`);
+        throw new CheckpointError(
+          policy.dir,
+          `the newest checkpoint has no optimizer array '${name}' of ${template!.arrays[name]!.length} values`,
+        );
       }
     }
     head.set([1, local.epoch, local.position, local.step]);
@@ -135,7 +161,11 @@ export class SgdCheckpointer {
   private lastStep: number;
   private lastTime = performance.now();
 
-  constructor(private readonly policy: CheckpointPolicy, private readonly context: TrainContext, startStep: number) {
+  constructor(
+    private readonly policy: CheckpointPolicy,
+    private readonly context: TrainContext,
+    startStep: number,
+  ) {
     this.lastStep = startStep;
   }
 
@@ -152,17 +182,21 @@ export class SgdCheckpointer {
     const arrays: Checkpoint['arrays'] = { params: snapshot.params };
     for (const [name, array] of Object.entries(snapshot.optimizer?.arrays ?? {})) arrays[OPTIMIZER_PREFIX + name] = array;
     const { model, params } = identity(this.context);
-    const path = await saveCheckpoint(this.policy.dir, {
-      model,
-      params: JSON.parse(params) as unknown,
-      worldSize: this.context.comm.size,
-      epoch: snapshot.epoch,
-      position: snapshot.position,
-      step: snapshot.step,
-      rng: snapshot.rng,
-      scalars: snapshot.optimizer?.scalars ?? {},
-      arrays,
-    }, this.policy.keep === undefined ? {} : { keep: this.policy.keep });
+    const path = await saveCheckpoint(
+      this.policy.dir,
+      {
+        model,
+        params: JSON.parse(params) as unknown,
+        worldSize: this.context.comm.size,
+        epoch: snapshot.epoch,
+        position: snapshot.position,
+        step: snapshot.step,
+        rng: snapshot.rng,
+        scalars: snapshot.optimizer?.scalars ?? {},
+        arrays,
+      },
+      this.policy.keep === undefined ? {} : { keep: this.policy.keep },
+    );
     this.lastStep = snapshot.step;
     this.lastTime = performance.now();
     return path;

@@ -76,11 +76,19 @@ export function sgdCodes(shard: Dataset, context: TrainContext, codes: Int32Arra
   return data === shard ? codes : encodeLabels(data.labels(), classes);
 }
 
-export async function runSgd(shard: Dataset, context: TrainContext, problem: SgdProblem, initial: Float64Array, options: SgdOptions): Promise<SgdResult> {
+export async function runSgd(
+  shard: Dataset,
+  context: TrainContext,
+  problem: SgdProblem,
+  initial: Float64Array,
+  options: SgdOptions,
+): Promise<SgdResult> {
   const { comm, strategy, shared } = context;
   const layout = await globalLayout(comm, shard.rows);
   if (shared !== undefined && (shared.data.rows !== layout.total || shared.first !== layout.offset)) {
-    throw new ConfigError(`runSgd: the shared rows (${shared.data.rows}, this rank's first at ${shared.first}) are not the ranks' shards in order (${layout.total} rows, this rank's first at ${layout.offset})`);
+    throw new ConfigError(
+      `runSgd: the shared rows (${shared.data.rows}, this rank's first at ${shared.first}) are not the ranks' shards in order (${layout.total} rows, this rank's first at ${layout.offset})`,
+    );
   }
   // Where this rank's shard starts in the rows `accumulate` indexes.
   const first = shared?.first ?? 0;

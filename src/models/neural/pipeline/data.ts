@@ -20,7 +20,15 @@ import type { FloatArray } from '../../../core/storage.js';
  * Assemble `own` (this rank's rows `firstRow…`, `width` values each) from every rank into one array
  * in global row order on each of `receivers`; other ranks get null. `like` decides the element type.
  */
-export async function gatherAt<T extends FloatArray>(comm: Communicator, receivers: readonly number[], own: T, width: number, firstRow: number, total: number, tag: string): Promise<T | null> {
+export async function gatherAt<T extends FloatArray>(
+  comm: Communicator,
+  receivers: readonly number[],
+  own: T,
+  width: number,
+  firstRow: number,
+  total: number,
+  tag: string,
+): Promise<T | null> {
   if (comm.size === 1) return own;
   let assembled: T | null = null;
   for (const receiver of receivers) {
@@ -35,8 +43,12 @@ export async function gatherAt<T extends FloatArray>(comm: Communicator, receive
       const message = await comm.recv(r);
       const part = message.arrays?.[0];
       const at = Number(message.header?.['firstRow']);
-      if (message.tag !== tag || part === undefined || !Number.isInteger(at) || (at + part.length / width) > total) {
-        throw new CommError('COMM', `pipeline: expected a '${tag}' message with a row offset from rank ${r}, got '${message.tag}'; every rank must run the same pipeline (same model, options and data layout)`, { rank: r });
+      if (message.tag !== tag || part === undefined || !Number.isInteger(at) || at + part.length / width > total) {
+        throw new CommError(
+          'COMM',
+          `pipeline: expected a '${tag}' message with a row offset from rank ${r}, got '${message.tag}'; every rank must run the same pipeline (same model, options and data layout)`,
+          { rank: r },
+        );
       }
       all.set(part, at * width);
     }

@@ -57,7 +57,10 @@ export function layerCosts(layers: readonly LayerSpec[], inputShape: readonly nu
 export function partitionStages(costs: readonly number[], stages: number): StageRange[] {
   const n = costs.length;
   if (!Number.isInteger(stages) || stages < 1 || stages > n) {
-    throw new ConfigError(`pipeline: ${stages} workers need at least ${stages} layers to make one stage each, the network has ${n}; use fewer workers or a deeper network`, { field: 'workers' });
+    throw new ConfigError(
+      `pipeline: ${stages} workers need at least ${stages} layers to make one stage each, the network has ${n}; use fewer workers or a deeper network`,
+      { field: 'workers' },
+    );
   }
   const prefix = [0];
   for (const cost of costs) prefix.push(prefix[prefix.length - 1]! + cost);

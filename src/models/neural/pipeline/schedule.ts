@@ -42,7 +42,12 @@ export interface PipelineOperation {
 }
 
 /** The passes of stage `stage`, in the order it runs them (no ticks yet). */
-function stageOrder(stages: number, microBatches: number, stage: number, schedule: PipelineSchedule): { kind: PassKind; microBatch: number }[] {
+function stageOrder(
+  stages: number,
+  microBatches: number,
+  stage: number,
+  schedule: PipelineSchedule,
+): { kind: PassKind; microBatch: number }[] {
   const order: { kind: PassKind; microBatch: number }[] = [];
   const forward = (m: number): void => void order.push({ kind: 'forward', microBatch: m });
   const backward = (m: number): void => void order.push({ kind: 'backward', microBatch: m });
@@ -66,7 +71,10 @@ export function pipelineTimeline(stages: number, microBatches: number, schedule:
   checkCounts(stages, microBatches);
   const orders = Array.from({ length: stages }, (_, s) => stageOrder(stages, microBatches, s, schedule));
   // tickOf[kind][stage][m]; -1 while not placed.
-  const tickOf = { forward: orders.map(() => new Array<number>(microBatches).fill(-1)), backward: orders.map(() => new Array<number>(microBatches).fill(-1)) };
+  const tickOf = {
+    forward: orders.map(() => new Array<number>(microBatches).fill(-1)),
+    backward: orders.map(() => new Array<number>(microBatches).fill(-1)),
+  };
   const next = new Array<number>(stages).fill(0);
   const free = new Array<number>(stages).fill(0); // first tick the stage is idle
   const operations: PipelineOperation[] = [];
@@ -76,7 +84,14 @@ export function pipelineTimeline(stages: number, microBatches: number, schedule:
       const pass = orders[s]![next[s]!];
       if (pass === undefined) continue;
       const { kind, microBatch: m } = pass;
-      const before = kind === 'forward' ? (s > 0 ? tickOf.forward[s - 1]![m]! : 0) : (s < stages - 1 ? tickOf.backward[s + 1]![m]! : tickOf.forward[s]![m]!);
+      const before =
+        kind === 'forward'
+          ? s > 0
+            ? tickOf.forward[s - 1]![m]!
+            : 0
+          : s < stages - 1
+            ? tickOf.backward[s + 1]![m]!
+            : tickOf.forward[s]![m]!;
       const own = kind === 'backward' ? tickOf.forward[s]![m]! : 0;
       if (before < 0 || own < 0) continue; // its input is not computed yet
       const isFirst = kind === 'forward' && s === 0;
@@ -95,8 +110,14 @@ export function pipelineTimeline(stages: number, microBatches: number, schedule:
 }
 
 /** The operations stage `stage` runs, in order (GPipe: forwards 0…M−1, then backwards M−1…0). */
-export function stageOperations(stages: number, microBatches: number, stage: number, schedule: PipelineSchedule = 'gpipe'): PipelineOperation[] {
-  if (!Number.isInteger(stage) || stage < 0 || stage >= stages) throw new RangeError(`stage must be an integer in 0..${stages - 1}, got ${stage}`);
+export function stageOperations(
+  stages: number,
+  microBatches: number,
+  stage: number,
+  schedule: PipelineSchedule = 'gpipe',
+): PipelineOperation[] {
+  if (!Number.isInteger(stage) || stage < 0 || stage >= stages)
+    throw new RangeError(`stage must be an integer in 0..${stages - 1}, got ${stage}`);
   return pipelineTimeline(stages, microBatches, schedule).filter((operation) => operation.stage === stage);
 }
 
@@ -133,5 +154,6 @@ export function microBatchSizes(rows: number, microBatches: number): number[] {
 
 function checkCounts(stages: number, microBatches: number): void {
   if (!Number.isInteger(stages) || stages < 1) throw new RangeError(`stages must be a positive integer, got ${stages}`);
-  if (!Number.isInteger(microBatches) || microBatches < 1) throw new RangeError(`microBatches must be a positive integer, got ${microBatches}`);
+  if (!Number.isInteger(microBatches) || microBatches < 1)
+    throw new RangeError(`microBatches must be a positive integer, got ${microBatches}`);
 }

@@ -47,10 +47,13 @@ const KEYS: readonly string[] = ['microBatches', 'schedule', 'replicas'];
  */
 export function resolvePipeline(options: PipelineOptions, workers?: number): PipelineSettings {
   if (typeof options !== 'object' || options === null) {
-    throw new ConfigError(`pipeline must be an object { microBatches?, schedule?, replicas? }, got ${String(options)}`, { field: 'pipeline' });
+    throw new ConfigError(`pipeline must be an object { microBatches?, schedule?, replicas? }, got ${String(options)}`, {
+      field: 'pipeline',
+    });
   }
   for (const key of Object.keys(options)) {
-    if (!KEYS.includes(key)) throw new ConfigError(`pipeline has no option '${key}'; its options are: ${KEYS.join(', ')}`, { field: `pipeline.${key}` });
+    if (!KEYS.includes(key))
+      throw new ConfigError(`pipeline has no option '${key}'; its options are: ${KEYS.join(', ')}`, { field: `pipeline.${key}` });
   }
   const settings: PipelineSettings = {
     microBatches: options.microBatches ?? DEFAULT_MICRO_BATCHES,
@@ -58,16 +61,23 @@ export function resolvePipeline(options: PipelineOptions, workers?: number): Pip
     replicas: options.replicas ?? 1,
   };
   if (!Number.isInteger(settings.microBatches) || settings.microBatches < 1) {
-    throw new ConfigError(`pipeline.microBatches must be a whole number ≥ 1, got ${settings.microBatches}`, { field: 'pipeline.microBatches' });
+    throw new ConfigError(`pipeline.microBatches must be a whole number ≥ 1, got ${settings.microBatches}`, {
+      field: 'pipeline.microBatches',
+    });
   }
   if (settings.schedule !== 'gpipe' && settings.schedule !== '1f1b') {
-    throw new ConfigError(`pipeline.schedule must be 'gpipe' or '1f1b', got '${String(settings.schedule)}'`, { field: 'pipeline.schedule' });
+    throw new ConfigError(`pipeline.schedule must be 'gpipe' or '1f1b', got '${String(settings.schedule)}'`, {
+      field: 'pipeline.schedule',
+    });
   }
   if (!Number.isInteger(settings.replicas) || settings.replicas < 1) {
     throw new ConfigError(`pipeline.replicas must be a whole number ≥ 1, got ${settings.replicas}`, { field: 'pipeline.replicas' });
   }
   if (workers !== undefined && workers % settings.replicas !== 0) {
-    throw new ConfigError(`pipeline.replicas = ${settings.replicas} splits the workers into ${settings.replicas} equal pipelines, but ${workers} workers is not a multiple of ${settings.replicas}; choose --workers ${settings.replicas * Math.max(2, Math.round(workers / settings.replicas))} or another replica count`, { field: 'workers' });
+    throw new ConfigError(
+      `pipeline.replicas = ${settings.replicas} splits the workers into ${settings.replicas} equal pipelines, but ${workers} workers is not a multiple of ${settings.replicas}; choose --workers ${settings.replicas * Math.max(2, Math.round(workers / settings.replicas))} or another replica count`,
+      { field: 'workers' },
+    );
   }
   return settings;
 }
@@ -88,7 +98,10 @@ export function parsePipelineFlag(text: string): PipelineOptions {
     else if (part === 'gpipe' || part === '1f1b') options.schedule = part;
     else if (replicas !== null) options.replicas = Number(replicas[1]);
     else {
-      throw new ConfigError(`--pipeline '${text}': unknown part '${part}'; expected parts separated by ':' — <micro-batches>, gpipe or 1f1b, replicas=<r> (e.g. '8:1f1b', '4:replicas=2') — or 'default'`, { field: 'pipeline' });
+      throw new ConfigError(
+        `--pipeline '${text}': unknown part '${part}'; expected parts separated by ':' — <micro-batches>, gpipe or 1f1b, replicas=<r> (e.g. '8:1f1b', '4:replicas=2') — or 'default'`,
+        { field: 'pipeline' },
+      );
     }
   }
   return options;

@@ -72,7 +72,12 @@ interface StagePlan {
 }
 
 /** Plan every stage: which layers, shapes in and out, where its parameters sit in the flat vector. */
-export function planStages(layers: readonly LayerSpec[], inputShape: readonly number[], params: NeuralParams, stages: number): { ranges: { start: number; end: number }[]; plans: StagePlan[] } {
+export function planStages(
+  layers: readonly LayerSpec[],
+  inputShape: readonly number[],
+  params: NeuralParams,
+  stages: number,
+): { ranges: { start: number; end: number }[]; plans: StagePlan[] } {
   const ranges = partitionStages(layerCosts(layers, inputShape, params.precision), stages);
   const plans: StagePlan[] = [];
   let shape = inputShape;
@@ -80,7 +85,13 @@ export function planStages(layers: readonly LayerSpec[], inputShape: readonly nu
   for (const { start, end } of ranges) {
     const specs = layers.slice(start, end);
     const network = new Network(specs, shape, params.precision);
-    plans.push({ inputShape: shape, outputShape: network.outputShape, offset, count: network.size, hasDropout: specs.some((spec) => spec.type === 'dropout') });
+    plans.push({
+      inputShape: shape,
+      outputShape: network.outputShape,
+      offset,
+      count: network.size,
+      hasDropout: specs.some((spec) => spec.type === 'dropout'),
+    });
     shape = network.outputShape;
     offset += network.size;
   }
@@ -107,7 +118,10 @@ export async function runPipeline(job: PipelineJob): Promise<PipelineResult> {
   const settings = job.settings;
   const replicas = settings.replicas;
   if (comm.size % replicas !== 0) {
-    throw new ConfigError(`pipeline.replicas = ${replicas} needs a worker count that is a multiple of ${replicas}, got ${comm.size} workers`, { field: 'workers' });
+    throw new ConfigError(
+      `pipeline.replicas = ${replicas} needs a worker count that is a multiple of ${replicas}, got ${comm.size} workers`,
+      { field: 'workers' },
+    );
   }
   const stages = comm.size / replicas;
   const stage = comm.rank % stages;
@@ -138,13 +152,24 @@ export async function runPipeline(job: PipelineJob): Promise<PipelineResult> {
   const rows = await gatherAt(comm, firstStages, shard.x, cols, firstRow, total, 'pipeline-rows');
   const codes32 = await gatherAt(comm, lastStages, Float32Array.from(job.codes), 1, firstRow, total, 'pipeline-codes');
   const codes = codes32 === null ? null : Int32Array.from(codes32); // class codes are exact in float32 below 2²⁴
-  const keys = seedsNeeded[0] ? await gatherAt(comm, firstStages, Float64Array.from({ length: shard.rows }, (_, i) => shard.rowKey(i)), 1, firstRow, total, 'pipeline-keys') : null;
+  const keys = seedsNeeded[0]
+    ? await gatherAt(
+        comm,
+        firstStages,
+        Float64Array.from({ length: shard.rows }, (_, i) => shard.rowKey(i)),
+        1,
+        firstRow,
+        total,
+        'pipeline-keys',
+      )
+    : null;
 
   const stepsPerEpoch = Math.ceil(total / p.batchSize);
   const totalSteps = stepsPerEpoch * p.epochs;
-  const optimizer: Optimizer = p.optimizer === 'adam'
-    ? new Adam(plan.count, { weightDecay: p.weightDecay })
-    : new SgdOptimizer(plan.count, { momentum: p.momentum, weightDecay: p.weightDecay });
+  const optimizer: Optimizer =
+    p.optimizer === 'adam'
+      ? new Adam(plan.count, { weightDecay: p.weightDecay })
+      : new SgdOptimizer(plan.count, { momentum: p.momentum, weightDecay: p.weightDecay });
   const gradient = new Float64Array(plan.count);
   const storeGradients = primary.store.gradients;
   const microRows = Math.ceil(p.batchSize / (replicas * settings.microBatches)); // largest micro-batch
@@ -174,7 +199,8 @@ export async function runPipeline(job: PipelineJob): Promise<PipelineResult> {
       const sizes = microBatchSizes(parts[replica] ?? 0, settings.microBatches);
       const firsts = sizes.map((_, m) => partStart + sizes.slice(0, m).reduce((a, b) => a + b, 0));
       let operations = schedules.get(sizes.length);
-      if (operations === undefined && sizes.length > 0) schedules.set(sizes.length, (operations = stageOperations(stages, sizes.length, stage, settings.schedule)));
+      if (operations === undefined && sizes.length > 0)
+        schedules.set(sizes.length, (operations = stageOperations(stages, sizes.length, stage, settings.schedule)));
       gradient.fill(0);
       for (const { kind, microBatch: m } of operations ?? []) {
         const n = sizes[m]!;
@@ -193,7 +219,8 @@ export async function runPipeline(job: PipelineJob): Promise<PipelineResult> {
             if (keys !== null) {
               // The seed sequential training uses for the row's visit number `epoch` (every row is visited once an epoch).
               seeds = new Uint32Array(n);
-              for (let i = 0; i < n; i++) seeds[i] = Math.floor(hashUniform(p.seed + Math.imul(epoch, 0x9e3779b1), keys[order[firsts[m]! + i]!]!) * 0x100000000);
+              for (let i = 0; i < n; i++)
+                seeds[i] = Math.floor(hashUniform(p.seed + Math.imul(epoch, 0x9e3779b1), keys[order[firsts[m]! + i]!]!) * 0x100000000);
             }
           } else {
             const message = await receive(comm, comm.rank - 1, 'pipeline-activation');
@@ -296,7 +323,13 @@ class SlotPool {
 }
 
 /** The loss lives on the last stages; rank 0 sums them and reports (the runtime keeps rank 0's events). */
-async function reportEpoch(context: TrainContext, lossTally: Float64Array, lastStages: readonly number[], epoch: number, epochs: number): Promise<void> {
+async function reportEpoch(
+  context: TrainContext,
+  lossTally: Float64Array,
+  lastStages: readonly number[],
+  epoch: number,
+  epochs: number,
+): Promise<void> {
   const comm = context.comm;
   if (comm.rank !== 0 && lastStages.includes(comm.rank)) await comm.send(0, { tag: 'pipeline-loss', arrays: [lossTally] });
   if (comm.rank === 0) {
@@ -310,7 +343,9 @@ async function reportEpoch(context: TrainContext, lossTally: Float64Array, lastS
     lossTally.set(own);
   }
   const known = comm.rank === 0 || lastStages.includes(comm.rank);
-  context.report(known ? { iteration: epoch + 1, total: epochs, loss: lossTally[0]! / lossTally[1]! } : { iteration: epoch + 1, total: epochs });
+  context.report(
+    known ? { iteration: epoch + 1, total: epochs, loss: lossTally[0]! / lossTally[1]! } : { iteration: epoch + 1, total: epochs },
+  );
 }
 
 /** Clip the mean gradient to a global L2 norm when its pieces live on different stages (one replica counts). */
@@ -328,7 +363,11 @@ async function clipAcrossStages(comm: Communicator, gradient: Float64Array, maxN
 async function receive(comm: Communicator, from: number, tag: string): Promise<Message> {
   const message = await comm.recv(from);
   if (message.tag !== tag || (message.arrays ?? []).length === 0) {
-    throw new CommError('COMM', `pipeline: expected a '${tag}' message from rank ${from}, got '${message.tag}'; every rank must run the same pipeline (same model, options and data layout)`, { rank: from });
+    throw new CommError(
+      'COMM',
+      `pipeline: expected a '${tag}' message from rank ${from}, got '${message.tag}'; every rank must run the same pipeline (same model, options and data layout)`,
+      { rank: from },
+    );
   }
   return message;
 }
