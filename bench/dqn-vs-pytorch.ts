@@ -1,9 +1,11 @@
 /**
  * DQN on CartPole against a PyTorch DQN with CleanRL's settings, on this machine, in one run (issue 14):
- *   node dist/bench/dqn-vs-pytorch.js [--seeds 0,1,2] [--steps 300000] [--timeout 600] [--out dqn-vs-pytorch]
+ *   node dist/bench/dqn-vs-pytorch.js [--seeds 0,1,2] [--steps 300000] [--ours-steps 100000] [--sides ours,pytorch]
+ *       [--timeout 600] [--out dqn-vs-pytorch]
  *   # writes bench/results/<out>.json; `npm run bench:dqn` builds first
  *
- * Ours: shardlearn's DQN with its defaults (sequential, 100,000 env steps, or `--steps` if fewer),
+ * Ours: shardlearn's DQN with its defaults (sequential, 100,000 env steps; `--ours-steps` sets another
+ * budget, capped by `--steps`, and ε's decay and the learning rate's annealing stretch with it),
  * which trains its whole budget; the wall time to the target is read from its progress events (one
  * every 1,000 env steps: the first at or after stepsToTarget). PyTorch: scripts/bench/cleanrl_dqn.py
  * (CleanRL's dqn.py settings, total_timesteps = `--steps`, so ε decays over half of it; Debian's
@@ -46,7 +48,7 @@ interface Run {
 /** One fit of ours in this process, with its defaults (the budget capped at `steps`). */
 async function oursOnce(seed: number, steps: number): Promise<Run> {
   const events: { envSteps: number; elapsedMs: number }[] = [];
-  const params = { env: 'cartpole', seed, ...(steps < OUR_DEFAULT_STEPS && { steps }) };
+  const params = { env: 'cartpole', seed, ...(steps !== OUR_DEFAULT_STEPS && { steps }) };
   const started = performance.now();
   const agent = createModel('dqn', params) as DQN;
   await agent.fit({
@@ -69,11 +71,17 @@ async function oursOnce(seed: number, steps: number): Promise<Run> {
 }
 
 /** One run in a child process: ours via this script, PyTorch via Python; a failure or timeout is a reason. */
-function runOnce(side: 'ours' | 'pytorch', seed: number, steps: number, timeoutSeconds: number): Run | { failed: string } {
+function runOnce(
+  side: 'ours' | 'pytorch',
+  seed: number,
+  steps: number,
+  oursSteps: number,
+  timeoutSeconds: number,
+): Run | { failed: string } {
   const command =
     side === 'pytorch'
       ? [PYTHON, SCRIPT, '--seed', String(seed), '--total-timesteps', String(steps), '--target', String(TARGET)]
-      : [process.execPath, fileURLToPath(import.meta.url), '--single', String(seed), '--steps', String(steps)];
+      : [process.execPath, fileURLToPath(import.meta.url), '--single', String(seed), '--steps', String(Math.min(steps, oursSteps))];
   const result = spawnSync(command[0]!, command.slice(1), { encoding: 'utf8', maxBuffer: 1 << 24, timeout: timeoutSeconds * 1000 });
   if (result.status !== 0)
     return {
@@ -109,14 +117,18 @@ async function main(): Promise<void> {
   }
   const seeds = argument('seeds', '0,1,2').split(',').map(Number);
   const timeoutSeconds = Number(argument('timeout', '600'));
+  const oursSteps = Number(argument('ours-steps', String(OUR_DEFAULT_STEPS)));
+  const sides = argument('sides', 'ours,pytorch').split(',') as ('ours' | 'pytorch')[];
+  for (const side of sides)
+    if (side !== 'ours' && side !== 'pytorch') throw new Error(`--sides lists ours and/or pytorch, found '${side}'`);
   const out = argument('out', 'dqn-vs-pytorch');
   if (!/^[\w.-]+$/.test(out)) throw new Error(`--out is a file name under bench/results/ (letters, digits, '.', '-', '_'), found '${out}'`);
   const loadBefore = loadavg();
   const runs: Record<'ours' | 'pytorch', Run[]> = { ours: [], pytorch: [] };
   const failures: { side: string; seed: number; reason: string }[] = [];
   for (const seed of seeds) {
-    for (const side of ['ours', 'pytorch'] as const) {
-      const run = runOnce(side, seed, steps, timeoutSeconds);
+    for (const side of sides) {
+      const run = runOnce(side, seed, steps, oursSteps, timeoutSeconds);
       if ('failed' in run) failures.push({ side, seed, reason: run.failed });
       else runs[side].push(run);
       process.stderr.write(
@@ -131,7 +143,7 @@ async function main(): Promise<void> {
     steps,
     seeds,
     ours: {
-      settings: `DQN defaults, sequential, ${Math.min(steps, OUR_DEFAULT_STEPS)} env steps`,
+      settings: `DQN defaults, sequential, ${Math.min(steps, oursSteps)} env steps`,
       runs: runs.ours,
       ...summarise(runs.ours),
     },
