@@ -163,7 +163,7 @@ async function main(): Promise<void> {
     `${'run'.padEnd(16)} ${'stepsToTarget'.padStart(14)} ${'secondsToTarget'.padStart(16)} ${'totalSeconds'.padStart(12)} ${'evalReturn'.padStart(10)}`,
   ];
   for (const seed of seeds)
-    for (const side of ['ours', 'pytorch'] as const)
+    for (const side of sides)
       lines.push(
         row(
           `${side} seed ${seed}`,
@@ -172,7 +172,7 @@ async function main(): Promise<void> {
         ),
       );
   const medianKey = (k: string): string => `median${k[0]!.toUpperCase()}${k.slice(1)}`;
-  lines.push(row('ours median', record.ours, medianKey), row('pytorch median', record.pytorch, medianKey));
+  for (const side of sides) lines.push(row(`${side} median`, record[side], medianKey));
   console.log(lines.join('\n'));
   mkdirSync(new URL('../../bench/results/', import.meta.url), { recursive: true });
   writeFileSync(new URL(`../../bench/results/${out}.json`, import.meta.url), JSON.stringify(record, null, 2) + '\n');
