@@ -64,6 +64,20 @@ export { RNN } from './models/neural/rnn.js';
 /** Options of RNN. */
 export type { RNNParams } from './models/neural/rnn.js';
 /**
+ * Tabular Q-learning agent on FrozenLake or CliffWalking; actors (ranks) average their tables or share one (Hogwild).
+ * @example const agent = await new QLearning({ env: 'frozenlake-4x4', slippery: true, episodes: 20_000 }).fit({ paradigm: 'threads', workers: 2 });
+ */
+export { QLearning } from './models/rl/q-learning.js';
+/** Options of QLearning. */
+export type { QLearningParams } from './models/rl/q-learning.js';
+/**
+ * Double DQN agent on CartPole (replay, target network, Adam); synchronous or Ape-X actors on ranks.
+ * @example const agent = await new DQN({ env: 'cartpole', steps: 100_000 }).fit();
+ */
+export { DQN } from './models/rl/dqn.js';
+/** Options of DQN. */
+export type { DQNParams } from './models/rl/dqn.js';
+/**
  * A registered model by name, as the CLI and `compare` build them (unknown names and options are a ConfigError).
  * @example const model = createModel('kmeans', { k: 3 });
  */
