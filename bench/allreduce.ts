@@ -23,7 +23,7 @@ import { availableParallelism, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { createLocalDir } from '../src/comm/zmq/local.js';
 
-const WORKER = new URL('./allreduce-worker.js', import.meta.url);
+const WORKER = new URL('./distributed-worker.js', import.meta.url);
 const GLOO_SCRIPT = fileURLToPath(new URL('../../bench/allreduce_gloo.py', import.meta.url));
 const KiB = 1024;
 const MiB = 1024 * KiB;
@@ -93,7 +93,7 @@ async function ours(transport: 'zmq-curve-tcp' | 'zmq-ipc', algorithm: 'direct' 
   const children = Array.from({ length: WORLD }, () =>
     fork(WORKER, [], {
       serialization: 'advanced',
-      env: { ...process.env, SHARDLEARN_ALLREDUCE_WORKER: '1' },
+      env: { ...process.env, SHARDLEARN_BENCH_WORKER: '1' },
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     }),
   );
@@ -119,9 +119,9 @@ async function ours(transport: 'zmq-curve-tcp' | 'zmq-ipc', algorithm: 'direct' 
     await Promise.all(ready);
     const rows: Row[] = [];
     for (const bytes of SIZES) {
-      const timed = children.map((child) => next<{ micros: number[] }>(child, 'timed'));
-      for (const child of children) child.send({ type: 'allreduce', bytes, repeats: repeatsFor(bytes) });
-      const perRank = await Promise.all(timed);
+      const timed = children.map((child) => next<{ seconds: number[] }>(child, 'timed'));
+      for (const child of children) child.send({ type: 'allreduce', bytes, repeats: repeatsFor(bytes), dtype: 'float32' });
+      const perRank = (await Promise.all(timed)).map((r) => ({ micros: r.seconds.map((s) => s * 1e6) }));
       rows.push(
         row(
           transport,

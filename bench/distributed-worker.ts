@@ -1,14 +1,24 @@
 /**
- * One rank of the distributed benchmark (bench/distributed.ts), in its own process: joins a ZeroMQ
- * world as its parent says over IPC, then times all-reduces, or acts as a raw TCP sink. Started by
- * the benchmark only (SHARDLEARN_BENCH_WORKER=1).
+ * One rank of the distributed benchmarks (bench/distributed.ts, bench/allreduce.ts), in its own
+ * process: joins a ZeroMQ world as its parent says over IPC (CURVE over loopback TCP, or the local
+ * ipc:// path when given a folder), then times float32 or float64 sum all-reduces, or acts as a raw
+ * TCP sink. Started by the benchmarks only (SHARDLEARN_BENCH_WORKER=1).
  */
 import { createServer } from 'node:net';
 import { ZmqCommunicator } from '../src/comm/zmq/communicator.js';
 
 type Request =
-  | { type: 'join'; rank: number; size: number; masterPort: number; secret: string; jobId: string; algorithm: 'direct' | 'ring' }
-  | { type: 'allreduce'; bytes: number; repeats: number }
+  | {
+      type: 'join';
+      rank: number;
+      size: number;
+      masterPort: number;
+      secret: string;
+      jobId: string;
+      algorithm: 'direct' | 'ring';
+      ipcDir?: string;
+    }
+  | { type: 'allreduce'; bytes: number; repeats: number; dtype?: 'float32' | 'float64' }
   | { type: 'sink'; bytes: number }
   | { type: 'exit' };
 
@@ -29,14 +39,24 @@ if (process.env['SHARDLEARN_BENCH_WORKER'] === '1' && process.send !== undefined
           algorithm: request.algorithm,
           maxMessageBytes: 128 * 1024 * 1024,
           timeoutMs: 120_000,
+          ...(request.ipcDir === undefined ? {} : { ipcDir: request.ipcDir }),
           onListening: (port) => send({ type: 'listening', port }),
-        }).then((joined) => {
-          comm = joined;
-          send({ type: 'ready' });
-        });
+        }).then(
+          (joined) => {
+            comm = joined;
+            send({ type: 'ready' });
+          },
+          (error: unknown) => {
+            process.stderr.write(`rank ${request.rank} could not join: ${String(error)}\n`);
+            process.exit(3);
+          },
+        );
         return;
       case 'allreduce': {
-        const buffer = new Float64Array(request.bytes / 8).fill(comm!.rank + 1);
+        const buffer =
+          request.dtype === 'float32'
+            ? new Float32Array(request.bytes / 4).fill(comm!.rank + 1)
+            : new Float64Array(request.bytes / 8).fill(comm!.rank + 1);
         void (async () => {
           const seconds: number[] = [];
           await comm!.allReduce(buffer, 'sum'); // warm-up
