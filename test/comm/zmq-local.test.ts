@@ -18,29 +18,12 @@ import { encodeMessage } from '../../src/comm/zmq/wire.js';
 import { Rng } from '../../src/core/rng.js';
 import { communicatorSuite } from './communicator-suite.js';
 import type { ZmqCommWorld } from './zmq-worlds.js';
-import { zmqWorld } from './zmq-worlds.js';
+import { logged, sleep, stillWorks, zmqWorld } from './zmq-worlds.js';
 
 communicatorSuite('zeromq local ipc', zmqWorld({ local: true, segmentBytes: 16 * 1024 }), {
   sizes: [2, 3],
   lengths: [0, 1, 9, 1000, 40_000],
 });
-
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-
-async function logged(world: ZmqCommWorld, pattern: RegExp, withinMs = 5000): Promise<string> {
-  const deadline = Date.now() + withinMs;
-  while (Date.now() < deadline) {
-    const match = pattern.exec(world.logs());
-    if (match !== null) return match[0];
-    await sleep(50);
-  }
-  assert.fail(`no log line matching ${pattern} within ${withinMs} ms; logs:\n${world.logs()}`);
-}
-
-async function stillWorks(world: ZmqCommWorld): Promise<void> {
-  const perRank = (await world.run('misuse')) as { afterwards: number }[];
-  for (const { afterwards } of perRank) assert.equal(afterwards, world.size, 'an all-reduce after the attack still sums every rank');
-}
 
 /** A NULL-mechanism dealer on rank 0's socket: anyone who can open the folder. */
 function intruder(world: ZmqCommWorld): zmq.Dealer {

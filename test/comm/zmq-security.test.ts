@@ -10,24 +10,7 @@ import { deriveCurveKeys, readSecret } from '../../src/comm/zmq/security.js';
 import { encodeMessage } from '../../src/comm/zmq/wire.js';
 import { Rng } from '../../src/core/rng.js';
 import type { ZmqCommWorld } from './zmq-worlds.js';
-import { zmqWorld } from './zmq-worlds.js';
-
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-
-async function logged(world: ZmqCommWorld, pattern: RegExp, withinMs = 5000): Promise<string> {
-  const deadline = Date.now() + withinMs;
-  while (Date.now() < deadline) {
-    const match = pattern.exec(world.logs());
-    if (match !== null) return match[0];
-    await sleep(50);
-  }
-  assert.fail(`no log line matching ${pattern} within ${withinMs} ms; logs:\n${world.logs()}`);
-}
-
-async function stillWorks(world: ZmqCommWorld): Promise<void> {
-  const perRank = (await world.run('misuse')) as { afterwards: number }[];
-  for (const { afterwards } of perRank) assert.equal(afterwards, world.size, 'an all-reduce after the attack still sums every rank');
-}
+import { logged, sleep, stillWorks, zmqWorld } from './zmq-worlds.js';
 
 /** A dealer holding the job's real keys (an insider or a misconfigured rank). */
 function insider(world: ZmqCommWorld): zmq.Dealer {

@@ -4,6 +4,7 @@
  * Results cross back over IPC with the structured-clone ('advanced') serialization, so typed arrays
  * keep their type.
  */
+import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
 import { fork } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -139,4 +140,23 @@ export function zmqWorld(worldOptions: ZmqWorldOptions = {}): (size: number, opt
     };
     return world;
   };
+}
+
+export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** The first log line of `world`'s ranks matching `pattern`, waiting up to `withinMs`; fails naming the logs. */
+export async function logged(world: ZmqCommWorld, pattern: RegExp, withinMs = 5000): Promise<string> {
+  const deadline = Date.now() + withinMs;
+  while (Date.now() < deadline) {
+    const match = pattern.exec(world.logs());
+    if (match !== null) return match[0];
+    await sleep(50);
+  }
+  assert.fail(`no log line matching ${pattern} within ${withinMs} ms; logs:\n${world.logs()}`);
+}
+
+/** An all-reduce after an attack still sums every rank (the misuse case). */
+export async function stillWorks(world: ZmqCommWorld): Promise<void> {
+  const perRank = (await world.run('misuse')) as { afterwards: number }[];
+  for (const { afterwards } of perRank) assert.equal(afterwards, world.size, 'an all-reduce after the attack still sums every rank');
 }
