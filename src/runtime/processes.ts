@@ -68,7 +68,7 @@ export async function launchProcesses<State>(request: LaunchRequest<State>): Pro
   const { data, options } = request;
   const size = resolveWorkers(options.workers, data.rows, options.source !== undefined);
   const strategy = options.strategy ?? 'allreduce';
-  checkStrategy(strategy, size, compressionOf(options));
+  checkStrategy(strategy, compressionOf(options));
   const timeoutMs = resolveTimeout(options.timeoutMs);
   const network = options.network === undefined ? undefined : validateNetwork(options.network);
   refuseInsecureTransport(options.insecureTransport, 'processes');

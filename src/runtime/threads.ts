@@ -49,7 +49,7 @@ export async function launchThreads<State>(request: LaunchRequest<State>): Promi
   refuseInsecureTransport(options.insecureTransport, 'threads');
   const size = resolveWorkers(options.workers, data.rows, false);
   const strategy = options.strategy ?? 'allreduce';
-  checkStrategy(strategy, size, compressionOf(options));
+  checkStrategy(strategy, compressionOf(options));
   const timeoutMs = resolveTimeout(options.timeoutMs);
 
   const startedAt = performance.timeOrigin + performance.now();

@@ -53,10 +53,10 @@ export function isStrategyName(name: string): boolean {
 
 /**
  * Throws, before any worker starts, the ConfigError a worker would throw when it builds strategy
- * `name` (an unknown name). Launchers call it so a bad name is a ConfigError, not a WorkerError.
- * `workers` is kept for strategies whose validity depends on the world size.
+ * `name` (an unknown name, or a codec that strategy cannot use). Launchers call it so a bad name is
+ * a ConfigError, not a WorkerError.
  */
-export function checkStrategy(name: string, _workers: number, compression?: CompressionOptions): void {
+export function checkStrategy(name: string, compression?: CompressionOptions): void {
   if (factoryFor(name) === undefined) throw unknownStrategy(name);
   if (compression !== undefined) checkCompression(name, compression);
 }
