@@ -35,7 +35,7 @@ export interface RunRecord {
   trainSeconds: number;
   /** CPU seconds (user + system) of this process during the fit — worker threads included, child processes not. */
   cpuSeconds: number;
-  /** Peak resident set size of this process so far (process.resourceUsage().maxRSS), bytes. */
+  /** Peak resident set size of this process so far (VmHWM, runtime/peak-rss.ts), bytes. */
   peakRssBytes: number;
   /**
    * The largest per-rank peak RSS, bytes (FitInfo.peakRssBytes): for processes and cluster each rank's

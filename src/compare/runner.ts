@@ -20,6 +20,7 @@ import { availableParadigms } from '../models/paradigm.js';
 import type { AnyEstimator } from '../models/registry.js';
 import { createModel, modelEntry } from '../models/registry.js';
 import { fitInNamespaces } from '../runtime/netns-cluster.js';
+import { processPeakRssBytes } from '../runtime/peak-rss.js';
 import type { DataLoader, Split } from './data.js';
 import { defaultLoader, headRows, trainAndTest } from './data.js';
 import { codeVersion, hostInfo } from './environment.js';
@@ -166,7 +167,8 @@ async function measure(input: MeasureInput): Promise<Measured> {
   if (outcome === ABORTED) return ABORTED;
   const wallSeconds = (performance.now() - started) / 1000;
   const cpu = process.cpuUsage(cpuBefore);
-  const peakRssBytes = process.resourceUsage().maxRSS * 1024; // maxRSS is in kilobytes
+  // The launcher's peak by the same measure its thread ranks report (VmHWM), so the two compare.
+  const peakRssBytes = processPeakRssBytes();
   const info = model.fitInfo!;
   const ranks = info.comm.length === 0 ? 1 : info.comm.length;
   const sum = (pick: (s: (typeof info.comm)[number]) => number): number => info.comm.reduce((total, s) => total + pick(s), 0);

@@ -24,6 +24,7 @@ import type { DataSource, Paradigm } from '../models/paradigm.js';
 import { createModel, modelNames } from '../models/registry.js';
 import { createStrategy } from '../strategies/index.js';
 import { compressionOf } from './compression.js';
+import { processPeakRssBytes } from './peak-rss.js';
 import type { StampedEvent } from './progress.js';
 import { batchedProgress } from './progress.js';
 import { scaleByAllReduce } from './scale.js';
@@ -64,7 +65,7 @@ export interface RankResult<State = unknown> {
   /** Rows this rank trained on (its shard). */
   rows: number;
   /**
-   * Peak resident set size of the rank's process after training (process.resourceUsage().maxRSS),
+   * Peak resident set size of the rank's process after training (VmHWM: runtime/peak-rss.ts),
    * bytes; undefined where unknown. Ranks that are threads share one process, so they all report it.
    */
   peakRssBytes?: number | undefined;
@@ -173,22 +174,6 @@ export async function runRank<State>(job: RankJob, setup: RankSetup): Promise<Ra
     peakRssBytes: processPeakRssBytes(),
     ...(preprocess === undefined ? {} : { preprocess }),
   };
-}
-
-/**
- * This process's peak resident set size since it started, bytes: VmHWM of /proc/self/status on
- * Linux. Not `process.resourceUsage().maxRSS`: Linux carries the pre-exec maximum across execve, so
- * a child process would report the launcher's memory at spawn time (measured: 512 MB for a rank
- * holding 2.6 MB of data). Elsewhere, the current RSS (a lower bound of the peak).
- */
-function processPeakRssBytes(): number {
-  try {
-    const match = /^VmHWM:\s*(\d+)\s*kB/m.exec(readFileSync('/proc/self/status', 'utf8'));
-    if (match !== null) return Number(match[1]) * 1024;
-  } catch {
-    // no procfs: fall through
-  }
-  return process.memoryUsage().rss;
 }
 
 /** The result as a rank posts it: only rank 0 carries the state (every rank has the same one). */
