@@ -89,8 +89,12 @@ test('the advisor calibrated on a real comparison picks what was measured fastes
     calibration,
   });
   const measured = { sequential: measuredMedian(records, small, 'sequential'), threads: threadsSmall, processes: processesSmall };
-  const fastest = Object.entries(measured).sort((a, b) => a[1] - b[1])[0]![0];
-  assert.equal(all.best.paradigm, fastest, `${all.summary}\nmeasured ${JSON.stringify(measured)}`);
+  // Sequential and threads can tie here (a few ms apart on 2,000 rows), and then either pick is right:
+  // the pick must be measured fastest, or within noise of it (10%, at least 10 ms); never processes.
+  const fastest = Math.min(...Object.values(measured));
+  const picked = measured[all.best.paradigm as keyof typeof measured];
+  assert.ok(picked !== undefined, all.summary);
+  assert.ok(picked <= fastest + Math.max(0.1 * fastest, 0.01), `${all.summary}\nmeasured ${JSON.stringify(measured)}`);
 
   // (b) Larger data over a capped link (100 Mbit/s, +2 ms per hop): every SGD step is a synchronous
   // 2-hop ring all-reduce, so the model says processes lose mostly on communication. Measured: one
