@@ -10,7 +10,7 @@ const root = resolve(dirname(fileURLToPath(import.meta.url)), '../../src');
 
 const allowed: Record<string, string[]> = {
   cli: ['compare', 'automl', 'runtime', 'models', 'data', 'core'],
-  compare: ['runtime', 'models', 'data', 'core'],
+  compare: ['automl', 'runtime', 'models', 'data', 'core'],
   automl: ['runtime', 'models', 'data', 'core'],
   runtime: ['models', 'strategies', 'comm', 'data', 'core'],
   models: ['nn', 'rl', 'data', 'core'],

@@ -120,6 +120,13 @@ export async function compareCommand(args: ParsedArgs, write: Output): Promise<v
         bar.done();
         if (!json) write(`  [${event.runIndex}/${event.totalRuns}] ${event.line}${eta}`);
         return;
+      case 'tuning-start':
+        bar.update(1, `tuning ${event.spec.model}`);
+        return;
+      case 'tuning-end':
+        bar.done();
+        if (!json) write(`  ${event.line}`);
+        return;
       case 'warmup':
       case 'skipped':
       case 'end':
@@ -133,7 +140,7 @@ export async function compareCommand(args: ParsedArgs, write: Output): Promise<v
         : await runCompare(resolved, { dbPath, reportPath, signal: controller.signal, onProgress });
     bar.done();
     if (json) {
-      write.data(JSON.stringify({ db: dbPath, report: outcome.reportPath, summary: outcome.summary }));
+      write.data(JSON.stringify({ db: dbPath, report: outcome.reportPath, summary: outcome.summary, tuning: outcome.tuning }));
       return;
     }
     write('');

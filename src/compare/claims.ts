@@ -14,6 +14,7 @@ import type { Paradigm } from '../models/paradigm.js';
 import { crossover } from './stats.js';
 import type { CellSummary } from './summary.js';
 import { cellLabel } from './summary.js';
+import type { TuningResult } from './tuning.js';
 
 /**
  * 'not testable here': the claim is about something this machine cannot show either way (adding
@@ -153,7 +154,11 @@ const NO_MULTI_WORKER_DISTRIBUTED = (cells: readonly CellSummary[]): string =>
  * The claims' verdicts. `context` says where the ranks ran (default: one host, cores unknown); on
  * one host, the scalability claim is 'not testable here' unless distributed overtakes parallel anyway.
  */
-export function evaluateClaims(cells: readonly CellSummary[], context: ClaimContext = ONE_HOST): ClaimResult[] {
+export function evaluateClaims(
+  cells: readonly CellSummary[],
+  context: ClaimContext = ONE_HOST,
+  tuning: readonly TuningResult[] = [],
+): ClaimResult[] {
   const results: ClaimResult[] = [];
 
   // 1. Parallel is faster on smaller tasks.
@@ -333,6 +338,7 @@ export function evaluateClaims(cells: readonly CellSummary[], context: ClaimCont
     });
   }
 
+  results.push(tuningClaim(tuning));
   results.push({
     id: 'gradient-compression',
     section: '§4',
@@ -348,4 +354,36 @@ export function evaluateClaims(cells: readonly CellSummary[], context: ClaimCont
     evidence: '`shardlearn compare` does not inject failures; fault tolerance is tested in the runtime suites, not measured here',
   });
   return results;
+}
+
+/** A held-out score difference within this is a tie (half a point of accuracy or r²). */
+const SCORE_NOISE = 0.005;
+
+/**
+ * §6: tuning by cross-validation (AutoML) gives models that generalise better. For and against: a
+ * tuned model's held-out score above or below its defaults' by more than SCORE_NOISE; a tie is neither.
+ */
+function tuningClaim(tuning: readonly TuningResult[]): ClaimResult {
+  const measured = tuning.filter((t) => t.error === null && t.tunedScore !== null && t.defaultScore !== null);
+  const gain = (t: TuningResult): number => t.tunedScore! - t.defaultScore!;
+  const forIt = measured.filter((t) => gain(t) > SCORE_NOISE);
+  const against = measured.filter((t) => gain(t) < -SCORE_NOISE);
+  const verdict = measured.length > 0 && forIt.length === 0 && against.length === 0 ? 'mixed' : verdictOf(forIt.length, against.length);
+  return {
+    id: 'automl-tuning',
+    section: '§6',
+    text: 'AutoML (hyperparameter tuning with cross-validation) helps models generalise: tuned models score better on unseen data.',
+    verdict,
+    evidence:
+      measured.length === 0
+        ? tuning.length === 0
+          ? "the comparison ran no tuning check (the matrix's 'tuning' list)"
+          : `every tuning check failed: ${tuning.map((t) => t.error).join('; ')}`
+        : list(
+            measured.map(
+              (t) =>
+                `${t.model} on ${t.trainRows} training rows (${t.searcher}, ${t.trials} trials, ${t.cv}-fold CV): held-out ${t.metric} ${fmt(t.defaultScore!, 4)} with defaults, ${fmt(t.tunedScore!, 4)} tuned (${gain(t) >= 0 ? '+' : ''}${fmt(gain(t), 4)})`,
+            ),
+          ),
+  };
 }

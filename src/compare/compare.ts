@@ -20,6 +20,7 @@ import { runMatrix } from './runner.js';
 import { ResultsStore, withStore } from './store.js';
 import type { CellSummary } from './summary.js';
 import { summarize, summaryTable } from './summary.js';
+import type { TuningResult } from './tuning.js';
 import { answers } from './verdict.js';
 
 export interface CompareOptions extends Omit<RunOptions, 'onRecord'> {
@@ -60,7 +61,15 @@ export async function runCompare(matrix: Matrix, options: CompareOptions): Promi
       }
       await store.writeRun(record, session);
     };
-    const runOptions: RunOptions = { onProgress, onRecord };
+    const onTuning = async (result: TuningResult): Promise<void> => {
+      if (store === null || session === null) return;
+      if (!sessionWritten) {
+        await store.writeSession(session);
+        sessionWritten = true;
+      }
+      await store.writeTuning(result, session);
+    };
+    const runOptions: RunOptions = { onProgress, onRecord, onTuning };
     if (options.resume !== undefined) runOptions.resume = options.resume;
     if (options.loadData !== undefined) runOptions.loadData = options.loadData;
     if (options.signal !== undefined) runOptions.signal = options.signal;
@@ -98,7 +107,11 @@ export async function resumeCompare(
 ): Promise<CompareOutcome> {
   const { sessionId, ...rest } = options;
   const stored = await loadSession(dbPath, sessionId);
-  return runCompare(stored.session.matrix, { ...rest, dbPath, resume: { session: stored.session, records: stored.records } });
+  return runCompare(stored.session.matrix, {
+    ...rest,
+    dbPath,
+    resume: { session: stored.session, records: stored.records, tuning: stored.tuning },
+  });
 }
 
 /**
@@ -118,6 +131,7 @@ export async function loadSession(dbPath: string, sessionId?: string): Promise<C
       );
     }
     const records = await store.listRuns({ sessionId: chosen.sessionId });
+    const tuning = await store.listTuning(chosen.sessionId);
     const session: Session = {
       sessionId: chosen.sessionId,
       startedAt: chosen.startedAt,
@@ -125,7 +139,7 @@ export async function loadSession(dbPath: string, sessionId?: string): Promise<C
       code: { packageVersion: chosen.packageVersion, gitCommit: chosen.gitCommit },
       host: chosen.host,
     };
-    return { session, records, skipped: chosen.skipped as SkippedCell[], aborted: chosen.aborted };
+    return { session, records, skipped: chosen.skipped as SkippedCell[], aborted: chosen.aborted, tuning };
   });
 }
 

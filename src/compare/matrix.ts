@@ -20,6 +20,8 @@ import { namespacesUnavailable } from '../runtime/netns.js';
 import { checkKeys, describe, fail, isRecord, nonEmptyList } from './matrix-fields.js';
 import type { NetworkSpec } from './network-spec.js';
 import { LOOPBACK, networkList, networksFor } from './network-spec.js';
+import type { TuningSpec } from './tuning.js';
+import { parseTuningList } from './tuning.js';
 
 export { LOOPBACK, parseNetworksFlag } from './network-spec.js';
 export type { NetworkSpec } from './network-spec.js';
@@ -99,6 +101,11 @@ export interface Matrix {
    * profiles, cluster cells under loopback (the veth uncapped) and the tbf profiles; default [loopback].
    */
   networks: NetworkSpec[];
+  /**
+   * Tuning checks (tuning.ts): a model tuned by cross-validation against its defaults, on held-out
+   * rows. Absent in sessions stored before the checks existed.
+   */
+  tuning?: TuningSpec[];
 }
 
 /** One configuration to run `repeats` times. */
@@ -139,6 +146,7 @@ const MATRIX_KEYS = [
   'timeoutMs',
   'warmup',
   'networks',
+  'tuning',
 ];
 const MODEL_KEYS = ['name', 'params', 'data', 'strategies', 'paradigms', 'workers', 'target'];
 const TARGET_KEYS = ['loss', 'score'];
@@ -274,6 +282,7 @@ export function parseMatrix(input: string | Record<string, unknown>): Matrix {
     timeoutMs,
     warmup,
     networks: value.networks === undefined ? [LOOPBACK] : networkList(value.networks),
+    tuning: parseTuningList('tuning', value.tuning),
   };
 }
 
@@ -385,9 +394,25 @@ export function defaultMatrixSpec(options: { rows?: number; repeats?: number } =
       workers: [2],
       strategies: ['allreduce'],
     } as (typeof models)[number]);
+  // One tuning check (claim 'automl-tuning'): an MLP's learning rate and width tuned by 3-fold CV on
+  // the training rows, against its defaults, on the held-out rows; seconds at these sizes.
+  const tuning = registered.includes('mlp')
+    ? [
+        {
+          model: 'mlp',
+          params: { epochs: 2 },
+          data: syntheticSpecFor('mlp', Math.max(1000, Math.round(rows / 20))),
+          space: { lr: { type: 'log-uniform', low: 1e-4, high: 0.3 }, hidden: { type: 'choice', values: [[8], [64]] } },
+          searcher: 'random',
+          trials: 6,
+          cv: 3,
+        },
+      ]
+    : [];
   return {
     name: 'default',
     models,
+    tuning,
     paradigms: DEFAULT_PARADIGMS,
     workers: [1, 2],
     strategies: ['allreduce', 'hogwild'],

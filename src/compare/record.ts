@@ -5,6 +5,7 @@ import type { Paradigm } from '../models/paradigm.js';
 import type { CodeVersion, HostInfo } from './environment.js';
 import type { Matrix, SkippedCell, StrategyName } from './matrix.js';
 import type { HistoryPoint } from './stats.js';
+import type { TuningResult } from './tuning.js';
 
 export interface RunRecord {
   runId: string;
@@ -86,4 +87,6 @@ export interface CompareResult {
   skipped: SkippedCell[];
   /** True when the signal stopped the comparison early; `records` keeps what was measured. */
   aborted: boolean;
+  /** The matrix's tuning checks (tuning.ts), in the order they ran. */
+  tuning: TuningResult[];
 }

@@ -10,6 +10,7 @@ import { advisorSpec, breakdownSpec, bytesSpec, lossCurveSpec, renderChart, scal
 import { DISTRIBUTED, crossovers, evaluateClaims } from './claims.js';
 import { validateAdvisor } from './advisor.js';
 import type { CompareResult } from './record.js';
+import type { TuningResult } from './tuning.js';
 import type { CellSummary } from './summary.js';
 import { cellLabel, formatBytes, summarize, summaryRows } from './summary.js';
 import { answers } from './verdict.js';
@@ -140,17 +141,44 @@ ${table(
 )}`;
 }
 
+/** The tuning checks: the search on the training rows only, both models scored on rows it never saw. */
+function tuningSection(tuning: readonly TuningResult[]): string {
+  if (tuning.length === 0) return "<p>The matrix has no tuning check (its 'tuning' list).</p>";
+  const score = (v: number | null): string => (v === null ? '–' : v.toFixed(4));
+  return `<p class="note">Each model's options were searched by cross-validation on the training rows only; then the defaults and the best options were fitted on all training rows and scored on the held-out rows.</p>
+${table(
+  ['model', 'data', 'search', 'metric', 'default', 'tuned', 'CV best', 'best options', 'seconds'],
+  tuning.map((t) => [
+    t.model,
+    t.data,
+    `${t.searcher}, ${t.trials} trials, ${t.cv}-fold`,
+    t.metric,
+    score(t.defaultScore),
+    score(t.tunedScore),
+    t.error === null ? score(t.cvScore) : `failed: ${t.error}`,
+    JSON.stringify(t.bestParams),
+    t.seconds.toFixed(1),
+  ]),
+  Infinity,
+  'tuning',
+)}`;
+}
+
 /** Render the report of a comparison (its records may come fresh from `runCompare` or from the store). */
-export async function renderReport(result: Pick<CompareResult, 'session' | 'records' | 'skipped' | 'aborted'>): Promise<string> {
+export async function renderReport(
+  result: Pick<CompareResult, 'session' | 'records' | 'skipped' | 'aborted'> & { tuning?: readonly TuningResult[] },
+): Promise<string> {
   const { session, records, skipped } = result;
   const cells = summarize(records);
   const models = [...new Set(cells.map((c) => c.model))];
   const { header, rows } = summaryRows(cells);
   // compare runs every rank on this host (processes, and cluster cells as network namespaces).
-  const claims = evaluateClaims(cells, {
-    cores: typeof session.host.cpus === 'number' && session.host.cpus > 0 ? session.host.cpus : null,
-    hosts: 1,
-  });
+  const tuning = result.tuning ?? [];
+  const claims = evaluateClaims(
+    cells,
+    { cores: typeof session.host.cpus === 'number' && session.host.cpus > 0 ? session.host.cpus : null, hosts: 1 },
+    tuning,
+  );
   const failed = records.filter((r) => r.status === 'failed');
   const speedups = (await Promise.all(models.map((m) => figure(speedupSpec(m, cells), `speedup-${m}`)))).join('');
   const curves = (await Promise.all(models.map((m) => figure(lossCurveSpec(m, cells, records), `loss-${m}`)))).join('');
@@ -196,6 +224,9 @@ ${await crossoverSection(cells, models)}
 
 <h2>Advisor: predicted vs measured</h2>
 ${await advisorSection(records, host.cpus)}
+
+<h2>Tuning: defaults against tuned, on held-out rows</h2>
+${tuningSection(tuning)}
 
 <h2>The seed paper's claims</h2>
 <p class="note">Claims of Peng, <em>Comparison of Distributed and Parallel Machine Learning: Efficiency and Effectiveness in Large-Scale Data Processing</em>, against this run's measurements. Parallel = threads on one machine; distributed = processes or cluster.</p>

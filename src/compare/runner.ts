@@ -28,6 +28,8 @@ import type { Cell, Matrix, SkippedCell } from './matrix.js';
 import { expandMatrix, parallelismOptions } from './matrix.js';
 import type { CompareResult, RunRecord, Session } from './record.js';
 import type { HistoryPoint } from './stats.js';
+import type { TuningResult, TuningSpec } from './tuning.js';
+import { runTuningCheck, tuningKey, tuningLine } from './tuning.js';
 import { efficiency, speedup, timeToTargetLoss } from './stats.js';
 import { applyBaselines, baselineKey, sequentialMedians } from './baseline.js';
 
@@ -38,6 +40,8 @@ export type CompareEvent =
   | { type: 'fit-progress'; cell: Cell; repeat: number; event: ProgressEvent & { elapsedMs: number } }
   | { type: 'run-end'; record: RunRecord; runIndex: number; totalRuns: number; line: string }
   | { type: 'skipped'; skipped: SkippedCell }
+  | { type: 'tuning-start'; spec: TuningSpec }
+  | { type: 'tuning-end'; result: TuningResult; line: string }
   | { type: 'end'; aborted: boolean };
 
 export interface RunOptions {
@@ -54,7 +58,9 @@ export interface RunOptions {
    * Continue an interrupted comparison: its session (id, start, matrix) and the runs it stored. Every
    * (cell, repeat) with a stored run is not run again; the stored runs count in baselines and results.
    */
-  resume?: { session: Session; records: readonly RunRecord[] };
+  resume?: { session: Session; records: readonly RunRecord[]; tuning?: readonly TuningResult[] };
+  /** Called with each finished tuning check (stored at once, like runs). */
+  onTuning?: (result: TuningResult) => Promise<void> | void;
 }
 
 const ABORTED = Symbol('aborted');
@@ -359,9 +365,30 @@ export async function runMatrix(matrix: Matrix, options: RunOptions): Promise<Co
       if (configFailure) skip(cell, record.error ?? 'failed');
     }
   }
+  // The tuning checks, after the cells (their fits are sequential and measure scores, not time).
+  const tuning: TuningResult[] = [...(options.resume?.tuning ?? [])];
+  const tuned = new Set(tuning.map(tuningKey));
+  for (const spec of matrix.tuning ?? []) {
+    if (aborted || options.signal?.aborted === true) {
+      aborted = true;
+      break;
+    }
+    if (tuned.has(tuningKey(spec))) continue;
+    const split = await splitFor(spec.data);
+    if (split instanceof Error) continue;
+    emit({ type: 'tuning-start', spec });
+    const result = await unlessAborted(runTuningCheck(spec, split), options.signal);
+    if (result === ABORTED) {
+      aborted = true;
+      break;
+    }
+    tuning.push(result);
+    await options.onTuning?.(result);
+    emit({ type: 'tuning-end', result, line: tuningLine(result) });
+  }
   applyBaselines(records);
   emit({ type: 'end', aborted });
-  return { session, records, skipped, aborted };
+  return { session, records, skipped, aborted, tuning };
 }
 
 /** An unmeasured sequential fit on a few rows, so JIT compilation is not charged to the first cell. */

@@ -25,6 +25,7 @@ import type { HostInfo } from './environment.js';
 import type { SkippedCell } from './matrix.js';
 import type { RunRecord, Session } from './record.js';
 import type { HistoryPoint } from './stats.js';
+import type { TuningResult } from './tuning.js';
 
 export const SCHEMA_VERSION = 4;
 
@@ -222,6 +223,42 @@ export class ResultsStore {
       await this.connection.run(`UPDATE meta SET value = ? WHERE key = 'schema_version'`, [String(version + 1)]);
       await this.connection.run('COMMIT');
     }
+  }
+
+  /**
+   * The tuning checks' table is created on first open, beside the versioned tables and without
+   * touching the schema version (like the tuning studies' tables): older files gain it, older
+   * shardlearn ignores it. A check is kept whole as JSON.
+   */
+  private async ensureTuningTable(): Promise<void> {
+    await this.connection.run(
+      'CREATE TABLE IF NOT EXISTS compare_tuning (session_id VARCHAR, seq INTEGER, model VARCHAR, data VARCHAR, result JSON, written_at TIMESTAMP)',
+    );
+  }
+
+  /** Store one finished tuning check of `session`. */
+  async writeTuning(result: TuningResult, session: Session): Promise<void> {
+    await this.ensureTuningTable();
+    const rows = (
+      await this.connection.runAndReadAll('SELECT count(*) AS n FROM compare_tuning WHERE session_id = ?', [session.sessionId])
+    ).getRowObjectsJS();
+    await this.connection.run('INSERT INTO compare_tuning VALUES (?, ?, ?, ?, ?, CAST(? AS TIMESTAMP))', [
+      session.sessionId,
+      Number(rows[0]?.n ?? 0),
+      result.model,
+      result.data,
+      JSON.stringify(result),
+      timestamp(new Date().toISOString()),
+    ]);
+  }
+
+  /** A session's tuning checks, in the order they were stored. */
+  async listTuning(sessionId: string): Promise<TuningResult[]> {
+    await this.ensureTuningTable();
+    const rows = (
+      await this.connection.runAndReadAll('SELECT result FROM compare_tuning WHERE session_id = ? ORDER BY seq', [sessionId])
+    ).getRowObjectsJS();
+    return rows.map((row) => JSON.parse(String(row.result)) as TuningResult);
   }
 
   async schemaVersion(): Promise<number> {

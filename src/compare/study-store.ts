@@ -27,7 +27,7 @@ CREATE TABLE IF NOT EXISTS tune_trials (
   params JSON, record JSON, written_at TIMESTAMP);
 `;
 
-/** The fields of a trial this store reads (automl's TrialRecord has them; compare may not import automl). */
+/** The fields of a trial this store reads (automl's TrialRecord has them). */
 export interface StoredTrial {
   id: number;
   status: string;
