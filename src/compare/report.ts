@@ -151,7 +151,7 @@ ${table(
   tuning.map((t) => [
     t.model,
     t.data,
-    `${t.searcher}, ${t.trials} trials, ${t.cv}-fold`,
+    `${t.searcher}, ${t.trials} trials, ${t.cv}-fold${t.pipeline ? `, ${t.pipeline}` : ''}`,
     t.metric,
     score(t.defaultScore),
     score(t.tunedScore),

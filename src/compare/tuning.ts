@@ -17,7 +17,7 @@
  * const result = await runTuningCheck(spec, { train, test });
  * console.log(result.defaultScore, '→', result.tunedScore);
  */
-import { tune, heldOutScore } from '../automl/index.js';
+import { heldOutScore, parsePipeline, tune } from '../automl/index.js';
 import type { Params, SearcherName } from '../automl/index.js';
 import type { Dataset } from '../data/dataset.js';
 import { createModel, modelNames } from '../models/registry.js';
@@ -34,6 +34,8 @@ export interface TuningSpec {
   cv: number;
   /** Seeds the search's draws and the shuffled folds. */
   seed: number;
+  /** Preprocessing fitted inside each fold and before both held-out fits ('standardize', …); '' = none. */
+  pipeline: string;
 }
 
 export interface TuningResult {
@@ -42,6 +44,7 @@ export interface TuningResult {
   searcher: SearcherName;
   trials: number;
   cv: number;
+  pipeline: string;
   /** 'accuracy' for classifiers, 'r2' for regressors (higher is better for both). */
   metric: string;
   trainRows: number;
@@ -59,7 +62,7 @@ export interface TuningResult {
   error: string | null;
 }
 
-const TUNING_KEYS = ['model', 'params', 'data', 'space', 'searcher', 'trials', 'cv', 'seed'];
+const TUNING_KEYS = ['model', 'params', 'data', 'space', 'searcher', 'trials', 'cv', 'seed', 'pipeline'];
 /** The searchers a tuning check may use: those that need no resource budget. */
 const TUNING_SEARCHERS: readonly SearcherName[] = ['random', 'tpe', 'grid'];
 
@@ -92,6 +95,9 @@ function parseTuning(field: string, value: unknown): TuningSpec {
   const searcher = value.searcher ?? 'random';
   if (typeof searcher !== 'string' || !(TUNING_SEARCHERS as readonly string[]).includes(searcher))
     fail(`${field}.searcher`, `one of ${TUNING_SEARCHERS.join(', ')}`, searcher);
+  const pipeline = value.pipeline ?? '';
+  if (typeof pipeline !== 'string') fail(`${field}.pipeline`, "a pipeline such as 'standardize,kbest:f:5' (docs/automl.md)", pipeline);
+  if (pipeline !== '') parsePipeline(pipeline);
   return {
     model,
     params,
@@ -101,6 +107,7 @@ function parseTuning(field: string, value: unknown): TuningSpec {
     trials: count(`${field}.trials`, value.trials, 10, 1),
     cv: count(`${field}.cv`, value.cv, 3, 2),
     seed: count(`${field}.seed`, value.seed, 0, 0),
+    pipeline,
   };
 }
 
@@ -132,6 +139,7 @@ export async function runTuningCheck(spec: TuningSpec, split: { train: Dataset; 
     searcher: spec.searcher,
     trials: spec.trials,
     cv: spec.cv,
+    pipeline: spec.pipeline,
     metric: kind === 'classifier' ? 'accuracy' : 'r2',
     trainRows: split.train.rows,
     testRows: split.test.rows,
@@ -154,13 +162,19 @@ export async function runTuningCheck(spec: TuningSpec, split: { train: Dataset; 
       stratified: kind === 'classifier',
       shuffle: true,
       seed: spec.seed,
+      ...(spec.pipeline === '' ? {} : { pipeline: spec.pipeline }),
     });
     if (search.best === null)
       throw new Error(`every trial failed: ${search.trials.find((t) => t.error !== null)?.error?.message ?? 'no trial ran'}`);
     result.cvScore = search.best.score;
     result.bestParams = { ...spec.params, ...search.best.params };
-    result.defaultScore = (await heldOutScore(split.train, split.test, { model: spec.model, params: spec.params as Params })).score;
-    result.tunedScore = (await heldOutScore(split.train, split.test, { model: spec.model, params: result.bestParams as Params })).score;
+    const pipeline = spec.pipeline === '' ? {} : { pipeline: spec.pipeline };
+    result.defaultScore = (
+      await heldOutScore(split.train, split.test, { model: spec.model, params: spec.params as Params, ...pipeline })
+    ).score;
+    result.tunedScore = (
+      await heldOutScore(split.train, split.test, { model: spec.model, params: result.bestParams as Params, ...pipeline })
+    ).score;
   } catch (error) {
     result.error = error instanceof Error ? error.message : describe(error);
   }
