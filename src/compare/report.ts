@@ -9,6 +9,7 @@ import type { TopLevelSpec } from 'vega-lite';
 import { advisorSpec, breakdownSpec, bytesSpec, lossCurveSpec, renderChart, scalingSpec, speedupSpec } from './charts.js';
 import { DISTRIBUTED, crossovers, evaluateClaims } from './claims.js';
 import { validateAdvisor } from './advisor.js';
+import { LINKS, PROJECTED_WORKERS, projectBeyond } from './projection.js';
 import type { CompareResult } from './record.js';
 import type { TuningResult } from './tuning.js';
 import type { CellSummary } from './summary.js';
@@ -141,6 +142,34 @@ ${table(
 )}`;
 }
 
+/** Beyond this machine: the cost model's predictions for 1–64 hosts over 1, 10 and 100 Gbit/s links and 1–100× the data. */
+function projectionSection(records: CompareResult['records'], cores: number): string {
+  const projections = projectBeyond(records, cores > 0 ? cores : 1);
+  if (projections.length === 0) return '<p>No finished run to calibrate a prediction on.</p>';
+  const validation = validateAdvisor(records, cores > 0 ? cores : undefined);
+  const error =
+    validation.medianRelativeError === null
+      ? 'its error could not be measured here'
+      : `its leave-one-out error on this comparison's cells is ${(validation.medianRelativeError * 100).toFixed(0)}% (median; see <a href="#advisor-error">the advisor section</a>)`;
+  const s = (x: number): string => (x >= 100 ? x.toFixed(0) : x >= 1 ? x.toFixed(2) : x.toFixed(3));
+  const header = ['model', 'training rows', 'this host (best)', ...LINKS.map((l) => `${l.name}: faster from / best cluster`)];
+  const rows = projections.flatMap((p) =>
+    p.rows.map((r) => [
+      p.model,
+      `${r.rows.toLocaleString('en-US')}${r.factor === 1 ? ' (measured size)' : ` (${r.factor}×)`}`,
+      `${s(r.hostSeconds)} s, ${r.hostLabel}`,
+      ...LINKS.map((l) => {
+        const times = r.cluster[l.name]!;
+        const bestIndex = times.indexOf(Math.min(...times));
+        const crossover = r.crossover[l.name];
+        return `${crossover === null ? 'never ≤ 64 hosts' : `${crossover} hosts`} / ${PROJECTED_WORKERS[bestIndex]} hosts: ${s(times[bestIndex]!)} s (${(r.hostSeconds / times[bestIndex]!).toFixed(1)}× this host)`;
+      }),
+    ]),
+  );
+  return `<p class="note"><strong>Predictions, not measurements.</strong> The cost model calibrated on this comparison's runs predicts a cluster of 1–64 hosts like this one, one rank each, started at the same time, ring all-reduce over each link class (per-hop latency ${LINKS.map((l) => `${l.name} ${(l.latencySeconds * 1e6).toFixed(0)} µs`).join(', ')}), at the largest measured size and 10× and 100× it, against the best this ${escapeHtml(cores)}-CPU host does. "Faster from" is the smallest cluster predicted to beat this host (the crossover). Memory limits, stragglers and failures are not modelled; ${error}.</p>
+${table(header, rows, Infinity, 'projection')}`;
+}
+
 /** The tuning checks: the search on the training rows only, both models scored on rows it never saw. */
 function tuningSection(tuning: readonly TuningResult[]): string {
   if (tuning.length === 0) return "<p>The matrix has no tuning check (its 'tuning' list).</p>";
@@ -224,6 +253,9 @@ ${await crossoverSection(cells, models)}
 
 <h2>Advisor: predicted vs measured</h2>
 ${await advisorSection(records, host.cpus)}
+
+<h2>Beyond this machine: predictions</h2>
+${projectionSection(records, host.cpus)}
 
 <h2>Tuning: defaults against tuned, on held-out rows</h2>
 ${tuningSection(tuning)}
