@@ -48,7 +48,11 @@ export interface TuneOptions {
   pipeline?: string | readonly PipelineStep[];
   /** Trials run at once (default 1). */
   concurrency?: number;
-  /** FitOptions of every fold's fit (paradigm, workers, …). */
+  /**
+   * FitOptions of every fold's fit (paradigm, workers, …). Without a paradigm, and with more than one
+   * trial at a time, each fit runs on `threads` with one worker, so concurrent trials use separate
+   * cores (in the caller's thread they would only take turns).
+   */
   fit?: FitOptions;
   /** The budget of sha / asha / hyperband: which model option or the training rows, and its range. */
   resource?: { kind: ResourceKind; min: number; max: number };
@@ -74,6 +78,8 @@ export interface TuneResult {
   objectives: ObjectiveName[];
   folds: number;
   concurrency: number;
+  /** The fit options every fold's fit used (see TuneOptions.fit). */
+  fit: FitOptions;
   /** Every trial, in the order they finished; failed ones carry their error. */
   trials: TrialRecord[];
   /**
@@ -186,6 +192,8 @@ export async function tune(data: Dataset, options: TuneOptions): Promise<TuneRes
     options.pipeline === undefined ? [] : typeof options.pipeline === 'string' ? parsePipeline(options.pipeline) : [...options.pipeline];
   const searcher = makeSearcher(searcherName, space, options, seed);
   const concurrency = options.concurrency ?? 1;
+  const fit: FitOptions =
+    options.fit?.paradigm === undefined && concurrency > 1 ? { ...options.fit, paradigm: 'threads', workers: 1 } : { ...options.fit };
   const reusable = new Map<string, TrialRecord[]>();
   const keyOf = (t: { configId: number; rung: number; resource: number | null; params: Params }): string =>
     `${t.configId}|${t.rung}|${t.resource}|${paramsKey(t.params)}`;
@@ -208,7 +216,7 @@ export async function tune(data: Dataset, options: TuneOptions): Promise<TuneRes
         folds,
         pipeline,
         metric: resolvedMetric,
-        ...(options.fit === undefined ? {} : { fit: options.fit }),
+        fit,
         ...(usesBudget && resource !== undefined && request.resource !== null
           ? { resource: { kind: resource.kind, amount: request.resource } }
           : {}),
@@ -235,6 +243,7 @@ export async function tune(data: Dataset, options: TuneOptions): Promise<TuneRes
     objectives,
     folds: folds.length,
     concurrency,
+    fit,
     trials: run.trials,
     best,
     paretoFront: run.paretoFront,

@@ -108,7 +108,7 @@ export const COMMANDS: Record<string, CommandHelp> = {
       ['--resource <kind>:<min>:<max>', 'the budget early-stopping searchers grow: epochs, maxIter or rows'],
       ['--eta N', 'reduction factor of sha, asha and hyperband (default 3)'],
       ['--objectives score,fitSeconds', 'a second objective: the study reports the Pareto front'],
-      ['--concurrency W', 'trials run at the same time'],
+      ['--concurrency W', 'trials run at the same time (without --paradigm, each fit then runs on one worker thread)'],
       ['--paradigm, --workers, --strategy, --pipeline, --timeout-ms', 'how each trial fits (as for train)'],
       ['--eval test|train', 'held-out scoring of the refitted best (as for train)'],
       ['--test-fraction F', 'held-out fraction (default 0.2)'],

@@ -107,10 +107,12 @@ export async function tuneCommand(args: ParsedArgs, write: (line: string) => voi
   // Scaling flags become the first pipeline step, fitted inside each fold.
   const scale = ['standardize', 'minmax'].filter((name) => takeLooseSwitch(args, name));
   const steps = parsePipeline([...scale, takeString(args, 'preprocess') ?? ''].filter((s) => s !== '').join(','));
-  const { paradigm, workers, strategy, pipeline, timeoutMs } = takeParadigm(args);
+  // Without --paradigm, concurrent trials run their fits on threads (TuneOptions.fit).
+  const paradigmGiven = args.flags.has('paradigm');
+  const { paradigm: paradigmFlag, workers: workersFlag, strategy, pipeline, timeoutMs } = takeParadigm(args);
   const fit: FitOptions = {
-    paradigm,
-    ...(workers === undefined ? {} : { workers }),
+    ...(paradigmGiven ? { paradigm: paradigmFlag } : {}),
+    ...(workersFlag === undefined ? {} : { workers: workersFlag }),
     ...(strategy === undefined ? {} : { strategy }),
     ...(pipeline === undefined ? {} : { pipeline }),
     ...(timeoutMs === undefined ? {} : { timeoutMs }),
@@ -195,6 +197,8 @@ export async function tuneCommand(args: ParsedArgs, write: (line: string) => voi
     store?.close();
   }
 
+  const paradigm = study.fit.paradigm ?? 'sequential';
+  const workers = study.fit.workers;
   let heldOut: TuneReport['heldOut'] = null;
   if (study.best !== null && data.evaluationName === 'test' && data.evaluation !== data.train) {
     const common = { model, pipeline: steps, fit, metric: study.metric };

@@ -69,6 +69,7 @@ test('trials whose folds each train on 2 processes run two at a time and score a
     fit: { paradigm: 'processes', workers: 2, timeoutMs: 60_000 },
   });
   assert.equal(study.trials.filter((t) => t.status === 'ok').length, 2, JSON.stringify(study.trials.map((t) => t.error)));
+  assert.equal(study.fit.paradigm, 'processes', 'a named paradigm is kept');
   for (const trial of study.trials) {
     const sequential = await crossValidate(classes, { model: 'logistic-regression', params: trial.params, folds: { k: 2 } });
     assert.deepEqual(trial.foldScores, sequential.scores);

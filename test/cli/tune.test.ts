@@ -26,7 +26,7 @@ function withSpace(space: unknown, body: (path: string) => void): void {
   }
 }
 
-test('tune --json: every trial, the best, the held-out tuned and default scores; trials two at a time on threads', () => {
+test('tune --json: every trial, the best, the held-out tuned and default scores; trials two at a time on threads (the default with --concurrency)', () => {
   withSpace({ l2: { type: 'log-uniform', low: 1e-5, high: 10 }, solver: { type: 'choice', values: ['lbfgs', 'nope'] } }, (space) => {
     const r = run([
       'tune',
@@ -47,10 +47,6 @@ test('tune --json: every trial, the best, the held-out tuned and default scores;
       'accuracy',
       '--concurrency',
       '2',
-      '--paradigm',
-      'threads',
-      '--workers',
-      '1',
       '--seed',
       '1',
       '--json',
@@ -64,13 +60,16 @@ test('tune --json: every trial, the best, the held-out tuned and default scores;
       folds: number;
       concurrency: number;
       paradigm: string;
+      workers: number;
       pipeline: string;
     };
     assert.equal(report.trials.length, 6);
     assert.equal(report.metric, 'accuracy');
     assert.equal(report.folds, 3);
     assert.equal(report.concurrency, 2);
+    // No --paradigm: two trials at a time fit on threads, one worker each, so they use two cores.
     assert.equal(report.paradigm, 'threads');
+    assert.equal(report.workers, 1);
     assert.equal(report.pipeline, 'standardize');
     for (const trial of report.trials) {
       if (trial.params['solver'] === 'nope') assert.equal(trial.error?.code, 'CONFIG');
