@@ -236,3 +236,17 @@ export function channelContext(round: number, from: number, to: number): Uint8Ar
   view.setUint32(8, to, true);
   return out;
 }
+
+/**
+ * Bytes one client sends and receives in a round where all n clients finish, from the sizes in the
+ * module comment (the simulation test checks them against the real messages): sent = advertise +
+ * shares + masked input + unmask, received = roster + forwarded + survivors.
+ */
+export function bytesPerClient(clients: number, vectorLength: number): { sent: number; received: number } {
+  const framed = (count: number, entry: number): number => HEADER_BYTES + 4 + count * entry;
+  const envelope = 4 + CIPHERTEXT_BYTES;
+  return {
+    sent: HEADER_BYTES + 2 * KEY_BYTES + framed(clients - 1, envelope) + framed(vectorLength, 4) + framed(clients, 5 + SHARE_BYTES),
+    received: framed(clients, 4 + 2 * KEY_BYTES) + framed(clients - 1, envelope) + framed(clients, 4),
+  };
+}
