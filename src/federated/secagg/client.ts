@@ -13,7 +13,8 @@
  *                   must go), else the share of its s_sk (its pairwise masks must go). Never both.
  */
 import { ConfigError } from '../../core/errors.js';
-import { agree, deriveKey, expandMask, generateKeyPair, open, seal, systemRandom, type KeyPair, type RandomSource } from './crypto.js';
+import { agree, deriveKey, expandMask, generateKeyPair, open, publicKeyObject, seal, systemRandom, type KeyPair, type RandomSource } from './crypto.js';
+import type { KeyObject } from 'node:crypto';
 import { SecAggError, type SecAggPhase } from './errors.js';
 import { quantize } from './fixed-point.js';
 import {
@@ -55,6 +56,8 @@ export class SecAggClient {
   private readonly maskKeys: KeyPair;
   private selfSeed: Uint8Array | undefined;
   private roster = new Map<number, PublicKeys>();
+  private readonly parsedKeys = new Map<string, KeyObject>();
+  private readonly channelKeysByPeer = new Map<number, Uint8Array>();
   private readonly held = new Map<number, HeldShares>();
   private input: Float64Array | undefined;
   /** Bytes of the messages this client sent and received, and values clamped into the fixed-point range. */
@@ -165,12 +168,23 @@ export class SecAggClient {
   }
 
   private channelKey(peer: number, phase: SecAggPhase): Uint8Array {
-    return deriveKey('shardlearn secagg channel', this.parameters.round, this.id, peer, this.agreeWith(peer, 'channel', this.channelKeys, phase));
+    let key = this.channelKeysByPeer.get(peer);
+    if (key === undefined) {
+      key = deriveKey('shardlearn secagg channel', this.parameters.round, this.id, peer, this.agreeWith(peer, 'channel', this.channelKeys, phase));
+      this.channelKeysByPeer.set(peer, key);
+    }
+    return key;
   }
 
   private agreeWith(peer: number, which: 'channel' | 'mask', own: KeyPair, phase: SecAggPhase): Uint8Array {
     try {
-      return agree(own.privateKey, this.roster.get(peer)![which]);
+      const cacheKey = `${which} ${peer}`;
+      let theirs = this.parsedKeys.get(cacheKey);
+      if (theirs === undefined) {
+        theirs = publicKeyObject(this.roster.get(peer)![which]);
+        this.parsedKeys.set(cacheKey, theirs);
+      }
+      return agree(own.privateObject, theirs);
     } catch (error) {
       return this.fail(phase, `its ${which} public key is not a usable X25519 key (${(error as Error).message})`, peer);
     }

@@ -36,30 +36,37 @@ const SPKI_X25519 = Buffer.from('302a300506032b656e032100', 'hex');
 export interface KeyPair {
   privateKey: Uint8Array;
   publicKey: Uint8Array;
+  /** The private key parsed once: OpenSSL's key parsing costs more than the agreement itself. */
+  privateObject: KeyObject;
 }
 
-function privateKeyObject(raw: Uint8Array): KeyObject {
+export function privateKeyObject(raw: Uint8Array): KeyObject {
   return createPrivateKey({ key: Buffer.concat([PKCS8_X25519, raw]), format: 'der', type: 'pkcs8' });
 }
 
-function publicKeyObject(raw: Uint8Array): KeyObject {
+export function publicKeyObject(raw: Uint8Array): KeyObject {
   return createPublicKey({ key: Buffer.concat([SPKI_X25519, raw]), format: 'der', type: 'spki' });
 }
 
 /** The raw X25519 public key of a raw private key (any 32 bytes: X25519 clamps the scalar itself). */
 export function publicKeyOf(privateKey: Uint8Array): Uint8Array {
-  const der = createPublicKey(privateKeyObject(privateKey)).export({ format: 'der', type: 'spki' });
+  return publicRaw(createPublicKey(privateKeyObject(privateKey)));
+}
+
+function publicRaw(key: KeyObject): Uint8Array {
+  const der = key.export({ format: 'der', type: 'spki' });
   return new Uint8Array(der.subarray(der.length - KEY_BYTES));
 }
 
 export function generateKeyPair(random: RandomSource): KeyPair {
   const privateKey = random(KEY_BYTES);
-  return { privateKey, publicKey: publicKeyOf(privateKey) };
+  const privateObject = privateKeyObject(privateKey);
+  return { privateKey, publicKey: publicRaw(createPublicKey(privateObject)), privateObject };
 }
 
 /** X25519(private, public): throws (OpenSSL refuses) for a low-order public key whose result is all zeros. */
-export function agree(privateKey: Uint8Array, publicKey: Uint8Array): Uint8Array {
-  return new Uint8Array(diffieHellman({ privateKey: privateKeyObject(privateKey), publicKey: publicKeyObject(publicKey) }));
+export function agree(privateKey: KeyObject, publicKey: KeyObject): Uint8Array {
+  return new Uint8Array(diffieHellman({ privateKey, publicKey }));
 }
 
 /** SHA-256(label ‖ round ‖ a ‖ b ‖ secret), the ids in ascending order so both ends derive the same key. */

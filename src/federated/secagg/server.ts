@@ -11,7 +11,8 @@
  * share kind per peer and a masked input that arrives after the survivors list is out is refused.
  */
 import { ConfigError } from '../../core/errors.js';
-import { agree, deriveKey, expandMask, publicKeyOf } from './crypto.js';
+import { agree, deriveKey, expandMask, privateKeyObject, publicKeyObject, publicKeyOf } from './crypto.js';
+import type { KeyObject } from 'node:crypto';
 import { SecAggError, type SecAggPhase } from './errors.js';
 import { dequantize } from './fixed-point.js';
 import { decode, encode, MalformedMessage, SERVER_ID, type Envelope, type Message, type PublicKeys, type RevealedShare } from './messages.js';
@@ -219,12 +220,22 @@ export class SecAggServer {
       for (let i = 0; i < vectorLength; i++) sum[i]! -= selfMask[i]!;
     }
     const dropped = [...this.sharers].filter((id) => !this.maskedSenders.has(id)).sort((a, b) => a - b);
+    const parsed = new Map<number, KeyObject>();
+    const publicOf = (id: number): KeyObject => {
+      let key = parsed.get(id);
+      if (key === undefined) {
+        key = publicKeyObject(this.keys.get(id)!.mask);
+        parsed.set(id, key);
+      }
+      return key;
+    };
     for (const gone of dropped) {
       const privateKey = secret(gone);
+      const privateObject = privateKeyObject(privateKey);
       if (!equal(publicKeyOf(privateKey), this.keys.get(gone)!.mask))
         throw new SecAggError('COMM', { round, phase, client: gone }, 'its reconstructed mask key does not match the key it advertised: a revealed share is corrupt');
       for (const id of included) {
-        const mask = expandMask(deriveKey('shardlearn secagg mask', round, id, gone, agree(privateKey, this.keys.get(id)!.mask)), vectorLength);
+        const mask = expandMask(deriveKey('shardlearn secagg mask', round, id, gone, agree(privateObject, publicOf(id))), vectorLength);
         // y_id carries +mask when id < gone, −mask when id > gone
         if (id < gone) for (let i = 0; i < vectorLength; i++) sum[i]! -= mask[i]!;
         else for (let i = 0; i < vectorLength; i++) sum[i]! += mask[i]!;
