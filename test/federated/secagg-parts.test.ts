@@ -79,3 +79,17 @@ test('the protocol at the fixed-point extremes: 4 = 2^2 clients at ±R sum exact
   const five = new Map(Array.from({ length: 5 }, (_, c) => [c, new Float64Array(3)]));
   assert.throws(() => runSecAggRound({ parameters: { round: 0, vectorLength: 3, threshold: 3, fixedPoint: fixed }, inputs: five, seed: 9 }), /at most 2\^2/);
 });
+
+test('messages decode the same from a Node Buffer that is a view into a larger pool (as sockets deliver them)', async () => {
+  const { decode, encode } = await import('../../src/federated/secagg/messages.js');
+  const vector = Uint32Array.from({ length: 50 }, (_, i) => i * 2654435761);
+  const bytes = encode({ kind: 'masked-input', round: 3, sender: 8, vector });
+  const pool = Buffer.alloc(bytes.length + 3, 0xee);
+  pool.set(bytes, 3);
+  const view = pool.subarray(3); // a Buffer whose slice() would not copy
+  const message = decode(view);
+  assert.equal(message.kind, 'masked-input');
+  if (message.kind === 'masked-input') assert.deepEqual(message.vector, vector);
+  pool.fill(0); // the decoded message owns its bytes
+  if (message.kind === 'masked-input') assert.deepEqual(message.vector, vector);
+});

@@ -154,7 +154,9 @@ export function decode(bytes: Uint8Array): Message {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const round = view.getUint32(4, true);
   const sender = view.getUint32(8, true);
-  const copy = (at: number, length: number): Uint8Array => bytes.slice(at, at + length);
+  // a copy in a fresh ArrayBuffer: a Node Buffer's slice() is a view into the socket's pool, and a
+  // Uint32Array over the words needs its own 4-byte-aligned buffer
+  const copy = (at: number, length: number): Uint8Array => new Uint8Array(bytes.subarray(at, at + length));
   if (kind === 'advertise') {
     if (bytes.length !== HEADER_BYTES + 2 * KEY_BYTES)
       throw new MalformedMessage(`advertise has ${bytes.length} bytes, expected ${HEADER_BYTES + 2 * KEY_BYTES}`);
@@ -222,8 +224,8 @@ export function decodeSharePlaintext(bytes: Uint8Array): { from: number; to: num
   return {
     from: view.getUint32(0, true),
     to: view.getUint32(4, true),
-    selfMask: bytes.slice(8, 8 + SHARE_BYTES),
-    maskKey: bytes.slice(8 + SHARE_BYTES),
+    selfMask: new Uint8Array(bytes.subarray(8, 8 + SHARE_BYTES)),
+    maskKey: new Uint8Array(bytes.subarray(8 + SHARE_BYTES)),
   };
 }
 
