@@ -7,3 +7,4 @@ export { majorityThreshold, type SecAggParameters } from './parameters.js';
 export { DEFAULT_FIXED_POINT, fixedPointRange, quantize, dequantize, type FixedPoint } from './fixed-point.js';
 export { bytesPerClient, decode, encode, type Message } from './messages.js';
 export { seededRandomSource, systemRandom, type RandomSource } from './crypto.js';
+export { fromCommMessage, SECAGG_TAG, toCommMessage } from './comm-message.js';
