@@ -49,6 +49,22 @@ test('krum: scores are sums of squared distances to the n−f−2 nearest, hand-
   assert.deepEqual([...rule('multi-krum:1:3').aggregate(updates, zeros(1), 0)], [4 / 3]);
 });
 
+test('no rule modifies the updates it is given', () => {
+  const updates = updatesOf([
+    [5, -1, NaN],
+    [2, 3, 1],
+    [9, 0, 4],
+    [1, 1, 1],
+    [7, -3, 2],
+  ]);
+  const before = updates.map((u) => u.delta.slice());
+  for (const spec of ['median', 'trimmed-mean:0.2', 'krum:1', 'multi-krum:1:2']) rule(spec).aggregate(updates, zeros(3), 0);
+  assert.deepEqual(
+    updates.map((u) => u.delta),
+    before,
+  );
+});
+
 test('unknown names give null (another registry owns them); bad parameters are ConfigErrors naming the field', () => {
   assert.equal(createRobustAggregator('fedavg'), null);
   assert.equal(createRobustAggregator('fedprox:0.1'), null);
