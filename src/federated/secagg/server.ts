@@ -219,7 +219,8 @@ export class SecAggServer {
       const selfMask = expandMask(deriveKey('shardlearn secagg self mask', round, id, id, secret(id)), vectorLength);
       for (let i = 0; i < vectorLength; i++) sum[i]! -= selfMask[i]!;
     }
-    const dropped = [...this.sharers].filter((id) => !this.maskedSenders.has(id)).sort((a, b) => a - b);
+    // clients whose pairwise masks are in the survivors' inputs but whose own input never came
+    const maskedOnly = [...this.sharers].filter((id) => !this.maskedSenders.has(id)).sort((a, b) => a - b);
     const parsed = new Map<number, KeyObject>();
     const publicOf = (id: number): KeyObject => {
       let key = parsed.get(id);
@@ -229,7 +230,7 @@ export class SecAggServer {
       }
       return key;
     };
-    for (const gone of dropped) {
+    for (const gone of maskedOnly) {
       const privateKey = secret(gone);
       const privateObject = privateKeyObject(privateKey);
       if (!equal(publicKeyOf(privateKey), this.keys.get(gone)!.mask))
@@ -241,8 +242,8 @@ export class SecAggServer {
         else for (let i = 0; i < vectorLength; i++) sum[i]! += mask[i]!;
       }
     }
-    const everyone = [...this.keys.keys()].filter((id) => !this.maskedSenders.has(id)).sort((a, b) => a - b);
-    return { sum: dequantize(sum, fixedPoint), included, dropped: everyone };
+    const notIncluded = [...this.keys.keys()].filter((id) => !this.maskedSenders.has(id)).sort((a, b) => a - b);
+    return { sum: dequantize(sum, fixedPoint), included, dropped: notIncluded };
   }
 
   /** The round's result, after the unmask phase closed. */
