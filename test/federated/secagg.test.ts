@@ -276,3 +276,19 @@ test('bytes per client: the real messages match the size formula, and the masked
   const { sent, received } = bytesPerClient(1024, 100_000);
   assert.ok((sent + received) / 400_000 < 2, `${sent + received} bytes at 1,024 clients`);
 });
+
+test('with the default OS randomness (no seed) the round is as exact, and two runs mask differently', () => {
+  const inputs = inputsFor(4, 9);
+  const parameters = { round: 0, vectorLength: LENGTH, threshold: 3 };
+  const seen: Uint8Array[] = [];
+  const intercept = (_from: number, bytes: Uint8Array): Uint8Array => {
+    if (decode(bytes).kind === 'masked-input') seen.push(bytes);
+    return bytes;
+  };
+  for (let run = 0; run < 2; run++) {
+    const outcome = runSecAggRound({ parameters, inputs, intercept });
+    checkSum(inputs, outcome.included, outcome.sum);
+  }
+  assert.equal(seen.length, 8);
+  assert.notDeepEqual(seen[0], seen[4]);
+});
