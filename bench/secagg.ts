@@ -35,14 +35,33 @@ for (const clients of real) {
   const seconds = (performance.now() - started) / 1000;
   const { sent, received } = outcome.bytes.get(0)!;
   const expected = bytesPerClient(clients, length);
-  if (sent !== expected.sent || received !== expected.received) throw new Error(`measured ${sent}/${received}, formula ${expected.sent}/${expected.received}`);
-  const record = { clients, length, source: 'measured', sent, received, ratio: (sent + received) / plaintext, uploadRatio: sent / plaintext, seconds, load: loadavg()[0] };
+  if (sent !== expected.sent || received !== expected.received)
+    throw new Error(`measured ${sent}/${received}, formula ${expected.sent}/${expected.received}`);
+  const record = {
+    clients,
+    length,
+    source: 'measured',
+    sent,
+    received,
+    ratio: (sent + received) / plaintext,
+    uploadRatio: sent / plaintext,
+    seconds,
+    load: loadavg()[0],
+  };
   records.push(record);
   console.log(JSON.stringify(record));
 }
 for (const clients of formula) {
   const { sent, received } = bytesPerClient(clients, length);
-  const record = { clients, length, source: 'formula', sent, received, ratio: (sent + received) / plaintext, uploadRatio: sent / plaintext };
+  const record = {
+    clients,
+    length,
+    source: 'formula',
+    sent,
+    received,
+    ratio: (sent + received) / plaintext,
+    uploadRatio: sent / plaintext,
+  };
   records.push(record);
   console.log(JSON.stringify(record));
 }

@@ -48,7 +48,9 @@ function logAddExp(a: number, b: number): number {
 
 function checkMechanism({ sampleRate, noiseMultiplier }: SampledGaussian): void {
   if (!(sampleRate >= 0 && sampleRate <= 1))
-    throw new ConfigError(`the sampling rate must be in [0, 1] (the fraction of clients per round), found ${sampleRate}`, { field: 'fraction' });
+    throw new ConfigError(`the sampling rate must be in [0, 1] (the fraction of clients per round), found ${sampleRate}`, {
+      field: 'fraction',
+    });
   if (!(noiseMultiplier >= 0) || !Number.isFinite(noiseMultiplier))
     throw new ConfigError(`the noise multiplier must be a finite number >= 0, found ${noiseMultiplier}`, { field: 'dp-noise' });
 }
@@ -122,7 +124,8 @@ export class RdpAccountant {
 
   /** Account `count` rounds of `mechanism`. */
   step(mechanism: SampledGaussian, count = 1): this {
-    if (!Number.isInteger(count) || count < 0) throw new ConfigError(`a round count must be an integer >= 0, found ${count}`, { field: 'rounds' });
+    if (!Number.isInteger(count) || count < 0)
+      throw new ConfigError(`a round count must be an integer >= 0, found ${count}`, { field: 'rounds' });
     const rdp = computeRdp(mechanism, count, this.orders);
     for (let k = 0; k < rdp.length; k++) this.total[k]! += rdp[k]!;
     this.rounds += count;

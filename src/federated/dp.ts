@@ -33,7 +33,8 @@ export interface DpOptions {
 }
 
 function checkOptions({ clip, noiseMultiplier, expectedClients }: DpOptions): void {
-  if (!(clip > 0) || !Number.isFinite(clip)) throw new ConfigError(`the DP clip norm must be a finite number > 0, found ${clip}`, { field: 'dp-clip' });
+  if (!(clip > 0) || !Number.isFinite(clip))
+    throw new ConfigError(`the DP clip norm must be a finite number > 0, found ${clip}`, { field: 'dp-clip' });
   if (!(noiseMultiplier >= 0) || !Number.isFinite(noiseMultiplier))
     throw new ConfigError(`the DP noise multiplier must be a finite number >= 0, found ${noiseMultiplier}`, { field: 'dp-noise' });
   if (!(expectedClients > 0) || !Number.isFinite(expectedClients))
@@ -76,7 +77,9 @@ export function privateMean(updates: readonly ClientUpdate[], options: DpOptions
   const sum = new Float64Array(dimension);
   for (const update of updates) {
     if (update.delta.length !== dimension)
-      throw new ConfigError(`client ${update.client} sent a delta of ${update.delta.length} values, expected ${dimension}`, { field: 'aggregator' });
+      throw new ConfigError(`client ${update.client} sent a delta of ${update.delta.length} values, expected ${dimension}`, {
+        field: 'aggregator',
+      });
     const { clipped } = clipToNorm(update.delta, options.clip);
     for (let j = 0; j < dimension; j++) sum[j]! += clipped[j]!;
   }

@@ -56,7 +56,8 @@ test('ε after 1, 50 and 1000 rounds agrees with the reference to 1e-3 relative,
 
 test('q = 1 is the Gaussian mechanism: RDP(α) = α/(2σ²) exactly; q = 0 costs nothing; σ = 0 is unbounded', () => {
   for (const sigma of [0.5, 1, 3.7])
-    for (const order of [2, 7, 64, 512]) assert.ok(relative(rdpSampledGaussian({ sampleRate: 1, noiseMultiplier: sigma }, order), order / (2 * sigma * sigma)) < 1e-12);
+    for (const order of [2, 7, 64, 512])
+      assert.ok(relative(rdpSampledGaussian({ sampleRate: 1, noiseMultiplier: sigma }, order), order / (2 * sigma * sigma)) < 1e-12);
   assert.equal(rdpSampledGaussian({ sampleRate: 0, noiseMultiplier: 1 }, 8), 0);
   assert.equal(rdpSampledGaussian({ sampleRate: 0.1, noiseMultiplier: 0 }, 8), Infinity);
   // q → 1 from below meets the closed form (the binomial sum is continuous in q)

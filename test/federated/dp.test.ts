@@ -55,8 +55,14 @@ test('the same seed gives the same noise; the aggregator forms agree with the fu
   const updates: ClientUpdate[] = [{ client: 3, delta: Float64Array.from([1, 2, 3]), weight: 1 }];
   const options = { clip: 1, noiseMultiplier: 1, expectedClients: 2 };
   assert.deepEqual(privateMean(updates, options, new Rng(1)), privateMean(updates, options, new Rng(1)));
-  assert.deepEqual(createDpAggregator({ ...options, placement: 'server' }, new Rng(1)).aggregate(updates, new Float64Array(3), 0), privateMean(updates, options, new Rng(1)));
-  assert.deepEqual([...createDpAggregator({ ...options, placement: 'client' }, new Rng(1)).aggregate(updates, new Float64Array(3), 0)], [0.5, 1, 1.5]);
+  assert.deepEqual(
+    createDpAggregator({ ...options, placement: 'server' }, new Rng(1)).aggregate(updates, new Float64Array(3), 0),
+    privateMean(updates, options, new Rng(1)),
+  );
+  assert.deepEqual(
+    [...createDpAggregator({ ...options, placement: 'client' }, new Rng(1)).aggregate(updates, new Float64Array(3), 0)],
+    [0.5, 1, 1.5],
+  );
   assert.deepEqual(addGaussianNoise(Float64Array.from([1]), 0, new Rng(1)), Float64Array.from([1]));
 });
 

@@ -45,7 +45,8 @@ function localDelta(global: Float64Array, data: Shard): Float64Array {
   return w.map((v, j) => v - global[j]!);
 }
 
-const accuracy = (w: Float64Array, data: Shard): number => data.x.filter((row, r) => (score(w, row) > 0 ? 1 : 0) === data.y[r]).length / data.x.length;
+const accuracy = (w: Float64Array, data: Shard): number =>
+  data.x.filter((row, r) => (score(w, row) > 0 ? 1 : 0) === data.y[r]).length / data.x.length;
 
 const fedavg: Aggregator = {
   name: 'fedavg',

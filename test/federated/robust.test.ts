@@ -68,7 +68,18 @@ test('no rule modifies the updates it is given', () => {
 test('unknown names give null (another registry owns them); bad parameters are ConfigErrors naming the field', () => {
   assert.equal(createRobustAggregator('fedavg'), null);
   assert.equal(createRobustAggregator('fedprox:0.1'), null);
-  const bad = ['median:3', 'trimmed-mean', 'trimmed-mean:0.5', 'trimmed-mean:-0.1', 'trimmed-mean:x', 'krum', 'krum:1.5', 'krum:-1', 'multi-krum:1', 'multi-krum:1:0'];
+  const bad = [
+    'median:3',
+    'trimmed-mean',
+    'trimmed-mean:0.5',
+    'trimmed-mean:-0.1',
+    'trimmed-mean:x',
+    'krum',
+    'krum:1.5',
+    'krum:-1',
+    'multi-krum:1',
+    'multi-krum:1:0',
+  ];
   for (const spec of bad)
     assert.throws(
       () => createRobustAggregator(spec),

@@ -45,12 +45,30 @@ test('Shamir: any t of n shares give the 32-byte secret back; t − 1 shares int
   const secret = random(32);
   const xs = [1, 4, 9, 12, 30, 31, 77];
   const shares = split(secret, xs, 4, random);
-  for (const subset of [[0, 1, 2, 3], [3, 4, 5, 6], [0, 2, 4, 6], [6, 1, 5, 2]]) {
-    const value = combine(subset.map((i) => shares[i]!), lagrangeAtZero(subset.map((i) => xs[i]!)));
+  for (const subset of [
+    [0, 1, 2, 3],
+    [3, 4, 5, 6],
+    [0, 2, 4, 6],
+    [6, 1, 5, 2],
+  ]) {
+    const value = combine(
+      subset.map((i) => shares[i]!),
+      lagrangeAtZero(subset.map((i) => xs[i]!)),
+    );
     assert.deepEqual(bigintToBytes(value, 32), secret);
   }
   const three = [0, 1, 2];
-  assert.notDeepEqual(bigintToBytes(combine(three.map((i) => shares[i]!), lagrangeAtZero(three.map((i) => xs[i]!))) % (1n << 256n), 32), secret);
+  assert.notDeepEqual(
+    bigintToBytes(
+      combine(
+        three.map((i) => shares[i]!),
+        lagrangeAtZero(three.map((i) => xs[i]!)),
+      ) %
+        (1n << 256n),
+      32,
+    ),
+    secret,
+  );
   assert.equal(bytesToBigint(bigintToBytes(PRIME - 1n, 33)), PRIME - 1n);
 });
 
@@ -77,7 +95,10 @@ test('the protocol at the fixed-point extremes: 4 = 2^2 clients at ±R sum exact
   assert.deepEqual([...outcome.sum], [4 * (range - 2 ** -16), -4 * range, 6]);
   // a fifth client would overflow the ring: refused before any key is shared
   const five = new Map(Array.from({ length: 5 }, (_, c) => [c, new Float64Array(3)]));
-  assert.throws(() => runSecAggRound({ parameters: { round: 0, vectorLength: 3, threshold: 3, fixedPoint: fixed }, inputs: five, seed: 9 }), /at most 2\^2/);
+  assert.throws(
+    () => runSecAggRound({ parameters: { round: 0, vectorLength: 3, threshold: 3, fixedPoint: fixed }, inputs: five, seed: 9 }),
+    /at most 2\^2/,
+  );
 });
 
 test('messages decode the same from a Node Buffer that is a view into a larger pool (as sockets deliver them)', async () => {
@@ -103,7 +124,9 @@ test('on a Communicator: bytes travel as finite float64 words through the real Z
   for (const bytes of [new Uint8Array(0), new Uint8Array(13).fill(0xff), random(1001), random(6)]) {
     const message = toCommMessage(bytes);
     assert.equal(firstInvalid(message.arrays![0]!, false), null);
-    const { envelope, arrays } = decodeMessage(encodeMessage({ v: PROTOCOL_VERSION, k: 'user', tag: message.tag, h: message.header! }, message.arrays!));
+    const { envelope, arrays } = decodeMessage(
+      encodeMessage({ v: PROTOCOL_VERSION, k: 'user', tag: message.tag, h: message.header! }, message.arrays!),
+    );
     const back = fromCommMessage({ tag: envelope.tag!, header: envelope.h!, arrays }, { from: 4, round: 1, phase: 'share' });
     assert.deepEqual(back, bytes);
   }
@@ -116,5 +139,8 @@ test('on a Communicator: bytes travel as finite float64 words through the real Z
     { ...good, arrays: [Float64Array.from([1, 2])] },
     { ...good, header: { bytes: 19 }, arrays: [Float64Array.from([1, 2, 3, 2 ** 40])] },
   ])
-    assert.throws(() => fromCommMessage(bad, where), (error: unknown) => error instanceof SecAggError && error.client === 4);
+    assert.throws(
+      () => fromCommMessage(bad, where),
+      (error: unknown) => error instanceof SecAggError && error.client === 4,
+    );
 });

@@ -130,7 +130,11 @@ test('the server never holds an individual unmasked update, never learns both se
   const before = server.heldVectors();
   assert.throws(
     () => server.receive(late, lateInput!),
-    (error: unknown) => error instanceof SecAggError && error.client === late && error.phase === 'unmask' && /masked-input message during the unmask phase/.test(error.message),
+    (error: unknown) =>
+      error instanceof SecAggError &&
+      error.client === late &&
+      error.phase === 'unmask' &&
+      /masked-input message during the unmask phase/.test(error.message),
   );
   assert.deepEqual(server.heldVectors(), before);
   for (const [id, bytes] of survivorsMessages) deliver(id, clients.get(id)!.handle(bytes));
@@ -149,7 +153,8 @@ test('the server never holds an individual unmasked update, never learns both se
   const kinds = new Map<number, Set<string>>();
   for (const bytes of received) {
     const message = decode(bytes);
-    if (message.kind === 'unmask') for (const share of message.shares) kinds.set(share.about, (kinds.get(share.about) ?? new Set()).add(share.kind));
+    if (message.kind === 'unmask')
+      for (const share of message.shares) kinds.set(share.about, (kinds.get(share.about) ?? new Set()).add(share.kind));
   }
   assert.equal(kinds.size, ids.length);
   for (const [about, set] of kinds) assert.deepEqual([...set], [about === late ? 'mask-key' : 'self-mask'], `client ${about}`);
@@ -200,7 +205,11 @@ test('the server refuses malformed, forged, misplaced and repeated messages with
   refuses(() => server.receive(22, advertise), 22, /claims to come from client 21/);
   const otherRound = new SecAggClient(23, { ...parameters, round: 6 }, { random: seededRandomSource(new Rng(2)) }).handle(null);
   refuses(() => server.receive(23, otherRound), 23, /for round 6, this is round 5/);
-  refuses(() => server.receive(21, encode({ kind: 'masked-input', round: 5, sender: 21, vector: new Uint32Array(LENGTH) })), 21, /masked-input message during the advertise phase/);
+  refuses(
+    () => server.receive(21, encode({ kind: 'masked-input', round: 5, sender: 21, vector: new Uint32Array(LENGTH) })),
+    21,
+    /masked-input message during the advertise phase/,
+  );
   server.receive(21, advertise);
   refuses(() => server.receive(21, advertise), 21, /advertised its keys twice/);
 });
@@ -211,14 +220,26 @@ test('later phases: shares that skip a peer, a masked input of the wrong length,
   const good = decode(share.replies.get(victim)!);
   assert.equal(good.kind, 'shares');
   if (good.kind !== 'shares') return;
-  refuses(() => share.server.receive(victim, encode({ ...good, envelopes: good.envelopes.slice(1) })), victim, /one share ciphertext to each of the 5 other/);
-  refuses(() => share.server.receive(victim, encode({ ...good, envelopes: [...good.envelopes.slice(1), good.envelopes[1]!] })), victim, /other or repeated/);
+  refuses(
+    () => share.server.receive(victim, encode({ ...good, envelopes: good.envelopes.slice(1) })),
+    victim,
+    /one share ciphertext to each of the 5 other/,
+  );
+  refuses(
+    () => share.server.receive(victim, encode({ ...good, envelopes: [...good.envelopes.slice(1), good.envelopes[1]!] })),
+    victim,
+    /other or repeated/,
+  );
 
   const masked = roundAt('masked-input');
   const input = decode(masked.replies.get(victim)!);
   assert.equal(input.kind, 'masked-input');
   if (input.kind !== 'masked-input') return;
-  refuses(() => masked.server.receive(victim, encode({ ...input, vector: input.vector.subarray(1) })), victim, /masked input of 199 values, the round aggregates 200/);
+  refuses(
+    () => masked.server.receive(victim, encode({ ...input, vector: input.vector.subarray(1) })),
+    victim,
+    /masked input of 199 values, the round aggregates 200/,
+  );
 
   // the unmask phase: a client revealing the mask key of a client that survived is refused
   const unmask = roundAt('unmask');
@@ -226,7 +247,11 @@ test('later phases: shares that skip a peer, a masked input of the wrong length,
   assert.equal(reply.kind, 'unmask');
   if (reply.kind !== 'unmask') return;
   const forged = reply.shares.map((s) => (s.about === unmask.ids[2] ? { ...s, kind: 'mask-key' as const } : s));
-  refuses(() => unmask.server.receive(victim, encode({ ...reply, shares: forged })), victim, new RegExp(`mask-key share of client ${unmask.ids[2]}`));
+  refuses(
+    () => unmask.server.receive(victim, encode({ ...reply, shares: forged })),
+    victim,
+    new RegExp(`mask-key share of client ${unmask.ids[2]}`),
+  );
 });
 
 test('a client refuses a tampered share ciphertext and a low-order public key, naming the peer at fault', () => {
@@ -236,8 +261,14 @@ test('a client refuses a tampered share ciphertext and a low-order public key, n
   const forwarded = decode(round.server.close().get(victim)!);
   assert.equal(forwarded.kind, 'forwarded');
   if (forwarded.kind !== 'forwarded') return;
-  const tampered = forwarded.envelopes.map((e) => (e.peer === culprit ? { ...e, ciphertext: e.ciphertext.map((b, i) => (i === 40 ? b ^ 1 : b)) } : e));
-  refuses(() => round.clients.get(victim)!.handle(encode({ ...forwarded, envelopes: tampered })), culprit, /do not decrypt and authenticate/);
+  const tampered = forwarded.envelopes.map((e) =>
+    e.peer === culprit ? { ...e, ciphertext: e.ciphertext.map((b, i) => (i === 40 ? b ^ 1 : b)) } : e,
+  );
+  refuses(
+    () => round.clients.get(victim)!.handle(encode({ ...forwarded, envelopes: tampered })),
+    culprit,
+    /do not decrypt and authenticate/,
+  );
 
   // an all-zero X25519 key (a low-order point): the shared secret would be zero, so agreement fails
   const parameters: SecAggParameters = { round: 1, vectorLength: 4, threshold: 2 };
@@ -262,7 +293,11 @@ test('too few clients for the threshold ends the round with a recoverable PEER_L
   const dropouts = new Map<number, DropPoint>(ids.slice(0, 3).map((id) => [id, 'unmask']));
   assert.throws(
     () => runSecAggRound({ parameters: { round: 0, vectorLength: LENGTH, threshold: 3 }, inputs, dropouts, seed: 1 }),
-    (error: unknown) => error instanceof SecAggError && error.code === 'PEER_LOST' && error.recoverable && /only 2 clients sent their unmasking shares, fewer than the threshold 3/.test(error.message),
+    (error: unknown) =>
+      error instanceof SecAggError &&
+      error.code === 'PEER_LOST' &&
+      error.recoverable &&
+      /only 2 clients sent their unmasking shares, fewer than the threshold 3/.test(error.message),
   );
 });
 

@@ -13,7 +13,18 @@
  *                   must go), else the share of its s_sk (its pairwise masks must go). Never both.
  */
 import { ConfigError } from '../../core/errors.js';
-import { agree, deriveKey, expandMask, generateKeyPair, open, publicKeyObject, seal, systemRandom, type KeyPair, type RandomSource } from './crypto.js';
+import {
+  agree,
+  deriveKey,
+  expandMask,
+  generateKeyPair,
+  open,
+  publicKeyObject,
+  seal,
+  systemRandom,
+  type KeyPair,
+  type RandomSource,
+} from './crypto.js';
 import type { KeyObject } from 'node:crypto';
 import { SecAggError, type SecAggPhase } from './errors.js';
 import { quantize } from './fixed-point.js';
@@ -76,9 +87,12 @@ export class SecAggClient {
   /** The vector to aggregate; needed before the server's `forwarded` message arrives. */
   setInput(vector: Float64Array): void {
     if (vector.length !== this.parameters.vectorLength)
-      throw new ConfigError(`client ${this.id}: the input has ${vector.length} values, the round aggregates ${this.parameters.vectorLength}`, {
-        field: 'secure-aggregation',
-      });
+      throw new ConfigError(
+        `client ${this.id}: the input has ${vector.length} values, the round aggregates ${this.parameters.vectorLength}`,
+        {
+          field: 'secure-aggregation',
+        },
+      );
     this.input = vector;
   }
 
@@ -98,7 +112,12 @@ export class SecAggClient {
     if (this.state === 'start') {
       if (bytes !== null) this.fail('advertise', `client ${this.id} expected to start the round (null), got a message`);
       this.state = 'advertised';
-      return encode({ kind: 'advertise', round: this.parameters.round, sender: this.id, keys: { channel: this.channelKeys.publicKey, mask: this.maskKeys.publicKey } });
+      return encode({
+        kind: 'advertise',
+        round: this.parameters.round,
+        sender: this.id,
+        keys: { channel: this.channelKeys.publicKey, mask: this.maskKeys.publicKey },
+      });
     }
     if (this.state === 'done') this.fail('result', `client ${this.id} has finished this round; it expects no more messages`);
     const expected = EXPECTED[this.state];
@@ -107,7 +126,8 @@ export class SecAggClient {
     try {
       message = decode(bytes);
     } catch (error) {
-      if (error instanceof MalformedMessage) this.fail(expected.phase, `client ${this.id} received a malformed message from the server: ${error.message}`);
+      if (error instanceof MalformedMessage)
+        this.fail(expected.phase, `client ${this.id} received a malformed message from the server: ${error.message}`);
       throw error;
     }
     if (message.kind !== expected.kind || message.round !== this.parameters.round || message.sender !== SERVER_ID)
@@ -132,7 +152,10 @@ export class SecAggClient {
     const phase = 'share';
     if (entries.length < threshold) this.fail(phase, `the roster has ${entries.length} clients, fewer than the threshold ${threshold}`);
     if (entries.length > 2 ** fixedPoint.clientBits)
-      this.fail(phase, `the roster has ${entries.length} clients; the fixed-point ring sums at most 2^${fixedPoint.clientBits} without overflow`);
+      this.fail(
+        phase,
+        `the roster has ${entries.length} clients; the fixed-point ring sums at most 2^${fixedPoint.clientBits} without overflow`,
+      );
     const keys = new Set<string>();
     for (const entry of entries) {
       if (this.roster.has(entry.id)) this.fail(phase, `the roster lists client ${entry.id} twice`, entry.id);
@@ -161,7 +184,10 @@ export class SecAggClient {
         continue;
       }
       const key = this.channelKey(peer, phase);
-      envelopes.push({ peer, ciphertext: seal(key, encodeSharePlaintext(this.id, peer, selfMask, maskKey), channelContext(round, this.id, peer), this.random) });
+      envelopes.push({
+        peer,
+        ciphertext: seal(key, encodeSharePlaintext(this.id, peer, selfMask, maskKey), channelContext(round, this.id, peer), this.random),
+      });
     }
     this.state = 'shared';
     return encode({ kind: 'shares', round, sender: this.id, envelopes });
@@ -170,7 +196,13 @@ export class SecAggClient {
   private channelKey(peer: number, phase: SecAggPhase): Uint8Array {
     let key = this.channelKeysByPeer.get(peer);
     if (key === undefined) {
-      key = deriveKey('shardlearn secagg channel', this.parameters.round, this.id, peer, this.agreeWith(peer, 'channel', this.channelKeys, phase));
+      key = deriveKey(
+        'shardlearn secagg channel',
+        this.parameters.round,
+        this.id,
+        peer,
+        this.agreeWith(peer, 'channel', this.channelKeys, phase),
+      );
       this.channelKeysByPeer.set(peer, key);
     }
     return key;
@@ -211,7 +243,10 @@ export class SecAggClient {
     for (let i = 0; i < vectorLength; i++) ring[i]! += selfMask[i]!;
     for (const peer of this.held.keys()) {
       if (peer === this.id) continue;
-      const mask = expandMask(deriveKey('shardlearn secagg mask', round, this.id, peer, this.agreeWith(peer, 'mask', this.maskKeys, phase)), vectorLength);
+      const mask = expandMask(
+        deriveKey('shardlearn secagg mask', round, this.id, peer, this.agreeWith(peer, 'mask', this.maskKeys, phase)),
+        vectorLength,
+      );
       if (this.id < peer) for (let i = 0; i < vectorLength; i++) ring[i]! += mask[i]!;
       else for (let i = 0; i < vectorLength; i++) ring[i]! -= mask[i]!;
     }
@@ -225,12 +260,17 @@ export class SecAggClient {
     const phase = 'unmask';
     const survivors = new Set(ids);
     if (survivors.size !== ids.length) this.fail(phase, 'the survivors list names a client twice');
-    if (survivors.size < threshold) this.fail(phase, `only ${survivors.size} clients sent masked inputs, fewer than the threshold ${threshold}`);
+    if (survivors.size < threshold)
+      this.fail(phase, `only ${survivors.size} clients sent masked inputs, fewer than the threshold ${threshold}`);
     if (!survivors.has(this.id)) this.fail(phase, `the survivors list does not include client ${this.id}, which sent its masked input`);
-    for (const id of survivors) if (!this.held.has(id)) this.fail(phase, `the survivors list names client ${id}, which did not share keys with client ${this.id}`, id);
+    for (const id of survivors)
+      if (!this.held.has(id))
+        this.fail(phase, `the survivors list names client ${id}, which did not share keys with client ${this.id}`, id);
     const shares: RevealedShare[] = [];
     for (const [about, held] of this.held)
-      shares.push(survivors.has(about) ? { about, kind: 'self-mask', share: held.selfMask } : { about, kind: 'mask-key', share: held.maskKey });
+      shares.push(
+        survivors.has(about) ? { about, kind: 'self-mask', share: held.selfMask } : { about, kind: 'mask-key', share: held.maskKey },
+      );
     this.state = 'done';
     return encode({ kind: 'unmask', round, sender: this.id, shares });
   }

@@ -27,7 +27,11 @@ export function toCommMessage(bytes: Uint8Array): Message {
 /** The bytes `toCommMessage` packed; a message that is not one throws a SecAggError naming `from`. */
 export function fromCommMessage(message: Message, where: { from: number; round: number; phase: SecAggPhase }): Uint8Array {
   const fail = (why: string): never => {
-    throw new SecAggError('COMM', { round: where.round, phase: where.phase, client: where.from }, `not a secure aggregation message: ${why}`);
+    throw new SecAggError(
+      'COMM',
+      { round: where.round, phase: where.phase, client: where.from },
+      `not a secure aggregation message: ${why}`,
+    );
   };
   const length = message.header?.['bytes'];
   const words = message.arrays?.[0];

@@ -11,7 +11,16 @@
  * protects anything); `seededRandomSource` derives them from the seeded Rng for reproducible
  * simulations and tests, and must not be used where privacy matters.
  */
-import { createCipheriv, createDecipheriv, createHash, createPrivateKey, createPublicKey, diffieHellman, randomBytes, type KeyObject } from 'node:crypto';
+import {
+  createCipheriv,
+  createDecipheriv,
+  createHash,
+  createPrivateKey,
+  createPublicKey,
+  diffieHellman,
+  randomBytes,
+  type KeyObject,
+} from 'node:crypto';
 import { endianness } from 'node:os';
 import type { Rng } from '../../core/rng.js';
 
@@ -78,13 +87,16 @@ export function deriveKey(label: string, round: number, a: number, b: number, se
   return new Uint8Array(createHash('sha256').update(label).update(ids).update(secret).digest());
 }
 
-if (endianness() !== 'LE') throw new Error('secure aggregation reads the AES keystream as little-endian 32-bit words; this host is big-endian');
+if (endianness() !== 'LE')
+  throw new Error('secure aggregation reads the AES keystream as little-endian 32-bit words; this host is big-endian');
 
 /** `length` pseudo-random 32-bit words: the AES-256-CTR keystream of `key`. */
 export function expandMask(key: Uint8Array, length: number): Uint32Array {
   const stream = createCipheriv('aes-256-ctr', key, new Uint8Array(16)).update(new Uint8Array(4 * length));
   // Buffer pools may hand back an unaligned view: copy when a word view is impossible
-  return stream.byteOffset % 4 === 0 ? new Uint32Array(stream.buffer, stream.byteOffset, length) : new Uint32Array(new Uint8Array(stream).buffer);
+  return stream.byteOffset % 4 === 0
+    ? new Uint32Array(stream.buffer, stream.byteOffset, length)
+    : new Uint32Array(new Uint8Array(stream).buffer);
 }
 
 export const NONCE_BYTES = 12;

@@ -18,7 +18,13 @@ export interface FixedPoint {
 export const DEFAULT_FIXED_POINT: FixedPoint = { fractionBits: 16, clientBits: 10 };
 
 export function checkFixedPoint({ fractionBits, clientBits }: FixedPoint): void {
-  if (!Number.isInteger(fractionBits) || !Number.isInteger(clientBits) || fractionBits < 0 || clientBits < 0 || fractionBits + clientBits > 30)
+  if (
+    !Number.isInteger(fractionBits) ||
+    !Number.isInteger(clientBits) ||
+    fractionBits < 0 ||
+    clientBits < 0 ||
+    fractionBits + clientBits > 30
+  )
     throw new ConfigError(
       `secure aggregation's fixed point needs integers fractionBits, clientBits >= 0 with fractionBits + clientBits <= 30, found ${fractionBits} and ${clientBits}`,
       { field: 'secure-aggregation' },

@@ -166,7 +166,9 @@ export function decode(bytes: Uint8Array): Message {
   const count = view.getUint32(HEADER_BYTES, true);
   const size = entryBytes(kind);
   if (bytes.length !== HEADER_BYTES + 4 + count * size)
-    throw new MalformedMessage(`${kind} announces ${count} entries of ${size} bytes but has ${bytes.length - HEADER_BYTES - 4} bytes of them`);
+    throw new MalformedMessage(
+      `${kind} announces ${count} entries of ${size} bytes but has ${bytes.length - HEADER_BYTES - 4} bytes of them`,
+    );
   const start = HEADER_BYTES + 4;
   const at = (i: number): number => start + i * size;
   switch (kind) {
@@ -187,7 +189,10 @@ export function decode(bytes: Uint8Array): Message {
         kind,
         round,
         sender,
-        envelopes: Array.from({ length: count }, (_, i) => ({ peer: view.getUint32(at(i), true), ciphertext: copy(at(i) + 4, CIPHERTEXT_BYTES) })),
+        envelopes: Array.from({ length: count }, (_, i) => ({
+          peer: view.getUint32(at(i), true),
+          ciphertext: copy(at(i) + 4, CIPHERTEXT_BYTES),
+        })),
       };
     case 'masked-input':
       return { kind, round, sender, vector: new Uint32Array(copy(start, 4 * count).buffer) };
@@ -201,7 +206,11 @@ export function decode(bytes: Uint8Array): Message {
         shares: Array.from({ length: count }, (_, i) => {
           const flag = bytes[at(i) + 4];
           if (flag !== 0 && flag !== 1) throw new MalformedMessage(`unmask entry ${i} has share kind ${flag}, expected 0 or 1`);
-          return { about: view.getUint32(at(i), true), kind: flag === 0 ? ('self-mask' as const) : ('mask-key' as const), share: copy(at(i) + 5, SHARE_BYTES) };
+          return {
+            about: view.getUint32(at(i), true),
+            kind: flag === 0 ? ('self-mask' as const) : ('mask-key' as const),
+            share: copy(at(i) + 5, SHARE_BYTES),
+          };
         }),
       };
   }

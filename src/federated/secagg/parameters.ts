@@ -24,7 +24,9 @@ export function resolveParameters(parameters: SecAggParameters): ResolvedParamet
   if (!Number.isInteger(round) || round < 0 || round > 0xffffffff)
     throw new ConfigError(`secure aggregation's round must be a 32-bit unsigned integer, found ${round}`, { field: 'rounds' });
   if (!Number.isInteger(vectorLength) || vectorLength < 1)
-    throw new ConfigError(`secure aggregation's vector length must be an integer >= 1, found ${vectorLength}`, { field: 'secure-aggregation' });
+    throw new ConfigError(`secure aggregation's vector length must be an integer >= 1, found ${vectorLength}`, {
+      field: 'secure-aggregation',
+    });
   if (!Number.isInteger(threshold) || threshold < 2)
     throw new ConfigError(`secure aggregation's threshold must be an integer >= 2, found ${threshold}`, { field: 'secure-aggregation' });
   return { round, vectorLength, threshold, fixedPoint };

@@ -15,7 +15,16 @@ import { agree, deriveKey, expandMask, privateKeyObject, publicKeyObject, public
 import type { KeyObject } from 'node:crypto';
 import { SecAggError, type SecAggPhase } from './errors.js';
 import { dequantize } from './fixed-point.js';
-import { decode, encode, MalformedMessage, SERVER_ID, type Envelope, type Message, type PublicKeys, type RevealedShare } from './messages.js';
+import {
+  decode,
+  encode,
+  MalformedMessage,
+  SERVER_ID,
+  type Envelope,
+  type Message,
+  type PublicKeys,
+  type RevealedShare,
+} from './messages.js';
 import { resolveParameters, type ResolvedParameters, type SecAggParameters } from './parameters.js';
 import { bigintToBytes, bytesToBigint, combine, lagrangeAtZero, PRIME } from './shamir.js';
 
@@ -83,8 +92,10 @@ export class SecAggServer {
     }
     const expected = EXPECTED_KIND[this.current];
     if (message.sender !== from) this.fail(`the message claims to come from client ${message.sender}`, from);
-    if (message.round !== this.parameters.round) this.fail(`the message is for round ${message.round}, this is round ${this.parameters.round}`, from);
-    if (message.kind !== expected) this.fail(`sent a ${message.kind} message during the ${this.current} phase, which takes ${expected} messages only`, from);
+    if (message.round !== this.parameters.round)
+      this.fail(`the message is for round ${message.round}, this is round ${this.parameters.round}`, from);
+    if (message.kind !== expected)
+      this.fail(`sent a ${message.kind} message during the ${this.current} phase, which takes ${expected} messages only`, from);
     this.stats.bytesReceived += bytes.length;
     switch (message.kind) {
       case 'advertise':
@@ -108,7 +119,10 @@ export class SecAggServer {
     const peers = new Set(envelopes.map((e) => e.peer));
     const expected = this.keys.size - 1;
     if (peers.size !== envelopes.length || peers.size !== expected || peers.has(from) || [...peers].some((peer) => !this.keys.has(peer)))
-      this.fail(`must send one share ciphertext to each of the ${expected} other roster clients, sent ${envelopes.length} to other or repeated clients`, from);
+      this.fail(
+        `must send one share ciphertext to each of the ${expected} other roster clients, sent ${envelopes.length} to other or repeated clients`,
+        from,
+      );
     this.sharers.add(from);
     for (const { peer, ciphertext } of envelopes) {
       const box = this.mailboxes.get(peer) ?? [];
@@ -175,7 +189,12 @@ export class SecAggServer {
       case 'share':
         if (this.sharers.size < threshold) this.tooFew('shared their keys', this.sharers.size);
         for (const id of this.sharers)
-          send(id, { kind: 'forwarded', round, sender: SERVER_ID, envelopes: (this.mailboxes.get(id) ?? []).filter((e) => this.sharers.has(e.peer)) });
+          send(id, {
+            kind: 'forwarded',
+            round,
+            sender: SERVER_ID,
+            envelopes: (this.mailboxes.get(id) ?? []).filter((e) => this.sharers.has(e.peer)),
+          });
         this.mailboxes.clear();
         this.current = 'masked-input';
         break;
@@ -210,7 +229,11 @@ export class SecAggServer {
         weights,
       );
       if (value >= 1n << 256n)
-        throw new SecAggError('COMM', { round, phase, client: about }, 'its shares reconstruct no 32-byte secret: a revealed share is corrupt');
+        throw new SecAggError(
+          'COMM',
+          { round, phase, client: about },
+          'its shares reconstruct no 32-byte secret: a revealed share is corrupt',
+        );
       return bigintToBytes(value, 32);
     };
     const sum = this.sum;
@@ -234,7 +257,11 @@ export class SecAggServer {
       const privateKey = secret(gone);
       const privateObject = privateKeyObject(privateKey);
       if (!equal(publicKeyOf(privateKey), this.keys.get(gone)!.mask))
-        throw new SecAggError('COMM', { round, phase, client: gone }, 'its reconstructed mask key does not match the key it advertised: a revealed share is corrupt');
+        throw new SecAggError(
+          'COMM',
+          { round, phase, client: gone },
+          'its reconstructed mask key does not match the key it advertised: a revealed share is corrupt',
+        );
       for (const id of included) {
         const mask = expandMask(deriveKey('shardlearn secagg mask', round, id, gone, agree(privateObject, publicOf(id))), vectorLength);
         // y_id carries +mask when id < gone, −mask when id > gone
@@ -248,7 +275,8 @@ export class SecAggServer {
 
   /** The round's result, after the unmask phase closed. */
   result(): SecAggOutcome {
-    if (this.outcome === undefined) throw new SecAggError('COMM', { round: this.parameters.round, phase: this.current }, 'no result before the unmask phase closes');
+    if (this.outcome === undefined)
+      throw new SecAggError('COMM', { round: this.parameters.round, phase: this.current }, 'no result before the unmask phase closes');
     return this.outcome;
   }
 }
