@@ -9,10 +9,11 @@ import { fileURLToPath } from 'node:url';
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../../src');
 
 const allowed: Record<string, string[]> = {
-  cli: ['compare', 'automl', 'runtime', 'models', 'data', 'core'],
+  cli: ['compare', 'automl', 'runtime', 'federated', 'models', 'data', 'core'],
   compare: ['automl', 'runtime', 'models', 'data', 'core'],
   automl: ['runtime', 'models', 'data', 'core'],
-  runtime: ['models', 'strategies', 'comm', 'data', 'core'],
+  runtime: ['federated', 'models', 'strategies', 'comm', 'data', 'core'],
+  federated: ['models', 'nn', 'data', 'comm', 'core'],
   models: ['nn', 'rl', 'data', 'core'],
   strategies: ['comm', 'core'],
   nn: ['core'],
