@@ -337,7 +337,8 @@ const DEFAULT_FAMILIES: readonly DefaultFamily[] = [
   // k = the data's 8 centres.
   { name: 'kmeans', params: { k: 8 }, scale: 0.5 },
   { name: 'pca', params: { components: 5 }, scale: 1 },
-  { name: 'mlp', params: { hidden: [32], epochs: 2 }, scale: 0.25 },
+  // And as a pipeline (model parallelism), so the report shows what each stage holds.
+  { name: 'mlp', params: { hidden: [32], epochs: 2 }, scale: 0.25, strategies: ['allreduce', 'pipeline'] },
   // Padding 1 keeps 8×8 → 4×4 → 2×2 through both conv–pool stages.
   {
     name: 'cnn',
@@ -485,6 +486,9 @@ export function expandMatrix(
               whyNot(paradigm, strategy, available, clusterUnavailable) ??
               (strategy === 'pipeline' && !createModel(model.name, model.params).pipelineParallel
                 ? `model '${model.name}' has no pipeline trainer; only the neural models (mlp, cnn, rnn) train as a pipeline`
+                : null) ??
+              (strategy === 'pipeline' && workers < 2
+                ? 'a pipeline of one worker is one stage, the whole model on one rank: the allreduce cell with one worker measures it'
                 : null) ??
               (networks.length === 0
                 ? `none of the networks (${matrix.networks.map((n) => n.name).join(', ')}) applies to ${paradigm}: processes runs under loopback and proxy profiles (wan:5ms:100mbit), cluster under loopback and tbf profiles (lan:tbf:1000mbit)`

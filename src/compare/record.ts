@@ -4,6 +4,7 @@
 import type { Paradigm } from '../models/paradigm.js';
 import type { CodeVersion, HostInfo } from './environment.js';
 import type { Matrix, SkippedCell, StrategyName } from './matrix.js';
+import type { StageMemory } from './stage-memory.js';
 import type { HistoryPoint } from './stats.js';
 import type { TuningResult } from './tuning.js';
 
@@ -44,6 +45,11 @@ export interface RunRecord {
    * process (= peakRssBytes). Null when the paradigm did not report it (failed runs, older rows).
    */
   rankPeakRssBytes: number | null;
+  /**
+   * Pipeline cells: each stage's parameter and activation memory (stage-memory.ts), counted from the
+   * network and schedule the fit trained with; null for data-parallel cells and older rows.
+   */
+  stageMemory: StageMemory[] | null;
   /** Bytes and messages sent, summed over ranks. */
   bytesSent: number;
   bytesReceived: number;

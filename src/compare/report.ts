@@ -100,6 +100,30 @@ ${table(
 )}`;
 }
 
+/** Model parallelism: what each pipeline stage holds, against the whole model on one rank. */
+function stageMemorySection(records: CompareResult['records']): string {
+  const firstOfCell = new Map<string, CompareResult['records'][number]>();
+  for (const r of records)
+    if (r.status === 'ok' && (r.stageMemory ?? null) !== null && !firstOfCell.has(r.cellId)) firstOfCell.set(r.cellId, r);
+  if (firstOfCell.size === 0) return '<p>No pipeline cell was measured (the matrix strategy <code>pipeline</code>).</p>';
+  const rows = [...firstOfCell.values()].flatMap((r) => {
+    const stages = r.stageMemory!;
+    const whole = stages.reduce((sum, m) => sum + m.parameterBytes, 0);
+    return stages.map((m) => [
+      r.model,
+      String(r.trainRows),
+      `${r.paradigm}×${r.workers} pipeline`,
+      `${m.stage} (layers ${m.layers[0]}–${m.layers[1] - 1})`,
+      m.parameters.toLocaleString('en-US'),
+      `${formatBytes(m.parameterBytes)} (${((100 * m.parameterBytes) / whole).toFixed(0)}% of ${formatBytes(whole)})`,
+      `${formatBytes(m.activationBytes)} (${m.peakMicroBatches} micro-batches)`,
+      r.rankPeakRssBytes === null ? '–' : `${formatBytes(r.rankPeakRssBytes)}${DISTRIBUTED.includes(r.paradigm) ? '' : ' (shared)'}`,
+    ]);
+  });
+  return `<p class="note">Each stage of a pipeline holds only its layers' parameters (with their gradients and optimizer state) and the activations of the micro-batches its schedule keeps between forward and backward (GPipe: all of them; 1F1B: at most S − s). Counted from the network and schedule each fit trained with; the peak RSS column is measured (the largest rank's process).</p>
+${table(['model', 'rows', 'cell', 'stage', 'parameters', 'parameter memory', 'activation memory (peak)', 'peak RSS per rank'], rows, 4, 'stages')}`;
+}
+
 /** The answer first: per model, who wins at which size, by how much and why (verdict.ts). */
 function answerSection(cells: readonly CellSummary[], cores: unknown): string {
   const found = answers(cells);
@@ -247,6 +271,8 @@ ${(await figure(breakdownSpec(cells), 'breakdown')) || '<p>Nothing was measured.
 
 <h2>Memory per rank</h2>
 ${memorySection(cells)}
+<h3>Per pipeline stage (model parallelism)</h3>
+${stageMemorySection(records)}
 
 <h2>Crossover: where distributed overtakes parallel</h2>
 ${await crossoverSection(cells, models)}

@@ -27,6 +27,7 @@ import { codeVersion, hostInfo } from './environment.js';
 import type { Cell, Matrix, SkippedCell } from './matrix.js';
 import { expandMatrix, parallelismOptions } from './matrix.js';
 import type { CompareResult, RunRecord, Session } from './record.js';
+import { stageMemoryOf } from './stage-memory.js';
 import type { HistoryPoint } from './stats.js';
 import type { TuningResult, TuningSpec } from './tuning.js';
 import { runTuningCheck, tuningKey, tuningLine } from './tuning.js';
@@ -196,6 +197,7 @@ async function measure(input: MeasureInput): Promise<Measured> {
     cpuSeconds: (cpu.user + cpu.system) / 1e6,
     peakRssBytes,
     rankPeakRssBytes: info.peakRssBytes !== undefined && info.peakRssBytes.length > 0 ? Math.max(...info.peakRssBytes) : null,
+    stageMemory: stageMemoryOf(model),
     bytesSent: sum((s) => s.bytesSent),
     bytesReceived: sum((s) => s.bytesReceived),
     messagesSent: sum((s) => s.messagesSent),
@@ -271,6 +273,7 @@ function emptyMeasurements(
     cpuSeconds: NaN,
     peakRssBytes: NaN,
     rankPeakRssBytes: null,
+    stageMemory: null,
     bytesSent: 0,
     bytesReceived: 0,
     messagesSent: 0,

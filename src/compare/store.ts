@@ -27,7 +27,7 @@ import type { RunRecord, Session } from './record.js';
 import type { HistoryPoint } from './stats.js';
 import type { TuningResult } from './tuning.js';
 
-export const SCHEMA_VERSION = 4;
+export const SCHEMA_VERSION = 5;
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR);
@@ -43,7 +43,7 @@ CREATE TABLE IF NOT EXISTS runs (
   bytes_sent DOUBLE, bytes_received DOUBLE, messages_sent DOUBLE, comm_ms DOUBLE, compute_ms DOUBLE,
   score DOUBLE, score_name VARCHAR, higher_is_better BOOLEAN, metrics JSON, final_loss DOUBLE,
   time_to_target_ms DOUBLE, reached_score_target BOOLEAN, speedup DOUBLE, efficiency DOUBLE,
-  config JSON, package_version VARCHAR, git_commit VARCHAR, host JSON, setup_bytes DOUBLE, network VARCHAR, rank_peak_rss_bytes DOUBLE);
+  config JSON, package_version VARCHAR, git_commit VARCHAR, host JSON, setup_bytes DOUBLE, network VARCHAR, rank_peak_rss_bytes DOUBLE, stage_memory JSON);
 CREATE TABLE IF NOT EXISTS history (
   run_id VARCHAR, seq INTEGER, elapsed_ms DOUBLE, iteration INTEGER, total INTEGER, loss DOUBLE);
 `;
@@ -56,6 +56,7 @@ const MIGRATIONS: Record<number, string> = {
   1: 'ALTER TABLE runs ADD COLUMN setup_bytes DOUBLE',
   2: 'ALTER TABLE runs ADD COLUMN network VARCHAR',
   3: 'ALTER TABLE runs ADD COLUMN rank_peak_rss_bytes DOUBLE',
+  4: 'ALTER TABLE runs ADD COLUMN stage_memory JSON',
 };
 
 /** Column name in `runs` → RunRecord field (the export's column order too). */
@@ -98,8 +99,9 @@ const RUN_COLUMNS: [string, keyof RunRecord][] = [
   ['setup_bytes', 'setupBytes'],
   ['network', 'network'],
   ['rank_peak_rss_bytes', 'rankPeakRssBytes'],
+  ['stage_memory', 'stageMemory'],
 ];
-const JSON_FIELDS = new Set<keyof RunRecord>(['params', 'metrics']);
+const JSON_FIELDS = new Set<keyof RunRecord>(['params', 'metrics', 'stageMemory']);
 
 /** DuckDB's TIMESTAMP literal for an ISO time (UTC, no zone suffix). */
 function timestamp(iso: string): string {
@@ -285,7 +287,7 @@ export class ResultsStore {
     const values: DuckDBValue[] = RUN_COLUMNS.map(([, field]) => {
       const value = record[field];
       if (field === 'startedAt') return timestamp(value as string);
-      if (JSON_FIELDS.has(field)) return JSON.stringify(value);
+      if (JSON_FIELDS.has(field)) return JSON.stringify(value ?? null);
       return value as DuckDBValue;
     });
     const config = {

@@ -125,8 +125,13 @@ test('the default matrix: every model family at two sizes, sequential vs threads
   assert.match(matrix.models.find((m) => m.name === 'rnn')!.data![0]!, /cols=16/);
   const { cells, skipped } = expandMatrix(matrix, ['sequential', 'threads', 'processes', 'cluster'], () => null);
   // per size: logistic 1 + threads 2×2 + processes 2×1 (hogwild needs shared memory); the other seven
-  // 1 + 2 + 2 (allreduce only); and one cluster×2 allreduce cell of logistic regression on the larger set
-  assert.equal(cells.length, 2 * (7 + 7 * 5) + 1);
+  // 1 + 2 + 2 (allreduce only); the MLP also as a pipeline on threads×2 and processes×2; and one
+  // cluster×2 allreduce cell of logistic regression on the larger set
+  assert.equal(cells.length, 2 * (7 + 7 * 5 + 2) + 1);
+  assert.deepEqual(
+    cells.filter((c) => c.strategy === 'pipeline').map((c) => `${c.model} ${c.paradigm}×${c.workers}`),
+    ['mlp threads×2', 'mlp processes×2', 'mlp threads×2', 'mlp processes×2'],
+  );
   for (const family of families)
     assert.ok(
       cells.some((c) => c.model === family && c.paradigm === 'processes' && c.workers === 2),
@@ -137,8 +142,12 @@ test('the default matrix: every model family at two sizes, sequential vs threads
     cluster.map((c) => [c.model, c.workers, c.strategy, c.network.name, /rows=(\d+)/.exec(c.data)![1]]),
     [['logistic-regression', 2, 'allreduce', 'loopback', '200000']],
   );
-  assert.equal(skipped.length, 2 * 2);
-  assert.ok(skipped.every((s) => s.paradigm === 'processes' && s.strategy === 'hogwild' && /shared memory/.test(s.reason)));
+  // Skipped per size: hogwild on processes ×1 and ×2 (no shared memory), the one-worker MLP pipelines.
+  assert.equal(skipped.length, 2 * 4);
+  const hogwild = skipped.filter((s) => s.strategy === 'hogwild');
+  assert.equal(hogwild.length, 4);
+  assert.ok(hogwild.every((s) => s.paradigm === 'processes' && /shared memory/.test(s.reason)));
+  assert.ok(skipped.filter((s) => s.strategy === 'pipeline').every((s) => s.workers === 1 && /one stage/.test(s.reason)));
   // --quick's size: a tenth of the rows, the neural models still at least 100 rows at the small size
   assert.deepEqual(
     defaultMatrix({ rows: 20_000 })

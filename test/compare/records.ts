@@ -32,6 +32,7 @@ export function record(overrides: Partial<RunRecord> & Pick<RunRecord, 'paradigm
     cpuSeconds: 1,
     peakRssBytes: 1e8,
     rankPeakRssBytes: 1e8,
+    stageMemory: null,
     bytesSent: 0,
     bytesReceived: 0,
     messagesSent: 0,

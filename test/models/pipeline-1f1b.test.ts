@@ -8,7 +8,9 @@ import { Worker } from 'node:worker_threads';
 import '../../src/index.js';
 import { createSharedWorld } from '../../src/comm/shm/world.js';
 import { MLP } from '../../src/models/neural/mlp.js';
+import { pipelineMemory } from '../../src/models/neural/pipeline/memory.js';
 import type { PipelineSettings } from '../../src/models/neural/pipeline/settings.js';
+import { Network } from '../../src/nn/network.js';
 import { xorData } from '../nn/data.js';
 import type { StageWorkerInput } from './pipeline-stage-worker.js';
 
@@ -56,6 +58,29 @@ test('1F1B stores at most S − s micro-batches on stage s, GPipe all M; both tr
     [3, 2, 1],
   );
   assert.ok(oneForwardOneBackward.every((r) => r.peak <= stages));
+  // pipelineMemory (what compare reports per stage) counts from the same plan: its peaks are the
+  // ones the trainers reached, and the stages' parameters add up to the whole network.
+  const model = new MLP(input.params);
+  const architecture = model.architecture(xorData(input.rows, input.dataSeed).cols, 2);
+  for (const [schedule, results] of [
+    ['gpipe', gpipe],
+    ['1f1b', oneForwardOneBackward],
+  ] as const) {
+    const memory = pipelineMemory(architecture, model.params, stages, { microBatches, schedule, replicas: 1 }, input.params.batchSize);
+    assert.deepEqual(
+      memory.map((m) => m.peakMicroBatches),
+      results.map((r) => r.peak),
+    );
+    const whole = new Network(architecture.layers, architecture.inputShape, 'float64').size;
+    assert.equal(
+      memory.reduce((sum, m) => sum + m.parameters, 0),
+      whole,
+    );
+    // Adam: parameters, gradient sums and two moments, float64.
+    for (const m of memory) assert.equal(m.parameterBytes, m.parameters * 8 * 4);
+    // 24-row batches in 6 micro-batches of 4 rows.
+    for (const m of memory) assert.equal(m.activationBytes, m.peakMicroBatches * 4 * m.activationValuesPerRow * 8);
+  }
 
   // Same gradients every step ⇒ same weights; they differ only by the order micro-batch gradients are summed in.
   const sequential = (await new MLP(input.params).fit(xorData(input.rows, input.dataSeed))).state.params;
