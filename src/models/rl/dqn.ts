@@ -57,6 +57,13 @@ export interface DQNParams extends AgentParams {
   targetEvery: number;
   /** polyak: θ' ← τ·θ + (1 − τ)·θ' after every gradient step. */
   tau: number;
+  /**
+   * Multiply trainEvery (and a hard targetEvery) by the number of actors: the learner keeps one
+   * actor's pace of gradient steps and more actors add data, not learner work, as Ape-X's learner
+   * runs at its own fixed rate (Horgan et al. 2018). Off: the replay ratio stays sequential DQN's,
+   * and since a gradient step costs about 15 env steps of acting, more actors cannot go faster.
+   */
+  scaleTrainEvery: boolean;
   double: boolean;
   loss: TdLoss;
   /** Clip the gradient to this global norm; null: no clipping. */
@@ -134,6 +141,11 @@ export const DQN_OPTIONS: OptionSchema<DQNParams> = {
     max: 1,
     default: 0.01,
     doc: "polyak: θ' ← τ·θ + (1 − τ)·θ' after every gradient step",
+  },
+  scaleTrainEvery: {
+    type: 'boolean',
+    default: false,
+    doc: 'multiply trainEvery (and a hard targetEvery) by the actor count: more actors add data, not learner work (Ape-X)',
   },
   double: { type: 'boolean', default: true, doc: 'Double DQN targets' },
   loss: { type: 'choice', choices: TD_LOSSES, default: 'mse', doc: 'TD loss: mse or huber' },
@@ -222,7 +234,7 @@ export class DQN extends Agent<DQNParams, DQNState> {
     const actorIndex = asynchronous ? comm.rank - 1 : comm.rank;
     const root = new Rng(p.seed);
     const learner =
-      comm.rank === 0 ? new Learner(q, p, new ReplayBuffer(p.bufferSize, d), root.fork(0), this.envInfo.target, context) : null;
+      comm.rank === 0 ? new Learner(q, p, new ReplayBuffer(p.bufferSize, d), root.fork(0), this.envInfo.target, context, actorCount) : null;
     const actor =
       actorIndex < 0
         ? null
