@@ -40,7 +40,7 @@ function otherWeights(): Float64Array {
 }
 
 /** The loss a gradient step reports, recomputed by hand from the networks' Q-values before it. */
-function expectedLoss(q: QNetwork, batch: TransitionBatch, gamma: number, double: boolean): number {
+function expectedLoss(q: QNetwork, batch: TransitionBatch, gamma: number, double: boolean, delta = 1): number {
   let loss = 0;
   for (let i = 0; i < batch.size; i++) {
     const s = batch.observations.subarray(i * 3, i * 3 + 3);
@@ -50,7 +50,7 @@ function expectedLoss(q: QNetwork, batch: TransitionBatch, gamma: number, double
     const chooser = double ? online : target;
     const best = chooser[0]! >= chooser[1]! ? 0 : 1;
     const y = batch.rewards[i]! + (batch.terminated[i] === 1 ? 0 : gamma * target[best]!);
-    loss += huber(q.values(s)[batch.actions[i]!]! - y);
+    loss += huber(q.values(s)[batch.actions[i]!]! - y, delta);
   }
   return loss / batch.size;
 }
@@ -66,6 +66,20 @@ for (const double of [true, false]) {
     assert.ok(Math.abs(loss - expected) < 1e-12, `${loss} vs ${expected}`);
   });
 }
+
+test('q-network: Huber with δ = 0.3 matches a hand computation (and differs from δ = 1)', () => {
+  const make = (): QNetwork => {
+    const q = new QNetwork({ observationLength: 3, actions: 2, hidden: [5], dtype: 'float64', seed: 1 });
+    q.target.loadParameters(otherWeights());
+    return q;
+  };
+  const batch = randomBatch(12, 2);
+  const expected = expectedLoss(make(), batch, 0.9, true, 0.3);
+  const options = { gamma: 0.9, lr: 1e-3, double: true, loss: 'huber' as const, maxGradNorm: Infinity };
+  const loss = make().train(batch, { ...options, huberDelta: 0.3 });
+  assert.ok(Math.abs(loss - expected) < 1e-12, `${loss} vs ${expected}`);
+  assert.ok(Math.abs(make().train(batch, options) - loss) > 1e-3);
+});
 
 test('q-network: Double and plain DQN targets differ when the networks disagree', () => {
   const make = (): QNetwork => {

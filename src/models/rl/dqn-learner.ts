@@ -33,6 +33,7 @@ export interface LearnerSettings {
   loss: TdLoss;
   /** null: no clipping. */
   maxGradNorm: number | null;
+  huberDelta: number;
   learningStarts: number;
   trainEvery: number;
   gradientSteps: number;
@@ -87,7 +88,14 @@ export class Learner {
       terminated: new Uint8Array(p.batchSize),
     };
     this.indices = new Int32Array(p.batchSize);
-    this.update = { gamma: p.gamma, lr: p.lr, double: p.double, loss: p.loss, maxGradNorm: p.maxGradNorm ?? Infinity };
+    this.update = {
+      gamma: p.gamma,
+      lr: p.lr,
+      double: p.double,
+      loss: p.loss,
+      maxGradNorm: p.maxGradNorm ?? Infinity,
+      huberDelta: p.huberDelta,
+    };
   }
 
   /** Gradient steps due but not yet taken. */

@@ -66,6 +66,8 @@ export interface DQNParams extends AgentParams {
   scaleTrainEvery: boolean;
   double: boolean;
   loss: TdLoss;
+  /** huber: quadratic within δ of the target, linear beyond (PyTorch's smooth L1 is δ = 1). */
+  huberDelta: number;
   /** Clip the gradient to this global norm; null: no clipping. */
   maxGradNorm: number | null;
   epsilonStart: number;
@@ -149,6 +151,13 @@ export const DQN_OPTIONS: OptionSchema<DQNParams> = {
   },
   double: { type: 'boolean', default: true, doc: 'Double DQN targets' },
   loss: { type: 'choice', choices: TD_LOSSES, default: 'mse', doc: 'TD loss: mse or huber' },
+  huberDelta: {
+    type: 'number',
+    min: 0,
+    minExclusive: true,
+    default: 1,
+    doc: "huber: δ, where the loss turns from quadratic to linear (PyTorch's smooth L1: 1)",
+  },
   maxGradNorm: {
     type: 'number',
     min: 0,
