@@ -38,6 +38,7 @@ const AGENT_FLAGS: CommandHelp['flags'] = [
   ['--eval-episodes N', 'agents: greedy episodes the reported evalReturn averages over (default 100)'],
   ['--actors sync|async', 'dqn: lockstep rounds (deterministic), or Ape-X actors streaming to a rank-0 learner'],
   ['--hidden 64,64', 'dqn: hidden layer widths'],
+  ['--scale-train-every', 'dqn: train-every × actors, so more actors add data, not learner work (Ape-X pace)'],
 ];
 
 const COMMON: CommandHelp['flags'] = [

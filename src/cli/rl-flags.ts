@@ -8,8 +8,8 @@
  *
  * `--json` prints the train report's usual keys with `trainSamples` = environment steps and
  * `evalSamples` = evaluation episodes, plus `env`; metrics are evalReturn (mean return of
- * `evalEpisodes` seeded greedy episodes), successRate (FrozenLake), stepsToTarget, envSteps and
- * envStepsPerSecond.
+ * `evalEpisodes` seeded greedy episodes), successRate (FrozenLake), stepsToTarget, envSteps,
+ * envStepsPerSecond and (DQN) learnerUtilisation.
  */
 import { ConfigError } from '../core/errors.js';
 import type { AnyAgent, AnyEstimator } from '../models/index.js';

@@ -82,8 +82,9 @@ export function algorithmOfRun(run: RunRecord): Algorithm {
 /** Fit the cost model to runs (the CLI's and the report's entry point). `cores`: of the machine that ran them. */
 export function calibrateFromRuns(runs: readonly RunRecord[], cores = availableParallelism()): Calibration {
   // The cost model describes this host's loopback; runs behind a network-profile proxy would skew it.
+  // Agents' cells have no rows to scale with (their work is an env-step budget): not modelled.
   return calibrate(
-    runs.filter((r) => r.network === 'loopback'),
+    runs.filter((r) => r.network === 'loopback' && r.modelKind !== 'agent'),
     { algorithmOf: algorithmOfRun, cores },
   );
 }
@@ -262,7 +263,7 @@ export interface Validation {
  * every other cell's runs — so a cell never helps predict itself.
  */
 export function validateAdvisor(runs: readonly RunRecord[], cores = availableParallelism()): Validation {
-  const ok = runs.filter((r) => r.status === 'ok' && Number.isFinite(r.wallSeconds) && r.network === 'loopback');
+  const ok = runs.filter((r) => r.status === 'ok' && Number.isFinite(r.wallSeconds) && r.network === 'loopback' && r.modelKind !== 'agent');
   const cells: ValidationCell[] = [];
   for (const cellId of new Set(ok.map((r) => r.cellId))) {
     const mine = ok.filter((r) => r.cellId === cellId);

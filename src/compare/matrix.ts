@@ -22,6 +22,7 @@ import type { NetworkSpec } from './network-spec.js';
 import { LOOPBACK, networkList, networksFor } from './network-spec.js';
 import type { TuningSpec } from './tuning.js';
 import { parseTuningList } from './tuning.js';
+import { environmentSpec, isAgentModel, rlDefaultModels } from './rl-cells.js';
 
 export { LOOPBACK, parseNetworksFlag } from './network-spec.js';
 export type { NetworkSpec } from './network-spec.js';
@@ -299,14 +300,14 @@ export function syntheticSpecFor(model: string, rows: number, cols = 20, seed = 
       return `synthetic:lowrank?rows=${rows}&cols=${cols}&rank=5&seed=${seed}`;
     case 'agent':
       throw new ConfigError(
-        `${model} is a reinforcement-learning agent: it trains on an environment, not on data, and has no comparison cell yet`,
+        `${model} is a reinforcement-learning agent: it trains on an environment (its 'env' option), not on data; its cells take the environment's spec (compare/rl-cells.ts)`,
         { field: 'models' },
       );
   }
 }
 
 function defaultDataFor(models: ModelSpec[]): string[] {
-  return unique(models.map((m) => syntheticSpecFor(m.name, 200_000)));
+  return unique(models.filter((m) => !isAgentModel(m.name)).map((m) => syntheticSpecFor(m.name, 200_000)));
 }
 
 /**
@@ -410,9 +411,10 @@ export function defaultMatrixSpec(options: { rows?: number; repeats?: number } =
         },
       ]
     : [];
+  const agents = rlDefaultModels(rows).filter((m) => registered.includes(m.name as string));
   return {
     name: 'default',
-    models,
+    models: [...models, ...agents],
     tuning,
     paradigms: DEFAULT_PARADIGMS,
     workers: [1, 2],
@@ -472,9 +474,11 @@ export function expandMatrix(
   const skipped: SkippedCell[] = [];
   const ids = new Set<string>();
   for (const model of matrix.models) {
-    const strategies = model.strategies ?? (trainsBySgd(model.name, model.params) ? matrix.strategies : ['allreduce' as const]);
+    // An agent's cells: its environment for data, and one strategy (how its actors share is its own options' business).
+    const agent = isAgentModel(model.name);
+    const strategies = model.strategies ?? (!agent && trainsBySgd(model.name, model.params) ? matrix.strategies : ['allreduce' as const]);
     const paradigms = [...(model.paradigms ?? matrix.paradigms)].sort((a, b) => PARADIGMS.indexOf(a) - PARADIGMS.indexOf(b));
-    for (const data of model.data ?? matrix.data) {
+    for (const data of agent ? [environmentSpec(model.name, model.params)] : (model.data ?? matrix.data)) {
       for (const paradigm of paradigms) {
         const workerCounts = paradigm === 'sequential' ? [1] : (model.workers ?? matrix.workers);
         const strategyList: StrategyName[] = paradigm === 'sequential' ? ['allreduce'] : strategies;

@@ -15,6 +15,7 @@ import type { TuningResult } from './tuning.js';
 import type { CellSummary } from './summary.js';
 import { cellLabel, formatBytes, summarize, summaryRows } from './summary.js';
 import { answers } from './verdict.js';
+import { rlSection } from './rl-report.js';
 
 /**
  * Text as HTML (element content or a quoted attribute). Everything a report shows from the results
@@ -236,6 +237,7 @@ export async function renderReport(
   const speedups = (await Promise.all(models.map((m) => figure(speedupSpec(m, cells), `speedup-${m}`)))).join('');
   const curves = (await Promise.all(models.map((m) => figure(lossCurveSpec(m, cells, records), `loss-${m}`)))).join('');
   const host = session.host;
+  const rlHtml = rlSection(cells, escapeHtml);
 
   return `<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
@@ -261,6 +263,7 @@ ${speedups || '<p>No parallel cell with a sequential baseline was measured.</p>'
 <p class="note">Training loss as rank 0 reported it, against seconds since training started; one curve per cell, from its median-time repeat.</p>
 ${curves || '<p>No model reported a training loss.</p>'}
 ${targetTable(cells)}
+${rlHtml === '' ? '' : `\n<h2>Reinforcement learning: parallel actors</h2>\n${rlHtml}`}
 
 <h2>Bytes on the wire</h2>
 ${(await figure(bytesSpec(cells), 'bytes')) || '<p>Nothing was measured.</p>'}

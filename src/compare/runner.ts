@@ -33,6 +33,7 @@ import type { TuningResult, TuningSpec } from './tuning.js';
 import { runTuningCheck, tuningKey, tuningLine } from './tuning.js';
 import { efficiency, speedup, timeToTargetLoss } from './stats.js';
 import { applyBaselines, baselineKey, sequentialMedians } from './baseline.js';
+import { environmentSplit, isEnvironmentSpec, timeToTargetReturnMs, warmupParams } from './rl-cells.js';
 
 export type CompareEvent =
   | { type: 'start'; session: Session; totalRuns: number; cells: Cell[]; skipped: SkippedCell[] }
@@ -99,6 +100,8 @@ export function describeRun(record: RunRecord): string {
   if (record.speedup !== null) parts.push(`speedup ${record.speedup.toFixed(2)}×`);
   if (record.score !== null) parts.push(`${record.scoreName} ${record.score.toPrecision(4)}`);
   if (record.bytesSent > 0) parts.push(`${(record.bytesSent / 1e6).toFixed(2)} MB sent`);
+  const rate = record.metrics['envStepsPerSecond'];
+  if (typeof rate === 'number') parts.push(`${Math.round(rate)} env steps/s`);
   return `${what}: ${parts.join(', ')}`;
 }
 
@@ -212,7 +215,12 @@ async function measure(input: MeasureInput): Promise<Measured> {
     higherIsBetter,
     metrics,
     finalLoss: losses.length === 0 ? null : losses[losses.length - 1]!.loss,
-    timeToTargetMs: target?.loss === undefined ? null : timeToTargetLoss(history, target.loss),
+    // An agent's target is a return (its environment's, or the cell's score target): RL's time to target.
+    timeToTargetMs: isEnvironmentSpec(cell.data)
+      ? timeToTargetReturnMs(model, target?.score)
+      : target?.loss === undefined
+        ? null
+        : timeToTargetLoss(history, target.loss),
     reachedScoreTarget:
       target?.score === undefined || score === null ? null : higherIsBetter ? score >= target.score : score <= target.score,
     speedup: run,
@@ -316,6 +324,7 @@ export async function runMatrix(matrix: Matrix, options: RunOptions): Promise<Co
 
   const splitFor = async (spec: string): Promise<Split | Error> => {
     let split = splits.get(spec);
+    if (split === undefined && isEnvironmentSpec(spec)) split = environmentSplit(spec);
     if (split === undefined) {
       try {
         split = trainAndTest(await (options.loadData ?? defaultLoader)(spec), matrix.testFraction, matrix.seed);
@@ -398,7 +407,8 @@ export async function runMatrix(matrix: Matrix, options: RunOptions): Promise<Co
 async function warmUp(cell: Cell, train: Dataset, rows: number): Promise<void> {
   if (!availableParadigms().includes('sequential')) return;
   try {
-    await createModel(cell.model, cell.params).fit(headRows(train, rows), { paradigm: 'sequential' });
+    const params = isEnvironmentSpec(cell.data) ? warmupParams(cell.model, cell.params) : cell.params;
+    await createModel(cell.model, params).fit(headRows(train, rows), { paradigm: 'sequential' });
   } catch {
     // A model that cannot fit the warm-up slice (e.g. more clusters than rows) fails for real in the
     // measured runs, with its own message; the warm-up itself is best effort.

@@ -14,6 +14,8 @@ import type { RunRecord } from './record.js';
 import { baselineKey, sequentialMedians } from './baseline.js';
 import type { Spread } from './stats.js';
 import { efficiency, median, speedup, spread } from './stats.js';
+import type { RlFigures } from './rl-figures.js';
+import { rlFigures } from './rl-figures.js';
 
 export interface CellSummary {
   cellId: string;
@@ -51,6 +53,8 @@ export interface CellSummary {
   efficiency: number | null;
   /** Fraction of training time spent communicating (median commMs / median train ms). */
   commFraction: number | null;
+  /** A reinforcement-learning cell's figures (env steps/s, learner utilisation, time to target); null for other models. */
+  rl: RlFigures | null;
 }
 
 function pick(records: readonly RunRecord[], field: (r: RunRecord) => number | null): Spread | null {
@@ -105,6 +109,7 @@ export function summarize(records: readonly RunRecord[]): CellSummary[] {
       speedup: cellSpeedup,
       efficiency: efficiency(cellSpeedup, first.workers),
       commFraction: commMs === null || trainMs === null || !(trainMs > 0) ? null : Math.min(1, commMs.median / trainMs),
+      rl: rlFigures(ok),
     };
   });
 }

@@ -125,7 +125,8 @@ export function answers(cells: readonly CellSummary[]): FamilyAnswer[] {
         trainRows,
         winner,
         rivals,
-        sentence: `At ${trainRows} training rows, ${cellLabel(winner)} is fastest (${seconds(winner.wallSeconds!.median)}); ${against}.`,
+        // An agent's cells have no rows: its environment (rl-cells.ts) is where it was measured.
+        sentence: `${winner.rl === null ? `At ${trainRows} training rows` : `On ${winner.data}`}, ${cellLabel(winner)} is fastest (${seconds(winner.wallSeconds!.median)}); ${against}.`,
       });
     }
     if (sizes.length > 0) out.push({ model, sizes, headline: headline(sizes) });
@@ -135,7 +136,10 @@ export function answers(cells: readonly CellSummary[]): FamilyAnswer[] {
 
 function headline(sizes: readonly SizeAnswer[]): string {
   const winners = [...new Set(sizes.map((s) => s.winner.paradigm))];
-  const rows = (list: readonly SizeAnswer[]): string => list.map((s) => s.trainRows).join(' and ');
-  if (winners.length === 1) return `${winners[0]} wins at ${rows(sizes)} rows`;
-  return winners.map((p) => `${p} wins at ${rows(sizes.filter((s) => s.winner.paradigm === p))} rows`).join('; ');
+  const rows = (list: readonly SizeAnswer[]): string =>
+    (list[0]?.winner.rl ?? null) !== null
+      ? `on ${list.map((s) => s.winner.data).join(' and ')}`
+      : `at ${list.map((s) => s.trainRows).join(' and ')} rows`;
+  if (winners.length === 1) return `${winners[0]} wins ${rows(sizes)}`;
+  return winners.map((p) => `${p} wins ${rows(sizes.filter((s) => s.winner.paradigm === p))}`).join('; ');
 }

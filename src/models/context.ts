@@ -20,6 +20,11 @@ export interface ProgressEvent {
   envSteps?: number;
   /** RL agents: episodes finished so far by all actors. */
   episodes?: number;
+  /**
+   * DQN: fraction of the learner's wall time so far spent in gradient steps (sampling the replay,
+   * the update, the target update) rather than acting, receiving transitions or waiting.
+   */
+  learnerUtilisation?: number;
 }
 
 /**

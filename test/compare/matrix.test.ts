@@ -112,7 +112,7 @@ test('the default matrix: every model family at two sizes, sequential vs threads
   const families = ['linear-regression', 'logistic-regression', 'linear-svm', 'kmeans', 'pca', 'mlp', 'cnn', 'rnn'];
   assert.deepEqual(
     matrix.models.map((m) => m.name),
-    [...families, 'logistic-regression'],
+    [...families, 'logistic-regression', 'q-learning', 'dqn'],
   );
   assert.deepEqual(matrix.paradigms, ['sequential', 'threads', 'processes']);
   assert.deepEqual(matrix.workers, [1, 2]);
@@ -125,9 +125,10 @@ test('the default matrix: every model family at two sizes, sequential vs threads
   assert.match(matrix.models.find((m) => m.name === 'rnn')!.data![0]!, /cols=16/);
   const { cells, skipped } = expandMatrix(matrix, ['sequential', 'threads', 'processes', 'cluster'], () => null);
   // per size: logistic 1 + threads 2×2 + processes 2×1 (hogwild needs shared memory); the other seven
-  // 1 + 2 + 2 (allreduce only); the MLP also as a pipeline on threads×2 and processes×2; and one
-  // cluster×2 allreduce cell of logistic regression on the larger set
-  assert.equal(cells.length, 2 * (7 + 7 * 5 + 2) + 1);
+  // 1 + 2 + 2 (allreduce only); the MLP also as a pipeline on threads×2 and processes×2; one
+  // cluster×2 allreduce cell of logistic regression on the larger set; and the agents' sequential,
+  // threads×2 and processes×2 cells on their environments (rl-cells.ts)
+  assert.equal(cells.length, 2 * (7 + 7 * 5 + 2) + 1 + 2 * 3);
   assert.deepEqual(
     cells.filter((c) => c.strategy === 'pipeline').map((c) => `${c.model} ${c.paradigm}×${c.workers}`),
     ['mlp threads×2', 'mlp processes×2', 'mlp threads×2', 'mlp processes×2'],

@@ -40,7 +40,7 @@ function otherWeights(): Float64Array {
 }
 
 /** The loss a gradient step reports, recomputed by hand from the networks' Q-values before it. */
-function expectedLoss(q: QNetwork, batch: TransitionBatch, gamma: number, double: boolean): number {
+function expectedLoss(q: QNetwork, batch: TransitionBatch, gamma: number, double: boolean, delta = 1): number {
   let loss = 0;
   for (let i = 0; i < batch.size; i++) {
     const s = batch.observations.subarray(i * 3, i * 3 + 3);
@@ -50,7 +50,7 @@ function expectedLoss(q: QNetwork, batch: TransitionBatch, gamma: number, double
     const chooser = double ? online : target;
     const best = chooser[0]! >= chooser[1]! ? 0 : 1;
     const y = batch.rewards[i]! + (batch.terminated[i] === 1 ? 0 : gamma * target[best]!);
-    loss += huber(q.values(s)[batch.actions[i]!]! - y);
+    loss += huber(q.values(s)[batch.actions[i]!]! - y, delta);
   }
   return loss / batch.size;
 }
@@ -66,6 +66,20 @@ for (const double of [true, false]) {
     assert.ok(Math.abs(loss - expected) < 1e-12, `${loss} vs ${expected}`);
   });
 }
+
+test('q-network: Huber with δ = 0.3 matches a hand computation (and differs from δ = 1)', () => {
+  const make = (): QNetwork => {
+    const q = new QNetwork({ observationLength: 3, actions: 2, hidden: [5], dtype: 'float64', seed: 1 });
+    q.target.loadParameters(otherWeights());
+    return q;
+  };
+  const batch = randomBatch(12, 2);
+  const expected = expectedLoss(make(), batch, 0.9, true, 0.3);
+  const options = { gamma: 0.9, lr: 1e-3, double: true, loss: 'huber' as const, maxGradNorm: Infinity };
+  const loss = make().train(batch, { ...options, huberDelta: 0.3 });
+  assert.ok(Math.abs(loss - expected) < 1e-12, `${loss} vs ${expected}`);
+  assert.ok(Math.abs(make().train(batch, options) - loss) > 1e-3);
+});
 
 test('q-network: Double and plain DQN targets differ when the networks disagree', () => {
   const make = (): QNetwork => {
@@ -153,7 +167,7 @@ test('dqn learner: the second actor may be heard from before the first (asynchro
   const q = new QNetwork({ observationLength: 4, actions: 2, hidden: [4], dtype: 'float64', seed: 0 });
   const reports: number[] = [];
   const context = { report: (event: { envSteps?: number }) => reports.push(event.envSteps ?? -1) } as unknown as TrainContext;
-  const learner = new Learner(q, new DQN({ learningStarts: 1, steps: 10 }).params, new ReplayBuffer(10, 4), new Rng(0), 475, context);
+  const learner = new Learner(q, new DQN({ learningStarts: 1, steps: 10 }).params, new ReplayBuffer(10, 4), new Rng(0), 475, context, 2);
   const packed = new Float64Array(2 * packedWidth(4));
   packTransition(packed, 0, [0, 0, 0, 0], 1, 1, [0, 0, 0.01, 0], false);
   packTransition(packed, 1, [0, 0, 0.01, 0], 0, 1, [0, 0, 0.02, 0], false);
@@ -162,4 +176,34 @@ test('dqn learner: the second actor may be heard from before the first (asynchro
   assert.equal(learner.globalSteps, 2);
   learner.trainAll();
   assert.equal(learner.updates, 1); // steps 1 and 2, trainEvery 2: one gradient step due
+});
+
+test('dqn learner: scaleTrainEvery keeps one actor\'s pace (trainEvery × actors), and every event carries its utilisation', () => {
+  const q = new QNetwork({ observationLength: 4, actions: 2, hidden: [4], dtype: 'float64', seed: 0 });
+  const events: { envSteps?: number; learnerUtilisation?: number }[] = [];
+  const context = { report: (event: (typeof events)[number]) => events.push(event) } as unknown as TrainContext;
+  const packed = new Float64Array(100 * packedWidth(4));
+  for (let i = 0; i < 100; i++) packTransition(packed, i, [0, 0, i / 1000, 0], i % 2, 1, [0, 0, (i + 1) / 1000, 0], false);
+  const updates = (scaleTrainEvery: boolean): number => {
+    const params = { ...new DQN({ learningStarts: 1, steps: 200, trainEvery: 2, batchSize: 8, scaleTrainEvery }).params };
+    const learner = new Learner(q, params, new ReplayBuffer(200, 4), new Rng(0), 475, context, 2);
+    learner.add(0, packed, 100, [0, 0, 100, 0]);
+    learner.add(1, packed, 100, [0, 0, 100, 0]);
+    learner.settle();
+    learner.trainAll();
+    learner.finish();
+    return learner.updates;
+  };
+  assert.equal(updates(false), 100); // 200 env steps of 2 actors, one gradient step per 2
+  assert.equal(updates(true), 50); // one per 2 × 2
+  const last = events[events.length - 1]!;
+  assert.equal(last.envSteps, 200);
+  assert.ok(last.learnerUtilisation! > 0 && last.learnerUtilisation! <= 1, String(last.learnerUtilisation));
+});
+
+test('dqn metrics: learnerUtilisation in [0, 1], from the last progress event', async () => {
+  const agent = await new DQN({ env: 'cartpole', steps: 1500, learningStarts: 200, hidden: [8], evalEpisodes: 2 }).fit();
+  const { learnerUtilisation } = agent.metrics();
+  assert.ok(learnerUtilisation !== undefined && learnerUtilisation > 0 && learnerUtilisation < 1, String(learnerUtilisation));
+  assert.equal(agent.fitInfo!.history[agent.fitInfo!.history.length - 1]!.envSteps, 1500);
 });

@@ -184,13 +184,28 @@ export abstract class Agent<Params extends AgentParams, State extends { training
     const summary = this.evaluatePolicy();
     const { training } = this.state;
     const rate = this.envStepsPerSecond();
+    const utilisation = this.learnerUtilisation();
     return {
       evalReturn: summary.meanReturn,
       ...(summary.successRate === null ? {} : { successRate: summary.successRate }),
       ...(training.stepsToTarget === null ? {} : { stepsToTarget: training.stepsToTarget }),
       envSteps: training.envSteps,
       ...(rate === null ? {} : { envStepsPerSecond: rate }),
+      ...(utilisation === null ? {} : { learnerUtilisation: utilisation }),
     };
+  }
+
+  /**
+   * DQN: fraction of the learner's wall time in gradient steps during the last fit (rank 0's last
+   * progress event, sent once every step was taken); null for Q-learning and a loaded policy.
+   */
+  learnerUtilisation(): number | null {
+    const events = this.fitInfo?.history ?? [];
+    for (let i = events.length - 1; i >= 0; i--) {
+      const value = events[i]!.learnerUtilisation;
+      if (value !== undefined) return value;
+    }
+    return null;
   }
 
   /**

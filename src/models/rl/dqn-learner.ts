@@ -33,12 +33,15 @@ export interface LearnerSettings {
   loss: TdLoss;
   /** null: no clipping. */
   maxGradNorm: number | null;
+  huberDelta: number;
   learningStarts: number;
   trainEvery: number;
   gradientSteps: number;
   targetUpdate: 'hard' | 'polyak';
   targetEvery: number;
   tau: number;
+  /** Multiply trainEvery and a hard targetEvery by the actor count (dqn.ts's DQNParams). */
+  scaleTrainEvery: boolean;
 }
 
 export class Learner {
@@ -48,9 +51,16 @@ export class Learner {
   stepsToTarget: number | null = null;
   /** Gradient steps taken. */
   updates = 0;
+  /** Wall milliseconds spent in gradient steps (sampling, update, target update). */
+  busyMs = 0;
+  private readonly startedMs = performance.now();
+  /** Env steps (all actors) per round of gradient steps, and between hard target copies. */
+  private readonly trainEvery: number;
+  private readonly targetEvery: number;
   private owed = 0;
   private targetCopyDue = false;
   private lastReport = 0;
+  private meanReturn = 0;
   private readonly stats: ActorStats[] = [];
   private readonly batch: TransitionBatch;
   private readonly indices: Int32Array;
@@ -63,8 +73,12 @@ export class Learner {
     private readonly sampler: Rng,
     private readonly target: number,
     private readonly context: TrainContext,
+    actors: number,
   ) {
     const d = buffer.observationLength;
+    const scale = p.scaleTrainEvery ? actors : 1;
+    this.trainEvery = p.trainEvery * scale;
+    this.targetEvery = p.targetEvery * scale;
     this.batch = {
       size: p.batchSize,
       observations: dtypeArray(p.precision, p.batchSize * d),
@@ -74,7 +88,14 @@ export class Learner {
       terminated: new Uint8Array(p.batchSize),
     };
     this.indices = new Int32Array(p.batchSize);
-    this.update = { gamma: p.gamma, lr: p.lr, double: p.double, loss: p.loss, maxGradNorm: p.maxGradNorm ?? Infinity };
+    this.update = {
+      gamma: p.gamma,
+      lr: p.lr,
+      double: p.double,
+      loss: p.loss,
+      maxGradNorm: p.maxGradNorm ?? Infinity,
+      huberDelta: p.huberDelta,
+    };
   }
 
   /** Gradient steps due but not yet taken. */
@@ -105,14 +126,35 @@ export class Learner {
     this.globalSteps = steps;
     this.episodes = episodes;
     this.owed += (this.dueBy(steps) - this.dueBy(before)) * this.p.gradientSteps;
-    if (this.p.targetUpdate === 'hard' && Math.floor(steps / this.p.targetEvery) > Math.floor(before / this.p.targetEvery))
+    if (this.p.targetUpdate === 'hard' && Math.floor(steps / this.targetEvery) > Math.floor(before / this.targetEvery))
       this.targetCopyDue = true;
-    const meanReturn = sum / Math.max(count, 1);
-    if (this.stepsToTarget === null && count >= 100 && meanReturn >= this.target) this.stepsToTarget = steps;
-    if (steps - this.lastReport >= REPORT_EVERY_STEPS || steps >= this.p.steps) {
-      this.lastReport = steps;
-      this.context.report({ iteration: steps, total: this.p.steps, meanReturn, envSteps: steps, episodes });
-    }
+    this.meanReturn = sum / Math.max(count, 1);
+    if (this.stepsToTarget === null && count >= 100 && this.meanReturn >= this.target) this.stepsToTarget = steps;
+    if (steps - this.lastReport >= REPORT_EVERY_STEPS) this.report();
+  }
+
+  /** Fraction of the learner's wall time so far spent in gradient steps. */
+  get utilisation(): number {
+    const elapsed = performance.now() - this.startedMs;
+    return elapsed > 0 ? Math.min(this.busyMs / elapsed, 1) : 0;
+  }
+
+  /** The last progress event, once every gradient step is taken (its utilisation covers the whole run). */
+  finish(): void {
+    this.report();
+  }
+
+  private report(): void {
+    const steps = this.globalSteps;
+    this.lastReport = steps;
+    this.context.report({
+      iteration: steps,
+      total: this.p.steps,
+      meanReturn: this.meanReturn,
+      envSteps: steps,
+      episodes: this.episodes,
+      learnerUtilisation: this.utilisation,
+    });
   }
 
   /** Take every gradient step owed, then the target copy if one is due. */
@@ -126,6 +168,7 @@ export class Learner {
       this.copyTargetIfDue();
       return false;
     }
+    const started = performance.now();
     const { p, q, batch } = this;
     if (p.lrSchedule === 'linear') this.update.lr = p.lr * Math.max(1 - this.globalSteps / p.steps, 0);
     this.buffer.sample(batch.size, this.sampler, this.indices);
@@ -142,12 +185,14 @@ export class Learner {
     this.owed--;
     this.updates++;
     if (this.owed === 0) this.copyTargetIfDue();
+    this.busyMs += performance.now() - started;
     return true;
   }
 
   /** Gradient steps due after `steps` env steps: one per `trainEvery` once `learningStarts` is reached. */
   private dueBy(steps: number): number {
-    const { learningStarts, trainEvery } = this.p;
+    const { learningStarts } = this.p;
+    const { trainEvery } = this;
     return steps >= learningStarts ? Math.floor(steps / trainEvery) - Math.floor(Math.max(learningStarts - 1, 0) / trainEvery) : 0;
   }
 
@@ -193,11 +238,12 @@ export async function trainSynchronously(
         arrays: [actor.packed.subarray(0, count * (actor.packed.length / roundSteps))],
       });
     }
-    if (comm.size > 1) {
-      await comm.broadcast(q.params, 0);
-      if (learner === null) q.setParameters(q.params);
-    }
+    // The online network's own values, in its float type (float32 by default: half the bytes of the
+    // float64 master copy, and what the actors' network would round them to anyway), straight into
+    // the actors' networks.
+    if (comm.size > 1) await comm.broadcast(q.online.store.values, 0);
   }
+  learner?.finish();
 }
 
 export async function trainAsynchronously(
@@ -218,7 +264,7 @@ export async function trainAsynchronously(
       const header: TransitionsHeader = { count, stats: actor.stats, last: actor.steps >= steps };
       await comm.send(0, { tag: 'transitions', header: { ...header }, arrays: [actor.packed.subarray(0, count * width)] });
       const weights = await comm.recv(0);
-      q.setParameters(weights.arrays![0]!);
+      q.online.loadParameters(weights.arrays![0]!);
     }
     return;
   }
@@ -242,7 +288,7 @@ export async function trainAsynchronously(
       learning.settle();
       // Flow control: an actor waits for its weights while the learner owes more than maxLag steps.
       while (learning.backlog > maxLag) learning.trainOne();
-      await comm.send(message.from, { tag: 'weights', arrays: [q.params] });
+      await comm.send(message.from, { tag: 'weights', arrays: [q.online.store.values] });
       if (header.last) active--;
       if (active > 0) pending = receive();
       continue;
@@ -251,4 +297,5 @@ export async function trainAsynchronously(
     if (learning.trainOne()) await new Promise((resolve) => setImmediate(resolve));
     else await pending;
   }
+  learning.finish();
 }

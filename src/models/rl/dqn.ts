@@ -57,8 +57,17 @@ export interface DQNParams extends AgentParams {
   targetEvery: number;
   /** polyak: θ' ← τ·θ + (1 − τ)·θ' after every gradient step. */
   tau: number;
+  /**
+   * Multiply trainEvery (and a hard targetEvery) by the number of actors: the learner keeps one
+   * actor's pace of gradient steps and more actors add data, not learner work, as Ape-X's learner
+   * runs at its own fixed rate (Horgan et al. 2018). Off: the replay ratio stays sequential DQN's,
+   * and since a gradient step costs about 15 env steps of acting, more actors cannot go faster.
+   */
+  scaleTrainEvery: boolean;
   double: boolean;
   loss: TdLoss;
+  /** huber: quadratic within δ of the target, linear beyond (PyTorch's smooth L1 is δ = 1). */
+  huberDelta: number;
   /** Clip the gradient to this global norm; null: no clipping. */
   maxGradNorm: number | null;
   epsilonStart: number;
@@ -135,8 +144,20 @@ export const DQN_OPTIONS: OptionSchema<DQNParams> = {
     default: 0.01,
     doc: "polyak: θ' ← τ·θ + (1 − τ)·θ' after every gradient step",
   },
+  scaleTrainEvery: {
+    type: 'boolean',
+    default: false,
+    doc: 'multiply trainEvery (and a hard targetEvery) by the actor count: more actors add data, not learner work (Ape-X)',
+  },
   double: { type: 'boolean', default: true, doc: 'Double DQN targets' },
   loss: { type: 'choice', choices: TD_LOSSES, default: 'mse', doc: 'TD loss: mse or huber' },
+  huberDelta: {
+    type: 'number',
+    min: 0,
+    minExclusive: true,
+    default: 1,
+    doc: "huber: δ, where the loss turns from quadratic to linear (PyTorch's smooth L1: 1)",
+  },
   maxGradNorm: {
     type: 'number',
     min: 0,
@@ -222,7 +243,7 @@ export class DQN extends Agent<DQNParams, DQNState> {
     const actorIndex = asynchronous ? comm.rank - 1 : comm.rank;
     const root = new Rng(p.seed);
     const learner =
-      comm.rank === 0 ? new Learner(q, p, new ReplayBuffer(p.bufferSize, d), root.fork(0), this.envInfo.target, context) : null;
+      comm.rank === 0 ? new Learner(q, p, new ReplayBuffer(p.bufferSize, d), root.fork(0), this.envInfo.target, context, actorCount) : null;
     const actor =
       actorIndex < 0
         ? null

@@ -51,6 +51,8 @@ export interface UpdateOptions {
   loss: TdLoss;
   /** Clip the gradient's global L2 norm (Stable-Baselines3's default 10); Infinity: no clipping. */
   maxGradNorm: number;
+  /** Huber's δ: quadratic within it, linear beyond (default 1, PyTorch's smooth L1). */
+  huberDelta?: number;
 }
 
 const TRAINING = { training: true, rowSeeds: null } as const;
@@ -139,13 +141,14 @@ export class QNetwork {
     const q = this.online.forward({ shape, data: batch.observations }, TRAINING).data;
     const dq = dtypeArray(q instanceof Float32Array ? 'float32' : 'float64', q.length);
     let loss = 0;
+    const delta = options.huberDelta ?? 1;
     for (let i = 0; i < size; i++) {
       const y = rewards[i]! + (terminated[i] === 1 ? 0 : options.gamma * this.nextValues[i]!);
       const at = i * A + taken[i]!;
       const d = q[at]! - y;
       if (options.loss === 'huber') {
-        loss += huber(d);
-        dq[at] = huberDerivative(d) / size;
+        loss += huber(d, delta);
+        dq[at] = huberDerivative(d, delta) / size;
       } else {
         loss += d * d;
         dq[at] = (2 * d) / size;
