@@ -19,7 +19,7 @@ import type { FloatArray } from '../../core/storage.js';
 import type { Communicator, CommStats, Message, ReduceOp } from '../communicator.js';
 import { emptyStats } from '../communicator.js';
 import type { AllReduceAlgorithm, CollectiveLink } from '../collectives/link.js';
-import { allToAllBarrier, directAllReduce, directBroadcast, ringAllReduce } from '../collectives/link.js';
+import { allReduceWith, allToAllBarrier, directBroadcast } from '../collectives/link.js';
 import type { Incoming, ZmqTransportOptions } from './transport.js';
 import { ZmqTransport } from './transport.js';
 import { firstInvalid } from './wire.js';
@@ -79,13 +79,23 @@ export class ZmqCommunicator implements Communicator {
     }
   }
 
-  /** The link one collective runs on: its messages carry its sequence number, and what arrives is checked. */
+  /**
+   * The link one collective runs on: its messages carry its sequence number, and what arrives is
+   * checked by the collective as it reduces or copies it (collectives/reduce.ts), against `check`.
+   */
   private link(name: string, allowInfinity: boolean): CollectiveLink {
     const seq = this.collectiveSeq++;
     const what = `${name} (collective #${seq})`;
     return {
       rank: this.rank,
       size: this.size,
+      check: { allowInfinity },
+      refused: (from, value, index) =>
+        new CommError(
+          'COMM',
+          `${what}: rank ${from} (${this.hostOf(from)}) sent ${value} at element ${index}; non-finite values from the wire never reach the model (its training diverged, or the bytes were corrupted)`,
+          { rank: from, host: this.hostOf(from) },
+        ),
       send: async (to, arrays) => {
         const bytes = await this.transport.send(to, 'coll', { tag: name, c: seq }, arrays);
         this.stats.bytesSent += bytes; // after the await: `+= await` would read the count before it
@@ -100,7 +110,6 @@ export class ZmqCommunicator implements Communicator {
             { rank: from },
           );
         }
-        this.checkPayload(from, message.arrays, allowInfinity, what);
         return message.arrays;
       },
     };
@@ -123,8 +132,7 @@ export class ZmqCommunicator implements Communicator {
     return this.timed(async () => {
       this.stats.collectives++;
       const link = this.link(`allReduce(${op})`, op !== 'sum');
-      if (this.algorithm === 'ring') await ringAllReduce(link, buffer, op, this.segmentElements(buffer));
-      else await directAllReduce(link, buffer, op, this.segmentElements(buffer));
+      await allReduceWith(link, buffer, op, this.algorithm, this.segmentElements(buffer));
     });
   }
 
