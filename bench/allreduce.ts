@@ -31,6 +31,12 @@ const WORLD = 2;
 const SIZES = [4 * KiB, 16 * KiB, 64 * KiB, 256 * KiB, 1 * MiB, 4 * MiB, 8 * MiB, 32 * MiB];
 const repeatsFor = (bytes: number): number => (bytes <= 256 * KiB ? 40 : bytes <= 4 * MiB ? 15 : 8);
 const chosen = (process.env['ALLREDUCE_TRANSPORTS'] ?? 'zmq-curve-tcp,zmq-ipc,gloo-tcp').split(',');
+/** ALLREDUCE_SEGMENT_BYTES: the communicator's segment size (default: its own), for tuning it. */
+const segmentBytes = process.env['ALLREDUCE_SEGMENT_BYTES'] === undefined ? undefined : Number(process.env['ALLREDUCE_SEGMENT_BYTES']);
+/** ALLREDUCE_ALGORITHMS: which of ours to time (default direct,ring). */
+const algorithms = (process.env['ALLREDUCE_ALGORITHMS'] ?? 'direct,ring').split(',') as ('direct' | 'ring')[];
+/** ALLREDUCE_SIZES: the buffer sizes in bytes (default 4 KiB … 32 MiB). */
+const sizes = process.env['ALLREDUCE_SIZES']?.split(',').map(Number) ?? SIZES;
 
 interface Row {
   transport: string;
@@ -110,6 +116,7 @@ async function ours(transport: 'zmq-curve-tcp' | 'zmq-ipc', algorithm: 'direct' 
         jobId,
         algorithm,
         ...(local === null ? {} : { ipcDir: local.dir }),
+        ...(segmentBytes === undefined ? {} : { segmentBytes }),
       });
     const listening = next<{ port: number }>(children[0]!, 'listening');
     join(0, 0);
@@ -118,7 +125,7 @@ async function ours(transport: 'zmq-curve-tcp' | 'zmq-ipc', algorithm: 'direct' 
     for (let rank = 1; rank < WORLD; rank++) join(rank, port);
     await Promise.all(ready);
     const rows: Row[] = [];
-    for (const bytes of SIZES) {
+    for (const bytes of sizes) {
       const timed = children.map((child) => next<{ seconds: number[] }>(child, 'timed'));
       for (const child of children) child.send({ type: 'allreduce', bytes, repeats: repeatsFor(bytes), dtype: 'float32' });
       const perRank = (await Promise.all(timed)).map((r) => ({ micros: r.seconds.map((s) => s * 1e6) }));
@@ -170,7 +177,7 @@ function findTorch(): { python: string; version: string } | null {
 
 async function gloo(python: string): Promise<Row[]> {
   const port = await freePort();
-  const specs = SIZES.map((bytes) => `${bytes}:${repeatsFor(bytes)}`);
+  const specs = sizes.map((bytes) => `${bytes}:${repeatsFor(bytes)}`);
   const ranks = Array.from({ length: WORLD }, (_, rank) =>
     spawn(python, [GLOO_SCRIPT, ...specs], {
       env: {
@@ -205,7 +212,7 @@ for (const transport of chosen) {
       process.stderr.write('gloo skipped: no python3 here can import torch (apt-get install python3-torch, or set PYTHON)\n');
     else rows.push(...(await gloo(torch.python)));
   } else if (transport === 'zmq-curve-tcp' || transport === 'zmq-ipc')
-    for (const algorithm of ['direct', 'ring'] as const) rows.push(...(await ours(transport, algorithm)));
+    for (const algorithm of algorithms) rows.push(...(await ours(transport, algorithm)));
   else throw new Error(`ALLREDUCE_TRANSPORTS: unknown transport '${transport}' (zmq-curve-tcp, zmq-ipc, gloo-tcp)`);
 }
 const resultsDir = fileURLToPath(new URL('../../bench/results/', import.meta.url));

@@ -54,6 +54,8 @@ export interface CollectiveLink {
   readonly check: ValueCheck;
   /** The error when `from` sent `value`, refused by `check`, at element `index` of the collective's buffer. */
   refused(from: number, value: number, index: number): Error;
+  /** Optional: a received array the collective no longer reads, for the link to receive into again. */
+  release?(array: FloatArray): void;
 }
 
 export type AllReduceAlgorithm = 'direct' | 'ring';
@@ -90,12 +92,14 @@ async function recvSegment(link: CollectiveLink, from: number, expectedLength: n
 function reduceFrom(link: CollectiveLink, from: number, target: FloatArray, piece: FloatArray, op: ReduceOp, offset: number, sourceFirst = false): void {
   const bad = reduceChecked(target, piece, op, link.check, sourceFirst);
   if (bad >= 0) throw link.refused(from, piece[bad]!, offset + bad);
+  link.release?.(piece);
 }
 
 /** Copy `piece` from `from` into `target` (element `offset` of the buffer), or fail naming the value. */
 function copyFrom(link: CollectiveLink, from: number, target: FloatArray, piece: FloatArray, offset: number): void {
   const bad = copyChecked(target, piece, link.check);
   if (bad >= 0) throw link.refused(from, piece[bad]!, offset + bad);
+  link.release?.(piece);
 }
 
 /** Send [start, end) of `buffer` to `to` as views, segment by segment (only where safe: see the top of this file). */

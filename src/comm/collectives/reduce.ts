@@ -7,6 +7,10 @@
  * profile of `npm run bench:allreduce` before (zmq-ipc, 2 ranks, 4 KiB–32 MiB): the separate
  * finiteness scan 21–25% of a rank's CPU, the polymorphic reduceInto 15–17%, segment copies 12%.
  *
+ * Long finite-checked sums and checks run in WebAssembly SIMD when it loads (collectives/wasm-reduce.ts;
+ * SHARDLEARN_WASM_REDUCE=0 keeps them in TypeScript, for comparison); the loops here are the
+ * reference it is tested against, and the fallback.
+ *
  * The results equal communicator.ts's `reduceInto` bitwise: `target` holds the lower ranks' partial
  * and `source` the next rank's values, combined in that order (for max and min the order decides
  * which zero survives, +0 or −0); float32 sums round once per addition, as there.
@@ -20,6 +24,7 @@
  */
 import type { FloatArray } from '../../core/storage.js';
 import type { ReduceOp } from '../communicator.js';
+import { WASM_MIN_VALUES, wasmReduce } from './wasm-reduce.js';
 
 /**
  * What a value from the wire may be: never NaN; ±∞ only where allowed (the identities of max and
@@ -40,6 +45,10 @@ export const TRUSTED: ValueCheck = { allowInfinity: true, trusted: true };
 export function reduceChecked(target: FloatArray, source: FloatArray, op: ReduceOp, check: ValueCheck, sourceFirst = false): number {
   if (target.length !== source.length) throw new RangeError(`reduceChecked: ${source.length} values into ${target.length}`);
   const { allowInfinity, trusted = false } = check;
+  if (op === 'sum' && (!allowInfinity || trusted) && target.length >= WASM_MIN_VALUES && target.constructor === source.constructor) {
+    const wasm = wasmReduce();
+    if (wasm !== null) return wasm.sumFinite(target, source) && !trusted ? firstRefused(source, check) : -1;
+  }
   if (target instanceof Float32Array && source instanceof Float32Array) {
     if (op === 'sum') return trusted ? sum32(target, source) : allowInfinity ? sumNaNChecked32(target, source) : sumFiniteChecked32(target, source);
     return op === 'max' ? max32(target, source, allowInfinity, trusted, sourceFirst) : min32(target, source, allowInfinity, trusted, sourceFirst);
@@ -54,6 +63,14 @@ export function reduceChecked(target: FloatArray, source: FloatArray, op: Reduce
 /** target.set(source), checking every value. */
 export function copyChecked(target: FloatArray, source: FloatArray, check: ValueCheck): number {
   if (target.length !== source.length) throw new RangeError(`copyChecked: ${source.length} values into ${target.length}`);
+  if (check.trusted !== true && !check.allowInfinity && source.length >= WASM_MIN_VALUES && target.constructor === source.constructor) {
+    const wasm = wasmReduce();
+    if (wasm !== null) {
+      const bad = wasm.nonFinite(source) ? firstRefused(source, check) : -1;
+      target.set(source);
+      return bad;
+    }
+  }
   if (target instanceof Float32Array && source instanceof Float32Array) {
     const bad = check.trusted === true ? -1 : check.allowInfinity ? firstNaN32(source) : firstNonFinite32(source);
     target.set(source);

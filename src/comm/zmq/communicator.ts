@@ -23,12 +23,21 @@ import { allReduceWith, allToAllBarrier, directBroadcast } from '../collectives/
 import type { Incoming, ZmqTransportOptions } from './transport.js';
 import { ZmqTransport } from './transport.js';
 import { firstInvalid } from './wire.js';
+import { Lane, nameHash } from './lane.js';
+import { helloProof } from './local.js';
+import { DEFAULT_MAX_MESSAGE_BYTES, DEFAULT_TIMEOUT_MS, handshakeTimeoutFor, maxMessageBytesFromEnv } from './options.js';
 
 export interface ZmqCommunicatorOptions extends ZmqTransportOptions {
   /** All-reduce algorithm; `direct` keeps the rank-order sum (see collectives/link.ts). Default 'direct'. */
   algorithm?: AllReduceAlgorithm;
   /** Largest collective message in bytes (buffers are cut into segments). Default 4 MiB. */
   segmentBytes?: number;
+  /**
+   * On the local path (`ipcDir`): carry the collectives over the lane's Unix stream sockets
+   * (zmq/lane.ts) instead of ZeroMQ. Default true; SHARDLEARN_COLLECTIVE_LANE=0 turns it off (to
+   * compare). Every rank of a job must agree.
+   */
+  collectiveLane?: boolean;
 }
 
 const DEFAULT_SEGMENT_BYTES = 4 * 1024 * 1024;
@@ -43,6 +52,7 @@ export class ZmqCommunicator implements Communicator {
     private readonly transport: ZmqTransport,
     private readonly algorithm: AllReduceAlgorithm,
     private readonly segmentBytes: number,
+    private readonly lane: Lane | null,
   ) {
     this.rank = transport.rank;
     this.size = transport.size;
@@ -51,8 +61,47 @@ export class ZmqCommunicator implements Communicator {
   /** Join the world described by `options` (rendezvous through rank 0). */
   static async join(options: ZmqCommunicatorOptions): Promise<ZmqCommunicator> {
     const segmentBytes = Math.min(options.segmentBytes ?? DEFAULT_SEGMENT_BYTES, options.maxMessageBytes ?? Infinity);
-    const transport = await ZmqTransport.join(options);
-    return new ZmqCommunicator(transport, options.algorithm ?? 'direct', segmentBytes);
+    const useLane =
+      options.ipcDir !== undefined && options.size > 1 && (options.collectiveLane ?? process.env['SHARDLEARN_COLLECTIVE_LANE'] !== '0');
+    // The lane listens before the ZeroMQ join, so once the join is done every rank's lane socket exists.
+    let gone: (peer: number) => CommError | null = () => null;
+    const lane = useLane
+      ? await Lane.listen({
+          dir: options.ipcDir!,
+          identity: {
+            jobId: options.jobId,
+            generation: options.generation ?? 0,
+            rank: options.rank,
+            size: options.size,
+            proof: helloProof(options.secret, options.jobId),
+          },
+          maxMessageBytes: options.maxMessageBytes ?? maxMessageBytesFromEnv() ?? DEFAULT_MAX_MESSAGE_BYTES,
+          timeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+          handshakeTimeoutMs: handshakeTimeoutFor(options),
+          log: options.log ?? ((line: string) => process.stderr.write(`[shardlearn rank ${options.rank}] ${line}\n`)),
+          goneError: (peer) => gone(peer),
+        })
+      : null;
+    let transport: ZmqTransport;
+    try {
+      transport = await ZmqTransport.join(options);
+    } catch (error) {
+      await lane?.close();
+      throw error;
+    }
+    gone = (peer) => transport.goneError(peer);
+    try {
+      await lane?.connect(options.joinTimeoutMs ?? options.timeoutMs ?? DEFAULT_TIMEOUT_MS);
+    } catch (error) {
+      await Promise.all([lane?.close(), transport.close(error instanceof Error ? error.message : String(error))]);
+      throw error;
+    }
+    return new ZmqCommunicator(transport, options.algorithm ?? 'direct', segmentBytes, lane);
+  }
+
+  /** The transport the collectives run on: the local lane (zmq/lane.ts) or ZeroMQ. */
+  get collectiveTransport(): 'lane' | 'zmq' {
+    return this.lane === null ? 'zmq' : 'lane';
   }
 
   /** The host `rank` runs on (for messages). */
@@ -86,6 +135,8 @@ export class ZmqCommunicator implements Communicator {
   private link(name: string, allowInfinity: boolean): CollectiveLink {
     const seq = this.collectiveSeq++;
     const what = `${name} (collective #${seq})`;
+    const { lane } = this;
+    const collective = { seq, name: nameHash(name) };
     return {
       rank: this.rank,
       size: this.size,
@@ -96,11 +147,30 @@ export class ZmqCommunicator implements Communicator {
           `${what}: rank ${from} (${this.hostOf(from)}) sent ${value} at element ${index}; non-finite values from the wire never reach the model (its training diverged, or the bytes were corrupted)`,
           { rank: from, host: this.hostOf(from) },
         ),
+      ...(lane === null ? {} : { release: (array: FloatArray) => lane.release(array) }),
       send: async (to, arrays) => {
+        if (lane !== null) {
+          if (arrays.length > 1) throw new RangeError('a lane frame carries at most one array');
+          const sent = await lane.send(to, collective, arrays[0] ?? null);
+          this.stats.bytesSent += sent;
+          return;
+        }
         const bytes = await this.transport.send(to, 'coll', { tag: name, c: seq }, arrays);
         this.stats.bytesSent += bytes; // after the await: `+= await` would read the count before it
       },
       recv: async (from) => {
+        if (lane !== null) {
+          const frame = await lane.recv(from, what, (rank) => this.hostOf(rank));
+          this.stats.bytesReceived += frame.bytes;
+          if (frame.seq !== seq || frame.name !== collective.name) {
+            throw new CommError(
+              'COMM',
+              `rank ${from} is in another collective (#${frame.seq}) while this rank is in ${what}: every rank must call the same collectives in the same order`,
+              { rank: from },
+            );
+          }
+          return frame.array === null ? [] : [frame.array];
+        }
         const message: Incoming = await this.transport.take('coll', from, what);
         this.stats.bytesReceived += message.bytes;
         if (message.envelope.c !== seq || message.envelope.tag !== name) {
@@ -181,10 +251,13 @@ export class ZmqCommunicator implements Communicator {
   /** Fail every wait on `rank` now (the runtime calls this when it learns a rank died). */
   markLost(rank: number, reason: string): void {
     this.transport.markLost(rank, reason);
+    this.lane?.markLost(rank, reason);
   }
 
   /** Leave the world: say goodbye to every peer and close. `error`: why this rank leaves early, passed on to the peers. */
-  close(error?: string): Promise<void> {
-    return this.transport.close(error);
+  async close(error?: string): Promise<void> {
+    // ZeroMQ first: its goodbyes tell the peers why this rank leaves before its lane closes.
+    await this.transport.close(error);
+    await this.lane?.close();
   }
 }
