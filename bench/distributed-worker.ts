@@ -18,6 +18,7 @@ type Request =
       algorithm: 'direct' | 'ring';
       ipcDir?: string;
       segmentBytes?: number;
+      collectiveLane?: boolean;
     }
   | { type: 'allreduce'; bytes: number; repeats: number; dtype?: 'float32' | 'float64' }
   | { type: 'sink'; bytes: number }
@@ -42,6 +43,7 @@ if (process.env['SHARDLEARN_BENCH_WORKER'] === '1' && process.send !== undefined
           timeoutMs: 120_000,
           ...(request.ipcDir === undefined ? {} : { ipcDir: request.ipcDir }),
           ...(request.segmentBytes === undefined ? {} : { segmentBytes: request.segmentBytes }),
+          ...(request.collectiveLane === undefined ? {} : { collectiveLane: request.collectiveLane }),
           onListening: (port) => send({ type: 'listening', port }),
         }).then(
           (joined) => {
