@@ -33,7 +33,7 @@ type Waiting = { resolve: (arrays: FloatArray[]) => void; reject: (error: Error)
  * N links in one process; a message's bytes are read from the sender's memory when it is delivered.
  * `abort` fails every pending receive (a rank that failed will never send what the others wait for).
  */
-function memoryLinks(size: number, allowInfinity: boolean, seed: number): CollectiveLink[] & { abort(): void } {
+function memoryLinks(size: number, allowInfinity: boolean, seed: number, resolveAfterRead = false): CollectiveLink[] & { abort(): void } {
   const rng = new Rng(seed);
   const queues = Array.from({ length: size }, () => Array.from({ length: size }, () => [] as FloatArray[][]));
   const waiting = Array.from({ length: size }, () => new Array<Waiting>(size).fill(null));
@@ -46,6 +46,7 @@ function memoryLinks(size: number, allowInfinity: boolean, seed: number): Collec
     size,
     check: { allowInfinity },
     refused: (from, value, index) => new RefusedValue(from, value, index),
+    sendResolvesAfterRead: resolveAfterRead,
     send(to: number, arrays: FloatArray[]): Promise<void> {
       const delay = rng.int(4);
       // Per-pair FIFO: each delivery waits for the one before it on this pair.
@@ -58,7 +59,8 @@ function memoryLinks(size: number, allowInfinity: boolean, seed: number): Collec
           waiter.resolve(copies);
         } else queues[to]![rank]!.push(copies);
       });
-      return Promise.resolve(); // like ZeroMQ: the send is queued, not yet read
+      // Like ZeroMQ: the send is queued, not yet read. Like the lane: it resolves once read.
+      return resolveAfterRead ? inFlight[rank]![to]! : Promise.resolve();
     },
     recv(from: number): Promise<FloatArray[]> {
       const queued = queues[rank]![from]!.shift();
@@ -92,8 +94,9 @@ async function allReduceAll(
   algorithm: AllReduceAlgorithm,
   segmentElements: number,
   seed: number,
+  resolveAfterRead = false,
 ): Promise<FloatArray[]> {
-  const links = memoryLinks(size, op !== 'sum', seed);
+  const links = memoryLinks(size, op !== 'sum', seed, resolveAfterRead);
   await Promise.all(links.map((link, rank) => allReduceWith(link, inputs[rank]!, op, algorithm, segmentElements)));
   return inputs;
 }
@@ -109,15 +112,18 @@ test('all-reduce at chunk and segment boundaries: direct and the 2-rank exchange
           // Many tiny segments where the arithmetic is at stake; few where the length is the point.
           for (const segmentElements of length <= 13 ? [1, 3, 1000] : length <= 1001 ? [3, 1000] : [1000, 16_384]) {
             const seed = 31 + length;
-            const inputs = Array.from({ length: size }, (_, rank) => inputFor(rank, dtype, length, seed));
-            const results = await allReduceAll(size, inputs, op, 'direct', segmentElements, seed);
             const expected = reference(size, dtype, length, seed, op);
-            results.forEach((result, rank) =>
-              assert.ok(
-                bytes(result).equals(bytes(expected)),
-                `world ${size} ${dtype} length ${length} ${op} segments of ${segmentElements}: rank ${rank} differs from the reference`,
-              ),
-            );
+            // Sends that resolve before (ZeroMQ) and after (the lane) their memory is read.
+            for (const resolveAfterRead of [false, true]) {
+              const inputs = Array.from({ length: size }, (_, rank) => inputFor(rank, dtype, length, seed));
+              const results = await allReduceAll(size, inputs, op, 'direct', segmentElements, seed, resolveAfterRead);
+              results.forEach((result, rank) =>
+                assert.ok(
+                  bytes(result).equals(bytes(expected)),
+                  `world ${size} ${dtype} length ${length} ${op} segments of ${segmentElements}${resolveAfterRead ? ', sends resolved once read' : ''}: rank ${rank} differs from the reference`,
+                ),
+              );
+            }
           }
         }
       }
@@ -131,7 +137,7 @@ test('ring all-reduce at chunk boundaries: bitwise identical on every rank, with
       for (const length of [0, 1, 2, 3, 7, 1001, 40_000]) {
         const seed = 47 + length;
         const inputs = Array.from({ length: size }, (_, rank) => inputFor(rank, dtype, length, seed));
-        const results = await allReduceAll(size, inputs, 'sum', 'ring', length > 1001 ? 1000 : 7, seed);
+        const results = await allReduceAll(size, inputs, 'sum', 'ring', length > 1001 ? 1000 : 7, seed, length % 2 === 1);
         const expected = reference(size, dtype, length, seed, 'sum');
         const tolerance = dtype === 'float32' ? 1e-5 : 1e-12;
         let scale = 1;

@@ -35,7 +35,8 @@
  * peer could only send after reading it: the reduce-scatter's sends (the owner's reduced chunk comes
  * back only after it read ours). The last sends of a collective have no such answer — the caller may
  * overwrite its buffer as soon as the collective returns — so they go out from memory the caller
- * never sees (a copy, or the reduced chunk this rank allocated).
+ * never sees (a copy, or the reduced chunk this rank allocated) — unless the link's sends resolve
+ * only once read (`sendResolvesAfterRead`, the lane), and the collective awaits them before returning.
  */
 import type { FloatArray } from '../../core/storage.js';
 import type { ReduceOp } from '../communicator.js';
@@ -56,6 +57,11 @@ export interface CollectiveLink {
   refused(from: number, value: number, index: number): Error;
   /** Optional: a received array the collective no longer reads, for the link to receive into again. */
   release?(array: FloatArray): void;
+  /**
+   * True when a send resolves only once its memory has been read (the lane's sockets: the kernel has
+   * the bytes). The last sends may then be views too, as the collective awaits them before it returns.
+   */
+  readonly sendResolvesAfterRead?: boolean;
 }
 
 export type AllReduceAlgorithm = 'direct' | 'ring';
@@ -112,6 +118,11 @@ function sendCopies(link: CollectiveLink, to: number, buffer: FloatArray, start:
   return segmentsOf(start, end, segmentElements).map(([s, e]) => link.send(to, [buffer.slice(s, e)]));
 }
 
+/** The last sends of a collective: views when the link reads them before the send resolves, else copies. */
+function sendLast(link: CollectiveLink, to: number, buffer: FloatArray, start: number, end: number, segmentElements: number): Promise<void>[] {
+  return (link.sendResolvesAfterRead === true ? sendViews : sendCopies)(link, to, buffer, start, end, segmentElements);
+}
+
 /** Settle every send before returning or failing, so no send outlives its collective unobserved. */
 async function settled(sends: Promise<void>[], body: () => Promise<void>): Promise<void> {
   try {
@@ -144,10 +155,15 @@ export async function exchangeAllReduce(link: CollectiveLink, buffer: FloatArray
   if (size !== 2) throw new RangeError(`exchangeAllReduce: a world of 2 ranks, not ${size}`);
   if (buffer.length === 0) return;
   const peer = 1 - rank;
-  const sends = sendCopies(link, peer, buffer, 0, buffer.length, segmentElements);
+  const sends = sendLast(link, peer, buffer, 0, buffer.length, segmentElements);
   await settled(sends, async () => {
+    let k = 0;
     for (const [s, e] of segmentsOf(0, buffer.length, segmentElements)) {
-      reduceFrom(link, peer, buffer.subarray(s, e), await recvSegment(link, peer, e - s), op, s, rank === 1);
+      const piece = await recvSegment(link, peer, e - s);
+      // A segment sent as a view must have been read before it is reduced into (sendLast).
+      if (link.sendResolvesAfterRead === true) await sends[k];
+      k++;
+      reduceFrom(link, peer, buffer.subarray(s, e), piece, op, s, rank === 1);
     }
   });
 }
@@ -215,7 +231,7 @@ export async function ringAllReduce(link: CollectiveLink, buffer: FloatArray, op
     for (let step = 0; step < size - 1; step++) {
       const sendChunk = (rank + 1 - step + size) % size;
       const receiveChunk = (rank - step + size) % size;
-      sends.push(...sendCopies(link, next, buffer, ...chunkBounds(buffer.length, size, sendChunk), segmentElements));
+      sends.push(...sendLast(link, next, buffer, ...chunkBounds(buffer.length, size, sendChunk), segmentElements));
       for (const [s, e] of segmentsOf(...chunkBounds(buffer.length, size, receiveChunk), segmentElements)) {
         copyFrom(link, previous, buffer.subarray(s, e), await recvSegment(link, previous, e - s), s);
       }
@@ -229,7 +245,7 @@ export async function directBroadcast(link: CollectiveLink, buffer: FloatArray, 
   if (size === 1) return;
   if (rank === root) {
     const sends: Promise<void>[] = [];
-    for (let k = 1; k < size; k++) sends.push(...sendCopies(link, (root + k) % size, buffer, 0, buffer.length, segmentElements));
+    for (let k = 1; k < size; k++) sends.push(...sendLast(link, (root + k) % size, buffer, 0, buffer.length, segmentElements));
     await Promise.all(sends);
     return;
   }

@@ -147,7 +147,7 @@ export class ZmqCommunicator implements Communicator {
           `${what}: rank ${from} (${this.hostOf(from)}) sent ${value} at element ${index}; non-finite values from the wire never reach the model (its training diverged, or the bytes were corrupted)`,
           { rank: from, host: this.hostOf(from) },
         ),
-      ...(lane === null ? {} : { release: (array: FloatArray) => lane.release(array) }),
+      ...(lane === null ? {} : { release: (array: FloatArray) => lane.release(array), sendResolvesAfterRead: true }),
       send: async (to, arrays) => {
         if (lane !== null) {
           if (arrays.length > 1) throw new RangeError('a lane frame carries at most one array');
@@ -256,8 +256,8 @@ export class ZmqCommunicator implements Communicator {
 
   /** Leave the world: say goodbye to every peer and close. `error`: why this rank leaves early, passed on to the peers. */
   async close(error?: string): Promise<void> {
-    // ZeroMQ first: its goodbyes tell the peers why this rank leaves before its lane closes.
-    await this.transport.close(error);
-    await this.lane?.close();
+    // Both at once: ZeroMQ's goodbyes (sent first) tell the peers why this rank leaves, and a peer
+    // blocked on this rank's lane learns it at once instead of after the transport's close wait.
+    await Promise.all([this.transport.close(error), this.lane?.close()]);
   }
 }

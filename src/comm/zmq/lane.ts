@@ -51,6 +51,8 @@ const ADMITTED = 0x01;
 const POOL_ARRAYS_PER_SIZE = 8;
 const POOL_SIZES = 16;
 const POOL_MIN_BYTES = 16 * 1024;
+/** Longest a rank waits, after a peer's lane closed, for ZeroMQ to say why (its bye). */
+const EXPLAIN_WAIT_MS = 1000;
 /** Longest a closing lane waits for its peers to close their ends. */
 const CLOSE_WAIT_MS = 1000;
 
@@ -362,8 +364,26 @@ export class Lane {
       if (!this.admittedOut[peer]) {
         this.failure?.(new CommError('COMM', `rank ${peer} refused this rank's collective lane (see its log)`, { rank: peer }));
       }
-      this.markLost(peer, 'its collective lane closed');
+      this.closedByPeer(peer);
     });
+  }
+
+  /**
+   * `peer` closed its lane. It says why on ZeroMQ (its bye, sent as it closes, may arrive just after
+   * the lane's end of stream): wait up to EXPLAIN_WAIT_MS for the transport to know, so the waits on
+   * it fail with the peer's own reason ("it stopped on an error and left (…)") rather than this one.
+   */
+  private closedByPeer(peer: number): void {
+    const deadline = Date.now() + EXPLAIN_WAIT_MS;
+    const settle = (): void => {
+      if (this.closing || this.lost[peer] !== null) return;
+      if (this.options.goneError?.(peer) === null && Date.now() < deadline) {
+        setTimeout(settle, 10).unref();
+        return;
+      }
+      this.markLost(peer, 'its collective lane closed');
+    };
+    settle();
   }
 
   /**
