@@ -41,6 +41,15 @@ export interface ZmqCommunicatorOptions extends ZmqTransportOptions {
 }
 
 const DEFAULT_SEGMENT_BYTES = 4 * 1024 * 1024;
+/**
+ * Largest collective the lane carries (the buffer's bytes; the same on every rank, so every rank
+ * picks the same channel). Larger ones go over ZeroMQ: a Unix socket's kernel buffer holds ~200 KiB
+ * and Node cannot enlarge it, so a multi-MiB segment costs dozens of wake-ups of both processes, and
+ * on the loaded 2-core machine each is dear — `npm run bench:allreduce` (load ≈ 32), 2 ranks, direct:
+ * lane 0.14 ms at 64 KiB and 2.1 ms at 1 MiB against ZeroMQ's 0.36 and 3.2 ms, but 21–62 ms at
+ * 4–8 MiB against 14–36 ms.
+ */
+export const LANE_MAX_BYTES = 1024 * 1024;
 
 export class ZmqCommunicator implements Communicator {
   readonly rank: number;
@@ -132,10 +141,10 @@ export class ZmqCommunicator implements Communicator {
    * The link one collective runs on: its messages carry its sequence number, and what arrives is
    * checked by the collective as it reduces or copies it (collectives/reduce.ts), against `check`.
    */
-  private link(name: string, allowInfinity: boolean): CollectiveLink {
+  private link(name: string, allowInfinity: boolean, bytes = 0): CollectiveLink {
     const seq = this.collectiveSeq++;
     const what = `${name} (collective #${seq})`;
-    const { lane } = this;
+    const lane = bytes <= LANE_MAX_BYTES ? this.lane : null;
     const collective = { seq, name: nameHash(name) };
     return {
       rank: this.rank,
@@ -201,7 +210,7 @@ export class ZmqCommunicator implements Communicator {
   allReduce(buffer: FloatArray, op: ReduceOp = 'sum'): Promise<void> {
     return this.timed(async () => {
       this.stats.collectives++;
-      const link = this.link(`allReduce(${op})`, op !== 'sum');
+      const link = this.link(`allReduce(${op})`, op !== 'sum', buffer.byteLength);
       await allReduceWith(link, buffer, op, this.algorithm, this.segmentElements(buffer));
     });
   }
@@ -210,7 +219,7 @@ export class ZmqCommunicator implements Communicator {
     return this.timed(async () => {
       this.checkRank(root, 'broadcast root');
       this.stats.collectives++;
-      await directBroadcast(this.link(`broadcast(root ${root})`, false), buffer, root, this.segmentElements(buffer));
+      await directBroadcast(this.link(`broadcast(root ${root})`, false, buffer.byteLength), buffer, root, this.segmentElements(buffer));
     });
   }
 
