@@ -41,12 +41,14 @@ import type { FloatArray } from '../../core/storage.js';
 import type { HelloIdentity } from './hello.js';
 import { helloFields, helloProblem } from './hello.js';
 import { MAX_LOGGED_DROPS } from './options.js';
+import type { LaneFrame } from './lane-frame.js';
+import { ADMITTED, Reader, encodeHeader } from './lane-frame.js';
 
-const MAGIC = 0x314c4c53; // 'SLL1'
-const HEADER_BYTES = 24;
+export type { LaneFrame } from './lane-frame.js';
+export { nameHash } from './lane-frame.js';
+
 /** Longest hello (its JSON), in bytes. */
 export const MAX_HELLO_BYTES = 4096;
-const ADMITTED = 0x01;
 /** The receive pool's bounds: arrays kept per dtype and length, distinct lengths, smallest array worth keeping. */
 const POOL_ARRAYS_PER_SIZE = 8;
 const POOL_SIZES = 16;
@@ -59,21 +61,6 @@ const CLOSE_WAIT_MS = 1000;
 /** The socket path of rank `rank`'s lane in the job's local folder. */
 export function lanePath(dir: string, rank: number): string {
   return join(dir, `lane-${rank}.sock`);
-}
-
-/** A 32-bit FNV-1a hash of a collective's name, carried in each frame to catch ranks in different collectives. */
-export function nameHash(name: string): number {
-  let hash = 0x811c9dc5;
-  for (let i = 0; i < name.length; i++) hash = Math.imul(hash ^ name.charCodeAt(i), 0x01000193) >>> 0;
-  return hash;
-}
-
-export interface LaneFrame {
-  seq: number;
-  name: number;
-  array: FloatArray | null;
-  /** Bytes on the wire, header included. */
-  bytes: number;
 }
 
 export interface LaneOptions {
@@ -93,95 +80,6 @@ interface Waiter {
   resolve: (frame: LaneFrame) => void;
   reject: (error: Error) => void;
   timer: NodeJS.Timeout;
-}
-
-/** Reads one peer's frames on the connection this rank opened, each payload straight into its typed array. */
-class Reader {
-  private state: 'admission' | 'header' | 'payload' = 'admission';
-  private readonly header = Buffer.alloc(HEADER_BYTES);
-  private readonly admission = Buffer.alloc(1);
-  private filled = 0;
-  private payload: Uint8Array = new Uint8Array(0);
-  private array: FloatArray | null = null;
-  private seq = 0;
-  private name = 0;
-
-  constructor(
-    private readonly maxMessageBytes: number,
-    private readonly onAdmitted: () => void,
-    private readonly onFrame: (frame: LaneFrame) => void,
-    private readonly onMalformed: (reason: string) => void,
-    private readonly take: (dtype: 1 | 2, length: number) => FloatArray,
-  ) {}
-
-  /** The memory the next read fills. */
-  buffer(): Uint8Array {
-    if (this.state === 'admission') return this.admission;
-    if (this.state === 'header') return this.header.subarray(this.filled);
-    return this.payload.subarray(this.filled);
-  }
-
-  /** `bytes` arrived in the memory `buffer()` gave. */
-  read(bytes: number): void {
-    this.filled += bytes;
-    if (this.state === 'admission') {
-      this.filled = 0;
-      if (this.admission[0] !== ADMITTED) return this.onMalformed('its lane answered the hello with an unknown byte');
-      this.state = 'header';
-      this.onAdmitted();
-      return;
-    }
-    if (this.state === 'header') {
-      if (this.filled < HEADER_BYTES) return;
-      this.filled = 0;
-      this.startPayload();
-      return;
-    }
-    if (this.filled < this.payload.byteLength) return;
-    this.finish();
-  }
-
-  private startPayload(): void {
-    const h = this.header;
-    const magic = h.readUInt32LE(0);
-    const dtype = h.readUInt8(4);
-    const bytes = h.readUInt32LE(8);
-    this.name = h.readUInt32LE(12);
-    this.seq = h.readDoubleLE(16);
-    const size = dtype === 1 ? 4 : dtype === 2 ? 8 : 0;
-    const problem =
-      magic !== MAGIC
-        ? 'a frame without the lane magic'
-        : dtype > 2
-          ? `a frame of unknown dtype ${dtype}`
-          : bytes > this.maxMessageBytes
-            ? `a frame of ${bytes} bytes, over the maximum message size of ${this.maxMessageBytes}`
-            : (size === 0 && bytes !== 0) || (size > 0 && bytes % size !== 0)
-              ? `a frame of ${bytes} bytes, not a whole number of values`
-              : !Number.isSafeInteger(this.seq) || this.seq < 0
-                ? 'a frame with a bad collective sequence'
-                : null;
-    if (problem !== null) return this.onMalformed(problem);
-    if (size === 0) {
-      this.array = null;
-      this.payload = new Uint8Array(0);
-      this.finish();
-      return;
-    }
-    this.array = this.take(dtype as 1 | 2, bytes / size);
-    this.payload = new Uint8Array(this.array.buffer);
-    this.state = 'payload';
-    if (bytes === 0) this.finish();
-  }
-
-  private finish(): void {
-    const frame: LaneFrame = { seq: this.seq, name: this.name, array: this.array, bytes: HEADER_BYTES + this.payload.byteLength };
-    this.state = 'header';
-    this.filled = 0;
-    this.array = null;
-    this.payload = new Uint8Array(0);
-    this.onFrame(frame);
-  }
 }
 
 export class Lane {
@@ -449,15 +347,10 @@ export class Lane {
         ),
       );
     }
-    const header = Buffer.alloc(HEADER_BYTES);
-    header.writeUInt32LE(MAGIC, 0);
-    header.writeUInt8(array === null ? 0 : array instanceof Float32Array ? 1 : 2, 4);
-    header.writeUInt32LE(payloadBytes, 8);
-    header.writeUInt32LE(collective.name, 12);
-    header.writeDoubleLE(collective.seq, 16);
+    const header = encodeHeader(array, collective);
     return new Promise((resolve, reject) => {
       const done = (error?: Error | null): void => {
-        if (error === undefined || error === null) resolve(HEADER_BYTES + payloadBytes);
+        if (error === undefined || error === null) resolve(header.byteLength + payloadBytes);
         else reject(this.lost[to] !== null ? this.goneError(to) : new CommError('PEER_LOST', `sending to rank ${to} failed: ${error.message}`, { rank: to, cause: error }));
       };
       if (array === null || payloadBytes === 0) {
