@@ -8,3 +8,4 @@ export { syrk, nearestCenter, nearestCenterWorkBytes } from './statistics';
 export { im2col32, col2im32, maxPool32, maxPoolBackward32, broadcastRows32, sumRows32, relu32, reluBackward32 } from './conv';
 export { implicitConvolution32, convolutionTable32, padImages32, convolutionForward32, convolutionFilterGradient32 } from './convgemm';
 export { implicitInputGradient32, convolutionInputGradient32, cropImages32 } from './convgemm-input';
+export { sumFinite32, sumFinite64, nonFinite32, nonFinite64 } from './reduce';

@@ -4,7 +4,9 @@
  *
  * - ours over each transport the `processes` paradigm can use: `zmq-curve-tcp` (ZeroMQ + CURVE over
  *   loopback TCP, the cross-host default) and `zmq-ipc` (the local path: ipc:// sockets in a 0700
- *   folder, NULL mechanism; see src/comm/zmq/local.ts), algorithms `direct` and `ring`;
+ *   folder, NULL mechanism; see src/comm/zmq/local.ts) with the collectives on ZeroMQ, and
+ *   `lane-ipc` (the local path's default since issue 18: the collectives on the lane's Unix stream
+ *   sockets, src/comm/zmq/lane.ts), algorithms `direct` and `ring`;
  * - PyTorch's gloo (`gloo-tcp`), timed the same way, when python3 can import torch (else skipped
  *   with a message).
  *
@@ -12,7 +14,8 @@
  * p25, p75, max µs) and the repeat count. A repeat is timed after a barrier, and is the slowest
  * rank's time. algbw = bytes / median time (NCCL's algorithm bandwidth).
  *
- *   npm run bench:allreduce          (ALLREDUCE_TRANSPORTS=zmq-curve-tcp,zmq-ipc,gloo-tcp to choose)
+ *   npm run bench:allreduce          (ALLREDUCE_TRANSPORTS=zmq-curve-tcp,zmq-ipc,lane-ipc,gloo-tcp to choose;
+ *                                     ALLREDUCE_ALGORITHMS, ALLREDUCE_SIZES, ALLREDUCE_SEGMENT_BYTES to narrow or tune)
  */
 import type { ChildProcess } from 'node:child_process';
 import { fork, spawn, spawnSync } from 'node:child_process';
@@ -30,7 +33,13 @@ const MiB = 1024 * KiB;
 const WORLD = 2;
 const SIZES = [4 * KiB, 16 * KiB, 64 * KiB, 256 * KiB, 1 * MiB, 4 * MiB, 8 * MiB, 32 * MiB];
 const repeatsFor = (bytes: number): number => (bytes <= 256 * KiB ? 40 : bytes <= 4 * MiB ? 15 : 8);
-const chosen = (process.env['ALLREDUCE_TRANSPORTS'] ?? 'zmq-curve-tcp,zmq-ipc,gloo-tcp').split(',');
+const chosen = (process.env['ALLREDUCE_TRANSPORTS'] ?? 'zmq-curve-tcp,zmq-ipc,lane-ipc,gloo-tcp').split(',');
+/** ALLREDUCE_SEGMENT_BYTES: the communicator's segment size (default: its own), for tuning it. */
+const segmentBytes = process.env['ALLREDUCE_SEGMENT_BYTES'] === undefined ? undefined : Number(process.env['ALLREDUCE_SEGMENT_BYTES']);
+/** ALLREDUCE_ALGORITHMS: which of ours to time (default direct,ring). */
+const algorithms = (process.env['ALLREDUCE_ALGORITHMS'] ?? 'direct,ring').split(',') as ('direct' | 'ring')[];
+/** ALLREDUCE_SIZES: the buffer sizes in bytes (default 4 KiB … 32 MiB). */
+const sizes = process.env['ALLREDUCE_SIZES']?.split(',').map(Number) ?? SIZES;
 
 interface Row {
   transport: string;
@@ -88,8 +97,8 @@ function next<T>(child: ChildProcess, type: string, timeoutMs = 300_000): Promis
   });
 }
 
-async function ours(transport: 'zmq-curve-tcp' | 'zmq-ipc', algorithm: 'direct' | 'ring'): Promise<Row[]> {
-  const local = transport === 'zmq-ipc' ? await createLocalDir() : null;
+async function ours(transport: 'zmq-curve-tcp' | 'zmq-ipc' | 'lane-ipc', algorithm: 'direct' | 'ring'): Promise<Row[]> {
+  const local = transport === 'zmq-curve-tcp' ? null : await createLocalDir();
   const children = Array.from({ length: WORLD }, () =>
     fork(WORKER, [], {
       serialization: 'advanced',
@@ -110,6 +119,8 @@ async function ours(transport: 'zmq-curve-tcp' | 'zmq-ipc', algorithm: 'direct' 
         jobId,
         algorithm,
         ...(local === null ? {} : { ipcDir: local.dir }),
+        ...(segmentBytes === undefined ? {} : { segmentBytes }),
+        ...(local === null ? {} : { collectiveLane: transport === 'lane-ipc' }),
       });
     const listening = next<{ port: number }>(children[0]!, 'listening');
     join(0, 0);
@@ -118,7 +129,7 @@ async function ours(transport: 'zmq-curve-tcp' | 'zmq-ipc', algorithm: 'direct' 
     for (let rank = 1; rank < WORLD; rank++) join(rank, port);
     await Promise.all(ready);
     const rows: Row[] = [];
-    for (const bytes of SIZES) {
+    for (const bytes of sizes) {
       const timed = children.map((child) => next<{ seconds: number[] }>(child, 'timed'));
       for (const child of children) child.send({ type: 'allreduce', bytes, repeats: repeatsFor(bytes), dtype: 'float32' });
       const perRank = (await Promise.all(timed)).map((r) => ({ micros: r.seconds.map((s) => s * 1e6) }));
@@ -170,7 +181,7 @@ function findTorch(): { python: string; version: string } | null {
 
 async function gloo(python: string): Promise<Row[]> {
   const port = await freePort();
-  const specs = SIZES.map((bytes) => `${bytes}:${repeatsFor(bytes)}`);
+  const specs = sizes.map((bytes) => `${bytes}:${repeatsFor(bytes)}`);
   const ranks = Array.from({ length: WORLD }, (_, rank) =>
     spawn(python, [GLOO_SCRIPT, ...specs], {
       env: {
@@ -204,9 +215,9 @@ for (const transport of chosen) {
     if (torch === null)
       process.stderr.write('gloo skipped: no python3 here can import torch (apt-get install python3-torch, or set PYTHON)\n');
     else rows.push(...(await gloo(torch.python)));
-  } else if (transport === 'zmq-curve-tcp' || transport === 'zmq-ipc')
-    for (const algorithm of ['direct', 'ring'] as const) rows.push(...(await ours(transport, algorithm)));
-  else throw new Error(`ALLREDUCE_TRANSPORTS: unknown transport '${transport}' (zmq-curve-tcp, zmq-ipc, gloo-tcp)`);
+  } else if (transport === 'zmq-curve-tcp' || transport === 'zmq-ipc' || transport === 'lane-ipc')
+    for (const algorithm of algorithms) rows.push(...(await ours(transport, algorithm)));
+  else throw new Error(`ALLREDUCE_TRANSPORTS: unknown transport '${transport}' (zmq-curve-tcp, zmq-ipc, lane-ipc, gloo-tcp)`);
 }
 const resultsDir = fileURLToPath(new URL('../../bench/results/', import.meta.url));
 mkdirSync(resultsDir, { recursive: true });

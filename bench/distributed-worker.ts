@@ -17,6 +17,8 @@ type Request =
       jobId: string;
       algorithm: 'direct' | 'ring';
       ipcDir?: string;
+      segmentBytes?: number;
+      collectiveLane?: boolean;
     }
   | { type: 'allreduce'; bytes: number; repeats: number; dtype?: 'float32' | 'float64' }
   | { type: 'sink'; bytes: number }
@@ -40,6 +42,8 @@ if (process.env['SHARDLEARN_BENCH_WORKER'] === '1' && process.send !== undefined
           maxMessageBytes: 128 * 1024 * 1024,
           timeoutMs: 120_000,
           ...(request.ipcDir === undefined ? {} : { ipcDir: request.ipcDir }),
+          ...(request.segmentBytes === undefined ? {} : { segmentBytes: request.segmentBytes }),
+          ...(request.collectiveLane === undefined ? {} : { collectiveLane: request.collectiveLane }),
           onListening: (port) => send({ type: 'listening', port }),
         }).then(
           (joined) => {

@@ -57,7 +57,7 @@ test('a processes fit talks through ipc:// sockets in a 0700 folder, removed whe
   assert.equal(folders.length, 1, `one local folder for the job (saw ${[...seen.keys()].join(', ')})`);
   const [, { mode, entries }] = folders[0]!;
   assert.equal(mode, 0o700);
-  assert.deepEqual([...entries].sort(), ['rank-0.sock', 'rank-1.sock']);
+  assert.deepEqual([...entries].sort(), ['lane-0.sock', 'lane-1.sock', 'rank-0.sock', 'rank-1.sock']);
   assert.deepEqual(left, [], 'nothing is left in the temp folder');
 });
 

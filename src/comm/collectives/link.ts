@@ -17,25 +17,64 @@
  *   rank talks to two neighbours), which loopback and full-bisection switches do not need; offered
  *   for benchmarks and for networks where that matters.
  *
- * Both cut chunks into segments of at most `segmentElements` values, so no message exceeds the
- * socket's maximum size and receiving overlaps with reducing.
+ * - `exchange` (chosen by the size, not named): at world 2 and up to EXCHANGE_MAX_BYTES, each rank
+ *   sends its whole buffer to the other and both reduce, in rank order, what they hold: one message
+ *   each way instead of two in a row, so half the latency at the sizes where latency is the cost.
+ *   Each rank sends and receives n values instead of n/2 twice: the same bytes at world 2.
+ *
+ * All cut chunks into segments of at most `segmentElements` values, so no message exceeds the
+ * socket's maximum size and the wire, the reduction and the copies overlap: a segment is reduced
+ * while the next ones arrive, and a reduced segment leaves for its readers at once.
+ *
+ * What arrives is checked as it is reduced or copied (collectives/reduce.ts), in the same pass; a
+ * refused value fails the collective with `link.refused`, naming the sender and the element.
+ *
+ * Zero-copy sends: a segment of the caller's buffer goes out as a view of it (the ZeroMQ transport
+ * hands the memory to libzmq, which reads it when it writes the socket). That is safe only while the
+ * memory cannot change before the peer has read it, i.e. when this rank later receives something the
+ * peer could only send after reading it: the reduce-scatter's sends (the owner's reduced chunk comes
+ * back only after it read ours). The last sends of a collective have no such answer — the caller may
+ * overwrite its buffer as soon as the collective returns — so they go out from memory the caller
+ * never sees (a copy, or the reduced chunk this rank allocated) — unless the link's sends resolve
+ * only once read (`sendResolvesAfterRead`, the lane), and the collective awaits them before returning.
  */
 import type { FloatArray } from '../../core/storage.js';
 import type { ReduceOp } from '../communicator.js';
-import { reduceInto } from '../communicator.js';
+import type { ValueCheck } from './reduce.js';
+import { TRUSTED, copyChecked, reduceChecked } from './reduce.js';
 
 /** One collective's view of the transport: send arrays to a rank, receive the next arrays from a rank. */
 export interface CollectiveLink {
   readonly rank: number;
   readonly size: number;
+  /** Send `arrays` to `to`; they may be views of memory the collective still uses (see the top of this file). */
   send(to: number, arrays: FloatArray[]): Promise<void>;
+  /** The next arrays from `from`, not yet checked: the collective checks them as it uses them. */
   recv(from: number): Promise<FloatArray[]>;
+  /** What a value from the wire may be in this collective. */
+  readonly check: ValueCheck;
+  /** The error when `from` sent `value`, refused by `check`, at element `index` of the collective's buffer. */
+  refused(from: number, value: number, index: number): Error;
+  /** Optional: a received array the collective no longer reads, for the link to receive into again. */
+  release?(array: FloatArray): void;
+  /**
+   * True when a send resolves only once its memory has been read (the lane's sockets: the kernel has
+   * the bytes). The last sends may then be views too, as the collective awaits them before it returns.
+   */
+  readonly sendResolvesAfterRead?: boolean;
 }
 
 export type AllReduceAlgorithm = 'direct' | 'ring';
 
+/**
+ * Largest buffer the 2-rank all-reduce sends whole (the `exchange`). Above it the reduce-scatter +
+ * all-gather wins: each rank reduces half the buffer instead of all of it, and the two halves
+ * pipeline. Measured with `npm run bench:allreduce` (zmq-ipc, float32): see docs/distributed.md.
+ */
+export const EXCHANGE_MAX_BYTES = 256 * 1024;
+
 /** [start, end) of chunk `c` of `length` split into `size` near-equal chunks. */
-function chunkBounds(length: number, size: number, c: number): [number, number] {
+export function chunkBounds(length: number, size: number, c: number): [number, number] {
   return [Math.floor((c * length) / size), Math.floor(((c + 1) * length) / size)];
 }
 
@@ -55,79 +94,162 @@ async function recvSegment(link: CollectiveLink, from: number, expectedLength: n
   return piece;
 }
 
-/** Send chunk [start, end) of `buffer` to `to`, segment by segment (copies: the caller may overwrite `buffer` before they leave). */
-function sendRange(
-  link: CollectiveLink,
-  to: number,
-  buffer: FloatArray,
-  start: number,
-  end: number,
-  segmentElements: number,
-): Promise<void>[] {
+/** Reduce `piece` from `from` into `target` (element `offset` of the buffer), or fail naming the value. */
+function reduceFrom(link: CollectiveLink, from: number, target: FloatArray, piece: FloatArray, op: ReduceOp, offset: number, sourceFirst = false): void {
+  const bad = reduceChecked(target, piece, op, link.check, sourceFirst);
+  if (bad >= 0) throw link.refused(from, piece[bad]!, offset + bad);
+  link.release?.(piece);
+}
+
+/** Copy `piece` from `from` into `target` (element `offset` of the buffer), or fail naming the value. */
+function copyFrom(link: CollectiveLink, from: number, target: FloatArray, piece: FloatArray, offset: number): void {
+  const bad = copyChecked(target, piece, link.check);
+  if (bad >= 0) throw link.refused(from, piece[bad]!, offset + bad);
+  link.release?.(piece);
+}
+
+/** Send [start, end) of `buffer` to `to` as views, segment by segment (only where safe: see the top of this file). */
+function sendViews(link: CollectiveLink, to: number, buffer: FloatArray, start: number, end: number, segmentElements: number): Promise<void>[] {
+  return segmentsOf(start, end, segmentElements).map(([s, e]) => link.send(to, [buffer.subarray(s, e)]));
+}
+
+/** Send [start, end) of `buffer` to `to` as copies, segment by segment (the caller may overwrite `buffer` before they leave). */
+function sendCopies(link: CollectiveLink, to: number, buffer: FloatArray, start: number, end: number, segmentElements: number): Promise<void>[] {
   return segmentsOf(start, end, segmentElements).map(([s, e]) => link.send(to, [buffer.slice(s, e)]));
+}
+
+/** The last sends of a collective: views when the link reads them before the send resolves, else copies. */
+function sendLast(link: CollectiveLink, to: number, buffer: FloatArray, start: number, end: number, segmentElements: number): Promise<void>[] {
+  return (link.sendResolvesAfterRead === true ? sendViews : sendCopies)(link, to, buffer, start, end, segmentElements);
+}
+
+/** Settle every send before returning or failing, so no send outlives its collective unobserved. */
+async function settled(sends: Promise<void>[], body: () => Promise<void>): Promise<void> {
+  try {
+    await body();
+  } catch (error) {
+    await Promise.allSettled(sends);
+    throw error;
+  }
+  await Promise.all(sends);
+}
+
+/** The all-reduce `allReduce` runs for this world and size: the exchange at world 2 up to EXCHANGE_MAX_BYTES, else `algorithm`. */
+export function allReduceWith(
+  link: CollectiveLink,
+  buffer: FloatArray,
+  op: ReduceOp,
+  algorithm: AllReduceAlgorithm,
+  segmentElements: number,
+): Promise<void> {
+  if (link.size === 2 && buffer.byteLength <= EXCHANGE_MAX_BYTES) return exchangeAllReduce(link, buffer, op, segmentElements);
+  return algorithm === 'ring' ? ringAllReduce(link, buffer, op, segmentElements) : directAllReduce(link, buffer, op, segmentElements);
+}
+
+/**
+ * In-place all-reduce of two ranks: each sends its whole buffer (a copy: the peer may still be
+ * reading it when this rank returns) and reduces the other's into its own, rank 0's values first.
+ */
+export async function exchangeAllReduce(link: CollectiveLink, buffer: FloatArray, op: ReduceOp, segmentElements: number): Promise<void> {
+  const { rank, size } = link;
+  if (size !== 2) throw new RangeError(`exchangeAllReduce: a world of 2 ranks, not ${size}`);
+  if (buffer.length === 0) return;
+  const peer = 1 - rank;
+  const sends = sendLast(link, peer, buffer, 0, buffer.length, segmentElements);
+  await settled(sends, async () => {
+    let k = 0;
+    for (const [s, e] of segmentsOf(0, buffer.length, segmentElements)) {
+      const piece = await recvSegment(link, peer, e - s);
+      // A segment sent as a view must have been read before it is reduced into (sendLast).
+      if (link.sendResolvesAfterRead === true) await sends[k];
+      k++;
+      reduceFrom(link, peer, buffer.subarray(s, e), piece, op, s, rank === 1);
+    }
+  });
 }
 
 /** In-place all-reduce, rank-ordered (see the module comment). */
 export async function directAllReduce(link: CollectiveLink, buffer: FloatArray, op: ReduceOp, segmentElements: number): Promise<void> {
   const { rank, size } = link;
-  if (size === 1) return;
+  if (size === 1 || buffer.length === 0) return;
   const sends: Promise<void>[] = [];
+  // Reduce-scatter: chunk j of this buffer to its owner j, as views (its reduced chunk j answers them).
   // Staggered order (rank+1, rank+2, …) so the ranks do not all send to rank 0 first.
   for (let k = 1; k < size; k++) {
     const to = (rank + k) % size;
-    sends.push(...sendRange(link, to, buffer, ...chunkBounds(buffer.length, size, to), segmentElements));
+    sends.push(...sendViews(link, to, buffer, ...chunkBounds(buffer.length, size, to), segmentElements));
   }
-  const [start, end] = chunkBounds(buffer.length, size, rank);
-  const reduced = buffer.slice(start, end);
-  for (const [s, e] of segmentsOf(start, end, segmentElements)) {
-    const target = reduced.subarray(s - start, e - start);
-    for (let from = 0; from < size; from++) {
-      const contribution = from === rank ? buffer.subarray(s, e) : await recvSegment(link, from, e - s);
-      if (from === 0) target.set(contribution);
-      else reduceInto(target, contribution, op);
+  await settled(sends, async () => {
+    const [start, end] = chunkBounds(buffer.length, size, rank);
+    const reduced = buffer.slice(start, end); // this rank's values; overwritten below when rank > 0
+    for (const [s, e] of segmentsOf(start, end, segmentElements)) {
+      const target = reduced.subarray(s - start, e - start);
+      for (let from = 0; from < size; from++) {
+        if (from === rank) {
+          if (from > 0) reduceChecked(target, buffer.subarray(s, e), op, TRUSTED);
+          continue;
+        }
+        const piece = await recvSegment(link, from, e - s);
+        if (from === 0) copyFrom(link, from, target, piece, s);
+        else reduceFrom(link, from, target, piece, op, s);
+      }
+      // All-gather, pipelined: the reduced segment leaves for every rank at once. Views of `reduced`,
+      // which only this function holds and never changes again.
+      for (let k = 1; k < size; k++) sends.push(link.send((rank + k) % size, [target]));
     }
-  }
-  for (let k = 1; k < size; k++) sends.push(...sendRange(link, (rank + k) % size, reduced, 0, reduced.length, segmentElements));
-  for (let k = 1; k < size; k++) {
-    const from = (rank - k + size) % size;
-    const [fromStart, fromEnd] = chunkBounds(buffer.length, size, from);
-    for (const [s, e] of segmentsOf(fromStart, fromEnd, segmentElements)) buffer.set(await recvSegment(link, from, e - s), s);
-  }
-  buffer.set(reduced, start);
-  await Promise.all(sends);
+    for (let k = 1; k < size; k++) {
+      const from = (rank - k + size) % size;
+      const [fromStart, fromEnd] = chunkBounds(buffer.length, size, from);
+      for (const [s, e] of segmentsOf(fromStart, fromEnd, segmentElements)) {
+        copyFrom(link, from, buffer.subarray(s, e), await recvSegment(link, from, e - s), s);
+      }
+    }
+    buffer.set(reduced, start);
+  });
 }
 
 /** In-place all-reduce around the ring (sums in ring order; see the module comment). */
 export async function ringAllReduce(link: CollectiveLink, buffer: FloatArray, op: ReduceOp, segmentElements: number): Promise<void> {
   const { rank, size } = link;
-  if (size === 1) return;
+  if (size === 1 || buffer.length === 0) return;
   const next = (rank + 1) % size;
   const previous = (rank - 1 + size) % size;
-  const step = async (sendChunk: number, receiveChunk: number, combine: (target: FloatArray, piece: FloatArray) => void): Promise<void> => {
-    const sending = sendRange(link, next, buffer, ...chunkBounds(buffer.length, size, sendChunk), segmentElements);
-    const [start, end] = chunkBounds(buffer.length, size, receiveChunk);
-    for (const [s, e] of segmentsOf(start, end, segmentElements)) combine(buffer.subarray(s, e), await recvSegment(link, previous, e - s));
-    await Promise.all(sending);
-  };
-  for (let s = 0; s < size - 1; s++) {
-    await step((rank - s + size) % size, (rank - s - 1 + 2 * size) % size, (target, piece) => reduceInto(target, piece, op));
-  }
-  for (let s = 0; s < size - 1; s++) {
-    await step((rank + 1 - s + size) % size, (rank - s + size) % size, (target, piece) => target.set(piece));
-  }
+  const sends: Promise<void>[] = [];
+  await settled(sends, async () => {
+    // Reduce-scatter: N−1 steps; a chunk sent here as views is overwritten only in the all-gather,
+    // by a value that needed this send to be read first.
+    for (let step = 0; step < size - 1; step++) {
+      const sendChunk = (rank - step + size) % size;
+      const receiveChunk = (rank - step - 1 + 2 * size) % size;
+      sends.push(...sendViews(link, next, buffer, ...chunkBounds(buffer.length, size, sendChunk), segmentElements));
+      for (const [s, e] of segmentsOf(...chunkBounds(buffer.length, size, receiveChunk), segmentElements)) {
+        reduceFrom(link, previous, buffer.subarray(s, e), await recvSegment(link, previous, e - s), op, s);
+      }
+    }
+    // All-gather: N−1 steps, each forwarding the chunk received in the step before (copies: nothing
+    // answers these sends before the caller may overwrite its buffer).
+    for (let step = 0; step < size - 1; step++) {
+      const sendChunk = (rank + 1 - step + size) % size;
+      const receiveChunk = (rank - step + size) % size;
+      sends.push(...sendLast(link, next, buffer, ...chunkBounds(buffer.length, size, sendChunk), segmentElements));
+      for (const [s, e] of segmentsOf(...chunkBounds(buffer.length, size, receiveChunk), segmentElements)) {
+        copyFrom(link, previous, buffer.subarray(s, e), await recvSegment(link, previous, e - s), s);
+      }
+    }
+  });
 }
 
-/** Copy `root`'s buffer to every rank: the root sends it to each peer directly. */
+/** Copy `root`'s buffer to every rank: the root sends it to each peer directly (copies: nothing answers them). */
 export async function directBroadcast(link: CollectiveLink, buffer: FloatArray, root: number, segmentElements: number): Promise<void> {
   const { rank, size } = link;
   if (size === 1) return;
   if (rank === root) {
     const sends: Promise<void>[] = [];
-    for (let k = 1; k < size; k++) sends.push(...sendRange(link, (root + k) % size, buffer, 0, buffer.length, segmentElements));
+    for (let k = 1; k < size; k++) sends.push(...sendLast(link, (root + k) % size, buffer, 0, buffer.length, segmentElements));
     await Promise.all(sends);
     return;
   }
-  for (const [s, e] of segmentsOf(0, buffer.length, segmentElements)) buffer.set(await recvSegment(link, root, e - s), s);
+  for (const [s, e] of segmentsOf(0, buffer.length, segmentElements)) copyFrom(link, root, buffer.subarray(s, e), await recvSegment(link, root, e - s), s);
 }
 
 /**

@@ -19,19 +19,37 @@ import type { FloatArray } from '../../core/storage.js';
 import type { Communicator, CommStats, Message, ReduceOp } from '../communicator.js';
 import { emptyStats } from '../communicator.js';
 import type { AllReduceAlgorithm, CollectiveLink } from '../collectives/link.js';
-import { allToAllBarrier, directAllReduce, directBroadcast, ringAllReduce } from '../collectives/link.js';
+import { allReduceWith, allToAllBarrier, directBroadcast } from '../collectives/link.js';
 import type { Incoming, ZmqTransportOptions } from './transport.js';
 import { ZmqTransport } from './transport.js';
 import { firstInvalid } from './wire.js';
+import { Lane, nameHash } from './lane.js';
+import { helloProof } from './local.js';
+import { DEFAULT_MAX_MESSAGE_BYTES, DEFAULT_TIMEOUT_MS, handshakeTimeoutFor, maxMessageBytesFromEnv } from './options.js';
 
 export interface ZmqCommunicatorOptions extends ZmqTransportOptions {
   /** All-reduce algorithm; `direct` keeps the rank-order sum (see collectives/link.ts). Default 'direct'. */
   algorithm?: AllReduceAlgorithm;
   /** Largest collective message in bytes (buffers are cut into segments). Default 4 MiB. */
   segmentBytes?: number;
+  /**
+   * On the local path (`ipcDir`): carry the collectives over the lane's Unix stream sockets
+   * (zmq/lane.ts) instead of ZeroMQ. Default true; SHARDLEARN_COLLECTIVE_LANE=0 turns it off (to
+   * compare). Every rank of a job must agree.
+   */
+  collectiveLane?: boolean;
 }
 
 const DEFAULT_SEGMENT_BYTES = 4 * 1024 * 1024;
+/**
+ * Largest collective the lane carries (the buffer's bytes; the same on every rank, so every rank
+ * picks the same channel). Larger ones go over ZeroMQ: a Unix socket's kernel buffer holds ~200 KiB
+ * and Node cannot enlarge it, so a multi-MiB segment costs dozens of wake-ups of both processes, and
+ * on the loaded 2-core machine each is dear — `npm run bench:allreduce` (load ≈ 32), 2 ranks, direct:
+ * lane 0.14 ms at 64 KiB and 2.1 ms at 1 MiB against ZeroMQ's 0.36 and 3.2 ms, but 21–62 ms at
+ * 4–8 MiB against 14–36 ms.
+ */
+export const LANE_MAX_BYTES = 1024 * 1024;
 
 export class ZmqCommunicator implements Communicator {
   readonly rank: number;
@@ -43,6 +61,7 @@ export class ZmqCommunicator implements Communicator {
     private readonly transport: ZmqTransport,
     private readonly algorithm: AllReduceAlgorithm,
     private readonly segmentBytes: number,
+    private readonly lane: Lane | null,
   ) {
     this.rank = transport.rank;
     this.size = transport.size;
@@ -51,8 +70,47 @@ export class ZmqCommunicator implements Communicator {
   /** Join the world described by `options` (rendezvous through rank 0). */
   static async join(options: ZmqCommunicatorOptions): Promise<ZmqCommunicator> {
     const segmentBytes = Math.min(options.segmentBytes ?? DEFAULT_SEGMENT_BYTES, options.maxMessageBytes ?? Infinity);
-    const transport = await ZmqTransport.join(options);
-    return new ZmqCommunicator(transport, options.algorithm ?? 'direct', segmentBytes);
+    const useLane =
+      options.ipcDir !== undefined && options.size > 1 && (options.collectiveLane ?? process.env['SHARDLEARN_COLLECTIVE_LANE'] !== '0');
+    // The lane listens before the ZeroMQ join, so once the join is done every rank's lane socket exists.
+    let gone: (peer: number) => CommError | null = () => null;
+    const lane = useLane
+      ? await Lane.listen({
+          dir: options.ipcDir!,
+          identity: {
+            jobId: options.jobId,
+            generation: options.generation ?? 0,
+            rank: options.rank,
+            size: options.size,
+            proof: helloProof(options.secret, options.jobId),
+          },
+          maxMessageBytes: options.maxMessageBytes ?? maxMessageBytesFromEnv() ?? DEFAULT_MAX_MESSAGE_BYTES,
+          timeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+          handshakeTimeoutMs: handshakeTimeoutFor(options),
+          log: options.log ?? ((line: string) => process.stderr.write(`[shardlearn rank ${options.rank}] ${line}\n`)),
+          goneError: (peer) => gone(peer),
+        })
+      : null;
+    let transport: ZmqTransport;
+    try {
+      transport = await ZmqTransport.join(options);
+    } catch (error) {
+      await lane?.close();
+      throw error;
+    }
+    gone = (peer) => transport.goneError(peer);
+    try {
+      await lane?.connect(options.joinTimeoutMs ?? options.timeoutMs ?? DEFAULT_TIMEOUT_MS);
+    } catch (error) {
+      await Promise.all([lane?.close(), transport.close(error instanceof Error ? error.message : String(error))]);
+      throw error;
+    }
+    return new ZmqCommunicator(transport, options.algorithm ?? 'direct', segmentBytes, lane);
+  }
+
+  /** The transport the collectives run on: the local lane (zmq/lane.ts) or ZeroMQ. */
+  get collectiveTransport(): 'lane' | 'zmq' {
+    return this.lane === null ? 'zmq' : 'lane';
   }
 
   /** The host `rank` runs on (for messages). */
@@ -79,18 +137,49 @@ export class ZmqCommunicator implements Communicator {
     }
   }
 
-  /** The link one collective runs on: its messages carry its sequence number, and what arrives is checked. */
-  private link(name: string, allowInfinity: boolean): CollectiveLink {
+  /**
+   * The link one collective runs on: its messages carry its sequence number, and what arrives is
+   * checked by the collective as it reduces or copies it (collectives/reduce.ts), against `check`.
+   */
+  private link(name: string, allowInfinity: boolean, bytes = 0): CollectiveLink {
     const seq = this.collectiveSeq++;
     const what = `${name} (collective #${seq})`;
+    const lane = bytes <= LANE_MAX_BYTES ? this.lane : null;
+    const collective = { seq, name: nameHash(name) };
     return {
       rank: this.rank,
       size: this.size,
+      check: { allowInfinity },
+      refused: (from, value, index) =>
+        new CommError(
+          'COMM',
+          `${what}: rank ${from} (${this.hostOf(from)}) sent ${value} at element ${index}; non-finite values from the wire never reach the model (its training diverged, or the bytes were corrupted)`,
+          { rank: from, host: this.hostOf(from) },
+        ),
+      ...(lane === null ? {} : { release: (array: FloatArray) => lane.release(array), sendResolvesAfterRead: true }),
       send: async (to, arrays) => {
+        if (lane !== null) {
+          if (arrays.length > 1) throw new RangeError('a lane frame carries at most one array');
+          const sent = await lane.send(to, collective, arrays[0] ?? null);
+          this.stats.bytesSent += sent;
+          return;
+        }
         const bytes = await this.transport.send(to, 'coll', { tag: name, c: seq }, arrays);
         this.stats.bytesSent += bytes; // after the await: `+= await` would read the count before it
       },
       recv: async (from) => {
+        if (lane !== null) {
+          const frame = await lane.recv(from, what, (rank) => this.hostOf(rank));
+          this.stats.bytesReceived += frame.bytes;
+          if (frame.seq !== seq || frame.name !== collective.name) {
+            throw new CommError(
+              'COMM',
+              `rank ${from} is in another collective (#${frame.seq}) while this rank is in ${what}: every rank must call the same collectives in the same order`,
+              { rank: from },
+            );
+          }
+          return frame.array === null ? [] : [frame.array];
+        }
         const message: Incoming = await this.transport.take('coll', from, what);
         this.stats.bytesReceived += message.bytes;
         if (message.envelope.c !== seq || message.envelope.tag !== name) {
@@ -100,7 +189,6 @@ export class ZmqCommunicator implements Communicator {
             { rank: from },
           );
         }
-        this.checkPayload(from, message.arrays, allowInfinity, what);
         return message.arrays;
       },
     };
@@ -122,9 +210,8 @@ export class ZmqCommunicator implements Communicator {
   allReduce(buffer: FloatArray, op: ReduceOp = 'sum'): Promise<void> {
     return this.timed(async () => {
       this.stats.collectives++;
-      const link = this.link(`allReduce(${op})`, op !== 'sum');
-      if (this.algorithm === 'ring') await ringAllReduce(link, buffer, op, this.segmentElements(buffer));
-      else await directAllReduce(link, buffer, op, this.segmentElements(buffer));
+      const link = this.link(`allReduce(${op})`, op !== 'sum', buffer.byteLength);
+      await allReduceWith(link, buffer, op, this.algorithm, this.segmentElements(buffer));
     });
   }
 
@@ -132,7 +219,7 @@ export class ZmqCommunicator implements Communicator {
     return this.timed(async () => {
       this.checkRank(root, 'broadcast root');
       this.stats.collectives++;
-      await directBroadcast(this.link(`broadcast(root ${root})`, false), buffer, root, this.segmentElements(buffer));
+      await directBroadcast(this.link(`broadcast(root ${root})`, false, buffer.byteLength), buffer, root, this.segmentElements(buffer));
     });
   }
 
@@ -173,10 +260,13 @@ export class ZmqCommunicator implements Communicator {
   /** Fail every wait on `rank` now (the runtime calls this when it learns a rank died). */
   markLost(rank: number, reason: string): void {
     this.transport.markLost(rank, reason);
+    this.lane?.markLost(rank, reason);
   }
 
   /** Leave the world: say goodbye to every peer and close. `error`: why this rank leaves early, passed on to the peers. */
-  close(error?: string): Promise<void> {
-    return this.transport.close(error);
+  async close(error?: string): Promise<void> {
+    // Both at once: ZeroMQ's goodbyes (sent first) tell the peers why this rank leaves, and a peer
+    // blocked on this rank's lane learns it at once instead of after the transport's close wait.
+    await Promise.all([this.transport.close(error), this.lane?.close()]);
   }
 }

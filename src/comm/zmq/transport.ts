@@ -263,6 +263,12 @@ export class ZmqTransport {
     });
   }
 
+  /** Why `peer` can no longer send to this rank (its bye, or its loss), as the error a wait on it fails with; null while it is here. */
+  goneError(peer: number): CommError | null {
+    const reason = this.peerLoss.reason(peer) ?? this.departures.goneReason(peer);
+    return reason === null ? null : this.peerLoss.goneError(peer, reason);
+  }
+
   /** Fail every wait on `peer` (and every any-source wait) with PEER_LOST; later waits on it fail at once. */
   markLost(peer: number, reason: string): void {
     this.peerLoss.markLost(peer, reason);
