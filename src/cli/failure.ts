@@ -72,6 +72,7 @@ export function exitCodeFor(error: unknown): number {
     case 'PEER_LOST':
     case 'TIMEOUT':
     case 'WORKER_FAILED':
+    case 'RENDEZVOUS':
       return EXIT.runtime;
     case 'FILE':
       return EXIT.file;
