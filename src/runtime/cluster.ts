@@ -32,7 +32,7 @@ import type { RankJob, RankResult } from './rank.js';
 import { runRank } from './rank.js';
 import type { Rendezvous } from './rendezvous.js';
 import { staticRendezvous } from './rendezvous.js';
-import { onCheckpointSignal } from './slurm.js';
+import { watchCheckpointSignal } from './slurm.js';
 
 const STAT_FIELDS = ['bytesSent', 'bytesReceived', 'messagesSent', 'messagesReceived', 'collectives', 'commMs'] as const;
 
@@ -50,7 +50,7 @@ export async function launchCluster<State>(request: LaunchRequest<State>): Promi
     (error) => process.stderr.write(`shardlearn: rank ${place.rank}: rendezvous: ${error.message}\n`),
   );
   const checkpointDir = options.checkpoint?.dir;
-  const ignoreSignal = onCheckpointSignal(() => {
+  const ignoreSignal = watchCheckpointSignal(() => {
     if (place.rank === 0)
       process.stderr.write(
         checkpointDir === undefined

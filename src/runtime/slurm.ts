@@ -123,23 +123,25 @@ export function slurmEnvironment(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   return Object.fromEntries(Object.entries(implied).filter(([name]) => (env[name] ?? '') === ''));
 }
 
-let checkpointSignal: (() => void) | undefined;
+let watching = false;
+let note: (() => void) | undefined;
 
 /**
  * SIGUSR1 (Slurm's `--signal=USR1@N`, or `scancel --signal=USR1`) asks for a checkpoint instead of
- * ending the process: `onSignal` hears of it (a line on stderr, say). Installed once per process;
- * returns a function that removes the handler.
+ * ending the process. The handler is installed once and stays: a SIGUSR1 that comes after training
+ * (rank 0 evaluating, saving) is then ignored rather than fatal. `onSignal` hears of each signal
+ * until the returned function is called (a fit says on stderr what will happen).
  */
-export function onCheckpointSignal(onSignal: () => void): () => void {
-  if (checkpointSignal !== undefined) process.off('SIGUSR1', checkpointSignal);
-  const handler = (): void => {
-    requestCheckpoint('SIGUSR1');
-    onSignal();
-  };
-  checkpointSignal = handler;
-  process.on('SIGUSR1', handler);
+export function watchCheckpointSignal(onSignal: () => void): () => void {
+  if (!watching) {
+    process.on('SIGUSR1', () => {
+      requestCheckpoint('SIGUSR1');
+      note?.();
+    });
+    watching = true;
+  }
+  note = onSignal;
   return () => {
-    process.off('SIGUSR1', handler);
-    if (checkpointSignal === handler) checkpointSignal = undefined;
+    if (note === onSignal) note = undefined;
   };
 }
