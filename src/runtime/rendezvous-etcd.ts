@@ -12,7 +12,8 @@
  *
  * Agreement: the live member registered first (lowest create revision) proposes. Once at least
  * minWorkers are registered and they differ from the current world, it waits `lastCallMs` for more
- * to arrive (torchrun's last call; no wait when maxWorkers are there), then writes the next world
+ * to arrive (torchrun's last call; no wait when maxWorkers are there, nor when members were only
+ * lost: survivors should not idle for newcomers that may never come), then writes the next world
  * with a compare-and-swap on the world key's revision, so two proposers can never both succeed. The
  * world holds the first maxWorkers members by registration order: survivors keep their relative
  * order, newcomers go last, and a member over the maximum waits for a later generation. If the
@@ -300,7 +301,10 @@ export class EtcdRendezvous implements RendezvousBackend {
       return;
     }
     if (this.proposalTimer !== undefined) return; // the last call is running
-    const delayMs = live.length >= this.options.maxWorkers ? 0 : this.options.lastCallMs;
+    // The last call waits for more newcomers; a world that only lost members is agreed at once.
+    const known = new Set(world?.members.map((m) => m.id));
+    const newcomers = wanted.some((m) => !known.has(m.id));
+    const delayMs = live.length >= this.options.maxWorkers || !newcomers ? 0 : this.options.lastCallMs;
     this.proposalTimer = setTimeout(() => {
       this.proposalTimer = undefined;
       this.propose().catch((error: unknown) => this.report(error as Error));
