@@ -176,6 +176,24 @@ test('an endpoint where no etcd listens fails with a RendezvousError naming it a
   });
 });
 
+test('a store that goes away is reported to the members as a RendezvousError naming it', { skip, timeout: 30_000 }, async () => {
+  const own = await startEtcd();
+  const alone = new EtcdRendezvous({ endpoint: own.endpoint, jobId: 'lost-store', minWorkers: 1, maxWorkers: 1, leaseSeconds: 2, callTimeoutMs: 1000 });
+  try {
+    const world = await alone.join();
+    assert.deepEqual([world.generation, world.worldSize, world.rank], [0, 1, 0]);
+    const reported = new Promise<Error>((resolve) => alone.onChange(() => undefined, resolve));
+    await own.stop(); // the watch stream ends; watching again fails; then the lease cannot be renewed
+    const error = await reported;
+    assert.ok(error instanceof RendezvousError, String(error));
+    assert.equal(error.endpoint, own.endpoint);
+    assert.match(error.message, new RegExp(`^etcd at ${own.endpoint}: (kv/range|watch|lease/keepalive) failed`));
+  } finally {
+    await alone.leave();
+    await own.stop();
+  }
+});
+
 test('bad bounds are a ConfigError naming the flag', () => {
   assert.throws(() => new EtcdRendezvous({ endpoint: 'x:1', jobId: 'j', minWorkers: 3, maxWorkers: 2 }), {
     name: 'ConfigError',
