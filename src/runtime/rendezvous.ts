@@ -93,7 +93,12 @@ export function rendezvousFromEnv(given: NodeJS.ProcessEnv = process.env): Rende
 
 /** Whether the rendezvous variables are present (a process started by `launch`, torchrun or an orchestrator). */
 export function inCluster(given: NodeJS.ProcessEnv = process.env): boolean {
-  const env = orchestratorEnvironment(given);
+  let env: NodeJS.ProcessEnv;
+  try {
+    env = orchestratorEnvironment(given);
+  } catch {
+    return true; // Slurm's variables are there but malformed: rendezvousFromEnv says which
+  }
   return env['MASTER_ADDR'] !== undefined && env['WORLD_SIZE'] !== undefined && env['RANK'] !== undefined;
 }
 

@@ -3,7 +3,7 @@
 // torchrun-style variables still win. The real Slurm run is test/cli/slurm.test.ts.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { rendezvousFromEnv } from '../../src/runtime/rendezvous.js';
+import { inCluster, rendezvousFromEnv } from '../../src/runtime/rendezvous.js';
 import { expandHostlist, slurmEnvironment, slurmPort } from '../../src/runtime/slurm.js';
 
 test('Slurm hostlists expand like scontrol show hostnames: ranges keep their zero padding, lists and groups in order', () => {
@@ -48,6 +48,9 @@ test("a Slurm task's place: rank, world size and local rank from srun; master th
   assert.deepEqual([explicit.masterAddr, explicit.masterPort, explicit.rank, explicit.worldSize, explicit.jobId], ['10.1.1.1', 29500, 2, 8, 'mine']);
   // Outside a Slurm step nothing is implied.
   assert.deepEqual(slurmEnvironment({ SLURM_JOB_ID: '1' }), {});
+  assert.equal(inCluster({ SLURM_JOB_ID: '1' }), false);
+  assert.equal(inCluster(TASK), true);
+  assert.equal(inCluster({ ...TASK, SLURM_STEP_NODELIST: 'node[1' }), true, 'malformed, but a Slurm task: rendezvousFromEnv names the fault');
   assert.throws(() => rendezvousFromEnv({ ...TASK, SLURM_STEP_NODELIST: '', SLURM_JOB_NODELIST: '' }), {
     name: 'ConfigError',
     message: /SLURM_STEP_NODELIST and SLURM_JOB_NODELIST are both empty/,
