@@ -116,6 +116,7 @@ export class EtcdRendezvous implements RendezvousBackend {
   private current: World | undefined;
   private joining: Promise<World> | undefined;
   private resolveJoin: ((world: World) => void) | undefined;
+  private rejectJoin: ((error: Error) => void) | undefined;
   private readonly listeners = new Set<Listener>();
   private readonly watch = new AbortController();
   private keepAliveTimer: NodeJS.Timeout | undefined;
@@ -151,6 +152,7 @@ export class EtcdRendezvous implements RendezvousBackend {
     clearTimeout(this.proposalTimer);
     this.watch.abort();
     this.listeners.clear();
+    if (this.current === undefined) this.rejectJoin?.(this.failure('join', 'left before a world was agreed'));
     // Revoking deletes the member key now; were etcd unreachable, the lease would expire on its own.
     if (this.lease !== undefined) await this.etcd.revokeLease(this.lease).catch(() => undefined);
   }
@@ -164,6 +166,7 @@ export class EtcdRendezvous implements RendezvousBackend {
     let timer: NodeJS.Timeout | undefined;
     const agreed = new Promise<World>((resolve, reject) => {
       this.resolveJoin = resolve;
+      this.rejectJoin = reject;
       timer = setTimeout(() => {
         const registered = [...this.members.values()].length;
         reject(
@@ -175,6 +178,7 @@ export class EtcdRendezvous implements RendezvousBackend {
         );
       }, joinTimeoutMs);
     });
+    agreed.catch(() => undefined); // awaited once start() is done; it may be settled before
     try {
       await this.start();
       return await agreed;
@@ -188,7 +192,8 @@ export class EtcdRendezvous implements RendezvousBackend {
 
   /** Register with a lease, read the job's keys, watch them. */
   private async start(): Promise<void> {
-    const etcdHost = new URL(/^https?:\/\//.test(this.options.endpoint) ? this.options.endpoint : `http://${this.options.endpoint}`).hostname;
+    const url = new URL(/^https?:\/\//.test(this.options.endpoint) ? this.options.endpoint : `http://${this.options.endpoint}`);
+    const etcdHost = url.hostname.replace(/^\[(.*)\]$/, '$1'); // an IPv6 literal without its brackets
     const host = this.options.host ?? (await defaultHost(await resolveHost(etcdHost, '--rdzv-endpoint', this.options.callTimeoutMs)));
     this.advertised = { host, port: await freePortOn(host) };
     const lease = await this.etcd.grantLease(this.options.leaseSeconds);
