@@ -166,10 +166,10 @@ test('join times out with a RendezvousError naming the endpoint when too few mem
 
 test('leaving before a world is agreed rejects the pending join with a RendezvousError', { skip, timeout: 10_000 }, async () => {
   const early = new EtcdRendezvous({ endpoint: etcd!.endpoint, jobId: 'early', minWorkers: 2, maxWorkers: 2 });
-  const pending = early.join();
+  const pending = assert.rejects(early.join(), { name: 'RendezvousError', message: /: join: left before a world was agreed/ });
   await new Promise((resolve) => setTimeout(resolve, 200));
   await early.leave();
-  await assert.rejects(pending, { name: 'RendezvousError', message: /: join: left before a world was agreed/ });
+  await pending;
 });
 
 test('an endpoint where no etcd listens fails with a RendezvousError naming it and the call', { timeout: 10_000 }, async () => {
