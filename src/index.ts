@@ -126,6 +126,26 @@ export { rendezvousFromEnv } from './runtime/rendezvous.js';
 /** What rendezvousFromEnv returns: rank, world size, master address and port. */
 export type { Rendezvous } from './runtime/rendezvous.js';
 /**
+ * The environment's world (MASTER_ADDR/WORLD_SIZE/RANK, Slurm, JOB_COMPLETION_INDEX) as a
+ * RendezvousBackend: the default of `FitOptions.rendezvous`.
+ * @example const { rank, worldSize } = await staticRendezvous().join();
+ */
+export { staticRendezvous } from './runtime/rendezvous.js';
+/**
+ * Elastic membership through etcd (torchrun's etcd backend): ranks register with a lease, agree on a
+ * world per generation, and observe membership changes. Pass it as `FitOptions.rendezvous`; call `leave()` when done.
+ * @example const rendezvous = new EtcdRendezvous({ endpoint: '10.0.0.5:2379', jobId: 'run-7', minWorkers: 2, maxWorkers: 4 });
+ */
+export { EtcdRendezvous } from './runtime/rendezvous-etcd.js';
+/** EtcdRendezvous's options: endpoint, jobId, minWorkers, maxWorkers, lease, last call and timeouts. */
+export type { EtcdRendezvousOptions } from './runtime/rendezvous-etcd.js';
+/** How a cluster rank learns its world and its changes: join(), onChange(listener), leave(). */
+export type { RendezvousBackend } from './comm/rendezvous-backend.js';
+/** One generation's world as a member sees it: generation, rank, worldSize, master, members in rank order. */
+export type { World } from './comm/rendezvous-backend.js';
+/** One member of a World: its id, advertised host and port. */
+export type { WorldMember } from './comm/rendezvous-backend.js';
+/**
  * End the idle worker threads the `threads` paradigm keeps for reuse (they never hold the process open).
  * @example await shutdownThreadPool();
  */
@@ -433,6 +453,8 @@ export { CommError } from './core/errors.js';
 export { WorkerError } from './core/errors.js';
 /** An address that does not resolve or cannot be listened on (MASTER_ADDR, SHARDLEARN_HOST), naming the host and port. The CLI exits 4. */
 export { NetworkError } from './core/errors.js';
+/** The rendezvous store (etcd) failed or no world was agreed in time, naming the endpoint and the call. The CLI exits 4. */
+export { RendezvousError } from './core/errors.js';
 /** A file that cannot be read or written (permissions, a folder, a full disk), naming the path. The CLI exits 5. */
 export { FileError } from './core/errors.js';
 /** A saved model file that fails its checks, naming the file and the field. The CLI exits 3. */

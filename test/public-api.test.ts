@@ -22,6 +22,7 @@ const VALUES = [
   'DataError',
   'Dataset',
   'Estimator',
+  'EtcdRendezvous',
   'FileError',
   'KMeans',
   'LinearRegression',
@@ -36,6 +37,7 @@ const VALUES = [
   'PCA',
   'QLearning',
   'RNN',
+  'RendezvousError',
   'Rng',
   'ShardlearnError',
   'StandardScaler',
@@ -88,6 +90,7 @@ const VALUES = [
   'saveModel',
   'serializeModel',
   'shutdownThreadPool',
+  'staticRendezvous',
   'strategyNames',
   'stratifiedKFold',
   'syntheticGenerator',
@@ -122,6 +125,7 @@ const TYPES = [
   'DatasetInit',
   'DirichletOptions',
   'ErrorCode',
+  'EtcdRendezvousOptions',
   'FitInfo',
   'FitOptions',
   'Fold',
@@ -151,6 +155,7 @@ const TYPES = [
   'RNNParams',
   'ReduceOp',
   'Rendezvous',
+  'RendezvousBackend',
   'RunFilter',
   'RunRecord',
   'SavedModel',
@@ -165,6 +170,8 @@ const TYPES = [
   'TrialRecord',
   'TuneOptions',
   'TuneResult',
+  'World',
+  'WorldMember',
 ];
 
 /** The names an `export { a, b as c } from` clause exports. */

@@ -1,7 +1,7 @@
 /**
  * How the CLI fails: one line on stderr and a meaningful exit code.
  *   2 usage or configuration error · 3 bad input data or model file · 4 a worker or peer failed or
- *   timed out, or a host could not be reached or resolved · 5 a file or folder could not be read or
+ *   timed out, a host could not be reached or resolved, or the rendezvous (etcd) failed · 5 a file or folder could not be read or
  *   written (permission, missing folder, a folder given for a file, disk full; the path is named) ·
  *   1 anything else (a bug: the stack is printed when SHARDLEARN_DEBUG=1) · 130 interrupted.
  */
@@ -72,6 +72,7 @@ export function exitCodeFor(error: unknown): number {
     case 'PEER_LOST':
     case 'TIMEOUT':
     case 'WORKER_FAILED':
+    case 'RENDEZVOUS':
       return EXIT.runtime;
     case 'FILE':
       return EXIT.file;

@@ -75,6 +75,13 @@ export const COMMANDS: Record<string, CommandHelp> = {
         '--insecure-transport',
         'cluster on an isolated network only: plain TCP without CURVE encryption (hellos still prove the job secret); every rank must pass it; recorded as transport zmq-plain-tcp',
       ],
+      [
+        '--rdzv-backend static|etcd',
+        'cluster: how a rank learns its world: static (default) from MASTER_ADDR/WORLD_SIZE/RANK, Slurm (srun) or JOB_COMPLETION_INDEX; etcd: registered with a lease, a new generation on every membership change',
+      ],
+      ['--rdzv-endpoint <host:port>', 'cluster with --rdzv-backend etcd: the etcd client endpoint (e.g. 10.0.0.5:2379)'],
+      ['--rdzv-id <job>', 'cluster with --rdzv-backend etcd: the job the ranks share (default SHARDLEARN_JOB_ID, or slurm-<SLURM_JOB_ID>)'],
+      ['--rdzv-workers N|MIN:MAX', 'cluster with --rdzv-backend etcd: the world size, or its bounds (default: exactly --workers)'],
       ['--eval test|train', 'metrics on the held-out split (default) or on the training rows'],
       ['--test-fraction F', 'held-out fraction (default 0.2)'],
       ['--split-seed N', 'seed of the held-out split (default 0)'],

@@ -14,9 +14,9 @@ import { formatPipeline, parsePipelineFlag } from '../models/neural/pipeline/set
 import type { ParsedArgs } from './args.js';
 import { remainingOptions, takeNumber, takeString, takeSwitch } from './args.js';
 import { applySavedPreprocess, prepareData } from './data-flags.js';
-import { rendezvousFromEnv } from '../runtime/index.js';
 import type { Output } from './output.js';
 import { progressBar } from './progress-bar.js';
+import { takeRendezvous } from './rdzv-flags.js';
 import { useSecretFile } from './secret-file.js';
 import type { AgentTrainReport } from './rl-flags.js';
 import { isAgentModel, trainAgentCommand } from './rl-flags.js';
@@ -124,8 +124,10 @@ export async function trainCommand(args: ParsedArgs, write: Output): Promise<Tra
   const compressionWarmup = takeNumber(args, 'compression-warmup', (n) => Number.isInteger(n) && n >= 0, 'a whole number of epochs ≥ 0');
   const checkpoint = takeCheckpointPolicy(args);
   // Under `cluster` this process is one rank (started by `shardlearn launch`, torchrun-style
-  // env, Kubernetes, Slurm): it loads only its shard; rank 0 alone evaluates, prints and saves.
-  const place = paradigm === 'cluster' ? rendezvousFromEnv() : null;
+  // env, Kubernetes, Slurm, or met through etcd): it loads only its shard; rank 0 alone evaluates,
+  // prints and saves.
+  const rendezvous = takeRendezvous(args, paradigm, { workers, timeoutMs });
+  const place = rendezvous === undefined ? null : await rendezvous.join();
   const evaluationArgs = place === null ? null : cloneArgs(args);
   // processes: workers load their own shards of the source (no training data crosses a socket);
   // cluster: each rank loaded its shard here. Either way a scaler (--standardize, --minmax) is fitted
@@ -156,13 +158,14 @@ export async function trainCommand(args: ParsedArgs, write: Output): Promise<Tra
     ...(compressionWarmup === undefined ? {} : { compressionWarmup }),
     ...(checkpoint === undefined ? {} : { checkpoint }),
     ...(insecureTransport ? { insecureTransport } : {}),
+    ...(rendezvous === undefined ? {} : { rendezvous }),
     ...source,
     onProgress: (event) =>
       bar.update(
         event.iteration / Math.max(event.total, 1),
         `${name} ${event.iteration}/${event.total}${event.loss === undefined ? '' : ` loss ${event.loss.toPrecision(4)}`}`,
       ),
-  });
+  }).finally(() => rendezvous?.leave()); // at once, done or failed: the others need not wait out this rank's lease
   bar.done();
   const info = model.fitInfo!;
   if (place !== null && place.rank !== 0) return null;

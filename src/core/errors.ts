@@ -20,6 +20,7 @@ export type ErrorCode =
   | 'PEER_LOST'
   | 'TIMEOUT'
   | 'WORKER_FAILED'
+  | 'RENDEZVOUS'
   | 'NUMERIC'
   | 'FILE';
 
@@ -114,6 +115,22 @@ export class NetworkError extends ShardlearnError {
     this.host = options.host;
     this.port = options.port;
     this.osCode = options.osCode;
+  }
+}
+
+/**
+ * The rendezvous store (etcd) could not be used or did not agree on a world in time: `endpoint` names
+ * the store, `operation` what was asked of it (kv/range, lease/keepalive, the join itself). Recoverable
+ * (a store that restarts, members that arrive late) unless the store answered that the request is bad.
+ */
+export class RendezvousError extends ShardlearnError {
+  readonly endpoint: string;
+  readonly operation: string;
+
+  constructor(message: string, options: ErrorOptions & { endpoint: string; operation: string }) {
+    super('RENDEZVOUS', message, { ...options, recoverable: options.recoverable ?? true });
+    this.endpoint = options.endpoint;
+    this.operation = options.operation;
   }
 }
 

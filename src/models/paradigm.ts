@@ -4,6 +4,7 @@
  * imports a transport. Registering a paradigm twice throws.
  */
 import type { CommStats } from '../comm/communicator.js';
+import type { RendezvousBackend } from '../comm/rendezvous-backend.js';
 import { ConfigError, ShardlearnError } from '../core/errors.js';
 import type { Dataset } from '../data/dataset.js';
 import type { LoadOptions } from '../data/load.js';
@@ -62,6 +63,18 @@ export interface FitOptions extends ModelFitOptions {
    * rank of the job must set it. Other paradigms refuse it (`processes` already uses the local path).
    */
   insecureTransport?: boolean;
+  /**
+   * `cluster` only: how this rank learns the world (its rank, the world size, rank 0's address).
+   * Default: the static rendezvous of the environment (MASTER_ADDR, WORLD_SIZE, RANK, or what Slurm
+   * and Kubernetes set). An `EtcdRendezvous` agrees on the world through etcd, with leases and
+   * generations (CLI `--rdzv-backend etcd`). The caller owns it: call its `leave()` when done.
+   *
+   * @example
+   * const rendezvous = new EtcdRendezvous({ endpoint: '10.0.0.5:2379', jobId: 'run-7', minWorkers: 2, maxWorkers: 2 });
+   * const { rank, worldSize } = await rendezvous.join();
+   * await model.fit(myShard, { paradigm: 'cluster', rendezvous });
+   */
+  rendezvous?: RendezvousBackend;
 }
 
 /** Delay and throughput cap applied to every rank-to-rank connection (see FitOptions.network). */

@@ -8,6 +8,10 @@
  *
  * FitInfo's per-rank parts hold every rank's figures: they are gathered with one small all-reduce.
  *
+ * The place comes from `options.rendezvous` (etcd's, say) or else the static rendezvous of the
+ * environment. A later generation of the world (a rank lost or added) is said on stderr: this run
+ * goes on with the world it started with. SIGUSR1 (Slurm's `--signal=USR1@N`) asks for a checkpoint.
+ *
  * @example
  * // on every host, with MASTER_ADDR, MASTER_PORT, WORLD_SIZE, RANK and SHARDLEARN_SECRET set:
  * const { rank, worldSize } = rendezvousFromEnv();
@@ -27,15 +31,43 @@ import { refuseNetwork } from './network.js';
 import type { RankJob, RankResult } from './rank.js';
 import { runRank } from './rank.js';
 import type { Rendezvous } from './rendezvous.js';
-import { rendezvousFromEnv } from './rendezvous.js';
+import { staticRendezvous } from './rendezvous.js';
+import { watchCheckpointSignal } from './slurm.js';
 
 const STAT_FIELDS = ['bytesSent', 'bytesReceived', 'messagesSent', 'messagesReceived', 'collectives', 'commMs'] as const;
 
 export async function launchCluster<State>(request: LaunchRequest<State>): Promise<{ state: State; info: FitInfo }> {
-  const { model, data, options } = request;
+  const { options } = request;
   refuseNetwork(options.network, 'cluster');
   followLauncher(); // a rank started by `shardlearn launch` stops when the launcher dies
-  const place = rendezvousFromEnv();
+  const rendezvous = options.rendezvous ?? staticRendezvous();
+  const place = await rendezvous.join();
+  const unwatch = rendezvous.onChange(
+    (world) =>
+      process.stderr.write(
+        `shardlearn: rank ${place.rank}: the ${rendezvous.name} rendezvous agreed generation ${world.generation} (${world.worldSize} ranks); this fit goes on with generation ${place.generation} (${place.worldSize} ranks)\n`,
+      ),
+    (error) => process.stderr.write(`shardlearn: rank ${place.rank}: rendezvous: ${error.message}\n`),
+  );
+  const checkpointDir = options.checkpoint?.dir;
+  const ignoreSignal = watchCheckpointSignal(() => {
+    if (place.rank === 0)
+      process.stderr.write(
+        checkpointDir === undefined
+          ? 'shardlearn: SIGUSR1: no --checkpoint-dir, so no checkpoint is written\n'
+          : `shardlearn: SIGUSR1: a checkpoint is written to ${checkpointDir} after the current step\n`,
+      );
+  });
+  try {
+    return await fitOnPlace(request, place);
+  } finally {
+    unwatch();
+    ignoreSignal();
+  }
+}
+
+async function fitOnPlace<State>(request: LaunchRequest<State>, place: Rendezvous): Promise<{ state: State; info: FitInfo }> {
+  const { model, data, options } = request;
   const job = jobFor(
     request,
     options.source === undefined ? { kind: 'rows', init: data, start: 0, end: data.rows } : { kind: 'source', source: options.source },

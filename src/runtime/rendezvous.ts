@@ -11,11 +11,23 @@
  *                          0.0.0.0 listens on every interface (rank 0 never does unless asked)
  *   SHARDLEARN_SECRET / SHARDLEARN_SECRET_FILE   the per-job secret (see comm/zmq/security.ts)
  *
+ * Orchestrators that say it their own way need no glue:
+ *   Slurm (srun)         RANK, WORLD_SIZE, LOCAL_RANK from SLURM_PROCID, SLURM_NTASKS, SLURM_LOCALID;
+ *                        MASTER_ADDR the step's first host, MASTER_PORT from the job id (slurm.ts)
+ *   Kubernetes           RANK from JOB_COMPLETION_INDEX (an Indexed Job's or a JobSet's pod index);
+ *                        WORLD_SIZE, MASTER_ADDR (`<job>-0.<service>`) and MASTER_PORT from the manifest
+ * A variable set explicitly always wins over what is derived.
+ *
+ * This is the static rendezvous: the world is what the environment says and never changes.
+ * `staticRendezvous()` offers it as a RendezvousBackend, beside etcd's (rendezvous-etcd.ts).
+ *
  * @example
  * const { rank, worldSize } = rendezvousFromEnv();
  * const { train } = await loadData(spec, { shard: { rank, worldSize } });
  */
+import type { RendezvousBackend, World } from '../comm/rendezvous-backend.js';
 import { ConfigError } from '../core/errors.js';
+import { slurmEnvironment } from './slurm.js';
 
 export interface Rendezvous {
   masterAddr: string;
@@ -49,8 +61,19 @@ function integer(
   return value;
 }
 
+/**
+ * The variables with what Slurm and Kubernetes imply filled in where they are not set: RANK from
+ * JOB_COMPLETION_INDEX, else the Slurm task's (see the top of this file).
+ */
+export function orchestratorEnvironment(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const index = env['JOB_COMPLETION_INDEX'];
+  if (index !== undefined && index !== '' && (env['RANK'] ?? '') === '') return { ...env, RANK: index };
+  return { ...env, ...slurmEnvironment(env) };
+}
+
 /** Read and check the rendezvous variables. Throws a ConfigError naming the missing or bad one. */
-export function rendezvousFromEnv(env: NodeJS.ProcessEnv = process.env): Rendezvous {
+export function rendezvousFromEnv(given: NodeJS.ProcessEnv = process.env): Rendezvous {
+  const env = orchestratorEnvironment(given);
   const masterAddr = env['MASTER_ADDR'];
   if (masterAddr === undefined || masterAddr === '') {
     throw new ConfigError(
@@ -69,6 +92,41 @@ export function rendezvousFromEnv(env: NodeJS.ProcessEnv = process.env): Rendezv
 }
 
 /** Whether the rendezvous variables are present (a process started by `launch`, torchrun or an orchestrator). */
-export function inCluster(env: NodeJS.ProcessEnv = process.env): boolean {
+export function inCluster(given: NodeJS.ProcessEnv = process.env): boolean {
+  let env: NodeJS.ProcessEnv;
+  try {
+    env = orchestratorEnvironment(given);
+  } catch {
+    return true; // Slurm's variables are there but malformed: rendezvousFromEnv says which
+  }
   return env['MASTER_ADDR'] !== undefined && env['WORLD_SIZE'] !== undefined && env['RANK'] !== undefined;
+}
+
+/** A static place as a World: only rank 0's address is known (the others meet there). */
+export function worldOf(place: Rendezvous): World {
+  return {
+    ...place,
+    members: Array.from({ length: place.worldSize }, (_, rank) => ({
+      id: `rank-${rank}`,
+      host: rank === 0 ? place.masterAddr : '',
+      port: rank === 0 ? place.masterPort : 0,
+    })),
+  };
+}
+
+/**
+ * The environment's world as a RendezvousBackend (the default): `join` reads and checks the
+ * variables (rendezvousFromEnv), the world never changes, `leave` has nothing to release.
+ *
+ * @example
+ * const world = await staticRendezvous().join(); // under srun: { rank: SLURM_PROCID, worldSize: SLURM_NTASKS, … }
+ */
+export function staticRendezvous(env: NodeJS.ProcessEnv = process.env): RendezvousBackend {
+  let world: World | undefined;
+  return {
+    name: 'static',
+    join: async () => (world ??= worldOf(rendezvousFromEnv(env))),
+    onChange: () => () => undefined,
+    leave: async () => undefined,
+  };
 }

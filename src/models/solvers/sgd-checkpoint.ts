@@ -9,6 +9,7 @@
  */
 import type { Checkpoint } from '../../core/checkpoint.js';
 import { CheckpointError, loadLatestCheckpoint, saveCheckpoint } from '../../core/checkpoint.js';
+import { takeCheckpointRequest } from '../../core/checkpoint-request.js';
 import { ConfigError } from '../../core/errors.js';
 import type { OptimizerState } from '../../nn/optimizers.js';
 import type { CheckpointPolicy, TrainContext } from '../context.js';
@@ -160,6 +161,8 @@ export async function resumeOnEveryRank(
 export class SgdCheckpointer {
   private lastStep: number;
   private lastTime = performance.now();
+  /** The reason of an outside request (core/checkpoint-request.ts) the next write answers. */
+  private requested: string | undefined;
 
   constructor(
     private readonly policy: CheckpointPolicy,
@@ -169,9 +172,14 @@ export class SgdCheckpointer {
     this.lastStep = startStep;
   }
 
-  /** Whether to write after update `step` (`epochEnd`: it ended an epoch). Only rank 0 writes. */
+  /**
+   * Whether to write after update `step` (`epochEnd`: it ended an epoch). Only rank 0 writes. An
+   * outside request (SIGUSR1 under Slurm) makes one due at once, whatever the interval.
+   */
   due(step: number, epochEnd: boolean): boolean {
     if (this.context.comm.rank !== 0 || step === this.lastStep) return false;
+    this.requested ??= takeCheckpointRequest();
+    if (this.requested !== undefined) return true;
     const { everySteps, everySeconds } = this.policy;
     if (everySteps !== undefined) return step - this.lastStep >= everySteps;
     if (everySeconds !== undefined) return performance.now() - this.lastTime >= everySeconds * 1000;
@@ -199,6 +207,8 @@ export class SgdCheckpointer {
     );
     this.lastStep = snapshot.step;
     this.lastTime = performance.now();
+    if (this.requested !== undefined) process.stderr.write(`shardlearn: ${this.requested}: checkpoint written to ${path} (step ${snapshot.step})\n`);
+    this.requested = undefined;
     return path;
   }
 }
