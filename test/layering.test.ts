@@ -12,7 +12,8 @@ const allowed: Record<string, string[]> = {
   cli: ['compare', 'automl', 'runtime', 'models', 'data', 'core'],
   compare: ['runtime', 'models', 'data', 'core'],
   automl: ['runtime', 'models', 'data', 'core'],
-  runtime: ['models', 'strategies', 'comm', 'data', 'core'],
+  runtime: ['models', 'federated', 'strategies', 'comm', 'data', 'core'],
+  federated: ['strategies', 'data', 'core'],
   models: ['nn', 'rl', 'data', 'core'],
   strategies: ['comm', 'core'],
   nn: ['core'],
@@ -21,7 +22,7 @@ const allowed: Record<string, string[]> = {
   comm: ['core'],
   core: [],
 };
-const typeOnly: Record<string, string[]> = { models: ['strategies', 'comm'] };
+const typeOnly: Record<string, string[]> = { models: ['strategies', 'comm', 'federated'] };
 /**
  * Folders a layer may import values from although their layer is type-only for it: the collectives
  * are algorithms written on the Communicator interface (no transport), and the neural pipeline

@@ -88,6 +88,7 @@ const RUNTIME_OPTIONS: ReadonlySet<string> = new Set([
   'network',
   'reuseThreads',
   'insecureTransport',
+  'federated',
 ]);
 
 /**
