@@ -78,21 +78,32 @@ export class FederatedClientStrategy implements GradientStrategy {
     return Promise.resolve();
   }
 
+  /** The model's own initial vector; a ConfigError when the model did not train through this strategy. */
+  initialWeights(): Float64Array {
+    this.checkTrained();
+    return this.initial!;
+  }
+
   /** What the client sends: w_local − w_global ('local-sgd') or −mean ∇ ('gradient'). */
   update(): Float64Array {
-    if (this.params === null)
-      throw new ConfigError(
-        `${this.options.model ?? 'the model'} did not train by mini-batch SGD (its solver never asked the strategy for its weights); federated clients train by local SGD: choose the model's SGD solver (e.g. solver=sgd)`,
-        { field: 'model' },
-      );
+    this.checkTrained();
     if (this.mode === 'gradient') {
       const delta = new Float64Array(this.gradientSum!.length);
       if (this.rows > 0) for (let j = 0; j < delta.length; j++) delta[j] = -this.gradientSum![j]! / this.rows;
       return delta;
     }
     const global = this.global ?? this.initial!;
-    const delta = new Float64Array(this.params.length);
-    for (let j = 0; j < delta.length; j++) delta[j] = this.params[j]! - global[j]!;
+    const params = this.params!;
+    const delta = new Float64Array(params.length);
+    for (let j = 0; j < delta.length; j++) delta[j] = params[j]! - global[j]!;
     return delta;
+  }
+
+  private checkTrained(): void {
+    if (this.params === null)
+      throw new ConfigError(
+        `${this.options.model ?? 'the model'} did not train by mini-batch SGD (its solver never asked the strategy for its weights); federated clients train by local SGD: choose the model's SGD solver (e.g. solver=sgd)`,
+        { field: 'model' },
+      );
   }
 }

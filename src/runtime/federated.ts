@@ -72,7 +72,7 @@ export async function launchFederated<State>(request: LaunchRequest<State>): Pro
   const byzantine = settings.byzantine === null ? new Set<number>() : byzantineClients(settings.byzantine, settings.clients, settings.seed);
   const probe = data.take([0]);
   // The model's own initial weights: every client builds the same ones from the same seed.
-  const initial = (await trainWithStrategy(job, probe, 'fixed', null, { epochs: 1, batchSize: 1 })).strategy.initial!;
+  const initial = (await trainWithStrategy(job, probe, 'fixed', null, { epochs: 1, batchSize: 1 })).strategy.initialWeights();
   const stateOf = async (weights: Float64Array): Promise<State> =>
     (await trainWithStrategy(job, probe, 'fixed', weights, { epochs: 1, batchSize: 1 })).state as State;
   const evaluation = options.federated?.evaluation ?? null;
