@@ -53,6 +53,7 @@ export class InlineHosts implements ClientHosts {
   private up = 0;
   private down = 0;
   private queue: Promise<unknown> = Promise.resolve();
+  private closed = false;
 
   constructor(
     private readonly job: ClientJob,
@@ -62,6 +63,8 @@ export class InlineHosts implements ClientHosts {
 
   run(task: ClientTask, global: Float64Array): Promise<ClientResult> {
     const result = this.queue.then(async () => {
+      // Tasks still queued when the fit ends (asynchronous mode) are not run.
+      if (this.closed) throw new CommError('PEER_LOST', `the federated fit ended before client ${task.client} ran`);
       const frames = encodeTask(task, global);
       this.down += wireBytes(frames);
       const decoded = decodeTask(frames);
@@ -79,6 +82,7 @@ export class InlineHosts implements ClientHosts {
   }
 
   close(): Promise<void> {
+    this.closed = true;
     return Promise.resolve();
   }
 }
