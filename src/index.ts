@@ -107,6 +107,11 @@ export { PARADIGMS } from './models/paradigm.js';
 export { availableParadigms } from './models/paradigm.js';
 /** One progress report of a trainer (iteration, total, loss); FitOptions.onProgress receives it with elapsedMs. */
 export type { ProgressEvent } from './models/context.js';
+/**
+ * FitOptions.federated: clients, fraction, rounds, local epochs, partition, aggregator, dropouts, deadline, Byzantine clients, async mode.
+ * @example await new MLP().fit(train, { paradigm: 'federated', federated: { clients: 100, fraction: 0.1, rounds: 50, localEpochs: 5 } });
+ */
+export type { FederatedOptions, FederatedInfo, RoundReport } from './federated/settings.js';
 /** FitOptions.checkpoint: { dir, everySteps | everySeconds, keep, resume } for SGD-trained models under synchronous strategies. */
 export type { CheckpointPolicy } from './models/context.js';
 /** FitOptions.pipeline: micro-batches, schedule ('gpipe' | '1f1b'), replicas; every field defaulted. */
@@ -355,6 +360,18 @@ export { registerStrategy } from './strategies/index.js';
 export type { StrategyEnvironment, StrategyFactory } from './strategies/index.js';
 /** The registered strategy names (parametric families as their pattern, e.g. 'ps-ssp:<s>'). */
 export { strategyNames } from './strategies/index.js';
+/**
+ * Register a federated aggregator by name (its `--aggregator` value): a factory that parses the spec's
+ * arguments and returns the server rule and what clients compute; registering a name twice throws.
+ * @example registerAggregator('mean', 'mean', () => ({ aggregator: new MyMean(), client: { kind: 'local-sgd', proximalMu: 0 } }));
+ */
+export { registerAggregator } from './federated/aggregators.js';
+/** The registered aggregators' specs ('fedavg', 'fedprox:<μ>', …). */
+export { aggregatorUsages } from './federated/aggregators.js';
+/** A federated server rule over the round's client updates, and one client's update (delta, weight). */
+export type { Aggregator, ClientUpdate } from './federated/aggregator.js';
+/** What registerAggregator takes and builds: the factory, the rule with its clients' rule. */
+export type { AggregatorFactory, AggregatorChoice, ClientRule } from './federated/aggregators.js';
 /**
  * A gradient codec by its `--compression` name (fp16, topk:0.01, powersgd:4, …): encode/decode on flat vectors.
  * @example const codec = createCodec('topk:0.01'); const state = codec.createState(n, { seed: 1 });

@@ -13,7 +13,7 @@ const allowed: Record<string, string[]> = {
   compare: ['automl', 'runtime', 'models', 'data', 'core'],
   automl: ['runtime', 'models', 'data', 'core'],
   runtime: ['federated', 'models', 'strategies', 'comm', 'data', 'core'],
-  federated: ['models', 'nn', 'data', 'comm', 'core'],
+  federated: ['models', 'nn', 'strategies', 'data', 'comm', 'core'],
   models: ['nn', 'rl', 'data', 'core'],
   strategies: ['comm', 'core'],
   nn: ['core'],
@@ -22,7 +22,7 @@ const allowed: Record<string, string[]> = {
   comm: ['core'],
   core: [],
 };
-const typeOnly: Record<string, string[]> = { models: ['strategies', 'comm'] };
+const typeOnly: Record<string, string[]> = { models: ['strategies', 'comm', 'federated'] };
 /**
  * Folders a layer may import values from although their layer is type-only for it: the collectives
  * are algorithms written on the Communicator interface (no transport), and the neural pipeline

@@ -41,6 +41,34 @@ const AGENT_FLAGS: CommandHelp['flags'] = [
   ['--scale-train-every', 'dqn: train-every × actors, so more actors add data, not learner work (Ape-X pace)'],
 ];
 
+/** The federated paradigm's flags of train (cli/federated-flags.ts). */
+const FEDERATED_HELP: CommandHelp['flags'] = [
+  ['--clients N', 'federated: clients, each holding one partition of the training rows (default 10)'],
+  ['--fraction F', 'federated: share of the clients sampled per round (default 0.1)'],
+  ['--min-clients N', 'federated: fewest clients per round (default 1)'],
+  ['--rounds N', 'federated: server rounds (default 10)'],
+  ['--local-epochs E', "federated: each client's epochs per round (default 1)"],
+  ['--local-batch B', "federated: each client's mini-batch size (default the model's batch-size)"],
+  ['--partition iid|dirichlet:<α>|shards:<n>', 'federated: how rows are dealt to clients (default iid; seeded)'],
+  [
+    '--aggregator <rule>',
+    'federated: fedavg (default), fedsgd[:<lr>], fedprox:<μ>, fedavgm[:<β>[:<lr>]], fedadam[:<lr>[:<τ>]]',
+  ],
+  ['--dropout P', "federated: probability a sampled client drops out of a round (seeded); the model's dropout layer is --layer-dropout then"],
+  ['--stragglers <fraction>:<ms>', 'federated: that share of sampled clients answer that much later (seeded)'],
+  ['--deadline-ms N', 'federated: updates later than this are dropped and the round completes (default --timeout-ms)'],
+  ['--byzantine <fraction>:scale:<k>|<fraction>:nan', 'federated: that share of clients send corrupted updates (robustness tests)'],
+  ['--async', 'federated: FedBuff-style asynchronous rounds, the server stepping every --buffer updates'],
+  ['--buffer K', 'federated --async: updates per server step (default 10)'],
+  ['--clients-on threads|processes|inline', 'federated: simulated clients on worker threads (default), real client processes over ZeroMQ, or the main thread'],
+  ['--client-workers N', 'federated: threads or processes hosting the clients (default 2)'],
+  ['--federated-seed N', 'federated: seed of the partition, sampling, dropouts, stragglers, Byzantine clients (default 0)'],
+  ['--target-score S', 'federated: score the global model each round on the evaluation rows; report the first round reaching S'],
+  ['--eval-every N', 'federated: score the global model every N rounds (default 1 with --target-score)'],
+  ['--stop-at-target', 'federated: stop once --target-score is reached'],
+  ['--layer-dropout R', "federated: the neural model's dropout rate (its --dropout elsewhere)"],
+];
+
 const COMMON: CommandHelp['flags'] = [
   ['--quiet', 'print no progress or summary lines (errors and --json output still print)'],
   ['--help', 'this help'],
@@ -53,7 +81,7 @@ export const COMMANDS: Record<string, CommandHelp> = {
     summary: 'train one model, evaluate it, optionally save it',
     flags: [
       ...DATA_FLAGS,
-      ['--paradigm sequential|threads|processes|cluster', 'where the workers run (default sequential)'],
+      ['--paradigm sequential|threads|processes|cluster|federated', 'where the workers run (default sequential)'],
       ['--workers N', 'number of workers'],
       ['--strategy <name>', 'how workers combine updates: allreduce, hogwild, ps-sync, ps-async, ps-ssp:<s>'],
       [
@@ -82,6 +110,7 @@ export const COMMANDS: Record<string, CommandHelp> = {
       ['--rdzv-endpoint <host:port>', 'cluster with --rdzv-backend etcd: the etcd client endpoint (e.g. 10.0.0.5:2379)'],
       ['--rdzv-id <job>', 'cluster with --rdzv-backend etcd: the job the ranks share (default SHARDLEARN_JOB_ID, or slurm-<SLURM_JOB_ID>)'],
       ['--rdzv-workers N|MIN:MAX', 'cluster with --rdzv-backend etcd: the world size, or its bounds (default: exactly --workers)'],
+      ...FEDERATED_HELP,
       ['--eval test|train', 'metrics on the held-out split (default) or on the training rows'],
       ['--test-fraction F', 'held-out fraction (default 0.2)'],
       ['--split-seed N', 'seed of the held-out split (default 0)'],
@@ -89,7 +118,7 @@ export const COMMANDS: Record<string, CommandHelp> = {
       ['--out <file>', 'save the fitted model (written atomically; an existing file is replaced)'],
       [
         '--json',
-        'print one JSON object (model, paradigm, workers, strategy, pipeline, seconds, loadSeconds, trainSamples, evalSamples, eval, metrics, comm, transport)',
+        'print one JSON object (model, paradigm, workers, strategy, pipeline, seconds, loadSeconds, trainSamples, evalSamples, eval, metrics, comm, transport; federated: rounds, roundsToTarget, bytesUp, bytesDown, epsilon, delta, dropped)',
       ],
       ['--<option> <value>', "any model option in kebab-case (--k 3, --max-iter 20); 'shardlearn train <model> --help' lists them"],
       ...AGENT_FLAGS,

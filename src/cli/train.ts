@@ -3,7 +3,8 @@
  * paradigm, evaluate, optionally save. `--json` prints one object whose shape scripts and the
  * comparison harness rely on:
  *   { model, paradigm, workers, strategy, pipeline?, seconds, loadSeconds, trainSamples, evalSamples, eval,
- *     metrics, comm: { bytesSent, messagesSent, collectives } }
+ *     metrics, comm: { bytesSent, messagesSent, collectives },
+ *     federated?: { rounds, roundsToTarget, bytesUp, bytesDown, epsilon, delta, dropped, … } }
  */
 import { ConfigError } from '../core/errors.js';
 import type { CheckpointPolicy } from '../models/context.js';
@@ -18,6 +19,7 @@ import type { Output } from './output.js';
 import { progressBar } from './progress-bar.js';
 import { takeRendezvous } from './rdzv-flags.js';
 import { useSecretFile } from './secret-file.js';
+import { federatedReport, takeFederated } from './federated-flags.js';
 import type { AgentTrainReport } from './rl-flags.js';
 import { isAgentModel, trainAgentCommand } from './rl-flags.js';
 
@@ -39,6 +41,8 @@ export interface TrainReport {
   transport?: string;
   /** The `--compression` codec, when one was asked for. */
   compression?: string;
+  /** --paradigm federated: rounds, rounds to --target-score, bytes up and down, (ε, δ) (null until DP), dropped clients. */
+  federated?: Record<string, unknown>;
   out?: string;
 }
 
@@ -134,6 +138,7 @@ export async function trainCommand(args: ParsedArgs, write: Output): Promise<Tra
   // by the ranks, all-reducing their shards' statistics, and comes back in fitInfo.preprocess.
   const ranksLoad = paradigm === 'processes' || paradigm === 'cluster';
   const data = await prepareData(args, place === null ? undefined : { rank: place.rank, worldSize: place.worldSize }, ranksLoad);
+  const federated = takeFederated(args, paradigm, () => data.evaluation);
   const model = createModel(name, remainingOptions(args));
   const source =
     paradigm === 'processes' || (paradigm === 'cluster' && data.scale !== null)
@@ -159,6 +164,7 @@ export async function trainCommand(args: ParsedArgs, write: Output): Promise<Tra
     ...(checkpoint === undefined ? {} : { checkpoint }),
     ...(insecureTransport ? { insecureTransport } : {}),
     ...(rendezvous === undefined ? {} : { rendezvous }),
+    ...(federated === undefined ? {} : { federated }),
     ...source,
     onProgress: (event) =>
       bar.update(
@@ -197,6 +203,7 @@ export async function trainCommand(args: ParsedArgs, write: Output): Promise<Tra
     },
     ...(info.transport === undefined ? {} : { transport: info.transport }),
     ...(compression === undefined ? {} : { compression }),
+    ...(info.federated === undefined ? {} : { federated: federatedReport(info.federated) }),
     ...(out === undefined ? {} : { out }),
   };
   if (json) write.data(JSON.stringify(report));
@@ -211,6 +218,12 @@ export async function trainCommand(args: ParsedArgs, write: Output): Promise<Tra
       write(
         `  communication: ${report.comm.bytesSent} bytes in ${report.comm.messagesSent} messages, ${report.comm.collectives} collectives per worker${report.transport === undefined ? '' : ` (${report.transport === 'zmq-plain-tcp' ? 'zmq-plain-tcp: NOT encrypted, --insecure-transport' : report.transport})`}`,
       );
+    if (info.federated !== undefined) {
+      const f = info.federated;
+      write(
+        `  federated: ${f.rounds} rounds (${f.roundsPerSecond.toFixed(2)}/s), ${f.clientsPerRound} of ${f.clients} clients per round, ${f.aggregator}, ${f.partition}; ${f.bytesUp} bytes up, ${f.bytesDown} down; ${f.dropped} dropped${f.roundsToTarget === null ? '' : `; target reached in round ${f.roundsToTarget}`}`,
+      );
+    }
     if (out !== undefined) write(`  saved to ${out}`);
   }
   return report;

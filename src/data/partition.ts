@@ -8,6 +8,8 @@
  *   the effects of non-identical data distribution"): for each class, worker shares are drawn from
  *   Dirichlet(α, …, α) and the class's rows are cut in those shares. Small α (0.1) gives each worker
  *   few classes; large α (100) approaches iid.
+ * - shards: McMahan et al. 2017's pathological non-IID split: rows sorted by label, cut into
+ *   workers × n equal shards, each worker given n shards at random (n = 2: most workers see two digits).
  *
  * @example
  * const parts = dirichletPartition(data.labels(), 4, { alpha: 0.5, seed: 1 });
@@ -93,6 +95,34 @@ export function dirichletPartition(labels: ArrayLike<number>, workers: number, o
     `could not give every worker ${minRowsPerWorker} rows in 1,000 Dirichlet(${alpha}) draws; raise alpha or lower minRowsPerWorker`,
     { field: 'alpha' },
   );
+}
+
+/**
+ * Rows sorted by label (ties by row index) cut into `workers × shardsPerWorker` nearly equal shards,
+ * dealt out at random, `shardsPerWorker` to each worker (McMahan et al. 2017, §3: 200 shards of 300
+ * MNIST digits, 2 per client).
+ */
+export function shardsPartition(labels: ArrayLike<number>, workers: number, shardsPerWorker: number, seed = 0): Uint32Array[] {
+  checkWorkers(labels.length, workers);
+  if (!(Number.isInteger(shardsPerWorker) && shardsPerWorker >= 1))
+    throw new ConfigError(`expected shards per worker to be a positive integer, found ${shardsPerWorker}`, { field: 'partition' });
+  const shards = workers * shardsPerWorker;
+  if (shards > labels.length)
+    throw new ConfigError(`expected at least ${shards} rows for ${workers} workers × ${shardsPerWorker} shards, found ${labels.length}`, {
+      field: 'partition',
+    });
+  const byLabel = Uint32Array.from({ length: labels.length }, (_, i) => i).sort((a, b) => labels[a]! - labels[b]! || a - b);
+  const deal = new Rng(seed).permutation(shards);
+  return Array.from({ length: workers }, (_, w) => {
+    const parts: number[] = [];
+    for (let s = 0; s < shardsPerWorker; s++) {
+      const shard = deal[w * shardsPerWorker + s]!;
+      const from = Math.floor((shard * labels.length) / shards);
+      const to = Math.floor(((shard + 1) * labels.length) / shards);
+      for (let i = from; i < to; i++) parts.push(byLabel[i]!);
+    }
+    return Uint32Array.from(parts).sort();
+  });
 }
 
 /** One entry point for the CLI's `--partition` flag. */

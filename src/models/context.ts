@@ -102,6 +102,12 @@ export interface TrainContext {
   readonly options?: Readonly<ModelFitOptions>;
   /** The model's registry name and hyperparameters, written into checkpoints and checked on resume. */
   readonly model?: { readonly name: string; readonly params: object };
+  /**
+   * The sorted class values agreed before training, where a rank cannot learn them from its peers: a
+   * federated client's rows may lack classes the federation has, yet every client must build the
+   * same output layer. Classifiers take them instead of discovering the classes by all-reduce.
+   */
+  readonly classes?: Float64Array;
   /** Called by a trainer that honours `options.checkpoint` (the runtime warns when none did). */
   acceptCheckpoints?(): void;
 }

@@ -10,9 +10,10 @@ import type { Dataset } from '../data/dataset.js';
 import type { LoadOptions } from '../data/load.js';
 import type { ModelFitOptions, ProgressEvent, Trainable } from './context.js';
 import type { PipelineSettings } from './neural/pipeline/settings.js';
+import type { FederatedInfo, FederatedOptions } from '../federated/settings.js';
 
-export type Paradigm = 'sequential' | 'threads' | 'processes' | 'cluster';
-export const PARADIGMS: readonly Paradigm[] = ['sequential', 'threads', 'processes', 'cluster'];
+export type Paradigm = 'sequential' | 'threads' | 'processes' | 'cluster' | 'federated';
+export const PARADIGMS: readonly Paradigm[] = ['sequential', 'threads', 'processes', 'cluster', 'federated'];
 
 /** How to fit: the runtime's settings (paradigm, workers, …) and the model's own (ModelFitOptions). */
 export interface FitOptions extends ModelFitOptions {
@@ -75,6 +76,14 @@ export interface FitOptions extends ModelFitOptions {
    * await model.fit(myShard, { paradigm: 'cluster', rendezvous });
    */
   rendezvous?: RendezvousBackend;
+  /**
+   * `federated` only: the federation (clients, sampling, rounds, local epochs, partition, aggregator,
+   * faults); see federated/settings.ts and docs/federated.md.
+   *
+   * @example
+   * await new MLP().fit(train, { paradigm: 'federated', federated: { clients: 100, fraction: 0.1, rounds: 50, localEpochs: 5, partition: 'dirichlet:0.5' } });
+   */
+  federated?: FederatedOptions;
 }
 
 /** Delay and throughput cap applied to every rank-to-rank connection (see FitOptions.network). */
@@ -159,6 +168,8 @@ export interface FitInfo {
   history: (ProgressEvent & { elapsedMs: number })[];
   /** The scaler the ranks fitted by all-reduce (`source.scale`), as its toJSON(); absent otherwise. */
   preprocess?: unknown;
+  /** The federated paradigm's rounds, bytes, drops and (later) privacy budget. */
+  federated?: FederatedInfo;
 }
 
 export interface LaunchRequest<State> {

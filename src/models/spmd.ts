@@ -31,7 +31,13 @@ const MAX_CLASS_SPAN = 65536;
  * The sorted distinct class values over all ranks' labels. Labels must be integers (loaders encode
  * string classes as 0..C-1); e.g. LibSVM's -1/+1 gives [-1, 1].
  */
-export async function discoverClasses(comm: Communicator, labels: Float64Array, source = 'labels'): Promise<Float64Array> {
+export async function discoverClasses(
+  comm: Communicator,
+  labels: Float64Array,
+  source = 'labels',
+  known?: Float64Array,
+): Promise<Float64Array> {
+  if (known !== undefined) return checkedClasses(labels, known, source);
   const range = Float64Array.of(Infinity, Infinity); // [min, -max] so one 'min' reduction finds both
   for (let i = 0; i < labels.length; i++) {
     const value = labels[i]!;
@@ -64,6 +70,19 @@ export async function discoverClasses(comm: Communicator, labels: Float64Array, 
     if (flag > 0) classes.push(low + i);
   });
   return Float64Array.from(classes);
+}
+
+/** `known` (TrainContext.classes), once every label is found among them. */
+function checkedClasses(labels: Float64Array, known: Float64Array, source: string): Float64Array {
+  const codes = encodeLabels(labels, known);
+  const bad = codes.indexOf(-1);
+  if (bad >= 0)
+    throw new DataError(
+      'DATA_VALUE',
+      { file: source, row: bad + 1, column: 'label' },
+      `label ${labels[bad]} is not one of the agreed classes ${Array.from(known).join(', ')}`,
+    );
+  return known;
 }
 
 /** Map each label to its index in the sorted `classes` (binary search). */

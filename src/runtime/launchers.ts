@@ -8,8 +8,10 @@ import { launchSequential } from './sequential.js';
 import { launchThreads } from './threads.js';
 import { launchProcesses } from './processes.js';
 import { launchCluster } from './cluster.js';
+import { launchFederated } from './federated.js';
 
 registerLauncher('sequential', launchSequential);
 registerLauncher('threads', launchThreads);
 registerLauncher('processes', launchProcesses);
 registerLauncher('cluster', launchCluster);
+registerLauncher('federated', launchFederated);

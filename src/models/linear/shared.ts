@@ -65,7 +65,7 @@ export interface ClassifierLabels {
 /** The classes over all ranks and this shard's label codes (two small collectives); at least two classes and one row. */
 export async function classifierLabels(model: string, shard: Dataset, context: TrainContext): Promise<ClassifierLabels> {
   const labels = shard.labels();
-  const classes = await discoverClasses(context.comm, labels, shard.source);
+  const classes = await discoverClasses(context.comm, labels, shard.source, context.classes);
   checkTwoClasses(model, classes, shard.source);
   const codes = encodeLabels(labels, classes);
   const { total } = await globalLayout(context.comm, shard.rows);

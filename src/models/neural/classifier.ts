@@ -66,7 +66,7 @@ export abstract class NeuralClassifier<P extends NeuralParams> extends Estimator
 
   async train(shard: Dataset, context: TrainContext): Promise<NeuralState> {
     const p = this.params;
-    const classes = await discoverClasses(context.comm, shard.labels(), shard.source);
+    const classes = await discoverClasses(context.comm, shard.labels(), shard.source, context.classes);
     checkTwoClasses(this.name, classes, shard.source);
     const { total } = await globalLayout(context.comm, shard.rows);
     if (total === 0) throw new DataError('DATA_MISSING', { file: shard.source }, `${this.name}: no rows to train on`);

@@ -1,0 +1,174 @@
+/**
+ * The federated paradigm's settings (FitOptions.federated; the CLI's --clients, --fraction, --rounds,
+ * …), their defaults merged and checked in one place (`resolveFederated`), and what a federated fit
+ * reports (FitInfo.federated).
+ *
+ * @example
+ * await new MLP().fit(train, { paradigm: 'federated', federated: { clients: 100, fraction: 0.1, rounds: 50, localEpochs: 5, partition: 'dirichlet:0.5' } });
+ */
+import { ConfigError } from '../core/errors.js';
+import type { Dataset } from '../data/dataset.js';
+import type { ByzantineSpec } from './byzantine.js';
+import { parseByzantine } from './byzantine.js';
+import { createAggregator } from './aggregators.js';
+import { parsePartition } from './partition.js';
+
+/** Where simulated or real clients train: the launcher's thread, worker threads, or child processes over ZeroMQ. */
+export type ClientPlacement = 'inline' | 'threads' | 'processes';
+
+export interface FederatedOptions {
+  /** Clients in the federation (each holds one partition of the training rows). Default 10. */
+  clients?: number;
+  /** Share of the clients sampled each round (at least `minClients`). Default 0.1. */
+  fraction?: number;
+  /** Fewest clients sampled per round. Default 1. */
+  minClients?: number;
+  /** Server rounds (aggregations). Default 10. */
+  rounds?: number;
+  /** Local epochs per client per round (the model's `epochs` is replaced). Default 1. */
+  localEpochs?: number;
+  /** Local mini-batch size; default the model's `batchSize`. FedSGD always uses the client's whole shard. */
+  localBatchSize?: number;
+  /** 'iid', 'dirichlet:<α>' or 'shards:<n>'. Default 'iid'. */
+  partition?: string;
+  /** Server rule: 'fedavg', 'fedsgd[:<lr>]', 'fedprox:<μ>', 'fedavgm[:<β>[:<lr>]]', 'fedadam[:<lr>[:<τ>]]'. Default 'fedavg'. */
+  aggregator?: string;
+  /** Probability that a sampled client drops out of a round (seeded). Default 0. */
+  dropout?: number;
+  /** Seeded stragglers: each sampled client is slowed by `delayMs` with probability `fraction`. */
+  stragglers?: { fraction: number; delayMs: number };
+  /** A round's deadline in ms: updates arriving later are dropped and the round completes without them. Default: the fit's timeoutMs. */
+  deadlineMs?: number;
+  /** Byzantine clients: '<fraction>:scale:<k>' or '<fraction>:nan' (robustness tests). */
+  byzantine?: string;
+  /** FedBuff-style asynchronous mode (Nguyen et al. 2022): clients train continuously; the server steps every `buffer` updates. */
+  async?: boolean;
+  /** Updates per server step in asynchronous mode. Default 10 (or the clients per round when fewer). */
+  buffer?: number;
+  /** Where clients train. Default 'threads' (simulated clients on worker threads). */
+  placement?: ClientPlacement;
+  /** Worker threads or client processes that host the clients. Default 2. */
+  workers?: number;
+  /** Seed of the partition, sampling, dropouts, stragglers and Byzantine draw. Default 0. */
+  seed?: number;
+  /** Held-out rows the server scores the global model on after rounds (accuracy or R²); the fit stops once `target` is reached when `stopAtTarget`. */
+  evaluation?: { data: Dataset; target?: number; every?: number; stopAtTarget?: boolean };
+  /** Called on the caller's thread after every server step. */
+  onRound?: (report: RoundReport) => void;
+}
+
+/** One server step as the fit reports it. */
+export interface RoundReport {
+  round: number;
+  /** Clients whose update was aggregated. */
+  participants: number;
+  /** Sampled clients whose update did not count: dropped out, missed the deadline, lost, or non-finite. */
+  dropped: number;
+  /** Milliseconds since training started. */
+  elapsedMs: number;
+  /** The global model's score on the evaluation rows, when evaluated this round. */
+  score?: number;
+}
+
+/** What FitInfo.federated holds. */
+export interface FederatedInfo {
+  /** Server steps done. */
+  rounds: number;
+  /** First round whose evaluation reached `evaluation.target`; null when never (or no target). */
+  roundsToTarget: number | null;
+  /** Bytes the clients sent (their serialised updates), and the server sent them (the serialised global weights). */
+  bytesUp: number;
+  bytesDown: number;
+  /** Differential privacy's (ε, δ): null until a DP mechanism is configured. */
+  epsilon: number | null;
+  delta: number | null;
+  /** Sampled clients whose update did not count, in total and by cause. */
+  dropped: number;
+  droppedBy: { dropout: number; deadline: number; lost: number; nonFinite: number };
+  clients: number;
+  clientsPerRound: number;
+  aggregator: string;
+  partition: string;
+  placement: ClientPlacement;
+  mode: 'sync' | 'async';
+  roundsPerSecond: number;
+  /** Peak resident set size of the server's process (VmHWM), bytes, where known. */
+  peakRssBytes?: number;
+  /** Per round: participants, drops, time and score. */
+  history: RoundReport[];
+}
+
+export interface FederatedSettings {
+  clients: number;
+  fraction: number;
+  minClients: number;
+  perRound: number;
+  rounds: number;
+  localEpochs: number;
+  localBatchSize: number | undefined;
+  partition: string;
+  aggregator: string;
+  dropout: number;
+  stragglers: { fraction: number; delayMs: number };
+  deadlineMs: number;
+  byzantine: ByzantineSpec | null;
+  async: boolean;
+  buffer: number;
+  placement: ClientPlacement;
+  workers: number;
+  seed: number;
+}
+
+const positiveInteger = (value: number, field: string): number => {
+  if (!(Number.isInteger(value) && value >= 1)) throw new ConfigError(`${field} must be a positive integer, found ${value}`, { field });
+  return value;
+};
+
+const probability = (value: number, field: string, allowOne = false): number => {
+  if (!(value >= 0 && (allowOne ? value <= 1 : value < 1)))
+    throw new ConfigError(`${field} must be in [0, ${allowOne ? '1]' : '1)'}, found ${value}`, { field });
+  return value;
+};
+
+/** `options` merged over the defaults and checked; `timeoutMs` is the default round deadline. */
+export function resolveFederated(options: FederatedOptions, timeoutMs: number): FederatedSettings {
+  const clients = positiveInteger(options.clients ?? 10, 'clients');
+  const fraction = options.fraction ?? 0.1;
+  if (!(fraction > 0 && fraction <= 1)) throw new ConfigError(`fraction must be in (0, 1], found ${fraction}`, { field: 'fraction' });
+  const minClients = positiveInteger(options.minClients ?? 1, 'minClients');
+  if (minClients > clients)
+    throw new ConfigError(`minClients ${minClients} exceeds the ${clients} clients`, { field: 'minClients' });
+  const perRound = Math.min(clients, Math.max(minClients, Math.round(fraction * clients)));
+  const partition = options.partition ?? 'iid';
+  parsePartition(partition);
+  const aggregator = options.aggregator ?? 'fedavg';
+  createAggregator(aggregator);
+  const stragglers = options.stragglers ?? { fraction: 0, delayMs: 0 };
+  probability(stragglers.fraction, 'stragglers.fraction', true);
+  if (!(stragglers.delayMs >= 0)) throw new ConfigError(`stragglers.delayMs must be ≥ 0, found ${stragglers.delayMs}`, { field: 'stragglers' });
+  const deadlineMs = options.deadlineMs ?? timeoutMs;
+  if (!(deadlineMs > 0)) throw new ConfigError(`deadlineMs must be positive, found ${deadlineMs}`, { field: 'deadlineMs' });
+  const seed = options.seed ?? 0;
+  if (!Number.isInteger(seed)) throw new ConfigError(`seed must be an integer, found ${seed}`, { field: 'seed' });
+  const buffer = positiveInteger(options.buffer ?? Math.min(10, perRound), 'buffer');
+  return {
+    clients,
+    fraction,
+    minClients,
+    perRound,
+    rounds: positiveInteger(options.rounds ?? 10, 'rounds'),
+    localEpochs: positiveInteger(options.localEpochs ?? 1, 'localEpochs'),
+    localBatchSize: options.localBatchSize === undefined ? undefined : positiveInteger(options.localBatchSize, 'localBatchSize'),
+    partition,
+    aggregator,
+    dropout: probability(options.dropout ?? 0, 'dropout'),
+    stragglers,
+    deadlineMs,
+    byzantine: options.byzantine === undefined ? null : parseByzantine(options.byzantine),
+    async: options.async ?? false,
+    buffer,
+    placement: options.placement ?? 'threads',
+    workers: positiveInteger(options.workers ?? 2, 'workers'),
+    seed,
+  };
+}

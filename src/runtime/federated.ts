@@ -1,0 +1,334 @@
+/**
+ * The `federated` paradigm: a server (this launcher) and clients that each hold only their own
+ * partition of the training rows, training any SGD-trained model in rounds (McMahan et al. 2017).
+ *
+ * Each round the server samples ⌈fraction·clients⌉ clients (at least `minClients`; seeded), sends
+ * each the global weights, and waits for their updates until all have answered or the round's
+ * deadline passes; then it drops the non-finite updates and aggregates the rest (federated/server.ts).
+ * A client that drops out (seeded `dropout`), misses the deadline (a straggler) or whose host is
+ * lost (a killed process) is dropped and counted; the round completes with the others. In the
+ * asynchronous mode (FedBuff, Nguyen et al. 2022) `perRound` clients train at all times; each update
+ * is weighted by 1/√(1 + staleness) and the server steps once `buffer` updates have arrived.
+ *
+ * Clients are created lazily: a client is a row-index array until it is sampled, when its rows are
+ * copied out for the task and dropped after it, so thousands of clients fit in one process.
+ *
+ * The model never knows: the server learns the model's initial weights by training it with a
+ * 'fixed' client strategy on one row, and builds the final model state the same way from the final
+ * global weights (federated/client-strategy.ts).
+ *
+ * @example
+ * await new MLP({ hidden: [64] }).fit(train, { paradigm: 'federated', federated: { clients: 100, rounds: 20, localEpochs: 5 } });
+ */
+import { CommError, ConfigError, ShardlearnError } from '../core/errors.js';
+import type { Dataset } from '../data/dataset.js';
+import type { ClientUpdate } from '../federated/aggregator.js';
+import { createAggregator } from '../federated/aggregators.js';
+import { byzantineClients } from '../federated/byzantine.js';
+import { clientPartition } from '../federated/partition.js';
+import { clientSeed, dropsOut, sampleClients, stragglerDelayMs } from '../federated/sampling.js';
+import { aggregateRound } from '../federated/server.js';
+import type { FederatedInfo, FederatedSettings, RoundReport } from '../federated/settings.js';
+import { resolveFederated } from '../federated/settings.js';
+import type { FitInfo, LaunchRequest } from '../models/paradigm.js';
+import { createModel } from '../models/registry.js';
+import type { ClientJob, ClientTask } from './federated-client.js';
+import { trainWithStrategy } from './federated-client.js';
+import type { ClientHosts, ClientResult } from './federated-hosts.js';
+import { InlineHosts, ProcessHosts, ThreadHosts } from './federated-hosts.js';
+import { moduleUrl, rankOptions, resolveTimeout } from './job.js';
+import { refuseInsecureTransport, refuseNetwork } from './network.js';
+import { processPeakRssBytes } from './peak-rss.js';
+
+/** Why a sampled client's update did not count. */
+type DropCause = 'dropout' | 'deadline' | 'lost' | 'nonFinite';
+
+export async function launchFederated<State>(request: LaunchRequest<State>): Promise<{ state: State; info: FitInfo }> {
+  const { model, data, options } = request;
+  refuseNetwork(options.network, 'federated');
+  refuseInsecureTransport(options.insecureTransport, 'federated');
+  if (options.strategy !== undefined)
+    throw new ConfigError(`the federated paradigm combines updates with --aggregator, not a strategy ('${options.strategy}'); leave --strategy out`, {
+      field: 'strategy',
+    });
+  if (options.workers !== undefined)
+    throw new ConfigError('the federated paradigm sizes its hosts with federated.workers (CLI --client-workers), not workers', { field: 'workers' });
+  const timeoutMs = resolveTimeout(options.timeoutMs);
+  const settings = resolveFederated(options.federated ?? {}, timeoutMs);
+  const { aggregator, client: rule } = createAggregator(settings.aggregator);
+  const labels = data.y;
+  const parts = clientPartition(settings.partition, { rows: data.rows, labels, clients: settings.clients, seed: settings.seed });
+  const classes = labels === null ? null : [...new Set(labels)].sort((a, b) => a - b);
+  const job: ClientJob = {
+    model: { name: model.name, params: { ...model.params } as Record<string, unknown> },
+    classes: isClassifier(model.name) ? classes : null,
+    rule,
+    localEpochs: settings.localEpochs,
+    localBatchSize: settings.localBatchSize,
+    transforms: [],
+    options: rankOptions(options),
+    modules: (options.workerModules ?? []).map(moduleUrl),
+  };
+  const byzantine = settings.byzantine === null ? new Set<number>() : byzantineClients(settings.byzantine, settings.clients, settings.seed);
+  const probe = data.take([0]);
+  // The model's own initial weights: every client builds the same ones from the same seed.
+  const initial = (await trainWithStrategy(job, probe, 'fixed', null, { epochs: 1, batchSize: 1 })).strategy.initialWeights();
+  const stateOf = async (weights: Float64Array): Promise<State> =>
+    (await trainWithStrategy(job, probe, 'fixed', weights, { epochs: 1, batchSize: 1 })).state as State;
+  const evaluation = options.federated?.evaluation ?? null;
+  const scorer = evaluation === null ? null : createModel(model.name, job.model.params);
+  const score = async (weights: Float64Array): Promise<number> => {
+    scorer!.setState((await stateOf(weights)) as object);
+    return scorer!.score(evaluation!.data);
+  };
+
+  const started = performance.now();
+  const hosts = await startHosts(settings, job, data, parts, timeoutMs);
+  const dropped: Record<DropCause, number> = { dropout: 0, deadline: 0, lost: 0, nonFinite: 0 };
+  const history: RoundReport[] = [];
+  let roundsToTarget: number | null = null;
+  let global = initial;
+  let rounds = 0;
+  const taskFor = (round: number, client: number): ClientTask => ({
+    round,
+    client,
+    seed: clientSeed(settings.seed, round, client),
+    attack: byzantine.has(client) ? settings.byzantine!.attack : null,
+    delayMs: stragglerDelayMs(settings, round, client),
+  });
+  /** Record a server step; returns true when training should stop (target reached and asked to stop). */
+  const record = async (round: number, participants: number, droppedNow: number): Promise<boolean> => {
+    rounds = round;
+    const report: RoundReport = { round, participants, dropped: droppedNow, elapsedMs: performance.now() - started };
+    const every = evaluation?.every ?? 1;
+    if (evaluation !== null && (round % every === 0 || round === settings.rounds)) {
+      report.score = await score(global);
+      if (roundsToTarget === null && evaluation.target !== undefined && report.score >= evaluation.target) roundsToTarget = round;
+    }
+    history.push(report);
+    options.federated?.onRound?.(report);
+    options.onProgress?.({ iteration: round, total: settings.rounds, ...(report.score === undefined ? {} : { loss: 1 - report.score }), elapsedMs: report.elapsedMs });
+    return roundsToTarget !== null && evaluation?.stopAtTarget === true;
+  };
+
+  try {
+    if (settings.async) {
+      await runAsync(settings, hosts, taskFor, dropped, {
+        global: () => global,
+        step: async (updates, round) => {
+          const outcome = aggregateRound(aggregator, updates, global, round);
+          global = outcome.global;
+          dropped.nonFinite += outcome.nonFinite.length;
+          return record(round, outcome.used, outcome.nonFinite.length);
+        },
+      });
+    } else {
+      for (let round = 1; round <= settings.rounds; round++) {
+        const before = dropped.dropout + dropped.deadline + dropped.lost;
+        const updates = await syncRound(settings, hosts, round, global, taskFor, dropped);
+        const outcome = aggregateRound(aggregator, updates, global, round);
+        global = outcome.global;
+        dropped.nonFinite += outcome.nonFinite.length;
+        const droppedNow = dropped.dropout + dropped.deadline + dropped.lost - before + outcome.nonFinite.length;
+        if (await record(round, outcome.used, droppedNow)) break;
+      }
+    }
+  } finally {
+    await hosts.close();
+  }
+  const seconds = (performance.now() - started) / 1000;
+  const bytes = hosts.bytes();
+  const federated: FederatedInfo = {
+    rounds,
+    roundsToTarget,
+    bytesUp: bytes.up,
+    bytesDown: bytes.down,
+    epsilon: null,
+    delta: null,
+    dropped: dropped.dropout + dropped.deadline + dropped.lost + dropped.nonFinite,
+    droppedBy: dropped,
+    clients: settings.clients,
+    clientsPerRound: settings.perRound,
+    aggregator: settings.aggregator,
+    partition: settings.partition,
+    placement: settings.placement,
+    mode: settings.async ? 'async' : 'sync',
+    roundsPerSecond: rounds / seconds,
+    peakRssBytes: processPeakRssBytes(),
+    history,
+  };
+  return {
+    state: await stateOf(global),
+    info: {
+      paradigm: 'federated',
+      workers: settings.workers,
+      strategy: settings.aggregator,
+      seconds,
+      comm: [{ bytesSent: bytes.down, bytesReceived: bytes.up, messagesSent: 0, messagesReceived: 0, collectives: 0, commMs: 0 }],
+      rows: [data.rows],
+      history: history.map((report) => ({ iteration: report.round, total: settings.rounds, elapsedMs: report.elapsedMs })),
+      federated,
+    },
+  };
+}
+
+/** Whether a registered model is a classifier (its clients must agree on the classes). */
+function isClassifier(name: string): boolean {
+  try {
+    return createModel(name).kind === 'classifier';
+  } catch {
+    return false;
+  }
+}
+
+function startHosts(settings: FederatedSettings, job: ClientJob, data: Dataset, parts: Uint32Array[], timeoutMs: number): Promise<ClientHosts> {
+  switch (settings.placement) {
+    case 'inline':
+      return Promise.resolve(new InlineHosts(job, data, parts));
+    case 'threads':
+      return ThreadHosts.start(job, data, parts, settings.workers);
+    case 'processes':
+      return ProcessHosts.start(job, data, parts, settings.workers, timeoutMs);
+    default: {
+      const unknown: never = settings.placement;
+      throw new ConfigError(`unknown client placement '${String(unknown)}'; expected inline, threads or processes`, { field: 'placement' });
+    }
+  }
+}
+
+/** Whether a client's failure is its host's loss (drop the client) rather than its own error (fail the fit). */
+function isLoss(error: unknown): boolean {
+  return error instanceof ShardlearnError && (error.code === 'PEER_LOST' || error.code === 'TIMEOUT');
+}
+
+/** One synchronous round: the updates that arrived by the deadline (drops counted into `dropped`). */
+async function syncRound(
+  settings: FederatedSettings,
+  hosts: ClientHosts,
+  round: number,
+  global: Float64Array,
+  taskFor: (round: number, client: number) => ClientTask,
+  dropped: Record<DropCause, number>,
+): Promise<ClientUpdate[]> {
+  const sampled = sampleClients(settings, round);
+  const updates: ClientUpdate[] = [];
+  let deadline: NodeJS.Timeout | undefined;
+  const expired = new Promise<'deadline'>((resolve) => (deadline = setTimeout(() => resolve('deadline'), settings.deadlineMs)));
+  try {
+    const outcomes = await Promise.all(
+      sampled.map(async (client): Promise<void> => {
+        if (dropsOut(settings, round, client)) {
+          dropped.dropout++;
+          return;
+        }
+        const result = hosts.run(taskFor(round, client), global);
+        result.catch(() => undefined);
+        const first = await Promise.race([result.then((value): ClientResult => value), expired]).catch((error: unknown) => {
+          if (isLoss(error)) return 'lost' as const;
+          throw error;
+        });
+        if (first === 'deadline') dropped.deadline++;
+        else if (first === 'lost') dropped.lost++;
+        else updates.push({ client, delta: first.delta, weight: first.reply.weight });
+      }),
+    );
+    void outcomes;
+  } finally {
+    clearTimeout(deadline);
+  }
+  // Aggregate in client order whatever order the replies came in: the same run gives the same model.
+  return updates.sort((a, b) => a.client - b.client);
+}
+
+interface AsyncServer {
+  global(): Float64Array;
+  /** Apply one buffered step; resolves true to stop. */
+  step(updates: ClientUpdate[], round: number): Promise<boolean>;
+}
+
+/**
+ * FedBuff: keep `perRound` clients training; weight each arriving update by 1/√(1 + staleness)
+ * (staleness = server steps since the client was sent the weights), and step every `buffer` updates.
+ */
+async function runAsync(
+  settings: FederatedSettings,
+  hosts: ClientHosts,
+  taskFor: (round: number, client: number) => ClientTask,
+  dropped: Record<DropCause, number>,
+  server: AsyncServer,
+): Promise<void> {
+  let version = 0;
+  let dispatched = 0;
+  const inFlight = new Set<number>();
+  const buffer: ClientUpdate[] = [];
+  let finished = false;
+  let failuresInARow = 0;
+  const pick = (): number => {
+    // A seeded stream of candidates; skip those already training.
+    for (;;) {
+      const [client] = sampleClients({ clients: settings.clients, perRound: 1, seed: settings.seed ^ 0x0a5c }, dispatched++);
+      if (!inFlight.has(client!) || inFlight.size >= settings.clients) return client!;
+    }
+  };
+  let fail: (error: unknown) => void = () => undefined;
+  let done: () => void = () => undefined;
+  const ended = new Promise<void>((resolve, reject) => {
+    done = resolve;
+    fail = reject;
+  });
+  let chain = Promise.resolve();
+  const launch = (): void => {
+    if (finished) return;
+    const client = pick();
+    const sentAt = version;
+    // Each dispatch is its own "round" of the client's seed stream, so repeated clients draw fresh batches.
+    const task = taskFor(dispatched, client);
+    if (dropsOut(settings, dispatched, client)) {
+      dropped.dropout++;
+      setImmediate(launch);
+      return;
+    }
+    inFlight.add(client);
+    let timer: NodeJS.Timeout | undefined;
+    const expired = new Promise<'deadline'>((resolve) => (timer = setTimeout(() => resolve('deadline'), settings.deadlineMs)));
+    const result = hosts.run(task, server.global());
+    result.catch(() => undefined);
+    Promise.race([result, expired])
+      .catch((error: unknown) => {
+        if (isLoss(error)) return 'lost' as const;
+        throw error;
+      })
+      .then((first) => {
+        clearTimeout(timer);
+        inFlight.delete(client);
+        if (finished) return;
+        if (first === 'deadline' || first === 'lost') {
+          dropped[first === 'lost' ? 'lost' : 'deadline']++;
+          // Every host lost, or every client too slow: say so instead of dispatching forever.
+          if (++failuresInARow > 10 * settings.perRound + settings.clients)
+            throw new CommError('PEER_LOST', `no client update arrived in ${failuresInARow} tries in a row (${dropped.lost} lost, ${dropped.deadline} past the deadline)`);
+        } else {
+          failuresInARow = 0;
+          const weight = first.reply.weight / Math.sqrt(1 + (version - sentAt));
+          buffer.push({ client, delta: first.delta, weight });
+          if (buffer.length >= settings.buffer) {
+            const updates = buffer.splice(0, buffer.length).sort((a, b) => a.client - b.client);
+            const round = ++version;
+            chain = chain.then(async () => {
+              const stop = await server.step(updates, round);
+              if (stop || round >= settings.rounds) {
+                finished = true;
+                done();
+              }
+            });
+            chain.catch(fail);
+          }
+        }
+        launch();
+      })
+      .catch(fail);
+  };
+  for (let i = 0; i < settings.perRound; i++) launch();
+  await ended;
+  finished = true;
+}
