@@ -175,8 +175,21 @@ export class ZmqCommunicator implements Communicator {
     this.transport.markLost(rank, reason);
   }
 
-  /** Leave the world: say goodbye to every peer and close. `error`: why this rank leaves early, passed on to the peers. */
-  close(error?: string): Promise<void> {
-    return this.transport.close(error);
+  /** Every peer found lost so far (its connection dropped without a goodbye), lowest first. */
+  lostRanks(): number[] {
+    return this.transport.lostRanks();
+  }
+
+  /** Give up on this world: every wait and send fails with `error` from now on (see ZmqTransport.abort). */
+  abort(error: Error): void {
+    this.transport.abort(error);
+  }
+
+  /**
+   * Leave the world: say goodbye to every peer and close. `error`: why this rank leaves early, passed
+   * on to the peers; `waitMs`: longest wait for the peers' goodbyes (default 3 s).
+   */
+  close(error?: string, waitMs?: number): Promise<void> {
+    return this.transport.close(error, waitMs);
   }
 }
