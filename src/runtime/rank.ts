@@ -270,12 +270,16 @@ async function runElastic<State>(
   let comm: ElasticCommunicator | undefined;
   let noticedAt: number | undefined;
   const join = async (at: ElasticPlace, previous: ElasticCommunicator | undefined): Promise<ElasticCommunicator> => {
-    let joined: ElasticCommunicator | undefined;
-    joined = await elastic.join(at, previous, (lost) => {
+    // The callback can run while joining, before the communicator exists: it aborts through this holder.
+    const holder: { comm?: ElasticCommunicator } = {};
+    const joined = await elastic.join(at, previous, (lost) => {
       noticedAt ??= performance.now();
       // Fail every wait now, on whichever peer: the survivors are all leaving this generation.
-      joined?.abort(new CommError('PEER_LOST', `rank ${lost} was lost; leaving generation ${at.generation} to re-form`, { rank: lost }));
+      holder.comm?.abort(
+        new CommError('PEER_LOST', `rank ${lost} was lost; leaving generation ${at.generation} to re-form`, { rank: lost }),
+      );
     });
+    holder.comm = joined;
     // A loss seen while joining: the join itself failed or will; otherwise abort now.
     const seen = joined.lostRanks();
     if (seen.length > 0) joined.abort(new CommError('PEER_LOST', `rank ${seen[0]} was lost while joining`, { rank: seen[0]! }));
