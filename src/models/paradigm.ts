@@ -103,10 +103,10 @@ export interface FaultRecord {
   reloadMs: number;
   /** detectedMs + reformMs + reloadMs. */
   lostMs: number;
-  /** The step training resumed from. */
-  resumedStep: number;
+  /** The step training resumed from (processes, cluster; a threads restart is timed by its launcher, which does not see steps). */
+  resumedStep?: number;
   /** Steps trained again (done before the fault, after the state reloaded). */
-  redoneSteps: number;
+  redoneSteps?: number;
 }
 
 /** Delay and throughput cap applied to every rank-to-rank connection (see FitOptions.network). */

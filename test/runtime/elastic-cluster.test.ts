@@ -79,7 +79,7 @@ test('cluster: SIGKILL of 1 of 3 ranks with minWorkers 2: the survivors re-form,
     const fault = info.faults?.[0];
     assert.equal(info.faults?.length, 1, JSON.stringify(info.faults));
     assert.equal(fault!.rank, 1);
-    assert.ok(fault!.resumedStep > 0, JSON.stringify(fault));
+    assert.ok(fault!.resumedStep! > 0, JSON.stringify(fault));
     assert.equal(
       info.rows!.reduce((sum, rows) => sum + rows, 0),
       whole.train.rows,

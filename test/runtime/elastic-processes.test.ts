@@ -62,7 +62,7 @@ test('SIGKILL of 1 of 3 workers with minWorkers 2: the two survivors re-form, fi
   const fault = info.faults![0]!;
   assert.equal(fault.rank, 1, 'the fault names the killed rank');
   assert.equal(fault.generation, 1);
-  assert.ok(fault.resumedStep > 0, `resumed from a step boundary of the run, not from scratch: ${JSON.stringify(fault)}`);
+  assert.ok(fault.resumedStep! > 0, `resumed from a step boundary of the run, not from scratch: ${JSON.stringify(fault)}`);
   assert.ok(fault.lostMs === fault.detectedMs + fault.reformMs + fault.reloadMs);
   // Re-sharded: the survivors' shards together are every training row, once.
   assert.equal(
