@@ -7,6 +7,7 @@
  */
 import { ConfigError } from '../core/errors.js';
 import type { CheckpointPolicy } from '../models/context.js';
+import type { FaultRecord, FitOptions } from '../models/paradigm.js';
 import type { Paradigm } from '../models/index.js';
 import { PARADIGMS, createModel, evaluate, modelNames, saveModel } from '../models/index.js';
 import type { PipelineOptions } from '../models/neural/pipeline/settings.js';
@@ -39,6 +40,8 @@ export interface TrainReport {
   transport?: string;
   /** The `--compression` codec, when one was asked for. */
   compression?: string;
+  /** Lost ranks the run survived (FitInfo.faults; --min-workers, --max-restarts). */
+  faults?: FaultRecord[];
   out?: string;
 }
 
@@ -59,6 +62,24 @@ export function takeParadigm(args: ParsedArgs): {
   const pipeline = pipelineFlag === undefined ? undefined : parsePipelineFlag(pipelineFlag);
   const timeoutMs = takeNumber(args, 'timeout-ms', (n) => n > 0, 'a positive number of milliseconds');
   return { paradigm, workers, strategy, pipeline, timeoutMs };
+}
+
+/** `--min-workers`, `--max-workers`, `--max-restarts`, `--straggler-warning <s>` (runtime/elastic.ts): the restart policy and the stall warning. */
+export function takeRestartPolicy(
+  args: ParsedArgs,
+): Pick<FitOptions, 'minWorkers' | 'maxWorkers' | 'maxRestarts' | 'stragglerWarningSeconds'> {
+  const whole = (name: string, least: number): number | undefined =>
+    takeNumber(args, name, (n) => Number.isInteger(n) && n >= least, `a whole number ≥ ${least}`);
+  const minWorkers = whole('min-workers', 1);
+  const maxWorkers = whole('max-workers', 1);
+  const maxRestarts = whole('max-restarts', 0);
+  const stragglerWarningSeconds = takeNumber(args, 'straggler-warning', (n) => n >= 0, 'a number of seconds ≥ 0 (0: no warning)');
+  return {
+    ...(minWorkers === undefined ? {} : { minWorkers }),
+    ...(maxWorkers === undefined ? {} : { maxWorkers }),
+    ...(maxRestarts === undefined ? {} : { maxRestarts }),
+    ...(stragglerWarningSeconds === undefined ? {} : { stragglerWarningSeconds }),
+  };
 }
 
 /** Default of `--keep`: the newest three checkpoints. */
@@ -123,6 +144,8 @@ export async function trainCommand(args: ParsedArgs, write: Output): Promise<Tra
   const compression = takeString(args, 'compression');
   const compressionWarmup = takeNumber(args, 'compression-warmup', (n) => Number.isInteger(n) && n >= 0, 'a whole number of epochs ≥ 0');
   const checkpoint = takeCheckpointPolicy(args);
+  const restartPolicy = takeRestartPolicy(args);
+  const elastic = restartPolicy.minWorkers !== undefined || restartPolicy.maxRestarts !== undefined;
   // Under `cluster` this process is one rank (started by `shardlearn launch`, torchrun-style
   // env, Kubernetes, Slurm): it loads only its shard; rank 0 alone evaluates, prints and saves.
   const place = paradigm === 'cluster' ? rendezvousFromEnv() : null;
@@ -134,7 +157,8 @@ export async function trainCommand(args: ParsedArgs, write: Output): Promise<Tra
   const data = await prepareData(args, place === null ? undefined : { rank: place.rank, worldSize: place.worldSize }, ranksLoad);
   const model = createModel(name, remainingOptions(args));
   const source =
-    paradigm === 'processes' || (paradigm === 'cluster' && data.scale !== null)
+    // A re-formed cluster world loads new shards of the source (runtime/elastic.ts).
+    paradigm === 'processes' || (paradigm === 'cluster' && (data.scale !== null || elastic))
       ? {
           source: {
             spec: data.spec,
@@ -156,6 +180,7 @@ export async function trainCommand(args: ParsedArgs, write: Output): Promise<Tra
     ...(compressionWarmup === undefined ? {} : { compressionWarmup }),
     ...(checkpoint === undefined ? {} : { checkpoint }),
     ...(insecureTransport ? { insecureTransport } : {}),
+    ...restartPolicy,
     ...source,
     onProgress: (event) =>
       bar.update(
@@ -194,6 +219,7 @@ export async function trainCommand(args: ParsedArgs, write: Output): Promise<Tra
     },
     ...(info.transport === undefined ? {} : { transport: info.transport }),
     ...(compression === undefined ? {} : { compression }),
+    ...(info.faults === undefined ? {} : { faults: info.faults }),
     ...(out === undefined ? {} : { out }),
   };
   if (json) write.data(JSON.stringify(report));
@@ -207,6 +233,10 @@ export async function trainCommand(args: ParsedArgs, write: Output): Promise<Tra
     if (report.comm.bytesSent > 0)
       write(
         `  communication: ${report.comm.bytesSent} bytes in ${report.comm.messagesSent} messages, ${report.comm.collectives} collectives per worker${report.transport === undefined ? '' : ` (${report.transport === 'zmq-plain-tcp' ? 'zmq-plain-tcp: NOT encrypted, --insecure-transport' : report.transport})`}`,
+      );
+    for (const fault of report.faults ?? [])
+      write(
+        `  fault: rank ${fault.lost.join(', ')} lost; ${fault.workers} workers went on (generation ${fault.generation}), ${fault.lostMs.toFixed(0)} ms lost (detect ${fault.detectedMs.toFixed(0)}, re-form ${fault.reformMs.toFixed(0)}, reload ${fault.reloadMs.toFixed(0)})`,
       );
     if (out !== undefined) write(`  saved to ${out}`);
   }
