@@ -333,13 +333,19 @@ export class ZmqTransport {
     const warnMs = this.options.stragglerWarningMs ?? STRAGGLER_WARNING_MS;
     if (channel !== 'coll' || from === undefined || !(warnMs > 0) || warnMs >= this.timeoutMs) return waiting;
     const started = performance.now();
-    const timer = setTimeout(
-      () =>
+    let timer: NodeJS.Timeout;
+    const arm = (due: number): void => {
+      timer = setTimeout(() => {
+        const now = performance.now();
+        // Fired far past its time: this process itself was frozen (SIGSTOP, swapped out), not the
+        // peer; the peer's message may be waiting to be read. Look again after another delay.
+        if (now - due > warnMs) return arm(now + warnMs);
         this.log(
-          `straggler: ${what} has waited ${((performance.now() - started) / 1000).toFixed(1)} s for rank ${from} (${this.hostOf(from)}); it is stopped, overloaded or much slower than the others (failing after ${this.timeoutMs} ms)`,
-        ),
-      warnMs,
-    );
+          `straggler: ${what} has waited ${((now - started) / 1000).toFixed(1)} s for rank ${from} (${this.hostOf(from)}); it is stopped, overloaded or much slower than the others (failing after ${this.timeoutMs} ms)`,
+        );
+      }, due - performance.now());
+    };
+    arm(started + warnMs);
     return waiting.finally(() => clearTimeout(timer));
   }
 
