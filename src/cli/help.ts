@@ -71,7 +71,7 @@ export const COMMANDS: Record<string, CommandHelp> = {
       ['--timeout-ms N', 'give up on a silent worker or peer after N ms'],
       [
         '--min-workers N',
-        'processes/cluster (allreduce, ps-sync): on a lost rank the survivors re-form and go on while at least N remain (torchrun --nnodes MIN:MAX)',
+        'processes/cluster (allreduce, ps-sync, ps-async): on a lost rank the survivors re-form and go on while at least N remain (torchrun --nnodes MIN:MAX)',
       ],
       ['--max-workers N', 'the largest world size the restart policy allows (checked; workers do not yet join a running job)'],
       [

@@ -124,7 +124,7 @@ export interface TrainingSnapshot {
 export interface RecoveryHooks {
   /** Continue from this state instead of the initial parameters (a re-formed world). */
   readonly resume?: TrainingSnapshot;
-  /** After every synchronous step: the state at this step boundary. */
+  /** After every step of a synchronous strategy, after every epoch of an asynchronous one: the state at that boundary. */
   stepDone?(take: () => TrainingSnapshot): void;
   /** The loop has restored its state and is about to take its first batch. */
   started?(): void;

@@ -64,7 +64,7 @@ export interface FitOptions extends ModelFitOptions {
   insecureTransport?: boolean;
   /**
    * The restart policy (torchrun's `--nnodes MIN:MAX` and `--max-restarts`; CLI `--min-workers`,
-   * `--max-workers`, `--max-restarts`). `processes` and `cluster` under allreduce or ps-sync: when a
+   * `--max-workers`, `--max-restarts`). `processes` and `cluster` under allreduce, ps-sync or ps-async: when a
    * rank is lost the others re-form the world in place as a new generation of at least `minWorkers`
    * ranks, reload the last step boundary (or the newest checkpoint with `checkpoint.dir`), re-shard the
    * data and go on. `threads`: a failed run restarts from the checkpoint with the same workers. At

@@ -65,16 +65,28 @@ export function resolveElastic(
   return { minWorkers: min, maxWorkers: max, maxRestarts: restarts };
 }
 
-/** Whether a strategy's ranks hold the same state at every step boundary (the ones a re-formed world can resume). */
-export function reformable(strategy: string): boolean {
+/** Whether a strategy's ranks hold the same state at every step boundary (a re-formed world resumes from a common step). */
+export function synchronousStrategy(strategy: string): boolean {
   return strategy === 'allreduce' || strategy === 'ps-sync';
+}
+
+/**
+ * Whether a re-formed world can resume a strategy: the synchronous ones from a common step; the
+ * asynchronous parameter server (ps-async) from the new rank 0's state at the last epoch boundary
+ * (its ranks meet there, each with its own view of the parameters). Not ps-ssp: on the re-formed
+ * world's unequal shards one rank takes more steps per epoch, gets further ahead every epoch, and
+ * once past the bound its server's held answer and the others' epoch-end all-reduce wait on each
+ * other (seen in a run; see docs/distributed.md).
+ */
+export function reformable(strategy: string): boolean {
+  return synchronousStrategy(strategy) || strategy === 'ps-async';
 }
 
 /** Refuse a policy the paradigm cannot keep: a strategy whose ranks differ, or a network profile's proxies. */
 export function refuseUnreformable(strategy: string, networkProfile: boolean): void {
   if (!reformable(strategy))
     throw new ConfigError(
-      `a restart policy (minWorkers, maxRestarts) re-forms synchronous strategies only (allreduce, ps-sync), not '${strategy}'`,
+      `a restart policy (minWorkers, maxRestarts) re-forms allreduce, ps-sync and ps-async, not '${strategy}'`,
       { field: 'minWorkers' },
     );
   if (networkProfile)
@@ -148,9 +160,14 @@ export async function generationDir(jobDir: string, generation: number): Promise
   return dir;
 }
 
-/** The last two step-boundary snapshots of a rank (copies), with when each was taken. */
+/**
+ * The last two boundary snapshots of a rank (copies), with when each was taken, keyed by step
+ * (synchronous strategies) or by epoch (asynchronous ones: their ranks' step counts differ).
+ */
 export class SnapshotRing {
   private readonly kept: { snapshot: TrainingSnapshot; at: number }[] = [];
+
+  constructor(private readonly key: (snapshot: TrainingSnapshot) => number = (snapshot) => snapshot.step) {}
 
   keep(view: TrainingSnapshot): void {
     const optimizer = view.optimizer;
@@ -173,6 +190,12 @@ export class SnapshotRing {
     if (this.kept.length > 2) this.kept.shift();
   }
 
+  /** The key (step or epoch) of the newest snapshot, or -1 when none was taken. */
+  newestKey(): number {
+    const newest = this.kept.at(-1);
+    return newest === undefined ? -1 : this.key(newest.snapshot);
+  }
+
   /** The step of the newest snapshot, or -1 when none was taken. */
   newestStep(): number {
     return this.kept.at(-1)?.snapshot.step ?? -1;
@@ -183,9 +206,9 @@ export class SnapshotRing {
     return this.kept.at(-1)?.at;
   }
 
-  /** The snapshot of `step`, or undefined. */
-  at(step: number): TrainingSnapshot | undefined {
-    return this.kept.find((entry) => entry.snapshot.step === step)?.snapshot;
+  /** The snapshot whose key is `key`, or undefined. */
+  at(key: number): TrainingSnapshot | undefined {
+    return this.kept.find((entry) => this.key(entry.snapshot) === key)?.snapshot;
   }
 
   clear(): void {
@@ -198,9 +221,42 @@ export class SnapshotRing {
  * (−1: someone has none, so all start over). One all-reduce (min).
  */
 export async function agreedStep(comm: Communicator, ring: SnapshotRing): Promise<number> {
-  const step = new Float64Array([ring.newestStep()]);
-  if (comm.size > 1) await comm.allReduce(step, 'min');
-  return step[0]!;
+  const key = new Float64Array([ring.newestKey()]);
+  if (comm.size > 1) await comm.allReduce(key, 'min');
+  return key[0]!;
+}
+
+/**
+ * Every rank continues from rank 0's `own` state (same shape on every rank: the same boundary of the
+ * same model): its parameters, optimizer state and step are broadcast over the others' copies. For
+ * asynchronous strategies, whose ranks each hold their own view of the parameters.
+ */
+export async function adoptRankZero(comm: Communicator, own: TrainingSnapshot): Promise<TrainingSnapshot> {
+  const names = Object.keys(own.optimizer?.arrays ?? {}).sort();
+  const scalars = Object.keys(own.optimizer?.scalars ?? {}).sort();
+  const length = own.params.length + names.reduce((sum, name) => sum + own.optimizer!.arrays[name]!.length, 0) + scalars.length + 1;
+  const payload = new Float64Array(length);
+  let at = 0;
+  const pack = (array: Float64Array): void => {
+    payload.set(array, at);
+    at += array.length;
+  };
+  pack(own.params);
+  for (const name of names) pack(own.optimizer!.arrays[name]!);
+  for (const name of scalars) payload[at++] = own.optimizer!.scalars[name]!;
+  payload[at] = own.step;
+  if (comm.size > 1) await comm.broadcast(payload, 0);
+  at = 0;
+  const unpack = (n: number): Float64Array => payload.slice(at, (at += n));
+  const params = unpack(own.params.length);
+  const arrays = Object.fromEntries(names.map((name) => [name, unpack(own.optimizer!.arrays[name]!.length)]));
+  const values = Object.fromEntries(scalars.map((name) => [name, payload[at++]!]));
+  return {
+    ...own,
+    params,
+    step: payload[at]!,
+    ...(own.optimizer === undefined ? {} : { optimizer: { arrays, scalars: values } }),
+  };
 }
 
 /** A communicator a re-forming rank can abandon and inspect (the ZeroMQ one). */

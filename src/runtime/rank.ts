@@ -34,7 +34,18 @@ import { createModel, modelNames } from '../models/registry.js';
 import { createStrategy } from '../strategies/index.js';
 import { compressionOf } from './compression.js';
 import type { ElasticCommunicator, ElasticPlace, ElasticPolicy } from './elastic.js';
-import { REFORM_CLOSE_WAIT_MS, SnapshotRing, agreedStep, faultRecord, firstPlace, lostPeers, nextPlace, recoverable } from './elastic.js';
+import {
+  REFORM_CLOSE_WAIT_MS,
+  SnapshotRing,
+  adoptRankZero,
+  agreedStep,
+  faultRecord,
+  firstPlace,
+  lostPeers,
+  nextPlace,
+  recoverable,
+  synchronousStrategy,
+} from './elastic.js';
 import { processPeakRssBytes } from './peak-rss.js';
 import type { StampedEvent } from './progress.js';
 import { batchedProgress } from './progress.js';
@@ -264,7 +275,9 @@ async function runElastic<State>(
   let place = firstPlace(setup.rank, setup.size);
   let data = job.data;
   let options = job.options;
-  const ring = new SnapshotRing();
+  // Synchronous strategies resume at a step every survivor holds; asynchronous ones at an epoch boundary, from rank 0's state.
+  const synchronous = synchronousStrategy(job.strategy);
+  const ring = new SnapshotRing(synchronous ? (snapshot) => snapshot.step : (snapshot) => snapshot.epoch);
   const faults: FaultRecord[] = [];
   const totals = { ...emptyStats() };
   let comm: ElasticCommunicator | undefined;
@@ -352,7 +365,7 @@ async function runElastic<State>(
       }
       comm = await join(place, previous);
       const joinedAt = performance.now();
-      const step = await agreedStep(comm, ring);
+      const step = await agreedStep(comm, ring); // a step, or an epoch for asynchronous strategies
       if (options.checkpoint !== undefined) {
         // A checkpoint folder: every rank reloads the newest checkpoint file (rank 0 reads and broadcasts it).
         options = { ...options, checkpoint: { ...options.checkpoint, resume: true } };
@@ -360,7 +373,10 @@ async function runElastic<State>(
       } else {
         resume = step < 0 ? undefined : ring.at(step);
         if (step >= 0 && resume === undefined)
-          throw new CommError('COMM', `the re-formed world resumes at step ${step}, which this rank no longer holds`, { cause: error });
+          throw new CommError('COMM', `the re-formed world resumes at ${synchronous ? 'step' : 'epoch'} ${step}, which this rank no longer holds`, {
+            cause: error,
+          });
+        if (resume !== undefined && !synchronous) resume = await adoptRankZero(comm, resume);
       }
       ring.clear();
       if (resume !== undefined) ring.keep(resume);
@@ -371,7 +387,7 @@ async function runElastic<State>(
         lastStepAt,
         noticedAt,
         joinedAt,
-        resumedStep: step,
+        resumedStep: resume?.step ?? -1,
         lastStep,
       };
       noticedAt = undefined;

@@ -7,16 +7,16 @@ import { run } from './bin.js';
 
 const BASE = ['train', 'logistic-regression', '--data', 'synthetic:classification?rows=600&cols=4&seed=2', '--solver', 'sgd', '--epochs', '2'];
 
-test('--min-workers above --workers, a negative --max-restarts, and a policy under ps-async are refused, naming the setting', () => {
+test('--min-workers above --workers, a negative --max-restarts, and a policy under ps-ssp are refused, naming the setting', () => {
   const above = run([...BASE, '--paradigm', 'processes', '--workers', '2', '--min-workers', '3']);
   assert.equal(above.status, 2, above.stderr);
   assert.match(above.stderr, /minWorkers ≤ workers ≤ maxWorkers, got 3 ≤ 2/);
   const negative = run([...BASE, '--paradigm', 'processes', '--workers', '2', '--max-restarts', '-1']);
   assert.equal(negative.status, 2, negative.stderr);
   assert.match(negative.stderr, /--max-restarts/);
-  const async = run([...BASE, '--paradigm', 'processes', '--workers', '2', '--strategy', 'ps-async', '--min-workers', '1']);
+  const async = run([...BASE, '--paradigm', 'processes', '--workers', '2', '--strategy', 'ps-ssp:2', '--min-workers', '1']);
   assert.equal(async.status, 2, async.stderr);
-  assert.match(async.stderr, /re-forms synchronous strategies only/);
+  assert.match(async.stderr, /re-forms allreduce, ps-sync and ps-async, not 'ps-ssp:2'/);
 });
 
 test('processes×2 with --min-workers 1 and nothing lost: trains on both workers, no faults in --json', () => {

@@ -29,7 +29,7 @@ function children(): number[] {
 const whole = trainTestSplit((await loadData(ELASTIC_SPEC)).train, ELASTIC_SPLIT);
 
 /** Fit on 3 workers; with `kill`, SIGKILL the worker of rank 1 (the second child started) once rank 0 reports KILL_AFTER_EPOCH. */
-async function fit(policy: Pick<FitOptions, 'minWorkers' | 'maxRestarts'>, kill: boolean) {
+async function fit(policy: Pick<FitOptions, 'minWorkers' | 'maxRestarts' | 'strategy'>, kill: boolean) {
   const before = new Set(children());
   let killed = 0;
   const model = createModel(ELASTIC_MODEL.name, ELASTIC_MODEL.params);
@@ -79,6 +79,20 @@ test('SIGKILL of 1 of 3 workers with minWorkers 2: the two survivors re-form, fi
     [],
     'every worker process was reaped',
   );
+});
+
+test('ps-async: the parameter server goes on without a SIGKILLed worker (the survivors re-form from rank 0’s state at the last epoch boundary)', async () => {
+  const disturbed = await fit({ minWorkers: 2, strategy: 'ps-async' }, true);
+  await disturbed.done;
+  assert.notEqual(disturbed.killed(), 0);
+  const info = disturbed.model.fitInfo!;
+  assert.equal(info.workers, 2);
+  assert.equal(info.faults?.[0]?.rank, 1, JSON.stringify(info.faults));
+  assert.equal(info.history.at(-1)?.iteration, ELASTIC_MODEL.params.epochs);
+  // Asynchronous SGD is not the sequential model; it still learns the task.
+  const accuracy = disturbed.model.score(whole.test);
+  assert.ok(accuracy > 0.9, `accuracy ${accuracy}`);
+  console.log(`ps-async fault: ${JSON.stringify(info.faults![0])}; accuracy ${accuracy}`);
 });
 
 /** The run fails with PEER_LOST naming rank 1 and `why`, and leaves no child behind. */

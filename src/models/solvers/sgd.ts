@@ -162,6 +162,8 @@ export async function runSgd(
     lossTally[0] = lossSum;
     lossTally[1] = seen;
     if (comm.size > 1) await comm.allReduce(lossTally, 'sum');
+    // Asynchronous strategies meet only here: each rank's own state at this epoch boundary.
+    if (!strategy.synchronous) context.recovery?.stepDone?.(() => snapshot(epoch + 1, 0));
     loss = lossTally[1]! > 0 ? lossTally[0]! / lossTally[1]! : NaN;
     context.report({ iteration: epoch + 1, total: options.epochs, loss });
   }
