@@ -95,6 +95,41 @@ test('ps-async: the parameter server goes on without a SIGKILLed worker (the sur
   console.log(`ps-async fault: ${JSON.stringify(info.faults![0])}; accuracy ${accuracy}`);
 });
 
+test('two faults in turn, the second taking rank 0 (the rendezvous master): 4 → 3 → 2 workers, generation 2 finishes', async () => {
+  const before = new Set(children());
+  let first: number[] | undefined;
+  let kills = 0;
+  const model = await createModel(ELASTIC_MODEL.name, ELASTIC_MODEL.params).fit(whole.train.slice(0, 0), {
+    paradigm: 'processes',
+    workers: 4,
+    minWorkers: 2,
+    source: { spec: ELASTIC_SPEC, split: ELASTIC_SPLIT },
+    timeoutMs: 20_000,
+    onProgress: (event) => {
+      first ??= children().filter((pid) => !before.has(pid));
+      if (kills === 0 && event.iteration >= KILL_AFTER_EPOCH) process.kill(first[1]!, 'SIGKILL');
+      else if (kills === 1 && event.iteration >= KILL_AFTER_EPOCH + 3) process.kill(first[0]!, 'SIGKILL');
+      else return;
+      kills++;
+    },
+  });
+  assert.equal(kills, 2);
+  const info = model.fitInfo!;
+  assert.equal(info.workers, 2);
+  assert.deepEqual(
+    info.faults?.map((fault) => [fault.rank, fault.generation, fault.workers]),
+    [
+      [1, 1, 3],
+      [0, 2, 2],
+    ],
+  );
+  assert.equal(
+    info.rows!.reduce((sum, rows) => sum + rows, 0),
+    whole.train.rows,
+  );
+  assert.equal(info.history.at(-1)?.iteration, ELASTIC_MODEL.params.epochs);
+});
+
 /** The run fails with PEER_LOST naming rank 1 and `why`, and leaves no child behind. */
 async function failsNaming(policy: Pick<FitOptions, 'minWorkers' | 'maxRestarts'>, why: RegExp): Promise<void> {
   const run = await fit(policy, true);
