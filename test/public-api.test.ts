@@ -122,6 +122,7 @@ const TYPES = [
   'DatasetInit',
   'DirichletOptions',
   'ErrorCode',
+  'FaultRecord',
   'FitInfo',
   'FitOptions',
   'Fold',
