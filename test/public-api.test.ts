@@ -133,6 +133,7 @@ const TYPES = [
   'DirichletOptions',
   'ErrorCode',
   'EtcdRendezvousOptions',
+  'FaultRecord',
   'FederatedInfo',
   'FederatedOptions',
   'FitInfo',

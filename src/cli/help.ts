@@ -98,6 +98,16 @@ export const COMMANDS: Record<string, CommandHelp> = {
       ['--keep N', 'keep the newest N checkpoints (default 3; 0 keeps all)'],
       ['--resume', 'continue from the newest valid checkpoint in --checkpoint-dir (corrupt ones are skipped with a warning)'],
       ['--timeout-ms N', 'give up on a silent worker or peer after N ms'],
+      [
+        '--min-workers N',
+        'processes/cluster (allreduce, ps-sync, ps-async): on a lost rank the survivors re-form and go on while at least N remain (torchrun --nnodes MIN:MAX)',
+      ],
+      ['--max-workers N', 'the largest world size the restart policy allows (checked; workers do not yet join a running job)'],
+      [
+        '--max-restarts N',
+        're-forms (processes, cluster) or restarts from the checkpoint (threads) allowed; default 3 with --min-workers below --workers, else 0',
+      ],
+      ['--straggler-warning S', 'processes/cluster: warn, naming the rank, when a collective has waited S seconds on it (default 60; 0: never)'],
       ['--secret-file <path>', 'cluster: read the job secret from this file (mode 600 or stricter), instead of SHARDLEARN_SECRET'],
       [
         '--insecure-transport',

@@ -8,6 +8,7 @@
  */
 import { ConfigError } from '../core/errors.js';
 import type { CheckpointPolicy } from '../models/context.js';
+import type { FaultRecord, FitOptions } from '../models/paradigm.js';
 import type { Paradigm } from '../models/index.js';
 import { PARADIGMS, createModel, evaluate, modelNames, saveModel } from '../models/index.js';
 import type { PipelineOptions } from '../models/neural/pipeline/settings.js';
@@ -43,6 +44,8 @@ export interface TrainReport {
   compression?: string;
   /** --paradigm federated: rounds, rounds to --target-score, bytes up and down, (ε, δ) (null until DP), dropped clients. */
   federated?: Record<string, unknown>;
+  /** Lost ranks the run survived (FitInfo.faults; --min-workers, --max-restarts). */
+  faults?: FaultRecord[];
   out?: string;
 }
 
@@ -63,6 +66,24 @@ export function takeParadigm(args: ParsedArgs): {
   const pipeline = pipelineFlag === undefined ? undefined : parsePipelineFlag(pipelineFlag);
   const timeoutMs = takeNumber(args, 'timeout-ms', (n) => n > 0, 'a positive number of milliseconds');
   return { paradigm, workers, strategy, pipeline, timeoutMs };
+}
+
+/** `--min-workers`, `--max-workers`, `--max-restarts`, `--straggler-warning <s>` (runtime/elastic.ts): the restart policy and the stall warning. */
+export function takeRestartPolicy(
+  args: ParsedArgs,
+): Pick<FitOptions, 'minWorkers' | 'maxWorkers' | 'maxRestarts' | 'stragglerWarningSeconds'> {
+  const whole = (name: string, least: number): number | undefined =>
+    takeNumber(args, name, (n) => Number.isInteger(n) && n >= least, `a whole number ≥ ${least}`);
+  const minWorkers = whole('min-workers', 1);
+  const maxWorkers = whole('max-workers', 1);
+  const maxRestarts = whole('max-restarts', 0);
+  const stragglerWarningSeconds = takeNumber(args, 'straggler-warning', (n) => n >= 0, 'a number of seconds ≥ 0 (0: no warning)');
+  return {
+    ...(minWorkers === undefined ? {} : { minWorkers }),
+    ...(maxWorkers === undefined ? {} : { maxWorkers }),
+    ...(maxRestarts === undefined ? {} : { maxRestarts }),
+    ...(stragglerWarningSeconds === undefined ? {} : { stragglerWarningSeconds }),
+  };
 }
 
 /** Default of `--keep`: the newest three checkpoints. */
@@ -127,6 +148,8 @@ export async function trainCommand(args: ParsedArgs, write: Output): Promise<Tra
   const compression = takeString(args, 'compression');
   const compressionWarmup = takeNumber(args, 'compression-warmup', (n) => Number.isInteger(n) && n >= 0, 'a whole number of epochs ≥ 0');
   const checkpoint = takeCheckpointPolicy(args);
+  const restartPolicy = takeRestartPolicy(args);
+  const elastic = restartPolicy.minWorkers !== undefined || restartPolicy.maxRestarts !== undefined;
   // Under `cluster` this process is one rank (started by `shardlearn launch`, torchrun-style
   // env, Kubernetes, Slurm, or met through etcd): it loads only its shard; rank 0 alone evaluates,
   // prints and saves.
@@ -141,7 +164,8 @@ export async function trainCommand(args: ParsedArgs, write: Output): Promise<Tra
   const federated = takeFederated(args, paradigm, () => data.evaluation);
   const model = createModel(name, remainingOptions(args));
   const source =
-    paradigm === 'processes' || (paradigm === 'cluster' && data.scale !== null)
+    // A re-formed cluster world loads new shards of the source (runtime/elastic.ts).
+    paradigm === 'processes' || (paradigm === 'cluster' && (data.scale !== null || elastic))
       ? {
           source: {
             spec: data.spec,
@@ -165,6 +189,7 @@ export async function trainCommand(args: ParsedArgs, write: Output): Promise<Tra
     ...(insecureTransport ? { insecureTransport } : {}),
     ...(rendezvous === undefined ? {} : { rendezvous }),
     ...(federated === undefined ? {} : { federated }),
+    ...restartPolicy,
     ...source,
     onProgress: (event) =>
       bar.update(
@@ -204,6 +229,7 @@ export async function trainCommand(args: ParsedArgs, write: Output): Promise<Tra
     ...(info.transport === undefined ? {} : { transport: info.transport }),
     ...(compression === undefined ? {} : { compression }),
     ...(info.federated === undefined ? {} : { federated: federatedReport(info.federated) }),
+    ...(info.faults === undefined ? {} : { faults: info.faults }),
     ...(out === undefined ? {} : { out }),
   };
   if (json) write.data(JSON.stringify(report));
@@ -224,6 +250,10 @@ export async function trainCommand(args: ParsedArgs, write: Output): Promise<Tra
         `  federated: ${f.rounds} rounds (${f.roundsPerSecond.toFixed(2)}/s), ${f.clientsPerRound} of ${f.clients} clients per round, ${f.aggregator}, ${f.partition}; ${f.bytesUp} bytes up, ${f.bytesDown} down; ${f.dropped} dropped${f.roundsToTarget === null ? '' : `; target reached in round ${f.roundsToTarget}`}`,
       );
     }
+    for (const fault of report.faults ?? [])
+      write(
+        `  fault: rank ${fault.lost.join(', ')} lost; ${fault.workers} workers went on (generation ${fault.generation}), ${fault.lostMs.toFixed(0)} ms lost (detect ${fault.detectedMs.toFixed(0)}, re-form ${fault.reformMs.toFixed(0)}, reload ${fault.reloadMs.toFixed(0)})`,
+      );
     if (out !== undefined) write(`  saved to ${out}`);
   }
   return report;

@@ -110,6 +110,35 @@ export interface TrainContext {
   readonly classes?: Float64Array;
   /** Called by a trainer that honours `options.checkpoint` (the runtime warns when none did). */
   acceptCheckpoints?(): void;
+  /** Elastic recovery (runtime/elastic.ts): where to resume, and the step-boundary snapshots. */
+  readonly recovery?: RecoveryHooks;
+}
+
+/**
+ * The state of a synchronous SGD run at a step boundary (the same on every rank): what a re-formed
+ * world continues from after a lost rank (runtime/elastic.ts), and what a checkpoint file holds.
+ */
+export interface TrainingSnapshot {
+  params: Float64Array;
+  epoch: number;
+  /** First position in the epoch's batch order not yet trained. */
+  position: number;
+  step: number;
+  rng: Record<string, number[]>;
+  optimizer?: { arrays: Record<string, Float64Array>; scalars: Record<string, number> };
+}
+
+/**
+ * The runtime's hooks into a synchronous training loop for elastic recovery (runtime/elastic.ts).
+ * `take` returns views of the loop's live state: a hook that keeps a snapshot copies it.
+ */
+export interface RecoveryHooks {
+  /** Continue from this state instead of the initial parameters (a re-formed world). */
+  readonly resume?: TrainingSnapshot;
+  /** After every step of a synchronous strategy, after every epoch of an asynchronous one: the state at that boundary. */
+  stepDone?(take: () => TrainingSnapshot): void;
+  /** The loop has restored its state and is about to take its first batch. */
+  started?(): void;
 }
 
 export interface SharedRows {

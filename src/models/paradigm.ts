@@ -84,6 +84,51 @@ export interface FitOptions extends ModelFitOptions {
    * await new MLP().fit(train, { paradigm: 'federated', federated: { clients: 100, fraction: 0.1, rounds: 50, localEpochs: 5, partition: 'dirichlet:0.5' } });
    */
   federated?: FederatedOptions;
+  /**
+   * The restart policy (torchrun's `--nnodes MIN:MAX` and `--max-restarts`; CLI `--min-workers`,
+   * `--max-workers`, `--max-restarts`). `processes` and `cluster` under allreduce, ps-sync or ps-async: when a
+   * rank is lost the others re-form the world in place as a new generation of at least `minWorkers`
+   * ranks, reload the last step boundary (or the newest checkpoint with `checkpoint.dir`), re-shard the
+   * data and go on. `threads`: a failed run restarts from the checkpoint with the same workers. At
+   * most `maxRestarts` times (default 3 when `minWorkers` is below `workers`, else 0). See
+   * docs/distributed.md, "Faults and elastic training".
+   *
+   * @example
+   * await model.fit(data, { paradigm: 'processes', workers: 3, minWorkers: 2, source });
+   */
+  minWorkers?: number;
+  /** The largest world size the policy allows (≥ workers). Checked only: workers do not yet join a running job. */
+  maxWorkers?: number;
+  maxRestarts?: number;
+  /**
+   * Seconds a synchronous collective waits on one peer before a warning names it (CLI
+   * `--straggler-warning`; Horovod's stall warning: 60 s). 0 turns it off. `processes` and `cluster`.
+   */
+  stragglerWarningSeconds?: number;
+}
+
+/** One lost rank survived by re-forming the world (FitInfo.faults): the time it cost, by phase. */
+export interface FaultRecord {
+  /** The lost rank, numbered as at launch (the first when several were lost at once). */
+  rank: number;
+  /** Every rank lost in this fault, numbered as at launch. */
+  lost: number[];
+  /** The generation the survivors formed (1 for the first re-form). */
+  generation: number;
+  /** World size after the re-form. */
+  workers: number;
+  /** From the last step boundary the old world completed to the loss noticed (work in flight, plus detection). */
+  detectedMs: number;
+  /** From the loss noticed to the new generation joined (abandon, close, rendezvous). */
+  reformMs: number;
+  /** From joined to training resumed (the agreed snapshot or checkpoint reloaded, the new shard loaded). */
+  reloadMs: number;
+  /** detectedMs + reformMs + reloadMs. */
+  lostMs: number;
+  /** The step training resumed from (processes, cluster; a threads restart is timed by its launcher, which does not see steps). */
+  resumedStep?: number;
+  /** Steps trained again (done before the fault, after the state reloaded). */
+  redoneSteps?: number;
 }
 
 /** Delay and throughput cap applied to every rank-to-rank connection (see FitOptions.network). */
@@ -170,6 +215,8 @@ export interface FitInfo {
   preprocess?: unknown;
   /** The federated paradigm's rounds, bytes, drops and (later) privacy budget. */
   federated?: FederatedInfo;
+  /** Lost ranks the run survived (FitOptions.minWorkers): one entry per re-form or restart, in order. */
+  faults?: FaultRecord[];
 }
 
 export interface LaunchRequest<State> {

@@ -28,7 +28,10 @@ import { followLauncher } from './launcher-link.js';
 import { progressHistory } from './progress.js';
 import type { StampedEvent } from './progress.js';
 import { refuseNetwork } from './network.js';
-import type { RankJob, RankResult } from './rank.js';
+import type { ElasticSetup, RankJob, RankResult } from './rank.js';
+import { ConfigError } from '../core/errors.js';
+import type { ElasticPlace } from './elastic.js';
+import { reformedMaster, refuseUnreformable, resolveElastic } from './elastic.js';
 import { runRank } from './rank.js';
 import type { Rendezvous } from './rendezvous.js';
 import { staticRendezvous } from './rendezvous.js';
@@ -68,28 +71,41 @@ export async function launchCluster<State>(request: LaunchRequest<State>): Promi
 
 async function fitOnPlace<State>(request: LaunchRequest<State>, place: Rendezvous): Promise<{ state: State; info: FitInfo }> {
   const { model, data, options } = request;
-  const job = jobFor(
-    request,
-    options.source === undefined ? { kind: 'rows', init: data, start: 0, end: data.rows } : { kind: 'source', source: options.source },
-    resolveTimeout(options.timeoutMs),
-  );
+  const elastic = resolveElastic(options, place.worldSize, 'cluster');
+  if (elastic !== undefined) {
+    refuseUnreformable(options.strategy ?? 'allreduce', false);
+    if (options.source === undefined)
+      throw new ConfigError(
+        'a restart policy under cluster needs options.source: a re-formed world loads new shards of it (a rank holds only its own rows)',
+        { field: 'source' },
+      );
+  }
+  const job = {
+    ...jobFor(
+      request,
+      options.source === undefined ? { kind: 'rows', init: data, start: 0, end: data.rows } : { kind: 'source', source: options.source },
+      resolveTimeout(options.timeoutMs),
+    ),
+    ...(elastic === undefined ? {} : { elastic }),
+  };
   const startedAt = performance.timeOrigin + performance.now();
   const { history, onEvents } = progressHistory(place.rank === 0 ? options.onProgress : undefined, startedAt);
   const insecure = options.insecureTransport === true;
   const { result, comm } = await runClusterRank<State>(job, place, { model, progress: onEvents, insecure });
   try {
-    const results = await gatherResults(comm, result, place.worldSize);
+    const results = await gatherResults(comm, result, comm.size);
     const seconds = result.trainMs / 1000;
     return {
       state: result.state,
       info: {
         paradigm: 'cluster',
-        workers: place.worldSize,
+        workers: comm.size,
         strategy: job.strategy,
         transport: insecure ? 'zmq-plain-tcp' : 'zmq-curve-tcp',
         seconds,
         ...fitInfoParts(results),
         history,
+        ...(result.faults === undefined ? {} : { faults: result.faults }),
       },
     };
   } finally {
@@ -108,6 +124,7 @@ export async function runClusterRank<State>(
   extra: { model?: Trainable<State>; progress?: (events: StampedEvent[]) => void; insecure?: boolean } = {},
 ): Promise<{ result: RankResult<State>; comm: ZmqCommunicator }> {
   let comm: ZmqCommunicator | undefined;
+  const straggler = job.stragglerWarningMs === undefined ? {} : { stragglerWarningMs: job.stragglerWarningMs };
   const join = async (): Promise<ZmqCommunicator> =>
     (comm = await ZmqCommunicator.join({
       rank: place.rank,
@@ -119,8 +136,38 @@ export async function runClusterRank<State>(
       jobId: place.jobId,
       generation: place.generation,
       timeoutMs: job.timeoutMs,
+      ...straggler,
       ...(extra.insecure === true ? { insecure: true } : {}),
     }));
+  // Under a restart policy: generation g (counted on from SHARDLEARN_GENERATION) meets at the lowest
+  // surviving rank's host, MASTER_PORT + g (runtime/elastic.ts `reformedMaster`).
+  let last: ElasticPlace | undefined;
+  const elastic: ElasticSetup | undefined =
+    job.elastic === undefined
+      ? undefined
+      : {
+          join: async (at, previous, onPeerLost) => {
+            const master =
+              previous === undefined || last === undefined
+                ? place
+                : reformedMaster(at, last, place, (oldRank) => previous.hostOf(oldRank));
+            last = at;
+            return (comm = await ZmqCommunicator.join({
+              rank: at.rank,
+              size: at.size,
+              masterAddr: master.masterAddr,
+              masterPort: master.masterPort,
+              host: place.host,
+              secret: readSecret(),
+              jobId: place.jobId,
+              generation: place.generation + at.generation,
+              timeoutMs: job.timeoutMs,
+              onPeerLost,
+              ...straggler,
+              ...(extra.insecure === true ? { insecure: true } : {}),
+            }));
+          },
+        };
   try {
     const result = await runRank<State>(job, {
       rank: place.rank,
@@ -129,6 +176,7 @@ export async function runClusterRank<State>(
       comm: join,
       ...(extra.model === undefined ? {} : { model: extra.model }),
       ...(extra.progress === undefined ? {} : { progress: extra.progress }),
+      ...(elastic === undefined ? {} : { elastic }),
     });
     return { result, comm: comm! };
   } catch (error) {

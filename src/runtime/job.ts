@@ -90,6 +90,10 @@ const RUNTIME_OPTIONS: ReadonlySet<string> = new Set([
   'insecureTransport',
   'rendezvous',
   'federated',
+  'minWorkers',
+  'maxWorkers',
+  'maxRestarts',
+  'stragglerWarningSeconds',
 ]);
 
 /**
@@ -116,6 +120,9 @@ export function rankOptions(options: FitOptions): ModelFitOptions {
 export function jobFor(request: LaunchRequest<unknown>, data: RankData, timeoutMs: number): RankJob {
   const { model, options } = request;
   if (data.kind === 'source' && data.source.scale !== undefined) checkScale(data.source.scale); // here, not once per rank
+  const straggler = options.stragglerWarningSeconds;
+  if (straggler !== undefined && !(straggler >= 0))
+    throw new ConfigError(`stragglerWarningSeconds must be ≥ 0 (0: no warning), got ${straggler}`, { field: 'straggler-warning' });
   return {
     model: { name: model.name, params: { ...model.params } as Record<string, unknown> },
     data,
@@ -123,6 +130,7 @@ export function jobFor(request: LaunchRequest<unknown>, data: RankData, timeoutM
     timeoutMs,
     modules: (options.workerModules ?? []).map(moduleUrl),
     options: rankOptions(options),
+    ...(straggler === undefined ? {} : { stragglerWarningMs: straggler * 1000 }),
   };
 }
 

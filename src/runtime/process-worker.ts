@@ -11,7 +11,10 @@
 import '../core/index.js';
 import '../models/index.js';
 import { ZmqCommunicator } from '../comm/zmq/communicator.js';
-import type { RankJob, RankMessage } from './rank.js';
+import { CommError } from '../core/errors.js';
+import type { ElasticPlace } from './elastic.js';
+import { generationDir } from './elastic.js';
+import type { ElasticSetup, RankData, RankJob, RankMessage } from './rank.js';
 import { errorReport, resultForLauncher, runRank } from './rank.js';
 
 export interface ProcessStart {
@@ -38,8 +41,39 @@ export interface ProcessAdvertise {
   port: number;
 }
 
-/** The rank's messages, plus the start-up report of the port it bound (rank 0 first: the others join through it). */
-export type ProcessWorkerMessage = RankMessage | { type: 'listening'; rank: number; port: number };
+/** The launcher's answer to a `reshard` request: this rank's rows in the re-formed generation. */
+export interface ProcessRows {
+  type: 'rows';
+  generation: number;
+  data: RankData;
+}
+
+/**
+ * The rank's messages, plus the start-up report of the port it bound (rank 0 first: the others join
+ * through it), and a re-formed rank's request for its new rows (elastic, rows shipped by the launcher).
+ */
+export type ProcessWorkerMessage =
+  | RankMessage
+  | { type: 'listening'; rank: number; port: number }
+  | { type: 'reshard'; rank: number; size: number; generation: number };
+
+/** Ask the launcher for this rank's shard of the re-formed world; a TIMEOUT after `timeoutMs`. */
+function rowsFromLauncher(place: ElasticPlace, post: (message: ProcessWorkerMessage) => void, timeoutMs: number): Promise<RankData> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      process.off('message', listener);
+      reject(new CommError('TIMEOUT', `the launcher did not send the rows of generation ${place.generation} within ${timeoutMs} ms`));
+    }, timeoutMs);
+    const listener = (message: ProcessRows | ProcessAdvertise): void => {
+      if (message.type !== 'rows' || message.generation !== place.generation) return;
+      clearTimeout(timer);
+      process.off('message', listener);
+      resolve(message.data);
+    };
+    process.on('message', listener);
+    post({ type: 'reshard', rank: place.rank, size: place.size, generation: place.generation });
+  });
+}
 
 async function run(
   start: ProcessStart,
@@ -48,6 +82,31 @@ async function run(
 ): Promise<void> {
   const { rank } = start;
   let comm: ZmqCommunicator | undefined;
+  // Under a restart policy every generation joins through here: generation g's sockets in its own
+  // 0700 subfolder of the job's folder, a lost peer aborting the generation (runtime/elastic.ts).
+  const elastic: ElasticSetup | undefined =
+    start.job.elastic === undefined || start.ipcDir === undefined
+      ? undefined
+      : {
+          join: async (place, _previous, onPeerLost) =>
+            (comm = await ZmqCommunicator.join({
+              rank: place.rank,
+              size: place.size,
+              masterAddr: start.masterAddr,
+              masterPort: start.masterPort,
+              secret: Buffer.from(start.secret, 'hex'),
+              jobId: start.jobId,
+              generation: place.generation,
+              timeoutMs: start.job.timeoutMs,
+              ipcDir: await generationDir(start.ipcDir!, place.generation),
+              onPeerLost,
+              ...(start.job.stragglerWarningMs === undefined ? {} : { stragglerWarningMs: start.job.stragglerWarningMs }),
+              onListening: () => {
+                if (place.generation === 0 && rank === 0) post({ type: 'listening', rank: 0, port: 0 });
+              },
+            })),
+          ...(start.job.data.kind === 'rows' ? { rows: (place: ElasticPlace) => rowsFromLauncher(place, post, start.job.timeoutMs) } : {}),
+        };
   const join = async (): Promise<ZmqCommunicator> =>
     (comm = await ZmqCommunicator.join({
       rank,
@@ -58,6 +117,7 @@ async function run(
       jobId: start.jobId,
       timeoutMs: start.job.timeoutMs,
       ipcDir: start.ipcDir,
+      ...(start.job.stragglerWarningMs === undefined ? {} : { stragglerWarningMs: start.job.stragglerWarningMs }),
       onListening: (port) => {
         if (rank === 0 && start.advertise !== true) post({ type: 'listening', rank: 0, port });
       },
@@ -72,6 +132,7 @@ async function run(
       progress: (events) => post({ type: 'progress', rank, events }),
       progressIntervalMs: start.progressIntervalMs,
       ready: async () => post({ type: 'ready', rank }),
+      ...(elastic === undefined ? {} : { elastic }),
     });
     // Awaited: the worker disconnects right after, and closing the IPC channel drops a write still in
     // flight. A state of megabytes (an MLP with 3.7M parameters) was lost that way every time.

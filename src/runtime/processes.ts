@@ -35,6 +35,8 @@ import { checkStrategy } from '../strategies/index.js';
 import { compressionOf } from './compression.js';
 import { fitInfoParts, jobFor, rankFailure, resolveTimeout, resolveWorkers, shardBytes, shardCopy } from './job.js';
 import type { RankData, RankResult } from './rank.js';
+import type { ElasticPolicy } from './elastic.js';
+import { refuseUnreformable, resolveElastic } from './elastic.js';
 import { ProxySet, refuseInsecureTransport, validateNetwork } from './network.js';
 import type { ProcessAdvertise, ProcessStart, ProcessWorkerMessage } from './process-worker.js';
 
@@ -78,7 +80,14 @@ export async function launchProcesses<State>(request: LaunchRequest<State>): Pro
     const init = shardCopy(data, rank, size);
     return { kind: 'rows', init, start: 0, end: init.rows };
   });
-  const jobs = rankData.map((rows) => jobFor(request, rows, timeoutMs));
+  const elastic = resolveElastic(options, size, 'processes');
+  if (elastic !== undefined) refuseUnreformable(strategy, network !== undefined);
+  const jobs = rankData.map((rows) => ({ ...jobFor(request, rows, timeoutMs), ...(elastic === undefined ? {} : { elastic }) }));
+  // A re-formed generation's shard of the caller's rows, sent when a rank asks (elastic, no source).
+  const rowsOf = (rank: number, worldSize: number): RankData => {
+    const init = shardCopy(data, rank, worldSize);
+    return { kind: 'rows', init, start: 0, end: init.rows };
+  };
   const setupBytes = rankData.reduce((sum, rows) => sum + (rows.kind === 'rows' ? shardBytes(rows.init) : 0), 0);
   const proxies = network === undefined ? null : new ProxySet(network);
 
@@ -111,7 +120,7 @@ export async function launchProcesses<State>(request: LaunchRequest<State>): Pro
     ...(local === null ? {} : { ipcDir: local.dir }),
   });
   try {
-    const results = await supervise(children, timeoutMs, onEvents, (send) => {
+    const results = await supervise(children, timeoutMs, onEvents, elastic === undefined ? undefined : { policy: elastic, rowsOf }, (send) => {
       // Rank 0 binds an ephemeral port first; the others join through it.
       send(0, startOrder(0, 0));
       const startRest = (port: number): void => {
@@ -129,13 +138,14 @@ export async function launchProcesses<State>(request: LaunchRequest<State>): Pro
       state: results[0]!.state as State,
       info: {
         paradigm: 'processes',
-        workers: size,
+        workers: results.length,
         strategy,
         transport: local === null ? 'zmq-curve-tcp' : 'zmq-ipc',
         seconds: (performance.now() - started) / 1000,
         ...fitInfoParts(results),
         setupBytes,
         history,
+        ...(results[0]!.faults === undefined ? {} : { faults: results[0]!.faults }),
       },
     };
   } finally {
@@ -149,16 +159,34 @@ type Starter = (
   send: (rank: number, order: ProcessStart | ProcessAdvertise) => void,
 ) => (rank: number, port: number) => Promise<void> | void;
 
+/** The launcher's part of a restart policy: let survivors re-form, and send them their new rows. */
+interface SupervisedElastic {
+  policy: ElasticPolicy;
+  rowsOf(rank: number, size: number): RankData;
+}
+
+/**
+ * Resolves with the results of the ranks that finished (index = final rank): all of them, or under a
+ * restart policy the survivors of the last generation.
+ */
 function supervise(
   children: ChildProcess[],
   timeoutMs: number,
   onEvents: (events: (ProgressEvent & { at: number })[]) => void,
+  elastic: SupervisedElastic | undefined,
   starter: Starter,
 ): Promise<RankResult[]> {
   return new Promise((resolvePromise, rejectPromise) => {
     const size = children.length;
-    const results = new Array<RankResult>(size);
-    let remaining = size;
+    const finished = new Array<RankResult | undefined>(size);
+    const alive = new Array<boolean>(size).fill(true);
+    const finish = (): void => {
+      if (!children.every((_, child) => done[child] === true || !alive[child])) return;
+      settled = true;
+      clearInterval(watchdog);
+      const results = finished.filter((result): result is RankResult => result !== undefined).sort((a, b) => a.rank - b.rank);
+      resolvePromise(results);
+    };
     let settled = false;
     let lastSign = performance.now();
     // A rank that fails makes its peers fail too (they see it leave), and their reports can reach
@@ -219,14 +247,16 @@ function supervise(
           case 'progress':
             onEvents(message.events);
             return;
+          case 'reshard':
+            if (elastic === undefined) return;
+            child.send({ type: 'rows', generation: message.generation, data: elastic.rowsOf(message.rank, message.size) }, (error) => {
+              if (error !== null) fail(new WorkerError(rank, `could not send its re-formed rows: ${error.message}`, { cause: error }));
+            });
+            return;
           case 'result':
-            results[message.rank] = message;
-            done[message.rank] = true;
-            if (--remaining === 0) {
-              settled = true;
-              clearInterval(watchdog);
-              resolvePromise(results);
-            }
+            finished[rank] = message; // message.rank: its rank in the last generation
+            done[rank] = true;
+            finish();
             return;
           case 'error':
             rankFailed(message.rank, { error: rankFailure(message), kind: failureKind(message.code, message.peer) });
@@ -242,11 +272,22 @@ function supervise(
         setTimeout(() => {
           if (settled || done[rank]) return;
           const how = signal !== null ? `was killed by ${signal}` : `exited with code ${code}`;
+          alive[rank] = false;
+          const left = alive.filter(Boolean).length;
+          // Under a restart policy the survivors re-form on their own (they also enforce max-restarts).
+          if (elastic !== undefined && left >= elastic.policy.minWorkers && failures.length === 0) {
+            lastSign = performance.now();
+            process.stderr.write(`shardlearn: worker rank ${rank} (pid ${child.pid}) ${how}; ${left} workers go on\n`);
+            finish();
+            return;
+          }
+          const policy = elastic === undefined ? '' : `; ${left} of ${size} workers left, below min-workers ${elastic.policy.minWorkers}`;
           rankFailed(rank, {
-            error: new CommError('PEER_LOST', `worker rank ${rank} (pid ${child.pid}, host ${HOST}) ${how} before reporting a result`, {
-              rank,
-              host: HOST,
-            }),
+            error: new CommError(
+              'PEER_LOST',
+              `worker rank ${rank} (pid ${child.pid}, host ${HOST}) ${how} before reporting a result${policy}`,
+              { rank, host: HOST },
+            ),
             kind: 'died',
           });
         }, 50);

@@ -14,16 +14,38 @@
  */
 import { readFileSync } from 'node:fs';
 import type { CommStats, Communicator } from '../comm/communicator.js';
-import { ConfigError, ShardlearnError } from '../core/errors.js';
+import { emptyStats } from '../comm/communicator.js';
+import { CommError, ConfigError, ShardlearnError } from '../core/errors.js';
 import { Dataset } from '../data/dataset.js';
 import type { DatasetInit } from '../data/dataset.js';
 import { loadData } from '../data/load.js';
 import { trainTestSplit } from '../data/split.js';
-import type { ModelFitOptions, ProgressEvent, SharedRows, TrainContext, Trainable } from '../models/context.js';
-import type { DataSource, Paradigm } from '../models/paradigm.js';
+import type {
+  ModelFitOptions,
+  ProgressEvent,
+  RecoveryHooks,
+  SharedRows,
+  TrainContext,
+  Trainable,
+  TrainingSnapshot,
+} from '../models/context.js';
+import type { DataSource, FaultRecord, Paradigm } from '../models/paradigm.js';
 import { createModel, modelNames } from '../models/registry.js';
 import { createStrategy } from '../strategies/index.js';
 import { compressionOf } from './compression.js';
+import type { ElasticCommunicator, ElasticPlace, ElasticPolicy } from './elastic.js';
+import {
+  REFORM_CLOSE_WAIT_MS,
+  SnapshotRing,
+  adoptRankZero,
+  agreedStep,
+  faultRecord,
+  firstPlace,
+  lostPeers,
+  nextPlace,
+  recoverable,
+  synchronousStrategy,
+} from './elastic.js';
 import { processPeakRssBytes } from './peak-rss.js';
 import type { StampedEvent } from './progress.js';
 import { batchedProgress } from './progress.js';
@@ -49,6 +71,10 @@ export interface RankJob {
   modules: readonly string[];
   /** Settings passed untouched to the model as TrainContext.options (see job.ts `rankOptions`). */
   options: Readonly<ModelFitOptions>;
+  /** The restart policy (runtime/elastic.ts), where the paradigm re-forms on a lost rank. */
+  elastic?: ElasticPolicy;
+  /** A collective's wait on one peer that lasts this long logs a warning naming it (0: never). */
+  stragglerWarningMs?: number;
 }
 
 /** What a rank hands back. `state` is the learned state (the same on every rank). */
@@ -71,6 +97,8 @@ export interface RankResult<State = unknown> {
   peakRssBytes?: number | undefined;
   /** The scaler fitted by all-reduce (source.scale), as toJSON(). */
   preprocess?: unknown;
+  /** The lost ranks this rank survived by re-forming (rank 0 of the last generation reports them). */
+  faults?: FaultRecord[];
 }
 
 /**
@@ -116,21 +144,76 @@ export interface RankSetup {
   heartbeat?: () => void;
   /** Called when the rank is built; training starts when it resolves (threads: once every rank is ready). */
   ready?: () => Promise<void>;
+  /** How to join each generation when the job has a restart policy (processes, cluster); `comm` is then unused. */
+  elastic?: ElasticSetup;
+}
+
+/** What a paradigm gives an elastic rank (runtime/elastic.ts). */
+export interface ElasticSetup {
+  /**
+   * Join generation `place.generation` as `place.rank` of `place.size`; tell `onPeerLost` of every
+   * peer the transport finds lost. `previous`: the generation it re-forms from (its peers' hosts).
+   */
+  join(
+    place: ElasticPlace,
+    previous: ElasticCommunicator | undefined,
+    onPeerLost: (rank: number) => void,
+  ): Promise<ElasticCommunicator>;
+  /** This rank's rows in a re-formed world, when the job ships rows rather than a source (processes: from the launcher). */
+  rows?(place: ElasticPlace): Promise<RankData>;
 }
 
 /** Run `job` on one rank; see the module comment. The communicator is the caller's to close. */
 export async function runRank<State>(job: RankJob, setup: RankSetup): Promise<RankResult<State>> {
   const model = (setup.model ?? (await rebuildModel(job, setup.paradigm))) as Trainable<State>;
+  if (job.elastic !== undefined && setup.elastic !== undefined) return runElastic(job, setup, model, job.elastic, setup.elastic);
   const comm = typeof setup.comm === 'function' ? await setup.comm() : setup.comm;
-  const rows = await rowsFor(job.data, setup);
+  const attempt = await trainOnce(job, job.data, setup, model, comm, { rank: setup.rank, size: setup.size }, undefined, true);
+  const stats = { ...comm.stats };
+  return {
+    rank: setup.rank,
+    state: attempt.state,
+    stats,
+    trainMs: attempt.trainMs,
+    computeMs: attempt.trainMs - (stats.commMs - attempt.commMsBefore),
+    cpuMs: attempt.cpuMs,
+    rows: attempt.rows,
+    peakRssBytes: processPeakRssBytes(),
+    ...(attempt.preprocess === undefined ? {} : { preprocess: attempt.preprocess }),
+  };
+}
+
+interface Attempt<State> {
+  state: State;
+  trainMs: number;
+  cpuMs: number | undefined;
+  rows: number;
+  preprocess: unknown;
+  /** The communicator's commMs before training (the scaler's all-reduces are not in trainMs). */
+  commMsBefore: number;
+}
+
+/** One training of `model` on `data` over `comm` at `place`: rows, scaler, strategy, context, train. */
+async function trainOnce<State>(
+  job: RankJob,
+  data: RankData,
+  setup: RankSetup,
+  model: Trainable<State>,
+  comm: Communicator,
+  place: { rank: number; size: number },
+  recovery: RecoveryHooks | undefined,
+  first: boolean,
+  options: Readonly<ModelFitOptions> = job.options,
+): Promise<Attempt<State>> {
+  const rows = await rowsFor(data, setup, place);
   let shard = rows.shard;
   let preprocess: unknown;
-  if (job.data.kind === 'source' && job.data.source.scale !== undefined) {
-    ({ data: shard, scaler: preprocess } = await scaleByAllReduce(shard, job.data.source.scale, comm));
+  if (data.kind === 'source' && data.source.scale !== undefined) {
+    ({ data: shard, scaler: preprocess } = await scaleByAllReduce(shard, data.source.scale, comm));
   }
-  const strategy = createStrategy(job.strategy, { comm, sharedParams: setup.sharedParams, compression: compressionOf(job.options) });
+  const strategy = createStrategy(job.strategy, { comm, sharedParams: setup.sharedParams, compression: compressionOf(options) });
   // Rank 0 speaks for the run (nanoGPT's master_process); every report is also a liveness sign.
-  const progress = batchedProgress(setup.rank, setup.progressIntervalMs ?? 0, setup.progress ?? (() => undefined));
+  const progress = batchedProgress(place.rank, setup.progressIntervalMs ?? 0, setup.progress ?? (() => undefined));
   const report = (event: ProgressEvent): void => {
     setup.heartbeat?.();
     progress.report(event);
@@ -143,38 +226,176 @@ export async function runRank<State>(job: RankJob, setup: RankSetup): Promise<Ra
     comm,
     strategy,
     report,
-    options: job.options,
+    options,
     model: { name: model.name, params: model.params },
     acceptCheckpoints,
     ...(rows.shared === undefined ? {} : { shared: rows.shared }),
+    ...(recovery === undefined ? {} : { recovery }),
   };
-  await setup.ready?.();
+  if (first) await setup.ready?.();
   // Communication before training (the scaler's all-reduces) is counted in `stats`, not in trainMs.
   const commMsBefore = comm.stats.commMs;
   const started = performance.now();
   const cpuStarted = threadCpuMs();
-  const state = await model.train(shard, context);
-  if (job.options.checkpoint !== undefined && !checkpointsAccepted && setup.rank === 0) {
+  let state: State;
+  try {
+    state = await model.train(shard, context);
+  } finally {
+    progress.flush();
+  }
+  if (options.checkpoint !== undefined && !checkpointsAccepted && place.rank === 0) {
     process.stderr.write(
       `shardlearn: warning: ${model.name} does not write checkpoints (only models trained by mini-batch SGD do); --checkpoint-dir was ignored\n`,
     );
   }
   const trainMs = performance.now() - started;
   const cpuEnded = threadCpuMs();
-  progress.flush();
-  const stats = { ...comm.stats };
   return {
-    rank: setup.rank,
     state,
-    stats,
     trainMs,
-    computeMs: trainMs - (stats.commMs - commMsBefore),
     cpuMs: cpuStarted === undefined || cpuEnded === undefined ? undefined : cpuEnded - cpuStarted,
     rows: shard.rows,
-    peakRssBytes: processPeakRssBytes(),
-    ...(preprocess === undefined ? {} : { preprocess }),
+    preprocess,
+    commMsBefore,
   };
 }
+
+/**
+ * `runRank` under a restart policy (runtime/elastic.ts): train; on a lost peer, abandon the
+ * generation, re-form with the survivors, reload the agreed step boundary (or the newest checkpoint
+ * file) and the new shard, and train again from there, as long as the policy allows.
+ */
+async function runElastic<State>(
+  job: RankJob,
+  setup: RankSetup,
+  model: Trainable<State>,
+  policy: ElasticPolicy,
+  elastic: ElasticSetup,
+): Promise<RankResult<State>> {
+  let place = firstPlace(setup.rank, setup.size);
+  let data = job.data;
+  let options = job.options;
+  // Synchronous strategies resume at a step every survivor holds; asynchronous ones at an epoch boundary, from rank 0's state.
+  const synchronous = synchronousStrategy(job.strategy);
+  const ring = new SnapshotRing(synchronous ? (snapshot) => snapshot.step : (snapshot) => snapshot.epoch);
+  const faults: FaultRecord[] = [];
+  const totals = { ...emptyStats() };
+  let comm: ElasticCommunicator | undefined;
+  let noticedAt: number | undefined;
+  const join = async (at: ElasticPlace, previous: ElasticCommunicator | undefined): Promise<ElasticCommunicator> => {
+    // The callback can run while joining, before the communicator exists: it aborts through this holder.
+    const holder: { comm?: ElasticCommunicator } = {};
+    const joined = await elastic.join(at, previous, (lost) => {
+      noticedAt ??= performance.now();
+      // Fail every wait now, on whichever peer: the survivors are all leaving this generation.
+      holder.comm?.abort(
+        new CommError('PEER_LOST', `rank ${lost} was lost; leaving generation ${at.generation} to re-form`, { rank: lost }),
+      );
+    });
+    holder.comm = joined;
+    // A loss seen while joining: the join itself failed or will; otherwise abort now.
+    const seen = joined.lostRanks();
+    if (seen.length > 0) joined.abort(new CommError('PEER_LOST', `rank ${seen[0]} was lost while joining`, { rank: seen[0]! }));
+    return joined;
+  };
+  comm = await join(place, undefined);
+  const trainStarted = performance.now();
+  let resume: TrainingSnapshot | undefined;
+  let pending: Omit<Parameters<typeof faultRecord>[0], 'resumedAt'> | undefined;
+  let first = true;
+  for (;;) {
+    let resumedAt: number | undefined;
+    const recovery: RecoveryHooks = {
+      ...(resume === undefined ? {} : { resume }),
+      stepDone: (take) => ring.keep(take()),
+      started: () => {
+        resumedAt ??= performance.now();
+      },
+    };
+    const attemptStarted = performance.now();
+    const finishFault = (): void => {
+      if (pending === undefined) return;
+      faults.push(faultRecord({ ...pending, resumedAt: resumedAt ?? attemptStarted }));
+      pending = undefined;
+    };
+    try {
+      const attempt = await trainOnce(job, data, setup, model, comm, place, recovery, first, options);
+      finishFault();
+      for (const field of STAT_FIELDS) totals[field] += comm.stats[field];
+      const trainMs = performance.now() - trainStarted;
+      return {
+        rank: place.rank,
+        state: attempt.state,
+        stats: totals,
+        trainMs,
+        computeMs: trainMs - totals.commMs,
+        cpuMs: attempt.cpuMs,
+        rows: attempt.rows,
+        peakRssBytes: processPeakRssBytes(),
+        ...(attempt.preprocess === undefined ? {} : { preprocess: attempt.preprocess }),
+        ...(faults.length === 0 ? {} : { faults }),
+      };
+    } catch (error) {
+      finishFault();
+      first = false;
+      if (!recoverable(error)) throw error;
+      noticedAt ??= performance.now();
+      const lost = await lostPeers(comm);
+      if (lost.length === 0) throw error; // nobody died: a real failure, not a loss to survive
+      const old = place;
+      const lostAtLaunch = lost.map((r) => old.members[r]!);
+      const cause = new CommError('PEER_LOST', error.message, { rank: lostAtLaunch[0]!, cause: error });
+      place = nextPlace(old, lost, policy, cause);
+      const lastStep = ring.newestStep();
+      const lastStepAt = ring.newestAt() ?? attemptStarted;
+      for (const field of STAT_FIELDS) totals[field] += comm.stats[field];
+      const previous = comm;
+      await previous.close(`re-forming without rank ${lostAtLaunch.join(', ')}`, REFORM_CLOSE_WAIT_MS);
+      if (setup.rank === old.members[0] || place.rank === 0)
+        process.stderr.write(
+          `shardlearn: rank ${lostAtLaunch.join(', ')} lost; ${place.size} workers re-form as generation ${place.generation}\n`,
+        );
+      if (data.kind === 'rows') {
+        if (elastic.rows === undefined)
+          throw new ConfigError('this rank holds only its own rows and cannot re-shard: give the ranks a data source they load their shards from', {
+            field: 'source',
+            cause: error,
+          });
+        data = await elastic.rows(place);
+      }
+      comm = await join(place, previous);
+      const joinedAt = performance.now();
+      const step = await agreedStep(comm, ring); // a step, or an epoch for asynchronous strategies
+      if (options.checkpoint !== undefined) {
+        // A checkpoint folder: every rank reloads the newest checkpoint file (rank 0 reads and broadcasts it).
+        options = { ...options, checkpoint: { ...options.checkpoint, resume: true } };
+        resume = undefined;
+      } else {
+        resume = step < 0 ? undefined : ring.at(step);
+        if (step >= 0 && resume === undefined)
+          throw new CommError('COMM', `the re-formed world resumes at ${synchronous ? 'step' : 'epoch'} ${step}, which this rank no longer holds`, {
+            cause: error,
+          });
+        if (resume !== undefined && !synchronous) resume = await adoptRankZero(comm, resume);
+      }
+      ring.clear();
+      if (resume !== undefined) ring.keep(resume);
+      pending = {
+        lost: lostAtLaunch,
+        generation: place.generation,
+        workers: place.size,
+        lastStepAt,
+        noticedAt,
+        joinedAt,
+        resumedStep: resume?.step ?? -1,
+        lastStep,
+      };
+      noticedAt = undefined;
+    }
+  }
+}
+
+const STAT_FIELDS = ['bytesSent', 'bytesReceived', 'messagesSent', 'messagesReceived', 'collectives', 'commMs'] as const;
 
 /** The result as a rank posts it: only rank 0 carries the state (every rank has the same one). */
 export function resultForLauncher(result: RankResult): Extract<RankMessage, { type: 'result' }> {
@@ -182,14 +403,18 @@ export function resultForLauncher(result: RankResult): Extract<RankMessage, { ty
 }
 
 /** This rank's rows: a view of `rows` data (row keys kept), or its own shard of a source, split locally. */
-async function rowsFor(data: RankData, setup: RankSetup): Promise<{ shard: Dataset; shared: SharedRows | undefined }> {
+async function rowsFor(
+  data: RankData,
+  setup: RankSetup,
+  place: { rank: number; size: number },
+): Promise<{ shard: Dataset; shared: SharedRows | undefined }> {
   if (data.kind === 'rows') {
     const whole = data.init instanceof Dataset ? data.init : new Dataset(data.init);
     const shard = data.start === 0 && data.end === whole.rows ? whole : whole.slice(data.start, data.end);
     return { shard, shared: setup.sharedRows === true ? { data: whole, first: data.start } : undefined };
   }
   const { source } = data;
-  const loaded = await loadData(source.spec, { ...(source.load ?? {}), shard: { rank: setup.rank, worldSize: setup.size } });
+  const loaded = await loadData(source.spec, { ...(source.load ?? {}), shard: { rank: place.rank, worldSize: place.size } });
   // The split is a per-row hash of global row keys, so each shard splits alone and agrees with the whole.
   const shard = loaded.test === null && source.split !== undefined ? trainTestSplit(loaded.train, source.split).train : loaded.train;
   return { shard, shared: undefined };

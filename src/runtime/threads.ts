@@ -21,7 +21,8 @@ import type { Worker } from 'node:worker_threads';
 import type { SharedWorld } from '../comm/shm/world.js';
 import { abortWorld, createSharedWorld, heartbeats, ranksNotWaiting } from '../comm/shm/world.js';
 import { CommError, WorkerError } from '../core/errors.js';
-import type { FitInfo, LaunchRequest } from '../models/paradigm.js';
+import type { FaultRecord, FitInfo, LaunchRequest } from '../models/paradigm.js';
+import { resolveElastic } from './elastic.js';
 import type { ProgressEvent } from '../models/context.js';
 import { checkStrategy } from '../strategies/index.js';
 import { compressionOf } from './compression.js';
@@ -43,7 +44,53 @@ const PROGRESS_INTERVAL_MS = 100;
  */
 const PARAM_ARENA_LENGTH = 8 * 1024 * 1024;
 
+/**
+ * Run the fit on threads; under a restart policy (FitOptions.maxRestarts, runtime/elastic.ts) a run
+ * that fails on a worker's error or a lost or silent worker is started again with the same number
+ * of workers, at most `maxRestarts` times: from the newest checkpoint file when a checkpoint folder is
+ * set (the threads' in-memory state dies with the failed run), else from the start.
+ */
 export async function launchThreads<State>(request: LaunchRequest<State>): Promise<{ state: State; info: FitInfo }> {
+  const size = resolveWorkers(request.options.workers, request.data.rows, false);
+  const policy = resolveElastic(request.options, size, 'threads');
+  if (policy === undefined) return launchThreadsOnce(request);
+  const faults: FaultRecord[] = [];
+  let options = request.options;
+  for (let restarts = 0; ; restarts++) {
+    try {
+      const fitted = await launchThreadsOnce({ ...request, options });
+      const last = faults.at(-1);
+      if (last !== undefined) {
+        // The restarted run's start-up (threads, model, the checkpoint broadcast waits for it) is the reload.
+        last.reloadMs = fitted.info.startupMs ?? 0;
+        last.lostMs = last.reformMs + last.reloadMs;
+      }
+      return { state: fitted.state, info: { ...fitted.info, ...(faults.length === 0 ? {} : { faults }) } };
+    } catch (error) {
+      const failed = performance.now();
+      if (!(error instanceof WorkerError || error instanceof CommError)) throw error;
+      const rank = (error as { rank?: number }).rank ?? 0;
+      if (restarts + 1 > policy.maxRestarts) {
+        error.message = `${error.message}\n(max-restarts ${policy.maxRestarts} exhausted: rank ${rank} failed after ${restarts} restart${restarts === 1 ? '' : 's'})`;
+        throw error;
+      }
+      process.stderr.write(`shardlearn: worker rank ${rank} failed (${error.message.split('\n')[0]}); restart ${restarts + 1} of ${policy.maxRestarts}\n`);
+      if (options.checkpoint !== undefined) options = { ...options, checkpoint: { ...options.checkpoint, resume: true } };
+      faults.push({
+        rank,
+        lost: [rank],
+        generation: restarts + 1,
+        workers: size,
+        detectedMs: 0, // the failure reaches this thread as it happens
+        reformMs: performance.now() - failed,
+        reloadMs: 0,
+        lostMs: performance.now() - failed,
+      });
+    }
+  }
+}
+
+async function launchThreadsOnce<State>(request: LaunchRequest<State>): Promise<{ state: State; info: FitInfo }> {
   const { data, options } = request;
   refuseNetwork(options.network, 'threads');
   refuseInsecureTransport(options.insecureTransport, 'threads');

@@ -103,7 +103,7 @@ test('--keep keeps the newest N; the loader skips a corrupt newest checkpoint wi
     assert.equal(await loadLatestCheckpoint(join(dir, 'missing')), null);
   }));
 
-test('kill -9 of a process writing checkpoints, at 20 seeded moments: the loader gets the newest complete one', { timeout: 120_000 }, () =>
+test('kill -9 of a process writing checkpoints, at 50 seeded moments: the loader gets the newest complete one', { timeout: 180_000 }, () =>
   withDir(async (root) => {
     const module = pathToFileURL(new URL('../../src/core/checkpoint.js', import.meta.url).pathname).href;
     // The writer: 2 MiB of parameters per checkpoint (long enough for a kill to land inside a
@@ -119,18 +119,20 @@ test('kill -9 of a process writing checkpoints, at 20 seeded moments: the loader
         process.stdout.write('saved ' + step + '\\n');
       }`;
     const rng = new Rng(2026);
+    // 50 seeded kill delays, drawn in trial order; trials run 5 at a time (each is a fresh process).
+    const delays = Array.from({ length: 50 }, () => rng.uniform() * 150);
     const outcomes: string[] = [];
-    for (let trial = 0; trial < 20; trial++) {
+    const trialAt = async (trial: number, delayMs: number): Promise<void> => {
       const dir = join(root, `t${trial}`);
-      const delayMs = rng.uniform() * 150;
       const child = spawn(process.execPath, ['--input-type=module', '-e', writer, dir], { stdio: ['ignore', 'pipe', 'inherit'] });
       let out = '';
       const exited = new Promise<NodeJS.Signals | null>((resolve) => child.once('exit', (_code, signal) => resolve(signal)));
       await new Promise<void>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error('the writer did not start within 20 s')), 20_000);
+        const timer = setTimeout(() => reject(new Error('the writer did not save its first checkpoint within 20 s')), 20_000);
         child.stdout.on('data', (chunk: Buffer) => {
           out += chunk.toString();
-          if (out.startsWith('ready')) {
+          // The clock starts at the first save, so the kills land among the writes that follow.
+          if (/saved 1\n/.test(out)) {
             clearTimeout(timer);
             resolve();
           }
@@ -158,9 +160,15 @@ test('kill -9 of a process writing checkpoints, at 20 seeded moments: the loader
           `trial ${trial}: contents of step ${found.checkpoint.step}`,
         );
       outcomes.push(`${lastReported}:${names.some((n) => n.endsWith('.tmp')) ? 'tmp' : '-'}`);
-    }
+    };
+    for (let first = 0; first < delays.length; first += 5)
+      await Promise.all(delays.slice(first, first + 5).map((delayMs, k) => trialAt(first + k, delayMs)));
     // The kills landed at different points: some before any checkpoint, some with a write under way.
     process.stderr.write(`# kill outcomes (last reported step: temporary file left): ${outcomes.join(' ')}\n`);
     assert.ok(new Set(outcomes).size >= 3, `kill points too alike: ${outcomes.join(' ')}`);
+    assert.ok(
+      outcomes.some((outcome) => outcome.endsWith(':tmp')),
+      `no kill landed inside a write (a temporary file left): ${outcomes.join(' ')}`,
+    );
   }),
 );

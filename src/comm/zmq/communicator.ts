@@ -263,10 +263,24 @@ export class ZmqCommunicator implements Communicator {
     this.lane?.markLost(rank, reason);
   }
 
-  /** Leave the world: say goodbye to every peer and close. `error`: why this rank leaves early, passed on to the peers. */
-  async close(error?: string): Promise<void> {
+  /** Every peer found lost so far (its connection dropped without a goodbye), lowest first. */
+  lostRanks(): number[] {
+    return this.transport.lostRanks();
+  }
+
+  /** Give up on this world: every wait and send fails with `error` from now on (see ZmqTransport.abort). */
+  abort(error: Error): void {
+    this.transport.abort(error);
+    this.lane?.abort(error);
+  }
+
+  /**
+   * Leave the world: say goodbye to every peer and close. `error`: why this rank leaves early, passed
+   * on to the peers; `waitMs`: longest wait for the peers' goodbyes (default 3 s).
+   */
+  async close(error?: string, waitMs?: number): Promise<void> {
     // Both at once: ZeroMQ's goodbyes (sent first) tell the peers why this rank leaves, and a peer
     // blocked on this rank's lane learns it at once instead of after the transport's close wait.
-    await Promise.all([this.transport.close(error), this.lane?.close()]);
+    await Promise.all([this.transport.close(error, waitMs), this.lane?.close()]);
   }
 }

@@ -97,6 +97,8 @@ export class Lane {
   /** Payload arrays given back by the collectives, by dtype and length (see takeArray). */
   private readonly pool = new Map<string, FloatArray[]>();
   private closing = false;
+  /** Set by `abort`: every wait and send fails with it from then on. */
+  private aborted: Error | null = null;
   private progress: () => void = () => undefined;
   private failure: ((error: Error) => void) | null = null;
 
@@ -334,8 +336,23 @@ export class Lane {
     }
   }
 
+  /**
+   * Give up on this world (the elastic runtime re-forming it, see ZmqTransport.abort): every wait
+   * fails now with `error`, and every later wait and send too.
+   */
+  abort(error: Error): void {
+    this.aborted ??= error;
+    for (let peer = 0; peer < this.size; peer++) {
+      for (const waiter of this.waiters[peer]!.splice(0)) {
+        clearTimeout(waiter.timer);
+        waiter.reject(error);
+      }
+    }
+  }
+
   /** Send `array` (or nothing) to `to` as one frame. Resolves once the kernel has the bytes: `array` may then change. */
   send(to: number, collective: { seq: number; name: number }, array: FloatArray | null): Promise<number> {
+    if (this.aborted !== null) return Promise.reject(this.aborted);
     const writer = this.writers[to];
     if (writer === null || writer === undefined || writer.destroyed || this.lost[to] !== null) return Promise.reject(this.goneError(to));
     const payloadBytes = array === null ? 0 : array.byteLength;
@@ -366,6 +383,7 @@ export class Lane {
 
   /** The next frame from `from`; TIMEOUT after `timeoutMs` naming it, PEER_LOST when it is gone. */
   recv(from: number, what: string, hostOf: (rank: number) => string): Promise<LaneFrame> {
+    if (this.aborted !== null) return Promise.reject(this.aborted);
     const queued = this.queues[from]!.shift();
     if (queued !== undefined) return Promise.resolve(queued);
     if (this.lost[from] !== null) return Promise.reject(this.goneError(from));

@@ -62,7 +62,20 @@ export interface ZmqTransportOptions {
   advertisePort?: (port: number) => Promise<number>;
   /** Where refusals and drops are reported. Default: stderr, prefixed with the rank. */
   log?: (line: string) => void;
+  /**
+   * Called once per peer this transport finds lost (its connection dropped without a goodbye): the
+   * elastic runtime (runtime/elastic.ts) then abandons the generation at once, whatever it waits on.
+   */
+  onPeerLost?: (rank: number, reason: string) => void;
+  /**
+   * A synchronous collective that has waited this long for one peer logs a warning naming it (a
+   * straggler; Horovod warns at 60 s). 0 turns the warning off. Default STRAGGLER_WARNING_MS.
+   */
+  stragglerWarningMs?: number;
 }
+
+/** When a collective's wait on one peer is reported as a straggler, by default (Horovod's stall check: 60 s). */
+export const STRAGGLER_WARNING_MS = 60_000;
 
 export const DEFAULT_MAX_MESSAGE_BYTES = 64 * 1024 * 1024;
 export { DEFAULT_TIMEOUT_MS } from '../communicator.js';

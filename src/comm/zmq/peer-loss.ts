@@ -39,6 +39,8 @@ export interface PeerLossParts {
   isClosed: () => boolean;
   /** The transport is closing: both sides hang up, so a disconnect is expected. */
   isClosing: () => boolean;
+  /** Told of each peer once it is lost (after its waits are failed). */
+  onLost?: ((peer: number, reason: string) => void) | undefined;
 }
 
 /** Per peer: lost (with the reason) or not, and whether its security handshake completed. */
@@ -56,6 +58,11 @@ export class PeerLoss {
   /** Why `peer` is lost, or null while it is not. */
   reason(peer: number): string | null {
     return this.lostReason[peer] ?? null;
+  }
+
+  /** Every lost rank, lowest first. */
+  lostRanks(): number[] {
+    return this.lostReason.flatMap((reason, rank) => (reason === null ? [] : [rank]));
   }
 
   /** The lowest lost rank, or -1 when none is lost. */
@@ -80,6 +87,7 @@ export class PeerLoss {
       (w) => w.from === peer || w.from === undefined,
       () => error,
     );
+    this.parts.onLost?.(peer, reason);
   }
 
   /** Follow a socket's monitor until it closes: `peer` is the dealer's peer, null for the router. */

@@ -46,6 +46,7 @@ import {
   DEFAULT_MAX_MESSAGE_BYTES,
   DEFAULT_TIMEOUT_MS,
   HEARTBEAT_INTERVAL_MS,
+  STRAGGLER_WARNING_MS,
   handshakeTimeoutFor,
   maxMessageBytesFromEnv,
 } from './options.js';
@@ -73,6 +74,8 @@ export class ZmqTransport {
   private readonly receiver: Receiver;
   private closed = false;
   private closing = false;
+  /** Set by `abort`: every wait and send fails with it from then on. */
+  private aborted: Error | null = null;
   private closeZap: () => void = () => undefined;
   /** This transport's own ZeroMQ context: its sockets and its ZAP handler (zmq/security.ts) live in it. */
   private readonly context = new zmq.Context();
@@ -116,7 +119,17 @@ export class ZmqTransport {
     const failJoin = (error: Error): void => this.fatal?.(error);
     const isClosed = (): boolean => this.closed;
     const { mailbox, departures } = this;
-    this.peerLoss = new PeerLoss({ size: this.size, mailbox, departures, log, hostOf, failJoin, isClosed, isClosing: () => this.closing });
+    this.peerLoss = new PeerLoss({
+      size: this.size,
+      mailbox,
+      departures,
+      log,
+      hostOf,
+      failJoin,
+      isClosed,
+      isClosing: () => this.closing,
+      onLost: options.onPeerLost,
+    });
     this.receiver = new Receiver({
       router: this.router,
       mailbox,
@@ -274,11 +287,31 @@ export class ZmqTransport {
     this.peerLoss.markLost(peer, reason);
   }
 
+  /** Every peer found lost so far, lowest first. */
+  lostRanks(): number[] {
+    return this.peerLoss.lostRanks();
+  }
+
+  /**
+   * Give up on this world: every wait fails now with `error`, and every later wait and send too. The
+   * elastic runtime calls it when a peer is lost, so a rank blocked on a live peer (which is itself
+   * leaving to re-form) does not wait out its timeout. Close the transport afterwards.
+   */
+  abort(error: Error): void {
+    this.aborted ??= error;
+    this.mailbox.rejectWhere(
+      () => true,
+      () => error,
+    );
+  }
+
   /**
    * The next message on `channel` from `from` (any peer when undefined). Rejects with TIMEOUT after
-   * `timeoutMs` naming the rank waited for, or PEER_LOST when that rank is gone.
+   * `timeoutMs` naming the rank waited for, or PEER_LOST when that rank is gone. A collective's wait
+   * on one peer that lasts `stragglerWarningMs` logs a warning naming that peer.
    */
   take(channel: Channel, from: number | undefined, what: string): Promise<Incoming> {
+    if (this.aborted !== null) return Promise.reject(this.aborted);
     const queued = this.mailbox.takeQueued(channel, from);
     if (queued !== null) return Promise.resolve(queued);
     if (this.closed) return Promise.reject(new CommError('COMM', `${what}: the communicator is closed`));
@@ -291,7 +324,7 @@ export class ZmqTransport {
       const lost = this.peerLoss.firstLost();
       if (lost >= 0) return Promise.reject(this.peerLoss.goneError(lost, this.peerLoss.reason(lost)!));
     }
-    return this.mailbox.wait(channel, from, this.timeoutMs, () =>
+    const waiting = this.mailbox.wait(channel, from, this.timeoutMs, () =>
       from === undefined
         ? new CommError(
             'TIMEOUT',
@@ -303,10 +336,28 @@ export class ZmqTransport {
             { rank: from, host: this.hostOf(from) },
           ),
     );
+    const warnMs = this.options.stragglerWarningMs ?? STRAGGLER_WARNING_MS;
+    if (channel !== 'coll' || from === undefined || !(warnMs > 0) || warnMs >= this.timeoutMs) return waiting;
+    const started = performance.now();
+    let timer: NodeJS.Timeout;
+    const arm = (due: number): void => {
+      timer = setTimeout(() => {
+        const now = performance.now();
+        // Fired far past its time: this process itself was frozen (SIGSTOP, swapped out), not the
+        // peer; the peer's message may be waiting to be read. Look again after another delay.
+        if (now - due > warnMs) return arm(now + warnMs);
+        this.log(
+          `straggler: ${what} has waited ${((now - started) / 1000).toFixed(1)} s for rank ${from} (${this.hostOf(from)}); it is stopped, overloaded or much slower than the others (failing after ${this.timeoutMs} ms)`,
+        );
+      }, due - performance.now());
+    };
+    arm(started + warnMs);
+    return waiting.finally(() => clearTimeout(timer));
   }
 
   /** Why a message to `to` cannot be queued (no connection, the peer is lost, a frame is too large), or null. */
-  private sendRefusal(to: number, frames: readonly Buffer[]): CommError | null {
+  private sendRefusal(to: number, frames: readonly Buffer[], closing = false): Error | null {
+    if (this.aborted !== null && !closing) return this.aborted;
     if (this.dealers[to] === null || this.dealers[to] === undefined)
       return new CommError('COMM', `no connection to rank ${to}`, { rank: to });
     const lost = this.peerLoss.reason(to);
@@ -323,8 +374,8 @@ export class ZmqTransport {
   }
 
   /** Queue `frames` to `to` (one send at a time per socket, as ZeroMQ requires). Returns the bytes sent. */
-  sendFrames(to: number, frames: Buffer[]): Promise<number> {
-    const refusal = this.sendRefusal(to, frames);
+  sendFrames(to: number, frames: Buffer[], closing = false): Promise<number> {
+    const refusal = this.sendRefusal(to, frames, closing);
     return refusal !== null ? Promise.reject(refusal) : this.enqueue(to, frames);
   }
 
@@ -358,22 +409,23 @@ export class ZmqTransport {
 
   /**
    * Say goodbye to every peer, then close the sockets. Idempotent. `error`: this rank leaves because
-   * it failed; the peers' errors then say so instead of "it finished and left".
+   * it failed; the peers' errors then say so instead of "it finished and left". `waitMs`: longest
+   * wait for the peers' goodbyes (default CLOSE_WAIT_MS).
    */
-  async close(error?: string): Promise<void> {
+  async close(error?: string, waitMs = CLOSE_WAIT_MS): Promise<void> {
     if (this.closed || this.closing) return;
     this.closing = true;
     const byes = this.dealers.map((dealer, peer) =>
       dealer === null || this.peerLoss.reason(peer) !== null
         ? Promise.resolve()
-        : this.sendFrames(peer, encodeMessage({ v: PROTOCOL_VERSION, k: 'bye', h: this.departures.byeFields(peer, error) })).catch(
+        : this.sendFrames(peer, encodeMessage({ v: PROTOCOL_VERSION, k: 'bye', h: this.departures.byeFields(peer, error) }), true).catch(
             () => undefined,
           ),
     );
     // Wait (bounded) for every peer's bye too: a bye is the last message on its connection, so once
     // all have arrived nothing is in flight toward this rank and its sockets can close cleanly.
-    const deadline = performance.now() + CLOSE_WAIT_MS;
-    await Promise.race([Promise.all(byes), sleep(CLOSE_WAIT_MS)]);
+    const deadline = performance.now() + waitMs;
+    await Promise.race([Promise.all(byes), sleep(waitMs)]);
     const waiting = (peer: number): boolean =>
       peer !== this.rank && !this.departures.settled(peer) && this.peerLoss.reason(peer) === null && this.dealers[peer] !== null;
     while (performance.now() < deadline && this.dealers.some((_, peer) => waiting(peer))) await sleep(10);

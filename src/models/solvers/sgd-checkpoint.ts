@@ -12,18 +12,10 @@ import { CheckpointError, loadLatestCheckpoint, saveCheckpoint } from '../../cor
 import { takeCheckpointRequest } from '../../core/checkpoint-request.js';
 import { ConfigError } from '../../core/errors.js';
 import type { OptimizerState } from '../../nn/optimizers.js';
-import type { CheckpointPolicy, TrainContext } from '../context.js';
+import type { CheckpointPolicy, TrainContext, TrainingSnapshot } from '../context.js';
 
 /** What the loop hands over to be saved, and gets back on resume. */
-export interface SgdSnapshot {
-  params: Float64Array;
-  epoch: number;
-  /** First position in the epoch's batch order not yet trained. */
-  position: number;
-  step: number;
-  rng: Record<string, number[]>;
-  optimizer?: { arrays: Record<string, Float64Array>; scalars: Record<string, number> };
-}
+export type SgdSnapshot = TrainingSnapshot;
 
 const OPTIMIZER_PREFIX = 'optimizer.';
 

@@ -95,7 +95,10 @@ export async function runSgd(
   const policy = context.options?.checkpoint;
   if (policy !== undefined) checkPolicy(policy, context);
   // Rank 0 reads the newest valid checkpoint and broadcasts it, so all ranks continue from one state.
-  const resumed = policy?.resume === true ? await resumeOnEveryRank(policy, context, problem.dim, problem.getState?.()) : null;
+  // A re-formed world (runtime/elastic.ts) hands the state every survivor holds; else a resume from disk.
+  const resumed =
+    context.recovery?.resume ??
+    (policy?.resume === true ? await resumeOnEveryRank(policy, context, problem.dim, problem.getState?.()) : null);
   const params = await strategy.setup(resumed?.params ?? initial, { gradientPrecision: problem.gradientPrecision ?? 'float64' });
   const gradient = new Float64Array(problem.dim);
   const batchRows = new Uint32Array(options.batchSize);
@@ -116,6 +119,7 @@ export async function runSgd(
     return { params, epoch, position, step, rng: { own: ownStream.getState() }, ...(optimizer === undefined ? {} : { optimizer }) };
   };
   const firstEpoch = resumed?.epoch ?? 0;
+  context.recovery?.started?.();
 
   // A compressing strategy's result depends on which rank summed which rows: take each rank's own
   // shard rows in every paradigm then, so threads give what processes give (strategy.ts).
@@ -138,6 +142,7 @@ export async function runSgd(
         seen += count;
         step++;
         await strategy.step(params, gradient, stop - start, apply);
+        context.recovery?.stepDone?.(() => (stop === layout.total ? snapshot(epoch + 1, 0) : snapshot(epoch, stop)));
         if (checkpointer?.due(step, stop === layout.total) === true) {
           await checkpointer.write(stop === layout.total ? snapshot(epoch + 1, 0) : snapshot(epoch, stop));
         }
@@ -157,6 +162,8 @@ export async function runSgd(
     lossTally[0] = lossSum;
     lossTally[1] = seen;
     if (comm.size > 1) await comm.allReduce(lossTally, 'sum');
+    // Asynchronous strategies meet only here: each rank's own state at this epoch boundary.
+    if (!strategy.synchronous) context.recovery?.stepDone?.(() => snapshot(epoch + 1, 0));
     loss = lossTally[1]! > 0 ? lossTally[0]! / lossTally[1]! : NaN;
     context.report({ iteration: epoch + 1, total: options.epochs, loss });
   }
