@@ -201,6 +201,43 @@ function nearestCenter(
   }
 }
 
+function lloydStep(
+  m: number,
+  d: number,
+  x: FloatArray,
+  xOffset: number,
+  k: number,
+  centers: Float64Array,
+  centerNorms: Float64Array,
+  labels: Int32Array,
+  distances: Float64Array,
+  stats: Float64Array,
+): void {
+  const countsAt = k * d;
+  for (let i = 0; i < m; i++) {
+    const row = xOffset + i * d;
+    const previous = labels[i]!;
+    const rowNorm = dot(d, x, row, x, row);
+    let best = Infinity;
+    let label = 0;
+    for (let j = 0; j < k; j++) {
+      const dist = rowNorm - 2 * dot(d, x, row, centers, j * d) + centerNorms[j]!;
+      if (dist < best) {
+        best = dist;
+        label = j;
+      }
+    }
+    const distance = best > 0 ? best : 0;
+    labels[i] = label;
+    distances[i] = distance;
+    const sumAt = label * d;
+    for (let c = 0; c < d; c++) stats[sumAt + c]! += x[row + c]!;
+    stats[countsAt + label]! += 1;
+    stats[countsAt + k]! += distance;
+    if (label !== previous) stats[countsAt + k + 1]! += 1;
+  }
+}
+
 /** The reference backend. */
 export const tsKernels: Kernels = {
   name: 'ts',
@@ -211,6 +248,8 @@ export const tsKernels: Kernels = {
   gemm,
   syrk,
   nearestCenter,
+  lloydStep,
+  resident: (array) => ({ array, release: () => undefined }),
   ...tsLayerKernels,
   ...explicitConvolution({ gemm, ...tsLayerKernels }),
 };

@@ -25,7 +25,7 @@
 import { readFileSync } from 'node:fs';
 import { setFlagsFromString } from 'node:v8';
 import { ConfigError } from './errors.js';
-import type { Kernels } from './kernels.js';
+import type { Kernels, ResidentArray } from './kernels.js';
 import { tsKernels } from './kernels-ts.js';
 import { setSharedAllocator } from './storage.js';
 import type { FloatArray } from './storage.js';
@@ -89,6 +89,20 @@ interface KernelExports {
     work: number,
   ): void;
   nearestCenterWorkBytes(d: number, k: number): number;
+  lloydStep(
+    m: number,
+    d: number,
+    x: number,
+    xF32: number,
+    k: number,
+    centers: number,
+    centerNorms: number,
+    labels: number,
+    distances: number,
+    stats: number,
+    work: number,
+  ): void;
+  lloydStepWorkBytes(d: number, k: number): number;
 }
 
 /** Which build of the module: standard SIMD only, or with relaxed SIMD (fused multiply-add). */
@@ -372,6 +386,75 @@ export function createWasmKernels(options: WasmKernelsOptions = {}): WasmKernels
     }
   };
 
+  const lloydStep: Kernels['lloydStep'] = (m, d, x, xOffset, k, centers, centerNorms, labels, distances, stats) => {
+    if (m * d * k < minMultiplyAdds || d === 0 || k === 0) {
+      ts.lloydStep(m, d, x, xOffset, k, centers, centerNorms, labels, distances, stats);
+      return;
+    }
+    const xResident = heap.contains(x);
+    const labelsResident = heap.contains(labels);
+    const distancesResident = heap.contains(distances);
+    const statsLength = k * d + k + 2;
+    const chunkRows = xResident ? m : Math.max(1, Math.min(m, Math.floor(chunkBytes / (d * x.BYTES_PER_ELEMENT))));
+    const workBytes = w.lloydStepWorkBytes(d, k);
+    heap.beginScratch(
+      workBytes +
+        copyBytes(centers, k * d) +
+        copyBytes(centerNorms, k) +
+        copyBytes(stats, statsLength) +
+        (xResident ? 0 : chunkRows * d * x.BYTES_PER_ELEMENT + 16) +
+        (labelsResident ? 0 : chunkRows * 4 + 16) +
+        (distancesResident ? 0 : chunkRows * 8 + 16),
+    );
+    const work = heap.take(workBytes);
+    const centersAt = input(centers, 0, k * d);
+    const normsAt = input(centerNorms, 0, k);
+    const statsAt = input64(stats, 0, statsLength);
+    const xChunkAt = xResident ? 0 : heap.take(chunkRows * d * x.BYTES_PER_ELEMENT);
+    const labelsChunkAt = labelsResident ? 0 : heap.take(chunkRows * 4);
+    const distancesChunkAt = distancesResident ? 0 : heap.take(chunkRows * 8);
+    for (let row = 0; row < m; row += chunkRows) {
+      const rows = Math.min(chunkRows, m - row);
+      const from = xOffset + row * d;
+      let xAt = address(x, from);
+      if (!xResident) {
+        xAt = xChunkAt;
+        const view = x instanceof Float32Array ? heap.f32 : heap.f64;
+        view.set(x.subarray(from, from + rows * d), xChunkAt / x.BYTES_PER_ELEMENT);
+      }
+      const labelsAt = labelsResident ? address(labels, row) : labelsChunkAt;
+      if (!labelsResident) heap.i32.set(labels.subarray(row, row + rows), labelsAt / 4); // the previous labels are an input
+      const distancesAt = distancesResident ? address(distances, row) : distancesChunkAt;
+      w.lloydStep(rows, d, xAt, flag(x), k, centersAt, normsAt, labelsAt, distancesAt, statsAt, work);
+      if (!labelsResident) labels.set(heap.i32.subarray(labelsAt / 4, labelsAt / 4 + rows), row);
+      if (!distancesResident) distances.set(heap.f64.subarray(distancesAt / 8, distancesAt / 8 + rows), row);
+    }
+    output64(stats, 0, statsLength, statsAt);
+  };
+
+  const resident = <T extends ResidentArray>(array: T): { readonly array: T; release(): void } => {
+    if (heap.contains(array) || array.length === 0) return { array, release: () => undefined };
+    let at: number;
+    try {
+      at = heap.allocate(array.byteLength);
+    } catch (error) {
+      if (!(error instanceof RangeError)) throw error;
+      return { array, release: () => undefined }; // memory full (4 GiB): the kernels copy per call instead
+    }
+    const Type = array.constructor as new (buffer: SharedArrayBuffer, byteOffset: number, length: number) => T;
+    const copy = new Type(heap.buffer(), at, array.length);
+    copy.set(array as never);
+    let released = false;
+    return {
+      array: copy,
+      release: () => {
+        if (released) return;
+        released = true;
+        heap.release(at, array.byteLength);
+      },
+    };
+  };
+
   return {
     name: 'wasm',
     simd,
@@ -383,6 +466,8 @@ export function createWasmKernels(options: WasmKernelsOptions = {}): WasmKernels
     gemm,
     syrk,
     nearestCenter,
+    lloydStep,
+    resident,
     ...createWasmLayerKernels(instance.exports, heap, gemm),
   };
 }
