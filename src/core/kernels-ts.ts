@@ -201,6 +201,14 @@ function nearestCenter(
   }
 }
 
+function gatherDot(count: number, rows: Uint32Array, d: number, x: FloatArray, w: Float64Array, wOffset: number, out: Float64Array): void {
+  for (let i = 0; i < count; i++) out[i] = dot(d, x, rows[i]! * d, w, wOffset);
+}
+
+function gatherAxpy(count: number, rows: Uint32Array, d: number, x: FloatArray, weights: Float64Array, y: Float64Array, yOffset: number): void {
+  for (let i = 0; i < count; i++) axpy(d, weights[i]!, x, rows[i]! * d, y, yOffset);
+}
+
 function lloydStep(
   m: number,
   d: number,
@@ -248,6 +256,8 @@ export const tsKernels: Kernels = {
   gemm,
   syrk,
   nearestCenter,
+  gatherDot,
+  gatherAxpy,
   lloydStep,
   resident: (array) => ({ array, release: () => undefined }),
   ...tsLayerKernels,

@@ -89,6 +89,8 @@ interface KernelExports {
     work: number,
   ): void;
   nearestCenterWorkBytes(d: number, k: number): number;
+  gatherDot(count: number, rows: number, d: number, x: number, xF32: number, w: number, out: number): void;
+  gatherAxpy(count: number, rows: number, d: number, x: number, xF32: number, weights: number, y: number): void;
   lloydStep(
     m: number,
     d: number,
@@ -252,6 +254,14 @@ export function createWasmKernels(options: WasmKernelsOptions = {}): WasmKernels
     if (!resident64(array)) array.set(heap.f64.subarray(at / 8, at / 8 + length), offset);
   };
   const flag = (array: FloatArray): number => (array instanceof Float32Array ? 1 : 0);
+  const copyBytes32 = (array: Uint32Array, length: number): number => (heap.contains(array) ? 0 : length * 4 + 16);
+  /** Address of row indices rows[0..count), copied into scratch unless they live in WASM memory. */
+  const inputRows = (rows: Uint32Array, count: number): number => {
+    if (heap.contains(rows)) return rows.byteOffset;
+    const at = heap.take(count * 4);
+    heap.i32.set(new Int32Array(rows.buffer, rows.byteOffset, count), at / 4);
+    return at;
+  };
 
   const dot: Kernels['dot'] = (n, x, xOffset, y, yOffset) => {
     if (n < minVectorLength || !heap.contains(x) || !heap.contains(y)) return ts.dot(n, x, xOffset, y, yOffset);
@@ -386,6 +396,33 @@ export function createWasmKernels(options: WasmKernelsOptions = {}): WasmKernels
     }
   };
 
+  // Scattered rows cannot be copied in cheaply: these run in WASM only when X lives there (Kernels.resident).
+  const gatherDot: Kernels['gatherDot'] = (count, rows, d, x, coefficients, wOffset, out) => {
+    if (count * d < minMultiplyAdds || !heap.contains(x)) {
+      ts.gatherDot(count, rows, d, x, coefficients, wOffset, out);
+      return;
+    }
+    heap.beginScratch(copyBytes32(rows, count) + (resident64(coefficients) ? 0 : d * 8 + 16) + (resident64(out) ? 0 : count * 8 + 16));
+    const rowsAt = inputRows(rows, count);
+    const wAt = input64(coefficients, wOffset, d);
+    const outAt = input64(out, 0, count, false);
+    w.gatherDot(count, rowsAt, d, address(x, 0), flag(x), wAt, outAt);
+    output64(out, 0, count, outAt);
+  };
+
+  const gatherAxpy: Kernels['gatherAxpy'] = (count, rows, d, x, weights, y, yOffset) => {
+    if (count * d < minMultiplyAdds || !heap.contains(x)) {
+      ts.gatherAxpy(count, rows, d, x, weights, y, yOffset);
+      return;
+    }
+    heap.beginScratch(copyBytes32(rows, count) + (resident64(weights) ? 0 : count * 8 + 16) + (resident64(y) ? 0 : d * 8 + 16));
+    const rowsAt = inputRows(rows, count);
+    const weightsAt = input64(weights, 0, count);
+    const yAt = input64(y, yOffset, d);
+    w.gatherAxpy(count, rowsAt, d, address(x, 0), flag(x), weightsAt, yAt);
+    output64(y, yOffset, d, yAt);
+  };
+
   const lloydStep: Kernels['lloydStep'] = (m, d, x, xOffset, k, centers, centerNorms, labels, distances, stats) => {
     if (m * d * k < minMultiplyAdds || d === 0 || k === 0) {
       ts.lloydStep(m, d, x, xOffset, k, centers, centerNorms, labels, distances, stats);
@@ -466,6 +503,8 @@ export function createWasmKernels(options: WasmKernelsOptions = {}): WasmKernels
     gemm,
     syrk,
     nearestCenter,
+    gatherDot,
+    gatherAxpy,
     lloydStep,
     resident,
     ...createWasmLayerKernels(instance.exports, heap, gemm),

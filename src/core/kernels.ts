@@ -74,6 +74,10 @@ export interface Kernels extends LayerKernels, ConvolutionKernels {
     labels: Int32Array,
     distances: Float64Array,
   ): void;
+  /** out[i] = x[rows[i]·d …]·w[wOffset …] over d columns, for the `count` listed rows of row-major X. */
+  gatherDot(count: number, rows: Uint32Array, d: number, x: FloatArray, w: Float64Array, wOffset: number, out: Float64Array): void;
+  /** y[yOffset + c] += Σᵢ weights[i]·x[rows[i]·d + c], c < d, rows added in the order listed. */
+  gatherAxpy(count: number, rows: Uint32Array, d: number, x: FloatArray, weights: Float64Array, y: Float64Array, yOffset: number): void;
   /**
    * One Lloyd iteration's local work on m rows (k-means): the nearest centre of each row as
    * `nearestCenter` finds it, then, in row order, stats[label·d + c] += x[row, c], stats[k·d + label]
