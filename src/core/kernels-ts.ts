@@ -220,12 +220,17 @@ function lloydStep(
   labels: Int32Array,
   distances: Float64Array,
   stats: Float64Array,
+  rowNorms: Float64Array | null,
 ): void {
   const countsAt = k * d;
   for (let i = 0; i < m; i++) {
     const row = xOffset + i * d;
     const previous = labels[i]!;
-    const rowNorm = dot(d, x, row, x, row);
+    let rowNorm = rowNorms === null ? NaN : rowNorms[i]!;
+    if (Number.isNaN(rowNorm)) {
+      rowNorm = dot(d, x, row, x, row);
+      if (rowNorms !== null) rowNorms[i] = rowNorm;
+    }
     let best = Infinity;
     let label = 0;
     for (let j = 0; j < k; j++) {

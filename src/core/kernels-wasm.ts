@@ -102,6 +102,7 @@ interface KernelExports {
     labels: number,
     distances: number,
     stats: number,
+    xNorms: number,
     work: number,
   ): void;
   lloydStepWorkBytes(d: number, k: number): number;
@@ -423,14 +424,15 @@ export function createWasmKernels(options: WasmKernelsOptions = {}): WasmKernels
     output64(y, yOffset, d, yAt);
   };
 
-  const lloydStep: Kernels['lloydStep'] = (m, d, x, xOffset, k, centers, centerNorms, labels, distances, stats) => {
+  const lloydStep: Kernels['lloydStep'] = (m, d, x, xOffset, k, centers, centerNorms, labels, distances, stats, rowNorms) => {
     if (m * d * k < minMultiplyAdds || d === 0 || k === 0) {
-      ts.lloydStep(m, d, x, xOffset, k, centers, centerNorms, labels, distances, stats);
+      ts.lloydStep(m, d, x, xOffset, k, centers, centerNorms, labels, distances, stats, rowNorms);
       return;
     }
     const xResident = heap.contains(x);
     const labelsResident = heap.contains(labels);
     const distancesResident = heap.contains(distances);
+    const normsResident = rowNorms === null || heap.contains(rowNorms);
     const statsLength = k * d + k + 2;
     const chunkRows = xResident ? m : Math.max(1, Math.min(m, Math.floor(chunkBytes / (d * x.BYTES_PER_ELEMENT))));
     const workBytes = w.lloydStepWorkBytes(d, k);
@@ -441,12 +443,14 @@ export function createWasmKernels(options: WasmKernelsOptions = {}): WasmKernels
         copyBytes(stats, statsLength) +
         (xResident ? 0 : chunkRows * d * x.BYTES_PER_ELEMENT + 16) +
         (labelsResident ? 0 : chunkRows * 4 + 16) +
-        (distancesResident ? 0 : chunkRows * 8 + 16),
+        (distancesResident ? 0 : chunkRows * 8 + 16) +
+        (normsResident ? 0 : chunkRows * 8 + 16),
     );
     const work = heap.take(workBytes);
     const centersAt = input(centers, 0, k * d);
     const normsAt = input(centerNorms, 0, k);
     const statsAt = input64(stats, 0, statsLength);
+    const rowNormsChunkAt = normsResident ? 0 : heap.take(chunkRows * 8);
     const xChunkAt = xResident ? 0 : heap.take(chunkRows * d * x.BYTES_PER_ELEMENT);
     const labelsChunkAt = labelsResident ? 0 : heap.take(chunkRows * 4);
     const distancesChunkAt = distancesResident ? 0 : heap.take(chunkRows * 8);
@@ -462,7 +466,13 @@ export function createWasmKernels(options: WasmKernelsOptions = {}): WasmKernels
       const labelsAt = labelsResident ? address(labels, row) : labelsChunkAt;
       if (!labelsResident) heap.i32.set(labels.subarray(row, row + rows), labelsAt / 4); // the previous labels are an input
       const distancesAt = distancesResident ? address(distances, row) : distancesChunkAt;
-      w.lloydStep(rows, d, xAt, flag(x), k, centersAt, normsAt, labelsAt, distancesAt, statsAt, work);
+      let rowNormsAt = 0;
+      if (rowNorms !== null) {
+        rowNormsAt = normsResident ? address(rowNorms, row) : rowNormsChunkAt;
+        if (!normsResident) heap.f64.set(rowNorms.subarray(row, row + rows), rowNormsAt / 8);
+      }
+      w.lloydStep(rows, d, xAt, flag(x), k, centersAt, normsAt, labelsAt, distancesAt, statsAt, rowNormsAt, work);
+      if (rowNorms !== null && !normsResident) rowNorms.set(heap.f64.subarray(rowNormsAt / 8, rowNormsAt / 8 + rows), row);
       if (!labelsResident) labels.set(heap.i32.subarray(labelsAt / 4, labelsAt / 4 + rows), row);
       if (!distancesResident) distances.set(heap.f64.subarray(distancesAt / 8, distancesAt / 8 + rows), row);
     }

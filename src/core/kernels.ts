@@ -83,7 +83,9 @@ export interface Kernels extends LayerKernels, ConvolutionKernels {
    * `nearestCenter` finds it, then, in row order, stats[label·d + c] += x[row, c], stats[k·d + label]
    * += 1, stats[k·d + k] += distance and stats[k·d + k + 1] += 1 per label that differs from the one
    * `labels` held on entry (−1: none). `labels` and `distances` receive the new labels and squared
-   * distances. stats is [sums (k·d) | counts (k) | inertia | changed labels].
+   * distances. stats is [sums (k·d) | counts (k) | inertia | changed labels]. `rowNorms` (m
+   * entries, or null) keeps ‖row i‖² from one iteration to the next: the kernel computes the
+   * entries that are NaN and stores them (start with NaN everywhere), and reads the others.
    */
   lloydStep(
     m: number,
@@ -96,6 +98,7 @@ export interface Kernels extends LayerKernels, ConvolutionKernels {
     labels: Int32Array,
     distances: Float64Array,
     stats: Float64Array,
+    rowNorms: Float64Array | null,
   ): void;
   /**
    * `array`'s values where this backend's kernels read them without a copy: WASM copies them once

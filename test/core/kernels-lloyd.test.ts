@@ -43,13 +43,18 @@ function randomCase(rng: Rng): Case {
   return { m, d, k, xOffset, x, centers, norms, previous };
 }
 
-function run(kern: Kernels, c: Case, residentX: boolean): { labels: Int32Array; distances: Float64Array; stats: Float64Array } {
+function run(
+  kern: Kernels,
+  c: Case,
+  residentX: boolean,
+  rowNorms: Float64Array | null = null,
+): { labels: Int32Array; distances: Float64Array; stats: Float64Array } {
   const x = residentX ? kern.resident(c.x) : { array: c.x, release: () => undefined };
   const labels = kern.resident(Int32Array.from(c.previous));
   const distances = new Float64Array(c.m);
   const stats = new Float64Array(c.k * c.d + c.k + 2);
   stats[0] = 0.5; // accumulates into what is there
-  kern.lloydStep(c.m, c.d, x.array, c.xOffset, c.k, c.centers, c.norms, labels.array, distances, stats);
+  kern.lloydStep(c.m, c.d, x.array, c.xOffset, c.k, c.centers, c.norms, labels.array, distances, stats, rowNorms);
   const result = { labels: Int32Array.from(labels.array), distances, stats };
   x.release();
   labels.release();
@@ -99,6 +104,21 @@ test('lloydStep equals nearestCenter followed by row-order sums, bitwise, on eac
       assert.deepEqual(fused.labels, labels, `${kern.name} trial ${trial}`);
       assert.deepEqual(fused.distances, distances, `${kern.name} trial ${trial}`);
       assert.deepEqual(fused.stats, stats, `${kern.name} trial ${trial}`);
+      // Row norms kept between calls: computed where NaN (first call), read after; same results both times.
+      const norms = new Float64Array(m).fill(NaN);
+      if (m > 2) norms[1] = 0; // a kept value is read, not recomputed: row 1's distance shifts by −‖row 1‖²
+      const first = run(kern, c, trial % 2 === 0, norms);
+      const kept = Float64Array.from(norms);
+      const second = run(kern, c, trial % 2 === 0, norms);
+      assert.deepEqual(norms, kept, 'kept norms are not rewritten');
+      for (const result of [first, second]) {
+        assert.deepEqual(result.labels, labels, `${kern.name} trial ${trial}`);
+        for (let i = 0; i < m; i++) {
+          if (i === 1 && m > 2) continue;
+          assert.equal(result.distances[i], distances[i], `${kern.name} trial ${trial} row ${i}`);
+          assert.ok(norms[i]! > 0, 'every NaN norm was computed and kept');
+        }
+      }
     }
   }
 });

@@ -113,6 +113,7 @@ export class KMeans extends Estimator<KMeansParams, KMeansState> {
     const x = kern.resident(shard.x);
     const labels = kern.resident(new Int32Array(n).fill(-1));
     const distances = kern.resident(new Float64Array(n));
+    const xNorms = kern.resident(new Float64Array(n).fill(NaN)); // ‖row‖², computed in the first iteration
     try {
       const stats = new Float64Array(k * d + k + 2); // sums | counts | inertia | changed labels
       const norms = new Float64Array(k);
@@ -124,7 +125,7 @@ export class KMeans extends Estimator<KMeansParams, KMeansState> {
         iteration++;
         rowNorms(centers, k, d, norms);
         stats.fill(0);
-        kern.lloydStep(n, d, x.array, 0, k, centers, norms, labels.array, distances.array, stats);
+        kern.lloydStep(n, d, x.array, 0, k, centers, norms, labels.array, distances.array, stats, xNorms.array);
         if (comm.size > 1) await comm.allReduce(stats, 'sum');
         inertia = stats[k * d + k]!;
         const relocated = await relocateEmptyClusters(view, stats, k, labels.array, distances.array);
@@ -154,7 +155,7 @@ export class KMeans extends Estimator<KMeansParams, KMeansState> {
         // As scikit-learn: one more assignment so the reported inertia belongs to the final centres.
         rowNorms(centers, k, d, norms);
         stats.fill(0);
-        kern.lloydStep(n, d, x.array, 0, k, centers, norms, labels.array, distances.array, stats);
+        kern.lloydStep(n, d, x.array, 0, k, centers, norms, labels.array, distances.array, stats, xNorms.array);
         const total = Float64Array.of(stats[k * d + k]!);
         if (comm.size > 1) await comm.allReduce(total, 'sum');
         inertia = total[0]!;
@@ -164,6 +165,7 @@ export class KMeans extends Estimator<KMeansParams, KMeansState> {
       x.release();
       labels.release();
       distances.release();
+      xNorms.release();
     }
   }
 
