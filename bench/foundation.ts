@@ -19,6 +19,7 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import '../src/index.js';
 import { kernels } from '../src/core/kernels.js';
+import { placeSharedArraysInWasmMemory } from '../src/core/kernels-wasm.js';
 import type { Dataset } from '../src/data/index.js';
 import { loadData } from '../src/data/index.js';
 import { createModel, evaluate } from '../src/models/index.js';
@@ -114,11 +115,12 @@ function sklearnRound(threads: number): Record<string, number> {
 
 const loadBefore = loadavg();
 const data = new Map<string, Dataset>();
-const needsShared = paradigms.some((p) => p.threads);
+// As the CLI loads data for sequential and threads fits: into shared memory that is this thread's
+// WASM kernel memory, so the kernels read it in place and the threads share it without a copy.
+placeSharedArraysInWasmMemory();
 for (const c of cases) {
   if (data.has(c.data)) continue;
-  // Shared memory when a threads row is timed (as the CLI loads it): the threads read it in place.
-  data.set(c.data, (await loadData(c.data, needsShared ? { placement: 'shared' } : {})).train);
+  data.set(c.data, (await loadData(c.data, { placement: 'shared' })).train);
 }
 const threadCounts = [...new Set(paradigms.filter((p) => p.threads).map((p) => p.workers))];
 if (threadCounts.length > 0) prewarmThreads(Math.max(...threadCounts));

@@ -6,6 +6,7 @@
  *     metrics, comm: { bytesSent, messagesSent, collectives } }
  */
 import { ConfigError } from '../core/errors.js';
+import { placeSharedArraysInWasmMemory } from '../core/kernels-wasm.js';
 import type { CheckpointPolicy } from '../models/context.js';
 import type { Paradigm } from '../models/index.js';
 import { PARADIGMS, createModel, evaluate, modelNames, saveModel } from '../models/index.js';
@@ -134,13 +135,17 @@ export async function trainCommand(args: ParsedArgs, write: Output): Promise<Tra
   // threads: the workers start while the data loads, and the data is loaded into shared memory,
   // which the threads read in place (else the fit copies it there first). Together these were the
   // 0.4–0.7 s by which threads×1 trailed sequential on a 1M-row k-means (issue #19).
+  // sequential and threads: that shared memory is this thread's WASM kernel memory, so the kernels
+  // read the rows where they were loaded (else each fit copies them in once: 0.1–0.3 s for 1M×50).
   const threads = paradigm === 'threads' && pipeline === undefined;
   if (threads) prewarmThreads(workers);
+  const inProcess = threads || paradigm === 'sequential';
+  if (inProcess) placeSharedArraysInWasmMemory();
   const data = await prepareData(
     args,
     place === null ? undefined : { rank: place.rank, worldSize: place.worldSize },
     ranksLoad,
-    threads ? 'shared' : 'heap',
+    inProcess ? 'shared' : 'heap',
   );
   const model = createModel(name, remainingOptions(args));
   const source =
