@@ -96,7 +96,19 @@ function nearestRows<T>(
       let c31 = f64x2.splat(0);
       let pb = packed + (<usize>(b * d * 4) << 3);
       let o: usize = 0;
-      for (let p = 0; p < d; p++) {
+      // A last block of one or two centres (k = 10: the third of three) skips the empty half of the
+      // tile; lanes 0–1 are computed exactly as in the full loop.
+      if (k - b * 4 <= 2) {
+        for (let p = 0; p < d; p++) {
+          const b0 = v128.load(pb);
+          c00 = madd(f64x2.splat(<f64>load<T>(r0 + o)), b0, c00);
+          c10 = madd(f64x2.splat(<f64>load<T>(r1 + o)), b0, c10);
+          c20 = madd(f64x2.splat(<f64>load<T>(r2 + o)), b0, c20);
+          c30 = madd(f64x2.splat(<f64>load<T>(r3 + o)), b0, c30);
+          pb += 32;
+          o += sizeof<T>();
+        }
+      } else for (let p = 0; p < d; p++) {
         const b0 = v128.load(pb);
         const b1 = v128.load(pb, 16);
         let a = f64x2.splat(<f64>load<T>(r0 + o));
@@ -184,7 +196,7 @@ export function lloydStep(
     for (let r = 0; r < rows; r++) store<i32>(previous + (<usize>r << 2), load<i32>(lo + (<usize>r << 2)));
     const xi = x + <usize>i * rowBytes;
     const di = distances + (<usize>i << 3);
-    const ni = xNorms == 0 ? 0 : xNorms + (<usize>i << 3);
+    const ni: usize = xNorms == 0 ? 0 : xNorms + (<usize>i << 3);
     if (xF32) nearestRows<f32>(rows, d, xi, k, packed, tile, centerNorms, lo, di, ni);
     else nearestRows<f64>(rows, d, xi, k, packed, tile, centerNorms, lo, di, ni);
     for (let r = 0; r < rows; r++) {
