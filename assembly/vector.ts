@@ -121,3 +121,37 @@ export function gemv(
     }
   }
 }
+
+/**
+ * out[i] = x[rows[i], :]·w for the `count` listed rows of row-major X (d columns, float64 or
+ * float32 `xF32`); rows are uint32 indices. A mini-batch's scores read in place: gathering the rows
+ * into a block first was 18–26 % of an SGD fit (linear regression, linear SVM; --cpu-prof).
+ */
+export function gatherDot(count: i32, rows: usize, d: i32, x: usize, xF32: i32, w: usize, out: usize): void {
+  const rowBytes = <usize>d << (xF32 ? 2 : 3);
+  for (let i = 0; i < count; i++) {
+    const row = x + <usize>load<u32>(rows + (<usize>i << 2)) * rowBytes;
+    store<f64>(out + (<usize>i << 3), dot(d, row, xF32, w, 0));
+  }
+}
+
+/** y[c] += Σᵢ weights[i]·x[rows[i], c], rows in the order listed (the gradient of a mini-batch). */
+export function gatherAxpy(count: i32, rows: usize, d: i32, x: usize, xF32: i32, weights: usize, y: usize): void {
+  const rowBytes = <usize>d << (xF32 ? 2 : 3);
+  const xs: usize = xF32 ? 2 : 3;
+  for (let i = 0; i < count; i++) {
+    const weight = load<f64>(weights + (<usize>i << 3));
+    if (weight == 0) continue;
+    const row = x + <usize>load<u32>(rows + (<usize>i << 2)) * rowBytes;
+    const vw = f64x2.splat(weight);
+    let j = 0;
+    for (; j + 1 < d; j += 2) {
+      const o = <usize>j << 3;
+      v128.store(y + o, f64x2.add(v128.load(y + o), f64x2.mul(vw, load2(row + (<usize>j << xs), xF32 != 0))));
+    }
+    if (j < d) {
+      const av = xF32 ? <f64>load<f32>(row + (<usize>j << 2)) : load<f64>(row + (<usize>j << 3));
+      store<f64>(y + (<usize>j << 3), load<f64>(y + (<usize>j << 3)) + weight * av);
+    }
+  }
+}

@@ -1,22 +1,37 @@
 /**
- * The foundation benchmark: each classical model's sequential fit time on the issue's sizes
- * (1,000,000×50 rows; k-means 1,000,000×20, k=10, 20 Lloyd iterations; PCA 200,000×100, 10
- * components), median and spread of REPEATS runs, and — when Debian's python3-sklearn is
- * installed — scikit-learn's time on the same shapes in the same run, as a ratio.
+ * The foundation benchmark: each classical model's fit time on the issue's sizes (1,000,000×50
+ * rows; k-means 1,000,000×20, k=10, 20 Lloyd iterations; PCA 200,000×100, 10 components), and —
+ * when Debian's python3-sklearn is installed — scikit-learn's time on the same shapes, interleaved:
+ * each of BENCH_REPEATS rounds times every case of ours, then runs scikit-learn once per case, so
+ * a change in the machine's load hits both sides alike. Medians and spread over the rounds.
+ *
+ * BENCH_PARADIGMS (default `sequential`) adds rows for the threads paradigm: `sequential,threads1,
+ * threads2` also times threads×1 and threads×2 (data in shared memory, warm threads) against
+ * scikit-learn with OMP/OpenBLAS limited to the same number of threads.
  *
  *   node dist/bench/foundation.js            (BENCH_SCALE=0.1 for a quick run, BENCH_REPEATS=3)
  *
- * Writes bench/results/foundation.json. Data generation is excluded from the timings.
+ * Writes bench/results/foundation.json: one row per case and paradigm with our seconds, scikit-learn's
+ * seconds and their ratio, and the load average before and after. Data generation is excluded.
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import '../src/index.js';
 import { kernels } from '../src/core/kernels.js';
+import { placeSharedArraysInWasmMemory } from '../src/core/kernels-wasm.js';
+import type { Dataset } from '../src/data/index.js';
 import { loadData } from '../src/data/index.js';
 import { createModel, evaluate } from '../src/models/index.js';
+import { prewarmThreads, shutdownThreadPool } from '../src/runtime/index.js';
 
 const scale = Number(process.env['BENCH_SCALE'] ?? '1');
 const repeats = Number(process.env['BENCH_REPEATS'] ?? '3');
+const paradigms = (process.env['BENCH_PARADIGMS'] ?? 'sequential').split(',').map((name) => {
+  const match = /^(sequential|threads(\d+))$/.exec(name.trim());
+  if (match === null) throw new Error(`BENCH_PARADIGMS: expected sequential or threadsN, found '${name}'`);
+  return { name: match[1]!, workers: match[2] === undefined ? 1 : Number(match[2]), threads: match[2] !== undefined };
+});
 const rows = (n: number): number => Math.round(n * scale);
 
 interface Case {
@@ -76,53 +91,100 @@ function summary(values: number[]): { median: number; min: number; max: number }
   return { median: sorted[Math.floor(sorted.length / 2)]!, min: sorted[0]!, max: sorted[sorted.length - 1]! };
 }
 
-function sklearnTimes(): Record<string, number> | null {
-  const python = existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
+const python = existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
+const haveSklearn = ((): boolean => {
   try {
     execFileSync(python, ['-c', 'import sklearn'], { stdio: 'ignore' });
+    return true;
   } catch {
     console.log('scikit-learn not found (apt-get install python3-sklearn): no ratio reported');
-    return null;
+    return false;
   }
-  const output = execFileSync(python, ['scripts/bench_sklearn.py', String(repeats), String(scale)], {
+})();
+
+/** One scikit-learn round: each case once, BLAS and OpenMP limited to `threads`. */
+function sklearnRound(threads: number): Record<string, number> {
+  const limit = String(threads);
+  const output = execFileSync(python, ['scripts/bench_sklearn.py', '1', String(scale)], {
     encoding: 'utf8',
     maxBuffer: 1 << 20,
+    env: { ...process.env, OMP_NUM_THREADS: limit, OPENBLAS_NUM_THREADS: limit, MKL_NUM_THREADS: limit },
   });
   return JSON.parse(output) as Record<string, number>;
 }
 
+const loadBefore = loadavg();
+const data = new Map<string, Dataset>();
+// As the CLI loads data for sequential and threads fits: into shared memory that is this thread's
+// WASM kernel memory, so the kernels read it in place and the threads share it without a copy.
+placeSharedArraysInWasmMemory();
+for (const c of cases) {
+  if (data.has(c.data)) continue;
+  data.set(c.data, (await loadData(c.data, { placement: 'shared' })).train);
+}
+const threadCounts = [...new Set(paradigms.filter((p) => p.threads).map((p) => p.workers))];
+if (threadCounts.length > 0) prewarmThreads(Math.max(...threadCounts));
+
+const ours = new Map<string, number[]>();
+const theirs = new Map<string, number[]>();
+const metrics = new Map<string, Record<string, number | number[]>>();
+const key = (id: string, paradigm: string): string => `${id} ${paradigm}`;
+const sklearnThreads = [...new Set(paradigms.map((p) => p.workers))];
+for (let round = 0; round < repeats; round++) {
+  for (const c of cases) {
+    const train = data.get(c.data)!;
+    for (const p of paradigms) {
+      const model = createModel(c.model, c.params);
+      await model.fit(train, p.threads ? { paradigm: 'threads', workers: p.workers } : {});
+      const k = key(c.id, p.name);
+      ours.set(k, [...(ours.get(k) ?? []), model.fitInfo!.seconds]);
+      if (round === 0) metrics.set(k, evaluate(model, train));
+      console.log(`round ${round + 1}/${repeats} ${c.id.padEnd(28)} ${p.name.padEnd(10)} ${model.fitInfo!.seconds.toFixed(3)} s`);
+    }
+  }
+  if (!haveSklearn) continue;
+  for (const threads of sklearnThreads) {
+    for (const [id, seconds] of Object.entries(sklearnRound(threads))) {
+      const k = `${id} ${threads}`;
+      theirs.set(k, [...(theirs.get(k) ?? []), seconds]);
+      console.log(`round ${round + 1}/${repeats} ${id.padEnd(28)} scikit-learn ${threads} thread${threads > 1 ? 's' : ''} ${seconds.toFixed(3)} s`);
+    }
+  }
+}
+await shutdownThreadPool();
+const loadAfter = loadavg();
+
 const results: Record<string, unknown>[] = [];
 for (const c of cases) {
-  const { train } = await loadData(c.data);
-  const seconds: number[] = [];
-  let metrics: Record<string, number | number[]> = {};
-  for (let r = 0; r < repeats; r++) {
-    const model = createModel(c.model, c.params);
-    await model.fit(train);
-    seconds.push(model.fitInfo!.seconds);
-    metrics = evaluate(model, train);
-  }
-  const s = summary(seconds);
-  results.push({ case: c.id, rows: train.rows, cols: train.cols, seconds: s, trainMetrics: metrics });
-  console.log(
-    `${c.id.padEnd(28)} ${train.rows}×${train.cols}  median ${s.median.toFixed(3)} s (min ${s.min.toFixed(3)}, max ${s.max.toFixed(3)})`,
-  );
-}
-const sklearn = sklearnTimes();
-if (sklearn !== null) {
-  for (const result of results) {
-    const theirs = sklearn[result['case'] as string];
-    if (theirs === undefined) continue;
-    result['sklearnSeconds'] = theirs;
-    result['ratioToSklearn'] = (result['seconds'] as { median: number }).median / theirs;
-    console.log(
-      `${String(result['case']).padEnd(28)} scikit-learn ${theirs.toFixed(3)} s  ours/sklearn ${(result['ratioToSklearn'] as number).toFixed(2)}×`,
-    );
+  const train = data.get(c.data)!;
+  for (const p of paradigms) {
+    const s = summary(ours.get(key(c.id, p.name))!);
+    const peer = theirs.get(`${c.id} ${p.workers}`);
+    const result: Record<string, unknown> = {
+      case: c.id,
+      paradigm: p.threads ? 'threads' : 'sequential',
+      workers: p.workers,
+      rows: train.rows,
+      cols: train.cols,
+      seconds: s,
+      trainMetrics: metrics.get(key(c.id, p.name)),
+    };
+    let line = `${c.id.padEnd(28)} ${p.name.padEnd(10)} median ${s.median.toFixed(3)} s (min ${s.min.toFixed(3)}, max ${s.max.toFixed(3)})`;
+    if (peer !== undefined) {
+      const t = summary(peer);
+      result['sklearnSeconds'] = t.median;
+      result['sklearnSpread'] = t;
+      result['ratioToSklearn'] = s.median / t.median;
+      line += `  scikit-learn ${t.median.toFixed(3)} s (min ${t.min.toFixed(3)}, max ${t.max.toFixed(3)})  ours/sklearn ${(s.median / t.median).toFixed(2)}×`;
+    }
+    results.push(result);
+    console.log(line);
   }
 }
+console.log(`load average before ${loadBefore.map((v) => v.toFixed(2)).join(' ')}, after ${loadAfter.map((v) => v.toFixed(2)).join(' ')}`);
 mkdirSync('bench/results', { recursive: true });
 writeFileSync(
   'bench/results/foundation.json',
-  `${JSON.stringify({ date: new Date().toISOString(), node: process.version, kernels: kernels().name, scale, repeats, results }, null, 2)}\n`,
+  `${JSON.stringify({ date: new Date().toISOString(), node: process.version, kernels: kernels().name, scale, repeats, loadAverage: { before: loadBefore, after: loadAfter }, results }, null, 2)}\n`,
 );
 console.log('wrote bench/results/foundation.json');

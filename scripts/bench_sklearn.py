@@ -2,7 +2,8 @@
 """Times scikit-learn on the foundation benchmark's shapes, for the ratio in bench/results.
 
 Run by `npm run bench` when Debian's python3-sklearn is installed (apt-get install python3-sklearn);
-prints one JSON object {case: median_seconds}. Same shapes and model settings as bench/run.ts;
+prints one JSON object {case: median_seconds}. Same shapes and model settings as bench/foundation.ts,
+which runs it once per round (repeats = 1) with OMP/OpenBLAS threads limited by the environment;
 the data are drawn the same way (Gaussian features, known weights), not bit-identical.
 """
 import json

@@ -5,7 +5,7 @@
  * applied to the test rows (no leakage).
  */
 import { ConfigError } from '../core/errors.js';
-import type { DType } from '../core/storage.js';
+import type { DType, Placement } from '../core/storage.js';
 import type { Dataset, LoadOptions, MissingPolicy } from '../data/index.js';
 import { MinMaxScaler, StandardScaler, loadData, trainTestSplit } from '../data/index.js';
 import type { ParsedArgs } from './args.js';
@@ -79,6 +79,7 @@ export async function prepareData(
   args: ParsedArgs,
   shard?: { rank: number; worldSize: number },
   scaleInRanks = false,
+  placement: Placement = 'heap',
 ): Promise<PreparedData> {
   const { spec, options } = takeLoadOptions(args);
   const evalName = takeString(args, 'eval') ?? 'test';
@@ -92,12 +93,13 @@ export async function prepareData(
 
   const scale = standardize ? 'standardize' : minmax ? 'minmax' : null;
   const started = performance.now();
-  const loaded = await loadData(spec, shard === undefined ? options : { ...options, shard });
+  // 'shared': loaded, split and scaled straight into shared memory (the threads paradigm reads it in place).
+  const loaded = await loadData(spec, { ...options, placement, ...(shard === undefined ? {} : { shard }) });
   let train = loaded.train;
   let test = loaded.test;
   let split: PreparedData['split'] = null;
   if (test === null && evalName === 'test') {
-    ({ train, test } = trainTestSplit(train, { testFraction, seed: splitSeed }));
+    ({ train, test } = trainTestSplit(train, { testFraction, seed: splitSeed, placement }));
     split = { testFraction, seed: splitSeed };
   }
   const loadSeconds = (performance.now() - started) / 1000;

@@ -201,6 +201,56 @@ function nearestCenter(
   }
 }
 
+function gatherDot(count: number, rows: Uint32Array, d: number, x: FloatArray, w: Float64Array, wOffset: number, out: Float64Array): void {
+  for (let i = 0; i < count; i++) out[i] = dot(d, x, rows[i]! * d, w, wOffset);
+}
+
+function gatherAxpy(count: number, rows: Uint32Array, d: number, x: FloatArray, weights: Float64Array, y: Float64Array, yOffset: number): void {
+  for (let i = 0; i < count; i++) axpy(d, weights[i]!, x, rows[i]! * d, y, yOffset);
+}
+
+function lloydStep(
+  m: number,
+  d: number,
+  x: FloatArray,
+  xOffset: number,
+  k: number,
+  centers: Float64Array,
+  centerNorms: Float64Array,
+  labels: Int32Array,
+  distances: Float64Array,
+  stats: Float64Array,
+  rowNorms: Float64Array | null,
+): void {
+  const countsAt = k * d;
+  for (let i = 0; i < m; i++) {
+    const row = xOffset + i * d;
+    const previous = labels[i]!;
+    let rowNorm = rowNorms === null ? NaN : rowNorms[i]!;
+    if (Number.isNaN(rowNorm)) {
+      rowNorm = dot(d, x, row, x, row);
+      if (rowNorms !== null) rowNorms[i] = rowNorm;
+    }
+    let best = Infinity;
+    let label = 0;
+    for (let j = 0; j < k; j++) {
+      const dist = rowNorm - 2 * dot(d, x, row, centers, j * d) + centerNorms[j]!;
+      if (dist < best) {
+        best = dist;
+        label = j;
+      }
+    }
+    const distance = best > 0 ? best : 0;
+    labels[i] = label;
+    distances[i] = distance;
+    const sumAt = label * d;
+    for (let c = 0; c < d; c++) stats[sumAt + c]! += x[row + c]!;
+    stats[countsAt + label]! += 1;
+    stats[countsAt + k]! += distance;
+    if (label !== previous) stats[countsAt + k + 1]! += 1;
+  }
+}
+
 /** The reference backend. */
 export const tsKernels: Kernels = {
   name: 'ts',
@@ -211,6 +261,10 @@ export const tsKernels: Kernels = {
   gemm,
   syrk,
   nearestCenter,
+  gatherDot,
+  gatherAxpy,
+  lloydStep,
+  resident: (array) => ({ array, release: () => undefined }),
   ...tsLayerKernels,
   ...explicitConvolution({ gemm, ...tsLayerKernels }),
 };

@@ -25,7 +25,7 @@
 import { readFileSync } from 'node:fs';
 import { setFlagsFromString } from 'node:v8';
 import { ConfigError } from './errors.js';
-import type { Kernels } from './kernels.js';
+import type { Kernels, ResidentArray } from './kernels.js';
 import { tsKernels } from './kernels-ts.js';
 import { setSharedAllocator } from './storage.js';
 import type { FloatArray } from './storage.js';
@@ -89,6 +89,23 @@ interface KernelExports {
     work: number,
   ): void;
   nearestCenterWorkBytes(d: number, k: number): number;
+  gatherDot(count: number, rows: number, d: number, x: number, xF32: number, w: number, out: number): void;
+  gatherAxpy(count: number, rows: number, d: number, x: number, xF32: number, weights: number, y: number): void;
+  lloydStep(
+    m: number,
+    d: number,
+    x: number,
+    xF32: number,
+    k: number,
+    centers: number,
+    centerNorms: number,
+    labels: number,
+    distances: number,
+    stats: number,
+    xNorms: number,
+    work: number,
+  ): void;
+  lloydStepWorkBytes(d: number, k: number): number;
 }
 
 /** Which build of the module: standard SIMD only, or with relaxed SIMD (fused multiply-add). */
@@ -238,6 +255,14 @@ export function createWasmKernels(options: WasmKernelsOptions = {}): WasmKernels
     if (!resident64(array)) array.set(heap.f64.subarray(at / 8, at / 8 + length), offset);
   };
   const flag = (array: FloatArray): number => (array instanceof Float32Array ? 1 : 0);
+  const copyBytes32 = (array: Uint32Array, length: number): number => (heap.contains(array) ? 0 : length * 4 + 16);
+  /** Address of row indices rows[0..count), copied into scratch unless they live in WASM memory. */
+  const inputRows = (rows: Uint32Array, count: number): number => {
+    if (heap.contains(rows)) return rows.byteOffset;
+    const at = heap.take(count * 4);
+    heap.i32.set(new Int32Array(rows.buffer, rows.byteOffset, count), at / 4);
+    return at;
+  };
 
   const dot: Kernels['dot'] = (n, x, xOffset, y, yOffset) => {
     if (n < minVectorLength || !heap.contains(x) || !heap.contains(y)) return ts.dot(n, x, xOffset, y, yOffset);
@@ -372,6 +397,111 @@ export function createWasmKernels(options: WasmKernelsOptions = {}): WasmKernels
     }
   };
 
+  // Scattered rows cannot be copied in cheaply: these run in WASM only when X lives there (Kernels.resident).
+  const gatherDot: Kernels['gatherDot'] = (count, rows, d, x, coefficients, wOffset, out) => {
+    if (count * d < minMultiplyAdds || !heap.contains(x)) {
+      ts.gatherDot(count, rows, d, x, coefficients, wOffset, out);
+      return;
+    }
+    heap.beginScratch(copyBytes32(rows, count) + (resident64(coefficients) ? 0 : d * 8 + 16) + (resident64(out) ? 0 : count * 8 + 16));
+    const rowsAt = inputRows(rows, count);
+    const wAt = input64(coefficients, wOffset, d);
+    const outAt = input64(out, 0, count, false);
+    w.gatherDot(count, rowsAt, d, address(x, 0), flag(x), wAt, outAt);
+    output64(out, 0, count, outAt);
+  };
+
+  const gatherAxpy: Kernels['gatherAxpy'] = (count, rows, d, x, weights, y, yOffset) => {
+    if (count * d < minMultiplyAdds || !heap.contains(x)) {
+      ts.gatherAxpy(count, rows, d, x, weights, y, yOffset);
+      return;
+    }
+    heap.beginScratch(copyBytes32(rows, count) + (resident64(weights) ? 0 : count * 8 + 16) + (resident64(y) ? 0 : d * 8 + 16));
+    const rowsAt = inputRows(rows, count);
+    const weightsAt = input64(weights, 0, count);
+    const yAt = input64(y, yOffset, d);
+    w.gatherAxpy(count, rowsAt, d, address(x, 0), flag(x), weightsAt, yAt);
+    output64(y, yOffset, d, yAt);
+  };
+
+  const lloydStep: Kernels['lloydStep'] = (m, d, x, xOffset, k, centers, centerNorms, labels, distances, stats, rowNorms) => {
+    if (m * d * k < minMultiplyAdds || d === 0 || k === 0) {
+      ts.lloydStep(m, d, x, xOffset, k, centers, centerNorms, labels, distances, stats, rowNorms);
+      return;
+    }
+    const xResident = heap.contains(x);
+    const labelsResident = heap.contains(labels);
+    const distancesResident = heap.contains(distances);
+    const normsResident = rowNorms === null || heap.contains(rowNorms);
+    const statsLength = k * d + k + 2;
+    const chunkRows = xResident ? m : Math.max(1, Math.min(m, Math.floor(chunkBytes / (d * x.BYTES_PER_ELEMENT))));
+    const workBytes = w.lloydStepWorkBytes(d, k);
+    heap.beginScratch(
+      workBytes +
+        copyBytes(centers, k * d) +
+        copyBytes(centerNorms, k) +
+        copyBytes(stats, statsLength) +
+        (xResident ? 0 : chunkRows * d * x.BYTES_PER_ELEMENT + 16) +
+        (labelsResident ? 0 : chunkRows * 4 + 16) +
+        (distancesResident ? 0 : chunkRows * 8 + 16) +
+        (normsResident ? 0 : chunkRows * 8 + 16),
+    );
+    const work = heap.take(workBytes);
+    const centersAt = input(centers, 0, k * d);
+    const normsAt = input(centerNorms, 0, k);
+    const statsAt = input64(stats, 0, statsLength);
+    const rowNormsChunkAt = normsResident ? 0 : heap.take(chunkRows * 8);
+    const xChunkAt = xResident ? 0 : heap.take(chunkRows * d * x.BYTES_PER_ELEMENT);
+    const labelsChunkAt = labelsResident ? 0 : heap.take(chunkRows * 4);
+    const distancesChunkAt = distancesResident ? 0 : heap.take(chunkRows * 8);
+    for (let row = 0; row < m; row += chunkRows) {
+      const rows = Math.min(chunkRows, m - row);
+      const from = xOffset + row * d;
+      let xAt = address(x, from);
+      if (!xResident) {
+        xAt = xChunkAt;
+        const view = x instanceof Float32Array ? heap.f32 : heap.f64;
+        view.set(x.subarray(from, from + rows * d), xChunkAt / x.BYTES_PER_ELEMENT);
+      }
+      const labelsAt = labelsResident ? address(labels, row) : labelsChunkAt;
+      if (!labelsResident) heap.i32.set(labels.subarray(row, row + rows), labelsAt / 4); // the previous labels are an input
+      const distancesAt = distancesResident ? address(distances, row) : distancesChunkAt;
+      let rowNormsAt = 0;
+      if (rowNorms !== null) {
+        rowNormsAt = normsResident ? address(rowNorms, row) : rowNormsChunkAt;
+        if (!normsResident) heap.f64.set(rowNorms.subarray(row, row + rows), rowNormsAt / 8);
+      }
+      w.lloydStep(rows, d, xAt, flag(x), k, centersAt, normsAt, labelsAt, distancesAt, statsAt, rowNormsAt, work);
+      if (rowNorms !== null && !normsResident) rowNorms.set(heap.f64.subarray(rowNormsAt / 8, rowNormsAt / 8 + rows), row);
+      if (!labelsResident) labels.set(heap.i32.subarray(labelsAt / 4, labelsAt / 4 + rows), row);
+      if (!distancesResident) distances.set(heap.f64.subarray(distancesAt / 8, distancesAt / 8 + rows), row);
+    }
+    output64(stats, 0, statsLength, statsAt);
+  };
+
+  const resident = <T extends ResidentArray>(array: T): { readonly array: T; release(): void } => {
+    if (heap.contains(array) || array.length === 0) return { array, release: () => undefined };
+    let at: number;
+    try {
+      at = heap.allocate(array.byteLength);
+    } catch (error) {
+      if (!(error instanceof RangeError)) throw error;
+      return { array, release: () => undefined }; // memory full (4 GiB): the kernels copy per call instead
+    }
+    const Type = array.constructor as new (buffer: SharedArrayBuffer, byteOffset: number, length: number) => T;
+    const copy = new Type(heap.buffer(), at, array.length);
+    copy.set(array as never);
+    let released = false;
+    return {
+      array: copy,
+      release: () => {
+        if (released) return;
+        released = true;
+        heap.release(at, array.byteLength);
+      },
+    };
+  };
+
   return {
     name: 'wasm',
     simd,
@@ -383,6 +513,10 @@ export function createWasmKernels(options: WasmKernelsOptions = {}): WasmKernels
     gemm,
     syrk,
     nearestCenter,
+    gatherDot,
+    gatherAxpy,
+    lloydStep,
+    resident,
     ...createWasmLayerKernels(instance.exports, heap, gemm),
   };
 }

@@ -74,7 +74,45 @@ export interface Kernels extends LayerKernels, ConvolutionKernels {
     labels: Int32Array,
     distances: Float64Array,
   ): void;
+  /** out[i] = x[rows[i]·d …]·w[wOffset …] over d columns, for the `count` listed rows of row-major X. */
+  gatherDot(count: number, rows: Uint32Array, d: number, x: FloatArray, w: Float64Array, wOffset: number, out: Float64Array): void;
+  /** y[yOffset + c] += Σᵢ weights[i]·x[rows[i]·d + c], c < d, rows added in the order listed. */
+  gatherAxpy(count: number, rows: Uint32Array, d: number, x: FloatArray, weights: Float64Array, y: Float64Array, yOffset: number): void;
+  /**
+   * One Lloyd iteration's local work on m rows (k-means): the nearest centre of each row as
+   * `nearestCenter` finds it, then, in row order, stats[label·d + c] += x[row, c], stats[k·d + label]
+   * += 1, stats[k·d + k] += distance and stats[k·d + k + 1] += 1 per label that differs from the one
+   * `labels` held on entry (−1: none). `labels` and `distances` receive the new labels and squared
+   * distances. stats is [sums (k·d) | counts (k) | inertia | changed labels]. `rowNorms` (m
+   * entries, or null) keeps ‖row i‖² from one iteration to the next: the kernel computes the
+   * entries that are NaN and stores them (start with NaN everywhere), and reads the others.
+   */
+  lloydStep(
+    m: number,
+    d: number,
+    x: FloatArray,
+    xOffset: number,
+    k: number,
+    centers: Float64Array,
+    centerNorms: Float64Array,
+    labels: Int32Array,
+    distances: Float64Array,
+    stats: Float64Array,
+    rowNorms: Float64Array | null,
+  ): void;
+  /**
+   * `array`'s values where this backend's kernels read them without a copy: WASM copies them once
+   * into its memory (none when they already live there), the reference returns `array` itself.
+   * For data an iterative fit reads every iteration; `release()` frees the copy when the fit ends.
+   * @example
+   * const x = kernels().resident(shard.x); // one copy, not one per iteration
+   * try { ... kernels().lloydStep(rows, d, x.array, 0, ...) ... } finally { x.release(); }
+   */
+  resident<T extends ResidentArray>(array: T): { readonly array: T; release(): void };
 }
+
+/** What `Kernels.resident` can place: data, labels. */
+export type ResidentArray = Float32Array | Float64Array | Int32Array;
 
 const backends = new Map<string, Kernels>();
 let active: Kernels | null = null;

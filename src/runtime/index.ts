@@ -6,7 +6,7 @@ import './launchers.js';
 
 export { launchSequential } from './sequential.js';
 export { launchThreads } from './threads.js';
-export { shutdownThreadPool } from './thread-pool.js';
+export { prewarmThreads, shutdownThreadPool } from './thread-pool.js';
 export { launchProcesses } from './processes.js';
 export { launchCluster } from './cluster.js';
 export { rendezvousFromEnv, inCluster, staticRendezvous } from './rendezvous.js';

@@ -13,7 +13,7 @@ import { Dataset } from '../../src/data/dataset.js';
 import { syntheticGenerator } from '../../src/data/synthetic.js';
 import { createModel } from '../../src/models/registry.js';
 import { shutdownThreadPool } from '../../src/runtime/index.js';
-import { idleThreadCount } from '../../src/runtime/thread-pool.js';
+import { idleThreadCount, prewarmThreads } from '../../src/runtime/thread-pool.js';
 import { stateDifference } from './model-cases.js';
 import { FaultyModel, ProbeModel } from './fixtures/fixture-models.js';
 
@@ -42,6 +42,24 @@ test("a second fit reuses the first fit's threads and equals a fresh-thread fit 
   assert.deepEqual(three.fitInfo?.threadIds?.slice(0, 2), firstIds);
   const one = await createModel('linear-regression', {}).fit(regression, { paradigm: 'threads', workers: 1 });
   assert.deepEqual(one.fitInfo?.threadIds, firstIds.slice(0, 1));
+});
+
+test('prewarmThreads starts idle workers that the next fit takes, and tops up to the count asked', async () => {
+  await shutdownThreadPool();
+  prewarmThreads(2);
+  assert.equal(idleThreadCount(), 2, 'two workers idle in the pool at once, before they are online');
+  prewarmThreads(2);
+  assert.equal(idleThreadCount(), 2, 'already two idle: none started');
+  const warm = await createModel('linear-regression', {}).fit(regression, { paradigm: 'threads', workers: 2 });
+  const cold = await createModel('linear-regression', {}).fit(regression, { paradigm: 'threads', workers: 2, reuseThreads: false });
+  assert.equal(stateDifference(warm.state, cold.state).worst, 0, 'prewarmed threads train the same model bit for bit');
+  assert.equal(idleThreadCount(), 2, 'the prewarmed workers went back to the pool');
+  prewarmThreads(3);
+  assert.equal(idleThreadCount(), 3);
+  const three = await createModel('linear-regression', {}).fit(regression, { paradigm: 'threads', workers: 3 });
+  assert.deepEqual(three.fitInfo?.threadIds?.slice(0, 2), warm.fitInfo?.threadIds, 'the oldest idle workers are taken first');
+  await shutdownThreadPool();
+  assert.equal(idleThreadCount(), 0);
 });
 
 test("a failed fit's threads are terminated, not returned to the pool", async () => {

@@ -195,6 +195,11 @@ async function trainSgd(shard: Dataset, params: LinearRegressionParams, context:
       if (fitIntercept) w[d]! -= lr * meanGradient[d]!;
     },
   };
-  const result = await runSgd(shard, context, problem, new Float64Array(d + 1), params);
+  let result: Awaited<ReturnType<typeof runSgd>>;
+  try {
+    result = await runSgd(shard, context, problem, new Float64Array(d + 1), params);
+  } finally {
+    batch.release();
+  }
   return { weights: result.params.slice(0, d), intercept: result.params[d]! };
 }

@@ -99,6 +99,11 @@ export class HingeLoss {
     this.codes = codes;
     return this.batch.sumRows(x, rows, count, params, gradient, this.residual);
   }
+
+  /** Free the kernel-memory copy of the data the sums placed there (LinearBatch.release). */
+  release(): void {
+    this.batch.release();
+  }
 }
 
 export class LinearSVM extends Estimator<LinearSVMParams, LinearSVMState> {
@@ -149,7 +154,7 @@ export class LinearSVM extends Estimator<LinearSVMParams, LinearSVMState> {
       },
       new Float64Array(dim),
       this.params,
-    );
+    ).finally(() => hinge.release());
     return { classes, ...splitParams(result.params, outputs, d) };
   }
 

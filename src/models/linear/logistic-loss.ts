@@ -103,6 +103,11 @@ export class LogisticLoss {
     this.codes = codes;
     return this.batch.sumRows(x, rows, count, params, gradient, this.residual);
   }
+
+  /** Free the kernel-memory copy of the data the sums placed there (LinearBatch.release). */
+  release(): void {
+    this.batch.release();
+  }
 }
 
 /** Adds l2·W to `gradient` (intercepts unpenalised) and returns (l2/2)·‖W‖². */

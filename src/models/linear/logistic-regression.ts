@@ -80,10 +80,15 @@ export class LogisticRegression extends Estimator<LogisticRegressionParams, Logi
     const { classes, codes, outputs, total } = await classifierLabels(NAME, shard, context);
     const d = shard.cols;
     const loss = new LogisticLoss(d, outputs);
-    const params =
-      this.params.solver === 'lbfgs'
-        ? await this.trainLbfgs(shard, context, codes, loss, total)
-        : await this.trainSgd(shard, context, codes, classes, loss);
+    let params: Float64Array;
+    try {
+      params =
+        this.params.solver === 'lbfgs'
+          ? await this.trainLbfgs(shard, context, codes, loss, total)
+          : await this.trainSgd(shard, context, codes, classes, loss);
+    } finally {
+      loss.release();
+    }
     return { classes, ...splitParams(params, outputs, d) };
   }
 
