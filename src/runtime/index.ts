@@ -11,6 +11,7 @@ export { launchProcesses } from './processes.js';
 export { launchCluster } from './cluster.js';
 export { rendezvousFromEnv, inCluster } from './rendezvous.js';
 export { fitInNamespaces } from './netns-cluster.js';
+export { checkCompressionSpec, compressionProblem } from './compression.js';
 export type { NamespaceFitRequest, NamespaceFitResult } from './netns-cluster.js';
 export { NamespaceNetwork, namespacesUnavailable, listNamespaces } from './netns.js';
 export type { NamespaceNetworkOptions, NamespaceHost } from './netns.js';

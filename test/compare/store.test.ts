@@ -106,28 +106,28 @@ test('a version-1 file is migrated in place and its old rows stay readable', asy
     const store = await ResultsStore.open(path);
     await store.writeRun(old, session());
     store.close();
-    // Make it the version-1 layout: no setup_bytes column (nor version 3's network, nor version 4's rank_peak_rss_bytes).
+    // Make it the version-1 layout: no setup_bytes column (nor version 3's network, version 4's rank_peak_rss_bytes, version 5's compression).
     const instance = await DuckDBInstance.create(path);
     const connection = await instance.connect();
     await connection.run(
-      `ALTER TABLE runs DROP COLUMN setup_bytes; ALTER TABLE runs DROP COLUMN network; ALTER TABLE runs DROP COLUMN rank_peak_rss_bytes; UPDATE meta SET value = '1' WHERE key = 'schema_version'`,
+      `ALTER TABLE runs DROP COLUMN setup_bytes; ALTER TABLE runs DROP COLUMN network; ALTER TABLE runs DROP COLUMN rank_peak_rss_bytes; ALTER TABLE runs DROP COLUMN compression; UPDATE meta SET value = '1' WHERE key = 'schema_version'`,
     );
     connection.closeSync();
     instance.closeSync();
 
     const migrated = await ResultsStore.open(path);
-    assert.equal(await migrated.schemaVersion(), 4);
+    assert.equal(await migrated.schemaVersion(), 5);
     await migrated.writeRun(
-      record({ paradigm: 'processes', workers: 2, wallSeconds: 1, setupBytes: 4096, network: 'wan', rankPeakRssBytes: 7e7 }),
+      record({ paradigm: 'processes', workers: 2, wallSeconds: 1, setupBytes: 4096, network: 'wan', rankPeakRssBytes: 7e7, compression: 'topk16:0.01' }),
       session(),
     );
     const runs = await migrated.listRuns();
     migrated.close();
     assert.deepEqual(
-      runs.map((r) => [r.wallSeconds, r.setupBytes, r.network, r.rankPeakRssBytes]),
+      runs.map((r) => [r.wallSeconds, r.setupBytes, r.network, r.rankPeakRssBytes, r.compression]),
       [
-        [2, 0, 'loopback', null],
-        [1, 4096, 'wan', 7e7],
+        [2, 0, 'loopback', null, 'none'],
+        [1, 4096, 'wan', 7e7, 'topk16:0.01'],
       ],
     );
   } finally {
