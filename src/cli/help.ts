@@ -57,9 +57,10 @@ export const COMMANDS: Record<string, CommandHelp> = {
       ['--strategy <name>', 'how workers combine updates: allreduce, hogwild, ps-sync, ps-async, ps-ssp:<s>'],
       [
         '--compression <codec>',
-        'compress gradients: none, fp16, bf16, topk:<ratio>, randomk:<ratio>, qsgd:<levels>, terngrad, signsgd, powersgd:<rank> (allreduce and ps-* strategies)',
+        'compress gradients: none, fp16, bf16, topk:<ratio>, topk16:<ratio>, randomk:<ratio>, qsgd:<levels>, terngrad, signsgd, powersgd:<rank> (allreduce and ps-* strategies)',
       ],
       ['--compression-warmup E', 'epochs of uncompressed training before the codec starts (default 0)'],
+      ['--bucket-bytes B', 'all-reduce (and compress) the gradient in buckets of at most B bytes along tensor boundaries (tensor fusion)'],
       [
         '--pipeline [<m>][:gpipe|1f1b][:replicas=<r>]',
         'train a neural model as a pipeline of stages (bare --pipeline: 4 micro-batches, GPipe, 1 replica)',

@@ -122,6 +122,7 @@ export async function trainCommand(args: ParsedArgs, write: Output): Promise<Tra
     );
   const compression = takeString(args, 'compression');
   const compressionWarmup = takeNumber(args, 'compression-warmup', (n) => Number.isInteger(n) && n >= 0, 'a whole number of epochs ≥ 0');
+  const bucketBytes = takeNumber(args, 'bucket-bytes', (n) => Number.isInteger(n) && n >= 1, 'a whole number of bytes ≥ 1');
   const checkpoint = takeCheckpointPolicy(args);
   // Under `cluster` this process is one rank (started by `shardlearn launch`, torchrun-style
   // env, Kubernetes, Slurm): it loads only its shard; rank 0 alone evaluates, prints and saves.
@@ -154,6 +155,7 @@ export async function trainCommand(args: ParsedArgs, write: Output): Promise<Tra
     ...(timeoutMs === undefined ? {} : { timeoutMs }),
     ...(compression === undefined ? {} : { compression }),
     ...(compressionWarmup === undefined ? {} : { compressionWarmup }),
+    ...(bucketBytes === undefined ? {} : { bucketBytes }),
     ...(checkpoint === undefined ? {} : { checkpoint }),
     ...(insecureTransport ? { insecureTransport } : {}),
     ...source,

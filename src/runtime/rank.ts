@@ -128,7 +128,12 @@ export async function runRank<State>(job: RankJob, setup: RankSetup): Promise<Ra
   if (job.data.kind === 'source' && job.data.source.scale !== undefined) {
     ({ data: shard, scaler: preprocess } = await scaleByAllReduce(shard, job.data.source.scale, comm));
   }
-  const strategy = createStrategy(job.strategy, { comm, sharedParams: setup.sharedParams, compression: compressionOf(job.options) });
+  const strategy = createStrategy(job.strategy, {
+    comm,
+    sharedParams: setup.sharedParams,
+    compression: compressionOf(job.options),
+    bucketBytes: job.options.bucketBytes,
+  });
   // Rank 0 speaks for the run (nanoGPT's master_process); every report is also a liveness sign.
   const progress = batchedProgress(setup.rank, setup.progressIntervalMs ?? 0, setup.progress ?? (() => undefined));
   const report = (event: ProgressEvent): void => {

@@ -45,6 +45,8 @@ export interface SgdProblem {
   apply(params: Float64Array, meanGradient: Float64Array, step: number): void;
   /** The precision `accumulate`'s gradients are computed in (float32 networks); default float64. */
   readonly gradientPrecision?: 'float32' | 'float64';
+  /** Lengths of the parameter tensors in flat order, for strategies that bucket (StrategySetup.tensors); absent = one tensor. */
+  readonly tensors?: readonly number[];
   /** The update rule's own state (an optimizer's momentum or moments), for checkpoints; absent when it has none. */
   getState?(): OptimizerState;
   setState?(state: OptimizerState): void;
@@ -96,7 +98,10 @@ export async function runSgd(
   if (policy !== undefined) checkPolicy(policy, context);
   // Rank 0 reads the newest valid checkpoint and broadcasts it, so all ranks continue from one state.
   const resumed = policy?.resume === true ? await resumeOnEveryRank(policy, context, problem.dim, problem.getState?.()) : null;
-  const params = await strategy.setup(resumed?.params ?? initial, { gradientPrecision: problem.gradientPrecision ?? 'float64' });
+  const params = await strategy.setup(resumed?.params ?? initial, {
+    gradientPrecision: problem.gradientPrecision ?? 'float64',
+    ...(problem.tensors === undefined ? {} : { tensors: problem.tensors }),
+  });
   const gradient = new Float64Array(problem.dim);
   const batchRows = new Uint32Array(options.batchSize);
   const lossTally = new Float64Array(2);
