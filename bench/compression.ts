@@ -55,6 +55,7 @@ async function main(): Promise<void> {
   const optimizer = argument('optimizer');
   const lr = argument('lr');
   const momentum = argument('momentum');
+  const bucketBytes = argument('bucket-bytes');
   const training = {
     epochs,
     batchSize,
@@ -68,7 +69,7 @@ async function main(): Promise<void> {
   const target = new URL('../../bench/results/compression.json', import.meta.url);
   mkdirSync(new URL('../../bench/results/', import.meta.url), { recursive: true });
   const key = (r: Record<string, unknown>): string =>
-    ['model', 'data', 'rows', 'epochs', 'paradigm', 'workers', 'network', 'codec', 'warmupEpochs', 'optimizer', 'lr', 'momentum']
+    ['model', 'data', 'rows', 'epochs', 'paradigm', 'workers', 'network', 'codec', 'warmupEpochs', 'optimizer', 'lr', 'momentum', 'bucketBytes']
       .map((field) => JSON.stringify(r[field] ?? null))
       .join(' ');
   // Read again before every write: two runs of this script (different codecs) may share the file.
@@ -87,6 +88,7 @@ async function main(): Promise<void> {
       workers,
       ...(network === undefined ? {} : { network }),
       ...(codec === 'none' ? {} : { compression: codec, compressionWarmup: warmup }),
+      ...(bucketBytes === undefined ? {} : { bucketBytes: Number(bucketBytes) }),
     });
     const info = model.fitInfo!;
     // Synchronous SGD: every rank takes ⌈rows / batch⌉ steps an epoch.
@@ -110,6 +112,7 @@ async function main(): Promise<void> {
       optimizer: optimizer ?? null,
       lr: lr === undefined ? null : Number(lr),
       momentum: momentum === undefined ? null : Number(momentum),
+      bucketBytes: bucketBytes === undefined ? null : Number(bucketBytes),
       codec,
       warmupEpochs: codec === 'none' ? 0 : warmup,
       steps,
