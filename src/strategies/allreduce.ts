@@ -74,6 +74,7 @@ export class AllReduceStrategy implements GradientStrategy {
       codec === null
         ? []
         : this.buckets.map((_, i) => new GradientCompressor(this.comm, codec, { ...this.compression!, seed: (this.compression!.seed ?? 0) + i }));
+    for (const compressor of this.compressors) compressor.setStepsPerEpoch(options.stepsPerEpoch);
     return Promise.resolve(initial);
   }
 
@@ -82,6 +83,7 @@ export class AllReduceStrategy implements GradientStrategy {
       const { start, end } = this.buckets[i]!;
       const part = start === 0 && end === gradientSum.length ? gradientSum : gradientSum.subarray(start, end);
       const compressor = this.compressors[i];
+      compressor?.beginStep();
       if (compressor !== undefined && !compressor.bypass()) await compressor.sum(part);
       else if (this.comm.size > 1) {
         const wire = this.wires[i]!;

@@ -31,6 +31,8 @@ export interface StrategySetup {
    * bucketing strategy may cut the vector (buckets.ts). Absent: one tensor.
    */
   tensors?: readonly number[];
+  /** Steps in an epoch, when the trainer knows it: a codec's warm-up may then end part-way through an epoch. */
+  stepsPerEpoch?: number;
 }
 
 export interface GradientStrategy {

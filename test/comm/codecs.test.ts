@@ -169,6 +169,27 @@ test('DGC warm-up: density falls exponentially over the warm-up epochs, then sta
   densities.forEach((d, e) => assert.ok(Math.abs(d - expected[e]!) < 1e-4, `epoch ${e}: density ${d}, expected ${expected[e]}`));
 });
 
+test('DGC warm-up over a fraction of an epoch: one stage at √ratio until the warm-up ends part-way through epoch 0', () => {
+  const codec = createCodec('topk16:0.01');
+  const n = 10000;
+  const state = codec.createState(n, { warmupEpochs: 0.25 });
+  const density = (epoch: number): number => {
+    state.epoch = epoch;
+    return (codec.encodedBytes(n, state) - 4) / 4 / n;
+  };
+  assert.equal(density(0), 0.1);
+  assert.equal(density(0.24), 0.1);
+  assert.equal(density(0.25), 0.01);
+  assert.equal(density(2), 0.01);
+  // 2.5 epochs: three stages of 5/6 epoch each, at 0.01^(1/4), 0.01^(2/4), 0.01^(3/4).
+  const longer = codec.createState(n, { warmupEpochs: 2.5 });
+  const at = (epoch: number): number => {
+    longer.epoch = epoch;
+    return Math.round((codec.encodedBytes(n, longer) - 4) / 4);
+  };
+  assert.deepEqual([at(0), at(0.9), at(1.7), at(2.5)], [Math.round(n * 0.01 ** 0.25), Math.round(n * 0.1), Math.round(n * 0.01 ** 0.75), 100]);
+});
+
 test('signSGD with error feedback: the running sum of what was sent tracks the running sum of gradients', () => {
   const codec = createCodec('signsgd');
   const n = 64;

@@ -101,6 +101,7 @@ export async function runSgd(
   const params = await strategy.setup(resumed?.params ?? initial, {
     gradientPrecision: problem.gradientPrecision ?? 'float64',
     ...(problem.tensors === undefined ? {} : { tensors: problem.tensors }),
+    stepsPerEpoch: Math.ceil((strategy.synchronous ? layout.total : shard.rows) / options.batchSize),
   });
   const gradient = new Float64Array(problem.dim);
   const batchRows = new Uint32Array(options.batchSize);
