@@ -39,7 +39,13 @@ async function subjects(models: string[], cnnRows: number): Promise<Subject[]> {
   const out: Subject[] = [];
   if (models.includes('cnn')) {
     const { train, test } = await loadData('builtin:fashion-mnist', { dtype: 'float32' });
-    out.push({ label: `cnn fashion-mnist ${cnnRows} rows`, model: 'cnn', params: { epochs: 1, batchSize: 64, seed: 1 }, train: train.slice(0, cnnRows), test: test!.slice(0, 2000) });
+    out.push({
+      label: `cnn fashion-mnist ${cnnRows} rows`,
+      model: 'cnn',
+      params: { epochs: 1, batchSize: 64, seed: 1 },
+      train: train.slice(0, cnnRows),
+      test: test!.slice(0, 2000),
+    });
   }
   if (models.includes('logistic-regression')) {
     for (const cols of [20, 2000]) {
@@ -67,7 +73,9 @@ async function main(): Promise<void> {
   const cnnRows = Number(argument('cnn-rows') ?? '6000');
   const target = new URL('../../bench/results/compression-netns.json', import.meta.url);
   mkdirSync(new URL('../../bench/results/', import.meta.url), { recursive: true });
-  const records: Record<string, unknown>[] = existsSync(target) ? (JSON.parse(readFileSync(target, 'utf8')) as { records: Record<string, unknown>[] }).records : [];
+  const records: Record<string, unknown>[] = existsSync(target)
+    ? (JSON.parse(readFileSync(target, 'utf8')) as { records: Record<string, unknown>[] }).records
+    : [];
   for (const subject of await subjects(models, cnnRows)) {
     for (let repeat = 0; repeat < repeats; repeat++) {
       for (const codec of codecs) {
@@ -104,7 +112,10 @@ async function main(): Promise<void> {
         console.log(
           `${subject.label.padEnd(44)} ${codec.padEnd(12)} #${repeat} ${info.seconds.toFixed(2).padStart(7)} s  ${(record.bytesSentRank0 / 1e6).toFixed(2).padStart(8)} MB  comm ${(record.commMs[0]! / 1000).toFixed(2)} s  score ${score.toFixed(4)}  load ${loadBefore.toFixed(1)}`,
         );
-        writeFileSync(target, JSON.stringify({ machine: { cpus: cpus().length, model: cpus()[0]?.model, node: process.version }, records }, null, 2) + '\n');
+        writeFileSync(
+          target,
+          JSON.stringify({ machine: { cpus: cpus().length, model: cpus()[0]?.model, node: process.version }, records }, null, 2) + '\n',
+        );
       }
     }
   }

@@ -69,7 +69,21 @@ async function main(): Promise<void> {
   const target = new URL('../../bench/results/compression.json', import.meta.url);
   mkdirSync(new URL('../../bench/results/', import.meta.url), { recursive: true });
   const key = (r: Record<string, unknown>): string =>
-    ['model', 'data', 'rows', 'epochs', 'paradigm', 'workers', 'network', 'codec', 'warmupEpochs', 'optimizer', 'lr', 'momentum', 'bucketBytes']
+    [
+      'model',
+      'data',
+      'rows',
+      'epochs',
+      'paradigm',
+      'workers',
+      'network',
+      'codec',
+      'warmupEpochs',
+      'optimizer',
+      'lr',
+      'momentum',
+      'bucketBytes',
+    ]
       .map((field) => JSON.stringify(r[field] ?? null))
       .join(' ');
   // Read again before every write: two runs of this script (different codecs) may share the file.

@@ -59,7 +59,10 @@ export const COMMANDS: Record<string, CommandHelp> = {
         '--compression <codec>',
         'compress gradients: none, fp16, bf16, topk:<ratio>, topk16:<ratio>, randomk:<ratio>, qsgd:<levels>, terngrad, signsgd, powersgd:<rank> (allreduce and ps-* strategies)',
       ],
-      ['--compression-warmup E', 'epochs of warm-up (dense codecs uncompressed, top-k/random-k DGC density schedule); may be a fraction (default 0)'],
+      [
+        '--compression-warmup E',
+        'epochs of warm-up (dense codecs uncompressed, top-k/random-k DGC density schedule); may be a fraction (default 0)',
+      ],
       ['--bucket-bytes B', 'all-reduce (and compress) the gradient in buckets of at most B bytes along tensor boundaries (tensor fusion)'],
       [
         '--pipeline [<m>][:gpipe|1f1b][:replicas=<r>]',

@@ -121,7 +121,12 @@ export async function trainCommand(args: ParsedArgs, write: Output): Promise<Tra
       'shardlearn: --insecure-transport: rank-to-rank traffic is NOT encrypted (plain TCP, no CURVE); use only on an isolated network\n',
     );
   const compression = takeString(args, 'compression');
-  const compressionWarmup = takeNumber(args, 'compression-warmup', (n) => Number.isFinite(n) && n >= 0, 'a number of epochs ≥ 0 (0.1: a tenth of the first)');
+  const compressionWarmup = takeNumber(
+    args,
+    'compression-warmup',
+    (n) => Number.isFinite(n) && n >= 0,
+    'a number of epochs ≥ 0 (0.1: a tenth of the first)',
+  );
   const bucketBytes = takeNumber(args, 'bucket-bytes', (n) => Number.isInteger(n) && n >= 1, 'a whole number of bytes ≥ 1');
   const checkpoint = takeCheckpointPolicy(args);
   // Under `cluster` this process is one rank (started by `shardlearn launch`, torchrun-style

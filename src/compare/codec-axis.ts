@@ -20,7 +20,8 @@ export const NO_COMPRESSION = 'none';
 /** A matrix `compression` list, each spec checked as a rank would build it (a ConfigError naming the entry). */
 export function compressionList(field: string, value: unknown): string[] {
   const specs = nonEmptyList(field, value).map((spec, i) => {
-    if (typeof spec !== 'string' || spec.trim() === '') fail(`${field}[${i}]`, "a codec spec such as 'none', 'topk16:0.01' or 'powersgd:2'", spec);
+    if (typeof spec !== 'string' || spec.trim() === '')
+      fail(`${field}[${i}]`, "a codec spec such as 'none', 'topk16:0.01' or 'powersgd:2'", spec);
     try {
       checkCompressionSpec(spec.trim());
     } catch (error) {
@@ -48,7 +49,10 @@ export function cellCodecs(
   const refused: { codec: string; reason: string }[] = [];
   const codecs = plain ? [NO_COMPRESSION] : [];
   for (const codec of compressed) {
-    const problem = cell.strategy === 'pipeline' ? 'pipeline stages pass activations, not gradients a codec compresses' : compressionProblem(cell.strategy, codec);
+    const problem =
+      cell.strategy === 'pipeline'
+        ? 'pipeline stages pass activations, not gradients a codec compresses'
+        : compressionProblem(cell.strategy, codec);
     if (problem === null) codecs.push(codec);
     else refused.push({ codec, reason: problem });
   }
@@ -59,4 +63,3 @@ export function cellCodecs(
 export function codecFitOptions(codec: string): { compression?: string } {
   return codec === NO_COMPRESSION ? {} : { compression: codec };
 }
-

@@ -37,7 +37,19 @@ export function codecComparisons(cells: readonly CellSummary[]): CodecComparison
 
 /** Rows of the report's codec table: one per compressed cell measured beside its uncompressed twin. */
 export function codecTableRows(cells: readonly CellSummary[]): { header: string[]; rows: string[][] } {
-  const header = ['model', 'rows', 'cell', 'codec', 'sent', 'sent uncompressed', 'fewer bytes', 'score', 'score uncompressed', 'wall s', 'wall s uncompressed'];
+  const header = [
+    'model',
+    'rows',
+    'cell',
+    'codec',
+    'sent',
+    'sent uncompressed',
+    'fewer bytes',
+    'score',
+    'score uncompressed',
+    'wall s',
+    'wall s uncompressed',
+  ];
   const rows = codecComparisons(cells).map(({ plain, compressed, fewerBytes }) => [
     compressed.model,
     String(compressed.trainRows),
@@ -62,10 +74,15 @@ export function codecTableRows(cells: readonly CellSummary[]): { header: string[
 export function compressionEvidence(cells: readonly CellSummary[]): { forCount: number; againstCount: number; evidence: string } {
   const pairs = codecComparisons(cells);
   if (pairs.length === 0)
-    return { forCount: 0, againstCount: 0, evidence: 'no compressed cell was measured beside the same cell uncompressed (matrix field `compression`, CLI --compression)' };
+    return {
+      forCount: 0,
+      againstCount: 0,
+      evidence: 'no compressed cell was measured beside the same cell uncompressed (matrix field `compression`, CLI --compression)',
+    };
   const forIt = pairs.filter((p) => p.fewerBytes > 1);
   const parts = pairs.map(({ compressed, fewerBytes, scoreChange }) => {
-    const change = scoreChange === null ? '' : `, ${compressed.scoreName} ${scoreChange >= 0 ? '+' : '−'}${Math.abs(scoreChange).toFixed(4)}`;
+    const change =
+      scoreChange === null ? '' : `, ${compressed.scoreName} ${scoreChange >= 0 ? '+' : '−'}${Math.abs(scoreChange).toFixed(4)}`;
     return `${compressed.model} ${cellLabel({ ...compressed, compression: NO_COMPRESSION })} ${compressed.compression}: ${fewerBytes.toFixed(1)}× fewer bytes${change}`;
   });
   return {

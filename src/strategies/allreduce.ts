@@ -62,7 +62,8 @@ export class AllReduceStrategy implements GradientStrategy {
   setup(initial: Float64Array, options: StrategySetup = {}): Promise<Float64Array> {
     const float32 = options.gradientPrecision === 'float32' && this.comm.size > 1;
     const n = initial.length;
-    this.buckets = this.bucketBytes === undefined ? [{ start: 0, end: n }] : fuseBuckets(options.tensors, n, float32 ? 4 : 8, this.bucketBytes);
+    this.buckets =
+      this.bucketBytes === undefined ? [{ start: 0, end: n }] : fuseBuckets(options.tensors, n, float32 ? 4 : 8, this.bucketBytes);
     // One float64 bucket: the gradient vector itself crosses the wire (no copy; an empty wire says so).
     const direct = !float32 && this.buckets.length === 1;
     this.wires = this.buckets.map(({ start, end }) =>
@@ -73,7 +74,9 @@ export class AllReduceStrategy implements GradientStrategy {
     this.compressors =
       codec === null
         ? []
-        : this.buckets.map((_, i) => new GradientCompressor(this.comm, codec, { ...this.compression!, seed: (this.compression!.seed ?? 0) + i }));
+        : this.buckets.map(
+            (_, i) => new GradientCompressor(this.comm, codec, { ...this.compression!, seed: (this.compression!.seed ?? 0) + i }),
+          );
     for (const compressor of this.compressors) compressor.setStepsPerEpoch(options.stepsPerEpoch);
     return Promise.resolve(initial);
   }

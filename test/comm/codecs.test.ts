@@ -130,7 +130,7 @@ test('topk16 selects what topk selects, in 4 bytes a pair plus 4 a block of 65,5
   assert.throws(() => narrow.decode(corrupt, n), ShardlearnError);
 });
 
-test('topk16: a value below half precision\'s range is owed by the residual until it has grown enough to be sent', () => {
+test("topk16: a value below half precision's range is owed by the residual until it has grown enough to be sent", () => {
   const codec = createCodec('topk16:1');
   const state = codec.createState(1);
   let sent = 0;
@@ -187,7 +187,10 @@ test('DGC warm-up over a fraction of an epoch: one stage at √ratio until the w
     longer.epoch = epoch;
     return Math.round((codec.encodedBytes(n, longer) - 4) / 4);
   };
-  assert.deepEqual([at(0), at(0.9), at(1.7), at(2.5)], [Math.round(n * 0.01 ** 0.25), Math.round(n * 0.1), Math.round(n * 0.01 ** 0.75), 100]);
+  assert.deepEqual(
+    [at(0), at(0.9), at(1.7), at(2.5)],
+    [Math.round(n * 0.01 ** 0.25), Math.round(n * 0.1), Math.round(n * 0.01 ** 0.75), 100],
+  );
 });
 
 test('signSGD with error feedback: the running sum of what was sent tracks the running sum of gradients', () => {

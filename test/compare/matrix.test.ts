@@ -129,7 +129,9 @@ test('the default matrix: every model family at two sizes, sequential vs threads
   // and the MLP's threads×2 cell on the larger set again with two codecs
   assert.equal(cells.length, 2 * (7 + 7 * 5) + 1 + 2);
   assert.deepEqual(
-    cells.filter((c) => c.compression !== 'none').map((c) => [c.model, c.paradigm, c.workers, c.compression, /rows=(\d+)/.exec(c.data)![1]]),
+    cells
+      .filter((c) => c.compression !== 'none')
+      .map((c) => [c.model, c.paradigm, c.workers, c.compression, /rows=(\d+)/.exec(c.data)![1]]),
     [
       ['mlp', 'threads', 2, 'topk16:0.01', '50000'],
       ['mlp', 'threads', 2, 'powersgd:2', '50000'],

@@ -118,7 +118,15 @@ test('a version-1 file is migrated in place and its old rows stay readable', asy
     const migrated = await ResultsStore.open(path);
     assert.equal(await migrated.schemaVersion(), 5);
     await migrated.writeRun(
-      record({ paradigm: 'processes', workers: 2, wallSeconds: 1, setupBytes: 4096, network: 'wan', rankPeakRssBytes: 7e7, compression: 'topk16:0.01' }),
+      record({
+        paradigm: 'processes',
+        workers: 2,
+        wallSeconds: 1,
+        setupBytes: 4096,
+        network: 'wan',
+        rankPeakRssBytes: 7e7,
+        compression: 'topk16:0.01',
+      }),
       session(),
     );
     const runs = await migrated.listRuns();

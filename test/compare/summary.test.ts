@@ -146,5 +146,8 @@ test('claims: gradient compression reads each codec cell against the same cell u
     ],
   );
   // Without a codec cell the claim stays unmeasured.
-  assert.equal(new Map(evaluateClaims(summarize(records.slice(0, 2))).map((c) => [c.id, c])).get('gradient-compression')!.verdict, 'not measured yet');
+  assert.equal(
+    new Map(evaluateClaims(summarize(records.slice(0, 2))).map((c) => [c.id, c])).get('gradient-compression')!.verdict,
+    'not measured yet',
+  );
 });

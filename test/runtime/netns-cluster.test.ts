@@ -60,7 +60,14 @@ test(
   async () => {
     const { train } = await loadData('synthetic:classification?rows=3000&cols=40&seed=4');
     const options = { compression: 'topk:0.05' };
-    const compressed = await fitInNamespaces<object>({ model: MODEL.name, params: MODEL.params, data: train, workers: 2, timeoutMs: 20_000, options });
+    const compressed = await fitInNamespaces<object>({
+      model: MODEL.name,
+      params: MODEL.params,
+      data: train,
+      workers: 2,
+      timeoutMs: 20_000,
+      options,
+    });
     const plain = await fitInNamespaces<object>({ model: MODEL.name, params: MODEL.params, data: train, workers: 2, timeoutMs: 20_000 });
     const processes = await createModel(MODEL.name, MODEL.params).fit(train, { paradigm: 'processes', workers: 2, ...options });
     assert.deepEqual(compressed.state, processes.state, 'the codec ran on the namespace ranks as on processes');

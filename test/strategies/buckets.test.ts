@@ -33,7 +33,11 @@ test('fuseBuckets: small tensors fused up to the cap, a tensor above it alone an
 const data = syntheticGenerator({ kind: 'classification', rows: 1200, cols: 30, classes: 3, seed: 5, separation: 1.5 }).generate();
 
 async function fit(options: { compression?: string; bucketBytes?: number }): Promise<{ params: Float64Array; bytesSent: number }> {
-  const model = await new MLP({ hidden: [40, 20], epochs: 2, batchSize: 60, seed: 2 }).fit(data, { paradigm: 'threads', workers: 3, ...options });
+  const model = await new MLP({ hidden: [40, 20], epochs: 2, batchSize: 60, seed: 2 }).fit(data, {
+    paradigm: 'threads',
+    workers: 3,
+    ...options,
+  });
   return { params: Float64Array.from(model.state.params), bytesSent: model.fitInfo!.comm[0]!.bytesSent };
 }
 

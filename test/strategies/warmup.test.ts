@@ -28,7 +28,10 @@ test('a warm-up of half an epoch costs about half the extra bytes of a whole one
     const whole = await bytesSent(codec, 1);
     const share = (half - none) / (whole - none);
     // 20 steps an epoch: the first 10 warm up. Envelopes and fixed collectives are the same in all three.
-    assert.ok(Math.abs(share - 0.5) < 0.02, `${codec}: half an epoch of warm-up cost ${share.toFixed(3)} of a whole epoch's extra bytes (${none}, ${half}, ${whole})`);
+    assert.ok(
+      Math.abs(share - 0.5) < 0.02,
+      `${codec}: half an epoch of warm-up cost ${share.toFixed(3)} of a whole epoch's extra bytes (${none}, ${half}, ${whole})`,
+    );
   }
   await assert.rejects(bytesSent('topk16:0.01', -0.5), ConfigError);
 });
