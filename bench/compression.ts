@@ -6,6 +6,7 @@
  *   node dist/bench/compression.js [--model cnn|mlp] [--data builtin:mnist|builtin:fashion-mnist]
  *       [--epochs 3] [--rows N] [--paradigm threads|processes] [--workers 2] [--warmup 1]
  *       [--codecs none,fp16,topk:0.01,…] [--bandwidth-mbit 100 --latency-ms 1]
+ *       [--optimizer adam|sgd --lr 0.001 --momentum 0.9] [--bucket-bytes B]
  *   # merges its records into bench/results/compression.json (the same configuration run again replaces its record)
  *
  * The issue's target run is the CNN on Fashion-MNIST, 3 epochs, 2 workers (goal: ≥ 100× fewer bytes
@@ -49,16 +50,47 @@ async function main(): Promise<void> {
   const rows = Math.min(Number(argument('rows') ?? loaded.train.rows), loaded.train.rows);
   const train = loaded.train.slice(0, rows);
   const test = loaded.test!;
-  const params = modelName === 'mlp' ? { hidden: [256], epochs, batchSize, seed: 1 } : { epochs, batchSize, seed: 1 };
+  // DGC's momentum correction (topk:<ratio>:<m>) keeps the momentum in the codec: train it with
+  // plain SGD (--optimizer sgd --momentum 0) and compare it with `none` under SGD with momentum m.
+  const optimizer = argument('optimizer');
+  const lr = argument('lr');
+  const momentum = argument('momentum');
+  const bucketBytes = argument('bucket-bytes');
+  const training = {
+    epochs,
+    batchSize,
+    seed: 1,
+    ...(optimizer === undefined ? {} : { optimizer }),
+    ...(lr === undefined ? {} : { lr: Number(lr) }),
+    ...(momentum === undefined ? {} : { momentum: Number(momentum) }),
+  };
+  const params = modelName === 'mlp' ? { hidden: [256], ...training } : training;
 
   const target = new URL('../../bench/results/compression.json', import.meta.url);
   mkdirSync(new URL('../../bench/results/', import.meta.url), { recursive: true });
-  const previous = existsSync(target) ? (JSON.parse(readFileSync(target, 'utf8')) as { records: Record<string, unknown>[] }).records : [];
   const key = (r: Record<string, unknown>): string =>
-    ['model', 'data', 'rows', 'epochs', 'paradigm', 'workers', 'network', 'codec', 'warmupEpochs']
+    [
+      'model',
+      'data',
+      'rows',
+      'epochs',
+      'paradigm',
+      'workers',
+      'network',
+      'codec',
+      'warmupEpochs',
+      'optimizer',
+      'lr',
+      'momentum',
+      'bucketBytes',
+    ]
       .map((field) => JSON.stringify(r[field] ?? null))
       .join(' ');
-  const records = new Map(previous.map((r) => [key(r), r]));
+  // Read again before every write: two runs of this script (different codecs) may share the file.
+  const stored = (): Map<string, Record<string, unknown>> => {
+    const previous = existsSync(target) ? (JSON.parse(readFileSync(target, 'utf8')) as { records: Record<string, unknown>[] }).records : [];
+    return new Map(previous.map((r) => [key(r), r]));
+  };
 
   let noneBytes: number | undefined;
   let noneAccuracy: number | undefined;
@@ -70,6 +102,7 @@ async function main(): Promise<void> {
       workers,
       ...(network === undefined ? {} : { network }),
       ...(codec === 'none' ? {} : { compression: codec, compressionWarmup: warmup }),
+      ...(bucketBytes === undefined ? {} : { bucketBytes: Number(bucketBytes) }),
     });
     const info = model.fitInfo!;
     // Synchronous SGD: every rank takes ⌈rows / batch⌉ steps an epoch.
@@ -90,6 +123,10 @@ async function main(): Promise<void> {
       paradigm,
       workers,
       network: network ?? null,
+      optimizer: optimizer ?? null,
+      lr: lr === undefined ? null : Number(lr),
+      momentum: momentum === undefined ? null : Number(momentum),
+      bucketBytes: bucketBytes === undefined ? null : Number(bucketBytes),
       codec,
       warmupEpochs: codec === 'none' ? 0 : warmup,
       steps,
@@ -103,6 +140,7 @@ async function main(): Promise<void> {
       loadAverage: [loadBefore, loadavg()[0]],
       when: new Date().toISOString(),
     };
+    const records = stored();
     records.set(key(record), record);
     console.log(
       `${codec.padEnd(13)} ${bytesPerStep.toFixed(0).padStart(9)} B/step  ${record.fewerBytesThanNone === null ? '' : `${record.fewerBytesThanNone.toFixed(1)}× fewer`}  accuracy ${testAccuracy.toFixed(4)}  ${info.seconds.toFixed(1)} s`,

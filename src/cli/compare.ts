@@ -36,6 +36,7 @@ export async function compareCommand(args: ParsedArgs, write: Output): Promise<v
     data: takeList(args, 'data'),
     paradigms: takeList(args, 'paradigms'),
     strategies: takeList(args, 'strategies'),
+    compression: takeList(args, 'compression'),
   };
   for (const [key, value] of Object.entries(lists)) if (value !== undefined) (flags as Record<string, unknown>)[key] = value;
   const workers = takeList(args, 'workers');

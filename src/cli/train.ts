@@ -148,7 +148,13 @@ export async function trainCommand(args: ParsedArgs, write: Output): Promise<Tra
       'shardlearn: --insecure-transport: rank-to-rank traffic is NOT encrypted (plain TCP, no CURVE); use only on an isolated network\n',
     );
   const compression = takeString(args, 'compression');
-  const compressionWarmup = takeNumber(args, 'compression-warmup', (n) => Number.isInteger(n) && n >= 0, 'a whole number of epochs ≥ 0');
+  const compressionWarmup = takeNumber(
+    args,
+    'compression-warmup',
+    (n) => Number.isFinite(n) && n >= 0,
+    'a number of epochs ≥ 0 (0.1: a tenth of the first)',
+  );
+  const bucketBytes = takeNumber(args, 'bucket-bytes', (n) => Number.isInteger(n) && n >= 1, 'a whole number of bytes ≥ 1');
   const checkpoint = takeCheckpointPolicy(args);
   const restartPolicy = takeRestartPolicy(args);
   const elastic = restartPolicy.minWorkers !== undefined || restartPolicy.maxRestarts !== undefined;
@@ -193,26 +199,29 @@ export async function trainCommand(args: ParsedArgs, write: Output): Promise<Tra
       : {};
 
   const bar = progressBar(process.stderr, !json && !write.quiet && process.stderr.isTTY === true);
-  await model.fit(data.train, {
-    paradigm,
-    ...(workers === undefined ? {} : { workers }),
-    ...(strategy === undefined ? {} : { strategy }),
-    ...(pipeline === undefined ? {} : { pipeline }),
-    ...(timeoutMs === undefined ? {} : { timeoutMs }),
-    ...(compression === undefined ? {} : { compression }),
-    ...(compressionWarmup === undefined ? {} : { compressionWarmup }),
-    ...(checkpoint === undefined ? {} : { checkpoint }),
-    ...(insecureTransport ? { insecureTransport } : {}),
-    ...(rendezvous === undefined ? {} : { rendezvous }),
-    ...(federated === undefined ? {} : { federated }),
-    ...restartPolicy,
-    ...source,
-    onProgress: (event) =>
-      bar.update(
-        event.iteration / Math.max(event.total, 1),
-        `${name} ${event.iteration}/${event.total}${event.loss === undefined ? '' : ` loss ${event.loss.toPrecision(4)}`}`,
-      ),
-  }).finally(() => rendezvous?.leave()); // at once, done or failed: the others need not wait out this rank's lease
+  await model
+    .fit(data.train, {
+      paradigm,
+      ...(workers === undefined ? {} : { workers }),
+      ...(strategy === undefined ? {} : { strategy }),
+      ...(pipeline === undefined ? {} : { pipeline }),
+      ...(timeoutMs === undefined ? {} : { timeoutMs }),
+      ...(compression === undefined ? {} : { compression }),
+      ...(compressionWarmup === undefined ? {} : { compressionWarmup }),
+      ...(bucketBytes === undefined ? {} : { bucketBytes }),
+      ...(checkpoint === undefined ? {} : { checkpoint }),
+      ...(insecureTransport ? { insecureTransport } : {}),
+      ...(rendezvous === undefined ? {} : { rendezvous }),
+      ...(federated === undefined ? {} : { federated }),
+      ...restartPolicy,
+      ...source,
+      onProgress: (event) =>
+        bar.update(
+          event.iteration / Math.max(event.total, 1),
+          `${name} ${event.iteration}/${event.total}${event.loss === undefined ? '' : ` loss ${event.loss.toPrecision(4)}`}`,
+        ),
+    })
+    .finally(() => rendezvous?.leave()); // at once, done or failed: the others need not wait out this rank's lease
   bar.done();
   const info = model.fitInfo!;
   if (place !== null && place.rank !== 0) return null;

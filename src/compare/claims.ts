@@ -16,6 +16,8 @@ import type { CellSummary } from './summary.js';
 import { cellLabel } from './summary.js';
 import type { TuningResult } from './tuning.js';
 import { parallelActorsClaim } from './rl-report.js';
+import { NO_COMPRESSION } from './codec-axis.js';
+import { compressionEvidence } from './codec-report.js';
 
 /**
  * 'not testable here': the claim is about something this machine cannot show either way (adding
@@ -156,11 +158,14 @@ const NO_MULTI_WORKER_DISTRIBUTED = (cells: readonly CellSummary[]): string =>
  * one host, the scalability claim is 'not testable here' unless distributed overtakes parallel anyway.
  */
 export function evaluateClaims(
-  cells: readonly CellSummary[],
+  all: readonly CellSummary[],
   context: ClaimContext = ONE_HOST,
   tuning: readonly TuningResult[] = [],
 ): ClaimResult[] {
   const results: ClaimResult[] = [];
+  // The paradigm claims compare paradigms as they send gradients uncompressed; the codec cells
+  // answer the compression claim (codec-report.ts).
+  const cells = all.filter((c) => c.compression === NO_COMPRESSION);
 
   // 1. Parallel is faster on smaller tasks.
   {
@@ -348,8 +353,7 @@ export function evaluateClaims(
     id: 'gradient-compression',
     section: '§4',
     text: 'Gradient compression reduces the amount of data sent between processors.',
-    verdict: 'not measured yet',
-    evidence: 'the comparison matrix has no compression codec dimension yet',
+    ...compressionVerdict(all),
   });
   results.push({
     id: 'fault-tolerance',
@@ -391,4 +395,9 @@ function tuningClaim(tuning: readonly TuningResult[]): ClaimResult {
             ),
           ),
   };
+}
+
+function compressionVerdict(cells: readonly CellSummary[]): { verdict: Verdict; evidence: string } {
+  const { forCount, againstCount, evidence } = compressionEvidence(cells);
+  return { verdict: verdictOf(forCount, againstCount), evidence };
 }

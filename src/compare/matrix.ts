@@ -17,6 +17,7 @@ import type { Paradigm } from '../models/paradigm.js';
 import { PARADIGMS, availableParadigms } from '../models/paradigm.js';
 import { createModel, modelEntry, modelNames } from '../models/registry.js';
 import { namespacesUnavailable } from '../runtime/netns.js';
+import { NO_COMPRESSION, cellCodecs, compressionList } from './codec-axis.js';
 import { checkKeys, describe, fail, isRecord, nonEmptyList } from './matrix-fields.js';
 import type { NetworkSpec } from './network-spec.js';
 import { LOOPBACK, networkList, networksFor } from './network-spec.js';
@@ -43,8 +44,9 @@ const STALENESS_FAMILY = /^ps-ssp:\d+$/;
 const STRATEGY_CHOICES = [...STRATEGIES, 'ps-ssp:<s>'];
 // Fails to compile when strategies/ adds a name this list lacks ('federated-client' is the federated
 // paradigm's client seam, chosen by that paradigm, never by a matrix).
-const strategiesComplete: Exclude<GradientStrategyName, (typeof STRATEGIES)[number] | `ps-ssp:${number}` | 'federated-client'> extends never ? true : never =
-  true;
+const strategiesComplete: Exclude<GradientStrategyName, (typeof STRATEGIES)[number] | `ps-ssp:${number}` | 'federated-client'> extends never
+  ? true
+  : never = true;
 void strategiesComplete;
 
 /**
@@ -78,6 +80,8 @@ export interface ModelSpec {
   paradigms: Paradigm[] | null;
   /** Worker counts for this model; null = the matrix's. */
   workers: number[] | null;
+  /** Gradient codecs for this model; null = the matrix's. */
+  compression: string[] | null;
   target: Target | null;
 }
 
@@ -108,6 +112,11 @@ export interface Matrix {
    * rows. Absent in sessions stored before the checks existed.
    */
   tuning?: TuningSpec[];
+  /**
+   * Gradient codecs (codec-axis.ts): each a cell of its own for SGD models under a strategy that
+   * compresses, sequential excepted; default ['none'].
+   */
+  compression: string[];
 }
 
 /** One configuration to run `repeats` times. */
@@ -122,6 +131,8 @@ export interface Cell {
   strategy: StrategyName;
   /** The network profile (LOOPBACK for sequential and threads; see Matrix.networks). */
   network: NetworkSpec;
+  /** The gradient codec ('none': uncompressed; see Matrix.compression). */
+  compression: string;
   target: Target | null;
 }
 
@@ -131,6 +142,8 @@ export interface SkippedCell {
   paradigm: Paradigm;
   workers: number;
   strategy: StrategyName;
+  /** The codec left out, when only the codec was (a strategy that does not compress). */
+  compression?: string;
   reason: string;
 }
 
@@ -149,8 +162,9 @@ const MATRIX_KEYS = [
   'warmup',
   'networks',
   'tuning',
+  'compression',
 ];
-const MODEL_KEYS = ['name', 'params', 'data', 'strategies', 'paradigms', 'workers', 'target'];
+const MODEL_KEYS = ['name', 'params', 'data', 'strategies', 'paradigms', 'workers', 'compression', 'target'];
 const TARGET_KEYS = ['loss', 'score'];
 
 function oneOf<T extends string>(field: string, value: unknown, allowed: readonly T[]): T {
@@ -229,6 +243,7 @@ function parseModel(index: number, value: unknown): ModelSpec {
     strategies: entry.strategies === undefined ? null : strategyList(`${field}.strategies`, entry.strategies),
     paradigms: entry.paradigms === undefined ? null : paradigmList(`${field}.paradigms`, entry.paradigms),
     workers: entry.workers === undefined ? null : workerList(`${field}.workers`, entry.workers),
+    compression: entry.compression === undefined ? null : compressionList(`${field}.compression`, entry.compression),
     target: parseTarget(`${field}.target`, entry.target),
   };
 }
@@ -285,6 +300,7 @@ export function parseMatrix(input: string | Record<string, unknown>): Matrix {
     warmup,
     networks: value.networks === undefined ? [LOOPBACK] : networkList(value.networks),
     tuning: parseTuningList('tuning', value.tuning),
+    compression: value.compression === undefined ? [NO_COMPRESSION] : compressionList('compression', value.compression),
   };
 }
 
@@ -351,6 +367,12 @@ const DEFAULT_FAMILIES: readonly DefaultFamily[] = [
   { name: 'rnn', params: { cell: 'gru', hidden: 16, steps: 8, epochs: 1 }, scale: 0.05, cols: 16 },
 ];
 
+/**
+ * The default matrix's codec cells (MLP, threads×2): top-k at 1% in its compact encoding and
+ * PowerSGD rank 2, the two families that reached ~50× fewer bytes in bench/compression.ts.
+ */
+const DEFAULT_CODECS = ['none', 'topk16:0.01', 'powersgd:2'];
+
 /** Models the default matrix runs, when registered: every model family. */
 export const DEFAULT_MODELS = DEFAULT_FAMILIES.map((f) => f.name);
 
@@ -360,7 +382,8 @@ export const DEFAULT_MODELS = DEFAULT_FAMILIES.map((f) => f.name);
  * family's scale, 200k rows for the linear models), sequential vs threads vs processes with 1 and 2
  * workers, allreduce (and hogwild for logistic regression), plus one real cluster cell (logistic
  * regression, 2 ranks in 2 network namespaces on the larger set; skipped with the reason where
- * namespaces are not permitted), 3 repeats. Models that are not registered are left out; `rows`
+ * namespaces are not permitted), two codec cells (MLP threads×2 with top-k and PowerSGD, on the
+ * larger set), 3 repeats. Models that are not registered are left out; `rows`
  * sets the larger size (tests, `--quick`).
  */
 export function defaultMatrix(options: { rows?: number; repeats?: number } = {}): Matrix {
@@ -396,6 +419,17 @@ export function defaultMatrixSpec(options: { rows?: number; repeats?: number } =
       paradigms: ['cluster'],
       workers: [2],
       strategies: ['allreduce'],
+    } as (typeof models)[number]);
+  // The codec cells, beside the uncompressed threads×2 cell of the same data, for the compression claim.
+  const mlp = models.find((m) => m.name === 'mlp');
+  if (mlp !== undefined)
+    models.push({
+      ...mlp,
+      data: [mlp.data[mlp.data.length - 1]!],
+      paradigms: ['threads'],
+      workers: [2],
+      strategies: ['allreduce'],
+      compression: DEFAULT_CODECS,
     } as (typeof models)[number]);
   // One tuning check (claim 'automl-tuning'): an MLP's learning rate and width tuned by 3-fold CV on
   // the training rows, against its defaults, on the held-out rows; seconds at these sizes.
@@ -434,12 +468,15 @@ export function trainsBySgd(model: string, params: Record<string, unknown>): boo
   return 'batchSize' in resolved && (!('solver' in resolved) || resolved.solver === 'sgd');
 }
 
-export function cellId(cell: Omit<Cell, 'id' | 'target' | 'network'> & { network?: NetworkSpec | string | undefined }): string {
+export function cellId(
+  cell: Omit<Cell, 'id' | 'target' | 'network' | 'compression'> & { network?: NetworkSpec | string | undefined; compression?: string },
+): string {
   const params = Object.keys(cell.params).length === 0 ? '' : JSON.stringify(cell.params);
-  // Loopback cells keep the ids they had before network profiles existed.
+  // Loopback cells keep the ids they had before network profiles existed; uncompressed ones theirs from before codecs.
   const name = typeof cell.network === 'string' ? cell.network : (cell.network?.name ?? LOOPBACK.name);
   const network = name === LOOPBACK.name ? [] : [name];
-  return [cell.model + params, cell.data, cell.paradigm, cell.workers, cell.strategy, ...network].join('|');
+  const codec = cell.compression === undefined || cell.compression === NO_COMPRESSION ? [] : [`codec=${cell.compression}`];
+  return [cell.model + params, cell.data, cell.paradigm, cell.workers, cell.strategy, ...network, ...codec].join('|');
 }
 
 function whyNot(
@@ -477,7 +514,9 @@ export function expandMatrix(
   for (const model of matrix.models) {
     // An agent's cells: its environment for data, and one strategy (how its actors share is its own options' business).
     const agent = isAgentModel(model.name);
-    const strategies = model.strategies ?? (!agent && trainsBySgd(model.name, model.params) ? matrix.strategies : ['allreduce' as const]);
+    const sgd = !agent && trainsBySgd(model.name, model.params);
+    const strategies = model.strategies ?? (sgd ? matrix.strategies : ['allreduce' as const]);
+    const listedCodecs = model.compression ?? matrix.compression;
     const paradigms = [...(model.paradigms ?? matrix.paradigms)].sort((a, b) => PARADIGMS.indexOf(a) - PARADIGMS.indexOf(b));
     for (const data of agent ? [environmentSpec(model.name, model.params)] : (model.data ?? matrix.data)) {
       for (const paradigm of paradigms) {
@@ -502,13 +541,18 @@ export function expandMatrix(
               skipped.push({ model: model.name, data, paradigm, workers, strategy, reason });
               continue;
             }
+            const { codecs, refused } = cellCodecs(listedCodecs, { paradigm, strategy, trainsBySgd: sgd });
+            for (const { codec, reason: why } of refused)
+              skipped.push({ model: model.name, data, paradigm, workers, strategy, compression: codec, reason: why });
             for (const network of networks) {
-              const base = { model: model.name, params: model.params, data, paradigm, workers, strategy, network };
-              const id = cellId(base);
-              // Two model entries may name the same cell (an entry that adds a paradigm to one size): run it once.
-              if (ids.has(id)) continue;
-              ids.add(id);
-              cells.push({ ...base, id, target: model.target ?? matrix.target });
+              for (const compression of codecs) {
+                const base = { model: model.name, params: model.params, data, paradigm, workers, strategy, network, compression };
+                const id = cellId(base);
+                // Two model entries may name the same cell (an entry that adds a paradigm to one size): run it once.
+                if (ids.has(id)) continue;
+                ids.add(id);
+                cells.push({ ...base, id, target: model.target ?? matrix.target });
+              }
             }
           }
         }

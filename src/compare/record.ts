@@ -23,6 +23,8 @@ export interface RunRecord {
   strategy: StrategyName;
   /** Name of the network profile (matrix `networks`); 'loopback' for sequential and threads, and for processes/cluster unshaped. */
   network: string;
+  /** The gradient codec ('none' = uncompressed; matrix `compression`). */
+  compression: string;
   /** 0-based repeat index. */
   repeat: number;
   status: 'ok' | 'failed';

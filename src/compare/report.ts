@@ -16,6 +16,8 @@ import type { CellSummary } from './summary.js';
 import { cellLabel, formatBytes, summarize, summaryRows } from './summary.js';
 import { answers } from './verdict.js';
 import { rlSection } from './rl-report.js';
+import { NO_COMPRESSION } from './codec-axis.js';
+import { codecTableRows } from './codec-report.js';
 
 /**
  * Text as HTML (element content or a quoted attribute). Everything a report shows from the results
@@ -51,6 +53,15 @@ function table(header: string[], rows: string[][], numericFrom = Infinity, class
     .join('\n');
   // Wide tables (the summary has 15 columns) scroll inside the page's column instead of overflowing it.
   return `<div class="scroll"><table${className === '' ? '' : ` class="${escapeHtml(className)}"`}>${head}\n${body}</table></div>`;
+}
+
+/** The codec cells beside their uncompressed twins; nothing when the matrix had no `compression` list. */
+function codecSection(cells: readonly CellSummary[]): string {
+  const { header, rows } = codecTableRows(cells);
+  if (rows.length === 0) return '';
+  return `<h2 id="compression">Gradient compression</h2>
+<p class="note">Each codec against the same cell uncompressed: bytes sent summed over ranks as the transport counted them (envelopes included), the test score and wall seconds, medians over repeats. A codec that sends 50× fewer bytes pays in wall time only where the network, not compute, was the bottleneck.</p>
+${table(header, rows, 4)}`;
 }
 
 function targetTable(cells: readonly CellSummary[]): string {
@@ -224,6 +235,10 @@ export async function renderReport(
 ): Promise<string> {
   const { session, records, skipped } = result;
   const cells = summarize(records);
+  // The answer, the crossover and the advisor compare paradigms sending gradients uncompressed; the
+  // codec cells have their own section (codec-report.ts).
+  const plainCells = cells.filter((c) => c.compression === NO_COMPRESSION);
+  const plainRecords = records.filter((r) => r.compression === NO_COMPRESSION);
   const models = [...new Set(cells.map((c) => c.model))];
   const { header, rows } = summaryRows(cells);
   // compare runs every rank on this host (processes, and cluster cells as network namespaces).
@@ -250,7 +265,7 @@ ${escapeHtml(host.cpuModel)}, ${escapeHtml(host.cpus)} CPUs, ${typeof host.total
 ${records.length} runs, ${escapeHtml(session.matrix.repeats)} repeats per cell.</p>
 ${result.aborted ? '<p class="warning">The comparison was stopped before the end; the report shows the runs that finished.</p>' : ''}
 
-${answerSection(cells, host.cpus)}
+${answerSection(plainCells, host.cpus)}
 
 <h2>Summary</h2>
 <p class="note">Median over repeats; [min–max] and the interquartile range show the spread. Speedup = sequential median wall seconds ÷ the cell's median wall seconds, for the same model and data; efficiency = speedup ÷ workers.</p>
@@ -278,10 +293,12 @@ ${memorySection(cells)}
 ${stageMemorySection(records)}
 
 <h2>Crossover: where distributed overtakes parallel</h2>
-${await crossoverSection(cells, models)}
+${await crossoverSection(plainCells, models)}
 
 <h2>Advisor: predicted vs measured</h2>
-${await advisorSection(records, host.cpus)}
+${await advisorSection(plainRecords, host.cpus)}
+
+${codecSection(cells)}
 
 <h2>Beyond this machine: predictions</h2>
 ${projectionSection(records, host.cpus)}

@@ -26,6 +26,7 @@ import { defaultLoader, headRows, trainAndTest } from './data.js';
 import { codeVersion, hostInfo } from './environment.js';
 import type { Cell, Matrix, SkippedCell } from './matrix.js';
 import { expandMatrix, parallelismOptions } from './matrix.js';
+import { codecFitOptions } from './codec-axis.js';
 import type { CompareResult, RunRecord, Session } from './record.js';
 import { stageMemoryOf } from './stage-memory.js';
 import type { HistoryPoint } from './stats.js';
@@ -94,7 +95,7 @@ function newId(): string {
 
 /** One line for a live display: what ran, how long, how fast against sequential, how well. */
 export function describeRun(record: RunRecord): string {
-  const what = `${record.model} ${record.paradigm}×${record.workers}${record.paradigm === 'sequential' ? '' : ` ${record.strategy}`}${record.network === 'loopback' ? '' : ` @${record.network}`} #${record.repeat + 1}`;
+  const what = `${record.model} ${record.paradigm}×${record.workers}${record.paradigm === 'sequential' ? '' : ` ${record.strategy}`}${record.compression === 'none' ? '' : ` ${record.compression}`}${record.network === 'loopback' ? '' : ` @${record.network}`} #${record.repeat + 1}`;
   if (record.status === 'failed') return `${what}: failed — ${record.error ?? 'unknown error'}`;
   const parts = [`${record.wallSeconds.toFixed(2)} s`];
   if (record.speedup !== null) parts.push(`speedup ${record.speedup.toFixed(2)}×`);
@@ -133,6 +134,7 @@ async function measure(input: MeasureInput): Promise<Measured> {
     paradigm: cell.paradigm,
     workers: cell.workers,
     ...parallelismOptions(cell.strategy),
+    ...codecFitOptions(cell.compression),
     onProgress: (event) => options.onProgress?.({ type: 'fit-progress', cell, repeat, event }),
   };
   if (session.matrix.timeoutMs !== null) fitOptions.timeoutMs = session.matrix.timeoutMs;
@@ -151,6 +153,7 @@ async function measure(input: MeasureInput): Promise<Measured> {
     workers: cell.workers,
     strategy: cell.strategy,
     network: networkName,
+    compression: cell.compression,
     repeat,
     trainRows: split.train.rows,
     testRows: split.test.rows,
@@ -248,6 +251,7 @@ async function fitCluster(
     data: train,
     workers: cell.workers,
     ...parallelismOptions(cell.strategy),
+    options: codecFitOptions(cell.compression),
     ...(cell.network.kind === 'tbf' && cell.network.bandwidthMbit !== undefined ? { rateMbit: cell.network.bandwidthMbit } : {}),
     ...(session.matrix.timeoutMs === null ? {} : { timeoutMs: session.matrix.timeoutMs }),
     ...(signal === undefined ? {} : { signal }),
@@ -337,7 +341,15 @@ export async function runMatrix(matrix: Matrix, options: RunOptions): Promise<Co
   };
   const skip = (cell: Cell, reason: string): void => {
     dead.add(cell.id);
-    const entry = { model: cell.model, data: cell.data, paradigm: cell.paradigm, workers: cell.workers, strategy: cell.strategy, reason };
+    const entry = {
+      model: cell.model,
+      data: cell.data,
+      paradigm: cell.paradigm,
+      workers: cell.workers,
+      strategy: cell.strategy,
+      ...(cell.compression === 'none' ? {} : { compression: cell.compression }),
+      reason,
+    };
     skipped.push(entry);
     emit({ type: 'skipped', skipped: entry });
   };

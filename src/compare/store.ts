@@ -27,7 +27,7 @@ import type { RunRecord, Session } from './record.js';
 import type { HistoryPoint } from './stats.js';
 import type { TuningResult } from './tuning.js';
 
-export const SCHEMA_VERSION = 5;
+export const SCHEMA_VERSION = 6;
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR);
@@ -43,7 +43,7 @@ CREATE TABLE IF NOT EXISTS runs (
   bytes_sent DOUBLE, bytes_received DOUBLE, messages_sent DOUBLE, comm_ms DOUBLE, compute_ms DOUBLE,
   score DOUBLE, score_name VARCHAR, higher_is_better BOOLEAN, metrics JSON, final_loss DOUBLE,
   time_to_target_ms DOUBLE, reached_score_target BOOLEAN, speedup DOUBLE, efficiency DOUBLE,
-  config JSON, package_version VARCHAR, git_commit VARCHAR, host JSON, setup_bytes DOUBLE, network VARCHAR, rank_peak_rss_bytes DOUBLE, stage_memory JSON);
+  config JSON, package_version VARCHAR, git_commit VARCHAR, host JSON, setup_bytes DOUBLE, network VARCHAR, rank_peak_rss_bytes DOUBLE, compression VARCHAR, stage_memory JSON);
 CREATE TABLE IF NOT EXISTS history (
   run_id VARCHAR, seq INTEGER, elapsed_ms DOUBLE, iteration INTEGER, total INTEGER, loss DOUBLE);
 `;
@@ -56,7 +56,8 @@ const MIGRATIONS: Record<number, string> = {
   1: 'ALTER TABLE runs ADD COLUMN setup_bytes DOUBLE',
   2: 'ALTER TABLE runs ADD COLUMN network VARCHAR',
   3: 'ALTER TABLE runs ADD COLUMN rank_peak_rss_bytes DOUBLE',
-  4: 'ALTER TABLE runs ADD COLUMN stage_memory JSON',
+  4: 'ALTER TABLE runs ADD COLUMN compression VARCHAR',
+  5: 'ALTER TABLE runs ADD COLUMN stage_memory JSON',
 };
 
 /** Column name in `runs` → RunRecord field (the export's column order too). */
@@ -99,6 +100,7 @@ const RUN_COLUMNS: [string, keyof RunRecord][] = [
   ['setup_bytes', 'setupBytes'],
   ['network', 'network'],
   ['rank_peak_rss_bytes', 'rankPeakRssBytes'],
+  ['compression', 'compression'],
   ['stage_memory', 'stageMemory'],
 ];
 const JSON_FIELDS = new Set<keyof RunRecord>(['params', 'metrics', 'stageMemory']);
@@ -395,6 +397,7 @@ export class ResultsStore {
         run[field] = JSON_FIELDS.has(field) ? JSON.parse(String(value)) : typeof value === 'bigint' ? Number(value) : value;
         if (field === 'setupBytes' && value === null) run[field] = 0; // rows from schema version 1
         if (field === 'network' && value === null) run[field] = 'loopback'; // rows from before version 3
+        if (field === 'compression' && value === null) run[field] = 'none'; // rows from before version 5
       }
       run.config = JSON.parse(String(row.config));
       run.packageVersion = row.package_version;

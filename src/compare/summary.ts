@@ -28,6 +28,8 @@ export interface CellSummary {
   strategy: StrategyName;
   /** The network profile's name ('loopback' unless a processes or cluster cell ran under another). */
   network: string;
+  /** The gradient codec ('none' = uncompressed; codec-axis.ts). */
+  compression: string;
   /** Repeats that finished ok / that failed. */
   runs: number;
   failures: number;
@@ -89,6 +91,7 @@ export function summarize(records: readonly RunRecord[]): CellSummary[] {
       workers: first.workers,
       strategy: first.strategy,
       network: first.network,
+      compression: first.compression,
       runs: ok.length,
       failures: group.length - ok.length,
       wallSeconds,
@@ -121,9 +124,10 @@ export function medianRun(records: readonly RunRecord[], cellId: string): RunRec
 }
 
 /** A short label for a cell: 'threads×2 hogwild', 'sequential', 'processes×2 allreduce @wan'. */
-export function cellLabel(cell: { paradigm: Paradigm; workers: number; strategy: string; network?: string }): string {
+export function cellLabel(cell: { paradigm: Paradigm; workers: number; strategy: string; network?: string; compression?: string }): string {
   const network = cell.network === undefined || cell.network === 'loopback' ? '' : ` @${cell.network}`;
-  return cell.paradigm === 'sequential' ? 'sequential' : `${cell.paradigm}×${cell.workers} ${cell.strategy}${network}`;
+  const codec = cell.compression === undefined || cell.compression === 'none' ? '' : ` ${cell.compression}`;
+  return cell.paradigm === 'sequential' ? 'sequential' : `${cell.paradigm}×${cell.workers} ${cell.strategy}${codec}${network}`;
 }
 
 /** Human-readable byte count (decimal units, as network tools count). */

@@ -37,7 +37,7 @@ export interface ModelFitOptions {
   /**
    * Gradient compression for the all-reduce strategy and the parameter server's pushes (CLI
    * `--compression`): 'none', 'fp16', 'bf16',
-   * 'topk:<ratio>[:<momentum>]', 'randomk:<ratio>', 'qsgd:<levels>', 'terngrad', 'signsgd',
+   * 'topk:<ratio>[:<momentum>]', 'topk16:<ratio>[:<momentum>]', 'randomk:<ratio>', 'qsgd:<levels>', 'terngrad', 'signsgd',
    * 'powersgd:<rank>'. Applied in every paradigm, sequential included; see docs/distributed.md.
    *
    * @example
@@ -46,6 +46,16 @@ export interface ModelFitOptions {
   compression?: string;
   /** Epochs of compression warm-up (CLI `--compression-warmup`; DGC's schedule for top-k/random-k). Default 0. */
   compressionWarmup?: number;
+  /**
+   * Tensor fusion for the all-reduce strategy (CLI `--bucket-bytes`): the model's parameter tensors
+   * are grouped into buckets of at most this many bytes on the wire (small tensors fused, a large one
+   * alone), each all-reduced or compressed on its own — top-k then selects per bucket, PowerSGD
+   * factors each bucket. Default: the whole gradient in one bucket. See strategies/buckets.ts.
+   *
+   * @example
+   * await model.fit(data, { paradigm: 'threads', workers: 2, compression: 'topk16:0.01', bucketBytes: 65536 });
+   */
+  bucketBytes?: number;
   /**
    * Model parallelism for the neural models (mlp, cnn, rnn): cut the layers into one stage per
    * worker (per worker of a replica) and stream micro-batches through them, GPipe or 1F1B; with

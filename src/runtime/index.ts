@@ -14,6 +14,7 @@ export { EtcdRendezvous } from './rendezvous-etcd.js';
 export type { EtcdRendezvousOptions } from './rendezvous-etcd.js';
 export type { RendezvousBackend, World, WorldMember } from '../comm/rendezvous-backend.js';
 export { fitInNamespaces } from './netns-cluster.js';
+export { checkCompressionSpec, compressionProblem } from './compression.js';
 export type { NamespaceFitRequest, NamespaceFitResult } from './netns-cluster.js';
 export { NamespaceNetwork, namespacesUnavailable, listNamespaces } from './netns.js';
 export type { NamespaceNetworkOptions, NamespaceHost } from './netns.js';

@@ -32,6 +32,9 @@ import type { Dataset } from '../data/dataset.js';
 import type { FitInfo } from '../models/paradigm.js';
 import { fitInfoParts, rankFailure, resolveTimeout, shardBytes, shardCopy } from './job.js';
 import type { PipelineOptions } from '../models/neural/pipeline/settings.js';
+import type { ModelFitOptions } from '../models/context.js';
+import { checkStrategy } from '../strategies/index.js';
+import { compressionOf } from './compression.js';
 import { NamespaceNetwork } from './netns.js';
 import { reapAll } from './processes.js';
 import { progressHistory } from './progress.js';
@@ -57,6 +60,11 @@ export interface NamespaceFitRequest {
   strategy?: string;
   /** FitOptions.pipeline: train as a pipeline (neural models). */
   pipeline?: PipelineOptions;
+  /**
+   * The fit options that travel to every rank (compression, its warm-up, checkpoints …), as
+   * `FitOptions` carries them to the other launchers' ranks; `pipeline` above, when given, wins.
+   */
+  options?: ModelFitOptions;
   /** tbf cap of each rank's link in Mbit/s; absent = the veth at full speed. */
   rateMbit?: number;
   /** Per-rank inactivity timeout (a lost or silent peer), in ms; default 120 000. */
@@ -93,6 +101,9 @@ export async function fitInNamespaces<State>(request: NamespaceFitRequest): Prom
       `workers=${workers} exceeds the ${data.rows} rows of the data: every rank needs at least one row; use fewer workers`,
       { field: 'workers' },
     );
+  const options: ModelFitOptions = { ...request.options, ...(request.pipeline === undefined ? {} : { pipeline: request.pipeline }) };
+  // A bad codec or strategy is refused here, before any namespace exists, as the other launchers do.
+  checkStrategy(request.strategy ?? 'allreduce', compressionOf(options));
   const timeoutMs = resolveTimeout(request.timeoutMs);
   const deadlineMs = request.deadlineMs ?? DEFAULT_DEADLINE_MS;
   if (request.signal?.aborted === true) throw abortError();
@@ -112,7 +123,7 @@ export async function fitInNamespaces<State>(request: NamespaceFitRequest): Prom
         strategy,
         timeoutMs,
         modules: [],
-        options: request.pipeline === undefined ? {} : { pipeline: request.pipeline },
+        options,
       };
       writeFileSync(path, serialize(job));
       setupBytes += shardBytes(init);

@@ -154,11 +154,7 @@ export interface ElasticSetup {
    * Join generation `place.generation` as `place.rank` of `place.size`; tell `onPeerLost` of every
    * peer the transport finds lost. `previous`: the generation it re-forms from (its peers' hosts).
    */
-  join(
-    place: ElasticPlace,
-    previous: ElasticCommunicator | undefined,
-    onPeerLost: (rank: number) => void,
-  ): Promise<ElasticCommunicator>;
+  join(place: ElasticPlace, previous: ElasticCommunicator | undefined, onPeerLost: (rank: number) => void): Promise<ElasticCommunicator>;
   /** This rank's rows in a re-formed world, when the job ships rows rather than a source (processes: from the launcher). */
   rows?(place: ElasticPlace): Promise<RankData>;
 }
@@ -211,7 +207,12 @@ async function trainOnce<State>(
   if (data.kind === 'source' && data.source.scale !== undefined) {
     ({ data: shard, scaler: preprocess } = await scaleByAllReduce(shard, data.source.scale, comm));
   }
-  const strategy = createStrategy(job.strategy, { comm, sharedParams: setup.sharedParams, compression: compressionOf(options) });
+  const strategy = createStrategy(job.strategy, {
+    comm,
+    sharedParams: setup.sharedParams,
+    compression: compressionOf(options),
+    bucketBytes: options.bucketBytes,
+  });
   // Rank 0 speaks for the run (nanoGPT's master_process); every report is also a liveness sign.
   const progress = batchedProgress(place.rank, setup.progressIntervalMs ?? 0, setup.progress ?? (() => undefined));
   const report = (event: ProgressEvent): void => {
@@ -357,10 +358,13 @@ async function runElastic<State>(
         );
       if (data.kind === 'rows') {
         if (elastic.rows === undefined)
-          throw new ConfigError('this rank holds only its own rows and cannot re-shard: give the ranks a data source they load their shards from', {
-            field: 'source',
-            cause: error,
-          });
+          throw new ConfigError(
+            'this rank holds only its own rows and cannot re-shard: give the ranks a data source they load their shards from',
+            {
+              field: 'source',
+              cause: error,
+            },
+          );
         data = await elastic.rows(place);
       }
       comm = await join(place, previous);
@@ -373,9 +377,13 @@ async function runElastic<State>(
       } else {
         resume = step < 0 ? undefined : ring.at(step);
         if (step >= 0 && resume === undefined)
-          throw new CommError('COMM', `the re-formed world resumes at ${synchronous ? 'step' : 'epoch'} ${step}, which this rank no longer holds`, {
-            cause: error,
-          });
+          throw new CommError(
+            'COMM',
+            `the re-formed world resumes at ${synchronous ? 'step' : 'epoch'} ${step}, which this rank no longer holds`,
+            {
+              cause: error,
+            },
+          );
         if (resume !== undefined && !synchronous) resume = await adoptRankZero(comm, resume);
       }
       ring.clear();

@@ -14,51 +14,91 @@
  * update. Compression is applied in every paradigm, sequential included (a world of one sends
  * nothing but compresses alike), so the codec's effect on accuracy is measured apart from the
  * paradigm's.
+ *
+ * With `bucketBytes` (FitOptions.bucketBytes) the vector is all-reduced, or compressed, bucket by
+ * bucket along the model's tensor boundaries (buckets.ts: tensor fusion).
  */
 import type { Communicator } from '../comm/communicator.js';
+import type { Bucket } from './buckets.js';
+import { checkBucketBytes, fuseBuckets } from './buckets.js';
 import type { CompressionOptions } from './compression.js';
 import { GradientCompressor, compressionCodec } from './compression.js';
+import type { Codec } from '../comm/codecs/index.js';
 import type { ApplyUpdate, GradientStrategy, StrategySetup } from './strategy.js';
 
 export class AllReduceStrategy implements GradientStrategy {
   readonly name = 'allreduce';
   readonly synchronous = true;
 
-  /** The float32 copy of the gradient sum that crosses the wire, when the model's gradients are float32. */
-  private wire: Float32Array | null = null;
-
-  /** The codec and its per-rank state, when compressing; null for plain all-reduce. */
-  private readonly compressor: GradientCompressor | null;
+  /** The codec, when compressing; null for plain all-reduce. */
+  private readonly codec: Codec | null;
+  /** The buckets the vector is all-reduced in (buckets.ts): one, the whole vector, unless `bucketBytes` is given. */
+  private buckets: Bucket[] = [];
+  /** Per bucket: the copy that crosses the wire (float32 when the model's gradients are float32). */
+  private wires: (Float32Array | Float64Array)[] = [];
+  /** Per bucket: its codec state, when compressing. */
+  private compressors: GradientCompressor[] = [];
 
   constructor(
     private readonly comm: Communicator,
-    compression?: CompressionOptions,
+    private readonly compression?: CompressionOptions,
+    /** Tensor fusion cap (FitOptions.bucketBytes); undefined = one bucket. */
+    private readonly bucketBytes?: number,
   ) {
     const codec = compression === undefined ? null : compressionCodec(compression);
-    this.compressor = codec === null || codec.layout === 'identity' ? null : new GradientCompressor(comm, codec, compression!);
+    this.codec = codec === null || codec.layout === 'identity' ? null : codec;
+    if (bucketBytes !== undefined) checkBucketBytes(bucketBytes);
   }
 
   /** A compressed rank's message depends on which rows it summed: see GradientStrategy.gradientsByShard. */
   get gradientsByShard(): boolean {
-    return this.compressor !== null;
+    return this.codec !== null;
   }
 
   startEpoch(epoch: number): void {
-    this.compressor?.startEpoch(epoch);
+    for (const compressor of this.compressors) compressor.startEpoch(epoch);
   }
 
   setup(initial: Float64Array, options: StrategySetup = {}): Promise<Float64Array> {
-    this.wire = options.gradientPrecision === 'float32' && this.comm.size > 1 ? new Float32Array(initial.length) : null;
+    const float32 = options.gradientPrecision === 'float32' && this.comm.size > 1;
+    const n = initial.length;
+    this.buckets =
+      this.bucketBytes === undefined ? [{ start: 0, end: n }] : fuseBuckets(options.tensors, n, float32 ? 4 : 8, this.bucketBytes);
+    // One float64 bucket: the gradient vector itself crosses the wire (no copy; an empty wire says so).
+    const direct = !float32 && this.buckets.length === 1;
+    this.wires = this.buckets.map(({ start, end }) =>
+      float32 ? new Float32Array(end - start) : new Float64Array(direct ? 0 : end - start),
+    );
+    const codec = this.codec;
+    // Each bucket its own codec state; bucket i's random stream is seeded seed + i, so one bucket is the unbucketed run.
+    this.compressors =
+      codec === null
+        ? []
+        : this.buckets.map(
+            (_, i) => new GradientCompressor(this.comm, codec, { ...this.compression!, seed: (this.compression!.seed ?? 0) + i }),
+          );
+    for (const compressor of this.compressors) compressor.setStepsPerEpoch(options.stepsPerEpoch);
     return Promise.resolve(initial);
   }
 
   async step(params: Float64Array, gradientSum: Float64Array, count: number, apply: ApplyUpdate): Promise<void> {
-    if (this.compressor !== null && !this.compressor.bypass()) await this.compressor.sum(gradientSum);
-    else if (this.wire !== null) {
-      this.wire.set(gradientSum);
-      await this.comm.allReduce(this.wire, 'sum');
-      gradientSum.set(this.wire);
-    } else if (this.comm.size > 1) await this.comm.allReduce(gradientSum, 'sum');
+    for (let i = 0; i < this.buckets.length; i++) {
+      const { start, end } = this.buckets[i]!;
+      const part = start === 0 && end === gradientSum.length ? gradientSum : gradientSum.subarray(start, end);
+      const compressor = this.compressors[i];
+      compressor?.beginStep();
+      if (compressor !== undefined && !compressor.bypass()) await compressor.sum(part);
+      else if (this.comm.size > 1) {
+        const wire = this.wires[i]!;
+        if (wire.length === 0) {
+          await this.comm.allReduce(part, 'sum');
+        } else {
+          wire.set(part);
+          await this.comm.allReduce(wire, 'sum');
+          part.set(wire);
+        }
+      }
+    }
     if (count === 0) return;
     const scale = 1 / count;
     for (let i = 0; i < gradientSum.length; i++) gradientSum[i]! *= scale;

@@ -23,7 +23,7 @@ import { ConfigError } from '../core/errors.js';
 export interface CompressionOptions {
   /** A codec spec: 'none', 'fp16', 'topk:0.01', 'powersgd:4', … (see comm/codecs/index.ts). */
   codec: string;
-  /** Epochs of warm-up (DGC). Default 0. */
+  /** Epochs of warm-up (DGC), possibly a fraction of an epoch (0.1). Default 0. */
   warmupEpochs?: number;
   /** Seed of the codecs' random choices (random-k, QSGD, TernGrad, PowerSGD's first Q). Default 0. */
   seed?: number;
@@ -32,8 +32,10 @@ export interface CompressionOptions {
 /** The codec of `options` (throws the ConfigError of a bad spec or warm-up). */
 export function compressionCodec(options: CompressionOptions): Codec {
   const warmup = options.warmupEpochs ?? 0;
-  if (!(Number.isInteger(warmup) && warmup >= 0)) {
-    throw new ConfigError(`compression warm-up must be a whole number of epochs ≥ 0, got ${warmup}`, { field: 'compressionWarmup' });
+  if (!(Number.isFinite(warmup) && warmup >= 0)) {
+    throw new ConfigError(`compression warm-up must be a number of epochs ≥ 0 (0.1 = a tenth of the first epoch), got ${warmup}`, {
+      field: 'compressionWarmup',
+    });
   }
   return createCodec(options.codec);
 }
@@ -42,6 +44,11 @@ export function compressionCodec(options: CompressionOptions): Codec {
 export class GradientCompressor {
   private state: CodecState | null = null;
   private epoch = 0;
+  /** Steps taken in the current epoch, and an epoch's steps when the trainer said (fractional warm-up). */
+  private stepInEpoch = 0;
+  private stepsPerEpoch: number | null = null;
+  /** Where this step falls, in fractional epochs (set by beginStep). */
+  private progress = 0;
 
   constructor(
     private readonly comm: Communicator,
@@ -52,17 +59,30 @@ export class GradientCompressor {
   /** The trainer's epoch (0-based), for the warm-up. */
   startEpoch(epoch: number): void {
     this.epoch = epoch;
+    this.stepInEpoch = 0;
+    this.progress = epoch;
+  }
+
+  /** An epoch's steps (StrategySetup.stepsPerEpoch): the warm-up then counts fractions of an epoch. */
+  setStepsPerEpoch(steps: number | undefined): void {
+    this.stepsPerEpoch = steps !== undefined && steps > 0 ? steps : null;
+  }
+
+  /** Call once at the start of every step, before bypass()/sum(): advances the warm-up clock. */
+  beginStep(): void {
+    this.progress = this.stepsPerEpoch === null ? this.epoch : this.epoch + this.stepInEpoch / this.stepsPerEpoch;
+    this.stepInEpoch++;
   }
 
   /** Whether this step goes uncompressed (identity codec, or a non-sparse codec in warm-up). */
   bypass(): boolean {
-    return this.codec.layout === 'identity' || (this.codec.layout !== 'sparse' && this.epoch < (this.options.warmupEpochs ?? 0));
+    return this.codec.layout === 'identity' || (this.codec.layout !== 'sparse' && this.progress < (this.options.warmupEpochs ?? 0));
   }
 
   /** Replace `gradient` (this rank's sum) by the decoded sum over all ranks. */
   async sum(gradient: Float64Array): Promise<void> {
     const state = this.stateFor(gradient.length);
-    state.epoch = this.epoch;
+    state.epoch = this.progress;
     if (this.codec.layout === 'low-rank') {
       await this.powerSgd(gradient, state);
       return;

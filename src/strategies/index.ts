@@ -18,6 +18,8 @@ export interface StrategyEnvironment {
   sharedParams?: Float64Array | undefined;
   /** `--compression` and `--compression-warmup`; only the strategies that compress read it. */
   compression?: CompressionOptions | undefined;
+  /** Tensor fusion bucket cap in bytes (buckets.ts); absent = the whole vector in one bucket. Only all-reduce reads it. */
+  bucketBytes?: number | undefined;
 }
 
 /** `name` is the requested name (for a parametric family such as 'ps-ssp:<s>', the full 'ps-ssp:2'). */
@@ -88,7 +90,7 @@ function factoryFor(name: string): StrategyFactory | undefined {
   return factories.get(name) ?? factories.get(name.replace(/:\d+$/, ':<s>')) ?? factories.get(name.replace(/:.*$/, ':<options>'));
 }
 
-registerStrategy('allreduce', ({ comm, compression }) => new AllReduceStrategy(comm, compression));
+registerStrategy('allreduce', ({ comm, compression, bucketBytes }) => new AllReduceStrategy(comm, compression, bucketBytes));
 registerStrategy('hogwild', ({ comm, sharedParams }) => new HogwildStrategy(comm, sharedParams));
 registerStrategy('ps-sync', ({ comm, compression }) => new ParameterServerStrategy(comm, { kind: 'sync' }, compression));
 registerStrategy('ps-async', ({ comm, compression }) => new ParameterServerStrategy(comm, { kind: 'async' }, compression));

@@ -26,6 +26,13 @@ export interface StrategySetup {
    * float32, half the bytes, without losing a bit of any rank's contribution. Default 'float64'.
    */
   gradientPrecision?: 'float32' | 'float64';
+  /**
+   * Lengths of the model's parameter tensors in flat order (summing to the vector's length): where a
+   * bucketing strategy may cut the vector (buckets.ts). Absent: one tensor.
+   */
+  tensors?: readonly number[];
+  /** Steps in an epoch, when the trainer knows it: a codec's warm-up may then end part-way through an epoch. */
+  stepsPerEpoch?: number;
 }
 
 export interface GradientStrategy {

@@ -15,6 +15,8 @@ const SPECS = [
   'bf16',
   'topk:0.01',
   'topk:0.1:0.9',
+  'topk16:0.01',
+  'topk16:0.1:0.9',
   'randomk:0.05',
   'qsgd:4',
   'qsgd:255',
@@ -102,6 +104,42 @@ test('top-k with error feedback: what it drops is owed, accumulates, and is even
   assert.equal(fresh[0], 0);
 });
 
+test('topk16 selects what topk selects, in 4 bytes a pair plus 4 a block of 65,536, across block boundaries', () => {
+  const n = 140000; // three blocks
+  const g = testVector(n, 41);
+  const wide = createCodec('topk:0.01');
+  const narrow = createCodec('topk16:0.01');
+  const k = Math.round(0.01 * n);
+  const bytes = narrow.encode(g, narrow.createState(n));
+  assert.equal(bytes.byteLength, 4 * 3 + 4 * k);
+  assert.equal(narrow.encodedBytes(n), bytes.byteLength);
+  const a = wide.decode(wide.encode(g, wide.createState(n)), n);
+  const b = narrow.decode(bytes, n);
+  let chosen = 0;
+  for (let i = 0; i < n; i++) {
+    assert.equal(a[i] !== 0, b[i] !== 0, `index ${i}: chosen by one format only`);
+    if (b[i] !== 0) {
+      chosen++;
+      assert.ok(Math.abs(a[i]! - b[i]!) <= Math.abs(g[i]!) * 2 ** -11, `index ${i}: ${b[i]} is not ${g[i]} to half precision`);
+    }
+  }
+  assert.ok(chosen > 0.99 * k, `${chosen} of ${k} pairs decoded`);
+  // A count that runs past the pairs is refused, not misread.
+  const corrupt = bytes.slice();
+  new Uint32Array(corrupt.buffer, 0, 3)[0] = k + 1;
+  assert.throws(() => narrow.decode(corrupt, n), ShardlearnError);
+});
+
+test("topk16: a value below half precision's range is owed by the residual until it has grown enough to be sent", () => {
+  const codec = createCodec('topk16:1');
+  const state = codec.createState(1);
+  let sent = 0;
+  for (let step = 0; step < 100; step++) sent += codec.decode(codec.encode(new Float64Array([1e-9]), state), 1)[0]!;
+  // 1e-9 is below the smallest half (6e-8): each step flushes to 0 until ~60 steps are owed.
+  assert.ok(Math.abs(sent + state.residual![0]! - 1e-7) < 1e-15, `sent ${sent}, owed ${state.residual![0]}`);
+  assert.ok(sent > 0, 'the owed sum was sent once it reached the half range');
+});
+
 test('top-k with DGC momentum correction: sent coordinates restart their velocity (momentum factor masking)', () => {
   const codec = createCodec('topk:0.5:0.9');
   const state = codec.createState(4);
@@ -129,6 +167,30 @@ test('DGC warm-up: density falls exponentially over the warm-up epochs, then sta
   // DGC's schedule: 25%, 6.25%, 1.56%, 0.4%, then 0.1%.
   const expected = [0.2512, 0.0631, 0.01585, 0.00398, 0.001, 0.001];
   densities.forEach((d, e) => assert.ok(Math.abs(d - expected[e]!) < 1e-4, `epoch ${e}: density ${d}, expected ${expected[e]}`));
+});
+
+test('DGC warm-up over a fraction of an epoch: one stage at √ratio until the warm-up ends part-way through epoch 0', () => {
+  const codec = createCodec('topk16:0.01');
+  const n = 10000;
+  const state = codec.createState(n, { warmupEpochs: 0.25 });
+  const density = (epoch: number): number => {
+    state.epoch = epoch;
+    return (codec.encodedBytes(n, state) - 4) / 4 / n;
+  };
+  assert.equal(density(0), 0.1);
+  assert.equal(density(0.24), 0.1);
+  assert.equal(density(0.25), 0.01);
+  assert.equal(density(2), 0.01);
+  // 2.5 epochs: three stages of 5/6 epoch each, at 0.01^(1/4), 0.01^(2/4), 0.01^(3/4).
+  const longer = codec.createState(n, { warmupEpochs: 2.5 });
+  const at = (epoch: number): number => {
+    longer.epoch = epoch;
+    return Math.round((codec.encodedBytes(n, longer) - 4) / 4);
+  };
+  assert.deepEqual(
+    [at(0), at(0.9), at(1.7), at(2.5)],
+    [Math.round(n * 0.01 ** 0.25), Math.round(n * 0.1), Math.round(n * 0.01 ** 0.75), 100],
+  );
 });
 
 test('signSGD with error feedback: the running sum of what was sent tracks the running sum of gradients', () => {

@@ -107,12 +107,12 @@ test('expansion: one sequential baseline per model and data, strategies only for
   assert.ok(skipped.every((s) => s.paradigm === 'processes' && /not available/.test(s.reason)));
 });
 
-test('the default matrix: every model family at two sizes, sequential vs threads vs processes, 1 and 2 workers, hogwild on logistic regression, 3 repeats, one cluster cell', () => {
+test('the default matrix: every model family at two sizes, sequential vs threads vs processes, 1 and 2 workers, hogwild on logistic regression, 3 repeats, one cluster cell, two codec cells', () => {
   const matrix = defaultMatrix();
   const families = ['linear-regression', 'logistic-regression', 'linear-svm', 'kmeans', 'pca', 'mlp', 'cnn', 'rnn'];
   assert.deepEqual(
     matrix.models.map((m) => m.name),
-    [...families, 'logistic-regression', 'q-learning', 'dqn'],
+    [...families, 'logistic-regression', 'mlp', 'q-learning', 'dqn'],
   );
   assert.deepEqual(matrix.paradigms, ['sequential', 'threads', 'processes']);
   assert.deepEqual(matrix.workers, [1, 2]);
@@ -126,12 +126,22 @@ test('the default matrix: every model family at two sizes, sequential vs threads
   const { cells, skipped } = expandMatrix(matrix, ['sequential', 'threads', 'processes', 'cluster'], () => null);
   // per size: logistic 1 + threads 2×2 + processes 2×1 (hogwild needs shared memory); the other seven
   // 1 + 2 + 2 (allreduce only); the MLP also as a pipeline on threads×2 and processes×2; one
-  // cluster×2 allreduce cell of logistic regression on the larger set; and the agents' sequential,
-  // threads×2 and processes×2 cells on their environments (rl-cells.ts)
-  assert.equal(cells.length, 2 * (7 + 7 * 5 + 2) + 1 + 2 * 3);
+  // cluster×2 allreduce cell of logistic regression on the larger set; the MLP's threads×2 cell on the
+  // larger set again with two codecs; and the agents' sequential, threads×2 and processes×2 cells on
+  // their environments (rl-cells.ts)
+  assert.equal(cells.length, 2 * (7 + 7 * 5 + 2) + 1 + 2 + 2 * 3);
   assert.deepEqual(
     cells.filter((c) => c.strategy === 'pipeline').map((c) => `${c.model} ${c.paradigm}×${c.workers}`),
     ['mlp threads×2', 'mlp processes×2', 'mlp threads×2', 'mlp processes×2'],
+  );
+  assert.deepEqual(
+    cells
+      .filter((c) => c.compression !== 'none')
+      .map((c) => [c.model, c.paradigm, c.workers, c.compression, /rows=(\d+)/.exec(c.data)![1]]),
+    [
+      ['mlp', 'threads', 2, 'topk16:0.01', '50000'],
+      ['mlp', 'threads', 2, 'powersgd:2', '50000'],
+    ],
   );
   for (const family of families)
     assert.ok(
@@ -234,4 +244,45 @@ test("'pipeline' in a matrix: a cell of pipeline parallelism (the fit option, no
   assert.match(skipped[0]!.reason, /no pipeline trainer/);
   assert.deepEqual(parallelismOptions('pipeline'), { pipeline: {} });
   assert.deepEqual(parallelismOptions('ps-ssp:2'), { strategy: 'ps-ssp:2' });
+});
+
+test('compression: each codec is a cell of its own for SGD models under a compressing strategy; sequential, hogwild and closed-form models stay uncompressed', () => {
+  const matrix = parseMatrix({
+    models: [{ name: 'logistic-regression', params: { solver: 'sgd' } }, 'kmeans'],
+    data: ['synthetic:classification?rows=1000&cols=4&seed=1'],
+    paradigms: ['sequential', 'threads'],
+    workers: [2],
+    strategies: ['allreduce', 'hogwild'],
+    compression: ['none', 'topk16:0.01', 'powersgd:2'],
+  });
+  const { cells, skipped } = expandMatrix(matrix, ['sequential', 'threads'], () => null);
+  assert.deepEqual(
+    cells.map((c) => `${c.model} ${c.paradigm} ${c.strategy} ${c.compression}`),
+    [
+      'logistic-regression sequential allreduce none',
+      'logistic-regression threads allreduce none',
+      'logistic-regression threads allreduce topk16:0.01',
+      'logistic-regression threads allreduce powersgd:2',
+      'logistic-regression threads hogwild none',
+      'kmeans sequential allreduce none',
+      'kmeans threads allreduce none',
+    ],
+  );
+  // Uncompressed cells keep the ids they had before codecs; a codec is part of its cell's id.
+  assert.ok(!cells[1]!.id.includes('codec') && cells[2]!.id.endsWith('|codec=topk16:0.01'));
+  assert.deepEqual(
+    skipped.map((s) => [s.strategy, s.compression]),
+    [
+      ['hogwild', 'topk16:0.01'],
+      ['hogwild', 'powersgd:2'],
+    ],
+  );
+  assert.ok(skipped.every((s) => /needs a strategy that compresses/.test(s.reason)));
+  // A per-model list overrides the matrix's; a bad spec is a ConfigError naming the entry.
+  assert.deepEqual(parseMatrix({ ...good, models: [{ name: 'kmeans', compression: ['fp16'] }] }).models[0]!.compression, ['fp16']);
+  assert.throws(
+    () => parseMatrix({ ...good, compression: ['none', 'topk:2'] }),
+    (error: unknown) => error instanceof ConfigError && /compression\[1\]/.test(error.message) && /ratio in \(0, 1\]/.test(error.message),
+  );
+  assert.deepEqual(parseMatrix(good).compression, ['none']);
 });

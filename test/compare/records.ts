@@ -13,6 +13,7 @@ export function record(overrides: Partial<RunRecord> & Pick<RunRecord, 'paradigm
     data: 'synthetic:blobs?rows=1000&cols=2&seed=1',
     workers: 1,
     strategy: 'allreduce' as const,
+    compression: 'none',
     ...overrides,
   };
   next++;

@@ -106,17 +106,17 @@ test('a version-1 file is migrated in place and its old rows stay readable', asy
     const store = await ResultsStore.open(path);
     await store.writeRun(old, session());
     store.close();
-    // Make it the version-1 layout: no setup_bytes column (nor version 3's network, version 4's rank_peak_rss_bytes, version 5's stage_memory).
+    // Make it the version-1 layout: no setup_bytes column (nor version 3's network, version 4's rank_peak_rss_bytes, version 5's compression, version 6's stage_memory).
     const instance = await DuckDBInstance.create(path);
     const connection = await instance.connect();
     await connection.run(
-      `ALTER TABLE runs DROP COLUMN setup_bytes; ALTER TABLE runs DROP COLUMN network; ALTER TABLE runs DROP COLUMN rank_peak_rss_bytes; ALTER TABLE runs DROP COLUMN stage_memory; UPDATE meta SET value = '1' WHERE key = 'schema_version'`,
+      `ALTER TABLE runs DROP COLUMN setup_bytes; ALTER TABLE runs DROP COLUMN network; ALTER TABLE runs DROP COLUMN rank_peak_rss_bytes; ALTER TABLE runs DROP COLUMN compression; ALTER TABLE runs DROP COLUMN stage_memory; UPDATE meta SET value = '1' WHERE key = 'schema_version'`,
     );
     connection.closeSync();
     instance.closeSync();
 
     const migrated = await ResultsStore.open(path);
-    assert.equal(await migrated.schemaVersion(), 5);
+    assert.equal(await migrated.schemaVersion(), 6);
     await migrated.writeRun(
       record({
         paradigm: 'processes',
@@ -136,16 +136,24 @@ test('a version-1 file is migrated in place and its old rows stay readable', asy
             activationBytes: 640,
           },
         ],
+        compression: 'topk16:0.01',
       }),
       session(),
     );
     const runs = await migrated.listRuns();
     migrated.close();
     assert.deepEqual(
-      runs.map((r) => [r.wallSeconds, r.setupBytes, r.network, r.rankPeakRssBytes, r.stageMemory?.[0]?.activationBytes ?? null]),
+      runs.map((r) => [
+        r.wallSeconds,
+        r.setupBytes,
+        r.network,
+        r.rankPeakRssBytes,
+        r.compression,
+        r.stageMemory?.[0]?.activationBytes ?? null,
+      ]),
       [
-        [2, 0, 'loopback', null, null],
-        [1, 4096, 'wan', 7e7, 640],
+        [2, 0, 'loopback', null, 'none', null],
+        [1, 4096, 'wan', 7e7, 'topk16:0.01', 640],
       ],
     );
   } finally {

@@ -5,6 +5,7 @@ import '../../src/index.js';
 import { applyBaselines } from '../../src/compare/baseline.js';
 import { crossovers, evaluateClaims } from '../../src/compare/claims.js';
 import { summarize, summaryTable } from '../../src/compare/summary.js';
+import { codecTableRows } from '../../src/compare/codec-report.js';
 import { record } from './records.js';
 
 test('per-cell medians, spread and speedup as a ratio of medians', () => {
@@ -116,4 +117,37 @@ test('claims: parallel staying faster on one host makes the scalability claim "n
   assert.equal(evaluateClaims(oneCrosses, { cores: 2, hosts: 2 }).find((c) => c.id === 'distributed-wins-large')!.verdict, 'mixed');
   // The small-task claim is testable on one machine and stays judged.
   assert.equal(evaluateClaims(cells, { cores: 2, hosts: 1 }).find((c) => c.id === 'parallel-wins-small')!.verdict, 'supported');
+});
+
+test('claims: gradient compression reads each codec cell against the same cell uncompressed; the paradigm claims ignore codec cells', () => {
+  const mlp = { model: 'mlp', data: 'synthetic:classification?rows=1000&cols=4&seed=1', workers: 2 };
+  const records = [
+    record({ ...mlp, paradigm: 'sequential', workers: 1, wallSeconds: 4 }),
+    record({ ...mlp, paradigm: 'threads', wallSeconds: 2, bytesSent: 1_000_000, score: 0.9 }),
+    record({ ...mlp, paradigm: 'threads', wallSeconds: 1, bytesSent: 20_000, score: 0.88, compression: 'topk16:0.01' }),
+    record({ ...mlp, paradigm: 'threads', wallSeconds: 3, bytesSent: 2_000_000, score: 0.9, compression: 'fp16' }),
+  ];
+  const cells = summarize(records);
+  assert.equal(cells.length, 4, 'a codec is a cell of its own');
+  const claims = new Map(evaluateClaims(cells).map((c) => [c.id, c]));
+  const compression = claims.get('gradient-compression')!;
+  assert.equal(compression.verdict, 'mixed'); // top-k sent 50× fewer bytes, the (made-up) fp16 cell twice as many
+  assert.match(compression.evidence, /topk16:0\.01: 50\.0× fewer bytes, accuracy −0\.0200/);
+  assert.match(compression.evidence, /fp16: 0\.5× fewer bytes/);
+  // The multi-core claim is measured on the uncompressed threads cell (2×), not the faster top-k one (4×).
+  assert.match(claims.get('multicore-speedup')!.evidence, /2\.00×/);
+  assert.doesNotMatch(claims.get('multicore-speedup')!.evidence, /4\.00×/);
+  const { rows } = codecTableRows(cells);
+  assert.deepEqual(
+    rows.map((r) => [r[2], r[3], r[6]]),
+    [
+      ['threads×2 allreduce', 'topk16:0.01', '50.0×'],
+      ['threads×2 allreduce', 'fp16', '0.5×'],
+    ],
+  );
+  // Without a codec cell the claim stays unmeasured.
+  assert.equal(
+    new Map(evaluateClaims(summarize(records.slice(0, 2))).map((c) => [c.id, c])).get('gradient-compression')!.verdict,
+    'not measured yet',
+  );
 });

@@ -54,6 +54,35 @@ test(
   },
 );
 
+test(
+  'compression reaches the namespace ranks: cluster×2 with top-k learns what processes×2 with top-k learns, and sends fewer bytes than without',
+  { skip },
+  async () => {
+    const { train } = await loadData('synthetic:classification?rows=3000&cols=40&seed=4');
+    const options = { compression: 'topk:0.05' };
+    const compressed = await fitInNamespaces<object>({
+      model: MODEL.name,
+      params: MODEL.params,
+      data: train,
+      workers: 2,
+      timeoutMs: 20_000,
+      options,
+    });
+    const plain = await fitInNamespaces<object>({ model: MODEL.name, params: MODEL.params, data: train, workers: 2, timeoutMs: 20_000 });
+    const processes = await createModel(MODEL.name, MODEL.params).fit(train, { paradigm: 'processes', workers: 2, ...options });
+    assert.deepEqual(compressed.state, processes.state, 'the codec ran on the namespace ranks as on processes');
+    assert.notDeepEqual(compressed.state, plain.state, 'and it changed the model');
+    const sent = (result: { info: { comm: { bytesSent: number }[] } }): number => result.info.comm[0]!.bytesSent;
+    assert.ok(sent(compressed) < 0.5 * sent(plain), `rank 0 sent ${sent(compressed)} bytes compressed, ${sent(plain)} plain`);
+    // A bad codec is refused before any namespace is made.
+    await assert.rejects(
+      fitInNamespaces({ model: MODEL.name, params: MODEL.params, data: train, workers: 2, options: { compression: 'topk:7' } }),
+      (error: unknown) => error instanceof ShardlearnError && error.code === 'CONFIG',
+    );
+    assert.deepEqual(ours(), []);
+  },
+);
+
 /** Kill the first process found in rank `rank`'s namespace (a host dying mid-job). */
 async function killRank(rank: number, deadline: number): Promise<void> {
   while (Date.now() < deadline) {

@@ -134,8 +134,8 @@ for (const subject of [logistic, mlp]) {
   });
 }
 
-test('qsgd, random-k, signSGD and PowerSGD (two all-reduces) give the same MLP under threads×2 and processes×2, bit for bit', async () => {
-  for (const spec of ['qsgd:16', 'randomk:0.1', 'signsgd', 'powersgd:2']) {
+test('qsgd, random-k, signSGD, topk16 and PowerSGD (two all-reduces) give the same MLP under threads×2 and processes×2, bit for bit', async () => {
+  for (const spec of ['qsgd:16', 'randomk:0.1', 'signsgd', 'topk16:0.05', 'powersgd:2']) {
     const threads = await mlp.fit(train, 'threads', spec);
     const processes = await mlp.fit(train, 'processes', spec);
     assert.deepEqual(processes.params, threads.params, `${spec}: processes×2 vs threads×2`);

@@ -39,9 +39,12 @@ export interface CodecState {
   velocity: Float64Array | null;
   /** PowerSGD: the warm-started right factor Q (cols × rank, row-major); null before the first step. */
   q: Float64Array | null;
-  /** The epoch now being trained, counted from 0; the caller sets it (the sparse codecs' warm-up reads it). */
+  /**
+   * Where training is, in epochs from 0 (fractional: 1.5 = half-way through the second epoch); the
+   * caller sets it (the sparse codecs' warm-up reads it).
+   */
   epoch: number;
-  /** Epochs of warm-up (DGC: density falls exponentially to the target over these epochs). */
+  /** Epochs of warm-up, possibly a fraction (DGC: density falls exponentially to the target over them). */
   readonly warmupEpochs: number;
 }
 

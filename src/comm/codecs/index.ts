@@ -8,12 +8,13 @@ import { randomkCodec } from './randomk.js';
 import { registerCodec } from './registry.js';
 import { signsgdCodec } from './signsgd.js';
 import { terngradCodec } from './terngrad.js';
-import { topkCodec } from './topk.js';
+import { topk16Codec, topkCodec } from './topk.js';
 
 registerCodec('none', noneCodec);
 registerCodec('fp16', fp16Codec);
 registerCodec('bf16', bf16Codec);
 registerCodec('topk:<ratio>', topkCodec);
+registerCodec('topk16:<ratio>', topk16Codec);
 registerCodec('randomk:<ratio>', randomkCodec);
 registerCodec('qsgd:<levels>', qsgdCodec);
 registerCodec('terngrad', terngradCodec);

@@ -3,13 +3,18 @@ import type { CodecState } from './codec.js';
 import { ShardlearnError } from '../../core/errors.js';
 
 /**
- * The fraction of values sent in `state.epoch`: during the W warm-up epochs the density falls
- * exponentially from ratio^(1/(W+1)) to the target (Lin et al. 2018, DGC: 25%, 6.25%, 1.56%, 0.4%,
- * then 0.1% for ratio 0.001 and W = 4), then stays at `ratio`.
+ * The fraction of values sent at `state.epoch`: during the W warm-up epochs the density falls
+ * exponentially from ratio^(1/(S+1)) to the target in S = max(1, round(W)) equal stages (Lin et
+ * al. 2018, DGC: 25%, 6.25%, 1.56%, 0.4%, then 0.1% for ratio 0.001 and W = 4: a stage an epoch),
+ * then stays at `ratio`. W may be a fraction of an epoch (0.1: one stage at √ratio over the first
+ * tenth of the first epoch), when `state.epoch` counts fractional epochs (the strategies set it
+ * step by step).
  */
 export function densityAt(ratio: number, state: CodecState | undefined): number {
   if (state === undefined || state.epoch >= state.warmupEpochs) return ratio;
-  return ratio ** ((state.epoch + 1) / (state.warmupEpochs + 1));
+  const stages = Math.max(1, Math.round(state.warmupEpochs));
+  const stage = Math.min(stages - 1, Math.floor((state.epoch * stages) / state.warmupEpochs));
+  return ratio ** ((stage + 1) / (stages + 1));
 }
 
 /** Values sent of `length` at `density`: at least one, at most all. */

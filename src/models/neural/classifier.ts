@@ -107,6 +107,7 @@ export abstract class NeuralClassifier<P extends NeuralParams> extends Estimator
       {
         dim: network.size,
         gradientPrecision: p.precision,
+        tensors: network.store.layout.slots.map((slot) => slot.length),
         accumulate(params, rows, count, gradient, epoch) {
           network.loadParameters(params);
           for (let i = 0; i < count; i++) {

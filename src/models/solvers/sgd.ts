@@ -45,6 +45,8 @@ export interface SgdProblem {
   apply(params: Float64Array, meanGradient: Float64Array, step: number): void;
   /** The precision `accumulate`'s gradients are computed in (float32 networks); default float64. */
   readonly gradientPrecision?: 'float32' | 'float64';
+  /** Lengths of the parameter tensors in flat order, for strategies that bucket (StrategySetup.tensors); absent = one tensor. */
+  readonly tensors?: readonly number[];
   /** The update rule's own state (an optimizer's momentum or moments), for checkpoints; absent when it has none. */
   getState?(): OptimizerState;
   setState?(state: OptimizerState): void;
@@ -99,7 +101,11 @@ export async function runSgd(
   const resumed =
     context.recovery?.resume ??
     (policy?.resume === true ? await resumeOnEveryRank(policy, context, problem.dim, problem.getState?.()) : null);
-  const params = await strategy.setup(resumed?.params ?? initial, { gradientPrecision: problem.gradientPrecision ?? 'float64' });
+  const params = await strategy.setup(resumed?.params ?? initial, {
+    gradientPrecision: problem.gradientPrecision ?? 'float64',
+    ...(problem.tensors === undefined ? {} : { tensors: problem.tensors }),
+    stepsPerEpoch: Math.ceil((strategy.synchronous ? layout.total : shard.rows) / options.batchSize),
+  });
   const gradient = new Float64Array(problem.dim);
   const batchRows = new Uint32Array(options.batchSize);
   const lossTally = new Float64Array(2);
