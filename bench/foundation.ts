@@ -147,7 +147,9 @@ for (let round = 0; round < repeats; round++) {
     for (const [id, seconds] of Object.entries(sklearnRound(threads))) {
       const k = `${id} ${threads}`;
       theirs.set(k, [...(theirs.get(k) ?? []), seconds]);
-      console.log(`round ${round + 1}/${repeats} ${id.padEnd(28)} scikit-learn ${threads} thread${threads > 1 ? 's' : ''} ${seconds.toFixed(3)} s`);
+      console.log(
+        `round ${round + 1}/${repeats} ${id.padEnd(28)} scikit-learn ${threads} thread${threads > 1 ? 's' : ''} ${seconds.toFixed(3)} s`,
+      );
     }
   }
 }

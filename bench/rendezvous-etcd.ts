@@ -91,6 +91,12 @@ try {
 const sorted = (values: number[]): number[] => [...values].sort((p, q) => p - q);
 for (const [name, values] of Object.entries(times)) {
   const s = sorted(values);
-  process.stdout.write(`${name.padEnd(6)} median ${s[s.length >> 1]!.toFixed(0)} ms [${s[0]!.toFixed(0)} – ${s[s.length - 1]!.toFixed(0)}] over ${s.length}\n`);
+  process.stdout.write(
+    `${name.padEnd(6)} median ${s[s.length >> 1]!.toFixed(0)} ms [${s[0]!.toFixed(0)} – ${s[s.length - 1]!.toFixed(0)}] over ${s.length}\n`,
+  );
 }
-process.stdout.write(`load average ${loadavg().map((v) => v.toFixed(2)).join(' ')}\n`);
+process.stdout.write(
+  `load average ${loadavg()
+    .map((v) => v.toFixed(2))
+    .join(' ')}\n`,
+);

@@ -39,25 +39,36 @@ export function takeRendezvous(
   env: NodeJS.ProcessEnv = process.env,
 ): RendezvousBackend | undefined {
   const backend = takeString(args, 'rdzv-backend');
-  const given = Object.fromEntries(FLAGS.map((flag) => [flag, takeString(args, flag)])) as Record<(typeof FLAGS)[number], string | undefined>;
+  const given = Object.fromEntries(FLAGS.map((flag) => [flag, takeString(args, flag)])) as Record<
+    (typeof FLAGS)[number],
+    string | undefined
+  >;
   const stray = FLAGS.find((flag) => given[flag] !== undefined);
   if (paradigm !== 'cluster') {
     const flag = backend !== undefined ? 'rdzv-backend' : stray;
-    if (flag !== undefined) throw new ConfigError(`--${flag} is for --paradigm cluster, whose ranks meet over the network`, { field: flag });
+    if (flag !== undefined)
+      throw new ConfigError(`--${flag} is for --paradigm cluster, whose ranks meet over the network`, { field: flag });
     return undefined;
   }
   if (backend === undefined || backend === 'static') {
     if (stray !== undefined)
-      throw new ConfigError(`--${stray} is for --rdzv-backend etcd; the static rendezvous reads the environment (MASTER_ADDR, WORLD_SIZE, RANK)`, {
-        field: stray,
-      });
+      throw new ConfigError(
+        `--${stray} is for --rdzv-backend etcd; the static rendezvous reads the environment (MASTER_ADDR, WORLD_SIZE, RANK)`,
+        {
+          field: stray,
+        },
+      );
     return staticRendezvous(env);
   }
   if (backend !== 'etcd') throw new ConfigError(`--rdzv-backend expects static or etcd, got '${backend}'`, { field: 'rdzv-backend' });
   const endpoint = given['rdzv-endpoint'];
-  if (endpoint === undefined) throw new ConfigError('--rdzv-backend etcd needs --rdzv-endpoint <host:port> (etcd\'s client URL, e.g. 10.0.0.5:2379)', { field: 'rdzv-endpoint' });
+  if (endpoint === undefined)
+    throw new ConfigError("--rdzv-backend etcd needs --rdzv-endpoint <host:port> (etcd's client URL, e.g. 10.0.0.5:2379)", {
+      field: 'rdzv-endpoint',
+    });
   // Slurm and Kubernetes name the job already; elsewhere the ranks must be told which job they share.
-  const jobId = given['rdzv-id'] ?? env['SHARDLEARN_JOB_ID'] ?? (env['SLURM_JOB_ID'] === undefined ? undefined : `slurm-${env['SLURM_JOB_ID']}`);
+  const jobId =
+    given['rdzv-id'] ?? env['SHARDLEARN_JOB_ID'] ?? (env['SLURM_JOB_ID'] === undefined ? undefined : `slurm-${env['SLURM_JOB_ID']}`);
   if (jobId === undefined)
     throw new ConfigError('--rdzv-backend etcd needs --rdzv-id <job> (the same on every rank of the job)', { field: 'rdzv-id' });
   const bounds =

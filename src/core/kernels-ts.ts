@@ -205,7 +205,15 @@ function gatherDot(count: number, rows: Uint32Array, d: number, x: FloatArray, w
   for (let i = 0; i < count; i++) out[i] = dot(d, x, rows[i]! * d, w, wOffset);
 }
 
-function gatherAxpy(count: number, rows: Uint32Array, d: number, x: FloatArray, weights: Float64Array, y: Float64Array, yOffset: number): void {
+function gatherAxpy(
+  count: number,
+  rows: Uint32Array,
+  d: number,
+  x: FloatArray,
+  weights: Float64Array,
+  y: Float64Array,
+  yOffset: number,
+): void {
   for (let i = 0; i < count; i++) axpy(d, weights[i]!, x, rows[i]! * d, y, yOffset);
 }
 

@@ -148,9 +148,7 @@ export async function runClusterRank<State>(
       : {
           join: async (at, previous, onPeerLost) => {
             const master =
-              previous === undefined || last === undefined
-                ? place
-                : reformedMaster(at, last, place, (oldRank) => previous.hostOf(oldRank));
+              previous === undefined || last === undefined ? place : reformedMaster(at, last, place, (oldRank) => previous.hostOf(oldRank));
             last = at;
             return (comm = await ZmqCommunicator.join({
               rank: at.rank,

@@ -85,10 +85,9 @@ export function reformable(strategy: string): boolean {
 /** Refuse a policy the paradigm cannot keep: a strategy whose ranks differ, or a network profile's proxies. */
 export function refuseUnreformable(strategy: string, networkProfile: boolean): void {
   if (!reformable(strategy))
-    throw new ConfigError(
-      `a restart policy (minWorkers, maxRestarts) re-forms allreduce, ps-sync and ps-async, not '${strategy}'`,
-      { field: 'minWorkers' },
-    );
+    throw new ConfigError(`a restart policy (minWorkers, maxRestarts) re-forms allreduce, ps-sync and ps-async, not '${strategy}'`, {
+      field: 'minWorkers',
+    });
   if (networkProfile)
     throw new ConfigError('a restart policy needs the local path: drop the network profile (--network) or the policy', {
       field: 'minWorkers',

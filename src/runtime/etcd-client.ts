@@ -127,7 +127,12 @@ export class EtcdClient {
     }
     if (!response.ok || parsed.error !== undefined) {
       // 4xx: etcd refused the request itself (a bug or a bad key): retrying will not help.
-      throw this.failure(operation, `HTTP ${response.status}: ${parsed.message ?? parsed.error ?? text.slice(0, 120)}`, undefined, response.status >= 500);
+      throw this.failure(
+        operation,
+        `HTTP ${response.status}: ${parsed.message ?? parsed.error ?? text.slice(0, 120)}`,
+        undefined,
+        response.status >= 500,
+      );
     }
     return parsed;
   }
@@ -191,7 +196,9 @@ export class EtcdClient {
     signal: AbortSignal,
   ): Promise<void> {
     const operation = 'watch';
-    const body = JSON.stringify({ create_request: { key: base64(prefix), range_end: prefixEnd(prefix), start_revision: String(startRevision) } });
+    const body = JSON.stringify({
+      create_request: { key: base64(prefix), range_end: prefixEnd(prefix), start_revision: String(startRevision) },
+    });
     return new Promise<void>((resolve, reject) => {
       let confirmed = false;
       let finished = false;

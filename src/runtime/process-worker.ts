@@ -53,9 +53,7 @@ export interface ProcessRows {
  * through it), and a re-formed rank's request for its new rows (elastic, rows shipped by the launcher).
  */
 export type ProcessWorkerMessage =
-  | RankMessage
-  | { type: 'listening'; rank: number; port: number }
-  | { type: 'reshard'; rank: number; size: number; generation: number };
+  RankMessage | { type: 'listening'; rank: number; port: number } | { type: 'reshard'; rank: number; size: number; generation: number };
 
 /** Ask the launcher for this rank's shard of the re-formed world; a TIMEOUT after `timeoutMs`. */
 function rowsFromLauncher(place: ElasticPlace, post: (message: ProcessWorkerMessage) => void, timeoutMs: number): Promise<RankData> {

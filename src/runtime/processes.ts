@@ -120,20 +120,26 @@ export async function launchProcesses<State>(request: LaunchRequest<State>): Pro
     ...(local === null ? {} : { ipcDir: local.dir }),
   });
   try {
-    const results = await supervise(children, timeoutMs, onEvents, elastic === undefined ? undefined : { policy: elastic, rowsOf }, (send) => {
-      // Rank 0 binds an ephemeral port first; the others join through it.
-      send(0, startOrder(0, 0));
-      const startRest = (port: number): void => {
-        for (let rank = 1; rank < size; rank++) send(rank, startOrder(rank, port));
-      };
-      return async (rank, port) => {
-        if (proxies === null) return startRest(port);
-        // Each rank advertises the proxy in front of it; the others reach rank 0 through its proxy.
-        const advertised = await proxies.front(rank, port);
-        send(rank, { type: 'advertise', port: advertised });
-        if (rank === 0) startRest(advertised);
-      };
-    });
+    const results = await supervise(
+      children,
+      timeoutMs,
+      onEvents,
+      elastic === undefined ? undefined : { policy: elastic, rowsOf },
+      (send) => {
+        // Rank 0 binds an ephemeral port first; the others join through it.
+        send(0, startOrder(0, 0));
+        const startRest = (port: number): void => {
+          for (let rank = 1; rank < size; rank++) send(rank, startOrder(rank, port));
+        };
+        return async (rank, port) => {
+          if (proxies === null) return startRest(port);
+          // Each rank advertises the proxy in front of it; the others reach rank 0 through its proxy.
+          const advertised = await proxies.front(rank, port);
+          send(rank, { type: 'advertise', port: advertised });
+          if (rank === 0) startRest(advertised);
+        };
+      },
+    );
     return {
       state: results[0]!.state as State,
       info: {

@@ -94,7 +94,9 @@ function checkOptions(options: EtcdRendezvousOptions): void {
       field: 'rdzv-workers',
     });
   if (options.jobId === '' || /[\s/]/.test(options.jobId))
-    throw new ConfigError(`etcd rendezvous: the job id must be non-empty, without spaces or '/', got '${options.jobId}'`, { field: 'rdzv-id' });
+    throw new ConfigError(`etcd rendezvous: the job id must be non-empty, without spaces or '/', got '${options.jobId}'`, {
+      field: 'rdzv-id',
+    });
   if (options.endpoint === '') throw new ConfigError('etcd rendezvous: the endpoint (host:port) is empty', { field: 'rdzv-endpoint' });
 }
 
@@ -158,7 +160,11 @@ export class EtcdRendezvous implements RendezvousBackend {
   }
 
   private failure(operation: string, detail: string, recoverable = true): RendezvousError {
-    return new RendezvousError(`etcd at ${this.etcd.endpoint}: ${operation}: ${detail}`, { endpoint: this.etcd.endpoint, operation, recoverable });
+    return new RendezvousError(`etcd at ${this.etcd.endpoint}: ${operation}: ${detail}`, {
+      endpoint: this.etcd.endpoint,
+      operation,
+      recoverable,
+    });
   }
 
   private async register(): Promise<World> {
@@ -275,9 +281,7 @@ export class EtcdRendezvous implements RendezvousBackend {
 
   /** Live members in registration order. */
   private live(): WorldMember[] {
-    return [...this.members.values()]
-      .sort((a, b) => a.createRevision - b.createRevision)
-      .map((kv) => JSON.parse(kv.value) as WorldMember);
+    return [...this.members.values()].sort((a, b) => a.createRevision - b.createRevision).map((kv) => JSON.parse(kv.value) as WorldMember);
   }
 
   private world(): WorldRecord | null {

@@ -110,7 +110,7 @@ export function slurmEnvironment(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   if ((env['MASTER_ADDR'] ?? '') === '') {
     const first = nodes === '' ? undefined : expandHostlist(nodes, field)[0];
     if (first === undefined)
-      throw new ConfigError('under Slurm, SLURM_STEP_NODELIST and SLURM_JOB_NODELIST are both empty: set MASTER_ADDR to rank 0\'s host', {
+      throw new ConfigError("under Slurm, SLURM_STEP_NODELIST and SLURM_JOB_NODELIST are both empty: set MASTER_ADDR to rank 0's host", {
         field,
       });
     implied['MASTER_ADDR'] = first;

@@ -74,7 +74,9 @@ export async function launchThreads<State>(request: LaunchRequest<State>): Promi
         error.message = `${error.message}\n(max-restarts ${policy.maxRestarts} exhausted: rank ${rank} failed after ${restarts} restart${restarts === 1 ? '' : 's'})`;
         throw error;
       }
-      process.stderr.write(`shardlearn: worker rank ${rank} failed (${error.message.split('\n')[0]}); restart ${restarts + 1} of ${policy.maxRestarts}\n`);
+      process.stderr.write(
+        `shardlearn: worker rank ${rank} failed (${error.message.split('\n')[0]}); restart ${restarts + 1} of ${policy.maxRestarts}\n`,
+      );
       if (options.checkpoint !== undefined) options = { ...options, checkpoint: { ...options.checkpoint, resume: true } };
       faults.push({
         rank,

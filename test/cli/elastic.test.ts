@@ -5,7 +5,16 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { run } from './bin.js';
 
-const BASE = ['train', 'logistic-regression', '--data', 'synthetic:classification?rows=600&cols=4&seed=2', '--solver', 'sgd', '--epochs', '2'];
+const BASE = [
+  'train',
+  'logistic-regression',
+  '--data',
+  'synthetic:classification?rows=600&cols=4&seed=2',
+  '--solver',
+  'sgd',
+  '--epochs',
+  '2',
+];
 
 test('--min-workers above --workers, a negative --max-restarts, and a policy under ps-ssp are refused, naming the setting', () => {
   const above = run([...BASE, '--paradigm', 'processes', '--workers', '2', '--min-workers', '3']);

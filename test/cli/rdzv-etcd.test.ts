@@ -14,8 +14,17 @@ import { ETCD_MISSING, startEtcd } from '../runtime/etcd-server.js';
 import { run, runWatching, withDir } from './bin.js';
 
 const TRAIN = [
-  'train', 'logistic-regression', '--solver', 'sgd', '--batch-size', '32',
-  '--data', 'synthetic:classification?rows=2000&cols=10&seed=3', '--seed', '4', '--quiet',
+  'train',
+  'logistic-regression',
+  '--solver',
+  'sgd',
+  '--batch-size',
+  '32',
+  '--data',
+  'synthetic:classification?rows=2000&cols=10&seed=3',
+  '--seed',
+  '4',
+  '--quiet',
 ];
 let etcd: EtcdServer | undefined;
 
@@ -35,52 +44,72 @@ function bareEnv(): NodeJS.ProcessEnv {
   return env;
 }
 
-test('two ranks meet through etcd and train the processes run\'s model bit for bit; a member joining mid-training makes a generation they observe', { skip: ETCD_MISSING, timeout: 120_000 }, () =>
-  withDir(async (dir) => {
-    const model = [...TRAIN, '--epochs', '20'];
-    const reference = run([...model, '--paradigm', 'processes', '--workers', '2', '--out', join(dir, 'processes.json')]);
-    assert.equal(reference.status, 0, reference.stderr);
-    const rank = (k: number): Promise<{ status: number | null; stdout: string; stderr: string }> =>
-      runWatching(
-        [...model, '--json', '--paradigm', 'cluster', '--rdzv-backend', 'etcd', '--rdzv-endpoint', etcd!.endpoint, '--rdzv-id', 'cli-job', '--rdzv-workers', '2:3', '--out', join(dir, `rank-${k}.json`)],
-        () => undefined,
-        { env: bareEnv(), timeoutMs: 90_000 },
-      );
-    const running = Promise.all([rank(0), rank(1)]);
-    // Once the two agreed (the world key holds 2 members), a third member registers: generation 1 of 3.
-    const store = new EtcdClient(etcd!.endpoint, { timeoutMs: 2000 });
-    const deadline = Date.now() + 60_000;
-    for (;;) {
-      const { kvs } = await store.rangePrefix('/shardlearn/rdzv/cli-job/world');
-      if ((JSON.parse(kvs[0]?.value ?? '{"members":[]}') as { members: unknown[] }).members.length === 2) break;
-      assert.ok(Date.now() < deadline, 'the two ranks agreed on a world within 60 s');
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
-    const third = new EtcdRendezvous({ endpoint: etcd!.endpoint, jobId: 'cli-job', minWorkers: 2, maxWorkers: 3, lastCallMs: 100 });
-    let results: Awaited<typeof running>;
-    try {
-      const grown = await third.join();
-      assert.deepEqual([grown.generation, grown.worldSize, grown.rank], [1, 3, 2]);
-      results = await running;
-    } finally {
-      await third.leave();
-    }
-    for (const result of results) assert.equal(result.status, 0, result.stderr);
-    for (const result of results)
-      assert.match(result.stderr, /the etcd rendezvous agreed generation 1 \(3 ranks\); this fit goes on with generation 0 \(2 ranks\)/);
-    // Which process became rank 0 is etcd's choice (the first to register): it is the one that printed.
-    const printed = results.findIndex((result) => result.stdout.trim() !== '');
-    assert.ok(printed >= 0, 'rank 0 printed its report');
-    assert.equal(results.filter((result) => result.stdout.trim() !== '').length, 1, 'only rank 0 reports');
-    const report = JSON.parse(results[printed]!.stdout) as { paradigm: string; workers: number; trainSamples: number };
-    assert.deepEqual([report.paradigm, report.workers, report.trainSamples], ['cluster', 2, 1580]);
-    const state = (file: string): unknown => (JSON.parse(readFileSync(file, 'utf8')) as { state: unknown }).state;
-    assert.deepEqual(state(join(dir, `rank-${printed}.json`)), state(join(dir, 'processes.json')));
-  }),
+test(
+  "two ranks meet through etcd and train the processes run's model bit for bit; a member joining mid-training makes a generation they observe",
+  { skip: ETCD_MISSING, timeout: 120_000 },
+  () =>
+    withDir(async (dir) => {
+      const model = [...TRAIN, '--epochs', '20'];
+      const reference = run([...model, '--paradigm', 'processes', '--workers', '2', '--out', join(dir, 'processes.json')]);
+      assert.equal(reference.status, 0, reference.stderr);
+      const rank = (k: number): Promise<{ status: number | null; stdout: string; stderr: string }> =>
+        runWatching(
+          [
+            ...model,
+            '--json',
+            '--paradigm',
+            'cluster',
+            '--rdzv-backend',
+            'etcd',
+            '--rdzv-endpoint',
+            etcd!.endpoint,
+            '--rdzv-id',
+            'cli-job',
+            '--rdzv-workers',
+            '2:3',
+            '--out',
+            join(dir, `rank-${k}.json`),
+          ],
+          () => undefined,
+          { env: bareEnv(), timeoutMs: 90_000 },
+        );
+      const running = Promise.all([rank(0), rank(1)]);
+      // Once the two agreed (the world key holds 2 members), a third member registers: generation 1 of 3.
+      const store = new EtcdClient(etcd!.endpoint, { timeoutMs: 2000 });
+      const deadline = Date.now() + 60_000;
+      for (;;) {
+        const { kvs } = await store.rangePrefix('/shardlearn/rdzv/cli-job/world');
+        if ((JSON.parse(kvs[0]?.value ?? '{"members":[]}') as { members: unknown[] }).members.length === 2) break;
+        assert.ok(Date.now() < deadline, 'the two ranks agreed on a world within 60 s');
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      const third = new EtcdRendezvous({ endpoint: etcd!.endpoint, jobId: 'cli-job', minWorkers: 2, maxWorkers: 3, lastCallMs: 100 });
+      let results: Awaited<typeof running>;
+      try {
+        const grown = await third.join();
+        assert.deepEqual([grown.generation, grown.worldSize, grown.rank], [1, 3, 2]);
+        results = await running;
+      } finally {
+        await third.leave();
+      }
+      for (const result of results) assert.equal(result.status, 0, result.stderr);
+      for (const result of results)
+        assert.match(result.stderr, /the etcd rendezvous agreed generation 1 \(3 ranks\); this fit goes on with generation 0 \(2 ranks\)/);
+      // Which process became rank 0 is etcd's choice (the first to register): it is the one that printed.
+      const printed = results.findIndex((result) => result.stdout.trim() !== '');
+      assert.ok(printed >= 0, 'rank 0 printed its report');
+      assert.equal(results.filter((result) => result.stdout.trim() !== '').length, 1, 'only rank 0 reports');
+      const report = JSON.parse(results[printed]!.stdout) as { paradigm: string; workers: number; trainSamples: number };
+      assert.deepEqual([report.paradigm, report.workers, report.trainSamples], ['cluster', 2, 1580]);
+      const state = (file: string): unknown => (JSON.parse(readFileSync(file, 'utf8')) as { state: unknown }).state;
+      assert.deepEqual(state(join(dir, `rank-${printed}.json`)), state(join(dir, 'processes.json')));
+    }),
 );
 
 test('a rendezvous flag that does not fit is a ConfigError naming it: exit 2 before anything starts', () => {
-  const result = run([...TRAIN, '--paradigm', 'cluster', '--rdzv-backend', 'etcd', '--rdzv-endpoint', 'h:1', '--workers', '2'], { env: bareEnv() });
+  const result = run([...TRAIN, '--paradigm', 'cluster', '--rdzv-backend', 'etcd', '--rdzv-endpoint', 'h:1', '--workers', '2'], {
+    env: bareEnv(),
+  });
   assert.equal(result.status, 2, result.stderr);
   assert.match(result.stderr, /needs --rdzv-id <job>/);
 });

@@ -15,7 +15,7 @@ const DAEMONS = ['/usr/sbin/slurmctld', '/usr/sbin/slurmd', '/usr/bin/srun'];
 export const SLURM_MISSING: string | false = !DAEMONS.every(existsSync)
   ? `needs ${DAEMONS.join(', ')}: install the Debian package slurm-wlm`
   : !existsSync('/usr/lib/x86_64-linux-gnu/slurm-wlm/auth_none.so')
-    ? 'needs Slurm\'s auth/none plugin (slurm-wlm ≤ 22.05)'
+    ? "needs Slurm's auth/none plugin (slurm-wlm ≤ 22.05)"
     : userInfo().uid !== 0
       ? 'needs root: slurmd starts the job steps as their users'
       : false;

@@ -14,8 +14,17 @@ import type { SlurmCluster } from './slurm-cluster.js';
 import { SLURM_MISSING, startSlurm } from './slurm-cluster.js';
 
 const TRAIN = [
-  'train', 'logistic-regression', '--solver', 'sgd', '--batch-size', '32',
-  '--data', 'synthetic:classification?rows=2000&cols=10&seed=3', '--seed', '4', '--quiet',
+  'train',
+  'logistic-regression',
+  '--solver',
+  'sgd',
+  '--batch-size',
+  '32',
+  '--data',
+  'synthetic:classification?rows=2000&cols=10&seed=3',
+  '--seed',
+  '4',
+  '--quiet',
 ];
 let slurm: SlurmCluster | undefined;
 
@@ -62,52 +71,80 @@ async function waitFor(check: () => boolean, timeoutMs: number, what: string): P
   }
 }
 
-test('srun -n 2 trains with no rendezvous variables; the model equals the processes run bit for bit', { skip: SLURM_MISSING, timeout: 120_000 }, () =>
-  withDir(async (dir) => {
-    const model = [...TRAIN, '--epochs', '5'];
-    const reference = run([...model, '--paradigm', 'processes', '--workers', '2', '--out', join(dir, 'processes.json')], { env: bareEnv() });
-    assert.equal(reference.status, 0, reference.stderr);
-    const started = performance.now();
-    const job = srun([...model, '--json', '--paradigm', 'cluster', '--out', join(dir, 'slurm.json')], 'shardlearn-equal');
-    const status = await job.done;
-    const seconds = (performance.now() - started) / 1000;
-    assert.equal(status, 0, job.output.stderr);
-    const report = JSON.parse(job.output.stdout) as { paradigm: string; workers: number; trainSamples: number };
-    assert.deepEqual([report.paradigm, report.workers, report.trainSamples], ['cluster', 2, 1580], 'one report, from rank 0 of 2');
-    const state = (file: string): unknown => (JSON.parse(readFileSync(file, 'utf8')) as { state: unknown }).state;
-    assert.deepEqual(state(join(dir, 'slurm.json')), state(join(dir, 'processes.json')));
-    process.stderr.write(`slurm: srun -n 2 train (2 ranks, 5 epochs) in ${seconds.toFixed(2)} s\n`);
-  }),
+test(
+  'srun -n 2 trains with no rendezvous variables; the model equals the processes run bit for bit',
+  { skip: SLURM_MISSING, timeout: 120_000 },
+  () =>
+    withDir(async (dir) => {
+      const model = [...TRAIN, '--epochs', '5'];
+      const reference = run([...model, '--paradigm', 'processes', '--workers', '2', '--out', join(dir, 'processes.json')], {
+        env: bareEnv(),
+      });
+      assert.equal(reference.status, 0, reference.stderr);
+      const started = performance.now();
+      const job = srun([...model, '--json', '--paradigm', 'cluster', '--out', join(dir, 'slurm.json')], 'shardlearn-equal');
+      const status = await job.done;
+      const seconds = (performance.now() - started) / 1000;
+      assert.equal(status, 0, job.output.stderr);
+      const report = JSON.parse(job.output.stdout) as { paradigm: string; workers: number; trainSamples: number };
+      assert.deepEqual([report.paradigm, report.workers, report.trainSamples], ['cluster', 2, 1580], 'one report, from rank 0 of 2');
+      const state = (file: string): unknown => (JSON.parse(readFileSync(file, 'utf8')) as { state: unknown }).state;
+      assert.deepEqual(state(join(dir, 'slurm.json')), state(join(dir, 'processes.json')));
+      process.stderr.write(`slurm: srun -n 2 train (2 ranks, 5 epochs) in ${seconds.toFixed(2)} s\n`);
+    }),
 );
 
-test('SIGUSR1 through Slurm (scancel --signal=USR1, as --signal=USR1@N sends it) writes a checkpoint and training goes on', { skip: SLURM_MISSING, timeout: 120_000 }, () =>
-  withDir(async (dir) => {
-    const checkpoints = join(dir, 'ckpt');
-    const name = 'shardlearn-usr1';
-    // Checkpoints every 40 steps show that training runs; the one SIGUSR1 asks for is said on stderr.
-    const job = srun(
-      [...TRAIN, '--epochs', '400', '--paradigm', 'cluster', '--checkpoint-dir', checkpoints, '--checkpoint-every', '40steps', '--keep', '0'],
-      name,
-    );
-    let ended: number | null | undefined;
-    void job.done.then((status) => (ended = status));
-    const running = (): boolean => ended === undefined;
-    try {
-      await waitFor(() => !running() || (existsSync(checkpoints) && readdirSync(checkpoints).some((f) => f.endsWith('.slckpt'))), 60_000, 'a first checkpoint');
-      assert.ok(running(), `the job ended early (${ended}): ${job.output.stderr}`);
-      const signalled = spawnSync('/usr/bin/scancel', ['--signal=USR1', '--name', name], { env: slurm!.env, encoding: 'utf8', timeout: 10_000 });
-      assert.equal(signalled.status, 0, signalled.stderr);
-      await waitFor(() => /SIGUSR1: checkpoint written/.test(job.output.stderr) || !running(), 30_000, 'the SIGUSR1 checkpoint');
-      const { stderr } = job.output;
-      const written = /shardlearn: SIGUSR1: checkpoint written to (\S+) \(step (\d+)\)/.exec(stderr);
-      assert.ok(written !== null, `rank 0 said which checkpoint SIGUSR1 wrote: ${stderr}`);
-      assert.ok(existsSync(written[1]!), `${written[1]} exists`);
-      assert.match(stderr, /SIGUSR1: a checkpoint is written to .* after the current step/);
-      await new Promise((resolve) => setTimeout(resolve, 300));
-      assert.ok(running(), `the job goes on after the checkpoint: ${stderr}`);
-    } finally {
-      spawnSync('/usr/bin/scancel', ['--name', name], { env: slurm!.env, timeout: 10_000 });
-      await job.done;
-    }
-  }),
+test(
+  'SIGUSR1 through Slurm (scancel --signal=USR1, as --signal=USR1@N sends it) writes a checkpoint and training goes on',
+  { skip: SLURM_MISSING, timeout: 120_000 },
+  () =>
+    withDir(async (dir) => {
+      const checkpoints = join(dir, 'ckpt');
+      const name = 'shardlearn-usr1';
+      // Checkpoints every 40 steps show that training runs; the one SIGUSR1 asks for is said on stderr.
+      const job = srun(
+        [
+          ...TRAIN,
+          '--epochs',
+          '400',
+          '--paradigm',
+          'cluster',
+          '--checkpoint-dir',
+          checkpoints,
+          '--checkpoint-every',
+          '40steps',
+          '--keep',
+          '0',
+        ],
+        name,
+      );
+      let ended: number | null | undefined;
+      void job.done.then((status) => (ended = status));
+      const running = (): boolean => ended === undefined;
+      try {
+        await waitFor(
+          () => !running() || (existsSync(checkpoints) && readdirSync(checkpoints).some((f) => f.endsWith('.slckpt'))),
+          60_000,
+          'a first checkpoint',
+        );
+        assert.ok(running(), `the job ended early (${ended}): ${job.output.stderr}`);
+        const signalled = spawnSync('/usr/bin/scancel', ['--signal=USR1', '--name', name], {
+          env: slurm!.env,
+          encoding: 'utf8',
+          timeout: 10_000,
+        });
+        assert.equal(signalled.status, 0, signalled.stderr);
+        await waitFor(() => /SIGUSR1: checkpoint written/.test(job.output.stderr) || !running(), 30_000, 'the SIGUSR1 checkpoint');
+        const { stderr } = job.output;
+        const written = /shardlearn: SIGUSR1: checkpoint written to (\S+) \(step (\d+)\)/.exec(stderr);
+        assert.ok(written !== null, `rank 0 said which checkpoint SIGUSR1 wrote: ${stderr}`);
+        assert.ok(existsSync(written[1]!), `${written[1]} exists`);
+        assert.match(stderr, /SIGUSR1: a checkpoint is written to .* after the current step/);
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        assert.ok(running(), `the job goes on after the checkpoint: ${stderr}`);
+      } finally {
+        spawnSync('/usr/bin/scancel', ['--name', name], { env: slurm!.env, timeout: 10_000 });
+        await job.done;
+      }
+    }),
 );

@@ -43,14 +43,20 @@ function attempt(world: ZmqCommWorld, bytes: Buffer): Promise<{ reply: Buffer; c
   });
 }
 
-test("the lane refuses a wrong secret, a wrong job, a stale generation and a duplicate rank with logged reasons; the job keeps running", async () => {
+test('the lane refuses a wrong secret, a wrong job, a stale generation and a duplicate rank with logged reasons; the job keeps running', async () => {
   const world = await makeWorld(2, {});
   try {
     const secret = Buffer.from(world.secret, 'hex');
     const hello = { job: world.jobId, generation: 0, rank: 1, size: 2, proof: helloProof(secret, world.jobId) };
     const cases: [Record<string, unknown>, RegExp][] = [
-      [{ ...hello, proof: helloProof(Buffer.alloc(32, 9), world.jobId) }, /claiming rank 1: its hello does not prove it holds this job's secret/],
-      [{ ...hello, job: 'another-job', proof: helloProof(secret, 'another-job') }, /claiming rank 1: job id "another-job" is not this job's/],
+      [
+        { ...hello, proof: helloProof(Buffer.alloc(32, 9), world.jobId) },
+        /claiming rank 1: its hello does not prove it holds this job's secret/,
+      ],
+      [
+        { ...hello, job: 'another-job', proof: helloProof(secret, 'another-job') },
+        /claiming rank 1: job id "another-job" is not this job's/,
+      ],
       [{ ...hello, generation: 7 }, /claiming rank 1: generation 7 is not this job's generation 0/],
       [hello, /claiming rank 1: rank 1 has already joined/],
     ];
@@ -126,10 +132,12 @@ test('an admitted peer that announces a frame above the maximum message size is 
   toRankZero.on('error', () => undefined);
   try {
     await lane.connect(5000);
-    const error = await lane.recv(1, 'allReduce(sum) (collective #0)', () => 'this host').then(
-      () => assert.fail('the oversized frame was accepted'),
-      (e: unknown) => e as CommError,
-    );
+    const error = await lane
+      .recv(1, 'allReduce(sum) (collective #0)', () => 'this host')
+      .then(
+        () => assert.fail('the oversized frame was accepted'),
+        (e: unknown) => e as CommError,
+      );
     assert.ok(error instanceof CommError);
     assert.equal(error.code, 'PEER_LOST');
     assert.equal(error.rank, 1);
@@ -145,7 +153,13 @@ test('an admitted peer that announces a frame above the maximum message size is 
   }
 });
 
-function helloFieldsOf(identity: { jobId: string; generation: number; rank: number; size: number; proof: string }): Record<string, unknown> {
+function helloFieldsOf(identity: {
+  jobId: string;
+  generation: number;
+  rank: number;
+  size: number;
+  proof: string;
+}): Record<string, unknown> {
   return { job: identity.jobId, generation: identity.generation, rank: identity.rank, size: identity.size, proof: identity.proof };
 }
 

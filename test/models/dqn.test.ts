@@ -178,7 +178,7 @@ test('dqn learner: the second actor may be heard from before the first (asynchro
   assert.equal(learner.updates, 1); // steps 1 and 2, trainEvery 2: one gradient step due
 });
 
-test('dqn learner: scaleTrainEvery keeps one actor\'s pace (trainEvery × actors), and every event carries its utilisation', () => {
+test("dqn learner: scaleTrainEvery keeps one actor's pace (trainEvery × actors), and every event carries its utilisation", () => {
   const q = new QNetwork({ observationLength: 4, actions: 2, hidden: [4], dtype: 'float64', seed: 0 });
   const events: { envSteps?: number; learnerUtilisation?: number }[] = [];
   const context = { report: (event: (typeof events)[number]) => events.push(event) } as unknown as TrainContext;

@@ -11,6 +11,7 @@ test('agreed classes (TrainContext.classes) replace discovery: a shard lacking a
   assert.deepEqual(Array.from(await discoverClasses(comm, labels, 'shard', Float64Array.of(0, 1, 2))), [0, 1, 2]);
   await assert.rejects(
     discoverClasses(comm, Float64Array.of(0, 5), 'client.csv', Float64Array.of(0, 1, 2)),
-    (error: unknown) => error instanceof DataError && /client\.csv.*row 2.*label 5 is not one of the agreed classes 0, 1, 2/.test(error.message),
+    (error: unknown) =>
+      error instanceof DataError && /client\.csv.*row 2.*label 5 is not one of the agreed classes 0, 1, 2/.test(error.message),
   );
 });

@@ -7,15 +7,30 @@ import '../../src/index.js';
 import { CommError, ConfigError } from '../../src/core/errors.js';
 import { loadData } from '../../src/data/load.js';
 import { trainTestSplit } from '../../src/data/split.js';
-import { DEFAULT_ELASTIC_RESTARTS, SnapshotRing, firstPlace, nextPlace, reformedMaster, resolveElastic } from '../../src/runtime/elastic.js';
+import {
+  DEFAULT_ELASTIC_RESTARTS,
+  SnapshotRing,
+  firstPlace,
+  nextPlace,
+  reformedMaster,
+  resolveElastic,
+} from '../../src/runtime/elastic.js';
 import { ELASTIC_SPEC, ELASTIC_SPLIT } from './fixtures/elastic-settings.js';
 
 test('resolveElastic: none without settings; defaults; refuses what cannot hold, naming the setting', () => {
   assert.equal(resolveElastic({}, 3, 'processes'), undefined);
-  assert.deepEqual(resolveElastic({ minWorkers: 2 }, 3, 'processes'), { minWorkers: 2, maxWorkers: 3, maxRestarts: DEFAULT_ELASTIC_RESTARTS });
+  assert.deepEqual(resolveElastic({ minWorkers: 2 }, 3, 'processes'), {
+    minWorkers: 2,
+    maxWorkers: 3,
+    maxRestarts: DEFAULT_ELASTIC_RESTARTS,
+  });
   assert.deepEqual(resolveElastic({ maxRestarts: 1 }, 3, 'threads'), { minWorkers: 3, maxWorkers: 3, maxRestarts: 1 });
   assert.deepEqual(resolveElastic({ minWorkers: 3 }, 3, 'cluster'), { minWorkers: 3, maxWorkers: 3, maxRestarts: 0 });
-  const refused = (options: Parameters<typeof resolveElastic>[0], field: string, paradigm: 'processes' | 'sequential' = 'processes'): void =>
+  const refused = (
+    options: Parameters<typeof resolveElastic>[0],
+    field: string,
+    paradigm: 'processes' | 'sequential' = 'processes',
+  ): void =>
     assert.throws(
       () => resolveElastic(options, 3, paradigm),
       (error: ConfigError) => error instanceof ConfigError && error.field === field,
@@ -51,10 +66,13 @@ test('nextPlace: survivors keep their order as the new ranks; the policy’s ref
     reformedMaster(third, second, { masterAddr: 'head', masterPort: 29500 }, (rank) => hosts[rank]!),
     { masterAddr: '10.0.0.2', masterPort: 29502 },
   );
-  assert.deepEqual(reformedMaster(second, first, { masterAddr: 'head', masterPort: 29500 }, (rank) => hosts[rank]!), {
-    masterAddr: 'head',
-    masterPort: 29501,
-  });
+  assert.deepEqual(
+    reformedMaster(second, first, { masterAddr: 'head', masterPort: 29500 }, (rank) => hosts[rank]!),
+    {
+      masterAddr: 'head',
+      masterPort: 29501,
+    },
+  );
 });
 
 test('SnapshotRing keeps copies of the last two boundaries, by step or by epoch', () => {

@@ -12,9 +12,20 @@ test('Slurm hostlists expand like scontrol show hostnames: ranges keep their zer
   assert.deepEqual(expandHostlist('a1,b[8-10],c'), ['a1', 'b8', 'b9', 'b10', 'c']);
   assert.deepEqual(expandHostlist('gpu[009-011]'), ['gpu009', 'gpu010', 'gpu011']);
   assert.deepEqual(expandHostlist('r[1-2]n[1-2]'), ['r1n1', 'r1n2', 'r2n1', 'r2n2']);
-  assert.deepEqual(expandHostlist('rack[1-2]-node[3,5].cluster'), ['rack1-node3.cluster', 'rack1-node5.cluster', 'rack2-node3.cluster', 'rack2-node5.cluster']);
-  assert.throws(() => expandHostlist('node[01-03'), { name: 'ConfigError', message: /SLURM_STEP_NODELIST='node\[01-03': a '\[' is not closed/ });
-  assert.throws(() => expandHostlist('node[3-1]', 'SLURM_JOB_NODELIST'), { name: 'ConfigError', message: /SLURM_JOB_NODELIST='node\[3-1\]': the range 3-1 runs backwards/ });
+  assert.deepEqual(expandHostlist('rack[1-2]-node[3,5].cluster'), [
+    'rack1-node3.cluster',
+    'rack1-node5.cluster',
+    'rack2-node3.cluster',
+    'rack2-node5.cluster',
+  ]);
+  assert.throws(() => expandHostlist('node[01-03'), {
+    name: 'ConfigError',
+    message: /SLURM_STEP_NODELIST='node\[01-03': a '\[' is not closed/,
+  });
+  assert.throws(() => expandHostlist('node[3-1]', 'SLURM_JOB_NODELIST'), {
+    name: 'ConfigError',
+    message: /SLURM_JOB_NODELIST='node\[3-1\]': the range 3-1 runs backwards/,
+  });
   assert.throws(() => expandHostlist('node[a-b]'), { name: 'ConfigError', message: /'a-b' is not a number/ });
 });
 
@@ -45,12 +56,19 @@ test("a Slurm task's place: rank, world size and local rank from srun; master th
   assert.equal(rendezvousFromEnv({ ...TASK, SLURM_STEP_NODELIST: undefined }).masterAddr, 'node01');
   // Set explicitly, the torchrun variables win.
   const explicit = rendezvousFromEnv({ ...TASK, MASTER_ADDR: '10.1.1.1', MASTER_PORT: '29500', RANK: '2', SHARDLEARN_JOB_ID: 'mine' });
-  assert.deepEqual([explicit.masterAddr, explicit.masterPort, explicit.rank, explicit.worldSize, explicit.jobId], ['10.1.1.1', 29500, 2, 8, 'mine']);
+  assert.deepEqual(
+    [explicit.masterAddr, explicit.masterPort, explicit.rank, explicit.worldSize, explicit.jobId],
+    ['10.1.1.1', 29500, 2, 8, 'mine'],
+  );
   // Outside a Slurm step nothing is implied.
   assert.deepEqual(slurmEnvironment({ SLURM_JOB_ID: '1' }), {});
   assert.equal(inCluster({ SLURM_JOB_ID: '1' }), false);
   assert.equal(inCluster(TASK), true);
-  assert.equal(inCluster({ ...TASK, SLURM_STEP_NODELIST: 'node[1' }), true, 'malformed, but a Slurm task: rendezvousFromEnv names the fault');
+  assert.equal(
+    inCluster({ ...TASK, SLURM_STEP_NODELIST: 'node[1' }),
+    true,
+    'malformed, but a Slurm task: rendezvousFromEnv names the fault',
+  );
   assert.throws(() => rendezvousFromEnv({ ...TASK, SLURM_STEP_NODELIST: '', SLURM_JOB_NODELIST: '' }), {
     name: 'ConfigError',
     message: /SLURM_STEP_NODELIST and SLURM_JOB_NODELIST are both empty/,

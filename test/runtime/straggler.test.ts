@@ -29,6 +29,8 @@ test('a SIGSTOPped worker is named by the others’ straggler warning; after SIG
   assert.equal(code, 0, stderr);
   assert.match(stdout, /done 0\.9/, 'the run completed and scores as usual');
   // Ranks 0 and 2 warn about rank 1 (on a loaded machine other waits may pass 0.3 s too, and say so).
-  const named = stderr.split('\n').filter((line) => /^\[shardlearn rank [02]\] straggler: .* has waited \d+\.\d s for rank 1 \(/.test(line));
+  const named = stderr
+    .split('\n')
+    .filter((line) => /^\[shardlearn rank [02]\] straggler: .* has waited \d+\.\d s for rank 1 \(/.test(line));
   assert.ok(named.length >= 1, `no straggler warning naming rank 1 in:\n${stderr}`);
 });

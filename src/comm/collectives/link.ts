@@ -95,7 +95,15 @@ async function recvSegment(link: CollectiveLink, from: number, expectedLength: n
 }
 
 /** Reduce `piece` from `from` into `target` (element `offset` of the buffer), or fail naming the value. */
-function reduceFrom(link: CollectiveLink, from: number, target: FloatArray, piece: FloatArray, op: ReduceOp, offset: number, sourceFirst = false): void {
+function reduceFrom(
+  link: CollectiveLink,
+  from: number,
+  target: FloatArray,
+  piece: FloatArray,
+  op: ReduceOp,
+  offset: number,
+  sourceFirst = false,
+): void {
   const bad = reduceChecked(target, piece, op, link.check, sourceFirst);
   if (bad >= 0) throw link.refused(from, piece[bad]!, offset + bad);
   link.release?.(piece);
@@ -109,17 +117,38 @@ function copyFrom(link: CollectiveLink, from: number, target: FloatArray, piece:
 }
 
 /** Send [start, end) of `buffer` to `to` as views, segment by segment (only where safe: see the top of this file). */
-function sendViews(link: CollectiveLink, to: number, buffer: FloatArray, start: number, end: number, segmentElements: number): Promise<void>[] {
+function sendViews(
+  link: CollectiveLink,
+  to: number,
+  buffer: FloatArray,
+  start: number,
+  end: number,
+  segmentElements: number,
+): Promise<void>[] {
   return segmentsOf(start, end, segmentElements).map(([s, e]) => link.send(to, [buffer.subarray(s, e)]));
 }
 
 /** Send [start, end) of `buffer` to `to` as copies, segment by segment (the caller may overwrite `buffer` before they leave). */
-function sendCopies(link: CollectiveLink, to: number, buffer: FloatArray, start: number, end: number, segmentElements: number): Promise<void>[] {
+function sendCopies(
+  link: CollectiveLink,
+  to: number,
+  buffer: FloatArray,
+  start: number,
+  end: number,
+  segmentElements: number,
+): Promise<void>[] {
   return segmentsOf(start, end, segmentElements).map(([s, e]) => link.send(to, [buffer.slice(s, e)]));
 }
 
 /** The last sends of a collective: views when the link reads them before the send resolves, else copies. */
-function sendLast(link: CollectiveLink, to: number, buffer: FloatArray, start: number, end: number, segmentElements: number): Promise<void>[] {
+function sendLast(
+  link: CollectiveLink,
+  to: number,
+  buffer: FloatArray,
+  start: number,
+  end: number,
+  segmentElements: number,
+): Promise<void>[] {
   return (link.sendResolvesAfterRead === true ? sendViews : sendCopies)(link, to, buffer, start, end, segmentElements);
 }
 
@@ -249,7 +278,8 @@ export async function directBroadcast(link: CollectiveLink, buffer: FloatArray, 
     await Promise.all(sends);
     return;
   }
-  for (const [s, e] of segmentsOf(0, buffer.length, segmentElements)) copyFrom(link, root, buffer.subarray(s, e), await recvSegment(link, root, e - s), s);
+  for (const [s, e] of segmentsOf(0, buffer.length, segmentElements))
+    copyFrom(link, root, buffer.subarray(s, e), await recvSegment(link, root, e - s), s);
 }
 
 /**

@@ -50,12 +50,18 @@ export function reduceChecked(target: FloatArray, source: FloatArray, op: Reduce
     if (wasm !== null) return wasm.sumFinite(target, source) && !trusted ? firstRefused(source, check) : -1;
   }
   if (target instanceof Float32Array && source instanceof Float32Array) {
-    if (op === 'sum') return trusted ? sum32(target, source) : allowInfinity ? sumNaNChecked32(target, source) : sumFiniteChecked32(target, source);
-    return op === 'max' ? max32(target, source, allowInfinity, trusted, sourceFirst) : min32(target, source, allowInfinity, trusted, sourceFirst);
+    if (op === 'sum')
+      return trusted ? sum32(target, source) : allowInfinity ? sumNaNChecked32(target, source) : sumFiniteChecked32(target, source);
+    return op === 'max'
+      ? max32(target, source, allowInfinity, trusted, sourceFirst)
+      : min32(target, source, allowInfinity, trusted, sourceFirst);
   }
   if (target instanceof Float64Array && source instanceof Float64Array) {
-    if (op === 'sum') return trusted ? sum64(target, source) : allowInfinity ? sumNaNChecked64(target, source) : sumFiniteChecked64(target, source);
-    return op === 'max' ? max64(target, source, allowInfinity, trusted, sourceFirst) : min64(target, source, allowInfinity, trusted, sourceFirst);
+    if (op === 'sum')
+      return trusted ? sum64(target, source) : allowInfinity ? sumNaNChecked64(target, source) : sumFiniteChecked64(target, source);
+    return op === 'max'
+      ? max64(target, source, allowInfinity, trusted, sourceFirst)
+      : min64(target, source, allowInfinity, trusted, sourceFirst);
   }
   throw new RangeError('reduceChecked: target and source differ in dtype (the ranks passed different buffer types)');
 }

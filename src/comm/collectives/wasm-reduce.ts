@@ -43,7 +43,10 @@ export interface WasmReduce {
 
 function moduleBytes(): Uint8Array | null {
   // <outDir>/src/comm/collectives/wasm-reduce.js → <outDir>/wasm/, then the package's dist/wasm/.
-  for (const url of [new URL('../../../wasm/kernels.wasm', import.meta.url), new URL('../../../../dist/wasm/kernels.wasm', import.meta.url)]) {
+  for (const url of [
+    new URL('../../../wasm/kernels.wasm', import.meta.url),
+    new URL('../../../../dist/wasm/kernels.wasm', import.meta.url),
+  ]) {
     try {
       return readFileSync(url);
     } catch {

@@ -131,4 +131,3 @@ export class Reader {
     this.onFrame(frame);
   }
 }
-

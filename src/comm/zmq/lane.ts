@@ -172,7 +172,8 @@ export class Lane {
       } catch {
         return this.logDrop(socket, 'a hello that is not JSON (not a shardlearn rank, or corrupted)');
       }
-      const record = typeof fields === 'object' && fields !== null && !Array.isArray(fields) ? (fields as Record<string, unknown>) : undefined;
+      const record =
+        typeof fields === 'object' && fields !== null && !Array.isArray(fields) ? (fields as Record<string, unknown>) : undefined;
       const joined = this.writers.map((writer, rank) => (writer === null ? -1 : rank)).filter((rank) => rank >= 0);
       const problem = helloProblem(this.options.identity, record, joined);
       if (problem !== null) {
@@ -368,7 +369,12 @@ export class Lane {
     return new Promise((resolve, reject) => {
       const done = (error?: Error | null): void => {
         if (error === undefined || error === null) resolve(header.byteLength + payloadBytes);
-        else reject(this.lost[to] !== null ? this.goneError(to) : new CommError('PEER_LOST', `sending to rank ${to} failed: ${error.message}`, { rank: to, cause: error }));
+        else
+          reject(
+            this.lost[to] !== null
+              ? this.goneError(to)
+              : new CommError('PEER_LOST', `sending to rank ${to} failed: ${error.message}`, { rank: to, cause: error }),
+          );
       };
       if (array === null || payloadBytes === 0) {
         writer.write(header, done);

@@ -199,7 +199,8 @@ export class SgdCheckpointer {
     );
     this.lastStep = snapshot.step;
     this.lastTime = performance.now();
-    if (this.requested !== undefined) process.stderr.write(`shardlearn: ${this.requested}: checkpoint written to ${path} (step ${snapshot.step})\n`);
+    if (this.requested !== undefined)
+      process.stderr.write(`shardlearn: ${this.requested}: checkpoint written to ${path} (step ${snapshot.step})\n`);
     this.requested = undefined;
     return path;
   }
