@@ -25,7 +25,13 @@ import { ZmqTransport } from './transport.js';
 import { firstInvalid } from './wire.js';
 import { Lane, nameHash } from './lane.js';
 import { helloProof } from './local.js';
-import { DEFAULT_MAX_MESSAGE_BYTES, DEFAULT_TIMEOUT_MS, handshakeTimeoutFor, maxMessageBytesFromEnv } from './options.js';
+import {
+  DEFAULT_MAX_MESSAGE_BYTES,
+  DEFAULT_TIMEOUT_MS,
+  STRAGGLER_WARNING_MS,
+  handshakeTimeoutFor,
+  maxMessageBytesFromEnv,
+} from './options.js';
 
 export interface ZmqCommunicatorOptions extends ZmqTransportOptions {
   /** All-reduce algorithm; `direct` keeps the rank-order sum (see collectives/link.ts). Default 'direct'. */
@@ -89,6 +95,7 @@ export class ZmqCommunicator implements Communicator {
           handshakeTimeoutMs: handshakeTimeoutFor(options),
           log: options.log ?? ((line: string) => process.stderr.write(`[shardlearn rank ${options.rank}] ${line}\n`)),
           goneError: (peer) => gone(peer),
+          stragglerWarningMs: options.stragglerWarningMs ?? STRAGGLER_WARNING_MS,
         })
       : null;
     let transport: ZmqTransport;

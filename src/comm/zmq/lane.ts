@@ -74,6 +74,11 @@ export interface LaneOptions {
   log: (line: string) => void;
   /** Why `peer` can no longer send, when the ZeroMQ transport knows (its bye, or its loss); else null. */
   goneError?: (peer: number) => CommError | null;
+  /**
+   * A wait on one peer that lasts this long logs a warning naming it (the transport's straggler
+   * warning, for the collectives the lane carries); 0 or ≥ timeoutMs turns it off.
+   */
+  stragglerWarningMs?: number;
 }
 
 interface Waiter {
@@ -393,7 +398,7 @@ export class Lane {
     const queued = this.queues[from]!.shift();
     if (queued !== undefined) return Promise.resolve(queued);
     if (this.lost[from] !== null) return Promise.reject(this.goneError(from));
-    return new Promise((resolve, reject) => {
+    const waiting = new Promise<LaneFrame>((resolve, reject) => {
       const waiter: Waiter = {
         resolve,
         reject,
@@ -410,6 +415,23 @@ export class Lane {
       };
       this.waiters[from]!.push(waiter);
     });
+    const warnMs = this.options.stragglerWarningMs ?? 0;
+    if (!(warnMs > 0) || warnMs >= this.options.timeoutMs) return waiting;
+    const started = performance.now();
+    let timer: NodeJS.Timeout;
+    const arm = (due: number): void => {
+      timer = setTimeout(() => {
+        const now = performance.now();
+        // Fired far past its time: this process itself was frozen (SIGSTOP, swapped out), not the
+        // peer; the peer's frame may be waiting to be read. Look again after another delay.
+        if (now - due > warnMs) return arm(now + warnMs);
+        this.options.log(
+          `straggler: ${what} has waited ${((now - started) / 1000).toFixed(1)} s for rank ${from} (${hostOf(from)}); it is stopped, overloaded or much slower than the others (failing after ${this.options.timeoutMs} ms)`,
+        );
+      }, due - performance.now());
+    };
+    arm(started + warnMs);
+    return waiting.finally(() => clearTimeout(timer));
   }
 
   /** Close every connection (writes already queued are flushed first) and the listening socket. Idempotent. */
