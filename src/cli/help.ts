@@ -52,7 +52,7 @@ const FEDERATED_HELP: CommandHelp['flags'] = [
   ['--partition iid|dirichlet:<α>|shards:<n>', 'federated: how rows are dealt to clients (default iid; seeded)'],
   [
     '--aggregator <rule>',
-    'federated: fedavg (default), fedsgd[:<lr>], fedprox:<μ>, fedavgm[:<β>[:<lr>]], fedadam[:<lr>[:<τ>]]',
+    'federated: fedavg (default), fedsgd[:<lr>], fedprox:<μ>, fedavgm[:<β>[:<lr>]], fedadam[:<lr>[:<τ>]]; Byzantine-robust median, trimmed-mean:<β>, krum:<f>, multi-krum:<f>:<m>',
   ],
   ['--dropout P', "federated: probability a sampled client drops out of a round (seeded); the model's dropout layer is --layer-dropout then"],
   ['--stragglers <fraction>:<ms>', 'federated: that share of sampled clients answer that much later (seeded)'],

@@ -31,7 +31,7 @@ export interface FederatedOptions {
   localBatchSize?: number;
   /** 'iid', 'dirichlet:<α>' or 'shards:<n>'. Default 'iid'. */
   partition?: string;
-  /** Server rule: 'fedavg', 'fedsgd[:<lr>]', 'fedprox:<μ>', 'fedavgm[:<β>[:<lr>]]', 'fedadam[:<lr>[:<τ>]]'. Default 'fedavg'. */
+  /** Server rule: 'fedavg', 'fedsgd[:<lr>]', 'fedprox:<μ>', 'fedavgm[:<β>[:<lr>]]', 'fedadam[:<lr>[:<τ>]]', and the robust 'median', 'trimmed-mean:<β>', 'krum:<f>', 'multi-krum:<f>:<m>'. Default 'fedavg'. */
   aggregator?: string;
   /** Probability that a sampled client drops out of a round (seeded). Default 0. */
   dropout?: number;
