@@ -39,6 +39,10 @@ export const FEDERATED_FLAGS = [
   'stop-at-target',
   'eval-every',
   'layer-dropout',
+  'dp-clip',
+  'dp-noise',
+  'dp-delta',
+  'dp-mode',
 ] as const;
 
 const whole = (n: number): boolean => Number.isInteger(n) && n >= 1;
@@ -96,6 +100,17 @@ export function takeFederated(args: ParsedArgs, paradigm: Paradigm, evaluation: 
       ...(every === undefined ? {} : { every }),
       ...(stopAtTarget ? { stopAtTarget } : {}),
     };
+  const dpClip = takeNumber(args, 'dp-clip', (n) => n > 0 && Number.isFinite(n), 'a positive number');
+  const dpNoise = takeNumber(args, 'dp-noise', (n) => n >= 0 && Number.isFinite(n), 'a number ≥ 0');
+  const dpDelta = takeNumber(args, 'dp-delta', (n) => n > 0 && n < 1, 'a number in (0, 1)');
+  const dpMode = takeString(args, 'dp-mode');
+  if (dpClip !== undefined || dpNoise !== undefined || dpDelta !== undefined || dpMode !== undefined) {
+    if (dpClip === undefined || dpNoise === undefined || dpDelta === undefined)
+      throw new ConfigError('differential privacy needs all of --dp-clip C --dp-noise σ --dp-delta δ', { field: 'dp-clip' });
+    if (dpMode !== undefined && dpMode !== 'client' && dpMode !== 'server')
+      throw new ConfigError(`--dp-mode expects client or server, got '${dpMode}'`, { field: 'dp-mode' });
+    options.dp = { clip: dpClip, noiseMultiplier: dpNoise, delta: dpDelta, ...(dpMode === undefined ? {} : { mode: dpMode }) };
+  }
   // The model's dropout layer, whose flag --dropout is the clients' dropout here.
   const layerDropout = takeString(args, 'layer-dropout');
   if (layerDropout !== undefined) args.flags.set('dropout', layerDropout);

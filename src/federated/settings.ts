@@ -51,6 +51,13 @@ export interface FederatedOptions {
   workers?: number;
   /** Seed of the partition, sampling, dropouts, stragglers and Byzantine draw. Default 0. */
   seed?: number;
+  /**
+   * Client-level differential privacy (DP-FedAvg, federated/dp.ts): every update clipped to L2 norm
+   * `clip`, Gaussian noise of std `noiseMultiplier`·clip added to the sum, by each client (its share,
+   * mode 'client', the default) or by the server ('server'); the Rényi accountant reports (ε, `delta`)
+   * per round. Needs fedavg or fedprox and synchronous rounds.
+   */
+  dp?: { clip: number; noiseMultiplier: number; delta: number; mode?: 'client' | 'server' };
   /** Held-out rows the server scores the global model on after rounds (accuracy or R²); the fit stops once `target` is reached when `stopAtTarget`. */
   evaluation?: { data: Dataset; target?: number; every?: number; stopAtTarget?: boolean };
   /** Called on the caller's thread after every server step. */
@@ -68,6 +75,9 @@ export interface RoundReport {
   elapsedMs: number;
   /** The global model's score on the evaluation rows, when evaluated this round. */
   score?: number;
+  /** With DP: ε spent so far (at the fit's δ), and the largest L2 norm of the updates the server received this round. */
+  epsilon?: number;
+  maxUpdateNorm?: number;
 }
 
 /** What FitInfo.federated holds. */
@@ -79,7 +89,7 @@ export interface FederatedInfo {
   /** Bytes the clients sent (their serialised updates), and the server sent them (the serialised global weights). */
   bytesUp: number;
   bytesDown: number;
-  /** Differential privacy's (ε, δ): null until a DP mechanism is configured. */
+  /** Differential privacy's (ε, δ) after the last round (the Rényi accountant); null without `dp`. */
   epsilon: number | null;
   delta: number | null;
   /** Sampled clients whose update did not count, in total and by cause. */
@@ -117,6 +127,7 @@ export interface FederatedSettings {
   placement: ClientPlacement;
   workers: number;
   seed: number;
+  dp: { clip: number; noiseMultiplier: number; delta: number; mode: 'client' | 'server' } | null;
 }
 
 const positiveInteger = (value: number, field: string): number => {
@@ -150,6 +161,7 @@ export function resolveFederated(options: FederatedOptions, timeoutMs: number): 
   if (!(deadlineMs > 0)) throw new ConfigError(`deadlineMs must be positive, found ${deadlineMs}`, { field: 'deadlineMs' });
   const seed = options.seed ?? 0;
   if (!Number.isInteger(seed)) throw new ConfigError(`seed must be an integer, found ${seed}`, { field: 'seed' });
+  const dp = resolveDp(options, aggregator);
   const buffer = positiveInteger(options.buffer ?? Math.min(10, perRound), 'buffer');
   return {
     clients,
@@ -170,5 +182,24 @@ export function resolveFederated(options: FederatedOptions, timeoutMs: number): 
     placement: options.placement ?? 'threads',
     workers: positiveInteger(options.workers ?? 2, 'workers'),
     seed,
+    dp,
   };
+}
+
+function resolveDp(options: FederatedOptions, aggregator: string): FederatedSettings['dp'] {
+  const dp = options.dp;
+  if (dp === undefined) return null;
+  if (!(dp.clip > 0 && Number.isFinite(dp.clip))) throw new ConfigError(`dp.clip must be a finite number > 0, found ${dp.clip}`, { field: 'dp-clip' });
+  if (!(dp.noiseMultiplier >= 0 && Number.isFinite(dp.noiseMultiplier)))
+    throw new ConfigError(`dp.noiseMultiplier must be a finite number ≥ 0, found ${dp.noiseMultiplier}`, { field: 'dp-noise' });
+  if (!(dp.delta > 0 && dp.delta < 1)) throw new ConfigError(`dp.delta must be in (0, 1), found ${dp.delta}`, { field: 'dp-delta' });
+  const mode = dp.mode ?? 'client';
+  if (mode !== 'client' && mode !== 'server') throw new ConfigError(`dp.mode must be 'client' or 'server', found '${String(mode)}'`, { field: 'dp-mode' });
+  const name = aggregator.split(':')[0];
+  if (name !== 'fedavg' && name !== 'fedprox')
+    throw new ConfigError(`differential privacy averages the clipped updates as DP-FedAvg; use --aggregator fedavg or fedprox:<μ>, not '${aggregator}'`, {
+      field: 'aggregator',
+    });
+  if (options.async === true) throw new ConfigError('differential privacy is accounted per synchronous round; leave --async out', { field: 'async' });
+  return { clip: dp.clip, noiseMultiplier: dp.noiseMultiplier, delta: dp.delta, mode };
 }

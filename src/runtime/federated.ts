@@ -25,9 +25,13 @@ import type { Dataset } from '../data/dataset.js';
 import type { ClientUpdate } from '../federated/aggregator.js';
 import { createAggregator } from '../federated/aggregators.js';
 import { byzantineClients } from '../federated/byzantine.js';
+import { createDpAggregator, l2Norm } from '../federated/dp.js';
+import { RdpAccountant } from '../federated/dp-accountant.js';
 import { clientPartition } from '../federated/partition.js';
 import { clientSeed, dropsOut, sampleClients, stragglerDelayMs } from '../federated/sampling.js';
 import { aggregateRound } from '../federated/server.js';
+import { localDpSpec } from '../federated/transforms.js';
+import { Rng } from '../core/rng.js';
 import type { FederatedInfo, FederatedSettings, RoundReport } from '../federated/settings.js';
 import { resolveFederated } from '../federated/settings.js';
 import type { FitInfo, LaunchRequest } from '../models/paradigm.js';
@@ -55,7 +59,16 @@ export async function launchFederated<State>(request: LaunchRequest<State>): Pro
     throw new ConfigError('the federated paradigm sizes its hosts with federated.workers (CLI --client-workers), not workers', { field: 'workers' });
   const timeoutMs = resolveTimeout(options.timeoutMs);
   const settings = resolveFederated(options.federated ?? {}, timeoutMs);
-  const { aggregator, client: rule } = createAggregator(settings.aggregator);
+  const chosen = createAggregator(settings.aggregator);
+  const rule = chosen.client;
+  const dp = settings.dp;
+  // DP-FedAvg replaces the mean (clipping and noise at the server, or a fixed-denominator mean of the
+  // clients' privatized updates); the accountant composes one sampled Gaussian mechanism per round.
+  const aggregator =
+    dp === null
+      ? chosen.aggregator
+      : createDpAggregator({ ...dp, expectedClients: settings.perRound, placement: dp.mode }, new Rng(settings.seed ^ 0x0d95));
+  const accountant = dp === null ? null : new RdpAccountant();
   const labels = data.y;
   const parts = clientPartition(settings.partition, { rows: data.rows, labels, clients: settings.clients, seed: settings.seed });
   const classes = labels === null ? null : [...new Set(labels)].sort((a, b) => a - b);
@@ -65,7 +78,7 @@ export async function launchFederated<State>(request: LaunchRequest<State>): Pro
     rule,
     localEpochs: settings.localEpochs,
     localBatchSize: settings.localBatchSize,
-    transforms: [],
+    transforms: dp?.mode === 'client' ? [localDpSpec(dp.clip, dp.noiseMultiplier, settings.perRound, settings.seed)] : [],
     options: rankOptions(options),
     modules: (options.workerModules ?? []).map(moduleUrl),
   };
@@ -97,9 +110,14 @@ export async function launchFederated<State>(request: LaunchRequest<State>): Pro
     delayMs: stragglerDelayMs(settings, round, client),
   });
   /** Record a server step; returns true when training should stop (target reached and asked to stop). */
-  const record = async (round: number, participants: number, droppedNow: number): Promise<boolean> => {
+  const record = async (round: number, participants: number, droppedNow: number, maxUpdateNorm?: number): Promise<boolean> => {
     rounds = round;
     const report: RoundReport = { round, participants, dropped: droppedNow, elapsedMs: performance.now() - started };
+    if (accountant !== null) {
+      accountant.step({ sampleRate: settings.perRound / settings.clients, noiseMultiplier: dp!.noiseMultiplier });
+      report.epsilon = accountant.epsilon(dp!.delta).epsilon;
+      if (maxUpdateNorm !== undefined) report.maxUpdateNorm = maxUpdateNorm;
+    }
     const every = evaluation?.every ?? 1;
     if (evaluation !== null && (round % every === 0 || round === settings.rounds)) {
       report.score = await score(global);
@@ -130,7 +148,8 @@ export async function launchFederated<State>(request: LaunchRequest<State>): Pro
         global = outcome.global;
         dropped.nonFinite += outcome.nonFinite.length;
         const droppedNow = dropped.dropout + dropped.deadline + dropped.lost - before + outcome.nonFinite.length;
-        if (await record(round, outcome.used, droppedNow)) break;
+        const maxUpdateNorm = updates.reduce((max, update) => Math.max(max, l2Norm(update.delta)), 0);
+        if (await record(round, outcome.used, droppedNow, maxUpdateNorm)) break;
       }
     }
   } finally {
@@ -143,8 +162,8 @@ export async function launchFederated<State>(request: LaunchRequest<State>): Pro
     roundsToTarget,
     bytesUp: bytes.up,
     bytesDown: bytes.down,
-    epsilon: null,
-    delta: null,
+    epsilon: accountant === null ? null : accountant.epsilon(dp!.delta).epsilon,
+    delta: dp === null ? null : dp.delta,
     dropped: dropped.dropout + dropped.deadline + dropped.lost + dropped.nonFinite,
     droppedBy: dropped,
     clients: settings.clients,

@@ -6,6 +6,7 @@ import '../../src/index.js';
 import { createModel } from '../../src/models/registry.js';
 import type { AnyEstimator } from '../../src/models/registry.js';
 import type { FederatedOptions } from '../../src/federated/settings.js';
+import { RdpAccountant } from '../../src/federated/dp-accountant.js';
 import { caseData } from './model-cases.js';
 
 const train = caseData('multiclass', 1500);
@@ -40,4 +41,30 @@ test('median, trimmed-mean and krum under 20% ×−10 or NaN clients stay within
   lines.push(`fedavg 0.2:scale:-10: ${scaled.toFixed(3)}`, `fedavg 0.2:nan: ${nan.toFixed(3)} (NaN updates are dropped before any rule)`);
   assert.ok(scaled < clean - 0.2, `fedavg under ×−10: ${scaled}`);
   console.log(lines.join('\n'));
+});
+
+test('DP: ε is the accountant’s for (q, σ, rounds, δ); client-side clipping bounds every update the server receives', async () => {
+  const dp = { clip: 0.5, noiseMultiplier: 1.1, delta: 1e-5 };
+  const rounds = 5;
+  const model = await fit({ clients: 20, fraction: 0.25, rounds, dp });
+  const info = model.fitInfo!.federated!;
+  const direct = new RdpAccountant();
+  for (let round = 1; round <= rounds; round++) {
+    direct.step({ sampleRate: 5 / 20, noiseMultiplier: 1.1 });
+    assert.equal(info.history[round - 1]!.epsilon, direct.epsilon(1e-5).epsilon, `round ${round}`);
+  }
+  assert.equal(info.epsilon, direct.epsilon(1e-5).epsilon);
+  assert.equal(info.delta, 1e-5);
+  assert.ok(info.epsilon! > 0 && info.epsilon! < 50, `ε ${info.epsilon}`);
+  // No noise: what arrives at the server is the clipped delta itself, of norm ≤ C; unclipped it is larger.
+  const clipped = (await fit({ rounds: 3, dp: { ...dp, noiseMultiplier: 0 } })).fitInfo!.federated!;
+  const plain = (await fit({ rounds: 3, dp: { ...dp, clip: 1e6, noiseMultiplier: 0 } })).fitInfo!.federated!;
+  for (const round of clipped.history) assert.ok(round.maxUpdateNorm! <= 0.5 + 1e-12, `round ${round.round}: ${round.maxUpdateNorm}`);
+  assert.ok(plain.history[0]!.maxUpdateNorm! > 0.5, `unclipped norm ${plain.history[0]!.maxUpdateNorm}`);
+  // Server-side: the same accounting, the model still learns with little noise.
+  const server = await fit({ rounds: 10, dp: { clip: 5, noiseMultiplier: 0.1, delta: 1e-5, mode: 'server' } });
+  assert.ok(server.fitInfo!.federated!.epsilon! > 0);
+  assert.ok(server.score(held) > 0.8, `server-side DP accuracy ${server.score(held)}`);
+  await assert.rejects(fit({ aggregator: 'median', dp }), /DP-FedAvg/);
+  console.log(`DP q=0.25 σ=1.1 δ=1e-5: ε after ${rounds} rounds ${info.epsilon!.toFixed(4)}; accuracy ${model.score(held).toFixed(3)}; server-side σ=0.1 C=5 accuracy ${server.score(held).toFixed(3)}`);
 });
