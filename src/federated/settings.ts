@@ -161,6 +161,7 @@ export function resolveFederated(options: FederatedOptions, timeoutMs: number): 
   if (!(deadlineMs > 0)) throw new ConfigError(`deadlineMs must be positive, found ${deadlineMs}`, { field: 'deadlineMs' });
   const seed = options.seed ?? 0;
   if (!Number.isInteger(seed)) throw new ConfigError(`seed must be an integer, found ${seed}`, { field: 'seed' });
+  checkKrumQuorum(aggregator, perRound);
   const dp = resolveDp(options, aggregator);
   const buffer = positiveInteger(options.buffer ?? Math.min(10, perRound), 'buffer');
   return {
@@ -184,6 +185,16 @@ export function resolveFederated(options: FederatedOptions, timeoutMs: number): 
     seed,
     dp,
   };
+}
+
+/** Krum's n > 2f + 2 (Blanchard et al. 2017) against the clients sampled per round, before any training. */
+function checkKrumQuorum(aggregator: string, perRound: number): void {
+  const [name, f] = aggregator.split(':');
+  if ((name === 'krum' || name === 'multi-krum') && perRound <= 2 * Number(f) + 2)
+    throw new ConfigError(
+      `${aggregator} needs more than 2f + 2 = ${2 * Number(f) + 2} clients per round, ${perRound} are sampled; raise --fraction or --min-clients, or lower f`,
+      { field: 'aggregator' },
+    );
 }
 
 function resolveDp(options: FederatedOptions, aggregator: string): FederatedSettings['dp'] {
