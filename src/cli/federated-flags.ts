@@ -43,6 +43,7 @@ export const FEDERATED_FLAGS = [
   'dp-noise',
   'dp-delta',
   'dp-mode',
+  'secure-aggregation',
 ] as const;
 
 const whole = (n: number): boolean => Number.isInteger(n) && n >= 1;
@@ -100,6 +101,7 @@ export function takeFederated(args: ParsedArgs, paradigm: Paradigm, evaluation: 
       ...(every === undefined ? {} : { every }),
       ...(stopAtTarget ? { stopAtTarget } : {}),
     };
+  if (takeSwitch(args, 'secure-aggregation')) options.secureAggregation = true;
   const dpClip = takeNumber(args, 'dp-clip', (n) => n > 0 && Number.isFinite(n), 'a positive number');
   const dpNoise = takeNumber(args, 'dp-noise', (n) => n >= 0 && Number.isFinite(n), 'a number ≥ 0');
   const dpDelta = takeNumber(args, 'dp-delta', (n) => n > 0 && n < 1, 'a number in (0, 1)');

@@ -58,6 +58,7 @@ const FEDERATED_HELP: CommandHelp['flags'] = [
   ['--stragglers <fraction>:<ms>', 'federated: that share of sampled clients answer that much later (seeded)'],
   ['--deadline-ms N', 'federated: updates later than this are dropped and the round completes (default --timeout-ms)'],
   ['--byzantine <fraction>:scale:<k>|<fraction>:nan', 'federated: that share of clients send corrupted updates (robustness tests)'],
+  ['--secure-aggregation', "federated: Bonawitz et al.'s secure aggregation: the server steps from the sum of masked updates only (fedavg/fedprox, synchronous rounds)"],
   ['--dp-clip C', 'federated: differential privacy (DP-FedAvg): clip every client update to L2 norm C (with --dp-noise, --dp-delta)'],
   ['--dp-noise σ', 'federated DP: Gaussian noise std σ·C on the sum of the updates (the noise multiplier)'],
   ['--dp-delta δ', 'federated DP: the δ of the (ε, δ) the Rényi accountant reports per round and at the end'],

@@ -57,6 +57,12 @@ export interface FederatedOptions {
    * mode 'client', the default) or by the server ('server'); the Rényi accountant reports (ε, `delta`)
    * per round. Needs fedavg or fedprox and synchronous rounds.
    */
+  /**
+   * Secure aggregation (Bonawitz et al. 2017; runtime/federated-secure.ts): the server's step comes
+   * only from the sum of the clients' masked updates; clients that drop out after sharing their keys
+   * are unmasked by the protocol. FedAvg (or fedprox) and synchronous rounds only.
+   */
+  secureAggregation?: boolean;
   dp?: { clip: number; noiseMultiplier: number; delta: number; mode?: 'client' | 'server' };
   /** Held-out rows the server scores the global model on after rounds (accuracy or R²); the fit stops once `target` is reached when `stopAtTarget`. */
   evaluation?: { data: Dataset; target?: number; every?: number; stopAtTarget?: boolean };
@@ -128,6 +134,7 @@ export interface FederatedSettings {
   workers: number;
   seed: number;
   dp: { clip: number; noiseMultiplier: number; delta: number; mode: 'client' | 'server' } | null;
+  secureAggregation: boolean;
 }
 
 const positiveInteger = (value: number, field: string): number => {
@@ -184,6 +191,7 @@ export function resolveFederated(options: FederatedOptions, timeoutMs: number): 
     workers: positiveInteger(options.workers ?? 2, 'workers'),
     seed,
     dp,
+    secureAggregation: resolveSecure(options, aggregator, dp),
   };
 }
 
@@ -195,6 +203,20 @@ function checkKrumQuorum(aggregator: string, perRound: number): void {
       `${aggregator} needs more than 2f + 2 = ${2 * Number(f) + 2} clients per round, ${perRound} are sampled; raise --fraction or --min-clients, or lower f`,
       { field: 'aggregator' },
     );
+}
+
+function resolveSecure(options: FederatedOptions, aggregator: string, dp: FederatedSettings['dp']): boolean {
+  if (options.secureAggregation !== true) return false;
+  const name = aggregator.split(':')[0];
+  if (name !== 'fedavg' && name !== 'fedprox')
+    throw new ConfigError(
+      `secure aggregation gives the server only the sum of the clients' masked updates, never an individual update, so '${aggregator}' cannot run on it; use --aggregator fedavg or fedprox:<μ>`,
+      { field: 'aggregator' },
+    );
+  if (options.async === true) throw new ConfigError('secure aggregation runs per synchronous round; leave --async out', { field: 'async' });
+  if (dp?.mode === 'server')
+    throw new ConfigError('server-side DP clips each client update, which secure aggregation hides from the server; use --dp-mode client', { field: 'dp-mode' });
+  return true;
 }
 
 function resolveDp(options: FederatedOptions, aggregator: string): FederatedSettings['dp'] {

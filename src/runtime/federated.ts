@@ -29,7 +29,8 @@ import { createDpAggregator, l2Norm } from '../federated/dp.js';
 import { RdpAccountant } from '../federated/dp-accountant.js';
 import { clientPartition } from '../federated/partition.js';
 import { clientSeed, dropsOut, sampleClients, stragglerDelayMs } from '../federated/sampling.js';
-import { aggregateRound } from '../federated/server.js';
+import type { RoundOutcome } from '../federated/server.js';
+import { aggregateRound, allFinite } from '../federated/server.js';
 import { localDpSpec } from '../federated/transforms.js';
 import { Rng } from '../core/rng.js';
 import type { FederatedInfo, FederatedSettings, RoundReport } from '../federated/settings.js';
@@ -39,6 +40,7 @@ import { createModel } from '../models/registry.js';
 import type { ClientJob, ClientTask } from './federated-client.js';
 import { trainWithStrategy } from './federated-client.js';
 import type { ClientHosts, ClientResult } from './federated-hosts.js';
+import { secureRound } from './federated-secure.js';
 import { InlineHosts, ProcessHosts, ThreadHosts } from './federated-hosts.js';
 import { moduleUrl, rankOptions, resolveTimeout } from './job.js';
 import { refuseInsecureTransport, refuseNetwork } from './network.js';
@@ -129,6 +131,28 @@ export async function launchFederated<State>(request: LaunchRequest<State>): Pro
     return roundsToTarget !== null && evaluation?.stopAtTarget === true;
   };
 
+  const secureBytes = { up: 0, down: 0 };
+  /** The round through secure aggregation: the step comes from the SecAgg sum alone. */
+  const secure = (updates: ClientUpdate[], droppedOut: number[], round: number): RoundOutcome => {
+    // An honest client checks its own update before masking it: a non-finite one is never sent.
+    const nonFinite = updates.filter((update) => !allFinite(update.delta)).map((update) => update.client);
+    const sent = updates.filter((update) => allFinite(update.delta));
+    const result = secureRound({
+      round,
+      dimension: global.length,
+      updates: sent,
+      dropouts: droppedOut.sort((a, b) => a - b),
+      scale: data.rows / settings.clients,
+      fixedMean: dp === null ? null : settings.perRound,
+      perRound: settings.perRound,
+    });
+    secureBytes.up += result.bytesUp;
+    secureBytes.down += result.bytesDown;
+    if (result.step === null || !allFinite(result.step)) return { global, used: 0, nonFinite, applied: false };
+    const next = global.map((value, j) => value + result.step![j]!);
+    return { global: next, used: result.included.length, nonFinite, applied: true };
+  };
+
   try {
     if (settings.async) {
       await runAsync(settings, hosts, taskFor, dropped, {
@@ -143,8 +167,9 @@ export async function launchFederated<State>(request: LaunchRequest<State>): Pro
     } else {
       for (let round = 1; round <= settings.rounds; round++) {
         const before = dropped.dropout + dropped.deadline + dropped.lost;
-        const updates = await syncRound(settings, hosts, round, global, taskFor, dropped);
-        const outcome = aggregateRound(aggregator, updates, global, round);
+        const droppedOut: number[] = [];
+        const updates = await syncRound(settings, hosts, round, global, taskFor, dropped, droppedOut);
+        const outcome = settings.secureAggregation ? secure(updates, droppedOut, round) : aggregateRound(aggregator, updates, global, round);
         global = outcome.global;
         dropped.nonFinite += outcome.nonFinite.length;
         const droppedNow = dropped.dropout + dropped.deadline + dropped.lost - before + outcome.nonFinite.length;
@@ -156,7 +181,9 @@ export async function launchFederated<State>(request: LaunchRequest<State>): Pro
     await hosts.close();
   }
   const seconds = (performance.now() - started) / 1000;
-  const bytes = hosts.bytes();
+  const plain = hosts.bytes();
+  // Under secure aggregation the clients' uploads are the SecAgg messages; the downloads add the protocol's to the global weights.
+  const bytes = settings.secureAggregation ? { up: secureBytes.up, down: plain.down + secureBytes.down } : plain;
   const federated: FederatedInfo = {
     rounds,
     roundsToTarget,
@@ -228,6 +255,7 @@ async function syncRound(
   global: Float64Array,
   taskFor: (round: number, client: number) => ClientTask,
   dropped: Record<DropCause, number>,
+  droppedOut: number[] = [],
 ): Promise<ClientUpdate[]> {
   const sampled = sampleClients(settings, round);
   const updates: ClientUpdate[] = [];
@@ -238,6 +266,7 @@ async function syncRound(
       sampled.map(async (client): Promise<void> => {
         if (dropsOut(settings, round, client)) {
           dropped.dropout++;
+          droppedOut.push(client);
           return;
         }
         const result = hosts.run(taskFor(round, client), global);

@@ -68,3 +68,42 @@ test('DP: ε is the accountant’s for (q, σ, rounds, δ); client-side clipping
   await assert.rejects(fit({ aggregator: 'median', dp }), /DP-FedAvg/);
   console.log(`DP q=0.25 σ=1.1 δ=1e-5: ε after ${rounds} rounds ${info.epsilon!.toFixed(4)}; accuracy ${model.score(held).toFixed(3)}; server-side σ=0.1 C=5 accuracy ${server.score(held).toFixed(3)}`);
 });
+
+const weightsOf = (model: AnyEstimator): number[] => {
+  const state = model.state as { weights: Float64Array; intercepts: Float64Array };
+  return [...state.weights, ...state.intercepts];
+};
+
+test('secure aggregation gives plain fedavg’s model within the fixed-point precision with 20–40% of clients dropping after sharing keys; below the threshold a round applies no step', async () => {
+  const options: FederatedOptions = { clients: 10, fraction: 1, rounds: 4, dropout: 0.2 };
+  const plain = await fit(options);
+  const secure = await fit({ ...options, secureAggregation: true }, 'threads');
+  const a = weightsOf(plain);
+  const b = weightsOf(secure);
+  // Each value is rounded to 2^−22 (fixed point for ≤ 16 clients): the mean is off by ≤ 1.2e−7 per coordinate per round.
+  const gap = Math.max(...a.map((v, j) => Math.abs(v - b[j]!)));
+  assert.ok(gap < 1e-6, `largest weight difference ${gap}`);
+  const info = secure.fitInfo!.federated!;
+  assert.deepEqual(info.history.map((r) => r.dropped), [3, 4, 3, 2], 'the seeded dropouts, 20–40% of the sampled clients');
+  assert.deepEqual(info.history.map((r) => r.participants), plain.fitInfo!.federated!.history.map((r) => r.participants));
+  // 30%: round 3 keeps 5 of 10 clients, under the threshold of 6 (a strict majority): no step, unlike plain fedavg.
+  const harsh: FederatedOptions = { ...options, dropout: 0.3 };
+  const plainHarsh = (await fit(harsh)).fitInfo!.federated!.history.map((r) => r.participants);
+  const secureHarsh = (await fit({ ...harsh, secureAggregation: true })).fitInfo!.federated!.history.map((r) => r.participants);
+  assert.deepEqual(plainHarsh, [7, 6, 5, 6]);
+  assert.deepEqual(secureHarsh, [7, 6, 0, 6]);
+  await assert.rejects(fit({ ...options, secureAggregation: true, aggregator: 'median' }), /never an individual update/);
+  console.log(`secure vs plain fedavg: largest weight difference ${gap.toExponential(2)}; bytesUp ${info.bytesUp} vs plaintext ${plain.fitInfo!.federated!.bytesUp}`);
+});
+
+test('secure aggregation bytes up per client ≤ 2× the plaintext update for an MLP of a few thousand parameters', async () => {
+  const options: FederatedOptions = { placement: 'inline', clients: 8, fraction: 1, rounds: 1, seed: 3 };
+  const mlp = { hidden: [256], epochs: 1, batchSize: 32, precision: 'float64' };
+  const plain = await createModel('mlp', mlp).fit(train, { paradigm: 'federated', federated: options });
+  const secure = await createModel('mlp', mlp).fit(train, { paradigm: 'federated', federated: { ...options, secureAggregation: true } });
+  const ratio = secure.fitInfo!.federated!.bytesUp / plain.fitInfo!.federated!.bytesUp;
+  const size = (plain.state as { params: Float64Array }).params.length;
+  console.log(`MLP ${size} parameters, 8 clients: SecAgg bytes up ${secure.fitInfo!.federated!.bytesUp}, plaintext ${plain.fitInfo!.federated!.bytesUp}, ratio ${ratio.toFixed(3)}`);
+  assert.ok(size > 1000);
+  assert.ok(ratio <= 2, `ratio ${ratio}`);
+});
