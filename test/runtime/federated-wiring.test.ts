@@ -9,31 +9,28 @@ import type { FederatedOptions } from '../../src/federated/settings.js';
 import { RdpAccountant } from '../../src/federated/dp-accountant.js';
 import { caseData } from './model-cases.js';
 
-const train = caseData('multiclass', 1500);
+const train = caseData('multiclass', 2000);
 const held = caseData('multiclass', 300, 4, 7);
-const params = { solver: 'sgd', epochs: 1, batchSize: 16, lr: 0.5 };
+const params = { solver: 'sgd', epochs: 1, batchSize: 32, lr: 0.5 };
 
 async function fit(options: FederatedOptions, placement: 'inline' | 'threads' = 'inline'): Promise<AnyEstimator> {
   return createModel('logistic-regression', params).fit(train, {
     paradigm: 'federated',
-    federated: { placement, clients: 10, fraction: 1, rounds: 15, localEpochs: 2, seed: 3, ...options },
+    federated: { placement, clients: 10, fraction: 1, rounds: 12, localEpochs: 3, seed: 3, ...options },
   });
 }
 
-test('median, trimmed-mean and krum under 20% ×−10 or NaN clients stay within 4 points of clean fedavg (the issue asks 2: met under NaN, not always under ×−10 at this scale); fedavg collapses under ×−10', async () => {
+test('median, trimmed-mean and krum stay within 2 points of clean fedavg with 20% ×−10 or NaN clients; fedavg collapses under ×−10', async () => {
   const clean = (await fit({})).score(held);
-  assert.ok(clean > 0.9, `clean fedavg ${clean}`);
+  assert.ok(clean > 0.95, `clean fedavg ${clean}`);
   const lines = [`clean fedavg ${clean.toFixed(3)}`];
   for (const aggregator of ['median', 'trimmed-mean:0.2', 'krum:2']) {
-    const own = (await fit({ aggregator })).score(held);
-    lines.push(`${aggregator} clean: ${own.toFixed(3)}`);
     for (const attack of ['0.2:scale:-10', '0.2:nan']) {
       const model = await fit({ byzantine: attack, aggregator });
       const accuracy = model.score(held);
       lines.push(`${aggregator} ${attack}: ${accuracy.toFixed(3)}`);
       assert.equal(model.fitInfo!.federated!.aggregator, aggregator);
-      assert.ok(accuracy >= Math.min(own, clean) - (attack.endsWith('nan') ? 0.02 : 0.04), `${aggregator} under ${attack}: ${accuracy} vs its clean ${own}`);
-      assert.ok(accuracy >= clean - 0.04, `${aggregator} under ${attack}: ${accuracy} vs clean fedavg ${clean}`);
+      assert.ok(accuracy >= clean - 0.02, `${aggregator} under ${attack}: ${accuracy} vs clean fedavg ${clean}`);
     }
   }
   const scaled = (await fit({ byzantine: '0.2:scale:-10' })).score(held);
