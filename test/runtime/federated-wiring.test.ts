@@ -13,6 +13,11 @@ const train = caseData('multiclass', 2000);
 const held = caseData('multiclass', 300, 4, 7);
 const params = { solver: 'sgd', epochs: 1, batchSize: 32, lr: 0.5 };
 
+const weightsOf = (model: AnyEstimator): number[] => {
+  const state = model.state as { weights: Float64Array; intercepts: Float64Array };
+  return [...state.weights, ...state.intercepts];
+};
+
 async function fit(options: FederatedOptions, placement: 'inline' | 'threads' = 'inline'): Promise<AnyEstimator> {
   return createModel('logistic-regression', params).fit(train, {
     paradigm: 'federated',
@@ -51,6 +56,9 @@ test('DP: ε is the accountant’s for (q, σ, rounds, δ); client-side clipping
     assert.equal(info.history[round - 1]!.epsilon, direct.epsilon(1e-5).epsilon, `round ${round}`);
   }
   assert.equal(info.epsilon, direct.epsilon(1e-5).epsilon);
+  // The dp-local transform is rebuilt from its spec on the worker threads: the same seeded noise, the same model.
+  const threaded = await fit({ clients: 20, fraction: 0.25, rounds, dp }, 'threads');
+  assert.deepEqual(weightsOf(threaded), weightsOf(model));
   assert.equal(info.delta, 1e-5);
   assert.ok(info.epsilon! > 0 && info.epsilon! < 50, `ε ${info.epsilon}`);
   // No noise: what arrives at the server is the clipped delta itself, of norm ≤ C; unclipped it is larger.
@@ -65,11 +73,6 @@ test('DP: ε is the accountant’s for (q, σ, rounds, δ); client-side clipping
   await assert.rejects(fit({ aggregator: 'median', dp }), /DP-FedAvg/);
   console.log(`DP q=0.25 σ=1.1 δ=1e-5: ε after ${rounds} rounds ${info.epsilon!.toFixed(4)}; accuracy ${model.score(held).toFixed(3)}; server-side σ=0.1 C=5 accuracy ${server.score(held).toFixed(3)}`);
 });
-
-const weightsOf = (model: AnyEstimator): number[] => {
-  const state = model.state as { weights: Float64Array; intercepts: Float64Array };
-  return [...state.weights, ...state.intercepts];
-};
 
 test('secure aggregation gives plain fedavg’s model within the fixed-point precision with 20–40% of clients dropping after sharing keys; below the threshold a round applies no step', async () => {
   const options: FederatedOptions = { clients: 10, fraction: 1, rounds: 4, dropout: 0.2 };
