@@ -39,6 +39,11 @@ export const FEDERATED_FLAGS = [
   'stop-at-target',
   'eval-every',
   'layer-dropout',
+  'dp-clip',
+  'dp-noise',
+  'dp-delta',
+  'dp-mode',
+  'secure-aggregation',
 ] as const;
 
 const whole = (n: number): boolean => Number.isInteger(n) && n >= 1;
@@ -58,14 +63,20 @@ export function takeFederated(args: ParsedArgs, paradigm: Paradigm, evaluation: 
     if (value !== undefined) options[key] = value;
   };
   set('clients', takeNumber(args, 'clients', whole, 'a whole number ≥ 1'));
-  set('fraction', takeNumber(args, 'fraction', (n) => n > 0 && n <= 1, 'a number in (0, 1]'));
+  set(
+    'fraction',
+    takeNumber(args, 'fraction', (n) => n > 0 && n <= 1, 'a number in (0, 1]'),
+  );
   set('minClients', takeNumber(args, 'min-clients', whole, 'a whole number ≥ 1'));
   set('rounds', takeNumber(args, 'rounds', whole, 'a whole number ≥ 1'));
   set('localEpochs', takeNumber(args, 'local-epochs', whole, 'a whole number ≥ 1'));
   set('localBatchSize', takeNumber(args, 'local-batch', whole, 'a whole number ≥ 1'));
   set('partition', takeString(args, 'partition'));
   set('aggregator', takeString(args, 'aggregator'));
-  set('dropout', takeNumber(args, 'dropout', (n) => n >= 0 && n < 1, 'a probability in [0, 1)'));
+  set(
+    'dropout',
+    takeNumber(args, 'dropout', (n) => n >= 0 && n < 1, 'a probability in [0, 1)'),
+  );
   const stragglers = takeString(args, 'stragglers');
   if (stragglers !== undefined) {
     const [fraction, delayMs] = stragglers.split(':').map(Number);
@@ -73,7 +84,10 @@ export function takeFederated(args: ParsedArgs, paradigm: Paradigm, evaluation: 
       throw new ConfigError(`--stragglers expects <fraction>:<delay ms> (0.1:2000), got '${stragglers}'`, { field: 'stragglers' });
     options.stragglers = { fraction: fraction!, delayMs: delayMs! };
   }
-  set('deadlineMs', takeNumber(args, 'deadline-ms', (n) => n > 0, 'a positive number of milliseconds'));
+  set(
+    'deadlineMs',
+    takeNumber(args, 'deadline-ms', (n) => n > 0, 'a positive number of milliseconds'),
+  );
   set('byzantine', takeString(args, 'byzantine'));
   if (takeSwitch(args, 'async')) options.async = true;
   set('buffer', takeNumber(args, 'buffer', whole, 'a whole number ≥ 1'));
@@ -88,7 +102,8 @@ export function takeFederated(args: ParsedArgs, paradigm: Paradigm, evaluation: 
   const target = takeNumber(args, 'target-score', (n) => n > 0 && n <= 1, 'a score in (0, 1]');
   const every = takeNumber(args, 'eval-every', whole, 'a whole number ≥ 1');
   const stopAtTarget = takeSwitch(args, 'stop-at-target');
-  if (stopAtTarget && target === undefined) throw new ConfigError('--stop-at-target needs --target-score <score>', { field: 'stop-at-target' });
+  if (stopAtTarget && target === undefined)
+    throw new ConfigError('--stop-at-target needs --target-score <score>', { field: 'stop-at-target' });
   if (target !== undefined || every !== undefined)
     options.evaluation = {
       data: evaluation(),
@@ -96,6 +111,18 @@ export function takeFederated(args: ParsedArgs, paradigm: Paradigm, evaluation: 
       ...(every === undefined ? {} : { every }),
       ...(stopAtTarget ? { stopAtTarget } : {}),
     };
+  if (takeSwitch(args, 'secure-aggregation')) options.secureAggregation = true;
+  const dpClip = takeNumber(args, 'dp-clip', (n) => n > 0 && Number.isFinite(n), 'a positive number');
+  const dpNoise = takeNumber(args, 'dp-noise', (n) => n >= 0 && Number.isFinite(n), 'a number ≥ 0');
+  const dpDelta = takeNumber(args, 'dp-delta', (n) => n > 0 && n < 1, 'a number in (0, 1)');
+  const dpMode = takeString(args, 'dp-mode');
+  if (dpClip !== undefined || dpNoise !== undefined || dpDelta !== undefined || dpMode !== undefined) {
+    if (dpClip === undefined || dpNoise === undefined || dpDelta === undefined)
+      throw new ConfigError('differential privacy needs all of --dp-clip C --dp-noise σ --dp-delta δ', { field: 'dp-clip' });
+    if (dpMode !== undefined && dpMode !== 'client' && dpMode !== 'server')
+      throw new ConfigError(`--dp-mode expects client or server, got '${dpMode}'`, { field: 'dp-mode' });
+    options.dp = { clip: dpClip, noiseMultiplier: dpNoise, delta: dpDelta, ...(dpMode === undefined ? {} : { mode: dpMode }) };
+  }
   // The model's dropout layer, whose flag --dropout is the clients' dropout here.
   const layerDropout = takeString(args, 'layer-dropout');
   if (layerDropout !== undefined) args.flags.set('dropout', layerDropout);

@@ -50,7 +50,10 @@ const FEDERATED_HELP: CommandHelp['flags'] = [
   ['--local-epochs E', "federated: each client's epochs per round (default 1)"],
   ['--local-batch B', "federated: each client's mini-batch size (default the model's batch-size)"],
   ['--partition iid|dirichlet:<α>|shards:<n>', 'federated: how rows are dealt to clients (default iid; seeded)'],
-  ['--aggregator <rule>', 'federated: fedavg (default), fedsgd[:<lr>], fedprox:<μ>, fedavgm[:<β>[:<lr>]], fedadam[:<lr>[:<τ>]]'],
+  [
+    '--aggregator <rule>',
+    'federated: fedavg (default), fedsgd[:<lr>], fedprox:<μ>, fedavgm[:<β>[:<lr>]], fedadam[:<lr>[:<τ>]]; Byzantine-robust median, trimmed-mean:<β>, krum:<f>, multi-krum:<f>:<m>',
+  ],
   [
     '--dropout P',
     "federated: probability a sampled client drops out of a round (seeded); the model's dropout layer is --layer-dropout then",
@@ -58,6 +61,14 @@ const FEDERATED_HELP: CommandHelp['flags'] = [
   ['--stragglers <fraction>:<ms>', 'federated: that share of sampled clients answer that much later (seeded)'],
   ['--deadline-ms N', 'federated: updates later than this are dropped and the round completes (default --timeout-ms)'],
   ['--byzantine <fraction>:scale:<k>|<fraction>:nan', 'federated: that share of clients send corrupted updates (robustness tests)'],
+  [
+    '--secure-aggregation',
+    "federated: Bonawitz et al.'s secure aggregation: the server steps from the sum of masked updates only (fedavg/fedprox, synchronous rounds)",
+  ],
+  ['--dp-clip C', 'federated: differential privacy (DP-FedAvg): clip every client update to L2 norm C (with --dp-noise, --dp-delta)'],
+  ['--dp-noise σ', 'federated DP: Gaussian noise std σ·C on the sum of the updates (the noise multiplier)'],
+  ['--dp-delta δ', 'federated DP: the δ of the (ε, δ) the Rényi accountant reports per round and at the end'],
+  ['--dp-mode client|server', 'federated DP: each client clips and adds its share of the noise (default), or the server does'],
   ['--async', 'federated: FedBuff-style asynchronous rounds, the server stepping every --buffer updates'],
   ['--buffer K', 'federated --async: updates per server step (default 10)'],
   [

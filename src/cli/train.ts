@@ -274,6 +274,8 @@ export async function trainCommand(args: ParsedArgs, write: Output): Promise<Tra
       write(
         `  federated: ${f.rounds} rounds (${f.roundsPerSecond.toFixed(2)}/s), ${f.clientsPerRound} of ${f.clients} clients per round, ${f.aggregator}, ${f.partition}; ${f.bytesUp} bytes up, ${f.bytesDown} down; ${f.dropped} dropped${f.roundsToTarget === null ? '' : `; target reached in round ${f.roundsToTarget}`}`,
       );
+      for (const round of f.history)
+        if (round.epsilon !== undefined) write(`  round ${round.round}: ε = ${round.epsilon.toPrecision(4)}, δ = ${f.delta}`);
     }
     for (const fault of report.faults ?? [])
       write(

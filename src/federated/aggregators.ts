@@ -18,6 +18,8 @@
  * - fedadam[:<lr>[:<τ>]] (Reddi et al. 2021, "Adaptive federated optimization"): Adam on the mean
  *   delta as a pseudo-gradient, β1 0.9, β2 0.99, no bias correction (their Algorithm 2); defaults
  *   lr 0.01, τ 1e-3.
+ * - median, trimmed-mean:<β>, krum:<f>, multi-krum:<f>:<m>: the Byzantine-robust rules of robust.ts
+ *   (clients run plain local SGD; the rules ignore the clients' example counts).
  *
  * @example
  * const { aggregator, client } = createAggregator('fedprox:0.01');
@@ -25,6 +27,7 @@
  */
 import { ConfigError, ShardlearnError } from '../core/errors.js';
 import type { Aggregator, ClientUpdate } from './aggregator.js';
+import { createRobustAggregator } from './robust.js';
 
 /** What a client computes each round for an aggregator. */
 export interface ClientRule {
@@ -208,3 +211,10 @@ registerAggregator('fedadam', 'fedadam[:<lr>[:<τ>]]', (args, spec) => {
   const tau = numberArgument(spec, args, 1, 'τ', 1e-3);
   return { aggregator: new FedAdam(lr, tau), client: LOCAL_SGD };
 });
+for (const [name, usage] of [
+  ['median', 'median'],
+  ['trimmed-mean', 'trimmed-mean:<β>'],
+  ['krum', 'krum:<f>'],
+  ['multi-krum', 'multi-krum:<f>:<m>'],
+] as const)
+  registerAggregator(name, usage, (_args, spec) => ({ aggregator: createRobustAggregator(spec)!, client: LOCAL_SGD }));

@@ -47,10 +47,12 @@ export class FederatedClientStrategy implements GradientStrategy {
   setup(initial: Float64Array): Promise<Float64Array> {
     this.initial = Float64Array.from(initial);
     if (this.global !== null && this.global.length !== initial.length)
-      return Promise.reject(new ConfigError(
-        `${this.options.model ?? 'the model'} has ${initial.length} parameters on this client, the global model ${this.global.length}: every client must build the same architecture (same features and classes)`,
-        { field: 'global' },
-      ));
+      return Promise.reject(
+        new ConfigError(
+          `${this.options.model ?? 'the model'} has ${initial.length} parameters on this client, the global model ${this.global.length}: every client must build the same architecture (same features and classes)`,
+          { field: 'global' },
+        ),
+      );
     this.params = Float64Array.from(this.global ?? initial);
     if (this.mode === 'gradient') this.gradientSum = new Float64Array(initial.length);
     return Promise.resolve(this.params);

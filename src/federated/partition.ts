@@ -18,7 +18,8 @@ export function parsePartition(spec: string): PartitionSpec {
   const [kind, arg, ...rest] = spec.split(':');
   if (kind === 'iid' && arg === undefined) return { kind: 'iid' };
   const value = Number(arg);
-  if (kind === 'dirichlet' && rest.length === 0 && arg !== '' && value > 0 && Number.isFinite(value)) return { kind: 'dirichlet', alpha: value };
+  if (kind === 'dirichlet' && rest.length === 0 && arg !== '' && value > 0 && Number.isFinite(value))
+    return { kind: 'dirichlet', alpha: value };
   if (kind === 'shards' && rest.length === 0 && Number.isInteger(value) && value >= 1) return { kind: 'shards', perClient: value };
   throw new ConfigError(`--partition '${spec}' is not understood; expected ${USAGE} (α > 0, n a positive integer)`, { field: 'partition' });
 }

@@ -25,7 +25,11 @@ export function dropsOut(options: { dropout: number; seed: number }, round: numb
 }
 
 /** The delay in ms `client` straggles by in `round` (0 unless it is drawn as a straggler). */
-export function stragglerDelayMs(options: { stragglers: { fraction: number; delayMs: number }; seed: number }, round: number, client: number): number {
+export function stragglerDelayMs(
+  options: { stragglers: { fraction: number; delayMs: number }; seed: number },
+  round: number,
+  client: number,
+): number {
   const { fraction, delayMs } = options.stragglers;
   return fraction > 0 && draw(options.seed, round, client, 2) < fraction ? delayMs : 0;
 }

@@ -26,7 +26,12 @@ export interface RoundOutcome {
   applied: boolean;
 }
 
-export function aggregateRound(aggregator: Aggregator, updates: readonly ClientUpdate[], global: Float64Array, round: number): RoundOutcome {
+export function aggregateRound(
+  aggregator: Aggregator,
+  updates: readonly ClientUpdate[],
+  global: Float64Array,
+  round: number,
+): RoundOutcome {
   const finite = updates.filter((update) => allFinite(update.delta) && Number.isFinite(update.weight));
   const nonFinite = updates.filter((update) => !finite.includes(update)).map((update) => update.client);
   if (finite.length === 0) return { global, used: 0, nonFinite, applied: false };

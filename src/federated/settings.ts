@@ -31,7 +31,7 @@ export interface FederatedOptions {
   localBatchSize?: number;
   /** 'iid', 'dirichlet:<α>' or 'shards:<n>'. Default 'iid'. */
   partition?: string;
-  /** Server rule: 'fedavg', 'fedsgd[:<lr>]', 'fedprox:<μ>', 'fedavgm[:<β>[:<lr>]]', 'fedadam[:<lr>[:<τ>]]'. Default 'fedavg'. */
+  /** Server rule: 'fedavg', 'fedsgd[:<lr>]', 'fedprox:<μ>', 'fedavgm[:<β>[:<lr>]]', 'fedadam[:<lr>[:<τ>]]', and the robust 'median', 'trimmed-mean:<β>', 'krum:<f>', 'multi-krum:<f>:<m>'. Default 'fedavg'. */
   aggregator?: string;
   /** Probability that a sampled client drops out of a round (seeded). Default 0. */
   dropout?: number;
@@ -51,6 +51,19 @@ export interface FederatedOptions {
   workers?: number;
   /** Seed of the partition, sampling, dropouts, stragglers and Byzantine draw. Default 0. */
   seed?: number;
+  /**
+   * Client-level differential privacy (DP-FedAvg, federated/dp.ts): every update clipped to L2 norm
+   * `clip`, Gaussian noise of std `noiseMultiplier`·clip added to the sum, by each client (its share,
+   * mode 'client', the default) or by the server ('server'); the Rényi accountant reports (ε, `delta`)
+   * per round. Needs fedavg or fedprox and synchronous rounds.
+   */
+  /**
+   * Secure aggregation (Bonawitz et al. 2017; runtime/federated-secure.ts): the server's step comes
+   * only from the sum of the clients' masked updates; clients that drop out after sharing their keys
+   * are unmasked by the protocol. FedAvg (or fedprox) and synchronous rounds only.
+   */
+  secureAggregation?: boolean;
+  dp?: { clip: number; noiseMultiplier: number; delta: number; mode?: 'client' | 'server' };
   /** Held-out rows the server scores the global model on after rounds (accuracy or R²); the fit stops once `target` is reached when `stopAtTarget`. */
   evaluation?: { data: Dataset; target?: number; every?: number; stopAtTarget?: boolean };
   /** Called on the caller's thread after every server step. */
@@ -68,6 +81,9 @@ export interface RoundReport {
   elapsedMs: number;
   /** The global model's score on the evaluation rows, when evaluated this round. */
   score?: number;
+  /** With DP: ε spent so far (at the fit's δ), and the largest L2 norm of the updates the server received this round. */
+  epsilon?: number;
+  maxUpdateNorm?: number;
 }
 
 /** What FitInfo.federated holds. */
@@ -79,7 +95,7 @@ export interface FederatedInfo {
   /** Bytes the clients sent (their serialised updates), and the server sent them (the serialised global weights). */
   bytesUp: number;
   bytesDown: number;
-  /** Differential privacy's (ε, δ): null until a DP mechanism is configured. */
+  /** Differential privacy's (ε, δ) after the last round (the Rényi accountant); null without `dp`. */
   epsilon: number | null;
   delta: number | null;
   /** Sampled clients whose update did not count, in total and by cause. */
@@ -117,6 +133,8 @@ export interface FederatedSettings {
   placement: ClientPlacement;
   workers: number;
   seed: number;
+  dp: { clip: number; noiseMultiplier: number; delta: number; mode: 'client' | 'server' } | null;
+  secureAggregation: boolean;
 }
 
 const positiveInteger = (value: number, field: string): number => {
@@ -136,8 +154,7 @@ export function resolveFederated(options: FederatedOptions, timeoutMs: number): 
   const fraction = options.fraction ?? 0.1;
   if (!(fraction > 0 && fraction <= 1)) throw new ConfigError(`fraction must be in (0, 1], found ${fraction}`, { field: 'fraction' });
   const minClients = positiveInteger(options.minClients ?? 1, 'minClients');
-  if (minClients > clients)
-    throw new ConfigError(`minClients ${minClients} exceeds the ${clients} clients`, { field: 'minClients' });
+  if (minClients > clients) throw new ConfigError(`minClients ${minClients} exceeds the ${clients} clients`, { field: 'minClients' });
   const perRound = Math.min(clients, Math.max(minClients, Math.round(fraction * clients)));
   const partition = options.partition ?? 'iid';
   parsePartition(partition);
@@ -145,11 +162,14 @@ export function resolveFederated(options: FederatedOptions, timeoutMs: number): 
   createAggregator(aggregator);
   const stragglers = options.stragglers ?? { fraction: 0, delayMs: 0 };
   probability(stragglers.fraction, 'stragglers.fraction', true);
-  if (!(stragglers.delayMs >= 0)) throw new ConfigError(`stragglers.delayMs must be ≥ 0, found ${stragglers.delayMs}`, { field: 'stragglers' });
+  if (!(stragglers.delayMs >= 0))
+    throw new ConfigError(`stragglers.delayMs must be ≥ 0, found ${stragglers.delayMs}`, { field: 'stragglers' });
   const deadlineMs = options.deadlineMs ?? timeoutMs;
   if (!(deadlineMs > 0)) throw new ConfigError(`deadlineMs must be positive, found ${deadlineMs}`, { field: 'deadlineMs' });
   const seed = options.seed ?? 0;
   if (!Number.isInteger(seed)) throw new ConfigError(`seed must be an integer, found ${seed}`, { field: 'seed' });
+  checkKrumQuorum(aggregator, perRound);
+  const dp = resolveDp(options, aggregator);
   const buffer = positiveInteger(options.buffer ?? Math.min(10, perRound), 'buffer');
   return {
     clients,
@@ -170,5 +190,57 @@ export function resolveFederated(options: FederatedOptions, timeoutMs: number): 
     placement: options.placement ?? 'threads',
     workers: positiveInteger(options.workers ?? 2, 'workers'),
     seed,
+    dp,
+    secureAggregation: resolveSecure(options, aggregator, dp),
   };
+}
+
+/** Krum's n > 2f + 2 (Blanchard et al. 2017) against the clients sampled per round, before any training. */
+function checkKrumQuorum(aggregator: string, perRound: number): void {
+  const [name, f] = aggregator.split(':');
+  if ((name === 'krum' || name === 'multi-krum') && perRound <= 2 * Number(f) + 2)
+    throw new ConfigError(
+      `${aggregator} needs more than 2f + 2 = ${2 * Number(f) + 2} clients per round, ${perRound} are sampled; raise --fraction or --min-clients, or lower f`,
+      { field: 'aggregator' },
+    );
+}
+
+function resolveSecure(options: FederatedOptions, aggregator: string, dp: FederatedSettings['dp']): boolean {
+  if (options.secureAggregation !== true) return false;
+  const name = aggregator.split(':')[0];
+  if (name !== 'fedavg' && name !== 'fedprox')
+    throw new ConfigError(
+      `secure aggregation gives the server only the sum of the clients' masked updates, never an individual update, so '${aggregator}' cannot run on it; use --aggregator fedavg or fedprox:<μ>`,
+      { field: 'aggregator' },
+    );
+  if (options.async === true) throw new ConfigError('secure aggregation runs per synchronous round; leave --async out', { field: 'async' });
+  if (dp?.mode === 'server')
+    throw new ConfigError('server-side DP clips each client update, which secure aggregation hides from the server; use --dp-mode client', {
+      field: 'dp-mode',
+    });
+  return true;
+}
+
+function resolveDp(options: FederatedOptions, aggregator: string): FederatedSettings['dp'] {
+  const dp = options.dp;
+  if (dp === undefined) return null;
+  if (!(dp.clip > 0 && Number.isFinite(dp.clip)))
+    throw new ConfigError(`dp.clip must be a finite number > 0, found ${dp.clip}`, { field: 'dp-clip' });
+  if (!(dp.noiseMultiplier >= 0 && Number.isFinite(dp.noiseMultiplier)))
+    throw new ConfigError(`dp.noiseMultiplier must be a finite number ≥ 0, found ${dp.noiseMultiplier}`, { field: 'dp-noise' });
+  if (!(dp.delta > 0 && dp.delta < 1)) throw new ConfigError(`dp.delta must be in (0, 1), found ${dp.delta}`, { field: 'dp-delta' });
+  const mode = dp.mode ?? 'client';
+  if (mode !== 'client' && mode !== 'server')
+    throw new ConfigError(`dp.mode must be 'client' or 'server', found '${String(mode)}'`, { field: 'dp-mode' });
+  const name = aggregator.split(':')[0];
+  if (name !== 'fedavg' && name !== 'fedprox')
+    throw new ConfigError(
+      `differential privacy averages the clipped updates as DP-FedAvg; use --aggregator fedavg or fedprox:<μ>, not '${aggregator}'`,
+      {
+        field: 'aggregator',
+      },
+    );
+  if (options.async === true)
+    throw new ConfigError('differential privacy is accounted per synchronous round; leave --async out', { field: 'async' });
+  return { clip: dp.clip, noiseMultiplier: dp.noiseMultiplier, delta: dp.delta, mode };
 }

@@ -12,7 +12,10 @@
  * const transforms = ['clip:1.0'].map(createUpdateTransform);
  */
 import { ConfigError, ShardlearnError } from '../core/errors.js';
+import { Rng } from '../core/rng.js';
 import type { ClientUpdate } from './aggregator.js';
+import { privatizeLocally } from './dp.js';
+import { clientSeed } from './sampling.js';
 
 export interface UpdateTransform {
   readonly name: string;
@@ -46,3 +49,22 @@ export function transformUpdate(chain: readonly UpdateTransform[], update: Clien
   for (const transform of chain) current = transform.apply(current, round);
   return current;
 }
+
+/** The client-side DP transform's spec: clip to `clip`, add this client's share of N(0, σ²C²) over `expectedClients`, seeded by (seed, round, client). */
+export function localDpSpec(clip: number, noiseMultiplier: number, expectedClients: number, seed: number): string {
+  return `dp-local:${clip}:${noiseMultiplier}:${expectedClients}:${seed}`;
+}
+
+registerUpdateTransform('dp-local', (args, spec) => {
+  const [clip, noiseMultiplier, expectedClients, seed] = args.map(Number);
+  if (args.length !== 4 || ![clip, noiseMultiplier, expectedClients, seed].every(Number.isFinite))
+    throw new ConfigError(`update transform '${spec}' expects dp-local:<clip>:<σ>:<clients per round>:<seed>`, { field: 'transforms' });
+  const options = { clip: clip!, noiseMultiplier: noiseMultiplier!, expectedClients: expectedClients! };
+  return {
+    name: 'dp-local',
+    apply: (update, round) => ({
+      ...update,
+      delta: privatizeLocally(update.delta, options, new Rng(clientSeed(seed! ^ 0x0d90, round, update.client))),
+    }),
+  };
+});

@@ -98,9 +98,12 @@ export { wireBytes };
 /** The model of `job` with the federation's local settings in place of its own. */
 function clientModel(job: ClientJob, overrides: Record<string, unknown>): Trainable<unknown> {
   if (!modelNames().includes(job.model.name))
-    throw new ConfigError(`model '${job.model.name}' is not registered where this client runs; pass the module that registers it in workerModules`, {
-      field: 'model',
-    });
+    throw new ConfigError(
+      `model '${job.model.name}' is not registered where this client runs; pass the module that registers it in workerModules`,
+      {
+        field: 'model',
+      },
+    );
   return createModel(job.model.name, { ...job.model.params, ...overrides }) as Trainable<unknown>;
 }
 

@@ -206,7 +206,13 @@ export class ProcessHosts implements ClientHosts {
   }
 
   /** Fork `processes` client hosts, each given only its clients' rows, and join them in one world. */
-  static async start(job: ClientJob, data: Dataset, parts: readonly Uint32Array[], processes: number, timeoutMs: number): Promise<ProcessHosts> {
+  static async start(
+    job: ClientJob,
+    data: Dataset,
+    parts: readonly Uint32Array[],
+    processes: number,
+    timeoutMs: number,
+  ): Promise<ProcessHosts> {
     const size = processes + 1;
     const local = await createLocalDir();
     const secret = randomBytes(32).toString('hex');
@@ -230,7 +236,15 @@ export class ProcessHosts implements ClientHosts {
         clients[String(client)] = Uint32Array.from({ length: count }, (_, i) => offset + i);
         offset += count;
       }
-      const init: DatasetInit = { x: rows.x, y: rows.y, rows: rows.rows, cols: rows.cols, featureNames: rows.featureNames, source: rows.source, rowKeys: rows.rowKeys };
+      const init: DatasetInit = {
+        x: rows.x,
+        y: rows.y,
+        rows: rows.rows,
+        cols: rows.cols,
+        featureNames: rows.featureNames,
+        source: rows.source,
+        rowKeys: rows.rowKeys,
+      };
       return { type: 'start', rank, size, masterPort, secret, jobId, ipcDir: local.dir, timeoutMs, job, data: init, clients };
     };
     try {
@@ -311,7 +325,9 @@ export class ProcessHosts implements ClientHosts {
     const rank = (task.client % this.children.length) + 1;
     const gone = this.lost[rank - 1];
     if (gone !== null && gone !== undefined)
-      return Promise.reject(new CommError('PEER_LOST', `client ${task.client}'s process (rank ${rank}) is gone: ${gone.message}`, { rank }));
+      return Promise.reject(
+        new CommError('PEER_LOST', `client ${task.client}'s process (rank ${rank}) is gone: ${gone.message}`, { rank }),
+      );
     return new Promise((resolve, reject) => {
       this.pending.set(this.key(task.round, task.client), { resolve, reject });
       this.comm.send(rank, { tag: 'train', header: { ...task }, arrays: [global] }).catch((error: unknown) => {

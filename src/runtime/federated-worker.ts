@@ -22,8 +22,7 @@ import { decodeTask, encodeReply, runClientTask } from './federated-client.js';
 
 /** What the launcher posts to a client thread. */
 export type FederatedThreadMessage =
-  | { type: 'start'; job: ClientJob; data: DatasetInit }
-  | { type: 'task'; id: number; frames: Uint8Array[]; rows: Uint32Array };
+  { type: 'start'; job: ClientJob; data: DatasetInit } | { type: 'task'; id: number; frames: Uint8Array[]; rows: Uint32Array };
 
 /** What a client thread posts back. */
 export type FederatedThreadReply =

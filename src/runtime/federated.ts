@@ -25,9 +25,14 @@ import type { Dataset } from '../data/dataset.js';
 import type { ClientUpdate } from '../federated/aggregator.js';
 import { createAggregator } from '../federated/aggregators.js';
 import { byzantineClients } from '../federated/byzantine.js';
+import { createDpAggregator, l2Norm } from '../federated/dp.js';
+import { RdpAccountant } from '../federated/dp-accountant.js';
 import { clientPartition } from '../federated/partition.js';
 import { clientSeed, dropsOut, sampleClients, stragglerDelayMs } from '../federated/sampling.js';
-import { aggregateRound } from '../federated/server.js';
+import type { RoundOutcome } from '../federated/server.js';
+import { aggregateRound, allFinite } from '../federated/server.js';
+import { localDpSpec } from '../federated/transforms.js';
+import { Rng } from '../core/rng.js';
 import type { FederatedInfo, FederatedSettings, RoundReport } from '../federated/settings.js';
 import { resolveFederated } from '../federated/settings.js';
 import type { FitInfo, LaunchRequest } from '../models/paradigm.js';
@@ -35,6 +40,7 @@ import { createModel } from '../models/registry.js';
 import type { ClientJob, ClientTask } from './federated-client.js';
 import { trainWithStrategy } from './federated-client.js';
 import type { ClientHosts, ClientResult } from './federated-hosts.js';
+import { secureRound } from './federated-secure.js';
 import { InlineHosts, ProcessHosts, ThreadHosts } from './federated-hosts.js';
 import { moduleUrl, rankOptions, resolveTimeout } from './job.js';
 import { refuseInsecureTransport, refuseNetwork } from './network.js';
@@ -48,14 +54,28 @@ export async function launchFederated<State>(request: LaunchRequest<State>): Pro
   refuseNetwork(options.network, 'federated');
   refuseInsecureTransport(options.insecureTransport, 'federated');
   if (options.strategy !== undefined)
-    throw new ConfigError(`the federated paradigm combines updates with --aggregator, not a strategy ('${options.strategy}'); leave --strategy out`, {
-      field: 'strategy',
-    });
+    throw new ConfigError(
+      `the federated paradigm combines updates with --aggregator, not a strategy ('${options.strategy}'); leave --strategy out`,
+      {
+        field: 'strategy',
+      },
+    );
   if (options.workers !== undefined)
-    throw new ConfigError('the federated paradigm sizes its hosts with federated.workers (CLI --client-workers), not workers', { field: 'workers' });
+    throw new ConfigError('the federated paradigm sizes its hosts with federated.workers (CLI --client-workers), not workers', {
+      field: 'workers',
+    });
   const timeoutMs = resolveTimeout(options.timeoutMs);
   const settings = resolveFederated(options.federated ?? {}, timeoutMs);
-  const { aggregator, client: rule } = createAggregator(settings.aggregator);
+  const chosen = createAggregator(settings.aggregator);
+  const rule = chosen.client;
+  const dp = settings.dp;
+  // DP-FedAvg replaces the mean (clipping and noise at the server, or a fixed-denominator mean of the
+  // clients' privatized updates); the accountant composes one sampled Gaussian mechanism per round.
+  const aggregator =
+    dp === null
+      ? chosen.aggregator
+      : createDpAggregator({ ...dp, expectedClients: settings.perRound, placement: dp.mode }, new Rng(settings.seed ^ 0x0d95));
+  const accountant = dp === null ? null : new RdpAccountant();
   const labels = data.y;
   const parts = clientPartition(settings.partition, { rows: data.rows, labels, clients: settings.clients, seed: settings.seed });
   const classes = labels === null ? null : [...new Set(labels)].sort((a, b) => a - b);
@@ -65,7 +85,7 @@ export async function launchFederated<State>(request: LaunchRequest<State>): Pro
     rule,
     localEpochs: settings.localEpochs,
     localBatchSize: settings.localBatchSize,
-    transforms: [],
+    transforms: dp?.mode === 'client' ? [localDpSpec(dp.clip, dp.noiseMultiplier, settings.perRound, settings.seed)] : [],
     options: rankOptions(options),
     modules: (options.workerModules ?? []).map(moduleUrl),
   };
@@ -97,9 +117,14 @@ export async function launchFederated<State>(request: LaunchRequest<State>): Pro
     delayMs: stragglerDelayMs(settings, round, client),
   });
   /** Record a server step; returns true when training should stop (target reached and asked to stop). */
-  const record = async (round: number, participants: number, droppedNow: number): Promise<boolean> => {
+  const record = async (round: number, participants: number, droppedNow: number, maxUpdateNorm?: number): Promise<boolean> => {
     rounds = round;
     const report: RoundReport = { round, participants, dropped: droppedNow, elapsedMs: performance.now() - started };
+    if (accountant !== null) {
+      accountant.step({ sampleRate: settings.perRound / settings.clients, noiseMultiplier: dp!.noiseMultiplier });
+      report.epsilon = accountant.epsilon(dp!.delta).epsilon;
+      if (maxUpdateNorm !== undefined) report.maxUpdateNorm = maxUpdateNorm;
+    }
     const every = evaluation?.every ?? 1;
     if (evaluation !== null && (round % every === 0 || round === settings.rounds)) {
       report.score = await score(global);
@@ -107,8 +132,35 @@ export async function launchFederated<State>(request: LaunchRequest<State>): Pro
     }
     history.push(report);
     options.federated?.onRound?.(report);
-    options.onProgress?.({ iteration: round, total: settings.rounds, ...(report.score === undefined ? {} : { loss: 1 - report.score }), elapsedMs: report.elapsedMs });
+    options.onProgress?.({
+      iteration: round,
+      total: settings.rounds,
+      ...(report.score === undefined ? {} : { loss: 1 - report.score }),
+      elapsedMs: report.elapsedMs,
+    });
     return roundsToTarget !== null && evaluation?.stopAtTarget === true;
+  };
+
+  const secureBytes = { up: 0, down: 0 };
+  /** The round through secure aggregation: the step comes from the SecAgg sum alone. */
+  const secure = (updates: ClientUpdate[], droppedOut: number[], round: number): RoundOutcome => {
+    // An honest client checks its own update before masking it: a non-finite one is never sent.
+    const nonFinite = updates.filter((update) => !allFinite(update.delta)).map((update) => update.client);
+    const sent = updates.filter((update) => allFinite(update.delta));
+    const result = secureRound({
+      round,
+      dimension: global.length,
+      updates: sent,
+      dropouts: droppedOut.sort((a, b) => a - b),
+      scale: data.rows / settings.clients,
+      fixedMean: dp === null ? null : settings.perRound,
+      perRound: settings.perRound,
+    });
+    secureBytes.up += result.bytesUp;
+    secureBytes.down += result.bytesDown;
+    if (result.step === null || !allFinite(result.step)) return { global, used: 0, nonFinite, applied: false };
+    const next = global.map((value, j) => value + result.step![j]!);
+    return { global: next, used: result.included.length, nonFinite, applied: true };
   };
 
   try {
@@ -125,26 +177,32 @@ export async function launchFederated<State>(request: LaunchRequest<State>): Pro
     } else {
       for (let round = 1; round <= settings.rounds; round++) {
         const before = dropped.dropout + dropped.deadline + dropped.lost;
-        const updates = await syncRound(settings, hosts, round, global, taskFor, dropped);
-        const outcome = aggregateRound(aggregator, updates, global, round);
+        const droppedOut: number[] = [];
+        const updates = await syncRound(settings, hosts, round, global, taskFor, dropped, droppedOut);
+        const outcome = settings.secureAggregation
+          ? secure(updates, droppedOut, round)
+          : aggregateRound(aggregator, updates, global, round);
         global = outcome.global;
         dropped.nonFinite += outcome.nonFinite.length;
         const droppedNow = dropped.dropout + dropped.deadline + dropped.lost - before + outcome.nonFinite.length;
-        if (await record(round, outcome.used, droppedNow)) break;
+        const maxUpdateNorm = updates.reduce((max, update) => Math.max(max, l2Norm(update.delta)), 0);
+        if (await record(round, outcome.used, droppedNow, maxUpdateNorm)) break;
       }
     }
   } finally {
     await hosts.close();
   }
   const seconds = (performance.now() - started) / 1000;
-  const bytes = hosts.bytes();
+  const plain = hosts.bytes();
+  // Under secure aggregation the clients' uploads are the SecAgg messages; the downloads add the protocol's to the global weights.
+  const bytes = settings.secureAggregation ? { up: secureBytes.up, down: plain.down + secureBytes.down } : plain;
   const federated: FederatedInfo = {
     rounds,
     roundsToTarget,
     bytesUp: bytes.up,
     bytesDown: bytes.down,
-    epsilon: null,
-    delta: null,
+    epsilon: accountant === null ? null : accountant.epsilon(dp!.delta).epsilon,
+    delta: dp === null ? null : dp.delta,
     dropped: dropped.dropout + dropped.deadline + dropped.lost + dropped.nonFinite,
     droppedBy: dropped,
     clients: settings.clients,
@@ -181,7 +239,13 @@ function isClassifier(name: string): boolean {
   }
 }
 
-function startHosts(settings: FederatedSettings, job: ClientJob, data: Dataset, parts: Uint32Array[], timeoutMs: number): Promise<ClientHosts> {
+function startHosts(
+  settings: FederatedSettings,
+  job: ClientJob,
+  data: Dataset,
+  parts: Uint32Array[],
+  timeoutMs: number,
+): Promise<ClientHosts> {
   switch (settings.placement) {
     case 'inline':
       return Promise.resolve(new InlineHosts(job, data, parts));
@@ -209,6 +273,7 @@ async function syncRound(
   global: Float64Array,
   taskFor: (round: number, client: number) => ClientTask,
   dropped: Record<DropCause, number>,
+  droppedOut: number[] = [],
 ): Promise<ClientUpdate[]> {
   const sampled = sampleClients(settings, round);
   const updates: ClientUpdate[] = [];
@@ -219,6 +284,7 @@ async function syncRound(
       sampled.map(async (client): Promise<void> => {
         if (dropsOut(settings, round, client)) {
           dropped.dropout++;
+          droppedOut.push(client);
           return;
         }
         const result = hosts.run(taskFor(round, client), global);
@@ -306,7 +372,10 @@ async function runAsync(
           dropped[first === 'lost' ? 'lost' : 'deadline']++;
           // Every host lost, or every client too slow: say so instead of dispatching forever.
           if (++failuresInARow > 10 * settings.perRound + settings.clients)
-            throw new CommError('PEER_LOST', `no client update arrived in ${failuresInARow} tries in a row (${dropped.lost} lost, ${dropped.deadline} past the deadline)`);
+            throw new CommError(
+              'PEER_LOST',
+              `no client update arrived in ${failuresInARow} tries in a row (${dropped.lost} lost, ${dropped.deadline} past the deadline)`,
+            );
         } else {
           failuresInARow = 0;
           const weight = first.reply.weight / Math.sqrt(1 + (version - sentAt));

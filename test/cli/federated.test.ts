@@ -32,7 +32,41 @@ test('federated flags are refused under another paradigm, and bad values name th
   const bad = run(['train', 'logistic-regression', ...DATA, '--solver', 'sgd', '--paradigm', 'federated', '--partition', 'dirichlet:-1']);
   assert.equal(bad.status, 2);
   assert.match(bad.stderr, /--partition 'dirichlet:-1'/);
-  const aggregator = run(['train', 'logistic-regression', ...DATA, '--solver', 'sgd', '--paradigm', 'federated', '--aggregator', 'krum:2']);
+  const aggregator = run([
+    'train',
+    'logistic-regression',
+    ...DATA,
+    '--solver',
+    'sgd',
+    '--paradigm',
+    'federated',
+    '--aggregator',
+    'bulyan:2',
+  ]);
   assert.equal(aggregator.status, 2);
-  assert.match(aggregator.stderr, /unknown aggregator 'krum:2'; expected one of: fedavg/);
+  assert.match(aggregator.stderr, /unknown aggregator 'bulyan:2'; expected one of: fedavg.*krum:<f>/);
+  // Krum is registered, and refused before training when too few clients are sampled per round.
+  const krum = run(['train', 'logistic-regression', ...DATA, '--solver', 'sgd', '--paradigm', 'federated', '--aggregator', 'krum:2']);
+  assert.equal(krum.status, 2);
+  assert.match(krum.stderr, /krum:2 needs more than 2f \+ 2 = 6 clients per round, 1 are sampled/);
+});
+
+test('--aggregator median and --dp-clip/--dp-noise/--dp-delta from the CLI: ε per round in the text, (ε, δ) in --json', () => {
+  const base = ['train', 'logistic-regression', ...DATA, '--solver', 'sgd', '--lr', '0.1', '--paradigm', 'federated', '--clients', '10',
+    '--fraction', '0.5', '--rounds', '3', '--clients-on', 'inline']; // prettier-ignore
+  const dp = ['--dp-clip', '1', '--dp-noise', '1.1', '--dp-delta', '1e-5'];
+  const json = run([...base, ...dp, '--json']);
+  assert.equal(json.status, 0, json.stderr);
+  const f = (JSON.parse(json.stdout) as { federated: { epsilon: number; delta: number } }).federated;
+  assert.ok(f.epsilon > 0 && Number.isFinite(f.epsilon), String(f.epsilon));
+  assert.equal(f.delta, 1e-5);
+  const text = run([...base, ...dp, '--dp-mode', 'server']);
+  assert.equal(text.status, 0, text.stderr);
+  assert.match(text.stdout, /round 1: ε = [0-9.]+, δ = 0\.00001\n[^]*round 3: ε = /);
+  const median = run([...base, '--aggregator', 'median', '--json']);
+  assert.equal(median.status, 0, median.stderr);
+  assert.equal((JSON.parse(median.stdout) as { federated: { aggregator: string } }).federated.aggregator, 'median');
+  const partial = run([...base, '--dp-clip', '1']);
+  assert.equal(partial.status, 2);
+  assert.match(partial.stderr, /needs all of --dp-clip C --dp-noise σ --dp-delta δ/);
 });

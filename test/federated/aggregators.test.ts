@@ -32,7 +32,10 @@ test('fedadam takes Reddi et al.’s first step lr·(1−β1)g / (√((1−β2)g
 });
 
 test('specs are checked: unknown names list the registered ones, arguments are validated, names register once', () => {
-  assert.throws(() => createAggregator('fedmagic'), (e: unknown) => e instanceof ConfigError && /fedavg, fedsgd/.test(e.message));
+  assert.throws(
+    () => createAggregator('fedmagic'),
+    (e: unknown) => e instanceof ConfigError && /fedavg, fedsgd/.test(e.message),
+  );
   assert.throws(() => createAggregator('fedprox'), /needs μ/);
   assert.throws(() => createAggregator('fedavgm:2'), /momentum β must be/);
   assert.throws(() => createAggregator('fedavg:1'), /too many parts/);
@@ -43,7 +46,12 @@ test('specs are checked: unknown names list the registered ones, arguments are v
 
 test('non-finite updates never reach the model: dropped, counted, the rest aggregated', () => {
   const { aggregator } = createAggregator('fedavg');
-  const outcome = aggregateRound(aggregator, [update(0, 1, 1, 1), update(1, 1, NaN, 0), update(2, 1, 0, Infinity), update(3, 1, 3, 3)], global, 1);
+  const outcome = aggregateRound(
+    aggregator,
+    [update(0, 1, 1, 1), update(1, 1, NaN, 0), update(2, 1, 0, Infinity), update(3, 1, 3, 3)],
+    global,
+    1,
+  );
   assert.deepEqual(outcome.nonFinite, [1, 2]);
   assert.equal(outcome.used, 2);
   assert.deepEqual(Array.from(outcome.global), [12, 12]);
@@ -59,7 +67,8 @@ test('non-finite updates never reach the model: dropped, counted, the rest aggre
 test('Byzantine specs: a seeded fixed set of ⌊fraction·clients⌋ clients; scale and NaN corruptions', () => {
   assert.deepEqual(parseByzantine('0.2:scale:-10'), { fraction: 0.2, attack: { kind: 'scale', factor: -10 } });
   assert.deepEqual(parseByzantine('0.3:nan'), { fraction: 0.3, attack: { kind: 'nan' } });
-  for (const bad of ['x:nan', '1.5:nan', '0.2:scale', '0.2:flip', '0.2:scale:abc']) assert.throws(() => parseByzantine(bad), ConfigError, bad);
+  for (const bad of ['x:nan', '1.5:nan', '0.2:scale', '0.2:flip', '0.2:scale:abc'])
+    assert.throws(() => parseByzantine(bad), ConfigError, bad);
   const set = byzantineClients(parseByzantine('0.2:nan'), 100, 7);
   assert.equal(set.size, 20);
   assert.deepEqual([...set].sort(), [...byzantineClients(parseByzantine('0.2:nan'), 100, 7)].sort());

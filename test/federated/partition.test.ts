@@ -10,7 +10,10 @@ const rows = labels.length;
 function assertCover(parts: Uint32Array[]): void {
   const seen = new Uint8Array(rows);
   for (const part of parts) for (const row of part) seen[row]!++;
-  assert.ok(seen.every((count) => count === 1), 'every row held by exactly one client');
+  assert.ok(
+    seen.every((count) => count === 1),
+    'every row held by exactly one client',
+  );
 }
 
 /** Mean over clients of the entropy (bits) of the client's label mix. */
@@ -46,7 +49,8 @@ test('dirichlet skews the clients’ labels more as α shrinks; shards:2 gives c
 });
 
 test('partition specs are checked', () => {
-  for (const bad of ['dirichlet', 'dirichlet:0', 'dirichlet:-1', 'shards:1.5', 'shards', 'iid:2', 'random']) assert.throws(() => parsePartition(bad), ConfigError, bad);
+  for (const bad of ['dirichlet', 'dirichlet:0', 'dirichlet:-1', 'shards:1.5', 'shards', 'iid:2', 'random'])
+    assert.throws(() => parsePartition(bad), ConfigError, bad);
   assert.throws(() => clientPartition('iid', { rows: 5, labels: null, clients: 6, seed: 0 }), /at least one row/);
   assert.throws(() => clientPartition('dirichlet:1', { rows: 5, labels: null, clients: 2, seed: 0 }), /use --partition iid/);
 });

@@ -11,7 +11,12 @@ import { caseData, modelCases } from './model-cases.js';
 const binary = caseData('binary');
 const multiclass = caseData('multiclass');
 
-async function federated(name: string, params: Record<string, unknown>, data = multiclass, options: FederatedOptions = {}): Promise<AnyEstimator> {
+async function federated(
+  name: string,
+  params: Record<string, unknown>,
+  data = multiclass,
+  options: FederatedOptions = {},
+): Promise<AnyEstimator> {
   return createModel(name, params).fit(data, { paradigm: 'federated', federated: { placement: 'inline', ...options } });
 }
 
@@ -38,7 +43,13 @@ test('every model that trains by gradient trains federated, with no model code o
     const data = caseData(c.data);
     const neural = ['mlp', 'cnn', 'rnn'].includes(c.name);
     const params = neural ? { ...c.params, lr: 0.01 } : c.params;
-    const model = await federated(c.name, params, data, { clients: 6, fraction: 0.5, rounds: 4, partition: 'dirichlet:0.5', localEpochs: 2 });
+    const model = await federated(c.name, params, data, {
+      clients: 6,
+      fraction: 0.5,
+      rounds: 4,
+      partition: 'dirichlet:0.5',
+      localEpochs: 2,
+    });
     assert.equal(model.fitInfo!.federated!.rounds, 4, c.label);
     assert.ok(model.score(data) > 0.45, `${c.name} ${c.label} (chance ≤ 0.34): ${model.score(data)}`);
   }
@@ -56,12 +67,21 @@ test('dropouts and a round deadline complete the rounds, counting the dropped cl
   assert.ok(info.droppedBy.dropout > 0, 'some clients dropped out');
   for (const round of info.history) assert.equal(round.participants + round.dropped, 10);
   // Every client straggles past the deadline: the rounds complete with no update, the model stays at its start.
-  const late = await federated('mlp', params, multiclass, { clients: 4, fraction: 1, rounds: 2, stragglers: { fraction: 1, delayMs: 300 }, deadlineMs: 100 });
+  const late = await federated('mlp', params, multiclass, {
+    clients: 4,
+    fraction: 1,
+    rounds: 2,
+    stragglers: { fraction: 1, delayMs: 300 },
+    deadlineMs: 100,
+  });
   const lateInfo = late.fitInfo!.federated!;
   assert.equal(lateInfo.rounds, 2);
   assert.equal(lateInfo.droppedBy.deadline, 8);
   const untrained = await federated('mlp', params, multiclass, { clients: 4, fraction: 1, rounds: 1, dropout: 0.999999 });
-  assert.deepEqual(Array.from((late.state as { params: Float64Array }).params), Array.from((untrained.state as { params: Float64Array }).params));
+  assert.deepEqual(
+    Array.from((late.state as { params: Float64Array }).params),
+    Array.from((untrained.state as { params: Float64Array }).params),
+  );
 });
 
 test('NaN updates never reach the model; ×−10 updates do (fedavg is not robust)', async () => {
@@ -75,7 +95,10 @@ test('NaN updates never reach the model; ×−10 updates do (fedavg is not robus
   assert.ok(poisoned.score(multiclass) > 0.6 && clean.score(multiclass) > 0.6, `${poisoned.score(multiclass)} ${clean.score(multiclass)}`);
   const scaled = await federated('mlp', params, multiclass, { ...options, byzantine: '0.3:scale:-10' });
   assert.equal(scaled.fitInfo!.federated!.droppedBy.nonFinite, 0);
-  assert.notDeepEqual(Array.from((scaled.state as { params: Float64Array }).params), Array.from((clean.state as { params: Float64Array }).params));
+  assert.notDeepEqual(
+    Array.from((scaled.state as { params: Float64Array }).params),
+    Array.from((clean.state as { params: Float64Array }).params),
+  );
 });
 
 test('simulated clients on worker threads give the inline model; FedBuff’s asynchronous mode steps every buffer', async () => {
@@ -83,9 +106,19 @@ test('simulated clients on worker threads give the inline model; FedBuff’s asy
   const options: FederatedOptions = { clients: 8, fraction: 0.5, rounds: 2, partition: 'shards:2', aggregator: 'fedavgm' };
   const inline = await federated('mlp', params, multiclass, options);
   const threads = await federated('mlp', params, multiclass, { ...options, placement: 'threads', workers: 2 });
-  assert.deepEqual(Array.from((threads.state as { params: Float64Array }).params), Array.from((inline.state as { params: Float64Array }).params));
+  assert.deepEqual(
+    Array.from((threads.state as { params: Float64Array }).params),
+    Array.from((inline.state as { params: Float64Array }).params),
+  );
   assert.equal(threads.fitInfo!.federated!.bytesUp, inline.fitInfo!.federated!.bytesUp);
-  const buffered = await federated('mlp', params, multiclass, { clients: 10, fraction: 0.4, rounds: 5, async: true, buffer: 2, aggregator: 'fedadam' });
+  const buffered = await federated('mlp', params, multiclass, {
+    clients: 10,
+    fraction: 0.4,
+    rounds: 5,
+    async: true,
+    buffer: 2,
+    aggregator: 'fedadam',
+  });
   const info = buffered.fitInfo!.federated!;
   assert.equal(info.mode, 'async');
   assert.equal(info.rounds, 5);
@@ -95,7 +128,9 @@ test('simulated clients on worker threads give the inline model; FedBuff’s asy
 
 /** Pids of this process's federated client processes. */
 function clientProcesses(): number[] {
-  const lines = execFileSync('ps', ['-o', 'pid=,args=', '--ppid', String(process.pid)], { encoding: 'utf8' }).trim().split('\n');
+  const lines = execFileSync('ps', ['-o', 'pid=,args=', '--ppid', String(process.pid)], { encoding: 'utf8' })
+    .trim()
+    .split('\n');
   return lines.filter((line) => line.includes('federated-worker')).map((line) => Number(line.trim().split(/\s+/)[0]));
 }
 
