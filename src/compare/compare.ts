@@ -53,22 +53,17 @@ export async function runCompare(matrix: Matrix, options: CompareOptions): Promi
       options.onProgress?.(event);
     };
     let sessionWritten = false;
-    const onRecord = async (record: RunRecord): Promise<void> => {
+    // Runs and tuning checks are stored as they finish, after their session's row.
+    const storeWith = async (write: (store: ResultsStore, session: Session) => Promise<void>): Promise<void> => {
       if (store === null || session === null) return;
       if (!sessionWritten) {
         await store.writeSession(session);
         sessionWritten = true;
       }
-      await store.writeRun(record, session);
+      await write(store, session);
     };
-    const onTuning = async (result: TuningResult): Promise<void> => {
-      if (store === null || session === null) return;
-      if (!sessionWritten) {
-        await store.writeSession(session);
-        sessionWritten = true;
-      }
-      await store.writeTuning(result, session);
-    };
+    const onRecord = (record: RunRecord): Promise<void> => storeWith((s, current) => s.writeRun(record, current));
+    const onTuning = (result: TuningResult): Promise<void> => storeWith((s, current) => s.writeTuning(result, current));
     const runOptions: RunOptions = { onProgress, onRecord, onTuning };
     if (options.resume !== undefined) runOptions.resume = options.resume;
     if (options.loadData !== undefined) runOptions.loadData = options.loadData;

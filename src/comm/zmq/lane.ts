@@ -44,6 +44,8 @@ import { MAX_LOGGED_DROPS } from './options.js';
 import type { LaneFrame } from './lane-frame.js';
 import { ADMITTED, Reader, encodeHeader } from './lane-frame.js';
 
+import { warnWhileWaiting } from './straggler.js';
+
 export type { LaneFrame } from './lane-frame.js';
 export { nameHash } from './lane-frame.js';
 
@@ -415,23 +417,14 @@ export class Lane {
       };
       this.waiters[from]!.push(waiter);
     });
-    const warnMs = this.options.stragglerWarningMs ?? 0;
-    if (!(warnMs > 0) || warnMs >= this.options.timeoutMs) return waiting;
-    const started = performance.now();
-    let timer: NodeJS.Timeout;
-    const arm = (due: number): void => {
-      timer = setTimeout(() => {
-        const now = performance.now();
-        // Fired far past its time: this process itself was frozen (SIGSTOP, swapped out), not the
-        // peer; the peer's frame may be waiting to be read. Look again after another delay.
-        if (now - due > warnMs) return arm(now + warnMs);
-        this.options.log(
-          `straggler: ${what} has waited ${((now - started) / 1000).toFixed(1)} s for rank ${from} (${hostOf(from)}); it is stopped, overloaded or much slower than the others (failing after ${this.options.timeoutMs} ms)`,
-        );
-      }, due - performance.now());
-    };
-    arm(started + warnMs);
-    return waiting.finally(() => clearTimeout(timer));
+    return warnWhileWaiting(waiting, {
+      warnMs: this.options.stragglerWarningMs ?? 0,
+      timeoutMs: this.options.timeoutMs,
+      log: this.options.log,
+      what,
+      rank: from,
+      host: hostOf(from),
+    });
   }
 
   /** Close every connection (writes already queued are flushed first) and the listening socket. Idempotent. */

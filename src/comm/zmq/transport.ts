@@ -41,6 +41,7 @@ import { PeerLoss } from './peer-loss.js';
 import { Receiver } from './receive.js';
 import { LOCAL_HOST, joinTimeoutError, listen, masterEndpoint } from './join.js';
 import { helloProof } from './local.js';
+import { warnWhileWaiting } from './straggler.js';
 import type { ZmqTransportOptions } from './options.js';
 import {
   DEFAULT_MAX_MESSAGE_BYTES,
@@ -336,23 +337,15 @@ export class ZmqTransport {
             { rank: from, host: this.hostOf(from) },
           ),
     );
-    const warnMs = this.options.stragglerWarningMs ?? STRAGGLER_WARNING_MS;
-    if (channel !== 'coll' || from === undefined || !(warnMs > 0) || warnMs >= this.timeoutMs) return waiting;
-    const started = performance.now();
-    let timer: NodeJS.Timeout;
-    const arm = (due: number): void => {
-      timer = setTimeout(() => {
-        const now = performance.now();
-        // Fired far past its time: this process itself was frozen (SIGSTOP, swapped out), not the
-        // peer; the peer's message may be waiting to be read. Look again after another delay.
-        if (now - due > warnMs) return arm(now + warnMs);
-        this.log(
-          `straggler: ${what} has waited ${((now - started) / 1000).toFixed(1)} s for rank ${from} (${this.hostOf(from)}); it is stopped, overloaded or much slower than the others (failing after ${this.timeoutMs} ms)`,
-        );
-      }, due - performance.now());
-    };
-    arm(started + warnMs);
-    return waiting.finally(() => clearTimeout(timer));
+    if (channel !== 'coll' || from === undefined) return waiting;
+    return warnWhileWaiting(waiting, {
+      warnMs: this.options.stragglerWarningMs ?? STRAGGLER_WARNING_MS,
+      timeoutMs: this.timeoutMs,
+      log: (line) => this.log(line),
+      what,
+      rank: from,
+      host: this.hostOf(from),
+    });
   }
 
   /** Why a message to `to` cannot be queued (no connection, the peer is lost, a frame is too large), or null. */
