@@ -173,6 +173,34 @@ function syrk(m: number, n: number, a: FloatArray, aOffset: number, lda: number,
   for (let i = 0; i < n; i++) for (let j = 0; j < i; j++) c[cOffset + i * n + j] = c[cOffset + j * n + i]!;
 }
 
+/**
+ * The nearest of k centres to the row at `row` (its squared norm given): returns its index and
+ * writes the squared distance, clamped at 0, to distances[at]. The search both k-means kernels share.
+ */
+function nearestOf(
+  d: number,
+  x: FloatArray,
+  row: number,
+  rowNorm: number,
+  k: number,
+  centers: Float64Array,
+  centerNorms: Float64Array,
+  distances: Float64Array,
+  at: number,
+): number {
+  let best = Infinity;
+  let bestIndex = 0;
+  for (let j = 0; j < k; j++) {
+    const dist = rowNorm - 2 * dot(d, x, row, centers, j * d) + centerNorms[j]!;
+    if (dist < best) {
+      best = dist;
+      bestIndex = j;
+    }
+  }
+  distances[at] = best > 0 ? best : 0;
+  return bestIndex;
+}
+
 function nearestCenter(
   m: number,
   d: number,
@@ -186,18 +214,7 @@ function nearestCenter(
 ): void {
   for (let i = 0; i < m; i++) {
     const row = xOffset + i * d;
-    const rowNorm = dot(d, x, row, x, row);
-    let best = Infinity;
-    let bestIndex = 0;
-    for (let j = 0; j < k; j++) {
-      const dist = rowNorm - 2 * dot(d, x, row, centers, j * d) + centerNorms[j]!;
-      if (dist < best) {
-        best = dist;
-        bestIndex = j;
-      }
-    }
-    labels[i] = bestIndex;
-    distances[i] = best > 0 ? best : 0;
+    labels[i] = nearestOf(d, x, row, dot(d, x, row, x, row), k, centers, centerNorms, distances, i);
   }
 }
 
@@ -239,18 +256,9 @@ function lloydStep(
       rowNorm = dot(d, x, row, x, row);
       if (rowNorms !== null) rowNorms[i] = rowNorm;
     }
-    let best = Infinity;
-    let label = 0;
-    for (let j = 0; j < k; j++) {
-      const dist = rowNorm - 2 * dot(d, x, row, centers, j * d) + centerNorms[j]!;
-      if (dist < best) {
-        best = dist;
-        label = j;
-      }
-    }
-    const distance = best > 0 ? best : 0;
+    const label = nearestOf(d, x, row, rowNorm, k, centers, centerNorms, distances, i);
+    const distance = distances[i]!;
     labels[i] = label;
-    distances[i] = distance;
     const sumAt = label * d;
     for (let c = 0; c < d; c++) stats[sumAt + c]! += x[row + c]!;
     stats[countsAt + label]! += 1;
