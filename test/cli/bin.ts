@@ -7,6 +7,24 @@ import { fileURLToPath } from 'node:url';
 
 export const bin = resolve(dirname(fileURLToPath(import.meta.url)), '../../../bin/shardlearn.js');
 
+/**
+ * A small seeded logistic-regression SGD fit, the training the multi-rank CLI tests (etcd, Slurm)
+ * run under each launcher and compare bitwise with a local `processes` run.
+ */
+export const SGD_TRAIN: readonly string[] = [
+  'train',
+  'logistic-regression',
+  '--solver',
+  'sgd',
+  '--batch-size',
+  '32',
+  '--data',
+  'synthetic:classification?rows=2000&cols=10&seed=3',
+  '--seed',
+  '4',
+  '--quiet',
+];
+
 export interface Result {
   status: number | null;
   stdout: string;

@@ -11,21 +11,8 @@ import { EtcdClient } from '../../src/runtime/etcd-client.js';
 import { EtcdRendezvous } from '../../src/runtime/rendezvous-etcd.js';
 import type { EtcdServer } from '../runtime/etcd-server.js';
 import { ETCD_MISSING, startEtcd } from '../runtime/etcd-server.js';
-import { run, runWatching, withDir } from './bin.js';
+import { SGD_TRAIN as TRAIN, run, runWatching, withDir } from './bin.js';
 
-const TRAIN = [
-  'train',
-  'logistic-regression',
-  '--solver',
-  'sgd',
-  '--batch-size',
-  '32',
-  '--data',
-  'synthetic:classification?rows=2000&cols=10&seed=3',
-  '--seed',
-  '4',
-  '--quiet',
-];
 let etcd: EtcdServer | undefined;
 
 before(async () => {

@@ -9,23 +9,10 @@ import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { bin, run, withDir } from './bin.js';
+import { SGD_TRAIN as TRAIN, bin, run, withDir } from './bin.js';
 import type { SlurmCluster } from './slurm-cluster.js';
 import { SLURM_MISSING, startSlurm } from './slurm-cluster.js';
 
-const TRAIN = [
-  'train',
-  'logistic-regression',
-  '--solver',
-  'sgd',
-  '--batch-size',
-  '32',
-  '--data',
-  'synthetic:classification?rows=2000&cols=10&seed=3',
-  '--seed',
-  '4',
-  '--quiet',
-];
 let slurm: SlurmCluster | undefined;
 
 /** This environment without any rendezvous or Slurm variable (the test itself may run under one). */
