@@ -155,6 +155,24 @@ export class Dataset {
   }
 
   /**
+   * The fields this dataset is made of, as the DatasetInit a worker rebuilds it from (posted to a
+   * thread, shared buffers are shared, not copied).
+   */
+  init(): DatasetInit {
+    return {
+      x: this.x,
+      y: this.y,
+      rows: this.rows,
+      cols: this.cols,
+      featureNames: this.featureNames,
+      labelNames: this.labelNames,
+      source: this.source,
+      rowKeys: this.rowKeys,
+      rowKeyBase: this.rowKeyBase,
+    };
+  }
+
+  /**
    * A dataset like this one with some fields replaced. Changing `rows` without giving `rowKeys`
    * drops the row keys (the new rows are keyed 0..rows-1), since the old keys no longer line up.
    */

@@ -21,7 +21,7 @@ import { Worker } from 'node:worker_threads';
 import { ZmqCommunicator } from '../comm/zmq/communicator.js';
 import { createLocalDir } from '../comm/zmq/local.js';
 import { CommError, ShardlearnError, WorkerError } from '../core/errors.js';
-import type { Dataset, DatasetInit } from '../data/dataset.js';
+import type { Dataset } from '../data/dataset.js';
 import type { ClientJob, ClientReply, ClientTask } from './federated-client.js';
 import { decodeReply, decodeTask, encodeReply, encodeTask, runClientTask, wireBytes } from './federated-client.js';
 import type { FederatedProcessStart, FederatedThreadMessage, FederatedThreadReply } from './federated-worker.js';
@@ -116,17 +116,7 @@ export class ThreadHosts implements ClientHosts {
 
   static async start(job: ClientJob, data: Dataset, parts: readonly Uint32Array[], threads: number): Promise<ThreadHosts> {
     const shared = data.toShared();
-    const init: DatasetInit = {
-      x: shared.x,
-      y: shared.y,
-      rows: shared.rows,
-      cols: shared.cols,
-      featureNames: shared.featureNames,
-      labelNames: shared.labelNames,
-      source: shared.source,
-      rowKeys: shared.rowKeys,
-      rowKeyBase: shared.rowKeyBase,
-    };
+    const init = shared.init();
     const workers = Array.from({ length: threads }, () => new Worker(WORKER_URL, { execArgv: [] }));
     await Promise.all(
       workers.map(
@@ -236,15 +226,7 @@ export class ProcessHosts implements ClientHosts {
         clients[String(client)] = Uint32Array.from({ length: count }, (_, i) => offset + i);
         offset += count;
       }
-      const init: DatasetInit = {
-        x: rows.x,
-        y: rows.y,
-        rows: rows.rows,
-        cols: rows.cols,
-        featureNames: rows.featureNames,
-        source: rows.source,
-        rowKeys: rows.rowKeys,
-      };
+      const init = rows.init();
       return { type: 'start', rank, size, masterPort, secret, jobId, ipcDir: local.dir, timeoutMs, job, data: init, clients };
     };
     try {

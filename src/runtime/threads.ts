@@ -110,17 +110,7 @@ async function launchThreadsOnce<State>(request: LaunchRequest<State>): Promise<
   const reuse = options.reuseThreads ?? true;
 
   // The whole shared dataset (its buffers are SharedArrayBuffers: posted, not copied) and this rank's range.
-  const init = {
-    x: shared.x,
-    y: shared.y,
-    rows: shared.rows,
-    cols: shared.cols,
-    featureNames: shared.featureNames,
-    labelNames: shared.labelNames,
-    source: shared.source,
-    rowKeys: shared.rowKeys,
-    rowKeyBase: shared.rowKeyBase,
-  };
+  const init = shared.init();
   const startFor = (rank: number): ThreadRankStart => ({
     rank,
     world,
