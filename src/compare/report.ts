@@ -8,6 +8,7 @@
 import type { TopLevelSpec } from 'vega-lite';
 import { advisorSpec, breakdownSpec, bytesSpec, lossCurveSpec, renderChart, scalingSpec, speedupSpec } from './charts.js';
 import { DISTRIBUTED, crossovers, evaluateClaims } from './claims.js';
+import type { Validation } from './advisor.js';
 import { validateAdvisor } from './advisor.js';
 import { LINKS, PROJECTED_WORKERS, projectBeyond } from './projection.js';
 import type { CompareResult } from './record.js';
@@ -153,8 +154,7 @@ function answerSection(cells: readonly CellSummary[], cores: unknown): string {
 }
 
 /** The cost model checked against this comparison: each cell predicted from the other cells' runs. */
-async function advisorSection(records: CompareResult['records'], cores: number): Promise<string> {
-  const validation = validateAdvisor(records, cores > 0 ? cores : undefined);
+async function advisorSection(validation: Validation): Promise<string> {
   if (validation.medianRelativeError === null) return '<p>No finished run to check the cost model against.</p>';
   const percent = (x: number): string => `${(x * 100).toFixed(0)}%`;
   const agreement =
@@ -179,10 +179,9 @@ ${table(
 }
 
 /** Beyond this machine: the cost model's predictions for 1–64 hosts over 1, 10 and 100 Gbit/s links and 1–100× the data. */
-function projectionSection(records: CompareResult['records'], cores: number): string {
+function projectionSection(records: CompareResult['records'], cores: number, validation: Validation): string {
   const projections = projectBeyond(records, cores > 0 ? cores : 1);
   if (projections.length === 0) return '<p>No finished run to calibrate a prediction on.</p>';
-  const validation = validateAdvisor(records, cores > 0 ? cores : undefined);
   const error =
     validation.medianRelativeError === null
       ? 'its error could not be measured here'
@@ -239,6 +238,8 @@ export async function renderReport(
   // codec cells have their own section (codec-report.ts).
   const plainCells = cells.filter((c) => c.compression === NO_COMPRESSION);
   const plainRecords = records.filter((r) => r.compression === NO_COMPRESSION);
+  // The cost model's leave-one-out check, once: the advisor section shows it, the predictions quote it.
+  const validation = validateAdvisor(plainRecords, session.host.cpus > 0 ? session.host.cpus : undefined);
   const models = [...new Set(cells.map((c) => c.model))];
   const { header, rows } = summaryRows(cells);
   // compare runs every rank on this host (processes, and cluster cells as network namespaces).
@@ -296,12 +297,12 @@ ${stageMemorySection(records)}
 ${await crossoverSection(plainCells, models)}
 
 <h2>Advisor: predicted vs measured</h2>
-${await advisorSection(plainRecords, host.cpus)}
+${await advisorSection(validation)}
 
 ${codecSection(cells)}
 
 <h2>Beyond this machine: predictions</h2>
-${projectionSection(records, host.cpus)}
+${projectionSection(plainRecords, host.cpus, validation)}
 
 <h2>Tuning: defaults against tuned, on held-out rows</h2>
 ${tuningSection(tuning)}
