@@ -5,8 +5,9 @@
  * - ours over each transport the `processes` paradigm can use: `zmq-curve-tcp` (ZeroMQ + CURVE over
  *   loopback TCP, the cross-host default) and `zmq-ipc` (the local path: ipc:// sockets in a 0700
  *   folder, NULL mechanism; see src/comm/zmq/local.ts) with the collectives on ZeroMQ, and
- *   `lane-ipc` (the local path's default since issue 18: the collectives on the lane's Unix stream
- *   sockets, src/comm/zmq/lane.ts), algorithms `direct` and `ring`;
+ *   `lane-ipc` (the collectives on the lane's Unix stream sockets, src/comm/zmq/lane.ts; above 1 MiB
+ *   on ZeroMQ) and `lane-shm` (the local path's default: the lane, its large segments through files on
+ *   /dev/shm, src/comm/zmq/lane-files.ts), algorithms `direct` and `ring`;
  * - PyTorch's gloo (`gloo-tcp`), timed the same way, when python3 can import torch (else skipped
  *   with a message).
  *
@@ -14,7 +15,8 @@
  * p25, p75, max µs) and the repeat count. A repeat is timed after a barrier, and is the slowest
  * rank's time. algbw = bytes / median time (NCCL's algorithm bandwidth).
  *
- *   npm run bench:allreduce          (ALLREDUCE_TRANSPORTS=zmq-curve-tcp,zmq-ipc,lane-ipc,gloo-tcp to choose;
+ *   npm run bench:allreduce          (ALLREDUCE_TRANSPORTS=zmq-curve-tcp,zmq-ipc,lane-ipc,lane-shm,gloo-tcp to choose,
+ *                                     a transport named again runs again: gloo-tcp,lane-shm,gloo-tcp,lane-shm interleaves;
  *                                     ALLREDUCE_ALGORITHMS, ALLREDUCE_SIZES, ALLREDUCE_SEGMENT_BYTES to narrow or tune)
  */
 import type { ChildProcess } from 'node:child_process';
@@ -33,7 +35,9 @@ const MiB = 1024 * KiB;
 const WORLD = 2;
 const SIZES = [4 * KiB, 16 * KiB, 64 * KiB, 256 * KiB, 1 * MiB, 4 * MiB, 8 * MiB, 32 * MiB];
 const repeatsFor = (bytes: number): number => (bytes <= 256 * KiB ? 40 : bytes <= 4 * MiB ? 15 : 8);
-const chosen = (process.env['ALLREDUCE_TRANSPORTS'] ?? 'zmq-curve-tcp,zmq-ipc,lane-ipc,gloo-tcp').split(',');
+const chosen = (process.env['ALLREDUCE_TRANSPORTS'] ?? 'zmq-curve-tcp,zmq-ipc,lane-ipc,lane-shm,gloo-tcp').split(',');
+type Ours = 'zmq-curve-tcp' | 'zmq-ipc' | 'lane-ipc' | 'lane-shm';
+const OURS: readonly string[] = ['zmq-curve-tcp', 'zmq-ipc', 'lane-ipc', 'lane-shm'] satisfies Ours[];
 /** ALLREDUCE_SEGMENT_BYTES: the communicator's segment size (default: its own), for tuning it. */
 const segmentBytes = process.env['ALLREDUCE_SEGMENT_BYTES'] === undefined ? undefined : Number(process.env['ALLREDUCE_SEGMENT_BYTES']);
 /** ALLREDUCE_ALGORITHMS: which of ours to time (default direct,ring). */
@@ -97,7 +101,7 @@ function next<T>(child: ChildProcess, type: string, timeoutMs = 300_000): Promis
   });
 }
 
-async function ours(transport: 'zmq-curve-tcp' | 'zmq-ipc' | 'lane-ipc', algorithm: 'direct' | 'ring'): Promise<Row[]> {
+async function ours(transport: Ours, algorithm: 'direct' | 'ring'): Promise<Row[]> {
   const local = transport === 'zmq-curve-tcp' ? null : await createLocalDir();
   const children = Array.from({ length: WORLD }, () =>
     fork(WORKER, [], {
@@ -120,7 +124,7 @@ async function ours(transport: 'zmq-curve-tcp' | 'zmq-ipc' | 'lane-ipc', algorit
         algorithm,
         ...(local === null ? {} : { ipcDir: local.dir }),
         ...(segmentBytes === undefined ? {} : { segmentBytes }),
-        ...(local === null ? {} : { collectiveLane: transport === 'lane-ipc' }),
+        ...(local === null ? {} : { collectiveLane: transport === 'lane-ipc' || transport === 'lane-shm', laneFiles: transport === 'lane-shm' }),
       });
     const listening = next<{ port: number }>(children[0]!, 'listening');
     join(0, 0);
@@ -215,9 +219,8 @@ for (const transport of chosen) {
     if (torch === null)
       process.stderr.write('gloo skipped: no python3 here can import torch (apt-get install python3-torch, or set PYTHON)\n');
     else rows.push(...(await gloo(torch.python)));
-  } else if (transport === 'zmq-curve-tcp' || transport === 'zmq-ipc' || transport === 'lane-ipc')
-    for (const algorithm of algorithms) rows.push(...(await ours(transport, algorithm)));
-  else throw new Error(`ALLREDUCE_TRANSPORTS: unknown transport '${transport}' (zmq-curve-tcp, zmq-ipc, lane-ipc, gloo-tcp)`);
+  } else if (OURS.includes(transport)) for (const algorithm of algorithms) rows.push(...(await ours(transport as Ours, algorithm)));
+  else throw new Error(`ALLREDUCE_TRANSPORTS: unknown transport '${transport}' (${OURS.join(', ')}, gloo-tcp)`);
 }
 const resultsDir = fileURLToPath(new URL('../../bench/results/', import.meta.url));
 mkdirSync(resultsDir, { recursive: true });

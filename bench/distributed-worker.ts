@@ -19,6 +19,7 @@ type Request =
       ipcDir?: string;
       segmentBytes?: number;
       collectiveLane?: boolean;
+      laneFiles?: boolean;
     }
   | { type: 'allreduce'; bytes: number; repeats: number; dtype?: 'float32' | 'float64' }
   | { type: 'sink'; bytes: number }
@@ -44,6 +45,7 @@ if (process.env['SHARDLEARN_BENCH_WORKER'] === '1' && process.send !== undefined
           ...(request.ipcDir === undefined ? {} : { ipcDir: request.ipcDir }),
           ...(request.segmentBytes === undefined ? {} : { segmentBytes: request.segmentBytes }),
           ...(request.collectiveLane === undefined ? {} : { collectiveLane: request.collectiveLane }),
+          ...(request.laneFiles === undefined ? {} : { laneFiles: request.laneFiles }),
           onListening: (port) => send({ type: 'listening', port }),
         }).then(
           (joined) => {

@@ -40,7 +40,7 @@ export interface TrainReport {
   eval: 'train' | 'test';
   metrics: Record<string, number | number[]>;
   comm: { bytesSent: number; messagesSent: number; collectives: number };
-  /** How the ranks talked (FitInfo.transport): zmq-ipc, zmq-curve-tcp, zmq-plain-tcp (--insecure-transport). */
+  /** How the ranks talked (FitInfo.transport): lane-shm, lane-ipc, zmq-ipc, zmq-curve-tcp, zmq-plain-tcp (--insecure-transport). */
   transport?: string;
   /** The `--compression` codec, when one was asked for. */
   compression?: string;

@@ -178,11 +178,13 @@ export interface FitInfo {
   /** Per-rank communication statistics, index = rank. */
   comm: CommStats[];
   /**
-   * How the ranks talked: 'zmq-ipc' (processes: the local path), 'zmq-curve-tcp' (cluster, or
-   * processes with a network profile), 'zmq-plain-tcp' (cluster with insecureTransport). Absent for
-   * sequential and threads.
+   * How the ranks talked: on the local path of processes, 'lane-shm' (collectives on the lane, large
+   * segments through files on tmpfs), 'lane-ipc' (collectives on the lane's sockets up to 1 MiB, larger
+   * on ZeroMQ) or 'zmq-ipc' (the lane off), point-to-point messages on ZeroMQ ipc:// in each case;
+   * 'zmq-curve-tcp' (cluster, or processes with a network profile), 'zmq-plain-tcp' (cluster with
+   * insecureTransport). Absent for sequential and threads.
    */
-  transport?: 'zmq-ipc' | 'zmq-curve-tcp' | 'zmq-plain-tcp';
+  transport?: 'zmq-ipc' | 'lane-ipc' | 'lane-shm' | 'zmq-curve-tcp' | 'zmq-plain-tcp';
   /**
    * Rows each rank trained on, index = rank, as the ranks report them (where ranks load their own
    * shards, processes with a `source` and cluster, no one else knows them): the CLI reports their sum.

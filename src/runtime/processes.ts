@@ -28,6 +28,7 @@ import type { ChildProcess } from 'node:child_process';
 import { fork } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createLocalDir } from '../comm/zmq/local.js';
+import { localTransportName } from '../comm/zmq/communicator.js';
 import { CommError, WorkerError } from '../core/errors.js';
 import type { ProgressEvent } from '../models/context.js';
 import type { FitInfo, LaunchRequest } from '../models/paradigm.js';
@@ -146,7 +147,7 @@ export async function launchProcesses<State>(request: LaunchRequest<State>): Pro
         paradigm: 'processes',
         workers: results.length,
         strategy,
-        transport: local === null ? 'zmq-curve-tcp' : 'zmq-ipc',
+        transport: local === null ? 'zmq-curve-tcp' : localTransportName(local.dir, size),
         seconds: (performance.now() - started) / 1000,
         ...fitInfoParts(results),
         setupBytes,

@@ -21,6 +21,8 @@ export interface ZmqWorldOptions {
   handshakeTimeoutMs?: number;
   /** The local path (src/comm/zmq/local.ts): ipc:// sockets in a fresh 0700 folder, removed on close. */
   local?: boolean;
+  /** On the local path: the smallest lane payload sent through a segment file (src/comm/zmq/lane-files.ts). */
+  laneFileMinBytes?: number;
   /** Keep the ranks' stderr (their logged refusals and drops) instead of passing it through. */
   captureLogs?: boolean;
 }

@@ -9,6 +9,8 @@ import { join } from 'node:path';
 import '../../src/index.js';
 import { loadData } from '../../src/data/load.js';
 import { createModel } from '../../src/models/registry.js';
+import { onTmpfs } from '../../src/comm/zmq/lane-files.js';
+import { localDirParent } from '../../src/comm/zmq/local.js';
 
 /** Run `body` with TMPDIR set to a fresh folder; every sighting of a sub-folder (name, mode, entries) is recorded. */
 async function watchingTmp(
@@ -51,7 +53,8 @@ test('a processes fit talks through ipc:// sockets in a 0700 folder, removed whe
       timeoutMs: 30_000,
     });
     assert.ok((model.fitInfo?.comm[0]?.bytesSent ?? 0) > 0, 'the ranks communicated');
-    assert.equal(model.fitInfo?.transport, 'zmq-ipc');
+    // TMPDIR names a disk folder here: the collectives ride the lane's sockets, without segment files.
+    assert.equal(model.fitInfo?.transport, 'lane-ipc');
   });
   const folders = [...seen.entries()].filter(([name]) => name.startsWith('shardlearn-'));
   assert.equal(folders.length, 1, `one local folder for the job (saw ${[...seen.keys()].join(', ')})`);
@@ -59,6 +62,24 @@ test('a processes fit talks through ipc:// sockets in a 0700 folder, removed whe
   assert.equal(mode, 0o700);
   assert.deepEqual([...entries].sort(), ['lane-0.sock', 'lane-1.sock', 'rank-0.sock', 'rank-1.sock']);
   assert.deepEqual(left, [], 'nothing is left in the temp folder');
+});
+
+test('by default the job folder is on /dev/shm and the collectives ride the lane with segment files (FitInfo.transport lane-shm)', async (t) => {
+  if (!onTmpfs('/dev/shm')) return t.skip('no tmpfs at /dev/shm: the job folder goes under TMPDIR and the lane keeps to its sockets');
+  const { train } = await loadData('synthetic:classification?rows=2000&cols=8&seed=2');
+  const previous = process.env['TMPDIR'];
+  delete process.env['TMPDIR'];
+  try {
+    assert.equal(localDirParent(), '/dev/shm');
+    const model = await createModel('logistic-regression', { solver: 'sgd', epochs: 2, batchSize: 32, lr: 0.1 }).fit(train, {
+      paradigm: 'processes',
+      workers: 2,
+      timeoutMs: 30_000,
+    });
+    assert.equal(model.fitInfo?.transport, 'lane-shm');
+  } finally {
+    if (previous !== undefined) process.env['TMPDIR'] = previous;
+  }
 });
 
 test('a processes fit that fails leaves no local folder behind', async () => {

@@ -24,6 +24,7 @@ import type { Incoming, ZmqTransportOptions } from './transport.js';
 import { ZmqTransport } from './transport.js';
 import { firstInvalid } from './wire.js';
 import { Lane, nameHash } from './lane.js';
+import { onTmpfs } from './lane-files.js';
 import { helloProof } from './local.js';
 import {
   DEFAULT_MAX_MESSAGE_BYTES,
@@ -44,16 +45,36 @@ export interface ZmqCommunicatorOptions extends ZmqTransportOptions {
    * compare). Every rank of a job must agree.
    */
   collectiveLane?: boolean;
+  /**
+   * With the lane: send its large segments through segment files when the job's folder is on tmpfs
+   * (zmq/lane-files.ts), and then carry every collective on the lane whatever its size. Default true;
+   * SHARDLEARN_LANE_FILES=0 turns it off (to compare). Every rank of a job must agree.
+   */
+  laneFiles?: boolean;
+  /** With segment files: the smallest payload sent through one (default FILE_MIN_BYTES, zmq/lane.ts). */
+  laneFileMinBytes?: number;
 }
 
 const DEFAULT_SEGMENT_BYTES = 4 * 1024 * 1024;
+
+/**
+ * How a world of `size` ranks joined over the local folder `dir` with the default options carries
+ * its collectives, by the rules `join` follows (for FitInfo.transport): 'zmq-ipc' (the lane off),
+ * 'lane-ipc' (the lane's sockets; collectives above LANE_MAX_BYTES on ZeroMQ) or 'lane-shm' (the
+ * lane with segment files on tmpfs, every size).
+ */
+export function localTransportName(dir: string, size: number): 'zmq-ipc' | 'lane-ipc' | 'lane-shm' {
+  if (size < 2 || process.env['SHARDLEARN_COLLECTIVE_LANE'] === '0') return 'zmq-ipc';
+  return process.env['SHARDLEARN_LANE_FILES'] !== '0' && onTmpfs(dir) ? 'lane-shm' : 'lane-ipc';
+}
 /**
  * Largest collective the lane carries (the buffer's bytes; the same on every rank, so every rank
  * picks the same channel). Larger ones go over ZeroMQ: a Unix socket's kernel buffer holds ~200 KiB
  * and Node cannot enlarge it, so a multi-MiB segment costs dozens of wake-ups of both processes, and
  * on the loaded 2-core machine each is dear — `npm run bench:allreduce` (load ≈ 32), 2 ranks, direct:
  * lane 0.14 ms at 64 KiB and 2.1 ms at 1 MiB against ZeroMQ's 0.36 and 3.2 ms, but 21–62 ms at
- * 4–8 MiB against 14–36 ms.
+ * 4–8 MiB against 14–36 ms. With segment files (zmq/lane-files.ts) the socket's buffer no longer
+ * bounds it, and the lane carries every size.
  */
 export const LANE_MAX_BYTES = 1024 * 1024;
 
@@ -80,6 +101,7 @@ export class ZmqCommunicator implements Communicator {
       options.ipcDir !== undefined && options.size > 1 && (options.collectiveLane ?? process.env['SHARDLEARN_COLLECTIVE_LANE'] !== '0');
     // The lane listens before the ZeroMQ join, so once the join is done every rank's lane socket exists.
     let gone: (peer: number) => CommError | null = () => null;
+    const laneFiles = options.laneFiles ?? process.env['SHARDLEARN_LANE_FILES'] !== '0';
     const lane = useLane
       ? await Lane.listen({
           dir: options.ipcDir!,
@@ -96,6 +118,7 @@ export class ZmqCommunicator implements Communicator {
           log: options.log ?? ((line: string) => process.stderr.write(`[shardlearn rank ${options.rank}] ${line}\n`)),
           goneError: (peer) => gone(peer),
           stragglerWarningMs: options.stragglerWarningMs ?? STRAGGLER_WARNING_MS,
+          ...(laneFiles ? (options.laneFileMinBytes === undefined ? {} : { fileMinBytes: options.laneFileMinBytes }) : { fileMinBytes: Infinity }),
         })
       : null;
     let transport: ZmqTransport;
@@ -115,9 +138,12 @@ export class ZmqCommunicator implements Communicator {
     return new ZmqCommunicator(transport, options.algorithm ?? 'direct', segmentBytes, lane);
   }
 
-  /** The transport the collectives run on: the local lane (zmq/lane.ts) or ZeroMQ. */
-  get collectiveTransport(): 'lane' | 'zmq' {
-    return this.lane === null ? 'zmq' : 'lane';
+  /**
+   * The transport the collectives run on: ZeroMQ, the local lane's sockets (zmq/lane.ts; collectives
+   * above LANE_MAX_BYTES on ZeroMQ), or the lane with its segment files (zmq/lane-files.ts; every size).
+   */
+  get collectiveTransport(): 'zmq' | 'lane' | 'lane-files' {
+    return this.lane === null ? 'zmq' : this.lane.hasFiles ? 'lane-files' : 'lane';
   }
 
   /** The host `rank` runs on (for messages). */
@@ -151,7 +177,7 @@ export class ZmqCommunicator implements Communicator {
   private link(name: string, allowInfinity: boolean, bytes = 0): CollectiveLink {
     const seq = this.collectiveSeq++;
     const what = `${name} (collective #${seq})`;
-    const lane = bytes <= LANE_MAX_BYTES ? this.lane : null;
+    const lane = bytes <= LANE_MAX_BYTES || this.lane?.hasFiles === true ? this.lane : null;
     const collective = { seq, name: nameHash(name) };
     return {
       rank: this.rank,

@@ -1,10 +1,13 @@
 /**
  * The frames of the collective lane (zmq/lane.ts) and the reader that parses them as they arrive.
  *
- * Frame (little-endian): u32 magic 'SLL1', u8 dtype (0 none, 1 f32, 2 f64), 3 bytes 0, u32 payload
- * bytes, u32 hash of the collective's name, f64 collective sequence; then the payload. A header is
- * checked before its payload is allocated: a bad magic or dtype, a payload above `maxMessageBytes` or
- * not a whole number of values, or a bad sequence is refused, and the lane loses that peer.
+ * Frame (little-endian): u32 magic 'SLL1', u8 dtype (0 none, 1 f32, 2 f64), u8 kind, u8 slot, 1 byte
+ * 0, u32 payload bytes, u32 hash of the collective's name, f64 collective sequence; then the payload.
+ * Kinds: 0 the payload follows on the socket; 1 a notice — the payload is in the sender's segment
+ * file `slot` (zmq/lane-files.ts), nothing follows; 2 an acknowledgement that this rank's file `slot`
+ * was read (no dtype, no payload). A header is checked before its payload is allocated: a bad magic,
+ * dtype or kind, a payload above `maxMessageBytes` or not a whole number of values, a bad sequence,
+ * a notice or acknowledgement of the wrong slot, is refused, and the lane loses that peer.
  *
  * @example
  * const reader = new Reader(maxMessageBytes, onAdmitted, onFrame, onMalformed, take);
@@ -16,6 +19,10 @@ const MAGIC = 0x314c4c53; // 'SLL1'
 export const HEADER_BYTES = 24;
 /** The byte an acceptor answers an admitted hello with. */
 export const ADMITTED = 0x01;
+/** Frame kinds (byte 5 of the header). */
+export const INLINE = 0;
+export const IN_FILE = 1;
+export const ACK = 2;
 
 /** A 32-bit FNV-1a hash of a collective's name, carried in each frame to catch ranks in different collectives. */
 export function nameHash(name: string): number {
@@ -32,15 +39,42 @@ export interface LaneFrame {
   bytes: number;
 }
 
-/** The header of a frame carrying `array` (or nothing) in `collective`. */
-export function encodeHeader(array: FloatArray | null, collective: { seq: number; name: number }): Buffer {
+/**
+ * The header of a frame carrying `array` (or nothing) in `collective`; `file`: the payload is in the
+ * sender's segment file of that slot (kind IN_FILE), not after the header.
+ */
+export function encodeHeader(array: FloatArray | null, collective: { seq: number; name: number }, file?: { slot: number }): Buffer {
   const header = Buffer.alloc(HEADER_BYTES);
   header.writeUInt32LE(MAGIC, 0);
   header.writeUInt8(array === null ? 0 : array instanceof Float32Array ? 1 : 2, 4);
+  if (file !== undefined) {
+    header.writeUInt8(IN_FILE, 5);
+    header.writeUInt8(file.slot, 6);
+  }
   header.writeUInt32LE(array === null ? 0 : array.byteLength, 8);
   header.writeUInt32LE(collective.name, 12);
   header.writeDoubleLE(collective.seq, 16);
   return header;
+}
+
+/** The acknowledgement that this rank read the sender's segment file `slot`. */
+export function encodeAck(slot: number): Buffer {
+  const header = Buffer.alloc(HEADER_BYTES);
+  header.writeUInt32LE(MAGIC, 0);
+  header.writeUInt8(ACK, 5);
+  header.writeUInt8(slot, 6);
+  return header;
+}
+
+/**
+ * The page-cache channel as a reader sees it (zmq/lane.ts): each returns null, or why the frame is
+ * refused (the lane then loses the peer).
+ */
+export interface ReaderFiles {
+  /** Read the peer's segment file `slot` into `into` (and acknowledge it). */
+  read(slot: number, into: Uint8Array): string | null;
+  /** The peer read this rank's segment file `slot`. */
+  acknowledged(slot: number): string | null;
 }
 
 /** Reads one peer's frames on the connection this rank opened, each payload straight into its typed array. */
@@ -60,6 +94,7 @@ export class Reader {
     private readonly onFrame: (frame: LaneFrame) => void,
     private readonly onMalformed: (reason: string) => void,
     private readonly take: (dtype: 1 | 2, length: number) => FloatArray,
+    private readonly files: ReaderFiles | null = null,
   ) {}
 
   /** The memory the next read fills. */
@@ -93,6 +128,8 @@ export class Reader {
     const h = this.header;
     const magic = h.readUInt32LE(0);
     const dtype = h.readUInt8(4);
+    const kind = h.readUInt8(5);
+    const slot = h.readUInt8(6);
     const bytes = h.readUInt32LE(8);
     this.name = h.readUInt32LE(12);
     this.seq = h.readDoubleLE(16);
@@ -102,7 +139,15 @@ export class Reader {
         ? 'a frame without the lane magic'
         : dtype > 2
           ? `a frame of unknown dtype ${dtype}`
-          : bytes > this.maxMessageBytes
+          : kind > ACK
+            ? `a frame of unknown kind ${kind}`
+            : kind !== INLINE && this.files === null
+              ? 'a segment-file frame, but this lane has no page-cache channel'
+              : kind === ACK && (dtype !== 0 || bytes !== 0)
+                ? 'an acknowledgement with a payload'
+                : kind === IN_FILE && (dtype === 0 || bytes === 0)
+                  ? 'a segment-file notice without a payload'
+                  : bytes > this.maxMessageBytes
             ? `a frame of ${bytes} bytes, over the maximum message size of ${this.maxMessageBytes}`
             : (size === 0 && bytes !== 0) || (size > 0 && bytes % size !== 0)
               ? `a frame of ${bytes} bytes, not a whole number of values`
@@ -110,6 +155,19 @@ export class Reader {
                 ? 'a frame with a bad collective sequence'
                 : null;
     if (problem !== null) return this.onMalformed(problem);
+    if (kind === ACK) {
+      const refused = this.files!.acknowledged(slot);
+      if (refused !== null) this.onMalformed(refused);
+      return;
+    }
+    if (kind === IN_FILE) {
+      this.array = this.take(dtype as 1 | 2, bytes / size);
+      this.payload = new Uint8Array(this.array.buffer, this.array.byteOffset, bytes);
+      const refused = this.files!.read(slot, this.payload);
+      if (refused !== null) return this.onMalformed(refused);
+      this.finish();
+      return;
+    }
     if (size === 0) {
       this.array = null;
       this.payload = new Uint8Array(0);

@@ -23,8 +23,15 @@
  * the connection that peer opened, and reads from a peer on the connection it opened (Node supports
  * reading into caller-supplied memory on connections it opens, not on accepted ones).
  *
- * Frame (little-endian): u32 magic, u8 dtype (0 none, 1 f32, 2 f64), 3 bytes 0, u32 payload bytes,
- * u32 collective name hash, f64 collective sequence; then the payload.
+ * Frame (little-endian): u32 magic, u8 dtype (0 none, 1 f32, 2 f64), u8 kind, u8 slot, 1 byte 0,
+ * u32 payload bytes, u32 collective name hash, f64 collective sequence; then the payload
+ * (zmq/lane-frame.ts).
+ *
+ * Large segments (≥ `fileMinBytes`) skip the socket when the job's folder is on tmpfs: the sender
+ * writes them into a segment file and sends a notice, the receiver reads the file straight into its
+ * array and acknowledges (zmq/lane-files.ts, which says why and what is checked). The notice, the
+ * acknowledgement and the order of frames ride the socket, so a pair's frames stay in FIFO order
+ * whichever way their payloads travel.
  *
  * @example
  * const lane = await Lane.listen({ dir, identity, maxMessageBytes, timeoutMs, handshakeTimeoutMs, log });
@@ -41,8 +48,9 @@ import type { FloatArray } from '../../core/storage.js';
 import type { HelloIdentity } from './hello.js';
 import { helloFields, helloProblem } from './hello.js';
 import { MAX_LOGGED_DROPS } from './options.js';
-import type { LaneFrame } from './lane-frame.js';
-import { ADMITTED, Reader, encodeHeader } from './lane-frame.js';
+import type { LaneFrame, ReaderFiles } from './lane-frame.js';
+import { ADMITTED, Reader, encodeAck, encodeHeader } from './lane-frame.js';
+import { LaneFiles, SLOTS, segmentId } from './lane-files.js';
 
 import { warnWhileWaiting } from './straggler.js';
 
@@ -81,10 +89,30 @@ export interface LaneOptions {
    * warning, for the collectives the lane carries); 0 or ≥ timeoutMs turns it off.
    */
   stragglerWarningMs?: number;
+  /**
+   * Send payloads of at least this many bytes through the page-cache channel (zmq/lane-files.ts)
+   * when the folder is on tmpfs; Infinity turns the channel off. Default FILE_MIN_BYTES. Each
+   * sender decides for itself: a receiver takes either.
+   */
+  fileMinBytes?: number;
 }
+
+/**
+ * Smallest payload sent through a segment file rather than the socket. Below it a payload fits the
+ * socket's buffer in one go and the file's extra system calls and acknowledgement do not pay; see
+ * docs/distributed.md for the measurement.
+ */
+export const FILE_MIN_BYTES = 64 * 1024;
 
 interface Waiter {
   resolve: (frame: LaneFrame) => void;
+  reject: (error: Error) => void;
+  timer: NodeJS.Timeout;
+}
+
+/** A send waiting for a peer to acknowledge a segment file, so a slot is free. */
+interface SlotWaiter {
+  resolve: () => void;
   reject: (error: Error) => void;
   timer: NodeJS.Timeout;
 }
@@ -108,10 +136,20 @@ export class Lane {
   private aborted: Error | null = null;
   private progress: () => void = () => undefined;
   private failure: ((error: Error) => void) | null = null;
+  /** Segment files sent to each peer, and acknowledged by it (the slot of the next is sent % SLOTS). */
+  private readonly filesSent: number[];
+  private readonly filesAcknowledged: number[];
+  /** Segment files read from each peer (the slot of its next notice is this % SLOTS). */
+  private readonly filesRead: number[];
+  private readonly slotWaiters: SlotWaiter[][];
+  /** The last send to each peer still waiting its turn (for a free slot), or null: later sends go after it. */
+  private readonly sendTails: (Promise<number> | null)[];
+  private readonly fileMinBytes: number;
 
   private constructor(
     private readonly options: LaneOptions,
     private readonly server: Server,
+    private readonly files: LaneFiles | null,
   ) {
     this.size = options.identity.size;
     this.rank = options.identity.rank;
@@ -121,21 +159,48 @@ export class Lane {
     this.waiters = Array.from({ length: this.size }, () => []);
     this.lost = new Array<string | null>(this.size).fill(null);
     this.admittedOut = new Array<boolean>(this.size).fill(false);
+    this.filesSent = new Array<number>(this.size).fill(0);
+    this.filesAcknowledged = new Array<number>(this.size).fill(0);
+    this.filesRead = new Array<number>(this.size).fill(0);
+    this.slotWaiters = Array.from({ length: this.size }, () => []);
+    this.sendTails = new Array<Promise<number> | null>(this.size).fill(null);
+    this.fileMinBytes = files === null ? Infinity : (options.fileMinBytes ?? FILE_MIN_BYTES);
     server.on('connection', (socket) => this.accept(socket));
   }
 
   /** Listen on this rank's lane socket (before the ZeroMQ join, so every peer's exists once the join is done). */
   static async listen(options: LaneOptions): Promise<Lane> {
     if (options.identity.proof === undefined) throw new CommError('COMM', 'the collective lane needs the hello proof of the local path');
+    const { identity } = options;
+    const files =
+      options.fileMinBytes === Infinity
+        ? null
+        : LaneFiles.create({
+            dir: options.dir,
+            id: segmentId(identity.proof!),
+            generation: identity.generation,
+            rank: identity.rank,
+            size: identity.size,
+          });
     const server = createServer({ allowHalfOpen: false });
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(lanePath(options.dir, options.identity.rank), () => {
-        server.off('error', reject);
-        resolve();
+    try {
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(lanePath(options.dir, identity.rank), () => {
+          server.off('error', reject);
+          resolve();
+        });
       });
-    });
-    return new Lane(options, server);
+    } catch (error) {
+      files?.close();
+      throw error;
+    }
+    return new Lane(options, server, files);
+  }
+
+  /** Whether large segments travel through segment files (the folder is on tmpfs and the channel is on). */
+  get hasFiles(): boolean {
+    return this.files !== null;
   }
 
   private logDrop(socket: Socket, reason: string): void {
@@ -247,6 +312,7 @@ export class Lane {
         socket.destroy();
       },
       (dtype, length) => this.takeArray(dtype, length),
+      this.files === null ? null : this.readerFiles(peer),
     );
     const socket = connect({
       path: lanePath(this.options.dir, peer),
@@ -274,6 +340,47 @@ export class Lane {
       }
       this.closedByPeer(peer);
     });
+  }
+
+  /** The page-cache channel as `peer`'s reader sees it: its notices are read in slot order and acknowledged. */
+  private readerFiles(peer: number): ReaderFiles {
+    const files = this.files!;
+    return {
+      read: (slot, into) => {
+        const expected = this.filesRead[peer]! % SLOTS;
+        if (slot !== expected) return `a notice of segment file slot ${slot} where slot ${expected} was next (replayed or reordered)`;
+        const refused = files.read(peer, slot, into);
+        if (refused !== null) return refused;
+        this.filesRead[peer]!++;
+        this.writers[peer]?.write(encodeAck(slot));
+        return null;
+      },
+      acknowledged: (slot) => {
+        const sent = this.filesSent[peer]!;
+        const acknowledged = this.filesAcknowledged[peer]!;
+        if (acknowledged >= sent || slot !== acknowledged % SLOTS) {
+          return `an acknowledgement of segment file slot ${slot}, which was not the next awaiting one`;
+        }
+        this.filesAcknowledged[peer] = acknowledged + 1;
+        const waiter = this.slotWaiters[peer]!.shift();
+        if (waiter !== undefined) {
+          clearTimeout(waiter.timer);
+          waiter.resolve();
+        }
+        return null;
+      },
+    };
+  }
+
+  /** Fail the sends waiting for a free slot of `peer` (every peer when null). */
+  private failSlotWaiters(peer: number | null, error: (peer: number) => Error): void {
+    for (let p = 0; p < this.size; p++) {
+      if (peer !== null && p !== peer) continue;
+      for (const waiter of this.slotWaiters[p]!.splice(0)) {
+        clearTimeout(waiter.timer);
+        waiter.reject(error(p));
+      }
+    }
   }
 
   /**
@@ -337,6 +444,7 @@ export class Lane {
   markLost(peer: number, reason: string): void {
     if (this.lost[peer] !== null) return;
     this.lost[peer] = reason;
+    this.failSlotWaiters(peer, (p) => this.goneError(p));
     if (this.queues[peer]!.length > 0) return; // frames that arrived first are still read; the waits after them fail
     for (const waiter of this.waiters[peer]!.splice(0)) {
       clearTimeout(waiter.timer);
@@ -350,6 +458,7 @@ export class Lane {
    */
   abort(error: Error): void {
     this.aborted ??= error;
+    this.failSlotWaiters(null, () => error);
     for (let peer = 0; peer < this.size; peer++) {
       for (const waiter of this.waiters[peer]!.splice(0)) {
         clearTimeout(waiter.timer);
@@ -358,21 +467,94 @@ export class Lane {
     }
   }
 
-  /** Send `array` (or nothing) to `to` as one frame. Resolves once the kernel has the bytes: `array` may then change. */
+  /**
+   * Send `array` (or nothing) to `to` as one frame: through a segment file when it is large and the
+   * channel is on, else on the socket. Resolves once the kernel has the bytes: `array` may then change.
+   * Frames to one peer leave in call order, also when a send waits for a free slot.
+   */
   send(to: number, collective: { seq: number; name: number }, array: FloatArray | null): Promise<number> {
-    if (this.aborted !== null) return Promise.reject(this.aborted);
+    const refused = this.sendProblem(to, array);
+    if (refused !== null) return Promise.reject(refused);
+    const inFile = array !== null && array.byteLength >= this.fileMinBytes;
+    const tail = this.sendTails[to];
+    if (tail === null && !(inFile && this.filesSent[to]! - this.filesAcknowledged[to]! >= SLOTS)) {
+      return this.sendNow(to, collective, array, inFile);
+    }
+    const turn = (tail ?? Promise.resolve(0))
+      .catch(() => 0)
+      .then(async () => {
+        if (inFile) await this.freeSlot(to);
+        const problem = this.sendProblem(to, array);
+        if (problem !== null) throw problem;
+        return this.sendNow(to, collective, array, inFile);
+      });
+    this.sendTails[to] = turn;
+    const clear = (): void => {
+      if (this.sendTails[to] === turn) this.sendTails[to] = null;
+    };
+    turn.then(clear, clear);
+    return turn;
+  }
+
+  /** Why a frame cannot be sent to `to` now, or null. */
+  private sendProblem(to: number, array: FloatArray | null): Error | null {
+    if (this.aborted !== null) return this.aborted;
     const writer = this.writers[to];
-    if (writer === null || writer === undefined || writer.destroyed || this.lost[to] !== null) return Promise.reject(this.goneError(to));
+    if (writer === null || writer === undefined || writer.destroyed || this.lost[to] !== null) return this.goneError(to);
     const payloadBytes = array === null ? 0 : array.byteLength;
     if (payloadBytes > this.options.maxMessageBytes) {
-      return Promise.reject(
-        new CommError(
-          'COMM',
-          `a frame of ${payloadBytes} bytes exceeds the maximum message size of ${this.options.maxMessageBytes} bytes; send smaller pieces or raise SHARDLEARN_MAX_MESSAGE_BYTES on every rank`,
-        ),
+      return new CommError(
+        'COMM',
+        `a frame of ${payloadBytes} bytes exceeds the maximum message size of ${this.options.maxMessageBytes} bytes; send smaller pieces or raise SHARDLEARN_MAX_MESSAGE_BYTES on every rank`,
       );
     }
-    const header = encodeHeader(array, collective);
+    return null;
+  }
+
+  /** Resolves when `to` has acknowledged enough segment files that a slot is free; TIMEOUT after `timeoutMs`. */
+  private freeSlot(to: number): Promise<void> {
+    // Aborted or lost while this send waited its turn: the waiters were failed before this one came.
+    const problem = this.sendProblem(to, null);
+    if (problem !== null) return Promise.reject(problem);
+    if (this.filesSent[to]! - this.filesAcknowledged[to]! < SLOTS) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const waiter: SlotWaiter = {
+        resolve,
+        reject,
+        timer: setTimeout(() => {
+          this.slotWaiters[to] = this.slotWaiters[to]!.filter((w) => w !== waiter);
+          reject(
+            new CommError(
+              'TIMEOUT',
+              `sending to rank ${to}: it read none of this rank's pending segment files within ${this.options.timeoutMs} ms; it is stuck or much slower`,
+              { rank: to },
+            ),
+          );
+        }, this.options.timeoutMs),
+      };
+      this.slotWaiters[to]!.push(waiter);
+    });
+  }
+
+  /** Write the frame now (the caller checked `sendProblem`, and that a slot is free when `inFile`). */
+  private sendNow(to: number, collective: { seq: number; name: number }, array: FloatArray | null, inFile: boolean): Promise<number> {
+    const writer = this.writers[to]!;
+    const payloadBytes = array === null ? 0 : array.byteLength;
+    let header: Buffer;
+    if (inFile) {
+      const slot = this.filesSent[to]! % SLOTS;
+      try {
+        this.files!.write(to, slot, new Uint8Array(array!.buffer, array!.byteOffset, payloadBytes));
+      } catch (error) {
+        return Promise.reject(
+          new CommError('COMM', `writing a segment file for rank ${to} failed: ${(error as Error).message}`, { rank: to, cause: error }),
+        );
+      }
+      this.filesSent[to]!++;
+      header = encodeHeader(array, collective, { slot });
+    } else {
+      header = encodeHeader(array, collective);
+    }
     return new Promise((resolve, reject) => {
       const done = (error?: Error | null): void => {
         if (error === undefined || error === null) resolve(header.byteLength + payloadBytes);
@@ -383,7 +565,7 @@ export class Lane {
               : new CommError('PEER_LOST', `sending to rank ${to} failed: ${error.message}`, { rank: to, cause: error }),
           );
       };
-      if (array === null || payloadBytes === 0) {
+      if (inFile || array === null || payloadBytes === 0) {
         writer.write(header, done);
         return;
       }
@@ -431,6 +613,7 @@ export class Lane {
   async close(): Promise<void> {
     if (this.closing) return;
     this.closing = true;
+    this.failSlotWaiters(null, () => new CommError('COMM', 'the communicator was closed while waiting'));
     for (let peer = 0; peer < this.size; peer++) {
       for (const waiter of this.waiters[peer]!.splice(0)) {
         clearTimeout(waiter.timer);
@@ -447,5 +630,6 @@ export class Lane {
     ]);
     clearTimeout(timer);
     for (const writer of this.writers) writer?.destroy();
+    this.files?.close();
   }
 }
