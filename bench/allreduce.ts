@@ -5,9 +5,9 @@
  * - ours over each transport the `processes` paradigm can use: `zmq-curve-tcp` (ZeroMQ + CURVE over
  *   loopback TCP, the cross-host default) and `zmq-ipc` (the local path: ipc:// sockets in a 0700
  *   folder, NULL mechanism; see src/comm/zmq/local.ts) with the collectives on ZeroMQ, and
- *   `lane-ipc` (the collectives on the lane's Unix stream sockets, src/comm/zmq/lane.ts; above 1 MiB
- *   on ZeroMQ) and `lane-shm` (the local path's default: the lane, its large segments through files on
- *   /dev/shm, src/comm/zmq/lane-files.ts), algorithms `direct` and `ring`;
+ *   `lane-ipc` (the local path's default: the collectives on the lane's Unix stream sockets,
+ *   src/comm/zmq/lane.ts) and `lane-shm` (the lane, its large segments through files on /dev/shm,
+ *   src/comm/zmq/lane-files.ts; opt-in, SHARDLEARN_LANE_FILES=1), algorithms `direct` and `ring`;
  * - PyTorch's gloo (`gloo-tcp`), timed the same way, when python3 can import torch (else skipped
  *   with a message).
  *
@@ -102,7 +102,8 @@ function next<T>(child: ChildProcess, type: string, timeoutMs = 300_000): Promis
 }
 
 async function ours(transport: Ours, algorithm: 'direct' | 'ring'): Promise<Row[]> {
-  const local = transport === 'zmq-curve-tcp' ? null : await createLocalDir();
+  // lane-shm's segment files need the job folder on tmpfs.
+  const local = transport === 'zmq-curve-tcp' ? null : await createLocalDir(transport === 'lane-shm' ? '/dev/shm' : undefined);
   const children = Array.from({ length: WORLD }, () =>
     fork(WORKER, [], {
       serialization: 'advanced',

@@ -178,9 +178,9 @@ export interface FitInfo {
   /** Per-rank communication statistics, index = rank. */
   comm: CommStats[];
   /**
-   * How the ranks talked: on the local path of processes, 'lane-shm' (collectives on the lane, large
-   * segments through files on tmpfs), 'lane-ipc' (collectives on the lane's sockets up to 1 MiB, larger
-   * on ZeroMQ) or 'zmq-ipc' (the lane off), point-to-point messages on ZeroMQ ipc:// in each case;
+   * How the ranks talked: on the local path of processes, 'lane-ipc' (collectives on the lane's Unix
+   * sockets), 'lane-shm' (the same, large segments through files on tmpfs: SHARDLEARN_LANE_FILES=1) or
+   * 'zmq-ipc' (the lane off), point-to-point messages on ZeroMQ ipc:// in each case;
    * 'zmq-curve-tcp' (cluster, or processes with a network profile), 'zmq-plain-tcp' (cluster with
    * insecureTransport). Absent for sequential and threads.
    */

@@ -156,11 +156,16 @@ test('ring all-reduce at chunk boundaries: bitwise identical on every rank, with
 test('max and min keep rank order where it decides the result (+0 against −0), on the exchange and on direct', async () => {
   for (const size of [2, 3]) {
     for (const op of ['max', 'min'] as const) {
-      const inputs = Array.from({ length: size }, (_, rank) => Float64Array.of(rank === 0 ? 0 : -0, rank === 0 ? -0 : 0, 1, -Infinity));
-      const expected = Float64Array.from(inputs[0]!);
-      for (let rank = 1; rank < size; rank++) reduceInto(expected, inputs[rank]!, op);
-      const results = await allReduceAll(size, inputs, op, 'direct', 1, 5);
-      results.forEach((result, rank) => assert.ok(bytes(result).equals(bytes(expected)), `world ${size} ${op}: rank ${rank}`));
+      // Sends resolved once read (the lane): ranks 0 and 1 reduce in place, rank 0's values first.
+      for (const resolveAfterRead of [false, true]) {
+        const inputs = Array.from({ length: size }, (_, rank) => Float64Array.of(rank === 0 ? 0 : -0, rank === 0 ? -0 : 0, 1, -Infinity));
+        const expected = Float64Array.from(inputs[0]!);
+        for (let rank = 1; rank < size; rank++) reduceInto(expected, inputs[rank]!, op);
+        const results = await allReduceAll(size, inputs, op, 'direct', 1, 5, resolveAfterRead);
+        results.forEach((result, rank) =>
+          assert.ok(bytes(result).equals(bytes(expected)), `world ${size} ${op}${resolveAfterRead ? ', sends resolved once read' : ''}: rank ${rank}`),
+        );
+      }
     }
   }
 });

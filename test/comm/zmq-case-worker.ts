@@ -21,6 +21,7 @@ interface JoinRequest {
   maxMessageBytes?: number;
   handshakeTimeoutMs?: number;
   ipcDir?: string;
+  laneFiles?: boolean;
   laneFileMinBytes?: number;
 }
 type Request = JoinRequest | { type: 'case'; id: number; name: CaseName; args: unknown } | { type: 'exit' };
@@ -47,6 +48,7 @@ if (process.env['SHARDLEARN_CASE_WORKER'] === '1' && process.send !== undefined)
           ...(request.maxMessageBytes === undefined ? {} : { maxMessageBytes: request.maxMessageBytes }),
           ...(request.handshakeTimeoutMs === undefined ? {} : { handshakeTimeoutMs: request.handshakeTimeoutMs }),
           ...(request.ipcDir === undefined ? {} : { ipcDir: request.ipcDir }),
+          ...(request.laneFiles === undefined ? {} : { laneFiles: request.laneFiles }),
           ...(request.laneFileMinBytes === undefined ? {} : { laneFileMinBytes: request.laneFileMinBytes }),
           onListening: (port) => send({ type: 'listening', port }),
         }).then(

@@ -21,6 +21,10 @@ export interface ZmqWorldOptions {
   handshakeTimeoutMs?: number;
   /** The local path (src/comm/zmq/local.ts): ipc:// sockets in a fresh 0700 folder, removed on close. */
   local?: boolean;
+  /** On the local path: the folder to create the job's folder in (default the temp folder). */
+  localParent?: string;
+  /** On the local path: the lane's segment files (src/comm/zmq/lane-files.ts; the folder must be on tmpfs). */
+  laneFiles?: boolean;
   /** On the local path: the smallest lane payload sent through a segment file (src/comm/zmq/lane-files.ts). */
   laneFileMinBytes?: number;
   /** Keep the ranks' stderr (their logged refusals and drops) instead of passing it through. */
@@ -60,8 +64,8 @@ function nextMessage<T>(child: ChildProcess, accept: (message: { type: string })
 
 export function zmqWorld(worldOptions: ZmqWorldOptions = {}): (size: number, options: { timeoutMs?: number }) => Promise<ZmqCommWorld> {
   return async (size, { timeoutMs = 10_000 }) => {
-    const { captureLogs = false, local: useLocal = false, ...joinOptions } = worldOptions;
-    const local = useLocal ? await createLocalDir() : null;
+    const { captureLogs = false, local: useLocal = false, localParent, ...joinOptions } = worldOptions;
+    const local = useLocal ? await createLocalDir(localParent) : null;
     let logText = '';
     const children = Array.from({ length: size }, () => {
       const child = fork(WORKER, [], {

@@ -10,7 +10,6 @@ import '../../src/index.js';
 import { loadData } from '../../src/data/load.js';
 import { createModel } from '../../src/models/registry.js';
 import { onTmpfs } from '../../src/comm/zmq/lane-files.js';
-import { localDirParent } from '../../src/comm/zmq/local.js';
 
 /** Run `body` with TMPDIR set to a fresh folder; every sighting of a sub-folder (name, mode, entries) is recorded. */
 async function watchingTmp(
@@ -53,7 +52,7 @@ test('a processes fit talks through ipc:// sockets in a 0700 folder, removed whe
       timeoutMs: 30_000,
     });
     assert.ok((model.fitInfo?.comm[0]?.bytesSent ?? 0) > 0, 'the ranks communicated');
-    // TMPDIR names a disk folder here: the collectives ride the lane's sockets, without segment files.
+    // The collectives ride the lane's sockets (segment files are opt-in).
     assert.equal(model.fitInfo?.transport, 'lane-ipc');
   });
   const folders = [...seen.entries()].filter(([name]) => name.startsWith('shardlearn-'));
@@ -64,21 +63,27 @@ test('a processes fit talks through ipc:// sockets in a 0700 folder, removed whe
   assert.deepEqual(left, [], 'nothing is left in the temp folder');
 });
 
-test('by default the job folder is on /dev/shm and the collectives ride the lane with segment files (FitInfo.transport lane-shm)', async (t) => {
-  if (!onTmpfs('/dev/shm')) return t.skip('no tmpfs at /dev/shm: the job folder goes under TMPDIR and the lane keeps to its sockets');
+test('with SHARDLEARN_LANE_FILES=1 and the job folder on tmpfs, FitInfo.transport says lane-shm', async (t) => {
+  if (!onTmpfs('/dev/shm')) return t.skip('no tmpfs at /dev/shm');
   const { train } = await loadData('synthetic:classification?rows=2000&cols=8&seed=2');
-  const previous = process.env['TMPDIR'];
-  delete process.env['TMPDIR'];
+  const previous = { tmp: process.env['TMPDIR'], files: process.env['SHARDLEARN_LANE_FILES'] };
+  const parent = mkdtempSync('/dev/shm/shardlearn-tmpdir-test-');
+  process.env['TMPDIR'] = parent;
+  process.env['SHARDLEARN_LANE_FILES'] = '1';
   try {
-    assert.equal(localDirParent(), '/dev/shm');
     const model = await createModel('logistic-regression', { solver: 'sgd', epochs: 2, batchSize: 32, lr: 0.1 }).fit(train, {
       paradigm: 'processes',
       workers: 2,
       timeoutMs: 30_000,
     });
     assert.equal(model.fitInfo?.transport, 'lane-shm');
+    assert.deepEqual(readdirSync(parent), [], 'the job folder and its segment files are gone');
   } finally {
-    if (previous !== undefined) process.env['TMPDIR'] = previous;
+    for (const [name, value] of [['TMPDIR', previous.tmp], ['SHARDLEARN_LANE_FILES', previous.files]] as const) {
+      if (value === undefined) delete process.env[name];
+      else process.env[name] = value;
+    }
+    rmSync(parent, { recursive: true, force: true });
   }
 });
 

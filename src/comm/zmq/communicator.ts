@@ -23,7 +23,7 @@ import { allReduceWith, allToAllBarrier, directBroadcast } from '../collectives/
 import type { Incoming, ZmqTransportOptions } from './transport.js';
 import { ZmqTransport } from './transport.js';
 import { firstInvalid } from './wire.js';
-import { Lane, nameHash } from './lane.js';
+import { FILE_MIN_BYTES, Lane, nameHash } from './lane.js';
 import { onTmpfs } from './lane-files.js';
 import { helloProof } from './local.js';
 import {
@@ -47,8 +47,8 @@ export interface ZmqCommunicatorOptions extends ZmqTransportOptions {
   collectiveLane?: boolean;
   /**
    * With the lane: send its large segments through segment files when the job's folder is on tmpfs
-   * (zmq/lane-files.ts), and then carry every collective on the lane whatever its size. Default true;
-   * SHARDLEARN_LANE_FILES=0 turns it off (to compare). Every rank of a job must agree.
+   * (zmq/lane-files.ts). Default false — measured slower than the socket here (see LANE_FILES_NOTE);
+   * SHARDLEARN_LANE_FILES=1 turns it on, with the folder on tmpfs (TMPDIR=/dev/shm).
    */
   laneFiles?: boolean;
   /** With segment files: the smallest payload sent through one (default FILE_MIN_BYTES, zmq/lane.ts). */
@@ -60,23 +60,29 @@ const DEFAULT_SEGMENT_BYTES = 4 * 1024 * 1024;
 /**
  * How a world of `size` ranks joined over the local folder `dir` with the default options carries
  * its collectives, by the rules `join` follows (for FitInfo.transport): 'zmq-ipc' (the lane off),
- * 'lane-ipc' (the lane's sockets; collectives above LANE_MAX_BYTES on ZeroMQ) or 'lane-shm' (the
- * lane with segment files on tmpfs, every size).
+ * 'lane-ipc' (the lane's sockets) or 'lane-shm' (the lane, its large segments through files on tmpfs).
  */
 export function localTransportName(dir: string, size: number): 'zmq-ipc' | 'lane-ipc' | 'lane-shm' {
   if (size < 2 || process.env['SHARDLEARN_COLLECTIVE_LANE'] === '0') return 'zmq-ipc';
-  return process.env['SHARDLEARN_LANE_FILES'] !== '0' && onTmpfs(dir) ? 'lane-shm' : 'lane-ipc';
+  return laneFilesFromEnv() && onTmpfs(dir) ? 'lane-shm' : 'lane-ipc';
 }
-/**
- * Largest collective the lane carries (the buffer's bytes; the same on every rank, so every rank
- * picks the same channel). Larger ones go over ZeroMQ: a Unix socket's kernel buffer holds ~200 KiB
- * and Node cannot enlarge it, so a multi-MiB segment costs dozens of wake-ups of both processes, and
- * on the loaded 2-core machine each is dear — `npm run bench:allreduce` (load ≈ 32), 2 ranks, direct:
- * lane 0.14 ms at 64 KiB and 2.1 ms at 1 MiB against ZeroMQ's 0.36 and 3.2 ms, but 21–62 ms at
- * 4–8 MiB against 14–36 ms. With segment files (zmq/lane-files.ts) the socket's buffer no longer
- * bounds it, and the lane carries every size.
+
+function laneFilesFromEnv(): boolean {
+  return process.env['SHARDLEARN_LANE_FILES'] === '1';
+}
+
+/*
+ * LANE_FILES_NOTE — why segment files are off by default. A Unix socket's buffer holds ~200 KiB, so a
+ * multi-MiB segment crosses it in pieces; the files were to skip that bound. Measured on this 2-core
+ * machine under load 17–20 (2 processes, lane ping-pong, median round trip): 512 KiB 0.30–0.38 ms over
+ * the socket vs 0.44–2.4 ms through files, 4 MiB 1.4–1.5 ms vs 16–20 ms, although one 4 MiB
+ * writeSync or readSync alone took 0.9 ms. Both move the bytes with two copies; the socket pipelines
+ * them (the receiver copies piece k out while the sender copies piece k+1 in, on the other core),
+ * the file serialises a whole segment's copy-in, a wake-up, and its copy-out — and under load each
+ * wake-up after a long burst of CPU waits for the scheduler. The lane's sockets now carry every size
+ * (they had carried ≤ 1 MiB, larger on ZeroMQ, from a measurement taken before the in-place
+ * reduction of collectives/link.ts; see docs/distributed.md for the figures).
  */
-export const LANE_MAX_BYTES = 1024 * 1024;
 
 export class ZmqCommunicator implements Communicator {
   readonly rank: number;
@@ -101,7 +107,7 @@ export class ZmqCommunicator implements Communicator {
       options.ipcDir !== undefined && options.size > 1 && (options.collectiveLane ?? process.env['SHARDLEARN_COLLECTIVE_LANE'] !== '0');
     // The lane listens before the ZeroMQ join, so once the join is done every rank's lane socket exists.
     let gone: (peer: number) => CommError | null = () => null;
-    const laneFiles = options.laneFiles ?? process.env['SHARDLEARN_LANE_FILES'] !== '0';
+    const laneFiles = options.laneFiles ?? laneFilesFromEnv();
     const lane = useLane
       ? await Lane.listen({
           dir: options.ipcDir!,
@@ -118,7 +124,7 @@ export class ZmqCommunicator implements Communicator {
           log: options.log ?? ((line: string) => process.stderr.write(`[shardlearn rank ${options.rank}] ${line}\n`)),
           goneError: (peer) => gone(peer),
           stragglerWarningMs: options.stragglerWarningMs ?? STRAGGLER_WARNING_MS,
-          ...(laneFiles ? (options.laneFileMinBytes === undefined ? {} : { fileMinBytes: options.laneFileMinBytes }) : { fileMinBytes: Infinity }),
+          ...(laneFiles ? { fileMinBytes: options.laneFileMinBytes ?? FILE_MIN_BYTES } : {}),
         })
       : null;
     let transport: ZmqTransport;
@@ -138,10 +144,7 @@ export class ZmqCommunicator implements Communicator {
     return new ZmqCommunicator(transport, options.algorithm ?? 'direct', segmentBytes, lane);
   }
 
-  /**
-   * The transport the collectives run on: ZeroMQ, the local lane's sockets (zmq/lane.ts; collectives
-   * above LANE_MAX_BYTES on ZeroMQ), or the lane with its segment files (zmq/lane-files.ts; every size).
-   */
+  /** The transport the collectives run on: ZeroMQ, the local lane's sockets (zmq/lane.ts), or the lane with its segment files (zmq/lane-files.ts). */
   get collectiveTransport(): 'zmq' | 'lane' | 'lane-files' {
     return this.lane === null ? 'zmq' : this.lane.hasFiles ? 'lane-files' : 'lane';
   }
@@ -174,10 +177,10 @@ export class ZmqCommunicator implements Communicator {
    * The link one collective runs on: its messages carry its sequence number, and what arrives is
    * checked by the collective as it reduces or copies it (collectives/reduce.ts), against `check`.
    */
-  private link(name: string, allowInfinity: boolean, bytes = 0): CollectiveLink {
+  private link(name: string, allowInfinity: boolean): CollectiveLink {
     const seq = this.collectiveSeq++;
     const what = `${name} (collective #${seq})`;
-    const lane = bytes <= LANE_MAX_BYTES || this.lane?.hasFiles === true ? this.lane : null;
+    const lane = this.lane;
     const collective = { seq, name: nameHash(name) };
     return {
       rank: this.rank,
@@ -243,7 +246,7 @@ export class ZmqCommunicator implements Communicator {
   allReduce(buffer: FloatArray, op: ReduceOp = 'sum'): Promise<void> {
     return this.timed(async () => {
       this.stats.collectives++;
-      const link = this.link(`allReduce(${op})`, op !== 'sum', buffer.byteLength);
+      const link = this.link(`allReduce(${op})`, op !== 'sum');
       await allReduceWith(link, buffer, op, this.algorithm, this.segmentElements(buffer));
     });
   }
@@ -252,7 +255,7 @@ export class ZmqCommunicator implements Communicator {
     return this.timed(async () => {
       this.checkRank(root, 'broadcast root');
       this.stats.collectives++;
-      await directBroadcast(this.link(`broadcast(root ${root})`, false, buffer.byteLength), buffer, root, this.segmentElements(buffer));
+      await directBroadcast(this.link(`broadcast(root ${root})`, false), buffer, root, this.segmentElements(buffer));
     });
   }
 

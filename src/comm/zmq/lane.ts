@@ -27,7 +27,8 @@
  * u32 payload bytes, u32 collective name hash, f64 collective sequence; then the payload
  * (zmq/lane-frame.ts).
  *
- * Large segments (≥ `fileMinBytes`) skip the socket when the job's folder is on tmpfs: the sender
+ * Opt-in (`fileMinBytes`; slower than the socket on this machine, see zmq/communicator.ts's
+ * LANE_FILES_NOTE): large segments skip the socket when the job's folder is on tmpfs; the sender
  * writes them into a segment file and sends a notice, the receiver reads the file straight into its
  * array and acknowledges (zmq/lane-files.ts, which says why and what is checked). The notice, the
  * acknowledgement and the order of frames ride the socket, so a pair's frames stay in FIFO order
@@ -91,16 +92,16 @@ export interface LaneOptions {
   stragglerWarningMs?: number;
   /**
    * Send payloads of at least this many bytes through the page-cache channel (zmq/lane-files.ts)
-   * when the folder is on tmpfs; Infinity turns the channel off. Default FILE_MIN_BYTES. Each
-   * sender decides for itself: a receiver takes either.
+   * when the folder is on tmpfs (ZmqCommunicator's default when on: FILE_MIN_BYTES). Absent or
+   * Infinity: the channel is off. Each sender decides for itself: a receiver takes either.
    */
   fileMinBytes?: number;
 }
 
 /**
- * Smallest payload sent through a segment file rather than the socket. Below it a payload fits the
- * socket's buffer in one go and the file's extra system calls and acknowledgement do not pay; see
- * docs/distributed.md for the measurement.
+ * Smallest payload sent through a segment file rather than the socket, when the channel is on: below
+ * it a payload fits the socket's buffer in one go, and the file's extra system calls and
+ * acknowledgement cannot pay.
  */
 export const FILE_MIN_BYTES = 64 * 1024;
 
@@ -164,7 +165,7 @@ export class Lane {
     this.filesRead = new Array<number>(this.size).fill(0);
     this.slotWaiters = Array.from({ length: this.size }, () => []);
     this.sendTails = new Array<Promise<number> | null>(this.size).fill(null);
-    this.fileMinBytes = files === null ? Infinity : (options.fileMinBytes ?? FILE_MIN_BYTES);
+    this.fileMinBytes = files === null ? Infinity : options.fileMinBytes!;
     server.on('connection', (socket) => this.accept(socket));
   }
 
@@ -173,7 +174,7 @@ export class Lane {
     if (options.identity.proof === undefined) throw new CommError('COMM', 'the collective lane needs the hello proof of the local path');
     const { identity } = options;
     const files =
-      options.fileMinBytes === Infinity
+      options.fileMinBytes === undefined || options.fileMinBytes === Infinity
         ? null
         : LaneFiles.create({
             dir: options.dir,

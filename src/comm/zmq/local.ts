@@ -21,7 +21,6 @@
  * await local.remove();                                    // on close and on failure
  */
 import { hkdfSync, timingSafeEqual } from 'node:crypto';
-import { accessSync, constants, statSync } from 'node:fs';
 import { chmod, lstat, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -38,27 +37,8 @@ export interface LocalDir {
   remove(): Promise<void>;
 }
 
-/**
- * Where a job's folder goes by default: /dev/shm, a tmpfs, so the collective lane's segment files
- * (zmq/lane-files.ts) stay in memory — unless TMPDIR names another place, or /dev/shm is missing or
- * not writable (then the system's temp folder, and the lane keeps to its sockets).
- */
-export function localDirParent(): string {
-  const named = process.env['TMPDIR'];
-  if (named !== undefined && named !== '') return tmpdir();
-  try {
-    if (statSync('/dev/shm').isDirectory()) {
-      accessSync('/dev/shm', constants.W_OK | constants.X_OK);
-      return '/dev/shm';
-    }
-  } catch {
-    // no /dev/shm here
-  }
-  return tmpdir();
-}
-
-/** A fresh folder of mode 0700 (under `localDirParent()` by default), for one job's sockets and segment files. */
-export async function createLocalDir(parent = localDirParent()): Promise<LocalDir> {
+/** A fresh folder of mode 0700 under the system's temp folder, for one job's ipc:// sockets. */
+export async function createLocalDir(parent = tmpdir()): Promise<LocalDir> {
   const dir = await mkdtemp(join(parent, 'shardlearn-'));
   await chmod(dir, LOCAL_DIR_MODE); // mkdtemp gives 0700 already; the umask cannot widen it, but say so
   await checkLocalDir(dir);
