@@ -31,13 +31,14 @@
  *
  * @example
  * const files = LaneFiles.create({ dir, id, generation, rank, size });   // null when not on tmpfs
- * files?.write(peer, slot, bytes);                                     // the sender
- * files?.read(peer, slot, into);                                       // the receiver
- * files?.close();
+ * await files.freeSlot(peer, timeoutMs); const slot = files.send(peer, bytes);  // then a notice of `slot`
+ * files.receive(peer, slot, into);     // on a notice; then an acknowledgement, and the sender's files.acknowledged(peer, slot)
+ * files.close();
  */
 import { createHash } from 'node:crypto';
 import { closeSync, constants, fstatSync, openSync, readSync, statfsSync, unlinkSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
+import { CommError } from '../../core/errors.js';
 
 /** Files per direction and peer: one being read while the next is written. */
 export const SLOTS = 2;
@@ -75,7 +76,20 @@ export function onTmpfs(dir: string): boolean {
   }
 }
 
+/** A send waiting for a peer to acknowledge a segment file, so a slot is free. */
+interface SlotWaiter {
+  resolve: () => void;
+  reject: (error: Error) => void;
+  timer: NodeJS.Timeout;
+}
+
 export class LaneFiles {
+  /** Segment files sent to each peer, and acknowledged by it (the slot of the next is sent % SLOTS). */
+  private readonly sent: number[];
+  private readonly acknowledgedCount: number[];
+  /** Segment files read from each peer (the slot of its next notice is this % SLOTS). */
+  private readonly readCount: number[];
+  private readonly waiters: SlotWaiter[][];
   /** Descriptors this rank writes to peer p's slots: out[p][slot]. */
   private readonly out: (number | null)[][];
   /** Descriptors of peer p's slots for this rank, opened at the first notice: in[p][slot]. */
@@ -85,6 +99,80 @@ export class LaneFiles {
   private constructor(private readonly options: LaneFilesOptions) {
     this.out = Array.from({ length: options.size }, () => new Array<number | null>(SLOTS).fill(null));
     this.in = Array.from({ length: options.size }, () => new Array<number | null>(SLOTS).fill(null));
+    this.sent = new Array<number>(options.size).fill(0);
+    this.acknowledgedCount = new Array<number>(options.size).fill(0);
+    this.readCount = new Array<number>(options.size).fill(0);
+    this.waiters = Array.from({ length: options.size }, () => []);
+  }
+
+  /** Whether every slot for `to` holds a segment it has not acknowledged yet. */
+  full(to: number): boolean {
+    return this.sent[to]! - this.acknowledgedCount[to]! >= SLOTS;
+  }
+
+  /** Write `bytes` into the next slot for `to` (the caller made sure it is not `full`); returns the slot. */
+  send(to: number, bytes: Uint8Array): number {
+    const slot = this.sent[to]! % SLOTS;
+    this.write(to, slot, bytes);
+    this.sent[to]!++;
+    return slot;
+  }
+
+  /** `from`'s notice of its slot `slot`: read it into `into` if that slot is next in turn. Null, or why it is refused. */
+  receive(from: number, slot: number, into: Uint8Array): string | null {
+    const expected = this.readCount[from]! % SLOTS;
+    if (slot !== expected) return `a notice of segment file slot ${slot} where slot ${expected} was next (replayed or reordered)`;
+    const refused = this.read(from, slot, into);
+    if (refused === null) this.readCount[from]!++;
+    return refused;
+  }
+
+  /** `peer` acknowledged reading this rank's slot `slot`: free it. Null, or why it is refused. */
+  acknowledged(peer: number, slot: number): string | null {
+    const acknowledged = this.acknowledgedCount[peer]!;
+    if (acknowledged >= this.sent[peer]! || slot !== acknowledged % SLOTS) {
+      return `an acknowledgement of segment file slot ${slot}, which was not the next awaiting one`;
+    }
+    this.acknowledgedCount[peer] = acknowledged + 1;
+    const waiter = this.waiters[peer]!.shift();
+    if (waiter !== undefined) {
+      clearTimeout(waiter.timer);
+      waiter.resolve();
+    }
+    return null;
+  }
+
+  /** Resolves when a slot for `to` is free; TIMEOUT naming `to` after `timeoutMs`; `failWaiters` rejects it. */
+  freeSlot(to: number, timeoutMs: number): Promise<void> {
+    if (!this.full(to)) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const waiter: SlotWaiter = {
+        resolve,
+        reject,
+        timer: setTimeout(() => {
+          this.waiters[to] = this.waiters[to]!.filter((w) => w !== waiter);
+          reject(
+            new CommError(
+              'TIMEOUT',
+              `sending to rank ${to}: it read none of this rank's pending segment files within ${timeoutMs} ms; it is stuck or much slower`,
+              { rank: to },
+            ),
+          );
+        }, timeoutMs),
+      };
+      this.waiters[to]!.push(waiter);
+    });
+  }
+
+  /** Fail the sends waiting for a free slot of `peer` (of every peer when null). */
+  failWaiters(peer: number | null, error: (peer: number) => Error): void {
+    for (let p = 0; p < this.options.size; p++) {
+      if (peer !== null && p !== peer) continue;
+      for (const waiter of this.waiters[p]!.splice(0)) {
+        clearTimeout(waiter.timer);
+        waiter.reject(error(p));
+      }
+    }
   }
 
   /**
@@ -106,19 +194,15 @@ export class LaneFiles {
     return files;
   }
 
-  /** Write `bytes` into slot `slot` for `to` (the caller made sure `to` has read what was there). */
-  write(to: number, slot: number, bytes: Uint8Array): void {
+  private write(to: number, slot: number, bytes: Uint8Array): void {
     const fd = this.out[to]?.[slot];
     if (fd === null || fd === undefined) throw new Error(`no segment file for rank ${to}, slot ${slot}`);
     let done = 0;
     while (done < bytes.byteLength) done += writeSync(fd, bytes, done, bytes.byteLength - done, done);
   }
 
-  /**
-   * Read `into.byteLength` bytes of `from`'s slot `slot` into `into`. Returns null, or why the file
-   * cannot be used (missing, not this user's, too short): the caller treats that as a malformed frame.
-   */
-  read(from: number, slot: number, into: Uint8Array): string | null {
+  /** Read `into.byteLength` bytes of `from`'s slot `slot` into `into`. Null, or why the file cannot be used (missing, not this user's, too short). */
+  private read(from: number, slot: number, into: Uint8Array): string | null {
     let fd = this.in[from]?.[slot];
     if (fd === null || fd === undefined) {
       const opened = openChecked(segmentPath(this.options, from, this.options.rank, slot));

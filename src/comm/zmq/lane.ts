@@ -51,7 +51,7 @@ import { helloFields, helloProblem } from './hello.js';
 import { MAX_LOGGED_DROPS } from './options.js';
 import type { LaneFrame, ReaderFiles } from './lane-frame.js';
 import { ADMITTED, Reader, encodeAck, encodeHeader } from './lane-frame.js';
-import { LaneFiles, SLOTS, segmentId } from './lane-files.js';
+import { LaneFiles, segmentId } from './lane-files.js';
 
 import { warnWhileWaiting } from './straggler.js';
 
@@ -111,13 +111,6 @@ interface Waiter {
   timer: NodeJS.Timeout;
 }
 
-/** A send waiting for a peer to acknowledge a segment file, so a slot is free. */
-interface SlotWaiter {
-  resolve: () => void;
-  reject: (error: Error) => void;
-  timer: NodeJS.Timeout;
-}
-
 export class Lane {
   private readonly size: number;
   private readonly rank: number;
@@ -137,12 +130,6 @@ export class Lane {
   private aborted: Error | null = null;
   private progress: () => void = () => undefined;
   private failure: ((error: Error) => void) | null = null;
-  /** Segment files sent to each peer, and acknowledged by it (the slot of the next is sent % SLOTS). */
-  private readonly filesSent: number[];
-  private readonly filesAcknowledged: number[];
-  /** Segment files read from each peer (the slot of its next notice is this % SLOTS). */
-  private readonly filesRead: number[];
-  private readonly slotWaiters: SlotWaiter[][];
   /** The last send to each peer still waiting its turn (for a free slot), or null: later sends go after it. */
   private readonly sendTails: (Promise<number> | null)[];
   private readonly fileMinBytes: number;
@@ -160,10 +147,6 @@ export class Lane {
     this.waiters = Array.from({ length: this.size }, () => []);
     this.lost = new Array<string | null>(this.size).fill(null);
     this.admittedOut = new Array<boolean>(this.size).fill(false);
-    this.filesSent = new Array<number>(this.size).fill(0);
-    this.filesAcknowledged = new Array<number>(this.size).fill(0);
-    this.filesRead = new Array<number>(this.size).fill(0);
-    this.slotWaiters = Array.from({ length: this.size }, () => []);
     this.sendTails = new Array<Promise<number> | null>(this.size).fill(null);
     this.fileMinBytes = files === null ? Infinity : options.fileMinBytes!;
     server.on('connection', (socket) => this.accept(socket));
@@ -343,45 +326,17 @@ export class Lane {
     });
   }
 
-  /** The page-cache channel as `peer`'s reader sees it: its notices are read in slot order and acknowledged. */
+  /** The page-cache channel as `peer`'s reader sees it: a notice read is acknowledged at once. */
   private readerFiles(peer: number): ReaderFiles {
     const files = this.files!;
     return {
       read: (slot, into) => {
-        const expected = this.filesRead[peer]! % SLOTS;
-        if (slot !== expected) return `a notice of segment file slot ${slot} where slot ${expected} was next (replayed or reordered)`;
-        const refused = files.read(peer, slot, into);
-        if (refused !== null) return refused;
-        this.filesRead[peer]!++;
-        this.writers[peer]?.write(encodeAck(slot));
-        return null;
+        const refused = files.receive(peer, slot, into);
+        if (refused === null) this.writers[peer]?.write(encodeAck(slot));
+        return refused;
       },
-      acknowledged: (slot) => {
-        const sent = this.filesSent[peer]!;
-        const acknowledged = this.filesAcknowledged[peer]!;
-        if (acknowledged >= sent || slot !== acknowledged % SLOTS) {
-          return `an acknowledgement of segment file slot ${slot}, which was not the next awaiting one`;
-        }
-        this.filesAcknowledged[peer] = acknowledged + 1;
-        const waiter = this.slotWaiters[peer]!.shift();
-        if (waiter !== undefined) {
-          clearTimeout(waiter.timer);
-          waiter.resolve();
-        }
-        return null;
-      },
+      acknowledged: (slot) => files.acknowledged(peer, slot),
     };
-  }
-
-  /** Fail the sends waiting for a free slot of `peer` (every peer when null). */
-  private failSlotWaiters(peer: number | null, error: (peer: number) => Error): void {
-    for (let p = 0; p < this.size; p++) {
-      if (peer !== null && p !== peer) continue;
-      for (const waiter of this.slotWaiters[p]!.splice(0)) {
-        clearTimeout(waiter.timer);
-        waiter.reject(error(p));
-      }
-    }
   }
 
   /**
@@ -445,7 +400,7 @@ export class Lane {
   markLost(peer: number, reason: string): void {
     if (this.lost[peer] !== null) return;
     this.lost[peer] = reason;
-    this.failSlotWaiters(peer, (p) => this.goneError(p));
+    this.files?.failWaiters(peer, (p) => this.goneError(p));
     if (this.queues[peer]!.length > 0) return; // frames that arrived first are still read; the waits after them fail
     for (const waiter of this.waiters[peer]!.splice(0)) {
       clearTimeout(waiter.timer);
@@ -459,7 +414,7 @@ export class Lane {
    */
   abort(error: Error): void {
     this.aborted ??= error;
-    this.failSlotWaiters(null, () => error);
+    this.files?.failWaiters(null, () => error);
     for (let peer = 0; peer < this.size; peer++) {
       for (const waiter of this.waiters[peer]!.splice(0)) {
         clearTimeout(waiter.timer);
@@ -478,13 +433,16 @@ export class Lane {
     if (refused !== null) return Promise.reject(refused);
     const inFile = array !== null && array.byteLength >= this.fileMinBytes;
     const tail = this.sendTails[to];
-    if (tail === null && !(inFile && this.filesSent[to]! - this.filesAcknowledged[to]! >= SLOTS)) {
+    if (tail === null && !(inFile && this.files!.full(to))) {
       return this.sendNow(to, collective, array, inFile);
     }
     const turn = (tail ?? Promise.resolve(0))
       .catch(() => 0)
       .then(async () => {
-        if (inFile) await this.freeSlot(to);
+        // Aborted or lost while this send waited its turn: the slot waiters were failed before it came.
+        const waited = this.sendProblem(to, array);
+        if (waited !== null) throw waited;
+        if (inFile) await this.files!.freeSlot(to, this.options.timeoutMs);
         const problem = this.sendProblem(to, array);
         if (problem !== null) throw problem;
         return this.sendNow(to, collective, array, inFile);
@@ -512,46 +470,20 @@ export class Lane {
     return null;
   }
 
-  /** Resolves when `to` has acknowledged enough segment files that a slot is free; TIMEOUT after `timeoutMs`. */
-  private freeSlot(to: number): Promise<void> {
-    // Aborted or lost while this send waited its turn: the waiters were failed before this one came.
-    const problem = this.sendProblem(to, null);
-    if (problem !== null) return Promise.reject(problem);
-    if (this.filesSent[to]! - this.filesAcknowledged[to]! < SLOTS) return Promise.resolve();
-    return new Promise((resolve, reject) => {
-      const waiter: SlotWaiter = {
-        resolve,
-        reject,
-        timer: setTimeout(() => {
-          this.slotWaiters[to] = this.slotWaiters[to]!.filter((w) => w !== waiter);
-          reject(
-            new CommError(
-              'TIMEOUT',
-              `sending to rank ${to}: it read none of this rank's pending segment files within ${this.options.timeoutMs} ms; it is stuck or much slower`,
-              { rank: to },
-            ),
-          );
-        }, this.options.timeoutMs),
-      };
-      this.slotWaiters[to]!.push(waiter);
-    });
-  }
-
   /** Write the frame now (the caller checked `sendProblem`, and that a slot is free when `inFile`). */
   private sendNow(to: number, collective: { seq: number; name: number }, array: FloatArray | null, inFile: boolean): Promise<number> {
     const writer = this.writers[to]!;
     const payloadBytes = array === null ? 0 : array.byteLength;
     let header: Buffer;
     if (inFile) {
-      const slot = this.filesSent[to]! % SLOTS;
+      let slot: number;
       try {
-        this.files!.write(to, slot, new Uint8Array(array!.buffer, array!.byteOffset, payloadBytes));
+        slot = this.files!.send(to, new Uint8Array(array!.buffer, array!.byteOffset, payloadBytes));
       } catch (error) {
         return Promise.reject(
           new CommError('COMM', `writing a segment file for rank ${to} failed: ${(error as Error).message}`, { rank: to, cause: error }),
         );
       }
-      this.filesSent[to]!++;
       header = encodeHeader(array, collective, { slot });
     } else {
       header = encodeHeader(array, collective);
@@ -614,7 +546,7 @@ export class Lane {
   async close(): Promise<void> {
     if (this.closing) return;
     this.closing = true;
-    this.failSlotWaiters(null, () => new CommError('COMM', 'the communicator was closed while waiting'));
+    this.files?.failWaiters(null, () => new CommError('COMM', 'the communicator was closed while waiting'));
     for (let peer = 0; peer < this.size; peer++) {
       for (const waiter of this.waiters[peer]!.splice(0)) {
         clearTimeout(waiter.timer);
