@@ -26,6 +26,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { availableParallelism, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
+import { onTmpfs } from '../src/comm/zmq/lane-files.js';
 import { createLocalDir } from '../src/comm/zmq/local.js';
 
 const WORKER = new URL('./distributed-worker.js', import.meta.url);
@@ -220,6 +221,8 @@ for (const transport of chosen) {
     if (torch === null)
       process.stderr.write('gloo skipped: no python3 here can import torch (apt-get install python3-torch, or set PYTHON)\n');
     else rows.push(...(await gloo(torch.python)));
+  } else if (transport === 'lane-shm' && !onTmpfs('/dev/shm')) {
+    process.stderr.write('lane-shm skipped: no tmpfs at /dev/shm for the segment files\n');
   } else if (OURS.includes(transport)) for (const algorithm of algorithms) rows.push(...(await ours(transport as Ours, algorithm)));
   else throw new Error(`ALLREDUCE_TRANSPORTS: unknown transport '${transport}' (${OURS.join(', ')}, gloo-tcp)`);
 }
