@@ -147,7 +147,7 @@ export async function compareCommand(args: ParsedArgs, write: Output): Promise<v
         : await runCompare(resolved, { dbPath, reportPath, signal: controller.signal, onProgress });
     bar.done();
     if (json) {
-      write.data(JSON.stringify({ db: dbPath, report: outcome.reportPath, summary: outcome.summary, tuning: outcome.tuning }));
+      write.data(JSON.stringify({ db: dbPath, report: outcome.reportPath, summary: outcome.summary, tuning: outcome.tuning, federated: outcome.federated ?? [] }));
       return;
     }
     write('');

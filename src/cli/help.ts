@@ -226,7 +226,7 @@ export const COMMANDS: Record<string, CommandHelp> = {
       ['--target-score X', 'record whether the test score reaches X'],
       ['--db <file>', 'the results database (created or appended to; default shardlearn-results/results.duckdb)'],
       ['--report <file>', 'the HTML report (default shardlearn-results/report.html)'],
-      ['--json', 'print one JSON object (db, report, summary)'],
+      ['--json', 'print one JSON object (db, report, summary, tuning, federated)'],
     ],
   },
   runs: {

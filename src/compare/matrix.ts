@@ -394,7 +394,8 @@ export const DEFAULT_MODELS = DEFAULT_FAMILIES.map((f) => f.name);
  * workers, allreduce (and hogwild for logistic regression), plus one real cluster cell (logistic
  * regression, 2 ranks in 2 network namespaces on the larger set; skipped with the reason where
  * namespaces are not permitted), two codec cells (MLP threads×2 with top-k and PowerSGD, on the
- * larger set), 3 repeats. Models that are not registered are left out; `rows`
+ * larger set), the federated cells (federated-cells.ts: an MLP on builtin:mnist, FedAvg vs FedSGD,
+ * IID vs Dirichlet 0.5 and 0.1, one secure-aggregation cell), 3 repeats. Models that are not registered are left out; `rows`
  * sets the larger size (tests, `--quick`).
  */
 export function defaultMatrix(options: { rows?: number; repeats?: number } = {}): Matrix {
