@@ -222,7 +222,7 @@ function privacyEvidence(ok: readonly FederatedResult[]): string {
     if (twin === undefined || secure.roundsRun === 0 || twin.roundsRun === 0) continue;
     const perRound = (r: FederatedResult, bytes: number): number => bytes / r.roundsRun;
     lines.push(
-      `secure aggregation (${secure.aggregator}, ${secure.partition}): ${secure.roundsToTarget ?? `not within ${secure.rounds}`} rounds against ${twin.roundsToTarget ?? `not within ${twin.rounds}`} plain; per round ${formatBytes(perRound(secure, secure.bytesUp))} up and ${formatBytes(perRound(secure, secure.bytesDown))} down against ${formatBytes(perRound(twin, twin.bytesUp))} and ${formatBytes(perRound(twin, twin.bytesDown))} plain (${(perRound(secure, secure.bytesUp) / perRound(twin, twin.bytesUp)).toFixed(2)}× up)`,
+      `secure aggregation (${secure.aggregator}, ${secure.partition}): ${secure.roundsToTarget ?? `not within ${secure.rounds}`} rounds against ${twin.roundsToTarget ?? `not within ${twin.rounds}`} plain; per round ${formatBytes(perRound(secure, secure.bytesUp))} up and ${formatBytes(perRound(secure, secure.bytesDown))} down against ${formatBytes(perRound(twin, twin.bytesUp))} and ${formatBytes(perRound(twin, twin.bytesDown))} plain (${(perRound(secure, secure.bytesUp) / perRound(twin, twin.bytesUp)).toFixed(2)}× up, ${(perRound(secure, secure.bytesDown) / perRound(twin, twin.bytesDown)).toFixed(3)}× down; masked updates travel as 32-bit fixed-point ring elements, plain ones as float64, and the protocol's key and share messages are counted in)`,
     );
   }
   for (const dp of ok.filter((r) => r.dp !== null))
