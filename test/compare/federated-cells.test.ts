@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import '../../src/index.js';
 import { evaluateClaims } from '../../src/compare/claims.js';
-import { loadSession, runCompare } from '../../src/compare/compare.js';
+import { loadSession, resumeCompare, runCompare } from '../../src/compare/compare.js';
 import { expandFederated, parseFederatedList } from '../../src/compare/federated-cells.js';
 import type { FederatedResult } from '../../src/compare/federated-run.js';
 import { failedFederated } from '../../src/compare/federated-run.js';
@@ -141,6 +141,10 @@ test('a compare run stores rounds and bytes to target (NULL when not reached), a
     );
     const loaded = await loadSession(dbPath);
     assert.deepEqual(loaded.federated, results);
+    // --resume fits no stored cell again.
+    const resumed = await resumeCompare(dbPath, { reportPath: null });
+    assert.deepEqual(resumed.federated, results);
+    assert.equal((await loadSession(dbPath)).federated!.length, 3);
 
     // The claim: the 0.7 setting reached its target (for), the 1.0 setting did not (against).
     const claim = evaluateClaims([], undefined, [], loaded.federated).find((c) => c.id === 'federated-privacy')!;
