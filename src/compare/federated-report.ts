@@ -149,11 +149,18 @@ export function federatedSpec(results: readonly FederatedResult[], measure: 'rou
     data: { values },
     mark: 'bar',
     encoding: {
-      x: { field: 'partition', type: 'nominal', title: 'partition', sort: null },
+      x: { field: 'partition', type: 'nominal', title: 'partition', sort: null, axis: { labelAngle: 0 } },
       xOffset: { field: 'aggregator', type: 'nominal' },
       y: { field: 'value', type: 'quantitative', title: measure === 'rounds' ? 'rounds' : 'MB' },
       color: { field: 'aggregator', type: 'nominal', title: 'aggregator' },
-      opacity: { field: 'reached', type: 'nominal', title: null, scale: { range: [1, 0.35] }, sort: 'descending' },
+      opacity: {
+        field: 'reached',
+        type: 'nominal',
+        title: null,
+        scale: { range: [1, 0.35] },
+        sort: 'descending',
+        legend: { labelLimit: 240 },
+      },
     },
   };
 }
