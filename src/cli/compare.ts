@@ -6,7 +6,7 @@
  */
 import { ConfigError } from '../core/errors.js';
 import { writeFileAtomic } from '../core/atomic-file.js';
-import type { CompareEvent, MatrixFlags, RunFilter } from '../compare/index.js';
+import type { CompareEvent, FederatedFlags, MatrixFlags, RunFilter } from '../compare/index.js';
 import {
   exportRuns,
   exportRunsParquet,
@@ -47,6 +47,8 @@ export async function compareCommand(args: ParsedArgs, write: Output): Promise<v
       return n;
     });
   }
+  const federated = takeFederatedFlags(args);
+  if (federated !== undefined) flags.federated = federated;
   const networks = takeString(args, 'networks');
   if (networks !== undefined) flags.networks = parseNetworksFlag(networks);
   const repeats = takeNumber(args, 'repeats', (n) => Number.isInteger(n) && n >= 1, 'a whole number ≥ 1');
@@ -125,8 +127,12 @@ export async function compareCommand(args: ParsedArgs, write: Output): Promise<v
         bar.update(1, `tuning ${event.spec.model}`);
         return;
       case 'tuning-end':
+      case 'federated-end':
         bar.done();
         if (!json) write(`  ${event.line}`);
+        return;
+      case 'federated-start':
+        bar.update(1, `federated ${event.cell.model} ${event.cell.aggregator} ${event.cell.partition}`);
         return;
       case 'warmup':
       case 'skipped':
@@ -141,7 +147,7 @@ export async function compareCommand(args: ParsedArgs, write: Output): Promise<v
         : await runCompare(resolved, { dbPath, reportPath, signal: controller.signal, onProgress });
     bar.done();
     if (json) {
-      write.data(JSON.stringify({ db: dbPath, report: outcome.reportPath, summary: outcome.summary, tuning: outcome.tuning }));
+      write.data(JSON.stringify({ db: dbPath, report: outcome.reportPath, summary: outcome.summary, tuning: outcome.tuning, federated: outcome.federated ?? [] }));
       return;
     }
     write('');
@@ -152,6 +158,28 @@ export async function compareCommand(args: ParsedArgs, write: Output): Promise<v
   } finally {
     process.off('SIGINT', onSigint);
   }
+}
+
+/** The --federated-… flags (each replaces that list in every federated set), or undefined when none is given. */
+function takeFederatedFlags(args: ParsedArgs): FederatedFlags | undefined {
+  const flags: FederatedFlags = {};
+  const whole = (name: string, list: string[] | undefined): number[] | undefined =>
+    list?.map((item) => {
+      const n = Number(item);
+      if (!Number.isInteger(n) || n < 1) throw new ConfigError(`--${name} expects whole numbers ≥ 1, got '${item}'`, { field: name });
+      return n;
+    });
+  const aggregators = takeList(args, 'federated-aggregators');
+  if (aggregators !== undefined) flags.aggregators = aggregators;
+  const partitions = takeList(args, 'federated-partitions');
+  if (partitions !== undefined) flags.partitions = partitions;
+  const clients = whole('federated-clients', takeList(args, 'federated-clients'));
+  if (clients !== undefined) flags.clients = clients;
+  const localEpochs = whole('federated-local-epochs', takeList(args, 'federated-local-epochs'));
+  if (localEpochs !== undefined) flags.localEpochs = localEpochs;
+  const target = takeNumber(args, 'federated-target', (n) => n > 0 && n <= 1, 'a score in (0, 1]');
+  if (target !== undefined) flags.target = target;
+  return Object.keys(flags).length === 0 ? undefined : flags;
 }
 
 export async function runsCommand(args: ParsedArgs, write: Output): Promise<void> {

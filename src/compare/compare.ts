@@ -21,6 +21,7 @@ import { ResultsStore, withStore } from './store.js';
 import type { CellSummary } from './summary.js';
 import { summarize, summaryTable } from './summary.js';
 import type { TuningResult } from './tuning.js';
+import type { FederatedResult } from './federated-run.js';
 import { answers } from './verdict.js';
 
 export interface CompareOptions extends Omit<RunOptions, 'onRecord'> {
@@ -64,7 +65,8 @@ export async function runCompare(matrix: Matrix, options: CompareOptions): Promi
     };
     const onRecord = (record: RunRecord): Promise<void> => storeWith((s, current) => s.writeRun(record, current));
     const onTuning = (result: TuningResult): Promise<void> => storeWith((s, current) => s.writeTuning(result, current));
-    const runOptions: RunOptions = { onProgress, onRecord, onTuning };
+    const onFederated = (result: FederatedResult): Promise<void> => storeWith((s, current) => s.writeFederated(result, current));
+    const runOptions: RunOptions = { onProgress, onRecord, onTuning, onFederated };
     if (options.resume !== undefined) runOptions.resume = options.resume;
     if (options.loadData !== undefined) runOptions.loadData = options.loadData;
     if (options.signal !== undefined) runOptions.signal = options.signal;
@@ -105,7 +107,7 @@ export async function resumeCompare(
   return runCompare(stored.session.matrix, {
     ...rest,
     dbPath,
-    resume: { session: stored.session, records: stored.records, tuning: stored.tuning },
+    resume: { session: stored.session, records: stored.records, tuning: stored.tuning, federated: stored.federated ?? [] },
   });
 }
 
@@ -127,6 +129,7 @@ export async function loadSession(dbPath: string, sessionId?: string): Promise<C
     }
     const records = await store.listRuns({ sessionId: chosen.sessionId });
     const tuning = await store.listTuning(chosen.sessionId);
+    const federated = await store.listFederated(chosen.sessionId);
     const session: Session = {
       sessionId: chosen.sessionId,
       startedAt: chosen.startedAt,
@@ -134,7 +137,14 @@ export async function loadSession(dbPath: string, sessionId?: string): Promise<C
       code: { packageVersion: chosen.packageVersion, gitCommit: chosen.gitCommit },
       host: chosen.host,
     };
-    return { session, records, skipped: chosen.skipped as SkippedCell[], aborted: chosen.aborted, tuning };
+    return {
+      session,
+      records,
+      skipped: chosen.skipped as SkippedCell[],
+      aborted: chosen.aborted,
+      tuning,
+      ...(federated.length === 0 ? {} : { federated }),
+    };
   });
 }
 

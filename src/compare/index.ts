@@ -22,6 +22,8 @@ export {
 export type { Matrix, ModelSpec, Cell, SkippedCell, Target, StrategyName, NetworkSpec } from './matrix.js';
 export { loadMatrixFile, resolveMatrix } from './matrix-file.js';
 export type { MatrixFlags } from './matrix-file.js';
+export type { FederatedFlags, FederatedSet, FederatedCell } from './federated-cells.js';
+export type { FederatedResult, CentralisedFit } from './federated-run.js';
 export { runMatrix, describeRun } from './runner.js';
 export type { CompareEvent, RunOptions } from './runner.js';
 export { runCompare, resumeCompare, loadSession, reportFromStore } from './compare.js';

@@ -8,6 +8,8 @@ import { readFile } from 'node:fs/promises';
 import { ConfigError } from '../core/errors.js';
 import type { Matrix, NetworkSpec } from './matrix.js';
 import { defaultMatrixSpec, parseMatrix } from './matrix.js';
+import type { FederatedFlags } from './federated-cells.js';
+import { applyFederatedFlags } from './federated-cells.js';
 
 export async function loadMatrixFile(path: string): Promise<Matrix> {
   return parseMatrix(await readMatrixObject(path));
@@ -53,6 +55,8 @@ export interface MatrixFlags {
   targetScore?: number;
   /** Network profiles: proxy ones for processes cells, tbf ones for cluster cells (see parseNetworksFlag). */
   networks?: NetworkSpec[];
+  /** The federated cells' lists (--federated-aggregators, --federated-partitions, …): replace every federated set's own. */
+  federated?: FederatedFlags;
 }
 
 /**
@@ -83,6 +87,7 @@ export async function resolveMatrix(flags: MatrixFlags = {}): Promise<Matrix> {
     if (flags[key] !== undefined && Array.isArray(merged.models))
       merged.models = merged.models.map((m: unknown) => (typeof m === 'object' && m !== null ? { ...m, [key]: undefined } : m));
   }
+  if (flags.federated !== undefined) merged.federated = applyFederatedFlags(merged.federated, flags.federated);
   if (flags.targetLoss !== undefined || flags.targetScore !== undefined) {
     merged.target = {
       ...(flags.targetLoss === undefined ? {} : { loss: flags.targetLoss }),

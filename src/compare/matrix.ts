@@ -24,6 +24,8 @@ import { LOOPBACK, networkList, networksFor } from './network-spec.js';
 import type { TuningSpec } from './tuning.js';
 import { parseTuningList } from './tuning.js';
 import { environmentSpec, isAgentModel, rlDefaultModels } from './rl-cells.js';
+import type { FederatedSet } from './federated-cells.js';
+import { defaultFederatedSets, parseFederatedList } from './federated-cells.js';
 
 export { LOOPBACK, parseNetworksFlag } from './network-spec.js';
 export type { NetworkSpec } from './network-spec.js';
@@ -117,6 +119,11 @@ export interface Matrix {
    * compresses, sequential excepted; default ['none'].
    */
   compression: string[];
+  /**
+   * Federated cells (federated-cells.ts): rounds and bytes to a target score, IID against non-IID.
+   * Absent in sessions stored before they existed.
+   */
+  federated?: FederatedSet[];
 }
 
 /** One configuration to run `repeats` times. */
@@ -161,6 +168,7 @@ const MATRIX_KEYS = [
   'timeoutMs',
   'warmup',
   'networks',
+  'federated',
   'tuning',
   'compression',
 ];
@@ -271,7 +279,9 @@ export function parseMatrix(input: string | Record<string, unknown>): Matrix {
   }
   if (!isRecord(value)) fail('matrix', 'a JSON object', value);
   checkKeys('', value, MATRIX_KEYS);
-  const models = nonEmptyList('models', value.models).map((m, i) => parseModel(i, m));
+  // A matrix of federated cells alone needs no models (their sets name their own).
+  const federatedOnly = value.models === undefined && Array.isArray(value.federated) && value.federated.length > 0;
+  const models = federatedOnly ? [] : nonEmptyList('models', value.models).map((m, i) => parseModel(i, m));
   const workers = workerList('workers', value.workers ?? [1, 2]);
   const testFraction = value.testFraction ?? 0.2;
   if (typeof testFraction !== 'number' || !(testFraction > 0 && testFraction < 1))
@@ -301,6 +311,7 @@ export function parseMatrix(input: string | Record<string, unknown>): Matrix {
     networks: value.networks === undefined ? [LOOPBACK] : networkList(value.networks),
     tuning: parseTuningList('tuning', value.tuning),
     compression: value.compression === undefined ? [NO_COMPRESSION] : compressionList('compression', value.compression),
+    federated: parseFederatedList('federated', value.federated),
   };
 }
 
@@ -383,7 +394,8 @@ export const DEFAULT_MODELS = DEFAULT_FAMILIES.map((f) => f.name);
  * workers, allreduce (and hogwild for logistic regression), plus one real cluster cell (logistic
  * regression, 2 ranks in 2 network namespaces on the larger set; skipped with the reason where
  * namespaces are not permitted), two codec cells (MLP threads×2 with top-k and PowerSGD, on the
- * larger set), 3 repeats. Models that are not registered are left out; `rows`
+ * larger set), the federated cells (federated-cells.ts: an MLP on builtin:mnist, FedAvg vs FedSGD,
+ * IID vs Dirichlet 0.5 and 0.1, one secure-aggregation cell), 3 repeats. Models that are not registered are left out; `rows`
  * sets the larger size (tests, `--quick`).
  */
 export function defaultMatrix(options: { rows?: number; repeats?: number } = {}): Matrix {
@@ -451,6 +463,8 @@ export function defaultMatrixSpec(options: { rows?: number; repeats?: number } =
     name: 'default',
     models: [...models, ...agents],
     tuning,
+    // The federated cells (claim 'federated-privacy'): an MLP on builtin:mnist, FedAvg vs FedSGD, IID vs non-IID.
+    federated: registered.includes('mlp') ? defaultFederatedSets(rows <= 20_000) : [],
     paradigms: DEFAULT_PARADIGMS,
     workers: [1, 2],
     strategies: ['allreduce', 'hogwild'],

@@ -6,6 +6,7 @@ import type { CodeVersion, HostInfo } from './environment.js';
 import type { Matrix, SkippedCell, StrategyName } from './matrix.js';
 import type { StageMemory } from './stage-memory.js';
 import type { HistoryPoint } from './stats.js';
+import type { FederatedResult } from './federated-run.js';
 import type { TuningResult } from './tuning.js';
 
 export interface RunRecord {
@@ -97,4 +98,6 @@ export interface CompareResult {
   aborted: boolean;
   /** The matrix's tuning checks (tuning.ts), in the order they ran. */
   tuning: TuningResult[];
+  /** The matrix's federated cells (federated-run.ts), in the order they ran; absent = none. */
+  federated?: FederatedResult[];
 }

@@ -19,6 +19,8 @@ import { answers } from './verdict.js';
 import { rlSection } from './rl-report.js';
 import { NO_COMPRESSION } from './codec-axis.js';
 import { codecTableRows } from './codec-report.js';
+import type { FederatedResult } from './federated-run.js';
+import { fedAvgAgainstFedSgd, federatedSpec, federatedTableRows } from './federated-report.js';
 
 /**
  * Text as HTML (element content or a quoted attribute). Everything a report shows from the results
@@ -228,9 +230,23 @@ ${table(
 )}`;
 }
 
+/** The federated cells (federated-report.ts): rounds and bytes to the target, IID vs non-IID, FedAvg vs FedSGD. */
+async function federatedSection(federated: readonly FederatedResult[]): Promise<string> {
+  if (federated.length === 0) return "<p>The matrix has no federated cell (its 'federated' list).</p>";
+  const { header, rows } = federatedTableRows(federated);
+  const ratios = fedAvgAgainstFedSgd(federated);
+  return `<p class="note">Each client holds only its partition of the training rows and sends model updates, never rows. Rounds to target: the first evaluated round whose global model reached the target on the held-out rows ('not within N': the cap was reached first); bytes: the clients' updates up and the global model down, counted at the transport. Centralised: the same model fitted sequentially on all training rows, scored on the same held-out rows.</p>
+${table(header, rows, 7, 'federated')}
+${ratios.length === 0 ? '' : `<ul>${ratios.map((line) => `<li>${escapeHtml(line)}</li>`).join('')}</ul>`}
+${await figure(federatedSpec(federated, 'rounds'), 'federated-rounds')}${await figure(federatedSpec(federated, 'megabytes'), 'federated-bytes')}`;
+}
+
 /** Render the report of a comparison (its records may come fresh from `runCompare` or from the store). */
 export async function renderReport(
-  result: Pick<CompareResult, 'session' | 'records' | 'skipped' | 'aborted'> & { tuning?: readonly TuningResult[] },
+  result: Pick<CompareResult, 'session' | 'records' | 'skipped' | 'aborted'> & {
+    tuning?: readonly TuningResult[];
+    federated?: readonly FederatedResult[];
+  },
 ): Promise<string> {
   const { session, records, skipped } = result;
   const cells = summarize(records);
@@ -248,6 +264,7 @@ export async function renderReport(
     cells,
     { cores: typeof session.host.cpus === 'number' && session.host.cpus > 0 ? session.host.cpus : null, hosts: 1 },
     tuning,
+    result.federated ?? [],
   );
   const failed = records.filter((r) => r.status === 'failed');
   const speedups = (await Promise.all(models.map((m) => figure(speedupSpec(m, cells), `speedup-${m}`)))).join('');
@@ -306,6 +323,9 @@ ${projectionSection(plainRecords, host.cpus, validation)}
 
 <h2>Tuning: defaults against tuned, on held-out rows</h2>
 ${tuningSection(tuning)}
+
+<h2>Federated learning: rounds and bytes to a target</h2>
+${await federatedSection(result.federated ?? [])}
 
 <h2>The seed paper's claims</h2>
 <p class="note">Claims of Peng, <em>Comparison of Distributed and Parallel Machine Learning: Efficiency and Effectiveness in Large-Scale Data Processing</em>, against this run's measurements. Parallel = threads on one machine; distributed = processes or cluster.</p>

@@ -35,6 +35,10 @@ import { runTuningCheck, tuningKey, tuningLine } from './tuning.js';
 import { efficiency, speedup, timeToTargetLoss } from './stats.js';
 import { applyBaselines, baselineKey, sequentialMedians } from './baseline.js';
 import { environmentSplit, isEnvironmentSpec, timeToTargetReturnMs, warmupParams } from './rl-cells.js';
+import type { FederatedCell } from './federated-cells.js';
+import { expandFederated } from './federated-cells.js';
+import type { CentralisedFit, FederatedResult } from './federated-run.js';
+import { failedFederated, federatedLine, fitCentralised, runFederatedCell } from './federated-run.js';
 
 export type CompareEvent =
   | { type: 'start'; session: Session; totalRuns: number; cells: Cell[]; skipped: SkippedCell[] }
@@ -45,6 +49,8 @@ export type CompareEvent =
   | { type: 'skipped'; skipped: SkippedCell }
   | { type: 'tuning-start'; spec: TuningSpec }
   | { type: 'tuning-end'; result: TuningResult; line: string }
+  | { type: 'federated-start'; cell: FederatedCell; repeat: number }
+  | { type: 'federated-end'; result: FederatedResult; line: string }
   | { type: 'end'; aborted: boolean };
 
 export interface RunOptions {
@@ -61,9 +67,11 @@ export interface RunOptions {
    * Continue an interrupted comparison: its session (id, start, matrix) and the runs it stored. Every
    * (cell, repeat) with a stored run is not run again; the stored runs count in baselines and results.
    */
-  resume?: { session: Session; records: readonly RunRecord[]; tuning?: readonly TuningResult[] };
+  resume?: { session: Session; records: readonly RunRecord[]; tuning?: readonly TuningResult[]; federated?: readonly FederatedResult[] };
   /** Called with each finished tuning check (stored at once, like runs). */
   onTuning?: (result: TuningResult) => Promise<void> | void;
+  /** Called with each finished federated fit (stored at once, like runs). */
+  onFederated?: (result: FederatedResult) => Promise<void> | void;
 }
 
 const ABORTED = Symbol('aborted');
@@ -410,9 +418,44 @@ export async function runMatrix(matrix: Matrix, options: RunOptions): Promise<Co
     await options.onTuning?.(result);
     emit({ type: 'tuning-end', result, line: tuningLine(result) });
   }
+  // The federated cells, last (each a federated fit to a target score, beside one centralised fit per model and data).
+  const federated: FederatedResult[] = [...(options.resume?.federated ?? [])];
+  const fitted = new Set(federated.map((r) => `${r.repeat}|${r.key}`));
+  const centralised = new Map<string, CentralisedFit>(federated.map((r) => [`${r.model}${JSON.stringify(r.params)}|${r.data}`, r.centralised]));
+  federatedLoop: for (const { cell, repeats } of expandFederated(matrix.federated ?? [])) {
+    for (let repeat = 0; repeat < repeats; repeat++) {
+      if (aborted || options.signal?.aborted === true) {
+        aborted = true;
+        break federatedLoop;
+      }
+      if (fitted.has(`${repeat}|${cell.key}`)) continue;
+      const split = await splitFor(cell.data);
+      if (split instanceof Error) {
+        const result = failedFederated(cell, repeat, `data '${cell.data}' could not be loaded: ${split.message}`);
+        federated.push(result);
+        await options.onFederated?.(result);
+        emit({ type: 'federated-end', result, line: federatedLine(result) });
+        continue;
+      }
+      const baseKey = `${cell.model}${JSON.stringify(cell.params)}|${cell.data}`;
+      if (!centralised.has(baseKey)) centralised.set(baseKey, await fitCentralised(cell, split));
+      emit({ type: 'federated-start', cell, repeat });
+      const result = await unlessAborted(
+        runFederatedCell(cell, { split, repeat, centralised: centralised.get(baseKey)!, timeoutMs: matrix.timeoutMs }),
+        options.signal,
+      );
+      if (result === ABORTED) {
+        aborted = true;
+        break federatedLoop;
+      }
+      federated.push(result);
+      await options.onFederated?.(result);
+      emit({ type: 'federated-end', result, line: federatedLine(result) });
+    }
+  }
   applyBaselines(records);
   emit({ type: 'end', aborted });
-  return { session, records, skipped, aborted, tuning };
+  return { session, records, skipped, aborted, tuning, ...(federated.length === 0 ? {} : { federated }) };
 }
 
 /** An unmeasured sequential fit on a few rows, so JIT compilation is not charged to the first cell. */

@@ -26,8 +26,19 @@ import type { SkippedCell } from './matrix.js';
 import type { RunRecord, Session } from './record.js';
 import type { HistoryPoint } from './stats.js';
 import type { TuningResult } from './tuning.js';
+import type { FederatedResult } from './federated-run.js';
 
-export const SCHEMA_VERSION = 6;
+export const SCHEMA_VERSION = 7;
+
+/**
+ * The federated cells (federated-run.ts), one row per fit: the figures the report and claim C10
+ * query as columns (NULL = the target was not reached within the round cap), the whole result as JSON.
+ */
+const FEDERATED_TABLE = `CREATE TABLE IF NOT EXISTS compare_federated (
+  session_id VARCHAR, seq INTEGER, cell_key VARCHAR, repeat INTEGER, model VARCHAR, data VARCHAR,
+  aggregator VARCHAR, partition VARCHAR, clients INTEGER, fraction DOUBLE, local_epochs INTEGER, target DOUBLE,
+  rounds_to_target INTEGER, bytes_up_to_target DOUBLE, bytes_down_to_target DOUBLE, bytes_up DOUBLE, bytes_down DOUBLE,
+  wall_seconds DOUBLE, final_score DOUBLE, dropped INTEGER, result JSON, written_at TIMESTAMP)`;
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR);
@@ -46,6 +57,7 @@ CREATE TABLE IF NOT EXISTS runs (
   config JSON, package_version VARCHAR, git_commit VARCHAR, host JSON, setup_bytes DOUBLE, network VARCHAR, rank_peak_rss_bytes DOUBLE, compression VARCHAR, stage_memory JSON);
 CREATE TABLE IF NOT EXISTS history (
   run_id VARCHAR, seq INTEGER, elapsed_ms DOUBLE, iteration INTEGER, total INTEGER, loss DOUBLE);
+${FEDERATED_TABLE};
 `;
 
 /**
@@ -58,6 +70,7 @@ const MIGRATIONS: Record<number, string> = {
   3: 'ALTER TABLE runs ADD COLUMN rank_peak_rss_bytes DOUBLE',
   4: 'ALTER TABLE runs ADD COLUMN compression VARCHAR',
   5: 'ALTER TABLE runs ADD COLUMN stage_memory JSON',
+  6: FEDERATED_TABLE,
 };
 
 /** Column name in `runs` → RunRecord field (the export's column order too). */
@@ -263,6 +276,48 @@ export class ResultsStore {
       await this.connection.runAndReadAll('SELECT result FROM compare_tuning WHERE session_id = ? ORDER BY seq', [sessionId])
     ).getRowObjectsJS();
     return rows.map((row) => JSON.parse(String(row.result)) as TuningResult);
+  }
+
+  /** Store one federated fit of `session`. */
+  async writeFederated(result: FederatedResult, session: Session): Promise<void> {
+    const rows = (
+      await this.connection.runAndReadAll('SELECT count(*) AS n FROM compare_federated WHERE session_id = ?', [session.sessionId])
+    ).getRowObjectsJS();
+    await this.connection.run(
+      `INSERT INTO compare_federated VALUES (${Array.from({ length: 21 }, () => '?').join(', ')}, CAST(? AS TIMESTAMP))`,
+      [
+        session.sessionId,
+        Number(rows[0]?.n ?? 0),
+        result.key,
+        result.repeat,
+        result.model,
+        result.data,
+        result.aggregator,
+        result.partition,
+        result.clients,
+        result.fraction,
+        result.localEpochs,
+        result.target,
+        result.roundsToTarget,
+        result.bytesUpToTarget,
+        result.bytesDownToTarget,
+        result.bytesUp,
+        result.bytesDown,
+        result.wallSeconds,
+        result.finalScore,
+        result.dropped,
+        JSON.stringify(result),
+        timestamp(new Date().toISOString()),
+      ],
+    );
+  }
+
+  /** A session's federated fits, in the order they were stored. */
+  async listFederated(sessionId: string): Promise<FederatedResult[]> {
+    const rows = (
+      await this.connection.runAndReadAll('SELECT result FROM compare_federated WHERE session_id = ? ORDER BY seq', [sessionId])
+    ).getRowObjectsJS();
+    return rows.map((row) => JSON.parse(String(row.result)) as FederatedResult);
   }
 
   async schemaVersion(): Promise<number> {

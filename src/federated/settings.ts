@@ -79,6 +79,12 @@ export interface RoundReport {
   dropped: number;
   /** Milliseconds since training started. */
   elapsedMs: number;
+  /**
+   * Bytes the clients sent and the server sent them so far, this round included (FederatedInfo's
+   * bytesUp/bytesDown at this round), so the bytes to a target score are read off the round that reached it.
+   */
+  bytesUp: number;
+  bytesDown: number;
   /** The global model's score on the evaluation rows, when evaluated this round. */
   score?: number;
   /** With DP: ε spent so far (at the fit's δ), and the largest L2 norm of the updates the server received this round. */

@@ -33,7 +33,7 @@ import type { RoundOutcome } from '../federated/server.js';
 import { aggregateRound, allFinite } from '../federated/server.js';
 import { localDpSpec } from '../federated/transforms.js';
 import { Rng } from '../core/rng.js';
-import type { FederatedInfo, FederatedSettings, RoundReport } from '../federated/settings.js';
+import type { FederatedInfo, FederatedOptions, FederatedSettings, RoundReport } from '../federated/settings.js';
 import { resolveFederated } from '../federated/settings.js';
 import type { FitInfo, LaunchRequest } from '../models/paradigm.js';
 import { createModel } from '../models/registry.js';
@@ -48,6 +48,17 @@ import { processPeakRssBytes } from './peak-rss.js';
 
 /** Why a sampled client's update did not count. */
 type DropCause = 'dropout' | 'deadline' | 'lost' | 'nonFinite';
+
+/**
+ * Check federated options as a fit would, before any training (a ConfigError naming the field):
+ * for callers that plan fits ahead, such as compare's federated cells.
+ *
+ * @example
+ * checkFederatedOptions({ clients: 20, partition: 'dirichlet:0.5', aggregator: 'fedsgd:0.5' });
+ */
+export function checkFederatedOptions(options: FederatedOptions): void {
+  resolveFederated(options, 1);
+}
 
 export async function launchFederated<State>(request: LaunchRequest<State>): Promise<{ state: State; info: FitInfo }> {
   const { model, data, options } = request;
@@ -116,10 +127,24 @@ export async function launchFederated<State>(request: LaunchRequest<State>): Pro
     attack: byzantine.has(client) ? settings.byzantine!.attack : null,
     delayMs: stragglerDelayMs(settings, round, client),
   });
+  const secureBytes = { up: 0, down: 0 };
+  // Under secure aggregation the clients' uploads are the SecAgg messages; the downloads add the protocol's to the global weights.
+  const bytesSoFar = (): { up: number; down: number } => {
+    const plain = hosts.bytes();
+    return settings.secureAggregation ? { up: secureBytes.up, down: plain.down + secureBytes.down } : plain;
+  };
   /** Record a server step; returns true when training should stop (target reached and asked to stop). */
   const record = async (round: number, participants: number, droppedNow: number, maxUpdateNorm?: number): Promise<boolean> => {
     rounds = round;
-    const report: RoundReport = { round, participants, dropped: droppedNow, elapsedMs: performance.now() - started };
+    const sofar = bytesSoFar();
+    const report: RoundReport = {
+      round,
+      participants,
+      dropped: droppedNow,
+      elapsedMs: performance.now() - started,
+      bytesUp: sofar.up,
+      bytesDown: sofar.down,
+    };
     if (accountant !== null) {
       accountant.step({ sampleRate: settings.perRound / settings.clients, noiseMultiplier: dp!.noiseMultiplier });
       report.epsilon = accountant.epsilon(dp!.delta).epsilon;
@@ -141,7 +166,6 @@ export async function launchFederated<State>(request: LaunchRequest<State>): Pro
     return roundsToTarget !== null && evaluation?.stopAtTarget === true;
   };
 
-  const secureBytes = { up: 0, down: 0 };
   /** The round through secure aggregation: the step comes from the SecAgg sum alone. */
   const secure = (updates: ClientUpdate[], droppedOut: number[], round: number): RoundOutcome => {
     // An honest client checks its own update before masking it: a non-finite one is never sent.
@@ -193,9 +217,7 @@ export async function launchFederated<State>(request: LaunchRequest<State>): Pro
     await hosts.close();
   }
   const seconds = (performance.now() - started) / 1000;
-  const plain = hosts.bytes();
-  // Under secure aggregation the clients' uploads are the SecAgg messages; the downloads add the protocol's to the global weights.
-  const bytes = settings.secureAggregation ? { up: secureBytes.up, down: plain.down + secureBytes.down } : plain;
+  const bytes = bytesSoFar();
   const federated: FederatedInfo = {
     rounds,
     roundsToTarget,

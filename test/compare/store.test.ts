@@ -106,17 +106,17 @@ test('a version-1 file is migrated in place and its old rows stay readable', asy
     const store = await ResultsStore.open(path);
     await store.writeRun(old, session());
     store.close();
-    // Make it the version-1 layout: no setup_bytes column (nor version 3's network, version 4's rank_peak_rss_bytes, version 5's compression, version 6's stage_memory).
+    // Make it the version-1 layout: no setup_bytes column (nor version 3's network, version 4's rank_peak_rss_bytes, version 5's compression, version 6's stage_memory, version 7's compare_federated).
     const instance = await DuckDBInstance.create(path);
     const connection = await instance.connect();
     await connection.run(
-      `ALTER TABLE runs DROP COLUMN setup_bytes; ALTER TABLE runs DROP COLUMN network; ALTER TABLE runs DROP COLUMN rank_peak_rss_bytes; ALTER TABLE runs DROP COLUMN compression; ALTER TABLE runs DROP COLUMN stage_memory; UPDATE meta SET value = '1' WHERE key = 'schema_version'`,
+      `ALTER TABLE runs DROP COLUMN setup_bytes; ALTER TABLE runs DROP COLUMN network; ALTER TABLE runs DROP COLUMN rank_peak_rss_bytes; ALTER TABLE runs DROP COLUMN compression; ALTER TABLE runs DROP COLUMN stage_memory; DROP TABLE compare_federated; UPDATE meta SET value = '1' WHERE key = 'schema_version'`,
     );
     connection.closeSync();
     instance.closeSync();
 
     const migrated = await ResultsStore.open(path);
-    assert.equal(await migrated.schemaVersion(), 6);
+    assert.equal(await migrated.schemaVersion(), SCHEMA_VERSION);
     await migrated.writeRun(
       record({
         paradigm: 'processes',
