@@ -1,8 +1,8 @@
 // Backup workers and round deadlines for ps-sync (strategies/ps-backup.ts; Chen et al. 2016):
 // - the options parse, and bad ones are ConfigErrors naming the part;
 // - with every gradient in time (a deadline never reached) the model is ps-sync's, bitwise;
-// - processes×3 under ps-sync:backup=1 with rank 2 SIGSTOPped from epoch 1: rank 0 reports every
-//   remaining epoch while rank 2 is stopped (under plain ps-sync it could not pass the next step),
+// - processes×3 under ps-sync:backup=1 with rank 2 SIGSTOPped from epoch 1: rank 0 reports (nearly) every
+//   epoch while rank 2 is stopped (under plain ps-sync it could not pass the next step),
 //   and after SIGCONT the run completes, with rank 2's missed rounds and its stale gradient counted
 //   in FitInfo.rounds;
 // - under ps-sync:deadline=100 a stopped worker is named by rank 0's warning.
@@ -108,11 +108,15 @@ function run(strategy: string, epochs: number, stopMs: number, resume: (stdout: 
 }
 
 test('ps-sync:backup=1, processes×3, rank 2 SIGSTOPped: ranks 0 and 1 train every epoch without it; after SIGCONT the run completes', async () => {
-  // Stops shorter than the transport's 10 s liveness limit (a rank silent that long is lost).
-  const epochs = 3;
+  // Stops shorter than the transport's 10 s liveness limit (a rank silent that long is lost). An
+  // epoch is ~0.1 s here, start-up seconds: 12 epochs put the stop well before the end.
+  const epochs = 12;
   const result = await run('ps-sync:backup=1', epochs, 8000, (stdout) => new RegExp(`^epoch ${epochs}$`, 'm').test(stdout));
   assert.equal(result.code, 0, result.stderr);
-  assert.ok(result.whileStopped.includes(epochs), `epochs reported while rank 2 was stopped: ${result.whileStopped.join(' ')}\n${result.stdout}`);
+  const reported = `epochs reported while rank 2 was stopped: ${result.whileStopped.join(' ')}\n${result.stdout}`;
+  assert.ok(result.whileStopped.includes(epochs), reported);
+  // Under plain ps-sync none would be (each step needs rank 2's shard); rank 0's reports come in 100 ms batches.
+  assert.ok(result.whileStopped.length >= epochs - 3, reported);
   const rounds = result.done.rounds!;
   assert.ok(rounds.missedByRank[2]! >= rounds.rounds / 2, JSON.stringify(rounds));
   assert.ok(rounds.droppedByRank[2]! >= 1, `rank 2's gradient in flight is refused as stale: ${JSON.stringify(rounds)}`);
