@@ -10,7 +10,8 @@ import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { commandPolicy } from '../../src/runtime/launch.js';
+import { PassThrough } from 'node:stream';
+import { commandPolicy, launchLocal } from '../../src/runtime/launch.js';
 import { bin } from '../cli/bin.js';
 
 function childrenOf(pid: number): number[] {
@@ -97,4 +98,20 @@ test('launch with --min-workers 2: SIGKILL of rank 1 lets ranks 0 and 2 re-form 
   assert.match(outcome.stderr, /shardlearn launch: rank 1 \(pid \d+\) was killed by SIGKILL; 2 ranks go on \(--min-workers 2, re-form 1 of at most 3\)/);
   assert.match(outcome.stdout, /logistic-regression: trained on \d+ rows .*\(cluster, 2 workers/);
   assert.deepEqual(outcome.ranks.filter(alive), []);
+});
+
+test('a rank killed by SIGTERM makes launch exit 143 (128 + 15), naming the signal', async () => {
+  const stderr = new PassThrough();
+  let text = '';
+  stderr.on('data', (chunk: Buffer) => (text += chunk.toString()));
+  const code = await launchLocal({
+    workers: 2,
+    entry: new URL('./fixtures/self-signal.js', import.meta.url).pathname,
+    command: ['--'],
+    env: { SHARDLEARN_SIGNAL: 'SIGTERM', SHARDLEARN_SIGNAL_RANK: '1' },
+    stderr,
+  });
+  assert.equal(code, 143, text);
+  assert.match(text, /rank 1 \(pid \d+\) was killed by SIGTERM; stopping the other ranks/);
+  assert.match(text, /stopped 1 other rank in \d+ ms; exit code 143 \(rank 1 was killed by SIGTERM\)/);
 });
