@@ -176,6 +176,8 @@ export class BackupParameterServer implements GradientStrategy {
       this.replica = params;
       if (push.rows > 0) this.applyMean(gradientSum, push.rows, apply);
       this.known++;
+      this.stats.rounds++;
+      this.stats.aggregated++;
       return;
     }
     if (this.rank === 0) {

@@ -46,6 +46,7 @@ test('with every gradient in time (a deadline never reached) the model is ps-syn
   const plain = await fit('ps-sync');
   const deadline = await fit('ps-sync:deadline=60000');
   assert.deepEqual(deadline.state, plain.state);
+  assert.deepEqual((await fit('ps-sync:backup=0')).state, plain.state, 'backup=0 is plain ps-sync');
   const rounds = deadline.fitInfo!.rounds!;
   assert.equal(rounds.rounds, 2 * Math.ceil(600 / 32));
   assert.equal(rounds.aggregated, 3 * rounds.rounds);
