@@ -97,7 +97,10 @@ export const COMMANDS: Record<string, CommandHelp> = {
       ...DATA_FLAGS,
       ['--paradigm sequential|threads|processes|cluster|federated', 'where the workers run (default sequential)'],
       ['--workers N', 'number of workers'],
-      ['--strategy <name>', 'how workers combine updates: allreduce, hogwild, ps-sync, ps-async, ps-ssp:<s>'],
+      [
+        '--strategy <name>',
+        'how workers combine updates: allreduce, hogwild, ps-sync, ps-async, ps-ssp:<s>; ps-sync:backup=<b> (rounds take the first N−b gradients), ps-sync:deadline=<ms>[,min=<m>]',
+      ],
       [
         '--compression <codec>',
         'compress gradients: none, fp16, bf16, topk:<ratio>, topk16:<ratio>, randomk:<ratio>, qsgd:<levels>, terngrad, signsgd, powersgd:<rank> (allreduce and ps-* strategies)',
@@ -149,7 +152,7 @@ export const COMMANDS: Record<string, CommandHelp> = {
       ['--out <file>', 'save the fitted model (written atomically; an existing file is replaced)'],
       [
         '--json',
-        'print one JSON object (model, paradigm, workers, strategy, pipeline, seconds, loadSeconds, trainSamples, evalSamples, eval, metrics, comm, transport; federated: rounds, roundsToTarget, bytesUp, bytesDown, epsilon, delta, dropped)',
+        'print one JSON object (model, paradigm, workers, strategy, pipeline, seconds, loadSeconds, trainSamples, evalSamples, eval, metrics, comm, transport; federated: rounds, roundsToTarget, bytesUp, bytesDown, epsilon, delta, dropped; faults; ps-sync backup/deadline: rounds)',
       ],
       ['--<option> <value>', "any model option in kebab-case (--k 3, --max-iter 20); 'shardlearn train <model> --help' lists them"],
       ...AGENT_FLAGS,
@@ -277,7 +280,10 @@ export const COMMANDS: Record<string, CommandHelp> = {
       ['--workers N', 'number of ranks (default 2)'],
       ['--master-port P', "rank 0's port (default a free one)"],
       ['--secret-file <path>', 'the job secret (mode 600 or stricter); default SHARDLEARN_SECRET, else a fresh one'],
-      ['-- <command> …', "the ranks' command, e.g. train kmeans --data x.csv --paradigm cluster"],
+      [
+        '-- <command> …',
+        "the ranks' command, e.g. train kmeans --data x.csv --paradigm cluster; when a rank dies launch stops the others and exits with its code, unless the command's --min-workers/--max-restarts let the survivors re-form",
+      ],
     ],
   },
   info: {

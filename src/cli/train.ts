@@ -9,7 +9,7 @@
 import { ConfigError } from '../core/errors.js';
 import { placeSharedArraysInWasmMemory } from '../core/kernels-wasm.js';
 import type { CheckpointPolicy } from '../models/context.js';
-import type { FaultRecord, FitOptions } from '../models/paradigm.js';
+import type { FaultRecord, FitInfo, FitOptions } from '../models/paradigm.js';
 import type { Paradigm } from '../models/index.js';
 import { PARADIGMS, createModel, evaluate, modelNames, saveModel } from '../models/index.js';
 import type { PipelineOptions } from '../models/neural/pipeline/settings.js';
@@ -48,6 +48,8 @@ export interface TrainReport {
   federated?: Record<string, unknown>;
   /** Lost ranks the run survived (FitInfo.faults; --min-workers, --max-restarts). */
   faults?: FaultRecord[];
+  /** ps-sync:backup=<b> / deadline=<ms>: gradients aggregated and dropped (FitInfo.rounds). */
+  rounds?: FitInfo['rounds'];
   out?: string;
 }
 
@@ -255,6 +257,7 @@ export async function trainCommand(args: ParsedArgs, write: Output): Promise<Tra
     ...(compression === undefined ? {} : { compression }),
     ...(info.federated === undefined ? {} : { federated: federatedReport(info.federated) }),
     ...(info.faults === undefined ? {} : { faults: info.faults }),
+    ...(info.rounds === undefined ? {} : { rounds: info.rounds }),
     ...(out === undefined ? {} : { out }),
   };
   if (json) write.data(JSON.stringify(report));
@@ -280,6 +283,10 @@ export async function trainCommand(args: ParsedArgs, write: Output): Promise<Tra
     for (const fault of report.faults ?? [])
       write(
         `  fault: rank ${fault.lost.join(', ')} lost; ${fault.workers} workers went on (generation ${fault.generation}), ${fault.lostMs.toFixed(0)} ms lost (detect ${fault.detectedMs.toFixed(0)}, re-form ${fault.reformMs.toFixed(0)}, reload ${fault.reloadMs.toFixed(0)})`,
+      );
+    if (report.rounds !== undefined)
+      write(
+        `  rounds: ${report.rounds.rounds} closed with ${report.rounds.aggregated} gradients, ${report.rounds.dropped} stale ones dropped${report.rounds.deadlineRounds > 0 ? `, ${report.rounds.deadlineRounds} closed by the deadline` : ''}; rounds missed per rank: ${report.rounds.missedByRank.join(' ')}`,
       );
     if (out !== undefined) write(`  saved to ${out}`);
   }

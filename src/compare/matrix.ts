@@ -45,8 +45,12 @@ const STALENESS_FAMILY = /^ps-ssp:\d+$/;
 /** What the error messages list as allowed. */
 const STRATEGY_CHOICES = [...STRATEGIES, 'ps-ssp:<s>'];
 // Fails to compile when strategies/ adds a name this list lacks ('federated-client' is the federated
-// paradigm's client seam, chosen by that paradigm, never by a matrix).
-const strategiesComplete: Exclude<GradientStrategyName, (typeof STRATEGIES)[number] | `ps-ssp:${number}` | 'federated-client'> extends never
+// paradigm's client seam, chosen by that paradigm, never by a matrix; 'ps-sync:<options>', backup
+// workers and round deadlines, is not a matrix column yet).
+const strategiesComplete: Exclude<
+  GradientStrategyName,
+  (typeof STRATEGIES)[number] | `ps-ssp:${number}` | `ps-sync:${string}` | 'federated-client'
+> extends never
   ? true
   : never = true;
 void strategiesComplete;

@@ -11,6 +11,7 @@ import type { LoadOptions } from '../data/load.js';
 import type { ModelFitOptions, ProgressEvent, Trainable } from './context.js';
 import type { PipelineSettings } from './neural/pipeline/settings.js';
 import type { FederatedInfo, FederatedOptions } from '../federated/settings.js';
+import type { RoundStats } from '../strategies/strategy.js';
 
 export type Paradigm = 'sequential' | 'threads' | 'processes' | 'cluster' | 'federated';
 export const PARADIGMS: readonly Paradigm[] = ['sequential', 'threads', 'processes', 'cluster', 'federated'];
@@ -219,6 +220,11 @@ export interface FitInfo {
   federated?: FederatedInfo;
   /** Lost ranks the run survived (FitOptions.minWorkers): one entry per re-form or restart, in order. */
   faults?: FaultRecord[];
+  /**
+   * `ps-sync:backup=<b>` / `ps-sync:deadline=<ms>`: rounds closed, gradients aggregated and dropped
+   * as stale, rounds closed by the deadline, and per rank the rounds that closed without it.
+   */
+  rounds?: RoundStats;
 }
 
 export interface LaunchRequest<State> {

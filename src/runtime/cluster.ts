@@ -210,6 +210,7 @@ async function gatherResults<State>(comm: ZmqCommunicator, own: RankResult<State
       rows: table[base + STAT_FIELDS.length + 2]!,
       peakRssBytes: Number.isNaN(peakRssBytes) ? undefined : peakRssBytes,
       ...(own.preprocess === undefined ? {} : { preprocess: own.preprocess }),
+      ...(rank === own.rank && own.rounds !== undefined ? { rounds: own.rounds } : {}),
     };
   });
 }

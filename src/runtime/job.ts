@@ -137,10 +137,11 @@ export function jobFor(request: LaunchRequest<unknown>, data: RankData, timeoutM
 /** The per-rank parts of FitInfo, from every rank's result (index = rank). */
 export function fitInfoParts(
   results: readonly Omit<RankResult, 'state'>[],
-): Pick<FitInfo, 'comm' | 'rows' | 'computeMs' | 'cpuMs' | 'peakRssBytes' | 'preprocess'> {
+): Pick<FitInfo, 'comm' | 'rows' | 'computeMs' | 'cpuMs' | 'peakRssBytes' | 'preprocess' | 'rounds'> {
   const cpuMs = results.map((result) => result.cpuMs);
   const peakRssBytes = results.map((result) => result.peakRssBytes);
   const preprocess = results[0]?.preprocess;
+  const rounds = results[0]?.rounds;
   return {
     comm: results.map((result) => result.stats),
     rows: results.map((result) => result.rows),
@@ -148,6 +149,7 @@ export function fitInfoParts(
     ...(cpuMs.every((ms): ms is number => ms !== undefined) ? { cpuMs } : {}),
     ...(peakRssBytes.every((bytes): bytes is number => bytes !== undefined) ? { peakRssBytes } : {}),
     ...(preprocess === undefined ? {} : { preprocess }),
+    ...(rounds === undefined ? {} : { rounds }),
   };
 }
 

@@ -6,8 +6,13 @@
  * random one: the secret goes through the environment, never argv).
  *
  * Rank 0's stdout and stderr pass through; the others' are prefixed with `[rank r] `. When a rank
- * fails the others are stopped (SIGTERM, then SIGKILL after a grace period) and launch exits with
- * the failed rank's exit code (4 for a lost peer or timeout, see cli/failure.ts); SIGINT/SIGTERM to
+ * fails and the command's restart policy cannot go on without it (no `--min-workers`/`--max-restarts`
+ * in the command, fewer than `--min-workers` ranks left, or `--max-restarts` exhausted), the others
+ * are stopped (SIGTERM, then SIGKILL after a grace period) and launch exits with the failed rank's
+ * exit code (4 for a lost peer or timeout, see cli/failure.ts; 128 + the signal's number for a
+ * signal), naming that rank, its signal or code, and how long stopping the others took. When the
+ * policy can go on, the survivors re-form on their own (runtime/elastic.ts) and launch lets them
+ * finish: it exits 0 when they do. SIGINT/SIGTERM to
  * launch are forwarded. Every child is reaped before it returns. Each rank also holds a pipe from
  * launch that launch never writes to (SHARDLEARN_LAUNCHER_FD, see launcher-link.ts): when launch dies,
  * even by SIGKILL, the ranks read end-of-file and stop.
@@ -22,7 +27,10 @@ import { createServer } from 'node:net';
 import { createInterface } from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
 import { generateSecret, readSecret } from '../comm/zmq/security.js';
+import { constants } from 'node:os';
 import { ConfigError } from '../core/errors.js';
+import type { ElasticPolicy } from './elastic.js';
+import { resolveElastic } from './elastic.js';
 import { LAUNCHER_FD, LAUNCHER_FD_VARIABLE } from './launcher-link.js';
 import { reapAll } from './processes.js';
 
@@ -60,6 +68,42 @@ function forward(stream: Readable | null, to: Writable, prefix: string): void {
     return;
   }
   createInterface({ input: stream }).on('line', (line) => to.write(`${prefix}${line}\n`));
+}
+
+/**
+ * The restart policy the ranks will resolve from their command's `--min-workers`, `--max-workers`
+ * and `--max-restarts` (as `--flag N` or `--flag=N`), for a world of `workers`; undefined when the
+ * command sets none, or sets one the ranks will refuse (they report that themselves).
+ */
+export function commandPolicy(command: readonly string[], workers: number): ElasticPolicy | undefined {
+  const flag = (name: string): number | undefined => {
+    for (let i = command.length - 1; i >= 0; i--) {
+      const arg = command[i]!;
+      if (arg === `--${name}`) return Number(command[i + 1]);
+      if (arg.startsWith(`--${name}=`)) return Number(arg.slice(name.length + 3));
+    }
+    return undefined;
+  };
+  const [minWorkers, maxWorkers, maxRestarts] = [flag('min-workers'), flag('max-workers'), flag('max-restarts')];
+  try {
+    return resolveElastic(
+      {
+        ...(minWorkers === undefined ? {} : { minWorkers }),
+        ...(maxWorkers === undefined ? {} : { maxWorkers }),
+        ...(maxRestarts === undefined ? {} : { maxRestarts }),
+      },
+      workers,
+      'cluster',
+    );
+  } catch {
+    return undefined;
+  }
+}
+
+/** How a child ended, in words, and the exit code a shell gives it (128 + the signal's number for a signal). */
+function ending(code: number | null, signal: NodeJS.Signals | null): { how: string; exitCode: number } {
+  if (signal === null) return { how: `exited with code ${code}`, exitCode: code ?? 1 };
+  return { how: `was killed by ${signal}`, exitCode: 128 + (constants.signals[signal] ?? 9) };
 }
 
 /** Run the job; resolves with the exit code launch should exit with. */
@@ -107,26 +151,53 @@ export async function launchLocal(options: LaunchOptions): Promise<number> {
     forward(child.stderr, stderr, rank === 0 ? '' : `[rank ${rank}] `);
     children.push(child);
   }
+  let interrupted = false; // launch itself was stopped: the ranks' deaths are no fault to survive
   const onSignal = (signal: NodeJS.Signals): void => {
+    interrupted = true;
     for (const child of children) child.kill(signal);
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   try {
     return await new Promise<number>((resolve) => {
-      let remaining = workers;
+      const policy = commandPolicy(command, workers);
+      const running = new Set(children);
       let failure: number | null = null;
+      let lost = 0;
+      const ended: string[] = []; // the ranks that failed, in order: the first is the likely cause
+      let stopped: Promise<void> = Promise.resolve(); // the report of the stop is written before launch returns
       children.forEach((child, rank) => {
         child.once('exit', (code, signal) => {
-          const exitCode = code ?? (signal === 'SIGINT' ? 130 : 128 + 9);
+          running.delete(child);
+          const { how, exitCode } = ending(code, signal);
           if (exitCode !== 0 && failure === null) {
-            failure = exitCode;
-            stderr.write(
-              `shardlearn launch: rank ${rank} (pid ${child.pid}) ${signal === null ? `exited with code ${code}` : `was killed by ${signal}`}; stopping the other ranks\n`,
-            );
-            void reapAll(children.filter((other) => other !== child));
+            ended.push(`rank ${rank} ${how}`);
+            const left = running.size;
+            // The survivors re-form on their own while the policy holds (runtime/elastic.ts): let them.
+            if (policy !== undefined && !interrupted && left >= policy.minWorkers && ++lost <= policy.maxRestarts) {
+              stderr.write(
+                `shardlearn launch: rank ${rank} (pid ${child.pid}) ${how}; ${left} ranks go on (--min-workers ${policy.minWorkers}, re-form ${lost} of at most ${policy.maxRestarts})\n`,
+              );
+            } else {
+              failure = exitCode;
+              const why =
+                policy === undefined
+                  ? 'no restart policy: the command sets no --min-workers'
+                  : left < policy.minWorkers
+                    ? `${left} of ${workers} ranks left, below --min-workers ${policy.minWorkers}`
+                    : `--max-restarts ${policy.maxRestarts} exhausted`;
+              stderr.write(`shardlearn launch: rank ${rank} (pid ${child.pid}) ${how}; stopping the other ranks (${why})\n`);
+              const others = [...running];
+              const stopping = performance.now();
+              stopped = reapAll(others).then(() => {
+                if (others.length > 0)
+                  stderr.write(
+                    `shardlearn launch: stopped ${others.length} other rank${others.length === 1 ? '' : 's'} in ${(performance.now() - stopping).toFixed(0)} ms; exit code ${exitCode} (${ended.join(', then ')})\n`,
+                  );
+              });
+            }
           }
-          if (--remaining === 0) resolve(failure ?? 0);
+          if (running.size === 0) void stopped.then(() => resolve(failure ?? 0));
         });
       });
     });

@@ -32,6 +32,7 @@ import type {
 import type { DataSource, FaultRecord, Paradigm } from '../models/paradigm.js';
 import { createModel, modelNames } from '../models/registry.js';
 import { createStrategy } from '../strategies/index.js';
+import type { RoundStats } from '../strategies/index.js';
 import { compressionOf } from './compression.js';
 import type { ElasticCommunicator, ElasticPlace, ElasticPolicy } from './elastic.js';
 import {
@@ -99,6 +100,8 @@ export interface RankResult<State = unknown> {
   preprocess?: unknown;
   /** The lost ranks this rank survived by re-forming (rank 0 of the last generation reports them). */
   faults?: FaultRecord[];
+  /** What the rounds aggregated and dropped (ps-sync with backup workers or a deadline; rank 0). */
+  rounds?: RoundStats;
 }
 
 /**
@@ -176,6 +179,7 @@ export async function runRank<State>(job: RankJob, setup: RankSetup): Promise<Ra
     rows: attempt.rows,
     peakRssBytes: processPeakRssBytes(),
     ...(attempt.preprocess === undefined ? {} : { preprocess: attempt.preprocess }),
+    ...(attempt.rounds === undefined ? {} : { rounds: attempt.rounds }),
   };
 }
 
@@ -187,6 +191,7 @@ interface Attempt<State> {
   preprocess: unknown;
   /** The communicator's commMs before training (the scaler's all-reduces are not in trainMs). */
   commMsBefore: number;
+  rounds: RoundStats | undefined;
 }
 
 /** One training of `model` on `data` over `comm` at `place`: rows, scaler, strategy, context, train. */
@@ -258,6 +263,7 @@ async function trainOnce<State>(
     rows: shard.rows,
     preprocess,
     commMsBefore,
+    rounds: strategy.rounds?.(),
   };
 }
 

@@ -7,6 +7,7 @@ import { ConfigError, ShardlearnError } from '../core/errors.js';
 import { AllReduceStrategy } from './allreduce.js';
 import { HogwildStrategy } from './hogwild.js';
 import { ParameterServerStrategy, parseConsistency } from './parameter-server.js';
+import { BackupParameterServer, closesEarly, parseRoundPolicy } from './ps-backup.js';
 import type { GradientStrategy, StrategyName } from './strategy.js';
 import type { CompressionOptions } from './compression.js';
 import { compressionCodec } from './compression.js';
@@ -60,6 +61,7 @@ export function isStrategyName(name: string): boolean {
  */
 export function checkStrategy(name: string, compression?: CompressionOptions): void {
   if (factoryFor(name) === undefined) throw unknownStrategy(name);
+  if (name.startsWith('ps-sync:')) parseRoundPolicy(name);
   if (compression !== undefined) checkCompression(name, compression);
 }
 
@@ -72,15 +74,20 @@ function unknownStrategy(name: string): ConfigError {
   return new ConfigError(`unknown strategy '${name}'; expected one of: ${strategyNames().join(', ')}${hint}`, { field: 'strategy' });
 }
 
-/** The strategies that compress (the all-reduce, the parameter server's pushes); the others refuse a codec other than 'none' rather than ignore it. */
-const compresses = (name: string): boolean => name === 'allreduce' || name.startsWith('ps-');
+/**
+ * The strategies that compress (the all-reduce, the parameter server's pushes); the others refuse a
+ * codec other than 'none' rather than ignore it. ps-sync with backup workers or a deadline pushes
+ * whole uncompressed gradients to its chief.
+ */
+const compresses = (name: string): boolean =>
+  name === 'allreduce' || (name.startsWith('ps-') && !(name.startsWith('ps-sync:') && closesEarly(parseRoundPolicy(name))));
 
 /** Throws the ConfigError of a bad codec spec, or of a codec asked of a strategy that does not compress. */
 export function checkCompression(name: string, compression: CompressionOptions): void {
   const codec = compressionCodec(compression);
   if (codec.layout !== 'identity' && !compresses(name)) {
     throw new ConfigError(
-      `--compression ${compression.codec} needs a strategy that compresses (allreduce, ps-sync, ps-async, ps-ssp:<s>); strategy '${name}' sends its vectors uncompressed`,
+      `--compression ${compression.codec} needs a strategy that compresses (allreduce, ps-sync without backups or a deadline, ps-async, ps-ssp:<s>); strategy '${name}' sends its vectors uncompressed`,
       { field: 'compression' },
     );
   }
@@ -93,8 +100,12 @@ function factoryFor(name: string): StrategyFactory | undefined {
 registerStrategy('allreduce', ({ comm, compression, bucketBytes }) => new AllReduceStrategy(comm, compression, bucketBytes));
 registerStrategy('hogwild', ({ comm, sharedParams }) => new HogwildStrategy(comm, sharedParams));
 registerStrategy('ps-sync', ({ comm, compression }) => new ParameterServerStrategy(comm, { kind: 'sync' }, compression));
+registerStrategy('ps-sync:<options>', ({ comm, compression }, name) => {
+  const policy = parseRoundPolicy(name);
+  return closesEarly(policy) ? new BackupParameterServer(comm, policy, name) : new ParameterServerStrategy(comm, { kind: 'sync' }, compression);
+});
 registerStrategy('ps-async', ({ comm, compression }) => new ParameterServerStrategy(comm, { kind: 'async' }, compression));
 registerStrategy('ps-ssp:<s>', ({ comm, compression }, name) => new ParameterServerStrategy(comm, parseConsistency(name)!, compression));
 
-export type { GradientStrategy, StrategyName, ApplyUpdate } from './strategy.js';
+export type { GradientStrategy, StrategyName, ApplyUpdate, RoundStats } from './strategy.js';
 export type { CompressionOptions } from './compression.js';

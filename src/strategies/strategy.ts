@@ -14,7 +14,14 @@
  * the strategy decides when and where it runs and what it is applied to.
  */
 /** Strategy names; the bounded-staleness parameter server is the family 'ps-ssp:<s>', s the staleness bound in steps. */
-export type StrategyName = 'allreduce' | 'hogwild' | 'ps-sync' | 'ps-async' | `ps-ssp:${number}` | 'federated-client';
+export type StrategyName =
+  | 'allreduce'
+  | 'hogwild'
+  | 'ps-sync'
+  | `ps-sync:${string}`
+  | 'ps-async'
+  | `ps-ssp:${number}`
+  | 'federated-client';
 
 export type ApplyUpdate = (params: Float64Array, meanGradient: Float64Array) => void;
 
@@ -57,9 +64,41 @@ export interface GradientStrategy {
   /**
    * One step. `gradientSum` is this rank's gradient summed over its rows of the batch; `count` is the
    * number of rows the sum is over — the global batch size when `synchronous`, else the local one.
-   * `gradientSum` may be overwritten.
+   * `rows`, when given, is this rank's own rows in the sum (synchronous trainers pass it: a strategy
+   * that aggregates only some ranks' gradients divides by the rows they cover). `gradientSum` may be
+   * overwritten.
    */
-  step(params: Float64Array, gradientSum: Float64Array, count: number, apply: ApplyUpdate): Promise<void>;
+  step(params: Float64Array, gradientSum: Float64Array, count: number, apply: ApplyUpdate, rows?: number): Promise<void>;
+  /**
+   * Asked before each synchronous step: true when that step's round already closed without this rank
+   * (a backup worker that fell behind, Chen et al. 2016), so the trainer skips the batch without
+   * computing it; the strategy counted the step. Absent: never skip.
+   */
+  skipStep?(): boolean;
+  /**
+   * True when the strategy goes on without its slowest ranks (backup workers, round deadlines): the
+   * trainer then does not meet every rank at epoch ends (its epoch loss is this rank's own rows), so
+   * a stopped rank holds nobody up before the end. Default false.
+   */
+  readonly toleratesStragglers?: boolean;
+  /** What the rounds aggregated and dropped (ps-sync with backup workers or a deadline; rank 0 only). */
+  rounds?(): RoundStats | undefined;
   /** Make `params` final and identical on every rank. */
   finish(params: Float64Array): Promise<void>;
+}
+
+/** The rounds of a synchronous parameter server that closes rounds early (FitInfo.rounds, `train --json` rounds). */
+export interface RoundStats {
+  /** Rounds closed (updates applied). */
+  rounds: number;
+  /** Gradients aggregated into them. */
+  aggregated: number;
+  /** Gradients refused as stale: computed on the parameters of a round that had closed without them. */
+  dropped: number;
+  /** Rounds closed by their deadline rather than by the quorum. */
+  deadlineRounds: number;
+  /** Per rank (index = rank), rounds that closed without its gradient. */
+  missedByRank: number[];
+  /** Per rank, its gradients refused as stale. */
+  droppedByRank: number[];
 }

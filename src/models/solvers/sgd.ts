@@ -60,7 +60,7 @@ export interface SgdOptions {
 
 export interface SgdResult {
   params: Float64Array;
-  /** Mean training loss of the last epoch (over all ranks). */
+  /** Mean training loss of the last epoch (over all ranks; this rank's rows under a strategy that `toleratesStragglers`). */
   loss: number;
 }
 
@@ -143,11 +143,14 @@ export async function runSgd(
           ? evenShare(order, start, stop, comm.rank, comm.size, batchRows)
           : shardShare(order, start, stop, layout.offset, layout.offset + shard.rows, batchRows);
         if (!even && first !== 0) for (let b = 0; b < count; b++) batchRows[b]! += first;
-        gradient.fill(0);
-        if (count > 0) lossSum += problem.accumulate(params, batchRows, count, gradient, epoch);
-        seen += count;
         step++;
-        await strategy.step(params, gradient, stop - start, apply);
+        // A backup worker whose round closed without it skips the batch (ps-backup.ts).
+        if (strategy.skipStep?.() !== true) {
+          gradient.fill(0);
+          if (count > 0) lossSum += problem.accumulate(params, batchRows, count, gradient, epoch);
+          seen += count;
+          await strategy.step(params, gradient, stop - start, apply, count);
+        }
         context.recovery?.stepDone?.(() => (stop === layout.total ? snapshot(epoch + 1, 0) : snapshot(epoch, stop)));
         if (checkpointer?.due(step, stop === layout.total) === true) {
           await checkpointer.write(stop === layout.total ? snapshot(epoch + 1, 0) : snapshot(epoch, stop));
@@ -167,7 +170,8 @@ export async function runSgd(
     }
     lossTally[0] = lossSum;
     lossTally[1] = seen;
-    if (comm.size > 1) await comm.allReduce(lossTally, 'sum');
+    // A strategy that goes on without its stragglers does not wait for them here either: rank 0's own loss.
+    if (comm.size > 1 && strategy.toleratesStragglers !== true) await comm.allReduce(lossTally, 'sum');
     // Asynchronous strategies meet only here: each rank's own state at this epoch boundary.
     if (!strategy.synchronous) context.recovery?.stepDone?.(() => snapshot(epoch + 1, 0));
     loss = lossTally[1]! > 0 ? lossTally[0]! / lossTally[1]! : NaN;
