@@ -102,15 +102,14 @@ export function encodeReply(reply: ClientReply, update: Float64Array | Uint8Arra
  */
 export function decodeReply(
   frames: readonly Uint8Array[],
-  codec: Codec | null = null,
-  length?: number,
+  codec: Codec | null,
+  length: number,
 ): { reply: ClientReply; delta: Float64Array } {
   const { envelope, arrays, bytes } = decodeMessage(frames);
   if (envelope.tag !== 'update' || envelope.h === undefined)
     throw new ConfigError(`the server expected an 'update' message, got '${envelope.tag ?? '?'}'`);
   const reply = envelope.h as unknown as ClientReply;
-  const size = length ?? arrays[0]?.length ?? 0;
-  return { reply, delta: decodeUpload(codec, { client: reply.client, codec: reply.codec, arrays, bytes }, size) };
+  return { reply, delta: decodeUpload(codec, { client: reply.client, codec: reply.codec, arrays, bytes }, length) };
 }
 
 export { wireBytes };
