@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import '../../src/index.js';
-import { createCodec } from '../../src/comm/codecs/index.js';
+import { codecUsages, createCodec } from '../../src/comm/codecs/index.js';
 import { WireError } from '../../src/comm/zmq/wire.js';
 import { CommError, ConfigError } from '../../src/core/errors.js';
 import type { FederatedOptions } from '../../src/federated/settings.js';
@@ -82,6 +82,24 @@ test('top-k uploads with per-client error feedback reach the dense accuracy at a
   // Error feedback changes what is sent, not how much (the headers' loss values aside).
   assert.ok(Math.abs(off.fitInfo!.federated!.bytesUp / info.bytesUp - 1) < 0.01);
   console.log(`topk:0.1 + EF: accuracy ${b.toFixed(3)} (dense ${a.toFixed(3)}, no EF ${off.score(held).toFixed(3)}); upload bytes ×${ratio.toFixed(3)}`);
+});
+
+test('every registered codec compresses the uploads: fewer bytes up, the same bytes down, a finite model that learns', async () => {
+  const options: FederatedOptions = { rounds: 3 };
+  const dense = (await fit(options)).fitInfo!.federated!;
+  const specs = codecUsages()
+    .filter((usage) => usage !== 'none')
+    .map((usage) => usage.replace('<ratio>', '0.1').replace('<levels>', '4').replace('<rank>', '2'));
+  assert.ok(specs.length >= 9, specs.join(', '));
+  for (const spec of specs) {
+    const model = await fit(options, spec);
+    const info = model.fitInfo!.federated!;
+    assert.equal(info.compression?.codec, spec);
+    assert.ok(info.bytesUp < dense.bytesUp / 2, `${spec}: ${info.bytesUp} bytes up, dense ${dense.bytesUp}`);
+    assert.equal(info.bytesDown, dense.bytesDown, `${spec}: downloads stay dense`);
+    assert.ok(weightsOf(model).every(Number.isFinite), spec);
+    assert.ok(model.score(held) > 0.6, `${spec}: accuracy ${model.score(held)}`);
+  }
 });
 
 test('a client’s error-feedback memory exists only once it is sampled, in float32, and what it drops is sent in its later rounds', () => {
