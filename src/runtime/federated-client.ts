@@ -187,6 +187,10 @@ export async function runClientTask(
   rows: Dataset,
   encoder: UploadEncoder | null = null,
 ): Promise<{ reply: ClientReply; delta: Float64Array; encoded: Uint8Array | null }> {
+  if ((job.upload === null) !== (encoder === null))
+    throw new ConfigError(
+      `client ${task.client}'s host has ${encoder === null ? 'no' : 'an'} upload encoder for a job whose uploads are ${job.upload === null ? 'dense' : `'${job.upload.codec}'`}`,
+    );
   const gradient = job.rule.kind === 'gradient';
   const overrides: Record<string, unknown> = { epochs: gradient ? 1 : job.localEpochs, seed: task.seed };
   const batchSize = gradient ? rows.rows : job.localBatchSize;
@@ -196,8 +200,6 @@ export async function runClientTask(
   let delta = strategy.update();
   if (task.attack !== null) delta = corruptUpdate(delta, task.attack);
   const update = transformUpdate(job.transforms.map(createUpdateTransform), { client: task.client, delta, weight: rows.rows }, task.round);
-  if ((job.upload === null) !== (encoder === null))
-    throw new ConfigError(`client ${task.client}'s host has ${encoder === null ? 'no' : 'an'} upload encoder for a job whose uploads are ${job.upload === null ? 'dense' : `'${job.upload.codec}'`}`);
   const encoded = encoder === null ? null : encoder.encode(task, update.delta);
   if (task.delayMs > 0) await new Promise((resolve) => setTimeout(resolve, task.delayMs));
   const reply: ClientReply = { round: task.round, client: task.client, weight: update.weight, loss };
