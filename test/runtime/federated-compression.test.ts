@@ -126,6 +126,11 @@ test('a client’s error-feedback memory exists only once it is sampled, in floa
   const off = new UploadEncoder({ codec: 'topk:0.25', warmupRounds: 0, errorFeedback: false });
   off.encode({ round: 1, client: 1, seed: 1 }, delta);
   assert.deepEqual([qsgd.held().clients, off.held().clients], [0, 0]);
+  // --compression-warmup counts rounds: DGC's density falls over the first 2 rounds, then stays at 1%.
+  const warm = new UploadEncoder({ codec: 'topk:0.01', warmupRounds: 2, errorFeedback: true });
+  const big = Float64Array.from({ length: 10_000 }, (_, i) => Math.sin(i));
+  const sizes = [1, 2, 3].map((round) => warm.encode({ round, client: 0, seed: round }, big).byteLength);
+  assert.deepEqual(sizes, [8 * Math.round(10_000 * 0.01 ** (1 / 3)), 8 * Math.round(10_000 * 0.01 ** (2 / 3)), 8 * 100]);
 });
 
 test('inline, thread and process client hosts give the same model and upload bytes for a seed and codec', async () => {
