@@ -9,6 +9,11 @@
  *          [--partitions iid,dirichlet:0.5,dirichlet:0.1] [--aggregators fedavg,fedsgd:0.5]
  *          [--local-epochs 5] [--batch 10] [--lr 0.05] [--max-rounds fedavg=300,fedsgd=3000]
  *          [--eval-every fedavg=1,fedsgd=10] [--clients-on threads] [--client-workers 2]
+ *          [--compression none,fp16,qsgd:4,topk16:0.01] [--client-error-feedback on|off]
+ *
+ *    With --compression, each partition × aggregator runs once per codec (the clients' uploads
+ *    compressed, runtime/federated-upload.ts); the records add the codec and the upload bytes
+ *    measured to the target round (bytesUpToTarget: the run stops there with --target).
  *
  * 2. Many simulated clients in one process: peak RSS (VmHWM) and rounds per second.
  *
@@ -64,19 +69,24 @@ async function rounds(): Promise<void> {
   const lr = Number(argument('lr') ?? '0.05');
   const placement = (argument('clients-on') ?? 'threads') as NonNullable<FederatedOptions['placement']>;
   const workers = Number(argument('client-workers') ?? '2');
+  const codecs = (argument('compression') ?? 'none').split(',');
+  const clientErrorFeedback = (argument('client-error-feedback') ?? 'on') === 'on';
   const params =
     modelName === 'mlp'
       ? { hidden, optimizer: 'sgd', momentum: 0, lr, batchSize: batch, epochs: 1 }
       : { filters: [8, 16], dense: [64], optimizer: 'sgd', momentum: 0, lr, batchSize: batch, epochs: 1 };
   for (const partition of partitions) {
-    for (const aggregator of aggregators) {
+    for (const aggregator of aggregators)
+      for (const compression of codecs) {
       const maxRounds = perAggregator(argument('max-rounds'), aggregator, aggregator.startsWith('fedsgd') ? 3000 : 300);
       const every = perAggregator(argument('eval-every'), aggregator, aggregator.startsWith('fedsgd') ? 10 : 1);
       const started = performance.now();
       const model = createModel(modelName, params);
       await model.fit(train, {
         paradigm: 'federated',
+        ...(compression === 'none' ? {} : { compression }),
         federated: {
+          clientErrorFeedback,
           clients: 100,
           fraction: 0.1,
           rounds: maxRounds,
@@ -89,7 +99,7 @@ async function rounds(): Promise<void> {
           evaluation: { data: test, target, every, stopAtTarget: true },
           onRound: (report) => {
             if (report.score !== undefined && report.round % (every * 10) === 0)
-              process.stderr.write(`${aggregator} ${partition} round ${report.round}: ${report.score.toFixed(4)}\n`);
+              process.stderr.write(`${aggregator} ${partition} ${compression} round ${report.round}: ${report.score.toFixed(4)}\n`);
           },
         },
       });
@@ -108,6 +118,8 @@ async function rounds(): Promise<void> {
         localEpochs: aggregator.startsWith('fedsgd') ? 1 : localEpochs,
         partition,
         aggregator,
+        compression,
+        clientErrorFeedback: info.compression?.errorFeedback ?? null,
         target,
         evalEvery: every,
         roundsToTarget: info.roundsToTarget,
@@ -126,7 +138,7 @@ async function rounds(): Promise<void> {
       };
       save(record);
       console.log(JSON.stringify(record));
-    }
+      }
   }
 }
 

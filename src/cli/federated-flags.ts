@@ -44,6 +44,7 @@ export const FEDERATED_FLAGS = [
   'dp-delta',
   'dp-mode',
   'secure-aggregation',
+  'client-error-feedback',
 ] as const;
 
 const whole = (n: number): boolean => Number.isInteger(n) && n >= 1;
@@ -112,6 +113,12 @@ export function takeFederated(args: ParsedArgs, paradigm: Paradigm, evaluation: 
       ...(stopAtTarget ? { stopAtTarget } : {}),
     };
   if (takeSwitch(args, 'secure-aggregation')) options.secureAggregation = true;
+  const feedback = takeString(args, 'client-error-feedback');
+  if (feedback !== undefined) {
+    if (feedback !== 'on' && feedback !== 'off')
+      throw new ConfigError(`--client-error-feedback expects on or off, got '${feedback}'`, { field: 'client-error-feedback' });
+    options.clientErrorFeedback = feedback === 'on';
+  }
   const dpClip = takeNumber(args, 'dp-clip', (n) => n > 0 && Number.isFinite(n), 'a positive number');
   const dpNoise = takeNumber(args, 'dp-noise', (n) => n >= 0 && Number.isFinite(n), 'a number ≥ 0');
   const dpDelta = takeNumber(args, 'dp-delta', (n) => n > 0 && n < 1, 'a number in (0, 1)');
@@ -148,5 +155,6 @@ export function federatedReport(info: FederatedInfo): Record<string, unknown> {
     mode: info.mode,
     roundsPerSecond: info.roundsPerSecond,
     ...(info.peakRssBytes === undefined ? {} : { peakRssBytes: info.peakRssBytes }),
+    ...(info.compression === undefined ? {} : { compression: info.compression }),
   };
 }

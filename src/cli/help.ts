@@ -65,6 +65,10 @@ const FEDERATED_HELP: CommandHelp['flags'] = [
     '--secure-aggregation',
     "federated: Bonawitz et al.'s secure aggregation: the server steps from the sum of masked updates only (fedavg/fedprox, synchronous rounds)",
   ],
+  [
+    '--client-error-feedback on|off',
+    "federated --compression: each client keeps its biased codec's residual between its rounds (default on; float32, sampled clients only)",
+  ],
   ['--dp-clip C', 'federated: differential privacy (DP-FedAvg): clip every client update to L2 norm C (with --dp-noise, --dp-delta)'],
   ['--dp-noise σ', 'federated DP: Gaussian noise std σ·C on the sum of the updates (the noise multiplier)'],
   ['--dp-delta δ', 'federated DP: the δ of the (ε, δ) the Rényi accountant reports per round and at the end'],
@@ -103,7 +107,7 @@ export const COMMANDS: Record<string, CommandHelp> = {
       ],
       [
         '--compression <codec>',
-        'compress gradients: none, fp16, bf16, topk:<ratio>, topk16:<ratio>, randomk:<ratio>, qsgd:<levels>, terngrad, signsgd, powersgd:<rank> (allreduce and ps-* strategies)',
+        'compress gradients: none, fp16, bf16, topk:<ratio>, topk16:<ratio>, randomk:<ratio>, qsgd:<levels>, terngrad, signsgd, powersgd:<rank> (allreduce and ps-* strategies; federated: the clients\' uploads)',
       ],
       [
         '--compression-warmup E',

@@ -26,6 +26,11 @@ export interface Message {
   header?: Record<string, unknown>;
   /** Numeric payloads, carried as raw bytes by transports that cross process boundaries. */
   arrays?: FloatArray[];
+  /**
+   * Opaque byte payloads (a codec's encoded update), after the arrays. Carried by the ZeroMQ
+   * transport (wire byte frames); the shared-memory transport refuses them.
+   */
+  bytes?: Uint8Array[];
 }
 
 /**
@@ -69,6 +74,7 @@ export function emptyStats(): CommStats {
 export function payloadBytes(message: Message): number {
   let bytes = 0;
   for (const array of message.arrays ?? []) bytes += array.byteLength;
+  for (const frame of message.bytes ?? []) bytes += frame.byteLength;
   return bytes;
 }
 

@@ -63,6 +63,12 @@ export interface FederatedOptions {
    * are unmasked by the protocol. FedAvg (or fedprox) and synchronous rounds only.
    */
   secureAggregation?: boolean;
+  /**
+   * Under `compression`: whether each client keeps its biased codec's error-feedback residual between
+   * the rounds it is sampled in (float32, only for clients ever sampled; runtime/federated-upload.ts).
+   * Default true; false compresses each update on its own and keeps no per-client memory.
+   */
+  clientErrorFeedback?: boolean;
   dp?: { clip: number; noiseMultiplier: number; delta: number; mode?: 'client' | 'server' };
   /** Held-out rows the server scores the global model on after rounds (accuracy or R²); the fit stops once `target` is reached when `stopAtTarget`. */
   evaluation?: { data: Dataset; target?: number; every?: number; stopAtTarget?: boolean };
@@ -98,9 +104,14 @@ export interface FederatedInfo {
   rounds: number;
   /** First round whose evaluation reached `evaluation.target`; null when never (or no target). */
   roundsToTarget: number | null;
-  /** Bytes the clients sent (their serialised updates), and the server sent them (the serialised global weights). */
+  /**
+   * Bytes the clients sent (their serialised updates, compressed under `--compression`), and the
+   * server sent them (the serialised global weights, always dense).
+   */
   bytesUp: number;
   bytesDown: number;
+  /** The uploads' codec and whether clients kept error feedback; absent for dense uploads. */
+  compression?: { codec: string; errorFeedback: boolean };
   /** Differential privacy's (ε, δ) after the last round (the Rényi accountant); null without `dp`. */
   epsilon: number | null;
   delta: number | null;
@@ -141,6 +152,7 @@ export interface FederatedSettings {
   seed: number;
   dp: { clip: number; noiseMultiplier: number; delta: number; mode: 'client' | 'server' } | null;
   secureAggregation: boolean;
+  clientErrorFeedback: boolean;
 }
 
 const positiveInteger = (value: number, field: string): number => {
@@ -198,6 +210,7 @@ export function resolveFederated(options: FederatedOptions, timeoutMs: number): 
     seed,
     dp,
     secureAggregation: resolveSecure(options, aggregator, dp),
+    clientErrorFeedback: options.clientErrorFeedback ?? true,
   };
 }
 

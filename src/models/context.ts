@@ -39,6 +39,7 @@ export interface ModelFitOptions {
    * `--compression`): 'none', 'fp16', 'bf16',
    * 'topk:<ratio>[:<momentum>]', 'topk16:<ratio>[:<momentum>]', 'randomk:<ratio>', 'qsgd:<levels>', 'terngrad', 'signsgd',
    * 'powersgd:<rank>'. Applied in every paradigm, sequential included; see docs/distributed.md.
+   * Under the federated paradigm it compresses each client's upload (docs/federated.md).
    *
    * @example
    * await model.fit(data, { paradigm: 'threads', workers: 2, compression: 'topk:0.01', compressionWarmup: 1 });

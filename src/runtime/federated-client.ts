@@ -5,7 +5,9 @@
  * the update when the client is Byzantine, and pass it through the update transforms. Messages are
  * the ZeroMQ wire format's frames (comm/zmq/wire.ts) on every path: the bytes counted as up and down
  * traffic are those of the messages actually serialised (by the ZeroMQ transport's own counters for
- * client processes, by `wireBytes` of the encoded frames for simulated clients).
+ * client processes, by `wireBytes` of the encoded frames for simulated clients). Under
+ * `--compression` the update travels as the codec's bytes in one wire byte frame
+ * (runtime/federated-upload.ts), encoded here by the host's encoder and decoded by the server.
  *
  * The model is rebuilt from the registry per task with the federation's settings in place of its
  * own (`epochs` ← local epochs, `batchSize` ← local batch, `seed` ← the client's seed of the round),
@@ -31,6 +33,9 @@ import { createUpdateTransform, transformUpdate } from '../federated/transforms.
 import type { ModelFitOptions, TrainContext, Trainable } from '../models/context.js';
 import { createModel, modelNames } from '../models/registry.js';
 import { PROTOCOL_VERSION } from '../comm/zmq/wire.js';
+import type { Codec } from '../comm/codecs/index.js';
+import type { UploadEncoder, UploadSettings } from './federated-upload.js';
+import { decodeUpload } from './federated-upload.js';
 
 /** What every client of a fit shares; sent to each client host once. Serialisable. */
 export interface ClientJob {
@@ -46,6 +51,8 @@ export interface ClientJob {
   options: ModelFitOptions;
   /** Modules a host imports first (where custom models register). */
   modules: string[];
+  /** How clients compress their uploads (`--compression`), or null for dense float64 updates. */
+  upload: UploadSettings | null;
 }
 
 /** One client's work in one round (the header of the server's message; the global weights travel as its array). */
@@ -67,6 +74,8 @@ export interface ClientReply {
   weight: number;
   /** Mean training loss of the client's last local epoch, when the model reports one. */
   loss: number | null;
+  /** The codec of a compressed upload (its bytes travel as the message's byte frame). */
+  codec?: string;
 }
 
 export function encodeTask(task: ClientTask, global: Float64Array): Buffer[] {
@@ -81,16 +90,26 @@ export function decodeTask(frames: readonly Uint8Array[]): { task: ClientTask; g
   return { task: envelope.h as unknown as ClientTask, global };
 }
 
-export function encodeReply(reply: ClientReply, delta: Float64Array): Buffer[] {
-  return encodeMessage({ v: PROTOCOL_VERSION, k: 'user', tag: 'update', h: { ...reply } }, [delta]);
+/** A reply's frames: the update as a float64 array, or a compressed upload's bytes as one byte frame. */
+export function encodeReply(reply: ClientReply, update: Float64Array | Uint8Array): Buffer[] {
+  const envelope = { v: PROTOCOL_VERSION, k: 'user', tag: 'update', h: { ...reply } } as const;
+  return update instanceof Float64Array ? encodeMessage(envelope, [update]) : encodeMessage(envelope, [], [update]);
 }
 
-export function decodeReply(frames: readonly Uint8Array[]): { reply: ClientReply; delta: Float64Array } {
-  const { envelope, arrays } = decodeMessage(frames);
-  const delta = arrays[0];
-  if (envelope.tag !== 'update' || !(delta instanceof Float64Array))
-    throw new ConfigError(`the server expected an 'update' message with a float64 delta, got '${envelope.tag ?? '?'}'`);
-  return { reply: envelope.h as unknown as ClientReply, delta };
+/**
+ * The reply and the client's update (of `length` values), decoded with `codec` (null: a dense
+ * upload). Malformed frames throw WireError; an update that is not what the server expects, CommError.
+ */
+export function decodeReply(
+  frames: readonly Uint8Array[],
+  codec: Codec | null,
+  length: number,
+): { reply: ClientReply; delta: Float64Array } {
+  const { envelope, arrays, bytes } = decodeMessage(frames);
+  if (envelope.tag !== 'update' || envelope.h === undefined)
+    throw new ConfigError(`the server expected an 'update' message, got '${envelope.tag ?? '?'}'`);
+  const reply = envelope.h as unknown as ClientReply;
+  return { reply, delta: decodeUpload(codec, { client: reply.client, codec: reply.codec, arrays, bytes }, length) };
 }
 
 export { wireBytes };
@@ -156,13 +175,22 @@ async function reclaimKernelMemory(): Promise<void> {
   await new Promise((resolve) => setImmediate(resolve));
 }
 
-/** Train one client's round on its rows: the reply and the update to send back. */
+/**
+ * Train one client's round on its rows: the reply and the update to send back — `delta`, and under
+ * `--compression` also `encoded`, the codec's bytes of it by `encoder` (the host's, which holds the
+ * client's error-feedback memory); the upload is `encoded ?? delta`.
+ */
 export async function runClientTask(
   job: ClientJob,
   task: ClientTask,
   global: Float64Array,
   rows: Dataset,
-): Promise<{ reply: ClientReply; delta: Float64Array }> {
+  encoder: UploadEncoder | null = null,
+): Promise<{ reply: ClientReply; delta: Float64Array; encoded: Uint8Array | null }> {
+  if ((job.upload === null) !== (encoder === null))
+    throw new ConfigError(
+      `client ${task.client}'s host has ${encoder === null ? 'no' : 'an'} upload encoder for a job whose uploads are ${job.upload === null ? 'dense' : `'${job.upload.codec}'`}`,
+    );
   const gradient = job.rule.kind === 'gradient';
   const overrides: Record<string, unknown> = { epochs: gradient ? 1 : job.localEpochs, seed: task.seed };
   const batchSize = gradient ? rows.rows : job.localBatchSize;
@@ -172,6 +200,9 @@ export async function runClientTask(
   let delta = strategy.update();
   if (task.attack !== null) delta = corruptUpdate(delta, task.attack);
   const update = transformUpdate(job.transforms.map(createUpdateTransform), { client: task.client, delta, weight: rows.rows }, task.round);
+  const encoded = encoder === null ? null : encoder.encode(task, update.delta);
   if (task.delayMs > 0) await new Promise((resolve) => setTimeout(resolve, task.delayMs));
-  return { reply: { round: task.round, client: task.client, weight: update.weight, loss }, delta: update.delta };
+  const reply: ClientReply = { round: task.round, client: task.client, weight: update.weight, loss };
+  if (encoder !== null) reply.codec = encoder.codec.spec;
+  return { reply, delta: update.delta, encoded };
 }

@@ -12,7 +12,10 @@
  *   pending and later tasks fail as lost, and the server drops them.
  *
  * Bytes: inline and threads encode every task and reply with the wire format and count the frames;
- * processes report the ZeroMQ communicator's own counters.
+ * processes report the ZeroMQ communicator's own counters. Under `--compression` every host encodes
+ * a client's update with its own UploadEncoder (runtime/federated-upload.ts) and the server decodes
+ * it with its own codec; when clients keep error-feedback memory, a client always runs on the same
+ * thread (client mod threads), as it does on the same process.
  */
 import type { ChildProcess } from 'node:child_process';
 import { fork } from 'node:child_process';
@@ -26,6 +29,9 @@ import type { ClientJob, ClientReply, ClientTask } from './federated-client.js';
 import { decodeReply, decodeTask, encodeReply, encodeTask, runClientTask, wireBytes } from './federated-client.js';
 import type { FederatedProcessStart, FederatedThreadMessage, FederatedThreadReply } from './federated-worker.js';
 import { reapAll } from './processes.js';
+import type { Codec } from '../comm/codecs/index.js';
+import { createCodec } from '../comm/codecs/index.js';
+import { decodeUpload, keepsClientMemory, uploadEncoder } from './federated-upload.js';
 
 const WORKER_URL = new URL('./federated-worker.js', import.meta.url);
 
@@ -41,6 +47,11 @@ export interface ClientHosts {
   close(): Promise<void>;
 }
 
+/** The codec the server decodes uploads with (its own, not the clients'), or null for dense uploads. */
+function serverCodec(job: ClientJob): Codec | null {
+  return job.upload === null ? null : createCodec(job.upload.codec);
+}
+
 /** The error a client's own failure (a bad model setting, a data error) becomes on the server. */
 function clientFailure(client: number, message: string, code: string | undefined): Error {
   return code === 'CONFIG' || code === 'DATA_VALUE' || code === 'DATA_FORMAT' || code === 'DATA_MISSING'
@@ -54,12 +65,17 @@ export class InlineHosts implements ClientHosts {
   private down = 0;
   private queue: Promise<unknown> = Promise.resolve();
   private closed = false;
+  private readonly encoder;
+  private readonly codec;
 
   constructor(
     private readonly job: ClientJob,
     private readonly data: Dataset,
     private readonly parts: readonly Uint32Array[],
-  ) {}
+  ) {
+    this.encoder = uploadEncoder(job.upload);
+    this.codec = serverCodec(job);
+  }
 
   run(task: ClientTask, global: Float64Array): Promise<ClientResult> {
     const result = this.queue.then(async () => {
@@ -68,10 +84,16 @@ export class InlineHosts implements ClientHosts {
       const frames = encodeTask(task, global);
       this.down += wireBytes(frames);
       const decoded = decodeTask(frames);
-      const { reply, delta } = await runClientTask(this.job, decoded.task, decoded.global, this.data.take(this.parts[task.client]!));
-      const back = encodeReply(reply, delta);
+      const { reply, delta, encoded } = await runClientTask(
+        this.job,
+        decoded.task,
+        decoded.global,
+        this.data.take(this.parts[task.client]!),
+        this.encoder,
+      );
+      const back = encodeReply(reply, encoded ?? delta);
       this.up += wireBytes(back);
-      return decodeReply(back);
+      return decodeReply(back, this.codec, global.length);
     });
     this.queue = result.catch(() => undefined);
     return result;
@@ -92,6 +114,8 @@ interface Pending {
   reject: (error: Error) => void;
   client: number;
   thread: number;
+  /** The global model's parameter count (the update's length). */
+  length: number;
 }
 
 /** Clients on worker threads reading the training rows from shared memory. */
@@ -102,10 +126,17 @@ export class ThreadHosts implements ClientHosts {
   private readonly pending = new Map<number, Pending>();
   private readonly load: number[];
 
+  private readonly codec: Codec | null;
+  /** Clients keep codec memory on their thread: client c always runs on thread c mod threads. */
+  private readonly pinned: boolean;
+
   private constructor(
     private readonly workers: Worker[],
     private readonly parts: readonly Uint32Array[],
+    job: ClientJob,
   ) {
+    this.codec = serverCodec(job);
+    this.pinned = keepsClientMemory(job.upload);
     this.load = workers.map(() => 0);
     workers.forEach((worker, thread) => {
       worker.on('message', (message: FederatedThreadReply) => this.receive(message));
@@ -133,17 +164,19 @@ export class ThreadHosts implements ClientHosts {
       ),
     );
     for (const worker of workers) worker.postMessage({ type: 'start', job, data: init } satisfies FederatedThreadMessage);
-    return new ThreadHosts(workers, parts);
+    return new ThreadHosts(workers, parts, job);
   }
 
   run(task: ClientTask, global: Float64Array): Promise<ClientResult> {
     const id = this.nextId++;
-    const thread = this.load.indexOf(Math.min(...this.load));
+    const thread = this.pinned ? task.client % this.workers.length : this.load.indexOf(Math.min(...this.load));
+    if (this.load[thread] === Infinity)
+      return Promise.reject(new CommError('PEER_LOST', `the thread hosting client ${task.client} is gone`, { rank: thread }));
     const frames = encodeTask(task, global);
     this.down += wireBytes(frames);
     this.load[thread]!++;
     return new Promise((resolve, reject) => {
-      this.pending.set(id, { resolve, reject, client: task.client, thread });
+      this.pending.set(id, { resolve, reject, client: task.client, thread, length: global.length });
       this.workers[thread]!.postMessage({ type: 'task', id, frames, rows: this.parts[task.client]! } satisfies FederatedThreadMessage);
     });
   }
@@ -156,7 +189,11 @@ export class ThreadHosts implements ClientHosts {
     this.load[pending.thread]!--;
     if (message.type === 'failed') return pending.reject(clientFailure(pending.client, message.message, message.code));
     this.up += wireBytes(message.frames);
-    pending.resolve(decodeReply(message.frames));
+    try {
+      pending.resolve(decodeReply(message.frames, this.codec, pending.length));
+    } catch (error) {
+      pending.reject(error instanceof Error ? error : new Error(String(error)));
+    }
   }
 
   private lose(thread: number, error: Error): void {
@@ -180,7 +217,10 @@ export class ThreadHosts implements ClientHosts {
 
 /** Real clients in child processes, the launcher as the ZeroMQ world's rank 0 (the server). */
 export class ProcessHosts implements ClientHosts {
-  private readonly pending = new Map<string, { resolve: (result: ClientResult) => void; reject: (error: Error) => void }>();
+  private readonly pending = new Map<
+    string,
+    { resolve: (result: ClientResult) => void; reject: (error: Error) => void; length: number }
+  >();
   private readonly lost: (Error | null)[];
   private closed = false;
   private readonly baseline: { up: number; down: number };
@@ -189,6 +229,7 @@ export class ProcessHosts implements ClientHosts {
     private readonly comm: ZmqCommunicator,
     private readonly children: ChildProcess[],
     private readonly remove: () => Promise<void>,
+    private readonly codec: Codec | null,
   ) {
     this.lost = children.map(() => null);
     this.baseline = { up: comm.stats.bytesReceived, down: comm.stats.bytesSent };
@@ -252,10 +293,15 @@ export class ProcessHosts implements ClientHosts {
         }),
         exited,
       ]);
-      return new ProcessHosts(comm, children, async () => {
-        await reapAll(children);
-        await local.remove();
-      });
+      return new ProcessHosts(
+        comm,
+        children,
+        async () => {
+          await reapAll(children);
+          await local.remove();
+        },
+        serverCodec(job),
+      );
     } catch (error) {
       await reapAll(children);
       await local.remove();
@@ -284,12 +330,19 @@ export class ProcessHosts implements ClientHosts {
         this.loseRank(rank, error instanceof Error ? error : new Error(String(error)));
         return;
       }
-      const header = message.header as { round: number; client: number; message?: string; code?: string };
+      const header = message.header as { round: number; client: number; message?: string; code?: string; codec?: string };
       const waiting = this.pending.get(this.key(header.round, header.client));
       if (waiting === undefined) continue; // a reply after its deadline: dropped already
       this.pending.delete(this.key(header.round, header.client));
       if (message.tag === 'failed') waiting.reject(clientFailure(header.client, header.message ?? '?', header.code));
-      else waiting.resolve({ reply: message.header as unknown as ClientReply, delta: message.arrays![0] as Float64Array });
+      else {
+        try {
+          const payload = { client: header.client, codec: header.codec, arrays: message.arrays ?? [], bytes: message.bytes ?? [] };
+          waiting.resolve({ reply: message.header as unknown as ClientReply, delta: decodeUpload(this.codec, payload, waiting.length) });
+        } catch (error) {
+          waiting.reject(error instanceof Error ? error : new Error(String(error)));
+        }
+      }
     }
   }
 
@@ -311,7 +364,7 @@ export class ProcessHosts implements ClientHosts {
         new CommError('PEER_LOST', `client ${task.client}'s process (rank ${rank}) is gone: ${gone.message}`, { rank }),
       );
     return new Promise((resolve, reject) => {
-      this.pending.set(this.key(task.round, task.client), { resolve, reject });
+      this.pending.set(this.key(task.round, task.client), { resolve, reject, length: global.length });
       this.comm.send(rank, { tag: 'train', header: { ...task }, arrays: [global] }).catch((error: unknown) => {
         this.loseRank(rank, error instanceof Error ? error : new Error(String(error)));
       });

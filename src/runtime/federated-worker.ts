@@ -19,6 +19,8 @@ import { Dataset } from '../data/dataset.js';
 import type { DatasetInit } from '../data/dataset.js';
 import type { ClientJob, ClientTask } from './federated-client.js';
 import { decodeTask, encodeReply, runClientTask } from './federated-client.js';
+import { uploadEncoder } from './federated-upload.js';
+import type { UploadEncoder } from './federated-upload.js';
 
 /** What the launcher posts to a client thread. */
 export type FederatedThreadMessage =
@@ -62,11 +64,13 @@ function failure(error: unknown): { message: string; code: string | undefined; n
 function serveThread(port: NonNullable<typeof parentPort>): void {
   let job: ClientJob | null = null;
   let data: Dataset | null = null;
+  let encoder: UploadEncoder | null = null;
   let queue = Promise.resolve();
   port.on('message', (message: FederatedThreadMessage) => {
     if (message.type === 'start') {
       job = message.job;
       data = new Dataset(message.data);
+      encoder = uploadEncoder(message.job.upload);
       queue = importModules(message.job);
       return;
     }
@@ -74,8 +78,8 @@ function serveThread(port: NonNullable<typeof parentPort>): void {
     queue = queue.then(async () => {
       try {
         const { task, global } = decodeTask(message.frames);
-        const { reply, delta } = await runClientTask(job!, task, global, data!.take(message.rows));
-        const frames = encodeReply(reply, delta);
+        const { reply, delta, encoded } = await runClientTask(job!, task, global, data!.take(message.rows), encoder);
+        const frames = encodeReply(reply, encoded ?? delta);
         port.postMessage({ type: 'reply', id: message.id, frames } satisfies FederatedThreadReply);
       } catch (error) {
         port.postMessage({ type: 'failed', id: message.id, ...failure(error) } satisfies FederatedThreadReply);
@@ -88,6 +92,8 @@ function serveThread(port: NonNullable<typeof parentPort>): void {
 async function serveProcess(start: FederatedProcessStart): Promise<void> {
   await importModules(start.job);
   const data = new Dataset(start.data);
+  // This process's clients keep their codec memory here (client c always runs on process c mod P).
+  const encoder = uploadEncoder(start.job.upload);
   const comm = await ZmqCommunicator.join({
     rank: start.rank,
     size: start.size,
@@ -112,8 +118,9 @@ async function serveProcess(start: FederatedProcessStart): Promise<void> {
       try {
         const rows = start.clients[String(task.client)];
         if (rows === undefined) throw new ShardlearnError('CONFIG', `client ${task.client} is not hosted by process rank ${start.rank}`);
-        const { reply, delta } = await runClientTask(start.job, task, message.arrays![0] as Float64Array, data.take(rows));
-        await comm.send(0, { tag: 'update', header: { ...reply }, arrays: [delta] });
+        const { reply, delta, encoded } = await runClientTask(start.job, task, message.arrays![0] as Float64Array, data.take(rows), encoder);
+        // The upload as it crosses the transport: the codec's bytes as a byte frame, or the dense delta.
+        await comm.send(0, { tag: 'update', header: { ...reply }, ...(encoded === null ? { arrays: [delta] } : { bytes: [encoded] }) });
       } catch (error) {
         await comm.send(0, { tag: 'failed', header: { round: task.round, client: task.client, ...failure(error) } });
       }

@@ -42,6 +42,9 @@ import { trainWithStrategy } from './federated-client.js';
 import type { ClientHosts, ClientResult } from './federated-hosts.js';
 import { secureRound } from './federated-secure.js';
 import { InlineHosts, ProcessHosts, ThreadHosts } from './federated-hosts.js';
+import type { UploadSettings } from './federated-upload.js';
+import { keepsClientMemory } from './federated-upload.js';
+import { createCodec } from '../comm/codecs/index.js';
 import { moduleUrl, rankOptions, resolveTimeout } from './job.js';
 import { refuseInsecureTransport, refuseNetwork } from './network.js';
 import { processPeakRssBytes } from './peak-rss.js';
@@ -77,6 +80,7 @@ export async function launchFederated<State>(request: LaunchRequest<State>): Pro
     });
   const timeoutMs = resolveTimeout(options.timeoutMs);
   const settings = resolveFederated(options.federated ?? {}, timeoutMs);
+  const upload = uploadSettings(options.compression, options.compressionWarmup, settings);
   const chosen = createAggregator(settings.aggregator);
   const rule = chosen.client;
   const dp = settings.dp;
@@ -99,6 +103,7 @@ export async function launchFederated<State>(request: LaunchRequest<State>): Pro
     transforms: dp?.mode === 'client' ? [localDpSpec(dp.clip, dp.noiseMultiplier, settings.perRound, settings.seed)] : [],
     options: rankOptions(options),
     modules: (options.workerModules ?? []).map(moduleUrl),
+    upload,
   };
   const byzantine = settings.byzantine === null ? new Set<number>() : byzantineClients(settings.byzantine, settings.clients, settings.seed);
   const probe = data.take([0]);
@@ -223,6 +228,7 @@ export async function launchFederated<State>(request: LaunchRequest<State>): Pro
     roundsToTarget,
     bytesUp: bytes.up,
     bytesDown: bytes.down,
+    ...(upload === null ? {} : { compression: { codec: upload.codec, errorFeedback: keepsClientMemory(upload) } }),
     epsilon: accountant === null ? null : accountant.epsilon(dp!.delta).epsilon,
     delta: dp === null ? null : dp.delta,
     dropped: dropped.dropout + dropped.deadline + dropped.lost + dropped.nonFinite,
@@ -250,6 +256,27 @@ export async function launchFederated<State>(request: LaunchRequest<State>): Pro
       federated,
     },
   };
+}
+
+/**
+ * The clients' upload codec (`--compression`), checked here before any client starts, or null for
+ * dense uploads ('none' included). Secure aggregation is refused: its masks are added to dense
+ * fixed-point field elements, one per parameter, so a sparse or quantised upload would have to be
+ * densified before masking and would save nothing (compressed SecAgg needs a shared sparsity
+ * pattern, as in FetchSGD's sketches, which this protocol does not have).
+ */
+function uploadSettings(codec: string | undefined, warmup: number | undefined, settings: FederatedSettings): UploadSettings | null {
+  if (codec === undefined || codec.trim() === 'none') return null;
+  const parsed = createCodec(codec);
+  if (settings.secureAggregation)
+    throw new ConfigError(
+      `--compression ${parsed.spec} and --secure-aggregation cannot be combined: secure aggregation masks every parameter as a dense field element, so a compressed upload would be densified before masking; drop one of the two flags`,
+      { field: 'compression' },
+    );
+  const warmupRounds = warmup ?? 0;
+  if (!(warmupRounds >= 0))
+    throw new ConfigError(`compressionWarmup must be ≥ 0 rounds, found ${warmupRounds}`, { field: 'compression-warmup' });
+  return { codec: parsed.spec, warmupRounds, errorFeedback: settings.clientErrorFeedback };
 }
 
 /** Whether a registered model is a classifier (its clients must agree on the classes). */

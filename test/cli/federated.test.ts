@@ -70,3 +70,23 @@ test('--aggregator median and --dp-clip/--dp-noise/--dp-delta from the CLI: ε p
   assert.equal(partial.status, 2);
   assert.match(partial.stderr, /needs all of --dp-clip C --dp-noise σ --dp-delta δ/);
 });
+
+test('--compression compresses the clients’ uploads (bytes in --json); --client-error-feedback off; refused with --secure-aggregation', () => {
+  const base = ['train', 'logistic-regression', ...DATA, '--solver', 'sgd', '--lr', '0.1', '--paradigm', 'federated', '--clients', '6',
+    '--fraction', '0.5', '--rounds', '2', '--clients-on', 'inline', '--json']; // prettier-ignore
+  type Report = { federated: { bytesUp: number; bytesDown: number; compression?: { codec: string; errorFeedback: boolean } } };
+  const dense = run(base);
+  const sparse = run([...base, '--compression', 'topk16:0.2', '--client-error-feedback', 'off']);
+  assert.equal(dense.status, 0, dense.stderr);
+  assert.equal(sparse.status, 0, sparse.stderr);
+  const [d, s] = [(JSON.parse(dense.stdout) as Report).federated, (JSON.parse(sparse.stdout) as Report).federated];
+  assert.deepEqual(s.compression, { codec: 'topk16:0.2', errorFeedback: false });
+  assert.ok(s.bytesUp < d.bytesUp, `${s.bytesUp} vs ${d.bytesUp}`);
+  assert.equal(s.bytesDown, d.bytesDown, 'downloads stay dense');
+  const secure = run([...base, '--compression', 'fp16', '--secure-aggregation']);
+  assert.equal(secure.status, 2);
+  assert.match(secure.stderr, /--compression fp16 and --secure-aggregation cannot be combined/);
+  const bad = run([...base, '--compression', 'fp16', '--client-error-feedback', 'maybe']);
+  assert.equal(bad.status, 2);
+  assert.match(bad.stderr, /--client-error-feedback expects on or off, got 'maybe'/);
+});

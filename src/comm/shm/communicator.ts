@@ -144,6 +144,10 @@ export class SharedMemoryCommunicator implements Communicator {
 
   send(to: number, message: Message): Promise<void> {
     let outbox: Mailbox;
+    if ((message.bytes?.length ?? 0) > 0)
+      return Promise.reject(
+        new CommError('COMM', `send to rank ${to}: byte payloads (message.bytes) travel over the ZeroMQ transport only, not shared memory`),
+      );
     try {
       outbox = this.peerBox(this.outboxes, to, 'send to');
     } catch (error) {

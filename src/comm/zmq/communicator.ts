@@ -269,11 +269,13 @@ export class ZmqCommunicator implements Communicator {
       if (to === this.rank) throw new CommError('COMM', `send to rank ${to}: a rank cannot send to itself`);
       // Copies: the caller may reuse its arrays as soon as send resolves.
       const arrays = (message.arrays ?? []).map((array) => array.slice());
+      const byteFrames = (message.bytes ?? []).map((frame) => frame.slice());
       const bytes = await this.transport.send(
         to,
         'user',
         { tag: message.tag, ...(message.header === undefined ? {} : { h: message.header }) },
         arrays,
+        byteFrames,
       );
       this.stats.bytesSent += bytes;
       this.stats.messagesSent++;
@@ -289,6 +291,7 @@ export class ZmqCommunicator implements Communicator {
       this.checkPayload(incoming.from, incoming.arrays, false, `message '${incoming.envelope.tag ?? ''}'`);
       const message: Message & { from: number } = { from: incoming.from, tag: incoming.envelope.tag ?? '', arrays: incoming.arrays };
       if (incoming.envelope.h !== undefined) message.header = incoming.envelope.h;
+      if (incoming.byteFrames.length > 0) message.bytes = incoming.byteFrames;
       return message;
     });
   }

@@ -13,6 +13,8 @@ export interface Incoming {
   from: number;
   envelope: Envelope;
   arrays: FloatArray[];
+  /** The message's byte frames (wire.ts), in order. */
+  byteFrames: Uint8Array[];
   bytes: number;
 }
 

@@ -91,7 +91,7 @@ export class Receiver {
       else peerLoss.markLost(peer, `it sent a malformed message (${reason})`);
       return;
     }
-    const { envelope, arrays } = decoded;
+    const { envelope, arrays, bytes: byteFrames } = decoded;
     if (envelope.k === 'hello') {
       if (peer === undefined) this.onHello(routingId, id, envelope.h);
       else this.parts.log(`ignored a second hello from rank ${peer}`);
@@ -116,7 +116,7 @@ export class Receiver {
       return;
     }
     departures.countReceived(peer);
-    this.parts.mailbox.deliver(envelope.k, { from: peer, envelope, arrays, bytes: wireBytes(frames) });
+    this.parts.mailbox.deliver(envelope.k, { from: peer, envelope, arrays, byteFrames, bytes: wireBytes(frames) });
   }
 
   /** Admit the connection `id` as the rank its hello names, or refuse it with the reason. */

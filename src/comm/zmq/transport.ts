@@ -391,9 +391,15 @@ export class ZmqTransport {
     );
   }
 
-  /** Send a data message of `kind` with `arrays` as raw frames (counted for the bye, see zmq/departures.ts). */
-  send(to: number, kind: WireKind, envelope: Omit<Envelope, 'v' | 'k' | 'd'>, arrays: readonly FloatArray[]): Promise<number> {
-    const frames = encodeMessage({ v: PROTOCOL_VERSION, k: kind, ...envelope }, arrays);
+  /** Send a data message of `kind` with `arrays` and `bytes` as raw frames (counted for the bye, see zmq/departures.ts). */
+  send(
+    to: number,
+    kind: WireKind,
+    envelope: Omit<Envelope, 'v' | 'k' | 'd' | 'b'>,
+    arrays: readonly FloatArray[],
+    bytes: readonly Uint8Array[] = [],
+  ): Promise<number> {
+    const frames = encodeMessage({ v: PROTOCOL_VERSION, k: kind, ...envelope }, arrays, bytes);
     const refusal = this.sendRefusal(to, frames);
     if (refusal !== null) return Promise.reject(refusal);
     this.departures.countSent(to);

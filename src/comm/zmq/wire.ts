@@ -4,6 +4,8 @@
  *   frame 0      UTF-8 JSON envelope, at most 64 KiB: { v, k, ... } — protocol version, kind,
  *                small metadata only (tag, user header, collective sequence, dtypes of the arrays)
  *   frames 1..n  the typed arrays' raw bytes (little-endian, as the host stores them), one per frame
+ *   then m more  opaque byte frames (a codec's encoded update, comm/codecs), whose exact lengths the
+ *                envelope announces in `b`: a frame cut short or grown on the way is refused
  *
  * Data only: JSON.parse of the envelope and typed-array views of the frames; no eval, no class
  * revival, no prototype keys. Every field is checked on decode, and a message that does not decode
@@ -19,8 +21,10 @@ import type { FloatArray } from '../../core/storage.js';
 export const PROTOCOL_VERSION = 1;
 /** Largest envelope (frame 0) accepted: metadata, not data. */
 export const MAX_ENVELOPE_BYTES = 64 * 1024;
-/** Most array frames in one message. */
+/** Most array frames in one message (byte frames count too). */
 export const MAX_ARRAYS = 64;
+/** Largest byte frame accepted (1 GiB): a length beyond it is a corrupted or hostile envelope. */
+export const MAX_BYTE_FRAME = 2 ** 30;
 
 export type WireDType = 'f64' | 'f32';
 
@@ -39,6 +43,8 @@ export interface Envelope {
   c?: number;
   /** dtypes of frames 1..n. */
   d?: WireDType[];
+  /** Lengths of the byte frames that follow the arrays' frames. */
+  b?: number[];
 }
 
 /** A message that does not decode; `reason` says what is wrong with it. */
@@ -51,11 +57,23 @@ export class WireError extends Error {
 
 const dtypeOf = (array: FloatArray): WireDType => (array instanceof Float32Array ? 'f32' : 'f64');
 
-/** The frames of one message. Arrays are sent as views of their bytes (copy first if you will mutate them before the send completes). */
-export function encodeMessage(envelope: Omit<Envelope, 'd'>, arrays: readonly FloatArray[] = []): Buffer[] {
-  const full: Envelope = arrays.length === 0 ? envelope : { ...envelope, d: arrays.map(dtypeOf) };
+/**
+ * The frames of one message: the envelope, the arrays, then the byte frames. Arrays and byte frames
+ * are sent as views (copy first if you will mutate them before the send completes).
+ */
+export function encodeMessage(
+  envelope: Omit<Envelope, 'd' | 'b'>,
+  arrays: readonly FloatArray[] = [],
+  bytes: readonly Uint8Array[] = [],
+): Buffer[] {
+  const full: Envelope = {
+    ...envelope,
+    ...(arrays.length === 0 ? {} : { d: arrays.map(dtypeOf) }),
+    ...(bytes.length === 0 ? {} : { b: bytes.map((frame) => frame.byteLength) }),
+  };
   const frames: Buffer[] = [Buffer.from(JSON.stringify(full), 'utf8')];
   for (const array of arrays) frames.push(Buffer.from(array.buffer, array.byteOffset, array.byteLength));
+  for (const frame of bytes) frames.push(Buffer.from(frame.buffer, frame.byteOffset, frame.byteLength));
   return frames;
 }
 
@@ -82,8 +100,11 @@ function arrayOf(frame: Uint8Array, dtype: WireDType, index: number): FloatArray
   return new Type(copy.buffer);
 }
 
-/** Parse and check one message's frames. Throws `WireError` with the reason when it is malformed. */
-export function decodeMessage(frames: readonly Uint8Array[]): { envelope: Envelope; arrays: FloatArray[] } {
+/**
+ * Parse and check one message's frames: the arrays as typed arrays, the byte frames as they came.
+ * Throws `WireError` with the reason when it is malformed.
+ */
+export function decodeMessage(frames: readonly Uint8Array[]): { envelope: Envelope; arrays: FloatArray[]; bytes: Uint8Array[] } {
   const first = frames[0];
   if (first === undefined) throw new WireError('empty message');
   if (first.byteLength > MAX_ENVELOPE_BYTES) throw new WireError(`envelope of ${first.byteLength} bytes exceeds ${MAX_ENVELOPE_BYTES}`);
@@ -94,7 +115,7 @@ export function decodeMessage(frames: readonly Uint8Array[]): { envelope: Envelo
     throw new WireError('envelope is not JSON (not a shardlearn peer, or a corrupted frame)');
   }
   if (!isPlainObject(parsed)) throw new WireError('envelope is not a JSON object');
-  const { v, k, tag, h, c, d } = parsed;
+  const { v, k, tag, h, c, d, b } = parsed;
   if (v !== PROTOCOL_VERSION)
     throw new WireError(
       `protocol version ${JSON.stringify(v)}, expected ${PROTOCOL_VERSION} (run the same shardlearn version on every rank)`,
@@ -106,14 +127,31 @@ export function decodeMessage(frames: readonly Uint8Array[]): { envelope: Envelo
   const dtypes = d ?? [];
   if (!Array.isArray(dtypes) || dtypes.length > MAX_ARRAYS || dtypes.some((x) => x !== 'f64' && x !== 'f32'))
     throw new WireError('array dtypes are not a list of f64/f32');
-  if (dtypes.length !== frames.length - 1)
-    throw new WireError(`envelope announces ${dtypes.length} arrays, message has ${frames.length - 1}`);
+  const lengths = b ?? [];
+  if (
+    !Array.isArray(lengths) ||
+    dtypes.length + lengths.length > MAX_ARRAYS ||
+    lengths.some((x) => !Number.isSafeInteger(x) || (x as number) < 0 || (x as number) > MAX_BYTE_FRAME)
+  )
+    throw new WireError(`byte frame lengths are not a list of whole numbers of bytes up to ${MAX_BYTE_FRAME}`);
+  if (dtypes.length + lengths.length !== frames.length - 1)
+    throw new WireError(
+      `envelope announces ${dtypes.length} arrays and ${lengths.length} byte frames, message has ${frames.length - 1} frames after it`,
+    );
   const arrays = (dtypes as WireDType[]).map((dtype, i) => arrayOf(frames[i + 1]!, dtype, i));
+  const bytes = (lengths as number[]).map((length, i) => {
+    const frame = frames[dtypes.length + 1 + i]!;
+    if (frame.byteLength !== length)
+      throw new WireError(
+        `byte frame ${i} has ${frame.byteLength} bytes, the envelope announces ${length} (${frame.byteLength < length ? 'truncated' : 'oversized'})`,
+      );
+    return frame;
+  });
   const envelope: Envelope = { v, k: k as WireKind };
   if (tag !== undefined) envelope.tag = tag;
   if (h !== undefined) envelope.h = h;
   if (c !== undefined) envelope.c = c as number;
-  return { envelope, arrays };
+  return { envelope, arrays, bytes };
 }
 
 /**
