@@ -38,6 +38,7 @@ import type { RankData, RankResult } from './rank.js';
 import type { ElasticPolicy } from './elastic.js';
 import { refuseUnreformable, resolveElastic } from './elastic.js';
 import { ProxySet, refuseInsecureTransport, validateNetwork } from './network.js';
+import { FaultInjector, planFault } from './fault-injection.js';
 import type { ProcessAdvertise, ProcessStart, ProcessWorkerMessage } from './process-worker.js';
 
 const PROGRESS_INTERVAL_MS = 100;
@@ -95,7 +96,7 @@ export async function launchProcesses<State>(request: LaunchRequest<State>): Pro
   const started = performance.now();
   const secret = randomBytes(32).toString('hex');
   const jobId = `processes-${randomBytes(8).toString('hex')}`;
-  const { history, onEvents } = progressHistory(options.onProgress, startedAt);
+  const { history, onEvents: record } = progressHistory(options.onProgress, startedAt);
   // All ranks are on this host: the local path, unless a network profile's proxies need TCP.
   const local = proxies === null ? await createLocalDir() : null;
   const children = Array.from({ length: size }, () =>
@@ -106,6 +107,17 @@ export async function launchProcesses<State>(request: LaunchRequest<State>): Pro
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     }),
   );
+  // FitOptions.inject: the rank's process is signalled once rank 0's progress passes the planned point.
+  const alive = (rank: number): number | undefined => {
+    const child = children[rank];
+    return child === undefined || child.exitCode !== null || child.signalCode !== null ? undefined : child.pid;
+  };
+  const injector = options.inject === undefined ? null : new FaultInjector(planFault(options.inject, size), alive);
+  const onEvents = (events: (ProgressEvent & { at: number })[]): void => {
+    record(events);
+    const last = events.at(-1);
+    if (injector !== null && last !== undefined) injector.observe(last);
+  };
   const startOrder = (rank: number, masterPort: number): ProcessStart => ({
     type: 'start',
     rank,
@@ -152,9 +164,11 @@ export async function launchProcesses<State>(request: LaunchRequest<State>): Pro
         setupBytes,
         history,
         ...(results[0]!.faults === undefined ? {} : { faults: results[0]!.faults }),
+        ...(injector === null ? {} : { injected: injector.report() }),
       },
     };
   } finally {
+    injector?.release();
     await reapAll(children);
     await proxies?.close();
     await local?.remove();
