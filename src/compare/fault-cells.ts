@@ -107,3 +107,27 @@ export function faultOutcome(cell: { fault: FaultKind; workers: number }, seed: 
     faults: info?.faults ?? [],
   };
 }
+
+/**
+ * The fault cells of the default matrix: one pair, logistic regression by SGD (8 epochs, so a
+ * seeded point in the middle half of the run falls between epochs 2 and 6) on a tenth of the
+ * default rows, processes×3 under allreduce, undisturbed and with one rank SIGKILLed (the survivors
+ * re-form as 2). ~6–7 s a run under load, 6 runs: well inside the default's 5 minutes. None under
+ * `--quick` (rows ≤ 20,000): three process start-ups per run take seconds under load, and its
+ * budget is 30 s for every family.
+ */
+export function faultDefaultModels(rows: number): Record<string, unknown>[] {
+  if (rows <= 20_000) return [];
+  return [
+    {
+      name: 'logistic-regression',
+      params: { solver: 'sgd', epochs: 8 },
+      // syntheticSpecFor's classification spec (matrix.ts), at a tenth of the rows.
+      data: [`synthetic:classification?rows=${Math.round(rows / 10)}&cols=20&seed=1`],
+      paradigms: ['processes'],
+      workers: [3],
+      strategies: ['allreduce'],
+      faults: ['kill'],
+    },
+  ];
+}

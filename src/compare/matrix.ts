@@ -25,7 +25,7 @@ import type { TuningSpec } from './tuning.js';
 import { parseTuningList } from './tuning.js';
 import { environmentSpec, isAgentModel, rlDefaultModels } from './rl-cells.js';
 import type { FaultKind, FaultOutcome } from './fault-cells.js';
-import { cellFaults, faultList } from './fault-cells.js';
+import { cellFaults, faultDefaultModels, faultList } from './fault-cells.js';
 
 export { LOOPBACK, parseNetworksFlag } from './network-spec.js';
 export type { NetworkSpec } from './network-spec.js';
@@ -396,7 +396,8 @@ export const DEFAULT_MODELS = DEFAULT_FAMILIES.map((f) => f.name);
  * workers, allreduce (and hogwild for logistic regression), plus one real cluster cell (logistic
  * regression, 2 ranks in 2 network namespaces on the larger set; skipped with the reason where
  * namespaces are not permitted), two codec cells (MLP threads×2 with top-k and PowerSGD, on the
- * larger set), 3 repeats. Models that are not registered are left out; `rows`
+ * larger set), one fault pair (fault-cells.ts: processes×3, one rank SIGKILLed; not under
+ * `--quick`), 3 repeats. Models that are not registered are left out; `rows`
  * sets the larger size (tests, `--quick`).
  */
 export function defaultMatrix(options: { rows?: number; repeats?: number } = {}): Matrix {
@@ -460,9 +461,11 @@ export function defaultMatrixSpec(options: { rows?: number; repeats?: number } =
       ]
     : [];
   const agents = rlDefaultModels(rows).filter((m) => registered.includes(m.name as string));
+  // One fault pair (claim 'fault-tolerance'): processes×3 undisturbed and with one rank SIGKILLed mid-run.
+  const faults = faultDefaultModels(rows).filter((m) => registered.includes(m.name as string));
   return {
     name: 'default',
-    models: [...models, ...agents],
+    models: [...models, ...agents, ...faults],
     tuning,
     paradigms: DEFAULT_PARADIGMS,
     workers: [1, 2],

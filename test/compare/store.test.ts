@@ -116,7 +116,7 @@ test('a version-1 file is migrated in place and its old rows stay readable', asy
     instance.closeSync();
 
     const migrated = await ResultsStore.open(path);
-    assert.equal(await migrated.schemaVersion(), 6);
+    assert.equal(await migrated.schemaVersion(), SCHEMA_VERSION);
     await migrated.writeRun(
       record({
         paradigm: 'processes',
