@@ -215,6 +215,7 @@ export const COMMANDS: Record<string, CommandHelp> = {
       ['--strategies a,b', 'strategies (allreduce, hogwild, …)'],
       ['--networks a,b', 'network profiles: loopback, wan:5ms:100mbit, lan:tbf:1000mbit'],
       ['--compression a,b', 'gradient codecs, each a cell of its own: none, topk16:0.01, powersgd:2, …'],
+      ['--faults kill,stop', 'inject one fault per run (SIGKILL or SIGSTOP of one rank) into processes/cluster cells of ≥ 2 workers, beside an undisturbed twin'],
       ['--repeats N', 'repeats per cell'],
       ['--rows N', 'rows of the synthetic data'],
       ['--target-loss X', 'record the time to reach this training loss'],

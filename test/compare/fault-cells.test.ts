@@ -14,6 +14,7 @@ import { runCompare } from '../../src/compare/compare.js';
 import { faultFitOptions, faultOutcome, faultSeed } from '../../src/compare/fault-cells.js';
 import { faultComparisons, faultToleranceVerdict, SCORE_TOLERANCE } from '../../src/compare/fault-report.js';
 import { expandMatrix, parseMatrix } from '../../src/compare/matrix.js';
+import { resolveMatrix } from '../../src/compare/matrix-file.js';
 import type { RunRecord } from '../../src/compare/record.js';
 import { ResultsStore, SCHEMA_VERSION } from '../../src/compare/store.js';
 import { planFault } from '../../src/runtime/fault-injection.js';
@@ -175,4 +176,12 @@ test('a compare run of one fault pair (processes×3, one rank SIGKILLed): the fi
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test('--faults (resolveMatrix): replaces the matrix list and every model entry’s own', async () => {
+  const matrix = await resolveMatrix({ models: ['logistic-regression'], paradigms: ['processes'], workers: [3], faults: ['stop'] });
+  assert.deepEqual(matrix.faults, ['stop']);
+  const fromDefault = await resolveMatrix({ rows: 200_000, faults: ['stop'] });
+  assert.ok(fromDefault.models.every((m) => m.faults === undefined || m.faults === null), 'no model keeps its own list');
+  await assert.rejects(resolveMatrix({ models: ['kmeans'], faults: ['explode'] }), { code: 'CONFIG', field: 'faults[0]' });
 });
