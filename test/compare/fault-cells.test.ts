@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import '../../src/index.js';
+import { calibrateFromRuns } from '../../src/compare/advisor.js';
 import { evaluateClaims } from '../../src/compare/claims.js';
 import { runCompare } from '../../src/compare/compare.js';
 import { faultFitOptions, faultOutcome, faultSeed } from '../../src/compare/fault-cells.js';
@@ -184,4 +185,10 @@ test('--faults (resolveMatrix): replaces the matrix list and every model entryâ€
   const fromDefault = await resolveMatrix({ rows: 200_000, faults: ['stop'] });
   assert.ok(fromDefault.models.every((m) => m.faults === undefined || m.faults === null), 'no model keeps its own list');
   await assert.rejects(resolveMatrix({ models: ['kmeans'], faults: ['explode'] }), { code: 'CONFIG', field: 'faults[0]' });
+});
+
+test('advise: the cost model is calibrated without fault cellsâ€™ runs (they time a fault, not the paradigm)', () => {
+  const plain = record({ model: 'logistic-regression', params: { solver: 'sgd' }, paradigm: 'processes', workers: 3, wallSeconds: 4 });
+  assert.equal(calibrateFromRuns([plain], 2).runs, 1);
+  assert.equal(calibrateFromRuns([plain, faultRun('none', 0.93), faultRun('kill', 0.93)], 2).runs, 1);
 });
