@@ -8,7 +8,7 @@
  *
  * A SIGSTOPped rank gets SIGCONT after `holdMs`, or at the latest when the run ends (`release`,
  * called before the launcher reaps its children: a stopped process does not act on SIGTERM, so a
- * reap without it would wait for the SIGKILL grace period).
+ * reap without it would wait for the SIGKILL grace period), or when this process exits.
  *
  * @example
  * const plan = planFault({ signal: 'SIGKILL', seed: 7 }, 3);   // the same seed, the same rank and point
@@ -104,6 +104,9 @@ export class FaultInjector {
     if (this.plan.signal === 'SIGSTOP') {
       this.stoppedPid = pid;
       this.holdTimer = setTimeout(() => this.resume(), this.plan.holdMs);
+      // Should this process exit during the hold (an interrupted comparison), the rank must not stay
+      // stopped: continued, it finds its launcher gone and exits.
+      process.once('exit', this.onExit);
     }
   }
 
@@ -123,12 +126,15 @@ export class FaultInjector {
     };
   }
 
+  private readonly onExit = (): void => this.resume();
+
   private resume(): void {
     clearTimeout(this.holdTimer);
     this.holdTimer = undefined;
     const pid = this.stoppedPid;
     if (pid === undefined) return;
     this.stoppedPid = undefined;
+    process.removeListener('exit', this.onExit);
     this.heldMs = performance.now() - this.firedAt!;
     try {
       process.kill(pid, 'SIGCONT');

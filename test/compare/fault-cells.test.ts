@@ -165,9 +165,9 @@ test('a compare run of one fault pair (processes×3, one rank SIGKILLed): the fi
     const killed = runs[1]!.fault!;
     const plan = planFault({ signal: 'SIGKILL', seed: faultSeed(matrix.seed, 0) }, 3);
     assert.equal(killed.victim, plan.rank);
-    assert.ok(killed.firedAtMs !== null, 'the signal was sent');
+    assert.ok(killed.firedAtMs !== null, `the signal was sent: ${JSON.stringify(killed)}`);
     assert.equal(killed.finalWorkers, 2);
-    assert.equal(killed.faults.length, 1);
+    assert.equal(killed.faults.length, 1, JSON.stringify(killed));
     assert.equal(killed.faults[0]!.rank, plan.rank, 'the re-form names the rank the plan chose');
     assert.equal(runs[0]!.fault!.finalWorkers, 3);
     const verdict = claim(runs);

@@ -15,10 +15,11 @@ import { ELASTIC_MODEL, ELASTIC_SPEC, ELASTIC_SPLIT } from './fixtures/elastic-s
 
 const unavailable = namespacesUnavailable();
 
-for (const victim of ['another rank', 'rank 0 (the rendezvous master)'] as const) {
-  test(`namespace cluster: SIGKILL of ${victim} at a seeded point; minWorkers 2: the others re-form and finish`, { skip: unavailable ?? false }, async () => {
+// The victim is rank 0, the rendezvous master: the case only cluster has (the new master listens on
+// another namespace's address); another rank's loss is the processes tests' case.
+test('namespace cluster: SIGKILL of rank 0 (the rendezvous master) at a seeded point; minWorkers 2: the others re-form and finish', { skip: unavailable ?? false }, async () => {
     const whole = trainTestSplit((await loadData(ELASTIC_SPEC)).train, ELASTIC_SPLIT);
-    const seed = Array.from({ length: 30 }, (_, s) => s).find((s) => (planFault({ signal: 'SIGKILL', seed: s }, 3).rank === 0) === (victim !== 'another rank'))!;
+    const seed = Array.from({ length: 30 }, (_, s) => s).find((s) => planFault({ signal: 'SIGKILL', seed: s }, 3).rank === 0)!;
     const plan = planFault({ signal: 'SIGKILL', seed }, 3);
     const { state, info } = await fitInNamespaces<object>({
       model: ELASTIC_MODEL.name,
@@ -42,4 +43,3 @@ for (const victim of ['another rank', 'rank 0 (the rendezvous master)'] as const
     assert.ok(Math.abs(accuracy - undisturbed.score(whole.test)) <= 0.01, `accuracy ${accuracy}`);
     console.log(`netns fault: ${JSON.stringify(info.faults![0])}; accuracy ${accuracy}`);
   });
-}
