@@ -95,6 +95,8 @@ export type { ModelKind } from './models/estimator.js';
 export type { FitOptions } from './models/paradigm.js';
 /** How a fit ran: paradigm, workers, seconds, per-rank communication, compute and CPU time, progress history. */
 export type { FaultRecord, FitInfo } from './models/paradigm.js';
+/** One fault to inject (FitOptions.inject: SIGKILL or SIGSTOP of one rank at a seeded point), and what it did (FitInfo.injected). */
+export type { FaultInjection, InjectedFault } from './models/paradigm.js';
 /** 'sequential' | 'threads' | 'processes' | 'cluster'. */
 export type { Paradigm } from './models/paradigm.js';
 /** Where every worker loads its own shard from (FitOptions.source). */

@@ -37,6 +37,7 @@ export async function compareCommand(args: ParsedArgs, write: Output): Promise<v
     paradigms: takeList(args, 'paradigms'),
     strategies: takeList(args, 'strategies'),
     compression: takeList(args, 'compression'),
+    faults: takeList(args, 'faults'),
   };
   for (const [key, value] of Object.entries(lists)) if (value !== undefined) (flags as Record<string, unknown>)[key] = value;
   const workers = takeList(args, 'workers');

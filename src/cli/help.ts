@@ -227,6 +227,7 @@ export const COMMANDS: Record<string, CommandHelp> = {
       ['--federated-clients a,b', "federated cells' client counts"],
       ['--federated-local-epochs a,b', "federated cells' local epochs per round"],
       ['--federated-target X', "federated cells' target test score (rounds and bytes are counted to it)"],
+      ['--faults kill,stop', 'inject one fault per run (SIGKILL or SIGSTOP of one rank) into processes/cluster cells of ≥ 2 workers, beside an undisturbed twin'],
       ['--repeats N', 'repeats per cell'],
       ['--rows N', 'rows of the synthetic data'],
       ['--target-loss X', 'record the time to reach this training loss'],

@@ -83,8 +83,9 @@ export function algorithmOfRun(run: RunRecord): Algorithm {
 export function calibrateFromRuns(runs: readonly RunRecord[], cores = availableParallelism()): Calibration {
   // The cost model describes this host's loopback; runs behind a network-profile proxy would skew it.
   // Agents' cells have no rows to scale with (their work is an env-step budget): not modelled.
+  // A fault cell's run (fault-cells.ts) times a fault, not the paradigm: left out.
   return calibrate(
-    runs.filter((r) => r.network === 'loopback' && r.modelKind !== 'agent'),
+    runs.filter((r) => r.network === 'loopback' && r.modelKind !== 'agent' && r.fault === undefined),
     { algorithmOf: algorithmOfRun, cores },
   );
 }

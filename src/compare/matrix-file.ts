@@ -48,6 +48,8 @@ export interface MatrixFlags {
   strategies?: string[];
   /** Gradient codecs ('none', 'topk16:0.01', 'powersgd:2', …): replaces the matrix's list and every model's own. */
   compression?: string[];
+  /** Injected faults ('kill', 'stop'; fault-cells.ts): replaces the matrix's list and every model's own. */
+  faults?: string[];
   repeats?: number;
   /** Rows of the default matrix's synthetic data sets (ignored with --matrix or --data). */
   rows?: number;
@@ -79,11 +81,11 @@ export async function resolveMatrix(flags: MatrixFlags = {}): Promise<Matrix> {
     if (Array.isArray(merged.models))
       merged.models = merged.models.map((m: unknown) => (typeof m === 'object' && m !== null ? { ...m, data: undefined } : m));
   }
-  for (const key of ['paradigms', 'workers', 'strategies', 'repeats', 'networks', 'compression'] as const)
+  for (const key of ['paradigms', 'workers', 'strategies', 'repeats', 'networks', 'compression', 'faults'] as const)
     if (flags[key] !== undefined) merged[key] = flags[key];
   // --paradigms, --workers and --compression replace every model's own lists too (as --data does); entries that then
   // name the same cell run it once (expandMatrix).
-  for (const key of ['paradigms', 'workers', 'compression'] as const) {
+  for (const key of ['paradigms', 'workers', 'compression', 'faults'] as const) {
     if (flags[key] !== undefined && Array.isArray(merged.models))
       merged.models = merged.models.map((m: unknown) => (typeof m === 'object' && m !== null ? { ...m, [key]: undefined } : m));
   }

@@ -26,6 +26,8 @@ import { parseTuningList } from './tuning.js';
 import { environmentSpec, isAgentModel, rlDefaultModels } from './rl-cells.js';
 import type { FederatedSet } from './federated-cells.js';
 import { defaultFederatedSets, parseFederatedList } from './federated-cells.js';
+import type { FaultKind, FaultOutcome } from './fault-cells.js';
+import { cellFaults, faultDefaultModels, faultList } from './fault-cells.js';
 
 export { LOOPBACK, parseNetworksFlag } from './network-spec.js';
 export type { NetworkSpec } from './network-spec.js';
@@ -89,6 +91,8 @@ export interface ModelSpec {
   /** Gradient codecs for this model; null = the matrix's. */
   compression: string[] | null;
   target: Target | null;
+  /** Injected faults for this model (fault-cells.ts); null or absent = the matrix's. */
+  faults?: FaultKind[] | null;
 }
 
 export interface Matrix {
@@ -128,6 +132,8 @@ export interface Matrix {
    * Absent in sessions stored before they existed.
    */
   federated?: FederatedSet[];
+  /** Injected faults (fault-cells.ts): processes and cluster cells of ≥ 2 workers, beside an undisturbed twin; absent = none. */
+  faults?: FaultKind[];
 }
 
 /** One configuration to run `repeats` times. */
@@ -145,6 +151,8 @@ export interface Cell {
   /** The gradient codec ('none': uncompressed; see Matrix.compression). */
   compression: string;
   target: Target | null;
+  /** On the fault axis (fault-cells.ts): the injected fault, or 'none' for the undisturbed twin; absent elsewhere. */
+  fault?: FaultKind;
 }
 
 export interface SkippedCell {
@@ -155,6 +163,8 @@ export interface SkippedCell {
   strategy: StrategyName;
   /** The codec left out, when only the codec was (a strategy that does not compress). */
   compression?: string;
+  /** The fault left out, when only the fault was (fault-cells.ts). */
+  fault?: FaultKind;
   reason: string;
 }
 
@@ -175,8 +185,9 @@ const MATRIX_KEYS = [
   'federated',
   'tuning',
   'compression',
+  'faults',
 ];
-const MODEL_KEYS = ['name', 'params', 'data', 'strategies', 'paradigms', 'workers', 'compression', 'target'];
+const MODEL_KEYS = ['name', 'params', 'data', 'strategies', 'paradigms', 'workers', 'compression', 'target', 'faults'];
 const TARGET_KEYS = ['loss', 'score'];
 
 function oneOf<T extends string>(field: string, value: unknown, allowed: readonly T[]): T {
@@ -257,6 +268,7 @@ function parseModel(index: number, value: unknown): ModelSpec {
     workers: entry.workers === undefined ? null : workerList(`${field}.workers`, entry.workers),
     compression: entry.compression === undefined ? null : compressionList(`${field}.compression`, entry.compression),
     target: parseTarget(`${field}.target`, entry.target),
+    ...(entry.faults === undefined ? {} : { faults: faultList(`${field}.faults`, entry.faults) }),
   };
 }
 
@@ -316,6 +328,7 @@ export function parseMatrix(input: string | Record<string, unknown>): Matrix {
     tuning: parseTuningList('tuning', value.tuning),
     compression: value.compression === undefined ? [NO_COMPRESSION] : compressionList('compression', value.compression),
     federated: parseFederatedList('federated', value.federated),
+    ...(value.faults === undefined ? {} : { faults: faultList('faults', value.faults) }),
   };
 }
 
@@ -399,7 +412,8 @@ export const DEFAULT_MODELS = DEFAULT_FAMILIES.map((f) => f.name);
  * regression, 2 ranks in 2 network namespaces on the larger set; skipped with the reason where
  * namespaces are not permitted), two codec cells (MLP threads×2 with top-k and PowerSGD, on the
  * larger set), the federated cells (federated-cells.ts: an MLP on builtin:mnist, FedAvg vs FedSGD,
- * IID vs Dirichlet 0.5 and 0.1, one secure-aggregation cell), 3 repeats. Models that are not registered are left out; `rows`
+ * IID vs Dirichlet 0.5 and 0.1, one secure-aggregation cell), one fault pair (fault-cells.ts:
+ * processes×3, one rank SIGKILLed; not under `--quick`), 3 repeats. Models that are not registered are left out; `rows`
  * sets the larger size (tests, `--quick`).
  */
 export function defaultMatrix(options: { rows?: number; repeats?: number } = {}): Matrix {
@@ -463,9 +477,11 @@ export function defaultMatrixSpec(options: { rows?: number; repeats?: number } =
       ]
     : [];
   const agents = rlDefaultModels(rows).filter((m) => registered.includes(m.name as string));
+  // One fault pair (claim 'fault-tolerance'): processes×3 undisturbed and with one rank SIGKILLed mid-run.
+  const faults = faultDefaultModels(rows).filter((m) => registered.includes(m.name as string));
   return {
     name: 'default',
-    models: [...models, ...agents],
+    models: [...models, ...agents, ...faults],
     tuning,
     // The federated cells (claim 'federated-privacy'): an MLP on builtin:mnist, FedAvg vs FedSGD, IID vs non-IID.
     federated: registered.includes('mlp') ? defaultFederatedSets(rows <= 20_000) : [],
@@ -487,14 +503,21 @@ export function trainsBySgd(model: string, params: Record<string, unknown>): boo
 }
 
 export function cellId(
-  cell: Omit<Cell, 'id' | 'target' | 'network' | 'compression'> & { network?: NetworkSpec | string | undefined; compression?: string },
+  cell: Omit<Cell, 'id' | 'target' | 'network' | 'compression' | 'fault'> & {
+    network?: NetworkSpec | string | undefined;
+    compression?: string;
+    /** The cell's fault, or a run record's (its kind). */
+    fault?: FaultKind | FaultOutcome | undefined;
+  },
 ): string {
   const params = Object.keys(cell.params).length === 0 ? '' : JSON.stringify(cell.params);
   // Loopback cells keep the ids they had before network profiles existed; uncompressed ones theirs from before codecs.
   const name = typeof cell.network === 'string' ? cell.network : (cell.network?.name ?? LOOPBACK.name);
   const network = name === LOOPBACK.name ? [] : [name];
   const codec = cell.compression === undefined || cell.compression === NO_COMPRESSION ? [] : [`codec=${cell.compression}`];
-  return [cell.model + params, cell.data, cell.paradigm, cell.workers, cell.strategy, ...network, ...codec].join('|');
+  const kind = typeof cell.fault === 'string' ? cell.fault : cell.fault?.kind;
+  const fault = kind === undefined ? [] : [`fault=${kind}`];
+  return [cell.model + params, cell.data, cell.paradigm, cell.workers, cell.strategy, ...network, ...codec, ...fault].join('|');
 }
 
 function whyNot(
@@ -562,14 +585,21 @@ export function expandMatrix(
             const { codecs, refused } = cellCodecs(listedCodecs, { paradigm, strategy, trainsBySgd: sgd });
             for (const { codec, reason: why } of refused)
               skipped.push({ model: model.name, data, paradigm, workers, strategy, compression: codec, reason: why });
+            const faulted = cellFaults(model.faults ?? matrix.faults ?? [], { paradigm, workers, strategy });
+            for (const { fault, reason: why } of faulted.refused)
+              skipped.push({ model: model.name, data, paradigm, workers, strategy, fault, reason: why });
             for (const network of networks) {
               for (const compression of codecs) {
-                const base = { model: model.name, params: model.params, data, paradigm, workers, strategy, network, compression };
-                const id = cellId(base);
-                // Two model entries may name the same cell (an entry that adds a paradigm to one size): run it once.
-                if (ids.has(id)) continue;
-                ids.add(id);
-                cells.push({ ...base, id, target: model.target ?? matrix.target });
+                // A restart policy needs the local path: processes under a proxy profile run without the fault axis.
+                const variants = paradigm === 'processes' && network.name !== LOOPBACK.name ? [undefined] : faulted.faults;
+                for (const fault of variants) {
+                  const base = { model: model.name, params: model.params, data, paradigm, workers, strategy, network, compression };
+                  const id = cellId({ ...base, fault });
+                  // Two model entries may name the same cell (an entry that adds a paradigm to one size): run it once.
+                  if (ids.has(id)) continue;
+                  ids.add(id);
+                  cells.push({ ...base, id, target: model.target ?? matrix.target, ...(fault === undefined ? {} : { fault }) });
+                }
               }
             }
           }

@@ -8,6 +8,7 @@ import type { StageMemory } from './stage-memory.js';
 import type { HistoryPoint } from './stats.js';
 import type { FederatedResult } from './federated-run.js';
 import type { TuningResult } from './tuning.js';
+import type { FaultOutcome } from './fault-cells.js';
 
 export interface RunRecord {
   runId: string;
@@ -80,6 +81,8 @@ export interface RunRecord {
   /** speedup / workers. */
   efficiency: number | null;
   history: HistoryPoint[];
+  /** A fault cell's run (fault-cells.ts): what was injected and what it cost; absent off the fault axis. */
+  fault?: FaultOutcome;
 }
 
 export interface Session {

@@ -21,6 +21,7 @@ import { NO_COMPRESSION } from './codec-axis.js';
 import { codecTableRows } from './codec-report.js';
 import type { FederatedResult } from './federated-run.js';
 import { fedAvgAgainstFedSgd, federatedSpec, federatedTableRows } from './federated-report.js';
+import { faultSection } from './fault-report.js';
 
 /**
  * Text as HTML (element content or a quoted attribute). Everything a report shows from the results
@@ -248,7 +249,9 @@ export async function renderReport(
     federated?: readonly FederatedResult[];
   },
 ): Promise<string> {
-  const { session, records, skipped } = result;
+  const { session, skipped } = result;
+  // The fault cells have their own section and claim (fault-report.ts); every other section compares undisturbed runs.
+  const records = result.records.filter((r) => r.fault === undefined);
   const cells = summarize(records);
   // The answer, the crossover and the advisor compare paradigms sending gradients uncompressed; the
   // codec cells have their own section (codec-report.ts).
@@ -265,6 +268,7 @@ export async function renderReport(
     { cores: typeof session.host.cpus === 'number' && session.host.cpus > 0 ? session.host.cpus : null, hosts: 1 },
     tuning,
     result.federated ?? [],
+    result.records,
   );
   const failed = records.filter((r) => r.status === 'failed');
   const speedups = (await Promise.all(models.map((m) => figure(speedupSpec(m, cells), `speedup-${m}`)))).join('');
@@ -280,7 +284,7 @@ export async function renderReport(
 <p class="note">Session ${escapeHtml(session.sessionId)}, started ${escapeHtml(session.startedAt)} ·
 shardlearn ${escapeHtml(session.code.packageVersion)} (commit ${escapeHtml(session.code.gitCommit)}) ·
 ${escapeHtml(host.cpuModel)}, ${escapeHtml(host.cpus)} CPUs, ${typeof host.totalMemoryBytes === 'number' ? (host.totalMemoryBytes / 2 ** 30).toFixed(1) : escapeHtml(host.totalMemoryBytes)} GiB, Node ${escapeHtml(host.nodeVersion)} on ${escapeHtml(host.platform)} ${escapeHtml(host.release)} ·
-${records.length} runs, ${escapeHtml(session.matrix.repeats)} repeats per cell.</p>
+${result.records.length} runs, ${escapeHtml(session.matrix.repeats)} repeats per cell.</p>
 ${result.aborted ? '<p class="warning">The comparison was stopped before the end; the report shows the runs that finished.</p>' : ''}
 
 ${answerSection(plainCells, host.cpus)}
@@ -317,6 +321,7 @@ ${await crossoverSection(plainCells, models)}
 ${await advisorSection(validation)}
 
 ${codecSection(cells)}
+${faultSection(result.records, escapeHtml)}
 
 <h2>Beyond this machine: predictions</h2>
 ${projectionSection(plainRecords, host.cpus, validation)}

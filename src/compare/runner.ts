@@ -27,6 +27,7 @@ import { codeVersion, hostInfo } from './environment.js';
 import type { Cell, Matrix, SkippedCell } from './matrix.js';
 import { expandMatrix, parallelismOptions } from './matrix.js';
 import { codecFitOptions } from './codec-axis.js';
+import { faultFitOptions, faultOutcome, faultSeed } from './fault-cells.js';
 import type { CompareResult, RunRecord, Session } from './record.js';
 import { stageMemoryOf } from './stage-memory.js';
 import type { HistoryPoint } from './stats.js';
@@ -103,7 +104,7 @@ function newId(): string {
 
 /** One line for a live display: what ran, how long, how fast against sequential, how well. */
 export function describeRun(record: RunRecord): string {
-  const what = `${record.model} ${record.paradigm}×${record.workers}${record.paradigm === 'sequential' ? '' : ` ${record.strategy}`}${record.compression === 'none' ? '' : ` ${record.compression}`}${record.network === 'loopback' ? '' : ` @${record.network}`} #${record.repeat + 1}`;
+  const what = `${record.model} ${record.paradigm}×${record.workers}${record.paradigm === 'sequential' ? '' : ` ${record.strategy}`}${record.compression === 'none' ? '' : ` ${record.compression}`}${record.network === 'loopback' ? '' : ` @${record.network}`}${record.fault === undefined ? '' : ` fault=${record.fault.kind}`} #${record.repeat + 1}`;
   if (record.status === 'failed') return `${what}: failed — ${record.error ?? 'unknown error'}`;
   const parts = [`${record.wallSeconds.toFixed(2)} s`];
   if (record.speedup !== null) parts.push(`speedup ${record.speedup.toFixed(2)}×`);
@@ -143,6 +144,7 @@ async function measure(input: MeasureInput): Promise<Measured> {
     workers: cell.workers,
     ...parallelismOptions(cell.strategy),
     ...codecFitOptions(cell.compression),
+    ...faultFitOptions(cell, faultSeed(session.matrix.seed, repeat)),
     onProgress: (event) => options.onProgress?.({ type: 'fit-progress', cell, repeat, event }),
   };
   if (session.matrix.timeoutMs !== null) fitOptions.timeoutMs = session.matrix.timeoutMs;
@@ -172,7 +174,9 @@ async function measure(input: MeasureInput): Promise<Measured> {
   let outcome: AnyEstimator | typeof ABORTED;
   try {
     const fitting =
-      cell.paradigm === 'cluster' ? fitCluster(model, cell, split.train, session, options.signal) : model.fit(split.train, fitOptions);
+      cell.paradigm === 'cluster'
+        ? fitCluster(model, cell, split.train, session, options.signal, faultFitOptions(cell, faultSeed(session.matrix.seed, repeat)))
+        : model.fit(split.train, fitOptions);
     outcome = await unlessAborted(fitting, options.signal);
   } catch (error) {
     const wallSeconds = (performance.now() - started) / 1000;
@@ -182,6 +186,7 @@ async function measure(input: MeasureInput): Promise<Measured> {
       wallSeconds,
       status: 'failed',
       error: error instanceof Error ? error.message : String(error),
+      ...(cell.fault === undefined ? {} : { fault: faultOutcome({ ...cell, fault: cell.fault }, faultSeed(session.matrix.seed, repeat), null) }),
     };
     return { record, configFailure: error instanceof ConfigError };
   }
@@ -237,6 +242,7 @@ async function measure(input: MeasureInput): Promise<Measured> {
     speedup: run,
     efficiency: efficiency(run, cell.workers),
     history,
+    ...(cell.fault === undefined ? {} : { fault: faultOutcome({ ...cell, fault: cell.fault }, faultSeed(session.matrix.seed, repeat), info) }),
   };
   return { record, configFailure: false };
 }
@@ -252,8 +258,10 @@ async function fitCluster(
   train: Dataset,
   session: Session,
   signal: AbortSignal | undefined,
+  faults: ReturnType<typeof faultFitOptions>,
 ): Promise<AnyEstimator> {
   const { state, info } = await fitInNamespaces<object>({
+    ...faults,
     model: cell.model,
     params: cell.params,
     data: train,

@@ -27,8 +27,9 @@ import type { RunRecord, Session } from './record.js';
 import type { HistoryPoint } from './stats.js';
 import type { TuningResult } from './tuning.js';
 import type { FederatedResult } from './federated-run.js';
+import type { FaultOutcome } from './fault-cells.js';
 
-export const SCHEMA_VERSION = 7;
+export const SCHEMA_VERSION = 8;
 
 /**
  * The federated cells (federated-run.ts), one row per fit: the figures the report and claim C10
@@ -39,6 +40,11 @@ const FEDERATED_TABLE = `CREATE TABLE IF NOT EXISTS compare_federated (
   aggregator VARCHAR, partition VARCHAR, clients INTEGER, fraction DOUBLE, local_epochs INTEGER, target DOUBLE,
   rounds_to_target INTEGER, bytes_up_to_target DOUBLE, bytes_down_to_target DOUBLE, bytes_up DOUBLE, bytes_down DOUBLE,
   wall_seconds DOUBLE, final_score DOUBLE, dropped INTEGER, result JSON, written_at TIMESTAMP)`;
+
+/** Fault cells' runs (compare/fault-cells.ts), one row per run on the fault axis; schema version 8. */
+const FAULT_RUNS_TABLE = `CREATE TABLE IF NOT EXISTS fault_runs (
+  run_id VARCHAR PRIMARY KEY, kind VARCHAR, victim INTEGER, at_fraction DOUBLE, fired_at_ms DOUBLE, held_ms DOUBLE,
+  final_workers INTEGER, lost_ms DOUBLE, faults JSON)`;
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR);
@@ -58,6 +64,7 @@ CREATE TABLE IF NOT EXISTS runs (
 CREATE TABLE IF NOT EXISTS history (
   run_id VARCHAR, seq INTEGER, elapsed_ms DOUBLE, iteration INTEGER, total INTEGER, loss DOUBLE);
 ${FEDERATED_TABLE};
+${FAULT_RUNS_TABLE};
 `;
 
 /**
@@ -71,6 +78,7 @@ const MIGRATIONS: Record<number, string> = {
   4: 'ALTER TABLE runs ADD COLUMN compression VARCHAR',
   5: 'ALTER TABLE runs ADD COLUMN stage_memory JSON',
   6: FEDERATED_TABLE,
+  7: FAULT_RUNS_TABLE,
 };
 
 /** Column name in `runs` → RunRecord field (the export's column order too). */
@@ -366,10 +374,53 @@ export class ResultsStore {
     try {
       await this.connection.run(`INSERT INTO runs (${columns}) VALUES (${placeholders}, ?, ?, ?, ?)`, values);
       await this.writeHistory(record.runId, record.history);
+      if (record.fault !== undefined) await this.writeFault(record.runId, record.fault);
       await this.connection.run('COMMIT');
     } catch (error) {
       await this.connection.run('ROLLBACK');
       throw error;
+    }
+  }
+
+  private async writeFault(runId: string, fault: FaultOutcome): Promise<void> {
+    const lostMs = fault.faults.length === 0 ? null : fault.faults.reduce((sum, f) => sum + f.lostMs, 0);
+    await this.connection.run('INSERT INTO fault_runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)', [
+      runId,
+      fault.kind,
+      fault.victim,
+      fault.atFraction,
+      fault.firedAtMs,
+      fault.heldMs,
+      fault.finalWorkers,
+      lostMs,
+      JSON.stringify(fault.faults),
+    ]);
+  }
+
+  /** Give each run on the fault axis its FaultOutcome back. */
+  private async attachFaults(runs: StoredRun[]): Promise<void> {
+    if (runs.length === 0) return;
+    const byId = new Map(runs.map((r) => [r.runId, r]));
+    const ids = [...byId.keys()];
+    const rows = (
+      await this.connection.runAndReadAll(
+        `SELECT run_id, kind, victim, at_fraction, fired_at_ms, held_ms, final_workers, faults FROM fault_runs WHERE run_id IN (${ids.map(() => '?').join(', ')})`,
+        ids,
+      )
+    ).getRowObjectsJS();
+    const number = (value: unknown): number | null => (value === null || value === undefined ? null : Number(value));
+    for (const row of rows) {
+      const run = byId.get(String(row.run_id));
+      if (run === undefined) continue;
+      run.fault = {
+        kind: String(row.kind) as FaultOutcome['kind'],
+        victim: number(row.victim),
+        atFraction: number(row.at_fraction),
+        firedAtMs: number(row.fired_at_ms),
+        heldMs: number(row.held_ms),
+        finalWorkers: number(row.final_workers),
+        faults: JSON.parse(String(row.faults)) as FaultOutcome['faults'],
+      };
     }
   }
 
@@ -462,6 +513,7 @@ export class ResultsStore {
       return run as unknown as StoredRun;
     });
     await this.attachHistory(runs);
+    await this.attachFaults(runs);
     return runs;
   }
 

@@ -106,6 +106,44 @@ export interface FitOptions extends ModelFitOptions {
    * `--straggler-warning`; Horovod's stall warning: 60 s). 0 turns it off. `processes` and `cluster`.
    */
   stragglerWarningSeconds?: number;
+  /**
+   * Inject one fault, for measuring what a fault costs (`shardlearn compare`'s fault cells): the
+   * launcher sends `signal` to one rank's process once rank 0's progress passes a fraction of the
+   * run; the rank and the fraction are drawn from `seed` unless given. `processes` (and compare's
+   * namespace cluster); other paradigms refuse it. What was done is FitInfo.injected. See
+   * runtime/fault-injection.ts.
+   *
+   * @example
+   * await model.fit(data, { paradigm: 'processes', workers: 3, minWorkers: 2, inject: { signal: 'SIGKILL', seed: 7 } });
+   */
+  inject?: FaultInjection;
+}
+
+/** One injected fault (FitOptions.inject). */
+export interface FaultInjection {
+  /** SIGKILL: the rank dies; SIGSTOP: it freezes for `holdMs`, then gets SIGCONT. */
+  signal: 'SIGKILL' | 'SIGSTOP';
+  /** The rank (at launch) to signal; default a seeded choice among all ranks. */
+  rank?: number;
+  /** Fraction of the run (rank 0's iteration ÷ planned iterations) after which to signal, in (0, 1); default seeded in [0.25, 0.75). */
+  atFraction?: number;
+  /** Seed of the choices left open; default 0. */
+  seed?: number;
+  /** SIGSTOP: milliseconds the rank stays stopped (default 2000). */
+  holdMs?: number;
+}
+
+/** What an injected fault did (FitInfo.injected). */
+export interface InjectedFault {
+  signal: 'SIGKILL' | 'SIGSTOP';
+  /** The rank signalled, numbered as at launch. */
+  rank: number;
+  /** The planned point (fraction of rank 0's iterations). */
+  atFraction: number;
+  /** Milliseconds from the launch to the signal; null when the run ended before the point was reached. */
+  firedAtMs: number | null;
+  /** SIGSTOP: milliseconds the rank was held stopped (SIGCONT sent then, or when the run ended). */
+  heldMs?: number;
 }
 
 /** One lost rank survived by re-forming the world (FitInfo.faults): the time it cost, by phase. */
@@ -225,6 +263,8 @@ export interface FitInfo {
    * as stale, rounds closed by the deadline, and per rank the rounds that closed without it.
    */
   rounds?: RoundStats;
+  /** The fault FitOptions.inject planned, and whether and when it was sent. */
+  injected?: InjectedFault;
 }
 
 export interface LaunchRequest<State> {

@@ -121,7 +121,13 @@ async function fitOnPlace<State>(request: LaunchRequest<State>, place: Rendezvou
 export async function runClusterRank<State>(
   job: RankJob,
   place: Rendezvous,
-  extra: { model?: Trainable<State>; progress?: (events: StampedEvent[]) => void; insecure?: boolean } = {},
+  extra: {
+    model?: Trainable<State>;
+    progress?: (events: StampedEvent[]) => void;
+    insecure?: boolean;
+    /** A re-formed generation's rows, where the job ships rows rather than a source (the namespace cluster: from a file). */
+    rows?: ElasticSetup['rows'];
+  } = {},
 ): Promise<{ result: RankResult<State>; comm: ZmqCommunicator }> {
   let comm: ZmqCommunicator | undefined;
   const straggler = job.stragglerWarningMs === undefined ? {} : { stragglerWarningMs: job.stragglerWarningMs };
@@ -165,6 +171,7 @@ export async function runClusterRank<State>(
               ...(extra.insecure === true ? { insecure: true } : {}),
             }));
           },
+          ...(extra.rows === undefined ? {} : { rows: extra.rows }),
         };
   try {
     const result = await runRank<State>(job, {

@@ -94,6 +94,7 @@ const RUNTIME_OPTIONS: ReadonlySet<string> = new Set([
   'maxWorkers',
   'maxRestarts',
   'stragglerWarningSeconds',
+  'inject',
 ]);
 
 /**

@@ -13,6 +13,12 @@
  * launchers read theirs. The namespaces are ALWAYS
  * deleted: after the job, on failure, on abort (`signal`), and on SIGINT/SIGTERM/exit.
  *
+ * Faults: with `minWorkers` the ranks re-form without a lost rank (runtime/elastic.ts), a re-formed
+ * generation reading its shards from one file of every training row; with `inject` one rank's
+ * process is signalled at a seeded point of rank 0's progress (fault-injection.ts), which rank 0
+ * then streams on stdout. A rank killed by the injection is not a failure when the policy lets the
+ * others go on.
+ *
  * @example
  * const { state, info } = await fitInNamespaces({
  *   model: 'logistic-regression', params: { solver: 'sgd' }, data: train, workers: 2, rateMbit: 100,
@@ -31,6 +37,10 @@ import { ConfigError, ShardlearnError, WorkerError } from '../core/errors.js';
 import type { Dataset } from '../data/dataset.js';
 import type { FitInfo } from '../models/paradigm.js';
 import { fitInfoParts, rankFailure, resolveTimeout, shardBytes, shardCopy } from './job.js';
+import type { FaultInjection } from '../models/paradigm.js';
+import { refuseUnreformable, resolveElastic } from './elastic.js';
+import { FaultInjector, planFault } from './fault-injection.js';
+import type { StampedEvent } from './progress.js';
 import type { PipelineOptions } from '../models/neural/pipeline/settings.js';
 import type { ModelFitOptions } from '../models/context.js';
 import { checkStrategy } from '../strategies/index.js';
@@ -75,6 +85,11 @@ export interface NamespaceFitRequest {
   signal?: AbortSignal;
   /** Extra environment for every rank (tests use it to make one fail). */
   env?: NodeJS.ProcessEnv;
+  /** The restart policy (FitOptions.minWorkers, maxRestarts): the ranks re-form without a lost one. */
+  minWorkers?: number;
+  maxRestarts?: number;
+  /** Signal one rank at a seeded point (FitOptions.inject). */
+  inject?: FaultInjection;
 }
 
 export interface NamespaceFitResult<State> {
@@ -110,10 +125,16 @@ export async function fitInNamespaces<State>(request: NamespaceFitRequest): Prom
   const dir = mkdtempSync(join(tmpdir(), 'shardlearn-netns-'));
   const children: ChildProcess[] = [];
   let network: NamespaceNetwork | null = null;
+  let injector: FaultInjector | null = null;
   try {
     const jobFiles = Array.from({ length: workers }, (_, rank) => join(dir, `job-${rank}.bin`));
     const reportFiles = Array.from({ length: workers }, (_, rank) => join(dir, `report-${rank}.bin`));
     const strategy = request.strategy ?? 'allreduce';
+    const elastic = resolveElastic(request, workers, 'cluster');
+    if (elastic !== undefined) refuseUnreformable(strategy, false);
+    const rowsFile = join(dir, 'rows.bin');
+    if (elastic !== undefined) writeFileSync(rowsFile, serialize(shardCopy(data, 0, 1)));
+    const plan = request.inject === undefined ? null : planFault(request.inject, workers);
     let setupBytes = 0;
     jobFiles.forEach((path, rank) => {
       const init = shardCopy(data, rank, workers);
@@ -124,6 +145,7 @@ export async function fitInNamespaces<State>(request: NamespaceFitRequest): Prom
         timeoutMs,
         modules: [],
         options,
+        ...(elastic === undefined ? {} : { elastic }),
       };
       writeFileSync(path, serialize(job));
       setupBytes += shardBytes(init);
@@ -135,6 +157,11 @@ export async function fitInNamespaces<State>(request: NamespaceFitRequest): Prom
     const jobId = `netns-${randomBytes(6).toString('hex')}`;
     const startedAt = performance.timeOrigin + performance.now();
     const started = performance.now();
+    const alive = (rank: number): number | undefined => {
+      const child = children[rank];
+      return child === undefined || child.exitCode !== null || child.signalCode !== null ? undefined : child.pid;
+    };
+    injector = plan === null ? null : new FaultInjector(plan, alive);
     const exits = net.hosts.map((host, rank) => {
       const child = spawn('ip', net.exec(rank, [process.execPath, RANK_ENTRY, jobFiles[rank]!, reportFiles[rank]!]), {
         env: {
@@ -148,10 +175,13 @@ export async function fitInNamespaces<State>(request: NamespaceFitRequest): Prom
           LOCAL_RANK: '0',
           SHARDLEARN_JOB_ID: jobId,
           SHARDLEARN_SECRET: secret,
+          ...(elastic === undefined ? {} : { SHARDLEARN_NETNS_ROWS: rowsFile }),
+          ...(injector === null ? {} : { SHARDLEARN_NETNS_PROGRESS: '1' }),
         },
-        stdio: ['ignore', 'ignore', 'pipe'],
+        stdio: ['ignore', injector === null ? 'ignore' : 'pipe', 'pipe'],
       });
       children.push(child);
+      if (injector !== null) watchProgress(child, injector);
       let stderr = '';
       child.stderr?.setEncoding('utf8').on('data', (chunk: string) => (stderr = (stderr + chunk).slice(-STDERR_TAIL)));
       return new Promise<RankExit>((resolve) => {
@@ -161,13 +191,18 @@ export async function fitInNamespaces<State>(request: NamespaceFitRequest): Prom
         child.once('close', (code, signal) => resolve({ rank, code, signal, stderr }));
       });
     });
-    await waitForRanks(exits, children, net, deadlineMs, request.signal, reportFiles);
+    // The injected victim's death is no failure when the policy lets the others go on.
+    const spared = (exit: RankExit): boolean =>
+      elastic !== undefined && plan?.signal === 'SIGKILL' && exit.rank === plan.rank && exit.signal === 'SIGKILL';
+    await waitForRanks(exits, children, net, deadlineMs, request.signal, reportFiles, spared);
     // As processes reports it: from starting the workers to their end, start-up and shard loading
     // included (rank 0's own training time is in computeMs + commMs).
     const seconds = (performance.now() - started) / 1000;
     const linkBytesSent = net.hosts.map((_, i) => net.bytesSent(i) - before[i]!);
     const { history, onEvents } = progressHistory(undefined, startedAt);
-    const results = reportFiles.map((file) => {
+    const lost = new Set((await Promise.all(exits)).filter(spared).map((exit) => exit.rank));
+    const results = reportFiles.map((file, rank) => {
+      if (lost.has(rank)) return null;
       const messages = readReport(file) ?? [];
       for (const message of messages) if (message.type === 'progress') onEvents(message.events);
       return messages.find((message): message is Extract<RankMessage, { type: 'result' }> => message.type === 'result');
@@ -175,14 +210,44 @@ export async function fitInNamespaces<State>(request: NamespaceFitRequest): Prom
     const missing = results.findIndex((result) => result === undefined);
     if (missing >= 0)
       throw new WorkerError(missing, `in namespace ${net.hosts[missing]!.namespace} exited with code 0 without writing its result`);
-    const reported = results as RankResult[];
-    const info: FitInfo = { paradigm: 'cluster', workers, strategy, seconds, ...fitInfoParts(reported), setupBytes, history };
+    // Index = rank in the last generation (the launch ranks, when nobody was lost).
+    const reported = (results.filter((result) => result !== null) as RankResult[]).sort((a, b) => a.rank - b.rank);
+    const info: FitInfo = {
+      paradigm: 'cluster',
+      workers: reported.length,
+      strategy,
+      seconds,
+      ...fitInfoParts(reported),
+      setupBytes,
+      history,
+      ...(reported[0]!.faults === undefined ? {} : { faults: reported[0]!.faults }),
+      ...(injector === null ? {} : { injected: injector.report() }),
+    };
     return { state: reported[0]!.state as State, info, linkBytesSent };
   } finally {
+    injector?.release();
     await reapAll(children);
     network?.close();
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** Feed rank 0's progress lines (netns-rank.ts, SHARDLEARN_NETNS_PROGRESS) to the injector as they come. */
+function watchProgress(child: ChildProcess, injector: FaultInjector): void {
+  let pending = '';
+  child.stdout?.setEncoding('utf8').on('data', (chunk: string) => {
+    pending += chunk;
+    let newline: number;
+    while ((newline = pending.indexOf('\n')) >= 0) {
+      const line = pending.slice(0, newline);
+      pending = pending.slice(newline + 1);
+      try {
+        for (const event of JSON.parse(line) as StampedEvent[]) injector.observe(event);
+      } catch {
+        // not a progress line (a model that prints): ignored
+      }
+    }
+  });
 }
 
 function abortError(): ShardlearnError {
@@ -227,6 +292,7 @@ async function waitForRanks(
   deadlineMs: number,
   signal: AbortSignal | undefined,
   reportFiles: readonly string[],
+  spared: (exit: RankExit) => boolean = () => false,
 ): Promise<void> {
   let timer: NodeJS.Timeout | undefined;
   let onAbort: (() => void) | undefined;
@@ -248,7 +314,7 @@ async function waitForRanks(
   });
   const failed = exits.map((exit) =>
     exit.then((result) => {
-      if (result.code !== 0) throw rankExitError(result, net.hosts[result.rank]!.namespace, reportFiles[result.rank]!);
+      if (result.code !== 0 && !spared(result)) throw rankExitError(result, net.hosts[result.rank]!.namespace, reportFiles[result.rank]!);
       return result;
     }),
   );

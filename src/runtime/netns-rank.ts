@@ -7,6 +7,12 @@
  * error report — v8-serialized to the report file, which the launcher reads as the other paradigms'
  * launchers read IPC. On error it also says the message on stderr and exits 1 (4 when a peer was
  * lost or timed out, as the CLI does).
+ *
+ * Under a restart policy (job.elastic) a re-formed generation's rows come from the file the launcher
+ * names in SHARDLEARN_NETNS_ROWS (every training row, v8-serialized; namespaces share the file
+ * system): this rank's contiguous shard of the new world, as `processes` sends them. With
+ * SHARDLEARN_NETNS_PROGRESS=1, rank 0's progress also goes to stdout as it happens (one JSON array
+ * of events per line), for a launcher that acts on it mid-run (fault injection).
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { deserialize, serialize } from 'node:v8';
@@ -14,7 +20,9 @@ import '../core/index.js';
 import '../models/index.js';
 import { ShardlearnError } from '../core/errors.js';
 import { runClusterRank } from './cluster.js';
-import type { RankJob, RankMessage } from './rank.js';
+import type { DatasetInit } from '../data/dataset.js';
+import { shardRange } from './job.js';
+import type { RankData, RankJob, RankMessage } from './rank.js';
 import { errorReport, resultForLauncher } from './rank.js';
 import { rendezvousFromEnv } from './rendezvous.js';
 
@@ -22,9 +30,23 @@ async function main(jobFile: string, reportFile: string): Promise<void> {
   const job = deserialize(readFileSync(jobFile)) as RankJob;
   const place = rendezvousFromEnv();
   const messages: RankMessage[] = [];
+  const live = process.env['SHARDLEARN_NETNS_PROGRESS'] === '1';
+  const rowsFile = process.env['SHARDLEARN_NETNS_ROWS'];
+  let whole: DatasetInit | undefined;
+  const rows =
+    rowsFile === undefined
+      ? undefined
+      : (at: { rank: number; size: number }): Promise<RankData> => {
+          whole ??= deserialize(readFileSync(rowsFile)) as DatasetInit;
+          return Promise.resolve({ kind: 'rows', init: whole, ...shardRange(whole.rows, at.rank, at.size) });
+        };
   try {
     const { result, comm } = await runClusterRank(job, place, {
-      progress: (events) => messages.push({ type: 'progress', rank: place.rank, events }),
+      progress: (events) => {
+        messages.push({ type: 'progress', rank: place.rank, events });
+        if (live) process.stdout.write(`${JSON.stringify(events)}\n`);
+      },
+      ...(rows === undefined ? {} : { rows }),
     });
     await comm.close();
     messages.push(resultForLauncher(result));

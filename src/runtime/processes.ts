@@ -39,6 +39,7 @@ import type { RankData, RankResult } from './rank.js';
 import type { ElasticPolicy } from './elastic.js';
 import { refuseUnreformable, resolveElastic } from './elastic.js';
 import { ProxySet, refuseInsecureTransport, validateNetwork } from './network.js';
+import { FaultInjector, planFault } from './fault-injection.js';
 import type { ProcessAdvertise, ProcessStart, ProcessWorkerMessage } from './process-worker.js';
 
 const PROGRESS_INTERVAL_MS = 100;
@@ -96,7 +97,7 @@ export async function launchProcesses<State>(request: LaunchRequest<State>): Pro
   const started = performance.now();
   const secret = randomBytes(32).toString('hex');
   const jobId = `processes-${randomBytes(8).toString('hex')}`;
-  const { history, onEvents } = progressHistory(options.onProgress, startedAt);
+  const { history, onEvents: record } = progressHistory(options.onProgress, startedAt);
   // All ranks are on this host: the local path, unless a network profile's proxies need TCP.
   const local = proxies === null ? await createLocalDir() : null;
   const children = Array.from({ length: size }, () =>
@@ -107,6 +108,16 @@ export async function launchProcesses<State>(request: LaunchRequest<State>): Pro
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     }),
   );
+  // FitOptions.inject: the rank's process is signalled once rank 0's progress passes the planned point.
+  const alive = (rank: number): number | undefined => {
+    const child = children[rank];
+    return child === undefined || child.exitCode !== null || child.signalCode !== null ? undefined : child.pid;
+  };
+  const injector = options.inject === undefined ? null : new FaultInjector(planFault(options.inject, size), alive);
+  const onEvents = (events: (ProgressEvent & { at: number })[]): void => {
+    record(events);
+    if (injector !== null) for (const event of events) injector.observe(event);
+  };
   const startOrder = (rank: number, masterPort: number): ProcessStart => ({
     type: 'start',
     rank,
@@ -116,7 +127,9 @@ export async function launchProcesses<State>(request: LaunchRequest<State>): Pro
     secret,
     jobId,
     job: jobs[rank]!,
-    progressIntervalMs: PROGRESS_INTERVAL_MS,
+    // With an injection pending, each event at once: batched, the point could pass inside a batch
+    // that also holds the last iteration, too late to inject anything (seen once in ~20 test runs).
+    progressIntervalMs: injector === null ? PROGRESS_INTERVAL_MS : 0,
     ...(proxies === null ? {} : { advertise: true }),
     ...(local === null ? {} : { ipcDir: local.dir }),
   });
@@ -153,9 +166,11 @@ export async function launchProcesses<State>(request: LaunchRequest<State>): Pro
         setupBytes,
         history,
         ...(results[0]!.faults === undefined ? {} : { faults: results[0]!.faults }),
+        ...(injector === null ? {} : { injected: injector.report() }),
       },
     };
   } finally {
+    injector?.release();
     await reapAll(children);
     await proxies?.close();
     await local?.remove();

@@ -221,3 +221,37 @@ test('broadcast and barrier on the same link: every rank ends with the root buff
     }
   }
 });
+
+/**
+ * Rank 0's link in a world of 3 where rank 2 is gone: a send to it fails at once (the EPIPE of a
+ * killed peer's socket), and rank 1's part arrives only after `delayMs`, then fails too (the rank's
+ * transport gives up on the collective).
+ */
+function linkToALostPeer(delayMs: number): CollectiveLink {
+  return {
+    rank: 0,
+    size: 3,
+    check: { allowInfinity: false },
+    refused: (from, value, index) => new RefusedValue(from, value, index),
+    send: (to) =>
+      new Promise<void>((resolve, reject) => setImmediate(() => (to === 2 ? reject(new Error('write EPIPE')) : resolve()))),
+    recv: () => new Promise<FloatArray[]>((_, reject) => setTimeout(() => reject(new Error('rank 2 was lost')), delayMs)),
+  };
+}
+
+test('a send that fails while the collective waits on a receive is no unhandled rejection: the collective fails with an error, the process goes on', async () => {
+  // Seen with compare's fault cells: a survivor's send to a SIGKILLed peer failed (EPIPE) while its
+  // all-reduce awaited another peer, and the unobserved rejection ended the survivor's process.
+  const unhandled: unknown[] = [];
+  const onUnhandled = (reason: unknown): void => void unhandled.push(reason);
+  process.on('unhandledRejection', onUnhandled);
+  try {
+    await assert.rejects(allReduceWith(linkToALostPeer(30), new Float32Array(12), 'sum', 'direct', 4));
+    await assert.rejects(allReduceWith(linkToALostPeer(30), new Float32Array(12), 'sum', 'ring', 4));
+    await assert.rejects(allToAllBarrier(linkToALostPeer(30)));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  } finally {
+    process.removeListener('unhandledRejection', onUnhandled);
+  }
+  assert.deepEqual(unhandled.map(String), []);
+});

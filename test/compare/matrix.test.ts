@@ -112,7 +112,7 @@ test('the default matrix: every model family at two sizes, sequential vs threads
   const families = ['linear-regression', 'logistic-regression', 'linear-svm', 'kmeans', 'pca', 'mlp', 'cnn', 'rnn'];
   assert.deepEqual(
     matrix.models.map((m) => m.name),
-    [...families, 'logistic-regression', 'mlp', 'q-learning', 'dqn'],
+    [...families, 'logistic-regression', 'mlp', 'q-learning', 'dqn', 'logistic-regression'],
   );
   assert.deepEqual(matrix.paradigms, ['sequential', 'threads', 'processes']);
   assert.deepEqual(matrix.workers, [1, 2]);
@@ -128,8 +128,20 @@ test('the default matrix: every model family at two sizes, sequential vs threads
   // 1 + 2 + 2 (allreduce only); the MLP also as a pipeline on threads×2 and processes×2; one
   // cluster×2 allreduce cell of logistic regression on the larger set; the MLP's threads×2 cell on the
   // larger set again with two codecs; and the agents' sequential, threads×2 and processes×2 cells on
-  // their environments (rl-cells.ts)
-  assert.equal(cells.length, 2 * (7 + 7 * 5 + 2) + 1 + 2 + 2 * 3);
+  // their environments (rl-cells.ts); one fault pair (fault-cells.ts): processes×3 undisturbed and SIGKILLed
+  assert.equal(cells.length, 2 * (7 + 7 * 5 + 2) + 1 + 2 + 2 * 3 + 2);
+  assert.deepEqual(
+    cells.filter((c) => c.fault !== undefined).map((c) => [c.model, c.paradigm, c.workers, c.strategy, c.fault, /rows=(\d+)/.exec(c.data)![1]]),
+    [
+      ['logistic-regression', 'processes', 3, 'allreduce', 'none', '20000'],
+      ['logistic-regression', 'processes', 3, 'allreduce', 'kill', '20000'],
+    ],
+  );
+  assert.equal(
+    expandMatrix(defaultMatrix({ rows: 20_000 }), ['sequential', 'threads', 'processes'], () => null).cells.filter((c) => c.fault !== undefined).length,
+    0,
+    '--quick has no fault cell',
+  );
   assert.deepEqual(
     cells.filter((c) => c.strategy === 'pipeline').map((c) => `${c.model} ${c.paradigm}×${c.workers}`),
     ['mlp threads×2', 'mlp processes×2', 'mlp threads×2', 'mlp processes×2'],

@@ -106,7 +106,7 @@ test('a version-1 file is migrated in place and its old rows stay readable', asy
     const store = await ResultsStore.open(path);
     await store.writeRun(old, session());
     store.close();
-    // Make it the version-1 layout: no setup_bytes column (nor version 3's network, version 4's rank_peak_rss_bytes, version 5's compression, version 6's stage_memory, version 7's compare_federated).
+    // Make it the version-1 layout: no setup_bytes column (nor version 3's network, version 4's rank_peak_rss_bytes, version 5's compression, version 6's stage_memory, version 7's compare_federated, version 8's fault_runs).
     const instance = await DuckDBInstance.create(path);
     const connection = await instance.connect();
     await connection.run(

@@ -109,11 +109,13 @@ export async function allGatherBytes(comm: Communicator, mine: Uint8Array, segme
   const sends: Promise<void>[] = [];
   for (let k = 1; k < size; k++) {
     const to = (rank + k) % size;
-    sends.push(
-      (async () => {
-        for (const message of messages) await comm.send(to, message);
-      })(),
-    );
+    const sending = (async () => {
+      for (const message of messages) await comm.send(to, message);
+    })();
+    // Observed now: it is awaited only after the receives, and a send failing meanwhile (a peer
+    // killed mid-collective) must not be an unhandled rejection that ends the process (link.ts `sendTo`).
+    sending.catch(() => undefined);
+    sends.push(sending);
   }
   try {
     for (let from = 0; from < size; from++) if (from !== rank) all[from] = await receiveFrom(comm, from);

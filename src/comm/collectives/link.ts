@@ -116,6 +116,19 @@ function copyFrom(link: CollectiveLink, from: number, target: FloatArray, piece:
   link.release?.(piece);
 }
 
+/**
+ * `link.send`, its failure observed at once. A collective awaits its sends only after its receives,
+ * so a send that fails meanwhile (the EPIPE of a peer killed mid-collective) would otherwise be an
+ * unhandled rejection, which ends the process before the collective fails with it: seen as a
+ * survivor of compare's fault cells dying instead of re-forming. Whoever awaits the send still gets
+ * its error.
+ */
+function sendTo(link: CollectiveLink, to: number, arrays: FloatArray[]): Promise<void> {
+  const sending = link.send(to, arrays);
+  sending.catch(() => undefined);
+  return sending;
+}
+
 /** Send [start, end) of `buffer` to `to` as views, segment by segment (only where safe: see the top of this file). */
 function sendViews(
   link: CollectiveLink,
@@ -125,7 +138,7 @@ function sendViews(
   end: number,
   segmentElements: number,
 ): Promise<void>[] {
-  return segmentsOf(start, end, segmentElements).map(([s, e]) => link.send(to, [buffer.subarray(s, e)]));
+  return segmentsOf(start, end, segmentElements).map(([s, e]) => sendTo(link, to, [buffer.subarray(s, e)]));
 }
 
 /** Send [start, end) of `buffer` to `to` as copies, segment by segment (the caller may overwrite `buffer` before they leave). */
@@ -137,7 +150,7 @@ function sendCopies(
   end: number,
   segmentElements: number,
 ): Promise<void>[] {
-  return segmentsOf(start, end, segmentElements).map(([s, e]) => link.send(to, [buffer.slice(s, e)]));
+  return segmentsOf(start, end, segmentElements).map(([s, e]) => sendTo(link, to, [buffer.slice(s, e)]));
 }
 
 /** The last sends of a collective: views when the link reads them before the send resolves, else copies. */
@@ -231,7 +244,7 @@ export async function directAllReduce(link: CollectiveLink, buffer: FloatArray, 
       }
       // All-gather, pipelined: the reduced segment leaves for every rank at once. Views of `reduced`,
       // which never changes again in this collective.
-      for (let k = 1; k < size; k++) sends.push(link.send((rank + k) % size, [target]));
+      for (let k = 1; k < size; k++) sends.push(sendTo(link, (rank + k) % size, [target]));
     }
     for (let k = 1; k < size; k++) {
       const from = (rank - k + size) % size;
@@ -296,7 +309,7 @@ export async function directBroadcast(link: CollectiveLink, buffer: FloatArray, 
 export async function allToAllBarrier(link: CollectiveLink): Promise<void> {
   const { rank, size } = link;
   const sends: Promise<void>[] = [];
-  for (let k = 1; k < size; k++) sends.push(link.send((rank + k) % size, []));
+  for (let k = 1; k < size; k++) sends.push(sendTo(link, (rank + k) % size, []));
   for (let from = 0; from < size; from++) if (from !== rank) await link.recv(from);
   await Promise.all(sends);
 }
