@@ -157,6 +157,16 @@ const NO_MULTI_WORKER_DISTRIBUTED = (cells: readonly CellSummary[]): string =>
     ? 'threads and a distributed paradigm were not both measured with the same number of workers (≥ 2)'
     : NO_DISTRIBUTED;
 
+/** What the claims read besides the paradigm cells: each kind of check has its own table and runs. */
+export interface MeasuredBeyondCells {
+  /** The tuning checks (tuning.ts): claim 'automl-tuning'. */
+  tuning?: readonly TuningResult[];
+  /** The federated cells (federated-run.ts): claim 'federated-privacy'. */
+  federated?: readonly FederatedResult[];
+  /** The fault cells' runs (fault-cells.ts), which the paradigm cells leave out: claim 'fault-tolerance'. */
+  faultRecords?: readonly RunRecord[];
+}
+
 /**
  * The claims' verdicts. `context` says where the ranks ran (default: one host, cores unknown); on
  * one host, the scalability claim is 'not testable here' unless distributed overtakes parallel anyway.
@@ -164,11 +174,9 @@ const NO_MULTI_WORKER_DISTRIBUTED = (cells: readonly CellSummary[]): string =>
 export function evaluateClaims(
   all: readonly CellSummary[],
   context: ClaimContext = ONE_HOST,
-  tuning: readonly TuningResult[] = [],
-  federated: readonly FederatedResult[] = [],
-  /** The fault cells' runs (fault-cells.ts), which `all` leaves out; the claim 'fault-tolerance' reads them. */
-  faultRecords: readonly RunRecord[] = [],
+  measured: MeasuredBeyondCells = {},
 ): ClaimResult[] {
+  const { tuning = [], federated = [], faultRecords = [] } = measured;
   const results: ClaimResult[] = [];
   // The paradigm claims compare paradigms as they send gradients uncompressed; the codec cells
   // answer the compression claim (codec-report.ts).

@@ -266,9 +266,7 @@ export async function renderReport(
   const claims = evaluateClaims(
     cells,
     { cores: typeof session.host.cpus === 'number' && session.host.cpus > 0 ? session.host.cpus : null, hosts: 1 },
-    tuning,
-    result.federated ?? [],
-    result.records,
+    { tuning, federated: result.federated ?? [], faultRecords: result.records },
   );
   const failed = records.filter((r) => r.status === 'failed');
   const speedups = (await Promise.all(models.map((m) => figure(speedupSpec(m, cells), `speedup-${m}`)))).join('');

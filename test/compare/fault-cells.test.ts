@@ -92,7 +92,7 @@ function faultRun(kind: 'none' | 'kill', score: number, status: 'ok' | 'failed' 
   });
 }
 
-const claim = (records: RunRecord[]) => evaluateClaims([], undefined, [], records).find((c) => c.id === 'fault-tolerance')!;
+const claim = (records: RunRecord[]) => evaluateClaims([], undefined, { faultRecords: records }).find((c) => c.id === 'fault-tolerance')!;
 
 test('claim fault-tolerance: supported only when every faulted run completed within 1 point of the undisturbed twin', () => {
   assert.equal(claim([]).verdict, 'not measured yet');

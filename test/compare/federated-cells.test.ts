@@ -147,13 +147,13 @@ test('a compare run stores rounds and bytes to target (NULL when not reached), a
     assert.equal((await loadSession(dbPath)).federated!.length, 3);
 
     // The claim: the 0.7 setting reached its target (for), the 1.0 setting did not (against).
-    const claim = evaluateClaims([], undefined, [], loaded.federated).find((c) => c.id === 'federated-privacy')!;
+    const claim = evaluateClaims([], undefined, { federated: loaded.federated }).find((c) => c.id === 'federated-privacy')!;
     assert.equal(claim.verdict, 'mixed');
     assert.match(claim.evidence, new RegExp(`fedavg ${avg.roundsToTarget} rounds`));
     assert.match(claim.evidence, /fedavg not within 3 rounds/);
     assert.match(claim.evidence, /centralised accuracy/);
     assert.match(claim.evidence, /no DP cell/);
-    const only = evaluateClaims([], undefined, [], [avg]).find((c) => c.id === 'federated-privacy')!;
+    const only = evaluateClaims([], undefined, { federated: [avg] }).find((c) => c.id === 'federated-privacy')!;
     assert.equal(only.verdict, 'supported');
     const none = evaluateClaims([]).find((c) => c.id === 'federated-privacy')!;
     assert.equal(none.verdict, 'not measured yet');

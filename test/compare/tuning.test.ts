@@ -66,10 +66,10 @@ test('a tuning check beats poor defaults on held-out rows, and its scores are th
   const again = await runTuningCheck(spec!, split);
   assert.deepEqual({ ...again, seconds: 0 }, { ...result, seconds: 0 });
 
-  const claim = evaluateClaims([], undefined, [result]).find((c) => c.id === 'automl-tuning')!;
+  const claim = evaluateClaims([], undefined, { tuning: [result] }).find((c) => c.id === 'automl-tuning')!;
   assert.equal(claim.verdict, 'supported');
   const worse = { ...result, tunedScore: result.defaultScore! - 0.1 };
-  assert.equal(evaluateClaims([], undefined, [worse]).find((c) => c.id === 'automl-tuning')!.verdict, 'contradicted');
+  assert.equal(evaluateClaims([], undefined, { tuning: [worse] }).find((c) => c.id === 'automl-tuning')!.verdict, 'contradicted');
   assert.equal(evaluateClaims([]).find((c) => c.id === 'automl-tuning')!.verdict, 'not measured yet');
 });
 
