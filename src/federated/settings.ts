@@ -7,6 +7,7 @@
  * await new MLP().fit(train, { paradigm: 'federated', federated: { clients: 100, fraction: 0.1, rounds: 50, localEpochs: 5, partition: 'dirichlet:0.5' } });
  */
 import { ConfigError } from '../core/errors.js';
+import type { Message } from '../comm/communicator.js';
 import type { Dataset } from '../data/dataset.js';
 import type { ByzantineSpec } from './byzantine.js';
 import { parseByzantine } from './byzantine.js';
@@ -63,6 +64,16 @@ export interface FederatedOptions {
    * are unmasked by the protocol. FedAvg (or fedprox) and synchronous rounds only.
    */
   secureAggregation?: boolean;
+  /**
+   * Tests only: derive every client's secure aggregation secrets from this seed instead of the OS
+   * CSPRNG, so a test can recompute them and check the server never holds them. NOT private.
+   */
+  secureSecretSeed?: number;
+  /**
+   * Sees every message the server receives from a client host, as it arrived (audits and tests:
+   * under secure aggregation, only protocol messages: keys, sealed shares, masked inputs, unmasking shares).
+   */
+  onServerReceive?: (client: number, message: Message) => void;
   dp?: { clip: number; noiseMultiplier: number; delta: number; mode?: 'client' | 'server' };
   /** Held-out rows the server scores the global model on after rounds (accuracy or R²); the fit stops once `target` is reached when `stopAtTarget`. */
   evaluation?: { data: Dataset; target?: number; every?: number; stopAtTarget?: boolean };

@@ -21,9 +21,11 @@ import { Worker } from 'node:worker_threads';
 import { ZmqCommunicator } from '../comm/zmq/communicator.js';
 import { createLocalDir } from '../comm/zmq/local.js';
 import { CommError, ShardlearnError, WorkerError } from '../core/errors.js';
+import type { Message } from '../comm/communicator.js';
 import type { Dataset } from '../data/dataset.js';
 import type { ClientJob, ClientReply, ClientTask } from './federated-client.js';
 import { decodeReply, decodeTask, encodeReply, encodeTask, runClientTask, wireBytes } from './federated-client.js';
+import { SECURE_TRAIN_TAG, SecureClientSide } from './federated-secure-client.js';
 import type { FederatedProcessStart, FederatedThreadMessage, FederatedThreadReply } from './federated-worker.js';
 import { reapAll } from './processes.js';
 
@@ -34,18 +36,35 @@ export interface ClientResult {
   delta: Float64Array;
 }
 
+/**
+ * Sees every message the server receives from a client host, as it arrived, before anything else
+ * reads it (FederatedOptions.onServerReceive: audits of what the server process holds).
+ */
+export type ServerAudit = (client: number, message: Message) => void;
+
 export interface ClientHosts {
   run(task: ClientTask, global: Float64Array): Promise<ClientResult>;
+  /**
+   * Secure aggregation: carry one server message ('secure-train' or 'secagg', header.client naming
+   * the client) to the client's side of the protocol in its host (federated-secure-client.ts), and
+   * return its answer. A client's later messages go to the host that holds its session.
+   */
+  secure(message: Message): Promise<Message>;
   /** Bytes the clients sent (up) and received (down) so far. */
   bytes(): { up: number; down: number };
   close(): Promise<void>;
 }
 
 /** The error a client's own failure (a bad model setting, a data error) becomes on the server. */
-function clientFailure(client: number, message: string, code: string | undefined): Error {
+export function clientFailure(client: number, message: string, code: string | undefined): Error {
   return code === 'CONFIG' || code === 'DATA_VALUE' || code === 'DATA_FORMAT' || code === 'DATA_MISSING'
     ? new ShardlearnError(code, `client ${client}: ${message}`)
     : new WorkerError(client, `federated client ${client} failed: ${message}`);
+}
+
+/** Whether a client's failure is its host's loss (drop the client) rather than its own error (fail the fit). */
+export function isLoss(error: unknown): boolean {
+  return error instanceof ShardlearnError && (error.code === 'PEER_LOST' || error.code === 'TIMEOUT');
 }
 
 /** Clients on the launcher's thread, one at a time in the order asked (serialised messages counted). */
@@ -54,11 +73,13 @@ export class InlineHosts implements ClientHosts {
   private down = 0;
   private queue: Promise<unknown> = Promise.resolve();
   private closed = false;
+  private readonly side = new SecureClientSide();
 
   constructor(
     private readonly job: ClientJob,
     private readonly data: Dataset,
     private readonly parts: readonly Uint32Array[],
+    private readonly audit: ServerAudit = () => undefined,
   ) {}
 
   run(task: ClientTask, global: Float64Array): Promise<ClientResult> {
@@ -71,7 +92,21 @@ export class InlineHosts implements ClientHosts {
       const { reply, delta } = await runClientTask(this.job, decoded.task, decoded.global, this.data.take(this.parts[task.client]!));
       const back = encodeReply(reply, delta);
       this.up += wireBytes(back);
-      return decodeReply(back);
+      const answer = decodeReply(back);
+      this.audit(task.client, { tag: 'update', header: { ...answer.reply }, arrays: [answer.delta] });
+      return answer;
+    });
+    this.queue = result.catch(() => undefined);
+    return result;
+  }
+
+  secure(message: Message): Promise<Message> {
+    const client = (message.header as { client: number }).client;
+    const result = this.queue.then(async () => {
+      if (this.closed) throw new CommError('PEER_LOST', `the federated fit ended before client ${client} answered`);
+      const answer = await this.side.handle(message, { job: this.job, rowsOf: (id) => this.data.take(this.parts[id]!) });
+      this.audit(client, answer);
+      return answer;
     });
     this.queue = result.catch(() => undefined);
     return result;
@@ -88,7 +123,7 @@ export class InlineHosts implements ClientHosts {
 }
 
 interface Pending {
-  resolve: (result: ClientResult) => void;
+  resolve: (result: ClientResult | Message) => void;
   reject: (error: Error) => void;
   client: number;
   thread: number;
@@ -101,10 +136,13 @@ export class ThreadHosts implements ClientHosts {
   private nextId = 0;
   private readonly pending = new Map<number, Pending>();
   private readonly load: number[];
+  /** The thread holding each client's secure aggregation session, by `round:client`. */
+  private readonly sessions = new Map<string, number>();
 
   private constructor(
     private readonly workers: Worker[],
     private readonly parts: readonly Uint32Array[],
+    private readonly audit: ServerAudit,
   ) {
     this.load = workers.map(() => 0);
     workers.forEach((worker, thread) => {
@@ -114,7 +152,13 @@ export class ThreadHosts implements ClientHosts {
     });
   }
 
-  static async start(job: ClientJob, data: Dataset, parts: readonly Uint32Array[], threads: number): Promise<ThreadHosts> {
+  static async start(
+    job: ClientJob,
+    data: Dataset,
+    parts: readonly Uint32Array[],
+    threads: number,
+    audit: ServerAudit = () => undefined,
+  ): Promise<ThreadHosts> {
     const shared = data.toShared();
     const init = shared.init();
     const workers = Array.from({ length: threads }, () => new Worker(WORKER_URL, { execArgv: [] }));
@@ -133,7 +177,7 @@ export class ThreadHosts implements ClientHosts {
       ),
     );
     for (const worker of workers) worker.postMessage({ type: 'start', job, data: init } satisfies FederatedThreadMessage);
-    return new ThreadHosts(workers, parts);
+    return new ThreadHosts(workers, parts, audit);
   }
 
   run(task: ClientTask, global: Float64Array): Promise<ClientResult> {
@@ -143,8 +187,28 @@ export class ThreadHosts implements ClientHosts {
     this.down += wireBytes(frames);
     this.load[thread]!++;
     return new Promise((resolve, reject) => {
-      this.pending.set(id, { resolve, reject, client: task.client, thread });
+      this.pending.set(id, { resolve: resolve as (result: ClientResult | Message) => void, reject, client: task.client, thread });
       this.workers[thread]!.postMessage({ type: 'task', id, frames, rows: this.parts[task.client]! } satisfies FederatedThreadMessage);
+    });
+  }
+
+  secure(message: Message): Promise<Message> {
+    const { round, client } = message.header as { round: number; client: number };
+    const key = `${round}:${client}`;
+    let thread = this.sessions.get(key);
+    if (message.tag === SECURE_TRAIN_TAG) {
+      for (const [other] of this.sessions) if (Number(other.split(':')[0]) < round) this.sessions.delete(other);
+      thread = this.load.indexOf(Math.min(...this.load));
+      this.sessions.set(key, thread);
+    }
+    if (thread === undefined || this.load[thread] === Infinity)
+      return Promise.reject(new CommError('PEER_LOST', `the thread holding client ${client}'s secure aggregation session is gone`));
+    const id = this.nextId++;
+    this.load[thread]!++;
+    const rows = message.tag === SECURE_TRAIN_TAG ? this.parts[client]! : new Uint32Array(0);
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { resolve: resolve as (result: ClientResult | Message) => void, reject, client, thread });
+      this.workers[thread]!.postMessage({ type: 'secure', id, message, rows } satisfies FederatedThreadMessage);
     });
   }
 
@@ -155,8 +219,14 @@ export class ThreadHosts implements ClientHosts {
     this.pending.delete(message.id);
     this.load[pending.thread]!--;
     if (message.type === 'failed') return pending.reject(clientFailure(pending.client, message.message, message.code));
+    if (message.type === 'secure-reply') {
+      this.audit(pending.client, message.message);
+      return pending.resolve(message.message);
+    }
     this.up += wireBytes(message.frames);
-    pending.resolve(decodeReply(message.frames));
+    const decoded = decodeReply(message.frames);
+    this.audit(pending.client, { tag: 'update', header: { ...decoded.reply }, arrays: [decoded.delta] });
+    pending.resolve(decoded);
   }
 
   private lose(thread: number, error: Error): void {
@@ -180,7 +250,7 @@ export class ThreadHosts implements ClientHosts {
 
 /** Real clients in child processes, the launcher as the ZeroMQ world's rank 0 (the server). */
 export class ProcessHosts implements ClientHosts {
-  private readonly pending = new Map<string, { resolve: (result: ClientResult) => void; reject: (error: Error) => void }>();
+  private readonly pending = new Map<string, { resolve: (message: Message) => void; reject: (error: Error) => void }>();
   private readonly lost: (Error | null)[];
   private closed = false;
   private readonly baseline: { up: number; down: number };
@@ -189,6 +259,7 @@ export class ProcessHosts implements ClientHosts {
     private readonly comm: ZmqCommunicator,
     private readonly children: ChildProcess[],
     private readonly remove: () => Promise<void>,
+    private readonly audit: ServerAudit,
   ) {
     this.lost = children.map(() => null);
     this.baseline = { up: comm.stats.bytesReceived, down: comm.stats.bytesSent };
@@ -202,6 +273,7 @@ export class ProcessHosts implements ClientHosts {
     parts: readonly Uint32Array[],
     processes: number,
     timeoutMs: number,
+    audit: ServerAudit = () => undefined,
   ): Promise<ProcessHosts> {
     const size = processes + 1;
     const local = await createLocalDir();
@@ -252,10 +324,15 @@ export class ProcessHosts implements ClientHosts {
         }),
         exited,
       ]);
-      return new ProcessHosts(comm, children, async () => {
-        await reapAll(children);
-        await local.remove();
-      });
+      return new ProcessHosts(
+        comm,
+        children,
+        async () => {
+          await reapAll(children);
+          await local.remove();
+        },
+        audit,
+      );
     } catch (error) {
       await reapAll(children);
       await local.remove();
@@ -285,11 +362,12 @@ export class ProcessHosts implements ClientHosts {
         return;
       }
       const header = message.header as { round: number; client: number; message?: string; code?: string };
+      this.audit(header.client, message);
       const waiting = this.pending.get(this.key(header.round, header.client));
       if (waiting === undefined) continue; // a reply after its deadline: dropped already
       this.pending.delete(this.key(header.round, header.client));
       if (message.tag === 'failed') waiting.reject(clientFailure(header.client, header.message ?? '?', header.code));
-      else waiting.resolve({ reply: message.header as unknown as ClientReply, delta: message.arrays![0] as Float64Array });
+      else waiting.resolve(message);
     }
   }
 
@@ -303,19 +381,28 @@ export class ProcessHosts implements ClientHosts {
     }
   }
 
-  run(task: ClientTask, global: Float64Array): Promise<ClientResult> {
-    const rank = (task.client % this.children.length) + 1;
+  /** Send `message` to the process hosting `client`; its answer for (round, client). */
+  private request(round: number, client: number, message: Message): Promise<Message> {
+    const rank = (client % this.children.length) + 1;
     const gone = this.lost[rank - 1];
     if (gone !== null && gone !== undefined)
-      return Promise.reject(
-        new CommError('PEER_LOST', `client ${task.client}'s process (rank ${rank}) is gone: ${gone.message}`, { rank }),
-      );
+      return Promise.reject(new CommError('PEER_LOST', `client ${client}'s process (rank ${rank}) is gone: ${gone.message}`, { rank }));
     return new Promise((resolve, reject) => {
-      this.pending.set(this.key(task.round, task.client), { resolve, reject });
-      this.comm.send(rank, { tag: 'train', header: { ...task }, arrays: [global] }).catch((error: unknown) => {
+      this.pending.set(this.key(round, client), { resolve, reject });
+      this.comm.send(rank, message).catch((error: unknown) => {
         this.loseRank(rank, error instanceof Error ? error : new Error(String(error)));
       });
     });
+  }
+
+  async run(task: ClientTask, global: Float64Array): Promise<ClientResult> {
+    const message = await this.request(task.round, task.client, { tag: 'train', header: { ...task }, arrays: [global] });
+    return { reply: message.header as unknown as ClientReply, delta: message.arrays![0] as Float64Array };
+  }
+
+  secure(message: Message): Promise<Message> {
+    const { round, client } = message.header as { round: number; client: number };
+    return this.request(round, client, message);
   }
 
   bytes(): { up: number; down: number } {

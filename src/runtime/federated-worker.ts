@@ -17,17 +17,24 @@ import { ZmqCommunicator } from '../comm/zmq/communicator.js';
 import { ShardlearnError } from '../core/errors.js';
 import { Dataset } from '../data/dataset.js';
 import type { DatasetInit } from '../data/dataset.js';
+import type { Message } from '../comm/communicator.js';
 import type { ClientJob, ClientTask } from './federated-client.js';
 import { decodeTask, encodeReply, runClientTask } from './federated-client.js';
+import { SECURE_TRAIN_TAG, SecureClientSide } from './federated-secure-client.js';
+import { SECAGG_TAG } from '../federated/secagg/comm-message.js';
 
 /** What the launcher posts to a client thread. */
 export type FederatedThreadMessage =
-  { type: 'start'; job: ClientJob; data: DatasetInit } | { type: 'task'; id: number; frames: Uint8Array[]; rows: Uint32Array };
+  | { type: 'start'; job: ClientJob; data: DatasetInit }
+  | { type: 'task'; id: number; frames: Uint8Array[]; rows: Uint32Array }
+  /** A secure aggregation message for a client's side of the protocol (rows: the client's, with 'secure-train'). */
+  | { type: 'secure'; id: number; message: Message; rows: Uint32Array };
 
 /** What a client thread posts back. */
 export type FederatedThreadReply =
   | { type: 'online' }
   | { type: 'reply'; id: number; frames: Uint8Array[] }
+  | { type: 'secure-reply'; id: number; message: Message }
   | { type: 'failed'; id: number; message: string; code: string | undefined; name: string };
 
 /** The start order of a client process. */
@@ -63,11 +70,19 @@ function serveThread(port: NonNullable<typeof parentPort>): void {
   let job: ClientJob | null = null;
   let data: Dataset | null = null;
   let queue = Promise.resolve();
+  const side = new SecureClientSide();
   port.on('message', (message: FederatedThreadMessage) => {
     if (message.type === 'start') {
       job = message.job;
       data = new Dataset(message.data);
       queue = importModules(message.job);
+      return;
+    }
+    if (message.type === 'secure') {
+      queue = queue.then(async () => {
+        const answer = await side.handle(message.message, { job: job!, rowsOf: () => data!.take(message.rows) });
+        port.postMessage({ type: 'secure-reply', id: message.id, message: answer } satisfies FederatedThreadReply);
+      });
       return;
     }
     // One task after another: a thread is one client at a time, like a device.
@@ -98,6 +113,12 @@ async function serveProcess(start: FederatedProcessStart): Promise<void> {
     timeoutMs: start.timeoutMs,
     ipcDir: start.ipcDir,
   });
+  const side = new SecureClientSide();
+  const rowsOf = (client: number): Dataset => {
+    const rows = start.clients[String(client)];
+    if (rows === undefined) throw new ShardlearnError('CONFIG', `client ${client} is not hosted by process rank ${start.rank}`);
+    return data.take(rows);
+  };
   try {
     for (;;) {
       let message;
@@ -108,11 +129,13 @@ async function serveProcess(start: FederatedProcessStart): Promise<void> {
         throw error;
       }
       if (message.tag === 'stop') return;
+      if (message.tag === SECURE_TRAIN_TAG || message.tag === SECAGG_TAG) {
+        await comm.send(0, await side.handle(message, { job: start.job, rowsOf }));
+        continue;
+      }
       const task = message.header as unknown as ClientTask;
       try {
-        const rows = start.clients[String(task.client)];
-        if (rows === undefined) throw new ShardlearnError('CONFIG', `client ${task.client} is not hosted by process rank ${start.rank}`);
-        const { reply, delta } = await runClientTask(start.job, task, message.arrays![0] as Float64Array, data.take(rows));
+        const { reply, delta } = await runClientTask(start.job, task, message.arrays![0] as Float64Array, rowsOf(task.client));
         await comm.send(0, { tag: 'update', header: { ...reply }, arrays: [delta] });
       } catch (error) {
         await comm.send(0, { tag: 'failed', header: { round: task.round, client: task.client, ...failure(error) } });

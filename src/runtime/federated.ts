@@ -20,7 +20,7 @@
  * @example
  * await new MLP({ hidden: [64] }).fit(train, { paradigm: 'federated', federated: { clients: 100, rounds: 20, localEpochs: 5 } });
  */
-import { CommError, ConfigError, ShardlearnError } from '../core/errors.js';
+import { CommError, ConfigError } from '../core/errors.js';
 import type { Dataset } from '../data/dataset.js';
 import type { ClientUpdate } from '../federated/aggregator.js';
 import { createAggregator } from '../federated/aggregators.js';
@@ -39,9 +39,9 @@ import type { FitInfo, LaunchRequest } from '../models/paradigm.js';
 import { createModel } from '../models/registry.js';
 import type { ClientJob, ClientTask } from './federated-client.js';
 import { trainWithStrategy } from './federated-client.js';
-import type { ClientHosts, ClientResult } from './federated-hosts.js';
+import type { ClientHosts, ClientResult, ServerAudit } from './federated-hosts.js';
 import { secureRound } from './federated-secure.js';
-import { InlineHosts, ProcessHosts, ThreadHosts } from './federated-hosts.js';
+import { InlineHosts, isLoss, ProcessHosts, ThreadHosts } from './federated-hosts.js';
 import { moduleUrl, rankOptions, resolveTimeout } from './job.js';
 import { refuseInsecureTransport, refuseNetwork } from './network.js';
 import { processPeakRssBytes } from './peak-rss.js';
@@ -103,7 +103,7 @@ export async function launchFederated<State>(request: LaunchRequest<State>): Pro
   };
 
   const started = performance.now();
-  const hosts = await startHosts(settings, job, data, parts, timeoutMs);
+  const hosts = await startHosts(settings, job, data, parts, timeoutMs, options.federated?.onServerReceive);
   const dropped: Record<DropCause, number> = { dropout: 0, deadline: 0, lost: 0, nonFinite: 0 };
   const history: RoundReport[] = [];
   let roundsToTarget: number | null = null;
@@ -142,25 +142,27 @@ export async function launchFederated<State>(request: LaunchRequest<State>): Pro
   };
 
   const secureBytes = { up: 0, down: 0 };
-  /** The round through secure aggregation: the step comes from the SecAgg sum alone. */
-  const secure = (updates: ClientUpdate[], droppedOut: number[], round: number): RoundOutcome => {
-    // An honest client checks its own update before masking it: a non-finite one is never sent.
-    const nonFinite = updates.filter((update) => !allFinite(update.delta)).map((update) => update.client);
-    const sent = updates.filter((update) => allFinite(update.delta));
-    const result = secureRound({
+  /** The round through secure aggregation: the step comes from the SecAgg sum alone; the clients' sides run in their hosts. */
+  const secure = async (round: number): Promise<{ outcome: RoundOutcome; dropped: number }> => {
+    const before = dropped.dropout + dropped.deadline + dropped.lost;
+    const result = await secureRound({
+      settings,
+      hosts,
       round,
-      dimension: global.length,
-      updates: sent,
-      dropouts: droppedOut.sort((a, b) => a - b),
+      global,
+      taskFor,
       scale: data.rows / settings.clients,
-      fixedMean: dp === null ? null : settings.perRound,
-      perRound: settings.perRound,
+      unweighted: dp !== null,
+      secretSeed: options.federated?.secureSecretSeed ?? null,
+      dropped,
     });
     secureBytes.up += result.bytesUp;
     secureBytes.down += result.bytesDown;
-    if (result.step === null || !allFinite(result.step)) return { global, used: 0, nonFinite, applied: false };
+    const droppedNow = dropped.dropout + dropped.deadline + dropped.lost - before + result.nonFinite.length;
+    const { nonFinite } = result;
+    if (result.step === null || !allFinite(result.step)) return { outcome: { global, used: 0, nonFinite, applied: false }, dropped: droppedNow };
     const next = global.map((value, j) => value + result.step![j]!);
-    return { global: next, used: result.included.length, nonFinite, applied: true };
+    return { outcome: { global: next, used: result.included.length, nonFinite, applied: true }, dropped: droppedNow };
   };
 
   try {
@@ -176,12 +178,17 @@ export async function launchFederated<State>(request: LaunchRequest<State>): Pro
       });
     } else {
       for (let round = 1; round <= settings.rounds; round++) {
+        if (settings.secureAggregation) {
+          // No individual update reaches this process: no per-update norm to report.
+          const { outcome, dropped: droppedNow } = await secure(round);
+          global = outcome.global;
+          dropped.nonFinite += outcome.nonFinite.length;
+          if (await record(round, outcome.used, droppedNow)) break;
+          continue;
+        }
         const before = dropped.dropout + dropped.deadline + dropped.lost;
-        const droppedOut: number[] = [];
-        const updates = await syncRound(settings, hosts, round, global, taskFor, dropped, droppedOut);
-        const outcome = settings.secureAggregation
-          ? secure(updates, droppedOut, round)
-          : aggregateRound(aggregator, updates, global, round);
+        const updates = await syncRound(settings, hosts, round, global, taskFor, dropped);
+        const outcome = aggregateRound(aggregator, updates, global, round);
         global = outcome.global;
         dropped.nonFinite += outcome.nonFinite.length;
         const droppedNow = dropped.dropout + dropped.deadline + dropped.lost - before + outcome.nonFinite.length;
@@ -194,8 +201,8 @@ export async function launchFederated<State>(request: LaunchRequest<State>): Pro
   }
   const seconds = (performance.now() - started) / 1000;
   const plain = hosts.bytes();
-  // Under secure aggregation the clients' uploads are the SecAgg messages; the downloads add the protocol's to the global weights.
-  const bytes = settings.secureAggregation ? { up: secureBytes.up, down: plain.down + secureBytes.down } : plain;
+  // Under secure aggregation the clients' uploads are the SecAgg messages; the downloads, the tasks' global weights and the protocol's messages.
+  const bytes = settings.secureAggregation ? secureBytes : plain;
   const federated: FederatedInfo = {
     rounds,
     roundsToTarget,
@@ -245,24 +252,20 @@ function startHosts(
   data: Dataset,
   parts: Uint32Array[],
   timeoutMs: number,
+  audit: ServerAudit = () => undefined,
 ): Promise<ClientHosts> {
   switch (settings.placement) {
     case 'inline':
-      return Promise.resolve(new InlineHosts(job, data, parts));
+      return Promise.resolve(new InlineHosts(job, data, parts, audit));
     case 'threads':
-      return ThreadHosts.start(job, data, parts, settings.workers);
+      return ThreadHosts.start(job, data, parts, settings.workers, audit);
     case 'processes':
-      return ProcessHosts.start(job, data, parts, settings.workers, timeoutMs);
+      return ProcessHosts.start(job, data, parts, settings.workers, timeoutMs, audit);
     default: {
       const unknown: never = settings.placement;
       throw new ConfigError(`unknown client placement '${String(unknown)}'; expected inline, threads or processes`, { field: 'placement' });
     }
   }
-}
-
-/** Whether a client's failure is its host's loss (drop the client) rather than its own error (fail the fit). */
-function isLoss(error: unknown): boolean {
-  return error instanceof ShardlearnError && (error.code === 'PEER_LOST' || error.code === 'TIMEOUT');
 }
 
 /** One synchronous round: the updates that arrived by the deadline (drops counted into `dropped`). */
@@ -273,7 +276,6 @@ async function syncRound(
   global: Float64Array,
   taskFor: (round: number, client: number) => ClientTask,
   dropped: Record<DropCause, number>,
-  droppedOut: number[] = [],
 ): Promise<ClientUpdate[]> {
   const sampled = sampleClients(settings, round);
   const updates: ClientUpdate[] = [];
@@ -284,7 +286,6 @@ async function syncRound(
       sampled.map(async (client): Promise<void> => {
         if (dropsOut(settings, round, client)) {
           dropped.dropout++;
-          droppedOut.push(client);
           return;
         }
         const result = hosts.run(taskFor(round, client), global);
