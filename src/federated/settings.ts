@@ -14,8 +14,12 @@ import { parseByzantine } from './byzantine.js';
 import { createAggregator } from './aggregators.js';
 import { parsePartition } from './partition.js';
 
-/** Where simulated or real clients train: the launcher's thread, worker threads, or child processes over ZeroMQ. */
-export type ClientPlacement = 'inline' | 'threads' | 'processes';
+/**
+ * Where simulated or real clients train: the launcher's thread, worker threads, child processes over
+ * ZeroMQ, or client hosts on other machines over TCP with CURVE (runtime/federated-remote.ts: the
+ * world of the environment's rendezvous, this process rank 0).
+ */
+export type ClientPlacement = 'inline' | 'threads' | 'processes' | 'hosts';
 
 export interface FederatedOptions {
   /** Clients in the federation (each holds one partition of the training rows). Default 10. */
@@ -46,7 +50,7 @@ export interface FederatedOptions {
   async?: boolean;
   /** Updates per server step in asynchronous mode. Default 10 (or the clients per round when fewer). */
   buffer?: number;
-  /** Where clients train. Default 'threads' (simulated clients on worker threads). */
+  /** Where clients train. Default 'threads' (simulated clients on worker threads). 'hosts': WORLD_SIZE − 1 client hosts join this process (rank 0). */
   placement?: ClientPlacement;
   /** Worker threads or client processes that host the clients. Default 2. */
   workers?: number;

@@ -248,22 +248,113 @@ export class ThreadHosts implements ClientHosts {
   }
 }
 
-/** Real clients in child processes, the launcher as the ZeroMQ world's rank 0 (the server). */
-export class ProcessHosts implements ClientHosts {
+/**
+ * Client hosts that are the ranks 1..H of a ZeroMQ world whose rank 0 is this process (the server):
+ * client c lives on rank (c mod H) + 1. Child processes on the local path (ProcessHosts), or hosts
+ * anywhere over TCP with CURVE (federated-remote.ts).
+ */
+export class WorldHosts implements ClientHosts {
   private readonly pending = new Map<string, { resolve: (message: Message) => void; reject: (error: Error) => void }>();
   private readonly lost: (Error | null)[];
   private closed = false;
   private readonly baseline: { up: number; down: number };
 
-  private constructor(
+  constructor(
     private readonly comm: ZmqCommunicator,
-    private readonly children: ChildProcess[],
+    private readonly hostCount: number,
     private readonly remove: () => Promise<void>,
     private readonly audit: ServerAudit,
   ) {
-    this.lost = children.map(() => null);
+    this.lost = Array.from({ length: hostCount }, () => null);
     this.baseline = { up: comm.stats.bytesReceived, down: comm.stats.bytesSent };
-    children.forEach((_, index) => void this.listen(index + 1));
+    for (let rank = 1; rank <= hostCount; rank++) void this.listen(rank);
+  }
+
+  private key(round: number, client: number): string {
+    return `${round}:${client}`;
+  }
+
+  /** Receive from one client process until it is gone or the hosts close. */
+  private async listen(rank: number): Promise<void> {
+    for (;;) {
+      let message;
+      try {
+        message = await this.comm.recv(rank);
+      } catch (error) {
+        if (this.closed) return;
+        if (error instanceof ShardlearnError && error.code === 'TIMEOUT') continue; // idle: none of its clients sampled
+        this.loseRank(rank, error instanceof Error ? error : new Error(String(error)));
+        return;
+      }
+      const header = message.header as { round: number; client: number; message?: string; code?: string };
+      this.audit(header.client, message);
+      const waiting = this.pending.get(this.key(header.round, header.client));
+      if (waiting === undefined) continue; // a reply after its deadline: dropped already
+      this.pending.delete(this.key(header.round, header.client));
+      if (message.tag === 'failed') waiting.reject(clientFailure(header.client, header.message ?? '?', header.code));
+      else waiting.resolve(message);
+    }
+  }
+
+  private loseRank(rank: number, error: Error): void {
+    this.lost[rank - 1] = error;
+    for (const [key, waiting] of this.pending) {
+      const client = Number(key.split(':')[1]);
+      if (client % this.hostCount !== rank - 1) continue;
+      this.pending.delete(key);
+      waiting.reject(new CommError('PEER_LOST', `client ${client}'s process (rank ${rank}) is gone: ${error.message}`, { rank }));
+    }
+  }
+
+  /** Send `message` to the process hosting `client`; its answer for (round, client). */
+  private request(round: number, client: number, message: Message): Promise<Message> {
+    const rank = (client % this.hostCount) + 1;
+    const gone = this.lost[rank - 1];
+    if (gone !== null && gone !== undefined)
+      return Promise.reject(new CommError('PEER_LOST', `client ${client}'s process (rank ${rank}) is gone: ${gone.message}`, { rank }));
+    return new Promise((resolve, reject) => {
+      this.pending.set(this.key(round, client), { resolve, reject });
+      this.comm.send(rank, message).catch((error: unknown) => {
+        this.loseRank(rank, error instanceof Error ? error : new Error(String(error)));
+      });
+    });
+  }
+
+  async run(task: ClientTask, global: Float64Array): Promise<ClientResult> {
+    const message = await this.request(task.round, task.client, { tag: 'train', header: { ...task }, arrays: [global] });
+    return { reply: message.header as unknown as ClientReply, delta: message.arrays![0] as Float64Array };
+  }
+
+  secure(message: Message): Promise<Message> {
+    const { round, client } = message.header as { round: number; client: number };
+    return this.request(round, client, message);
+  }
+
+  bytes(): { up: number; down: number } {
+    return { up: this.comm.stats.bytesReceived - this.baseline.up, down: this.comm.stats.bytesSent - this.baseline.down };
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    await Promise.all(
+      this.lost.map((gone, index) =>
+        gone === null ? this.comm.send(index + 1, { tag: 'stop' }).catch(() => undefined) : Promise.resolve(),
+      ),
+    );
+    await this.comm.close();
+    await this.remove();
+  }
+}
+
+/** Real clients in child processes, the launcher as the ZeroMQ world's rank 0 (the server). */
+export class ProcessHosts extends WorldHosts {
+  private constructor(
+    comm: ZmqCommunicator,
+    private readonly children: ChildProcess[],
+    remove: () => Promise<void>,
+    audit: ServerAudit,
+  ) {
+    super(comm, children.length, remove, audit);
   }
 
   /** Fork `processes` client hosts, each given only its clients' rows, and join them in one world. */
@@ -343,80 +434,5 @@ export class ProcessHosts implements ClientHosts {
   /** The child processes' ids (rank r is pids[r − 1]). */
   get pids(): number[] {
     return this.children.map((child) => child.pid ?? -1);
-  }
-
-  private key(round: number, client: number): string {
-    return `${round}:${client}`;
-  }
-
-  /** Receive from one client process until it is gone or the hosts close. */
-  private async listen(rank: number): Promise<void> {
-    for (;;) {
-      let message;
-      try {
-        message = await this.comm.recv(rank);
-      } catch (error) {
-        if (this.closed) return;
-        if (error instanceof ShardlearnError && error.code === 'TIMEOUT') continue; // idle: none of its clients sampled
-        this.loseRank(rank, error instanceof Error ? error : new Error(String(error)));
-        return;
-      }
-      const header = message.header as { round: number; client: number; message?: string; code?: string };
-      this.audit(header.client, message);
-      const waiting = this.pending.get(this.key(header.round, header.client));
-      if (waiting === undefined) continue; // a reply after its deadline: dropped already
-      this.pending.delete(this.key(header.round, header.client));
-      if (message.tag === 'failed') waiting.reject(clientFailure(header.client, header.message ?? '?', header.code));
-      else waiting.resolve(message);
-    }
-  }
-
-  private loseRank(rank: number, error: Error): void {
-    this.lost[rank - 1] = error;
-    for (const [key, waiting] of this.pending) {
-      const client = Number(key.split(':')[1]);
-      if (client % this.children.length !== rank - 1) continue;
-      this.pending.delete(key);
-      waiting.reject(new CommError('PEER_LOST', `client ${client}'s process (rank ${rank}) is gone: ${error.message}`, { rank }));
-    }
-  }
-
-  /** Send `message` to the process hosting `client`; its answer for (round, client). */
-  private request(round: number, client: number, message: Message): Promise<Message> {
-    const rank = (client % this.children.length) + 1;
-    const gone = this.lost[rank - 1];
-    if (gone !== null && gone !== undefined)
-      return Promise.reject(new CommError('PEER_LOST', `client ${client}'s process (rank ${rank}) is gone: ${gone.message}`, { rank }));
-    return new Promise((resolve, reject) => {
-      this.pending.set(this.key(round, client), { resolve, reject });
-      this.comm.send(rank, message).catch((error: unknown) => {
-        this.loseRank(rank, error instanceof Error ? error : new Error(String(error)));
-      });
-    });
-  }
-
-  async run(task: ClientTask, global: Float64Array): Promise<ClientResult> {
-    const message = await this.request(task.round, task.client, { tag: 'train', header: { ...task }, arrays: [global] });
-    return { reply: message.header as unknown as ClientReply, delta: message.arrays![0] as Float64Array };
-  }
-
-  secure(message: Message): Promise<Message> {
-    const { round, client } = message.header as { round: number; client: number };
-    return this.request(round, client, message);
-  }
-
-  bytes(): { up: number; down: number } {
-    return { up: this.comm.stats.bytesReceived - this.baseline.up, down: this.comm.stats.bytesSent - this.baseline.down };
-  }
-
-  async close(): Promise<void> {
-    this.closed = true;
-    await Promise.all(
-      this.children.map((_, index) =>
-        this.lost[index] === null ? this.comm.send(index + 1, { tag: 'stop' }).catch(() => undefined) : Promise.resolve(),
-      ),
-    );
-    await this.comm.close();
-    await this.remove();
   }
 }

@@ -18,10 +18,10 @@ import { ShardlearnError } from '../core/errors.js';
 import { Dataset } from '../data/dataset.js';
 import type { DatasetInit } from '../data/dataset.js';
 import type { Message } from '../comm/communicator.js';
-import type { ClientJob, ClientTask } from './federated-client.js';
+import type { ClientJob } from './federated-client.js';
 import { decodeTask, encodeReply, runClientTask } from './federated-client.js';
-import { SECURE_TRAIN_TAG, SecureClientSide } from './federated-secure-client.js';
-import { SECAGG_TAG } from '../federated/secagg/comm-message.js';
+import { failure, serveClients } from './federated-serve.js';
+import { SecureClientSide } from './federated-secure-client.js';
 
 /** What the launcher posts to a client thread. */
 export type FederatedThreadMessage =
@@ -56,14 +56,6 @@ export interface FederatedProcessStart {
 
 async function importModules(job: ClientJob): Promise<void> {
   for (const module of job.modules) await import(module);
-}
-
-function failure(error: unknown): { message: string; code: string | undefined; name: string } {
-  return {
-    message: error instanceof Error ? error.message : String(error),
-    code: error instanceof ShardlearnError ? error.code : undefined,
-    name: error instanceof Error ? error.name : 'Error',
-  };
 }
 
 function serveThread(port: NonNullable<typeof parentPort>): void {
@@ -113,34 +105,13 @@ async function serveProcess(start: FederatedProcessStart): Promise<void> {
     timeoutMs: start.timeoutMs,
     ipcDir: start.ipcDir,
   });
-  const side = new SecureClientSide();
   const rowsOf = (client: number): Dataset => {
     const rows = start.clients[String(client)];
     if (rows === undefined) throw new ShardlearnError('CONFIG', `client ${client} is not hosted by process rank ${start.rank}`);
     return data.take(rows);
   };
   try {
-    for (;;) {
-      let message;
-      try {
-        message = await comm.recv(0);
-      } catch (error) {
-        if (error instanceof ShardlearnError && error.code === 'TIMEOUT') continue; // not sampled for a while
-        throw error;
-      }
-      if (message.tag === 'stop') return;
-      if (message.tag === SECURE_TRAIN_TAG || message.tag === SECAGG_TAG) {
-        await comm.send(0, await side.handle(message, { job: start.job, rowsOf }));
-        continue;
-      }
-      const task = message.header as unknown as ClientTask;
-      try {
-        const { reply, delta } = await runClientTask(start.job, task, message.arrays![0] as Float64Array, rowsOf(task.client));
-        await comm.send(0, { tag: 'update', header: { ...reply }, arrays: [delta] });
-      } catch (error) {
-        await comm.send(0, { tag: 'failed', header: { round: task.round, client: task.client, ...failure(error) } });
-      }
-    }
+    await serveClients(comm, start.job, rowsOf);
   } finally {
     await comm.close();
   }

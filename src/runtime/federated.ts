@@ -40,7 +40,10 @@ import { createModel } from '../models/registry.js';
 import type { ClientJob, ClientTask } from './federated-client.js';
 import { trainWithStrategy } from './federated-client.js';
 import type { ClientHosts, ClientResult, ServerAudit } from './federated-hosts.js';
+import { startRemoteHosts } from './federated-remote.js';
 import { secureRound } from './federated-secure.js';
+import type { RendezvousBackend } from '../comm/rendezvous-backend.js';
+import { staticRendezvous } from './rendezvous.js';
 import { InlineHosts, isLoss, ProcessHosts, ThreadHosts } from './federated-hosts.js';
 import { moduleUrl, rankOptions, resolveTimeout } from './job.js';
 import { refuseInsecureTransport, refuseNetwork } from './network.js';
@@ -103,7 +106,7 @@ export async function launchFederated<State>(request: LaunchRequest<State>): Pro
   };
 
   const started = performance.now();
-  const hosts = await startHosts(settings, job, data, parts, timeoutMs, options.federated?.onServerReceive);
+  const hosts = await startHosts(settings, job, data, parts, timeoutMs, options.federated?.onServerReceive, options.rendezvous);
   const dropped: Record<DropCause, number> = { dropout: 0, deadline: 0, lost: 0, nonFinite: 0 };
   const history: RoundReport[] = [];
   let roundsToTarget: number | null = null;
@@ -253,6 +256,7 @@ function startHosts(
   parts: Uint32Array[],
   timeoutMs: number,
   audit: ServerAudit = () => undefined,
+  rendezvous: RendezvousBackend = staticRendezvous(),
 ): Promise<ClientHosts> {
   switch (settings.placement) {
     case 'inline':
@@ -261,9 +265,13 @@ function startHosts(
       return ThreadHosts.start(job, data, parts, settings.workers, audit);
     case 'processes':
       return ProcessHosts.start(job, data, parts, settings.workers, timeoutMs, audit);
+    case 'hosts':
+      return rendezvous.join().then((place) => startRemoteHosts(job, data, parts, place, timeoutMs, audit));
     default: {
       const unknown: never = settings.placement;
-      throw new ConfigError(`unknown client placement '${String(unknown)}'; expected inline, threads or processes`, { field: 'placement' });
+      throw new ConfigError(`unknown client placement '${String(unknown)}'; expected inline, threads, processes or hosts`, {
+        field: 'placement',
+      });
     }
   }
 }
