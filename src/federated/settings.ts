@@ -60,7 +60,7 @@ export interface FederatedOptions {
    * Client-level differential privacy (DP-FedAvg, federated/dp.ts): every update clipped to L2 norm
    * `clip`, Gaussian noise of std `noiseMultiplier`·clip added to the sum, by each client (its share,
    * mode 'client', the default) or by the server ('server'); the Rényi accountant reports (ε, `delta`)
-   * per round. Needs fedavg or fedprox and synchronous rounds.
+   * per round (under --async per server step, each buffered update one participation). Needs fedavg or fedprox.
    */
   /**
    * Secure aggregation (Bonawitz et al. 2017; runtime/federated-secure.ts): the server's step comes
@@ -255,7 +255,5 @@ function resolveDp(options: FederatedOptions, aggregator: string): FederatedSett
         field: 'aggregator',
       },
     );
-  if (options.async === true)
-    throw new ConfigError('differential privacy is accounted per synchronous round; leave --async out', { field: 'async' });
   return { clip: dp.clip, noiseMultiplier: dp.noiseMultiplier, delta: dp.delta, mode };
 }

@@ -74,10 +74,13 @@ export async function launchFederated<State>(request: LaunchRequest<State>): Pro
   const dp = settings.dp;
   // DP-FedAvg replaces the mean (clipping and noise at the server, or a fixed-denominator mean of the
   // clients' privatized updates); the accountant composes one sampled Gaussian mechanism per round.
+  // Asynchronous (FedBuff): a server step averages `buffer` updates, so the mean's denominator and the
+  // clients' noise shares are per buffer, and each step is accounted from the updates it took.
+  const perStep = settings.async ? settings.buffer : settings.perRound;
   const aggregator =
     dp === null
       ? chosen.aggregator
-      : createDpAggregator({ ...dp, expectedClients: settings.perRound, placement: dp.mode }, new Rng(settings.seed ^ 0x0d95));
+      : createDpAggregator({ ...dp, expectedClients: perStep, placement: dp.mode }, new Rng(settings.seed ^ 0x0d95));
   const accountant = dp === null ? null : new RdpAccountant();
   const labels = data.y;
   const parts = clientPartition(settings.partition, { rows: data.rows, labels, clients: settings.clients, seed: settings.seed });
@@ -88,7 +91,7 @@ export async function launchFederated<State>(request: LaunchRequest<State>): Pro
     rule,
     localEpochs: settings.localEpochs,
     localBatchSize: settings.localBatchSize,
-    transforms: dp?.mode === 'client' ? [localDpSpec(dp.clip, dp.noiseMultiplier, settings.perRound, settings.seed)] : [],
+    transforms: dp?.mode === 'client' ? [localDpSpec(dp.clip, dp.noiseMultiplier, perStep, settings.seed)] : [],
     options: rankOptions(options),
     modules: (options.workerModules ?? []).map(moduleUrl),
   };
@@ -120,11 +123,21 @@ export async function launchFederated<State>(request: LaunchRequest<State>): Pro
     delayMs: stragglerDelayMs(settings, round, client),
   });
   /** Record a server step; returns true when training should stop (target reached and asked to stop). */
-  const record = async (round: number, participants: number, droppedNow: number, maxUpdateNorm?: number): Promise<boolean> => {
+  const record = async (
+    round: number,
+    participants: number,
+    droppedNow: number,
+    maxUpdateNorm?: number,
+    buffered?: readonly ClientUpdate[],
+  ): Promise<boolean> => {
     rounds = round;
     const report: RoundReport = { round, participants, dropped: droppedNow, elapsedMs: performance.now() - started };
     if (accountant !== null) {
-      accountant.step({ sampleRate: settings.perRound / settings.clients, noiseMultiplier: dp!.noiseMultiplier });
+      accountant.step(
+        buffered === undefined
+          ? { sampleRate: settings.perRound / settings.clients, noiseMultiplier: dp!.noiseMultiplier }
+          : bufferedParticipation(buffered, settings.clients, dp!.noiseMultiplier),
+      );
       report.epsilon = accountant.epsilon(dp!.delta).epsilon;
       if (maxUpdateNorm !== undefined) report.maxUpdateNorm = maxUpdateNorm;
     }
@@ -176,7 +189,8 @@ export async function launchFederated<State>(request: LaunchRequest<State>): Pro
           const outcome = aggregateRound(aggregator, updates, global, round);
           global = outcome.global;
           dropped.nonFinite += outcome.nonFinite.length;
-          return record(round, outcome.used, outcome.nonFinite.length);
+          const maxUpdateNorm = dp === null ? undefined : updates.reduce((max, update) => Math.max(max, l2Norm(update.delta)), 0);
+          return record(round, outcome.used, outcome.nonFinite.length, maxUpdateNorm, updates);
         },
       });
     } else {
@@ -238,6 +252,25 @@ export async function launchFederated<State>(request: LaunchRequest<State>): Pro
       federated,
     },
   };
+}
+
+/**
+ * One asynchronous server step as a sampled Gaussian mechanism, counting each buffered update as one
+ * participation of its client: the step's sampling rate is the distinct clients in the buffer over the
+ * population, and a client that is in the buffer k times moves the clipped sum by up to k·C, so the
+ * step is accounted at noise multiplier σ/k (the Gaussian mechanism of sensitivity kC and noise σC).
+ * FedBuff draws clients from a seeded stream, not by Poisson sampling: the rate is the same expected
+ * participation, not the subsampling the RDP bound assumes exactly (said in docs/federated.md).
+ */
+function bufferedParticipation(
+  buffered: readonly ClientUpdate[],
+  clients: number,
+  noiseMultiplier: number,
+): { sampleRate: number; noiseMultiplier: number } {
+  const times = new Map<number, number>();
+  for (const update of buffered) times.set(update.client, (times.get(update.client) ?? 0) + 1);
+  const most = Math.max(1, ...times.values());
+  return { sampleRate: Math.min(1, times.size / clients), noiseMultiplier: noiseMultiplier / most };
 }
 
 /** Whether a registered model is a classifier (its clients must agree on the classes). */
