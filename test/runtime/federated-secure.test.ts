@@ -1,6 +1,7 @@
 // Secure aggregation across a process boundary (runtime/federated-secure.ts, federated-secure-client.ts):
 // each client's side of the protocol runs in the child process that trains it, and the server
 // process is audited message by message (FederatedOptions.onServerReceive) for what it holds.
+import { execFileSync } from 'node:child_process';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import '../../src/index.js';
@@ -155,3 +156,65 @@ test('processes hosts: the server process receives only SecAgg protocol messages
     `processes, ${a.length} parameters, 10 clients, 3 left after sharing: weight gap ${gap.toExponential(2)}; bytes up per client SecAgg ${perClientSecure.toFixed(0)} vs plaintext ${perClientPlain.toFixed(0)} (${(perClientSecure / perClientPlain).toFixed(3)}×)`,
   );
 });
+
+test('a client process killed after sharing its keys: its clients are dropped by the protocol (their pairwise masks removed) and the step is the FedAvg of exactly the others', async () => {
+  const small = { hidden: [16], epochs: 1, batchSize: 32, precision: 'float64', seed: 1 };
+  const options: FederatedOptions = { placement: 'processes', workers: 3, clients: 9, fraction: 1, rounds: 1, seed: 5, deadlineMs: 20_000 };
+  const updates = new Map<number, { delta: Float64Array; weight: number }>();
+  const plain = await createModel('mlp', small).fit(train, {
+    paradigm: 'federated',
+    federated: {
+      ...options,
+      onServerReceive: (client, message) =>
+        updates.set(client, { delta: (message.arrays![0] as Float64Array).slice(), weight: (message.header as { weight: number }).weight }),
+    },
+  });
+  assert.equal(updates.size, 9);
+  const maskedFrom: number[] = [];
+  let killed = false;
+  const secure = await createModel('mlp', small).fit(train, {
+    paradigm: 'federated',
+    federated: {
+      ...options,
+      secureAggregation: true,
+      onServerReceive: (client, message) => {
+        const header = message.header as { status: string; round: number };
+        if (header.status !== 'message') return;
+        const kind = decode(fromCommMessage(message, { from: client, round: header.round, phase: 'advertise' })).kind;
+        if (kind === 'masked-input') maskedFrom.push(client);
+        if (kind === 'shares' && client % 3 === 0 && !killed) {
+          // Client 0's process (rank 1 hosts clients 0, 3, 6) dies once the server has its first shares.
+          killed = true;
+          process.kill(childPids()[0]!, 'SIGKILL');
+        }
+      },
+    },
+  });
+  assert.ok(killed);
+  const info = secure.fitInfo!.federated!;
+  const included = [...new Set(maskedFrom)].sort((a, b) => a - b);
+  assert.deepEqual(included, [1, 2, 4, 5, 7, 8], 'the clients of the two live processes');
+  assert.equal(info.history[0]!.participants, included.length);
+  assert.equal(info.droppedBy.lost + info.droppedBy.deadline, 9 - included.length);
+  // The plaintext step over the included clients, from the plaintext fit's starting point.
+  const mean = (clients: number[]): Float64Array => {
+    const total = clients.reduce((sum, c) => sum + updates.get(c)!.weight, 0);
+    const out = new Float64Array(updates.get(0)!.delta.length);
+    for (const c of clients) updates.get(c)!.delta.forEach((v, j) => (out[j]! += (v * updates.get(c)!.weight) / total));
+    return out;
+  };
+  const all = mean([...updates.keys()]);
+  const some = mean(included);
+  const expected = weightsOf(plain).map((v, j) => v - all[j]! + some[j]!);
+  const gap = Math.max(...weightsOf(secure).map((v, j) => Math.abs(v - expected[j]!)));
+  assert.ok(gap < 1e-6, `largest difference from FedAvg over clients ${included.join(', ')}: ${gap}`);
+});
+
+/** Pids of this process's federated client processes, in rank order (forked in that order). */
+function childPids(): number[] {
+  const lines = execFileSync('ps', ['-o', 'pid=,args=', '--ppid', String(process.pid)], { encoding: 'utf8' }).trim().split('\n');
+  return lines
+    .filter((line) => line.includes('federated-worker'))
+    .map((line) => Number(line.trim().split(/\s+/)[0]))
+    .sort((a, b) => a - b);
+}
