@@ -261,7 +261,8 @@ export class WorldHosts implements ClientHosts {
 
   constructor(
     private readonly comm: ZmqCommunicator,
-    private readonly hostCount: number,
+    /** The client hosts (ranks 1..hostCount). */
+    readonly hostCount: number,
     private readonly remove: () => Promise<void>,
     private readonly audit: ServerAudit,
   ) {

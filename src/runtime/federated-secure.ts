@@ -144,7 +144,9 @@ export async function secureRound(input: SecureRoundInput): Promise<SecureRoundO
     // advertise → roster → shares → forwarded → masked input → survivors → unmasking shares
     for (let step = 0; step < 3; step++) {
       const outgoing = server.close();
-      await phase(new Map([...outgoing].map(([client, message]) => [client, secureProtocolMessage(round, client, message)])), true);
+      // A client lost in the last phase (unmasking) has sent its masked input: its update is in the sum, not dropped.
+      const countDrops = step < 2;
+      await phase(new Map([...outgoing].map(([client, message]) => [client, secureProtocolMessage(round, client, message)])), countDrops);
     }
     server.close();
   } catch (error) {

@@ -44,7 +44,7 @@ import { startRemoteHosts } from './federated-remote.js';
 import { secureRound } from './federated-secure.js';
 import type { RendezvousBackend } from '../comm/rendezvous-backend.js';
 import { staticRendezvous } from './rendezvous.js';
-import { InlineHosts, isLoss, ProcessHosts, ThreadHosts } from './federated-hosts.js';
+import { InlineHosts, isLoss, ProcessHosts, ThreadHosts, WorldHosts } from './federated-hosts.js';
 import { moduleUrl, rankOptions, resolveTimeout } from './job.js';
 import { refuseInsecureTransport, refuseNetwork } from './network.js';
 import { processPeakRssBytes } from './peak-rss.js';
@@ -243,7 +243,7 @@ export async function launchFederated<State>(request: LaunchRequest<State>): Pro
     state: await stateOf(global),
     info: {
       paradigm: 'federated',
-      workers: settings.workers,
+      workers: hosts instanceof WorldHosts ? hosts.hostCount : settings.workers,
       strategy: settings.aggregator,
       seconds,
       comm: [{ bytesSent: bytes.down, bytesReceived: bytes.up, messagesSent: 0, messagesReceived: 0, collectives: 0, commMs: 0 }],

@@ -60,6 +60,7 @@ test('client hosts over loopback TCP with CURVE: a wrong secret is refused; two 
     assert.deepEqual(paramsOf(model), paramsOf(reference));
     const info = model.fitInfo!.federated!;
     assert.equal(info.placement, 'hosts');
+    assert.equal(model.fitInfo!.workers, 2, 'two client hosts');
     assert.deepEqual(
       info.history.map((r) => r.participants),
       reference.fitInfo!.federated!.history.map((r) => r.participants),
