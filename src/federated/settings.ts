@@ -107,7 +107,11 @@ export interface FederatedInfo {
   rounds: number;
   /** First round whose evaluation reached `evaluation.target`; null when never (or no target). */
   roundsToTarget: number | null;
-  /** Bytes the clients sent (their serialised updates), and the server sent them (the serialised global weights). */
+  /**
+   * Bytes the clients sent (their serialised updates), and the server sent them (the serialised global
+   * weights). Under secure aggregation: the protocol's messages the clients sent; the tasks and the
+   * protocol's messages the server sent.
+   */
   bytesUp: number;
   bytesDown: number;
   /** Differential privacy's (ε, δ) after the last round (the Rényi accountant); null without `dp`. */
