@@ -1,7 +1,8 @@
 /**
  * Where federated clients train, behind one small interface (Vitest's pool idea): the server asks
  * `run(task, global)` and gets the client's reply and update, or a CommError PEER_LOST when the
- * client's host is gone. Three placements:
+ * client's host is gone; under secure aggregation it asks `secure(message)` instead, and the client's
+ * side of the protocol answers from inside the host (federated-secure-client.ts). Placements:
  *
  * - inline: the launcher's own thread (tests, and the reference);
  * - threads: simulated clients on worker threads sharing the training rows in shared memory; a task
@@ -9,10 +10,12 @@
  * - processes: real clients in child processes over ZeroMQ's local path (ipc:// in a 0700 folder,
  *   per-job secret), client c living in process c mod P with only its own rows; the launcher is the
  *   server, rank 0 of the world. A process that dies is detected by the transport (PEER_LOST): its
- *   pending and later tasks fail as lost, and the server drops them.
+ *   pending and later tasks fail as lost, and the server drops them;
+ * - hosts: the same world over TCP with CURVE, the client hosts on other machines (WorldHosts, started
+ *   by federated-remote.ts).
  *
  * Bytes: inline and threads encode every task and reply with the wire format and count the frames;
- * processes report the ZeroMQ communicator's own counters.
+ * processes and hosts report the ZeroMQ communicator's own counters.
  */
 import type { ChildProcess } from 'node:child_process';
 import { fork } from 'node:child_process';
