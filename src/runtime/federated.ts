@@ -262,7 +262,7 @@ export async function launchFederated<State>(request: LaunchRequest<State>): Pro
  * FedBuff draws clients from a seeded stream, not by Poisson sampling: the rate is the same expected
  * participation, not the subsampling the RDP bound assumes exactly (said in docs/federated.md).
  */
-function bufferedParticipation(
+export function bufferedParticipation(
   buffered: readonly ClientUpdate[],
   clients: number,
   noiseMultiplier: number,

@@ -6,6 +6,7 @@ import '../../src/index.js';
 import { RdpAccountant } from '../../src/federated/dp-accountant.js';
 import type { FederatedOptions } from '../../src/federated/settings.js';
 import { createModel } from '../../src/models/registry.js';
+import { bufferedParticipation } from '../../src/runtime/federated.js';
 import { caseData } from './model-cases.js';
 
 const train = caseData('multiclass', 2000);
@@ -37,4 +38,10 @@ test('DP with --async: ε composes one sampled Gaussian mechanism per server ste
   assert.ok(server.fitInfo!.federated!.epsilon! > 0);
   assert.ok(server.score(held) > 0.8, `server-side DP --async accuracy ${server.score(held)}`);
   console.log(`DP --async q=0.2 σ=1.1: ε after 6 steps ${info.epsilon!.toFixed(4)}; server-side σ=0.1 accuracy ${server.score(held).toFixed(3)}`);
+});
+
+test('a client buffered twice in one step is accounted at σ/2 (sensitivity 2C); q counts distinct clients', () => {
+  const update = (client: number) => ({ client, delta: new Float64Array(1), weight: 1 });
+  assert.deepEqual(bufferedParticipation([update(1), update(2), update(3), update(4)], 20, 1.1), { sampleRate: 4 / 20, noiseMultiplier: 1.1 });
+  assert.deepEqual(bufferedParticipation([update(3), update(2), update(3), update(4)], 20, 1.1), { sampleRate: 3 / 20, noiseMultiplier: 0.55 });
 });
