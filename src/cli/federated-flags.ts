@@ -94,8 +94,8 @@ export function takeFederated(args: ParsedArgs, paradigm: Paradigm, evaluation: 
   set('buffer', takeNumber(args, 'buffer', whole, 'a whole number ≥ 1'));
   const placement = takeString(args, 'clients-on');
   if (placement !== undefined) {
-    if (placement !== 'inline' && placement !== 'threads' && placement !== 'processes')
-      throw new ConfigError(`--clients-on expects inline, threads or processes, got '${placement}'`, { field: 'clients-on' });
+    if (placement !== 'inline' && placement !== 'threads' && placement !== 'processes' && placement !== 'hosts')
+      throw new ConfigError(`--clients-on expects inline, threads, processes or hosts, got '${placement}'`, { field: 'clients-on' });
     options.placement = placement;
   }
   set('workers', takeNumber(args, 'client-workers', whole, 'a whole number ≥ 1'));

@@ -76,10 +76,10 @@ const FEDERATED_HELP: CommandHelp['flags'] = [
   ['--async', 'federated: FedBuff-style asynchronous rounds, the server stepping every --buffer updates'],
   ['--buffer K', 'federated --async: updates per server step (default 10)'],
   [
-    '--clients-on threads|processes|inline',
-    'federated: simulated clients on worker threads (default), real client processes over ZeroMQ, or the main thread',
+    '--clients-on threads|processes|inline|hosts',
+    'federated: simulated clients on worker threads (default), real client processes over ZeroMQ, the main thread, or client hosts on other machines (TCP + CURVE: this process is rank 0 of MASTER_ADDR/MASTER_PORT/WORLD_SIZE/RANK; each host runs shardlearn federated-client)',
   ],
-  ['--client-workers N', 'federated: threads or processes hosting the clients (default 2)'],
+  ['--client-workers N', 'federated: threads or processes hosting the clients (default 2; --clients-on hosts: WORLD_SIZE − 1)'],
   ['--federated-seed N', 'federated: seed of the partition, sampling, dropouts, stragglers, Byzantine clients (default 0)'],
   ['--target-score S', 'federated: score the global model each round on the evaluation rows; report the first round reaching S'],
   ['--eval-every N', 'federated: score the global model every N rounds (default 1 with --target-score)'],
@@ -136,7 +136,10 @@ export const COMMANDS: Record<string, CommandHelp> = {
         '--straggler-warning S',
         'processes/cluster: warn, naming the rank, when a collective has waited S seconds on it (default 60; 0: never)',
       ],
-      ['--secret-file <path>', 'cluster: read the job secret from this file (mode 600 or stricter), instead of SHARDLEARN_SECRET'],
+      [
+        '--secret-file <path>',
+        'cluster, federated --clients-on hosts: read the job secret from this file (mode 600 or stricter), instead of SHARDLEARN_SECRET',
+      ],
       [
         '--insecure-transport',
         'cluster on an isolated network only: plain TCP without CURVE encryption (hellos still prove the job secret); every rank must pass it; recorded as transport zmq-plain-tcp',
@@ -289,6 +292,18 @@ export const COMMANDS: Record<string, CommandHelp> = {
         '-- <command> …',
         "the ranks' command, e.g. train kmeans --data x.csv --paradigm cluster; when a rank dies launch stops the others and exits with its code, unless the command's --min-workers/--max-restarts let the survivors re-form",
       ],
+    ],
+  },
+  'federated-client': {
+    usage: 'shardlearn federated-client --master <host:port> --world-size N --rank R [--secret-file F] [--job-id J]',
+    summary: 'serve as a federated client host of a server started with train … --paradigm federated --clients-on hosts',
+    flags: [
+      ['--master <host:port>', "the server's address (default MASTER_ADDR:MASTER_PORT)"],
+      ['--world-size N', 'the server and its client hosts (default WORLD_SIZE)'],
+      ['--rank R', "this host's rank, 1..N−1 (default RANK)"],
+      ['--secret-file <path>', "the job secret (mode 600 or stricter), the server's; default SHARDLEARN_SECRET"],
+      ['--job-id J', "the server's job id (default SHARDLEARN_JOB_ID, else the master address)"],
+      ['--timeout-ms N', 'longest wait for the server (default 120000)'],
     ],
   },
   info: {

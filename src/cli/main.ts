@@ -13,6 +13,7 @@ import { createOutput } from './output.js';
 import { compareCommand, reportCommand, runsCommand } from './compare.js';
 import { adviseCommand } from './advise.js';
 import { infoCommand } from './info.js';
+import { federatedClientCommand } from './federated-client.js';
 import { launchCommand } from './launch.js';
 import { predictCommand } from './predict.js';
 import { trainCommand } from './train.js';
@@ -65,6 +66,9 @@ export async function main(argv: readonly string[], write: (line: string) => voi
         return EXIT.ok;
       case 'launch':
         return await launchCommand(args);
+      case 'federated-client':
+        await federatedClientCommand(args, out);
+        return EXIT.ok;
       case 'info':
         infoCommand(args, out);
         return EXIT.ok;

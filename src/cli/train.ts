@@ -130,13 +130,13 @@ export async function trainCommand(args: ParsedArgs, write: Output): Promise<Tra
   const out = takeString(args, 'out');
   const { paradigm, workers, strategy, pipeline, timeoutMs } = takeParadigm(args);
   const secretFile = takeString(args, 'secret-file');
-  if (secretFile !== undefined && paradigm !== 'cluster') {
+  if (secretFile !== undefined && paradigm !== 'cluster' && paradigm !== 'federated') {
     throw new ConfigError(
-      `--secret-file is for --paradigm cluster, whose ranks share one secret; ${paradigm} needs none (processes makes a fresh one per job)`,
+      `--secret-file is for --paradigm cluster, whose ranks share one secret (or federated --clients-on hosts); ${paradigm} needs none (processes makes a fresh one per job)`,
       { field: 'secret-file' },
     );
   }
-  if (paradigm === 'cluster') useSecretFile(secretFile);
+  if (paradigm === 'cluster' || paradigm === 'federated') useSecretFile(secretFile);
   const insecureTransport = takeSwitch(args, 'insecure-transport');
   if (insecureTransport && paradigm !== 'cluster') {
     throw new ConfigError(
@@ -186,6 +186,10 @@ export async function trainCommand(args: ParsedArgs, write: Output): Promise<Tra
     inProcess ? 'shared' : 'heap',
   );
   const federated = takeFederated(args, paradigm, () => data.evaluation);
+  if (secretFile !== undefined && paradigm === 'federated' && federated?.placement !== 'hosts')
+    throw new ConfigError('--secret-file is for federated --clients-on hosts, whose client hosts share the secret with the server', {
+      field: 'secret-file',
+    });
   const model = createModel(name, remainingOptions(args));
   const source =
     // A re-formed cluster world loads new shards of the source (runtime/elastic.ts).

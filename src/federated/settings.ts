@@ -7,14 +7,19 @@
  * await new MLP().fit(train, { paradigm: 'federated', federated: { clients: 100, fraction: 0.1, rounds: 50, localEpochs: 5, partition: 'dirichlet:0.5' } });
  */
 import { ConfigError } from '../core/errors.js';
+import type { Message } from '../comm/communicator.js';
 import type { Dataset } from '../data/dataset.js';
 import type { ByzantineSpec } from './byzantine.js';
 import { parseByzantine } from './byzantine.js';
 import { createAggregator } from './aggregators.js';
 import { parsePartition } from './partition.js';
 
-/** Where simulated or real clients train: the launcher's thread, worker threads, or child processes over ZeroMQ. */
-export type ClientPlacement = 'inline' | 'threads' | 'processes';
+/**
+ * Where simulated or real clients train: the launcher's thread, worker threads, child processes over
+ * ZeroMQ, or client hosts on other machines over TCP with CURVE (runtime/federated-remote.ts: the
+ * world of the environment's rendezvous, this process rank 0).
+ */
+export type ClientPlacement = 'inline' | 'threads' | 'processes' | 'hosts';
 
 export interface FederatedOptions {
   /** Clients in the federation (each holds one partition of the training rows). Default 10. */
@@ -45,7 +50,7 @@ export interface FederatedOptions {
   async?: boolean;
   /** Updates per server step in asynchronous mode. Default 10 (or the clients per round when fewer). */
   buffer?: number;
-  /** Where clients train. Default 'threads' (simulated clients on worker threads). */
+  /** Where clients train. Default 'threads' (simulated clients on worker threads). 'hosts': WORLD_SIZE − 1 client hosts join this process (rank 0). */
   placement?: ClientPlacement;
   /** Worker threads or client processes that host the clients. Default 2. */
   workers?: number;
@@ -55,7 +60,7 @@ export interface FederatedOptions {
    * Client-level differential privacy (DP-FedAvg, federated/dp.ts): every update clipped to L2 norm
    * `clip`, Gaussian noise of std `noiseMultiplier`·clip added to the sum, by each client (its share,
    * mode 'client', the default) or by the server ('server'); the Rényi accountant reports (ε, `delta`)
-   * per round. Needs fedavg or fedprox and synchronous rounds.
+   * per round (under --async per server step, each buffered update one participation). Needs fedavg or fedprox.
    */
   /**
    * Secure aggregation (Bonawitz et al. 2017; runtime/federated-secure.ts): the server's step comes
@@ -69,6 +74,16 @@ export interface FederatedOptions {
    * Default true; false compresses each update on its own and keeps no per-client memory.
    */
   clientErrorFeedback?: boolean;
+  /**
+   * Tests only: derive every client's secure aggregation secrets from this seed instead of the OS
+   * CSPRNG, so a test can recompute them and check the server never holds them. NOT private.
+   */
+  secureSecretSeed?: number;
+  /**
+   * Sees every message the server receives from a client host, as it arrived (audits and tests:
+   * under secure aggregation, only protocol messages: keys, sealed shares, masked inputs, unmasking shares).
+   */
+  onServerReceive?: (client: number, message: Message) => void;
   dp?: { clip: number; noiseMultiplier: number; delta: number; mode?: 'client' | 'server' };
   /** Held-out rows the server scores the global model on after rounds (accuracy or R²); the fit stops once `target` is reached when `stopAtTarget`. */
   evaluation?: { data: Dataset; target?: number; every?: number; stopAtTarget?: boolean };
@@ -106,7 +121,8 @@ export interface FederatedInfo {
   roundsToTarget: number | null;
   /**
    * Bytes the clients sent (their serialised updates, compressed under `--compression`), and the
-   * server sent them (the serialised global weights, always dense).
+   * server sent them (the serialised global weights, always dense). Under secure aggregation: the
+   * protocol's messages the clients sent; the tasks and the protocol's messages the server sent.
    */
   bytesUp: number;
   bytesDown: number;
@@ -259,7 +275,5 @@ function resolveDp(options: FederatedOptions, aggregator: string): FederatedSett
         field: 'aggregator',
       },
     );
-  if (options.async === true)
-    throw new ConfigError('differential privacy is accounted per synchronous round; leave --async out', { field: 'async' });
   return { clip: dp.clip, noiseMultiplier: dp.noiseMultiplier, delta: dp.delta, mode };
 }

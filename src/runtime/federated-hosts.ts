@@ -1,7 +1,8 @@
 /**
  * Where federated clients train, behind one small interface (Vitest's pool idea): the server asks
  * `run(task, global)` and gets the client's reply and update, or a CommError PEER_LOST when the
- * client's host is gone. Three placements:
+ * client's host is gone; under secure aggregation it asks `secure(message)` instead, and the client's
+ * side of the protocol answers from inside the host (federated-secure-client.ts). Placements:
  *
  * - inline: the launcher's own thread (tests, and the reference);
  * - threads: simulated clients on worker threads sharing the training rows in shared memory; a task
@@ -9,10 +10,12 @@
  * - processes: real clients in child processes over ZeroMQ's local path (ipc:// in a 0700 folder,
  *   per-job secret), client c living in process c mod P with only its own rows; the launcher is the
  *   server, rank 0 of the world. A process that dies is detected by the transport (PEER_LOST): its
- *   pending and later tasks fail as lost, and the server drops them.
+ *   pending and later tasks fail as lost, and the server drops them;
+ * - hosts: the same world over TCP with CURVE, the client hosts on other machines (WorldHosts, started
+ *   by federated-remote.ts).
  *
  * Bytes: inline and threads encode every task and reply with the wire format and count the frames;
- * processes report the ZeroMQ communicator's own counters. Under `--compression` every host encodes
+ * processes and hosts report the ZeroMQ communicator's own counters. Under `--compression` every host encodes
  * a client's update with its own UploadEncoder (runtime/federated-upload.ts) and the server decodes
  * it with its own codec; when clients keep error-feedback memory, a client always runs on the same
  * thread (client mod threads), as it does on the same process.
@@ -24,9 +27,11 @@ import { Worker } from 'node:worker_threads';
 import { ZmqCommunicator } from '../comm/zmq/communicator.js';
 import { createLocalDir } from '../comm/zmq/local.js';
 import { CommError, ShardlearnError, WorkerError } from '../core/errors.js';
+import type { Message } from '../comm/communicator.js';
 import type { Dataset } from '../data/dataset.js';
 import type { ClientJob, ClientReply, ClientTask } from './federated-client.js';
 import { decodeReply, decodeTask, encodeReply, encodeTask, runClientTask, wireBytes } from './federated-client.js';
+import { SECURE_TRAIN_TAG, SecureClientSide } from './federated-secure-client.js';
 import type { FederatedProcessStart, FederatedThreadMessage, FederatedThreadReply } from './federated-worker.js';
 import { reapAll } from './processes.js';
 import type { Codec } from '../comm/codecs/index.js';
@@ -40,23 +45,40 @@ export interface ClientResult {
   delta: Float64Array;
 }
 
+/**
+ * Sees every message the server receives from a client host, as it arrived, before anything else
+ * reads it (FederatedOptions.onServerReceive: audits of what the server process holds).
+ */
+export type ServerAudit = (client: number, message: Message) => void;
+
 export interface ClientHosts {
   run(task: ClientTask, global: Float64Array): Promise<ClientResult>;
+  /**
+   * Secure aggregation: carry one server message ('secure-train' or 'secagg', header.client naming
+   * the client) to the client's side of the protocol in its host (federated-secure-client.ts), and
+   * return its answer. A client's later messages go to the host that holds its session.
+   */
+  secure(message: Message): Promise<Message>;
   /** Bytes the clients sent (up) and received (down) so far. */
   bytes(): { up: number; down: number };
   close(): Promise<void>;
 }
 
 /** The codec the server decodes uploads with (its own, not the clients'), or null for dense uploads. */
-function serverCodec(job: ClientJob): Codec | null {
+export function serverCodec(job: ClientJob): Codec | null {
   return job.upload === null ? null : createCodec(job.upload.codec);
 }
 
 /** The error a client's own failure (a bad model setting, a data error) becomes on the server. */
-function clientFailure(client: number, message: string, code: string | undefined): Error {
+export function clientFailure(client: number, message: string, code: string | undefined): Error {
   return code === 'CONFIG' || code === 'DATA_VALUE' || code === 'DATA_FORMAT' || code === 'DATA_MISSING'
     ? new ShardlearnError(code, `client ${client}: ${message}`)
     : new WorkerError(client, `federated client ${client} failed: ${message}`);
+}
+
+/** Whether a client's failure is its host's loss (drop the client) rather than its own error (fail the fit). */
+export function isLoss(error: unknown): boolean {
+  return error instanceof ShardlearnError && (error.code === 'PEER_LOST' || error.code === 'TIMEOUT');
 }
 
 /** Clients on the launcher's thread, one at a time in the order asked (serialised messages counted). */
@@ -67,11 +89,13 @@ export class InlineHosts implements ClientHosts {
   private closed = false;
   private readonly encoder;
   private readonly codec;
+  private readonly side = new SecureClientSide();
 
   constructor(
     private readonly job: ClientJob,
     private readonly data: Dataset,
     private readonly parts: readonly Uint32Array[],
+    private readonly audit: ServerAudit = () => undefined,
   ) {
     this.encoder = uploadEncoder(job.upload);
     this.codec = serverCodec(job);
@@ -93,7 +117,21 @@ export class InlineHosts implements ClientHosts {
       );
       const back = encodeReply(reply, encoded ?? delta);
       this.up += wireBytes(back);
-      return decodeReply(back, this.codec, global.length);
+      const answer = decodeReply(back, this.codec, global.length);
+      this.audit(task.client, { tag: 'update', header: { ...answer.reply }, arrays: [answer.delta] });
+      return answer;
+    });
+    this.queue = result.catch(() => undefined);
+    return result;
+  }
+
+  secure(message: Message): Promise<Message> {
+    const client = (message.header as { client: number }).client;
+    const result = this.queue.then(async () => {
+      if (this.closed) throw new CommError('PEER_LOST', `the federated fit ended before client ${client} answered`);
+      const answer = await this.side.handle(message, { job: this.job, rowsOf: (id) => this.data.take(this.parts[id]!) });
+      this.audit(client, answer);
+      return answer;
     });
     this.queue = result.catch(() => undefined);
     return result;
@@ -110,11 +148,11 @@ export class InlineHosts implements ClientHosts {
 }
 
 interface Pending {
-  resolve: (result: ClientResult) => void;
+  resolve: (result: ClientResult | Message) => void;
   reject: (error: Error) => void;
   client: number;
   thread: number;
-  /** The global model's parameter count (the update's length). */
+  /** The global model's parameter count (the update's length; 0 for a secure aggregation message, which is not decoded here). */
   length: number;
 }
 
@@ -125,6 +163,8 @@ export class ThreadHosts implements ClientHosts {
   private nextId = 0;
   private readonly pending = new Map<number, Pending>();
   private readonly load: number[];
+  /** The thread holding each client's secure aggregation session, by `round:client`. */
+  private readonly sessions = new Map<string, number>();
 
   private readonly codec: Codec | null;
   /** Clients keep codec memory on their thread: client c always runs on thread c mod threads. */
@@ -134,6 +174,7 @@ export class ThreadHosts implements ClientHosts {
     private readonly workers: Worker[],
     private readonly parts: readonly Uint32Array[],
     job: ClientJob,
+    private readonly audit: ServerAudit,
   ) {
     this.codec = serverCodec(job);
     this.pinned = keepsClientMemory(job.upload);
@@ -145,7 +186,13 @@ export class ThreadHosts implements ClientHosts {
     });
   }
 
-  static async start(job: ClientJob, data: Dataset, parts: readonly Uint32Array[], threads: number): Promise<ThreadHosts> {
+  static async start(
+    job: ClientJob,
+    data: Dataset,
+    parts: readonly Uint32Array[],
+    threads: number,
+    audit: ServerAudit = () => undefined,
+  ): Promise<ThreadHosts> {
     const shared = data.toShared();
     const init = shared.init();
     const workers = Array.from({ length: threads }, () => new Worker(WORKER_URL, { execArgv: [] }));
@@ -164,7 +211,7 @@ export class ThreadHosts implements ClientHosts {
       ),
     );
     for (const worker of workers) worker.postMessage({ type: 'start', job, data: init } satisfies FederatedThreadMessage);
-    return new ThreadHosts(workers, parts, job);
+    return new ThreadHosts(workers, parts, job, audit);
   }
 
   run(task: ClientTask, global: Float64Array): Promise<ClientResult> {
@@ -176,8 +223,34 @@ export class ThreadHosts implements ClientHosts {
     this.down += wireBytes(frames);
     this.load[thread]!++;
     return new Promise((resolve, reject) => {
-      this.pending.set(id, { resolve, reject, client: task.client, thread, length: global.length });
+      this.pending.set(id, {
+        resolve: resolve as (result: ClientResult | Message) => void,
+        reject,
+        client: task.client,
+        thread,
+        length: global.length,
+      });
       this.workers[thread]!.postMessage({ type: 'task', id, frames, rows: this.parts[task.client]! } satisfies FederatedThreadMessage);
+    });
+  }
+
+  secure(message: Message): Promise<Message> {
+    const { round, client } = message.header as { round: number; client: number };
+    const key = `${round}:${client}`;
+    let thread = this.sessions.get(key);
+    if (message.tag === SECURE_TRAIN_TAG) {
+      for (const [other] of this.sessions) if (Number(other.split(':')[0]) < round) this.sessions.delete(other);
+      thread = this.load.indexOf(Math.min(...this.load));
+      this.sessions.set(key, thread);
+    }
+    if (thread === undefined || this.load[thread] === Infinity)
+      return Promise.reject(new CommError('PEER_LOST', `the thread holding client ${client}'s secure aggregation session is gone`));
+    const id = this.nextId++;
+    this.load[thread]!++;
+    const rows = message.tag === SECURE_TRAIN_TAG ? this.parts[client]! : new Uint32Array(0);
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { resolve: resolve as (result: ClientResult | Message) => void, reject, client, thread, length: 0 });
+      this.workers[thread]!.postMessage({ type: 'secure', id, message, rows } satisfies FederatedThreadMessage);
     });
   }
 
@@ -188,9 +261,15 @@ export class ThreadHosts implements ClientHosts {
     this.pending.delete(message.id);
     this.load[pending.thread]!--;
     if (message.type === 'failed') return pending.reject(clientFailure(pending.client, message.message, message.code));
+    if (message.type === 'secure-reply') {
+      this.audit(pending.client, message.message);
+      return pending.resolve(message.message);
+    }
     this.up += wireBytes(message.frames);
     try {
-      pending.resolve(decodeReply(message.frames, this.codec, pending.length));
+      const decoded = decodeReply(message.frames, this.codec, pending.length);
+      this.audit(pending.client, { tag: 'update', header: { ...decoded.reply }, arrays: [decoded.delta] });
+      pending.resolve(decoded);
     } catch (error) {
       pending.reject(error instanceof Error ? error : new Error(String(error)));
     }
@@ -215,25 +294,118 @@ export class ThreadHosts implements ClientHosts {
   }
 }
 
-/** Real clients in child processes, the launcher as the ZeroMQ world's rank 0 (the server). */
-export class ProcessHosts implements ClientHosts {
-  private readonly pending = new Map<
-    string,
-    { resolve: (result: ClientResult) => void; reject: (error: Error) => void; length: number }
-  >();
+/**
+ * Client hosts that are the ranks 1..H of a ZeroMQ world whose rank 0 is this process (the server):
+ * client c lives on rank (c mod H) + 1. Child processes on the local path (ProcessHosts), or hosts
+ * anywhere over TCP with CURVE (federated-remote.ts).
+ */
+export class WorldHosts implements ClientHosts {
+  private readonly pending = new Map<string, { resolve: (message: Message) => void; reject: (error: Error) => void }>();
   private readonly lost: (Error | null)[];
   private closed = false;
   private readonly baseline: { up: number; down: number };
 
-  private constructor(
+  constructor(
     private readonly comm: ZmqCommunicator,
-    private readonly children: ChildProcess[],
+    /** The client hosts (ranks 1..hostCount). */
+    readonly hostCount: number,
     private readonly remove: () => Promise<void>,
     private readonly codec: Codec | null,
+    private readonly audit: ServerAudit,
   ) {
-    this.lost = children.map(() => null);
+    this.lost = Array.from({ length: hostCount }, () => null);
     this.baseline = { up: comm.stats.bytesReceived, down: comm.stats.bytesSent };
-    children.forEach((_, index) => void this.listen(index + 1));
+    for (let rank = 1; rank <= hostCount; rank++) void this.listen(rank);
+  }
+
+  private key(round: number, client: number): string {
+    return `${round}:${client}`;
+  }
+
+  /** Receive from one client process until it is gone or the hosts close. */
+  private async listen(rank: number): Promise<void> {
+    for (;;) {
+      let message;
+      try {
+        message = await this.comm.recv(rank);
+      } catch (error) {
+        if (this.closed) return;
+        if (error instanceof ShardlearnError && error.code === 'TIMEOUT') continue; // idle: none of its clients sampled
+        this.loseRank(rank, error instanceof Error ? error : new Error(String(error)));
+        return;
+      }
+      const header = message.header as { round: number; client: number; message?: string; code?: string };
+      this.audit(header.client, message);
+      const waiting = this.pending.get(this.key(header.round, header.client));
+      if (waiting === undefined) continue; // a reply after its deadline: dropped already
+      this.pending.delete(this.key(header.round, header.client));
+      if (message.tag === 'failed') waiting.reject(clientFailure(header.client, header.message ?? '?', header.code));
+      else waiting.resolve(message);
+    }
+  }
+
+  private loseRank(rank: number, error: Error): void {
+    this.lost[rank - 1] = error;
+    for (const [key, waiting] of this.pending) {
+      const client = Number(key.split(':')[1]);
+      if (client % this.hostCount !== rank - 1) continue;
+      this.pending.delete(key);
+      waiting.reject(new CommError('PEER_LOST', `client ${client}'s process (rank ${rank}) is gone: ${error.message}`, { rank }));
+    }
+  }
+
+  /** Send `message` to the process hosting `client`; its answer for (round, client). */
+  private request(round: number, client: number, message: Message): Promise<Message> {
+    const rank = (client % this.hostCount) + 1;
+    const gone = this.lost[rank - 1];
+    if (gone !== null && gone !== undefined)
+      return Promise.reject(new CommError('PEER_LOST', `client ${client}'s process (rank ${rank}) is gone: ${gone.message}`, { rank }));
+    return new Promise((resolve, reject) => {
+      this.pending.set(this.key(round, client), { resolve, reject });
+      this.comm.send(rank, message).catch((error: unknown) => {
+        this.loseRank(rank, error instanceof Error ? error : new Error(String(error)));
+      });
+    });
+  }
+
+  async run(task: ClientTask, global: Float64Array): Promise<ClientResult> {
+    const message = await this.request(task.round, task.client, { tag: 'train', header: { ...task }, arrays: [global] });
+    const header = message.header as unknown as ClientReply & { codec?: string };
+    const upload = { client: task.client, codec: header.codec, arrays: message.arrays ?? [], bytes: message.bytes ?? [] };
+    return { reply: header, delta: decodeUpload(this.codec, upload, global.length) };
+  }
+
+  secure(message: Message): Promise<Message> {
+    const { round, client } = message.header as { round: number; client: number };
+    return this.request(round, client, message);
+  }
+
+  bytes(): { up: number; down: number } {
+    return { up: this.comm.stats.bytesReceived - this.baseline.up, down: this.comm.stats.bytesSent - this.baseline.down };
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    await Promise.all(
+      this.lost.map((gone, index) =>
+        gone === null ? this.comm.send(index + 1, { tag: 'stop' }).catch(() => undefined) : Promise.resolve(),
+      ),
+    );
+    await this.comm.close();
+    await this.remove();
+  }
+}
+
+/** Real clients in child processes, the launcher as the ZeroMQ world's rank 0 (the server). */
+export class ProcessHosts extends WorldHosts {
+  private constructor(
+    comm: ZmqCommunicator,
+    private readonly children: ChildProcess[],
+    remove: () => Promise<void>,
+    codec: Codec | null,
+    audit: ServerAudit,
+  ) {
+    super(comm, children.length, remove, codec, audit);
   }
 
   /** Fork `processes` client hosts, each given only its clients' rows, and join them in one world. */
@@ -243,6 +415,7 @@ export class ProcessHosts implements ClientHosts {
     parts: readonly Uint32Array[],
     processes: number,
     timeoutMs: number,
+    audit: ServerAudit = () => undefined,
   ): Promise<ProcessHosts> {
     const size = processes + 1;
     const local = await createLocalDir();
@@ -301,6 +474,7 @@ export class ProcessHosts implements ClientHosts {
           await local.remove();
         },
         serverCodec(job),
+        audit,
       );
     } catch (error) {
       await reapAll(children);
@@ -312,77 +486,5 @@ export class ProcessHosts implements ClientHosts {
   /** The child processes' ids (rank r is pids[r − 1]). */
   get pids(): number[] {
     return this.children.map((child) => child.pid ?? -1);
-  }
-
-  private key(round: number, client: number): string {
-    return `${round}:${client}`;
-  }
-
-  /** Receive from one client process until it is gone or the hosts close. */
-  private async listen(rank: number): Promise<void> {
-    for (;;) {
-      let message;
-      try {
-        message = await this.comm.recv(rank);
-      } catch (error) {
-        if (this.closed) return;
-        if (error instanceof ShardlearnError && error.code === 'TIMEOUT') continue; // idle: none of its clients sampled
-        this.loseRank(rank, error instanceof Error ? error : new Error(String(error)));
-        return;
-      }
-      const header = message.header as { round: number; client: number; message?: string; code?: string; codec?: string };
-      const waiting = this.pending.get(this.key(header.round, header.client));
-      if (waiting === undefined) continue; // a reply after its deadline: dropped already
-      this.pending.delete(this.key(header.round, header.client));
-      if (message.tag === 'failed') waiting.reject(clientFailure(header.client, header.message ?? '?', header.code));
-      else {
-        try {
-          const payload = { client: header.client, codec: header.codec, arrays: message.arrays ?? [], bytes: message.bytes ?? [] };
-          waiting.resolve({ reply: message.header as unknown as ClientReply, delta: decodeUpload(this.codec, payload, waiting.length) });
-        } catch (error) {
-          waiting.reject(error instanceof Error ? error : new Error(String(error)));
-        }
-      }
-    }
-  }
-
-  private loseRank(rank: number, error: Error): void {
-    this.lost[rank - 1] = error;
-    for (const [key, waiting] of this.pending) {
-      const client = Number(key.split(':')[1]);
-      if (client % this.children.length !== rank - 1) continue;
-      this.pending.delete(key);
-      waiting.reject(new CommError('PEER_LOST', `client ${client}'s process (rank ${rank}) is gone: ${error.message}`, { rank }));
-    }
-  }
-
-  run(task: ClientTask, global: Float64Array): Promise<ClientResult> {
-    const rank = (task.client % this.children.length) + 1;
-    const gone = this.lost[rank - 1];
-    if (gone !== null && gone !== undefined)
-      return Promise.reject(
-        new CommError('PEER_LOST', `client ${task.client}'s process (rank ${rank}) is gone: ${gone.message}`, { rank }),
-      );
-    return new Promise((resolve, reject) => {
-      this.pending.set(this.key(task.round, task.client), { resolve, reject, length: global.length });
-      this.comm.send(rank, { tag: 'train', header: { ...task }, arrays: [global] }).catch((error: unknown) => {
-        this.loseRank(rank, error instanceof Error ? error : new Error(String(error)));
-      });
-    });
-  }
-
-  bytes(): { up: number; down: number } {
-    return { up: this.comm.stats.bytesReceived - this.baseline.up, down: this.comm.stats.bytesSent - this.baseline.down };
-  }
-
-  async close(): Promise<void> {
-    this.closed = true;
-    await Promise.all(
-      this.children.map((_, index) =>
-        this.lost[index] === null ? this.comm.send(index + 1, { tag: 'stop' }).catch(() => undefined) : Promise.resolve(),
-      ),
-    );
-    await this.comm.close();
-    await this.remove();
   }
 }

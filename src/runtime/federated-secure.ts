@@ -1,55 +1,70 @@
 /**
- * Secure aggregation (Bonawitz et al. 2017) for the federated paradigm's synchronous rounds: the
- * server's step is computed from the SecAgg server state machine's output, the sum of the surviving
- * clients' masked inputs, and from nothing else. Each sampled client contributes the vector
- * [wΔ/s, w/s] (w its rows, s the mean rows per client, a public scale that keeps the values in the
- * fixed-point range), so the one sum gives FedAvg's weighted mean Σ wΔ / Σ w; under client-side DP
- * a client contributes [Δ, 1] and the mean divides by the expected clients per round instead.
+ * Secure aggregation (Bonawitz et al. 2017) for the federated paradigm's synchronous rounds, the
+ * server's side: the SecAgg server state machine (federated/secagg/server.ts) driven over the client
+ * hosts. Each sampled client's side of the protocol runs in the host that trains it
+ * (federated-secure-client.ts): its key pairs, shares, unmasked update and masks never leave that
+ * host. What the server receives is, per phase, public keys; share ciphertexts sealed to their
+ * recipient, which it relays; the masked inputs (added into one running sum on arrival); and the
+ * unmasking shares. The step comes from the unmasked sum alone.
  *
- * A sampled client that drops out (the seeded `dropout`) has already advertised its keys and shared
- * its seeds, and stops before sending its masked input: the protocol's unmasking round removes its
- * pairwise masks (Shamir shares from the survivors), so the round completes with the others' sum.
- * A round with fewer survivors than the threshold (a strict majority) applies no step.
+ * Each sampled client contributes [wΔ/s, w/s] (w its rows, s the mean rows per client, a public
+ * scale that keeps the values in the fixed-point range), so the sum gives FedAvg's weighted mean
+ * Σ wΔ / Σ w; under client-side DP a client contributes [Δ, 1] and the mean divides by the expected
+ * clients per round instead.
  *
- * Where the parties run: the clients' SecAgg state machines run in the server's process (the
- * in-process driver, federated/secagg/simulate.ts) on the updates their hosts returned. The
- * aggregation path sees only the masked messages and the sum, but this is a simulation of the
- * protocol's messages, not a trust boundary: a deployment runs each client's state machine on its own
- * host. Bytes are counted from the real SecAgg messages.
+ * Dropouts: a sampled client that drops out (the seeded `dropout`) advertises its keys and shares its
+ * seeds, then leaves before sending its masked input; the unmasking phase removes its pairwise masks
+ * (the survivors' Shamir shares of its mask key), and the round completes with the others' sum. A
+ * client whose host is lost, or that misses a phase's deadline, is dropped by the protocol the same
+ * way. The threshold t is a strict majority of the clients sampled, fixed before the round (the
+ * paper's t); a round with fewer than t clients left at any phase applies no step.
+ *
+ * Every phase waits at most the round's deadline. Bytes up and down are the protocol's messages plus
+ * the global weights sent with each task (the SecAgg bytes travel packed 6 per float64 word over
+ * ZeroMQ, comm-message.ts: the transport's own counters show 4/3 of the masked inputs).
  *
  * @example
- * const round = secureRound({ round, dimension, updates, dropouts, scale, fixedMean: null });
+ * const round = await secureRound({ settings, hosts, round: 3, global, taskFor, scale, unweighted: false, secretSeed: null, dropped });
  */
+import type { Message } from '../comm/communicator.js';
+import { encodeMessage, PROTOCOL_VERSION, wireBytes } from '../comm/zmq/wire.js';
 import { ConfigError } from '../core/errors.js';
-import type { ClientUpdate } from '../federated/aggregator.js';
-import type { DropPoint } from '../federated/secagg/simulate.js';
-import { runSecAggRound } from '../federated/secagg/simulate.js';
-import { majorityThreshold } from '../federated/secagg/parameters.js';
 import { SecAggError } from '../federated/secagg/errors.js';
 import type { FixedPoint } from '../federated/secagg/fixed-point.js';
+import { majorityThreshold } from '../federated/secagg/parameters.js';
+import { SecAggServer } from '../federated/secagg/server.js';
+import { dropsOut, sampleClients } from '../federated/sampling.js';
+import type { FederatedSettings } from '../federated/settings.js';
+import type { ClientTask } from './federated-client.js';
+import type { ClientHosts } from './federated-hosts.js';
+import { clientFailure, isLoss } from './federated-hosts.js';
+import type { SecureAnswer, SecureSpec } from './federated-secure-client.js';
+import { readAnswer, secureProtocolMessage, secureTrainMessage } from './federated-secure-client.js';
 
 export interface SecureRoundInput {
+  settings: FederatedSettings;
+  hosts: ClientHosts;
   round: number;
-  /** The model's parameter count. */
-  dimension: number;
-  /** The clients that trained this round (finite updates only: an honest client checks its own). */
-  updates: readonly ClientUpdate[];
-  /** Sampled clients that advertised keys and shared seeds, then dropped before sending their masked input. */
-  dropouts: readonly number[];
+  global: Float64Array;
+  taskFor: (round: number, client: number) => ClientTask;
   /** Public scale dividing each client's weight (the mean rows per client). */
   scale: number;
-  /** Under client-side DP: divide the sum of the deltas by this many clients (weights ignored); null for FedAvg's weighted mean. */
-  fixedMean: number | null;
-  /** Clients sampled per round at most: sizes the fixed point's client bits. */
-  perRound: number;
+  /** Under client-side DP: the sum of the deltas is divided by the clients per round (weights ignored). */
+  unweighted: boolean;
+  /** Test-only: derive the clients' secrets from this seed (SecureSpec.secretSeed); null for the OS CSPRNG. */
+  secretSeed: number | null;
+  /** Drops counted here by cause. */
+  dropped: { dropout: number; deadline: number; lost: number };
 }
 
 export interface SecureRoundOutcome {
-  /** The step to add to the global weights; null when the round could not complete (too few survivors, or no weight). */
+  /** The step to add to the global weights; null when the round could not complete (too few clients left, or no weight). */
   step: Float64Array | null;
   /** Clients whose inputs are in the sum. */
   included: number[];
-  /** Bytes the clients sent and received in SecAgg messages this round. */
+  /** Clients whose update was not finite (they never masked it). */
+  nonFinite: number[];
+  /** Bytes the clients sent and received this round: the protocol's messages, and the tasks' global weights. */
   bytesUp: number;
   bytesDown: number;
 }
@@ -62,48 +77,85 @@ export function secureFixedPoint(clients: number): FixedPoint {
   return { fractionBits: 26 - clientBits, clientBits };
 }
 
-export function secureRound(input: SecureRoundInput): SecureRoundOutcome {
-  const { dimension, updates, dropouts, scale, fixedMean } = input;
-  const inputs = new Map<number, Float64Array>();
-  for (const update of updates) {
-    const vector = new Float64Array(dimension + 1);
-    const weight = fixedMean === null ? update.weight / scale : 1;
-    for (let j = 0; j < dimension; j++) vector[j] = update.delta[j]! * weight;
-    vector[dimension] = weight;
-    inputs.set(update.client, vector);
-  }
-  const drops = new Map<number, DropPoint>();
-  for (const client of dropouts) {
-    inputs.set(client, new Float64Array(dimension + 1)); // never sent: the client leaves before its masked input
-    drops.set(client, 'masked-input');
-  }
-  const none = { step: null, included: [], bytesUp: 0, bytesDown: 0 };
-  if (inputs.size < 2) return none;
-  let outcome;
+/** What became of one message sent to a client's side. */
+type Outcome = SecureAnswer | 'deadline' | 'lost';
+
+export async function secureRound(input: SecureRoundInput): Promise<SecureRoundOutcome> {
+  const { settings, hosts, round, global, dropped } = input;
+  const sampled = sampleClients(settings, round);
+  const dimension = global.length;
+  const parameters = {
+    round,
+    vectorLength: dimension + 1,
+    threshold: majorityThreshold(sampled.length),
+    fixedPoint: secureFixedPoint(settings.perRound),
+  };
+  const server = new SecAggServer(parameters);
+  const bytes = { up: 0, down: 0 };
+  const nonFinite: number[] = [];
+  const leaving = new Set(sampled.filter((client) => dropsOut(settings, round, client)));
+  dropped.dropout += leaving.size;
+
+  /** Send each message (by client), wait for the answers until the deadline, and give the server the protocol messages in client order. */
+  const phase = async (messages: Map<number, Message>, countDrops: boolean): Promise<void> => {
+    let timer: NodeJS.Timeout | undefined;
+    const expired = new Promise<'deadline'>((resolve) => (timer = setTimeout(() => resolve('deadline'), settings.deadlineMs)));
+    try {
+      const outcomes = await Promise.all(
+        [...messages].map(async ([client, message]): Promise<[number, Outcome]> => {
+          bytes.down += wireBytes(encodeMessage({ v: PROTOCOL_VERSION, k: 'user', tag: message.tag, h: message.header ?? {} }, message.arrays));
+          const asked = hosts.secure(message).then((answer) => readAnswer(answer, { round, client }));
+          asked.catch(() => undefined);
+          const first = await Promise.race([asked, expired]).catch((error: unknown) => {
+            if (isLoss(error)) return 'lost' as const;
+            throw error;
+          });
+          return [client, first];
+        }),
+      );
+      for (const [client, outcome] of outcomes.sort(([a], [b]) => a - b)) {
+        if (outcome === 'deadline' || outcome === 'lost') {
+          if (countDrops && !leaving.has(client)) dropped[outcome]++;
+          continue;
+        }
+        if (outcome.status === 'failed') throw clientFailure(client, outcome.message ?? '?', outcome.code);
+        if (outcome.status === 'non-finite') nonFinite.push(client);
+        if (outcome.status !== 'message') continue;
+        bytes.up += outcome.bytes!.length;
+        server.receive(client, outcome.bytes!);
+      }
+    } finally {
+      clearTimeout(timer);
+    }
+  };
+
+  const spec = (client: number): SecureSpec => ({
+    vectorLength: dimension + 1,
+    threshold: parameters.threshold,
+    fixedPoint: parameters.fixedPoint,
+    scale: input.scale,
+    unweighted: input.unweighted,
+    leaveBeforeInput: leaving.has(client),
+    secretSeed: input.secretSeed,
+  });
+  const none = { step: null, included: [], nonFinite, bytesUp: 0, bytesDown: 0 };
   try {
-    outcome = runSecAggRound({
-      parameters: {
-        round: input.round,
-        vectorLength: dimension + 1,
-        threshold: majorityThreshold(inputs.size),
-        fixedPoint: secureFixedPoint(input.perRound),
-      },
-      inputs,
-      dropouts: drops,
-    });
+    await phase(new Map(sampled.map((client) => [client, secureTrainMessage(input.taskFor(round, client), spec(client), global)])), true);
+    // advertise → roster → shares → forwarded → masked input → survivors → unmasking shares
+    for (let step = 0; step < 3; step++) {
+      const outgoing = server.close();
+      // A client lost in the last phase (unmasking) has sent its masked input: its update is in the sum, not dropped.
+      const countDrops = step < 2;
+      await phase(new Map([...outgoing].map(([client, message]) => [client, secureProtocolMessage(round, client, message)])), countDrops);
+    }
+    server.close();
   } catch (error) {
-    // Too few survivors to unmask (or every client gone): the round applies no step.
-    if (error instanceof SecAggError) return none;
+    // Too few clients left to go on or to unmask: the round applies no step.
+    if (error instanceof SecAggError) return { ...none, bytesUp: bytes.up, bytesDown: bytes.down };
     throw error;
   }
-  let bytesUp = 0;
-  let bytesDown = 0;
-  for (const { sent, received } of outcome.bytes.values()) {
-    bytesUp += sent;
-    bytesDown += received;
-  }
-  const { sum } = outcome;
-  const denominator = fixedMean ?? sum[dimension]!;
+  const { sum, included } = server.result();
+  const denominator = input.unweighted ? settings.perRound : sum[dimension]!;
   const step = denominator > 0 ? sum.slice(0, dimension).map((v) => v / denominator) : null;
-  return { step, included: outcome.included, bytesUp, bytesDown };
+  return { step, included, nonFinite, bytesUp: bytes.up, bytesDown: bytes.down };
 }

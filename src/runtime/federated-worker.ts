@@ -17,19 +17,26 @@ import { ZmqCommunicator } from '../comm/zmq/communicator.js';
 import { ShardlearnError } from '../core/errors.js';
 import { Dataset } from '../data/dataset.js';
 import type { DatasetInit } from '../data/dataset.js';
-import type { ClientJob, ClientTask } from './federated-client.js';
+import type { Message } from '../comm/communicator.js';
+import type { ClientJob } from './federated-client.js';
 import { decodeTask, encodeReply, runClientTask } from './federated-client.js';
 import { uploadEncoder } from './federated-upload.js';
 import type { UploadEncoder } from './federated-upload.js';
+import { failure, serveClients } from './federated-serve.js';
+import { SecureClientSide } from './federated-secure-client.js';
 
 /** What the launcher posts to a client thread. */
 export type FederatedThreadMessage =
-  { type: 'start'; job: ClientJob; data: DatasetInit } | { type: 'task'; id: number; frames: Uint8Array[]; rows: Uint32Array };
+  | { type: 'start'; job: ClientJob; data: DatasetInit }
+  | { type: 'task'; id: number; frames: Uint8Array[]; rows: Uint32Array }
+  /** A secure aggregation message for a client's side of the protocol (rows: the client's, with 'secure-train'). */
+  | { type: 'secure'; id: number; message: Message; rows: Uint32Array };
 
 /** What a client thread posts back. */
 export type FederatedThreadReply =
   | { type: 'online' }
   | { type: 'reply'; id: number; frames: Uint8Array[] }
+  | { type: 'secure-reply'; id: number; message: Message }
   | { type: 'failed'; id: number; message: string; code: string | undefined; name: string };
 
 /** The start order of a client process. */
@@ -53,25 +60,25 @@ async function importModules(job: ClientJob): Promise<void> {
   for (const module of job.modules) await import(module);
 }
 
-function failure(error: unknown): { message: string; code: string | undefined; name: string } {
-  return {
-    message: error instanceof Error ? error.message : String(error),
-    code: error instanceof ShardlearnError ? error.code : undefined,
-    name: error instanceof Error ? error.name : 'Error',
-  };
-}
-
 function serveThread(port: NonNullable<typeof parentPort>): void {
   let job: ClientJob | null = null;
   let data: Dataset | null = null;
   let encoder: UploadEncoder | null = null;
   let queue = Promise.resolve();
+  const side = new SecureClientSide();
   port.on('message', (message: FederatedThreadMessage) => {
     if (message.type === 'start') {
       job = message.job;
       data = new Dataset(message.data);
       encoder = uploadEncoder(message.job.upload);
       queue = importModules(message.job);
+      return;
+    }
+    if (message.type === 'secure') {
+      queue = queue.then(async () => {
+        const answer = await side.handle(message.message, { job: job!, rowsOf: () => data!.take(message.rows) });
+        port.postMessage({ type: 'secure-reply', id: message.id, message: answer } satisfies FederatedThreadReply);
+      });
       return;
     }
     // One task after another: a thread is one client at a time, like a device.
@@ -92,8 +99,6 @@ function serveThread(port: NonNullable<typeof parentPort>): void {
 async function serveProcess(start: FederatedProcessStart): Promise<void> {
   await importModules(start.job);
   const data = new Dataset(start.data);
-  // This process's clients keep their codec memory here (client c always runs on process c mod P).
-  const encoder = uploadEncoder(start.job.upload);
   const comm = await ZmqCommunicator.join({
     rank: start.rank,
     size: start.size,
@@ -104,27 +109,13 @@ async function serveProcess(start: FederatedProcessStart): Promise<void> {
     timeoutMs: start.timeoutMs,
     ipcDir: start.ipcDir,
   });
+  const rowsOf = (client: number): Dataset => {
+    const rows = start.clients[String(client)];
+    if (rows === undefined) throw new ShardlearnError('CONFIG', `client ${client} is not hosted by process rank ${start.rank}`);
+    return data.take(rows);
+  };
   try {
-    for (;;) {
-      let message;
-      try {
-        message = await comm.recv(0);
-      } catch (error) {
-        if (error instanceof ShardlearnError && error.code === 'TIMEOUT') continue; // not sampled for a while
-        throw error;
-      }
-      if (message.tag === 'stop') return;
-      const task = message.header as unknown as ClientTask;
-      try {
-        const rows = start.clients[String(task.client)];
-        if (rows === undefined) throw new ShardlearnError('CONFIG', `client ${task.client} is not hosted by process rank ${start.rank}`);
-        const { reply, delta, encoded } = await runClientTask(start.job, task, message.arrays![0] as Float64Array, data.take(rows), encoder);
-        // The upload as it crosses the transport: the codec's bytes as a byte frame, or the dense delta.
-        await comm.send(0, { tag: 'update', header: { ...reply }, ...(encoded === null ? { arrays: [delta] } : { bytes: [encoded] }) });
-      } catch (error) {
-        await comm.send(0, { tag: 'failed', header: { round: task.round, client: task.client, ...failure(error) } });
-      }
-    }
+    await serveClients(comm, start.job, rowsOf);
   } finally {
     await comm.close();
   }

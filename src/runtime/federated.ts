@@ -20,7 +20,7 @@
  * @example
  * await new MLP({ hidden: [64] }).fit(train, { paradigm: 'federated', federated: { clients: 100, rounds: 20, localEpochs: 5 } });
  */
-import { CommError, ConfigError, ShardlearnError } from '../core/errors.js';
+import { CommError, ConfigError } from '../core/errors.js';
 import type { Dataset } from '../data/dataset.js';
 import type { ClientUpdate } from '../federated/aggregator.js';
 import { createAggregator } from '../federated/aggregators.js';
@@ -39,12 +39,15 @@ import type { FitInfo, LaunchRequest } from '../models/paradigm.js';
 import { createModel } from '../models/registry.js';
 import type { ClientJob, ClientTask } from './federated-client.js';
 import { trainWithStrategy } from './federated-client.js';
-import type { ClientHosts, ClientResult } from './federated-hosts.js';
+import type { ClientHosts, ClientResult, ServerAudit } from './federated-hosts.js';
+import { startRemoteHosts } from './federated-remote.js';
 import { secureRound } from './federated-secure.js';
-import { InlineHosts, ProcessHosts, ThreadHosts } from './federated-hosts.js';
 import type { UploadSettings } from './federated-upload.js';
 import { keepsClientMemory } from './federated-upload.js';
 import { createCodec } from '../comm/codecs/index.js';
+import type { RendezvousBackend } from '../comm/rendezvous-backend.js';
+import { staticRendezvous } from './rendezvous.js';
+import { InlineHosts, isLoss, ProcessHosts, ThreadHosts, WorldHosts } from './federated-hosts.js';
 import { moduleUrl, rankOptions, resolveTimeout } from './job.js';
 import { refuseInsecureTransport, refuseNetwork } from './network.js';
 import { processPeakRssBytes } from './peak-rss.js';
@@ -86,10 +89,13 @@ export async function launchFederated<State>(request: LaunchRequest<State>): Pro
   const dp = settings.dp;
   // DP-FedAvg replaces the mean (clipping and noise at the server, or a fixed-denominator mean of the
   // clients' privatized updates); the accountant composes one sampled Gaussian mechanism per round.
+  // Asynchronous (FedBuff): a server step averages `buffer` updates, so the mean's denominator and the
+  // clients' noise shares are per buffer, and each step is accounted from the updates it took.
+  const perStep = settings.async ? settings.buffer : settings.perRound;
   const aggregator =
     dp === null
       ? chosen.aggregator
-      : createDpAggregator({ ...dp, expectedClients: settings.perRound, placement: dp.mode }, new Rng(settings.seed ^ 0x0d95));
+      : createDpAggregator({ ...dp, expectedClients: perStep, placement: dp.mode }, new Rng(settings.seed ^ 0x0d95));
   const accountant = dp === null ? null : new RdpAccountant();
   const labels = data.y;
   const parts = clientPartition(settings.partition, { rows: data.rows, labels, clients: settings.clients, seed: settings.seed });
@@ -100,7 +106,7 @@ export async function launchFederated<State>(request: LaunchRequest<State>): Pro
     rule,
     localEpochs: settings.localEpochs,
     localBatchSize: settings.localBatchSize,
-    transforms: dp?.mode === 'client' ? [localDpSpec(dp.clip, dp.noiseMultiplier, settings.perRound, settings.seed)] : [],
+    transforms: dp?.mode === 'client' ? [localDpSpec(dp.clip, dp.noiseMultiplier, perStep, settings.seed)] : [],
     options: rankOptions(options),
     modules: (options.workerModules ?? []).map(moduleUrl),
     upload,
@@ -119,7 +125,7 @@ export async function launchFederated<State>(request: LaunchRequest<State>): Pro
   };
 
   const started = performance.now();
-  const hosts = await startHosts(settings, job, data, parts, timeoutMs);
+  const hosts = await startHosts(settings, job, data, parts, timeoutMs, options.federated?.onServerReceive, options.rendezvous);
   const dropped: Record<DropCause, number> = { dropout: 0, deadline: 0, lost: 0, nonFinite: 0 };
   const history: RoundReport[] = [];
   let roundsToTarget: number | null = null;
@@ -133,13 +139,16 @@ export async function launchFederated<State>(request: LaunchRequest<State>): Pro
     delayMs: stragglerDelayMs(settings, round, client),
   });
   const secureBytes = { up: 0, down: 0 };
-  // Under secure aggregation the clients' uploads are the SecAgg messages; the downloads add the protocol's to the global weights.
-  const bytesSoFar = (): { up: number; down: number } => {
-    const plain = hosts.bytes();
-    return settings.secureAggregation ? { up: secureBytes.up, down: plain.down + secureBytes.down } : plain;
-  };
+  // Under secure aggregation the clients' uploads are the SecAgg messages; the downloads, the tasks' global weights and the protocol's messages.
+  const bytesSoFar = (): { up: number; down: number } => (settings.secureAggregation ? { ...secureBytes } : hosts.bytes());
   /** Record a server step; returns true when training should stop (target reached and asked to stop). */
-  const record = async (round: number, participants: number, droppedNow: number, maxUpdateNorm?: number): Promise<boolean> => {
+  const record = async (
+    round: number,
+    participants: number,
+    droppedNow: number,
+    maxUpdateNorm?: number,
+    buffered?: readonly ClientUpdate[],
+  ): Promise<boolean> => {
     rounds = round;
     const sofar = bytesSoFar();
     const report: RoundReport = {
@@ -151,7 +160,11 @@ export async function launchFederated<State>(request: LaunchRequest<State>): Pro
       bytesDown: sofar.down,
     };
     if (accountant !== null) {
-      accountant.step({ sampleRate: settings.perRound / settings.clients, noiseMultiplier: dp!.noiseMultiplier });
+      accountant.step(
+        buffered === undefined
+          ? { sampleRate: settings.perRound / settings.clients, noiseMultiplier: dp!.noiseMultiplier }
+          : bufferedParticipation(buffered, settings.clients, dp!.noiseMultiplier),
+      );
       report.epsilon = accountant.epsilon(dp!.delta).epsilon;
       if (maxUpdateNorm !== undefined) report.maxUpdateNorm = maxUpdateNorm;
     }
@@ -171,25 +184,27 @@ export async function launchFederated<State>(request: LaunchRequest<State>): Pro
     return roundsToTarget !== null && evaluation?.stopAtTarget === true;
   };
 
-  /** The round through secure aggregation: the step comes from the SecAgg sum alone. */
-  const secure = (updates: ClientUpdate[], droppedOut: number[], round: number): RoundOutcome => {
-    // An honest client checks its own update before masking it: a non-finite one is never sent.
-    const nonFinite = updates.filter((update) => !allFinite(update.delta)).map((update) => update.client);
-    const sent = updates.filter((update) => allFinite(update.delta));
-    const result = secureRound({
+  /** The round through secure aggregation: the step comes from the SecAgg sum alone; the clients' sides run in their hosts. */
+  const secure = async (round: number): Promise<{ outcome: RoundOutcome; dropped: number }> => {
+    const before = dropped.dropout + dropped.deadline + dropped.lost;
+    const result = await secureRound({
+      settings,
+      hosts,
       round,
-      dimension: global.length,
-      updates: sent,
-      dropouts: droppedOut.sort((a, b) => a - b),
+      global,
+      taskFor,
       scale: data.rows / settings.clients,
-      fixedMean: dp === null ? null : settings.perRound,
-      perRound: settings.perRound,
+      unweighted: dp !== null,
+      secretSeed: options.federated?.secureSecretSeed ?? null,
+      dropped,
     });
     secureBytes.up += result.bytesUp;
     secureBytes.down += result.bytesDown;
-    if (result.step === null || !allFinite(result.step)) return { global, used: 0, nonFinite, applied: false };
+    const droppedNow = dropped.dropout + dropped.deadline + dropped.lost - before + result.nonFinite.length;
+    const { nonFinite } = result;
+    if (result.step === null || !allFinite(result.step)) return { outcome: { global, used: 0, nonFinite, applied: false }, dropped: droppedNow };
     const next = global.map((value, j) => value + result.step![j]!);
-    return { global: next, used: result.included.length, nonFinite, applied: true };
+    return { outcome: { global: next, used: result.included.length, nonFinite, applied: true }, dropped: droppedNow };
   };
 
   try {
@@ -200,17 +215,23 @@ export async function launchFederated<State>(request: LaunchRequest<State>): Pro
           const outcome = aggregateRound(aggregator, updates, global, round);
           global = outcome.global;
           dropped.nonFinite += outcome.nonFinite.length;
-          return record(round, outcome.used, outcome.nonFinite.length);
+          const maxUpdateNorm = dp === null ? undefined : updates.reduce((max, update) => Math.max(max, l2Norm(update.delta)), 0);
+          return record(round, outcome.used, outcome.nonFinite.length, maxUpdateNorm, updates);
         },
       });
     } else {
       for (let round = 1; round <= settings.rounds; round++) {
+        if (settings.secureAggregation) {
+          // No individual update reaches this process: no per-update norm to report.
+          const { outcome, dropped: droppedNow } = await secure(round);
+          global = outcome.global;
+          dropped.nonFinite += outcome.nonFinite.length;
+          if (await record(round, outcome.used, droppedNow)) break;
+          continue;
+        }
         const before = dropped.dropout + dropped.deadline + dropped.lost;
-        const droppedOut: number[] = [];
-        const updates = await syncRound(settings, hosts, round, global, taskFor, dropped, droppedOut);
-        const outcome = settings.secureAggregation
-          ? secure(updates, droppedOut, round)
-          : aggregateRound(aggregator, updates, global, round);
+        const updates = await syncRound(settings, hosts, round, global, taskFor, dropped);
+        const outcome = aggregateRound(aggregator, updates, global, round);
         global = outcome.global;
         dropped.nonFinite += outcome.nonFinite.length;
         const droppedNow = dropped.dropout + dropped.deadline + dropped.lost - before + outcome.nonFinite.length;
@@ -247,7 +268,7 @@ export async function launchFederated<State>(request: LaunchRequest<State>): Pro
     state: await stateOf(global),
     info: {
       paradigm: 'federated',
-      workers: settings.workers,
+      workers: hosts instanceof WorldHosts ? hosts.hostCount : settings.workers,
       strategy: settings.aggregator,
       seconds,
       comm: [{ bytesSent: bytes.down, bytesReceived: bytes.up, messagesSent: 0, messagesReceived: 0, collectives: 0, commMs: 0 }],
@@ -279,6 +300,25 @@ function uploadSettings(codec: string | undefined, warmup: number | undefined, s
   return { codec: parsed.spec, warmupRounds, errorFeedback: settings.clientErrorFeedback };
 }
 
+/**
+ * One asynchronous server step as a sampled Gaussian mechanism, counting each buffered update as one
+ * participation of its client: the step's sampling rate is the distinct clients in the buffer over the
+ * population, and a client that is in the buffer k times moves the clipped sum by up to k·C, so the
+ * step is accounted at noise multiplier σ/k (the Gaussian mechanism of sensitivity kC and noise σC).
+ * FedBuff draws clients from a seeded stream, not by Poisson sampling: the rate is the same expected
+ * participation, not the subsampling the RDP bound assumes exactly (said in docs/federated.md).
+ */
+export function bufferedParticipation(
+  buffered: readonly ClientUpdate[],
+  clients: number,
+  noiseMultiplier: number,
+): { sampleRate: number; noiseMultiplier: number } {
+  const times = new Map<number, number>();
+  for (const update of buffered) times.set(update.client, (times.get(update.client) ?? 0) + 1);
+  const most = Math.max(1, ...times.values());
+  return { sampleRate: Math.min(1, times.size / clients), noiseMultiplier: noiseMultiplier / most };
+}
+
 /** Whether a registered model is a classifier (its clients must agree on the classes). */
 function isClassifier(name: string): boolean {
   try {
@@ -294,24 +334,25 @@ function startHosts(
   data: Dataset,
   parts: Uint32Array[],
   timeoutMs: number,
+  audit: ServerAudit = () => undefined,
+  rendezvous: RendezvousBackend = staticRendezvous(),
 ): Promise<ClientHosts> {
   switch (settings.placement) {
     case 'inline':
-      return Promise.resolve(new InlineHosts(job, data, parts));
+      return Promise.resolve(new InlineHosts(job, data, parts, audit));
     case 'threads':
-      return ThreadHosts.start(job, data, parts, settings.workers);
+      return ThreadHosts.start(job, data, parts, settings.workers, audit);
     case 'processes':
-      return ProcessHosts.start(job, data, parts, settings.workers, timeoutMs);
+      return ProcessHosts.start(job, data, parts, settings.workers, timeoutMs, audit);
+    case 'hosts':
+      return rendezvous.join().then((place) => startRemoteHosts(job, data, parts, place, timeoutMs, audit));
     default: {
       const unknown: never = settings.placement;
-      throw new ConfigError(`unknown client placement '${String(unknown)}'; expected inline, threads or processes`, { field: 'placement' });
+      throw new ConfigError(`unknown client placement '${String(unknown)}'; expected inline, threads, processes or hosts`, {
+        field: 'placement',
+      });
     }
   }
-}
-
-/** Whether a client's failure is its host's loss (drop the client) rather than its own error (fail the fit). */
-function isLoss(error: unknown): boolean {
-  return error instanceof ShardlearnError && (error.code === 'PEER_LOST' || error.code === 'TIMEOUT');
 }
 
 /** One synchronous round: the updates that arrived by the deadline (drops counted into `dropped`). */
@@ -322,7 +363,6 @@ async function syncRound(
   global: Float64Array,
   taskFor: (round: number, client: number) => ClientTask,
   dropped: Record<DropCause, number>,
-  droppedOut: number[] = [],
 ): Promise<ClientUpdate[]> {
   const sampled = sampleClients(settings, round);
   const updates: ClientUpdate[] = [];
@@ -333,7 +373,6 @@ async function syncRound(
       sampled.map(async (client): Promise<void> => {
         if (dropsOut(settings, round, client)) {
           dropped.dropout++;
-          droppedOut.push(client);
           return;
         }
         const result = hosts.run(taskFor(round, client), global);

@@ -168,7 +168,9 @@ test("every flag a command reads is in some command's --help (a new flag without
   }
   assert.ok(read.has('data') && read.has('secret-file') && read.has('format'), [...read].join(' '));
   const help = [
-    ...['train', 'tune', 'predict', 'compare', 'runs', 'report', 'advise', 'launch', 'info'].map((c) => run([c, '--help']).stdout),
+    ...['train', 'tune', 'predict', 'compare', 'runs', 'report', 'advise', 'launch', 'federated-client', 'info'].map(
+      (c) => run([c, '--help']).stdout,
+    ),
     run(['--help']).stdout,
   ].join('\n');
   const missing = [...read].filter((flag) => !new RegExp(`--${flag}\\b`).test(help));
