@@ -21,6 +21,7 @@ import type { Worker } from 'node:worker_threads';
 import type { SharedWorld } from '../comm/shm/world.js';
 import { abortWorld, createSharedWorld, heartbeats, ranksNotWaiting } from '../comm/shm/world.js';
 import { CommError, WorkerError } from '../core/errors.js';
+import { shareWasmKernels } from '../core/kernels-wasm.js';
 import type { FaultRecord, FitInfo, LaunchRequest } from '../models/paradigm.js';
 import { resolveElastic } from './elastic.js';
 import type { ProgressEvent } from '../models/context.js';
@@ -111,12 +112,16 @@ async function launchThreadsOnce<State>(request: LaunchRequest<State>): Promise<
 
   // The whole shared dataset (its buffers are SharedArrayBuffers: posted, not copied) and this rank's range.
   const init = shared.init();
+  // Data in this thread's WASM kernel memory (the CLI puts it there): the workers' kernels run over
+  // that memory too and read it in place, instead of each copying the data into a memory of its own.
+  const kernels = shareWasmKernels(shared.x);
   const startFor = (rank: number): ThreadRankStart => ({
     rank,
     world,
     job: jobFor(request, { kind: 'rows', init, ...shardRange(shared.rows, rank, size) }, timeoutMs),
     sharedParams,
     progressIntervalMs: PROGRESS_INTERVAL_MS,
+    ...(kernels === undefined ? {} : { kernels }),
   });
 
   const starts = Array.from({ length: size }, (_, rank) => startFor(rank));
