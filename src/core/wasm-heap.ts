@@ -112,7 +112,11 @@ export class WasmHeap {
 
   /** True when `view` lies in this memory, so kernels can read it at `view.byteOffset`. */
   contains(view: ArrayBufferView): boolean {
-    return this.buffers.has(view.buffer) || view.buffer === this.buffer();
+    const buffer = view.buffer;
+    if (this.buffers.has(buffer)) return true;
+    // An ordinary ArrayBuffer is never this memory: answered without asking the memory for its
+    // buffer (a call into V8, ~1 µs per SGD step over the operands of two kernels).
+    return buffer instanceof SharedArrayBuffer && buffer === this.buffer();
   }
 
   /**
