@@ -1,6 +1,7 @@
 // A threads worker's WASM kernels run over the launcher's memory when the data lives there (the CLI
-// places it there): they read the shared rows in place instead of each copying the dataset into a
-// memory of their own, and train the same model, bit for bit, as the copying path.
+// places it there; the launcher puts features from the heap there): they read the shared rows in
+// place instead of each copying the dataset into a memory of their own, and train the same model,
+// bit for bit, as the copying path (features already in a plain SharedArrayBuffer).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import '../../src/index.js';
@@ -20,20 +21,25 @@ const params = { epochs: 2, batchSize: 32 };
 
 test('threads workers read data in the launcher’s WASM memory in place and train what the copying path trains', async () => {
   const heapData = (await loadData(spec)).train;
+  const plainShared = (await loadData(spec, { placement: 'shared' })).train;
   placeSharedArraysInWasmMemory();
   const placed = (await loadData(spec, { placement: 'shared' })).train;
   setSharedAllocator(null);
   const heap = (kernels() as WasmKernels).heap;
-  assert.ok(heap.contains(placed.x) && !heap.contains(heapData.x));
+  assert.ok(heap.contains(placed.x) && !heap.contains(heapData.x) && !heap.contains(plainShared.x));
   try {
     const fit = async (data: typeof placed, workers: number): Promise<ResidencyState> =>
       (await createModel('test-kernel-residency', params).fit(data, { paradigm: 'threads', workers, workerModules })).state as ResidencyState;
     const inPlace = await fit(placed, 2);
     assert.deepEqual([...inPlace.wasm], [1, 1]);
     assert.deepEqual([...inPlace.inPlace], [1, 1], 'each worker’s kernels read the placed rows without a copy');
-    const copied = await fit(heapData, 2);
-    assert.deepEqual([...copied.inPlace], [0, 0], 'rows outside WASM memory are still copied in (the fallback)');
+    const fromHeap = await fit(heapData, 2);
+    assert.deepEqual([...fromHeap.inPlace], [1, 1], 'features on the heap are copied once, into the launcher’s WASM memory');
+    assert.ok(!heap.contains(heapData.x), 'the caller’s dataset is left as it was');
+    const copied = await fit(plainShared, 2);
+    assert.deepEqual([...copied.inPlace], [0, 0], 'rows in another shared buffer are still copied in (the fallback)');
     assert.deepEqual(inPlace.svm, copied.svm, 'in place and copied give the same model, bit for bit');
+    assert.deepEqual(fromHeap.svm, copied.svm);
 
     const one = await fit(placed, 1);
     assert.deepEqual([...one.inPlace], [1]);
