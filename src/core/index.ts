@@ -12,6 +12,6 @@ export * from './errors.js';
 export * from './rng.js';
 export * from './storage.js';
 export * from './kernels.js';
-export { createWasmKernels, loadWasmKernels, placeSharedArraysInWasmMemory } from './kernels-wasm.js';
-export type { WasmKernels, WasmKernelsOptions, WasmSimd } from './kernels-wasm.js';
+export { attachWasmKernels, createWasmKernels, loadWasmKernels, placeSharedArraysInWasmMemory, shareWasmKernels } from './kernels-wasm.js';
+export type { SharedWasmKernels, WasmKernels, WasmKernelsOptions, WasmSimd } from './kernels-wasm.js';
 export * from './linalg.js';

@@ -1,6 +1,8 @@
 /**
  * The WebAssembly SIMD kernel backend (`wasm`): the AssemblyScript module in assembly/ compiled to
- * dist/wasm/kernels.wasm, instantiated once per thread over that thread's `WasmHeap`.
+ * dist/wasm/kernels.wasm, instantiated once per thread over that thread's `WasmHeap` — and, in a
+ * threads-paradigm worker, once more over the launching thread's memory for the job
+ * (`shareWasmKernels`/`attachWasmKernels`), so the worker's kernels read the shared data in place.
  *
  * What runs where, and why (figures: docs/notes/kernels.md, `npm run bench:kernels`):
  * - gemm, syrk, nearestCenter run in WASM. They do O(n³)-like work on O(n²) data, so copying
@@ -26,10 +28,12 @@ import { readFileSync } from 'node:fs';
 import { setFlagsFromString } from 'node:v8';
 import { ConfigError } from './errors.js';
 import type { Kernels, ResidentArray } from './kernels.js';
+import { kernels } from './kernels.js';
 import { tsKernels } from './kernels-ts.js';
 import { setSharedAllocator } from './storage.js';
 import type { FloatArray } from './storage.js';
 import { WasmHeap, wasmApi } from './wasm-heap.js';
+import type { SharedWasmHeap } from './wasm-heap.js';
 import { createWasmLayerKernels } from './kernels-wasm-layers.js';
 
 /** The module's exports (assembly/index.ts); pointers are byte addresses, flags are 0/1. */
@@ -129,6 +133,13 @@ export interface WasmKernelsOptions {
   maximumPages?: number;
   /** Bytes of X copied per call by syrk/nearestCenter when X is outside WASM memory (default 4 MiB). */
   chunkBytes?: number;
+  /** Instantiate over another thread's memory instead of a new one (`attachWasmKernels`); `maximumPages` is then its. */
+  shared?: SharedWasmHeap;
+}
+
+/** What a worker thread needs to run kernels over another thread's memory: that memory, and the build in use there. */
+export interface SharedWasmKernels extends SharedWasmHeap {
+  readonly simd: WasmSimd;
 }
 
 /** A WASM backend together with the memory its kernels address. */
@@ -148,11 +159,11 @@ function defaultWasmUrls(): URL[] {
   return [new URL('../../wasm/kernels.wasm', import.meta.url), new URL('../../../dist/wasm/kernels.wasm', import.meta.url)];
 }
 
-function readModule(candidates: URL[]): Uint8Array {
+function readModule(candidates: URL[]): { bytes: Uint8Array; url: URL } {
   const errors: string[] = [];
   for (const candidate of candidates) {
     try {
-      return readFileSync(candidate);
+      return { bytes: readFileSync(candidate), url: candidate };
     } catch (error) {
       errors.push(`${candidate.pathname}: ${error instanceof Error ? error.message : String(error)}`);
     }
@@ -182,21 +193,36 @@ function acceptsRelaxed(bytes: Uint8Array): boolean {
   return wasmApi.validate(bytes);
 }
 
-/** The module bytes of the requested build; `auto` falls back to plain when relaxed cannot load. */
-function chooseModule(options: WasmKernelsOptions): { bytes: Uint8Array; simd: WasmSimd } {
+/**
+ * Compiled modules by file, so a thread that instantiates the module again (a threads worker's
+ * kernels over the launcher's memory, once per job) does not compile it again: instances of one
+ * module also share V8's optimised code.
+ */
+const compiled = new Map<string, object>();
+
+/** The compiled module of the requested build; `auto` falls back to plain when relaxed cannot load. */
+function chooseModule(options: WasmKernelsOptions): { module: object; simd: WasmSimd } {
   const requested = requestedSimd(options.simd);
   const plainUrls = options.wasmUrl === undefined ? defaultWasmUrls() : [options.wasmUrl];
+  const compile = (file: { bytes: Uint8Array; url: URL }): object => {
+    let module = compiled.get(file.url.href);
+    if (module === undefined) {
+      module = new wasmApi.Module(file.bytes);
+      compiled.set(file.url.href, module);
+    }
+    return module;
+  };
   if (requested !== 'plain') {
     const relaxedUrls = options.relaxedWasmUrl !== undefined ? [options.relaxedWasmUrl] : plainUrls.map(relaxedName);
     try {
-      const bytes = readModule(relaxedUrls);
-      if (acceptsRelaxed(bytes)) return { bytes, simd: 'relaxed' };
+      const file = readModule(relaxedUrls);
+      if (acceptsRelaxed(file.bytes)) return { module: compile(file), simd: 'relaxed' };
       throw new Error('this WebAssembly engine rejects relaxed SIMD even with --experimental-wasm-relaxed-simd');
     } catch (error) {
       if (requested === 'relaxed') throw error;
     }
   }
-  return { bytes: readModule(plainUrls), simd: 'plain' };
+  return { module: compile(readModule(plainUrls)), simd: 'plain' };
 }
 
 /** Elements a row-major rows×cols block with leading dimension ld spans. */
@@ -212,9 +238,9 @@ function span(rows: number, cols: number, ld: number): number {
  * wasm.gemm(false, false, 2, 2, 2, 1, a, 0, 2, b, 0, 2, 0, c, 0, 2);
  */
 export function createWasmKernels(options: WasmKernelsOptions = {}): WasmKernels {
-  const { bytes, simd } = chooseModule(options);
-  const heap = new WasmHeap(1, options.maximumPages ?? 65536);
-  const instance = new wasmApi.Instance(new wasmApi.Module(bytes), { env: { memory: heap.memory } });
+  const { module, simd } = chooseModule(options);
+  const heap = options.shared === undefined ? new WasmHeap(1, options.maximumPages ?? 65536) : WasmHeap.attach(options.shared);
+  const instance = new wasmApi.Instance(module, { env: { memory: heap.memory } });
   const w = instance.exports as unknown as KernelExports;
   // Measured crossover (CPU time per call, copies included): WASM gemm wins from 8³ = 512
   // multiply-adds (1.1–1.5×; 12³: 2.4×), syrk and nearestCenter from ~1024–2048 (0.7–1.3× at 1024).
@@ -568,4 +594,33 @@ export function placeSharedArraysInWasmMemory(): boolean {
     }
   });
   return true;
+}
+
+/**
+ * The active backend's memory as a worker thread attaches to it (`attachWasmKernels`), when that
+ * backend is WASM and `array` lies in its memory — data the CLI placed there
+ * (`placeSharedArraysInWasmMemory`); else undefined, and the worker's kernels copy what they need.
+ * The threads launcher posts it with each rank's job.
+ * @example
+ * const shared = shareWasmKernels(data.x); // post it beside data.x: they arrive together
+ */
+export function shareWasmKernels(array: ArrayBufferView): SharedWasmKernels | undefined {
+  const backend = kernels() as Partial<WasmKernels>;
+  if (!(backend.heap instanceof WasmHeap) || backend.simd === undefined || !backend.heap.contains(array)) return undefined;
+  return { ...backend.heap.share(), simd: backend.simd };
+}
+
+/**
+ * A WASM backend over another thread's memory (`shareWasmKernels` there, posted here together with
+ * the arrays that live in it): the same build, its own instance and scratch block, allocating from
+ * that memory beside its owner. Arrays posted with `shared` are resident: the kernels read them in
+ * place, and `resident()` returns them without a copy. Give the scratch back with
+ * `heap.releaseScratch()` when done.
+ * @example
+ * const attached = attachWasmKernels(job.kernels);
+ * const previous = activateKernels(attached);
+ * try { await train(); } finally { activateKernels(previous); attached.heap.releaseScratch(); }
+ */
+export function attachWasmKernels(shared: SharedWasmKernels, options: WasmKernelsOptions = {}): WasmKernels {
+  return createWasmKernels({ ...options, simd: shared.simd, shared });
 }

@@ -137,6 +137,17 @@ export function useKernels(name: string): Kernels {
   return backend;
 }
 
+/**
+ * Make `backend` this thread's active backend until the next call, and return the one it replaces
+ * (to restore). Unlike `useKernels` it need not be registered: a threads worker runs a job on WASM
+ * kernels over the launcher's memory (kernels-wasm.ts `attachWasmKernels`), then restores its own.
+ */
+export function activateKernels(backend: Kernels): Kernels {
+  const previous = kernels();
+  active = backend;
+  return previous;
+}
+
 /** The active backend: `SHARDLEARN_KERNELS` if set, else the first registered (`wasm` when it loaded, else `ts`; see core/index.ts). */
 export function kernels(): Kernels {
   if (active !== null) return active;

@@ -1,5 +1,5 @@
 /**
- * The linear memory of one thread's WebAssembly kernel instance, and a small allocator over it.
+ * The linear memory of a WebAssembly kernel instance, and a small allocator over it.
  * The memory is created `shared`, so its buffer is a SharedArrayBuffer: arrays placed in it are
  * ordinary shared typed arrays (they can be posted to worker threads) *and* addresses the kernels
  * read without a copy. Everything else the kernels touch is copied into a scratch block per call.
@@ -7,7 +7,15 @@
  * Allocation is first-fit over a free list sorted by address, with neighbours merged on release;
  * blocks are 16-byte aligned (v128 loads are fastest aligned). The memory grows on demand up to
  * `maximumPages`; growing a shared memory never moves or detaches existing views.
+ *
+ * The allocator's state (a lock, the top of the used space and the free list, threaded through the
+ * free blocks themselves) lives in the memory it manages, not in this object: a worker thread that
+ * receives the memory (`WasmHeap.attach`) allocates from it beside the thread that created it, and
+ * its kernel instance reads the data placed there in place (the threads paradigm, DESIGN.md
+ * "one buffer for threads and kernels"). Each heap object keeps only its own scratch block.
  */
+import { ShardlearnError } from './errors.js';
+
 const PAGE_BYTES = 65536;
 
 /** The slice of the WebAssembly JS API used here (the project's `lib` has no DOM typings). */
@@ -24,20 +32,34 @@ export interface WasmApi {
 export const wasmApi = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
 
 const ALIGN_BYTES = 16;
-/** Address 0 stays unused so a zero pointer is never a live block. */
+/** Address 0 stays unused so a zero pointer is never a live block; the allocator's header lives here. */
 const RESERVED_BYTES = 1024;
+/**
+ * The header, as Int32 indices into the memory: the lock word (0 free, 1 held), the top of the used
+ * space and the first free block (both in 16-byte units; no free block: 0), and a mark that says
+ * the memory was set up by a WasmHeap. A free block holds its size and the next free block's
+ * address (16-byte units) in its first two words.
+ */
+const LOCK = 4;
+const TOP = 5;
+const FREE = 6;
+const MARK = 7;
+const MARK_VALUE = 0x68656170; // 'heap'
+/** Longest a thread waits for the allocator's lock (held for microseconds: a longer wait means a thread died holding it). */
+const LOCK_TIMEOUT_MS = 10_000;
 
-interface FreeBlock {
-  offset: number;
-  bytes: number;
+/** What another thread needs to allocate in a heap's memory and recognise the arrays placed there (`WasmHeap.attach`). */
+export interface SharedWasmHeap {
+  readonly memory: WasmMemory;
+  readonly maximumPages: number;
+  /** The buffer objects handed out so far: posted with the arrays over them, they arrive as the same objects. */
+  readonly buffers: readonly SharedArrayBuffer[];
 }
 
 export class WasmHeap {
   readonly memory: WasmMemory;
-  /** Every SharedArrayBuffer object this memory has handed out (a new one after each grow). */
-  private readonly buffers = new WeakSet<ArrayBufferLike>();
-  private readonly free: FreeBlock[] = [];
-  private top = RESERVED_BYTES;
+  /** Every SharedArrayBuffer object this memory has handed out (a new one after each grow) or that came with it. */
+  private readonly buffers = new Set<ArrayBufferLike>();
   private scratchOffset = 0;
   private scratchBytes = 0;
   private scratchUsed = 0;
@@ -46,6 +68,7 @@ export class WasmHeap {
   i32: Int32Array;
 
   /**
+   * A new memory of `initialPages`, or (`existing`) one set up by another WasmHeap: `attach`.
    * @example
    * const heap = new WasmHeap(16, 65536);
    * const at = heap.allocate(800); // 100 doubles at byte address `at`
@@ -53,17 +76,47 @@ export class WasmHeap {
   constructor(
     initialPages: number,
     readonly maximumPages: number,
+    existing?: WasmMemory,
   ) {
-    this.memory = new wasmApi.Memory({ initial: initialPages, maximum: maximumPages, shared: true });
+    this.memory = existing ?? new wasmApi.Memory({ initial: Math.max(initialPages, 1), maximum: maximumPages, shared: true });
     this.f64 = new Float64Array(0);
     this.f32 = new Float32Array(0);
     this.i32 = new Int32Array(0);
     this.refreshViews();
+    if (existing === undefined) {
+      this.i32[TOP] = RESERVED_BYTES / ALIGN_BYTES;
+      this.i32[MARK] = MARK_VALUE;
+    } else if (Atomics.load(this.i32, MARK) !== MARK_VALUE) {
+      throw new ShardlearnError('CONFIG', 'WasmHeap.attach: this WebAssembly memory was not set up by a WasmHeap (its allocator header is missing)');
+    }
+  }
+
+  /**
+   * A heap over another thread's memory (`share()` posted to this thread): both allocate from it,
+   * under one lock, and each recognises the arrays the other placed there.
+   * @example
+   * // main thread: worker.postMessage({ heap: kernels.heap.share(), x }); in the worker:
+   * const heap = WasmHeap.attach(message.heap); // heap.contains(message.x) === true
+   */
+  static attach(shared: SharedWasmHeap): WasmHeap {
+    const heap = new WasmHeap(0, shared.maximumPages, shared.memory);
+    for (const buffer of shared.buffers) heap.buffers.add(buffer);
+    return heap;
+  }
+
+  /** This memory as another thread attaches to it. */
+  share(): SharedWasmHeap {
+    this.buffer();
+    return { memory: this.memory, maximumPages: this.maximumPages, buffers: [...this.buffers] as SharedArrayBuffer[] };
   }
 
   /** True when `view` lies in this memory, so kernels can read it at `view.byteOffset`. */
   contains(view: ArrayBufferView): boolean {
-    return this.buffers.has(view.buffer) || view.buffer === this.buffer();
+    const buffer = view.buffer;
+    if (this.buffers.has(buffer)) return true;
+    // An ordinary ArrayBuffer is never this memory: answered without asking the memory for its
+    // buffer (a call into V8, ~1 µs per SGD step over the operands of two kernels).
+    return buffer instanceof SharedArrayBuffer && buffer === this.buffer();
   }
 
   /**
@@ -79,41 +132,66 @@ export class WasmHeap {
 
   /** Reserve `bytes` (rounded up to 16) and return the byte address. Throws RangeError when full. */
   allocate(bytes: number): number {
-    const size = roundUp(Math.max(bytes, 1), ALIGN_BYTES);
-    for (let i = 0; i < this.free.length; i++) {
-      const block = this.free[i]!;
-      if (block.bytes < size) continue;
-      const offset = block.offset;
-      if (block.bytes === size) this.free.splice(i, 1);
-      else {
-        block.offset += size;
-        block.bytes -= size;
+    const units = roundUp(Math.max(bytes, 1), ALIGN_BYTES) / ALIGN_BYTES;
+    this.lock();
+    try {
+      const words = this.i32;
+      let previous = 0;
+      for (let block = words[FREE]!; block !== 0; block = words[block * 4 + 1]!) {
+        const size = words[block * 4]!;
+        if (size >= units) {
+          let replacement = words[block * 4 + 1]!;
+          if (size > units) {
+            // Take the front of the block; the rest stays free where it was in the list.
+            const rest = block + units;
+            words[rest * 4] = size - units;
+            words[rest * 4 + 1] = replacement;
+            replacement = rest;
+          }
+          if (previous === 0) words[FREE] = replacement;
+          else words[previous * 4 + 1] = replacement;
+          return block * ALIGN_BYTES;
+        }
+        previous = block;
       }
-      return offset;
+      const top = words[TOP]!;
+      this.ensureCapacity((top + units) * ALIGN_BYTES);
+      this.i32[TOP] = top + units;
+      return top * ALIGN_BYTES;
+    } finally {
+      this.unlock();
     }
-    const offset = this.top;
-    this.ensureCapacity(offset + size);
-    this.top = offset + size;
-    return offset;
   }
 
   /** Return a block from `allocate` (same `bytes`) to the free list. */
   release(offset: number, bytes: number): void {
-    const size = roundUp(Math.max(bytes, 1), ALIGN_BYTES);
-    let index = 0;
-    while (index < this.free.length && this.free[index]!.offset < offset) index++;
-    this.free.splice(index, 0, { offset, bytes: size });
-    // Merge with the following, then the preceding neighbour.
-    const next = this.free[index + 1];
-    const block = this.free[index]!;
-    if (next !== undefined && block.offset + block.bytes === next.offset) {
-      block.bytes += next.bytes;
-      this.free.splice(index + 1, 1);
-    }
-    const previous = this.free[index - 1];
-    if (previous !== undefined && previous.offset + previous.bytes === block.offset) {
-      previous.bytes += block.bytes;
-      this.free.splice(index, 1);
+    const block = offset / ALIGN_BYTES;
+    let size = roundUp(Math.max(bytes, 1), ALIGN_BYTES) / ALIGN_BYTES;
+    this.lock();
+    try {
+      const words = this.i32;
+      let previous = 0;
+      let next = words[FREE]!;
+      while (next !== 0 && next < block) {
+        previous = next;
+        next = words[next * 4 + 1]!;
+      }
+      // Merge with the following, then the preceding neighbour.
+      if (next !== 0 && block + size === next) {
+        size += words[next * 4]!;
+        next = words[next * 4 + 1]!;
+      }
+      if (previous !== 0 && previous + words[previous * 4]! === block) {
+        words[previous * 4]! += size;
+        words[previous * 4 + 1] = next;
+        return;
+      }
+      words[block * 4] = size;
+      words[block * 4 + 1] = next;
+      if (previous === 0) words[FREE] = block;
+      else words[previous * 4 + 1] = block;
+    } finally {
+      this.unlock();
     }
   }
 
@@ -126,6 +204,7 @@ export class WasmHeap {
       if (this.scratchBytes > 0) this.release(this.scratchOffset, this.scratchBytes);
       // Grow geometrically so a sequence of slightly larger calls does not reallocate each time.
       const size = roundUp(Math.max(bytes, this.scratchBytes * 1.5), ALIGN_BYTES);
+      this.scratchBytes = 0;
       this.scratchOffset = this.allocate(size);
       this.scratchBytes = size;
     }
@@ -138,6 +217,35 @@ export class WasmHeap {
     this.scratchUsed += roundUp(bytes, ALIGN_BYTES);
     if (this.scratchUsed > this.scratchBytes) throw new RangeError(`scratch overflow: ${this.scratchUsed} > ${this.scratchBytes} bytes`);
     return offset;
+  }
+
+  /** Give this heap's scratch block back to the memory (a heap attached for one job, at its end). */
+  releaseScratch(): void {
+    if (this.scratchBytes === 0) return;
+    this.release(this.scratchOffset, this.scratchBytes);
+    this.scratchBytes = 0;
+    this.scratchUsed = 0;
+  }
+
+  /** Take the allocator's lock (shared by every thread's heap over this memory) and bring the views up to the memory's size. */
+  private lock(): void {
+    const words = this.i32;
+    if (Atomics.compareExchange(words, LOCK, 0, 1) !== 0) {
+      const deadline = performance.now() + LOCK_TIMEOUT_MS;
+      while (Atomics.compareExchange(words, LOCK, 0, 1) !== 0) {
+        if (performance.now() > deadline) {
+          throw new ShardlearnError('TIMEOUT', `WasmHeap: the allocator's lock was held for ${LOCK_TIMEOUT_MS} ms (a thread stopped while allocating?)`);
+        }
+        Atomics.wait(words, LOCK, 1, 1);
+      }
+    }
+    // Another thread may have grown the memory: free blocks can lie beyond this thread's views.
+    if (this.memory.buffer.byteLength !== this.i32.byteLength) this.refreshViews();
+  }
+
+  private unlock(): void {
+    Atomics.store(this.i32, LOCK, 0);
+    Atomics.notify(this.i32, LOCK, 1);
   }
 
   private ensureCapacity(endBytes: number): void {

@@ -12,6 +12,9 @@
  */
 import { isMainThread, parentPort } from 'node:worker_threads';
 import '../core/index.js';
+import { activateKernels, kernels } from '../core/kernels.js';
+import type { SharedWasmKernels } from '../core/kernels-wasm.js';
+import { attachWasmKernels } from '../core/kernels-wasm.js';
 import '../models/index.js';
 import { SharedMemoryCommunicator } from '../comm/shm/communicator.js';
 import type { SharedWorld } from '../comm/shm/world.js';
@@ -27,6 +30,8 @@ export interface ThreadRankStart {
   sharedParams: Float64Array;
   /** Least time between two progress messages from rank 0. */
   progressIntervalMs: number;
+  /** The launcher's WASM kernel memory, when the data lives in it: the job's kernels run over it (no copy of the data). */
+  kernels?: SharedWasmKernels;
 }
 
 /** What the launcher posts to a worker: a job (one rank of one fit), then 'go' once every rank is ready. */
@@ -36,6 +41,18 @@ export type ThreadLauncherMessage = { type: 'job'; input: ThreadRankStart } | { 
 export type ThreadWorkerMessage = { type: 'online' } | RankMessage;
 
 async function run(input: ThreadRankStart, post: (message: ThreadWorkerMessage) => void, go: Promise<void>): Promise<void> {
+  // Kernels over the launcher's memory for this job, unless this thread runs another backend (SHARDLEARN_KERNELS=ts).
+  const attached = input.kernels !== undefined && kernels().name === 'wasm' ? attachWasmKernels(input.kernels) : null;
+  const own = attached === null ? null : activateKernels(attached);
+  try {
+    await runJob(input, post, go);
+  } finally {
+    if (own !== null) activateKernels(own);
+    attached?.heap.releaseScratch();
+  }
+}
+
+async function runJob(input: ThreadRankStart, post: (message: ThreadWorkerMessage) => void, go: Promise<void>): Promise<void> {
   const { rank, job } = input;
   const comm = new SharedMemoryCommunicator(input.world, rank, { timeoutMs: job.timeoutMs });
   const result = await runRank(job, {

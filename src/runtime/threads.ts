@@ -21,6 +21,9 @@ import type { Worker } from 'node:worker_threads';
 import type { SharedWorld } from '../comm/shm/world.js';
 import { abortWorld, createSharedWorld, heartbeats, ranksNotWaiting } from '../comm/shm/world.js';
 import { CommError, WorkerError } from '../core/errors.js';
+import { kernels } from '../core/kernels.js';
+import { shareWasmKernels } from '../core/kernels-wasm.js';
+import { isShared } from '../core/storage.js';
 import type { FaultRecord, FitInfo, LaunchRequest } from '../models/paradigm.js';
 import { resolveElastic } from './elastic.js';
 import type { ProgressEvent } from '../models/context.js';
@@ -51,6 +54,18 @@ const PARAM_ARENA_LENGTH = 8 * 1024 * 1024;
  * set (the threads' in-memory state dies with the failed run), else from the start.
  */
 export async function launchThreads<State>(request: LaunchRequest<State>): Promise<{ state: State; info: FitInfo }> {
+  // Features on the heap need a copy into shared memory anyway: it goes into this thread's WASM
+  // kernel memory, where the workers' kernels read it in place (launchThreadsOnce), and is released
+  // when the fit (restarts included) is over. Features already shared stay where they are.
+  const placed = isShared(request.data.x) ? null : kernels().resident(request.data.x);
+  try {
+    return await launchThreadsRestarting(placed === null ? request : { ...request, data: request.data.with({ x: placed.array }) });
+  } finally {
+    placed?.release();
+  }
+}
+
+async function launchThreadsRestarting<State>(request: LaunchRequest<State>): Promise<{ state: State; info: FitInfo }> {
   const size = resolveWorkers(request.options.workers, request.data.rows, false);
   const policy = resolveElastic(request.options, size, 'threads');
   if (policy === undefined) return launchThreadsOnce(request);
@@ -111,12 +126,16 @@ async function launchThreadsOnce<State>(request: LaunchRequest<State>): Promise<
 
   // The whole shared dataset (its buffers are SharedArrayBuffers: posted, not copied) and this rank's range.
   const init = shared.init();
+  // Data in this thread's WASM kernel memory (the CLI puts it there): the workers' kernels run over
+  // that memory too and read it in place, instead of each copying the data into a memory of its own.
+  const workerKernels = shareWasmKernels(shared.x);
   const startFor = (rank: number): ThreadRankStart => ({
     rank,
     world,
     job: jobFor(request, { kind: 'rows', init, ...shardRange(shared.rows, rank, size) }, timeoutMs),
     sharedParams,
     progressIntervalMs: PROGRESS_INTERVAL_MS,
+    ...(workerKernels === undefined ? {} : { kernels: workerKernels }),
   });
 
   const starts = Array.from({ length: size }, (_, rank) => startFor(rank));

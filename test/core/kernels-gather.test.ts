@@ -63,3 +63,22 @@ test('gatherDot reads the listed rows: a hand-checked case', () => {
   assert.deepEqual(Array.from(y), [-2, -2]);
   placed.release();
 });
+
+test('gatherDot on float64 rows (four at a time) gives each row the bits of a WASM dot of that row', () => {
+  const rng = new Rng(37);
+  for (const d of [1, 3, 4, 7, 50]) {
+    for (const count of [4, 5, 7, 64]) {
+      const n = 100;
+      const x = wasm.resident(normals(rng, n * d));
+      const w = wasm.resident(normals(rng, d) as Float64Array);
+      const rows = Uint32Array.from({ length: count }, () => rng.int(n));
+      const scores = new Float64Array(count);
+      wasm.gatherDot(count, rows, d, x.array, w.array, 0, scores);
+      for (let i = 0; i < count; i++) {
+        assert.equal(scores[i], wasm.dot(d, x.array, rows[i]! * d, w.array, 0), `d ${d} count ${count} row ${i}`);
+      }
+      x.release();
+      w.release();
+    }
+  }
+});

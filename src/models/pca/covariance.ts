@@ -24,8 +24,14 @@ export interface ColumnMoments {
 export async function columnMean(comm: Communicator, shard: Dataset): Promise<ColumnMoments> {
   const d = shard.cols;
   const totals = new Float64Array(d + 1);
-  const x = shard.x;
-  for (let i = 0; i < shard.rows; i++) for (let c = 0; c < d; c++) totals[c]! += x[i * d + c]!;
+  // Σ rows as 1ᵀX, block by block: the transposed gemv adds row after row, as a loop over the rows
+  // would (the same sums, bit for bit), in WASM when X lives in its memory (7.7 % of a PCA fit in JS).
+  const kern = kernels();
+  const ones = new Float64Array(Math.min(CENTRED_BLOCK_ROWS, shard.rows)).fill(1);
+  for (let start = 0; start < shard.rows; start += CENTRED_BLOCK_ROWS) {
+    const count = Math.min(CENTRED_BLOCK_ROWS, shard.rows - start);
+    kern.gemv(true, count, d, 1, shard.x, start * d, d, ones, 0, 1, totals, 0);
+  }
   totals[d] = shard.rows;
   if (comm.size > 1) await comm.allReduce(totals, 'sum');
   const samples = totals[d]!;
