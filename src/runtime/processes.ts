@@ -121,6 +121,8 @@ export async function launchProcesses<State>(request: LaunchRequest<State>): Pro
     ...(local === null ? {} : { ipcDir: local.dir }),
   });
   try {
+    // Until every rank is ready to train (forked, library imported, joined, rows received): FitInfo.startupMs.
+    let startupMs: number | undefined;
     const results = await supervise(
       children,
       timeoutMs,
@@ -140,6 +142,7 @@ export async function launchProcesses<State>(request: LaunchRequest<State>): Pro
           if (rank === 0) startRest(advertised);
         };
       },
+      () => (startupMs = performance.now() - started),
     );
     return {
       state: results[0]!.state as State,
@@ -149,6 +152,7 @@ export async function launchProcesses<State>(request: LaunchRequest<State>): Pro
         strategy,
         transport: local === null ? 'zmq-curve-tcp' : localTransportName(local.dir, size),
         seconds: (performance.now() - started) / 1000,
+        ...(startupMs === undefined ? {} : { startupMs }),
         ...fitInfoParts(results),
         setupBytes,
         history,
@@ -182,6 +186,8 @@ function supervise(
   onEvents: (events: (ProgressEvent & { at: number })[]) => void,
   elastic: SupervisedElastic | undefined,
   starter: Starter,
+  /** Called once, when every rank has reported ready. */
+  onAllReady: () => void = () => undefined,
 ): Promise<RankResult[]> {
   return new Promise((resolvePromise, rejectPromise) => {
     const size = children.length;
@@ -196,6 +202,8 @@ function supervise(
     };
     let settled = false;
     let lastSign = performance.now();
+    const ready = new Set<number>();
+    let allReady = false;
     // A rank that fails makes its peers fail too (they see it leave), and their reports can reach
     // this process first: collect the reports for a moment and give the caller the root cause.
     const failures: RankFailure[] = [];
@@ -250,7 +258,12 @@ function supervise(
             );
             return;
           case 'ready':
-            return; // a sign of life, counted above
+            ready.add(message.rank);
+            if (ready.size === size && !allReady) {
+              allReady = true;
+              onAllReady();
+            }
+            return; // also a sign of life, counted above
           case 'progress':
             onEvents(message.events);
             return;
