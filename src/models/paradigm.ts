@@ -209,7 +209,8 @@ export interface FitInfo {
   seconds: number;
   /**
    * Milliseconds, within `seconds`, until every worker had started (imported the library); about 0
-   * when the `threads` paradigm reused warm pooled threads. Set by the threads paradigm.
+   * when the `threads` paradigm reused warm pooled threads. Set by the threads paradigm, and by
+   * processes (until every rank was ready to train: forked, imported, joined, its rows received).
    */
   startupMs?: number;
   /** worker_threads threadId per rank (threads paradigm): equal ids in two fits mean the same threads served both. */

@@ -134,6 +134,8 @@ export async function launchProcesses<State>(request: LaunchRequest<State>): Pro
     ...(local === null ? {} : { ipcDir: local.dir }),
   });
   try {
+    // Until every rank is ready to train (forked, library imported, joined, rows received): FitInfo.startupMs.
+    let startupMs: number | undefined;
     const results = await supervise(
       children,
       timeoutMs,
@@ -153,6 +155,7 @@ export async function launchProcesses<State>(request: LaunchRequest<State>): Pro
           if (rank === 0) startRest(advertised);
         };
       },
+      () => (startupMs = performance.now() - started),
     );
     return {
       state: results[0]!.state as State,
@@ -162,6 +165,7 @@ export async function launchProcesses<State>(request: LaunchRequest<State>): Pro
         strategy,
         transport: local === null ? 'zmq-curve-tcp' : localTransportName(local.dir, size),
         seconds: (performance.now() - started) / 1000,
+        ...(startupMs === undefined ? {} : { startupMs }),
         ...fitInfoParts(results),
         setupBytes,
         history,
@@ -197,6 +201,8 @@ function supervise(
   onEvents: (events: (ProgressEvent & { at: number })[]) => void,
   elastic: SupervisedElastic | undefined,
   starter: Starter,
+  /** Called once, when every rank has reported ready. */
+  onAllReady: () => void = () => undefined,
 ): Promise<RankResult[]> {
   return new Promise((resolvePromise, rejectPromise) => {
     const size = children.length;
@@ -211,6 +217,8 @@ function supervise(
     };
     let settled = false;
     let lastSign = performance.now();
+    const ready = new Set<number>();
+    let allReady = false;
     // A rank that fails makes its peers fail too (they see it leave), and their reports can reach
     // this process first: collect the reports for a moment and give the caller the root cause.
     const failures: RankFailure[] = [];
@@ -265,7 +273,12 @@ function supervise(
             );
             return;
           case 'ready':
-            return; // a sign of life, counted above
+            ready.add(message.rank);
+            if (ready.size === size && !allReady) {
+              allReady = true;
+              onAllReady();
+            }
+            return; // also a sign of life, counted above
           case 'progress':
             onEvents(message.events);
             return;
