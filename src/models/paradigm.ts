@@ -137,7 +137,7 @@ export interface FaultRecord {
 
 /** Newcomers taken into a running fit at an epoch boundary (FitInfo.joins): who, and what it cost. */
 export interface JoinRecord {
-  /** The newcomers' ids (a replacement's launch slot, ≥ the first world's size; etcd: their rank in the grown world). */
+  /** The newcomers' ranks in the grown world. */
   added: number[];
   /** The generation the grown world formed. */
   generation: number;

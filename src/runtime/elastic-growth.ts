@@ -159,7 +159,7 @@ export function joinRecord(parts: {
 }): JoinRecord {
   const seenAt = parts.seenAt ?? parts.boundaryAt;
   return {
-    added: parts.to.members.filter((id) => !parts.from.members.includes(id)),
+    added: parts.to.members.flatMap((id, rank) => (parts.from.members.includes(id) ? [] : [rank])),
     generation: parts.to.generation,
     workers: parts.to.size,
     epoch: parts.epoch,

@@ -165,6 +165,14 @@ export interface ElasticSetup {
   membership?: Membership;
   /** This rank is a newcomer to a running fit: announce itself and resolve with the place it was admitted at. */
   newcomer?(): Promise<ElasticPlace>;
+  /** This rank's place in the first generation, when the paradigm's rendezvous gives one (etcd); default firstPlace(rank, size). */
+  first?: ElasticPlace;
+  /**
+   * The place after `lost` (ranks of `old`) were lost, when the rendezvous decides it (etcd: the
+   * world agreed once their leases lapse); `derived` is the survivors' own derivation, which has
+   * passed the policy. Default: `derived`.
+   */
+  reform?(old: ElasticPlace, lost: readonly number[], derived: ElasticPlace): Promise<ElasticPlace>;
 }
 
 /** Run `job` on one rank; see the module comment. The communicator is the caller's to close. */
@@ -282,7 +290,7 @@ async function runElastic<State>(
   elastic: ElasticSetup,
 ): Promise<RankResult<State>> {
   const newcomer = elastic.newcomer;
-  let place = newcomer === undefined ? firstPlace(setup.rank, setup.size) : await newcomer();
+  let place = newcomer === undefined ? (elastic.first ?? firstPlace(setup.rank, setup.size)) : await newcomer();
   let data = job.data;
   let options = job.options;
   // Synchronous strategies resume at a step every survivor holds; asynchronous ones at an epoch boundary, from rank 0's state.
@@ -411,6 +419,7 @@ async function runElastic<State>(
       const lostAtLaunch = lost.map((r) => old.members[r]!);
       const cause = new CommError('PEER_LOST', error.message, { rank: lostAtLaunch[0]!, cause: error });
       place = nextPlace(old, lost, policy, cause);
+      if (elastic.reform !== undefined) place = await elastic.reform(old, lost, place);
       const lastStep = ring.newestStep();
       const lastStepAt = ring.newestAt() ?? attemptStarted;
       for (const field of STAT_FIELDS) totals[field] += comm.stats[field];
