@@ -88,10 +88,10 @@ function freePortOn(host: string): Promise<number> {
 function checkOptions(options: EtcdRendezvousOptions): void {
   const { minWorkers, maxWorkers } = options;
   if (!Number.isInteger(minWorkers) || minWorkers < 1)
-    throw new ConfigError(`etcd rendezvous: minWorkers must be a whole number ≥ 1, got ${minWorkers}`, { field: 'rdzv-workers' });
+    throw new ConfigError(`etcd rendezvous: minWorkers must be a whole number ≥ 1, got ${minWorkers}`, { field: 'min-workers' });
   if (!Number.isInteger(maxWorkers) || maxWorkers < minWorkers)
     throw new ConfigError(`etcd rendezvous: maxWorkers must be a whole number ≥ minWorkers (${minWorkers}), got ${maxWorkers}`, {
-      field: 'rdzv-workers',
+      field: 'max-workers',
     });
   if (options.jobId === '' || /[\s/]/.test(options.jobId))
     throw new ConfigError(`etcd rendezvous: the job id must be non-empty, without spaces or '/', got '${options.jobId}'`, {
