@@ -140,6 +140,7 @@ const TYPES = [
   'FitOptions',
   'Fold',
   'GradientStrategy',
+  'JoinRecord',
   'KMeansParams',
   'LinearRegressionParams',
   'LinearSVMParams',
