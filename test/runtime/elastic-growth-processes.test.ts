@@ -21,8 +21,12 @@ import { ELASTIC_SPEC, ELASTIC_SPLIT } from './fixtures/elastic-settings.js';
 
 const workerModules = [new URL('./fixtures/row-log-model.js', import.meta.url).href];
 const whole = trainTestSplit((await loadData(ELASTIC_SPEC)).train, ELASTIC_SPLIT);
-/** 16 epochs of ~141 batches paced at 2 ms: a few seconds, time for a replacement process to start. */
-const PARAMS = { epochs: 16, batchSize: 32, lr: 0.01, seed: 7, stepDelayMs: 2 };
+/**
+ * 20 epochs of ~141 batches paced at 3 ms: ~8 s after the kill for the replacement to start and join
+ * (a replacement's start-up took ~2.5 s at load average 13 on the shared 2-core machine, and missed a
+ * 60-epoch unpaced run of ~6 s once at load 19).
+ */
+const PARAMS = { epochs: 20, batchSize: 32, lr: 0.01, seed: 7, stepDelayMs: 3 };
 const KILL_AFTER = 2;
 
 /** Child processes of this test process, in start order (pgrep exits 1 when there are none). */
