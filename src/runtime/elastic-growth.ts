@@ -48,11 +48,19 @@ export class MembershipChange extends Error {
 }
 
 /**
- * The generation after `current` with `newcomers` (ids, in announcement order) appended, as many as
- * `maxWorkers` leaves room for; undefined when none fits. `version` is advanced by those taken in.
+ * The generation after `current` with `newcomers` (ids, in announcement order; −1 for one that
+ * died before its admission) appended, as many as `maxWorkers` leaves room for; undefined when none
+ * fits. `version` is advanced past the announcements used (the dead ones included).
  */
 export function grownPlace(current: ElasticPlace, newcomers: readonly number[], maxWorkers: number): ElasticPlace | undefined {
-  const taken = newcomers.filter((id) => !current.members.includes(id)).slice(0, Math.max(0, maxWorkers - current.size));
+  const room = Math.max(0, maxWorkers - current.size);
+  const taken: number[] = [];
+  let used = 0;
+  for (const id of newcomers) {
+    if (taken.length === room) break;
+    used++;
+    if (id >= 0 && !current.members.includes(id)) taken.push(id);
+  }
   if (taken.length === 0) return undefined;
   const members = [...current.members, ...taken];
   return {
@@ -61,7 +69,7 @@ export function grownPlace(current: ElasticPlace, newcomers: readonly number[], 
     size: members.length,
     members,
     restarts: current.restarts,
-    version: current.version + taken.length,
+    version: current.version + used,
   };
 }
 

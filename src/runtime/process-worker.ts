@@ -90,10 +90,8 @@ function launcherMembership(post: (message: ProcessWorkerMessage) => void, rank:
   const seen: number[] = [];
   process.on('message', (message: ProcessJoiners) => {
     if (message.type !== 'joiners') return;
-    for (const slot of message.slots.slice(slots.length)) {
-      slots.push(slot);
-      seen.push(performance.now());
-    }
+    for (let k = seen.length; k < message.slots.length; k++) seen.push(performance.now());
+    slots.splice(0, slots.length, ...message.slots); // -1: a replacement that died before its admission
   });
   return {
     version: () => slots.length,

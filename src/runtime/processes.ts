@@ -327,7 +327,12 @@ function supervise(
           if (settled || done[rank]) return;
           const how = signal !== null ? `was killed by ${signal}` : `exited with code ${code}`;
           alive[rank] = false;
-          waiting.delete(rank);
+          // A replacement that dies before it is admitted: its announcement stays counted (the
+          // members' versions count announcements) but names nobody (-1), so no world waits on it.
+          if (waiting.delete(rank) && announced.includes(rank)) {
+            announced[announced.indexOf(rank)] = -1;
+            tellMembers();
+          }
           const left = alive.filter((live, slot) => live && !waiting.has(slot)).length;
           // Under a restart policy the survivors re-form on their own (they also enforce max-restarts).
           if (elastic !== undefined && left >= elastic.policy.minWorkers && failures.length === 0) {

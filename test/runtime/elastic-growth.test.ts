@@ -19,8 +19,10 @@ test('grownPlace: newcomers go after the old members, as many as maxWorkers leav
   assert.deepEqual(grownPlace(shrunk, [3, 4], 3), { generation: 2, rank: 1, size: 3, members: [0, 2, 3], restarts: 1, version: 1 });
   assert.equal(grownPlace(firstPlace(0, 3), [3], 3), undefined, 'no room: nobody is taken in');
   assert.equal(grownPlace(shrunk, [], 3), undefined);
-  // A newcomer already a member is not taken twice.
+  // A newcomer already a member is not taken twice; one that died before its admission (−1) is passed over, its announcement used.
   assert.deepEqual(grownPlace(shrunk, [2, 5], 4)?.members, [0, 2, 5]);
+  assert.deepEqual(grownPlace(shrunk, [-1, 5], 3), { generation: 2, rank: 1, size: 3, members: [0, 2, 5], restarts: 1, version: 2 });
+  assert.equal(grownPlace(shrunk, [-1], 3), undefined);
 });
 
 test('agreeMembership: nothing new below the place’s version; else the membership’s place at the agreed version', async () => {
