@@ -125,7 +125,7 @@ function sendViews(
   end: number,
   segmentElements: number,
 ): Promise<void>[] {
-  return segmentsOf(start, end, segmentElements).map(([s, e]) => link.send(to, [buffer.subarray(s, e)]));
+  return segmentsOf(start, end, segmentElements).map(([s, e]) => observed(link.send(to, [buffer.subarray(s, e)])));
 }
 
 /** Send [start, end) of `buffer` to `to` as copies, segment by segment (the caller may overwrite `buffer` before they leave). */
@@ -137,7 +137,19 @@ function sendCopies(
   end: number,
   segmentElements: number,
 ): Promise<void>[] {
-  return segmentsOf(start, end, segmentElements).map(([s, e]) => link.send(to, [buffer.slice(s, e)]));
+  return segmentsOf(start, end, segmentElements).map(([s, e]) => observed(link.send(to, [buffer.slice(s, e)])));
+}
+
+/**
+ * A send whose failure is observed from the start: the collective still sees it (`settled` and
+ * Promise.all await every send), but a send to a lost peer that fails while the collective waits on
+ * a receive is no longer an unhandled rejection, which ended the rank's process (exit 1) before its
+ * receive failed too and its restart policy could re-form (seen under processes: a survivor of a
+ * killed rank 0 crashed with "sending to rank 0 failed: write EPIPE").
+ */
+function observed(send: Promise<void>): Promise<void> {
+  send.catch(() => undefined);
+  return send;
 }
 
 /** The last sends of a collective: views when the link reads them before the send resolves, else copies. */
@@ -224,7 +236,7 @@ export async function directAllReduce(link: CollectiveLink, buffer: FloatArray, 
       }
       // All-gather, pipelined: the reduced segment leaves for every rank at once. Views of `reduced`,
       // which only this function holds and never changes again.
-      for (let k = 1; k < size; k++) sends.push(link.send((rank + k) % size, [target]));
+      for (let k = 1; k < size; k++) sends.push(observed(link.send((rank + k) % size, [target])));
     }
     for (let k = 1; k < size; k++) {
       const from = (rank - k + size) % size;
@@ -289,7 +301,7 @@ export async function directBroadcast(link: CollectiveLink, buffer: FloatArray, 
 export async function allToAllBarrier(link: CollectiveLink): Promise<void> {
   const { rank, size } = link;
   const sends: Promise<void>[] = [];
-  for (let k = 1; k < size; k++) sends.push(link.send((rank + k) % size, []));
+  for (let k = 1; k < size; k++) sends.push(observed(link.send((rank + k) % size, [])));
   for (let from = 0; from < size; from++) if (from !== rank) await link.recv(from);
   await Promise.all(sends);
 }
