@@ -280,7 +280,10 @@ async function trainOnce<State>(
 /**
  * `runRank` under a restart policy (runtime/elastic.ts): train; on a lost peer, abandon the
  * generation, re-form with the survivors, reload the agreed step boundary (or the newest checkpoint
- * file) and the new shard, and train again from there, as long as the policy allows.
+ * file) and the new shard, and train again from there, as long as the policy allows. With a
+ * membership (runtime/elastic-growth.ts), newcomers are taken in at epoch boundaries: every member
+ * leaves the loop there, joins the grown generation, takes rank 0's state and its new shard; a
+ * newcomer starts by waiting for its place and receiving that state.
  */
 async function runElastic<State>(
   job: RankJob,
