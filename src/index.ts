@@ -94,7 +94,7 @@ export type { ModelKind } from './models/estimator.js';
 /** Options of `fit`: paradigm, workers, strategy, pipeline, timeout, progress, data source, network profile. */
 export type { FitOptions } from './models/paradigm.js';
 /** How a fit ran: paradigm, workers, seconds, per-rank communication, compute and CPU time, progress history. */
-export type { FaultRecord, FitInfo } from './models/paradigm.js';
+export type { FaultRecord, FitInfo, JoinRecord } from './models/paradigm.js';
 /** One fault to inject (FitOptions.inject: SIGKILL or SIGSTOP of one rank at a seeded point), and what it did (FitInfo.injected). */
 export type { FaultInjection, InjectedFault } from './models/paradigm.js';
 /** 'sequential' | 'threads' | 'processes' | 'cluster'. */

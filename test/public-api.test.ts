@@ -142,6 +142,7 @@ const TYPES = [
   'Fold',
   'GradientStrategy',
   'InjectedFault',
+  'JoinRecord',
   'KMeansParams',
   'LinearRegressionParams',
   'LinearSVMParams',

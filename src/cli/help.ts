@@ -125,12 +125,15 @@ export const COMMANDS: Record<string, CommandHelp> = {
       ['--timeout-ms N', 'give up on a silent worker or peer after N ms'],
       [
         '--min-workers N',
-        'processes/cluster (allreduce, ps-sync, ps-async): on a lost rank the survivors re-form and go on while at least N remain (torchrun --nnodes MIN:MAX)',
+        'processes/cluster (allreduce, ps-sync, ps-async): on a lost rank the survivors re-form and go on while at least N remain (torchrun --nnodes MIN:MAX; with --rdzv-backend etcd also the world\'s smallest size)',
       ],
-      ['--max-workers N', 'the largest world size the restart policy allows (checked; workers do not yet join a running job)'],
+      [
+        '--max-workers N',
+        'the largest world size: a replacement (processes) or a rank registered in etcd (cluster) joins the running fit at the next epoch boundary while the world is smaller (default --workers)',
+      ],
       [
         '--max-restarts N',
-        're-forms (processes, cluster) or restarts from the checkpoint (threads) allowed; default 3 with --min-workers below --workers, else 0',
+        'lost ranks survived (processes, cluster: the survivors re-form; processes also starts a replacement) or restarts from the checkpoint (threads); default 3 with --min-workers below --workers, else 0',
       ],
       [
         '--straggler-warning S',
@@ -150,7 +153,7 @@ export const COMMANDS: Record<string, CommandHelp> = {
       ],
       ['--rdzv-endpoint <host:port>', 'cluster with --rdzv-backend etcd: the etcd client endpoint (e.g. 10.0.0.5:2379)'],
       ['--rdzv-id <job>', 'cluster with --rdzv-backend etcd: the job the ranks share (default SHARDLEARN_JOB_ID, or slurm-<SLURM_JOB_ID>)'],
-      ['--rdzv-workers N|MIN:MAX', 'cluster with --rdzv-backend etcd: the world size, or its bounds (default: exactly --workers)'],
+      ['--rdzv-workers N|MIN:MAX', 'refused: the etcd world\'s size is --workers N, or its bounds --min-workers MIN --max-workers MAX (one setting with the restart policy)'],
       ...FEDERATED_HELP,
       ['--eval test|train', 'metrics on the held-out split (default) or on the training rows'],
       ['--test-fraction F', 'held-out fraction (default 0.2)'],

@@ -1,12 +1,18 @@
 /**
- * `--rdzv-backend static|etcd`, `--rdzv-endpoint host:port`, `--rdzv-id <job>`, `--rdzv-workers
- * MIN[:MAX]` (torchrun's --rdzv-backend, --rdzv-endpoint, --rdzv-id and --nnodes MIN:MAX): how a
- * `cluster` rank learns its world. The static backend (default) reads the environment (MASTER_ADDR,
- * WORLD_SIZE, RANK, or Slurm's and Kubernetes' own variables); etcd's agrees on the world through
- * the store, with leases. Without --rdzv-workers the etcd world is exactly `--workers` ranks.
+ * `--rdzv-backend static|etcd`, `--rdzv-endpoint host:port`, `--rdzv-id <job>` (torchrun's
+ * --rdzv-backend, --rdzv-endpoint, --rdzv-id): how a `cluster` rank learns its world. The static
+ * backend (default) reads the environment (MASTER_ADDR, WORLD_SIZE, RANK, or Slurm's and Kubernetes'
+ * own variables); etcd's agrees on the world through the store, with leases.
+ *
+ * The etcd world's size has one spelling, the restart policy's (torchrun's --nnodes MIN:MAX):
+ * `--min-workers` and `--max-workers` bound it, and then the policy also holds, so ranks that
+ * register later join the running fit and a lost rank's lapsed lease shrinks it
+ * (runtime/rendezvous-membership.ts); without them the world is exactly `--workers` ranks. The old
+ * `--rdzv-workers MIN:MAX` is refused with that spelling (a second name for one setting would be a
+ * second meaning to keep in step).
  *
  * @example
- * shardlearn train mlp --data d.csv --target y --paradigm cluster --rdzv-backend etcd --rdzv-endpoint 10.0.0.5:2379 --rdzv-id run-7 --workers 4
+ * shardlearn train mlp --data d.csv --target y --paradigm cluster --rdzv-backend etcd --rdzv-endpoint 10.0.0.5:2379 --rdzv-id run-7 --min-workers 2 --max-workers 4
  */
 import { ConfigError } from '../core/errors.js';
 import type { Paradigm } from '../models/index.js';
@@ -15,29 +21,32 @@ import { EtcdRendezvous, staticRendezvous } from '../runtime/index.js';
 import type { ParsedArgs } from './args.js';
 import { takeString } from './args.js';
 
-const FLAGS = ['rdzv-endpoint', 'rdzv-id', 'rdzv-workers'] as const;
+const FLAGS = ['rdzv-endpoint', 'rdzv-id'] as const;
 
-/** 'N' or 'MIN:MAX' as bounds. */
-function parseBounds(text: string): { min: number; max: number } {
+/** The new spelling of `--rdzv-workers N|MIN:MAX`, for its refusal. */
+function newSpelling(text: string): string {
   const match = /^\s*(\d+)\s*(?::\s*(\d+)\s*)?$/.exec(text);
-  const min = Number(match?.[1]);
-  const max = match?.[2] === undefined ? min : Number(match[2]);
-  if (match === null || min < 1 || max < min)
-    throw new ConfigError(`--rdzv-workers expects N or MIN:MAX with 1 ≤ MIN ≤ MAX (2, 2:4), got '${text}'`, { field: 'rdzv-workers' });
-  return { min, max };
+  if (match === null) return '--min-workers MIN --max-workers MAX (or --workers N for an exact size)';
+  return match[2] === undefined ? `--workers ${match[1]}` : `--min-workers ${match[1]} --max-workers ${match[2]}`;
 }
 
 /**
  * The rendezvous a `cluster` rank joins, from the flags (taken out of `args`); undefined for the
- * other paradigms, which refuse the flags. `workers`, `timeoutMs`: the command's --workers and
- * --timeout-ms (the etcd world's size when --rdzv-workers is absent, and the join's timeout).
+ * other paradigms, which refuse the flags. `defaults`: the command's --workers, --min-workers,
+ * --max-workers (the etcd world's bounds) and --timeout-ms (the join's timeout).
  */
 export function takeRendezvous(
   args: ParsedArgs,
   paradigm: Paradigm,
-  defaults: { workers: number | undefined; timeoutMs: number | undefined },
+  defaults: { workers: number | undefined; timeoutMs: number | undefined; minWorkers?: number | undefined; maxWorkers?: number | undefined },
   env: NodeJS.ProcessEnv = process.env,
 ): RendezvousBackend | undefined {
+  const old = takeString(args, 'rdzv-workers');
+  if (old !== undefined)
+    throw new ConfigError(
+      `--rdzv-workers is now spelled as the restart policy's bounds (one setting, torchrun's --nnodes MIN:MAX): use ${newSpelling(old)}`,
+      { field: 'rdzv-workers' },
+    );
   const backend = takeString(args, 'rdzv-backend');
   const given = Object.fromEntries(FLAGS.map((flag) => [flag, takeString(args, flag)])) as Record<
     (typeof FLAGS)[number],
@@ -71,14 +80,16 @@ export function takeRendezvous(
     given['rdzv-id'] ?? env['SHARDLEARN_JOB_ID'] ?? (env['SLURM_JOB_ID'] === undefined ? undefined : `slurm-${env['SLURM_JOB_ID']}`);
   if (jobId === undefined)
     throw new ConfigError('--rdzv-backend etcd needs --rdzv-id <job> (the same on every rank of the job)', { field: 'rdzv-id' });
-  const bounds =
-    given['rdzv-workers'] !== undefined
-      ? parseBounds(given['rdzv-workers'])
-      : defaults.workers !== undefined
-        ? { min: defaults.workers, max: defaults.workers }
-        : undefined;
-  if (bounds === undefined)
-    throw new ConfigError('--rdzv-backend etcd needs the world size: --workers N, or --rdzv-workers MIN:MAX', { field: 'rdzv-workers' });
+  // torchrun's --nnodes MIN:MAX is --min-workers/--max-workers; either alone takes --workers (or the other) for the missing bound.
+  const min = defaults.minWorkers ?? defaults.workers ?? defaults.maxWorkers;
+  const max = defaults.maxWorkers ?? defaults.workers ?? defaults.minWorkers;
+  if (min === undefined || max === undefined)
+    throw new ConfigError('--rdzv-backend etcd needs the world size: --workers N, or --min-workers MIN --max-workers MAX', {
+      field: 'workers',
+    });
+  if (max < min)
+    throw new ConfigError(`--rdzv-backend etcd: expected --min-workers ≤ --max-workers, got ${min} > ${max}`, { field: 'max-workers' });
+  const bounds = { min, max };
   const localRank = Number(env['LOCAL_RANK'] ?? env['SLURM_LOCALID'] ?? 0);
   const host = env['SHARDLEARN_HOST'];
   return new EtcdRendezvous({

@@ -9,7 +9,7 @@
 import { ConfigError } from '../core/errors.js';
 import { placeSharedArraysInWasmMemory } from '../core/kernels-wasm.js';
 import type { CheckpointPolicy } from '../models/context.js';
-import type { FaultRecord, FitInfo, FitOptions } from '../models/paradigm.js';
+import type { FaultRecord, FitInfo, FitOptions, JoinRecord } from '../models/paradigm.js';
 import type { Paradigm } from '../models/index.js';
 import { PARADIGMS, createModel, evaluate, modelNames, saveModel } from '../models/index.js';
 import type { PipelineOptions } from '../models/neural/pipeline/settings.js';
@@ -50,6 +50,8 @@ export interface TrainReport {
   faults?: FaultRecord[];
   /** ps-sync:backup=<b> / deadline=<ms>: gradients aggregated and dropped (FitInfo.rounds). */
   rounds?: FitInfo['rounds'];
+  /** Newcomers taken in at epoch boundaries (FitInfo.joins; --max-workers). */
+  joins?: JoinRecord[];
   out?: string;
 }
 
@@ -159,11 +161,17 @@ export async function trainCommand(args: ParsedArgs, write: Output): Promise<Tra
   const bucketBytes = takeNumber(args, 'bucket-bytes', (n) => Number.isInteger(n) && n >= 1, 'a whole number of bytes ≥ 1');
   const checkpoint = takeCheckpointPolicy(args);
   const restartPolicy = takeRestartPolicy(args);
-  const elastic = restartPolicy.minWorkers !== undefined || restartPolicy.maxRestarts !== undefined;
+  const elastic = restartPolicy.minWorkers !== undefined || restartPolicy.maxWorkers !== undefined || restartPolicy.maxRestarts !== undefined;
   // Under `cluster` this process is one rank (started by `shardlearn launch`, torchrun-style
   // env, Kubernetes, Slurm, or met through etcd): it loads only its shard; rank 0 alone evaluates,
   // prints and saves.
-  const rendezvous = takeRendezvous(args, paradigm, { workers, timeoutMs });
+  // The etcd world's bounds are the restart policy's (--min-workers, --max-workers: torchrun's --nnodes MIN:MAX).
+  const rendezvous = takeRendezvous(args, paradigm, {
+    workers,
+    timeoutMs,
+    minWorkers: restartPolicy.minWorkers,
+    maxWorkers: restartPolicy.maxWorkers,
+  });
   const place = rendezvous === undefined ? null : await rendezvous.join();
   const evaluationArgs = place === null ? null : cloneArgs(args);
   // processes: workers load their own shards of the source (no training data crosses a socket);
@@ -262,6 +270,7 @@ export async function trainCommand(args: ParsedArgs, write: Output): Promise<Tra
     ...(info.federated === undefined ? {} : { federated: federatedReport(info.federated) }),
     ...(info.faults === undefined ? {} : { faults: info.faults }),
     ...(info.rounds === undefined ? {} : { rounds: info.rounds }),
+    ...(info.joins === undefined ? {} : { joins: info.joins }),
     ...(out === undefined ? {} : { out }),
   };
   if (json) write.data(JSON.stringify(report));
@@ -291,6 +300,10 @@ export async function trainCommand(args: ParsedArgs, write: Output): Promise<Tra
     if (report.rounds !== undefined)
       write(
         `  rounds: ${report.rounds.rounds} closed with ${report.rounds.aggregated} gradients, ${report.rounds.dropped} stale ones dropped${report.rounds.deadlineRounds > 0 ? `, ${report.rounds.deadlineRounds} closed by the deadline` : ''}; rounds missed per rank: ${report.rounds.missedByRank.join(' ')}`,
+        );
+    for (const join of report.joins ?? [])
+      write(
+        `  join: rank ${join.added.join(', ')} joined before epoch ${join.epoch + 1}; ${join.workers} workers (generation ${join.generation}), ${join.joinMs.toFixed(0)} ms from announce to training (wait for the boundary ${join.waitMs.toFixed(0)}, re-form ${join.reformMs.toFixed(0)})`,
       );
     if (out !== undefined) write(`  saved to ${out}`);
   }

@@ -150,6 +150,11 @@ export interface RecoveryHooks {
   stepDone?(take: () => TrainingSnapshot): void;
   /** The loop has restored its state and is about to take its first batch. */
   started?(): void;
+  /**
+   * At the boundary before epoch `epoch` (never after the last), on every rank, after `stepDone`:
+   * where newcomers join (runtime/elastic-growth.ts). It may throw to end the generation there.
+   */
+  epochDone?(epoch: number): Promise<void>;
 }
 
 export interface SharedRows {

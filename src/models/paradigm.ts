@@ -98,7 +98,11 @@ export interface FitOptions extends ModelFitOptions {
    * await model.fit(data, { paradigm: 'processes', workers: 3, minWorkers: 2, source });
    */
   minWorkers?: number;
-  /** The largest world size the policy allows (≥ workers). Checked only: workers do not yet join a running job. */
+  /**
+   * The largest world size the policy allows (≥ workers): a replacement (`processes`, within
+   * `maxRestarts`) or a rank registered in etcd (`cluster`) joins at the next epoch boundary while the
+   * world is smaller. See docs/distributed.md, "Growth".
+   */
   maxWorkers?: number;
   maxRestarts?: number;
   /**
@@ -168,6 +172,24 @@ export interface FaultRecord {
   resumedStep?: number;
   /** Steps trained again (done before the fault, after the state reloaded). */
   redoneSteps?: number;
+}
+
+/** Newcomers taken into a running fit at an epoch boundary (FitInfo.joins): who, and what it cost. */
+export interface JoinRecord {
+  /** The newcomers' ranks in the grown world. */
+  added: number[];
+  /** The generation the grown world formed. */
+  generation: number;
+  /** World size after the growth. */
+  workers: number;
+  /** The epoch the grown world trained first. */
+  epoch: number;
+  /** From the announcement seen (rank 0's view) to the epoch boundary where the world re-formed. */
+  waitMs: number;
+  /** From that boundary to training on the bigger world (close, rendezvous, state handed over, shards loaded). */
+  reformMs: number;
+  /** waitMs + reformMs: announce → training on the bigger world. */
+  joinMs: number;
 }
 
 /** Delay and throughput cap applied to every rank-to-rank connection (see FitOptions.network). */
@@ -266,6 +288,8 @@ export interface FitInfo {
   rounds?: RoundStats;
   /** The fault FitOptions.inject planned, and whether and when it was sent. */
   injected?: InjectedFault;
+  /** Newcomers the run took in at epoch boundaries (FitOptions.maxWorkers): one entry per growth, in order. */
+  joins?: JoinRecord[];
 }
 
 export interface LaunchRequest<State> {

@@ -9,8 +9,11 @@
  * FitInfo's per-rank parts hold every rank's figures: they are gathered with one small all-reduce.
  *
  * The place comes from `options.rendezvous` (etcd's, say) or else the static rendezvous of the
- * environment. A later generation of the world (a rank lost or added) is said on stderr: this run
- * goes on with the world it started with. SIGUSR1 (Slurm's `--signal=USR1@N`) asks for a checkpoint.
+ * environment. Under a restart policy a changing rendezvous (etcd's) drives the membership of the
+ * running fit (rendezvous-membership.ts): a rank registering later joins at the next epoch
+ * boundary, a lost rank's lapsed lease gives the survivors' world. Without a policy a later
+ * generation is only said on stderr: the run goes on with the world it started with. SIGUSR1
+ * (Slurm's `--signal=USR1@N`) asks for a checkpoint.
  *
  * @example
  * // on every host, with MASTER_ADDR, MASTER_PORT, WORLD_SIZE, RANK and SHARDLEARN_SECRET set:
@@ -35,6 +38,7 @@ import { reformedMaster, refuseUnreformable, resolveElastic } from './elastic.js
 import { runRank } from './rank.js';
 import type { Rendezvous } from './rendezvous.js';
 import { staticRendezvous } from './rendezvous.js';
+import { RendezvousMembership } from './rendezvous-membership.js';
 import { watchCheckpointSignal } from './slurm.js';
 
 const STAT_FIELDS = ['bytesSent', 'bytesReceived', 'messagesSent', 'messagesReceived', 'collectives', 'commMs'] as const;
@@ -45,11 +49,16 @@ export async function launchCluster<State>(request: LaunchRequest<State>): Promi
   followLauncher(); // a rank started by `shardlearn launch` stops when the launcher dies
   const rendezvous = options.rendezvous ?? staticRendezvous();
   const place = await rendezvous.join();
+  // A changing rendezvous under a restart policy: its generations are the fit's (growth and shrink).
+  const policySet = options.minWorkers !== undefined || options.maxWorkers !== undefined || options.maxRestarts !== undefined;
+  const membership = policySet && rendezvous.name !== 'static' ? new RendezvousMembership(rendezvous, place) : undefined;
   const unwatch = rendezvous.onChange(
-    (world) =>
-      process.stderr.write(
-        `shardlearn: rank ${place.rank}: the ${rendezvous.name} rendezvous agreed generation ${world.generation} (${world.worldSize} ranks); this fit goes on with generation ${place.generation} (${place.worldSize} ranks)\n`,
-      ),
+    (world) => {
+      if (membership === undefined)
+        process.stderr.write(
+          `shardlearn: rank ${place.rank}: the ${rendezvous.name} rendezvous agreed generation ${world.generation} (${world.worldSize} ranks); this fit goes on with generation ${place.generation} (${place.worldSize} ranks)\n`,
+        );
+    },
     (error) => process.stderr.write(`shardlearn: rank ${place.rank}: rendezvous: ${error.message}\n`),
   );
   const checkpointDir = options.checkpoint?.dir;
@@ -62,14 +71,19 @@ export async function launchCluster<State>(request: LaunchRequest<State>): Promi
       );
   });
   try {
-    return await fitOnPlace(request, place);
+    return await fitOnPlace(request, place, membership);
   } finally {
+    membership?.stop();
     unwatch();
     ignoreSignal();
   }
 }
 
-async function fitOnPlace<State>(request: LaunchRequest<State>, place: Rendezvous): Promise<{ state: State; info: FitInfo }> {
+async function fitOnPlace<State>(
+  request: LaunchRequest<State>,
+  place: Rendezvous,
+  membership: RendezvousMembership | undefined,
+): Promise<{ state: State; info: FitInfo }> {
   const { model, data, options } = request;
   const elastic = resolveElastic(options, place.worldSize, 'cluster');
   if (elastic !== undefined) {
@@ -91,7 +105,12 @@ async function fitOnPlace<State>(request: LaunchRequest<State>, place: Rendezvou
   const startedAt = performance.timeOrigin + performance.now();
   const { history, onEvents } = progressHistory(place.rank === 0 ? options.onProgress : undefined, startedAt);
   const insecure = options.insecureTransport === true;
-  const { result, comm } = await runClusterRank<State>(job, place, { model, progress: onEvents, insecure });
+  const { result, comm } = await runClusterRank<State>(job, place, {
+    model,
+    progress: onEvents,
+    insecure,
+    ...(membership === undefined ? {} : { membership }),
+  });
   try {
     const results = await gatherResults(comm, result, comm.size);
     const seconds = result.trainMs / 1000;
@@ -106,6 +125,7 @@ async function fitOnPlace<State>(request: LaunchRequest<State>, place: Rendezvou
         ...fitInfoParts(results),
         history,
         ...(result.faults === undefined ? {} : { faults: result.faults }),
+        ...(result.joins === undefined ? {} : { joins: result.joins }),
       },
     };
   } finally {
@@ -127,6 +147,8 @@ export async function runClusterRank<State>(
     insecure?: boolean;
     /** A re-formed generation's rows, where the job ships rows rather than a source (the namespace cluster: from a file). */
     rows?: ElasticSetup['rows'];
+    /** The rendezvous drives the membership (etcd's): growth at epoch boundaries, its world after a loss. */
+    membership?: RendezvousMembership;
   } = {},
 ): Promise<{ result: RankResult<State>; comm: ZmqCommunicator }> {
   let comm: ZmqCommunicator | undefined;
@@ -147,14 +169,20 @@ export async function runClusterRank<State>(
     }));
   // Under a restart policy: generation g (counted on from SHARDLEARN_GENERATION) meets at the lowest
   // surviving rank's host, MASTER_PORT + g (runtime/elastic.ts `reformedMaster`).
+  // With a membership (etcd's), generation g is the rendezvous' own and meets where its world says.
   let last: ElasticPlace | undefined;
+  const { membership } = extra;
   const elastic: ElasticSetup | undefined =
     job.elastic === undefined
       ? undefined
       : {
           join: async (at, previous, onPeerLost) => {
             const master =
-              previous === undefined || last === undefined ? place : reformedMaster(at, last, place, (oldRank) => previous.hostOf(oldRank));
+              membership !== undefined
+                ? membership.masterOf(at)
+                : previous === undefined || last === undefined
+                  ? place
+                  : reformedMaster(at, last, place, (oldRank) => previous.hostOf(oldRank));
             last = at;
             return (comm = await ZmqCommunicator.join({
               rank: at.rank,
@@ -164,7 +192,7 @@ export async function runClusterRank<State>(
               host: place.host,
               secret: readSecret(),
               jobId: place.jobId,
-              generation: place.generation + at.generation,
+              generation: membership !== undefined ? at.generation : place.generation + at.generation,
               timeoutMs: job.timeoutMs,
               onPeerLost,
               ...straggler,
@@ -172,6 +200,7 @@ export async function runClusterRank<State>(
             }));
           },
           ...(extra.rows === undefined ? {} : { rows: extra.rows }),
+          ...(membership === undefined ? {} : membershipHooks(membership, job.timeoutMs)),
         };
   try {
     const result = await runRank<State>(job, {
@@ -220,4 +249,29 @@ async function gatherResults<State>(comm: ZmqCommunicator, own: RankResult<State
       ...(rank === own.rank && own.rounds !== undefined ? { rounds: own.rounds } : {}),
     };
   });
+}
+
+/**
+ * The elastic hooks of a rendezvous-driven membership: its places, newcomers, and the world it agrees
+ * after a loss (waited for up to `timeoutMs`: etcd's lease TTL, then its watch, lie within it).
+ */
+function membershipHooks(membership: RendezvousMembership, timeoutMs: number): Partial<ElasticSetup> {
+  const first = membership.placeOf(membership.first, 0);
+  return {
+    membership,
+    ...(membership.newcomer ? { newcomer: () => Promise.resolve(first) } : { first }),
+    reform: async (old, lost, derived) => {
+      const lostMembers = lost.map((rank) => old.members[rank]!);
+      const world = await membership.without(old.version, lostMembers, timeoutMs);
+      const next = membership.placeOf(world, derived.restarts);
+      const newcomers = next.members.filter((member) => !old.members.includes(member));
+      if (newcomers.length > 0)
+        throw new ConfigError(
+          `rendezvous generation ${world.generation} takes in ${newcomers.length} new rank(s) while the survivors re-form after a loss; ` +
+            'start new ranks once the world has re-formed (they join at an epoch boundary)',
+          { field: 'rendezvous' },
+        );
+      return next;
+    },
+  };
 }

@@ -99,12 +99,16 @@ export interface ElasticPlace {
   generation: number;
   rank: number;
   size: number;
-  /** members[r] = the rank, in generation 0, of this generation's rank r. */
+  /** members[r] = the id of this generation's rank r: its rank in generation 0, or a newcomer's launch slot (≥ the first world's size). */
   members: number[];
+  /** Lost ranks survived so far (the policy's restarts; growth does not count, as in torchrun). */
+  restarts: number;
+  /** How many membership announcements (Membership.version) the world has taken in. */
+  version: number;
 }
 
 export function firstPlace(rank: number, size: number, generation = 0): ElasticPlace {
-  return { generation, rank, size, members: Array.from({ length: size }, (_, r) => r) };
+  return { generation, rank, size, members: Array.from({ length: size }, (_, r) => r), restarts: 0, version: 0 };
 }
 
 /**
@@ -116,8 +120,8 @@ export function nextPlace(place: ElasticPlace, lost: readonly number[], policy: 
   const survivors = place.members.filter((_, r) => !lost.includes(r));
   const original = lost.map((r) => place.members[r]!);
   const why =
-    place.generation + 1 > policy.maxRestarts
-      ? `max-restarts ${policy.maxRestarts} exhausted (${place.generation} re-form${place.generation === 1 ? '' : 's'} done)`
+    place.restarts + 1 > policy.maxRestarts
+      ? `max-restarts ${policy.maxRestarts} exhausted (${place.restarts} re-form${place.restarts === 1 ? '' : 's'} done)`
       : survivors.length < policy.minWorkers
         ? `${survivors.length} of ${place.size} workers left, below min-workers ${policy.minWorkers}`
         : null;
@@ -132,6 +136,8 @@ export function nextPlace(place: ElasticPlace, lost: readonly number[], policy: 
     rank: survivors.indexOf(place.members[place.rank]!),
     size: survivors.length,
     members: survivors,
+    restarts: place.restarts + 1,
+    version: place.version,
   };
 }
 
@@ -193,6 +199,11 @@ export class SnapshotRing {
   newestKey(): number {
     const newest = this.kept.at(-1);
     return newest === undefined ? -1 : this.key(newest.snapshot);
+  }
+
+  /** The newest snapshot, or undefined when none was taken. */
+  newest(): TrainingSnapshot | undefined {
+    return this.kept.at(-1)?.snapshot;
   }
 
   /** The step of the newest snapshot, or -1 when none was taken. */

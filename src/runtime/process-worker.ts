@@ -6,6 +6,10 @@
  * carries only the start order, throttled progress (rank 0), the result and errors; training
  * traffic goes over ZeroMQ.
  *
+ * Under a restart policy the launcher may start a replacement (`newcomer` in its start order): it
+ * announces itself, and the members take it in at their next epoch boundary (elastic-growth.ts); the
+ * launcher relays the announcements to the members and rank 0's admission to the newcomer.
+ *
  * When the launcher disappears (its IPC channel closes) the worker exits at once: no orphans.
  */
 import '../core/index.js';
@@ -14,6 +18,8 @@ import { ZmqCommunicator } from '../comm/zmq/communicator.js';
 import { CommError } from '../core/errors.js';
 import type { ElasticPlace } from './elastic.js';
 import { generationDir } from './elastic.js';
+import type { Membership } from './elastic-growth.js';
+import { grownPlace } from './elastic-growth.js';
 import type { ElasticSetup, RankData, RankJob, RankMessage } from './rank.js';
 import { errorReport, resultForLauncher, runRank } from './rank.js';
 
@@ -33,6 +39,20 @@ export interface ProcessStart {
   ipcDir?: string;
   /** Report the bound port and wait for the port to advertise instead (a network-profile proxy; see network.ts). */
   advertise?: boolean;
+  /** A replacement for a lost rank (`rank` is its launch slot): it announces itself and waits to be admitted. */
+  newcomer?: boolean;
+}
+
+/** The launcher's relay of the newcomers announced so far (launch slots, in announcement order), to every live rank. */
+export interface ProcessJoiners {
+  type: 'joiners';
+  slots: number[];
+}
+
+/** The launcher's relay of rank 0's admission to a newcomer: where it stands in the grown generation. */
+export interface ProcessAdmitted {
+  type: 'admitted';
+  place: ElasticPlace;
 }
 
 /** The launcher's answer to a `listening` report when `advertise` is set: the port peers should use. */
@@ -53,7 +73,51 @@ export interface ProcessRows {
  * through it), and a re-formed rank's request for its new rows (elastic, rows shipped by the launcher).
  */
 export type ProcessWorkerMessage =
-  RankMessage | { type: 'listening'; rank: number; port: number } | { type: 'reshard'; rank: number; size: number; generation: number };
+  | RankMessage
+  | { type: 'listening'; rank: number; port: number }
+  | { type: 'reshard'; rank: number; size: number; generation: number }
+  /** A newcomer (by launch slot) is ready to join. */
+  | { type: 'announce'; rank: number }
+  /** Rank 0 of a grown generation: the newcomers of `place` are admitted (the launcher tells each its rank). */
+  | { type: 'admit'; rank: number; place: ElasticPlace };
+
+/** How long a newcomer waits to be admitted: a few epochs of a slow run; the launcher reaps it at the end of the run anyway. */
+const ADMISSION_TIMEOUT_MS = 30 * 60_000;
+
+/** The newcomers the launcher announced, as this rank heard of them (runtime/elastic-growth.ts). */
+function launcherMembership(post: (message: ProcessWorkerMessage) => void, rank: () => number): Membership {
+  const slots: number[] = [];
+  const seen: number[] = [];
+  process.on('message', (message: ProcessJoiners) => {
+    if (message.type !== 'joiners') return;
+    for (let k = seen.length; k < message.slots.length; k++) seen.push(performance.now());
+    slots.splice(0, slots.length, ...message.slots); // -1: a replacement that died before its admission
+  });
+  return {
+    version: () => slots.length,
+    seenAt: (version) => seen[version - 1],
+    placeAt: (version, current, policy) => grownPlace(current, slots.slice(current.version, version), policy.maxWorkers),
+    admitted: (place) => post({ type: 'admit', rank: rank(), place }),
+  };
+}
+
+/** A newcomer: announce this slot to the launcher and wait for the place rank 0 admitted it at. */
+function admission(slot: number, post: (message: ProcessWorkerMessage) => void): Promise<ElasticPlace> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      process.off('message', listener);
+      reject(new CommError('TIMEOUT', `replacement (launch slot ${slot}) was not admitted within ${ADMISSION_TIMEOUT_MS} ms`));
+    }, ADMISSION_TIMEOUT_MS);
+    const listener = (message: ProcessAdmitted): void => {
+      if (message.type !== 'admitted') return;
+      clearTimeout(timer);
+      process.off('message', listener);
+      resolve(message.place);
+    };
+    process.on('message', listener);
+    post({ type: 'announce', rank: slot });
+  });
+}
 
 /** Ask the launcher for this rank's shard of the re-formed world; a TIMEOUT after `timeoutMs`. */
 function rowsFromLauncher(place: ElasticPlace, post: (message: ProcessWorkerMessage) => void, timeoutMs: number): Promise<RankData> {
@@ -80,30 +144,35 @@ async function run(
 ): Promise<void> {
   const { rank } = start;
   let comm: ZmqCommunicator | undefined;
+  let place: ElasticPlace | undefined;
   // Under a restart policy every generation joins through here: generation g's sockets in its own
   // 0700 subfolder of the job's folder, a lost peer aborting the generation (runtime/elastic.ts).
   const elastic: ElasticSetup | undefined =
     start.job.elastic === undefined || start.ipcDir === undefined
       ? undefined
       : {
-          join: async (place, _previous, onPeerLost) =>
-            (comm = await ZmqCommunicator.join({
-              rank: place.rank,
-              size: place.size,
+          join: async (at, _previous, onPeerLost) => {
+            place = at;
+            return (comm = await ZmqCommunicator.join({
+              rank: at.rank,
+              size: at.size,
               masterAddr: start.masterAddr,
               masterPort: start.masterPort,
               secret: Buffer.from(start.secret, 'hex'),
               jobId: start.jobId,
-              generation: place.generation,
+              generation: at.generation,
               timeoutMs: start.job.timeoutMs,
-              ipcDir: await generationDir(start.ipcDir!, place.generation),
+              ipcDir: await generationDir(start.ipcDir!, at.generation),
               onPeerLost,
               ...(start.job.stragglerWarningMs === undefined ? {} : { stragglerWarningMs: start.job.stragglerWarningMs }),
               onListening: () => {
-                if (place.generation === 0 && rank === 0) post({ type: 'listening', rank: 0, port: 0 });
+                if (at.generation === 0 && rank === 0) post({ type: 'listening', rank: 0, port: 0 });
               },
-            })),
-          ...(start.job.data.kind === 'rows' ? { rows: (place: ElasticPlace) => rowsFromLauncher(place, post, start.job.timeoutMs) } : {}),
+            }));
+          },
+          ...(start.job.data.kind === 'rows' ? { rows: (at: ElasticPlace) => rowsFromLauncher(at, post, start.job.timeoutMs) } : {}),
+          membership: launcherMembership(post, () => place?.rank ?? rank),
+          ...(start.newcomer === true ? { newcomer: () => admission(rank, post) } : {}),
         };
   const join = async (): Promise<ZmqCommunicator> =>
     (comm = await ZmqCommunicator.join({

@@ -19,6 +19,12 @@
  * root cause is given (see `rootCause`), the others appended to its message. In every outcome all
  * children are killed and reaped before the promise settles.
  *
+ * Under a restart policy a lost worker is replaced (torchrun's restart), at most `maxRestarts` times
+ * and while the world is below `maxWorkers`: the survivors re-form at once and go on; the replacement
+ * process starts, announces itself, and the members take it in at their next epoch boundary
+ * (runtime/elastic-growth.ts). This file relays the announcements to every live rank and rank 0's
+ * admission to the newcomer; a replacement still waiting when the run ends is reaped with the rest.
+ *
  * @example
  * const model = await new KMeans({ k: 10 }).fit(data, { paradigm: 'processes', workers: 3 });
  * model.fitInfo?.comm[1]?.bytesSent; // what rank 1 sent over TCP
@@ -40,7 +46,7 @@ import type { ElasticPolicy } from './elastic.js';
 import { refuseUnreformable, resolveElastic } from './elastic.js';
 import { ProxySet, refuseInsecureTransport, validateNetwork } from './network.js';
 import { FaultInjector, planFault } from './fault-injection.js';
-import type { ProcessAdvertise, ProcessStart, ProcessWorkerMessage } from './process-worker.js';
+import type { ProcessAdmitted, ProcessAdvertise, ProcessJoiners, ProcessStart, ProcessWorkerMessage } from './process-worker.js';
 
 const PROGRESS_INTERVAL_MS = 100;
 /** Time a child gets to exit after SIGTERM before SIGKILL. */
@@ -100,14 +106,14 @@ export async function launchProcesses<State>(request: LaunchRequest<State>): Pro
   const { history, onEvents: record } = progressHistory(options.onProgress, startedAt);
   // All ranks are on this host: the local path, unless a network profile's proxies need TCP.
   const local = proxies === null ? await createLocalDir() : null;
-  const children = Array.from({ length: size }, () =>
+  const forkWorker = (): ChildProcess =>
     fork(WORKER_URL, [], {
       serialization: 'advanced',
       execArgv: [],
       env: { ...process.env, SHARDLEARN_PROCESS_WORKER: '1' },
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-    }),
-  );
+    });
+  const children = Array.from({ length: size }, forkWorker);
   // FitOptions.inject: the rank's process is signalled once rank 0's progress passes the planned point.
   const alive = (rank: number): number | undefined => {
     const child = children[rank];
@@ -140,7 +146,19 @@ export async function launchProcesses<State>(request: LaunchRequest<State>): Pro
       children,
       timeoutMs,
       onEvents,
-      elastic === undefined ? undefined : { policy: elastic, rowsOf },
+      elastic === undefined
+        ? undefined
+        : {
+            policy: elastic,
+            rowsOf,
+            // A replacement (launch slot `slot`): the job of rank 0 with a placeholder row (it asks for its shard once admitted).
+            replace: (slot) => {
+              const child = forkWorker();
+              const job = options.source === undefined ? { ...jobs[0]!, data: rowsOf(0, Math.max(1, data.rows)) } : jobs[0]!;
+              child.send({ ...startOrder(slot, 0), job, newcomer: true } satisfies ProcessStart);
+              return child;
+            },
+          },
       (send) => {
         // Rank 0 binds an ephemeral port first; the others join through it.
         send(0, startOrder(0, 0));
@@ -171,6 +189,7 @@ export async function launchProcesses<State>(request: LaunchRequest<State>): Pro
         history,
         ...(results[0]!.faults === undefined ? {} : { faults: results[0]!.faults }),
         ...(injector === null ? {} : { injected: injector.report() }),
+        ...(results[0]!.joins === undefined ? {} : { joins: results[0]!.joins }),
       },
     };
   } finally {
@@ -185,10 +204,12 @@ type Starter = (
   send: (rank: number, order: ProcessStart | ProcessAdvertise) => void,
 ) => (rank: number, port: number) => Promise<void> | void;
 
-/** The launcher's part of a restart policy: let survivors re-form, and send them their new rows. */
+/** The launcher's part of a restart policy: let survivors re-form, send them their new rows, replace lost workers. */
 interface SupervisedElastic {
   policy: ElasticPolicy;
   rowsOf(rank: number, size: number): RankData;
+  /** Start a replacement worker as launch slot `slot`. */
+  replace(slot: number): ChildProcess;
 }
 
 /**
@@ -208,8 +229,13 @@ function supervise(
     const size = children.length;
     const finished = new Array<RankResult | undefined>(size);
     const alive = new Array<boolean>(size).fill(true);
+    // Replacements: started (at most maxRestarts), announced (in order), not yet admitted (not awaited at the end).
+    let replaced = 0;
+    const announced: number[] = [];
+    const waiting = new Set<number>();
     const finish = (): void => {
-      if (!children.every((_, child) => done[child] === true || !alive[child])) return;
+      if (!children.every((_, child) => done[child] === true || !alive[child] || waiting.has(child))) return;
+      if (children.every((_, child) => waiting.has(child) || !alive[child])) return; // only replacements left: they cannot finish alone
       settled = true;
       clearInterval(watchdog);
       const results = finished.filter((result): result is RankResult => result !== undefined).sort((a, b) => a.rank - b.rank);
@@ -223,6 +249,13 @@ function supervise(
     // this process first: collect the reports for a moment and give the caller the root cause.
     const failures: RankFailure[] = [];
     const done = new Array<boolean>(size).fill(false); // reported a result or an error, or exited
+    // The live members (not waiting replacements) hear of every announcement.
+    const tellMembers = (): void => {
+      const joiners: ProcessJoiners = { type: 'joiners', slots: [...announced] };
+      children.forEach((child, slot) => {
+        if (alive[slot] && !done[slot] && !waiting.has(slot) && child.connected) child.send(joiners);
+      });
+    };
     let collecting: NodeJS.Timeout | undefined;
     // Peers time out on each other first (naming the silent rank); this is the backstop.
     const watchdogMs = timeoutMs + Math.min(timeoutMs, 5000);
@@ -258,7 +291,7 @@ function supervise(
       });
     };
     const startRest = starter(send);
-    children.forEach((child, rank) => {
+    const watch = (child: ChildProcess, rank: number): void => {
       child.on('message', (message: ProcessWorkerMessage) => {
         if (settled) return;
         lastSign = performance.now();
@@ -288,6 +321,21 @@ function supervise(
               if (error !== null) fail(new WorkerError(rank, `could not send its re-formed rows: ${error.message}`, { cause: error }));
             });
             return;
+          case 'announce':
+            announced.push(rank);
+            tellMembers();
+            return;
+          case 'admit':
+            for (const slot of message.place.members) {
+              if (!waiting.has(slot)) continue;
+              waiting.delete(slot);
+              const admitted: ProcessAdmitted = { type: 'admitted', place: { ...message.place, rank: message.place.members.indexOf(slot) } };
+              children[slot]!.send(admitted, (error) => {
+                if (error !== null) fail(new WorkerError(slot, `could not send its admission: ${error.message}`, { cause: error }));
+              });
+              children[slot]!.send({ type: 'joiners', slots: [...announced] } satisfies ProcessJoiners);
+            }
+            return;
           case 'result':
             finished[rank] = message; // message.rank: its rank in the last generation
             done[rank] = true;
@@ -308,11 +356,30 @@ function supervise(
           if (settled || done[rank]) return;
           const how = signal !== null ? `was killed by ${signal}` : `exited with code ${code}`;
           alive[rank] = false;
-          const left = alive.filter(Boolean).length;
+          // A replacement that dies before it is admitted: its announcement stays counted (the
+          // members' versions count announcements) but names nobody (-1), so no world waits on it.
+          if (waiting.delete(rank) && announced.includes(rank)) {
+            announced[announced.indexOf(rank)] = -1;
+            tellMembers();
+          }
+          const left = alive.filter((live, slot) => live && !waiting.has(slot)).length;
           // Under a restart policy the survivors re-form on their own (they also enforce max-restarts).
           if (elastic !== undefined && left >= elastic.policy.minWorkers && failures.length === 0) {
             lastSign = performance.now();
-            process.stderr.write(`shardlearn: worker rank ${rank} (pid ${child.pid}) ${how}; ${left} workers go on\n`);
+            // torchrun's restart: a replacement, within max-restarts and while the world is below max-workers.
+            const replace = replaced < elastic.policy.maxRestarts && left < elastic.policy.maxWorkers;
+            process.stderr.write(
+              `shardlearn: worker rank ${rank} (pid ${child.pid}) ${how}; ${left} workers go on${replace ? `; replacement ${children.length} starts and joins at an epoch boundary` : ''}\n`,
+            );
+            if (replace) {
+              replaced++;
+              const slot = children.length;
+              children.push(elastic.replace(slot));
+              alive.push(true);
+              done.push(false);
+              waiting.add(slot);
+              watch(children[slot]!, slot);
+            }
             finish();
             return;
           }
@@ -327,7 +394,8 @@ function supervise(
           });
         }, 50);
       });
-    });
+    };
+    children.forEach(watch);
   });
 }
 

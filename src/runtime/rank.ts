@@ -29,7 +29,7 @@ import type {
   Trainable,
   TrainingSnapshot,
 } from '../models/context.js';
-import type { DataSource, FaultRecord, Paradigm } from '../models/paradigm.js';
+import type { DataSource, FaultRecord, JoinRecord, Paradigm } from '../models/paradigm.js';
 import { createModel, modelNames } from '../models/registry.js';
 import { createStrategy } from '../strategies/index.js';
 import type { RoundStats } from '../strategies/index.js';
@@ -47,6 +47,8 @@ import {
   recoverable,
   synchronousStrategy,
 } from './elastic.js';
+import type { Membership } from './elastic-growth.js';
+import { MembershipChange, agreeMembership, joinRecord, shareSnapshot } from './elastic-growth.js';
 import { processPeakRssBytes } from './peak-rss.js';
 import type { StampedEvent } from './progress.js';
 import { batchedProgress } from './progress.js';
@@ -102,6 +104,8 @@ export interface RankResult<State = unknown> {
   faults?: FaultRecord[];
   /** What the rounds aggregated and dropped (ps-sync with backup workers or a deadline; rank 0). */
   rounds?: RoundStats;
+  /** The newcomers this rank saw join at epoch boundaries (rank 0 of the last generation reports them). */
+  joins?: JoinRecord[];
 }
 
 /**
@@ -160,6 +164,18 @@ export interface ElasticSetup {
   join(place: ElasticPlace, previous: ElasticCommunicator | undefined, onPeerLost: (rank: number) => void): Promise<ElasticCommunicator>;
   /** This rank's rows in a re-formed world, when the job ships rows rather than a source (processes: from the launcher). */
   rows?(place: ElasticPlace): Promise<RankData>;
+  /** How this rank hears of newcomers, who join at the next epoch boundary (runtime/elastic-growth.ts); absent: the world only shrinks. */
+  membership?: Membership;
+  /** This rank is a newcomer to a running fit: announce itself and resolve with the place it was admitted at. */
+  newcomer?(): Promise<ElasticPlace>;
+  /** This rank's place in the first generation, when the paradigm's rendezvous gives one (etcd); default firstPlace(rank, size). */
+  first?: ElasticPlace;
+  /**
+   * The place after `lost` (ranks of `old`) were lost, when the rendezvous decides it (etcd: the
+   * world agreed once their leases lapse); `derived` is the survivors' own derivation, which has
+   * passed the policy. Default: `derived`.
+   */
+  reform?(old: ElasticPlace, lost: readonly number[], derived: ElasticPlace): Promise<ElasticPlace>;
 }
 
 /** Run `job` on one rank; see the module comment. The communicator is the caller's to close. */
@@ -270,7 +286,10 @@ async function trainOnce<State>(
 /**
  * `runRank` under a restart policy (runtime/elastic.ts): train; on a lost peer, abandon the
  * generation, re-form with the survivors, reload the agreed step boundary (or the newest checkpoint
- * file) and the new shard, and train again from there, as long as the policy allows.
+ * file) and the new shard, and train again from there, as long as the policy allows. With a
+ * membership (runtime/elastic-growth.ts), newcomers are taken in at epoch boundaries: every member
+ * leaves the loop there, joins the grown generation, takes rank 0's state and its new shard; a
+ * newcomer starts by waiting for its place and receiving that state.
  */
 async function runElastic<State>(
   job: RankJob,
@@ -279,13 +298,15 @@ async function runElastic<State>(
   policy: ElasticPolicy,
   elastic: ElasticSetup,
 ): Promise<RankResult<State>> {
-  let place = firstPlace(setup.rank, setup.size);
+  const newcomer = elastic.newcomer;
+  let place = newcomer === undefined ? (elastic.first ?? firstPlace(setup.rank, setup.size)) : await newcomer();
   let data = job.data;
   let options = job.options;
   // Synchronous strategies resume at a step every survivor holds; asynchronous ones at an epoch boundary, from rank 0's state.
   const synchronous = synchronousStrategy(job.strategy);
   const ring = new SnapshotRing(synchronous ? (snapshot) => snapshot.step : (snapshot) => snapshot.epoch);
   const faults: FaultRecord[] = [];
+  const joins: JoinRecord[] = [];
   const totals = { ...emptyStats() };
   let comm: ElasticCommunicator | undefined;
   let noticedAt: number | undefined;
@@ -305,22 +326,53 @@ async function runElastic<State>(
     if (seen.length > 0) joined.abort(new CommError('PEER_LOST', `rank ${seen[0]} was lost while joining`, { rank: seen[0]! }));
     return joined;
   };
-  comm = await join(place, undefined);
-  const trainStarted = performance.now();
+  /** A re-formed world's shard of `rows` data, from the paradigm. */
+  const reshard = async (at: ElasticPlace, cause?: unknown): Promise<RankData> => {
+    if (data.kind !== 'rows') return data;
+    if (elastic.rows === undefined)
+      throw new ConfigError('this rank holds only its own rows and cannot re-shard: give the ranks a data source they load their shards from', {
+        field: 'source',
+        cause,
+      });
+    return elastic.rows(at);
+  };
   let resume: TrainingSnapshot | undefined;
+  comm = await join(place, undefined);
+  if (newcomer !== undefined) {
+    // Admitted at an epoch boundary: rank 0 hands over the state the others hold there.
+    data = await reshard(place);
+    resume = await shareSnapshot(comm, undefined);
+    ring.keep(resume);
+  }
+  const trainStarted = performance.now();
   let pending: Omit<Parameters<typeof faultRecord>[0], 'resumedAt'> | undefined;
+  let pendingJoin: Omit<Parameters<typeof joinRecord>[0], 'resumedAt'> | undefined;
+  let boundaryAt = 0;
   let first = true;
   for (;;) {
     let resumedAt: number | undefined;
+    const current = comm;
     const recovery: RecoveryHooks = {
       ...(resume === undefined ? {} : { resume }),
       stepDone: (take) => ring.keep(take()),
       started: () => {
         resumedAt ??= performance.now();
       },
+      ...(elastic.membership === undefined
+        ? {}
+        : {
+            epochDone: async () => {
+              const next = await agreeMembership(current, elastic.membership!, place, policy);
+              if (next === undefined) return;
+              boundaryAt = performance.now();
+              throw new MembershipChange(next);
+            },
+          }),
     };
     const attemptStarted = performance.now();
     const finishFault = (): void => {
+      if (pendingJoin !== undefined) joins.push(joinRecord({ ...pendingJoin, resumedAt: resumedAt ?? attemptStarted }));
+      pendingJoin = undefined;
       if (pending === undefined) return;
       faults.push(faultRecord({ ...pending, resumedAt: resumedAt ?? attemptStarted }));
       pending = undefined;
@@ -341,10 +393,33 @@ async function runElastic<State>(
         peakRssBytes: processPeakRssBytes(),
         ...(attempt.preprocess === undefined ? {} : { preprocess: attempt.preprocess }),
         ...(faults.length === 0 ? {} : { faults }),
+        ...(joins.length === 0 ? {} : { joins }),
       };
     } catch (error) {
       finishFault();
       first = false;
+      if (error instanceof MembershipChange) {
+        // Newcomers join at this epoch boundary: every member left the loop here, with the same state.
+        const old = place;
+        place = error.next;
+        const own = ring.newest();
+        for (const field of STAT_FIELDS) totals[field] += comm.stats[field];
+        const previous = comm;
+        await previous.close(`growing to ${place.size} ranks`, REFORM_CLOSE_WAIT_MS);
+        if (place.rank === 0) {
+          elastic.membership?.admitted?.(place);
+          const added = place.members.filter((id) => !old.members.includes(id));
+          process.stderr.write(`shardlearn: ${added.length} newcomer${added.length === 1 ? '' : 's'} join; ${place.size} workers form generation ${place.generation}\n`);
+        }
+        data = await reshard(place, error);
+        comm = await join(place, previous);
+        resume = await shareSnapshot(comm, own);
+        ring.clear();
+        ring.keep(resume);
+        pendingJoin = { from: old, to: place, seenAt: elastic.membership?.seenAt(old.version + 1), boundaryAt, epoch: resume.epoch };
+        noticedAt = undefined; // the old generation's goodbyes are no fault
+        continue;
+      }
       if (!recoverable(error)) throw error;
       noticedAt ??= performance.now();
       const lost = await lostPeers(comm);
@@ -353,6 +428,7 @@ async function runElastic<State>(
       const lostAtLaunch = lost.map((r) => old.members[r]!);
       const cause = new CommError('PEER_LOST', error.message, { rank: lostAtLaunch[0]!, cause: error });
       place = nextPlace(old, lost, policy, cause);
+      if (elastic.reform !== undefined) place = await elastic.reform(old, lost, place);
       const lastStep = ring.newestStep();
       const lastStepAt = ring.newestAt() ?? attemptStarted;
       for (const field of STAT_FIELDS) totals[field] += comm.stats[field];
@@ -362,17 +438,7 @@ async function runElastic<State>(
         process.stderr.write(
           `shardlearn: rank ${lostAtLaunch.join(', ')} lost; ${place.size} workers re-form as generation ${place.generation}\n`,
         );
-      if (data.kind === 'rows') {
-        if (elastic.rows === undefined)
-          throw new ConfigError(
-            'this rank holds only its own rows and cannot re-shard: give the ranks a data source they load their shards from',
-            {
-              field: 'source',
-              cause: error,
-            },
-          );
-        data = await elastic.rows(place);
-      }
+      data = await reshard(place, error);
       comm = await join(place, previous);
       const joinedAt = performance.now();
       const step = await agreedStep(comm, ring); // a step, or an epoch for asynchronous strategies

@@ -88,10 +88,10 @@ function freePortOn(host: string): Promise<number> {
 function checkOptions(options: EtcdRendezvousOptions): void {
   const { minWorkers, maxWorkers } = options;
   if (!Number.isInteger(minWorkers) || minWorkers < 1)
-    throw new ConfigError(`etcd rendezvous: minWorkers must be a whole number ≥ 1, got ${minWorkers}`, { field: 'rdzv-workers' });
+    throw new ConfigError(`etcd rendezvous: minWorkers must be a whole number ≥ 1, got ${minWorkers}`, { field: 'min-workers' });
   if (!Number.isInteger(maxWorkers) || maxWorkers < minWorkers)
     throw new ConfigError(`etcd rendezvous: maxWorkers must be a whole number ≥ minWorkers (${minWorkers}), got ${maxWorkers}`, {
-      field: 'rdzv-workers',
+      field: 'max-workers',
     });
   if (options.jobId === '' || /[\s/]/.test(options.jobId))
     throw new ConfigError(`etcd rendezvous: the job id must be non-empty, without spaces or '/', got '${options.jobId}'`, {
@@ -116,6 +116,8 @@ export class EtcdRendezvous implements RendezvousBackend {
   private lease: string | undefined;
   private advertised: { host: string; port: number } | undefined;
   private current: World | undefined;
+  /** Worlds written since the last evaluate, in order: each is delivered, so a running fit sees every generation (runtime/rendezvous-membership.ts). */
+  private arrived: WorldRecord[] = [];
   private joining: Promise<World> | undefined;
   private resolveJoin: ((world: World) => void) | undefined;
   private rejectJoin: ((error: Error) => void) | undefined;
@@ -243,7 +245,10 @@ export class EtcdRendezvous implements RendezvousBackend {
 
   private apply(event: EtcdEvent): void {
     const { key } = event.kv;
-    if (key === this.worldKey) this.worldKv = event.type === 'PUT' ? event.kv : null;
+    if (key === this.worldKey) {
+      this.worldKv = event.type === 'PUT' ? event.kv : null;
+      if (event.type === 'PUT') this.arrived.push(JSON.parse(event.kv.value) as WorldRecord);
+    }
     else if (key.startsWith(`${this.root}members/`)) {
       if (event.type === 'PUT') this.members.set(key, event.kv);
       else this.members.delete(key);
@@ -292,9 +297,12 @@ export class EtcdRendezvous implements RendezvousBackend {
   private evaluate(): void {
     if (this.left) return;
     const world = this.world();
-    if (world !== null && world.generation > (this.current?.generation ?? -1)) {
-      const rank = world.members.findIndex((member) => member.id === this.id);
-      if (rank >= 0) this.deliver(world, rank);
+    const arrived = this.arrived;
+    this.arrived = [];
+    for (const record of arrived) {
+      if (record.generation <= (this.current?.generation ?? -1)) continue;
+      const rank = record.members.findIndex((member) => member.id === this.id);
+      if (rank >= 0) this.deliver(record, rank);
     }
     const live = this.live();
     if (live[0]?.id !== this.id) {

@@ -21,13 +21,13 @@ test('cluster joins the static rendezvous by default, etcd when asked; other par
     '10.0.0.5:2379',
     '--rdzv-id',
     'run-7',
-    '--rdzv-workers',
-    '2:4',
     '--other',
     'x',
   ]);
-  const etcd = takeRendezvous(args, 'cluster', NONE, {});
+  // The world's bounds are the restart policy's --min-workers/--max-workers (torchrun's --nnodes MIN:MAX).
+  const etcd = takeRendezvous(args, 'cluster', { ...NONE, minWorkers: 2, maxWorkers: 4 }, {});
   assert.ok(etcd instanceof EtcdRendezvous);
+
   assert.deepEqual([...args.flags.keys()], ['other'], 'the rendezvous flags are taken, the rest left');
   // The job id from Slurm when not given; the size from --workers when no bounds are.
   assert.ok(
@@ -46,28 +46,27 @@ test('a rendezvous flag that does not fit is a ConfigError naming it', () => {
     [['--rdzv-id', 'j'], 'processes', /--rdzv-id is for --paradigm cluster/],
     [['--rdzv-endpoint', 'h:2379'], 'cluster', /--rdzv-endpoint is for --rdzv-backend etcd/],
     [['--rdzv-backend', 'zookeeper'], 'cluster', /--rdzv-backend expects static or etcd, got 'zookeeper'/],
-    [['--rdzv-backend', 'etcd', '--rdzv-id', 'j', '--rdzv-workers', '2'], 'cluster', /needs --rdzv-endpoint <host:port>/],
-    [['--rdzv-backend', 'etcd', '--rdzv-endpoint', 'h:1', '--rdzv-workers', '2'], 'cluster', /needs --rdzv-id <job>/],
+    [['--rdzv-backend', 'etcd', '--rdzv-id', 'j'], 'cluster', /needs --rdzv-endpoint <host:port>/],
+    [['--rdzv-backend', 'etcd', '--rdzv-endpoint', 'h:1'], 'cluster', /needs --rdzv-id <job>/],
     [
       ['--rdzv-backend', 'etcd', '--rdzv-endpoint', 'h:1', '--rdzv-id', 'j'],
       'cluster',
-      /needs the world size: --workers N, or --rdzv-workers MIN:MAX/,
+      /needs the world size: --workers N, or --min-workers MIN --max-workers MAX/,
     ],
+    // The old spelling is refused with the new one.
+    [['--rdzv-workers', '2:4'], 'cluster', /--rdzv-workers is now spelled .*use --min-workers 2 --max-workers 4/],
+    [['--rdzv-workers', '3'], 'cluster', /use --workers 3/],
     [
-      ['--rdzv-backend', 'etcd', '--rdzv-endpoint', 'h:1', '--rdzv-id', 'j', '--rdzv-workers', '3:2'],
-      'cluster',
-      /expects N or MIN:MAX with 1 ≤ MIN ≤ MAX/,
-    ],
-    [['--rdzv-backend', 'etcd', '--rdzv-endpoint', 'h:1', '--rdzv-id', 'j', '--rdzv-workers', '0'], 'cluster', /expects N or MIN:MAX/],
-    [
-      ['--rdzv-backend', 'etcd', '--rdzv-endpoint', 'h:1', '--rdzv-id', 'a b', '--rdzv-workers', '2'],
+      ['--rdzv-backend', 'etcd', '--rdzv-endpoint', 'h:1', '--rdzv-id', 'a b'],
       'cluster',
       /the job id must be non-empty, without spaces/,
     ],
   ];
   for (const [flags, paradigm, message] of cases) {
+    // Every case but the missing size gives the size (--workers 2).
+    const sized = message.source.includes('needs the world size') ? NONE : { ...NONE, workers: 2 };
     assert.throws(
-      () => takeRendezvous(parseArgs(flags), paradigm as 'cluster', NONE, {}),
+      () => takeRendezvous(parseArgs(flags), paradigm as 'cluster', sized, {}),
       (error: unknown) => {
         assert.equal((error as { name?: string }).name, 'ConfigError', flags.join(' '));
         assert.match((error as Error).message, message, flags.join(' '));
@@ -75,4 +74,8 @@ test('a rendezvous flag that does not fit is a ConfigError naming it', () => {
       },
     );
   }
+  assert.throws(
+    () => takeRendezvous(parseArgs(['--rdzv-backend', 'etcd', '--rdzv-endpoint', 'h:1', '--rdzv-id', 'j']), 'cluster', { ...NONE, minWorkers: 3, maxWorkers: 2 }, {}),
+    /expected --min-workers ≤ --max-workers, got 3 > 2/,
+  );
 });

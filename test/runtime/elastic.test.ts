@@ -48,10 +48,10 @@ test('nextPlace: survivors keep their order as the new ranks; the policy’s ref
   const cause = new CommError('PEER_LOST', 'rank 1 is gone', { rank: 1 });
   const first = firstPlace(2, 4); // launch rank 2 of 4
   const second = nextPlace(first, [1], policy, cause);
-  assert.deepEqual(second, { generation: 1, rank: 1, size: 3, members: [0, 2, 3] });
+  assert.deepEqual(second, { generation: 1, rank: 1, size: 3, members: [0, 2, 3], restarts: 1, version: 0 });
   // Rank 0 of generation 1 (launch rank 0) is lost next: launch rank 2 becomes rank 0.
   const third = nextPlace(second, [0], policy, cause);
-  assert.deepEqual(third, { generation: 2, rank: 0, size: 2, members: [2, 3] });
+  assert.deepEqual(third, { generation: 2, rank: 0, size: 2, members: [2, 3], restarts: 2, version: 0 });
   assert.throws(
     () => nextPlace(third, [1], policy, cause),
     (error: CommError) => error.code === 'PEER_LOST' && error.rank === 3 && /max-restarts 2 exhausted/.test(error.message),

@@ -176,6 +176,8 @@ export async function runSgd(
     if (!strategy.synchronous) context.recovery?.stepDone?.(() => snapshot(epoch + 1, 0));
     loss = lossTally[1]! > 0 ? lossTally[0]! / lossTally[1]! : NaN;
     context.report({ iteration: epoch + 1, total: options.epochs, loss });
+    // Newcomers join between epochs (runtime/elastic-growth.ts): the hook may end this generation here.
+    if (epoch + 1 < options.epochs) await context.recovery?.epochDone?.(epoch + 1);
   }
   await strategy.finish(params);
   return { params: Float64Array.from(params), loss };
