@@ -126,7 +126,9 @@ async function ours(transport: Ours, algorithm: 'direct' | 'ring'): Promise<Row[
         algorithm,
         ...(local === null ? {} : { ipcDir: local.dir }),
         ...(segmentBytes === undefined ? {} : { segmentBytes }),
-        ...(local === null ? {} : { collectiveLane: transport === 'lane-ipc' || transport === 'lane-shm', laneFiles: transport === 'lane-shm' }),
+        ...(local === null
+          ? {}
+          : { collectiveLane: transport === 'lane-ipc' || transport === 'lane-shm', laneFiles: transport === 'lane-shm' }),
       });
     const listening = next<{ port: number }>(children[0]!, 'listening');
     join(0, 0);

@@ -20,7 +20,11 @@ const SPLIT = { testFraction: 0.25, seed: 1 };
 
 function children(): number[] {
   try {
-    return execFileSync('pgrep', ['-P', String(process.pid)], { encoding: 'utf8' }).split('\n').filter(Boolean).map(Number).sort((a, b) => a - b);
+    return execFileSync('pgrep', ['-P', String(process.pid)], { encoding: 'utf8' })
+      .split('\n')
+      .filter(Boolean)
+      .map(Number)
+      .sort((a, b) => a - b);
   } catch {
     return [];
   }

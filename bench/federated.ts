@@ -78,66 +78,66 @@ async function rounds(): Promise<void> {
   for (const partition of partitions) {
     for (const aggregator of aggregators)
       for (const compression of codecs) {
-      const maxRounds = perAggregator(argument('max-rounds'), aggregator, aggregator.startsWith('fedsgd') ? 3000 : 300);
-      const every = perAggregator(argument('eval-every'), aggregator, aggregator.startsWith('fedsgd') ? 10 : 1);
-      const started = performance.now();
-      const model = createModel(modelName, params);
-      await model.fit(train, {
-        paradigm: 'federated',
-        ...(compression === 'none' ? {} : { compression }),
-        federated: {
-          clientErrorFeedback,
+        const maxRounds = perAggregator(argument('max-rounds'), aggregator, aggregator.startsWith('fedsgd') ? 3000 : 300);
+        const every = perAggregator(argument('eval-every'), aggregator, aggregator.startsWith('fedsgd') ? 10 : 1);
+        const started = performance.now();
+        const model = createModel(modelName, params);
+        await model.fit(train, {
+          paradigm: 'federated',
+          ...(compression === 'none' ? {} : { compression }),
+          federated: {
+            clientErrorFeedback,
+            clients: 100,
+            fraction: 0.1,
+            rounds: maxRounds,
+            localEpochs,
+            partition,
+            aggregator,
+            placement,
+            workers,
+            seed: 1,
+            evaluation: { data: test, target, every, stopAtTarget: true },
+            onRound: (report) => {
+              if (report.score !== undefined && report.round % (every * 10) === 0)
+                process.stderr.write(`${aggregator} ${partition} ${compression} round ${report.round}: ${report.score.toFixed(4)}\n`);
+            },
+          },
+        });
+        const info = model.fitInfo!.federated! as FederatedInfo;
+        const scores = info.history.filter((round) => round.score !== undefined);
+        const record = {
+          figure: 'rounds-to-target',
+          ...environment(),
+          model: modelName,
+          params,
+          data: 'builtin:mnist',
+          trainRows: train.rows,
+          testRows: test.rows,
           clients: 100,
           fraction: 0.1,
-          rounds: maxRounds,
-          localEpochs,
+          localEpochs: aggregator.startsWith('fedsgd') ? 1 : localEpochs,
           partition,
           aggregator,
-          placement,
-          workers,
-          seed: 1,
-          evaluation: { data: test, target, every, stopAtTarget: true },
-          onRound: (report) => {
-            if (report.score !== undefined && report.round % (every * 10) === 0)
-              process.stderr.write(`${aggregator} ${partition} ${compression} round ${report.round}: ${report.score.toFixed(4)}\n`);
-          },
-        },
-      });
-      const info = model.fitInfo!.federated! as FederatedInfo;
-      const scores = info.history.filter((round) => round.score !== undefined);
-      const record = {
-        figure: 'rounds-to-target',
-        ...environment(),
-        model: modelName,
-        params,
-        data: 'builtin:mnist',
-        trainRows: train.rows,
-        testRows: test.rows,
-        clients: 100,
-        fraction: 0.1,
-        localEpochs: aggregator.startsWith('fedsgd') ? 1 : localEpochs,
-        partition,
-        aggregator,
-        compression,
-        clientErrorFeedback: info.compression?.errorFeedback ?? null,
-        target,
-        evalEvery: every,
-        roundsToTarget: info.roundsToTarget,
-        roundsRun: info.rounds,
-        bestScore: Math.max(...scores.map((round) => round.score!)),
-        finalScore: scores.at(-1)?.score ?? null,
-        // The first round reaching each lower bar too, from the same run's curve.
-        roundsTo: Object.fromEntries(
-          [0.9, 0.93, 0.95, 0.97].map((bar) => [bar, scores.find((round) => round.score! >= bar)?.round ?? null]),
-        ),
-        curve: scores.map((round) => [round.round, Number(round.score!.toFixed(4))]),
-        bytesUp: info.bytesUp,
-        bytesDown: info.bytesDown,
-        seconds: (performance.now() - started) / 1000,
-        loadAverageAfter: loadavg().map((x) => Number(x.toFixed(2))),
-      };
-      save(record);
-      console.log(JSON.stringify(record));
+          compression,
+          clientErrorFeedback: info.compression?.errorFeedback ?? null,
+          target,
+          evalEvery: every,
+          roundsToTarget: info.roundsToTarget,
+          roundsRun: info.rounds,
+          bestScore: Math.max(...scores.map((round) => round.score!)),
+          finalScore: scores.at(-1)?.score ?? null,
+          // The first round reaching each lower bar too, from the same run's curve.
+          roundsTo: Object.fromEntries(
+            [0.9, 0.93, 0.95, 0.97].map((bar) => [bar, scores.find((round) => round.score! >= bar)?.round ?? null]),
+          ),
+          curve: scores.map((round) => [round.round, Number(round.score!.toFixed(4))]),
+          bytesUp: info.bytesUp,
+          bytesDown: info.bytesDown,
+          seconds: (performance.now() - started) / 1000,
+          loadAverageAfter: loadavg().map((x) => Number(x.toFixed(2))),
+        };
+        save(record);
+        console.log(JSON.stringify(record));
       }
   }
 }

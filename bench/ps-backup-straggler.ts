@@ -88,7 +88,11 @@ function once(strategy: string, scenario: Scenario): Promise<Outcome> {
 }
 
 const median = (values: number[]): number => [...values].sort((a, b) => a - b)[values.length >> 1]!;
-console.log(`load average before: ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+console.log(
+  `load average before: ${loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ')}`,
+);
 for (const scenario of ['none', 'slowed', 'stopped 5 s'] as const) {
   const times = new Map<string, number[]>(STRATEGIES.map((s) => [s, []]));
   const afters = new Map<string, number[]>(STRATEGIES.map((s) => [s, []]));
@@ -96,7 +100,8 @@ for (const scenario of ['none', 'slowed', 'stopped 5 s'] as const) {
   for (let r = 0; r < repeats; r++)
     for (const strategy of STRATEGIES) {
       const outcome = await once(strategy, scenario);
-      if (!outcome.ok) console.log(`  ${scenario} ${strategy}: failed ${outcome.afterFirst.toFixed(1)} s after the first epoch: ${outcome.error}`);
+      if (!outcome.ok)
+        console.log(`  ${scenario} ${strategy}: failed ${outcome.afterFirst.toFixed(1)} s after the first epoch: ${outcome.error}`);
       else {
         times.get(strategy)!.push(outcome.seconds);
         afters.get(strategy)!.push(outcome.afterFirst);
@@ -112,7 +117,11 @@ for (const scenario of ['none', 'slowed', 'stopped 5 s'] as const) {
       `${scenario.padEnd(12)} ${strategy.padEnd(18)} after epoch 1 ${median(a).toFixed(2)} s (${Math.min(...a).toFixed(2)}–${Math.max(...a).toFixed(2)}), fit ${median(t).toFixed(2)} s (${Math.min(...t).toFixed(2)}–${Math.max(...t).toFixed(2)}), n=${t.length}${d.length > 0 ? `, dropped ${median(d)}` : ''}`,
     );
   }
-  console.log(`  load average: ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+  console.log(
+    `  load average: ${loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ')}`,
+  );
 }
 for (const strategy of STRATEGIES) {
   const outcome = await once(strategy, 'stopped');
@@ -120,4 +129,8 @@ for (const strategy of STRATEGIES) {
     `stopped      ${strategy.padEnd(18)} ${outcome.ok ? 'completed' : 'failed'} ${outcome.afterFirst.toFixed(1)} s after the first epoch, ${outcome.epochs} of ${EPOCHS} epochs reported${outcome.ok ? '' : `: ${outcome.error}`}`,
   );
 }
-console.log(`load average after: ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+console.log(
+  `load average after: ${loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ')}`,
+);

@@ -148,7 +148,15 @@ export async function compareCommand(args: ParsedArgs, write: Output): Promise<v
         : await runCompare(resolved, { dbPath, reportPath, signal: controller.signal, onProgress });
     bar.done();
     if (json) {
-      write.data(JSON.stringify({ db: dbPath, report: outcome.reportPath, summary: outcome.summary, tuning: outcome.tuning, federated: outcome.federated ?? [] }));
+      write.data(
+        JSON.stringify({
+          db: dbPath,
+          report: outcome.reportPath,
+          summary: outcome.summary,
+          tuning: outcome.tuning,
+          federated: outcome.federated ?? [],
+        }),
+      );
       return;
     }
     write('');

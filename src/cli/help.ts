@@ -107,7 +107,7 @@ export const COMMANDS: Record<string, CommandHelp> = {
       ],
       [
         '--compression <codec>',
-        'compress gradients: none, fp16, bf16, topk:<ratio>, topk16:<ratio>, randomk:<ratio>, qsgd:<levels>, terngrad, signsgd, powersgd:<rank> (allreduce and ps-* strategies; federated: the clients\' uploads)',
+        "compress gradients: none, fp16, bf16, topk:<ratio>, topk16:<ratio>, randomk:<ratio>, qsgd:<levels>, terngrad, signsgd, powersgd:<rank> (allreduce and ps-* strategies; federated: the clients' uploads)",
       ],
       [
         '--compression-warmup E',
@@ -125,7 +125,7 @@ export const COMMANDS: Record<string, CommandHelp> = {
       ['--timeout-ms N', 'give up on a silent worker or peer after N ms'],
       [
         '--min-workers N',
-        'processes/cluster (allreduce, ps-sync, ps-async): on a lost rank the survivors re-form and go on while at least N remain (torchrun --nnodes MIN:MAX; with --rdzv-backend etcd also the world\'s smallest size)',
+        "processes/cluster (allreduce, ps-sync, ps-async): on a lost rank the survivors re-form and go on while at least N remain (torchrun --nnodes MIN:MAX; with --rdzv-backend etcd also the world's smallest size)",
       ],
       [
         '--max-workers N',
@@ -153,7 +153,10 @@ export const COMMANDS: Record<string, CommandHelp> = {
       ],
       ['--rdzv-endpoint <host:port>', 'cluster with --rdzv-backend etcd: the etcd client endpoint (e.g. 10.0.0.5:2379)'],
       ['--rdzv-id <job>', 'cluster with --rdzv-backend etcd: the job the ranks share (default SHARDLEARN_JOB_ID, or slurm-<SLURM_JOB_ID>)'],
-      ['--rdzv-workers N|MIN:MAX', 'refused: the etcd world\'s size is --workers N, or its bounds --min-workers MIN --max-workers MAX (one setting with the restart policy)'],
+      [
+        '--rdzv-workers N|MIN:MAX',
+        "refused: the etcd world's size is --workers N, or its bounds --min-workers MIN --max-workers MAX (one setting with the restart policy)",
+      ],
       ...FEDERATED_HELP,
       ['--eval test|train', 'metrics on the held-out split (default) or on the training rows'],
       ['--test-fraction F', 'held-out fraction (default 0.2)'],
@@ -233,7 +236,10 @@ export const COMMANDS: Record<string, CommandHelp> = {
       ['--federated-clients a,b', "federated cells' client counts"],
       ['--federated-local-epochs a,b', "federated cells' local epochs per round"],
       ['--federated-target X', "federated cells' target test score (rounds and bytes are counted to it)"],
-      ['--faults kill,stop', 'inject one fault per run (SIGKILL or SIGSTOP of one rank) into processes/cluster cells of ≥ 2 workers, beside an undisturbed twin'],
+      [
+        '--faults kill,stop',
+        'inject one fault per run (SIGKILL or SIGSTOP of one rank) into processes/cluster cells of ≥ 2 workers, beside an undisturbed twin',
+      ],
       ['--repeats N', 'repeats per cell'],
       ['--rows N', 'rows of the synthetic data'],
       ['--target-loss X', 'record the time to reach this training loss'],

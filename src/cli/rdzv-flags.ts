@@ -38,7 +38,12 @@ function newSpelling(text: string): string {
 export function takeRendezvous(
   args: ParsedArgs,
   paradigm: Paradigm,
-  defaults: { workers: number | undefined; timeoutMs: number | undefined; minWorkers?: number | undefined; maxWorkers?: number | undefined },
+  defaults: {
+    workers: number | undefined;
+    timeoutMs: number | undefined;
+    minWorkers?: number | undefined;
+    maxWorkers?: number | undefined;
+  },
   env: NodeJS.ProcessEnv = process.env,
 ): RendezvousBackend | undefined {
   const old = takeString(args, 'rdzv-workers');

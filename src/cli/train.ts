@@ -161,7 +161,8 @@ export async function trainCommand(args: ParsedArgs, write: Output): Promise<Tra
   const bucketBytes = takeNumber(args, 'bucket-bytes', (n) => Number.isInteger(n) && n >= 1, 'a whole number of bytes ≥ 1');
   const checkpoint = takeCheckpointPolicy(args);
   const restartPolicy = takeRestartPolicy(args);
-  const elastic = restartPolicy.minWorkers !== undefined || restartPolicy.maxWorkers !== undefined || restartPolicy.maxRestarts !== undefined;
+  const elastic =
+    restartPolicy.minWorkers !== undefined || restartPolicy.maxWorkers !== undefined || restartPolicy.maxRestarts !== undefined;
   // Under `cluster` this process is one rank (started by `shardlearn launch`, torchrun-style
   // env, Kubernetes, Slurm, or met through etcd): it loads only its shard; rank 0 alone evaluates,
   // prints and saves.
@@ -300,7 +301,7 @@ export async function trainCommand(args: ParsedArgs, write: Output): Promise<Tra
     if (report.rounds !== undefined)
       write(
         `  rounds: ${report.rounds.rounds} closed with ${report.rounds.aggregated} gradients, ${report.rounds.dropped} stale ones dropped${report.rounds.deadlineRounds > 0 ? `, ${report.rounds.deadlineRounds} closed by the deadline` : ''}; rounds missed per rank: ${report.rounds.missedByRank.join(' ')}`,
-        );
+      );
     for (const join of report.joins ?? [])
       write(
         `  join: rank ${join.added.join(', ')} joined before epoch ${join.epoch + 1}; ${join.workers} workers (generation ${join.generation}), ${join.joinMs.toFixed(0)} ms from announce to training (wait for the boundary ${join.waitMs.toFixed(0)}, re-form ${join.reformMs.toFixed(0)})`,

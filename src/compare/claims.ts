@@ -378,7 +378,13 @@ export function evaluateClaims(
 /** C4: supported only where every faulted cell completed within 1 point of its undisturbed twin (fault-report.ts). */
 function faultToleranceClaim(faultRecords: readonly RunRecord[]): ClaimResult {
   const { forCount, againstCount, evidence } = faultToleranceVerdict(faultRecords);
-  return { id: 'fault-tolerance', section: 'Abstract; §3', text: 'Distributed ML excels in fault tolerance.', verdict: verdictOf(forCount, againstCount), evidence };
+  return {
+    id: 'fault-tolerance',
+    section: 'Abstract; §3',
+    text: 'Distributed ML excels in fault tolerance.',
+    verdict: verdictOf(forCount, againstCount),
+    evidence,
+  };
 }
 
 /**

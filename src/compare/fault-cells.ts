@@ -72,7 +72,10 @@ export function cellFaults(
   const faults: FaultKind[] = ['none'];
   for (const kind of injected) {
     if (kind === 'kill' && !reformable(cell.strategy))
-      refused.push({ fault: kind, reason: `the ranks re-form without a lost one under allreduce, ps-sync and ps-async, not '${cell.strategy}'` });
+      refused.push({
+        fault: kind,
+        reason: `the ranks re-form without a lost one under allreduce, ps-sync and ps-async, not '${cell.strategy}'`,
+      });
     else faults.push(kind);
   }
   return { faults, refused };

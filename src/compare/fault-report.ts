@@ -49,9 +49,16 @@ export interface FaultComparison {
 
 /** A record's cell without its fault: the key its twin shares. */
 const twinKey = (record: RunRecord): string =>
-  [record.model, JSON.stringify(record.params), record.data, record.paradigm, record.workers, record.strategy, record.network, record.compression].join(
-    '|',
-  );
+  [
+    record.model,
+    JSON.stringify(record.params),
+    record.data,
+    record.paradigm,
+    record.workers,
+    record.strategy,
+    record.network,
+    record.compression,
+  ].join('|');
 
 const medianOrNull = (values: readonly number[]): number | null => (values.length === 0 ? null : median(values));
 
@@ -105,7 +112,9 @@ export function scoreDelta(comparison: FaultComparison): number | null {
 
 /** Faulted median wall seconds − undisturbed median, or null when either is missing. */
 export function wallDelta(comparison: FaultComparison): number | null {
-  return comparison.wallSeconds === null || comparison.twinWallSeconds === null ? null : comparison.wallSeconds - comparison.twinWallSeconds;
+  return comparison.wallSeconds === null || comparison.twinWallSeconds === null
+    ? null
+    : comparison.wallSeconds - comparison.twinWallSeconds;
 }
 
 /** Whether a faulted cell held up: every run finished, within SCORE_TOLERANCE of its twin. */
@@ -115,8 +124,11 @@ export function toleratedFault(comparison: FaultComparison): boolean {
 }
 
 const msSpread = (values: readonly number[]): string =>
-  values.length === 0 ? '–' : `${(median(values) / 1000).toFixed(2)} s [${(Math.min(...values) / 1000).toFixed(2)}–${(Math.max(...values) / 1000).toFixed(2)}]`;
-const signed = (value: number | null, digits: number): string => (value === null ? '–' : `${value >= 0 ? '+' : '−'}${Math.abs(value).toFixed(digits)}`);
+  values.length === 0
+    ? '–'
+    : `${(median(values) / 1000).toFixed(2)} s [${(Math.min(...values) / 1000).toFixed(2)}–${(Math.max(...values) / 1000).toFixed(2)}]`;
+const signed = (value: number | null, digits: number): string =>
+  value === null ? '–' : `${value >= 0 ? '+' : '−'}${Math.abs(value).toFixed(digits)}`;
 
 /** One line per faulted cell, for the claim's evidence and the terminal. */
 export function faultLine(comparison: FaultComparison): string {

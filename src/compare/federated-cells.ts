@@ -157,7 +157,12 @@ function parseSet(field: string, value: unknown): FederatedSet {
     data,
     target,
     rounds: whole(`${field}.rounds`, value.rounds, 100, 1),
-    aggregators: strings(`${field}.aggregators`, value.aggregators, ['fedavg', 'fedsgd:0.5'], "an aggregator such as 'fedavg' or 'fedsgd:0.5'"),
+    aggregators: strings(
+      `${field}.aggregators`,
+      value.aggregators,
+      ['fedavg', 'fedsgd:0.5'],
+      "an aggregator such as 'fedavg' or 'fedsgd:0.5'",
+    ),
     partitions: strings(`${field}.partitions`, value.partitions, ['iid'], "a partition such as 'iid' or 'dirichlet:0.5'"),
     clients: numbers(`${field}.clients`, value.clients, [20], (n) => Number.isInteger(n) && n >= 1, 'a whole number >= 1'),
     fractions: numbers(`${field}.fractions`, value.fractions, [0.25], (n) => n > 0 && n <= 1, 'a fraction in (0, 1]'),
@@ -318,9 +323,7 @@ export function defaultFederatedSets(quick: boolean): Record<string, unknown>[] 
     localEpochs: [2],
   };
   if (quick)
-    return [
-      { ...base, params: { ...base.params, epochs: 2 }, rounds: 10, aggregators: ['fedavg', 'fedsgd:0.5'], partitions: ['iid'] },
-    ];
+    return [{ ...base, params: { ...base.params, epochs: 2 }, rounds: 10, aggregators: ['fedavg', 'fedsgd:0.5'], partitions: ['iid'] }];
   return [
     { ...base, rounds: 100, aggregators: ['fedavg', 'fedsgd:0.5'], partitions: ['iid', 'dirichlet:0.5', 'dirichlet:0.1'] },
     { ...base, rounds: 100, aggregators: ['fedavg'], partitions: ['iid'], secureAggregation: true },

@@ -46,9 +46,10 @@ export function federatedFigures(results: readonly FederatedResult[]): Federated
 }
 
 const privacyOf = (r: FederatedResult): string =>
-  [...(r.secureAggregation ? ['secure aggregation'] : []), ...(r.dp === null ? [] : [`DP σ ${r.dp.noiseMultiplier}, clip ${r.dp.clip}`])].join(
-    ', ',
-  ) || '–';
+  [
+    ...(r.secureAggregation ? ['secure aggregation'] : []),
+    ...(r.dp === null ? [] : [`DP σ ${r.dp.noiseMultiplier}, clip ${r.dp.clip}`]),
+  ].join(', ') || '–';
 const notWithin = (r: FederatedResult): string => `not within ${r.rounds}`;
 const score = (v: number | null): string => (v === null ? '–' : v.toFixed(4));
 
@@ -109,7 +110,8 @@ export function fedAvgAgainstFedSgd(results: readonly FederatedResult[]): string
     );
     if (sgd === undefined) continue;
     const head = `${avg.partition}: FedAvg`;
-    if (avg.roundsToTarget === null && sgd.roundsToTarget === null) lines.push(`${head} and FedSGD both missed the target within ${avg.rounds} rounds`);
+    if (avg.roundsToTarget === null && sgd.roundsToTarget === null)
+      lines.push(`${head} and FedSGD both missed the target within ${avg.rounds} rounds`);
     else if (avg.roundsToTarget === null)
       lines.push(`${head} missed the target within ${avg.rounds} rounds; FedSGD reached it in ${sgd.roundsToTarget}`);
     else if (sgd.roundsToTarget === null)
@@ -137,7 +139,7 @@ export function federatedSpec(results: readonly FederatedResult[], measure: 'rou
       const value =
         measure === 'rounds'
           ? (r.roundsToTarget ?? r.roundsRun)
-          : ((reached ? r.bytesUpToTarget! + r.bytesDownToTarget! : r.bytesUp + r.bytesDown) / 1e6);
+          : (reached ? r.bytesUpToTarget! + r.bytesDownToTarget! : r.bytesUp + r.bytesDown) / 1e6;
       return { partition: r.partition, aggregator: r.aggregator, value, reached: reached ? 'reached' : `not within ${r.rounds} rounds` };
     });
   if (values.length === 0) return null;
@@ -236,7 +238,9 @@ function privacyEvidence(ok: readonly FederatedResult[]): string {
     lines.push(
       `DP (${dp.aggregator}, ${dp.partition}, σ ${dp.dp!.noiseMultiplier}): ε ${dp.epsilon?.toPrecision(3) ?? '–'} at δ ${dp.delta ?? '–'} after ${dp.roundsRun} rounds, final ${dp.scoreName} ${score(dp.finalScore)}, target ${dp.roundsToTarget === null ? `not within ${dp.rounds} rounds` : `in ${dp.roundsToTarget} rounds`}`,
     );
-  if (!ok.some((r) => r.secureAggregation)) lines.push('no secure-aggregation cell (set `secureAggregation: true`): its byte overhead is not measured');
-  if (!ok.some((r) => r.dp !== null)) lines.push('no DP cell (set `dp`): no (ε, δ) is measured, so the privacy half rests on the raw rows staying with their clients');
+  if (!ok.some((r) => r.secureAggregation))
+    lines.push('no secure-aggregation cell (set `secureAggregation: true`): its byte overhead is not measured');
+  if (!ok.some((r) => r.dp !== null))
+    lines.push('no DP cell (set `dp`): no (ε, δ) is measured, so the privacy half rests on the raw rows staying with their clients');
   return `Privacy: ${lines.join('; ')}`;
 }

@@ -186,7 +186,9 @@ async function measure(input: MeasureInput): Promise<Measured> {
       wallSeconds,
       status: 'failed',
       error: error instanceof Error ? error.message : String(error),
-      ...(cell.fault === undefined ? {} : { fault: faultOutcome({ ...cell, fault: cell.fault }, faultSeed(session.matrix.seed, repeat), null) }),
+      ...(cell.fault === undefined
+        ? {}
+        : { fault: faultOutcome({ ...cell, fault: cell.fault }, faultSeed(session.matrix.seed, repeat), null) }),
     };
     return { record, configFailure: error instanceof ConfigError };
   }
@@ -242,7 +244,9 @@ async function measure(input: MeasureInput): Promise<Measured> {
     speedup: run,
     efficiency: efficiency(run, cell.workers),
     history,
-    ...(cell.fault === undefined ? {} : { fault: faultOutcome({ ...cell, fault: cell.fault }, faultSeed(session.matrix.seed, repeat), info) }),
+    ...(cell.fault === undefined
+      ? {}
+      : { fault: faultOutcome({ ...cell, fault: cell.fault }, faultSeed(session.matrix.seed, repeat), info) }),
   };
   return { record, configFailure: false };
 }
@@ -429,7 +433,9 @@ export async function runMatrix(matrix: Matrix, options: RunOptions): Promise<Co
   // The federated cells, last (each a federated fit to a target score, beside one centralised fit per model and data).
   const federated: FederatedResult[] = [...(options.resume?.federated ?? [])];
   const fitted = new Set(federated.map((r) => `${r.repeat}|${r.key}`));
-  const centralised = new Map<string, CentralisedFit>(federated.map((r) => [`${r.model}${JSON.stringify(r.params)}|${r.data}`, r.centralised]));
+  const centralised = new Map<string, CentralisedFit>(
+    federated.map((r) => [`${r.model}${JSON.stringify(r.params)}|${r.data}`, r.centralised]),
+  );
   federatedLoop: for (const { cell, repeats } of expandFederated(matrix.federated ?? [])) {
     for (let repeat = 0; repeat < repeats; repeat++) {
       if (aborted || options.signal?.aborted === true) {

@@ -87,7 +87,10 @@ export class WasmHeap {
       this.i32[TOP] = RESERVED_BYTES / ALIGN_BYTES;
       this.i32[MARK] = MARK_VALUE;
     } else if (Atomics.load(this.i32, MARK) !== MARK_VALUE) {
-      throw new ShardlearnError('CONFIG', 'WasmHeap.attach: this WebAssembly memory was not set up by a WasmHeap (its allocator header is missing)');
+      throw new ShardlearnError(
+        'CONFIG',
+        'WasmHeap.attach: this WebAssembly memory was not set up by a WasmHeap (its allocator header is missing)',
+      );
     }
   }
 
@@ -234,7 +237,10 @@ export class WasmHeap {
       const deadline = performance.now() + LOCK_TIMEOUT_MS;
       while (Atomics.compareExchange(words, LOCK, 0, 1) !== 0) {
         if (performance.now() > deadline) {
-          throw new ShardlearnError('TIMEOUT', `WasmHeap: the allocator's lock was held for ${LOCK_TIMEOUT_MS} ms (a thread stopped while allocating?)`);
+          throw new ShardlearnError(
+            'TIMEOUT',
+            `WasmHeap: the allocator's lock was held for ${LOCK_TIMEOUT_MS} ms (a thread stopped while allocating?)`,
+          );
         }
         Atomics.wait(words, LOCK, 1, 1);
       }

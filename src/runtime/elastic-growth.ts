@@ -142,7 +142,8 @@ export async function shareSnapshot(comm: Communicator, own: TrainingSnapshot | 
   await comm.broadcast(payload, 0);
   let at = header.params;
   const arrays = Object.fromEntries(header.arrays.map(([name, n]) => [name, payload.slice(at, (at += n))]));
-  const optimizer = header.arrays.length === 0 && header.scalars.length === 0 ? undefined : { arrays, scalars: Object.fromEntries(header.scalars) };
+  const optimizer =
+    header.arrays.length === 0 && header.scalars.length === 0 ? undefined : { arrays, scalars: Object.fromEntries(header.scalars) };
   return {
     params: payload.slice(0, header.params),
     epoch: header.epoch,

@@ -43,7 +43,9 @@ export function planFault(injection: FaultInjection, workers: number): FaultPlan
     throw new ConfigError(`inject.signal must be 'SIGKILL' or 'SIGSTOP', got ${JSON.stringify(signal)}`, { field: 'inject.signal' });
   if (!Number.isInteger(seed)) throw new ConfigError(`inject.seed must be an integer, got ${seed}`, { field: 'inject.seed' });
   if (rank !== undefined && !(Number.isInteger(rank) && rank >= 0 && rank < workers))
-    throw new ConfigError(`inject.rank must be a rank of the ${workers} workers (0..${workers - 1}), got ${rank}`, { field: 'inject.rank' });
+    throw new ConfigError(`inject.rank must be a rank of the ${workers} workers (0..${workers - 1}), got ${rank}`, {
+      field: 'inject.rank',
+    });
   if (atFraction !== undefined && !(atFraction > 0 && atFraction < 1))
     throw new ConfigError(`inject.atFraction must be between 0 and 1 (exclusive), got ${atFraction}`, { field: 'inject.atFraction' });
   if (!(holdMs >= 0)) throw new ConfigError(`inject.holdMs must be ≥ 0, got ${holdMs}`, { field: 'inject.holdMs' });

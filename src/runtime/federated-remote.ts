@@ -130,7 +130,10 @@ export async function serveRemoteClientHost(
   try {
     const start = await comm.recv(0);
     if (start.tag !== START_TAG)
-      throw new ShardlearnError('COMM', `the federated server sent '${start.tag}' first; expected '${START_TAG}' (the same shardlearn version on every host?)`);
+      throw new ShardlearnError(
+        'COMM',
+        `the federated server sent '${start.tag}' first; expected '${START_TAG}' (the same shardlearn version on every host?)`,
+      );
     const header = start.header as unknown as StartHeader;
     for (const module of header.job.modules) await import(module);
     const rows = new Map<number, Dataset>();
@@ -156,7 +159,9 @@ export async function serveRemoteClientHost(
         }),
       );
     }
-    options.log?.(`federated client host rank ${place.rank}: hosting clients ${header.clients.join(', ')} of the server at ${place.masterAddr}:${place.masterPort}`);
+    options.log?.(
+      `federated client host rank ${place.rank}: hosting clients ${header.clients.join(', ')} of the server at ${place.masterAddr}:${place.masterPort}`,
+    );
     const rowsOf = (client: number): Dataset => {
       const dataset = rows.get(client);
       if (dataset === undefined) throw new ShardlearnError('CONFIG', `client ${client} is not hosted by rank ${place.rank}`);

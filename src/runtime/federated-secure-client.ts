@@ -128,9 +128,7 @@ export class SecureClientSide {
     const round = header.round ?? -1;
     const client = header.client ?? -1;
     try {
-      return answerMessage(
-        message.tag === SECURE_TRAIN_TAG ? await this.start(message, context) : this.exchange(message, round, client),
-      );
+      return answerMessage(message.tag === SECURE_TRAIN_TAG ? await this.start(message, context) : this.exchange(message, round, client));
     } catch (error) {
       this.sessions.delete(`${round}:${client}`);
       return answerMessage({

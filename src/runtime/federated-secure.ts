@@ -103,7 +103,9 @@ export async function secureRound(input: SecureRoundInput): Promise<SecureRoundO
     try {
       const outcomes = await Promise.all(
         [...messages].map(async ([client, message]): Promise<[number, Outcome]> => {
-          bytes.down += wireBytes(encodeMessage({ v: PROTOCOL_VERSION, k: 'user', tag: message.tag, h: message.header ?? {} }, message.arrays));
+          bytes.down += wireBytes(
+            encodeMessage({ v: PROTOCOL_VERSION, k: 'user', tag: message.tag, h: message.header ?? {} }, message.arrays),
+          );
           const asked = hosts.secure(message).then((answer) => readAnswer(answer, { round, client }));
           asked.catch(() => undefined);
           const first = await Promise.race([asked, expired]).catch((error: unknown) => {

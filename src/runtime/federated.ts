@@ -202,7 +202,8 @@ export async function launchFederated<State>(request: LaunchRequest<State>): Pro
     secureBytes.down += result.bytesDown;
     const droppedNow = dropped.dropout + dropped.deadline + dropped.lost - before + result.nonFinite.length;
     const { nonFinite } = result;
-    if (result.step === null || !allFinite(result.step)) return { outcome: { global, used: 0, nonFinite, applied: false }, dropped: droppedNow };
+    if (result.step === null || !allFinite(result.step))
+      return { outcome: { global, used: 0, nonFinite, applied: false }, dropped: droppedNow };
     const next = global.map((value, j) => value + result.step![j]!);
     return { outcome: { global: next, used: result.included.length, nonFinite, applied: true }, dropped: droppedNow };
   };

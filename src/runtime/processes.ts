@@ -329,7 +329,10 @@ function supervise(
             for (const slot of message.place.members) {
               if (!waiting.has(slot)) continue;
               waiting.delete(slot);
-              const admitted: ProcessAdmitted = { type: 'admitted', place: { ...message.place, rank: message.place.members.indexOf(slot) } };
+              const admitted: ProcessAdmitted = {
+                type: 'admitted',
+                place: { ...message.place, rank: message.place.members.indexOf(slot) },
+              };
               children[slot]!.send(admitted, (error) => {
                 if (error !== null) fail(new WorkerError(slot, `could not send its admission: ${error.message}`, { cause: error }));
               });

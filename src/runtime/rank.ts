@@ -330,10 +330,13 @@ async function runElastic<State>(
   const reshard = async (at: ElasticPlace, cause?: unknown): Promise<RankData> => {
     if (data.kind !== 'rows') return data;
     if (elastic.rows === undefined)
-      throw new ConfigError('this rank holds only its own rows and cannot re-shard: give the ranks a data source they load their shards from', {
-        field: 'source',
-        cause,
-      });
+      throw new ConfigError(
+        'this rank holds only its own rows and cannot re-shard: give the ranks a data source they load their shards from',
+        {
+          field: 'source',
+          cause,
+        },
+      );
     return elastic.rows(at);
   };
   let resume: TrainingSnapshot | undefined;
@@ -409,7 +412,9 @@ async function runElastic<State>(
         if (place.rank === 0) {
           elastic.membership?.admitted?.(place);
           const added = place.members.filter((id) => !old.members.includes(id));
-          process.stderr.write(`shardlearn: ${added.length} newcomer${added.length === 1 ? '' : 's'} join; ${place.size} workers form generation ${place.generation}\n`);
+          process.stderr.write(
+            `shardlearn: ${added.length} newcomer${added.length === 1 ? '' : 's'} join; ${place.size} workers form generation ${place.generation}\n`,
+          );
         }
         data = await reshard(place, error);
         comm = await join(place, previous);

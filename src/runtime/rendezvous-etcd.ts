@@ -248,8 +248,7 @@ export class EtcdRendezvous implements RendezvousBackend {
     if (key === this.worldKey) {
       this.worldKv = event.type === 'PUT' ? event.kv : null;
       if (event.type === 'PUT') this.arrived.push(JSON.parse(event.kv.value) as WorldRecord);
-    }
-    else if (key.startsWith(`${this.root}members/`)) {
+    } else if (key.startsWith(`${this.root}members/`)) {
       if (event.type === 'PUT') this.members.set(key, event.kv);
       else this.members.delete(key);
     }

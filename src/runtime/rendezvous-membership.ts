@@ -73,7 +73,10 @@ export class RendezvousMembership implements Membership {
   placeAt(version: number, current: ElasticPlace): ElasticPlace | undefined {
     const world = this.worlds.get(version);
     if (world === undefined)
-      throw new CommError('COMM', `the members agreed on rendezvous generation ${version}, which this rank never saw (newest ${this.newest.generation})`);
+      throw new CommError(
+        'COMM',
+        `the members agreed on rendezvous generation ${version}, which this rank never saw (newest ${this.newest.generation})`,
+      );
     return this.placeOf(world, current.restarts);
   }
 

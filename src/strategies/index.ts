@@ -102,7 +102,9 @@ registerStrategy('hogwild', ({ comm, sharedParams }) => new HogwildStrategy(comm
 registerStrategy('ps-sync', ({ comm, compression }) => new ParameterServerStrategy(comm, { kind: 'sync' }, compression));
 registerStrategy('ps-sync:<options>', ({ comm, compression }, name) => {
   const policy = parseRoundPolicy(name);
-  return closesEarly(policy) ? new BackupParameterServer(comm, policy, name) : new ParameterServerStrategy(comm, { kind: 'sync' }, compression);
+  return closesEarly(policy)
+    ? new BackupParameterServer(comm, policy, name)
+    : new ParameterServerStrategy(comm, { kind: 'sync' }, compression);
 });
 registerStrategy('ps-async', ({ comm, compression }) => new ParameterServerStrategy(comm, { kind: 'async' }, compression));
 registerStrategy('ps-ssp:<s>', ({ comm, compression }, name) => new ParameterServerStrategy(comm, parseConsistency(name)!, compression));

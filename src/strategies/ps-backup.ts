@@ -46,10 +46,9 @@ export function parseRoundPolicy(name: string): RoundPolicy {
   const options = name.startsWith('ps-sync:') ? name.slice('ps-sync:'.length) : '';
   const policy: RoundPolicy = { backup: 0, minimum: 1 };
   const bad = (part: string, expected: string): ConfigError =>
-    new ConfigError(
-      `strategy '${name}': cannot read '${part}'; expected ${expected} (e.g. ps-sync:backup=1, ps-sync:deadline=200,min=2)`,
-      { field: 'strategy' },
-    );
+    new ConfigError(`strategy '${name}': cannot read '${part}'; expected ${expected} (e.g. ps-sync:backup=1, ps-sync:deadline=200,min=2)`, {
+      field: 'strategy',
+    });
   for (const part of options.split(',')) {
     const [key, text, extra] = part.split('=');
     const value = Number(text);
@@ -198,9 +197,13 @@ export class BackupParameterServer implements GradientStrategy {
     const values = answer.arrays?.[0];
     const version = answer.header?.['version'];
     if (answer.tag !== 'ps-params' || typeof version !== 'number' || values?.length !== this.params!.length)
-      throw new CommError('COMM', `parameter server: expected the parameters (${this.params!.length} values) from rank 0, got '${answer.tag}'`, {
-        rank: 0,
-      });
+      throw new CommError(
+        'COMM',
+        `parameter server: expected the parameters (${this.params!.length} values) from rank 0, got '${answer.tag}'`,
+        {
+          rank: 0,
+        },
+      );
     this.params!.set(values);
     this.known = version;
   }

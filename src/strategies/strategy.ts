@@ -14,14 +14,7 @@
  * the strategy decides when and where it runs and what it is applied to.
  */
 /** Strategy names; the bounded-staleness parameter server is the family 'ps-ssp:<s>', s the staleness bound in steps. */
-export type StrategyName =
-  | 'allreduce'
-  | 'hogwild'
-  | 'ps-sync'
-  | `ps-sync:${string}`
-  | 'ps-async'
-  | `ps-ssp:${number}`
-  | 'federated-client';
+export type StrategyName = 'allreduce' | 'hogwild' | 'ps-sync' | `ps-sync:${string}` | 'ps-async' | `ps-ssp:${number}` | 'federated-client';
 
 export type ApplyUpdate = (params: Float64Array, meanGradient: Float64Array) => void;
 

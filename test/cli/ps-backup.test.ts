@@ -14,7 +14,10 @@ test('train --strategy ps-sync:backup=1 --json reports rounds, aggregated and dr
   assert.equal(report.strategy, 'ps-sync:backup=1');
   const { rounds } = report;
   assert.ok(rounds.rounds > 0 && rounds.aggregated >= 2 * rounds.rounds, JSON.stringify(rounds));
-  assert.equal(rounds.dropped, rounds.droppedByRank.reduce((a, b) => a + b, 0));
+  assert.equal(
+    rounds.dropped,
+    rounds.droppedByRank.reduce((a, b) => a + b, 0),
+  );
   assert.equal(rounds.missedByRank.length, 3);
   const bad = run([...SGD_TRAIN, '--paradigm', 'processes', '--workers', '3', '--strategy', 'ps-sync:backup=x']);
   assert.notEqual(bad.status, 0);

@@ -30,46 +30,43 @@ function bareEnv(): NodeJS.ProcessEnv {
   return env;
 }
 
-test(
-  "two ranks meet through etcd and train the processes run's model bit for bit",
-  { skip: ETCD_MISSING, timeout: 120_000 },
-  () =>
-    withDir(async (dir) => {
-      const model = [...TRAIN, '--epochs', '20'];
-      const reference = run([...model, '--paradigm', 'processes', '--workers', '2', '--out', join(dir, 'processes.json')]);
-      assert.equal(reference.status, 0, reference.stderr);
-      const rank = (k: number): Promise<{ status: number | null; stdout: string; stderr: string }> =>
-        runWatching(
-          [
-            ...model,
-            '--json',
-            '--paradigm',
-            'cluster',
-            '--rdzv-backend',
-            'etcd',
-            '--rdzv-endpoint',
-            etcd!.endpoint,
-            '--rdzv-id',
-            'cli-job',
-            '--workers',
-            '2',
-            '--out',
-            join(dir, `rank-${k}.json`),
-          ],
-          () => undefined,
-          { env: bareEnv(), timeoutMs: 90_000 },
-        );
-      const results = await Promise.all([rank(0), rank(1)]);
-      for (const result of results) assert.equal(result.status, 0, result.stderr);
-      // Which process became rank 0 is etcd's choice (the first to register): it is the one that printed.
-      const printed = results.findIndex((result) => result.stdout.trim() !== '');
-      assert.ok(printed >= 0, 'rank 0 printed its report');
-      assert.equal(results.filter((result) => result.stdout.trim() !== '').length, 1, 'only rank 0 reports');
-      const report = JSON.parse(results[printed]!.stdout) as { paradigm: string; workers: number; trainSamples: number };
-      assert.deepEqual([report.paradigm, report.workers, report.trainSamples], ['cluster', 2, 1580]);
-      const state = (file: string): unknown => (JSON.parse(readFileSync(file, 'utf8')) as { state: unknown }).state;
-      assert.deepEqual(state(join(dir, `rank-${printed}.json`)), state(join(dir, 'processes.json')));
-    }),
+test("two ranks meet through etcd and train the processes run's model bit for bit", { skip: ETCD_MISSING, timeout: 120_000 }, () =>
+  withDir(async (dir) => {
+    const model = [...TRAIN, '--epochs', '20'];
+    const reference = run([...model, '--paradigm', 'processes', '--workers', '2', '--out', join(dir, 'processes.json')]);
+    assert.equal(reference.status, 0, reference.stderr);
+    const rank = (k: number): Promise<{ status: number | null; stdout: string; stderr: string }> =>
+      runWatching(
+        [
+          ...model,
+          '--json',
+          '--paradigm',
+          'cluster',
+          '--rdzv-backend',
+          'etcd',
+          '--rdzv-endpoint',
+          etcd!.endpoint,
+          '--rdzv-id',
+          'cli-job',
+          '--workers',
+          '2',
+          '--out',
+          join(dir, `rank-${k}.json`),
+        ],
+        () => undefined,
+        { env: bareEnv(), timeoutMs: 90_000 },
+      );
+    const results = await Promise.all([rank(0), rank(1)]);
+    for (const result of results) assert.equal(result.status, 0, result.stderr);
+    // Which process became rank 0 is etcd's choice (the first to register): it is the one that printed.
+    const printed = results.findIndex((result) => result.stdout.trim() !== '');
+    assert.ok(printed >= 0, 'rank 0 printed its report');
+    assert.equal(results.filter((result) => result.stdout.trim() !== '').length, 1, 'only rank 0 reports');
+    const report = JSON.parse(results[printed]!.stdout) as { paradigm: string; workers: number; trainSamples: number };
+    assert.deepEqual([report.paradigm, report.workers, report.trainSamples], ['cluster', 2, 1580]);
+    const state = (file: string): unknown => (JSON.parse(readFileSync(file, 'utf8')) as { state: unknown }).state;
+    assert.deepEqual(state(join(dir, `rank-${printed}.json`)), state(join(dir, 'processes.json')));
+  }),
 );
 
 test('a rendezvous flag that does not fit is a ConfigError naming it: exit 2 before anything starts', () => {

@@ -14,16 +14,7 @@ test('cluster joins the static rendezvous by default, etcd when asked; other par
   assert.equal(fixed?.name, 'static');
   assert.equal((await fixed!.join()).rank, 1);
   assert.equal(takeRendezvous(parseArgs([]), 'threads', NONE, env), undefined);
-  const args = parseArgs([
-    '--rdzv-backend',
-    'etcd',
-    '--rdzv-endpoint',
-    '10.0.0.5:2379',
-    '--rdzv-id',
-    'run-7',
-    '--other',
-    'x',
-  ]);
+  const args = parseArgs(['--rdzv-backend', 'etcd', '--rdzv-endpoint', '10.0.0.5:2379', '--rdzv-id', 'run-7', '--other', 'x']);
   // The world's bounds are the restart policy's --min-workers/--max-workers (torchrun's --nnodes MIN:MAX).
   const etcd = takeRendezvous(args, 'cluster', { ...NONE, minWorkers: 2, maxWorkers: 4 }, {});
   assert.ok(etcd instanceof EtcdRendezvous);
@@ -56,11 +47,7 @@ test('a rendezvous flag that does not fit is a ConfigError naming it', () => {
     // The old spelling is refused with the new one.
     [['--rdzv-workers', '2:4'], 'cluster', /--rdzv-workers is now spelled .*use --min-workers 2 --max-workers 4/],
     [['--rdzv-workers', '3'], 'cluster', /use --workers 3/],
-    [
-      ['--rdzv-backend', 'etcd', '--rdzv-endpoint', 'h:1', '--rdzv-id', 'a b'],
-      'cluster',
-      /the job id must be non-empty, without spaces/,
-    ],
+    [['--rdzv-backend', 'etcd', '--rdzv-endpoint', 'h:1', '--rdzv-id', 'a b'], 'cluster', /the job id must be non-empty, without spaces/],
   ];
   for (const [flags, paradigm, message] of cases) {
     // Every case but the missing size gives the size (--workers 2).
@@ -75,7 +62,13 @@ test('a rendezvous flag that does not fit is a ConfigError naming it', () => {
     );
   }
   assert.throws(
-    () => takeRendezvous(parseArgs(['--rdzv-backend', 'etcd', '--rdzv-endpoint', 'h:1', '--rdzv-id', 'j']), 'cluster', { ...NONE, minWorkers: 3, maxWorkers: 2 }, {}),
+    () =>
+      takeRendezvous(
+        parseArgs(['--rdzv-backend', 'etcd', '--rdzv-endpoint', 'h:1', '--rdzv-id', 'j']),
+        'cluster',
+        { ...NONE, minWorkers: 3, maxWorkers: 2 },
+        {},
+      ),
     /expected --min-workers ≤ --max-workers, got 3 > 2/,
   );
 });

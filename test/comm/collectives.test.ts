@@ -163,7 +163,10 @@ test('max and min keep rank order where it decides the result (+0 against −0),
         for (let rank = 1; rank < size; rank++) reduceInto(expected, inputs[rank]!, op);
         const results = await allReduceAll(size, inputs, op, 'direct', 1, 5, resolveAfterRead);
         results.forEach((result, rank) =>
-          assert.ok(bytes(result).equals(bytes(expected)), `world ${size} ${op}${resolveAfterRead ? ', sends resolved once read' : ''}: rank ${rank}`),
+          assert.ok(
+            bytes(result).equals(bytes(expected)),
+            `world ${size} ${op}${resolveAfterRead ? ', sends resolved once read' : ''}: rank ${rank}`,
+          ),
         );
       }
     }
@@ -233,8 +236,7 @@ function linkToALostPeer(delayMs: number): CollectiveLink {
     size: 3,
     check: { allowInfinity: false },
     refused: (from, value, index) => new RefusedValue(from, value, index),
-    send: (to) =>
-      new Promise<void>((resolve, reject) => setImmediate(() => (to === 2 ? reject(new Error('write EPIPE')) : resolve()))),
+    send: (to) => new Promise<void>((resolve, reject) => setImmediate(() => (to === 2 ? reject(new Error('write EPIPE')) : resolve()))),
     recv: () => new Promise<FloatArray[]>((_, reject) => setTimeout(() => reject(new Error('rank 2 was lost')), delayMs)),
   };
 }

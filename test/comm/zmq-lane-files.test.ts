@@ -77,7 +77,10 @@ test('two lanes move a segment through a file, count its bytes, and remove their
       assert.deepEqual(frame.array, segment);
       assert.equal(frame.bytes, 24 + segment.byteLength);
     }
-    assert.deepEqual(await Promise.all(sent), segments.map((segment) => 24 + segment.byteLength));
+    assert.deepEqual(
+      await Promise.all(sent),
+      segments.map((segment) => 24 + segment.byteLength),
+    );
     assert.ok(readdirSync(local.dir).some((name) => name.startsWith(`seg-${segmentId(identity(0).proof)}-g0-0-1-`)));
   } finally {
     await Promise.all(lanes.map((lane) => lane.close()));
@@ -144,10 +147,12 @@ function writeSegment(dir: string, slot: number, values: Float32Array, generatio
 const notice = (values: Float32Array, slot: number): Buffer => encodeHeader(values, ALL_REDUCE, { slot });
 
 async function refusal(lane: Lane): Promise<CommError> {
-  return lane.recv(1, 'allReduce(sum) (collective #0)', () => 'this host').then(
-    () => assert.fail('the misbehaving frame was accepted'),
-    (error: unknown) => error as CommError,
-  );
+  return lane
+    .recv(1, 'allReduce(sum) (collective #0)', () => 'this host')
+    .then(
+      () => assert.fail('the misbehaving frame was accepted'),
+      (error: unknown) => error as CommError,
+    );
 }
 
 const values = Float32Array.from({ length: 1024 }, (_, i) => i / 7);

@@ -44,8 +44,7 @@ test('a truncated, oversized or missing byte frame, and a lying length list, are
   refuses([frames[0]!, frames[1]!.subarray(0, 63)], /byte frame 0 has 63 bytes, the envelope announces 64 \(truncated\)/);
   refuses([frames[0]!, Buffer.concat([frames[1]!, Buffer.from([0])])], /65 bytes, the envelope announces 64 \(oversized\)/);
   refuses([frames[0]!], /announces 0 arrays and 1 byte frames, message has 0 frames/);
-  const lying = (b: unknown): Uint8Array =>
-    Buffer.from(JSON.stringify({ v: PROTOCOL_VERSION, k: 'user', tag: 'update', b }), 'utf8');
+  const lying = (b: unknown): Uint8Array => Buffer.from(JSON.stringify({ v: PROTOCOL_VERSION, k: 'user', tag: 'update', b }), 'utf8');
   refuses([lying([-1]), Buffer.alloc(0)], /byte frame lengths/);
   refuses([lying([1.5]), Buffer.alloc(1)], /byte frame lengths/);
   refuses([lying([MAX_BYTE_FRAME + 1]), Buffer.alloc(1)], /byte frame lengths/);
@@ -55,7 +54,14 @@ test('a truncated, oversized or missing byte frame, and a lying length list, are
 test('the ZeroMQ communicator carries byte frames from rank to rank and counts them at the transport', async () => {
   const local = await createLocalDir();
   try {
-    const common = { size: 2, masterAddr: '127.0.0.1', secret: Buffer.alloc(32, 7), jobId: 'wire-bytes', timeoutMs: 10_000, ipcDir: local.dir };
+    const common = {
+      size: 2,
+      masterAddr: '127.0.0.1',
+      secret: Buffer.alloc(32, 7),
+      jobId: 'wire-bytes',
+      timeoutMs: 10_000,
+      ipcDir: local.dir,
+    };
     let resolvePort: (port: number) => void = () => undefined;
     const port = new Promise<number>((resolve) => (resolvePort = resolve));
     const root = ZmqCommunicator.join({ ...common, rank: 0, masterPort: 0, onListening: resolvePort });

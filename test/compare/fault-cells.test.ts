@@ -60,7 +60,9 @@ test('fault fit options: the twin and the faults share the restart policy where 
     minWorkers: 2,
     inject: { signal: 'SIGKILL', seed: 1001 },
   });
-  assert.deepEqual(faultFitOptions({ fault: 'stop', workers: 3, strategy: 'ps-ssp:2' }, 7), { inject: { signal: 'SIGSTOP', seed: 7, holdMs: 2000 } });
+  assert.deepEqual(faultFitOptions({ fault: 'stop', workers: 3, strategy: 'ps-ssp:2' }, 7), {
+    inject: { signal: 'SIGSTOP', seed: 7, holdMs: 2000 },
+  });
   assert.notEqual(faultSeed(1, 0), faultSeed(1, 1));
   // The outcome names the rank and point the launcher's plan chose for that seed.
   const plan = planFault({ signal: 'SIGKILL', seed: faultSeed(1, 2) }, 3);
@@ -103,7 +105,11 @@ test('claim fault-tolerance: supported only when every faulted run completed wit
   assert.match(held.evidence, /2\/2 runs completed on 2 workers, time lost per fault \(detect \+ re-form \+ reload\) 0\.35 s/);
   assert.match(held.evidence, /wall \+0\.50 s/);
   assert.equal(claim([...twin, faultRun('kill', 0.9)]).verdict, 'contradicted', 'three points worse');
-  assert.equal(claim([...twin, faultRun('kill', 0.93), faultRun('kill', 0.93, 'failed')]).verdict, 'contradicted', 'a run that did not complete');
+  assert.equal(
+    claim([...twin, faultRun('kill', 0.93), faultRun('kill', 0.93, 'failed')]).verdict,
+    'contradicted',
+    'a run that did not complete',
+  );
   const [comparison] = faultComparisons([...twin, faultRun('kill', 0.93)]);
   assert.deepEqual([comparison!.completed, comparison!.runs, comparison!.lostMs, comparison!.victims], [1, 1, [350], [1]]);
   assert.deepEqual(faultToleranceVerdict(twin), { forCount: 0, againstCount: 0, evidence: faultToleranceVerdict([]).evidence });
@@ -183,7 +189,10 @@ test('--faults (resolveMatrix): replaces the matrix list and every model entryâ€
   const matrix = await resolveMatrix({ models: ['logistic-regression'], paradigms: ['processes'], workers: [3], faults: ['stop'] });
   assert.deepEqual(matrix.faults, ['stop']);
   const fromDefault = await resolveMatrix({ rows: 200_000, faults: ['stop'] });
-  assert.ok(fromDefault.models.every((m) => m.faults === undefined || m.faults === null), 'no model keeps its own list');
+  assert.ok(
+    fromDefault.models.every((m) => m.faults === undefined || m.faults === null),
+    'no model keeps its own list',
+  );
   await assert.rejects(resolveMatrix({ models: ['kmeans'], faults: ['explode'] }), { code: 'CONFIG', field: 'faults[0]' });
 });
 

@@ -127,12 +127,19 @@ test('a compare run stores rounds and bytes to target (NULL when not reached), a
     const instance = await DuckDBInstance.create(dbPath);
     const connection = await instance.connect();
     const rows = (
-      await connection.runAndReadAll('SELECT aggregator, target, rounds_to_target, bytes_up_to_target, bytes_up FROM compare_federated ORDER BY seq')
+      await connection.runAndReadAll(
+        'SELECT aggregator, target, rounds_to_target, bytes_up_to_target, bytes_up FROM compare_federated ORDER BY seq',
+      )
     ).getRowObjectsJS();
     connection.closeSync();
     instance.closeSync();
     assert.deepEqual(
-      rows.map((row) => [row.aggregator, row.target, row.rounds_to_target === null ? null : Number(row.rounds_to_target), row.bytes_up_to_target]),
+      rows.map((row) => [
+        row.aggregator,
+        row.target,
+        row.rounds_to_target === null ? null : Number(row.rounds_to_target),
+        row.bytes_up_to_target,
+      ]),
       [
         ['fedavg', 0.7, avg.roundsToTarget, avg.bytesUpToTarget],
         ['fedsgd:0.5', 0.7, sgd.roundsToTarget, sgd.bytesUpToTarget],

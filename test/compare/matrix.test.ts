@@ -131,14 +131,18 @@ test('the default matrix: every model family at two sizes, sequential vs threads
   // their environments (rl-cells.ts); one fault pair (fault-cells.ts): processes×3 undisturbed and SIGKILLed
   assert.equal(cells.length, 2 * (7 + 7 * 5 + 2) + 1 + 2 + 2 * 3 + 2);
   assert.deepEqual(
-    cells.filter((c) => c.fault !== undefined).map((c) => [c.model, c.paradigm, c.workers, c.strategy, c.fault, /rows=(\d+)/.exec(c.data)![1]]),
+    cells
+      .filter((c) => c.fault !== undefined)
+      .map((c) => [c.model, c.paradigm, c.workers, c.strategy, c.fault, /rows=(\d+)/.exec(c.data)![1]]),
     [
       ['logistic-regression', 'processes', 3, 'allreduce', 'none', '20000'],
       ['logistic-regression', 'processes', 3, 'allreduce', 'kill', '20000'],
     ],
   );
   assert.equal(
-    expandMatrix(defaultMatrix({ rows: 20_000 }), ['sequential', 'threads', 'processes'], () => null).cells.filter((c) => c.fault !== undefined).length,
+    expandMatrix(defaultMatrix({ rows: 20_000 }), ['sequential', 'threads', 'processes'], () => null).cells.filter(
+      (c) => c.fault !== undefined,
+    ).length,
     0,
     '--quick has no fault cell',
   );

@@ -57,7 +57,12 @@ function readLogs(dir: string): Batch[] {
       .filter(Boolean)
       .map((line) => {
         const [epoch, size, keys] = line.split(' ');
-        return { pid, epoch: Number(epoch), size: Number(size), keys: keys === undefined || keys === '' ? [] : keys.split(',').map(Number) };
+        return {
+          pid,
+          epoch: Number(epoch),
+          size: Number(size),
+          keys: keys === undefined || keys === '' ? [] : keys.split(',').map(Number),
+        };
       });
   });
 }
@@ -133,7 +138,11 @@ test('processes, 3 workers, one SIGKILLed, max-restarts 1: the replacement joins
   assert.equal(join.workers, 3);
   assert.equal(join.generation, 2, 'generation 1: the survivors; generation 2: with the replacement');
   assert.ok(join.joinMs >= join.reformMs && join.reformMs > 0, JSON.stringify(join));
-  assert.equal(info.rows!.reduce((sum, rows) => sum + rows, 0), whole.train.rows, 'the 3 shards together are every row, once');
+  assert.equal(
+    info.rows!.reduce((sum, rows) => sum + rows, 0),
+    whole.train.rows,
+    'the 3 shards together are every row, once',
+  );
   // The replacement's own log: it trained from the join's epoch to the end, in a world of 3.
   const pids = [...new Set(batches.map((batch) => batch.pid))];
   assert.equal(pids.length, 4, 'three first workers and one replacement summed rows');

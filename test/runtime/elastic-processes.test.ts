@@ -59,7 +59,11 @@ test('SIGKILL of 1 of 3 workers with minWorkers 2: the two survivors re-form, fi
   await disturbed.done;
   assert.notEqual(disturbed.killed(), 0, 'a worker was killed mid-run');
   const info = disturbed.model.fitInfo!;
-  assert.equal(info.workers, 2 + (info.joins?.length ?? 0), 'the run finished on the two survivors (and the replacement, if it joined in time)');
+  assert.equal(
+    info.workers,
+    2 + (info.joins?.length ?? 0),
+    'the run finished on the two survivors (and the replacement, if it joined in time)',
+  );
   assert.equal(info.faults?.length, 1, JSON.stringify(info.faults));
   const fault = info.faults![0]!;
   assert.equal(fault.rank, 1, 'the fault names the killed rank');

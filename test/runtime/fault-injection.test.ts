@@ -16,7 +16,10 @@ const whole = trainTestSplit((await loadData(ELASTIC_SPEC)).train, ELASTIC_SPLIT
 
 function children(): number[] {
   try {
-    return execFileSync('pgrep', ['-P', String(process.pid)], { encoding: 'utf8' }).split('\n').filter(Boolean).map(Number);
+    return execFileSync('pgrep', ['-P', String(process.pid)], { encoding: 'utf8' })
+      .split('\n')
+      .filter(Boolean)
+      .map(Number);
   } catch {
     return [];
   }
@@ -35,7 +38,11 @@ test('planFault: the same seed plans the same rank and point; seeds spread over 
 
 test('threads refuses an injection (its ranks are not processes)', async () => {
   await assert.rejects(
-    createModel(ELASTIC_MODEL.name, ELASTIC_MODEL.params).fit(whole.train, { paradigm: 'threads', workers: 2, inject: { signal: 'SIGKILL' } }),
+    createModel(ELASTIC_MODEL.name, ELASTIC_MODEL.params).fit(whole.train, {
+      paradigm: 'threads',
+      workers: 2,
+      inject: { signal: 'SIGKILL' },
+    }),
     { code: 'CONFIG', field: 'inject' },
   );
 });
@@ -62,7 +69,10 @@ test('SIGKILL at a seeded point: the planned rank is the one lost, after rank 0 
   const seed = Array.from({ length: 20 }, (_, s) => s).find((s) => planFault({ signal: 'SIGKILL', seed: s }, 3).rank !== 0)!;
   const plan = planFault({ signal: 'SIGKILL', seed }, 3);
   const info = await fit({ minWorkers: 2, inject: { signal: 'SIGKILL', seed } });
-  assert.deepEqual({ ...info.injected, firedAtMs: null }, { signal: 'SIGKILL', rank: plan.rank, atFraction: plan.atFraction, firedAtMs: null });
+  assert.deepEqual(
+    { ...info.injected, firedAtMs: null },
+    { signal: 'SIGKILL', rank: plan.rank, atFraction: plan.atFraction, firedAtMs: null },
+  );
   assert.ok(info.injected!.firedAtMs !== null, 'the signal was sent');
   assert.equal(info.faults?.length, 1, JSON.stringify(info.faults));
   assert.equal(info.faults![0]!.rank, plan.rank, 'the fault names the rank the plan chose');
@@ -73,7 +83,10 @@ test('SIGKILL at a seeded point: the planned rank is the one lost, after rank 0 
   assert.ok(crossing !== undefined);
   assert.ok(info.faults![0]!.resumedStep! > 0, 'trained steps before the fault');
   const before = info.history.filter((event) => event.elapsedMs < info.injected!.firedAtMs! - 50);
-  assert.ok(before.every((event) => event.iteration <= crossing.iteration), 'no epoch past the planned point finished long before the signal');
+  assert.ok(
+    before.every((event) => event.iteration <= crossing.iteration),
+    'no epoch past the planned point finished long before the signal',
+  );
   assert.equal(info.history.at(-1)?.iteration, total, 'every epoch was trained');
 });
 

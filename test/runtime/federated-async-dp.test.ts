@@ -37,11 +37,19 @@ test('DP with --async: ε composes one sampled Gaussian mechanism per server ste
   const server = await fit({ dp: { clip: 5, noiseMultiplier: 0.1, delta: 1e-5, mode: 'server' }, rounds: 10 });
   assert.ok(server.fitInfo!.federated!.epsilon! > 0);
   assert.ok(server.score(held) > 0.8, `server-side DP --async accuracy ${server.score(held)}`);
-  console.log(`DP --async q=0.2 σ=1.1: ε after 6 steps ${info.epsilon!.toFixed(4)}; server-side σ=0.1 accuracy ${server.score(held).toFixed(3)}`);
+  console.log(
+    `DP --async q=0.2 σ=1.1: ε after 6 steps ${info.epsilon!.toFixed(4)}; server-side σ=0.1 accuracy ${server.score(held).toFixed(3)}`,
+  );
 });
 
 test('a client buffered twice in one step is accounted at σ/2 (sensitivity 2C); q counts distinct clients', () => {
   const update = (client: number) => ({ client, delta: new Float64Array(1), weight: 1 });
-  assert.deepEqual(bufferedParticipation([update(1), update(2), update(3), update(4)], 20, 1.1), { sampleRate: 4 / 20, noiseMultiplier: 1.1 });
-  assert.deepEqual(bufferedParticipation([update(3), update(2), update(3), update(4)], 20, 1.1), { sampleRate: 3 / 20, noiseMultiplier: 0.55 });
+  assert.deepEqual(bufferedParticipation([update(1), update(2), update(3), update(4)], 20, 1.1), {
+    sampleRate: 4 / 20,
+    noiseMultiplier: 1.1,
+  });
+  assert.deepEqual(bufferedParticipation([update(3), update(2), update(3), update(4)], 20, 1.1), {
+    sampleRate: 3 / 20,
+    noiseMultiplier: 0.55,
+  });
 });

@@ -45,7 +45,10 @@ test('fp16 uploads: one client’s round is the dense round rounded to half prec
   assert.deepEqual(half, rounded);
   const bound = codec.errorBound(Float64Array.from(dense));
   assert.ok(bound > 0 && half.every((w, j) => Math.abs(w - dense[j]!) <= bound));
-  assert.ok(half.some((w, j) => w !== dense[j]), 'fp16 changed nothing: the upload was not compressed');
+  assert.ok(
+    half.some((w, j) => w !== dense[j]),
+    'fp16 changed nothing: the upload was not compressed',
+  );
 
   const none = await fit({});
   const fp16 = await fit({}, 'fp16');
@@ -63,7 +66,9 @@ test('fp16 uploads: one client’s round is the dense round rounded to half prec
   assert.ok(Math.abs(saved - 6 * D) <= 40, `saved ${saved} bytes an upload, expected ≈ ${6 * D}`);
   const ratio = infoHalf.bytesUp / infoNone.bytesUp;
   assert.ok(ratio > 0.25 && ratio < 0.33, `fp16/none upload bytes ${ratio}`);
-  console.log(`fp16: accuracy ${b.toFixed(3)} vs ${a.toFixed(3)}; upload bytes ${infoHalf.bytesUp} vs ${infoNone.bytesUp} (${ratio.toFixed(3)})`);
+  console.log(
+    `fp16: accuracy ${b.toFixed(3)} vs ${a.toFixed(3)}; upload bytes ${infoHalf.bytesUp} vs ${infoNone.bytesUp} (${ratio.toFixed(3)})`,
+  );
 });
 
 test('top-k uploads with per-client error feedback reach the dense accuracy at a fraction of the bytes', async () => {
@@ -81,7 +86,9 @@ test('top-k uploads with per-client error feedback reach the dense accuracy at a
   assert.deepEqual(off.fitInfo!.federated!.compression, { codec: 'topk:0.1', errorFeedback: false });
   // Error feedback changes what is sent, not how much (the headers' loss values aside).
   assert.ok(Math.abs(off.fitInfo!.federated!.bytesUp / info.bytesUp - 1) < 0.01);
-  console.log(`topk:0.1 + EF: accuracy ${b.toFixed(3)} (dense ${a.toFixed(3)}, no EF ${off.score(held).toFixed(3)}); upload bytes ×${ratio.toFixed(3)}`);
+  console.log(
+    `topk:0.1 + EF: accuracy ${b.toFixed(3)} (dense ${a.toFixed(3)}, no EF ${off.score(held).toFixed(3)}); upload bytes ×${ratio.toFixed(3)}`,
+  );
 });
 
 test('every registered codec compresses the uploads: fewer bytes up, the same bytes down, a finite model that learns', async () => {

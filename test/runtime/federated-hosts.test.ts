@@ -24,14 +24,21 @@ const federated: FederatedOptions = { clients: 10, fraction: 1, rounds: 2, dropo
 const paramsOf = (model: AnyEstimator): number[] => [...(model.state as { params: Float64Array }).params];
 
 function clientHost(port: number, rank: number, secret: string, extra: string[] = []): Promise<Result> {
-  return runWatching(['federated-client', '--master', `127.0.0.1:${port}`, '--world-size', '3', '--rank', String(rank), ...extra], () => undefined, {
-    env: { ...process.env, SHARDLEARN_SECRET: secret, SHARDLEARN_JOB_ID: 'federated-hosts-test' },
-    timeoutMs: 60_000,
-  });
+  return runWatching(
+    ['federated-client', '--master', `127.0.0.1:${port}`, '--world-size', '3', '--rank', String(rank), ...extra],
+    () => undefined,
+    {
+      env: { ...process.env, SHARDLEARN_SECRET: secret, SHARDLEARN_JOB_ID: 'federated-hosts-test' },
+      timeoutMs: 60_000,
+    },
+  );
 }
 
 test('client hosts over loopback TCP with CURVE: a wrong secret is refused; two federated-client processes give the processes placement’s model bitwise, with secure aggregation and 30% dropout', async () => {
-  const reference = await createModel('mlp', mlp).fit(train, { paradigm: 'federated', federated: { ...federated, placement: 'processes', workers: 2 } });
+  const reference = await createModel('mlp', mlp).fit(train, {
+    paradigm: 'federated',
+    federated: { ...federated, placement: 'processes', workers: 2 },
+  });
   const port = await freePort();
   const previous = process.env['SHARDLEARN_SECRET'];
   process.env['SHARDLEARN_SECRET'] = SECRET; // the server's readSecret
@@ -73,56 +80,78 @@ test('client hosts over loopback TCP with CURVE: a wrong secret is refused; two 
 
 const reason = namespacesUnavailable();
 
-test('a server and a client host in two network namespaces: the CLI fit completes with secure aggregation, its bytes cross the link', { skip: reason ?? false }, async () => {
-  const net = NamespaceNetwork.create({ hosts: 2, rateMbit: 200 });
-  try {
-    const server = net.hosts[0]!;
-    const env = { ...process.env, SHARDLEARN_SECRET: SECRET, SHARDLEARN_JOB_ID: 'federated-netns', MASTER_ADDR: server.address, MASTER_PORT: '29613', WORLD_SIZE: '2' };
-    const command = [
-      'train',
-      'logistic-regression',
-      '--solver',
-      'sgd',
-      '--data',
-      'synthetic:classification?rows=1200&cols=5&seed=4',
-      '--paradigm',
-      'federated',
-      '--clients',
-      '6',
-      '--fraction',
-      '1',
-      '--rounds',
-      '3',
-      '--secure-aggregation',
-      '--json',
-    ];
-    const before = [net.bytesSent(0), net.bytesSent(1)];
-    const started = (host: number, argv: string[], rank: number): Promise<Result> =>
-      new Promise((resolve) => {
-        const child = spawn('ip', net.exec(host, [process.execPath, bin, ...argv]), { env: { ...env, RANK: String(rank) }, stdio: ['ignore', 'pipe', 'pipe'] });
-        let stdout = '';
-        let stderr = '';
-        child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-        child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-        const timer = setTimeout(() => child.kill('SIGKILL'), 90_000);
-        child.once('exit', (status) => {
-          clearTimeout(timer);
-          resolve({ status, stdout, stderr });
+test(
+  'a server and a client host in two network namespaces: the CLI fit completes with secure aggregation, its bytes cross the link',
+  { skip: reason ?? false },
+  async () => {
+    const net = NamespaceNetwork.create({ hosts: 2, rateMbit: 200 });
+    try {
+      const server = net.hosts[0]!;
+      const env = {
+        ...process.env,
+        SHARDLEARN_SECRET: SECRET,
+        SHARDLEARN_JOB_ID: 'federated-netns',
+        MASTER_ADDR: server.address,
+        MASTER_PORT: '29613',
+        WORLD_SIZE: '2',
+      };
+      const command = [
+        'train',
+        'logistic-regression',
+        '--solver',
+        'sgd',
+        '--data',
+        'synthetic:classification?rows=1200&cols=5&seed=4',
+        '--paradigm',
+        'federated',
+        '--clients',
+        '6',
+        '--fraction',
+        '1',
+        '--rounds',
+        '3',
+        '--secure-aggregation',
+        '--json',
+      ];
+      const before = [net.bytesSent(0), net.bytesSent(1)];
+      const started = (host: number, argv: string[], rank: number): Promise<Result> =>
+        new Promise((resolve) => {
+          const child = spawn('ip', net.exec(host, [process.execPath, bin, ...argv]), {
+            env: { ...env, RANK: String(rank) },
+            stdio: ['ignore', 'pipe', 'pipe'],
+          });
+          let stdout = '';
+          let stderr = '';
+          child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+          child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+          const timer = setTimeout(() => child.kill('SIGKILL'), 90_000);
+          child.once('exit', (status) => {
+            clearTimeout(timer);
+            resolve({ status, stdout, stderr });
+          });
         });
-      });
-    const [trained, hosted] = await Promise.all([
-      started(0, [...command, '--clients-on', 'hosts'], 0),
-      started(1, ['federated-client', '--master', `${server.address}:29613`], 1),
-    ]);
-    assert.equal(trained.status, 0, trained.stderr);
-    assert.equal(hosted.status, 0, hosted.stderr);
-    const report = JSON.parse(trained.stdout) as { federated: { rounds: number; bytesUp: number; bytesDown: number } };
-    assert.equal(report.federated.rounds, 3);
-    const crossed = [net.bytesSent(0) - before[0]!, net.bytesSent(1) - before[1]!];
-    assert.ok(crossed[1]! >= report.federated.bytesUp, `the client host sent ${crossed[1]} bytes on its link; the protocol's ${report.federated.bytesUp}`);
-    assert.ok(crossed[0]! >= report.federated.bytesDown, `the server sent ${crossed[0]} bytes on its link; the protocol's ${report.federated.bytesDown}`);
-    console.log(`netns: server sent ${crossed[0]} B on its veth, client host ${crossed[1]} B; reported up ${report.federated.bytesUp}, down ${report.federated.bytesDown}`);
-  } finally {
-    net.close();
-  }
-});
+      const [trained, hosted] = await Promise.all([
+        started(0, [...command, '--clients-on', 'hosts'], 0),
+        started(1, ['federated-client', '--master', `${server.address}:29613`], 1),
+      ]);
+      assert.equal(trained.status, 0, trained.stderr);
+      assert.equal(hosted.status, 0, hosted.stderr);
+      const report = JSON.parse(trained.stdout) as { federated: { rounds: number; bytesUp: number; bytesDown: number } };
+      assert.equal(report.federated.rounds, 3);
+      const crossed = [net.bytesSent(0) - before[0]!, net.bytesSent(1) - before[1]!];
+      assert.ok(
+        crossed[1]! >= report.federated.bytesUp,
+        `the client host sent ${crossed[1]} bytes on its link; the protocol's ${report.federated.bytesUp}`,
+      );
+      assert.ok(
+        crossed[0]! >= report.federated.bytesDown,
+        `the server sent ${crossed[0]} bytes on its link; the protocol's ${report.federated.bytesDown}`,
+      );
+      console.log(
+        `netns: server sent ${crossed[0]} B on its veth, client host ${crossed[1]} B; reported up ${report.federated.bytesUp}, down ${report.federated.bytesDown}`,
+      );
+    } finally {
+      net.close();
+    }
+  },
+);

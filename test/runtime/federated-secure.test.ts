@@ -103,7 +103,9 @@ test('processes hosts: the server process receives only SecAgg protocol messages
   const fixed = secureFixedPoint(10);
   for (const { client, message } of masked) {
     const { delta, weight } = updates.get(client)!;
-    const input = Float64Array.from({ length: delta.length + 1 }, (_, j) => (j < delta.length ? (delta[j]! * weight) / scale : weight / scale));
+    const input = Float64Array.from({ length: delta.length + 1 }, (_, j) =>
+      j < delta.length ? (delta[j]! * weight) / scale : weight / scale,
+    );
     const { ring } = quantize(input, fixed);
     const vector = (message as { vector: Uint32Array }).vector;
     let near = 0;
@@ -115,14 +117,18 @@ test('processes hosts: the server process receives only SecAgg protocol messages
   // (so the derivation is right), and no private key nor self-mask seed is in any byte the server received.
   const everything = secureReceived.map(({ client, message }) => {
     const header = message.header as { round: number; status: string };
-    return header.status === 'message' ? fromCommMessage(message, { from: client, round: header.round, phase: 'advertise' }) : new Uint8Array();
+    return header.status === 'message'
+      ? fromCommMessage(message, { from: client, round: header.round, phase: 'advertise' })
+      : new Uint8Array();
   });
   for (let client = 0; client < 10; client++) {
     const random = seededRandomSource(new Rng(SECRET_SEED).fork(1).fork(client));
     const channel = generateKeyPair(random);
     const mask = generateKeyPair(random);
     const selfSeed = random(32);
-    const advertised = byKind.get('advertise')!.find((m) => m.client === client)!.message as { keys: { channel: Uint8Array; mask: Uint8Array } };
+    const advertised = byKind.get('advertise')!.find((m) => m.client === client)!.message as {
+      keys: { channel: Uint8Array; mask: Uint8Array };
+    };
     assert.deepEqual(advertised.keys.channel, channel.publicKey);
     assert.deepEqual(advertised.keys.mask, mask.publicKey);
     for (const bytes of everything)
@@ -212,7 +218,9 @@ test('a client process killed after sharing its keys: its clients are dropped by
 
 /** Pids of this process's federated client processes, in rank order (forked in that order). */
 function childPids(): number[] {
-  const lines = execFileSync('ps', ['-o', 'pid=,args=', '--ppid', String(process.pid)], { encoding: 'utf8' }).trim().split('\n');
+  const lines = execFileSync('ps', ['-o', 'pid=,args=', '--ppid', String(process.pid)], { encoding: 'utf8' })
+    .trim()
+    .split('\n');
   return lines
     .filter((line) => line.includes('federated-worker'))
     .map((line) => Number(line.trim().split(/\s+/)[0]))

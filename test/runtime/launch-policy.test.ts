@@ -89,13 +89,18 @@ test('launch without a restart policy: SIGKILL of rank 1 stops ranks 0 and 2, ex
   assert.match(outcome.stderr, /shardlearn launch: rank 1 \(pid \d+\) was killed by SIGKILL; stopping the other ranks \(no restart policy/);
   assert.match(outcome.stderr, /shardlearn launch: stopped 2 other ranks in \d+ ms; exit code 137 \(rank 1 was killed by SIGKILL\)/);
   assert.deepEqual(outcome.ranks.filter(alive), [], 'every rank is gone when launch exits');
-  console.log(`launch exited ${outcome.exitMs.toFixed(0)} ms after the SIGKILL; ${/stopped 2 other ranks in (\d+) ms/.exec(outcome.stderr)![1]} ms to stop the others`);
+  console.log(
+    `launch exited ${outcome.exitMs.toFixed(0)} ms after the SIGKILL; ${/stopped 2 other ranks in (\d+) ms/.exec(outcome.stderr)![1]} ms to stop the others`,
+  );
 });
 
 test('launch with --min-workers 2: SIGKILL of rank 1 lets ranks 0 and 2 re-form and finish; launch exits 0', async () => {
   const outcome = await launchAndKill(['--min-workers', '2']);
   assert.equal(outcome.code, 0, outcome.stderr);
-  assert.match(outcome.stderr, /shardlearn launch: rank 1 \(pid \d+\) was killed by SIGKILL; 2 ranks go on \(--min-workers 2, re-form 1 of at most 3\)/);
+  assert.match(
+    outcome.stderr,
+    /shardlearn launch: rank 1 \(pid \d+\) was killed by SIGKILL; 2 ranks go on \(--min-workers 2, re-form 1 of at most 3\)/,
+  );
   assert.match(outcome.stdout, /logistic-regression: trained on \d+ rows .*\(cluster, 2 workers/);
   assert.deepEqual(outcome.ranks.filter(alive), []);
 });

@@ -17,7 +17,10 @@ const unavailable = namespacesUnavailable();
 
 // The victim is rank 0, the rendezvous master: the case only cluster has (the new master listens on
 // another namespace's address); another rank's loss is the processes tests' case.
-test('namespace cluster: SIGKILL of rank 0 (the rendezvous master) at a seeded point; minWorkers 2: the others re-form and finish', { skip: unavailable ?? false }, async () => {
+test(
+  'namespace cluster: SIGKILL of rank 0 (the rendezvous master) at a seeded point; minWorkers 2: the others re-form and finish',
+  { skip: unavailable ?? false },
+  async () => {
     const whole = trainTestSplit((await loadData(ELASTIC_SPEC)).train, ELASTIC_SPLIT);
     const seed = Array.from({ length: 30 }, (_, s) => s).find((s) => planFault({ signal: 'SIGKILL', seed: s }, 3).rank === 0)!;
     const plan = planFault({ signal: 'SIGKILL', seed }, 3);
@@ -35,11 +38,16 @@ test('namespace cluster: SIGKILL of rank 0 (the rendezvous master) at a seeded p
     assert.equal(info.workers, 2);
     assert.equal(info.faults?.length, 1, JSON.stringify(info.faults));
     assert.equal(info.faults![0]!.rank, plan.rank);
-    assert.equal(info.rows!.reduce((a, b) => a + b, 0), whole.train.rows, 'the survivors trained on every row');
+    assert.equal(
+      info.rows!.reduce((a, b) => a + b, 0),
+      whole.train.rows,
+      'the survivors trained on every row',
+    );
     const model = createModel(ELASTIC_MODEL.name, ELASTIC_MODEL.params);
     model.setState(state);
     const undisturbed = await createModel(ELASTIC_MODEL.name, ELASTIC_MODEL.params).fit(whole.train);
     const accuracy = model.score(whole.test);
     assert.ok(Math.abs(accuracy - undisturbed.score(whole.test)) <= 0.01, `accuracy ${accuracy}`);
     console.log(`netns fault: ${JSON.stringify(info.faults![0])}; accuracy ${accuracy}`);
-  });
+  },
+);

@@ -79,7 +79,10 @@ test('with SHARDLEARN_LANE_FILES=1 and the job folder on tmpfs, FitInfo.transpor
     assert.equal(model.fitInfo?.transport, 'lane-shm');
     assert.deepEqual(readdirSync(parent), [], 'the job folder and its segment files are gone');
   } finally {
-    for (const [name, value] of [['TMPDIR', previous.tmp], ['SHARDLEARN_LANE_FILES', previous.files]] as const) {
+    for (const [name, value] of [
+      ['TMPDIR', previous.tmp],
+      ['SHARDLEARN_LANE_FILES', previous.files],
+    ] as const) {
       if (value === undefined) delete process.env[name];
       else process.env[name] = value;
     }

@@ -29,7 +29,8 @@ test('threads workers read data in the launcher’s WASM memory in place and tra
   assert.ok(heap.contains(placed.x) && !heap.contains(heapData.x) && !heap.contains(plainShared.x));
   try {
     const fit = async (data: typeof placed, workers: number): Promise<ResidencyState> =>
-      (await createModel('test-kernel-residency', params).fit(data, { paradigm: 'threads', workers, workerModules })).state as ResidencyState;
+      (await createModel('test-kernel-residency', params).fit(data, { paradigm: 'threads', workers, workerModules }))
+        .state as ResidencyState;
     const inPlace = await fit(placed, 2);
     assert.deepEqual([...inPlace.wasm], [1, 1]);
     assert.deepEqual([...inPlace.inPlace], [1, 1], 'each worker’s kernels read the placed rows without a copy');

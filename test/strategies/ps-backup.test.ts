@@ -103,7 +103,13 @@ function run(strategy: string, epochs: number, stopMs: number, resume: (stdout: 
       clearTimeout(guard);
       wake(); // never leave a worker stopped
       const last = /^done (.*)$/m.exec(stdout);
-      resolve({ code, stdout, stderr, whileStopped, done: last === null ? { accuracy: NaN, rounds: undefined, seconds: NaN } : JSON.parse(last[1]!) });
+      resolve({
+        code,
+        stdout,
+        stderr,
+        whileStopped,
+        done: last === null ? { accuracy: NaN, rounds: undefined, seconds: NaN } : JSON.parse(last[1]!),
+      });
     });
   });
 }
@@ -121,14 +127,18 @@ test('ps-sync:backup=1, processes×3, rank 2 SIGSTOPped: ranks 0 and 1 train on 
   const rounds = result.done.rounds!;
   assert.ok(rounds.missedByRank[2]! >= (3 * rounds.rounds) / epochs, `rank 2 missed 3 epochs of rounds or more: ${JSON.stringify(rounds)}`);
   assert.ok(rounds.droppedByRank[2]! >= 1, `rank 2's gradient in flight is refused as stale: ${JSON.stringify(rounds)}`);
-  assert.equal(rounds.dropped, rounds.droppedByRank.reduce((a, b) => a + b, 0));
+  assert.equal(
+    rounds.dropped,
+    rounds.droppedByRank.reduce((a, b) => a + b, 0),
+  );
   assert.ok(result.done.accuracy > 0.9, `accuracy ${result.done.accuracy}`);
   console.log(`backup=1 with rank 2 stopped: ${JSON.stringify(result.done)}`);
 });
 
 test('ps-sync:deadline=100, processes×3, rank 2 SIGSTOPped: rank 0 warns naming it; after SIGCONT the run completes', async () => {
   // Rank 1 may be late too on a loaded machine: the line then names both.
-  const warning = /^\[shardlearn rank 0\] ps-sync: round \d+ closed at its 100 ms deadline with [12] of 3 gradients; late: (rank 1, )?rank 2$/m;
+  const warning =
+    /^\[shardlearn rank 0\] ps-sync: round \d+ closed at its 100 ms deadline with [12] of 3 gradients; late: (rank 1, )?rank 2$/m;
   const result = await run('ps-sync:deadline=100', 2, 8000, (_, stderr) => warning.test(stderr));
   assert.equal(result.code, 0, result.stderr);
   assert.match(result.stderr, warning);

@@ -148,12 +148,12 @@ export class Reader {
                 : kind === IN_FILE && (dtype === 0 || bytes === 0)
                   ? 'a segment-file notice without a payload'
                   : bytes > this.maxMessageBytes
-            ? `a frame of ${bytes} bytes, over the maximum message size of ${this.maxMessageBytes}`
-            : (size === 0 && bytes !== 0) || (size > 0 && bytes % size !== 0)
-              ? `a frame of ${bytes} bytes, not a whole number of values`
-              : !Number.isSafeInteger(this.seq) || this.seq < 0
-                ? 'a frame with a bad collective sequence'
-                : null;
+                    ? `a frame of ${bytes} bytes, over the maximum message size of ${this.maxMessageBytes}`
+                    : (size === 0 && bytes !== 0) || (size > 0 && bytes % size !== 0)
+                      ? `a frame of ${bytes} bytes, not a whole number of values`
+                      : !Number.isSafeInteger(this.seq) || this.seq < 0
+                        ? 'a frame with a bad collective sequence'
+                        : null;
     if (problem !== null) return this.onMalformed(problem);
     if (kind === ACK) {
       const refused = this.files!.acknowledged(slot);
