@@ -172,7 +172,8 @@ test('a compare run of one fault pair (processes×3, one rank SIGKILLed): the fi
     const plan = planFault({ signal: 'SIGKILL', seed: faultSeed(matrix.seed, 0) }, 3);
     assert.equal(killed.victim, plan.rank);
     assert.ok(killed.firedAtMs !== null, `the signal was sent: ${JSON.stringify(killed)}`);
-    assert.equal(killed.finalWorkers, 2);
+    // The two survivors, plus the replacement the policy starts when it joined before the run ended (elastic-growth.ts).
+    assert.ok(killed.finalWorkers === 2 || killed.finalWorkers === 3, `final workers ${killed.finalWorkers}`);
     assert.equal(killed.faults.length, 1, JSON.stringify(killed));
     assert.equal(killed.faults[0]!.rank, plan.rank, 'the re-form names the rank the plan chose');
     assert.equal(runs[0]!.fault!.finalWorkers, 3);
