@@ -262,4 +262,9 @@ test('processes×2, topk: a checkpoint missing a rank\'s state file is skipped f
     assert.match(b.stderr, new RegExp(`skipping checkpoint \\S*${files[1]!.replace('.', '\\.')}: .*rank-1\\.slstate.*missing`));
     assert.match(b.stderr, new RegExp(`resuming from \\S*${files[0]!.replace('.', '\\.')}`));
     assert.deepEqual(state(join(dir, 'b.json')), state(join(dir, 'a.json')));
+ 
+    // A world of another size (as after an elastic re-form): the residuals cannot be re-sharded, a note says they are dropped.
+    const one = run([...common, ...flags.slice(4), '--checkpoint-every', '40steps', '--resume', '--out', join(dir, 'c.json')]);
+    assert.equal(one.status, 0, one.stderr);
+    assert.match(one.stderr, /holds the strategy state of 2 ranks, this world has 1: its per-rank codec state .* dropped; the codecs start fresh/);
   }));

@@ -144,7 +144,11 @@ export async function resumeSnapshot(policy: CheckpointPolicy, context: TrainCon
       );
     } else if (ranks > 0 && ranks !== context.comm.size) {
       process.stderr.write(
-        `shardlearn: note: ${path} holds the strategy state of ${ranks} ranks, this world has ${context.comm.size}: its per-rank codec state (residuals, streams) cannot be re-sharded and is dropped; the codecs start fresh\n`,
+        `shardlearn: note: ${path} holds the strategy state of ${ranks} ranks, this world has ${context.comm.size}: ${
+          codecOf(context) === 'none'
+            ? 'the update state is composed from its shards; the per-rank clocks restart'
+            : "its per-rank codec state (residuals, streams) cannot be re-sharded and is dropped; the codecs start fresh"
+        }\n`,
       );
     } else strategyState = ranks > 0;
   }
