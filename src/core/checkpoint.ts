@@ -32,6 +32,8 @@ const DIGEST_BYTES = 32;
 const NAME_PATTERN = /^ckpt-(\d{12})\.slckpt$/;
 /** writeFileAtomic's temporary names for checkpoint files. */
 const TEMPORARY_PATTERN = /^\.ckpt-\d{12}\.slckpt\.[0-9a-f]+\.tmp$/;
+/** The same for rank-state files (rankStateFileName). */
+const RANK_TEMPORARY_PATTERN = /^\.ckpt-(\d{12})\.rank-\d+\.slstate\.[0-9a-f]+\.tmp$/;
 
 export type CheckpointArray = Float64Array | Uint32Array | Int32Array;
 type DType = 'float64' | 'uint32' | 'int32';
@@ -257,8 +259,13 @@ export interface SaveOptions {
 export async function saveCheckpoint(dir: string, checkpoint: Checkpoint, options: SaveOptions = {}): Promise<string> {
   const path = join(dir, checkpointFileName(checkpoint.step));
   await writeFileAtomic(path, encodeCheckpoint(checkpoint), { createFolder: true });
-  // Temporary files of a writer killed mid-write (only rank 0 writes, and its own write is done).
-  for (const name of await readdir(dir)) if (TEMPORARY_PATTERN.test(name)) await unlink(join(dir, name)).catch(() => undefined);
+  // Temporary files of a writer killed mid-write (only rank 0 writes checkpoints, and its own write
+  // is done); of rank-state files, only those of older steps (another rank may be writing this step's).
+  const current = String(checkpoint.step).padStart(12, '0');
+  for (const name of await readdir(dir)) {
+    const rankStep = RANK_TEMPORARY_PATTERN.exec(name)?.[1];
+    if (TEMPORARY_PATTERN.test(name) || (rankStep !== undefined && rankStep < current)) await unlink(join(dir, name)).catch(() => undefined);
+  }
   const keep = options.keep ?? 0;
   if (keep > 0) {
     const files = await listCheckpoints(dir);
