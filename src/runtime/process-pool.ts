@@ -211,7 +211,12 @@ export async function shutdownProcessPool(): Promise<void> {
   await discardProcesses(pool.filter((entry) => !entry.busy).map((entry) => entry.child));
 }
 
+/** The idle pooled children (for tests and diagnostics). */
+export function idleProcesses(): ChildProcess[] {
+  return pool.filter((entry) => !entry.busy && running(entry.child)).map((entry) => entry.child);
+}
+
 /** The pids of the idle pooled children (for tests and diagnostics). */
 export function idleProcessPids(): number[] {
-  return pool.filter((entry) => !entry.busy && running(entry.child)).map((entry) => entry.child.pid!);
+  return idleProcesses().map((child) => child.pid!);
 }
