@@ -26,6 +26,7 @@ import { grownPlace } from './elastic-growth.js';
 import type { ElasticSetup, RankData, RankJob, RankMessage } from './rank.js';
 import { errorReport, resultForLauncher, runRank } from './rank.js';
 import type { ProcessIdle } from './process-pool.js';
+import { resetPeakRss } from './peak-rss.js';
 
 export interface ProcessStart {
   type: 'start';
@@ -253,6 +254,7 @@ if (process.env['SHARDLEARN_PROCESS_WORKER'] === '1' && process.send !== undefin
   const onStart = (start: ProcessStart): void => {
     if (start.type !== 'start' || busy) return; // other orders belong to the job that is running
     busy = true;
+    if (pooled) resetPeakRss(); // FitInfo.peakRssBytes: this job's peak, not an earlier job's
     run(start, (message) => void post(message), post).then(
       async () => {
         if (pooled) {
