@@ -19,6 +19,7 @@ import {
   runCompare,
 } from '../compare/index.js';
 import { parseNetworksFlag } from '../compare/matrix.js';
+import { shutdownProcessPool } from '../runtime/index.js';
 import type { ParsedArgs } from './args.js';
 import { rejectLeftovers, takeList, takeNumber, takeString, takeSwitch } from './args.js';
 import type { Output } from './output.js';
@@ -166,6 +167,7 @@ export async function compareCommand(args: ParsedArgs, write: Output): Promise<v
     if (outcome.reportPath !== null) write(`report:  ${outcome.reportPath}`);
   } finally {
     process.off('SIGINT', onSigint);
+    await shutdownProcessPool(); // the processes cells' warm children (they would also leave on exit)
   }
 }
 

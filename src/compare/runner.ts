@@ -147,6 +147,10 @@ async function measure(input: MeasureInput): Promise<Measured> {
     ...faultFitOptions(cell, faultSeed(session.matrix.seed, repeat)),
     onProgress: (event) => options.onProgress?.({ type: 'fit-progress', cell, repeat, event }),
   };
+  // Processes cells run on the warm process pool, as threads cells run on the warm thread pool: a
+  // repeat after the first does not pay fork, Node's boot and the library's import (the pool skips
+  // elastic and fault cells on its own). The first fit of a size pays it, as for threads.
+  if (cell.paradigm === 'processes') fitOptions.reuseProcesses = true;
   if (session.matrix.timeoutMs !== null) fitOptions.timeoutMs = session.matrix.timeoutMs;
   const { name: networkName, kind: networkKind, ...profile } = cell.network;
   if (networkKind === undefined && Object.keys(profile).length > 0) fitOptions.network = profile;
