@@ -40,6 +40,8 @@ export interface CellSummary {
   messagesSent: Spread | null;
   commMs: Spread | null;
   computeMs: Spread | null;
+  /** Start-up as the paradigm timed it (RunRecord.startupMs); null when no run reported it. */
+  startupMs: Spread | null;
   score: Spread | null;
   scoreName: string;
   higherIsBetter: boolean;
@@ -101,6 +103,7 @@ export function summarize(records: readonly RunRecord[]): CellSummary[] {
       messagesSent: pick(ok, (r) => r.messagesSent),
       commMs,
       computeMs: pick(ok, (r) => r.computeMs),
+      startupMs: pick(ok, (r) => r.startupMs ?? null),
       score: pick(ok, (r) => r.score),
       scoreName: first.scoreName,
       higherIsBetter: first.higherIsBetter,
