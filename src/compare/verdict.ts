@@ -11,6 +11,10 @@
  * for (const family of answers(summarize(records))) for (const size of family.sizes) console.log(size.sentence);
  */
 import type { Paradigm } from '../models/paradigm.js';
+import { faultAnswers } from './fault-report.js';
+import { federatedAnswers } from './federated-report.js';
+import type { FederatedResult } from './federated-run.js';
+import type { RunRecord } from './record.js';
 import type { CellSummary } from './summary.js';
 import { cellLabel } from './summary.js';
 
@@ -152,4 +156,24 @@ function headline(sizes: readonly SizeAnswer[]): string {
       : `at ${list.map((s) => s.trainRows).join(' and ')} rows`;
   if (winners.length === 1) return `${winners[0]} wins ${rows(sizes)}`;
   return winners.map((p) => `${p} wins ${rows(sizes.filter((s) => s.winner.paradigm === p))}`).join('; ');
+}
+
+/** One plain-words line beside the paradigm answers: a family that is not a race between paradigms. */
+export interface OtherAnswer {
+  topic: 'Federated' | 'Faults';
+  line: string;
+}
+
+/**
+ * The answers for the federated cells (federated-report.ts) and the fault cells (fault-report.ts),
+ * computed from the stored results; none for a family the matrix did not have.
+ *
+ * @example
+ * for (const { topic, line } of otherAnswers({ federated: result.federated, records: result.records })) console.log(`${topic}: ${line}`);
+ */
+export function otherAnswers(input: { federated?: readonly FederatedResult[]; records?: readonly RunRecord[] }): OtherAnswer[] {
+  return [
+    ...federatedAnswers(input.federated ?? []).map((line) => ({ topic: 'Federated' as const, line })),
+    ...faultAnswers(input.records ?? []).map((line) => ({ topic: 'Faults' as const, line })),
+  ];
 }
