@@ -46,4 +46,4 @@ export type { AdviseRequest, Advice, AdviceOption, Validation, ValidationCell } 
 export { DEFAULT_CALIBRATION, predict, workloadOf, parseBandwidth } from './cost-model.js';
 export type { Algorithm, Calibration, ClusterSpec, Prediction, Workload } from './cost-model.js';
 export { calibrate, nonNegativeLeastSquares } from './calibrate.js';
-export { remainingSeconds, formatDuration } from './eta.js';
+export { remainingSeconds, remainingFederatedSeconds, etaText, formatDuration } from './eta.js';

@@ -42,7 +42,15 @@ import type { CentralisedFit, FederatedResult } from './federated-run.js';
 import { failedFederated, federatedLine, fitCentralised, runFederatedCell } from './federated-run.js';
 
 export type CompareEvent =
-  | { type: 'start'; session: Session; totalRuns: number; cells: Cell[]; skipped: SkippedCell[] }
+  | {
+      type: 'start';
+      session: Session;
+      totalRuns: number;
+      cells: Cell[];
+      skipped: SkippedCell[];
+      /** The federated fits still to run after the runs, in order: their cell's key, once per repeat (resumed fits left out). */
+      federatedFits: string[];
+    }
   | { type: 'warmup'; model: string }
   | { type: 'run-start'; cell: Cell; repeat: number; runIndex: number; totalRuns: number }
   | { type: 'fit-progress'; cell: Cell; repeat: number; event: ProgressEvent & { elapsedMs: number } }
@@ -340,7 +348,11 @@ export async function runMatrix(matrix: Matrix, options: RunOptions): Promise<Co
   const finished = new Set((options.resume?.records ?? []).map((r) => `${r.repeat}|${r.cellId}`));
   const totalRuns = cells.length * matrix.repeats;
   const emit = options.onProgress ?? ((): void => undefined);
-  emit({ type: 'start', session, totalRuns, cells, skipped: [...skipped] });
+  const resumedFits = new Set((options.resume?.federated ?? []).map((r) => `${r.repeat}|${r.key}`));
+  const federatedFits = expandFederated(matrix.federated ?? []).flatMap(({ cell, repeats }) =>
+    Array.from({ length: repeats }, (_, repeat) => repeat).flatMap((repeat) => (resumedFits.has(`${repeat}|${cell.key}`) ? [] : [cell.key])),
+  );
+  emit({ type: 'start', session, totalRuns, cells, skipped: [...skipped], federatedFits });
   const records: RunRecord[] = [...(options.resume?.records ?? [])];
   const splits = new Map<string, Split | Error>();
   const dead = new Set<string>();
