@@ -12,6 +12,7 @@ import {
   etaText,
   exportRunsParquet,
   listRuns,
+  nonSgdSolver,
   remainingFederatedSeconds,
   remainingSeconds,
   reportFromStore,
@@ -123,7 +124,7 @@ export async function compareCommand(args: ParsedArgs, write: Output): Promise<v
         return;
       case 'run-start':
         runStartedMs = Date.now();
-        label = `${event.cell.model} ${event.cell.paradigm}×${event.cell.workers} ${event.cell.strategy}${event.cell.network.name === 'loopback' ? '' : ` @${event.cell.network.name}`}${eta}`;
+        label = `${event.cell.model} ${event.cell.paradigm}×${event.cell.workers} ${nonSgdSolver(event.cell.model, event.cell.params) ?? event.cell.strategy}${event.cell.network.name === 'loopback' ? '' : ` @${event.cell.network.name}`}${eta}`;
         bar.update(done / total, label);
         return;
       case 'fit-progress':

@@ -28,6 +28,7 @@ import type { Cell, Matrix, SkippedCell } from './matrix.js';
 import { expandMatrix, parallelismOptions } from './matrix.js';
 import { codecFitOptions } from './codec-axis.js';
 import { faultFitOptions, faultOutcome, faultSeed } from './fault-cells.js';
+import { nonSgdSolver } from './summary.js';
 import type { CompareResult, RunRecord, Session } from './record.js';
 import { stageMemoryOf } from './stage-memory.js';
 import type { HistoryPoint } from './stats.js';
@@ -112,7 +113,7 @@ function newId(): string {
 
 /** One line for a live display: what ran, how long, how fast against sequential, how well. */
 export function describeRun(record: RunRecord): string {
-  const what = `${record.model} ${record.paradigm}×${record.workers}${record.paradigm === 'sequential' ? '' : ` ${record.strategy}`}${record.compression === 'none' ? '' : ` ${record.compression}`}${record.network === 'loopback' ? '' : ` @${record.network}`}${record.fault === undefined ? '' : ` fault=${record.fault.kind}`} #${record.repeat + 1}`;
+  const what = `${record.model} ${record.paradigm}×${record.workers}${record.paradigm === 'sequential' ? '' : ` ${nonSgdSolver(record.model, record.params) ?? record.strategy}`}${record.compression === 'none' ? '' : ` ${record.compression}`}${record.network === 'loopback' ? '' : ` @${record.network}`}${record.fault === undefined ? '' : ` fault=${record.fault.kind}`} #${record.repeat + 1}`;
   if (record.status === 'failed') return `${what}: failed — ${record.error ?? 'unknown error'}`;
   const parts = [`${record.wallSeconds.toFixed(2)} s`];
   if (record.speedup !== null) parts.push(`speedup ${record.speedup.toFixed(2)}×`);
