@@ -47,6 +47,9 @@ test('no federated or fault cells: no such line, in the answers, the report or t
   const withBoth = await renderReport({ ...base, records: [...plain, ...faultRecords()], federated: federatedResults() });
   assert.match(verdict(withBoth), /<strong>Federated<\/strong>: logistic-regression on /);
   assert.match(verdict(withBoth), /<strong>Faults<\/strong>: a SIGKILLed rank/);
+  const federatedOnly = verdict(await renderReport({ ...base, records: plain, federated: federatedResults() }));
+  assert.match(federatedOnly, /<strong>Federated<\/strong>/);
+  assert.doesNotMatch(federatedOnly, /Faults/);
   // The paradigm answer still comes first.
   assert.ok(verdict(withBoth).indexOf('<strong>kmeans</strong>') < verdict(withBoth).indexOf('<strong>Federated</strong>'));
 });
