@@ -59,6 +59,11 @@ test('each rank reports its peak RSS: a processes rank its own process, a thread
   assert.ok(processes.peakRssBytes > 400e6, `launcher: ${processes.peakRssBytes}`);
   // A thread rank read the launcher's peak during the fit; the launcher read it again after: never lower.
   assert.ok(threads.rankPeakRssBytes! <= threads.peakRssBytes, `${threads.rankPeakRssBytes} <= ${threads.peakRssBytes}`);
+  // Start-up as the paradigm timed it (FitInfo.startupMs) is recorded: a process rank is forked,
+  // loads the library and receives its rows before training, within the run's wall time.
+  assert.ok(processes.startupMs !== null && processes.startupMs > 0, `processes start-up: ${processes.startupMs}`);
+  assert.ok(processes.startupMs < processes.wallSeconds * 1000, `${processes.startupMs} ms within ${processes.wallSeconds} s`);
+  assert.ok(threads.startupMs !== null && threads.startupMs >= 0, `threads start-up: ${threads.startupMs}`);
 });
 
 test("processes cells run on the warm process pool: repeats after the first reuse its children", async () => {
