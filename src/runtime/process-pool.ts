@@ -58,7 +58,9 @@ let exitHook = false;
 export function forkProcessWorker(pooled: boolean): ChildProcess {
   return fork(WORKER_URL, [], {
     serialization: 'advanced',
-    execArgv: [],
+    // A pooled child collects the last job's garbage before the next one starts (process-worker.ts), so
+    // that job's peak memory starts from what the child really holds, not from the last job's heap.
+    execArgv: pooled ? ['--expose-gc'] : [],
     env: { ...process.env, SHARDLEARN_PROCESS_WORKER: '1', ...(pooled ? { SHARDLEARN_PROCESS_POOLED: '1' } : {}) },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });

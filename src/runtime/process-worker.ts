@@ -254,7 +254,12 @@ if (process.env['SHARDLEARN_PROCESS_WORKER'] === '1' && process.send !== undefin
   const onStart = (start: ProcessStart): void => {
     if (start.type !== 'start' || busy) return; // other orders belong to the job that is running
     busy = true;
-    if (pooled) resetPeakRss(); // FitInfo.peakRssBytes: this job's peak, not an earlier job's
+    if (pooled) {
+      // FitInfo.peakRssBytes: this job's peak, not an earlier job's; the earlier job's garbage is
+      // collected first (the pool forks its children with --expose-gc), or its heap would be the floor.
+      (globalThis as { gc?: () => void }).gc?.();
+      resetPeakRss();
+    }
     run(start, (message) => void post(message), post).then(
       async () => {
         if (pooled) {
