@@ -134,7 +134,9 @@ export async function launchLocal(options: LaunchOptions): Promise<number> {
   const jobId = `launch-${randomBytes(8).toString('hex')}`;
   const stdout = options.stdout ?? process.stdout;
   const stderr = options.stderr ?? process.stderr;
-  const joinPort = await freePort(); // the original rank 0 accepts newcomers here (runtime/static-join.ts)
+  // The original rank 0 accepts newcomers here (runtime/static-join.ts): clear of MASTER_PORT + generation.
+  let joinPort = await freePort();
+  while (joinPort >= masterPort && joinPort <= masterPort + 64) joinPort = await freePort();
   const children: ChildProcess[] = [];
   const policy = commandPolicy(command, workers);
   /** Start rank `rank`, or with `replacement` a newcomer (SHARDLEARN_JOIN=1) that joins at an epoch boundary. */

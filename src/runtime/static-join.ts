@@ -255,6 +255,35 @@ export class StaticMembership implements Membership {
   }
 }
 
+/** How long a newcomer retries a refused connection (rank 0 may not listen yet: it was started at the same time). */
+const CONNECT_RETRY_MS = 10_000;
+
+/** A connection to the join port, retried while refused for up to CONNECT_RETRY_MS; a CommError says where nothing listens. */
+async function connect(addr: string, port: number): Promise<Socket> {
+  const where = `${addr}:${port}`;
+  const deadline = performance.now() + CONNECT_RETRY_MS;
+  for (;;) {
+    const socket = createConnection({ host: addr, port });
+    const error = await new Promise<NodeJS.ErrnoException | undefined>((resolve) => {
+      const timer = setTimeout(() => {
+        socket.destroy();
+        resolve(Object.assign(new Error('timed out'), { code: 'ETIMEDOUT' }));
+      }, HANDSHAKE_TIMEOUT_MS);
+      socket.once('connect', () => (clearTimeout(timer), resolve(undefined)));
+      socket.once('error', (failure: NodeJS.ErrnoException) => (clearTimeout(timer), resolve(failure)));
+    });
+    if (error === undefined) return socket;
+    socket.destroy();
+    if (error.code !== 'ECONNREFUSED' || performance.now() >= deadline)
+      throw new CommError(
+        'COMM',
+        `nothing accepts joins at ${where} (${error.code ?? error.message}): only the job's original rank 0 does (${JOIN_PORT_VARIABLE}, default MASTER_PORT + ${JOIN_PORT_OFFSET}), under a restart policy, while it lives; after it is lost the world only shrinks`,
+        { host: where, cause: error },
+      );
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
+
 /**
  * A newcomer: announce itself to the original rank 0 at `addr:port` and wait for its admission.
  * Resolves with its place and where its first generation meets; a CommError says why not (nobody
@@ -265,23 +294,9 @@ export async function announce(
   timeoutMs = ADMISSION_TIMEOUT_MS,
 ): Promise<{ place: ElasticPlace; masterAddr: string; masterPort: number; announcedAt: number }> {
   const where = `${target.addr}:${target.port}`;
-  const socket = createConnection({ host: target.addr, port: target.port });
+  const socket = await connect(target.addr, target.port);
   const read = reader(socket);
   try {
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new CommError('TIMEOUT', `no answer from ${where} within ${HANDSHAKE_TIMEOUT_MS} ms`)), HANDSHAKE_TIMEOUT_MS);
-      socket.once('connect', () => (clearTimeout(timer), resolve()));
-      socket.once('error', (error: NodeJS.ErrnoException) => {
-        clearTimeout(timer);
-        reject(
-          new CommError(
-            'COMM',
-            `nothing accepts joins at ${where} (${error.code ?? error.message}): only the job's original rank 0 does (${JOIN_PORT_VARIABLE}, default MASTER_PORT + ${JOIN_PORT_OFFSET}), under a restart policy, while it lives; after it is lost the world only shrinks`,
-            { host: where, cause: error },
-          ),
-        );
-      });
-    });
     const nonce = randomBytes(16).toString('hex');
     send(socket, { type: 'hello', job: target.jobId, nonce });
     const refused = (message: Message): never => {
@@ -292,8 +307,14 @@ export async function announce(
     const challenge = await read(HANDSHAKE_TIMEOUT_MS, `challenge from ${where}`);
     if (challenge.type !== 'challenge') refused(challenge);
     const { nonce: theirs, proof: theirProof } = challenge as Extract<Message, { type: 'challenge' }>;
-    if (!sameProof(theirProof, proof(target.secret, 'master', target.jobId, nonce)))
-      throw new CommError('COMM', `the process at ${where} does not hold this job's secret: not joining it`, { host: where });
+    if (!sameProof(theirProof, proof(target.secret, 'master', target.jobId, nonce))) {
+      send(socket, { type: 'refused', reason: 'wrong job secret' }); // rank 0 says so in its log too
+      throw new CommError(
+        'COMM',
+        `the job's rank 0 at ${where} refused this newcomer: wrong job secret (its secret and this process's SHARDLEARN_SECRET / SHARDLEARN_SECRET_FILE differ)`,
+        { host: where, recoverable: false },
+      );
+    }
     send(socket, { type: 'proof', proof: proof(target.secret, 'newcomer', target.jobId, theirs) });
     const announced = await read(HANDSHAKE_TIMEOUT_MS, `announcement from ${where}`);
     if (announced.type !== 'announced') refused(announced);
