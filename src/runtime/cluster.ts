@@ -108,7 +108,13 @@ async function staticJoining(place: Rendezvous, joining: boolean): Promise<Stati
   });
   if (joining)
     return { membership, admission: () => announce({ addr: place.masterAddr, port, jobId: place.jobId, secret }) };
-  if (place.rank === 0) await membership.listen(place.host ?? place.masterAddr, port);
+  if (place.rank === 0)
+    // A join port in use (another job on this host) costs only growth: the run goes on, newcomers are refused.
+    await membership
+      .listen(place.host ?? place.masterAddr, port)
+      .catch((error: unknown) =>
+        process.stderr.write(`shardlearn: ${error instanceof Error ? error.message : String(error)}; newcomers (SHARDLEARN_JOIN=1) will be refused\n`),
+      );
   return { membership };
 }
 

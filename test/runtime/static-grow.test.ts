@@ -12,7 +12,10 @@ import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { ConfigError } from '../../src/core/errors.js';
 import { freePort } from '../../src/runtime/launch.js';
+import { inCluster, rendezvousFromEnv } from '../../src/runtime/rendezvous.js';
+import { joinPortFromEnv } from '../../src/runtime/static-join.js';
 import { bin } from '../cli/bin.js';
 
 const train = (epochs: number): string[] => [
@@ -54,6 +57,20 @@ function accuracy(stdout: string): number {
   assert.ok(found, `an accuracy in\n${stdout}`);
   return Number(found[1]);
 }
+
+test('SHARDLEARN_JOIN=1 makes a newcomer (RANK ignored, rank −1); the join port defaults to MASTER_PORT + 1000', () => {
+  const env = { MASTER_ADDR: '10.0.0.5', MASTER_PORT: '29500', WORLD_SIZE: '3' };
+  assert.deepEqual(
+    [rendezvousFromEnv({ ...env, SHARDLEARN_JOIN: '1', RANK: '7' }).rank, rendezvousFromEnv({ ...env, SHARDLEARN_JOIN: '1' }).joining],
+    [-1, true],
+  );
+  assert.equal(rendezvousFromEnv({ ...env, RANK: '2' }).joining, undefined);
+  assert.ok(inCluster({ ...env, SHARDLEARN_JOIN: '1' }));
+  assert.throws(() => rendezvousFromEnv({ ...env, SHARDLEARN_JOIN: 'yes' }), (error) => error instanceof ConfigError && /SHARDLEARN_JOIN=yes/.test(error.message));
+  assert.equal(joinPortFromEnv(29500, {}), 30500);
+  assert.equal(joinPortFromEnv(29500, { SHARDLEARN_JOIN_PORT: '4000' }), 4000);
+  assert.throws(() => joinPortFromEnv(65000, {}), /SHARDLEARN_JOIN_PORT/);
+});
 
 test('launch --max-restarts 1: a SIGKILLed rank is replaced, the replacement joins, the run ends on 3 workers', async () => {
   const policy = ['--min-workers', '2', '--max-workers', '3', '--max-restarts', '1'];
