@@ -111,16 +111,17 @@ test('ranks started by hand: a newcomer with the wrong secret is refused; one wi
     SHARDLEARN_JOIN_PORT: String(joinPort),
     SHARDLEARN_SECRET: 'the-job-secret-0123456789abcdef0123',
   };
-  const args = [...train(30), '--min-workers', '1', '--max-workers', '3', '--checkpoint-dir', dir, '--checkpoint-every', '20'];
+  const args = [...train(50), '--min-workers', '1', '--max-workers', '3', '--checkpoint-dir', dir, '--checkpoint-every', '20'];
   const ranks = [0, 1].map((rank) => run(args, { ...base, RANK: String(rank) }));
   const guard = setTimeout(() => ranks.forEach((rank) => rank.child.kill('SIGKILL')), 120_000);
   try {
     assert.ok(await until(() => readdirSync(dir).length > 0, 60_000), ranks[0]!.out.stderr);
+    // Both at once (each needs Node's start-up), so the run is still going when the newcomer is admitted.
     const stranger = run(args, { ...base, SHARDLEARN_JOIN: '1', SHARDLEARN_SECRET: 'not-the-job-secret-0123456789abcdef' });
+    const newcomer = run(args, { ...base, SHARDLEARN_JOIN: '1' });
     assert.notEqual(await stranger.exited, 0);
     assert.match(stranger.out.stderr, /refused this newcomer: wrong job secret/);
     assert.match(ranks[0]!.out.stderr, /refused a newcomer from 127\.0\.0\.1:\d+: wrong job secret/);
-    const newcomer = run(args, { ...base, SHARDLEARN_JOIN: '1' });
     assert.equal(await newcomer.exited, 0, newcomer.out.stderr);
     assert.equal(await ranks[0]!.exited, 0, ranks[0]!.out.stderr);
     assert.equal(await ranks[1]!.exited, 0, ranks[1]!.out.stderr);
