@@ -74,10 +74,10 @@ test('SHARDLEARN_JOIN=1 makes a newcomer (RANK ignored, rank −1); the join por
 
 test('launch --max-restarts 1: a SIGKILLed rank is replaced, the replacement joins, the run ends on 3 workers', async () => {
   const policy = ['--min-workers', '2', '--max-workers', '3', '--max-restarts', '1'];
-  const calm = run(['launch', '--workers', '3', '--', ...train(14), ...policy]);
+  const calm = run(['launch', '--workers', '3', '--', ...train(24), ...policy]);
   assert.equal(await calm.exited, 0, calm.out.stderr);
   const dir = mkdtempSync(join(tmpdir(), 'shardlearn-static-grow-'));
-  const launch = run(['launch', '--workers', '3', '--', ...train(14), ...policy, '--checkpoint-dir', dir, '--checkpoint-every', '20']);
+  const launch = run(['launch', '--workers', '3', '--', ...train(24), ...policy, '--checkpoint-dir', dir, '--checkpoint-every', '20']);
   const guard = setTimeout(() => launch.child.kill('SIGKILL'), 120_000);
   try {
     let ranks: number[] = [];
