@@ -129,11 +129,11 @@ export const COMMANDS: Record<string, CommandHelp> = {
       ],
       [
         '--max-workers N',
-        'the largest world size: a replacement (processes) or a rank registered in etcd (cluster) joins the running fit at the next epoch boundary while the world is smaller (default --workers)',
+        'the largest world size: a replacement (processes, launch), a rank registered in etcd, or a cluster rank started with SHARDLEARN_JOIN=1 (static rendezvous: it announces itself to the original rank 0 on SHARDLEARN_JOIN_PORT, default MASTER_PORT + 1000) joins the running fit at the next epoch boundary while the world is smaller (default --workers)',
       ],
       [
         '--max-restarts N',
-        'lost ranks survived (processes, cluster: the survivors re-form; processes also starts a replacement) or restarts from the checkpoint (threads); default 3 with --min-workers below --workers, else 0',
+        'lost ranks survived (processes, cluster: the survivors re-form; processes and shardlearn launch also start a replacement) or restarts from the checkpoint (threads); default 3 with --min-workers below --workers, else 0',
       ],
       [
         '--straggler-warning S',
@@ -299,7 +299,7 @@ export const COMMANDS: Record<string, CommandHelp> = {
       ['--secret-file <path>', 'the job secret (mode 600 or stricter); default SHARDLEARN_SECRET, else a fresh one'],
       [
         '-- <command> …',
-        "the ranks' command, e.g. train kmeans --data x.csv --paradigm cluster; when a rank dies launch stops the others and exits with its code, unless the command's --min-workers/--max-restarts let the survivors re-form",
+        "the ranks' command, e.g. train kmeans --data x.csv --paradigm cluster; when a rank dies launch stops the others and exits with its code, unless the command's --min-workers/--max-restarts let the survivors re-form; then launch also starts a replacement (SHARDLEARN_JOIN=1, within the command's --max-restarts, below its --max-workers) that joins at the next epoch boundary",
       ],
     ],
   },

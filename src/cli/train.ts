@@ -190,7 +190,8 @@ export async function trainCommand(args: ParsedArgs, write: Output): Promise<Tra
   if (inProcess) placeSharedArraysInWasmMemory();
   const data = await prepareData(
     args,
-    place === null ? undefined : { rank: place.rank, worldSize: place.worldSize },
+    // A newcomer (SHARDLEARN_JOIN=1, rank −1 until admitted) loads its shard of the grown world once admitted.
+    place === null ? undefined : { rank: Math.max(0, place.rank), worldSize: place.worldSize },
     ranksLoad,
     inProcess ? 'shared' : 'heap',
   );

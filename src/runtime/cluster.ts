@@ -39,6 +39,7 @@ import { runRank } from './rank.js';
 import type { Rendezvous } from './rendezvous.js';
 import { staticRendezvous } from './rendezvous.js';
 import { RendezvousMembership } from './rendezvous-membership.js';
+import { StaticMembership, announce, joinPortFromEnv } from './static-join.js';
 import { watchCheckpointSignal } from './slurm.js';
 
 const STAT_FIELDS = ['bytesSent', 'bytesReceived', 'messagesSent', 'messagesReceived', 'collectives', 'commMs'] as const;
@@ -52,6 +53,14 @@ export async function launchCluster<State>(request: LaunchRequest<State>): Promi
   // A changing rendezvous under a restart policy: its generations are the fit's (growth and shrink).
   const policySet = options.minWorkers !== undefined || options.maxWorkers !== undefined || options.maxRestarts !== undefined;
   const membership = policySet && rendezvous.name !== 'static' ? new RendezvousMembership(rendezvous, place) : undefined;
+  // The static rendezvous under a policy: the original rank 0 accepts newcomers (SHARDLEARN_JOIN=1), who join at epoch boundaries.
+  const joining = (place as { joining?: true }).joining === true;
+  if (joining && !policySet)
+    throw new ConfigError(
+      'SHARDLEARN_JOIN=1 joins a running job with a restart policy: give this newcomer the same --min-workers/--max-workers as the job',
+      { field: 'SHARDLEARN_JOIN' },
+    );
+  const staticGrowth = policySet && rendezvous.name === 'static' ? await staticJoining(place, joining) : undefined;
   const unwatch = rendezvous.onChange(
     (world) => {
       if (membership === undefined)
@@ -71,18 +80,49 @@ export async function launchCluster<State>(request: LaunchRequest<State>): Promi
       );
   });
   try {
-    return await fitOnPlace(request, place, membership);
+    return await fitOnPlace(request, place, membership, staticGrowth);
   } finally {
+    await staticGrowth?.membership.stop();
     membership?.stop();
     unwatch();
     ignoreSignal();
   }
 }
 
+/** A static rank's growth: its membership, and for a newcomer its admission (static-join.ts). */
+interface StaticGrowth {
+  membership: StaticMembership;
+  admission?: () => ReturnType<typeof announce>;
+}
+
+/** Set up growth under the static rendezvous: the original rank 0 listens for newcomers; a newcomer will announce itself. */
+async function staticJoining(place: Rendezvous, joining: boolean): Promise<StaticGrowth> {
+  const secret = readSecret();
+  const port = joinPortFromEnv(place.masterPort);
+  const membership = new StaticMembership({
+    jobId: place.jobId,
+    secret,
+    firstSize: place.worldSize,
+    masterAddr: place.masterAddr,
+    masterPort: place.masterPort,
+  });
+  if (joining)
+    return { membership, admission: () => announce({ addr: place.masterAddr, port, jobId: place.jobId, secret }) };
+  if (place.rank === 0)
+    // A join port in use (another job on this host) costs only growth: the run goes on, newcomers are refused.
+    await membership
+      .listen(place.host ?? place.masterAddr, port)
+      .catch((error: unknown) =>
+        process.stderr.write(`shardlearn: ${error instanceof Error ? error.message : String(error)}; newcomers (SHARDLEARN_JOIN=1) will be refused\n`),
+      );
+  return { membership };
+}
+
 async function fitOnPlace<State>(
   request: LaunchRequest<State>,
   place: Rendezvous,
   membership: RendezvousMembership | undefined,
+  staticGrowth?: StaticGrowth,
 ): Promise<{ state: State; info: FitInfo }> {
   const { model, data, options } = request;
   const elastic = resolveElastic(options, place.worldSize, 'cluster');
@@ -110,6 +150,7 @@ async function fitOnPlace<State>(
     progress: onEvents,
     insecure,
     ...(membership === undefined ? {} : { membership }),
+    ...(staticGrowth === undefined ? {} : { staticGrowth }),
   });
   try {
     const results = await gatherResults(comm, result, comm.size);
@@ -149,6 +190,8 @@ export async function runClusterRank<State>(
     rows?: ElasticSetup['rows'];
     /** The rendezvous drives the membership (etcd's): growth at epoch boundaries, its world after a loss. */
     membership?: RendezvousMembership;
+    /** The static rendezvous' growth (static-join.ts): newcomers announced to the original rank 0. */
+    staticGrowth?: StaticGrowth;
   } = {},
 ): Promise<{ result: RankResult<State>; comm: ZmqCommunicator }> {
   let comm: ZmqCommunicator | undefined;
@@ -171,7 +214,9 @@ export async function runClusterRank<State>(
   // surviving rank's host, MASTER_PORT + g (runtime/elastic.ts `reformedMaster`).
   // With a membership (etcd's), generation g is the rendezvous' own and meets where its world says.
   let last: ElasticPlace | undefined;
-  const { membership } = extra;
+  const { membership, staticGrowth } = extra;
+  // A newcomer's first generation meets where its admission says.
+  let admittedAt: { masterAddr: string; masterPort: number } | undefined;
   const elastic: ElasticSetup | undefined =
     job.elastic === undefined
       ? undefined
@@ -180,7 +225,9 @@ export async function runClusterRank<State>(
             const master =
               membership !== undefined
                 ? membership.masterOf(at)
-                : previous === undefined || last === undefined
+                : previous === undefined && admittedAt !== undefined
+                  ? admittedAt
+                  : previous === undefined || last === undefined
                   ? place
                   : reformedMaster(at, last, place, (oldRank) => previous.hostOf(oldRank));
             last = at;
@@ -201,6 +248,20 @@ export async function runClusterRank<State>(
           },
           ...(extra.rows === undefined ? {} : { rows: extra.rows }),
           ...(membership === undefined ? {} : membershipHooks(membership, job.timeoutMs)),
+          ...(staticGrowth === undefined
+            ? {}
+            : {
+                membership: staticGrowth.membership,
+                ...(staticGrowth.admission === undefined
+                  ? {}
+                  : {
+                      newcomer: async () => {
+                        const admitted = await staticGrowth.admission!();
+                        admittedAt = { masterAddr: admitted.masterAddr, masterPort: admitted.masterPort };
+                        return admitted.place;
+                      },
+                    }),
+              }),
         };
   try {
     const result = await runRank<State>(job, {

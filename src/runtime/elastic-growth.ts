@@ -34,6 +34,8 @@ export interface Membership {
   placeAt(version: number, current: ElasticPlace, policy: ElasticPolicy): ElasticPlace | undefined;
   /** Called on rank 0 of a grown generation before it joins: tell the newcomers their place (processes: through the launcher). */
   admitted?(place: ElasticPlace): void;
+  /** At an epoch boundary, before the agreement: share what only some members heard (static rendezvous: rank 0's announcements). */
+  sync?(comm: Communicator): Promise<void>;
 }
 
 /**
@@ -84,6 +86,7 @@ export async function agreeMembership(
   place: ElasticPlace,
   policy: ElasticPolicy,
 ): Promise<ElasticPlace | undefined> {
+  await membership.sync?.(comm);
   const seen = membership.version();
   const both = new Float64Array([seen, -seen]);
   if (comm.size > 1) await comm.allReduce(both, 'max');

@@ -12,7 +12,11 @@
  * exit code (4 for a lost peer or timeout, see cli/failure.ts; 128 + the signal's number for a
  * signal), naming that rank, its signal or code, and how long stopping the others took. When the
  * policy can go on, the survivors re-form on their own (runtime/elastic.ts) and launch lets them
- * finish: it exits 0 when they do. SIGINT/SIGTERM to
+ * finish: it exits 0 when they do. Within the command's --max-restarts and below its --max-workers,
+ * launch also starts a replacement for each lost rank (SHARDLEARN_JOIN=1, output prefixed
+ * `[join k] `): it announces itself to rank 0 on SHARDLEARN_JOIN_PORT (a free port launch picks) and
+ * joins at the next epoch boundary (runtime/static-join.ts); one still waiting when the run ends is
+ * stopped and its exit ignored. SIGINT/SIGTERM to
  * launch are forwarded. Every child is reaped before it returns. Each rank also holds a pipe from
  * launch that launch never writes to (SHARDLEARN_LAUNCHER_FD, see launcher-link.ts): when launch dies,
  * even by SIGKILL, the ranks read end-of-file and stop.
@@ -33,6 +37,7 @@ import type { ElasticPolicy } from './elastic.js';
 import { resolveElastic } from './elastic.js';
 import { LAUNCHER_FD, LAUNCHER_FD_VARIABLE } from './launcher-link.js';
 import { reapAll } from './processes.js';
+import { JOIN_PORT_VARIABLE, JOIN_VARIABLE } from './static-join.js';
 
 export interface LaunchOptions {
   workers: number;
@@ -129,28 +134,42 @@ export async function launchLocal(options: LaunchOptions): Promise<number> {
   const jobId = `launch-${randomBytes(8).toString('hex')}`;
   const stdout = options.stdout ?? process.stdout;
   const stderr = options.stderr ?? process.stderr;
+  // The original rank 0 accepts newcomers here (runtime/static-join.ts): clear of MASTER_PORT + generation.
+  let joinPort = await freePort();
+  while (joinPort >= masterPort && joinPort <= masterPort + 64) joinPort = await freePort();
   const children: ChildProcess[] = [];
-  for (let rank = 0; rank < workers; rank++) {
+  const policy = commandPolicy(command, workers);
+  /** Start rank `rank`, or with `replacement` a newcomer (SHARDLEARN_JOIN=1) that joins at an epoch boundary. */
+  const start = (rank: number, replacement?: number): ChildProcess => {
+    const env: NodeJS.ProcessEnv = {
+      ...process.env,
+      ...options.env,
+      MASTER_ADDR: '127.0.0.1',
+      MASTER_PORT: String(masterPort),
+      WORLD_SIZE: String(workers),
+      RANK: String(rank),
+      LOCAL_RANK: String(rank),
+      SHARDLEARN_JOB_ID: jobId,
+      SHARDLEARN_SECRET: secret,
+      [JOIN_PORT_VARIABLE]: String(joinPort),
+      [LAUNCHER_FD_VARIABLE]: String(LAUNCHER_FD),
+    };
+    if (replacement !== undefined) {
+      delete env['RANK'];
+      env[JOIN_VARIABLE] = '1';
+    }
     const child = spawn(process.execPath, [entry, ...command], {
-      env: {
-        ...process.env,
-        ...options.env,
-        MASTER_ADDR: '127.0.0.1',
-        MASTER_PORT: String(masterPort),
-        WORLD_SIZE: String(workers),
-        RANK: String(rank),
-        LOCAL_RANK: String(rank),
-        SHARDLEARN_JOB_ID: jobId,
-        SHARDLEARN_SECRET: secret,
-        [LAUNCHER_FD_VARIABLE]: String(LAUNCHER_FD),
-      },
+      env,
       stdio: ['ignore', 'pipe', 'pipe', 'pipe'], // the last: the rank's tie to this launcher
     });
     child.stdio[LAUNCHER_FD]?.on('error', () => undefined);
-    forward(child.stdout, stdout, rank === 0 ? '' : `[rank ${rank}] `);
-    forward(child.stderr, stderr, rank === 0 ? '' : `[rank ${rank}] `);
+    const prefix = replacement !== undefined ? `[join ${replacement}] ` : rank === 0 ? '' : `[rank ${rank}] `;
+    forward(child.stdout, stdout, prefix);
+    forward(child.stderr, stderr, prefix);
     children.push(child);
-  }
+    return child;
+  };
+  for (let rank = 0; rank < workers; rank++) start(rank);
   let interrupted = false; // launch itself was stopped: the ranks' deaths are no fault to survive
   const onSignal = (signal: NodeJS.Signals): void => {
     interrupted = true;
@@ -160,24 +179,39 @@ export async function launchLocal(options: LaunchOptions): Promise<number> {
   process.on('SIGTERM', onSignal);
   try {
     return await new Promise<number>((resolve) => {
-      const policy = commandPolicy(command, workers);
       const running = new Set(children);
+      const replacements = new Set<ChildProcess>();
+      let finished = false; // a rank completed: the run is over, replacements still waiting are stopped
       let failure: number | null = null;
       let lost = 0;
       const ended: string[] = []; // the ranks that failed, in order: the first is the likely cause
       let stopped: Promise<void> = Promise.resolve(); // the report of the stop is written before launch returns
-      children.forEach((child, rank) => {
+      const watch = (child: ChildProcess, name: string): void => {
         child.once('exit', (code, signal) => {
           running.delete(child);
           const { how, exitCode } = ending(code, signal);
-          if (exitCode !== 0 && failure === null) {
-            ended.push(`rank ${rank} ${how}`);
+          if (exitCode === 0 && !finished) {
+            finished = true;
+            // A replacement still waiting for its admission has nothing left to join.
+            for (const waiting of replacements) if (running.has(waiting)) waiting.kill('SIGTERM');
+          }
+          const ignored = finished && replacements.has(child);
+          if (exitCode !== 0 && failure === null && !ignored) {
+            ended.push(`${name} ${how}`);
             const left = running.size;
             // The survivors re-form on their own while the policy holds (runtime/elastic.ts): let them.
             if (policy !== undefined && !interrupted && left >= policy.minWorkers && ++lost <= policy.maxRestarts) {
+              // A replacement joins at the next epoch boundary (runtime/static-join.ts), within --max-restarts and --max-workers.
+              const replace = !finished && replacements.size < policy.maxRestarts && left < policy.maxWorkers;
               stderr.write(
-                `shardlearn launch: rank ${rank} (pid ${child.pid}) ${how}; ${left} ranks go on (--min-workers ${policy.minWorkers}, re-form ${lost} of at most ${policy.maxRestarts})\n`,
+                `shardlearn launch: ${name} (pid ${child.pid}) ${how}; ${left} ranks go on (--min-workers ${policy.minWorkers}, re-form ${lost} of at most ${policy.maxRestarts})${replace ? `; replacement ${replacements.size + 1} starts and joins at an epoch boundary` : ''}\n`,
               );
+              if (replace) {
+                const next = start(workers + replacements.size, replacements.size + 1);
+                replacements.add(next);
+                running.add(next);
+                watch(next, `replacement ${replacements.size}`);
+              }
             } else {
               failure = exitCode;
               const why =
@@ -186,7 +220,7 @@ export async function launchLocal(options: LaunchOptions): Promise<number> {
                   : left < policy.minWorkers
                     ? `${left} of ${workers} ranks left, below --min-workers ${policy.minWorkers}`
                     : `--max-restarts ${policy.maxRestarts} exhausted`;
-              stderr.write(`shardlearn launch: rank ${rank} (pid ${child.pid}) ${how}; stopping the other ranks (${why})\n`);
+              stderr.write(`shardlearn launch: ${name} (pid ${child.pid}) ${how}; stopping the other ranks (${why})\n`);
               const others = [...running];
               const stopping = performance.now();
               stopped = reapAll(others).then(() => {
@@ -199,7 +233,8 @@ export async function launchLocal(options: LaunchOptions): Promise<number> {
           }
           if (running.size === 0) void stopped.then(() => resolve(failure ?? 0));
         });
-      });
+      };
+      children.forEach((child, rank) => watch(child, `rank ${rank}`));
     });
   } finally {
     process.off('SIGINT', onSignal);

@@ -10,6 +10,10 @@
  *   SHARDLEARN_HOST        address this rank binds and advertises (default: toward MASTER_ADDR);
  *                          0.0.0.0 listens on every interface (rank 0 never does unless asked)
  *   SHARDLEARN_SECRET / SHARDLEARN_SECRET_FILE   the per-job secret (see comm/zmq/security.ts)
+ *   SHARDLEARN_JOIN=1      a newcomer to a running job with a restart policy: RANK is ignored, the
+ *                          process announces itself to the original rank 0 and joins at an epoch
+ *                          boundary (static-join.ts)
+ *   SHARDLEARN_JOIN_PORT   where the original rank 0 accepts newcomers (default MASTER_PORT + 1000)
  *
  * Orchestrators that say it their own way need no glue:
  *   Slurm (srun)         RANK, WORLD_SIZE, LOCAL_RANK from SLURM_PROCID, SLURM_NTASKS, SLURM_LOCALID;
@@ -28,6 +32,7 @@
 import type { RendezvousBackend, World } from '../comm/rendezvous-backend.js';
 import { ConfigError } from '../core/errors.js';
 import { slurmEnvironment } from './slurm.js';
+import { joiningFromEnv } from './static-join.js';
 
 export interface Rendezvous {
   masterAddr: string;
@@ -39,6 +44,8 @@ export interface Rendezvous {
   generation: number;
   /** SHARDLEARN_HOST when set. */
   host: string | undefined;
+  /** SHARDLEARN_JOIN=1: a newcomer to a running job; `rank` is then −1 until it is admitted. */
+  joining?: true;
 }
 
 function integer(
@@ -83,12 +90,15 @@ export function rendezvousFromEnv(given: NodeJS.ProcessEnv = process.env): Rende
   }
   const masterPort = integer(env, 'MASTER_PORT', undefined, (n) => n >= 1 && n <= 65535, 'a TCP port 1..65535');
   const worldSize = integer(env, 'WORLD_SIZE', undefined, (n) => n >= 1, 'a whole number ≥ 1');
-  const rank = integer(env, 'RANK', undefined, (n) => n >= 0 && n < worldSize, `a rank 0..${worldSize - 1} (WORLD_SIZE=${worldSize})`);
+  const joining = joiningFromEnv(env);
+  const rank = joining
+    ? -1
+    : integer(env, 'RANK', undefined, (n) => n >= 0 && n < worldSize, `a rank 0..${worldSize - 1} (WORLD_SIZE=${worldSize})`);
   const localRank = integer(env, 'LOCAL_RANK', 0, (n) => n >= 0, 'a whole number ≥ 0');
   const generation = integer(env, 'SHARDLEARN_GENERATION', 0, (n) => n >= 0, 'a whole number ≥ 0');
   const jobId = env['SHARDLEARN_JOB_ID'] || `${masterAddr}:${masterPort}`;
   const host = env['SHARDLEARN_HOST'] || undefined;
-  return { masterAddr, masterPort, worldSize, rank, localRank, jobId, generation, host };
+  return { masterAddr, masterPort, worldSize, rank, localRank, jobId, generation, host, ...(joining ? { joining: true as const } : {}) };
 }
 
 /** Whether the rendezvous variables are present (a process started by `launch`, torchrun or an orchestrator). */
@@ -99,7 +109,7 @@ export function inCluster(given: NodeJS.ProcessEnv = process.env): boolean {
   } catch {
     return true; // Slurm's variables are there but malformed: rendezvousFromEnv says which
   }
-  return env['MASTER_ADDR'] !== undefined && env['WORLD_SIZE'] !== undefined && env['RANK'] !== undefined;
+  return env['MASTER_ADDR'] !== undefined && env['WORLD_SIZE'] !== undefined && (env['RANK'] !== undefined || (env['SHARDLEARN_JOIN'] ?? '') === '1');
 }
 
 /** A static place as a World: only rank 0's address is known (the others meet there). */
