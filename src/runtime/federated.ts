@@ -87,7 +87,9 @@ export async function launchFederated<State>(request: LaunchRequest<State>): Pro
   const silo = await joinSilo(options.federated ?? {}, data, timeoutMs, options.rendezvous, options.federated?.onServerReceive);
   let settings: FederatedSettings;
   try {
-    settings = resolveFederated(silo === null ? (options.federated ?? {}) : { ...options.federated, clients: silo.clients }, timeoutMs);
+    // Cross-silo: the hosts' clients, each host's rows split in contiguous runs (what FederatedInfo.partition reports).
+    const federated = silo === null ? (options.federated ?? {}) : { ...options.federated, clients: silo.clients, partition: 'contiguous' };
+    settings = resolveFederated(federated, timeoutMs);
   } catch (error) {
     await silo?.comm.close();
     throw error;

@@ -111,6 +111,7 @@ test('cross-silo: two federated-client processes, each with its own CSV, train a
     assert.deepEqual(paramsOf(model), paramsOf(reference), 'same client rows and ids: the same model, bitwise');
     const info = model.fitInfo!.federated!;
     assert.equal(info.clients, 4, "the clients are the hosts' (2 per host)");
+    assert.equal(info.partition, 'contiguous');
     assert.deepEqual(model.fitInfo!.rows, [120]);
     assert.ok(info.history.at(-1)!.score! > 0.8, `evaluated on the server's own data: ${info.history.at(-1)!.score}`);
 
