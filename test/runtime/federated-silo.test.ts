@@ -8,6 +8,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import '../../src/index.js';
 import type { Message } from '../../src/comm/communicator.js';
+import { ConfigError } from '../../src/core/errors.js';
 import { Rng } from '../../src/core/rng.js';
 import { loadData } from '../../src/data/index.js';
 import { createModel } from '../../src/models/registry.js';
@@ -163,5 +164,33 @@ test('cross-silo: a host whose file has another column count is refused, the err
         assert.notEqual(host.status, 0, 'the server told every host why it stopped');
         assert.match(host.stderr, /refused this host: client host rank 2: its data has 4 feature columns/, host.stderr);
       }
+    });
+  }));
+
+test('cross-silo: a host without its own data is refused by name; --client-data hosts needs --clients-on hosts and takes neither --clients that differ nor --partition', () =>
+  withDir(async (dir) => {
+    const serverData = (await loadData(csv(join(dir, 'server.csv'), 3, rowsOf(new Rng(13), 20, 3)), { target: 'y' })).train;
+    const fit = (federated: Record<string, unknown>, port = 0) =>
+      createModel('logistic-regression', logistic).fit(serverData, {
+        paradigm: 'federated',
+        timeoutMs: 30_000,
+        ...(port === 0 ? {} : { rendezvous: rendezvous(port, 2) }),
+        federated: { ...rounds, clientData: 'hosts', ...federated },
+      });
+    await assert.rejects(fit({ placement: 'threads' }), (error: unknown) => error instanceof ConfigError && error.field === 'client-data');
+    await assert.rejects(fit({ placement: 'hosts', partition: 'iid' }), (error: unknown) => error instanceof ConfigError && error.field === 'partition');
+    const port = await freePort();
+    await withSecret(async () => {
+      const server = fit({ placement: 'hosts' }, port);
+      server.catch(() => undefined);
+      const host = await clientHost(port, 1, 2, []);
+      await assert.rejects(server, (error: unknown) => {
+        assert.ok(error instanceof ConfigError, String(error));
+        assert.equal(error.field, 'client-data');
+        assert.match(error.message, /client host rank 1: it has no data of its own/);
+        return true;
+      });
+      assert.notEqual(host.status, 0);
+      assert.match(host.stderr, /no data of its own/, host.stderr);
     });
   }));
