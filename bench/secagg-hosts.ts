@@ -48,10 +48,11 @@ const median = (values: number[]): number => [...values].sort((a, b) => a - b)[M
 const records: Record<string, unknown>[] = [];
 for (const clients of counts) {
   const { train } = await loadData(`synthetic:classification?rows=${40 * clients}&cols=50&seed=5`);
-  const runs: Record<'plain' | 'secure', { perClientUp: number; roundMs: number; load: number; transportUp: number; packedUp: number }[]> = {
-    plain: [],
-    secure: [],
-  };
+  const runs: Record<'plain' | 'secure', { perClientUp: number; roundMs: number; load: number; transportUp: number; packedUp: number }[]> =
+    {
+      plain: [],
+      secure: [],
+    };
   let parameters = 0;
   for (let repeat = 0; repeat < repeats; repeat++) {
     for (const mode of repeat % 2 === 0 ? (['plain', 'secure'] as const) : (['secure', 'plain'] as const)) {

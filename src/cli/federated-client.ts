@@ -32,7 +32,7 @@ export async function federatedClientCommand(args: ParsedArgs, out: Output): Pro
   const clientsPerHost = takeNumber(args, 'clients-per-host', (n) => Number.isInteger(n) && n >= 1, 'a whole number ≥ 1');
   const load = args.flags.has('data') ? takeLoadOptions(args) : null;
   if (load === null && clientsPerHost !== undefined)
-    throw new ConfigError('--clients-per-host splits this host\'s own data: give --data too', { field: 'clients-per-host' });
+    throw new ConfigError("--clients-per-host splits this host's own data: give --data too", { field: 'clients-per-host' });
   const unknown = [...args.flags.keys()];
   if (unknown.length > 0) throw new ConfigError(`federated-client does not take --${unknown[0]}`, { field: unknown[0]! });
   const env: NodeJS.ProcessEnv = { ...process.env };

@@ -49,7 +49,10 @@ const FEDERATED_HELP: CommandHelp['flags'] = [
   ['--rounds N', 'federated: server rounds (default 10)'],
   ['--local-epochs E', "federated: each client's epochs per round (default 1)"],
   ['--local-batch B', "federated: each client's mini-batch size (default the model's batch-size)"],
-  ['--partition iid|dirichlet:<α>|shards:<n>|contiguous', 'federated: how rows are dealt to clients (default iid; seeded; contiguous: runs of consecutive rows, as cross-silo hosts split their own)'],
+  [
+    '--partition iid|dirichlet:<α>|shards:<n>|contiguous',
+    'federated: how rows are dealt to clients (default iid; seeded; contiguous: runs of consecutive rows, as cross-silo hosts split their own)',
+  ],
   [
     '--aggregator <rule>',
     'federated: fedavg (default), fedsgd[:<lr>], fedprox:<μ>, fedavgm[:<β>[:<lr>]], fedadam[:<lr>[:<τ>]]; Byzantine-robust median, trimmed-mean:<β>, krum:<f>, multi-krum:<f>:<m>',
@@ -316,7 +319,10 @@ export const COMMANDS: Record<string, CommandHelp> = {
         '--data <spec>',
         "cross-silo (server started with --client-data hosts): this host's own data, loaded here and never sent (same spec as train: a file, builtin:…, synthetic:…; a source's training part); the server learns only its column count, label names and values, and each client's row count",
       ],
-      ['--clients-per-host K', 'with --data: split this host\'s rows into K clients, contiguous runs in file order (default 1: the host is one client, as a Flower cross-silo client)'],
+      [
+        '--clients-per-host K',
+        "with --data: split this host's rows into K clients, contiguous runs in file order (default 1: the host is one client, as a Flower cross-silo client)",
+      ],
       ['--target <col>', 'with --data: the label column (name or 0-based index; as train)'],
       ['--delimiter <c>', 'with --data: the CSV delimiter (as train)'],
       ['--header true|false|auto', 'with --data: whether the CSV has a header row (as train)'],

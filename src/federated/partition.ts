@@ -12,7 +12,8 @@
 import { ConfigError } from '../core/errors.js';
 import { contiguousPartition, dirichletPartition, iidPartition, shardsPartition } from '../data/partition.js';
 
-export type PartitionSpec = { kind: 'iid' } | { kind: 'contiguous' } | { kind: 'dirichlet'; alpha: number } | { kind: 'shards'; perClient: number };
+export type PartitionSpec =
+  { kind: 'iid' } | { kind: 'contiguous' } | { kind: 'dirichlet'; alpha: number } | { kind: 'shards'; perClient: number };
 
 const USAGE = "'iid', 'dirichlet:<α>', 'shards:<n>' or 'contiguous'";
 

@@ -118,12 +118,16 @@ export async function joinSiloHosts(
       if (message.tag === 'failed')
         throw new ConfigError(`client host rank ${rank}: ${String(message.header?.['message'] ?? 'failed')}`, { field: 'client-data' });
       if (message.tag !== HELLO_TAG)
-        throw new ShardlearnError('COMM', `client host rank ${rank} sent '${message.tag}'; expected '${HELLO_TAG}' (the same shardlearn version on every host?)`);
+        throw new ShardlearnError(
+          'COMM',
+          `client host rank ${rank} sent '${message.tag}'; expected '${HELLO_TAG}' (the same shardlearn version on every host?)`,
+        );
       hellos.push(message.header as unknown as SiloHello);
     }
     const problem = hellos.map((hello, index) => mismatch(index + 1, hello, layout)).find((error) => error !== null);
     if (problem !== undefined) {
-      for (let rank = 1; rank <= hosts; rank++) await comm.send(rank, { tag: 'stop', header: { message: problem.message } }).catch(() => undefined);
+      for (let rank = 1; rank <= hosts; rank++)
+        await comm.send(rank, { tag: 'stop', header: { message: problem.message } }).catch(() => undefined);
       throw problem;
     }
     const clientsOf: number[][] = [];
@@ -144,11 +148,23 @@ export async function joinSiloHosts(
   }
 }
 
-function mismatch(rank: number, hello: SiloHello, layout: { cols: number; labelNames: readonly string[] | null; labelled: boolean }): SiloMismatchError | null {
+function mismatch(
+  rank: number,
+  hello: SiloHello,
+  layout: { cols: number; labelNames: readonly string[] | null; labelled: boolean },
+): SiloMismatchError | null {
   if (hello.cols !== layout.cols)
-    return new SiloMismatchError(rank, 'cols', `its data has ${hello.cols} feature columns, the server's has ${layout.cols}: every silo needs the server's columns`);
+    return new SiloMismatchError(
+      rank,
+      'cols',
+      `its data has ${hello.cols} feature columns, the server's has ${layout.cols}: every silo needs the server's columns`,
+    );
   if ((hello.labels !== null) !== layout.labelled)
-    return new SiloMismatchError(rank, 'labels', `its data is ${hello.labels === null ? 'unlabelled' : 'labelled'}, the server's is ${layout.labelled ? 'labelled' : 'not'}`);
+    return new SiloMismatchError(
+      rank,
+      'labels',
+      `its data is ${hello.labels === null ? 'unlabelled' : 'labelled'}, the server's is ${layout.labelled ? 'labelled' : 'not'}`,
+    );
   if (JSON.stringify(hello.labelNames) !== JSON.stringify(layout.labelNames ?? null))
     return new SiloMismatchError(
       rank,
@@ -162,7 +178,10 @@ function mismatch(rank: number, hello: SiloHello, layout: { cols: number; labelN
 export async function startSiloHosts(world: SiloWorld, job: ClientJob, audit: ServerAudit = () => undefined): Promise<WorldHosts> {
   try {
     for (let rank = 1; rank <= world.hosts; rank++)
-      await world.comm.send(rank, { tag: START_TAG, header: { job, clients: world.clientsOf[rank - 1]! } as unknown as Record<string, unknown> });
+      await world.comm.send(rank, {
+        tag: START_TAG,
+        header: { job, clients: world.clientsOf[rank - 1]! } as unknown as Record<string, unknown>,
+      });
   } catch (error) {
     await world.comm.close();
     throw error;

@@ -362,21 +362,31 @@ async function joinSilo(
   if (options.clientData !== 'hosts')
     throw new ConfigError(`clientData must be 'server' or 'hosts', found '${String(options.clientData)}'`, { field: 'client-data' });
   if (options.placement !== 'hosts')
-    throw new ConfigError(`--client-data hosts needs --clients-on hosts (the hosts load their own data), found '${options.placement ?? 'threads'}'`, {
-      field: 'client-data',
-    });
+    throw new ConfigError(
+      `--client-data hosts needs --clients-on hosts (the hosts load their own data), found '${options.placement ?? 'threads'}'`,
+      {
+        field: 'client-data',
+      },
+    );
   if (options.partition !== undefined)
-    throw new ConfigError('--partition splits the server\'s data; with --client-data hosts each host splits its own (federated-client --clients-per-host)', {
-      field: 'partition',
-    });
+    throw new ConfigError(
+      "--partition splits the server's data; with --client-data hosts each host splits its own (federated-client --clients-per-host)",
+      {
+        field: 'partition',
+      },
+    );
   const place = await rendezvous.join();
   const world = await joinSiloHosts(place, timeoutMs, { cols: data.cols, labelNames: data.labelNames, labelled: data.y !== null }, audit);
   if (options.clients !== undefined && options.clients !== world.clients) {
-    for (let rank = 1; rank <= world.hosts; rank++) await world.comm.send(rank, { tag: 'stop', header: { message: 'the server stopped' } }).catch(() => undefined);
+    for (let rank = 1; rank <= world.hosts; rank++)
+      await world.comm.send(rank, { tag: 'stop', header: { message: 'the server stopped' } }).catch(() => undefined);
     await world.comm.close();
-    throw new ConfigError(`--clients ${options.clients}, but the client hosts hold ${world.clients} clients (leave --clients out with --client-data hosts)`, {
-      field: 'clients',
-    });
+    throw new ConfigError(
+      `--clients ${options.clients}, but the client hosts hold ${world.clients} clients (leave --clients out with --client-data hosts)`,
+      {
+        field: 'clients',
+      },
+    );
   }
   return world;
 }

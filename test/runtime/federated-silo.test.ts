@@ -64,7 +64,13 @@ async function withSecret<T>(body: () => Promise<T>): Promise<T> {
 }
 
 const rendezvous = (port: number, worldSize: number) =>
-  staticRendezvous({ MASTER_ADDR: '127.0.0.1', MASTER_PORT: String(port), WORLD_SIZE: String(worldSize), RANK: '0', SHARDLEARN_JOB_ID: JOB });
+  staticRendezvous({
+    MASTER_ADDR: '127.0.0.1',
+    MASTER_PORT: String(port),
+    WORLD_SIZE: String(worldSize),
+    RANK: '0',
+    SHARDLEARN_JOB_ID: JOB,
+  });
 
 test('cross-silo: two federated-client processes, each with its own CSV, train a logistic regression by FedAvg; no row reaches the server; the model is the simulation’s on the files concatenated, bitwise', () =>
   withDir(async (dir) => {
@@ -119,7 +125,11 @@ test('cross-silo: two federated-client processes, each with its own CSV, train a
     // What the server process received: two hellos with no payload, then updates of the model's size.
     const parameters = paramsOf(model).length;
     const hellos = received.filter(({ message }) => message.tag === 'client-hello');
-    assert.deepEqual(hellos.map(({ client }) => client), [-1, -2], 'one hello per host, as client −rank');
+    assert.deepEqual(
+      hellos.map(({ client }) => client),
+      [-1, -2],
+      'one hello per host, as client −rank',
+    );
     for (const { message } of hellos) {
       assert.equal((message.arrays ?? []).length + (message.bytes ?? []).length, 0, 'a hello carries no rows');
       assert.deepEqual((message.header as { clientRows: number[] }).clientRows, [30, 30]);
@@ -151,7 +161,10 @@ test('cross-silo: a host whose file has another column count is refused, the err
         federated: { ...rounds, placement: 'hosts', clientData: 'hosts' },
       });
       fit.catch(() => undefined);
-      const hosts = await Promise.all([clientHost(port, 1, 3, ['--data', good, '--target', 'y']), clientHost(port, 2, 3, ['--data', wide, '--target', 'y'])]);
+      const hosts = await Promise.all([
+        clientHost(port, 1, 3, ['--data', good, '--target', 'y']),
+        clientHost(port, 2, 3, ['--data', wide, '--target', 'y']),
+      ]);
       await assert.rejects(fit, (error: unknown) => {
         assert.ok(error instanceof SiloMismatchError, String(error));
         assert.equal(error.rank, 2);
@@ -178,7 +191,10 @@ test('cross-silo: a host without its own data is refused by name; --client-data 
         federated: { ...rounds, clientData: 'hosts', ...federated },
       });
     await assert.rejects(fit({ placement: 'threads' }), (error: unknown) => error instanceof ConfigError && error.field === 'client-data');
-    await assert.rejects(fit({ placement: 'hosts', partition: 'iid' }), (error: unknown) => error instanceof ConfigError && error.field === 'partition');
+    await assert.rejects(
+      fit({ placement: 'hosts', partition: 'iid' }),
+      (error: unknown) => error instanceof ConfigError && error.field === 'partition',
+    );
     const port = await freePort();
     await withSecret(async () => {
       const server = fit({ placement: 'hosts' }, port);
