@@ -10,12 +10,28 @@
  * Bytes: plaintext counts the ZeroMQ messages of the updates (float64 deltas, counted by the
  * transport); SecAgg counts the protocol's messages (advertise, shares, masked input as 32-bit ring
  * words, unmasking shares) per client that took part. Writes bench/results/secagg-hosts.json.
+ *
+ * Transport bytes (SecAgg): every message the server process receives (onServerReceive) re-encoded
+ * with the ZeroMQ wire codec — what crossed the transport: byte frames, the protocol's bytes plus
+ * the envelope — beside the same message as it travelled before byte frames (packed 6 bytes per
+ * float64 word, 4/3: the old comm-message.ts encoding, recomputed from each message's byte count).
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import '../src/index.js';
 import { loadData } from '../src/data/load.js';
 import { createModel } from '../src/models/registry.js';
+import type { Message } from '../src/comm/communicator.js';
+import { encodeMessage, PROTOCOL_VERSION, wireBytes } from '../src/comm/zmq/wire.js';
+
+/** A received message's bytes on the wire now (byte frames), and as the float64-packed words it was before. */
+function transportBytes(message: Message): { now: number; packed: number } {
+  const envelope = { v: PROTOCOL_VERSION, k: 'user' as const, tag: message.tag, h: message.header ?? {} };
+  const now = wireBytes(encodeMessage(envelope, message.arrays ?? [], message.bytes ?? []));
+  const length = (message.bytes ?? []).reduce((sum, frame) => sum + frame.byteLength, 0);
+  const packed = wireBytes(encodeMessage(envelope, [...(message.arrays ?? []), new Float64Array(Math.ceil(length / 6))]));
+  return { now, packed };
+}
 
 function argument(name: string, fallback: string): string {
   const index = process.argv.indexOf(`--${name}`);
@@ -32,10 +48,15 @@ const median = (values: number[]): number => [...values].sort((a, b) => a - b)[M
 const records: Record<string, unknown>[] = [];
 for (const clients of counts) {
   const { train } = await loadData(`synthetic:classification?rows=${40 * clients}&cols=50&seed=5`);
-  const runs: Record<'plain' | 'secure', { perClientUp: number; roundMs: number; load: number }[]> = { plain: [], secure: [] };
+  const runs: Record<'plain' | 'secure', { perClientUp: number; roundMs: number; load: number; transportUp: number; packedUp: number }[]> =
+    {
+      plain: [],
+      secure: [],
+    };
   let parameters = 0;
   for (let repeat = 0; repeat < repeats; repeat++) {
     for (const mode of repeat % 2 === 0 ? (['plain', 'secure'] as const) : (['secure', 'plain'] as const)) {
+      const transport = { now: 0, packed: 0 };
       const model = await createModel('mlp', { hidden: [hidden], epochs: 1, batchSize: 20, precision: 'float64', seed: 1 }).fit(train, {
         paradigm: 'federated',
         federated: {
@@ -47,6 +68,11 @@ for (const clients of counts) {
           dropout: 0.3,
           seed: 7,
           secureAggregation: mode === 'secure',
+          onServerReceive: (_client, message) => {
+            const sizes = transportBytes(message);
+            transport.now += sizes.now;
+            transport.packed += sizes.packed;
+          },
         },
       });
       const info = model.fitInfo!.federated!;
@@ -56,13 +82,21 @@ for (const clients of counts) {
       // Rounds after the first: the hosts' start-up (forking, joining) is in round 1's time.
       const elapsed = info.history.map((r) => r.elapsedMs);
       const roundMs = (elapsed[elapsed.length - 1]! - elapsed[0]!) / (elapsed.length - 1);
-      runs[mode].push({ perClientUp: info.bytesUp / senders, roundMs, load: loadavg()[0]! });
+      runs[mode].push({
+        perClientUp: info.bytesUp / senders,
+        roundMs,
+        load: loadavg()[0]!,
+        transportUp: transport.now / senders,
+        packedUp: transport.packed / senders,
+      });
     }
   }
   const summary = (mode: 'plain' | 'secure'): Record<string, number> => {
     const times = runs[mode].map((r) => r.roundMs);
     return {
       perClientUpBytes: median(runs[mode].map((r) => r.perClientUp)),
+      transportUpBytes: median(runs[mode].map((r) => r.transportUp)),
+      float64PackedUpBytes: median(runs[mode].map((r) => r.packedUp)),
       roundMsMedian: median(times),
       roundMsMin: Math.min(...times),
       roundMsMax: Math.max(...times),

@@ -1,7 +1,10 @@
 /**
- * `shardlearn federated-client --master host:port --world-size N --rank R [--secret-file F]`: serve
- * as one client host of a federated server started with `train … --paradigm federated --clients-on
- * hosts` (runtime/federated-remote.ts). The place comes from the flags, else from the environment a
+ * `shardlearn federated-client --master host:port --world-size N --rank R [--secret-file F]
+ * [--data <spec> [--clients-per-host K]]`: serve as one client host of a federated server started
+ * with `train … --paradigm federated --clients-on hosts` (runtime/federated-remote.ts). With --data
+ * (and the data flags of `train`: --target, --delimiter, --header, --missing, --dtype,
+ * --max-record-bytes) the host is a cross-silo client: it loads its own rows and the server
+ * (`--client-data hosts`) never receives them. The place comes from the flags, else from the environment a
  * `cluster` rank reads (MASTER_ADDR, MASTER_PORT, WORLD_SIZE, RANK, SHARDLEARN_JOB_ID); the secret
  * from --secret-file, else SHARDLEARN_SECRET. Runs until the server stops it.
  *
@@ -9,12 +12,14 @@
  * shardlearn federated-client --master 10.0.0.1:29500 --world-size 3 --rank 1 --secret-file job.secret
  */
 import { ConfigError } from '../core/errors.js';
+import { loadData } from '../data/index.js';
 import { serveRemoteClientHost } from '../runtime/federated-remote.js';
 import { rendezvousFromEnv } from '../runtime/rendezvous.js';
 import type { ParsedArgs } from './args.js';
 import { takeNumber, takeString } from './args.js';
 import type { Output } from './output.js';
 import { useSecretFile } from './secret-file.js';
+import { takeLoadOptions } from './data-flags.js';
 
 export async function federatedClientCommand(args: ParsedArgs, out: Output): Promise<void> {
   const master = takeString(args, 'master');
@@ -23,6 +28,11 @@ export async function federatedClientCommand(args: ParsedArgs, out: Output): Pro
   const jobId = takeString(args, 'job-id');
   const timeoutMs = takeNumber(args, 'timeout-ms', (n) => n > 0, 'a positive number of milliseconds') ?? 120_000;
   useSecretFile(takeString(args, 'secret-file'));
+  // Cross-silo: this host's own data (the training part of the source), split into its clients here.
+  const clientsPerHost = takeNumber(args, 'clients-per-host', (n) => Number.isInteger(n) && n >= 1, 'a whole number ≥ 1');
+  const load = args.flags.has('data') ? takeLoadOptions(args) : null;
+  if (load === null && clientsPerHost !== undefined)
+    throw new ConfigError("--clients-per-host splits this host's own data: give --data too", { field: 'clients-per-host' });
   const unknown = [...args.flags.keys()];
   if (unknown.length > 0) throw new ConfigError(`federated-client does not take --${unknown[0]}`, { field: unknown[0]! });
   const env: NodeJS.ProcessEnv = { ...process.env };
@@ -36,6 +46,7 @@ export async function federatedClientCommand(args: ParsedArgs, out: Output): Pro
   if (rank !== undefined) env['RANK'] = String(rank);
   if (jobId !== undefined) env['SHARDLEARN_JOB_ID'] = jobId;
   const place = rendezvousFromEnv(env);
-  const served = await serveRemoteClientHost(place, { timeoutMs, log: (line) => out(line) });
+  const own = load === null ? undefined : { data: (await loadData(load.spec, load.options)).train, clientsPerHost: clientsPerHost ?? 1 };
+  const served = await serveRemoteClientHost(place, { timeoutMs, log: (line) => out(line), ...(own === undefined ? {} : { own }) });
   out(`federated client host rank ${place.rank}: served ${served.tasks} messages for ${served.clients} clients; the server stopped it`);
 }

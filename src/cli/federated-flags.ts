@@ -33,6 +33,7 @@ export const FEDERATED_FLAGS = [
   'async',
   'buffer',
   'clients-on',
+  'client-data',
   'client-workers',
   'federated-seed',
   'target-score',
@@ -97,6 +98,12 @@ export function takeFederated(args: ParsedArgs, paradigm: Paradigm, evaluation: 
     if (placement !== 'inline' && placement !== 'threads' && placement !== 'processes' && placement !== 'hosts')
       throw new ConfigError(`--clients-on expects inline, threads, processes or hosts, got '${placement}'`, { field: 'clients-on' });
     options.placement = placement;
+  }
+  const clientData = takeString(args, 'client-data');
+  if (clientData !== undefined) {
+    if (clientData !== 'server' && clientData !== 'hosts')
+      throw new ConfigError(`--client-data expects server or hosts, got '${clientData}'`, { field: 'client-data' });
+    options.clientData = clientData;
   }
   set('workers', takeNumber(args, 'client-workers', whole, 'a whole number ≥ 1'));
   set('seed', takeNumber(args, 'federated-seed', Number.isInteger, 'an integer'));

@@ -49,7 +49,10 @@ const FEDERATED_HELP: CommandHelp['flags'] = [
   ['--rounds N', 'federated: server rounds (default 10)'],
   ['--local-epochs E', "federated: each client's epochs per round (default 1)"],
   ['--local-batch B', "federated: each client's mini-batch size (default the model's batch-size)"],
-  ['--partition iid|dirichlet:<α>|shards:<n>', 'federated: how rows are dealt to clients (default iid; seeded)'],
+  [
+    '--partition iid|dirichlet:<α>|shards:<n>|contiguous',
+    'federated: how rows are dealt to clients (default iid; seeded; contiguous: runs of consecutive rows, as cross-silo hosts split their own)',
+  ],
   [
     '--aggregator <rule>',
     'federated: fedavg (default), fedsgd[:<lr>], fedprox:<μ>, fedavgm[:<β>[:<lr>]], fedadam[:<lr>[:<τ>]]; Byzantine-robust median, trimmed-mean:<β>, krum:<f>, multi-krum:<f>:<m>',
@@ -78,6 +81,10 @@ const FEDERATED_HELP: CommandHelp['flags'] = [
   [
     '--clients-on threads|processes|inline|hosts',
     'federated: simulated clients on worker threads (default), real client processes over ZeroMQ, the main thread, or client hosts on other machines (TCP + CURVE: this process is rank 0 of MASTER_ADDR/MASTER_PORT/WORLD_SIZE/RANK; each host runs shardlearn federated-client)',
+  ],
+  [
+    '--client-data server|hosts',
+    "federated --clients-on hosts: 'server' (default, a simulation) partitions this process's data and sends each host its clients' rows; 'hosts' (cross-silo) has each host load its own (federated-client --data), so no row reaches the server: this process's --data only sets the columns and is what it evaluates on, and the clients are the hosts' (no --clients, no --partition)",
   ],
   ['--client-workers N', 'federated: threads or processes hosting the clients (default 2; --clients-on hosts: WORLD_SIZE − 1)'],
   ['--federated-seed N', 'federated: seed of the partition, sampling, dropouts, stragglers, Byzantine clients (default 0)'],
@@ -304,9 +311,24 @@ export const COMMANDS: Record<string, CommandHelp> = {
     ],
   },
   'federated-client': {
-    usage: 'shardlearn federated-client --master <host:port> --world-size N --rank R [--secret-file F] [--job-id J]',
+    usage:
+      'shardlearn federated-client --master <host:port> --world-size N --rank R [--secret-file F] [--job-id J] [--data <spec> [--clients-per-host K]]',
     summary: 'serve as a federated client host of a server started with train … --paradigm federated --clients-on hosts',
     flags: [
+      [
+        '--data <spec>',
+        "cross-silo (server started with --client-data hosts): this host's own data, loaded here and never sent (same spec as train: a file, builtin:…, synthetic:…; a source's training part); the server learns only its column count, label names and values, and each client's row count",
+      ],
+      [
+        '--clients-per-host K',
+        "with --data: split this host's rows into K clients, contiguous runs in file order (default 1: the host is one client, as a Flower cross-silo client)",
+      ],
+      ['--target <col>', 'with --data: the label column (name or 0-based index; as train)'],
+      ['--delimiter <c>', 'with --data: the CSV delimiter (as train)'],
+      ['--header true|false|auto', 'with --data: whether the CSV has a header row (as train)'],
+      ['--missing error|drop|mean|zero', 'with --data: missing values (as train)'],
+      ['--dtype float32|float64', 'with --data: storage precision (as train)'],
+      ['--max-record-bytes N', 'with --data: longest CSV record (as train)'],
       ['--master <host:port>', "the server's address (default MASTER_ADDR:MASTER_PORT)"],
       ['--world-size N', 'the server and its client hosts (default WORLD_SIZE)'],
       ['--rank R', "this host's rank, 1..N−1 (default RANK)"],

@@ -52,6 +52,14 @@ export interface FederatedOptions {
   buffer?: number;
   /** Where clients train. Default 'threads' (simulated clients on worker threads). 'hosts': WORLD_SIZE − 1 client hosts join this process (rank 0). */
   placement?: ClientPlacement;
+  /**
+   * Where the clients' rows come from. 'server' (default, a simulation): the server partitions its
+   * training data (`partition`) and sends each host its clients' rows. 'hosts' (cross-silo, placement
+   * 'hosts' only): each client host loads its own data (`shardlearn federated-client --data …`) and
+   * splits it into its clients; the server never holds a client's row — its own data only sets the
+   * feature layout and is what it evaluates on — and the clients are the hosts' (clients = their sum).
+   */
+  clientData?: 'server' | 'hosts';
   /** Worker threads or client processes that host the clients. Default 2. */
   workers?: number;
   /** Seed of the partition, sampling, dropouts, stragglers and Byzantine draw. Default 0. */
@@ -82,6 +90,7 @@ export interface FederatedOptions {
   /**
    * Sees every message the server receives from a client host, as it arrived (audits and tests:
    * under secure aggregation, only protocol messages: keys, sealed shares, masked inputs, unmasking shares).
+   * Under clientData 'hosts' it also sees each host's start message ('client-hello'), with client −rank.
    */
   onServerReceive?: (client: number, message: Message) => void;
   dp?: { clip: number; noiseMultiplier: number; delta: number; mode?: 'client' | 'server' };

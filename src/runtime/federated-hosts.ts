@@ -312,6 +312,8 @@ export class WorldHosts implements ClientHosts {
     private readonly remove: () => Promise<void>,
     private readonly codec: Codec | null,
     private readonly audit: ServerAudit,
+    /** The rank hosting each client: (c mod H) + 1 unless the hosts brought their own clients (cross-silo). */
+    private readonly rankOf: (client: number) => number = (client) => (client % hostCount) + 1,
   ) {
     this.lost = Array.from({ length: hostCount }, () => null);
     this.baseline = { up: comm.stats.bytesReceived, down: comm.stats.bytesSent };
@@ -348,7 +350,7 @@ export class WorldHosts implements ClientHosts {
     this.lost[rank - 1] = error;
     for (const [key, waiting] of this.pending) {
       const client = Number(key.split(':')[1]);
-      if (client % this.hostCount !== rank - 1) continue;
+      if (this.rankOf(client) !== rank) continue;
       this.pending.delete(key);
       waiting.reject(new CommError('PEER_LOST', `client ${client}'s process (rank ${rank}) is gone: ${error.message}`, { rank }));
     }
@@ -356,7 +358,7 @@ export class WorldHosts implements ClientHosts {
 
   /** Send `message` to the process hosting `client`; its answer for (round, client). */
   private request(round: number, client: number, message: Message): Promise<Message> {
-    const rank = (client % this.hostCount) + 1;
+    const rank = this.rankOf(client);
     const gone = this.lost[rank - 1];
     if (gone !== null && gone !== undefined)
       return Promise.reject(new CommError('PEER_LOST', `client ${client}'s process (rank ${rank}) is gone: ${gone.message}`, { rank }));

@@ -6,8 +6,8 @@
  * public keys, share ciphertexts sealed to their recipient (AES-GCM under the X25519-agreed channel
  * key, so relaying them through the server reveals nothing), the masked input, unmasking shares.
  *
- * Messages on every placement are `Message`s (comm/communicator.ts), the SecAgg bytes packed by
- * federated/secagg/comm-message.ts:
+ * Messages on every placement are `Message`s (comm/communicator.ts), the SecAgg bytes in one byte
+ * frame (federated/secagg/comm-message.ts):
  *   server → host  'secure-train' {task, secure} [global]  train, build the input, answer 'advertise'
  *                  'secagg' {round, client} [bytes]         the next server message of the protocol
  *   host → server  'secagg' {round, client, status} [bytes] status 'message' (the answer), 'left' (the
@@ -77,14 +77,14 @@ export function secureTrainMessage(task: ClientTask, secure: SecureSpec, global:
 /** A protocol message from the server to a client's side. */
 export function secureProtocolMessage(round: number, client: number, bytes: Uint8Array): Message {
   const packed = toCommMessage(bytes);
-  return { tag: SECAGG_TAG, header: { ...packed.header, round, client }, arrays: packed.arrays! };
+  return { tag: SECAGG_TAG, header: { ...packed.header, round, client }, bytes: packed.bytes! };
 }
 
 function answerMessage(answer: SecureAnswer): Message {
   const { bytes, ...rest } = answer;
-  if (bytes === undefined) return { tag: SECAGG_TAG, header: { ...rest, bytes: 0 }, arrays: [new Float64Array(0)] };
+  if (bytes === undefined) return { tag: SECAGG_TAG, header: { ...rest, bytes: 0 }, bytes: [new Uint8Array(0)] };
   const packed = toCommMessage(bytes);
-  return { tag: SECAGG_TAG, header: { ...packed.header, ...rest }, arrays: packed.arrays! };
+  return { tag: SECAGG_TAG, header: { ...packed.header, ...rest }, bytes: packed.bytes! };
 }
 
 /** The server's reading of a host's answer (a SecAggError naming the client when it does not parse). */

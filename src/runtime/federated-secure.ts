@@ -20,8 +20,8 @@
  * paper's t); a round with fewer than t clients left at any phase applies no step.
  *
  * Every phase waits at most the round's deadline. Bytes up and down are the protocol's messages plus
- * the global weights sent with each task (the SecAgg bytes travel packed 6 per float64 word over
- * ZeroMQ, comm-message.ts: the transport's own counters show 4/3 of the masked inputs).
+ * the global weights sent with each task (the SecAgg bytes travel as byte frames, comm-message.ts:
+ * the transport's own counters show the protocol's bytes plus each message's envelope).
  *
  * @example
  * const round = await secureRound({ settings, hosts, round: 3, global, taskFor, scale, unweighted: false, secretSeed: null, dropped });
@@ -104,7 +104,7 @@ export async function secureRound(input: SecureRoundInput): Promise<SecureRoundO
       const outcomes = await Promise.all(
         [...messages].map(async ([client, message]): Promise<[number, Outcome]> => {
           bytes.down += wireBytes(
-            encodeMessage({ v: PROTOCOL_VERSION, k: 'user', tag: message.tag, h: message.header ?? {} }, message.arrays),
+            encodeMessage({ v: PROTOCOL_VERSION, k: 'user', tag: message.tag, h: message.header ?? {} }, message.arrays, message.bytes),
           );
           const asked = hosts.secure(message).then((answer) => readAnswer(answer, { round, client }));
           asked.catch(() => undefined);

@@ -40,7 +40,8 @@ import { createModel } from '../models/registry.js';
 import type { ClientJob, ClientTask } from './federated-client.js';
 import { trainWithStrategy } from './federated-client.js';
 import type { ClientHosts, ClientResult, ServerAudit } from './federated-hosts.js';
-import { startRemoteHosts } from './federated-remote.js';
+import type { SiloWorld } from './federated-remote.js';
+import { joinSiloHosts, startRemoteHosts, startSiloHosts } from './federated-remote.js';
 import { secureRound } from './federated-secure.js';
 import type { UploadSettings } from './federated-upload.js';
 import { keepsClientMemory } from './federated-upload.js';
@@ -82,7 +83,17 @@ export async function launchFederated<State>(request: LaunchRequest<State>): Pro
       field: 'workers',
     });
   const timeoutMs = resolveTimeout(options.timeoutMs);
-  const settings = resolveFederated(options.federated ?? {}, timeoutMs);
+  // Cross-silo: the hosts bring their own clients; the server learns their layout and sizes first.
+  const silo = await joinSilo(options.federated ?? {}, data, timeoutMs, options.rendezvous, options.federated?.onServerReceive);
+  let settings: FederatedSettings;
+  try {
+    // Cross-silo: the hosts' clients, each host's rows split in contiguous runs (what FederatedInfo.partition reports).
+    const federated = silo === null ? (options.federated ?? {}) : { ...options.federated, clients: silo.clients, partition: 'contiguous' };
+    settings = resolveFederated(federated, timeoutMs);
+  } catch (error) {
+    await silo?.comm.close();
+    throw error;
+  }
   const upload = uploadSettings(options.compression, options.compressionWarmup, settings);
   const chosen = createAggregator(settings.aggregator);
   const rule = chosen.client;
@@ -98,8 +109,11 @@ export async function launchFederated<State>(request: LaunchRequest<State>): Pro
       : createDpAggregator({ ...dp, expectedClients: perStep, placement: dp.mode }, new Rng(settings.seed ^ 0x0d95));
   const accountant = dp === null ? null : new RdpAccountant();
   const labels = data.y;
-  const parts = clientPartition(settings.partition, { rows: data.rows, labels, clients: settings.clients, seed: settings.seed });
-  const classes = labels === null ? null : [...new Set(labels)].sort((a, b) => a - b);
+  // Cross-silo: no partition here (each host split its own rows); the classes are the union of the hosts' labels.
+  const parts =
+    silo === null ? clientPartition(settings.partition, { rows: data.rows, labels, clients: settings.clients, seed: settings.seed }) : [];
+  const trainingRows = silo === null ? data.rows : silo.clientRows.reduce((sum, rows) => sum + rows, 0);
+  const classes = silo !== null ? silo.classes : labels === null ? null : [...new Set(labels)].sort((a, b) => a - b);
   const job: ClientJob = {
     model: { name: model.name, params: { ...model.params } as Record<string, unknown> },
     classes: isClassifier(model.name) ? classes : null,
@@ -125,7 +139,10 @@ export async function launchFederated<State>(request: LaunchRequest<State>): Pro
   };
 
   const started = performance.now();
-  const hosts = await startHosts(settings, job, data, parts, timeoutMs, options.federated?.onServerReceive, options.rendezvous);
+  const hosts =
+    silo === null
+      ? await startHosts(settings, job, data, parts, timeoutMs, options.federated?.onServerReceive, options.rendezvous)
+      : await startSiloHosts(silo, job, options.federated?.onServerReceive);
   const dropped: Record<DropCause, number> = { dropout: 0, deadline: 0, lost: 0, nonFinite: 0 };
   const history: RoundReport[] = [];
   let roundsToTarget: number | null = null;
@@ -193,7 +210,7 @@ export async function launchFederated<State>(request: LaunchRequest<State>): Pro
       round,
       global,
       taskFor,
-      scale: data.rows / settings.clients,
+      scale: trainingRows / settings.clients,
       unweighted: dp !== null,
       secretSeed: options.federated?.secureSecretSeed ?? null,
       dropped,
@@ -273,7 +290,7 @@ export async function launchFederated<State>(request: LaunchRequest<State>): Pro
       strategy: settings.aggregator,
       seconds,
       comm: [{ bytesSent: bytes.down, bytesReceived: bytes.up, messagesSent: 0, messagesReceived: 0, collectives: 0, commMs: 0 }],
-      rows: [data.rows],
+      rows: [trainingRows],
       history: history.map((report) => ({ iteration: report.round, total: settings.rounds, elapsedMs: report.elapsedMs })),
       federated,
     },
@@ -327,6 +344,51 @@ function isClassifier(name: string): boolean {
   } catch {
     return false;
   }
+}
+
+/**
+ * Cross-silo (`clientData: 'hosts'`): join the client hosts and learn what they hold (their layout
+ * checked against the server's `data`, which is only its evaluation data's layout here), or null when
+ * the server partitions its own data. The client count is the hosts'; a different `clients` is an error.
+ */
+async function joinSilo(
+  options: FederatedOptions,
+  data: Dataset,
+  timeoutMs: number,
+  rendezvous: RendezvousBackend = staticRendezvous(),
+  audit?: ServerAudit,
+): Promise<SiloWorld | null> {
+  if ((options.clientData ?? 'server') === 'server') return null;
+  if (options.clientData !== 'hosts')
+    throw new ConfigError(`clientData must be 'server' or 'hosts', found '${String(options.clientData)}'`, { field: 'client-data' });
+  if (options.placement !== 'hosts')
+    throw new ConfigError(
+      `--client-data hosts needs --clients-on hosts (the hosts load their own data), found '${options.placement ?? 'threads'}'`,
+      {
+        field: 'client-data',
+      },
+    );
+  if (options.partition !== undefined)
+    throw new ConfigError(
+      "--partition splits the server's data; with --client-data hosts each host splits its own (federated-client --clients-per-host)",
+      {
+        field: 'partition',
+      },
+    );
+  const place = await rendezvous.join();
+  const world = await joinSiloHosts(place, timeoutMs, { cols: data.cols, labelNames: data.labelNames, labelled: data.y !== null }, audit);
+  if (options.clients !== undefined && options.clients !== world.clients) {
+    for (let rank = 1; rank <= world.hosts; rank++)
+      await world.comm.send(rank, { tag: 'stop', header: { message: 'the server stopped' } }).catch(() => undefined);
+    await world.comm.close();
+    throw new ConfigError(
+      `--clients ${options.clients}, but the client hosts hold ${world.clients} clients (leave --clients out with --client-data hosts)`,
+      {
+        field: 'clients',
+      },
+    );
+  }
+  return world;
 }
 
 function startHosts(

@@ -66,3 +66,18 @@ test('client sampling and dropouts are seeded per round', () => {
   assert.ok(Math.abs(drops / 10000 - 0.3) < 0.02, `dropout rate ${drops / 10000}`);
   assert.equal(dropsOut({ dropout: 0, seed: 5 }, 1, 1), false);
 });
+
+test("contiguous: client c holds the c-th run of consecutive rows, unshuffled and seed-independent (a cross-silo host's split)", () => {
+  assert.deepEqual(parsePartition('contiguous'), { kind: 'contiguous' });
+  assert.throws(() => parsePartition('contiguous:2'), ConfigError);
+  const parts = clientPartition('contiguous', { rows: 10, labels: null, clients: 3, seed: 4 });
+  assert.deepEqual(
+    parts.map((part) => [...part]),
+    [
+      [0, 1, 2],
+      [3, 4, 5],
+      [6, 7, 8, 9],
+    ],
+  );
+  assert.deepEqual(clientPartition('contiguous', { rows: 10, labels: null, clients: 3, seed: 9 }), parts);
+});

@@ -40,7 +40,14 @@ async function fit(options: FederatedOptions, received: Received[]): Promise<Any
       seed: 3,
       ...options,
       onServerReceive: (client, message) =>
-        received.push({ client, message: { ...message, arrays: (message.arrays ?? []).map((array) => array.slice()) } }),
+        received.push({
+          client,
+          message: {
+            ...message,
+            arrays: (message.arrays ?? []).map((array) => array.slice()),
+            bytes: (message.bytes ?? []).map((frame) => frame.slice()),
+          },
+        }),
     },
   });
 }
