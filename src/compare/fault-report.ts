@@ -225,12 +225,9 @@ export function faultAnswers(records: readonly RunRecord[]): string[] {
   return faultComparisons(records).map((c) => {
     const what = c.kind === 'kill' ? 'a SIGKILLed rank' : 'a SIGSTOPped rank';
     const lost =
-      c.lostMs.length === 0
-        ? 'no re-form was timed'
-        : `${(median(c.lostMs) / 1000).toFixed(2)} s per fault (detect + re-form + reload)`;
+      c.lostMs.length === 0 ? 'no re-form was timed' : `${(median(c.lostMs) / 1000).toFixed(2)} s per fault (detect + re-form + reload)`;
     const delta = scoreDelta(c);
-    const score =
-      delta === null ? `${c.scoreName} not compared` : delta === 0 ? `no ${c.scoreName}` : `${c.scoreName} ${signed(delta, 4)}`;
+    const score = delta === null ? `${c.scoreName} not compared` : delta === 0 ? `no ${c.scoreName}` : `${c.scoreName} ${signed(delta, 4)}`;
     const wall = wallDelta(c);
     const ended = c.finalWorkers.length === 0 ? '' : `, on ${[...new Set(c.finalWorkers)].join('/')} of ${c.workers} workers`;
     return `${what} of ${c.model} ${c.paradigm}×${c.workers} ${c.strategy} cost ${lost}${wall === null ? '' : `, wall ${signed(wall, 2)} s`} and ${score} against the undisturbed run; ${c.completed}/${c.runs} runs completed${ended}`;

@@ -262,7 +262,9 @@ export function federatedAnswers(results: readonly FederatedResult[]): string[] 
   if (figures.length === 0) return [];
   const plain = figures.filter((r) => r.error === null && !isPrivate(r));
   if (plain.length === 0)
-    return figures.every((r) => r.error !== null) ? [`every federated fit failed (${[...new Set(figures.map((r) => r.error))].join('; ')})`] : [];
+    return figures.every((r) => r.error !== null)
+      ? [`every federated fit failed (${[...new Set(figures.map((r) => r.error))].join('; ')})`]
+      : [];
   return [...new Set(plain.map(settingOf))].map((setting) => {
     const cells = plain.filter((r) => settingOf(r) === setting);
     const head = cells[0]!;
@@ -280,7 +282,8 @@ export function federatedAnswers(results: readonly FederatedResult[]): string[] 
       cheapest === null
         ? `no cell reached it within ${head.rounds} rounds`
         : `the cheapest (${words(cheapest.aggregator)} ${cheapest.partition}) moved ${formatBytes(bytes(cheapest))} up + down, ${(bytes(cheapest) / cheapest.rawDataBytes).toFixed(2)}× the ${formatBytes(cheapest.rawDataBytes)} of raw rows that stayed with the clients`;
-    const centralised = head.centralised.score === null ? 'the centralised fit failed' : `centralised ${head.scoreName} ${head.centralised.score.toFixed(4)}`;
+    const centralised =
+      head.centralised.score === null ? 'the centralised fit failed' : `centralised ${head.scoreName} ${head.centralised.score.toFixed(4)}`;
     return `${head.model} on ${head.data}, ${head.clients} clients (${head.clientsPerRound} a round): rounds to ${head.scoreName} ${head.target} — ${perAggregator.join('; ')}; ${moved}; ${centralised}`;
   });
 }

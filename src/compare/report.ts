@@ -144,7 +144,9 @@ ${table(['model', 'rows', 'cell', 'stage', 'parameters', 'parameter memory', 'ac
 /** The answer first: per model, who wins at which size, by how much and why (verdict.ts); then the federated and fault cells' lines. */
 function answerSection(cells: readonly CellSummary[], cores: unknown, others: readonly OtherAnswer[]): string {
   const found = answers(cells);
-  const otherItems = others.map((o) => `<li class="answer-${o.topic.toLowerCase()}"><strong>${escapeHtml(o.topic)}</strong>: ${escapeHtml(o.line)}.</li>`);
+  const otherItems = others.map(
+    (o) => `<li class="answer-${o.topic.toLowerCase()}"><strong>${escapeHtml(o.topic)}</strong>: ${escapeHtml(o.line)}.</li>`,
+  );
   if (found.length === 0 && otherItems.length === 0)
     return '<section id="verdict"><h2>The answer</h2><p>No run finished, so there is no answer yet; see the failed runs below.</p></section>';
   const items = [

@@ -355,7 +355,9 @@ export async function runMatrix(matrix: Matrix, options: RunOptions): Promise<Co
   const emit = options.onProgress ?? ((): void => undefined);
   const resumedFits = new Set((options.resume?.federated ?? []).map((r) => `${r.repeat}|${r.key}`));
   const federatedFits = expandFederated(matrix.federated ?? []).flatMap(({ cell, repeats }) =>
-    Array.from({ length: repeats }, (_, repeat) => repeat).flatMap((repeat) => (resumedFits.has(`${repeat}|${cell.key}`) ? [] : [cell.key])),
+    Array.from({ length: repeats }, (_, repeat) => repeat).flatMap((repeat) =>
+      resumedFits.has(`${repeat}|${cell.key}`) ? [] : [cell.key],
+    ),
   );
   emit({ type: 'start', session, totalRuns, cells, skipped: [...skipped], federatedFits });
   const records: RunRecord[] = [...(options.resume?.records ?? [])];

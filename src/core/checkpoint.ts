@@ -264,7 +264,8 @@ export async function saveCheckpoint(dir: string, checkpoint: Checkpoint, option
   const current = String(checkpoint.step).padStart(12, '0');
   for (const name of await readdir(dir)) {
     const rankStep = RANK_TEMPORARY_PATTERN.exec(name)?.[1];
-    if (TEMPORARY_PATTERN.test(name) || (rankStep !== undefined && rankStep < current)) await unlink(join(dir, name)).catch(() => undefined);
+    if (TEMPORARY_PATTERN.test(name) || (rankStep !== undefined && rankStep < current))
+      await unlink(join(dir, name)).catch(() => undefined);
   }
   const keep = options.keep ?? 0;
   if (keep > 0) {

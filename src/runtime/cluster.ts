@@ -106,14 +106,15 @@ async function staticJoining(place: Rendezvous, joining: boolean): Promise<Stati
     masterAddr: place.masterAddr,
     masterPort: place.masterPort,
   });
-  if (joining)
-    return { membership, admission: () => announce({ addr: place.masterAddr, port, jobId: place.jobId, secret }) };
+  if (joining) return { membership, admission: () => announce({ addr: place.masterAddr, port, jobId: place.jobId, secret }) };
   if (place.rank === 0)
     // A join port in use (another job on this host) costs only growth: the run goes on, newcomers are refused.
     await membership
       .listen(place.host ?? place.masterAddr, port)
       .catch((error: unknown) =>
-        process.stderr.write(`shardlearn: ${error instanceof Error ? error.message : String(error)}; newcomers (SHARDLEARN_JOIN=1) will be refused\n`),
+        process.stderr.write(
+          `shardlearn: ${error instanceof Error ? error.message : String(error)}; newcomers (SHARDLEARN_JOIN=1) will be refused\n`,
+        ),
       );
   return { membership };
 }
@@ -228,8 +229,8 @@ export async function runClusterRank<State>(
                 : previous === undefined && admittedAt !== undefined
                   ? admittedAt
                   : previous === undefined || last === undefined
-                  ? place
-                  : reformedMaster(at, last, place, (oldRank) => previous.hostOf(oldRank));
+                    ? place
+                    : reformedMaster(at, last, place, (oldRank) => previous.hostOf(oldRank));
             last = at;
             return (comm = await ZmqCommunicator.join({
               rank: at.rank,

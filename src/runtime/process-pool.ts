@@ -195,7 +195,8 @@ export async function discardProcesses(children: readonly ChildProcess[]): Promi
  * await model.fit(data, { paradigm: 'processes', workers: 2, reuseProcesses: true });
  */
 export function prewarmProcesses(workers: number): void {
-  if (!Number.isInteger(workers) || workers < 1) throw new ConfigError(`prewarmProcesses: workers must be a positive integer, not ${workers}`);
+  if (!Number.isInteger(workers) || workers < 1)
+    throw new ConfigError(`prewarmProcesses: workers must be a positive integer, not ${workers}`);
   const idleNow = pool.filter((entry) => !entry.busy && running(entry.child)).length;
   for (let i = idleNow; i < workers; i++) idle(startPooled());
 }

@@ -109,7 +109,11 @@ export function inCluster(given: NodeJS.ProcessEnv = process.env): boolean {
   } catch {
     return true; // Slurm's variables are there but malformed: rendezvousFromEnv says which
   }
-  return env['MASTER_ADDR'] !== undefined && env['WORLD_SIZE'] !== undefined && (env['RANK'] !== undefined || (env['SHARDLEARN_JOIN'] ?? '') === '1');
+  return (
+    env['MASTER_ADDR'] !== undefined &&
+    env['WORLD_SIZE'] !== undefined &&
+    (env['RANK'] !== undefined || (env['SHARDLEARN_JOIN'] ?? '') === '1')
+  );
 }
 
 /** A static place as a World: only rank 0's address is known (the others meet there). */

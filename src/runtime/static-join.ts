@@ -149,9 +149,7 @@ export class StaticMembership implements Membership {
   private readonly waiting = new Map<number, Socket>();
   private server: Server | undefined;
 
-  constructor(
-    private readonly job: { jobId: string; secret: Buffer; firstSize: number; masterAddr: string; masterPort: number },
-  ) {}
+  constructor(private readonly job: { jobId: string; secret: Buffer; firstSize: number; masterAddr: string; masterPort: number }) {}
 
   /** Rank 0: accept newcomers on host:port. Resolves once listening; a ConfigError names a port in use. */
   async listen(host: string, port: number): Promise<void> {
@@ -300,9 +298,13 @@ export async function announce(
     const nonce = randomBytes(16).toString('hex');
     send(socket, { type: 'hello', job: target.jobId, nonce });
     const refused = (message: Message): never => {
-      throw new CommError('COMM', `the job's rank 0 at ${where} refused this newcomer: ${message.type === 'refused' ? message.reason : message.type}`, {
-        host: where,
-      });
+      throw new CommError(
+        'COMM',
+        `the job's rank 0 at ${where} refused this newcomer: ${message.type === 'refused' ? message.reason : message.type}`,
+        {
+          host: where,
+        },
+      );
     };
     const challenge = await read(HANDSHAKE_TIMEOUT_MS, `challenge from ${where}`);
     if (challenge.type !== 'challenge') refused(challenge);

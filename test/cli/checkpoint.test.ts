@@ -209,11 +209,26 @@ test(
 test('strategy state: another codec or strategy is refused naming the field; an old checkpoint loads and the codec starts fresh', () =>
   withDir(async (dir) => {
     const checkpoints = join(dir, 'ckpt');
-    const base = ['train', 'logistic-regression', '--solver', 'sgd', '--epochs', '2', '--data', DATA, '--quiet', '--checkpoint-dir', checkpoints];
+    const base = [
+      'train',
+      'logistic-regression',
+      '--solver',
+      'sgd',
+      '--epochs',
+      '2',
+      '--data',
+      DATA,
+      '--quiet',
+      '--checkpoint-dir',
+      checkpoints,
+    ];
     const topk = ['--compression', 'topk:0.01'];
     const a = run([...base, ...topk]);
     assert.equal(a.status, 0, a.stderr);
-    assert.ok(readdirSync(checkpoints).some((f) => f.endsWith('.rank-0.slstate')), readdirSync(checkpoints).join(','));
+    assert.ok(
+      readdirSync(checkpoints).some((f) => f.endsWith('.rank-0.slstate')),
+      readdirSync(checkpoints).join(','),
+    );
     const other = run([...base, '--compression', 'topk:0.1', '--resume']);
     assert.equal(other.status, 3, other.stderr);
     assert.match(other.stderr, /ckpt-\d+\.slckpt.*field compression: written with codec 'topk:0\.01', resuming with 'topk:0\.1'/);
@@ -232,7 +247,8 @@ test('strategy state: another codec or strategy is refused naming the field; an 
     const newest = (await listCheckpoints(checkpoints)).at(-1)!;
     const { strategy, ...old } = decodeCheckpoint(new Uint8Array(readFileSync(newest)), newest);
     assert.deepEqual(strategy, { name: 'allreduce', codec: 'topk:0.01', ranks: 1 });
-    const header = (bytes: Uint8Array): string => new TextDecoder().decode(bytes.subarray(12, 12 + new DataView(bytes.buffer).getUint32(8, true)));
+    const header = (bytes: Uint8Array): string =>
+      new TextDecoder().decode(bytes.subarray(12, 12 + new DataView(bytes.buffer).getUint32(8, true)));
     const oldBytes = encodeCheckpoint(old);
     assert.doesNotMatch(header(oldBytes), /strategy/);
     writeFileSync(newest, oldBytes);
@@ -243,10 +259,23 @@ test('strategy state: another codec or strategy is refused naming the field; an 
     assert.match(resumed.stderr, /holds no strategy state \(written before it was kept\): 'allreduce' \(codec 'topk:0\.01'\) starts fresh/);
   }));
 
-test('processes×2, topk: a checkpoint missing a rank\'s state file is skipped for the older complete one', { timeout: 120_000 }, () =>
+test("processes×2, topk: a checkpoint missing a rank's state file is skipped for the older complete one", { timeout: 120_000 }, () =>
   withDir((dir) => {
     const checkpoints = join(dir, 'ckpt');
-    const common = ['train', 'logistic-regression', '--solver', 'sgd', '--epochs', '3', '--batch-size', '32', '--data', DATA, '--seed', '2'];
+    const common = [
+      'train',
+      'logistic-regression',
+      '--solver',
+      'sgd',
+      '--epochs',
+      '3',
+      '--batch-size',
+      '32',
+      '--data',
+      DATA,
+      '--seed',
+      '2',
+    ];
     const flags = ['--paradigm', 'processes', '--workers', '2', '--compression', 'topk:0.01', '--quiet', '--checkpoint-dir', checkpoints];
     const a = run([...common, ...flags, '--checkpoint-every', '40steps', '--out', join(dir, 'a.json')]);
     assert.equal(a.status, 0, a.stderr);
@@ -262,9 +291,13 @@ test('processes×2, topk: a checkpoint missing a rank\'s state file is skipped f
     assert.match(b.stderr, new RegExp(`skipping checkpoint \\S*${files[1]!.replace('.', '\\.')}: .*rank-1\\.slstate.*missing`));
     assert.match(b.stderr, new RegExp(`resuming from \\S*${files[0]!.replace('.', '\\.')}`));
     assert.deepEqual(state(join(dir, 'b.json')), state(join(dir, 'a.json')));
- 
+
     // A world of another size (as after an elastic re-form): the residuals cannot be re-sharded, a note says they are dropped.
     const one = run([...common, ...flags.slice(4), '--checkpoint-every', '40steps', '--resume', '--out', join(dir, 'c.json')]);
     assert.equal(one.status, 0, one.stderr);
-    assert.match(one.stderr, /holds the strategy state of 2 ranks, this world has 1: its per-rank codec state .* dropped; the codecs start fresh/);
-  }));
+    assert.match(
+      one.stderr,
+      /holds the strategy state of 2 ranks, this world has 1: its per-rank codec state .* dropped; the codecs start fresh/,
+    );
+  }),
+);

@@ -330,5 +330,8 @@ test('exportCodecState / importCodecState: the restored state continues bit for 
   const momentum = createCodec('topk:0.1:0.9');
   const arrays: Record<string, Float64Array> = {};
   const saved = exportCodecState(createCodec('topk:0.1').createState(10), 'y.', arrays);
-  assert.throws(() => importCodecState(momentum.createState(10), 'y.', saved, arrays), /codec state 'y\.': the checkpoint's velocity has no values/);
+  assert.throws(
+    () => importCodecState(momentum.createState(10), 'y.', saved, arrays),
+    /codec state 'y\.': the checkpoint's velocity has no values/,
+  );
 });

@@ -22,7 +22,12 @@ const SET = {
 
 /** The stored fits of SET's four cells: FedAvg 6 and 60 rounds, FedSGD 59 and not within 100. */
 export function federatedResults(): FederatedResult[] {
-  const rounds: Record<string, number | null> = { 'fedavg|iid': 6, 'fedavg|dirichlet:0.1': 60, 'fedsgd:0.5|iid': 59, 'fedsgd:0.5|dirichlet:0.1': null };
+  const rounds: Record<string, number | null> = {
+    'fedavg|iid': 6,
+    'fedavg|dirichlet:0.1': 60,
+    'fedsgd:0.5|iid': 59,
+    'fedsgd:0.5|dirichlet:0.1': null,
+  };
   return expandFederated(parseFederatedList('federated', [SET])).map(({ cell }) => {
     const reached = rounds[`${cell.aggregator}|${cell.partition}`]!;
     return {
@@ -61,10 +66,12 @@ export function faultRun(kind: FaultKind, score: number, wallSeconds: number): R
       firedAtMs: kind === 'none' ? null : 1500,
       heldMs: null,
       finalWorkers: kind === 'none' ? 3 : 2,
-      faults: kind === 'none' ? [] : [{ rank: 1, lost: [1], generation: 1, workers: 2, detectedMs: 100, reformMs: 150, reloadMs: 50, lostMs: 300 }],
+      faults:
+        kind === 'none'
+          ? []
+          : [{ rank: 1, lost: [1], generation: 1, workers: 2, detectedMs: 100, reformMs: 150, reloadMs: 50, lostMs: 300 }],
     },
   });
 }
 
 export const faultRecords = (): RunRecord[] => [faultRun('none', 0.93, 4), faultRun('kill', 0.93, 4.4)];
-

@@ -35,7 +35,17 @@ test('federated fits after the runs: each at its own cell mean, else the federat
   assert.equal(remainingFederatedSeconds(keys, 0, new Map()), null);
   // 1 done (avg: 4 s): one more avg (4) and two sgd at the federated mean (4)
   assert.equal(remainingFederatedSeconds(keys, 1, new Map([['avg', [4]]])), 12);
-  assert.equal(remainingFederatedSeconds(keys, 3, new Map([['avg', [4, 6]], ['sgd', [20]]])), 20);
+  assert.equal(
+    remainingFederatedSeconds(
+      keys,
+      3,
+      new Map([
+        ['avg', [4, 6]],
+        ['sgd', [20]],
+      ]),
+    ),
+    20,
+  );
   assert.equal(remainingFederatedSeconds(keys, 4, new Map([['avg', [4]]])), 0);
   assert.equal(etaText(65, { left: 4, seconds: null }), ' · about 1 min 05 s left + 4 federated fits (not timed yet)');
   assert.equal(etaText(0, { left: 1, seconds: null }), ' · 1 federated fit left (not timed yet)');

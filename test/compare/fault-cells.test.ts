@@ -126,7 +126,9 @@ test('store: a schema-6 file gains fault_runs in one migration step; fault outco
     // The schema-6 layout: no fault_runs table.
     const instance = await DuckDBInstance.create(path);
     const connection = await instance.connect();
-    await connection.run(`DROP TABLE fault_runs; ALTER TABLE runs DROP COLUMN startup_ms; UPDATE meta SET value = '6' WHERE key = 'schema_version'`);
+    await connection.run(
+      `DROP TABLE fault_runs; ALTER TABLE runs DROP COLUMN startup_ms; UPDATE meta SET value = '6' WHERE key = 'schema_version'`,
+    );
     connection.closeSync();
     instance.closeSync();
     const migrated = await ResultsStore.open(path);
@@ -158,7 +160,10 @@ test('a compare run of one fault pair (processes×3, one rank SIGKILLed): the fi
     const dbPath = join(dir, 'results.duckdb');
     const outcome = await runCompare(matrix, { dbPath });
     // The terminal answer (and the report's) says what the fault cost, in plain words.
-    assert.match(outcome.answer, /^Faults: a SIGKILLed rank of logistic-regression processes×3 allreduce cost \d+\.\d\d s per fault .*1\/1 runs completed, on 2 of 3 workers$/m);
+    assert.match(
+      outcome.answer,
+      /^Faults: a SIGKILLed rank of logistic-regression processes×3 allreduce cost \d+\.\d\d s per fault .*1\/1 runs completed, on 2 of 3 workers$/m,
+    );
     const store = await ResultsStore.open(dbPath, { create: false });
     const runs = await store.listRuns();
     store.close();

@@ -96,30 +96,51 @@ test('the report renders in headless Chromium: plots visible, no console errors,
   }
 });
 
-test('the answer in Chromium: a Federated and a Faults line after the paradigm answers, computed from the stored results', { skip, timeout: 60_000 }, async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'shardlearn-browser-'));
-  const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run'] });
-  try {
-    const plain = [record({ paradigm: 'sequential', wallSeconds: 2 }), record({ paradigm: 'threads', workers: 2, wallSeconds: 1 })];
-    const reportPath = join(dir, 'report.html');
-    writeFileSync(
-      reportPath,
-      await renderReport({ session: session(), skipped: [], aborted: false, records: [...plain, ...faultRecords()], federated: federatedResults() }),
-    );
-    const page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
-    const problems: string[] = [];
-    page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
-    await page.goto(pathToFileURL(reportPath).href, { waitUntil: 'load' });
-    const items = await page.$$eval('#verdict ul.answers > li', (lis) => lis.map((li) => (li as unknown as { innerText: string }).innerText));
-    assert.equal(items.length, 3, items.join('\n'));
-    assert.match(items[0]!, /^kmeans: threads wins/);
-    assert.match(items[1]!, /^Federated: logistic-regression on .* rounds to accuracy 0\.9 — FedAvg iid 6, dirichlet:0\.1 60; FedSGD:0\.5 iid 59, dirichlet:0\.1 not within 100; .*centralised accuracy 0\.9400\.$/);
-    assert.match(items[2]!, /^Faults: a SIGKILLed rank of logistic-regression processes×3 allreduce cost 0\.30 s per fault .* on 2 of 3 workers\.$/);
-    const box = await page.locator('#verdict li.answer-faults').boundingBox();
-    assert.ok(box !== null && box.height > 10, 'the faults line is drawn');
-    assert.deepEqual(problems, []);
-  } finally {
-    await browser.close();
-    rmSync(dir, { recursive: true, force: true });
-  }
-});
+test(
+  'the answer in Chromium: a Federated and a Faults line after the paradigm answers, computed from the stored results',
+  { skip, timeout: 60_000 },
+  async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'shardlearn-browser-'));
+    const browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run'],
+    });
+    try {
+      const plain = [record({ paradigm: 'sequential', wallSeconds: 2 }), record({ paradigm: 'threads', workers: 2, wallSeconds: 1 })];
+      const reportPath = join(dir, 'report.html');
+      writeFileSync(
+        reportPath,
+        await renderReport({
+          session: session(),
+          skipped: [],
+          aborted: false,
+          records: [...plain, ...faultRecords()],
+          federated: federatedResults(),
+        }),
+      );
+      const page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
+      const problems: string[] = [];
+      page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
+      await page.goto(pathToFileURL(reportPath).href, { waitUntil: 'load' });
+      const items = await page.$$eval('#verdict ul.answers > li', (lis) =>
+        lis.map((li) => (li as unknown as { innerText: string }).innerText),
+      );
+      assert.equal(items.length, 3, items.join('\n'));
+      assert.match(items[0]!, /^kmeans: threads wins/);
+      assert.match(
+        items[1]!,
+        /^Federated: logistic-regression on .* rounds to accuracy 0\.9 — FedAvg iid 6, dirichlet:0\.1 60; FedSGD:0\.5 iid 59, dirichlet:0\.1 not within 100; .*centralised accuracy 0\.9400\.$/,
+      );
+      assert.match(
+        items[2]!,
+        /^Faults: a SIGKILLed rank of logistic-regression processes×3 allreduce cost 0\.30 s per fault .* on 2 of 3 workers\.$/,
+      );
+      const box = await page.locator('#verdict li.answer-faults').boundingBox();
+      assert.ok(box !== null && box.height > 10, 'the faults line is drawn');
+      assert.deepEqual(problems, []);
+    } finally {
+      await browser.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  },
+);

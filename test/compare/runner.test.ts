@@ -66,10 +66,12 @@ test('each rank reports its peak RSS: a processes rank its own process, a thread
   assert.ok(threads.startupMs !== null && threads.startupMs >= 0, `threads start-up: ${threads.startupMs}`);
 });
 
-test("processes cells run on the warm process pool: repeats after the first reuse its children", async () => {
+test('processes cells run on the warm process pool: repeats after the first reuse its children', async () => {
   await shutdownProcessPool();
   const matrix = parseMatrix({
-    models: [{ name: 'logistic-regression', params: { solver: 'sgd', epochs: 1 }, data: ['synthetic:classification?rows=1000&cols=4&seed=1'] }],
+    models: [
+      { name: 'logistic-regression', params: { solver: 'sgd', epochs: 1 }, data: ['synthetic:classification?rows=1000&cols=4&seed=1'] },
+    ],
     paradigms: ['processes'],
     workers: [2],
     repeats: 2,

@@ -158,14 +158,18 @@ test('claims: gradient compression reads each codec cell against the same cell u
   );
 });
 
-test("a cell whose model trains by another solver than SGD is labelled by the solver, not by a strategy that does not apply", () => {
+test('a cell whose model trains by another solver than SGD is labelled by the solver, not by a strategy that does not apply', () => {
   const threads = { paradigm: 'threads' as const, workers: 2, strategy: 'allreduce' };
   // `--models logistic-regression`: no params, so the default solver (L-BFGS)
   assert.equal(cellLabel({ ...threads, model: 'logistic-regression', params: {} }), 'threads×2 lbfgs');
   assert.equal(cellLabel({ ...threads, model: 'logistic-regression', params: { solver: 'sgd' } }), 'threads×2 allreduce');
   assert.equal(cellLabel({ ...threads, model: 'linear-regression', params: {}, network: 'wan' }), 'threads×2 exact @wan');
   assert.equal(cellLabel({ ...threads, model: 'kmeans', params: { k: 3 } }), 'threads×2 allreduce');
-  assert.equal(cellLabel({ ...threads, model: 'logistic-regression', params: { solver: 'nonesuch' } }), 'threads×2 allreduce', 'options this version rejects');
+  assert.equal(
+    cellLabel({ ...threads, model: 'logistic-regression', params: { solver: 'nonesuch' } }),
+    'threads×2 allreduce',
+    'options this version rejects',
+  );
   const cells = summarize([
     record({ model: 'logistic-regression', paradigm: 'sequential', wallSeconds: 2 }),
     record({ model: 'logistic-regression', paradigm: 'threads', workers: 2, wallSeconds: 1 }),

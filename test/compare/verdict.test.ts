@@ -94,7 +94,16 @@ test('a measured start-up (FitInfo.startupMs) is used as start-up, and the wall 
   const cells = summarize([
     record({ paradigm: 'threads', workers: 2, wallSeconds: 1, commMs: 200, computeMs: 700, startupMs: 50, data: small, trainRows: 1000 }),
     // processes: 0.9 s start-up timed by the paradigm, 0.5 s communicating, 0.8 s computing, 0.3 s else
-    record({ paradigm: 'processes', workers: 2, wallSeconds: 2.5, commMs: 500, computeMs: 800, startupMs: 900, data: small, trainRows: 1000 }),
+    record({
+      paradigm: 'processes',
+      workers: 2,
+      wallSeconds: 2.5,
+      commMs: 500,
+      computeMs: 800,
+      startupMs: 900,
+      data: small,
+      trainRows: 1000,
+    }),
   ]);
   const rival = answers(cells)[0]!.sizes[0]!.rivals[0]!;
   assert.equal(rival.cell.paradigm, 'processes');

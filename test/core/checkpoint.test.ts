@@ -192,15 +192,18 @@ test('rank-state files: round trip, not checkpoints themselves, pruned with --ke
       [checkpointFileName(20), checkpointFileName(30)],
     );
     // Older rank files went with their checkpoints; a rank's temporary file of the current step stays (it may be writing it).
-    assert.deepEqual(readdirSync(dir).sort(), [
-      `.${rankStateFileName(30, 1)}.4567ef01.tmp`,
-      checkpointFileName(20),
-      rankStateFileName(20, 0),
-      rankStateFileName(20, 1),
-      checkpointFileName(30),
-      rankStateFileName(30, 0),
-      rankStateFileName(30, 1),
-    ].sort());
+    assert.deepEqual(
+      readdirSync(dir).sort(),
+      [
+        `.${rankStateFileName(30, 1)}.4567ef01.tmp`,
+        checkpointFileName(20),
+        rankStateFileName(20, 0),
+        rankStateFileName(20, 1),
+        checkpointFileName(30),
+        rankStateFileName(30, 0),
+        rankStateFileName(30, 1),
+      ].sort(),
+    );
     const loaded = await loadRankState(dir, 30, 1);
     assert.deepEqual(loaded.state, { strategy: { clock: 30, rank: 1 } });
     assert.deepEqual(loaded.arrays['strategy.push.1.residual'], Float64Array.from([1, 30, -0]));

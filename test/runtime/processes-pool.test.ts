@@ -51,7 +51,7 @@ async function childrenGone(deadlineMs: number): Promise<number[]> {
 const fit = (reuseProcesses: boolean) =>
   createModel('logistic-regression', params).fit(data, { paradigm: 'processes', workers: 2, reuseProcesses });
 
-test("two pooled fits share their child processes and equal unpooled fits bit for bit; shutdown leaves no child", async () => {
+test('two pooled fits share their child processes and equal unpooled fits bit for bit; shutdown leaves no child', async () => {
   await shutdownProcessPool();
   const fresh = await fit(false);
   assert.deepEqual(idleProcessPids(), [], 'an unpooled fit leaves nothing in the pool');

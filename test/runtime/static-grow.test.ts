@@ -35,7 +35,10 @@ function childrenOf(pid: number): number[] {
   }
 }
 
-function run(args: string[], env: NodeJS.ProcessEnv = process.env): { child: ChildProcess; out: { stdout: string; stderr: string }; exited: Promise<number | null> } {
+function run(
+  args: string[],
+  env: NodeJS.ProcessEnv = process.env,
+): { child: ChildProcess; out: { stdout: string; stderr: string }; exited: Promise<number | null> } {
   const child = spawn(process.execPath, [bin, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env });
   const out = { stdout: '', stderr: '' };
   child.stdout!.on('data', (chunk: Buffer) => (out.stdout += chunk.toString()));
@@ -66,7 +69,10 @@ test('SHARDLEARN_JOIN=1 makes a newcomer (RANK ignored, rank −1); the join por
   );
   assert.equal(rendezvousFromEnv({ ...env, RANK: '2' }).joining, undefined);
   assert.ok(inCluster({ ...env, SHARDLEARN_JOIN: '1' }));
-  assert.throws(() => rendezvousFromEnv({ ...env, SHARDLEARN_JOIN: 'yes' }), (error) => error instanceof ConfigError && /SHARDLEARN_JOIN=yes/.test(error.message));
+  assert.throws(
+    () => rendezvousFromEnv({ ...env, SHARDLEARN_JOIN: 'yes' }),
+    (error) => error instanceof ConfigError && /SHARDLEARN_JOIN=yes/.test(error.message),
+  );
   assert.equal(joinPortFromEnv(29500, {}), 30500);
   assert.equal(joinPortFromEnv(29500, { SHARDLEARN_JOIN_PORT: '4000' }), 4000);
   assert.throws(() => joinPortFromEnv(65000, {}), /SHARDLEARN_JOIN_PORT/);

@@ -147,7 +147,7 @@ export async function resumeSnapshot(policy: CheckpointPolicy, context: TrainCon
         `shardlearn: note: ${path} holds the strategy state of ${ranks} ranks, this world has ${context.comm.size}: ${
           codecOf(context) === 'none'
             ? 'the update state is composed from its shards; the per-rank clocks restart'
-            : "its per-rank codec state (residuals, streams) cannot be re-sharded and is dropped; the codecs start fresh"
+            : 'its per-rank codec state (residuals, streams) cannot be re-sharded and is dropped; the codecs start fresh'
         }\n`,
       );
     } else strategyState = ranks > 0;
