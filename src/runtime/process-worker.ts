@@ -17,7 +17,7 @@ import '../models/index.js';
 import { ZmqCommunicator } from '../comm/zmq/communicator.js';
 import { CommError } from '../core/errors.js';
 import type { ElasticPlace } from './elastic.js';
-import { generationDir } from './elastic.js';
+import { DeadMembers, generationDir } from './elastic.js';
 import type { Membership } from './elastic-growth.js';
 import { grownPlace } from './elastic-growth.js';
 import type { ElasticSetup, RankData, RankJob, RankMessage } from './rank.js';
@@ -53,6 +53,12 @@ export interface ProcessJoiners {
 export interface ProcessAdmitted {
   type: 'admitted';
   place: ElasticPlace;
+}
+
+/** The launcher's notice that the worker of launch slot `slot` died (elastic: a generation forming with it fails at once). */
+export interface ProcessDied {
+  type: 'died';
+  slot: number;
 }
 
 /** The launcher's answer to a `listening` report when `advertise` is set: the port peers should use. */
@@ -145,6 +151,10 @@ async function run(
   const { rank } = start;
   let comm: ZmqCommunicator | undefined;
   let place: ElasticPlace | undefined;
+  const dead = new DeadMembers();
+  process.on('message', (message: ProcessDied) => {
+    if (message.type === 'died') dead.died(message.slot);
+  });
   // Under a restart policy every generation joins through here: generation g's sockets in its own
   // 0700 subfolder of the job's folder, a lost peer aborting the generation (runtime/elastic.ts).
   const elastic: ElasticSetup | undefined =
@@ -153,7 +163,7 @@ async function run(
       : {
           join: async (at, _previous, onPeerLost) => {
             place = at;
-            return (comm = await ZmqCommunicator.join({
+            const joining = ZmqCommunicator.join({
               rank: at.rank,
               size: at.size,
               masterAddr: start.masterAddr,
@@ -168,7 +178,9 @@ async function run(
               onListening: () => {
                 if (at.generation === 0 && rank === 0) post({ type: 'listening', rank: 0, port: 0 });
               },
-            }));
+            });
+            // A member that died before connecting would leave this join waiting timeoutMs: fail at once instead.
+            return (comm = await dead.watch(joining, at));
           },
           ...(start.job.data.kind === 'rows' ? { rows: (at: ElasticPlace) => rowsFromLauncher(at, post, start.job.timeoutMs) } : {}),
           membership: launcherMembership(post, () => place?.rank ?? rank),

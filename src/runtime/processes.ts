@@ -46,7 +46,7 @@ import type { ElasticPolicy } from './elastic.js';
 import { refuseUnreformable, resolveElastic } from './elastic.js';
 import { ProxySet, refuseInsecureTransport, validateNetwork } from './network.js';
 import { FaultInjector, planFault } from './fault-injection.js';
-import type { ProcessAdmitted, ProcessAdvertise, ProcessJoiners, ProcessStart, ProcessWorkerMessage } from './process-worker.js';
+import type { ProcessAdmitted, ProcessAdvertise, ProcessDied, ProcessJoiners, ProcessStart, ProcessWorkerMessage } from './process-worker.js';
 
 const PROGRESS_INTERVAL_MS = 100;
 /** Time a child gets to exit after SIGTERM before SIGKILL. */
@@ -365,6 +365,11 @@ function supervise(
             announced[announced.indexOf(rank)] = -1;
             tellMembers();
           }
+          // Every live rank hears of it: one joining a generation that holds it fails at once (runtime/elastic.ts, DeadMembers).
+          if (elastic !== undefined)
+            children.forEach((other, slot) => {
+              if (alive[slot] && !done[slot] && other.connected) other.send({ type: 'died', slot: rank } satisfies ProcessDied, () => undefined); // one that just left needs no notice
+            });
           const left = alive.filter((live, slot) => live && !waiting.has(slot)).length;
           // Under a restart policy the survivors re-form on their own (they also enforce max-restarts).
           if (elastic !== undefined && left >= elastic.policy.minWorkers && failures.length === 0) {
