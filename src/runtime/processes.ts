@@ -253,7 +253,9 @@ function supervise(
     const tellMembers = (): void => {
       const joiners: ProcessJoiners = { type: 'joiners', slots: [...announced] };
       children.forEach((child, slot) => {
-        if (alive[slot] && !done[slot] && !waiting.has(slot) && child.connected) child.send(joiners);
+        // A member killed a moment ago is still `connected` until its close: a failed write (EPIPE) is
+        // its death, which its close handles; without the callback it would fail the run as an 'error'.
+        if (alive[slot] && !done[slot] && !waiting.has(slot) && child.connected) child.send(joiners, () => undefined);
       });
     };
     let collecting: NodeJS.Timeout | undefined;
@@ -336,7 +338,7 @@ function supervise(
               children[slot]!.send(admitted, (error) => {
                 if (error !== null) fail(new WorkerError(slot, `could not send its admission: ${error.message}`, { cause: error }));
               });
-              children[slot]!.send({ type: 'joiners', slots: [...announced] } satisfies ProcessJoiners);
+              children[slot]!.send({ type: 'joiners', slots: [...announced] } satisfies ProcessJoiners, () => undefined); // as in tellMembers
             }
             return;
           case 'result':
