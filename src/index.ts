@@ -157,6 +157,11 @@ export type { WorldMember } from './comm/rendezvous-backend.js';
  * @example await shutdownThreadPool();
  */
 export { shutdownThreadPool } from './runtime/thread-pool.js';
+/**
+ * Kill the idle child processes the `processes` paradigm keeps for `reuseProcesses` fits (they never hold the process open).
+ * @example await shutdownProcessPool();
+ */
+export { shutdownProcessPool } from './runtime/process-pool.js';
 
 // ─── Data ───────────────────────────────────────────────────────────────────────────────────────
 

@@ -91,6 +91,7 @@ const VALUES = [
   'runCompare',
   'saveModel',
   'serializeModel',
+  'shutdownProcessPool',
   'shutdownThreadPool',
   'staticRendezvous',
   'strategyNames',

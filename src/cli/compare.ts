@@ -9,9 +9,11 @@ import { writeFileAtomic } from '../core/atomic-file.js';
 import type { CompareEvent, FederatedFlags, MatrixFlags, RunFilter } from '../compare/index.js';
 import {
   exportRuns,
+  etaText,
   exportRunsParquet,
-  formatDuration,
   listRuns,
+  nonSgdSolver,
+  remainingFederatedSeconds,
   remainingSeconds,
   reportFromStore,
   resolveMatrix,
@@ -19,6 +21,7 @@ import {
   runCompare,
 } from '../compare/index.js';
 import { parseNetworksFlag } from '../compare/matrix.js';
+import { shutdownProcessPool } from '../runtime/index.js';
 import type { ParsedArgs } from './args.js';
 import { rejectLeftovers, takeList, takeNumber, takeString, takeSwitch } from './args.js';
 import type { Output } from './output.js';
@@ -95,11 +98,25 @@ export async function compareCommand(args: ParsedArgs, write: Output): Promise<v
   let runStartedMs = Date.now();
   const slotSeconds = new Map<string, number[]>();
   let eta = '';
+  // The federated fits after the runs, timed from the end of whatever came before each (its
+  // centralised fit included), so the ETA counts them too.
+  let federatedFits: string[] = [];
+  let federatedDone = 0;
+  const federatedSeconds = new Map<string, number[]>();
+  let lastMarkMs = Date.now();
+  let runsLeft: number | null = null;
+  const federatedEta = (): string =>
+    etaText(runsLeft, {
+      left: federatedFits.length - federatedDone,
+      seconds: remainingFederatedSeconds(federatedFits, federatedDone, federatedSeconds),
+    });
   const onProgress = (event: CompareEvent): void => {
     switch (event.type) {
       case 'start':
         total = Math.max(event.totalRuns, 1);
         cellIds = event.cells.map((cell) => cell.id);
+        federatedFits = event.federatedFits;
+        lastMarkMs = Date.now();
         if (!json)
           write(
             `compare: ${event.totalRuns} runs in ${event.cells.length} cells${event.skipped.length > 0 ? `, ${event.skipped.length} skipped` : ''}`,
@@ -108,7 +125,7 @@ export async function compareCommand(args: ParsedArgs, write: Output): Promise<v
         return;
       case 'run-start':
         runStartedMs = Date.now();
-        label = `${event.cell.model} ${event.cell.paradigm}×${event.cell.workers} ${event.cell.strategy}${event.cell.network.name === 'loopback' ? '' : ` @${event.cell.network.name}`}${eta}`;
+        label = `${event.cell.model} ${event.cell.paradigm}×${event.cell.workers} ${nonSgdSolver(event.cell.model, event.cell.params) ?? event.cell.strategy}${event.cell.network.name === 'loopback' ? '' : ` @${event.cell.network.name}`}${eta}`;
         bar.update(done / total, label);
         return;
       case 'fit-progress':
@@ -118,9 +135,10 @@ export async function compareCommand(args: ParsedArgs, write: Output): Promise<v
         done = event.runIndex;
         slotSeconds.set(event.record.cellId, [...(slotSeconds.get(event.record.cellId) ?? []), (Date.now() - runStartedMs) / 1000]);
         {
-          const left = remainingSeconds(cellIds, event.totalRuns, event.runIndex + 1, slotSeconds);
-          eta = left === null || event.runIndex >= event.totalRuns ? '' : ` · about ${formatDuration(left)} left`;
+          runsLeft = event.runIndex >= event.totalRuns ? 0 : remainingSeconds(cellIds, event.totalRuns, event.runIndex + 1, slotSeconds);
+          eta = federatedEta();
         }
+        lastMarkMs = Date.now();
         bar.done();
         if (!json) write(`  [${event.runIndex}/${event.totalRuns}] ${event.line}${eta}`);
         return;
@@ -128,12 +146,21 @@ export async function compareCommand(args: ParsedArgs, write: Output): Promise<v
         bar.update(1, `tuning ${event.spec.model}`);
         return;
       case 'tuning-end':
-      case 'federated-end':
+        lastMarkMs = Date.now();
         bar.done();
         if (!json) write(`  ${event.line}`);
         return;
+      case 'federated-end':
+        runsLeft = 0;
+        federatedDone++;
+        federatedSeconds.set(event.result.key, [...(federatedSeconds.get(event.result.key) ?? []), (Date.now() - lastMarkMs) / 1000]);
+        lastMarkMs = Date.now();
+        eta = federatedEta();
+        bar.done();
+        if (!json) write(`  ${event.line}${eta}`);
+        return;
       case 'federated-start':
-        bar.update(1, `federated ${event.cell.model} ${event.cell.aggregator} ${event.cell.partition}`);
+        bar.update(1, `federated ${event.cell.model} ${event.cell.aggregator} ${event.cell.partition}${eta}`);
         return;
       case 'warmup':
       case 'skipped':
@@ -166,6 +193,7 @@ export async function compareCommand(args: ParsedArgs, write: Output): Promise<v
     if (outcome.reportPath !== null) write(`report:  ${outcome.reportPath}`);
   } finally {
     process.off('SIGINT', onSigint);
+    await shutdownProcessPool(); // the processes cells' warm children (they would also leave on exit)
   }
 }
 

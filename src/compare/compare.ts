@@ -22,7 +22,7 @@ import type { CellSummary } from './summary.js';
 import { summarize, summaryTable } from './summary.js';
 import type { TuningResult } from './tuning.js';
 import type { FederatedResult } from './federated-run.js';
-import { answers } from './verdict.js';
+import { answers, otherAnswers } from './verdict.js';
 
 export interface CompareOptions extends Omit<RunOptions, 'onRecord'> {
   /** The DuckDB results file (created, or appended to); null = keep results in memory only. */
@@ -35,7 +35,7 @@ export interface CompareOutcome extends CompareResult {
   summary: CellSummary[];
   /** The summary as a terminal table. */
   table: string;
-  /** The answer in plain words, one line per model (verdict.ts): who wins at which size. */
+  /** The answer in plain words, one line per model (verdict.ts): who wins at which size; then a line per federated setting and per fault cell. */
   answer: string;
   reportPath: string | null;
 }
@@ -83,9 +83,10 @@ export async function runCompare(matrix: Matrix, options: CompareOptions): Promi
       await writeText(options.reportPath, await renderReport(result));
       reportPath = options.reportPath;
     }
-    const answer = answers(summary)
-      .map((f) => `${f.model}: ${f.headline}`)
-      .join('\n');
+    const answer = [
+      ...answers(summary).map((f) => `${f.model}: ${f.headline}`),
+      ...otherAnswers(result).map((o) => `${o.topic}: ${o.line}`),
+    ].join('\n');
     return { ...result, summary, table: summaryTable(summary), answer, reportPath };
   } finally {
     store?.close();

@@ -212,3 +212,27 @@ export function faultSection(records: readonly RunRecord[], escape: (value: unkn
 ${rows.map((row) => `<tr>${row.map((cell) => `<td>${escape(cell)}</td>`).join('')}</tr>`).join('\n')}
 </table>`;
 }
+
+/**
+ * The report's opening line per faulted cell, in plain words, from the stored runs: what one fault
+ * cost (time lost as the ranks timed it, wall and score against the undisturbed twin) and what
+ * completed on how many workers. Empty when the matrix had no fault cells.
+ *
+ * @example
+ * faultAnswers(records); // ['a SIGKILLed rank of logistic-regression processes×3 allreduce cost 0.35 s per fault …']
+ */
+export function faultAnswers(records: readonly RunRecord[]): string[] {
+  return faultComparisons(records).map((c) => {
+    const what = c.kind === 'kill' ? 'a SIGKILLed rank' : 'a SIGSTOPped rank';
+    const lost =
+      c.lostMs.length === 0
+        ? 'no re-form was timed'
+        : `${(median(c.lostMs) / 1000).toFixed(2)} s per fault (detect + re-form + reload)`;
+    const delta = scoreDelta(c);
+    const score =
+      delta === null ? `${c.scoreName} not compared` : delta === 0 ? `no ${c.scoreName}` : `${c.scoreName} ${signed(delta, 4)}`;
+    const wall = wallDelta(c);
+    const ended = c.finalWorkers.length === 0 ? '' : `, on ${[...new Set(c.finalWorkers)].join('/')} of ${c.workers} workers`;
+    return `${what} of ${c.model} ${c.paradigm}×${c.workers} ${c.strategy} cost ${lost}${wall === null ? '' : `, wall ${signed(wall, 2)} s`} and ${score} against the undisturbed run; ${c.completed}/${c.runs} runs completed${ended}`;
+  });
+}

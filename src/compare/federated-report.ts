@@ -244,3 +244,43 @@ function privacyEvidence(ok: readonly FederatedResult[]): string {
     lines.push('no DP cell (set `dp`): no (ε, δ) is measured, so the privacy half rests on the raw rows staying with their clients');
   return `Privacy: ${lines.join('; ')}`;
 }
+
+const words = (name: string): string => name.replace(/^fedavg/, 'FedAvg').replace(/^fedsgd/, 'FedSGD');
+
+/**
+ * The report's opening line per federated setting (model, data, federation), from the stored fits:
+ * rounds to the target per aggregator and partition, the bytes the cheapest cell moved against the
+ * raw rows, and the centralised score. Private cells (secure aggregation, DP) are left to the
+ * section and claim C10. Empty when no federated cell ran.
+ *
+ * @example
+ * federatedAnswers(results);
+ * // ['mlp on builtin:mnist, 20 clients (5 a round): rounds to accuracy 0.9 — FedAvg iid 6, dirichlet:0.5 23; …']
+ */
+export function federatedAnswers(results: readonly FederatedResult[]): string[] {
+  const figures = federatedFigures(results).map((f) => f.first);
+  if (figures.length === 0) return [];
+  const plain = figures.filter((r) => r.error === null && !isPrivate(r));
+  if (plain.length === 0)
+    return figures.every((r) => r.error !== null) ? [`every federated fit failed (${[...new Set(figures.map((r) => r.error))].join('; ')})`] : [];
+  return [...new Set(plain.map(settingOf))].map((setting) => {
+    const cells = plain.filter((r) => settingOf(r) === setting);
+    const head = cells[0]!;
+    const perAggregator = [...new Set(cells.map((r) => r.aggregator))].map(
+      (aggregator) =>
+        `${words(aggregator)} ${cells
+          .filter((r) => r.aggregator === aggregator)
+          .map((r) => `${r.partition} ${r.roundsToTarget ?? notWithin(r)}`)
+          .join(', ')}`,
+    );
+    const reached = cells.filter((r) => r.roundsToTarget !== null);
+    const bytes = (r: FederatedResult): number => r.bytesUpToTarget! + r.bytesDownToTarget!;
+    const cheapest = reached.reduce<FederatedResult | null>((best, r) => (best === null || bytes(r) < bytes(best) ? r : best), null);
+    const moved =
+      cheapest === null
+        ? `no cell reached it within ${head.rounds} rounds`
+        : `the cheapest (${words(cheapest.aggregator)} ${cheapest.partition}) moved ${formatBytes(bytes(cheapest))} up + down, ${(bytes(cheapest) / cheapest.rawDataBytes).toFixed(2)}× the ${formatBytes(cheapest.rawDataBytes)} of raw rows that stayed with the clients`;
+    const centralised = head.centralised.score === null ? 'the centralised fit failed' : `centralised ${head.scoreName} ${head.centralised.score.toFixed(4)}`;
+    return `${head.model} on ${head.data}, ${head.clients} clients (${head.clientsPerRound} a round): rounds to ${head.scoreName} ${head.target} — ${perAggregator.join('; ')}; ${moved}; ${centralised}`;
+  });
+}

@@ -30,7 +30,7 @@ export { runCompare, resumeCompare, loadSession, reportFromStore } from './compa
 export type { CompareOptions, CompareOutcome } from './compare.js';
 export { ResultsStore, listRuns, exportRuns, exportRunsParquet, withStore, SCHEMA_VERSION } from './store.js';
 export type { RunFilter, StoredRun, StoredSession } from './store.js';
-export { summarize, summaryTable, summaryRows, formatBytes, cellLabel } from './summary.js';
+export { summarize, summaryTable, summaryRows, formatBytes, cellLabel, nonSgdSolver } from './summary.js';
 export type { CellSummary } from './summary.js';
 export { renderReport } from './report.js';
 export { evaluateClaims, crossovers } from './claims.js';
@@ -46,4 +46,4 @@ export type { AdviseRequest, Advice, AdviceOption, Validation, ValidationCell } 
 export { DEFAULT_CALIBRATION, predict, workloadOf, parseBandwidth } from './cost-model.js';
 export type { Algorithm, Calibration, ClusterSpec, Prediction, Workload } from './cost-model.js';
 export { calibrate, nonNegativeLeastSquares } from './calibrate.js';
-export { remainingSeconds, formatDuration } from './eta.js';
+export { remainingSeconds, remainingFederatedSeconds, etaText, formatDuration } from './eta.js';

@@ -54,6 +54,12 @@ export interface RunRecord {
    * network and schedule the fit trained with; null for data-parallel cells and older rows.
    */
   stageMemory: StageMemory[] | null;
+  /**
+   * Start-up as the paradigm timed it (FitInfo.startupMs: until every rank was ready to train —
+   * threads started, processes forked and joined, rows shipped); null when the paradigm does not
+   * report it (sequential, failed runs, rows from before schema version 9).
+   */
+  startupMs: number | null;
   /** Bytes and messages sent, summed over ranks. */
   bytesSent: number;
   bytesReceived: number;

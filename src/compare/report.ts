@@ -15,7 +15,8 @@ import type { CompareResult } from './record.js';
 import type { TuningResult } from './tuning.js';
 import type { CellSummary } from './summary.js';
 import { cellLabel, formatBytes, summarize, summaryRows } from './summary.js';
-import { answers } from './verdict.js';
+import type { OtherAnswer } from './verdict.js';
+import { answers, otherAnswers } from './verdict.js';
 import { rlSection } from './rl-report.js';
 import { NO_COMPRESSION } from './codec-axis.js';
 import { codecTableRows } from './codec-report.js';
@@ -140,19 +141,21 @@ function stageMemorySection(records: CompareResult['records']): string {
 ${table(['model', 'rows', 'cell', 'stage', 'parameters', 'parameter memory', 'activation memory (peak)', 'peak RSS per rank'], rows, 4, 'stages')}`;
 }
 
-/** The answer first: per model, who wins at which size, by how much and why (verdict.ts). */
-function answerSection(cells: readonly CellSummary[], cores: unknown): string {
+/** The answer first: per model, who wins at which size, by how much and why (verdict.ts); then the federated and fault cells' lines. */
+function answerSection(cells: readonly CellSummary[], cores: unknown, others: readonly OtherAnswer[]): string {
   const found = answers(cells);
-  if (found.length === 0)
+  const otherItems = others.map((o) => `<li class="answer-${o.topic.toLowerCase()}"><strong>${escapeHtml(o.topic)}</strong>: ${escapeHtml(o.line)}.</li>`);
+  if (found.length === 0 && otherItems.length === 0)
     return '<section id="verdict"><h2>The answer</h2><p>No run finished, so there is no answer yet; see the failed runs below.</p></section>';
-  const items = found
-    .map(
+  const items = [
+    ...found.map(
       (f) =>
         `<li><strong>${escapeHtml(f.model)}</strong>: ${escapeHtml(f.headline)}.<ul>${f.sizes.map((s) => `<li>${escapeHtml(s.sentence)}</li>`).join('')}</ul></li>`,
-    )
-    .join('\n');
+    ),
+    ...otherItems,
+  ].join('\n');
   return `<section id="verdict"><h2>The answer</h2>
-<p class="note">On this machine (${escapeHtml(cores)} CPUs, every rank on it): the fastest paradigm per model and training size by median wall seconds, and where each slower paradigm's extra time went — <em>start-up</em> (wall time the ranks did not spend in their training loop: starting threads or processes, loading code, handing over the data), <em>communication</em> (time inside communicator calls) or <em>compute</em> (the rest of training). The sections below are the evidence.</p>
+<p class="note">On this machine (${escapeHtml(cores)} CPUs, every rank on it): the fastest paradigm per model and training size by median wall seconds, and where each slower paradigm's extra time went — <em>start-up</em> (until every rank was ready to train, as the paradigm timed it; where it did not, the wall time the ranks did not spend in their training loop: starting threads or processes, loading code, handing over the data), <em>communication</em> (time inside communicator calls) or <em>compute</em> (the rest of training).${others.some((o) => o.topic === 'Federated') ? ' Federated: rounds to the target score per aggregator and partition.' : ''}${others.some((o) => o.topic === 'Faults') ? ' Faults: one rank killed or stopped, against the same cell undisturbed.' : ''} The sections below are the evidence.</p>
 <ul class="answers">${items}</ul></section>`;
 }
 
@@ -285,7 +288,7 @@ ${escapeHtml(host.cpuModel)}, ${escapeHtml(host.cpus)} CPUs, ${typeof host.total
 ${result.records.length} runs, ${escapeHtml(session.matrix.repeats)} repeats per cell.</p>
 ${result.aborted ? '<p class="warning">The comparison was stopped before the end; the report shows the runs that finished.</p>' : ''}
 
-${answerSection(plainCells, host.cpus)}
+${answerSection(plainCells, host.cpus, otherAnswers({ federated: result.federated ?? [], records: result.records }))}
 
 <h2>Summary</h2>
 <p class="note">Median over repeats; [min–max] and the interquartile range show the spread. Speedup = sequential median wall seconds ÷ the cell's median wall seconds, for the same model and data; efficiency = speedup ÷ workers.</p>

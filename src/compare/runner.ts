@@ -28,6 +28,7 @@ import type { Cell, Matrix, SkippedCell } from './matrix.js';
 import { expandMatrix, parallelismOptions } from './matrix.js';
 import { codecFitOptions } from './codec-axis.js';
 import { faultFitOptions, faultOutcome, faultSeed } from './fault-cells.js';
+import { nonSgdSolver } from './summary.js';
 import type { CompareResult, RunRecord, Session } from './record.js';
 import { stageMemoryOf } from './stage-memory.js';
 import type { HistoryPoint } from './stats.js';
@@ -42,7 +43,15 @@ import type { CentralisedFit, FederatedResult } from './federated-run.js';
 import { failedFederated, federatedLine, fitCentralised, runFederatedCell } from './federated-run.js';
 
 export type CompareEvent =
-  | { type: 'start'; session: Session; totalRuns: number; cells: Cell[]; skipped: SkippedCell[] }
+  | {
+      type: 'start';
+      session: Session;
+      totalRuns: number;
+      cells: Cell[];
+      skipped: SkippedCell[];
+      /** The federated fits still to run after the runs, in order: their cell's key, once per repeat (resumed fits left out). */
+      federatedFits: string[];
+    }
   | { type: 'warmup'; model: string }
   | { type: 'run-start'; cell: Cell; repeat: number; runIndex: number; totalRuns: number }
   | { type: 'fit-progress'; cell: Cell; repeat: number; event: ProgressEvent & { elapsedMs: number } }
@@ -104,7 +113,7 @@ function newId(): string {
 
 /** One line for a live display: what ran, how long, how fast against sequential, how well. */
 export function describeRun(record: RunRecord): string {
-  const what = `${record.model} ${record.paradigm}×${record.workers}${record.paradigm === 'sequential' ? '' : ` ${record.strategy}`}${record.compression === 'none' ? '' : ` ${record.compression}`}${record.network === 'loopback' ? '' : ` @${record.network}`}${record.fault === undefined ? '' : ` fault=${record.fault.kind}`} #${record.repeat + 1}`;
+  const what = `${record.model} ${record.paradigm}×${record.workers}${record.paradigm === 'sequential' ? '' : ` ${nonSgdSolver(record.model, record.params) ?? record.strategy}`}${record.compression === 'none' ? '' : ` ${record.compression}`}${record.network === 'loopback' ? '' : ` @${record.network}`}${record.fault === undefined ? '' : ` fault=${record.fault.kind}`} #${record.repeat + 1}`;
   if (record.status === 'failed') return `${what}: failed — ${record.error ?? 'unknown error'}`;
   const parts = [`${record.wallSeconds.toFixed(2)} s`];
   if (record.speedup !== null) parts.push(`speedup ${record.speedup.toFixed(2)}×`);
@@ -147,6 +156,10 @@ async function measure(input: MeasureInput): Promise<Measured> {
     ...faultFitOptions(cell, faultSeed(session.matrix.seed, repeat)),
     onProgress: (event) => options.onProgress?.({ type: 'fit-progress', cell, repeat, event }),
   };
+  // Processes cells run on the warm process pool, as threads cells run on the warm thread pool: a
+  // repeat after the first does not pay fork, Node's boot and the library's import (the pool skips
+  // elastic and fault cells on its own). The first fit of a size pays it, as for threads.
+  if (cell.paradigm === 'processes') fitOptions.reuseProcesses = true;
   if (session.matrix.timeoutMs !== null) fitOptions.timeoutMs = session.matrix.timeoutMs;
   const { name: networkName, kind: networkKind, ...profile } = cell.network;
   if (networkKind === undefined && Object.keys(profile).length > 0) fitOptions.network = profile;
@@ -219,6 +232,7 @@ async function measure(input: MeasureInput): Promise<Measured> {
     peakRssBytes,
     rankPeakRssBytes: info.peakRssBytes !== undefined && info.peakRssBytes.length > 0 ? Math.max(...info.peakRssBytes) : null,
     stageMemory: stageMemoryOf(model),
+    startupMs: info.startupMs ?? null,
     bytesSent: sum((s) => s.bytesSent),
     bytesReceived: sum((s) => s.bytesReceived),
     messagesSent: sum((s) => s.messagesSent),
@@ -306,6 +320,7 @@ function emptyMeasurements(
     peakRssBytes: NaN,
     rankPeakRssBytes: null,
     stageMemory: null,
+    startupMs: null,
     bytesSent: 0,
     bytesReceived: 0,
     messagesSent: 0,
@@ -338,7 +353,11 @@ export async function runMatrix(matrix: Matrix, options: RunOptions): Promise<Co
   const finished = new Set((options.resume?.records ?? []).map((r) => `${r.repeat}|${r.cellId}`));
   const totalRuns = cells.length * matrix.repeats;
   const emit = options.onProgress ?? ((): void => undefined);
-  emit({ type: 'start', session, totalRuns, cells, skipped: [...skipped] });
+  const resumedFits = new Set((options.resume?.federated ?? []).map((r) => `${r.repeat}|${r.key}`));
+  const federatedFits = expandFederated(matrix.federated ?? []).flatMap(({ cell, repeats }) =>
+    Array.from({ length: repeats }, (_, repeat) => repeat).flatMap((repeat) => (resumedFits.has(`${repeat}|${cell.key}`) ? [] : [cell.key])),
+  );
+  emit({ type: 'start', session, totalRuns, cells, skipped: [...skipped], federatedFits });
   const records: RunRecord[] = [...(options.resume?.records ?? [])];
   const splits = new Map<string, Split | Error>();
   const dead = new Set<string>();

@@ -29,7 +29,7 @@ import type { TuningResult } from './tuning.js';
 import type { FederatedResult } from './federated-run.js';
 import type { FaultOutcome } from './fault-cells.js';
 
-export const SCHEMA_VERSION = 8;
+export const SCHEMA_VERSION = 9;
 
 /**
  * The federated cells (federated-run.ts), one row per fit: the figures the report and claim C10
@@ -60,7 +60,7 @@ CREATE TABLE IF NOT EXISTS runs (
   bytes_sent DOUBLE, bytes_received DOUBLE, messages_sent DOUBLE, comm_ms DOUBLE, compute_ms DOUBLE,
   score DOUBLE, score_name VARCHAR, higher_is_better BOOLEAN, metrics JSON, final_loss DOUBLE,
   time_to_target_ms DOUBLE, reached_score_target BOOLEAN, speedup DOUBLE, efficiency DOUBLE,
-  config JSON, package_version VARCHAR, git_commit VARCHAR, host JSON, setup_bytes DOUBLE, network VARCHAR, rank_peak_rss_bytes DOUBLE, compression VARCHAR, stage_memory JSON);
+  config JSON, package_version VARCHAR, git_commit VARCHAR, host JSON, setup_bytes DOUBLE, network VARCHAR, rank_peak_rss_bytes DOUBLE, compression VARCHAR, stage_memory JSON, startup_ms DOUBLE);
 CREATE TABLE IF NOT EXISTS history (
   run_id VARCHAR, seq INTEGER, elapsed_ms DOUBLE, iteration INTEGER, total INTEGER, loss DOUBLE);
 ${FEDERATED_TABLE};
@@ -79,6 +79,7 @@ const MIGRATIONS: Record<number, string> = {
   5: 'ALTER TABLE runs ADD COLUMN stage_memory JSON',
   6: FEDERATED_TABLE,
   7: FAULT_RUNS_TABLE,
+  8: 'ALTER TABLE runs ADD COLUMN startup_ms DOUBLE',
 };
 
 /** Column name in `runs` → RunRecord field (the export's column order too). */
@@ -123,6 +124,7 @@ const RUN_COLUMNS: [string, keyof RunRecord][] = [
   ['rank_peak_rss_bytes', 'rankPeakRssBytes'],
   ['compression', 'compression'],
   ['stage_memory', 'stageMemory'],
+  ['startup_ms', 'startupMs'],
 ];
 const JSON_FIELDS = new Set<keyof RunRecord>(['params', 'metrics', 'stageMemory']);
 

@@ -9,6 +9,7 @@
  * console.log(summaryTable(cells));
  */
 import type { Paradigm } from '../models/paradigm.js';
+import { createModel, modelNames } from '../models/registry.js';
 import type { StrategyName } from './matrix.js';
 import type { RunRecord } from './record.js';
 import { baselineKey, sequentialMedians } from './baseline.js';
@@ -40,6 +41,8 @@ export interface CellSummary {
   messagesSent: Spread | null;
   commMs: Spread | null;
   computeMs: Spread | null;
+  /** Start-up as the paradigm timed it (RunRecord.startupMs); null when no run reported it. */
+  startupMs: Spread | null;
   score: Spread | null;
   scoreName: string;
   higherIsBetter: boolean;
@@ -101,6 +104,7 @@ export function summarize(records: readonly RunRecord[]): CellSummary[] {
       messagesSent: pick(ok, (r) => r.messagesSent),
       commMs,
       computeMs: pick(ok, (r) => r.computeMs),
+      startupMs: pick(ok, (r) => r.startupMs ?? null),
       score: pick(ok, (r) => r.score),
       scoreName: first.scoreName,
       higherIsBetter: first.higherIsBetter,
@@ -123,11 +127,46 @@ export function medianRun(records: readonly RunRecord[], cellId: string): RunRec
   return ok.length === 0 ? null : ok[Math.floor((ok.length - 1) / 2)]!;
 }
 
-/** A short label for a cell: 'threads×2 hogwild', 'sequential', 'processes×2 allreduce @wan'. */
-export function cellLabel(cell: { paradigm: Paradigm; workers: number; strategy: string; network?: string; compression?: string }): string {
+const solvers = new Map<string, string | null>();
+
+/**
+ * The solver a model trains with when it is not mini-batch SGD ('lbfgs', 'exact'), resolved with the
+ * model's defaults: the matrix's strategies do not apply to it (matrix.ts `trainsBySgd`: it
+ * all-reduces whole-shard statistics), so its cells are labelled by the solver. Null for SGD-trained
+ * models and for models without a `solver` option.
+ */
+export function nonSgdSolver(model: string, params: Record<string, unknown>): string | null {
+  const key = `${model}${JSON.stringify(params)}`;
+  if (!solvers.has(key)) {
+    let solver: string | null = null;
+    try {
+      const resolved = modelNames().includes(model) ? (createModel(model, params).params as Record<string, unknown>) : {};
+      if (typeof resolved.solver === 'string' && resolved.solver !== 'sgd') solver = resolved.solver;
+    } catch {
+      // A stored run whose options this version no longer takes: label it by its strategy, as stored.
+    }
+    solvers.set(key, solver);
+  }
+  return solvers.get(key)!;
+}
+
+/**
+ * A short label for a cell: 'threads×2 hogwild', 'sequential', 'processes×2 allreduce @wan'; a model
+ * trained by another solver than SGD names the solver instead of the strategy: 'threads×2 lbfgs'.
+ */
+export function cellLabel(cell: {
+  paradigm: Paradigm;
+  workers: number;
+  strategy: string;
+  network?: string;
+  compression?: string;
+  model?: string;
+  params?: Record<string, unknown>;
+}): string {
   const network = cell.network === undefined || cell.network === 'loopback' ? '' : ` @${cell.network}`;
   const codec = cell.compression === undefined || cell.compression === 'none' ? '' : ` ${cell.compression}`;
-  return cell.paradigm === 'sequential' ? 'sequential' : `${cell.paradigm}×${cell.workers} ${cell.strategy}${codec}${network}`;
+  const how = (cell.model === undefined || cell.params === undefined ? null : nonSgdSolver(cell.model, cell.params)) ?? cell.strategy;
+  return cell.paradigm === 'sequential' ? 'sequential' : `${cell.paradigm}×${cell.workers} ${how}${codec}${network}`;
 }
 
 /** Human-readable byte count (decimal units, as network tools count). */

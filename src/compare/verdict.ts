@@ -11,6 +11,10 @@
  * for (const family of answers(summarize(records))) for (const size of family.sizes) console.log(size.sentence);
  */
 import type { Paradigm } from '../models/paradigm.js';
+import { faultAnswers } from './fault-report.js';
+import { federatedAnswers } from './federated-report.js';
+import type { FederatedResult } from './federated-run.js';
+import type { RunRecord } from './record.js';
 import type { CellSummary } from './summary.js';
 import { cellLabel } from './summary.js';
 
@@ -19,6 +23,8 @@ export interface TimeGap {
   startupSeconds: number;
   commSeconds: number;
   computeSeconds: number;
+  /** Wall time outside the measured start-up, communication and compute (0 when start-up was not measured: then it is the rest). */
+  otherSeconds: number;
 }
 
 export interface Rival {
@@ -50,19 +56,26 @@ const CAUSE_WORDS: Record<keyof TimeGap, string> = {
   startupSeconds: 'start-up',
   commSeconds: 'communication',
   computeSeconds: 'compute',
+  otherSeconds: 'the rest of the fit (handing back results, stopping ranks)',
 };
 
 /**
- * Start-up, communication and compute seconds of a cell's medians (null parts read as 0). Compute
- * and communication are what the ranks measured inside their training loop (mean over ranks), so
- * the rest of the wall time is start-up: the launcher's own `trainSeconds` starts its clock before
- * the worker threads have loaded their code, which would charge that start-up to compute.
+ * Start-up, communication, compute and other seconds of a cell's medians (null parts read as 0).
+ * Compute and communication are what the ranks measured inside their training loop (mean over
+ * ranks). Start-up is the paradigm's own clock (FitInfo.startupMs: until every rank was ready to
+ * train) when the cell's runs reported it, and what is left of the wall time after that is `other`;
+ * otherwise start-up is the rest of the wall time — the launcher's own `trainSeconds` starts its
+ * clock before the worker threads have loaded their code, which would charge that start-up to compute.
  */
 function parts(cell: CellSummary): TimeGap {
   const wall = cell.wallSeconds?.median ?? 0;
   const comm = (cell.commMs?.median ?? 0) / 1000;
-  const compute = Math.min(wall - comm, (cell.computeMs?.median ?? 0) / 1000);
-  return { startupSeconds: Math.max(0, wall - comm - compute), commSeconds: comm, computeSeconds: Math.max(0, compute) };
+  const measured = cell.startupMs === null ? null : Math.max(0, Math.min(wall - comm, cell.startupMs.median / 1000));
+  const compute = Math.max(0, Math.min(wall - comm - (measured ?? 0), (cell.computeMs?.median ?? 0) / 1000));
+  const rest = Math.max(0, wall - comm - compute);
+  return measured === null
+    ? { startupSeconds: rest, commSeconds: comm, computeSeconds: compute, otherSeconds: 0 }
+    : { startupSeconds: measured, commSeconds: comm, computeSeconds: compute, otherSeconds: Math.max(0, rest - measured) };
 }
 
 function gapOf(rival: CellSummary, winner: CellSummary): { gap: TimeGap; mainCause: keyof TimeGap | null } {
@@ -72,6 +85,7 @@ function gapOf(rival: CellSummary, winner: CellSummary): { gap: TimeGap; mainCau
     startupSeconds: r.startupSeconds - w.startupSeconds,
     commSeconds: r.commSeconds - w.commSeconds,
     computeSeconds: r.computeSeconds - w.computeSeconds,
+    otherSeconds: r.otherSeconds - w.otherSeconds,
   };
   let mainCause: keyof TimeGap | null = null;
   for (const key of Object.keys(gap) as (keyof TimeGap)[])
@@ -87,7 +101,7 @@ function describeRival(rival: Rival): string {
   const why =
     rival.mainCause === null
       ? 'no single part stands out'
-      : `mostly ${CAUSE_WORDS[rival.mainCause]} (start-up ${signed(gap.startupSeconds)}, communication ${signed(gap.commSeconds)}, compute ${signed(gap.computeSeconds)})`;
+      : `mostly ${CAUSE_WORDS[rival.mainCause]} (start-up ${signed(gap.startupSeconds)}, communication ${signed(gap.commSeconds)}, compute ${signed(gap.computeSeconds)}${gap.otherSeconds === 0 ? '' : `, other ${signed(gap.otherSeconds)}`})`;
   return `${cellLabel(rival.cell)} ${rival.slower.toFixed(2)}× slower (${seconds(rival.cell.wallSeconds!.median)}): ${why}`;
 }
 
@@ -142,4 +156,24 @@ function headline(sizes: readonly SizeAnswer[]): string {
       : `at ${list.map((s) => s.trainRows).join(' and ')} rows`;
   if (winners.length === 1) return `${winners[0]} wins ${rows(sizes)}`;
   return winners.map((p) => `${p} wins ${rows(sizes.filter((s) => s.winner.paradigm === p))}`).join('; ');
+}
+
+/** One plain-words line beside the paradigm answers: a family that is not a race between paradigms. */
+export interface OtherAnswer {
+  topic: 'Federated' | 'Faults';
+  line: string;
+}
+
+/**
+ * The answers for the federated cells (federated-report.ts) and the fault cells (fault-report.ts),
+ * computed from the stored results; none for a family the matrix did not have.
+ *
+ * @example
+ * for (const { topic, line } of otherAnswers({ federated: result.federated, records: result.records })) console.log(`${topic}: ${line}`);
+ */
+export function otherAnswers(input: { federated?: readonly FederatedResult[]; records?: readonly RunRecord[] }): OtherAnswer[] {
+  return [
+    ...federatedAnswers(input.federated ?? []).map((line) => ({ topic: 'Federated' as const, line })),
+    ...faultAnswers(input.records ?? []).map((line) => ({ topic: 'Faults' as const, line })),
+  ];
 }

@@ -22,7 +22,7 @@
  */
 import { createHash } from 'node:crypto';
 import { readdir, readFile, unlink } from 'node:fs/promises';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { writeFileAtomic } from './atomic-file.js';
 import { ShardlearnError } from './errors.js';
 
@@ -32,6 +32,8 @@ const DIGEST_BYTES = 32;
 const NAME_PATTERN = /^ckpt-(\d{12})\.slckpt$/;
 /** writeFileAtomic's temporary names for checkpoint files. */
 const TEMPORARY_PATTERN = /^\.ckpt-\d{12}\.slckpt\.[0-9a-f]+\.tmp$/;
+/** The same for rank-state files (rankStateFileName). */
+const RANK_TEMPORARY_PATTERN = /^\.ckpt-(\d{12})\.rank-\d+\.slstate\.[0-9a-f]+\.tmp$/;
 
 export type CheckpointArray = Float64Array | Uint32Array | Int32Array;
 type DType = 'float64' | 'uint32' | 'int32';
@@ -61,6 +63,20 @@ export interface CheckpointMeta {
   rng: Record<string, number[]>;
   /** Scalar optimizer / strategy state, by name (Adam's t, …). */
   scalars: Record<string, number>;
+  /**
+   * The strategy and codec the run trained with, and how many ranks wrote a strategy-state file
+   * beside this checkpoint (`rankStateFileName`; 0: none). Absent in checkpoints written before
+   * strategy state was kept: they load, and the strategy starts fresh.
+   */
+  strategy?: CheckpointStrategy;
+  /** Small JSON state (a rank-state file's strategy data). */
+  state?: Record<string, unknown>;
+}
+
+export interface CheckpointStrategy {
+  name: string;
+  codec: string;
+  ranks: number;
 }
 
 export interface CheckpointHeader extends CheckpointMeta {
@@ -173,12 +189,53 @@ export function decodeCheckpoint(bytes: Uint8Array, file: string): Checkpoint {
     }
     arrays[name] = array;
   }
-  const { model, params, worldSize, epoch, position, step, rng, scalars } = header;
-  return { model, params, worldSize, epoch, position, step, rng, scalars, arrays };
+  const { model, params, worldSize, epoch, position, step, rng, scalars, strategy, state } = header;
+  return {
+    model,
+    params,
+    worldSize,
+    epoch,
+    position,
+    step,
+    rng,
+    scalars,
+    ...(strategy === undefined ? {} : { strategy }),
+    ...(state === undefined ? {} : { state }),
+    arrays,
+  };
 }
 
 export function checkpointFileName(step: number): string {
   return `ckpt-${String(step).padStart(12, '0')}.slckpt`;
+}
+
+/**
+ * Rank `rank`'s strategy-state file of the checkpoint at `step`, beside it in the same folder (same
+ * format; not a checkpoint by itself, so `listCheckpoints` passes it by).
+ */
+export function rankStateFileName(step: number, rank: number): string {
+  return `ckpt-${String(step).padStart(12, '0')}.rank-${rank}.slstate`;
+}
+
+const RANK_STATE_PATTERN = /^ckpt-(\d{12})\.rank-\d+\.slstate$/;
+
+/** Write rank `rank`'s strategy state of the checkpoint at `checkpoint.step` atomically into `dir`; returns its path. */
+export async function saveRankState(dir: string, rank: number, checkpoint: Checkpoint): Promise<string> {
+  const path = join(dir, rankStateFileName(checkpoint.step, rank));
+  await writeFileAtomic(path, encodeCheckpoint(checkpoint), { createFolder: true });
+  return path;
+}
+
+/** Rank `rank`'s strategy-state file of the checkpoint at `step`, decoded and verified (CheckpointError naming it when missing or corrupt). */
+export async function loadRankState(dir: string, step: number, rank: number): Promise<Checkpoint> {
+  const path = join(dir, rankStateFileName(step, rank));
+  const bytes = await readFile(path).catch((error: NodeJS.ErrnoException) => {
+    if (error.code === 'ENOENT') throw new CheckpointError(path, 'missing (the strategy state of a rank)');
+    throw error;
+  });
+  const checkpoint = decodeCheckpoint(new Uint8Array(bytes), path);
+  if (checkpoint.step !== step) throw new CheckpointError(path, `holds step ${checkpoint.step}, expected ${step}`);
+  return checkpoint;
 }
 
 /** Checkpoint files in `dir`, oldest first (by step). A missing folder has none. */
@@ -202,29 +259,47 @@ export interface SaveOptions {
 export async function saveCheckpoint(dir: string, checkpoint: Checkpoint, options: SaveOptions = {}): Promise<string> {
   const path = join(dir, checkpointFileName(checkpoint.step));
   await writeFileAtomic(path, encodeCheckpoint(checkpoint), { createFolder: true });
-  // Temporary files of a writer killed mid-write (only rank 0 writes, and its own write is done).
-  for (const name of await readdir(dir)) if (TEMPORARY_PATTERN.test(name)) await unlink(join(dir, name)).catch(() => undefined);
+  // Temporary files of a writer killed mid-write (only rank 0 writes checkpoints, and its own write
+  // is done); of rank-state files, only those of older steps (another rank may be writing this step's).
+  const current = String(checkpoint.step).padStart(12, '0');
+  for (const name of await readdir(dir)) {
+    const rankStep = RANK_TEMPORARY_PATTERN.exec(name)?.[1];
+    if (TEMPORARY_PATTERN.test(name) || (rankStep !== undefined && rankStep < current)) await unlink(join(dir, name)).catch(() => undefined);
+  }
   const keep = options.keep ?? 0;
   if (keep > 0) {
     const files = await listCheckpoints(dir);
     for (const old of files.slice(0, Math.max(0, files.length - keep))) await unlink(old).catch(() => undefined);
+    // Rank-state files older than the oldest checkpoint kept (newer ones may belong to a checkpoint not yet written).
+    const oldest = NAME_PATTERN.exec(basename(files[Math.max(0, files.length - keep)] ?? ''))?.[1];
+    if (oldest !== undefined) {
+      for (const name of await readdir(dir)) {
+        const step = RANK_STATE_PATTERN.exec(name)?.[1];
+        if (step !== undefined && step < oldest) await unlink(join(dir, name)).catch(() => undefined);
+      }
+    }
   }
   return path;
 }
 
 /**
  * The newest checkpoint in `dir` that decodes and verifies, with its path, or null when there is
- * none. Each newer file that fails is passed to `onSkip` (the caller warns, naming it).
+ * none. Each newer file that fails is passed to `onSkip` (the caller warns, naming it). `accept`
+ * may refuse a checkpoint that decodes, by throwing a CheckpointError (its rank-state files are
+ * incomplete): it is skipped like a corrupt one.
  */
 export async function loadLatestCheckpoint(
   dir: string,
   onSkip: (file: string, error: CheckpointError) => void = () => undefined,
+  accept: (file: string, checkpoint: Checkpoint) => Promise<void> = () => Promise.resolve(),
 ): Promise<{ path: string; checkpoint: Checkpoint } | null> {
   const files = await listCheckpoints(dir);
   for (let i = files.length - 1; i >= 0; i--) {
     const path = files[i]!;
     try {
-      return { path, checkpoint: decodeCheckpoint(new Uint8Array(await readFile(path)), path) };
+      const checkpoint = decodeCheckpoint(new Uint8Array(await readFile(path)), path);
+      await accept(path, checkpoint);
+      return { path, checkpoint };
     } catch (error) {
       if (error instanceof CheckpointError) onSkip(path, error);
       else if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error; // deleted by --keep meanwhile

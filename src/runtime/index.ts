@@ -8,6 +8,7 @@ export { launchSequential } from './sequential.js';
 export { launchThreads } from './threads.js';
 export { prewarmThreads, shutdownThreadPool } from './thread-pool.js';
 export { launchProcesses } from './processes.js';
+export { prewarmProcesses, shutdownProcessPool } from './process-pool.js';
 export { launchCluster } from './cluster.js';
 export { rendezvousFromEnv, inCluster, staticRendezvous } from './rendezvous.js';
 export { EtcdRendezvous } from './rendezvous-etcd.js';

@@ -87,6 +87,7 @@ const RUNTIME_OPTIONS: ReadonlySet<string> = new Set([
   'source',
   'network',
   'reuseThreads',
+  'reuseProcesses',
   'insecureTransport',
   'rendezvous',
   'federated',

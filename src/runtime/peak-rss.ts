@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 
 /**
  * This process's peak resident set size since it started, bytes: VmHWM of /proc/self/status on
@@ -14,4 +14,17 @@ export function processPeakRssBytes(): number {
     // no procfs: fall through
   }
   return process.memoryUsage().rss;
+}
+
+/**
+ * Start this process's peak over (Linux ≥ 4.0: "5" to /proc/self/clear_refs resets VmHWM to the
+ * current RSS), so that a pooled worker process reports each job's own peak, not an earlier job's.
+ * Best effort: elsewhere the peak keeps counting from the process's start.
+ */
+export function resetPeakRss(): void {
+  try {
+    writeFileSync('/proc/self/clear_refs', '5');
+  } catch {
+    // no procfs, or not permitted: the peak stays the process's
+  }
 }

@@ -10,6 +10,9 @@
  * announces itself, and the members take it in at their next epoch boundary (elastic-growth.ts); the
  * launcher relays the announcements to the members and rank 0's admission to the newcomer.
  *
+ * A pooled worker (FitOptions.reuseProcesses, process-pool.ts) stays after a successful job: once
+ * its world is closed it reports `idle` and waits for the next start order; a failed job still ends it.
+ *
  * When the launcher disappears (its IPC channel closes) the worker exits at once: no orphans.
  */
 import '../core/index.js';
@@ -22,6 +25,8 @@ import type { Membership } from './elastic-growth.js';
 import { grownPlace } from './elastic-growth.js';
 import type { ElasticSetup, RankData, RankJob, RankMessage } from './rank.js';
 import { errorReport, resultForLauncher, runRank } from './rank.js';
+import type { ProcessIdle } from './process-pool.js';
+import { resetPeakRss } from './peak-rss.js';
 
 export interface ProcessStart {
   type: 'start';
@@ -245,19 +250,37 @@ function advertisedPort(rank: number, port: number, post: (message: ProcessWorke
 }
 
 if (process.env['SHARDLEARN_PROCESS_WORKER'] === '1' && process.send !== undefined) {
-  const post = (message: ProcessWorkerMessage): Promise<void> =>
+  const post = (message: ProcessWorkerMessage | ProcessIdle): Promise<void> =>
     new Promise((resolve) => {
       if (!process.connected) return resolve();
       process.send!(message, undefined, {}, () => resolve());
     });
+  // A pooled child (process-pool.ts) runs one job after another, each with its own start order
+  // (job id, secret, folder, world); any other stays for one job.
+  const pooled = process.env['SHARDLEARN_PROCESS_POOLED'] === '1';
   let finished = false;
+  let busy = false;
   process.on('disconnect', () => {
-    if (!finished) process.exit(0); // the launcher is gone: do not linger
+    if (!finished || pooled) process.exit(0); // the launcher is gone: do not linger
   });
-  process.once('message', (start: ProcessStart) => {
+  const onStart = (start: ProcessStart): void => {
+    if (start.type !== 'start' || busy) return; // other orders belong to the job that is running
+    busy = true;
+    if (pooled) {
+      // FitInfo.peakRssBytes: this job's peak, not an earlier job's; the earlier job's garbage is
+      // collected first (the pool forks its children with --expose-gc), or its heap would be the floor.
+      (globalThis as { gc?: () => void }).gc?.();
+      resetPeakRss();
+    }
     run(start, (message) => void post(message), post).then(
-      () => {
+      async () => {
+        if (pooled) {
+          busy = false;
+          await post({ type: 'idle', jobId: start.jobId }); // its world is closed: ready for the next job
+          return;
+        }
         finished = true;
+        process.off('message', onStart);
         // Let queued IPC and ZeroMQ (linger) flush, then leave; the timer only backs that up.
         setTimeout(() => process.exit(0), 10_000).unref();
         process.disconnect();
@@ -267,5 +290,6 @@ if (process.env['SHARDLEARN_PROCESS_WORKER'] === '1' && process.send !== undefin
         process.exit(4);
       },
     );
-  });
+  };
+  process.on('message', onStart);
 }

@@ -25,13 +25,16 @@
  * (runtime/elastic-growth.ts). This file relays the announcements to every live rank and rank 0's
  * admission to the newcomer; a replacement still waiting when the run ends is reaped with the rest.
  *
+ * With `reuseProcesses` the children come from a warm pool (process-pool.ts) and go back to it after
+ * a successful run, once each has closed its world; every run still has its own job id, secret,
+ * folder and world. Elastic runs and fault injection fork their own children.
+ *
  * @example
  * const model = await new KMeans({ k: 10 }).fit(data, { paradigm: 'processes', workers: 3 });
  * model.fitInfo?.comm[1]?.bytesSent; // what rank 1 sent over TCP
  */
 import { progressHistory } from './progress.js';
 import type { ChildProcess } from 'node:child_process';
-import { fork } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createLocalDir } from '../comm/zmq/local.js';
 import { localTransportName } from '../comm/zmq/communicator.js';
@@ -46,6 +49,7 @@ import type { ElasticPolicy } from './elastic.js';
 import { refuseUnreformable, resolveElastic } from './elastic.js';
 import { ProxySet, refuseInsecureTransport, validateNetwork } from './network.js';
 import { FaultInjector, planFault } from './fault-injection.js';
+import { acquireProcesses, discardProcesses, forkProcessWorker, releaseProcesses } from './process-pool.js';
 import type { ProcessAdmitted, ProcessAdvertise, ProcessDied, ProcessJoiners, ProcessStart, ProcessWorkerMessage } from './process-worker.js';
 
 const PROGRESS_INTERVAL_MS = 100;
@@ -53,7 +57,6 @@ const PROGRESS_INTERVAL_MS = 100;
 const KILL_GRACE_MS = 2000;
 /** After the first failure report, how long to wait for the other ranks' reports before choosing the root cause. */
 const REPORT_GRACE_MS = 1000;
-const WORKER_URL = new URL('./process-worker.js', import.meta.url);
 const HOST = '127.0.0.1';
 
 /** Kill (TERM, then KILL after a grace period) and wait for every child that is still running. */
@@ -106,14 +109,14 @@ export async function launchProcesses<State>(request: LaunchRequest<State>): Pro
   const { history, onEvents: record } = progressHistory(options.onProgress, startedAt);
   // All ranks are on this host: the local path, unless a network profile's proxies need TCP.
   const local = proxies === null ? await createLocalDir() : null;
-  const forkWorker = (): ChildProcess =>
-    fork(WORKER_URL, [], {
-      serialization: 'advanced',
-      execArgv: [],
-      env: { ...process.env, SHARDLEARN_PROCESS_WORKER: '1' },
-      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-    });
-  const children = Array.from({ length: size }, forkWorker);
+  const forkWorker = (): ChildProcess => forkProcessWorker(false);
+  // FitOptions.reuseProcesses: warm children from the pool (process-pool.ts), except for elastic
+  // runs and fault injection, whose replacements and kills belong to this run alone.
+  const pooled = options.reuseProcesses === true && elastic === undefined && options.inject === undefined;
+  const children = pooled ? acquireProcesses(size) : Array.from({ length: size }, forkWorker);
+  // The job's listeners on the children, removed before a pooled child goes back to the pool.
+  const detach: (() => void)[] = [];
+  let succeeded = false;
   // FitOptions.inject: the rank's process is signalled once rank 0's progress passes the planned point.
   const alive = (rank: number): number | undefined => {
     const child = children[rank];
@@ -174,7 +177,9 @@ export async function launchProcesses<State>(request: LaunchRequest<State>): Pro
         };
       },
       () => (startupMs = performance.now() - started),
+      detach,
     );
+    succeeded = true;
     return {
       state: results[0]!.state as State,
       info: {
@@ -194,7 +199,10 @@ export async function launchProcesses<State>(request: LaunchRequest<State>): Pro
     };
   } finally {
     injector?.release();
-    await reapAll(children);
+    for (const off of detach) off();
+    if (pooled && succeeded) await releaseProcesses(children, jobId);
+    else if (pooled) await discardProcesses(children);
+    else await reapAll(children);
     await proxies?.close();
     await local?.remove();
   }
@@ -224,6 +232,8 @@ function supervise(
   starter: Starter,
   /** Called once, when every rank has reported ready. */
   onAllReady: () => void = () => undefined,
+  /** Filled with a remover per listener put on a child (the launcher removes them before pooling it). */
+  detach: (() => void)[] = [],
 ): Promise<RankResult[]> {
   return new Promise((resolvePromise, rejectPromise) => {
     const size = children.length;
@@ -294,7 +304,11 @@ function supervise(
     };
     const startRest = starter(send);
     const watch = (child: ChildProcess, rank: number): void => {
-      child.on('message', (message: ProcessWorkerMessage) => {
+      const on = <A extends unknown[]>(event: string, listener: (...args: A) => void): void => {
+        child.on(event, listener as (...args: unknown[]) => void);
+        detach.push(() => child.off(event, listener as (...args: unknown[]) => void));
+      };
+      on('message', (message: ProcessWorkerMessage) => {
         if (settled) return;
         lastSign = performance.now();
         switch (message.type) {
@@ -351,12 +365,12 @@ function supervise(
             return;
         }
       });
-      child.on('error', (error) => fail(new WorkerError(rank, `its process failed: ${error.message}`, { cause: error })));
+      on('error', (error: Error) => fail(new WorkerError(rank, `its process failed: ${error.message}`, { cause: error })));
       // 'close', not 'exit': 'exit' can arrive while the IPC pipe still holds the rank's result (a CNN's
       // state is megabytes of JSON; once seen as "exited with code 0 before reporting a result" under
       // load), and 'close' waits until the IPC channel has been read to its end. The short delay lets a
       // message parsed from its last bytes be dispatched first.
-      child.on('close', (code, signal) => {
+      on('close', (code: number | null, signal: NodeJS.Signals | null) => {
         setTimeout(() => {
           if (settled || done[rank]) return;
           const how = signal !== null ? `was killed by ${signal}` : `exited with code ${code}`;

@@ -19,12 +19,13 @@
  * bucket along the model's tensor boundaries (buckets.ts: tensor fusion).
  */
 import type { Communicator } from '../comm/communicator.js';
+import { ConfigError } from '../core/errors.js';
 import type { Bucket } from './buckets.js';
 import { checkBucketBytes, fuseBuckets } from './buckets.js';
 import type { CompressionOptions } from './compression.js';
 import { GradientCompressor, compressionCodec } from './compression.js';
 import type { Codec } from '../comm/codecs/index.js';
-import type { ApplyUpdate, GradientStrategy, StrategySetup } from './strategy.js';
+import type { ApplyUpdate, GradientStrategy, StrategySetup, StrategyState } from './strategy.js';
 
 export class AllReduceStrategy implements GradientStrategy {
   readonly name = 'allreduce';
@@ -57,6 +58,29 @@ export class AllReduceStrategy implements GradientStrategy {
 
   startEpoch(epoch: number): void {
     for (const compressor of this.compressors) compressor.startEpoch(epoch);
+  }
+
+  get codecSpec(): string {
+    return this.codec?.spec ?? 'none';
+  }
+
+  /** Each bucket's codec state (error-feedback residual, velocity, Q, streams); null without a codec. */
+  exportState(): StrategyState | null {
+    if (this.compressors.length === 0) return null;
+    const arrays: Record<string, Float64Array> = {};
+    const buckets = this.compressors.map((compressor, i) => compressor.exportState(`bucket${i}.`, arrays));
+    return { arrays, meta: { buckets } };
+  }
+
+  importState(state: StrategyState): void {
+    const buckets = state.meta['buckets'] as Record<string, unknown>[] | undefined;
+    if (buckets?.length !== this.compressors.length) {
+      throw new ConfigError(
+        `allreduce: the checkpoint holds the codec state of ${buckets?.length ?? 0} buckets, this run has ${this.compressors.length} (another --bucket-bytes?)`,
+        { field: 'bucketBytes' },
+      );
+    }
+    this.compressors.forEach((compressor, i) => compressor.importState(`bucket${i}.`, buckets[i]!, state.arrays));
   }
 
   setup(initial: Float64Array, options: StrategySetup = {}): Promise<Float64Array> {

@@ -16,7 +16,17 @@
 import type { Communicator } from '../comm/communicator.js';
 import { allGatherBytes } from '../comm/collectives/allgather.js';
 import type { Codec, CodecState } from '../comm/codecs/index.js';
-import { backProject, createCodec, orthonormalize, powerShape, project, reconstruct, warmStart } from '../comm/codecs/index.js';
+import {
+  backProject,
+  createCodec,
+  exportCodecState,
+  importCodecState,
+  orthonormalize,
+  powerShape,
+  project,
+  reconstruct,
+  warmStart,
+} from '../comm/codecs/index.js';
 import { ConfigError } from '../core/errors.js';
 
 /** `--compression` and `--compression-warmup`, as the runtime hands them to a strategy. */
@@ -49,6 +59,8 @@ export class GradientCompressor {
   private stepsPerEpoch: number | null = null;
   /** Where this step falls, in fractional epochs (set by beginStep). */
   private progress = 0;
+  /** A resumed run's place in its epoch, taken by the next startEpoch of that epoch. */
+  private resumeAt: { epoch: number; stepInEpoch: number } | null = null;
 
   constructor(
     private readonly comm: Communicator,
@@ -59,8 +71,26 @@ export class GradientCompressor {
   /** The trainer's epoch (0-based), for the warm-up. */
   startEpoch(epoch: number): void {
     this.epoch = epoch;
-    this.stepInEpoch = 0;
+    this.stepInEpoch = this.resumeAt?.epoch === epoch ? this.resumeAt.stepInEpoch : 0;
+    this.resumeAt = null;
     this.progress = epoch;
+  }
+
+  /** The codec state and warm-up clock as checkpoint data, arrays under `prefix` (StrategyState). */
+  exportState(prefix: string, arrays: Record<string, Float64Array>): Record<string, unknown> {
+    return {
+      epoch: this.epoch,
+      stepInEpoch: this.stepInEpoch,
+      codec: this.state === null ? null : exportCodecState(this.state, prefix, arrays),
+    };
+  }
+
+  /** Continue from exportState's data. */
+  importState(prefix: string, meta: Record<string, unknown>, arrays: Readonly<Record<string, Float64Array>>): void {
+    this.resumeAt = { epoch: meta['epoch'] as number, stepInEpoch: meta['stepInEpoch'] as number };
+    const codec = meta['codec'] as Parameters<typeof importCodecState>[2] | null;
+    if (codec === null) this.state = null;
+    else importCodecState(this.stateFor(codec.length), prefix, codec, arrays);
   }
 
   /** An epoch's steps (StrategySetup.stepsPerEpoch): the warm-up then counts fractions of an epoch. */
@@ -150,18 +180,38 @@ export class PushCompressor {
     return this.codec.layout === 'identity' || (this.codec.layout !== 'sparse' && this.epoch < (this.options.warmupEpochs ?? 0));
   }
 
+  /** Every destination's codec state as checkpoint data, arrays under `prefix` + the destination. */
+  exportState(prefix: string, arrays: Record<string, Float64Array>): Record<string, unknown> {
+    const states: Record<string, unknown> = {};
+    for (const [to, state] of [...this.states].sort((a, b) => a[0] - b[0])) states[to] = exportCodecState(state, `${prefix}${to}.`, arrays);
+    return states;
+  }
+
+  /** Continue from exportState's data (a world of the same size: destinations are ranks). */
+  importState(prefix: string, meta: Record<string, unknown>, arrays: Readonly<Record<string, Float64Array>>): void {
+    this.states.clear();
+    for (const [to, saved] of Object.entries(meta)) {
+      const codec = saved as Parameters<typeof importCodecState>[2];
+      const state = this.createState(Number(to), codec.length);
+      importCodecState(state, `${prefix}${to}.`, codec, arrays);
+    }
+  }
+
+  private createState(to: number, length: number): CodecState {
+    // The stream of (this rank, destination): rank·65536 + to keeps the pairs' streams apart.
+    const state = this.codec.createState(length, {
+      seed: this.options.seed ?? 0,
+      rank: this.rank * 65536 + to,
+      warmupEpochs: this.options.warmupEpochs ?? 0,
+    });
+    this.states.set(to, state);
+    return state;
+  }
+
   /** The encoding of `gradient`, the shard bound for rank `to`. */
   encode(to: number, gradient: Float64Array): Uint8Array {
     let state = this.states.get(to);
-    if (state === undefined || state.length !== gradient.length) {
-      // The stream of (this rank, destination): rank·65536 + to keeps the pairs' streams apart.
-      state = this.codec.createState(gradient.length, {
-        seed: this.options.seed ?? 0,
-        rank: this.rank * 65536 + to,
-        warmupEpochs: this.options.warmupEpochs ?? 0,
-      });
-      this.states.set(to, state);
-    }
+    if (state === undefined || state.length !== gradient.length) state = this.createState(to, gradient.length);
     state.epoch = this.epoch;
     return this.codec.encode(gradient, state);
   }

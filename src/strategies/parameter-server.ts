@@ -28,7 +28,7 @@
 import type { Communicator, Message } from '../comm/communicator.js';
 import { reduceInto } from '../comm/communicator.js';
 import { CommError, ConfigError } from '../core/errors.js';
-import type { ApplyUpdate, GradientStrategy, StrategyName } from './strategy.js';
+import type { ApplyUpdate, GradientStrategy, StrategyName, StrategyState } from './strategy.js';
 import { bytesOf, wordsOf } from '../comm/collectives/allgather.js';
 import type { CompressionOptions } from './compression.js';
 import { PushCompressor, compressionCodec } from './compression.js';
@@ -106,6 +106,38 @@ export class ParameterServerStrategy implements GradientStrategy {
 
   startEpoch(epoch: number): void {
     this.compressor?.startEpoch(epoch);
+  }
+
+  get codecSpec(): string {
+    return this.compressor?.codec.spec ?? 'none';
+  }
+
+  /** The model's update rule runs here on this rank's shard only: its state is authoritative there. */
+  ownShard(): [number, number] {
+    return this.shard(this.rank);
+  }
+
+  /**
+   * At a step boundary of ps-sync: the worker's clock (the servers' clocks of the others follow it)
+   * and the push codecs' states. Pushes of the next round already received are not state: the
+   * round applies only when every rank pushed, so the replica's own shard is the round's, and the
+   * early pushes are sent again after a resume. The update rule's state is the trainer's (ownShard).
+   */
+  exportState(): StrategyState {
+    const arrays: Record<string, Float64Array> = {};
+    const meta: Record<string, unknown> = { clock: this.clock };
+    if (this.compressor !== null) meta['push'] = this.compressor.exportState('push.', arrays);
+    return { arrays, meta };
+  }
+
+  importState(state: StrategyState): void {
+    const clock = state.meta['clock'];
+    if (typeof clock === 'number') {
+      this.clock = clock;
+      this.clocks.fill(clock);
+    }
+    const push = state.meta['push'] as Record<string, unknown> | undefined;
+    if (push !== undefined && this.compressor !== null) this.compressor.importState('push.', push, state.arrays);
   }
 
   private shard(s: number): [number, number] {

@@ -78,6 +78,32 @@ export interface GradientStrategy {
   rounds?(): RoundStats | undefined;
   /** Make `params` final and identical on every rank. */
   finish(params: Float64Array): Promise<void>;
+  /**
+   * The codec spec this strategy compresses with ('none' when it sends vectors as they are), written
+   * into checkpoints: a resume under another codec is refused. Absent: 'none'.
+   */
+  readonly codecSpec?: string;
+  /**
+   * This rank's state at a step boundary, for checkpoints (models/solvers/sgd-checkpoint.ts): what
+   * the next steps depend on beyond the parameters and the update rule's state — codec residuals,
+   * DGC velocities, PowerSGD's Q, the codecs' streams, a parameter server's clock. Null or absent: none.
+   * Called after setup, on every rank at the same step.
+   */
+  exportState?(): StrategyState | null;
+  /** Continue from what exportState returned on this rank, in a world of the same size; after setup, before the first step. */
+  importState?(state: StrategyState): void;
+  /**
+   * A strategy that runs the model's update rule on each rank for that rank's shard only (a parameter
+   * server): [start, end) of this rank's shard. The update rule's state is then authoritative only on
+   * its shard, so a checkpoint composes it from every rank's shard. Absent: every rank's update state is whole.
+   */
+  ownShard?(): [number, number];
+}
+
+/** A strategy's checkpoint state on one rank: float64 arrays by name, and small JSON data. */
+export interface StrategyState {
+  arrays: Record<string, Float64Array>;
+  meta: Record<string, unknown>;
 }
 
 /** The rounds of a synchronous parameter server that closes rounds early (FitInfo.rounds, `train --json` rounds). */

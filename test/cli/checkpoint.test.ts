@@ -48,6 +48,21 @@ const CASES: { name: string; model: string[]; every: string; paradigm: string[] 
     every: '30steps',
     paradigm: ['--paradigm', 'threads', '--workers', '2'],
   },
+  // The parameter server runs Adam per shard: each rank's moments are right on its own shard only,
+  // and the checkpoint composes them from the ranks' state files (rank 0's alone is not bitwise).
+  {
+    name: 'MLP (Adam, dropout), ps-sync, processes×2',
+    model: ['mlp', '--epochs', '15', '--dropout', '0.1', '--strategy', 'ps-sync'],
+    every: '30steps',
+    paradigm: ['--paradigm', 'processes', '--workers', '2'],
+  },
+  // Top-k with error feedback: each rank's residual is in its state file.
+  {
+    name: 'logistic regression (SGD), allreduce --compression topk:0.01, processes×2',
+    model: ['logistic-regression', '--solver', 'sgd', '--epochs', '200', '--batch-size', '16', '--compression', 'topk:0.01'],
+    every: '400steps',
+    paradigm: ['--paradigm', 'processes', '--workers', '2'],
+  },
 ];
 
 for (const { name, model, every, paradigm } of CASES) {
@@ -190,3 +205,66 @@ test(
       assert.deepEqual(state(join(dir, 'b.json')), state(join(dir, 'a.json')));
     }),
 );
+
+test('strategy state: another codec or strategy is refused naming the field; an old checkpoint loads and the codec starts fresh', () =>
+  withDir(async (dir) => {
+    const checkpoints = join(dir, 'ckpt');
+    const base = ['train', 'logistic-regression', '--solver', 'sgd', '--epochs', '2', '--data', DATA, '--quiet', '--checkpoint-dir', checkpoints];
+    const topk = ['--compression', 'topk:0.01'];
+    const a = run([...base, ...topk]);
+    assert.equal(a.status, 0, a.stderr);
+    assert.ok(readdirSync(checkpoints).some((f) => f.endsWith('.rank-0.slstate')), readdirSync(checkpoints).join(','));
+    const other = run([...base, '--compression', 'topk:0.1', '--resume']);
+    assert.equal(other.status, 3, other.stderr);
+    assert.match(other.stderr, /ckpt-\d+\.slckpt.*field compression: written with codec 'topk:0\.01', resuming with 'topk:0\.1'/);
+    const none = run([...base, '--resume']);
+    assert.equal(none.status, 3, none.stderr);
+    assert.match(none.stderr, /field compression: written with codec 'topk:0\.01', resuming with 'none'/);
+    const ps = run([...base, ...topk, '--strategy', 'ps-sync', '--resume']);
+    assert.equal(ps.status, 3, ps.stderr);
+    assert.match(ps.stderr, /field strategy: written under 'allreduce', resuming under 'ps-sync'/);
+    const seconds = run([...base, ...topk, '--checkpoint-every', '5s']);
+    assert.equal(seconds.status, 2, seconds.stderr);
+    assert.match(seconds.stderr, /every rank writes its own strategy state at the same steps/);
+
+    // A checkpoint written before strategy state was kept: no strategy record, no rank files.
+    const { decodeCheckpoint, encodeCheckpoint, listCheckpoints } = await import('../../src/core/checkpoint.js');
+    const newest = (await listCheckpoints(checkpoints)).at(-1)!;
+    const { strategy, ...old } = decodeCheckpoint(new Uint8Array(readFileSync(newest)), newest);
+    assert.deepEqual(strategy, { name: 'allreduce', codec: 'topk:0.01', ranks: 1 });
+    const header = (bytes: Uint8Array): string => new TextDecoder().decode(bytes.subarray(12, 12 + new DataView(bytes.buffer).getUint32(8, true)));
+    const oldBytes = encodeCheckpoint(old);
+    assert.doesNotMatch(header(oldBytes), /strategy/);
+    writeFileSync(newest, oldBytes);
+    for (const file of readdirSync(checkpoints)) if (file.endsWith('.slstate')) rmSync(join(checkpoints, file));
+    const resumed = run([...base, ...topk, '--resume']);
+    assert.equal(resumed.status, 0, resumed.stderr);
+    assert.match(resumed.stderr, /resuming from \S+ckpt-\d+\.slckpt/);
+    assert.match(resumed.stderr, /holds no strategy state \(written before it was kept\): 'allreduce' \(codec 'topk:0\.01'\) starts fresh/);
+  }));
+
+test('processes×2, topk: a checkpoint missing a rank\'s state file is skipped for the older complete one', { timeout: 120_000 }, () =>
+  withDir((dir) => {
+    const checkpoints = join(dir, 'ckpt');
+    const common = ['train', 'logistic-regression', '--solver', 'sgd', '--epochs', '3', '--batch-size', '32', '--data', DATA, '--seed', '2'];
+    const flags = ['--paradigm', 'processes', '--workers', '2', '--compression', 'topk:0.01', '--quiet', '--checkpoint-dir', checkpoints];
+    const a = run([...common, ...flags, '--checkpoint-every', '40steps', '--out', join(dir, 'a.json')]);
+    assert.equal(a.status, 0, a.stderr);
+    const files = readdirSync(checkpoints)
+      .filter((f) => f.endsWith('.slckpt'))
+      .sort();
+    assert.ok(files.length >= 3, files.join(','));
+    for (const file of files.slice(2)) rmSync(join(checkpoints, file));
+    // As if the job was killed after rank 0 wrote the checkpoint, before rank 1's state reached the disk.
+    rmSync(join(checkpoints, files[1]!.replace('.slckpt', '.rank-1.slstate')));
+    const b = run([...common, ...flags, '--checkpoint-every', '40steps', '--resume', '--out', join(dir, 'b.json')]);
+    assert.equal(b.status, 0, b.stderr);
+    assert.match(b.stderr, new RegExp(`skipping checkpoint \\S*${files[1]!.replace('.', '\\.')}: .*rank-1\\.slstate.*missing`));
+    assert.match(b.stderr, new RegExp(`resuming from \\S*${files[0]!.replace('.', '\\.')}`));
+    assert.deepEqual(state(join(dir, 'b.json')), state(join(dir, 'a.json')));
+ 
+    // A world of another size (as after an elastic re-form): the residuals cannot be re-sharded, a note says they are dropped.
+    const one = run([...common, ...flags.slice(4), '--checkpoint-every', '40steps', '--resume', '--out', join(dir, 'c.json')]);
+    assert.equal(one.status, 0, one.stderr);
+    assert.match(one.stderr, /holds the strategy state of 2 ranks, this world has 1: its per-rank codec state .* dropped; the codecs start fresh/);
+  }));

@@ -105,6 +105,9 @@ test('a compare run stores rounds and bytes to target (NULL when not reached), a
     });
     const results = outcome.federated ?? [];
     assert.equal(results.length, 3, lines.join('\n'));
+    // The terminal answer: one line per setting (the 0.7 one and the unreachable 1.0 one).
+    assert.match(outcome.answer, /^Federated: logistic-regression on \S+, 4 clients \(2 a round\): rounds to accuracy 0\.7 — FedAvg iid \d+; FedSGD:0\.5 iid /m);
+    assert.match(outcome.answer, /^Federated: .*rounds to accuracy 1 — FedAvg iid not within 3; no cell reached it within 3 rounds/m);
     for (const r of results) assert.equal(r.error, null, r.error ?? '');
     const [avg, sgd, unreachable] = results as [FederatedResult, FederatedResult, FederatedResult];
     assert.equal(avg.aggregator, 'fedavg');
@@ -185,7 +188,7 @@ test('a schema-6 file gains the federated table in one migration step and keeps 
     // Make it the version-6 layout: no compare_federated table.
     const instance = await DuckDBInstance.create(path);
     const connection = await instance.connect();
-    await connection.run(`DROP TABLE compare_federated; UPDATE meta SET value = '6' WHERE key = 'schema_version'`);
+    await connection.run(`DROP TABLE compare_federated; ALTER TABLE runs DROP COLUMN startup_ms; UPDATE meta SET value = '6' WHERE key = 'schema_version'`);
     connection.closeSync();
     instance.closeSync();
 

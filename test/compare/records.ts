@@ -34,6 +34,7 @@ export function record(overrides: Partial<RunRecord> & Pick<RunRecord, 'paradigm
     peakRssBytes: 1e8,
     rankPeakRssBytes: 1e8,
     stageMemory: null,
+    startupMs: null,
     bytesSent: 0,
     bytesReceived: 0,
     messagesSent: 0,

@@ -3,13 +3,16 @@
 // absent (Debian package `chromium`; .ci/run installs it).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { chromium } from 'playwright-core';
 import '../../src/index.js';
 import { runCompare } from '../../src/compare/compare.js';
+import { renderReport } from '../../src/compare/report.js';
+import { faultRecords, federatedResults } from './answer-records.js';
+import { record, session } from './records.js';
 import { tinyMatrix } from './tiny.js';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -86,6 +89,34 @@ test('the report renders in headless Chromium: plots visible, no console errors,
     assert.ok(png.length > 10_000, `screenshot is ${png.length} bytes`);
     assert.deepEqual([...png.subarray(0, 8)], [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
     assert.deepEqual(requested, [], 'the report fetches nothing');
+    assert.deepEqual(problems, []);
+  } finally {
+    await browser.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('the answer in Chromium: a Federated and a Faults line after the paradigm answers, computed from the stored results', { skip, timeout: 60_000 }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'shardlearn-browser-'));
+  const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run'] });
+  try {
+    const plain = [record({ paradigm: 'sequential', wallSeconds: 2 }), record({ paradigm: 'threads', workers: 2, wallSeconds: 1 })];
+    const reportPath = join(dir, 'report.html');
+    writeFileSync(
+      reportPath,
+      await renderReport({ session: session(), skipped: [], aborted: false, records: [...plain, ...faultRecords()], federated: federatedResults() }),
+    );
+    const page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
+    const problems: string[] = [];
+    page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
+    await page.goto(pathToFileURL(reportPath).href, { waitUntil: 'load' });
+    const items = await page.$$eval('#verdict ul.answers > li', (lis) => lis.map((li) => (li as unknown as { innerText: string }).innerText));
+    assert.equal(items.length, 3, items.join('\n'));
+    assert.match(items[0]!, /^kmeans: threads wins/);
+    assert.match(items[1]!, /^Federated: logistic-regression on .* rounds to accuracy 0\.9 — FedAvg iid 6, dirichlet:0\.1 60; FedSGD:0\.5 iid 59, dirichlet:0\.1 not within 100; .*centralised accuracy 0\.9400\.$/);
+    assert.match(items[2]!, /^Faults: a SIGKILLed rank of logistic-regression processes×3 allreduce cost 0\.30 s per fault .* on 2 of 3 workers\.$/);
+    const box = await page.locator('#verdict li.answer-faults').boundingBox();
+    assert.ok(box !== null && box.height > 10, 'the faults line is drawn');
     assert.deepEqual(problems, []);
   } finally {
     await browser.close();

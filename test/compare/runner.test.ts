@@ -5,6 +5,8 @@ import assert from 'node:assert/strict';
 import '../../src/index.js';
 import { parseMatrix } from '../../src/compare/matrix.js';
 import { runMatrix } from '../../src/compare/runner.js';
+import { shutdownProcessPool } from '../../src/runtime/index.js';
+import { idleProcessPids } from '../../src/runtime/process-pool.js';
 
 test('failing and unloadable cells are recorded or skipped, and the other cells still run', async () => {
   const matrix = parseMatrix({
@@ -57,4 +59,28 @@ test('each rank reports its peak RSS: a processes rank its own process, a thread
   assert.ok(processes.peakRssBytes > 400e6, `launcher: ${processes.peakRssBytes}`);
   // A thread rank read the launcher's peak during the fit; the launcher read it again after: never lower.
   assert.ok(threads.rankPeakRssBytes! <= threads.peakRssBytes, `${threads.rankPeakRssBytes} <= ${threads.peakRssBytes}`);
+  // Start-up as the paradigm timed it (FitInfo.startupMs) is recorded: a process rank is forked,
+  // loads the library and receives its rows before training, within the run's wall time.
+  assert.ok(processes.startupMs !== null && processes.startupMs > 0, `processes start-up: ${processes.startupMs}`);
+  assert.ok(processes.startupMs < processes.wallSeconds * 1000, `${processes.startupMs} ms within ${processes.wallSeconds} s`);
+  assert.ok(threads.startupMs !== null && threads.startupMs >= 0, `threads start-up: ${threads.startupMs}`);
+});
+
+test("processes cells run on the warm process pool: repeats after the first reuse its children", async () => {
+  await shutdownProcessPool();
+  const matrix = parseMatrix({
+    models: [{ name: 'logistic-regression', params: { solver: 'sgd', epochs: 1 }, data: ['synthetic:classification?rows=1000&cols=4&seed=1'] }],
+    paradigms: ['processes'],
+    workers: [2],
+    repeats: 2,
+    warmup: false,
+  });
+  const result = await runMatrix(matrix, {});
+  assert.deepEqual(
+    result.records.map((r) => r.status),
+    ['ok', 'ok'],
+  );
+  assert.equal(idleProcessPids().length, 2, 'both repeats ran on the same two pooled children, now idle');
+  await shutdownProcessPool();
+  assert.deepEqual(idleProcessPids(), []);
 });

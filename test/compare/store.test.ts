@@ -106,11 +106,11 @@ test('a version-1 file is migrated in place and its old rows stay readable', asy
     const store = await ResultsStore.open(path);
     await store.writeRun(old, session());
     store.close();
-    // Make it the version-1 layout: no setup_bytes column (nor version 3's network, version 4's rank_peak_rss_bytes, version 5's compression, version 6's stage_memory, version 7's compare_federated, version 8's fault_runs).
+    // Make it the version-1 layout: no setup_bytes column (nor version 3's network, version 4's rank_peak_rss_bytes, version 5's compression, version 6's stage_memory, version 7's compare_federated, version 8's fault_runs, version 9's startup_ms).
     const instance = await DuckDBInstance.create(path);
     const connection = await instance.connect();
     await connection.run(
-      `ALTER TABLE runs DROP COLUMN setup_bytes; ALTER TABLE runs DROP COLUMN network; ALTER TABLE runs DROP COLUMN rank_peak_rss_bytes; ALTER TABLE runs DROP COLUMN compression; ALTER TABLE runs DROP COLUMN stage_memory; DROP TABLE compare_federated; UPDATE meta SET value = '1' WHERE key = 'schema_version'`,
+      `ALTER TABLE runs DROP COLUMN setup_bytes; ALTER TABLE runs DROP COLUMN network; ALTER TABLE runs DROP COLUMN rank_peak_rss_bytes; ALTER TABLE runs DROP COLUMN compression; ALTER TABLE runs DROP COLUMN stage_memory; ALTER TABLE runs DROP COLUMN startup_ms; DROP TABLE compare_federated; UPDATE meta SET value = '1' WHERE key = 'schema_version'`,
     );
     connection.closeSync();
     instance.closeSync();
@@ -137,6 +137,7 @@ test('a version-1 file is migrated in place and its old rows stay readable', asy
           },
         ],
         compression: 'topk16:0.01',
+        startupMs: 412.5,
       }),
       session(),
     );
@@ -150,10 +151,42 @@ test('a version-1 file is migrated in place and its old rows stay readable', asy
         r.rankPeakRssBytes,
         r.compression,
         r.stageMemory?.[0]?.activationBytes ?? null,
+        r.startupMs,
       ]),
       [
-        [2, 0, 'loopback', null, 'none', null],
-        [1, 4096, 'wan', 7e7, 'topk16:0.01', 640],
+        [2, 0, 'loopback', null, 'none', null, null],
+        [1, 4096, 'wan', 7e7, 'topk16:0.01', 640, 412.5],
+      ],
+    );
+  } finally {
+    cleanup();
+  }
+});
+
+test('a version-8 file gains startup_ms: old rows read null, new rows keep the start-up the paradigm timed', async () => {
+  const { path, cleanup } = tempDb();
+  try {
+    const store = await ResultsStore.open(path);
+    await store.writeRun(record({ paradigm: 'threads', workers: 2, wallSeconds: 2, startupMs: 7 }), session());
+    store.close();
+    const instance = await DuckDBInstance.create(path);
+    const connection = await instance.connect();
+    await connection.run(`ALTER TABLE runs DROP COLUMN startup_ms; UPDATE meta SET value = '8' WHERE key = 'schema_version'`);
+    connection.closeSync();
+    instance.closeSync();
+
+    const migrated = await ResultsStore.open(path);
+    assert.equal(await migrated.schemaVersion(), 9);
+    await migrated.writeRun(record({ paradigm: 'processes', workers: 2, wallSeconds: 3, startupMs: 850.25 }), session());
+    await migrated.writeRun(record({ paradigm: 'sequential', wallSeconds: 4, startupMs: null }), session());
+    const runs = await migrated.listRuns();
+    migrated.close();
+    assert.deepEqual(
+      runs.map((r) => [r.paradigm, r.startupMs]),
+      [
+        ['threads', null],
+        ['processes', 850.25],
+        ['sequential', null],
       ],
     );
   } finally {

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import '../../src/index.js';
 import { applyBaselines } from '../../src/compare/baseline.js';
 import { crossovers, evaluateClaims } from '../../src/compare/claims.js';
-import { summarize, summaryTable } from '../../src/compare/summary.js';
+import { cellLabel, summarize, summaryTable } from '../../src/compare/summary.js';
 import { codecTableRows } from '../../src/compare/codec-report.js';
 import { record } from './records.js';
 
@@ -156,4 +156,20 @@ test('claims: gradient compression reads each codec cell against the same cell u
     new Map(evaluateClaims(summarize(records.slice(0, 2))).map((c) => [c.id, c])).get('gradient-compression')!.verdict,
     'not measured yet',
   );
+});
+
+test("a cell whose model trains by another solver than SGD is labelled by the solver, not by a strategy that does not apply", () => {
+  const threads = { paradigm: 'threads' as const, workers: 2, strategy: 'allreduce' };
+  // `--models logistic-regression`: no params, so the default solver (L-BFGS)
+  assert.equal(cellLabel({ ...threads, model: 'logistic-regression', params: {} }), 'threads×2 lbfgs');
+  assert.equal(cellLabel({ ...threads, model: 'logistic-regression', params: { solver: 'sgd' } }), 'threads×2 allreduce');
+  assert.equal(cellLabel({ ...threads, model: 'linear-regression', params: {}, network: 'wan' }), 'threads×2 exact @wan');
+  assert.equal(cellLabel({ ...threads, model: 'kmeans', params: { k: 3 } }), 'threads×2 allreduce');
+  assert.equal(cellLabel({ ...threads, model: 'logistic-regression', params: { solver: 'nonesuch' } }), 'threads×2 allreduce', 'options this version rejects');
+  const cells = summarize([
+    record({ model: 'logistic-regression', paradigm: 'sequential', wallSeconds: 2 }),
+    record({ model: 'logistic-regression', paradigm: 'threads', workers: 2, wallSeconds: 1 }),
+  ]);
+  assert.match(summaryTable(cells), /threads×2 lbfgs/);
+  assert.doesNotMatch(summaryTable(cells), /allreduce/);
 });

@@ -89,3 +89,18 @@ test('one-worker cells of a parallel paradigm never stand for it: a threads×1 c
     ['threads×2'],
   );
 });
+
+test('a measured start-up (FitInfo.startupMs) is used as start-up, and the wall time left over is "other", not start-up', () => {
+  const cells = summarize([
+    record({ paradigm: 'threads', workers: 2, wallSeconds: 1, commMs: 200, computeMs: 700, startupMs: 50, data: small, trainRows: 1000 }),
+    // processes: 0.9 s start-up timed by the paradigm, 0.5 s communicating, 0.8 s computing, 0.3 s else
+    record({ paradigm: 'processes', workers: 2, wallSeconds: 2.5, commMs: 500, computeMs: 800, startupMs: 900, data: small, trainRows: 1000 }),
+  ]);
+  const rival = answers(cells)[0]!.sizes[0]!.rivals[0]!;
+  assert.equal(rival.cell.paradigm, 'processes');
+  assert.ok(Math.abs(rival.gap.startupSeconds - 0.85) < 1e-9, String(rival.gap.startupSeconds));
+  assert.ok(Math.abs(rival.gap.otherSeconds - 0.25) < 1e-9, String(rival.gap.otherSeconds));
+  assert.ok(Math.abs(rival.gap.commSeconds - 0.3) < 1e-9);
+  assert.equal(rival.mainCause, 'startupSeconds');
+  assert.match(answers(cells)[0]!.sizes[0]!.sentence, /start-up \+0\.85 s, communication \+0\.30 s, compute \+0\.10 s, other \+0\.25 s/);
+});

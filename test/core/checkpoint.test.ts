@@ -172,3 +172,56 @@ test('kill -9 of a process writing checkpoints, at 50 seeded moments: the loader
     );
   }),
 );
+
+test('rank-state files: round trip, not checkpoints themselves, pruned with --keep; the strategy record survives decoding', () =>
+  withDir(async (dir) => {
+    const { loadRankState, rankStateFileName, saveRankState } = await import('../../src/core/checkpoint.js');
+    const stateOf = (step: number, rank: number): Checkpoint => ({
+      ...sample(step),
+      state: { strategy: { clock: step, rank } },
+      arrays: { 'strategy.push.1.residual': Float64Array.from([rank, step, -0]) },
+    });
+    for (const step of [10, 20, 30]) {
+      for (const rank of [0, 1]) await saveRankState(dir, rank, stateOf(step, rank));
+      if (step === 20) writeFileSync(join(dir, `.${rankStateFileName(10, 1)}.0123abcd.tmp`), 'partial');
+      writeFileSync(join(dir, `.${rankStateFileName(step, 1)}.4567ef01.tmp`), 'being written');
+      await saveCheckpoint(dir, { ...sample(step), strategy: { name: 'ps-sync', codec: 'topk:0.01', ranks: 2 } }, { keep: 2 });
+    }
+    assert.deepEqual(
+      (await listCheckpoints(dir)).map((path) => path.slice(dir.length + 1)),
+      [checkpointFileName(20), checkpointFileName(30)],
+    );
+    // Older rank files went with their checkpoints; a rank's temporary file of the current step stays (it may be writing it).
+    assert.deepEqual(readdirSync(dir).sort(), [
+      `.${rankStateFileName(30, 1)}.4567ef01.tmp`,
+      checkpointFileName(20),
+      rankStateFileName(20, 0),
+      rankStateFileName(20, 1),
+      checkpointFileName(30),
+      rankStateFileName(30, 0),
+      rankStateFileName(30, 1),
+    ].sort());
+    const loaded = await loadRankState(dir, 30, 1);
+    assert.deepEqual(loaded.state, { strategy: { clock: 30, rank: 1 } });
+    assert.deepEqual(loaded.arrays['strategy.push.1.residual'], Float64Array.from([1, 30, -0]));
+    await assert.rejects(loadRankState(dir, 10, 0), (error: unknown) => {
+      assert.ok(error instanceof CheckpointError);
+      assert.match(error.message, new RegExp(`${rankStateFileName(10, 0).replace(/\./g, '\\.')}': missing`));
+      return true;
+    });
+    const latest = await loadLatestCheckpoint(dir);
+    assert.deepEqual(latest?.checkpoint.strategy, { name: 'ps-sync', codec: 'topk:0.01', ranks: 2 });
+    // A checkpoint of before (no strategy record) decodes without one.
+    assert.equal('strategy' in decodeCheckpoint(encodeCheckpoint(sample(5)), 'old'), false);
+    // `accept` refusing the newest falls back to the one before, naming it to onSkip.
+    const skipped: string[] = [];
+    const older = await loadLatestCheckpoint(
+      dir,
+      (file) => skipped.push(file),
+      async (_file, checkpoint) => {
+        if (checkpoint.step === 30) await loadRankState(dir, 30, 2);
+      },
+    );
+    assert.equal(older?.checkpoint.step, 20);
+    assert.deepEqual(skipped, [join(dir, checkpointFileName(30))]);
+  }));

@@ -146,7 +146,9 @@ test('processes, 3 workers, one SIGKILLed, max-restarts 1: the replacement joins
   // The replacement's own log: it trained from the join's epoch to the end, in a world of 3.
   const pids = [...new Set(batches.map((batch) => batch.pid))];
   assert.equal(pids.length, 4, 'three first workers and one replacement summed rows');
-  const newcomer = batches.filter((batch) => batch.pid === Math.max(...pids));
+  // The replacement is the one process that logged no batch of the first epoch (not the highest pid: pids wrap around).
+  const firstWorkers = new Set(batches.filter((batch) => batch.epoch === 0).map((batch) => batch.pid));
+  const newcomer = batches.filter((batch) => !firstWorkers.has(batch.pid));
   assert.equal(Math.min(...newcomer.map((batch) => batch.epoch)), join.epoch, 'the replacement started at the boundary it joined at');
   assert.ok(newcomer.every((batch) => batch.size === 3));
   for (let epoch = join.epoch; epoch < PARAMS.epochs; epoch++)

@@ -76,7 +76,8 @@ test('SIGKILL at a seeded point: the planned rank is the one lost, after rank 0 
   assert.ok(info.injected!.firedAtMs !== null, 'the signal was sent');
   assert.equal(info.faults?.length, 1, JSON.stringify(info.faults));
   assert.equal(info.faults![0]!.rank, plan.rank, 'the fault names the rank the plan chose');
-  assert.equal(info.workers, 2);
+  // The two survivors, plus the replacement the policy starts if it joined before the run ended.
+  assert.equal(info.workers, 2 + (info.joins?.length ?? 0), JSON.stringify(info.joins));
   // The point: the signal went after the first progress event at or past the planned fraction, not before it.
   const total = ELASTIC_MODEL.params.epochs;
   const crossing = info.history.find((event) => event.iteration / total >= plan.atFraction);

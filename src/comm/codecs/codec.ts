@@ -172,3 +172,47 @@ export function maxAbs(x: Float64Array): number {
   }
   return m;
 }
+
+/**
+ * A CodecState as checkpoint data (strategies/strategy.ts StrategyState): its arrays (the residual,
+ * DGC's velocity, PowerSGD's Q — whichever the codec keeps) under `prefix`, and its streams' states
+ * and epoch as JSON. `importCodecState` puts them back into a state of the same length, so the next
+ * `encode` sends what an uninterrupted run would.
+ */
+export function exportCodecState(
+  state: CodecState,
+  prefix: string,
+  arrays: Record<string, Float64Array>,
+): { length: number; rng: number[]; sharedRng: number[]; epoch: number } {
+  if (state.residual !== null) arrays[`${prefix}residual`] = Float64Array.from(state.residual);
+  if (state.velocity !== null) arrays[`${prefix}velocity`] = Float64Array.from(state.velocity);
+  if (state.q !== null) arrays[`${prefix}q`] = Float64Array.from(state.q);
+  return { length: state.length, rng: state.rng.getState(), sharedRng: state.sharedRng.getState(), epoch: state.epoch };
+}
+
+/** Restore what exportCodecState saved into `state` (made by the same codec for the same length); throws naming the array that does not fit. */
+export function importCodecState(
+  state: CodecState,
+  prefix: string,
+  saved: { length: number; rng: number[]; sharedRng: number[]; epoch: number },
+  arrays: Readonly<Record<string, Float64Array>>,
+): void {
+  checkLength(saved.length, state);
+  for (const field of ['residual', 'velocity'] as const) {
+    const array = arrays[`${prefix}${field}`];
+    const mine = state[field];
+    if (array === undefined && mine === null) continue;
+    if (array === undefined || mine === null || mine.length !== array.length) {
+      throw new ShardlearnError(
+        'CHECKPOINT',
+        `codec state '${prefix}': the checkpoint's ${field} has ${array?.length ?? 'no'} values, the codec keeps ${mine?.length ?? 'none'}`,
+      );
+    }
+    mine.set(array);
+  }
+  const q = arrays[`${prefix}q`];
+  state.q = q === undefined ? null : Float64Array.from(q);
+  state.rng.setState(saved.rng);
+  state.sharedRng.setState(saved.sharedRng);
+  state.epoch = saved.epoch;
+}

@@ -24,5 +24,6 @@ registerCodec('powersgd:<rank>', powersgdCodec);
 export { createCodec, registerCodec, codecUsages } from './registry.js';
 export type { CodecFactory } from './registry.js';
 export type { Codec, CodecLayout, CodecState, StateOptions } from './codec.js';
+export { exportCodecState, importCodecState } from './codec.js';
 export { powerShape, warmStart, project, backProject, orthonormalize, reconstruct } from './powersgd.js';
 export type { PowerShape } from './powersgd.js';

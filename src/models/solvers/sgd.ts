@@ -31,7 +31,7 @@ import type { TrainContext } from '../context.js';
 import { encodeLabels, globalLayout } from '../spmd.js';
 import type { OptimizerState } from '../../nn/optimizers.js';
 import type { SgdSnapshot } from './sgd-checkpoint.js';
-import { SgdCheckpointer, checkPolicy, resumeOnEveryRank } from './sgd-checkpoint.js';
+import { SgdCheckpointer, checkPolicy, importStrategyState, resumeOnEveryRank } from './sgd-checkpoint.js';
 
 export interface SgdProblem {
   /** Length of the parameter vector. */
@@ -106,6 +106,8 @@ export async function runSgd(
     ...(problem.tensors === undefined ? {} : { tensors: problem.tensors }),
     stepsPerEpoch: Math.ceil((strategy.synchronous ? layout.total : shard.rows) / options.batchSize),
   });
+  // Codec residuals, a parameter server's clock: each rank's own, from its rank-state file.
+  if (policy !== undefined && resumed !== null) await importStrategyState(policy, context, resumed);
   const gradient = new Float64Array(problem.dim);
   const batchRows = new Uint32Array(options.batchSize);
   const lossTally = new Float64Array(2);
