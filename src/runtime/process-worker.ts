@@ -157,9 +157,10 @@ async function run(
   let comm: ZmqCommunicator | undefined;
   let place: ElasticPlace | undefined;
   const dead = new DeadMembers();
-  process.on('message', (message: ProcessDied) => {
+  const onDied = (message: ProcessDied): void => {
     if (message.type === 'died') dead.died(message.slot);
-  });
+  };
+  process.on('message', onDied); // off when this job ends (a pooled child runs the next)
   // Under a restart policy every generation joins through here: generation g's sockets in its own
   // 0700 subfolder of the job's folder, a lost peer aborting the generation (runtime/elastic.ts).
   const elastic: ElasticSetup | undefined =
@@ -229,6 +230,8 @@ async function run(
     if (typeof error === 'object' && error !== null) reported.add(error);
     await comm.close(error instanceof Error ? `${error.name}: ${error.message}` : String(error));
     throw error;
+  } finally {
+    process.off('message', onDied);
   }
   await comm?.close(); // joined: runRank returned
 }
