@@ -166,6 +166,66 @@ export async function generationDir(jobDir: string, generation: number): Promise
 }
 
 /**
+ * Members the paradigm saw die (under `processes`: launch slots whose process the launcher saw
+ * exit), so a rank joining a generation does not wait `timeoutMs` for a member that is gone: a
+ * generation's rendezvous waits on every member (rank 0 for every hello, the others for rank 0's
+ * welcome), and a member that dies before it connected is no lost connection the transport could see.
+ */
+export class DeadMembers {
+  private readonly dead = new Set<number>();
+  private readonly listeners = new Set<(id: number) => void>();
+
+  /** Member `id` (ElasticPlace.members' ids) is dead. */
+  died(id: number): void {
+    if (this.dead.has(id)) return;
+    this.dead.add(id);
+    for (const listener of [...this.listeners]) listener(id);
+  }
+
+  /**
+   * `joining` (the join of generation `place`), or, as soon as a member of `place` is known dead
+   * (before or while it forms), a PEER_LOST naming it: a loss while a generation forms is not
+   * survived (docs/distributed.md, Growth, Limits). A join that completes after that is closed.
+   */
+  watch<T extends { close(error?: string): Promise<void> }>(joining: Promise<T>, place: ElasticPlace): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      let over = false;
+      const check = (id: number): void => {
+        const rank = place.members.indexOf(id);
+        if (over || rank < 0 || rank === place.rank) return;
+        over = true;
+        this.listeners.delete(check);
+        reject(
+          new CommError(
+            'PEER_LOST',
+            `rank ${rank} of generation ${place.generation} (launch slot ${id}) died while that generation was forming (members, by launch slot: ${place.members.join(', ')}); a loss during a re-form is not survived: the run stops (docs/distributed.md, Growth, Limits)`,
+            { rank },
+          ),
+        );
+      };
+      this.listeners.add(check);
+      for (const id of this.dead) check(id);
+      joining.then(
+        (joined) => {
+          this.listeners.delete(check);
+          if (over) void joined.close('a member died while the generation formed').catch(() => undefined);
+          else {
+            over = true;
+            resolve(joined);
+          }
+        },
+        (error: unknown) => {
+          this.listeners.delete(check);
+          if (over) return;
+          over = true;
+          reject(error as Error);
+        },
+      );
+    });
+  }
+}
+
+/**
  * The last two boundary snapshots of a rank (copies), with when each was taken, keyed by step
  * (synchronous strategies) or by epoch (asynchronous ones: their ranks' step counts differ).
  */

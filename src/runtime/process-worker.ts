@@ -20,7 +20,7 @@ import '../models/index.js';
 import { ZmqCommunicator } from '../comm/zmq/communicator.js';
 import { CommError } from '../core/errors.js';
 import type { ElasticPlace } from './elastic.js';
-import { generationDir } from './elastic.js';
+import { DeadMembers, generationDir } from './elastic.js';
 import type { Membership } from './elastic-growth.js';
 import { grownPlace } from './elastic-growth.js';
 import type { ElasticSetup, RankData, RankJob, RankMessage } from './rank.js';
@@ -58,6 +58,12 @@ export interface ProcessJoiners {
 export interface ProcessAdmitted {
   type: 'admitted';
   place: ElasticPlace;
+}
+
+/** The launcher's notice that the worker of launch slot `slot` died (elastic: a generation forming with it fails at once). */
+export interface ProcessDied {
+  type: 'died';
+  slot: number;
 }
 
 /** The launcher's answer to a `listening` report when `advertise` is set: the port peers should use. */
@@ -150,6 +156,11 @@ async function run(
   const { rank } = start;
   let comm: ZmqCommunicator | undefined;
   let place: ElasticPlace | undefined;
+  const dead = new DeadMembers();
+  const onDied = (message: ProcessDied): void => {
+    if (message.type === 'died') dead.died(message.slot);
+  };
+  process.on('message', onDied); // off when this job ends (a pooled child runs the next)
   // Under a restart policy every generation joins through here: generation g's sockets in its own
   // 0700 subfolder of the job's folder, a lost peer aborting the generation (runtime/elastic.ts).
   const elastic: ElasticSetup | undefined =
@@ -158,7 +169,7 @@ async function run(
       : {
           join: async (at, _previous, onPeerLost) => {
             place = at;
-            return (comm = await ZmqCommunicator.join({
+            const joining = ZmqCommunicator.join({
               rank: at.rank,
               size: at.size,
               masterAddr: start.masterAddr,
@@ -173,7 +184,9 @@ async function run(
               onListening: () => {
                 if (at.generation === 0 && rank === 0) post({ type: 'listening', rank: 0, port: 0 });
               },
-            }));
+            });
+            // A member that died before connecting would leave this join waiting timeoutMs: fail at once instead.
+            return (comm = await dead.watch(joining, at));
           },
           ...(start.job.data.kind === 'rows' ? { rows: (at: ElasticPlace) => rowsFromLauncher(at, post, start.job.timeoutMs) } : {}),
           membership: launcherMembership(post, () => place?.rank ?? rank),
@@ -217,6 +230,8 @@ async function run(
     if (typeof error === 'object' && error !== null) reported.add(error);
     await comm.close(error instanceof Error ? `${error.name}: ${error.message}` : String(error));
     throw error;
+  } finally {
+    process.off('message', onDied);
   }
   await comm?.close(); // joined: runRank returned
 }

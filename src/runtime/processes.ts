@@ -50,7 +50,7 @@ import { refuseUnreformable, resolveElastic } from './elastic.js';
 import { ProxySet, refuseInsecureTransport, validateNetwork } from './network.js';
 import { FaultInjector, planFault } from './fault-injection.js';
 import { acquireProcesses, discardProcesses, forkProcessWorker, releaseProcesses } from './process-pool.js';
-import type { ProcessAdmitted, ProcessAdvertise, ProcessJoiners, ProcessStart, ProcessWorkerMessage } from './process-worker.js';
+import type { ProcessAdmitted, ProcessAdvertise, ProcessDied, ProcessJoiners, ProcessStart, ProcessWorkerMessage } from './process-worker.js';
 
 const PROGRESS_INTERVAL_MS = 100;
 /** Time a child gets to exit after SIGTERM before SIGKILL. */
@@ -263,7 +263,9 @@ function supervise(
     const tellMembers = (): void => {
       const joiners: ProcessJoiners = { type: 'joiners', slots: [...announced] };
       children.forEach((child, slot) => {
-        if (alive[slot] && !done[slot] && !waiting.has(slot) && child.connected) child.send(joiners);
+        // A member killed a moment ago is still `connected` until its close: a failed write (EPIPE) is
+        // its death, which its close handles; without the callback it would fail the run as an 'error'.
+        if (alive[slot] && !done[slot] && !waiting.has(slot) && child.connected) child.send(joiners, () => undefined);
       });
     };
     let collecting: NodeJS.Timeout | undefined;
@@ -350,7 +352,7 @@ function supervise(
               children[slot]!.send(admitted, (error) => {
                 if (error !== null) fail(new WorkerError(slot, `could not send its admission: ${error.message}`, { cause: error }));
               });
-              children[slot]!.send({ type: 'joiners', slots: [...announced] } satisfies ProcessJoiners);
+              children[slot]!.send({ type: 'joiners', slots: [...announced] } satisfies ProcessJoiners, () => undefined); // as in tellMembers
             }
             return;
           case 'result':
@@ -379,6 +381,11 @@ function supervise(
             announced[announced.indexOf(rank)] = -1;
             tellMembers();
           }
+          // Every live rank hears of it: one joining a generation that holds it fails at once (runtime/elastic.ts, DeadMembers).
+          if (elastic !== undefined)
+            children.forEach((other, slot) => {
+              if (alive[slot] && !done[slot] && other.connected) other.send({ type: 'died', slot: rank } satisfies ProcessDied, () => undefined); // one that just left needs no notice
+            });
           const left = alive.filter((live, slot) => live && !waiting.has(slot)).length;
           // Under a restart policy the survivors re-form on their own (they also enforce max-restarts).
           if (elastic !== undefined && left >= elastic.policy.minWorkers && failures.length === 0) {

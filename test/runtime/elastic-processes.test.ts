@@ -105,7 +105,8 @@ test('two faults in turn, the second taking rank 0 (the rendezvous master): 4 â†
   const before = new Set(children());
   let first: number[] | undefined;
   let kills = 0;
-  const model = await createModel(ELASTIC_MODEL.name, ELASTIC_MODEL.params).fit(whole.train.slice(0, 0), {
+  const model = createModel(ELASTIC_MODEL.name, ELASTIC_MODEL.params);
+  const fitting = model.fit(whole.train.slice(0, 0), {
     paradigm: 'processes',
     workers: 4,
     minWorkers: 2,
@@ -119,7 +120,27 @@ test('two faults in turn, the second taking rank 0 (the rendezvous master): 4 â†
       kills++;
     },
   });
-  assert.equal(kills, 2);
+  const failure = await fitting.then(
+    () => undefined,
+    (error: Error & { code?: string }) => error,
+  );
+  assert.equal(kills, 2, failure?.message);
+  if (failure !== undefined) {
+    // The documented limit (docs/distributed.md, Growth, Limits): the second kill landed while the
+    // world re-formed to admit replacement 4 (rank 0 had not yet welcomed the others into the grown
+    // generation). The run stops at once with PEER_LOST naming that rank 0 and the situation,
+    // never a silent wait of timeoutMs for a rank 0 that is gone.
+    assert.equal(failure.code, 'PEER_LOST', failure.message);
+    assert.match(failure.message, /rank 0 of generation \d+ \(launch slot 0\) died while that generation was forming/);
+    assert.doesNotMatch(failure.message, /did not welcome/);
+    console.log(`second kill during a growth re-form (documented limit): ${failure.message.split('\n')[0]}`);
+    assert.deepEqual(
+      children().filter((pid) => !before.has(pid)),
+      [],
+      'every worker process was reaped',
+    );
+    return;
+  }
   const info = model.fitInfo!;
   // A replacement that joined between the faults adds a generation and a worker.
   const joinedBetween = (info.joins ?? []).filter((join) => join.generation < info.faults![1]!.generation).length;
