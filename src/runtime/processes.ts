@@ -50,7 +50,14 @@ import { refuseUnreformable, resolveElastic } from './elastic.js';
 import { ProxySet, refuseInsecureTransport, validateNetwork } from './network.js';
 import { FaultInjector, planFault } from './fault-injection.js';
 import { acquireProcesses, discardProcesses, forkProcessWorker, releaseProcesses } from './process-pool.js';
-import type { ProcessAdmitted, ProcessAdvertise, ProcessDied, ProcessJoiners, ProcessStart, ProcessWorkerMessage } from './process-worker.js';
+import type {
+  ProcessAdmitted,
+  ProcessAdvertise,
+  ProcessDied,
+  ProcessJoiners,
+  ProcessStart,
+  ProcessWorkerMessage,
+} from './process-worker.js';
 
 const PROGRESS_INTERVAL_MS = 100;
 /** Time a child gets to exit after SIGTERM before SIGKILL. */
@@ -384,7 +391,8 @@ function supervise(
           // Every live rank hears of it: one joining a generation that holds it fails at once (runtime/elastic.ts, DeadMembers).
           if (elastic !== undefined)
             children.forEach((other, slot) => {
-              if (alive[slot] && !done[slot] && other.connected) other.send({ type: 'died', slot: rank } satisfies ProcessDied, () => undefined); // one that just left needs no notice
+              if (alive[slot] && !done[slot] && other.connected)
+                other.send({ type: 'died', slot: rank } satisfies ProcessDied, () => undefined); // one that just left needs no notice
             });
           const left = alive.filter((live, slot) => live && !waiting.has(slot)).length;
           // Under a restart policy the survivors re-form on their own (they also enforce max-restarts).
