@@ -9,32 +9,20 @@
  *
  * node dist/bench/elastic-join.js [--repeats 5]
  */
-import { execFileSync } from 'node:child_process';
 import { loadavg } from 'node:os';
 import { createModel, loadData } from '../src/index.js';
+import { childPids } from '../test/runtime/child-pids.js';
 
 const at = process.argv.indexOf('--repeats');
 const repeats = at < 0 ? 5 : Number(process.argv[at + 1]);
 const SPEC = 'synthetic:classification?rows=6000&cols=10&seed=3';
 const SPLIT = { testFraction: 0.25, seed: 1 };
 
-function children(): number[] {
-  try {
-    return execFileSync('pgrep', ['-P', String(process.pid)], { encoding: 'utf8' })
-      .split('\n')
-      .filter(Boolean)
-      .map(Number)
-      .sort((a, b) => a - b);
-  } catch {
-    return [];
-  }
-}
-
 const { train } = await loadData(SPEC);
 const figures: Record<'wait' | 'reform' | 'join', number[]> = { wait: [], reform: [], join: [] };
 const loads: number[] = [];
 for (let repeat = 0; repeat < repeats; repeat++) {
-  const before = new Set(children());
+  const before = new Set(childPids());
   let killed = false;
   const model = createModel('logistic-regression', { solver: 'sgd', epochs: 60, batchSize: 32, lr: 0.05 });
   await model.fit(train.slice(0, 0), {
@@ -46,7 +34,7 @@ for (let repeat = 0; repeat < repeats; repeat++) {
     timeoutMs: 30_000,
     onProgress: (event) => {
       if (killed || event.iteration < 3) return;
-      const victim = children().filter((pid) => !before.has(pid))[1];
+      const victim = childPids().filter((pid) => !before.has(pid))[1];
       if (victim === undefined) return;
       killed = true;
       process.kill(victim, 'SIGKILL');

@@ -37,7 +37,7 @@ import type { ElasticPlace } from './elastic.js';
 import { reformedMaster, refuseUnreformable, resolveElastic } from './elastic.js';
 import { runRank } from './rank.js';
 import type { Rendezvous } from './rendezvous.js';
-import { staticRendezvous } from './rendezvous.js';
+import { placeJoinFields, staticRendezvous } from './rendezvous.js';
 import { RendezvousMembership } from './rendezvous-membership.js';
 import { StaticMembership, announce, joinPortFromEnv } from './static-join.js';
 import { watchCheckpointSignal } from './slurm.js';
@@ -199,14 +199,8 @@ export async function runClusterRank<State>(
   const straggler = job.stragglerWarningMs === undefined ? {} : { stragglerWarningMs: job.stragglerWarningMs };
   const join = async (): Promise<ZmqCommunicator> =>
     (comm = await ZmqCommunicator.join({
-      rank: place.rank,
-      size: place.worldSize,
-      masterAddr: place.masterAddr,
-      masterPort: place.masterPort,
-      host: place.host,
+      ...placeJoinFields(place),
       secret: readSecret(),
-      jobId: place.jobId,
-      generation: place.generation,
       timeoutMs: job.timeoutMs,
       ...straggler,
       ...(extra.insecure === true ? { insecure: true } : {}),

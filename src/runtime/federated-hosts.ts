@@ -33,7 +33,7 @@ import type { ClientJob, ClientReply, ClientTask } from './federated-client.js';
 import { decodeReply, decodeTask, encodeReply, encodeTask, runClientTask, wireBytes } from './federated-client.js';
 import { SECURE_TRAIN_TAG, SecureClientSide } from './federated-secure-client.js';
 import type { FederatedProcessStart, FederatedThreadMessage, FederatedThreadReply } from './federated-worker.js';
-import { reapAll } from './processes.js';
+import { reapAll } from './reap.js';
 import type { Codec } from '../comm/codecs/index.js';
 import { createCodec } from '../comm/codecs/index.js';
 import { decodeUpload, keepsClientMemory, uploadEncoder } from './federated-upload.js';

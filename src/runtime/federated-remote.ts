@@ -41,6 +41,7 @@ import type { ServerAudit } from './federated-hosts.js';
 import { serverCodec, WorldHosts } from './federated-hosts.js';
 import { serveClients } from './federated-serve.js';
 import type { Rendezvous } from './rendezvous.js';
+import { placeJoinFields } from './rendezvous.js';
 
 /** The first message a client host receives: what its clients share, and which clients it hosts. */
 interface StartHeader {
@@ -199,17 +200,7 @@ async function joinAsServer(place: Rendezvous, timeoutMs: number): Promise<ZmqCo
     throw new ConfigError(`--clients-on hosts needs WORLD_SIZE ≥ 2 (the server and at least one client host), found ${place.worldSize}`, {
       field: 'WORLD_SIZE',
     });
-  return ZmqCommunicator.join({
-    rank: 0,
-    size: place.worldSize,
-    masterAddr: place.masterAddr,
-    masterPort: place.masterPort,
-    host: place.host,
-    secret: readSecret(),
-    jobId: place.jobId,
-    generation: place.generation,
-    timeoutMs,
-  });
+  return ZmqCommunicator.join({ ...placeJoinFields(place), secret: readSecret(), timeoutMs });
 }
 
 /** Join as rank 0 over TCP with CURVE, wait for the H client hosts, and send each its job and its clients' rows. */
@@ -265,17 +256,7 @@ export async function serveRemoteClientHost(
     throw new ConfigError('a federated client host is rank ≥ 1; rank 0 is the server (shardlearn train … --clients-on hosts)', {
       field: 'RANK',
     });
-  const comm = await ZmqCommunicator.join({
-    rank: place.rank,
-    size: place.worldSize,
-    masterAddr: place.masterAddr,
-    masterPort: place.masterPort,
-    host: place.host,
-    secret: readSecret(),
-    jobId: place.jobId,
-    generation: place.generation,
-    timeoutMs: options.timeoutMs,
-  });
+  const comm = await ZmqCommunicator.join({ ...placeJoinFields(place), secret: readSecret(), timeoutMs: options.timeoutMs });
   try {
     const start = await comm.recv(0);
     if (start.tag === DESCRIBE_TAG) return await serveSilo(comm, place, options);

@@ -36,7 +36,7 @@ import { ConfigError } from '../core/errors.js';
 import type { ElasticPolicy } from './elastic.js';
 import { resolveElastic } from './elastic.js';
 import { LAUNCHER_FD, LAUNCHER_FD_VARIABLE } from './launcher-link.js';
-import { reapAll } from './processes.js';
+import { reapAll } from './reap.js';
 import { JOIN_PORT_VARIABLE, JOIN_VARIABLE } from './static-join.js';
 
 export interface LaunchOptions {

@@ -46,7 +46,7 @@ import type { ModelFitOptions } from '../models/context.js';
 import { checkStrategy } from '../strategies/index.js';
 import { compressionOf } from './compression.js';
 import { NamespaceNetwork } from './netns.js';
-import { reapAll } from './processes.js';
+import { reapAll } from './reap.js';
 import { progressHistory } from './progress.js';
 import type { RankJob, RankMessage, RankResult } from './rank.js';
 

@@ -28,12 +28,12 @@
 import type { ChildProcess } from 'node:child_process';
 import { fork } from 'node:child_process';
 import { ConfigError } from '../core/errors.js';
+import { reapAll } from './reap.js';
 
 /** Idle pooled children are killed after this long without a job. */
 export const PROCESS_IDLE_TIMEOUT_MS = 30_000;
 /** How long a child that sent its result may take to close its world and report idle before it is killed instead of pooled. */
 const IDLE_REPORT_TIMEOUT_MS = 5_000;
-const KILL_GRACE_MS = 2_000;
 const WORKER_URL = new URL('./process-worker.js', import.meta.url);
 
 /** What a pooled child tells the launcher after a successful job: its world is closed, it waits for the next start order. */
@@ -169,22 +169,11 @@ export async function releaseProcesses(children: readonly ChildProcess[], jobId:
 
 /** Kill (TERM, then KILL after 2 s) and wait for the given children; those in the pool leave it. */
 export async function discardProcesses(children: readonly ChildProcess[]): Promise<void> {
-  await Promise.all(
-    children.map(
-      (child) =>
-        new Promise<void>((done) => {
-          const entry = pool.find((candidate) => candidate.child === child);
-          if (entry !== undefined) remove(entry);
-          if (child.exitCode !== null || child.signalCode !== null) return done();
-          const timer = setTimeout(() => child.kill('SIGKILL'), KILL_GRACE_MS);
-          child.once('exit', () => {
-            clearTimeout(timer);
-            done();
-          });
-          child.kill('SIGTERM');
-        }),
-    ),
-  );
+  for (const child of children) {
+    const entry = pool.find((candidate) => candidate.child === child);
+    if (entry !== undefined) remove(entry);
+  }
+  await reapAll(children);
 }
 
 /**

@@ -59,30 +59,12 @@ import type {
   ProcessWorkerMessage,
 } from './process-worker.js';
 
+import { reapAll } from './reap.js';
+
 const PROGRESS_INTERVAL_MS = 100;
-/** Time a child gets to exit after SIGTERM before SIGKILL. */
-const KILL_GRACE_MS = 2000;
 /** After the first failure report, how long to wait for the other ranks' reports before choosing the root cause. */
 const REPORT_GRACE_MS = 1000;
 const HOST = '127.0.0.1';
-
-/** Kill (TERM, then KILL after a grace period) and wait for every child that is still running. */
-export async function reapAll(children: readonly ChildProcess[]): Promise<void> {
-  await Promise.all(
-    children.map(
-      (child) =>
-        new Promise<void>((done) => {
-          if (child.exitCode !== null || child.signalCode !== null) return done();
-          const timer = setTimeout(() => child.kill('SIGKILL'), KILL_GRACE_MS);
-          child.once('exit', () => {
-            clearTimeout(timer);
-            done();
-          });
-          child.kill('SIGTERM');
-        }),
-    ),
-  );
-}
 
 export async function launchProcesses<State>(request: LaunchRequest<State>): Promise<{ state: State; info: FitInfo }> {
   const { data, options } = request;

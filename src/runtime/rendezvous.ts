@@ -144,3 +144,24 @@ export function staticRendezvous(env: NodeJS.ProcessEnv = process.env): Rendezvo
     leave: async () => undefined,
   };
 }
+
+/** The fields of a ZeroMQ join that a rendezvous place fixes: this rank, its world, where rank 0 listens, this host, the job and generation. */
+export function placeJoinFields(place: Rendezvous): {
+  rank: number;
+  size: number;
+  masterAddr: string;
+  masterPort: number;
+  host: string | undefined;
+  jobId: string;
+  generation: number;
+} {
+  return {
+    rank: place.rank,
+    size: place.worldSize,
+    masterAddr: place.masterAddr,
+    masterPort: place.masterPort,
+    host: place.host,
+    jobId: place.jobId,
+    generation: place.generation,
+  };
+}

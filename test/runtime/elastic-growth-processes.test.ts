@@ -8,7 +8,6 @@
 // server (ps-async) admits a replacement the same way.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,6 +17,7 @@ import { trainTestSplit } from '../../src/data/split.js';
 import type { FitOptions } from '../../src/models/paradigm.js';
 import { RowLogModel } from './fixtures/row-log-model.js';
 import { ELASTIC_SPEC, ELASTIC_SPLIT } from './fixtures/elastic-settings.js';
+import { childPids } from './child-pids.js';
 
 const workerModules = [new URL('./fixtures/row-log-model.js', import.meta.url).href];
 const whole = trainTestSplit((await loadData(ELASTIC_SPEC)).train, ELASTIC_SPLIT);
@@ -28,19 +28,6 @@ const whole = trainTestSplit((await loadData(ELASTIC_SPEC)).train, ELASTIC_SPLIT
  */
 const PARAMS = { epochs: 20, batchSize: 32, lr: 0.01, seed: 7, stepDelayMs: 3 };
 const KILL_AFTER = 2;
-
-/** Child processes of this test process, in start order (pgrep exits 1 when there are none). */
-function children(): number[] {
-  try {
-    return execFileSync('pgrep', ['-P', String(process.pid)], { encoding: 'utf8' })
-      .split('\n')
-      .filter(Boolean)
-      .map(Number)
-      .sort((a, b) => a - b);
-  } catch {
-    return [];
-  }
-}
 
 interface Batch {
   pid: number;
@@ -70,7 +57,7 @@ function readLogs(dir: string): Batch[] {
 /** Fit 3 workers under `strategy`, SIGKILL the second child once rank 0 reports epoch KILL_AFTER; the logs and the model. */
 async function killAndReplace(strategy: NonNullable<FitOptions['strategy']>) {
   const dir = mkdtempSync(join(tmpdir(), 'shardlearn-growth-'));
-  const before = new Set(children());
+  const before = new Set(childPids());
   let victim = 0;
   const model = new RowLogModel({ ...PARAMS, dir });
   try {
@@ -85,11 +72,11 @@ async function killAndReplace(strategy: NonNullable<FitOptions['strategy']>) {
       timeoutMs: 20_000,
       onProgress: (event) => {
         if (victim !== 0 || event.iteration < KILL_AFTER) return;
-        victim = children().filter((pid) => !before.has(pid))[1] ?? 0;
+        victim = childPids().filter((pid) => !before.has(pid))[1] ?? 0;
         if (victim !== 0) process.kill(victim, 'SIGKILL');
       },
     });
-    const left = children().filter((pid) => !before.has(pid));
+    const left = childPids().filter((pid) => !before.has(pid));
     assert.deepEqual(left, [], 'every worker process, the replacement too, was reaped');
     return { model, victim, batches: readLogs(dir) };
   } finally {

@@ -7,32 +7,19 @@
 // naming the killed rank, every child reaped.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import '../../src/index.js';
 import { loadData } from '../../src/data/load.js';
 import { trainTestSplit } from '../../src/data/split.js';
 import { createModel } from '../../src/models/registry.js';
 import type { FitOptions } from '../../src/models/paradigm.js';
 import { ELASTIC_MODEL, ELASTIC_SPEC, ELASTIC_SPLIT, KILL_AFTER_EPOCH } from './fixtures/elastic-settings.js';
-
-/** Child processes of this test process, in start order (pgrep exits 1 when there are none). */
-function children(): number[] {
-  try {
-    return execFileSync('pgrep', ['-P', String(process.pid)], { encoding: 'utf8' })
-      .split('\n')
-      .filter(Boolean)
-      .map(Number)
-      .sort((a, b) => a - b);
-  } catch {
-    return [];
-  }
-}
+import { childPids } from './child-pids.js';
 
 const whole = trainTestSplit((await loadData(ELASTIC_SPEC)).train, ELASTIC_SPLIT);
 
 /** Fit on 3 workers; with `kill`, SIGKILL the worker of rank 1 (the second child started) once rank 0 reports KILL_AFTER_EPOCH. */
 async function fit(policy: Pick<FitOptions, 'minWorkers' | 'maxRestarts' | 'strategy'>, kill: boolean) {
-  const before = new Set(children());
+  const before = new Set(childPids());
   let killed = 0;
   const model = createModel(ELASTIC_MODEL.name, ELASTIC_MODEL.params);
   const done = model.fit(whole.train.slice(0, 0), {
@@ -43,7 +30,7 @@ async function fit(policy: Pick<FitOptions, 'minWorkers' | 'maxRestarts' | 'stra
     timeoutMs: 20_000,
     onProgress: (event) => {
       if (!kill || killed !== 0 || event.iteration < KILL_AFTER_EPOCH) return;
-      const victim = children().filter((pid) => !before.has(pid))[1];
+      const victim = childPids().filter((pid) => !before.has(pid))[1];
       if (victim === undefined) return;
       killed = victim;
       process.kill(victim, 'SIGKILL');
@@ -81,7 +68,7 @@ test('SIGKILL of 1 of 3 workers with minWorkers 2: the two survivors re-form, fi
   assert.ok(Math.abs(accuracy - reference) <= 0.01, `accuracy ${accuracy} vs undisturbed ${reference}`);
   console.log(`processes fault: ${JSON.stringify(fault)}; accuracy ${accuracy} vs ${reference}`);
   assert.deepEqual(
-    children().filter((pid) => !disturbed.before.has(pid)),
+    childPids().filter((pid) => !disturbed.before.has(pid)),
     [],
     'every worker process was reaped',
   );
@@ -102,7 +89,7 @@ test('ps-async: the parameter server goes on without a SIGKILLed worker (the sur
 });
 
 test('two faults in turn, the second taking rank 0 (the rendezvous master): 4 â†’ 3 â†’ 2 workers (plus the replacements that joined in time)', async () => {
-  const before = new Set(children());
+  const before = new Set(childPids());
   let first: number[] | undefined;
   let kills = 0;
   const model = createModel(ELASTIC_MODEL.name, ELASTIC_MODEL.params);
@@ -113,7 +100,7 @@ test('two faults in turn, the second taking rank 0 (the rendezvous master): 4 â†
     source: { spec: ELASTIC_SPEC, split: ELASTIC_SPLIT },
     timeoutMs: 20_000,
     onProgress: (event) => {
-      first ??= children().filter((pid) => !before.has(pid));
+      first ??= childPids().filter((pid) => !before.has(pid));
       if (kills === 0 && event.iteration >= KILL_AFTER_EPOCH) process.kill(first[1]!, 'SIGKILL');
       else if (kills === 1 && event.iteration >= KILL_AFTER_EPOCH + 3) process.kill(first[0]!, 'SIGKILL');
       else return;
@@ -135,7 +122,7 @@ test('two faults in turn, the second taking rank 0 (the rendezvous master): 4 â†
     assert.doesNotMatch(failure.message, /did not welcome/);
     console.log(`second kill during a growth re-form (documented limit): ${failure.message.split('\n')[0]}`);
     assert.deepEqual(
-      children().filter((pid) => !before.has(pid)),
+      childPids().filter((pid) => !before.has(pid)),
       [],
       'every worker process was reaped',
     );
@@ -170,7 +157,7 @@ async function failsNaming(policy: Pick<FitOptions, 'minWorkers' | 'maxRestarts'
   });
   assert.notEqual(run.killed(), 0);
   assert.deepEqual(
-    children().filter((pid) => !run.before.has(pid)),
+    childPids().filter((pid) => !run.before.has(pid)),
     [],
     'every worker process was reaped',
   );

@@ -3,7 +3,6 @@
 // completes on every worker; no child outlives the fit.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import '../../src/index.js';
 import { loadData } from '../../src/data/load.js';
 import { trainTestSplit } from '../../src/data/split.js';
@@ -11,19 +10,9 @@ import { createModel } from '../../src/models/registry.js';
 import type { FitOptions } from '../../src/models/paradigm.js';
 import { FAULT_WINDOW, planFault } from '../../src/runtime/fault-injection.js';
 import { ELASTIC_MODEL, ELASTIC_SPEC, ELASTIC_SPLIT } from './fixtures/elastic-settings.js';
+import { childPids } from './child-pids.js';
 
 const whole = trainTestSplit((await loadData(ELASTIC_SPEC)).train, ELASTIC_SPLIT);
-
-function children(): number[] {
-  try {
-    return execFileSync('pgrep', ['-P', String(process.pid)], { encoding: 'utf8' })
-      .split('\n')
-      .filter(Boolean)
-      .map(Number);
-  } catch {
-    return [];
-  }
-}
 
 test('planFault: the same seed plans the same rank and point; seeds spread over every rank, points inside the window', () => {
   assert.deepEqual(planFault({ signal: 'SIGKILL', seed: 11 }, 3), planFault({ signal: 'SIGKILL', seed: 11 }, 3));
@@ -48,7 +37,7 @@ test('threads refuses an injection (its ranks are not processes)', async () => {
 });
 
 async function fit(options: FitOptions) {
-  const before = new Set(children());
+  const before = new Set(childPids());
   const model = await createModel(ELASTIC_MODEL.name, ELASTIC_MODEL.params).fit(whole.train.slice(0, 0), {
     paradigm: 'processes',
     workers: 3,
@@ -57,7 +46,7 @@ async function fit(options: FitOptions) {
     ...options,
   });
   assert.deepEqual(
-    children().filter((pid) => !before.has(pid)),
+    childPids().filter((pid) => !before.has(pid)),
     [],
     'every worker process was reaped',
   );

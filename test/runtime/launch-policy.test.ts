@@ -7,25 +7,14 @@
 //   them at an epoch boundary), and launch exits 0.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { commandPolicy, launchLocal } from '../../src/runtime/launch.js';
 import { bin } from '../cli/bin.js';
-
-function childrenOf(pid: number): number[] {
-  try {
-    return execFileSync('pgrep', ['-P', String(pid)], { encoding: 'utf8' })
-      .split('\n')
-      .filter(Boolean)
-      .map(Number)
-      .sort((a, b) => a - b);
-  } catch {
-    return [];
-  }
-}
+import { childPids } from './child-pids.js';
 
 function alive(pid: number): boolean {
   try {
@@ -62,7 +51,7 @@ async function launchAndKill(extra: string[]): Promise<Outcome> {
   try {
     let ranks: number[] = [];
     for (let waited = 0; waited < 60_000 && launch.exitCode === null; waited += 50) {
-      if (readdirSync(dir).length > 0 && (ranks = childrenOf(launch.pid!)).length === 3) break;
+      if (readdirSync(dir).length > 0 && (ranks = childPids(launch.pid!)).length === 3) break;
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
     assert.equal(ranks.length, 3, `training started under launch (a checkpoint was written)\n${stderr}`);

@@ -4,25 +4,13 @@
 // a WorkerError with its rank.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import '../../src/index.js';
 import { loadData } from '../../src/data/load.js';
 import { trainTestSplit } from '../../src/data/split.js';
 import { createModel } from '../../src/models/registry.js';
 import { stateDifference } from './model-cases.js';
 import { RELATIVE_TOLERANCE } from './threads-equivalence.js';
-
-/** Child processes of this test process (pgrep exits 1 when there are none). */
-function children(): number[] {
-  try {
-    return execFileSync('pgrep', ['-P', String(process.pid)], { encoding: 'utf8' })
-      .split('\n')
-      .filter(Boolean)
-      .map(Number);
-  } catch {
-    return [];
-  }
-}
+import { childPids } from './child-pids.js';
 
 test('workers load their own shards of a source and split locally: the model equals sequential on the same rows', async () => {
   const spec = 'synthetic:classification?rows=3000&cols=6&seed=3';
@@ -50,7 +38,7 @@ test('workers load their own shards of a source and split locally: the model equ
 });
 
 test('a worker SIGKILLed mid-training ends the run with PEER_LOST naming a rank and its host; all children are reaped', async () => {
-  const before = new Set(children());
+  const before = new Set(childPids());
   const params = { solver: 'sgd', epochs: 100_000, batchSize: 8, lr: 0.01 };
   const spec = 'synthetic:classification?rows=2000&cols=8&seed=1';
   let killed = 0;
@@ -63,7 +51,7 @@ test('a worker SIGKILLed mid-training ends the run with PEER_LOST naming a rank 
       timeoutMs: 20_000,
       onProgress: () => {
         if (killed !== 0) return;
-        const victim = children().find((pid) => !before.has(pid));
+        const victim = childPids().find((pid) => !before.has(pid));
         if (victim === undefined) return;
         killed = victim;
         process.kill(victim, 'SIGKILL');
@@ -81,7 +69,7 @@ test('a worker SIGKILLed mid-training ends the run with PEER_LOST naming a rank 
   assert.notEqual(killed, 0, 'a worker was killed mid-training');
   assert.ok(Date.now() - started < 20_000, `ended in ${Date.now() - started} ms, before the 20 s timeout`);
   assert.deepEqual(
-    children().filter((pid) => !before.has(pid)),
+    childPids().filter((pid) => !before.has(pid)),
     [],
     'every worker process was reaped',
   );

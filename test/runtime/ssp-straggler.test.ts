@@ -5,7 +5,6 @@
 // shard, within the bound; the test checks the bound, whichever mechanism keeps it.)
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,25 +13,14 @@ import { loadData } from '../../src/data/load.js';
 import { trainTestSplit } from '../../src/data/split.js';
 import { StepCounterModel } from './fixtures/step-counter.js';
 import { ELASTIC_SPEC, ELASTIC_SPLIT } from './fixtures/elastic-settings.js';
+import { childPids } from './child-pids.js';
 
 const MODULE = new URL('./fixtures/step-counter.js', import.meta.url).href;
 const STALENESS = 2;
 
-function children(): number[] {
-  try {
-    return execFileSync('pgrep', ['-P', String(process.pid)], { encoding: 'utf8' })
-      .split('\n')
-      .filter(Boolean)
-      .map(Number)
-      .sort((a, b) => a - b);
-  } catch {
-    return [];
-  }
-}
-
 test(`ps-ssp:${STALENESS}: while a worker is SIGSTOPped the others stay within the bound of it; after SIGCONT the run completes`, async () => {
   const dir = mkdtempSync(join(tmpdir(), 'shardlearn-ssp-'));
-  const before = new Set(children());
+  const before = new Set(childPids());
   // A file read while its rank rewrites it can be empty: keep the last count read.
   const last = [0, 0, 0];
   const steps = (rank: number): number => {
@@ -54,7 +42,7 @@ test(`ps-ssp:${STALENESS}: while a worker is SIGSTOPped the others stay within t
       timeoutMs: 30_000,
       onProgress: (event) => {
         if (stopped !== 0 || event.iteration < 2) return;
-        stopped = children().filter((pid) => !before.has(pid))[1]!; // rank 1
+        stopped = childPids().filter((pid) => !before.has(pid))[1]!; // rank 1
         process.kill(stopped, 'SIGSTOP');
         sampling = (async () => {
           for (let at = 0; at < 2000; at += 50) {

@@ -7,7 +7,7 @@
 //   secret is refused, and says so; one with the job's secret joins.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -17,23 +17,12 @@ import { freePort } from '../../src/runtime/launch.js';
 import { inCluster, rendezvousFromEnv } from '../../src/runtime/rendezvous.js';
 import { joinPortFromEnv } from '../../src/runtime/static-join.js';
 import { bin } from '../cli/bin.js';
+import { childPids } from './child-pids.js';
 
 const train = (epochs: number): string[] => [
   ...['train', 'logistic-regression', '--solver', 'sgd', '--batch-size', '32', '--epochs', String(epochs)],
   ...['--data', 'synthetic:classification?rows=6000&cols=10&seed=3', '--seed', '4', '--paradigm', 'cluster', '--timeout-ms', '20000'],
 ];
-
-function childrenOf(pid: number): number[] {
-  try {
-    return execFileSync('pgrep', ['-P', String(pid)], { encoding: 'utf8' })
-      .split('\n')
-      .filter(Boolean)
-      .map(Number)
-      .sort((a, b) => a - b);
-  } catch {
-    return [];
-  }
-}
 
 function run(
   args: string[],
@@ -87,7 +76,7 @@ test('launch --max-restarts 1: a SIGKILLed rank is replaced, the replacement joi
   const guard = setTimeout(() => launch.child.kill('SIGKILL'), 120_000);
   try {
     let ranks: number[] = [];
-    const started = await until(() => readdirSync(dir).length > 0 && (ranks = childrenOf(launch.child.pid!)).length === 3, 60_000);
+    const started = await until(() => readdirSync(dir).length > 0 && (ranks = childPids(launch.child.pid!)).length === 3, 60_000);
     assert.ok(started, `training started under launch (a checkpoint was written)\n${launch.out.stderr}`);
     process.kill(ranks[1]!, 'SIGKILL');
     assert.equal(await launch.exited, 0, launch.out.stderr);
