@@ -125,7 +125,10 @@ export const COMMANDS: Record<string, CommandHelp> = {
         '--pipeline [<m>][:gpipe|1f1b][:replicas=<r>]',
         'train a neural model as a pipeline of stages (bare --pipeline: 4 micro-batches, GPipe, 1 replica)',
       ],
-      ['--checkpoint-dir <dir>', 'write checkpoints of an SGD-trained model here (rank 0 writes the model, each rank its strategy and codec state; atomically)'],
+      [
+        '--checkpoint-dir <dir>',
+        'write checkpoints of an SGD-trained model here (synchronous strategies; rank 0 writes the model, each rank its strategy and codec state; atomically)',
+      ],
       ['--checkpoint-every <N>steps|<N>s', 'a checkpoint every N updates or every N seconds (default: at the end of each epoch)'],
       ['--keep N', 'keep the newest N checkpoints (default 3; 0 keeps all)'],
       ['--resume', 'continue from the newest valid checkpoint in --checkpoint-dir (corrupt ones are skipped with a warning)'],
