@@ -65,7 +65,7 @@ export interface ClientHosts {
 }
 
 /** The codec the server decodes uploads with (its own, not the clients'), or null for dense uploads. */
-export function serverCodec(job: ClientJob): Codec | null {
+function serverCodec(job: ClientJob): Codec | null {
   return job.upload === null ? null : createCodec(job.upload.codec);
 }
 
@@ -304,17 +304,20 @@ export class WorldHosts implements ClientHosts {
   private readonly lost: (Error | null)[];
   private closed = false;
   private readonly baseline: { up: number; down: number };
+  private readonly codec: Codec | null;
 
   constructor(
     private readonly comm: ZmqCommunicator,
     /** The client hosts (ranks 1..hostCount). */
     readonly hostCount: number,
     private readonly remove: () => Promise<void>,
-    private readonly codec: Codec | null,
+    /** The job the hosts serve: the server decodes their uploads with its codec. */
+    job: ClientJob,
     private readonly audit: ServerAudit,
     /** The rank hosting each client: (c mod H) + 1 unless the hosts brought their own clients (cross-silo). */
     private readonly rankOf: (client: number) => number = (client) => (client % hostCount) + 1,
   ) {
+    this.codec = serverCodec(job);
     this.lost = Array.from({ length: hostCount }, () => null);
     this.baseline = { up: comm.stats.bytesReceived, down: comm.stats.bytesSent };
     for (let rank = 1; rank <= hostCount; rank++) void this.listen(rank);
@@ -404,10 +407,10 @@ export class ProcessHosts extends WorldHosts {
     comm: ZmqCommunicator,
     private readonly children: ChildProcess[],
     remove: () => Promise<void>,
-    codec: Codec | null,
+    job: ClientJob,
     audit: ServerAudit,
   ) {
-    super(comm, children.length, remove, codec, audit);
+    super(comm, children.length, remove, job, audit);
   }
 
   /** Fork `processes` client hosts, each given only its clients' rows, and join them in one world. */
@@ -475,7 +478,7 @@ export class ProcessHosts extends WorldHosts {
           await reapAll(children);
           await local.remove();
         },
-        serverCodec(job),
+        job,
         audit,
       );
     } catch (error) {

@@ -38,7 +38,7 @@ import { Dataset } from '../data/dataset.js';
 import { contiguousPartition } from '../data/partition.js';
 import type { ClientJob } from './federated-client.js';
 import type { ServerAudit } from './federated-hosts.js';
-import { serverCodec, WorldHosts } from './federated-hosts.js';
+import { WorldHosts } from './federated-hosts.js';
 import { serveClients } from './federated-serve.js';
 import type { Rendezvous } from './rendezvous.js';
 import { placeJoinFields } from './rendezvous.js';
@@ -187,7 +187,7 @@ export async function startSiloHosts(world: SiloWorld, job: ClientJob, audit: Se
     await world.comm.close();
     throw error;
   }
-  return new WorldHosts(world.comm, world.hosts, () => Promise.resolve(), serverCodec(job), audit, world.rankOf);
+  return new WorldHosts(world.comm, world.hosts, () => Promise.resolve(), job, audit, world.rankOf);
 }
 
 async function joinAsServer(place: Rendezvous, timeoutMs: number): Promise<ZmqCommunicator> {
@@ -240,7 +240,7 @@ export async function startRemoteHosts(
     await comm.close();
     throw error;
   }
-  return new WorldHosts(comm, hosts, () => Promise.resolve(), serverCodec(job), audit);
+  return new WorldHosts(comm, hosts, () => Promise.resolve(), job, audit);
 }
 
 /**
