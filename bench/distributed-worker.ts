@@ -20,6 +20,11 @@ type Request =
       segmentBytes?: number;
       collectiveLane?: boolean;
       laneFiles?: boolean;
+      /** Rank 0's address (default loopback) and this rank's own (bench/allreduce-hosts.ts: namespace addresses). */
+      masterAddr?: string;
+      host?: string;
+      /** Plain TCP without CURVE (`--insecure-transport`). */
+      insecure?: boolean;
     }
   | { type: 'allreduce'; bytes: number; repeats: number; dtype?: 'float32' | 'float64' }
   | { type: 'sink'; bytes: number }
@@ -35,8 +40,10 @@ if (process.env['SHARDLEARN_BENCH_WORKER'] === '1' && process.send !== undefined
         void ZmqCommunicator.join({
           rank: request.rank,
           size: request.size,
-          masterAddr: '127.0.0.1',
+          masterAddr: request.masterAddr ?? '127.0.0.1',
           masterPort: request.masterPort,
+          ...(request.host === undefined ? {} : { host: request.host }),
+          ...(request.insecure === undefined ? {} : { insecure: request.insecure }),
           secret: Buffer.from(request.secret, 'hex'),
           jobId: request.jobId,
           algorithm: request.algorithm,
