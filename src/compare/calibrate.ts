@@ -164,8 +164,13 @@ interface ComputeRow {
 /** Paradigms whose ranks run the model's code as process ranks do (cluster hosts run the processes rank body). */
 const rankFamily = (paradigm: Paradigm): Paradigm => (paradigm === 'cluster' ? 'processes' : paradigm);
 
-/** Rounds of the alternating compute fit; measured: the factors settle to 4 digits within 10 on the default compare's runs. */
-const COMPUTE_ROUNDS = 25;
+/**
+ * The alternating compute fit stops when no factor moved by more than FACTOR_TOLERANCE (relative) in
+ * a round, or after COMPUTE_ROUNDS. Measured: the default compare's runs settle within ~20 rounds;
+ * noiseless model-generated runs need ~100 to reproduce their parameters to 1e-6.
+ */
+const COMPUTE_ROUNDS = 200;
+const FACTOR_TOLERANCE = 1e-7;
 
 /**
  * The models' own compute parameters and the paradigms' rank factors, by alternating least squares:
@@ -192,9 +197,10 @@ function fitCompute(
   const families = [...new Set(rows.map((r) => rankFamily(r.run.paradigm)))].filter((p) => p !== 'sequential');
   // Without sequential runs the models' rates and the factors are the same unknown: keep factor 1.
   const anchored = rows.some((r) => r.run.paradigm === 'sequential');
+  const byModel = [...new Set(rows.map(keyOf))].map((key) => [key, rows.filter((r) => keyOf(r) === key)] as const);
+  const byFamily = families.map((family) => rows.filter((r) => rankFamily(r.run.paradigm) === family));
   for (let round = 0; round < (anchored ? COMPUTE_ROUNDS : 1); round++) {
-    for (const key of new Set(rows.map(keyOf))) {
-      const mine = rows.filter((r) => keyOf(r) === key);
+    for (const [key, mine] of byModel) {
       // computeMs = factor · (x · β) + fixed_p  ⇔  (computeMs − fixed_p) / factor = x · β, weights scaled alike.
       const ys = mine.map((r) => (r.run.computeMs / 1000 - rankOf(r).fixedSeconds) / rankOf(r).factor);
       const weights = mine.map((r) => weightOf(r.run.computeMs / 1000) / rankOf(r).factor);
@@ -206,8 +212,9 @@ function fitCompute(
       compute[key] = { secondsPerUnit: secondsPerUnit!, secondsPerStep: secondsPerStep!, fixedSeconds: fixedSeconds! };
     }
     if (!anchored) break;
-    for (const family of families) {
-      const mine = rows.filter((r) => rankFamily(r.run.paradigm) === family);
+    let moved = 0;
+    for (const [i, family] of families.entries()) {
+      const mine = byFamily[i]!;
       const ys = mine.map((r) => r.run.computeMs / 1000);
       const [factor, fixedSeconds] = nonNegativeLeastSquares(
         mine.map((r) => [own(r), 1]),
@@ -215,8 +222,11 @@ function fitCompute(
         ys.map(weightOf),
       );
       // A zero factor would say the model's work costs nothing on this paradigm: keep the last one.
+      const before = rankOf(mine[0]!).factor;
       rankCompute[family] = factor! > 0 ? { factor: factor!, fixedSeconds: fixedSeconds! } : rankOf(mine[0]!);
+      moved = Math.max(moved, Math.abs(rankCompute[family]!.factor - before) / before);
     }
+    if (moved < FACTOR_TOLERANCE) break;
   }
   if (!anchored && families.length > 0) notes.push('no sequential runs: every paradigm is taken to run the model code at one rate (factor 1)');
   // Models never measured get the median parameters of those that were: the same JS engine and kernels.
