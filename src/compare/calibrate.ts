@@ -122,7 +122,7 @@ export function calibrate(runs: readonly RunRecord[], options: CalibrateOptions)
   for (const paradigm of ['sequential', 'threads', 'processes', 'cluster'] as const) {
     const mine = rows.filter((r) => r.run.paradigm === paradigm);
     if (mine.length === 0) {
-      if (paradigm !== 'sequential' && paradigm !== 'cluster') notes.push(`no ${paradigm} runs: its link and start-up are defaults`);
+      if (paradigm !== 'sequential' && paradigm !== 'cluster') notes.push(`no ${paradigm} runs: its link, start-up and rank compute speed are defaults`);
       continue;
     }
     const communicating = mine.filter((r) => r.work.collectives > 0);

@@ -236,12 +236,19 @@ export function computeParameters(calibration: Calibration, key: string): Comput
 
 const SAME_AS_SEQUENTIAL: RankComputeParameters = { factor: 1, fixedSeconds: 0 };
 
-/** A paradigm's rank compute parameters; cluster ranks are processes running the same code, so they fall back on processes'. */
+/**
+ * A paradigm's rank compute parameters: its own, else (cluster ranks are processes running the same
+ * code) processes', else DEFAULT_CALIBRATION's, as for links and start-up.
+ */
 export function rankComputeOf(calibration: Calibration, paradigm: Paradigm): RankComputeParameters {
   if (paradigm === 'sequential') return SAME_AS_SEQUENTIAL;
-  const own = calibration.rankCompute?.[paradigm];
-  if (own !== undefined) return own;
-  return (paradigm === 'cluster' ? calibration.rankCompute?.processes : undefined) ?? SAME_AS_SEQUENTIAL;
+  const family: Paradigm = paradigm === 'cluster' ? 'processes' : paradigm;
+  return (
+    calibration.rankCompute?.[paradigm] ??
+    calibration.rankCompute?.[family] ??
+    DEFAULT_CALIBRATION.rankCompute?.[family] ??
+    SAME_AS_SEQUENTIAL
+  );
 }
 
 /** A paradigm's start-up parameters (DEFAULT_CALIBRATION's when it was not calibrated). */

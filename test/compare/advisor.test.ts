@@ -38,7 +38,8 @@ test('predict: start-up + compute over min(N, cores) + ring all-reduce 2(N−1) 
     ...DEFAULT_CALIBRATION,
     source: 'runs',
     compute: { m: { secondsPerUnit: 2e-9, secondsPerStep: 1e-5 } },
-    rankCompute: {}, // every rank at the model's own rates (the next test varies them)
+    // Every rank at the model's own rates (the next test varies them).
+    rankCompute: { threads: { factor: 1, fixedSeconds: 0 }, processes: { factor: 1, fixedSeconds: 0 } },
     links: { processes: { latencySeconds: 1e-4, secondsPerByte: 1e-9 }, threads: { latencySeconds: 2e-5, secondsPerByte: 1e-10 } },
     startup: {
       processes: { fixedSeconds: 0.1, perWorkerSeconds: 0.3 },
@@ -99,6 +100,10 @@ test("predict: a paradigm's ranks compute factor × the model's compute + their 
   const cluster = predict({ ...work, workers: 4 }, { paradigm: 'cluster', workers: 4, cores: 2 }, calibration, 'm');
   close(cluster.computeSeconds, 1.5 * ((2e-9 * 1e7) / 4 + 1e-5 * 100 + 0.004) + 0.01, 1e-12, 'cluster compute');
   close(shippingSeconds(work, { paradigm: 'cluster', workers: 4 }, calibration), (3e-9 * 8e6) / 4, 1e-12, 'cluster shipping');
+  // A paradigm the runs did not measure takes the default rank speed, as its link and start-up do.
+  const unmeasured = predict(work, { paradigm: 'processes', workers: 2, cores: 2 }, { ...calibration, rankCompute: {} }, 'm');
+  const fallback = DEFAULT_CALIBRATION.rankCompute!.processes!;
+  close(unmeasured.computeSeconds, fallback.factor * own + fallback.fixedSeconds, 1e-12, 'default rank speed');
 });
 
 test('parseBandwidth reads bit and byte rates', () => {
