@@ -80,7 +80,8 @@ function bestOnHost(
  * of the machine that ran them.
  */
 export function projectBeyond(records: readonly RunRecord[], cores: number): Projection[] {
-  const ok = records.filter((r) => r.status === 'ok' && r.network === 'loopback' && Number.isFinite(r.wallSeconds));
+  // Agents train on an environment's step budget, not rows: the cost model has nothing to scale for them.
+  const ok = records.filter((r) => r.status === 'ok' && r.network === 'loopback' && Number.isFinite(r.wallSeconds) && r.modelKind !== 'agent');
   if (ok.length === 0) return [];
   const calibration = calibrateFromRuns(ok, cores);
   const projections: Projection[] = [];
