@@ -28,6 +28,11 @@ import { median } from './stats.js';
  */
 export function nonNegativeLeastSquares(xs: readonly number[][], ys: readonly number[], weights?: readonly number[]): number[] {
   const k = xs[0]?.length ?? 0;
+  // The unconstrained minimum, when it is ≥ 0, is the constrained one (the error is convex): the
+  // common case, and one solve instead of 2^k (calibration runs this thousands of times per report).
+  const all = [...Array(k).keys()];
+  const unconstrained = k === 0 ? null : solveNormal(xs, ys, weights, all);
+  if (unconstrained !== null && unconstrained.every((v) => v >= 0)) return unconstrained;
   let best: number[] = new Array<number>(k).fill(0);
   let bestError = sumSquares(xs, ys, weights, best);
   for (let mask = 1; mask < 1 << k; mask++) {
