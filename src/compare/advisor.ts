@@ -15,7 +15,17 @@ import type { Paradigm } from '../models/paradigm.js';
 import { createModel } from '../models/registry.js';
 import { calibrate, observedPasses } from './calibrate.js';
 import type { Algorithm, Calibration, ClusterSpec, Prediction } from './cost-model.js';
-import { DEFAULT_CALIBRATION, collectiveShape, computeKey, effectiveLink, parallelism, predict, workloadOf } from './cost-model.js';
+import {
+  DEFAULT_CALIBRATION,
+  collectiveShape,
+  computeKey,
+  effectiveLink,
+  parallelism,
+  predict,
+  rankComputeOf,
+  shippingSeconds,
+  workloadOf,
+} from './cost-model.js';
 import type { RunRecord } from './record.js';
 import { median } from './stats.js';
 
@@ -181,9 +191,11 @@ export function advise(request: AdviseRequest): Advice {
         const prediction = predict(work, cluster, calibration, computeKey(request.model, algorithm.form));
         const link = effectiveLink(cluster, calibration);
         const { hops } = collectiveShape(paradigm, work.workers);
+        const shipping = shippingSeconds(work, cluster, calibration);
+        const rank = rankComputeOf(calibration, paradigm);
         const parts = [
-          `start-up ${seconds(prediction.startupSeconds)}`,
-          `compute ${seconds(prediction.computeSeconds)} (${work.workUnits.toExponential(2)} work units on ${parallelism(cluster)} core${parallelism(cluster) === 1 ? '' : 's'}, ${work.stepsPerRank} steps per rank)`,
+          `start-up ${seconds(prediction.startupSeconds)}${shipping > 0 ? ` (${seconds(shipping)} shipping ${((work.rows * work.cols * 8) / 1e6).toFixed(1)} MB of rows)` : ''}`,
+          `compute ${seconds(prediction.computeSeconds)} (${work.workUnits.toExponential(2)} work units on ${parallelism(cluster)} core${parallelism(cluster) === 1 ? '' : 's'}, ${work.stepsPerRank} steps per rank${rank.factor !== 1 ? `, ${paradigm} ranks at ${rank.factor.toFixed(2)}× the sequential time` : ''})`,
           work.collectives === 0
             ? 'no communication'
             : `communication ${seconds(prediction.communicationSeconds)} (${work.collectives} all-reduces of ${work.payloadBytes} B, ${hops} hop${hops === 1 ? '' : 's'} each at ${(link.latencySeconds * 1000).toFixed(3)} ms${link.secondsPerByte > 0 ? `, ${(1 / link.secondsPerByte / 1e6).toFixed(0)} MB/s` : ''})`,

@@ -2,9 +2,12 @@
  * Calibration: the cost model's parameters fitted to measured runs by non-negative least squares,
  * one small regression per concern, each on the part of the run it explains:
  *
- * - compute, per model:      computeMs ≈ rate · workUnits / min(N, cores) + stepCost · stepsPerRank · oversubscription
+ * - compute, per model and paradigm (fitRanks):
+ *     computeMs ≈ factor_p · (rate · workUnits / min(N, cores) + stepCost · stepsPerRank · oversubscription + fixed) + fixed_p
+ *   the model's three on every paradigm's runs, the paradigm's two on every model's runs, in turn
+ *   (factor 1 and fixed_p 0 for sequential: the model's rates are the sequential fit's)
  * - communication, per paradigm: commMs ≈ α · collectives · hops + s · collectives · byteFactor · payloadBytes
- * - start-up, per paradigm:  wall − compute − comm ≈ fixed + perWorker · N
+ * - start-up, per paradigm:  wall − compute − comm ≈ fixed + perWorker · N (+ perDataByte · rows · cols · 8 for processes, cluster)
  *
  * Residuals are weighted by 1 / measured value (relative least squares), because runs span three
  * decades (a 5 ms sequential fit beside a 2 s one) and the advisor is judged on relative error.
@@ -14,7 +17,7 @@
  * const calibration = calibrate(await listRuns('results.duckdb'), { algorithmOf, cores: 2 });
  */
 import type { Paradigm } from '../models/paradigm.js';
-import type { Algorithm, Calibration, ComputeParameters, LinkParameters, StartupParameters } from './cost-model.js';
+import type { Algorithm, Calibration, ComputeParameters, LinkParameters, RankComputeParameters, StartupParameters } from './cost-model.js';
 import { DEFAULT_CALIBRATION, collectiveShape, computeKey, parallelism, workloadOf } from './cost-model.js';
 import type { RunRecord } from './record.js';
 import { median } from './stats.js';
@@ -25,6 +28,11 @@ import { median } from './stats.js';
  */
 export function nonNegativeLeastSquares(xs: readonly number[][], ys: readonly number[], weights?: readonly number[]): number[] {
   const k = xs[0]?.length ?? 0;
+  // The unconstrained minimum, when it is ≥ 0, is the constrained one (the error is convex): the
+  // common case, and one solve instead of 2^k (calibration runs this thousands of times per report).
+  const all = [...Array(k).keys()];
+  const unconstrained = k === 0 ? null : solveNormal(xs, ys, weights, all);
+  if (unconstrained !== null && unconstrained.every((v) => v >= 0)) return unconstrained;
   let best: number[] = new Array<number>(k).fill(0);
   let bestError = sumSquares(xs, ys, weights, best);
   for (let mask = 1; mask < 1 << k; mask++) {
@@ -112,30 +120,14 @@ export function calibrate(runs: readonly RunRecord[], options: CalibrateOptions)
     return { run, algorithm, work, p: parallelism(cluster), shape: collectiveShape(run.paradigm, run.workers) };
   });
 
-  const compute: Record<string, ComputeParameters> = {};
-  for (const key of new Set(rows.map((r) => computeKey(r.run.model, r.algorithm.form)))) {
-    const mine = rows.filter((r) => computeKey(r.run.model, r.algorithm.form) === key);
-    const ys = mine.map((r) => r.run.computeMs / 1000);
-    const [secondsPerUnit, secondsPerStep] = nonNegativeLeastSquares(
-      mine.map((r) => [r.work.workUnits / r.p, r.work.stepsPerRank * Math.max(1, r.run.workers / r.p)]),
-      ys,
-      ys.map(weightOf),
-    );
-    compute[key] = { secondsPerUnit: secondsPerUnit!, secondsPerStep: secondsPerStep! };
-  }
-  // Models never measured get the median rates of those that were: the same JS engine and kernels.
-  const fitted = Object.values(compute);
-  compute.default = {
-    secondsPerUnit: median(fitted.map((c) => c.secondsPerUnit)),
-    secondsPerStep: median(fitted.map((c) => c.secondsPerStep)),
-  };
+  const { compute, rankCompute } = fitCompute(rows, notes);
 
   const links: Partial<Record<Paradigm, LinkParameters>> = {};
   const startup: Partial<Record<Paradigm, StartupParameters>> = {};
   for (const paradigm of ['sequential', 'threads', 'processes', 'cluster'] as const) {
     const mine = rows.filter((r) => r.run.paradigm === paradigm);
     if (mine.length === 0) {
-      if (paradigm !== 'sequential' && paradigm !== 'cluster') notes.push(`no ${paradigm} runs: its link and start-up are defaults`);
+      if (paradigm !== 'sequential' && paradigm !== 'cluster') notes.push(`no ${paradigm} runs: its link, start-up and rank compute speed are defaults`);
       continue;
     }
     const communicating = mine.filter((r) => r.work.collectives > 0);
@@ -143,21 +135,11 @@ export function calibrate(runs: readonly RunRecord[], options: CalibrateOptions)
       links[paradigm] = fitLink(paradigm, communicating, notes);
     }
     const ys = mine.map((r) => Math.max(0, r.run.wallSeconds - (r.run.computeMs + r.run.commMs) / 1000));
-    const distinctWorkers = new Set(mine.map((r) => r.run.workers)).size;
-    const [fixedSeconds, perWorkerSeconds] =
-      paradigm === 'sequential' || distinctWorkers < 2
-        ? [0, median(ys) / Math.max(1, median(mine.map((r) => r.run.workers)))]
-        : nonNegativeLeastSquares(
-            mine.map((r) => [1, r.run.workers]),
-            ys,
-            ys.map(weightOf),
-          );
-    startup[paradigm] =
-      paradigm === 'sequential'
-        ? { fixedSeconds: median(ys), perWorkerSeconds: 0 }
-        : { fixedSeconds: fixedSeconds!, perWorkerSeconds: perWorkerSeconds! };
-    if (paradigm !== 'sequential' && distinctWorkers < 2)
-      notes.push(`${paradigm}: runs at one worker count only, so start-up is taken as proportional to workers`);
+    if (paradigm === 'sequential') {
+      startup[paradigm] = { fixedSeconds: median(ys), perWorkerSeconds: 0 };
+      continue;
+    }
+    startup[paradigm] = fitStartup(paradigm, mine, ys, notes);
   }
   if (links.cluster === undefined && links.processes !== undefined) {
     links.cluster = links.processes;
@@ -174,7 +156,118 @@ export function calibrate(runs: readonly RunRecord[], options: CalibrateOptions)
       .filter((p): p is number => p !== null);
     if (observed.length > 0) passes[model] = median(observed);
   }
-  return { source: 'runs', compute, links, startup, passes, runs: ok.length, notes };
+  return { source: 'runs', compute, rankCompute, links, startup, passes, runs: ok.length, notes };
+}
+
+interface ComputeRow {
+  run: RunRecord;
+  algorithm: Algorithm;
+  work: { workUnits: number; stepsPerRank: number };
+  p: number;
+}
+
+/** Paradigms whose ranks run the model's code as process ranks do (cluster hosts run the processes rank body). */
+const rankFamily = (paradigm: Paradigm): Paradigm => (paradigm === 'cluster' ? 'processes' : paradigm);
+
+/**
+ * The alternating compute fit stops when no factor moved by more than FACTOR_TOLERANCE (relative) in
+ * a round, or after COMPUTE_ROUNDS. Measured: the default compare's runs settle within ~20 rounds;
+ * noiseless model-generated runs need ~100 to reproduce their parameters to 1e-6.
+ */
+const COMPUTE_ROUNDS = 200;
+const FACTOR_TOLERANCE = 1e-7;
+
+/**
+ * The models' own compute parameters and the paradigms' rank factors, by alternating least squares:
+ * with the factors fixed each model's fit is linear (in rate, step cost, fixed), with the models'
+ * fixed each paradigm's is (in factor, fixed_p); each turn lowers the same weighted squared error.
+ */
+function fitCompute(
+  rows: readonly ComputeRow[],
+  notes: string[],
+): { compute: Record<string, ComputeParameters>; rankCompute: Partial<Record<Paradigm, RankComputeParameters>> } {
+  const keyOf = (r: ComputeRow): string => computeKey(r.run.model, r.algorithm.form);
+  // Per rank: units of work on min(N, cores) cores, steps time-shared beyond the cores, one fit.
+  const features = new Map<ComputeRow, number[]>(
+    rows.map((r) => [r, [r.work.workUnits / r.p, r.work.stepsPerRank * Math.max(1, r.run.workers / r.p), 1]]),
+  );
+  const rankCompute: Partial<Record<Paradigm, RankComputeParameters>> = {};
+  const rankOf = (r: ComputeRow): RankComputeParameters => rankCompute[rankFamily(r.run.paradigm)] ?? { factor: 1, fixedSeconds: 0 };
+  const compute: Record<string, ComputeParameters> = {};
+  const own = (r: ComputeRow): number => {
+    const c = compute[keyOf(r)]!;
+    const [units, steps] = features.get(r)!;
+    return c.secondsPerUnit * units! + c.secondsPerStep * steps! + (c.fixedSeconds ?? 0);
+  };
+  const families = [...new Set(rows.map((r) => rankFamily(r.run.paradigm)))].filter((p) => p !== 'sequential');
+  // Without sequential runs the models' rates and the factors are the same unknown: keep factor 1.
+  const anchored = rows.some((r) => r.run.paradigm === 'sequential');
+  const byModel = [...new Set(rows.map(keyOf))].map((key) => [key, rows.filter((r) => keyOf(r) === key)] as const);
+  const byFamily = families.map((family) => rows.filter((r) => rankFamily(r.run.paradigm) === family));
+  for (let round = 0; round < (anchored ? COMPUTE_ROUNDS : 1); round++) {
+    for (const [key, mine] of byModel) {
+      // computeMs = factor · (x · β) + fixed_p  ⇔  (computeMs − fixed_p) / factor = x · β, weights scaled alike.
+      const ys = mine.map((r) => (r.run.computeMs / 1000 - rankOf(r).fixedSeconds) / rankOf(r).factor);
+      const weights = mine.map((r) => weightOf(r.run.computeMs / 1000) / rankOf(r).factor);
+      const [secondsPerUnit, secondsPerStep, fixedSeconds] = nonNegativeLeastSquares(
+        mine.map((r) => features.get(r)!),
+        ys,
+        weights,
+      );
+      compute[key] = { secondsPerUnit: secondsPerUnit!, secondsPerStep: secondsPerStep!, fixedSeconds: fixedSeconds! };
+    }
+    if (!anchored) break;
+    let moved = 0;
+    for (const [i, family] of families.entries()) {
+      const mine = byFamily[i]!;
+      const ys = mine.map((r) => r.run.computeMs / 1000);
+      const [factor, fixedSeconds] = nonNegativeLeastSquares(
+        mine.map((r) => [own(r), 1]),
+        ys,
+        ys.map(weightOf),
+      );
+      // A zero factor would say the model's work costs nothing on this paradigm: keep the last one.
+      const before = rankOf(mine[0]!).factor;
+      rankCompute[family] = factor! > 0 ? { factor: factor!, fixedSeconds: fixedSeconds! } : rankOf(mine[0]!);
+      moved = Math.max(moved, Math.abs(rankCompute[family]!.factor - before) / before);
+    }
+    if (moved < FACTOR_TOLERANCE) break;
+  }
+  if (!anchored && families.length > 0) notes.push('no sequential runs: every paradigm is taken to run the model code at one rate (factor 1)');
+  // Models never measured get the median parameters of those that were: the same JS engine and kernels.
+  const fitted = Object.values(compute);
+  compute.default = {
+    secondsPerUnit: median(fitted.map((c) => c.secondsPerUnit)),
+    secondsPerStep: median(fitted.map((c) => c.secondsPerStep)),
+    fixedSeconds: median(fitted.map((c) => c.fixedSeconds ?? 0)),
+  };
+  return { compute, rankCompute };
+}
+
+/**
+ * A parallel paradigm's start-up: fixed + per worker, plus per byte of the feature matrix where the
+ * ranks are shipped their rows (processes, cluster) and the runs span more than one data size. With
+ * one worker count the fixed part cannot be told from the per-worker one: start-up is then taken as
+ * proportional to workers.
+ */
+function fitStartup(
+  paradigm: Paradigm,
+  mine: readonly { run: RunRecord }[],
+  ys: readonly number[],
+  notes: string[],
+): StartupParameters {
+  const distinctWorkers = new Set(mine.map((r) => r.run.workers)).size > 1;
+  const ships = (paradigm === 'processes' || paradigm === 'cluster') && new Set(mine.map((r) => r.run.trainRows * r.run.cols)).size > 1;
+  if (!distinctWorkers) notes.push(`${paradigm}: runs at one worker count only, so start-up is taken as proportional to workers`);
+  const columns = (r: { run: RunRecord }): number[] => [
+    ...(distinctWorkers ? [1] : []),
+    r.run.workers,
+    ...(ships ? [r.run.trainRows * r.run.cols * 8] : []),
+  ];
+  const beta = nonNegativeLeastSquares(mine.map(columns), ys, ys.map(weightOf));
+  const fixedSeconds = distinctWorkers ? beta.shift()! : 0;
+  const perWorkerSeconds = beta.shift()!;
+  return ships ? { fixedSeconds, perWorkerSeconds, perDataByteSeconds: beta.shift()! } : { fixedSeconds, perWorkerSeconds };
 }
 
 interface LinkRow {

@@ -3,9 +3,12 @@
  * algorithm (how many passes, steps and collectives), the data size (rows × cols) and the cluster
  * (paradigm, workers, cores, link), given calibrated parameters.
  *
- *   wall = start-up(paradigm, N) + compute + communication
- *   compute = rate_model · rows · cols · work · passes / min(N, cores)     (the parallel part)
- *           + stepCost_model · stepsPerRank · max(1, N / cores)            (per-step overhead)
+ *   wall = start-up(paradigm, N, data) + compute + communication
+ *   start-up = fixed_p + perWorker_p · N + perDataByte_p · rows · cols · 8   (shipping the shards: processes, cluster)
+ *   compute = factor_p · own_model + fixed_p                               (how the paradigm's ranks run the model's code)
+ *   own_model = rate_model · rows · cols · work · passes / min(N, cores)   (the parallel part)
+ *             + stepCost_model · stepsPerRank · max(1, N / cores)          (per-step overhead)
+ *             + fixed_model                                                (per fit: allocating the model, first calls)
  *   communication = collectives · time of one collective of `payloadBytes`:
  *     threads    (shared memory)        α·(N−1) + (N−1)·bytes·s     (each rank folds in N−1 peers)
  *     processes/cluster (ring, Patarasuk & Yuan 2009: each rank sends 2(N−1)/N of the buffer)
@@ -16,6 +19,16 @@
  * its rows of each batch (models/solvers/sgd.ts), and each step pays a fixed JS overhead, so on small data
  * those costs do not shrink with N — measured: logistic SGD on 3,200 rows × 10, 2 epochs, computes
  * 9 ms sequentially and 18 ms per rank with 2 threads (bench probe, docs/notes/advisor.md).
+ *
+ * Why a factor per paradigm: a rank does not run the model's code at the sequential fit's speed —
+ * measured (two default compares, docs/notes/advisor.md): a process rank computes k-means 2.0×,
+ * linear regression 2.7× and logistic SGD 1.2× slower than the sequential fit of the same rows,
+ * because its shard arrives outside the WASM kernels' memory and every kernel call copies it
+ * (core/kernels-wasm.ts), while a thread rank runs at the sequential speed (0.9–1.1×). Fitting one
+ * rate per model over all paradigms put sequential 20–34% too slow and processes 2× too fast.
+ * Why a per-byte start-up: process ranks receive their rows over IPC before training; measured
+ * 3 ns per byte on a warm process pool (0.1 s for 160k rows × 20 columns), which a fixed +
+ * per-worker start-up cannot follow across sizes.
  *
  * @example
  * const work = workloadOf({ form: 'sgd', passes: 5, workPerCell: 1, batchSize: 64, payloadValues: 21, collectivesPerPass: 0 },
@@ -94,10 +107,12 @@ export interface LinkParameters {
   secondsPerByte: number;
 }
 
-/** Start-up (spawning workers, shipping data, tearing down): fixed + per worker. */
+/** Start-up (spawning workers, shipping data, tearing down): fixed + per worker + per byte of the data shipped. */
 export interface StartupParameters {
   fixedSeconds: number;
   perWorkerSeconds: number;
+  /** Seconds per byte of the feature matrix (rows · cols · 8) shipped to the ranks (processes, cluster); absent = 0. */
+  perDataByteSeconds?: number;
 }
 
 export interface ComputeParameters {
@@ -105,6 +120,17 @@ export interface ComputeParameters {
   secondsPerUnit: number;
   /** Seconds per step per rank that do not divide over workers. */
   secondsPerStep: number;
+  /** Seconds per fit that do not grow with the data (allocating the model and its buffers); absent = 0. */
+  fixedSeconds?: number;
+}
+
+/**
+ * How a paradigm's ranks run a model's code against the sequential fit (whose rates `compute` holds):
+ * rank compute seconds = factor · the model's compute + fixedSeconds.
+ */
+export interface RankComputeParameters {
+  factor: number;
+  fixedSeconds: number;
 }
 
 /** Everything the cost model needs; `calibrate` fits it from runs, DEFAULT_CALIBRATION is the fallback. */
@@ -113,6 +139,8 @@ export interface Calibration {
   source: 'runs' | 'defaults';
   /** Compute parameters per computeKey (model name, '/sgd' appended for SGD); `default` for models never measured. */
   compute: Record<string, ComputeParameters>;
+  /** Per paradigm: its ranks' compute against the sequential fit's (absent: factor 1, no fixed cost; cluster falls back on processes). */
+  rankCompute?: Partial<Record<Paradigm, RankComputeParameters>>;
   /** Link parameters per paradigm (sequential has none). */
   links: Partial<Record<Paradigm, LinkParameters>>;
   startup: Partial<Record<Paradigm, StartupParameters>>;
@@ -129,8 +157,9 @@ export interface Calibration {
  * x86 VM (docs/notes/advisor.md): a float64 multiply-add in a JS loop ≈ 1 ns; a step of the SGD
  * loop ≈ 20 µs; a shared-memory barrier ≈ 0.2 ms and a ZeroMQ loopback hop ≈ 0.7 ms (measured
  * per-step communication of 2-worker logistic SGD: 0.3 ms threads, 0.8 ms processes); memory copies
- * ≈ 2 GB/s, loopback TCP ≈ 0.5 GB/s; starting 2 threads ≈ 0.2 s and 2 processes ≈ 0.8 s.
- * `advise` says when it used them: calibrate from your own runs (`shardlearn compare`) instead.
+ * ≈ 2 GB/s, loopback TCP ≈ 0.5 GB/s; starting 2 threads ≈ 0.2 s and 2 processes ≈ 0.8 s; shipping
+ * rows to process ranks ≈ 3 ns per byte, and a process rank computing ≈ 1.4× the sequential time
+ * (two default compares, 2026-12). `advise` says when it used them: calibrate from your own runs (`shardlearn compare`) instead.
  */
 export const DEFAULT_CALIBRATION: Calibration = {
   source: 'defaults',
@@ -143,9 +172,10 @@ export const DEFAULT_CALIBRATION: Calibration = {
   startup: {
     sequential: { fixedSeconds: 0, perWorkerSeconds: 0 },
     threads: { fixedSeconds: 0.05, perWorkerSeconds: 0.08 },
-    processes: { fixedSeconds: 0.1, perWorkerSeconds: 0.35 },
-    cluster: { fixedSeconds: 0.1, perWorkerSeconds: 0.35 },
+    processes: { fixedSeconds: 0.1, perWorkerSeconds: 0.35, perDataByteSeconds: 3e-9 },
+    cluster: { fixedSeconds: 0.1, perWorkerSeconds: 0.35, perDataByteSeconds: 3e-9 },
   },
+  rankCompute: { threads: { factor: 1, fixedSeconds: 0 }, processes: { factor: 1.4, fixedSeconds: 0 } },
   passes: {},
   runs: 0,
   notes: [
@@ -204,20 +234,58 @@ export function computeParameters(calibration: Calibration, key: string): Comput
   return calibration.compute[key] ?? calibration.compute.default ?? DEFAULT_CALIBRATION.compute.default!;
 }
 
+const SAME_AS_SEQUENTIAL: RankComputeParameters = { factor: 1, fixedSeconds: 0 };
+
+/**
+ * A paradigm's rank compute parameters: its own, else (cluster ranks are processes running the same
+ * code) processes', else DEFAULT_CALIBRATION's, as for links and start-up.
+ */
+export function rankComputeOf(calibration: Calibration, paradigm: Paradigm): RankComputeParameters {
+  if (paradigm === 'sequential') return SAME_AS_SEQUENTIAL;
+  const family: Paradigm = paradigm === 'cluster' ? 'processes' : paradigm;
+  return (
+    calibration.rankCompute?.[paradigm] ??
+    calibration.rankCompute?.[family] ??
+    DEFAULT_CALIBRATION.rankCompute?.[family] ??
+    SAME_AS_SEQUENTIAL
+  );
+}
+
+/** A paradigm's start-up parameters (DEFAULT_CALIBRATION's when it was not calibrated). */
+export function startupOf(calibration: Calibration, paradigm: Paradigm): StartupParameters {
+  return calibration.startup[paradigm] ?? DEFAULT_CALIBRATION.startup[paradigm] ?? { fixedSeconds: 0, perWorkerSeconds: 0 };
+}
+
+/**
+ * Seconds spent shipping the feature matrix (rows · cols · 8 bytes) to the ranks: processes receive
+ * every shard from the one launcher, one after another; cluster hosts each receive (or load) their
+ * own shard at the same time, so a cluster pays one shard's share.
+ */
+export function shippingSeconds(work: Pick<Workload, 'rows' | 'cols'>, cluster: Pick<ClusterSpec, 'paradigm' | 'workers'>, calibration: Calibration): number {
+  const perByte = startupOf(calibration, cluster.paradigm).perDataByteSeconds ?? 0;
+  if (perByte === 0 || cluster.paradigm === 'sequential' || cluster.paradigm === 'threads') return 0;
+  const bytes = work.rows * work.cols * 8;
+  return (perByte * bytes) / (cluster.paradigm === 'cluster' ? Math.max(1, cluster.workers) : 1);
+}
+
 /** The three parts of a fit's predicted wall time; `model` = computeKey(model name, algorithm form). */
 export function predict(work: Workload, cluster: ClusterSpec, calibration: Calibration, model: string): Prediction {
   const workers = cluster.paradigm === 'sequential' ? 1 : cluster.workers;
   const compute = computeParameters(calibration, model);
   const p = parallelism(cluster);
   const oversubscribed = Math.max(1, workers / p);
-  const computeSeconds = (compute.secondsPerUnit * work.workUnits) / p + compute.secondsPerStep * work.stepsPerRank * oversubscribed;
+  const own =
+    (compute.secondsPerUnit * work.workUnits) / p + compute.secondsPerStep * work.stepsPerRank * oversubscribed + (compute.fixedSeconds ?? 0);
+  const rank = rankComputeOf(calibration, cluster.paradigm);
+  const computeSeconds = rank.factor * own + rank.fixedSeconds;
   const { hops, byteFactor } = collectiveShape(cluster.paradigm, workers);
   const link = effectiveLink(cluster, calibration);
   const communicationSeconds = work.collectives * (hops * link.latencySeconds + byteFactor * work.payloadBytes * link.secondsPerByte);
-  const startup = calibration.startup[cluster.paradigm] ??
-    DEFAULT_CALIBRATION.startup[cluster.paradigm] ?? { fixedSeconds: 0, perWorkerSeconds: 0 };
+  const startup = startupOf(calibration, cluster.paradigm);
   const startupSeconds =
-    cluster.paradigm === 'sequential' ? startup.fixedSeconds : startup.fixedSeconds + startup.perWorkerSeconds * workers;
+    cluster.paradigm === 'sequential'
+      ? startup.fixedSeconds
+      : startup.fixedSeconds + startup.perWorkerSeconds * workers + shippingSeconds(work, cluster, calibration);
   return { startupSeconds, computeSeconds, communicationSeconds, totalSeconds: startupSeconds + computeSeconds + communicationSeconds };
 }
 

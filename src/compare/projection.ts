@@ -7,9 +7,10 @@
  * report prints every figure as a prediction, with the model's leave-one-out error beside it.
  *
  * Assumptions, stated in the report: one rank per host, hosts like this one (the calibrated compute
- * rate), ring all-reduce, a fixed per-hop network latency per link class (LINKS), each host starting
- * its rank at the same time (one worker's calibrated start-up); memory limits, stragglers and
- * failures are not modelled.
+ * rate, times the calibrated factor of a process rank), ring all-reduce, a fixed per-hop network
+ * latency per link class (LINKS), each host starting its rank at the same time (one worker's
+ * calibrated start-up, plus receiving its own shard at the calibrated per-byte cost); memory limits,
+ * stragglers and failures are not modelled.
  *
  * @example
  * for (const p of projectBeyond(records, 2)) console.log(p.model, p.crossovers);
@@ -17,7 +18,7 @@
 import type { Paradigm } from '../models/paradigm.js';
 import { algorithmOfRun, calibrateFromRuns } from './advisor.js';
 import type { Calibration } from './cost-model.js';
-import { DEFAULT_CALIBRATION, computeKey, predict, workloadOf } from './cost-model.js';
+import { DEFAULT_CALIBRATION, computeKey, predict, shippingSeconds, workloadOf } from './cost-model.js';
 import type { RunRecord } from './record.js';
 
 /** Link classes: bandwidth, and a one-way latency per hop typical of the class (a datacenter switch hop). */
@@ -79,7 +80,8 @@ function bestOnHost(
  * of the machine that ran them.
  */
 export function projectBeyond(records: readonly RunRecord[], cores: number): Projection[] {
-  const ok = records.filter((r) => r.status === 'ok' && r.network === 'loopback' && Number.isFinite(r.wallSeconds));
+  // Agents train on an environment's step budget, not rows: the cost model has nothing to scale for them.
+  const ok = records.filter((r) => r.status === 'ok' && r.network === 'loopback' && Number.isFinite(r.wallSeconds) && r.modelKind !== 'agent');
   if (ok.length === 0) return [];
   const calibration = calibrateFromRuns(ok, cores);
   const projections: Projection[] = [];
@@ -108,8 +110,12 @@ export function projectBeyond(records: readonly RunRecord[], cores: number): Pro
             key,
           );
           // Hosts start their one rank each at the same time: one worker's start-up, not the sum
-          // the calibration fitted for ranks spawned one after another on one host.
-          return parts.totalSeconds - parts.startupSeconds + (workers === 1 ? parts.startupSeconds : clusterStartup(calibration));
+          // the calibration fitted for ranks spawned one after another on one host; each receives its own shard.
+          const startup =
+            workers === 1
+              ? parts.startupSeconds
+              : clusterStartup(calibration) + shippingSeconds({ rows: size, cols: run.cols }, { paradigm, workers }, calibration);
+          return parts.totalSeconds - parts.startupSeconds + startup;
         });
         const index = cluster[link.name]!.findIndex((s, i) => PROJECTED_WORKERS[i]! > 1 && s < host.seconds);
         crossover[link.name] = index < 0 ? null : PROJECTED_WORKERS[index]!;

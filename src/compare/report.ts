@@ -170,7 +170,7 @@ async function advisorSection(validation: Validation): Promise<string> {
       ? ''
       : ` It names the faster of two cells of the same model and size in ${percent(validation.rankAgreement)} of pairs.`;
   return `<p id="advisor-error">Median absolute relative error of the predicted wall time: <strong>${percent(validation.medianRelativeError)}</strong> over ${validation.cells.length} cells.${agreement}</p>
-<p class="note">Leave one cell out: the cost model (start-up + compute + communication; see <code>shardlearn advise</code>) is calibrated by least squares on every other cell's runs and predicts the left-out cell's median wall seconds, so no cell helps predict itself. A paradigm measured in one cell only is predicted from defaults.</p>
+<p class="note">Leave one cell out: the cost model (start-up, with the rows shipped to process ranks + compute, at the speed each paradigm's ranks run the model's code + communication; see <code>shardlearn advise</code>) is calibrated by least squares on every other cell's runs and predicts the left-out cell's median wall seconds, so no cell helps predict itself. A paradigm measured in one cell only is predicted from defaults.</p>
 ${await figure(advisorSpec(validation.cells), 'advisor')}
 ${table(
   ['model', 'rows', 'cell', 'measured s', 'predicted s', 'error'],
@@ -209,7 +209,7 @@ function projectionSection(records: CompareResult['records'], cores: number, val
       }),
     ]),
   );
-  return `<p class="note"><strong>Predictions, not measurements.</strong> The cost model calibrated on this comparison's runs predicts a cluster of 1–64 hosts like this one, one rank each, started at the same time, ring all-reduce over each link class (per-hop latency ${LINKS.map((l) => `${l.name} ${(l.latencySeconds * 1e6).toFixed(0)} µs`).join(', ')}), at the largest measured size and 10× and 100× it, against the best this ${escapeHtml(cores)}-CPU host does. "Faster from" is the smallest cluster predicted to beat this host (the crossover). Memory limits, stragglers and failures are not modelled; ${error}.</p>
+  return `<p class="note"><strong>Predictions, not measurements.</strong> The cost model calibrated on this comparison's runs predicts a cluster of 1–64 hosts like this one, one rank each (computing at the calibrated speed of a process rank), started at the same time, each receiving its own shard, ring all-reduce over each link class (per-hop latency ${LINKS.map((l) => `${l.name} ${(l.latencySeconds * 1e6).toFixed(0)} µs`).join(', ')}), at the largest measured size and 10× and 100× it, against the best this ${escapeHtml(cores)}-CPU host does. "Faster from" is the smallest cluster predicted to beat this host (the crossover). Memory limits, stragglers and failures are not modelled; ${error}.</p>
 ${table(header, rows, Infinity, 'projection')}`;
 }
 

@@ -9,7 +9,7 @@ import type { Paradigm } from '../../src/models/paradigm.js';
 import { advise, algorithmFor, algorithmOfRun, calibrateFromRuns, validateAdvisor } from '../../src/compare/advisor.js';
 import { nonNegativeLeastSquares } from '../../src/compare/calibrate.js';
 import type { Calibration } from '../../src/compare/cost-model.js';
-import { DEFAULT_CALIBRATION, computeKey, parseBandwidth, predict, workloadOf } from '../../src/compare/cost-model.js';
+import { DEFAULT_CALIBRATION, computeKey, parseBandwidth, predict, shippingSeconds, workloadOf } from '../../src/compare/cost-model.js';
 import type { RunRecord } from '../../src/compare/record.js';
 import { record } from './records.js';
 
@@ -38,6 +38,8 @@ test('predict: start-up + compute over min(N, cores) + ring all-reduce 2(N−1) 
     ...DEFAULT_CALIBRATION,
     source: 'runs',
     compute: { m: { secondsPerUnit: 2e-9, secondsPerStep: 1e-5 } },
+    // Every rank at the model's own rates (the next test varies them).
+    rankCompute: { threads: { factor: 1, fixedSeconds: 0 }, processes: { factor: 1, fixedSeconds: 0 } },
     links: { processes: { latencySeconds: 1e-4, secondsPerByte: 1e-9 }, threads: { latencySeconds: 2e-5, secondsPerByte: 1e-10 } },
     startup: {
       processes: { fixedSeconds: 0.1, perWorkerSeconds: 0.3 },
@@ -69,6 +71,39 @@ test('predict: start-up + compute over min(N, cores) + ring all-reduce 2(N−1) 
   );
   const sequential = predict({ ...work, workers: 1, collectives: 0 }, { paradigm: 'sequential', workers: 1, cores: 8 }, calibration, 'm');
   close(sequential.totalSeconds, 2e-9 * 1e7 + 1e-5 * 100, 1e-12, 'sequential');
+});
+
+test("predict: a paradigm's ranks compute factor × the model's compute + their fixed cost; process ranks pay per byte shipped", () => {
+  const calibration: Calibration = {
+    ...DEFAULT_CALIBRATION,
+    source: 'runs',
+    compute: { m: { secondsPerUnit: 2e-9, secondsPerStep: 1e-5, fixedSeconds: 0.004 } },
+    rankCompute: { threads: { factor: 1.1, fixedSeconds: 0.001 }, processes: { factor: 1.5, fixedSeconds: 0.01 } },
+    links: { processes: { latencySeconds: 1e-4, secondsPerByte: 1e-9 }, threads: { latencySeconds: 2e-5, secondsPerByte: 1e-10 } },
+    startup: {
+      processes: { fixedSeconds: 0.1, perWorkerSeconds: 0.3, perDataByteSeconds: 3e-9 },
+      threads: { fixedSeconds: 0.05, perWorkerSeconds: 0.1 },
+      sequential: { fixedSeconds: 0, perWorkerSeconds: 0 },
+    },
+  };
+  const work = { rows: 1e5, cols: 10, workers: 2, workUnits: 1e7, stepsPerRank: 100, collectives: 0, payloadBytes: 8000 };
+  const own = (2e-9 * 1e7) / 2 + 1e-5 * 100 + 0.004;
+  const sequential = predict({ ...work, workers: 1 }, { paradigm: 'sequential', workers: 1, cores: 2 }, calibration, 'm');
+  close(sequential.computeSeconds, 2e-9 * 1e7 + 1e-5 * 100 + 0.004, 1e-12, "sequential: the model's own rates");
+  close(predict(work, { paradigm: 'threads', workers: 2, cores: 2 }, calibration, 'm').computeSeconds, 1.1 * own + 0.001, 1e-12, 'threads');
+  const processes = predict(work, { paradigm: 'processes', workers: 2, cores: 2 }, calibration, 'm');
+  close(processes.computeSeconds, 1.5 * own + 0.01, 1e-12, 'processes compute');
+  // Every shard leaves the one launcher: the whole feature matrix, 1e5 × 10 × 8 bytes.
+  close(processes.startupSeconds, 0.1 + 0.3 * 2 + 3e-9 * 8e6, 1e-12, 'processes start-up');
+  close(predict(work, { paradigm: 'threads', workers: 2, cores: 2 }, calibration, 'm').startupSeconds, 0.05 + 0.1 * 2, 1e-12, 'threads ship nothing');
+  // Cluster ranks are process ranks (their factor), and each host receives its own shard at once: 1/N of the bytes.
+  const cluster = predict({ ...work, workers: 4 }, { paradigm: 'cluster', workers: 4, cores: 2 }, calibration, 'm');
+  close(cluster.computeSeconds, 1.5 * ((2e-9 * 1e7) / 4 + 1e-5 * 100 + 0.004) + 0.01, 1e-12, 'cluster compute');
+  close(shippingSeconds(work, { paradigm: 'cluster', workers: 4 }, calibration), (3e-9 * 8e6) / 4, 1e-12, 'cluster shipping');
+  // A paradigm the runs did not measure takes the default rank speed, as its link and start-up do.
+  const unmeasured = predict(work, { paradigm: 'processes', workers: 2, cores: 2 }, { ...calibration, rankCompute: {} }, 'm');
+  const fallback = DEFAULT_CALIBRATION.rankCompute!.processes!;
+  close(unmeasured.computeSeconds, fallback.factor * own + fallback.fixedSeconds, 1e-12, 'default rank speed');
 });
 
 test('parseBandwidth reads bit and byte rates', () => {
@@ -158,14 +193,16 @@ const TRUTH: Calibration = {
   ...DEFAULT_CALIBRATION,
   source: 'runs',
   compute: {
-    'logistic-regression/sgd': { secondsPerUnit: 3e-9, secondsPerStep: 2.5e-5 },
-    kmeans: { secondsPerUnit: 1.5e-9, secondsPerStep: 1e-3 },
+    'logistic-regression/sgd': { secondsPerUnit: 3e-9, secondsPerStep: 2.5e-5, fixedSeconds: 0.003 },
+    kmeans: { secondsPerUnit: 1.5e-9, secondsPerStep: 1e-3, fixedSeconds: 0.02 },
   },
+  // As measured (docs/notes/advisor.md): thread ranks near the sequential speed, process ranks slower.
+  rankCompute: { threads: { factor: 1.1, fixedSeconds: 0.002 }, processes: { factor: 1.5, fixedSeconds: 0.01 } },
   links: { threads: { latencySeconds: 1.5e-4, secondsPerByte: 2e-9 }, processes: { latencySeconds: 6e-4, secondsPerByte: 1e-8 } },
   startup: {
     sequential: { fixedSeconds: 0.001, perWorkerSeconds: 0 },
     threads: { fixedSeconds: 0.04, perWorkerSeconds: 0.1 },
-    processes: { fixedSeconds: 0.2, perWorkerSeconds: 0.35 },
+    processes: { fixedSeconds: 0.2, perWorkerSeconds: 0.35, perDataByteSeconds: 3e-9 },
   },
 };
 
@@ -175,7 +212,14 @@ test('calibration recovers the parameters that generated the runs (2% noise)', (
   for (const key of ['logistic-regression/sgd', 'kmeans']) {
     close(fitted.compute[key]!.secondsPerUnit, TRUTH.compute[key]!.secondsPerUnit, 0.1, `${key} rate`);
     close(fitted.compute[key]!.secondsPerStep, TRUTH.compute[key]!.secondsPerStep, 0.1, `${key} step`);
+    close(fitted.compute[key]!.fixedSeconds!, TRUTH.compute[key]!.fixedSeconds!, 0.15, `${key} fixed`);
   }
+  for (const paradigm of ['threads', 'processes'] as const) {
+    close(fitted.rankCompute![paradigm]!.factor, TRUTH.rankCompute![paradigm]!.factor, 0.05, `${paradigm} rank factor`);
+    close(fitted.rankCompute![paradigm]!.fixedSeconds, TRUTH.rankCompute![paradigm]!.fixedSeconds, 0.3, `${paradigm} rank fixed`);
+  }
+  close(fitted.startup.processes!.perDataByteSeconds!, TRUTH.startup.processes!.perDataByteSeconds!, 0.1, 'processes start-up per byte');
+  assert.equal(fitted.startup.threads!.perDataByteSeconds, undefined, 'threads share memory: nothing shipped');
   for (const paradigm of ['threads', 'processes'] as const) {
     close(fitted.links[paradigm]!.latencySeconds, TRUTH.links[paradigm]!.latencySeconds, 0.1, `${paradigm} latency`);
     close(fitted.links[paradigm]!.secondsPerByte, TRUTH.links[paradigm]!.secondsPerByte, 0.15, `${paradigm} s/byte`);
@@ -197,6 +241,22 @@ test('validation: leave-one-cell-out predictions are exact on noiseless model-ge
   const errors = noisy.cells.map((c) => c.relativeError).sort((a, b) => a - b);
   close(noisy.medianRelativeError!, (errors[14]! + errors[15]!) / 2, 1e-12);
   assert.ok(noisy.medianRelativeError! > 1e-3);
+});
+
+test("validation is honest: a cell's own runs never inform its prediction", () => {
+  const runs = syntheticRuns(TRUTH, 0.02);
+  const held = runs.find((r) => r.paradigm === 'processes' && r.workers === 4 && r.model === 'kmeans')!.cellId;
+  // The held-out cell measured 10× slower in every part: its prediction must not move, the others' must not either.
+  const slowed = runs.map((r) =>
+    r.cellId === held ? { ...r, wallSeconds: r.wallSeconds * 10, computeMs: r.computeMs * 10, commMs: r.commMs * 10 } : r,
+  );
+  const before = validateAdvisor(runs, 2).cells;
+  const after = validateAdvisor(slowed, 2).cells;
+  const predicted = (cells: typeof before, id: string): number => cells.find((c) => c.cellId === id)!.predictedSeconds;
+  close(predicted(after, held), predicted(before, held), 1e-12, 'held-out cell');
+  close(after.find((c) => c.cellId === held)!.measuredSeconds, 10 * before.find((c) => c.cellId === held)!.measuredSeconds, 1e-12);
+  // Every other cell's calibration does include the slowed cell, so at least one of them moves.
+  assert.ok(before.some((c) => c.cellId !== held && Math.abs(predicted(after, c.cellId) - c.predictedSeconds) > 1e-6 * c.predictedSeconds));
 });
 
 test('advise ranks every option, explains each, and says when its parameters are defaults', () => {

@@ -55,4 +55,10 @@ test('projections cover 1–64 hosts, 3 links and 1–100× the data, and the cr
   // More data: the host's predicted time grows with it.
   assert.ok(projection.rows[2]!.hostSeconds > projection.rows[0]!.hostSeconds);
   assert.deepEqual(projectBeyond([], 2), []);
+  // An agent's cells (an environment's step budget, 0 rows) are not projected.
+  const agent = record({ model: 'q-learning', modelKind: 'agent', paradigm: 'sequential', wallSeconds: 0.03, trainRows: 0 });
+  assert.deepEqual(
+    projectBeyond([...kmeansRuns(), agent], 2).map((p) => p.model),
+    ['kmeans'],
+  );
 });
