@@ -202,9 +202,26 @@ function acceptsRelaxed(bytes: Uint8Array): boolean {
  */
 const compiled = new Map<string, object>();
 
+/**
+ * The choice `chooseModule` made, per request (build asked for, module files): a threads worker
+ * attaches kernels once per job, and reading the file and validating the module each time cost
+ * ~1 ms per job and worker (--cpu-prof, 2,000-row PCA fits on warm threads).
+ */
+const chosen = new Map<string, { module: object; simd: WasmSimd }>();
+
 /** The compiled module of the requested build; `auto` falls back to plain when relaxed cannot load. */
 function chooseModule(options: WasmKernelsOptions): { module: object; simd: WasmSimd } {
   const requested = requestedSimd(options.simd);
+  const key = [requested, options.wasmUrl?.href ?? '', options.relaxedWasmUrl?.href ?? ''].join(' ');
+  let choice = chosen.get(key);
+  if (choice === undefined) {
+    choice = chooseModuleUncached(options, requested);
+    chosen.set(key, choice);
+  }
+  return choice;
+}
+
+function chooseModuleUncached(options: WasmKernelsOptions, requested: WasmSimd | 'auto'): { module: object; simd: WasmSimd } {
   const plainUrls = options.wasmUrl === undefined ? defaultWasmUrls() : [options.wasmUrl];
   const compile = (file: { bytes: Uint8Array; url: URL }): object => {
     let module = compiled.get(file.url.href);
