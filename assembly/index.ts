@@ -4,7 +4,8 @@
 export { gemm64, gemm64WorkBytes } from './gemm64';
 export { gemm32, gemm32WorkBytes } from './gemm32';
 export { dot, axpy, scal, gemv, gatherDot, gatherAxpy } from './vector';
-export { syrk, nearestCenter, nearestCenterWorkBytes, lloydStep, lloydStepWorkBytes } from './statistics';
+export { syrk, subtractRow, nearestCenter, nearestCenterWorkBytes, lloydStep, lloydStepWorkBytes } from './statistics';
+export { symmetricEigen64 } from './eigen';
 export { im2col32, col2im32, maxPool32, maxPoolBackward32, broadcastRows32, sumRows32, relu32, reluBackward32 } from './conv';
 export { implicitConvolution32, convolutionTable32, padImages32, convolutionForward32, convolutionFilterGradient32 } from './convgemm';
 export { implicitInputGradient32, convolutionInputGradient32, cropImages32 } from './convgemm-input';

@@ -233,3 +233,31 @@ function addRow<T>(d: i32, row: usize, sums: usize): void {
 export function lloydStepWorkBytes(d: i32, k: i32): i32 {
   return nearestCenterWorkBytes(d, k) + 16;
 }
+
+/**
+ * out[i·d + c] = x[i·d + c] − v[c] for `rows` rows of d columns (x float64, or float32 widened
+ * first), out and v float64: the rows centred by a mean, one IEEE subtraction per element (the
+ * same values as the TypeScript reference).
+ */
+export function subtractRow(rows: i32, d: i32, x: usize, xF32: i32, v: usize, out: usize): void {
+  for (let i = 0; i < rows; i++) {
+    let c = 0;
+    if (xF32) {
+      const row = x + (<usize>(i * d) << 2);
+      for (; c + 1 < d; c += 2) {
+        const o = <usize>c << 3;
+        v128.store(out + o, f64x2.sub(f64x2.promote_low_f32x4(v128.load64_zero(row + (<usize>c << 2))), v128.load(v + o)));
+      }
+      for (; c < d; c++) store<f64>(out + (<usize>c << 3), <f64>load<f32>(row + (<usize>c << 2)) - load<f64>(v + (<usize>c << 3)));
+    } else {
+      const row = x + (<usize>(i * d) << 3);
+      for (; c + 3 < d; c += 4) {
+        const o = <usize>c << 3;
+        v128.store(out + o, f64x2.sub(v128.load(row + o), v128.load(v + o)));
+        v128.store(out + o, f64x2.sub(v128.load(row + o, 16), v128.load(v + o, 16)), 16);
+      }
+      for (; c < d; c++) store<f64>(out + (<usize>c << 3), load<f64>(row + (<usize>c << 3)) - load<f64>(v + (<usize>c << 3)));
+    }
+    out += <usize>d << 3;
+  }
+}

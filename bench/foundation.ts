@@ -1,6 +1,7 @@
 /**
  * The foundation benchmark: each classical model's fit time on the issue's sizes (1,000,000×50
- * rows; k-means 1,000,000×20, k=10, 20 Lloyd iterations; PCA 200,000×100, 10 components), and —
+ * rows; k-means 1,000,000×20, k=10, 20 Lloyd iterations; PCA 200,000×100 and 1,000,000×100, 10
+ * components), and —
  * when Debian's python3-sklearn is installed — scikit-learn's time on the same shapes, interleaved:
  * each of BENCH_REPEATS rounds times every case of ours, then runs scikit-learn once per case, so
  * a change in the machine's load hits both sides alike. Medians and spread over the rounds.
@@ -84,7 +85,29 @@ const cases: Case[] = [
     params: { components: 10, solver: 'randomized' },
     data: `synthetic:lowrank?rows=${rows(2e5)}&cols=100&rank=10&seed=1`,
   },
+  // Issue 19 asks for the threads speedup at 1M rows: the same PCA fits on 1,000,000×100.
+  {
+    id: 'pca/full-1m',
+    model: 'pca',
+    params: { components: 10, solver: 'full' },
+    data: `synthetic:lowrank?rows=${rows(1e6)}&cols=100&rank=10&seed=1`,
+  },
+  {
+    id: 'pca/randomized-1m',
+    model: 'pca',
+    params: { components: 10, solver: 'randomized' },
+    data: `synthetic:lowrank?rows=${rows(1e6)}&cols=100&rank=10&seed=1`,
+  },
 ];
+
+// BENCH_CASES (default: all) keeps the listed case ids, e.g. `pca/full,pca/full-1m`, for a focused
+// measurement; bench/results/foundation.json is meant to hold a run of every case.
+const only = process.env['BENCH_CASES']?.split(',').map((id) => id.trim());
+if (only !== undefined) {
+  const unknown = only.filter((id) => !cases.some((c) => c.id === id));
+  if (unknown.length > 0) throw new Error(`BENCH_CASES: unknown case ${unknown.join(', ')}; expected some of ${cases.map((c) => c.id).join(', ')}`);
+  cases.splice(0, cases.length, ...cases.filter((c) => only.includes(c.id)));
+}
 
 function summary(values: number[]): { median: number; min: number; max: number } {
   const sorted = [...values].sort((a, b) => a - b);
@@ -105,7 +128,7 @@ const haveSklearn = ((): boolean => {
 /** One scikit-learn round: each case once, BLAS and OpenMP limited to `threads`. */
 function sklearnRound(threads: number): Record<string, number> {
   const limit = String(threads);
-  const output = execFileSync(python, ['scripts/bench_sklearn.py', '1', String(scale)], {
+  const output = execFileSync(python, ['scripts/bench_sklearn.py', '1', String(scale), cases.map((c) => c.id).join(',')], {
     encoding: 'utf8',
     maxBuffer: 1 << 20,
     env: { ...process.env, OMP_NUM_THREADS: limit, OPENBLAS_NUM_THREADS: limit, MKL_NUM_THREADS: limit },

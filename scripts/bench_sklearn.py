@@ -29,6 +29,13 @@ def timed(fit):
     return sorted(times)[len(times) // 2]
 
 
+only = set(sys.argv[3].split(",")) if len(sys.argv) > 3 else None  # case ids to time (default: all)
+
+
+def wanted(*cases):
+    return only is None or any(case in only for case in cases)
+
+
 n = int(1_000_000 * scale)
 x = rng.standard_normal((n, 50))
 w = rng.standard_normal(50)
@@ -36,14 +43,22 @@ y_reg = x @ w + 0.1 * rng.standard_normal(n)
 y_cls = (x @ w > 0).astype(int)
 x_km = np.concatenate([rng.standard_normal((n // 10, 20)) + 5 * rng.standard_normal(20) for _ in range(10)])
 x_pca = rng.standard_normal((int(200_000 * scale), 100)) @ np.diag(np.linspace(3, 0.1, 100))
+x_pca_1m = (
+    rng.standard_normal((int(1_000_000 * scale), 100)) @ np.diag(np.linspace(3, 0.1, 100))
+    if wanted("pca/full-1m", "pca/randomized-1m")
+    else None
+)
 
-results = {
-    "linear-regression/exact": timed(lambda: LinearRegression().fit(x, y_reg)),
-    "linear-regression/sgd": timed(lambda: SGDRegressor(max_iter=5, tol=None, learning_rate="constant", eta0=0.01).fit(x, y_reg)),
-    "logistic-regression/lbfgs": timed(lambda: LogisticRegression(max_iter=100).fit(x, y_cls)),
-    "linear-svm/sgd": timed(lambda: SGDClassifier(loss="hinge", max_iter=5, tol=None).fit(x, y_cls)),
-    "kmeans/lloyd": timed(lambda: KMeans(10, init="random", n_init=1, max_iter=20, tol=0, algorithm="lloyd").fit(x_km)),
-    "pca/full": timed(lambda: PCA(10, svd_solver="full").fit(x_pca)),
-    "pca/randomized": timed(lambda: PCA(10, svd_solver="randomized").fit(x_pca)),
+fits = {
+    "linear-regression/exact": lambda: LinearRegression().fit(x, y_reg),
+    "linear-regression/sgd": lambda: SGDRegressor(max_iter=5, tol=None, learning_rate="constant", eta0=0.01).fit(x, y_reg),
+    "logistic-regression/lbfgs": lambda: LogisticRegression(max_iter=100).fit(x, y_cls),
+    "linear-svm/sgd": lambda: SGDClassifier(loss="hinge", max_iter=5, tol=None).fit(x, y_cls),
+    "kmeans/lloyd": lambda: KMeans(10, init="random", n_init=1, max_iter=20, tol=0, algorithm="lloyd").fit(x_km),
+    "pca/full": lambda: PCA(10, svd_solver="full").fit(x_pca),
+    "pca/randomized": lambda: PCA(10, svd_solver="randomized").fit(x_pca),
+    "pca/full-1m": lambda: PCA(10, svd_solver="full").fit(x_pca_1m),
+    "pca/randomized-1m": lambda: PCA(10, svd_solver="randomized").fit(x_pca_1m),
 }
+results = {case: timed(fit) for case, fit in fits.items() if wanted(case)}
 print(json.dumps(results))

@@ -4,6 +4,7 @@
  * cache-blocked gemm whose inner loop runs over contiguous memory, a 4-row-blocked Gram matrix,
  * and no allocation in inner loops (gemm's packing buffer is reused between calls).
  */
+import { EigenvalueDecomposition, Matrix } from 'ml-matrix';
 import type { Kernels } from './kernels.js';
 import type { FloatArray } from './storage.js';
 import { tsLayerKernels } from './kernels-layers.js';
@@ -267,6 +268,27 @@ function lloydStep(
   }
 }
 
+function subtractRow(rows: number, d: number, x: FloatArray, xOffset: number, v: Float64Array, out: Float64Array, outOffset: number): void {
+  for (let i = 0; i < rows; i++) {
+    const source = xOffset + i * d;
+    const target = outOffset + i * d;
+    for (let c = 0; c < d; c++) out[target + c] = x[source + c]! - v[c]!;
+  }
+}
+
+/** ml-matrix's symmetric EigenvalueDecomposition (tred2/tql2): the reference the WASM port matches bit for bit. */
+function symmetricEigen(n: number, a: Float64Array, values: Float64Array, vectors: Float64Array): void {
+  const matrix = new Matrix(n, n);
+  for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) matrix.set(i, j, a[i * n + j]!);
+  const decomposition = new EigenvalueDecomposition(matrix, { assumeSymmetric: true });
+  const d = decomposition.realEigenvalues;
+  const byColumn = decomposition.eigenvectorMatrix;
+  for (let i = 0; i < n; i++) {
+    values[i] = d[i]!;
+    for (let r = 0; r < n; r++) vectors[i * n + r] = byColumn.get(r, i);
+  }
+}
+
 /** The reference backend. */
 export const tsKernels: Kernels = {
   name: 'ts',
@@ -276,6 +298,8 @@ export const tsKernels: Kernels = {
   gemv,
   gemm,
   syrk,
+  subtractRow,
+  symmetricEigen,
   nearestCenter,
   gatherDot,
   gatherAxpy,

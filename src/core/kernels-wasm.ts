@@ -75,6 +75,8 @@ interface KernelExports {
     work: number,
   ): void;
   gemm32WorkBytes(): number;
+  subtractRow(rows: number, d: number, x: number, xF32: number, v: number, out: number): void;
+  symmetricEigen64(n: number, a: number, values: number, vectors: number, work: number): void;
   dot(n: number, x: number, xF32: number, y: number, yF32: number): number;
   axpy(n: number, alpha: number, x: number, y: number, f32: number): void;
   scal(n: number, alpha: number, x: number, f32: number): void;
@@ -200,9 +202,26 @@ function acceptsRelaxed(bytes: Uint8Array): boolean {
  */
 const compiled = new Map<string, object>();
 
+/**
+ * The choice `chooseModule` made, per request (build asked for, module files): a threads worker
+ * attaches kernels once per job, and reading the file and validating the module each time cost
+ * ~1 ms per job and worker (--cpu-prof, 2,000-row PCA fits on warm threads).
+ */
+const chosen = new Map<string, { module: object; simd: WasmSimd }>();
+
 /** The compiled module of the requested build; `auto` falls back to plain when relaxed cannot load. */
 function chooseModule(options: WasmKernelsOptions): { module: object; simd: WasmSimd } {
   const requested = requestedSimd(options.simd);
+  const key = [requested, options.wasmUrl?.href ?? '', options.relaxedWasmUrl?.href ?? ''].join(' ');
+  let choice = chosen.get(key);
+  if (choice === undefined) {
+    choice = chooseModuleUncached(options, requested);
+    chosen.set(key, choice);
+  }
+  return choice;
+}
+
+function chooseModuleUncached(options: WasmKernelsOptions, requested: WasmSimd | 'auto'): { module: object; simd: WasmSimd } {
   const plainUrls = options.wasmUrl === undefined ? defaultWasmUrls() : [options.wasmUrl];
   const compile = (file: { bytes: Uint8Array; url: URL }): object => {
     let module = compiled.get(file.url.href);
@@ -382,6 +401,30 @@ export function createWasmKernels(options: WasmKernelsOptions = {}): WasmKernels
     output64(c, cOffset, n * n, cAt);
   };
 
+  // Like gemv: as much work as bytes, so WASM only when the rows and the output already live there.
+  const subtractRow: Kernels['subtractRow'] = (rows, d, x, xOffset, v, out, outOffset) => {
+    if (rows * d < minVectorLength || !heap.contains(x) || !heap.contains(out)) {
+      ts.subtractRow(rows, d, x, xOffset, v, out, outOffset);
+      return;
+    }
+    heap.beginScratch(resident64(v) ? 0 : d * 8 + 16);
+    w.subtractRow(rows, d, address(x, xOffset), flag(x), input64(v, 0, d), address(out, outOffset));
+  };
+
+  // O(n³) work on O(n²) data: always worth the copies. The JS reference takes 7 ms at n = 100 once
+  // V8 has optimised it, 50–100 ms on a fresh worker thread's first calls; this has no warm-up.
+  const symmetricEigen: Kernels['symmetricEigen'] = (n, a, values, vectors) => {
+    if (n === 0) return;
+    heap.beginScratch(copyBytes(a, n * n) + (resident64(values) ? 0 : n * 8 + 16) + (resident64(vectors) ? 0 : n * n * 8 + 16) + n * 8 + 16);
+    const aAt = input(a, 0, n * n);
+    const valuesAt = input64(values, 0, n, false);
+    const vectorsAt = input64(vectors, 0, n * n, false);
+    const work = heap.take(n * 8);
+    w.symmetricEigen64(n, aAt, valuesAt, vectorsAt, work);
+    output64(values, 0, n, valuesAt);
+    output64(vectors, 0, n * n, vectorsAt);
+  };
+
   const nearestCenter: Kernels['nearestCenter'] = (m, d, x, xOffset, k, centers, centerNorms, labels, distances) => {
     if (m * d * k < minMultiplyAdds || d === 0 || k === 0) {
       ts.nearestCenter(m, d, x, xOffset, k, centers, centerNorms, labels, distances);
@@ -538,6 +581,8 @@ export function createWasmKernels(options: WasmKernelsOptions = {}): WasmKernels
     gemv,
     gemm,
     syrk,
+    subtractRow,
+    symmetricEigen,
     nearestCenter,
     gatherDot,
     gatherAxpy,

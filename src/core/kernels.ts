@@ -59,6 +59,18 @@ export interface Kernels extends LayerKernels, ConvolutionKernels {
   /** C += AᵀA for A m×n (the Gram matrix XᵀX); C is n×n, fully written (both triangles). */
   syrk(m: number, n: number, a: FloatArray, aOffset: number, lda: number, c: Float64Array, cOffset: number): void;
   /**
+   * out[outOffset + i·d + c] = x[xOffset + i·d + c] − v[c] for `rows` rows of d columns: rows
+   * centred by a mean (one subtraction per element, so every backend gives the same values).
+   */
+  subtractRow(rows: number, d: number, x: FloatArray, xOffset: number, v: Float64Array, out: Float64Array, outOffset: number): void;
+  /**
+   * Eigendecomposition of the symmetric n×n matrix `a` (row-major, read only): `values` (n) in
+   * ascending order and `vectors` (n×n) with row i the unit eigenvector of values[i]. Householder
+   * tridiagonalisation and implicit QL (EISPACK tred2/tql2), as ml-matrix computes them: the
+   * backends agree to the bit.
+   */
+  symmetricEigen(n: number, a: Float64Array, values: Float64Array, vectors: Float64Array): void;
+  /**
    * For each of m rows of X (d columns), the nearest of k centres (row-major k×d) in squared
    * Euclidean distance: `labels[i]` and `distances[i]` (the squared distance, clamped at 0).
    * `centerNorms[j]` must hold ‖centre j‖².

@@ -1,11 +1,14 @@
 /**
  * Small dense linear algebra on d×d matrices (d = number of features): Cholesky solves,
  * symmetric eigendecomposition, SVD and QR. These are O(d³) on tiny matrices next to the O(n·d²)
- * passes over the data, so a maintained library (ml-matrix) does them rather than hand-written code.
+ * passes over the data, so a maintained library (ml-matrix) does them rather than hand-written code —
+ * but for the symmetric eigendecomposition, whose WASM port of ml-matrix's code (same bits) the
+ * kernels run: it is the serial step of a parallel PCA fit (see symmetricEigen).
  * Inputs and outputs are row-major Float64Arrays so callers never see the library's types.
  */
-import { CholeskyDecomposition, EigenvalueDecomposition, Matrix, QrDecomposition, SingularValueDecomposition } from 'ml-matrix';
+import { CholeskyDecomposition, Matrix, QrDecomposition, SingularValueDecomposition } from 'ml-matrix';
 import { ShardlearnError } from './errors.js';
+import { kernels } from './kernels.js';
 
 function toMatrix(values: Float64Array, rows: number, cols: number): Matrix {
   if (values.length !== rows * cols) throw new RangeError(`expected ${rows}×${cols} = ${rows * cols} values, got ${values.length}`);
@@ -42,17 +45,24 @@ export interface SymmetricEigen {
   vectors: Float64Array;
 }
 
-/** Eigendecomposition of a symmetric n×n matrix, eigenvalues descending, vectors as rows. */
+/**
+ * Eigendecomposition of a symmetric n×n matrix, eigenvalues descending, vectors as rows. Through the
+ * active kernel backend (Kernels.symmetricEigen: ml-matrix's algorithm, ported to WASM to the bit),
+ * because PCA solves it on every rank after the all-reduce, a serial step of every parallel fit.
+ */
 export function symmetricEigen(a: Float64Array, n: number): SymmetricEigen {
-  const decomposition = new EigenvalueDecomposition(toMatrix(a, n, n), { assumeSymmetric: true });
-  const raw = decomposition.realEigenvalues;
-  const vectorsByColumn = decomposition.eigenvectorMatrix;
-  const order = raw.map((_, i) => i).sort((i, j) => raw[j]! - raw[i]!);
+  if (a.length !== n * n) throw new RangeError(`expected ${n}×${n} = ${n * n} values, got ${a.length}`);
+  if (n === 0) throw new RangeError('symmetricEigen: the matrix must be non-empty');
+  const raw = new Float64Array(n);
+  const rawVectors = new Float64Array(n * n);
+  kernels().symmetricEigen(n, a, raw, rawVectors);
+  // Descending; ties keep the ascending order (Array.prototype.sort is stable).
+  const order = Array.from(raw, (_, i) => i).sort((i, j) => raw[j]! - raw[i]!);
   const values = new Float64Array(n);
   const vectors = new Float64Array(n * n);
   order.forEach((source, target) => {
     values[target] = raw[source]!;
-    for (let r = 0; r < n; r++) vectors[target * n + r] = vectorsByColumn.get(r, source);
+    vectors.set(rawVectors.subarray(source * n, source * n + n), target * n);
   });
   return { values, vectors };
 }

@@ -30,29 +30,31 @@ export interface ThreadRankStart {
   sharedParams: Float64Array;
   /** Least time between two progress messages from rank 0. */
   progressIntervalMs: number;
+  /** Longest wait at the start line for the other ranks to be ready (longer than the launcher's start-up watchdog). */
+  startTimeoutMs: number;
   /** The launcher's WASM kernel memory, when the data lives in it: the job's kernels run over it (no copy of the data). */
   kernels?: SharedWasmKernels;
 }
 
-/** What the launcher posts to a worker: a job (one rank of one fit), then 'go' once every rank is ready. */
-export type ThreadLauncherMessage = { type: 'job'; input: ThreadRankStart } | { type: 'go' };
+/** What the launcher posts to a worker: a job (one rank of one fit); its ranks start training together (awaitStart). */
+export type ThreadLauncherMessage = { type: 'job'; input: ThreadRankStart };
 
 /** What a worker posts to the launcher: 'online' once (to the pool), then a RankMessage per job event. */
 export type ThreadWorkerMessage = { type: 'online' } | RankMessage;
 
-async function run(input: ThreadRankStart, post: (message: ThreadWorkerMessage) => void, go: Promise<void>): Promise<void> {
+async function run(input: ThreadRankStart, post: (message: ThreadWorkerMessage) => void): Promise<void> {
   // Kernels over the launcher's memory for this job, unless this thread runs another backend (SHARDLEARN_KERNELS=ts).
   const attached = input.kernels !== undefined && kernels().name === 'wasm' ? attachWasmKernels(input.kernels) : null;
   const own = attached === null ? null : activateKernels(attached);
   try {
-    await runJob(input, post, go);
+    await runJob(input, post);
   } finally {
     if (own !== null) activateKernels(own);
     attached?.heap.releaseScratch();
   }
 }
 
-async function runJob(input: ThreadRankStart, post: (message: ThreadWorkerMessage) => void, go: Promise<void>): Promise<void> {
+async function runJob(input: ThreadRankStart, post: (message: ThreadWorkerMessage) => void): Promise<void> {
   const { rank, job } = input;
   const comm = new SharedMemoryCommunicator(input.world, rank, { timeoutMs: job.timeoutMs });
   const result = await runRank(job, {
@@ -65,9 +67,10 @@ async function runJob(input: ThreadRankStart, post: (message: ThreadWorkerMessag
     progress: (events) => post({ type: 'progress', rank, events }),
     progressIntervalMs: input.progressIntervalMs,
     heartbeat: () => comm.heartbeat(),
-    ready: async () => {
-      post({ type: 'ready', rank });
-      await go;
+    ready: () => {
+      post({ type: 'ready', rank }); // the launcher's start-up watchdog counts these
+      comm.awaitStart(input.startTimeoutMs);
+      return Promise.resolve();
     },
   });
   await comm.close();
@@ -76,18 +79,10 @@ async function runJob(input: ThreadRankStart, post: (message: ThreadWorkerMessag
 
 if (!isMainThread && parentPort !== null) {
   const port = parentPort;
-  // A pooled worker runs one job after another: 'job' starts a rank, 'go' (once every rank of that
-  // job is ready) starts its training. Between jobs it only waits here.
-  let startTraining: (() => void) | null = null;
+  // A pooled worker runs one job after another; between jobs it only waits here.
   port.on('message', (message: ThreadLauncherMessage) => {
-    if (message.type === 'go') {
-      startTraining?.();
-      startTraining = null;
-      return;
-    }
     const input = message.input;
-    const go = new Promise<void>((resolve) => (startTraining = resolve));
-    run(input, (report) => port.postMessage(report), go).catch((error: unknown) =>
+    run(input, (report) => port.postMessage(report)).catch((error: unknown) =>
       port.postMessage(errorReport(input.rank, error) satisfies ThreadWorkerMessage),
     );
   });

@@ -135,6 +135,8 @@ async function launchThreadsOnce<State>(request: LaunchRequest<State>): Promise<
     job: jobFor(request, { kind: 'rows', init, ...shardRange(shared.rows, rank, size) }, timeoutMs),
     sharedParams,
     progressIntervalMs: PROGRESS_INTERVAL_MS,
+    // Past the watchdog's start-up allowance (supervise), so a rank that never comes is named by the launcher.
+    startTimeoutMs: 2 * Math.max(timeoutMs, STARTUP_MS),
     ...(workerKernels === undefined ? {} : { kernels: workerKernels }),
   });
 
@@ -246,14 +248,12 @@ function supervise(
           case 'online':
             return; // start-up is timed by the pool
           case 'ready':
-            // Training starts when every rank is up, so start-up skew (module loading on a busy
+            // Training starts when every rank is up (they meet at the world's start line,
+            // SharedMemoryCommunicator.awaitStart), so start-up skew (module loading on a busy
             // machine) never counts against the communication timeout of the ranks that came first.
             readyRanks.add(rank);
             lastProgress = performance.now();
-            if (++ready === size) {
-              lastBeats = heartbeats(world);
-              for (const each of workers) each.postMessage({ type: 'go' });
-            }
+            if (++ready === size) lastBeats = heartbeats(world);
             return;
           case 'progress':
             try {

@@ -234,3 +234,29 @@ test('pca on the threads paradigm (2 workers) equals the sequential fit', async 
     assertClose(threaded.state.explainedVariance, sequential.explainedVariance, 1e-10, `${solver} explained variance`);
   }
 });
+
+test('pca gives the same bits with the data in WASM kernel memory (WASM centring and eigensolver) as on the heap', async (t) => {
+  const { kernels } = await import('../../src/core/kernels.js');
+  if (kernels().name !== 'wasm') {
+    t.skip('the WASM kernels are not loaded (npm run build:wasm)');
+    return;
+  }
+  // 1,100 rows: two full 512-row centred blocks and a partial one; float32 rows are widened by the kernel.
+  const { data } = lowRank(1100, 40, [5, 3, 1], 0.2, 17);
+  for (const dtype of ['float64', 'float32'] as const) {
+    const onHeap = data.as(dtype);
+    const placed = kernels().resident(onHeap.x);
+    try {
+      const inWasm = onHeap.with({ x: placed.array });
+      assert.notEqual(placed.array, onHeap.x, 'the copy lives in WASM memory');
+      for (const solver of ['full', 'randomized'] as const) {
+        const params: Partial<PCAParams> = { components: 3, solver, oversamples: 2, powerIterations: 1 };
+        const reference = (await new PCA(params).fit(onHeap)).state;
+        const fast = (await new PCA(params).fit(inWasm)).state;
+        assert.deepEqual(fast, reference, `${dtype} ${solver}`);
+      }
+    } finally {
+      placed.release();
+    }
+  }
+});

@@ -4,7 +4,7 @@
  * `workerData`. Structured cloning shares a SharedArrayBuffer instead of copying it, so every rank
  * sees the same bytes.
  *
- * - `control`: Int32 words for Atomics — the abort flag, the barrier, per-rank barrier arrivals,
+ * - `control`: Int32 words for Atomics — the abort flag, the barrier, the start line, per-rank barrier arrivals,
  *   heartbeats and "blocked in communication" flags (so a timeout can name the rank that never
  *   came), per-receiver doorbells and per-pair mailbox counters.
  * - `scratch`: two halves (alternated by collective, so a collective needs two barriers, not three)
@@ -47,6 +47,8 @@ export interface SharedWorldOptions {
 export const ABORT = 0;
 export const BARRIER_COUNT = 1;
 export const BARRIER_GENERATION = 2;
+/** Ranks that reached the start line (SharedMemoryCommunicator.awaitStart), once per world. */
+export const START_COUNT = 3;
 const FIXED_WORDS = 4;
 
 export interface ControlLayout {
