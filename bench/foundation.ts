@@ -7,9 +7,15 @@
  *
  * BENCH_PARADIGMS (default `sequential`) adds rows for the threads paradigm: `sequential,threads1,
  * threads2` also times threads×1 and threads×2 (data in shared memory, warm threads) against
- * scikit-learn with OMP/OpenBLAS limited to the same number of threads.
+ * scikit-learn with OMP/OpenBLAS limited to the same number of threads. `threadsN:<strategy>` (e.g.
+ * `threads2:hogwild`) fits the SGD cases with that gradient strategy; a plain `threadsN` takes the
+ * fit's default (allreduce). Every row names the strategy it ran (for the closed-form and batch
+ * solvers, which all-reduce their statistics, `allreduce`), beside its train R² or accuracy.
  *
  *   node dist/bench/foundation.js            (BENCH_SCALE=0.1 for a quick run, BENCH_REPEATS=3)
+ *
+ * BENCH_CASES (default all) times only the listed case ids, ours and scikit-learn's, e.g.
+ * `BENCH_CASES=linear-regression/sgd,linear-svm/sgd`.
  *
  * Writes bench/results/foundation.json: one row per case and paradigm with our seconds, scikit-learn's
  * seconds and their ratio, and the load average before and after. Data generation is excluded.
@@ -28,10 +34,12 @@ import { prewarmThreads, shutdownThreadPool } from '../src/runtime/index.js';
 const scale = Number(process.env['BENCH_SCALE'] ?? '1');
 const repeats = Number(process.env['BENCH_REPEATS'] ?? '3');
 const paradigms = (process.env['BENCH_PARADIGMS'] ?? 'sequential').split(',').map((name) => {
-  const match = /^(sequential|threads(\d+))$/.exec(name.trim());
-  if (match === null) throw new Error(`BENCH_PARADIGMS: expected sequential or threadsN, found '${name}'`);
-  return { name: match[1]!, workers: match[2] === undefined ? 1 : Number(match[2]), threads: match[2] !== undefined };
+  const match = /^(sequential|threads(\d+)(?::([a-z0-9:-]+))?)$/.exec(name.trim());
+  if (match === null) throw new Error(`BENCH_PARADIGMS: expected sequential, threadsN or threadsN:<strategy>, found '${name}'`);
+  const strategy = match[3];
+  return { name: match[1]!, workers: match[2] === undefined ? 1 : Number(match[2]), threads: match[2] !== undefined, strategy };
 });
+const onlyCases = process.env['BENCH_CASES']?.split(',').map((id) => id.trim());
 const rows = (n: number): number => Math.round(n * scale);
 
 interface Case {
@@ -39,9 +47,11 @@ interface Case {
   model: string;
   params: Record<string, unknown>;
   data: string;
+  /** Trained by mini-batch SGD: the gradient strategy applies (BENCH_PARADIGMS threadsN:<strategy>). */
+  sgd?: boolean;
 }
 
-const cases: Case[] = [
+const allCases: Case[] = [
   {
     id: 'linear-regression/exact',
     model: 'linear-regression',
@@ -53,6 +63,7 @@ const cases: Case[] = [
     model: 'linear-regression',
     params: { solver: 'sgd', epochs: 5, lr: 0.01, batchSize: 64 },
     data: `synthetic:regression?rows=${rows(1e6)}&cols=50&seed=1`,
+    sgd: true,
   },
   {
     id: 'logistic-regression/lbfgs',
@@ -65,6 +76,7 @@ const cases: Case[] = [
     model: 'linear-svm',
     params: { epochs: 5, batchSize: 64 },
     data: `synthetic:classification?rows=${rows(1e6)}&cols=50&classes=2&seed=1`,
+    sgd: true,
   },
   {
     id: 'kmeans/lloyd',
@@ -86,6 +98,9 @@ const cases: Case[] = [
   },
 ];
 
+const cases = onlyCases === undefined ? allCases : allCases.filter((c) => onlyCases.includes(c.id));
+if (cases.length === 0) throw new Error(`BENCH_CASES: none of '${onlyCases?.join(',')}' is a case; expected some of ${allCases.map((c) => c.id).join(', ')}`);
+
 function summary(values: number[]): { median: number; min: number; max: number } {
   const sorted = [...values].sort((a, b) => a - b);
   return { median: sorted[Math.floor(sorted.length / 2)]!, min: sorted[0]!, max: sorted[sorted.length - 1]! };
@@ -105,7 +120,7 @@ const haveSklearn = ((): boolean => {
 /** One scikit-learn round: each case once, BLAS and OpenMP limited to `threads`. */
 function sklearnRound(threads: number): Record<string, number> {
   const limit = String(threads);
-  const output = execFileSync(python, ['scripts/bench_sklearn.py', '1', String(scale)], {
+  const output = execFileSync(python, ['scripts/bench_sklearn.py', '1', String(scale), cases.map((c) => c.id).join(',')], {
     encoding: 'utf8',
     maxBuffer: 1 << 20,
     env: { ...process.env, OMP_NUM_THREADS: limit, OPENBLAS_NUM_THREADS: limit, MKL_NUM_THREADS: limit },
@@ -125,7 +140,19 @@ for (const c of cases) {
 const threadCounts = [...new Set(paradigms.filter((p) => p.threads).map((p) => p.workers))];
 if (threadCounts.length > 0) prewarmThreads(Math.max(...threadCounts));
 
+/** The paradigms a case runs under: a strategy-specific entry only for the SGD cases. */
+const paradigmsFor = (c: Case): typeof paradigms => paradigms.filter((p) => p.strategy === undefined || c.sgd === true);
+/** The train metric shown beside the seconds: R² for regressors, accuracy for classifiers, inertia for k-means. */
+const headline = (m: Record<string, number | number[]> | undefined): string => {
+  for (const name of ['r2', 'accuracy', 'explainedVarianceRatio', 'inertia']) {
+    const value = m?.[name];
+    if (typeof value === 'number') return `${name} ${value.toPrecision(6)}`;
+    if (Array.isArray(value)) return `${name} Σ ${value.reduce((a, b) => a + b, 0).toPrecision(6)}`;
+  }
+  return '';
+};
 const ours = new Map<string, number[]>();
+const strategies = new Map<string, string>();
 const theirs = new Map<string, number[]>();
 const metrics = new Map<string, Record<string, number | number[]>>();
 const key = (id: string, paradigm: string): string => `${id} ${paradigm}`;
@@ -133,13 +160,17 @@ const sklearnThreads = [...new Set(paradigms.map((p) => p.workers))];
 for (let round = 0; round < repeats; round++) {
   for (const c of cases) {
     const train = data.get(c.data)!;
-    for (const p of paradigms) {
+    for (const p of paradigmsFor(c)) {
       const model = createModel(c.model, c.params);
-      await model.fit(train, p.threads ? { paradigm: 'threads', workers: p.workers } : {});
+      const strategy = p.strategy === undefined ? {} : { strategy: p.strategy };
+      await model.fit(train, p.threads ? { paradigm: 'threads', workers: p.workers, ...strategy } : {});
       const k = key(c.id, p.name);
       ours.set(k, [...(ours.get(k) ?? []), model.fitInfo!.seconds]);
+      strategies.set(k, model.fitInfo!.strategy);
       if (round === 0) metrics.set(k, evaluate(model, train));
-      console.log(`round ${round + 1}/${repeats} ${c.id.padEnd(28)} ${p.name.padEnd(10)} ${model.fitInfo!.seconds.toFixed(3)} s`);
+      console.log(
+        `round ${round + 1}/${repeats} ${c.id.padEnd(28)} ${p.name.padEnd(18)} ${model.fitInfo!.strategy.padEnd(9)} ${model.fitInfo!.seconds.toFixed(3)} s  ${headline(metrics.get(k))}`,
+      );
     }
   }
   if (!haveSklearn) continue;
@@ -159,19 +190,21 @@ const loadAfter = loadavg();
 const results: Record<string, unknown>[] = [];
 for (const c of cases) {
   const train = data.get(c.data)!;
-  for (const p of paradigms) {
+  for (const p of paradigmsFor(c)) {
     const s = summary(ours.get(key(c.id, p.name))!);
     const peer = theirs.get(`${c.id} ${p.workers}`);
+    const strategy = strategies.get(key(c.id, p.name))!;
     const result: Record<string, unknown> = {
       case: c.id,
       paradigm: p.threads ? 'threads' : 'sequential',
       workers: p.workers,
+      strategy,
       rows: train.rows,
       cols: train.cols,
       seconds: s,
       trainMetrics: metrics.get(key(c.id, p.name)),
     };
-    let line = `${c.id.padEnd(28)} ${p.name.padEnd(10)} median ${s.median.toFixed(3)} s (min ${s.min.toFixed(3)}, max ${s.max.toFixed(3)})`;
+    let line = `${c.id.padEnd(28)} ${p.name.padEnd(18)} ${strategy.padEnd(9)} median ${s.median.toFixed(3)} s (min ${s.min.toFixed(3)}, max ${s.max.toFixed(3)}) ${headline(metrics.get(key(c.id, p.name)))}`;
     if (peer !== undefined) {
       const t = summary(peer);
       result['sklearnSeconds'] = t.median;
