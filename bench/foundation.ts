@@ -3,7 +3,9 @@
  * rows; k-means 1,000,000×20, k=10, 20 Lloyd iterations; PCA 200,000×100, 10 components), and —
  * when Debian's python3-sklearn is installed — scikit-learn's time on the same shapes, interleaved:
  * each of BENCH_REPEATS rounds times every case of ours, then runs scikit-learn once per case, so
- * a change in the machine's load hits both sides alike. Medians and spread over the rounds.
+ * a change in the machine's load hits both sides alike. Medians and spread over the rounds. Within a
+ * round the paradigms of a case take turns going first (round r starts at the r-th), because the fit
+ * that follows another one measured up to 15% more CPU time here whichever paradigm it was.
  *
  * BENCH_PARADIGMS (default `sequential`) adds rows for the threads paradigm: `sequential,threads1,
  * threads2` also times threads×1 and threads×2 (data in shared memory, warm threads) against
@@ -160,7 +162,8 @@ const sklearnThreads = [...new Set(paradigms.map((p) => p.workers))];
 for (let round = 0; round < repeats; round++) {
   for (const c of cases) {
     const train = data.get(c.data)!;
-    for (const p of paradigmsFor(c)) {
+    const turns = paradigmsFor(c);
+    for (const p of turns.map((_, i) => turns[(i + round) % turns.length]!)) {
       const model = createModel(c.model, c.params);
       const strategy = p.strategy === undefined ? {} : { strategy: p.strategy };
       await model.fit(train, p.threads ? { paradigm: 'threads', workers: p.workers, ...strategy } : {});
