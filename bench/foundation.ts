@@ -4,8 +4,9 @@
  * when Debian's python3-sklearn is installed — scikit-learn's time on the same shapes, interleaved:
  * each of BENCH_REPEATS rounds times every case of ours, then runs scikit-learn once per case, so
  * a change in the machine's load hits both sides alike. Medians and spread over the rounds. Within a
- * round the paradigms of a case take turns going first (round r starts at the r-th), because the fit
- * that follows another one measured up to 15% more CPU time here whichever paradigm it was.
+ * round the paradigms of a case take turns going first (round r starts at the r-th): of two fits back
+ * to back, the second measured 1–18% more CPU time here whichever paradigm it was (linear SVM, 1M
+ * rows, 4 pairs in each order, load 8–10), which a fixed order charges to the same paradigm.
  *
  * BENCH_PARADIGMS (default `sequential`) adds rows for the threads paradigm: `sequential,threads1,
  * threads2` also times threads×1 and threads×2 (data in shared memory, warm threads) against
