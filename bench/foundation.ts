@@ -18,7 +18,8 @@
  *   node dist/bench/foundation.js            (BENCH_SCALE=0.1 for a quick run, BENCH_REPEATS=3)
  *
  * BENCH_CASES (default all) times only the listed case ids, ours and scikit-learn's, e.g.
- * `BENCH_CASES=linear-regression/sgd,linear-svm/sgd`.
+ * `BENCH_CASES=linear-regression/sgd,linear-svm/sgd`; BENCH_OUT names the results file then, so a
+ * partial run does not replace the full one (default bench/results/foundation.json).
  *
  * Writes bench/results/foundation.json: one row per case and paradigm with our seconds, scikit-learn's
  * seconds and their ratio, and the load average before and after. Data generation is excluded.
@@ -222,8 +223,9 @@ for (const c of cases) {
 }
 console.log(`load average before ${loadBefore.map((v) => v.toFixed(2)).join(' ')}, after ${loadAfter.map((v) => v.toFixed(2)).join(' ')}`);
 mkdirSync('bench/results', { recursive: true });
+const out = process.env['BENCH_OUT'] ?? 'bench/results/foundation.json';
 writeFileSync(
-  'bench/results/foundation.json',
+  out,
   `${JSON.stringify({ date: new Date().toISOString(), node: process.version, kernels: kernels().name, scale, repeats, loadAverage: { before: loadBefore, after: loadAfter }, results }, null, 2)}\n`,
 );
-console.log('wrote bench/results/foundation.json');
+console.log(`wrote ${out}`);
