@@ -156,6 +156,8 @@ const headline = (m: Record<string, number | number[]> | undefined): string => {
   return '';
 };
 const ours = new Map<string, number[]>();
+/** CPU seconds of the busiest rank's thread (Linux): unlike wall time, it does not grow when other processes take the cores. */
+const oursCpu = new Map<string, number[]>();
 const strategies = new Map<string, string>();
 const theirs = new Map<string, number[]>();
 const metrics = new Map<string, Record<string, number | number[]>>();
@@ -171,10 +173,13 @@ for (let round = 0; round < repeats; round++) {
       await model.fit(train, p.threads ? { paradigm: 'threads', workers: p.workers, ...strategy } : {});
       const k = key(c.id, p.name);
       ours.set(k, [...(ours.get(k) ?? []), model.fitInfo!.seconds]);
+      const cpuMs = model.fitInfo!.cpuMs;
+      if (cpuMs !== undefined) oursCpu.set(k, [...(oursCpu.get(k) ?? []), Math.max(...cpuMs) / 1000]);
       strategies.set(k, model.fitInfo!.strategy);
       if (round === 0) metrics.set(k, evaluate(model, train));
       console.log(
-        `round ${round + 1}/${repeats} ${c.id.padEnd(28)} ${p.name.padEnd(18)} ${model.fitInfo!.strategy.padEnd(9)} ${model.fitInfo!.seconds.toFixed(3)} s  ${headline(metrics.get(k))}`,
+        `round ${round + 1}/${repeats} ${c.id.padEnd(28)} ${p.name.padEnd(18)} ${model.fitInfo!.strategy.padEnd(9)} ${model.fitInfo!.seconds.toFixed(3)} s` +
+          `${cpuMs === undefined ? '' : ` (cpu ${(Math.max(...cpuMs) / 1000).toFixed(3)} s)`}  ${headline(metrics.get(k))}  load ${loadavg()[0]!.toFixed(2)}`,
       );
     }
   }
@@ -207,6 +212,7 @@ for (const c of cases) {
       rows: train.rows,
       cols: train.cols,
       seconds: s,
+      ...(oursCpu.has(key(c.id, p.name)) ? { busiestRankCpuSeconds: summary(oursCpu.get(key(c.id, p.name))!) } : {}),
       trainMetrics: metrics.get(key(c.id, p.name)),
     };
     let line = `${c.id.padEnd(28)} ${p.name.padEnd(18)} ${strategy.padEnd(9)} median ${s.median.toFixed(3)} s (min ${s.min.toFixed(3)}, max ${s.max.toFixed(3)}) ${headline(metrics.get(key(c.id, p.name)))}`;
