@@ -4,13 +4,23 @@
  * components), and —
  * when Debian's python3-sklearn is installed — scikit-learn's time on the same shapes, interleaved:
  * each of BENCH_REPEATS rounds times every case of ours, then runs scikit-learn once per case, so
- * a change in the machine's load hits both sides alike. Medians and spread over the rounds.
+ * a change in the machine's load hits both sides alike. Medians and spread over the rounds. Within a
+ * round the paradigms of a case take turns going first (round r starts at the r-th): of two fits back
+ * to back, the second measured 1–18% more CPU time here whichever paradigm it was (linear SVM, 1M
+ * rows, 4 pairs in each order, load 8–10), which a fixed order charges to the same paradigm.
  *
  * BENCH_PARADIGMS (default `sequential`) adds rows for the threads paradigm: `sequential,threads1,
  * threads2` also times threads×1 and threads×2 (data in shared memory, warm threads) against
- * scikit-learn with OMP/OpenBLAS limited to the same number of threads.
+ * scikit-learn with OMP/OpenBLAS limited to the same number of threads. `threadsN:<strategy>` (e.g.
+ * `threads2:hogwild`) fits the SGD cases with that gradient strategy; a plain `threadsN` takes the
+ * fit's default (allreduce). Every row names the strategy it ran (for the closed-form and batch
+ * solvers, which all-reduce their statistics, `allreduce`), beside its train R² or accuracy.
  *
  *   node dist/bench/foundation.js            (BENCH_SCALE=0.1 for a quick run, BENCH_REPEATS=3)
+ *
+ * BENCH_CASES (default all) times only the listed case ids, ours and scikit-learn's, e.g.
+ * `BENCH_CASES=linear-regression/sgd,linear-svm/sgd`; BENCH_OUT names the results file then, so a
+ * partial run does not replace the full one (default bench/results/foundation.json).
  *
  * Writes bench/results/foundation.json: one row per case and paradigm with our seconds, scikit-learn's
  * seconds and their ratio, and the load average before and after. Data generation is excluded.
@@ -29,10 +39,12 @@ import { prewarmThreads, shutdownThreadPool } from '../src/runtime/index.js';
 const scale = Number(process.env['BENCH_SCALE'] ?? '1');
 const repeats = Number(process.env['BENCH_REPEATS'] ?? '3');
 const paradigms = (process.env['BENCH_PARADIGMS'] ?? 'sequential').split(',').map((name) => {
-  const match = /^(sequential|threads(\d+))$/.exec(name.trim());
-  if (match === null) throw new Error(`BENCH_PARADIGMS: expected sequential or threadsN, found '${name}'`);
-  return { name: match[1]!, workers: match[2] === undefined ? 1 : Number(match[2]), threads: match[2] !== undefined };
+  const match = /^(sequential|threads(\d+)(?::([a-z0-9:-]+))?)$/.exec(name.trim());
+  if (match === null) throw new Error(`BENCH_PARADIGMS: expected sequential, threadsN or threadsN:<strategy>, found '${name}'`);
+  const strategy = match[3];
+  return { name: match[1]!, workers: match[2] === undefined ? 1 : Number(match[2]), threads: match[2] !== undefined, strategy };
 });
+const onlyCases = process.env['BENCH_CASES']?.split(',').map((id) => id.trim());
 const rows = (n: number): number => Math.round(n * scale);
 
 interface Case {
@@ -40,9 +52,11 @@ interface Case {
   model: string;
   params: Record<string, unknown>;
   data: string;
+  /** Trained by mini-batch SGD: the gradient strategy applies (BENCH_PARADIGMS threadsN:<strategy>). */
+  sgd?: boolean;
 }
 
-const cases: Case[] = [
+const allCases: Case[] = [
   {
     id: 'linear-regression/exact',
     model: 'linear-regression',
@@ -54,6 +68,7 @@ const cases: Case[] = [
     model: 'linear-regression',
     params: { solver: 'sgd', epochs: 5, lr: 0.01, batchSize: 64 },
     data: `synthetic:regression?rows=${rows(1e6)}&cols=50&seed=1`,
+    sgd: true,
   },
   {
     id: 'logistic-regression/lbfgs',
@@ -66,6 +81,7 @@ const cases: Case[] = [
     model: 'linear-svm',
     params: { epochs: 5, batchSize: 64 },
     data: `synthetic:classification?rows=${rows(1e6)}&cols=50&classes=2&seed=1`,
+    sgd: true,
   },
   {
     id: 'kmeans/lloyd',
@@ -100,14 +116,8 @@ const cases: Case[] = [
   },
 ];
 
-// BENCH_CASES (default: all) keeps the listed case ids, e.g. `pca/full,pca/full-1m`, for a focused
-// measurement; bench/results/foundation.json is meant to hold a run of every case.
-const only = process.env['BENCH_CASES']?.split(',').map((id) => id.trim());
-if (only !== undefined) {
-  const unknown = only.filter((id) => !cases.some((c) => c.id === id));
-  if (unknown.length > 0) throw new Error(`BENCH_CASES: unknown case ${unknown.join(', ')}; expected some of ${cases.map((c) => c.id).join(', ')}`);
-  cases.splice(0, cases.length, ...cases.filter((c) => only.includes(c.id)));
-}
+const cases = onlyCases === undefined ? allCases : allCases.filter((c) => onlyCases.includes(c.id));
+if (cases.length === 0) throw new Error(`BENCH_CASES: none of '${onlyCases?.join(',')}' is a case; expected some of ${allCases.map((c) => c.id).join(', ')}`);
 
 function summary(values: number[]): { median: number; min: number; max: number } {
   const sorted = [...values].sort((a, b) => a - b);
@@ -148,7 +158,21 @@ for (const c of cases) {
 const threadCounts = [...new Set(paradigms.filter((p) => p.threads).map((p) => p.workers))];
 if (threadCounts.length > 0) prewarmThreads(Math.max(...threadCounts));
 
+/** The paradigms a case runs under: a strategy-specific entry only for the SGD cases. */
+const paradigmsFor = (c: Case): typeof paradigms => paradigms.filter((p) => p.strategy === undefined || c.sgd === true);
+/** The train metric shown beside the seconds: R² for regressors, accuracy for classifiers, inertia for k-means. */
+const headline = (m: Record<string, number | number[]> | undefined): string => {
+  for (const name of ['r2', 'accuracy', 'explainedVarianceRatio', 'inertia']) {
+    const value = m?.[name];
+    if (typeof value === 'number') return `${name} ${value.toPrecision(6)}`;
+    if (Array.isArray(value)) return `${name} Σ ${value.reduce((a, b) => a + b, 0).toPrecision(6)}`;
+  }
+  return '';
+};
 const ours = new Map<string, number[]>();
+/** CPU seconds of the busiest rank's thread (Linux): unlike wall time, it does not grow when other processes take the cores. */
+const oursCpu = new Map<string, number[]>();
+const strategies = new Map<string, string>();
 const theirs = new Map<string, number[]>();
 const metrics = new Map<string, Record<string, number | number[]>>();
 const key = (id: string, paradigm: string): string => `${id} ${paradigm}`;
@@ -156,13 +180,21 @@ const sklearnThreads = [...new Set(paradigms.map((p) => p.workers))];
 for (let round = 0; round < repeats; round++) {
   for (const c of cases) {
     const train = data.get(c.data)!;
-    for (const p of paradigms) {
+    const turns = paradigmsFor(c);
+    for (const p of turns.map((_, i) => turns[(i + round) % turns.length]!)) {
       const model = createModel(c.model, c.params);
-      await model.fit(train, p.threads ? { paradigm: 'threads', workers: p.workers } : {});
+      const strategy = p.strategy === undefined ? {} : { strategy: p.strategy };
+      await model.fit(train, p.threads ? { paradigm: 'threads', workers: p.workers, ...strategy } : {});
       const k = key(c.id, p.name);
       ours.set(k, [...(ours.get(k) ?? []), model.fitInfo!.seconds]);
+      const cpuMs = model.fitInfo!.cpuMs;
+      if (cpuMs !== undefined) oursCpu.set(k, [...(oursCpu.get(k) ?? []), Math.max(...cpuMs) / 1000]);
+      strategies.set(k, model.fitInfo!.strategy);
       if (round === 0) metrics.set(k, evaluate(model, train));
-      console.log(`round ${round + 1}/${repeats} ${c.id.padEnd(28)} ${p.name.padEnd(10)} ${model.fitInfo!.seconds.toFixed(3)} s`);
+      console.log(
+        `round ${round + 1}/${repeats} ${c.id.padEnd(28)} ${p.name.padEnd(18)} ${model.fitInfo!.strategy.padEnd(9)} ${model.fitInfo!.seconds.toFixed(3)} s` +
+          `${cpuMs === undefined ? '' : ` (cpu ${(Math.max(...cpuMs) / 1000).toFixed(3)} s)`}  ${headline(metrics.get(k))}  load ${loadavg()[0]!.toFixed(2)}`,
+      );
     }
   }
   if (!haveSklearn) continue;
@@ -182,19 +214,22 @@ const loadAfter = loadavg();
 const results: Record<string, unknown>[] = [];
 for (const c of cases) {
   const train = data.get(c.data)!;
-  for (const p of paradigms) {
+  for (const p of paradigmsFor(c)) {
     const s = summary(ours.get(key(c.id, p.name))!);
     const peer = theirs.get(`${c.id} ${p.workers}`);
+    const strategy = strategies.get(key(c.id, p.name))!;
     const result: Record<string, unknown> = {
       case: c.id,
       paradigm: p.threads ? 'threads' : 'sequential',
       workers: p.workers,
+      strategy,
       rows: train.rows,
       cols: train.cols,
       seconds: s,
+      ...(oursCpu.has(key(c.id, p.name)) ? { busiestRankCpuSeconds: summary(oursCpu.get(key(c.id, p.name))!) } : {}),
       trainMetrics: metrics.get(key(c.id, p.name)),
     };
-    let line = `${c.id.padEnd(28)} ${p.name.padEnd(10)} median ${s.median.toFixed(3)} s (min ${s.min.toFixed(3)}, max ${s.max.toFixed(3)})`;
+    let line = `${c.id.padEnd(28)} ${p.name.padEnd(18)} ${strategy.padEnd(9)} median ${s.median.toFixed(3)} s (min ${s.min.toFixed(3)}, max ${s.max.toFixed(3)}) ${headline(metrics.get(key(c.id, p.name)))}`;
     if (peer !== undefined) {
       const t = summary(peer);
       result['sklearnSeconds'] = t.median;
@@ -208,8 +243,9 @@ for (const c of cases) {
 }
 console.log(`load average before ${loadBefore.map((v) => v.toFixed(2)).join(' ')}, after ${loadAfter.map((v) => v.toFixed(2)).join(' ')}`);
 mkdirSync('bench/results', { recursive: true });
+const out = process.env['BENCH_OUT'] ?? 'bench/results/foundation.json';
 writeFileSync(
-  'bench/results/foundation.json',
+  out,
   `${JSON.stringify({ date: new Date().toISOString(), node: process.version, kernels: kernels().name, scale, repeats, loadAverage: { before: loadBefore, after: loadAfter }, results }, null, 2)}\n`,
 );
-console.log('wrote bench/results/foundation.json');
+console.log(`wrote ${out}`);

@@ -6,6 +6,7 @@ prints one JSON object {case: median_seconds}. Same shapes and model settings as
 which runs it once per round (repeats = 1) with OMP/OpenBLAS threads limited by the environment;
 the data are drawn the same way (Gaussian features, known weights), not bit-identical.
 """
+import functools
 import json
 import sys
 import time
@@ -29,36 +30,28 @@ def timed(fit):
     return sorted(times)[len(times) // 2]
 
 
-only = set(sys.argv[3].split(",")) if len(sys.argv) > 3 else None  # case ids to time (default: all)
-
-
-def wanted(*cases):
-    return only is None or any(case in only for case in cases)
-
-
 n = int(1_000_000 * scale)
 x = rng.standard_normal((n, 50))
 w = rng.standard_normal(50)
 y_reg = x @ w + 0.1 * rng.standard_normal(n)
 y_cls = (x @ w > 0).astype(int)
-x_km = np.concatenate([rng.standard_normal((n // 10, 20)) + 5 * rng.standard_normal(20) for _ in range(10)])
-x_pca = rng.standard_normal((int(200_000 * scale), 100)) @ np.diag(np.linspace(3, 0.1, 100))
-x_pca_1m = (
-    rng.standard_normal((int(1_000_000 * scale), 100)) @ np.diag(np.linspace(3, 0.1, 100))
-    if wanted("pca/full-1m", "pca/randomized-1m")
-    else None
-)
+# Drawn only when a k-means or PCA case runs (argv[3] may leave them out), after the shared draws above.
+x_km = functools.cache(lambda: np.concatenate([rng.standard_normal((n // 10, 20)) + 5 * rng.standard_normal(20) for _ in range(10)]))
+x_pca = functools.cache(lambda: rng.standard_normal((int(200_000 * scale), 100)) @ np.diag(np.linspace(3, 0.1, 100)))
+x_pca_1m = functools.cache(lambda: rng.standard_normal((int(1_000_000 * scale), 100)) @ np.diag(np.linspace(3, 0.1, 100)))
 
 fits = {
-    "linear-regression/exact": lambda: LinearRegression().fit(x, y_reg),
-    "linear-regression/sgd": lambda: SGDRegressor(max_iter=5, tol=None, learning_rate="constant", eta0=0.01).fit(x, y_reg),
-    "logistic-regression/lbfgs": lambda: LogisticRegression(max_iter=100).fit(x, y_cls),
-    "linear-svm/sgd": lambda: SGDClassifier(loss="hinge", max_iter=5, tol=None).fit(x, y_cls),
-    "kmeans/lloyd": lambda: KMeans(10, init="random", n_init=1, max_iter=20, tol=0, algorithm="lloyd").fit(x_km),
-    "pca/full": lambda: PCA(10, svd_solver="full").fit(x_pca),
-    "pca/randomized": lambda: PCA(10, svd_solver="randomized").fit(x_pca),
-    "pca/full-1m": lambda: PCA(10, svd_solver="full").fit(x_pca_1m),
-    "pca/randomized-1m": lambda: PCA(10, svd_solver="randomized").fit(x_pca_1m),
+    "linear-regression/exact": lambda: (lambda: LinearRegression().fit(x, y_reg)),
+    "linear-regression/sgd": lambda: (lambda: SGDRegressor(max_iter=5, tol=None, learning_rate="constant", eta0=0.01).fit(x, y_reg)),
+    "logistic-regression/lbfgs": lambda: (lambda: LogisticRegression(max_iter=100).fit(x, y_cls)),
+    "linear-svm/sgd": lambda: (lambda: SGDClassifier(loss="hinge", max_iter=5, tol=None).fit(x, y_cls)),
+    "kmeans/lloyd": lambda: (lambda data: lambda: KMeans(10, init="random", n_init=1, max_iter=20, tol=0, algorithm="lloyd").fit(data))(x_km()),
+    "pca/full": lambda: (lambda data: lambda: PCA(10, svd_solver="full").fit(data))(x_pca()),
+    "pca/randomized": lambda: (lambda data: lambda: PCA(10, svd_solver="randomized").fit(data))(x_pca()),
+    "pca/full-1m": lambda: (lambda data: lambda: PCA(10, svd_solver="full").fit(data))(x_pca_1m()),
+    "pca/randomized-1m": lambda: (lambda data: lambda: PCA(10, svd_solver="randomized").fit(data))(x_pca_1m()),
 }
-results = {case: timed(fit) for case, fit in fits.items() if wanted(case)}
+# argv[3]: the cases to time, comma-separated (default: all).
+selected = sys.argv[3].split(",") if len(sys.argv) > 3 else list(fits)
+results = {case: timed(make()) for case, make in fits.items() if case in selected}
 print(json.dumps(results))

@@ -131,6 +131,8 @@ export interface WasmKernelsOptions {
   minMultiplyAdds?: number;
   /** dot/axpy/scal on arrays in WASM memory use WASM from this length (default 128). */
   minVectorLength?: number;
+  /** gatherDot/gatherAxpy (rows × features) with fewer multiply-adds run on the TS reference (default 256, or `minMultiplyAdds` if lower). */
+  minGatherMultiplyAdds?: number;
   /** Memory size limit in 64 KiB pages (default 65536 = 4 GiB, the wasm32 limit). */
   maximumPages?: number;
   /** Bytes of X copied per call by syrk/nearestCenter when X is outside WASM memory (default 4 MiB). */
@@ -267,6 +269,11 @@ export function createWasmKernels(options: WasmKernelsOptions = {}): WasmKernels
   // A JS→WASM call plus the residency checks costs ~70 ns: dot and axpy break even near n = 64
   // and win 1.6–2.5× at n = 256 (float64, CPU time per call).
   const minVectorLength = options.minVectorLength ?? 128;
+  // Gathers read scattered rows, so memory latency, not the call, dominates from a few rows on: CPU
+  // time per gatherDot + gatherAxpy over 1,000,000 × d float64 rows (load ≈ 13): 32 rows × 50, WASM
+  // 9–12 µs vs TS 22–24 (the even share of a 64-row batch on 2 threads, which the gemm threshold of
+  // 2,048 sent to TS); 4 × 50: 2.8–4.0 vs 3.3–4.2; 8 × 10: 1.9–2.1 vs 1.6–1.7; 64 × 4: 3.6–4.1 vs 6.3–6.6.
+  const minGatherMultiplyAdds = options.minGatherMultiplyAdds ?? Math.min(256, minMultiplyAdds);
   const chunkBytes = options.chunkBytes ?? DEFAULT_CHUNK_BYTES;
   const work64 = w.gemm64WorkBytes();
   const work32 = w.gemm32WorkBytes();
@@ -468,7 +475,7 @@ export function createWasmKernels(options: WasmKernelsOptions = {}): WasmKernels
 
   // Scattered rows cannot be copied in cheaply: these run in WASM only when X lives there (Kernels.resident).
   const gatherDot: Kernels['gatherDot'] = (count, rows, d, x, coefficients, wOffset, out) => {
-    if (count * d < minMultiplyAdds || !heap.contains(x)) {
+    if (count * d < minGatherMultiplyAdds || !heap.contains(x)) {
       ts.gatherDot(count, rows, d, x, coefficients, wOffset, out);
       return;
     }
@@ -481,7 +488,7 @@ export function createWasmKernels(options: WasmKernelsOptions = {}): WasmKernels
   };
 
   const gatherAxpy: Kernels['gatherAxpy'] = (count, rows, d, x, weights, y, yOffset) => {
-    if (count * d < minMultiplyAdds || !heap.contains(x)) {
+    if (count * d < minGatherMultiplyAdds || !heap.contains(x)) {
       ts.gatherAxpy(count, rows, d, x, weights, y, yOffset);
       return;
     }

@@ -22,6 +22,8 @@ import type { ApplyUpdate, GradientStrategy } from './strategy.js';
 export class HogwildStrategy implements GradientStrategy {
   readonly name = 'hogwild';
   readonly synchronous = false;
+  /** Every rank's update lands in the one shared vector: the step size schedule counts them all. */
+  readonly sharedUpdates = true;
 
   constructor(
     private readonly comm: Communicator,

@@ -50,6 +50,13 @@ export interface GradientStrategy {
    * under threads as under processes — so paradigms agree bit for bit. Default false.
    */
   readonly gradientsByShard?: boolean;
+  /**
+   * `true` when every rank's update lands in one shared parameter vector (Hogwild): the update rule
+   * then numbers the updates of all ranks together, as if the ranks took turns (the trainer's
+   * `updateNumber`), so a decaying learning rate (Pegasos's 1/(1 + λ·t)) decays over as many
+   * updates as sequential SGD makes on the same rows. Default false: each rank's own steps.
+   */
+  readonly sharedUpdates?: boolean;
   /** Told at the start of each epoch (0-based), for schedules such as a codec's warm-up. */
   startEpoch?(epoch: number): void;
   /** The parameter vector to train from now on, initialised from `initial` (identical on every rank). */

@@ -82,3 +82,31 @@ test('gatherDot on float64 rows (four at a time) gives each row the bits of a WA
     }
   }
 });
+
+test('by default a gather of 32 rows × 50 (a 64-row batch split over 2 threads) runs in WASM, one of 4 × 10 on the reference', () => {
+  const defaults = createWasmKernels();
+  const d = 50;
+  // Row r holds 1e16, 1, −1e16, 1, …: summed left to right (the reference) each pair of ±1e16 swallows
+  // the 1 between them; a kernel that sums in lanes adds the 1s apart. The two backends then differ.
+  const x = new Float64Array(40 * d);
+  for (let i = 0; i < x.length; i++) x[i] = i % 2 === 1 ? 1 : i % 4 === 0 ? 1e16 : -1e16;
+  const forced = wasm.resident(x);
+  const placed = defaults.resident(x);
+  const w = new Float64Array(d).fill(1);
+  for (const [count, cols, backend] of [
+    [32, d, 'wasm'],
+    [4, 10, 'ts'],
+  ] as const) {
+    const rows = Uint32Array.from({ length: count }, (_, i) => i);
+    const reference = new Float64Array(count);
+    const viaWasm = new Float64Array(count);
+    const viaDefaults = new Float64Array(count);
+    tsKernels.gatherDot(count, rows, cols, x, w, 0, reference);
+    wasm.gatherDot(count, rows, cols, forced.array, w, 0, viaWasm);
+    defaults.gatherDot(count, rows, cols, placed.array, w, 0, viaDefaults);
+    assert.notDeepEqual(viaWasm, reference, 'the data tells the two backends apart');
+    assert.deepEqual(viaDefaults, backend === 'wasm' ? viaWasm : reference, `${count} rows × ${cols}: ${backend}`);
+  }
+  forced.release();
+  placed.release();
+});

@@ -12,6 +12,12 @@
  * Consecutive collectives alternate between the two scratch halves, so the next collective's first
  * barrier already guarantees nobody still reads what it overwrites: two barriers per chunk, not three.
  *
+ * A small buffer (at most `ONE_BARRIER_MAX_LENGTH` values, one chunk) skips the reduce-scatter: after
+ * the first barrier every rank sums all slots itself, slot0 ∘ slot1 ∘ … in the same ascending order,
+ * so the bits are those of the chunked path and the collective costs one barrier. That is SGD's case:
+ * one all-reduce of a ~51-value gradient per 64-row step, where each barrier costs as much as the
+ * step's arithmetic.
+ *
  * @example
  * const comm = new SharedMemoryCommunicator(workerData.world, workerData.rank, { timeoutMs: 60_000 });
  * await comm.allReduce(gradient, 'sum');
@@ -31,6 +37,13 @@ export interface SharedMemoryOptions {
 }
 
 type Views<T> = [T[], T[]]; // [half][rank]
+
+/**
+ * Longest buffer all-reduced with one barrier, every rank reducing all of it (see the module comment).
+ * Each rank then adds (size − 1)·n values instead of (size − 1)·n/size: for n = 1,024 and 2 ranks
+ * ~0.5 µs more arithmetic against one barrier (a few µs spinning, tens of µs when a rank sleeps).
+ */
+export const ONE_BARRIER_MAX_LENGTH = 1024;
 
 export class SharedMemoryCommunicator implements Communicator {
   readonly rank: number;
@@ -80,7 +93,10 @@ export class SharedMemoryCommunicator implements Communicator {
   async allReduce(buffer: FloatArray, op: ReduceOp = 'sum'): Promise<void> {
     const started = this.enter('allReduce');
     try {
-      if (this.size > 1) {
+      if (this.size > 1 && buffer.length <= Math.min(this.slots64[0][0]!.length, ONE_BARRIER_MAX_LENGTH)) {
+        if (buffer instanceof Float32Array) this.allReduceOneBarrier(buffer, this.slots32, op);
+        else this.allReduceOneBarrier(buffer, this.slots64, op);
+      } else if (this.size > 1) {
         const slots = buffer instanceof Float32Array ? this.slots32 : this.slots64;
         const chunk = slots[0][0]!.length;
         const bytes = buffer.BYTES_PER_ELEMENT;
@@ -103,6 +119,19 @@ export class SharedMemoryCommunicator implements Communicator {
     } finally {
       this.leave(started);
     }
+  }
+
+  /** A buffer that fits one slot: write it, one barrier, then sum every rank's slot in rank order into it. */
+  private allReduceOneBarrier<T extends FloatArray>(buffer: T, slots: Views<T>, op: ReduceOp): void {
+    const length = buffer.length;
+    const half = slots[(this.sequence++ & 1) as 0 | 1];
+    half[this.rank]!.set(buffer);
+    this.barrierSync('allReduce');
+    buffer.set(half[0]!.subarray(0, length));
+    for (let r = 1; r < this.size; r++) reduceInto(buffer, half[r]!, op, 0, length);
+    const bytes = length * buffer.BYTES_PER_ELEMENT;
+    this.stats.bytesSent += bytes;
+    this.stats.bytesReceived += (this.size - 1) * bytes;
   }
 
   async broadcast(buffer: FloatArray, root: number): Promise<void> {
