@@ -51,6 +51,17 @@ export interface CollectiveLink {
   send(to: number, arrays: FloatArray[]): Promise<void>;
   /** The next arrays from `from`, not yet checked: the collective checks them as it uses them. */
   recv(from: number): Promise<FloatArray[]>;
+  /**
+   * Optional: `recv` of a one-array message whose values the link hands over as they arrive, calling
+   * `consume(array, start, end)` for each new range [start, end) of the array being received (the
+   * lane: after each read, so a segment is reduced while the rest of it is on the wire, and in cache).
+   * Resolves with the array (undefined for an empty message) and whether every value went through
+   * `consume`; when not (it had arrived before the call), the collective takes it whole.
+   */
+  recvStreaming?(
+    from: number,
+    consume: (array: FloatArray, start: number, end: number) => void,
+  ): Promise<{ array: FloatArray | undefined; streamed: boolean }>;
   /** What a value from the wire may be in this collective. */
   readonly check: ValueCheck;
   /** The error when `from` sent `value`, refused by `check`, at element `index` of the collective's buffer. */
@@ -107,6 +118,47 @@ function reduceFrom(
   const bad = reduceChecked(target, piece, op, link.check, sourceFirst);
   if (bad >= 0) throw link.refused(from, piece[bad]!, offset + bad);
   link.release?.(piece);
+}
+
+/**
+ * The next segment from `from`, of `target.length` values, reduced into `target` (element `offset` of
+ * the buffer) or copied there (`op` null) as its values arrive when the link streams, else once it is
+ * whole; fails naming a refused value. The same operation, element by element, as reduceFrom/copyFrom.
+ */
+async function takeSegment(
+  link: CollectiveLink,
+  from: number,
+  target: FloatArray,
+  op: ReduceOp | null,
+  offset: number,
+  sourceFirst = false,
+): Promise<void> {
+  if (link.recvStreaming === undefined) {
+    const piece = await recvSegment(link, from, target.length);
+    if (op === null) copyFrom(link, from, target, piece, offset);
+    else reduceFrom(link, from, target, piece, op, offset, sourceFirst);
+    return;
+  }
+  let bad = -1;
+  const { array, streamed } = await link.recvStreaming(from, (piece, start, end) => {
+    if (bad >= 0 || piece.length !== target.length) return; // a wrong length fails below, once whole
+    const into = target.subarray(start, end);
+    const values = piece.subarray(start, end);
+    const at = op === null ? copyChecked(into, values, link.check) : reduceChecked(into, values, op, link.check, sourceFirst);
+    if (at >= 0) bad = start + at;
+  });
+  if (array === undefined || array.length !== target.length) {
+    throw new RangeError(
+      `rank ${from} sent a segment of ${array?.length ?? 0} values where ${target.length} were expected: the ranks' buffers differ in length`,
+    );
+  }
+  if (!streamed) {
+    if (op === null) copyFrom(link, from, target, array, offset);
+    else reduceFrom(link, from, target, array, op, offset, sourceFirst);
+    return;
+  }
+  if (bad >= 0) throw link.refused(from, array[bad]!, offset + bad);
+  link.release?.(array);
 }
 
 /** Copy `piece` from `from` into `target` (element `offset` of the buffer), or fail naming the value. */
@@ -237,10 +289,9 @@ export async function directAllReduce(link: CollectiveLink, buffer: FloatArray, 
           if (from > 0 && !inPlace) reduceChecked(target, buffer.subarray(s, e), op, TRUSTED);
           continue;
         }
-        const piece = await recvSegment(link, from, e - s);
-        if (inPlace && from === 0) reduceFrom(link, from, target, piece, op, s, true);
-        else if (from === 0) copyFrom(link, from, target, piece, s);
-        else reduceFrom(link, from, target, piece, op, s);
+        if (inPlace && from === 0) await takeSegment(link, from, target, op, s, true);
+        else if (from === 0) await takeSegment(link, from, target, null, s);
+        else await takeSegment(link, from, target, op, s);
       }
       // All-gather, pipelined: the reduced segment leaves for every rank at once. Views of `reduced`,
       // which never changes again in this collective.
@@ -249,9 +300,7 @@ export async function directAllReduce(link: CollectiveLink, buffer: FloatArray, 
     for (let k = 1; k < size; k++) {
       const from = (rank - k + size) % size;
       const [fromStart, fromEnd] = chunkBounds(buffer.length, size, from);
-      for (const [s, e] of segmentsOf(fromStart, fromEnd, segmentElements)) {
-        copyFrom(link, from, buffer.subarray(s, e), await recvSegment(link, from, e - s), s);
-      }
+      for (const [s, e] of segmentsOf(fromStart, fromEnd, segmentElements)) await takeSegment(link, from, buffer.subarray(s, e), null, s);
     }
     if (!inPlace) buffer.set(reduced, start);
   });

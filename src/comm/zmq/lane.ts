@@ -49,7 +49,7 @@ import type { FloatArray } from '../../core/storage.js';
 import type { HelloIdentity } from './hello.js';
 import { helloFields, helloProblem } from './hello.js';
 import { MAX_LOGGED_DROPS } from './options.js';
-import type { LaneFrame, ReaderFiles } from './lane-frame.js';
+import type { LaneFrame, PayloadSink, ReaderFiles } from './lane-frame.js';
 import { ADMITTED, Reader, encodeAck, encodeHeader } from './lane-frame.js';
 import { LaneFiles, segmentId } from './lane-files.js';
 
@@ -105,10 +105,28 @@ export interface LaneOptions {
  */
 export const FILE_MIN_BYTES = 64 * 1024;
 
+/**
+ * A collective taking a frame's values as they arrive (`Lane.recv`'s `stream`): `consume(array, start,
+ * end)` after each read that completed values [start, end) of `array`, the pool array the payload is
+ * read into; called only while the receive waits, for a frame of collective `seq` named `name`.
+ */
+export interface LaneStream {
+  seq: number;
+  name: number;
+  consume: (array: FloatArray, start: number, end: number) => void;
+}
+
 interface Waiter {
   resolve: (frame: LaneFrame) => void;
   reject: (error: Error) => void;
   timer: NodeJS.Timeout;
+  stream?: LaneStream;
+  /** The array of the frame being streamed to this receive, once its header arrived. */
+  bound?: FloatArray;
+  /** Resolved, rejected or timed out: its stream is consumed no more. */
+  settled?: boolean;
+  /** What its `consume` threw, reported when the frame is complete. */
+  failure?: Error;
 }
 
 export class Lane {
@@ -295,7 +313,7 @@ export class Lane {
         this.markLost(peer, `it sent a malformed lane frame (${reason})`);
         socket.destroy();
       },
-      (dtype, length) => this.takeArray(dtype, length),
+      (dtype, length, seq, name) => this.sink(peer, dtype, length, seq, name),
       this.files === null ? null : this.readerFiles(peer),
     );
     const socket = connect({
@@ -369,6 +387,34 @@ export class Lane {
     return dtype === 1 ? new Float32Array(length) : new Float64Array(length);
   }
 
+  /**
+   * Where the next frame from `peer` is read to: a pool array; when the receive waiting for it streams
+   * (its collective and the header's agree), each read also hands the values that arrived to it.
+   */
+  private sink(peer: number, dtype: 1 | 2, length: number, seq: number, name: number): PayloadSink {
+    const array = this.takeArray(dtype, length);
+    const waiter = this.waiters[peer]![0];
+    const stream = waiter?.stream;
+    if (waiter === undefined || stream === undefined || waiter.bound !== undefined || stream.seq !== seq || stream.name !== name) {
+      return { array };
+    }
+    waiter.bound = array;
+    let done = 0;
+    return {
+      array,
+      progress: (values) => {
+        if (waiter.settled === true || waiter.failure !== undefined || values <= done) return;
+        const start = done;
+        done = values;
+        try {
+          stream.consume(array, start, values);
+        } catch (error) {
+          waiter.failure = error instanceof Error ? error : new Error(String(error));
+        }
+      },
+    };
+  }
+
   /** Give back a payload array the collective no longer reads, to receive a later segment into. */
   release(array: FloatArray): void {
     const key = `${array instanceof Float32Array ? 1 : 2}:${array.length}`;
@@ -386,7 +432,9 @@ export class Lane {
       return;
     }
     clearTimeout(waiter.timer);
-    waiter.resolve(frame);
+    waiter.settled = true;
+    if (waiter.failure !== undefined) waiter.reject(waiter.failure);
+    else waiter.resolve(frame.array !== null && waiter.bound === frame.array ? { ...frame, streamed: true } : frame);
   }
 
   private goneError(peer: number): CommError {
@@ -404,6 +452,7 @@ export class Lane {
     if (this.queues[peer]!.length > 0) return; // frames that arrived first are still read; the waits after them fail
     for (const waiter of this.waiters[peer]!.splice(0)) {
       clearTimeout(waiter.timer);
+      waiter.settled = true;
       waiter.reject(this.goneError(peer));
     }
   }
@@ -418,6 +467,7 @@ export class Lane {
     for (let peer = 0; peer < this.size; peer++) {
       for (const waiter of this.waiters[peer]!.splice(0)) {
         clearTimeout(waiter.timer);
+        waiter.settled = true;
         waiter.reject(error);
       }
     }
@@ -509,8 +559,14 @@ export class Lane {
     });
   }
 
-  /** The next frame from `from`; TIMEOUT after `timeoutMs` naming it, PEER_LOST when it is gone. */
-  recv(from: number, what: string, hostOf: (rank: number) => string): Promise<LaneFrame> {
+  /**
+   * The next frame from `from`; TIMEOUT after `timeoutMs` naming it, PEER_LOST when it is gone.
+   * `stream`: hand its values to `stream.consume` as they arrive, when it is the frame of that
+   * collective and its header arrives while this receive waits (the frame then says `streamed`);
+   * a frame already queued, or of another collective, comes whole. What `consume` throws fails the
+   * receive once the frame is complete.
+   */
+  recv(from: number, what: string, hostOf: (rank: number) => string, stream?: LaneStream): Promise<LaneFrame> {
     if (this.aborted !== null) return Promise.reject(this.aborted);
     const queued = this.queues[from]!.shift();
     if (queued !== undefined) return Promise.resolve(queued);
@@ -519,8 +575,10 @@ export class Lane {
       const waiter: Waiter = {
         resolve,
         reject,
+        ...(stream === undefined ? {} : { stream }),
         timer: setTimeout(() => {
           this.waiters[from] = this.waiters[from]!.filter((w) => w !== waiter);
+          waiter.settled = true;
           reject(
             new CommError(
               'TIMEOUT',
@@ -550,6 +608,7 @@ export class Lane {
     for (let peer = 0; peer < this.size; peer++) {
       for (const waiter of this.waiters[peer]!.splice(0)) {
         clearTimeout(waiter.timer);
+        waiter.settled = true;
         waiter.reject(new CommError('COMM', 'the communicator was closed while waiting'));
       }
     }
