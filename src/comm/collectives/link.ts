@@ -41,7 +41,7 @@
 import type { FloatArray } from '../../core/storage.js';
 import type { ReduceOp } from '../communicator.js';
 import type { ValueCheck } from './reduce.js';
-import { TRUSTED, copyChecked, reduceChecked } from './reduce.js';
+import { TRUSTED, copyChecked, reduceChecked, stage, unstage } from './reduce.js';
 
 /** One collective's view of the transport: send arrays to a rank, receive the next arrays from a rank. */
 export interface CollectiveLink {
@@ -52,16 +52,12 @@ export interface CollectiveLink {
   /** The next arrays from `from`, not yet checked: the collective checks them as it uses them. */
   recv(from: number): Promise<FloatArray[]>;
   /**
-   * Optional: `recv` of a one-array message whose values the link hands over as they arrive, calling
-   * `consume(array, start, end)` for each new range [start, end) of the array being received (the
-   * lane: after each read, so a segment is reduced while the rest of it is on the wire, and in cache).
-   * Resolves with the array (undefined for an empty message) and whether every value went through
-   * `consume`; when not (it had arrived before the call), the collective takes it whole.
+   * Optional: `recv` of a one-array message, read straight into `into` when it has its dtype and
+   * length and arrives after the call (else into the link's memory, as `recv`); resolves with the
+   * array it landed in (undefined for an empty message). The link stops writing `into` before the
+   * promise settles, also when it fails, so the collective may reuse `into` at once.
    */
-  recvStreaming?(
-    from: number,
-    consume: (array: FloatArray, start: number, end: number) => void,
-  ): Promise<{ array: FloatArray | undefined; streamed: boolean }>;
+  recvInto?(from: number, into: FloatArray): Promise<FloatArray | undefined>;
   /** What a value from the wire may be in this collective. */
   readonly check: ValueCheck;
   /** The error when `from` sent `value`, refused by `check`, at element `index` of the collective's buffer. */
@@ -122,8 +118,9 @@ function reduceFrom(
 
 /**
  * The next segment from `from`, of `target.length` values, reduced into `target` (element `offset` of
- * the buffer) or copied there (`op` null) as its values arrive when the link streams, else once it is
- * whole; fails naming a refused value. The same operation, element by element, as reduceFrom/copyFrom.
+ * the buffer) or copied there (`op` null); fails naming a refused value. On a link that receives into
+ * given memory, the segment is read into the WASM kernels' staging area (collectives/reduce.ts
+ * `stage`), where they reduce or check it without copying it in: one pass less over each segment.
  */
 async function takeSegment(
   link: CollectiveLink,
@@ -133,32 +130,25 @@ async function takeSegment(
   offset: number,
   sourceFirst = false,
 ): Promise<void> {
-  if (link.recvStreaming === undefined) {
-    const piece = await recvSegment(link, from, target.length);
-    if (op === null) copyFrom(link, from, target, piece, offset);
-    else reduceFrom(link, from, target, piece, op, offset, sourceFirst);
-    return;
+  const staged = link.recvInto === undefined ? null : stage(target, target.length);
+  try {
+    let piece: FloatArray;
+    if (staged === null) piece = await recvSegment(link, from, target.length);
+    else {
+      const landed = await link.recvInto!(from, staged);
+      if (landed === undefined || landed.length !== target.length) {
+        throw new RangeError(
+          `rank ${from} sent a segment of ${landed?.length ?? 0} values where ${target.length} were expected: the ranks' buffers differ in length`,
+        );
+      }
+      piece = landed;
+    }
+    const bad = op === null ? copyChecked(target, piece, link.check) : reduceChecked(target, piece, op, link.check, sourceFirst);
+    if (bad >= 0) throw link.refused(from, piece[bad]!, offset + bad);
+    if (piece !== staged) link.release?.(piece);
+  } finally {
+    if (staged !== null) unstage();
   }
-  let bad = -1;
-  const { array, streamed } = await link.recvStreaming(from, (piece, start, end) => {
-    if (bad >= 0 || piece.length !== target.length) return; // a wrong length fails below, once whole
-    const into = target.subarray(start, end);
-    const values = piece.subarray(start, end);
-    const at = op === null ? copyChecked(into, values, link.check) : reduceChecked(into, values, op, link.check, sourceFirst);
-    if (at >= 0) bad = start + at;
-  });
-  if (array === undefined || array.length !== target.length) {
-    throw new RangeError(
-      `rank ${from} sent a segment of ${array?.length ?? 0} values where ${target.length} were expected: the ranks' buffers differ in length`,
-    );
-  }
-  if (!streamed) {
-    if (op === null) copyFrom(link, from, target, array, offset);
-    else reduceFrom(link, from, target, array, op, offset, sourceFirst);
-    return;
-  }
-  if (bad >= 0) throw link.refused(from, array[bad]!, offset + bad);
-  link.release?.(array);
 }
 
 /** Copy `piece` from `from` into `target` (element `offset` of the buffer), or fail naming the value. */
@@ -347,8 +337,7 @@ export async function directBroadcast(link: CollectiveLink, buffer: FloatArray, 
     await Promise.all(sends);
     return;
   }
-  for (const [s, e] of segmentsOf(0, buffer.length, segmentElements))
-    copyFrom(link, root, buffer.subarray(s, e), await recvSegment(link, root, e - s), s);
+  for (const [s, e] of segmentsOf(0, buffer.length, segmentElements)) await takeSegment(link, root, buffer.subarray(s, e), null, s);
 }
 
 /**

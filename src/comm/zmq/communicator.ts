@@ -197,11 +197,11 @@ export class ZmqCommunicator implements Communicator {
         : {
             release: (array: FloatArray) => lane.release(array),
             sendResolvesAfterRead: true,
-            recvStreaming: async (from: number, consume: (array: FloatArray, start: number, end: number) => void) => {
-              const frame = await lane.recv(from, what, (rank) => this.hostOf(rank), { seq, name: collective.name, consume });
+            recvInto: async (from: number, into: FloatArray) => {
+              const frame = await lane.recv(from, what, (rank) => this.hostOf(rank), { seq, name: collective.name, array: into });
               this.stats.bytesReceived += frame.bytes;
               if (frame.seq !== seq || frame.name !== collective.name) throw this.outOfStep(from, frame.seq, what);
-              return { array: frame.array ?? undefined, streamed: frame.streamed === true };
+              return frame.array ?? undefined;
             },
           }),
       send: async (to, arrays) => {

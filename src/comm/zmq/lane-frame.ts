@@ -37,8 +37,6 @@ export interface LaneFrame {
   array: FloatArray | null;
   /** Bytes on the wire, header included. */
   bytes: number;
-  /** Its values were handed to the receive's stream as they arrived (zmq/lane.ts). */
-  streamed?: boolean;
 }
 
 /**
@@ -79,15 +77,6 @@ export interface ReaderFiles {
   acknowledged(slot: number): string | null;
 }
 
-/**
- * Where a payload is read to: `array`, and, when the lane streams it to a collective, `progress(values)`
- * after each read with how many whole values of `array` have arrived so far (zmq/lane.ts).
- */
-export interface PayloadSink {
-  array: FloatArray;
-  progress?: (values: number) => void;
-}
-
 /** Reads one peer's frames on the connection this rank opened, each payload straight into its typed array. */
 export class Reader {
   private state: 'admission' | 'header' | 'payload' = 'admission';
@@ -96,8 +85,6 @@ export class Reader {
   private filled = 0;
   private payload: Uint8Array = new Uint8Array(0);
   private array: FloatArray | null = null;
-  private progress: ((values: number) => void) | undefined = undefined;
-  private valueBytes = 4;
   private seq = 0;
   private name = 0;
 
@@ -106,8 +93,8 @@ export class Reader {
     private readonly onAdmitted: () => void,
     private readonly onFrame: (frame: LaneFrame) => void,
     private readonly onMalformed: (reason: string) => void,
-    /** The memory a payload of `length` values is read into (`seq` and `name`: its collective, from the header). */
-    private readonly take: (dtype: 1 | 2, length: number, seq: number, name: number) => PayloadSink,
+    /** The memory a payload of `length` values is read into (`seq`, `name`: its collective, from its header). */
+    private readonly take: (dtype: 1 | 2, length: number, seq: number, name: number) => FloatArray,
     private readonly files: ReaderFiles | null = null,
   ) {}
 
@@ -134,17 +121,8 @@ export class Reader {
       this.startPayload();
       return;
     }
-    this.progress?.(Math.floor(this.filled / this.valueBytes));
     if (this.filled < this.payload.byteLength) return;
     this.finish();
-  }
-
-  /** Read the payload of `length` values into the memory `take` gives. */
-  private sink(dtype: 1 | 2, length: number): void {
-    const sink = this.take(dtype, length, this.seq, this.name);
-    this.array = sink.array;
-    this.progress = sink.progress;
-    this.valueBytes = dtype === 1 ? 4 : 8;
   }
 
   private startPayload(): void {
@@ -184,11 +162,10 @@ export class Reader {
       return;
     }
     if (kind === IN_FILE) {
-      this.sink(dtype as 1 | 2, bytes / size);
-      this.payload = new Uint8Array(this.array!.buffer, this.array!.byteOffset, bytes);
+      this.array = this.take(dtype as 1 | 2, bytes / size, this.seq, this.name);
+      this.payload = new Uint8Array(this.array.buffer, this.array.byteOffset, bytes);
       const refused = this.files!.read(slot, this.payload);
       if (refused !== null) return this.onMalformed(refused);
-      this.progress?.(bytes / size);
       this.finish();
       return;
     }
@@ -198,8 +175,8 @@ export class Reader {
       this.finish();
       return;
     }
-    this.sink(dtype as 1 | 2, bytes / size);
-    this.payload = new Uint8Array(this.array!.buffer, this.array!.byteOffset, bytes);
+    this.array = this.take(dtype as 1 | 2, bytes / size, this.seq, this.name);
+    this.payload = new Uint8Array(this.array.buffer, this.array.byteOffset, bytes);
     this.state = 'payload';
     if (bytes === 0) this.finish();
   }
@@ -209,7 +186,6 @@ export class Reader {
     this.state = 'header';
     this.filled = 0;
     this.array = null;
-    this.progress = undefined;
     this.payload = new Uint8Array(0);
     this.onFrame(frame);
   }

@@ -49,7 +49,7 @@ import type { FloatArray } from '../../core/storage.js';
 import type { HelloIdentity } from './hello.js';
 import { helloFields, helloProblem } from './hello.js';
 import { MAX_LOGGED_DROPS } from './options.js';
-import type { LaneFrame, PayloadSink, ReaderFiles } from './lane-frame.js';
+import type { LaneFrame, ReaderFiles } from './lane-frame.js';
 import { ADMITTED, Reader, encodeAck, encodeHeader } from './lane-frame.js';
 import { LaneFiles, segmentId } from './lane-files.js';
 
@@ -106,27 +106,24 @@ export interface LaneOptions {
 export const FILE_MIN_BYTES = 64 * 1024;
 
 /**
- * A collective taking a frame's values as they arrive (`Lane.recv`'s `stream`): `consume(array, start,
- * end)` after each read that completed values [start, end) of `array`, the pool array the payload is
- * read into; called only while the receive waits, for a frame of collective `seq` named `name`.
+ * Where a receive wants its frame's payload (`Lane.recv`'s `into`): read into `array` when the frame
+ * is of collective `seq` named `name`, has the array's dtype and length, and its header arrives while
+ * the receive waits; else into a pool array. The lane stops writing `array` when the receive fails
+ * (the rest of that payload then lands in memory of its own), so its owner may reuse it at once.
  */
-export interface LaneStream {
+export interface LaneInto {
   seq: number;
   name: number;
-  consume: (array: FloatArray, start: number, end: number) => void;
+  array: FloatArray;
 }
 
 interface Waiter {
   resolve: (frame: LaneFrame) => void;
   reject: (error: Error) => void;
   timer: NodeJS.Timeout;
-  stream?: LaneStream;
-  /** The array of the frame being streamed to this receive, once its header arrived. */
-  bound?: FloatArray;
-  /** Resolved, rejected or timed out: its stream is consumed no more. */
-  settled?: boolean;
-  /** What its `consume` threw, reported when the frame is complete. */
-  failure?: Error;
+  into?: LaneInto;
+  /** Its frame's header arrived and the payload is being read into `into.array`. */
+  reading?: boolean;
 }
 
 export class Lane {
@@ -313,7 +310,7 @@ export class Lane {
         this.markLost(peer, `it sent a malformed lane frame (${reason})`);
         socket.destroy();
       },
-      (dtype, length, seq, name) => this.sink(peer, dtype, length, seq, name),
+      (dtype, length, seq, name) => this.payloadArray(peer, dtype, length, seq, name),
       this.files === null ? null : this.readerFiles(peer),
     );
     const socket = connect({
@@ -388,31 +385,23 @@ export class Lane {
   }
 
   /**
-   * Where the next frame from `peer` is read to: a pool array; when the receive waiting for it streams
-   * (its collective and the header's agree), each read also hands the values that arrived to it.
+   * Where the next frame's payload from `peer` is read to: the waiting receive's `into` when the
+   * header fits it (see LaneInto), else a pool array.
    */
-  private sink(peer: number, dtype: 1 | 2, length: number, seq: number, name: number): PayloadSink {
-    const array = this.takeArray(dtype, length);
+  private payloadArray(peer: number, dtype: 1 | 2, length: number, seq: number, name: number): FloatArray {
     const waiter = this.waiters[peer]![0];
-    const stream = waiter?.stream;
-    if (waiter === undefined || stream === undefined || waiter.bound !== undefined || stream.seq !== seq || stream.name !== name) {
-      return { array };
+    const into = waiter?.into;
+    if (
+      into !== undefined &&
+      into.seq === seq &&
+      into.name === name &&
+      into.array.length === length &&
+      (into.array instanceof Float32Array ? dtype === 1 : dtype === 2)
+    ) {
+      waiter!.reading = true;
+      return into.array;
     }
-    waiter.bound = array;
-    let done = 0;
-    return {
-      array,
-      progress: (values) => {
-        if (waiter.settled === true || waiter.failure !== undefined || values <= done) return;
-        const start = done;
-        done = values;
-        try {
-          stream.consume(array, start, values);
-        } catch (error) {
-          waiter.failure = error instanceof Error ? error : new Error(String(error));
-        }
-      },
-    };
+    return this.takeArray(dtype, length);
   }
 
   /** Give back a payload array the collective no longer reads, to receive a later segment into. */
@@ -432,9 +421,7 @@ export class Lane {
       return;
     }
     clearTimeout(waiter.timer);
-    waiter.settled = true;
-    if (waiter.failure !== undefined) waiter.reject(waiter.failure);
-    else waiter.resolve(frame.array !== null && waiter.bound === frame.array ? { ...frame, streamed: true } : frame);
+    waiter.resolve(frame);
   }
 
   private goneError(peer: number): CommError {
@@ -444,6 +431,19 @@ export class Lane {
     );
   }
 
+  /**
+   * `waiter`, on `peer`, fails before its frame is complete. When that frame's payload is being read
+   * into its `into`, whose owner may reuse the memory as soon as the receive fails, the connection is
+   * closed and the peer lost: the socket already holds that memory for its next read, and only
+   * closing it (synchronously, in libuv) guarantees no later read lands there.
+   */
+  private settleUnread(peer: number, waiter: Waiter): void {
+    clearTimeout(waiter.timer);
+    if (waiter.reading !== true) return;
+    this.readers[peer]?.destroy();
+    this.markLost(peer, 'a receive from it failed in the middle of a frame, and its connection was closed');
+  }
+
   /** Fail every wait on `peer` now, and every later one. */
   markLost(peer: number, reason: string): void {
     if (this.lost[peer] !== null) return;
@@ -451,8 +451,7 @@ export class Lane {
     this.files?.failWaiters(peer, (p) => this.goneError(p));
     if (this.queues[peer]!.length > 0) return; // frames that arrived first are still read; the waits after them fail
     for (const waiter of this.waiters[peer]!.splice(0)) {
-      clearTimeout(waiter.timer);
-      waiter.settled = true;
+      this.settleUnread(peer, waiter);
       waiter.reject(this.goneError(peer));
     }
   }
@@ -466,8 +465,7 @@ export class Lane {
     this.files?.failWaiters(null, () => error);
     for (let peer = 0; peer < this.size; peer++) {
       for (const waiter of this.waiters[peer]!.splice(0)) {
-        clearTimeout(waiter.timer);
-        waiter.settled = true;
+        this.settleUnread(peer, waiter);
         waiter.reject(error);
       }
     }
@@ -561,12 +559,10 @@ export class Lane {
 
   /**
    * The next frame from `from`; TIMEOUT after `timeoutMs` naming it, PEER_LOST when it is gone.
-   * `stream`: hand its values to `stream.consume` as they arrive, when it is the frame of that
-   * collective and its header arrives while this receive waits (the frame then says `streamed`);
-   * a frame already queued, or of another collective, comes whole. What `consume` throws fails the
-   * receive once the frame is complete.
+   * `into`: the memory its payload is read into when it fits (see LaneInto; the frame's `array` says
+   * where it landed: a frame already queued, or that does not fit, comes in a pool array).
    */
-  recv(from: number, what: string, hostOf: (rank: number) => string, stream?: LaneStream): Promise<LaneFrame> {
+  recv(from: number, what: string, hostOf: (rank: number) => string, into?: LaneInto): Promise<LaneFrame> {
     if (this.aborted !== null) return Promise.reject(this.aborted);
     const queued = this.queues[from]!.shift();
     if (queued !== undefined) return Promise.resolve(queued);
@@ -575,10 +571,10 @@ export class Lane {
       const waiter: Waiter = {
         resolve,
         reject,
-        ...(stream === undefined ? {} : { stream }),
+        ...(into === undefined ? {} : { into }),
         timer: setTimeout(() => {
           this.waiters[from] = this.waiters[from]!.filter((w) => w !== waiter);
-          waiter.settled = true;
+          this.settleUnread(from, waiter);
           reject(
             new CommError(
               'TIMEOUT',
@@ -607,8 +603,7 @@ export class Lane {
     this.files?.failWaiters(null, () => new CommError('COMM', 'the communicator was closed while waiting'));
     for (let peer = 0; peer < this.size; peer++) {
       for (const waiter of this.waiters[peer]!.splice(0)) {
-        clearTimeout(waiter.timer);
-        waiter.settled = true;
+        this.settleUnread(peer, waiter);
         waiter.reject(new CommError('COMM', 'the communicator was closed while waiting'));
       }
     }
