@@ -10,6 +10,9 @@
  * with a buffer per read). Measured before building it (/tmp prototype, 2 processes, load ≈ 20):
  * an exchange of 4 KiB took 17 µs median against 150–200 µs over ZeroMQ ipc and gloo's 97 µs.
  *
+ * A receive may give the memory to read its payload into (`recv`'s `into`: the collectives give the
+ * WASM kernels' staging area, collectives/reduce.ts `stage`, so a segment is reduced where it landed).
+ *
  * Authentication is the local path's: the socket is in the job's 0700 folder, and every connection
  * opens with the same hello as ZeroMQ's (job id, generation, world size, rank, proof of the job
  * secret; zmq/hello.ts), refused with a logged reason when it does not match — a stale generation,
