@@ -8,9 +8,9 @@
  * 195–290 µs for the checked sum, 90–170 µs for the check alone; this path 3 copies plus the kernel.
  * Blocks of BLOCK_BYTES keep both operands in the L2 cache between the copy and the kernel.
  *
- * A segment received from the wire can be read straight into this memory (`stage`, for the lane's
- * streamed receives, collectives/link.ts): a source there is not copied in again, which saves one of
- * the sum's three copies and the check's only one (a pass over the segment each).
+ * A segment received from the wire can be read straight into this memory (`stage`, for links that
+ * receive into given memory — the lane; collectives/link.ts): a source there is not copied in again,
+ * which saves one of the sum's three copies and the check's only one (a pass over the segment each).
  *
  * One module instance per thread, on its own small memory (not the kernels' heap: the collectives
  * must not depend on which kernel backend a model chose). When the module is missing or has no

@@ -112,7 +112,7 @@ export const FILE_MIN_BYTES = 64 * 1024;
  * Where a receive wants its frame's payload (`Lane.recv`'s `into`): read into `array` when the frame
  * is of collective `seq` named `name`, has the array's dtype and length, and its header arrives while
  * the receive waits; else into a pool array. The lane stops writing `array` when the receive fails
- * (the rest of that payload then lands in memory of its own), so its owner may reuse it at once.
+ * (mid-payload, by closing that connection: see settleUnread), so its owner may reuse it at once.
  */
 export interface LaneInto {
   seq: number;
