@@ -7,8 +7,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ReduceOp } from '../../src/comm/communicator.js';
 import { reduceInto } from '../../src/comm/communicator.js';
-import { TRUSTED, copyChecked, firstRefused, reduceChecked } from '../../src/comm/collectives/reduce.js';
-import { WASM_MIN_VALUES, wasmReduce } from '../../src/comm/collectives/wasm-reduce.js';
+import { TRUSTED, copyChecked, firstRefused, reduceChecked, stage, unstage } from '../../src/comm/collectives/reduce.js';
+import { STAGE_BYTES, WASM_MIN_VALUES, wasmReduce } from '../../src/comm/collectives/wasm-reduce.js';
 import type { DType, FloatArray } from '../../src/core/storage.js';
 import { inputFor } from './communicator-cases.js';
 
@@ -75,4 +75,41 @@ test('copyChecked copies every value, and mismatched dtypes or lengths are refus
   }
   assert.throws(() => reduceChecked(new Float32Array(600), new Float64Array(600), 'sum', FINITE), RangeError);
   assert.throws(() => copyChecked(new Float32Array(3), new Float32Array(4), FINITE), RangeError);
+});
+
+test('a source received into the staging area (read in place by the kernels) sums, checks and copies bitwise as one that is not', () => {
+  for (const dtype of ['float32', 'float64'] as DType[]) {
+    for (const length of [WASM_MIN_VALUES, WASM_MIN_VALUES + 7, 70_001]) {
+      const a = inputFor(0, dtype, length, 6);
+      const b = inputFor(1, dtype, length, 6);
+      const expected = a.slice();
+      reduceInto(expected, b, 'sum');
+      const staged = stage(a, length);
+      assert.ok(staged !== null, `${dtype} ${length}: staged`);
+      try {
+        assert.equal(staged.constructor, a.constructor);
+        assert.equal(stage(a, length), null, 'the area is in use until unstaged');
+        staged.set(b);
+        const target = a.slice();
+        assert.equal(reduceChecked(target, staged, 'sum', FINITE), -1);
+        assert.ok(bytes(target).equals(bytes(expected)), `${dtype} ${length}: sum`);
+        const copy = a.slice();
+        assert.equal(copyChecked(copy, staged, FINITE), -1);
+        assert.ok(bytes(copy).equals(bytes(b)), `${dtype} ${length}: copy`);
+        for (const at of [0, length - 1, Math.floor(length / 2)]) {
+          staged.set(b);
+          staged[at] = NaN;
+          assert.equal(reduceChecked(a.slice(), staged, 'sum', FINITE), at, `${dtype} ${length}: NaN at ${at} in the sum`);
+          assert.equal(copyChecked(a.slice(), staged, FINITE), at, `${dtype} ${length}: NaN at ${at} in the copy`);
+        }
+      } finally {
+        unstage();
+      }
+    }
+  }
+  const kind = new Float32Array(0);
+  assert.equal(stage(kind, WASM_MIN_VALUES - 1), null, 'below the WASM threshold: not staged');
+  assert.equal(stage(kind, STAGE_BYTES / 4 + 1), null, 'larger than the area: not staged');
+  assert.ok(stage(kind, STAGE_BYTES / 4) !== null, 'the whole area');
+  unstage();
 });

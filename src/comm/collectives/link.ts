@@ -41,7 +41,7 @@
 import type { FloatArray } from '../../core/storage.js';
 import type { ReduceOp } from '../communicator.js';
 import type { ValueCheck } from './reduce.js';
-import { TRUSTED, copyChecked, reduceChecked } from './reduce.js';
+import { TRUSTED, copyChecked, reduceChecked, stage, unstage } from './reduce.js';
 
 /** One collective's view of the transport: send arrays to a rank, receive the next arrays from a rank. */
 export interface CollectiveLink {
@@ -51,6 +51,13 @@ export interface CollectiveLink {
   send(to: number, arrays: FloatArray[]): Promise<void>;
   /** The next arrays from `from`, not yet checked: the collective checks them as it uses them. */
   recv(from: number): Promise<FloatArray[]>;
+  /**
+   * Optional: `recv` of a one-array message, read straight into `into` when it has its dtype and
+   * length and arrives after the call (else into the link's memory, as `recv`); resolves with the
+   * array it landed in (undefined for an empty message). The link stops writing `into` before the
+   * promise settles, also when it fails, so the collective may reuse `into` at once.
+   */
+  recvInto?(from: number, into: FloatArray): Promise<FloatArray | undefined>;
   /** What a value from the wire may be in this collective. */
   readonly check: ValueCheck;
   /** The error when `from` sent `value`, refused by `check`, at element `index` of the collective's buffer. */
@@ -107,6 +114,41 @@ function reduceFrom(
   const bad = reduceChecked(target, piece, op, link.check, sourceFirst);
   if (bad >= 0) throw link.refused(from, piece[bad]!, offset + bad);
   link.release?.(piece);
+}
+
+/**
+ * The next segment from `from`, of `target.length` values, reduced into `target` (element `offset` of
+ * the buffer) or copied there (`op` null); fails naming a refused value. On a link that receives into
+ * given memory, the segment is read into the WASM kernels' staging area (collectives/reduce.ts
+ * `stage`), where they reduce or check it without copying it in: one pass less over each segment.
+ */
+async function takeSegment(
+  link: CollectiveLink,
+  from: number,
+  target: FloatArray,
+  op: ReduceOp | null,
+  offset: number,
+  sourceFirst = false,
+): Promise<void> {
+  const staged = link.recvInto === undefined ? null : stage(target, target.length);
+  try {
+    let piece: FloatArray;
+    if (staged === null) piece = await recvSegment(link, from, target.length);
+    else {
+      const landed = await link.recvInto!(from, staged);
+      if (landed === undefined || landed.length !== target.length) {
+        throw new RangeError(
+          `rank ${from} sent a segment of ${landed?.length ?? 0} values where ${target.length} were expected: the ranks' buffers differ in length`,
+        );
+      }
+      piece = landed;
+    }
+    const bad = op === null ? copyChecked(target, piece, link.check) : reduceChecked(target, piece, op, link.check, sourceFirst);
+    if (bad >= 0) throw link.refused(from, piece[bad]!, offset + bad);
+    if (piece !== staged) link.release?.(piece);
+  } finally {
+    if (staged !== null) unstage();
+  }
 }
 
 /** Copy `piece` from `from` into `target` (element `offset` of the buffer), or fail naming the value. */
@@ -237,10 +279,9 @@ export async function directAllReduce(link: CollectiveLink, buffer: FloatArray, 
           if (from > 0 && !inPlace) reduceChecked(target, buffer.subarray(s, e), op, TRUSTED);
           continue;
         }
-        const piece = await recvSegment(link, from, e - s);
-        if (inPlace && from === 0) reduceFrom(link, from, target, piece, op, s, true);
-        else if (from === 0) copyFrom(link, from, target, piece, s);
-        else reduceFrom(link, from, target, piece, op, s);
+        if (inPlace && from === 0) await takeSegment(link, from, target, op, s, true);
+        else if (from === 0) await takeSegment(link, from, target, null, s);
+        else await takeSegment(link, from, target, op, s);
       }
       // All-gather, pipelined: the reduced segment leaves for every rank at once. Views of `reduced`,
       // which never changes again in this collective.
@@ -249,9 +290,7 @@ export async function directAllReduce(link: CollectiveLink, buffer: FloatArray, 
     for (let k = 1; k < size; k++) {
       const from = (rank - k + size) % size;
       const [fromStart, fromEnd] = chunkBounds(buffer.length, size, from);
-      for (const [s, e] of segmentsOf(fromStart, fromEnd, segmentElements)) {
-        copyFrom(link, from, buffer.subarray(s, e), await recvSegment(link, from, e - s), s);
-      }
+      for (const [s, e] of segmentsOf(fromStart, fromEnd, segmentElements)) await takeSegment(link, from, buffer.subarray(s, e), null, s);
     }
     if (!inPlace) buffer.set(reduced, start);
   });
@@ -298,8 +337,7 @@ export async function directBroadcast(link: CollectiveLink, buffer: FloatArray, 
     await Promise.all(sends);
     return;
   }
-  for (const [s, e] of segmentsOf(0, buffer.length, segmentElements))
-    copyFrom(link, root, buffer.subarray(s, e), await recvSegment(link, root, e - s), s);
+  for (const [s, e] of segmentsOf(0, buffer.length, segmentElements)) await takeSegment(link, root, buffer.subarray(s, e), null, s);
 }
 
 /**

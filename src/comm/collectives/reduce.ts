@@ -90,6 +90,20 @@ export function copyChecked(target: FloatArray, source: FloatArray, check: Value
   throw new RangeError('copyChecked: target and source differ in dtype (the ranks passed different buffer types)');
 }
 
+/**
+ * Memory to receive a segment of `length` values of `kind`'s dtype into, where the WASM kernels read
+ * it without copying it in (collectives/wasm-reduce.ts); null when there is none free (the kernels
+ * did not load, the segment is larger than the area, or it is in use). Give it back with `unstage`.
+ */
+export function stage(kind: FloatArray, length: number): FloatArray | null {
+  return length >= WASM_MIN_VALUES ? (wasmReduce()?.stage(kind, length) ?? null) : null;
+}
+
+/** Give back the memory `stage` returned. */
+export function unstage(): void {
+  wasmReduce()?.unstage();
+}
+
 /** Index of the first value `check` refuses in `values`, or −1 (a pass of its own, for payloads not reduced). */
 export function firstRefused(values: FloatArray, check: ValueCheck): number {
   if (check.trusted === true) return -1;

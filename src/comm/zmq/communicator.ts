@@ -192,7 +192,18 @@ export class ZmqCommunicator implements Communicator {
           `${what}: rank ${from} (${this.hostOf(from)}) sent ${value} at element ${index}; non-finite values from the wire never reach the model (its training diverged, or the bytes were corrupted)`,
           { rank: from, host: this.hostOf(from) },
         ),
-      ...(lane === null ? {} : { release: (array: FloatArray) => lane.release(array), sendResolvesAfterRead: true }),
+      ...(lane === null
+        ? {}
+        : {
+            release: (array: FloatArray) => lane.release(array),
+            sendResolvesAfterRead: true,
+            recvInto: async (from: number, into: FloatArray) => {
+              const frame = await lane.recv(from, what, (rank) => this.hostOf(rank), { seq, name: collective.name, array: into });
+              this.stats.bytesReceived += frame.bytes;
+              if (frame.seq !== seq || frame.name !== collective.name) throw this.outOfStep(from, frame.seq, what);
+              return frame.array ?? undefined;
+            },
+          }),
       send: async (to, arrays) => {
         if (lane !== null) {
           if (arrays.length > 1) throw new RangeError('a lane frame carries at most one array');
@@ -207,13 +218,7 @@ export class ZmqCommunicator implements Communicator {
         if (lane !== null) {
           const frame = await lane.recv(from, what, (rank) => this.hostOf(rank));
           this.stats.bytesReceived += frame.bytes;
-          if (frame.seq !== seq || frame.name !== collective.name) {
-            throw new CommError(
-              'COMM',
-              `rank ${from} is in another collective (#${frame.seq}) while this rank is in ${what}: every rank must call the same collectives in the same order`,
-              { rank: from },
-            );
-          }
+          if (frame.seq !== seq || frame.name !== collective.name) throw this.outOfStep(from, frame.seq, what);
           return frame.array === null ? [] : [frame.array];
         }
         const message: Incoming = await this.transport.take('coll', from, what);
@@ -228,6 +233,15 @@ export class ZmqCommunicator implements Communicator {
         return message.arrays;
       },
     };
+  }
+
+  /** The error when `from`'s lane frame belongs to collective #`seq`, not to `what`. */
+  private outOfStep(from: number, seq: number, what: string): CommError {
+    return new CommError(
+      'COMM',
+      `rank ${from} is in another collective (#${seq}) while this rank is in ${what}: every rank must call the same collectives in the same order`,
+      { rank: from },
+    );
   }
 
   private segmentElements(buffer: FloatArray): number {

@@ -93,7 +93,8 @@ export class Reader {
     private readonly onAdmitted: () => void,
     private readonly onFrame: (frame: LaneFrame) => void,
     private readonly onMalformed: (reason: string) => void,
-    private readonly take: (dtype: 1 | 2, length: number) => FloatArray,
+    /** The memory a payload of `length` values is read into (`seq`, `name`: its collective, from its header). */
+    private readonly take: (dtype: 1 | 2, length: number, seq: number, name: number) => FloatArray,
     private readonly files: ReaderFiles | null = null,
   ) {}
 
@@ -161,7 +162,7 @@ export class Reader {
       return;
     }
     if (kind === IN_FILE) {
-      this.array = this.take(dtype as 1 | 2, bytes / size);
+      this.array = this.take(dtype as 1 | 2, bytes / size, this.seq, this.name);
       this.payload = new Uint8Array(this.array.buffer, this.array.byteOffset, bytes);
       const refused = this.files!.read(slot, this.payload);
       if (refused !== null) return this.onMalformed(refused);
@@ -174,8 +175,8 @@ export class Reader {
       this.finish();
       return;
     }
-    this.array = this.take(dtype as 1 | 2, bytes / size);
-    this.payload = new Uint8Array(this.array.buffer);
+    this.array = this.take(dtype as 1 | 2, bytes / size, this.seq, this.name);
+    this.payload = new Uint8Array(this.array.buffer, this.array.byteOffset, bytes);
     this.state = 'payload';
     if (bytes === 0) this.finish();
   }

@@ -10,6 +10,9 @@
  * with a buffer per read). Measured before building it (/tmp prototype, 2 processes, load ≈ 20):
  * an exchange of 4 KiB took 17 µs median against 150–200 µs over ZeroMQ ipc and gloo's 97 µs.
  *
+ * A receive may give the memory to read its payload into (`recv`'s `into`: the collectives give the
+ * WASM kernels' staging area, collectives/reduce.ts `stage`, so a segment is reduced where it landed).
+ *
  * Authentication is the local path's: the socket is in the job's 0700 folder, and every connection
  * opens with the same hello as ZeroMQ's (job id, generation, world size, rank, proof of the job
  * secret; zmq/hello.ts), refused with a logged reason when it does not match — a stale generation,
@@ -105,10 +108,25 @@ export interface LaneOptions {
  */
 export const FILE_MIN_BYTES = 64 * 1024;
 
+/**
+ * Where a receive wants its frame's payload (`Lane.recv`'s `into`): read into `array` when the frame
+ * is of collective `seq` named `name`, has the array's dtype and length, and its header arrives while
+ * the receive waits; else into a pool array. The lane stops writing `array` when the receive fails
+ * (mid-payload, by closing that connection: see settleUnread), so its owner may reuse it at once.
+ */
+export interface LaneInto {
+  seq: number;
+  name: number;
+  array: FloatArray;
+}
+
 interface Waiter {
   resolve: (frame: LaneFrame) => void;
   reject: (error: Error) => void;
   timer: NodeJS.Timeout;
+  into?: LaneInto;
+  /** Its frame's header arrived and the payload is being read into `into.array`. */
+  reading?: boolean;
 }
 
 export class Lane {
@@ -295,7 +313,7 @@ export class Lane {
         this.markLost(peer, `it sent a malformed lane frame (${reason})`);
         socket.destroy();
       },
-      (dtype, length) => this.takeArray(dtype, length),
+      (dtype, length, seq, name) => this.payloadArray(peer, dtype, length, seq, name),
       this.files === null ? null : this.readerFiles(peer),
     );
     const socket = connect({
@@ -369,6 +387,26 @@ export class Lane {
     return dtype === 1 ? new Float32Array(length) : new Float64Array(length);
   }
 
+  /**
+   * Where the next frame's payload from `peer` is read to: the waiting receive's `into` when the
+   * header fits it (see LaneInto), else a pool array.
+   */
+  private payloadArray(peer: number, dtype: 1 | 2, length: number, seq: number, name: number): FloatArray {
+    const waiter = this.waiters[peer]![0];
+    const into = waiter?.into;
+    if (
+      into !== undefined &&
+      into.seq === seq &&
+      into.name === name &&
+      into.array.length === length &&
+      (into.array instanceof Float32Array ? dtype === 1 : dtype === 2)
+    ) {
+      waiter!.reading = true;
+      return into.array;
+    }
+    return this.takeArray(dtype, length);
+  }
+
   /** Give back a payload array the collective no longer reads, to receive a later segment into. */
   release(array: FloatArray): void {
     const key = `${array instanceof Float32Array ? 1 : 2}:${array.length}`;
@@ -396,6 +434,19 @@ export class Lane {
     );
   }
 
+  /**
+   * `waiter`, on `peer`, fails before its frame is complete. When that frame's payload is being read
+   * into its `into`, whose owner may reuse the memory as soon as the receive fails, the connection is
+   * closed and the peer lost: the socket already holds that memory for its next read, and only
+   * closing it (synchronously, in libuv) guarantees no later read lands there.
+   */
+  private settleUnread(peer: number, waiter: Waiter): void {
+    clearTimeout(waiter.timer);
+    if (waiter.reading !== true) return;
+    this.readers[peer]?.destroy();
+    this.markLost(peer, 'a receive from it failed in the middle of a frame, and its connection was closed');
+  }
+
   /** Fail every wait on `peer` now, and every later one. */
   markLost(peer: number, reason: string): void {
     if (this.lost[peer] !== null) return;
@@ -403,7 +454,7 @@ export class Lane {
     this.files?.failWaiters(peer, (p) => this.goneError(p));
     if (this.queues[peer]!.length > 0) return; // frames that arrived first are still read; the waits after them fail
     for (const waiter of this.waiters[peer]!.splice(0)) {
-      clearTimeout(waiter.timer);
+      this.settleUnread(peer, waiter);
       waiter.reject(this.goneError(peer));
     }
   }
@@ -417,7 +468,7 @@ export class Lane {
     this.files?.failWaiters(null, () => error);
     for (let peer = 0; peer < this.size; peer++) {
       for (const waiter of this.waiters[peer]!.splice(0)) {
-        clearTimeout(waiter.timer);
+        this.settleUnread(peer, waiter);
         waiter.reject(error);
       }
     }
@@ -509,8 +560,12 @@ export class Lane {
     });
   }
 
-  /** The next frame from `from`; TIMEOUT after `timeoutMs` naming it, PEER_LOST when it is gone. */
-  recv(from: number, what: string, hostOf: (rank: number) => string): Promise<LaneFrame> {
+  /**
+   * The next frame from `from`; TIMEOUT after `timeoutMs` naming it, PEER_LOST when it is gone.
+   * `into`: the memory its payload is read into when it fits (see LaneInto; the frame's `array` says
+   * where it landed: a frame already queued, or that does not fit, comes in a pool array).
+   */
+  recv(from: number, what: string, hostOf: (rank: number) => string, into?: LaneInto): Promise<LaneFrame> {
     if (this.aborted !== null) return Promise.reject(this.aborted);
     const queued = this.queues[from]!.shift();
     if (queued !== undefined) return Promise.resolve(queued);
@@ -519,8 +574,10 @@ export class Lane {
       const waiter: Waiter = {
         resolve,
         reject,
+        ...(into === undefined ? {} : { into }),
         timer: setTimeout(() => {
           this.waiters[from] = this.waiters[from]!.filter((w) => w !== waiter);
+          this.settleUnread(from, waiter);
           reject(
             new CommError(
               'TIMEOUT',
@@ -549,7 +606,7 @@ export class Lane {
     this.files?.failWaiters(null, () => new CommError('COMM', 'the communicator was closed while waiting'));
     for (let peer = 0; peer < this.size; peer++) {
       for (const waiter of this.waiters[peer]!.splice(0)) {
-        clearTimeout(waiter.timer);
+        this.settleUnread(peer, waiter);
         waiter.reject(new CommError('COMM', 'the communicator was closed while waiting'));
       }
     }
