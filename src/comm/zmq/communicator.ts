@@ -23,6 +23,7 @@ import { allReduceWith, allToAllBarrier, directBroadcast } from '../collectives/
 import type { Incoming, ZmqTransportOptions } from './transport.js';
 import { ZmqTransport } from './transport.js';
 import { firstInvalid } from './wire.js';
+import { bindAddress } from './join.js';
 import { FILE_MIN_BYTES, Lane, nameHash } from './lane.js';
 import { onTmpfs } from './lane-files.js';
 import { helloProof } from './local.js';
@@ -40,9 +41,11 @@ export interface ZmqCommunicatorOptions extends ZmqTransportOptions {
   /** Largest collective message in bytes (buffers are cut into segments). Default 4 MiB. */
   segmentBytes?: number;
   /**
-   * On the local path (`ipcDir`): carry the collectives over the lane's Unix stream sockets
-   * (zmq/lane.ts) instead of ZeroMQ. Default true; SHARDLEARN_COLLECTIVE_LANE=0 turns it off (to
-   * compare). Every rank of a job must agree.
+   * Carry the collectives over the lane (zmq/lane.ts) instead of ZeroMQ: on the local path (`ipcDir`)
+   * its Unix stream sockets; between hosts TCP, every record sealed with AES-256-GCM (plain with
+   * `insecure`), unless a launcher advertises a proxy in front of each rank (`advertisePort`), which
+   * the lane would bypass. Default true; SHARDLEARN_COLLECTIVE_LANE=0 turns it off (to compare).
+   * Every rank of a job must agree.
    */
   collectiveLane?: boolean;
   /**
@@ -103,14 +106,18 @@ export class ZmqCommunicator implements Communicator {
   /** Join the world described by `options` (rendezvous through rank 0). */
   static async join(options: ZmqCommunicatorOptions): Promise<ZmqCommunicator> {
     const segmentBytes = Math.min(options.segmentBytes ?? DEFAULT_SEGMENT_BYTES, options.maxMessageBytes ?? Infinity);
-    const useLane =
-      options.ipcDir !== undefined && options.size > 1 && (options.collectiveLane ?? process.env['SHARDLEARN_COLLECTIVE_LANE'] !== '0');
+    const laneWanted = options.size > 1 && (options.collectiveLane ?? process.env['SHARDLEARN_COLLECTIVE_LANE'] !== '0');
+    // Between hosts the lane is TCP; not behind a launcher's proxies (the processes paradigm's network profiles), which it would bypass.
+    const tcpLane = laneWanted && options.ipcDir === undefined && options.advertisePort === undefined;
+    const useLane = laneWanted && (options.ipcDir !== undefined || tcpLane);
     // The lane listens before the ZeroMQ join, so once the join is done every rank's lane socket exists.
     let gone: (peer: number) => CommError | null = () => null;
     const laneFiles = options.laneFiles ?? laneFilesFromEnv();
     const lane = useLane
       ? await Lane.listen({
-          dir: options.ipcDir!,
+          ...(tcpLane
+            ? { tcp: { host: await bindAddress(options), secret: options.insecure === true ? null : options.secret } }
+            : { dir: options.ipcDir! }),
           identity: {
             jobId: options.jobId,
             generation: options.generation ?? 0,
@@ -129,14 +136,14 @@ export class ZmqCommunicator implements Communicator {
       : null;
     let transport: ZmqTransport;
     try {
-      transport = await ZmqTransport.join(options);
+      transport = await ZmqTransport.join(tcpLane ? { ...options, lanePort: lane!.port! } : options);
     } catch (error) {
       await lane?.close();
       throw error;
     }
     gone = (peer) => transport.goneError(peer);
     try {
-      await lane?.connect(options.joinTimeoutMs ?? options.timeoutMs ?? DEFAULT_TIMEOUT_MS);
+      await lane?.connect(options.joinTimeoutMs ?? options.timeoutMs ?? DEFAULT_TIMEOUT_MS, transport.lanePeers() ?? undefined);
     } catch (error) {
       await Promise.all([lane?.close(), transport.close(error instanceof Error ? error.message : String(error))]);
       throw error;
@@ -144,9 +151,14 @@ export class ZmqCommunicator implements Communicator {
     return new ZmqCommunicator(transport, options.algorithm ?? 'direct', segmentBytes, lane);
   }
 
-  /** The transport the collectives run on: ZeroMQ, the local lane's sockets (zmq/lane.ts), or the lane with its segment files (zmq/lane-files.ts). */
-  get collectiveTransport(): 'zmq' | 'lane' | 'lane-files' {
-    return this.lane === null ? 'zmq' : this.lane.hasFiles ? 'lane-files' : 'lane';
+  /**
+   * The transport the collectives run on: ZeroMQ, the local lane's sockets (zmq/lane.ts), the lane with
+   * its segment files (zmq/lane-files.ts), or the lane between hosts over TCP, sealed or plain.
+   */
+  get collectiveTransport(): 'zmq' | 'lane' | 'lane-files' | 'lane-tcp-aesgcm' | 'lane-tcp-plain' {
+    if (this.lane === null) return 'zmq';
+    if (this.lane.port !== null) return this.lane.sealed ? 'lane-tcp-aesgcm' : 'lane-tcp-plain';
+    return this.lane.hasFiles ? 'lane-files' : 'lane';
   }
 
   /** The host `rank` runs on (for messages). */

@@ -34,6 +34,11 @@ export interface ZmqTransportOptions {
    * name (`--insecure-transport`, FitOptions.insecureTransport). Every rank of a job must agree.
    */
   insecure?: boolean | undefined;
+  /**
+   * The TCP port of this rank's collective lane between hosts (zmq/lane.ts), advertised in the join
+   * beside its endpoint (ZmqCommunicator sets it). Every rank of a job must have one, or none.
+   */
+  lanePort?: number | undefined;
   /** The per-job secret every rank holds (see zmq/security.ts). */
   secret: Uint8Array;
   jobId: string;

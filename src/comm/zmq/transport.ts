@@ -84,6 +84,8 @@ export class ZmqTransport {
   private rendezvous: Rendezvous | null = null;
   /** Rank > 0, while joining: where rank 0's welcome goes. */
   private welcomeReceived: ((endpoints: string[]) => void) | null = null;
+  /** With a collective lane between hosts (options.lanePort): every rank's lane port, once joined. */
+  private lanes: number[] | null = null;
   /** While joining: fails the join. */
   private fatal: ((error: Error) => void) | null = null;
 
@@ -143,7 +145,9 @@ export class ZmqTransport {
       isClosed,
       rendezvous: () => this.rendezvous,
       awaitingWelcome: () => this.welcomeReceived !== null,
-      welcome: (endpoints) => {
+      hasLane: options.lanePort !== undefined,
+      welcome: (endpoints, lanes) => {
+        this.lanes = lanes;
         const resolve = this.welcomeReceived;
         this.welcomeReceived = null;
         resolve?.(endpoints);
@@ -216,8 +220,9 @@ export class ZmqTransport {
     });
     try {
       if (rank === 0) {
-        this.rendezvous = new Rendezvous(size, endpoint, this.options.ipcDir);
+        this.rendezvous = new Rendezvous(size, endpoint, this.options.ipcDir, this.options.lanePort);
         const endpoints = await Promise.race([this.rendezvous.done, failure, timeout]);
+        this.lanes = this.rendezvous.lanePorts();
         this.rendezvous = null;
         for (let peer = 1; peer < size; peer++) this.connect(peer, endpoints[peer]!);
       } else {
@@ -230,6 +235,16 @@ export class ZmqTransport {
       clearTimeout(timer);
       this.fatal = null;
     }
+  }
+
+  /**
+   * Where every peer's collective lane listens between hosts (index = rank; null for this rank): the
+   * host its endpoint names and the lane port it advertised in the join. Null without lanes.
+   */
+  lanePeers(): ({ host: string; port: number } | null)[] | null {
+    const lanes = this.lanes;
+    if (lanes === null) return null;
+    return lanes.map((port, rank) => (rank === this.rank ? null : { host: this.hosts[rank]!, port }));
   }
 
   private get identity(): HelloIdentity {
@@ -266,7 +281,8 @@ export class ZmqTransport {
     dealer.connect(endpoint);
     void this.peerLoss.watch(dealer.events, peer);
     void this.receiver.replyLoop(dealer, peer);
-    void this.sendFrames(peer, encodeMessage({ v: PROTOCOL_VERSION, k: 'hello', h: helloFields(this.identity, ownEndpoint) })).catch(
+    const lane = ownEndpoint === undefined ? undefined : this.options.lanePort;
+    void this.sendFrames(peer, encodeMessage({ v: PROTOCOL_VERSION, k: 'hello', h: helloFields(this.identity, ownEndpoint, lane) })).catch(
       () => undefined,
     );
   }
