@@ -73,7 +73,8 @@ export interface FitOptions extends ModelFitOptions {
   /**
    * `cluster` only, and only when named (the CLI's `--insecure-transport`): the ranks talk plain TCP
    * without CURVE, for isolated networks where encryption only costs time. Nothing is encrypted; a
-   * hello must still prove the job secret. Recorded as FitInfo.transport 'zmq-plain-tcp'. Every
+   * hello must still prove the job secret. Recorded as FitInfo.transport 'lane-tcp-plain' (the
+   * collectives on the lane over plain TCP; 'zmq-plain-tcp' with SHARDLEARN_COLLECTIVE_LANE=0). Every
    * rank of the job must set it. Other paradigms refuse it (`processes` already uses the local path).
    */
   insecureTransport?: boolean;
@@ -255,10 +256,13 @@ export interface FitInfo {
    * How the ranks talked: on the local path of processes, 'lane-ipc' (collectives on the lane's Unix
    * sockets), 'lane-shm' (the same, large segments through files on tmpfs: SHARDLEARN_LANE_FILES=1) or
    * 'zmq-ipc' (the lane off), point-to-point messages on ZeroMQ ipc:// in each case;
-   * 'zmq-curve-tcp' (cluster, or processes with a network profile), 'zmq-plain-tcp' (cluster with
-   * insecureTransport). Absent for sequential and threads.
+   * between hosts (cluster) 'lane-tcp-aesgcm' (the default: collectives on the lane over TCP, every
+   * record sealed with AES-256-GCM; rendezvous and point-to-point messages on ZeroMQ with CURVE) or
+   * 'lane-tcp-plain' (insecureTransport: the lane over plain TCP, ZeroMQ without CURVE);
+   * 'zmq-curve-tcp' (processes with a network profile, or cluster with SHARDLEARN_COLLECTIVE_LANE=0),
+   * 'zmq-plain-tcp' (that with insecureTransport). Absent for sequential and threads.
    */
-  transport?: 'zmq-ipc' | 'lane-ipc' | 'lane-shm' | 'zmq-curve-tcp' | 'zmq-plain-tcp';
+  transport?: 'zmq-ipc' | 'lane-ipc' | 'lane-shm' | 'lane-tcp-aesgcm' | 'lane-tcp-plain' | 'zmq-curve-tcp' | 'zmq-plain-tcp';
   /**
    * Rows each rank trained on, index = rank, as the ranks report them (where ranks load their own
    * shards, processes with a `source` and cluster, no one else knows them): the CLI reports their sum.

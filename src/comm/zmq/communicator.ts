@@ -23,7 +23,7 @@ import { allReduceWith, allToAllBarrier, directBroadcast } from '../collectives/
 import type { Incoming, ZmqTransportOptions } from './transport.js';
 import { ZmqTransport } from './transport.js';
 import { firstInvalid } from './wire.js';
-import { bindAddress } from './join.js';
+import type { LaneOptions, LaneTcp } from './lane.js';
 import { FILE_MIN_BYTES, Lane, nameHash } from './lane.js';
 import { onTmpfs } from './lane-files.js';
 import { helloProof } from './local.js';
@@ -109,34 +109,36 @@ export class ZmqCommunicator implements Communicator {
     const laneWanted = options.size > 1 && (options.collectiveLane ?? process.env['SHARDLEARN_COLLECTIVE_LANE'] !== '0');
     // Between hosts the lane is TCP; not behind a launcher's proxies (the processes paradigm's network profiles), which it would bypass.
     const tcpLane = laneWanted && options.ipcDir === undefined && options.advertisePort === undefined;
-    const useLane = laneWanted && (options.ipcDir !== undefined || tcpLane);
-    // The lane listens before the ZeroMQ join, so once the join is done every rank's lane socket exists.
+    const useLane = laneWanted && options.ipcDir !== undefined;
+    // The lane listens before the ZeroMQ join ends, so once it is done every rank's lane socket exists.
     let gone: (peer: number) => CommError | null = () => null;
     const laneFiles = options.laneFiles ?? laneFilesFromEnv();
-    const lane = useLane
-      ? await Lane.listen({
-          ...(tcpLane
-            ? { tcp: { host: await bindAddress(options), secret: options.insecure === true ? null : options.secret } }
-            : { dir: options.ipcDir! }),
-          identity: {
-            jobId: options.jobId,
-            generation: options.generation ?? 0,
-            rank: options.rank,
-            size: options.size,
-            proof: helloProof(options.secret, options.jobId),
-          },
-          maxMessageBytes: options.maxMessageBytes ?? maxMessageBytesFromEnv() ?? DEFAULT_MAX_MESSAGE_BYTES,
-          timeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
-          handshakeTimeoutMs: handshakeTimeoutFor(options),
-          log: options.log ?? ((line: string) => process.stderr.write(`[shardlearn rank ${options.rank}] ${line}\n`)),
-          goneError: (peer) => gone(peer),
-          stragglerWarningMs: options.stragglerWarningMs ?? STRAGGLER_WARNING_MS,
-          ...(laneFiles ? { fileMinBytes: options.laneFileMinBytes ?? FILE_MIN_BYTES } : {}),
-        })
-      : null;
+    const laneOptions = (place: { dir: string } | { tcp: LaneTcp }): LaneOptions => ({
+      ...place,
+      identity: {
+        jobId: options.jobId,
+        generation: options.generation ?? 0,
+        rank: options.rank,
+        size: options.size,
+        proof: helloProof(options.secret, options.jobId),
+      },
+      maxMessageBytes: options.maxMessageBytes ?? maxMessageBytesFromEnv() ?? DEFAULT_MAX_MESSAGE_BYTES,
+      timeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+      handshakeTimeoutMs: handshakeTimeoutFor(options),
+      log: options.log ?? ((line: string) => process.stderr.write(`[shardlearn rank ${options.rank}] ${line}\n`)),
+      goneError: (peer) => gone(peer),
+      stragglerWarningMs: options.stragglerWarningMs ?? STRAGGLER_WARNING_MS,
+      ...(laneFiles ? { fileMinBytes: options.laneFileMinBytes ?? FILE_MIN_BYTES } : {}),
+    });
+    let lane: Lane | null = useLane ? await Lane.listen(laneOptions({ dir: options.ipcDir! })) : null;
+    // Between hosts the lane listens once the router is bound, on its address (a bind failure is then the router's, naming MASTER_ADDR).
+    const laneListen = async (host: string): Promise<number> => {
+      lane = await Lane.listen(laneOptions({ tcp: { host, secret: options.insecure === true ? null : options.secret } }));
+      return lane.port!;
+    };
     let transport: ZmqTransport;
     try {
-      transport = await ZmqTransport.join(tcpLane ? { ...options, lanePort: lane!.port! } : options);
+      transport = await ZmqTransport.join(tcpLane ? { ...options, laneListen } : options);
     } catch (error) {
       await lane?.close();
       throw error;

@@ -35,10 +35,11 @@ export interface ZmqTransportOptions {
    */
   insecure?: boolean | undefined;
   /**
-   * The TCP port of this rank's collective lane between hosts (zmq/lane.ts), advertised in the join
-   * beside its endpoint (ZmqCommunicator sets it). Every rank of a job must have one, or none.
+   * Start this rank's collective lane between hosts (zmq/lane.ts) on `host`, the address the router
+   * has just bound, and resolve with its TCP port, advertised in the join beside the endpoint
+   * (ZmqCommunicator sets it). Every rank of a job must have a lane, or none.
    */
-  lanePort?: number | undefined;
+  laneListen?: ((host: string) => Promise<number>) | undefined;
   /** The per-job secret every rank holds (see zmq/security.ts). */
   secret: Uint8Array;
   jobId: string;

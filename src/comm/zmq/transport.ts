@@ -84,7 +84,8 @@ export class ZmqTransport {
   private rendezvous: Rendezvous | null = null;
   /** Rank > 0, while joining: where rank 0's welcome goes. */
   private welcomeReceived: ((endpoints: string[]) => void) | null = null;
-  /** With a collective lane between hosts (options.lanePort): every rank's lane port, once joined. */
+  /** With a collective lane between hosts (options.laneListen): this rank's lane port, and every rank's once joined. */
+  private lanePort: number | undefined;
   private lanes: number[] | null = null;
   /** While joining: fails the join. */
   private fatal: ((error: Error) => void) | null = null;
@@ -145,7 +146,7 @@ export class ZmqTransport {
       isClosed,
       rendezvous: () => this.rendezvous,
       awaitingWelcome: () => this.welcomeReceived !== null,
-      hasLane: options.lanePort !== undefined,
+      hasLane: options.laneListen !== undefined,
       welcome: (endpoints, lanes) => {
         this.lanes = lanes;
         const resolve = this.welcomeReceived;
@@ -196,6 +197,10 @@ export class ZmqTransport {
     void this.peerLoss.watch(this.router.events, null);
     const { host, endpoint } = await listen(this.router, this.options, this.log);
     this.hosts[rank] = host;
+    if (this.options.laneListen !== undefined) {
+      const bound = this.router.lastEndpoint!;
+      this.lanePort = await this.options.laneListen(bound.slice('tcp://'.length, bound.lastIndexOf(':')).replace(/^\[|\]$/g, ''));
+    }
     void this.receiver.routerLoop();
     if (size === 1) return;
 
@@ -220,7 +225,7 @@ export class ZmqTransport {
     });
     try {
       if (rank === 0) {
-        this.rendezvous = new Rendezvous(size, endpoint, this.options.ipcDir, this.options.lanePort);
+        this.rendezvous = new Rendezvous(size, endpoint, this.options.ipcDir, this.lanePort);
         const endpoints = await Promise.race([this.rendezvous.done, failure, timeout]);
         this.lanes = this.rendezvous.lanePorts();
         this.rendezvous = null;
@@ -281,7 +286,7 @@ export class ZmqTransport {
     dealer.connect(endpoint);
     void this.peerLoss.watch(dealer.events, peer);
     void this.receiver.replyLoop(dealer, peer);
-    const lane = ownEndpoint === undefined ? undefined : this.options.lanePort;
+    const lane = ownEndpoint === undefined ? undefined : this.lanePort;
     void this.sendFrames(peer, encodeMessage({ v: PROTOCOL_VERSION, k: 'hello', h: helloFields(this.identity, ownEndpoint, lane) })).catch(
       () => undefined,
     );
