@@ -24,7 +24,8 @@
  * const record = sealRecord(keys.acceptorToConnector, 1, [plaintext]);   // header, ciphertext, tag
  * openRecord(keys.acceptorToConnector, 1, record.header, Buffer.concat(record.ciphertext), record.tag); // plaintext or null
  */
-import { createCipheriv, createDecipheriv, hkdfSync, timingSafeEqual } from 'node:crypto';
+import type { CipherKey } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createSecretKey, hkdfSync, timingSafeEqual } from 'node:crypto';
 
 export const SEAL_ALGORITHM = 'aes-256-gcm';
 export const KEY_BYTES = 32;
@@ -33,8 +34,12 @@ export const TAG_BYTES = 16;
 /** The fresh nonce each side contributes to a connection's keys. */
 export const HANDSHAKE_NONCE_BYTES = 32;
 export const RECORD_HEADER_BYTES = 4;
-/** Largest plaintext of one record (a larger frame is cut into records of this size). */
-export const MAX_RECORD_BYTES = 256 * 1024;
+/**
+ * Largest plaintext of one record (a larger frame is cut into records of this size): 256 KiB and room
+ * for a lane frame's header, so a 256 KiB segment (the largest the 2-rank exchange sends whole) is one
+ * record, not a full one and a 24-byte one after a turn of the event loop.
+ */
+export const MAX_RECORD_BYTES = 256 * 1024 + 64;
 /** The last counter a key may seal under (2^53 − 1: a JavaScript number counts it exactly; unreachable in practice). */
 export const MAX_COUNTER = Number.MAX_SAFE_INTEGER;
 
@@ -76,7 +81,8 @@ export function laneKeys(secret: Uint8Array, context: LaneKeyContext): LaneKeys 
 export function recordNonce(counter: number): Buffer {
   if (!Number.isSafeInteger(counter) || counter < 0 || counter > MAX_COUNTER) throw new RangeError(`record counter ${counter} out of range`);
   const nonce = Buffer.alloc(NONCE_BYTES);
-  nonce.writeBigUInt64BE(BigInt(counter), 4);
+  nonce.writeUInt32BE(Math.floor(counter / 2 ** 32), 4);
+  nonce.writeUInt32BE(counter >>> 0, 8);
   return nonce;
 }
 
@@ -97,8 +103,16 @@ export interface SealedRecord {
   tag: Buffer;
 }
 
+/**
+ * A direction key as the seal and open functions take it fastest: a KeyObject (node:crypto parses a
+ * raw key on every cipher it makes otherwise; measured here 69 against 75–92 µs per 4 KiB record, load 16).
+ */
+export function sealingKey(key: Buffer): CipherKey {
+  return createSecretKey(key);
+}
+
 /** Seal the concatenation of `pieces` (at most MAX_RECORD_BYTES in all) as record `counter` under `key`. */
-export function sealRecord(key: Buffer, counter: number, pieces: readonly Uint8Array[]): SealedRecord {
+export function sealRecord(key: CipherKey, counter: number, pieces: readonly Uint8Array[]): SealedRecord {
   const header = recordHeader(pieces.reduce((sum, piece) => sum + piece.byteLength, 0));
   const cipher = createCipheriv(SEAL_ALGORITHM, key, recordNonce(counter), { authTagLength: TAG_BYTES });
   cipher.setAAD(header);
@@ -112,7 +126,7 @@ export function sealRecord(key: Buffer, counter: number, pieces: readonly Uint8A
  * Open record `counter` under `key`: its plaintext, or null when the tag does not match (tampered,
  * replayed, reordered, or sealed under another key). Nothing of an unauthenticated record is returned.
  */
-export function openRecord(key: Buffer, counter: number, header: Uint8Array, ciphertext: Uint8Array, tag: Uint8Array): Buffer | null {
+export function openRecord(key: CipherKey, counter: number, header: Uint8Array, ciphertext: Uint8Array, tag: Uint8Array): Buffer | null {
   if (tag.byteLength !== TAG_BYTES) return null;
   const decipher = createDecipheriv(SEAL_ALGORITHM, key, recordNonce(counter), { authTagLength: TAG_BYTES });
   decipher.setAAD(header);

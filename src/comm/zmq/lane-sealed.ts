@@ -29,6 +29,7 @@
  * writer.write([header, payload], (error) => …);
  */
 import type { Socket } from 'node:net';
+import type { CipherKey } from 'node:crypto';
 import { randomBytes } from 'node:crypto';
 import type { LaneKeyContext } from './lane-seal.js';
 import {
@@ -41,6 +42,7 @@ import {
   laneKeys,
   openRecord,
   sealRecord,
+  sealingKey,
 } from './lane-seal.js';
 
 /** The first byte of an acceptor's challenge (step 2). */
@@ -97,7 +99,7 @@ export class SealedReader {
   private readonly scratch = Buffer.alloc(2 * (RECORD_HEADER_BYTES + MAX_RECORD_BYTES + TAG_BYTES));
   private start = 0;
   private end = 0;
-  private key: Buffer | null = null;
+  private key: CipherKey | null = null;
   private counter = 1;
   private failed = false;
 
@@ -152,7 +154,7 @@ export class SealedReader {
       this.refuse("its lane's key confirmation failed (it does not hold this job's secret)");
       return false;
     }
-    this.key = keys.acceptorToConnector;
+    this.key = sealingKey(keys.acceptorToConnector);
     this.start += CHALLENGE_BYTES;
     this.parts.answer(confirmation(keys.connectorToAcceptor));
     return true;
@@ -200,13 +202,16 @@ interface Job {
 export class SealedWriter {
   private readonly queue: Job[] = [];
   private busy = false;
+  private readonly key: CipherKey;
 
   /** `counter`: the first record's (1: record 0 was the handshake's confirmation). */
   constructor(
     private readonly socket: Socket,
-    private readonly key: Buffer,
+    key: Buffer,
     private counter = 1,
-  ) {}
+  ) {
+    this.key = sealingKey(key);
+  }
 
   /** Seal and write the concatenation of `parts`; `done` once the kernel has the last record (or with the error). */
   write(parts: readonly Uint8Array[], done: (error?: Error | null) => void): void {
