@@ -176,9 +176,9 @@ async function fitOnPlace<State>(
 }
 
 /**
- * FitInfo.transport of a cluster run, as rank 0's collectives travelled (every rank must agree): the
- * lane between hosts, sealed (the default) or plain (--insecure-transport), or ZeroMQ when the lane is
- * off (SHARDLEARN_COLLECTIVE_LANE=0), with CURVE or without.
+ * FitInfo.transport of a cluster run, as rank 0's collectives travelled (every rank must agree): ZeroMQ
+ * with CURVE (the default) or without (--insecure-transport), or the lane between hosts
+ * (SHARDLEARN_COLLECTIVE_LANE=1), sealed or plain.
  */
 function clusterTransport(comm: ZmqCommunicator, insecure: boolean): NonNullable<FitInfo['transport']> {
   const collectives = comm.collectiveTransport;

@@ -1,7 +1,7 @@
 // `--insecure-transport`: plain TCP without CURVE for cluster ranks on an isolated network. Refused
 // unless the paradigm is cluster; when named, every rank says so on stderr and the report records
-// the transport as lane-tcp-plain (collectives on the lane over plain TCP). Without it, a cluster run
-// is recorded as lane-tcp-aesgcm (the lane's records sealed): plain only when named.
+// the transport as zmq-plain-tcp. Without it, a cluster run is recorded as zmq-curve-tcp (the sealed
+// lane between hosts is opt-in, test/cli/lane-hosts.test.ts): plain only when named.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import '../../src/index.js';
@@ -18,7 +18,7 @@ test('--insecure-transport is refused outside cluster, naming why', () => {
   }
 });
 
-test('two cluster ranks with --insecure-transport train over plain TCP, say so, and record it; without it the sealed lane is recorded', async () => {
+test('two cluster ranks with --insecure-transport train over plain TCP, say so, and record it; without it CURVE is recorded', async () => {
   const rankEnv = (port: number, rank: number): NodeJS.ProcessEnv => ({
     ...process.env,
     MASTER_ADDR: '127.0.0.1',
@@ -49,7 +49,7 @@ test('two cluster ranks with --insecure-transport train over plain TCP, say so, 
     assert.equal(zero!.status, 0, zero!.stderr);
     assert.equal(one!.status, 0, one!.stderr);
     const report = JSON.parse(zero!.stdout) as { transport?: string; comm: { bytesSent: number } };
-    assert.equal(report.transport, insecure ? 'lane-tcp-plain' : 'lane-tcp-aesgcm');
+    assert.equal(report.transport, insecure ? 'zmq-plain-tcp' : 'zmq-curve-tcp');
     assert.ok(report.comm.bytesSent > 0);
     for (const rank of [zero!, one!]) assert.equal(/NOT encrypted/.test(rank.stderr), insecure, rank.stderr);
   }

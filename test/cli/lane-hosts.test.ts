@@ -1,8 +1,8 @@
 // The collective lane between hosts, end to end: two `shardlearn train --paradigm cluster` ranks, each
 // in its own network namespace on a bridge (runtime/netns.ts), so their bytes cross veth pairs as
-// between two hosts. By default the collectives take the sealed lane (AES-256-GCM) and the report
-// records lane-tcp-aesgcm; only with --insecure-transport do they go plain (lane-tcp-plain, said on
-// stderr). Either way the model is the processes run's, bit for bit, and the lane's bytes really
+// between two hosts. With SHARDLEARN_COLLECTIVE_LANE=1 the collectives take the sealed lane
+// (AES-256-GCM) and the report records lane-tcp-aesgcm; only with --insecure-transport do they go plain
+// (lane-tcp-plain, said on stderr); without the variable they stay on ZeroMQ with CURVE (zmq-curve-tcp). Either way the model is the processes run's, bit for bit, and the lane's bytes really
 // crossed the link. Needs root and iproute2; skips with the reason otherwise.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -18,6 +18,7 @@ function rank(
   net: NamespaceNetwork,
   k: number,
   args: string[],
+  lane: boolean,
 ): Promise<{ status: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     const child = spawn('ip', net.exec(k, [process.execPath, bin, ...args]), {
@@ -28,6 +29,7 @@ function rank(
         WORLD_SIZE: '2',
         RANK: String(k),
         SHARDLEARN_SECRET: 'ef'.repeat(32),
+        SHARDLEARN_COLLECTIVE_LANE: lane ? '1' : '',
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -44,7 +46,7 @@ function rank(
 }
 
 test(
-  'cluster ranks in two namespaces: sealed lane by default, plain only with --insecure-transport, the processes model either way',
+  'cluster ranks in two namespaces: the sealed lane when asked for, plain only with --insecure-transport, CURVE by default; the processes model each way',
   { skip, timeout: 240_000 },
   () =>
     withDir(async (dir) => {
@@ -54,16 +56,21 @@ test(
       const state = (file: string): unknown => (JSON.parse(readFileSync(file, 'utf8')) as { state: unknown }).state;
       const net = NamespaceNetwork.create({ hosts: 2 });
       try {
-        for (const insecure of [false, true]) {
+        const cases = [
+          { lane: true, insecure: false, transport: 'lane-tcp-aesgcm' },
+          { lane: true, insecure: true, transport: 'lane-tcp-plain' },
+          { lane: false, insecure: false, transport: 'zmq-curve-tcp' },
+        ];
+        for (const { lane, insecure, transport } of cases) {
           const before = net.bytesSent(0);
-          const out = join(dir, `cluster-${insecure}.json`);
+          const out = join(dir, `cluster-${transport}.json`);
           const args = [...model, '--json', '--paradigm', 'cluster', '--timeout-ms', '30000', '--out', out];
           if (insecure) args.push('--insecure-transport');
-          const [zero, one] = await Promise.all([rank(net, 0, args), rank(net, 1, args)]);
+          const [zero, one] = await Promise.all([rank(net, 0, args, lane), rank(net, 1, args, lane)]);
           assert.equal(zero!.status, 0, zero!.stderr);
           assert.equal(one!.status, 0, one!.stderr);
           const report = JSON.parse(zero!.stdout) as { transport?: string; comm: { bytesSent: number } };
-          assert.equal(report.transport, insecure ? 'lane-tcp-plain' : 'lane-tcp-aesgcm');
+          assert.equal(report.transport, transport);
           for (const r of [zero!, one!]) assert.equal(/NOT encrypted/.test(r.stderr), insecure, r.stderr);
           assert.deepEqual(state(out), state(join(dir, 'processes.json')), 'cluster×2 over the lane learns what processes×2 learns');
           const crossed = net.bytesSent(0) - before;

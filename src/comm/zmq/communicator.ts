@@ -42,10 +42,11 @@ export interface ZmqCommunicatorOptions extends ZmqTransportOptions {
   segmentBytes?: number;
   /**
    * Carry the collectives over the lane (zmq/lane.ts) instead of ZeroMQ: on the local path (`ipcDir`)
-   * its Unix stream sockets; between hosts TCP, every record sealed with AES-256-GCM (plain with
-   * `insecure`), unless a launcher advertises a proxy in front of each rank (`advertisePort`), which
-   * the lane would bypass. Default true; SHARDLEARN_COLLECTIVE_LANE=0 turns it off (to compare).
-   * Every rank of a job must agree.
+   * its Unix stream sockets, default on; between hosts TCP, every record sealed with AES-256-GCM
+   * (plain with `insecure`), default off — it did not beat CURVE on this machine (HOST_LANE_NOTE) —
+   * and never when a launcher advertises a proxy in front of each rank (`advertisePort`), which the
+   * lane would bypass. SHARDLEARN_COLLECTIVE_LANE=0 turns it off everywhere, =1 on everywhere. Every
+   * rank of a job must agree.
    */
   collectiveLane?: boolean;
   /**
@@ -66,9 +67,25 @@ const DEFAULT_SEGMENT_BYTES = 4 * 1024 * 1024;
  * 'lane-ipc' (the lane's sockets) or 'lane-shm' (the lane, its large segments through files on tmpfs).
  */
 export function localTransportName(dir: string, size: number): 'zmq-ipc' | 'lane-ipc' | 'lane-shm' {
-  if (size < 2 || process.env['SHARDLEARN_COLLECTIVE_LANE'] === '0') return 'zmq-ipc';
+  if (size < 2 || !laneFromEnv(true)) return 'zmq-ipc';
   return laneFilesFromEnv() && onTmpfs(dir) ? 'lane-shm' : 'lane-ipc';
 }
+
+/** SHARDLEARN_COLLECTIVE_LANE: 0 off, 1 on; unset: on for the local path, off between hosts (HOST_LANE_NOTE). */
+function laneFromEnv(local: boolean): boolean {
+  const value = process.env['SHARDLEARN_COLLECTIVE_LANE'];
+  return value === '0' ? false : value === '1' ? true : local;
+}
+
+/*
+ * HOST_LANE_NOTE — why the sealed lane between hosts is opt-in. Measured with bench/allreduce-hosts.ts
+ * (2 ranks in 2 network namespaces on a bridge, gloo interleaved, float32, medians of 2 rounds):
+ * HOST_LANE_FIGURES
+ * The lane seals and opens on the JavaScript thread (node:crypto makes a cipher per record: 70–105 µs
+ * per 4 KiB record at load 16), where libzmq runs CURVE on its own I/O thread, beside it; on this
+ * shared 2-core machine the extra CPU on the critical path of each exchange cost more than ZeroMQ's
+ * hand-offs, most of all for small messages. SHARDLEARN_COLLECTIVE_LANE=1 (every rank) turns it on.
+ */
 
 function laneFilesFromEnv(): boolean {
   return process.env['SHARDLEARN_LANE_FILES'] === '1';
@@ -106,10 +123,11 @@ export class ZmqCommunicator implements Communicator {
   /** Join the world described by `options` (rendezvous through rank 0). */
   static async join(options: ZmqCommunicatorOptions): Promise<ZmqCommunicator> {
     const segmentBytes = Math.min(options.segmentBytes ?? DEFAULT_SEGMENT_BYTES, options.maxMessageBytes ?? Infinity);
-    const laneWanted = options.size > 1 && (options.collectiveLane ?? process.env['SHARDLEARN_COLLECTIVE_LANE'] !== '0');
+    const local = options.ipcDir !== undefined;
+    const laneWanted = options.size > 1 && (options.collectiveLane ?? laneFromEnv(local));
     // Between hosts the lane is TCP; not behind a launcher's proxies (the processes paradigm's network profiles), which it would bypass.
-    const tcpLane = laneWanted && options.ipcDir === undefined && options.advertisePort === undefined;
-    const useLane = laneWanted && options.ipcDir !== undefined;
+    const tcpLane = laneWanted && !local && options.advertisePort === undefined;
+    const useLane = laneWanted && local;
     // The lane listens before the ZeroMQ join ends, so once it is done every rank's lane socket exists.
     let gone: (peer: number) => CommError | null = () => null;
     const laneFiles = options.laneFiles ?? laneFilesFromEnv();

@@ -3,6 +3,11 @@
  * one host, in the job's 0700 folder beside the ZeroMQ sockets (zmq/local.ts), carrying only the
  * collectives' segments. Point-to-point messages, rendezvous, goodbyes and peer loss stay on ZeroMQ.
  *
+ * Between hosts (`tcp` instead of `dir`) the same lane runs over TCP on the address the rank's router
+ * bound, its port advertised in the ZeroMQ join; each connection then adds a key handshake to the
+ * hello and every frame travels as AES-256-GCM records (zmq/lane-sealed.ts, zmq/lane-seal.ts), or
+ * plain with --insecure-transport only. The hook is in `accept`, `open` and `sendNow`.
+ *
  * Why a second socket: over ZeroMQ every message crosses two extra threads (libzmq's I/O thread on
  * each side) and is copied out of libzmq's buffer; on the shared 2-core machine those hand-offs,
  * not the bytes, were the cost. Here the sender's own thread writes the socket and the receiver's
