@@ -80,7 +80,10 @@ function laneFromEnv(local: boolean): boolean {
 /*
  * HOST_LANE_NOTE — why the sealed lane between hosts is opt-in. Measured with bench/allreduce-hosts.ts
  * (2 ranks in 2 network namespaces on a bridge, gloo interleaved, float32, medians of 2 rounds):
- * HOST_LANE_FIGURES
+ * ratio of our bandwidth to gloo's at 4 KiB / 64 KiB / 1 MiB / 4 MiB / 32 MiB, load 15, sealed lane
+ * 0.10 / 0.07 / 0.05 / 0.05 / 0.14 against CURVE 0.37 / 0.28 / 0.06 / 0.06 / 0.14; at load 8 the lane
+ * won at ≥ 1 MiB (0.11–0.22 against 0.08–0.13); it lost at 4–256 KiB in three runs of four (every run
+ * in docs/distributed.md, "Across hosts").
  * The lane seals and opens on the JavaScript thread (node:crypto makes a cipher per record: 70–105 µs
  * per 4 KiB record at load 16), where libzmq runs CURVE on its own I/O thread, beside it; on this
  * shared 2-core machine the extra CPU on the critical path of each exchange cost more than ZeroMQ's
