@@ -11,6 +11,7 @@ import type { Server, Socket } from 'node:net';
 import { connect, createServer } from 'node:net';
 import { createCipheriv, hkdfSync } from 'node:crypto';
 import { CommError } from '../../src/core/errors.js';
+import { ZmqCommunicator } from '../../src/comm/zmq/communicator.js';
 import type { LaneOptions, LanePeerAddress } from '../../src/comm/zmq/lane.js';
 import { Lane, nameHash } from '../../src/comm/zmq/lane.js';
 import { helloProof } from '../../src/comm/zmq/local.js';
@@ -348,4 +349,45 @@ test('an acceptor without the secret fails the key confirmation: connecting fail
     await lane.close();
     await new Promise<void>((resolve) => server.close(() => resolve()));
   }
+});
+
+// --- Through the communicator (loopback TCP, two host addresses) ----------------------------------
+
+async function world(lanes: [boolean, boolean], insecure = false): Promise<PromiseSettledResult<ZmqCommunicator>[]> {
+  let port = 0;
+  const common = { size: 2, masterAddr: '127.0.0.1', secret: SECRET, jobId: `${JOB}-${rng.int(1e9)}`, timeoutMs: 5000, joinTimeoutMs: 2500, insecure, log: () => undefined };
+  const first = ZmqCommunicator.join({ ...common, rank: 0, masterPort: 0, host: '127.0.0.1', collectiveLane: lanes[0], onListening: (p) => (port = p) });
+  while (port === 0) await new Promise((resolve) => setTimeout(resolve, 5));
+  const second = ZmqCommunicator.join({ ...common, rank: 1, masterPort: port, host: '127.0.0.2', collectiveLane: lanes[1] });
+  return Promise.allSettled([first, second]);
+}
+
+test('communicators on two host addresses all-reduce over the sealed lane (or the plain one when insecure), as over ZeroMQ', async () => {
+  for (const insecure of [false, true]) {
+    const joined = await world([true, true], insecure);
+    const ranks = joined.map((r) => (r as PromiseFulfilledResult<ZmqCommunicator>).value);
+    try {
+      assert.deepEqual(
+        ranks.map((comm) => comm.collectiveTransport),
+        insecure ? ['lane-tcp-plain', 'lane-tcp-plain'] : ['lane-tcp-aesgcm', 'lane-tcp-aesgcm'],
+      );
+      const input = (rank: number): Float64Array => Float64Array.from({ length: 300_000 }, (_, i) => Math.sin(i + rank) * 10 ** (i % 5));
+      const buffers = ranks.map((comm) => input(comm.rank));
+      const other = input(1);
+      await Promise.all(ranks.map((comm, r) => comm.allReduce(buffers[r]!, 'sum')));
+      const expected = input(0).map((value, i) => value + other[i]!);
+      for (const buffer of buffers) assert.deepEqual(buffer, expected);
+    } finally {
+      await Promise.all(ranks.map((comm) => comm.close()));
+    }
+  }
+});
+
+test('a rank without the lane between hosts is refused by a rank 0 with one, saying every rank must agree', async () => {
+  const [zero, one] = await world([true, false]);
+  assert.equal(one!.status, 'rejected');
+  const error = (one as PromiseRejectedResult).reason as CommError;
+  assert.ok(error instanceof CommError);
+  assert.match(error.message, /rank 0 .* refused this rank: it advertised no collective lane port .*every rank must agree on SHARDLEARN_COLLECTIVE_LANE/);
+  if (zero?.status === 'fulfilled') await zero.value.close();
 });
