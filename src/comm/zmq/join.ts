@@ -90,16 +90,6 @@ function bindAdvice(osCode: string | undefined, rank: number, explicitHost: bool
   }
 }
 
-/**
- * The address a rank binds over TCP when it does not listen on every interface (see `listen`):
- * SHARDLEARN_HOST when set, else rank 0 the address MASTER_ADDR resolves to and the others their
- * address that routes to it. The collective lane between hosts (zmq/lane.ts) listens there too.
- */
-export async function bindAddress(options: ZmqTransportOptions): Promise<string> {
-  const masterIp = await resolveHost(options.masterAddr, 'MASTER_ADDR', options.joinTimeoutMs ?? options.timeoutMs ?? DEFAULT_TIMEOUT_MS);
-  return options.host ?? (options.rank === 0 ? masterIp : await defaultHost(masterIp));
-}
-
 /** Bind `router` at host:port (port 0: an ephemeral one); a failure is a NetworkError naming both and the OS's answer. */
 async function bind(router: zmq.Router, host: string, port: number, rank: number, explicitHost: boolean): Promise<void> {
   const address = tcpAddress(host, port === 0 ? '*' : port);
