@@ -4,12 +4,15 @@
  * (runtime/netns.ts, no rate cap), so the bytes cross veth pairs and a bridge as between two hosts,
  * not loopback. In one run, interleaved:
  *
- * - `zmq-curve-tcp`: ours, ZeroMQ with CURVE over TCP (the cross-host default);
- * - `zmq-insecure-tcp`: ours, plain TCP without CURVE (`--insecure-transport`, isolated networks only);
+ * - `lane-tcp-aesgcm`: ours, the collective lane over TCP, every record sealed with AES-256-GCM
+ *   (zmq/lane.ts, zmq/lane-sealed.ts; the cross-host default for collectives);
+ * - `lane-tcp-plain`: ours, the lane over plain TCP (`--insecure-transport`, isolated networks only);
+ * - `zmq-curve-tcp`: ours, the collectives on ZeroMQ with CURVE over TCP (the lane off, as before it);
+ * - `zmq-insecure-tcp`: ours, ZeroMQ over plain TCP without CURVE (the lane off, `--insecure-transport`);
  * - `gloo-tcp`: PyTorch's gloo over the same namespaces (GLOO_SOCKET_IFNAME=eth0), when python3 can
  *   import torch.
  *
- * #18's must-show reads the first against the last: the encrypted cross-host mode ≥ 50% of gloo's
+ * #18's must-show reads the first (the encrypted default) against the last: the encrypted cross-host mode ≥ 50% of gloo's
  * bandwidth. Rows as bench/allreduce.ts's ({ transport, algorithm, world, bytes, median_us, algbw_GBps }
  * and the spread); `ratioToGloo` per transport and size (our bandwidth ÷ gloo's, medians of the run).
  * Needs root and iproute2 (skips with a message otherwise).
@@ -33,11 +36,10 @@ const WORLD = 2;
 const PORT = 29500;
 const SIZES = [4 * KiB, 64 * KiB, 256 * KiB, 1 * MiB, 4 * MiB, 8 * MiB, 32 * MiB];
 const repeatsFor = (bytes: number): number => (bytes <= 256 * KiB ? 40 : bytes <= 4 * MiB ? 15 : 8);
-const chosen = (process.env['ALLREDUCE_HOSTS_TRANSPORTS'] ?? 'gloo-tcp,zmq-curve-tcp,zmq-insecure-tcp,gloo-tcp,zmq-curve-tcp,zmq-insecure-tcp').split(
-  ',',
-);
+const ROUND = 'gloo-tcp,lane-tcp-aesgcm,zmq-curve-tcp,lane-tcp-plain,zmq-insecure-tcp';
+const chosen = (process.env['ALLREDUCE_HOSTS_TRANSPORTS'] ?? `${ROUND},${ROUND}`).split(',');
 const sizes = process.env['ALLREDUCE_SIZES']?.split(',').map(Number) ?? SIZES;
-const OURS = ['zmq-curve-tcp', 'zmq-insecure-tcp'];
+const OURS = ['lane-tcp-aesgcm', 'lane-tcp-plain', 'zmq-curve-tcp', 'zmq-insecure-tcp'];
 
 interface Row {
   transport: string;
@@ -125,14 +127,18 @@ async function ours(net: NamespaceNetwork, transport: string, round: number): Pr
         secret,
         jobId,
         algorithm: 'direct',
-        insecure: transport === 'zmq-insecure-tcp',
+        insecure: transport === 'zmq-insecure-tcp' || transport === 'lane-tcp-plain',
+        collectiveLane: transport.startsWith('lane-'),
       });
     const listening = next<{ port: number }>(children[0]!, 'listening');
     join(0, 0);
     const { port } = await listening;
-    const ready = children.map((child) => next(child, 'ready'));
+    const ready = children.map((child) => next<{ transport: string }>(child, 'ready'));
     for (let rank = 1; rank < WORLD; rank++) join(rank, port);
-    await Promise.all(ready);
+    // The path the ranks really took (ZmqCommunicator.collectiveTransport): 'zmq' or the lane's name.
+    const took = (await Promise.all(ready)).map((r) => r.transport);
+    const expected = transport.startsWith('lane-') ? transport : 'zmq';
+    if (took.some((t) => t !== expected)) throw new Error(`${transport}: the ranks' collectives took ${took.join(', ')}, not ${expected}`);
     const rows: Row[] = [];
     for (const bytes of sizes) {
       const timed = children.map((child) => next<{ seconds: number[] }>(child, 'timed'));

@@ -57,7 +57,7 @@ if (process.env['SHARDLEARN_BENCH_WORKER'] === '1' && process.send !== undefined
         }).then(
           (joined) => {
             comm = joined;
-            send({ type: 'ready' });
+            send({ type: 'ready', transport: joined.collectiveTransport });
           },
           (error: unknown) => {
             process.stderr.write(`rank ${request.rank} could not join: ${String(error)}\n`);

@@ -155,7 +155,7 @@ export const COMMANDS: Record<string, CommandHelp> = {
       ],
       [
         '--insecure-transport',
-        'cluster on an isolated network only: plain TCP without CURVE encryption (hellos still prove the job secret); every rank must pass it; recorded as transport zmq-plain-tcp',
+        'cluster on an isolated network only: plain TCP without CURVE encryption (hellos still prove the job secret); every rank must pass it; recorded as transport zmq-plain-tcp (lane-tcp-plain with SHARDLEARN_COLLECTIVE_LANE=1)',
       ],
       [
         '--rdzv-backend static|etcd',

@@ -40,7 +40,7 @@ export interface TrainReport {
   eval: 'train' | 'test';
   metrics: Record<string, number | number[]>;
   comm: { bytesSent: number; messagesSent: number; collectives: number };
-  /** How the ranks talked (FitInfo.transport): lane-shm, lane-ipc, zmq-ipc, zmq-curve-tcp, zmq-plain-tcp (--insecure-transport). */
+  /** How the ranks talked (FitInfo.transport): lane-shm, lane-ipc, zmq-ipc, lane-tcp-aesgcm, lane-tcp-plain (--insecure-transport), zmq-curve-tcp, zmq-plain-tcp. */
   transport?: string;
   /** The `--compression` codec, when one was asked for. */
   compression?: string;
@@ -285,7 +285,7 @@ export async function trainCommand(args: ParsedArgs, write: Output): Promise<Tra
     }
     if (report.comm.bytesSent > 0)
       write(
-        `  communication: ${report.comm.bytesSent} bytes in ${report.comm.messagesSent} messages, ${report.comm.collectives} collectives per worker${report.transport === undefined ? '' : ` (${report.transport === 'zmq-plain-tcp' ? 'zmq-plain-tcp: NOT encrypted, --insecure-transport' : report.transport})`}`,
+        `  communication: ${report.comm.bytesSent} bytes in ${report.comm.messagesSent} messages, ${report.comm.collectives} collectives per worker${report.transport === undefined ? '' : ` (${report.transport === 'zmq-plain-tcp' || report.transport === 'lane-tcp-plain' ? `${report.transport}: NOT encrypted, --insecure-transport` : report.transport})`}`,
       );
     if (info.federated !== undefined) {
       const f = info.federated;

@@ -73,7 +73,8 @@ export interface FitOptions extends ModelFitOptions {
   /**
    * `cluster` only, and only when named (the CLI's `--insecure-transport`): the ranks talk plain TCP
    * without CURVE, for isolated networks where encryption only costs time. Nothing is encrypted; a
-   * hello must still prove the job secret. Recorded as FitInfo.transport 'zmq-plain-tcp'. Every
+   * hello must still prove the job secret. Recorded as FitInfo.transport 'zmq-plain-tcp' ('lane-tcp-plain'
+   * with the lane between hosts, SHARDLEARN_COLLECTIVE_LANE=1). Every
    * rank of the job must set it. Other paradigms refuse it (`processes` already uses the local path).
    */
   insecureTransport?: boolean;
@@ -256,9 +257,12 @@ export interface FitInfo {
    * sockets), 'lane-shm' (the same, large segments through files on tmpfs: SHARDLEARN_LANE_FILES=1) or
    * 'zmq-ipc' (the lane off), point-to-point messages on ZeroMQ ipc:// in each case;
    * 'zmq-curve-tcp' (cluster, or processes with a network profile), 'zmq-plain-tcp' (cluster with
+   * insecureTransport); with the lane between hosts (SHARDLEARN_COLLECTIVE_LANE=1 on every rank)
+   * 'lane-tcp-aesgcm' (collectives on the lane over TCP, every record sealed with AES-256-GCM;
+   * rendezvous and point-to-point messages on ZeroMQ with CURVE) or 'lane-tcp-plain' (with
    * insecureTransport). Absent for sequential and threads.
    */
-  transport?: 'zmq-ipc' | 'lane-ipc' | 'lane-shm' | 'zmq-curve-tcp' | 'zmq-plain-tcp';
+  transport?: 'zmq-ipc' | 'lane-ipc' | 'lane-shm' | 'lane-tcp-aesgcm' | 'lane-tcp-plain' | 'zmq-curve-tcp' | 'zmq-plain-tcp';
   /**
    * Rows each rank trained on, index = rank, as the ranks report them (where ranks load their own
    * shards, processes with a `source` and cluster, no one else knows them): the CLI reports their sum.

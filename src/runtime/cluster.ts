@@ -162,7 +162,7 @@ async function fitOnPlace<State>(
         paradigm: 'cluster',
         workers: comm.size,
         strategy: job.strategy,
-        transport: insecure ? 'zmq-plain-tcp' : 'zmq-curve-tcp',
+        transport: clusterTransport(comm, insecure),
         seconds,
         ...fitInfoParts(results),
         history,
@@ -173,6 +173,17 @@ async function fitOnPlace<State>(
   } finally {
     await comm.close();
   }
+}
+
+/**
+ * FitInfo.transport of a cluster run, as rank 0's collectives travelled (every rank must agree): ZeroMQ
+ * with CURVE (the default) or without (--insecure-transport), or the lane between hosts
+ * (SHARDLEARN_COLLECTIVE_LANE=1), sealed or plain.
+ */
+function clusterTransport(comm: ZmqCommunicator, insecure: boolean): NonNullable<FitInfo['transport']> {
+  const collectives = comm.collectiveTransport;
+  if (collectives === 'lane-tcp-aesgcm' || collectives === 'lane-tcp-plain') return collectives;
+  return insecure ? 'zmq-plain-tcp' : 'zmq-curve-tcp';
 }
 
 /**

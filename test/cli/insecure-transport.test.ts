@@ -1,6 +1,7 @@
 // `--insecure-transport`: plain TCP without CURVE for cluster ranks on an isolated network. Refused
 // unless the paradigm is cluster; when named, every rank says so on stderr and the report records
-// the transport as zmq-plain-tcp. Without it, a cluster run is recorded as zmq-curve-tcp.
+// the transport as zmq-plain-tcp. Without it, a cluster run is recorded as zmq-curve-tcp (the sealed
+// lane between hosts is opt-in, test/cli/lane-hosts.test.ts): plain only when named.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import '../../src/index.js';

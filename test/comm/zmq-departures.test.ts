@@ -71,6 +71,7 @@ test('a bye announcing more messages than arrived names the loss', async () => {
     timeoutMs: 10_000,
     log: () => undefined,
     onListening: (p) => (port = p),
+    collectiveLane: false, // the hand-made peer below has no collective lane to advertise
   });
   while (port === 0) await sleep(5);
   const keys = deriveCurveKeys(secret, jobId);

@@ -2,6 +2,8 @@
 // rank 0 through the proxy. Latency, jitter and a bandwidth cap slow the all-reduce down but do not
 // change a bit of it; a corrupted byte on the CURVE stream or a reset connection ends the operation
 // on both ranks with a typed error within the timeout, never with wrong numbers and never hanging.
+// The collectives stay on ZeroMQ here (collectiveLane: false): the proxy fronts rank 0's ZeroMQ port,
+// which the lane between hosts would bypass; the lane's own tampering cases are zmq-lane-seal.test.ts.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ZmqCommunicator } from '../../src/comm/zmq/communicator.js';
@@ -19,6 +21,7 @@ async function throughProxy(profile: FaultProfile, timeoutMs: number): Promise<{
     jobId: `proxy-${Math.random()}`,
     timeoutMs,
     log: () => undefined,
+    collectiveLane: false,
   };
   let failed: unknown = null;
   const first = ZmqCommunicator.join({ ...common, rank: 0, masterPort: 0, onListening: (p) => (port = p) });

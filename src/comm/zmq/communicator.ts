@@ -23,6 +23,7 @@ import { allReduceWith, allToAllBarrier, directBroadcast } from '../collectives/
 import type { Incoming, ZmqTransportOptions } from './transport.js';
 import { ZmqTransport } from './transport.js';
 import { firstInvalid } from './wire.js';
+import type { LaneOptions, LaneTcp } from './lane.js';
 import { FILE_MIN_BYTES, Lane, nameHash } from './lane.js';
 import { onTmpfs } from './lane-files.js';
 import { helloProof } from './local.js';
@@ -40,9 +41,12 @@ export interface ZmqCommunicatorOptions extends ZmqTransportOptions {
   /** Largest collective message in bytes (buffers are cut into segments). Default 4 MiB. */
   segmentBytes?: number;
   /**
-   * On the local path (`ipcDir`): carry the collectives over the lane's Unix stream sockets
-   * (zmq/lane.ts) instead of ZeroMQ. Default true; SHARDLEARN_COLLECTIVE_LANE=0 turns it off (to
-   * compare). Every rank of a job must agree.
+   * Carry the collectives over the lane (zmq/lane.ts) instead of ZeroMQ: on the local path (`ipcDir`)
+   * its Unix stream sockets, default on; between hosts TCP, every record sealed with AES-256-GCM
+   * (plain with `insecure`), default off — it did not beat CURVE on this machine (HOST_LANE_NOTE) —
+   * and never when a launcher advertises a proxy in front of each rank (`advertisePort`), which the
+   * lane would bypass. SHARDLEARN_COLLECTIVE_LANE=0 turns it off everywhere, =1 on everywhere. Every
+   * rank of a job must agree.
    */
   collectiveLane?: boolean;
   /**
@@ -63,9 +67,28 @@ const DEFAULT_SEGMENT_BYTES = 4 * 1024 * 1024;
  * 'lane-ipc' (the lane's sockets) or 'lane-shm' (the lane, its large segments through files on tmpfs).
  */
 export function localTransportName(dir: string, size: number): 'zmq-ipc' | 'lane-ipc' | 'lane-shm' {
-  if (size < 2 || process.env['SHARDLEARN_COLLECTIVE_LANE'] === '0') return 'zmq-ipc';
+  if (size < 2 || !laneFromEnv(true)) return 'zmq-ipc';
   return laneFilesFromEnv() && onTmpfs(dir) ? 'lane-shm' : 'lane-ipc';
 }
+
+/** SHARDLEARN_COLLECTIVE_LANE: 0 off, 1 on; unset: on for the local path, off between hosts (HOST_LANE_NOTE). */
+function laneFromEnv(local: boolean): boolean {
+  const value = process.env['SHARDLEARN_COLLECTIVE_LANE'];
+  return value === '0' ? false : value === '1' ? true : local;
+}
+
+/*
+ * HOST_LANE_NOTE — why the sealed lane between hosts is opt-in. Measured with bench/allreduce-hosts.ts
+ * (2 ranks in 2 network namespaces on a bridge, gloo interleaved, float32, medians of 2 rounds):
+ * ratio of our bandwidth to gloo's at 4 KiB / 64 KiB / 1 MiB / 4 MiB / 32 MiB, load 15, sealed lane
+ * 0.10 / 0.07 / 0.05 / 0.05 / 0.14 against CURVE 0.37 / 0.28 / 0.06 / 0.06 / 0.14; at load 8 the lane
+ * won at ≥ 1 MiB (0.11–0.22 against 0.08–0.13); it lost at 4–256 KiB in three runs of four (every run
+ * in docs/distributed.md, "Across hosts").
+ * The lane seals and opens on the JavaScript thread (node:crypto makes a cipher per record: 70–105 µs
+ * per 4 KiB record at load 16), where libzmq runs CURVE on its own I/O thread, beside it; on this
+ * shared 2-core machine the extra CPU on the critical path of each exchange cost more than ZeroMQ's
+ * hand-offs, most of all for small messages. SHARDLEARN_COLLECTIVE_LANE=1 (every rank) turns it on.
+ */
 
 function laneFilesFromEnv(): boolean {
   return process.env['SHARDLEARN_LANE_FILES'] === '1';
@@ -103,40 +126,47 @@ export class ZmqCommunicator implements Communicator {
   /** Join the world described by `options` (rendezvous through rank 0). */
   static async join(options: ZmqCommunicatorOptions): Promise<ZmqCommunicator> {
     const segmentBytes = Math.min(options.segmentBytes ?? DEFAULT_SEGMENT_BYTES, options.maxMessageBytes ?? Infinity);
-    const useLane =
-      options.ipcDir !== undefined && options.size > 1 && (options.collectiveLane ?? process.env['SHARDLEARN_COLLECTIVE_LANE'] !== '0');
-    // The lane listens before the ZeroMQ join, so once the join is done every rank's lane socket exists.
+    const local = options.ipcDir !== undefined;
+    const laneWanted = options.size > 1 && (options.collectiveLane ?? laneFromEnv(local));
+    // Between hosts the lane is TCP; not behind a launcher's proxies (the processes paradigm's network profiles), which it would bypass.
+    const tcpLane = laneWanted && !local && options.advertisePort === undefined;
+    const useLane = laneWanted && local;
+    // The lane listens before the ZeroMQ join ends, so once it is done every rank's lane socket exists.
     let gone: (peer: number) => CommError | null = () => null;
     const laneFiles = options.laneFiles ?? laneFilesFromEnv();
-    const lane = useLane
-      ? await Lane.listen({
-          dir: options.ipcDir!,
-          identity: {
-            jobId: options.jobId,
-            generation: options.generation ?? 0,
-            rank: options.rank,
-            size: options.size,
-            proof: helloProof(options.secret, options.jobId),
-          },
-          maxMessageBytes: options.maxMessageBytes ?? maxMessageBytesFromEnv() ?? DEFAULT_MAX_MESSAGE_BYTES,
-          timeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
-          handshakeTimeoutMs: handshakeTimeoutFor(options),
-          log: options.log ?? ((line: string) => process.stderr.write(`[shardlearn rank ${options.rank}] ${line}\n`)),
-          goneError: (peer) => gone(peer),
-          stragglerWarningMs: options.stragglerWarningMs ?? STRAGGLER_WARNING_MS,
-          ...(laneFiles ? { fileMinBytes: options.laneFileMinBytes ?? FILE_MIN_BYTES } : {}),
-        })
-      : null;
+    const laneOptions = (place: { dir: string } | { tcp: LaneTcp }): LaneOptions => ({
+      ...place,
+      identity: {
+        jobId: options.jobId,
+        generation: options.generation ?? 0,
+        rank: options.rank,
+        size: options.size,
+        proof: helloProof(options.secret, options.jobId),
+      },
+      maxMessageBytes: options.maxMessageBytes ?? maxMessageBytesFromEnv() ?? DEFAULT_MAX_MESSAGE_BYTES,
+      timeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+      handshakeTimeoutMs: handshakeTimeoutFor(options),
+      log: options.log ?? ((line: string) => process.stderr.write(`[shardlearn rank ${options.rank}] ${line}\n`)),
+      goneError: (peer) => gone(peer),
+      stragglerWarningMs: options.stragglerWarningMs ?? STRAGGLER_WARNING_MS,
+      ...(laneFiles ? { fileMinBytes: options.laneFileMinBytes ?? FILE_MIN_BYTES } : {}),
+    });
+    let lane: Lane | null = useLane ? await Lane.listen(laneOptions({ dir: options.ipcDir! })) : null;
+    // Between hosts the lane listens once the router is bound, on its address (a bind failure is then the router's, naming MASTER_ADDR).
+    const laneListen = async (host: string): Promise<number> => {
+      lane = await Lane.listen(laneOptions({ tcp: { host, secret: options.insecure === true ? null : options.secret } }));
+      return lane.port!;
+    };
     let transport: ZmqTransport;
     try {
-      transport = await ZmqTransport.join(options);
+      transport = await ZmqTransport.join(tcpLane ? { ...options, laneListen } : options);
     } catch (error) {
       await lane?.close();
       throw error;
     }
     gone = (peer) => transport.goneError(peer);
     try {
-      await lane?.connect(options.joinTimeoutMs ?? options.timeoutMs ?? DEFAULT_TIMEOUT_MS);
+      await lane?.connect(options.joinTimeoutMs ?? options.timeoutMs ?? DEFAULT_TIMEOUT_MS, transport.lanePeers() ?? undefined);
     } catch (error) {
       await Promise.all([lane?.close(), transport.close(error instanceof Error ? error.message : String(error))]);
       throw error;
@@ -144,9 +174,14 @@ export class ZmqCommunicator implements Communicator {
     return new ZmqCommunicator(transport, options.algorithm ?? 'direct', segmentBytes, lane);
   }
 
-  /** The transport the collectives run on: ZeroMQ, the local lane's sockets (zmq/lane.ts), or the lane with its segment files (zmq/lane-files.ts). */
-  get collectiveTransport(): 'zmq' | 'lane' | 'lane-files' {
-    return this.lane === null ? 'zmq' : this.lane.hasFiles ? 'lane-files' : 'lane';
+  /**
+   * The transport the collectives run on: ZeroMQ, the local lane's sockets (zmq/lane.ts), the lane with
+   * its segment files (zmq/lane-files.ts), or the lane between hosts over TCP, sealed or plain.
+   */
+  get collectiveTransport(): 'zmq' | 'lane' | 'lane-files' | 'lane-tcp-aesgcm' | 'lane-tcp-plain' {
+    if (this.lane === null) return 'zmq';
+    if (this.lane.port !== null) return this.lane.sealed ? 'lane-tcp-aesgcm' : 'lane-tcp-plain';
+    return this.lane.hasFiles ? 'lane-files' : 'lane';
   }
 
   /** The host `rank` runs on (for messages). */

@@ -24,8 +24,11 @@ export interface HelloIdentity {
   proof?: string;
 }
 
-/** The fields of this rank's hello; `endpoint` (where peers reach it) only on the hello to rank 0. */
-export function helloFields(identity: HelloIdentity, endpoint?: string): Record<string, unknown> {
+/**
+ * The fields of this rank's hello; `endpoint` (where peers reach it) only on the hello to rank 0, and
+ * with it `lane`: the TCP port of this rank's collective lane between hosts (zmq/lane.ts), when it has one.
+ */
+export function helloFields(identity: HelloIdentity, endpoint?: string, lane?: number): Record<string, unknown> {
   return {
     job: identity.jobId,
     generation: identity.generation,
@@ -33,7 +36,17 @@ export function helloFields(identity: HelloIdentity, endpoint?: string): Record<
     size: identity.size,
     ...(identity.proof === undefined ? {} : { proof: identity.proof }),
     ...(endpoint === undefined ? {} : { endpoint }),
+    ...(lane === undefined ? {} : { lane }),
   };
+}
+
+const isPort = (port: unknown): port is number => Number.isInteger(port) && (port as number) > 0 && (port as number) < 65536;
+
+/** The lane ports of a welcome (index = rank), or null when it does not list `size` ports. */
+export function welcomeLanes(fields: Record<string, unknown> | undefined, size: number): number[] | null {
+  const lanes = fields?.['lanes'];
+  if (!Array.isArray(lanes) || lanes.length !== size || !lanes.every(isPort)) return null;
+  return lanes as number[];
 }
 
 /** Check a peer's hello against this rank's job; the reason it is refused, or null. `joined`: the ranks already accepted. */
@@ -62,15 +75,24 @@ export function welcomeEndpoints(fields: Record<string, unknown> | undefined, si
 export class Rendezvous {
   private readonly endpoints: (string | null)[];
   private readonly routingIds: (string | null)[];
+  /** With a collective lane over TCP: every rank's lane port (rank 0's given, the others' from their hellos). */
+  private readonly lanes: (number | null)[] | null;
   readonly done: Promise<string[]>;
   private resolve: (endpoints: string[]) => void = () => undefined;
 
-  /** `localDir`: on the local path, the job's folder, where every endpoint must be (ipc://…); else endpoints are tcp://host:port. */
+  /**
+   * `localDir`: on the local path, the job's folder, where every endpoint must be (ipc://…); else
+   * endpoints are tcp://host:port. `ownLane`: rank 0's lane port between hosts; every hello must then
+   * bring one, and the welcome lists them all.
+   */
   constructor(
     size: number,
     ownEndpoint: string,
     private readonly localDir?: string,
+    ownLane?: number,
   ) {
+    this.lanes = ownLane === undefined ? null : new Array<number | null>(size).fill(null);
+    if (this.lanes !== null) this.lanes[0] = ownLane!;
     this.endpoints = new Array<string | null>(size).fill(null);
     this.endpoints[0] = ownEndpoint;
     this.routingIds = new Array<string | null>(size).fill(null);
@@ -86,7 +108,17 @@ export class Rendezvous {
    * Record `peer`'s hello. Returns the reason its endpoint is refused, else null; once every rank is
    * in, `welcome` is called with each peer's routing id and the full endpoint list, and `done` resolves.
    */
-  add(peer: number, routingId: string, endpoint: unknown, welcome: (routingId: string, endpoints: string[]) => void): string | null {
+  add(
+    peer: number,
+    routingId: string,
+    endpoint: unknown,
+    welcome: (routingId: string, endpoints: string[], lanes: number[] | null) => void,
+    lane?: unknown,
+  ): string | null {
+    if (this.lanes !== null && !isPort(lane))
+      return `it advertised no collective lane port (${JSON.stringify(lane)}) while rank 0 has a lane between hosts: every rank must agree on SHARDLEARN_COLLECTIVE_LANE`;
+    if (this.lanes === null && lane !== undefined)
+      return 'it advertised a collective lane port while rank 0 has no lane between hosts: every rank must agree on SHARDLEARN_COLLECTIVE_LANE';
     if (this.localDir !== undefined) {
       if (!isLocalEndpoint(this.localDir, endpoint))
         return `its endpoint ${JSON.stringify(endpoint)} is not a socket in this job's local folder`;
@@ -94,11 +126,18 @@ export class Rendezvous {
       return `its endpoint ${JSON.stringify(endpoint)} is not tcp://host:port`;
     this.endpoints[peer] = endpoint;
     this.routingIds[peer] = routingId;
+    if (this.lanes !== null) this.lanes[peer] = lane as number;
     if (this.missing().length === 0) {
       const endpoints = this.endpoints as string[];
-      for (let rank = 1; rank < endpoints.length; rank++) welcome(this.routingIds[rank]!, endpoints);
+      const lanes = this.lanes as number[] | null;
+      for (let rank = 1; rank < endpoints.length; rank++) welcome(this.routingIds[rank]!, endpoints, lanes);
       this.resolve(endpoints);
     }
     return null;
+  }
+
+  /** Every rank's lane port once all are in (with a lane between hosts); else null. */
+  lanePorts(): number[] | null {
+    return this.lanes === null || this.missing().length > 0 ? null : (this.lanes as number[]);
   }
 }

@@ -3,6 +3,11 @@
  * one host, in the job's 0700 folder beside the ZeroMQ sockets (zmq/local.ts), carrying only the
  * collectives' segments. Point-to-point messages, rendezvous, goodbyes and peer loss stay on ZeroMQ.
  *
+ * Between hosts (`tcp` instead of `dir`) the same lane runs over TCP on the address the rank's router
+ * bound, its port advertised in the ZeroMQ join; each connection then adds a key handshake to the
+ * hello and every frame travels as AES-256-GCM records (zmq/lane-sealed.ts, zmq/lane-seal.ts), or
+ * plain with --insecure-transport only. The hook is in `accept`, `open` and `sendNow`.
+ *
  * Why a second socket: over ZeroMQ every message crosses two extra threads (libzmq's I/O thread on
  * each side) and is copied out of libzmq's buffer; on the shared 2-core machine those hand-offs,
  * not the bytes, were the cost. Here the sender's own thread writes the socket and the receiver's
@@ -46,6 +51,7 @@
  */
 import type { Server, Socket } from 'node:net';
 import { connect, createServer } from 'node:net';
+import { NetworkError } from '../../core/errors.js';
 import { join } from 'node:path';
 import { CommError } from '../../core/errors.js';
 import type { FloatArray } from '../../core/storage.js';
@@ -55,6 +61,8 @@ import { MAX_LOGGED_DROPS } from './options.js';
 import type { LaneFrame, ReaderFiles } from './lane-frame.js';
 import { ADMITTED, Reader, encodeAck, encodeHeader } from './lane-frame.js';
 import { LaneFiles, segmentId } from './lane-files.js';
+import type { ByteSink } from './lane-sealed.js';
+import { ANSWER_BYTES, SealedReader, SealedWriter, acceptorHandshake, handshakeNonce, helloNonce } from './lane-sealed.js';
 
 import { warnWhileWaiting } from './straggler.js';
 
@@ -77,9 +85,27 @@ export function lanePath(dir: string, rank: number): string {
   return join(dir, `lane-${rank}.sock`);
 }
 
+/**
+ * The lane between hosts: TCP on `host` (the address the rank's ZeroMQ router binds), each record
+ * sealed with AES-256-GCM under keys from `secret` (zmq/lane-sealed.ts), or plain when `secret` is
+ * null (`--insecure-transport` only).
+ */
+export interface LaneTcp {
+  host: string;
+  secret: Uint8Array | null;
+}
+
+/** Where a peer's lane listens over TCP: its host as the ZeroMQ join knows it, the port it advertised there. */
+export interface LanePeerAddress {
+  host: string;
+  port: number;
+}
+
 export interface LaneOptions {
-  /** The job's local folder (0700, checked by the ZeroMQ transport before it binds). */
-  dir: string;
+  /** On one host: the job's local folder (0700, checked by the ZeroMQ transport before it binds). */
+  dir?: string;
+  /** Between hosts (instead of `dir`): TCP, sealed unless insecure. */
+  tcp?: LaneTcp;
   /** This rank's hello; `proof` is required. */
   identity: HelloIdentity;
   maxMessageBytes: number;
@@ -151,6 +177,8 @@ export class Lane {
   /** The last send to each peer still waiting its turn (for a free slot), or null: later sends go after it. */
   private readonly sendTails: (Promise<number> | null)[];
   private readonly fileMinBytes: number;
+  /** Over sealed TCP: what writes each peer's frames as sealed records (zmq/lane-sealed.ts). */
+  private readonly sealers: (SealedWriter | null)[];
 
   private constructor(
     private readonly options: LaneOptions,
@@ -167,18 +195,20 @@ export class Lane {
     this.admittedOut = new Array<boolean>(this.size).fill(false);
     this.sendTails = new Array<Promise<number> | null>(this.size).fill(null);
     this.fileMinBytes = files === null ? Infinity : options.fileMinBytes!;
+    this.sealers = new Array<SealedWriter | null>(this.size).fill(null);
     server.on('connection', (socket) => this.accept(socket));
   }
 
   /** Listen on this rank's lane socket (before the ZeroMQ join, so every peer's exists once the join is done). */
   static async listen(options: LaneOptions): Promise<Lane> {
     if (options.identity.proof === undefined) throw new CommError('COMM', 'the collective lane needs the hello proof of the local path');
-    const { identity } = options;
+    if ((options.dir === undefined) === (options.tcp === undefined)) throw new RangeError('a lane listens either in a folder or on TCP');
+    const { identity, tcp } = options;
     const files =
-      options.fileMinBytes === undefined || options.fileMinBytes === Infinity
+      tcp !== undefined || options.fileMinBytes === undefined || options.fileMinBytes === Infinity
         ? null
         : LaneFiles.create({
-            dir: options.dir,
+            dir: options.dir!,
             id: segmentId(identity.proof!),
             generation: identity.generation,
             rank: identity.rank,
@@ -188,16 +218,35 @@ export class Lane {
     try {
       await new Promise<void>((resolve, reject) => {
         server.once('error', reject);
-        server.listen(lanePath(options.dir, identity.rank), () => {
+        const done = (): void => {
           server.off('error', reject);
           resolve();
-        });
+        };
+        if (tcp === undefined) server.listen(lanePath(options.dir!, identity.rank), done);
+        else server.listen({ host: tcp.host, port: 0 }, done);
       });
     } catch (error) {
       files?.close();
-      throw error;
+      if (tcp === undefined) throw error;
+      const osCode = (error as NodeJS.ErrnoException).code;
+      throw new NetworkError(`rank ${identity.rank} cannot listen for its collective lane on ${tcp.host}: ${(error as Error).message}`, {
+        host: tcp.host,
+        ...(osCode === undefined ? {} : { osCode }),
+        cause: error,
+      });
     }
     return new Lane(options, server, files);
+  }
+
+  /** Over TCP: the port this rank's lane listens on (advertised in the ZeroMQ join); else null. */
+  get port(): number | null {
+    const address = this.server.address();
+    return this.options.tcp === undefined || address === null || typeof address === 'string' ? null : address.port;
+  }
+
+  /** Whether the frames are sealed records (TCP between hosts without --insecure-transport). */
+  get sealed(): boolean {
+    return (this.options.tcp?.secret ?? null) !== null;
   }
 
   /** Whether large segments travel through segment files (the folder is on tmpfs and the channel is on). */
@@ -212,10 +261,16 @@ export class Lane {
     socket.destroy();
   }
 
-  /** A peer's connection: admit it by its hello (a u32 length, then the hello's JSON), else drop it with the reason. */
+  /**
+   * A peer's connection: admit it by its hello (a u32 length, then the hello's JSON), else drop it with
+   * the reason. Over sealed TCP the hello is followed by the key handshake (zmq/lane-sealed.ts): the
+   * challenge, the peer's key confirmation, then admission.
+   */
   private accept(socket: Socket): void {
     let received = Buffer.alloc(0);
     let peer = -1;
+    /** Over sealed TCP, between the hello and the peer's key confirmation: the rank it claims and the handshake. */
+    let pending: { claimed: number; handshake: ReturnType<typeof acceptorHandshake> } | null = null;
     const timer = setTimeout(
       () => this.logDrop(socket, `no valid hello within ${this.options.handshakeTimeoutMs} ms`),
       this.options.handshakeTimeoutMs,
@@ -224,7 +279,10 @@ export class Lane {
     socket.on('close', () => {
       clearTimeout(timer);
       this.drops.delete(socket);
-      if (peer >= 0 && this.writers[peer] === socket) this.writers[peer] = null;
+      if (peer >= 0 && this.writers[peer] === socket) {
+        this.writers[peer] = null;
+        this.sealers[peer] = null;
+      }
     });
     socket.on('data', (chunk: Buffer) => {
       if (peer >= 0) {
@@ -234,12 +292,25 @@ export class Lane {
         return;
       }
       received = Buffer.concat([received, chunk]);
+      if (pending !== null) {
+        if (received.byteLength < ANSWER_BYTES) return;
+        if (received.byteLength > ANSWER_BYTES) return this.logDrop(socket, 'bytes after the key confirmation before it was admitted');
+        if (!pending.handshake.answered(received)) {
+          this.options.log(
+            `refused a lane connection claiming rank ${pending.claimed}: its key confirmation failed (it does not hold this job's secret, or it replayed another connection's hello)`,
+          );
+          socket.destroy();
+          return;
+        }
+        clearTimeout(timer);
+        peer = this.admit(socket, pending.claimed, new SealedWriter(socket, pending.handshake.sendKey));
+        return;
+      }
       if (received.byteLength < 4) return;
       const length = received.readUInt32LE(0);
       if (length > MAX_HELLO_BYTES) return this.logDrop(socket, `a hello of ${length} bytes announced (at most ${MAX_HELLO_BYTES})`);
       if (received.byteLength < 4 + length) return;
       if (received.byteLength > 4 + length) return this.logDrop(socket, 'bytes after the hello before it was admitted');
-      clearTimeout(timer);
       let fields: unknown;
       try {
         fields = JSON.parse(received.subarray(4).toString('utf8'));
@@ -255,17 +326,51 @@ export class Lane {
         socket.destroy();
         return;
       }
-      peer = record!['rank'] as number;
-      this.writers[peer] = socket;
-      socket.setNoDelay(true);
-      socket.write(Buffer.of(ADMITTED));
-      this.progress();
+      const claimed = record!['rank'] as number;
+      const secret = this.options.tcp?.secret ?? null;
+      if (secret !== null) {
+        const nonce = helloNonce(record!['nonce']);
+        if (nonce === null) {
+          this.options.log(
+            `refused a lane connection claiming rank ${claimed}: its hello has no handshake nonce (this lane seals its records; every rank must agree on --insecure-transport)`,
+          );
+          socket.destroy();
+          return;
+        }
+        const { jobId, generation, rank } = this.options.identity;
+        pending = { claimed, handshake: acceptorHandshake(secret, { jobId, generation, connector: claimed, acceptor: rank, connectorNonce: nonce }) };
+        received = Buffer.alloc(0);
+        socket.write(pending.handshake.challenge);
+        return;
+      }
+      clearTimeout(timer);
+      peer = this.admit(socket, claimed, null);
     });
   }
 
-  /** Open this rank's connection to every peer and wait until every connection both ways is admitted. */
-  async connect(timeoutMs: number): Promise<void> {
-    for (let peer = 0; peer < this.size; peer++) if (peer !== this.rank) this.open(peer);
+  /** Take `socket` as where this rank writes to `peer` (its hello, and over sealed TCP its key confirmation, passed); -1 when a duplicate got there first. */
+  private admit(socket: Socket, peer: number, sealer: SealedWriter | null): number {
+    if (this.writers[peer] !== null) {
+      this.options.log(`refused a lane connection claiming rank ${peer}: rank ${peer} has already joined (a duplicate or replayed peer)`);
+      socket.destroy();
+      return -1;
+    }
+    this.writers[peer] = socket;
+    this.sealers[peer] = sealer;
+    socket.setNoDelay(true);
+    if (sealer === null) socket.write(Buffer.of(ADMITTED));
+    else sealer.write([Buffer.of(ADMITTED)], () => undefined);
+    this.progress();
+    return peer;
+  }
+
+  /**
+   * Open this rank's connection to every peer and wait until every connection both ways is admitted.
+   * Over TCP `peers` says where each listens (index = rank; this rank's own entry is unused).
+   */
+  async connect(timeoutMs: number, peers?: readonly (LanePeerAddress | null)[]): Promise<void> {
+    if (this.options.tcp !== undefined && peers === undefined) throw new RangeError('a lane over TCP connects to its peers’ addresses');
+    for (let peer = 0; peer < this.size; peer++) if (peer !== this.rank) this.open(peer, peers?.[peer] ?? null);
     let timer: NodeJS.Timeout | undefined;
     try {
       await new Promise<void>((resolve, reject) => {
@@ -301,7 +406,7 @@ export class Lane {
     return out;
   }
 
-  private open(peer: number): void {
+  private open(peer: number, address: LanePeerAddress | null): void {
     const reader = new Reader(
       this.options.maxMessageBytes,
       () => {
@@ -316,20 +421,37 @@ export class Lane {
       (dtype, length, seq, name) => this.payloadArray(peer, dtype, length, seq, name),
       this.files === null ? null : this.readerFiles(peer),
     );
-    const socket = connect({
-      path: lanePath(this.options.dir, peer),
-      onread: {
-        buffer: () => reader.buffer(),
-        callback: (bytes: number) => {
-          reader.read(bytes);
-          return true;
-        },
+    const secret = this.options.tcp?.secret ?? null;
+    const nonce = secret === null ? null : handshakeNonce();
+    const { jobId, generation } = this.options.identity;
+    const sealed =
+      nonce === null
+        ? null
+        : new SealedReader({
+            secret: secret!,
+            context: { jobId, generation, connector: this.rank, acceptor: peer, connectorNonce: nonce },
+            inner: reader,
+            answer: (bytes) => socket.write(bytes),
+            refused: (reason) => {
+              this.markLost(peer, `its collective lane was refused: ${reason}`);
+              socket.destroy();
+            },
+          });
+    const sink: ByteSink = sealed ?? reader;
+    const onread = {
+      buffer: () => sink.buffer(),
+      callback: (bytes: number) => {
+        sink.read(bytes);
+        return true;
       },
-    });
+    };
+    const socket =
+      address === null ? connect({ path: lanePath(this.options.dir!, peer), onread }) : connect({ host: address.host, port: address.port, onread });
     this.readers[peer] = socket;
     socket.setNoDelay(true);
     socket.on('connect', () => {
-      const hello = Buffer.from(JSON.stringify(helloFields(this.options.identity)), 'utf8');
+      const fields = { ...helloFields(this.options.identity), ...(nonce === null ? {} : { nonce: nonce.toString('hex') }) };
+      const hello = Buffer.from(JSON.stringify(fields), 'utf8');
       const length = Buffer.alloc(4);
       length.writeUInt32LE(hello.byteLength);
       socket.write(Buffer.concat([length, hello]));
@@ -338,8 +460,11 @@ export class Lane {
     socket.on('close', () => {
       if (this.closing) return;
       if (!this.admittedOut[peer]) {
-        this.failure?.(new CommError('COMM', `rank ${peer} refused this rank's collective lane (see its log)`, { rank: peer }));
+        const why = this.lost[peer] ?? 'see its log';
+        this.failure?.(new CommError('COMM', `rank ${peer} refused this rank's collective lane (${why})`, { rank: peer }));
       }
+      if (sealed !== null && sealed.partial > 0)
+        this.markLost(peer, `its collective lane ended inside a sealed record (${sealed.partial} bytes of it: a truncated stream)`);
       this.closedByPeer(peer);
     });
   }
@@ -549,6 +674,11 @@ export class Lane {
               : new CommError('PEER_LOST', `sending to rank ${to} failed: ${error.message}`, { rank: to, cause: error }),
           );
       };
+      const sealer = this.sealers[to];
+      if (sealer !== null && sealer !== undefined) {
+        sealer.write(inFile || array === null || payloadBytes === 0 ? [header] : [header, new Uint8Array(array.buffer, array.byteOffset, payloadBytes)], done);
+        return;
+      }
       if (inFile || array === null || payloadBytes === 0) {
         writer.write(header, done);
         return;

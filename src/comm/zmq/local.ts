@@ -12,8 +12,9 @@
  * but is not of this job is refused and logged, as over TCP. Frames are still capped by
  * maxMessageBytes and handshakes by handshakeTimeoutMs.
  *
- * Across hosts CURVE stays the default (zmq/security.ts): bytes on a network may be read or forged
- * by others; bytes through a 0700 folder's socket cannot.
+ * Across hosts everything is encrypted by default (CURVE, zmq/security.ts; the collectives' lane in
+ * AES-256-GCM records, zmq/lane-sealed.ts): bytes on a network may be read or forged by others; bytes
+ * through a 0700 folder's socket cannot.
  *
  * @example
  * const local = await createLocalDir();                    // /tmp/shardlearn-Ab12Cd, mode 0700

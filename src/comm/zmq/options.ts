@@ -34,6 +34,12 @@ export interface ZmqTransportOptions {
    * name (`--insecure-transport`, FitOptions.insecureTransport). Every rank of a job must agree.
    */
   insecure?: boolean | undefined;
+  /**
+   * Start this rank's collective lane between hosts (zmq/lane.ts) on `host`, the address the router
+   * has just bound, and resolve with its TCP port, advertised in the join beside the endpoint
+   * (ZmqCommunicator sets it). Every rank of a job must have a lane, or none.
+   */
+  laneListen?: ((host: string) => Promise<number>) | undefined;
   /** The per-job secret every rank holds (see zmq/security.ts). */
   secret: Uint8Array;
   jobId: string;

@@ -24,7 +24,7 @@ import type { Mailbox } from './mailbox.js';
 import type { Departures } from './departures.js';
 import type { PeerLoss } from './peer-loss.js';
 import type { HelloIdentity, Rendezvous } from './hello.js';
-import { helloProblem, welcomeEndpoints } from './hello.js';
+import { helloProblem, welcomeEndpoints, welcomeLanes } from './hello.js';
 import { MAX_LOGGED_DROPS } from './options.js';
 
 /** What a Receiver needs from its transport. */
@@ -46,8 +46,10 @@ export interface ReceiverParts {
   rendezvous: () => Rendezvous | null;
   /** Rank > 0 while joining: whether it still waits for rank 0's welcome. */
   awaitingWelcome: () => boolean;
-  /** Hand rank 0's welcome (every rank's endpoint) to the join; called at most once. */
-  welcome: (endpoints: string[]) => void;
+  /** Hand rank 0's welcome (every rank's endpoint, and lane port when they have lanes between hosts) to the join; called at most once. */
+  welcome: (endpoints: string[], lanes: number[] | null) => void;
+  /** Whether this rank has a collective lane between hosts (its welcome must then list every rank's lane port). */
+  hasLane: boolean;
 }
 
 /** Reads the router and the dealers' replies, and keeps which connection is which rank (see the top of this file). */
@@ -128,12 +130,19 @@ export class Receiver {
       return;
     }
     const peer = fields!['rank'] as number;
-    const endpointProblem = this.parts.rendezvous()?.add(peer, id, fields!['endpoint'], (to, endpoints) => {
-      this.routerSend(Buffer.from(to, 'latin1'), encodeMessage({ v: PROTOCOL_VERSION, k: 'welcome', h: { endpoints } }));
-    });
+    const endpointProblem = this.parts.rendezvous()?.add(
+      peer,
+      id,
+      fields!['endpoint'],
+      (to, endpoints, lanes) => {
+        const h = lanes === null ? { endpoints } : { endpoints, lanes };
+        this.routerSend(Buffer.from(to, 'latin1'), encodeMessage({ v: PROTOCOL_VERSION, k: 'welcome', h }));
+      },
+      fields!['lane'],
+    );
     if (endpointProblem !== undefined && endpointProblem !== null) {
       this.parts.log(`refused rank ${peer}: ${endpointProblem}`);
-      this.routerSend(routingId, encodeMessage({ v: PROTOCOL_VERSION, k: 'refuse', h: { reason: 'bad endpoint' } }));
+      this.routerSend(routingId, encodeMessage({ v: PROTOCOL_VERSION, k: 'refuse', h: { reason: endpointProblem } }));
       return;
     }
     this.peerOf.set(id, peer);
@@ -177,7 +186,18 @@ export class Receiver {
             failJoin(new CommError('COMM', `rank 0 sent a welcome without ${identity.size} endpoints`, { rank: 0 }));
             continue;
           }
-          this.parts.welcome(endpoints);
+          const lanes = this.parts.hasLane ? welcomeLanes(envelope.h, identity.size) : null;
+          if (this.parts.hasLane && lanes === null) {
+            failJoin(
+              new CommError(
+                'COMM',
+                `rank 0 sent a welcome without ${identity.size} collective lane ports: it has no lane between hosts while this rank has (every rank must agree on SHARDLEARN_COLLECTIVE_LANE)`,
+                { rank: 0 },
+              ),
+            );
+            continue;
+          }
+          this.parts.welcome(endpoints, lanes);
         }
       }
     } catch {

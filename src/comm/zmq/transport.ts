@@ -84,6 +84,9 @@ export class ZmqTransport {
   private rendezvous: Rendezvous | null = null;
   /** Rank > 0, while joining: where rank 0's welcome goes. */
   private welcomeReceived: ((endpoints: string[]) => void) | null = null;
+  /** With a collective lane between hosts (options.laneListen): this rank's lane port, and every rank's once joined. */
+  private lanePort: number | undefined;
+  private lanes: number[] | null = null;
   /** While joining: fails the join. */
   private fatal: ((error: Error) => void) | null = null;
 
@@ -143,7 +146,9 @@ export class ZmqTransport {
       isClosed,
       rendezvous: () => this.rendezvous,
       awaitingWelcome: () => this.welcomeReceived !== null,
-      welcome: (endpoints) => {
+      hasLane: options.laneListen !== undefined,
+      welcome: (endpoints, lanes) => {
+        this.lanes = lanes;
         const resolve = this.welcomeReceived;
         this.welcomeReceived = null;
         resolve?.(endpoints);
@@ -192,6 +197,10 @@ export class ZmqTransport {
     void this.peerLoss.watch(this.router.events, null);
     const { host, endpoint } = await listen(this.router, this.options, this.log);
     this.hosts[rank] = host;
+    if (this.options.laneListen !== undefined) {
+      const bound = this.router.lastEndpoint!;
+      this.lanePort = await this.options.laneListen(bound.slice('tcp://'.length, bound.lastIndexOf(':')).replace(/^\[|\]$/g, ''));
+    }
     void this.receiver.routerLoop();
     if (size === 1) return;
 
@@ -216,8 +225,9 @@ export class ZmqTransport {
     });
     try {
       if (rank === 0) {
-        this.rendezvous = new Rendezvous(size, endpoint, this.options.ipcDir);
+        this.rendezvous = new Rendezvous(size, endpoint, this.options.ipcDir, this.lanePort);
         const endpoints = await Promise.race([this.rendezvous.done, failure, timeout]);
+        this.lanes = this.rendezvous.lanePorts();
         this.rendezvous = null;
         for (let peer = 1; peer < size; peer++) this.connect(peer, endpoints[peer]!);
       } else {
@@ -230,6 +240,16 @@ export class ZmqTransport {
       clearTimeout(timer);
       this.fatal = null;
     }
+  }
+
+  /**
+   * Where every peer's collective lane listens between hosts (index = rank; null for this rank): the
+   * host its endpoint names and the lane port it advertised in the join. Null without lanes.
+   */
+  lanePeers(): ({ host: string; port: number } | null)[] | null {
+    const lanes = this.lanes;
+    if (lanes === null) return null;
+    return lanes.map((port, rank) => (rank === this.rank ? null : { host: this.hosts[rank]!, port }));
   }
 
   private get identity(): HelloIdentity {
@@ -266,7 +286,8 @@ export class ZmqTransport {
     dealer.connect(endpoint);
     void this.peerLoss.watch(dealer.events, peer);
     void this.receiver.replyLoop(dealer, peer);
-    void this.sendFrames(peer, encodeMessage({ v: PROTOCOL_VERSION, k: 'hello', h: helloFields(this.identity, ownEndpoint) })).catch(
+    const lane = ownEndpoint === undefined ? undefined : this.lanePort;
+    void this.sendFrames(peer, encodeMessage({ v: PROTOCOL_VERSION, k: 'hello', h: helloFields(this.identity, ownEndpoint, lane) })).catch(
       () => undefined,
     );
   }
