@@ -9,6 +9,7 @@
  *
  *   node dist/bench/step-allreduce.js [--rounds 15] [--calls 300] [--sizes f64:21,f32:738,f32:4096]
  *                                     [--transports threads,lane] [--compute-us 0]
+ *   # lane@/path/to/other/dist/bench/step-allreduce.js: another build's lane, interleaved with this one's
  *
  * Each round runs `calls` all-reduces back to back on every transport in turn (interleaved, so load
  * changes hit both alike) after a barrier; a round's figure is rank 0's elapsed time / calls, less the
@@ -102,12 +103,13 @@ async function startThreads(): Promise<Rank[]> {
   }));
 }
 
-async function startProcesses(): Promise<{ ranks: Rank[]; children: ChildProcess[] }> {
+/** `lane`: this build's ranks; `lane@<file>`: the ranks of another build's copy of this file (a baseline to interleave with). */
+async function startProcesses(script: URL = SELF): Promise<{ ranks: Rank[]; children: ChildProcess[] }> {
   const local = await createLocalDir();
   const secret = randomBytes(32).toString('hex');
   const jobId = `step-${randomBytes(4).toString('hex')}`;
   const children = Array.from({ length: WORLD }, () =>
-    fork(SELF, [], { execArgv: process.env['STEP_RANK_EXEC_ARGV']?.split(' ') ?? [], env: { ...process.env, SHARDLEARN_STEP_RANK: '1' }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }),
+    fork(script, [], { execArgv: process.env['STEP_RANK_EXEC_ARGV']?.split(' ') ?? [], env: { ...process.env, SHARDLEARN_STEP_RANK: '1' }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }),
   );
   // Rank 0 first; the others once it listens (as runtime/processes.ts starts them).
   const joined = children.map((child) => await1<{ type: string }>((listener) => child.on('message', (m: { type: string }) => m.type === 'joined' && listener(m))));
@@ -155,7 +157,10 @@ async function main(): Promise<void> {
   const computeMicros = Number(option('compute-us', '0'));
   const worlds = new Map<string, Rank[]>();
   for (const transport of transports) {
-    worlds.set(transport, transport === 'threads' ? await startThreads() : (await startProcesses()).ranks);
+    const [kind, build] = transport.split('@');
+    if (kind === 'threads') worlds.set(transport, await startThreads());
+    else if (kind === 'lane') worlds.set(transport, (await startProcesses(build === undefined ? SELF : new URL(`file://${build}`))).ranks);
+    else throw new Error(`unknown transport '${transport}' (threads, lane, lane@<another build's dist/bench/step-allreduce.js>)`);
   }
   const load = loadavg().map((x) => x.toFixed(2)).join(' ');
   const figures = new Map<string, number[]>();
