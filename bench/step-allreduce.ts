@@ -111,6 +111,10 @@ async function startProcesses(script: URL = SELF): Promise<{ ranks: Rank[]; chil
   const children = Array.from({ length: WORLD }, () =>
     fork(script, [], { execArgv: process.env['STEP_RANK_EXEC_ARGV']?.split(' ') ?? [], env: { ...process.env, SHARDLEARN_STEP_RANK: '1' }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }),
   );
+  if (process.env['STEP_PIN'] === '1') {
+    const { execFileSync } = await import('node:child_process');
+    children.forEach((child, rank) => execFileSync('taskset', ['-pc', String(rank % 2), String(child.pid)]));
+  }
   // Rank 0 first; the others once it listens (as runtime/processes.ts starts them).
   const joined = children.map((child) => await1<{ type: string }>((listener) => child.on('message', (m: { type: string }) => m.type === 'joined' && listener(m))));
   const listening = await1<{ type: string }>((listener) => children[0]!.once('message', listener));
