@@ -27,8 +27,6 @@ import type { ElasticSetup, RankData, RankJob, RankMessage } from './rank.js';
 import { errorReport, resultForLauncher, runRank } from './rank.js';
 import type { ProcessIdle } from './process-pool.js';
 import { resetPeakRss } from './peak-rss.js';
-import type { RowsFile } from './rows-file.js';
-import { readRowsFile } from './rows-file.js';
 
 export interface ProcessStart {
   type: 'start';
@@ -48,8 +46,6 @@ export interface ProcessStart {
   advertise?: boolean;
   /** A replacement for a lost rank (`rank` is its launch slot): it announces itself and waits to be admitted. */
   newcomer?: boolean;
-  /** Where the arrays of `job.data`'s shipped rows are (the local path: rows-file.ts); `job.data.init` then holds empty ones. */
-  rowsFile?: RowsFile;
 }
 
 /** The launcher's relay of the newcomers announced so far (launch slots, in announcement order), to every live rank. */
@@ -213,11 +209,7 @@ async function run(
       ...(start.advertise === true ? { advertisePort: (port: number) => advertisedPort(rank, port, post) } : {}),
     }));
   try {
-    const job =
-      start.rowsFile === undefined || start.job.data.kind !== 'rows'
-        ? start.job
-        : { ...start.job, data: { ...start.job.data, init: readRowsFile(start.rowsFile, start.job.data.init, rank) } };
-    const result = await runRank(job, {
+    const result = await runRank(start.job, {
       rank,
       size: start.size,
       paradigm: 'processes',

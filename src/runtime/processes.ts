@@ -36,7 +36,6 @@
 import { progressHistory } from './progress.js';
 import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { join } from 'node:path';
 import { createLocalDir } from '../comm/zmq/local.js';
 import { localTransportName } from '../comm/zmq/communicator.js';
 import { CommError, WorkerError } from '../core/errors.js';
@@ -61,7 +60,6 @@ import type {
 } from './process-worker.js';
 
 import { reapAll } from './reap.js';
-import { withoutRows, writeRowsFile } from './rows-file.js';
 
 const PROGRESS_INTERVAL_MS = 100;
 /** After the first failure report, how long to wait for the other ranks' reports before choosing the root cause. */
@@ -100,8 +98,6 @@ export async function launchProcesses<State>(request: LaunchRequest<State>): Pro
   const { history, onEvents: record } = progressHistory(options.onProgress, startedAt);
   // All ranks are on this host: the local path, unless a network profile's proxies need TCP.
   const local = proxies === null ? await createLocalDir() : null;
-  // On the local path the shipped rows go through the job's folder, not the IPC pipe (rows-file.ts).
-  const rowFiles = local === null ? null : rankData.map((rows, rank) => (rows.kind === 'rows' ? writeRowsFile(join(local.dir, `rows-${rank}.bin`), rows.init) : null));
   const forkWorker = (): ChildProcess => forkProcessWorker(false);
   // FitOptions.reuseProcesses: warm children from the pool (process-pool.ts), except for elastic
   // runs and fault injection, whose replacements and kills belong to this run alone.
@@ -120,17 +116,7 @@ export async function launchProcesses<State>(request: LaunchRequest<State>): Pro
     record(events);
     if (injector !== null) for (const event of events) injector.observe(event);
   };
-  const startOrder = (rank: number, masterPort: number): ProcessStart => {
-    const rowsFile = rowFiles?.[rank] ?? null;
-    const job = jobs[rank]!;
-    return {
-      ...startFields(rank, masterPort),
-      ...(rowsFile === null || job.data.kind !== 'rows'
-        ? { job }
-        : { job: { ...job, data: { ...job.data, init: withoutRows(job.data.init) } }, rowsFile }),
-    };
-  };
-  const startFields = (rank: number, masterPort: number): Omit<ProcessStart, 'job'> => ({
+  const startOrder = (rank: number, masterPort: number): ProcessStart => ({
     type: 'start',
     rank,
     size,
@@ -138,6 +124,7 @@ export async function launchProcesses<State>(request: LaunchRequest<State>): Pro
     masterPort,
     secret,
     jobId,
+    job: jobs[rank]!,
     // With an injection pending, each event at once: batched, the point could pass inside a batch
     // that also holds the last iteration, too late to inject anything (seen once in ~20 test runs).
     progressIntervalMs: injector === null ? PROGRESS_INTERVAL_MS : 0,
@@ -160,7 +147,7 @@ export async function launchProcesses<State>(request: LaunchRequest<State>): Pro
             replace: (slot) => {
               const child = forkWorker();
               const job = options.source === undefined ? { ...jobs[0]!, data: rowsOf(0, Math.max(1, data.rows)) } : jobs[0]!;
-              child.send({ ...startFields(slot, 0), job, newcomer: true } satisfies ProcessStart);
+              child.send({ ...startOrder(slot, 0), job, newcomer: true } satisfies ProcessStart);
               return child;
             },
           },
