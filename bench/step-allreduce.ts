@@ -10,6 +10,7 @@
  *   node dist/bench/step-allreduce.js [--rounds 15] [--calls 300] [--sizes f64:21,f32:738,f32:4096]
  *                                     [--transports threads,lane] [--compute-us 0]
  *   # lane@/path/to/other/dist/bench/step-allreduce.js: another build's lane, interleaved with this one's
+ *   # STEP_RANK_EXEC_ARGV="--cpu-prof --cpu-prof-dir=/tmp/prof": Node flags for the lane's rank processes
  *
  * Each round runs `calls` all-reduces back to back on every transport in turn (interleaved, so load
  * changes hit both alike) after a barrier; a round's figure is rank 0's elapsed time / calls, less the
@@ -111,10 +112,6 @@ async function startProcesses(script: URL = SELF): Promise<{ ranks: Rank[]; chil
   const children = Array.from({ length: WORLD }, () =>
     fork(script, [], { execArgv: process.env['STEP_RANK_EXEC_ARGV']?.split(' ') ?? [], env: { ...process.env, SHARDLEARN_STEP_RANK: '1' }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }),
   );
-  if (process.env['STEP_PIN'] === '1') {
-    const { execFileSync } = await import('node:child_process');
-    children.forEach((child, rank) => execFileSync('taskset', ['-pc', String(rank % 2), String(child.pid)]));
-  }
   // Rank 0 first; the others once it listens (as runtime/processes.ts starts them).
   const joined = children.map((child) => await1<{ type: string }>((listener) => child.on('message', (m: { type: string }) => m.type === 'joined' && listener(m))));
   const listening = await1<{ type: string }>((listener) => children[0]!.once('message', listener));
