@@ -19,6 +19,8 @@ const MAGIC = 0x314c4c53; // 'SLL1'
 export const HEADER_BYTES = 24;
 /** The byte an acceptor answers an admitted hello with. */
 export const ADMITTED = 0x01;
+/** The payload of a frame that has none (one array for all: a fresh empty one per frame is an ArrayBuffer each). */
+const NO_BYTES = new Uint8Array(0);
 /** Frame kinds (byte 5 of the header). */
 export const INLINE = 0;
 export const IN_FILE = 1;
@@ -45,12 +47,21 @@ export interface LaneFrame {
  */
 export function encodeHeader(array: FloatArray | null, collective: { seq: number; name: number }, file?: { slot: number }): Buffer {
   const header = Buffer.alloc(HEADER_BYTES);
+  return encodeHeaderInto(header, array, collective, file);
+}
+
+/** `encodeHeader` into the first HEADER_BYTES of `header` (every header byte is written); returns `header`. */
+export function encodeHeaderInto(
+  header: Buffer,
+  array: FloatArray | null,
+  collective: { seq: number; name: number },
+  file?: { slot: number },
+): Buffer {
   header.writeUInt32LE(MAGIC, 0);
   header.writeUInt8(array === null ? 0 : array instanceof Float32Array ? 1 : 2, 4);
-  if (file !== undefined) {
-    header.writeUInt8(IN_FILE, 5);
-    header.writeUInt8(file.slot, 6);
-  }
+  header.writeUInt8(file === undefined ? INLINE : IN_FILE, 5);
+  header.writeUInt8(file === undefined ? 0 : file.slot, 6);
+  header.writeUInt8(0, 7);
   header.writeUInt32LE(array === null ? 0 : array.byteLength, 8);
   header.writeUInt32LE(collective.name, 12);
   header.writeDoubleLE(collective.seq, 16);
@@ -83,7 +94,7 @@ export class Reader {
   private readonly header = Buffer.alloc(HEADER_BYTES);
   private readonly admission = Buffer.alloc(1);
   private filled = 0;
-  private payload: Uint8Array = new Uint8Array(0);
+  private payload: Uint8Array = NO_BYTES;
   private array: FloatArray | null = null;
   private seq = 0;
   private name = 0;
@@ -171,7 +182,7 @@ export class Reader {
     }
     if (size === 0) {
       this.array = null;
-      this.payload = new Uint8Array(0);
+      this.payload = NO_BYTES;
       this.finish();
       return;
     }
@@ -186,7 +197,7 @@ export class Reader {
     this.state = 'header';
     this.filled = 0;
     this.array = null;
-    this.payload = new Uint8Array(0);
+    this.payload = NO_BYTES;
     this.onFrame(frame);
   }
 }

@@ -59,22 +59,34 @@ import type { HelloIdentity } from './hello.js';
 import { helloFields, helloProblem } from './hello.js';
 import { MAX_LOGGED_DROPS } from './options.js';
 import type { LaneFrame, ReaderFiles } from './lane-frame.js';
-import { ADMITTED, Reader, encodeAck, encodeHeader } from './lane-frame.js';
+import { ADMITTED, HEADER_BYTES, Reader, encodeAck, encodeHeader, encodeHeaderInto } from './lane-frame.js';
 import { LaneFiles, segmentId } from './lane-files.js';
 import type { ByteSink } from './lane-sealed.js';
 import { ANSWER_BYTES, SealedReader, SealedWriter, acceptorHandshake, handshakeNonce, helloNonce } from './lane-sealed.js';
 
-import { warnWhileWaiting } from './straggler.js';
+import { stragglerLine } from './straggler.js';
+import type { TimedWait } from './deadlines.js';
+import { Deadlines } from './deadlines.js';
 
 export type { LaneFrame } from './lane-frame.js';
 export { nameHash } from './lane-frame.js';
 
 /** Longest hello (its JSON), in bytes. */
 export const MAX_HELLO_BYTES = 4096;
-/** The receive pool's bounds: arrays kept per dtype and length, distinct lengths, smallest array worth keeping. */
+/**
+ * The receive pool's bounds: arrays kept per dtype and length, distinct lengths, smallest array worth
+ * keeping — every size: a small array is cheap to keep, and a fresh one per frame (an ArrayBuffer to
+ * allocate, register and sweep) is a visible share of a per-step all-reduce of a few hundred bytes.
+ */
 const POOL_ARRAYS_PER_SIZE = 8;
 const POOL_SIZES = 16;
-const POOL_MIN_BYTES = 16 * 1024;
+const POOL_MIN_BYTES = 0;
+/**
+ * Largest payload copied behind its header and written as one buffer (sendCopied): above it the
+ * payload goes out as a view beside its header (a corked writev), as the copy would cost more than
+ * the second piece. Covers the per-step gradients of compare's SGD models (3–4 KiB).
+ */
+const COPY_MAX_BYTES = 16 * 1024;
 /** Longest a rank waits, after a peer's lane closed, for ZeroMQ to say why (its bye). */
 const EXPLAIN_WAIT_MS = 1000;
 /** Longest a closing lane waits for its peers to close their ends. */
@@ -146,13 +158,21 @@ export interface LaneInto {
   array: FloatArray;
 }
 
-interface Waiter {
+/** A wait for `from`'s next frame; its timeout and straggler warning are kept by the lane's Deadlines. */
+interface Waiter extends TimedWait {
   resolve: (frame: LaneFrame) => void;
   reject: (error: Error) => void;
-  timer: NodeJS.Timeout;
+  from: number;
+  /** The collective waiting (for messages only: built when one is needed). */
+  what: string | (() => string);
+  hostOf: (rank: number) => string;
   into?: LaneInto;
   /** Its frame's header arrived and the payload is being read into `into.array`. */
   reading?: boolean;
+}
+
+function whatOf(waiter: Waiter): string {
+  return typeof waiter.what === 'string' ? waiter.what : waiter.what();
 }
 
 export class Lane {
@@ -174,11 +194,15 @@ export class Lane {
   private aborted: Error | null = null;
   private progress: () => void = () => undefined;
   private failure: ((error: Error) => void) | null = null;
+  /** Per peer: the buffer small frames are copied into when nothing is queued on its socket (sendCopied). */
+  private readonly scratch: (Buffer | undefined)[];
   /** The last send to each peer still waiting its turn (for a free slot), or null: later sends go after it. */
   private readonly sendTails: (Promise<number> | null)[];
   private readonly fileMinBytes: number;
   /** Over sealed TCP: what writes each peer's frames as sealed records (zmq/lane-sealed.ts). */
   private readonly sealers: (SealedWriter | null)[];
+  /** Every wait's timeout and straggler warning, on one timer (zmq/deadlines.ts). */
+  private readonly deadlines: Deadlines<Waiter>;
 
   private constructor(
     private readonly options: LaneOptions,
@@ -194,8 +218,18 @@ export class Lane {
     this.lost = new Array<string | null>(this.size).fill(null);
     this.admittedOut = new Array<boolean>(this.size).fill(false);
     this.sendTails = new Array<Promise<number> | null>(this.size).fill(null);
+    this.scratch = new Array<Buffer | undefined>(this.size).fill(undefined);
     this.fileMinBytes = files === null ? Infinity : options.fileMinBytes!;
     this.sealers = new Array<SealedWriter | null>(this.size).fill(null);
+    this.deadlines = new Deadlines<Waiter>({
+      timeoutMs: options.timeoutMs,
+      warnMs: options.stragglerWarningMs ?? 0,
+      timedOut: (waiter) => this.timedOut(waiter),
+      warn: (waiter, waitedMs) =>
+        options.log(
+          stragglerLine({ what: whatOf(waiter), rank: waiter.from, host: waiter.hostOf(waiter.from), timeoutMs: options.timeoutMs }, waitedMs),
+        ),
+    });
     server.on('connection', (socket) => this.accept(socket));
   }
 
@@ -548,7 +582,7 @@ export class Lane {
       this.queues[peer]!.push(frame);
       return;
     }
-    clearTimeout(waiter.timer);
+    this.deadlines.remove(waiter);
     waiter.resolve(frame);
   }
 
@@ -566,7 +600,7 @@ export class Lane {
    * closing it (synchronously, in libuv) guarantees no later read lands there.
    */
   private settleUnread(peer: number, waiter: Waiter): void {
-    clearTimeout(waiter.timer);
+    this.deadlines.remove(waiter);
     if (waiter.reading !== true) return;
     this.readers[peer]?.destroy();
     this.markLost(peer, 'a receive from it failed in the middle of a frame, and its connection was closed');
@@ -650,6 +684,9 @@ export class Lane {
   private sendNow(to: number, collective: { seq: number; name: number }, array: FloatArray | null, inFile: boolean): Promise<number> {
     const writer = this.writers[to]!;
     const payloadBytes = array === null ? 0 : array.byteLength;
+    const sealer = this.sealers[to] ?? null;
+    // Small frames go as one copied buffer on a plain socket; over sealed TCP every frame goes through its sealer.
+    if (!inFile && sealer === null && payloadBytes <= COPY_MAX_BYTES) return this.sendCopied(writer, to, collective, array, payloadBytes);
     let header: Buffer;
     if (inFile) {
       let slot: number;
@@ -667,15 +704,9 @@ export class Lane {
     return new Promise((resolve, reject) => {
       const done = (error?: Error | null): void => {
         if (error === undefined || error === null) resolve(header.byteLength + payloadBytes);
-        else
-          reject(
-            this.lost[to] !== null
-              ? this.goneError(to)
-              : new CommError('PEER_LOST', `sending to rank ${to} failed: ${error.message}`, { rank: to, cause: error }),
-          );
+        else reject(this.sendFailed(to, error));
       };
-      const sealer = this.sealers[to];
-      if (sealer !== null && sealer !== undefined) {
+      if (sealer !== null) {
         sealer.write(inFile || array === null || payloadBytes === 0 ? [header] : [header, new Uint8Array(array.buffer, array.byteOffset, payloadBytes)], done);
         return;
       }
@@ -691,42 +722,85 @@ export class Lane {
   }
 
   /**
-   * The next frame from `from`; TIMEOUT after `timeoutMs` naming it, PEER_LOST when it is gone.
-   * `into`: the memory its payload is read into when it fits (see LaneInto; the frame's `array` says
-   * where it landed: a frame already queued, or that does not fit, comes in a pool array).
+   * A small frame (≤ COPY_MAX_BYTES of payload, every per-step gradient of compare's SGD cells): the
+   * payload copied behind its header, and the two written as one buffer — one write through the
+   * socket's stream instead of a corked pair (a writev, and a buffered request per piece). The copy
+   * goes into this peer's scratch buffer when nothing is queued on the socket (every earlier frame
+   * has left, so libuv holds none of the scratch), else into a fresh buffer.
    */
-  recv(from: number, what: string, hostOf: (rank: number) => string, into?: LaneInto): Promise<LaneFrame> {
+  private sendCopied(
+    writer: Socket,
+    to: number,
+    collective: { seq: number; name: number },
+    array: FloatArray | null,
+    payloadBytes: number,
+  ): Promise<number> {
+    const frameBytes = HEADER_BYTES + payloadBytes;
+    let frame: Buffer;
+    if (writer.writableLength === 0) {
+      frame = this.scratch[to] ??= Buffer.allocUnsafeSlow(HEADER_BYTES + COPY_MAX_BYTES);
+    } else {
+      frame = Buffer.allocUnsafe(frameBytes);
+    }
+    encodeHeaderInto(frame, array, collective);
+    if (array !== null) frame.set(new Uint8Array(array.buffer, array.byteOffset, payloadBytes), HEADER_BYTES);
+    return new Promise((resolve, reject) => {
+      writer.write(frame.subarray(0, frameBytes), (error?: Error | null) => {
+        if (error === undefined || error === null) resolve(frameBytes);
+        else reject(this.sendFailed(to, error));
+      });
+    });
+  }
+
+  /** The error of a write to `to` that failed: the peer's own reason when it is known lost. */
+  private sendFailed(to: number, error: Error): CommError {
+    return this.lost[to] !== null
+      ? this.goneError(to)
+      : new CommError('PEER_LOST', `sending to rank ${to} failed: ${error.message}`, { rank: to, cause: error });
+  }
+
+  /**
+   * The next frame from `from`; TIMEOUT after `timeoutMs` naming it, PEER_LOST when it is gone. `what`:
+   * the collective waiting, for the messages (a function: built only when one is needed). `into`: the
+   * memory its payload is read into when it fits (see LaneInto; the frame's `array` says where it
+   * landed: a frame already queued, or that does not fit, comes in a pool array).
+   */
+  recv(from: number, what: string | (() => string), hostOf: (rank: number) => string, into?: LaneInto): Promise<LaneFrame> {
     if (this.aborted !== null) return Promise.reject(this.aborted);
     const queued = this.queues[from]!.shift();
     if (queued !== undefined) return Promise.resolve(queued);
     if (this.lost[from] !== null) return Promise.reject(this.goneError(from));
-    const waiting = new Promise<LaneFrame>((resolve, reject) => {
+    return new Promise<LaneFrame>((resolve, reject) => {
       const waiter: Waiter = {
         resolve,
         reject,
+        from,
+        what,
+        hostOf,
+        startedMs: performance.now(),
+        warned: false,
         ...(into === undefined ? {} : { into }),
-        timer: setTimeout(() => {
-          this.waiters[from] = this.waiters[from]!.filter((w) => w !== waiter);
-          this.settleUnread(from, waiter);
-          reject(
-            new CommError(
-              'TIMEOUT',
-              `${what}: no message from rank ${from} (${hostOf(from)}) within ${this.options.timeoutMs} ms; it is stuck, much slower, or not taking part (raise timeoutMs if a step legitimately takes longer)`,
-              { rank: from, host: hostOf(from) },
-            ),
-          );
-        }, this.options.timeoutMs),
       };
       this.waiters[from]!.push(waiter);
+      this.deadlines.add(waiter);
     });
-    return warnWhileWaiting(waiting, {
-      warnMs: this.options.stragglerWarningMs ?? 0,
-      timeoutMs: this.options.timeoutMs,
-      log: this.options.log,
-      what,
-      rank: from,
-      host: hostOf(from),
-    });
+  }
+
+  /** `waiter` waited `timeoutMs` (zmq/deadlines.ts has stopped watching it). */
+  private timedOut(waiter: Waiter): void {
+    const { from } = waiter;
+    const waiting = this.waiters[from]!;
+    const at = waiting.indexOf(waiter);
+    if (at >= 0) waiting.splice(at, 1);
+    this.settleUnread(from, waiter);
+    const host = waiter.hostOf(from);
+    waiter.reject(
+      new CommError(
+        'TIMEOUT',
+        `${whatOf(waiter)}: no message from rank ${from} (${host}) within ${this.options.timeoutMs} ms; it is stuck, much slower, or not taking part (raise timeoutMs if a step legitimately takes longer)`,
+        { rank: from, host },
+      ),
+    );
   }
 
   /** Close every connection (writes already queued are flushed first) and the listening socket. Idempotent. */
@@ -740,6 +814,7 @@ export class Lane {
         waiter.reject(new CommError('COMM', 'the communicator was closed while waiting'));
       }
     }
+    this.deadlines.clear();
     for (const writer of this.writers) writer?.end();
     for (const reader of this.readers) reader?.destroy();
     // The peers close their ends when they see ours end; one that does not (hung) is cut after CLOSE_WAIT_MS.

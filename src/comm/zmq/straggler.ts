@@ -18,6 +18,11 @@ export interface StragglerWatch {
   host: string;
 }
 
+/** The warning's line, after `waitedMs` (zmq/deadlines.ts logs it for the collective lane). */
+export function stragglerLine(watch: Pick<StragglerWatch, 'what' | 'rank' | 'host' | 'timeoutMs'>, waitedMs: number): string {
+  return `straggler: ${watch.what} has waited ${(waitedMs / 1000).toFixed(1)} s for rank ${watch.rank} (${watch.host}); it is stopped, overloaded or much slower than the others (failing after ${watch.timeoutMs} ms)`;
+}
+
 /** `waiting`, with a warning logged if it is still pending after `watch.warnMs`. */
 export function warnWhileWaiting<T>(waiting: Promise<T>, watch: StragglerWatch): Promise<T> {
   const { warnMs, timeoutMs } = watch;
@@ -30,9 +35,7 @@ export function warnWhileWaiting<T>(waiting: Promise<T>, watch: StragglerWatch):
       // Fired far past its time: this process itself was frozen (SIGSTOP, swapped out), not the
       // peer; the peer's message may be waiting to be read. Look again after another delay.
       if (now - due > warnMs) return arm(now + warnMs);
-      watch.log(
-        `straggler: ${watch.what} has waited ${((now - started) / 1000).toFixed(1)} s for rank ${watch.rank} (${watch.host}); it is stopped, overloaded or much slower than the others (failing after ${timeoutMs} ms)`,
-      );
+      watch.log(stragglerLine(watch, now - started));
     }, due - performance.now());
   };
   arm(started + warnMs);
