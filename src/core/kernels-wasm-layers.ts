@@ -131,15 +131,38 @@ interface LayerExports {
     y: number,
     work: number,
   ): void;
+  winogradBackwardWorkBytes(channels: number, filters: number): number;
+  winogradFilterGradient32(
+    x: number,
+    dy: number,
+    batch: number,
+    height: number,
+    width: number,
+    channels: number,
+    filters: number,
+    dw: number,
+    work: number,
+  ): void;
+  winogradInputGradient32(
+    dy: number,
+    batch: number,
+    height: number,
+    width: number,
+    channels: number,
+    filters: number,
+    u: number,
+    dx: number,
+    work: number,
+  ): void;
 }
 
 /** Choices of the layer kernels (WasmKernelsOptions passes them on). */
 export interface WasmLayerOptions {
   /**
-   * Forward passes of 5×5 stride-1 unpadded convolutions (channels a multiple of 4, filters of 8,
-   * even output sides) by Winograd's F(2×2, 5×5) (assembly/winograd.ts): 2.8× fewer multiply-adds,
-   * float32 rounding within 1e-5 of the direct sum but not bitwise equal to it. Default true;
-   * false keeps every forward pass on the direct gemm.
+   * 5×5 stride-1 unpadded convolutions (channels and filters multiples of 8, even output sides) by
+   * Winograd's F(2×2, 5×5) (assembly/winograd.ts), forward and both backward passes: 2.8× fewer
+   * multiply-adds, float32 rounding within 1e-5 of the direct sums but not bitwise equal to them.
+   * Default true; false keeps every convolution on the direct gemms.
    */
   winograd?: boolean;
 }
@@ -364,6 +387,35 @@ export function createWasmLayerKernels(
     back(y, yLength, yAt);
   };
 
+  const filterGradientWinograd = (g: ConvGeometry, filters: number, batch: number, x: Float32Array, dy: Float32Array, gradient: Float32Array): void => {
+    const xLength = imagesLength(g, batch);
+    const dyLength = outputPositions(g, batch) * filters;
+    const workBytes = w.winogradBackwardWorkBytes(g.channels, filters);
+    heap.beginScratch(workBytes + 32 + need(x, xLength) + need(dy, dyLength) + need(gradient, gradient.length));
+    const work = heap.take(workBytes);
+    const xAt = place(x, xLength, true);
+    const dyAt = place(dy, dyLength, true);
+    const dwAt = place(gradient, gradient.length, true);
+    w.winogradFilterGradient32(xAt, dyAt, batch, g.height, g.width, g.channels, filters, dwAt, work);
+    back(gradient, gradient.length, dwAt);
+  };
+  const inputGradientWinograd = (g: ConvGeometry, filters: number, batch: number, dy: Float32Array, filter: Float32Array, dx: Float32Array): void => {
+    const dxLength = imagesLength(g, batch);
+    const dyLength = outputPositions(g, batch) * filters;
+    const uBytes = w.winogradFilterBytes(g.channels, filters);
+    const workBytes = w.winogradBackwardWorkBytes(g.channels, filters);
+    heap.beginScratch(uBytes + workBytes + 1056 + 48 + need(dy, dyLength) + need(filter, filter.length) + need(dx, dxLength));
+    const u = heap.take(uBytes);
+    const work = heap.take(workBytes);
+    const transformScratch = heap.take(1056);
+    const dyAt = place(dy, dyLength, true);
+    const wAt = place(filter, filter.length, true);
+    const dxAt = place(dx, dxLength, false);
+    w.winogradFilters32(wAt, g.channels, filters, u, transformScratch);
+    w.winogradInputGradient32(dyAt, batch, g.height, g.width, g.channels, filters, u, dxAt, work);
+    back(dx, dxLength, dxAt);
+  };
+
   const convolve: ConvolutionKernels['convolve'] = (g, filters, batch, x, weights, wOffset, y, scratch) => {
     if (!f32(x, weights, y, scratch) || !implicit(g, filters, batch))
       return explicit.convolve(g, filters, batch, x, weights, wOffset, y, scratch);
@@ -392,6 +444,10 @@ export function createWasmLayerKernels(
   const convolveFilterGradient: ConvolutionKernels['convolveFilterGradient'] = (g, filters, batch, x, scratch, dy, dw, dwOffset) => {
     if (!f32(x, scratch, dy, dw) || !implicit(g, filters, batch))
       return explicit.convolveFilterGradient(g, filters, batch, x, scratch, dy, dw, dwOffset);
+    if (winograd(g, filters)) {
+      const gradient = dw.subarray(dwOffset, dwOffset + filters * fieldLength(g)) as Float32Array;
+      return filterGradientWinograd(g, filters, batch, x as Float32Array, dy as Float32Array, gradient);
+    }
     const field = fieldLength(g);
     const rows = outputPositions(g, batch);
     const gradient = dw.subarray(dwOffset, dwOffset + filters * field) as Float32Array;
@@ -413,6 +469,10 @@ export function createWasmLayerKernels(
   const convolveInputGradient: ConvolutionKernels['convolveInputGradient'] = (g, filters, batch, dy, weights, wOffset, dx, scratch) => {
     if (!f32(dy, weights, dx, scratch) || !implicit(g, filters, batch) || !implicitInput(g))
       return explicit.convolveInputGradient(g, filters, batch, dy, weights, wOffset, dx, scratch);
+    if (winograd(g, filters)) {
+      const filter = weights.subarray(wOffset, wOffset + filters * fieldLength(g)) as Float32Array;
+      return inputGradientWinograd(g, filters, batch, dy as Float32Array, filter, dx as Float32Array);
+    }
     const field = fieldLength(g);
     const rows = outputPositions(g, batch);
     const filter = weights.subarray(wOffset, wOffset + filters * field) as Float32Array;

@@ -1,11 +1,11 @@
-// Winograd's F(2×2, 5×5) forward convolution (assembly/winograd.ts) against the definition of a
-// convolution in float64, within a relative 1e-5 of each output's Σ|x·w| (float32 rounding through
-// the transforms), on the default CNN's conv2 and shapes that exercise partial tile blocks (tiles
-// not a multiple of the block of 64, nor of the gemm's sliver of 4), non-square images, operands
-// outside WASM memory and y added to (the contract's "y +="). Then the layer: a float32 Conv2d whose
-// forward pass is Winograd's has the gradient its direct backward pass computes (central finite
-// differences, exact up to rounding for a function linear in the weights), and the shapes Winograd
-// does not take still run (the direct path).
+// Winograd's F(2×2, 5×5) convolution (assembly/winograd.ts) against the definition of a convolution
+// in float64 — y, ∂W and ∂x, each within a relative 1e-5 of its entry's Σ of absolute products
+// (float32 rounding through the transforms) — on the default CNN's conv2 and shapes that exercise
+// partial tile blocks (tiles not a multiple of the block of 64, nor of the gemm's sliver of 4),
+// non-square images, operands outside WASM memory, and y and ∂W added to (the contract's "+=").
+// Then the layer: a float32 Conv2d on Winograd's kernels has the gradients of its own forward pass
+// (central finite differences, exact up to rounding for a function linear in weights and inputs),
+// and the shapes Winograd does not take still run the direct path.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ConvGeometry } from '../../src/core/kernels-layers.js';
@@ -23,12 +23,26 @@ function geometry(height: number, width: number, channels: number): ConvGeometry
   return { height, width, channels, kernelSize: 5, stride: 1, padding: 0, outHeight: height - 4, outWidth: width - 4 };
 }
 
-/** y = Σ x·w over each field in float64, and Σ|x·w| (the scale of float32 rounding). */
-function definition(g: ConvGeometry, filters: number, batch: number, x: Float32Array, w: Float32Array): { y: Float64Array; scale: Float64Array } {
+interface Definition {
+  y: Float64Array;
+  dw: Float64Array;
+  dx: Float64Array;
+  /** Σ of the absolute products that make up each entry: the scale of its float32 rounding. */
+  yScale: Float64Array;
+  dwScale: Float64Array;
+  dxScale: Float64Array;
+}
+
+/** y = Σ x·w over each field, ∂W = Σ dy·x and ∂x = Σ dy·w, in float64. */
+function definition(g: ConvGeometry, filters: number, batch: number, x: Float32Array, w: Float32Array, dy: Float32Array): Definition {
   const field = 25 * g.channels;
   const rows = outputPositions(g, batch);
   const y = new Float64Array(rows * filters);
   const scale = new Float64Array(rows * filters);
+  const dw = new Float64Array(filters * field);
+  const dwScale = new Float64Array(filters * field);
+  const dx = new Float64Array(imagesLength(g, batch));
+  const dxScale = new Float64Array(imagesLength(g, batch));
   let row = 0;
   for (let n = 0; n < batch; n++)
     for (let oy = 0; oy < g.outHeight; oy++)
@@ -39,14 +53,39 @@ function definition(g: ConvGeometry, filters: number, batch: number, x: Float32A
           for (let ky = 0; ky < 5; ky++)
             for (let kx = 0; kx < 5; kx++)
               for (let c = 0; c < g.channels; c++) {
-                const product = x[((n * g.height + oy + ky) * g.width + ox + kx) * g.channels + c]! * w[f * field + (ky * 5 + kx) * g.channels + c]!;
+                const at = ((n * g.height + oy + ky) * g.width + ox + kx) * g.channels + c;
+                const p = f * field + (ky * 5 + kx) * g.channels + c;
+                const product = x[at]! * w[p]!;
                 sum += product;
                 abs += Math.abs(product);
+                const gradient = dy[row * filters + f]!;
+                dw[p]! += gradient * x[at]!;
+                dwScale[p]! += Math.abs(gradient * x[at]!);
+                dx[at]! += gradient * w[p]!;
+                dxScale[at]! += Math.abs(gradient * w[p]!);
               }
           y[row * filters + f] = sum;
           scale[row * filters + f] = abs;
         }
-  return { y, scale };
+  return { y, dw, dx, yScale: scale, dwScale, dxScale };
+}
+
+/**
+ * Every entry within 1e-5 of its scale — its own Σ|products| plus their mean over the array (the
+ * transforms mix a tile's entries, so a small entry carries its neighbours' rounding) — plus what
+ * it started from; returns the worst error relative to that scale.
+ */
+function within(actual: Float32Array, start: ArrayLike<number> | null, expected: Float64Array, scale: Float64Array, what: string): number {
+  const mean = scale.reduce((sum, value) => sum + value, 0) / scale.length;
+  let worst = 0;
+  for (let i = 0; i < actual.length; i++) {
+    const base = start === null ? 0 : start[i]!;
+    const error = Math.abs(actual[i]! - (base + expected[i]!));
+    const bound = scale[i]! + mean + Math.abs(base);
+    if (error > 1e-5 * bound) assert.fail(`${what}: entry ${i} is ${actual[i]}, definition ${base + expected[i]!}`);
+    worst = Math.max(worst, error / bound);
+  }
+  return worst;
 }
 
 const cases = [
@@ -55,7 +94,7 @@ const cases = [
   { g: geometry(6, 6, 16), filters: 8, batch: 1 }, // one tile
 ];
 
-test('Winograd F(2×2, 5×5) adds the convolution into y, within float32 rounding of the definition', () => {
+test('Winograd F(2×2, 5×5) adds y and ∂W and writes ∂x within float32 rounding of the definition', () => {
   const rng = new Rng(21);
   for (const { g, filters, batch } of cases) {
     for (const resident of [true, false]) {
@@ -63,30 +102,39 @@ test('Winograd F(2×2, 5×5) adds the convolution into y, within float32 roundin
       const x = make(imagesLength(g, batch));
       const w = make(3 + filters * 25 * g.channels);
       const y = make(outputPositions(g, batch) * filters);
-      for (let i = 0; i < x.length; i++) x[i] = rng.normal();
-      for (let i = 0; i < w.length; i++) w[i] = rng.normal();
-      for (let i = 0; i < y.length; i++) y[i] = rng.normal();
+      const dy = make(outputPositions(g, batch) * filters);
+      const dw = make(2 + filters * 25 * g.channels);
+      const dx = make(imagesLength(g, batch)).fill(Number.NaN);
+      for (const array of [x, w, y, dy, dw]) for (let i = 0; i < array.length; i++) array[i] = rng.normal();
       const before = Float64Array.from(y);
+      const dwBefore = Float64Array.from(dw.subarray(2));
       const scratch = winograd.workspace('float32', winograd.convolutionScratchLength(g, filters, batch, 'float32'));
       winograd.convolve(g, filters, batch, x, w, 3, y, scratch);
-      const { y: expected, scale } = definition(g, filters, batch, x, w.subarray(3));
+      winograd.convolveFilterGradient(g, filters, batch, x, scratch, dy, dw, 2);
+      winograd.convolveInputGradient(g, filters, batch, dy, w, 3, dx, scratch);
+      const expected = definition(g, filters, batch, x, w.subarray(3), dy);
       const name = `${g.height}×${g.width}×${g.channels}, ${filters} filters, batch ${batch}, resident=${resident}`;
-      let worst = 0;
-      for (let i = 0; i < y.length; i++) {
-        const error = Math.abs(y[i]! - (before[i]! + expected[i]!));
-        if (error > 1e-5 * (scale[i]! + Math.abs(before[i]!)) + 1e-6) assert.fail(`${name}: output ${i} is ${y[i]}, definition ${before[i]! + expected[i]!}`);
-        worst = Math.max(worst, error / (scale[i]! + 1));
-      }
-      // Not the direct path by accident: the direct gemm's float32 sum rounds differently.
-      const other = Float32Array.from(before);
-      direct.convolve(g, filters, batch, x, w, 3, other, direct.workspace('float32', direct.convolutionScratchLength(g, filters, batch, 'float32')));
-      assert.ok(other.some((value, i) => value !== y[i]), `${name}: Winograd's path was taken (its rounding differs from the direct sum's)`);
-      assert.ok(worst > 0 && worst < 1e-5, `${name}: worst relative error ${worst}`);
+      const worst = [
+        within(y, before, expected.y, expected.yScale, `${name} y`),
+        within(dw.subarray(2), dwBefore, expected.dw, expected.dwScale, `${name} dw`),
+        within(dx, null, expected.dx, expected.dxScale, `${name} dx`),
+      ];
+      // Not the direct paths by accident: the direct gemms' float32 sums round differently.
+      const other = { y: Float32Array.from(before), dw: new Float32Array(dw.length), dx: new Float32Array(dx.length) };
+      const otherScratch = direct.workspace('float32', direct.convolutionScratchLength(g, filters, batch, 'float32'));
+      direct.convolve(g, filters, batch, x, w, 3, other.y, otherScratch);
+      other.dw.set(dwBefore, 2);
+      direct.convolveFilterGradient(g, filters, batch, x, otherScratch, dy, other.dw, 2);
+      direct.convolveInputGradient(g, filters, batch, dy, w, 3, other.dx, otherScratch);
+      assert.ok(other.y.some((value, i) => value !== y[i]), `${name}: Winograd's forward pass was taken (its rounding differs from the direct sum's)`);
+      assert.ok(other.dw.some((value, i) => i >= 2 && value !== dw[i]), `${name}: Winograd's ∂W was taken`);
+      assert.ok(other.dx.some((value, i) => value !== dx[i]), `${name}: Winograd's ∂x was taken`);
+      for (const error of worst) assert.ok(error > 0 && error < 1e-5, `${name}: worst relative errors ${worst.join(', ')}`);
     }
   }
 });
 
-test('a float32 conv2d layer with the Winograd forward pass has the gradients of its direct backward pass', () => {
+test('a float32 conv2d layer on the Winograd kernels has the gradients of its own forward pass (finite differences)', () => {
   const previous = activateKernels(winograd);
   try {
     const rng = new Rng(22);
@@ -107,24 +155,30 @@ test('a float32 conv2d layer with the Winograd forward pass has the gradients of
     };
     loss();
     net.zeroGradients();
-    net.backward({ shape: probe.shape, data: Float32Array.from(r) });
+    const dx = net.backward({ shape: probe.shape, data: Float32Array.from(r) }, true)!.data;
     const analytic = Float64Array.from(net.store.gradients);
+    const analyticInput = Float64Array.from(dx);
     // L is linear in each weight, so central differences are exact but for float32 rounding of L
     // (|L| ~ 30, ε ~ 6e-8): a step of 0.05 leaves an error ~1e-4 against gradients of size ~10.
     const step = 0.05;
-    const values = net.store.values;
-    let worst = 0;
-    for (let i = 0; i < values.length; i += 7) {
-      const saved = values[i]!;
-      values[i] = saved + step;
-      const plus = loss();
-      values[i] = saved - step;
-      const minus = loss();
-      values[i] = saved;
-      const numeric = (plus - minus) / (2 * step);
-      worst = Math.max(worst, Math.abs(analytic[i]! - numeric) / Math.max(Math.abs(analytic[i]!), Math.abs(numeric), 1));
-    }
-    assert.ok(worst < 2e-3, `worst relative error ${worst}`);
+    const worst = (values: Float32Array, gradient: Float64Array, stride: number): number => {
+      let error = 0;
+      for (let i = 0; i < values.length; i += stride) {
+        const saved = values[i]!;
+        values[i] = saved + step;
+        const plus = loss();
+        values[i] = saved - step;
+        const minus = loss();
+        values[i] = saved;
+        const numeric = (plus - minus) / (2 * step);
+        error = Math.max(error, Math.abs(gradient[i]! - numeric) / Math.max(Math.abs(gradient[i]!), Math.abs(numeric), 1));
+      }
+      return error;
+    };
+    const parameterError = worst(net.store.values as Float32Array, analytic, 7);
+    const inputError = worst(x, analyticInput, 5);
+    assert.ok(parameterError < 2e-3, `parameters: worst relative error ${parameterError}`);
+    assert.ok(inputError < 2e-3, `inputs: worst relative error ${inputError}`);
   } finally {
     activateKernels(previous);
   }
