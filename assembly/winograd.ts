@@ -24,6 +24,14 @@ import { MR32, NR32, kernel32InPlace, madd32, storeTile32 } from './kernel32';
 /** Output tiles transformed per block: its transformed inputs and products (36 × 64 × (C + F) floats) stay in L2. */
 const TILES: i32 = 64;
 
+// Bytes from one of the 36 points' planes to the next: `floats` plus a cache line. Unpadded, the
+// planes (8 or 16 KiB for conv2) are multiples of 4 KiB apart, so a tile's 36 values fall into one
+// L1 set and evict each other; padded they take 36 sets.
+// @ts-ignore: decorator
+@inline function plane(floats: i32): usize {
+  return (<usize>floats << 2) + 64;
+}
+
 /**
  * Whether the Winograd kernels take this shape (the caller runs the direct path otherwise): channels
  * a multiple of 8 (∂x's gemm has channels for columns; and below 8 the transforms cost more than
@@ -35,10 +43,10 @@ export function winograd32(kernelSize: i32, stride: i32, padding: i32, channels:
 
 /** Bytes of `u` (the transformed filters) and of `work` for winogradForward32. */
 export function winogradFilterBytes(channels: i32, filters: i32): i32 {
-  return 36 * channels * filters * 4;
+  return 36 * <i32>plane(channels * filters);
 }
 export function winogradWorkBytes(channels: i32, filters: i32): i32 {
-  return 36 * TILES * (channels + filters) * 4 + 36 * 16 * 2;
+  return 36 * <i32>(plane(TILES * channels) + plane(TILES * filters)) + 36 * 16 * 2;
 }
 
 // Bᵀ applied to 6 vectors at src, src + stride, …; the 6 results to dst, dst + dstStride, ….
@@ -97,7 +105,7 @@ export function winogradFilters32(w: usize, channels: i32, filters: i32, u: usiz
   const field = <usize>(25 * channels) << 2;
   const xBytes = <usize>channels << 2; // kx → kx + 1
   const yBytes: usize = 5 * xBytes; // ky → ky + 1
-  const pointBytes = <usize>(channels * filters) << 2;
+  const pointBytes = plane(channels * filters);
   const panelBytes = <usize>(channels * NR32) << 2;
   // scratch: t[i][kx] (6 × 5 vectors), then the 36 points (6 × 6 vectors)
   const points = scratch + 30 * 16;
@@ -135,11 +143,11 @@ export function winogradForward32(x: usize, batch: i32, height: i32, width: i32,
   const tilesPerImage = tilesY * tilesX;
   const tiles = batch * tilesPerImage;
   const v = work; // [36][TILES][channels]
-  const m = v + (<usize>(36 * TILES * channels) << 2); // [36][TILES][filters]
-  const scratch = m + (<usize>(36 * TILES * filters) << 2); // 36 vectors, then 2 × 6
-  const vPoint = <usize>(TILES * channels) << 2;
-  const mPoint = <usize>(TILES * filters) << 2;
-  const uPoint = <usize>(channels * filters) << 2;
+  const vPoint = plane(TILES * channels);
+  const mPoint = plane(TILES * filters);
+  const uPoint = plane(channels * filters);
+  const m = v + 36 * vPoint; // [36][TILES][filters]
+  const scratch = m + 36 * mPoint; // 36 vectors, then 2 × 6
   const panelBytes = <usize>(channels * NR32) << 2;
   const pixelBytes = <usize>channels << 2;
   const lineBytes = <usize>width * pixelBytes;
@@ -228,7 +236,7 @@ export function winogradForward32(x: usize, batch: i32, height: i32, width: i32,
 
 /** Bytes of `work` for winogradFilterGradient32 and winogradInputGradient32. */
 export function winogradBackwardWorkBytes(channels: i32, filters: i32): i32 {
-  return (36 * TILES * (channels + filters) + 36 * channels * filters) * 4 + 36 * 16 * 2;
+  return 36 * <i32>(plane(TILES * channels) + plane(TILES * filters) + plane(channels * filters)) + 36 * 16 * 2;
 }
 
 // The 4×8 micro-kernel with B's steps `bStepBytes` apart (a row-major matrix read in place)
@@ -339,7 +347,7 @@ function transformInputs(x: usize, height: i32, width: i32, channels: i32, first
   const tilesPerImage = ((height - 4) >> 1) * tilesX;
   const pixelBytes = <usize>channels << 2;
   const lineBytes = <usize>width * pixelBytes;
-  const vPoint = <usize>(TILES * channels) << 2;
+  const vPoint = plane(TILES * channels);
   for (let t = 0; t < count; t++) {
     const tile = first + t;
     const n = tile / tilesPerImage;
@@ -358,7 +366,7 @@ function transformOutputGradients(dy: usize, outHeight: i32, outWidth: i32, filt
   const tilesPerImage = (outHeight >> 1) * tilesX;
   const outPixel = <usize>filters << 2;
   const outLine = <usize>outWidth * outPixel;
-  const nPoint = <usize>(TILES * filters) << 2;
+  const nPoint = plane(TILES * filters);
   for (let t = 0; t < count; t++) {
     const tile = first + t;
     const n = tile / tilesPerImage;
@@ -381,12 +389,12 @@ export function winogradFilterGradient32(x: usize, dy: usize, batch: i32, height
   const outWidth = width - 4;
   const tiles = batch * (outHeight >> 1) * (outWidth >> 1);
   const v = work; // [36][TILES][channels]
-  const nBlock = v + (<usize>(36 * TILES * channels) << 2); // [36][TILES][filters]
-  const du = nBlock + (<usize>(36 * TILES * filters) << 2); // [36][channels][filters]
-  const scratch = du + (<usize>(36 * channels * filters) << 2);
-  const vPoint = <usize>(TILES * channels) << 2;
-  const nPoint = <usize>(TILES * filters) << 2;
-  const duPoint = <usize>(channels * filters) << 2;
+  const vPoint = plane(TILES * channels);
+  const nPoint = plane(TILES * filters);
+  const duPoint = plane(channels * filters);
+  const nBlock = v + 36 * vPoint; // [36][TILES][filters]
+  const du = nBlock + 36 * nPoint; // [36][channels][filters]
+  const scratch = du + 36 * duPoint;
   const pixelBytes = <usize>channels << 2;
   const outPixel = <usize>filters << 2;
   memory.fill(du, 0, 36 * duPoint);
@@ -441,12 +449,12 @@ export function winogradInputGradient32(dy: usize, batch: i32, height: i32, widt
   const tilesX = outWidth >> 1;
   const tilesPerImage = (outHeight >> 1) * tilesX;
   const dv = work; // [36][TILES][channels]
-  const nBlock = dv + (<usize>(36 * TILES * channels) << 2); // [36][TILES][filters]
-  const ut = nBlock + (<usize>(36 * TILES * filters) << 2); // [36][filters][channels]: Uᵀ row-major
-  const scratch = ut + (<usize>(36 * channels * filters) << 2);
-  const vPoint = <usize>(TILES * channels) << 2;
-  const nPoint = <usize>(TILES * filters) << 2;
-  const uPoint = <usize>(channels * filters) << 2;
+  const vPoint = plane(TILES * channels);
+  const nPoint = plane(TILES * filters);
+  const uPoint = plane(channels * filters);
+  const nBlock = dv + 36 * vPoint; // [36][TILES][filters]
+  const ut = nBlock + 36 * nPoint; // [36][filters][channels]: Uᵀ row-major
+  const scratch = ut + 36 * uPoint;
   const panelBytes = <usize>(channels * NR32) << 2;
   const pixelBytes = <usize>channels << 2;
   const lineBytes = <usize>width * pixelBytes;
