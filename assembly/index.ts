@@ -10,3 +10,5 @@ export { im2col32, col2im32, maxPool32, maxPoolBackward32, broadcastRows32, sumR
 export { implicitConvolution32, convolutionTable32, padImages32, convolutionForward32, convolutionFilterGradient32 } from './convgemm';
 export { implicitInputGradient32, convolutionInputGradient32, cropImages32 } from './convgemm-input';
 export { sumFinite32, sumFinite64, nonFinite32, nonFinite64 } from './reduce';
+export { winograd32, winogradFilterBytes, winogradWorkBytes, winogradFilters32, winogradForward32 } from './winograd';
+export { winogradBackwardWorkBytes, winogradFilterGradient32, winogradInputGradient32 } from './winograd-backward';

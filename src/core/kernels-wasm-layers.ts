@@ -116,6 +116,55 @@ interface LayerExports {
     work: number,
   ): void;
   gemm32WorkBytes(): number;
+  winograd32(kernelSize: number, stride: number, padding: number, channels: number, filters: number, outHeight: number, outWidth: number): number;
+  winogradFilterBytes(channels: number, filters: number): number;
+  winogradWorkBytes(channels: number, filters: number): number;
+  winogradFilters32(w: number, channels: number, filters: number, u: number, scratch: number): void;
+  winogradForward32(
+    x: number,
+    batch: number,
+    height: number,
+    width: number,
+    channels: number,
+    filters: number,
+    u: number,
+    y: number,
+    work: number,
+  ): void;
+  winogradBackwardWorkBytes(channels: number, filters: number): number;
+  winogradFilterGradient32(
+    x: number,
+    dy: number,
+    batch: number,
+    height: number,
+    width: number,
+    channels: number,
+    filters: number,
+    dw: number,
+    work: number,
+  ): void;
+  winogradInputGradient32(
+    dy: number,
+    batch: number,
+    height: number,
+    width: number,
+    channels: number,
+    filters: number,
+    u: number,
+    dx: number,
+    work: number,
+  ): void;
+}
+
+/** Choices of the layer kernels (WasmKernelsOptions passes them on). */
+export interface WasmLayerOptions {
+  /**
+   * 5×5 stride-1 unpadded convolutions (channels and filters multiples of 8, even output sides) by
+   * Winograd's F(2×2, 5×5) (assembly/winograd.ts), forward and both backward passes: 2.8× fewer
+   * multiply-adds, float32 rounding within 1e-5 of the direct sums but not bitwise equal to them.
+   * Default true; false keeps every convolution on the direct gemms.
+   */
+  winograd?: boolean;
 }
 
 type Operand = Float32Array | Int32Array;
@@ -131,6 +180,7 @@ export function createWasmLayerKernels(
   exports: unknown,
   heap: WasmHeap,
   gemm: ConvolutionParts['gemm'],
+  options: WasmLayerOptions = {},
 ): LayerKernels & ConvolutionKernels {
   const w = exports as LayerExports;
   if (typeof w.im2col32 !== 'function')
@@ -313,9 +363,66 @@ export function createWasmLayerKernels(
   const imagesNeed = (g: ConvGeometry, batch: number, x: Float32Array, scratch: Float32Array): number =>
     outputPositions(g, batch) * 4 + 16 + need(x, imagesLength(g, batch)) + need(scratch, paddedLength(g, batch));
 
+  // Winograd's forward pass (assembly/winograd.ts) where it applies, among the shapes the implicit
+  // kernels take (the explicit path's backward reads the cols its forward pass leaves in the
+  // scratch; the implicit ∂W reads x). A module built before it has no winograd32.
+  const winogradOn = options.winograd !== false && typeof w.winograd32 === 'function';
+  const winograd = (g: ConvGeometry, filters: number): boolean =>
+    winogradOn && w.winograd32(g.kernelSize, g.stride, g.padding, g.channels, filters, g.outHeight, g.outWidth) !== 0;
+  const convolveWinograd = (g: ConvGeometry, filters: number, batch: number, x: Float32Array, filter: Float32Array, y: Float32Array): void => {
+    const xLength = imagesLength(g, batch);
+    const yLength = outputPositions(g, batch) * filters;
+    const uBytes = w.winogradFilterBytes(g.channels, filters);
+    const workBytes = w.winogradWorkBytes(g.channels, filters);
+    heap.beginScratch(uBytes + workBytes + 1056 + 48 + need(x, xLength) + need(filter, filter.length) + need(y, yLength));
+    const u = heap.take(uBytes);
+    const work = heap.take(workBytes);
+    const transformScratch = heap.take(1056);
+    const xAt = place(x, xLength, true);
+    const wAt = place(filter, filter.length, true);
+    const yAt = place(y, yLength, true);
+    // The filters change every step: transformed per call (64×32 filters of 5×5: ~0.1 ms, against ~10 ms of products).
+    w.winogradFilters32(wAt, g.channels, filters, u, transformScratch);
+    w.winogradForward32(xAt, batch, g.height, g.width, g.channels, filters, u, yAt, work);
+    back(y, yLength, yAt);
+  };
+
+  const filterGradientWinograd = (g: ConvGeometry, filters: number, batch: number, x: Float32Array, dy: Float32Array, gradient: Float32Array): void => {
+    const xLength = imagesLength(g, batch);
+    const dyLength = outputPositions(g, batch) * filters;
+    const workBytes = w.winogradBackwardWorkBytes(g.channels, filters);
+    heap.beginScratch(workBytes + 32 + need(x, xLength) + need(dy, dyLength) + need(gradient, gradient.length));
+    const work = heap.take(workBytes);
+    const xAt = place(x, xLength, true);
+    const dyAt = place(dy, dyLength, true);
+    const dwAt = place(gradient, gradient.length, true);
+    w.winogradFilterGradient32(xAt, dyAt, batch, g.height, g.width, g.channels, filters, dwAt, work);
+    back(gradient, gradient.length, dwAt);
+  };
+  const inputGradientWinograd = (g: ConvGeometry, filters: number, batch: number, dy: Float32Array, filter: Float32Array, dx: Float32Array): void => {
+    const dxLength = imagesLength(g, batch);
+    const dyLength = outputPositions(g, batch) * filters;
+    const uBytes = w.winogradFilterBytes(g.channels, filters);
+    const workBytes = w.winogradBackwardWorkBytes(g.channels, filters);
+    heap.beginScratch(uBytes + workBytes + 1056 + 48 + need(dy, dyLength) + need(filter, filter.length) + need(dx, dxLength));
+    const u = heap.take(uBytes);
+    const work = heap.take(workBytes);
+    const transformScratch = heap.take(1056);
+    const dyAt = place(dy, dyLength, true);
+    const wAt = place(filter, filter.length, true);
+    const dxAt = place(dx, dxLength, false);
+    w.winogradFilters32(wAt, g.channels, filters, u, transformScratch);
+    w.winogradInputGradient32(dyAt, batch, g.height, g.width, g.channels, filters, u, dxAt, work);
+    back(dx, dxLength, dxAt);
+  };
+
   const convolve: ConvolutionKernels['convolve'] = (g, filters, batch, x, weights, wOffset, y, scratch) => {
     if (!f32(x, weights, y, scratch) || !implicit(g, filters, batch))
       return explicit.convolve(g, filters, batch, x, weights, wOffset, y, scratch);
+    if (winograd(g, filters)) {
+      const filter = weights.subarray(wOffset, wOffset + filters * fieldLength(g)) as Float32Array;
+      return convolveWinograd(g, filters, batch, x as Float32Array, filter, y as Float32Array);
+    }
     const field = fieldLength(g);
     const rows = outputPositions(g, batch);
     const filter = weights.subarray(wOffset, wOffset + filters * field) as Float32Array;
@@ -337,6 +444,10 @@ export function createWasmLayerKernels(
   const convolveFilterGradient: ConvolutionKernels['convolveFilterGradient'] = (g, filters, batch, x, scratch, dy, dw, dwOffset) => {
     if (!f32(x, scratch, dy, dw) || !implicit(g, filters, batch))
       return explicit.convolveFilterGradient(g, filters, batch, x, scratch, dy, dw, dwOffset);
+    if (winograd(g, filters)) {
+      const gradient = dw.subarray(dwOffset, dwOffset + filters * fieldLength(g)) as Float32Array;
+      return filterGradientWinograd(g, filters, batch, x as Float32Array, dy as Float32Array, gradient);
+    }
     const field = fieldLength(g);
     const rows = outputPositions(g, batch);
     const gradient = dw.subarray(dwOffset, dwOffset + filters * field) as Float32Array;
@@ -358,6 +469,10 @@ export function createWasmLayerKernels(
   const convolveInputGradient: ConvolutionKernels['convolveInputGradient'] = (g, filters, batch, dy, weights, wOffset, dx, scratch) => {
     if (!f32(dy, weights, dx, scratch) || !implicit(g, filters, batch) || !implicitInput(g))
       return explicit.convolveInputGradient(g, filters, batch, dy, weights, wOffset, dx, scratch);
+    if (winograd(g, filters)) {
+      const filter = weights.subarray(wOffset, wOffset + filters * fieldLength(g)) as Float32Array;
+      return inputGradientWinograd(g, filters, batch, dy as Float32Array, filter, dx as Float32Array);
+    }
     const field = fieldLength(g);
     const rows = outputPositions(g, batch);
     const filter = weights.subarray(wOffset, wOffset + filters * field) as Float32Array;

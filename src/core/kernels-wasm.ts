@@ -139,6 +139,8 @@ export interface WasmKernelsOptions {
   chunkBytes?: number;
   /** Instantiate over another thread's memory instead of a new one (`attachWasmKernels`); `maximumPages` is then its. */
   shared?: SharedWasmHeap;
+  /** Winograd forward passes for the convolutions that take them (WasmLayerOptions.winograd); default true. */
+  winograd?: boolean;
 }
 
 /** What a worker thread needs to run kernels over another thread's memory: that memory, and the build in use there. */
@@ -595,7 +597,7 @@ export function createWasmKernels(options: WasmKernelsOptions = {}): WasmKernels
     gatherAxpy,
     lloydStep,
     resident,
-    ...createWasmLayerKernels(instance.exports, heap, gemm),
+    ...createWasmLayerKernels(instance.exports, heap, gemm, options.winograd === undefined ? {} : { winograd: options.winograd }),
   };
 }
 

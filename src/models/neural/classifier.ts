@@ -121,7 +121,8 @@ export abstract class NeuralClassifier<P extends NeuralParams> extends Estimator
           const { loss, gradient: dLogits } = softmaxCrossEntropy(logits, batchCodes.subarray(0, count));
           network.zeroGradients();
           network.backward(dLogits);
-          for (let j = 0; j < gradient.length; j++) gradient[j]! += gradients[j]!;
+          // `gradient` arrives zeroed (SgdProblem.accumulate): a native float32 → float64 copy, not a JS loop of adds.
+          gradient.set(gradients);
           return loss;
         },
         apply(params, meanGradient, step) {
