@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import '../../src/core/index.js'; // symmetricEigen runs on the registered kernels
 import { choleskySolve, symmetricEigen } from '../../src/core/linalg.js';
 import { SYNTHETIC_BLOCK_ROWS, syntheticGenerator } from '../../src/data/synthetic.js';
 import type { SyntheticKind } from '../../src/data/synthetic.js';
