@@ -201,7 +201,11 @@ async function gloo(net: NamespaceNetwork, python: string, round: number): Promi
     });
 }
 
-const median = (values: number[]): number => quantile([...values].sort((a, b) => a - b), 0.5);
+const median = (values: number[]): number =>
+  quantile(
+    [...values].sort((a, b) => a - b),
+    0.5,
+  );
 
 const unavailable = namespacesUnavailable();
 if (unavailable !== null) {
@@ -244,7 +248,8 @@ if (unavailable !== null) {
     }),
   );
   for (const r of ratioToGloo)
-    if (r.ratio !== null) process.stderr.write(`${r.transport.padEnd(17)} ${String(r.bytes).padStart(9)} B  ${r.ratio.toFixed(2)}× gloo's bandwidth\n`);
+    if (r.ratio !== null)
+      process.stderr.write(`${r.transport.padEnd(17)} ${String(r.bytes).padStart(9)} B  ${r.ratio.toFixed(2)}× gloo's bandwidth\n`);
   const resultsDir = fileURLToPath(new URL('../../bench/results/', import.meta.url));
   mkdirSync(resultsDir, { recursive: true });
   const record = {

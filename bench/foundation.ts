@@ -117,7 +117,8 @@ const allCases: Case[] = [
 ];
 
 const cases = onlyCases === undefined ? allCases : allCases.filter((c) => onlyCases.includes(c.id));
-if (cases.length === 0) throw new Error(`BENCH_CASES: none of '${onlyCases?.join(',')}' is a case; expected some of ${allCases.map((c) => c.id).join(', ')}`);
+if (cases.length === 0)
+  throw new Error(`BENCH_CASES: none of '${onlyCases?.join(',')}' is a case; expected some of ${allCases.map((c) => c.id).join(', ')}`);
 
 function summary(values: number[]): { median: number; min: number; max: number } {
   const sorted = [...values].sort((a, b) => a - b);

@@ -72,7 +72,12 @@ async function timeCalls(comm: Communicator, order: RunOrder): Promise<Timed> {
 }
 
 /** A rank: answer each run order with its timing, until told to exit. */
-function serve(comm: Communicator, receive: (listener: (order: RunOrder | { type: 'exit' }) => void) => void, reply: (timed: Timed) => void, exit: () => void): void {
+function serve(
+  comm: Communicator,
+  receive: (listener: (order: RunOrder | { type: 'exit' }) => void) => void,
+  reply: (timed: Timed) => void,
+  exit: () => void,
+): void {
   receive((order) => {
     if (order.type === 'exit') return exit();
     void timeCalls(comm, order).then(reply);
@@ -110,29 +115,33 @@ async function startProcesses(script: URL = SELF): Promise<{ ranks: Rank[]; chil
   const secret = randomBytes(32).toString('hex');
   const jobId = `step-${randomBytes(4).toString('hex')}`;
   const children = Array.from({ length: WORLD }, () =>
-    fork(script, [], { execArgv: process.env['STEP_RANK_EXEC_ARGV']?.split(' ') ?? [], env: { ...process.env, SHARDLEARN_STEP_RANK: '1' }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }),
+    fork(script, [], {
+      execArgv: process.env['STEP_RANK_EXEC_ARGV']?.split(' ') ?? [],
+      env: { ...process.env, SHARDLEARN_STEP_RANK: '1' },
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    }),
   );
   // Rank 0 first; the others once it listens (as runtime/processes.ts starts them).
-  const joined = children.map((child) => await1<{ type: string }>((listener) => child.on('message', (m: { type: string }) => m.type === 'joined' && listener(m))));
+  const joined = children.map((child) =>
+    await1<{ type: string }>((listener) => child.on('message', (m: { type: string }) => m.type === 'joined' && listener(m))),
+  );
   const listening = await1<{ type: string }>((listener) => children[0]!.once('message', listener));
   children[0]!.send({ type: 'join', rank: 0, size: WORLD, secret, jobId, ipcDir: local.dir });
   await listening;
   children.slice(1).forEach((child, i) => child.send({ type: 'join', rank: i + 1, size: WORLD, secret, jobId, ipcDir: local.dir }));
   await Promise.all(joined);
   for (const child of children) child.removeAllListeners('message');
-  const ranks = children.map(
-    (child): Rank => ({
-      run: async (order) => {
-        const answer = await1<Timed>((listener) => child.once('message', listener));
-        child.send(order);
-        return answer;
-      },
-      stop: async () => {
-        child.send({ type: 'exit' });
-        await new Promise((resolve) => child.once('exit', resolve));
-      },
-    }),
-  );
+  const ranks = children.map((child): Rank => ({
+    run: async (order) => {
+      const answer = await1<Timed>((listener) => child.once('message', listener));
+      child.send(order);
+      return answer;
+    },
+    stop: async () => {
+      child.send({ type: 'exit' });
+      await new Promise((resolve) => child.once('exit', resolve));
+    },
+  }));
   const stopAll = ranks.map((rank) => rank.stop);
   return {
     ranks: ranks.map((rank, i) => ({ ...rank, stop: async () => (await stopAll[i]!(), i === 0 ? await local.remove() : undefined) })),
@@ -150,10 +159,12 @@ const quantile = (sorted: number[], q: number): number => sorted[Math.min(sorted
 async function main(): Promise<void> {
   const rounds = Number(option('rounds', '15'));
   const calls = Number(option('calls', '300'));
-  const sizes = option('sizes', 'f64:21,f32:738,f32:4096').split(',').map((spec) => {
-    const [dtype, length] = spec.split(':');
-    return { dtype: dtype as 'f32' | 'f64', length: Number(length) };
-  });
+  const sizes = option('sizes', 'f64:21,f32:738,f32:4096')
+    .split(',')
+    .map((spec) => {
+      const [dtype, length] = spec.split(':');
+      return { dtype: dtype as 'f32' | 'f64', length: Number(length) };
+    });
   const transports = option('transports', 'threads,lane').split(',');
   const computeMicros = Number(option('compute-us', '0'));
   const worlds = new Map<string, Rank[]>();
@@ -163,7 +174,9 @@ async function main(): Promise<void> {
     else if (kind === 'lane') worlds.set(transport, (await startProcesses(build === undefined ? SELF : new URL(`file://${build}`))).ranks);
     else throw new Error(`unknown transport '${transport}' (threads, lane, lane@<another build's dist/bench/step-allreduce.js>)`);
   }
-  const load = loadavg().map((x) => x.toFixed(2)).join(' ');
+  const load = loadavg()
+    .map((x) => x.toFixed(2))
+    .join(' ');
   const figures = new Map<string, number[]>();
   const cpuFigures = new Map<string, number[]>();
   for (let round = 0; round < rounds; round++) {
@@ -177,7 +190,11 @@ async function main(): Promise<void> {
       }
     }
   }
-  console.log(`load average before: ${load}; after: ${loadavg().map((x) => x.toFixed(2)).join(' ')}; ${rounds} rounds × ${calls} calls`);
+  console.log(
+    `load average before: ${load}; after: ${loadavg()
+      .map((x) => x.toFixed(2))
+      .join(' ')}; ${rounds} rounds × ${calls} calls`,
+  );
   for (const [key, micros] of figures) {
     const sorted = [...micros].sort((a, b) => a - b);
     const cpu = [...cpuFigures.get(key)!].sort((a, b) => a - b);

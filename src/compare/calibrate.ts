@@ -127,7 +127,8 @@ export function calibrate(runs: readonly RunRecord[], options: CalibrateOptions)
   for (const paradigm of ['sequential', 'threads', 'processes', 'cluster'] as const) {
     const mine = rows.filter((r) => r.run.paradigm === paradigm);
     if (mine.length === 0) {
-      if (paradigm !== 'sequential' && paradigm !== 'cluster') notes.push(`no ${paradigm} runs: its link, start-up and rank compute speed are defaults`);
+      if (paradigm !== 'sequential' && paradigm !== 'cluster')
+        notes.push(`no ${paradigm} runs: its link, start-up and rank compute speed are defaults`);
       continue;
     }
     const communicating = mine.filter((r) => r.work.collectives > 0);
@@ -233,7 +234,8 @@ function fitCompute(
     }
     if (moved < FACTOR_TOLERANCE) break;
   }
-  if (!anchored && families.length > 0) notes.push('no sequential runs: every paradigm is taken to run the model code at one rate (factor 1)');
+  if (!anchored && families.length > 0)
+    notes.push('no sequential runs: every paradigm is taken to run the model code at one rate (factor 1)');
   // Models never measured get the median parameters of those that were: the same JS engine and kernels.
   const fitted = Object.values(compute);
   compute.default = {
@@ -250,12 +252,7 @@ function fitCompute(
  * one worker count the fixed part cannot be told from the per-worker one: start-up is then taken as
  * proportional to workers.
  */
-function fitStartup(
-  paradigm: Paradigm,
-  mine: readonly { run: RunRecord }[],
-  ys: readonly number[],
-  notes: string[],
-): StartupParameters {
+function fitStartup(paradigm: Paradigm, mine: readonly { run: RunRecord }[], ys: readonly number[], notes: string[]): StartupParameters {
   const distinctWorkers = new Set(mine.map((r) => r.run.workers)).size > 1;
   const ships = (paradigm === 'processes' || paradigm === 'cluster') && new Set(mine.map((r) => r.run.trainRows * r.run.cols)).size > 1;
   if (!distinctWorkers) notes.push(`${paradigm}: runs at one worker count only, so start-up is taken as proportional to workers`);

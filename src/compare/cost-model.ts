@@ -261,7 +261,11 @@ export function startupOf(calibration: Calibration, paradigm: Paradigm): Startup
  * every shard from the one launcher, one after another; cluster hosts each receive (or load) their
  * own shard at the same time, so a cluster pays one shard's share.
  */
-export function shippingSeconds(work: Pick<Workload, 'rows' | 'cols'>, cluster: Pick<ClusterSpec, 'paradigm' | 'workers'>, calibration: Calibration): number {
+export function shippingSeconds(
+  work: Pick<Workload, 'rows' | 'cols'>,
+  cluster: Pick<ClusterSpec, 'paradigm' | 'workers'>,
+  calibration: Calibration,
+): number {
   const perByte = startupOf(calibration, cluster.paradigm).perDataByteSeconds ?? 0;
   if (perByte === 0 || cluster.paradigm === 'sequential' || cluster.paradigm === 'threads') return 0;
   const bytes = work.rows * work.cols * 8;
@@ -275,7 +279,9 @@ export function predict(work: Workload, cluster: ClusterSpec, calibration: Calib
   const p = parallelism(cluster);
   const oversubscribed = Math.max(1, workers / p);
   const own =
-    (compute.secondsPerUnit * work.workUnits) / p + compute.secondsPerStep * work.stepsPerRank * oversubscribed + (compute.fixedSeconds ?? 0);
+    (compute.secondsPerUnit * work.workUnits) / p +
+    compute.secondsPerStep * work.stepsPerRank * oversubscribed +
+    (compute.fixedSeconds ?? 0);
   const rank = rankComputeOf(calibration, cluster.paradigm);
   const computeSeconds = rank.factor * own + rank.fixedSeconds;
   const { hops, byteFactor } = collectiveShape(cluster.paradigm, workers);

@@ -81,7 +81,9 @@ function bestOnHost(
  */
 export function projectBeyond(records: readonly RunRecord[], cores: number): Projection[] {
   // Agents train on an environment's step budget, not rows: the cost model has nothing to scale for them.
-  const ok = records.filter((r) => r.status === 'ok' && r.network === 'loopback' && Number.isFinite(r.wallSeconds) && r.modelKind !== 'agent');
+  const ok = records.filter(
+    (r) => r.status === 'ok' && r.network === 'loopback' && Number.isFinite(r.wallSeconds) && r.modelKind !== 'agent',
+  );
   if (ok.length === 0) return [];
   const calibration = calibrateFromRuns(ok, cores);
   const projections: Projection[] = [];

@@ -116,7 +116,15 @@ interface LayerExports {
     work: number,
   ): void;
   gemm32WorkBytes(): number;
-  winograd32(kernelSize: number, stride: number, padding: number, channels: number, filters: number, outHeight: number, outWidth: number): number;
+  winograd32(
+    kernelSize: number,
+    stride: number,
+    padding: number,
+    channels: number,
+    filters: number,
+    outHeight: number,
+    outWidth: number,
+  ): number;
   winogradFilterBytes(channels: number, filters: number): number;
   winogradWorkBytes(channels: number, filters: number): number;
   winogradFilters32(w: number, channels: number, filters: number, u: number, scratch: number): void;
@@ -369,7 +377,14 @@ export function createWasmLayerKernels(
   const winogradOn = options.winograd !== false && typeof w.winograd32 === 'function';
   const winograd = (g: ConvGeometry, filters: number): boolean =>
     winogradOn && w.winograd32(g.kernelSize, g.stride, g.padding, g.channels, filters, g.outHeight, g.outWidth) !== 0;
-  const convolveWinograd = (g: ConvGeometry, filters: number, batch: number, x: Float32Array, filter: Float32Array, y: Float32Array): void => {
+  const convolveWinograd = (
+    g: ConvGeometry,
+    filters: number,
+    batch: number,
+    x: Float32Array,
+    filter: Float32Array,
+    y: Float32Array,
+  ): void => {
     const xLength = imagesLength(g, batch);
     const yLength = outputPositions(g, batch) * filters;
     const uBytes = w.winogradFilterBytes(g.channels, filters);
@@ -387,7 +402,14 @@ export function createWasmLayerKernels(
     back(y, yLength, yAt);
   };
 
-  const filterGradientWinograd = (g: ConvGeometry, filters: number, batch: number, x: Float32Array, dy: Float32Array, gradient: Float32Array): void => {
+  const filterGradientWinograd = (
+    g: ConvGeometry,
+    filters: number,
+    batch: number,
+    x: Float32Array,
+    dy: Float32Array,
+    gradient: Float32Array,
+  ): void => {
     const xLength = imagesLength(g, batch);
     const dyLength = outputPositions(g, batch) * filters;
     const workBytes = w.winogradBackwardWorkBytes(g.channels, filters);
@@ -399,7 +421,14 @@ export function createWasmLayerKernels(
     w.winogradFilterGradient32(xAt, dyAt, batch, g.height, g.width, g.channels, filters, dwAt, work);
     back(gradient, gradient.length, dwAt);
   };
-  const inputGradientWinograd = (g: ConvGeometry, filters: number, batch: number, dy: Float32Array, filter: Float32Array, dx: Float32Array): void => {
+  const inputGradientWinograd = (
+    g: ConvGeometry,
+    filters: number,
+    batch: number,
+    dy: Float32Array,
+    filter: Float32Array,
+    dx: Float32Array,
+  ): void => {
     const dxLength = imagesLength(g, batch);
     const dyLength = outputPositions(g, batch) * filters;
     const uBytes = w.winogradFilterBytes(g.channels, filters);

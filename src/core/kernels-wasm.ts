@@ -424,7 +424,9 @@ export function createWasmKernels(options: WasmKernelsOptions = {}): WasmKernels
   // V8 has optimised it, 50–100 ms on a fresh worker thread's first calls; this has no warm-up.
   const symmetricEigen: Kernels['symmetricEigen'] = (n, a, values, vectors) => {
     if (n === 0) return;
-    heap.beginScratch(copyBytes(a, n * n) + (resident64(values) ? 0 : n * 8 + 16) + (resident64(vectors) ? 0 : n * n * 8 + 16) + n * 8 + 16);
+    heap.beginScratch(
+      copyBytes(a, n * n) + (resident64(values) ? 0 : n * 8 + 16) + (resident64(vectors) ? 0 : n * n * 8 + 16) + n * 8 + 16,
+    );
     const aAt = input(a, 0, n * n);
     const valuesAt = input64(values, 0, n, false);
     const vectorsAt = input64(vectors, 0, n * n, false);

@@ -67,7 +67,14 @@ test('the seal is AES-256-GCM under HKDF-SHA256 keys, a counter nonce and the re
 });
 
 test('opening refuses a flipped byte anywhere, another counter (replay, reorder) and another key; a record is at most MAX_RECORD_BYTES', () => {
-  const keys = laneKeys(SECRET, { jobId: JOB, generation: 0, connector: 1, acceptor: 0, connectorNonce: bytes(32), acceptorNonce: bytes(32) });
+  const keys = laneKeys(SECRET, {
+    jobId: JOB,
+    generation: 0,
+    connector: 1,
+    acceptor: 0,
+    connectorNonce: bytes(32),
+    acceptorNonce: bytes(32),
+  });
   const key = keys.acceptorToConnector;
   const record = sealRecord(key, 5, [bytes(300)]);
   const ciphertext = Buffer.concat(record.ciphertext);
@@ -126,8 +133,16 @@ test('two sealed lanes over TCP carry small and multi-record frames intact, both
     assert.ok(lanes[0].sealed && lanes[1].sealed);
     const large = Float64Array.from({ length: (3 * MAX_RECORD_BYTES) / 8 + 5 }, (_, i) => i * 0.5 - 7);
     const small = Float32Array.of(1, -2, 3.5);
-    const sent = Promise.all([lanes[0].send(1, COLLECTIVE, large), lanes[0].send(1, { ...COLLECTIVE, seq: 1 }, small), lanes[1].send(0, COLLECTIVE, null)]);
-    const [first, second, empty] = await Promise.all([lanes[1].recv(0, what, hostOf), lanes[1].recv(0, what, hostOf), lanes[0].recv(1, what, hostOf)]);
+    const sent = Promise.all([
+      lanes[0].send(1, COLLECTIVE, large),
+      lanes[0].send(1, { ...COLLECTIVE, seq: 1 }, small),
+      lanes[1].send(0, COLLECTIVE, null),
+    ]);
+    const [first, second, empty] = await Promise.all([
+      lanes[1].recv(0, what, hostOf),
+      lanes[1].recv(0, what, hostOf),
+      lanes[0].recv(1, what, hostOf),
+    ]);
     await sent;
     assert.deepEqual(first.array, large);
     assert.equal(second.seq, 1);
@@ -233,13 +248,17 @@ test('a man in the middle who flips one byte of a sealed record is refused: the 
 });
 
 test('a replayed record is refused (the counter moved on)', async () => {
-  const [first, second] = await throughProxy((records) => ({ emit: records.length >= 2 ? [records[0]!, records[1]!, records[1]!] : records }));
+  const [first, second] = await throughProxy((records) => ({
+    emit: records.length >= 2 ? [records[0]!, records[1]!, records[1]!] : records,
+  }));
   assert.equal(first.status, 'fulfilled');
   assertLost(second, AUTH);
 });
 
 test('reordered records are refused', async () => {
-  const [first] = await throughProxy((records) => ({ emit: records.length >= 3 ? [records[0]!, records[2]!, records[1]!] : records.slice(0, 1) }));
+  const [first] = await throughProxy((records) => ({
+    emit: records.length >= 3 ? [records[0]!, records[2]!, records[1]!] : records.slice(0, 1),
+  }));
   assertLost(first, AUTH);
 });
 
@@ -260,7 +279,12 @@ function framedHello(fields: Record<string, unknown>): Buffer {
 }
 
 /** Connect to `port`, write `first`; then `then(reply)` once `replyBytes` came back; resolve with all replies and whether it was closed. */
-function attempt(port: number, first: Buffer, replyBytes: number, then: (reply: Buffer) => Buffer | null): Promise<{ reply: Buffer; closed: boolean }> {
+function attempt(
+  port: number,
+  first: Buffer,
+  replyBytes: number,
+  then: (reply: Buffer) => Buffer | null,
+): Promise<{ reply: Buffer; closed: boolean }> {
   return new Promise((resolve) => {
     let reply = Buffer.alloc(0);
     let answered = false;
@@ -310,7 +334,12 @@ test('a replayed hello without the secret, a plain hello, a stale generation and
     const stale = await attempt(port, framedHello({ ...hello, generation: 7, nonce: bytes(32).toString('hex') }), 1, () => null);
     assert.ok(stale.closed && stale.reply.byteLength === 0);
     await waitFor(logs, /claiming rank 1: generation 7 is not this job's generation 0/);
-    const wrong = await attempt(port, framedHello({ ...hello, proof: helloProof(Buffer.alloc(32, 1), JOB), nonce: bytes(32).toString('hex') }), 1, () => null);
+    const wrong = await attempt(
+      port,
+      framedHello({ ...hello, proof: helloProof(Buffer.alloc(32, 1), JOB), nonce: bytes(32).toString('hex') }),
+      1,
+      () => null,
+    );
     assert.ok(wrong.closed && wrong.reply.byteLength === 0);
     await waitFor(logs, /claiming rank 1: its hello does not prove it holds this job's secret/);
   } finally {
@@ -344,7 +373,10 @@ test('an acceptor without the secret fails the key confirmation: connecting fail
     );
     assert.ok(error instanceof CommError);
     assert.equal(error.rank, 0);
-    assert.match(error.message, /rank 0 refused this rank's collective lane \(its collective lane was refused: its lane's key confirmation failed/);
+    assert.match(
+      error.message,
+      /rank 0 refused this rank's collective lane \(its collective lane was refused: its lane's key confirmation failed/,
+    );
   } finally {
     await lane.close();
     await new Promise<void>((resolve) => server.close(() => resolve()));
@@ -355,8 +387,24 @@ test('an acceptor without the secret fails the key confirmation: connecting fail
 
 async function world(lanes: [boolean, boolean], insecure = false): Promise<PromiseSettledResult<ZmqCommunicator>[]> {
   let port = 0;
-  const common = { size: 2, masterAddr: '127.0.0.1', secret: SECRET, jobId: `${JOB}-${rng.int(1e9)}`, timeoutMs: 5000, joinTimeoutMs: 2500, insecure, log: () => undefined };
-  const first = ZmqCommunicator.join({ ...common, rank: 0, masterPort: 0, host: '127.0.0.1', collectiveLane: lanes[0], onListening: (p) => (port = p) });
+  const common = {
+    size: 2,
+    masterAddr: '127.0.0.1',
+    secret: SECRET,
+    jobId: `${JOB}-${rng.int(1e9)}`,
+    timeoutMs: 5000,
+    joinTimeoutMs: 2500,
+    insecure,
+    log: () => undefined,
+  };
+  const first = ZmqCommunicator.join({
+    ...common,
+    rank: 0,
+    masterPort: 0,
+    host: '127.0.0.1',
+    collectiveLane: lanes[0],
+    onListening: (p) => (port = p),
+  });
   while (port === 0) await new Promise((resolve) => setTimeout(resolve, 5));
   const second = ZmqCommunicator.join({ ...common, rank: 1, masterPort: port, host: '127.0.0.2', collectiveLane: lanes[1] });
   return Promise.allSettled([first, second]);
@@ -388,6 +436,9 @@ test('a rank without the lane between hosts is refused by a rank 0 with one, say
   assert.equal(one!.status, 'rejected');
   const error = (one as PromiseRejectedResult).reason as CommError;
   assert.ok(error instanceof CommError);
-  assert.match(error.message, /rank 0 .* refused this rank: it advertised no collective lane port .*every rank must agree on SHARDLEARN_COLLECTIVE_LANE/);
+  assert.match(
+    error.message,
+    /rank 0 .* refused this rank: it advertised no collective lane port .*every rank must agree on SHARDLEARN_COLLECTIVE_LANE/,
+  );
   if (zero?.status === 'fulfilled') await zero.value.close();
 });

@@ -95,7 +95,12 @@ test("predict: a paradigm's ranks compute factor × the model's compute + their 
   close(processes.computeSeconds, 1.5 * own + 0.01, 1e-12, 'processes compute');
   // Every shard leaves the one launcher: the whole feature matrix, 1e5 × 10 × 8 bytes.
   close(processes.startupSeconds, 0.1 + 0.3 * 2 + 3e-9 * 8e6, 1e-12, 'processes start-up');
-  close(predict(work, { paradigm: 'threads', workers: 2, cores: 2 }, calibration, 'm').startupSeconds, 0.05 + 0.1 * 2, 1e-12, 'threads ship nothing');
+  close(
+    predict(work, { paradigm: 'threads', workers: 2, cores: 2 }, calibration, 'm').startupSeconds,
+    0.05 + 0.1 * 2,
+    1e-12,
+    'threads ship nothing',
+  );
   // Cluster ranks are process ranks (their factor), and each host receives its own shard at once: 1/N of the bytes.
   const cluster = predict({ ...work, workers: 4 }, { paradigm: 'cluster', workers: 4, cores: 2 }, calibration, 'm');
   close(cluster.computeSeconds, 1.5 * ((2e-9 * 1e7) / 4 + 1e-5 * 100 + 0.004) + 0.01, 1e-12, 'cluster compute');

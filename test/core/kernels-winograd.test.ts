@@ -98,7 +98,8 @@ test('Winograd F(2×2, 5×5) adds y and ∂W and writes ∂x within float32 roun
   const rng = new Rng(21);
   for (const { g, filters, batch } of cases) {
     for (const resident of [true, false]) {
-      const make = (length: number): Float32Array => (resident ? (winograd.workspace('float32', length) as Float32Array) : new Float32Array(length));
+      const make = (length: number): Float32Array =>
+        resident ? (winograd.workspace('float32', length) as Float32Array) : new Float32Array(length);
       const x = make(imagesLength(g, batch));
       const w = make(3 + filters * 25 * g.channels);
       const y = make(outputPositions(g, batch) * filters);
@@ -126,9 +127,18 @@ test('Winograd F(2×2, 5×5) adds y and ∂W and writes ∂x within float32 roun
       other.dw.set(dwBefore, 2);
       direct.convolveFilterGradient(g, filters, batch, x, otherScratch, dy, other.dw, 2);
       direct.convolveInputGradient(g, filters, batch, dy, w, 3, other.dx, otherScratch);
-      assert.ok(other.y.some((value, i) => value !== y[i]), `${name}: Winograd's forward pass was taken (its rounding differs from the direct sum's)`);
-      assert.ok(other.dw.some((value, i) => i >= 2 && value !== dw[i]), `${name}: Winograd's ∂W was taken`);
-      assert.ok(other.dx.some((value, i) => value !== dx[i]), `${name}: Winograd's ∂x was taken`);
+      assert.ok(
+        other.y.some((value, i) => value !== y[i]),
+        `${name}: Winograd's forward pass was taken (its rounding differs from the direct sum's)`,
+      );
+      assert.ok(
+        other.dw.some((value, i) => i >= 2 && value !== dw[i]),
+        `${name}: Winograd's ∂W was taken`,
+      );
+      assert.ok(
+        other.dx.some((value, i) => value !== dx[i]),
+        `${name}: Winograd's ∂x was taken`,
+      );
       for (const error of worst) assert.ok(error > 0 && error < 1e-5, `${name}: worst relative errors ${worst.join(', ')}`);
     }
   }
@@ -199,7 +209,16 @@ test('shapes Winograd does not take run the direct path: fewer than 8 channels, 
     const w = Float32Array.from({ length: filters * 25 * g.channels }, () => rng.normal());
     const results = [winograd, direct].map((kernels) => {
       const y = new Float32Array(outputPositions(g, batch) * filters);
-      kernels.convolve(g, filters, batch, x, w, 0, y, kernels.workspace('float32', kernels.convolutionScratchLength(g, filters, batch, 'float32')));
+      kernels.convolve(
+        g,
+        filters,
+        batch,
+        x,
+        w,
+        0,
+        y,
+        kernels.workspace('float32', kernels.convolutionScratchLength(g, filters, batch, 'float32')),
+      );
       return y;
     });
     assert.deepEqual(results[0], results[1], `${JSON.stringify(g)}: the direct path, bitwise`);

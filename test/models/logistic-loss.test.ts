@@ -7,7 +7,29 @@ import { LogisticLoss, sigmoid, softplus } from '../../src/models/linear/logisti
 import '../../src/index.js';
 
 test('the binary logistic loss and gradient equal sigmoid and softplus bit for bit', () => {
-  const scores = [0, -0, 1e-300, -1e-300, 0.3, -0.3, 1, -1, 17.5, -17.5, 36.8, -36.8, 40, -40, 710, -710, 800, -800, Infinity, -Infinity, NaN];
+  const scores = [
+    0,
+    -0,
+    1e-300,
+    -1e-300,
+    0.3,
+    -0.3,
+    1,
+    -1,
+    17.5,
+    -17.5,
+    36.8,
+    -36.8,
+    40,
+    -40,
+    710,
+    -710,
+    800,
+    -800,
+    Infinity,
+    -Infinity,
+    NaN,
+  ];
   const loss = new LogisticLoss(1, 1);
   for (const z of scores) {
     for (const label of [0, 1]) {

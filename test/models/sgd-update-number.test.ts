@@ -15,5 +15,9 @@ test('P ranks taking K updates each are numbered 1 … P·K, each once, rank ord
     );
     for (let rank = 0; rank < size; rank++) assert.equal(updateNumber(2, rank, size), size + rank + 1);
   }
-  assert.deepEqual([1, 2, 3].map((own) => updateNumber(own, 0, 1)), [1, 2, 3], 'a world of one counts its own steps');
+  assert.deepEqual(
+    [1, 2, 3].map((own) => updateNumber(own, 0, 1)),
+    [1, 2, 3],
+    'a world of one counts its own steps',
+  );
 });

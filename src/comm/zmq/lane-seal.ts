@@ -79,7 +79,8 @@ export function laneKeys(secret: Uint8Array, context: LaneKeyContext): LaneKeys 
 
 /** The 96-bit nonce of record `counter`: 4 zero bytes, then the counter as a big-endian u64. */
 export function recordNonce(counter: number): Buffer {
-  if (!Number.isSafeInteger(counter) || counter < 0 || counter > MAX_COUNTER) throw new RangeError(`record counter ${counter} out of range`);
+  if (!Number.isSafeInteger(counter) || counter < 0 || counter > MAX_COUNTER)
+    throw new RangeError(`record counter ${counter} out of range`);
   const nonce = Buffer.alloc(NONCE_BYTES);
   nonce.writeUInt32BE(Math.floor(counter / 2 ** 32), 4);
   nonce.writeUInt32BE(counter >>> 0, 8);

@@ -132,7 +132,9 @@ export class SealedReader {
         this.scratch.subarray(at + RECORD_HEADER_BYTES + length, at + total),
       );
       if (plaintext === null)
-        return this.refuse(`sealed record #${this.counter} failed authentication (tampered, replayed, reordered, or sealed under another key)`);
+        return this.refuse(
+          `sealed record #${this.counter} failed authentication (tampered, replayed, reordered, or sealed under another key)`,
+        );
       this.counter++;
       this.start += total;
       this.feed(plaintext);
@@ -162,7 +164,7 @@ export class SealedReader {
 
   private feed(plaintext: Buffer): void {
     const { inner } = this.parts;
-    for (let offset = 0; offset < plaintext.byteLength && !this.failed; ) {
+    for (let offset = 0; offset < plaintext.byteLength && !this.failed;) {
       const into = inner.buffer();
       if (into.byteLength === 0) return this.refuse('a sealed record held bytes the frame reader did not expect');
       const bytes = Math.min(into.byteLength, plaintext.byteLength - offset);

@@ -227,7 +227,10 @@ export class Lane {
       timedOut: (waiter) => this.timedOut(waiter),
       warn: (waiter, waitedMs) =>
         options.log(
-          stragglerLine({ what: whatOf(waiter), rank: waiter.from, host: waiter.hostOf(waiter.from), timeoutMs: options.timeoutMs }, waitedMs),
+          stragglerLine(
+            { what: whatOf(waiter), rank: waiter.from, host: waiter.hostOf(waiter.from), timeoutMs: options.timeoutMs },
+            waitedMs,
+          ),
         ),
     });
     server.on('connection', (socket) => this.accept(socket));
@@ -372,7 +375,10 @@ export class Lane {
           return;
         }
         const { jobId, generation, rank } = this.options.identity;
-        pending = { claimed, handshake: acceptorHandshake(secret, { jobId, generation, connector: claimed, acceptor: rank, connectorNonce: nonce }) };
+        pending = {
+          claimed,
+          handshake: acceptorHandshake(secret, { jobId, generation, connector: claimed, acceptor: rank, connectorNonce: nonce }),
+        };
         received = Buffer.alloc(0);
         socket.write(pending.handshake.challenge);
         return;
@@ -480,7 +486,9 @@ export class Lane {
       },
     };
     const socket =
-      address === null ? connect({ path: lanePath(this.options.dir!, peer), onread }) : connect({ host: address.host, port: address.port, onread });
+      address === null
+        ? connect({ path: lanePath(this.options.dir!, peer), onread })
+        : connect({ host: address.host, port: address.port, onread });
     this.readers[peer] = socket;
     socket.setNoDelay(true);
     socket.on('connect', () => {
@@ -707,7 +715,12 @@ export class Lane {
         else reject(this.sendFailed(to, error));
       };
       if (sealer !== null) {
-        sealer.write(inFile || array === null || payloadBytes === 0 ? [header] : [header, new Uint8Array(array.buffer, array.byteOffset, payloadBytes)], done);
+        sealer.write(
+          inFile || array === null || payloadBytes === 0
+            ? [header]
+            : [header, new Uint8Array(array.buffer, array.byteOffset, payloadBytes)],
+          done,
+        );
         return;
       }
       if (inFile || array === null || payloadBytes === 0) {

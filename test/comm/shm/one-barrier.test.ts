@@ -61,12 +61,20 @@ test('an all-reduce longer than ONE_BARRIER_MAX_LENGTH keeps the reduce-scatter:
   const length = ONE_BARRIER_MAX_LENGTH + 1;
   const outcomes = await allReduceOnThreads(world, length, 3);
   assert.equal(generation(world), 6);
-  for (const { result } of outcomes) assert.deepEqual(result, Array.from({ length }, (_, i) => 3 + i / 4));
+  for (const { result } of outcomes)
+    assert.deepEqual(
+      result,
+      Array.from({ length }, (_, i) => 3 + i / 4),
+    );
 });
 
 test('a buffer longer than one slot takes the chunked path even when it is short', async () => {
   const world = createSharedWorld(2, { slotBytes: 64 }); // 8 float64 values per slot
   const outcomes = await allReduceOnThreads(world, 20, 2);
   assert.equal(generation(world), 2 * 2 * 3, 'three chunks, two barriers each, per call');
-  for (const { result } of outcomes) assert.deepEqual(result, Array.from({ length: 20 }, (_, i) => 3 + i / 4));
+  for (const { result } of outcomes)
+    assert.deepEqual(
+      result,
+      Array.from({ length: 20 }, (_, i) => 3 + i / 4),
+    );
 });
