@@ -21,12 +21,14 @@
  *                                              a transport named again runs again, ALLREDUCE_SIZES to narrow)
  */
 import type { ChildProcess } from 'node:child_process';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { availableParallelism, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { NamespaceNetwork, namespacesUnavailable } from '../src/runtime/netns.js';
+import type { Row } from './allreduce-rows.js';
+import { findTorch, next, quantile, row } from './allreduce-rows.js';
 
 const WORKER = fileURLToPath(new URL('./distributed-worker.js', import.meta.url));
 const GLOO_SCRIPT = fileURLToPath(new URL('../../bench/allreduce_gloo.py', import.meta.url));
@@ -41,62 +43,9 @@ const chosen = (process.env['ALLREDUCE_HOSTS_TRANSPORTS'] ?? `${ROUND},${ROUND}`
 const sizes = process.env['ALLREDUCE_SIZES']?.split(',').map(Number) ?? SIZES;
 const OURS = ['lane-tcp-aesgcm', 'lane-tcp-plain', 'zmq-curve-tcp', 'zmq-insecure-tcp'];
 
-interface Row {
-  transport: string;
-  algorithm: string;
-  world: number;
-  bytes: number;
-  median_us: number;
-  algbw_GBps: number;
-  min_us: number;
-  p25_us: number;
-  p75_us: number;
-  max_us: number;
-  repeats: number;
+interface HostsRow extends Row {
+  /** Which pass over the transport list (a transport named again runs again). */
   round: number;
-}
-
-const quantile = (sorted: number[], q: number): number => {
-  const at = (sorted.length - 1) * q;
-  const low = Math.floor(at);
-  return sorted[low]! + (sorted[Math.min(low + 1, sorted.length - 1)]! - sorted[low]!) * (at - low);
-};
-
-function row(transport: string, algorithm: string, bytes: number, micros: number[], round: number): Row {
-  const sorted = [...micros].sort((a, b) => a - b);
-  const median = quantile(sorted, 0.5);
-  const r = (x: number): number => Math.round(x * 10) / 10;
-  const result = {
-    transport,
-    algorithm,
-    world: WORLD,
-    bytes,
-    median_us: r(median),
-    algbw_GBps: Math.round((bytes / (median * 1e-6) / 1e9) * 1000) / 1000,
-    min_us: r(sorted[0]!),
-    p25_us: r(quantile(sorted, 0.25)),
-    p75_us: r(quantile(sorted, 0.75)),
-    max_us: r(sorted.at(-1)!),
-    repeats: micros.length,
-    round,
-  };
-  process.stderr.write(
-    `${transport.padEnd(17)} ${algorithm.padEnd(6)} ${String(bytes).padStart(9)} B  median ${result.median_us.toFixed(0).padStart(7)} µs  [p25 ${result.p25_us.toFixed(0)}, p75 ${result.p75_us.toFixed(0)}]  ${result.algbw_GBps.toFixed(3)} GB/s\n`,
-  );
-  return result;
-}
-
-function next<T>(child: ChildProcess, type: string, timeoutMs = 300_000): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`benchmark rank: no '${type}' within ${timeoutMs} ms`)), timeoutMs);
-    const on = (message: { type: string }): void => {
-      if (message.type !== type) return;
-      clearTimeout(timer);
-      child.off('message', on);
-      resolve(message as T);
-    };
-    child.on('message', on);
-  });
 }
 
 function exited(child: ChildProcess): Promise<number | null> {
@@ -104,7 +53,7 @@ function exited(child: ChildProcess): Promise<number | null> {
 }
 
 /** Ours: one rank per namespace, its parent's messages over the IPC channel `ip netns exec` passes through. */
-async function ours(net: NamespaceNetwork, transport: string, round: number): Promise<Row[]> {
+async function ours(net: NamespaceNetwork, transport: string, round: number): Promise<HostsRow[]> {
   const children = net.hosts.map((_, rank) =>
     spawn('ip', net.exec(rank, [process.execPath, WORKER]), {
       serialization: 'advanced',
@@ -139,20 +88,21 @@ async function ours(net: NamespaceNetwork, transport: string, round: number): Pr
     const took = (await Promise.all(ready)).map((r) => r.transport);
     const expected = transport.startsWith('lane-') ? transport : 'zmq';
     if (took.some((t) => t !== expected)) throw new Error(`${transport}: the ranks' collectives took ${took.join(', ')}, not ${expected}`);
-    const rows: Row[] = [];
+    const rows: HostsRow[] = [];
     for (const bytes of sizes) {
       const timed = children.map((child) => next<{ seconds: number[] }>(child, 'timed'));
       for (const child of children) child.send({ type: 'allreduce', bytes, repeats: repeatsFor(bytes), dtype: 'float32' });
       const perRank = (await Promise.all(timed)).map((r) => r.seconds.map((s) => s * 1e6));
-      rows.push(
-        row(
+      rows.push({
+        ...row(
           transport,
           'direct',
+          WORLD,
           bytes,
           perRank[0]!.map((_, i) => Math.max(...perRank.map((micros) => micros[i]!))),
-          round,
         ),
-      );
+        round,
+      });
     }
     for (const child of children) child.send({ type: 'exit' });
     await Promise.all(children.map(exited));
@@ -162,17 +112,7 @@ async function ours(net: NamespaceNetwork, transport: string, round: number): Pr
   }
 }
 
-/** The first Python that can import torch ($PYTHON, python3 on PATH, Debian's /usr/bin/python3); null when none. */
-function findTorch(): { python: string; version: string } | null {
-  for (const python of [process.env['PYTHON'], 'python3', '/usr/bin/python3']) {
-    if (python === undefined || python === '') continue;
-    const probe = spawnSync(python, ['-c', 'import torch; print(torch.__version__)'], { encoding: 'utf8' });
-    if (probe.status === 0) return { python, version: probe.stdout.trim() };
-  }
-  return null;
-}
-
-async function gloo(net: NamespaceNetwork, python: string, round: number): Promise<Row[]> {
+async function gloo(net: NamespaceNetwork, python: string, round: number): Promise<HostsRow[]> {
   const specs = sizes.map((bytes) => `${bytes}:${repeatsFor(bytes)}`);
   const ranks = net.hosts.map((host, rank) =>
     spawn('ip', net.exec(rank, [python, GLOO_SCRIPT, ...specs]), {
@@ -197,7 +137,7 @@ async function gloo(net: NamespaceNetwork, python: string, round: number): Promi
     .split('\n')
     .map((line) => {
       const { bytes, micros } = JSON.parse(line) as { bytes: number; micros: number[] };
-      return row('gloo-tcp', 'gloo', bytes, micros, round);
+      return { ...row('gloo-tcp', 'gloo', WORLD, bytes, micros), round };
     });
 }
 
@@ -213,7 +153,7 @@ if (unavailable !== null) {
 } else {
   const torch = findTorch();
   const net = NamespaceNetwork.create({ hosts: WORLD });
-  const rows: Row[] = [];
+  const rows: HostsRow[] = [];
   const rounds = new Map<string, number>();
   const before = loadavg();
   try {

@@ -19,8 +19,7 @@
  *                                     a transport named again runs again: gloo-tcp,lane-shm,gloo-tcp,lane-shm interleaves;
  *                                     ALLREDUCE_ALGORITHMS, ALLREDUCE_SIZES, ALLREDUCE_SEGMENT_BYTES to narrow or tune)
  */
-import type { ChildProcess } from 'node:child_process';
-import { fork, spawn, spawnSync } from 'node:child_process';
+import { fork, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -28,6 +27,8 @@ import { availableParallelism, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { onTmpfs } from '../src/comm/zmq/lane-files.js';
 import { createLocalDir } from '../src/comm/zmq/local.js';
+import type { Row } from './allreduce-rows.js';
+import { findTorch, next, row } from './allreduce-rows.js';
 
 const WORKER = new URL('./distributed-worker.js', import.meta.url);
 const GLOO_SCRIPT = fileURLToPath(new URL('../../bench/allreduce_gloo.py', import.meta.url));
@@ -45,62 +46,6 @@ const segmentBytes = process.env['ALLREDUCE_SEGMENT_BYTES'] === undefined ? unde
 const algorithms = (process.env['ALLREDUCE_ALGORITHMS'] ?? 'direct,ring').split(',') as ('direct' | 'ring')[];
 /** ALLREDUCE_SIZES: the buffer sizes in bytes (default 4 KiB … 32 MiB). */
 const sizes = process.env['ALLREDUCE_SIZES']?.split(',').map(Number) ?? SIZES;
-
-interface Row {
-  transport: string;
-  algorithm: string;
-  world: number;
-  bytes: number;
-  median_us: number;
-  algbw_GBps: number;
-  min_us: number;
-  p25_us: number;
-  p75_us: number;
-  max_us: number;
-  repeats: number;
-}
-
-const quantile = (sorted: number[], q: number): number => {
-  const at = (sorted.length - 1) * q;
-  const low = Math.floor(at);
-  return sorted[low]! + (sorted[Math.min(low + 1, sorted.length - 1)]! - sorted[low]!) * (at - low);
-};
-
-function row(transport: string, algorithm: string, bytes: number, micros: number[]): Row {
-  const sorted = [...micros].sort((a, b) => a - b);
-  const median = quantile(sorted, 0.5);
-  const r = (x: number): number => Math.round(x * 10) / 10;
-  const result = {
-    transport,
-    algorithm,
-    world: WORLD,
-    bytes,
-    median_us: r(median),
-    algbw_GBps: Math.round((bytes / (median * 1e-6) / 1e9) * 1000) / 1000,
-    min_us: r(sorted[0]!),
-    p25_us: r(quantile(sorted, 0.25)),
-    p75_us: r(quantile(sorted, 0.75)),
-    max_us: r(sorted.at(-1)!),
-    repeats: micros.length,
-  };
-  process.stderr.write(
-    `${transport.padEnd(14)} ${algorithm.padEnd(6)} ${String(bytes).padStart(9)} B  median ${result.median_us.toFixed(0).padStart(7)} µs  [p25 ${result.p25_us.toFixed(0)}, p75 ${result.p75_us.toFixed(0)}]  ${result.algbw_GBps.toFixed(3)} GB/s\n`,
-  );
-  return result;
-}
-
-function next<T>(child: ChildProcess, type: string, timeoutMs = 300_000): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`benchmark rank: no '${type}' within ${timeoutMs} ms`)), timeoutMs);
-    const on = (message: { type: string }): void => {
-      if (message.type !== type) return;
-      clearTimeout(timer);
-      child.off('message', on);
-      resolve(message as T);
-    };
-    child.on('message', on);
-  });
-}
 
 async function ours(transport: Ours, algorithm: 'direct' | 'ring'): Promise<Row[]> {
   // lane-shm's segment files need the job folder on tmpfs.
@@ -145,6 +90,7 @@ async function ours(transport: Ours, algorithm: 'direct' | 'ring'): Promise<Row[
         row(
           transport,
           algorithm,
+          WORLD,
           bytes,
           perRank[0]!.micros.map((_, i) => Math.max(...perRank.map((r) => r.micros[i]!))),
         ),
@@ -177,16 +123,6 @@ function freePort(): Promise<number> {
   });
 }
 
-/** The first Python that can import torch ($PYTHON, python3 on PATH, Debian's /usr/bin/python3), with torch's version; null when none. */
-function findTorch(): { python: string; version: string } | null {
-  for (const python of [process.env['PYTHON'], 'python3', '/usr/bin/python3']) {
-    if (python === undefined || python === '') continue;
-    const probe = spawnSync(python, ['-c', 'import torch; print(torch.__version__)'], { encoding: 'utf8' });
-    if (probe.status === 0) return { python, version: probe.stdout.trim() };
-  }
-  return null;
-}
-
 async function gloo(python: string): Promise<Row[]> {
   const port = await freePort();
   const specs = sizes.map((bytes) => `${bytes}:${repeatsFor(bytes)}`);
@@ -212,7 +148,7 @@ async function gloo(python: string): Promise<Row[]> {
     .split('\n')
     .map((line) => {
       const { bytes, micros } = JSON.parse(line) as { bytes: number; micros: number[] };
-      return row('gloo-tcp', 'gloo', bytes, micros);
+      return row('gloo-tcp', 'gloo', WORLD, bytes, micros);
     });
 }
 
