@@ -28,7 +28,7 @@ import { availableParallelism, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { NamespaceNetwork, namespacesUnavailable } from '../src/runtime/netns.js';
 import type { Row } from './allreduce-rows.js';
-import { findTorch, next, quantile, row } from './allreduce-rows.js';
+import { findTorch, next, quantile, row, warmupsFor } from './allreduce-rows.js';
 
 const WORKER = fileURLToPath(new URL('./distributed-worker.js', import.meta.url));
 const GLOO_SCRIPT = fileURLToPath(new URL('../../bench/allreduce_gloo.py', import.meta.url));
@@ -91,7 +91,8 @@ async function ours(net: NamespaceNetwork, transport: string, round: number): Pr
     const rows: HostsRow[] = [];
     for (const bytes of sizes) {
       const timed = children.map((child) => next<{ seconds: number[] }>(child, 'timed'));
-      for (const child of children) child.send({ type: 'allreduce', bytes, repeats: repeatsFor(bytes), dtype: 'float32' });
+      for (const child of children)
+        child.send({ type: 'allreduce', bytes, repeats: repeatsFor(bytes), warmups: warmupsFor(bytes), dtype: 'float32' });
       const perRank = (await Promise.all(timed)).map((r) => r.seconds.map((s) => s * 1e6));
       rows.push({
         ...row(
@@ -113,7 +114,7 @@ async function ours(net: NamespaceNetwork, transport: string, round: number): Pr
 }
 
 async function gloo(net: NamespaceNetwork, python: string, round: number): Promise<HostsRow[]> {
-  const specs = sizes.map((bytes) => `${bytes}:${repeatsFor(bytes)}`);
+  const specs = sizes.map((bytes) => `${bytes}:${repeatsFor(bytes)}:${warmupsFor(bytes)}`);
   const ranks = net.hosts.map((host, rank) =>
     spawn('ip', net.exec(rank, [python, GLOO_SCRIPT, ...specs]), {
       env: {

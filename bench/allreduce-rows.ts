@@ -22,6 +22,20 @@ export interface Row {
   repeats: number;
 }
 
+/**
+ * Untimed all-reduces before a size's timed repeats, ours and gloo's alike: enough to move
+ * WARMUP_BYTES through the collective (at least one, at most MAX_WARMUPS). Why by volume: a process's
+ * first touch of a page costs ~11 µs on these VMs (measured: 256 MiB mmapped and touched, 10.9 µs per
+ * page, every round; touching it again 0.05 µs), and node:crypto returns every sealed or opened record
+ * in fresh memory, which the allocator hands out again only after V8 has collected the records before
+ * it (its external-memory collections come every ~64 MB). Until then the sealed lane pays ~40 faults
+ * per 256 KiB record (1 MiB all-reduce over loopback: 8.7 ms cold, 1.3 ms once warm). A training run
+ * is past that in its first seconds; one warm-up all-reduce measured the process's start instead.
+ */
+export const WARMUP_BYTES = 256 * 1024 * 1024;
+export const MAX_WARMUPS = 1000;
+export const warmupsFor = (bytes: number): number => Math.min(MAX_WARMUPS, Math.max(1, Math.ceil(WARMUP_BYTES / bytes)));
+
 /** The q-quantile of sorted values, interpolated. */
 export const quantile = (sorted: number[], q: number): number => {
   const at = (sorted.length - 1) * q;

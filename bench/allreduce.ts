@@ -28,7 +28,7 @@ import { fileURLToPath } from 'node:url';
 import { onTmpfs } from '../src/comm/zmq/lane-files.js';
 import { createLocalDir } from '../src/comm/zmq/local.js';
 import type { Row } from './allreduce-rows.js';
-import { findTorch, next, row } from './allreduce-rows.js';
+import { findTorch, next, row, warmupsFor } from './allreduce-rows.js';
 
 const WORKER = new URL('./distributed-worker.js', import.meta.url);
 const GLOO_SCRIPT = fileURLToPath(new URL('../../bench/allreduce_gloo.py', import.meta.url));
@@ -84,7 +84,8 @@ async function ours(transport: Ours, algorithm: 'direct' | 'ring'): Promise<Row[
     const rows: Row[] = [];
     for (const bytes of sizes) {
       const timed = children.map((child) => next<{ seconds: number[] }>(child, 'timed'));
-      for (const child of children) child.send({ type: 'allreduce', bytes, repeats: repeatsFor(bytes), dtype: 'float32' });
+      for (const child of children)
+        child.send({ type: 'allreduce', bytes, repeats: repeatsFor(bytes), warmups: warmupsFor(bytes), dtype: 'float32' });
       const perRank = (await Promise.all(timed)).map((r) => ({ micros: r.seconds.map((s) => s * 1e6) }));
       rows.push(
         row(
@@ -125,7 +126,7 @@ function freePort(): Promise<number> {
 
 async function gloo(python: string): Promise<Row[]> {
   const port = await freePort();
-  const specs = sizes.map((bytes) => `${bytes}:${repeatsFor(bytes)}`);
+  const specs = sizes.map((bytes) => `${bytes}:${repeatsFor(bytes)}:${warmupsFor(bytes)}`);
   const ranks = Array.from({ length: WORLD }, (_, rank) =>
     spawn(python, [GLOO_SCRIPT, ...specs], {
       env: {

@@ -1,6 +1,7 @@
 """PyTorch gloo all-reduce timings for bench/allreduce.ts: one rank per process (RANK, WORLD_SIZE,
 MASTER_ADDR, MASTER_PORT from the environment), float32 sum, the same sizes and repeats as ours
-(argv: repeats-per-size pairs as BYTES:REPEATS). Rank 0 prints one JSON line per size: the
+(argv: one BYTES:REPEATS:WARMUPS per size; WARMUPS untimed all-reduces first, as ours, see
+bench/allreduce-rows.ts warmupsFor). Rank 0 prints one JSON line per size: the
 per-repeat microseconds, each the slowest rank's (max over ranks, as our benchmark takes)."""
 import json
 import os
@@ -16,11 +17,14 @@ def main() -> None:
     dist.init_process_group('gloo', rank=int(os.environ['RANK']), world_size=int(os.environ['WORLD_SIZE']))
     rank = dist.get_rank()
     for spec in sys.argv[1:]:
-        nbytes, repeats = (int(x) for x in spec.split(':'))
+        nbytes, repeats, warmups = (int(x) for x in (spec + ':1').split(':')[:3])
         tensor = torch.full((nbytes // 4,), float(rank + 1), dtype=torch.float32)
-        dist.all_reduce(tensor)  # warm-up
+        # Refilled before each all-reduce, as ours: a thousand in-place sums of 1 and 2 would reach inf.
+        for _ in range(warmups):
+            dist.all_reduce(tensor.fill_(float(rank + 1)))  # untimed
         micros = []
         for _ in range(repeats):
+            tensor.fill_(float(rank + 1))
             dist.barrier()
             started = time.perf_counter()
             dist.all_reduce(tensor)

@@ -26,7 +26,7 @@ type Request =
       /** Plain TCP without CURVE (`--insecure-transport`). */
       insecure?: boolean;
     }
-  | { type: 'allreduce'; bytes: number; repeats: number; dtype?: 'float32' | 'float64' }
+  | { type: 'allreduce'; bytes: number; repeats: number; dtype?: 'float32' | 'float64'; warmups?: number }
   | { type: 'sink'; bytes: number }
   | { type: 'exit' };
 
@@ -72,8 +72,10 @@ if (process.env['SHARDLEARN_BENCH_WORKER'] === '1' && process.send !== undefined
             : new Float64Array(request.bytes / 8).fill(comm!.rank + 1);
         void (async () => {
           const seconds: number[] = [];
-          await comm!.allReduce(buffer, 'sum'); // warm-up
+          // Refilled before each all-reduce: a thousand in-place sums of 1 and 2 would reach Infinity.
+          for (let i = 0; i < (request.warmups ?? 1); i++) await comm!.allReduce(buffer.fill(comm!.rank + 1), 'sum'); // untimed (allreduce-rows.ts warmupsFor)
           for (let i = 0; i < request.repeats; i++) {
+            buffer.fill(comm!.rank + 1);
             await comm!.barrier();
             const started = performance.now();
             await comm!.allReduce(buffer, 'sum');
