@@ -155,7 +155,11 @@ export const COMMANDS: Record<string, CommandHelp> = {
       ],
       [
         '--insecure-transport',
-        'cluster on an isolated network only: plain TCP without CURVE encryption (hellos still prove the job secret); every rank must pass it; recorded as transport zmq-plain-tcp (lane-tcp-plain with SHARDLEARN_COLLECTIVE_LANE=1)',
+        'cluster on an isolated network only: plain TCP without CURVE encryption (hellos still prove the job secret); every rank must pass it; recorded as transport zmq-plain-tcp (lane-tcp-plain with --collective-lane)',
+      ],
+      [
+        '--collective-lane',
+        'cluster: the collectives on their own TCP lane beside ZeroMQ, every record sealed with AES-256-GCM (plain with --insecure-transport); every rank must pass it (or set SHARDLEARN_COLLECTIVE_LANE=1); recorded as transport lane-tcp-aesgcm',
       ],
       [
         '--rdzv-backend static|etcd',

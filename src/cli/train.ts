@@ -151,6 +151,13 @@ export async function trainCommand(args: ParsedArgs, write: Output): Promise<Tra
     process.stderr.write(
       'shardlearn: --insecure-transport: rank-to-rank traffic is NOT encrypted (plain TCP, no CURVE); use only on an isolated network\n',
     );
+  const collectiveLane = takeSwitch(args, 'collective-lane');
+  if (collectiveLane && paradigm !== 'cluster') {
+    throw new ConfigError(
+      `--collective-lane is for --paradigm cluster, between hosts; ${paradigm} ${paradigm === 'processes' ? 'already carries its collectives on the lane (Unix sockets in the job folder)' : 'sends no collectives over a network'}`,
+      { field: 'collective-lane' },
+    );
+  }
   const compression = takeString(args, 'compression');
   const compressionWarmup = takeNumber(
     args,
@@ -227,6 +234,7 @@ export async function trainCommand(args: ParsedArgs, write: Output): Promise<Tra
       ...(bucketBytes === undefined ? {} : { bucketBytes }),
       ...(checkpoint === undefined ? {} : { checkpoint }),
       ...(insecureTransport ? { insecureTransport } : {}),
+      ...(collectiveLane ? { collectiveLane } : {}),
       ...(rendezvous === undefined ? {} : { rendezvous }),
       ...(federated === undefined ? {} : { federated }),
       ...restartPolicy,

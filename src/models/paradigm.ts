@@ -74,10 +74,20 @@ export interface FitOptions extends ModelFitOptions {
    * `cluster` only, and only when named (the CLI's `--insecure-transport`): the ranks talk plain TCP
    * without CURVE, for isolated networks where encryption only costs time. Nothing is encrypted; a
    * hello must still prove the job secret. Recorded as FitInfo.transport 'zmq-plain-tcp' ('lane-tcp-plain'
-   * with the lane between hosts, SHARDLEARN_COLLECTIVE_LANE=1). Every
+   * with the lane between hosts, collectiveLane). Every
    * rank of the job must set it. Other paradigms refuse it (`processes` already uses the local path).
    */
   insecureTransport?: boolean;
+  /**
+   * `cluster` only (the CLI's `--collective-lane`): carry the collectives on the collective lane
+   * between hosts — TCP sockets beside ZeroMQ, written and read by the rank's own thread — every
+   * record sealed with AES-256-GCM under per-connection keys (plain with `insecureTransport`), instead
+   * of on ZeroMQ with CURVE; rendezvous, goodbyes and point-to-point messages stay on ZeroMQ. Recorded
+   * as FitInfo.transport 'lane-tcp-aesgcm' ('lane-tcp-plain'). Every rank of the job must agree: a rank
+   * that does not is refused at the join, naming the setting. Default off (CURVE), unless
+   * SHARDLEARN_COLLECTIVE_LANE=1; measured against CURVE and gloo in docs/distributed.md ("Across hosts").
+   */
+  collectiveLane?: boolean;
   /**
    * `cluster` only: how this rank learns the world (its rank, the world size, rank 0's address).
    * Default: the static rendezvous of the environment (MASTER_ADDR, WORLD_SIZE, RANK, or what Slurm

@@ -150,6 +150,7 @@ async function fitOnPlace<State>(
     model,
     progress: onEvents,
     insecure,
+    ...(options.collectiveLane === true ? { collectiveLane: true } : {}),
     ...(membership === undefined ? {} : { membership }),
     ...(staticGrowth === undefined ? {} : { staticGrowth }),
   });
@@ -178,7 +179,7 @@ async function fitOnPlace<State>(
 /**
  * FitInfo.transport of a cluster run, as rank 0's collectives travelled (every rank must agree): ZeroMQ
  * with CURVE (the default) or without (--insecure-transport), or the lane between hosts
- * (SHARDLEARN_COLLECTIVE_LANE=1), sealed or plain.
+ * (collectiveLane, or SHARDLEARN_COLLECTIVE_LANE=1), sealed or plain.
  */
 function clusterTransport(comm: ZmqCommunicator, insecure: boolean): NonNullable<FitInfo['transport']> {
   const collectives = comm.collectiveTransport;
@@ -198,6 +199,8 @@ export async function runClusterRank<State>(
     model?: Trainable<State>;
     progress?: (events: StampedEvent[]) => void;
     insecure?: boolean;
+    /** The collectives on the lane between hosts (FitOptions.collectiveLane); absent: SHARDLEARN_COLLECTIVE_LANE decides. */
+    collectiveLane?: boolean;
     /** A re-formed generation's rows, where the job ships rows rather than a source (the namespace cluster: from a file). */
     rows?: ElasticSetup['rows'];
     /** The rendezvous drives the membership (etcd's): growth at epoch boundaries, its world after a loss. */
@@ -215,6 +218,7 @@ export async function runClusterRank<State>(
       timeoutMs: job.timeoutMs,
       ...straggler,
       ...(extra.insecure === true ? { insecure: true } : {}),
+      ...(extra.collectiveLane === true ? { collectiveLane: true } : {}),
     }));
   // Under a restart policy: generation g (counted on from SHARDLEARN_GENERATION) meets at the lowest
   // surviving rank's host, MASTER_PORT + g (runtime/elastic.ts `reformedMaster`).
@@ -250,6 +254,7 @@ export async function runClusterRank<State>(
               onPeerLost,
               ...straggler,
               ...(extra.insecure === true ? { insecure: true } : {}),
+              ...(extra.collectiveLane === true ? { collectiveLane: true } : {}),
             }));
           },
           ...(extra.rows === undefined ? {} : { rows: extra.rows }),

@@ -50,7 +50,7 @@ import type { RendezvousBackend } from '../comm/rendezvous-backend.js';
 import { staticRendezvous } from './rendezvous.js';
 import { InlineHosts, isLoss, ProcessHosts, ThreadHosts, WorldHosts } from './federated-hosts.js';
 import { moduleUrl, rankOptions, resolveTimeout } from './job.js';
-import { refuseInsecureTransport, refuseNetwork } from './network.js';
+import { refuseCollectiveLane, refuseInsecureTransport, refuseNetwork } from './network.js';
 import { processPeakRssBytes } from './peak-rss.js';
 
 /** Why a sampled client's update did not count. */
@@ -71,6 +71,7 @@ export async function launchFederated<State>(request: LaunchRequest<State>): Pro
   const { model, data, options } = request;
   refuseNetwork(options.network, 'federated');
   refuseInsecureTransport(options.insecureTransport, 'federated');
+  refuseCollectiveLane(options.collectiveLane, 'federated');
   if (options.strategy !== undefined)
     throw new ConfigError(
       `the federated paradigm combines updates with --aggregator, not a strategy ('${options.strategy}'); leave --strategy out`,

@@ -89,6 +89,7 @@ const RUNTIME_OPTIONS: ReadonlySet<string> = new Set([
   'reuseThreads',
   'reuseProcesses',
   'insecureTransport',
+  'collectiveLane',
   'rendezvous',
   'federated',
   'minWorkers',

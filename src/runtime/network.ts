@@ -73,6 +73,28 @@ export function refuseInsecureTransport(insecure: boolean | undefined, paradigm:
   });
 }
 
+/**
+ * Paradigms other than `cluster` refuse collectiveLane: `processes` already carries its collectives
+ * on the lane (Unix sockets in the job's folder), and threads and sequential send nothing over a network.
+ */
+export function refuseCollectiveLane(lane: boolean | undefined, paradigm: Paradigm): void {
+  if (lane !== true) return;
+  const why =
+    paradigm === 'processes'
+      ? 'processes ranks already carry their collectives on the lane: Unix sockets in the job folder'
+      : paradigm === 'threads'
+        ? 'threads share memory and send nothing over a network'
+        : paradigm === 'federated'
+          ? 'federated clients send their updates to the server, not collectives to each other'
+          : 'a sequential fit has no peers';
+  throw new ConfigError(
+    `the collective lane between hosts applies to the cluster paradigm only, got paradigm '${paradigm}' (${why}); drop it`,
+    {
+      field: 'collectiveLane',
+    },
+  );
+}
+
 /** One proxy per listening rank, all with the same profile; closed together whatever the outcome. */
 export class ProxySet {
   private readonly started: Promise<FaultProxy>[] = [];

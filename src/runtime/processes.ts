@@ -47,7 +47,7 @@ import { fitInfoParts, jobFor, rankFailure, resolveTimeout, resolveWorkers, shar
 import type { RankData, RankResult } from './rank.js';
 import type { ElasticPolicy } from './elastic.js';
 import { refuseUnreformable, resolveElastic } from './elastic.js';
-import { ProxySet, refuseInsecureTransport, validateNetwork } from './network.js';
+import { ProxySet, refuseCollectiveLane, refuseInsecureTransport, validateNetwork } from './network.js';
 import { FaultInjector, planFault } from './fault-injection.js';
 import { acquireProcesses, discardProcesses, forkProcessWorker, releaseProcesses } from './process-pool.js';
 import type {
@@ -74,6 +74,7 @@ export async function launchProcesses<State>(request: LaunchRequest<State>): Pro
   const timeoutMs = resolveTimeout(options.timeoutMs);
   const network = options.network === undefined ? undefined : validateNetwork(options.network);
   refuseInsecureTransport(options.insecureTransport, 'processes');
+  refuseCollectiveLane(options.collectiveLane, 'processes');
   // Each rank's rows: its own shard of the source, or its slice of `data` shipped with the start order.
   const rankData: RankData[] = Array.from({ length: size }, (_, rank) => {
     if (options.source !== undefined) return { kind: 'source', source: options.source };

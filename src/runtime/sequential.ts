@@ -8,13 +8,14 @@ import { ConfigError } from '../core/errors.js';
 import type { FitInfo, LaunchRequest } from '../models/paradigm.js';
 import { fitInfoParts, jobFor, resolveTimeout } from './job.js';
 import { progressHistory } from './progress.js';
-import { refuseInsecureTransport, refuseNetwork } from './network.js';
+import { refuseCollectiveLane, refuseInsecureTransport, refuseNetwork } from './network.js';
 import { runRank } from './rank.js';
 
 export async function launchSequential<State>(request: LaunchRequest<State>): Promise<{ state: State; info: FitInfo }> {
   const { model, data, options } = request;
   refuseNetwork(options.network, 'sequential');
   refuseInsecureTransport(options.insecureTransport, 'sequential');
+  refuseCollectiveLane(options.collectiveLane, 'sequential');
   if (options.workers !== undefined && options.workers !== 1) {
     // A world of one: asking for more workers here is a mistake worth saying.
     throw new ConfigError(`the sequential paradigm runs one worker, got workers=${options.workers}; use --paradigm threads for more`, {

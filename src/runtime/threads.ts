@@ -34,7 +34,7 @@ import type { RankResult } from './rank.js';
 import type { ThreadLauncherMessage, ThreadRankStart, ThreadWorkerMessage } from './thread-worker.js';
 import type { PooledWorker } from './thread-pool.js';
 import { acquireWorkers, discardWorker, releaseWorker } from './thread-pool.js';
-import { refuseInsecureTransport, refuseNetwork } from './network.js';
+import { refuseCollectiveLane, refuseInsecureTransport, refuseNetwork } from './network.js';
 
 /** Longest a worker may take to start (import modules, build its model) when timeoutMs is shorter. */
 const STARTUP_MS = 60_000;
@@ -111,6 +111,7 @@ async function launchThreadsOnce<State>(request: LaunchRequest<State>): Promise<
   const { data, options } = request;
   refuseNetwork(options.network, 'threads');
   refuseInsecureTransport(options.insecureTransport, 'threads');
+  refuseCollectiveLane(options.collectiveLane, 'threads');
   const size = resolveWorkers(options.workers, data.rows, false);
   const strategy = options.strategy ?? 'allreduce';
   checkStrategy(strategy, compressionOf(options));

@@ -1,8 +1,8 @@
 // The collective lane between hosts, end to end: two `shardlearn train --paradigm cluster` ranks, each
 // in its own network namespace on a bridge (runtime/netns.ts), so their bytes cross veth pairs as
-// between two hosts. With SHARDLEARN_COLLECTIVE_LANE=1 the collectives take the sealed lane
+// between two hosts. With --collective-lane (or SHARDLEARN_COLLECTIVE_LANE=1) the collectives take the sealed lane
 // (AES-256-GCM) and the report records lane-tcp-aesgcm; only with --insecure-transport do they go plain
-// (lane-tcp-plain, said on stderr); without the variable they stay on ZeroMQ with CURVE (zmq-curve-tcp). Either way the model is the processes run's, bit for bit, and the lane's bytes really
+// (lane-tcp-plain, said on stderr); without either they stay on ZeroMQ with CURVE (zmq-curve-tcp). Either way the model is the processes run's, bit for bit, and the lane's bytes really
 // crossed the link. Needs root and iproute2; skips with the reason otherwise.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -57,15 +57,17 @@ test(
       const net = NamespaceNetwork.create({ hosts: 2 });
       try {
         const cases = [
-          { lane: true, insecure: false, transport: 'lane-tcp-aesgcm' },
-          { lane: true, insecure: true, transport: 'lane-tcp-plain' },
-          { lane: false, insecure: false, transport: 'zmq-curve-tcp' },
+          // The sealed lane asked for by the flag, the plain one by the variable: both ways in.
+          { flag: true, lane: false, insecure: false, transport: 'lane-tcp-aesgcm' },
+          { flag: false, lane: true, insecure: true, transport: 'lane-tcp-plain' },
+          { flag: false, lane: false, insecure: false, transport: 'zmq-curve-tcp' },
         ];
-        for (const { lane, insecure, transport } of cases) {
+        for (const { flag, lane, insecure, transport } of cases) {
           const before = net.bytesSent(0);
           const out = join(dir, `cluster-${transport}.json`);
           const args = [...model, '--json', '--paradigm', 'cluster', '--timeout-ms', '30000', '--out', out];
           if (insecure) args.push('--insecure-transport');
+          if (flag) args.push('--collective-lane');
           const [zero, one] = await Promise.all([rank(net, 0, args, lane), rank(net, 1, args, lane)]);
           assert.equal(zero!.status, 0, zero!.stderr);
           assert.equal(one!.status, 0, one!.stderr);

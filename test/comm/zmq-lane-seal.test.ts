@@ -438,7 +438,7 @@ test('a rank without the lane between hosts is refused by a rank 0 with one, say
   assert.ok(error instanceof CommError);
   assert.match(
     error.message,
-    /rank 0 .* refused this rank: it advertised no collective lane port .*every rank must agree on SHARDLEARN_COLLECTIVE_LANE/,
+    /rank 0 .* refused this rank: it advertised no collective lane port .*every rank must agree on --collective-lane \(SHARDLEARN_COLLECTIVE_LANE\)/,
   );
   if (zero?.status === 'fulfilled') await zero.value.close();
 });

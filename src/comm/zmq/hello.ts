@@ -116,9 +116,9 @@ export class Rendezvous {
     lane?: unknown,
   ): string | null {
     if (this.lanes !== null && !isPort(lane))
-      return `it advertised no collective lane port (${JSON.stringify(lane)}) while rank 0 has a lane between hosts: every rank must agree on SHARDLEARN_COLLECTIVE_LANE`;
+      return `it advertised no collective lane port (${JSON.stringify(lane)}) while rank 0 has a lane between hosts: every rank must agree on --collective-lane (SHARDLEARN_COLLECTIVE_LANE)`;
     if (this.lanes === null && lane !== undefined)
-      return 'it advertised a collective lane port while rank 0 has no lane between hosts: every rank must agree on SHARDLEARN_COLLECTIVE_LANE';
+      return 'it advertised a collective lane port while rank 0 has no lane between hosts: every rank must agree on --collective-lane (SHARDLEARN_COLLECTIVE_LANE)';
     if (this.localDir !== undefined) {
       if (!isLocalEndpoint(this.localDir, endpoint))
         return `its endpoint ${JSON.stringify(endpoint)} is not a socket in this job's local folder`;

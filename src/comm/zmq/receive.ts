@@ -191,7 +191,7 @@ export class Receiver {
             failJoin(
               new CommError(
                 'COMM',
-                `rank 0 sent a welcome without ${identity.size} collective lane ports: it has no lane between hosts while this rank has (every rank must agree on SHARDLEARN_COLLECTIVE_LANE)`,
+                `rank 0 sent a welcome without ${identity.size} collective lane ports: it has no lane between hosts while this rank has (every rank must agree on --collective-lane (SHARDLEARN_COLLECTIVE_LANE))`,
                 { rank: 0 },
               ),
             );
