@@ -77,7 +77,7 @@ test('attaching to a memory no WasmHeap set up is refused', () => {
   assert.throws(() => WasmHeap.attach({ memory, maximumPages: 2, buffers: [] }), ShardlearnError);
 });
 
-test('a worker’s kernels over the main thread’s memory read its arrays in place and give the main thread’s results', async () => {
+test('a worker’s kernels over the main thread’s memory instantiate its compiled module, read its arrays in place and give the main thread’s results', async () => {
   const main = createWasmKernels();
   const previous = activateKernels(main);
   let shared;
@@ -87,6 +87,7 @@ test('a worker’s kernels over the main thread’s memory read its arrays in pl
     for (let i = 0; i < x.length; i++) x[i] = Math.cos(i * 0.37);
     shared = shareWasmKernels(x);
     assert.ok(shared !== undefined);
+    assert.equal(shared.module, main.module, 'the compiled module travels with the memory');
     const w = Float64Array.from({ length: 30 }, (_, i) => i / 7 - 2);
     const rows = Uint32Array.from({ length: 256 }, (_, i) => (i * 131) % 400);
     const expected = new Float64Array(256);
@@ -98,15 +99,16 @@ test('a worker’s kernels over the main thread’s memory read its arrays in pl
         const placed = k.resident(workerData.x);
         const out = new Float64Array(256);
         k.gatherDot(256, workerData.rows, 30, workerData.x, workerData.w, 0, out);
-        parentPort.postMessage({ inPlace: placed.array === workerData.x, contains: k.heap.contains(workerData.x), out });
+        parentPort.postMessage({ inPlace: placed.array === workerData.x, contains: k.heap.contains(workerData.x), out, posted: k.module === workerData.shared.module });
       });`;
     const worker = new Worker(source, { eval: true, workerData: { coreUrl, shared, x, w, rows } });
-    const reply = await new Promise<{ inPlace: boolean; contains: boolean; out: Float64Array }>((resolve, reject) => {
+    const reply = await new Promise<{ inPlace: boolean; contains: boolean; out: Float64Array; posted: boolean }>((resolve, reject) => {
       worker.once('message', resolve);
       worker.once('error', reject);
     });
     await worker.terminate();
     assert.ok(reply.contains && reply.inPlace, 'the posted array lies in the worker’s kernel memory: no copy');
+    assert.ok(reply.posted, 'the worker instantiated the posted module (its optimised code), not a fresh compile');
     assert.deepEqual(reply.out, expected, 'same bits as the main thread’s kernels');
   } finally {
     activateKernels(previous);
