@@ -43,7 +43,7 @@ export interface ZmqCommunicatorOptions extends ZmqTransportOptions {
   /**
    * Carry the collectives over the lane (zmq/lane.ts) instead of ZeroMQ: on the local path (`ipcDir`)
    * its Unix stream sockets, default on; between hosts TCP, every record sealed with AES-256-GCM
-   * (plain with `insecure`), default off — it did not beat CURVE on this machine (HOST_LANE_NOTE) —
+   * (plain with `insecure`), default off — CURVE stays the default between hosts (HOST_LANE_NOTE) —
    * and never when a launcher advertises a proxy in front of each rank (`advertisePort`), which the
    * lane would bypass. SHARDLEARN_COLLECTIVE_LANE=0 turns it off everywhere, =1 on everywhere. Every
    * rank of a job must agree.
@@ -79,15 +79,14 @@ function laneFromEnv(local: boolean): boolean {
 
 /*
  * HOST_LANE_NOTE — why the sealed lane between hosts is opt-in. Measured with bench/allreduce-hosts.ts
- * (2 ranks in 2 network namespaces on a bridge, gloo interleaved, float32, medians of 2 rounds):
- * ratio of our bandwidth to gloo's at 4 KiB / 64 KiB / 1 MiB / 4 MiB / 32 MiB, load 15, sealed lane
- * 0.10 / 0.07 / 0.05 / 0.05 / 0.14 against CURVE 0.37 / 0.28 / 0.06 / 0.06 / 0.14; at load 8 the lane
- * won at ≥ 1 MiB (0.11–0.22 against 0.08–0.13); it lost at 4–256 KiB in three runs of four (every run
- * in docs/distributed.md, "Across hosts").
- * The lane seals and opens on the JavaScript thread (node:crypto makes a cipher per record: 70–105 µs
- * per 4 KiB record at load 16), where libzmq runs CURVE on its own I/O thread, beside it; on this
- * shared 2-core machine the extra CPU on the critical path of each exchange cost more than ZeroMQ's
- * hand-offs, most of all for small messages. SHARDLEARN_COLLECTIVE_LANE=1 (every rank) turns it on.
+ * (2 ranks in 2 network namespaces on a bridge, gloo interleaved, float32, 2 rounds, machine quiet,
+ * warm-up by volume): our bandwidth ÷ gloo's from 64 KiB to 32 MiB, sealed lane 0.52–0.75× (medians of
+ * the rounds), CURVE 0.21–0.48×; the plain lane 1.16–2.60×. The lane is faster than CURVE, but CURVE is
+ * the default promised for untrusted networks, so the lane is asked for: `collectiveLane`
+ * (`--collective-lane`) or SHARDLEARN_COLLECTIVE_LANE=1, on every rank. Its cost is node:crypto's:
+ * every record sealed or opened lands in freshly allocated memory, and a first touch of a page costs
+ * ~11 µs on these VMs, so a process's first ~64 MB of records run at a tenth of AES speed (every run
+ * and the reasons in docs/distributed.md, "Across hosts").
  */
 
 function laneFilesFromEnv(): boolean {
