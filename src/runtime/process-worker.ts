@@ -27,6 +27,11 @@ import type { ElasticSetup, RankData, RankJob, RankMessage } from './rank.js';
 import { errorReport, resultForLauncher, runRank } from './rank.js';
 import type { ProcessIdle } from './process-pool.js';
 import { resetPeakRss } from './peak-rss.js';
+import type { ShardFileData } from './shard-file.js';
+import { readShardFile } from './shard-file.js';
+
+/** A rank's job as the start order carries it: its rows may wait in a file of the job's folder (shard-file.ts). */
+export type ShippedJob = Omit<RankJob, 'data'> & { data: RankData | ShardFileData };
 
 export interface ProcessStart {
   type: 'start';
@@ -37,8 +42,8 @@ export interface ProcessStart {
   /** Hex of the per-job secret. */
   secret: string;
   jobId: string;
-  /** What to run: this rank's shard shipped as rows (with their row keys), or a source it loads its shard of. */
-  job: RankJob;
+  /** What to run: this rank's shard shipped as rows (with their row keys) or in a file, or a source it loads its shard of. */
+  job: ShippedJob;
   progressIntervalMs: number;
   /** The local path's folder (comm/zmq/local.ts): ranks bind ipc:// sockets there instead of TCP ports. */
   ipcDir?: string;
@@ -148,11 +153,19 @@ function rowsFromLauncher(place: ElasticPlace, post: (message: ProcessWorkerMess
   });
 }
 
+/** The job with its rows in memory: a shard waiting in a file (shard-file.ts) is read, and the file removed. */
+function unpacked(job: ShippedJob): RankJob {
+  const { data } = job;
+  if (data.kind !== 'file') return { ...job, data };
+  return { ...job, data: { kind: 'rows', init: readShardFile(data.file), start: 0, end: data.file.rows } };
+}
+
 async function run(
-  start: ProcessStart,
+  order: ProcessStart,
   post: (message: ProcessWorkerMessage) => void,
   postAndWait: (message: ProcessWorkerMessage) => Promise<void>,
 ): Promise<void> {
+  const start = { ...order, job: unpacked(order.job) };
   const { rank } = start;
   let comm: ZmqCommunicator | undefined;
   let place: ElasticPlace | undefined;

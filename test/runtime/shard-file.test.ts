@@ -1,0 +1,70 @@
+// A processes rank's shard through a file of the job's folder (runtime/shard-file.ts): the rows, labels,
+// row keys and names come back as the launcher's slice of them, in the launcher's dtype; the file is
+// written 0600, removed once read, and a file that does not hold what its descriptor says is refused
+// with an error naming it.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, rmSync, statSync, truncateSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import '../../src/index.js';
+import { DataError } from '../../src/core/errors.js';
+import { Dataset } from '../../src/data/index.js';
+import { readShardFile, shardFileBytes, writeShardFile } from '../../src/runtime/shard-file.js';
+
+function withDir(body: (dir: string) => void): void {
+  const dir = mkdtempSync(join(tmpdir(), 'shardlearn-shard-file-'));
+  try {
+    body(dir);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+const dataset = (x: Float32Array | Float64Array, keys: boolean): Dataset =>
+  new Dataset({
+    x,
+    rows: 7,
+    cols: 3,
+    y: Float64Array.from({ length: 7 }, (_, i) => i % 2),
+    featureNames: ['a', 'b', 'c'],
+    labelNames: ['no', 'yes'],
+    source: 'test.csv',
+    rowKeys: keys ? Float64Array.from({ length: 7 }, (_, i) => 100 + 3 * i) : null,
+    rowKeyBase: 40,
+  });
+
+test('a shard file gives back the launcher’s slice: rows, labels, row keys, names and dtype; 0600, removed once read', () =>
+  withDir((dir) => {
+    for (const [x, keys] of [
+      [Float64Array.from({ length: 21 }, (_, i) => Math.sin(i)), true],
+      [Float32Array.from({ length: 21 }, (_, i) => i / 3), false],
+    ] as const) {
+      const data = dataset(x, keys);
+      const file = writeShardFile(dir, 1, data, 2, 6);
+      assert.equal(statSync(file.path).mode & 0o777, 0o600);
+      assert.equal(statSync(file.path).size, shardFileBytes(file));
+      const back = new Dataset(readShardFile(file));
+      const slice = data.slice(2, 6);
+      assert.equal(existsSync(file.path), false, 'read once, then removed');
+      assert.equal(back.x.constructor, x.constructor);
+      assert.deepEqual(back.x, slice.x.slice());
+      assert.deepEqual(back.y, slice.y!.slice());
+      assert.deepEqual([back.rows, back.cols, back.source], [4, 3, 'test.csv']);
+      assert.deepEqual([back.featureNames, back.labelNames], [data.featureNames, data.labelNames]);
+      for (let i = 0; i < 4; i++) assert.equal(back.rowKey(i), slice.rowKey(i), `row ${i}'s key`);
+    }
+  }));
+
+test('a shard file shorter than its descriptor is refused, naming the file and what was expected', () =>
+  withDir((dir) => {
+    const file = writeShardFile(dir, 0, dataset(new Float64Array(21).fill(1), true), 0, 7);
+    truncateSync(file.path, 100);
+    assert.throws(
+      () => readShardFile(file),
+      (error: unknown) =>
+        error instanceof DataError &&
+        error.message.startsWith(file.path) &&
+        /holds 100 bytes where 7 rows × 3 float64 columns with labels and row keys need 280/.test(error.message),
+    );
+  }));
