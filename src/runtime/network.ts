@@ -56,42 +56,47 @@ export function refuseNetwork(network: NetworkProfile | undefined, paradigm: Par
 }
 
 /**
- * Paradigms other than `cluster` refuse insecureTransport: it exists for ranks on an isolated
- * network; `processes` already uses the unencrypted, folder-authenticated local path, and threads
- * and sequential send nothing over a network.
+ * A cluster-only setting given to another paradigm: a ConfigError naming the setting, the paradigm
+ * and why it does not apply there (`processes`: `processesWhy`; threads and sequential send nothing
+ * over a network; federated clients talk to their server).
  */
-export function refuseInsecureTransport(insecure: boolean | undefined, paradigm: Paradigm): void {
-  if (insecure !== true) return;
+function refuseOutsideCluster(setting: string, field: string, paradigm: Paradigm, processesWhy: string): never {
   const why =
     paradigm === 'processes'
-      ? 'processes ranks already use the local path: ipc:// sockets in a 0700 folder, unencrypted'
-      : paradigm === 'threads'
-        ? 'threads share memory and send nothing over a network'
-        : 'a sequential fit has no peers';
-  throw new ConfigError(`insecure transport applies to the cluster paradigm only, got paradigm '${paradigm}' (${why}); drop it`, {
-    field: 'insecureTransport',
-  });
-}
-
-/**
- * Paradigms other than `cluster` refuse collectiveLane: `processes` already carries its collectives
- * on the lane (Unix sockets in the job's folder), and threads and sequential send nothing over a network.
- */
-export function refuseCollectiveLane(lane: boolean | undefined, paradigm: Paradigm): void {
-  if (lane !== true) return;
-  const why =
-    paradigm === 'processes'
-      ? 'processes ranks already carry their collectives on the lane: Unix sockets in the job folder'
+      ? processesWhy
       : paradigm === 'threads'
         ? 'threads share memory and send nothing over a network'
         : paradigm === 'federated'
           ? 'federated clients send their updates to the server, not collectives to each other'
           : 'a sequential fit has no peers';
-  throw new ConfigError(
-    `the collective lane between hosts applies to the cluster paradigm only, got paradigm '${paradigm}' (${why}); drop it`,
-    {
-      field: 'collectiveLane',
-    },
+  throw new ConfigError(`${setting} applies to the cluster paradigm only, got paradigm '${paradigm}' (${why}); drop it`, { field });
+}
+
+/**
+ * Paradigms other than `cluster` refuse insecureTransport: it exists for ranks on an isolated
+ * network; `processes` already uses the unencrypted, folder-authenticated local path.
+ */
+export function refuseInsecureTransport(insecure: boolean | undefined, paradigm: Paradigm): void {
+  if (insecure !== true) return;
+  refuseOutsideCluster(
+    'insecure transport',
+    'insecureTransport',
+    paradigm,
+    'processes ranks already use the local path: ipc:// sockets in a 0700 folder, unencrypted',
+  );
+}
+
+/**
+ * Paradigms other than `cluster` refuse collectiveLane: `processes` already carries its collectives
+ * on the lane (Unix sockets in the job's folder).
+ */
+export function refuseCollectiveLane(lane: boolean | undefined, paradigm: Paradigm): void {
+  if (lane !== true) return;
+  refuseOutsideCluster(
+    'the collective lane between hosts',
+    'collectiveLane',
+    paradigm,
+    'processes ranks already carry their collectives on the lane: Unix sockets in the job folder',
   );
 }
 
