@@ -28,7 +28,7 @@ import { availableParallelism, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { NamespaceNetwork, namespacesUnavailable } from '../src/runtime/netns.js';
 import type { Row } from './allreduce-rows.js';
-import { findTorch, next, quantile, row, warmupsFor } from './allreduce-rows.js';
+import { findTorch, glooSpecs, next, quantile, row, timeSizes } from './allreduce-rows.js';
 
 const WORKER = fileURLToPath(new URL('./distributed-worker.js', import.meta.url));
 const GLOO_SCRIPT = fileURLToPath(new URL('../../bench/allreduce_gloo.py', import.meta.url));
@@ -37,7 +37,6 @@ const MiB = 1024 * KiB;
 const WORLD = 2;
 const PORT = 29500;
 const SIZES = [4 * KiB, 64 * KiB, 256 * KiB, 1 * MiB, 4 * MiB, 8 * MiB, 32 * MiB];
-const repeatsFor = (bytes: number): number => (bytes <= 256 * KiB ? 40 : bytes <= 4 * MiB ? 15 : 8);
 const ROUND = 'gloo-tcp,lane-tcp-aesgcm,zmq-curve-tcp,lane-tcp-plain,zmq-insecure-tcp';
 const chosen = (process.env['ALLREDUCE_HOSTS_TRANSPORTS'] ?? `${ROUND},${ROUND}`).split(',');
 const sizes = process.env['ALLREDUCE_SIZES']?.split(',').map(Number) ?? SIZES;
@@ -88,23 +87,7 @@ async function ours(net: NamespaceNetwork, transport: string, round: number): Pr
     const took = (await Promise.all(ready)).map((r) => r.transport);
     const expected = transport.startsWith('lane-') ? transport : 'zmq';
     if (took.some((t) => t !== expected)) throw new Error(`${transport}: the ranks' collectives took ${took.join(', ')}, not ${expected}`);
-    const rows: HostsRow[] = [];
-    for (const bytes of sizes) {
-      const timed = children.map((child) => next<{ seconds: number[] }>(child, 'timed'));
-      for (const child of children)
-        child.send({ type: 'allreduce', bytes, repeats: repeatsFor(bytes), warmups: warmupsFor(bytes), dtype: 'float32' });
-      const perRank = (await Promise.all(timed)).map((r) => r.seconds.map((s) => s * 1e6));
-      rows.push({
-        ...row(
-          transport,
-          'direct',
-          WORLD,
-          bytes,
-          perRank[0]!.map((_, i) => Math.max(...perRank.map((micros) => micros[i]!))),
-        ),
-        round,
-      });
-    }
+    const rows: HostsRow[] = (await timeSizes(children, transport, 'direct', sizes)).map((r) => ({ ...r, round }));
     for (const child of children) child.send({ type: 'exit' });
     await Promise.all(children.map(exited));
     return rows;
@@ -114,7 +97,7 @@ async function ours(net: NamespaceNetwork, transport: string, round: number): Pr
 }
 
 async function gloo(net: NamespaceNetwork, python: string, round: number): Promise<HostsRow[]> {
-  const specs = sizes.map((bytes) => `${bytes}:${repeatsFor(bytes)}:${warmupsFor(bytes)}`);
+  const specs = glooSpecs(sizes);
   const ranks = net.hosts.map((host, rank) =>
     spawn('ip', net.exec(rank, [python, GLOO_SCRIPT, ...specs]), {
       env: {

@@ -36,6 +36,41 @@ export const WARMUP_BYTES = 256 * 1024 * 1024;
 export const MAX_WARMUPS = 1000;
 export const warmupsFor = (bytes: number): number => Math.min(MAX_WARMUPS, Math.max(1, Math.ceil(WARMUP_BYTES / bytes)));
 
+/** Timed repeats per size: more where one all-reduce is short and the spread wide. */
+export const repeatsFor = (bytes: number): number => (bytes <= 256 * 1024 ? 40 : bytes <= 4 * 1024 * 1024 ? 15 : 8);
+
+/** bench/allreduce_gloo.py's argument per size: BYTES:REPEATS:WARMUPS, the counts ours run with. */
+export const glooSpecs = (sizes: readonly number[]): string[] => sizes.map((bytes) => `${bytes}:${repeatsFor(bytes)}:${warmupsFor(bytes)}`);
+
+/**
+ * Each size timed on benchmark ranks that have joined their world (bench/distributed-worker.ts): the
+ * warm-up, then the repeats, each the slowest rank's time; a row per size.
+ */
+export async function timeSizes(
+  children: readonly ChildProcess[],
+  transport: string,
+  algorithm: string,
+  sizes: readonly number[],
+): Promise<Row[]> {
+  const rows: Row[] = [];
+  for (const bytes of sizes) {
+    const timed = children.map((child) => next<{ seconds: number[] }>(child, 'timed'));
+    for (const child of children)
+      child.send({ type: 'allreduce', bytes, repeats: repeatsFor(bytes), warmups: warmupsFor(bytes), dtype: 'float32' });
+    const perRank = (await Promise.all(timed)).map((r) => r.seconds.map((s) => s * 1e6));
+    rows.push(
+      row(
+        transport,
+        algorithm,
+        children.length,
+        bytes,
+        perRank[0]!.map((_, i) => Math.max(...perRank.map((micros) => micros[i]!))),
+      ),
+    );
+  }
+  return rows;
+}
+
 /** The q-quantile of sorted values, interpolated. */
 export const quantile = (sorted: number[], q: number): number => {
   const at = (sorted.length - 1) * q;

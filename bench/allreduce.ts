@@ -28,7 +28,7 @@ import { fileURLToPath } from 'node:url';
 import { onTmpfs } from '../src/comm/zmq/lane-files.js';
 import { createLocalDir } from '../src/comm/zmq/local.js';
 import type { Row } from './allreduce-rows.js';
-import { findTorch, next, row, warmupsFor } from './allreduce-rows.js';
+import { findTorch, glooSpecs, next, row, timeSizes } from './allreduce-rows.js';
 
 const WORKER = new URL('./distributed-worker.js', import.meta.url);
 const GLOO_SCRIPT = fileURLToPath(new URL('../../bench/allreduce_gloo.py', import.meta.url));
@@ -36,7 +36,6 @@ const KiB = 1024;
 const MiB = 1024 * KiB;
 const WORLD = 2;
 const SIZES = [4 * KiB, 16 * KiB, 64 * KiB, 256 * KiB, 1 * MiB, 4 * MiB, 8 * MiB, 32 * MiB];
-const repeatsFor = (bytes: number): number => (bytes <= 256 * KiB ? 40 : bytes <= 4 * MiB ? 15 : 8);
 const chosen = (process.env['ALLREDUCE_TRANSPORTS'] ?? 'zmq-curve-tcp,zmq-ipc,lane-ipc,lane-shm,gloo-tcp').split(',');
 type Ours = 'zmq-curve-tcp' | 'zmq-ipc' | 'lane-ipc' | 'lane-shm';
 const OURS: readonly string[] = ['zmq-curve-tcp', 'zmq-ipc', 'lane-ipc', 'lane-shm'] satisfies Ours[];
@@ -81,22 +80,7 @@ async function ours(transport: Ours, algorithm: 'direct' | 'ring'): Promise<Row[
     const ready = children.map((child) => next(child, 'ready'));
     for (let rank = 1; rank < WORLD; rank++) join(rank, port);
     await Promise.all(ready);
-    const rows: Row[] = [];
-    for (const bytes of sizes) {
-      const timed = children.map((child) => next<{ seconds: number[] }>(child, 'timed'));
-      for (const child of children)
-        child.send({ type: 'allreduce', bytes, repeats: repeatsFor(bytes), warmups: warmupsFor(bytes), dtype: 'float32' });
-      const perRank = (await Promise.all(timed)).map((r) => ({ micros: r.seconds.map((s) => s * 1e6) }));
-      rows.push(
-        row(
-          transport,
-          algorithm,
-          WORLD,
-          bytes,
-          perRank[0]!.micros.map((_, i) => Math.max(...perRank.map((r) => r.micros[i]!))),
-        ),
-      );
-    }
+    const rows = await timeSizes(children, transport, algorithm, sizes);
     await Promise.all(
       children.map(
         (child) =>
@@ -126,7 +110,7 @@ function freePort(): Promise<number> {
 
 async function gloo(python: string): Promise<Row[]> {
   const port = await freePort();
-  const specs = sizes.map((bytes) => `${bytes}:${repeatsFor(bytes)}:${warmupsFor(bytes)}`);
+  const specs = glooSpecs(sizes);
   const ranks = Array.from({ length: WORLD }, (_, rank) =>
     spawn(python, [GLOO_SCRIPT, ...specs], {
       env: {
