@@ -45,7 +45,7 @@ import type { ProgressEvent } from '../models/context.js';
 import type { FitInfo, LaunchRequest } from '../models/paradigm.js';
 import { checkStrategy } from '../strategies/index.js';
 import { compressionOf } from './compression.js';
-import { fitInfoParts, jobFor, rankFailure, resolveTimeout, resolveWorkers, shardCopy, shardRange } from './job.js';
+import { fitInfoParts, jobFor, rankFailure, resolveTimeout, resolveWorkers, shardBytes, shardCopy, shardRange } from './job.js';
 import type { RankData, RankResult } from './rank.js';
 import type { ShardFileData } from './shard-file.js';
 import { writeShardFile } from './shard-file.js';
@@ -95,7 +95,7 @@ export async function launchProcesses<State>(request: LaunchRequest<State>): Pro
     const init = shardCopy(data, rank, worldSize);
     return { kind: 'rows', init, start: 0, end: init.rows };
   };
-  const setupBytes = options.source !== undefined ? 0 : data.x.byteLength + (data.y?.byteLength ?? 0) + (data.rowKeys?.byteLength ?? 0);
+  const setupBytes = options.source !== undefined ? 0 : shardBytes(data);
   const proxies = network === undefined ? null : new ProxySet(network);
 
   const startedAt = performance.timeOrigin + performance.now();
