@@ -377,6 +377,36 @@ export function createWasmLayerKernels(
   const winogradOn = options.winograd !== false && typeof w.winograd32 === 'function';
   const winograd = (g: ConvGeometry, filters: number): boolean =>
     winogradOn && w.winograd32(g.kernelSize, g.stride, g.padding, g.channels, filters, g.outHeight, g.outWidth) !== 0;
+  /**
+   * The forward pass and ∂x both start from the filters transformed (U = G g Gᵀ, winogradFilters32),
+   * then run `kernel` from `input` into `output` with `workBytes` of work: the scratch laid out the
+   * same for both (U, work, the transform's 1,056 bytes, then input, filter and output as placed).
+   */
+  const withTransformedFilters = (
+    g: ConvGeometry,
+    filters: number,
+    workBytes: number,
+    input: Float32Array,
+    inputLength: number,
+    filter: Float32Array,
+    output: Float32Array,
+    outputLength: number,
+    copyOutput: boolean,
+    kernel: (inputAt: number, u: number, outputAt: number, work: number) => void,
+  ): void => {
+    const uBytes = w.winogradFilterBytes(g.channels, filters);
+    heap.beginScratch(uBytes + workBytes + 1056 + 48 + need(input, inputLength) + need(filter, filter.length) + need(output, outputLength));
+    const u = heap.take(uBytes);
+    const work = heap.take(workBytes);
+    const transformScratch = heap.take(1056);
+    const inputAt = place(input, inputLength, true);
+    const wAt = place(filter, filter.length, true);
+    const outputAt = place(output, outputLength, copyOutput);
+    // The filters change every step: transformed per call (64×32 filters of 5×5: ~0.1 ms, against ~10 ms of products).
+    w.winogradFilters32(wAt, g.channels, filters, u, transformScratch);
+    kernel(inputAt, u, outputAt, work);
+    back(output, outputLength, outputAt);
+  };
   const convolveWinograd = (
     g: ConvGeometry,
     filters: number,
@@ -384,23 +414,19 @@ export function createWasmLayerKernels(
     x: Float32Array,
     filter: Float32Array,
     y: Float32Array,
-  ): void => {
-    const xLength = imagesLength(g, batch);
-    const yLength = outputPositions(g, batch) * filters;
-    const uBytes = w.winogradFilterBytes(g.channels, filters);
-    const workBytes = w.winogradWorkBytes(g.channels, filters);
-    heap.beginScratch(uBytes + workBytes + 1056 + 48 + need(x, xLength) + need(filter, filter.length) + need(y, yLength));
-    const u = heap.take(uBytes);
-    const work = heap.take(workBytes);
-    const transformScratch = heap.take(1056);
-    const xAt = place(x, xLength, true);
-    const wAt = place(filter, filter.length, true);
-    const yAt = place(y, yLength, true);
-    // The filters change every step: transformed per call (64×32 filters of 5×5: ~0.1 ms, against ~10 ms of products).
-    w.winogradFilters32(wAt, g.channels, filters, u, transformScratch);
-    w.winogradForward32(xAt, batch, g.height, g.width, g.channels, filters, u, yAt, work);
-    back(y, yLength, yAt);
-  };
+  ): void =>
+    withTransformedFilters(
+      g,
+      filters,
+      w.winogradWorkBytes(g.channels, filters),
+      x,
+      imagesLength(g, batch),
+      filter,
+      y,
+      outputPositions(g, batch) * filters,
+      true,
+      (xAt, u, yAt, work) => w.winogradForward32(xAt, batch, g.height, g.width, g.channels, filters, u, yAt, work),
+    );
 
   const filterGradientWinograd = (
     g: ConvGeometry,
@@ -428,22 +454,19 @@ export function createWasmLayerKernels(
     dy: Float32Array,
     filter: Float32Array,
     dx: Float32Array,
-  ): void => {
-    const dxLength = imagesLength(g, batch);
-    const dyLength = outputPositions(g, batch) * filters;
-    const uBytes = w.winogradFilterBytes(g.channels, filters);
-    const workBytes = w.winogradBackwardWorkBytes(g.channels, filters);
-    heap.beginScratch(uBytes + workBytes + 1056 + 48 + need(dy, dyLength) + need(filter, filter.length) + need(dx, dxLength));
-    const u = heap.take(uBytes);
-    const work = heap.take(workBytes);
-    const transformScratch = heap.take(1056);
-    const dyAt = place(dy, dyLength, true);
-    const wAt = place(filter, filter.length, true);
-    const dxAt = place(dx, dxLength, false);
-    w.winogradFilters32(wAt, g.channels, filters, u, transformScratch);
-    w.winogradInputGradient32(dyAt, batch, g.height, g.width, g.channels, filters, u, dxAt, work);
-    back(dx, dxLength, dxAt);
-  };
+  ): void =>
+    withTransformedFilters(
+      g,
+      filters,
+      w.winogradBackwardWorkBytes(g.channels, filters),
+      dy,
+      outputPositions(g, batch) * filters,
+      filter,
+      dx,
+      imagesLength(g, batch),
+      false,
+      (dyAt, u, dxAt, work) => w.winogradInputGradient32(dyAt, batch, g.height, g.width, g.channels, filters, u, dxAt, work),
+    );
 
   const convolve: ConvolutionKernels['convolve'] = (g, filters, batch, x, weights, wOffset, y, scratch) => {
     if (!f32(x, weights, y, scratch) || !implicit(g, filters, batch))
