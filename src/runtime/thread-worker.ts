@@ -46,15 +46,22 @@ async function run(input: ThreadRankStart, post: (message: ThreadWorkerMessage) 
   // Kernels over the launcher's memory for this job, unless this thread runs another backend (SHARDLEARN_KERNELS=ts).
   const attached = input.kernels !== undefined && kernels().name === 'wasm' ? attachWasmKernels(input.kernels) : null;
   const own = attached === null ? null : activateKernels(attached);
+  let result: ThreadWorkerMessage;
   try {
-    await runJob(input, post);
+    result = await runJob(input, post);
   } finally {
     if (own !== null) activateKernels(own);
     attached?.heap.releaseScratch();
   }
+  // Only now: the result tells the launcher this thread is idle, and an idle thread may be terminated
+  // at once (shutdownThreadPool). Posted before the scratch went back, a termination could land inside
+  // releaseScratch and leave the launcher's allocator lock held (CI: "the allocator's lock was held for
+  // 10000 ms" in the four thread-pool tests after a shutdown).
+  post(result);
 }
 
-async function runJob(input: ThreadRankStart, post: (message: ThreadWorkerMessage) => void): Promise<void> {
+/** Run the job; its result message, for `run` to post once this thread no longer touches shared state. */
+async function runJob(input: ThreadRankStart, post: (message: ThreadWorkerMessage) => void): Promise<ThreadWorkerMessage> {
   const { rank, job } = input;
   const comm = new SharedMemoryCommunicator(input.world, rank, { timeoutMs: job.timeoutMs });
   const result = await runRank(job, {
@@ -74,7 +81,7 @@ async function runJob(input: ThreadRankStart, post: (message: ThreadWorkerMessag
     },
   });
   await comm.close();
-  post(resultForLauncher(result));
+  return resultForLauncher(result);
 }
 
 if (!isMainThread && parentPort !== null) {
