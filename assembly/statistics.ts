@@ -41,8 +41,8 @@ export function nearestCenter(
       }
     }
   }
-  if (xF32) nearestRows<f32>(m, d, x, k, packed, tile, centerNorms, labels, distances, 0);
-  else nearestRows<f64>(m, d, x, k, packed, tile, centerNorms, labels, distances, 0);
+  if (xF32) nearestRows<f32>(m, d, x, k, packed, tile, centerNorms, labels, distances, 0, 0);
+  else nearestRows<f64>(m, d, x, k, packed, tile, centerNorms, labels, distances, 0, 0);
 }
 
 // c + a·b per lane: fused (one rounding) in the relaxed-SIMD build, as gemm64's madd64 (one
@@ -68,7 +68,7 @@ export function nearestCenter(
 
 function nearestRows<T>(
   m: i32, d: i32, x: usize, k: i32, packed: usize, tile: usize, centerNorms: usize, labels: usize, distances: usize,
-  xNorms: usize,
+  xNorms: usize, seconds: usize,
 ): void {
   const rowBytes = <usize>d * sizeof<T>();
   const xF32 = sizeof<T>() == 4 ? 1 : 0;
@@ -85,6 +85,8 @@ function nearestRows<T>(
     const n3 = rowNorm(d, r3, xF32, xNorms, i + min<i32>(3, rows - 1));
     let best0 = Infinity, best1 = Infinity, best2 = Infinity, best3 = Infinity;
     let label0 = 0, label1 = 0, label2 = 0, label3 = 0;
+    // The second smallest distance of each row (Hamerly's lower bound, `seconds` ≠ 0).
+    let next0 = Infinity, next1 = Infinity, next2 = Infinity, next3 = Infinity;
     for (let b = 0; b < (k + 3) >> 2; b++) {
       let c00 = f64x2.splat(0);
       let c01 = f64x2.splat(0);
@@ -143,6 +145,12 @@ function nearestRows<T>(
         const e1 = n1 - 2 * load<f64>(tile + qo, 32) + norm;
         const e2 = n2 - 2 * load<f64>(tile + qo, 64) + norm;
         const e3 = n3 - 2 * load<f64>(tile + qo, 96) + norm;
+        if (seconds != 0) {
+          next0 = min<f64>(next0, max<f64>(e0, best0));
+          next1 = min<f64>(next1, max<f64>(e1, best1));
+          next2 = min<f64>(next2, max<f64>(e2, best2));
+          next3 = min<f64>(next3, max<f64>(e3, best3));
+        }
         if (e0 < best0) { best0 = e0; label0 = j; }
         if (e1 < best1) { best1 = e1; label1 = j; }
         if (e2 < best2) { best2 = e2; label2 = j; }
@@ -156,6 +164,13 @@ function nearestRows<T>(
     if (rows > 1) { store<i32>(lo, label1, 4); store<f64>(dso, best1 > 0 ? best1 : 0, 8); }
     if (rows > 2) { store<i32>(lo, label2, 8); store<f64>(dso, best2 > 0 ? best2 : 0, 16); }
     if (rows > 3) { store<i32>(lo, label3, 12); store<f64>(dso, best3 > 0 ? best3 : 0, 24); }
+    if (seconds != 0) {
+      const so = seconds + (<usize>i << 3);
+      store<f64>(so, next0);
+      if (rows > 1) store<f64>(so, next1, 8);
+      if (rows > 2) store<f64>(so, next2, 16);
+      if (rows > 3) store<f64>(so, next3, 24);
+    }
   }
 }
 
@@ -171,7 +186,8 @@ function nearestRows<T>(
  */
 export function lloydStep(
   m: i32, d: i32, x: usize, xF32: i32, k: i32, centers: usize, centerNorms: usize,
-  labels: usize, distances: usize, stats: usize, xNorms: usize, work: usize,
+  labels: usize, distances: usize, stats: usize, xNorms: usize, lower: usize, shifts: usize, halfSeparation: usize,
+  work: usize,
 ): void {
   const blocks = (k + 3) >> 2;
   const packed = work;
@@ -183,6 +199,11 @@ export function lloydStep(
         store<f64>(packed + (<usize>((b * d + p) * 4 + q) << 3), j < k ? load<f64>(centers + (<usize>(j * d + p) << 3)) : 0);
       }
     }
+  }
+  if (lower != 0) {
+    if (xF32) boundedRows<f32>(m, d, x, k, packed, tile, centerNorms, labels, distances, stats, xNorms, lower, shifts, halfSeparation);
+    else boundedRows<f64>(m, d, x, k, packed, tile, centerNorms, labels, distances, stats, xNorms, lower, shifts, halfSeparation);
+    return;
   }
   // Labels are read before nearestRows overwrites them, 4 rows at a time (its block size).
   const previous = tile + 128;
@@ -197,8 +218,8 @@ export function lloydStep(
     const xi = x + <usize>i * rowBytes;
     const di = distances + (<usize>i << 3);
     const ni: usize = xNorms == 0 ? 0 : xNorms + (<usize>i << 3);
-    if (xF32) nearestRows<f32>(rows, d, xi, k, packed, tile, centerNorms, lo, di, ni);
-    else nearestRows<f64>(rows, d, xi, k, packed, tile, centerNorms, lo, di, ni);
+    if (xF32) nearestRows<f32>(rows, d, xi, k, packed, tile, centerNorms, lo, di, ni, 0);
+    else nearestRows<f64>(rows, d, xi, k, packed, tile, centerNorms, lo, di, ni, 0);
     for (let r = 0; r < rows; r++) {
       const label = load<i32>(lo + (<usize>r << 2));
       const row = xi + <usize>r * rowBytes;
@@ -229,9 +250,203 @@ function addRow<T>(d: i32, row: usize, sums: usize): void {
   }
 }
 
-/** Bytes of workspace lloydStep needs for k centres of d dimensions. */
+const UNIT_ROUNDOFF: f64 = 1.1102230246251565e-16;
+const SHRINK: f64 = 1 - 8 * UNIT_ROUNDOFF;
+
+/** Rows whose labels boundedRows settles before adding them up in order (their previous labels kept meanwhile). */
+const BOUNDED_CHUNK = 256;
+
+/** Bytes of workspace lloydStep needs for k centres of d dimensions (with bounds or without). */
 export function lloydStepWorkBytes(d: i32, k: i32): i32 {
-  return nearestCenterWorkBytes(d, k) + 16;
+  // tile + previous labels (nearestRows' tile is 128 bytes), then boundedRows' chunk of previous
+  // labels, four gathered rows (as f64 at most) and their norms, labels, distances, seconds and rows,
+  // then a group's four row norms and own distances.
+  return nearestCenterWorkBytes(d, k) + 16 + BOUNDED_CHUNK * 4 + 4 * d * 8 + 4 * 8 * 3 + 16 + 16 + 64;
+}
+
+/**
+ * Squared distances of `count` (≤ 4) consecutive rows to their own centres (labels; −1: any, result
+ * unused) into out[0..4), each in exactly the arithmetic of nearestRows' lane for that centre (bitwise
+ * the same value): one lane per row, two rows per f64x2, so four independent multiply-add chains run
+ * side by side instead of one long chain per row.
+ */
+function ownDistances<T>(
+  count: i32, d: i32, x: usize, labels: usize, packed: usize, centerNorms: usize, norms: usize, out: usize,
+): void {
+  const rowBytes = <usize>d * sizeof<T>();
+  const last = count - 1;
+  const r0 = x, r1 = x + <usize>min<i32>(1, last) * rowBytes, r2 = x + <usize>min<i32>(2, last) * rowBytes, r3 = x + <usize>min<i32>(3, last) * rowBytes;
+  const j0 = max<i32>(load<i32>(labels), 0);
+  const j1 = max<i32>(load<i32>(labels + (<usize>min<i32>(1, last) << 2)), 0);
+  const j2 = max<i32>(load<i32>(labels + (<usize>min<i32>(2, last) << 2)), 0);
+  const j3 = max<i32>(load<i32>(labels + (<usize>min<i32>(3, last) << 2)), 0);
+  // Centre j's coordinate p sits at packed[((j >> 2)·d + p)·4 + (j & 3)]: a stride of 32 bytes per p.
+  let p0 = packed + (<usize>(((j0 >> 2) * d * 4) + (j0 & 3)) << 3);
+  let p1 = packed + (<usize>(((j1 >> 2) * d * 4) + (j1 & 3)) << 3);
+  let p2 = packed + (<usize>(((j2 >> 2) * d * 4) + (j2 & 3)) << 3);
+  let p3 = packed + (<usize>(((j3 >> 2) * d * 4) + (j3 & 3)) << 3);
+  let a01 = f64x2.splat(0);
+  let a23 = f64x2.splat(0);
+  let o: usize = 0;
+  for (let p = 0; p < d; p++) {
+    const x01 = f64x2.replace_lane(f64x2.splat(<f64>load<T>(r0 + o)), 1, <f64>load<T>(r1 + o));
+    const x23 = f64x2.replace_lane(f64x2.splat(<f64>load<T>(r2 + o)), 1, <f64>load<T>(r3 + o));
+    const c01 = f64x2.replace_lane(f64x2.splat(load<f64>(p0)), 1, load<f64>(p1));
+    const c23 = f64x2.replace_lane(f64x2.splat(load<f64>(p2)), 1, load<f64>(p3));
+    a01 = madd(x01, c01, a01);
+    a23 = madd(x23, c23, a23);
+    p0 += 32;
+    p1 += 32;
+    p2 += 32;
+    p3 += 32;
+    o += sizeof<T>();
+  }
+  store<f64>(out, load<f64>(norms) - 2 * f64x2.extract_lane(a01, 0) + load<f64>(centerNorms + (<usize>j0 << 3)));
+  store<f64>(out, load<f64>(norms, 8) - 2 * f64x2.extract_lane(a01, 1) + load<f64>(centerNorms + (<usize>j1 << 3)), 8);
+  store<f64>(out, load<f64>(norms, 16) - 2 * f64x2.extract_lane(a23, 0) + load<f64>(centerNorms + (<usize>j2 << 3)), 16);
+  store<f64>(out, load<f64>(norms, 24) - 2 * f64x2.extract_lane(a23, 1) + load<f64>(centerNorms + (<usize>j3 << 3)), 24);
+}
+
+/**
+ * lloydStep with Hamerly's bounds (k-means `algorithm: 'hamerly'`): the same labels, distances and
+ * stats, bit for bit, with fewer distances computed. lower[i] bounds from below the distance of row i
+ * to every centre but its own; shifts[j] is how far centre j moved since the previous call and
+ * halfSeparation[j] half the distance from centre j to its nearest other centre (both computed by
+ * the caller, rounded outward). Per row: the squared distance e to its own centre, in exactly the
+ * arithmetic of nearestRows; if the bounds prove every other centre's computed distance exceeds e
+ * (L = max(lower − largest other shift, 2·halfSeparation − √(e + E)) with L² − E > e, where E bounds
+ * the rounding error of one computed squared distance), the row keeps its label — as Lloyd would
+ * find it. Otherwise the row joins a 4-row tile scanned against all centres by nearestRows, which also
+ * yields the next-nearest distance for the new lower bound. Labels of a chunk are settled first; the
+ * chunk is then added up in row order, so the sums are those of lloydStep without bounds.
+ */
+function boundedRows<T>(
+  m: i32, d: i32, x: usize, k: i32, packed: usize, tile: usize, centerNorms: usize, labels: usize, distances: usize,
+  stats: usize, xNorms: usize, lower: usize, shifts: usize, halfSeparation: usize,
+): void {
+  const rowBytes = <usize>d * sizeof<T>();
+  const previous = tile + 128 + 16;
+  const gathered = previous + (<usize>BOUNDED_CHUNK << 2);
+  const gatheredNorms = gathered + (<usize>(4 * d) << 3);
+  const gatheredLabels = gatheredNorms + 32;
+  const gatheredDistances = gatheredLabels + 16;
+  const gatheredSeconds = gatheredDistances + 32;
+  const gatheredRows = gatheredSeconds + 32;
+  const groupNorms = gatheredRows + 16;
+  const owns = groupNorms + 32;
+  // The largest shift, the centre that made it, and the second largest: row i's other centres moved at most
+  // the largest, or the second largest when its own centre made the largest.
+  let largest: f64 = 0, runnerUp: f64 = 0;
+  let largestAt = -1;
+  let maxNorm: f64 = 0;
+  for (let j = 0; j < k; j++) {
+    const shift = load<f64>(shifts + (<usize>j << 3));
+    if (shift > largest) { runnerUp = largest; largest = shift; largestAt = j; } else if (shift > runnerUp) runnerUp = shift;
+    maxNorm = max<f64>(maxNorm, load<f64>(centerNorms + (<usize>j << 3)));
+  }
+  // Rounding error of a computed ‖x‖² − 2·x·c + ‖c‖²: at most (2d + 4)·u·(‖x‖² + ‖c‖²) (dot products of
+  // length d, then two additions), u = 2⁻⁵³; allowed twice over, plus room for the rounding of the
+  // bound itself (2·halfSeparation − √(e + E) may cancel), hence (4d + 64)·u.
+  const slack: f64 = <f64>(4 * d + 64) * UNIT_ROUNDOFF;
+  const countsAt = stats + (<usize>(k * d) << 3);
+  const inertiaAt = countsAt + (<usize>k << 3);
+  let changed: f64 = 0;
+  for (let start = 0; start < m; start += BOUNDED_CHUNK) {
+    const end = min<i32>(m, start + BOUNDED_CHUNK);
+    let pending = 0;
+    for (let group = start; group < end; group += 4) {
+      const count = min<i32>(4, end - group);
+      for (let r = 0; r < count; r++) {
+        const i = group + r;
+        store<i32>(previous + (<usize>(i - start) << 2), load<i32>(labels + (<usize>i << 2)));
+        store<f64>(groupNorms + (<usize>r << 3), rowNorm(d, x + <usize>i * rowBytes, sizeof<T>() == 4 ? 1 : 0, xNorms, i));
+      }
+      // Rows without a label yet (the first call) are scanned; the others only if their bounds fail.
+      let fresh = true;
+      for (let r = 0; r < count; r++) fresh = fresh && load<i32>(previous + (<usize>(group + r - start) << 2)) < 0;
+      if (!fresh) ownDistances<T>(count, d, x + <usize>group * rowBytes, labels + (<usize>group << 2), packed, centerNorms, groupNorms, owns);
+      let scan = 0; // bit r: row group + r is compared with every centre
+      for (let r = 0; r < count; r++) {
+        const i = group + r;
+        const label = load<i32>(previous + (<usize>(i - start) << 2));
+        if (label >= 0) {
+          const error = slack * (load<f64>(groupNorms + (<usize>r << 3)) + maxNorm);
+          const lowerAt = lower + (<usize>i << 3);
+          // Shrunk by 8 ulps: the bound decreases a little faster than its rounding could lift it, every call.
+          const others = (load<f64>(lowerAt) - (label == largestAt ? runnerUp : largest)) * SHRINK;
+          const e = load<f64>(owns + (<usize>r << 3));
+          // The lower bound alone settles most rows; the separation's bound needs a square root.
+          let bound = others;
+          if (!(bound > 0 && e < bound * bound - error)) {
+            bound = max<f64>(bound, 2 * load<f64>(halfSeparation + (<usize>label << 3)) - sqrt<f64>(max<f64>(e, 0) + error));
+          }
+          if (bound > 0 && e < bound * bound - error) {
+            store<f64>(lowerAt, others);
+            store<f64>(distances + (<usize>i << 3), e > 0 ? e : 0);
+            continue;
+          }
+        }
+        scan |= 1 << r;
+      }
+      if (scan == (1 << count) - 1) {
+        // The whole group: scanned in place, as lloydStep without bounds would.
+        nearestRows<T>(count, d, x + <usize>group * rowBytes, k, packed, tile, centerNorms, labels + (<usize>group << 2),
+          distances + (<usize>group << 3), groupNorms, owns);
+        lowerBounds(count, owns, groupNorms, lower + (<usize>group << 3), slack, maxNorm);
+        continue;
+      }
+      for (let r = 0; r < count; r++) {
+        if ((scan & (1 << r)) == 0) continue;
+        const i = group + r;
+        memory.copy(gathered + <usize>pending * rowBytes, x + <usize>i * rowBytes, rowBytes);
+        store<f64>(gatheredNorms + (<usize>pending << 3), load<f64>(groupNorms + (<usize>r << 3)));
+        store<i32>(gatheredRows + (<usize>pending << 2), i);
+        pending++;
+        if (pending == 4) {
+          scanGathered<T>(4, d, k, packed, tile, centerNorms, gathered, labels, distances, lower, slack, maxNorm);
+          pending = 0;
+        }
+      }
+    }
+    if (pending > 0) scanGathered<T>(pending, d, k, packed, tile, centerNorms, gathered, labels, distances, lower, slack, maxNorm);
+    for (let i = start; i < end; i++) {
+      const label = load<i32>(labels + (<usize>i << 2));
+      addRow<T>(d, x + <usize>i * rowBytes, stats + (<usize>(label * d) << 3));
+      const countAt = countsAt + (<usize>label << 3);
+      store<f64>(countAt, load<f64>(countAt) + 1);
+      store<f64>(inertiaAt, load<f64>(inertiaAt) + load<f64>(distances + (<usize>i << 3)));
+      if (label != load<i32>(previous + (<usize>(i - start) << 2))) changed += 1;
+    }
+  }
+  store<f64>(inertiaAt, load<f64>(inertiaAt, 8) + changed, 8);
+}
+
+/** nearestRows over the `count` rows gathered by boundedRows; their labels, distances and lower bounds written back. */
+function scanGathered<T>(
+  count: i32, d: i32, k: i32, packed: usize, tile: usize, centerNorms: usize, gathered: usize,
+  labels: usize, distances: usize, lower: usize, slack: f64, maxNorm: f64,
+): void {
+  const gatheredNorms = gathered + (<usize>(4 * d) << 3);
+  const gatheredLabels = gatheredNorms + 32;
+  const gatheredDistances = gatheredLabels + 16;
+  const gatheredSeconds = gatheredDistances + 32;
+  const gatheredRows = gatheredSeconds + 32;
+  nearestRows<T>(count, d, gathered, k, packed, tile, centerNorms, gatheredLabels, gatheredDistances, gatheredNorms, gatheredSeconds);
+  for (let r = 0; r < count; r++) {
+    const i = load<i32>(gatheredRows + (<usize>r << 2));
+    store<i32>(labels + (<usize>i << 2), load<i32>(gatheredLabels + (<usize>r << 2)));
+    store<f64>(distances + (<usize>i << 3), load<f64>(gatheredDistances + (<usize>r << 3)));
+    const error = slack * (load<f64>(gatheredNorms + (<usize>r << 3)) + maxNorm);
+    store<f64>(lower + (<usize>i << 3), sqrt<f64>(max<f64>(load<f64>(gatheredSeconds + (<usize>r << 3)) - error, 0)));
+  }
+}
+
+/** lower[r] = √(seconds[r] − E_r), r < count: the next-nearest computed squared distance, made a lower bound on the true distance. */
+function lowerBounds(count: i32, seconds: usize, norms: usize, lower: usize, slack: f64, maxNorm: f64): void {
+  for (let r = 0; r < count; r++) {
+    const error = slack * (load<f64>(norms + (<usize>r << 3)) + maxNorm);
+    store<f64>(lower + (<usize>r << 3), sqrt<f64>(max<f64>(load<f64>(seconds + (<usize>r << 3)) - error, 0)));
+  }
 }
 
 /**

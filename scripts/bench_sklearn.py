@@ -46,6 +46,8 @@ fits = {
     "logistic-regression/lbfgs": lambda: (lambda: LogisticRegression(max_iter=100).fit(x, y_cls)),
     "linear-svm/sgd": lambda: (lambda: SGDClassifier(loss="hinge", max_iter=5, tol=None).fit(x, y_cls)),
     "kmeans/lloyd": lambda: (lambda data: lambda: KMeans(10, init="random", n_init=1, max_iter=20, tol=0, algorithm="lloyd").fit(data))(x_km()),
+    # scikit-learn's bounded algorithm (Elkan's), beside our Hamerly: each library's way to skip distances.
+    "kmeans/bounded": lambda: (lambda data: lambda: KMeans(10, init="random", n_init=1, max_iter=20, tol=0, algorithm="elkan").fit(data))(x_km()),
     "pca/full": lambda: (lambda data: lambda: PCA(10, svd_solver="full").fit(data))(x_pca()),
     "pca/randomized": lambda: (lambda data: lambda: PCA(10, svd_solver="randomized").fit(data))(x_pca()),
     "pca/full-1m": lambda: (lambda data: lambda: PCA(10, svd_solver="full").fit(data))(x_pca_1m()),

@@ -5,7 +5,7 @@
  * and no allocation in inner loops (gemm's packing buffer is reused between calls).
  */
 import { EigenvalueDecomposition, Matrix } from 'ml-matrix';
-import type { Kernels } from './kernels.js';
+import type { Kernels, LloydBounds } from './kernels.js';
 import type { FloatArray } from './storage.js';
 import { tsLayerKernels } from './kernels-layers.js';
 import { explicitConvolution } from './kernels-convolution.js';
@@ -188,17 +188,21 @@ function nearestOf(
   centerNorms: Float64Array,
   distances: Float64Array,
   at: number,
+  seconds: Float64Array | null = null,
 ): number {
   let best = Infinity;
+  let next = Infinity;
   let bestIndex = 0;
   for (let j = 0; j < k; j++) {
     const dist = rowNorm - 2 * dot(d, x, row, centers, j * d) + centerNorms[j]!;
     if (dist < best) {
+      next = best;
       best = dist;
       bestIndex = j;
-    }
+    } else if (dist < next) next = dist;
   }
   distances[at] = best > 0 ? best : 0;
+  if (seconds !== null) seconds[at] = next;
   return bestIndex;
 }
 
@@ -247,8 +251,10 @@ function lloydStep(
   distances: Float64Array,
   stats: Float64Array,
   rowNorms: Float64Array | null,
+  bounds: LloydBounds | null = null,
 ): void {
   const countsAt = k * d;
+  const prune = bounds === null ? null : hamerlyPrune(d, k, centerNorms, bounds);
   for (let i = 0; i < m; i++) {
     const row = xOffset + i * d;
     const previous = labels[i]!;
@@ -257,7 +263,16 @@ function lloydStep(
       rowNorm = dot(d, x, row, x, row);
       if (rowNorms !== null) rowNorms[i] = rowNorm;
     }
-    const label = nearestOf(d, x, row, rowNorm, k, centers, centerNorms, distances, i);
+    let label: number;
+    const own = prune === null || previous < 0 ? NaN : rowNorm - 2 * dot(d, x, row, centers, previous * d) + centerNorms[previous]!;
+    if (prune !== null && previous >= 0 && prune(i, previous, rowNorm, own)) {
+      label = previous;
+      distances[i] = own > 0 ? own : 0;
+    } else {
+      label = nearestOf(d, x, row, rowNorm, k, centers, centerNorms, distances, i, prune === null ? null : bounds!.lower);
+      // The next-nearest squared distance is now in lower[i]: a lower bound on the distance itself.
+      if (prune !== null) bounds!.lower[i] = Math.sqrt(Math.max(bounds!.lower[i]! - prune.error(rowNorm), 0));
+    }
     const distance = distances[i]!;
     labels[i] = label;
     const sumAt = label * d;
@@ -266,6 +281,46 @@ function lloydStep(
     stats[countsAt + k]! += distance;
     if (label !== previous) stats[countsAt + k + 1]! += 1;
   }
+}
+
+const UNIT_ROUNDOFF = 2 ** -53;
+
+/**
+ * Hamerly's test for lloydStep (the WASM kernel's boundedRows, the same rule): whether row i, at
+ * squared distance e from its centre `label` as the full comparison computes it, keeps that label.
+ * When it does, its lower bound is moved by the other centres' largest shift and its distance written.
+ */
+function hamerlyPrune(
+  d: number,
+  k: number,
+  centerNorms: Float64Array,
+  bounds: LloydBounds,
+): ((i: number, label: number, rowNorm: number, e: number) => boolean) & { error(rowNorm: number): number } {
+  const { lower, shifts, halfSeparation } = bounds;
+  let largest = 0;
+  let runnerUp = 0;
+  let largestAt = -1;
+  let maxNorm = 0;
+  for (let j = 0; j < k; j++) {
+    const shift = shifts[j]!;
+    if (shift > largest) {
+      runnerUp = largest;
+      largest = shift;
+      largestAt = j;
+    } else if (shift > runnerUp) runnerUp = shift;
+    maxNorm = Math.max(maxNorm, centerNorms[j]!);
+  }
+  const slack = (4 * d + 64) * UNIT_ROUNDOFF;
+  const error = (rowNorm: number): number => slack * (rowNorm + maxNorm);
+  const test = (i: number, label: number, rowNorm: number, e: number): boolean => {
+    const others = (lower[i]! - (label === largestAt ? runnerUp : largest)) * (1 - 8 * UNIT_ROUNDOFF);
+    const own = Math.sqrt(Math.max(e, 0) + error(rowNorm));
+    const bound = Math.max(others, 2 * halfSeparation[label]! - own);
+    if (!(bound > 0 && e < bound * bound - error(rowNorm))) return false;
+    lower[i] = others;
+    return true;
+  };
+  return Object.assign(test, { error });
 }
 
 function subtractRow(rows: number, d: number, x: FloatArray, xOffset: number, v: Float64Array, out: Float64Array, outOffset: number): void {

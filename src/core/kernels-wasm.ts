@@ -109,6 +109,9 @@ interface KernelExports {
     distances: number,
     stats: number,
     xNorms: number,
+    lower: number,
+    shifts: number,
+    halfSeparation: number,
     work: number,
   ): void;
   lloydStepWorkBytes(d: number, k: number): number;
@@ -525,15 +528,31 @@ export function createWasmKernels(options: WasmKernelsOptions = {}): WasmKernels
     output64(y, yOffset, d, yAt);
   };
 
-  const lloydStep: Kernels['lloydStep'] = (m, d, x, xOffset, k, centers, centerNorms, labels, distances, stats, rowNorms) => {
+  const lloydStep: Kernels['lloydStep'] = (
+    m,
+    d,
+    x,
+    xOffset,
+    k,
+    centers,
+    centerNorms,
+    labels,
+    distances,
+    stats,
+    rowNorms,
+    bounds = null,
+  ) => {
     if (m * d * k < minMultiplyAdds || d === 0 || k === 0) {
-      ts.lloydStep(m, d, x, xOffset, k, centers, centerNorms, labels, distances, stats, rowNorms);
+      ts.lloydStep(m, d, x, xOffset, k, centers, centerNorms, labels, distances, stats, rowNorms, bounds);
       return;
     }
+    if (bounds !== null && rowNorms === null) throw new RangeError('lloydStep: bounds need rowNorms');
     const xResident = heap.contains(x);
     const labelsResident = heap.contains(labels);
     const distancesResident = heap.contains(distances);
     const normsResident = rowNorms === null || heap.contains(rowNorms);
+    const lower = bounds?.lower ?? null;
+    const lowerResident = lower === null || heap.contains(lower);
     const statsLength = k * d + k + 2;
     const chunkRows = xResident ? m : Math.max(1, Math.min(m, Math.floor(chunkBytes / (d * x.BYTES_PER_ELEMENT))));
     const workBytes = w.lloydStepWorkBytes(d, k);
@@ -545,12 +564,18 @@ export function createWasmKernels(options: WasmKernelsOptions = {}): WasmKernels
         (xResident ? 0 : chunkRows * d * x.BYTES_PER_ELEMENT + 16) +
         (labelsResident ? 0 : chunkRows * 4 + 16) +
         (distancesResident ? 0 : chunkRows * 8 + 16) +
-        (normsResident ? 0 : chunkRows * 8 + 16),
+        (normsResident ? 0 : chunkRows * 8 + 16) +
+        (bounds === null
+          ? 0
+          : (lowerResident ? 0 : chunkRows * 8 + 16) + copyBytes(bounds.shifts, k) + copyBytes(bounds.halfSeparation, k)),
     );
     const work = heap.take(workBytes);
     const centersAt = input(centers, 0, k * d);
     const normsAt = input(centerNorms, 0, k);
     const statsAt = input64(stats, 0, statsLength);
+    const shiftsAt = bounds === null ? 0 : input(bounds.shifts, 0, k);
+    const halfSeparationAt = bounds === null ? 0 : input(bounds.halfSeparation, 0, k);
+    const lowerChunkAt = lowerResident ? 0 : heap.take(chunkRows * 8);
     const rowNormsChunkAt = normsResident ? 0 : heap.take(chunkRows * 8);
     const xChunkAt = xResident ? 0 : heap.take(chunkRows * d * x.BYTES_PER_ELEMENT);
     const labelsChunkAt = labelsResident ? 0 : heap.take(chunkRows * 4);
@@ -572,7 +597,29 @@ export function createWasmKernels(options: WasmKernelsOptions = {}): WasmKernels
         rowNormsAt = normsResident ? address(rowNorms, row) : rowNormsChunkAt;
         if (!normsResident) heap.f64.set(rowNorms.subarray(row, row + rows), rowNormsAt / 8);
       }
-      w.lloydStep(rows, d, xAt, flag(x), k, centersAt, normsAt, labelsAt, distancesAt, statsAt, rowNormsAt, work);
+      let lowerAt = 0;
+      if (lower !== null) {
+        lowerAt = lowerResident ? address(lower, row) : lowerChunkAt;
+        if (!lowerResident) heap.f64.set(lower.subarray(row, row + rows), lowerAt / 8);
+      }
+      w.lloydStep(
+        rows,
+        d,
+        xAt,
+        flag(x),
+        k,
+        centersAt,
+        normsAt,
+        labelsAt,
+        distancesAt,
+        statsAt,
+        rowNormsAt,
+        lowerAt,
+        shiftsAt,
+        halfSeparationAt,
+        work,
+      );
+      if (lower !== null && !lowerResident) lower.set(heap.f64.subarray(lowerAt / 8, lowerAt / 8 + rows), row);
       if (rowNorms !== null && !normsResident) rowNorms.set(heap.f64.subarray(rowNormsAt / 8, rowNormsAt / 8 + rows), row);
       if (!labelsResident) labels.set(heap.i32.subarray(labelsAt / 4, labelsAt / 4 + rows), row);
       if (!distancesResident) distances.set(heap.f64.subarray(distancesAt / 8, distancesAt / 8 + rows), row);

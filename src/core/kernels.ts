@@ -98,6 +98,13 @@ export interface Kernels extends LayerKernels, ConvolutionKernels {
    * distances. stats is [sums (k·d) | counts (k) | inertia | changed labels]. `rowNorms` (m
    * entries, or null) keeps ‖row i‖² from one iteration to the next: the kernel computes the
    * entries that are NaN and stores them (start with NaN everywhere), and reads the others.
+   *
+   * With `bounds` (Hamerly's algorithm; `rowNorms` then required) the results are the same, bit for
+   * bit, but a row whose bounds prove its label is not compared with every centre: only its distance
+   * to its own centre is computed, in the arithmetic the full comparison would use. The first call
+   * must see every label −1 (each row compared with all centres, its lower bound set); later calls
+   * pass how far each centre moved since the previous call and half the distance from each centre
+   * to its nearest other one (k-means computes both, rounded outward: models/kmeans/hamerly.ts).
    */
   lloydStep(
     m: number,
@@ -111,6 +118,7 @@ export interface Kernels extends LayerKernels, ConvolutionKernels {
     distances: Float64Array,
     stats: Float64Array,
     rowNorms: Float64Array | null,
+    bounds?: LloydBounds | null,
   ): void;
   /**
    * `array`'s values where this backend's kernels read them without a copy: WASM copies them once
@@ -121,6 +129,18 @@ export interface Kernels extends LayerKernels, ConvolutionKernels {
    * try { ... kernels().lloydStep(rows, d, x.array, 0, ...) ... } finally { x.release(); }
    */
   resident<T extends ResidentArray>(array: T): { readonly array: T; release(): void };
+}
+
+/**
+ * Hamerly's bounds for `Kernels.lloydStep`: `lower[i]` (m entries, kept between calls) bounds from
+ * below row i's distance to every centre but its own; `shifts[j]` is how far centre j moved since
+ * the previous call (0 on the first), `halfSeparation[j]` half the distance from centre j to its
+ * nearest other centre (k entries each).
+ */
+export interface LloydBounds {
+  lower: Float64Array;
+  shifts: Float64Array;
+  halfSeparation: Float64Array;
 }
 
 /** What `Kernels.resident` can place: data, labels. */

@@ -13,6 +13,7 @@
  * model.score(data);          // −inertia, as scikit-learn
  */
 import { ConfigError, DataError } from '../../core/errors.js';
+import type { LloydBounds } from '../../core/kernels.js';
 import { kernels } from '../../core/kernels.js';
 import { Rng } from '../../core/rng.js';
 import type { Dataset } from '../../data/dataset.js';
@@ -21,6 +22,7 @@ import { Estimator } from '../estimator.js';
 import type { OptionSchema } from '../option-schema.js';
 import { resolveOptions } from '../option-schema.js';
 import type { StateSchema } from '../state-schema.js';
+import { centreBoundsUpdate } from './hamerly.js';
 import { initParallel, initPlusPlus, initRandom } from './init.js';
 import type { ShardView } from './shard.js';
 import { rowNorms } from './shard.js';
@@ -28,12 +30,20 @@ import { globalLayout } from '../spmd.js';
 
 export type KMeansInitName = 'k-means++' | 'k-means||' | 'random';
 export const KMEANS_INITS: readonly KMeansInitName[] = ['k-means++', 'k-means||', 'random'];
+export type KMeansAlgorithm = 'hamerly' | 'lloyd';
+export const KMEANS_ALGORITHMS: readonly KMeansAlgorithm[] = ['hamerly', 'lloyd'];
 
 export interface KMeansParams {
   /** Number of clusters. */
   k: number;
   /** How to choose the initial centres, or (library API) the k·cols initial centres themselves, row-major. */
   init: KMeansInitName | readonly number[] | Float64Array;
+  /**
+   * How each iteration assigns rows: 'lloyd' compares every row with every centre; 'hamerly' skips
+   * the rows whose distance bounds prove their label (Hamerly 2010), with the same labels, centres
+   * and inertia, bit for bit.
+   */
+  algorithm: KMeansAlgorithm;
   /** Upper bound on Lloyd iterations. */
   maxIter: number;
   /** Stop when Σ‖centre shift‖² ≤ tol · (mean over features of the feature variance), as scikit-learn. */
@@ -70,6 +80,12 @@ export const KMEANS_OPTIONS: OptionSchema<KMeansParams> = {
     multipleOf: 'k',
     default: 'k-means++',
     doc: 'initial centres: k-means++, k-means|| (parallel), random, or (library API) k·cols numbers',
+  },
+  algorithm: {
+    type: 'choice',
+    choices: KMEANS_ALGORITHMS,
+    default: 'hamerly',
+    doc: "'hamerly': Lloyd's iterations, skipping rows whose distance bounds prove their label (same result); 'lloyd': every row against every centre",
   },
   maxIter: { type: 'integer', min: 1, default: 300, doc: 'upper bound on Lloyd iterations' },
   tol: { type: 'number', min: 0, default: 1e-4, doc: 'stop when Σ‖centre shift‖² ≤ tol · mean feature variance (scikit-learn)' },
@@ -115,6 +131,10 @@ export class KMeans extends Estimator<KMeansParams, KMeansState> {
     const labels = kern.resident(new Int32Array(n).fill(-1));
     const distances = kern.resident(new Float64Array(n));
     const xNorms = kern.resident(new Float64Array(n).fill(NaN)); // ‖row‖², computed in the first iteration
+    // Hamerly: each row's lower bound on its distance to the other centres, set in the first iteration.
+    const lower = this.params.algorithm === 'hamerly' ? kern.resident(new Float64Array(n)) : null;
+    const bounds: LloydBounds | null =
+      lower === null ? null : { lower: lower.array, shifts: new Float64Array(k), halfSeparation: new Float64Array(k) };
     try {
       const stats = new Float64Array(k * d + k + 2); // sums | counts | inertia | changed labels
       const norms = new Float64Array(k);
@@ -126,7 +146,7 @@ export class KMeans extends Estimator<KMeansParams, KMeansState> {
         iteration++;
         rowNorms(centers, k, d, norms);
         stats.fill(0);
-        kern.lloydStep(n, d, x.array, 0, k, centers, norms, labels.array, distances.array, stats, xNorms.array);
+        kern.lloydStep(n, d, x.array, 0, k, centers, norms, labels.array, distances.array, stats, xNorms.array, bounds);
         if (comm.size > 1) await comm.allReduce(stats, 'sum');
         inertia = stats[k * d + k]!;
         const relocated = await relocateEmptyClusters(view, stats, k, labels.array, distances.array);
@@ -144,6 +164,7 @@ export class KMeans extends Estimator<KMeansParams, KMeansState> {
             next[j * d + c] = value;
           }
         }
+        if (bounds !== null) centreBoundsUpdate(centers, next, k, d, bounds.shifts, bounds.halfSeparation);
         [centers, next] = [next, centers];
         context.report({ iteration, total: maxIter, loss: inertia });
         if (stats[k * d + k + 1] === 0 && !relocated) {
@@ -156,7 +177,7 @@ export class KMeans extends Estimator<KMeansParams, KMeansState> {
         // As scikit-learn: one more assignment so the reported inertia belongs to the final centres.
         rowNorms(centers, k, d, norms);
         stats.fill(0);
-        kern.lloydStep(n, d, x.array, 0, k, centers, norms, labels.array, distances.array, stats, xNorms.array);
+        kern.lloydStep(n, d, x.array, 0, k, centers, norms, labels.array, distances.array, stats, xNorms.array, bounds);
         const total = Float64Array.of(stats[k * d + k]!);
         if (comm.size > 1) await comm.allReduce(total, 'sum');
         inertia = total[0]!;
@@ -167,6 +188,7 @@ export class KMeans extends Estimator<KMeansParams, KMeansState> {
       labels.release();
       distances.release();
       xNorms.release();
+      lower?.release();
     }
   }
 
