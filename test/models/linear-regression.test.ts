@@ -72,6 +72,22 @@ test('exact OLS recovers known weights without noise (float64 and float32 data)'
   assertClose(model32.state.weights, truth, 1e-4, 'float32 weights');
 });
 
+test('exact OLS on features far from the origin (mean 1e6, spread 1–5): centring first keeps the weights', async () => {
+  const truth = [1.5, -2, 0.25, 0, 3];
+  const near = synthetic(4, 3000, truth, 4, 0);
+  const x = Float64Array.from(near.x, (value) => value + 1e6);
+  // The same targets: the plane's intercept becomes 4 − 1e6·Σw.
+  const far = new Dataset({ x, y: near.y!, rows: near.rows, cols: near.cols });
+  const model = await new LinearRegression().fit(far);
+  // Forming XᵀX − n·μμᵀ would leave ~4 digits here (‖μ‖²/σ² ≈ 1e12 against 16 digits).
+  assertClose(model.state.weights, truth, 1e-6, 'weights');
+  const intercept = 4 - 1e6 * (1.5 - 2 + 0.25 + 0 + 3);
+  assert.ok(Math.abs(model.state.intercept - intercept) < 1e-3, `intercept ${model.state.intercept} vs ${intercept}`);
+  // The same fit over two ranks (the mean all-reduced before the centred pass).
+  const threads = await new LinearRegression().fit(far, { paradigm: 'threads', workers: 2 });
+  assertClose(threads.state.weights, model.state.weights, 1e-8, 'threads×2 weights');
+});
+
 test('exact OLS with noise stays within a few standard errors of the true weights', async () => {
   const truth = [1.5, -2, 0.25];
   const noise = 0.5;
