@@ -93,6 +93,9 @@ test('--__proto__, --constructor and --to-string are refused like any unknown op
   for (const flag of ['--__proto__', '--constructor', '--to-string', '--has-own-property']) {
     const r = run(['train', 'kmeans', '--data', DATA, flag, '1']);
     assert.equal(r.status, 2, `${flag}: ${r.stderr}`);
-    assert.match(r.stderr, /kmeans has no option '(__proto__|constructor|toString|hasOwnProperty)'; its options are: k, init, maxIter/);
+    assert.match(
+      r.stderr,
+      /kmeans has no option '(__proto__|constructor|toString|hasOwnProperty)'; its options are: k, init, algorithm, maxIter/,
+    );
   }
 });

@@ -148,7 +148,7 @@ test('the defaults merged from each schema are those every model had before the 
       seed: 0,
     },
     'linear-svm': { l2: 1e-4, epochs: 5, batchSize: 64, seed: 0, fitIntercept: true, lr: null },
-    kmeans: { k: 8, init: 'k-means++', maxIter: 300, tol: 1e-4, seed: 0, oversampling: 2, rounds: 5 },
+    kmeans: { k: 8, init: 'k-means++', algorithm: 'hamerly', maxIter: 300, tol: 1e-4, seed: 0, oversampling: 2, rounds: 5 },
     pca: { components: 2, solver: 'full', oversamples: 10, powerIterations: 4, whiten: false, seed: 0 },
     mlp: { ...neural, hidden: [128], activation: 'relu', dropout: 0 },
     cnn: {
