@@ -328,10 +328,7 @@ function boundedRows<T>(
   const previous = tile + 128 + 16;
   const gathered = previous + (<usize>BOUNDED_CHUNK << 2);
   const gatheredNorms = gathered + (<usize>(4 * d) << 3);
-  const gatheredLabels = gatheredNorms + 32;
-  const gatheredDistances = gatheredLabels + 16;
-  const gatheredSeconds = gatheredDistances + 32;
-  const gatheredRows = gatheredSeconds + 32;
+  const gatheredRows = gatheredNorms + 112; // after scanGathered's norms, labels, distances and seconds
   const groupNorms = gatheredRows + 16;
   const owns = groupNorms + 32;
   // The largest shift, the centre that made it, and the second largest: row i's other centres moved at most
@@ -432,12 +429,12 @@ function scanGathered<T>(
   const gatheredSeconds = gatheredDistances + 32;
   const gatheredRows = gatheredSeconds + 32;
   nearestRows<T>(count, d, gathered, k, packed, tile, centerNorms, gatheredLabels, gatheredDistances, gatheredNorms, gatheredSeconds);
+  lowerBounds(count, gatheredSeconds, gatheredNorms, gatheredSeconds, slack, maxNorm); // in place, then scattered
   for (let r = 0; r < count; r++) {
     const i = load<i32>(gatheredRows + (<usize>r << 2));
     store<i32>(labels + (<usize>i << 2), load<i32>(gatheredLabels + (<usize>r << 2)));
     store<f64>(distances + (<usize>i << 3), load<f64>(gatheredDistances + (<usize>r << 3)));
-    const error = slack * (load<f64>(gatheredNorms + (<usize>r << 3)) + maxNorm);
-    store<f64>(lower + (<usize>i << 3), sqrt<f64>(max<f64>(load<f64>(gatheredSeconds + (<usize>r << 3)) - error, 0)));
+    store<f64>(lower + (<usize>i << 3), load<f64>(gatheredSeconds + (<usize>r << 3)));
   }
 }
 
