@@ -15,24 +15,17 @@ export function syrk(m: i32, n: i32, a: usize, lda: i32, aF32: i32, c: usize, wo
 
 /** Bytes of workspace nearestCenter needs for k centres of d dimensions. */
 export function nearestCenterWorkBytes(d: i32, k: i32): i32 {
-  return ((k + 3) >> 2) * 4 * d * 8 + 16 * 8;
+  return ((k + 3) >> 2) * 4 * (d + 1) * 8;
 }
 
 /**
- * Nearest centre for m rows of X (d columns): ‖x‖² − 2·x·c + ‖c‖², the cross terms from a 4-row ×
- * 4-centre register tile (8 f64x2 accumulators, the gemm micro-kernel's shape) over centres packed
- * once per call as d×4 slivers; X is read in place, not packed. Ties keep the lowest index, as the
- * reference does. A gemm-then-argmin version reached 0.6–0.7× this speed (100000 rows, d=8…64,
- * k=3…16): it packed X, wrote and re-read the m×k cross products, and padded most of its tiles.
+ * Centres packed for nearestRows at `packed`: centre block b, step p, lane q at
+ * packed[(b·d + p)·4 + q] (missing centres zero), then the blocks' squared norms, 4 per block, a
+ * missing centre's +∞ (its distance is then +∞: never chosen, never a next-nearest below a real
+ * one). Returns the address just past them.
  */
-export function nearestCenter(
-  m: i32, d: i32, x: usize, xF32: i32, k: i32, centers: usize, centerNorms: usize,
-  labels: usize, distances: usize, work: usize,
-): void {
+function packCenters(d: i32, k: i32, centers: usize, centerNorms: usize, packed: usize): usize {
   const blocks = (k + 3) >> 2;
-  const packed = work;
-  const tile = work + (<usize>(blocks * 4 * d) << 3);
-  // Centre block b, step p, lane q at packed[(b·d + p)·4 + q]; missing centres are zero (never chosen).
   for (let b = 0; b < blocks; b++) {
     for (let p = 0; p < d; p++) {
       for (let q = 0; q < 4; q++) {
@@ -41,8 +34,26 @@ export function nearestCenter(
       }
     }
   }
-  if (xF32) nearestRows<f32>(m, d, x, k, packed, tile, centerNorms, labels, distances, 0, 0);
-  else nearestRows<f64>(m, d, x, k, packed, tile, centerNorms, labels, distances, 0, 0);
+  const norms = packed + (<usize>(blocks * 4 * d) << 3);
+  for (let j = 0; j < blocks * 4; j++) store<f64>(norms + (<usize>j << 3), j < k ? load<f64>(centerNorms + (<usize>j << 3)) : Infinity);
+  return norms + (<usize>(blocks * 4) << 3);
+}
+
+/**
+ * Nearest centre for m rows of X (d columns): ‖x‖² − 2·x·c + ‖c‖², the cross terms from a 4-row ×
+ * 4-centre register tile (8 f64x2 accumulators, the gemm micro-kernel's shape) over centres packed
+ * once per call as d×4 slivers; X is read in place, not packed. The nearest centre is kept without
+ * branches, in two lanes per row merged at the end; ties keep the lowest index, as the reference
+ * does. A gemm-then-argmin version reached 0.6–0.7× this speed (100000 rows, d=8…64,
+ * k=3…16): it packed X, wrote and re-read the m×k cross products, and padded most of its tiles.
+ */
+export function nearestCenter(
+  m: i32, d: i32, x: usize, xF32: i32, k: i32, centers: usize, centerNorms: usize,
+  labels: usize, distances: usize, work: usize,
+): void {
+  packCenters(d, k, centers, centerNorms, work);
+  if (xF32) nearestRows<f32>(m, d, x, k, work, labels, distances, 0, 0);
+  else nearestRows<f64>(m, d, x, k, work, labels, distances, 0, 0);
 }
 
 // c + a·b per lane: fused (one rounding) in the relaxed-SIMD build, as gemm64's madd64 (one
@@ -67,11 +78,15 @@ export function nearestCenter(
 }
 
 function nearestRows<T>(
-  m: i32, d: i32, x: usize, k: i32, packed: usize, tile: usize, centerNorms: usize, labels: usize, distances: usize,
-  xNorms: usize, seconds: usize,
+  m: i32, d: i32, x: usize, k: i32, packed: usize, labels: usize, distances: usize, xNorms: usize, seconds: usize,
 ): void {
   const rowBytes = <usize>d * sizeof<T>();
   const xF32 = sizeof<T>() == 4 ? 1 : 0;
+  const blocks = (k + 3) >> 2;
+  // The blocks' squared norms, +∞ for missing centres (packCenters).
+  const paddedNorms = packed + (<usize>(blocks * 4 * d) << 3);
+  const two = f64x2.splat(2);
+  const four = f64x2.splat(4);
   for (let i = 0; i < m; i += 4) {
     const rows = min<i32>(4, m - i);
     // Missing rows of the last block repeat the last real row; their results are dropped.
@@ -79,15 +94,19 @@ function nearestRows<T>(
     const r1 = x + <usize>(i + min<i32>(1, rows - 1)) * rowBytes;
     const r2 = x + <usize>(i + min<i32>(2, rows - 1)) * rowBytes;
     const r3 = x + <usize>(i + min<i32>(3, rows - 1)) * rowBytes;
-    const n0 = rowNorm(d, r0, xF32, xNorms, i);
-    const n1 = rowNorm(d, r1, xF32, xNorms, i + min<i32>(1, rows - 1));
-    const n2 = rowNorm(d, r2, xF32, xNorms, i + min<i32>(2, rows - 1));
-    const n3 = rowNorm(d, r3, xF32, xNorms, i + min<i32>(3, rows - 1));
-    let best0 = Infinity, best1 = Infinity, best2 = Infinity, best3 = Infinity;
-    let label0 = 0, label1 = 0, label2 = 0, label3 = 0;
-    // The second smallest distance of each row (Hamerly's lower bound, `seconds` ≠ 0).
-    let next0 = Infinity, next1 = Infinity, next2 = Infinity, next3 = Infinity;
-    for (let b = 0; b < (k + 3) >> 2; b++) {
+    const n0 = f64x2.splat(rowNorm(d, r0, xF32, xNorms, i));
+    const n1 = f64x2.splat(rowNorm(d, r1, xF32, xNorms, i + min<i32>(1, rows - 1)));
+    const n2 = f64x2.splat(rowNorm(d, r2, xF32, xNorms, i + min<i32>(2, rows - 1)));
+    const n3 = f64x2.splat(rowNorm(d, r3, xF32, xNorms, i + min<i32>(3, rows - 1)));
+    // Each row's running minimum in two lanes (lane 0: centres 0, 2, 4, …; lane 1: 1, 3, 5, …), its
+    // centre's index (as f64) and the lane's second smallest distance (Hamerly's lower bound,
+    // `seconds` ≠ 0). Branch-free: with a branch per comparison, mispredictions on rows of random
+    // clusters cost a third of the step (1M×20, k = 10: 53 ms per step against 33 ms without the argmin).
+    let best0 = f64x2.splat(Infinity), best1 = best0, best2 = best0, best3 = best0;
+    let label0 = f64x2.splat(0), label1 = label0, label2 = label0, label3 = label0;
+    let next0 = best0, next1 = best0, next2 = best0, next3 = best0;
+    let jLow = f64x2.replace_lane(f64x2.splat(0), 1, 1);
+    for (let b = 0; b < blocks; b++) {
       let c00 = f64x2.splat(0);
       let c01 = f64x2.splat(0);
       let c10 = f64x2.splat(0);
@@ -100,7 +119,8 @@ function nearestRows<T>(
       let o: usize = 0;
       // A last block of one or two centres (k = 10: the third of three) skips the empty half of the
       // tile; lanes 0–1 are computed exactly as in the full loop.
-      if (k - b * 4 <= 2) {
+      const half = k - b * 4 <= 2;
+      if (half) {
         for (let p = 0; p < d; p++) {
           const b0 = v128.load(pb);
           c00 = madd(f64x2.splat(<f64>load<T>(r0 + o)), b0, c00);
@@ -128,49 +148,82 @@ function nearestRows<T>(
         pb += 32;
         o += sizeof<T>();
       }
-      v128.store(tile, c00);
-      v128.store(tile, c01, 16);
-      v128.store(tile, c10, 32);
-      v128.store(tile, c11, 48);
-      v128.store(tile, c20, 64);
-      v128.store(tile, c21, 80);
-      v128.store(tile, c30, 96);
-      v128.store(tile, c31, 112);
-      const count = min<i32>(4, k - b * 4);
-      for (let q = 0; q < count; q++) {
-        const j = b * 4 + q;
-        const norm = load<f64>(centerNorms + (<usize>j << 3));
-        const qo = <usize>q << 3;
-        const e0 = n0 - 2 * load<f64>(tile + qo) + norm;
-        const e1 = n1 - 2 * load<f64>(tile + qo, 32) + norm;
-        const e2 = n2 - 2 * load<f64>(tile + qo, 64) + norm;
-        const e3 = n3 - 2 * load<f64>(tile + qo, 96) + norm;
-        if (seconds != 0) {
-          next0 = min<f64>(next0, max<f64>(e0, best0));
-          next1 = min<f64>(next1, max<f64>(e1, best1));
-          next2 = min<f64>(next2, max<f64>(e2, best2));
-          next3 = min<f64>(next3, max<f64>(e3, best3));
-        }
-        if (e0 < best0) { best0 = e0; label0 = j; }
-        if (e1 < best1) { best1 = e1; label1 = j; }
-        if (e2 < best2) { best2 = e2; label2 = j; }
-        if (e3 < best3) { best3 = e3; label3 = j; }
+      // ‖x‖² − 2·x·c + ‖c‖², centres in index order within each lane; strict <, so a lane keeps the
+      // first of equal distances.
+      const normLow = v128.load(paddedNorms + (<usize>(b * 4) << 3));
+      const jHigh = f64x2.add(jLow, two);
+      let e = f64x2.add(f64x2.sub(n0, f64x2.mul(two, c00)), normLow);
+      let w = f64x2.lt(e, best0);
+      if (seconds != 0) next0 = f64x2.min(next0, f64x2.max(e, best0));
+      best0 = v128.bitselect(e, best0, w);
+      label0 = v128.bitselect(jLow, label0, w);
+      e = f64x2.add(f64x2.sub(n1, f64x2.mul(two, c10)), normLow);
+      w = f64x2.lt(e, best1);
+      if (seconds != 0) next1 = f64x2.min(next1, f64x2.max(e, best1));
+      best1 = v128.bitselect(e, best1, w);
+      label1 = v128.bitselect(jLow, label1, w);
+      e = f64x2.add(f64x2.sub(n2, f64x2.mul(two, c20)), normLow);
+      w = f64x2.lt(e, best2);
+      if (seconds != 0) next2 = f64x2.min(next2, f64x2.max(e, best2));
+      best2 = v128.bitselect(e, best2, w);
+      label2 = v128.bitselect(jLow, label2, w);
+      e = f64x2.add(f64x2.sub(n3, f64x2.mul(two, c30)), normLow);
+      w = f64x2.lt(e, best3);
+      if (seconds != 0) next3 = f64x2.min(next3, f64x2.max(e, best3));
+      best3 = v128.bitselect(e, best3, w);
+      label3 = v128.bitselect(jLow, label3, w);
+      if (!half) {
+        const normHigh = v128.load(paddedNorms + (<usize>(b * 4) << 3), 16);
+        e = f64x2.add(f64x2.sub(n0, f64x2.mul(two, c01)), normHigh);
+        w = f64x2.lt(e, best0);
+        if (seconds != 0) next0 = f64x2.min(next0, f64x2.max(e, best0));
+        best0 = v128.bitselect(e, best0, w);
+        label0 = v128.bitselect(jHigh, label0, w);
+        e = f64x2.add(f64x2.sub(n1, f64x2.mul(two, c11)), normHigh);
+        w = f64x2.lt(e, best1);
+        if (seconds != 0) next1 = f64x2.min(next1, f64x2.max(e, best1));
+        best1 = v128.bitselect(e, best1, w);
+        label1 = v128.bitselect(jHigh, label1, w);
+        e = f64x2.add(f64x2.sub(n2, f64x2.mul(two, c21)), normHigh);
+        w = f64x2.lt(e, best2);
+        if (seconds != 0) next2 = f64x2.min(next2, f64x2.max(e, best2));
+        best2 = v128.bitselect(e, best2, w);
+        label2 = v128.bitselect(jHigh, label2, w);
+        e = f64x2.add(f64x2.sub(n3, f64x2.mul(two, c31)), normHigh);
+        w = f64x2.lt(e, best3);
+        if (seconds != 0) next3 = f64x2.min(next3, f64x2.max(e, best3));
+        best3 = v128.bitselect(e, best3, w);
+        label3 = v128.bitselect(jHigh, label3, w);
       }
+      jLow = f64x2.add(jLow, four);
     }
     const lo = labels + (<usize>i << 2);
     const dso = distances + (<usize>i << 3);
-    store<i32>(lo, label0);
-    store<f64>(dso, best0 > 0 ? best0 : 0);
-    if (rows > 1) { store<i32>(lo, label1, 4); store<f64>(dso, best1 > 0 ? best1 : 0, 8); }
-    if (rows > 2) { store<i32>(lo, label2, 8); store<f64>(dso, best2 > 0 ? best2 : 0, 16); }
-    if (rows > 3) { store<i32>(lo, label3, 12); store<f64>(dso, best3 > 0 ? best3 : 0, 24); }
-    if (seconds != 0) {
-      const so = seconds + (<usize>i << 3);
-      store<f64>(so, next0);
-      if (rows > 1) store<f64>(so, next1, 8);
-      if (rows > 2) store<f64>(so, next2, 16);
-      if (rows > 3) store<f64>(so, next3, 24);
-    }
+    const so = seconds + (<usize>i << 3);
+    nearestOfLanes(best0, label0, next0, lo, dso, so, seconds != 0);
+    if (rows > 1) nearestOfLanes(best1, label1, next1, lo + 4, dso + 8, so + 8, seconds != 0);
+    if (rows > 2) nearestOfLanes(best2, label2, next2, lo + 8, dso + 16, so + 16, seconds != 0);
+    if (rows > 3) nearestOfLanes(best3, label3, next3, lo + 12, dso + 24, so + 24, seconds != 0);
+  }
+}
+
+/**
+ * A row's nearest centre from its two lanes (nearestRows): the smaller distance, of equal ones the
+ * lower index — the first minimum of the whole scan in index order; its label and distance (a
+ * negative rounding clamped to 0) stored, and with `withSeconds` the second smallest distance of the
+ * whole scan (the smaller of the two lanes' seconds and the larger of their minima).
+ */
+// @ts-ignore: decorator
+@inline function nearestOfLanes(best: v128, label: v128, next: v128, labelAt: usize, distanceAt: usize, secondAt: usize, withSeconds: bool): void {
+  const b0 = f64x2.extract_lane(best, 0), b1 = f64x2.extract_lane(best, 1);
+  const l0 = f64x2.extract_lane(label, 0), l1 = f64x2.extract_lane(label, 1);
+  const other = (b1 < b0) | ((b1 == b0) & (l1 < l0));
+  const nearest = select<f64>(b1, b0, other);
+  store<i32>(labelAt, <i32>select<f64>(l1, l0, other));
+  store<f64>(distanceAt, nearest > 0 ? nearest : 0);
+  if (withSeconds) {
+    const n = f64x2.min(next, f64x2.max(best, v128.shuffle<f64>(best, best, 1, 0)));
+    store<f64>(secondAt, min<f64>(f64x2.extract_lane(n, 0), f64x2.extract_lane(n, 1)));
   }
 }
 
@@ -189,24 +242,15 @@ export function lloydStep(
   labels: usize, distances: usize, stats: usize, xNorms: usize, lower: usize, shifts: usize, halfSeparation: usize,
   work: usize,
 ): void {
-  const blocks = (k + 3) >> 2;
   const packed = work;
-  const tile = work + (<usize>(blocks * 4 * d) << 3);
-  for (let b = 0; b < blocks; b++) {
-    for (let p = 0; p < d; p++) {
-      for (let q = 0; q < 4; q++) {
-        const j = b * 4 + q;
-        store<f64>(packed + (<usize>((b * d + p) * 4 + q) << 3), j < k ? load<f64>(centers + (<usize>(j * d + p) << 3)) : 0);
-      }
-    }
-  }
+  const scratch = packCenters(d, k, centers, centerNorms, packed);
   if (lower != 0) {
-    if (xF32) boundedRows<f32>(m, d, x, k, packed, tile, centerNorms, labels, distances, stats, xNorms, lower, shifts, halfSeparation);
-    else boundedRows<f64>(m, d, x, k, packed, tile, centerNorms, labels, distances, stats, xNorms, lower, shifts, halfSeparation);
+    if (xF32) boundedRows<f32>(m, d, x, k, packed, scratch, centerNorms, labels, distances, stats, xNorms, lower, shifts, halfSeparation);
+    else boundedRows<f64>(m, d, x, k, packed, scratch, centerNorms, labels, distances, stats, xNorms, lower, shifts, halfSeparation);
     return;
   }
   // Labels are read before nearestRows overwrites them, 4 rows at a time (its block size).
-  const previous = tile + 128;
+  const previous = scratch;
   const rowBytes = <usize>d << (xF32 ? 2 : 3);
   const countsAt = stats + (<usize>(k * d) << 3);
   const inertiaAt = countsAt + (<usize>k << 3);
@@ -218,8 +262,8 @@ export function lloydStep(
     const xi = x + <usize>i * rowBytes;
     const di = distances + (<usize>i << 3);
     const ni: usize = xNorms == 0 ? 0 : xNorms + (<usize>i << 3);
-    if (xF32) nearestRows<f32>(rows, d, xi, k, packed, tile, centerNorms, lo, di, ni, 0);
-    else nearestRows<f64>(rows, d, xi, k, packed, tile, centerNorms, lo, di, ni, 0);
+    if (xF32) nearestRows<f32>(rows, d, xi, k, packed, lo, di, ni, 0);
+    else nearestRows<f64>(rows, d, xi, k, packed, lo, di, ni, 0);
     for (let r = 0; r < rows; r++) {
       const label = load<i32>(lo + (<usize>r << 2));
       const row = xi + <usize>r * rowBytes;
@@ -258,7 +302,7 @@ const BOUNDED_CHUNK = 256;
 
 /** Bytes of workspace lloydStep needs for k centres of d dimensions (with bounds or without). */
 export function lloydStepWorkBytes(d: i32, k: i32): i32 {
-  // tile + previous labels (nearestRows' tile is 128 bytes), then boundedRows' chunk of previous
+  // lloydStep's previous labels of a block, then boundedRows' chunk of previous
   // labels, four gathered rows (as f64 at most) and their norms, labels, distances, seconds and rows,
   // then a group's four row norms and own distances.
   return nearestCenterWorkBytes(d, k) + 16 + BOUNDED_CHUNK * 4 + 4 * d * 8 + 4 * 8 * 3 + 16 + 16 + 64;
@@ -321,11 +365,11 @@ function ownDistances<T>(
  * chunk is then added up in row order, so the sums are those of lloydStep without bounds.
  */
 function boundedRows<T>(
-  m: i32, d: i32, x: usize, k: i32, packed: usize, tile: usize, centerNorms: usize, labels: usize, distances: usize,
+  m: i32, d: i32, x: usize, k: i32, packed: usize, scratch: usize, centerNorms: usize, labels: usize, distances: usize,
   stats: usize, xNorms: usize, lower: usize, shifts: usize, halfSeparation: usize,
 ): void {
   const rowBytes = <usize>d * sizeof<T>();
-  const previous = tile + 128 + 16;
+  const previous = scratch + 16;
   const gathered = previous + (<usize>BOUNDED_CHUNK << 2);
   const gatheredNorms = gathered + (<usize>(4 * d) << 3);
   const gatheredRows = gatheredNorms + 112; // after scanGathered's norms, labels, distances and seconds
@@ -387,7 +431,7 @@ function boundedRows<T>(
       }
       if (scan == (1 << count) - 1) {
         // The whole group: scanned in place, as lloydStep without bounds would.
-        nearestRows<T>(count, d, x + <usize>group * rowBytes, k, packed, tile, centerNorms, labels + (<usize>group << 2),
+        nearestRows<T>(count, d, x + <usize>group * rowBytes, k, packed, labels + (<usize>group << 2),
           distances + (<usize>group << 3), groupNorms, owns);
         lowerBounds(count, owns, groupNorms, lower + (<usize>group << 3), slack, maxNorm);
         continue;
@@ -400,12 +444,12 @@ function boundedRows<T>(
         store<i32>(gatheredRows + (<usize>pending << 2), i);
         pending++;
         if (pending == 4) {
-          scanGathered<T>(4, d, k, packed, tile, centerNorms, gathered, labels, distances, lower, slack, maxNorm);
+          scanGathered<T>(4, d, k, packed, gathered, labels, distances, lower, slack, maxNorm);
           pending = 0;
         }
       }
     }
-    if (pending > 0) scanGathered<T>(pending, d, k, packed, tile, centerNorms, gathered, labels, distances, lower, slack, maxNorm);
+    if (pending > 0) scanGathered<T>(pending, d, k, packed, gathered, labels, distances, lower, slack, maxNorm);
     for (let i = start; i < end; i++) {
       const label = load<i32>(labels + (<usize>i << 2));
       addRow<T>(d, x + <usize>i * rowBytes, stats + (<usize>(label * d) << 3));
@@ -420,7 +464,7 @@ function boundedRows<T>(
 
 /** nearestRows over the `count` rows gathered by boundedRows; their labels, distances and lower bounds written back. */
 function scanGathered<T>(
-  count: i32, d: i32, k: i32, packed: usize, tile: usize, centerNorms: usize, gathered: usize,
+  count: i32, d: i32, k: i32, packed: usize, gathered: usize,
   labels: usize, distances: usize, lower: usize, slack: f64, maxNorm: f64,
 ): void {
   const gatheredNorms = gathered + (<usize>(4 * d) << 3);
@@ -428,7 +472,7 @@ function scanGathered<T>(
   const gatheredDistances = gatheredLabels + 16;
   const gatheredSeconds = gatheredDistances + 32;
   const gatheredRows = gatheredSeconds + 32;
-  nearestRows<T>(count, d, gathered, k, packed, tile, centerNorms, gatheredLabels, gatheredDistances, gatheredNorms, gatheredSeconds);
+  nearestRows<T>(count, d, gathered, k, packed, gatheredLabels, gatheredDistances, gatheredNorms, gatheredSeconds);
   lowerBounds(count, gatheredSeconds, gatheredNorms, gatheredSeconds, slack, maxNorm); // in place, then scattered
   for (let r = 0; r < count; r++) {
     const i = load<i32>(gatheredRows + (<usize>r << 2));

@@ -123,6 +123,44 @@ test('lloydStep equals nearestCenter followed by row-order sums, bitwise, on eac
   }
 });
 
+test('of centres at the same distance the lowest index wins in WASM, as in the TS reference, whichever lanes they share', () => {
+  // Integer rows and centres: every distance is exact, so ties are exact. Duplicated centres and
+  // rows halfway between two centres put equal distances in the same lane, in the other lane of one
+  // block and in different blocks; the reference scans in index order and keeps the first minimum.
+  const rng = new Rng(23);
+  let ties = 0;
+  for (let trial = 0; trial < 60; trial++) {
+    const m = pick(rng, [1, 4, 7, 101]);
+    const d = pick(rng, [1, 2, 3, 5]);
+    const k = pick(rng, [2, 3, 5, 7, 10, 13]);
+    const centers = new Float64Array(k * d);
+    for (let j = 0; j < k; j++) {
+      const copy = j > 0 && rng.uniform() < 0.4 ? rng.int(j) : -1;
+      for (let c = 0; c < d; c++) centers[j * d + c] = copy >= 0 ? centers[copy * d + c]! : rng.int(5) - 2;
+    }
+    const x = Float64Array.from({ length: m * d }, () => rng.int(7) - 3);
+    const norms = Float64Array.from({ length: k }, (_, j) => tsKernels.dot(d, centers, j * d, centers, j * d));
+    const c: Case = { m, d, k, xOffset: 0, x, centers, norms, previous: new Int32Array(m).fill(-1) };
+    const expected = run(tsKernels, c, false);
+    const got = run(wasm, c, trial % 2 === 0);
+    assert.deepEqual(got.labels, expected.labels, `trial ${trial}`);
+    assert.deepEqual(got.distances, expected.distances, `trial ${trial}`);
+    assert.deepEqual(got.stats, expected.stats, `trial ${trial}`);
+    const labels = new Int32Array(m);
+    const distances = new Float64Array(m);
+    wasm.nearestCenter(m, d, x, 0, k, centers, norms, labels, distances);
+    assert.deepEqual(labels, expected.labels, `trial ${trial} nearestCenter`);
+    for (let i = 0; i < m; i++) {
+      let equal = 0;
+      for (let j = 0; j < k; j++)
+        if (tsKernels.dot(d, x, i * d, x, i * d) - 2 * tsKernels.dot(d, x, i * d, centers, j * d) + norms[j]! === expected.distances[i])
+          equal++;
+      if (equal > 1) ties++;
+    }
+  }
+  assert.ok(ties > 100, `rows with tied nearest centres: ${ties}`);
+});
+
 test('resident copies values into WASM memory once, returns resident arrays as they are, and releases', () => {
   const x = Float64Array.from({ length: 1000 }, (_, i) => i * 0.5);
   const placed = wasm.resident(x);
