@@ -5,7 +5,9 @@
  * - ours over each transport the `processes` paradigm can use: `zmq-curve-tcp` (ZeroMQ + CURVE over
  *   loopback TCP, the cross-host default) and `zmq-ipc` (the local path: ipc:// sockets in a 0700
  *   folder, NULL mechanism; see src/comm/zmq/local.ts) with the collectives on ZeroMQ, and
- *   `lane-ipc` (the local path's default: the collectives on the lane's Unix stream sockets,
+ *   `lane-board` (the local path's default with its folder on tmpfs: all-reduces up to 64 KiB through
+ *   the lane's board of polled files on /dev/shm, src/comm/zmq/lane-board.ts, larger ones on the
+ *   lane's sockets), `lane-ipc` (every collective on the lane's Unix stream sockets,
  *   src/comm/zmq/lane.ts) and `lane-shm` (the lane, its large segments through files on /dev/shm,
  *   src/comm/zmq/lane-files.ts; opt-in, SHARDLEARN_LANE_FILES=1), algorithms `direct` and `ring`;
  * - PyTorch's gloo (`gloo-tcp`), timed the same way, when python3 can import torch (else skipped
@@ -15,7 +17,7 @@
  * p25, p75, max µs) and the repeat count. A repeat is timed after a barrier, and is the slowest
  * rank's time. algbw = bytes / median time (NCCL's algorithm bandwidth).
  *
- *   npm run bench:allreduce          (ALLREDUCE_TRANSPORTS=zmq-curve-tcp,zmq-ipc,lane-ipc,lane-shm,gloo-tcp to choose,
+ *   npm run bench:allreduce          (ALLREDUCE_TRANSPORTS=zmq-curve-tcp,zmq-ipc,lane-board,lane-ipc,lane-shm,gloo-tcp to choose,
  *                                     a transport named again runs again: gloo-tcp,lane-shm,gloo-tcp,lane-shm interleaves;
  *                                     ALLREDUCE_ALGORITHMS, ALLREDUCE_SIZES, ALLREDUCE_SEGMENT_BYTES to narrow or tune)
  */
@@ -23,7 +25,7 @@ import { fork, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { availableParallelism, loadavg } from 'node:os';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { onTmpfs } from '../src/comm/zmq/lane-files.js';
 import { createLocalDir } from '../src/comm/zmq/local.js';
@@ -36,9 +38,9 @@ const KiB = 1024;
 const MiB = 1024 * KiB;
 const WORLD = 2;
 const SIZES = [4 * KiB, 16 * KiB, 64 * KiB, 256 * KiB, 1 * MiB, 4 * MiB, 8 * MiB, 32 * MiB];
-const chosen = (process.env['ALLREDUCE_TRANSPORTS'] ?? 'zmq-curve-tcp,zmq-ipc,lane-ipc,lane-shm,gloo-tcp').split(',');
-type Ours = 'zmq-curve-tcp' | 'zmq-ipc' | 'lane-ipc' | 'lane-shm';
-const OURS: readonly string[] = ['zmq-curve-tcp', 'zmq-ipc', 'lane-ipc', 'lane-shm'] satisfies Ours[];
+const chosen = (process.env['ALLREDUCE_TRANSPORTS'] ?? 'zmq-curve-tcp,zmq-ipc,lane-board,lane-ipc,lane-shm,gloo-tcp').split(',');
+type Ours = 'zmq-curve-tcp' | 'zmq-ipc' | 'lane-board' | 'lane-ipc' | 'lane-shm';
+const OURS: readonly string[] = ['zmq-curve-tcp', 'zmq-ipc', 'lane-board', 'lane-ipc', 'lane-shm'] satisfies Ours[];
 /** ALLREDUCE_SEGMENT_BYTES: the communicator's segment size (default: its own), for tuning it. */
 const segmentBytes = process.env['ALLREDUCE_SEGMENT_BYTES'] === undefined ? undefined : Number(process.env['ALLREDUCE_SEGMENT_BYTES']);
 /** ALLREDUCE_ALGORITHMS: which of ours to time (default direct,ring). */
@@ -47,8 +49,9 @@ const algorithms = (process.env['ALLREDUCE_ALGORITHMS'] ?? 'direct,ring').split(
 const sizes = process.env['ALLREDUCE_SIZES']?.split(',').map(Number) ?? SIZES;
 
 async function ours(transport: Ours, algorithm: 'direct' | 'ring'): Promise<Row[]> {
-  // lane-shm's segment files need the job folder on tmpfs.
-  const local = transport === 'zmq-curve-tcp' ? null : await createLocalDir(transport === 'lane-shm' ? '/dev/shm' : undefined);
+  // lane-shm's segment files and lane-board's board need the job folder on tmpfs.
+  const onShm = transport === 'lane-shm' || transport === 'lane-board';
+  const local = transport === 'zmq-curve-tcp' ? null : await createLocalDir(onShm ? '/dev/shm' : tmpdir());
   const children = Array.from({ length: WORLD }, () =>
     fork(WORKER, [], {
       serialization: 'advanced',
@@ -72,7 +75,11 @@ async function ours(transport: Ours, algorithm: 'direct' | 'ring'): Promise<Row[
         ...(segmentBytes === undefined ? {} : { segmentBytes }),
         ...(local === null
           ? {}
-          : { collectiveLane: transport === 'lane-ipc' || transport === 'lane-shm', laneFiles: transport === 'lane-shm' }),
+          : {
+              collectiveLane: transport !== 'zmq-ipc',
+              laneFiles: transport === 'lane-shm',
+              laneBoard: transport === 'lane-board',
+            }),
       });
     const listening = next<{ port: number }>(children[0]!, 'listening');
     join(0, 0);

@@ -20,6 +20,7 @@ type Request =
       segmentBytes?: number;
       collectiveLane?: boolean;
       laneFiles?: boolean;
+      laneBoard?: boolean;
       /** Rank 0's address (default loopback) and this rank's own (bench/allreduce-hosts.ts: namespace addresses). */
       masterAddr?: string;
       host?: string;
@@ -53,6 +54,7 @@ if (process.env['SHARDLEARN_BENCH_WORKER'] === '1' && process.send !== undefined
           ...(request.segmentBytes === undefined ? {} : { segmentBytes: request.segmentBytes }),
           ...(request.collectiveLane === undefined ? {} : { collectiveLane: request.collectiveLane }),
           ...(request.laneFiles === undefined ? {} : { laneFiles: request.laneFiles }),
+          ...(request.laneBoard === undefined ? {} : { laneBoard: request.laneBoard }),
           onListening: (port) => send({ type: 'listening', port }),
         }).then(
           (joined) => {

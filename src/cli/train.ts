@@ -40,7 +40,7 @@ export interface TrainReport {
   eval: 'train' | 'test';
   metrics: Record<string, number | number[]>;
   comm: { bytesSent: number; messagesSent: number; collectives: number };
-  /** How the ranks talked (FitInfo.transport): lane-shm, lane-ipc, zmq-ipc, lane-tcp-aesgcm, lane-tcp-plain (--insecure-transport), zmq-curve-tcp, zmq-plain-tcp. */
+  /** How the ranks talked (FitInfo.transport): lane-board, lane-shm, lane-ipc, zmq-ipc, lane-tcp-aesgcm, lane-tcp-plain (--insecure-transport), zmq-curve-tcp, zmq-plain-tcp. */
   transport?: string;
   /** The `--compression` codec, when one was asked for. */
   compression?: string;

@@ -263,8 +263,11 @@ export interface FitInfo {
   /** Per-rank communication statistics, index = rank. */
   comm: CommStats[];
   /**
-   * How the ranks talked: on the local path of processes, 'lane-ipc' (collectives on the lane's Unix
-   * sockets), 'lane-shm' (the same, large segments through files on tmpfs: SHARDLEARN_LANE_FILES=1) or
+   * How the ranks talked: on the local path of processes, 'lane-board' (the default when the job's
+   * folder is on tmpfs: all-reduces up to 64 KiB through the lane's board of polled files, the other
+   * collectives on the lane's Unix sockets), 'lane-ipc' (every collective on the lane's sockets:
+   * SHARDLEARN_LANE_BOARD=0, or no tmpfs), 'lane-shm' (the sockets, large segments through files on
+   * tmpfs: SHARDLEARN_LANE_FILES=1) or
    * 'zmq-ipc' (the lane off), point-to-point messages on ZeroMQ ipc:// in each case;
    * 'zmq-curve-tcp' (cluster, or processes with a network profile), 'zmq-plain-tcp' (cluster with
    * insecureTransport); with the lane between hosts (SHARDLEARN_COLLECTIVE_LANE=1 on every rank)
@@ -272,7 +275,7 @@ export interface FitInfo {
    * rendezvous and point-to-point messages on ZeroMQ with CURVE) or 'lane-tcp-plain' (with
    * insecureTransport). Absent for sequential and threads.
    */
-  transport?: 'zmq-ipc' | 'lane-ipc' | 'lane-shm' | 'lane-tcp-aesgcm' | 'lane-tcp-plain' | 'zmq-curve-tcp' | 'zmq-plain-tcp';
+  transport?: 'zmq-ipc' | 'lane-ipc' | 'lane-board' | 'lane-shm' | 'lane-tcp-aesgcm' | 'lane-tcp-plain' | 'zmq-curve-tcp' | 'zmq-plain-tcp';
   /**
    * Rows each rank trained on, index = rank, as the ranks report them (where ranks load their own
    * shards, processes with a `source` and cluster, no one else knows them): the CLI reports their sum.

@@ -23,6 +23,7 @@ interface JoinRequest {
   ipcDir?: string;
   laneFiles?: boolean;
   laneFileMinBytes?: number;
+  laneBoard?: boolean;
 }
 type Request = JoinRequest | { type: 'case'; id: number; name: CaseName; args: unknown } | { type: 'exit' };
 
@@ -50,6 +51,7 @@ if (process.env['SHARDLEARN_CASE_WORKER'] === '1' && process.send !== undefined)
           ...(request.ipcDir === undefined ? {} : { ipcDir: request.ipcDir }),
           ...(request.laneFiles === undefined ? {} : { laneFiles: request.laneFiles }),
           ...(request.laneFileMinBytes === undefined ? {} : { laneFileMinBytes: request.laneFileMinBytes }),
+          ...(request.laneBoard === undefined ? {} : { laneBoard: request.laneBoard }),
           onListening: (port) => send({ type: 'listening', port }),
         }).then(
           (joined) => {

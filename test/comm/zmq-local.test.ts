@@ -20,9 +20,15 @@ import { communicatorSuite } from './communicator-suite.js';
 import type { ZmqCommWorld } from './zmq-worlds.js';
 import { logged, sleep, stillWorks, zmqWorld } from './zmq-worlds.js';
 
+// The default local path: on tmpfs, all-reduces up to 64 KiB through the lane's board (lengths up to 1000).
 communicatorSuite('zeromq local ipc', zmqWorld({ local: true, segmentBytes: 16 * 1024 }), {
   sizes: [2, 3],
   lengths: [0, 1, 9, 1000, 40_000],
+});
+// And with every collective on the lane's sockets (the board off, as off tmpfs).
+communicatorSuite('zeromq local ipc, lane board off', zmqWorld({ local: true, segmentBytes: 16 * 1024, laneBoard: false }), {
+  sizes: [2],
+  lengths: [1, 1000],
 });
 
 /** A NULL-mechanism dealer on rank 0's socket: anyone who can open the folder. */

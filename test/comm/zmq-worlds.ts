@@ -27,6 +27,8 @@ export interface ZmqWorldOptions {
   laneFiles?: boolean;
   /** On the local path: the smallest lane payload sent through a segment file (src/comm/zmq/lane-files.ts). */
   laneFileMinBytes?: number;
+  /** On the local path: small all-reduces through the lane's board (src/comm/zmq/lane-board.ts; default on, on tmpfs). */
+  laneBoard?: boolean;
   /** Keep the ranks' stderr (their logged refusals and drops) instead of passing it through. */
   captureLogs?: boolean;
 }

@@ -25,6 +25,7 @@ import { ZmqTransport } from './transport.js';
 import { firstInvalid } from './wire.js';
 import type { LaneOptions, LaneTcp } from './lane.js';
 import { FILE_MIN_BYTES, Lane, nameHash } from './lane.js';
+import type { LaneBoard } from './lane-board.js';
 import { onTmpfs } from './lane-files.js';
 import { helloProof } from './local.js';
 import {
@@ -57,6 +58,12 @@ export interface ZmqCommunicatorOptions extends ZmqTransportOptions {
   laneFiles?: boolean;
   /** With segment files: the smallest payload sent through one (default FILE_MIN_BYTES, zmq/lane.ts). */
   laneFileMinBytes?: number;
+  /**
+   * With the lane on the local path: all-reduces of at most BOARD_MAX_BYTES through the lane's board
+   * of polled files when the job's folder is on tmpfs (zmq/lane-board.ts). Default true;
+   * SHARDLEARN_LANE_BOARD=0 turns it off. Every rank of a job must agree.
+   */
+  laneBoard?: boolean;
 }
 
 const DEFAULT_SEGMENT_BYTES = 4 * 1024 * 1024;
@@ -66,9 +73,15 @@ const DEFAULT_SEGMENT_BYTES = 4 * 1024 * 1024;
  * its collectives, by the rules `join` follows (for FitInfo.transport): 'zmq-ipc' (the lane off),
  * 'lane-ipc' (the lane's sockets) or 'lane-shm' (the lane, its large segments through files on tmpfs).
  */
-export function localTransportName(dir: string, size: number): 'zmq-ipc' | 'lane-ipc' | 'lane-shm' {
+export function localTransportName(dir: string, size: number): 'zmq-ipc' | 'lane-ipc' | 'lane-shm' | 'lane-board' {
   if (size < 2 || !laneFromEnv(true)) return 'zmq-ipc';
-  return laneFilesFromEnv() && onTmpfs(dir) ? 'lane-shm' : 'lane-ipc';
+  if (!onTmpfs(dir)) return 'lane-ipc';
+  return laneFilesFromEnv() ? 'lane-shm' : laneBoardFromEnv() ? 'lane-board' : 'lane-ipc';
+}
+
+/** SHARDLEARN_LANE_BOARD: 0 off; unset or anything else: on. */
+function laneBoardFromEnv(): boolean {
+  return process.env['SHARDLEARN_LANE_BOARD'] !== '0';
 }
 
 /** SHARDLEARN_COLLECTIVE_LANE: 0 off, 1 on; unset: on for the local path, off between hosts (HOST_LANE_NOTE). */
@@ -132,6 +145,7 @@ export class ZmqCommunicator implements Communicator {
     const useLane = laneWanted && local;
     // The lane listens before the ZeroMQ join ends, so once it is done every rank's lane socket exists.
     let gone: (peer: number) => CommError | null = () => null;
+    let hostOf: (rank: number) => string = (rank) => `rank ${rank}`;
     const laneFiles = options.laneFiles ?? laneFilesFromEnv();
     const laneOptions = (place: { dir: string } | { tcp: LaneTcp }): LaneOptions => ({
       ...place,
@@ -147,6 +161,8 @@ export class ZmqCommunicator implements Communicator {
       handshakeTimeoutMs: handshakeTimeoutFor(options),
       log: options.log ?? ((line: string) => process.stderr.write(`[shardlearn rank ${options.rank}] ${line}\n`)),
       goneError: (peer) => gone(peer),
+      hostOf: (rank) => hostOf(rank),
+      board: options.laneBoard ?? laneBoardFromEnv(),
       stragglerWarningMs: options.stragglerWarningMs ?? STRAGGLER_WARNING_MS,
       ...(laneFiles ? { fileMinBytes: options.laneFileMinBytes ?? FILE_MIN_BYTES } : {}),
     });
@@ -164,6 +180,7 @@ export class ZmqCommunicator implements Communicator {
       throw error;
     }
     gone = (peer) => transport.goneError(peer);
+    hostOf = (rank) => transport.hostOf(rank);
     try {
       await lane?.connect(options.joinTimeoutMs ?? options.timeoutMs ?? DEFAULT_TIMEOUT_MS, transport.lanePeers() ?? undefined);
     } catch (error) {
@@ -177,10 +194,10 @@ export class ZmqCommunicator implements Communicator {
    * The transport the collectives run on: ZeroMQ, the local lane's sockets (zmq/lane.ts), the lane with
    * its segment files (zmq/lane-files.ts), or the lane between hosts over TCP, sealed or plain.
    */
-  get collectiveTransport(): 'zmq' | 'lane' | 'lane-files' | 'lane-tcp-aesgcm' | 'lane-tcp-plain' {
+  get collectiveTransport(): 'zmq' | 'lane' | 'lane-files' | 'lane-board' | 'lane-tcp-aesgcm' | 'lane-tcp-plain' {
     if (this.lane === null) return 'zmq';
     if (this.lane.port !== null) return this.lane.sealed ? 'lane-tcp-aesgcm' : 'lane-tcp-plain';
-    return this.lane.hasFiles ? 'lane-files' : 'lane';
+    return this.lane.hasFiles ? 'lane-files' : this.lane.board !== null ? 'lane-board' : 'lane';
   }
 
   /** The host `rank` runs on (for messages). */
@@ -220,12 +237,7 @@ export class ZmqCommunicator implements Communicator {
       rank: this.rank,
       size: this.size,
       check: { allowInfinity },
-      refused: (from, value, index) =>
-        new CommError(
-          'COMM',
-          `${what}: rank ${from} (${this.hostOf(from)}) sent ${value} at element ${index}; non-finite values from the wire never reach the model (its training diverged, or the bytes were corrupted)`,
-          { rank: from, host: this.hostOf(from) },
-        ),
+      refused: (from, value, index) => this.refusedValue(what, from, value, index),
       ...(lane === null
         ? {}
         : {
@@ -263,6 +275,26 @@ export class ZmqCommunicator implements Communicator {
         return message.arrays;
       },
     };
+  }
+
+  /** A small all-reduce through the lane's board (zmq/lane-board.ts): every rank posts its buffer, reads the others' posts. */
+  private boardAllReduce(board: LaneBoard, name: string, buffer: FloatArray, op: ReduceOp): Promise<void> {
+    const seq = this.collectiveSeq++;
+    const bytes = buffer.byteLength * (this.size - 1);
+    this.stats.bytesSent += bytes;
+    this.stats.bytesReceived += bytes;
+    return board.allReduce(buffer, op, { seq, name: this.nameHashOf(name) }, { allowInfinity: op !== 'sum' }, (from, value, index) =>
+      this.refusedValue(`${name} (collective #${seq})`, from, value, index),
+    );
+  }
+
+  /** The error when `from` sent `value` at `index` of collective `what`, refused by its check. */
+  private refusedValue(what: string, from: number, value: number, index: number): CommError {
+    return new CommError(
+      'COMM',
+      `${what}: rank ${from} (${this.hostOf(from)}) sent ${value} at element ${index}; non-finite values from the wire never reach the model (its training diverged, or the bytes were corrupted)`,
+      { rank: from, host: this.hostOf(from) },
+    );
   }
 
   /** The error when `from`'s lane frame belongs to collective #`seq`, not to `what`. */
@@ -318,8 +350,10 @@ export class ZmqCommunicator implements Communicator {
     const started = performance.now();
     try {
       this.stats.collectives++;
-      const link = this.link(op === 'sum' ? 'allReduce(sum)' : `allReduce(${op})`, op !== 'sum');
-      await allReduceWith(link, buffer, op, this.algorithm, this.segmentElements(buffer));
+      const name = op === 'sum' ? 'allReduce(sum)' : `allReduce(${op})`;
+      const board = this.lane?.board ?? null;
+      if (board !== null && board.fits(buffer)) await this.boardAllReduce(board, name, buffer, op);
+      else await allReduceWith(this.link(name, op !== 'sum'), buffer, op, this.algorithm, this.segmentElements(buffer));
     } finally {
       this.stats.commMs += performance.now() - started;
     }

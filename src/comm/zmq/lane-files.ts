@@ -242,7 +242,7 @@ export class LaneFiles {
 }
 
 /** Create `path` afresh, O_EXCL: a leftover of this user's (a crashed run of this job) is removed first. */
-function createExclusive(path: string): number {
+export function createExclusive(path: string): number {
   const flags = constants.O_RDWR | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
   try {
     return openSync(path, flags, FILE_MODE);
@@ -253,21 +253,21 @@ function createExclusive(path: string): number {
   }
 }
 
-/** Open a peer's segment file for reading, or say why it is refused. */
-function openChecked(path: string): number | string {
+/** Open a peer's segment file (or, with `what`, another file of the lane's) for reading, or say why it is refused. */
+export function openChecked(path: string, what = 'segment file'): number | string {
   let fd: number;
   try {
     fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW);
   } catch (error) {
-    return `its segment file cannot be opened (${(error as NodeJS.ErrnoException).code ?? String(error)})`;
+    return `its ${what} cannot be opened (${(error as NodeJS.ErrnoException).code ?? String(error)})`;
   }
   const stats = fstatSync(fd);
   const problem = !stats.isFile()
-    ? 'its segment file is not a regular file'
+    ? `its ${what} is not a regular file`
     : process.getuid !== undefined && stats.uid !== process.getuid()
-      ? `its segment file is owned by uid ${stats.uid}, not by this user`
+      ? `its ${what} is owned by uid ${stats.uid}, not by this user`
       : (stats.mode & 0o777) !== FILE_MODE
-        ? `its segment file has mode ${(stats.mode & 0o777).toString(8)}, expected 600`
+        ? `its ${what} has mode ${(stats.mode & 0o777).toString(8)}, expected 600`
         : null;
   if (problem === null) return fd;
   closeSync(fd);

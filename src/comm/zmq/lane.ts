@@ -61,6 +61,7 @@ import { MAX_LOGGED_DROPS } from './options.js';
 import type { LaneFrame, ReaderFiles } from './lane-frame.js';
 import { ADMITTED, HEADER_BYTES, Reader, encodeAck, encodeHeader, encodeHeaderInto } from './lane-frame.js';
 import { LaneFiles, segmentId } from './lane-files.js';
+import { LaneBoard } from './lane-board.js';
 import type { ByteSink } from './lane-sealed.js';
 import { ANSWER_BYTES, SealedReader, SealedWriter, acceptorHandshake, handshakeNonce, helloNonce } from './lane-sealed.js';
 
@@ -137,6 +138,13 @@ export interface LaneOptions {
    * Infinity: the channel is off. Each sender decides for itself: a receiver takes either.
    */
   fileMinBytes?: number;
+  /**
+   * Small all-reduces through the board (zmq/lane-board.ts) when the folder is on tmpfs; default
+   * true. False: every collective on the sockets.
+   */
+  board?: boolean;
+  /** The host a rank runs on, for messages (default: its rank). */
+  hostOf?: (rank: number) => string;
 }
 
 /**
@@ -208,6 +216,8 @@ export class Lane {
     private readonly options: LaneOptions,
     private readonly server: Server,
     private readonly files: LaneFiles | null,
+    /** Small all-reduces' polled files (zmq/lane-board.ts), or null: off, or not on tmpfs. */
+    readonly board: LaneBoard | null,
   ) {
     this.size = options.identity.size;
     this.rank = options.identity.rank;
@@ -251,6 +261,28 @@ export class Lane {
             rank: identity.rank,
             size: identity.size,
           });
+    const made: { lane?: Lane } = {}; // the board asks the lane about its peers once it exists
+    let board: LaneBoard | null = null;
+    try {
+      board =
+        tcp !== undefined || options.board === false
+          ? null
+          : LaneBoard.create({
+              dir: options.dir!,
+              id: segmentId(identity.proof!),
+              generation: identity.generation,
+              rank: identity.rank,
+              size: identity.size,
+              timeoutMs: options.timeoutMs,
+              warnMs: options.stragglerWarningMs ?? 0,
+              log: options.log,
+              hostOf: (rank) => options.hostOf?.(rank) ?? `rank ${rank}`,
+              problem: (peer) => made.lane?.problemOf(peer) ?? null,
+            });
+    } catch (error) {
+      files?.close();
+      throw error;
+    }
     const server = createServer({ allowHalfOpen: false });
     try {
       await new Promise<void>((resolve, reject) => {
@@ -264,6 +296,7 @@ export class Lane {
       });
     } catch (error) {
       files?.close();
+      board?.close();
       if (tcp === undefined) throw error;
       const osCode = (error as NodeJS.ErrnoException).code;
       throw new NetworkError(`rank ${identity.rank} cannot listen for its collective lane on ${tcp.host}: ${(error as Error).message}`, {
@@ -272,7 +305,16 @@ export class Lane {
         cause: error,
       });
     }
-    return new Lane(options, server, files);
+    made.lane = new Lane(options, server, files, board);
+    return made.lane;
+  }
+
+  /** Why nothing more can come from `peer` (this world aborted, the peer lost or gone), or null. */
+  problemOf(peer: number): Error | null {
+    if (this.aborted !== null) return this.aborted;
+    if (this.closing) return new CommError('COMM', 'the communicator was closed while waiting');
+    if (this.lost[peer] !== null) return this.goneError(peer);
+    return this.options.goneError?.(peer) ?? null;
   }
 
   /** Over TCP: the port this rank's lane listens on (advertised in the ZeroMQ join); else null. */
@@ -839,5 +881,6 @@ export class Lane {
     clearTimeout(timer);
     for (const writer of this.writers) writer?.destroy();
     this.files?.close();
+    this.board?.close();
   }
 }

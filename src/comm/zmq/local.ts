@@ -22,10 +22,12 @@
  * await local.remove();                                    // on close and on failure
  */
 import { hkdfSync, timingSafeEqual } from 'node:crypto';
+import { accessSync, constants } from 'node:fs';
 import { chmod, lstat, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigError } from '../../core/errors.js';
+import { onTmpfs } from './lane-files.js';
 
 /** Longest Unix socket path (sun_path is 108 bytes on Linux, with its terminating NUL). */
 const MAX_SOCKET_PATH_BYTES = 107;
@@ -38,8 +40,27 @@ export interface LocalDir {
   remove(): Promise<void>;
 }
 
-/** A fresh folder of mode 0700 under the system's temp folder, for one job's ipc:// sockets. */
-export async function createLocalDir(parent = tmpdir()): Promise<LocalDir> {
+/**
+ * Where a job's local folder goes by default: /dev/shm when it is tmpfs (the lane's board and segment
+ * files stay in memory there: zmq/lane-board.ts), else the system's temp folder. TMPDIR, when set,
+ * is obeyed as it is.
+ */
+export function localParent(): string {
+  if (process.env['TMPDIR'] === undefined && onTmpfs(SHM)) {
+    try {
+      accessSync(SHM, constants.W_OK | constants.X_OK);
+      return SHM;
+    } catch {
+      // not writable here: the temp folder
+    }
+  }
+  return tmpdir();
+}
+
+const SHM = '/dev/shm';
+
+/** A fresh folder of mode 0700 (by default under `localParent()`), for one job's ipc:// sockets and lane files. */
+export async function createLocalDir(parent = localParent()): Promise<LocalDir> {
   const dir = await mkdtemp(join(parent, 'shardlearn-'));
   await chmod(dir, LOCAL_DIR_MODE); // mkdtemp gives 0700 already; the umask cannot widen it, but say so
   await checkLocalDir(dir);
