@@ -19,8 +19,9 @@ export function nearestCenterWorkBytes(d: i32, k: i32): i32 {
 }
 
 /**
- * Centres packed for nearestRows at `packed`: centre block b, step p, lane q at
- * packed[(b·d + p)·4 + q] (missing centres zero), then the blocks' squared norms, 4 per block, a
+ * Centres packed for nearestRows at `packed`, times −2 (so a distance is ‖x‖² + x·(−2c) + ‖c‖²:
+ * the same bits as ‖x‖² − 2·(x·c) + ‖c‖², scaling by 2 being exact): centre block b, step p, lane q
+ * at packed[(b·d + p)·4 + q] (missing centres zero), then the blocks' squared norms, 4 per block, a
  * missing centre's +∞ (its distance is then +∞: never chosen, never a next-nearest below a real
  * one). Returns the address just past them.
  */
@@ -30,7 +31,7 @@ function packCenters(d: i32, k: i32, centers: usize, centerNorms: usize, packed:
     for (let p = 0; p < d; p++) {
       for (let q = 0; q < 4; q++) {
         const j = b * 4 + q;
-        store<f64>(packed + (<usize>((b * d + p) * 4 + q) << 3), j < k ? load<f64>(centers + (<usize>(j * d + p) << 3)) : 0);
+        store<f64>(packed + (<usize>((b * d + p) * 4 + q) << 3), j < k ? -2 * load<f64>(centers + (<usize>(j * d + p) << 3)) : 0);
       }
     }
   }
@@ -62,6 +63,20 @@ export function nearestCenter(
 @inline function madd(a: v128, b: v128, c: v128): v128 {
   if (ASC_FEATURE_RELAXED_SIMD) return f64x2.relaxed_madd(a, b, c);
   return f64x2.add(c, f64x2.mul(a, b));
+}
+
+/** Per lane, `a` where `mask` (a comparison's: all ones or all zeros) is set, else `b`: one blendv in the relaxed-SIMD build. */
+// @ts-ignore: decorator
+@inline function choose(a: v128, b: v128, mask: v128): v128 {
+  if (ASC_FEATURE_RELAXED_SIMD) return i64x2.relaxed_laneselect(a, b, mask);
+  return v128.bitselect(a, b, mask);
+}
+
+/** The value at `at` (float64, or float32 widened) in both lanes: one load-and-splat for float64. */
+// @ts-ignore: decorator
+@inline function splatAt<T>(at: usize): v128 {
+  if (sizeof<T>() == 8) return v128.load64_splat(at);
+  return f64x2.splat(<f64>load<T>(at));
 }
 
 /** ‖row‖² from `xNorms` (0: none kept) when it holds one (not NaN), else computed there and kept. */
@@ -123,26 +138,26 @@ function nearestRows<T>(
       if (half) {
         for (let p = 0; p < d; p++) {
           const b0 = v128.load(pb);
-          c00 = madd(f64x2.splat(<f64>load<T>(r0 + o)), b0, c00);
-          c10 = madd(f64x2.splat(<f64>load<T>(r1 + o)), b0, c10);
-          c20 = madd(f64x2.splat(<f64>load<T>(r2 + o)), b0, c20);
-          c30 = madd(f64x2.splat(<f64>load<T>(r3 + o)), b0, c30);
+          c00 = madd(splatAt<T>(r0 + o), b0, c00);
+          c10 = madd(splatAt<T>(r1 + o), b0, c10);
+          c20 = madd(splatAt<T>(r2 + o), b0, c20);
+          c30 = madd(splatAt<T>(r3 + o), b0, c30);
           pb += 32;
           o += sizeof<T>();
         }
       } else for (let p = 0; p < d; p++) {
         const b0 = v128.load(pb);
         const b1 = v128.load(pb, 16);
-        let a = f64x2.splat(<f64>load<T>(r0 + o));
+        let a = splatAt<T>(r0 + o);
         c00 = madd(a, b0, c00);
         c01 = madd(a, b1, c01);
-        a = f64x2.splat(<f64>load<T>(r1 + o));
+        a = splatAt<T>(r1 + o);
         c10 = madd(a, b0, c10);
         c11 = madd(a, b1, c11);
-        a = f64x2.splat(<f64>load<T>(r2 + o));
+        a = splatAt<T>(r2 + o);
         c20 = madd(a, b0, c20);
         c21 = madd(a, b1, c21);
-        a = f64x2.splat(<f64>load<T>(r3 + o));
+        a = splatAt<T>(r3 + o);
         c30 = madd(a, b0, c30);
         c31 = madd(a, b1, c31);
         pb += 32;
@@ -152,48 +167,48 @@ function nearestRows<T>(
       // first of equal distances.
       const normLow = v128.load(paddedNorms + (<usize>(b * 4) << 3));
       const jHigh = f64x2.add(jLow, two);
-      let e = f64x2.add(f64x2.sub(n0, f64x2.mul(two, c00)), normLow);
+      let e = f64x2.add(f64x2.add(n0, c00), normLow);
       let w = f64x2.lt(e, best0);
       if (seconds != 0) next0 = f64x2.min(next0, f64x2.max(e, best0));
-      best0 = v128.bitselect(e, best0, w);
-      label0 = v128.bitselect(jLow, label0, w);
-      e = f64x2.add(f64x2.sub(n1, f64x2.mul(two, c10)), normLow);
+      best0 = choose(e, best0, w);
+      label0 = choose(jLow, label0, w);
+      e = f64x2.add(f64x2.add(n1, c10), normLow);
       w = f64x2.lt(e, best1);
       if (seconds != 0) next1 = f64x2.min(next1, f64x2.max(e, best1));
-      best1 = v128.bitselect(e, best1, w);
-      label1 = v128.bitselect(jLow, label1, w);
-      e = f64x2.add(f64x2.sub(n2, f64x2.mul(two, c20)), normLow);
+      best1 = choose(e, best1, w);
+      label1 = choose(jLow, label1, w);
+      e = f64x2.add(f64x2.add(n2, c20), normLow);
       w = f64x2.lt(e, best2);
       if (seconds != 0) next2 = f64x2.min(next2, f64x2.max(e, best2));
-      best2 = v128.bitselect(e, best2, w);
-      label2 = v128.bitselect(jLow, label2, w);
-      e = f64x2.add(f64x2.sub(n3, f64x2.mul(two, c30)), normLow);
+      best2 = choose(e, best2, w);
+      label2 = choose(jLow, label2, w);
+      e = f64x2.add(f64x2.add(n3, c30), normLow);
       w = f64x2.lt(e, best3);
       if (seconds != 0) next3 = f64x2.min(next3, f64x2.max(e, best3));
-      best3 = v128.bitselect(e, best3, w);
-      label3 = v128.bitselect(jLow, label3, w);
+      best3 = choose(e, best3, w);
+      label3 = choose(jLow, label3, w);
       if (!half) {
         const normHigh = v128.load(paddedNorms + (<usize>(b * 4) << 3), 16);
-        e = f64x2.add(f64x2.sub(n0, f64x2.mul(two, c01)), normHigh);
+        e = f64x2.add(f64x2.add(n0, c01), normHigh);
         w = f64x2.lt(e, best0);
         if (seconds != 0) next0 = f64x2.min(next0, f64x2.max(e, best0));
-        best0 = v128.bitselect(e, best0, w);
-        label0 = v128.bitselect(jHigh, label0, w);
-        e = f64x2.add(f64x2.sub(n1, f64x2.mul(two, c11)), normHigh);
+        best0 = choose(e, best0, w);
+        label0 = choose(jHigh, label0, w);
+        e = f64x2.add(f64x2.add(n1, c11), normHigh);
         w = f64x2.lt(e, best1);
         if (seconds != 0) next1 = f64x2.min(next1, f64x2.max(e, best1));
-        best1 = v128.bitselect(e, best1, w);
-        label1 = v128.bitselect(jHigh, label1, w);
-        e = f64x2.add(f64x2.sub(n2, f64x2.mul(two, c21)), normHigh);
+        best1 = choose(e, best1, w);
+        label1 = choose(jHigh, label1, w);
+        e = f64x2.add(f64x2.add(n2, c21), normHigh);
         w = f64x2.lt(e, best2);
         if (seconds != 0) next2 = f64x2.min(next2, f64x2.max(e, best2));
-        best2 = v128.bitselect(e, best2, w);
-        label2 = v128.bitselect(jHigh, label2, w);
-        e = f64x2.add(f64x2.sub(n3, f64x2.mul(two, c31)), normHigh);
+        best2 = choose(e, best2, w);
+        label2 = choose(jHigh, label2, w);
+        e = f64x2.add(f64x2.add(n3, c31), normHigh);
         w = f64x2.lt(e, best3);
         if (seconds != 0) next3 = f64x2.min(next3, f64x2.max(e, best3));
-        best3 = v128.bitselect(e, best3, w);
-        label3 = v128.bitselect(jHigh, label3, w);
+        best3 = choose(e, best3, w);
+        label3 = choose(jHigh, label3, w);
       }
       jLow = f64x2.add(jLow, four);
     }
@@ -345,10 +360,10 @@ function ownDistances<T>(
     p3 += 32;
     o += sizeof<T>();
   }
-  store<f64>(out, load<f64>(norms) - 2 * f64x2.extract_lane(a01, 0) + load<f64>(centerNorms + (<usize>j0 << 3)));
-  store<f64>(out, load<f64>(norms, 8) - 2 * f64x2.extract_lane(a01, 1) + load<f64>(centerNorms + (<usize>j1 << 3)), 8);
-  store<f64>(out, load<f64>(norms, 16) - 2 * f64x2.extract_lane(a23, 0) + load<f64>(centerNorms + (<usize>j2 << 3)), 16);
-  store<f64>(out, load<f64>(norms, 24) - 2 * f64x2.extract_lane(a23, 1) + load<f64>(centerNorms + (<usize>j3 << 3)), 24);
+  store<f64>(out, load<f64>(norms) + f64x2.extract_lane(a01, 0) + load<f64>(centerNorms + (<usize>j0 << 3)));
+  store<f64>(out, load<f64>(norms, 8) + f64x2.extract_lane(a01, 1) + load<f64>(centerNorms + (<usize>j1 << 3)), 8);
+  store<f64>(out, load<f64>(norms, 16) + f64x2.extract_lane(a23, 0) + load<f64>(centerNorms + (<usize>j2 << 3)), 16);
+  store<f64>(out, load<f64>(norms, 24) + f64x2.extract_lane(a23, 1) + load<f64>(centerNorms + (<usize>j3 << 3)), 24);
 }
 
 /**
