@@ -18,8 +18,8 @@
  * cost a core. Every wait ends: the peer's loss (the ZeroMQ transport's or the lane's, `problem`)
  * or `timeoutMs` fails it with a CommError naming the peer; a wait of `warnMs` logs a straggler line.
  *
- * Slots: two per rank. The post of the board's m-th all-reduce goes into slot m % 2, stamped m + 1
- * in its header and its trailer. Reusing a slot needs no acknowledgement: a rank writes post m + 2
+ * Slots: two per rank. The post of the board's m-th all-reduce (from 0) goes into slot m % 2, stamped
+ * m + 1 (modulo 2³² − 1, never 0) in its header and its trailer. Reusing a slot needs no acknowledgement: a rank writes post m + 2
  * only after reading every peer's post m + 1, which each peer wrote only after reading every post m.
  * The payload and trailer are written first and the header last, and a reader takes a post only when
  * header and trailer both carry the stamp it waits for, so a post is never read half-written.
@@ -92,7 +92,7 @@ export function boardPath(options: Pick<LaneBoardOptions, 'dir' | 'id' | 'genera
 }
 
 export class LaneBoard {
-  /** All-reduces taken through the board so far (the next post's stamp is this + 1). */
+  /** All-reduces taken through the board so far (the next goes into slot count % 2). */
   private count = 0;
   /** This rank's post as written: header, payload, trailer. */
   private readonly post = new Uint8Array(SLOT_BYTES);
@@ -143,8 +143,10 @@ export class LaneBoard {
     refused: (from: number, value: number, index: number) => Error,
   ): Promise<void> {
     if (this.closed) throw new CommError('COMM', 'the communicator was closed');
-    const stamp = ++this.count >>> 0;
-    const at = (stamp % SLOTS) * SLOT_BYTES;
+    // Slots alternate with the count; the stamp (1 … 2³² − 1, never the 0 of a fresh file) names the post.
+    const at = (this.count % SLOTS) * SLOT_BYTES;
+    const stamp = (this.count % 0xffffffff) + 1;
+    this.count++;
     this.publish(buffer, stamp, at, collective);
     const { rank, size } = this.options;
     const sum = this.scratch(buffer);
