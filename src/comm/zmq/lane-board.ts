@@ -12,11 +12,13 @@
  * ping-pong of 256 B between two Node processes through /dev/shm took 11 µs per round trip (5.5
  * reads polled per message).
  *
- * Waiting: a rank polls synchronously for up to SPIN_MS (the peers of a step arrive within
- * microseconds of each other); after that it polls between event-loop turns, first every turn, then
- * every millisecond, so the process keeps answering (heartbeats, peer loss) and a slow peer does not
- * cost a core. Every wait ends: the peer's loss (the ZeroMQ transport's or the lane's, `problem`)
- * or `timeoutMs` fails it with a CommError naming the peer; a wait of `warnMs` logs a straggler line.
+ * Waiting: a rank polls without a pause for SPIN_MS (the peers of a step arrive within microseconds
+ * of each other); then it naps NAP_MS between polls (Atomics.wait on memory nobody wakes: a sleep
+ * that gives the core to whatever else is runnable — a spinning rank on a 2-core machine otherwise
+ * pushes V8's and ZeroMQ's background threads onto the core of the rank it waits for); after NAPS_MS
+ * it polls once a millisecond between event-loop turns, so the process keeps answering (heartbeats,
+ * peer loss). Every wait ends: the peer's loss (the ZeroMQ transport's or the lane's, `problem`) or
+ * `timeoutMs` fails it with a CommError naming the peer; a wait of `warnMs` logs a straggler line.
  *
  * Slots: two per rank. The post of the board's m-th all-reduce (from 0) goes into slot m % 2, stamped
  * m + 1 (modulo 2³² − 1, never 0) in its header and its trailer. Reusing a slot needs no acknowledgement: a rank writes post m + 2
@@ -52,10 +54,11 @@ import { stragglerLine } from './straggler.js';
 
 /** Largest buffer (bytes per rank) an all-reduce takes through the board. */
 export const BOARD_MAX_BYTES = 64 * 1024;
-/** How long a rank polls without yielding to its event loop. */
-const SPIN_MS = 0.5;
-/** After SPIN_MS, how long it polls at every event-loop turn before polling once a millisecond. */
-const TURNS_MS = 5;
+/** How long a rank polls without a pause. */
+const SPIN_MS = 0.1;
+/** After SPIN_MS, how long it polls after naps of NAP_MS (the core is free meanwhile) before polling once a millisecond between event-loop turns. */
+const NAPS_MS = 5;
+const NAP_MS = 0.05;
 /** Header: u32 stamp, u32 collective name hash, f64 collective sequence, u8 dtype (1 f32, 2 f64), u32 length (values). */
 const HEADER_BYTES = 32;
 /** Trailer: u32 stamp. */
@@ -104,6 +107,8 @@ export class LaneBoard {
   private sum32 = new Float32Array(0);
   private sum64 = new Float64Array(0);
   private readonly peers: (number | null)[];
+  /** What a nap waits on (nothing ever wakes it: the nap is a sleep that gives the core away). */
+  private readonly nap = new Int32Array(new SharedArrayBuffer(4));
   private closed = false;
 
   private constructor(
@@ -257,7 +262,8 @@ export class LaneBoard {
           ),
         );
       }
-      await (waited < TURNS_MS ? nextTurn() : pause());
+      if (waited < NAPS_MS) Atomics.wait(this.nap, 0, 0, NAP_MS);
+      else await pause();
       const values = this.take(from, stamp, at, collective, like);
       if (values !== null) return values;
     }
@@ -276,10 +282,6 @@ export class LaneBoard {
 function writeAll(fd: number, bytes: Uint8Array, offset: number, length: number, position: number): void {
   let done = 0;
   while (done < length) done += writeSync(fd, bytes, offset + done, length - done, position + done);
-}
-
-function nextTurn(): Promise<void> {
-  return new Promise((resolve) => setImmediate(resolve));
 }
 
 function pause(): Promise<void> {
