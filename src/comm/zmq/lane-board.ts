@@ -19,6 +19,11 @@
  * it polls once a millisecond between event-loop turns, so the process keeps answering (heartbeats,
  * peer loss). Every wait ends: the peer's loss (the ZeroMQ transport's or the lane's, `problem`) or
  * `timeoutMs` fails it with a CommError naming the peer; a wait of `warnMs` logs a straggler line.
+ * And since an all-reduce on the board may complete without an event-loop turn, where one over a
+ * socket always took one, a rank lets its event loop run at least every TURN_EVERY_MS between
+ * all-reduces: a training loop that never yields (a synchronous step) would otherwise never hear the
+ * launcher's IPC (elastic growth's newcomers, found by test/runtime/elastic-growth-processes),
+ * ZeroMQ's messages or its own timers.
  *
  * Slots: two per rank. The post of the board's m-th all-reduce (from 0) goes into slot m % 2, stamped
  * m + 1 (modulo 2³² − 1, never 0) in its header and its trailer. Reusing a slot needs no acknowledgement: a rank writes post m + 2
@@ -59,6 +64,8 @@ const SPIN_MS = 0.1;
 /** After SPIN_MS, how long it polls after naps of NAP_MS (the core is free meanwhile) before polling once a millisecond between event-loop turns. */
 const NAPS_MS = 5;
 const NAP_MS = 0.05;
+/** The longest a rank runs all-reduces on the board without one event-loop turn. */
+const TURN_EVERY_MS = 5;
 /** Header: u32 stamp, u32 collective name hash, f64 collective sequence, u8 dtype (1 f32, 2 f64), u32 length (values). */
 const HEADER_BYTES = 32;
 /** Trailer: u32 stamp. */
@@ -107,6 +114,8 @@ export class LaneBoard {
   private sum32 = new Float32Array(0);
   private sum64 = new Float64Array(0);
   private readonly peers: (number | null)[];
+  /** When this rank's event loop last had a turn between all-reduces. */
+  private lastTurn = performance.now();
   /** What a nap waits on (nothing ever wakes it: the nap is a sleep that gives the core away). */
   private readonly nap = new Int32Array(new SharedArrayBuffer(4));
   private closed = false;
@@ -147,6 +156,12 @@ export class LaneBoard {
     check: ValueCheck,
     refused: (from: number, value: number, index: number) => Error,
   ): Promise<void> {
+    if (performance.now() - this.lastTurn >= TURN_EVERY_MS) {
+      // A loop whose collectives all complete here would never let its event loop run (IPC, ZeroMQ,
+      // timers): one turn every TURN_EVERY_MS.
+      await nextTurn();
+      this.lastTurn = performance.now();
+    }
     if (this.closed) throw new CommError('COMM', 'the communicator was closed');
     // Slots alternate with the count; the stamp (1 … 2³² − 1, never the 0 of a fresh file) names the post.
     const at = (this.count % SLOTS) * SLOT_BYTES;
@@ -282,6 +297,10 @@ export class LaneBoard {
 function writeAll(fd: number, bytes: Uint8Array, offset: number, length: number, position: number): void {
   let done = 0;
   while (done < length) done += writeSync(fd, bytes, offset + done, length - done, position + done);
+}
+
+function nextTurn(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
 }
 
 function pause(): Promise<void> {
