@@ -7,7 +7,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { chmodSync, readdirSync, renameSync, symlinkSync } from 'node:fs';
-import { join } from 'node:path';
 import { CommError } from '../../src/core/errors.js';
 import type { LaneBoardOptions } from '../../src/comm/zmq/lane-board.js';
 import { BOARD_MAX_BYTES, LaneBoard, boardPath } from '../../src/comm/zmq/lane-board.js';
@@ -97,7 +96,15 @@ test('a post for another collective, of another length or dtype, or holding NaN 
   const local = await tmpfsDir(t);
   if (local === null) return;
   try {
-    const all = boards(local.dir);
+    /** Two fresh boards, each all-reducing its own buffer as collective `seq`; settled, then closed. */
+    const pair = async (first: [FloatArray, number], second: [FloatArray, number]): Promise<PromiseSettledResult<void>[]> => {
+      const two = boards(local.dir);
+      const results = await Promise.allSettled(
+        [first, second].map(([buffer, seq], rank) => two[rank]!.allReduce(buffer, 'sum', { seq, name: NAME }, CHECK, refused)),
+      );
+      for (const board of two) board.close();
+      return results;
+    };
     const rejection = (results: PromiseSettledResult<void>[], rank: number): string => {
       assert.equal(results[rank]!.status, 'rejected');
       const reason = (results[rank] as PromiseRejectedResult).reason as CommError;
@@ -105,39 +112,20 @@ test('a post for another collective, of another length or dtype, or holding NaN 
       assert.equal(reason.rank, 1 - rank);
       return reason.message;
     };
-    let results = await Promise.allSettled([
-      all[0]!.allReduce(new Float64Array(3), 'sum', { seq: 0, name: NAME }, CHECK, refused),
-      all[1]!.allReduce(new Float64Array(3), 'sum', { seq: 1, name: NAME }, CHECK, refused),
-    ]);
+    let results = await pair([new Float64Array(3), 0], [new Float64Array(3), 1]);
     assert.match(rejection(results, 0), /rank 1 is in another collective \(#1\) while this rank is in allReduce \(collective #0\)/);
     assert.match(rejection(results, 1), /rank 0 is in another collective \(#0\)/);
-    for (const board of all) board.close();
 
-    const again = boards(local.dir);
-    results = await Promise.allSettled([
-      again[0]!.allReduce(new Float64Array(3), 'sum', { seq: 0, name: NAME }, CHECK, refused),
-      again[1]!.allReduce(new Float64Array(4), 'sum', { seq: 0, name: NAME }, CHECK, refused),
-    ]);
+    results = await pair([new Float64Array(3), 0], [new Float64Array(4), 0]);
     assert.match(rejection(results, 0), /rank 1 posted 4 values of dtype 2 where 3 of dtype 2 were expected/);
-    for (const board of again) board.close();
 
-    const dtypes = boards(local.dir);
-    results = await Promise.allSettled([
-      dtypes[0]!.allReduce(new Float64Array(2), 'sum', { seq: 0, name: NAME }, CHECK, refused),
-      dtypes[1]!.allReduce(new Float32Array(4), 'sum', { seq: 0, name: NAME }, CHECK, refused),
-    ]);
+    results = await pair([new Float64Array(2), 0], [new Float32Array(4), 0]);
     assert.match(rejection(results, 0), /rank 1 posted 4 values of dtype 1 where 2 of dtype 2 were expected/);
-    for (const board of dtypes) board.close();
 
-    const nan = boards(local.dir);
-    results = await Promise.allSettled([
-      nan[0]!.allReduce(Float64Array.of(1, 2, 3), 'sum', { seq: 0, name: NAME }, CHECK, refused),
-      nan[1]!.allReduce(Float64Array.of(1, NaN, 3), 'sum', { seq: 0, name: NAME }, CHECK, refused),
-    ]);
+    results = await pair([Float64Array.of(1, 2, 3), 0], [Float64Array.of(1, NaN, 3), 0]);
     assert.match(rejection(results, 0), /rank 1 sent NaN at element 1/);
     // This rank's own values are not checked: rank 1 was refused nothing.
     assert.equal(results[1]!.status, 'fulfilled');
-    for (const board of nan) board.close();
   } finally {
     await local.remove();
   }
@@ -182,17 +170,16 @@ test('a peer that never posts fails the wait with TIMEOUT naming it; a lost peer
       assert.match(error.message, /allReduce \(collective #0\): rank 1 \(this host\) posted nothing within 300 ms/);
       return true;
     });
-    const waited = performance.now() - started;
-    assert.ok(waited >= 300 && waited < 2000, `waited ${waited} ms`);
+    // The timeout is not cut short (an upper bound would be a timed assertion: the machine's load sets it).
+    assert.ok(performance.now() - started >= 300);
 
     const lost = new CommError('PEER_LOST', 'rank 1 can no longer send to this rank: it left', { rank: 1 });
     let gone = false;
-    const [waiting] = boards(join(local.dir), 2, { timeoutMs: 10_000, problem: () => (gone ? lost : null) });
+    const [waiting] = boards(local.dir, 2, { timeoutMs: 10_000, problem: () => (gone ? lost : null) });
     const pending = waiting!.allReduce(new Float64Array(2), 'sum', { seq: 0, name: NAME }, TRUSTED, refused);
     setTimeout(() => (gone = true), 50);
-    const before = performance.now();
+    // The loss's own error, not the TIMEOUT 10 s would have given: the loss ended the wait.
     await assert.rejects(pending, (error: Error) => error === lost);
-    assert.ok(performance.now() - before < 2000, 'the loss ended the wait, not the timeout');
   } finally {
     await local.remove();
   }

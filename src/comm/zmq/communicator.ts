@@ -71,7 +71,8 @@ const DEFAULT_SEGMENT_BYTES = 4 * 1024 * 1024;
 /**
  * How a world of `size` ranks joined over the local folder `dir` with the default options carries
  * its collectives, by the rules `join` follows (for FitInfo.transport): 'zmq-ipc' (the lane off),
- * 'lane-ipc' (the lane's sockets) or 'lane-shm' (the lane, its large segments through files on tmpfs).
+ * 'lane-ipc' (the lane's sockets), 'lane-shm' (the lane, its large segments through files on tmpfs)
+ * or 'lane-board' (the lane, its small all-reduces through the board on tmpfs: zmq/lane-board.ts).
  */
 export function localTransportName(dir: string, size: number): 'zmq-ipc' | 'lane-ipc' | 'lane-shm' | 'lane-board' {
   if (size < 2 || !laneFromEnv(true)) return 'zmq-ipc';

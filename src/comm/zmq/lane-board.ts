@@ -245,7 +245,7 @@ export class LaneBoard {
       : new Float64Array(this.read.buffer, HEADER_BYTES, length);
   }
 
-  /** Poll for `from`'s post: synchronously for SPIN_MS, then between event-loop turns, until its loss or the timeout. */
+  /** Poll for `from`'s post: for SPIN_MS, then after naps, then between event-loop turns, until its loss or the timeout. */
   private async wait(from: number, stamp: number, at: number, collective: BoardCollective, like: FloatArray): Promise<FloatArray> {
     const started = performance.now();
     let now = started;

@@ -40,6 +40,9 @@ export interface LocalDir {
   remove(): Promise<void>;
 }
 
+/** tmpfs on Linux: where a job's local folder goes when it can (localParent). */
+const SHM = '/dev/shm';
+
 /**
  * Where a job's local folder goes by default: /dev/shm when it is tmpfs (the lane's board and segment
  * files stay in memory there: zmq/lane-board.ts), else the system's temp folder. TMPDIR, when set,
@@ -56,8 +59,6 @@ export function localParent(): string {
   }
   return tmpdir();
 }
-
-const SHM = '/dev/shm';
 
 /** A fresh folder of mode 0700 (by default under `localParent()`), for one job's ipc:// sockets and lane files. */
 export async function createLocalDir(parent = localParent()): Promise<LocalDir> {
