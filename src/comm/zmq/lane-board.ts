@@ -1,16 +1,17 @@
 /**
  * The lane's board for small all-reduces between the ranks of one host (zmq/lane.ts): each rank
- * posts its whole buffer into a file of its own in the job's 0700 folder on tmpfs (`fs.writeSync`,
- * one copy into the page cache) and reads every peer's post from theirs (`fs.readSync`), polling,
- * then reduces the posts in rank order — ((b0 + b1) + b2) + …, bitwise what the lane's exchange and
- * direct all-reduce give. No socket, no event-loop turn: a post is visible to the peers' next read.
+ * posts its whole buffer into a file of its own in the job's 0700 folder on tmpfs and reads every
+ * peer's post from theirs, polling, then reduces the posts in rank order — ((b0 + b1) + b2) + …,
+ * bitwise what the lane's exchange and direct all-reduce give. The files are reached through shared
+ * mappings where this build has its mmap addon, else by pwrite and pread (zmq/board-memory.ts). No
+ * socket, no event-loop turn: a post is visible to the peers' next poll.
  *
  * Why: an SGD step's all-reduce (a few hundred bytes) over the lane's socket cost 40 µs per
  * collective on this 2-core machine (processes×2, logistic regression, 200k rows: 15,634
  * collectives, 0.62–0.68 s of a 0.88 s fit), most of it the two event loops' turns around each
- * read. Polling a page-cache file costs one system call (~1 µs): measured before building it, a
- * ping-pong of 256 B between two Node processes through /dev/shm took 11 µs per round trip (5.5
- * reads polled per message).
+ * read. Through the files (two pwrites per post, one pread per poll, ~2 µs each) it cost 11.5 µs
+ * back to back (bench/step-allreduce.ts, 21 float64 values); through mappings 2.1 µs, as threads'
+ * shared memory (1.6 µs) in the same run.
  *
  * Waiting: a rank polls without a pause for SPIN_MS (the peers of a step arrive within microseconds
  * of each other); then it naps NAP_MS between polls (Atomics.wait on memory nobody wakes: a sleep
@@ -47,20 +48,28 @@
  * if (board?.fits(buffer)) await board.allReduce(buffer, 'sum', { seq: 7, name: nameHash('allReduce(sum)') }, check, refused);
  * board.close();
  */
-import { closeSync, ftruncateSync, readSync, writeSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { CommError } from '../../core/errors.js';
 import type { FloatArray } from '../../core/storage.js';
 import type { ReduceOp } from '../communicator.js';
 import type { ValueCheck } from '../collectives/reduce.js';
 import { TRUSTED, copyChecked, reduceChecked } from '../collectives/reduce.js';
-import { createExclusive, onTmpfs, openChecked } from './lane-files.js';
+import type { BoardMemoryKind, PeerBoard } from './board-memory.js';
+import { BoardMemory } from './board-memory.js';
+import { onTmpfs } from './lane-files.js';
 import { stragglerLine } from './straggler.js';
 
 /** Largest buffer (bytes per rank) an all-reduce takes through the board. */
 export const BOARD_MAX_BYTES = 64 * 1024;
-/** How long a rank polls without a pause. */
-const SPIN_MS = 0.1;
+/**
+ * How long a rank polls without a pause: while the world fits the host's cores, 0.5 ms (a step's
+ * peers arrive within microseconds, or a preempted peer a few hundred later: logistic-regression SGD,
+ * processes×2, 200k rows, warm: 0.17–0.18 s a fit with 0.5 ms, 0.17–0.27 s with 0.1 ms); with more
+ * ranks than cores, 0.1 ms, since a spinning rank then holds a core a peer needs.
+ */
+const SPIN_MS = 0.5;
+const SPIN_MS_OVERSUBSCRIBED = 0.1;
 /** After SPIN_MS, how long it polls after naps of NAP_MS (the core is free meanwhile) before polling once a millisecond between event-loop turns. */
 const NAPS_MS = 5;
 const NAP_MS = 0.05;
@@ -88,6 +97,8 @@ export interface LaneBoardOptions {
   warnMs: number;
   log: (line: string) => void;
   hostOf: (rank: number) => string;
+  /** How posts reach the files (zmq/board-memory.ts); default 'mapped' (files where it cannot map). */
+  memory?: BoardMemoryKind;
 }
 
 /** Which collective a post belongs to: its sequence number and its name's hash (zmq/lane-frame.ts). */
@@ -113,18 +124,27 @@ export class LaneBoard {
   /** The running reduction, by dtype (grown as needed). */
   private sum32 = new Float32Array(0);
   private sum64 = new Float64Array(0);
-  private readonly peers: (number | null)[];
+  private readonly peers: (PeerBoard | null)[];
   /** When this rank's event loop last had a turn between all-reduces. */
   private lastTurn = performance.now();
   /** What a nap waits on (nothing ever wakes it: the nap is a sleep that gives the core away). */
   private readonly nap = new Int32Array(new SharedArrayBuffer(4));
   private closed = false;
 
+  /** SPIN_MS, or SPIN_MS_OVERSUBSCRIBED with more ranks than this host has cores. */
+  private readonly spinMs: number;
+
   private constructor(
     private readonly options: LaneBoardOptions,
-    private readonly fd: number,
+    private readonly memory: BoardMemory,
   ) {
-    this.peers = new Array<number | null>(options.size).fill(null);
+    this.peers = new Array<PeerBoard | null>(options.size).fill(null);
+    this.spinMs = options.size <= availableParallelism() ? SPIN_MS : SPIN_MS_OVERSUBSCRIBED;
+  }
+
+  /** How this board reaches its files: through shared mappings or by pread/pwrite. */
+  get memoryKind(): BoardMemoryKind {
+    return this.memory.kind;
   }
 
   /**
@@ -133,14 +153,7 @@ export class LaneBoard {
    */
   static create(options: LaneBoardOptions): LaneBoard | null {
     if (options.size < 2 || !onTmpfs(options.dir)) return null;
-    const fd = createExclusive(boardPath(options, options.rank));
-    try {
-      ftruncateSync(fd, SLOTS * SLOT_BYTES); // zeros: stamp 0, which no post carries
-    } catch (error) {
-      closeSync(fd);
-      throw error;
-    }
-    return new LaneBoard(options, fd);
+    return new LaneBoard(options, BoardMemory.create(boardPath(options, options.rank), SLOTS * SLOT_BYTES, options.memory ?? 'mapped'));
   }
 
   /** Whether an all-reduce of `buffer` goes through the board. */
@@ -184,8 +197,8 @@ export class LaneBoard {
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    closeSync(this.fd);
-    for (const fd of this.peers) if (fd !== null) closeSync(fd);
+    this.memory.close();
+    for (const peer of this.peers) peer?.close();
   }
 
   private scratch(buffer: FloatArray): FloatArray {
@@ -203,23 +216,22 @@ export class LaneBoard {
     this.post.set(new Uint8Array(buffer.buffer, buffer.byteOffset, bytes), HEADER_BYTES);
     const view = this.postView;
     view.setUint32(HEADER_BYTES + bytes, stamp, true);
-    writeAll(this.fd, this.post, HEADER_BYTES, bytes + TRAILER_BYTES, at + HEADER_BYTES);
     view.setUint32(0, stamp, true);
     view.setUint32(4, collective.name, true);
     view.setFloat64(8, collective.seq, true);
     view.setUint8(16, buffer instanceof Float32Array ? 1 : 2);
     view.setUint32(20, buffer.length, true);
-    writeAll(this.fd, this.post, 0, HEADER_BYTES, at);
+    this.memory.publish(this.post, HEADER_BYTES + bytes + TRAILER_BYTES, at, stamp); // the stamp lands last
   }
 
   /** `from`'s post stamped `stamp`, as values of `like`'s dtype and length (a view of `read`), or null while it is not there. */
   private take(from: number, stamp: number, at: number, collective: BoardCollective, like: FloatArray): FloatArray | null {
-    const fd = this.peerFile(from);
+    const peer = this.peerBoard(from);
     const view = this.readView;
-    // The whole post in one read: a header with this stamp was written after the payload and trailer.
+    // The whole post in one copy: a header with this stamp was written after the payload and trailer.
     const bytes = like.byteLength;
     const total = HEADER_BYTES + bytes + TRAILER_BYTES;
-    if (readSync(fd, this.read, 0, total, at) < total || view.getUint32(0, true) !== stamp) return null;
+    if (!peer.take(this.read, total, at, stamp) || view.getUint32(0, true) !== stamp) return null;
     const name = view.getUint32(4, true);
     const seq = view.getFloat64(8, true);
     if (name !== collective.name || seq !== collective.seq) {
@@ -245,11 +257,11 @@ export class LaneBoard {
       : new Float64Array(this.read.buffer, HEADER_BYTES, length);
   }
 
-  /** Poll for `from`'s post: for SPIN_MS, then after naps, then between event-loop turns, until its loss or the timeout. */
+  /** Poll for `from`'s post: for spinMs, then after naps, then between event-loop turns, until its loss or the timeout. */
   private async wait(from: number, stamp: number, at: number, collective: BoardCollective, like: FloatArray): Promise<FloatArray> {
     const started = performance.now();
     let now = started;
-    while (now - started < SPIN_MS) {
+    while (now - started < this.spinMs) {
       const values = this.take(from, stamp, at, collective, like);
       if (values !== null) return values;
       now = performance.now();
@@ -284,19 +296,14 @@ export class LaneBoard {
     }
   }
 
-  private peerFile(from: number): number {
-    const fd = this.peers[from];
-    if (fd !== null && fd !== undefined) return fd;
-    const opened = openChecked(boardPath(this.options, from), 'board file');
+  private peerBoard(from: number): PeerBoard {
+    const known = this.peers[from];
+    if (known !== null && known !== undefined) return known;
+    const opened = this.memory.openPeer(boardPath(this.options, from));
     if (typeof opened === 'string') throw new CommError('COMM', `rank ${from}'s lane board cannot be used: ${opened}`, { rank: from });
     this.peers[from] = opened;
     return opened;
   }
-}
-
-function writeAll(fd: number, bytes: Uint8Array, offset: number, length: number, position: number): void {
-  let done = 0;
-  while (done < length) done += writeSync(fd, bytes, offset + done, length - done, position + done);
 }
 
 function nextTurn(): Promise<void> {
