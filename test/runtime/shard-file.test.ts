@@ -1,7 +1,8 @@
 // A processes rank's shard through a file of the job's folder (runtime/shard-file.ts): the rows, labels,
-// row keys and names come back as the launcher's slice of them, in the launcher's dtype; the file is
-// written 0600, removed once read, and a file that does not hold what its descriptor says is refused
-// with an error naming it.
+// row keys and names come back as the launcher's slice of them, in the launcher's dtype — mapped
+// where this build maps files (views of one mapping, writable, the float64 columns behind an odd
+// count of float32 values copied to stay aligned), read elsewhere; the file is written 0600, removed
+// once read, and a file that does not hold what its descriptor says is refused with an error naming it.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, rmSync, statSync, truncateSync } from 'node:fs';
@@ -9,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import '../../src/index.js';
 import { DataError } from '../../src/core/errors.js';
+import { canMapFiles } from '../../src/core/mapped-file.js';
 import { Dataset } from '../../src/data/index.js';
 import { readShardFile, shardFileBytes, writeShardFile } from '../../src/runtime/shard-file.js';
 
@@ -34,27 +36,41 @@ const dataset = (x: Float32Array | Float64Array, keys: boolean): Dataset =>
     rowKeyBase: 40,
   });
 
-test('a shard file gives back the launcher’s slice: rows, labels, row keys, names and dtype; 0600, removed once read', () =>
-  withDir((dir) => {
-    for (const [x, keys] of [
-      [Float64Array.from({ length: 21 }, (_, i) => Math.sin(i)), true],
-      [Float32Array.from({ length: 21 }, (_, i) => i / 3), false],
-    ] as const) {
-      const data = dataset(x, keys);
-      const file = writeShardFile(dir, 1, data, 2, 6);
-      assert.equal(statSync(file.path).mode & 0o777, 0o600);
-      assert.equal(statSync(file.path).size, shardFileBytes(file));
-      const back = new Dataset(readShardFile(file));
-      const slice = data.slice(2, 6);
-      assert.equal(existsSync(file.path), false, 'read once, then removed');
-      assert.equal(back.x.constructor, x.constructor);
-      assert.deepEqual(back.x, slice.x.slice());
-      assert.deepEqual(back.y, slice.y!.slice());
-      assert.deepEqual([back.rows, back.cols, back.source], [4, 3, 'test.csv']);
-      assert.deepEqual([back.featureNames, back.labelNames], [data.featureNames, data.labelNames]);
-      for (let i = 0; i < 4; i++) assert.equal(back.rowKey(i), slice.rowKey(i), `row ${i}'s key`);
-    }
-  }));
+for (const mapping of ['mapped', 'read'] as const)
+  test(`${mapping}: a shard file gives back the launcher’s slice: rows, labels, row keys, names and dtype; 0600, removed once read`, () =>
+    withDir((dir) => {
+      if (mapping === 'read') process.env['SHARDLEARN_MAP_FILES'] = '0';
+      else delete process.env['SHARDLEARN_MAP_FILES'];
+      for (const [x, keys, end] of [
+        [Float64Array.from({ length: 21 }, (_, i) => Math.sin(i)), true, 6],
+        [Float32Array.from({ length: 21 }, (_, i) => i / 3), false, 6],
+        // 3 rows × 3 float32 values: the labels and keys after them start 4 bytes off alignment.
+        [Float32Array.from({ length: 21 }, (_, i) => i / 7), true, 5],
+      ] as const) {
+        const data = dataset(x, keys);
+        const file = writeShardFile(dir, 1, data, 2, end);
+        assert.equal(statSync(file.path).mode & 0o777, 0o600);
+        assert.equal(statSync(file.path).size, shardFileBytes(file));
+        const back = new Dataset(readShardFile(file));
+        const slice = data.slice(2, end);
+        const aligned = back.x.byteLength % 8 === 0;
+        assert.equal(canMapFiles(), mapping === 'mapped' && process.platform === 'linux');
+        if (canMapFiles()) {
+          assert.equal(back.x.buffer.byteLength, shardFileBytes(file), 'x is a view of the whole mapped file');
+          assert.equal(back.y!.buffer === back.x.buffer, aligned, 'aligned labels are a view of the same mapping');
+        } else assert.equal(back.x.buffer.byteLength, back.x.byteLength);
+        assert.equal(existsSync(file.path), false, 'read once, then removed');
+        assert.equal(back.x.constructor, x.constructor);
+        assert.deepEqual(back.x, slice.x.slice());
+        assert.deepEqual(back.y, slice.y!.slice());
+        assert.deepEqual([back.rows, back.cols, back.source], [end - 2, 3, 'test.csv']);
+        assert.deepEqual([back.featureNames, back.labelNames], [data.featureNames, data.labelNames]);
+        for (let i = 0; i < end - 2; i++) assert.equal(back.rowKey(i), slice.rowKey(i), `row ${i}'s key`);
+        // The rank's own rows: writable, though the file is gone.
+        back.x[0] = 42;
+        assert.equal(back.x[0], 42);
+      }
+    }));
 
 test('a shard file shorter than its descriptor is refused, naming the file and what was expected', () =>
   withDir((dir) => {
