@@ -165,8 +165,16 @@ async function run(
   post: (message: ProcessWorkerMessage) => void,
   postAndWait: (message: ProcessWorkerMessage) => Promise<void>,
 ): Promise<void> {
-  const start = { ...order, job: unpacked(order.job) };
+  // A shard shipped in a file is read once this rank listens: the launcher starts the other ranks when
+  // rank 0 listens, so rank 0 reading first held their start back by its read (6.4 MB: ~24 ms here,
+  // most of it the fresh pages' faults) and the ranks read one after the other. A restart policy's
+  // joins (below) read first, as before.
+  const readAfterListening = order.job.elastic === undefined && order.job.data.kind === 'file';
+  const unpackedJob = readAfterListening ? null : unpacked(order.job);
+  const start = order;
   const { rank } = start;
+  let listened = (): void => undefined;
+  const listening = new Promise<void>((resolve) => (listened = resolve));
   let comm: ZmqCommunicator | undefined;
   let place: ElasticPlace | undefined;
   const dead = new DeadMembers();
@@ -177,7 +185,7 @@ async function run(
   // Under a restart policy every generation joins through here: generation g's sockets in its own
   // 0700 subfolder of the job's folder, a lost peer aborting the generation (runtime/elastic.ts).
   const elastic: ElasticSetup | undefined =
-    start.job.elastic === undefined || start.ipcDir === undefined
+    unpackedJob?.elastic === undefined || start.ipcDir === undefined
       ? undefined
       : {
           join: async (at, _previous, onPeerLost) => {
@@ -201,7 +209,7 @@ async function run(
             // A member that died before connecting would leave this join waiting timeoutMs: fail at once instead.
             return (comm = await dead.watch(joining, at));
           },
-          ...(start.job.data.kind === 'rows' ? { rows: (at: ElasticPlace) => rowsFromLauncher(at, post, start.job.timeoutMs) } : {}),
+          ...(unpackedJob.data.kind === 'rows' ? { rows: (at: ElasticPlace) => rowsFromLauncher(at, post, start.job.timeoutMs) } : {}),
           membership: launcherMembership(post, () => place?.rank ?? rank),
           ...(start.newcomer === true ? { newcomer: () => admission(rank, post) } : {}),
         };
@@ -218,15 +226,24 @@ async function run(
       ...(start.job.stragglerWarningMs === undefined ? {} : { stragglerWarningMs: start.job.stragglerWarningMs }),
       onListening: (port) => {
         if (rank === 0 && start.advertise !== true) post({ type: 'listening', rank: 0, port });
+        listened();
       },
       ...(start.advertise === true ? { advertisePort: (port: number) => advertisedPort(rank, port, post) } : {}),
     }));
   try {
-    const result = await runRank(start.job, {
+    let job = unpackedJob;
+    let joined = join;
+    if (job === null) {
+      const joining = join();
+      await Promise.race([listening, joining]);
+      job = unpacked(start.job);
+      joined = () => joining;
+    }
+    const result = await runRank(job, {
       rank,
       size: start.size,
       paradigm: 'processes',
-      comm: join,
+      comm: joined,
       progress: (events) => post({ type: 'progress', rank, events }),
       progressIntervalMs: start.progressIntervalMs,
       ready: async () => post({ type: 'ready', rank }),
@@ -282,7 +299,7 @@ if (process.env['SHARDLEARN_PROCESS_WORKER'] === '1' && process.send !== undefin
   const onStart = (start: ProcessStart): void => {
     if (start.type !== 'start' || busy) return; // other orders belong to the job that is running
     busy = true;
-    if (pooled) resetPeakRss(); // FitInfo.peakRssBytes: this job's peak (the last job's garbage is gone: collectIdle)
+    if (pooled) resetPeakRss(); // FitInfo.peakRssBytes: this job's peak (the last job's young garbage is gone: collectIdle)
 
     run(start, (message) => void post(message), post).then(
       async () => {
@@ -309,11 +326,15 @@ if (process.env['SHARDLEARN_PROCESS_WORKER'] === '1' && process.send !== undefin
 }
 
 /**
- * Collect a pooled child's garbage while it waits for a job (the pool forks its children with
- * --expose-gc), so a job's peak memory (FitInfo.peakRssBytes) starts from what the child really
- * holds, not from the last job's heap. Here, not at the next job's start: a full collection took
- * ~10 ms of a warm processes×2 fit's 27–36 ms start-up.
+ * Collect a pooled child's young garbage while it waits for a job (the pool forks its children with
+ * --expose-gc): a scavenge, not a full collection. A full one made V8 throw away the optimised code
+ * of every function that had inlined or embedded the last job's objects ("weak objects" under
+ * --trace-deopt: ~90 functions re-optimised per fit of logistic-regression SGD, processes×2, on
+ * background threads that took the core from the other rank), so every warm fit ran cold: 0.54–0.69 s
+ * against 0.33–0.43 s with a scavenge (200k rows, 15,634 all-reduces), while the jobs' peak RSS was
+ * the same within 4 MB (135–139 vs 139–143 MB). Here, not at the next job's start: a collection
+ * there lengthened a warm fit's start-up.
  */
 function collectIdle(): void {
-  (globalThis as { gc?: () => void }).gc?.();
+  (globalThis as { gc?: (options?: { type: 'minor' | 'major' }) => void }).gc?.({ type: 'minor' });
 }
