@@ -169,7 +169,13 @@ export async function launchProcesses<State>(request: LaunchRequest<State>): Pro
             },
           },
       (send) => {
-        // Rank 0 binds an ephemeral port first; the others join through it.
+        // On the local path every rank's socket is a known path in the job's folder: all ranks start
+        // at once (a rank that dials rank 0 before it binds retries within milliseconds:
+        // zmq/transport.ts). Over TCP, rank 0 binds an ephemeral port first; the others join through it.
+        if (local !== null) {
+          for (let rank = 0; rank < size; rank++) send(rank, startOrder(rank, 0));
+          return () => undefined;
+        }
         send(0, startOrder(0, 0));
         const startRest = (port: number): void => {
           for (let rank = 1; rank < size; rank++) send(rank, startOrder(rank, port));

@@ -279,6 +279,9 @@ export class ZmqTransport {
       heartbeatTimeout: this.options.peerTimeoutMs ?? 10_000,
       sendTimeout: this.timeoutMs,
       linger: 2000,
+      // On the local path the ranks start together (runtime/processes.ts), so a rank may dial a peer's
+      // socket path before the peer binds it: retry after 2 ms, doubling to 100 ms, not ZeroMQ's 100 ms.
+      ...(this.local ? { reconnectInterval: 2, reconnectMaxInterval: 100 } : {}),
     });
     this.dealers[peer] = dealer;
     const host = this.local ? LOCAL_HOST : endpoint.slice('tcp://'.length, endpoint.lastIndexOf(':')).replace(/^\[|\]$/g, '');
