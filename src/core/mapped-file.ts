@@ -6,7 +6,9 @@
  * measure or test the other way), `canMapFiles()` is false and the callers read and write their
  * files instead.
  *
- * Users: the lane board's posts (comm/zmq/board-memory.ts) and a processes rank's shard file
+ * Users: the lane board's posts (comm/zmq/board-memory.ts), which also sleeps and wakes on its
+ * words across processes (`waitWord`, `wakeWord`: Linux futexes on the shared pages, what
+ * Atomics.wait and Atomics.notify do between threads), and a processes rank's shard file
  * (runtime/shard-file.ts). The mapping stays valid after its descriptor is closed and its file
  * unlinked; it goes when the ArrayBuffer is collected. The file must not shrink under a mapping (an
  * access past its end faults with SIGBUS): map only files of this job's 0700 folder, sized first.
@@ -20,6 +22,8 @@ import { createRequire } from 'node:module';
 
 interface MapFileAddon {
   map(fd: number, bytes: number, writable: boolean): ArrayBuffer;
+  wait(buffer: ArrayBuffer, byteOffset: number, expected: number, timeoutMs: number): boolean;
+  wake(buffer: ArrayBuffer, byteOffset: number): number;
 }
 
 let addon: MapFileAddon | null | undefined;
@@ -50,4 +54,22 @@ export function mapFile(fd: number, bytes: number, writable: boolean): ArrayBuff
   const map = loaded();
   if (map === null) throw new Error('files cannot be mapped in this build (dist/native/map-file.node was not built)');
   return map.map(fd, bytes, writable);
+}
+
+/**
+ * Block this thread until the int32 at `byteOffset` of `mapped` (a buffer from `mapFile`) is no
+ * longer `expected`, a `wakeWord` on it (from any process mapping the same file) arrives, or
+ * `timeoutMs` passes; true unless it timed out. Spurious returns are possible: recheck the word.
+ */
+export function waitWord(mapped: ArrayBuffer, byteOffset: number, expected: number, timeoutMs: number): boolean {
+  const map = loaded();
+  if (map === null) throw new Error('files cannot be mapped in this build (dist/native/map-file.node was not built)');
+  return map.wait(mapped, byteOffset, expected | 0, timeoutMs);
+}
+
+/** Wake every thread, of any process, blocked in `waitWord` on the int32 at `byteOffset` of `mapped`; how many woke. */
+export function wakeWord(mapped: ArrayBuffer, byteOffset: number): number {
+  const map = loaded();
+  if (map === null) throw new Error('files cannot be mapped in this build (dist/native/map-file.node was not built)');
+  return map.wake(mapped, byteOffset);
 }

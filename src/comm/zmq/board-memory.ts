@@ -21,7 +21,7 @@
  * peer.take(into, length, at, stamp);                          // false while the post stamped `stamp` is not there
  */
 import { closeSync, fstatSync, ftruncateSync, readSync, writeSync } from 'node:fs';
-import { canMapFiles, mapFile } from '../../core/mapped-file.js';
+import { canMapFiles, mapFile, waitWord, wakeWord } from '../../core/mapped-file.js';
 import { createExclusive, openChecked } from './lane-files.js';
 
 /** How the board reaches its files. */
@@ -34,8 +34,29 @@ export interface PeerBoard {
    * the post stamped `stamp` (its first u32) yet. The caller checks the copy's stamp all the same.
    */
   take(into: Uint8Array, length: number, at: number, stamp: number): boolean;
+  /**
+   * Give the core away until the post at `at` may have changed from what it is now: mapped, a futex
+   * sleep of at most SLEEP_MS that the peer's next post ends (it wakes sleepers it sees flagged);
+   * files, a nap of NAP_MS.
+   */
+  sleep(at: number): void;
   close(): void;
 }
+
+/** The longest one mapped sleep lasts (the board checks its peers' loss and its timeout between sleeps). */
+const SLEEP_MS = 1;
+/**
+ * A files nap: 10 µs asked, 33–39 µs slept here with the rank's timer slack at 1 µs (lane-board.ts
+ * sets it; Linux's default 50 µs slack made a 10 µs nap 82 µs and a 50 µs one 121 µs).
+ */
+const NAP_MS = 0.01;
+/**
+ * After a board's slots, its rank's sleep flag (u32: 1 while it sleeps on a peer's post), which every
+ * poster reads after posting to decide whether to wake sleepers: the wake's system call is paid only
+ * when someone sleeps. (Set, then the word rechecked, then the futex wait, which checks the word
+ * again in the kernel: a post can never fall between a sleeper's check and its sleep.)
+ */
+const FLAG_BYTES = 8;
 
 export abstract class BoardMemory {
   protected constructor(
@@ -45,14 +66,15 @@ export abstract class BoardMemory {
 
   /**
    * Create this rank's board file at `path` (O_EXCL, mode 0600, `bytes` zeros: stamp 0, which no post
-   * carries) and reach it the `kind` way; 'mapped' falls back to 'files' where mapping is unavailable.
+   * carries, then the sleep flag) and reach it the `kind` way; 'mapped' falls back to 'files' where
+   * mapping is unavailable.
    */
   static create(path: string, bytes: number, kind: BoardMemoryKind): BoardMemory {
     const fd = createExclusive(path);
     try {
-      ftruncateSync(fd, bytes);
+      ftruncateSync(fd, bytes + FLAG_BYTES);
       if (kind === 'files' || !canMapFiles()) return new FileBoard(fd, bytes);
-      const memory = new MappedBoard(new Uint8Array(mapFile(fd, bytes, true)), bytes);
+      const memory = new MappedBoard(mapFile(fd, bytes + FLAG_BYTES, true), bytes);
       closeSync(fd); // the mapping outlives the descriptor
       return memory;
     } catch (error) {
@@ -75,6 +97,9 @@ export abstract class BoardMemory {
 
 /** The files themselves: pwrite and pread on tmpfs's page cache (~2 µs a call here). */
 class FileBoard extends BoardMemory {
+  /** What a nap waits on (nothing ever wakes it: the nap is a sleep that gives the core away). */
+  private readonly nap = new Int32Array(new SharedArrayBuffer(4));
+
   constructor(
     private readonly fd: number,
     bytes: number,
@@ -92,6 +117,7 @@ class FileBoard extends BoardMemory {
     if (typeof fd === 'string') return fd;
     return {
       take: (into, length, at) => readSync(fd, into, 0, length, at) === length,
+      sleep: () => void Atomics.wait(this.nap, 0, 0, NAP_MS),
       close: () => closeSync(fd),
     };
   }
@@ -101,43 +127,69 @@ class FileBoard extends BoardMemory {
   }
 }
 
-/** Shared mappings of the files: a post is a memcpy and an atomic store, a poll an atomic load. */
+/**
+ * Shared mappings of the files: a post is a memcpy and an atomic store (and a futex wake when a peer
+ * sleeps on it), a poll an atomic load, a sleep a futex wait.
+ */
 class MappedBoard extends BoardMemory {
+  private readonly own: Uint8Array;
   private readonly words: Int32Array;
+  /** This rank's sleep flag's index in `words`. */
+  private readonly flag: number;
+  /** The sleep flags of the peers opened so far (read after each post). */
+  private readonly peerFlags: { words: Int32Array; index: number }[] = [];
 
   constructor(
-    private readonly own: Uint8Array,
+    private readonly mapped: ArrayBuffer,
     bytes: number,
   ) {
     super('mapped', bytes);
-    this.words = new Int32Array(own.buffer, own.byteOffset, own.byteLength >> 2);
+    this.own = new Uint8Array(mapped);
+    this.words = new Int32Array(mapped);
+    this.flag = bytes >> 2;
   }
 
   publish(post: Uint8Array, length: number, at: number, stamp: number): void {
     this.own.set(post.subarray(4, length), at + 4);
     // The stamp last, by an atomic store: every byte above is visible to a reader that loads it.
     Atomics.store(this.words, at >> 2, stamp | 0);
+    for (const peer of this.peerFlags) {
+      if (Atomics.load(peer.words, peer.index) !== 0) {
+        wakeWord(this.mapped, at);
+        return;
+      }
+    }
   }
 
   openPeer(path: string): PeerBoard | string {
     const fd = openChecked(path, 'board file');
     if (typeof fd === 'string') return fd;
-    let view: Uint8Array;
+    const total = this.bytes + FLAG_BYTES;
+    let mapped: ArrayBuffer;
     try {
       const size = fstatSync(fd).size;
-      if (size !== this.bytes) return `its board file holds ${size} bytes, not ${this.bytes}`;
-      view = new Uint8Array(mapFile(fd, this.bytes, false));
+      if (size !== total) return `its board file holds ${size} bytes, not ${total}`;
+      mapped = mapFile(fd, total, false);
     } catch (error) {
       return `its board file cannot be mapped (${(error as Error).message})`;
     } finally {
       closeSync(fd);
     }
-    const words = new Int32Array(view.buffer, 0, view.byteLength >> 2);
+    const view = new Uint8Array(mapped);
+    const words = new Int32Array(mapped);
+    this.peerFlags.push({ words, index: this.flag });
     return {
       take: (into, length, at, stamp) => {
         if (Atomics.load(words, at >> 2) >>> 0 !== stamp) return false;
         into.set(view.subarray(at, at + length)); // checked by the board from here: the peer may write on
         return true;
+      },
+      sleep: (at) => {
+        const now = Atomics.load(words, at >> 2);
+        Atomics.store(this.words, this.flag, 1);
+        // Rechecked after the flag is up: a post before this point is seen here, one after it wakes us.
+        if (Atomics.load(words, at >> 2) === now) waitWord(mapped, at, now, SLEEP_MS);
+        Atomics.store(this.words, this.flag, 0);
       },
       close: () => undefined, // unmapped when collected
     };

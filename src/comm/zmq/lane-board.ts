@@ -13,10 +13,12 @@
  * back to back (bench/step-allreduce.ts, 21 float64 values); through mappings 2.1 µs, as threads'
  * shared memory (1.6 µs) in the same run.
  *
- * Waiting: a rank polls without a pause for SPIN_MS (the peers of a step arrive within microseconds
- * of each other); then it naps NAP_MS between polls (Atomics.wait on memory nobody wakes: a sleep
- * that gives the core to whatever else is runnable — a spinning rank on a 2-core machine otherwise
- * pushes V8's and ZeroMQ's background threads onto the core of the rank it waits for); after NAPS_MS
+ * Waiting: a rank polls without a pause for up to SPIN_MS (the peers of a step arrive within
+ * microseconds of each other; the spin adapts, see SPIN_MS); then it sleeps between polls, giving
+ * the core to whatever else is runnable — a spinning rank on a 2-core machine otherwise pushes V8's
+ * and ZeroMQ's background threads onto the core of the rank it waits for (zmq/board-memory.ts: with
+ * mappings a futex sleep the peer's post ends, as Atomics.wait/notify between threads; with files a
+ * 10 µs nap); after SLEEPS_MS
  * it polls once a millisecond between event-loop turns, so the process keeps answering (heartbeats,
  * peer loss). Every wait ends: the peer's loss (the ZeroMQ transport's or the lane's, `problem`) or
  * `timeoutMs` fails it with a CommError naming the peer; a wait of `warnMs` logs a straggler line.
@@ -48,8 +50,10 @@
  * if (board?.fits(buffer)) await board.allReduce(buffer, 'sum', { seq: 7, name: nameHash('allReduce(sum)') }, check, refused);
  * board.close();
  */
+import { writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
+import { isMainThread } from 'node:worker_threads';
 import { CommError } from '../../core/errors.js';
 import type { FloatArray } from '../../core/storage.js';
 import type { ReduceOp } from '../communicator.js';
@@ -63,16 +67,20 @@ import { stragglerLine } from './straggler.js';
 /** Largest buffer (bytes per rank) an all-reduce takes through the board. */
 export const BOARD_MAX_BYTES = 64 * 1024;
 /**
- * How long a rank polls without a pause: while the world fits the host's cores, 0.5 ms (a step's
- * peers arrive within microseconds, or a preempted peer a few hundred later: logistic-regression SGD,
- * processes×2, 200k rows, warm: 0.17–0.18 s a fit with 0.5 ms, 0.17–0.27 s with 0.1 ms); with more
- * ranks than cores, 0.1 ms, since a spinning rank then holds a core a peer needs.
+ * How long a rank polls without a pause, at most: while the world fits the host's cores, 0.5 ms (a
+ * step's peers arrive within microseconds, or a preempted peer a few hundred later:
+ * logistic-regression SGD, processes×2, 200k rows, warm: 0.17–0.18 s a fit with 0.5 ms, 0.17–0.27 s
+ * with 0.1 ms); with more ranks than cores, 0.1 ms. The spin adapts (`spinMs`): halved, down to
+ * SPIN_MIN_MS, after each wait the spin did not end, doubled back after each it did. A spinning
+ * rank holds its core, so when the host gives two ranks one core between them (the other busy), a
+ * fixed spin made every all-reduce cost the whole spin: 4 KiB all-reduces took 640 µs through a
+ * whole pass of bench:allreduce where the passes before and after took 5 µs.
  */
 const SPIN_MS = 0.5;
 const SPIN_MS_OVERSUBSCRIBED = 0.1;
-/** After SPIN_MS, how long it polls after naps of NAP_MS (the core is free meanwhile) before polling once a millisecond between event-loop turns. */
-const NAPS_MS = 5;
-const NAP_MS = 0.05;
+const SPIN_MIN_MS = 0.02;
+/** After the spin, how long it polls between sleeps (the core is free meanwhile) before polling once a millisecond between event-loop turns. */
+const SLEEPS_MS = 5;
 /** The longest a rank runs all-reduces on the board without one event-loop turn. */
 const TURN_EVERY_MS = 5;
 /** Header: u32 stamp, u32 collective name hash, f64 collective sequence, u8 dtype (1 f32, 2 f64), u32 length (values). */
@@ -127,19 +135,20 @@ export class LaneBoard {
   private readonly peers: (PeerBoard | null)[];
   /** When this rank's event loop last had a turn between all-reduces. */
   private lastTurn = performance.now();
-  /** What a nap waits on (nothing ever wakes it: the nap is a sleep that gives the core away). */
-  private readonly nap = new Int32Array(new SharedArrayBuffer(4));
   private closed = false;
 
-  /** SPIN_MS, or SPIN_MS_OVERSUBSCRIBED with more ranks than this host has cores. */
-  private readonly spinMs: number;
+  /** The spin's ceiling: SPIN_MS, or SPIN_MS_OVERSUBSCRIBED with more ranks than this host has cores. */
+  private readonly maxSpinMs: number;
+  /** The next wait's spin (adapts between SPIN_MIN_MS and maxSpinMs: see SPIN_MS). */
+  private spinMs: number;
 
   private constructor(
     private readonly options: LaneBoardOptions,
     private readonly memory: BoardMemory,
   ) {
     this.peers = new Array<PeerBoard | null>(options.size).fill(null);
-    this.spinMs = options.size <= availableParallelism() ? SPIN_MS : SPIN_MS_OVERSUBSCRIBED;
+    this.maxSpinMs = options.size <= availableParallelism() ? SPIN_MS : SPIN_MS_OVERSUBSCRIBED;
+    this.spinMs = this.maxSpinMs;
   }
 
   /** How this board reaches its files: through shared mappings or by pread/pwrite. */
@@ -153,6 +162,7 @@ export class LaneBoard {
    */
   static create(options: LaneBoardOptions): LaneBoard | null {
     if (options.size < 2 || !onTmpfs(options.dir)) return null;
+    preciseNaps();
     return new LaneBoard(options, BoardMemory.create(boardPath(options, options.rank), SLOTS * SLOT_BYTES, options.memory ?? 'mapped'));
   }
 
@@ -180,6 +190,8 @@ export class LaneBoard {
     const at = (this.count % SLOTS) * SLOT_BYTES;
     const stamp = (this.count % 0xffffffff) + 1;
     this.count++;
+    // Every peer opened before the first post: a post wakes the peers it sees sleeping on it.
+    if (this.count === 1) for (let peer = 0; peer < this.options.size; peer++) if (peer !== this.options.rank) this.peerBoard(peer);
     this.publish(buffer, stamp, at, collective);
     const { rank, size } = this.options;
     const sum = this.scratch(buffer);
@@ -257,15 +269,19 @@ export class LaneBoard {
       : new Float64Array(this.read.buffer, HEADER_BYTES, length);
   }
 
-  /** Poll for `from`'s post: for spinMs, then after naps, then between event-loop turns, until its loss or the timeout. */
+  /** Poll for `from`'s post: for spinMs, then between sleeps, then between event-loop turns, until its loss or the timeout. */
   private async wait(from: number, stamp: number, at: number, collective: BoardCollective, like: FloatArray): Promise<FloatArray> {
     const started = performance.now();
     let now = started;
     while (now - started < this.spinMs) {
       const values = this.take(from, stamp, at, collective, like);
-      if (values !== null) return values;
+      if (values !== null) {
+        this.spinMs = Math.min(this.maxSpinMs, this.spinMs * 2);
+        return values;
+      }
       now = performance.now();
     }
+    this.spinMs = Math.max(SPIN_MIN_MS, this.spinMs / 2);
     const { timeoutMs, warnMs } = this.options;
     let warned = warnMs <= 0 || warnMs >= timeoutMs;
     for (;;) {
@@ -289,7 +305,7 @@ export class LaneBoard {
           ),
         );
       }
-      if (waited < NAPS_MS) Atomics.wait(this.nap, 0, 0, NAP_MS);
+      if (waited < SLEEPS_MS) this.peerBoard(from).sleep(at);
       else await pause();
       const values = this.take(from, stamp, at, collective, like);
       if (values !== null) return values;
@@ -303,6 +319,21 @@ export class LaneBoard {
     if (typeof opened === 'string') throw new CommError('COMM', `rank ${from}'s lane board cannot be used: ${opened}`, { rank: from });
     this.peers[from] = opened;
     return opened;
+  }
+}
+
+/**
+ * Set this thread's timer slack to 1 µs (Linux: /proc/self/timerslack_ns is the main thread's, and a
+ * thread may set its own), so that a nap (files) or a sleep's timeout (mappings) lasts about as long
+ * as asked: a 10 µs nap took 82 µs under Linux's default 50 µs slack, 33–39 µs with 1 µs. Best
+ * effort, main thread only (a board lives on a rank's main thread).
+ */
+function preciseNaps(): void {
+  if (process.platform !== 'linux' || !isMainThread) return;
+  try {
+    writeFileSync('/proc/self/timerslack_ns', '1000');
+  } catch {
+    // not permitted or no procfs: naps run long, nothing else changes
   }
 }
 
