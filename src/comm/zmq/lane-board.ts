@@ -14,7 +14,7 @@
  * shared memory (1.6 µs) in the same run.
  *
  * Waiting: a rank polls without a pause for up to SPIN_MS (the peers of a step arrive within
- * microseconds of each other; the spin adapts, see SPIN_MS); then it sleeps between polls, giving
+ * microseconds of each other); then it sleeps between polls, giving
  * the core to whatever else is runnable — a spinning rank on a 2-core machine otherwise pushes V8's
  * and ZeroMQ's background threads onto the core of the rank it waits for (zmq/board-memory.ts: with
  * mappings a futex sleep the peer's post ends, as Atomics.wait/notify between threads; with files a
@@ -67,18 +67,20 @@ import { stragglerLine } from './straggler.js';
 /** Largest buffer (bytes per rank) an all-reduce takes through the board. */
 export const BOARD_MAX_BYTES = 64 * 1024;
 /**
- * How long a rank polls without a pause, at most: while the world fits the host's cores, 0.5 ms (a
- * step's peers arrive within microseconds, or a preempted peer a few hundred later:
- * logistic-regression SGD, processes×2, 200k rows, warm: 0.17–0.18 s a fit with 0.5 ms, 0.17–0.27 s
- * with 0.1 ms); with more ranks than cores, 0.1 ms. The spin adapts (`spinMs`): halved, down to
- * SPIN_MIN_MS, after each wait the spin did not end, doubled back after each it did. A spinning
- * rank holds its core, so when the host gives two ranks one core between them (the other busy), a
- * fixed spin made every all-reduce cost the whole spin: 4 KiB all-reduces took 640 µs through a
- * whole pass of bench:allreduce where the passes before and after took 5 µs.
+ * How long a rank polls without a pause. While the world fits the host's cores, 0.5 ms: a step's
+ * peers arrive within microseconds, or a preempted peer a few hundred later (logistic-regression SGD,
+ * processes×2, 200k rows, warm: 0.17–0.18 s a fit with 0.5 ms, 0.17–0.27 s with 0.1 ms). With more
+ * ranks than cores, 20 µs: a spinning rank then holds a core a peer needs, and the futex sleep after
+ * the spin ends at the peer's post (processes×3 on 2 cores, 100k rows: 0.60–0.64 s a fit with 20 µs,
+ * 1.28–1.54 s with 0.1 ms). Fixed, not adaptive: a spin halved after each wait it did not end trapped
+ * two ranks in turns of sleeping, each arriving while the other slept and paying its wake-up (an idle
+ * virtual CPU here is slow to wake): 100–170 µs per 256 B–4 KiB all-reduce in bench:allreduce against
+ * 5–14 µs with the fixed spin, even with a full spin retried every 32 waits. The cost of a fixed spin:
+ * when the host squeezes two ranks onto one core, each all-reduce can take the whole spin (one pass
+ * of 4 KiB all-reduces in one run: 640 µs per call, against 5 µs in the passes around it).
  */
 const SPIN_MS = 0.5;
-const SPIN_MS_OVERSUBSCRIBED = 0.1;
-const SPIN_MIN_MS = 0.02;
+const SPIN_MS_OVERSUBSCRIBED = 0.02;
 /** After the spin, how long it polls between sleeps (the core is free meanwhile) before polling once a millisecond between event-loop turns. */
 const SLEEPS_MS = 5;
 /** The longest a rank runs all-reduces on the board without one event-loop turn. */
@@ -137,18 +139,15 @@ export class LaneBoard {
   private lastTurn = performance.now();
   private closed = false;
 
-  /** The spin's ceiling: SPIN_MS, or SPIN_MS_OVERSUBSCRIBED with more ranks than this host has cores. */
-  private readonly maxSpinMs: number;
-  /** The next wait's spin (adapts between SPIN_MIN_MS and maxSpinMs: see SPIN_MS). */
-  private spinMs: number;
+  /** SPIN_MS, or SPIN_MS_OVERSUBSCRIBED with more ranks than this host has cores. */
+  private readonly spinMs: number;
 
   private constructor(
     private readonly options: LaneBoardOptions,
     private readonly memory: BoardMemory,
   ) {
     this.peers = new Array<PeerBoard | null>(options.size).fill(null);
-    this.maxSpinMs = options.size <= availableParallelism() ? SPIN_MS : SPIN_MS_OVERSUBSCRIBED;
-    this.spinMs = this.maxSpinMs;
+    this.spinMs = options.size <= availableParallelism() ? SPIN_MS : SPIN_MS_OVERSUBSCRIBED;
   }
 
   /** How this board reaches its files: through shared mappings or by pread/pwrite. */
@@ -275,13 +274,9 @@ export class LaneBoard {
     let now = started;
     while (now - started < this.spinMs) {
       const values = this.take(from, stamp, at, collective, like);
-      if (values !== null) {
-        this.spinMs = Math.min(this.maxSpinMs, this.spinMs * 2);
-        return values;
-      }
+      if (values !== null) return values;
       now = performance.now();
     }
-    this.spinMs = Math.max(SPIN_MIN_MS, this.spinMs / 2);
     const { timeoutMs, warnMs } = this.options;
     let warned = warnMs <= 0 || warnMs >= timeoutMs;
     for (;;) {
