@@ -20,6 +20,7 @@
  */
 #include <errno.h>
 #include <limits.h>
+#include <stdbool.h>
 #include <linux/futex.h>
 #include <stdint.h>
 #include <string.h>
@@ -39,11 +40,17 @@ static napi_value throw_error(napi_env env, const char *code, const char *messag
   return NULL;
 }
 
+/* The call's `count` arguments into argv; false after throwing `usage` when there are not exactly that many. */
+static bool arguments(napi_env env, napi_callback_info info, size_t count, napi_value *argv, const char *usage) {
+  size_t argc = count;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) == napi_ok && argc == count) return true;
+  throw_error(env, "EINVAL", usage);
+  return false;
+}
+
 static napi_value map(napi_env env, napi_callback_info info) {
-  size_t argc = 3;
   napi_value argv[3];
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != 3)
-    return throw_error(env, "EINVAL", "map(fd, bytes, writable) takes three arguments");
+  if (!arguments(env, info, 3, argv, "map(fd, bytes, writable) takes three arguments")) return NULL;
   int32_t fd;
   int64_t bytes;
   bool writable;
@@ -79,10 +86,8 @@ static int32_t *word_at(napi_env env, napi_value buffer, napi_value offset_value
 }
 
 static napi_value wait_word(napi_env env, napi_callback_info info) {
-  size_t argc = 4;
   napi_value argv[4];
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != 4)
-    return throw_error(env, "EINVAL", "wait(buffer, byteOffset, expected, timeoutMs) takes four arguments");
+  if (!arguments(env, info, 4, argv, "wait(buffer, byteOffset, expected, timeoutMs) takes four arguments")) return NULL;
   int32_t *word = word_at(env, argv[0], argv[1]);
   if (word == NULL) return NULL;
   int32_t expected;
@@ -100,10 +105,8 @@ static napi_value wait_word(napi_env env, napi_callback_info info) {
 }
 
 static napi_value wake_word(napi_env env, napi_callback_info info) {
-  size_t argc = 2;
   napi_value argv[2];
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != 2)
-    return throw_error(env, "EINVAL", "wake(buffer, byteOffset) takes two arguments");
+  if (!arguments(env, info, 2, argv, "wake(buffer, byteOffset) takes two arguments")) return NULL;
   int32_t *word = word_at(env, argv[0], argv[1]);
   if (word == NULL) return NULL;
   long result = syscall(SYS_futex, word, FUTEX_WAKE, INT_MAX, NULL, NULL, 0);
