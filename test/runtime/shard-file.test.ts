@@ -37,10 +37,12 @@ const dataset = (x: Float32Array | Float64Array, keys: boolean): Dataset =>
   });
 
 for (const mapping of ['mapped', 'read'] as const)
-  test(`${mapping}: a shard file gives back the launcher’s slice: rows, labels, row keys, names and dtype; 0600, removed once read`, () =>
+  test(`${mapping}: a shard file gives back the launcher’s slice: rows, labels, row keys, names and dtype; 0600, removed once read`, (t) =>
     withDir((dir) => {
       if (mapping === 'read') process.env['SHARDLEARN_MAP_FILES'] = '0';
       else delete process.env['SHARDLEARN_MAP_FILES'];
+      // Whether the build made the addon is test/comm/zmq-lane-board.test.ts's to check.
+      if (mapping === 'mapped' && !canMapFiles()) return t.skip('this build cannot map files (no dist/native/map-file.node)');
       for (const [x, keys, end] of [
         [Float64Array.from({ length: 21 }, (_, i) => Math.sin(i)), true, 6],
         [Float32Array.from({ length: 21 }, (_, i) => i / 3), false, 6],
@@ -54,7 +56,7 @@ for (const mapping of ['mapped', 'read'] as const)
         const back = new Dataset(readShardFile(file));
         const slice = data.slice(2, end);
         const aligned = back.x.byteLength % 8 === 0;
-        assert.equal(canMapFiles(), mapping === 'mapped' && process.platform === 'linux');
+        assert.equal(canMapFiles(), mapping === 'mapped');
         if (canMapFiles()) {
           assert.equal(back.x.buffer.byteLength, shardFileBytes(file), 'x is a view of the whole mapped file');
           assert.equal(back.y!.buffer === back.x.buffer, aligned, 'aligned labels are a view of the same mapping');
