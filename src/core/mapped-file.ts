@@ -40,6 +40,13 @@ function loaded(): MapFileAddon | null {
   return addon;
 }
 
+/** The addon, or an error saying this build has none (callers check `canMapFiles()` first). */
+function required(): MapFileAddon {
+  const map = loaded();
+  if (map === null) throw new Error('files cannot be mapped in this build (dist/native/map-file.node was not built)');
+  return map;
+}
+
 /** Whether files are mapped here: the addon loads and SHARDLEARN_MAP_FILES is not 0. */
 export function canMapFiles(): boolean {
   return process.env['SHARDLEARN_MAP_FILES'] !== '0' && loaded() !== null;
@@ -51,9 +58,7 @@ export function canMapFiles(): boolean {
  * message is the system's).
  */
 export function mapFile(fd: number, bytes: number, writable: boolean): ArrayBuffer {
-  const map = loaded();
-  if (map === null) throw new Error('files cannot be mapped in this build (dist/native/map-file.node was not built)');
-  return map.map(fd, bytes, writable);
+  return required().map(fd, bytes, writable);
 }
 
 /**
@@ -62,14 +67,10 @@ export function mapFile(fd: number, bytes: number, writable: boolean): ArrayBuff
  * `timeoutMs` passes; true unless it timed out. Spurious returns are possible: recheck the word.
  */
 export function waitWord(mapped: ArrayBuffer, byteOffset: number, expected: number, timeoutMs: number): boolean {
-  const map = loaded();
-  if (map === null) throw new Error('files cannot be mapped in this build (dist/native/map-file.node was not built)');
-  return map.wait(mapped, byteOffset, expected | 0, timeoutMs);
+  return required().wait(mapped, byteOffset, expected | 0, timeoutMs);
 }
 
 /** Wake every thread, of any process, blocked in `waitWord` on the int32 at `byteOffset` of `mapped`; how many woke. */
 export function wakeWord(mapped: ArrayBuffer, byteOffset: number): number {
-  const map = loaded();
-  if (map === null) throw new Error('files cannot be mapped in this build (dist/native/map-file.node was not built)');
-  return map.wake(mapped, byteOffset);
+  return required().wake(mapped, byteOffset);
 }

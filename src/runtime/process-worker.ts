@@ -161,17 +161,17 @@ function unpacked(job: ShippedJob): RankJob {
 }
 
 async function run(
-  order: ProcessStart,
+  start: ProcessStart,
   post: (message: ProcessWorkerMessage) => void,
   postAndWait: (message: ProcessWorkerMessage) => Promise<void>,
 ): Promise<void> {
-  // A shard shipped in a file is read once this rank listens: the launcher starts the other ranks when
-  // rank 0 listens, so rank 0 reading first held their start back by its read (6.4 MB: ~24 ms here,
-  // most of it the fresh pages' faults) and the ranks read one after the other. A restart policy's
-  // joins (below) read first, as before.
-  const readAfterListening = order.job.elastic === undefined && order.job.data.kind === 'file';
-  const unpackedJob = readAfterListening ? null : unpacked(order.job);
-  const start = order;
+  // A shard shipped in a file is read once this rank listens, so its peers' connections to it are
+  // under way while it reads. (Measured when the launcher still started the other ranks only once
+  // rank 0 listened: rank 0 reading first held their start back by its read, 6.4 MB ~24 ms here,
+  // most of it the fresh pages' faults; on the local path the launcher now starts every rank at once,
+  // runtime/processes.ts.) A restart policy's joins (below) read first, as before.
+  const readAfterListening = start.job.elastic === undefined && start.job.data.kind === 'file';
+  const unpackedJob = readAfterListening ? null : unpacked(start.job);
   const { rank } = start;
   let listened = (): void => undefined;
   const listening = new Promise<void>((resolve) => (listened = resolve));

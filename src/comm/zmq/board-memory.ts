@@ -134,10 +134,10 @@ class FileBoard extends BoardMemory {
 class MappedBoard extends BoardMemory {
   private readonly own: Uint8Array;
   private readonly words: Int32Array;
-  /** This rank's sleep flag's index in `words`. */
+  /** The sleep flag's index in a board's words (every board file has the same layout). */
   private readonly flag: number;
-  /** The sleep flags of the peers opened so far (read after each post). */
-  private readonly peerFlags: { words: Int32Array; index: number }[] = [];
+  /** The words of the peers opened so far, whose sleep flags are read after each post. */
+  private readonly peerWords: Int32Array[] = [];
 
   constructor(
     private readonly mapped: ArrayBuffer,
@@ -153,8 +153,8 @@ class MappedBoard extends BoardMemory {
     this.own.set(post.subarray(4, length), at + 4);
     // The stamp last, by an atomic store: every byte above is visible to a reader that loads it.
     Atomics.store(this.words, at >> 2, stamp | 0);
-    for (const peer of this.peerFlags) {
-      if (Atomics.load(peer.words, peer.index) !== 0) {
+    for (const words of this.peerWords) {
+      if (Atomics.load(words, this.flag) !== 0) {
         wakeWord(this.mapped, at);
         return;
       }
@@ -177,7 +177,7 @@ class MappedBoard extends BoardMemory {
     }
     const view = new Uint8Array(mapped);
     const words = new Int32Array(mapped);
-    this.peerFlags.push({ words, index: this.flag });
+    this.peerWords.push(words);
     return {
       take: (into, length, at, stamp) => {
         if (Atomics.load(words, at >> 2) >>> 0 !== stamp) return false;

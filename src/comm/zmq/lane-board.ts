@@ -13,13 +13,12 @@
  * back to back (bench/step-allreduce.ts, 21 float64 values); through mappings 2.1 µs, as threads'
  * shared memory (1.6 µs) in the same run.
  *
- * Waiting: a rank polls without a pause for up to SPIN_MS (the peers of a step arrive within
- * microseconds of each other); then it sleeps between polls, giving
- * the core to whatever else is runnable — a spinning rank on a 2-core machine otherwise pushes V8's
- * and ZeroMQ's background threads onto the core of the rank it waits for (zmq/board-memory.ts: with
- * mappings a futex sleep the peer's post ends, as Atomics.wait/notify between threads; with files a
- * 10 µs nap); after SLEEPS_MS
- * it polls once a millisecond between event-loop turns, so the process keeps answering (heartbeats,
+ * Waiting: a rank polls without a pause for SPIN_MS (the peers of a step arrive within microseconds
+ * of each other); then it sleeps between polls, giving the core to whatever else is runnable — a
+ * spinning rank on a 2-core machine otherwise pushes V8's and ZeroMQ's background threads onto the
+ * core of the rank it waits for (zmq/board-memory.ts: with mappings a futex sleep the peer's post
+ * ends, as Atomics.wait/notify between threads; with files a 10 µs nap); after SLEEPS_MS it polls
+ * once a millisecond between event-loop turns, so the process keeps answering (heartbeats,
  * peer loss). Every wait ends: the peer's loss (the ZeroMQ transport's or the lane's, `problem`) or
  * `timeoutMs` fails it with a CommError naming the peer; a wait of `warnMs` logs a straggler line.
  * And since an all-reduce on the board may complete without an event-loop turn, where one over a
