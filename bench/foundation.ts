@@ -7,7 +7,9 @@
  * a change in the machine's load hits both sides alike. Medians and spread over the rounds. Within a
  * round the paradigms of a case take turns going first (round r starts at the r-th): of two fits back
  * to back, the second measured 1–18% more CPU time here whichever paradigm it was (linear SVM, 1M
- * rows, 4 pairs in each order, load 8–10), which a fixed order charges to the same paradigm.
+ * rows, 4 pairs in each order, load 8–10), which a fixed order charges to the same paradigm. Each
+ * round starts with an untimed fit of the first case per paradigm, and the threads stay in the pool
+ * for the whole run (warm: no start-up, optimised code), as they do between a program's fits.
  *
  * BENCH_PARADIGMS (default `sequential`) adds rows for the threads paradigm: `sequential,threads1,
  * threads2` also times threads×1 and threads×2 (data in shared memory, warm threads) against
@@ -34,7 +36,7 @@ import { placeSharedArraysInWasmMemory } from '../src/core/kernels-wasm.js';
 import type { Dataset } from '../src/data/index.js';
 import { loadData } from '../src/data/index.js';
 import { createModel, evaluate } from '../src/models/index.js';
-import { prewarmThreads, shutdownThreadPool } from '../src/runtime/index.js';
+import { configureThreadPool, prewarmThreads, shutdownThreadPool } from '../src/runtime/index.js';
 
 const scale = Number(process.env['BENCH_SCALE'] ?? '1');
 const repeats = Number(process.env['BENCH_REPEATS'] ?? '3');
@@ -165,7 +167,11 @@ for (const c of cases) {
   data.set(c.data, (await loadData(c.data, { placement: 'shared' })).train);
 }
 const threadCounts = [...new Set(paradigms.filter((p) => p.threads).map((p) => p.workers))];
-if (threadCounts.length > 0) prewarmThreads(Math.max(...threadCounts));
+// Warm threads for every round: a round's scikit-learn runs take 40–60 s at full scale, past the
+// pool's 30 s idle timeout, so with the default each round's first threads fit started new workers
+// (import, cold JIT) and took up to 2× the others (OLS threads×2: 0.41–0.46 s against 0.23–0.32).
+configureThreadPool({ idleTimeoutMs: Infinity });
+if (threadCounts.length > 0) await prewarmThreads(Math.max(...threadCounts));
 
 /** The paradigms a case runs under: a strategy-specific entry only for the SGD cases. */
 const paradigmsFor = (c: Case): typeof paradigms => paradigms.filter((p) => p.strategy === undefined || c.sgd === true);
@@ -187,6 +193,19 @@ const metrics = new Map<string, Record<string, number | number[]>>();
 const key = (id: string, paradigm: string): string => `${id} ${paradigm}`;
 const sklearnThreads = [...new Set(paradigms.map((p) => p.workers))];
 for (let round = 0; round < repeats; round++) {
+  // An untimed fit of the first case in every paradigm first: the first fit after a scikit-learn turn
+  // took ~0.2 s longer whichever paradigm ran it (OLS 1M×50: 0.40–0.53 s against 0.20–0.33 for the
+  // others of its round, 4 rounds of 5 on 2026-12-04), which the turns then charged to one paradigm.
+  const first = cases[0];
+  if (first !== undefined) {
+    for (const p of paradigmsFor(first)) {
+      const strategy = p.strategy === undefined ? {} : { strategy: p.strategy };
+      await createModel(first.model, first.params).fit(
+        data.get(first.data)!,
+        p.threads ? { paradigm: 'threads', workers: p.workers, ...strategy } : {},
+      );
+    }
+  }
   for (const c of cases) {
     const train = data.get(c.data)!;
     const turns = paradigmsFor(c);

@@ -158,6 +158,12 @@ export type { WorldMember } from './comm/rendezvous-backend.js';
  */
 export { shutdownThreadPool } from './runtime/thread-pool.js';
 /**
+ * Start the `threads` paradigm's workers ahead of a fit (they import the library meanwhile), and set
+ * how long idle ones are kept (default 30 s; Infinity keeps them for the life of the process).
+ * @example await prewarmThreads(2); configureThreadPool({ idleTimeoutMs: Infinity });
+ */
+export { configureThreadPool, prewarmThreads } from './runtime/thread-pool.js';
+/**
  * Kill the idle child processes the `processes` paradigm keeps for `reuseProcesses` fits (they never hold the process open).
  * @example await shutdownProcessPool();
  */

@@ -192,7 +192,7 @@ export async function trainCommand(args: ParsedArgs, write: Output): Promise<Tra
   // sequential and threads: that shared memory is this thread's WASM kernel memory, so the kernels
   // read the rows where they were loaded (else each fit copies them in once: 0.1–0.3 s for 1M×50).
   const threads = paradigm === 'threads' && pipeline === undefined;
-  if (threads) prewarmThreads(workers);
+  if (threads) void prewarmThreads(workers);
   const inProcess = threads || paradigm === 'sequential';
   if (inProcess) placeSharedArraysInWasmMemory();
   const data = await prepareData(

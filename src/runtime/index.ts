@@ -6,7 +6,7 @@ import './launchers.js';
 
 export { launchSequential } from './sequential.js';
 export { launchThreads } from './threads.js';
-export { prewarmThreads, shutdownThreadPool } from './thread-pool.js';
+export { configureThreadPool, prewarmThreads, shutdownThreadPool } from './thread-pool.js';
 export { launchProcesses } from './processes.js';
 export { prewarmProcesses, shutdownProcessPool } from './process-pool.js';
 export { launchCluster } from './cluster.js';

@@ -15,11 +15,15 @@
  * await shutdownThreadPool(); // terminate the idle threads now, not after 30 s
  */
 import { Worker } from 'node:worker_threads';
+import { ConfigError, ShardlearnError } from '../core/errors.js';
 import { resolveWorkers } from './job.js';
 import type { ThreadWorkerMessage } from './thread-worker.js';
 
-/** Idle workers are terminated after this long without a job. */
+/** Idle workers are terminated after this long without a job, unless `configureThreadPool` says otherwise. */
 export const IDLE_TIMEOUT_MS = 30_000;
+let idleTimeoutMs = IDLE_TIMEOUT_MS;
+/** Longest a new worker may take to come online (import the library, compile the kernels) for `prewarmThreads`. */
+const STARTUP_MS = 60_000;
 
 const WORKER_URL = new URL('./thread-worker.js', import.meta.url);
 
@@ -133,14 +137,16 @@ export function acquireWorkers(size: number, reuse: boolean): PooledWorker[] {
  * Start workers now so that the pool holds at least `size` idle ones when the next fit asks: their
  * start-up (importing the library, compiling the WASM kernels: 0.3–0.6 s each on this 2-core
  * machine, issue #19) then overlaps whatever the caller does meanwhile — the CLI loads the data. The
- * new workers are idle from the start (unref()ed, terminated after IDLE_TIMEOUT_MS without a job);
- * a job that takes one before it is online posts its job to it, which runs once it is.
+ * new workers are idle from the start (unref()ed, terminated after the idle timeout without a job);
+ * a job that takes one before it is online posts its job to it, which runs once it is. The promise
+ * resolves when every idle worker of the pool is online (awaiting it is optional).
  * @example
- * prewarmThreads(2); // undefined: as many as a fit would start by default
+ * const warming = prewarmThreads(2); // undefined: as many as a fit would start by default
  * const data = (await loadData(spec, { placement: 'shared' })).train;
+ * await warming; // not needed: the fit would wait for them anyway
  * await model.fit(data, { paradigm: 'threads', workers: 2 }); // startupMs ≈ 0
  */
-export function prewarmThreads(workers?: number): void {
+export async function prewarmThreads(workers?: number): Promise<void> {
   const size = resolveWorkers(workers, Number.MAX_SAFE_INTEGER, true); // the count a fit would take
   const idle = pool.filter((entry) => !entry.busy).length;
   for (let i = idle; i < size; i++) {
@@ -148,9 +154,57 @@ export function prewarmThreads(workers?: number): void {
     pool.push(entry);
     releaseWorker(entry);
   }
+  // An idle worker is unref()ed: one still starting is held ref()ed until online, so that a caller
+  // awaiting this has a live event loop (else Node would exit with the promise unsettled).
+  const starting = pool.filter((entry) => !entry.busy);
+  for (const entry of starting) entry.worker.ref();
+  try {
+    await Promise.all(starting.map(onlineOrFailure));
+  } finally {
+    for (const entry of starting) if (!entry.busy) entry.worker.unref();
+  }
 }
 
-/** Give a worker whose job succeeded back to the pool (idle, unref()ed, terminated after IDLE_TIMEOUT_MS). */
+/** When the worker is online; rejects if it exits or fails first, or takes longer than STARTUP_MS to start. */
+function onlineOrFailure(entry: PooledWorker): Promise<number> {
+  return new Promise<number>((resolve, reject) => {
+    const thread = `pooled worker thread ${entry.worker.threadId}`;
+    const onExit = (code: number): void => done(new ShardlearnError('WORKER_FAILED', `${thread} exited (code ${code}) while starting`));
+    const onError = (error: Error): void =>
+      done(new ShardlearnError('WORKER_FAILED', `${thread} failed while starting: ${error.message}`, { cause: error }));
+    const timer = setTimeout(
+      () => done(new ShardlearnError('TIMEOUT', `${thread} did not start within ${STARTUP_MS} ms (importing the library)`)),
+      STARTUP_MS,
+    );
+    const done = (error: Error | null, at?: number): void => {
+      clearTimeout(timer);
+      entry.worker.off('exit', onExit);
+      entry.worker.off('error', onError);
+      if (error === null) resolve(at!);
+      else reject(error);
+    };
+    entry.worker.on('exit', onExit);
+    entry.worker.on('error', onError);
+    entry.online.then((at) => done(null, at), done);
+  });
+}
+
+/**
+ * How long an idle pooled worker waits for its next job before it is terminated (default
+ * IDLE_TIMEOUT_MS, 30 s); `Infinity` keeps idle workers until `shutdownThreadPool()` or the process
+ * ends (they never keep it alive). Applies to workers that become idle from now on, and to those idle now.
+ * @example
+ * configureThreadPool({ idleTimeoutMs: Infinity }); // fits far apart keep warm threads
+ */
+export function configureThreadPool(options: { idleTimeoutMs: number }): void {
+  const ms = options.idleTimeoutMs;
+  if (!(ms >= 0))
+    throw new ConfigError(`idleTimeoutMs must be a number of milliseconds ≥ 0 or Infinity, got ${String(ms)}`, { field: 'idleTimeoutMs' });
+  idleTimeoutMs = ms;
+  for (const entry of pool) if (!entry.busy) armIdleTimer(entry);
+}
+
+/** Give a worker whose job succeeded back to the pool (idle, unref()ed, terminated after the idle timeout). */
 export function releaseWorker(entry: PooledWorker): void {
   if (!pool.includes(entry)) {
     void entry.worker.terminate(); // not pooled (reuseThreads: false) or already dropped
@@ -158,10 +212,18 @@ export function releaseWorker(entry: PooledWorker): void {
   }
   entry.busy = false;
   entry.worker.unref();
+  armIdleTimer(entry);
+}
+
+/** (Re)start an idle worker's countdown to termination; none under an infinite idle timeout. */
+function armIdleTimer(entry: PooledWorker): void {
+  clearTimeout(entry.idleTimer);
+  entry.idleTimer = undefined;
+  if (!Number.isFinite(idleTimeoutMs)) return;
   entry.idleTimer = setTimeout(() => {
     remove(entry);
     void entry.worker.terminate();
-  }, IDLE_TIMEOUT_MS);
+  }, idleTimeoutMs);
   entry.idleTimer.unref();
 }
 
@@ -174,7 +236,7 @@ export async function discardWorker(entry: PooledWorker): Promise<void> {
 /**
  * Terminate every idle pooled worker now and wait until they are gone. Fits that are running keep
  * their workers (those are terminated or pooled when they end). Idle workers never keep a process
- * alive and leave after 30 s on their own; call this to free their memory sooner, or in tests that
+ * alive and leave after the idle timeout (30 s by default) on their own; call this to free their memory sooner, or in tests that
  * count threads.
  *
  * @example

@@ -13,7 +13,9 @@ import { Dataset } from '../../src/data/dataset.js';
 import { syntheticGenerator } from '../../src/data/synthetic.js';
 import { createModel } from '../../src/models/registry.js';
 import { shutdownThreadPool } from '../../src/runtime/index.js';
-import { idleThreadCount, prewarmThreads } from '../../src/runtime/thread-pool.js';
+import { IDLE_TIMEOUT_MS, configureThreadPool, idleThreadCount, prewarmThreads } from '../../src/runtime/thread-pool.js';
+import { ConfigError } from '../../src/core/errors.js';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { stateDifference } from './model-cases.js';
 import { FaultyModel, ProbeModel } from './fixtures/fixture-models.js';
 
@@ -46,20 +48,58 @@ test("a second fit reuses the first fit's threads and equals a fresh-thread fit 
 
 test('prewarmThreads starts idle workers that the next fit takes, and tops up to the count asked', async () => {
   await shutdownThreadPool();
-  prewarmThreads(2);
+  const warming = prewarmThreads(2);
   assert.equal(idleThreadCount(), 2, 'two workers idle in the pool at once, before they are online');
-  prewarmThreads(2);
+  const again = prewarmThreads(2);
   assert.equal(idleThreadCount(), 2, 'already two idle: none started');
+  await Promise.all([warming, again]);
   const warm = await createModel('linear-regression', {}).fit(regression, { paradigm: 'threads', workers: 2 });
   const cold = await createModel('linear-regression', {}).fit(regression, { paradigm: 'threads', workers: 2, reuseThreads: false });
   assert.equal(stateDifference(warm.state, cold.state).worst, 0, 'prewarmed threads train the same model bit for bit');
   assert.equal(idleThreadCount(), 2, 'the prewarmed workers went back to the pool');
-  prewarmThreads(3);
+  const third = prewarmThreads(3);
   assert.equal(idleThreadCount(), 3);
+  await third;
   const three = await createModel('linear-regression', {}).fit(regression, { paradigm: 'threads', workers: 3 });
   assert.deepEqual(three.fitInfo?.threadIds?.slice(0, 2), warm.fitInfo?.threadIds, 'the oldest idle workers are taken first');
   await shutdownThreadPool();
   assert.equal(idleThreadCount(), 0);
+});
+
+test('an awaited prewarmThreads resolves once its workers are online: the next fit starts with none to wait for', async () => {
+  await shutdownThreadPool();
+  await prewarmThreads(2);
+  assert.equal(idleThreadCount(), 2);
+  const fitted = await createModel('linear-regression', {}).fit(regression, { paradigm: 'threads', workers: 2 });
+  assert.equal(fitted.fitInfo?.startupMs, 0, 'both workers were online before the fit began');
+  await shutdownThreadPool();
+});
+
+test('configureThreadPool sets how long idle workers live: a short timeout ends them, Infinity keeps them', async () => {
+  await shutdownThreadPool();
+  try {
+    configureThreadPool({ idleTimeoutMs: 50 });
+    await createModel('linear-regression', {}).fit(regression, { paradigm: 'threads', workers: 2 });
+    assert.equal(idleThreadCount(), 2);
+    await sleep(400);
+    assert.equal(idleThreadCount(), 0, 'terminated after 50 ms idle');
+    configureThreadPool({ idleTimeoutMs: Infinity });
+    await createModel('linear-regression', {}).fit(regression, { paradigm: 'threads', workers: 2 });
+    await sleep(400);
+    assert.equal(idleThreadCount(), 2, 'kept: no idle timeout');
+    configureThreadPool({ idleTimeoutMs: 50 }); // applies to the workers idle now, too
+    await sleep(400);
+    assert.equal(idleThreadCount(), 0);
+    for (const bad of [-1, Number.NaN]) {
+      assert.throws(
+        () => configureThreadPool({ idleTimeoutMs: bad }),
+        (error: unknown) => error instanceof ConfigError && error.field === 'idleTimeoutMs',
+      );
+    }
+  } finally {
+    configureThreadPool({ idleTimeoutMs: IDLE_TIMEOUT_MS });
+    await shutdownThreadPool();
+  }
 });
 
 test("a failed fit's threads are terminated, not returned to the pool", async () => {
