@@ -27,7 +27,7 @@ import { runSgd, sgdData } from '../solvers/sgd.js';
 import type { SgdProblem } from '../solvers/sgd.js';
 import { globalLayout } from '../spmd.js';
 import { LinearBatch } from './batch.js';
-import type { RowResidual } from './batch.js';
+import type { RowLoss } from './batch.js';
 import { FIT_INTERCEPT_OPTION, SGD_OPTIONS, checkFeatures, linearScores } from './shared.js';
 
 export type LinearRegressionSolver = 'exact' | 'sgd';
@@ -191,14 +191,10 @@ async function trainSgd(shard: Dataset, params: LinearRegressionParams, context:
   const decay = params.l2 / total;
   const { lr, fitIntercept } = params;
   const batch = new LinearBatch(d, 1);
-  const residual: RowResidual = (scores, at, row) => {
-    const error = scores[at]! - y[row]!;
-    scores[at] = error;
-    return 0.5 * error * error;
-  };
+  const squared = new SquaredLoss(y);
   const problem: SgdProblem = {
     dim: d + 1,
-    accumulate: (w, rows, count, gradient) => batch.sumRows(x, rows, count, w, gradient, residual),
+    accumulate: (w, rows, count, gradient) => batch.sumRows(x, rows, count, w, gradient, squared),
     apply(w, meanGradient) {
       for (let j = 0; j < d; j++) w[j]! -= lr * (meanGradient[j]! + decay * w[j]!);
       if (fitIntercept) w[d]! -= lr * meanGradient[d]!;
@@ -211,4 +207,15 @@ async function trainSgd(shard: Dataset, params: LinearRegressionParams, context:
     batch.release();
   }
   return { weights: result.params.slice(0, d), intercept: result.params[d]! };
+}
+
+/** Half the squared error of each row's score; the residual is the error (a class: see RowLoss). */
+class SquaredLoss implements RowLoss {
+  constructor(private readonly y: Float64Array) {}
+
+  residual(scores: Float64Array, at: number, row: number): number {
+    const error = scores[at]! - this.y[row]!;
+    scores[at] = error;
+    return 0.5 * error * error;
+  }
 }

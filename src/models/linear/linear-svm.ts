@@ -22,7 +22,7 @@ import { Estimator } from '../estimator.js';
 import type { OptionSchema } from '../option-schema.js';
 import { resolveOptions } from '../option-schema.js';
 import { LinearBatch } from './batch.js';
-import type { RowResidual } from './batch.js';
+import type { RowLoss } from './batch.js';
 import { accuracy } from '../metrics.js';
 import { runSgd, sgdCodes, sgdData } from '../solvers/sgd.js';
 import { FIT_INTERCEPT_OPTION, SGD_OPTIONS, checkFeatures, classifierLabels, linearScores, predictClasses, splitParams } from './shared.js';
@@ -67,37 +67,39 @@ export const LINEAR_SVM_OPTIONS: OptionSchema<LinearSVMParams> = {
  * c (binary: class index 1) and −1 otherwise; adds the subgradient (−y_c·[x, 1] where the margin is
  * violated) to `gradient`. Blocked gemv/gemm through `LinearBatch`; scratch allocated once.
  */
-export class HingeLoss {
+export class HingeLoss implements RowLoss {
   private readonly batch: LinearBatch;
   private codes: Int32Array = new Int32Array(0);
-  private readonly residual: RowResidual;
 
   constructor(
     readonly features: number,
     readonly outputs: number,
   ) {
     this.batch = new LinearBatch(features, outputs);
-    this.residual = (scores, at, row) => {
-      const code = this.codes[row]!;
-      let loss = 0;
-      for (let c = 0; c < outputs; c++) {
-        const sign = (outputs === 1 ? code === 1 : code === c) ? 1 : -1;
-        const margin = sign * scores[at + c]!;
-        if (margin < 1) {
-          loss += 1 - margin;
-          scores[at + c] = -sign;
-        } else {
-          scores[at + c] = 0;
-        }
+  }
+
+  /** RowLoss: the hinge of row `row`'s scores, replaced by its subgradient. */
+  residual(scores: Float64Array, at: number, row: number): number {
+    const code = this.codes[row]!;
+    const outputs = this.outputs;
+    let loss = 0;
+    for (let c = 0; c < outputs; c++) {
+      const sign = (outputs === 1 ? code === 1 : code === c) ? 1 : -1;
+      const margin = sign * scores[at + c]!;
+      if (margin < 1) {
+        loss += 1 - margin;
+        scores[at + c] = -sign;
+      } else {
+        scores[at + c] = 0;
       }
-      return loss;
-    };
+    }
+    return loss;
   }
 
   /** The listed rows (a mini-batch): adds the subgradient sum to `gradient`, returns Σ hinge. */
   sumRows(x: FloatArray, rows: Uint32Array, count: number, codes: Int32Array, params: Float64Array, gradient: Float64Array): number {
     this.codes = codes;
-    return this.batch.sumRows(x, rows, count, params, gradient, this.residual);
+    return this.batch.sumRows(x, rows, count, params, gradient, this);
   }
 
   /** Free the kernel-memory copy of the data the sums placed there (LinearBatch.release). */

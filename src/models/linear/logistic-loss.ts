@@ -13,7 +13,7 @@
  */
 import type { FloatArray } from '../../core/storage.js';
 import { LinearBatch } from './batch.js';
-import type { RowResidual } from './batch.js';
+import type { RowLoss } from './batch.js';
 
 /** log(1 + eᵗ) without overflow. */
 export function softplus(t: number): number {
@@ -82,32 +82,34 @@ export function probabilitiesFromScores(scores: Float64Array, rows: number, outp
  * are laid out `[W (outputs×features), b]`; `codes[i]` is row i's class index (0..K−1; binary: 1
  * is the positive class). Scratch is allocated once here, never per row or per call.
  */
-export class LogisticLoss {
+export class LogisticLoss implements RowLoss {
   private readonly batch: LinearBatch;
   private codes: Int32Array = new Int32Array(0);
-  private readonly residual: RowResidual;
 
   constructor(
     readonly features: number,
     readonly outputs: number,
   ) {
     this.batch = new LinearBatch(features, outputs);
-    this.residual =
-      outputs === 1
-        ? (scores, at, row) => binaryResidual(scores, at, this.codes[row] === 1)
-        : (scores, at, row) => softmaxResidual(scores, at, outputs, this.codes[row]!);
+  }
+
+  /** RowLoss: the log-loss of row `row`'s scores, replaced by p − onehot. */
+  residual(scores: Float64Array, at: number, row: number): number {
+    return this.outputs === 1
+      ? binaryResidual(scores, at, this.codes[row] === 1)
+      : softmaxResidual(scores, at, this.outputs, this.codes[row]!);
   }
 
   /** Rows [start, end) of row-major `x`: adds Σ∇ to `gradient`, returns Σ loss. */
   sumRange(x: FloatArray, start: number, end: number, codes: Int32Array, params: Float64Array, gradient: Float64Array): number {
     this.codes = codes;
-    return this.batch.sumRange(x, start, end, params, gradient, this.residual);
+    return this.batch.sumRange(x, start, end, params, gradient, this);
   }
 
   /** The listed rows (a mini-batch): adds Σ∇ to `gradient`, returns Σ loss. */
   sumRows(x: FloatArray, rows: Uint32Array, count: number, codes: Int32Array, params: Float64Array, gradient: Float64Array): number {
     this.codes = codes;
-    return this.batch.sumRows(x, rows, count, params, gradient, this.residual);
+    return this.batch.sumRows(x, rows, count, params, gradient, this);
   }
 
   /** Free the kernel-memory copy of the data the sums placed there (LinearBatch.release). */
