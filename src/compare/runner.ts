@@ -71,7 +71,7 @@ export interface RunOptions {
   signal?: AbortSignal;
   /** Called with each finished run (the store writes it at once, so an interrupted comparison keeps it). */
   onRecord?: (record: RunRecord) => Promise<void> | void;
-  /** Rows of the warm-up fit per model (default 2000). */
+  /** At most this many rows in a cell's warm-up fit (default: all its training rows). */
   warmupRows?: number;
   /**
    * Continue an interrupted comparison: its session (id, start, matrix) and the runs it stored. Every
@@ -157,8 +157,8 @@ async function measure(input: MeasureInput): Promise<Measured> {
     onProgress: (event) => options.onProgress?.({ type: 'fit-progress', cell, repeat, event }),
   };
   // Processes cells run on the warm process pool, as threads cells run on the warm thread pool: a
-  // repeat after the first does not pay fork, Node's boot and the library's import (the pool skips
-  // elastic and fault cells on its own). The first fit of a size pays it, as for threads.
+  // repeat does not pay fork, Node's boot and the library's import (the pool skips elastic and fault
+  // cells on its own); the cell's warm-up fit (warmUp) paid them.
   if (cell.paradigm === 'processes') fitOptions.reuseProcesses = true;
   if (session.matrix.timeoutMs !== null) fitOptions.timeoutMs = session.matrix.timeoutMs;
   const { name: networkName, kind: networkKind, ...profile } = cell.network;
@@ -408,23 +408,10 @@ export async function runMatrix(matrix: Matrix, options: RunOptions): Promise<Co
         skip(cell, `data '${cell.data}' could not be loaded: ${split.message}`);
         continue;
       }
-      const warmKey = baselineKey(cell);
-      if (matrix.warmup && !warmed.has(warmKey)) {
-        warmed.add(warmKey);
+      if (matrix.warmup && !warmed.has(cell.id)) {
+        warmed.add(cell.id);
         emit({ type: 'warmup', model: cell.model });
-        await warmUp(cell, split.train, options.warmupRows ?? 2000);
-      }
-      // And once in the cell's own pool: its threads or child processes run the model in isolates of
-      // their own, cold until they have fitted it, where the sequential cell runs warm code.
-      const poolKey = `${warmKey}|${cell.paradigm}|${cell.workers}|${cell.strategy}|${cell.compression}`;
-      if (
-        matrix.warmup &&
-        cell.fault === undefined &&
-        (cell.paradigm === 'threads' || cell.paradigm === 'processes') &&
-        !warmed.has(poolKey)
-      ) {
-        warmed.add(poolKey);
-        await warmUpPool(cell, split.train, options.warmupRows ?? 2000);
+        await warmUp(cell, split.train, options.warmupRows ?? Infinity);
       }
       emit({ type: 'run-start', cell, repeat, runIndex, totalRuns });
       const baselineSeconds = sequentialMedians(records).get(baselineKey(cell)) ?? null;
@@ -506,17 +493,23 @@ export async function runMatrix(matrix: Matrix, options: RunOptions): Promise<Co
 }
 
 /**
- * An unmeasured fit on a few rows in the cell's paradigm, workers, strategy and codec (no network
- * profile, no fault), on the pool its measured fits take. Without it the repeats of a threads or
- * processes cell measured its workers' JIT warming up (logistic SGD, 16k rows, processes×2:
- * 0.27, 0.11, 0.03 s; threads×2 0.11, 0.04, 0.06; sequential, warmed, 0.034, 0.021, 0.014), and the
- * first repeat paid the pool's start-up (0.3–0.7 s), which a long-lived program pays once.
+ * One unmeasured fit of the cell as its repeats will run it — paradigm, workers, strategy, codec, on
+ * its pool — on its training rows (at most `rows`), without its network profile or fault; none for
+ * cluster cells, whose every fit starts new processes in their namespaces. A paradigm that runs in
+ * threads or child processes has isolates of its own, cold until they have fitted the model, and
+ * the first fits of a process run code V8 still optimises (and, on the second fit's new closures,
+ * re-optimises). With a 2000-row sequential warm-up per model only, a cell's three repeats measured
+ * that warming (logistic SGD, 16k rows: processes×2 0.27, 0.11, 0.03 s; threads×2 0.11, 0.04, 0.06;
+ * sequential 0.034, 0.021, 0.014), and the first repeat paid the pool's start-up (0.3–0.7 s), which
+ * a long-lived program pays once: the medians then compared warm-up, not paradigms.
  */
-async function warmUpPool(cell: Cell, train: Dataset, rows: number): Promise<void> {
-  if (!availableParadigms().includes(cell.paradigm)) return;
+async function warmUp(cell: Cell, train: Dataset, rows: number): Promise<void> {
+  if (cell.fault !== undefined || cell.paradigm === 'cluster' || !availableParadigms().includes(cell.paradigm)) return;
   try {
-    const params = isEnvironmentSpec(cell.data) ? warmupParams(cell.model, cell.params) : cell.params;
-    await createModel(cell.model, params).fit(headRows(train, Math.max(rows, cell.workers)), {
+    const environment = isEnvironmentSpec(cell.data);
+    const params = environment ? warmupParams(cell.model, cell.params) : cell.params;
+    const data = environment || rows >= train.rows ? train : headRows(train, Math.max(rows, cell.workers));
+    await createModel(cell.model, params).fit(data, {
       paradigm: cell.paradigm,
       workers: cell.workers,
       ...parallelismOptions(cell.strategy),
@@ -524,18 +517,7 @@ async function warmUpPool(cell: Cell, train: Dataset, rows: number): Promise<voi
       ...(cell.paradigm === 'processes' ? { reuseProcesses: true } : {}),
     });
   } catch {
-    // Best effort, as warmUp: a cell that cannot run fails in its measured repeats, with its own message.
-  }
-}
-
-/** An unmeasured sequential fit on a few rows, so JIT compilation is not charged to the first cell. */
-async function warmUp(cell: Cell, train: Dataset, rows: number): Promise<void> {
-  if (!availableParadigms().includes('sequential')) return;
-  try {
-    const params = isEnvironmentSpec(cell.data) ? warmupParams(cell.model, cell.params) : cell.params;
-    await createModel(cell.model, params).fit(headRows(train, rows), { paradigm: 'sequential' });
-  } catch {
-    // A model that cannot fit the warm-up slice (e.g. more clusters than rows) fails for real in the
-    // measured runs, with its own message; the warm-up itself is best effort.
+    // A cell that cannot run fails for real in its measured repeats, with its own message; the
+    // warm-up itself is best effort.
   }
 }
