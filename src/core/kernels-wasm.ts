@@ -696,6 +696,43 @@ export function loadWasmKernels(options: WasmKernelsOptions = {}): WasmKernels |
 }
 
 /**
+ * A zeroed array of `length` elements in the active backend's WASM memory, where its kernels read
+ * it in place (`resident()` returns it without a copy); a plain array when the backend is not WASM
+ * or its memory is full. `release()` gives the block back (the array must not be used after). For
+ * data read from a file straight into kernel memory: a processes rank's shard (runtime/shard-file.ts).
+ * @example
+ * const x = kernelMemoryArray('float64', rows * cols);
+ * try { readSync(fd, new Uint8Array(x.array.buffer, x.array.byteOffset, x.array.byteLength)); ... } finally { x.release(); }
+ */
+export function kernelMemoryArray(
+  dtype: 'float32' | 'float64',
+  length: number,
+): { readonly array: Float32Array | Float64Array; release(): void } {
+  const Type = dtype === 'float32' ? Float32Array : Float64Array;
+  const heap = (kernels() as Partial<WasmKernels>).heap;
+  if (!(heap instanceof WasmHeap) || length === 0) return { array: new Type(length), release: () => undefined };
+  const bytes = length * Type.BYTES_PER_ELEMENT;
+  let at: number;
+  try {
+    at = heap.allocate(bytes);
+  } catch (error) {
+    if (!(error instanceof RangeError)) throw error;
+    return { array: new Type(length), release: () => undefined }; // memory full (4 GiB): a plain array, the kernels copy
+  }
+  const array = dtype === 'float32' ? new Float32Array(heap.buffer(), at, length) : new Float64Array(heap.buffer(), at, length);
+  array.fill(0);
+  let released = false;
+  return {
+    array,
+    release: () => {
+      if (released) return;
+      released = true;
+      heap.release(at, bytes);
+    },
+  };
+}
+
+/**
  * Make `allocate(..., 'shared')` (storage.ts) carve arrays out of this thread's WASM memory, so the
  * WASM kernels read datasets and parameters allocated afterwards without a copy. They stay
  * SharedArrayBuffer-backed, so they can still be posted to worker threads (which then read them

@@ -29,6 +29,7 @@ import type { ProcessIdle } from './process-pool.js';
 import { resetPeakRss } from './peak-rss.js';
 import type { ShardFileData } from './shard-file.js';
 import { readShardFile } from './shard-file.js';
+import { kernelMemoryArray } from '../core/kernels-wasm.js';
 
 /** A rank's job as the start order carries it: its rows may wait in a file of the job's folder (shard-file.ts). */
 export type ShippedJob = Omit<RankJob, 'data'> & { data: RankData | ShardFileData };
@@ -153,11 +154,20 @@ function rowsFromLauncher(place: ElasticPlace, post: (message: ProcessWorkerMess
   });
 }
 
-/** The job with its rows in memory: a shard waiting in a file (shard-file.ts) is read, and the file removed. */
-function unpacked(job: ShippedJob): RankJob {
+/**
+ * The job with its rows in memory: a shard waiting in a file (shard-file.ts) is read, and the file
+ * removed. Its features go into this process's kernel memory (`kernelMemoryArray`), where the
+ * models' kernels read them in place; `onRelease` receives what gives that block back when the job ends.
+ */
+function unpacked(job: ShippedJob, onRelease: (release: () => void) => void): RankJob {
   const { data } = job;
   if (data.kind !== 'file') return { ...job, data };
-  return { ...job, data: { kind: 'rows', init: readShardFile(data.file), start: 0, end: data.file.rows } };
+  const init = readShardFile(data.file, (dtype, length) => {
+    const placed = kernelMemoryArray(dtype, length);
+    onRelease(() => placed.release());
+    return placed.array;
+  });
+  return { ...job, data: { kind: 'rows', init, start: 0, end: data.file.rows } };
 }
 
 async function run(
@@ -171,7 +181,10 @@ async function run(
   // most of it the fresh pages' faults; on the local path the launcher now starts every rank at once,
   // runtime/processes.ts.) A restart policy's joins (below) read first, as before.
   const readAfterListening = start.job.elastic === undefined && start.job.data.kind === 'file';
-  const unpackedJob = readAfterListening ? null : unpacked(start.job);
+  // The shard's block of kernel memory, given back when this job ends (after its result is posted).
+  const releases: (() => void)[] = [];
+  const keep = (release: () => void): number => releases.push(release);
+  const unpackedJob = readAfterListening ? null : unpacked(start.job, keep);
   const { rank } = start;
   let listened = (): void => undefined;
   const listening = new Promise<void>((resolve) => (listened = resolve));
@@ -236,7 +249,7 @@ async function run(
     if (job === null) {
       const joining = join();
       await Promise.race([listening, joining]);
-      job = unpacked(start.job);
+      job = unpacked(start.job, keep);
       joined = () => joining;
     }
     const result = await runRank(job, {
@@ -262,6 +275,7 @@ async function run(
     throw error;
   } finally {
     process.off('message', onDied);
+    for (const release of releases) release();
   }
   await comm?.close(); // joined: runRank returned
 }

@@ -98,8 +98,17 @@ function readAll(fd: number, into: Uint8Array, position: number, path: string): 
  * (core/mapped-file.ts) the arrays are views of the file's own pages, shared and writable, which
  * outlive the file's removal: no copy, and no fresh pages to fault in — reading 12.8 MB into fresh
  * arrays took ~35 ms here, mapping it and touching every page ~15 ms. Elsewhere, one read per array.
+ *
+ * With `allocateX` the features are read into the array it returns instead (the others as above but
+ * never mapped): a processes rank passes one in its kernels' WASM memory (core/kernels-wasm.ts
+ * `kernelMemoryArray`), whose pages a pooled child has touched in earlier jobs. The models' kernels
+ * read the rows there in place; from a mapping they first copied them in (`Kernels.resident`), and
+ * that copy's first touch of the file's fresh pages cost ~11 ms per 6.4 MB, every fit.
  */
-export function readShardFile(file: ShardFile): DatasetInit {
+export function readShardFile(
+  file: ShardFile,
+  allocateX?: (dtype: 'float32' | 'float64', length: number) => Float32Array | Float64Array,
+): DatasetInit {
   const fd = openSync(file.path, 'r+');
   try {
     const expected = shardFileBytes(file);
@@ -112,7 +121,10 @@ export function readShardFile(file: ShardFile): DatasetInit {
           `${file.hasY ? ' with labels' : ''}${file.hasRowKeys ? ' and row keys' : ''} need ${expected}`,
       );
     }
-    const arrays = expected > 0 && canMapFiles() ? mappedArrays(file, mapFile(fd, expected, true)) : readArrays(file, fd);
+    const arrays =
+      expected > 0 && canMapFiles() && allocateX === undefined
+        ? mappedArrays(file, mapFile(fd, expected, true))
+        : readArrays(file, fd, allocateX);
     return {
       ...arrays,
       rows: file.rows,
@@ -147,9 +159,17 @@ function mappedArrays(file: ShardFile, mapped: ArrayBuffer): ShardArrays {
   return { x, y, rowKeys };
 }
 
-/** The shard's arrays read from `fd` into fresh arrays. */
-function readArrays(file: ShardFile, fd: number): ShardArrays {
-  const x = file.dtype === 'float32' ? new Float32Array(file.rows * file.cols) : new Float64Array(file.rows * file.cols);
+/** The shard's arrays read from `fd` into fresh arrays (the features into `allocateX`'s, when given). */
+function readArrays(
+  file: ShardFile,
+  fd: number,
+  allocateX?: (dtype: 'float32' | 'float64', length: number) => Float32Array | Float64Array,
+): ShardArrays {
+  const values = file.rows * file.cols;
+  const x = allocateX?.(file.dtype, values) ?? (file.dtype === 'float32' ? new Float32Array(values) : new Float64Array(values));
+  if (x.length !== values || (file.dtype === 'float32') !== x instanceof Float32Array) {
+    throw new RangeError(`readShardFile: allocateX returned ${x.constructor.name}(${x.length}) for ${values} ${file.dtype} values`);
+  }
   let position = 0;
   readAll(fd, bytesOf(x), position, file.path);
   position += x.byteLength;

@@ -11,6 +11,8 @@ import { join } from 'node:path';
 import '../../src/index.js';
 import { DataError } from '../../src/core/errors.js';
 import { canMapFiles } from '../../src/core/mapped-file.js';
+import { kernels } from '../../src/core/kernels.js';
+import { kernelMemoryArray } from '../../src/core/kernels-wasm.js';
 import { Dataset } from '../../src/data/index.js';
 import { readShardFile, shardFileBytes, writeShardFile } from '../../src/runtime/shard-file.js';
 
@@ -73,6 +75,42 @@ for (const mapping of ['mapped', 'read'] as const)
         assert.equal(back.x[0], 42);
       }
     }));
+
+test('with allocateX the features are read into kernel memory (the kernels read them in place), the rest as usual; released blocks are reused', () =>
+  withDir((dir) => {
+    for (const x of [Float64Array.from({ length: 21 }, (_, i) => Math.cos(i)), Float32Array.from({ length: 21 }, (_, i) => i / 9)]) {
+      const data = dataset(x, true);
+      const slice = data.slice(1, 6);
+      const placed: { array: Float32Array | Float64Array; release(): void }[] = [];
+      const back = new Dataset(
+        readShardFile(writeShardFile(dir, 0, data, 1, 6), (dtype, length) => {
+          placed.push(kernelMemoryArray(dtype, length));
+          return placed.at(-1)!.array;
+        }),
+      );
+      assert.equal(placed.length, 1);
+      assert.equal(back.x, placed[0]!.array, 'x is the allocated array itself');
+      assert.deepEqual(back.x, slice.x.slice());
+      assert.deepEqual(back.y, slice.y!.slice());
+      for (let i = 0; i < 5; i++) assert.equal(back.rowKey(i), slice.rowKey(i));
+      if (kernels().name === 'wasm') {
+        const resident = kernels().resident(back.x);
+        assert.equal(resident.array, back.x, 'in kernel memory: resident() copies nothing');
+        resident.release();
+      }
+      const { byteOffset } = back.x;
+      placed[0]!.release();
+      const again = kernelMemoryArray(x instanceof Float32Array ? 'float32' : 'float64', 15);
+      if (kernels().name === 'wasm') assert.equal(again.array.byteOffset, byteOffset, 'the released block is taken again');
+      assert.ok(
+        again.array.every((v) => v === 0),
+        'zeroed',
+      );
+      again.release();
+    }
+    const file = writeShardFile(dir, 0, dataset(new Float64Array(21), false), 0, 7);
+    assert.throws(() => readShardFile(file, () => new Float64Array(3)), /allocateX returned Float64Array\(3\) for 21 float64 values/);
+  }));
 
 test('a shard file shorter than its descriptor is refused, naming the file and what was expected', () =>
   withDir((dir) => {
