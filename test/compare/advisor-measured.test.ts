@@ -1,6 +1,6 @@
 // The advisor against real measurements: a small comparison (sequential, threads, processes; logistic
 // regression by SGD, which all-reduces every step) is run here, the cost model is calibrated on it,
-// and the advisor's picks must be what was measured fastest; one more processes run behind a shaped
+// and the advisor's picks must be what was measured fastest (within noise); one more processes run behind a shaped
 // link (2 ms, 100 Mbit/s) checks the advisor's capped-link prediction. Then `shardlearn advise` reads the same
 // runs back from a DuckDB file and gives the same advice.
 import { test } from 'node:test';
@@ -58,8 +58,11 @@ test('the advisor calibrated on a real comparison picks what was measured fastes
   const small = records.find((r) => r.trainRows < 5000)!.trainRows;
   const large = records.find((r) => r.trainRows > 5000)!.trainRows;
 
-  // (a) Small data, 2 workers: threads win. Processes pay ~0.5 s per spawned Node process and a
-  // loopback TCP hop per step; threads start in ~0.1 s and all-reduce through shared memory.
+  // Measured fastest, or within noise of it (10%, at least 10 ms): on warm pools (the runner warms
+  // every cell first) threads and processes are a few ms apart at these sizes, and either can win.
+  const withinNoise = (picked: number, fastest: number): boolean => picked <= fastest + Math.max(0.1 * fastest, 0.01);
+
+  // (a) Small data, 2 workers: the advisor's pick between threads and processes is the measured faster.
   const parallel = advise({
     model: 'logistic-regression',
     params: PARAMS,
@@ -70,12 +73,11 @@ test('the advisor calibrated on a real comparison picks what was measured fastes
     strategies: ['allreduce'],
     calibration,
   });
-  assert.equal(parallel.best.paradigm, 'threads', parallel.summary);
   const threadsSmall = measuredMedian(records, small, 'threads');
   const processesSmall = measuredMedian(records, small, 'processes');
   assert.ok(
-    threadsSmall * 1.5 < processesSmall,
-    `measured: threads ${threadsSmall} s should beat processes ${processesSmall} s by a clear margin`,
+    withinNoise(parallel.best.paradigm === 'threads' ? threadsSmall : processesSmall, Math.min(threadsSmall, processesSmall)),
+    `${parallel.summary}\nmeasured: threads ${threadsSmall} s, processes ${processesSmall} s`,
   );
   // With sequential in the race, the advisor's overall pick is also the measured fastest (on 2000
   // rows nothing amortises a worker's start-up).
@@ -94,7 +96,7 @@ test('the advisor calibrated on a real comparison picks what was measured fastes
   const fastest = Math.min(...Object.values(measured));
   const picked = measured[all.best.paradigm as keyof typeof measured];
   assert.ok(picked !== undefined, all.summary);
-  assert.ok(picked <= fastest + Math.max(0.1 * fastest, 0.01), `${all.summary}\nmeasured ${JSON.stringify(measured)}`);
+  assert.ok(withinNoise(picked, fastest), `${all.summary}\nmeasured ${JSON.stringify(measured)}`);
 
   // (b) Larger data over a capped link (100 Mbit/s, +2 ms per hop): every SGD step is a synchronous
   // 2-hop ring all-reduce, so the model says processes lose mostly on communication. Measured: one
@@ -133,7 +135,21 @@ test('the advisor calibrated on a real comparison picks what was measured fastes
   assert.ok(processes.totalSeconds > loopback.best.totalSeconds, 'a capped link predicts processes slower than loopback');
   const threadsLarge = measuredMedian(records, large, 'threads');
   const processesLarge = measuredMedian(records, large, 'processes');
-  assert.ok(threadsLarge * 1.5 < processesLarge, `measured on loopback: threads ${threadsLarge} s, processes ${processesLarge} s`);
+  // On loopback the pick between the two is the measured faster (within noise).
+  const onLoopback = advise({
+    model: 'logistic-regression',
+    params: PARAMS,
+    rows: large,
+    cols: 10,
+    paradigms: ['threads', 'processes'],
+    workers: [2],
+    strategies: ['allreduce'],
+    calibration,
+  });
+  assert.ok(
+    withinNoise(onLoopback.best.paradigm === 'threads' ? threadsLarge : processesLarge, Math.min(threadsLarge, processesLarge)),
+    `${onLoopback.summary}\nmeasured on loopback: threads ${threadsLarge} s, processes ${processesLarge} s`,
+  );
   // Measured: one processes×2 run behind the shaping proxy.
   const shapedMatrix = parseMatrix({
     name: 'advisor-check-wan',
