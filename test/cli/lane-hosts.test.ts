@@ -13,6 +13,8 @@ import { NamespaceNetwork, namespacesUnavailable } from '../../src/runtime/netns
 import { SGD_TRAIN as TRAIN, bin, run, withDir } from './bin.js';
 
 const skip = namespacesUnavailable() ?? false;
+/** Bytes of a rank's closing frames that may be dropped at teardown, when its peer closed first. */
+const TEARDOWN_SLACK = 2048;
 
 function rank(
   net: NamespaceNetwork,
@@ -91,8 +93,13 @@ test(
           assert.deepEqual(state(out), state(join(dir, 'processes.json')), 'cluster×2 over the lane learns what processes×2 learns');
           // A rank's last bytes may still leave its socket's send buffer after the process exits: read
           // the link's counter once it has reached the count or stood still for 0.5 s (at most 5 s).
+          // Up to TEARDOWN_SLACK bytes may never cross: frames rank 0 counted as it closed, which the
+          // kernel drops once rank 1 has closed its end (CI, once: 56,720 counted, 55,656 carried).
           const crossed = (await settledCounter(() => net.bytesSent(0), before + report.comm.bytesSent)) - before;
-          assert.ok(crossed >= report.comm.bytesSent, `rank 0 counted ${report.comm.bytesSent} bytes; its link carried ${crossed}`);
+          assert.ok(
+            crossed >= report.comm.bytesSent - TEARDOWN_SLACK,
+            `rank 0 counted ${report.comm.bytesSent} bytes; its link carried ${crossed}`,
+          );
         }
       } finally {
         net.close();
