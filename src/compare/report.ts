@@ -363,7 +363,7 @@ ${
 <li>Wall seconds: the <code>fit</code> call (worker start-up included, on warm pools: with <code>warmup</code>, each cell's unmeasured first fit started its threads or processes and compiled its code; data loading and scoring excluded). CPU seconds: <code>process.cpuUsage()</code> over the fit (worker threads included, child processes not).</li>
 <li>Peak RSS: the process's VmHWM (<code>/proc/self/status</code>) after the fit — its peak so far, so it never decreases within a session.</li>
 <li>Bytes and messages: the communicators' own counters, summed over ranks. Training data that the processes paradigm ships to its children before training is stored apart (<code>setup_bytes</code>) and not counted as bytes on the wire. Scores: on a held-out ${typeof session.matrix.testFraction === 'number' ? (session.matrix.testFraction * 100).toFixed(0) : escapeHtml(session.matrix.testFraction)}% of each data set (split seed ${escapeHtml(session.matrix.seed)}).</li>
-<li>Repeats are interleaved (repeat 1 of every cell, then repeat 2, …)${session.matrix.warmup ? ', after one unmeasured warm-up fit per model' : ''}.</li>
+<li>Repeats are interleaved (repeat 1 of every cell, then repeat 2, …)${session.matrix.warmup ? ', after one unmeasured warm-up fit per cell' : ''}.</li>
 </ul>
 <details><summary>Matrix</summary><pre>${escapeHtml(JSON.stringify(session.matrix, null, 2))}</pre></details>
 </body></html>
