@@ -36,6 +36,7 @@ import { placeSharedArraysInWasmMemory } from '../src/core/kernels-wasm.js';
 import type { Dataset } from '../src/data/index.js';
 import { loadData } from '../src/data/index.js';
 import { createModel, evaluate } from '../src/models/index.js';
+import type { FitOptions } from '../src/models/paradigm.js';
 import { configureThreadPool, prewarmThreads, shutdownThreadPool } from '../src/runtime/index.js';
 
 const scale = Number(process.env['BENCH_SCALE'] ?? '1');
@@ -173,6 +174,9 @@ const threadCounts = [...new Set(paradigms.filter((p) => p.threads).map((p) => p
 configureThreadPool({ idleTimeoutMs: Infinity });
 if (threadCounts.length > 0) await prewarmThreads(Math.max(...threadCounts));
 
+/** A paradigm's fit options: sequential by default, else threads×N with the entry's strategy, if it names one. */
+const fitOptions = (p: (typeof paradigms)[number]): FitOptions =>
+  p.threads ? { paradigm: 'threads', workers: p.workers, ...(p.strategy === undefined ? {} : { strategy: p.strategy }) } : {};
 /** The paradigms a case runs under: a strategy-specific entry only for the SGD cases. */
 const paradigmsFor = (c: Case): typeof paradigms => paradigms.filter((p) => p.strategy === undefined || c.sgd === true);
 /** The train metric shown beside the seconds: R² for regressors, accuracy for classifiers, inertia for k-means. */
@@ -199,11 +203,7 @@ for (let round = 0; round < repeats; round++) {
   const first = cases[0];
   if (first !== undefined) {
     for (const p of paradigmsFor(first)) {
-      const strategy = p.strategy === undefined ? {} : { strategy: p.strategy };
-      await createModel(first.model, first.params).fit(
-        data.get(first.data)!,
-        p.threads ? { paradigm: 'threads', workers: p.workers, ...strategy } : {},
-      );
+      await createModel(first.model, first.params).fit(data.get(first.data)!, fitOptions(p));
     }
   }
   for (const c of cases) {
@@ -211,8 +211,7 @@ for (let round = 0; round < repeats; round++) {
     const turns = paradigmsFor(c);
     for (const p of turns.map((_, i) => turns[(i + round) % turns.length]!)) {
       const model = createModel(c.model, c.params);
-      const strategy = p.strategy === undefined ? {} : { strategy: p.strategy };
-      await model.fit(train, p.threads ? { paradigm: 'threads', workers: p.workers, ...strategy } : {});
+      await model.fit(train, fitOptions(p));
       const k = key(c.id, p.name);
       ours.set(k, [...(ours.get(k) ?? []), model.fitInfo!.seconds]);
       const cpuMs = model.fitInfo!.cpuMs;

@@ -629,25 +629,11 @@ export function createWasmKernels(options: WasmKernelsOptions = {}): WasmKernels
 
   const resident = <T extends ResidentArray>(array: T): { readonly array: T; release(): void } => {
     if (heap.contains(array) || array.length === 0) return { array, release: () => undefined };
-    let at: number;
-    try {
-      at = heap.allocate(array.byteLength);
-    } catch (error) {
-      if (!(error instanceof RangeError)) throw error;
-      return { array, release: () => undefined }; // memory full (4 GiB): the kernels copy per call instead
-    }
     const Type = array.constructor as new (buffer: SharedArrayBuffer, byteOffset: number, length: number) => T;
-    const copy = new Type(heap.buffer(), at, array.length);
-    copy.set(array as never);
-    let released = false;
-    return {
-      array: copy,
-      release: () => {
-        if (released) return;
-        released = true;
-        heap.release(at, array.byteLength);
-      },
-    };
+    const block = heapBlock(heap, array.byteLength, (buffer, at) => new Type(buffer, at, array.length));
+    if (block === null) return { array, release: () => undefined }; // memory full (4 GiB): the kernels copy per call instead
+    block.array.set(array as never);
+    return block;
   };
 
   return {
@@ -710,20 +696,38 @@ export function kernelMemoryArray(
 ): { readonly array: Float32Array | Float64Array; release(): void } {
   const Type = dtype === 'float32' ? Float32Array : Float64Array;
   const heap = (kernels() as Partial<WasmKernels>).heap;
-  if (!(heap instanceof WasmHeap) || length === 0) return { array: new Type(length), release: () => undefined };
-  const bytes = length * Type.BYTES_PER_ELEMENT;
+  const block =
+    heap instanceof WasmHeap && length > 0
+      ? heapBlock(heap, length * Type.BYTES_PER_ELEMENT, (buffer, at) =>
+          dtype === 'float32' ? new Float32Array(buffer, at, length) : new Float64Array(buffer, at, length),
+        )
+      : null;
+  // Not WASM, or its memory full (4 GiB): a plain array, the kernels copy.
+  if (block === null) return { array: new Type(length), release: () => undefined };
+  block.array.fill(0); // a reused block holds an earlier job's values
+  return block;
+}
+
+/**
+ * `bytes` of `heap` viewed by `view`, with a `release()` that gives them back once (later calls do
+ * nothing); null when the memory is full (4 GiB). The one allocation path of `resident` and
+ * `kernelMemoryArray`.
+ */
+function heapBlock<T>(
+  heap: WasmHeap,
+  bytes: number,
+  view: (buffer: SharedArrayBuffer, at: number) => T,
+): { readonly array: T; release(): void } | null {
   let at: number;
   try {
     at = heap.allocate(bytes);
   } catch (error) {
     if (!(error instanceof RangeError)) throw error;
-    return { array: new Type(length), release: () => undefined }; // memory full (4 GiB): a plain array, the kernels copy
+    return null;
   }
-  const array = dtype === 'float32' ? new Float32Array(heap.buffer(), at, length) : new Float64Array(heap.buffer(), at, length);
-  array.fill(0);
   let released = false;
   return {
-    array,
+    array: view(heap.buffer(), at),
     release: () => {
       if (released) return;
       released = true;

@@ -183,7 +183,9 @@ async function run(
   const readAfterListening = start.job.elastic === undefined && start.job.data.kind === 'file';
   // The shard's block of kernel memory, given back when this job ends (after its result is posted).
   const releases: (() => void)[] = [];
-  const keep = (release: () => void): number => releases.push(release);
+  const keep = (release: () => void): void => {
+    releases.push(release);
+  };
   const unpackedJob = readAfterListening ? null : unpacked(start.job, keep);
   const { rank } = start;
   let listened = (): void => undefined;

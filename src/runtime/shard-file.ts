@@ -44,6 +44,9 @@ export interface ShardFileData {
   file: ShardFile;
 }
 
+/** Where `readShardFile` puts a shard's features: an array of `length` values of `dtype` (e.g. in kernel memory). */
+export type FeatureAllocator = (dtype: 'float32' | 'float64', length: number) => Float32Array | Float64Array;
+
 /** The bytes a shard file holds. */
 export function shardFileBytes(file: ShardFile): number {
   const element = file.dtype === 'float32' ? 4 : 8;
@@ -105,10 +108,7 @@ function readAll(fd: number, into: Uint8Array, position: number, path: string): 
  * read the rows there in place; from a mapping they first copied them in (`Kernels.resident`), and
  * that copy's first touch of the file's fresh pages cost ~11 ms per 6.4 MB, every fit.
  */
-export function readShardFile(
-  file: ShardFile,
-  allocateX?: (dtype: 'float32' | 'float64', length: number) => Float32Array | Float64Array,
-): DatasetInit {
+export function readShardFile(file: ShardFile, allocateX?: FeatureAllocator): DatasetInit {
   const fd = openSync(file.path, 'r+');
   try {
     const expected = shardFileBytes(file);
@@ -160,11 +160,7 @@ function mappedArrays(file: ShardFile, mapped: ArrayBuffer): ShardArrays {
 }
 
 /** The shard's arrays read from `fd` into fresh arrays (the features into `allocateX`'s, when given). */
-function readArrays(
-  file: ShardFile,
-  fd: number,
-  allocateX?: (dtype: 'float32' | 'float64', length: number) => Float32Array | Float64Array,
-): ShardArrays {
+function readArrays(file: ShardFile, fd: number, allocateX?: FeatureAllocator): ShardArrays {
   const values = file.rows * file.cols;
   const x = allocateX?.(file.dtype, values) ?? (file.dtype === 'float32' ? new Float32Array(values) : new Float64Array(values));
   if (x.length !== values || (file.dtype === 'float32') !== x instanceof Float32Array) {

@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import '../../src/index.js';
 import { advise, algorithmFor, calibrateFromRuns, validateAdvisor } from '../../src/compare/advisor.js';
+import type { Advice, AdviseRequest } from '../../src/compare/advisor.js';
 import { workloadOf } from '../../src/compare/cost-model.js';
 import { parseMatrix } from '../../src/compare/matrix.js';
 import type { RunRecord } from '../../src/compare/record.js';
@@ -61,35 +62,36 @@ test('the advisor calibrated on a real comparison picks what was measured fastes
   // Measured fastest, or within noise of it (10%, at least 10 ms): on warm pools (the runner warms
   // every cell first) threads and processes are a few ms apart at these sizes, and either can win.
   const withinNoise = (picked: number, fastest: number): boolean => picked <= fastest + Math.max(0.1 * fastest, 0.01);
+  /** The advisor's ranking for this model on `rows` rows, 2 workers, all-reduce; on loopback unless `link` caps it. */
+  const adviseOn = (rows: number, paradigms?: AdviseRequest['paradigms'], link: Partial<AdviseRequest> = {}): Advice =>
+    advise({
+      model: 'logistic-regression',
+      params: PARAMS,
+      rows,
+      cols: 10,
+      ...(paradigms === undefined ? {} : { paradigms }),
+      workers: [2],
+      strategies: ['allreduce'],
+      ...link,
+      calibration,
+    });
+  /** The advisor's pick between threads and processes on `rows` rows is the measured faster of the two; their medians. */
+  const picksMeasuredFaster = (rows: number): { advice: Advice; threads: number; processes: number } => {
+    const advice = adviseOn(rows, ['threads', 'processes']);
+    const threads = measuredMedian(records, rows, 'threads');
+    const processes = measuredMedian(records, rows, 'processes');
+    assert.ok(
+      withinNoise(advice.best.paradigm === 'threads' ? threads : processes, Math.min(threads, processes)),
+      `${advice.summary}\nmeasured on loopback, ${rows} rows: threads ${threads} s, processes ${processes} s`,
+    );
+    return { advice, threads, processes };
+  };
 
   // (a) Small data, 2 workers: the advisor's pick between threads and processes is the measured faster.
-  const parallel = advise({
-    model: 'logistic-regression',
-    params: PARAMS,
-    rows: small,
-    cols: 10,
-    paradigms: ['threads', 'processes'],
-    workers: [2],
-    strategies: ['allreduce'],
-    calibration,
-  });
-  const threadsSmall = measuredMedian(records, small, 'threads');
-  const processesSmall = measuredMedian(records, small, 'processes');
-  assert.ok(
-    withinNoise(parallel.best.paradigm === 'threads' ? threadsSmall : processesSmall, Math.min(threadsSmall, processesSmall)),
-    `${parallel.summary}\nmeasured: threads ${threadsSmall} s, processes ${processesSmall} s`,
-  );
+  const { advice: parallel, threads: threadsSmall, processes: processesSmall } = picksMeasuredFaster(small);
   // With sequential in the race, the advisor's overall pick is also the measured fastest (on 2000
   // rows nothing amortises a worker's start-up).
-  const all = advise({
-    model: 'logistic-regression',
-    params: PARAMS,
-    rows: small,
-    cols: 10,
-    workers: [2],
-    strategies: ['allreduce'],
-    calibration,
-  });
+  const all = adviseOn(small);
   const measured = { sequential: measuredMedian(records, small, 'sequential'), threads: threadsSmall, processes: processesSmall };
   // Sequential and threads can tie here (a few ms apart on 2,000 rows), and then either pick is right:
   // the pick must be measured fastest, or within noise of it (10%, at least 10 ms); never processes.
@@ -101,28 +103,12 @@ test('the advisor calibrated on a real comparison picks what was measured fastes
   // (b) Larger data over a capped link (100 Mbit/s, +2 ms per hop): every SGD step is a synchronous
   // 2-hop ring all-reduce, so the model says processes lose mostly on communication. Measured: one
   // processes×2 run behind the shaping proxy (src/runtime/network.ts) against the loopback runs.
-  const capped = advise({
-    model: 'logistic-regression',
-    params: PARAMS,
-    rows: large,
-    cols: 10,
-    paradigms: ['threads', 'processes'],
-    workers: [2],
-    strategies: ['allreduce'],
+  const capped = adviseOn(large, ['threads', 'processes'], {
     bandwidthBytesPerSecond: (WAN.bandwidthMbit * 1e6) / 8,
     latencyMs: WAN.latencyMs,
-    calibration,
   });
-  const loopback = advise({
-    model: 'logistic-regression',
-    params: PARAMS,
-    rows: large,
-    cols: 10,
-    paradigms: ['processes'],
-    workers: [2],
-    strategies: ['allreduce'],
-    calibration,
-  });
+  // On loopback the pick between the two is the measured faster (within noise).
+  const { advice: loopback, threads: threadsLarge, processes: processesLarge } = picksMeasuredFaster(large);
   const processes = capped.options.find((o) => o.paradigm === 'processes')!;
   assert.equal(capped.best.paradigm, 'threads', capped.summary);
   // The capped link's cost shows up as communication (not start-up, which the calibration measures
@@ -132,24 +118,7 @@ test('the advisor calibrated on a real comparison picks what was measured fastes
     processes.communicationSeconds > 2 * loopbackProcesses.communicationSeconds,
     `${processes.reasoning}\nloopback: ${loopbackProcesses.reasoning}`,
   );
-  assert.ok(processes.totalSeconds > loopback.best.totalSeconds, 'a capped link predicts processes slower than loopback');
-  const threadsLarge = measuredMedian(records, large, 'threads');
-  const processesLarge = measuredMedian(records, large, 'processes');
-  // On loopback the pick between the two is the measured faster (within noise).
-  const onLoopback = advise({
-    model: 'logistic-regression',
-    params: PARAMS,
-    rows: large,
-    cols: 10,
-    paradigms: ['threads', 'processes'],
-    workers: [2],
-    strategies: ['allreduce'],
-    calibration,
-  });
-  assert.ok(
-    withinNoise(onLoopback.best.paradigm === 'threads' ? threadsLarge : processesLarge, Math.min(threadsLarge, processesLarge)),
-    `${onLoopback.summary}\nmeasured on loopback: threads ${threadsLarge} s, processes ${processesLarge} s`,
-  );
+  assert.ok(processes.totalSeconds > loopbackProcesses.totalSeconds, 'a capped link predicts processes slower than loopback');
   // Measured: one processes×2 run behind the shaping proxy.
   const shapedMatrix = parseMatrix({
     name: 'advisor-check-wan',
@@ -177,7 +146,7 @@ test('the advisor calibrated on a real comparison picks what was measured fastes
   }).collectives;
   const floorSeconds = (collectives * 2 * WAN.latencyMs) / 1000;
   t.diagnostic(
-    `processes×2 over ${WAN.latencyMs} ms/${WAN.bandwidthMbit} Mbit: measured ${shaped.toFixed(2)} s (predicted ${processes.totalSeconds.toFixed(2)} s) vs loopback ${processesLarge.toFixed(2)} s (predicted ${loopback.best.totalSeconds.toFixed(2)} s), threads ${threadsLarge.toFixed(2)} s; latency floor ${floorSeconds.toFixed(2)} s over ${collectives} all-reduces`,
+    `processes×2 over ${WAN.latencyMs} ms/${WAN.bandwidthMbit} Mbit: measured ${shaped.toFixed(2)} s (predicted ${processes.totalSeconds.toFixed(2)} s) vs loopback ${processesLarge.toFixed(2)} s (predicted ${loopbackProcesses.totalSeconds.toFixed(2)} s), threads ${threadsLarge.toFixed(2)} s; latency floor ${floorSeconds.toFixed(2)} s over ${collectives} all-reduces`,
   );
   assert.ok(floorSeconds >= 1, `the shaped run has ≥ 1 s of added latency to measure (${collectives} all-reduces)`);
   assert.ok(
