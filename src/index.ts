@@ -352,6 +352,18 @@ export type { TrainContext } from './models/context.js';
 /** Every rank's rows where a rank can read them at no cost (threads): TrainContext.shared. */
 export type { SharedRows } from './models/context.js';
 /**
+ * Σ of a per-row quantity over every rank's rows, the same array on every rank: shared out among
+ * threads by chunk (a slow core takes fewer), elsewhere the local pass plus one all-reduce.
+ * @example
+ * const sums = await sumOverRows(context, shard, 2, (data, start, count, out) => {
+ *   const y = data.labels();
+ *   for (let i = start; i < start + count; i++) { out[0]! += y[i]!; out[1]! += 1; }
+ * });
+ */
+export { sumOverRows } from './models/row-sums.js';
+/** One chunk of a row pass: add the terms of rows start … start + count − 1 of data into out. */
+export type { RowAccumulator } from './models/context.js';
+/**
  * One worker's link to the others: rank, size, allReduce, broadcast, send/recv, barrier, stats — the
  * same on every paradigm, so a trainer never knows which transport it runs on.
  */

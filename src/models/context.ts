@@ -107,6 +107,13 @@ export interface TrainContext {
    */
   readonly shared?: SharedRows;
   /**
+   * Σ over every rank's rows of `accumulate`'s terms, the same array on every rank, where the runtime
+   * can share the pass out dynamically (threads: the ranks claim chunks of the shared rows from a
+   * board, so a rank on a slower or interrupted core takes fewer). Models call it through
+   * `sumOverRows` (models/row-sums.ts), which does the plain local pass plus one all-reduce elsewhere.
+   */
+  readonly sumRows?: RowSummer;
+  /**
    * The fit settings the model reads itself (FitOptions minus what the runtime consumes), the same
    * on every rank and in every paradigm: runtime/job.ts passes them through untouched.
    */
@@ -163,6 +170,16 @@ export interface SharedRows {
   /** Index in `data` of this rank's first row. */
   readonly first: number;
 }
+
+/**
+ * Adds the terms of rows `start` … `start + count − 1` of `data` into `out` (width numbers): one
+ * chunk of a row pass. It must depend only on those rows (no state carried from chunk to chunk), as
+ * chunks may be taken in any order and by any rank.
+ */
+export type RowAccumulator = (data: Dataset, start: number, count: number, out: Float64Array) => void;
+
+/** Σ of `accumulate` over every rank's rows, `width` numbers, identical on every rank (TrainContext.sumRows). */
+export type RowSummer = (width: number, accumulate: RowAccumulator) => Promise<Float64Array>;
 
 /** What a launcher needs of a model: its registry name, hyperparameters and SPMD trainer. */
 export interface Trainable<State> {

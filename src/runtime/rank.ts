@@ -53,6 +53,7 @@ import { processPeakRssBytes } from './peak-rss.js';
 import type { StampedEvent } from './progress.js';
 import { batchedProgress } from './progress.js';
 import { scaleByAllReduce } from './scale.js';
+import { rowBoardSummer } from './row-board.js';
 
 /** Where a rank's training rows come from. */
 export type RankData =
@@ -144,6 +145,8 @@ export interface RankSetup {
   sharedRows?: boolean;
   /** The threads' shared parameter arena (Hogwild trains in it). */
   sharedParams?: Float64Array;
+  /** The threads' row-pass board (row-board.ts): with `sharedRows`, the model's row passes are shared out dynamically. */
+  rowBoard?: SharedArrayBuffer;
   /** Rank 0's progress events, batched at most every `progressIntervalMs` (0: each at once). */
   progress?: (events: StampedEvent[]) => void;
   progressIntervalMs?: number;
@@ -252,6 +255,9 @@ async function trainOnce<State>(
     model: { name: model.name, params: model.params },
     acceptCheckpoints,
     ...(rows.shared === undefined ? {} : { shared: rows.shared }),
+    ...(rows.shared === undefined || setup.rowBoard === undefined
+      ? {}
+      : { sumRows: rowBoardSummer(rows.shared, shard, setup.rowBoard, comm) }),
     ...(recovery === undefined ? {} : { recovery }),
   };
   if (first) await setup.ready?.();

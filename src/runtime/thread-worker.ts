@@ -28,6 +28,8 @@ export interface ThreadRankStart {
   job: RankJob;
   /** The shared parameter arena (Hogwild trains in it). */
   sharedParams: Float64Array;
+  /** The row-pass board (row-board.ts): the ranks share their row passes out through it. */
+  rowBoard: SharedArrayBuffer;
   /** Least time between two progress messages from rank 0. */
   progressIntervalMs: number;
   /** Longest wait at the start line for the other ranks to be ready (longer than the launcher's start-up watchdog). */
@@ -71,6 +73,7 @@ async function runJob(input: ThreadRankStart, post: (message: ThreadWorkerMessag
     comm,
     sharedRows: true,
     sharedParams: input.sharedParams,
+    rowBoard: input.rowBoard,
     progress: (events) => post({ type: 'progress', rank, events }),
     progressIntervalMs: input.progressIntervalMs,
     heartbeat: () => comm.heartbeat(),

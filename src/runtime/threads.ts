@@ -34,18 +34,13 @@ import type { RankResult } from './rank.js';
 import type { ThreadLauncherMessage, ThreadRankStart, ThreadWorkerMessage } from './thread-worker.js';
 import type { PooledWorker } from './thread-pool.js';
 import { acquireWorkers, discardWorker, releaseWorker } from './thread-pool.js';
+import { acquireArenas, releaseArenas } from './job-arenas.js';
 import { refuseCollectiveLane, refuseInsecureTransport, refuseNetwork } from './network.js';
 
 /** Longest a worker may take to start (import modules, build its model) when timeoutMs is shorter. */
 const STARTUP_MS = 60_000;
 /** Progress messages from rank 0 at most this often (all events are kept; they are batched). */
 const PROGRESS_INTERVAL_MS = 100;
-/**
- * Float64 values in the shared parameter arena Hogwild trains in: 8 Mi parameters (64 MiB). It is
- * reserved, not committed — Linux maps untouched pages lazily (a 256 MiB SharedArrayBuffer raised
- * this process's RSS by under 1 MB here), so runs that do not use it pay nothing.
- */
-const PARAM_ARENA_LENGTH = 8 * 1024 * 1024;
 
 /**
  * Run the fit on threads; under a restart policy (FitOptions.maxRestarts, runtime/elastic.ts) a run
@@ -121,7 +116,7 @@ async function launchThreadsOnce<State>(request: LaunchRequest<State>): Promise<
   const started = performance.now();
   const shared = data.toShared(); // once: every rank's rows below are a view of this
   const world = createSharedWorld(size);
-  const sharedParams = new Float64Array(new SharedArrayBuffer(PARAM_ARENA_LENGTH * 8));
+  const arenas = acquireArenas();
   const { history, onEvents } = progressHistory(options.onProgress, startedAt);
   const reuse = options.reuseThreads ?? true;
 
@@ -134,7 +129,8 @@ async function launchThreadsOnce<State>(request: LaunchRequest<State>): Promise<
     rank,
     world,
     job: jobFor(request, { kind: 'rows', init, ...shardRange(shared.rows, rank, size) }, timeoutMs),
-    sharedParams,
+    sharedParams: arenas.params,
+    rowBoard: arenas.rowBoard,
     progressIntervalMs: PROGRESS_INTERVAL_MS,
     // Past the watchdog's start-up allowance (supervise), so a rank that never comes is named by the launcher.
     startTimeoutMs: 2 * Math.max(timeoutMs, STARTUP_MS),
@@ -170,6 +166,7 @@ async function launchThreadsOnce<State>(request: LaunchRequest<State>): Promise<
     // A worker of a failed, timed-out or aborted job may be stuck or half-way: never reuse it.
     if (succeeded && reuse) entries.forEach(releaseWorker);
     else await Promise.all(entries.map(discardWorker));
+    if (succeeded) releaseArenas(arenas);
   }
 }
 

@@ -25,6 +25,7 @@ import type { StateSchema } from '../state-schema.js';
 import { r2Score } from '../metrics.js';
 import { runSgd, sgdData } from '../solvers/sgd.js';
 import type { SgdProblem } from '../solvers/sgd.js';
+import { sumOverRows } from '../row-sums.js';
 import { globalLayout } from '../spmd.js';
 import { LinearBatch } from './batch.js';
 import type { RowLoss } from './batch.js';
@@ -82,9 +83,9 @@ export class LinearRegression extends Estimator<LinearRegressionParams, LinearRe
   }
 
   async train(shard: Dataset, context: TrainContext): Promise<LinearRegressionState> {
-    const y = shard.labels();
+    shard.labels(); // an unlabelled dataset is refused here, before any rank waits for another
     const solver = this.params.solver;
-    if (solver === 'exact') return trainExact(shard, y, this.params, context);
+    if (solver === 'exact') return trainExact(shard, this.params, context);
     return trainSgd(shard, this.params, context);
   }
 
@@ -106,28 +107,23 @@ export class LinearRegression extends Estimator<LinearRegressionParams, LinearRe
  * unpenalised intercept after eliminating b (its Schur complement), but centring first keeps the
  * Gram matrix's condition number that of the features, not of features plus a constant column.
  */
-async function trainExact(
-  shard: Dataset,
-  y: Float64Array,
-  params: LinearRegressionParams,
-  context: TrainContext,
-): Promise<LinearRegressionState> {
-  const { comm } = context;
+async function trainExact(shard: Dataset, params: LinearRegressionParams, context: TrainContext): Promise<LinearRegressionState> {
   const d = shard.cols;
   const k = kernels();
-  const x = shard.x;
-  // Pass 1: Σx, Σy and the row count, one all-reduce of d + 2 numbers.
-  const sums = new Float64Array(d + 2);
-  if (params.fitIntercept) {
-    const ones = new Float64Array(Math.min(BLOCK_ROWS, shard.rows)).fill(1);
-    for (let start = 0; start < shard.rows; start += BLOCK_ROWS) {
-      const count = Math.min(BLOCK_ROWS, shard.rows - start);
-      k.gemv(true, count, d, 1, x, start * d, d, ones, 0, 1, sums, 0);
+  // Pass 1: [Σx | Σy | rows], one row pass.
+  const ones = new Float64Array(BLOCK_ROWS).fill(1);
+  const sums = await sumOverRows(context, shard, d + 2, (data, first, count, out) => {
+    out[d + 1]! += count;
+    if (!params.fitIntercept) return;
+    const x = data.x;
+    const y = data.labels();
+    for (let start = first; start < first + count; start += BLOCK_ROWS) {
+      k.gemv(true, Math.min(BLOCK_ROWS, first + count - start), d, 1, x, start * d, d, ones, 0, 1, out, 0);
     }
-    for (let i = 0; i < shard.rows; i++) sums[d]! += y[i]!;
-  }
-  sums[d + 1] = shard.rows;
-  await comm.allReduce(sums, 'sum');
+    let sumY = 0;
+    for (let i = first; i < first + count; i++) sumY += y[i]!;
+    out[d]! += sumY;
+  });
   const total = sums[d + 1]!;
   if (total === 0) throw new DataError('DATA_MISSING', { file: shard.source }, `${NAME}: no rows to train on`);
   const mean = new Float64Array(d);
@@ -137,33 +133,45 @@ async function trainExact(
     meanY = sums[d]! / total;
   }
 
-  // Pass 2: [G (d×d) | Xcᵀyc (d) | ycᵀyc (1)] in one buffer, one all-reduce.
-  const stats = new Float64Array(d * d + d + 1);
-  // The centred block lives where the kernels read it (WASM memory): syrk copies nothing in, and
-  // the gemv runs in WASM instead of on the reference (which took 5–20 % of a 1M×50 fit, --cpu-prof).
-  const placedBlock = k.resident(new Float64Array(Math.min(BLOCK_ROWS, shard.rows) * d));
-  const placedY = k.resident(new Float64Array(Math.min(BLOCK_ROWS, shard.rows)));
+  // Pass 2: [G (d×d) | Xcᵀyc (d) | ycᵀyc (1)], one row pass. The centred block and the chunk's sums
+  // live where the kernels read them (WASM memory): syrk and gemv copy nothing in or out per block
+  // (a heap array was copied in and out at every block), and the gemv runs in WASM instead of on the
+  // reference (which took 5–20 % of a 1M×50 fit, --cpu-prof).
+  const width = d * d + d + 1;
+  const placedBlock = k.resident(new Float64Array(BLOCK_ROWS * d));
+  const placedY = k.resident(new Float64Array(BLOCK_ROWS));
+  const placedSums = k.resident(new Float64Array(width));
+  let stats: Float64Array;
   try {
     const block = placedBlock.array;
     const blockY = placedY.array;
-    for (let start = 0; start < shard.rows; start += BLOCK_ROWS) {
-      const count = Math.min(BLOCK_ROWS, shard.rows - start);
-      // The rows centred by the subtractRow kernel (WASM), as PCA's covariance does: in a JavaScript
-      // loop this was the largest share of a threads rank's time (--cpu-prof, 1M×50: ~90 ms per fit).
-      k.subtractRow(count, d, x, start * d, mean, block, 0);
-      for (let i = 0; i < count; i++) {
-        const centred = y[start + i]! - meanY;
-        blockY[i] = centred;
-        stats[d * d + d]! += centred * centred;
+    const chunkSums = placedSums.array;
+    stats = await sumOverRows(context, shard, width, (data, first, count, out) => {
+      const x = data.x;
+      const y = data.labels();
+      chunkSums.fill(0);
+      let squares = 0;
+      for (let start = first; start < first + count; start += BLOCK_ROWS) {
+        const rows = Math.min(BLOCK_ROWS, first + count - start);
+        // The rows centred by the subtractRow kernel (WASM), as PCA's covariance does: in a JavaScript
+        // loop this was the largest share of a threads rank's time (--cpu-prof, 1M×50: ~90 ms per fit).
+        k.subtractRow(rows, d, x, start * d, mean, block, 0);
+        for (let i = 0; i < rows; i++) {
+          const centred = y[start + i]! - meanY;
+          blockY[i] = centred;
+          squares += centred * centred;
+        }
+        k.syrk(rows, d, block, 0, d, chunkSums, 0);
+        k.gemv(true, rows, d, 1, block, 0, d, blockY, 0, 1, chunkSums, d * d);
       }
-      k.syrk(count, d, block, 0, d, stats, 0);
-      k.gemv(true, count, d, 1, block, 0, d, blockY, 0, 1, stats, d * d);
-    }
+      chunkSums[d * d + d] = squares;
+      for (let j = 0; j < width; j++) out[j]! += chunkSums[j]!;
+    });
   } finally {
     placedBlock.release();
     placedY.release();
+    placedSums.release();
   }
-  await comm.allReduce(stats, 'sum');
 
   const gram = stats.slice(0, d * d);
   const xty = stats.slice(d * d, d * d + d);

@@ -19,6 +19,8 @@ import { resolveOptions } from '../option-schema.js';
 import { minimizeLbfgs } from '../solvers/lbfgs.js';
 import { accuracy } from '../metrics.js';
 import { runSgd, sgdCodes, sgdData } from '../solvers/sgd.js';
+import { sumOverRows } from '../row-sums.js';
+import { encodeLabels } from '../spmd.js';
 import { LogisticLoss, addL2, probabilitiesFromScores } from './logistic-loss.js';
 import { FIT_INTERCEPT_OPTION, SGD_OPTIONS, checkFeatures, classifierLabels, linearScores, predictClasses, splitParams } from './shared.js';
 
@@ -84,7 +86,7 @@ export class LogisticRegression extends Estimator<LogisticRegressionParams, Logi
     try {
       params =
         this.params.solver === 'lbfgs'
-          ? await this.trainLbfgs(shard, context, codes, loss, total)
+          ? await this.trainLbfgs(shard, context, { classes, codes }, loss, total)
           : await this.trainSgd(shard, context, codes, classes, loss);
     } finally {
       loss.release();
@@ -95,19 +97,22 @@ export class LogisticRegression extends Estimator<LogisticRegressionParams, Logi
   private async trainLbfgs(
     shard: Dataset,
     context: TrainContext,
-    codes: Int32Array,
+    labels: { classes: Float64Array; codes: Int32Array },
     loss: LogisticLoss,
     total: number,
   ): Promise<Float64Array> {
     const { l2, fitIntercept, maxIter, tol } = this.params;
     const weightCount = loss.outputs * loss.features;
     const dim = weightCount + loss.outputs;
-    // Gradient sums and the loss sum travel in one buffer: one all-reduce per evaluation.
-    const reduced = new Float64Array(dim + 1);
+    // A row pass may run over every rank's rows (TrainContext.sumRows): their class codes then, once.
+    let allCodes: Int32Array | undefined;
+    const codesOf = (data: Dataset): Int32Array =>
+      data === shard ? labels.codes : (allCodes ??= encodeLabels(data.labels(), labels.classes));
     const objective = async (params: Float64Array, gradient: Float64Array): Promise<number> => {
-      reduced.fill(0);
-      reduced[dim] = loss.sumRange(shard.x, 0, shard.rows, codes, params, reduced);
-      await context.comm.allReduce(reduced, 'sum');
+      // Gradient sums and the loss sum in one row pass: one all-reduce (or board) per evaluation.
+      const reduced = await sumOverRows(context, shard, dim + 1, (data, first, count, out) => {
+        out[dim]! += loss.sumRange(data.x, first, first + count, codesOf(data), params, out);
+      });
       for (let j = 0; j < dim; j++) gradient[j] = reduced[j]! / total;
       if (!fitIntercept) gradient.fill(0, weightCount, dim);
       return reduced[dim]! / total + addL2(params, gradient, weightCount, l2);

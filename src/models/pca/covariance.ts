@@ -6,10 +6,11 @@
  * mean 1e4 and spread 1 would keep ~8), while the extra pass for the mean costs O(n·d), small next
  * to the O(n·d²) Gram matrix.
  */
-import type { Communicator } from '../../comm/communicator.js';
 import { DataError } from '../../core/errors.js';
 import { kernels } from '../../core/kernels.js';
 import type { Dataset } from '../../data/dataset.js';
+import type { RowPassContext } from '../row-sums.js';
+import { sumOverRows } from '../row-sums.js';
 
 /** Rows centred per kernel call: 512 rows × 100 float64 features = 400 KB of scratch. */
 const CENTRED_BLOCK_ROWS = 512;
@@ -20,20 +21,19 @@ export interface ColumnMoments {
   mean: Float64Array;
 }
 
-/** n and the column mean over all ranks: one all-reduce of [Σx | n]. */
-export async function columnMean(comm: Communicator, shard: Dataset): Promise<ColumnMoments> {
+/** n and the column mean over all ranks: one row pass of [Σx | n]. */
+export async function columnMean(context: RowPassContext, shard: Dataset): Promise<ColumnMoments> {
   const d = shard.cols;
-  const totals = new Float64Array(d + 1);
   // Σ rows as 1ᵀX, block by block: the transposed gemv adds row after row, as a loop over the rows
   // would (the same sums, bit for bit), in WASM when X lives in its memory (7.7 % of a PCA fit in JS).
   const kern = kernels();
-  const ones = new Float64Array(Math.min(CENTRED_BLOCK_ROWS, shard.rows)).fill(1);
-  for (let start = 0; start < shard.rows; start += CENTRED_BLOCK_ROWS) {
-    const count = Math.min(CENTRED_BLOCK_ROWS, shard.rows - start);
-    kern.gemv(true, count, d, 1, shard.x, start * d, d, ones, 0, 1, totals, 0);
-  }
-  totals[d] = shard.rows;
-  if (comm.size > 1) await comm.allReduce(totals, 'sum');
+  const ones = new Float64Array(CENTRED_BLOCK_ROWS).fill(1);
+  const totals = await sumOverRows(context, shard, d + 1, (data, first, count, out) => {
+    for (let start = first; start < first + count; start += CENTRED_BLOCK_ROWS) {
+      kern.gemv(true, Math.min(CENTRED_BLOCK_ROWS, first + count - start), d, 1, data.x, start * d, d, ones, 0, 1, out, 0);
+    }
+    out[d]! += count;
+  });
   const samples = totals[d]!;
   if (samples < 2) {
     throw new DataError('DATA_MISSING', { file: shard.source }, `PCA needs at least 2 rows to estimate a covariance, found ${samples}`);
@@ -43,34 +43,62 @@ export async function columnMean(comm: Communicator, shard: Dataset): Promise<Co
 }
 
 /**
- * Calls `visit(block, rows)` with this rank's rows centred by `mean`, `rows` at a time (block is rows × d).
- * The block lives where the kernels read it in place (Kernels.resident), and the kernels centre it
- * (subtractRow): centring in a JavaScript loop into a heap block that syrk then copied into WASM
- * memory was a third of a PCA fit's covariance pass (--cpu-prof, 200,000×100).
+ * Calls `visit(block, rows)` with rows `first` … `first + count − 1` of `data` centred by `mean`,
+ * `rows` at a time (block is rows × d). The block lives where the kernels read it in place
+ * (Kernels.resident), and the kernels centre it (subtractRow): centring in a JavaScript loop into a
+ * heap block that syrk then copied into WASM memory was a third of a PCA fit's covariance pass
+ * (--cpu-prof, 200,000×100).
  */
-export function forEachCentredBlock(shard: Dataset, mean: Float64Array, visit: (block: Float64Array, rows: number) => void): void {
-  const d = shard.cols;
+function forEachCentredBlock(
+  data: Dataset,
+  first: number,
+  count: number,
+  mean: Float64Array,
+  block: Float64Array,
+  visit: (block: Float64Array, rows: number) => void,
+): void {
+  const d = data.cols;
   const kern = kernels();
-  const placed = kern.resident(new Float64Array(Math.min(CENTRED_BLOCK_ROWS, shard.rows) * d));
-  try {
-    const block = placed.array;
-    for (let start = 0; start < shard.rows; start += CENTRED_BLOCK_ROWS) {
-      const rows = Math.min(CENTRED_BLOCK_ROWS, shard.rows - start);
-      kern.subtractRow(rows, d, shard.x, start * d, mean, block, 0);
-      visit(block, rows);
-    }
-  } finally {
-    placed.release();
+  for (let start = first; start < first + count; start += CENTRED_BLOCK_ROWS) {
+    const rows = Math.min(CENTRED_BLOCK_ROWS, first + count - start);
+    kern.subtractRow(rows, d, data.x, start * d, mean, block, 0);
+    visit(block, rows);
   }
 }
 
-/** The sample covariance (d × d, divided by n − 1) over all ranks: Σ (x−μ)ᵀ(x−μ) by syrk, one all-reduce. */
-export async function covariance(comm: Communicator, shard: Dataset, moments: ColumnMoments): Promise<Float64Array> {
+/**
+ * A row pass over centred rows: `visit` adds each centred block's terms into `sums` (width numbers,
+ * in WASM memory like the block, so the kernels copy nothing per block), and each chunk's sums go out.
+ */
+async function centredPass(
+  context: RowPassContext,
+  shard: Dataset,
+  mean: Float64Array,
+  width: number,
+  visit: (block: Float64Array, rows: number, sums: Float64Array) => void,
+): Promise<Float64Array> {
+  const kern = kernels();
+  const placedBlock = kern.resident(new Float64Array(CENTRED_BLOCK_ROWS * shard.cols));
+  const placedSums = kern.resident(new Float64Array(width));
+  try {
+    const block = placedBlock.array;
+    const sums = placedSums.array;
+    return await sumOverRows(context, shard, width, (data, first, count, out) => {
+      sums.fill(0);
+      forEachCentredBlock(data, first, count, mean, block, (centred, rows) => visit(centred, rows, sums));
+      for (let j = 0; j < width; j++) out[j]! += sums[j]!;
+    });
+  } finally {
+    placedBlock.release();
+    placedSums.release();
+  }
+}
+
+/** The sample covariance (d × d, divided by n − 1) over all ranks: Σ (x−μ)ᵀ(x−μ) by syrk, one row pass. */
+export async function covariance(context: RowPassContext, shard: Dataset, moments: ColumnMoments): Promise<Float64Array> {
   const d = shard.cols;
   const kern = kernels();
-  const gram = new Float64Array(d * d);
-  forEachCentredBlock(shard, moments.mean, (block, rows) => kern.syrk(rows, d, block, 0, d, gram, 0));
-  if (comm.size > 1) await comm.allReduce(gram, 'sum');
+  const gram = await centredPass(context, shard, moments.mean, d * d, (block, rows, sums) => kern.syrk(rows, d, block, 0, d, sums, 0));
   kern.scal(d * d, 1 / (moments.samples - 1), gram, 0);
   return gram;
 }
@@ -81,7 +109,7 @@ export async function covariance(comm: Communicator, shard: Dataset, moments: Co
  * variance) from the same pass. Two gemms per block, one all-reduce of d·l (+1) numbers.
  */
 export async function covarianceTimes(
-  comm: Communicator,
+  context: RowPassContext,
   shard: Dataset,
   moments: ColumnMoments,
   q: Float64Array,
@@ -90,16 +118,13 @@ export async function covarianceTimes(
 ): Promise<{ product: Float64Array; trace: number }> {
   const d = shard.cols;
   const kern = kernels();
-  const result = new Float64Array(d * l + 1); // Z | Σ‖x − μ‖²
   const projected = new Float64Array(CENTRED_BLOCK_ROWS * l);
-  let squares = 0;
-  forEachCentredBlock(shard, moments.mean, (block, rows) => {
+  // Z | Σ‖x − μ‖²
+  const result = await centredPass(context, shard, moments.mean, d * l + 1, (block, rows, sums) => {
     kern.gemm(false, false, rows, l, d, 1, block, 0, d, q, 0, l, 0, projected, 0, l);
-    kern.gemm(true, false, d, l, rows, 1, block, 0, d, projected, 0, l, 1, result, 0, l);
-    if (withTrace) squares += kern.dot(rows * d, block, 0, block, 0);
+    kern.gemm(true, false, d, l, rows, 1, block, 0, d, projected, 0, l, 1, sums, 0, l);
+    if (withTrace) sums[d * l]! += kern.dot(rows * d, block, 0, block, 0);
   });
-  result[d * l] = squares;
-  if (comm.size > 1) await comm.allReduce(result, 'sum');
   const scale = 1 / (moments.samples - 1);
   kern.scal(d * l + 1, scale, result, 0);
   return { product: result.subarray(0, d * l), trace: result[d * l]! };

@@ -102,7 +102,6 @@ export class PCA extends Estimator<PCAParams, PCAState> {
   }
 
   async train(shard: Dataset, context: TrainContext): Promise<PCAState> {
-    const { comm } = context;
     const { components } = this.params;
     const d = shard.cols;
     if (components > d) {
@@ -110,7 +109,7 @@ export class PCA extends Estimator<PCAParams, PCAState> {
         field: 'components',
       });
     }
-    const moments = await columnMean(comm, shard);
+    const moments = await columnMean(context, shard);
     if (components > moments.samples) {
       throw new ConfigError(
         `pca: components = ${components} exceeds the ${moments.samples} rows of the data; choose components ≤ ${moments.samples}`,
@@ -119,13 +118,13 @@ export class PCA extends Estimator<PCAParams, PCAState> {
     }
     let leading: LeadingEigen;
     if (this.params.solver === 'full') {
-      const c = await covariance(comm, shard, moments);
+      const c = await covariance(context, shard, moments);
       const eigen = symmetricEigen(c, d);
       let totalVariance = 0;
       for (let i = 0; i < d; i++) totalVariance += c[i * d + i]!;
       leading = { values: eigen.values.slice(0, components), vectors: eigen.vectors.slice(0, components * d), totalVariance };
     } else {
-      leading = await randomizedEigen(comm, shard, moments, this.params);
+      leading = await randomizedEigen(context, shard, moments, this.params);
     }
     context.report({ iteration: 1, total: 1 });
     fixSigns(leading.vectors, components, d);

@@ -19,7 +19,7 @@
  * passes of two thin products (2·n·d·l each); then the same iteration runs on the formed C. The
  * result is the same algorithm, only rounding differs.
  */
-import type { Communicator } from '../../comm/communicator.js';
+import type { RowPassContext } from '../row-sums.js';
 import { kernels } from '../../core/kernels.js';
 import { orthonormalize, symmetricEigen } from '../../core/linalg.js';
 import { Rng } from '../../core/rng.js';
@@ -45,7 +45,7 @@ export interface LeadingEigen {
 
 /** The leading eigenpairs of the covariance by randomized subspace iteration. */
 export async function randomizedEigen(
-  comm: Communicator,
+  context: RowPassContext,
   shard: Dataset,
   moments: ColumnMoments,
   options: RandomizedOptions,
@@ -62,7 +62,7 @@ export async function randomizedEigen(
   let totalVariance = 0;
   let apply: (q: Float64Array, first: boolean) => Promise<Float64Array>;
   if (formCovariance) {
-    const c = await covariance(comm, shard, moments);
+    const c = await covariance(context, shard, moments);
     for (let i = 0; i < d; i++) totalVariance += c[i * d + i]!;
     apply = (q) => {
       const z = new Float64Array(d * l);
@@ -71,7 +71,7 @@ export async function randomizedEigen(
     };
   } else {
     apply = async (q, first) => {
-      const { product, trace } = await covarianceTimes(comm, shard, moments, q, l, first);
+      const { product, trace } = await covarianceTimes(context, shard, moments, q, l, first);
       if (first) totalVariance = trace;
       return product;
     };

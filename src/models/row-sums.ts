@@ -1,0 +1,34 @@
+/**
+ * A row pass: Σ over every rank's rows of a per-row quantity (column sums, a Gram matrix, a loss
+ * and its gradient), the same array on every rank. Where the runtime shares such passes out
+ * dynamically (TrainContext.sumRows: the threads paradigm) it does; elsewhere the rank adds up its
+ * own shard and one all-reduce sums the ranks.
+ */
+import type { Communicator } from '../comm/communicator.js';
+import type { Dataset } from '../data/dataset.js';
+import type { RowAccumulator, RowSummer } from './context.js';
+
+/** What a row pass needs of the train context. */
+export interface RowPassContext {
+  readonly comm: Communicator;
+  readonly sumRows?: RowSummer;
+}
+
+/**
+ * Σ of `accumulate` over all ranks' rows, `width` numbers.
+ * @example
+ * // column sums and the row count
+ * const sums = await sumOverRows(context, shard, d + 1, (data, start, count, out) => { … });
+ */
+export async function sumOverRows(
+  context: RowPassContext,
+  shard: Dataset,
+  width: number,
+  accumulate: RowAccumulator,
+): Promise<Float64Array> {
+  if (context.sumRows !== undefined) return context.sumRows(width, accumulate);
+  const out = new Float64Array(width);
+  if (shard.rows > 0) accumulate(shard, 0, shard.rows, out);
+  if (context.comm.size > 1) await context.comm.allReduce(out, 'sum');
+  return out;
+}

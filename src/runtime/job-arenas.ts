@@ -1,0 +1,43 @@
+/**
+ * The large shared-memory blocks of a threads job — the parameter arena Hogwild trains in and the
+ * row-pass board (row-board.ts) — kept between jobs instead of allocated per fit. Allocating them
+ * anew cost 1–90 ms per fit once the process had run for a while (foundation bench, OLS 1M×50:
+ * `new SharedArrayBuffer` of 64 and 16 MiB took 1–16 and up to 53 ms, traced with timestamps in the
+ * launcher, against fits of 140–330 ms), and that is all start-up time before any worker gets its job.
+ * A job takes a set (a fresh one when every kept set is in use, e.g. concurrent fits) and gives it
+ * back when it succeeded; a failed job's set is dropped, in case a worker it terminated wrote late.
+ */
+import { ROW_BOARD_BYTES } from './row-board.js';
+
+/**
+ * Float64 values in the shared parameter arena Hogwild trains in: 8 Mi parameters (64 MiB). It is
+ * reserved, not committed — Linux maps untouched pages lazily (a 256 MiB SharedArrayBuffer raised
+ * this process's RSS by under 1 MB here), so runs that do not use it pay nothing.
+ */
+const PARAM_ARENA_LENGTH = 8 * 1024 * 1024;
+/** Sets kept for later jobs: one per fit running at once, for the few concurrent fits a process runs (AutoML trials). */
+const KEEP = 4;
+
+export interface JobArenas {
+  /** Hogwild's shared parameter vector (rank 0 writes the starting point: no need to clear it). */
+  readonly params: Float64Array;
+  /** The row-pass board: its claim counter is zero when a job takes it. */
+  readonly rowBoard: SharedArrayBuffer;
+}
+
+const kept: JobArenas[] = [];
+
+/** A set for one job: a kept one, its board's counter reset, or a new one. */
+export function acquireArenas(): JobArenas {
+  const arenas = kept.pop() ?? {
+    params: new Float64Array(new SharedArrayBuffer(PARAM_ARENA_LENGTH * 8)),
+    rowBoard: new SharedArrayBuffer(ROW_BOARD_BYTES),
+  };
+  Atomics.store(new Int32Array(arenas.rowBoard, 0, 1), 0, 0);
+  return arenas;
+}
+
+/** Give a set back after a successful job (no worker touches it any more). */
+export function releaseArenas(arenas: JobArenas): void {
+  if (kept.length < KEEP && !kept.includes(arenas)) kept.push(arenas);
+}

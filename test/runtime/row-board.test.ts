@@ -1,0 +1,75 @@
+// Row passes shared out among threads (runtime/row-board.ts, TrainContext.sumRows): every row is
+// summed once per pass whoever takes it, a slow rank leaves its chunks to the others, the result is
+// the same bits run after run, and the models that use row passes (exact OLS, PCA, L-BFGS logistic
+// regression) agree with sequential on data large enough for the board (below 2 chunks of 1,024 rows
+// per rank a pass is the plain local sum plus an all-reduce).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import '../../src/index.js';
+import { loadData } from '../../src/data/index.js';
+import { createModel } from '../../src/models/registry.js';
+import { RowPassModel } from './fixtures/fixture-models.js';
+import { stateDifference } from './model-cases.js';
+
+const workerModules = [new URL('./fixtures/fixture-models.js', import.meta.url).href];
+const data = (await loadData('synthetic:regression?rows=30011&cols=8&seed=5')).train;
+const column = Array.from({ length: data.rows }, (_, i) => data.x[i * data.cols]!);
+const exact = [data.rows, column.reduce((a, b) => a + b, 0), column.reduce((a, b) => a + b * b, 0)];
+
+test('a row pass over threads sums every row once, and the board, not a static split, shares the rows', async () => {
+  for (const workers of [2, 3]) {
+    const model = await new RowPassModel({ passes: 3 }).fit(data, { paradigm: 'threads', workers, workerModules });
+    const { sums, summedBy, dynamic } = model.state;
+    assert.equal(dynamic, 1, `${workers} workers: the threads runtime offers sumRows`);
+    assert.equal(sums[0], data.rows, `${workers} workers: rows counted`);
+    for (const k of [1, 2])
+      assert.ok(Math.abs(sums[k]! - exact[k]!) <= 1e-9 * Math.abs(exact[k]!), `${workers} workers: sum ${k} ${sums[k]} vs ${exact[k]}`);
+    assert.equal(
+      summedBy.reduce((a, b) => a + b, 0),
+      3 * data.rows,
+      `${workers} workers: each row once per pass`,
+    );
+  }
+});
+
+test('a rank that is slow at every chunk leaves most of the rows to the other', async () => {
+  const model = await new RowPassModel({ passes: 2, slowRank: 0, slowMs: 20 }).fit(data, {
+    paradigm: 'threads',
+    workers: 2,
+    workerModules,
+  });
+  const [slow, fast] = model.state.summedBy;
+  assert.equal(slow! + fast!, 2 * data.rows);
+  // A static split gives each rank half; the fast rank takes every chunk the slow one is not sleeping over.
+  assert.ok(fast! > 0.75 * 2 * data.rows, `the fast rank summed ${fast} of ${2 * data.rows} rows (the slow one ${slow})`);
+  assert.equal(model.state.sums[0], data.rows);
+});
+
+test('one worker and small data take the plain pass: sequential bits, all rows', async () => {
+  const small = data.slice(0, 3000);
+  const one = await new RowPassModel({ passes: 1 }).fit(data, { paradigm: 'threads', workers: 1, workerModules });
+  assert.equal(one.state.sums[0], data.rows);
+  const few = await new RowPassModel({ passes: 1 }).fit(small, { paradigm: 'threads', workers: 2, workerModules });
+  assert.deepEqual(Array.from(few.state.summedBy), [1500, 1500], 'under 2 chunks per rank: each rank its own shard');
+});
+
+const classification = (await loadData('synthetic:classification?rows=24007&cols=12&classes=3&seed=2')).train;
+const cases: { name: string; params: Record<string, unknown>; data: typeof data }[] = [
+  { name: 'linear-regression', params: { solver: 'exact' }, data },
+  { name: 'pca', params: { solver: 'full', components: 4 }, data },
+  { name: 'pca', params: { solver: 'randomized', components: 3 }, data },
+  { name: 'logistic-regression', params: { solver: 'lbfgs', maxIter: 40 }, data: classification },
+];
+for (const c of cases) {
+  test(`${c.name} ${JSON.stringify(c.params)} over the board: within 1e-9 of sequential, the same bits twice`, async () => {
+    const sequential = (await createModel(c.name, c.params).fit(c.data)).state;
+    for (const workers of [2, 3]) {
+      const first = (await createModel(c.name, c.params).fit(c.data, { paradigm: 'threads', workers })).state;
+      const { worst, where } = stateDifference(first, sequential);
+      assert.ok(worst <= 1e-9, `${workers} workers: relative difference ${worst} at ${where}`);
+      const again = (await createModel(c.name, c.params).fit(c.data, { paradigm: 'threads', workers })).state;
+      const repeat = stateDifference(again, first);
+      assert.equal(repeat.worst, 0, `${workers} workers twice: not bitwise identical at ${repeat.where}`);
+    }
+  });
+}
