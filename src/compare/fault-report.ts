@@ -130,11 +130,25 @@ const msSpread = (values: readonly number[]): string =>
 const signed = (value: number | null, digits: number): string =>
   value === null ? '–' : `${value >= 0 ? '+' : '−'}${Math.abs(value).toFixed(digits)}`;
 
+/**
+ * How many workers the completed runs ended on: '2 workers' when they agree, else each count with
+ * its runs, most workers first ('3 workers in 2 runs, 2 workers in 1 run'); `of` adds 'of N'.
+ * The old '3/2 of 3 workers' read as a fraction.
+ */
+function endedOn(finalWorkers: readonly number[], of?: number): string {
+  const runs = new Map<number, number>();
+  for (const count of finalWorkers) runs.set(count, (runs.get(count) ?? 0) + 1);
+  const workers = (count: number): string => `${count}${of === undefined ? '' : ` of ${of}`} workers`;
+  const counts = [...runs].sort((a, b) => b[0] - a[0]);
+  if (counts.length === 1) return workers(counts[0]![0]);
+  return counts.map(([count, n]) => `${workers(count)} in ${n} run${n === 1 ? '' : 's'}`).join(', ');
+}
+
 /** One line per faulted cell, for the claim's evidence and the terminal. */
 export function faultLine(comparison: FaultComparison): string {
   const { model, paradigm, workers, strategy, kind, runs, completed, finalWorkers } = comparison;
   const what = kind === 'kill' ? 'SIGKILL of one rank' : 'SIGSTOP of one rank';
-  const ended = finalWorkers.length === 0 ? '' : ` on ${[...new Set(finalWorkers)].join('/')} workers`;
+  const ended = finalWorkers.length === 0 ? '' : ` on ${endedOn(finalWorkers)}`;
   const lost = comparison.lostMs.length === 0 ? '' : `, time lost per fault (detect + re-form + reload) ${msSpread(comparison.lostMs)}`;
   return `${model} ${paradigm}×${workers} ${strategy}, ${what}: ${completed}/${runs} runs completed${ended}${lost}, wall ${signed(wallDelta(comparison), 2)} s and ${comparison.scoreName} ${signed(scoreDelta(comparison), 4)} against the undisturbed twin`;
 }
@@ -229,7 +243,7 @@ export function faultAnswers(records: readonly RunRecord[]): string[] {
     const delta = scoreDelta(c);
     const score = delta === null ? `${c.scoreName} not compared` : delta === 0 ? `no ${c.scoreName}` : `${c.scoreName} ${signed(delta, 4)}`;
     const wall = wallDelta(c);
-    const ended = c.finalWorkers.length === 0 ? '' : `, on ${[...new Set(c.finalWorkers)].join('/')} of ${c.workers} workers`;
+    const ended = c.finalWorkers.length === 0 ? '' : `, on ${endedOn(c.finalWorkers, c.workers)}`;
     return `${what} of ${c.model} ${c.paradigm}×${c.workers} ${c.strategy} cost ${lost}${wall === null ? '' : `, wall ${signed(wall, 2)} s`} and ${score} against the undisturbed run; ${c.completed}/${c.runs} runs completed${ended}`;
   });
 }

@@ -35,6 +35,14 @@ test('faults: what one killed rank cost and what completed on how many workers',
   assert.match(worse, /wall \+0\.00 s and accuracy −0\.0300/);
 });
 
+test('faults: runs that ended on different numbers of workers are counted per number, not written as a fraction', () => {
+  const onThree = faultRun('kill', 0.93, 4.4);
+  onThree.fault = { ...onThree.fault!, finalWorkers: 3 };
+  const runs = [faultRun('none', 0.93, 4), faultRun('kill', 0.93, 4.4), onThree, { ...onThree, repeat: 2 }];
+  const line = otherAnswers({ records: runs })[0]!.line;
+  assert.match(line, /3\/3 runs completed, on 3 of 3 workers in 2 runs, 2 of 3 workers in 1 run$/);
+});
+
 test('no federated or fault cells: no such line, in the answers, the report or the terminal answer', async () => {
   const plain = [record({ paradigm: 'sequential', wallSeconds: 2 }), record({ paradigm: 'threads', workers: 2, wallSeconds: 1 })];
   assert.deepEqual(otherAnswers({ federated: [], records: plain }), []);
