@@ -172,14 +172,20 @@ export interface SharedRows {
 }
 
 /**
- * Adds the terms of rows `start` … `start + count − 1` of `data` into `out` (width numbers): one
- * chunk of a row pass. It must depend only on those rows (no state carried from chunk to chunk), as
- * chunks may be taken in any order and by any rank.
+ * Adds the terms of rows `start` … `start + count − 1` of `data` into `out` (width numbers, zeroed,
+ * in the kernels' memory when they are WASM: kernels add into it in place): one chunk of a row pass.
+ * It must depend only on those rows (no state carried from chunk to chunk), as chunks may be taken
+ * in any order and by any rank.
  */
 export type RowAccumulator = (data: Dataset, start: number, count: number, out: Float64Array) => void;
 
-/** Σ of `accumulate` over every rank's rows, `width` numbers, identical on every rank (TrainContext.sumRows). */
-export type RowSummer = (width: number, accumulate: RowAccumulator) => Promise<Float64Array>;
+/**
+ * Σ of `accumulate` over every rank's rows, `width` numbers, identical on every rank
+ * (TrainContext.sumRows); undefined when this pass is better done as the plain local pass plus an
+ * all-reduce (one rank, few rows, a very wide pass), which `sumOverRows` then does. Every rank gets
+ * the same answer for the same pass.
+ */
+export type RowSummer = (width: number, accumulate: RowAccumulator) => Promise<Float64Array> | undefined;
 
 /** What a launcher needs of a model: its registry name, hyperparameters and SPMD trainer. */
 export interface Trainable<State> {

@@ -5,6 +5,7 @@
  * own shard and one all-reduce sums the ranks.
  */
 import type { Communicator } from '../comm/communicator.js';
+import { kernels } from '../core/kernels.js';
 import type { Dataset } from '../data/dataset.js';
 import type { RowAccumulator, RowSummer } from './context.js';
 
@@ -15,7 +16,9 @@ export interface RowPassContext {
 }
 
 /**
- * Σ of `accumulate` over all ranks' rows, `width` numbers.
+ * Σ of `accumulate` over all ranks' rows, `width` numbers. Each chunk's terms go into a zeroed block
+ * of kernel memory (the WASM kernels add into it in place, no copy in and out per call), then into
+ * the pass's sums.
  * @example
  * // column sums and the row count
  * const sums = await sumOverRows(context, shard, d + 1, (data, start, count, out) => { … });
@@ -26,9 +29,21 @@ export async function sumOverRows(
   width: number,
   accumulate: RowAccumulator,
 ): Promise<Float64Array> {
-  if (context.sumRows !== undefined) return context.sumRows(width, accumulate);
-  const out = new Float64Array(width);
-  if (shard.rows > 0) accumulate(shard, 0, shard.rows, out);
-  if (context.comm.size > 1) await context.comm.allReduce(out, 'sum');
-  return out;
+  const placed = kernels().resident(new Float64Array(width));
+  try {
+    const sums = placed.array;
+    const chunk: RowAccumulator = (data, first, count, out) => {
+      sums.fill(0);
+      accumulate(data, first, count, sums);
+      for (let j = 0; j < width; j++) out[j]! += sums[j]!;
+    };
+    const shared = context.sumRows?.(width, chunk);
+    if (shared !== undefined) return await shared;
+    const out = new Float64Array(width);
+    if (shard.rows > 0) chunk(shard, 0, shard.rows, out);
+    if (context.comm.size > 1) await context.comm.allReduce(out, 'sum');
+    return out;
+  } finally {
+    placed.release();
+  }
 }

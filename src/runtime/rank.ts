@@ -255,9 +255,7 @@ async function trainOnce<State>(
     model: { name: model.name, params: model.params },
     acceptCheckpoints,
     ...(rows.shared === undefined ? {} : { shared: rows.shared }),
-    ...(rows.shared === undefined || setup.rowBoard === undefined
-      ? {}
-      : { sumRows: rowBoardSummer(rows.shared, shard, setup.rowBoard, comm) }),
+    ...(rows.shared === undefined || setup.rowBoard === undefined ? {} : { sumRows: rowBoardSummer(rows.shared, setup.rowBoard, comm) }),
     ...(recovery === undefined ? {} : { recovery }),
   };
   if (first) await setup.ready?.();

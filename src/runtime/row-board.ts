@@ -16,7 +16,6 @@
  * claims end with one claim past the last chunk, so pass k + 1 starts from pass k's base + chunks + size.
  */
 import type { Communicator } from '../comm/communicator.js';
-import type { Dataset } from '../data/dataset.js';
 import type { RowAccumulator, RowSummer, SharedRows } from '../models/context.js';
 
 /** Bytes of the shared board (a counter and the slot table): reserved per threads job, committed as touched. */
@@ -29,28 +28,20 @@ const CHUNKS_PER_RANK = 32;
 const MIN_CHUNK_ROWS = 1024;
 
 /**
- * The threads paradigm's `sumRows`: dynamic over `shared.data` when every rank can reach all rows
- * and the pass fits the board twice; else (one rank, few rows, a very wide pass) the plain local pass
- * over `shard` plus an all-reduce, as everywhere else.
+ * The threads paradigm's `sumRows`: dynamic over `shared.data` when there are two ranks or more, at
+ * least two chunks per rank and the pass fits the board twice; else undefined (the plain local pass).
  * @example
- * const sumRows = rowBoardSummer(shared, shard, board, comm); // one per rank and job, all on one board
+ * const sumRows = rowBoardSummer(shared, board, comm); // one per rank and job, all on one board
  */
-export function rowBoardSummer(shared: SharedRows, shard: Dataset, board: SharedArrayBuffer, comm: Communicator): RowSummer {
+export function rowBoardSummer(shared: SharedRows, board: SharedArrayBuffer, comm: Communicator): RowSummer {
   const counter = new Int32Array(board, 0, 1);
   const table = new Float64Array(board, TABLE_OFFSET, (board.byteLength - TABLE_OFFSET) >> 3);
   const half = table.length >> 1;
   const { size } = comm;
   let base = 0;
   let passes = 0;
-  return async (width: number, accumulate: RowAccumulator): Promise<Float64Array> => {
+  const pass = async (width: number, accumulate: RowAccumulator, chunks: number): Promise<Float64Array> => {
     const rows = shared.data.rows;
-    const chunks = Math.min(size * CHUNKS_PER_RANK, Math.floor(rows / MIN_CHUNK_ROWS), Math.floor(half / Math.max(1, width)));
-    const out = new Float64Array(width);
-    if (size === 1 || chunks < 2 * size) {
-      if (shard.rows > 0) accumulate(shard, 0, shard.rows, out);
-      if (size > 1) await comm.allReduce(out, 'sum');
-      return out;
-    }
     const per = Math.ceil(rows / chunks);
     const region = (passes++ & 1) * half;
     for (let chunk = Atomics.add(counter, 0, 1) - base; chunk < chunks; chunk = Atomics.add(counter, 0, 1) - base) {
@@ -61,10 +52,15 @@ export function rowBoardSummer(shared: SharedRows, shard: Dataset, board: Shared
     }
     base += chunks + size;
     await comm.barrier();
+    const out = new Float64Array(width);
     for (let chunk = 0; chunk < chunks; chunk++) {
       const offset = region + chunk * width;
       for (let j = 0; j < width; j++) out[j]! += table[offset + j]!;
     }
     return out;
+  };
+  return (width, accumulate) => {
+    const chunks = Math.min(size * CHUNKS_PER_RANK, Math.floor(shared.data.rows / MIN_CHUNK_ROWS), Math.floor(half / Math.max(1, width)));
+    return size === 1 || chunks < 2 * size ? undefined : pass(width, accumulate, chunks);
   };
 }

@@ -133,23 +133,19 @@ async function trainExact(shard: Dataset, params: LinearRegressionParams, contex
     meanY = sums[d]! / total;
   }
 
-  // Pass 2: [G (d×d) | Xcᵀyc (d) | ycᵀyc (1)], one row pass. The centred block and the chunk's sums
-  // live where the kernels read them (WASM memory): syrk and gemv copy nothing in or out per block
-  // (a heap array was copied in and out at every block), and the gemv runs in WASM instead of on the
-  // reference (which took 5–20 % of a 1M×50 fit, --cpu-prof).
-  const width = d * d + d + 1;
+  // Pass 2: [G (d×d) | Xcᵀyc (d) | ycᵀyc (1)], one row pass. The centred block lives where the kernels
+  // read it (WASM memory), as do the chunk's sums (sumOverRows): syrk and gemv copy nothing in or out
+  // per block, and the gemv runs in WASM instead of on the reference (which took 5–20 % of a 1M×50
+  // fit, --cpu-prof).
   const placedBlock = k.resident(new Float64Array(BLOCK_ROWS * d));
   const placedY = k.resident(new Float64Array(BLOCK_ROWS));
-  const placedSums = k.resident(new Float64Array(width));
   let stats: Float64Array;
   try {
     const block = placedBlock.array;
     const blockY = placedY.array;
-    const chunkSums = placedSums.array;
-    stats = await sumOverRows(context, shard, width, (data, first, count, out) => {
+    stats = await sumOverRows(context, shard, d * d + d + 1, (data, first, count, out) => {
       const x = data.x;
       const y = data.labels();
-      chunkSums.fill(0);
       let squares = 0;
       for (let start = first; start < first + count; start += BLOCK_ROWS) {
         const rows = Math.min(BLOCK_ROWS, first + count - start);
@@ -161,16 +157,14 @@ async function trainExact(shard: Dataset, params: LinearRegressionParams, contex
           blockY[i] = centred;
           squares += centred * centred;
         }
-        k.syrk(rows, d, block, 0, d, chunkSums, 0);
-        k.gemv(true, rows, d, 1, block, 0, d, blockY, 0, 1, chunkSums, d * d);
+        k.syrk(rows, d, block, 0, d, out, 0);
+        k.gemv(true, rows, d, 1, block, 0, d, blockY, 0, 1, out, d * d);
       }
-      chunkSums[d * d + d] = squares;
-      for (let j = 0; j < width; j++) out[j]! += chunkSums[j]!;
+      out[d * d + d] = squares;
     });
   } finally {
     placedBlock.release();
     placedY.release();
-    placedSums.release();
   }
 
   const gram = stats.slice(0, d * d);

@@ -67,8 +67,8 @@ function forEachCentredBlock(
 }
 
 /**
- * A row pass over centred rows: `visit` adds each centred block's terms into `sums` (width numbers,
- * in WASM memory like the block, so the kernels copy nothing per block), and each chunk's sums go out.
+ * A row pass over centred rows: `visit` adds each centred block's terms into the chunk's sums (width
+ * numbers, in kernel memory like the block: sumOverRows), so the kernels copy nothing per block.
  */
 async function centredPass(
   context: RowPassContext,
@@ -77,20 +77,14 @@ async function centredPass(
   width: number,
   visit: (block: Float64Array, rows: number, sums: Float64Array) => void,
 ): Promise<Float64Array> {
-  const kern = kernels();
-  const placedBlock = kern.resident(new Float64Array(CENTRED_BLOCK_ROWS * shard.cols));
-  const placedSums = kern.resident(new Float64Array(width));
+  const placedBlock = kernels().resident(new Float64Array(CENTRED_BLOCK_ROWS * shard.cols));
   try {
     const block = placedBlock.array;
-    const sums = placedSums.array;
-    return await sumOverRows(context, shard, width, (data, first, count, out) => {
-      sums.fill(0);
-      forEachCentredBlock(data, first, count, mean, block, (centred, rows) => visit(centred, rows, sums));
-      for (let j = 0; j < width; j++) out[j]! += sums[j]!;
-    });
+    return await sumOverRows(context, shard, width, (data, first, count, out) =>
+      forEachCentredBlock(data, first, count, mean, block, (centred, rows) => visit(centred, rows, out)),
+    );
   } finally {
     placedBlock.release();
-    placedSums.release();
   }
 }
 
