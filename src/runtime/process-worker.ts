@@ -10,8 +10,11 @@
  * announces itself, and the members take it in at their next epoch boundary (elastic-growth.ts); the
  * launcher relays the announcements to the members and rank 0's admission to the newcomer.
  *
- * A pooled worker (FitOptions.reuseProcesses, process-pool.ts) stays after a successful job: once
- * its world is closed it reports `idle` and waits for the next start order; a failed job still ends it.
+ * A pooled worker (FitOptions.reuseProcesses, process-pool.ts) stays after a successful job: it
+ * reports `idle` and waits for the next start order; a failed job still ends it. Its world is closed
+ * first, or, when the start order names one (`world`) and it is clean, kept under that name, quiet,
+ * for the next job of the same ranks, which renews it (comm/zmq/renewal.ts) instead of joining; the
+ * launcher's `drop-world` closes it.
  *
  * When the launcher disappears (its IPC channel closes) the worker exits at once: no orphans.
  */
@@ -52,7 +55,35 @@ export interface ProcessStart {
   advertise?: boolean;
   /** A replacement for a lost rank (`rank` is its launch slot): it announces itself and waits to be admitted. */
   newcomer?: boolean;
+  /**
+   * A pooled job's world (process-pool.ts). `reuse` false: join as usual, and after a successful job
+   * keep the world under `id`. True: renew the world kept under `id` (comm/zmq/renewal.ts), or join
+   * a fresh one in `ipcDir` when it cannot be renewed; either is kept under `id` afterwards.
+   */
+  world?: { id: string; reuse: boolean };
 }
+
+/** The launcher's order to close the world kept under `id` (the pool no longer keeps its ranks together). */
+export interface ProcessDropWorld {
+  type: 'drop-world';
+  id: string;
+}
+
+/** A world kept between the jobs of a pooled child: its communicator, its folder, and whether its log lines are shown (not while idle). */
+interface KeptWorld {
+  comm: ZmqCommunicator;
+  dir: string;
+  voice: { quiet: boolean };
+}
+
+/** This pooled child's kept worlds, by the id the launcher gave them. */
+const keptWorlds = new Map<string, KeptWorld>();
+
+/**
+ * Longest wait for a peer's renewal message (comm/zmq/renewal.ts). The peers got their start orders
+ * at the same moment; a renewal that takes longer falls back to a fresh join, which is always correct.
+ */
+const RENEWAL_TIMEOUT_MS = 5_000;
 
 /** The launcher's relay of the newcomers announced so far (launch slots, in announcement order), to every live rank. */
 export interface ProcessJoiners {
@@ -170,11 +201,18 @@ function unpacked(job: ShippedJob, onRelease: (release: () => void) => void): Ra
   return { ...job, data: { kind: 'rows', init, start: 0, end: data.file.rows } };
 }
 
+/** Where a pooled child kept the world of its last job (it reports this with `idle`). */
+export interface KeptWorldPlace {
+  id: string;
+  /** The folder the world's sockets are in: the job's own folder when it was joined by this job. */
+  dir: string;
+}
+
 async function run(
   start: ProcessStart,
   post: (message: ProcessWorkerMessage) => void,
   postAndWait: (message: ProcessWorkerMessage) => Promise<void>,
-): Promise<void> {
+): Promise<KeptWorldPlace | undefined> {
   // A shard shipped in a file is read once this rank listens, so its peers' connections to it are
   // under way while it reads. (Measured when the launcher still started the other ranks only once
   // rank 0 listened: rank 0 reading first held their start back by its read, 6.4 MB ~24 ms here,
@@ -191,6 +229,14 @@ async function run(
   let listened = (): void => undefined;
   const listening = new Promise<void>((resolve) => (listened = resolve));
   let comm: ZmqCommunicator | undefined;
+  // The world kept for this job (start.world.reuse), taken out of the kept ones; its voice and folder once renewed.
+  const kept = start.world?.reuse === true ? keptWorlds.get(start.world.id) : undefined;
+  if (kept !== undefined) keptWorlds.delete(start.world!.id);
+  let voice = { quiet: false };
+  let worldDir = start.ipcDir;
+  const log = (line: string): void => {
+    if (!voice.quiet) process.stderr.write(`[shardlearn rank ${rank}] ${line}\n`);
+  };
   let place: ElasticPlace | undefined;
   const dead = new DeadMembers();
   const onDied = (message: ProcessDied): void => {
@@ -228,9 +274,24 @@ async function run(
           membership: launcherMembership(post, () => place?.rank ?? rank),
           ...(start.newcomer === true ? { newcomer: () => admission(rank, post) } : {}),
         };
+  const renewed = async (world: KeptWorld): Promise<ZmqCommunicator | undefined> => {
+    const problem = await world.comm.renew({ jobId: start.jobId, secret: Buffer.from(start.secret, 'hex') }, RENEWAL_TIMEOUT_MS);
+    if (problem === null) {
+      voice = world.voice;
+      voice.quiet = false;
+      worldDir = world.dir;
+      return (comm = world.comm);
+    }
+    world.voice.quiet = false;
+    log(`the kept world was not renewed (${problem}); joining a fresh one`);
+    await world.comm.close(problem, 0);
+    return undefined;
+  };
   const join = async (): Promise<ZmqCommunicator> =>
+    (kept === undefined ? undefined : await renewed(kept)) ??
     (comm = await ZmqCommunicator.join({
       rank,
+      log,
       size: start.size,
       masterAddr: start.masterAddr,
       masterPort: start.masterPort,
@@ -268,6 +329,7 @@ async function run(
     // flight. A state of megabytes (an MLP with 3.7M parameters) was lost that way every time.
     await postAndWait(resultForLauncher(result));
   } catch (error) {
+    if (comm === undefined && kept !== undefined) await kept.comm.close(undefined, 0); // failed before renewing it
     if (comm === undefined) throw error; // failed before joining (an unknown model, a bad secret): nobody waits on it
     // Report first, then leave: the peers fail when they see this rank go, and the launcher should
     // hear this rank's own error (the root cause) before theirs. The goodbye carries it too.
@@ -279,7 +341,14 @@ async function run(
     process.off('message', onDied);
     for (const release of releases) release();
   }
-  await comm?.close(); // joined: runRank returned
+  // joined: runRank returned. Keep the world for the next job of these ranks when asked and clean.
+  if (start.world !== undefined && comm !== undefined && worldDir !== undefined && comm.idleProblem() === null) {
+    voice.quiet = true;
+    keptWorlds.set(start.world.id, { comm, dir: worldDir, voice });
+    return { id: start.world.id, dir: worldDir };
+  }
+  await comm?.close();
+  return undefined;
 }
 
 /** Errors already reported to the launcher (from inside `run`, before the communicator closed). */
@@ -318,10 +387,11 @@ if (process.env['SHARDLEARN_PROCESS_WORKER'] === '1' && process.send !== undefin
     if (pooled) resetPeakRss(); // FitInfo.peakRssBytes: this job's peak (the last job's young garbage is gone: collectIdle)
 
     run(start, (message) => void post(message), post).then(
-      async () => {
+      async (world) => {
         if (pooled) {
           busy = false;
-          await post({ type: 'idle', jobId: start.jobId }); // its world is closed: ready for the next job
+          // Its world closed or kept: ready for the next job.
+          await post({ type: 'idle', jobId: start.jobId, ...(world === undefined ? {} : { kept: world }) });
           collectIdle();
           return;
         }
@@ -338,6 +408,12 @@ if (process.env['SHARDLEARN_PROCESS_WORKER'] === '1' && process.send !== undefin
     );
   };
   process.on('message', onStart);
+  process.on('message', (message: ProcessDropWorld) => {
+    if (message.type !== 'drop-world') return;
+    const world = keptWorlds.get(message.id);
+    keptWorlds.delete(message.id);
+    void world?.comm.close(undefined, 0);
+  });
   if (pooled) collectIdle(); // the import's garbage, before the first job
 }
 

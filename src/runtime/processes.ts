@@ -2,7 +2,8 @@
  * The `processes` paradigm: N child processes on this host train one model, SPMD, over ZeroMQ's
  * local path: ipc:// sockets in a fresh folder of mode 0700 that only this user can connect through,
  * NULL mechanism, every hello proving the fresh per-job secret the children get over IPC, never argv
- * (comm/zmq/local.ts). The folder is removed when the run ends, however it ends. With a network
+ * (comm/zmq/local.ts). The folder is removed when the run ends, however it ends (unless the warm
+ * pool keeps the run's world, whose sockets are in it: below). With a network
  * profile (`options.network`, emulated by TCP proxies) the ranks talk CURVE over loopback TCP instead.
  *
  * Data: with `options.source` every worker loads its own shard (loadData with { shard }) and splits
@@ -28,8 +29,9 @@
  * admission to the newcomer; a replacement still waiting when the run ends is reaped with the rest.
  *
  * With `reuseProcesses` the children come from a warm pool (process-pool.ts) and go back to it after
- * a successful run, once each has closed its world; every run still has its own job id, secret,
- * folder and world. Elastic runs and fault injection fork their own children.
+ * a successful run; on the local path they keep their world, and the next run of the same world size
+ * and timeouts renews it (comm/zmq/renewal.ts) instead of joining one. Every run still has its own
+ * job id, secret and folder. Elastic runs and fault injection fork their own children.
  *
  * @example
  * const model = await new KMeans({ k: 10 }).fit(data, { paradigm: 'processes', workers: 3 });
@@ -109,7 +111,14 @@ export async function launchProcesses<State>(request: LaunchRequest<State>): Pro
   // FitOptions.reuseProcesses: warm children from the pool (process-pool.ts), except for elastic
   // runs and fault injection, whose replacements and kills belong to this run alone.
   const pooled = options.reuseProcesses === true && elastic === undefined && options.inject === undefined;
-  const children = pooled ? acquireProcesses(size) : Array.from({ length: size }, forkWorker);
+  // A pooled run on the local path keeps its world for the next run whose world is joined alike.
+  const worldKey =
+    pooled && local !== null && process.env['SHARDLEARN_KEEP_WORLDS'] !== '0'
+      ? JSON.stringify({ size, timeoutMs, stragglerWarningMs: template.stragglerWarningMs ?? null })
+      : undefined;
+  const { children, world } = pooled
+    ? acquireProcesses(size, worldKey)
+    : { children: Array.from({ length: size }, forkWorker), world: undefined };
   // The job's listeners on the children, removed before a pooled child goes back to the pool.
   const detach: (() => void)[] = [];
   let succeeded = false;
@@ -137,6 +146,7 @@ export async function launchProcesses<State>(request: LaunchRequest<State>): Pro
     progressIntervalMs: injector === null ? PROGRESS_INTERVAL_MS : 0,
     ...(proxies === null ? {} : { advertise: true }),
     ...(local === null ? {} : { ipcDir: local.dir }),
+    ...(world === undefined ? {} : { world }),
   });
   try {
     const rankData: (RankData | ShardFileData)[] = Array.from({ length: size }, (_, rank) => {
@@ -212,11 +222,18 @@ export async function launchProcesses<State>(request: LaunchRequest<State>): Pro
   } finally {
     injector?.release();
     for (const off of detach) off();
-    if (pooled && succeeded) await releaseProcesses(children, jobId);
+    // The pool keeps this run's folder when the world it kept is in it.
+    let adopted = false;
+    if (pooled && succeeded)
+      adopted = await releaseProcesses(
+        children,
+        jobId,
+        world === undefined || worldKey === undefined || local === null ? undefined : { ...world, key: worldKey, dir: local },
+      );
     else if (pooled) await discardProcesses(children);
     else await reapAll(children);
     await proxies?.close();
-    await local?.remove();
+    if (!adopted) await local?.remove();
   }
 }
 

@@ -1,7 +1,9 @@
 // The processes paradigm's warm pool (FitOptions.reuseProcesses, runtime/process-pool.ts): a second
-// pooled fit reuses the first fit's child processes (same pids) and trains the same model bit for
-// bit as unpooled fits; a pooled child killed between fits is replaced; the second job's world
-// refuses the first job's secret and job id; shutdownProcessPool leaves no child of this process. Real child processes throughout.
+// pooled fit reuses the first fit's child processes (same pids) and their kept world, and trains the
+// same model bit for bit as unpooled fits; a pooled child killed between fits is replaced and its
+// world dropped; a job of another size leaves a kept world alone; the renewed world refuses the first
+// job's secret and job id, and a rank that cannot prove the next job's secret is refused as in a
+// fresh world; shutdownProcessPool leaves no child of this process and no folder. Real child processes throughout.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
@@ -13,7 +15,7 @@ import '../../src/index.js';
 import { syntheticGenerator } from '../../src/data/synthetic.js';
 import { createModel } from '../../src/models/registry.js';
 import { shutdownProcessPool } from '../../src/runtime/index.js';
-import { idleProcesses, idleProcessPids, prewarmProcesses } from '../../src/runtime/process-pool.js';
+import { idleProcesses, idleProcessPids, idleWorlds, prewarmProcesses } from '../../src/runtime/process-pool.js';
 import type { ProcessStart } from '../../src/runtime/process-worker.js';
 import { helloProof, ipcEndpoint } from '../../src/comm/zmq/local.js';
 import { encodeMessage } from '../../src/comm/zmq/wire.js';
@@ -48,8 +50,8 @@ async function childrenGone(deadlineMs: number): Promise<number[]> {
   return left;
 }
 
-const fit = (reuseProcesses: boolean) =>
-  createModel('logistic-regression', params).fit(data, { paradigm: 'processes', workers: 2, reuseProcesses });
+const fit = (reuseProcesses: boolean, workers = 2) =>
+  createModel('logistic-regression', params).fit(data, { paradigm: 'processes', workers, reuseProcesses });
 
 test('two pooled fits share their child processes and equal unpooled fits bit for bit; shutdown leaves no child', async () => {
   await shutdownProcessPool();
@@ -58,14 +60,25 @@ test('two pooled fits share their child processes and equal unpooled fits bit fo
   const first = await fit(true);
   const pids = idleProcessPids();
   assert.equal(pids.length, 2, 'the pooled fit left its 2 children idle');
+  const [kept] = idleWorlds();
+  assert.deepEqual(kept?.pids, pids, 'and their world kept, ranks in order');
+  assert.ok(existsSync(kept.dir), "the kept world's folder stays");
   const second = await fit(true);
   assert.deepEqual(idleProcessPids(), pids, 'the second pooled fit ran on the same two processes');
+  assert.deepEqual(idleWorlds(), [kept], 'and renewed their world');
   assert.deepEqual(childPids().sort(), [...pids].sort(), 'no other child is alive');
   assert.equal(stateDifference(first.state, fresh.state).worst, 0);
   assert.equal(stateDifference(second.state, fresh.state).worst, 0);
   assert.equal(typeof second.fitInfo?.startupMs, 'number');
+  assert.equal(second.fitInfo?.comm.length, 2);
+  assert.ok(
+    second.fitInfo!.comm.every((rank, r) => rank.bytesSent === first.fitInfo!.comm[r]!.bytesSent),
+    "the renewed world counts only the second job's bytes",
+  );
   await shutdownProcessPool();
   assert.deepEqual(idleProcessPids(), []);
+  assert.deepEqual(idleWorlds(), []);
+  assert.equal(existsSync(kept.dir), false, "shutdownProcessPool removed the kept world's folder");
   assert.deepEqual(await childrenGone(3000), [], 'shutdownProcessPool left no child process');
 });
 
@@ -73,58 +86,70 @@ test('a pooled child killed between fits is replaced, and the fit is unchanged',
   await shutdownProcessPool();
   const first = await fit(true);
   const [victim, survivor] = idleProcessPids();
+  const [dropped] = idleWorlds();
   process.kill(victim!, 'SIGKILL');
   const until = performance.now() + 3000;
   while (idleProcessPids().includes(victim!) && performance.now() < until) await new Promise((resolve) => setTimeout(resolve, 20));
+  assert.deepEqual(idleWorlds(), [], "the dead child's world was dropped");
   const second = await fit(true);
   const after = idleProcessPids();
   assert.equal(after.length, 2);
   assert.ok(after.includes(survivor!), 'the surviving child was reused');
   assert.ok(!after.includes(victim!), 'the killed child was replaced');
   assert.equal(stateDifference(second.state, first.state).worst, 0);
+  const [formed] = idleWorlds();
+  assert.notEqual(formed?.id, dropped?.id, 'they formed a new world');
+  assert.deepEqual([...formed!.pids].sort(), [...after].sort());
+  assert.equal(existsSync(dropped!.dir), false, "the dropped world's folder was removed");
   await shutdownProcessPool();
   assert.deepEqual(await childrenGone(3000), []);
 });
 
-test("the second pooled job's world refuses the first job's secret and job id", async () => {
-  await shutdownProcessPool();
-  // Observe (and pass on) the start orders the launcher sends: they carry each job's secret and folder.
+/** Record (and pass on) the start orders the launcher sends the pool's idle children; `tamper` may change one first. */
+function watchOrders(tamper: (order: ProcessStart) => ProcessStart = (order) => order): ProcessStart[] {
   const orders: ProcessStart[] = [];
-  prewarmProcesses(2);
   for (const child of idleProcesses()) {
     const send = child.send.bind(child);
     child.send = ((...args: Parameters<ChildProcess['send']>) => {
-      const [message] = args as [{ type?: string }];
-      if (message?.type === 'start') orders.push(message as ProcessStart);
-      return send(...args);
+      const [message, ...rest] = args as [{ type?: string }, ...unknown[]];
+      if (message?.type !== 'start') return send(...args);
+      const order = tamper(message as ProcessStart);
+      orders.push(order);
+      return (send as (...a: unknown[]) => boolean)(order, ...rest);
     }) as ChildProcess['send'];
   }
+  return orders;
+}
+
+test("the second pooled job renews the first job's world, which then refuses the first job's secret and job id", async () => {
+  await shutdownProcessPool();
+  prewarmProcesses(2);
+  const orders = watchOrders();
   try {
     await fit(true);
     const first = orders.find((order) => order.rank === 0)!;
+    assert.equal(first.world?.reuse, false, 'the first job joins a world to keep');
     orders.length = 0;
     const pids = idleProcessPids();
-    // A longer second job, so that its world is up while this test knocks on rank 0's socket.
+    // A longer second job: this test knocks on the kept world's socket once it trains.
+    let training!: () => void;
+    const trains = new Promise<void>((resolve) => (training = resolve));
     const second = createModel('logistic-regression', { solver: 'sgd', epochs: 400 }).fit(data, {
       paradigm: 'processes',
       workers: 2,
       reuseProcesses: true,
+      onProgress: () => training(),
     });
-    const until = performance.now() + 10_000;
-    let order: ProcessStart | undefined;
-    while (performance.now() < until) {
-      order = orders.find((candidate) => candidate.rank === 0);
-      if (order?.ipcDir !== undefined && existsSync(ipcEndpoint(order.ipcDir, 0).replace(/^ipc:\/\//, ''))) break;
-      await new Promise((resolve) => setTimeout(resolve, 5));
-    }
-    assert.ok(order?.ipcDir !== undefined, "the second job's rank 0 bound its socket");
+    await Promise.race([trains, second]);
+    const order = orders.find((candidate) => candidate.rank === 0)!;
+    assert.deepEqual(order.world, { id: first.world!.id, reuse: true }, 'the second job renews the kept world');
     assert.notEqual(order.secret, first.secret, 'a fresh secret');
     assert.notEqual(order.jobId, first.jobId, 'a fresh job id');
-    assert.notEqual(order.ipcDir, first.ipcDir, 'a fresh folder');
-    const knock = async (job: string, proofJob: string): Promise<string> => {
+    assert.notEqual(order.ipcDir, first.ipcDir, 'a fresh folder for its files');
+    const knock = async (job: string): Promise<string> => {
       const dealer = new zmq.Dealer({ linger: 0 });
-      dealer.connect(ipcEndpoint(order.ipcDir!, 0));
-      const proof = helloProof(Buffer.from(first.secret, 'hex'), proofJob);
+      dealer.connect(ipcEndpoint(first.ipcDir!, 0)); // the kept world's rank 0
+      const proof = helloProof(Buffer.from(first.secret, 'hex'), job);
       await dealer.send(encodeMessage({ v: 1, k: 'hello', h: { job, generation: 0, rank: 1, size: 2, proof } }));
       const [frame] = await Promise.race([
         dealer.receive(),
@@ -133,8 +158,8 @@ test("the second pooled job's world refuses the first job's secret and job id", 
       dealer.close();
       return frame!.toString();
     };
-    assert.match(await knock(order.jobId, order.jobId), /does not prove/, "the first job's secret does not open the second job's world");
-    assert.match(await knock(first.jobId, first.jobId), /is not this job/, "the first job's id is refused");
+    assert.match(await knock(order.jobId), /does not prove/, "the first job's secret does not open the renewed world");
+    assert.match(await knock(first.jobId), /is not this job/, "the first job's id is refused");
     const model = await second;
     assert.equal(model.fitInfo?.workers, 2, 'the second job trained on regardless');
     assert.deepEqual(idleProcessPids(), pids, 'on the same pooled processes');
@@ -143,20 +168,52 @@ test("the second pooled job's world refuses the first job's secret and job id", 
   }
 });
 
+test("a rank that cannot prove the next job's secret is refused: the renewal fails and so does the fresh join", async () => {
+  await shutdownProcessPool();
+  await fit(true);
+  const [kept] = idleWorlds();
+  // The second job's rank 1 gets another secret than its peer (as a stale or forged start order would carry).
+  watchOrders((order) => (order.rank === 1 ? { ...order, secret: Buffer.alloc(32, 9).toString('hex') } : order));
+  await assert.rejects(fit(true), /does not prove it holds this job's secret/);
+  assert.deepEqual(idleWorlds(), [], 'the failed job dropped the kept world');
+  assert.equal(existsSync(kept!.dir), false);
+  await shutdownProcessPool();
+  assert.deepEqual(await childrenGone(3000), []);
+});
+
+test('a pooled job of another size leaves a kept world alone: it forks its own children', async () => {
+  await shutdownProcessPool();
+  await fit(true);
+  const [pair] = idleWorlds();
+  const three = await fit(true, 3);
+  assert.equal(three.fitInfo?.workers, 3);
+  const worlds = idleWorlds();
+  assert.equal(worlds.length, 2, 'a world of 2 and a world of 3');
+  assert.deepEqual(worlds[0], pair);
+  assert.equal(worlds[1]!.pids.filter((pid) => pair!.pids.includes(pid)).length, 0);
+  const again = await fit(true);
+  assert.equal(stateDifference(again.state, (await fit(false)).state).worst, 0);
+  assert.deepEqual(idleWorlds()[0], pair, 'the world of 2 served the next job of 2');
+  await shutdownProcessPool();
+  assert.deepEqual(await childrenGone(3000), []);
+});
+
 test('idle pooled children do not hold their parent open, and leave with it', async () => {
   const index = new URL('../../src/index.js', import.meta.url).href;
   const pool = new URL('../../src/runtime/process-pool.js', import.meta.url).href;
   const script = `
     const { createModel, syntheticGenerator } = await import(${JSON.stringify(index)});
-    const { idleProcessPids } = await import(${JSON.stringify(pool)});
+    const { idleProcessPids, idleWorlds } = await import(${JSON.stringify(pool)});
     const data = syntheticGenerator({ kind: 'classification', rows: 400, cols: 4, classes: 2, seed: 1 }).generate(0, 400);
     await createModel('logistic-regression', { solver: 'sgd', epochs: 1 }).fit(data, { paradigm: 'processes', workers: 2, reuseProcesses: true });
-    console.log(JSON.stringify(idleProcessPids()));`;
+    console.log(JSON.stringify({ pids: idleProcessPids(), dirs: idleWorlds().map((world) => world.dir) }));`;
   const started = performance.now();
   const { stdout } = await promisify(execFile)(process.execPath, ['--input-type=module', '-e', script], { timeout: 20_000 });
   assert.ok(performance.now() - started < 15_000, 'the parent exited without waiting for the idle timeout');
-  const pids = JSON.parse(stdout.trim().split('\n').at(-1)!) as number[];
+  const { pids, dirs } = JSON.parse(stdout.trim().split('\n').at(-1)!) as { pids: number[]; dirs: string[] };
   assert.equal(pids.length, 2);
+  assert.equal(dirs.length, 1, 'the fit kept its world');
+  assert.equal(existsSync(dirs[0]!), false, "the parent's exit removed the kept world's folder");
   const until = performance.now() + 5000;
   const alive = (): number[] =>
     pids.filter((pid) => {

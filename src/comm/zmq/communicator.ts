@@ -405,6 +405,25 @@ export class ZmqCommunicator implements Communicator {
     });
   }
 
+  /**
+   * Why this world cannot be kept for another job of the same ranks (see `renew`), or null when it
+   * can: a world on the local path, joined, every peer here, nothing unread on ZeroMQ or the lane.
+   */
+  idleProblem(): string | null {
+    return this.transport.idleProblem() ?? this.lane?.idleProblem() ?? null;
+  }
+
+  /**
+   * Serve the next job of the same ranks with this kept world (zmq/renewal.ts): every rank proves the
+   * next job's secret and they agree. Null when renewed (the statistics start again from zero), else
+   * why not — then close this world and join a fresh one. Each wait is bounded by `timeoutMs`.
+   */
+  async renew(next: { jobId: string; secret: Uint8Array }, timeoutMs: number): Promise<string | null> {
+    const problem = await this.transport.renew(next, timeoutMs, this.lane?.idleProblem() ?? null);
+    if (problem === null) Object.assign(this.stats, emptyStats());
+    return problem;
+  }
+
   /** Fail every wait on `rank` now (the runtime calls this when it learns a rank died). */
   markLost(rank: number, reason: string): void {
     this.transport.markLost(rank, reason);

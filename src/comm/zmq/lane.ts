@@ -309,6 +309,17 @@ export class Lane {
     return made.lane;
   }
 
+  /** Why this lane cannot serve another job of a kept world (zmq/renewal.ts): aborted, closed, a peer lost, a frame unread or a reader waiting; or null. */
+  idleProblem(): string | null {
+    if (this.aborted !== null) return `its lane was aborted (${this.aborted.message})`;
+    if (this.closing) return 'its lane is closed';
+    for (let peer = 0; peer < this.size; peer++) {
+      if (this.lost[peer] !== null) return `the lane of rank ${peer} is lost (${this.lost[peer]})`;
+      if (this.queues[peer]!.length > 0 || this.waiters[peer]!.length > 0) return `a lane frame of rank ${peer} waits unread`;
+    }
+    return null;
+  }
+
   /** Why nothing more can come from `peer` (this world aborted, the peer lost or gone), or null. */
   problemOf(peer: number): Error | null {
     if (this.aborted !== null) return this.aborted;

@@ -1,13 +1,13 @@
 /**
- * Where received messages wait for their reader: per channel (user point-to-point, collective) and
- * per sending rank, FIFO, with an arrival number so `recv()` from any rank takes the oldest. A
- * reader that comes first waits, with a timeout; a transport that learns a peer is gone rejects the
- * waits that depend on it.
+ * Where received messages wait for their reader: per channel (user point-to-point, collective, a
+ * kept world's renewal: zmq/renewal.ts) and per sending rank, FIFO, with an arrival number so
+ * `recv()` from any rank takes the oldest. A reader that comes first waits, with a timeout; a
+ * transport that learns a peer is gone rejects the waits that depend on it.
  */
 import type { FloatArray } from '../../core/storage.js';
 import type { Envelope } from './wire.js';
 
-export type Channel = 'user' | 'coll';
+export type Channel = 'user' | 'coll' | 'renew';
 
 export interface Incoming {
   from: number;
@@ -34,7 +34,7 @@ export class Mailbox {
 
   constructor(size: number) {
     const perRank = (): { seq: number; message: Incoming }[][] => Array.from({ length: size }, () => []);
-    this.queues = { user: perRank(), coll: perRank() };
+    this.queues = { user: perRank(), coll: perRank(), renew: perRank() };
   }
 
   /** Hand `message` to the first waiter that wants it, else queue it. */
@@ -80,6 +80,11 @@ export class Mailbox {
       };
       this.waiters.push(waiter);
     });
+  }
+
+  /** Whether a message waits on `channel` from any rank, or a reader waits for one. */
+  busy(channel: Channel): boolean {
+    return this.waiters.some((w) => w.channel === channel) || this.queues[channel].some((queue) => queue.length > 0);
   }
 
   /** Reject every wait that `match` selects. */

@@ -33,8 +33,8 @@ export interface ReceiverParts {
   mailbox: Mailbox;
   departures: Departures;
   peerLoss: PeerLoss;
-  /** This rank's job, generation, rank and size: what a peer's hello must match. */
-  identity: HelloIdentity;
+  /** This rank's job, generation, rank and size: what a peer's hello must match (a renewed world's is its new job's). */
+  identity: () => HelloIdentity;
   log: (line: string) => void;
   /** The host a rank runs on, for error messages. */
   hostOf: (rank: number) => string;
@@ -113,6 +113,11 @@ export class Receiver {
       );
       return;
     }
+    if (envelope.k === 'renew') {
+      // Not counted for the bye (zmq/departures.ts): a renewal belongs to no job's traffic.
+      this.parts.mailbox.deliver('renew', { from: peer, envelope, arrays, byteFrames, bytes: wireBytes(frames) });
+      return;
+    }
     if (envelope.k !== 'user' && envelope.k !== 'coll') {
       this.parts.log(`ignored an unexpected '${envelope.k}' message from rank ${peer}`);
       return;
@@ -123,7 +128,7 @@ export class Receiver {
 
   /** Admit the connection `id` as the rank its hello names, or refuse it with the reason. */
   private onHello(routingId: Buffer, id: string, fields: Record<string, unknown> | undefined): void {
-    const problem = helloProblem(this.parts.identity, fields, this.peerOf.values());
+    const problem = helloProblem(this.parts.identity(), fields, this.peerOf.values());
     if (problem !== null) {
       this.parts.log(`refused a peer claiming rank ${JSON.stringify(fields?.['rank'])}: ${problem}`);
       this.routerSend(routingId, encodeMessage({ v: PROTOCOL_VERSION, k: 'refuse', h: { reason: problem } }));
@@ -164,7 +169,8 @@ export class Receiver {
 
   /** Read the replies to this rank's hello on the dealer to `peer` until it closes: welcome or refuse. */
   async replyLoop(dealer: zmq.Dealer, peer: number): Promise<void> {
-    const { log, hostOf, failJoin, identity } = this.parts;
+    const { log, hostOf, failJoin } = this.parts;
+    const identity = this.parts.identity();
     try {
       for await (const frames of dealer) {
         let envelope: Envelope;

@@ -55,14 +55,19 @@ function keyPair(secretKey: Buffer): { publicKey: string; secretKey: string } {
   return { publicKey: z85Encode(Buffer.from(jwk.x!, 'base64url')), secretKey: z85Encode(secretKey) };
 }
 
-/** The job's CURVE keys: the same on every rank that holds `secret`. */
-export function deriveCurveKeys(secret: Uint8Array, jobId: string): CurveKeys {
+/** Refuse a job secret shorter than MIN_SECRET_BYTES, with the fix. */
+export function checkSecret(secret: Uint8Array): void {
   if (secret.length < MIN_SECRET_BYTES) {
     throw new ConfigError(
       `the job secret has ${secret.length} bytes, expected at least ${MIN_SECRET_BYTES}; use 'shardlearn launch' (it generates one) or e.g. SHARDLEARN_SECRET=$(openssl rand -hex 32)`,
       { field: 'secret' },
     );
   }
+}
+
+/** The job's CURVE keys: the same on every rank that holds `secret`. */
+export function deriveCurveKeys(secret: Uint8Array, jobId: string): CurveKeys {
+  checkSecret(secret);
   const derive = (purpose: string): Buffer =>
     Buffer.from(hkdfSync('sha256', secret, Buffer.from(jobId, 'utf8'), `shardlearn curve ${purpose}`, 32));
   const server = keyPair(derive('server'));

@@ -31,7 +31,8 @@ import { CommError } from '../../core/errors.js';
 import type { FloatArray } from '../../core/storage.js';
 import type { Envelope, WireKind } from './wire.js';
 import { PROTOCOL_VERSION, encodeMessage, wireBytes } from './wire.js';
-import { deriveCurveKeys, startZapHandler, zapDomainFor } from './security.js';
+import type { CurveKeys } from './security.js';
+import { checkSecret, deriveCurveKeys, startZapHandler, zapDomainFor } from './security.js';
 import type { Channel, Incoming } from './mailbox.js';
 import { Mailbox } from './mailbox.js';
 import { Departures } from './departures.js';
@@ -41,6 +42,8 @@ import { PeerLoss } from './peer-loss.js';
 import { Receiver } from './receive.js';
 import { LOCAL_HOST, joinTimeoutError, listen, masterEndpoint } from './join.js';
 import { helloProof } from './local.js';
+import type { RenewalIdentity } from './renewal.js';
+import { renewalFields, renewalProblem } from './renewal.js';
 import { warnWhileWaiting } from './straggler.js';
 import type { ZmqTransportOptions } from './options.js';
 import {
@@ -98,16 +101,19 @@ export class ZmqTransport {
     this.size = options.size;
     this.timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     this.maxMessageBytes = options.maxMessageBytes ?? maxMessageBytesFromEnv() ?? DEFAULT_MAX_MESSAGE_BYTES;
-    const keys = deriveCurveKeys(options.secret, options.jobId); // also refuses a short secret on the local path
-    this.keys = keys;
     this.local = options.ipcDir !== undefined;
     this.plain = this.local || options.insecure === true;
+    // Without CURVE no key is used: only the secret's length is checked (deriving the keys took ~1.3 ms of a warm start-up).
+    if (this.plain) checkSecret(options.secret);
+    const keys = this.plain ? null : deriveCurveKeys(options.secret, options.jobId);
+    this.keys = keys;
+    this.jobId = options.jobId;
     this.proof = this.plain ? helloProof(options.secret, options.jobId) : undefined;
     this.router = new zmq.Router({
       context: this.context,
       // The local path: NULL mechanism; the 0700 folder and the hello's proof authenticate (zmq/local.ts).
       // Insecure TCP (asked for by name): NULL mechanism, the hello's proof the only check.
-      ...(this.plain ? {} : { curveServer: true, curveSecretKey: keys.serverSecretKey, zapDomain: zapDomainFor(options.jobId) }),
+      ...(this.plain ? {} : { curveServer: true, curveSecretKey: keys!.serverSecretKey, zapDomain: zapDomainFor(options.jobId) }),
       maxMessageSize: this.maxMessageBytes,
       handshakeInterval: handshakeTimeoutFor(options),
       heartbeatInterval: HEARTBEAT_INTERVAL_MS,
@@ -139,7 +145,7 @@ export class ZmqTransport {
       mailbox,
       departures,
       peerLoss: this.peerLoss,
-      identity: this.identity,
+      identity: () => this.identity,
       log,
       hostOf,
       failJoin,
@@ -156,13 +162,15 @@ export class ZmqTransport {
     });
   }
 
-  private readonly keys: ReturnType<typeof deriveCurveKeys>;
+  private readonly keys: CurveKeys | null;
   /** On the local path (ipc:// in a 0700 folder, NULL mechanism; zmq/local.ts): true. */
   private readonly local: boolean;
   /** No CURVE: the local path, or insecure TCP asked for by name (options.insecure). */
   private readonly plain: boolean;
-  /** Without CURVE: the proof of the job secret in every hello. */
-  private readonly proof: string | undefined;
+  /** The job this world serves: the one it joined for, or the last it was renewed for (zmq/renewal.ts). */
+  private jobId: string;
+  /** Without CURVE: the proof of the job secret in every hello (the renewed job's, once renewed). */
+  private proof: string | undefined;
 
   /**
    * Join the world: bind, rendezvous through rank 0, connect to every peer. Resolves when this rank
@@ -193,7 +201,7 @@ export class ZmqTransport {
   private async start(): Promise<void> {
     const { rank, size, masterAddr } = this.options;
     if (!this.plain)
-      this.closeZap = await startZapHandler(this.context, zapDomainFor(this.options.jobId), this.keys.clientPublicKey, this.log);
+      this.closeZap = await startZapHandler(this.context, zapDomainFor(this.options.jobId), this.keys!.clientPublicKey, this.log);
     void this.peerLoss.watch(this.router.events, null);
     const { host, endpoint } = await listen(this.router, this.options, this.log);
     this.hosts[rank] = host;
@@ -254,7 +262,7 @@ export class ZmqTransport {
 
   private get identity(): HelloIdentity {
     return {
-      jobId: this.options.jobId,
+      jobId: this.jobId,
       generation: this.options.generation ?? 0,
       rank: this.rank,
       size: this.size,
@@ -270,9 +278,9 @@ export class ZmqTransport {
       ...(this.plain
         ? {}
         : {
-            curveServerKey: this.keys.serverPublicKey,
-            curvePublicKey: this.keys.clientPublicKey,
-            curveSecretKey: this.keys.clientSecretKey,
+            curveServerKey: this.keys!.serverPublicKey,
+            curvePublicKey: this.keys!.clientPublicKey,
+            curveSecretKey: this.keys!.clientSecretKey,
           }),
       maxMessageSize: this.maxMessageBytes,
       heartbeatInterval: HEARTBEAT_INTERVAL_MS,
@@ -332,10 +340,10 @@ export class ZmqTransport {
 
   /**
    * The next message on `channel` from `from` (any peer when undefined). Rejects with TIMEOUT after
-   * `timeoutMs` naming the rank waited for, or PEER_LOST when that rank is gone. A collective's wait
-   * on one peer that lasts `stragglerWarningMs` logs a warning naming that peer.
+   * `timeoutMs` (the transport's by default) naming the rank waited for, or PEER_LOST when that rank
+   * is gone. A collective's wait on one peer that lasts `stragglerWarningMs` logs a warning naming that peer.
    */
-  take(channel: Channel, from: number | undefined, what: string): Promise<Incoming> {
+  take(channel: Channel, from: number | undefined, what: string, timeoutMs = this.timeoutMs): Promise<Incoming> {
     if (this.aborted !== null) return Promise.reject(this.aborted);
     const queued = this.mailbox.takeQueued(channel, from);
     if (queued !== null) return Promise.resolve(queued);
@@ -349,15 +357,15 @@ export class ZmqTransport {
       const lost = this.peerLoss.firstLost();
       if (lost >= 0) return Promise.reject(this.peerLoss.goneError(lost, this.peerLoss.reason(lost)!));
     }
-    const waiting = this.mailbox.wait(channel, from, this.timeoutMs, () =>
+    const waiting = this.mailbox.wait(channel, from, timeoutMs, () =>
       from === undefined
         ? new CommError(
             'TIMEOUT',
-            `${what}: no message from any rank within ${this.timeoutMs} ms (raise timeoutMs if a step legitimately takes longer)`,
+            `${what}: no message from any rank within ${timeoutMs} ms (raise timeoutMs if a step legitimately takes longer)`,
           )
         : new CommError(
             'TIMEOUT',
-            `${what}: no message from rank ${from} (${this.hostOf(from)}) within ${this.timeoutMs} ms; it is stuck, much slower, or not taking part (raise timeoutMs if a step legitimately takes longer)`,
+            `${what}: no message from rank ${from} (${this.hostOf(from)}) within ${timeoutMs} ms; it is stuck, much slower, or not taking part (raise timeoutMs if a step legitimately takes longer)`,
             { rank: from, host: this.hostOf(from) },
           ),
     );
@@ -370,6 +378,62 @@ export class ZmqTransport {
       rank: from,
       host: this.hostOf(from),
     });
+  }
+
+  /**
+   * Why this joined world cannot be kept for another job (zmq/renewal.ts), or null: it is closed or
+   * aborted, a peer is lost or has said goodbye, or a message waits unread or a reader waits.
+   */
+  idleProblem(): string | null {
+    if (!this.local) return 'only a world on the local path is kept';
+    if (this.closed || this.closing) return 'it is closed';
+    if (this.aborted !== null) return `it was aborted (${this.aborted.message})`;
+    for (let peer = 0; peer < this.size; peer++) {
+      if (peer === this.rank) continue;
+      const gone = this.peerLoss.reason(peer) ?? this.departures.goneReason(peer);
+      if (gone !== null) return `rank ${peer} is gone (${gone})`;
+    }
+    if (this.mailbox.busy('user') || this.mailbox.busy('coll')) return 'a message of the last job waits unread';
+    return null;
+  }
+
+  /**
+   * Take this kept world over for the next job of the same ranks (zmq/renewal.ts): prove `next`'s
+   * secret to every peer, check theirs and that nothing of the last job waits unread, then agree.
+   * Resolves null when every rank renewed (hellos must then prove the new job), else why this world
+   * cannot serve the job: every rank then closes it and joins a fresh world. Each wait is bounded by
+   * `timeoutMs`. `ownProblem`: why this rank cannot go on with it (its lane's state), said in the vote.
+   */
+  async renew(next: { jobId: string; secret: Uint8Array }, timeoutMs: number, ownProblem: string | null = null): Promise<string | null> {
+    const idle = this.idleProblem();
+    if (idle !== null) return idle;
+    checkSecret(next.secret);
+    const own: RenewalIdentity = { jobId: next.jobId, proof: helloProof(next.secret, next.jobId) };
+    const peers = Array.from({ length: this.size }, (_, rank) => rank).filter((rank) => rank !== this.rank);
+    const exchange = async (round: 1 | 2, ok?: boolean): Promise<(string | null)[]> => {
+      const frames = encodeMessage({ v: PROTOCOL_VERSION, k: 'renew', h: renewalFields(own, round, ok) });
+      await Promise.all(peers.map((peer) => this.sendFrames(peer, frames)));
+      return Promise.all(
+        peers.map(async (peer) => {
+          const message = await this.take('renew', peer, `the renewal of the kept world (round ${round})`, timeoutMs);
+          const problem = renewalProblem(own, round, message.envelope.h);
+          if (problem !== null) return `rank ${peer}: ${problem}`;
+          return round === 2 && message.envelope.h?.['ok'] !== true ? `rank ${peer} cannot renew it` : null;
+        }),
+      );
+    };
+    try {
+      const proofs = await exchange(1);
+      const problem = proofs.find((found) => found !== null) ?? this.idleProblem() ?? ownProblem;
+      const verdicts = await exchange(2, problem === null);
+      const refusal = problem ?? verdicts.find((found) => found !== null) ?? null;
+      if (refusal !== null) return refusal;
+    } catch (error) {
+      return (error as Error).message;
+    }
+    this.jobId = own.jobId;
+    this.proof = own.proof;
+    return null;
   }
 
   /** Why a message to `to` cannot be queued (no connection, the peer is lost, a frame is too large), or null. */

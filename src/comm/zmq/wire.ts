@@ -28,9 +28,12 @@ export const MAX_BYTE_FRAME = 2 ** 30;
 
 export type WireDType = 'f64' | 'f32';
 
-/** What kind of message: rendezvous and membership (hello/welcome/refuse/bye), user point-to-point, collective traffic. */
-export type WireKind = 'hello' | 'welcome' | 'refuse' | 'bye' | 'user' | 'coll';
-const KINDS: readonly WireKind[] = ['hello', 'welcome', 'refuse', 'bye', 'user', 'coll'];
+/**
+ * What kind of message: rendezvous and membership (hello/welcome/refuse/bye), user point-to-point,
+ * collective traffic, and the renewal of a kept world for its next job (zmq/renewal.ts).
+ */
+export type WireKind = 'hello' | 'welcome' | 'refuse' | 'bye' | 'user' | 'coll' | 'renew';
+const KINDS: readonly WireKind[] = ['hello', 'welcome', 'refuse', 'bye', 'user', 'coll', 'renew'];
 
 export interface Envelope {
   v: number;
