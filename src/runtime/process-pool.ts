@@ -44,7 +44,7 @@ import { randomBytes } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import type { LocalDir } from '../comm/zmq/local.js';
 import { ConfigError } from '../core/errors.js';
-import type { KeptWorldPlace, ProcessDropWorld } from './process-worker.js';
+import type { KeptWorldPlace, ProcessDropWorld, ProcessIdle } from './process-worker.js';
 import { reapAll } from './reap.js';
 
 /** Idle pooled children are killed after this long without a job. */
@@ -52,14 +52,6 @@ export const PROCESS_IDLE_TIMEOUT_MS = 30_000;
 /** How long a child that sent its result may take to close its world and report idle before it is killed instead of pooled. */
 const IDLE_REPORT_TIMEOUT_MS = 5_000;
 const WORKER_URL = new URL('./process-worker.js', import.meta.url);
-
-/** What a pooled child tells the launcher after a successful job: its world is closed, it waits for the next start order. */
-export interface ProcessIdle {
-  type: 'idle';
-  jobId: string;
-  /** Where it kept that job's world, when the start order asked it to and the world was clean. */
-  kept?: KeptWorldPlace;
-}
 
 interface PooledProcess {
   readonly child: ChildProcess;

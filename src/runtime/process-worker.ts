@@ -28,7 +28,6 @@ import type { Membership } from './elastic-growth.js';
 import { grownPlace } from './elastic-growth.js';
 import type { ElasticSetup, RankData, RankJob, RankMessage } from './rank.js';
 import { errorReport, resultForLauncher, runRank } from './rank.js';
-import type { ProcessIdle } from './process-pool.js';
 import { resetPeakRss } from './peak-rss.js';
 import type { ShardFileData } from './shard-file.js';
 import { readShardFile } from './shard-file.js';
@@ -208,6 +207,14 @@ export interface KeptWorldPlace {
   dir: string;
 }
 
+/** What a pooled child tells the launcher (process-pool.ts) after a successful job: its world is closed or kept, it waits for the next start order. */
+export interface ProcessIdle {
+  type: 'idle';
+  jobId: string;
+  /** Where it kept that job's world, when the start order asked it to and the world was clean. */
+  kept?: KeptWorldPlace;
+}
+
 async function run(
   start: ProcessStart,
   post: (message: ProcessWorkerMessage) => void,
@@ -311,7 +318,9 @@ async function run(
     let joined = join;
     if (job === null) {
       const joining = join();
-      await Promise.race([listening, joining]);
+      // A kept world's renewal has sent its proofs by now: read while the peers' arrive.
+      if (kept === undefined) await Promise.race([listening, joining]);
+      else joining.catch(() => undefined); // its failure is runRank's, which awaits it next
       job = unpacked(start.job, keep);
       joined = () => joining;
     }
