@@ -250,10 +250,11 @@ function keepWorld(children: readonly ChildProcess[], world: PooledWorld & { key
   const dir = places[0]?.dir;
   const whole = members.every((entry) => entry !== undefined) && places.every((kept) => kept?.id === world.id && kept.dir === dir);
   if (!whole || (dir !== world.dir.dir && previous?.dir.dir !== dir)) {
-    // A rank closed it (or died): the others close theirs too.
+    // A rank closed it (or died, or kept another): every rank closes what it kept.
     for (const entry of members) {
-      if (entry?.lastKept?.id === world.id && running(entry.child))
-        entry.child.send({ type: 'drop-world', id: world.id } satisfies ProcessDropWorld, () => undefined);
+      const id = entry?.lastKept?.id;
+      if (id !== undefined && running(entry!.child))
+        entry!.child.send({ type: 'drop-world', id } satisfies ProcessDropWorld, () => undefined);
     }
     if (previous !== undefined) void dropWorld(previous);
     return false;

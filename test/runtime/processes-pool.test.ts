@@ -3,7 +3,9 @@
 // same model bit for bit as unpooled fits; a pooled child killed between fits is replaced and its
 // world dropped; a job of another size leaves a kept world alone; the renewed world refuses the first
 // job's secret and job id, and a rank that cannot prove the next job's secret is refused as in a
-// fresh world; shutdownProcessPool leaves no child of this process and no folder. Real child processes throughout.
+// fresh world; a rank without the kept world makes its peer give the renewal up after its timeout
+// and the fit trains on a fresh world; shutdownProcessPool leaves no child of this process and no
+// folder. Real child processes throughout.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
@@ -177,6 +179,30 @@ test("a rank that cannot prove the next job's secret is refused: the renewal fai
   await assert.rejects(fit(true), /does not prove it holds this job's secret/);
   assert.deepEqual(idleWorlds(), [], 'the failed job dropped the kept world');
   assert.equal(existsSync(kept!.dir), false);
+  await shutdownProcessPool();
+  assert.deepEqual(await childrenGone(3000), []);
+});
+
+test('a rank without the kept world joins a fresh one: its peer gives up the renewal after its timeout, and the fit trains as before', async () => {
+  await shutdownProcessPool();
+  const fresh = await fit(false);
+  await fit(true);
+  const [kept] = idleWorlds();
+  // Rank 1 is told to renew a world it does not have: it joins a fresh one in the job's folder at once,
+  // while rank 0 waits for its renewal (5 s), then joins that fresh world too.
+  let tampered = false;
+  watchOrders((order) => {
+    if (order.rank !== 1 || tampered) return order;
+    tampered = true;
+    return { ...order, world: { id: 'world-unknown', reuse: true } };
+  });
+  const second = await fit(true);
+  assert.equal(stateDifference(second.state, fresh.state).worst, 0);
+  assert.deepEqual(idleWorlds(), [], 'the ranks kept different worlds: the pool dropped both');
+  assert.equal(existsSync(kept!.dir), false);
+  const third = await fit(true);
+  assert.equal(stateDifference(third.state, fresh.state).worst, 0);
+  assert.equal(idleWorlds().length, 1, 'the next fit kept a world again');
   await shutdownProcessPool();
   assert.deepEqual(await childrenGone(3000), []);
 });
