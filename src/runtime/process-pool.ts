@@ -113,9 +113,14 @@ async function dropWorld(world: KeptWorld): Promise<void> {
   worlds.splice(index, 1);
   for (const member of world.members) {
     member.world = undefined;
-    if (running(member.child)) member.child.send({ type: 'drop-world', id: world.id } satisfies ProcessDropWorld, () => undefined);
+    closeKept(member.child, world.id);
   }
   await world.dir.remove().catch(() => undefined);
+}
+
+/** Tell `child`, when it is alive, to close the world it keeps under `id`. */
+function closeKept(child: ChildProcess, id: string): void {
+  if (running(child)) child.send({ type: 'drop-world', id } satisfies ProcessDropWorld, () => undefined);
 }
 
 function startPooled(): PooledProcess {
@@ -251,11 +256,7 @@ function keepWorld(children: readonly ChildProcess[], world: PooledWorld & { key
   const whole = members.every((entry) => entry !== undefined) && places.every((kept) => kept?.id === world.id && kept.dir === dir);
   if (!whole || (dir !== world.dir.dir && previous?.dir.dir !== dir)) {
     // A rank closed it (or died, or kept another): every rank closes what it kept.
-    for (const entry of members) {
-      const id = entry?.lastKept?.id;
-      if (id !== undefined && running(entry!.child))
-        entry!.child.send({ type: 'drop-world', id } satisfies ProcessDropWorld, () => undefined);
-    }
+    for (const entry of members) if (entry?.lastKept !== undefined) closeKept(entry.child, entry.lastKept.id);
     if (previous !== undefined) void dropWorld(previous);
     return false;
   }
