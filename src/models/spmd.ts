@@ -85,10 +85,54 @@ function checkedClasses(labels: Float64Array, known: Float64Array, source: strin
   return known;
 }
 
-/** Map each label to its index in the sorted `classes` (binary search). */
+/**
+ * Map each label to its index in the sorted `classes`, −1 for a label that is none of them. Classes
+ * that are a run of consecutive integers (0..K−1, 1..K: what the loaders and most data give) are
+ * indexed by subtraction; others by binary search (1M labels: ~3 ms against ~20–33 ms, which every
+ * rank of a threads fit paid per label pass).
+ */
 export function encodeLabels(labels: Float64Array, classes: Float64Array): Int32Array {
   const out = new Int32Array(labels.length);
-  for (let i = 0; i < labels.length; i++) {
+  if (isIntegerRun(classes)) encodeByOffset(labels, classes[0]!, classes.length, out);
+  else encodeBySearch(labels, classes, out);
+  return out;
+}
+
+/** True when `classes` is c₀, c₀+1, …, c₀+K−1 for an integer c₀ (K ≥ 1). */
+function isIntegerRun(classes: Float64Array): boolean {
+  const first = classes[0];
+  if (first === undefined || !Number.isInteger(first)) return false;
+  for (let c = 1; c < classes.length; c++) if (classes[c] !== first + c) return false;
+  return true;
+}
+
+// Labels per call of the loops below: a long loop that runs once per pass stays in V8's baseline
+// code for its first dozen-odd passes (1M labels: ~14 ms against ~2 ms optimised), where a function
+// called per block is optimised within the first pass.
+const ENCODE_BLOCK = 8192;
+
+function encodeByOffset(labels: Float64Array, low: number, count: number, out: Int32Array): void {
+  for (let from = 0; from < labels.length; from += ENCODE_BLOCK) {
+    offsetBlock(labels, from, Math.min(labels.length, from + ENCODE_BLOCK), low, count, out);
+  }
+}
+
+function offsetBlock(labels: Float64Array, from: number, to: number, low: number, count: number, out: Int32Array): void {
+  for (let i = from; i < to; i++) {
+    const code = labels[i]! - low;
+    // (code | 0) === code: an integer in int32 range (false for fractions and NaN).
+    out[i] = code >= 0 && code < count && (code | 0) === code ? code : -1;
+  }
+}
+
+function encodeBySearch(labels: Float64Array, classes: Float64Array, out: Int32Array): void {
+  for (let from = 0; from < labels.length; from += ENCODE_BLOCK) {
+    searchBlock(labels, from, Math.min(labels.length, from + ENCODE_BLOCK), classes, out);
+  }
+}
+
+function searchBlock(labels: Float64Array, from: number, to: number, classes: Float64Array, out: Int32Array): void {
+  for (let i = from; i < to; i++) {
     const value = labels[i]!;
     let lo = 0;
     let hi = classes.length - 1;
@@ -99,5 +143,4 @@ export function encodeLabels(labels: Float64Array, classes: Float64Array): Int32
     }
     out[i] = classes[lo] === value ? lo : -1;
   }
-  return out;
 }

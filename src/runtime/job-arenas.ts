@@ -1,12 +1,19 @@
 /**
- * The large shared-memory blocks of a threads job — the parameter arena Hogwild trains in and the
- * row-pass board (row-board.ts) — kept between jobs instead of allocated per fit. Allocating them
+ * The large shared-memory blocks of a threads job — the parameter arena Hogwild trains in, the
+ * row-pass board (row-board.ts) and the shared world the ranks communicate in — kept between jobs
+ * instead of allocated per fit. Allocating them
  * anew cost 1–90 ms per fit once the process had run for a while (foundation bench, OLS 1M×50:
  * `new SharedArrayBuffer` of 64 and 16 MiB took 1–16 and up to 53 ms, traced with timestamps in the
  * launcher, against fits of 140–330 ms), and that is all start-up time before any worker gets its job.
- * A job takes a set (a fresh one when every kept set is in use, e.g. concurrent fits) and gives it
- * back when it succeeded; a failed job's set is dropped, in case a worker it terminated wrote late.
+ * The world's 5 MiB (2 ranks: 4 MiB of all-reduce scratch, 1 MiB of rings) was still new per fit:
+ * on this VM a first touch costs ~14 µs per 4 KiB page (64 MiB in 235 ms, against 3.5 ms to write
+ * it again), and a warm OLS 1M×50 threads×2 fit faulted in 1.6–10 MB (`process.resourceUsage()`).
+ * A job takes a set (a fresh one when every kept set is in use, e.g. concurrent fits; a kept world
+ * of another size is replaced) and gives it back when it succeeded; a failed job's set is dropped,
+ * in case a worker it terminated wrote late.
  */
+import type { SharedWorld } from '../comm/shm/world.js';
+import { createSharedWorld, resetSharedWorld } from '../comm/shm/world.js';
 import { ROW_BOARD_BYTES } from './row-board.js';
 
 /**
@@ -23,17 +30,28 @@ export interface JobArenas {
   readonly params: Float64Array;
   /** The row-pass board: its claim counter is zero when a job takes it. */
   readonly rowBoard: SharedArrayBuffer;
+  /** The ranks' shared-memory world, its control words zero when a job takes it. */
+  readonly world: SharedWorld;
 }
 
 const kept: JobArenas[] = [];
 
-/** A set for one job: a kept one, its board's counter reset, or a new one. */
-export function acquireArenas(): JobArenas {
-  const arenas = kept.pop() ?? {
-    params: new Float64Array(new SharedArrayBuffer(PARAM_ARENA_LENGTH * 8)),
-    rowBoard: new SharedArrayBuffer(ROW_BOARD_BYTES),
-  };
+/** A set for a job of `size` ranks: a kept one (preferably with a world of that size), reset, or a new one. */
+export function acquireArenas(size: number): JobArenas {
+  const at = kept.findIndex((arenas) => arenas.world.size === size);
+  const reused = at >= 0 ? kept.splice(at, 1)[0] : kept.pop();
+  const arenas =
+    reused === undefined
+      ? {
+          params: new Float64Array(new SharedArrayBuffer(PARAM_ARENA_LENGTH * 8)),
+          rowBoard: new SharedArrayBuffer(ROW_BOARD_BYTES),
+          world: createSharedWorld(size),
+        }
+      : reused.world.size === size
+        ? reused
+        : { ...reused, world: createSharedWorld(size) };
   Atomics.store(new Int32Array(arenas.rowBoard, 0, 1), 0, 0);
+  resetSharedWorld(arenas.world);
   return arenas;
 }
 

@@ -19,7 +19,7 @@
 import { progressHistory } from './progress.js';
 import type { Worker } from 'node:worker_threads';
 import type { SharedWorld } from '../comm/shm/world.js';
-import { abortWorld, createSharedWorld, heartbeats, ranksNotWaiting } from '../comm/shm/world.js';
+import { abortWorld, heartbeats, ranksNotWaiting } from '../comm/shm/world.js';
 import { CommError, WorkerError } from '../core/errors.js';
 import { kernels } from '../core/kernels.js';
 import { shareWasmKernels } from '../core/kernels-wasm.js';
@@ -115,8 +115,8 @@ async function launchThreadsOnce<State>(request: LaunchRequest<State>): Promise<
   const startedAt = performance.timeOrigin + performance.now();
   const started = performance.now();
   const shared = data.toShared(); // once: every rank's rows below are a view of this
-  const world = createSharedWorld(size);
-  const arenas = acquireArenas();
+  const arenas = acquireArenas(size);
+  const world = arenas.world;
   const { history, onEvents } = progressHistory(options.onProgress, startedAt);
   const reuse = options.reuseThreads ?? true;
 

@@ -109,6 +109,17 @@ export function createSharedWorld(size: number, options: SharedWorldOptions = {}
   };
 }
 
+/**
+ * Make the world of a finished job fit for the next one: every control word back to zero (the abort
+ * flag, the barrier, the start line, the rings' counters). The scratch and the rings need no clearing
+ * (what a rank reads there it wrote in the same collective, or the counters say it is unread). Only
+ * once no rank of the last job touches the world: the threads launcher keeps worlds of succeeded jobs
+ * (job-arenas.ts), so a fit's first collectives do not page in fresh memory.
+ */
+export function resetSharedWorld(world: SharedWorld): void {
+  new Int32Array(world.control).fill(0);
+}
+
 /** Set the abort flag and wake every waiter: each blocked rank throws promptly instead of waiting out its timeout. */
 export function abortWorld(world: SharedWorld): void {
   const control = new Int32Array(world.control);
