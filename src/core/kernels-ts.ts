@@ -6,6 +6,7 @@
  */
 import { EigenvalueDecomposition, Matrix } from 'ml-matrix';
 import type { Kernels, LloydBounds } from './kernels.js';
+import { newResidentArray } from './kernels.js';
 import type { FloatArray } from './storage.js';
 import { tsLayerKernels } from './kernels-layers.js';
 import { explicitConvolution } from './kernels-convolution.js';
@@ -360,6 +361,7 @@ export const tsKernels: Kernels = {
   gatherAxpy,
   lloydStep,
   resident: (array) => ({ array, release: () => undefined }),
+  zeros: (type, length) => ({ array: newResidentArray(type, length), release: () => undefined }),
   ...tsLayerKernels,
   ...explicitConvolution({ gemm, ...tsLayerKernels }),
 };

@@ -27,8 +27,8 @@
 import { readFileSync } from 'node:fs';
 import { setFlagsFromString } from 'node:v8';
 import { ConfigError } from './errors.js';
-import type { Kernels, ResidentArray } from './kernels.js';
-import { kernels } from './kernels.js';
+import type { Kernels, ResidentArray, ResidentTypes } from './kernels.js';
+import { kernels, newResidentArray } from './kernels.js';
 import { tsKernels } from './kernels-ts.js';
 import { setSharedAllocator } from './storage.js';
 import type { FloatArray } from './storage.js';
@@ -636,6 +636,14 @@ export function createWasmKernels(options: WasmKernelsOptions = {}): WasmKernels
     return block;
   };
 
+  const zeros: Kernels['zeros'] = (type, length) => {
+    const array = newResidentView(type);
+    const block = length > 0 ? heapBlock(heap, length * BYTES[type], (buffer, at) => array(buffer, at, length)) : null;
+    if (block === null) return { array: newResidentArray(type, length), release: () => undefined }; // memory full: a plain array
+    block.array.fill(0); // a reused block holds an earlier fit's values
+    return block;
+  };
+
   return {
     name: 'wasm',
     simd,
@@ -654,6 +662,7 @@ export function createWasmKernels(options: WasmKernelsOptions = {}): WasmKernels
     gatherAxpy,
     lloydStep,
     resident,
+    zeros,
     ...createWasmLayerKernels(instance.exports, heap, gemm, options.winograd === undefined ? {} : { winograd: options.winograd }),
   };
 }
@@ -706,6 +715,20 @@ export function kernelMemoryArray(
   if (block === null) return { array: new Type(length), release: () => undefined };
   block.array.fill(0); // a reused block holds an earlier job's values
   return block;
+}
+
+const BYTES: { readonly [T in keyof ResidentTypes]: number } = { float32: 4, float64: 8, int32: 4 };
+
+/** A view of `length` elements of a `ResidentTypes` type at byte `at` of `buffer`. */
+function newResidentView<K extends keyof ResidentTypes>(
+  type: K,
+): (buffer: SharedArrayBuffer, at: number, length: number) => ResidentTypes[K] {
+  const views: { [T in keyof ResidentTypes]: (buffer: SharedArrayBuffer, at: number, length: number) => ResidentTypes[T] } = {
+    float32: (buffer, at, length) => new Float32Array(buffer, at, length),
+    float64: (buffer, at, length) => new Float64Array(buffer, at, length),
+    int32: (buffer, at, length) => new Int32Array(buffer, at, length),
+  };
+  return views[type];
 }
 
 /**

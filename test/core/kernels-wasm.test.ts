@@ -188,3 +188,28 @@ test('dot, axpy and scal on arrays in WASM memory match the reference (axpy and 
     assert.deepEqual(y2, expected);
   }
 });
+
+test('zeros: a zeroed array of each type in WASM memory, given back by release and zeroed again when reused; plain arrays from the reference', () => {
+  for (const type of ['int32', 'float64', 'float32'] as const) {
+    const first = wasm.zeros(type, 1000);
+    assert.ok(wasm.heap.contains(first.array), `${type} in WASM memory`);
+    assert.equal(first.array.constructor.name, { int32: 'Int32Array', float64: 'Float64Array', float32: 'Float32Array' }[type]);
+    assert.equal(first.array.length, 1000);
+    assert.ok(first.array.every((v) => v === 0));
+    first.array.fill(7);
+    const at = first.array.byteOffset;
+    first.release();
+    first.release(); // a second release does nothing
+    const second = wasm.zeros(type, 1000);
+    assert.equal(second.array.byteOffset, at, 'the released block is reused');
+    assert.ok(
+      second.array.every((v) => v === 0),
+      "a reused block holds none of the last user's values",
+    );
+    second.release();
+    const reference = tsKernels.zeros(type, 3);
+    assert.deepEqual(Array.from(reference.array), [0, 0, 0]);
+    assert.ok(!wasm.heap.contains(reference.array));
+  }
+  assert.equal(wasm.zeros('float64', 0).array.length, 0);
+});

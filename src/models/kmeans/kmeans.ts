@@ -130,11 +130,14 @@ export class KMeans extends Estimator<KMeansParams, KMeansState> {
     // kernels read them without a copy (the WASM backend otherwise copies X in chunks per call: 13 %
     // of a sequential 1M×20 fit, measured with --cpu-prof).
     const x = kern.resident(shard.x);
-    const labels = kern.resident(new Int32Array(n).fill(-1));
-    const distances = kern.resident(new Float64Array(n));
-    const xNorms = kern.resident(new Float64Array(n).fill(NaN)); // ‖row‖², computed in the first iteration
+    // The per-row arrays in kernel memory too, without a JS copy first (Kernels.zeros).
+    const labels = kern.zeros('int32', n);
+    labels.array.fill(-1);
+    const distances = kern.zeros('float64', n);
+    const xNorms = kern.zeros('float64', n);
+    xNorms.array.fill(NaN); // ‖row‖², computed in the first iteration
     // Hamerly: each row's lower bound on its distance to the other centres, set in the first iteration.
-    const lower = this.params.algorithm === 'hamerly' ? kern.resident(new Float64Array(n)) : null;
+    const lower = this.params.algorithm === 'hamerly' ? kern.zeros('float64', n) : null;
     const bounds: LloydBounds | null =
       lower === null ? null : { lower: lower.array, shifts: new Float64Array(k), halfSeparation: new Float64Array(k) };
     try {
