@@ -4,6 +4,7 @@
  */
 import type { Communicator } from '../comm/communicator.js';
 import { DataError } from '../core/errors.js';
+import { kernels } from '../core/kernels.js';
 
 export interface GlobalLayout {
   /** Index of this rank's first row among all ranks' rows (ranks in order). */
@@ -90,13 +91,23 @@ function checkedClasses(labels: Float64Array, known: Float64Array, source: strin
  * that are a run of consecutive integers (0..K−1, 1..K: what the loaders and most data give) are
  * indexed by subtraction, others by binary search: 1M labels in ~2.2 ms against ~3.7 ms (3 classes,
  * memory already touched). Of the ~14 ms encoding took in a fit here, most was the first touch of the
- * new 4 MB array's pages (~14 µs per 4 KiB page on this VM).
+ * new 4 MB array's pages (~14 µs per 4 KiB page on this VM): `encodedLabels` writes into kernel
+ * memory the process has touched before. `out` (labels.length long) receives the codes when given.
  */
-export function encodeLabels(labels: Float64Array, classes: Float64Array): Int32Array {
-  const out = new Int32Array(labels.length);
+export function encodeLabels(labels: Float64Array, classes: Float64Array, out: Int32Array = new Int32Array(labels.length)): Int32Array {
   if (isIntegerRun(classes)) encodeByOffset(labels, classes[0]!, classes.length, out);
   else encodeBySearch(labels, classes, out);
   return out;
+}
+
+/**
+ * `encodeLabels` into an array in kernel memory (Kernels.zeros) instead of a new one, for codes a
+ * fit keeps to its end: `release()` them then.
+ */
+export function encodedLabels(labels: Float64Array, classes: Float64Array): { readonly array: Int32Array; release(): void } {
+  const codes = kernels().zeros('int32', labels.length);
+  encodeLabels(labels, classes, codes.array);
+  return codes;
 }
 
 /** True when `classes` is c₀, c₀+1, …, c₀+K−1 for an integer c₀ (K ≥ 1). */

@@ -25,6 +25,7 @@ import { LinearBatch } from './batch.js';
 import type { RowLoss } from './batch.js';
 import { accuracy } from '../metrics.js';
 import { runSgd, sgdCodes, sgdData } from '../solvers/sgd.js';
+import type { ClassifierLabels } from './shared.js';
 import { FIT_INTERCEPT_OPTION, SGD_OPTIONS, checkFeatures, classifierLabels, linearScores, predictClasses, splitParams } from './shared.js';
 
 export interface LinearSVMParams {
@@ -117,7 +118,16 @@ export class LinearSVM extends Estimator<LinearSVMParams, LinearSVMState> {
   }
 
   async train(shard: Dataset, context: TrainContext): Promise<LinearSVMState> {
-    const { classes, codes, outputs } = await classifierLabels(NAME, shard, context);
+    const labels = await classifierLabels(NAME, shard, context);
+    try {
+      return await this.trainOn(shard, context, labels);
+    } finally {
+      labels.release();
+    }
+  }
+
+  private async trainOn(shard: Dataset, context: TrainContext, labels: ClassifierLabels): Promise<LinearSVMState> {
+    const { classes, codes, outputs } = labels;
     const d = shard.cols;
     const { l2, lr, fitIntercept } = this.params;
     const weightCount = outputs * d;
@@ -137,7 +147,7 @@ export class LinearSVM extends Estimator<LinearSVMParams, LinearSVMState> {
       context,
       {
         dim,
-        accumulate: (params, rows, count, gradient) => hinge.sumRows(data.x, rows, count, dataCodes, params, gradient),
+        accumulate: (params, rows, count, gradient) => hinge.sumRows(data.x, rows, count, dataCodes.array, params, gradient),
         apply(params, meanGradient, step) {
           const rate = lr ?? 1 / (1 + l2 * step);
           const shrink = 1 - rate * l2;
@@ -156,7 +166,10 @@ export class LinearSVM extends Estimator<LinearSVMParams, LinearSVMState> {
       },
       new Float64Array(dim),
       this.params,
-    ).finally(() => hinge.release());
+    ).finally(() => {
+      hinge.release();
+      dataCodes.release();
+    });
     return { classes, ...splitParams(result.params, outputs, d) };
   }
 

@@ -20,7 +20,7 @@ import { minimizeLbfgs } from '../solvers/lbfgs.js';
 import { accuracy } from '../metrics.js';
 import { runSgd, sgdCodes, sgdData } from '../solvers/sgd.js';
 import { sumOverRows } from '../row-sums.js';
-import { encodeLabels } from '../spmd.js';
+import { encodedLabels } from '../spmd.js';
 import { LogisticLoss, addL2, probabilitiesFromScores } from './logistic-loss.js';
 import { FIT_INTERCEPT_OPTION, SGD_OPTIONS, checkFeatures, classifierLabels, linearScores, predictClasses, splitParams } from './shared.js';
 
@@ -79,7 +79,8 @@ export class LogisticRegression extends Estimator<LogisticRegressionParams, Logi
   }
 
   async train(shard: Dataset, context: TrainContext): Promise<LogisticRegressionState> {
-    const { classes, codes, outputs, total } = await classifierLabels(NAME, shard, context);
+    const labels = await classifierLabels(NAME, shard, context);
+    const { classes, codes, outputs, total } = labels;
     const d = shard.cols;
     const loss = new LogisticLoss(d, outputs);
     let params: Float64Array;
@@ -90,6 +91,7 @@ export class LogisticRegression extends Estimator<LogisticRegressionParams, Logi
           : await this.trainSgd(shard, context, codes, classes, loss);
     } finally {
       loss.release();
+      labels.release();
     }
     return { classes, ...splitParams(params, outputs, d) };
   }
@@ -105,9 +107,9 @@ export class LogisticRegression extends Estimator<LogisticRegressionParams, Logi
     const weightCount = loss.outputs * loss.features;
     const dim = weightCount + loss.outputs;
     // A row pass may run over every rank's rows (TrainContext.sumRows): their class codes then, once.
-    let allCodes: Int32Array | undefined;
+    let allCodes: { readonly array: Int32Array; release(): void } | undefined;
     const codesOf = (data: Dataset): Int32Array =>
-      data === shard ? labels.codes : (allCodes ??= encodeLabels(data.labels(), labels.classes));
+      data === shard ? labels.codes : (allCodes ??= encodedLabels(data.labels(), labels.classes)).array;
     const objective = async (params: Float64Array, gradient: Float64Array): Promise<number> => {
       // Gradient sums and the loss sum in one row pass: one all-reduce (or board) per evaluation.
       const reduced = await sumOverRows(context, shard, dim + 1, (data, first, count, out) => {
@@ -117,12 +119,16 @@ export class LogisticRegression extends Estimator<LogisticRegressionParams, Logi
       if (!fitIntercept) gradient.fill(0, weightCount, dim);
       return reduced[dim]! / total + addL2(params, gradient, weightCount, l2);
     };
-    const result = await minimizeLbfgs(objective, new Float64Array(dim), {
-      maxIter,
-      tol,
-      onIteration: (iteration, value) => context.report({ iteration, total: maxIter, loss: value }),
-    });
-    return result.x;
+    try {
+      const result = await minimizeLbfgs(objective, new Float64Array(dim), {
+        maxIter,
+        tol,
+        onIteration: (iteration, value) => context.report({ iteration, total: maxIter, loss: value }),
+      });
+      return result.x;
+    } finally {
+      allCodes?.release();
+    }
   }
 
   private async trainSgd(
@@ -142,7 +148,7 @@ export class LogisticRegression extends Estimator<LogisticRegressionParams, Logi
       context,
       {
         dim,
-        accumulate: (params, rows, count, gradient) => loss.sumRows(data.x, rows, count, dataCodes, params, gradient),
+        accumulate: (params, rows, count, gradient) => loss.sumRows(data.x, rows, count, dataCodes.array, params, gradient),
         apply(params, meanGradient) {
           for (let j = 0; j < weightCount; j++) params[j]! -= lr * (meanGradient[j]! + l2 * params[j]!);
           if (fitIntercept) for (let j = weightCount; j < dim; j++) params[j]! -= lr * meanGradient[j]!;
@@ -150,7 +156,7 @@ export class LogisticRegression extends Estimator<LogisticRegressionParams, Logi
       },
       new Float64Array(dim),
       this.params,
-    );
+    ).finally(() => dataCodes.release());
     return result.params;
   }
 

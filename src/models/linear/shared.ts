@@ -15,7 +15,7 @@ import type { Dataset } from '../../data/dataset.js';
 import type { TrainContext } from '../context.js';
 import type { OptionSpec } from '../option-schema.js';
 import type { StateSchema } from '../state-schema.js';
-import { discoverClasses, encodeLabels, globalLayout } from '../spmd.js';
+import { discoverClasses, encodedLabels, globalLayout } from '../spmd.js';
 
 /**
  * The mini-batch SGD options every linear model shares (epochs, lr, batchSize, seed), as schema
@@ -54,8 +54,10 @@ export const LINEAR_CLASSIFIER_STATE: StateSchema<LinearClassifierState> = {
 export interface ClassifierLabels {
   /** The sorted class values over all ranks. */
   classes: Float64Array;
-  /** This shard's labels as indices into `classes`. */
+  /** This shard's labels as indices into `classes` (in kernel memory: `release()` when the fit ends). */
   codes: Int32Array;
+  /** Give `codes` back (models/spmd.ts `encodedLabels`). */
+  release(): void;
   /** Score columns: 1 for two classes (sigmoid / one hyperplane), else one per class. */
   outputs: number;
   /** Rows over all ranks. */
@@ -67,10 +69,10 @@ export async function classifierLabels(model: string, shard: Dataset, context: T
   const labels = shard.labels();
   const classes = await discoverClasses(context.comm, labels, shard.source, context.classes);
   checkTwoClasses(model, classes, shard.source);
-  const codes = encodeLabels(labels, classes);
   const { total } = await globalLayout(context.comm, shard.rows);
   if (total === 0) throw new DataError('DATA_MISSING', { file: shard.source }, `${model}: no rows to train on`);
-  return { classes, codes, outputs: outputsFor(classes.length), total };
+  const codes = encodedLabels(labels, classes);
+  return { classes, codes: codes.array, release: codes.release, outputs: outputsFor(classes.length), total };
 }
 
 /** The data must have the number of feature columns the model was trained on. */

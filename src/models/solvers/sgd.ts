@@ -28,7 +28,7 @@ import { ConfigError } from '../../core/errors.js';
 import { Rng } from '../../core/rng.js';
 import type { Dataset } from '../../data/dataset.js';
 import type { TrainContext } from '../context.js';
-import { encodeLabels, globalLayout } from '../spmd.js';
+import { encodedLabels, globalLayout } from '../spmd.js';
 import type { OptimizerState } from '../../nn/optimizers.js';
 import type { SgdSnapshot } from './sgd-checkpoint.js';
 import { SgdCheckpointer, checkPolicy, importStrategyState, resumeOnEveryRank } from './sgd-checkpoint.js';
@@ -72,10 +72,18 @@ export function sgdData(shard: Dataset, context: TrainContext): Dataset {
   return context.shared?.data ?? shard;
 }
 
-/** The class codes of `sgdData`'s rows: the shard's `codes` when that is the data, else the shared rows' labels encoded by `classes`. */
-export function sgdCodes(shard: Dataset, context: TrainContext, codes: Int32Array, classes: Float64Array): Int32Array {
+/**
+ * The class codes of `sgdData`'s rows: the shard's `codes` when that is the data, else the shared
+ * rows' labels encoded by `classes` in kernel memory; `release()` when the fit ends.
+ */
+export function sgdCodes(
+  shard: Dataset,
+  context: TrainContext,
+  codes: Int32Array,
+  classes: Float64Array,
+): { readonly array: Int32Array; release(): void } {
   const data = sgdData(shard, context);
-  return data === shard ? codes : encodeLabels(data.labels(), classes);
+  return data === shard ? { array: codes, release: () => undefined } : encodedLabels(data.labels(), classes);
 }
 
 export async function runSgd(
