@@ -102,9 +102,18 @@ export function encodeLabels(labels: Float64Array, classes: Float64Array, out: I
 
 /**
  * `encodeLabels` into an array in kernel memory (Kernels.zeros) instead of a new one, for codes a
- * fit keeps to its end: `release()` them then.
+ * fit keeps to its end: `release()` them then. Not for a threads rank (`shared`: the rank reads the
+ * launcher's rows): its kernel memory is the launcher's, allocated under one lock, and the ranks of a
+ * failed job are terminated wherever they are — one stopped inside `release()` while unwinding left
+ * the lock held (elastic-threads test: "the allocator's lock was held for 10000 ms"). A threads rank
+ * gets a plain array.
  */
-export function encodedLabels(labels: Float64Array, classes: Float64Array): { readonly array: Int32Array; release(): void } {
+export function encodedLabels(
+  labels: Float64Array,
+  classes: Float64Array,
+  shared: boolean,
+): { readonly array: Int32Array; release(): void } {
+  if (shared) return { array: encodeLabels(labels, classes), release: () => undefined };
   const codes = kernels().zeros('int32', labels.length);
   encodeLabels(labels, classes, codes.array);
   return codes;

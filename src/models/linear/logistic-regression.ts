@@ -109,7 +109,7 @@ export class LogisticRegression extends Estimator<LogisticRegressionParams, Logi
     // A row pass may run over every rank's rows (TrainContext.sumRows): their class codes then, once.
     let allCodes: { readonly array: Int32Array; release(): void } | undefined;
     const codesOf = (data: Dataset): Int32Array =>
-      data === shard ? labels.codes : (allCodes ??= encodedLabels(data.labels(), labels.classes)).array;
+      data === shard ? labels.codes : (allCodes ??= encodedLabels(data.labels(), labels.classes, context.shared !== undefined)).array;
     const objective = async (params: Float64Array, gradient: Float64Array): Promise<number> => {
       // Gradient sums and the loss sum in one row pass: one all-reduce (or board) per evaluation.
       const reduced = await sumOverRows(context, shard, dim + 1, (data, first, count, out) => {

@@ -71,7 +71,8 @@ export async function classifierLabels(model: string, shard: Dataset, context: T
   checkTwoClasses(model, classes, shard.source);
   const { total } = await globalLayout(context.comm, shard.rows);
   if (total === 0) throw new DataError('DATA_MISSING', { file: shard.source }, `${model}: no rows to train on`);
-  const codes = encodedLabels(labels, classes);
+  // In kernel memory, except on a threads rank (encodedLabels says why).
+  const codes = encodedLabels(labels, classes, context.shared !== undefined);
   return { classes, codes: codes.array, release: codes.release, outputs: outputsFor(classes.length), total };
 }
 
