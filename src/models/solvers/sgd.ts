@@ -83,7 +83,7 @@ export function sgdCodes(
   classes: Float64Array,
 ): { readonly array: Int32Array; release(): void } {
   const data = sgdData(shard, context);
-  return data === shard ? { array: codes, release: () => undefined } : encodedLabels(data.labels(), classes);
+  return data === shard ? { array: codes, release: () => undefined } : encodedLabels(data.labels(), classes, context.shared !== undefined);
 }
 
 export async function runSgd(
@@ -121,18 +121,26 @@ export async function runSgd(
   const lossTally = new Float64Array(2);
   const base = new Rng(options.seed);
   const ownStream = base.fork(1000 + comm.rank);
-  let step = resumed?.step ?? 0;
-  const apply = (p: Float64Array, g: Float64Array): void => problem.apply(p, g, step);
+  // The step count, in an object the epoch loops (synchronousEpoch, asynchronousEpoch) advance too.
+  const counter: StepCounter = { step: resumed?.step ?? 0, ownSteps: 0 };
+  const apply = (p: Float64Array, g: Float64Array): void => problem.apply(p, g, counter.step);
   let loss = NaN;
   if (resumed !== null) {
     const own = resumed.rng['own'];
     if (own !== undefined) ownStream.setState(own);
     if (resumed.optimizer !== undefined) problem.setState?.(resumed.optimizer);
   }
-  const checkpointer = policy === undefined ? null : new SgdCheckpointer(policy, context, step);
+  const checkpointer = policy === undefined ? null : new SgdCheckpointer(policy, context, counter.step);
   const snapshot = (epoch: number, position: number): SgdSnapshot => {
     const optimizer = problem.getState?.();
-    return { params, epoch, position, step, rng: { own: ownStream.getState() }, ...(optimizer === undefined ? {} : { optimizer }) };
+    return {
+      params,
+      epoch,
+      position,
+      step: counter.step,
+      rng: { own: ownStream.getState() },
+      ...(optimizer === undefined ? {} : { optimizer }),
+    };
   };
   const firstEpoch = resumed?.epoch ?? 0;
   context.recovery?.started?.();
@@ -140,46 +148,30 @@ export async function runSgd(
   // A compressing strategy's result depends on which rank summed which rows: take each rank's own
   // shard rows in every paradigm then, so threads give what processes give (strategy.ts).
   const even = shared !== undefined && strategy.gradientsByShard !== true;
-  // Asynchronous steps this rank took (a strategy with `sharedUpdates` numbers updates from them).
-  let ownSteps = 0;
+  const run: EpochRun = {
+    context,
+    problem,
+    strategy,
+    params,
+    gradient,
+    batchRows,
+    counter,
+    total: layout.total,
+    shardFirst: layout.offset,
+    shardEnd: layout.offset + shard.rows,
+    shardRows: shard.rows,
+    first,
+    even,
+    batchSize: options.batchSize,
+    apply,
+    snapshot,
+    checkpointer,
+  };
   for (let epoch = firstEpoch; epoch < options.epochs; epoch++) {
-    let lossSum = 0;
-    let seen = 0;
     strategy.startEpoch?.(epoch);
-    if (strategy.synchronous) {
-      const order = base.fork(epoch).permutation(layout.total);
-      // A resumed epoch starts where the checkpoint left it; its reported loss covers the rows trained since.
-      for (let start = epoch === firstEpoch ? (resumed?.position ?? 0) : 0; start < layout.total; start += options.batchSize) {
-        const stop = Math.min(start + options.batchSize, layout.total);
-        const count = even
-          ? evenShare(order, start, stop, comm.rank, comm.size, batchRows)
-          : shardShare(order, start, stop, layout.offset, layout.offset + shard.rows, batchRows);
-        if (!even && first !== 0) for (let b = 0; b < count; b++) batchRows[b]! += first;
-        step++;
-        // A backup worker whose round closed without it skips the batch (ps-backup.ts).
-        if (strategy.skipStep?.() !== true) {
-          gradient.fill(0);
-          if (count > 0) lossSum += problem.accumulate(params, batchRows, count, gradient, epoch);
-          seen += count;
-          await strategy.step(params, gradient, stop - start, apply, count);
-        }
-        context.recovery?.stepDone?.(() => (stop === layout.total ? snapshot(epoch + 1, 0) : snapshot(epoch, stop)));
-        if (checkpointer?.due(step, stop === layout.total) === true) {
-          await checkpointer.write(stop === layout.total ? snapshot(epoch + 1, 0) : snapshot(epoch, stop));
-        }
-      }
-    } else {
-      const order = ownStream.permutation(shard.rows);
-      for (let start = 0; start < shard.rows; start += options.batchSize) {
-        const count = Math.min(options.batchSize, shard.rows - start);
-        for (let b = 0; b < count; b++) batchRows[b] = first + order[start + b]!;
-        gradient.fill(0);
-        lossSum += problem.accumulate(params, batchRows, count, gradient, epoch);
-        seen += count;
-        step = strategy.sharedUpdates === true ? updateNumber(++ownSteps, comm.rank, comm.size) : step + 1;
-        await strategy.step(params, gradient, count, apply);
-      }
-    }
+    const { lossSum, seen } = strategy.synchronous
+      ? await synchronousEpoch(run, epoch, base.fork(epoch).permutation(layout.total), epoch === firstEpoch ? (resumed?.position ?? 0) : 0)
+      : await asynchronousEpoch(run, epoch, ownStream.permutation(shard.rows));
     lossTally[0] = lossSum;
     lossTally[1] = seen;
     // A strategy that goes on without its stragglers does not wait for them here either: rank 0's own loss.
@@ -206,6 +198,97 @@ export async function runSgd(
  */
 export function updateNumber(ownStep: number, rank: number, size: number): number {
   return (ownStep - 1) * size + rank + 1;
+}
+
+/** The step number of a fit (the update rule's `step`), shared by runSgd and its epochs. */
+interface StepCounter {
+  step: number;
+  /** Asynchronous steps this rank took (a strategy with `sharedUpdates` numbers updates from them). */
+  ownSteps: number;
+}
+
+/** What an epoch of runSgd reads: the same object, of one shape, every epoch of every fit. */
+interface EpochRun {
+  readonly context: TrainContext;
+  readonly problem: SgdProblem;
+  readonly strategy: TrainContext['strategy'];
+  readonly params: Float64Array;
+  readonly gradient: Float64Array;
+  readonly batchRows: Uint32Array;
+  readonly counter: StepCounter;
+  /** Rows over all ranks, and this rank's shard's [first, end) among them. */
+  readonly total: number;
+  readonly shardFirst: number;
+  readonly shardEnd: number;
+  readonly shardRows: number;
+  /** Where this rank's shard starts in the rows `accumulate` indexes. */
+  readonly first: number;
+  /** Each rank takes an even share of every batch (it can read all rows), else the batch's rows in its shard. */
+  readonly even: boolean;
+  readonly batchSize: number;
+  readonly apply: (params: Float64Array, gradient: Float64Array) => void;
+  readonly snapshot: (epoch: number, position: number) => SgdSnapshot;
+  readonly checkpointer: SgdCheckpointer | null;
+}
+
+/**
+ * One epoch of a synchronous strategy from batch position `start`: Σ loss and rows seen by this rank.
+ * Its own function, not part of runSgd: the function that awaits every step is the one V8 optimises,
+ * and runSgd whole (set-up, checkpoints, both strategies' loops) took TurboFan 38–78 ms to compile per
+ * worker, on the cores the ranks train on, and again after a deoptimisation (`--trace-opt`, threads×2
+ * linear SVM fits on 8,000 rows: ~25 ms fits stalled behind it; perf sched showed V8's background
+ * threads running 10 ms at a time while both ranks waited to be scheduled).
+ */
+async function synchronousEpoch(
+  run: EpochRun,
+  epoch: number,
+  order: Uint32Array,
+  start: number,
+): Promise<{ lossSum: number; seen: number }> {
+  const { context, problem, strategy, params, gradient, batchRows, counter, total, first } = run;
+  const { rank, size } = context.comm;
+  let lossSum = 0;
+  let seen = 0;
+  // A resumed epoch starts where the checkpoint left it; its reported loss covers the rows trained since.
+  for (let from = start; from < total; from += run.batchSize) {
+    const stop = Math.min(from + run.batchSize, total);
+    const count = run.even
+      ? evenShare(order, from, stop, rank, size, batchRows)
+      : shardShare(order, from, stop, run.shardFirst, run.shardEnd, batchRows);
+    if (!run.even && first !== 0) for (let b = 0; b < count; b++) batchRows[b]! += first;
+    counter.step++;
+    // A backup worker whose round closed without it skips the batch (ps-backup.ts).
+    if (strategy.skipStep?.() !== true) {
+      gradient.fill(0);
+      if (count > 0) lossSum += problem.accumulate(params, batchRows, count, gradient, epoch);
+      seen += count;
+      await strategy.step(params, gradient, stop - from, run.apply, count);
+    }
+    const last = stop === total;
+    context.recovery?.stepDone?.(() => (last ? run.snapshot(epoch + 1, 0) : run.snapshot(epoch, stop)));
+    if (run.checkpointer?.due(counter.step, last) === true) {
+      await run.checkpointer.write(last ? run.snapshot(epoch + 1, 0) : run.snapshot(epoch, stop));
+    }
+  }
+  return { lossSum, seen };
+}
+
+/** One epoch of an asynchronous strategy (Hogwild): `batchSize` rows of this rank's shard a step, in `order`. */
+async function asynchronousEpoch(run: EpochRun, epoch: number, order: Uint32Array): Promise<{ lossSum: number; seen: number }> {
+  const { context, problem, strategy, params, gradient, batchRows, counter, first } = run;
+  const { rank, size } = context.comm;
+  let lossSum = 0;
+  let seen = 0;
+  for (let start = 0; start < run.shardRows; start += run.batchSize) {
+    const count = Math.min(run.batchSize, run.shardRows - start);
+    for (let b = 0; b < count; b++) batchRows[b] = first + order[start + b]!;
+    gradient.fill(0);
+    lossSum += problem.accumulate(params, batchRows, count, gradient, epoch);
+    seen += count;
+    counter.step = strategy.sharedUpdates === true ? updateNumber(++counter.ownSteps, rank, size) : counter.step + 1;
+    await strategy.step(params, gradient, count, run.apply);
+  }
+  return { lossSum, seen };
 }
 
 /** Rank `rank`'s even part of the batch `order[start…stop)`, as global row indices into `rows`; returns its length. */
