@@ -100,6 +100,11 @@ export abstract class NeuralClassifier<P extends NeuralParams> extends Estimator
     const batchCodes = new Int32Array(p.batchSize);
     const rowSeeds = new Uint32Array(p.batchSize);
     const gradients = network.store.gradients;
+    // Read once per fit, not per row: what `accumulate` reads per row stays in locals (a per-row
+    // `data.rowKey(row)` and `p.seed` deoptimised this closure in every threads fit when models took
+    // turns in the same workers, as compare runs them: --trace-deopt, "wrong map" at the row-seed line).
+    const { rowKeys, rowKeyBase } = data;
+    const seed = p.seed;
 
     const result = await runSgd(
       shard,
@@ -114,7 +119,8 @@ export abstract class NeuralClassifier<P extends NeuralParams> extends Estimator
             const row = rows[i]!;
             batchX.set(data.x.subarray(row * cols, (row + 1) * cols), i * cols);
             batchCodes[i] = codes[row]!;
-            rowSeeds[i] = Math.floor(hashUniform(p.seed + Math.imul(epoch, 0x9e3779b1), data.rowKey(row)) * 0x100000000);
+            const key = rowKeys === null ? rowKeyBase + row : rowKeys[row]!; // data.rowKey(row)
+            rowSeeds[i] = Math.floor(hashUniform(seed + Math.imul(epoch, 0x9e3779b1), key) * 0x100000000);
           }
           const x = { shape: [count, ...inputShape], data: batchX.subarray(0, count * cols) };
           const logits = network.forward(x, { training: true, rowSeeds: rowSeeds.subarray(0, count) });
