@@ -28,7 +28,7 @@ import { readFileSync } from 'node:fs';
 import { setFlagsFromString } from 'node:v8';
 import { ConfigError } from './errors.js';
 import type { Kernels, ResidentArray, ResidentTypes } from './kernels.js';
-import { kernels, newResidentArray } from './kernels.js';
+import { RESIDENT_ARRAYS, kernels, newResidentArray } from './kernels.js';
 import { tsKernels } from './kernels-ts.js';
 import { setSharedAllocator } from './storage.js';
 import type { FloatArray } from './storage.js';
@@ -637,8 +637,13 @@ export function createWasmKernels(options: WasmKernelsOptions = {}): WasmKernels
   };
 
   const zeros: Kernels['zeros'] = (type, length) => {
-    const array = newResidentView(type);
-    const block = length > 0 ? heapBlock(heap, length * BYTES[type], (buffer, at) => array(buffer, at, length)) : null;
+    const Type = RESIDENT_ARRAYS[type] as unknown as new (
+      buffer: SharedArrayBuffer,
+      at: number,
+      length: number,
+    ) => ResidentTypes[typeof type];
+    const bytes = length * RESIDENT_ARRAYS[type].BYTES_PER_ELEMENT;
+    const block = length > 0 ? heapBlock(heap, bytes, (buffer, at) => new Type(buffer, at, length)) : null;
     if (block === null) return { array: newResidentArray(type, length), release: () => undefined }; // memory full: a plain array
     block.array.fill(0); // a reused block holds an earlier fit's values
     return block;
@@ -703,38 +708,14 @@ export function kernelMemoryArray(
   dtype: 'float32' | 'float64',
   length: number,
 ): { readonly array: Float32Array | Float64Array; release(): void } {
-  const Type = dtype === 'float32' ? Float32Array : Float64Array;
-  const heap = (kernels() as Partial<WasmKernels>).heap;
-  const block =
-    heap instanceof WasmHeap && length > 0
-      ? heapBlock(heap, length * Type.BYTES_PER_ELEMENT, (buffer, at) =>
-          dtype === 'float32' ? new Float32Array(buffer, at, length) : new Float64Array(buffer, at, length),
-        )
-      : null;
-  // Not WASM, or its memory full (4 GiB): a plain array, the kernels copy.
-  if (block === null) return { array: new Type(length), release: () => undefined };
-  block.array.fill(0); // a reused block holds an earlier job's values
-  return block;
-}
-
-const BYTES: { readonly [T in keyof ResidentTypes]: number } = { float32: 4, float64: 8, int32: 4 };
-
-/** A view of `length` elements of a `ResidentTypes` type at byte `at` of `buffer`. */
-function newResidentView<K extends keyof ResidentTypes>(
-  type: K,
-): (buffer: SharedArrayBuffer, at: number, length: number) => ResidentTypes[K] {
-  const views: { [T in keyof ResidentTypes]: (buffer: SharedArrayBuffer, at: number, length: number) => ResidentTypes[T] } = {
-    float32: (buffer, at, length) => new Float32Array(buffer, at, length),
-    float64: (buffer, at, length) => new Float64Array(buffer, at, length),
-    int32: (buffer, at, length) => new Int32Array(buffer, at, length),
-  };
-  return views[type];
+  // The active backend's `zeros`: WASM memory, or a plain array (reference backend, or memory full).
+  return dtype === 'float32' ? kernels().zeros('float32', length) : kernels().zeros('float64', length);
 }
 
 /**
  * `bytes` of `heap` viewed by `view`, with a `release()` that gives them back once (later calls do
  * nothing); null when the memory is full (4 GiB). The one allocation path of `resident` and
- * `kernelMemoryArray`.
+ * `zeros`.
  */
 function heapBlock<T>(
   heap: WasmHeap,

@@ -150,14 +150,12 @@ export interface ResidentTypes {
   int32: Int32Array;
 }
 
+/** The constructor of each `ResidentTypes` element type. */
+export const RESIDENT_ARRAYS = { float32: Float32Array, float64: Float64Array, int32: Int32Array } as const;
+
 /** A new zeroed array of one of the `ResidentTypes` (the reference backend's `zeros`, and WASM's when its memory is full). */
 export function newResidentArray<K extends keyof ResidentTypes>(type: K, length: number): ResidentTypes[K] {
-  const arrays: { [T in keyof ResidentTypes]: (length: number) => ResidentTypes[T] } = {
-    float32: (n) => new Float32Array(n),
-    float64: (n) => new Float64Array(n),
-    int32: (n) => new Int32Array(n),
-  };
-  return arrays[type](length);
+  return new RESIDENT_ARRAYS[type](length) as ResidentTypes[K];
 }
 
 /**
