@@ -147,7 +147,7 @@ export class LinearSVM extends Estimator<LinearSVMParams, LinearSVMState> {
       context,
       {
         dim,
-        accumulate: (params, rows, count, gradient) => hinge.sumRows(data.x, rows, count, dataCodes.array, params, gradient),
+        accumulate: (params, rows, count, gradient) => hinge.sumRows(data.x, rows, count, dataCodes, params, gradient),
         apply(params, meanGradient, step) {
           const rate = lr ?? 1 / (1 + l2 * step);
           const shrink = 1 - rate * l2;
@@ -166,10 +166,7 @@ export class LinearSVM extends Estimator<LinearSVMParams, LinearSVMState> {
       },
       new Float64Array(dim),
       this.params,
-    ).finally(() => {
-      hinge.release();
-      dataCodes.release();
-    });
+    ).finally(() => hinge.release());
     return { classes, ...splitParams(result.params, outputs, d) };
   }
 

@@ -20,7 +20,7 @@ import { minimizeLbfgs } from '../solvers/lbfgs.js';
 import { accuracy } from '../metrics.js';
 import { runSgd, sgdCodes, sgdData } from '../solvers/sgd.js';
 import { sumOverRows } from '../row-sums.js';
-import { encodedLabels } from '../spmd.js';
+import { encodeLabels } from '../spmd.js';
 import { LogisticLoss, addL2, probabilitiesFromScores } from './logistic-loss.js';
 import { FIT_INTERCEPT_OPTION, SGD_OPTIONS, checkFeatures, classifierLabels, linearScores, predictClasses, splitParams } from './shared.js';
 
@@ -107,9 +107,9 @@ export class LogisticRegression extends Estimator<LogisticRegressionParams, Logi
     const weightCount = loss.outputs * loss.features;
     const dim = weightCount + loss.outputs;
     // A row pass may run over every rank's rows (TrainContext.sumRows): their class codes then, once.
-    let allCodes: { readonly array: Int32Array; release(): void } | undefined;
+    let allCodes: Int32Array | undefined;
     const codesOf = (data: Dataset): Int32Array =>
-      data === shard ? labels.codes : (allCodes ??= encodedLabels(data.labels(), labels.classes, context.shared !== undefined)).array;
+      data === shard ? labels.codes : (allCodes ??= encodeLabels(data.labels(), labels.classes));
     const objective = async (params: Float64Array, gradient: Float64Array): Promise<number> => {
       // Gradient sums and the loss sum in one row pass: one all-reduce (or board) per evaluation.
       const reduced = await sumOverRows(context, shard, dim + 1, (data, first, count, out) => {
@@ -119,16 +119,12 @@ export class LogisticRegression extends Estimator<LogisticRegressionParams, Logi
       if (!fitIntercept) gradient.fill(0, weightCount, dim);
       return reduced[dim]! / total + addL2(params, gradient, weightCount, l2);
     };
-    try {
-      const result = await minimizeLbfgs(objective, new Float64Array(dim), {
-        maxIter,
-        tol,
-        onIteration: (iteration, value) => context.report({ iteration, total: maxIter, loss: value }),
-      });
-      return result.x;
-    } finally {
-      allCodes?.release();
-    }
+    const result = await minimizeLbfgs(objective, new Float64Array(dim), {
+      maxIter,
+      tol,
+      onIteration: (iteration, value) => context.report({ iteration, total: maxIter, loss: value }),
+    });
+    return result.x;
   }
 
   private async trainSgd(
@@ -148,7 +144,7 @@ export class LogisticRegression extends Estimator<LogisticRegressionParams, Logi
       context,
       {
         dim,
-        accumulate: (params, rows, count, gradient) => loss.sumRows(data.x, rows, count, dataCodes.array, params, gradient),
+        accumulate: (params, rows, count, gradient) => loss.sumRows(data.x, rows, count, dataCodes, params, gradient),
         apply(params, meanGradient) {
           for (let j = 0; j < weightCount; j++) params[j]! -= lr * (meanGradient[j]! + l2 * params[j]!);
           if (fitIntercept) for (let j = weightCount; j < dim; j++) params[j]! -= lr * meanGradient[j]!;
@@ -156,7 +152,7 @@ export class LogisticRegression extends Estimator<LogisticRegressionParams, Logi
       },
       new Float64Array(dim),
       this.params,
-    ).finally(() => dataCodes.release());
+    );
     return result.params;
   }
 

@@ -28,7 +28,7 @@ import { ConfigError } from '../../core/errors.js';
 import { Rng } from '../../core/rng.js';
 import type { Dataset } from '../../data/dataset.js';
 import type { TrainContext } from '../context.js';
-import { encodedLabels, globalLayout } from '../spmd.js';
+import { encodeLabels, globalLayout } from '../spmd.js';
 import type { OptimizerState } from '../../nn/optimizers.js';
 import type { SgdSnapshot } from './sgd-checkpoint.js';
 import { SgdCheckpointer, checkPolicy, importStrategyState, resumeOnEveryRank } from './sgd-checkpoint.js';
@@ -72,18 +72,10 @@ export function sgdData(shard: Dataset, context: TrainContext): Dataset {
   return context.shared?.data ?? shard;
 }
 
-/**
- * The class codes of `sgdData`'s rows: the shard's `codes` when that is the data, else the shared
- * rows' labels encoded by `classes` in kernel memory; `release()` when the fit ends.
- */
-export function sgdCodes(
-  shard: Dataset,
-  context: TrainContext,
-  codes: Int32Array,
-  classes: Float64Array,
-): { readonly array: Int32Array; release(): void } {
+/** The class codes of `sgdData`'s rows: the shard's `codes` when that is the data, else the shared rows' labels encoded by `classes`. */
+export function sgdCodes(shard: Dataset, context: TrainContext, codes: Int32Array, classes: Float64Array): Int32Array {
   const data = sgdData(shard, context);
-  return data === shard ? { array: codes, release: () => undefined } : encodedLabels(data.labels(), classes, context.shared !== undefined);
+  return data === shard ? codes : encodeLabels(data.labels(), classes);
 }
 
 export async function runSgd(
@@ -158,7 +150,6 @@ export async function runSgd(
     counter,
     total: layout.total,
     shardFirst: layout.offset,
-    shardEnd: layout.offset + shard.rows,
     shardRows: shard.rows,
     first,
     even,
@@ -216,10 +207,9 @@ interface EpochRun {
   readonly gradient: Float64Array;
   readonly batchRows: Uint32Array;
   readonly counter: StepCounter;
-  /** Rows over all ranks, and this rank's shard's [first, end) among them. */
+  /** Rows over all ranks, and this rank's shard's first row among them and its rows. */
   readonly total: number;
   readonly shardFirst: number;
-  readonly shardEnd: number;
   readonly shardRows: number;
   /** Where this rank's shard starts in the rows `accumulate` indexes. */
   readonly first: number;
@@ -254,7 +244,7 @@ async function synchronousEpoch(
     const stop = Math.min(from + run.batchSize, total);
     const count = run.even
       ? evenShare(order, from, stop, rank, size, batchRows)
-      : shardShare(order, from, stop, run.shardFirst, run.shardEnd, batchRows);
+      : shardShare(order, from, stop, run.shardFirst, run.shardFirst + run.shardRows, batchRows);
     if (!run.even && first !== 0) for (let b = 0; b < count; b++) batchRows[b]! += first;
     counter.step++;
     // A backup worker whose round closed without it skips the batch (ps-backup.ts).
