@@ -67,6 +67,12 @@ test('two threads allocate from one memory at once: no block is handed out twice
   // The kept blocks do not overlap, and a released block is handed out again.
   const all = [...ours, ...their].sort((a, b) => a[0] - b[0]);
   for (let i = 1; i < all.length; i++) assert.ok(all[i - 1]![0] + all[i - 1]![1] <= all[i]![0]);
+  // No two blocks share a 128-byte line pair: threads writing their own blocks never false-share.
+  const line = (byte: number): number => Math.floor(byte / 128);
+  for (let i = 1; i < all.length; i++) {
+    const [previousAt, previousBytes] = all[i - 1]!;
+    assert.ok(line(previousAt + previousBytes - 1) < line(all[i]![0]), `blocks at ${previousAt} and ${all[i]![0]} share a 128-byte line`);
+  }
   const [first, firstBytes] = their[0]!;
   heap.release(first, firstBytes);
   assert.equal(heap.allocate(firstBytes), first, 'a block the worker released is reused by the main thread');
