@@ -81,12 +81,10 @@ export class LinearBatch {
   /** Rows [start, end) of row-major `x`: adds Σ∇ to `gradient`, returns Σ loss. */
   sumRange(data: FloatArray, start: number, end: number, params: Float64Array, gradient: Float64Array, rowLoss: RowLoss): number {
     const x = this.place(data);
-    const ids = this.gatheredRows;
     let loss = 0;
     for (let first = start; first < end; first += BLOCK_ROWS) {
       const count = Math.min(BLOCK_ROWS, end - first);
-      for (let i = 0; i < count; i++) ids[i] = first + i;
-      loss += this.sumBlock(x, first * this.features, count, params, gradient, rowLoss);
+      loss += this.sumBlock(x, first * this.features, count, first, null, params, gradient, rowLoss);
     }
     return loss;
   }
@@ -108,7 +106,7 @@ export class LinearBatch {
         const target = i * d;
         for (let j = 0; j < d; j++) block[target + j] = x[source + j]!;
       }
-      loss += this.sumBlock(block, 0, size, params, gradient, rowLoss);
+      loss += this.sumBlock(block, 0, size, 0, ids, params, gradient, rowLoss);
     }
     return loss;
   }
@@ -141,13 +139,25 @@ export class LinearBatch {
     return loss;
   }
 
-  /** `count` (≤ BLOCK_ROWS) consecutive rows of `x` from element `offset`; their shard rows are in `gatheredRows`. */
-  private sumBlock(x: FloatArray, offset: number, count: number, params: Float64Array, gradient: Float64Array, rowLoss: RowLoss): number {
+  /**
+   * `count` (≤ BLOCK_ROWS) consecutive rows of `x` from element `offset`. Their shard rows are
+   * `ids[0…count)` (gathered rows) or, without `ids`, `firstRow`, `firstRow + 1`, … (a range: no
+   * index array to write for every row of every L-BFGS evaluation).
+   */
+  private sumBlock(
+    x: FloatArray,
+    offset: number,
+    count: number,
+    firstRow: number,
+    ids: Uint32Array | null,
+    params: Float64Array,
+    gradient: Float64Array,
+    rowLoss: RowLoss,
+  ): number {
     const d = this.features;
     const m = this.outputs;
     const k = kernels();
     const scores = this.scores;
-    const ids = this.gatheredRows;
     const bias = m * d;
     let loss = 0;
     if (m === 1) k.gemv(false, count, d, 1, x, offset, d, params, 0, 0, scores, 0);
@@ -155,7 +165,7 @@ export class LinearBatch {
     for (let i = 0; i < count; i++) {
       const at = i * m;
       for (let c = 0; c < m; c++) scores[at + c]! += params[bias + c]!;
-      loss += rowLoss.residual(scores, at, ids[i]!);
+      loss += rowLoss.residual(scores, at, ids === null ? firstRow + i : ids[i]!);
       for (let c = 0; c < m; c++) gradient[bias + c]! += scores[at + c]!;
     }
     if (m === 1) k.gemv(true, count, d, 1, x, offset, d, scores, 0, 1, gradient, 0);
