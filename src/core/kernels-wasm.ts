@@ -785,12 +785,35 @@ export function shareWasmKernels(array: ArrayBufferView): SharedWasmKernels | un
  * the arrays that live in it): the same build, its own instance and scratch block, allocating from
  * that memory beside its owner. Arrays posted with `shared` are resident: the kernels read them in
  * place, and `resident()` returns them without a copy. Give the scratch back with
- * `heap.releaseScratch()` when done.
+ * `heap.releaseScratch()` when done. Attaching to the same memory again (default options) returns
+ * the same kernels, now recognising the arrays posted with this `shared`.
  * @example
  * const attached = attachWasmKernels(job.kernels);
  * const previous = activateKernels(attached);
  * try { await train(); } finally { activateKernels(previous); attached.heap.releaseScratch(); }
  */
 export function attachWasmKernels(shared: SharedWasmKernels, options: WasmKernelsOptions = {}): WasmKernels {
-  return createWasmKernels({ ...options, simd: shared.simd, shared, ...(shared.module === undefined ? {} : { module: shared.module }) });
+  const reuse = lastAttached;
+  if (reuse !== null && Object.keys(options).length === 0 && reuse.simd === shared.simd && reuse.heap.sameMemory(shared)) {
+    reuse.heap.adopt(shared);
+    return reuse;
+  }
+  const attached = createWasmKernels({
+    ...options,
+    simd: shared.simd,
+    shared,
+    ...(shared.module === undefined ? {} : { module: shared.module }),
+  });
+  lastAttached = Object.keys(options).length === 0 ? attached : null;
+  return attached;
 }
+
+/**
+ * This thread's last attachment with default options, handed out again for the same memory: a
+ * pooled threads worker attaches to the launcher's memory once per job, and new kernels each time
+ * were new closures (gemv, syrk, their copy helpers) that TurboFan compiled again in every job, and
+ * a new call target that deoptimised every caller compiled against the last job's (--trace-opt,
+ * OLS 1M×50 threads×2: 50–100 ms of compiles per fit in fits 4–5). Its scratch block is given back
+ * at each job's end (`heap.releaseScratch`) and taken again by the next.
+ */
+let lastAttached: WasmKernels | null = null;

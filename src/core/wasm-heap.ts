@@ -14,6 +14,7 @@
  * its kernel instance reads the data placed there in place (the threads paradigm, DESIGN.md
  * "one buffer for threads and kernels"). Each heap object keeps only its own scratch block.
  */
+import { randomInt } from 'node:crypto';
 import { ShardlearnError } from './errors.js';
 
 const PAGE_BYTES = 65536;
@@ -57,6 +58,8 @@ const TOP = 5;
 const FREE = 6;
 const MARK = 7;
 const MARK_VALUE = 0x68656170; // 'heap'
+/** Two words of a random identity, drawn when the memory is set up: `sameMemory` compares them. */
+const IDENTITY = 8;
 /** Longest a thread waits for the allocator's lock (held for microseconds: a longer wait means a thread died holding it). */
 const LOCK_TIMEOUT_MS = 10_000;
 
@@ -97,6 +100,8 @@ export class WasmHeap {
     this.refreshViews();
     if (existing === undefined) {
       this.i32[TOP] = RESERVED_BYTES / ALIGN_BYTES;
+      this.i32[IDENTITY] = randomInt(0x7fffffff);
+      this.i32[IDENTITY + 1] = randomInt(0x7fffffff);
       this.i32[MARK] = MARK_VALUE;
     } else if (Atomics.load(this.i32, MARK) !== MARK_VALUE) {
       throw new ShardlearnError(
@@ -117,6 +122,30 @@ export class WasmHeap {
     const heap = new WasmHeap(0, shared.maximumPages, shared.memory);
     for (const buffer of shared.buffers) heap.buffers.add(buffer);
     return heap;
+  }
+
+  /**
+   * True when `shared` (posted by another thread, perhaps as new wrapper objects) is this heap's
+   * memory: the identity drawn when it was set up matches (62 random bits).
+   */
+  sameMemory(shared: SharedWasmHeap): boolean {
+    if (shared.maximumPages !== this.maximumPages) return false;
+    const theirs = new Int32Array(shared.memory.buffer, 0, RESERVED_BYTES / 4);
+    return (
+      Atomics.load(theirs, MARK) === MARK_VALUE &&
+      Atomics.load(theirs, IDENTITY) === Atomics.load(this.i32, IDENTITY) &&
+      Atomics.load(theirs, IDENTITY + 1) === Atomics.load(this.i32, IDENTITY + 1)
+    );
+  }
+
+  /**
+   * Recognise the buffer objects `shared` came with (this heap's memory, posted again: `sameMemory`)
+   * in place of the ones an earlier attachment brought, so the arrays of a new job are read in place.
+   */
+  adopt(shared: SharedWasmHeap): void {
+    this.buffers.clear();
+    for (const buffer of shared.buffers) this.buffers.add(buffer);
+    this.buffer();
   }
 
   /** This memory as another thread attaches to it. */

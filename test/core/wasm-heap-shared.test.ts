@@ -120,3 +120,60 @@ test('a worker’s kernels over the main thread’s memory instantiate its compi
     activateKernels(previous);
   }
 });
+
+test('a worker attaching to the same memory for a second job gets the same kernels, reading the new job’s arrays in place; another memory gets new kernels', async () => {
+  const first = createWasmKernels();
+  const other = createWasmKernels();
+  const array = (kernels: typeof first, length: number): Float64Array => {
+    const x = new Float64Array(kernels.heap.buffer(), kernels.heap.allocate(length * 8), length);
+    for (let i = 0; i < length; i++) x[i] = i + 1;
+    return x;
+  };
+  // Each job posts its memory as shareWasmKernels describes the active backend's.
+  const jobs = [first, first, other].map((kernels, i) => ({
+    x: array(kernels, 64 + i),
+    shared: { ...kernels.heap.share(), simd: kernels.simd, module: kernels.module },
+  }));
+  const source = `
+    const { parentPort } = require('node:worker_threads');
+    let coreModule;
+    let previous = null;
+    parentPort.on('message', async ({ coreUrl, shared, x }) => {
+      coreModule ??= await import(coreUrl);
+      const k = coreModule.attachWasmKernels(shared);
+      const reply = { same: k === previous, contains: k.heap.contains(x), sum: k.dot(x.length, x, 0, x, 0) };
+      previous = k;
+      k.heap.releaseScratch();
+      parentPort.postMessage(reply);
+    });`;
+  const worker = new Worker(source, { eval: true });
+  try {
+    const replies: { same: boolean; contains: boolean; sum: number }[] = [];
+    for (const job of jobs) {
+      worker.postMessage({ coreUrl, ...job });
+      replies.push(
+        await new Promise((resolve, reject) => {
+          worker.once('message', resolve);
+          worker.once('error', reject);
+        }),
+      );
+    }
+    assert.deepEqual(
+      replies.map((r) => r.same),
+      [false, true, false],
+      'the second job on the same memory reuses the kernels; a third on another memory does not',
+    );
+    assert.ok(
+      replies.every((r) => r.contains),
+      'each job’s posted array is recognised in place',
+    );
+    jobs.forEach((job, i) =>
+      assert.equal(
+        replies[i]!.sum,
+        job.x.reduce((s, v) => s + v * v, 0),
+      ),
+    );
+  } finally {
+    await worker.terminate();
+  }
+});

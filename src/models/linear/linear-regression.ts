@@ -16,6 +16,7 @@
 import { DataError } from '../../core/errors.js';
 import { kernels } from '../../core/kernels.js';
 import { choleskySolve } from '../../core/linalg.js';
+import type { FloatArray } from '../../core/storage.js';
 import type { Dataset } from '../../data/dataset.js';
 import type { TrainContext } from '../context.js';
 import { Estimator } from '../estimator.js';
@@ -101,12 +102,60 @@ export class LinearRegression extends Estimator<LinearRegressionParams, LinearRe
   }
 }
 
+// The row passes' loops live in the module-level functions below, not in the callbacks a fit creates:
+// a loop in a per-fit closure is compiled on stack replacement again in every fit (OSR code is
+// specialised to the closure's context), 20–55 ms of TurboFan per loop and worker on the two cores
+// the ranks train on (--trace-opt, OLS 1M×50 threads×2, fits 1–5). Module functions are compiled once.
+
+/** Adds Σx over rows [first, first + count) of row-major `x` (d columns) into out[0…d): one transposed gemv per block. */
+function addColumnSums(x: FloatArray, d: number, first: number, count: number, ones: Float64Array, out: Float64Array): void {
+  const k = kernels();
+  for (let start = first; start < first + count; start += BLOCK_ROWS) {
+    k.gemv(true, Math.min(BLOCK_ROWS, first + count - start), d, 1, x, start * d, d, ones, 0, 1, out, 0);
+  }
+}
+
 /**
- * Σ values[first … first + count). Its own function, not a loop inside the row pass's callback: on a
- * threads rank that loop was compiled on stack replacement in the first chunk, before the callback's
- * next statement (`out[d] += Σy`) had run once, and the optimised callback then bailed out at that
- * statement at the end of every chunk (--trace-deopt: "Insufficient type feedback for generic keyed
- * access", same optimised code each time, 0.6–0.8 ms per bail-out, 40–114 per 5-fit run).
+ * Pass 2's terms over rows [first, first + count): adds (X−μ)ᵀ(X−μ) into out[0…d²) and
+ * (X−μ)ᵀ(y−ȳ) into out[d²…d²+d), returns Σ(y−ȳ)². `block` and `blockY` are BLOCK_ROWS rows of
+ * scratch in kernel memory.
+ */
+function addCentredMoments(
+  x: FloatArray,
+  y: Float64Array,
+  d: number,
+  first: number,
+  count: number,
+  mean: Float64Array,
+  meanY: number,
+  block: Float64Array,
+  blockY: Float64Array,
+  out: Float64Array,
+): number {
+  const k = kernels();
+  let squares = 0;
+  for (let start = first; start < first + count; start += BLOCK_ROWS) {
+    const rows = Math.min(BLOCK_ROWS, first + count - start);
+    // The rows centred by the subtractRow kernel (WASM), as PCA's covariance does: in a JavaScript
+    // loop this was the largest share of a threads rank's time (--cpu-prof, 1M×50: ~90 ms per fit).
+    k.subtractRow(rows, d, x, start * d, mean, block, 0);
+    for (let i = 0; i < rows; i++) {
+      const centred = y[start + i]! - meanY;
+      blockY[i] = centred;
+      squares += centred * centred;
+    }
+    k.syrk(rows, d, block, 0, d, out, 0);
+    k.gemv(true, rows, d, 1, block, 0, d, blockY, 0, 1, out, d * d);
+  }
+  return squares;
+}
+
+/**
+ * Σ values[first … first + count). In the callback, this loop was also compiled on stack replacement
+ * in the first chunk, before the callback's next statement (`out[d] += Σy`) had run once, and the
+ * optimised callback then bailed out at that statement at the end of every chunk (--trace-deopt:
+ * "Insufficient type feedback for generic keyed access", same optimised code each time, 0.6–0.8 ms
+ * per bail-out, 40–114 per 5-fit run).
  */
 function sumOf(values: Float64Array, first: number, count: number): number {
   let sum = 0;
@@ -128,12 +177,8 @@ async function trainExact(shard: Dataset, params: LinearRegressionParams, contex
   const sums = await sumOverRows(context, shard, d + 2, (data, first, count, out) => {
     out[d + 1]! += count;
     if (!params.fitIntercept) return;
-    const x = data.x;
-    const y = data.labels();
-    for (let start = first; start < first + count; start += BLOCK_ROWS) {
-      k.gemv(true, Math.min(BLOCK_ROWS, first + count - start), d, 1, x, start * d, d, ones, 0, 1, out, 0);
-    }
-    out[d]! += sumOf(y, first, count);
+    addColumnSums(data.x, d, first, count, ones, out);
+    out[d]! += sumOf(data.labels(), first, count);
   });
   const total = sums[d + 1]!;
   if (total === 0) throw new DataError('DATA_MISSING', { file: shard.source }, `${NAME}: no rows to train on`);
@@ -155,23 +200,7 @@ async function trainExact(shard: Dataset, params: LinearRegressionParams, contex
     const block = placedBlock.array;
     const blockY = placedY.array;
     stats = await sumOverRows(context, shard, d * d + d + 1, (data, first, count, out) => {
-      const x = data.x;
-      const y = data.labels();
-      let squares = 0;
-      for (let start = first; start < first + count; start += BLOCK_ROWS) {
-        const rows = Math.min(BLOCK_ROWS, first + count - start);
-        // The rows centred by the subtractRow kernel (WASM), as PCA's covariance does: in a JavaScript
-        // loop this was the largest share of a threads rank's time (--cpu-prof, 1M×50: ~90 ms per fit).
-        k.subtractRow(rows, d, x, start * d, mean, block, 0);
-        for (let i = 0; i < rows; i++) {
-          const centred = y[start + i]! - meanY;
-          blockY[i] = centred;
-          squares += centred * centred;
-        }
-        k.syrk(rows, d, block, 0, d, out, 0);
-        k.gemv(true, rows, d, 1, block, 0, d, blockY, 0, 1, out, d * d);
-      }
-      out[d * d + d] = squares;
+      out[d * d + d] = addCentredMoments(data.x, data.labels(), d, first, count, mean, meanY, block, blockY, out);
     });
   } finally {
     placedBlock.release();
