@@ -43,3 +43,32 @@ test('the binary logistic loss and gradient equal sigmoid and softplus bit for b
     }
   }
 });
+
+test('sumRangeBinary (positive rows told by their label) gives sumRange’s sums with codes, bit for bit', () => {
+  const rows = 3000;
+  const d = 7;
+  let state = 12345;
+  const next = (): number => ((state = (state * 1103515245 + 12345) >>> 0) / 2 ** 32) * 2 - 1;
+  const x = Float64Array.from({ length: rows * d }, next);
+  // Classes −1 and 3 (not 0/1), labels drawn from them.
+  const labels = Float64Array.from({ length: rows }, () => (next() > 0.2 ? 3 : -1));
+  const codes = Int32Array.from(labels, (label) => (label === 3 ? 1 : 0));
+  const params = Float64Array.from({ length: d + 1 }, next);
+  const loss = new LogisticLoss(d, 1);
+  for (const [start, end] of [
+    [0, rows],
+    [517, 2049],
+  ] as const) {
+    const byCode = new Float64Array(d + 1);
+    const byLabel = new Float64Array(d + 1);
+    // A fresh loss for the labels, so nothing of an earlier call by codes can stand in for them.
+    const sumByLabel = new LogisticLoss(d, 1).sumRangeBinary(x, start, end, labels, 3, params, byLabel);
+    const sumByCode = loss.sumRange(x, start, end, codes, params, byCode);
+    loss.sumRangeBinary(x, start, end, labels, 3, params, new Float64Array(d + 1));
+    assert.ok(Object.is(sumByLabel, sumByCode), `loss over [${start}, ${end}): ${sumByLabel} vs ${sumByCode}`);
+    assert.deepEqual(byLabel, byCode);
+    // And a call by codes after one by labels reads codes again.
+    const again = new Float64Array(d + 1);
+    assert.ok(Object.is(loss.sumRange(x, start, end, codes, params, again), sumByCode));
+  }
+});

@@ -80,15 +80,15 @@ export class LogisticRegression extends Estimator<LogisticRegressionParams, Logi
 
   async train(shard: Dataset, context: TrainContext): Promise<LogisticRegressionState> {
     const labels = await classifierLabels(NAME, shard, context);
-    const { classes, codes, outputs, total } = labels;
+    const { classes, outputs, total } = labels;
     const d = shard.cols;
     const loss = new LogisticLoss(d, outputs);
     let params: Float64Array;
     try {
       params =
         this.params.solver === 'lbfgs'
-          ? await this.trainLbfgs(shard, context, { classes, codes }, loss, total)
-          : await this.trainSgd(shard, context, codes, classes, loss);
+          ? await this.trainLbfgs(shard, context, labels, loss, total)
+          : await this.trainSgd(shard, context, labels.codes, classes, loss);
     } finally {
       loss.release();
       labels.release();
@@ -99,7 +99,7 @@ export class LogisticRegression extends Estimator<LogisticRegressionParams, Logi
   private async trainLbfgs(
     shard: Dataset,
     context: TrainContext,
-    labels: { classes: Float64Array; codes: Int32Array },
+    labels: { readonly classes: Float64Array; readonly codes: Int32Array },
     loss: LogisticLoss,
     total: number,
   ): Promise<Float64Array> {
@@ -107,13 +107,18 @@ export class LogisticRegression extends Estimator<LogisticRegressionParams, Logi
     const weightCount = loss.outputs * loss.features;
     const dim = weightCount + loss.outputs;
     // A row pass may run over every rank's rows (TrainContext.sumRows): their class codes then, once.
+    // Two classes need no codes: the positive rows are those labelled classes[1].
     let allCodes: Int32Array | undefined;
     const codesOf = (data: Dataset): Int32Array =>
       data === shard ? labels.codes : (allCodes ??= encodeLabels(data.labels(), labels.classes));
+    const positive = labels.classes[1]!;
     const objective = async (params: Float64Array, gradient: Float64Array): Promise<number> => {
       // Gradient sums and the loss sum in one row pass: one all-reduce (or board) per evaluation.
       const reduced = await sumOverRows(context, shard, dim + 1, (data, first, count, out) => {
-        out[dim]! += loss.sumRange(data.x, first, first + count, codesOf(data), params, out);
+        out[dim]! +=
+          loss.outputs === 1
+            ? loss.sumRangeBinary(data.x, first, first + count, data.labels(), positive, params, out)
+            : loss.sumRange(data.x, first, first + count, codesOf(data), params, out);
       });
       for (let j = 0; j < dim; j++) gradient[j] = reduced[j]! / total;
       if (!fitIntercept) gradient.fill(0, weightCount, dim);

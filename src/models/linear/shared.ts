@@ -54,9 +54,12 @@ export const LINEAR_CLASSIFIER_STATE: StateSchema<LinearClassifierState> = {
 export interface ClassifierLabels {
   /** The sorted class values over all ranks. */
   classes: Float64Array;
-  /** This shard's labels as indices into `classes` (in kernel memory: `release()` when the fit ends). */
-  codes: Int32Array;
-  /** Give `codes` back (models/spmd.ts `encodedLabels`). */
+  /**
+   * This shard's labels as indices into `classes` (in kernel memory: `release()` when the fit ends),
+   * encoded on first read: a binary L-BFGS fit reads the labels themselves and never asks.
+   */
+  readonly codes: Int32Array;
+  /** Give `codes` back, if they were read (models/spmd.ts `encodedLabels`). */
   release(): void;
   /** Score columns: 1 for two classes (sigmoid / one hyperplane), else one per class. */
   outputs: number;
@@ -72,8 +75,16 @@ export async function classifierLabels(model: string, shard: Dataset, context: T
   const { total } = await globalLayout(context.comm, shard.rows);
   if (total === 0) throw new DataError('DATA_MISSING', { file: shard.source }, `${model}: no rows to train on`);
   // In kernel memory, except on a threads rank (encodedLabels says why).
-  const codes = encodedLabels(labels, classes, context.shared !== undefined);
-  return { classes, codes: codes.array, release: codes.release, outputs: outputsFor(classes.length), total };
+  let codes: { readonly array: Int32Array; release(): void } | undefined;
+  return {
+    classes,
+    get codes(): Int32Array {
+      return (codes ??= encodedLabels(labels, classes, context.shared !== undefined)).array;
+    },
+    release: () => codes?.release(),
+    outputs: outputsFor(classes.length),
+    total,
+  };
 }
 
 /** The data must have the number of feature columns the model was trained on. */
