@@ -793,8 +793,9 @@ export function shareWasmKernels(array: ArrayBufferView): SharedWasmKernels | un
  * try { await train(); } finally { activateKernels(previous); attached.heap.releaseScratch(); }
  */
 export function attachWasmKernels(shared: SharedWasmKernels, options: WasmKernelsOptions = {}): WasmKernels {
+  const defaults = Object.keys(options).length === 0;
   const reuse = lastAttached;
-  if (reuse !== null && Object.keys(options).length === 0 && reuse.simd === shared.simd && reuse.heap.sameMemory(shared)) {
+  if (defaults && reuse !== null && reuse.simd === shared.simd && reuse.heap.sameMemory(shared)) {
     reuse.heap.adopt(shared);
     return reuse;
   }
@@ -804,7 +805,7 @@ export function attachWasmKernels(shared: SharedWasmKernels, options: WasmKernel
     shared,
     ...(shared.module === undefined ? {} : { module: shared.module }),
   });
-  lastAttached = Object.keys(options).length === 0 ? attached : null;
+  lastAttached = defaults ? attached : null;
   return attached;
 }
 
