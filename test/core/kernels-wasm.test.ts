@@ -169,6 +169,30 @@ test('gemv on a matrix in WASM memory matches the reference', () => {
   }
 });
 
+test('transposed gemv into float64 y is the reference to the bit: four rows at a time, rows with a zero weight skipped', () => {
+  const rng = new Rng(16);
+  for (let trial = 0; trial < 60; trial++) {
+    const m = pick(rng, [...sizes, 64, 1023]);
+    const n = pick(rng, sizes);
+    const lda = n + rng.int(2);
+    const a = randomArray(rng, rng.uniform() < 0.5 ? 'float32' : 'float64', m * lda, true);
+    const x = randomArray(rng, 'float64', m, true);
+    // Some zero weights, their rows infinite: skipped (as the reference's axpy skips them), never 0·∞ = NaN.
+    for (let i = 0; i < m; i++) {
+      if (rng.uniform() < 0.1) {
+        x[i] = 0;
+        a[i * lda] = Infinity;
+      }
+    }
+    const y = randomArray(rng, 'float64', n, true);
+    const expected = copyOf(y);
+    const alpha = pick(rng, [1, -2, 0.5]);
+    tsKernels.gemv(true, m, n, alpha, a, 0, lda, x, 0, 1, expected, 0);
+    wasm.gemv(true, m, n, alpha, a, 0, lda, x, 0, 1, y, 0);
+    assert.deepEqual(y, expected, `m=${m} n=${n} ${a.constructor.name}`);
+  }
+});
+
 test('dot, axpy and scal on arrays in WASM memory match the reference (axpy and scal bitwise)', () => {
   const rng = new Rng(15);
   for (let trial = 0; trial < 80; trial++) {
