@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import '../../src/index.js';
 import { loadData } from '../../src/data/index.js';
 import { createModel } from '../../src/models/registry.js';
+import { chunkStart } from '../../src/runtime/row-board.js';
 import { RowPassModel } from './fixtures/fixture-models.js';
 import { stateDifference } from './model-cases.js';
 
@@ -30,6 +31,34 @@ test('a row pass over threads sums every row once, and the board, not a static s
       `${workers} workers: each row once per pass`,
     );
   }
+});
+
+test('chunk boundaries cover the rows once, large chunks first, the last ones small', () => {
+  for (const [rows, chunks] of [
+    [1_000_000, 64],
+    [30_011, 29],
+    [4_096, 4],
+    [7, 3],
+  ] as const) {
+    assert.equal(chunkStart(0, chunks, rows), 0);
+    assert.equal(chunkStart(chunks, chunks, rows), rows);
+    const sizes = Array.from({ length: chunks }, (_, c) => chunkStart(c + 1, chunks, rows) - chunkStart(c, chunks, rows));
+    assert.ok(
+      sizes.every((size) => size >= 0),
+      `${rows}/${chunks}: ${sizes.join(',')}`,
+    );
+    assert.equal(
+      sizes.reduce((a, b) => a + b, 0),
+      rows,
+    );
+    // Non-increasing up to the floor's one row.
+    sizes.forEach((size, c) =>
+      assert.ok(c === 0 || size <= sizes[c - 1]! + 1, `${rows}/${chunks}: chunk ${c} ${size} after ${sizes[c - 1]}`),
+    );
+  }
+  const sizes = Array.from({ length: 64 }, (_, c) => chunkStart(c + 1, 64, 1_000_000) - chunkStart(c, 64, 1_000_000));
+  assert.ok(Math.abs(sizes[0]! - (2 * 1_000_000) / 64) < 1_000_000 / 64 / 32, `first ${sizes[0]}`);
+  assert.ok(sizes[63]! <= 1_000_000 / 64 / 32, `last ${sizes[63]}`);
 });
 
 test('a rank that is slow at every chunk leaves most of the rows to the other', async () => {
