@@ -83,9 +83,30 @@ test('exact OLS on features far from the origin (mean 1e6, spread 1–5): centri
   assertClose(model.state.weights, truth, 1e-6, 'weights');
   const intercept = 4 - 1e6 * (1.5 - 2 + 0.25 + 0 + 3);
   assert.ok(Math.abs(model.state.intercept - intercept) < 1e-3, `intercept ${model.state.intercept} vs ${intercept}`);
-  // The same fit over two ranks (the mean all-reduced before the centred pass).
+  // The same fit over two ranks (the shift all-reduced before the one pass).
   const threads = await new LinearRegression().fit(far, { paradigm: 'threads', workers: 2 });
   assertClose(threads.state.weights, model.state.weights, 1e-8, 'threads×2 weights');
+});
+
+test("exact OLS in one pass: rows sorted so the shift (the first rows' mean) is far from the mean, far from the origin, still exact", async () => {
+  const truth = [1.5, -2, 0.25, 0, 3];
+  const near = synthetic(6, 40_000, truth, 4, 0);
+  const d = near.cols;
+  // Rows in descending order of feature 0 plus a trend in feature 4 (row·1e-3): the first 1,024 rows,
+  // whose mean is the shift, sit ~2.2σ and ~1.7σ from the means. Then everything moved by 1e6.
+  const order = Array.from({ length: near.rows }, (_, i) => i).sort((a, b) => near.x[b * d]! - near.x[a * d]!);
+  const x = new Float64Array(near.x.length);
+  const y = new Float64Array(near.rows);
+  order.forEach((from, to) => {
+    for (let j = 0; j < d; j++) x[to * d + j] = near.x[from * d + j]! + 1e6 + (j === 4 ? to * 1e-3 : 0);
+    y[to] = near.y![from]! + truth[4]! * to * 1e-3;
+  });
+  const far = new Dataset({ x, y, rows: near.rows, cols: d });
+  const model = await new LinearRegression().fit(far);
+  assertClose(model.state.weights, truth, 1e-7, 'weights');
+  assert.ok(model.score(far) > 1 - 1e-10, `R² ${model.score(far)}`);
+  const threads = await new LinearRegression().fit(far, { paradigm: 'threads', workers: 2 });
+  assertClose(threads.state.weights, truth, 1e-7, 'threads×2 weights');
 });
 
 test('exact OLS with noise stays within a few standard errors of the true weights', async () => {

@@ -17,6 +17,7 @@ import { DataError } from '../../core/errors.js';
 import { kernels } from '../../core/kernels.js';
 import { choleskySolve } from '../../core/linalg.js';
 import type { FloatArray } from '../../core/storage.js';
+import type { Communicator } from '../../comm/communicator.js';
 import type { Dataset } from '../../data/dataset.js';
 import type { TrainContext } from '../context.js';
 import { Estimator } from '../estimator.js';
@@ -102,123 +103,169 @@ export class LinearRegression extends Estimator<LinearRegressionParams, LinearRe
   }
 }
 
-// The row passes' loops live in the module-level functions below, not in the callbacks a fit creates:
-// a loop in a per-fit closure is compiled on stack replacement again in every fit (OSR code is
+// The row pass's loop lives in a module-level function below, not in the callback a fit creates: a
+// loop in a per-fit closure is compiled on stack replacement again in every fit (OSR code is
 // specialised to the closure's context), 20–55 ms of TurboFan per loop and worker on the two cores
 // the ranks train on (--trace-opt, OLS 1M×50 threads×2, fits 1–5). Module functions are compiled once.
 
-/** Adds Σx over rows [first, first + count) of row-major `x` (d columns) into out[0…d): one transposed gemv per block. */
-function addColumnSums(x: FloatArray, d: number, first: number, count: number, ones: Float64Array, out: Float64Array): void {
-  const k = kernels();
-  for (let start = first; start < first + count; start += BLOCK_ROWS) {
-    k.gemv(true, Math.min(BLOCK_ROWS, first + count - start), d, 1, x, start * d, d, ones, 0, 1, out, 0);
-  }
+/** Where the pass's sums sit in its output, for d columns: the Gram matrix first (syrk adds into it in place). */
+function momentLayout(d: number): { xty: number; yty: number; sumX: number; sumY: number; count: number; width: number } {
+  const xty = d * d;
+  return { xty, yty: xty + d, sumX: xty + d + 1, sumY: xty + 2 * d + 1, count: xty + 2 * d + 2, width: xty + 2 * d + 3 };
 }
 
 /**
- * Pass 2's terms over rows [first, first + count): adds (X−μ)ᵀ(X−μ) into out[0…d²) and
- * (X−μ)ᵀ(y−ȳ) into out[d²…d²+d), returns Σ(y−ȳ)². `block` and `blockY` are BLOCK_ROWS rows of
- * scratch in kernel memory.
+ * The pass's terms over rows [first, first + count), on the rows shifted by (s, sy): adds
+ * (X−s)ᵀ(X−s), (X−s)ᵀ(y−sy), Σ(y−sy)², Σ(X−s), Σ(y−sy) and the row count into `out` (momentLayout).
+ * `block`, `blockY` and `ones` are BLOCK_ROWS rows of scratch in kernel memory.
  */
-function addCentredMoments(
+function addShiftedMoments(
   x: FloatArray,
   y: Float64Array,
   d: number,
   first: number,
   count: number,
-  mean: Float64Array,
-  meanY: number,
+  shift: Float64Array,
+  shiftY: number,
   block: Float64Array,
   blockY: Float64Array,
+  ones: Float64Array,
   out: Float64Array,
-): number {
+): void {
   const k = kernels();
+  const at = momentLayout(d);
   let squares = 0;
+  let sumY = 0;
   for (let start = first; start < first + count; start += BLOCK_ROWS) {
     const rows = Math.min(BLOCK_ROWS, first + count - start);
-    // The rows centred by the subtractRow kernel (WASM), as PCA's covariance does: in a JavaScript
+    // The rows shifted by the subtractRow kernel (WASM), as PCA's covariance does: in a JavaScript
     // loop this was the largest share of a threads rank's time (--cpu-prof, 1M×50: ~90 ms per fit).
-    k.subtractRow(rows, d, x, start * d, mean, block, 0);
+    k.subtractRow(rows, d, x, start * d, shift, block, 0);
     for (let i = 0; i < rows; i++) {
-      const centred = y[start + i]! - meanY;
-      blockY[i] = centred;
-      squares += centred * centred;
+      const shifted = y[start + i]! - shiftY;
+      blockY[i] = shifted;
+      sumY += shifted;
+      squares += shifted * shifted;
     }
     k.syrk(rows, d, block, 0, d, out, 0);
-    k.gemv(true, rows, d, 1, block, 0, d, blockY, 0, 1, out, d * d);
+    k.gemv(true, rows, d, 1, block, 0, d, blockY, 0, 1, out, at.xty);
+    // Σ(x − s) from the block while it is in cache: the pass reads X once.
+    k.gemv(true, rows, d, 1, block, 0, d, ones, 0, 1, out, at.sumX);
   }
-  return squares;
+  out[at.yty]! += squares;
+  out[at.sumY]! += sumY;
+  out[at.count]! += count;
 }
 
 /**
- * Σ values[first … first + count). In the callback, this loop was also compiled on stack replacement
- * in the first chunk, before the callback's next statement (`out[d] += Σy`) had run once, and the
- * optimised callback then bailed out at that statement at the end of every chunk (--trace-deopt:
- * "Insufficient type feedback for generic keyed access", same optimised code each time, 0.6–0.8 ms
- * per bail-out, 40–114 per 5-fit run).
+ * The shift (s, sy) every rank's pass subtracts: the mean of the first BLOCK_ROWS rows of each
+ * rank's shard, one all-reduce of d + 2 numbers ((0, 0) when there are no rows). `ones` is
+ * BLOCK_ROWS ones in kernel memory (the column sums are one transposed gemv, not a JavaScript loop
+ * that each fit ran in the baseline tiers: ~1 ms).
  */
-function sumOf(values: Float64Array, first: number, count: number): number {
+async function shiftOf(shard: Dataset, ones: Float64Array, comm: Communicator): Promise<{ shift: Float64Array; shiftY: number }> {
+  const d = shard.cols;
+  const rows = Math.min(BLOCK_ROWS, shard.rows);
+  const sums = new Float64Array(d + 2);
+  if (rows > 0) kernels().gemv(true, rows, d, 1, shard.x, 0, d, ones, 0, 0, sums, 0);
+  sums[d] = sumOf(shard.labels(), rows);
+  sums[d + 1] = rows;
+  if (comm.size > 1) await comm.allReduce(sums, 'sum');
+  const taken = sums[d + 1]!;
+  const shift = new Float64Array(d);
+  if (taken === 0) return { shift, shiftY: 0 };
+  for (let j = 0; j < d; j++) shift[j] = sums[j]! / taken;
+  return { shift, shiftY: sums[d]! / taken };
+}
+
+/** Σ values[0 … count). */
+function sumOf(values: Float64Array, count: number): number {
   let sum = 0;
-  for (let i = first; i < first + count; i++) sum += values[i]!;
+  for (let i = 0; i < count; i++) sum += values[i]!;
   return sum;
 }
 
 /**
  * The normal equations on centred data: with column means μ and ȳ over all ranks,
  * (X−μ)ᵀ(X−μ)·w = (X−μ)ᵀ(y−ȳ) and b = ȳ − μ·w. This is the augmented system [X 1] with an
- * unpenalised intercept after eliminating b (its Schur complement), but centring first keeps the
- * Gram matrix's condition number that of the features, not of features plus a constant column.
+ * unpenalised intercept after eliminating b (its Schur complement), but centring keeps the Gram
+ * matrix's condition number that of the features, not of features plus a constant column.
+ *
+ * One pass over the rows: it sums the moments of the rows shifted by s (the mean of the ranks' first
+ * BLOCK_ROWS rows) and the shifted sums, then centres exactly, with m = μ − s:
+ * (X−μ)ᵀ(X−μ) = (X−s)ᵀ(X−s) − n·m·mᵀ. Unlike XᵀX − n·μμᵀ, whose subtraction loses log10(‖μ‖²/σ²)
+ * digits (all of them for data far from the origin), this loses at most log10(n / b) for b rows in
+ * the shift's blocks, whatever the data: those rows alone contribute b·m_j² to the centred
+ * (X−μ)ᵀ(X−μ)_jj (their mean is s), so n·m_j² ≤ (n / b)·(X−μ)ᵀ(X−μ)_jj. Two passes (the means
+ * first) read X twice; the first was memory-bound and a tenth of the fit (1M×50: 24 of 201 ms).
  */
 async function trainExact(shard: Dataset, params: LinearRegressionParams, context: TrainContext): Promise<LinearRegressionState> {
   const d = shard.cols;
   const k = kernels();
-  // Pass 1: [Σx | Σy | rows], one row pass.
-  const ones = new Float64Array(BLOCK_ROWS).fill(1);
-  const sums = await sumOverRows(context, shard, d + 2, (data, first, count, out) => {
-    out[d + 1]! += count;
-    if (!params.fitIntercept) return;
-    addColumnSums(data.x, d, first, count, ones, out);
-    out[d]! += sumOf(data.labels(), first, count);
-  });
-  const total = sums[d + 1]!;
-  if (total === 0) throw new DataError('DATA_MISSING', { file: shard.source }, `${NAME}: no rows to train on`);
-  const mean = new Float64Array(d);
-  let meanY = 0;
-  if (params.fitIntercept) {
-    for (let j = 0; j < d; j++) mean[j] = sums[j]! / total;
-    meanY = sums[d]! / total;
-  }
-
-  // Pass 2: [G (d×d) | Xcᵀyc (d) | ycᵀyc (1)], one row pass. The centred block lives where the kernels
-  // read it (WASM memory), as do the chunk's sums (sumOverRows): syrk and gemv copy nothing in or out
-  // per block, and the gemv runs in WASM instead of on the reference (which took 5–20 % of a 1M×50
-  // fit, --cpu-prof).
+  const at = momentLayout(d);
+  // The shifted block, the targets and the ones for Σ(x − s) live where the kernels read them (WASM
+  // memory), as do the chunk's sums (sumOverRows): syrk and gemv copy nothing in or out per block.
   const placedBlock = k.resident(new Float64Array(BLOCK_ROWS * d));
   const placedY = k.resident(new Float64Array(BLOCK_ROWS));
+  const placedOnes = k.resident(new Float64Array(BLOCK_ROWS).fill(1));
   let stats: Float64Array;
+  let shift: Float64Array = new Float64Array(d);
+  let shiftY = 0;
   try {
+    // Without an intercept the raw moments XᵀX and Xᵀy are the system: no shift, no centring.
+    if (params.fitIntercept) ({ shift, shiftY } = await shiftOf(shard, placedOnes.array, context.comm));
     const block = placedBlock.array;
     const blockY = placedY.array;
-    stats = await sumOverRows(context, shard, d * d + d + 1, (data, first, count, out) => {
-      out[d * d + d] = addCentredMoments(data.x, data.labels(), d, first, count, mean, meanY, block, blockY, out);
+    const ones = placedOnes.array;
+    stats = await sumOverRows(context, shard, at.width, (data, first, count, out) => {
+      addShiftedMoments(data.x, data.labels(), d, first, count, shift, shiftY, block, blockY, ones, out);
     });
   } finally {
     placedBlock.release();
     placedY.release();
+    placedOnes.release();
   }
+  const total = stats[at.count]!;
+  if (total === 0) throw new DataError('DATA_MISSING', { file: shard.source }, `${NAME}: no rows to train on`);
 
   const gram = stats.slice(0, d * d);
-  const xty = stats.slice(d * d, d * d + d);
+  const xty = stats.slice(at.xty, at.xty + d);
+  let yty = stats[at.yty]!;
+  const mean = new Float64Array(d);
+  let meanY = 0;
+  if (params.fitIntercept) {
+    // m = μ − s and ȳ − sy from the shifted sums; then centre the moments exactly (see above).
+    const m = Float64Array.from(stats.subarray(at.sumX, at.sumX + d), (sum) => sum / total);
+    const mY = stats[at.sumY]! / total;
+    centreMoments(gram, xty, d, total, m, mY);
+    yty -= total * mY * mY;
+    for (let j = 0; j < d; j++) mean[j] = shift[j]! + m[j]!;
+    meanY = shiftY + mY;
+  }
+  const centredGram = gram.slice();
   for (let j = 0; j < d; j++) gram[j * d + j]! += params.l2;
   const weights = d === 0 ? new Float64Array(0) : choleskySolve(gram, d, xty);
   const intercept = params.fitIntercept ? meanY - k.dot(d, mean, 0, weights, 0) : 0;
   // Training mean squared error from the reduced sums: (yᵀy − 2wᵀXᵀy + wᵀXᵀXw) / n, no extra pass.
-  const gramNoRidge = stats.subarray(0, d * d);
   const gw = new Float64Array(d);
-  k.gemv(false, d, d, 1, gramNoRidge, 0, d, weights, 0, 0, gw, 0);
-  const residual = stats[d * d + d]! - 2 * k.dot(d, weights, 0, xty, 0) + k.dot(d, weights, 0, gw, 0);
+  k.gemv(false, d, d, 1, centredGram, 0, d, weights, 0, 0, gw, 0);
+  const residual = yty - 2 * k.dot(d, weights, 0, xty, 0) + k.dot(d, weights, 0, gw, 0);
   context.report({ iteration: 1, total: 1, loss: Math.max(0, residual) / total });
   return { weights, intercept };
+}
+
+/** gram −= n·m·mᵀ and xty −= n·m·mY: moments about the shift made moments about the mean. */
+function centreMoments(gram: Float64Array, xty: Float64Array, d: number, n: number, m: Float64Array, mY: number): void {
+  for (let i = 0; i < d; i++) {
+    const scaled = n * m[i]!;
+    // Each term computed once and mirrored: the Cholesky solve wants the matrix exactly symmetric.
+    for (let j = 0; j <= i; j++) {
+      const centred = gram[i * d + j]! - scaled * m[j]!;
+      gram[i * d + j] = centred;
+      gram[j * d + i] = centred;
+    }
+    xty[i]! -= scaled * mY;
+  }
 }
 
 /** Squared loss ½(x·w + b − y)² per row; the ridge term is applied in the update. */
