@@ -139,6 +139,34 @@ test('pca recovers a known principal subspace and its variances on low-rank + no
   });
 });
 
+test("pca far from the origin, rows sorted so the first rows' mean (the one-pass shift) is far from the mean: the fit near the origin", async () => {
+  const { data } = lowRank(20_000, 8, [5, 3], 0.3, 4);
+  const d = data.cols;
+  // Rows in descending order of feature 0 (the first 1,024 rows' mean ~2σ off in it), then moved by 1e6.
+  const order = Array.from({ length: data.rows }, (_, i) => i).sort((a, b) => data.x[b * d]! - data.x[a * d]!);
+  const sorted = new Float64Array(data.x.length);
+  const far = new Float64Array(data.x.length);
+  order.forEach((from, to) => {
+    for (let j = 0; j < d; j++) {
+      sorted[to * d + j] = data.x[from * d + j]!;
+      far[to * d + j] = data.x[from * d + j]! + 1e6;
+    }
+  });
+  for (const solver of ['full', 'randomized'] as const) {
+    const near = (await new PCA({ components: 2, solver }).fit(new Dataset({ x: sorted, rows: data.rows, cols: d }))).state;
+    const moved = (await new PCA({ components: 2, solver }).fit(new Dataset({ x: far, rows: data.rows, cols: d }))).state;
+    // XᵀX − n·μμᵀ would keep ~4 digits of these variances (‖μ‖²/σ² ≈ 1e12·8/25).
+    assertClose(moved.explainedVariance, near.explainedVariance, 1e-8, `${solver}: explained variance`);
+    assertClose(moved.components, near.components, 1e-8, `${solver}: components`);
+    assertClose(
+      moved.mean,
+      near.mean.map((value) => value + 1e6),
+      1e-9,
+      `${solver}: mean`,
+    );
+  }
+});
+
 // l = 2 + 2 directions. d = 60, one power iteration: C is applied implicitly (data passes); d = 10: C is formed.
 for (const [cols, params] of [
   [60, { oversamples: 2, powerIterations: 1 }],

@@ -17,7 +17,6 @@ import { DataError } from '../../core/errors.js';
 import { kernels } from '../../core/kernels.js';
 import { choleskySolve } from '../../core/linalg.js';
 import type { FloatArray } from '../../core/storage.js';
-import type { Communicator } from '../../comm/communicator.js';
 import type { Dataset } from '../../data/dataset.js';
 import type { TrainContext } from '../context.js';
 import { Estimator } from '../estimator.js';
@@ -28,6 +27,7 @@ import { r2Score } from '../metrics.js';
 import { runSgd, sgdData } from '../solvers/sgd.js';
 import type { SgdProblem } from '../solvers/sgd.js';
 import { sumOverRows } from '../row-sums.js';
+import { centreGram, shiftOf } from '../shifted-moments.js';
 import { globalLayout } from '../spmd.js';
 import { LinearBatch } from './batch.js';
 import type { RowLoss } from './batch.js';
@@ -158,46 +158,13 @@ function addShiftedMoments(
 }
 
 /**
- * The shift (s, sy) every rank's pass subtracts: the mean of the first BLOCK_ROWS rows of each
- * rank's shard, one all-reduce of d + 2 numbers ((0, 0) when there are no rows). `ones` is
- * BLOCK_ROWS ones in kernel memory (the column sums are one transposed gemv, not a JavaScript loop
- * that each fit ran in the baseline tiers: ~1 ms).
- */
-async function shiftOf(shard: Dataset, ones: Float64Array, comm: Communicator): Promise<{ shift: Float64Array; shiftY: number }> {
-  const d = shard.cols;
-  const rows = Math.min(BLOCK_ROWS, shard.rows);
-  const sums = new Float64Array(d + 2);
-  if (rows > 0) kernels().gemv(true, rows, d, 1, shard.x, 0, d, ones, 0, 0, sums, 0);
-  sums[d] = sumOf(shard.labels(), rows);
-  sums[d + 1] = rows;
-  if (comm.size > 1) await comm.allReduce(sums, 'sum');
-  const taken = sums[d + 1]!;
-  const shift = new Float64Array(d);
-  if (taken === 0) return { shift, shiftY: 0 };
-  for (let j = 0; j < d; j++) shift[j] = sums[j]! / taken;
-  return { shift, shiftY: sums[d]! / taken };
-}
-
-/** Σ values[0 … count). */
-function sumOf(values: Float64Array, count: number): number {
-  let sum = 0;
-  for (let i = 0; i < count; i++) sum += values[i]!;
-  return sum;
-}
-
-/**
  * The normal equations on centred data: with column means μ and ȳ over all ranks,
  * (X−μ)ᵀ(X−μ)·w = (X−μ)ᵀ(y−ȳ) and b = ȳ − μ·w. This is the augmented system [X 1] with an
  * unpenalised intercept after eliminating b (its Schur complement), but centring keeps the Gram
  * matrix's condition number that of the features, not of features plus a constant column.
  *
- * One pass over the rows: it sums the moments of the rows shifted by s (the mean of the ranks' first
- * BLOCK_ROWS rows) and the shifted sums, then centres exactly, with m = μ − s:
- * (X−μ)ᵀ(X−μ) = (X−s)ᵀ(X−s) − n·m·mᵀ. Unlike XᵀX − n·μμᵀ, whose subtraction loses log10(‖μ‖²/σ²)
- * digits (all of them for data far from the origin), this loses at most log10(n / b) for b rows in
- * the shift's blocks, whatever the data: those rows alone contribute b·m_j² to the centred
- * (X−μ)ᵀ(X−μ)_jj (their mean is s), so n·m_j² ≤ (n / b)·(X−μ)ᵀ(X−μ)_jj. Two passes (the means
- * first) read X twice; the first was memory-bound and a tenth of the fit (1M×50: 24 of 201 ms).
+ * One pass over the rows: the moments of the rows shifted by s (the mean of the ranks' first rows),
+ * centred exactly afterwards (shifted-moments.ts: at most log10(n / 1024) digits lost, whatever the data).
  */
 async function trainExact(shard: Dataset, params: LinearRegressionParams, context: TrainContext): Promise<LinearRegressionState> {
   const d = shard.cols;
@@ -213,7 +180,11 @@ async function trainExact(shard: Dataset, params: LinearRegressionParams, contex
   let shiftY = 0;
   try {
     // Without an intercept the raw moments XᵀX and Xᵀy are the system: no shift, no centring.
-    if (params.fitIntercept) ({ shift, shiftY } = await shiftOf(shard, placedOnes.array, context.comm));
+    if (params.fitIntercept) {
+      const shifts = await shiftOf(shard, context.comm, true);
+      shift = shifts.subarray(0, d);
+      shiftY = shifts[d]!;
+    }
     const block = placedBlock.array;
     const blockY = placedY.array;
     const ones = placedOnes.array;
@@ -237,7 +208,8 @@ async function trainExact(shard: Dataset, params: LinearRegressionParams, contex
     // m = μ − s and ȳ − sy from the shifted sums; then centre the moments exactly (see above).
     const m = Float64Array.from(stats.subarray(at.sumX, at.sumX + d), (sum) => sum / total);
     const mY = stats[at.sumY]! / total;
-    centreMoments(gram, xty, d, total, m, mY);
+    centreGram(gram, d, total, m);
+    for (let j = 0; j < d; j++) xty[j]! -= total * m[j]! * mY;
     yty -= total * mY * mY;
     for (let j = 0; j < d; j++) mean[j] = shift[j]! + m[j]!;
     meanY = shiftY + mY;
@@ -252,20 +224,6 @@ async function trainExact(shard: Dataset, params: LinearRegressionParams, contex
   const residual = yty - 2 * k.dot(d, weights, 0, xty, 0) + k.dot(d, weights, 0, gw, 0);
   context.report({ iteration: 1, total: 1, loss: Math.max(0, residual) / total });
   return { weights, intercept };
-}
-
-/** gram −= n·m·mᵀ and xty −= n·m·mY: moments about the shift made moments about the mean. */
-function centreMoments(gram: Float64Array, xty: Float64Array, d: number, n: number, m: Float64Array, mY: number): void {
-  for (let i = 0; i < d; i++) {
-    const scaled = n * m[i]!;
-    // Each term computed once and mirrored: the Cholesky solve wants the matrix exactly symmetric.
-    for (let j = 0; j <= i; j++) {
-      const centred = gram[i * d + j]! - scaled * m[j]!;
-      gram[i * d + j] = centred;
-      gram[j * d + i] = centred;
-    }
-    xty[i]! -= scaled * mY;
-  }
 }
 
 /** Squared loss ½(x·w + b − y)² per row; the ridge term is applied in the update. */

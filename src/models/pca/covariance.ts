@@ -1,16 +1,18 @@
 /**
  * The statistics PCA needs, in summation form: the column mean, the total variance and the
  * covariance — or its product with a thin matrix — each a local pass over this rank's rows plus one
- * all-reduce. Rows are centred block by block into a small scratch buffer before the kernels see
- * them: forming XᵀX − n·μμᵀ instead loses about log10(‖μ‖²/σ²) digits to cancellation (data with
- * mean 1e4 and spread 1 would keep ~8), while the extra pass for the mean costs O(n·d), small next
- * to the O(n·d²) Gram matrix.
+ * all-reduce. Rows are shifted or centred block by block into a small scratch buffer before the
+ * kernels see them: forming XᵀX − n·μμᵀ instead loses about log10(‖μ‖²/σ²) digits to cancellation
+ * (data with mean 1e4 and spread 1 would keep ~8). The covariance takes one pass (moments about a
+ * shift near the mean, centred afterwards: shifted-moments.ts); products with it without forming it
+ * take the mean's pass first, then one per product.
  */
 import { DataError } from '../../core/errors.js';
 import { kernels } from '../../core/kernels.js';
 import type { Dataset } from '../../data/dataset.js';
 import type { RowPassContext } from '../row-sums.js';
 import { sumOverRows } from '../row-sums.js';
+import { centreGram, shiftOf } from '../shifted-moments.js';
 
 /** Rows centred per kernel call: 512 rows × 100 float64 features = 400 KB of scratch. */
 const CENTRED_BLOCK_ROWS = 512;
@@ -35,15 +37,13 @@ export async function columnMean(context: RowPassContext, shard: Dataset): Promi
     out[d]! += count;
   });
   const samples = totals[d]!;
-  if (samples < 2) {
-    throw new DataError('DATA_MISSING', { file: shard.source }, `PCA needs at least 2 rows to estimate a covariance, found ${samples}`);
-  }
+  checkSamples(samples, shard);
   const mean = totals.subarray(0, d).map((value) => value / samples);
   return { samples, mean };
 }
 
 /**
- * Calls `visit(block, rows)` with rows `first` … `first + count − 1` of `data` centred by `mean`,
+ * Calls `visit(block, rows)` with rows `first` … `first + count − 1` of `data` minus `centre` (the mean or a shift),
  * `rows` at a time (block is rows × d). The block lives where the kernels read it in place
  * (Kernels.resident), and the kernels centre it (subtractRow): centring in a JavaScript loop into a
  * heap block that syrk then copied into WASM memory was a third of a PCA fit's covariance pass
@@ -53,7 +53,7 @@ function forEachCentredBlock(
   data: Dataset,
   first: number,
   count: number,
-  mean: Float64Array,
+  centre: Float64Array,
   block: Float64Array,
   visit: (block: Float64Array, rows: number) => void,
 ): void {
@@ -61,19 +61,19 @@ function forEachCentredBlock(
   const kern = kernels();
   for (let start = first; start < first + count; start += CENTRED_BLOCK_ROWS) {
     const rows = Math.min(CENTRED_BLOCK_ROWS, first + count - start);
-    kern.subtractRow(rows, d, data.x, start * d, mean, block, 0);
+    kern.subtractRow(rows, d, data.x, start * d, centre, block, 0);
     visit(block, rows);
   }
 }
 
 /**
- * A row pass over centred rows: `visit` adds each centred block's terms into the chunk's sums (width
+ * A row pass over rows minus `centre`: `visit` adds each centred block's terms into the chunk's sums (width
  * numbers, in kernel memory like the block: sumOverRows), so the kernels copy nothing per block.
  */
 async function centredPass(
   context: RowPassContext,
   shard: Dataset,
-  mean: Float64Array,
+  centre: Float64Array,
   width: number,
   visit: (block: Float64Array, rows: number, sums: Float64Array) => void,
 ): Promise<Float64Array> {
@@ -81,20 +81,55 @@ async function centredPass(
   try {
     const block = placedBlock.array;
     return await sumOverRows(context, shard, width, (data, first, count, out) =>
-      forEachCentredBlock(data, first, count, mean, block, (centred, rows) => visit(centred, rows, out)),
+      forEachCentredBlock(data, first, count, centre, block, (centred, rows) => visit(centred, rows, out)),
     );
   } finally {
     placedBlock.release();
   }
 }
 
-/** The sample covariance (d × d, divided by n − 1) over all ranks: Σ (x−μ)ᵀ(x−μ) by syrk, one row pass. */
-export async function covariance(context: RowPassContext, shard: Dataset, moments: ColumnMoments): Promise<Float64Array> {
+/**
+ * n, the column mean and the sample covariance (d × d, divided by n − 1) over all ranks, in one row
+ * pass: Σ (x−s)ᵀ(x−s) by syrk and Σ(x−s) by a transposed gemv on each shifted block, then centred
+ * (shifted-moments.ts).
+ */
+export async function meanAndCovariance(
+  context: RowPassContext,
+  shard: Dataset,
+): Promise<{ moments: ColumnMoments; covariance: Float64Array }> {
   const d = shard.cols;
   const kern = kernels();
-  const gram = await centredPass(context, shard, moments.mean, d * d, (block, rows, sums) => kern.syrk(rows, d, block, 0, d, sums, 0));
-  kern.scal(d * d, 1 / (moments.samples - 1), gram, 0);
-  return gram;
+  const shift = await shiftOf(shard, context.comm, false);
+  const placedOnes = kern.resident(new Float64Array(CENTRED_BLOCK_ROWS).fill(1));
+  let sums: Float64Array;
+  try {
+    const ones = placedOnes.array;
+    // [G (d×d) | Σ(x − s) (d) | n]
+    sums = await centredPass(context, shard, shift, d * d + d + 1, (block, rows, out) => addShiftedBlock(block, rows, d, ones, out));
+  } finally {
+    placedOnes.release();
+  }
+  const samples = sums[d * d + d]!;
+  checkSamples(samples, shard);
+  const m = sums.slice(d * d, d * d + d).map((sum) => sum / samples);
+  const gram = sums.slice(0, d * d);
+  centreGram(gram, d, samples, m);
+  kern.scal(d * d, 1 / (samples - 1), gram, 0);
+  return { moments: { samples, mean: shift.map((value, j) => value + m[j]!) }, covariance: gram };
+}
+
+/** A shifted block's terms: (X−s)ᵀ(X−s) into out[0…d²), Σ(x−s) into out[d²…d²+d), its rows into out[d² + d]. */
+function addShiftedBlock(block: Float64Array, rows: number, d: number, ones: Float64Array, out: Float64Array): void {
+  const kern = kernels();
+  kern.syrk(rows, d, block, 0, d, out, 0);
+  kern.gemv(true, rows, d, 1, block, 0, d, ones, 0, 1, out, d * d);
+  out[d * d + d]! += rows;
+}
+
+function checkSamples(samples: number, shard: Dataset): void {
+  if (samples < 2) {
+    throw new DataError('DATA_MISSING', { file: shard.source }, `PCA needs at least 2 rows to estimate a covariance, found ${samples}`);
+  }
 }
 
 /**

@@ -30,9 +30,9 @@ import { Estimator } from '../estimator.js';
 import type { OptionSchema } from '../option-schema.js';
 import { resolveOptions } from '../option-schema.js';
 import type { StateSchema } from '../state-schema.js';
-import { columnMean, covariance } from './covariance.js';
+import { columnMean, meanAndCovariance } from './covariance.js';
 import type { LeadingEigen } from './randomized.js';
-import { randomizedEigen } from './randomized.js';
+import { formsCovariance, randomizedEigen } from './randomized.js';
 
 export type PcaSolver = 'full' | 'randomized';
 export const PCA_SOLVERS: readonly PcaSolver[] = ['full', 'randomized'];
@@ -109,7 +109,10 @@ export class PCA extends Estimator<PCAParams, PCAState> {
         field: 'components',
       });
     }
-    const moments = await columnMean(context, shard);
+    const solver = this.params.solver;
+    // The covariance and the mean in one pass when the solver forms it; else the mean's pass first.
+    const formed = solver === 'full' || formsCovariance(d, this.params) ? await meanAndCovariance(context, shard) : undefined;
+    const moments = formed?.moments ?? (await columnMean(context, shard));
     if (components > moments.samples) {
       throw new ConfigError(
         `pca: components = ${components} exceeds the ${moments.samples} rows of the data; choose components ≤ ${moments.samples}`,
@@ -117,14 +120,14 @@ export class PCA extends Estimator<PCAParams, PCAState> {
       );
     }
     let leading: LeadingEigen;
-    if (this.params.solver === 'full') {
-      const c = await covariance(context, shard, moments);
+    if (solver === 'full') {
+      const c = formed!.covariance;
       const eigen = symmetricEigen(c, d);
       let totalVariance = 0;
       for (let i = 0; i < d; i++) totalVariance += c[i * d + i]!;
       leading = { values: eigen.values.slice(0, components), vectors: eigen.vectors.slice(0, components * d), totalVariance };
     } else {
-      leading = await randomizedEigen(context, shard, moments, this.params);
+      leading = await randomizedEigen(context, shard, moments, this.params, formed?.covariance);
     }
     context.report({ iteration: 1, total: 1 });
     fixSigns(leading.vectors, components, d);

@@ -25,7 +25,7 @@ import { orthonormalize, symmetricEigen } from '../../core/linalg.js';
 import { Rng } from '../../core/rng.js';
 import type { Dataset } from '../../data/dataset.js';
 import type { ColumnMoments } from './covariance.js';
-import { covariance, covarianceTimes } from './covariance.js';
+import { covarianceTimes } from './covariance.js';
 
 export interface RandomizedOptions {
   components: number;
@@ -43,26 +43,43 @@ export interface LeadingEigen {
   totalVariance: number;
 }
 
-/** The leading eigenpairs of the covariance by randomized subspace iteration. */
+/** Columns of the test matrix: components + oversamples, at most d. */
+function sketchWidth(d: number, options: RandomizedOptions): number {
+  return Math.min(d, options.components + options.oversamples);
+}
+
+/**
+ * Whether to form the covariance C once (one syrk pass, n·d²/2 multiply-adds) rather than run q + 2
+ * passes of two thin products (2·n·d·l each).
+ */
+export function formsCovariance(d: number, options: RandomizedOptions): boolean {
+  const passes = options.powerIterations + 2;
+  return d * d < 4 * passes * d * sketchWidth(d, options); // n·d²/2 < passes·2·n·d·l
+}
+
+/**
+ * The leading eigenpairs of the covariance by randomized subspace iteration: on the covariance
+ * `formed` by the caller when given (formsCovariance), else by passes over the rows centred by
+ * `moments.mean`.
+ */
 export async function randomizedEigen(
   context: RowPassContext,
   shard: Dataset,
   moments: ColumnMoments,
   options: RandomizedOptions,
+  formed: Float64Array | undefined,
 ): Promise<LeadingEigen> {
   const d = shard.cols;
-  const l = Math.min(d, options.components + options.oversamples);
+  const l = sketchWidth(d, options);
   const kern = kernels();
   const rng = new Rng(options.seed);
   const omega = new Float64Array(d * l);
   for (let i = 0; i < omega.length; i++) omega[i] = rng.normal();
 
-  const passes = options.powerIterations + 2;
-  const formCovariance = d * d < 4 * passes * d * l; // n·d²/2 < passes·2·n·d·l
   let totalVariance = 0;
   let apply: (q: Float64Array, first: boolean) => Promise<Float64Array>;
-  if (formCovariance) {
-    const c = await covariance(context, shard, moments);
+  if (formed !== undefined) {
+    const c = formed;
     for (let i = 0; i < d; i++) totalVariance += c[i * d + i]!;
     apply = (q) => {
       const z = new Float64Array(d * l);
