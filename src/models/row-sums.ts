@@ -29,7 +29,7 @@ export async function sumOverRows(
   width: number,
   accumulate: RowAccumulator,
 ): Promise<Float64Array> {
-  const placed = kernels().resident(new Float64Array(width));
+  const placed = kernels().zeros('float64', width);
   try {
     const sums = placed.array;
     const chunk: RowAccumulator = (data, first, count, out) => {

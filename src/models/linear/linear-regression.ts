@@ -1,9 +1,9 @@
 /**
  * Linear regression (ordinary least squares, ridge with `l2 > 0`) in summation form (Chu et al.,
- * NIPS 2006): each rank computes the centred Gram matrix XᵀX and Xᵀy of its shard, one all-reduce
- * sums them, and every rank solves the same d×d system by Cholesky — one pass over the data, d²
- * numbers on the wire whatever the row count. `solver: 'sgd'` trains the same objective by
- * mini-batch SGD through `runSgd` (any gradient strategy).
+ * NIPS 2006): each rank computes the Gram matrix XᵀX and Xᵀy of its shard (about a shift near the
+ * mean, centred afterwards), one all-reduce sums them, and every rank solves the same d×d system by
+ * Cholesky — one pass over the data, O(d²) numbers on the wire whatever the row count.
+ * `solver: 'sgd'` trains the same objective by mini-batch SGD through `runSgd` (any gradient strategy).
  *
  * Objective: ‖y − Xw − b‖² + l2·‖w‖² (scikit-learn's Ridge with alpha = l2; the intercept is never
  * penalised). SGD minimises the same objective divided by the row count n, so both solvers head
@@ -134,27 +134,31 @@ function addShiftedMoments(
 ): void {
   const k = kernels();
   const at = momentLayout(d);
-  let squares = 0;
-  let sumY = 0;
   for (let start = first; start < first + count; start += BLOCK_ROWS) {
     const rows = Math.min(BLOCK_ROWS, first + count - start);
     // The rows shifted by the subtractRow kernel (WASM), as PCA's covariance does: in a JavaScript
     // loop this was the largest share of a threads rank's time (--cpu-prof, 1M×50: ~90 ms per fit).
     k.subtractRow(rows, d, x, start * d, shift, block, 0);
+    let squares = 0;
+    let sumY = 0;
     for (let i = 0; i < rows; i++) {
       const shifted = y[start + i]! - shiftY;
       blockY[i] = shifted;
       sumY += shifted;
       squares += shifted * shifted;
     }
+    // Every block adds its own sums, so these statements have run (and left type feedback) before
+    // the loop is compiled on stack replacement: added once after the loop, they were reached only
+    // by OSR code compiled without feedback for them, which bailed out there at the end of every
+    // call (--trace-deopt: "Insufficient type feedback for generic named access", 13 in 12 fits).
+    out[at.yty]! += squares;
+    out[at.sumY]! += sumY;
+    out[at.count]! += rows;
     k.syrk(rows, d, block, 0, d, out, 0);
     k.gemv(true, rows, d, 1, block, 0, d, blockY, 0, 1, out, at.xty);
     // Σ(x − s) from the block while it is in cache: the pass reads X once.
     k.gemv(true, rows, d, 1, block, 0, d, ones, 0, 1, out, at.sumX);
   }
-  out[at.yty]! += squares;
-  out[at.sumY]! += sumY;
-  out[at.count]! += count;
 }
 
 /**
@@ -172,9 +176,9 @@ async function trainExact(shard: Dataset, params: LinearRegressionParams, contex
   const at = momentLayout(d);
   // The shifted block, the targets and the ones for Σ(x − s) live where the kernels read them (WASM
   // memory), as do the chunk's sums (sumOverRows): syrk and gemv copy nothing in or out per block.
-  const placedBlock = k.resident(new Float64Array(BLOCK_ROWS * d));
-  const placedY = k.resident(new Float64Array(BLOCK_ROWS));
-  const placedOnes = k.resident(new Float64Array(BLOCK_ROWS).fill(1));
+  const placedBlock = k.zeros('float64', BLOCK_ROWS * d);
+  const placedY = k.zeros('float64', BLOCK_ROWS);
+  const placedOnes = k.zeros('float64', BLOCK_ROWS);
   let stats: Float64Array;
   let shift: Float64Array = new Float64Array(d);
   let shiftY = 0;
@@ -187,7 +191,7 @@ async function trainExact(shard: Dataset, params: LinearRegressionParams, contex
     }
     const block = placedBlock.array;
     const blockY = placedY.array;
-    const ones = placedOnes.array;
+    const ones = placedOnes.array.fill(1);
     stats = await sumOverRows(context, shard, at.width, (data, first, count, out) => {
       addShiftedMoments(data.x, data.labels(), d, first, count, shift, shiftY, block, blockY, ones, out);
     });

@@ -77,7 +77,7 @@ async function centredPass(
   width: number,
   visit: (block: Float64Array, rows: number, sums: Float64Array) => void,
 ): Promise<Float64Array> {
-  const placedBlock = kernels().resident(new Float64Array(CENTRED_BLOCK_ROWS * shard.cols));
+  const placedBlock = kernels().zeros('float64', CENTRED_BLOCK_ROWS * shard.cols);
   try {
     const block = placedBlock.array;
     return await sumOverRows(context, shard, width, (data, first, count, out) =>
@@ -100,10 +100,10 @@ export async function meanAndCovariance(
   const d = shard.cols;
   const kern = kernels();
   const shift = await shiftOf(shard, context.comm, false);
-  const placedOnes = kern.resident(new Float64Array(CENTRED_BLOCK_ROWS).fill(1));
+  const placedOnes = kern.zeros('float64', CENTRED_BLOCK_ROWS);
   let sums: Float64Array;
   try {
-    const ones = placedOnes.array;
+    const ones = placedOnes.array.fill(1);
     // [G (d×d) | Σ(x − s) (d) | n]
     sums = await centredPass(context, shard, shift, d * d + d + 1, (block, rows, out) => addShiftedBlock(block, rows, d, ones, out));
   } finally {
