@@ -39,19 +39,7 @@ export async function discoverClasses(
   known?: Float64Array,
 ): Promise<Float64Array> {
   if (known !== undefined) return checkedClasses(labels, known, source);
-  const range = Float64Array.of(Infinity, Infinity); // [min, -max] so one 'min' reduction finds both
-  for (let i = 0; i < labels.length; i++) {
-    const value = labels[i]!;
-    if (!Number.isInteger(value)) {
-      throw new DataError(
-        'DATA_VALUE',
-        { file: source, row: i + 1, column: 'label' },
-        `classifiers need integer class labels, found ${value}`,
-      );
-    }
-    if (value < range[0]!) range[0] = value;
-    if (-value < range[1]!) range[1] = -value;
-  }
+  const range = labelRange(labels, source);
   await comm.allReduce(range, 'min');
   const low = range[0]!;
   const high = -range[1]!;
@@ -64,13 +52,40 @@ export async function discoverClasses(
     );
   }
   const present = new Float64Array(high - low + 1);
-  for (let i = 0; i < labels.length; i++) present[labels[i]! - low] = 1;
+  markPresent(labels, low, present);
   await comm.allReduce(present, 'max');
   const classes: number[] = [];
   present.forEach((flag, i) => {
     if (flag > 0) classes.push(low + i);
   });
   return Float64Array.from(classes);
+}
+
+// discoverClasses' loops over the rows live in these functions: in its body they were compiled on
+// stack replacement before the all-reduce after them had run, and that code bailed out at the
+// all-reduce ("Insufficient type feedback") twice per fit and thread (--trace-deopt).
+
+/** [min, −max] of the labels (one 'min' reduction then finds both); a non-integer label is a DataError naming its row. */
+function labelRange(labels: Float64Array, source: string): Float64Array {
+  const range = Float64Array.of(Infinity, Infinity);
+  for (let i = 0; i < labels.length; i++) {
+    const value = labels[i]!;
+    if (!Number.isInteger(value)) {
+      throw new DataError(
+        'DATA_VALUE',
+        { file: source, row: i + 1, column: 'label' },
+        `classifiers need integer class labels, found ${value}`,
+      );
+    }
+    if (value < range[0]!) range[0] = value;
+    if (-value < range[1]!) range[1] = -value;
+  }
+  return range;
+}
+
+/** present[label − low] = 1 for every label. */
+function markPresent(labels: Float64Array, low: number, present: Float64Array): void {
+  for (let i = 0; i < labels.length; i++) present[labels[i]! - low] = 1;
 }
 
 /** `known` (TrainContext.classes), once every label is found among them. */
