@@ -174,21 +174,17 @@ async function trainExact(shard: Dataset, params: LinearRegressionParams, contex
   const d = shard.cols;
   const k = kernels();
   const at = momentLayout(d);
+  // Without an intercept the raw moments XᵀX and Xᵀy are the system: no shift, no centring.
+  const shifts = params.fitIntercept ? await shiftOf(shard, context.comm, true) : new Float64Array(d + 1);
+  const shift = shifts.subarray(0, d);
+  const shiftY = shifts[d]!;
   // The shifted block, the targets and the ones for Σ(x − s) live where the kernels read them (WASM
   // memory), as do the chunk's sums (sumOverRows): syrk and gemv copy nothing in or out per block.
   const placedBlock = k.zeros('float64', BLOCK_ROWS * d);
   const placedY = k.zeros('float64', BLOCK_ROWS);
   const placedOnes = k.zeros('float64', BLOCK_ROWS);
   let stats: Float64Array;
-  let shift: Float64Array = new Float64Array(d);
-  let shiftY = 0;
   try {
-    // Without an intercept the raw moments XᵀX and Xᵀy are the system: no shift, no centring.
-    if (params.fitIntercept) {
-      const shifts = await shiftOf(shard, context.comm, true);
-      shift = shifts.subarray(0, d);
-      shiftY = shifts[d]!;
-    }
     const block = placedBlock.array;
     const blockY = placedY.array;
     const ones = placedOnes.array.fill(1);
@@ -203,29 +199,30 @@ async function trainExact(shard: Dataset, params: LinearRegressionParams, contex
   const total = stats[at.count]!;
   if (total === 0) throw new DataError('DATA_MISSING', { file: shard.source }, `${NAME}: no rows to train on`);
 
-  const gram = stats.slice(0, d * d);
-  const xty = stats.slice(at.xty, at.xty + d);
-  let yty = stats[at.yty]!;
   const mean = new Float64Array(d);
   let meanY = 0;
   if (params.fitIntercept) {
-    // m = μ − s and ȳ − sy from the shifted sums; then centre the moments exactly (see above).
+    // m = μ − s and ȳ − sy from the shifted sums; then centre the moments in place, exactly (see above).
     const m = Float64Array.from(stats.subarray(at.sumX, at.sumX + d), (sum) => sum / total);
     const mY = stats[at.sumY]! / total;
-    centreGram(gram, d, total, m);
-    for (let j = 0; j < d; j++) xty[j]! -= total * m[j]! * mY;
-    yty -= total * mY * mY;
-    for (let j = 0; j < d; j++) mean[j] = shift[j]! + m[j]!;
+    centreGram(stats.subarray(0, d * d), d, total, m);
+    for (let j = 0; j < d; j++) {
+      stats[at.xty + j]! -= total * m[j]! * mY;
+      mean[j] = shift[j]! + m[j]!;
+    }
+    stats[at.yty]! -= total * mY * mY;
     meanY = shiftY + mY;
   }
-  const centredGram = gram.slice();
+  const gram = stats.slice(0, d * d);
+  const xty = stats.slice(at.xty, at.xty + d);
   for (let j = 0; j < d; j++) gram[j * d + j]! += params.l2;
   const weights = d === 0 ? new Float64Array(0) : choleskySolve(gram, d, xty);
   const intercept = params.fitIntercept ? meanY - k.dot(d, mean, 0, weights, 0) : 0;
   // Training mean squared error from the reduced sums: (yᵀy − 2wᵀXᵀy + wᵀXᵀXw) / n, no extra pass.
+  const gramNoRidge = stats.subarray(0, d * d);
   const gw = new Float64Array(d);
-  k.gemv(false, d, d, 1, centredGram, 0, d, weights, 0, 0, gw, 0);
-  const residual = yty - 2 * k.dot(d, weights, 0, xty, 0) + k.dot(d, weights, 0, gw, 0);
+  k.gemv(false, d, d, 1, gramNoRidge, 0, d, weights, 0, 0, gw, 0);
+  const residual = stats[at.yty]! - 2 * k.dot(d, weights, 0, xty, 0) + k.dot(d, weights, 0, gw, 0);
   context.report({ iteration: 1, total: 1, loss: Math.max(0, residual) / total });
   return { weights, intercept };
 }
