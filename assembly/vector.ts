@@ -169,10 +169,7 @@ function gemvRowsT(from: i32, to: i32, n: i32, alpha: f64, a: usize, lda: i32, a
       const o = <usize>j << 3;
       v128.store(y + o, f64x2.add(v128.load(y + o), f64x2.mul(vw, load2(row + (<usize>j << as), aF32 != 0))));
     }
-    if (j < n) {
-      const av = aF32 ? <f64>load<f32>(row + (<usize>j << 2)) : load<f64>(row + (<usize>j << 3));
-      store<f64>(y + (<usize>j << 3), load<f64>(y + (<usize>j << 3)) + weight * av);
-    }
+    if (j < n) store<f64>(y + (<usize>j << 3), load<f64>(y + (<usize>j << 3)) + weight * element(row, j, aF32));
   }
 }
 
