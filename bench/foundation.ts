@@ -25,7 +25,11 @@
  * partial run does not replace the full one (default bench/results/foundation.json).
  *
  * Writes bench/results/foundation.json: one row per case and paradigm with our seconds, scikit-learn's
- * seconds and their ratio, and the load average before and after. Data generation is excluded.
+ * seconds and their ratio, and the load average before and after. Data generation is excluded. A
+ * threads row also has `speedupToSequential`: the sequential median over its own, and the median and
+ * spread of the per-round ratios (the two fits of a round ran back to back, so a slow spell of the
+ * machine — on this kind of VM one vCPU is at times ~25 % slower than the other for minutes — lands on
+ * both; the ratio of the medians can pair a fast sequential round with a slow threads round).
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
@@ -238,11 +242,25 @@ for (let round = 0; round < repeats; round++) {
 await shutdownThreadPool();
 const loadAfter = loadavg();
 
+/**
+ * A threads row's speedup over the sequential fits of the same case: the ratio of the medians, and the
+ * median and spread of the per-round ratios (round r's sequential time over round r's own).
+ */
+function speedupToSequential(id: string, seconds: number[]): { ofMedians: number; sameRound: ReturnType<typeof summary> } | undefined {
+  const sequential = ours.get(key(id, 'sequential'));
+  if (sequential === undefined || sequential.length !== seconds.length) return undefined;
+  return {
+    ofMedians: summary(sequential).median / summary(seconds).median,
+    sameRound: summary(seconds.map((own, round) => sequential[round]! / own)),
+  };
+}
+
 const results: Record<string, unknown>[] = [];
 for (const c of cases) {
   const train = data.get(c.data)!;
   for (const p of paradigmsFor(c)) {
     const s = summary(ours.get(key(c.id, p.name))!);
+    const speedup = p.threads ? speedupToSequential(c.id, ours.get(key(c.id, p.name))!) : undefined;
     const peer = theirs.get(`${c.id} ${p.workers}`);
     const strategy = strategies.get(key(c.id, p.name))!;
     const result: Record<string, unknown> = {
@@ -254,9 +272,14 @@ for (const c of cases) {
       cols: train.cols,
       seconds: s,
       ...(oursCpu.has(key(c.id, p.name)) ? { busiestRankCpuSeconds: summary(oursCpu.get(key(c.id, p.name))!) } : {}),
+      ...(speedup === undefined ? {} : { speedupToSequential: speedup }),
       trainMetrics: metrics.get(key(c.id, p.name)),
     };
     let line = `${c.id.padEnd(28)} ${p.name.padEnd(18)} ${strategy.padEnd(9)} median ${s.median.toFixed(3)} s (min ${s.min.toFixed(3)}, max ${s.max.toFixed(3)}) ${headline(metrics.get(key(c.id, p.name)))}`;
+    if (speedup !== undefined) {
+      const r = speedup.sameRound;
+      line += `  ×${speedup.ofMedians.toFixed(2)} sequential (same round ${r.median.toFixed(2)}, ${r.min.toFixed(2)}–${r.max.toFixed(2)})`;
+    }
     if (peer !== undefined) {
       const t = summary(peer);
       result['sklearnSeconds'] = t.median;
