@@ -18,8 +18,7 @@
  */
 import { mkdir, rename, rm, stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { DuckDBInstance } from '@duckdb/node-api';
-import type { DuckDBConnection, DuckDBValue } from '@duckdb/node-api';
+import type { DuckDBConnection, DuckDBInstance, DuckDBValue } from '@duckdb/node-api';
 import { ConfigError, FileError } from '../core/errors.js';
 import type { HostInfo } from './environment.js';
 import type { SkippedCell } from './matrix.js';
@@ -212,7 +211,10 @@ export class ResultsStore {
     let instance: DuckDBInstance;
     try {
       if (path !== ':memory:') await mkdir(dirname(path), { recursive: true });
-      instance = await DuckDBInstance.create(path, { ...DUCKDB_SETTINGS });
+      // Imported on first use (as data/parquet.ts does): DuckDB's native library and its ~180 modules
+      // would otherwise load with every CLI command and every import of the library.
+      const { DuckDBInstance: Instance } = await import('@duckdb/node-api');
+      instance = await Instance.create(path, { ...DUCKDB_SETTINGS });
     } catch (error) {
       throw new ConfigError(
         `cannot open the results database '${path}': ${(error as Error).message}; is another shardlearn process using it?`,

@@ -15,8 +15,7 @@
  */
 import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { DuckDBInstance } from '@duckdb/node-api';
-import type { DuckDBConnection } from '@duckdb/node-api';
+import type { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import { ConfigError } from '../core/errors.js';
 
 const TABLES = `
@@ -57,7 +56,8 @@ export class StudyStore {
     let instance: DuckDBInstance;
     try {
       if (path !== ':memory:') await mkdir(dirname(path), { recursive: true });
-      instance = await DuckDBInstance.create(path);
+      const { DuckDBInstance: Instance } = await import('@duckdb/node-api'); // on first use, as compare/store.ts
+      instance = await Instance.create(path);
     } catch (error) {
       throw new ConfigError(
         `cannot open the results database '${path}': ${(error as Error).message}; is another shardlearn process using it?`,
