@@ -105,7 +105,7 @@ export class FaultInjector {
     }
     if (this.plan.signal === 'SIGSTOP') {
       this.stoppedPid = pid;
-      this.holdTimer = setTimeout(() => this.resume(), this.plan.holdMs);
+      this.holdUntil(this.firedAt + this.plan.holdMs);
       // Should this process exit during the hold (an interrupted comparison), the rank must not stay
       // stopped: continued, it finds its launcher gone and exits.
       process.once('exit', this.onExit);
@@ -129,6 +129,22 @@ export class FaultInjector {
   }
 
   private readonly onExit = (): void => this.resume();
+
+  /**
+   * Resume at `end` (performance.now() time), not before: a timer can fire up to a millisecond early
+   * by performance.now() (libuv schedules from its loop time, cached in whole ms at the loop's turn),
+   * which made a 1,000 ms hold 999.8 ms; an early firing waits out the rest.
+   */
+  private holdUntil(end: number): void {
+    this.holdTimer = setTimeout(
+      () => {
+        const left = end - performance.now();
+        if (left > 0) this.holdUntil(end);
+        else this.resume();
+      },
+      Math.max(0, Math.ceil(end - performance.now())),
+    );
+  }
 
   private resume(): void {
     clearTimeout(this.holdTimer);
