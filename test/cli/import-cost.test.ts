@@ -7,11 +7,10 @@
 // is known to see them, once more after importing them.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { jsonFromFreshProcess } from '../support/fresh-process.js';
 
 const HOOK = `
   import { appendFileSync } from 'node:fs';
@@ -23,7 +22,7 @@ const HOOK = `
     return result;
   }`;
 
-/** The packages among HEAVY that a fresh process resolved after importing `entry`, then after importing them too. */
+/** Which of Vega, Vega-Lite and DuckDB a fresh process resolved after importing `entry`, then after importing them too. */
 function heavyResolved(entry: URL): { afterEntry: string[]; afterAll: string[] } {
   const dir = mkdtempSync(join(tmpdir(), 'shardlearn-import-'));
   const log = join(dir, 'resolved.txt');
@@ -39,13 +38,7 @@ function heavyResolved(entry: URL): { afterEntry: string[]; afterAll: string[] }
       await Promise.all([import('vega'), import('vega-lite'), import('@duckdb/node-api')]);
       console.log(JSON.stringify({ afterEntry, afterAll: seen() }));
     `;
-    const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], {
-      cwd: fileURLToPath(new URL('../../..', import.meta.url)),
-      encoding: 'utf8',
-      timeout: 60_000,
-      env: { ...process.env, SHARDLEARN_PROCESS_WORKER: '' },
-    });
-    return JSON.parse(out.trim().split('\n').pop()!) as { afterEntry: string[]; afterAll: string[] };
+    return jsonFromFreshProcess<{ afterEntry: string[]; afterAll: string[] }>(script);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

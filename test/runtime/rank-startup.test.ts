@@ -7,11 +7,10 @@
 // threads do), so the seconds outside training are accounted, not left to guess.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import '../../src/index.js';
 import { loadData } from '../../src/data/load.js';
 import { createModel } from '../../src/models/registry.js';
+import { jsonFromFreshProcess } from '../support/fresh-process.js';
 
 /** In a fresh process: the DuckDB shared objects loaded after importing `entry`, then after importing DuckDB. */
 function duckdbLoaded(entry: URL): { afterEntry: string[]; afterDuckdb: string[] } {
@@ -22,14 +21,7 @@ function duckdbLoaded(entry: URL): { afterEntry: string[]; afterDuckdb: string[]
     await import('@duckdb/node-api');
     console.log(JSON.stringify({ afterEntry, afterDuckdb: loaded() }));
   `;
-  const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], {
-    cwd: fileURLToPath(new URL('../../..', import.meta.url)),
-    encoding: 'utf8',
-    timeout: 60_000,
-    // Not a rank: the worker entries start a rank only when these say so.
-    env: { ...process.env, SHARDLEARN_PROCESS_WORKER: '' },
-  });
-  return JSON.parse(out) as { afterEntry: string[]; afterDuckdb: string[] };
+  return jsonFromFreshProcess<{ afterEntry: string[]; afterDuckdb: string[] }>(script);
 }
 
 for (const entry of ['process-worker.js', 'thread-worker.js']) {
