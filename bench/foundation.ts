@@ -281,8 +281,9 @@ const results: Record<string, unknown>[] = [];
 for (const c of cases) {
   const train = data.get(c.data)!;
   for (const p of paradigmsFor(c)) {
-    const s = summary(ours.get(key(c.id, p.name))!);
-    const speedup = p.threads ? speedupToSequential(c.id, ours.get(key(c.id, p.name))!) : undefined;
+    const seconds = ours.get(key(c.id, p.name))!;
+    const s = summary(seconds);
+    const speedup = p.threads ? speedupToSequential(c.id, seconds) : undefined;
     const peer = theirs.get(`${c.id} ${p.workers}`);
     const strategy = strategies.get(key(c.id, p.name))!;
     const result: Record<string, unknown> = {
