@@ -17,6 +17,7 @@ import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import { ConfigError } from '../core/errors.js';
+import { DUCKDB_SETTINGS } from './store.js';
 
 const TABLES = `
 CREATE TABLE IF NOT EXISTS tune_studies (
@@ -57,7 +58,7 @@ export class StudyStore {
     try {
       if (path !== ':memory:') await mkdir(dirname(path), { recursive: true });
       const { DuckDBInstance: Instance } = await import('@duckdb/node-api'); // on first use, as compare/store.ts
-      instance = await Instance.create(path);
+      instance = await Instance.create(path, { ...DUCKDB_SETTINGS }); // no extension fetched or loaded behind our back
     } catch (error) {
       throw new ConfigError(
         `cannot open the results database '${path}': ${(error as Error).message}; is another shardlearn process using it?`,

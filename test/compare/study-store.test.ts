@@ -62,3 +62,26 @@ test('studies: attempts, trials read back in order, changed settings refused, su
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('a study store opens DuckDB as the results store does: no extension installed or loaded behind our back', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'shardlearn-study-'));
+  try {
+    const store = await StudyStore.open(join(dir, 'results.duckdb'));
+    try {
+      // The connection is private; the test reads the settings DuckDB actually runs with.
+      const connection = (
+        store as unknown as { connection: { runAndReadAll(sql: string): Promise<{ getRowObjectsJS(): Record<string, unknown>[] }> } }
+      ).connection;
+      const rows = (
+        await connection.runAndReadAll(
+          `SELECT current_setting('autoinstall_known_extensions') AS install, current_setting('autoload_known_extensions') AS load`,
+        )
+      ).getRowObjectsJS();
+      assert.deepEqual(rows, [{ install: false, load: false }]);
+    } finally {
+      store.close();
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
