@@ -198,7 +198,7 @@ export function advise(request: AdviseRequest): Advice {
           `compute ${seconds(prediction.computeSeconds)} (${work.workUnits.toExponential(2)} work units on ${parallelism(cluster)} core${parallelism(cluster) === 1 ? '' : 's'}, ${work.stepsPerRank} steps per rank${rank.factor !== 1 ? `, ${paradigm} ranks at ${rank.factor.toFixed(2)}× the sequential time` : ''})`,
           work.collectives === 0
             ? 'no communication'
-            : `communication ${seconds(prediction.communicationSeconds)} (${work.collectives} all-reduces of ${work.payloadBytes} B, ${hops} hop${hops === 1 ? '' : 's'} each at ${(link.latencySeconds * 1000).toFixed(3)} ms${link.secondsPerByte > 0 ? `, ${(1 / link.secondsPerByte / 1e6).toFixed(0)} MB/s` : ''})`,
+            : `communication ${seconds(prediction.communicationSeconds)} (${work.collectives} all-reduces of ${work.payloadBytes} B, ${hops} hop${hops === 1 ? '' : 's'} each at ${(link.latencySeconds * 1000).toFixed(3)} ms${link.secondsPerByte > 0 ? `, ${(1 / link.secondsPerByte / 1e6).toFixed(0)} MB/s` : ''}${(link.fixedSeconds ?? 0) > 0 ? `, ${seconds(link.fixedSeconds!)} per fit` : ''})`,
         ];
         const shares = {
           'start-up': prediction.startupSeconds,

@@ -6,11 +6,17 @@
  *     computeMs ≈ factor_p · (rate · workUnits / min(N, cores) + stepCost · stepsPerRank · oversubscription + fixed) + fixed_p
  *   the model's three on every paradigm's runs, the paradigm's two on every model's runs, in turn
  *   (factor 1 and fixed_p 0 for sequential: the model's rates are the sequential fit's)
- * - communication, per paradigm: commMs ≈ α · collectives · hops + s · collectives · byteFactor · payloadBytes
+ * - communication, per paradigm: commMs ≈ c + α · collectives · hops + s · collectives · byteFactor · payloadBytes
+ *   (c per fit: the first collective waits for the last rank to start; fitted when the runs made
+ *   different numbers of collectives)
  * - start-up, per paradigm:  wall − compute − comm ≈ fixed + perWorker · N (+ perDataByte · rows · cols · 8 for processes, cluster)
  *
- * Residuals are weighted by 1 / measured value (relative least squares), because runs span three
- * decades (a 5 ms sequential fit beside a 2 s one) and the advisor is judged on relative error.
+ * Each cell (one configuration, all its repeats) is fitted once, at the medians of its repeats'
+ * wall, compute and communication times (cellMedians): the advisor predicts a cell's typical time,
+ * and repeats on a shared machine are skewed (a cold first repeat several times the others).
+ * Residuals are weighted by 1 / measured value (relative least squares), because cells span three
+ * decades (a 5 ms sequential fit beside a 2 s one) and the advisor is judged on relative error; on
+ * single runs that weighting let the fastest repeat of a cell decide its fit.
  * Parameters with no run to fit them keep DEFAULT_CALIBRATION's values, and `notes` says which.
  *
  * @example
@@ -106,14 +112,33 @@ export interface CalibrateOptions {
 /** Relative weights, floored at a millisecond so near-zero measurements do not dominate. */
 const weightOf = (y: number): number => Math.max(Math.abs(y), 1e-3);
 
-/** Fit the cost model to measured runs (failed runs are ignored). */
+/**
+ * One run per cell: its first run with wall, compute and communication times replaced by the medians
+ * over the cell's runs (each part its own median, so a cell of two repeats gets their means).
+ */
+export function cellMedians(runs: readonly RunRecord[]): RunRecord[] {
+  const byCell = new Map<string, RunRecord[]>();
+  for (const run of runs) byCell.set(run.cellId, [...(byCell.get(run.cellId) ?? []), run]);
+  return [...byCell.values()].map((mine) =>
+    mine.length === 1
+      ? mine[0]!
+      : {
+          ...mine[0]!,
+          wallSeconds: median(mine.map((r) => r.wallSeconds)),
+          computeMs: median(mine.map((r) => r.computeMs)),
+          commMs: median(mine.map((r) => r.commMs)),
+        },
+  );
+}
+
+/** Fit the cost model to measured runs (failed runs are ignored), at each cell's medians. */
 export function calibrate(runs: readonly RunRecord[], options: CalibrateOptions): Calibration {
   const ok = runs.filter(
     (r) => r.status === 'ok' && Number.isFinite(r.wallSeconds) && Number.isFinite(r.computeMs) && Number.isFinite(r.commMs),
   );
   if (ok.length === 0) return { ...DEFAULT_CALIBRATION, notes: [...DEFAULT_CALIBRATION.notes] };
   const notes: string[] = [];
-  const rows = ok.map((run) => {
+  const rows = cellMedians(ok).map((run) => {
     const algorithm = options.algorithmOf(run);
     const work = workloadOf(algorithm, { rows: run.trainRows, cols: run.cols, workers: run.workers, strategy: run.strategy });
     const cluster = { paradigm: run.paradigm, workers: run.workers, cores: options.cores };
@@ -149,7 +174,7 @@ export function calibrate(runs: readonly RunRecord[], options: CalibrateOptions)
   }
 
   const passes: Record<string, number> = {};
-  const iterative = rows.filter((r) => r.algorithm.form === 'summation').map((r) => r.run);
+  const iterative = ok.filter((r) => options.algorithmOf(r).form === 'summation'); // every repeat's history
   for (const model of new Set(iterative.map((r) => r.model))) {
     const observed = iterative
       .filter((r) => r.model === model)
@@ -274,36 +299,46 @@ interface LinkRow {
 }
 
 /**
- * Latency and per-byte cost of a paradigm's collectives. Both are identified only when the runs
- * exchanged payloads of clearly different sizes (≥ 16× apart); otherwise the two columns are nearly
- * proportional and least squares puts everything on one of them — measured: with 88 B (logistic
- * SGD) and 368 B (k-means) payloads it fitted 0.6 MB/s and zero latency on loopback, because k-means'
- * time in all-reduce is mostly waiting for the slowest rank. So the per-byte cost stays at its
- * default and only the latency (which absorbs that waiting) is fitted.
+ * Latency, per-byte and per-fit cost of a paradigm's collectives. The per-fit cost (the first
+ * collective waiting for the last rank to start) is fitted when the runs made different numbers of
+ * collectives; without it, relative least squares had to share that wait out per collective, and
+ * predicted a 16,000-row SGD fit's communication at half what was measured after fitting 2,000 rows
+ * (measured, processes×2: 13 ms for 32 collectives, 40 ms for 250).
+ * Latency and per-byte cost are both identified only when the runs exchanged payloads of clearly
+ * different sizes (≥ 16× apart); otherwise the two columns are nearly proportional and least squares
+ * puts everything on one of them — measured: with 88 B (logistic SGD) and 368 B (k-means) payloads
+ * it fitted 0.6 MB/s and zero latency on loopback, because k-means' time in all-reduce is mostly
+ * waiting for the slowest rank. So the per-byte cost stays at its default and only the latency (which
+ * absorbs that waiting) is fitted.
  */
 function fitLink(paradigm: Paradigm, rows: readonly LinkRow[], notes: string[]): LinkParameters {
   const ys = rows.map((r) => r.run.commMs / 1000);
   const hops = rows.map((r) => r.work.collectives * r.shape.hops);
   const bytes = rows.map((r) => r.work.collectives * r.shape.byteFactor * r.work.payloadBytes);
   const payloads = rows.map((r) => r.work.payloadBytes);
+  const perFit = new Set(rows.map((r) => r.work.collectives)).size > 1;
+  const fixed = (beta: number[]): { fixedSeconds?: number } => (perFit ? { fixedSeconds: beta[0]! } : {});
+  const withFixed = (columns: number[]): number[] => (perFit ? [1, ...columns] : columns);
+  if (!perFit) notes.push(`${paradigm}: every run made the same number of collectives, so no per-fit communication cost is fitted`);
   if (Math.max(...payloads) >= 16 * Math.min(...payloads)) {
-    const [latencySeconds, secondsPerByte] = nonNegativeLeastSquares(
-      hops.map((h, i) => [h, bytes[i]!]),
+    const beta = nonNegativeLeastSquares(
+      hops.map((h, i) => withFixed([h, bytes[i]!])),
       ys,
       ys.map(weightOf),
     );
-    return { latencySeconds: latencySeconds!, secondsPerByte: secondsPerByte! };
+    const [latencySeconds, secondsPerByte] = perFit ? beta.slice(1) : beta;
+    return { latencySeconds: latencySeconds!, secondsPerByte: secondsPerByte!, ...fixed(beta) };
   }
   const secondsPerByte = DEFAULT_CALIBRATION.links[paradigm]?.secondsPerByte ?? 0;
-  const [latencySeconds] = nonNegativeLeastSquares(
-    hops.map((h) => [h]),
+  const beta = nonNegativeLeastSquares(
+    hops.map((h) => withFixed([h])),
     ys.map((y, i) => Math.max(0, y - bytes[i]! * secondsPerByte)),
     ys.map(weightOf),
   );
   notes.push(
     `${paradigm}: payload sizes less than 16× apart (${Math.min(...payloads)}–${Math.max(...payloads)} B), so bandwidth keeps its default (${(1 / secondsPerByte / 1e6).toFixed(0)} MB/s) and only latency is fitted`,
   );
-  return { latencySeconds: latencySeconds!, secondsPerByte };
+  return { latencySeconds: (perFit ? beta[1] : beta[0])!, secondsPerByte, ...fixed(beta) };
 }
 
 /** Iterations a run made, from its progress history (the last reported iteration); null without one. */

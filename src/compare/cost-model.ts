@@ -101,10 +101,15 @@ export function workloadOf(algorithm: Algorithm, size: { rows: number; cols: num
   };
 }
 
-/** One link's parameters: seconds per hop and seconds per byte. */
+/** One link's parameters: seconds per hop, per byte, and per fit. */
 export interface LinkParameters {
   latencySeconds: number;
   secondsPerByte: number;
+  /**
+   * Seconds per fit that communicates, whatever its number of collectives: the first collective
+   * waits for the last rank to start and to open its sockets (a rank's start-up skew); absent = 0.
+   */
+  fixedSeconds?: number;
 }
 
 /** Start-up (spawning workers, shipping data, tearing down): fixed + per worker + per byte of the data shipped. */
@@ -222,7 +227,11 @@ export function effectiveLink(cluster: ClusterSpec, calibration: Calibration): L
     DEFAULT_CALIBRATION.links[cluster.paradigm] ?? { latencySeconds: 0, secondsPerByte: 0 };
   if (cluster.paradigm === 'threads' || cluster.paradigm === 'sequential') return base;
   const wire = cluster.bandwidthBytesPerSecond === undefined ? 0 : 1 / cluster.bandwidthBytesPerSecond;
-  return { latencySeconds: base.latencySeconds + (cluster.latencySeconds ?? 0), secondsPerByte: Math.max(base.secondsPerByte, wire) };
+  return {
+    ...base,
+    latencySeconds: base.latencySeconds + (cluster.latencySeconds ?? 0),
+    secondsPerByte: Math.max(base.secondsPerByte, wire),
+  };
 }
 
 /** The key compute parameters are stored under: one model trains at different rates by SGD and by its other solver. */
@@ -286,7 +295,10 @@ export function predict(work: Workload, cluster: ClusterSpec, calibration: Calib
   const computeSeconds = rank.factor * own + rank.fixedSeconds;
   const { hops, byteFactor } = collectiveShape(cluster.paradigm, workers);
   const link = effectiveLink(cluster, calibration);
-  const communicationSeconds = work.collectives * (hops * link.latencySeconds + byteFactor * work.payloadBytes * link.secondsPerByte);
+  const communicationSeconds =
+    work.collectives === 0
+      ? 0
+      : (link.fixedSeconds ?? 0) + work.collectives * (hops * link.latencySeconds + byteFactor * work.payloadBytes * link.secondsPerByte);
   const startup = startupOf(calibration, cluster.paradigm);
   const startupSeconds =
     cluster.paradigm === 'sequential'
