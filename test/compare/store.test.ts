@@ -10,6 +10,7 @@ import { ConfigError } from '../../src/core/errors.js';
 import '../../src/index.js';
 import { ResultsStore, SCHEMA_VERSION, csvCell, exportRuns, exportRunsParquet, listRuns } from '../../src/compare/store.js';
 import { record, session } from './records.js';
+import { extensionSettingsOf } from './extension-settings.js';
 
 function tempDb(): { path: string; cleanup: () => void } {
   const dir = mkdtempSync(join(tmpdir(), 'shardlearn-store-'));
@@ -244,16 +245,7 @@ test('non-file database specs are refused before DuckDB sees them, and extension
   try {
     const store = await ResultsStore.open(path);
     try {
-      // The connection is private; the test reads the settings DuckDB actually runs with.
-      const connection = (
-        store as unknown as { connection: { runAndReadAll(sql: string): Promise<{ getRowObjectsJS(): Record<string, unknown>[] }> } }
-      ).connection;
-      const rows = (
-        await connection.runAndReadAll(
-          `SELECT current_setting('autoinstall_known_extensions') AS install, current_setting('autoload_known_extensions') AS load`,
-        )
-      ).getRowObjectsJS();
-      assert.deepEqual(rows, [{ install: false, load: false }]);
+      assert.deepEqual(await extensionSettingsOf(store), [{ install: false, load: false }]);
     } finally {
       store.close();
     }

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { ConfigError } from '../../src/core/errors.js';
 import { ResultsStore, SCHEMA_VERSION } from '../../src/compare/store.js';
 import { StudyStore } from '../../src/compare/study-store.js';
+import { extensionSettingsOf } from './extension-settings.js';
 
 const trial = (
   id: number,
@@ -68,16 +69,7 @@ test('a study store opens DuckDB as the results store does: no extension install
   try {
     const store = await StudyStore.open(join(dir, 'results.duckdb'));
     try {
-      // The connection is private; the test reads the settings DuckDB actually runs with.
-      const connection = (
-        store as unknown as { connection: { runAndReadAll(sql: string): Promise<{ getRowObjectsJS(): Record<string, unknown>[] }> } }
-      ).connection;
-      const rows = (
-        await connection.runAndReadAll(
-          `SELECT current_setting('autoinstall_known_extensions') AS install, current_setting('autoload_known_extensions') AS load`,
-        )
-      ).getRowObjectsJS();
-      assert.deepEqual(rows, [{ install: false, load: false }]);
+      assert.deepEqual(await extensionSettingsOf(store), [{ install: false, load: false }]);
     } finally {
       store.close();
     }
