@@ -19,6 +19,7 @@
 import { mkdir, rename, rm, stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { DuckDBConnection, DuckDBInstance, DuckDBValue } from '@duckdb/node-api';
+import { DUCKDB_SETTINGS } from '../core/duckdb-settings.js';
 import { ConfigError, FileError } from '../core/errors.js';
 import type { HostInfo } from './environment.js';
 import type { SkippedCell } from './matrix.js';
@@ -131,15 +132,6 @@ const JSON_FIELDS = new Set<keyof RunRecord>(['params', 'metrics', 'stageMemory'
 function timestamp(iso: string): string {
   return iso.replace('T', ' ').replace('Z', '');
 }
-
-/**
- * DuckDB settings of every connection we open: no extension is installed or loaded behind our back
- * (autoinstall would fetch from extensions.duckdb.org; autoload would run a binary found on disk).
- */
-export const DUCKDB_SETTINGS: Readonly<Record<string, string>> = {
-  autoinstall_known_extensions: 'false',
-  autoload_known_extensions: 'false',
-};
 
 /** A database spec DuckDB reads as something other than a local file: `md:…`, `s3://…`, `http://…`. */
 function isRemoteSpec(path: string): boolean {

@@ -17,7 +17,7 @@ import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import { ConfigError } from '../core/errors.js';
-import { DUCKDB_SETTINGS } from './store.js';
+import { DUCKDB_SETTINGS } from '../core/duckdb-settings.js';
 
 const TABLES = `
 CREATE TABLE IF NOT EXISTS tune_studies (

@@ -10,6 +10,7 @@
  * const data = await loadParquet('trips.parquet', { target: 'fare', shard: { rank: 0, worldSize: 2 } });
  */
 import type { DuckDBConnection } from '@duckdb/node-api';
+import { DUCKDB_SETTINGS } from '../core/duckdb-settings.js';
 import { DataError } from '../core/errors.js';
 import type { DType, Placement } from '../core/storage.js';
 import type { MissingPolicy } from './csv.js';
@@ -36,12 +37,11 @@ const identifier = (name: string): string => `"${name.replaceAll('"', '""')}"`;
 
 /** Load a Parquet file (or one shard of its rows) as a Dataset. */
 export async function loadParquet(path: string, options: ParquetOptions = {}): Promise<Dataset> {
-  // As every DuckDB connection shardlearn opens (compare/store.ts): no extension installed or loaded
-  // behind our back (a path DuckDB reads as a URL would fetch httpfs from the network). Parquet is built in.
+  // As every DuckDB instance shardlearn opens: no extension installed or loaded behind our back.
   // Imported here, not at the top: every rank imports this module (rank.ts -> load.ts), and loading
   // DuckDB's native library costs each rank ~0.5 s of CPU at start-up though few read Parquet.
   const { DuckDBInstance } = await import('@duckdb/node-api');
-  const instance = await DuckDBInstance.create(':memory:', { autoinstall_known_extensions: 'false', autoload_known_extensions: 'false' });
+  const instance = await DuckDBInstance.create(':memory:', { ...DUCKDB_SETTINGS });
   const connection = await instance.connect();
   try {
     return await loadWith(connection, path, options);
