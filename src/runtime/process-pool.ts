@@ -244,11 +244,15 @@ export async function releaseProcesses(
       else await discardProcesses([child]);
     }),
   );
-  return world === undefined ? false : keepWorld(children, world);
+  return world === undefined ? false : await keepWorld(children, world);
 }
 
-/** Record the world the ranks of a finished job kept (or drop it when one did not); true when `world.dir` now belongs to it. */
-function keepWorld(children: readonly ChildProcess[], world: PooledWorld & { key: string; dir: LocalDir }): boolean {
+/**
+ * Record the world the ranks of a finished job kept (or drop it when one did not); true when
+ * `world.dir` now belongs to it. Resolves once a folder it gives up is removed: the job's caller
+ * (and a test) then finds it gone, and a parent exiting right after leaves none behind.
+ */
+async function keepWorld(children: readonly ChildProcess[], world: PooledWorld & { key: string; dir: LocalDir }): Promise<boolean> {
   const members = children.map((child) => pool.find((entry) => entry.child === child && !entry.busy));
   const previous = worlds.find((candidate) => candidate.id === world.id);
   const places = members.map((entry) => entry?.lastKept);
@@ -257,15 +261,16 @@ function keepWorld(children: readonly ChildProcess[], world: PooledWorld & { key
   if (!whole || (dir !== world.dir.dir && previous?.dir.dir !== dir)) {
     // A rank closed it (or died, or kept another): every rank closes what it kept.
     for (const entry of members) if (entry?.lastKept !== undefined) closeKept(entry.child, entry.lastKept.id);
-    if (previous !== undefined) void dropWorld(previous);
+    if (previous !== undefined) await dropWorld(previous);
     return false;
   }
   const adopted = dir === world.dir.dir;
   if (previous !== undefined) {
     // Renewed (its folder stays), or re-joined in this job's folder after a failed renewal (the old one goes).
     if (adopted) {
-      void previous.dir.remove().catch(() => undefined);
+      const old = previous.dir;
       previous.dir = world.dir;
+      await old.remove().catch(() => undefined);
     }
     return adopted;
   }
