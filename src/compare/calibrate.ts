@@ -128,7 +128,11 @@ function lowerMedian(values: readonly number[]): number {
  */
 export function cellMedians(runs: readonly RunRecord[]): RunRecord[] {
   const byCell = new Map<string, RunRecord[]>();
-  for (const run of runs) byCell.set(run.cellId, [...(byCell.get(run.cellId) ?? []), run]);
+  for (const run of runs) {
+    const mine = byCell.get(run.cellId);
+    if (mine === undefined) byCell.set(run.cellId, [run]);
+    else mine.push(run);
+  }
   return [...byCell.values()].map((mine) =>
     mine.length === 1
       ? mine[0]!
@@ -184,7 +188,9 @@ export function calibrate(runs: readonly RunRecord[], options: CalibrateOptions)
   }
 
   const passes: Record<string, number> = {};
-  const iterative = ok.filter((r) => options.algorithmOf(r).form === 'summation'); // every repeat's history
+  // Every repeat's history, of the cells whose algorithm (one per cell) is summation form.
+  const summationCells = new Set(rows.filter((r) => r.algorithm.form === 'summation').map((r) => r.run.cellId));
+  const iterative = ok.filter((r) => summationCells.has(r.cellId));
   for (const model of new Set(iterative.map((r) => r.model))) {
     const observed = iterative
       .filter((r) => r.model === model)
