@@ -1,0 +1,157 @@
+// The test command (`npm test` runs it after the build and lint): every dist/test/**/*.test.js file,
+// in three groups.
+//
+// - The main stream: most files, one at a time (`node --test --test-concurrency=1`), as before.
+// - Beside it, a second stream of the files listed in WAITING, one at a time. They spend most of
+//   their wall time waiting (timeouts, leases, rendezvous, child processes and network namespaces
+//   starting), not computing: measured one file at a time with /usr/bin/time on the 2-vCPU
+//   development VM (2026-12-05), each used under 0.6 CPU-seconds per wall second. Together they took
+//   175 s of the suite's 754 s, for 66 CPU-seconds. Run one at a time after the rest, they left a
+//   core idle for most of three minutes.
+// - Then the files listed in ALONE, with nothing beside them: they measure speed (the advisor's
+//   measured test compares threads and processes wall times), and a second stream would move
+//   their figures.
+//
+// Running every file two at a time instead (`--test-concurrency=2`) took 9–11 minutes, but failed
+// tests in 1 run of 3 (the advisor's measured test among them): files that compute and time
+// themselves slow each other down. Only the waiting files run beside others here.
+//
+// `node scripts/test.js --serial` runs every file one at a time (the old command). The exit code is
+// non-zero when any group failed; each group has a deadline (SHARDLEARN_TEST_GROUP_TIMEOUT_MS,
+// default 45 minutes), after which its run is killed and reported.
+import { spawn } from 'node:child_process';
+import { existsSync, readdirSync } from 'node:fs';
+import { dirname, join, relative } from 'node:path';
+import { clearTimeout, setTimeout } from 'node:timers';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const testRoot = join(root, 'dist', 'test');
+
+/** Files (under dist/test) that mostly wait: run in a second stream beside the main one. */
+const WAITING = [
+  'cli/cluster-network.test.js',
+  'cli/collective-lane.test.js',
+  'cli/insecure-transport.test.js',
+  'cli/lane-hosts.test.js',
+  'cli/slurm.test.js',
+  'comm/zmq-departures.test.js',
+  'comm/zmq-fault-proxy.test.js',
+  'comm/zmq-lane-board.test.js',
+  'comm/zmq-lane-seal.test.js',
+  'comm/zmq-lane.test.js',
+  'comm/zmq-renewal.test.js',
+  'comm/zmq-security.test.js',
+  'comm/zmq-threads.test.js',
+  'comm/zmq-wire.test.js',
+  'compare/networks.test.js',
+  'runtime/cluster-netns.test.js',
+  'runtime/elastic-dead-members.test.js',
+  'runtime/elastic-etcd.test.js',
+  'runtime/federated-hosts.test.js',
+  'runtime/federated-silo.test.js',
+  'runtime/federated.test.js',
+  'runtime/launch-orphans.test.js',
+  'runtime/rendezvous-etcd.test.js',
+];
+
+/** Files that time training runs against each other: run last, with nothing beside them. */
+const ALONE = ['compare/advisor-measured.test.js'];
+
+const NODE_TEST_ARGS = ['--test', '--test-concurrency=1', '--test-timeout=600000'];
+const GROUP_TIMEOUT_MS = Number(process.env.SHARDLEARN_TEST_GROUP_TIMEOUT_MS ?? 45 * 60_000);
+
+function testFiles(dir) {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) return testFiles(path);
+    return entry.name.endsWith('.test.js') ? [relative(testRoot, path)] : [];
+  });
+}
+
+if (!existsSync(testRoot)) {
+  console.error(`test: ${relative(root, testRoot)} does not exist; build first (npm run build)`);
+  process.exit(2);
+}
+const all = testFiles(testRoot).sort();
+const missing = [...WAITING, ...ALONE].filter((file) => !all.includes(file));
+if (missing.length > 0) {
+  console.error(`test: scripts/test.js lists ${missing.join(', ')}, not found under dist/test (renamed or removed? update the list)`);
+  process.exit(2);
+}
+const serial = process.argv.includes('--serial');
+const main = serial ? all : all.filter((file) => !WAITING.includes(file) && !ALONE.includes(file));
+
+/** Children still running, killed if this process is stopped. */
+const running = new Set();
+for (const signal of ['SIGINT', 'SIGTERM']) {
+  process.on(signal, () => {
+    for (const child of running) child.kill('SIGTERM');
+    process.exit(130);
+  });
+}
+
+/**
+ * One `node --test` run over `files`, one at a time. `live`: its output is passed through as it
+ * comes; else it is kept and printed when the run ends (so two runs' lines do not interleave).
+ */
+function run(name, files, live) {
+  return new Promise((resolve) => {
+    const started = Date.now();
+    const args = [
+      ...NODE_TEST_ARGS,
+      ...(process.stdout.isTTY ? ['--test-reporter=spec'] : []),
+      ...files.map((file) => join(testRoot, file)),
+    ];
+    const child = spawn(process.execPath, args, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+    running.add(child);
+    let output = '';
+    const take = (stream, chunk) => {
+      output += chunk;
+      if (live) stream.write(chunk);
+    };
+    child.stdout.setEncoding('utf8').on('data', (chunk) => take(process.stdout, chunk));
+    child.stderr.setEncoding('utf8').on('data', (chunk) => take(process.stderr, chunk));
+    let timedOut = false;
+    const deadline = setTimeout(() => {
+      timedOut = true;
+      child.kill('SIGKILL');
+    }, GROUP_TIMEOUT_MS);
+    child.on('close', (code, signal) => {
+      clearTimeout(deadline);
+      running.delete(child);
+      if (!live) process.stdout.write(output);
+      const seconds = (Date.now() - started) / 1000;
+      const failure = timedOut ? `killed after its deadline, ${GROUP_TIMEOUT_MS} ms` : code === 0 ? null : `exit ${code ?? signal}`;
+      resolve({ name, files: files.length, seconds, counts: counts(output), failure });
+    });
+  });
+}
+
+/** The totals node:test prints at the end (TAP `# pass 12`, spec `ℹ pass 12`). */
+function counts(output) {
+  const totals = {};
+  for (const match of output.matchAll(/^(?:# |ℹ )(tests|pass|fail|cancelled|skipped|todo) (\d+)\s*$/gm))
+    totals[match[1]] = Number(match[2]);
+  return totals;
+}
+
+const started = Date.now();
+const groups = serial
+  ? [await run('all files', main, true)]
+  : [
+      ...(await Promise.all([run('main stream', main, true), run('waiting stream (beside the main one)', WAITING, false)])),
+      await run('alone', ALONE, true),
+    ];
+console.log('\n# test groups');
+for (const group of groups) {
+  const { tests = 0, pass = 0, fail = 0, skipped = 0 } = group.counts;
+  console.log(
+    `# ${group.name}: ${group.files} files, ${tests} tests, ${pass} pass, ${fail} fail, ${skipped} skipped, ${group.seconds.toFixed(0)} s${group.failure === null ? '' : ` — FAILED (${group.failure})`}`,
+  );
+}
+const total = (key) => groups.reduce((sum, group) => sum + (group.counts[key] ?? 0), 0);
+console.log(
+  `# all: ${total('tests')} tests, ${total('pass')} pass, ${total('fail')} fail, ${((Date.now() - started) / 1000).toFixed(0)} s`,
+);
+process.exit(groups.every((group) => group.failure === null) ? 0 : 1);
