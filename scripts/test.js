@@ -1,24 +1,26 @@
-// The test command (`npm test` runs it after the build and lint): every dist/test/**/*.test.js file,
-// in three groups.
+// The test command (`npm test` runs it after the build): every dist/test/**/*.test.js file, in
+// three groups, and with `--lint` the lint beside them.
 //
 // - The main stream: most files, one at a time (`node --test --test-concurrency=1`), as before.
-// - Beside it, a second stream of the files listed in WAITING, one at a time. They spend most of
-//   their wall time waiting (timeouts, leases, rendezvous, child processes and network namespaces
-//   starting), not computing: measured one file at a time with /usr/bin/time on the 2-vCPU
-//   development VM (2026-12-05), each used under 0.6 CPU-seconds per wall second. Together they took
-//   175 s of the suite's 754 s, for 66 CPU-seconds. Run one at a time after the rest, they left a
-//   core idle for most of three minutes.
+// - Beside it, a second lane: with `--lint` first `npm run lint` (eslint and prettier, ~45 s of one
+//   core), then the files listed in WAITING, one at a time. Those spend most of their wall time
+//   waiting (timeouts, leases, rendezvous, child processes and network namespaces starting), not
+//   computing: measured one file at a time with /usr/bin/time on the 2-vCPU development VM
+//   (2026-12-05), each used under 0.7 CPU-seconds per wall second. Together they took 198 s of the
+//   suite's 754 s, for 81 CPU-seconds. Run one at a time after the rest, they left a core idle for
+//   most of three minutes.
 // - Then the files listed in ALONE, with nothing beside them: they measure speed (the advisor's
-//   measured test compares threads and processes wall times), and a second stream would move
+//   measured test compares threads and processes wall times), and a second lane would move
 //   their figures.
 //
 // Running every file two at a time instead (`--test-concurrency=2`) took 9–11 minutes, but failed
 // tests in 1 run of 3 (the advisor's measured test among them): files that compute and time
-// themselves slow each other down. Only the waiting files run beside others here.
+// themselves slow each other down. Only the waiting files and the lint run beside others here.
 //
-// `node scripts/test.js --serial` runs every file one at a time (the old command). The exit code is
-// non-zero when any group failed; each group has a deadline (SHARDLEARN_TEST_GROUP_TIMEOUT_MS,
-// default 45 minutes), after which its run is killed and reported.
+// `node scripts/test.js --serial` runs every file one at a time (the old command), and the lint
+// first when asked. The exit code is non-zero when the lint or any group failed; each step has a
+// deadline (SHARDLEARN_TEST_GROUP_TIMEOUT_MS, default 45 minutes), after which it is killed and
+// reported.
 import { spawn } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
@@ -28,7 +30,7 @@ import { fileURLToPath } from 'node:url';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const testRoot = join(root, 'dist', 'test');
 
-/** Files (under dist/test) that mostly wait: run in a second stream beside the main one. */
+/** Files (under dist/test) that mostly wait: run in a second lane beside the main stream. */
 const WAITING = [
   'cli/cluster-network.test.js',
   'cli/collective-lane.test.js',
@@ -53,6 +55,9 @@ const WAITING = [
   'runtime/federated.test.js',
   'runtime/launch-orphans.test.js',
   'runtime/rendezvous-etcd.test.js',
+  'comm/zmq-join.test.js',
+  'runtime/elastic-growth-processes.test.js',
+  'runtime/processes-network.test.js',
 ];
 
 /** Files that time training runs against each other: run last, with nothing beside them. */
@@ -91,19 +96,20 @@ for (const signal of ['SIGINT', 'SIGTERM']) {
   });
 }
 
-/**
- * One `node --test` run over `files`, one at a time. `live`: its output is passed through as it
- * comes; else it is kept and printed when the run ends (so two runs' lines do not interleave).
- */
+/** One `node --test` run over `files`, one at a time (see `step`). */
 function run(name, files, live) {
+  const reporter = process.stdout.isTTY ? ['--test-reporter=spec'] : [];
+  return step(name, files.length, process.execPath, [...NODE_TEST_ARGS, ...reporter, ...files.map((file) => join(testRoot, file))], live);
+}
+
+/**
+ * Run `command`: `live`, its output is passed through as it comes; else it is kept and printed
+ * when the run ends (so two lanes' lines do not interleave).
+ */
+function step(name, files, command, args, live) {
   return new Promise((resolve) => {
     const started = Date.now();
-    const args = [
-      ...NODE_TEST_ARGS,
-      ...(process.stdout.isTTY ? ['--test-reporter=spec'] : []),
-      ...files.map((file) => join(testRoot, file)),
-    ];
-    const child = spawn(process.execPath, args, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(command, args, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
     running.add(child);
     let output = '';
     const take = (stream, chunk) => {
@@ -117,14 +123,19 @@ function run(name, files, live) {
       timedOut = true;
       child.kill('SIGKILL');
     }, GROUP_TIMEOUT_MS);
-    child.on('close', (code, signal) => {
+    let finished = false;
+    const finish = (failure) => {
+      if (finished) return; // 'error' (it could not start) may be followed by 'close'
+      finished = true;
       clearTimeout(deadline);
       running.delete(child);
       if (!live) process.stdout.write(output);
-      const seconds = (Date.now() - started) / 1000;
-      const failure = timedOut ? `killed after its deadline, ${GROUP_TIMEOUT_MS} ms` : code === 0 ? null : `exit ${code ?? signal}`;
-      resolve({ name, files: files.length, seconds, counts: counts(output), failure });
-    });
+      resolve({ name, files, seconds: (Date.now() - started) / 1000, counts: counts(output), failure });
+    };
+    child.on('error', (error) => finish(`${command} could not start: ${error.message}`));
+    child.on('close', (code, signal) =>
+      finish(timedOut ? `killed after its deadline, ${GROUP_TIMEOUT_MS} ms` : code === 0 ? null : `exit ${code ?? signal}`),
+    );
   });
 }
 
@@ -136,16 +147,29 @@ function counts(output) {
   return totals;
 }
 
+/** `npm run lint`, its output kept for when the lane it runs in ends. */
+const lint = () => step('lint', 0, process.platform === 'win32' ? 'npm.cmd' : 'npm', ['run', '--silent', 'lint'], false);
+const withLint = process.argv.includes('--lint');
+
 const started = Date.now();
 const groups = serial
-  ? [await run('all files', main, true)]
+  ? [...(withLint ? [await lint()] : []), await run('all files', main, true)]
   : [
-      ...(await Promise.all([run('main stream', main, true), run('waiting stream (beside the main one)', WAITING, false)])),
+      ...(
+        await Promise.all([
+          run('main stream', main, true).then((group) => [group]),
+          (async () => [...(withLint ? [await lint()] : []), await run('waiting lane (beside the main stream)', WAITING, false)])(),
+        ])
+      ).flat(),
       await run('alone', ALONE, true),
     ];
 console.log('\n# test groups');
 for (const group of groups) {
   const { tests = 0, pass = 0, fail = 0, skipped = 0 } = group.counts;
+  if (group.name === 'lint') {
+    console.log(`# lint: ${group.seconds.toFixed(0)} s${group.failure === null ? '' : ` — FAILED (${group.failure})`}`);
+    continue;
+  }
   console.log(
     `# ${group.name}: ${group.files} files, ${tests} tests, ${pass} pass, ${fail} fail, ${skipped} skipped, ${group.seconds.toFixed(0)} s${group.failure === null ? '' : ` — FAILED (${group.failure})`}`,
   );
