@@ -39,6 +39,7 @@ const WAITING = [
   'cli/slurm.test.js',
   'comm/zmq-departures.test.js',
   'comm/zmq-fault-proxy.test.js',
+  'comm/zmq-join.test.js',
   'comm/zmq-lane-board.test.js',
   'comm/zmq-lane-seal.test.js',
   'comm/zmq-lane.test.js',
@@ -50,14 +51,13 @@ const WAITING = [
   'runtime/cluster-netns.test.js',
   'runtime/elastic-dead-members.test.js',
   'runtime/elastic-etcd.test.js',
+  'runtime/elastic-growth-processes.test.js',
   'runtime/federated-hosts.test.js',
   'runtime/federated-silo.test.js',
   'runtime/federated.test.js',
   'runtime/launch-orphans.test.js',
-  'runtime/rendezvous-etcd.test.js',
-  'comm/zmq-join.test.js',
-  'runtime/elastic-growth-processes.test.js',
   'runtime/processes-network.test.js',
+  'runtime/rendezvous-etcd.test.js',
 ];
 
 /** Files that time training runs against each other: run last, with nothing beside them. */
@@ -65,6 +65,12 @@ const ALONE = ['compare/advisor-measured.test.js'];
 
 const NODE_TEST_ARGS = ['--test', '--test-concurrency=1', '--test-timeout=600000'];
 const GROUP_TIMEOUT_MS = Number(process.env.SHARDLEARN_TEST_GROUP_TIMEOUT_MS ?? 45 * 60_000);
+if (!(GROUP_TIMEOUT_MS > 0)) {
+  console.error(
+    `test: SHARDLEARN_TEST_GROUP_TIMEOUT_MS must be a positive number of milliseconds, found '${process.env.SHARDLEARN_TEST_GROUP_TIMEOUT_MS}'`,
+  );
+  process.exit(2);
+}
 
 function testFiles(dir) {
   return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
@@ -96,17 +102,23 @@ for (const signal of ['SIGINT', 'SIGTERM']) {
   });
 }
 
-/** One `node --test` run over `files`, one at a time (see `step`). */
-function run(name, files, live) {
+/** One `node --test` run over `files`, one at a time (see `step`), with the number of files and the totals it printed. */
+async function run(name, files, live) {
   const reporter = process.stdout.isTTY ? ['--test-reporter=spec'] : [];
-  return step(name, files.length, process.execPath, [...NODE_TEST_ARGS, ...reporter, ...files.map((file) => join(testRoot, file))], live);
+  const { output, ...done } = await step(
+    name,
+    process.execPath,
+    [...NODE_TEST_ARGS, ...reporter, ...files.map((file) => join(testRoot, file))],
+    live,
+  );
+  return { ...done, files: files.length, counts: counts(output) };
 }
 
 /**
  * Run `command`: `live`, its output is passed through as it comes; else it is kept and printed
  * when the run ends (so two lanes' lines do not interleave).
  */
-function step(name, files, command, args, live) {
+function step(name, command, args, live) {
   return new Promise((resolve) => {
     const started = Date.now();
     const child = spawn(command, args, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -130,7 +142,7 @@ function step(name, files, command, args, live) {
       clearTimeout(deadline);
       running.delete(child);
       if (!live) process.stdout.write(output);
-      resolve({ name, files, seconds: (Date.now() - started) / 1000, counts: counts(output), failure });
+      resolve({ name, seconds: (Date.now() - started) / 1000, output, failure });
     };
     child.on('error', (error) => finish(`${command} could not start: ${error.message}`));
     child.on('close', (code, signal) =>
@@ -148,7 +160,7 @@ function counts(output) {
 }
 
 /** `npm run lint`, its output kept for when the lane it runs in ends. */
-const lint = () => step('lint', 0, process.platform === 'win32' ? 'npm.cmd' : 'npm', ['run', '--silent', 'lint'], false);
+const lint = () => step('lint', process.platform === 'win32' ? 'npm.cmd' : 'npm', ['run', '--silent', 'lint'], false);
 const withLint = process.argv.includes('--lint');
 
 const started = Date.now();
@@ -165,16 +177,14 @@ const groups = serial
     ];
 console.log('\n# test groups');
 for (const group of groups) {
-  const { tests = 0, pass = 0, fail = 0, skipped = 0 } = group.counts;
-  if (group.name === 'lint') {
-    console.log(`# lint: ${group.seconds.toFixed(0)} s${group.failure === null ? '' : ` — FAILED (${group.failure})`}`);
-    continue;
-  }
-  console.log(
-    `# ${group.name}: ${group.files} files, ${tests} tests, ${pass} pass, ${fail} fail, ${skipped} skipped, ${group.seconds.toFixed(0)} s${group.failure === null ? '' : ` — FAILED (${group.failure})`}`,
-  );
+  // A test run says what it ran; the lint only how long it took.
+  const tally =
+    group.counts === undefined
+      ? ''
+      : `${group.files} files, ${group.counts.tests ?? 0} tests, ${group.counts.pass ?? 0} pass, ${group.counts.fail ?? 0} fail, ${group.counts.skipped ?? 0} skipped, `;
+  console.log(`# ${group.name}: ${tally}${group.seconds.toFixed(0)} s${group.failure === null ? '' : ` — FAILED (${group.failure})`}`);
 }
-const total = (key) => groups.reduce((sum, group) => sum + (group.counts[key] ?? 0), 0);
+const total = (key) => groups.reduce((sum, group) => sum + (group.counts?.[key] ?? 0), 0);
 console.log(
   `# all: ${total('tests')} tests, ${total('pass')} pass, ${total('fail')} fail, ${((Date.now() - started) / 1000).toFixed(0)} s`,
 );
