@@ -68,10 +68,10 @@ test('the advisor calibrated on a real comparison picks what was measured fastes
   // Measured fastest, or within noise of it: 10%, at least 10 ms, and at least the compared cells'
   // spread (the median absolute deviation of their repeats). On warm pools (the runner warms every
   // cell first) threads and processes are a few ms apart at these sizes, either can win, and a warm
-  // processes×2 fit on 2,000 rows varied 6–46 ms between repeats on a quiet machine. Measured over 20
-  // such comparisons here: the median of 5 repeats told threads from processes beyond that noise in
-  // 3 of 40 cells (in 29 of 30 with a third process busy on one core, where processes are 5–10×
-  // slower), so the assertion bites where a measured difference is real.
+  // processes×2 fit on 2,000 rows measured 7 and 46 ms in two repeats on a quiet machine. Measured
+  // over 20 such comparisons here: the median of 5 repeats told threads from processes beyond that
+  // noise in 3 of 40 cells (in 29 of 30 with a third process busy on one core, where processes are
+  // 5–10× slower), so the assertion bites where a measured difference is real.
   const withinNoise = (picked: number, fastest: number, spread: number): boolean =>
     picked <= fastest + Math.max(0.1 * fastest, 0.01, spread);
   /** The advisor's ranking for this model on `rows` rows, 2 workers, all-reduce; on loopback unless `link` caps it. */
