@@ -24,6 +24,7 @@ import {
   predict,
   rankComputeOf,
   shippingSeconds,
+  spreadAt,
   workloadOf,
 } from './cost-model.js';
 import type { RunRecord } from './record.js';
@@ -240,8 +241,13 @@ function summarise(best: AdviceOption, ranked: AdviceOption[], calibration: Cali
       communication: rival.communicationSeconds - best.communicationSeconds,
     };
     const worst = Object.entries(gaps).sort((a, b) => b[1] - a[1])[0]!;
+    const noise = tieBand(best, rival, calibration);
     lines.push(
-      `${paradigm}: best is ${rival.label} at ${seconds(rival.totalSeconds)} (${rival.relativeToBest.toFixed(2)}× slower), mostly ${worst[0]} (+${seconds(worst[1])}).`,
+      `${paradigm}: best is ${rival.label} at ${seconds(rival.totalSeconds)} (${rival.relativeToBest.toFixed(2)}× slower), mostly ${worst[0]} (+${seconds(worst[1])})${
+        noise !== null && rival.totalSeconds - best.totalSeconds <= noise
+          ? `; too close to call: the gap is within one run's measured spread (±${seconds(noise)}, between repeats), so in a single run either may finish first`
+          : ''
+      }.`,
     );
   }
   lines.push(
@@ -250,6 +256,17 @@ function summarise(best: AdviceOption, ranked: AdviceOption[], calibration: Cali
       : `Parameters: calibrated on ${calibration.runs} measured runs.`,
   );
   return lines.join('\n');
+}
+
+/**
+ * The gap under which two options are too close to call: the larger of the two options' typical
+ * run-to-run spread at their predicted times (calibration.spread); null unless both paradigms'
+ * spreads were measured.
+ */
+function tieBand(best: AdviceOption, rival: AdviceOption, calibration: Calibration): number | null {
+  const a = calibration.spread?.[best.paradigm];
+  const b = calibration.spread?.[rival.paradigm];
+  return a === undefined || b === undefined ? null : Math.max(spreadAt(a, best.totalSeconds), spreadAt(b, rival.totalSeconds));
 }
 
 export interface ValidationCell {

@@ -139,6 +139,15 @@ export interface RankComputeParameters {
 }
 
 /** Everything the cost model needs; `calibrate` fits it from runs, DEFAULT_CALIBRATION is the fallback. */
+/** One run's typical distance from its configuration's median wall time: fixedSeconds + relative × the median. */
+export interface RepeatSpread {
+  fixedSeconds: number;
+  relative: number;
+}
+
+/** The spread at a predicted wall time. */
+export const spreadAt = (spread: RepeatSpread, seconds: number): number => spread.fixedSeconds + spread.relative * seconds;
+
 export interface Calibration {
   /** 'runs' when fitted from measurements; 'defaults' when nothing was measured. */
   source: 'runs' | 'defaults';
@@ -151,6 +160,13 @@ export interface Calibration {
   startup: Partial<Record<Paradigm, StartupParameters>>;
   /** Observed passes per model (median iterations of data-dependent trainers: k-means, L-BFGS). */
   passes: Record<string, number>;
+  /**
+   * Per paradigm: how far one run typically lands from its configuration's median wall time,
+   * fixedSeconds + relative × that median (fitted to the median absolute deviations of the cells of
+   * ≥ 3 repeats). Absent for a paradigm none of whose cells had 3 repeats. The advice calls two
+   * options whose gap is within it too close to call.
+   */
+  spread?: Partial<Record<Paradigm, RepeatSpread>>;
   /** Runs the parameters were fitted on. */
   runs: number;
   /** Which parameters are defaults, and why. */

@@ -44,6 +44,6 @@ export { codeVersion, hostInfo } from './environment.js';
 export { advise, validateAdvisor, calibrateFromRuns, algorithmFor, algorithmOfRun } from './advisor.js';
 export type { AdviseRequest, Advice, AdviceOption, Validation, ValidationCell } from './advisor.js';
 export { DEFAULT_CALIBRATION, predict, workloadOf, parseBandwidth } from './cost-model.js';
-export type { Algorithm, Calibration, ClusterSpec, Prediction, Workload } from './cost-model.js';
+export type { Algorithm, Calibration, ClusterSpec, Prediction, RepeatSpread, Workload } from './cost-model.js';
 export { calibrate, nonNegativeLeastSquares } from './calibrate.js';
 export { remainingSeconds, remainingFederatedSeconds, etaText, formatDuration } from './eta.js';

@@ -62,6 +62,11 @@ test('the advisor calibrated on a real comparison picks what was measured fastes
     records.map((r) => r.error).join('; '),
   );
   const calibration = calibrateFromRuns(records);
+  // Five repeats per cell: the calibration knows how far one run lands from its cell's median.
+  for (const paradigm of ['sequential', 'threads', 'processes'] as const) {
+    const spread = calibration.spread?.[paradigm];
+    assert.ok(spread !== undefined && spread.fixedSeconds >= 0 && spread.relative >= 0, `${paradigm}: ${JSON.stringify(spread)}`);
+  }
   const small = records.find((r) => r.trainRows < 5000)!.trainRows;
   const large = records.find((r) => r.trainRows > 5000)!.trainRows;
 

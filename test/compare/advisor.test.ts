@@ -7,7 +7,7 @@ import { ConfigError } from '../../src/core/errors.js';
 import { Rng } from '../../src/core/rng.js';
 import type { Paradigm } from '../../src/models/paradigm.js';
 import { advise, algorithmFor, algorithmOfRun, calibrateFromRuns, validateAdvisor } from '../../src/compare/advisor.js';
-import { nonNegativeLeastSquares } from '../../src/compare/calibrate.js';
+import { nonNegativeLeastSquares, repeatSpread } from '../../src/compare/calibrate.js';
 import type { Calibration } from '../../src/compare/cost-model.js';
 import { DEFAULT_CALIBRATION, computeKey, parseBandwidth, predict, shippingSeconds, workloadOf } from '../../src/compare/cost-model.js';
 import type { RunRecord } from '../../src/compare/record.js';
@@ -345,4 +345,67 @@ test('advise ranks every option, explains each, and says when its parameters are
     (e: unknown) => e instanceof ConfigError && /'rows' must be a whole number > 0, found 0/.test(e.message),
   );
   assert.throws(() => advise({ model: 'nope', rows: 10, cols: 3 }), ConfigError);
+});
+
+test("the repeats' spread: per paradigm, fixed + relative × median fitted to cells of ≥ 3 repeats; the advice calls a gap within it too close to call", () => {
+  const cell = (paradigm: Paradigm, rows: number, walls: number[]): RunRecord[] =>
+    walls.map((wallSeconds, repeat) =>
+      record({
+        paradigm,
+        workers: paradigm === 'sequential' ? 1 : 2,
+        data: `synthetic:blobs?rows=${rows}&cols=2&seed=1`,
+        wallSeconds,
+        repeat,
+      }),
+    );
+  const runs = [
+    // threads: medians 1, 2, 3 s with median absolute deviations 0.15, 0.2, 0.25 s: 0.1 s + 5%
+    ...cell('threads', 1000, [1, 0.85, 1.15]),
+    ...cell('threads', 2000, [2.2, 2, 1.8, 2, 9]),
+    ...cell('threads', 3000, [3, 2.75, 3.25]),
+    // processes: one cell of 3 repeats (0.5 s about 4 s: relative alone, 0.125); a cell of 2 repeats does not count
+    ...cell('processes', 1000, [4, 4.5, 3]),
+    ...cell('processes', 2000, [1, 10]),
+    // sequential: only 2 repeats, so no spread
+    ...cell('sequential', 1000, [1, 1.5]),
+  ];
+  const spread = repeatSpread(runs);
+  close(spread.threads!.fixedSeconds, 0.1, 1e-9, 'threads fixed');
+  close(spread.threads!.relative, 0.05, 1e-9, 'threads relative');
+  assert.deepEqual(spread.processes, { fixedSeconds: 0, relative: 0.125 });
+  assert.equal(spread.sequential, undefined, 'no cell of sequential had 3 repeats');
+  assert.deepEqual(calibrateFromRuns(runs, 2).spread, spread, 'calibration carries it');
+
+  // The advice: threads predicted 1 s, processes 1.15 s. Within the larger spread (0.01 s + 13% of
+  // 1.15 s) the summary says so; with smaller spreads, or one of them unmeasured, it does not.
+  const calibration: Calibration = {
+    ...DEFAULT_CALIBRATION,
+    source: 'runs',
+    compute: { kmeans: { secondsPerUnit: 0, secondsPerStep: 0, fixedSeconds: 0 } },
+    startup: {
+      threads: { fixedSeconds: 1, perWorkerSeconds: 0 },
+      processes: { fixedSeconds: 1.15, perWorkerSeconds: 0, perDataByteSeconds: 0 },
+    },
+    links: { threads: { latencySeconds: 0, secondsPerByte: 0 }, processes: { latencySeconds: 0, secondsPerByte: 0 } },
+    runs: 1,
+    notes: [],
+  };
+  const summary = (withSpread: Calibration['spread']): string =>
+    advise({
+      model: 'kmeans',
+      rows: 1000,
+      cols: 2,
+      paradigms: ['threads', 'processes'],
+      workers: [2],
+      cores: 2,
+      calibration: { ...calibration, ...(withSpread === undefined ? {} : { spread: withSpread }) },
+    }).summary;
+  const tie = /too close to call: the gap is within one run's measured spread \(±(\S+) s/;
+  const wide = { threads: { fixedSeconds: 0, relative: 0.1 }, processes: { fixedSeconds: 0.01, relative: 0.13 } };
+  const measured = summary(wide).match(tie);
+  assert.ok(measured !== null, summary(wide));
+  close(Number(measured[1]), 0.1595, 0.01, 'the band: 0.01 s + 0.13 × 1.15 s');
+  assert.doesNotMatch(summary({ threads: { fixedSeconds: 0, relative: 0.1 }, processes: { fixedSeconds: 0, relative: 0.12 } }), tie);
+  assert.doesNotMatch(summary({ threads: wide.threads }), tie);
+  assert.doesNotMatch(summary(undefined), tie);
 });
