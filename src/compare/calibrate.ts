@@ -10,6 +10,8 @@
  *   (c per fit: the first collective waits for the last rank to start; fitted when the runs made
  *   different numbers of collectives)
  * - start-up, per paradigm:  wall − compute − comm ≈ fixed + perWorker · N (+ perDataByte · rows · cols · 8 for processes, cluster)
+ * - run-to-run spread, per paradigm (repeatSpread): a cell's median absolute deviation ≈ fixed + relative · its median,
+ *   over cells of ≥ 3 repeats (what `advise` calls too close to call)
  *
  * Each cell (one configuration, all its repeats) is fitted once, at the medians of its repeats'
  * wall, compute and communication times (cellMedians): the advisor predicts a cell's typical time,
@@ -248,23 +250,14 @@ export function repeatSpread(runs: readonly RunRecord[]): Partial<Record<Paradig
   }
   const spreads: Partial<Record<Paradigm, RepeatSpread>> = {};
   for (const [paradigm, cells] of perParadigm) {
-    const ys = cells.map((c) => c.deviation);
-    const weights = cells.map((c) => c.median);
-    if (new Set(cells.map((c) => c.median)).size < 2) {
-      const [relative] = nonNegativeLeastSquares(
-        cells.map((c) => [c.median]),
-        ys,
-        weights,
-      );
-      spreads[paradigm] = { fixedSeconds: 0, relative: relative! };
-      continue;
-    }
-    const [fixedSeconds, relative] = nonNegativeLeastSquares(
-      cells.map((c) => [1, c.median]),
-      ys,
-      weights,
+    // A fixed part is told from a relative one only by cells of different medians.
+    const both = new Set(cells.map((c) => c.median)).size > 1;
+    const beta = nonNegativeLeastSquares(
+      cells.map((c) => (both ? [1, c.median] : [c.median])),
+      cells.map((c) => c.deviation),
+      cells.map((c) => c.median),
     );
-    spreads[paradigm] = { fixedSeconds: fixedSeconds!, relative: relative! };
+    spreads[paradigm] = both ? { fixedSeconds: beta[0]!, relative: beta[1]! } : { fixedSeconds: 0, relative: beta[0]! };
   }
   return spreads;
 }

@@ -138,7 +138,6 @@ export interface RankComputeParameters {
   fixedSeconds: number;
 }
 
-/** Everything the cost model needs; `calibrate` fits it from runs, DEFAULT_CALIBRATION is the fallback. */
 /** One run's typical distance from its configuration's median wall time: fixedSeconds + relative × the median. */
 export interface RepeatSpread {
   fixedSeconds: number;
@@ -148,6 +147,7 @@ export interface RepeatSpread {
 /** The spread at a predicted wall time. */
 export const spreadAt = (spread: RepeatSpread, seconds: number): number => spread.fixedSeconds + spread.relative * seconds;
 
+/** Everything the cost model needs; `calibrate` fits it from runs, DEFAULT_CALIBRATION is the fallback. */
 export interface Calibration {
   /** 'runs' when fitted from measurements; 'defaults' when nothing was measured. */
   source: 'runs' | 'defaults';
