@@ -18,6 +18,8 @@ export interface Spread {
   q3: number;
   /** Interquartile range q3 − q1. */
   iqr: number;
+  /** Median absolute deviation from the median: how far one value typically lands from the middle (robust to one cold repeat). */
+  mad: number;
 }
 
 /** The q-quantile of sorted values, interpolating linearly (numpy.quantile's 'linear' method). */
@@ -45,7 +47,18 @@ export function spread(values: readonly number[]): Spread | null {
   if (sorted.length === 0) return null;
   const q1 = quantileSorted(sorted, 0.25);
   const q3 = quantileSorted(sorted, 0.75);
-  return { n: sorted.length, median: quantileSorted(sorted, 0.5), min: sorted[0]!, max: sorted[sorted.length - 1]!, q1, q3, iqr: q3 - q1 };
+  const median = quantileSorted(sorted, 0.5);
+  const deviations = sorted.map((v) => Math.abs(v - median)).sort((a, b) => a - b);
+  return {
+    n: sorted.length,
+    median,
+    min: sorted[0]!,
+    max: sorted[sorted.length - 1]!,
+    q1,
+    q3,
+    iqr: q3 - q1,
+    mad: quantileSorted(deviations, 0.5),
+  };
 }
 
 /** Baseline seconds over measured seconds (> 1 is faster than the baseline); null when either is unusable. */

@@ -34,6 +34,13 @@ export interface Rival {
   gap: TimeGap;
   /** The largest positive part of the gap: what mostly made the rival slower. */
   mainCause: keyof TimeGap | null;
+  /**
+   * One run's spread: the larger median absolute deviation of the two cells' wall times over their
+   * repeats; null unless both cells have ≥ TIE_REPEATS finished runs.
+   */
+  spreadSeconds: number | null;
+  /** The gap between the medians is within spreadSeconds: the repeats do not say which is faster. */
+  tooCloseToCall: boolean;
 }
 
 export interface SizeAnswer {
@@ -48,7 +55,7 @@ export interface SizeAnswer {
 export interface FamilyAnswer {
   model: string;
   sizes: SizeAnswer[];
-  /** One line over all sizes: 'threads wins at 20000 and 200000 rows' or where the winner changes. */
+  /** One line over all sizes: 'threads wins at 20000 and 200000 rows', where the winner changes, and where the runner-up is too close to call. */
   headline: string;
 }
 
@@ -93,6 +100,16 @@ function gapOf(rival: CellSummary, winner: CellSummary): { gap: TimeGap; mainCau
   return { gap, mainCause };
 }
 
+/** Finished runs a cell needs before its spread says anything (of two, one is usually a cold first run). */
+const TIE_REPEATS = 3;
+
+/** One run's spread of the two cells (the larger MAD of their repeats); null when either has too few runs. */
+function spreadOf(rival: CellSummary, winner: CellSummary): number | null {
+  const r = rival.wallSeconds;
+  const w = winner.wallSeconds;
+  return r === null || w === null || r.n < TIE_REPEATS || w.n < TIE_REPEATS ? null : Math.max(r.mad, w.mad);
+}
+
 const seconds = (s: number): string => (Math.abs(s) < 0.01 ? `${(s * 1000).toFixed(1)} ms` : `${s.toFixed(2)} s`);
 const signed = (s: number): string => `${s >= 0 ? '+' : '−'}${seconds(Math.abs(s))}`;
 
@@ -102,7 +119,10 @@ function describeRival(rival: Rival): string {
     rival.mainCause === null
       ? 'no single part stands out'
       : `mostly ${CAUSE_WORDS[rival.mainCause]} (start-up ${signed(gap.startupSeconds)}, communication ${signed(gap.commSeconds)}, compute ${signed(gap.computeSeconds)}${gap.otherSeconds === 0 ? '' : `, other ${signed(gap.otherSeconds)}`})`;
-  return `${cellLabel(rival.cell)} ${rival.slower.toFixed(2)}× slower (${seconds(rival.cell.wallSeconds!.median)}): ${why}`;
+  const close = rival.tooCloseToCall
+    ? `; too close to call: within one run's spread between repeats (±${seconds(rival.spreadSeconds!)})`
+    : '';
+  return `${cellLabel(rival.cell)} ${rival.slower.toFixed(2)}× slower (${seconds(rival.cell.wallSeconds!.median)}): ${why}${close}`;
 }
 
 /**
@@ -130,9 +150,16 @@ export function answers(cells: readonly CellSummary[]): FamilyAnswer[] {
       const ranked = bestPerParadigm(mine.filter((c) => c.trainRows === trainRows));
       const winner = ranked[0];
       if (winner === undefined) continue;
-      const rivals = ranked
-        .slice(1)
-        .map((cell) => ({ cell, slower: cell.wallSeconds!.median / Math.max(winner.wallSeconds!.median, 1e-9), ...gapOf(cell, winner) }));
+      const rivals = ranked.slice(1).map((cell) => {
+        const spreadSeconds = spreadOf(cell, winner);
+        return {
+          cell,
+          slower: cell.wallSeconds!.median / Math.max(winner.wallSeconds!.median, 1e-9),
+          ...gapOf(cell, winner),
+          spreadSeconds,
+          tooCloseToCall: spreadSeconds !== null && cell.wallSeconds!.median - winner.wallSeconds!.median <= spreadSeconds,
+        };
+      });
       const against = rivals.length === 0 ? 'no other paradigm finished at this size' : rivals.map(describeRival).join('; ');
       sizes.push({
         model,
@@ -148,14 +175,23 @@ export function answers(cells: readonly CellSummary[]): FamilyAnswer[] {
   return out;
 }
 
+/**
+ * 'threads wins at 20000 and 200000 rows', or where the winner changes, one clause per outcome; a size
+ * whose runner-up is too close to call says so instead of naming a winner ('sequential and threads
+ * are too close to call at 16069 rows').
+ */
 function headline(sizes: readonly SizeAnswer[]): string {
-  const winners = [...new Set(sizes.map((s) => s.winner.paradigm))];
+  const outcome = (s: SizeAnswer): string => {
+    const runnerUp = s.rivals[0];
+    return runnerUp?.tooCloseToCall === true
+      ? `${s.winner.paradigm} and ${runnerUp.cell.paradigm} are too close to call`
+      : `${s.winner.paradigm} wins`;
+  };
   const rows = (list: readonly SizeAnswer[]): string =>
     (list[0]?.winner.rl ?? null) !== null
       ? `on ${list.map((s) => s.winner.data).join(' and ')}`
       : `at ${list.map((s) => s.trainRows).join(' and ')} rows`;
-  if (winners.length === 1) return `${winners[0]} wins ${rows(sizes)}`;
-  return winners.map((p) => `${p} wins ${rows(sizes.filter((s) => s.winner.paradigm === p))}`).join('; ');
+  return [...new Set(sizes.map(outcome))].map((o) => `${o} ${rows(sizes.filter((s) => outcome(s) === o))}`).join('; ');
 }
 
 /** One plain-words line beside the paradigm answers: a family that is not a race between paradigms. */

@@ -80,8 +80,9 @@ test('the report renders in headless Chromium: plots visible, no console errors,
       'the answer is drawn above the tables',
     );
     const answerText = await page.locator('#verdict').innerText();
-    assert.match(answerText, /logistic-regression: \w+ wins at \d+ rows/);
-    assert.match(answerText, /kmeans: \w+ wins at \d+ rows/);
+    // A size's answer names a winner, or says the repeats cannot tell the two fastest apart.
+    assert.match(answerText, /logistic-regression: (\w+ wins|\w+ and \w+ are too close to call) at \d+ rows/);
+    assert.match(answerText, /kmeans: (\w+ wins|\w+ and \w+ are too close to call) at \d+ rows/);
     assert.match(answerText, /×\d+ \w+ is fastest|sequential is fastest/);
     const shot = join(dir, 'report.png');
     await page.screenshot({ path: shot, fullPage: true });

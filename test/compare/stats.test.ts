@@ -6,12 +6,13 @@ import { crossover, efficiency, median, quantileSorted, speedup, spread, timeToT
 import type { HistoryPoint } from '../../src/compare/stats.js';
 
 test('spread matches numpy.quantile([1, 2, 3, 10], [.25, .5, .75]) = [1.75, 2.5, 4.75]', () => {
-  assert.deepEqual(spread([3, 10, 1, 2]), { n: 4, median: 2.5, min: 1, max: 10, q1: 1.75, q3: 4.75, iqr: 3 });
+  // deviations from 2.5: 0.5, 7.5, 1.5, 0.5 → median 1
+  assert.deepEqual(spread([3, 10, 1, 2]), { n: 4, median: 2.5, min: 1, max: 10, q1: 1.75, q3: 4.75, iqr: 3, mad: 1 });
 });
 
 test('spread of 1..5 and of one value; non-finite values are left out; empty gives null', () => {
-  assert.deepEqual(spread([5, 4, 3, 2, 1]), { n: 5, median: 3, min: 1, max: 5, q1: 2, q3: 4, iqr: 2 });
-  assert.deepEqual(spread([7, NaN]), { n: 1, median: 7, min: 7, max: 7, q1: 7, q3: 7, iqr: 0 });
+  assert.deepEqual(spread([5, 4, 3, 2, 1]), { n: 5, median: 3, min: 1, max: 5, q1: 2, q3: 4, iqr: 2, mad: 1 });
+  assert.deepEqual(spread([7, NaN]), { n: 1, median: 7, min: 7, max: 7, q1: 7, q3: 7, iqr: 0, mad: 0 });
   assert.equal(spread([]), null);
   assert.ok(Number.isNaN(median([])));
   assert.equal(median([4, 1, 3]), 3);

@@ -113,3 +113,42 @@ test('a measured start-up (FitInfo.startupMs) is used as start-up, and the wall 
   assert.equal(rival.mainCause, 'startupSeconds');
   assert.match(answers(cells)[0]!.sizes[0]!.sentence, /start-up \+0\.85 s, communication \+0\.30 s, compute \+0\.10 s, other \+0\.25 s/);
 });
+
+test("a runner-up within one run's spread of the winner is too close to call, in the sentence and the headline; fewer than 3 runs never are", () => {
+  const runs = (paradigm: 'sequential' | 'threads', data: string, trainRows: number, walls: number[]) =>
+    walls.map((wallSeconds, repeat) =>
+      record({
+        paradigm,
+        workers: paradigm === 'sequential' ? 1 : 2,
+        wallSeconds,
+        data,
+        trainRows,
+        repeat,
+        runId: `${paradigm}-${trainRows}-${repeat}`,
+      }),
+    );
+  const cells = summarize([
+    // 1000 rows: threads' median 1.0 s (MAD 0.1), sequential's 1.15 s (MAD 0.2): a gap of 0.15 s ≤ 0.2 s
+    ...runs('threads', small, 1000, [1, 0.9, 1.1]),
+    ...runs('sequential', small, 1000, [1.15, 0.95, 1.4]),
+    // 3000 rows: threads 2.0 s (MAD 0.05), sequential 2.5 s (MAD 0.1): a gap of 0.5 s, threads wins
+    ...runs('threads', large, 3000, [2, 1.95, 2.05]),
+    ...runs('sequential', large, 3000, [2.5, 2.4, 2.6]),
+  ]);
+  const [kmeans] = answers(cells);
+  const [tied, clear] = kmeans!.sizes;
+  assert.equal(tied!.rivals[0]!.tooCloseToCall, true);
+  assert.ok(Math.abs(tied!.rivals[0]!.spreadSeconds! - 0.2) < 1e-9);
+  assert.match(
+    tied!.sentence,
+    /sequential 1\.15× slower \(1\.15 s\): .*; too close to call: within one run's spread between repeats \(±0\.20 s\)/,
+  );
+  assert.equal(clear!.rivals[0]!.tooCloseToCall, false);
+  assert.doesNotMatch(clear!.sentence, /too close to call/);
+  assert.equal(kmeans!.headline, 'threads and sequential are too close to call at 1000 rows; threads wins at 3000 rows');
+
+  // The same medians from 2 runs each: too few to know one run's spread, so the winner is named.
+  const two = answers(summarize([...runs('threads', small, 1000, [1, 1]), ...runs('sequential', small, 1000, [1.15, 1.15])]))[0]!;
+  assert.equal(two.sizes[0]!.rivals[0]!.spreadSeconds, null);
+  assert.equal(two.headline, 'threads wins at 1000 rows');
+});
