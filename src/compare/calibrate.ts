@@ -36,6 +36,7 @@ import type {
 } from './cost-model.js';
 import { DEFAULT_CALIBRATION, collectiveShape, computeKey, parallelism, workloadOf } from './cost-model.js';
 import type { RunRecord } from './record.js';
+import { runsByCell } from './record.js';
 import { median } from './stats.js';
 
 /**
@@ -137,13 +138,7 @@ function lowerMedian(values: readonly number[]): number {
  * (lower) medians over the cell's runs, each part its own.
  */
 export function cellMedians(runs: readonly RunRecord[]): RunRecord[] {
-  const byCell = new Map<string, RunRecord[]>();
-  for (const run of runs) {
-    const mine = byCell.get(run.cellId);
-    if (mine === undefined) byCell.set(run.cellId, [run]);
-    else mine.push(run);
-  }
-  return [...byCell.values()].map((mine) =>
+  return runsByCell(runs).map((mine) =>
     mine.length === 1
       ? mine[0]!
       : {
@@ -234,19 +229,16 @@ const SPREAD_REPEATS = 3;
  * overstated the spread of the larger fits. Cells at one median only: relative alone.
  */
 export function repeatSpread(runs: readonly RunRecord[]): Partial<Record<Paradigm, RepeatSpread>> {
-  const byCell = new Map<string, RunRecord[]>();
-  for (const run of runs) byCell.set(run.cellId, [...(byCell.get(run.cellId) ?? []), run]);
   const perParadigm = new Map<Paradigm, { median: number; deviation: number }[]>();
-  for (const mine of byCell.values()) {
+  for (const mine of runsByCell(runs)) {
     if (mine.length < SPREAD_REPEATS) continue;
     const walls = mine.map((r) => r.wallSeconds);
     const median = lowerMedian(walls);
     if (!(median > 0)) continue;
     const paradigm = mine[0]!.paradigm;
-    perParadigm.set(paradigm, [
-      ...(perParadigm.get(paradigm) ?? []),
-      { median, deviation: lowerMedian(walls.map((w) => Math.abs(w - median))) },
-    ]);
+    const cells = perParadigm.get(paradigm) ?? [];
+    cells.push({ median, deviation: lowerMedian(walls.map((w) => Math.abs(w - median))) });
+    perParadigm.set(paradigm, cells);
   }
   const spreads: Partial<Record<Paradigm, RepeatSpread>> = {};
   for (const [paradigm, cells] of perParadigm) {

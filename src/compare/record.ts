@@ -110,3 +110,14 @@ export interface CompareResult {
   /** The matrix's federated cells (federated-run.ts), in the order they ran; absent = none. */
   federated?: FederatedResult[];
 }
+
+/** The runs of each cell (by cellId), cells in the order of their first run, runs in their order. */
+export function runsByCell(runs: readonly RunRecord[]): RunRecord[][] {
+  const byCell = new Map<string, RunRecord[]>();
+  for (const run of runs) {
+    const mine = byCell.get(run.cellId);
+    if (mine === undefined) byCell.set(run.cellId, [run]);
+    else mine.push(run);
+  }
+  return [...byCell.values()];
+}

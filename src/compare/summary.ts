@@ -12,6 +12,7 @@ import type { Paradigm } from '../models/paradigm.js';
 import { createModel, modelNames } from '../models/registry.js';
 import type { StrategyName } from './matrix.js';
 import type { RunRecord } from './record.js';
+import { runsByCell } from './record.js';
 import { baselineKey, sequentialMedians } from './baseline.js';
 import type { Spread } from './stats.js';
 import { efficiency, median, speedup, spread } from './stats.js';
@@ -73,10 +74,8 @@ function maxOrNull(values: readonly (number | null)[]): number | null {
 
 /** One summary per cell, in first-run order. */
 export function summarize(records: readonly RunRecord[]): CellSummary[] {
-  const groups = new Map<string, RunRecord[]>();
-  for (const record of records) groups.set(record.cellId, [...(groups.get(record.cellId) ?? []), record]);
   const baselines = sequentialMedians(records);
-  return [...groups.values()].map((group) => {
+  return runsByCell(records).map((group) => {
     const first = group[0]!;
     const ok = group.filter((r) => r.status === 'ok');
     const wallSeconds = pick(ok, (r) => r.wallSeconds);

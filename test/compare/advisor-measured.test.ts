@@ -15,6 +15,7 @@ import { workloadOf } from '../../src/compare/cost-model.js';
 import { parseMatrix } from '../../src/compare/matrix.js';
 import type { RunRecord } from '../../src/compare/record.js';
 import { runMatrix } from '../../src/compare/runner.js';
+import { spread } from '../../src/compare/stats.js';
 import { ResultsStore } from '../../src/compare/store.js';
 import { main } from '../../src/cli/main.js';
 
@@ -25,13 +26,13 @@ const LARGE = 20_000; // 16000 training rows
 // each direction at 100 Mbit/s (12.5 MB/s), like a WAN hop between two hosts.
 const WAN = { name: 'wan', latencyMs: 2, bandwidthMbit: 100, seed: 1 };
 
-/** A cell's measured wall seconds: the (lower) median of its repeats, and their median absolute deviation from it. */
+/** A cell's measured wall seconds: the median of its repeats, and their median absolute deviation from it. */
 function measured(records: readonly RunRecord[], trainRows: number, paradigm: string): { median: number; spread: number } {
-  const walls = records.filter((r) => r.status === 'ok' && r.trainRows === trainRows && r.paradigm === paradigm).map((r) => r.wallSeconds);
-  assert.ok(walls.length > 0, `${paradigm} at ${trainRows} rows was measured`);
-  const middle = (values: number[]): number => values.sort((a, b) => a - b)[Math.floor((values.length - 1) / 2)]!;
-  const median = middle([...walls]);
-  return { median, spread: middle(walls.map((w) => Math.abs(w - median))) };
+  const walls = spread(
+    records.filter((r) => r.status === 'ok' && r.trainRows === trainRows && r.paradigm === paradigm).map((r) => r.wallSeconds),
+  );
+  assert.ok(walls !== null, `${paradigm} at ${trainRows} rows was measured`);
+  return { median: walls.median, spread: walls.mad };
 }
 
 const measuredMedian = (records: readonly RunRecord[], trainRows: number, paradigm: string): number =>
@@ -64,8 +65,8 @@ test('the advisor calibrated on a real comparison picks what was measured fastes
   const calibration = calibrateFromRuns(records);
   // Five repeats per cell: the calibration knows how far one run lands from its cell's median.
   for (const paradigm of ['sequential', 'threads', 'processes'] as const) {
-    const spread = calibration.spread?.[paradigm];
-    assert.ok(spread !== undefined && spread.fixedSeconds >= 0 && spread.relative >= 0, `${paradigm}: ${JSON.stringify(spread)}`);
+    const fitted = calibration.spread?.[paradigm];
+    assert.ok(fitted !== undefined && fitted.fixedSeconds >= 0 && fitted.relative >= 0, `${paradigm}: ${JSON.stringify(fitted)}`);
   }
   const small = records.find((r) => r.trainRows < 5000)!.trainRows;
   const large = records.find((r) => r.trainRows > 5000)!.trainRows;
