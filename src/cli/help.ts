@@ -287,7 +287,7 @@ export const COMMANDS: Record<string, CommandHelp> = {
   },
   advise: {
     usage: 'shardlearn advise --model <name> --rows N --cols D [flags] [model options]',
-    summary: 'predict the fastest paradigm and worker count, with its reasoning',
+    summary: 'predict the fastest paradigm and worker count, with its reasoning; says when the runner-up is too close to call',
     flags: [
       ['--model <name>', 'the model to train'],
       ['--rows N', 'training rows'],
@@ -298,7 +298,7 @@ export const COMMANDS: Record<string, CommandHelp> = {
       ['--cores N', 'cores per host (default this machine)'],
       ['--bandwidth 1Gbit', 'network bandwidth between hosts'],
       ['--latency-ms X', 'one-way latency per hop'],
-      ['--db <file>', 'calibrate on the runs of this results database'],
+      ['--db <file>', 'calibrate on the runs of this results database (3+ repeats also give the run-to-run spread)'],
       ['--session <id>', "calibrate on this session's runs only"],
       ['--json', 'print the advice as one JSON object'],
       ['--<option> <value>', 'model options that change the work (--k 8, --solver sgd)'],
