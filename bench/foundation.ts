@@ -33,6 +33,10 @@
  * spread of the per-round ratios (the two fits of a round ran back to back, so a slow spell of the
  * machine — on this kind of VM one vCPU is at times ~25 % slower than the other for minutes — lands on
  * both; the ratio of the medians can pair a fast sequential round with a slow threads round).
+ * With threadsN for N ≥ 2, each round also probes the cores (core-speed.ts: a syrk loop pinned to
+ * each core, alone and all together) and a threads row gets `ceiling`, the spread over the rounds of
+ * the most N equal-share threads could gain over one thread on the fastest core, and `ofCeiling`,
+ * its ratio of medians over the median ceiling; `cores` keeps the probes. BENCH_NO_CORES=1 skips them.
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
@@ -45,6 +49,8 @@ import { loadData } from '../src/data/index.js';
 import { createModel, evaluate } from '../src/models/index.js';
 import type { FitOptions } from '../src/models/paradigm.js';
 import { configureThreadPool, prewarmThreads, shutdownThreadPool } from '../src/runtime/index.js';
+import type { CoreSpeeds } from './core-speed.js';
+import { canPin, coreSpeeds, speedupCeiling } from './core-speed.js';
 
 const scale = Number(process.env['BENCH_SCALE'] ?? '1');
 const repeats = Number(process.env['BENCH_REPEATS'] ?? '3');
@@ -221,7 +227,22 @@ const theirs = new Map<string, number[]>();
 const metrics = new Map<string, Record<string, number | number[]>>();
 const key = (id: string, paradigm: string): string => `${id} ${paradigm}`;
 const sklearnThreads = [...new Set(paradigms.map((p) => p.workers))];
+// Each round, the cores' speeds (core-speed.ts): what a threads×N fit could gain at most right then.
+const measureCores = paradigms.some((p) => p.threads && p.workers > 1) && process.env['BENCH_NO_CORES'] === undefined && canPin();
+const coresByRound: CoreSpeeds[] = [];
 for (let round = 0; round < repeats; round++) {
+  if (measureCores) {
+    const speeds = await coreSpeeds();
+    coresByRound.push(speeds);
+    const ms = (values: number[]): string => values.map((v) => v.toFixed(0)).join('/');
+    console.log(
+      `round ${round + 1}/${repeats} cores: syrk probe ${ms(speeds.alone)} ms alone, ${ms(speeds.together)} ms together; ` +
+        threadCounts
+          .filter((w) => w > 1)
+          .map((w) => `threads×${w} ceiling ${speedupCeiling(speeds, w).toFixed(2)}`)
+          .join(', '),
+    );
+  }
   // An untimed fit of the first case in every paradigm first: the first fit after a scikit-learn turn
   // took ~0.2 s longer whichever paradigm ran it (OLS 1M×50: 0.40–0.53 s against 0.20–0.33 for the
   // others of its round, 4 rounds of 5 on 2026-12-04), which the turns then charged to one paradigm.
@@ -268,13 +289,22 @@ const loadAfter = loadavg();
  * A threads row's speedup over the sequential fits of the same case: the ratio of the medians, and the
  * median and spread of the per-round ratios (round r's sequential time over round r's own).
  */
-function speedupToSequential(id: string, seconds: number[]): { ofMedians: number; sameRound: ReturnType<typeof summary> } | undefined {
+function speedupToSequential(
+  id: string,
+  seconds: number[],
+  workers: number,
+): { ofMedians: number; sameRound: ReturnType<typeof summary>; ceiling?: ReturnType<typeof summary>; ofCeiling?: number } | undefined {
   const sequential = ours.get(key(id, 'sequential'));
   if (sequential === undefined || sequential.length !== seconds.length) return undefined;
-  return {
-    ofMedians: summary(sequential).median / summary(seconds).median,
-    sameRound: summary(seconds.map((own, round) => sequential[round]! / own)),
-  };
+  const ofMedians = summary(sequential).median / summary(seconds).median;
+  const sameRound = summary(seconds.map((own, round) => sequential[round]! / own));
+  if (workers < 2 || coresByRound.length === 0) return { ofMedians, sameRound };
+  // The cores' speeds change within seconds here, so a round's probe says little about the fits a few
+  // seconds later (2026-12-05, 7 rounds: that round's ceiling 1.69–2.02 against same-round ratios
+  // with Pearson r 0.25, 0.18 and −0.77 for OLS, L-BFGS and PCA, the last fitted ~10 s after the
+  // probe); the run's median ceiling is the yardstick's context, not a bound on any one fit.
+  const ceiling = summary(coresByRound.map((speeds) => speedupCeiling(speeds, workers)));
+  return { ofMedians, sameRound, ceiling, ofCeiling: ofMedians / ceiling.median };
 }
 
 const results: Record<string, unknown>[] = [];
@@ -283,7 +313,7 @@ for (const c of cases) {
   for (const p of paradigmsFor(c)) {
     const seconds = ours.get(key(c.id, p.name))!;
     const s = summary(seconds);
-    const speedup = p.threads ? speedupToSequential(c.id, seconds) : undefined;
+    const speedup = p.threads ? speedupToSequential(c.id, seconds, p.workers) : undefined;
     const peer = theirs.get(`${c.id} ${p.workers}`);
     const strategy = strategies.get(key(c.id, p.name))!;
     const result: Record<string, unknown> = {
@@ -302,6 +332,8 @@ for (const c of cases) {
     if (speedup !== undefined) {
       const r = speedup.sameRound;
       line += `  ×${speedup.ofMedians.toFixed(2)} sequential (same round ${r.median.toFixed(2)}, ${r.min.toFixed(2)}–${r.max.toFixed(2)})`;
+      if (speedup.ceiling !== undefined && speedup.ofCeiling !== undefined)
+        line += `, ${(100 * speedup.ofCeiling).toFixed(0)} % of the cores' ceiling ${speedup.ceiling.median.toFixed(2)} (${speedup.ceiling.min.toFixed(2)}–${speedup.ceiling.max.toFixed(2)})`;
     }
     if (peer !== undefined) {
       const t = summary(peer);
@@ -319,6 +351,6 @@ mkdirSync('bench/results', { recursive: true });
 const out = process.env['BENCH_OUT'] ?? 'bench/results/foundation.json';
 writeFileSync(
   out,
-  `${JSON.stringify({ date: new Date().toISOString(), node: process.version, kernels: kernels().name, scale, repeats, loadAverage: { before: loadBefore, after: loadAfter }, results }, null, 2)}\n`,
+  `${JSON.stringify({ date: new Date().toISOString(), node: process.version, kernels: kernels().name, scale, repeats, loadAverage: { before: loadBefore, after: loadAfter }, ...(coresByRound.length > 0 ? { cores: coresByRound } : {}), results }, null, 2)}\n`,
 );
 console.log(`wrote ${out}`);
