@@ -7,12 +7,14 @@
 import type { Communicator } from '../comm/communicator.js';
 import { kernels } from '../core/kernels.js';
 import type { Dataset } from '../data/dataset.js';
-import type { RowAccumulator, RowSummer } from './context.js';
+import type { RowAccumulator, RowSummer, SharedRows } from './context.js';
 
 /** What a row pass needs of the train context. */
 export interface RowPassContext {
   readonly comm: Communicator;
   readonly sumRows?: RowSummer;
+  /** Every rank's rows, where this rank can read them (TrainContext.shared). */
+  readonly shared?: SharedRows;
 }
 
 /**

@@ -9,27 +9,33 @@
  * n / b times the result, whatever the data. Two passes (the means first, then the centred rows)
  * read X twice; the first, memory-bound, was a tenth of an OLS 1M×50 fit and scaled ~1.3× on two threads.
  */
-import type { Communicator } from '../comm/communicator.js';
 import { kernels } from '../core/kernels.js';
 import type { Dataset } from '../data/dataset.js';
+import type { RowPassContext } from './row-sums.js';
 
 /** Rows per rank whose mean is the shift. */
 export const SHIFT_ROWS = 1024;
 
 /**
- * The shift: the mean of the first SHIFT_ROWS rows of every rank's shard, one all-reduce of d + 2
- * numbers; the label's mean after the d features when `withLabels`. Zeros when there are no rows.
+ * The shift, and the label's mean after the d features when `withLabels`; zeros when there are no
+ * rows. Where a rank can read every rank's rows (threads: `context.shared`), the mean of the first
+ * SHIFT_ROWS rows of the data, as sequential takes it, with no communication: its all-reduce was a
+ * barrier at the start of the fit that put the first rank to sleep until the last arrived (1–5 ms of
+ * a ~110 ms threads×2 least-squares fit). Elsewhere the mean of the first SHIFT_ROWS rows of every
+ * rank's shard, one all-reduce of d + 2 numbers.
  */
-export async function shiftOf(shard: Dataset, comm: Communicator, withLabels: boolean): Promise<Float64Array> {
-  const d = shard.cols;
-  const rows = Math.min(SHIFT_ROWS, shard.rows);
+export async function shiftOf(shard: Dataset, context: RowPassContext, withLabels: boolean): Promise<Float64Array> {
+  const { comm } = context;
+  const data = context.shared?.data ?? shard;
+  const d = data.cols;
+  const rows = Math.min(SHIFT_ROWS, data.rows);
   const sums = new Float64Array(d + 2);
   // The column sums as one transposed gemv (WASM when X is in its memory), not a JavaScript loop
   // that each fit would run in the baseline tiers (~1 ms for 1,024×50).
-  if (rows > 0) kernels().gemv(true, rows, d, 1, shard.x, 0, d, new Float64Array(rows).fill(1), 0, 0, sums, 0);
-  if (withLabels) sums[d] = sumOf(shard.labels(), rows);
+  if (rows > 0) kernels().gemv(true, rows, d, 1, data.x, 0, d, new Float64Array(rows).fill(1), 0, 0, sums, 0);
+  if (withLabels) sums[d] = sumOf(data.labels(), rows);
   sums[d + 1] = rows;
-  if (comm.size > 1) await comm.allReduce(sums, 'sum');
+  if (comm.size > 1 && context.shared === undefined) await comm.allReduce(sums, 'sum');
   const taken = sums[d + 1]!;
   const shift = new Float64Array(withLabels ? d + 1 : d);
   if (taken > 0) for (let j = 0; j < shift.length; j++) shift[j] = sums[j]! / taken;

@@ -32,13 +32,13 @@ export interface ThreadRankStart {
   rowBoard: SharedArrayBuffer;
   /** Least time between two progress messages from rank 0. */
   progressIntervalMs: number;
-  /** Longest wait at the start line for the other ranks to be ready (longer than the launcher's start-up watchdog). */
+  /** Longest wait for a peer while some rank has not crossed the start line (longer than the launcher's start-up watchdog). */
   startTimeoutMs: number;
   /** The launcher's WASM kernel memory, when the data lives in it: the job's kernels run over it (no copy of the data). */
   kernels?: SharedWasmKernels;
 }
 
-/** What the launcher posts to a worker: a job (one rank of one fit); its ranks start training together (awaitStart). */
+/** What the launcher posts to a worker: a job (one rank of one fit); each rank starts training when it is ready (crossStartLine). */
 export type ThreadLauncherMessage = { type: 'job'; input: ThreadRankStart };
 
 /** What a worker posts to the launcher: 'online' once (to the pool), then a RankMessage per job event. */
@@ -79,7 +79,7 @@ async function runJob(input: ThreadRankStart, post: (message: ThreadWorkerMessag
     heartbeat: () => comm.heartbeat(),
     ready: () => {
       post({ type: 'ready', rank }); // the launcher's start-up watchdog counts these
-      comm.awaitStart(input.startTimeoutMs);
+      comm.crossStartLine(input.startTimeoutMs);
       return Promise.resolve();
     },
   });

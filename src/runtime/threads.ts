@@ -246,8 +246,8 @@ function supervise(
           case 'online':
             return; // start-up is timed by the pool
           case 'ready':
-            // Training starts when every rank is up (they meet at the world's start line,
-            // SharedMemoryCommunicator.awaitStart), so start-up skew (module loading on a busy
+            // Each rank starts training when it is up (it crosses the world's start line,
+            // SharedMemoryCommunicator.crossStartLine), and start-up skew (module loading on a busy
             // machine) never counts against the communication timeout of the ranks that came first.
             readyRanks.add(rank);
             lastProgress = performance.now();

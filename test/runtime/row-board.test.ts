@@ -102,3 +102,21 @@ for (const c of cases) {
     }
   });
 }
+
+test('the one-pass fits on threads all-reduce nothing: the shift is the first rows of the shared data, as sequential takes it', async () => {
+  for (const c of cases.filter((c) => c.name === 'linear-regression' || c.params['solver'] === 'full')) {
+    const model = await createModel(c.name, c.params).fit(c.data, { paradigm: 'threads', workers: 2 });
+    const comm = model.fitInfo!.comm;
+    assert.deepEqual(
+      comm.map((stats) => stats.collectives),
+      [0, 0],
+      `${c.name}: the row board's barrier is the fit's only synchronisation`,
+    );
+    // Elsewhere the ranks agree on the shift with one all-reduce (each rank reads only its shard).
+    const processes = await createModel(c.name, c.params).fit(c.data, { paradigm: 'processes', workers: 2 });
+    assert.ok(
+      processes.fitInfo!.comm.every((stats) => stats.collectives >= 2),
+      `${c.name}: the shift's all-reduce, then the sums' (${processes.fitInfo!.comm.map((s) => s.collectives).join(', ')})`,
+    );
+  }
+});

@@ -18,6 +18,10 @@
  * 30 µs, load average 10); the spinning thread holds the core the late peer needs. So the spin is
  * bounded in time and taken only while the typical wait is shorter than that bound: a peer that is
  * descheduled, or a step that is long (k-means, L-BFGS), makes waits long and the rank sleeps at once.
+ *
+ * Until every rank has crossed the world's start line (`allowStartUp`), a peer's start-up does not
+ * count against `timeoutMs`: the wait may last the start-up allowance instead, and `timeoutMs` runs
+ * from the moment the last rank is seen to have started.
  */
 import { CommError } from '../../core/errors.js';
 import { ABORT } from './world.js';
@@ -69,8 +73,17 @@ type WaitAsyncResult = { async: false; value: 'not-equal' | 'timed-out' } | { as
 const waitAsync = (Atomics as unknown as { waitAsync(array: Int32Array, index: number, value: number, timeoutMs: number): WaitAsyncResult })
   .waitAsync;
 
+/** The start line: `control[index]` counts the ranks that crossed it, `size` of them in all. */
+interface StartLine {
+  readonly index: number;
+  readonly size: number;
+  /** How long a wait may last while some rank has not crossed it. */
+  readonly timeoutMs: number;
+}
+
 export class Waiter {
   private readonly spin: SpinPolicy;
+  private startLine: StartLine | null = null;
 
   constructor(
     private readonly control: Int32Array,
@@ -83,26 +96,63 @@ export class Waiter {
   }
 
   /**
+   * From now until `control[index]` reaches `size` (every rank has crossed the start line), a wait for
+   * a peer may last `timeoutMs` (the start-up allowance) rather than the collectives' timeout.
+   */
+  allowStartUp(index: number, size: number, timeoutMs: number): void {
+    this.startLine = { index, size, timeoutMs };
+  }
+
+  /**
    * Block the thread while `control[index] === value`, spinning first while recent waits were short
    * (SpinPolicy). `culprits` names the ranks being waited for.
    */
   waitSync(index: number, value: number, what: string, culprits: () => number[]): void {
     const started = performance.now();
-    const deadline = started + this.timeoutMs;
     Atomics.store(this.control, this.waitingIndex, 1);
     try {
       const caught = this.spinWhile(index, value, started + this.spin.spinMs());
       this.spin.spun(caught);
       if (caught) return;
+      const clock = this.clock(started);
       while (Atomics.load(this.control, index) === value) {
         this.checkAbort(what);
-        const remaining = deadline - performance.now();
-        if (remaining <= 0) throw this.timeout(what, culprits());
+        const remaining = clock.remaining(what, culprits);
         Atomics.wait(this.control, index, value, Math.min(remaining, SLICE_MS));
       }
     } finally {
       Atomics.store(this.control, this.waitingIndex, 0);
     }
+  }
+
+  /**
+   * A wait's deadline: `timeoutMs` after it began or, when a rank had not crossed the start line yet,
+   * after this wait saw the last one cross; while some rank has not, the start-up allowance after it
+   * began. `remaining` throws the TIMEOUT once the deadline has passed.
+   */
+  private clock(started: number): { remaining(what: string, culprits: () => number[]): number } {
+    let counted = started;
+    let startingUp = false;
+    return {
+      remaining: (what, culprits) => {
+        const now = performance.now();
+        const line = this.startLine;
+        if (line !== null && Atomics.load(this.control, line.index) < line.size) {
+          const left = started + line.timeoutMs - now;
+          if (left <= 0) throw this.timeout(what, culprits(), line.timeoutMs, true);
+          startingUp = true;
+          return Math.min(left, this.timeoutMs);
+        }
+        this.startLine = null;
+        if (startingUp) {
+          startingUp = false;
+          counted = now;
+        }
+        const left = counted + this.timeoutMs - now;
+        if (left <= 0) throw this.timeout(what, culprits(), this.timeoutMs, false);
+        return left;
+      },
+    };
   }
 
   /** Re-read `control[index]` until it differs from `value` (true) or the clock passes `untilMs` (false). */
@@ -115,14 +165,12 @@ export class Waiter {
 
   /** Like `waitSync`, but yields to the event loop while it waits. */
   async waitAsync(index: number, value: number, what: string, culprits: () => number[]): Promise<void> {
-    const deadline = performance.now() + this.timeoutMs;
+    const clock = this.clock(performance.now());
     Atomics.store(this.control, this.waitingIndex, 1);
     try {
       while (Atomics.load(this.control, index) === value) {
         this.checkAbort(what);
-        const remaining = deadline - performance.now();
-        if (remaining <= 0) throw this.timeout(what, culprits());
-        const slice = Math.min(remaining, SLICE_MS);
+        const slice = Math.min(clock.remaining(what, culprits), SLICE_MS);
         const result = waitAsync(this.control, index, value, slice);
         if (result.async) {
           // In Node 20 a pending Atomics.waitAsync does not keep the event loop alive: a worker thread
@@ -150,12 +198,15 @@ export class Waiter {
     }
   }
 
-  private timeout(what: string, culprits: number[]): CommError {
+  private timeout(what: string, culprits: number[], waitedMs: number, startingUp: boolean): CommError {
     const peers = culprits.length === 0 ? 'a peer' : `rank${culprits.length > 1 ? 's' : ''} ${culprits.join(', ')}`;
     return new CommError(
       'TIMEOUT',
-      `rank ${this.rank} waited ${this.timeoutMs} ms in ${what} for ${peers}, which never answered; ` +
-        'that worker is stuck or dead (raise timeoutMs if one step legitimately takes longer)',
+      startingUp
+        ? `rank ${this.rank} waited ${waitedMs} ms in ${what} for ${peers}, and not every rank reached the start of training; ` +
+            'a worker is stuck starting up or dead'
+        : `rank ${this.rank} waited ${waitedMs} ms in ${what} for ${peers}, which never answered; ` +
+            'that worker is stuck or dead (raise timeoutMs if one step legitimately takes longer)',
       culprits[0] === undefined ? {} : { rank: culprits[0] },
     );
   }

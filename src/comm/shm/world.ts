@@ -47,7 +47,7 @@ export interface SharedWorldOptions {
 export const ABORT = 0;
 export const BARRIER_COUNT = 1;
 export const BARRIER_GENERATION = 2;
-/** Ranks that reached the start line (SharedMemoryCommunicator.awaitStart), once per world. */
+/** Ranks that crossed the start line (SharedMemoryCommunicator.crossStartLine), once per world. */
 export const START_COUNT = 3;
 const FIXED_WORDS = 4;
 

@@ -167,7 +167,7 @@ function addShiftedMoments(
  * unpenalised intercept after eliminating b (its Schur complement), but centring keeps the Gram
  * matrix's condition number that of the features, not of features plus a constant column.
  *
- * One pass over the rows: the moments of the rows shifted by s (the mean of the ranks' first rows),
+ * One pass over the rows: the moments of the rows shifted by s (the mean of the data's or the ranks' first rows),
  * centred exactly afterwards (shifted-moments.ts: at most log10(n / 1024) digits lost, whatever the data).
  */
 async function trainExact(shard: Dataset, params: LinearRegressionParams, context: TrainContext): Promise<LinearRegressionState> {
@@ -175,7 +175,7 @@ async function trainExact(shard: Dataset, params: LinearRegressionParams, contex
   const k = kernels();
   const at = momentLayout(d);
   // Without an intercept the raw moments XᵀX and Xᵀy are the system: no shift, no centring.
-  const shifts = params.fitIntercept ? await shiftOf(shard, context.comm, true) : new Float64Array(d + 1);
+  const shifts = params.fitIntercept ? await shiftOf(shard, context, true) : new Float64Array(d + 1);
   const shift = shifts.subarray(0, d);
   const shiftY = shifts[d]!;
   // The shifted block, the targets and the ones for Σ(x − s) live where the kernels read them (WASM

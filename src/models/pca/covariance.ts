@@ -99,7 +99,7 @@ export async function meanAndCovariance(
 ): Promise<{ moments: ColumnMoments; covariance: Float64Array }> {
   const d = shard.cols;
   const kern = kernels();
-  const shift = await shiftOf(shard, context.comm, false);
+  const shift = await shiftOf(shard, context, false);
   const placedOnes = kern.zeros('float64', CENTRED_BLOCK_ROWS);
   let sums: Float64Array;
   try {
