@@ -169,6 +169,8 @@ export interface SharedRows {
   readonly data: Dataset;
   /** Index in `data` of this rank's first row. */
   readonly first: number;
+  /** Every rank's first row in `data`, in rank order, then `data.rows` (size + 1 numbers). */
+  readonly shardStarts?: readonly number[];
 }
 
 /**

@@ -17,35 +17,51 @@ import type { RowPassContext } from './row-sums.js';
 export const SHIFT_ROWS = 1024;
 
 /**
- * The shift, and the label's mean after the d features when `withLabels`; zeros when there are no
- * rows. Where a rank can read every rank's rows (threads: `context.shared`), the mean of the first
- * SHIFT_ROWS rows of the data, as sequential takes it, with no communication: its all-reduce was a
- * barrier at the start of the fit that put the first rank to sleep until the last arrived (1–5 ms of
- * a ~110 ms threads×2 least-squares fit). Elsewhere the mean of the first SHIFT_ROWS rows of every
- * rank's shard, one all-reduce of d + 2 numbers.
+ * The shift: the mean of the first SHIFT_ROWS rows of every rank's shard, and the label's mean after
+ * the d features when `withLabels`; zeros when there are no rows. Elsewhere one all-reduce of d + 2
+ * numbers; where a rank can read every rank's rows (threads: `context.shared` with its shards'
+ * bounds), each rank adds up every rank's part itself, in rank order as the all-reduce adds them (the
+ * same bits), with no communication: that all-reduce was a barrier at the start of the fit that left
+ * the first rank asleep until the last arrived (1–5 ms of a ~110 ms threads×2 least-squares fit).
  */
 export async function shiftOf(shard: Dataset, context: RowPassContext, withLabels: boolean): Promise<Float64Array> {
-  const { comm } = context;
-  const data = context.shared?.data ?? shard;
-  const d = data.cols;
-  const rows = Math.min(SHIFT_ROWS, data.rows);
-  const sums = new Float64Array(d + 2);
-  // The column sums as one transposed gemv (WASM when X is in its memory), not a JavaScript loop
-  // that each fit would run in the baseline tiers (~1 ms for 1,024×50).
-  if (rows > 0) kernels().gemv(true, rows, d, 1, data.x, 0, d, new Float64Array(rows).fill(1), 0, 0, sums, 0);
-  if (withLabels) sums[d] = sumOf(data.labels(), rows);
-  sums[d + 1] = rows;
-  if (comm.size > 1 && context.shared === undefined) await comm.allReduce(sums, 'sum');
+  const { comm, shared } = context;
+  const starts = shared?.shardStarts;
+  let sums: Float64Array;
+  if (comm.size > 1 && shared !== undefined && starts !== undefined) {
+    sums = firstRowSums(shared.data, starts[0]!, starts[1]!, withLabels);
+    for (let r = 1; r < comm.size; r++) {
+      const part = firstRowSums(shared.data, starts[r]!, starts[r + 1]!, withLabels);
+      for (let j = 0; j < sums.length; j++) sums[j]! += part[j]!;
+    }
+  } else {
+    sums = firstRowSums(shard, 0, shard.rows, withLabels);
+    if (comm.size > 1) await comm.allReduce(sums, 'sum');
+  }
+  const d = shard.cols;
   const taken = sums[d + 1]!;
   const shift = new Float64Array(withLabels ? d + 1 : d);
   if (taken > 0) for (let j = 0; j < shift.length; j++) shift[j] = sums[j]! / taken;
   return shift;
 }
 
-/** Σ values[0 … count). */
-function sumOf(values: Float64Array, count: number): number {
+/** [Σ x, Σ y (when `withLabels`), count] over the first SHIFT_ROWS of rows [start, end) of `data`. */
+function firstRowSums(data: Dataset, start: number, end: number, withLabels: boolean): Float64Array {
+  const d = data.cols;
+  const rows = Math.min(SHIFT_ROWS, end - start);
+  const sums = new Float64Array(d + 2);
+  // The column sums as one transposed gemv (WASM when X is in its memory), not a JavaScript loop
+  // that each fit would run in the baseline tiers (~1 ms for 1,024×50).
+  if (rows > 0) kernels().gemv(true, rows, d, 1, data.x, start * d, d, new Float64Array(rows).fill(1), 0, 0, sums, 0);
+  if (withLabels) sums[d] = sumOf(data.labels(), start, rows);
+  sums[d + 1] = rows;
+  return sums;
+}
+
+/** Σ values[start … start + count). */
+function sumOf(values: Float64Array, start: number, count: number): number {
   let sum = 0;
-  for (let i = 0; i < count; i++) sum += values[i]!;
+  for (let i = start; i < start + count; i++) sum += values[i]!;
   return sum;
 }
 

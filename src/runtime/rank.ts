@@ -57,8 +57,12 @@ import { rowBoardSummer } from './row-board.js';
 
 /** Where a rank's training rows come from. */
 export type RankData =
-  /** Rows [start, end) of `init` (a whole shared dataset under threads; the shipped shard elsewhere). */
-  | { kind: 'rows'; init: DatasetInit; start: number; end: number }
+  /**
+   * Rows [start, end) of `init` (a whole shared dataset under threads; the shipped shard elsewhere);
+   * under threads also every rank's first row in `init`, in rank order, then its row count
+   * (TrainContext.shared.shardStarts).
+   */
+  | { kind: 'rows'; init: DatasetInit; start: number; end: number; starts?: number[] }
   /** This rank's shard of a source it loads itself (data locality: no row crosses the launcher). */
   | { kind: 'source'; source: DataSource };
 
@@ -500,7 +504,8 @@ async function rowsFor(
   if (data.kind === 'rows') {
     const whole = data.init instanceof Dataset ? data.init : new Dataset(data.init);
     const shard = data.start === 0 && data.end === whole.rows ? whole : whole.slice(data.start, data.end);
-    return { shard, shared: setup.sharedRows === true ? { data: whole, first: data.start } : undefined };
+    if (setup.sharedRows !== true) return { shard, shared: undefined };
+    return { shard, shared: { data: whole, first: data.start, ...(data.starts === undefined ? {} : { shardStarts: data.starts }) } };
   }
   const { source } = data;
   const loaded = await loadData(source.spec, { ...(source.load ?? {}), shard: { rank: place.rank, worldSize: place.size } });

@@ -125,10 +125,13 @@ async function launchThreadsOnce<State>(request: LaunchRequest<State>): Promise<
   // Data in this thread's WASM kernel memory (the CLI puts it there): the workers' kernels run over
   // that memory too and read it in place, instead of each copying the data into a memory of its own.
   const workerKernels = shareWasmKernels(shared.x);
+  const shardStarts = Array.from({ length: size + 1 }, (_, rank) =>
+    rank < size ? shardRange(shared.rows, rank, size).start : shared.rows,
+  );
   const startFor = (rank: number): ThreadRankStart => ({
     rank,
     world,
-    job: jobFor(request, { kind: 'rows', init, ...shardRange(shared.rows, rank, size) }, timeoutMs),
+    job: jobFor(request, { kind: 'rows', init, ...shardRange(shared.rows, rank, size), starts: shardStarts }, timeoutMs),
     sharedParams: arenas.params,
     rowBoard: arenas.rowBoard,
     progressIntervalMs: PROGRESS_INTERVAL_MS,

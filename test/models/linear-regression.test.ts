@@ -83,7 +83,7 @@ test('exact OLS on features far from the origin (mean 1e6, spread 1–5): centri
   assertClose(model.state.weights, truth, 1e-6, 'weights');
   const intercept = 4 - 1e6 * (1.5 - 2 + 0.25 + 0 + 3);
   assert.ok(Math.abs(model.state.intercept - intercept) < 1e-3, `intercept ${model.state.intercept} vs ${intercept}`);
-  // The same fit over two threads (their shift: the first rows of the shared data, as sequential takes it).
+  // The same fit over two threads (each adds up both ranks' first rows for the shift, no all-reduce).
   const threads = await new LinearRegression().fit(far, { paradigm: 'threads', workers: 2 });
   assertClose(threads.state.weights, model.state.weights, 1e-8, 'threads×2 weights');
 });

@@ -103,7 +103,7 @@ for (const c of cases) {
   });
 }
 
-test('the one-pass fits on threads all-reduce nothing: the shift is the first rows of the shared data, as sequential takes it', async () => {
+test("the one-pass fits on threads all-reduce nothing: each rank adds up every rank's part of the shift itself", async () => {
   for (const c of cases.filter((c) => c.name === 'linear-regression' || c.params['solver'] === 'full')) {
     const model = await createModel(c.name, c.params).fit(c.data, { paradigm: 'threads', workers: 2 });
     const comm = model.fitInfo!.comm;
