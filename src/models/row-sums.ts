@@ -51,10 +51,10 @@ export async function sumOverRows(
 }
 
 /**
- * out[0…width) += terms[0…width). A module function, not a loop in the per-pass closure above: a loop
+ * out[0…width) += terms[0…width), in index order: the bits of the all-reduce's sum. A module function, not a loop in the per-pass closure above: a loop
  * in a closure made per fit is compiled on stack replacement again in every fit (OSR code is
  * specialised to the closure's context); a Gram matrix's 2,601 terms per chunk made this one hot.
  */
-function addInto(out: Float64Array, terms: Float64Array, width: number): void {
+export function addInto(out: Float64Array, terms: Float64Array, width: number): void {
   for (let j = 0; j < width; j++) out[j]! += terms[j]!;
 }

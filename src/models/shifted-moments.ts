@@ -12,6 +12,7 @@
 import { kernels } from '../core/kernels.js';
 import type { Dataset } from '../data/dataset.js';
 import type { RowPassContext } from './row-sums.js';
+import { addInto } from './row-sums.js';
 
 /** Rows per rank whose mean is the shift. */
 export const SHIFT_ROWS = 1024;
@@ -30,10 +31,7 @@ export async function shiftOf(shard: Dataset, context: RowPassContext, withLabel
   let sums: Float64Array;
   if (comm.size > 1 && shared !== undefined && starts !== undefined) {
     sums = firstRowSums(shared.data, starts[0]!, starts[1]!, withLabels);
-    for (let r = 1; r < comm.size; r++) {
-      const part = firstRowSums(shared.data, starts[r]!, starts[r + 1]!, withLabels);
-      for (let j = 0; j < sums.length; j++) sums[j]! += part[j]!;
-    }
+    for (let r = 1; r < comm.size; r++) addInto(sums, firstRowSums(shared.data, starts[r]!, starts[r + 1]!, withLabels), sums.length);
   } else {
     sums = firstRowSums(shard, 0, shard.rows, withLabels);
     if (comm.size > 1) await comm.allReduce(sums, 'sum');

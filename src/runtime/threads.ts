@@ -125,13 +125,12 @@ async function launchThreadsOnce<State>(request: LaunchRequest<State>): Promise<
   // Data in this thread's WASM kernel memory (the CLI puts it there): the workers' kernels run over
   // that memory too and read it in place, instead of each copying the data into a memory of its own.
   const workerKernels = shareWasmKernels(shared.x);
-  const shardStarts = Array.from({ length: size + 1 }, (_, rank) =>
-    rank < size ? shardRange(shared.rows, rank, size).start : shared.rows,
-  );
+  // Every rank's first row, then the row count (shardRange's start for rank `size` is the row count).
+  const shardStarts = Array.from({ length: size + 1 }, (_, rank) => shardRange(shared.rows, rank, size).start);
   const startFor = (rank: number): ThreadRankStart => ({
     rank,
     world,
-    job: jobFor(request, { kind: 'rows', init, ...shardRange(shared.rows, rank, size), starts: shardStarts }, timeoutMs),
+    job: jobFor(request, { kind: 'rows', init, start: shardStarts[rank]!, end: shardStarts[rank + 1]!, starts: shardStarts }, timeoutMs),
     sharedParams: arenas.params,
     rowBoard: arenas.rowBoard,
     progressIntervalMs: PROGRESS_INTERVAL_MS,

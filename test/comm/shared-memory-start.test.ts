@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { Worker } from 'node:worker_threads';
 import { SharedMemoryCommunicator } from '../../src/comm/shm/communicator.js';
 import type { SharedWorld } from '../../src/comm/shm/world.js';
-import { abortWorld, createSharedWorld } from '../../src/comm/shm/world.js';
+import { START_COUNT, abortWorld, createSharedWorld } from '../../src/comm/shm/world.js';
 import { CommError } from '../../src/core/errors.js';
 
 const isTimeout = (pattern: RegExp) => (error: unknown) =>
@@ -30,8 +30,10 @@ function lateRank(world: SharedWorld, delayMs: number): Worker {
 }
 
 test('a world of one crosses the start line at once', async () => {
-  const comm = new SharedMemoryCommunicator(createSharedWorld(1), 0, { timeoutMs: 50 });
+  const world = createSharedWorld(1);
+  const comm = new SharedMemoryCommunicator(world, 0, { timeoutMs: 50 });
   comm.crossStartLine(10_000);
+  assert.equal(Atomics.load(new Int32Array(world.control), START_COUNT), 1, 'the crossing is counted');
   await comm.barrier();
 });
 
@@ -42,7 +44,8 @@ test('a rank goes on past the start line, and waits for a peer that starts later
   const comm = new SharedMemoryCommunicator(world, 0, { timeoutMs: 100 });
   const started = performance.now();
   comm.crossStartLine(20_000);
-  assert.ok(performance.now() - started < 50, 'crossing does not wait for the peer');
+  // The peer sleeps 400 ms before it crosses: a crossing that waited for it would return with both counted.
+  assert.equal(Atomics.load(new Int32Array(world.control), START_COUNT), 1, 'crossing does not wait for the peer');
   await comm.barrier(); // the peer arrives ~400 ms later (plus its start-up): beyond timeoutMs, within the allowance
   assert.ok(performance.now() - started >= 390, 'the barrier waited for the late peer');
   assert.equal(await exited, 0);
