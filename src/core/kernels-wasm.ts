@@ -637,13 +637,8 @@ export function createWasmKernels(options: WasmKernelsOptions = {}): WasmKernels
   };
 
   const zeros: Kernels['zeros'] = (type, length) => {
-    const Type = RESIDENT_ARRAYS[type] as unknown as new (
-      buffer: SharedArrayBuffer,
-      at: number,
-      length: number,
-    ) => ResidentTypes[typeof type];
     const bytes = length * RESIDENT_ARRAYS[type].BYTES_PER_ELEMENT;
-    const block = length > 0 ? heapBlock(heap, bytes, (buffer, at) => new Type(buffer, at, length)) : null;
+    const block = length > 0 ? heapBlock(heap, bytes, (buffer, at) => residentView(type, buffer, at, length)) : null;
     if (block === null) return { array: newResidentArray(type, length), release: () => undefined }; // memory full: a plain array
     block.array.fill(0); // a reused block holds an earlier fit's values
     return block;
@@ -710,6 +705,64 @@ export function kernelMemoryArray(
 ): { readonly array: Float32Array | Float64Array; release(): void } {
   // The active backend's `zeros`: WASM memory, or a plain array (reference backend, or memory full).
   return dtype === 'float32' ? kernels().zeros('float32', length) : kernels().zeros('float64', length);
+}
+
+/**
+ * A zeroed array of `length` elements in the active backend's WASM memory, for the threads that
+ * share that memory (a threads job's per-row state, which any rank's kernels read and write in
+ * place: `kernelMemoryView` there): null when the backend is not WASM or its memory is full. It has
+ * no `release()`: whoever knows that no thread uses it any more gives it back with
+ * `releaseKernelMemory` (the threads launcher, once the job's workers are done or gone).
+ * @example
+ * const labels = kernelMemoryZeros('int32', rows); // then post labels.byteOffset to the other threads
+ */
+export function kernelMemoryZeros<K extends keyof ResidentTypes>(type: K, length: number): ResidentTypes[K] | null {
+  const heap = activeHeap();
+  if (heap === null || length === 0) return null;
+  const block = heapBlock(heap, length * RESIDENT_ARRAYS[type].BYTES_PER_ELEMENT, (buffer, at) => residentView(type, buffer, at, length));
+  block?.array.fill(0); // a reused block holds an earlier fit's values
+  return block === null ? null : block.array;
+}
+
+/**
+ * `length` elements of `type` at `byteOffset` of the active backend's WASM memory: a block another
+ * thread attached to the same memory placed there (`kernelMemoryZeros`); null when the backend is
+ * not WASM or the block lies past the memory's end.
+ * @example
+ * const labels = kernelMemoryView('int32', offsetFromRankZero, rows);
+ */
+export function kernelMemoryView<K extends keyof ResidentTypes>(type: K, byteOffset: number, length: number): ResidentTypes[K] | null {
+  const heap = activeHeap();
+  if (heap === null) return null;
+  const buffer = heap.buffer();
+  if (byteOffset < 0 || byteOffset + length * RESIDENT_ARRAYS[type].BYTES_PER_ELEMENT > buffer.byteLength) return null;
+  return residentView(type, buffer, byteOffset, length);
+}
+
+/**
+ * Give back a block of `kernelMemoryZeros(type, length)` (`byteLength` = length × element size),
+ * allocated by any thread attached to `shared`'s memory, through the active backend when that is
+ * the same memory (else the block stays taken: never freed into another memory's free list).
+ * @example
+ * releaseKernelMemory(jobKernels, block.byteOffset, block.byteLength); // once no thread reads it
+ */
+export function releaseKernelMemory(shared: SharedWasmHeap, byteOffset: number, byteLength: number): boolean {
+  const heap = activeHeap();
+  if (heap === null || !heap.sameMemory(shared)) return false;
+  heap.release(byteOffset, byteLength);
+  return true;
+}
+
+/** The active backend's heap, when that backend is WASM. */
+function activeHeap(): WasmHeap | null {
+  const heap = (kernels() as Partial<WasmKernels>).heap;
+  return heap instanceof WasmHeap ? heap : null;
+}
+
+/** A typed array of `type` over `buffer`. */
+function residentView<K extends keyof ResidentTypes>(type: K, buffer: SharedArrayBuffer, at: number, length: number): ResidentTypes[K] {
+  const Type = RESIDENT_ARRAYS[type] as unknown as new (buffer: SharedArrayBuffer, at: number, length: number) => ResidentTypes[K];
+  return new Type(buffer, at, length);
 }
 
 /**

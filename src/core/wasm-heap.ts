@@ -207,6 +207,19 @@ export class WasmHeap {
     }
   }
 
+  /** Bytes in blocks allocated and not yet released, every thread's (scratch blocks included): for leak checks. */
+  usedBytes(): number {
+    this.lock();
+    try {
+      const words = this.i32;
+      let free = 0;
+      for (let block = words[FREE]!; block !== 0; block = words[block * UNIT_WORDS + 1]!) free += words[block * UNIT_WORDS]!;
+      return (words[TOP]! - free) * ALIGN_BYTES - RESERVED_BYTES;
+    } finally {
+      this.unlock();
+    }
+  }
+
   /** Return a block from `allocate` (same `bytes`) to the free list. */
   release(offset: number, bytes: number): void {
     const block = offset / ALIGN_BYTES;

@@ -3,6 +3,7 @@
  * SGD-trained models), and a progress reporter. Interfaces only — the runtime supplies them.
  */
 import type { Communicator } from '../comm/communicator.js';
+import type { ResidentTypes } from '../core/kernels.js';
 import type { Dataset } from '../data/dataset.js';
 import type { GradientStrategy } from '../strategies/strategy.js';
 import type { PipelineOptions } from './neural/pipeline/settings.js';
@@ -171,6 +172,15 @@ export interface SharedRows {
   readonly first: number;
   /** Every rank's first row in `data`, in rank order, then `data.rows` (size + 1 numbers). */
   readonly shardStarts?: readonly number[];
+  /**
+   * A zeroed array of `length` elements that every rank of the job reads and writes, where the
+   * kernels run over it in place: per-row state a model keeps from one row pass to the next when any
+   * rank may take any chunk of `data` (TrainContext.sumRows), such as k-means' labels and bounds.
+   * Collective: every rank calls it, in the same order, with the same arguments, and gets the same
+   * array. It lives until the job ends (the runtime frees it then). Resolves to undefined on every
+   * rank when there is no room; absent where the ranks do not share the kernels' memory.
+   */
+  readonly zeros?: <K extends keyof ResidentTypes>(type: K, length: number) => Promise<ResidentTypes[K] | undefined>;
 }
 
 /**

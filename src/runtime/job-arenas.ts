@@ -1,6 +1,6 @@
 /**
  * The large shared-memory blocks of a threads job — the parameter arena Hogwild trains in, the
- * row-pass board (row-board.ts) and the shared world the ranks communicate in — kept between jobs
+ * row-pass board (row-board.ts), the registry of its shared per-row arrays (row-arrays.ts) and the shared world the ranks communicate in — kept between jobs
  * instead of allocated per fit. Allocating them
  * anew cost 1–90 ms per fit once the process had run for a while (foundation bench, OLS 1M×50:
  * `new SharedArrayBuffer` of 64 and 16 MiB took 1–16 and up to 53 ms, traced with timestamps in the
@@ -15,6 +15,7 @@
 import type { SharedWorld } from '../comm/shm/world.js';
 import { createSharedWorld, resetSharedWorld } from '../comm/shm/world.js';
 import { ROW_BOARD_BYTES } from './row-board.js';
+import { newRowArrayRegistry } from './row-arrays.js';
 
 /**
  * Float64 values in the shared parameter arena Hogwild trains in: 8 Mi parameters (64 MiB). It is
@@ -32,6 +33,8 @@ export interface JobArenas {
   readonly rowBoard: SharedArrayBuffer;
   /** The ranks' shared-memory world, its control words zero when a job takes it. */
   readonly world: SharedWorld;
+  /** The blocks of kernel memory the job's ranks share per row (row-arrays.ts): empty when a job takes it. */
+  readonly rowArrays: Float64Array;
 }
 
 const kept: JobArenas[] = [];
@@ -46,11 +49,13 @@ export function acquireArenas(size: number): JobArenas {
           params: new Float64Array(new SharedArrayBuffer(PARAM_ARENA_LENGTH * 8)),
           rowBoard: new SharedArrayBuffer(ROW_BOARD_BYTES),
           world: createSharedWorld(size),
+          rowArrays: newRowArrayRegistry(),
         }
       : reused.world.size === size
         ? reused
         : { ...reused, world: createSharedWorld(size) };
   Atomics.store(new Int32Array(arenas.rowBoard, 0, 1), 0, 0);
+  arenas.rowArrays[0] = 0;
   resetSharedWorld(arenas.world);
   return arenas;
 }

@@ -54,6 +54,7 @@ import type { StampedEvent } from './progress.js';
 import { batchedProgress } from './progress.js';
 import { scaleByAllReduce } from './scale.js';
 import { rowBoardSummer } from './row-board.js';
+import { sharedZeros } from './row-arrays.js';
 
 /** Where a rank's training rows come from. */
 export type RankData =
@@ -151,6 +152,12 @@ export interface RankSetup {
   sharedParams?: Float64Array;
   /** The threads' row-pass board (row-board.ts): with `sharedRows`, the model's row passes are shared out dynamically. */
   rowBoard?: SharedArrayBuffer;
+  /**
+   * The job's registry of per-row arrays in the kernel memory every rank shares (row-arrays.ts):
+   * with `sharedRows`, the model gets SharedRows.zeros. Only where every rank's kernels run over the
+   * launcher's memory.
+   */
+  rowArrays?: Float64Array;
   /** Rank 0's progress events, batched at most every `progressIntervalMs` (0: each at once). */
   progress?: (events: StampedEvent[]) => void;
   progressIntervalMs?: number;
@@ -258,7 +265,9 @@ async function trainOnce<State>(
     options,
     model: { name: model.name, params: model.params },
     acceptCheckpoints,
-    ...(rows.shared === undefined ? {} : { shared: rows.shared }),
+    ...(rows.shared === undefined
+      ? {}
+      : { shared: setup.rowArrays === undefined ? rows.shared : { ...rows.shared, zeros: sharedZeros(comm, setup.rowArrays) } }),
     ...(rows.shared === undefined || setup.rowBoard === undefined ? {} : { sumRows: rowBoardSummer(rows.shared, setup.rowBoard, comm) }),
     ...(recovery === undefined ? {} : { recovery }),
   };

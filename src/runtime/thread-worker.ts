@@ -36,6 +36,8 @@ export interface ThreadRankStart {
   startTimeoutMs: number;
   /** The launcher's WASM kernel memory, when the data lives in it: the job's kernels run over it (no copy of the data). */
   kernels?: SharedWasmKernels;
+  /** With `kernels`: the job's registry of per-row arrays in that memory (row-arrays.ts). */
+  rowArrays?: Float64Array;
 }
 
 /** What the launcher posts to a worker: a job (one rank of one fit); each rank starts training when it is ready (crossStartLine). */
@@ -50,7 +52,7 @@ async function run(input: ThreadRankStart, post: (message: ThreadWorkerMessage) 
   const own = attached === null ? null : activateKernels(attached);
   let result: ThreadWorkerMessage;
   try {
-    result = await runJob(input, post);
+    result = await runJob(input, attached !== null, post);
   } finally {
     if (own !== null) activateKernels(own);
     attached?.heap.releaseScratch();
@@ -63,7 +65,11 @@ async function run(input: ThreadRankStart, post: (message: ThreadWorkerMessage) 
 }
 
 /** Run the job; its result message, for `run` to post once this thread no longer touches shared state. */
-async function runJob(input: ThreadRankStart, post: (message: ThreadWorkerMessage) => void): Promise<ThreadWorkerMessage> {
+async function runJob(
+  input: ThreadRankStart,
+  attached: boolean,
+  post: (message: ThreadWorkerMessage) => void,
+): Promise<ThreadWorkerMessage> {
   const { rank, job } = input;
   const comm = new SharedMemoryCommunicator(input.world, rank, { timeoutMs: job.timeoutMs });
   const result = await runRank(job, {
@@ -74,6 +80,9 @@ async function runJob(input: ThreadRankStart, post: (message: ThreadWorkerMessag
     sharedRows: true,
     sharedParams: input.sharedParams,
     rowBoard: input.rowBoard,
+    // Shared per-row arrays need every rank on the launcher's memory: a rank on the TS kernels
+    // (SHARDLEARN_KERNELS=ts) has none, and then neither does any (the same choice on every rank).
+    ...(attached && input.rowArrays !== undefined ? { rowArrays: input.rowArrays } : {}),
     progress: (events) => post({ type: 'progress', rank, events }),
     progressIntervalMs: input.progressIntervalMs,
     heartbeat: () => comm.heartbeat(),

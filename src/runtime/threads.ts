@@ -35,6 +35,7 @@ import type { ThreadLauncherMessage, ThreadRankStart, ThreadWorkerMessage } from
 import type { PooledWorker } from './thread-pool.js';
 import { acquireWorkers, discardWorker, releaseWorker } from './thread-pool.js';
 import { acquireArenas, releaseArenas } from './job-arenas.js';
+import { releaseRowArrays } from './row-arrays.js';
 import { refuseCollectiveLane, refuseInsecureTransport, refuseNetwork } from './network.js';
 
 /** Longest a worker may take to start (import modules, build its model) when timeoutMs is shorter. */
@@ -136,7 +137,7 @@ async function launchThreadsOnce<State>(request: LaunchRequest<State>): Promise<
     progressIntervalMs: PROGRESS_INTERVAL_MS,
     // Past the watchdog's start-up allowance (supervise), so a rank that never comes is named by the launcher.
     startTimeoutMs: 2 * Math.max(timeoutMs, STARTUP_MS),
-    ...(workerKernels === undefined ? {} : { kernels: workerKernels }),
+    ...(workerKernels === undefined ? {} : { kernels: workerKernels, rowArrays: arenas.rowArrays }),
   });
 
   const starts = Array.from({ length: size }, (_, rank) => startFor(rank));
@@ -168,6 +169,8 @@ async function launchThreadsOnce<State>(request: LaunchRequest<State>): Promise<
     // A worker of a failed, timed-out or aborted job may be stuck or half-way: never reuse it.
     if (succeeded && reuse) entries.forEach(releaseWorker);
     else await Promise.all(entries.map(discardWorker));
+    // Every worker posted its result or is gone: none touches the per-row arrays any more.
+    if (workerKernels !== undefined) releaseRowArrays(arenas.rowArrays, workerKernels);
     if (succeeded) releaseArenas(arenas);
   }
 }

@@ -1,7 +1,7 @@
 // Row passes shared out among threads (runtime/row-board.ts, TrainContext.sumRows): every row is
 // summed once per pass whoever takes it, a slow rank leaves its chunks to the others, the result is
 // the same bits run after run, and the models that use row passes (exact OLS, PCA, L-BFGS logistic
-// regression) agree with sequential on data large enough for the board (below 2 chunks of 1,024 rows
+// regression, k-means) agree with sequential on data large enough for the board (below 2 chunks of 1,024 rows
 // per rank a pass is the plain local sum plus an all-reduce).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -88,6 +88,8 @@ const cases: { name: string; params: Record<string, unknown>; data: typeof data 
   { name: 'pca', params: { solver: 'full', components: 4 }, data },
   { name: 'pca', params: { solver: 'randomized', components: 3 }, data },
   { name: 'logistic-regression', params: { solver: 'lbfgs', maxIter: 40 }, data: classification },
+  { name: 'kmeans', params: { k: 6, init: 'random', algorithm: 'lloyd', seed: 4 }, data },
+  { name: 'kmeans', params: { k: 6, init: 'random', seed: 4 }, data },
 ];
 for (const c of cases) {
   test(`${c.name} ${JSON.stringify(c.params)} over the board: within 1e-9 of sequential, the same bits twice`, async () => {
@@ -118,5 +120,32 @@ test("the one-pass fits on threads all-reduce nothing: each rank adds up every r
       processes.fitInfo!.comm.every((stats) => stats.collectives >= 2),
       `${c.name}: the shift's all-reduce, then the sums' (${processes.fitInfo!.comm.map((s) => s.collectives).join(', ')})`,
     );
+  }
+});
+
+test("k-means on threads shares its rows out: the per-row state in one shared array, no all-reduce per iteration, Hamerly's bits Lloyd's", async () => {
+  const fit = (algorithm: string, workers: number) =>
+    createModel('kmeans', { k: 6, init: 'random', algorithm, seed: 4 }).fit(data, { paradigm: 'threads', workers });
+  for (const workers of [2, 3]) {
+    const lloyd = await fit('lloyd', workers);
+    const hamerly = await fit('hamerly', workers);
+    const { worst, where } = stateDifference(hamerly.state, lloyd.state);
+    assert.equal(worst, 0, `${workers} workers: Hamerly differs from Lloyd at ${where}`);
+    const iterations = (lloyd.state as { iterations: number }).iterations;
+    assert.ok(iterations >= 4, `${workers} workers: ${iterations} iterations`);
+    // Each rank held to its own rows all-reduced once per iteration (and once more for the final
+    // inertia); over the board the ranks meet at its barrier, and the collectives are the set-up's:
+    // the row layout, the feature variance that scales tol (two), the initial centres and the shared
+    // array's address.
+    for (const [algorithm, model] of [
+      ['lloyd', lloyd],
+      ['hamerly', hamerly],
+    ] as const) {
+      const collectives = model.fitInfo!.comm.map((stats) => stats.collectives);
+      assert.ok(
+        collectives.every((count) => count <= 5),
+        `${workers} workers, ${algorithm}: ${collectives.join(', ')} collectives for ${iterations} iterations`,
+      );
+    }
   }
 });

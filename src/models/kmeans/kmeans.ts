@@ -7,6 +7,8 @@
  * it reproduces scikit-learn's KMeans (checked against fixtures). By default each iteration skips the
  * rows whose Hamerly bounds (hamerly.ts, Kernels.lloydStep) prove their label: the same result, bit for
  * bit, with fewer distances computed (`algorithm: 'lloyd'` compares every row with every centre).
+ * On threads the assignment passes go through the row board instead (lloyd-rows.ts): the ranks claim
+ * chunks of every rank's rows, whose per-row state is shared, and meet at the board's barrier.
  *
  * @example
  * const model = await new KMeans({ k: 3, seed: 1 }).fit(data);
@@ -15,7 +17,6 @@
  * model.score(data);          // −inertia, as scikit-learn
  */
 import { ConfigError, DataError } from '../../core/errors.js';
-import type { LloydBounds } from '../../core/kernels.js';
 import { kernels } from '../../core/kernels.js';
 import { Rng } from '../../core/rng.js';
 import type { Dataset } from '../../data/dataset.js';
@@ -25,6 +26,7 @@ import type { OptionSchema } from '../option-schema.js';
 import { resolveOptions } from '../option-schema.js';
 import type { StateSchema } from '../state-schema.js';
 import { centreBoundsUpdate } from './hamerly.js';
+import { lloydRows } from './lloyd-rows.js';
 import { initParallel, initPlusPlus, initRandom } from './init.js';
 import type { ShardView } from './shard.js';
 import { rowNorms } from './shard.js';
@@ -124,22 +126,7 @@ export class KMeans extends Estimator<KMeansParams, KMeansState> {
     const tolerance = this.params.tol === 0 ? 0 : this.params.tol * (await meanFeatureVariance(view));
     let centers: Float64Array = await initialCenters(view, this.params);
 
-    const n = shard.rows;
-    const kern = kernels();
-    // Lloyd's iterations read X, the labels and the distances every iteration: placed once where the
-    // kernels read them without a copy (the WASM backend otherwise copies X in chunks per call: 13 %
-    // of a sequential 1M×20 fit, measured with --cpu-prof).
-    const x = kern.resident(shard.x);
-    // The per-row arrays in kernel memory too, without a JS copy first (Kernels.zeros).
-    const labels = kern.zeros('int32', n);
-    labels.array.fill(-1);
-    const distances = kern.zeros('float64', n);
-    const xNorms = kern.zeros('float64', n);
-    xNorms.array.fill(NaN); // ‖row‖², computed in the first iteration
-    // Hamerly: each row's lower bound on its distance to the other centres, set in the first iteration.
-    const lower = this.params.algorithm === 'hamerly' ? kern.zeros('float64', n) : null;
-    const bounds: LloydBounds | null =
-      lower === null ? null : { lower: lower.array, shifts: new Float64Array(k), halfSeparation: new Float64Array(k) };
+    const rows = await lloydRows(shard, context, k, this.params.algorithm === 'hamerly');
     try {
       const stats = new Float64Array(k * d + k + 2); // sums | counts | inertia | changed labels
       const norms = new Float64Array(k);
@@ -150,11 +137,9 @@ export class KMeans extends Estimator<KMeansParams, KMeansState> {
       while (iteration < maxIter) {
         iteration++;
         rowNorms(centers, k, d, norms);
-        stats.fill(0);
-        kern.lloydStep(n, d, x.array, 0, k, centers, norms, labels.array, distances.array, stats, xNorms.array, bounds);
-        if (comm.size > 1) await comm.allReduce(stats, 'sum');
+        await rows.assign(centers, norms, stats);
         inertia = stats[k * d + k]!;
-        const relocated = await relocateEmptyClusters(view, stats, k, labels.array, distances.array);
+        const relocated = await relocateEmptyClusters(view, stats, k, rows.labels, rows.distances);
         let shift = 0;
         for (let j = 0; j < k; j++) {
           const count = stats[k * d + j]!;
@@ -169,7 +154,7 @@ export class KMeans extends Estimator<KMeansParams, KMeansState> {
             next[j * d + c] = value;
           }
         }
-        if (bounds !== null) centreBoundsUpdate(centers, next, k, d, bounds.shifts, bounds.halfSeparation);
+        if (rows.bounds !== null) centreBoundsUpdate(centers, next, k, d, rows.bounds.shifts, rows.bounds.halfSeparation);
         [centers, next] = [next, centers];
         context.report({ iteration, total: maxIter, loss: inertia });
         if (stats[k * d + k + 1] === 0 && !relocated) {
@@ -181,19 +166,12 @@ export class KMeans extends Estimator<KMeansParams, KMeansState> {
       if (!strict) {
         // As scikit-learn: one more assignment so the reported inertia belongs to the final centres.
         rowNorms(centers, k, d, norms);
-        stats.fill(0);
-        kern.lloydStep(n, d, x.array, 0, k, centers, norms, labels.array, distances.array, stats, xNorms.array, bounds);
-        const total = Float64Array.of(stats[k * d + k]!);
-        if (comm.size > 1) await comm.allReduce(total, 'sum');
-        inertia = total[0]!;
+        await rows.assign(centers, norms, stats);
+        inertia = stats[k * d + k]!;
       }
       return { centers: Float64Array.from(centers), cols: d, inertia, iterations: iteration };
     } finally {
-      x.release();
-      labels.release();
-      distances.release();
-      xNorms.release();
-      lower?.release();
+      rows.release();
     }
   }
 
