@@ -14,7 +14,7 @@
  */
 import type { SharedWorld } from '../comm/shm/world.js';
 import { createSharedWorld, resetSharedWorld } from '../comm/shm/world.js';
-import { ROW_BOARD_BYTES } from './row-board.js';
+import { ROW_BOARD_BYTES, resetRowBoard } from './row-board.js';
 import { newRowArrayRegistry } from './row-arrays.js';
 
 /**
@@ -29,7 +29,7 @@ const KEEP = 4;
 export interface JobArenas {
   /** Hogwild's shared parameter vector (rank 0 writes the starting point: no need to clear it). */
   readonly params: Float64Array;
-  /** The row-pass board: its claim counter is zero when a job takes it. */
+  /** The row-pass board: its claim counters are zero when a job takes it. */
   readonly rowBoard: SharedArrayBuffer;
   /** The ranks' shared-memory world, its control words zero when a job takes it. */
   readonly world: SharedWorld;
@@ -54,7 +54,7 @@ export function acquireArenas(size: number): JobArenas {
       : reused.world.size === size
         ? reused
         : { ...reused, world: createSharedWorld(size) };
-  Atomics.store(new Int32Array(arenas.rowBoard, 0, 1), 0, 0);
+  resetRowBoard(arenas.rowBoard, size);
   arenas.rowArrays[0] = 0;
   resetSharedWorld(arenas.world);
   return arenas;
