@@ -719,9 +719,9 @@ export function kernelMemoryArray(
 export function kernelMemoryZeros<K extends keyof ResidentTypes>(type: K, length: number): ResidentTypes[K] | null {
   const heap = activeHeap();
   if (heap === null || length === 0) return null;
-  const block = heapBlock(heap, length * RESIDENT_ARRAYS[type].BYTES_PER_ELEMENT, (buffer, at) => residentView(type, buffer, at, length));
-  block?.array.fill(0); // a reused block holds an earlier fit's values
-  return block === null ? null : block.array;
+  // The backend's `zeros`, never released through it; its plain-array fallback (memory full) is no use here.
+  const { array } = kernels().zeros(type, length);
+  return heap.contains(array) ? array : null;
 }
 
 /**
